@@ -1,0 +1,172 @@
+// Package tipline holds the domain of the tip line: cases, their kinds,
+// urgency and status, references and the errors the rest of the program
+// shares. It imports nothing of ours.
+package tipline
+
+import (
+	"crypto/rand"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Kind is what a case is about.
+type Kind string
+
+// The kinds of case a reporter can file.
+const (
+	KindTip     Kind = "tip"     // a child at risk of sale or exploitation
+	KindMissing Kind = "missing" // a missing child, reported by a family
+)
+
+// Urgency tells how fast a reviewer must look at a case.
+type Urgency string
+
+// Urgency levels. A case is urgent when a child is in danger right now or is missing.
+const (
+	UrgencyNormal Urgency = "normal"
+	UrgencyUrgent Urgency = "urgent"
+)
+
+// Status is where a case stands in the review.
+type Status string
+
+// Case statuses as the reporter sees them.
+const (
+	StatusReceived     Status = "received"
+	StatusAcknowledged Status = "acknowledged"
+	StatusClosed       Status = "closed"
+)
+
+// Attachment kinds.
+const (
+	AttachPhoto = "photo"
+	AttachVideo = "video"
+	AttachVoice = "voice"
+)
+
+// Location is a point a reporter shared.
+type Location struct {
+	Latitude  float64 `json:"lat"`
+	Longitude float64 `json:"lon"`
+}
+
+// Attachment is a photo, video or voice note given with a case. Telegram
+// keeps the file; FileID lets the bot fetch it again and the bytes are
+// stored, encrypted, once fetched.
+type Attachment struct {
+	Kind         string `json:"kind"`
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+	// Question is the flow step the attachment answered ("what", "photos").
+	Question string `json:"question,omitempty"`
+}
+
+// Answers are everything a reporter told us about a case, keyed by
+// question. Values are the stable codes of buttons ("yes", "today") or the
+// reporter's own words; they are encrypted as a whole at rest.
+type Answers map[string]string
+
+// NewCase is a case as a reporter submits it.
+type NewCase struct {
+	// DraftID identifies the draft the case came from; submitting the same
+	// draft twice gives one case.
+	DraftID   string
+	Reference Reference
+	Kind      Kind
+	Urgency   Urgency
+	Lang      string
+	// Reporter is the keyed pseudonym of the reporter's Telegram user.
+	Reporter string
+	// ReporterChatID is kept only so the team can answer; it is stored encrypted.
+	ReporterChatID int64
+	ContactAllowed bool
+	Answers        Answers
+	Location       *Location
+	Attachments    []Attachment
+	SubmittedAt    time.Time
+}
+
+// Case is a stored case.
+type Case struct {
+	NewCase
+	Status    Status
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// AuditEvent records one change to a case: who (a role and pseudonym,
+// never a name), what and when.
+type AuditEvent struct {
+	Reference Reference
+	Actor     string
+	Action    string
+	At        time.Time
+}
+
+// Reference is the code a reporter is given for their case, such as
+// TL-7K3Q-9XDM. Its alphabet has no look-alike characters (no 0/O, 1/I/L,
+// 5/S, 8/B, 2/Z, U/V).
+type Reference string
+
+// referenceAlphabet leaves out characters that are easy to confuse when read
+// aloud or from a small screen.
+const referenceAlphabet = "34679ACDEFGHJKMNPQRTWXY"
+
+// NewReference returns a random reference.
+func NewReference() Reference {
+	out := make([]byte, 0, 12)
+	out = append(out, "TL-"...)
+	var b [1]byte
+	limit := 256 - 256%len(referenceAlphabet) // no modulo bias
+	for n := 0; n < 8; {
+		if _, err := rand.Read(b[:]); err != nil {
+			panic("tipline: crypto/rand failed: " + err.Error())
+		}
+		if int(b[0]) >= limit {
+			continue
+		}
+		if n == 4 {
+			out = append(out, '-')
+		}
+		out = append(out, referenceAlphabet[int(b[0])%len(referenceAlphabet)])
+		n++
+	}
+	return Reference(out)
+}
+
+// ParseReference accepts a reference as a person may type it (lower case,
+// spaces, missing dashes) and returns it in canonical form.
+func ParseReference(s string) (Reference, error) {
+	var chars []byte
+	for _, r := range strings.ToUpper(s) {
+		switch {
+		case r == ' ' || r == '-' || r == '_':
+			continue
+		case r < 128 && strings.IndexByte(referenceAlphabet, byte(r)) >= 0:
+			chars = append(chars, byte(r))
+		case r == 'L' || r == 'T':
+			chars = append(chars, byte(r))
+		default:
+			return "", ErrBadReference
+		}
+	}
+	if len(chars) == 10 && string(chars[:2]) == "TL" {
+		chars = chars[2:]
+	}
+	if len(chars) != 8 {
+		return "", ErrBadReference
+	}
+	for _, c := range chars {
+		if strings.IndexByte(referenceAlphabet, c) < 0 {
+			return "", ErrBadReference
+		}
+	}
+	return Reference("TL-" + string(chars[:4]) + "-" + string(chars[4:])), nil
+}
+
+// Domain errors shared by storage and the bot.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrBadReference = errors.New("not a case reference")
+)
