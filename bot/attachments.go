@@ -1,0 +1,126 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+
+	"github.com/tipline/tipline/storage"
+)
+
+// maxDownload is the Bot API's limit on files a bot may download.
+const maxDownload = 20 << 20
+
+// fetchGiveUp is how many failures of one file are logged before the bot
+// stops trying it until the next restart.
+const fetchGiveUp = 5
+
+func (b *Bot) fetchSoon() {
+	select {
+	case b.fetchWake <- struct{}{}:
+	default:
+	}
+}
+
+// fetchLoop keeps a copy of every attachment: Telegram's file ids work only
+// for this bot and files may vanish from Telegram, so the bytes are fetched
+// with getFile and stored encrypted.
+func (b *Bot) fetchLoop(ctx context.Context) {
+	for {
+		b.fetchPending(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.fetchWake:
+		case <-time.After(30 * time.Second):
+		}
+	}
+}
+
+// FetchAttachments fetches the bytes of attachments not stored yet, once.
+func (b *Bot) FetchAttachments(ctx context.Context) { b.fetchPending(ctx) }
+
+func (b *Bot) fetchPending(ctx context.Context) {
+	pending, err := b.store.AttachmentsToFetch(ctx, 20)
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Error("list attachments to fetch", "err", err)
+		}
+		return
+	}
+	for _, p := range pending {
+		if ctx.Err() != nil {
+			return
+		}
+		b.mu.Lock()
+		failures := b.fetchErr[p.FileUniqueID]
+		b.mu.Unlock()
+		if failures >= fetchGiveUp {
+			continue
+		}
+		if err := b.fetchOne(ctx, p); err != nil {
+			b.mu.Lock()
+			b.fetchErr[p.FileUniqueID]++
+			b.mu.Unlock()
+			b.log.Error("attachment not fetched", "case", p.Reference, "kind", p.Kind, "err", err)
+		}
+	}
+}
+
+func (b *Bot) fetchOne(ctx context.Context, p storage.PendingAttachment) error {
+	var link string
+	err := b.send.call(ctx, "getFile", 0, func(ctx context.Context) error {
+		f, err := b.api.GetFile(ctx, &tgbot.GetFileParams{FileID: p.FileID})
+		if err != nil {
+			return err
+		}
+		link = b.api.FileDownloadLink(f)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	data, err := b.download(ctx, link)
+	if err != nil {
+		return err
+	}
+	if err := b.store.SaveAttachmentContent(ctx, p.Reference, p.FileUniqueID, data); err != nil {
+		return fmt.Errorf("save attachment: %w", err)
+	}
+	return nil
+}
+
+// download fetches a file. The link holds the bot token, so no error from
+// here may carry the URL.
+func (b *Bot) download(ctx context.Context, link string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+	if err != nil {
+		return nil, errors.New("download: bad link")
+	}
+	resp, err := b.cfg.HTTPClient.Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("download: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("download: status %d", resp.StatusCode)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDownload+1))
+	if err != nil {
+		return nil, fmt.Errorf("download: read: %w", err)
+	}
+	if len(data) > maxDownload {
+		return nil, errors.New("download: file over 20 MB")
+	}
+	return data, nil
+}

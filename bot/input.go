@@ -1,0 +1,144 @@
+package bot
+
+import (
+	"strings"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/flows"
+)
+
+// incoming is an update turned into what the processor needs: the chat it
+// belongs to, who sent it, and the flow input.
+type incoming struct {
+	chatID  int64
+	userID  int64
+	private bool
+	// callbackID is set for a button press, which must always be answered.
+	callbackID string
+	// pressedMessageID is the message whose button was pressed.
+	pressedMessageID int
+	input            flows.Input
+}
+
+// chatOf tells which chat an update belongs to, for ordering; 0 when it
+// belongs to none the bot serves.
+func chatOf(u *models.Update) int64 {
+	switch {
+	case u.Message != nil:
+		return u.Message.Chat.ID
+	case u.EditedMessage != nil:
+		return u.EditedMessage.Chat.ID
+	case u.CallbackQuery != nil:
+		if m := u.CallbackQuery.Message.Message; m != nil {
+			return m.Chat.ID
+		}
+		if m := u.CallbackQuery.Message.InaccessibleMessage; m != nil {
+			return m.Chat.ID
+		}
+		return u.CallbackQuery.From.ID
+	}
+	return 0
+}
+
+// decode turns an update into a flow input. Button data is checked here:
+// data that does not verify for the pressing user becomes a forged-button
+// input, which flows answers without acting on it.
+func decode(u *models.Update, signer buttonSigner, now time.Time) (incoming, bool) {
+	in := incoming{input: flows.Input{Now: now}}
+	switch {
+	case u.Message != nil:
+		m := u.Message
+		in.chatID, in.private = m.Chat.ID, m.Chat.Type == models.ChatTypePrivate
+		if m.From != nil {
+			in.userID = m.From.ID
+			in.input.LanguageCode = m.From.LanguageCode
+		}
+		messageInput(m, &in.input)
+	case u.EditedMessage != nil:
+		m := u.EditedMessage
+		in.chatID, in.private = m.Chat.ID, m.Chat.Type == models.ChatTypePrivate
+		if m.From != nil {
+			in.userID = m.From.ID
+			in.input.LanguageCode = m.From.LanguageCode
+		}
+		in.input.Kind = flows.InputEdited
+	case u.CallbackQuery != nil:
+		q := u.CallbackQuery
+		in.callbackID = q.ID
+		in.userID = q.From.ID
+		in.input.LanguageCode = q.From.LanguageCode
+		in.chatID = chatOf(u)
+		in.private = true
+		if m := q.Message.Message; m != nil {
+			in.pressedMessageID = m.ID
+			in.private = m.Chat.Type == models.ChatTypePrivate
+		} else if m := q.Message.InaccessibleMessage; m != nil {
+			in.pressedMessageID = m.MessageID
+		}
+		action, err := verifyButton(signer, q.From.ID, q.Data)
+		if err != nil {
+			in.input.Kind = flows.InputForgedButton
+		} else {
+			in.input.Kind, in.input.Text = flows.InputButton, action
+		}
+	default:
+		return in, false
+	}
+	in.input.ChatID = in.chatID
+	return in, in.chatID != 0 && in.userID != 0
+}
+
+func messageInput(m *models.Message, in *flows.Input) {
+	switch {
+	case m.Text != "":
+		if cmd, arg, ok := command(m); ok {
+			in.Kind, in.Text, in.Arg = flows.InputCommand, cmd, arg
+			return
+		}
+		in.Kind, in.Text = flows.InputText, m.Text
+	case m.Voice != nil:
+		in.Kind = flows.InputVoice
+		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVoice, FileID: m.Voice.FileID, FileUniqueID: m.Voice.FileUniqueID}
+	case m.Audio != nil:
+		in.Kind = flows.InputVoice
+		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVoice, FileID: m.Audio.FileID, FileUniqueID: m.Audio.FileUniqueID}
+	case len(m.Photo) > 0:
+		p := m.Photo[len(m.Photo)-1] // the largest size
+		in.Kind = flows.InputPhoto
+		in.Attachment = &tipline.Attachment{Kind: tipline.AttachPhoto, FileID: p.FileID, FileUniqueID: p.FileUniqueID}
+	case m.Video != nil:
+		in.Kind = flows.InputVideo
+		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVideo, FileID: m.Video.FileID, FileUniqueID: m.Video.FileUniqueID}
+	case m.VideoNote != nil:
+		in.Kind = flows.InputVideo
+		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVideo, FileID: m.VideoNote.FileID, FileUniqueID: m.VideoNote.FileUniqueID}
+	case m.Location != nil:
+		in.Kind = flows.InputLocation
+		in.Location = &tipline.Location{Latitude: m.Location.Latitude, Longitude: m.Location.Longitude}
+	case m.Sticker != nil || m.Animation != nil:
+		in.Kind = flows.InputSticker
+	case m.Document != nil:
+		in.Kind = flows.InputDocument
+	default:
+		in.Kind = flows.InputUnsupported
+	}
+}
+
+// command reads "/name arg" or "/name@bot arg" from a message that starts
+// with a bot_command entity.
+func command(m *models.Message) (name, arg string, ok bool) {
+	if len(m.Entities) == 0 || m.Entities[0].Type != models.MessageEntityTypeBotCommand || m.Entities[0].Offset != 0 {
+		if !strings.HasPrefix(m.Text, "/") {
+			return "", "", false
+		}
+	}
+	head, rest, _ := strings.Cut(strings.TrimPrefix(m.Text, "/"), " ")
+	head, _, _ = strings.Cut(head, "@")
+	if head == "" || len(head) > 32 {
+		return "", "", false
+	}
+	return strings.ToLower(head), strings.TrimSpace(rest), true
+}

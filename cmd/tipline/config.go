@@ -1,0 +1,177 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tipline/tipline/keys"
+)
+
+// Config is everything the program reads from the environment, read once
+// and checked at start: a missing or malformed setting stops start-up with a
+// message that names the variable.
+type Config struct {
+	BotToken       string
+	APIURL         string
+	DatabaseURL    string
+	RedisURL       string
+	SecretKey      []byte
+	PreviousKeys   [][]byte
+	WebhookURL     string
+	WebhookSecret  string
+	ListenAddr     string
+	LogFormat      string
+	LogLevel       string
+	SessionTTL     time.Duration
+	Workers        int
+	MaxAttachments int
+}
+
+// configError lists every problem at once, so an operator fixes them in one go.
+type configError []string
+
+func (e configError) Error() string {
+	return "configuration: " + strings.Join(e, "; ")
+}
+
+var webhookSecretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// need says which settings a command requires.
+type need struct {
+	token, database, redis, key bool
+}
+
+// loadConfig reads the environment through getenv.
+func loadConfig(getenv func(string) string, n need) (Config, error) {
+	var errs configError
+	c := Config{
+		BotToken:      strings.TrimSpace(getenv("TELEGRAM_BOT_TOKEN")),
+		APIURL:        strings.TrimRight(strings.TrimSpace(getenv("TELEGRAM_API_URL")), "/"),
+		DatabaseURL:   strings.TrimSpace(getenv("DATABASE_URL")),
+		RedisURL:      strings.TrimSpace(getenv("REDIS_URL")),
+		WebhookURL:    strings.TrimSpace(getenv("TIPLINE_WEBHOOK_URL")),
+		WebhookSecret: strings.TrimSpace(getenv("TIPLINE_WEBHOOK_SECRET")),
+		ListenAddr:    strings.TrimSpace(getenv("TIPLINE_LISTEN_ADDR")),
+		LogFormat:     strings.TrimSpace(getenv("TIPLINE_LOG_FORMAT")),
+		LogLevel:      strings.TrimSpace(getenv("TIPLINE_LOG_LEVEL")),
+	}
+	if c.APIURL == "" {
+		c.APIURL = "https://api.telegram.org"
+	} else if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, "TELEGRAM_API_URL must be an http(s) URL such as https://api.telegram.org")
+	}
+	if n.token && c.BotToken == "" {
+		errs = append(errs, "TELEGRAM_BOT_TOKEN is required (from @BotFather)")
+	} else if c.BotToken != "" && !strings.Contains(c.BotToken, ":") {
+		errs = append(errs, "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters)")
+	}
+	if n.database && c.DatabaseURL == "" {
+		errs = append(errs, "DATABASE_URL is required (postgres://user@host:5432/db)")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, "DATABASE_URL must start with postgres:// or postgresql://")
+	}
+	if n.redis && c.RedisURL == "" {
+		errs = append(errs, "REDIS_URL is required (redis://host:6379/0)")
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		errs = append(errs, "REDIS_URL must start with redis:// or rediss://")
+	}
+	if s := strings.TrimSpace(getenv("TIPLINE_SECRET_KEY")); s != "" {
+		k, err := keys.ParseRootKey(s)
+		if err != nil {
+			errs = append(errs, "TIPLINE_SECRET_KEY "+err.Error())
+		}
+		c.SecretKey = k
+	} else if n.key {
+		errs = append(errs, "TIPLINE_SECRET_KEY is required: 32 random bytes, base64 (openssl rand -base64 32)")
+	}
+	for i, s := range strings.Split(getenv("TIPLINE_PREVIOUS_SECRET_KEYS"), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		k, err := keys.ParseRootKey(s)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("TIPLINE_PREVIOUS_SECRET_KEYS entry %d %s", i+1, err))
+			continue
+		}
+		c.PreviousKeys = append(c.PreviousKeys, k)
+	}
+	if c.WebhookURL != "" {
+		if u, err := url.Parse(c.WebhookURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, "TIPLINE_WEBHOOK_URL must be an https URL (Telegram only calls https)")
+		}
+		if c.WebhookSecret == "" {
+			errs = append(errs, "TIPLINE_WEBHOOK_SECRET is required with TIPLINE_WEBHOOK_URL")
+		}
+	}
+	if c.WebhookSecret != "" && !webhookSecretRE.MatchString(c.WebhookSecret) {
+		errs = append(errs, "TIPLINE_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+	}
+	if c.ListenAddr == "" {
+		c.ListenAddr = ":8080"
+	}
+	switch c.LogFormat {
+	case "":
+		c.LogFormat = "text"
+	case "text", "json":
+	default:
+		errs = append(errs, "TIPLINE_LOG_FORMAT must be text or json")
+	}
+	switch c.LogLevel {
+	case "":
+		c.LogLevel = "info"
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, "TIPLINE_LOG_LEVEL must be debug, info, warn or error")
+	}
+	var err error
+	if c.SessionTTL, err = duration(getenv, "TIPLINE_SESSION_TTL", 72*time.Hour); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.Workers, err = integer(getenv, "TIPLINE_WORKERS", 8, 1, 256); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.MaxAttachments, err = integer(getenv, "TIPLINE_MAX_ATTACHMENTS", 20, 1, 100); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if len(errs) > 0 {
+		return c, errs
+	}
+	return c, nil
+}
+
+func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	s := strings.TrimSpace(getenv(name))
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return def, fmt.Errorf("%s must be a duration such as 72h or 30m", name)
+	}
+	return d, nil
+}
+
+func integer(getenv func(string) string, name string, def, lo, hi int) (int, error) {
+	s := strings.TrimSpace(getenv(name))
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return def, fmt.Errorf("%s must be a whole number from %d to %d", name, lo, hi)
+	}
+	return n, nil
+}
+
+// isConfigError tells a configuration problem from a failure at run time.
+func isConfigError(err error) bool {
+	var ce configError
+	return errors.As(err, &ce)
+}

@@ -1,0 +1,111 @@
+// Command tipline runs the Tipline bot: `tipline serve` in production,
+// `tipline sandbox` to try it with Telegram emulated, `tipline migrate` to
+// bring the database schema up to date.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr}
+	if err := m.Run(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "tipline:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// Main is the program, as a value so tests can run the real thing.
+type Main struct {
+	Getenv func(string) string
+	Stdout io.Writer
+	Stderr io.Writer
+	// Ready, when set, is called once the program serves (tests wait on it).
+	Ready func(info ReadyInfo)
+}
+
+// ReadyInfo tells a test where the running program listens.
+type ReadyInfo struct {
+	// Addr is the listener's address (webhook and health, or the sandbox page).
+	Addr string
+}
+
+const usage = `Tipline: a confidential tip line on Telegram.
+
+Usage:
+  tipline serve      run the bot (needs TELEGRAM_BOT_TOKEN, DATABASE_URL, REDIS_URL, TIPLINE_SECRET_KEY)
+  tipline sandbox    run the bot with Telegram emulated and a chat page on 127.0.0.1
+  tipline migrate    bring the database schema up to date (needs DATABASE_URL)
+  tipline version    print the version
+
+Run 'tipline COMMAND -h' for a command's flags. Settings come from the
+environment; README.md lists them all.
+`
+
+// Run runs one command until it finishes or ctx ends.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return m.serve(ctx, args[1:])
+	case "sandbox":
+		return m.sandbox(ctx, args[1:])
+	case "migrate":
+		return m.migrate(ctx, args[1:])
+	case "version":
+		fmt.Fprintln(m.Stdout, "tipline", version)
+		return nil
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	}
+	fmt.Fprint(m.Stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func (m *Main) flags(name, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(m.Stderr, "Usage: tipline %s [flags]\n\n%s\n", name, about)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// logger builds the one logger of the program.
+func (m *Main) logger(c Config) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(m.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, opts))
+}
+
+func (m *Main) ready(addr string) {
+	if m.Ready != nil {
+		m.Ready(ReadyInfo{Addr: addr})
+	}
+}

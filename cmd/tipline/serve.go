@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tipline/tipline/bot"
+	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/storage"
+)
+
+// shutdownGrace bounds how long in-flight work may take after SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fs := m.flags("serve", "Runs the bot: long polling, or a webhook when TIPLINE_WEBHOOK_URL is set.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(m.Getenv, need{token: true, database: true, redis: true, key: true})
+	if err != nil {
+		return err
+	}
+	log := m.logger(cfg)
+	ring, err := keys.NewRing(cfg.SecretKey, cfg.PreviousKeys...)
+	if err != nil {
+		return fmt.Errorf("TIPLINE_SECRET_KEY: %w", err)
+	}
+	db, err := storage.OpenPostgres(ctx, cfg.DatabaseURL, ring)
+	if err != nil {
+		return fmt.Errorf("open database (DATABASE_URL): %w", err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	rc, err := openRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	sessions := storage.NewRedisSessions(rc, "tipline:", cfg.SessionTTL, ring)
+	return m.runBot(ctx, cfg, log, ring, db, sessions, nil, nil)
+}
+
+func openRedis(ctx context.Context, redisURL string) (*redis.Client, error) {
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return nil, errors.New("REDIS_URL is not a valid redis:// URL")
+	}
+	rc := redis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := rc.Ping(pctx).Err(); err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("connect to Redis (REDIS_URL): %w", err)
+	}
+	return rc, nil
+}
+
+// runBot runs the bot's parts until ctx ends, then stops them in reverse
+// order: intake first, then the workers finish the updates in hand.
+// extra, when set, is mounted on the listener (the sandbox page); ln, when
+// set, is the listener to use instead of TIPLINE_LISTEN_ADDR.
+func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *keys.Ring, store bot.Store, sessions bot.Sessions, extra http.Handler, ln net.Listener) error {
+	cat, err := locales.Load()
+	if err != nil {
+		return err
+	}
+	b, err := bot.New(bot.Config{
+		Token:         cfg.BotToken,
+		APIURL:        cfg.APIURL,
+		Workers:       cfg.Workers,
+		WebhookURL:    cfg.WebhookURL,
+		WebhookSecret: cfg.WebhookSecret,
+		Limits:        flows.Limits{LongText: flows.DefaultLimits.LongText, ShortText: flows.DefaultLimits.ShortText, Attachments: cfg.MaxAttachments},
+	}, store, sessions, ring, cat, log)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := store.(interface{ Ping(context.Context) error }); ok {
+			if err := p.Ping(r.Context()); err != nil {
+				http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	if cfg.WebhookURL != "" {
+		u, _ := url.Parse(cfg.WebhookURL) // checked by loadConfig
+		path := u.Path
+		if path == "" {
+			path = "/"
+		}
+		mux.Handle(path, b.WebhookHandler())
+	}
+	if extra != nil {
+		mux.Handle("/", extra)
+	}
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
+			return fmt.Errorf("listen on TIPLINE_LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
+		}
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+
+	intakeCtx, stopIntake := context.WithCancel(ctx)
+	defer stopIntake()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	})
+	defer func() {
+		_ = srv.Close()
+		wg.Wait()
+	}()
+	// The listener serves first: in webhook mode Telegram may deliver as
+	// soon as the webhook is set, and the sandbox's Telegram is this server.
+	if err := b.Setup(ctx); err != nil {
+		return fmt.Errorf("talk to Telegram (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL): %w", err)
+	}
+	if cfg.WebhookURL == "" {
+		wg.Go(func() {
+			if err := b.Poll(intakeCtx); err != nil {
+				log.Error("polling stopped", "err", err)
+			}
+		})
+	}
+	workers := make(chan struct{})
+	go func() {
+		defer close(workers)
+		_ = b.Run(ctx)
+	}()
+	mode := "long polling"
+	if cfg.WebhookURL != "" {
+		mode = "webhook"
+	}
+	log.Info("tipline is running", "mode", mode, "listen", ln.Addr().String(), "version", version)
+	m.ready(ln.Addr().String())
+
+	<-ctx.Done()
+	log.Info("shutting down: finishing updates in hand")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	stopIntake()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	wg.Wait()
+	select {
+	case <-workers:
+	case <-sctx.Done():
+		log.Warn("shutdown deadline passed with updates in hand; they will be retried")
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func (m *Main) migrate(ctx context.Context, args []string) error {
+	fs := m.flags("migrate", "Brings the database schema up to date. Safe to run more than once and from several machines.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(m.Getenv, need{database: true})
+	if err != nil {
+		return err
+	}
+	db, err := storage.OpenPostgres(ctx, cfg.DatabaseURL, keys.NewRandomRing())
+	if err != nil {
+		return fmt.Errorf("open database (DATABASE_URL): %w", err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	fmt.Fprintln(m.Stdout, "database schema is up to date")
+	return nil
+}

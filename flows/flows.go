@@ -1,0 +1,198 @@
+// Package flows holds the reporter's conversation as a pure state machine:
+// given the conversation so far (a Session) and one input (a text, a button,
+// a location, a photo, a voice note, a command), Step returns the next
+// session, what to say (message IDs with their data and buttons) and what to
+// do (effects, such as submitting a case). It does no I/O and never reads the
+// clock: the time and every random value come in through Input and Engine.
+package flows
+
+import (
+	"time"
+
+	"github.com/tipline/tipline"
+)
+
+// State is where a conversation stands. States are stable strings because
+// sessions are stored between updates.
+type State string
+
+// The conversation's states.
+const (
+	StateNew      State = ""
+	StateLanguage State = "language"
+	StateMenu     State = "menu"
+	StateResume   State = "resume" // an unfinished report: continue or start over?
+	StateCancel   State = "cancel" // "stop this report?"
+
+	StateTipWhat     State = "tip.what"
+	StateTipDanger   State = "tip.danger"
+	StateTipWhere    State = "tip.where"
+	StateTipWhen     State = "tip.when"
+	StateTipChildren State = "tip.children"
+	StateTipAges     State = "tip.ages"
+	StateTipAdults   State = "tip.adults"
+	StateTipMedia    State = "tip.media"
+	StateTipReview   State = "tip.review"
+	StateTipEdit     State = "tip.edit" // which answer to change
+)
+
+// Languages the bot speaks.
+const (
+	LangKhmer   = "km"
+	LangThai    = "th"
+	LangEnglish = "en"
+)
+
+// Languages lists the supported languages in the order they are offered.
+var Languages = []string{LangKhmer, LangThai, LangEnglish}
+
+// Session is one chat's conversation. It is stored (encrypted) between
+// updates and expires after a while; nothing in it names the reporter.
+type Session struct {
+	Lang  string `json:"lang,omitempty"`
+	State State  `json:"state,omitempty"`
+	// Back is the stack of earlier states, for the Back button.
+	Back []State `json:"back,omitempty"`
+	// Return is the state to go back to once the current one is done: the
+	// review after editing an answer, or the question a Cancel interrupted.
+	Return State  `json:"return,omitempty"`
+	Draft  *Draft `json:"draft,omitempty"`
+	// Submitted lists the references of cases filed from this chat, newest last.
+	Submitted []tipline.Reference `json:"submitted,omitempty"`
+	// LastUpdateID is the last Telegram update applied to this session; the
+	// bot uses it to apply an update at most once.
+	LastUpdateID int64 `json:"last_update_id,omitempty"`
+}
+
+// Draft is a report being written.
+type Draft struct {
+	ID          string               `json:"id"`
+	Reference   tipline.Reference    `json:"reference"`
+	Kind        tipline.Kind         `json:"kind"`
+	Urgent      bool                 `json:"urgent,omitempty"`
+	Answers     tipline.Answers      `json:"answers,omitempty"`
+	Location    *tipline.Location    `json:"location,omitempty"`
+	Attachments []tipline.Attachment `json:"attachments,omitempty"`
+	StartedAt   time.Time            `json:"started_at"`
+}
+
+// InputKind tells what a reporter did.
+type InputKind string
+
+// Input kinds. Unsupported covers anything Telegram can carry that the bot
+// does not take (contacts, polls, dice, games).
+const (
+	InputCommand     InputKind = "command"
+	InputText        InputKind = "text"
+	InputButton      InputKind = "button"
+	InputLocation    InputKind = "location"
+	InputPhoto       InputKind = "photo"
+	InputVideo       InputKind = "video"
+	InputVoice       InputKind = "voice"
+	InputSticker     InputKind = "sticker"
+	InputDocument    InputKind = "document"
+	InputEdited      InputKind = "edited"
+	InputUnsupported InputKind = "unsupported"
+	// InputForgedButton is a button press whose signature did not check out
+	// (forwarded from someone else, or made up).
+	InputForgedButton InputKind = "forged_button"
+)
+
+// Input is one thing the reporter did.
+type Input struct {
+	Kind InputKind
+	// Text is the message text, the command name without its slash, or the
+	// button's action.
+	Text string
+	// Arg is a command's argument (/start ARG).
+	Arg string
+	// LanguageCode is the Telegram client's language, a hint for a new chat.
+	LanguageCode string
+	Location     *tipline.Location
+	Attachment   *tipline.Attachment
+	// ChatID is needed only to submit a case (the team's way back); it is
+	// stored encrypted and never put in the session.
+	ChatID int64
+	// Reporter is the pseudonym of the Telegram user.
+	Reporter string
+	Now      time.Time
+}
+
+// Text is one localized piece of a reply: a message ID and its data.
+type Text struct {
+	ID   string
+	Data map[string]any
+	// Item marks a line of a list: it follows the line before it directly,
+	// without the blank line that separates paragraphs.
+	Item bool
+}
+
+// Button is an inline button: its label and the action it sends back.
+type Button struct {
+	Label  Text
+	Action string
+}
+
+// Reply is one message to send: its lines, joined with blank lines, and
+// its buttons, row by row.
+type Reply struct {
+	Lines   []Text
+	Buttons [][]Button
+}
+
+// Effect is something the bot must do, durably, before it sends the
+// replies of the same step.
+type Effect interface{ isEffect() }
+
+// SubmitCase files the draft as a case.
+type SubmitCase struct{ Case tipline.NewCase }
+
+func (SubmitCase) isEffect() {}
+
+// Result is what one step produced.
+type Result struct {
+	Session Session
+	Replies []Reply
+	Effects []Effect
+}
+
+// Limits caps what a reporter may type.
+type Limits struct {
+	// LongText caps "what did you see" and "about the adults", in characters.
+	LongText int
+	// ShortText caps a typed place.
+	ShortText int
+	// Attachments caps photos, videos and voice notes on one report.
+	Attachments int
+}
+
+// DefaultLimits are generous: a worried neighbour may have much to say.
+var DefaultLimits = Limits{LongText: 3000, ShortText: 300, Attachments: 20}
+
+// Engine runs conversations. Its fields are the program's only source of
+// randomness inside flows, so tests can fix them.
+type Engine struct {
+	NewDraftID   func() string
+	NewReference func() tipline.Reference
+	Limits       Limits
+	// Emergency is the list of numbers shown on "a child is in danger now".
+	Emergency []EmergencyNumber
+}
+
+// EmergencyNumber is one number to call, with the message ID that names the
+// service in the reporter's language.
+type EmergencyNumber struct {
+	Country string // "KH", "TH", "intl"
+	Number  string
+	NameID  string
+}
+
+// DefaultEmergency lists the defaults for Cambodia and Thailand. The README
+// names the source of each.
+var DefaultEmergency = []EmergencyNumber{
+	{Country: "KH", Number: "117", NameID: "emergency_kh_police"},
+	{Country: "KH", Number: "1280", NameID: "emergency_kh_helpline"},
+	{Country: "TH", Number: "191", NameID: "emergency_th_police"},
+	{Country: "TH", Number: "1300", NameID: "emergency_th_hotline"},
+	{Country: "intl", Number: "+66 99 130 1300", NameID: "emergency_th_abroad"},
+}

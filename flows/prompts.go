@@ -1,0 +1,149 @@
+package flows
+
+import (
+	"fmt"
+	"strings"
+)
+
+// summaryValueMax caps how much of a typed answer the review repeats, so the
+// summary stays one readable message.
+const summaryValueMax = 300
+
+func btn(id, action string) Button { return Button{Label: Text{ID: id}, Action: action} }
+
+func (r *run) navRow() []Button {
+	return []Button{btn("button_back", actBack), btn("button_cancel", actCancel)}
+}
+
+// ask says the current state's question, with its buttons.
+func (r *run) ask() {
+	r.sayReply(r.prompt())
+}
+
+func (r *run) prompt() Reply {
+	s := r.s
+	switch s.State {
+	case StateLanguage, StateNew:
+		rows := [][]Button{{
+			btn("language_name_km", prefixLang+LangKhmer),
+			btn("language_name_th", prefixLang+LangThai),
+			btn("language_name_en", prefixLang+LangEnglish),
+		}}
+		if len(s.Back) > 0 {
+			rows = append(rows, []Button{btn("button_back", actBack)})
+		}
+		return Reply{Lines: []Text{{ID: "choose_language"}}, Buttons: rows}
+	case StateMenu:
+		return Reply{Lines: []Text{{ID: "menu"}}, Buttons: [][]Button{
+			{btn("menu_tip", prefixMenu+menuTip)},
+			{btn("menu_missing", prefixMenu+menuMissing)},
+			{btn("menu_emergency", prefixMenu+menuEmergency), btn("menu_privacy", prefixMenu+menuPrivacy)},
+			{btn("menu_language", prefixMenu+menuLanguage)},
+		}}
+	case StateResume:
+		return Reply{Lines: []Text{{ID: "resume_question"}}, Buttons: [][]Button{
+			{btn("button_continue", actResume)},
+			{btn("button_start_over", actRestart)},
+		}}
+	case StateCancel:
+		return Reply{Lines: []Text{{ID: "cancel_question"}}, Buttons: [][]Button{
+			{btn("button_cancel_yes", actCancelYes), btn("button_cancel_no", actCancelNo)},
+		}}
+	case StateTipReview:
+		return r.review()
+	case StateTipEdit:
+		var rows [][]Button
+		for _, q := range tipQuestions {
+			rows = append(rows, []Button{btn("edit_"+q.answer, prefixEditOne+string(q.state))})
+		}
+		rows = append(rows, []Button{btn("button_back", actBack)})
+		return Reply{Lines: []Text{{ID: "edit_which"}}, Buttons: rows}
+	}
+	if q, _, ok := findQuestion(s.State); ok && s.Draft != nil {
+		return r.question(q)
+	}
+	// A state we no longer know (an old session): start from the menu.
+	r.s.State = StateMenu
+	return r.prompt()
+}
+
+func (r *run) question(q question) Reply {
+	rep := Reply{Lines: []Text{{ID: "q_" + q.answer}}}
+	var row []Button
+	for _, code := range q.options {
+		row = append(row, btn("answer_"+q.answer+"_"+code, prefixAnswer+code))
+		if q.perRow > 0 && len(row) == q.perRow {
+			rep.Buttons = append(rep.Buttons, row)
+			row = nil
+		}
+	}
+	if len(row) > 0 {
+		rep.Buttons = append(rep.Buttons, row)
+	}
+	switch {
+	case q.media && r.countAttachments(q.answer) > 0:
+		rep.Buttons = append(rep.Buttons, []Button{btn("button_done", actDone)})
+	case q.optional:
+		rep.Buttons = append(rep.Buttons, []Button{btn("button_skip", actSkip)})
+	}
+	rep.Buttons = append(rep.Buttons, r.navRow())
+	return rep
+}
+
+// review is the summary of the draft with the send buttons.
+func (r *run) review() Reply {
+	d := r.s.Draft
+	lines := []Text{{ID: "review_title"}}
+	for _, q := range tipQuestions {
+		lines = append(lines, Text{ID: "summary_line", Item: true, Data: map[string]any{
+			"Label": Text{ID: "summary_" + q.answer},
+			"Value": r.summaryValue(q),
+		}})
+	}
+	if d.Urgent {
+		lines = append(lines, Text{ID: "review_urgent"})
+	}
+	lines = append(lines, Text{ID: "review_contact_question"})
+	return Reply{Lines: lines, Buttons: [][]Button{
+		{btn("button_send_contact", actSendOpen)},
+		{btn("button_send_anonymous", actSendAnon)},
+		{btn("button_change", actEdit), btn("button_cancel", actCancel)},
+	}}
+}
+
+// summaryValue is what the review shows for one answer: a localized button
+// label, the reporter's own words, or a count.
+func (r *run) summaryValue(q question) any {
+	d := r.s.Draft
+	switch {
+	case q.media:
+		return Text{ID: "summary_count", Data: map[string]any{"Count": r.countAttachments(q.answer)}}
+	case q.location && d.Location != nil:
+		return Text{ID: "summary_location", Data: map[string]any{
+			"Lat": fmt.Sprintf("%.5f", d.Location.Latitude),
+			"Lon": fmt.Sprintf("%.5f", d.Location.Longitude),
+		}}
+	}
+	v, ok := d.Answers[q.answer]
+	if ok && len(q.options) > 0 {
+		return Text{ID: "answer_" + q.answer + "_" + v}
+	}
+	if ok && v != "" {
+		return Quote(v, summaryValueMax)
+	}
+	if q.voice && r.countAttachments(q.answer) > 0 {
+		return Text{ID: "summary_voice"}
+	}
+	return Text{ID: "summary_skipped"}
+}
+
+// Quote shortens a reporter's text for repeating it back, without cutting
+// through a character.
+func Quote(s string, max int) string {
+	s = strings.TrimSpace(s)
+	rs := []rune(s)
+	if len(rs) <= max {
+		return s
+	}
+	return strings.TrimSpace(string(rs[:max])) + "…"
+}

@@ -1,0 +1,625 @@
+package flows
+
+import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tipline/tipline"
+)
+
+// Button actions. They travel in callback_data (signed by the bot), so they
+// stay short.
+const (
+	actBack       = "back"
+	actCancel     = "cancel"
+	actSkip       = "skip"
+	actDone       = "done"
+	actCancelYes  = "cancel:yes"
+	actCancelNo   = "cancel:no"
+	actSendOpen   = "send:contact"
+	actSendAnon   = "send:anon"
+	actEdit       = "edit"
+	actResume     = "resume:go"
+	actRestart    = "resume:new"
+	prefixLang    = "lang:"
+	prefixMenu    = "menu:"
+	prefixAnswer  = "a:"
+	prefixEditOne = "edit:"
+)
+
+// Menu entries.
+const (
+	menuTip       = "tip"
+	menuMissing   = "missing"
+	menuEmergency = "emergency"
+	menuPrivacy   = "privacy"
+	menuLanguage  = "language"
+)
+
+// Answer keys in tipline.Answers.
+const (
+	AnswerWhat     = "what"
+	AnswerDanger   = "danger"
+	AnswerWhere    = "where"
+	AnswerWhen     = "when"
+	AnswerChildren = "children"
+	AnswerAges     = "ages"
+	AnswerAdults   = "adults"
+	AnswerMedia    = "media"
+)
+
+// question is one step of a report: what to ask and what it accepts.
+type question struct {
+	state  State
+	answer string
+	// options are the codes of the answer buttons; none means the answer
+	// is typed, spoken or sent.
+	options []string
+	perRow  int
+	// maxText is the longest typed answer accepted; 0 means typing is not an answer.
+	maxText  func(Limits) int
+	voice    bool
+	location bool
+	media    bool
+	optional bool
+}
+
+func longText(l Limits) int  { return l.LongText }
+func shortText(l Limits) int { return l.ShortText }
+
+// tipQuestions are a neighbour's report, in the order they are asked.
+var tipQuestions = []question{
+	{state: StateTipWhat, answer: AnswerWhat, maxText: longText, voice: true},
+	{state: StateTipDanger, answer: AnswerDanger, options: []string{"yes", "no", "unsure"}, perRow: 3},
+	{state: StateTipWhere, answer: AnswerWhere, maxText: shortText, location: true, optional: true},
+	{state: StateTipWhen, answer: AnswerWhen, options: []string{"today", "yesterday", "earlier", "ongoing"}, perRow: 2},
+	{state: StateTipChildren, answer: AnswerChildren, options: []string{"1", "2_3", "4_plus", "unknown"}, perRow: 2},
+	{state: StateTipAges, answer: AnswerAges, options: []string{"under_6", "6_11", "12_17", "unknown"}, perRow: 2},
+	{state: StateTipAdults, answer: AnswerAdults, maxText: longText, voice: true, optional: true},
+	{state: StateTipMedia, answer: AnswerMedia, media: true, optional: true},
+}
+
+func findQuestion(s State) (question, int, bool) {
+	for i, q := range tipQuestions {
+		if q.state == s {
+			return q, i, true
+		}
+	}
+	return question{}, -1, false
+}
+
+// Step applies one input to a session.
+func (e *Engine) Step(s Session, in Input) Result {
+	s = s.clone()
+	r := &run{e: e, s: s, in: in}
+	r.step()
+	return Result{Session: r.s, Replies: r.replies, Effects: r.effects}
+}
+
+// Prompt returns the message that asks the session's current question
+// again, for example after the bot could not save a step.
+func (e *Engine) Prompt(s Session) Reply {
+	r := &run{e: e, s: s.clone()}
+	r.ask()
+	return r.replies[len(r.replies)-1]
+}
+
+type run struct {
+	e       *Engine
+	s       Session
+	in      Input
+	replies []Reply
+	effects []Effect
+}
+
+func (r *run) say(ids ...string) {
+	rep := Reply{}
+	for _, id := range ids {
+		rep.Lines = append(rep.Lines, Text{ID: id})
+	}
+	r.replies = append(r.replies, rep)
+}
+
+func (r *run) sayReply(rep Reply) { r.replies = append(r.replies, rep) }
+
+func (r *run) step() {
+	in := r.in
+	if r.s.Lang == "" {
+		r.s.Lang = matchLanguage(in.LanguageCode)
+	}
+	switch in.Kind {
+	case InputCommand:
+		r.command(in.Text)
+		return
+	case InputForgedButton:
+		r.say("error_button_not_yours")
+		r.ask()
+		return
+	case InputEdited:
+		r.say("error_edited")
+		r.ask()
+		return
+	}
+	if r.s.State == StateNew {
+		if in.Kind == InputButton {
+			r.lostSession(in.Text)
+			return
+		}
+		// A first message that is not /start: greet as /start would.
+		r.command("start")
+		return
+	}
+	if in.Kind == InputButton {
+		r.button(in.Text)
+		return
+	}
+	r.message()
+}
+
+// lostSession handles a button pressed in a chat we have no session for:
+// the session expired or was lost (G5). Language and menu buttons still
+// work; a report's buttons are explained plainly.
+func (r *run) lostSession(act string) {
+	switch {
+	case strings.HasPrefix(act, prefixLang):
+		r.s.State = StateLanguage
+	case strings.HasPrefix(act, prefixMenu) && r.s.Lang != "":
+		r.s.State = StateMenu
+	default:
+		r.say("error_session_lost")
+		if r.s.Lang == "" {
+			r.goTo(StateLanguage)
+			return
+		}
+		r.goTo(StateMenu)
+		return
+	}
+	r.button(act)
+}
+
+// command handles /start, /language, /cancel, /help, /privacy and /emergency.
+func (r *run) command(name string) {
+	switch name {
+	case "start":
+		if r.s.Draft != nil && r.s.State != StateResume {
+			r.goTo(StateResume)
+			return
+		}
+		if r.s.Lang == "" {
+			r.goTo(StateLanguage)
+			return
+		}
+		r.s.Back = nil
+		r.say("welcome")
+		r.goTo(StateMenu)
+	case "language":
+		r.pushAndGo(StateLanguage)
+	case "cancel":
+		if r.s.Draft == nil {
+			r.say("cancel_nothing")
+			r.goTo(StateMenu)
+			return
+		}
+		r.startCancel()
+	case "help":
+		r.say("help")
+		r.ask()
+	case "privacy":
+		r.say("privacy")
+		r.ask()
+	case "emergency":
+		r.sayReply(r.emergency("emergency_intro"))
+		r.ask()
+	default:
+		r.say("error_unknown_command")
+		r.ask()
+	}
+}
+
+// button handles a button press for the current state; a button from an
+// earlier message is explained and the current question asked again.
+func (r *run) button(act string) {
+	st := r.s.State
+	switch {
+	case strings.HasPrefix(act, prefixLang) && st == StateLanguage:
+		lang := strings.TrimPrefix(act, prefixLang)
+		if !slices.Contains(Languages, lang) {
+			break
+		}
+		r.s.Lang = lang
+		if r.s.Return != "" || len(r.s.Back) > 0 {
+			r.say("language_changed")
+			r.back()
+			return
+		}
+		r.say("welcome")
+		r.goTo(StateMenu)
+		return
+	case strings.HasPrefix(act, prefixMenu) && st == StateMenu:
+		r.menu(strings.TrimPrefix(act, prefixMenu))
+		return
+	case st == StateResume && act == actResume:
+		r.s.State = r.s.Return
+		r.s.Return = ""
+		if r.s.State == "" || r.s.State == StateResume {
+			r.s.State = StateTipWhat
+		}
+		r.ask()
+		return
+	case st == StateResume && act == actRestart:
+		r.discardDraft()
+		r.say("draft_discarded")
+		r.goTo(StateMenu)
+		return
+	case st == StateCancel && act == actCancelYes:
+		r.discardDraft()
+		r.say("cancelled")
+		r.goTo(StateMenu)
+		return
+	case st == StateCancel && act == actCancelNo:
+		r.s.State, r.s.Return = r.s.Return, ""
+		r.ask()
+		return
+	case st == StateTipReview && (act == actSendOpen || act == actSendAnon):
+		r.submit(act == actSendOpen)
+		return
+	case st == StateTipReview && act == actEdit:
+		r.pushAndGo(StateTipEdit)
+		return
+	case st == StateTipEdit && strings.HasPrefix(act, prefixEditOne):
+		if _, _, ok := findQuestion(State(strings.TrimPrefix(act, prefixEditOne))); ok {
+			r.s.Return = StateTipReview
+			r.goTo(State(strings.TrimPrefix(act, prefixEditOne)))
+			return
+		}
+	case act == actBack && st != StateMenu && st != StateNew:
+		r.back()
+		return
+	case act == actCancel && r.s.Draft != nil && st != StateCancel:
+		r.startCancel()
+		return
+	}
+	if q, _, ok := findQuestion(st); ok && r.s.Draft != nil {
+		if r.answerButton(q, act) {
+			return
+		}
+	}
+	r.say("error_old_button")
+	r.ask()
+}
+
+func (r *run) menu(item string) {
+	switch item {
+	case menuTip:
+		r.s.Draft = &Draft{
+			ID:        r.e.NewDraftID(),
+			Reference: r.e.NewReference(),
+			Kind:      tipline.KindTip,
+			Answers:   tipline.Answers{},
+			StartedAt: r.in.Now,
+		}
+		r.s.Back = []State{StateMenu}
+		r.say("tip_intro")
+		r.goTo(StateTipWhat)
+	case menuMissing:
+		r.sayReply(r.emergency("missing_not_ready"))
+		r.ask()
+	case menuEmergency:
+		r.sayReply(r.emergency("emergency_intro"))
+		r.ask()
+	case menuPrivacy:
+		r.say("privacy")
+		r.ask()
+	case menuLanguage:
+		r.pushAndGo(StateLanguage)
+	default:
+		r.say("error_old_button")
+		r.ask()
+	}
+}
+
+// answerButton applies an answer, Skip or Done button to a question.
+func (r *run) answerButton(q question, act string) bool {
+	d := r.s.Draft
+	switch {
+	case act == actSkip && q.optional:
+		delete(d.Answers, q.answer)
+		if q.media {
+			d.Attachments = slices.DeleteFunc(d.Attachments, func(a tipline.Attachment) bool { return a.Question == q.answer })
+		}
+		if q.location {
+			d.Location = nil
+		}
+		r.next(q)
+		return true
+	case act == actDone && q.media && r.countAttachments(q.answer) > 0:
+		r.next(q)
+		return true
+	case strings.HasPrefix(act, prefixAnswer):
+		code := strings.TrimPrefix(act, prefixAnswer)
+		if !slices.Contains(q.options, code) {
+			return false
+		}
+		d.Answers[q.answer] = code
+		if q.answer == AnswerDanger {
+			d.Urgent = code == "yes"
+			if d.Urgent {
+				r.sayReply(r.emergency("danger_call_now"))
+			}
+		}
+		r.next(q)
+		return true
+	}
+	return false
+}
+
+// message handles anything but a button or a command: the answer to a
+// typed, spoken or sent question, or an explanation and the question again.
+func (r *run) message() {
+	in := r.in
+	q, _, isQuestion := findQuestion(r.s.State)
+	if !isQuestion || r.s.Draft == nil {
+		r.unexpected(question{})
+		return
+	}
+	d := r.s.Draft
+	switch {
+	case in.Kind == InputText && q.maxText != nil:
+		text := strings.TrimSpace(in.Text)
+		if text == "" {
+			r.unexpected(q)
+			return
+		}
+		if max := q.maxText(r.e.Limits); utf8.RuneCountInString(text) > max {
+			r.sayReply(Reply{Lines: []Text{{ID: "error_too_long", Data: map[string]any{"Max": max}}}})
+			r.ask()
+			return
+		}
+		d.Answers[q.answer] = text
+		r.next(q)
+	case in.Kind == InputVoice && q.voice && in.Attachment != nil:
+		if !r.attach(q, *in.Attachment) {
+			return
+		}
+		r.next(q)
+	case in.Kind == InputLocation && q.location && in.Location != nil:
+		loc := *in.Location
+		d.Location = &loc
+		r.next(q)
+	case (in.Kind == InputPhoto || in.Kind == InputVideo) && q.media && in.Attachment != nil:
+		if !r.attach(q, *in.Attachment) {
+			return
+		}
+		r.sayReply(Reply{
+			Lines:   []Text{{ID: "tip_media_received", Data: map[string]any{"Count": r.countAttachments(q.answer)}}},
+			Buttons: [][]Button{{{Label: Text{ID: "button_done"}, Action: actDone}}, r.navRow()},
+		})
+	default:
+		r.unexpected(q)
+	}
+}
+
+// attach adds a file to the draft, within the limit; false when refused.
+func (r *run) attach(q question, a tipline.Attachment) bool {
+	d := r.s.Draft
+	if len(d.Attachments) >= r.e.Limits.Attachments {
+		r.sayReply(Reply{Lines: []Text{{ID: "error_too_many_files", Data: map[string]any{"Max": r.e.Limits.Attachments}}}})
+		r.ask()
+		return false
+	}
+	a.Question = q.answer
+	d.Attachments = append(d.Attachments, a)
+	return true
+}
+
+func (r *run) countAttachments(answer string) int {
+	n := 0
+	for _, a := range r.s.Draft.Attachments {
+		if a.Question == answer {
+			n++
+		}
+	}
+	return n
+}
+
+// unexpected explains kindly why an input was not taken, then asks again.
+func (r *run) unexpected(q question) {
+	id := "error_use_buttons"
+	switch r.in.Kind {
+	case InputSticker:
+		id = "error_sticker"
+	case InputDocument:
+		id = "error_file"
+	case InputPhoto, InputVideo:
+		id = "error_media_not_now"
+	case InputVoice:
+		id = "error_voice_not_now"
+	case InputLocation:
+		id = "error_location_not_now"
+	case InputUnsupported:
+		id = "error_unsupported"
+	}
+	if q.media && r.in.Kind == InputText {
+		id = "error_media_expected"
+	}
+	r.say(id)
+	r.ask()
+}
+
+// next moves past an answered question: to the review when editing, else
+// to the following question.
+func (r *run) next(q question) {
+	if r.s.Return == StateTipReview {
+		r.s.Return = ""
+		r.s.Back = popTo(r.s.Back, StateTipReview)
+		r.s.State = StateTipReview
+		r.ask()
+		return
+	}
+	_, i, _ := findQuestion(q.state)
+	nextState := StateTipReview
+	if i+1 < len(tipQuestions) {
+		nextState = tipQuestions[i+1].state
+	}
+	r.pushAndGo(nextState)
+}
+
+// popTo drops states from the back stack down to (not including) s.
+func popTo(back []State, s State) []State {
+	if i := slices.Index(back, s); i >= 0 {
+		return back[:i]
+	}
+	return back
+}
+
+func (r *run) pushAndGo(s State) {
+	if r.s.State != "" && r.s.State != s {
+		r.s.Back = append(r.s.Back, r.s.State)
+	}
+	r.goTo(s)
+}
+
+func (r *run) goTo(s State) {
+	if s == StateResume || s == StateCancel {
+		r.s.Return = r.s.State
+		if s == StateResume && r.s.State == StateResume {
+			r.s.Return = StateTipWhat
+		}
+	}
+	r.s.State = s
+	r.ask()
+}
+
+// back returns to the previous state, or to the menu.
+func (r *run) back() {
+	if r.s.Return == StateTipReview && r.s.State != StateTipReview {
+		r.s.Return = ""
+		r.s.Back = popTo(r.s.Back, StateTipReview)
+		r.s.State = StateTipReview
+		r.ask()
+		return
+	}
+	if n := len(r.s.Back); n > 0 {
+		prev := r.s.Back[n-1]
+		r.s.Back = r.s.Back[:n-1]
+		if prev == StateMenu && r.s.Draft != nil {
+			// Going back out of a report means leaving it: ask first.
+			r.s.Back = append(r.s.Back, prev)
+			r.startCancel()
+			return
+		}
+		r.s.State = prev
+		r.ask()
+		return
+	}
+	r.s.State = StateMenu
+	r.ask()
+}
+
+func (r *run) startCancel() {
+	r.s.Return = r.s.State
+	r.s.State = StateCancel
+	r.ask()
+}
+
+func (r *run) discardDraft() {
+	r.s.Draft = nil
+	r.s.Back = nil
+	r.s.Return = ""
+}
+
+// submit files the draft. The reply with the reference goes out only after
+// the bot has stored the case (the effect), never before.
+func (r *run) submit(contact bool) {
+	d := r.s.Draft
+	urgency := tipline.UrgencyNormal
+	if d.Urgent {
+		urgency = tipline.UrgencyUrgent
+	}
+	c := tipline.NewCase{
+		DraftID:        d.ID,
+		Reference:      d.Reference,
+		Kind:           d.Kind,
+		Urgency:        urgency,
+		Lang:           r.s.Lang,
+		Reporter:       r.in.Reporter,
+		ReporterChatID: r.in.ChatID,
+		ContactAllowed: contact,
+		Answers:        maps(d.Answers),
+		Location:       d.Location,
+		Attachments:    slices.Clone(d.Attachments),
+		SubmittedAt:    r.in.Now,
+	}
+	r.effects = append(r.effects, SubmitCase{Case: c})
+	next := "done_anonymous"
+	if contact {
+		next = "done_contact"
+	}
+	done := Reply{Lines: []Text{
+		{ID: "done_received", Data: map[string]any{"Reference": string(d.Reference)}},
+		{ID: "done_next"},
+		{ID: next},
+	}}
+	r.sayReply(done)
+	if d.Urgent {
+		r.sayReply(r.emergency("done_urgent"))
+	}
+	r.s.Submitted = append(r.s.Submitted, d.Reference)
+	r.discardDraft()
+	r.s.State = StateMenu
+	r.ask()
+}
+
+func maps(a tipline.Answers) tipline.Answers {
+	out := make(tipline.Answers, len(a))
+	for k, v := range a {
+		out[k] = v
+	}
+	return out
+}
+
+// emergency is a reply with an intro line and the emergency numbers.
+func (r *run) emergency(intro string) Reply {
+	return emergencyReply(r.e.Emergency, intro)
+}
+
+func emergencyReply(numbers []EmergencyNumber, intro string) Reply {
+	rep := Reply{Lines: []Text{{ID: intro}}}
+	for _, n := range numbers {
+		rep.Lines = append(rep.Lines, Text{ID: "emergency_line", Item: true, Data: map[string]any{
+			"Country": Text{ID: "country_" + strings.ToLower(n.Country)},
+			"Number":  n.Number,
+			"Name":    Text{ID: n.NameID},
+		}})
+	}
+	return rep
+}
+
+// matchLanguage picks our language for a Telegram language_code, or "" when
+// it is none of ours (then the reporter is asked).
+func matchLanguage(code string) string {
+	code = strings.ToLower(code)
+	for _, l := range Languages {
+		if code == l || strings.HasPrefix(code, l+"-") {
+			return l
+		}
+	}
+	return ""
+}
+
+func (s Session) clone() Session {
+	s.Back = slices.Clone(s.Back)
+	s.Submitted = slices.Clone(s.Submitted)
+	if s.Draft != nil {
+		d := *s.Draft
+		d.Answers = maps(d.Answers)
+		d.Attachments = slices.Clone(d.Attachments)
+		if d.Location != nil {
+			l := *d.Location
+			d.Location = &l
+		}
+		s.Draft = &d
+	}
+	return s
+}
