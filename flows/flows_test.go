@@ -93,9 +93,11 @@ func (c *conversation) label(action string) string {
 	return ""
 }
 
-func (c *conversation) press(action string) Result { return c.send(Input{Kind: InputButton, Text: action}) }
-func (c *conversation) say(text string) Result     { return c.send(Input{Kind: InputText, Text: text}) }
-func (c *conversation) cmd(name string) Result     { return c.send(Input{Kind: InputCommand, Text: name}) }
+func (c *conversation) press(action string) Result {
+	return c.send(Input{Kind: InputButton, Text: action})
+}
+func (c *conversation) say(text string) Result { return c.send(Input{Kind: InputText, Text: text}) }
+func (c *conversation) cmd(name string) Result { return c.send(Input{Kind: InputCommand, Text: name}) }
 
 func (c *conversation) text(t Text) string {
 	data := map[string]any{}

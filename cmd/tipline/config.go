@@ -27,7 +27,11 @@ type Config struct {
 	ListenAddr     string
 	LogFormat      string
 	LogLevel       string
+	RedisPrefix    string
+	InboxLease     time.Duration
 	SessionTTL     time.Duration
+	PacePerChat    float64
+	PaceGlobal     float64
 	Workers        int
 	MaxAttachments int
 }
@@ -134,6 +138,19 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	if c.SessionTTL, err = duration(getenv, "TIPLINE_SESSION_TTL", 72*time.Hour); err != nil {
 		errs = append(errs, err.Error())
 	}
+	if c.InboxLease, err = duration(getenv, "TIPLINE_INBOX_LEASE", time.Minute); err != nil {
+		errs = append(errs, err.Error())
+	}
+	c.RedisPrefix = strings.TrimSpace(getenv("TIPLINE_REDIS_PREFIX"))
+	if c.RedisPrefix == "" {
+		c.RedisPrefix = "tipline:"
+	}
+	if c.PacePerChat, err = number(getenv, "TIPLINE_PACE_PER_CHAT", 1, 0.1, 1000); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.PaceGlobal, err = number(getenv, "TIPLINE_PACE_GLOBAL", 30, 1, 10000); err != nil {
+		errs = append(errs, err.Error())
+	}
 	if c.Workers, err = integer(getenv, "TIPLINE_WORKERS", 8, 1, 256); err != nil {
 		errs = append(errs, err.Error())
 	}
@@ -166,6 +183,18 @@ func integer(getenv func(string) string, name string, def, lo, hi int) (int, err
 	n, err := strconv.Atoi(s)
 	if err != nil || n < lo || n > hi {
 		return def, fmt.Errorf("%s must be a whole number from %d to %d", name, lo, hi)
+	}
+	return n, nil
+}
+
+func number(getenv func(string) string, name string, def, lo, hi float64) (float64, error) {
+	s := strings.TrimSpace(getenv(name))
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n < lo || n > hi {
+		return def, fmt.Errorf("%s must be a number from %g to %g", name, lo, hi)
 	}
 	return n, nil
 }

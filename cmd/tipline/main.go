@@ -23,10 +23,14 @@ func main() {
 	defer stop()
 	m := &Main{Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr}
 	if err := m.Run(ctx, os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "tipline:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
 		}
-		os.Exit(2)
+		fmt.Fprintln(os.Stderr, "tipline:", err)
+		if isConfigError(err) {
+			os.Exit(2)
+		}
+		os.Exit(1)
 	}
 }
 

@@ -50,7 +50,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer rc.Close()
-	sessions := storage.NewRedisSessions(rc, "tipline:", cfg.SessionTTL, ring)
+	sessions := storage.NewRedisSessions(rc, cfg.RedisPrefix, cfg.SessionTTL, ring)
 	return m.runBot(ctx, cfg, log, ring, db, sessions, nil, nil)
 }
 
@@ -82,9 +82,14 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 		Token:         cfg.BotToken,
 		APIURL:        cfg.APIURL,
 		Workers:       cfg.Workers,
+		Lease:         cfg.InboxLease,
 		WebhookURL:    cfg.WebhookURL,
 		WebhookSecret: cfg.WebhookSecret,
-		Limits:        flows.Limits{LongText: flows.DefaultLimits.LongText, ShortText: flows.DefaultLimits.ShortText, Attachments: cfg.MaxAttachments},
+		Pacing: bot.Pacing{
+			Global: cfg.PaceGlobal, GlobalBurst: int(max(cfg.PaceGlobal, 1)),
+			PerChat: cfg.PacePerChat, ChatBurst: int(max(5, cfg.PacePerChat)),
+		},
+		Limits: flows.Limits{LongText: flows.DefaultLimits.LongText, ShortText: flows.DefaultLimits.ShortText, Attachments: cfg.MaxAttachments},
 	}, store, sessions, ring, cat, log)
 	if err != nil {
 		return err

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/storagetest"
+)
+
+// testEnv is the real program's world for one test: an emulated Telegram,
+// a PostgreSQL schema and a Redis key prefix of its own, and the program's
+// captured logs.
+type testEnv struct {
+	t      testing.TB
+	emu    *telegramtest.Server
+	ring   *keys.Ring
+	key    string
+	db     *storage.Postgres
+	schema string
+	rc     *redis.Client
+	prefix string
+	logs   *syncBuffer
+	env    map[string]string
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newTestEnv(tb testing.TB, opts ...telegramtest.Option) *testEnv {
+	tb.Helper()
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		tb.Fatal(err)
+	}
+	ring, err := keys.NewRing(raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e := &testEnv{t: tb, ring: ring, key: base64.StdEncoding.EncodeToString(raw), logs: &syncBuffer{}}
+	e.emu = telegramtest.NewServer(opts...)
+	tb.Cleanup(e.emu.Close)
+	e.db, e.schema = storagetest.NewPostgres(tb, ring)
+	e.rc, e.prefix = storagetest.NewRedis(tb)
+	e.env = map[string]string{
+		"TELEGRAM_BOT_TOKEN":    e.emu.Token(),
+		"TELEGRAM_API_URL":      e.emu.URL(),
+		"DATABASE_URL":          storagetest.SchemaURL(e.schema),
+		"REDIS_URL":             storagetest.RedisURL(),
+		"TIPLINE_REDIS_PREFIX":  e.prefix,
+		"TIPLINE_SECRET_KEY":    e.key,
+		"TIPLINE_LISTEN_ADDR":   "127.0.0.1:0",
+		"TIPLINE_LOG_LEVEL":     "debug",
+		"TIPLINE_PACE_PER_CHAT": "200",
+		"TIPLINE_PACE_GLOBAL":   "2000",
+	}
+	return e
+}
+
+func (e *testEnv) getenv(k string) string { return e.env[k] }
+
+// start runs `tipline serve` until the returned stop is called.
+func (e *testEnv) start(args ...string) (addr string, stop func()) {
+	e.t.Helper()
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	m := &Main{Getenv: e.getenv, Stdout: io.Discard, Stderr: e.logs, Ready: func(i ReadyInfo) { ready <- i.Addr }}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, args) }()
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		e.t.Fatalf("tipline %v stopped at start: %v\nlogs:\n%s", args, err, e.logs)
+	case <-time.After(20 * time.Second):
+		cancel()
+		e.t.Fatalf("tipline %v did not start\nlogs:\n%s", args, e.logs)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					e.t.Errorf("tipline stopped with %v", err)
+				}
+			case <-time.After(40 * time.Second):
+				e.t.Errorf("tipline did not stop after cancel")
+			}
+		})
+	}
+	e.t.Cleanup(stop)
+	return addr, stop
+}
+
+// reporter drives one Telegram user's chat with the bot.
+type reporter struct {
+	e    *testEnv
+	u    telegramtest.User
+	seen int // highest bot message id already used
+}
+
+func (e *testEnv) reporter(id int64, lang string) *reporter {
+	u := telegramtest.User{ID: id, FirstName: fmt.Sprintf("Canaryfirst%d", id), Username: fmt.Sprintf("canaryuser%d", id), LanguageCode: lang}
+	e.emu.AddUser(u)
+	return &reporter{e: e, u: u}
+}
+
+const waitFor = 15 * time.Second
+
+// waitButton waits for a bot message newer than the last one used that has
+// a button for action, and returns that message and the button's data.
+func (r *reporter) waitButton(action string) (telegramtest.Message, string) {
+	r.e.t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for time.Now().Before(deadline) {
+		msgs := r.e.emu.BotMessages(r.u.ID)
+		for i := len(msgs) - 1; i >= 0 && msgs[i].ID > r.seen; i-- {
+			for _, row := range msgs[i].Buttons {
+				for _, b := range row {
+					if strings.HasPrefix(b.Data, action+"~") {
+						return msgs[i], b.Data
+					}
+				}
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	r.e.t.Fatalf("user %d: no button %q within %v; bot said:\n%s\nlogs:\n%s", r.u.ID, action, waitFor, r.transcript(), r.e.logs)
+	return telegramtest.Message{}, ""
+}
+
+// waitText waits for a new bot message whose text matches re.
+func (r *reporter) waitText(re *regexp.Regexp) telegramtest.Message {
+	r.e.t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for time.Now().Before(deadline) {
+		msgs := r.e.emu.BotMessages(r.u.ID)
+		for i := len(msgs) - 1; i >= 0 && msgs[i].ID > r.seen; i-- {
+			if re.MatchString(msgs[i].Text) {
+				return msgs[i]
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	r.e.t.Fatalf("user %d: no message matching %s; bot said:\n%s", r.u.ID, re, r.transcript())
+	return telegramtest.Message{}
+}
+
+func (r *reporter) transcript() string {
+	var b strings.Builder
+	for _, m := range r.e.emu.Messages(r.u.ID) {
+		who := "user"
+		if m.FromBot {
+			who = "bot "
+		}
+		fmt.Fprintf(&b, "  %d %s: %s\n", m.ID, who, strings.ReplaceAll(m.Text, "\n", " / "))
+	}
+	return b.String()
+}
+
+// press waits for the button, presses it and remembers the message.
+func (r *reporter) press(action string) int64 {
+	r.e.t.Helper()
+	m, data := r.waitButton(action)
+	r.seen = m.ID
+	id, err := r.e.emu.PressButton(r.u, m.ID, data)
+	if err != nil {
+		r.e.t.Fatalf("press %s: %v", action, err)
+	}
+	return id
+}
+
+// expect waits until the bot asks a question with a button for action
+// (the question after a typed or sent answer).
+func (r *reporter) expect(action string) {
+	r.e.t.Helper()
+	m, _ := r.waitButton(action)
+	r.seen = m.ID - 1
+}
+
+func (r *reporter) markSeen() {
+	msgs := r.e.emu.BotMessages(r.u.ID)
+	if len(msgs) > 0 {
+		r.seen = msgs[len(msgs)-1].ID
+	}
+}
+
+var referenceRE = regexp.MustCompile(`TL-[0-9A-Z]{4}-[0-9A-Z]{4}`)
+
+// tipAnswers are a reporter's answers with unique canary values, so a test
+// can look for them in dumps and logs.
+type tipAnswers struct {
+	what, adults string
+	photo        []byte
+}
+
+func canaryAnswers(tag string) tipAnswers {
+	return tipAnswers{
+		what:   "Canarywhat" + tag + " the family next door plans to sell their girl",
+		adults: "Canaryadults" + tag + " a man with a black car",
+		photo:  []byte("\xff\xd8\xff canary-photo-" + tag),
+	}
+}
+
+// fileTip files a whole tip and returns its reference.
+func (r *reporter) fileTip(a tipAnswers) tipline.Reference {
+	t := r.e.t
+	t.Helper()
+	r.e.emu.SendText(r.u, "/start")
+	r.press("menu:tip")
+	r.expect("back")
+	r.e.emu.SendText(r.u, a.what)
+	r.press("a:yes")
+	r.expect("skip")
+	r.e.emu.SendLocation(r.u, 11.5696, 104.921)
+	r.press("a:ongoing")
+	r.press("a:2_3")
+	r.press("a:6_11")
+	r.expect("skip")
+	r.e.emu.SendText(r.u, a.adults)
+	r.expect("skip")
+	r.markSeen()
+	r.e.emu.SendPhoto(r.u, a.photo, "")
+	r.press("done")
+	r.press("send:contact")
+	m := r.waitText(referenceRE)
+	r.markSeen()
+	ref, err := tipline.ParseReference(referenceRE.FindString(m.Text))
+	if err != nil {
+		t.Fatalf("reference in %q: %v", m.Text, err)
+	}
+	return ref
+}
+
+// countRows counts a table's rows in the test's schema.
+func (e *testEnv) countRows(table string) int {
+	e.t.Helper()
+	conn := storagetest.Conn(e.t)
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM `+e.schema+`.`+table).Scan(&n); err != nil {
+		e.t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// assertValid fails when any request the bot sent was refused by the
+// emulator's Bot API checks.
+func (e *testEnv) assertValid() {
+	e.t.Helper()
+	for _, c := range e.emu.Rejected() {
+		e.t.Errorf("Telegram would refuse %s: %s (params %v)", c.Method, c.Err, c.Params)
+	}
+}
+
+type telegramtestMessage = telegramtest.Message
+
+func userOf(id int64) telegramtest.User { return telegramtest.User{ID: id} }
