@@ -1,0 +1,335 @@
+package locales
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+)
+
+// sample is template data for every placeholder the messages use.
+var sample = map[string]any{
+	"Reference": "TL-7K3Q-9XDM",
+	"Count":     3,
+	"Max":       10,
+	"Country":   "Cambodia",
+	"Number":    "117",
+	"Name":      "Police",
+	"Label":     "Where",
+	"Value":     "Poipet",
+	"Lat":       "13.65869",
+	"Lon":       "102.56370",
+}
+
+func TestEveryIDInEveryLanguage(t *testing.T) {
+	c := MustLoad()
+	en := c.IDs("en")
+	if len(en) == 0 {
+		t.Fatal("en.toml has no messages")
+	}
+	for _, lang := range Languages[1:] {
+		ids := c.IDs(lang)
+		if missing := minus(en, ids); len(missing) > 0 {
+			t.Errorf("%s.toml is missing %d IDs that en.toml has: %s", lang, len(missing), strings.Join(missing, ", "))
+		}
+		if extra := minus(ids, en); len(extra) > 0 {
+			t.Errorf("%s.toml has %d IDs that en.toml lacks: %s", lang, len(extra), strings.Join(extra, ", "))
+		}
+	}
+}
+
+var placeholderRE = regexp.MustCompile(`\{\{.*?\}\}`)
+
+// placeholders lists a template's actions ({{.Count}}), spaces removed, sorted, once each.
+func placeholders(s string) []string {
+	var out []string
+	for _, p := range placeholderRE.FindAllString(s, -1) {
+		out = append(out, strings.Join(strings.Fields(p), ""))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func TestSamePlaceholders(t *testing.T) {
+	c := MustLoad()
+	for _, id := range c.IDs("en") {
+		en, _ := c.Raw("en", id)
+		want := placeholders(en)
+		for _, lang := range Languages[1:] {
+			s, ok := c.Raw(lang, id)
+			if !ok {
+				continue // TestEveryIDInEveryLanguage names it
+			}
+			got := placeholders(s)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s %s: placeholders %v, want %v (missing %v, extra %v)",
+					lang, id, got, want, minus(want, got), minus(got, want))
+			}
+		}
+	}
+}
+
+// scriptFree reports whether a message is only placeholders, emoji, digits
+// and punctuation, so that it is the same in every language.
+func scriptFree(s string) bool {
+	return !strings.ContainsFunc(placeholderRE.ReplaceAllString(s, ""), unicode.IsLetter)
+}
+
+func hasKhmer(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r >= 0x1780 && r <= 0x17FF })
+}
+
+func hasThai(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r >= 0x0E00 && r <= 0x0E7F })
+}
+
+func TestScripts(t *testing.T) {
+	c := MustLoad()
+	for _, lang := range Languages {
+		for _, id := range c.IDs(lang) {
+			s, _ := c.Raw(lang, id)
+			if strings.HasPrefix(id, "language_name_") || scriptFree(s) {
+				continue
+			}
+			switch lang {
+			case "en":
+				if hasKhmer(s) || hasThai(s) {
+					t.Errorf("en %s has Khmer or Thai script: %q", id, s)
+				}
+			case "km":
+				if !hasKhmer(s) {
+					t.Errorf("km %s has no Khmer script (untranslated?): %q", id, s)
+				}
+				if hasThai(s) {
+					t.Errorf("km %s has Thai script: %q", id, s)
+				}
+			case "th":
+				if !hasThai(s) {
+					t.Errorf("th %s has no Thai script (untranslated?): %q", id, s)
+				}
+				if hasKhmer(s) {
+					t.Errorf("th %s has Khmer script: %q", id, s)
+				}
+			}
+		}
+	}
+}
+
+// latinAllowed are the Latin words a Khmer or Thai message may hold: names,
+// and the label of Telegram's attach button, which most reporters see in
+// English. Commands (/help) and placeholders are always allowed.
+var latinAllowed = []string{"Tipline", "Telegram", "Location", "English"}
+
+var (
+	commandRE = regexp.MustCompile(`/[a-z_]+`)
+	latinRE   = regexp.MustCompile(`[A-Za-z]+`)
+)
+
+func TestNoEnglishLeftInTranslations(t *testing.T) {
+	c := MustLoad()
+	for _, lang := range Languages[1:] {
+		for _, id := range c.IDs(lang) {
+			s, _ := c.Raw(lang, id)
+			s = commandRE.ReplaceAllString(placeholderRE.ReplaceAllString(s, ""), "")
+			for _, w := range latinRE.FindAllString(s, -1) {
+				if !slices.Contains(latinAllowed, w) {
+					t.Errorf("%s %s: Latin word %q (untranslated?)", lang, id, w)
+				}
+			}
+		}
+	}
+}
+
+func TestEveryMessageRenders(t *testing.T) {
+	c := MustLoad()
+	for _, lang := range Languages {
+		for _, id := range c.IDs("en") {
+			got := c.Text(lang, id, sample)
+			switch {
+			case got == id:
+				t.Errorf("%s %s: Text returned the ID", lang, id)
+			case strings.TrimSpace(got) == "":
+				t.Errorf("%s %s: Text is empty", lang, id)
+			case strings.Contains(got, "<no value>") || strings.Contains(got, "{{"):
+				t.Errorf("%s %s: placeholder left unrendered: %q", lang, id, got)
+			case !utf8.ValidString(got):
+				t.Errorf("%s %s: not valid UTF-8", lang, id)
+			}
+		}
+	}
+}
+
+// labelPrefixes are the IDs shown on buttons, where a phone has little room.
+var labelPrefixes = []string{"button_", "menu_", "answer_", "edit_", "language_name_"}
+
+func TestButtonLabelsShort(t *testing.T) {
+	const max = 40 // runes; Khmer and Thai marks are runes too
+	c := MustLoad()
+	for _, lang := range Languages {
+		for _, id := range c.IDs(lang) {
+			if !slices.ContainsFunc(labelPrefixes, func(p string) bool { return strings.HasPrefix(id, p) }) {
+				continue
+			}
+			s, _ := c.Raw(lang, id)
+			if n := utf8.RuneCountInString(s); n >= max {
+				t.Errorf("%s %s: %d runes, want under %d: %q", lang, id, n, max, s)
+			}
+		}
+	}
+}
+
+// checkMessageFile lists what is wrong in a message file: a top-level key
+// that is not a message table, a table with keys other than "other" (we use
+// no plural forms), an empty message, or an ID not in known (nil: any ID).
+func checkMessageFile(data []byte, known map[string]bool) []string {
+	var doc map[string]any
+	if _, err := toml.Decode(string(data), &doc); err != nil {
+		return []string{err.Error()}
+	}
+	var problems []string
+	for id, v := range doc {
+		table, ok := v.(map[string]any)
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s: a value, not a [table]", id))
+			continue
+		}
+		if known != nil && !known[id] {
+			problems = append(problems, fmt.Sprintf("[%s]: unknown table, not in en.toml", id))
+		}
+		for k, v := range table {
+			switch _, sub := v.(map[string]any); {
+			case sub:
+				problems = append(problems, fmt.Sprintf("[%s.%s]: unknown table", id, k))
+			case k != "other":
+				problems = append(problems, fmt.Sprintf("[%s]: unknown key %q", id, k))
+			}
+		}
+		other, ok := table["other"].(string)
+		if !ok || strings.TrimSpace(other) == "" {
+			problems = append(problems, fmt.Sprintf("[%s]: empty message", id))
+		}
+	}
+	slices.Sort(problems)
+	return problems
+}
+
+func TestMessageFiles(t *testing.T) {
+	en, err := files.ReadFile("en.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if _, err := toml.Decode(string(en), &doc); err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for id := range doc {
+		known[id] = true
+	}
+	for _, lang := range Languages {
+		data, err := files.ReadFile(lang + ".toml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range checkMessageFile(data, known) {
+			t.Errorf("%s.toml: %s", lang, p)
+		}
+	}
+}
+
+func TestCheckMessageFile(t *testing.T) {
+	known := map[string]bool{"welcome": true, "menu": true}
+	tests := []struct {
+		name, file string
+		want       []string
+	}{
+		{"good", "[welcome]\nother = \"Hello\"\n[menu]\nother = \"Menu\"", nil},
+		{"unknown table", "[welcome]\nother = \"Hello\"\n[welcom]\nother = \"Hi\"", []string{"[welcom]: unknown table, not in en.toml"}},
+		{"empty", "[welcome]\nother = \"\"", []string{"[welcome]: empty message"}},
+		{"blank", "[welcome]\nother = \"\"\"\n  \n\"\"\"", []string{"[welcome]: empty message"}},
+		{"no other", "[welcome]\none = \"Hello\"", []string{"[welcome]: empty message", "[welcome]: unknown key \"one\""}},
+		{"extra key", "[welcome]\nother = \"Hello\"\ndescription = \"x\"", []string{"[welcome]: unknown key \"description\""}},
+		{"nested table", "[welcome]\nother = \"Hello\"\n[welcome.extra]\nother = \"x\"", []string{"[welcome.extra]: unknown table"}},
+		{"bare value", "welcome = \"Hello\"", []string{"welcome: a value, not a [table]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := checkMessageFile([]byte(tt.file), known)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// glossary holds the terms of GLOSSARY.md that a test can check: when an
+// English message matches en, its Khmer and Thai must contain km and th.
+var glossary = []struct{ en, km, th string }{
+	{`(?i)\breport`, "រាយការណ៍", "แจ้ง"},
+	{`(?i)\breference`, "លេខកូដ", "รหัสอ้างอิง"},
+	{`(?i)\bteam\b`, "ក្រុមការងាររបស់យើង", "ทีมงานของเรา"},
+	{`(?i)give your name`, "មិនបាច់ប្រាប់ឈ្មោះ", "ไม่ต้องบอกชื่อ"},
+	{`(?i)emergenc`, "អាសន្ន", "ฉุกเฉิน"},
+	{`(?i)police`, "ប៉ូលិស", "ตำรวจ"},
+	{`(?i)\bchild`, "កុមារ", "เด็ก"},
+	{`(?i)missing child`, "កុមារបាត់ខ្លួន", "เด็กหาย"},
+	{`(?i)in danger|at risk`, "មានគ្រោះថ្នាក់", "อยู่ในอันตราย"},
+	{`(?i)urgent`, "បន្ទាន់", "ด่วน"},
+	{`(?i)trafficking`, "ការជួញដូរមនុស្ស", "ค้ามนุษย์"},
+	{`(?i)\blocked`, "ចាក់សោ", "ล็อก"},
+	{`(?i)(?:^|[^/\w])privacy`, "ការរក្សាការសម្ងាត់", "ความเป็นส่วนตัว"},
+	{`(?i)\bchat\b`, "ការជជែក", "แชท"},
+	{`(?i)voice message`, "សារសំឡេង", "ข้อความเสียง"},
+	{`(?i)\bphoto`, "រូបថត", "รูป"},
+	{`(?i)\bvideo`, "វីដេអូ", "วิดีโอ"},
+	{`(?i)\blocation`, "ទីតាំង", "ตำแหน่ง"},
+	{`(?i)\bskip`, "រំលង", "ข้าม"},
+	{`(?i)\bcancel|\bstop`, "បោះបង់", "ยกเลิก"},
+	{`(?i)\bdelet`, "លុប", "ลบ"},
+	{`(?i)\bsend\b`, "ផ្ញើ", "ส่ง"},
+	{`\bDone\b`, "រួចរាល់", "เสร็จแล้ว"},
+}
+
+func TestGlossary(t *testing.T) {
+	c := MustLoad()
+	doc, err := os.ReadFile("GLOSSARY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, term := range glossary {
+		for _, w := range []string{term.km, term.th} {
+			if !strings.Contains(string(doc), w) {
+				t.Errorf("GLOSSARY.md does not list %q, which the test checks for %s", w, term.en)
+			}
+		}
+		re := regexp.MustCompile(term.en)
+		for _, id := range c.IDs("en") {
+			en, _ := c.Raw("en", id)
+			if !re.MatchString(en) {
+				continue
+			}
+			for lang, w := range map[string]string{"km": term.km, "th": term.th} {
+				if s, ok := c.Raw(lang, id); ok && !strings.Contains(s, w) {
+					t.Errorf("%s %s: English matches %s, so it should say %q: %q", lang, id, term.en, w, s)
+				}
+			}
+		}
+	}
+}
+
+// minus returns the elements of a that are not in b, in a's order.
+func minus(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
