@@ -8,6 +8,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/locales"
 )
 
 // incoming is an update turned into what the processor needs: the chat it
@@ -98,7 +99,7 @@ func messageInput(m *models.Message, in *flows.Input) {
 			in.Kind, in.Text, in.Arg = flows.InputCommand, cmd, arg
 			return
 		}
-		in.Kind, in.Text = flows.InputText, m.Text
+		in.Kind, in.Text = flows.InputText, locales.Clean(m.Text)
 	case m.Voice != nil:
 		in.Kind = flows.InputVoice
 		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVoice, FileID: m.Voice.FileID, FileUniqueID: m.Voice.FileUniqueID}

@@ -3,6 +3,8 @@ package flows
 import (
 	"fmt"
 	"strings"
+
+	"github.com/tipline/tipline/locales"
 )
 
 // summaryValueMax caps how much of a typed answer the review repeats, so the
@@ -137,13 +139,8 @@ func (r *run) summaryValue(q question) any {
 	return Text{ID: "summary_skipped"}
 }
 
-// Quote shortens a reporter's text for repeating it back, without cutting
-// through a character.
+// Quote shortens a reporter's text for repeating it back, never cutting
+// through a Khmer or Thai character.
 func Quote(s string, max int) string {
-	s = strings.TrimSpace(s)
-	rs := []rune(s)
-	if len(rs) <= max {
-		return s
-	}
-	return strings.TrimSpace(string(rs[:max])) + "…"
+	return locales.Truncate(strings.TrimSpace(s), max)
 }

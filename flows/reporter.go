@@ -3,9 +3,9 @@ package flows
 import (
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/locales"
 )
 
 // Button actions. They travel in callback_data (signed by the bot), so they
@@ -371,7 +371,7 @@ func (r *run) message() {
 			r.unexpected(q)
 			return
 		}
-		if max := q.maxText(r.e.Limits); utf8.RuneCountInString(text) > max {
+		if max := q.maxText(r.e.Limits); locales.Length(text) > max {
 			r.sayReply(Reply{Lines: []Text{{ID: "error_too_long", Data: map[string]any{"Max": max}}}})
 			r.ask()
 			return

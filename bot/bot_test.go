@@ -1,0 +1,126 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/locales"
+)
+
+func TestButtonsSignedForOneUser(t *testing.T) {
+	ring := keys.NewRandomRing()
+	other := keys.NewRandomRing()
+	data := signButton(ring, 42, "send:anon")
+	if len(data) > maxButtonData {
+		t.Fatalf("callback data %d bytes, over Telegram's 64", len(data))
+	}
+	if got, err := verifyButton(ring, 42, data); err != nil || got != "send:anon" {
+		t.Fatalf("verify = %q, %v", got, err)
+	}
+	tampered := strings.Replace(data, "send:anon", "send:open", 1)
+	cases := map[string]struct {
+		ring   *keys.Ring
+		user   int64
+		data   string
+		reason string
+	}{
+		"other user":     {ring, 43, data, "a forwarded button"},
+		"other key":      {other, 42, data, "another deployment"},
+		"tampered":       {ring, 42, tampered, "action changed"},
+		"no signature":   {ring, 42, "send:anon", ""},
+		"empty":          {ring, 42, "", ""},
+		"bad base64":     {ring, 42, "send:anon~!!!!", ""},
+		"short mac":      {ring, 42, "send:anon~AAAA", ""},
+		"only separator": {ring, 42, "~", ""},
+		"too long":       {ring, 42, strings.Repeat("a", 70) + "~AAAAAAAAAAAA", ""},
+	}
+	for name, tc := range cases {
+		if _, err := verifyButton(tc.ring, tc.user, tc.data); err == nil {
+			t.Errorf("%s: accepted %q", name, tc.data)
+		}
+	}
+}
+
+func TestDecodeForgedButtonIsAnInput(t *testing.T) {
+	ring := keys.NewRandomRing()
+	u := &models.Update{ID: 1, CallbackQuery: &models.CallbackQuery{
+		ID: "q", From: models.User{ID: 5}, Data: "a:yes~AAAAAAAAAAAA",
+		Message: models.MaybeInaccessibleMessage{Message: &models.Message{ID: 9, Chat: models.Chat{ID: 5, Type: models.ChatTypePrivate}}},
+	}}
+	in, ok := decode(u, ring, time.Now())
+	if !ok || in.input.Kind != flows.InputForgedButton || in.callbackID != "q" || in.pressedMessageID != 9 {
+		t.Errorf("decode = %+v, %v", in, ok)
+	}
+}
+
+func TestDecodeCommandsAndText(t *testing.T) {
+	ring := keys.NewRandomRing()
+	msg := func(text string) *models.Update {
+		return &models.Update{ID: 1, Message: &models.Message{Text: text, Chat: models.Chat{ID: 5, Type: models.ChatTypePrivate}, From: &models.User{ID: 5}}}
+	}
+	for text, want := range map[string]flows.InputKind{
+		"/start": flows.InputCommand, "/start@tipline_bot abc": flows.InputCommand, "hello": flows.InputText,
+		"/": flows.InputText, "\u200bhello\u200f": flows.InputText,
+	} {
+		in, _ := decode(msg(text), ring, time.Now())
+		if in.input.Kind != want {
+			t.Errorf("%q: kind %s, want %s", text, in.input.Kind, want)
+		}
+	}
+	in, _ := decode(msg("\u200bhello\u200f"), ring, time.Now())
+	if in.input.Text != "hello" {
+		t.Errorf("invisible characters kept: %q", in.input.Text)
+	}
+	in, _ = decode(msg("/START@x now"), ring, time.Now())
+	if in.input.Text != "start" || in.input.Arg != "now" {
+		t.Errorf("command = %q %q", in.input.Text, in.input.Arg)
+	}
+}
+
+func TestRenderSplitsLongReplies(t *testing.T) {
+	r := renderer{cat: locales.MustLoad(), signer: keys.NewRandomRing()}
+	long := strings.Repeat("ក្មេង ", 900) // 5400 characters
+	rep := flows.Reply{
+		Lines:   []flows.Text{{ID: "summary_line", Data: map[string]any{"Label": "x", "Value": long}}},
+		Buttons: [][]flows.Button{{{Label: flows.Text{ID: "button_done"}, Action: "done"}}},
+	}
+	out := r.render("km", 1, rep)
+	if len(out) < 2 {
+		t.Fatalf("%d messages, want the text split", len(out))
+	}
+	for i, m := range out {
+		if utf16Len(m.text) > maxMessageLen || !utf8.ValidString(m.text) || m.text == "" {
+			t.Errorf("part %d: %d UTF-16 units, valid %v", i, utf16Len(m.text), utf8.ValidString(m.text))
+		}
+		if (m.markup != nil) != (i == len(out)-1) {
+			t.Errorf("part %d: buttons must come with the last part only", i)
+		}
+	}
+}
+
+func TestPacerHoldsAChatAfter429(t *testing.T) {
+	p := newPacer(Pacing{Global: 1000, GlobalBurst: 1000, PerChat: 1, ChatBurst: 2})
+	now := time.Now()
+	if d := p.reserve(7, now); d != 0 {
+		t.Fatalf("first message waits %v", d)
+	}
+	if d := p.reserve(7, now); d != 0 {
+		t.Fatalf("burst message waits %v", d)
+	}
+	if d := p.reserve(7, now); d <= 0 {
+		t.Fatal("third message in the same instant was not paced")
+	}
+	if d := p.reserve(8, now); d != 0 {
+		t.Fatalf("another chat waits %v", d)
+	}
+	p.hold(8, 3*time.Second)
+	if d := p.reserve(8, time.Now()); d < 2*time.Second {
+		t.Errorf("after a 429 the chat waits %v, want about 3s", d)
+	}
+}
