@@ -117,8 +117,9 @@ type Bot struct {
 	fetchWake chan struct{}
 
 	mu       sync.Mutex
-	told     map[int64]bool // updates whose sender was told of a problem on our side
-	fetchErr map[string]int // attachment fetch failures, by file
+	told     map[int64]bool      // updates whose sender was told of a problem on our side
+	answered map[string]struct{} // callback queries already answered
+	fetchErr map[string]int      // attachment fetch failures, by file
 }
 
 // New builds a bot. It does not contact Telegram.
@@ -138,6 +139,7 @@ func New(cfg Config, store Store, sessions Sessions, ring *keys.Ring, cat *local
 		wake:      make(chan struct{}, 1),
 		fetchWake: make(chan struct{}, 1),
 		told:      map[int64]bool{},
+		answered:  map[string]struct{}{},
 		fetchErr:  map[string]int{},
 		engine: &flows.Engine{
 			NewDraftID:   newDraftID,

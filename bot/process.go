@@ -208,9 +208,19 @@ func (b *Bot) reply(ctx context.Context, chatID, userID int64, lang string, repl
 	return nil
 }
 
-// answerCallback stops the button's spinner. A failure is only logged: the
-// query may be too old, and the reply still goes out.
+// answerCallback stops the button's spinner, once. A failure is only
+// logged: the query may be too old, and the reply still goes out.
 func (b *Bot) answerCallback(ctx context.Context, id string) {
+	b.mu.Lock()
+	if _, done := b.answered[id]; done {
+		b.mu.Unlock()
+		return
+	}
+	if len(b.answered) > 10000 {
+		clear(b.answered) // ids are only repeated within moments of each other
+	}
+	b.answered[id] = struct{}{}
+	b.mu.Unlock()
 	err := b.send.call(ctx, "answerCallbackQuery", 0, func(ctx context.Context) error {
 		_, err := b.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id})
 		return err

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tipline/tipline"
@@ -288,3 +289,13 @@ func (e *testEnv) assertValid() {
 type telegramtestMessage = telegramtest.Message
 
 func userOf(id int64) telegramtest.User { return telegramtest.User{ID: id} }
+
+// mustExec runs SQL on a connection of the test's own and returns it.
+func mustExec(t *testing.T, e *testEnv, sql string) *pgx.Conn {
+	t.Helper()
+	conn := storagetest.Conn(t)
+	if _, err := conn.Exec(context.Background(), sql); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}

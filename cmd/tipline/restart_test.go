@@ -142,7 +142,15 @@ func TestCrashLosesNothing(t *testing.T) {
 	if len(last) == 0 || len(last[len(last)-1].Buttons) == 0 {
 		t.Errorf("the message sent while the program was down got no answer:\n%s", r.transcript())
 	}
-	e.assertValid()
+	// After a crash the new process repeats what the dead one had begun:
+	// answering the button (Telegram says it is too old) and clearing its
+	// keyboard (already cleared). Both are harmless; nothing else may fail.
+	for _, c := range e.emu.Rejected() {
+		if strings.Contains(c.Err, "query is too old") || strings.Contains(c.Err, "message is not modified") {
+			continue
+		}
+		t.Errorf("Telegram would refuse %s: %s", c.Method, c.Err)
+	}
 }
 
 // TestGracefulStopFinishesInFlight: SIGTERM (context cancel) while an update

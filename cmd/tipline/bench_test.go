@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/tipline/tipline/bot/telegramtest"
+)
+
+// BenchmarkTipJourney: one whole tip (13 reporter actions: /start, text,
+// location, photo and 9 buttons) through the real program, the emulator,
+// PostgreSQL and Redis, until the reporter holds the reference.
+func BenchmarkTipJourney(b *testing.B) {
+	e := newTestEnv(b)
+	e.start()
+	a := canaryAnswers("bench")
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; b.Loop(); i++ {
+		r := e.reporter(int64(8_000_000_000+i), "km")
+		r.fileTip(a)
+	}
+	b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(b.N)/13, "ms/action")
+}
+
+// BenchmarkRoundTrip: one reporter action and the bot's answer (/start →
+// the menu), through the whole pipeline: inbox, claim, session, flow,
+// replies.
+func BenchmarkRoundTrip(b *testing.B) {
+	e := newTestEnv(b)
+	e.start()
+	r := e.reporter(8_100_000_001, "en")
+	menu := regexp.MustCompile(`What do you want to do`)
+	for b.Loop() {
+		r.markSeen()
+		e.emu.SendText(r.u, "/start")
+		r.waitText(menu)
+	}
+}
+
+// BenchmarkEchoBaseline: the same emulator with a bare go-telegram/bot echo
+// bot (its own polling, no storage): the floor our round trip is measured
+// against.
+func BenchmarkEchoBaseline(b *testing.B) {
+	emu := telegramtest.NewServer()
+	defer emu.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	echo, err := tgbot.New(emu.Token(), tgbot.WithServerURL(emu.URL()), tgbot.WithSkipGetMe(),
+		tgbot.WithDefaultHandler(func(ctx context.Context, api *tgbot.Bot, u *models.Update) {
+			if u.Message == nil {
+				return
+			}
+			if _, err := api.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: u.Message.Chat.ID, Text: u.Message.Text}); err != nil {
+				b.Error(err)
+			}
+		}))
+	if err := err; err != nil {
+		b.Fatal(err)
+	}
+	go echo.Start(ctx)
+	u := telegramtest.User{ID: 8_200_000_001, FirstName: "E", LanguageCode: "en"}
+	emu.AddUser(u)
+	for i := 0; b.Loop(); i++ {
+		n := len(emu.BotMessages(u.ID))
+		emu.SendText(u, fmt.Sprintf("echo %d", i))
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		if _, err := emu.WaitBotMessages(wctx, u.ID, n+1); err != nil {
+			b.Fatal(err)
+		}
+		wcancel()
+	}
+}

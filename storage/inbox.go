@@ -1,0 +1,155 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tipline/tipline"
+)
+
+// InboxAdd stores updates in one transaction, before they are confirmed to
+// Telegram. An update_id already present, processed or not, is ignored. It
+// returns how many updates were new.
+func (p *Postgres) InboxAdd(ctx context.Context, items []InboxItem) (int, error) {
+	const q = `
+		insert into inbox (update_id, chat_key, payload, received_at)
+		values ($1, $2, $3, coalesce($4, now()))
+		on conflict (update_id) do nothing`
+	if len(items) == 0 {
+		return 0, nil
+	}
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	batch := &pgx.Batch{}
+	for _, it := range items {
+		var receivedAt *time.Time
+		if !it.ReceivedAt.IsZero() {
+			receivedAt = &it.ReceivedAt
+		}
+		sealed := p.ring.Seal(it.Payload, inboxPayloadAAD(it.UpdateID))
+		batch.Queue(q, it.UpdateID, it.ChatKey, sealed, receivedAt)
+	}
+	results := tx.SendBatch(ctx, batch)
+	added := 0
+	for range items {
+		tag, err := results.Exec()
+		if err != nil {
+			results.Close() // reports the same failure; the first one is the one to return
+			return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
+		}
+		added += int(tag.RowsAffected())
+	}
+	if err := results.Close(); err != nil {
+		return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
+	}
+	return added, nil
+}
+
+// InboxClaim claims the next update to process: the lowest update_id of a
+// chat whose earlier updates are all processed and which is not under a
+// live claim, over all chats. ok is false when nothing is ready. The claim
+// lasts lease by the database clock; once it expires another worker may
+// take the update (crash recovery), so lease must outlast processing.
+//
+// Rows are locked with FOR UPDATE SKIP LOCKED and only the first
+// unprocessed update of a chat can be claimed, so a chat is never processed
+// out of order or by two workers at once, across processes. A payload that
+// cannot be opened (its key was retired) gives an error and stays claimed
+// until the lease ends; other chats go on.
+func (p *Postgres) InboxClaim(ctx context.Context, owner string, lease time.Duration) (InboxItem, bool, error) {
+	const q = `
+		with next as (
+			select i.update_id
+			from inbox i
+			where i.processed_at is null
+			  and (i.claimed_until is null or i.claimed_until <= now())
+			  and not exists (
+				select 1 from inbox e
+				where e.chat_key = i.chat_key
+				  and e.update_id < i.update_id
+				  and e.processed_at is null)
+			order by i.update_id
+			limit 1
+			for update skip locked
+		)
+		update inbox
+		set claimed_by = $1,
+		    claimed_until = now() + $2::bigint * interval '1 microsecond',
+		    attempts = attempts + 1
+		from next
+		where inbox.update_id = next.update_id
+		returning inbox.update_id, inbox.chat_key, inbox.payload, inbox.received_at, inbox.attempts`
+	var it InboxItem
+	var sealed []byte
+	err := p.pool.QueryRow(ctx, q, owner, lease.Microseconds()).
+		Scan(&it.UpdateID, &it.ChatKey, &sealed, &it.ReceivedAt, &it.Attempts)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return InboxItem{}, false, nil
+	}
+	if err != nil {
+		return InboxItem{}, false, fmt.Errorf("claim update: %w", dbErr(err))
+	}
+	if sealed != nil {
+		if it.Payload, err = p.ring.Open(sealed, inboxPayloadAAD(it.UpdateID)); err != nil {
+			return InboxItem{}, false, fmt.Errorf("claim update %d: %w", it.UpdateID, err)
+		}
+	}
+	return it, true, nil
+}
+
+// InboxDone marks an update processed and drops its payload; the row stays
+// for de-duplication. Marking a processed update again does nothing.
+func (p *Postgres) InboxDone(ctx context.Context, updateID int64) error {
+	const q = `
+		update inbox
+		set processed_at = coalesce(processed_at, now()),
+		    payload = null,
+		    claimed_by = null,
+		    claimed_until = null
+		where update_id = $1`
+	tag, err := p.pool.Exec(ctx, q, updateID)
+	if err != nil {
+		return fmt.Errorf("mark update %d done: %w", updateID, dbErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("mark update %d done: %w", updateID, tipline.ErrNotFound)
+	}
+	return nil
+}
+
+// InboxRelease gives a claim back so the update is retried soon, after its
+// processing failed. Releasing a processed update does nothing.
+func (p *Postgres) InboxRelease(ctx context.Context, updateID int64) error {
+	const q = `
+		update inbox
+		set claimed_by = null, claimed_until = null
+		where update_id = $1`
+	tag, err := p.pool.Exec(ctx, q, updateID)
+	if err != nil {
+		return fmt.Errorf("release update %d: %w", updateID, dbErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("release update %d: %w", updateID, tipline.ErrNotFound)
+	}
+	return nil
+}
+
+// InboxPending counts updates not yet processed.
+func (p *Postgres) InboxPending(ctx context.Context) (int, error) {
+	const q = `select count(*) from inbox where processed_at is null`
+	var n int
+	if err := p.pool.QueryRow(ctx, q).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending updates: %w", dbErr(err))
+	}
+	return n, nil
+}

@@ -1,0 +1,348 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tipline/tipline"
+)
+
+// Memory is an in-memory store with the same methods and behaviour as
+// Postgres, for the sandbox. Nothing reaches a disk, so it keeps plain
+// text; everything is lost when the process ends. It is safe for
+// concurrent use.
+type Memory struct {
+	now func() time.Time
+
+	mu     sync.Mutex
+	inbox  map[int64]*memInboxRow
+	cases  map[tipline.Reference]*memCase
+	drafts map[string]*memCase
+	order  []*memCase // in the order they were submitted
+}
+
+type memInboxRow struct {
+	item         InboxItem
+	claimedUntil time.Time // zero when not claimed
+	processed    bool
+}
+
+type memCase struct {
+	c           tipline.Case
+	attachments []*memAttachment
+	audit       []tipline.AuditEvent
+}
+
+type memAttachment struct {
+	a       tipline.Attachment
+	content []byte
+	fetched bool
+}
+
+// NewMemory returns an empty in-memory store reading the time from now
+// (time.Now when nil).
+func NewMemory(now func() time.Time) *Memory {
+	if now == nil {
+		now = time.Now
+	}
+	return &Memory{
+		now:    now,
+		inbox:  map[int64]*memInboxRow{},
+		cases:  map[tipline.Reference]*memCase{},
+		drafts: map[string]*memCase{},
+	}
+}
+
+func (m *Memory) clock() time.Time { return truncateTime(m.now()) }
+
+// InboxAdd stores updates; an update_id already present, processed or not,
+// is ignored. It returns how many updates were new.
+func (m *Memory) InboxAdd(ctx context.Context, items []InboxItem) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("add to inbox: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clock()
+	added := 0
+	for _, it := range items {
+		if _, ok := m.inbox[it.UpdateID]; ok {
+			continue
+		}
+		row := &memInboxRow{item: InboxItem{
+			UpdateID:   it.UpdateID,
+			ChatKey:    it.ChatKey,
+			Payload:    slices.Clone(it.Payload),
+			ReceivedAt: truncateTime(it.ReceivedAt),
+		}}
+		if it.ReceivedAt.IsZero() {
+			row.item.ReceivedAt = now
+		}
+		m.inbox[it.UpdateID] = row
+		added++
+	}
+	return added, nil
+}
+
+// InboxClaim claims the next update to process, as Postgres.InboxClaim
+// does. The owner is not kept: nothing reads it back.
+func (m *Memory) InboxClaim(ctx context.Context, owner string, lease time.Duration) (InboxItem, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return InboxItem{}, false, fmt.Errorf("claim update: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clock()
+	// The first unprocessed update of each chat.
+	heads := map[string]*memInboxRow{}
+	for _, r := range m.inbox {
+		if r.processed {
+			continue
+		}
+		if h, ok := heads[r.item.ChatKey]; !ok || r.item.UpdateID < h.item.UpdateID {
+			heads[r.item.ChatKey] = r
+		}
+	}
+	var next *memInboxRow
+	for _, h := range heads {
+		if !h.claimedUntil.IsZero() && h.claimedUntil.After(now) {
+			continue // under a live claim
+		}
+		if next == nil || h.item.UpdateID < next.item.UpdateID {
+			next = h
+		}
+	}
+	if next == nil {
+		return InboxItem{}, false, nil
+	}
+	next.claimedUntil = now.Add(lease.Truncate(time.Microsecond))
+	next.item.Attempts++
+	it := next.item
+	it.Payload = slices.Clone(it.Payload)
+	return it, true, nil
+}
+
+// InboxDone marks an update processed and drops its payload.
+func (m *Memory) InboxDone(ctx context.Context, updateID int64) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mark update %d done: %w", updateID, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.inbox[updateID]
+	if !ok {
+		return fmt.Errorf("mark update %d done: %w", updateID, tipline.ErrNotFound)
+	}
+	r.processed = true
+	r.item.Payload = nil
+	r.claimedUntil = time.Time{}
+	return nil
+}
+
+// InboxRelease gives a claim back so the update is retried soon.
+func (m *Memory) InboxRelease(ctx context.Context, updateID int64) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("release update %d: %w", updateID, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.inbox[updateID]
+	if !ok {
+		return fmt.Errorf("release update %d: %w", updateID, tipline.ErrNotFound)
+	}
+	r.claimedUntil = time.Time{}
+	return nil
+}
+
+// InboxPending counts updates not yet processed.
+func (m *Memory) InboxPending(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("count pending updates: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, r := range m.inbox {
+		if !r.processed {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// SubmitCase stores a case, its attachments and a "submitted" audit event,
+// as Postgres.SubmitCase does.
+func (m *Memory) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return "", false, fmt.Errorf("save case: %w", err)
+	}
+	if err := checkNewCase(c); err != nil {
+		return "", false, fmt.Errorf("save case: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if first, ok := m.drafts[c.DraftID]; ok {
+		return first.c.Reference, false, nil
+	}
+	if _, ok := m.cases[c.Reference]; ok {
+		return "", false, fmt.Errorf("save case %s: %w", c.Reference, ErrReferenceTaken)
+	}
+	now := m.clock()
+	stored := &memCase{c: tipline.Case{NewCase: copyNewCase(c), Status: tipline.StatusReceived, CreatedAt: now, UpdatedAt: now}}
+	stored.c.SubmittedAt = truncateTime(c.SubmittedAt)
+	if c.SubmittedAt.IsZero() {
+		stored.c.SubmittedAt = now
+	}
+	for _, a := range stored.c.Attachments {
+		stored.attachments = append(stored.attachments, &memAttachment{a: a})
+	}
+	stored.audit = append(stored.audit, tipline.AuditEvent{Reference: c.Reference, Actor: reporterActor(c.Reporter), Action: ActionSubmitted, At: now})
+	m.cases[c.Reference] = stored
+	m.drafts[c.DraftID] = stored
+	m.order = append(m.order, stored)
+	return c.Reference, true, nil
+}
+
+// Case returns a copy of a stored case, or tipline.ErrNotFound.
+func (m *Memory) Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error) {
+	if err := ctx.Err(); err != nil {
+		return tipline.Case{}, fmt.Errorf("load case %s: %w", ref, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sc, ok := m.cases[ref]
+	if !ok {
+		return tipline.Case{}, fmt.Errorf("load case %s: %w", ref, tipline.ErrNotFound)
+	}
+	c := sc.c
+	c.NewCase = copyNewCase(sc.c.NewCase)
+	return c, nil
+}
+
+// AttachmentsToFetch lists up to limit attachments whose bytes are not
+// stored yet, oldest case first.
+func (m *Memory) AttachmentsToFetch(ctx context.Context, limit int) ([]PendingAttachment, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("list attachments to fetch: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []PendingAttachment
+	rows := 0
+	for _, sc := range m.order {
+		seen := map[string]bool{}
+		for _, ma := range sc.attachments {
+			if ma.fetched {
+				continue
+			}
+			if rows >= limit {
+				return out, nil
+			}
+			rows++
+			if seen[ma.a.FileUniqueID] {
+				continue
+			}
+			seen[ma.a.FileUniqueID] = true
+			out = append(out, PendingAttachment{Reference: sc.c.Reference, FileID: ma.a.FileID, FileUniqueID: ma.a.FileUniqueID, Kind: ma.a.Kind})
+		}
+	}
+	return out, nil
+}
+
+// SaveAttachmentContent stores the fetched bytes of a case's attachment and
+// writes an "attachment_stored" audit event; saving again does nothing.
+func (m *Memory) SaveAttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string, content []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("save attachment of case %s: %w", ref, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sc, found := m.findAttachments(ref, fileUniqueID)
+	if found == nil {
+		return fmt.Errorf("save attachment of case %s: %w", ref, tipline.ErrNotFound)
+	}
+	stored := false
+	for _, ma := range found {
+		if ma.fetched {
+			continue
+		}
+		ma.content, ma.fetched = slices.Clone(content), true
+		if ma.content == nil {
+			ma.content = []byte{}
+		}
+		stored = true
+	}
+	if stored {
+		sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: ActorSystem, Action: ActionAttachmentStored, At: m.clock()})
+	}
+	return nil
+}
+
+// AttachmentContent returns a copy of the stored bytes of a case's
+// attachment; tipline.ErrNotFound if absent or not fetched yet.
+func (m *Memory) AttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("load attachment of case %s: %w", ref, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, found := m.findAttachments(ref, fileUniqueID)
+	for _, ma := range found {
+		if ma.fetched {
+			return slices.Clone(ma.content), nil
+		}
+	}
+	return nil, fmt.Errorf("load attachment of case %s: %w", ref, tipline.ErrNotFound)
+}
+
+// findAttachments returns the case and its attachments with that
+// file_unique_id; m.mu must be held.
+func (m *Memory) findAttachments(ref tipline.Reference, uniqueID string) (*memCase, []*memAttachment) {
+	sc, ok := m.cases[ref]
+	if !ok {
+		return nil, nil
+	}
+	var found []*memAttachment
+	for _, ma := range sc.attachments {
+		if ma.a.FileUniqueID == uniqueID {
+			found = append(found, ma)
+		}
+	}
+	return sc, found
+}
+
+// Audit lists a case's audit events in order, or tipline.ErrNotFound.
+func (m *Memory) Audit(ctx context.Context, ref tipline.Reference) ([]tipline.AuditEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("list audit of case %s: %w", ref, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sc, ok := m.cases[ref]
+	if !ok {
+		return nil, fmt.Errorf("list audit of case %s: %w", ref, tipline.ErrNotFound)
+	}
+	return slices.Clone(sc.audit), nil
+}
+
+// copyNewCase copies c deeply so that neither the caller nor the store can
+// change the other's copy.
+func copyNewCase(c tipline.NewCase) tipline.NewCase {
+	out := c
+	if c.Answers != nil {
+		out.Answers = maps.Clone(c.Answers)
+	}
+	if c.Location != nil {
+		loc := *c.Location
+		out.Location = &loc
+	}
+	out.Attachments = nil
+	if len(c.Attachments) > 0 {
+		out.Attachments = slices.Clone(c.Attachments)
+	}
+	return out
+}

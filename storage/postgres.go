@@ -1,0 +1,98 @@
+package storage
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/tern/v2/migrate"
+
+	"github.com/tipline/tipline/keys"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Postgres is the durable store: inbox, cases, attachments and audit
+// events in PostgreSQL. It is safe for concurrent use by many goroutines
+// and many processes.
+type Postgres struct {
+	pool *pgxpool.Pool
+	ring *keys.Ring
+}
+
+// OpenPostgres connects to the database at databaseURL and checks that it
+// answers. ring seals and opens everything confidential. Run Migrate before
+// first use. A database that cannot be reached gives an error that
+// satisfies errors.Is(err, ErrUnavailable).
+func OpenPostgres(ctx context.Context, databaseURL string, ring *keys.Ring) (*Postgres, error) {
+	if ring == nil {
+		return nil, errors.New("open postgres: no key ring")
+	}
+	config, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if config.ConnConfig.ConnectTimeout == 0 {
+		config.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, config)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", dbErr(err))
+	}
+	p := &Postgres{pool: pool, ring: ring}
+	if err := p.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return p, nil
+}
+
+// Close closes every connection; the store cannot be used afterwards.
+func (p *Postgres) Close() {
+	p.pool.Close()
+}
+
+// Ping checks that the database answers.
+func (p *Postgres) Ping(ctx context.Context) error {
+	if err := p.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping postgres: %w", dbErr(err))
+	}
+	return nil
+}
+
+// Migrate brings the schema up to date; see the package function Migrate.
+func (p *Postgres) Migrate(ctx context.Context) error {
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", dbErr(err))
+	}
+	defer conn.Release()
+	return Migrate(ctx, conn.Conn())
+}
+
+// Migrate runs the embedded migrations that have not run yet on conn, each
+// in its own transaction, recording the version in tipline_schema_version
+// (in the first schema of conn's search_path). tern holds an advisory lock
+// meanwhile, so several processes starting at once migrate only once.
+func Migrate(ctx context.Context, conn *pgx.Conn) error {
+	files, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	m, err := migrate.NewMigrator(ctx, conn, schemaVersionTable)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", dbErr(err))
+	}
+	if err := m.LoadMigrations(files); err != nil {
+		return fmt.Errorf("migrate: load migrations: %w", err)
+	}
+	if err := m.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", dbErr(err))
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/storagetest"
+)
+
+func TestRedisSessionIsSealed(t *testing.T) {
+	ctx := t.Context()
+	client, prefix := storagetest.NewRedis(t)
+	ring := keys.NewRandomRing()
+	const ttl = time.Hour
+	sessions := storage.NewRedisSessions(client, prefix, ttl, ring)
+	chat := ring.ChatKey(canaryChatID)
+	state := `{"state":"ask_where","answers":{"where":"` + canaryAnswer + `"},"chat":987654321987}`
+	if err := sessions.Save(ctx, chat, []byte(state)); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+
+	key := prefix + "session:" + chat
+	raw, err := client.Get(ctx, key).Result()
+	if err != nil {
+		t.Fatalf("read the raw session at %s: %v", key, err)
+	}
+	for _, canary := range []string{canaryAnswer, "987654321987", "ask_where"} {
+		if strings.Contains(raw, canary) {
+			t.Errorf("the raw session contains %q", canary)
+		}
+	}
+	left, err := client.PTTL(ctx, key).Result()
+	if err != nil {
+		t.Fatalf("PTTL: %v", err)
+	}
+	if left <= ttl-time.Minute || left > ttl {
+		t.Errorf("session expires in %v, want about %v", left, ttl)
+	}
+
+	// The same ciphertext under another chat's key does not open.
+	other := ring.ChatKey(123)
+	if err := client.Set(ctx, prefix+"session:"+other, raw, ttl).Err(); err != nil {
+		t.Fatalf("copy the session: %v", err)
+	}
+	if _, err := sessions.Load(ctx, other); !errors.Is(err, keys.ErrUndecryptable) {
+		t.Fatalf("Load of a session copied from another chat: %v, want ErrUndecryptable", err)
+	}
+}
+
+func TestRedisUnavailable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1, DialTimeout: 2 * time.Second})
+	defer client.Close()
+	sessions := storage.NewRedisSessions(client, "t:", time.Hour, keys.NewRandomRing())
+	if _, err := sessions.Load(ctx, "chat"); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("Load from a Redis that is down: %v, want ErrUnavailable", err)
+	}
+	if err := sessions.Save(ctx, "chat", []byte("state")); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("Save to a Redis that is down: %v, want ErrUnavailable", err)
+	}
+	if err := sessions.Delete(ctx, "chat"); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("Delete from a Redis that is down: %v, want ErrUnavailable", err)
+	}
+}

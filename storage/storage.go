@@ -1,0 +1,160 @@
+// Package storage keeps Tipline's state: the inbox of Telegram updates,
+// cases with their attachments and audit trail (PostgreSQL), and
+// conversation sessions (Redis). An in-memory implementation of the same
+// methods serves the sandbox and is held to the same contract tests
+// (package storagetest).
+//
+// Everything a reporter says, their chat id and Telegram's file ids are
+// sealed with the key ring before they reach the database, each with
+// additional data naming its row and column, so a ciphertext copied to
+// another row does not open. Error messages carry references and
+// pseudonyms, never content or Telegram ids.
+package storage
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tipline/tipline"
+)
+
+// ErrUnavailable means the database or Redis could not be reached. Errors
+// from a store whose server is down satisfy errors.Is(err, ErrUnavailable),
+// so callers can retry later instead of treating the input as bad.
+var ErrUnavailable = errors.New("storage unavailable")
+
+// ErrReferenceTaken means a case with the same reference but another draft
+// already exists; the caller should draw a new reference and submit again.
+var ErrReferenceTaken = errors.New("case reference already taken")
+
+// ErrInvalid means a call was given a value the store cannot accept, such
+// as a case without a draft id.
+var ErrInvalid = errors.New("invalid value")
+
+// InboxItem is one Telegram update waiting in the inbox.
+type InboxItem struct {
+	UpdateID int64
+	// ChatKey is the keyed hash of the chat (keys.Ring.ChatKey); updates with
+	// the same ChatKey are processed one at a time, in UpdateID order.
+	ChatKey string
+	// Payload is the raw update JSON; it is sealed at rest.
+	Payload    []byte
+	ReceivedAt time.Time
+	// Attempts is how many times the update has been claimed, this claim
+	// included (set by InboxClaim), so the caller can give up on an update
+	// that keeps failing.
+	Attempts int
+}
+
+// PendingAttachment is an attachment whose bytes have not been fetched from
+// Telegram yet.
+type PendingAttachment struct {
+	Reference    tipline.Reference
+	FileID       string
+	FileUniqueID string
+	Kind         string
+}
+
+// Actors and actions the store writes to the audit trail. A reporter
+// appears as "reporter:" followed by their pseudonym.
+const (
+	ActorSystem            = "system"
+	ActionSubmitted        = "submitted"
+	ActionAttachmentStored = "attachment_stored"
+)
+
+const (
+	// schemaVersionTable records which migrations have run.
+	schemaVersionTable = "tipline_schema_version"
+	// defaultConnectTimeout applies when the database URL sets none.
+	defaultConnectTimeout = 10 * time.Second
+)
+
+// reporterActor is how a reporter appears in the audit trail.
+func reporterActor(pseudonym string) string {
+	return "reporter:" + pseudonym
+}
+
+// The additional data of each sealed value names its table, row and column.
+
+func inboxPayloadAAD(updateID int64) string {
+	return "inbox/" + strconv.FormatInt(updateID, 10) + "/payload"
+}
+
+func caseAAD(draftID, column string) string {
+	return "cases/" + draftID + "/" + column
+}
+
+func attachmentAAD(draftID string, position int, column string) string {
+	return "attachments/" + draftID + "/" + strconv.Itoa(position) + "/" + column
+}
+
+// unavailableError marks an error caused by a server that cannot be reached.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string        { return "storage unavailable: " + e.err.Error() }
+func (e *unavailableError) Unwrap() error        { return e.err }
+func (e *unavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// dbErr marks err as ErrUnavailable when it comes from a PostgreSQL server
+// that is down, unreachable or refusing connections.
+func dbErr(err error) error {
+	if err == nil || !pgUnavailable(err) {
+		return err
+	}
+	return &unavailableError{err: err}
+}
+
+func pgUnavailable(err error) bool {
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) || netUnavailable(err) || errors.Is(err, pgconn.ErrConnClosed) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case len(pgErr.Code) == 5 && pgErr.Code[:2] == "08": // connection exception
+			return true
+		case pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03": // shutdown, crash, starting up
+			return true
+		case pgErr.Code == "53300": // too many connections
+			return true
+		}
+	}
+	return false
+}
+
+// redisErr marks err as ErrUnavailable when it comes from a Redis server
+// that is down, unreachable or not ready.
+func redisErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if netUnavailable(err) || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) ||
+		redis.IsLoadingError(err) || redis.IsMasterDownError(err) || redis.IsMaxClientsError(err) ||
+		redis.IsTryAgainError(err) || redis.IsClusterDownError(err) {
+		return &unavailableError{err: err}
+	}
+	return err
+}
+
+func netUnavailable(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// truncateTime gives a time the precision PostgreSQL keeps (microseconds)
+// and drops the monotonic reading, so both stores return the same times.
+func truncateTime(t time.Time) time.Time {
+	return t.Round(0).Truncate(time.Microsecond)
+}

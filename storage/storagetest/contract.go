@@ -1,0 +1,640 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage"
+)
+
+// Store is what both storage.Postgres and storage.Memory offer: the inbox,
+// cases, attachments and the audit trail.
+type Store interface {
+	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
+	InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error)
+	InboxDone(ctx context.Context, updateID int64) error
+	InboxRelease(ctx context.Context, updateID int64) error
+	InboxPending(ctx context.Context) (int, error)
+
+	SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error)
+	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
+	AttachmentsToFetch(ctx context.Context, limit int) ([]storage.PendingAttachment, error)
+	SaveAttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string, content []byte) error
+	AttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string) ([]byte, error)
+	Audit(ctx context.Context, ref tipline.Reference) ([]tipline.AuditEvent, error)
+}
+
+// Both implementations of each interface must keep compiling against it.
+var (
+	_ Store    = (*storage.Postgres)(nil)
+	_ Store    = (*storage.Memory)(nil)
+	_ Sessions = (*storage.RedisSessions)(nil)
+	_ Sessions = (*storage.MemorySessions)(nil)
+)
+
+// RunContract checks that a store keeps the promises every implementation
+// makes. newStore must return an empty store each time it is called.
+func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s Store)
+	}{
+		{"InboxAddIgnoresKnownUpdates", testInboxAddDedupe},
+		{"InboxClaimKeepsChatOrder", testInboxClaimChatOrder},
+		{"InboxClaimInterleavesChats", testInboxClaimInterleaved},
+		{"InboxExpiredClaimIsTakenOver", testInboxLeaseExpiry},
+		{"InboxRelease", testInboxRelease},
+		{"InboxDone", testInboxDone},
+		{"InboxConcurrentWorkers", testInboxConcurrent},
+		{"SubmitCaseIsIdempotentOnDraft", testSubmitIdempotent},
+		{"SubmitCaseReferenceTaken", testSubmitReferenceTaken},
+		{"SubmitCaseRefusesCaseWithoutDraft", testSubmitInvalid},
+		{"CaseRoundTrip", testCaseRoundTrip},
+		{"CaseCopies", testCaseCopies},
+		{"Attachments", testAttachments},
+		{"AttachmentsToFetchOldestFirst", testAttachmentsOrder},
+		{"NotFound", testNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t, newStore(t))
+		})
+	}
+}
+
+// item is an update of chat with a payload naming it.
+func item(id int64, chat string) storage.InboxItem {
+	return storage.InboxItem{UpdateID: id, ChatKey: chat, Payload: fmt.Appendf(nil, `{"update_id":%d}`, id)}
+}
+
+func mustAdd(t *testing.T, s Store, items ...storage.InboxItem) int {
+	t.Helper()
+	n, err := s.InboxAdd(t.Context(), items)
+	if err != nil {
+		t.Fatalf("InboxAdd: %v", err)
+	}
+	return n
+}
+
+// mustClaim claims the next update and fails unless it is want (0: none).
+func mustClaim(t *testing.T, s Store, owner string, lease time.Duration, want int64) storage.InboxItem {
+	t.Helper()
+	it, ok, err := s.InboxClaim(t.Context(), owner, lease)
+	if err != nil {
+		t.Fatalf("InboxClaim: %v", err)
+	}
+	switch {
+	case want == 0 && ok:
+		t.Fatalf("InboxClaim gave update %d, want nothing ready", it.UpdateID)
+	case want != 0 && !ok:
+		t.Fatalf("InboxClaim gave nothing, want update %d", want)
+	case want != 0 && it.UpdateID != want:
+		t.Fatalf("InboxClaim gave update %d, want %d", it.UpdateID, want)
+	}
+	return it
+}
+
+func mustDone(t *testing.T, s Store, id int64) {
+	t.Helper()
+	if err := s.InboxDone(t.Context(), id); err != nil {
+		t.Fatalf("InboxDone(%d): %v", id, err)
+	}
+}
+
+func mustPending(t *testing.T, s Store, want int) {
+	t.Helper()
+	n, err := s.InboxPending(t.Context())
+	if err != nil {
+		t.Fatalf("InboxPending: %v", err)
+	}
+	if n != want {
+		t.Fatalf("InboxPending = %d, want %d", n, want)
+	}
+}
+
+const longLease = time.Minute
+
+func testInboxAddDedupe(t *testing.T, s Store) {
+	if n := mustAdd(t, s); n != 0 {
+		t.Fatalf("InboxAdd of nothing = %d, want 0", n)
+	}
+	if n := mustAdd(t, s, item(1, "a"), item(2, "a"), item(3, "b")); n != 3 {
+		t.Fatalf("first InboxAdd = %d, want 3", n)
+	}
+	if n := mustAdd(t, s, item(2, "a"), item(3, "b"), item(4, "b"), item(4, "b")); n != 1 {
+		t.Fatalf("InboxAdd with known updates = %d, want 1", n)
+	}
+	mustPending(t, s, 4)
+	mustClaim(t, s, "w", longLease, 1)
+	mustDone(t, s, 1)
+	if n := mustAdd(t, s, item(1, "a")); n != 0 {
+		t.Fatalf("InboxAdd of a processed update = %d, want 0", n)
+	}
+	mustPending(t, s, 3)
+}
+
+func testInboxClaimChatOrder(t *testing.T, s Store) {
+	received := time.Date(2026, 3, 1, 8, 30, 0, 123456000, time.UTC)
+	first := item(10, "a")
+	first.ReceivedAt = received
+	mustAdd(t, s, first, item(12, "a"), item(11, "b"))
+
+	it := mustClaim(t, s, "w1", longLease, 10)
+	if it.ChatKey != "a" || string(it.Payload) != `{"update_id":10}` || !it.ReceivedAt.Equal(received) || it.Attempts != 1 {
+		t.Fatalf("claimed %+v (payload %q), want chat a, its payload, received %v, attempt 1", it, it.Payload, received)
+	}
+	// Update 12 waits for 10, in the same chat, even for another worker.
+	mustClaim(t, s, "w2", longLease, 11)
+	mustClaim(t, s, "w2", longLease, 0)
+	mustDone(t, s, 10)
+	it = mustClaim(t, s, "w2", longLease, 12)
+	if it.ReceivedAt.IsZero() {
+		t.Fatalf("update 12 has no receive time")
+	}
+}
+
+func testInboxClaimInterleaved(t *testing.T, s Store) {
+	mustAdd(t, s, item(6, "b"), item(5, "a"), item(4, "b"), item(3, "a"), item(2, "b"), item(1, "a"))
+	var got []int64
+	for range 10 { // more than enough: a store that never runs dry fails below
+		it, ok, err := s.InboxClaim(t.Context(), "w", longLease)
+		if err != nil {
+			t.Fatalf("InboxClaim: %v", err)
+		}
+		if !ok {
+			break
+		}
+		got = append(got, it.UpdateID)
+		mustDone(t, s, it.UpdateID)
+	}
+	if want := []int64{1, 2, 3, 4, 5, 6}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("processed %v, want %v", got, want)
+	}
+	mustPending(t, s, 0)
+}
+
+func testInboxLeaseExpiry(t *testing.T, s Store) {
+	const lease = 300 * time.Millisecond
+	mustAdd(t, s, item(1, "a"), item(2, "a"))
+	mustClaim(t, s, "crashed", lease, 1)
+	mustClaim(t, s, "w2", lease, 0)
+	time.Sleep(lease + 150*time.Millisecond)
+	it := mustClaim(t, s, "w2", longLease, 1)
+	if it.Attempts != 2 {
+		t.Fatalf("Attempts = %d after a second claim, want 2", it.Attempts)
+	}
+	mustClaim(t, s, "w3", longLease, 0)
+}
+
+func testInboxRelease(t *testing.T, s Store) {
+	mustAdd(t, s, item(1, "a"), item(2, "a"))
+	mustClaim(t, s, "w", longLease, 1)
+	if err := s.InboxRelease(t.Context(), 1); err != nil {
+		t.Fatalf("InboxRelease: %v", err)
+	}
+	it := mustClaim(t, s, "w", longLease, 1)
+	if string(it.Payload) != `{"update_id":1}` || it.Attempts != 2 {
+		t.Fatalf("claimed again %+v (payload %q), want the same payload, attempt 2", it, it.Payload)
+	}
+	mustPending(t, s, 2)
+	if err := s.InboxRelease(t.Context(), 99); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("InboxRelease of an unknown update: %v, want ErrNotFound", err)
+	}
+}
+
+func testInboxDone(t *testing.T, s Store) {
+	mustAdd(t, s, item(1, "a"))
+	mustClaim(t, s, "w", longLease, 1)
+	mustDone(t, s, 1)
+	mustPending(t, s, 0)
+	mustClaim(t, s, "w", longLease, 0)
+	mustDone(t, s, 1) // again: nothing changes
+	if err := s.InboxRelease(t.Context(), 1); err != nil {
+		t.Fatalf("InboxRelease of a processed update: %v", err)
+	}
+	mustClaim(t, s, "w", longLease, 0)
+	if err := s.InboxDone(t.Context(), 99); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("InboxDone of an unknown update: %v, want ErrNotFound", err)
+	}
+}
+
+func testInboxConcurrent(t *testing.T, s Store) {
+	CheckConcurrentClaims(t, s)
+}
+
+// CheckConcurrentClaims fills the inbox of the first store with updates of
+// several interleaved chats and lets several workers, spread over all the
+// stores, claim and process them. Every update must be processed once, each
+// chat in order, never by two workers at once. Pass several stores that
+// share one database to stand for several processes.
+func CheckConcurrentClaims(t *testing.T, stores ...Store) {
+	t.Helper()
+	s := stores[0]
+	const chats, perChat, workers = 5, 12, 6
+	var items []storage.InboxItem
+	for n := range perChat {
+		for c := range chats {
+			id := int64(n*chats + c + 1)
+			items = append(items, item(id, fmt.Sprintf("chat%d", c)))
+		}
+	}
+	mustAdd(t, s, items...)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	var (
+		mu        sync.Mutex
+		busy      = map[string]string{} // chat → worker processing it
+		processed = map[string][]int64{}
+		errs      []error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, err)
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		owner := fmt.Sprintf("worker%d", w)
+		s := stores[w%len(stores)]
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				it, ok, err := s.InboxClaim(ctx, owner, longLease)
+				if err != nil {
+					fail(fmt.Errorf("%s: InboxClaim: %w", owner, err))
+					return
+				}
+				if !ok {
+					n, err := s.InboxPending(ctx)
+					if err != nil {
+						fail(fmt.Errorf("%s: InboxPending: %w", owner, err))
+						return
+					}
+					if n == 0 {
+						return
+					}
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				mu.Lock()
+				if other, ok := busy[it.ChatKey]; ok {
+					errs = append(errs, fmt.Errorf("%s claimed update %d of %s while %s was processing that chat", owner, it.UpdateID, it.ChatKey, other))
+				}
+				busy[it.ChatKey] = owner
+				processed[it.ChatKey] = append(processed[it.ChatKey], it.UpdateID)
+				mu.Unlock()
+				time.Sleep(100 * time.Microsecond) // some work
+				mu.Lock()
+				delete(busy, it.ChatKey)
+				mu.Unlock()
+				if err := s.InboxDone(ctx, it.UpdateID); err != nil {
+					fail(fmt.Errorf("%s: InboxDone: %w", owner, err))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("workers did not finish in time")
+	}
+	for c := range chats {
+		chat := fmt.Sprintf("chat%d", c)
+		var want []int64
+		for n := range perChat {
+			want = append(want, int64(n*chats+c+1))
+		}
+		if got := processed[chat]; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s processed %v, want %v", chat, got, want)
+		}
+	}
+	mustPending(t, s, 0)
+}
+
+// sampleCase is a case with every field set.
+func sampleCase(draft string, ref tipline.Reference) tipline.NewCase {
+	return tipline.NewCase{
+		DraftID:        draft,
+		Reference:      ref,
+		Kind:           tipline.KindTip,
+		Urgency:        tipline.UrgencyUrgent,
+		Lang:           "km",
+		Reporter:       "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+		ReporterChatID: 987654321987,
+		ContactAllowed: true,
+		Answers:        tipline.Answers{"what": "sale", "when": "today", "where": "near the market, blue house"},
+		Location:       &tipline.Location{Latitude: 13.3633, Longitude: 103.8564},
+		Attachments: []tipline.Attachment{
+			{Kind: tipline.AttachPhoto, FileID: "file-photo-1", FileUniqueID: "uniq-photo-1", Question: "photos"},
+			{Kind: tipline.AttachVoice, FileID: "file-voice-1", FileUniqueID: "uniq-voice-1", Question: "what"},
+		},
+		SubmittedAt: time.Date(2026, 3, 1, 9, 15, 30, 250000000, time.UTC),
+	}
+}
+
+func mustSubmit(t *testing.T, s Store, c tipline.NewCase) {
+	t.Helper()
+	ref, created, err := s.SubmitCase(t.Context(), c)
+	if err != nil {
+		t.Fatalf("SubmitCase: %v", err)
+	}
+	if ref != c.Reference || !created {
+		t.Fatalf("SubmitCase = %s, created %v; want %s, created", ref, created, c.Reference)
+	}
+}
+
+func mustAudit(t *testing.T, s Store, ref tipline.Reference) []tipline.AuditEvent {
+	t.Helper()
+	events, err := s.Audit(t.Context(), ref)
+	if err != nil {
+		t.Fatalf("Audit: %v", err)
+	}
+	return events
+}
+
+// actions lists the actors and actions of events.
+func actions(events []tipline.AuditEvent) []string {
+	var out []string
+	for _, e := range events {
+		out = append(out, e.Actor+" "+e.Action)
+	}
+	return out
+}
+
+func testSubmitIdempotent(t *testing.T, s Store) {
+	c := sampleCase("draft-1", "TL-AAAA-CCCC")
+	mustSubmit(t, s, c)
+	again := c
+	again.Reference = "TL-AAAA-DDDD" // a retry that drew a new reference
+	ref, created, err := s.SubmitCase(t.Context(), again)
+	if err != nil {
+		t.Fatalf("SubmitCase again: %v", err)
+	}
+	if ref != c.Reference || created {
+		t.Fatalf("SubmitCase again = %s, created %v; want %s, not created", ref, created, c.Reference)
+	}
+	if _, err := s.Case(t.Context(), again.Reference); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("Case of the retry's reference: %v, want ErrNotFound", err)
+	}
+	events := mustAudit(t, s, c.Reference)
+	if got, want := actions(events), []string{"reporter:" + c.Reporter + " submitted"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("audit %q, want %q", got, want)
+	}
+	if events[0].Reference != c.Reference || events[0].At.IsZero() {
+		t.Fatalf("audit event %+v, want reference %s and a time", events[0], c.Reference)
+	}
+	pending, err := s.AttachmentsToFetch(t.Context(), 10)
+	if err != nil {
+		t.Fatalf("AttachmentsToFetch: %v", err)
+	}
+	if len(pending) != len(c.Attachments) {
+		t.Fatalf("%d attachments to fetch after two submissions, want %d", len(pending), len(c.Attachments))
+	}
+}
+
+func testSubmitReferenceTaken(t *testing.T, s Store) {
+	mustSubmit(t, s, sampleCase("draft-1", "TL-AAAA-CCCC"))
+	other := sampleCase("draft-2", "TL-AAAA-CCCC")
+	if _, _, err := s.SubmitCase(t.Context(), other); !errors.Is(err, storage.ErrReferenceTaken) {
+		t.Fatalf("SubmitCase with a taken reference: %v, want ErrReferenceTaken", err)
+	}
+	other.Reference = "TL-AAAA-DDDD"
+	mustSubmit(t, s, other)
+	got, err := s.Case(t.Context(), "TL-AAAA-CCCC")
+	if err != nil {
+		t.Fatalf("Case: %v", err)
+	}
+	if got.DraftID != "draft-1" {
+		t.Fatalf("reference TL-AAAA-CCCC has draft %q, want draft-1", got.DraftID)
+	}
+}
+
+func testSubmitInvalid(t *testing.T, s Store) {
+	if _, _, err := s.SubmitCase(t.Context(), sampleCase("", "TL-AAAA-CCCC")); !errors.Is(err, storage.ErrInvalid) {
+		t.Fatalf("SubmitCase without a draft id: %v, want ErrInvalid", err)
+	}
+	if _, _, err := s.SubmitCase(t.Context(), sampleCase("draft-1", "")); !errors.Is(err, storage.ErrInvalid) {
+		t.Fatalf("SubmitCase without a reference: %v, want ErrInvalid", err)
+	}
+}
+
+func testCaseRoundTrip(t *testing.T, s Store) {
+	cases := map[string]tipline.NewCase{
+		"full": sampleCase("draft-full", "TL-AAAA-CCCC"),
+		"bare": {
+			DraftID:        "draft-bare",
+			Reference:      "TL-AAAA-DDDD",
+			Kind:           tipline.KindMissing,
+			Urgency:        tipline.UrgencyNormal,
+			Lang:           "th",
+			Reporter:       "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+			ReporterChatID: -1001234567890,
+			Answers:        tipline.Answers{},
+			SubmittedAt:    time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
+		},
+	}
+	for name, want := range cases {
+		t.Run(name, func(t *testing.T) {
+			before := time.Now().Add(-time.Minute)
+			mustSubmit(t, s, want)
+			got, err := s.Case(t.Context(), want.Reference)
+			if err != nil {
+				t.Fatalf("Case: %v", err)
+			}
+			if got.Status != tipline.StatusReceived {
+				t.Errorf("Status = %q, want %q", got.Status, tipline.StatusReceived)
+			}
+			if got.CreatedAt.Before(before) || !got.UpdatedAt.Equal(got.CreatedAt) {
+				t.Errorf("CreatedAt %v, UpdatedAt %v; want now, both the same", got.CreatedAt, got.UpdatedAt)
+			}
+			if !got.SubmittedAt.Equal(want.SubmittedAt) {
+				t.Errorf("SubmittedAt = %v, want %v", got.SubmittedAt, want.SubmittedAt)
+			}
+			gotNew, wantNew := got.NewCase, want
+			gotNew.SubmittedAt, wantNew.SubmittedAt = time.Time{}, time.Time{}
+			if !reflect.DeepEqual(gotNew, wantNew) {
+				t.Errorf("Case = %+v\nwant   %+v", gotNew, wantNew)
+			}
+		})
+	}
+}
+
+// testCaseCopies checks that neither the caller nor the store can change
+// the other's data through a shared slice or map.
+func testCaseCopies(t *testing.T, s Store) {
+	c := sampleCase("draft-1", "TL-AAAA-CCCC")
+	want := sampleCase("draft-1", "TL-AAAA-CCCC")
+	mustSubmit(t, s, c)
+	c.Answers["what"] = "changed"
+	c.Location.Latitude = 0
+	c.Attachments[0].FileID = "changed"
+
+	got, err := s.Case(t.Context(), c.Reference)
+	if err != nil {
+		t.Fatalf("Case: %v", err)
+	}
+	got.Answers["when"] = "changed"
+	got.Location.Longitude = 0
+	got.Attachments[1].FileID = "changed"
+	got, err = s.Case(t.Context(), c.Reference)
+	if err != nil {
+		t.Fatalf("Case: %v", err)
+	}
+	if !reflect.DeepEqual(got.Answers, want.Answers) || !reflect.DeepEqual(got.Location, want.Location) || !reflect.DeepEqual(got.Attachments, want.Attachments) {
+		t.Fatalf("stored case changed through a caller's copy: %+v", got.NewCase)
+	}
+
+	mustAdd(t, s, item(1, "a"))
+	it := mustClaim(t, s, "w", longLease, 1)
+	it.Payload[0] = 'X'
+	if err := s.InboxRelease(t.Context(), 1); err != nil {
+		t.Fatalf("InboxRelease: %v", err)
+	}
+	if it = mustClaim(t, s, "w", longLease, 1); string(it.Payload) != `{"update_id":1}` {
+		t.Fatalf("stored payload changed through a caller's copy: %q", it.Payload)
+	}
+
+	content := []byte("photo bytes")
+	if err := s.SaveAttachmentContent(t.Context(), c.Reference, "uniq-photo-1", content); err != nil {
+		t.Fatalf("SaveAttachmentContent: %v", err)
+	}
+	content[0] = 'X'
+	b, err := s.AttachmentContent(t.Context(), c.Reference, "uniq-photo-1")
+	if err != nil {
+		t.Fatalf("AttachmentContent: %v", err)
+	}
+	b[1] = 'X'
+	if b, err = s.AttachmentContent(t.Context(), c.Reference, "uniq-photo-1"); err != nil || string(b) != "photo bytes" {
+		t.Fatalf("AttachmentContent = %q, %v; want the bytes as saved", b, err)
+	}
+}
+
+func testAttachments(t *testing.T, s Store) {
+	ctx := t.Context()
+	c := sampleCase("draft-1", "TL-AAAA-CCCC")
+	c.Attachments = append(c.Attachments,
+		tipline.Attachment{Kind: tipline.AttachVideo, FileID: "file-video-1", FileUniqueID: "uniq-video-1", Question: "photos"},
+		// The same photo given again for another question.
+		tipline.Attachment{Kind: tipline.AttachPhoto, FileID: "file-photo-1b", FileUniqueID: "uniq-photo-1", Question: "where"},
+	)
+	mustSubmit(t, s, c)
+
+	pending, err := s.AttachmentsToFetch(ctx, 10)
+	if err != nil {
+		t.Fatalf("AttachmentsToFetch: %v", err)
+	}
+	want := []storage.PendingAttachment{
+		{Reference: c.Reference, FileID: "file-photo-1", FileUniqueID: "uniq-photo-1", Kind: tipline.AttachPhoto},
+		{Reference: c.Reference, FileID: "file-voice-1", FileUniqueID: "uniq-voice-1", Kind: tipline.AttachVoice},
+		{Reference: c.Reference, FileID: "file-video-1", FileUniqueID: "uniq-video-1", Kind: tipline.AttachVideo},
+	}
+	if !reflect.DeepEqual(pending, want) {
+		t.Fatalf("AttachmentsToFetch = %+v\nwant %+v", pending, want)
+	}
+	if _, err := s.AttachmentContent(ctx, c.Reference, "uniq-photo-1"); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("AttachmentContent before it was fetched: %v, want ErrNotFound", err)
+	}
+
+	if err := s.SaveAttachmentContent(ctx, c.Reference, "uniq-photo-1", []byte("jpeg bytes")); err != nil {
+		t.Fatalf("SaveAttachmentContent: %v", err)
+	}
+	if err := s.SaveAttachmentContent(ctx, c.Reference, "uniq-photo-1", []byte("other bytes")); err != nil {
+		t.Fatalf("SaveAttachmentContent again: %v", err)
+	}
+	if err := s.SaveAttachmentContent(ctx, c.Reference, "uniq-video-1", []byte{}); err != nil {
+		t.Fatalf("SaveAttachmentContent of an empty file: %v", err)
+	}
+	b, err := s.AttachmentContent(ctx, c.Reference, "uniq-photo-1")
+	if err != nil || string(b) != "jpeg bytes" {
+		t.Fatalf("AttachmentContent = %q, %v; want the first bytes saved", b, err)
+	}
+	if b, err := s.AttachmentContent(ctx, c.Reference, "uniq-video-1"); err != nil || len(b) != 0 {
+		t.Fatalf("AttachmentContent of an empty file = %q, %v; want no bytes, no error", b, err)
+	}
+
+	pending, err = s.AttachmentsToFetch(ctx, 10)
+	if err != nil {
+		t.Fatalf("AttachmentsToFetch: %v", err)
+	}
+	if len(pending) != 1 || pending[0].FileUniqueID != "uniq-voice-1" {
+		t.Fatalf("AttachmentsToFetch after saving = %+v, want the voice note only", pending)
+	}
+	events := mustAudit(t, s, c.Reference)
+	wantActions := []string{"reporter:" + c.Reporter + " submitted", "system attachment_stored", "system attachment_stored"}
+	if got := actions(events); !reflect.DeepEqual(got, wantActions) {
+		t.Fatalf("audit %q, want %q", got, wantActions)
+	}
+	for i := 1; i < len(events); i++ {
+		if events[i].At.Before(events[i-1].At) {
+			t.Fatalf("audit events out of order: %+v", events)
+		}
+	}
+
+	if err := s.SaveAttachmentContent(ctx, c.Reference, "uniq-unknown", []byte("x")); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("SaveAttachmentContent of an unknown file: %v, want ErrNotFound", err)
+	}
+	if err := s.SaveAttachmentContent(ctx, "TL-XXXX-XXXX", "uniq-photo-1", []byte("x")); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("SaveAttachmentContent for an unknown case: %v, want ErrNotFound", err)
+	}
+	if _, err := s.AttachmentContent(ctx, c.Reference, "uniq-unknown"); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("AttachmentContent of an unknown file: %v, want ErrNotFound", err)
+	}
+}
+
+func testAttachmentsOrder(t *testing.T, s Store) {
+	ctx := t.Context()
+	first := sampleCase("draft-1", "TL-AAAA-CCCC")
+	second := sampleCase("draft-2", "TL-AAAA-DDDD")
+	second.Attachments = second.Attachments[:1]
+	third := sampleCase("draft-3", "TL-AAAA-EEEE")
+	third.Attachments = nil
+	mustSubmit(t, s, first)
+	mustSubmit(t, s, second)
+	mustSubmit(t, s, third)
+
+	pending, err := s.AttachmentsToFetch(ctx, 2)
+	if err != nil {
+		t.Fatalf("AttachmentsToFetch: %v", err)
+	}
+	if len(pending) != 2 || pending[0].Reference != first.Reference || pending[1].Reference != first.Reference {
+		t.Fatalf("AttachmentsToFetch(2) = %+v, want the first case's two", pending)
+	}
+	if pending, err = s.AttachmentsToFetch(ctx, 10); err != nil || len(pending) != 3 || pending[2].Reference != second.Reference {
+		t.Fatalf("AttachmentsToFetch(10) = %+v, %v; want the first case's two, then the second's", pending, err)
+	}
+	if pending, err = s.AttachmentsToFetch(ctx, 0); err != nil || len(pending) != 0 {
+		t.Fatalf("AttachmentsToFetch(0) = %+v, %v; want nothing", pending, err)
+	}
+	got, err := s.Case(ctx, third.Reference)
+	if err != nil || got.Attachments != nil {
+		t.Fatalf("Case without attachments: %+v, %v; want no attachments", got.Attachments, err)
+	}
+}
+
+func testNotFound(t *testing.T, s Store) {
+	ctx := t.Context()
+	const ref tipline.Reference = "TL-XXXX-XXXX"
+	if _, err := s.Case(ctx, ref); !errors.Is(err, tipline.ErrNotFound) {
+		t.Errorf("Case: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Audit(ctx, ref); !errors.Is(err, tipline.ErrNotFound) {
+		t.Errorf("Audit: %v, want ErrNotFound", err)
+	}
+	if _, err := s.AttachmentContent(ctx, ref, "uniq-photo-1"); !errors.Is(err, tipline.ErrNotFound) {
+		t.Errorf("AttachmentContent: %v, want ErrNotFound", err)
+	}
+	if _, ok, err := s.InboxClaim(ctx, "w", longLease); ok || err != nil {
+		t.Errorf("InboxClaim of an empty inbox: ok %v, %v; want nothing", ok, err)
+	}
+	mustPending(t, s, 0)
+}

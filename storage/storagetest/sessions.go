@@ -1,0 +1,104 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline"
+)
+
+// Sessions is what both storage.RedisSessions and storage.MemorySessions
+// offer: a chat's conversation state, kept for a while.
+type Sessions interface {
+	Load(ctx context.Context, chatKey string) ([]byte, error)
+	Save(ctx context.Context, chatKey string, data []byte) error
+	Delete(ctx context.Context, chatKey string) error
+}
+
+// RunSessionsContract checks that sessions keep the promises every
+// implementation makes. newSessions returns empty sessions, the time to
+// live they were made with, and a function that lets that much time pass
+// (a fake clock's advance, or time.Sleep for a real server).
+func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Sessions, ttl time.Duration, wait func(time.Duration))) {
+	t.Run("RoundTrip", func(t *testing.T) {
+		t.Parallel()
+		s, _, _ := newSessions(t)
+		ctx := t.Context()
+		mustSaveSession(t, s, "chat-a", []byte(`{"state":"ask_what"}`))
+		mustSaveSession(t, s, "chat-b", []byte(`{"state":"ask_where"}`))
+		mustLoadSession(t, s, "chat-a", `{"state":"ask_what"}`)
+		mustSaveSession(t, s, "chat-a", []byte(`{"state":"ask_when"}`))
+		mustLoadSession(t, s, "chat-a", `{"state":"ask_when"}`)
+		mustLoadSession(t, s, "chat-b", `{"state":"ask_where"}`)
+		mustSaveSession(t, s, "chat-c", nil)
+		mustLoadSession(t, s, "chat-c", "")
+
+		data := []byte("original")
+		mustSaveSession(t, s, "chat-d", data)
+		data[0] = 'X'
+		got, err := s.Load(ctx, "chat-d")
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		got[1] = 'X'
+		mustLoadSession(t, s, "chat-d", "original")
+	})
+	t.Run("NotFound", func(t *testing.T) {
+		t.Parallel()
+		s, _, _ := newSessions(t)
+		if _, err := s.Load(t.Context(), "chat-unknown"); !errors.Is(err, tipline.ErrNotFound) {
+			t.Fatalf("Load of an unknown chat: %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("Delete", func(t *testing.T) {
+		t.Parallel()
+		s, _, _ := newSessions(t)
+		ctx := t.Context()
+		mustSaveSession(t, s, "chat-a", []byte("state"))
+		mustSaveSession(t, s, "chat-b", []byte("other"))
+		if err := s.Delete(ctx, "chat-a"); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
+		if _, err := s.Load(ctx, "chat-a"); !errors.Is(err, tipline.ErrNotFound) {
+			t.Fatalf("Load after Delete: %v, want ErrNotFound", err)
+		}
+		mustLoadSession(t, s, "chat-b", "other")
+		if err := s.Delete(ctx, "chat-a"); err != nil {
+			t.Fatalf("Delete of a missing session: %v", err)
+		}
+	})
+	t.Run("Expiry", func(t *testing.T) {
+		t.Parallel()
+		s, ttl, wait := newSessions(t)
+		ctx := t.Context()
+		mustSaveSession(t, s, "chat-a", []byte("state"))
+		wait(ttl / 2)
+		mustSaveSession(t, s, "chat-a", []byte("state 2")) // starts the ttl again
+		wait(ttl * 3 / 4)
+		mustLoadSession(t, s, "chat-a", "state 2")
+		wait(ttl / 2)
+		if _, err := s.Load(ctx, "chat-a"); !errors.Is(err, tipline.ErrNotFound) {
+			t.Fatalf("Load after the ttl: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func mustSaveSession(t *testing.T, s Sessions, chat string, data []byte) {
+	t.Helper()
+	if err := s.Save(t.Context(), chat, data); err != nil {
+		t.Fatalf("Save(%s): %v", chat, err)
+	}
+}
+
+func mustLoadSession(t *testing.T, s Sessions, chat, want string) {
+	t.Helper()
+	got, err := s.Load(t.Context(), chat)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", chat, err)
+	}
+	if string(got) != want {
+		t.Fatalf("Load(%s) = %q, want %q", chat, got, want)
+	}
+}

@@ -1,0 +1,198 @@
+// Package storagetest gives tests of any package a real PostgreSQL store
+// in a schema of its own, a Redis key prefix of its own, a pg_dump of a
+// schema, and the contract suites that the PostgreSQL, Redis and in-memory
+// implementations in package storage must all pass.
+package storagetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/storage"
+)
+
+// The services tests use unless the environment names others.
+const (
+	defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	defaultRedisURL    = "redis://127.0.0.1:6379/0"
+)
+
+// servicesHint tells a developer whose test could not reach a service what
+// to do about it.
+const servicesHint = "run ./scripts/test, which starts PostgreSQL and Redis (installing them when missing), " +
+	"or point TIPLINE_TEST_DATABASE_URL / TIPLINE_TEST_REDIS_URL at running servers"
+
+// setupTimeout bounds creating or dropping a schema, connecting and migrating.
+const setupTimeout = 30 * time.Second
+
+// PostgresURL is the database tests use: TIPLINE_TEST_DATABASE_URL, or a
+// local PostgreSQL with trust authentication.
+func PostgresURL() string {
+	if u := os.Getenv("TIPLINE_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return defaultPostgresURL
+}
+
+// RedisURL is the Redis tests use: TIPLINE_TEST_REDIS_URL, or a local one.
+func RedisURL() string {
+	if u := os.Getenv("TIPLINE_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return defaultRedisURL
+}
+
+// SchemaURL is PostgresURL with its search_path set to schema, so every
+// connection opened with it works in that schema.
+func SchemaURL(schema string) string {
+	base := PostgresURL()
+	if strings.HasPrefix(base, "postgres://") || strings.HasPrefix(base, "postgresql://") {
+		if u, err := url.Parse(base); err == nil {
+			q := u.Query()
+			q.Set("search_path", schema)
+			u.RawQuery = q.Encode()
+			return u.String()
+		}
+	}
+	return base + " search_path=" + schema // keyword/value form
+}
+
+// NewPostgres opens a store on a fresh, migrated schema of its own and
+// returns it with the schema's name. The store is closed and the schema
+// dropped when the test ends. An unreachable database fails the test.
+func NewPostgres(tb testing.TB, ring *keys.Ring) (*storage.Postgres, string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+
+	admin := connect(ctx, tb)
+	defer admin.Close(ctx)
+	schema := "t_" + randomHex(8)
+	if _, err := admin.Exec(ctx, "create schema "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		tb.Fatalf("create test schema: %v", err)
+	}
+	tb.Cleanup(func() { dropSchema(tb, schema) })
+
+	store, err := storage.OpenPostgres(ctx, SchemaURL(schema), ring)
+	if err != nil {
+		tb.Fatalf("open store on %s: %v; %s", PostgresURL(), err, servicesHint)
+	}
+	tb.Cleanup(store.Close)
+	if err := store.Migrate(ctx); err != nil {
+		tb.Fatalf("migrate test schema: %v", err)
+	}
+	return store, schema
+}
+
+// Conn returns a plain connection to the test database, closed when the
+// test ends, for tests that look at rows directly. Name tables with their
+// schema (pgx.Identifier{schema, "cases"}.Sanitize()).
+func Conn(tb testing.TB) *pgx.Conn {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	conn := connect(ctx, tb)
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		if err := conn.Close(ctx); err != nil {
+			tb.Errorf("close test connection: %v", err)
+		}
+	})
+	return conn
+}
+
+func connect(ctx context.Context, tb testing.TB) *pgx.Conn {
+	tb.Helper()
+	conn, err := pgx.Connect(ctx, PostgresURL())
+	if err != nil {
+		tb.Fatalf("cannot reach PostgreSQL at %s: %v; %s", PostgresURL(), err, servicesHint)
+	}
+	return conn
+}
+
+func dropSchema(tb testing.TB, schema string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, PostgresURL())
+	if err != nil {
+		tb.Errorf("drop test schema %s: %v", schema, err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "drop schema if exists "+pgx.Identifier{schema}.Sanitize()+" cascade"); err != nil {
+		tb.Errorf("drop test schema %s: %v", schema, err)
+	}
+}
+
+// DumpSchema returns what pg_dump writes for schema, its tables and their
+// rows, so a test can check that nothing confidential is readable in a
+// backup.
+func DumpSchema(tb testing.TB, schema string) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "pg_dump", "--schema="+schema, "--no-owner", "--no-privileges", "--dbname="+PostgresURL())
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		tb.Fatalf("pg_dump of schema %s: %v: %s (install the PostgreSQL client tools of the server's version)", schema, err, stderr.String())
+	}
+	return stdout.String()
+}
+
+// NewRedis returns a client of the test Redis and a key prefix no other
+// test uses; keys with that prefix are deleted when the test ends. An
+// unreachable Redis fails the test.
+func NewRedis(tb testing.TB) (*redis.Client, string) {
+	tb.Helper()
+	opts, err := redis.ParseURL(RedisURL())
+	if err != nil {
+		tb.Fatalf("TIPLINE_TEST_REDIS_URL: %v", err)
+	}
+	client := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		tb.Fatalf("cannot reach Redis at %s: %v; %s", RedisURL(), err, servicesHint)
+	}
+	prefix := "t_" + randomHex(8) + ":"
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		iter := client.Scan(ctx, 0, prefix+"*", 100).Iterator()
+		for iter.Next(ctx) {
+			if err := client.Del(ctx, iter.Val()).Err(); err != nil {
+				tb.Errorf("delete test key: %v", err)
+			}
+		}
+		if err := iter.Err(); err != nil {
+			tb.Errorf("list test keys: %v", err)
+		}
+		if err := client.Close(); err != nil {
+			tb.Errorf("close redis client: %v", err)
+		}
+	})
+	return client, prefix
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("storagetest: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,71 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/keys"
+)
+
+// TestPostgresGoneDown checks every kind of call on a store whose database
+// went away after it was opened.
+func TestPostgresGoneDown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatalf("pgxpool.New: %v", err)
+	}
+	defer pool.Close()
+	p := &Postgres{pool: pool, ring: keys.NewRandomRing()}
+
+	calls := map[string]func() error{
+		"Ping":    func() error { return p.Ping(ctx) },
+		"Migrate": func() error { return p.Migrate(ctx) },
+		"InboxAdd": func() error {
+			_, err := p.InboxAdd(ctx, []InboxItem{{UpdateID: 1, ChatKey: "a"}})
+			return err
+		},
+		"InboxClaim": func() error {
+			_, _, err := p.InboxClaim(ctx, "w", time.Minute)
+			return err
+		},
+		"InboxDone":    func() error { return p.InboxDone(ctx, 1) },
+		"InboxRelease": func() error { return p.InboxRelease(ctx, 1) },
+		"InboxPending": func() error {
+			_, err := p.InboxPending(ctx)
+			return err
+		},
+		"SubmitCase": func() error {
+			_, _, err := p.SubmitCase(ctx, tipline.NewCase{DraftID: "d", Reference: "TL-AAAA-CCCC"})
+			return err
+		},
+		"Case": func() error {
+			_, err := p.Case(ctx, "TL-AAAA-CCCC")
+			return err
+		},
+		"AttachmentsToFetch": func() error {
+			_, err := p.AttachmentsToFetch(ctx, 10)
+			return err
+		},
+		"SaveAttachmentContent": func() error { return p.SaveAttachmentContent(ctx, "TL-AAAA-CCCC", "u", []byte("x")) },
+		"AttachmentContent": func() error {
+			_, err := p.AttachmentContent(ctx, "TL-AAAA-CCCC", "u")
+			return err
+		},
+		"Audit": func() error {
+			_, err := p.Audit(ctx, "TL-AAAA-CCCC")
+			return err
+		},
+	}
+	for name, call := range calls {
+		if err := call(); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("%s: %v, want ErrUnavailable", name, err)
+		}
+	}
+}
