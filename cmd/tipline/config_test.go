@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestConfigNamesTheVariable(t *testing.T) {
+	good := map[string]string{
+		"TELEGRAM_BOT_TOKEN": "123:abc", "DATABASE_URL": "postgres://x@127.0.0.1/db",
+		"REDIS_URL": "redis://127.0.0.1:6379/0", "TIPLINE_SECRET_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+	}
+	all := need{token: true, database: true, redis: true, key: true}
+	if _, err := loadConfig(func(k string) string { return good[k] }, all); err != nil {
+		t.Fatalf("good config refused: %v", err)
+	}
+	cases := []struct {
+		name, key, value, want string
+	}{
+		{"missing token", "TELEGRAM_BOT_TOKEN", "", "TELEGRAM_BOT_TOKEN"},
+		{"bad token", "TELEGRAM_BOT_TOKEN", "nocolon", "TELEGRAM_BOT_TOKEN"},
+		{"missing database", "DATABASE_URL", "", "DATABASE_URL"},
+		{"bad database", "DATABASE_URL", "mysql://x", "DATABASE_URL"},
+		{"missing redis", "REDIS_URL", "", "REDIS_URL"},
+		{"missing key", "TIPLINE_SECRET_KEY", "", "TIPLINE_SECRET_KEY"},
+		{"short key", "TIPLINE_SECRET_KEY", "c2hvcnQ=", "TIPLINE_SECRET_KEY"},
+		{"bad previous key", "TIPLINE_PREVIOUS_SECRET_KEYS", "zzz", "TIPLINE_PREVIOUS_SECRET_KEYS"},
+		{"http webhook", "TIPLINE_WEBHOOK_URL", "http://example.org/hook", "TIPLINE_WEBHOOK_URL"},
+		{"webhook without secret", "TIPLINE_WEBHOOK_URL", "https://example.org/hook", "TIPLINE_WEBHOOK_SECRET"},
+		{"bad secret", "TIPLINE_WEBHOOK_SECRET", "has space", "TIPLINE_WEBHOOK_SECRET"},
+		{"log format", "TIPLINE_LOG_FORMAT", "xml", "TIPLINE_LOG_FORMAT"},
+		{"ttl", "TIPLINE_SESSION_TTL", "forever", "TIPLINE_SESSION_TTL"},
+		{"workers", "TIPLINE_WORKERS", "0", "TIPLINE_WORKERS"},
+		{"api url", "TELEGRAM_API_URL", "ftp://x", "TELEGRAM_API_URL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range good {
+				env[k] = v
+			}
+			env[tc.key] = tc.value
+			_, err := loadConfig(func(k string) string { return env[k] }, all)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want one naming %s", err, tc.want)
+			}
+			if tc.value != "" && len(tc.value) > 4 && strings.Contains(err.Error(), tc.value) {
+				t.Errorf("the error repeats the secret value: %v", err)
+			}
+		})
+	}
+}
+
+// TestServeRefusesBadConfig runs the real command: it stops before doing
+// anything, naming every problem at once.
+func TestServeRefusesBadConfig(t *testing.T) {
+	var stderr bytes.Buffer
+	m := &Main{Getenv: func(string) string { return "" }, Stdout: &stderr, Stderr: &stderr}
+	err := m.Run(context.Background(), []string{"serve"})
+	if err == nil || !isConfigError(err) {
+		t.Fatalf("serve with no settings: %v", err)
+	}
+	for _, v := range []string{"TELEGRAM_BOT_TOKEN", "DATABASE_URL", "REDIS_URL", "TIPLINE_SECRET_KEY"} {
+		if !strings.Contains(err.Error(), v) {
+			t.Errorf("error does not name %s: %v", v, err)
+		}
+	}
+	if err := m.Run(context.Background(), []string{"nonsense"}); err == nil {
+		t.Error("unknown command accepted")
+	}
+	stderr.Reset()
+	if err := m.Run(context.Background(), []string{"version"}); err != nil || !strings.Contains(stderr.String(), "tipline") {
+		t.Errorf("version: %v %q", err, stderr.String())
+	}
+}

@@ -1,0 +1,98 @@
+package keys
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"testing"
+)
+
+func root(t *testing.T) []byte {
+	t.Helper()
+	b := make([]byte, RootKeySize)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSealOpen(t *testing.T) {
+	r, err := NewRing(root(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("ក្មេងស្រី is in danger")
+	sealed := r.Seal(msg, "cases/d1/answers")
+	if bytes.Contains(sealed, msg[:6]) {
+		t.Fatal("plaintext visible in the ciphertext")
+	}
+	got, err := r.Open(sealed, "cases/d1/answers")
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("open = %q, %v", got, err)
+	}
+	if _, err := r.Open(sealed, "cases/d2/answers"); !errors.Is(err, ErrUndecryptable) {
+		t.Errorf("opened under another row's AAD: %v", err)
+	}
+	sealed[len(sealed)-1] ^= 1
+	if _, err := r.Open(sealed, "cases/d1/answers"); !errors.Is(err, ErrUndecryptable) {
+		t.Errorf("opened a changed ciphertext: %v", err)
+	}
+	if _, err := r.Open([]byte{1, 2}, ""); !errors.Is(err, ErrUndecryptable) {
+		t.Errorf("short input: %v", err)
+	}
+}
+
+func TestRotation(t *testing.T) {
+	oldKey, newKey := root(t), root(t)
+	oldRing, _ := NewRing(oldKey)
+	sealed := oldRing.Seal([]byte("report"), "a")
+	if id, _ := SealedKeyID(sealed); id != oldRing.KeyID() {
+		t.Fatalf("ciphertext tagged %x, want key %x", id, oldRing.KeyID())
+	}
+	rotated, _ := NewRing(newKey, oldKey)
+	if got, err := rotated.Open(sealed, "a"); err != nil || string(got) != "report" {
+		t.Fatalf("old data after rotation: %q, %v", got, err)
+	}
+	if id, _ := SealedKeyID(rotated.Seal([]byte("x"), "a")); id != rotated.KeyID() || id == oldRing.KeyID() {
+		t.Error("new data not sealed under the new key")
+	}
+	withoutOld, _ := NewRing(newKey)
+	if _, err := withoutOld.Open(sealed, "a"); !errors.Is(err, ErrUndecryptable) {
+		t.Errorf("old data opened without the old key: %v", err)
+	}
+}
+
+func TestSubkeysAreSeparate(t *testing.T) {
+	k := root(t)
+	r, _ := NewRing(k)
+	r2, _ := NewRing(k)
+	if r.Pseudonym(42) != r2.Pseudonym(42) {
+		t.Error("pseudonym not stable for the same key")
+	}
+	if r.Pseudonym(42) == r.Pseudonym(43) || r.Pseudonym(42) == r.ChatKey(42) {
+		t.Error("pseudonyms collide")
+	}
+	other, _ := NewRing(root(t))
+	if r.Pseudonym(42) == other.Pseudonym(42) {
+		t.Error("pseudonym does not depend on the key")
+	}
+	if bytes.Equal(r.SignButton("x", 9), r.FollowUpKey()[:9]) || bytes.Equal(r.FollowUpKey(), r.current.pseudo) {
+		t.Error("subkeys not separate")
+	}
+}
+
+func TestParseRootKey(t *testing.T) {
+	k := root(t)
+	for _, s := range []string{base64.StdEncoding.EncodeToString(k), base64.RawURLEncoding.EncodeToString(k)} {
+		got, err := ParseRootKey(s)
+		if err != nil || !bytes.Equal(got, k) {
+			t.Errorf("ParseRootKey(%q) = %v", s, err)
+		}
+	}
+	for _, bad := range []string{"", "not base64!", base64.StdEncoding.EncodeToString(k[:16])} {
+		if _, err := ParseRootKey(bad); err == nil {
+			t.Errorf("ParseRootKey(%q) accepted", bad)
+		}
+	}
+}
