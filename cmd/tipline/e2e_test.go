@@ -347,3 +347,24 @@ func TestWebhookSecret(t *testing.T) {
 	}
 	e.assertValid()
 }
+
+// TestWebhookJourney: a whole tip delivered by webhook (the emulator calls
+// the program as Telegram would, with the secret header, retrying on
+// failure), stored and answered like in polling mode.
+func TestWebhookJourney(t *testing.T) {
+	e := newTestEnv(t)
+	port := freePort(t)
+	e.env["TIPLINE_LISTEN_ADDR"] = fmt.Sprintf("127.0.0.1:%d", port)
+	e.env["TIPLINE_WEBHOOK_URL"] = fmt.Sprintf("http://127.0.0.1:%d/telegram/hook", port)
+	e.env["TIPLINE_WEBHOOK_SECRET"] = "webhook-secret-1"
+	e.start()
+	r := e.reporter(7_400_000_002, "th")
+	ref := r.fileTip(canaryAnswers("webhook"))
+	if _, err := e.db.Case(context.Background(), ref); err != nil {
+		t.Fatalf("case %s: %v", ref, err)
+	}
+	if n := e.countRows("cases"); n != 1 {
+		t.Errorf("cases = %d, want 1", n)
+	}
+	e.assertValid()
+}
