@@ -85,14 +85,38 @@ type NewCase struct {
 	Location       *Location
 	Attachments    []Attachment
 	SubmittedAt    time.Time
+	// FollowUpHash is the slow hash of the case's follow-up code (the code
+	// itself is never stored); nil when the case has none.
+	FollowUpHash []byte
 }
 
 // Case is a stored case.
 type Case struct {
 	NewCase
+	// Additions are what the reporter added after submitting, oldest first.
+	Additions []Addition
 	Status    Status
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Addition is information a reporter added to a case after submitting it:
+// words, photos or voice notes, from "My reports" or a follow-up code.
+type Addition struct {
+	// Actor is who added it: "reporter:<pseudonym>" or "followup:<pseudonym>".
+	Actor       string
+	Text        string
+	Attachments []Attachment
+	At          time.Time
+}
+
+// CaseSummary is what a reporter sees of one of their cases.
+type CaseSummary struct {
+	Reference Reference
+	Kind      Kind
+	Urgency   Urgency
+	Status    Status
+	CreatedAt time.Time
 }
 
 // AuditEvent records one change to a case: who (a role and pseudonym,

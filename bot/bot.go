@@ -30,9 +30,20 @@ type Store interface {
 	InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error)
 	InboxDone(ctx context.Context, updateID int64) error
 	InboxRelease(ctx context.Context, updateID int64) error
+	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
 	SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error)
 	AttachmentsToFetch(ctx context.Context, limit int) ([]storage.PendingAttachment, error)
 	SaveAttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string, content []byte) error
+	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
+	CasesByReporter(ctx context.Context, pseudonym string) ([]tipline.CaseSummary, error)
+	CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Reference, error)
+	AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error
+	Forget(ctx context.Context, pseudonym string) (int, error)
+}
+
+// Limiter counts attempts per key across all bot processes.
+type Limiter interface {
+	Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, error)
 }
 
 // Sessions keeps conversations between updates.
@@ -40,6 +51,11 @@ type Sessions interface {
 	Load(ctx context.Context, chatKey string) ([]byte, error)
 	Save(ctx context.Context, chatKey string, data []byte) error
 	Delete(ctx context.Context, chatKey string) error
+	// Markers remember, without content, that a chat had an unfinished
+	// report, so its expiry can be explained.
+	Mark(ctx context.Context, name string, ttl time.Duration) error
+	Marked(ctx context.Context, name string) (bool, error)
+	Unmark(ctx context.Context, name string) error
 }
 
 // Config is the bot's part of the program's configuration.
@@ -58,6 +74,13 @@ type Config struct {
 	Pacing    Pacing
 	Limits    flows.Limits
 	Emergency []flows.EmergencyNumber
+	// Location is the NGO's time zone, for dates reporters type.
+	Location *time.Location
+	// SessionTTL is how long sessions live; an expired draft is explained
+	// for a month after.
+	SessionTTL time.Duration
+	// CodeTries is how many follow-up codes one reporter may try per hour.
+	CodeTries int
 	// WebhookURL and WebhookSecret select webhook mode.
 	WebhookURL    string
 	WebhookSecret string
@@ -95,6 +118,15 @@ func (c *Config) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Location == nil {
+		c.Location = time.UTC
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = 72 * time.Hour
+	}
+	if c.CodeTries <= 0 {
+		c.CodeTries = 5
+	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: c.PollTimeout + 15*time.Second}
 	}
@@ -106,6 +138,7 @@ type Bot struct {
 	log      *slog.Logger
 	store    Store
 	sessions Sessions
+	limiter  Limiter
 	ring     *keys.Ring
 	render   renderer
 	engine   *flows.Engine
@@ -123,7 +156,7 @@ type Bot struct {
 }
 
 // New builds a bot. It does not contact Telegram.
-func New(cfg Config, store Store, sessions Sessions, ring *keys.Ring, cat *locales.Catalog, log *slog.Logger) (*Bot, error) {
+func New(cfg Config, store Store, sessions Sessions, limiter Limiter, ring *keys.Ring, cat *locales.Catalog, log *slog.Logger) (*Bot, error) {
 	cfg.defaults()
 	if cfg.Token == "" {
 		return nil, errors.New("bot: no token")
@@ -133,6 +166,7 @@ func New(cfg Config, store Store, sessions Sessions, ring *keys.Ring, cat *local
 		log:       log.With("component", "bot"),
 		store:     store,
 		sessions:  sessions,
+		limiter:   limiter,
 		ring:      ring,
 		render:    renderer{cat: cat, signer: ring},
 		owner:     newOwnerID(),
@@ -142,10 +176,12 @@ func New(cfg Config, store Store, sessions Sessions, ring *keys.Ring, cat *local
 		answered:  map[string]struct{}{},
 		fetchErr:  map[string]int{},
 		engine: &flows.Engine{
-			NewDraftID:   newDraftID,
-			NewReference: tipline.NewReference,
-			Limits:       cfg.Limits,
-			Emergency:    cfg.Emergency,
+			NewDraftID:      newDraftID,
+			NewReference:    tipline.NewReference,
+			NewFollowUpCode: newFollowUpCode,
+			Location:        cfg.Location,
+			Limits:          cfg.Limits,
+			Emergency:       cfg.Emergency,
 		},
 	}
 	api, err := tgbot.New(cfg.Token,
@@ -168,6 +204,23 @@ func newOwnerID() string {
 		panic("bot: crypto/rand failed: " + err.Error())
 	}
 	return "bot-" + hex.EncodeToString(b[:])
+}
+
+// newFollowUpCode returns 16 uniformly random digits.
+func newFollowUpCode() string {
+	const digits = 16
+	out := make([]byte, 0, digits)
+	var b [1]byte
+	for len(out) < digits {
+		if _, err := rand.Read(b[:]); err != nil {
+			panic("bot: crypto/rand failed: " + err.Error())
+		}
+		if b[0] >= 250 { // 250 = 25*10: no modulo bias
+			continue
+		}
+		out = append(out, '0'+b[0]%10)
+	}
+	return string(out)
 }
 
 func newDraftID() string {

@@ -66,6 +66,7 @@ func decode(u *models.Update, signer buttonSigner, now time.Time) (incoming, boo
 			in.input.LanguageCode = m.From.LanguageCode
 		}
 		in.input.Kind = flows.InputEdited
+		in.input.Text = locales.Clean(m.Text)
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
 		in.callbackID = q.ID

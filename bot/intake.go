@@ -216,7 +216,7 @@ func (b *Bot) Setup(ctx context.Context) error {
 }
 
 func (b *Bot) setCommands(ctx context.Context) error {
-	names := []string{"start", "language", "emergency", "privacy", "cancel", "help"}
+	names := []string{"start", "mine", "status", "emergency", "language", "privacy", "cancel", "forget", "help"}
 	for _, lang := range []string{"", "km", "th", "en"} {
 		l := lang
 		if l == "" {

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -33,7 +36,7 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	}
 	in.input.Reporter = b.ring.Pseudonym(in.userID)
 
-	sess, err := b.loadSession(ctx, item.ChatKey)
+	sess, expired, err := b.loadSession(ctx, item.ChatKey)
 	if err != nil {
 		b.tellProblemOnce(ctx, item.UpdateID, in)
 		return fmt.Errorf("load session: %w", err)
@@ -42,9 +45,21 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		// Applied already; the process stopped before marking it done.
 		return b.done(ctx, item.UpdateID)
 	}
+	in.input.DraftExpired = expired
+	if !expired && sess.State == flows.StateNew {
+		// No session: a new chat, or one whose conversation was lost (G5).
+		seen, err := b.store.InboxChatSeen(ctx, item.ChatKey, item.UpdateID)
+		if err != nil {
+			return fmt.Errorf("load session: %w", err)
+		}
+		in.input.SessionLost = seen
+	}
+	if m := u.Message; m != nil {
+		sess.Messages = append(sess.Messages, flows.MessageRef{ID: m.ID, At: time.Unix(int64(m.Date), 0)})
+	}
 
-	res := b.engine.Step(sess, in.input)
-	if err := b.runEffects(ctx, &sess, &res, in); err != nil {
+	res := stepResult{Result: b.engine.Step(sess, in.input)}
+	if err := b.runEffects(ctx, item, &sess, &res, in); err != nil {
 		if errors.Is(err, errNotSaved) {
 			// The reporter was told and keeps the draft; the update is done.
 			return b.done(ctx, item.UpdateID)
@@ -54,13 +69,19 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 
 	if in.callbackID != "" {
 		b.answerCallback(ctx, in.callbackID)
-		if in.input.Kind == flows.InputButton && in.pressedMessageID != 0 {
+		if in.input.Kind == flows.InputButton && in.pressedMessageID != 0 && !res.Cleared {
 			b.clearButtons(ctx, in.chatID, in.pressedMessageID)
 		}
 	}
-	if err := b.reply(ctx, in.chatID, in.userID, res.Session.Lang, res.Replies); err != nil {
+	sent, err := b.reply(ctx, in.chatID, in.userID, res.Session.Lang, res.Replies)
+	if err != nil {
 		return err
 	}
+	now := b.cfg.Now()
+	for _, id := range sent {
+		res.Session.Messages = append(res.Session.Messages, flows.MessageRef{ID: id, At: now})
+	}
+	res.Session.Messages = recentMessages(res.Session.Messages, now)
 	res.Session.LastUpdateID = item.UpdateID
 	if err := b.saveSession(ctx, item.ChatKey, res.Session); err != nil {
 		return fmt.Errorf("save session: %w", err)
@@ -68,26 +89,58 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	return b.done(ctx, item.UpdateID)
 }
 
+// deleteWindow is how long bots may delete messages in private chats.
+const deleteWindow = 48 * time.Hour
+
+// recentMessages keeps the messages that can still be deleted, at most 1000.
+func recentMessages(ms []flows.MessageRef, now time.Time) []flows.MessageRef {
+	out := ms[:0]
+	for _, m := range ms {
+		if now.Sub(m.At) < deleteWindow {
+			out = append(out, m)
+		}
+	}
+	if len(out) > 1000 {
+		out = out[len(out)-1000:]
+	}
+	return out
+}
+
 // errNotSaved means an effect failed, the reporter was told, and the
 // session stays as it was.
 var errNotSaved = errors.New("bot: effect not saved")
 
+// stepResult is a flow step's result and what the bot did with it.
+type stepResult struct {
+	flows.Result
+	// Cleared says the chat's messages were deleted.
+	Cleared bool
+}
+
 // runEffects carries out a step's effects before anyone hears of them (G1).
-func (b *Bot) runEffects(ctx context.Context, sess *flows.Session, res *flows.Result, in incoming) error {
+// Effects that look something up answer with a new input, which is
+// stepped in turn.
+func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flows.Session, res *stepResult, in incoming) error {
 	for attempt := 0; ; attempt++ {
-		err := b.applyEffects(ctx, res.Effects)
+		feedback, err := b.applyEffects(ctx, item, res, in)
 		if err == nil {
-			return nil
+			if feedback == nil || attempt > 3 {
+				return nil
+			}
+			next := b.engine.Step(res.Session, *feedback)
+			res.Replies = append(res.Replies, next.Replies...)
+			res.Session, res.Effects = next.Session, next.Effects
+			continue
 		}
 		if errors.Is(err, storage.ErrReferenceTaken) && attempt < 3 && sess.Draft != nil {
 			// A new reference for this draft, and the same step again.
 			d := *sess.Draft
 			d.Reference = tipline.NewReference()
 			sess.Draft = &d
-			*res = b.engine.Step(*sess, in.input)
+			res.Result = b.engine.Step(*sess, in.input)
 			continue
 		}
-		b.log.Error("could not store a report; the reporter was asked to try again", "err", err)
+		b.log.Error("could not store a step; the reporter was asked to try again", "err", err)
 		lang := sess.Lang
 		if lang == "" {
 			lang = flows.LangEnglish
@@ -96,56 +149,183 @@ func (b *Bot) runEffects(ctx context.Context, sess *flows.Session, res *flows.Re
 		if in.callbackID != "" {
 			b.answerCallback(ctx, in.callbackID)
 		}
-		if rerr := b.reply(ctx, in.chatID, in.userID, lang, msgs); rerr != nil {
+		if _, rerr := b.reply(ctx, in.chatID, in.userID, lang, msgs); rerr != nil {
 			return fmt.Errorf("tell save failure: %w", rerr)
 		}
 		return errNotSaved
 	}
 }
 
-func (b *Bot) applyEffects(ctx context.Context, effects []flows.Effect) error {
+// applyEffects runs the effects of one step, in order. It returns the input
+// that answers a look-up, if any.
+func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *stepResult, in incoming) (*flows.Input, error) {
+	var feedback *flows.Input
+	effects := res.Effects
+	res.Effects = nil
 	for _, eff := range effects {
 		switch e := eff.(type) {
 		case flows.SubmitCase:
-			ref, created, err := b.store.SubmitCase(ctx, e.Case)
+			c := e.Case
+			c.FollowUpHash = b.ring.FollowUpHash(e.FollowUpCode)
+			ref, created, err := b.store.SubmitCase(ctx, c)
 			if err != nil {
-				return fmt.Errorf("submit case: %w", err)
+				return nil, fmt.Errorf("submit case: %w", err)
 			}
 			if created {
-				b.log.Info("case received", "case", ref, "kind", e.Case.Kind, "urgency", e.Case.Urgency,
-					"attachments", len(e.Case.Attachments))
+				b.log.Info("case received", "case", ref, "kind", c.Kind, "urgency", c.Urgency,
+					"attachments", len(c.Attachments))
 				b.fetchSoon()
 			}
+		case flows.AddToCase:
+			if err := b.store.AddToCaseOnce(ctx, e.Reference, "update:"+strconv.FormatInt(item.UpdateID, 10), e.Addition); err != nil {
+				return nil, fmt.Errorf("add to case: %w", err)
+			}
+			b.log.Info("information added to a case", "case", e.Reference, "attachments", len(e.Addition.Attachments))
+			b.fetchSoon()
+		case flows.LoadMyCases:
+			list, err := b.store.CasesByReporter(ctx, e.Reporter)
+			if err != nil {
+				return nil, fmt.Errorf("list cases: %w", err)
+			}
+			feedback = &flows.Input{Kind: flows.InputCases, Cases: list, Reporter: e.Reporter, Now: in.input.Now, ChatID: in.chatID}
+		case flows.OpenByCode:
+			fb, err := b.openByCode(ctx, e, in)
+			if err != nil {
+				return nil, err
+			}
+			feedback = fb
+		case flows.Forget:
+			n, err := b.store.Forget(ctx, e.Reporter)
+			if err != nil {
+				return nil, fmt.Errorf("forget reporter: %w", err)
+			}
+			if err := b.sessions.Unmark(ctx, draftMarker(item.ChatKey)); err != nil {
+				return nil, fmt.Errorf("forget reporter: %w", err)
+			}
+			b.log.Info("a reporter was forgotten", "cases_unlinked", n)
+		case flows.ClearChat:
+			b.clearChat(ctx, in.chatID, res.Session.Messages, in.pressedMessageID)
+			res.Session.Messages = nil
+			res.Cleared = true
 		default:
-			return fmt.Errorf("unknown effect %T", eff)
+			return nil, fmt.Errorf("unknown effect %T", eff)
 		}
 	}
-	return nil
+	return feedback, nil
 }
 
-func (b *Bot) loadSession(ctx context.Context, chatKey string) (flows.Session, error) {
+// openByCode looks a follow-up code up, within the limit of tries.
+func (b *Bot) openByCode(ctx context.Context, e flows.OpenByCode, in incoming) (*flows.Input, error) {
+	fb := &flows.Input{Kind: flows.InputCodeResult, Reporter: e.Reporter, Now: in.input.Now, ChatID: in.chatID}
+	ok, err := b.limiter.Allow(ctx, "code:"+e.Reporter, b.cfg.CodeTries, time.Hour)
+	if err != nil {
+		return nil, fmt.Errorf("limit code tries: %w", err)
+	}
+	if !ok {
+		b.log.Warn("follow-up code tries over the limit", "reporter", e.Reporter)
+		fb.CodeResult = flows.CodeLimited
+		return fb, nil
+	}
+	for _, h := range b.ring.FollowUpHashes(e.Code) {
+		ref, err := b.store.CaseByFollowUp(ctx, h)
+		if errors.Is(err, tipline.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open by code: %w", err)
+		}
+		c, err := b.store.Case(ctx, ref)
+		if err != nil {
+			return nil, fmt.Errorf("open by code: %w", err)
+		}
+		b.log.Info("a case was opened with its follow-up code", "case", ref, "reporter", e.Reporter)
+		fb.CodeResult = flows.CodeOpened
+		fb.Cases = []tipline.CaseSummary{{Reference: c.Reference, Kind: c.Kind, Urgency: c.Urgency, Status: c.Status, CreatedAt: c.CreatedAt}}
+		return fb, nil
+	}
+	b.log.Info("a wrong follow-up code was tried", "reporter", e.Reporter)
+	fb.CodeResult = flows.CodeWrong
+	return fb, nil
+}
+
+// clearChat deletes the chat's messages that can still be deleted, both
+// sides, in batches of 100 (deleteMessages' limit).
+func (b *Bot) clearChat(ctx context.Context, chatID int64, ms []flows.MessageRef, pressed int) {
+	now := b.cfg.Now()
+	seen := map[int]bool{}
+	var ids []int
+	for _, m := range ms {
+		if now.Sub(m.At) < deleteWindow && !seen[m.ID] {
+			seen[m.ID] = true
+			ids = append(ids, m.ID)
+		}
+	}
+	if pressed != 0 && !seen[pressed] {
+		ids = append(ids, pressed)
+	}
+	for len(ids) > 0 {
+		batch := ids[:min(100, len(ids))]
+		ids = ids[len(batch):]
+		err := b.send.call(ctx, "deleteMessages", chatID, func(ctx context.Context) error {
+			_, err := b.api.DeleteMessages(ctx, &tgbot.DeleteMessagesParams{ChatID: chatID, MessageIDs: batch})
+			return err
+		})
+		if err != nil {
+			b.log.Warn("clear chat: some messages could not be deleted", "err", err)
+		}
+	}
+}
+
+// draftMarker names the marker that says a chat has an unfinished report.
+func draftMarker(chatKey string) string { return "draft:" + chatKey }
+
+// loadSession returns the chat's session, and whether an unfinished report
+// of this chat expired (the session is gone but its marker is not).
+func (b *Bot) loadSession(ctx context.Context, chatKey string) (flows.Session, bool, error) {
 	var s flows.Session
 	data, err := b.sessions.Load(ctx, chatKey)
 	if errors.Is(err, tipline.ErrNotFound) {
-		return s, nil
+		expired, err := b.sessions.Marked(ctx, draftMarker(chatKey))
+		if err != nil {
+			return s, false, err
+		}
+		if expired {
+			if err := b.sessions.Unmark(ctx, draftMarker(chatKey)); err != nil {
+				return s, false, err
+			}
+		}
+		return s, expired, nil
+	}
+	if errors.Is(err, keys.ErrUndecryptable) {
+		// Sealed under a key we no longer have: a lost session (G5).
+		b.log.Error("undecryptable session dropped", "chat", chatKey)
+		return s, false, nil
 	}
 	if err != nil {
-		return s, err
+		return s, false, err
 	}
 	if err := json.Unmarshal(data, &s); err != nil {
 		// A session we cannot read is a lost session, not a crash.
 		b.log.Error("unreadable session dropped", "chat", chatKey)
-		return flows.Session{}, nil
+		return flows.Session{}, false, nil
 	}
-	return s, nil
+	return s, false, nil
 }
 
+// saveSession stores the session, and the marker that lets an expired
+// unfinished report be explained (a month longer than the session).
 func (b *Bot) saveSession(ctx context.Context, chatKey string, s flows.Session) error {
 	data, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
-	return b.sessions.Save(ctx, chatKey, data)
+	if err := b.sessions.Save(ctx, chatKey, data); err != nil {
+		return err
+	}
+	if s.Draft != nil {
+		return b.sessions.Mark(ctx, draftMarker(chatKey), b.cfg.SessionTTL+30*24*time.Hour)
+	}
+	return b.sessions.Unmark(ctx, draftMarker(chatKey))
 }
 
 func (b *Bot) done(ctx context.Context, updateID int64) error {
@@ -177,35 +357,41 @@ func (b *Bot) tellProblemOnce(ctx context.Context, updateID int64, in incoming) 
 	if in.callbackID != "" {
 		b.answerCallback(ctx, in.callbackID)
 	}
-	_ = b.reply(ctx, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_internal"}}}})
+	if _, err := b.reply(ctx, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_internal"}}}}); err != nil {
+		b.log.Warn("could not tell the reporter of a problem", "err", err)
+	}
 }
 
-// reply sends a step's messages in order.
-func (b *Bot) reply(ctx context.Context, chatID, userID int64, lang string, replies []flows.Reply) error {
+// reply sends a step's messages in order and returns their ids.
+func (b *Bot) reply(ctx context.Context, chatID, userID int64, lang string, replies []flows.Reply) ([]int, error) {
 	if lang == "" {
 		lang = flows.LangEnglish
 	}
+	var ids []int
 	for _, rep := range replies {
 		for _, m := range b.render.render(lang, userID, rep) {
 			params := &tgbot.SendMessageParams{ChatID: chatID, Text: m.text}
 			if m.markup != nil {
 				params.ReplyMarkup = m.markup
 			}
+			var sent *models.Message
 			err := b.send.call(ctx, "sendMessage", chatID, func(ctx context.Context) error {
-				_, err := b.api.SendMessage(ctx, params)
+				var err error
+				sent, err = b.api.SendMessage(ctx, params)
 				return err
 			})
 			if errors.Is(err, tgbot.ErrorForbidden) {
 				// The reporter blocked the bot: nothing more can reach them.
 				b.log.Warn("reporter's chat closed to the bot", "chat", b.ring.ChatKey(chatID))
-				return nil
+				return ids, nil
 			}
 			if err != nil {
-				return err
+				return ids, err
 			}
+			ids = append(ids, sent.ID)
 		}
 	}
-	return nil
+	return ids, nil
 }
 
 // answerCallback stops the button's spinner, once. A failure is only

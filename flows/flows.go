@@ -34,6 +34,12 @@ const (
 	StateTipMedia    State = "tip.media"
 	StateTipReview   State = "tip.review"
 	StateTipEdit     State = "tip.edit" // which answer to change
+
+	StateMine   State = "mine"        // "My reports": the list
+	StateAdd    State = "add"         // adding information to a case
+	StateCode   State = "status.code" // typing a follow-up code
+	StateForget State = "forget"      // "forget me?"
+	StateClear  State = "clear"       // "clear this chat?"
 )
 
 // Languages the bot speaks.
@@ -59,9 +65,34 @@ type Session struct {
 	Draft  *Draft `json:"draft,omitempty"`
 	// Submitted lists the references of cases filed from this chat, newest last.
 	Submitted []tipline.Reference `json:"submitted,omitempty"`
+	// Receipt is the last report's reference and follow-up code, kept so
+	// the reporter can see them again while the chat is open; clearing the
+	// chat or /forget drops it.
+	Receipt *Receipt `json:"receipt,omitempty"`
+	// Allowed are the cases this chat may add to: its own (listed under My
+	// reports) and those opened with a follow-up code.
+	Allowed []tipline.Reference `json:"allowed,omitempty"`
+	// AddingTo is the case information goes to in StateAdd.
+	AddingTo tipline.Reference `json:"adding_to,omitempty"`
+	// Messages are the chat's messages, both sides, for "Clear this chat".
+	// The bot keeps this list; flows never reads it.
+	Messages []MessageRef `json:"messages,omitempty"`
 	// LastUpdateID is the last Telegram update applied to this session; the
 	// bot uses it to apply an update at most once.
 	LastUpdateID int64 `json:"last_update_id,omitempty"`
+}
+
+// Receipt is what a reporter needs to come back to a case.
+type Receipt struct {
+	Reference tipline.Reference `json:"reference"`
+	Code      string            `json:"code"`
+}
+
+// MessageRef is one message of the chat, with when it was sent (bots may
+// delete messages for 48 hours).
+type MessageRef struct {
+	ID int       `json:"id"`
+	At time.Time `json:"at"`
 }
 
 // Draft is a report being written.
@@ -74,6 +105,9 @@ type Draft struct {
 	Location    *tipline.Location    `json:"location,omitempty"`
 	Attachments []tipline.Attachment `json:"attachments,omitempty"`
 	StartedAt   time.Time            `json:"started_at"`
+	// Edits are messages the reporter changed after sending: the first
+	// version stays the answer, the change is kept beside it.
+	Edits []string `json:"edits,omitempty"`
 }
 
 // InputKind tells what a reporter did.
@@ -96,6 +130,17 @@ const (
 	// InputForgedButton is a button press whose signature did not check out
 	// (forwarded from someone else, or made up).
 	InputForgedButton InputKind = "forged_button"
+	// InputCases carries the reporter's cases, after a LoadMyCases effect.
+	InputCases InputKind = "cases"
+	// InputCodeResult carries the outcome of an OpenByCode effect.
+	InputCodeResult InputKind = "code_result"
+)
+
+// Outcomes of opening a case with a follow-up code.
+const (
+	CodeOpened  = "opened"
+	CodeWrong   = "wrong"
+	CodeLimited = "limited"
 )
 
 // Input is one thing the reporter did.
@@ -116,6 +161,16 @@ type Input struct {
 	// Reporter is the pseudonym of the Telegram user.
 	Reporter string
 	Now      time.Time
+	// Cases are the reporter's cases (InputCases) or the case a code
+	// opened (InputCodeResult with CodeOpened).
+	Cases []tipline.CaseSummary
+	// CodeResult is CodeOpened, CodeWrong or CodeLimited.
+	CodeResult string
+	// DraftExpired says the chat had an unfinished report that expired.
+	DraftExpired bool
+	// SessionLost says the chat had a conversation that is gone (Redis
+	// lost it, or it expired): the reporter is told plainly.
+	SessionLost bool
 }
 
 // Text is one localized piece of a reply: a message ID and its data.
@@ -144,10 +199,43 @@ type Reply struct {
 // replies of the same step.
 type Effect interface{ isEffect() }
 
-// SubmitCase files the draft as a case.
-type SubmitCase struct{ Case tipline.NewCase }
+// SubmitCase files the draft as a case. FollowUpCode is shown to the
+// reporter once; the bot stores only its slow hash.
+type SubmitCase struct {
+	Case         tipline.NewCase
+	FollowUpCode string
+}
 
 func (SubmitCase) isEffect() {}
+
+// LoadMyCases asks the bot for the reporter's cases; it answers with an
+// InputCases input.
+type LoadMyCases struct{ Reporter string }
+
+// OpenByCode asks the bot to open a case with a follow-up code (a slow
+// hash, with a limit on tries); it answers with an InputCodeResult input.
+type OpenByCode struct {
+	Code     string
+	Reporter string
+}
+
+// AddToCase adds words or a file to a submitted case.
+type AddToCase struct {
+	Reference tipline.Reference
+	Addition  tipline.Addition
+}
+
+// Forget unlinks the reporter from their cases (the cases stay).
+type Forget struct{ Reporter string }
+
+// ClearChat deletes the chat's messages that can still be deleted.
+type ClearChat struct{}
+
+func (LoadMyCases) isEffect() {}
+func (OpenByCode) isEffect()  {}
+func (AddToCase) isEffect()   {}
+func (Forget) isEffect()      {}
+func (ClearChat) isEffect()   {}
 
 // Result is what one step produced.
 type Result struct {
@@ -174,7 +262,11 @@ var DefaultLimits = Limits{LongText: 3000, ShortText: 300, Attachments: 20}
 type Engine struct {
 	NewDraftID   func() string
 	NewReference func() tipline.Reference
-	Limits       Limits
+	// NewFollowUpCode returns 16 random digits.
+	NewFollowUpCode func() string
+	// Location is where dates typed by reporters are read (the NGO's time zone).
+	Location *time.Location
+	Limits   Limits
 	// Emergency is the list of numbers shown on "a child is in danger now".
 	Emergency []EmergencyNumber
 }

@@ -25,8 +25,10 @@ func testEngine() *Engine {
 		NewReference: func() tipline.Reference {
 			return "TL-7K3Q-9XDM"
 		},
-		Limits:    DefaultLimits,
-		Emergency: DefaultEmergency,
+		NewFollowUpCode: func() string { return "1234567890123456" },
+		Location:        time.UTC,
+		Limits:          DefaultLimits,
+		Emergency:       DefaultEmergency,
 	}
 }
 

@@ -2,8 +2,10 @@ package flows
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales"
 )
 
@@ -39,6 +41,7 @@ func (r *run) prompt() Reply {
 		return Reply{Lines: []Text{{ID: "menu"}}, Buttons: [][]Button{
 			{btn("menu_tip", prefixMenu+menuTip)},
 			{btn("menu_missing", prefixMenu+menuMissing)},
+			{btn("menu_mine", prefixMenu+menuMine)},
 			{btn("menu_emergency", prefixMenu+menuEmergency), btn("menu_privacy", prefixMenu+menuPrivacy)},
 			{btn("menu_language", prefixMenu+menuLanguage)},
 		}}
@@ -53,9 +56,31 @@ func (r *run) prompt() Reply {
 		}}
 	case StateTipReview:
 		return r.review()
+	case StateMine:
+		r.s.State = StateMenu
+		return r.prompt()
+	case StateAdd:
+		return Reply{
+			Lines:   []Text{{ID: "add_prompt", Data: map[string]any{"Reference": string(s.AddingTo)}}},
+			Buttons: [][]Button{{btn("button_done", actDone)}},
+		}
+	case StateCode:
+		return Reply{Lines: []Text{{ID: "code_prompt"}}, Buttons: [][]Button{{btn("button_menu", actMenu)}}}
+	case StateForget:
+		return Reply{Lines: []Text{{ID: "forget_question"}}, Buttons: [][]Button{
+			{btn("button_forget_yes", actForgetYes)}, {btn("button_forget_no", actForgetNo)},
+		}}
+	case StateClear:
+		return Reply{Lines: []Text{{ID: "clear_question"}}, Buttons: [][]Button{
+			{btn("button_clear_yes", actClearYes)}, {btn("button_clear_no", actClearNo)},
+		}}
 	case StateTipEdit:
+		if s.Draft == nil {
+			r.s.State = StateMenu
+			return r.prompt()
+		}
 		var rows [][]Button
-		for _, q := range tipQuestions {
+		for _, q := range questionsFor(s.Draft.Kind) {
 			rows = append(rows, []Button{btn("edit_"+q.answer, prefixEditOne+string(q.state))})
 		}
 		rows = append(rows, []Button{btn("button_back", actBack)})
@@ -95,8 +120,12 @@ func (r *run) question(q question) Reply {
 // review is the summary of the draft with the send buttons.
 func (r *run) review() Reply {
 	d := r.s.Draft
-	lines := []Text{{ID: "review_title"}}
-	for _, q := range tipQuestions {
+	title := "review_title"
+	if d.Kind == tipline.KindMissing {
+		title = "review_title_missing"
+	}
+	lines := []Text{{ID: title}}
+	for _, q := range questionsFor(d.Kind) {
 		lines = append(lines, Text{ID: "summary_line", Item: true, Data: map[string]any{
 			"Label": Text{ID: "summary_" + q.answer},
 			"Value": r.summaryValue(q),
@@ -118,16 +147,18 @@ func (r *run) review() Reply {
 func (r *run) summaryValue(q question) any {
 	d := r.s.Draft
 	switch {
-	case q.media:
+	case q.media && r.countAttachments(q.answer) > 0:
 		return Text{ID: "summary_count", Data: map[string]any{"Count": r.countAttachments(q.answer)}}
 	case q.location && d.Location != nil:
 		return Text{ID: "summary_location", Data: map[string]any{
 			"Lat": fmt.Sprintf("%.5f", d.Location.Latitude),
 			"Lon": fmt.Sprintf("%.5f", d.Location.Longitude),
 		}}
+	case q.media && r.countAttachments(q.answer) == 0:
+		return Text{ID: "summary_skipped"}
 	}
 	v, ok := d.Answers[q.answer]
-	if ok && len(q.options) > 0 {
+	if ok && slices.Contains(q.options, v) {
 		return Text{ID: "answer_" + q.answer + "_" + v}
 	}
 	if ok && v != "" {
@@ -143,4 +174,8 @@ func (r *run) summaryValue(q question) any {
 // through a Khmer or Thai character.
 func Quote(s string, max int) string {
 	return locales.Truncate(strings.TrimSpace(s), max)
+}
+
+func formatLocation(l tipline.Location) string {
+	return fmt.Sprintf("%.5f, %.5f", l.Latitude, l.Longitude)
 }

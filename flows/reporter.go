@@ -63,6 +63,10 @@ type question struct {
 	location bool
 	media    bool
 	optional bool
+	// parse checks and normalises a typed answer; ok=false says invalid
+	// (its message), and the question is asked again.
+	parse   func(r *run, text string) (string, bool)
+	invalid string
 }
 
 func longText(l Limits) int  { return l.LongText }
@@ -80,10 +84,20 @@ var tipQuestions = []question{
 	{state: StateTipMedia, answer: AnswerMedia, media: true, optional: true},
 }
 
+// questionsFor returns the questions of a kind of report.
+func questionsFor(k tipline.Kind) []question {
+	if k == tipline.KindMissing {
+		return missingQuestions
+	}
+	return tipQuestions
+}
+
 func findQuestion(s State) (question, int, bool) {
-	for i, q := range tipQuestions {
-		if q.state == s {
-			return q, i, true
+	for _, qs := range [][]question{tipQuestions, missingQuestions} {
+		for i, q := range qs {
+			if q.state == s {
+				return q, i, true
+			}
 		}
 	}
 	return question{}, -1, false
@@ -111,6 +125,8 @@ type run struct {
 	in      Input
 	replies []Reply
 	effects []Effect
+	// announced says a lost or expired conversation was already explained.
+	announced bool
 }
 
 func (r *run) say(ids ...string) {
@@ -128,6 +144,16 @@ func (r *run) step() {
 	if r.s.Lang == "" {
 		r.s.Lang = matchLanguage(in.LanguageCode)
 	}
+	if r.s.State == StateNew {
+		switch {
+		case in.DraftExpired:
+			r.say("draft_expired")
+			r.announced = true
+		case in.SessionLost && in.Kind != InputCommand:
+			r.say("error_session_lost")
+			r.announced = true
+		}
+	}
 	switch in.Kind {
 	case InputCommand:
 		r.command(in.Text)
@@ -137,8 +163,17 @@ func (r *run) step() {
 		r.ask()
 		return
 	case InputEdited:
+		if r.s.Draft != nil && strings.TrimSpace(in.Text) != "" {
+			r.s.Draft.Edits = append(r.s.Draft.Edits, Quote(in.Text, r.e.Limits.LongText))
+		}
 		r.say("error_edited")
 		r.ask()
+		return
+	case InputCases:
+		r.cases(in.Cases, "mine_intro")
+		return
+	case InputCodeResult:
+		r.codeResult(in)
 		return
 	}
 	if r.s.State == StateNew {
@@ -154,6 +189,16 @@ func (r *run) step() {
 		r.button(in.Text)
 		return
 	}
+	switch r.s.State {
+	case StateAdd:
+		r.addition()
+		return
+	case StateCode:
+		if in.Kind == InputText {
+			r.typedCode(in.Text)
+			return
+		}
+	}
 	r.message()
 }
 
@@ -167,7 +212,9 @@ func (r *run) lostSession(act string) {
 	case strings.HasPrefix(act, prefixMenu) && r.s.Lang != "":
 		r.s.State = StateMenu
 	default:
-		r.say("error_session_lost")
+		if !r.announced {
+			r.say("error_session_lost")
+		}
 		if r.s.Lang == "" {
 			r.goTo(StateLanguage)
 			return
@@ -211,6 +258,13 @@ func (r *run) command(name string) {
 	case "emergency":
 		r.sayReply(r.emergency("emergency_intro"))
 		r.ask()
+	case "status":
+		r.s.Back = nil
+		r.goTo(StateCode)
+	case "mine":
+		r.myReports()
+	case "forget":
+		r.pushAndGo(StateForget)
 	default:
 		r.say("error_unknown_command")
 		r.ask()
@@ -221,6 +275,9 @@ func (r *run) command(name string) {
 // earlier message is explained and the current question asked again.
 func (r *run) button(act string) {
 	st := r.s.State
+	if r.followUpButton(act) {
+		return
+	}
 	switch {
 	case strings.HasPrefix(act, prefixLang) && st == StateLanguage:
 		lang := strings.TrimPrefix(act, prefixLang)
@@ -243,7 +300,7 @@ func (r *run) button(act string) {
 		r.s.State = r.s.Return
 		r.s.Return = ""
 		if r.s.State == "" || r.s.State == StateResume {
-			r.s.State = StateTipWhat
+			r.s.State = questionsFor(r.s.Draft.Kind)[0].state
 		}
 		r.ask()
 		return
@@ -267,8 +324,8 @@ func (r *run) button(act string) {
 	case st == StateTipReview && act == actEdit:
 		r.pushAndGo(StateTipEdit)
 		return
-	case st == StateTipEdit && strings.HasPrefix(act, prefixEditOne):
-		if _, _, ok := findQuestion(State(strings.TrimPrefix(act, prefixEditOne))); ok {
+	case st == StateTipEdit && strings.HasPrefix(act, prefixEditOne) && r.s.Draft != nil:
+		if q, _, ok := findQuestion(State(strings.TrimPrefix(act, prefixEditOne))); ok && slices.ContainsFunc(questionsFor(r.s.Draft.Kind), func(x question) bool { return x.state == q.state }) {
 			r.s.Return = StateTipReview
 			r.goTo(State(strings.TrimPrefix(act, prefixEditOne)))
 			return
@@ -303,8 +360,19 @@ func (r *run) menu(item string) {
 		r.say("tip_intro")
 		r.goTo(StateTipWhat)
 	case menuMissing:
-		r.sayReply(r.emergency("missing_not_ready"))
-		r.ask()
+		r.s.Draft = &Draft{
+			ID:        r.e.NewDraftID(),
+			Reference: r.e.NewReference(),
+			Kind:      tipline.KindMissing,
+			Urgent:    true, // a missing child is urgent until a reviewer says otherwise
+			Answers:   tipline.Answers{},
+			StartedAt: r.in.Now,
+		}
+		r.s.Back = []State{StateMenu}
+		r.sayReply(r.emergency("missing_intro"))
+		r.goTo(StateMissingName)
+	case menuMine:
+		r.myReports()
 	case menuEmergency:
 		r.sayReply(r.emergency("emergency_intro"))
 		r.ask()
@@ -375,6 +443,15 @@ func (r *run) message() {
 			r.sayReply(Reply{Lines: []Text{{ID: "error_too_long", Data: map[string]any{"Max": max}}}})
 			r.ask()
 			return
+		}
+		if q.parse != nil {
+			v, ok := q.parse(r, text)
+			if !ok {
+				r.say(q.invalid)
+				r.ask()
+				return
+			}
+			text = v
 		}
 		d.Answers[q.answer] = text
 		r.next(q)
@@ -458,9 +535,10 @@ func (r *run) next(q question) {
 		return
 	}
 	_, i, _ := findQuestion(q.state)
+	qs := questionsFor(r.s.Draft.Kind)
 	nextState := StateTipReview
-	if i+1 < len(tipQuestions) {
-		nextState = tipQuestions[i+1].state
+	if i+1 < len(qs) {
+		nextState = qs[i+1].state
 	}
 	r.pushAndGo(nextState)
 }
@@ -483,8 +561,8 @@ func (r *run) pushAndGo(s State) {
 func (r *run) goTo(s State) {
 	if s == StateResume || s == StateCancel {
 		r.s.Return = r.s.State
-		if s == StateResume && r.s.State == StateResume {
-			r.s.Return = StateTipWhat
+		if s == StateResume && r.s.State == StateResume && r.s.Draft != nil {
+			r.s.Return = questionsFor(r.s.Draft.Kind)[0].state
 		}
 	}
 	r.s.State = s
@@ -546,12 +624,13 @@ func (r *run) submit(contact bool) {
 		Reporter:       r.in.Reporter,
 		ReporterChatID: r.in.ChatID,
 		ContactAllowed: contact,
-		Answers:        maps(d.Answers),
+		Answers:        answersWithEdits(d),
 		Location:       d.Location,
 		Attachments:    slices.Clone(d.Attachments),
 		SubmittedAt:    r.in.Now,
 	}
-	r.effects = append(r.effects, SubmitCase{Case: c})
+	code := r.e.NewFollowUpCode()
+	r.effects = append(r.effects, SubmitCase{Case: c, FollowUpCode: code})
 	next := "done_anonymous"
 	if contact {
 		next = "done_contact"
@@ -566,9 +645,24 @@ func (r *run) submit(contact bool) {
 		r.sayReply(r.emergency("done_urgent"))
 	}
 	r.s.Submitted = append(r.s.Submitted, d.Reference)
+	r.s.Receipt = &Receipt{Reference: d.Reference, Code: code}
+	if !slices.Contains(r.s.Allowed, d.Reference) {
+		r.s.Allowed = append(r.s.Allowed, d.Reference)
+	}
+	r.sayReply(r.receipt(true))
 	r.discardDraft()
 	r.s.State = StateMenu
 	r.ask()
+}
+
+// answersWithEdits are the draft's answers, with any changed messages kept
+// beside them for the reviewer.
+func answersWithEdits(d *Draft) tipline.Answers {
+	a := maps(d.Answers)
+	if len(d.Edits) > 0 {
+		a["edits"] = strings.Join(d.Edits, "\n---\n")
+	}
+	return a
 }
 
 func maps(a tipline.Answers) tipline.Answers {
@@ -611,10 +705,17 @@ func matchLanguage(code string) string {
 func (s Session) clone() Session {
 	s.Back = slices.Clone(s.Back)
 	s.Submitted = slices.Clone(s.Submitted)
+	s.Allowed = slices.Clone(s.Allowed)
+	s.Messages = slices.Clone(s.Messages)
+	if s.Receipt != nil {
+		rc := *s.Receipt
+		s.Receipt = &rc
+	}
 	if s.Draft != nil {
 		d := *s.Draft
 		d.Answers = maps(d.Answers)
 		d.Attachments = slices.Clone(d.Attachments)
+		d.Edits = slices.Clone(d.Edits)
 		if d.Location != nil {
 			l := *d.Location
 			d.Location = &l

@@ -18,6 +18,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"golang.org/x/crypto/argon2"
 )
 
 // Purposes of derived subkeys. Each is an HKDF "info" string.
@@ -205,4 +207,38 @@ func (r *Ring) mac(key []byte, msg string, n int) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(msg))
 	return hex.EncodeToString(m.Sum(nil)[:n])
+}
+
+// Argon2id parameters for follow-up codes: OWASP's minimum for Argon2id
+// (19 MiB, two passes). A code has 16 random digits (53 bits); the slow hash
+// makes guessing from a stolen database expensive, and the salt, derived
+// from the secret key, makes it impossible without the key.
+const (
+	followUpTime    = 2
+	followUpMemory  = 19 * 1024 // KiB
+	followUpThreads = 1
+	followUpLen     = 32
+)
+
+// FollowUpHash is the slow hash of a follow-up code under the current key:
+// the only form in which a code is stored.
+func (r *Ring) FollowUpHash(code string) []byte {
+	return followUpHash(r.current, code)
+}
+
+// FollowUpHashes are the code's hashes under the current and every previous
+// key, to find cases filed before a key rotation.
+func (r *Ring) FollowUpHashes(code string) [][]byte {
+	out := [][]byte{followUpHash(r.current, code)}
+	for _, k := range r.previous {
+		out = append(out, followUpHash(k, code))
+	}
+	return out
+}
+
+func followUpHash(k *rootKey, code string) []byte {
+	m := hmac.New(sha256.New, k.follow)
+	m.Write([]byte("salt"))
+	salt := m.Sum(nil)[:16]
+	return argon2.IDKey([]byte(code), salt, followUpTime, followUpMemory, followUpThreads, followUpLen)
 }

@@ -96,3 +96,26 @@ func TestParseRootKey(t *testing.T) {
 		}
 	}
 }
+
+func TestFollowUpHash(t *testing.T) {
+	oldKey, newKey := root(t), root(t)
+	old, _ := NewRing(oldKey)
+	h := old.FollowUpHash("1234567812345678")
+	if bytes.Contains(h, []byte("1234567812345678")) || len(h) != 32 {
+		t.Fatal("hash holds the code")
+	}
+	if !bytes.Equal(h, old.FollowUpHash("1234567812345678")) {
+		t.Fatal("hash not deterministic: codes could not be looked up")
+	}
+	if bytes.Equal(h, old.FollowUpHash("1234567812345679")) {
+		t.Fatal("different codes, same hash")
+	}
+	rotated, _ := NewRing(newKey, oldKey)
+	found := false
+	for _, x := range rotated.FollowUpHashes("1234567812345678") {
+		found = found || bytes.Equal(x, h)
+	}
+	if !found {
+		t.Error("a code from before a key rotation no longer opens its case")
+	}
+}

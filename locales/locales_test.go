@@ -25,6 +25,10 @@ var sample = map[string]any{
 	"Value":     "Poipet",
 	"Lat":       "13.65869",
 	"Lon":       "102.56370",
+	"Code":      "1234 5678 9012 3456",
+	"Kind":      "child at risk",
+	"Status":    "received",
+	"Date":      "22/11/2026",
 }
 
 func TestEveryIDInEveryLanguage(t *testing.T) {
@@ -272,13 +276,16 @@ func TestCheckMessageFile(t *testing.T) {
 // English message matches en, its Khmer and Thai must contain km and th.
 var glossary = []struct{ en, km, th string }{
 	{`(?i)\breport`, "រាយការណ៍", "แจ้ง"},
-	{`(?i)\breference`, "លេខកូដ", "รหัสอ้างอิง"},
+	{`(?i)(?:^|[^.\w])reference`, "លេខកូដ", "รหัสอ้างอิง"}, // not the {{.Reference}} placeholder
+	{`(?i)(?:^|[^.\w])code\b`, "លេខសម្ងាត់", "รหัสลับ"},    // the follow-up code; not {{.Code}}
 	{`(?i)\bteam\b`, "ក្រុមការងាររបស់យើង", "ทีมงานของเรา"},
 	{`(?i)give your name`, "មិនបាច់ប្រាប់ឈ្មោះ", "ไม่ต้องบอกชื่อ"},
 	{`(?i)emergenc`, "អាសន្ន", "ฉุกเฉิน"},
 	{`(?i)police`, "ប៉ូលិស", "ตำรวจ"},
 	{`(?i)\bchild`, "កុមារ", "เด็ก"},
 	{`(?i)missing child`, "កុមារបាត់ខ្លួន", "เด็กหาย"},
+	{`(?i)in public`, "ប្រកាសរក", "ประกาศตามหา"},
+	{`(?i)\bclears?\b`, "សម្អាត", "ล้าง"},
 	{`(?i)in danger|at risk`, "មានគ្រោះថ្នាក់", "อยู่ในอันตราย"},
 	{`(?i)urgent`, "បន្ទាន់", "ด่วน"},
 	{`(?i)trafficking`, "ការជួញដូរមនុស្ស", "ค้ามนุษย์"},

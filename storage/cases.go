@@ -31,18 +31,21 @@ func checkNewCase(c tipline.NewCase) error {
 }
 
 // SubmitCase stores a case with its sealed answers, its attachments'
-// file references and a "submitted" audit event, in one transaction.
-// Submitting the same DraftID again stores nothing and returns the first
-// case's reference with created false. A reference already used by another
-// draft gives ErrReferenceTaken.
+// file references, its follow-up hash (as given: the bot hashes the code)
+// and a "submitted" audit event, in one transaction. Submitting the same
+// DraftID again stores nothing and returns the first case's reference with
+// created false. A reference already used by another draft gives
+// ErrReferenceTaken; a follow-up hash another case has gives
+// ErrFollowUpTaken.
 func (p *Postgres) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error) {
 	const insertCase = `
 		insert into cases (reference, draft_id, kind, urgency, lang, reporter,
-		                   reporter_chat, contact_allowed, answers, submitted_at)
-		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()))
+		                   reporter_chat, contact_allowed, answers, submitted_at, followup_hash)
+		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()), $11)
 		on conflict do nothing
 		returning id`
 	const findDraft = `select reference from cases where draft_id = $1`
+	const referenceTaken = `select exists (select 1 from cases where reference = $1)`
 	const insertAttachment = `
 		insert into attachments (case_id, position, kind, question, file_id, file_unique_id)
 		values ($1, $2, $3, $4, $5, $6)`
@@ -58,6 +61,10 @@ func (p *Postgres) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.R
 		submittedAt = &c.SubmittedAt
 	}
 	chat := []byte(strconv.FormatInt(c.ReporterChatID, 10))
+	var followUp []byte // null when the case has no code
+	if len(c.FollowUpHash) > 0 {
+		followUp = c.FollowUpHash
+	}
 
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
@@ -71,19 +78,28 @@ func (p *Postgres) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.R
 		p.ring.Seal(chat, caseAAD(c.DraftID, "reporter_chat")),
 		c.ContactAllowed,
 		p.ring.Seal(answers, caseAAD(c.DraftID, "answers")),
-		submittedAt,
+		submittedAt, followUp,
 	).Scan(&caseID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		// The draft was submitted before, or the reference is another draft's.
+		// The draft was submitted before, or the reference or the follow-up
+		// hash is another draft's. Cases are never deleted, so the row that
+		// conflicted is still there to find.
 		var first string
 		err := tx.QueryRow(ctx, findDraft, c.DraftID).Scan(&first)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return "", false, fmt.Errorf("save case %s: %w", c.Reference, ErrReferenceTaken)
+		if err == nil {
+			return tipline.Reference(first), false, nil
 		}
-		if err != nil {
+		if !errors.Is(err, pgx.ErrNoRows) {
 			return "", false, fmt.Errorf("save case: %w", dbErr(err))
 		}
-		return tipline.Reference(first), false, nil
+		var taken bool
+		if err := tx.QueryRow(ctx, referenceTaken, string(c.Reference)).Scan(&taken); err != nil {
+			return "", false, fmt.Errorf("save case: %w", dbErr(err))
+		}
+		if taken {
+			return "", false, fmt.Errorf("save case %s: %w", c.Reference, ErrReferenceTaken)
+		}
+		return "", false, fmt.Errorf("save case %s: %w", c.Reference, ErrFollowUpTaken)
 	}
 	if err != nil {
 		return "", false, fmt.Errorf("save case: %w", dbErr(err))
@@ -109,19 +125,16 @@ func (p *Postgres) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.R
 	return c.Reference, true, nil
 }
 
-// Case returns a stored case with its answers and attachments opened, or
-// tipline.ErrNotFound.
+// Case returns a stored case with its answers, attachments and additions
+// opened, or tipline.ErrNotFound. A case whose reporter was forgotten has
+// an empty Reporter and a ReporterChatID of 0.
 func (p *Postgres) Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error) {
 	const q = `
-		select id, reference, draft_id, kind, urgency, status, lang, reporter,
-		       reporter_chat, contact_allowed, answers, submitted_at, created_at, updated_at
+		select id, reference, draft_id, kind, urgency, status, lang, coalesce(reporter, ''),
+		       reporter_chat, contact_allowed, answers, submitted_at, followup_hash,
+		       created_at, updated_at
 		from cases
 		where reference = $1`
-	const qAttachments = `
-		select position, kind, question, file_id, file_unique_id
-		from attachments
-		where case_id = $1
-		order by position`
 	var (
 		c                     tipline.Case
 		caseID                int64
@@ -131,7 +144,7 @@ func (p *Postgres) Case(ctx context.Context, ref tipline.Reference) (tipline.Cas
 	)
 	err := p.pool.QueryRow(ctx, q, string(ref)).Scan(&caseID, &reference, &c.DraftID, &kind, &urg, &status,
 		&c.Lang, &c.Reporter, &sealedChat, &c.ContactAllowed, &sealedAns,
-		&c.SubmittedAt, &c.CreatedAt, &c.UpdatedAt)
+		&c.SubmittedAt, &c.FollowUpHash, &c.CreatedAt, &c.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tipline.Case{}, fmt.Errorf("load case %s: %w", ref, tipline.ErrNotFound)
 	}
@@ -140,12 +153,14 @@ func (p *Postgres) Case(ctx context.Context, ref tipline.Reference) (tipline.Cas
 	}
 	c.Reference, c.Kind, c.Urgency, c.Status = tipline.Reference(reference), tipline.Kind(kind), tipline.Urgency(urg), tipline.Status(status)
 
-	chat, err := p.ring.Open(sealedChat, caseAAD(c.DraftID, "reporter_chat"))
-	if err != nil {
-		return tipline.Case{}, fmt.Errorf("load case %s: reporter chat: %w", ref, err)
-	}
-	if c.ReporterChatID, err = strconv.ParseInt(string(chat), 10, 64); err != nil {
-		return tipline.Case{}, fmt.Errorf("load case %s: reporter chat: malformed", ref)
+	if sealedChat != nil { // null once the reporter is forgotten
+		chat, err := p.ring.Open(sealedChat, caseAAD(c.DraftID, "reporter_chat"))
+		if err != nil {
+			return tipline.Case{}, fmt.Errorf("load case %s: reporter chat: %w", ref, err)
+		}
+		if c.ReporterChatID, err = strconv.ParseInt(string(chat), 10, 64); err != nil {
+			return tipline.Case{}, fmt.Errorf("load case %s: reporter chat: malformed", ref)
+		}
 	}
 	plain, err := p.ring.Open(sealedAns, caseAAD(c.DraftID, "answers"))
 	if err != nil {
@@ -157,33 +172,206 @@ func (p *Postgres) Case(ctx context.Context, ref tipline.Reference) (tipline.Cas
 	}
 	c.Answers, c.Location = ans.Answers, ans.Location
 
-	rows, err := p.pool.Query(ctx, qAttachments, caseID)
+	// Additions first, then attachments: the attachments of an addition
+	// committed in between are left out with it.
+	additions, err := p.loadAdditions(ctx, caseID, &c)
 	if err != nil {
-		return tipline.Case{}, fmt.Errorf("load case %s: attachments: %w", ref, dbErr(err))
+		return tipline.Case{}, fmt.Errorf("load case %s: %w", ref, err)
+	}
+	if err := p.loadAttachments(ctx, caseID, additions, &c); err != nil {
+		return tipline.Case{}, fmt.Errorf("load case %s: %w", ref, err)
+	}
+	return c, nil
+}
+
+// loadAdditions fills c.Additions, oldest first, with their words opened,
+// and returns the index in c.Additions of each addition's id.
+func (p *Postgres) loadAdditions(ctx context.Context, caseID int64, c *tipline.Case) (map[int64]int, error) {
+	const q = `
+		select id, idempotency_key, actor, text, added_at
+		from additions
+		where case_id = $1
+		order by id`
+	rows, err := p.pool.Query(ctx, q, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("additions: %w", dbErr(err))
+	}
+	defer rows.Close()
+	index := map[int64]int{}
+	for rows.Next() {
+		var (
+			a      tipline.Addition
+			id     int64
+			key    []byte
+			sealed []byte
+		)
+		if err := rows.Scan(&id, &key, &a.Actor, &sealed, &a.At); err != nil {
+			return nil, fmt.Errorf("additions: %w", dbErr(err))
+		}
+		text, err := p.ring.Open(sealed, additionAAD(c.DraftID, key, "text"))
+		if err != nil {
+			return nil, fmt.Errorf("addition %d: %w", len(c.Additions), err)
+		}
+		a.Text = string(text)
+		index[id] = len(c.Additions)
+		c.Additions = append(c.Additions, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("additions: %w", dbErr(err))
+	}
+	return index, nil
+}
+
+// loadAttachments fills c.Attachments with the attachments given with the
+// case, and each addition in c.Additions (indexed by additions) with its
+// own, in the order they were given.
+func (p *Postgres) loadAttachments(ctx context.Context, caseID int64, additions map[int64]int, c *tipline.Case) error {
+	const q = `
+		select position, addition_id, kind, question, file_id, file_unique_id
+		from attachments
+		where case_id = $1
+		order by position`
+	rows, err := p.pool.Query(ctx, q, caseID)
+	if err != nil {
+		return fmt.Errorf("attachments: %w", dbErr(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
 			a                  tipline.Attachment
 			position           int
+			additionID         *int64
 			sealedID, sealedUq []byte
 		)
-		if err := rows.Scan(&position, &a.Kind, &a.Question, &sealedID, &sealedUq); err != nil {
-			return tipline.Case{}, fmt.Errorf("load case %s: attachments: %w", ref, dbErr(err))
+		if err := rows.Scan(&position, &additionID, &a.Kind, &a.Question, &sealedID, &sealedUq); err != nil {
+			return fmt.Errorf("attachments: %w", dbErr(err))
+		}
+		owner := &c.Attachments
+		if additionID != nil {
+			i, ok := additions[*additionID]
+			if !ok {
+				continue // its addition came after the additions were read
+			}
+			owner = &c.Additions[i].Attachments
 		}
 		fileID, err := p.ring.Open(sealedID, attachmentAAD(c.DraftID, position, "file_id"))
 		if err != nil {
-			return tipline.Case{}, fmt.Errorf("load case %s: attachment %d: %w", ref, position, err)
+			return fmt.Errorf("attachment %d: %w", position, err)
 		}
 		uniqueID, err := p.ring.Open(sealedUq, attachmentAAD(c.DraftID, position, "file_unique_id"))
 		if err != nil {
-			return tipline.Case{}, fmt.Errorf("load case %s: attachment %d: %w", ref, position, err)
+			return fmt.Errorf("attachment %d: %w", position, err)
 		}
 		a.FileID, a.FileUniqueID = string(fileID), string(uniqueID)
-		c.Attachments = append(c.Attachments, a)
+		*owner = append(*owner, a)
 	}
 	if err := rows.Err(); err != nil {
-		return tipline.Case{}, fmt.Errorf("load case %s: attachments: %w", ref, dbErr(err))
+		return fmt.Errorf("attachments: %w", dbErr(err))
 	}
-	return c, nil
+	return nil
+}
+
+// CaseByFollowUp returns the reference of the case whose follow-up hash is
+// hash, or tipline.ErrNotFound. A case whose reporter was forgotten keeps
+// its hash: whoever kept the code can still open it.
+func (p *Postgres) CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Reference, error) {
+	const q = `select reference from cases where followup_hash = $1`
+	if len(hash) == 0 {
+		return "", fmt.Errorf("find case by follow-up code: %w", tipline.ErrNotFound)
+	}
+	var ref string
+	err := p.pool.QueryRow(ctx, q, hash).Scan(&ref)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("find case by follow-up code: %w", tipline.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("find case by follow-up code: %w", dbErr(err))
+	}
+	return tipline.Reference(ref), nil
+}
+
+// CasesByReporter lists the cases a reporter submitted, newest first: an
+// empty list, not an error, when there are none or pseudonym is empty.
+func (p *Postgres) CasesByReporter(ctx context.Context, pseudonym string) ([]tipline.CaseSummary, error) {
+	const q = `
+		select reference, kind, urgency, status, created_at
+		from cases
+		where reporter = $1
+		order by created_at desc, id desc`
+	out := []tipline.CaseSummary{}
+	if pseudonym == "" {
+		return out, nil
+	}
+	rows, err := p.pool.Query(ctx, q, pseudonym)
+	if err != nil {
+		return nil, fmt.Errorf("list cases of reporter %s: %w", pseudonym, dbErr(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			cs                         tipline.CaseSummary
+			ref, kind, urgency, status string
+		)
+		if err := rows.Scan(&ref, &kind, &urgency, &status, &cs.CreatedAt); err != nil {
+			return nil, fmt.Errorf("list cases of reporter %s: %w", pseudonym, dbErr(err))
+		}
+		cs.Reference, cs.Kind, cs.Urgency, cs.Status = tipline.Reference(ref), tipline.Kind(kind), tipline.Urgency(urgency), tipline.Status(status)
+		out = append(out, cs)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list cases of reporter %s: %w", pseudonym, dbErr(err))
+	}
+	return out, nil
+}
+
+// checkStatus refuses a status change the store should not record.
+func checkStatus(status tipline.Status, actor string) error {
+	switch {
+	case status != tipline.StatusReceived && status != tipline.StatusAcknowledged && status != tipline.StatusClosed:
+		return fmt.Errorf("%w: unknown status", ErrInvalid)
+	case actor == "":
+		return fmt.Errorf("%w: status change without an actor", ErrInvalid)
+	}
+	return nil
+}
+
+// SetStatus sets a case's status and records "status_<status>" by actor in
+// the audit trail, in one transaction. It gives tipline.ErrNotFound for an
+// unknown case and ErrInvalid for an unknown status or an empty actor.
+// Setting the status a case already has changes and records nothing.
+func (p *Postgres) SetStatus(ctx context.Context, ref tipline.Reference, status tipline.Status, actor string) error {
+	const lockCase = `select id, status from cases where reference = $1 for update`
+	const update = `update cases set status = $2, updated_at = now() where id = $1`
+	if err := checkStatus(status, actor); err != nil {
+		return fmt.Errorf("set status of case %s: %w", ref, err)
+	}
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("set status of case %s: %w", ref, dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	var (
+		caseID  int64
+		current string
+	)
+	err = tx.QueryRow(ctx, lockCase, string(ref)).Scan(&caseID, &current)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("set status of case %s: %w", ref, tipline.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("set status of case %s: %w", ref, dbErr(err))
+	}
+	if tipline.Status(current) == status {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, update, caseID, string(status)); err != nil {
+		return fmt.Errorf("set status of case %s: %w", ref, dbErr(err))
+	}
+	if err := insertAudit(ctx, tx, caseID, actor, ActionStatusPrefix+string(status)); err != nil {
+		return fmt.Errorf("set status of case %s: %w", ref, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("set status of case %s: %w", ref, dbErr(err))
+	}
+	return nil
 }

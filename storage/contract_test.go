@@ -39,6 +39,20 @@ func TestMemorySessionsContract(t *testing.T) {
 	})
 }
 
+func TestRedisLimiterContract(t *testing.T) {
+	storagetest.RunLimiterContract(t, func(t *testing.T) (storagetest.Limiter, time.Duration, func(time.Duration)) {
+		client, prefix := storagetest.NewRedis(t)
+		return storage.NewRedisLimiter(client, prefix), time.Second, time.Sleep
+	})
+}
+
+func TestMemoryLimiterContract(t *testing.T) {
+	storagetest.RunLimiterContract(t, func(t *testing.T) (storagetest.Limiter, time.Duration, func(time.Duration)) {
+		clock := &fakeClock{now: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
+		return storage.NewMemoryLimiter(clock.Now), time.Minute, clock.Advance
+	})
+}
+
 // fakeClock is a clock that moves only when told.
 type fakeClock struct {
 	mu  sync.Mutex

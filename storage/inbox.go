@@ -153,3 +153,15 @@ func (p *Postgres) InboxPending(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// InboxChatSeen tells whether a chat had an update before updateID still
+// in the inbox (processed updates are kept for a while): with no session
+// for it, the chat's conversation was lost rather than never begun.
+func (p *Postgres) InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error) {
+	const q = `select exists(select 1 from inbox where chat_key = $1 and update_id < $2)`
+	var seen bool
+	if err := p.pool.QueryRow(ctx, q, chatKey, updateID).Scan(&seen); err != nil {
+		return false, fmt.Errorf("chat seen: %w", dbErr(err))
+	}
+	return seen, nil
+}

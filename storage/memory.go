@@ -18,11 +18,12 @@ import (
 type Memory struct {
 	now func() time.Time
 
-	mu     sync.Mutex
-	inbox  map[int64]*memInboxRow
-	cases  map[tipline.Reference]*memCase
-	drafts map[string]*memCase
-	order  []*memCase // in the order they were submitted
+	mu        sync.Mutex
+	inbox     map[int64]*memInboxRow
+	cases     map[tipline.Reference]*memCase
+	drafts    map[string]*memCase
+	followUps map[string]*memCase // by follow-up hash
+	order     []*memCase          // in the order they were submitted
 }
 
 type memInboxRow struct {
@@ -32,9 +33,16 @@ type memInboxRow struct {
 }
 
 type memCase struct {
-	c           tipline.Case
+	c tipline.Case // c.Additions is unused: additions holds them
+	// attachments are those given with the case, then those of additions.
 	attachments []*memAttachment
+	additions   []memAddition
 	audit       []tipline.AuditEvent
+}
+
+type memAddition struct {
+	key string
+	a   tipline.Addition
 }
 
 type memAttachment struct {
@@ -50,10 +58,11 @@ func NewMemory(now func() time.Time) *Memory {
 		now = time.Now
 	}
 	return &Memory{
-		now:    now,
-		inbox:  map[int64]*memInboxRow{},
-		cases:  map[tipline.Reference]*memCase{},
-		drafts: map[string]*memCase{},
+		now:       now,
+		inbox:     map[int64]*memInboxRow{},
+		cases:     map[tipline.Reference]*memCase{},
+		drafts:    map[string]*memCase{},
+		followUps: map[string]*memCase{},
 	}
 }
 
@@ -191,6 +200,9 @@ func (m *Memory) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Ref
 	if _, ok := m.cases[c.Reference]; ok {
 		return "", false, fmt.Errorf("save case %s: %w", c.Reference, ErrReferenceTaken)
 	}
+	if _, ok := m.followUps[string(c.FollowUpHash)]; ok && len(c.FollowUpHash) > 0 {
+		return "", false, fmt.Errorf("save case %s: %w", c.Reference, ErrFollowUpTaken)
+	}
 	now := m.clock()
 	stored := &memCase{c: tipline.Case{NewCase: copyNewCase(c), Status: tipline.StatusReceived, CreatedAt: now, UpdatedAt: now}}
 	stored.c.SubmittedAt = truncateTime(c.SubmittedAt)
@@ -203,6 +215,9 @@ func (m *Memory) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Ref
 	stored.audit = append(stored.audit, tipline.AuditEvent{Reference: c.Reference, Actor: reporterActor(c.Reporter), Action: ActionSubmitted, At: now})
 	m.cases[c.Reference] = stored
 	m.drafts[c.DraftID] = stored
+	if len(c.FollowUpHash) > 0 {
+		m.followUps[string(c.FollowUpHash)] = stored
+	}
 	m.order = append(m.order, stored)
 	return c.Reference, true, nil
 }
@@ -220,6 +235,12 @@ func (m *Memory) Case(ctx context.Context, ref tipline.Reference) (tipline.Case,
 	}
 	c := sc.c
 	c.NewCase = copyNewCase(sc.c.NewCase)
+	c.Additions = nil
+	for _, ma := range sc.additions {
+		a := ma.a
+		a.Attachments = slices.Clone(a.Attachments)
+		c.Additions = append(c.Additions, a)
+	}
 	return c, nil
 }
 
@@ -344,5 +365,24 @@ func copyNewCase(c tipline.NewCase) tipline.NewCase {
 	if len(c.Attachments) > 0 {
 		out.Attachments = slices.Clone(c.Attachments)
 	}
+	out.FollowUpHash = nil
+	if len(c.FollowUpHash) > 0 {
+		out.FollowUpHash = slices.Clone(c.FollowUpHash)
+	}
 	return out
+}
+
+// InboxChatSeen is Postgres.InboxChatSeen.
+func (m *Memory) InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("chat seen: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, r := range m.inbox {
+		if r.item.ChatKey == chatKey && id < updateID {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -76,6 +76,53 @@ func (s *RedisSessions) Delete(ctx context.Context, chatKey string) error {
 	return nil
 }
 
+// A marker is a flag with a time to live and no content, kept next to the
+// sessions: the bot marks a chat whose draft it holds, so that when the
+// session has expired it can tell the reporter so instead of dropping their
+// message silently. Names are opaque (such as a chat key).
+
+// markKey is the Redis key of a marker.
+func (s *RedisSessions) markKey(name string) string {
+	return s.prefix + "mark:" + name
+}
+
+// checkMarkTTL refuses a marker that would never expire or is already gone.
+func checkMarkTTL(ttl time.Duration) error {
+	if ttl <= 0 {
+		return fmt.Errorf("%w: marker time to live not positive", ErrInvalid)
+	}
+	return nil
+}
+
+// Mark sets the marker name, holding "1", for ttl (which must be
+// positive), starting its time to live again if it was set.
+func (s *RedisSessions) Mark(ctx context.Context, name string, ttl time.Duration) error {
+	if err := checkMarkTTL(ttl); err != nil {
+		return fmt.Errorf("set marker: %w", err)
+	}
+	if err := s.client.Set(ctx, s.markKey(name), "1", ttl).Err(); err != nil {
+		return fmt.Errorf("set marker: %w", redisErr(err))
+	}
+	return nil
+}
+
+// Marked tells whether the marker name is set and has not expired.
+func (s *RedisSessions) Marked(ctx context.Context, name string) (bool, error) {
+	n, err := s.client.Exists(ctx, s.markKey(name)).Result()
+	if err != nil {
+		return false, fmt.Errorf("read marker: %w", redisErr(err))
+	}
+	return n > 0, nil
+}
+
+// Unmark removes the marker name; removing a missing one is not an error.
+func (s *RedisSessions) Unmark(ctx context.Context, name string) error {
+	if err := s.client.Del(ctx, s.markKey(name)).Err(); err != nil {
+		return fmt.Errorf("remove marker: %w", redisErr(err))
+	}
+	return nil
+}
+
 // MemorySessions keeps sessions in memory for the sandbox, with the same
 // behaviour as RedisSessions. It is safe for concurrent use.
 type MemorySessions struct {
@@ -84,6 +131,7 @@ type MemorySessions struct {
 
 	mu        sync.Mutex
 	sessions  map[string]memSession
+	marks     map[string]time.Time // marker → when it expires
 	nextSweep time.Time
 }
 
@@ -98,7 +146,7 @@ func NewMemorySessions(ttl time.Duration, now func() time.Time) *MemorySessions 
 	if now == nil {
 		now = time.Now
 	}
-	return &MemorySessions{ttl: ttl, now: now, sessions: map[string]memSession{}}
+	return &MemorySessions{ttl: ttl, now: now, sessions: map[string]memSession{}, marks: map[string]time.Time{}}
 }
 
 // Load returns a copy of a chat's session, or tipline.ErrNotFound when
@@ -128,15 +176,7 @@ func (s *MemorySessions) Save(ctx context.Context, chatKey string, data []byte) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	// Drop expired sessions once per ttl so abandoned chats do not pile up.
-	if !now.Before(s.nextSweep) {
-		for k, sess := range s.sessions {
-			if !now.Before(sess.expires) {
-				delete(s.sessions, k)
-			}
-		}
-		s.nextSweep = now.Add(s.ttl)
-	}
+	s.sweep(now)
 	stored := slices.Clone(data)
 	if stored == nil {
 		stored = []byte{}
@@ -153,5 +193,66 @@ func (s *MemorySessions) Delete(ctx context.Context, chatKey string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.sessions, chatKey)
+	return nil
+}
+
+// sweep drops expired sessions and markers once per ttl, so abandoned chats
+// do not pile up; s.mu must be held.
+func (s *MemorySessions) sweep(now time.Time) {
+	if now.Before(s.nextSweep) {
+		return
+	}
+	for k, sess := range s.sessions {
+		if !now.Before(sess.expires) {
+			delete(s.sessions, k)
+		}
+	}
+	for name, expires := range s.marks {
+		if !now.Before(expires) {
+			delete(s.marks, name)
+		}
+	}
+	s.nextSweep = now.Add(s.ttl)
+}
+
+// Mark sets the marker name for ttl, as RedisSessions.Mark does.
+func (s *MemorySessions) Mark(ctx context.Context, name string, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("set marker: %w", err)
+	}
+	if err := checkMarkTTL(ttl); err != nil {
+		return fmt.Errorf("set marker: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	s.sweep(now)
+	s.marks[name] = now.Add(ttl)
+	return nil
+}
+
+// Marked tells whether the marker name is set and has not expired.
+func (s *MemorySessions) Marked(ctx context.Context, name string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("read marker: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	expires, ok := s.marks[name]
+	if ok && !s.now().Before(expires) {
+		delete(s.marks, name)
+		ok = false
+	}
+	return ok, nil
+}
+
+// Unmark removes the marker name; removing a missing one is not an error.
+func (s *MemorySessions) Unmark(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("remove marker: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.marks, name)
 	return nil
 }

@@ -69,4 +69,72 @@ func TestRedisUnavailable(t *testing.T) {
 	if err := sessions.Delete(ctx, "chat"); !errors.Is(err, storage.ErrUnavailable) {
 		t.Errorf("Delete from a Redis that is down: %v, want ErrUnavailable", err)
 	}
+	if err := sessions.Mark(ctx, "chat", time.Hour); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("Mark in a Redis that is down: %v, want ErrUnavailable", err)
+	}
+	if _, err := sessions.Marked(ctx, "chat"); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("Marked in a Redis that is down: %v, want ErrUnavailable", err)
+	}
+	if err := sessions.Unmark(ctx, "chat"); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("Unmark in a Redis that is down: %v, want ErrUnavailable", err)
+	}
+	limiter := storage.NewRedisLimiter(client, "t:")
+	if ok, err := limiter.Allow(ctx, "reporter", 5, time.Minute); ok || !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("Allow with a Redis that is down = %v, %v; want not allowed, ErrUnavailable", ok, err)
+	}
+	if err := limiter.Reset(ctx, "reporter"); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("Reset with a Redis that is down: %v, want ErrUnavailable", err)
+	}
+}
+
+// TestRedisMarkerHoldsNothing checks where a marker lives and that it
+// holds "1" and nothing of the chat.
+func TestRedisMarkerHoldsNothing(t *testing.T) {
+	ctx := t.Context()
+	client, prefix := storagetest.NewRedis(t)
+	ring := keys.NewRandomRing()
+	sessions := storage.NewRedisSessions(client, prefix, time.Hour, ring)
+	chat := ring.ChatKey(canaryChatID)
+	if err := sessions.Mark(ctx, chat, 10*time.Minute); err != nil {
+		t.Fatalf("Mark: %v", err)
+	}
+	key := prefix + "mark:" + chat
+	raw, err := client.Get(ctx, key).Result()
+	if err != nil {
+		t.Fatalf("read the raw marker at %s: %v", key, err)
+	}
+	if raw != "1" {
+		t.Errorf("the marker holds %q, want \"1\"", raw)
+	}
+	left, err := client.PTTL(ctx, key).Result()
+	if err != nil {
+		t.Fatalf("PTTL: %v", err)
+	}
+	if left <= 9*time.Minute || left > 10*time.Minute {
+		t.Errorf("marker expires in %v, want about 10m", left)
+	}
+	if err := sessions.Unmark(ctx, chat); err != nil {
+		t.Fatalf("Unmark: %v", err)
+	}
+	if n, err := client.Exists(ctx, key).Result(); err != nil || n != 0 {
+		t.Fatalf("the marker is still there after Unmark: %d, %v", n, err)
+	}
+}
+
+// TestRedisLimiterKeyExpires checks that a key's log lives under the
+// prefix and goes away by itself a window after the last allowed call.
+func TestRedisLimiterKeyExpires(t *testing.T) {
+	ctx := t.Context()
+	client, prefix := storagetest.NewRedis(t)
+	limiter := storage.NewRedisLimiter(client, prefix)
+	if ok, err := limiter.Allow(ctx, "reporter-a", 3, time.Minute); err != nil || !ok {
+		t.Fatalf("Allow = %v, %v; want allowed", ok, err)
+	}
+	left, err := client.PTTL(ctx, prefix+"rate:reporter-a").Result()
+	if err != nil {
+		t.Fatalf("PTTL: %v", err)
+	}
+	if left <= 59*time.Second || left > time.Minute {
+		t.Errorf("the log expires in %v, want about a minute", left)
+	}
 }

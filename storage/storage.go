@@ -1,17 +1,22 @@
 // Package storage keeps Tipline's state: the inbox of Telegram updates,
-// cases with their attachments and audit trail (PostgreSQL), and
-// conversation sessions (Redis). An in-memory implementation of the same
+// cases with their attachments, additions and audit trail (PostgreSQL),
+// and conversation sessions, session markers and the rate limiter shared by
+// all bot processes (Redis). An in-memory implementation of the same
 // methods serves the sandbox and is held to the same contract tests
 // (package storagetest).
 //
 // Everything a reporter says, their chat id and Telegram's file ids are
 // sealed with the key ring before they reach the database, each with
 // additional data naming its row and column, so a ciphertext copied to
-// another row does not open. Error messages carry references and
-// pseudonyms, never content or Telegram ids.
+// another row does not open. Follow-up codes never reach it: only the hash
+// the bot makes of them. A reporter who asks to be forgotten is unlinked
+// from their cases (Forget), leaving nothing that names them. Error
+// messages carry references and pseudonyms, never content or Telegram ids.
 package storage
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -33,6 +38,10 @@ var ErrUnavailable = errors.New("storage unavailable")
 // ErrReferenceTaken means a case with the same reference but another draft
 // already exists; the caller should draw a new reference and submit again.
 var ErrReferenceTaken = errors.New("case reference already taken")
+
+// ErrFollowUpTaken means another case already has the same follow-up
+// hash; the caller should draw a new follow-up code and submit again.
+var ErrFollowUpTaken = errors.New("follow-up code already taken")
 
 // ErrInvalid means a call was given a value the store cannot accept, such
 // as a case without a draft id.
@@ -63,12 +72,25 @@ type PendingAttachment struct {
 }
 
 // Actors and actions the store writes to the audit trail. A reporter
-// appears as "reporter:" followed by their pseudonym.
+// appears as "reporter:" followed by their pseudonym, someone who used a
+// follow-up code as "followup:" followed by theirs. A status change is
+// recorded as ActionStatusPrefix followed by the new status
+// ("status_acknowledged").
 const (
-	ActorSystem            = "system"
-	ActionSubmitted        = "submitted"
-	ActionAttachmentStored = "attachment_stored"
+	ActorSystem             = "system"
+	ActionSubmitted         = "submitted"
+	ActionAttachmentStored  = "attachment_stored"
+	ActionInformationAdded  = "information_added"
+	ActionReporterForgotten = "reporter_forgotten"
+	ActionStatusPrefix      = "status_"
 )
+
+// ForgottenPseudonym replaces a forgotten reporter's pseudonym in the
+// actors of audit events and additions ("reporter:forgotten").
+const ForgottenPseudonym = "forgotten"
+
+// QuestionAddition is the Question of an attachment given with an addition.
+const QuestionAddition = "addition"
 
 const (
 	// schemaVersionTable records which migrations have run.
@@ -80,6 +102,12 @@ const (
 // reporterActor is how a reporter appears in the audit trail.
 func reporterActor(pseudonym string) string {
 	return "reporter:" + pseudonym
+}
+
+// followUpActor is how someone who opened a case with its follow-up code
+// appears in the audit trail.
+func followUpActor(pseudonym string) string {
+	return "followup:" + pseudonym
 }
 
 // The additional data of each sealed value names its table, row and column.
@@ -94,6 +122,19 @@ func caseAAD(draftID, column string) string {
 
 func attachmentAAD(draftID string, position int, column string) string {
 	return "attachments/" + draftID + "/" + strconv.Itoa(position) + "/" + column
+}
+
+// additionKey is how an addition's idempotency key is stored: hashed, so
+// that a key of any length and any bytes fits.
+func additionKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// additionAAD names an addition by its case's draft and its stored
+// idempotency key, which are unique together.
+func additionAAD(draftID string, storedKey []byte, column string) string {
+	return "additions/" + draftID + "/" + hex.EncodeToString(storedKey) + "/" + column
 }
 
 // unavailableError marks an error caused by a server that cannot be reached.

@@ -62,6 +62,25 @@ func TestPostgresGoneDown(t *testing.T) {
 			_, err := p.Audit(ctx, "TL-AAAA-CCCC")
 			return err
 		},
+		"CaseByFollowUp": func() error {
+			_, err := p.CaseByFollowUp(ctx, []byte("hash"))
+			return err
+		},
+		"CasesByReporter": func() error {
+			_, err := p.CasesByReporter(ctx, "a1b2")
+			return err
+		},
+		"AddToCase": func() error {
+			return p.AddToCase(ctx, "TL-AAAA-CCCC", tipline.Addition{Actor: "reporter:a1b2", Text: "more"})
+		},
+		"AddToCaseOnce": func() error {
+			return p.AddToCaseOnce(ctx, "TL-AAAA-CCCC", "upd:1", tipline.Addition{Actor: "reporter:a1b2", Text: "more"})
+		},
+		"Forget": func() error {
+			_, err := p.Forget(ctx, "a1b2")
+			return err
+		},
+		"SetStatus": func() error { return p.SetStatus(ctx, "TL-AAAA-CCCC", tipline.StatusClosed, "reviewer:r1") },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, ErrUnavailable) {

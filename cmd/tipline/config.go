@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/locales"
 )
 
 // Config is everything the program reads from the environment, read once
@@ -35,6 +37,9 @@ type Config struct {
 	PaceGlobal     float64
 	Workers        int
 	MaxAttachments int
+	Location       *time.Location
+	Emergency      []flows.EmergencyNumber
+	CodeTries      int
 }
 
 // configError lists every problem at once, so an operator fixes them in one go.
@@ -155,6 +160,19 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	if c.Workers, err = integer(getenv, "TIPLINE_WORKERS", 8, 1, 256); err != nil {
 		errs = append(errs, err.Error())
 	}
+	if c.CodeTries, err = integer(getenv, "TIPLINE_FOLLOWUP_TRIES_PER_HOUR", 5, 1, 100); err != nil {
+		errs = append(errs, err.Error())
+	}
+	tz := strings.TrimSpace(getenv("TIPLINE_TIME_ZONE"))
+	if tz == "" {
+		tz = "Asia/Phnom_Penh"
+	}
+	if c.Location, err = time.LoadLocation(tz); err != nil {
+		errs = append(errs, "TIPLINE_TIME_ZONE must be a time zone name such as Asia/Phnom_Penh or Asia/Bangkok")
+	}
+	if c.Emergency, err = emergencyNumbers(getenv("TIPLINE_EMERGENCY_NUMBERS")); err != nil {
+		errs = append(errs, err.Error())
+	}
 	if c.MaxAttachments, err = integer(getenv, "TIPLINE_MAX_ATTACHMENTS", 20, 1, 100); err != nil {
 		errs = append(errs, err.Error())
 	}
@@ -162,6 +180,41 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 		return c, errs
 	}
 	return c, nil
+}
+
+// emergencyNumbers reads TIPLINE_EMERGENCY_NUMBERS: entries separated by
+// ";", each "COUNTRY|NUMBER|SERVICE", where SERVICE names a message
+// emergency_SERVICE in locales (so it is said in every language), for
+// example "KH|117|kh_police; TH|191|th_police". Empty means the defaults.
+func emergencyNumbers(s string) ([]flows.EmergencyNumber, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return flows.DefaultEmergency, nil
+	}
+	cat, err := locales.Load()
+	if err != nil {
+		return nil, err
+	}
+	var out []flows.EmergencyNumber
+	for i, entry := range strings.Split(s, ";") {
+		parts := strings.Split(strings.TrimSpace(entry), "|")
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("TIPLINE_EMERGENCY_NUMBERS entry %d must be COUNTRY|NUMBER|SERVICE", i+1)
+		}
+		country, number, service := strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1]), strings.TrimSpace(parts[2])
+		id := "emergency_" + service
+		if !cat.Has("en", id) {
+			return nil, fmt.Errorf("TIPLINE_EMERGENCY_NUMBERS entry %d: unknown service %q (known: kh_police, kh_helpline, th_police, th_hotline, th_abroad)", i+1, service)
+		}
+		if !cat.Has("en", "country_"+strings.ToLower(country)) {
+			return nil, fmt.Errorf("TIPLINE_EMERGENCY_NUMBERS entry %d: unknown country %q (known: KH, TH, intl)", i+1, country)
+		}
+		if number == "" || strings.Trim(number, "+0123456789 ") != "" {
+			return nil, fmt.Errorf("TIPLINE_EMERGENCY_NUMBERS entry %d: the number may hold only digits, spaces and +", i+1)
+		}
+		out = append(out, flows.EmergencyNumber{Country: country, Number: number, NameID: id})
+	}
+	return out, nil
 }
 
 func loopback(host string) bool {

@@ -37,6 +37,15 @@ type testEnv struct {
 	prefix string
 	logs   *syncBuffer
 	env    map[string]string
+	conn   *pgx.Conn // for looking at rows; made on first use
+}
+
+// sql returns the test's own connection for looking at rows.
+func (e *testEnv) sql() *pgx.Conn {
+	if e.conn == nil {
+		e.conn = storagetest.Conn(e.t)
+	}
+	return e.conn
 }
 
 type syncBuffer struct {
@@ -269,9 +278,18 @@ func (r *reporter) fileTip(a tipAnswers) tipline.Reference {
 // countRows counts a table's rows in the test's schema.
 func (e *testEnv) countRows(table string) int {
 	e.t.Helper()
-	conn := storagetest.Conn(e.t)
 	var n int
-	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM `+e.schema+`.`+table).Scan(&n); err != nil {
+	if err := e.sql().QueryRow(context.Background(), `SELECT count(*) FROM `+e.schema+`.`+table).Scan(&n); err != nil {
+		e.t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// countWhere counts a table's rows matching a condition.
+func (e *testEnv) countWhere(table, cond string) int {
+	e.t.Helper()
+	var n int
+	if err := e.sql().QueryRow(context.Background(), `SELECT count(*) FROM `+e.schema+`.`+table+` WHERE `+cond).Scan(&n); err != nil {
 		e.t.Fatalf("count %s: %v", table, err)
 	}
 	return n
@@ -293,7 +311,7 @@ func userOf(id int64) telegramtest.User { return telegramtest.User{ID: id} }
 // mustExec runs SQL on a connection of the test's own and returns it.
 func mustExec(t *testing.T, e *testEnv, sql string) *pgx.Conn {
 	t.Helper()
-	conn := storagetest.Conn(t)
+	conn := e.sql()
 	if _, err := conn.Exec(context.Background(), sql); err != nil {
 		t.Fatal(err)
 	}

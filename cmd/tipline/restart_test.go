@@ -161,9 +161,9 @@ func TestGracefulStopFinishesInFlight(t *testing.T) {
 	r := e.reporter(7_500_000_002, "en")
 	e.emu.InjectFault("sendMessage", 1, telegramtest.Fault{Delay: time.Second})
 	e.emu.SendText(r.u, "/start")
-	// Wait until the update is in hand (stored), then stop.
+	// Wait until the update is in hand (claimed by a worker), then stop.
 	deadline := time.Now().Add(waitFor)
-	for e.countRows("inbox") == 0 {
+	for e.countWhere("inbox", "claimed_by is not null") == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("update never stored")
 		}

@@ -48,6 +48,7 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 		store = storage.NewMemory(time.Now)
 	}
 	var sessions bot.Sessions
+	var limiter bot.Limiter = storage.NewMemoryLimiter(time.Now)
 	if cfg.RedisURL != "" {
 		rc, err := openRedis(ctx, cfg.RedisURL)
 		if err != nil {
@@ -55,6 +56,7 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 		}
 		defer rc.Close()
 		sessions = storage.NewRedisSessions(rc, "tipline-sandbox:", cfg.SessionTTL, ring)
+		limiter = storage.NewRedisLimiter(rc, "tipline-sandbox:")
 	} else {
 		sessions = storage.NewMemorySessions(cfg.SessionTTL, time.Now)
 	}
@@ -74,5 +76,5 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	cfg.BotToken = emu.Token()
 	cfg.WebhookURL, cfg.WebhookSecret = "", ""
 	fmt.Fprintf(m.Stdout, "Tipline sandbox: open %s in your browser (Ctrl+C to stop)\n", base)
-	return m.runBot(ctx, cfg, log, ring, store, sessions, page, ln)
+	return m.runBot(ctx, cfg, log, ring, store, sessions, limiter, page, ln)
 }

@@ -51,7 +51,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer rc.Close()
 	sessions := storage.NewRedisSessions(rc, cfg.RedisPrefix, cfg.SessionTTL, ring)
-	return m.runBot(ctx, cfg, log, ring, db, sessions, nil, nil)
+	limiter := storage.NewRedisLimiter(rc, cfg.RedisPrefix)
+	return m.runBot(ctx, cfg, log, ring, db, sessions, limiter, nil, nil)
 }
 
 func openRedis(ctx context.Context, redisURL string) (*redis.Client, error) {
@@ -73,7 +74,7 @@ func openRedis(ctx context.Context, redisURL string) (*redis.Client, error) {
 // order: intake first, then the workers finish the updates in hand.
 // extra, when set, is mounted on the listener (the sandbox page); ln, when
 // set, is the listener to use instead of TIPLINE_LISTEN_ADDR.
-func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *keys.Ring, store bot.Store, sessions bot.Sessions, extra http.Handler, ln net.Listener) error {
+func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *keys.Ring, store bot.Store, sessions bot.Sessions, limiter bot.Limiter, extra http.Handler, ln net.Listener) error {
 	cat, err := locales.Load()
 	if err != nil {
 		return err
@@ -89,8 +90,12 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 			Global: cfg.PaceGlobal, GlobalBurst: int(max(cfg.PaceGlobal, 1)),
 			PerChat: cfg.PacePerChat, ChatBurst: int(max(5, cfg.PacePerChat)),
 		},
-		Limits: flows.Limits{LongText: flows.DefaultLimits.LongText, ShortText: flows.DefaultLimits.ShortText, Attachments: cfg.MaxAttachments},
-	}, store, sessions, ring, cat, log)
+		Limits:     flows.Limits{LongText: flows.DefaultLimits.LongText, ShortText: flows.DefaultLimits.ShortText, Attachments: cfg.MaxAttachments},
+		Location:   cfg.Location,
+		Emergency:  cfg.Emergency,
+		SessionTTL: cfg.SessionTTL,
+		CodeTries:  cfg.CodeTries,
+	}, store, sessions, limiter, ring, cat, log)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"reflect"
@@ -14,13 +15,14 @@ import (
 )
 
 // Store is what both storage.Postgres and storage.Memory offer: the inbox,
-// cases, attachments and the audit trail.
+// cases, attachments, additions, reporters' cases and the audit trail.
 type Store interface {
 	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
 	InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error)
 	InboxDone(ctx context.Context, updateID int64) error
 	InboxRelease(ctx context.Context, updateID int64) error
 	InboxPending(ctx context.Context) (int, error)
+	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
 
 	SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error)
 	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
@@ -28,6 +30,13 @@ type Store interface {
 	SaveAttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string, content []byte) error
 	AttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string) ([]byte, error)
 	Audit(ctx context.Context, ref tipline.Reference) ([]tipline.AuditEvent, error)
+
+	CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Reference, error)
+	CasesByReporter(ctx context.Context, pseudonym string) ([]tipline.CaseSummary, error)
+	AddToCase(ctx context.Context, ref tipline.Reference, a tipline.Addition) error
+	AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error
+	Forget(ctx context.Context, pseudonym string) (int, error)
+	SetStatus(ctx context.Context, ref tipline.Reference, status tipline.Status, actor string) error
 }
 
 // Both implementations of each interface must keep compiling against it.
@@ -36,6 +45,8 @@ var (
 	_ Store    = (*storage.Memory)(nil)
 	_ Sessions = (*storage.RedisSessions)(nil)
 	_ Sessions = (*storage.MemorySessions)(nil)
+	_ Limiter  = (*storage.RedisLimiter)(nil)
+	_ Limiter  = (*storage.MemoryLimiter)(nil)
 )
 
 // RunContract checks that a store keeps the promises every implementation
@@ -51,6 +62,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
 		{"InboxExpiredClaimIsTakenOver", testInboxLeaseExpiry},
 		{"InboxRelease", testInboxRelease},
 		{"InboxDone", testInboxDone},
+		{"InboxChatSeen", testInboxChatSeen},
 		{"InboxConcurrentWorkers", testInboxConcurrent},
 		{"SubmitCaseIsIdempotentOnDraft", testSubmitIdempotent},
 		{"SubmitCaseReferenceTaken", testSubmitReferenceTaken},
@@ -60,12 +72,39 @@ func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Attachments", testAttachments},
 		{"AttachmentsToFetchOldestFirst", testAttachmentsOrder},
 		{"NotFound", testNotFound},
+		{"FollowUp", testFollowUp},
+		{"FollowUpTaken", testFollowUpTaken},
+		{"CasesByReporter", testCasesByReporter},
+		{"AddToCase", testAddToCase},
+		{"AddToCaseOnce", testAddToCaseOnce},
+		{"AddToCaseConcurrently", testAddToCaseConcurrent},
+		{"AddToCaseRefusesEmpty", testAddToCaseInvalid},
+		{"Forget", testForget},
+		{"ForgetFollowUpActor", testForgetFollowUpActor},
+		{"SetStatus", testSetStatus},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tt.run(t, newStore(t))
 		})
+	}
+}
+
+func testInboxChatSeen(t *testing.T, s Store) {
+	mustAdd(t, s, item(10, "a"), item(11, "b"))
+	for _, tc := range []struct {
+		chat string
+		id   int64
+		want bool
+	}{{"a", 10, false}, {"a", 11, true}, {"b", 11, false}, {"b", 12, true}, {"c", 99, false}} {
+		got, err := s.InboxChatSeen(t.Context(), tc.chat, tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("InboxChatSeen(%s, %d) = %v, want %v", tc.chat, tc.id, got, tc.want)
+		}
 	}
 }
 
@@ -338,8 +377,15 @@ func sampleCase(draft string, ref tipline.Reference) tipline.NewCase {
 			{Kind: tipline.AttachPhoto, FileID: "file-photo-1", FileUniqueID: "uniq-photo-1", Question: "photos"},
 			{Kind: tipline.AttachVoice, FileID: "file-voice-1", FileUniqueID: "uniq-voice-1", Question: "what"},
 		},
-		SubmittedAt: time.Date(2026, 3, 1, 9, 15, 30, 250000000, time.UTC),
+		SubmittedAt:  time.Date(2026, 3, 1, 9, 15, 30, 250000000, time.UTC),
+		FollowUpHash: followUpHash("code of " + draft),
 	}
+}
+
+// followUpHash stands for the slow hash the bot makes of a follow-up code.
+func followUpHash(code string) []byte {
+	h := sha256.Sum256([]byte(code))
+	return h[:]
 }
 
 func mustSubmit(t *testing.T, s Store, c tipline.NewCase) {
@@ -460,6 +506,9 @@ func testCaseRoundTrip(t *testing.T, s Store) {
 			if !got.SubmittedAt.Equal(want.SubmittedAt) {
 				t.Errorf("SubmittedAt = %v, want %v", got.SubmittedAt, want.SubmittedAt)
 			}
+			if got.Additions != nil {
+				t.Errorf("Additions = %+v, want none", got.Additions)
+			}
 			gotNew, wantNew := got.NewCase, want
 			gotNew.SubmittedAt, wantNew.SubmittedAt = time.Time{}, time.Time{}
 			if !reflect.DeepEqual(gotNew, wantNew) {
@@ -478,6 +527,7 @@ func testCaseCopies(t *testing.T, s Store) {
 	c.Answers["what"] = "changed"
 	c.Location.Latitude = 0
 	c.Attachments[0].FileID = "changed"
+	c.FollowUpHash[0]++
 
 	got, err := s.Case(t.Context(), c.Reference)
 	if err != nil {
@@ -486,12 +536,33 @@ func testCaseCopies(t *testing.T, s Store) {
 	got.Answers["when"] = "changed"
 	got.Location.Longitude = 0
 	got.Attachments[1].FileID = "changed"
+	got.FollowUpHash[1]++
 	got, err = s.Case(t.Context(), c.Reference)
 	if err != nil {
 		t.Fatalf("Case: %v", err)
 	}
-	if !reflect.DeepEqual(got.Answers, want.Answers) || !reflect.DeepEqual(got.Location, want.Location) || !reflect.DeepEqual(got.Attachments, want.Attachments) {
+	if !reflect.DeepEqual(got.Answers, want.Answers) || !reflect.DeepEqual(got.Location, want.Location) ||
+		!reflect.DeepEqual(got.Attachments, want.Attachments) || !reflect.DeepEqual(got.FollowUpHash, want.FollowUpHash) {
 		t.Fatalf("stored case changed through a caller's copy: %+v", got.NewCase)
+	}
+
+	addition := tipline.Addition{Actor: "reporter:" + c.Reporter, Text: "more", Attachments: []tipline.Attachment{
+		{Kind: tipline.AttachPhoto, FileID: "file-photo-9", FileUniqueID: "uniq-photo-9"},
+	}}
+	if err := s.AddToCase(t.Context(), c.Reference, addition); err != nil {
+		t.Fatalf("AddToCase: %v", err)
+	}
+	addition.Attachments[0].FileID = "changed"
+	if got, err = s.Case(t.Context(), c.Reference); err != nil {
+		t.Fatalf("Case: %v", err)
+	}
+	got.Additions[0].Attachments[0].FileUniqueID = "changed"
+	got.Additions[0].Text = "changed"
+	if got, err = s.Case(t.Context(), c.Reference); err != nil {
+		t.Fatalf("Case: %v", err)
+	}
+	if a := got.Additions[0]; a.Text != "more" || a.Attachments[0].FileID != "file-photo-9" || a.Attachments[0].FileUniqueID != "uniq-photo-9" {
+		t.Fatalf("stored addition changed through a caller's copy: %+v", a)
 	}
 
 	mustAdd(t, s, item(1, "a"))
@@ -637,4 +708,22 @@ func testNotFound(t *testing.T, s Store) {
 		t.Errorf("InboxClaim of an empty inbox: ok %v, %v; want nothing", ok, err)
 	}
 	mustPending(t, s, 0)
+	if _, err := s.CaseByFollowUp(ctx, followUpHash("no such code")); !errors.Is(err, tipline.ErrNotFound) {
+		t.Errorf("CaseByFollowUp: %v, want ErrNotFound", err)
+	}
+	if err := s.AddToCase(ctx, ref, tipline.Addition{Actor: "reporter:x", Text: "more"}); !errors.Is(err, tipline.ErrNotFound) {
+		t.Errorf("AddToCase: %v, want ErrNotFound", err)
+	}
+	if err := s.AddToCaseOnce(ctx, ref, "upd:1", tipline.Addition{Actor: "reporter:x", Text: "more"}); !errors.Is(err, tipline.ErrNotFound) {
+		t.Errorf("AddToCaseOnce: %v, want ErrNotFound", err)
+	}
+	if err := s.SetStatus(ctx, ref, tipline.StatusClosed, "reviewer:x"); !errors.Is(err, tipline.ErrNotFound) {
+		t.Errorf("SetStatus: %v, want ErrNotFound", err)
+	}
+	if got, err := s.CasesByReporter(ctx, "a1b2c3d4e5f60718293a4b5c6d7e8f90"); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("CasesByReporter of an unknown reporter = %#v, %v; want an empty list", got, err)
+	}
+	if n, err := s.Forget(ctx, "a1b2c3d4e5f60718293a4b5c6d7e8f90"); n != 0 || err != nil {
+		t.Errorf("Forget of an unknown reporter = %d, %v; want 0", n, err)
+	}
 }

@@ -7,14 +7,19 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage"
 )
 
 // Sessions is what both storage.RedisSessions and storage.MemorySessions
-// offer: a chat's conversation state, kept for a while.
+// offer: a chat's conversation state, kept for a while, and markers.
 type Sessions interface {
 	Load(ctx context.Context, chatKey string) ([]byte, error)
 	Save(ctx context.Context, chatKey string, data []byte) error
 	Delete(ctx context.Context, chatKey string) error
+
+	Mark(ctx context.Context, name string, ttl time.Duration) error
+	Marked(ctx context.Context, name string) (bool, error)
+	Unmark(ctx context.Context, name string) error
 }
 
 // RunSessionsContract checks that sessions keep the promises every
@@ -83,6 +88,72 @@ func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Session
 			t.Fatalf("Load after the ttl: %v, want ErrNotFound", err)
 		}
 	})
+	t.Run("Markers", func(t *testing.T) {
+		t.Parallel()
+		s, ttl, _ := newSessions(t)
+		ctx := t.Context()
+		mustMarked(t, s, "chat-a", false)
+		if err := s.Mark(ctx, "chat-a", ttl); err != nil {
+			t.Fatalf("Mark: %v", err)
+		}
+		mustMarked(t, s, "chat-a", true)
+		mustMarked(t, s, "chat-b", false)
+		// Markers and sessions are apart, even under the same name.
+		if _, err := s.Load(ctx, "chat-a"); !errors.Is(err, tipline.ErrNotFound) {
+			t.Fatalf("Load of a marked chat without a session: %v, want ErrNotFound", err)
+		}
+		mustSaveSession(t, s, "chat-b", []byte("state"))
+		mustMarked(t, s, "chat-b", false)
+		if err := s.Delete(ctx, "chat-a"); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
+		mustMarked(t, s, "chat-a", true)
+
+		if err := s.Unmark(ctx, "chat-a"); err != nil {
+			t.Fatalf("Unmark: %v", err)
+		}
+		mustMarked(t, s, "chat-a", false)
+		if err := s.Unmark(ctx, "chat-a"); err != nil {
+			t.Fatalf("Unmark of a missing marker: %v", err)
+		}
+		mustLoadSession(t, s, "chat-b", "state")
+		for _, ttl := range []time.Duration{0, -time.Second} {
+			if err := s.Mark(ctx, "chat-c", ttl); !errors.Is(err, storage.ErrInvalid) {
+				t.Errorf("Mark for %v: %v, want ErrInvalid", ttl, err)
+			}
+		}
+		mustMarked(t, s, "chat-c", false)
+	})
+	t.Run("MarkerExpiry", func(t *testing.T) {
+		t.Parallel()
+		s, ttl, wait := newSessions(t)
+		ctx := t.Context()
+		mark := func() {
+			t.Helper()
+			if err := s.Mark(ctx, "chat-a", ttl); err != nil {
+				t.Fatalf("Mark: %v", err)
+			}
+		}
+		mark()
+		wait(ttl / 2)
+		mustMarked(t, s, "chat-a", true)
+		mark() // starts the ttl again
+		wait(ttl * 3 / 4)
+		mustMarked(t, s, "chat-a", true)
+		wait(ttl / 2)
+		mustMarked(t, s, "chat-a", false)
+	})
+}
+
+func mustMarked(t *testing.T, s Sessions, name string, want bool) {
+	t.Helper()
+	got, err := s.Marked(t.Context(), name)
+	if err != nil {
+		t.Fatalf("Marked(%s): %v", name, err)
+	}
+	if got != want {
+		t.Fatalf("Marked(%s) = %v, want %v", name, got, want)
+	}
 }
 
 func mustSaveSession(t *testing.T, s Sessions, chat string, data []byte) {

@@ -1,0 +1,209 @@
+package flows
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/locales"
+)
+
+// Actions of the follow-up screens.
+const (
+	actReceipt   = "receipt"
+	actClear     = "clear"
+	actClearYes  = "clear:yes"
+	actClearNo   = "clear:no"
+	actForgetYes = "forget:yes"
+	actForgetNo  = "forget:no"
+	actMenu      = "menu"
+	prefixAdd    = "add:"
+	menuMine     = "mine"
+)
+
+// followUpCodeDigits is the length of a follow-up code.
+const followUpCodeDigits = 16
+
+// followUpButton handles the buttons of My reports, adding information,
+// the receipt, clearing the chat and forgetting; false when act is none.
+func (r *run) followUpButton(act string) bool {
+	st := r.s.State
+	switch {
+	case act == actReceipt && r.s.Receipt != nil:
+		r.sayReply(r.receipt(false))
+		return true
+	case act == actClear:
+		r.pushAndGo(StateClear)
+		return true
+	case st == StateClear && act == actClearYes:
+		r.effects = append(r.effects, ClearChat{})
+		r.s.Receipt = nil
+		r.s.Back = nil
+		r.s.State = StateMenu
+		// No reply: anything said now would stay on the screen.
+		return true
+	case st == StateClear && act == actClearNo:
+		r.back()
+		return true
+	case st == StateForget && act == actForgetYes:
+		r.effects = append(r.effects, Forget{Reporter: r.in.Reporter})
+		lang := r.s.Lang
+		r.s = Session{Lang: lang, State: StateMenu, LastUpdateID: r.s.LastUpdateID, Messages: r.s.Messages}
+		r.say("forget_done")
+		r.ask()
+		return true
+	case st == StateForget && act == actForgetNo:
+		r.back()
+		return true
+	case strings.HasPrefix(act, prefixAdd) && (st == StateMine || st == StateMenu):
+		ref := tipline.Reference(strings.TrimPrefix(act, prefixAdd))
+		if !slices.Contains(r.s.Allowed, ref) {
+			return false
+		}
+		r.s.AddingTo = ref
+		r.pushAndGo(StateAdd)
+		return true
+	case st == StateAdd && act == actDone:
+		r.s.AddingTo = ""
+		r.s.Back = nil
+		r.say("add_finished")
+		r.goTo(StateMenu)
+		return true
+	case act == actMenu && (st == StateMine || st == StateCode):
+		r.s.Back = nil
+		r.goTo(StateMenu)
+		return true
+	}
+	return false
+}
+
+// myReports asks the bot for the reporter's cases.
+func (r *run) myReports() {
+	r.effects = append(r.effects, LoadMyCases{Reporter: r.in.Reporter})
+	r.s.State = StateMine
+}
+
+// cases shows the reporter's cases (or the one a code opened), with a
+// button to add to each open one.
+func (r *run) cases(list []tipline.CaseSummary, intro string) {
+	if len(list) == 0 {
+		r.say("mine_none")
+		r.s.State = StateMenu
+		r.ask()
+		return
+	}
+	rep := Reply{Lines: []Text{{ID: intro}}}
+	for _, c := range list {
+		rep.Lines = append(rep.Lines, Text{ID: "mine_line", Item: true, Data: map[string]any{
+			"Reference": string(c.Reference),
+			"Kind":      Text{ID: "kind_" + string(c.Kind)},
+			"Status":    Text{ID: "status_" + string(c.Status)},
+			"Date":      c.CreatedAt.Format("02/01/2006"),
+		}})
+		if c.Status != tipline.StatusClosed {
+			if !slices.Contains(r.s.Allowed, c.Reference) {
+				r.s.Allowed = append(r.s.Allowed, c.Reference)
+			}
+			rep.Buttons = append(rep.Buttons, []Button{{
+				Label:  Text{ID: "button_add_to", Data: map[string]any{"Reference": string(c.Reference)}},
+				Action: prefixAdd + string(c.Reference),
+			}})
+		}
+	}
+	rep.Buttons = append(rep.Buttons, []Button{btn("button_menu", actMenu)})
+	r.s.State = StateMine
+	r.sayReply(rep)
+}
+
+// codeResult answers the outcome of a follow-up code.
+func (r *run) codeResult(in Input) {
+	switch in.CodeResult {
+	case CodeOpened:
+		r.cases(in.Cases, "code_opened")
+	case CodeLimited:
+		r.say("code_limited")
+		r.s.State = StateMenu
+		r.ask()
+	default:
+		r.say("code_wrong")
+		r.s.State = StateCode
+		r.ask()
+	}
+}
+
+// typedCode reads a follow-up code, in any digits, spaces allowed.
+func (r *run) typedCode(text string) {
+	var b strings.Builder
+	for _, c := range locales.Digits(locales.Clean(text)) {
+		switch {
+		case c >= '0' && c <= '9':
+			b.WriteRune(c)
+		case c == ' ' || c == '-':
+		default:
+			b.Reset()
+			b.WriteString("x")
+		}
+	}
+	code := b.String()
+	if len(code) != followUpCodeDigits || strings.Contains(code, "x") {
+		r.say("code_not_a_code")
+		r.ask()
+		return
+	}
+	r.effects = append(r.effects, OpenByCode{Code: code, Reporter: r.in.Reporter})
+}
+
+// addition sends what the reporter gives in StateAdd to the case.
+func (r *run) addition() {
+	in := r.in
+	a := tipline.Addition{Actor: "reporter:" + in.Reporter, At: in.Now}
+	switch {
+	case in.Kind == InputText && strings.TrimSpace(in.Text) != "":
+		if locales.Length(in.Text) > r.e.Limits.LongText {
+			r.sayReply(Reply{Lines: []Text{{ID: "error_too_long", Data: map[string]any{"Max": r.e.Limits.LongText}}}})
+			r.ask()
+			return
+		}
+		a.Text = strings.TrimSpace(in.Text)
+	case (in.Kind == InputPhoto || in.Kind == InputVideo || in.Kind == InputVoice) && in.Attachment != nil:
+		att := *in.Attachment
+		att.Question = "addition"
+		a.Attachments = []tipline.Attachment{att}
+	case in.Kind == InputLocation && in.Location != nil:
+		a.Text = "location " + formatLocation(*in.Location)
+	default:
+		r.unexpected(question{})
+		return
+	}
+	r.effects = append(r.effects, AddToCase{Reference: r.s.AddingTo, Addition: a})
+	r.sayReply(Reply{
+		Lines:   []Text{{ID: "add_received", Data: map[string]any{"Reference": string(r.s.AddingTo)}}},
+		Buttons: [][]Button{{btn("button_done", actDone)}},
+	})
+}
+
+// receipt shows a report's reference and follow-up code, with the buttons
+// to see them again and to clear the chat.
+func (r *run) receipt(first bool) Reply {
+	rc := r.s.Receipt
+	id := "receipt_again"
+	if first {
+		id = "done_code"
+	}
+	return Reply{
+		Lines: []Text{{ID: id, Data: map[string]any{"Reference": string(rc.Reference), "Code": groupDigits(rc.Code)}}},
+		Buttons: [][]Button{
+			{btn("button_receipt", actReceipt)},
+			{btn("button_clear", actClear)},
+		},
+	}
+}
+
+// groupDigits writes a code in groups of four, easier to copy by hand.
+func groupDigits(code string) string {
+	var parts []string
+	for i := 0; i < len(code); i += 4 {
+		parts = append(parts, code[i:min(i+4, len(code))])
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,267 @@
+package flows
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline"
+)
+
+// TestMissingChildJourney reports a missing child in each language, with a
+// typed age and date in local digits, photos and a phone number, and keeps
+// the conversation as a golden transcript.
+func TestMissingChildJourney(t *testing.T) {
+	digits := map[string]struct{ age, date, phone, want string }{
+		"km": {"៩ ឆ្នាំ", "២០/១១", "០១២ ៣៤៥ ៦៧៨", "+85512345678"},
+		"th": {"๙ ปี", "๒๐/๑๑", "๐๘๑-๒๓๔-๕๖๗๘", "+66812345678"},
+		"en": {"9", "20/11", "012 345 678", "+85512345678"},
+	}
+	for _, lang := range Languages {
+		t.Run(lang, func(t *testing.T) {
+			d := digits[lang]
+			c := newConversation(t, lang)
+			c.cmd("start")
+			c.press("menu:missing")
+			c.wantState(StateMissingName)
+			if !c.s.Draft.Urgent {
+				t.Error("a missing child is not urgent by default")
+			}
+			c.say("Sokha")
+			c.say("twenty") // not an age: asked again
+			c.wantState(StateMissingAge)
+			c.say(d.age)
+			c.press("a:girl")
+			c.send(Input{Kind: InputPhoto, Attachment: photo})
+			c.send(Input{Kind: InputPhoto, Attachment: &tipline.Attachment{Kind: tipline.AttachPhoto, FileID: "photo-2", FileUniqueID: "u-photo-2"}})
+			c.press("done")
+			c.say("31/02") // no such day
+			c.wantState(StateMissingSeenWhen)
+			c.say(d.date)
+			c.say("Poipet market, near the bus station")
+			c.press("skip")
+			c.press("a:parent")
+			c.press("a:no")
+			c.say("12345") // not a phone number
+			c.wantState(StateMissingPhone)
+			c.say(d.phone)
+			c.press("a:unsure")
+			c.wantState(StateTipReview)
+			c.press("send:contact")
+			c.golden("missing_" + lang)
+
+			got := c.submitted()
+			if got.Kind != tipline.KindMissing || got.Urgency != tipline.UrgencyUrgent {
+				t.Errorf("kind %s urgency %s", got.Kind, got.Urgency)
+			}
+			a := got.Answers
+			if a[AnswerAge] != "9" || a[AnswerSeenWhen] != "2026-11-20" || a[AnswerPhone] != d.want || a[AnswerName] != "Sokha" || a[AnswerSex] != "girl" {
+				t.Errorf("answers = %v", a)
+			}
+			if len(got.Attachments) != 2 {
+				t.Errorf("attachments = %d, want 2", len(got.Attachments))
+			}
+		})
+	}
+}
+
+// TestReceiptAndFollowUpCode: after sending, the reporter gets a follow-up
+// code once, can see reference and code again with one button, and the
+// submit effect carries the code for the bot to hash.
+func TestReceiptAndFollowUpCode(t *testing.T) {
+	for _, lang := range Languages {
+		t.Run(lang, func(t *testing.T) { receiptJourney(t, lang) })
+	}
+}
+
+func receiptJourney(t *testing.T, lang string) {
+	c := newConversation(t, lang)
+	fileQuickTip(c)
+	var sub SubmitCase
+	for _, e := range c.effects {
+		if s, ok := e.(SubmitCase); ok {
+			sub = s
+		}
+	}
+	if sub.FollowUpCode != "1234567890123456" {
+		t.Fatalf("follow-up code %q", sub.FollowUpCode)
+	}
+	log := c.log.String()
+	if !strings.Contains(log, "1234 5678 9012 3456") {
+		t.Error("the code is not shown in groups of four")
+	}
+	c.press(actReceipt)
+	if !strings.Contains(c.render(c.last.Replies[0]), "TL-7K3Q-9XDM") {
+		t.Error("the receipt does not show the reference again")
+	}
+	c.golden("receipt_" + lang)
+}
+
+func fileQuickTip(c *conversation) {
+	c.cmd("start")
+	c.press("menu:tip")
+	c.say("x")
+	c.press("a:no")
+	c.press("skip")
+	c.press("a:today")
+	c.press("a:1")
+	c.press("a:unknown")
+	c.press("skip")
+	c.press("skip")
+	c.press(actSendAnon)
+}
+
+// TestMyReportsAndAdding lists the reporter's cases (given back by the bot
+// after the LoadMyCases effect) and adds words and a photo to an open one.
+func TestMyReportsAndAdding(t *testing.T) {
+	for _, lang := range Languages {
+		t.Run(lang, func(t *testing.T) {
+			c := newConversation(t, lang)
+			c.cmd("start")
+			c.press("menu:mine")
+			if len(c.last.Effects) != 1 {
+				t.Fatalf("effects = %v, want LoadMyCases", c.last.Effects)
+			}
+			if _, ok := c.last.Effects[0].(LoadMyCases); !ok {
+				t.Fatalf("effect %T", c.last.Effects[0])
+			}
+			c.send(Input{Kind: InputCases, Cases: []tipline.CaseSummary{
+				{Reference: "TL-AAAA-CCCC", Kind: tipline.KindTip, Status: tipline.StatusAcknowledged, CreatedAt: t0},
+				{Reference: "TL-DDDD-EEEE", Kind: tipline.KindMissing, Status: tipline.StatusClosed, CreatedAt: t0},
+			}})
+			c.press("add:TL-AAAA-CCCC")
+			c.wantState(StateAdd)
+			c.say("He came back last night.")
+			c.send(Input{Kind: InputPhoto, Attachment: photo})
+			c.press("done")
+			c.wantState(StateMenu)
+			c.golden("mine_" + lang)
+			var adds []AddToCase
+			for _, e := range c.effects {
+				if a, ok := e.(AddToCase); ok {
+					adds = append(adds, a)
+				}
+			}
+			if len(adds) != 2 || adds[0].Reference != "TL-AAAA-CCCC" || adds[0].Addition.Text != "He came back last night." || len(adds[1].Addition.Attachments) != 1 {
+				t.Errorf("additions = %+v", adds)
+			}
+		})
+	}
+}
+
+// TestAddOnlyToOwnOrOpenedCases: a signed button for a case the chat never
+// listed or opened (replayed from another chat's session) adds nothing.
+func TestAddOnlyToOwnOrOpenedCases(t *testing.T) {
+	e := testEngine()
+	s := Session{Lang: "en", State: StateMine, Allowed: []tipline.Reference{"TL-AAAA-CCCC"}}
+	res := e.Step(s, Input{Kind: InputButton, Text: "add:TL-XXXX-YYYY", Now: t0})
+	if res.Session.State == StateAdd || res.Session.AddingTo != "" {
+		t.Error("could add to a case this chat may not touch")
+	}
+	if res.Replies[0].Lines[0].ID != "error_old_button" {
+		t.Errorf("reply %s", res.Replies[0].Lines[0].ID)
+	}
+}
+
+// TestStatusWithCode: /status takes a code in any digits; wrong and
+// limited codes are answered plainly.
+func TestStatusWithCode(t *testing.T) {
+	for _, lang := range Languages {
+		t.Run(lang, func(t *testing.T) { statusJourney(t, lang) })
+	}
+}
+
+func statusJourney(t *testing.T, lang string) {
+	c := newConversation(t, lang)
+	c.cmd("status")
+	c.wantState(StateCode)
+	c.say("១២៣៤")
+	if len(c.last.Effects) != 0 {
+		t.Error("a short code was looked up")
+	}
+	c.say("១២៣៤ ៥៦៧៨ ៩០១២ ៣៤៥៦")
+	open, ok := c.last.Effects[0].(OpenByCode)
+	if !ok || open.Code != "1234567890123456" {
+		t.Fatalf("effects %v", c.last.Effects)
+	}
+	c.send(Input{Kind: InputCodeResult, CodeResult: CodeWrong})
+	c.wantState(StateCode)
+	c.say("1234 5678 9012 3457")
+	c.send(Input{Kind: InputCodeResult, CodeResult: CodeLimited})
+	c.wantState(StateMenu)
+	c.cmd("status")
+	c.say("1234567890123456")
+	c.send(Input{Kind: InputCodeResult, CodeResult: CodeOpened, Cases: []tipline.CaseSummary{{Reference: "TL-AAAA-CCCC", Kind: tipline.KindTip, Status: tipline.StatusReceived, CreatedAt: t0}}})
+	c.press("add:TL-AAAA-CCCC")
+	c.wantState(StateAdd)
+	c.golden("status_" + lang)
+}
+
+func TestClearChatAndForget(t *testing.T) {
+	for _, lang := range Languages {
+		t.Run(lang, func(t *testing.T) { clearAndForgetJourney(t, lang) })
+	}
+}
+
+func clearAndForgetJourney(t *testing.T, lang string) {
+	c := newConversation(t, lang)
+	fileQuickTip(c)
+	c.press(actClear)
+	c.wantState(StateClear)
+	c.press(actClearYes)
+	if len(c.last.Replies) != 0 {
+		t.Error("clearing the chat left a message behind")
+	}
+	if _, ok := c.last.Effects[0].(ClearChat); !ok {
+		t.Fatalf("effects %v", c.last.Effects)
+	}
+	if c.s.Receipt != nil {
+		t.Error("the follow-up code stays in the session after clearing")
+	}
+
+	c.cmd("start")
+	c.press("menu:tip")
+	c.say("unfinished")
+	c.cmd("forget")
+	c.wantState(StateForget)
+	c.press(actForgetYes)
+	if _, ok := c.last.Effects[0].(Forget); !ok {
+		t.Fatalf("effects %v", c.last.Effects)
+	}
+	if c.s.Draft != nil || len(c.s.Submitted) != 0 || len(c.s.Allowed) != 0 {
+		t.Errorf("session after forget = %+v", c.s)
+	}
+	c.golden("forget_" + lang)
+}
+
+func TestExpiredDraftExplained(t *testing.T) {
+	e := testEngine()
+	res := e.Step(Session{}, Input{Kind: InputText, Text: "hello", LanguageCode: "en", DraftExpired: true, Now: t0})
+	if res.Replies[0].Lines[0].ID != "draft_expired" {
+		t.Errorf("first reply %s, want draft_expired", res.Replies[0].Lines[0].ID)
+	}
+}
+
+func TestEditedMessageKeptBeside(t *testing.T) {
+	c := newConversation(t, "en")
+	c.cmd("start")
+	c.press("menu:tip")
+	c.say("first words")
+	c.send(Input{Kind: InputEdited, Text: "changed words"})
+	c.press("a:no")
+	for c.s.State != StateTipReview {
+		q, _, _ := findQuestion(c.s.State)
+		if len(q.options) > 0 {
+			c.press(prefixAnswer + q.options[0])
+		} else {
+			c.press(actSkip)
+		}
+	}
+	c.press(actSendAnon)
+	a := c.submitted().Answers
+	if a[AnswerWhat] != "first words" || a["edits"] != "changed words" {
+		t.Errorf("answers = %v", a)
+	}
+}
+
+var _ = time.Now

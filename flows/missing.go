@@ -1,0 +1,84 @@
+package flows
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/tipline/tipline/locales"
+)
+
+// States of a missing-child report.
+const (
+	StateMissingName      State = "missing.name"
+	StateMissingAge       State = "missing.age"
+	StateMissingSex       State = "missing.sex"
+	StateMissingPhotos    State = "missing.photos"
+	StateMissingSeenWhen  State = "missing.seen_when"
+	StateMissingSeenWhere State = "missing.seen_where"
+	StateMissingClothes   State = "missing.clothes"
+	StateMissingRelation  State = "missing.relation"
+	StateMissingPolice    State = "missing.police"
+	StateMissingPhone     State = "missing.phone"
+	StateMissingAppeal    State = "missing.appeal"
+)
+
+// Answer keys of a missing-child report.
+const (
+	AnswerName      = "name"
+	AnswerAge       = "age"
+	AnswerSex       = "sex"
+	AnswerPhotos    = "photos"
+	AnswerSeenWhen  = "seen_when"
+	AnswerSeenWhere = "seen_where"
+	AnswerClothes   = "clothes"
+	AnswerRelation  = "relation"
+	AnswerPolice    = "police"
+	AnswerPhone     = "phone"
+	AnswerAppeal    = "appeal"
+)
+
+// missingQuestions are a family's report of a missing child, in the order
+// a case worker on the phone would ask them.
+var missingQuestions = []question{
+	{state: StateMissingName, answer: AnswerName, maxText: shortText},
+	{state: StateMissingAge, answer: AnswerAge, options: []string{"under_6", "6_11", "12_17"}, perRow: 3,
+		maxText: shortText, parse: parseAge, invalid: "error_age"},
+	{state: StateMissingSex, answer: AnswerSex, options: []string{"girl", "boy", "unknown"}, perRow: 3},
+	{state: StateMissingPhotos, answer: AnswerPhotos, media: true, optional: true},
+	{state: StateMissingSeenWhen, answer: AnswerSeenWhen, options: []string{"today", "yesterday", "unknown"}, perRow: 3,
+		maxText: shortText, parse: parseDate, invalid: "error_date"},
+	{state: StateMissingSeenWhere, answer: AnswerSeenWhere, maxText: shortText, location: true, optional: true},
+	{state: StateMissingClothes, answer: AnswerClothes, maxText: longText, voice: true, optional: true},
+	{state: StateMissingRelation, answer: AnswerRelation, options: []string{"parent", "grandparent", "sibling", "relative", "neighbour", "other"}, perRow: 2},
+	{state: StateMissingPolice, answer: AnswerPolice, options: []string{"yes", "no"}, perRow: 2},
+	{state: StateMissingPhone, answer: AnswerPhone, maxText: shortText, parse: parsePhone, invalid: "error_phone", optional: true},
+	{state: StateMissingAppeal, answer: AnswerAppeal, options: []string{"yes", "no", "unsure"}, perRow: 1},
+}
+
+func parseAge(_ *run, text string) (string, bool) {
+	years, ok := locales.Age(text)
+	if !ok {
+		return "", false
+	}
+	return strconv.Itoa(years), true
+}
+
+func parseDate(r *run, text string) (string, bool) {
+	loc := r.e.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	d, ok := locales.Date(text, r.in.Now, loc)
+	if !ok {
+		return "", false
+	}
+	return d.Format("2006-01-02"), true
+}
+
+func parsePhone(r *run, text string) (string, bool) {
+	country := "KH"
+	if r.s.Lang == LangThai {
+		country = "TH"
+	}
+	return locales.Phone(text, country)
+}

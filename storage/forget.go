@@ -1,0 +1,108 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// Forgetting a reporter unlinks them from the cases without losing a case:
+// what they reported stays for the team, but nothing in the database
+// names them or lets the team write to them any more.
+
+// forgottenActors maps each actor that names pseudonym to the actor that
+// replaces it once the reporter is forgotten: "reporter:<pseudonym>" to
+// "reporter:forgotten", "followup:<pseudonym>" to "followup:forgotten".
+func forgottenActors(pseudonym string) map[string]string {
+	return map[string]string{
+		reporterActor(pseudonym): reporterActor(ForgottenPseudonym),
+		followUpActor(pseudonym): followUpActor(ForgottenPseudonym),
+	}
+}
+
+// Forget unlinks a reporter from every case, in one transaction. The cases
+// they submitted lose their reporter pseudonym and sealed chat id (and so
+// ContactAllowed: the team can no longer write to them); everywhere the
+// pseudonym appears as an actor ("reporter:…" or "followup:…", in the
+// audit trail and in additions) it is replaced by ForgottenPseudonym.
+// Cases, answers, attachments, additions and follow-up hashes stay. Each
+// case changed gets one "reporter_forgotten" audit event by "system"; Forget
+// returns how many cases that was. Forgetting an unknown reporter, or
+// forgetting again, changes nothing and returns 0. Its errors do not name
+// the pseudonym, so logging them keeps nothing of the reporter.
+func (p *Postgres) Forget(ctx context.Context, pseudonym string) (int, error) {
+	const unlink = `
+		update cases
+		set reporter = null, reporter_chat = null, contact_allowed = false
+		where reporter = $1
+		returning id`
+	// Each statement sets actor to $3 where it was $1, to $4 where it was $2.
+	const scrubAudit = `
+		update audit_events
+		set actor = case when actor = $1 then $3 else $4 end
+		where actor in ($1, $2)
+		returning case_id`
+	const scrubAdditions = `
+		update additions
+		set actor = case when actor = $1 then $3 else $4 end
+		where actor in ($1, $2)
+		returning case_id`
+	const touchCases = `update cases set updated_at = now() where id = any($1)`
+	const insertForgotten = `
+		insert into audit_events (case_id, actor, action)
+		select id, $2, $3 from unnest($1::bigint[]) with ordinality as t (id, n)
+		order by n`
+	if pseudonym == "" {
+		return 0, nil
+	}
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("forget reporter: %w", dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+
+	affected := map[int64]bool{}
+	collect := func(sql string, args ...any) error {
+		rows, err := tx.Query(ctx, sql, args...)
+		if err != nil {
+			return dbErr(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return dbErr(err)
+			}
+			affected[id] = true
+		}
+		return dbErr(rows.Err())
+	}
+	if err := collect(unlink, pseudonym); err != nil {
+		return 0, fmt.Errorf("forget reporter: %w", err)
+	}
+	reporter, followUp := reporterActor(pseudonym), followUpActor(pseudonym)
+	replaced := forgottenActors(pseudonym)
+	for _, sql := range []string{scrubAudit, scrubAdditions} {
+		if err := collect(sql, reporter, followUp, replaced[reporter], replaced[followUp]); err != nil {
+			return 0, fmt.Errorf("forget reporter: %w", err)
+		}
+	}
+	if len(affected) == 0 {
+		return 0, nil
+	}
+	ids := make([]int64, 0, len(affected))
+	for id := range affected {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	if _, err := tx.Exec(ctx, touchCases, ids); err != nil {
+		return 0, fmt.Errorf("forget reporter: %w", dbErr(err))
+	}
+	if _, err := tx.Exec(ctx, insertForgotten, ids, ActorSystem, ActionReporterForgotten); err != nil {
+		return 0, fmt.Errorf("forget reporter: audit %s: %w", ActionReporterForgotten, dbErr(err))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("forget reporter: %w", dbErr(err))
+	}
+	return len(ids), nil
+}

@@ -1,0 +1,159 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/tipline/tipline"
+)
+
+// CaseByFollowUp returns the reference of the case whose follow-up hash is
+// hash, or tipline.ErrNotFound, as Postgres.CaseByFollowUp does.
+func (m *Memory) CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Reference, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("find case by follow-up code: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sc, ok := m.followUps[string(hash)]
+	if !ok || len(hash) == 0 {
+		return "", fmt.Errorf("find case by follow-up code: %w", tipline.ErrNotFound)
+	}
+	return sc.c.Reference, nil
+}
+
+// CasesByReporter lists the cases a reporter submitted, newest first, as
+// Postgres.CasesByReporter does.
+func (m *Memory) CasesByReporter(ctx context.Context, pseudonym string) ([]tipline.CaseSummary, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("list cases of reporter %s: %w", pseudonym, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := []tipline.CaseSummary{}
+	if pseudonym == "" {
+		return out, nil
+	}
+	for _, sc := range slices.Backward(m.order) {
+		if sc.c.Reporter != pseudonym {
+			continue
+		}
+		out = append(out, tipline.CaseSummary{
+			Reference: sc.c.Reference, Kind: sc.c.Kind, Urgency: sc.c.Urgency,
+			Status: sc.c.Status, CreatedAt: sc.c.CreatedAt,
+		})
+	}
+	// Newest first; among cases created at the same time, the last
+	// submitted first (the backward walk), as Postgres orders by id.
+	slices.SortStableFunc(out, func(a, b tipline.CaseSummary) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return out, nil
+}
+
+// AddToCase stores an addition under a random idempotency key, as
+// Postgres.AddToCase does.
+func (m *Memory) AddToCase(ctx context.Context, ref tipline.Reference, a tipline.Addition) error {
+	return m.AddToCaseOnce(ctx, ref, randomAdditionKey(), a)
+}
+
+// AddToCaseOnce stores an addition, its attachments (to be fetched) and an
+// "information_added" audit event, unless the case has seen key before, as
+// Postgres.AddToCaseOnce does.
+func (m *Memory) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("add to case %s: %w", ref, err)
+	}
+	if err := checkAddition(key, a); err != nil {
+		return fmt.Errorf("add to case %s: %w", ref, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sc, ok := m.cases[ref]
+	if !ok {
+		return fmt.Errorf("add to case %s: %w", ref, tipline.ErrNotFound)
+	}
+	for _, ma := range sc.additions {
+		if ma.key == key {
+			return nil // added before under the same key
+		}
+	}
+	now := m.clock()
+	stored := tipline.Addition{Actor: a.Actor, Text: a.Text, At: truncateTime(a.At)}
+	if a.At.IsZero() {
+		stored.At = now
+	}
+	for _, att := range a.Attachments {
+		att.Question = QuestionAddition
+		stored.Attachments = append(stored.Attachments, att)
+		sc.attachments = append(sc.attachments, &memAttachment{a: att})
+	}
+	sc.additions = append(sc.additions, memAddition{key: key, a: stored})
+	sc.c.UpdatedAt = now
+	sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: a.Actor, Action: ActionInformationAdded, At: now})
+	return nil
+}
+
+// SetStatus sets a case's status and records "status_<status>", as
+// Postgres.SetStatus does.
+func (m *Memory) SetStatus(ctx context.Context, ref tipline.Reference, status tipline.Status, actor string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("set status of case %s: %w", ref, err)
+	}
+	if err := checkStatus(status, actor); err != nil {
+		return fmt.Errorf("set status of case %s: %w", ref, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sc, ok := m.cases[ref]
+	if !ok {
+		return fmt.Errorf("set status of case %s: %w", ref, tipline.ErrNotFound)
+	}
+	if sc.c.Status == status {
+		return nil
+	}
+	now := m.clock()
+	sc.c.Status, sc.c.UpdatedAt = status, now
+	sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: actor, Action: ActionStatusPrefix + string(status), At: now})
+	return nil
+}
+
+// Forget unlinks a reporter from every case, as Postgres.Forget does.
+func (m *Memory) Forget(ctx context.Context, pseudonym string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("forget reporter: %w", err)
+	}
+	if pseudonym == "" {
+		return 0, nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	replaced := forgottenActors(pseudonym)
+	now := m.clock()
+	n := 0
+	for _, sc := range m.order {
+		affected := false
+		if sc.c.Reporter == pseudonym {
+			sc.c.Reporter, sc.c.ReporterChatID, sc.c.ContactAllowed = "", 0, false
+			affected = true
+		}
+		for i, e := range sc.audit {
+			if actor, ok := replaced[e.Actor]; ok {
+				sc.audit[i].Actor = actor
+				affected = true
+			}
+		}
+		for i, ma := range sc.additions {
+			if actor, ok := replaced[ma.a.Actor]; ok {
+				sc.additions[i].a.Actor = actor
+				affected = true
+			}
+		}
+		if !affected {
+			continue
+		}
+		sc.c.UpdatedAt = now
+		sc.audit = append(sc.audit, tipline.AuditEvent{Reference: sc.c.Reference, Actor: ActorSystem, Action: ActionReporterForgotten, At: now})
+		n++
+	}
+	return n, nil
+}
