@@ -136,6 +136,23 @@ func (c *conversation) render(r Reply) string {
 	return b.String()
 }
 
+// answerRest answers every remaining question with its first button, or
+// skips it, up to the review.
+func (c *conversation) answerRest() {
+	c.t.Helper()
+	for c.s.State != StateTipReview {
+		q, _, ok := findQuestion(c.s.State)
+		if !ok {
+			c.t.Fatalf("state %s is not a question", c.s.State)
+		}
+		if len(q.options) > 0 {
+			c.press(prefixAnswer + q.options[0])
+		} else {
+			c.press(actSkip)
+		}
+	}
+}
+
 func (c *conversation) golden(name string) {
 	c.t.Helper()
 	path := filepath.Join("testdata", name+".golden")
@@ -339,13 +356,7 @@ func TestEditAnswerFromReview(t *testing.T) {
 	c.cmd("start")
 	c.press("menu:tip")
 	c.say("first")
-	c.press("a:no")
-	c.press("skip")
-	c.press("a:today")
-	c.press("a:1")
-	c.press("a:unknown")
-	c.press("skip")
-	c.press("skip")
+	c.answerRest()
 	c.wantState(StateTipReview)
 	c.press(actEdit)
 	c.press(prefixEditOne + string(StateTipWhen))
@@ -499,14 +510,7 @@ func TestSubmitIsTheOnlyEffectAndKeyedByDraft(t *testing.T) {
 	c.press("menu:tip")
 	id := c.s.Draft.ID
 	c.say("x")
-	for c.s.State != StateTipReview {
-		q, _, _ := findQuestion(c.s.State)
-		if len(q.options) > 0 {
-			c.press(prefixAnswer + q.options[0])
-		} else {
-			c.press(actSkip)
-		}
-	}
+	c.answerRest()
 	if len(c.effects) != 0 {
 		t.Fatalf("effects before Send: %v", c.effects)
 	}

@@ -101,13 +101,7 @@ func fileQuickTip(c *conversation) {
 	c.cmd("start")
 	c.press("menu:tip")
 	c.say("x")
-	c.press("a:no")
-	c.press("skip")
-	c.press("a:today")
-	c.press("a:1")
-	c.press("a:unknown")
-	c.press("skip")
-	c.press("skip")
+	c.answerRest()
 	c.press(actSendAnon)
 }
 
@@ -248,15 +242,7 @@ func TestEditedMessageKeptBeside(t *testing.T) {
 	c.press("menu:tip")
 	c.say("first words")
 	c.send(Input{Kind: InputEdited, Text: "changed words"})
-	c.press("a:no")
-	for c.s.State != StateTipReview {
-		q, _, _ := findQuestion(c.s.State)
-		if len(q.options) > 0 {
-			c.press(prefixAnswer + q.options[0])
-		} else {
-			c.press(actSkip)
-		}
-	}
+	c.answerRest()
 	c.press(actSendAnon)
 	a := c.submitted().Answers
 	if a[AnswerWhat] != "first words" || a["edits"] != "changed words" {
