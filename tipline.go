@@ -95,7 +95,9 @@ type Case struct {
 	NewCase
 	// Additions are what the reporter added after submitting, oldest first.
 	Additions []Addition
-	Status    Status
+	// Assignment is who took the case; zero until acknowledged.
+	Assignment Assignment
+	Status     Status
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -194,3 +196,67 @@ var (
 	ErrNotFound     = errors.New("not found")
 	ErrBadReference = errors.New("not a case reference")
 )
+
+// Reviewer is a trained person of the NGO who works cases from Telegram.
+type Reviewer struct {
+	ID   int64
+	Name string
+	// TelegramID is the reviewer's Telegram user id (also their private
+	// chat id); stored encrypted, looked up by its keyed hash.
+	TelegramID int64
+	Lang       string
+	Admin      bool
+	Active     bool
+	CreatedAt  time.Time
+}
+
+// Outcome is how a reviewer closed a case.
+type Outcome string
+
+// Outcomes of a closed case.
+const (
+	OutcomePolice    Outcome = "police"    // referred to police
+	OutcomePartner   Outcome = "partner"   // referred to a partner organisation
+	OutcomeNoAction  Outcome = "no_action" // no action needed
+	OutcomeDuplicate Outcome = "duplicate"
+	OutcomeFalse     Outcome = "false" // a false report
+)
+
+// Outcomes lists every outcome, in the order they are offered.
+var Outcomes = []Outcome{OutcomePolice, OutcomePartner, OutcomeNoAction, OutcomeDuplicate, OutcomeFalse}
+
+// Job is a scheduled routing step of a case: notify the reviewers of a
+// level (0 the primary on call, 1 the secondary, 2 and more everyone) at RunAt.
+type Job struct {
+	ID        int64
+	Reference Reference
+	Level     int
+	RunAt     time.Time
+	Attempts  int
+}
+
+// Notification is one reviewer's copy of a case notification, kept so an
+// acknowledgement can edit every copy to "taken by".
+type Notification struct {
+	ReviewerID int64
+	ChatID     int64
+	MessageID  int
+}
+
+// Note is an internal note or a message exchanged on a case.
+type Note struct {
+	// Author is "reviewer:<id>" or "reporter".
+	Author string
+	// Kind is "note" (internal), "to_reporter" or "from_reporter".
+	Kind string
+	Text string
+	At   time.Time
+}
+
+// Assignment says who acknowledged a case and how it ended.
+type Assignment struct {
+	ReviewerID     int64
+	AcknowledgedAt time.Time
+	Outcome        Outcome
+	ClosedAt       time.Time
+}
