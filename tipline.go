@@ -98,8 +98,8 @@ type Case struct {
 	// Assignment is who took the case; zero until acknowledged.
 	Assignment Assignment
 	Status     Status
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Addition is information a reporter added to a case after submitting it:
