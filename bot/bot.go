@@ -21,6 +21,7 @@ import (
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -39,6 +40,26 @@ type Store interface {
 	CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Reference, error)
 	AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error
 	Forget(ctx context.Context, pseudonym string) (int, error)
+
+	RedeemInvite(ctx context.Context, codeHash []byte, telegramID int64, lang string, now time.Time) (tipline.Reviewer, error)
+	ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error)
+	Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error)
+	Reviewers(ctx context.Context) ([]tipline.Reviewer, error)
+	LoadRota(ctx context.Context) ([]byte, error)
+	ClaimDueJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]tipline.Job, error)
+	CompleteJob(ctx context.Context, id int64, next *tipline.Job) error
+	ReleaseJob(ctx context.Context, id int64) error
+	ScheduleJob(ctx context.Context, j tipline.Job) error
+	UnroutedCases(ctx context.Context) ([]tipline.Reference, error)
+	AddNotification(ctx context.Context, ref tipline.Reference, n tipline.Notification) error
+	Notifications(ctx context.Context, ref tipline.Reference) ([]tipline.Notification, error)
+	Acknowledge(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) (bool, int64, error)
+	Escalate(ctx context.Context, ref tipline.Reference, reviewerID int64, toLevel int, now time.Time) error
+	AddNote(ctx context.Context, ref tipline.Reference, n tipline.Note) error
+	Notes(ctx context.Context, ref tipline.Reference) ([]tipline.Note, error)
+	CloseCase(ctx context.Context, ref tipline.Reference, reviewerID int64, outcome tipline.Outcome, now time.Time) error
+	ReopenCase(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
+	Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error)
 }
 
 // Limiter counts attempts per key across all bot processes.
@@ -81,6 +102,12 @@ type Config struct {
 	SessionTTL time.Duration
 	// CodeTries is how many follow-up codes one reporter may try per hour.
 	CodeTries int
+	// Policy says when an unacknowledged case goes to the next level.
+	Policy oncall.Policy
+	// RouteTick is how often routing jobs are looked for; UnroutedCheck how
+	// often the check for forgotten cases runs.
+	RouteTick     time.Duration
+	UnroutedCheck time.Duration
 	// WebhookURL and WebhookSecret select webhook mode.
 	WebhookURL    string
 	WebhookSecret string
@@ -127,6 +154,15 @@ func (c *Config) defaults() {
 	if c.CodeTries <= 0 {
 		c.CodeTries = 5
 	}
+	if c.Policy == (oncall.Policy{}) {
+		c.Policy = oncall.DefaultPolicy()
+	}
+	if c.RouteTick <= 0 {
+		c.RouteTick = time.Second
+	}
+	if c.UnroutedCheck <= 0 {
+		c.UnroutedCheck = time.Minute
+	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: c.PollTimeout + 15*time.Second}
 	}
@@ -148,6 +184,7 @@ type Bot struct {
 
 	wake      chan struct{}
 	fetchWake chan struct{}
+	routeWake chan struct{}
 
 	mu       sync.Mutex
 	told     map[int64]bool      // updates whose sender was told of a problem on our side
@@ -172,6 +209,7 @@ func New(cfg Config, store Store, sessions Sessions, limiter Limiter, ring *keys
 		owner:     newOwnerID(),
 		wake:      make(chan struct{}, 1),
 		fetchWake: make(chan struct{}, 1),
+		routeWake: make(chan struct{}, 1),
 		told:      map[int64]bool{},
 		answered:  map[string]struct{}{},
 		fetchErr:  map[string]int{},
@@ -239,6 +277,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		wg.Go(func() { b.work(ctx) })
 	}
 	wg.Go(func() { b.fetchLoop(ctx) })
+	wg.Go(func() { b.routeLoop(ctx) })
 	wg.Wait()
 	return nil
 }

@@ -36,6 +36,12 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	}
 	in.input.Reporter = b.ring.Pseudonym(in.userID)
 
+	if handled, err := b.reviewerUpdate(ctx, item, &u, in); err != nil {
+		return err
+	} else if handled {
+		return b.done(ctx, item.UpdateID)
+	}
+
 	sess, expired, err := b.loadSession(ctx, item.ChatKey)
 	if err != nil {
 		b.tellProblemOnce(ctx, item.UpdateID, in)
@@ -175,6 +181,7 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 				b.log.Info("case received", "case", ref, "kind", c.Kind, "urgency", c.Urgency,
 					"attachments", len(c.Attachments))
 				b.fetchSoon()
+				b.routeSoon()
 			}
 		case flows.AddToCase:
 			if err := b.store.AddToCaseOnce(ctx, e.Reference, "update:"+strconv.FormatInt(item.UpdateID, 10), e.Addition); err != nil {
@@ -182,6 +189,7 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 			}
 			b.log.Info("information added to a case", "case", e.Reference, "attachments", len(e.Addition.Attachments))
 			b.fetchSoon()
+			b.notifyAssigned(ctx, e.Reference, e.Addition)
 		case flows.LoadMyCases:
 			list, err := b.store.CasesByReporter(ctx, e.Reporter)
 			if err != nil {

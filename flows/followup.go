@@ -10,15 +10,16 @@ import (
 
 // Actions of the follow-up screens.
 const (
-	actReceipt   = "receipt"
-	actClear     = "clear"
-	actClearYes  = "clear:yes"
-	actClearNo   = "clear:no"
-	actForgetYes = "forget:yes"
-	actForgetNo  = "forget:no"
-	actMenu      = "menu"
-	prefixAdd    = "add:"
-	menuMine     = "mine"
+	actReceipt    = "receipt"
+	actClear      = "clear"
+	actClearYes   = "clear:yes"
+	actClearNo    = "clear:no"
+	actForgetYes  = "forget:yes"
+	actForgetNo   = "forget:no"
+	actMenu       = "menu"
+	prefixAdd     = "add:"
+	prefixAnswer2 = "ans:" // answering the team's message
+	menuMine      = "mine"
 )
 
 // followUpCodeDigits is the length of a follow-up code.
@@ -62,6 +63,16 @@ func (r *run) followUpButton(act string) bool {
 		}
 		r.s.AddingTo = ref
 		r.pushAndGo(StateAdd)
+		return true
+	case strings.HasPrefix(act, prefixAnswer2):
+		// The team's message came with this button, signed for this user.
+		ref := tipline.Reference(strings.TrimPrefix(act, prefixAnswer2))
+		if !slices.Contains(r.s.Allowed, ref) {
+			r.s.Allowed = append(r.s.Allowed, ref)
+		}
+		r.s.AddingTo = ref
+		r.s.Back = nil
+		r.goTo(StateAdd)
 		return true
 	case st == StateAdd && act == actDone:
 		r.s.AddingTo = ""

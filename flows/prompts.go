@@ -179,3 +179,13 @@ func Quote(s string, max int) string {
 func formatLocation(l tipline.Location) string {
 	return fmt.Sprintf("%.5f, %.5f", l.Latitude, l.Longitude)
 }
+
+// AnswerOrder lists a kind's answer keys in the order they are asked, for
+// showing a case to a reviewer.
+func AnswerOrder(k tipline.Kind) []string {
+	var out []string
+	for _, q := range questionsFor(k) {
+		out = append(out, q.answer)
+	}
+	return out
+}

@@ -29,6 +29,12 @@ var sample = map[string]any{
 	"Kind":      "child at risk",
 	"Status":    "received",
 	"Date":      "22/11/2026",
+	"Urgency":   "urgent",
+	"Area":      "Poipet",
+	"Age":       "12 min",
+	"Level":     2,
+	"Outcome":   "Referred to police",
+	"Text":      "Can you tell us more?",
 }
 
 func TestEveryIDInEveryLanguage(t *testing.T) {

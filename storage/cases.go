@@ -31,10 +31,11 @@ func checkNewCase(c tipline.NewCase) error {
 }
 
 // SubmitCase stores a case with its sealed answers, its attachments'
-// file references, its follow-up hash (as given: the bot hashes the code)
-// and a "submitted" audit event, in one transaction. Submitting the same
-// DraftID again stores nothing and returns the first case's reference with
-// created false. A reference already used by another draft gives
+// file references, its follow-up hash (as given: the bot hashes the code),
+// its first routing job (level 0, due at SubmittedAt) and a "submitted"
+// audit event, in one transaction. Submitting the same DraftID again
+// stores nothing, no job either, and returns the first case's reference
+// with created false. A reference already used by another draft gives
 // ErrReferenceTaken; a follow-up hash another case has gives
 // ErrFollowUpTaken.
 func (p *Postgres) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error) {
@@ -49,6 +50,7 @@ func (p *Postgres) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.R
 	const insertAttachment = `
 		insert into attachments (case_id, position, kind, question, file_id, file_unique_id)
 		values ($1, $2, $3, $4, $5, $6)`
+	const insertFirstJob = `insert into jobs (case_id, level, run_at) select id, 0, submitted_at from cases where id = $1`
 	if err := checkNewCase(c); err != nil {
 		return "", false, fmt.Errorf("save case: %w", err)
 	}
@@ -116,6 +118,9 @@ func (p *Postgres) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.R
 			return "", false, fmt.Errorf("save case: attachments: %w", dbErr(err))
 		}
 	}
+	if _, err := tx.Exec(ctx, insertFirstJob, caseID); err != nil {
+		return "", false, fmt.Errorf("save case: first job: %w", dbErr(err))
+	}
 	if err := insertAudit(ctx, tx, caseID, reporterActor(c.Reporter), ActionSubmitted); err != nil {
 		return "", false, fmt.Errorf("save case: %w", err)
 	}
@@ -126,13 +131,14 @@ func (p *Postgres) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.R
 }
 
 // Case returns a stored case with its answers, attachments and additions
-// opened, or tipline.ErrNotFound. A case whose reporter was forgotten has
-// an empty Reporter and a ReporterChatID of 0.
+// opened, its status and assignment, or tipline.ErrNotFound. A case whose
+// reporter was forgotten has an empty Reporter and a ReporterChatID of 0.
 func (p *Postgres) Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error) {
 	const q = `
 		select id, reference, draft_id, kind, urgency, status, lang, coalesce(reporter, ''),
 		       reporter_chat, contact_allowed, answers, submitted_at, followup_hash,
-		       created_at, updated_at
+		       created_at, updated_at,
+		       coalesce(assignee, 0), acknowledged_at, coalesce(outcome, ''), closed_at
 		from cases
 		where reference = $1`
 	var (
@@ -141,10 +147,13 @@ func (p *Postgres) Case(ctx context.Context, ref tipline.Reference) (tipline.Cas
 		reference, kind, urg  string
 		status                string
 		sealedChat, sealedAns []byte
+		outcome               string
+		ackedAt, closedAt     *time.Time
 	)
 	err := p.pool.QueryRow(ctx, q, string(ref)).Scan(&caseID, &reference, &c.DraftID, &kind, &urg, &status,
 		&c.Lang, &c.Reporter, &sealedChat, &c.ContactAllowed, &sealedAns,
-		&c.SubmittedAt, &c.FollowUpHash, &c.CreatedAt, &c.UpdatedAt)
+		&c.SubmittedAt, &c.FollowUpHash, &c.CreatedAt, &c.UpdatedAt,
+		&c.Assignment.ReviewerID, &ackedAt, &outcome, &closedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tipline.Case{}, fmt.Errorf("load case %s: %w", ref, tipline.ErrNotFound)
 	}
@@ -152,6 +161,13 @@ func (p *Postgres) Case(ctx context.Context, ref tipline.Reference) (tipline.Cas
 		return tipline.Case{}, fmt.Errorf("load case %s: %w", ref, dbErr(err))
 	}
 	c.Reference, c.Kind, c.Urgency, c.Status = tipline.Reference(reference), tipline.Kind(kind), tipline.Urgency(urg), tipline.Status(status)
+	c.Assignment.Outcome = tipline.Outcome(outcome)
+	if ackedAt != nil {
+		c.Assignment.AcknowledgedAt = *ackedAt
+	}
+	if closedAt != nil {
+		c.Assignment.ClosedAt = *closedAt
+	}
 
 	if sealedChat != nil { // null once the reporter is forgotten
 		chat, err := p.ring.Open(sealedChat, caseAAD(c.DraftID, "reporter_chat"))

@@ -24,6 +24,12 @@ type Memory struct {
 	drafts    map[string]*memCase
 	followUps map[string]*memCase // by follow-up hash
 	order     []*memCase          // in the order they were submitted
+
+	invites   map[string]memInvite // by code hash
+	reviewers []tipline.Reviewer   // reviewers[i] has ID i+1
+	rota      []byte               // nil until saved
+	jobs      map[int64]*memJob
+	lastJob   int64 // the id of the last job stored
 }
 
 type memInboxRow struct {
@@ -38,6 +44,9 @@ type memCase struct {
 	attachments []*memAttachment
 	additions   []memAddition
 	audit       []tipline.AuditEvent
+	// notifications and notes are in the order they were stored.
+	notifications []tipline.Notification
+	notes         []tipline.Note
 }
 
 type memAddition struct {
@@ -63,6 +72,8 @@ func NewMemory(now func() time.Time) *Memory {
 		cases:     map[tipline.Reference]*memCase{},
 		drafts:    map[string]*memCase{},
 		followUps: map[string]*memCase{},
+		invites:   map[string]memInvite{},
+		jobs:      map[int64]*memJob{},
 	}
 }
 
@@ -183,8 +194,8 @@ func (m *Memory) InboxPending(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// SubmitCase stores a case, its attachments and a "submitted" audit event,
-// as Postgres.SubmitCase does.
+// SubmitCase stores a case, its attachments, its first routing job and a
+// "submitted" audit event, as Postgres.SubmitCase does.
 func (m *Memory) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return "", false, fmt.Errorf("save case: %w", err)
@@ -219,6 +230,7 @@ func (m *Memory) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Ref
 		m.followUps[string(c.FollowUpHash)] = stored
 	}
 	m.order = append(m.order, stored)
+	m.addJob(stored, 0, stored.c.SubmittedAt)
 	return c.Reference, true, nil
 }
 

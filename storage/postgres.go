@@ -17,8 +17,8 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Postgres is the durable store: inbox, cases, attachments and audit
-// events in PostgreSQL. It is safe for concurrent use by many goroutines
+// Postgres is the durable store: inbox, cases, attachments, audit
+// events, reviewers and routing jobs in PostgreSQL. It is safe for concurrent use by many goroutines
 // and many processes.
 type Postgres struct {
 	pool *pgxpool.Pool

@@ -464,8 +464,8 @@ func TestMigrateTwiceChangesNothing(t *testing.T) {
 	if err := conn.QueryRow(ctx, `select version from tipline_schema_version`).Scan(&version); err != nil {
 		t.Fatalf("read schema version: %v", err)
 	}
-	if version != 5 {
-		t.Fatalf("schema version %d, want 5", version)
+	if version != 8 {
+		t.Fatalf("schema version %d, want 8", version)
 	}
 	if got, err := store.Case(ctx, c.Reference); err != nil || got.Answers["where"] != canaryAnswer {
 		t.Fatalf("case after migrating again: %v", err)

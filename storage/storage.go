@@ -1,12 +1,14 @@
 // Package storage keeps Tipline's state: the inbox of Telegram updates,
-// cases with their attachments, additions and audit trail (PostgreSQL),
-// and conversation sessions, session markers and the rate limiter shared by
-// all bot processes (Redis). An in-memory implementation of the same
-// methods serves the sandbox and is held to the same contract tests
-// (package storagetest).
+// cases with their attachments, additions and audit trail, and the
+// reviewers' side — invites, reviewers, the on-call rota, routing jobs,
+// notification copies and notes (PostgreSQL); and conversation sessions,
+// session markers and the rate limiter shared by all bot processes
+// (Redis). An in-memory implementation of the same methods serves the
+// sandbox and is held to the same contract tests (package storagetest).
 //
 // Everything a reporter says, their chat id and Telegram's file ids are
-// sealed with the key ring before they reach the database, each with
+// sealed with the key ring before they reach the database, as are
+// reviewers' Telegram ids and names, notes and the rota, each with
 // additional data naming its row and column, so a ciphertext copied to
 // another row does not open. Follow-up codes never reach it: only the hash
 // the bot makes of them. A reporter who asks to be forgotten is unlinked
@@ -85,6 +87,24 @@ const (
 	ActionStatusPrefix      = "status_"
 )
 
+// Actions of reviewers working a case, recorded with the reviewer as actor
+// ("reviewer:" followed by their id). Closing is recorded as
+// ActionClosedPrefix followed by the outcome ("closed_police").
+const (
+	ActionAcknowledged = "acknowledged"
+	ActionEscalated    = "escalated"
+	ActionNoteAdded    = "note_added"
+	ActionClosedPrefix = "closed_"
+	ActionReopened     = "reopened"
+)
+
+// Kinds of tipline.Note.
+const (
+	NoteKindNote         = "note"          // internal, between reviewers
+	NoteKindToReporter   = "to_reporter"   // a reviewer's message to the reporter
+	NoteKindFromReporter = "from_reporter" // the reporter's answer
+)
+
 // ForgottenPseudonym replaces a forgotten reporter's pseudonym in the
 // actors of audit events and additions ("reporter:forgotten").
 const ForgottenPseudonym = "forgotten"
@@ -98,6 +118,11 @@ const (
 	// defaultConnectTimeout applies when the database URL sets none.
 	defaultConnectTimeout = 10 * time.Second
 )
+
+// reviewerActor is how a reviewer appears in the audit trail.
+func reviewerActor(id int64) string {
+	return "reviewer:" + strconv.FormatInt(id, 10)
+}
 
 // reporterActor is how a reporter appears in the audit trail.
 func reporterActor(pseudonym string) string {
@@ -136,6 +161,26 @@ func additionKey(key string) []byte {
 func additionAAD(draftID string, storedKey []byte, column string) string {
 	return "additions/" + draftID + "/" + hex.EncodeToString(storedKey) + "/" + column
 }
+
+// inviteAAD names an invite by its code hash, its primary key.
+func inviteAAD(codeHash []byte, column string) string {
+	return "invites/" + hex.EncodeToString(codeHash) + "/" + column
+}
+
+func reviewerAAD(id int64, column string) string {
+	return "reviewers/" + strconv.FormatInt(id, 10) + "/" + column
+}
+
+func notificationAAD(id int64, column string) string {
+	return "notifications/" + strconv.FormatInt(id, 10) + "/" + column
+}
+
+func noteAAD(id int64, column string) string {
+	return "notes/" + strconv.FormatInt(id, 10) + "/" + column
+}
+
+// rotaAAD names the one row of the rota table.
+const rotaAAD = "rota/doc"
 
 // unavailableError marks an error caused by a server that cannot be reached.
 type unavailableError struct{ err error }

@@ -23,6 +23,7 @@ func TestPostgresGoneDown(t *testing.T) {
 	}
 	defer pool.Close()
 	p := &Postgres{pool: pool, ring: keys.NewRandomRing()}
+	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 
 	calls := map[string]func() error{
 		"Ping":    func() error { return p.Ping(ctx) },
@@ -81,6 +82,71 @@ func TestPostgresGoneDown(t *testing.T) {
 			return err
 		},
 		"SetStatus": func() error { return p.SetStatus(ctx, "TL-AAAA-CCCC", tipline.StatusClosed, "reviewer:r1") },
+
+		"CreateInvite": func() error { return p.CreateInvite(ctx, []byte("hash"), "name", false, now.Add(time.Hour)) },
+		"RedeemInvite": func() error {
+			_, err := p.RedeemInvite(ctx, []byte("hash"), 1, "en", now)
+			return err
+		},
+		"ReviewerByTelegram": func() error {
+			_, err := p.ReviewerByTelegram(ctx, 1)
+			return err
+		},
+		"Reviewer": func() error {
+			_, err := p.Reviewer(ctx, 1)
+			return err
+		},
+		"Reviewers": func() error {
+			_, err := p.Reviewers(ctx)
+			return err
+		},
+		"DisableReviewer": func() error { return p.DisableReviewer(ctx, 1, now) },
+		"SetReviewerLang": func() error { return p.SetReviewerLang(ctx, 1, "km") },
+		"SaveRota":        func() error { return p.SaveRota(ctx, []byte("{}")) },
+		"LoadRota": func() error {
+			_, err := p.LoadRota(ctx)
+			return err
+		},
+		"ClaimDueJobs": func() error {
+			_, err := p.ClaimDueJobs(ctx, "w", now, time.Minute, 10)
+			return err
+		},
+		"CompleteJob": func() error { return p.CompleteJob(ctx, 1, &tipline.Job{Level: 1, RunAt: now}) },
+		"ReleaseJob":  func() error { return p.ReleaseJob(ctx, 1) },
+		"PendingJobs": func() error {
+			_, err := p.PendingJobs(ctx, "TL-AAAA-CCCC")
+			return err
+		},
+		"UnroutedCases": func() error {
+			_, err := p.UnroutedCases(ctx)
+			return err
+		},
+		"ScheduleJob": func() error { return p.ScheduleJob(ctx, tipline.Job{Reference: "TL-AAAA-CCCC", RunAt: now}) },
+		"AddNotification": func() error {
+			return p.AddNotification(ctx, "TL-AAAA-CCCC", tipline.Notification{ReviewerID: 1, ChatID: 1, MessageID: 1})
+		},
+		"Notifications": func() error {
+			_, err := p.Notifications(ctx, "TL-AAAA-CCCC")
+			return err
+		},
+		"Acknowledge": func() error {
+			_, _, err := p.Acknowledge(ctx, "TL-AAAA-CCCC", 1, now)
+			return err
+		},
+		"Escalate": func() error { return p.Escalate(ctx, "TL-AAAA-CCCC", 1, 2, now) },
+		"AddNote": func() error {
+			return p.AddNote(ctx, "TL-AAAA-CCCC", tipline.Note{Author: "reviewer:1", Kind: NoteKindNote, Text: "x"})
+		},
+		"Notes": func() error {
+			_, err := p.Notes(ctx, "TL-AAAA-CCCC")
+			return err
+		},
+		"CloseCase":  func() error { return p.CloseCase(ctx, "TL-AAAA-CCCC", 1, tipline.OutcomePolice, now) },
+		"ReopenCase": func() error { return p.ReopenCase(ctx, "TL-AAAA-CCCC", 1, now) },
+		"Queue": func() error {
+			_, err := p.Queue(ctx, 1)
+			return err
+		},
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, ErrUnavailable) {

@@ -40,6 +40,15 @@ type Config struct {
 	Location       *time.Location
 	Emergency      []flows.EmergencyNumber
 	CodeTries      int
+	AckUrgent      time.Duration
+	AckNormal      time.Duration
+	AckRepeat      time.Duration
+	AckRepeats     int
+	RouteTick      time.Duration
+	UnroutedCheck  time.Duration
+	// Intake is "poll", "webhook" or "off" (a process that only works the
+	// inbox and the routing jobs, beside others that take updates in).
+	Intake string
 }
 
 // configError lists every problem at once, so an operator fixes them in one go.
@@ -162,6 +171,34 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	}
 	if c.CodeTries, err = integer(getenv, "TIPLINE_FOLLOWUP_TRIES_PER_HOUR", 5, 1, 100); err != nil {
 		errs = append(errs, err.Error())
+	}
+	if c.AckUrgent, err = duration(getenv, "TIPLINE_ACK_URGENT", 5*time.Minute); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.AckNormal, err = duration(getenv, "TIPLINE_ACK_NORMAL", 30*time.Minute); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.AckRepeat, err = duration(getenv, "TIPLINE_ACK_REPEAT", 30*time.Minute); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.AckRepeats, err = integer(getenv, "TIPLINE_ACK_REPEATS", 12, 0, 1000); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.RouteTick, err = duration(getenv, "TIPLINE_ROUTE_TICK", time.Second); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.UnroutedCheck, err = duration(getenv, "TIPLINE_UNROUTED_CHECK", time.Minute); err != nil {
+		errs = append(errs, err.Error())
+	}
+	c.Intake = strings.TrimSpace(getenv("TIPLINE_INTAKE"))
+	switch {
+	case c.Intake == "" && c.WebhookURL != "":
+		c.Intake = "webhook"
+	case c.Intake == "":
+		c.Intake = "poll"
+	case c.Intake == "off" || (c.Intake == "webhook" && c.WebhookURL != "") || (c.Intake == "poll" && c.WebhookURL == ""):
+	default:
+		errs = append(errs, "TIPLINE_INTAKE must be poll, webhook (with TIPLINE_WEBHOOK_URL) or off")
 	}
 	tz := strings.TrimSpace(getenv("TIPLINE_TIME_ZONE"))
 	if tz == "" {

@@ -103,9 +103,20 @@ func (e *testEnv) start(args ...string) (addr string, stop func()) {
 	if len(args) == 0 {
 		args = []string{"serve"}
 	}
+	return e.startMain(&Main{Getenv: e.getenv}, args...)
+}
+
+// startMain runs a prepared Main (its Getenv and Now set) until the
+// returned stop is called.
+func (e *testEnv) startMain(m *Main, args ...string) (addr string, stop func()) {
+	e.t.Helper()
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
-	m := &Main{Getenv: e.getenv, Stdout: io.Discard, Stderr: e.logs, Ready: func(i ReadyInfo) { ready <- i.Addr }}
+	m.Stdout, m.Stderr = io.Discard, e.logs
+	m.Ready = func(i ReadyInfo) { ready <- i.Addr }
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx, args) }()
 	select {
@@ -139,7 +150,8 @@ func (e *testEnv) start(args ...string) (addr string, stop func()) {
 type reporter struct {
 	e    *testEnv
 	u    telegramtest.User
-	seen int // highest bot message id already used
+	seen int    // highest bot message id already used
+	code string // a reviewer's invite code
 }
 
 func (e *testEnv) reporter(id int64, lang string) *reporter {

@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+	_ "time/tzdata" // rota time zones work on machines without zone files
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -37,6 +39,8 @@ func main() {
 // Main is the program, as a value so tests can run the real thing.
 type Main struct {
 	Getenv func(string) string
+	// Now is the clock of the bot (tests move it); time.Now when nil.
+	Now    func() time.Time
 	Stdout io.Writer
 	Stderr io.Writer
 	// Ready, when set, is called once the program serves (tests wait on it).
@@ -55,6 +59,9 @@ Usage:
   tipline serve      run the bot (needs TELEGRAM_BOT_TOKEN, DATABASE_URL, REDIS_URL, TIPLINE_SECRET_KEY)
   tipline sandbox    run the bot with Telegram emulated and a chat page on 127.0.0.1
   tipline migrate    bring the database schema up to date (needs DATABASE_URL)
+  tipline reviewers invite --name NAME [--admin] | list | disable ID
+  tipline oncall show | set --primary SPEC [--secondary SPEC]
+  tipline audit CASE-REF   every change to a case: who, what, when
   tipline version    print the version
 
 Run 'tipline COMMAND -h' for a command's flags. Settings come from the
@@ -74,6 +81,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.sandbox(ctx, args[1:])
 	case "migrate":
 		return m.migrate(ctx, args[1:])
+	case "reviewers":
+		return m.reviewers(ctx, args[1:])
+	case "oncall":
+		return m.oncall(ctx, args[1:])
+	case "audit":
+		return m.audit(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "tipline", version)
 		return nil

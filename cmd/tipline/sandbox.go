@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot"
 	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/sandbox"
 	"github.com/tipline/tipline/storage"
 )
@@ -61,6 +66,10 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 		sessions = storage.NewMemorySessions(cfg.SessionTTL, time.Now)
 	}
 
+	if err := seedReviewer(ctx, store); err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on -addr %s: %w (is another sandbox running? try -addr 127.0.0.1:0)", *addr, err)
@@ -69,6 +78,7 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	emu := telegramtest.NewHandlerServer(telegramtest.WithBotUsername("tipline_sandbox_bot"))
 	defer emu.Close()
 	emu.SetURL(base)
+	emu.AddUser(telegramtest.User{ID: sandboxReviewerID, FirstName: "Sandbox reviewer", LanguageCode: "en"})
 	page := http.NewServeMux()
 	sandbox.Mount(page, emu.Handler())
 
@@ -77,4 +87,47 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	cfg.WebhookURL, cfg.WebhookSecret = "", ""
 	fmt.Fprintf(m.Stdout, "Tipline sandbox: open %s in your browser (Ctrl+C to stop)\n", base)
 	return m.runBot(ctx, cfg, log, ring, store, sessions, limiter, page, ln)
+}
+
+// sandboxReviewerID is the Telegram user id of the sandbox's reviewer.
+const sandboxReviewerID = 2001
+
+// seeder is what the sandbox needs to register its reviewer.
+type seeder interface {
+	CreateInvite(ctx context.Context, codeHash []byte, name string, admin bool, expires time.Time) error
+	RedeemInvite(ctx context.Context, codeHash []byte, telegramID int64, lang string, now time.Time) (tipline.Reviewer, error)
+	ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error)
+	SaveRota(ctx context.Context, doc []byte) error
+}
+
+// seedReviewer registers one reviewer, on call around the clock, so a
+// person can follow a case from both sides.
+func seedReviewer(ctx context.Context, store bot.Store) error {
+	s, ok := store.(seeder)
+	if !ok {
+		return nil
+	}
+	rv, err := s.ReviewerByTelegram(ctx, sandboxReviewerID)
+	if errors.Is(err, tipline.ErrNotFound) {
+		code := NewInviteCode()
+		if err := s.CreateInvite(ctx, bot.InviteHash(code), "Sandbox reviewer", true, time.Now().Add(time.Hour)); err != nil {
+			return fmt.Errorf("seed reviewer: %w", err)
+		}
+		if rv, err = s.RedeemInvite(ctx, bot.InviteHash(code), sandboxReviewerID, "en", time.Now()); err != nil {
+			return fmt.Errorf("seed reviewer: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("seed reviewer: %w", err)
+	}
+	rota := oncall.Rota{TimeZone: "Asia/Phnom_Penh", Primary: []oncall.Shift{}}
+	shifts, err := oncall.ParseShifts(strconv.FormatInt(rv.ID, 10)+":daily@00:00-24:00", time.UTC)
+	if err != nil {
+		return fmt.Errorf("seed rota: %w", err)
+	}
+	rota.Primary = shifts
+	doc, err := json.Marshal(rota)
+	if err != nil {
+		return err
+	}
+	return s.SaveRota(ctx, doc)
 }

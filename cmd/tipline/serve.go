@@ -17,6 +17,7 @@ import (
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -90,8 +91,13 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 			Global: cfg.PaceGlobal, GlobalBurst: int(max(cfg.PaceGlobal, 1)),
 			PerChat: cfg.PacePerChat, ChatBurst: int(max(5, cfg.PacePerChat)),
 		},
-		Limits:     flows.Limits{LongText: flows.DefaultLimits.LongText, ShortText: flows.DefaultLimits.ShortText, Attachments: cfg.MaxAttachments},
-		Location:   cfg.Location,
+		Limits:   flows.Limits{LongText: flows.DefaultLimits.LongText, ShortText: flows.DefaultLimits.ShortText, Attachments: cfg.MaxAttachments},
+		Now:      m.Now,
+		Location: cfg.Location,
+		Policy: oncall.Policy{
+			Urgent: cfg.AckUrgent, Normal: cfg.AckNormal, Repeat: cfg.AckRepeat, MaxRepeats: cfg.AckRepeats,
+		},
+		RouteTick:  cfg.RouteTick,
 		Emergency:  cfg.Emergency,
 		SessionTTL: cfg.SessionTTL,
 		CodeTries:  cfg.CodeTries,
@@ -147,10 +153,12 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 	}()
 	// The listener serves first: in webhook mode Telegram may deliver as
 	// soon as the webhook is set, and the sandbox's Telegram is this server.
-	if err := b.Setup(ctx); err != nil {
-		return fmt.Errorf("talk to Telegram (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL): %w", err)
+	if cfg.Intake != "off" {
+		if err := b.Setup(ctx); err != nil {
+			return fmt.Errorf("talk to Telegram (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL): %w", err)
+		}
 	}
-	if cfg.WebhookURL == "" {
+	if cfg.Intake == "poll" {
 		wg.Go(func() {
 			if err := b.Poll(intakeCtx); err != nil {
 				log.Error("polling stopped", "err", err)
@@ -162,10 +170,7 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 		defer close(workers)
 		_ = b.Run(ctx)
 	}()
-	mode := "long polling"
-	if cfg.WebhookURL != "" {
-		mode = "webhook"
-	}
+	mode := map[string]string{"poll": "long polling", "webhook": "webhook", "off": "no intake (workers only)"}[cfg.Intake]
 	log.Info("tipline is running", "mode", mode, "listen", ln.Addr().String(), "version", version)
 	m.ready(ln.Addr().String())
 

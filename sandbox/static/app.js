@@ -16,6 +16,12 @@ const STORAGE_KEY = "tipline-sandbox-v1";
 // The default reporter; fresh ids count up from here.
 const DEFAULT_REPORTER = { id: 1001, firstName: "Sandbox reporter", languageCode: "en" };
 
+// The reviewer `tipline sandbox` registers and puts on call around the clock.
+const SANDBOX_REVIEWER = { id: 2001, firstName: "Sandbox reviewer", languageCode: "en" };
+
+// A case reference as the bot writes it, e.g. TL-7K3Q-9XDM.
+const REFERENCE_RE = /TL-[0-9A-Z]{4}-[0-9A-Z]{4}/g;
+
 // Places reporters in the field would send: markets, border crossings,
 // destinations and stations in Cambodia and Thailand.
 const SAMPLE_PLACES = [
@@ -148,12 +154,13 @@ class Directory {
     return this.state.users.find((u) => u.id === id);
   }
 
-  // ensure returns the user with this id, adding it if it is new.
+  // ensure returns the user with this id, adding it if it is new. A fixed
+  // user (the sandbox's reviewer) keeps its id out of the reporters' count.
   ensure(user) {
     const known = this.get(user.id);
     if (known) return known;
     this.state.users.push(user);
-    this.state.nextId = Math.max(this.state.nextId, user.id + 1);
+    if (!user.fixed) this.state.nextId = Math.max(this.state.nextId, user.id + 1);
     this.save();
     return user;
   }
@@ -161,8 +168,9 @@ class Directory {
   // create adds a user with an id no one in this sandbox had, so a tester
   // can check that a new reporter is a stranger to the bot.
   create(role, label, languageCode) {
-    const used = this.state.users.reduce((max, u) => Math.max(max, u.id), 0);
-    const id = Math.max(this.state.nextId, used + 1);
+    const used = this.byRole(role).reduce((max, u) => Math.max(max, u.id), 0);
+    let id = Math.max(this.state.nextId, used + 1);
+    while (this.get(id)) id++;
     return this.ensure({
       id,
       role,
@@ -196,6 +204,51 @@ function part(root, selector) {
   const node = root.querySelector(selector);
   if (!node) throw new Error(`sandbox page: ${selector} missing from the panel template`);
   return node;
+}
+
+// actionOf is the action of a button's callback data: the bot signs its
+// buttons as "ACTION~SIGNATURE".
+function actionOf(data) {
+  const i = data.lastIndexOf("~");
+  return i > 0 ? data.slice(0, i) : data;
+}
+
+// referencesIn lists the case references in a string, each once.
+function referencesIn(text) {
+  return [...new Set(String(text || "").match(REFERENCE_RE) || [])];
+}
+
+// referencesOf lists the cases a message is about: references in its text
+// and in the actions of its buttons (not in their signatures).
+function referencesOf(m) {
+  const refs = new Set(referencesIn(m.text || m.caption));
+  for (const row of Array.isArray(m.buttons) ? m.buttons : []) {
+    for (const b of Array.isArray(row) ? row : []) {
+      const data = b && (b.data ?? b.callback_data);
+      if (data) for (const ref of referencesIn(actionOf(String(data)))) refs.add(ref);
+    }
+  }
+  return [...refs];
+}
+
+// textWithReferences is text as nodes, each case reference in a chip that
+// marks the case on both phones when tapped.
+function textWithReferences(text) {
+  const nodes = [];
+  let last = 0;
+  for (const match of text.matchAll(REFERENCE_RE)) {
+    if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
+    const chip = el("span", "ref", match[0]);
+    chip.dataset.ref = match[0];
+    chip.title = "Mark this case on both phones";
+    nodes.push(chip);
+    last = match.index + match[0].length;
+  }
+  if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+  if (nodes.length === 1) return nodes[0];
+  const fragment = document.createDocumentFragment();
+  fragment.append(...nodes);
+  return fragment;
 }
 
 function languageLabel(code) {
@@ -269,7 +322,7 @@ function formattedText(text, entities) {
   const usable = (Array.isArray(entities) ? entities : []).filter(
     (e) => e && ENTITY_TAGS[e.type] && e.length > 0 && e.offset >= 0 && e.offset < text.length,
   );
-  if (usable.length === 0) return [document.createTextNode(text)];
+  if (usable.length === 0) return [textWithReferences(text)];
   const cuts = new Set([0, text.length]);
   for (const e of usable) {
     cuts.add(e.offset);
@@ -281,7 +334,7 @@ function formattedText(text, entities) {
     const from = edges[i];
     const to = edges[i + 1];
     const piece = text.slice(from, to);
-    let node = document.createTextNode(piece);
+    let node = textWithReferences(piece);
     for (const e of usable) {
       if (e.offset > from || e.offset + e.length < to) continue;
       const wrap = el(ENTITY_TAGS[e.type], `entity-${e.type}`);
@@ -339,12 +392,27 @@ function audioSeconds(file) {
 // bot (the private chat id is the user id).
 
 class PhonePanel {
-  // options: title, userId, languageCode, firstName, role ("reporter"),
-  // canCreateUsers (true), directory.
+  // options:
+  //   title, userId, languageCode, firstName, role ("reporter"), directory;
+  //   fixed (false): the phone always holds this user, with no user or
+  //     language controls (the sandbox's reviewer);
+  //   canCreateUsers (true unless fixed): the "New <role>" button;
+  //   quickCommands (["/start"]): one-tap commands beside the composer;
+  //   attachments (true): the 📎 menu for photos, voice notes, locations;
+  //   emptyText, about: what the empty chat and the bar above the phone say;
+  //   onRender(panel, messages): called with what the chat shows now;
+  //   onReference(ref): called when a case reference is tapped.
   constructor(options) {
     this.title = options.title;
     this.role = options.role || "reporter";
-    this.canCreateUsers = options.canCreateUsers !== false;
+    this.fixed = Boolean(options.fixed);
+    this.canCreateUsers = !this.fixed && options.canCreateUsers !== false;
+    this.quickCommands = options.quickCommands || ["/start"];
+    this.attachments = options.attachments !== false;
+    this.emptyText = options.emptyText || "No messages yet. Press /start to begin.";
+    this.about = options.about || "";
+    this.onRender = options.onRender || (() => {});
+    this.onReference = options.onReference || (() => {});
     this.directory = options.directory;
     this.key = `panel:${this.title}`;
 
@@ -354,8 +422,9 @@ class PhonePanel {
       firstName: options.firstName || `${this.title} ${options.userId}`,
       username: `sandbox_${options.userId}`,
       languageCode: options.languageCode || "",
+      fixed: this.fixed || undefined,
     });
-    this.user = this.directory.selected(this.key) || given;
+    this.user = (!this.fixed && this.directory.selected(this.key)) || given;
 
     this.registered = new Set(); // user ids registered since the page loaded
     this.rendered = new Map(); // message id -> { el, sig }
@@ -366,8 +435,10 @@ class PhonePanel {
     this.abort = null; // the messages request in flight
     this.again = false;
     this.registering = false;
+    this.ready = Promise.resolve(); // settles once the user is registered
     this.pinned = true; // the message list is scrolled to the bottom
     this.errorFrom = ""; // "poll" or "action"
+    this.focusRef = ""; // the case marked on the page, if any
 
     this.build();
   }
@@ -377,6 +448,7 @@ class PhonePanel {
     this.root = template.content.firstElementChild.cloneNode(true);
     const r = this.root;
     r.dataset.role = this.role;
+    if (this.fixed) r.dataset.fixed = "true";
     part(r, ".panel-title").textContent = this.title;
     this.userSelect = part(r, ".user-select");
     this.newUserButton = part(r, ".new-user");
@@ -393,6 +465,12 @@ class PhonePanel {
     this.newUserButton.textContent = `New ${this.role}`;
     this.newUserButton.hidden = !this.canCreateUsers;
     this.langSelect.disabled = !this.canCreateUsers;
+    // A fixed phone is one person's: nobody to switch to, and their
+    // language_code is part of who they are.
+    part(r, ".user-control").hidden = this.fixed;
+    part(r, ".lang-control").hidden = this.fixed;
+    this.emptyNote.textContent = this.emptyText;
+    this.attachButton.hidden = !this.attachments;
 
     this.userSelect.addEventListener("change", () => {
       const user = this.directory.get(Number(this.userSelect.value));
@@ -405,6 +483,10 @@ class PhonePanel {
 
     this.list.addEventListener("scroll", () => {
       this.pinned = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 40;
+    });
+    this.list.addEventListener("click", (e) => {
+      const chip = e.target instanceof Element ? e.target.closest(".ref") : null;
+      if (chip) this.onReference(chip.dataset.ref);
     });
 
     this.composer.addEventListener("submit", (e) => {
@@ -420,8 +502,17 @@ class PhonePanel {
       }
     });
     this.textBox.addEventListener("input", () => this.fitTextBox());
-    part(r, ".quick-start").addEventListener("click", () =>
-      this.act(() => emulator.sendText(this.user.id, "/start")),
+    // One button per quick command, made from the template's /start.
+    const quick = part(r, ".quick-start");
+    part(r, ".quick-commands").replaceChildren(
+      ...this.quickCommands.map((command) => {
+        const b = quick.cloneNode(false);
+        b.textContent = command;
+        b.dataset.command = command;
+        b.title = `Send ${command}`;
+        b.addEventListener("click", () => this.act(() => emulator.sendText(this.user.id, command)));
+        return b;
+      }),
     );
     this.attachButton.addEventListener("click", () => this.toggleMenu());
 
@@ -491,8 +582,9 @@ class PhonePanel {
     });
   }
 
-  mount(container) {
-    container.append(this.root);
+  // mount puts the phone in container, before the node before if given.
+  mount(container, before) {
+    container.insertBefore(this.root, before || null);
     this.show(this.user);
   }
 
@@ -512,21 +604,27 @@ class PhonePanel {
     this.fillControls();
 
     const gen = this.generation;
-    if (!this.registered.has(user.id)) {
-      // No polling meanwhile: the emulator refuses to list the chat of a
-      // user it does not know yet.
-      this.registering = true;
-      try {
-        // Adding a user again only updates them, so a reload is harmless.
-        await emulator.registerUser(user);
-        this.registered.add(user.id);
-      } catch (err) {
-        if (gen === this.generation) this.showError(err.message, "action");
-      } finally {
-        if (gen === this.generation) this.registering = false;
-      }
-    }
+    this.ready = this.register(user, gen);
+    await this.ready;
     if (gen === this.generation) this.pollNow();
+  }
+
+  // register adds user to the emulator once per page load. Actions wait for
+  // it (this.ready), so a tap right after switching users is not refused.
+  async register(user, gen) {
+    if (this.registered.has(user.id)) return;
+    // No polling meanwhile: the emulator refuses to list the chat of a
+    // user it does not know yet.
+    this.registering = true;
+    try {
+      // Adding a user again only updates them, so a reload is harmless.
+      await emulator.registerUser(user);
+      this.registered.add(user.id);
+    } catch (err) {
+      if (gen === this.generation) this.showError(err.message, "action");
+    } finally {
+      if (gen === this.generation) this.registering = false;
+    }
   }
 
   async createUser(languageCode) {
@@ -547,7 +645,9 @@ class PhonePanel {
     this.langSelect.value = this.user.languageCode || "";
     this.userInfo.textContent =
       `Telegram user ${this.user.id} (@${this.user.username}), language_code ${languageLabel(this.user.languageCode)}; ` +
-      `the private chat id is the user id.`;
+      `the private chat id is the user id.` +
+      (this.about ? ` ${this.about}` : "");
+    this.root.dataset.userId = String(this.user.id);
     this.list.lang = this.user.languageCode || "";
   }
 
@@ -578,6 +678,7 @@ class PhonePanel {
   async act(fn) {
     const gen = this.generation;
     try {
+      await this.ready;
       await fn();
       if (gen === this.generation && this.errorFrom === "action") this.clearError();
       this.pinned = true;
@@ -673,6 +774,7 @@ class PhonePanel {
     if (visible.length === 0) {
       this.list.replaceChildren(this.emptyNote);
       this.rendered.clear();
+      this.onRender(this, visible);
       return;
     }
     this.emptyNote.remove();
@@ -697,6 +799,22 @@ class PhonePanel {
       }
     }
     if (this.pinned) this.scrollToEnd();
+    this.onRender(this, visible);
+  }
+
+  // setFocus marks the messages about one case (none for ""), and scrolls
+  // the chat to the latest of them.
+  setFocus(ref) {
+    this.focusRef = ref;
+    let latest = null;
+    for (const { el: node } of this.rendered.values()) {
+      const on = Boolean(ref) && (node.dataset.refs || "").split(" ").includes(ref);
+      node.classList.toggle("in-focus", on);
+      if (on && (!latest || Number(node.dataset.messageId) > Number(latest.dataset.messageId))) latest = node;
+    }
+    if (latest) {
+      this.list.scrollTop = Math.max(0, latest.offsetTop - this.list.offsetTop - this.list.clientHeight / 3);
+    }
   }
 
   scrollToEnd() {
@@ -706,7 +824,12 @@ class PhonePanel {
   renderMessage(m) {
     const fromBot = Boolean(m.from_bot);
     const wrap = el("div", `msg ${fromBot ? "bot" : "user"}`);
+    wrap.dataset.testid = "message";
+    wrap.dataset.from = fromBot ? "bot" : "user";
     wrap.dataset.messageId = String(m.id);
+    const refs = referencesOf(m);
+    if (refs.length) wrap.dataset.refs = refs.join(" ");
+    if (this.focusRef && refs.includes(this.focusRef)) wrap.classList.add("in-focus");
     if (m.edited || m.edit_date) wrap.dataset.edited = "true";
     const bubble = el("div", "bubble");
     wrap.append(bubble);
@@ -751,7 +874,9 @@ class PhonePanel {
     }
     if (m.protect_content) {
       const lock = el("span", "protected", "🔒");
-      lock.title = "protect_content: cannot be forwarded or saved";
+      lock.dataset.testid = "protected";
+      lock.title = "Sent with protect_content: cannot be forwarded or saved";
+      lock.setAttribute("aria-label", "protected content");
       meta.append(lock);
     }
     if (wrap.dataset.edited) meta.append(el("span", "edited", "edited"));
@@ -793,8 +918,10 @@ class PhonePanel {
     }
     const button = el("button", "kb-button", label);
     button.type = "button";
+    button.dataset.testid = "kb-button";
     if (data !== undefined && data !== null && data !== "") {
       button.dataset.data = String(data);
+      button.dataset.action = actionOf(String(data));
       button.addEventListener("click", () => this.press(messageId, String(data), button));
     } else {
       button.disabled = true;
@@ -805,21 +932,222 @@ class PhonePanel {
 }
 
 // ---------------------------------------------------------------------------
+// CaseTrail follows each case across the phones, from what they show: the
+// reference the reporter gets, the reviewer's notification, "taken", the
+// team's message on the reporter's phone, and the close. It reads the
+// actions of the bot's buttons (ack:, rep:, ans:, reopen:) rather than the
+// wording, which depends on each person's language.
+
+const TRAIL_STEPS = [
+  { key: "reported", label: "Reported", phone: "reporter", hint: "" },
+  {
+    key: "notified",
+    label: "On-call reviewer notified",
+    phone: "reviewer",
+    hint: "Waiting for the notification on the reviewer's phone.",
+  },
+  { key: "taken", label: "Taken", phone: "reviewer", hint: "On the reviewer's phone, tap “I take it”." },
+  {
+    key: "replied",
+    label: "Team wrote to the reporter",
+    phone: "reporter",
+    hint: "On the reviewer's phone, tap “Write to reporter” and type a message.",
+  },
+  { key: "closed", label: "Closed", phone: "reviewer", hint: "On the reviewer's phone, tap “Close” and pick an outcome." },
+];
+
+// Reviewer actions that only the reviewer who has the case is offered.
+const WORKING_VERBS = new Set(["rep", "note", "close"]);
+
+class CaseTrail {
+  constructor(root) {
+    this.root = root;
+    this.list = part(root, ".case-list");
+    this.emptyNote = part(root, ".cases-empty");
+    this.chats = new Map(); // "role:userId" -> { role, messages }
+    // Cases seen marked urgent: the mark is in the notification, which
+    // becomes "taken by …" once a reviewer takes the case.
+    this.urgent = new Set();
+    this.focus = "";
+    this.onFocus = () => {};
+    this.sig = "";
+  }
+
+  // update records what a phone's chat shows now.
+  update(panel, messages) {
+    this.chats.set(`${panel.role}:${panel.user.id}`, { role: panel.role, messages });
+    this.render();
+  }
+
+  setFocus(ref) {
+    this.focus = ref;
+    this.sig = "";
+    this.render();
+  }
+
+  // cases works out, for every reference seen, which steps happened.
+  cases() {
+    const cases = new Map();
+    const get = (ref) => {
+      let c = cases.get(ref);
+      if (!c) {
+        c = { ref, urgent: false, steps: {}, takenBy: "", outcome: "", replies: 0, first: Infinity };
+        cases.set(ref, c);
+      }
+      return c;
+    };
+    const mark = (c, key, m, detail) => {
+      if (!c.steps[key]) c.steps[key] = { at: m.date, detail: detail || "" };
+      else if (detail) c.steps[key].detail = detail;
+    };
+    // Reporters first, so cases are listed in the order they were filed.
+    const chats = [...this.chats.values()].sort((a, b) => (a.role === b.role ? 0 : a.role === "reporter" ? -1 : 1));
+    for (const { role, messages } of chats) {
+      const byId = messages.filter((m) => m && m.from_bot).sort((a, b) => Number(a.id) - Number(b.id));
+      // Whether each case is closed, by the latest message with buttons for
+      // it: "reopen" on a closed case, the working buttons on an open one.
+      const closedAt = new Map(); // ref -> date closed, or "" when open
+      for (const m of byId) {
+        const text = String(m.text || m.caption || "");
+        const refs = referencesOf(m);
+        const actions = [];
+        for (const row of Array.isArray(m.buttons) ? m.buttons : []) {
+          for (const b of Array.isArray(row) ? row : []) {
+            const data = b && (b.data ?? b.callback_data);
+            if (data) actions.push(actionOf(String(data)));
+          }
+        }
+        for (const ref of refs) {
+          const c = get(ref);
+          const time = Date.parse(m.date);
+          if (Number.isFinite(time)) c.first = Math.min(c.first, time);
+          const verbs = new Set(actions.filter((a) => a.split(":")[1] === ref).map((a) => a.split(":")[0]));
+          if (role === "reporter") {
+            mark(c, "reported", m);
+            if (verbs.has("ans")) {
+              c.replies++;
+              mark(c, "replied", m, c.replies === 1 ? "1 message" : `${c.replies} messages`);
+            }
+            continue;
+          }
+          mark(c, "notified", m);
+          if (refs.length === 1 && text.includes("🔴")) this.urgent.add(ref);
+          const taken = text.match(new RegExp(`${ref}: taken by (.+?)\\.?$`, "m"));
+          if (taken) c.takenBy = taken[1];
+          if (taken || [...verbs].some((v) => WORKING_VERBS.has(v))) mark(c, "taken", m, c.takenBy && `by ${c.takenBy}`);
+          if (verbs.has("reopen")) {
+            closedAt.set(ref, m.date || "-");
+            const closed = text.match(new RegExp(`${ref} closed: (.+?)\\.?$`, "m"));
+            if (closed) c.outcome = closed[1];
+          } else if ([...verbs].some((v) => WORKING_VERBS.has(v) || v === "ack")) {
+            closedAt.set(ref, "");
+          }
+        }
+      }
+      for (const [ref, at] of closedAt) {
+        const c = get(ref);
+        if (at) c.steps.closed = { at, detail: c.outcome };
+        else delete c.steps.closed;
+      }
+    }
+    for (const c of cases.values()) c.urgent = this.urgent.has(c.ref);
+    return [...cases.values()].sort((a, b) => b.first - a.first);
+  }
+
+  render() {
+    const cases = this.cases();
+    const sig = JSON.stringify([this.focus, cases]);
+    if (sig === this.sig) return;
+    this.sig = sig;
+    this.emptyNote.hidden = cases.length > 0;
+    this.list.replaceChildren(...cases.map((c) => this.renderCase(c)));
+  }
+
+  renderCase(c) {
+    const item = el("li", "case");
+    item.dataset.testid = "case";
+    item.dataset.ref = c.ref;
+    if (c.ref === this.focus) item.classList.add("in-focus");
+
+    const head = el("button", "case-head");
+    head.type = "button";
+    head.dataset.testid = "case-focus";
+    head.setAttribute("aria-pressed", String(c.ref === this.focus));
+    head.title = "Mark this case's messages on both phones";
+    head.append(el("span", "case-ref", c.ref));
+    if (c.urgent) head.append(el("span", "case-urgent", "urgent"));
+    head.addEventListener("click", () => this.onFocus(c.ref));
+    item.append(head);
+
+    const steps = el("ol", "case-steps");
+    let hinted = Boolean(c.steps.closed);
+    for (const step of TRAIL_STEPS) {
+      const done = c.steps[step.key];
+      const li = el("li", `case-step ${done ? "done" : "pending"}`);
+      li.dataset.step = step.key;
+      li.dataset.done = String(Boolean(done));
+      li.append(el("span", "step-mark", done ? "✓" : "○"));
+      const body = el("span", "step-body");
+      body.append(el("span", "step-label", step.label));
+      if (done && done.detail) body.append(el("span", "step-detail", ` ${done.detail}`));
+      const time = done ? timeOf(done.at) : "";
+      body.append(el("span", "step-where", ` · ${step.phone}'s phone${time ? ` · ${time}` : ""}`));
+      if (!done && !hinted && step.hint) {
+        hinted = true;
+        body.append(el("span", "step-hint", step.hint));
+      }
+      li.append(body);
+      steps.append(li);
+    }
+    item.append(steps);
+    return item;
+  }
+}
+
+// ---------------------------------------------------------------------------
 
 function main() {
   const directory = new Directory();
   const phones = document.getElementById("phones");
+  const trail = new CaseTrail(document.getElementById("cases"));
+  const panels = [];
+  // Tapping a case (in the trail or a reference in a message) marks its
+  // messages on both phones; tapping it again clears the mark.
+  const focus = (ref) => {
+    const next = ref === trail.focus ? "" : ref;
+    trail.setFocus(next);
+    for (const p of panels) p.setFocus(next);
+  };
+  trail.onFocus = focus;
+  const shared = { directory, onRender: (panel, messages) => trail.update(panel, messages), onReference: focus };
+
   const reporter = new PhonePanel({
+    ...shared,
     title: "Reporter",
     userId: DEFAULT_REPORTER.id,
     firstName: DEFAULT_REPORTER.firstName,
     languageCode: DEFAULT_REPORTER.languageCode,
     role: "reporter",
-    directory,
   });
-  reporter.mount(phones);
+  // The reviewer `tipline sandbox` seeds: registered, on call at all hours,
+  // so every case filed on the reporter's phone is notified here.
+  const reviewer = new PhonePanel({
+    ...shared,
+    title: "Reviewer (on call)",
+    userId: SANDBOX_REVIEWER.id,
+    firstName: SANDBOX_REVIEWER.firstName,
+    languageCode: SANDBOX_REVIEWER.languageCode,
+    role: "reviewer",
+    fixed: true,
+    quickCommands: ["/queue", "/oncall"],
+    attachments: false,
+    emptyText: "No messages yet. New cases arrive here: this reviewer is on call around the clock.",
+    about: "Registered as a reviewer and on call around the clock; type replies and notes here.",
+  });
+  panels.push(reporter, reviewer);
+  for (const p of panels) p.mount(phones, trail.root);
   // For browser tests and the console.
-  window.tiplineSandbox = { panels: [reporter], emulator };
+  window.tiplineSandbox = { panels, trail, emulator };
 }
 
 main();

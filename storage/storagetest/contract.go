@@ -15,7 +15,9 @@ import (
 )
 
 // Store is what both storage.Postgres and storage.Memory offer: the inbox,
-// cases, attachments, additions, reporters' cases and the audit trail.
+// cases, attachments, additions, reporters' cases, the audit trail, and the
+// reviewers' side: invites, reviewers, the rota, routing jobs,
+// notification copies and working a case.
 type Store interface {
 	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
 	InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error)
@@ -37,6 +39,33 @@ type Store interface {
 	AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error
 	Forget(ctx context.Context, pseudonym string) (int, error)
 	SetStatus(ctx context.Context, ref tipline.Reference, status tipline.Status, actor string) error
+
+	CreateInvite(ctx context.Context, codeHash []byte, name string, admin bool, expires time.Time) error
+	RedeemInvite(ctx context.Context, codeHash []byte, telegramID int64, lang string, now time.Time) (tipline.Reviewer, error)
+	ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error)
+	Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error)
+	Reviewers(ctx context.Context) ([]tipline.Reviewer, error)
+	DisableReviewer(ctx context.Context, id int64, now time.Time) error
+	SetReviewerLang(ctx context.Context, id int64, lang string) error
+	SaveRota(ctx context.Context, doc []byte) error
+	LoadRota(ctx context.Context) ([]byte, error)
+
+	ClaimDueJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]tipline.Job, error)
+	CompleteJob(ctx context.Context, id int64, next *tipline.Job) error
+	ReleaseJob(ctx context.Context, id int64) error
+	PendingJobs(ctx context.Context, ref tipline.Reference) ([]tipline.Job, error)
+	UnroutedCases(ctx context.Context) ([]tipline.Reference, error)
+	ScheduleJob(ctx context.Context, j tipline.Job) error
+	AddNotification(ctx context.Context, ref tipline.Reference, n tipline.Notification) error
+	Notifications(ctx context.Context, ref tipline.Reference) ([]tipline.Notification, error)
+
+	Acknowledge(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) (first bool, by int64, err error)
+	Escalate(ctx context.Context, ref tipline.Reference, reviewerID int64, toLevel int, now time.Time) error
+	AddNote(ctx context.Context, ref tipline.Reference, n tipline.Note) error
+	Notes(ctx context.Context, ref tipline.Reference) ([]tipline.Note, error)
+	CloseCase(ctx context.Context, ref tipline.Reference, reviewerID int64, outcome tipline.Outcome, now time.Time) error
+	ReopenCase(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
+	Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error)
 }
 
 // Both implementations of each interface must keep compiling against it.
@@ -83,6 +112,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ForgetFollowUpActor", testForgetFollowUpActor},
 		{"SetStatus", testSetStatus},
 	}
+	tests = append(tests, reviewTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,520 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/bot"
+	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/oncall"
+)
+
+// clock is a test clock the program reads; tests move it forward.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// reviewerUser is a reviewer's phone in a test.
+type reviewerUser struct {
+	*reporter
+	rv tipline.Reviewer
+}
+
+// onCallEnv is a test world with reviewers registered through invite
+// codes sent to the bot, and a rota: the first is primary, the second
+// secondary, the others only in "everyone".
+type onCallEnv struct {
+	*testEnv
+	clock     *clock
+	reviewers []*reviewerUser
+}
+
+func newOnCallEnv(t *testing.T, names ...string) *onCallEnv {
+	t.Helper()
+	e := &onCallEnv{testEnv: newTestEnv(t), clock: newClock()}
+	e.env["TIPLINE_ROUTE_TICK"] = "20ms"
+	e.env["TIPLINE_UNROUTED_CHECK"] = "1m"
+	return e.withReviewers(names...)
+}
+
+func (e *onCallEnv) withReviewers(names ...string) *onCallEnv {
+	for i, name := range names {
+		code := NewInviteCode()
+		if err := e.db.CreateInvite(context.Background(), bot.InviteHash(code), name, false, time.Now().Add(time.Hour)); err != nil {
+			e.t.Fatal(err)
+		}
+		u := telegramtest.User{ID: int64(6_000_000_001 + i), FirstName: "Canaryreviewerfirst" + strconv.Itoa(i), Username: "canaryreviewer" + strconv.Itoa(i), LanguageCode: "en"}
+		e.emu.AddUser(u)
+		e.reviewers = append(e.reviewers, &reviewerUser{reporter: &reporter{e: e.testEnv, u: u}, rv: tipline.Reviewer{Name: name}})
+		e.reviewers[i].code = code
+	}
+	return e
+}
+
+// start runs the program with the test clock, registers the reviewers by
+// sending their invite codes, and sets the rota.
+func (e *onCallEnv) startOnCall() func() {
+	e.t.Helper()
+	_, stop := e.startWithClock()
+	for i, r := range e.reviewers {
+		if i%2 == 0 {
+			e.emu.SendText(r.u, "/start "+r.code) // the link's way
+		} else {
+			e.emu.SendText(r.u, r.code) // the code alone
+		}
+		r.waitText(regexp.MustCompile(`You are now a Tipline reviewer`))
+		r.markSeen()
+		rv, err := e.db.ReviewerByTelegram(context.Background(), r.u.ID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		r.rv = rv
+	}
+	var rota oncall.Rota
+	rota.TimeZone = "Asia/Phnom_Penh"
+	if len(e.reviewers) > 0 {
+		rota.Primary = mustShifts(e.t, fmt.Sprintf("%d:daily@00:00-24:00", e.reviewers[0].rv.ID))
+	}
+	if len(e.reviewers) > 1 {
+		rota.Secondary = mustShifts(e.t, fmt.Sprintf("%d:daily@00:00-24:00", e.reviewers[1].rv.ID))
+	}
+	doc, _ := json.Marshal(rota)
+	if err := e.db.SaveRota(context.Background(), doc); err != nil {
+		e.t.Fatal(err)
+	}
+	return stop
+}
+
+func (e *onCallEnv) startWithClock() (string, func()) {
+	return e.startMain(&Main{Getenv: e.getenv, Now: e.clock.Now})
+}
+
+func mustShifts(t testing.TB, spec string) []oncall.Shift {
+	t.Helper()
+	s, err := oncall.ParseShifts(spec, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var newCaseRE = regexp.MustCompile(`New case (TL-[0-9A-Z]{4}-[0-9A-Z]{4})`)
+
+// notifications counts the case notifications a reviewer received for ref.
+func (r *reviewerUser) notifications(ref tipline.Reference) int {
+	n := 0
+	for _, m := range r.e.emu.BotMessages(r.u.ID) {
+		if strings.Contains(m.Text, "New case "+string(ref)) || strings.Contains(m.Text, string(ref)+": taken by") {
+			n++
+		}
+	}
+	return n
+}
+
+// waitNotifications waits until a reviewer has n notifications of ref.
+func (r *reviewerUser) waitNotifications(ref tipline.Reference, n int) {
+	r.e.t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for r.notifications(ref) < n {
+		if time.Now().After(deadline) {
+			r.e.t.Fatalf("%s: %d notifications of %s, want %d:\n%s\nlogs:\n%s", r.rv.Name, r.notifications(ref), ref, n, r.transcript(), r.e.logs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// settle lets the router run a few rounds, for "nothing more happens" checks.
+func (e *onCallEnv) settle() {
+	time.Sleep(300 * time.Millisecond)
+	waitInboxDone(e.t.(*testing.T), e.testEnv)
+}
+
+func (e *onCallEnv) urgentTip(id int64) (*reporter, tipline.Reference) {
+	r := e.reporter(id, "km")
+	return r, r.fileTip(canaryAnswers(strconv.FormatInt(id, 10)))
+}
+
+// TestEscalation: an urgent tip goes to the primary; unanswered for 5
+// minutes to the secondary; then to everyone. The secondary takes it:
+// nothing more is sent, and every copy shows "taken by".
+func TestEscalation(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich", "Secondary Sokha", "Third Thida")
+	e.startOnCall()
+	p, s, third := e.reviewers[0], e.reviewers[1], e.reviewers[2]
+	_, ref := e.urgentTip(7_100_100_001)
+
+	p.waitNotifications(ref, 1)
+	e.settle()
+	if s.notifications(ref) != 0 || third.notifications(ref) != 0 {
+		t.Fatal("the secondary or others were notified before the deadline")
+	}
+	e.clock.Advance(5*time.Minute + time.Second)
+	s.waitNotifications(ref, 1)
+	e.settle()
+	if third.notifications(ref) != 0 || p.notifications(ref) != 1 {
+		t.Fatalf("after 5 min: primary %d, third %d", p.notifications(ref), third.notifications(ref))
+	}
+	e.clock.Advance(5*time.Minute + time.Second)
+	third.waitNotifications(ref, 1)
+	p.waitNotifications(ref, 2)
+	s.waitNotifications(ref, 2)
+
+	s.seen = 0
+	s.press("ack:" + string(ref))
+	waitInboxDone(t, e.testEnv)
+	deadline := time.Now().Add(waitFor)
+	for {
+		untaken := 0
+		for _, r := range e.reviewers {
+			for _, m := range e.emu.BotMessages(r.u.ID) {
+				if strings.Contains(m.Text, "New case "+string(ref)) {
+					untaken++
+				}
+			}
+		}
+		if untaken == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d copies not edited to \"taken by\"", untaken)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, r := range e.reviewers {
+		for _, m := range e.emu.BotMessages(r.u.ID) {
+			if strings.Contains(m.Text, string(ref)+": taken by") && !strings.Contains(m.Text, "Secondary Sokha") {
+				t.Errorf("%s's copy: %q", r.rv.Name, m.Text)
+			}
+		}
+	}
+	before := map[int64]int{}
+	for _, r := range e.reviewers {
+		before[r.u.ID] = len(e.emu.BotMessages(r.u.ID))
+	}
+	e.clock.Advance(2 * time.Hour)
+	e.settle()
+	for _, r := range e.reviewers {
+		if got := len(e.emu.BotMessages(r.u.ID)); got != before[r.u.ID] {
+			t.Errorf("%s got %d more messages after the case was taken", r.rv.Name, got-before[r.u.ID])
+		}
+	}
+	c, err := e.db.Case(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != tipline.StatusAcknowledged || c.Assignment.ReviewerID != s.rv.ID {
+		t.Errorf("case status %s, assigned to %d", c.Status, c.Assignment.ReviewerID)
+	}
+	for _, m := range e.emu.Calls() {
+		if m.Method == "sendMessage" && m.Params["chat_id"] == strconv.FormatInt(p.u.ID, 10) && m.Params["protect_content"] != "true" {
+			t.Errorf("a notification was sent without protect_content")
+		}
+	}
+	e.assertValid()
+}
+
+// TestTwoProcessesNotifyOnce: two bot processes work the same database; each
+// notification and escalation goes out exactly once.
+func TestTwoProcessesNotifyOnce(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich", "Secondary Sokha", "Third Thida")
+	e.startOnCall()
+	second := &Main{Getenv: func(k string) string {
+		if k == "TIPLINE_INTAKE" {
+			return "off"
+		}
+		return e.env[k]
+	}, Now: e.clock.Now}
+	e.startMain(second)
+	var refs []tipline.Reference
+	for i := range 3 {
+		_, ref := e.urgentTip(int64(7_100_200_001 + i))
+		refs = append(refs, ref)
+	}
+	for _, ref := range refs {
+		e.reviewers[0].waitNotifications(ref, 1)
+	}
+	e.settle()
+	e.clock.Advance(5*time.Minute + time.Second)
+	for _, ref := range refs {
+		e.reviewers[1].waitNotifications(ref, 1)
+	}
+	e.clock.Advance(5*time.Minute + time.Second)
+	for _, ref := range refs {
+		e.reviewers[2].waitNotifications(ref, 1)
+	}
+	e.settle()
+	for _, ref := range refs {
+		want := []int{2, 2, 1} // primary: level 0 and everyone; secondary: 1 and everyone; third: everyone
+		for i, r := range e.reviewers {
+			if got := r.notifications(ref); got != want[i] {
+				t.Errorf("%s got %d notifications of %s, want %d", r.rv.Name, got, ref, want[i])
+			}
+		}
+	}
+	e.assertValid()
+}
+
+// TestEscalationSurvivesRestart: the program stops with an escalation
+// pending; started again, the escalation still fires, once.
+func TestEscalationSurvivesRestart(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich", "Secondary Sokha")
+	stop := e.startOnCall()
+	_, ref := e.urgentTip(7_100_300_001)
+	e.reviewers[0].waitNotifications(ref, 1)
+	stop()
+	e.clock.Advance(5*time.Minute + time.Second)
+	e.startWithClock()
+	e.reviewers[1].waitNotifications(ref, 1)
+	e.settle()
+	if n := e.reviewers[1].notifications(ref); n != 1 {
+		t.Errorf("secondary notified %d times, want once", n)
+	}
+	e.assertValid()
+}
+
+// TestReplyRoundTrip: the reviewer writes to the reporter through the bot
+// and the answer comes back to the case; neither learns who the other is.
+func TestReplyRoundTrip(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich")
+	e.startOnCall()
+	rv := e.reviewers[0]
+	rep, ref := e.urgentTip(7_100_400_001)
+	rv.waitNotifications(ref, 1)
+	rv.seen = 0
+	rv.press("ack:" + string(ref))
+	rv.seen = 0 // the notification itself now carries the working buttons
+	rv.press("rep:" + string(ref))
+	rv.markSeen()
+	e.emu.SendText(rv.u, "Canaryquestion: is the girl still in the house?")
+	rv.waitText(regexp.MustCompile(`Sent to the reporter`))
+
+	m := rep.waitText(regexp.MustCompile(`Canaryquestion`))
+	if !strings.Contains(m.Text, "Tipline") {
+		t.Errorf("the team's message is not signed by the team: %q", m.Text)
+	}
+	rep.seen = m.ID - 1
+	rep.press("ans:" + string(ref))
+	rep.markSeen()
+	e.emu.SendText(rep.u, "Canaryanswer yes she is there tonight")
+	got := rv.waitText(regexp.MustCompile(`Canaryanswer`))
+	_ = got
+
+	// Neither side sees the other's Telegram id, name or username.
+	for _, msg := range e.emu.BotMessages(rep.u.ID) {
+		for _, s := range []string{strconv.FormatInt(rv.u.ID, 10), rv.u.FirstName, rv.u.Username, "Primary Pich"} {
+			if strings.Contains(msg.Text, s) {
+				t.Errorf("the reporter was shown %q", s)
+			}
+		}
+	}
+	for _, msg := range e.emu.BotMessages(rv.u.ID) {
+		for _, s := range []string{strconv.FormatInt(rep.u.ID, 10), rep.u.FirstName, rep.u.Username} {
+			if strings.Contains(msg.Text, s) {
+				t.Errorf("the reviewer was shown %q", s)
+			}
+		}
+	}
+
+	// Note and close, then the reporter sees the status under My reports.
+	rv.seen = 0
+	rv.press("note:" + string(ref))
+	rv.markSeen()
+	e.emu.SendText(rv.u, "Canarynote called the partner NGO")
+	rv.waitText(regexp.MustCompile(`Note saved`))
+	rv.press("close:" + string(ref))
+	rv.press("out:" + string(ref) + ":partner")
+	rv.waitText(regexp.MustCompile(`closed: Referred to a partner`))
+	rep.markSeen()
+	e.emu.SendText(rep.u, "/mine")
+	closed := locales.MustLoad().Text("km", "status_closed", nil)
+	rep.waitText(regexp.MustCompile(string(ref) + ` · .* · ` + regexp.QuoteMeta(closed)))
+
+	c, err := e.db.Case(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != tipline.StatusClosed || c.Assignment.Outcome != tipline.OutcomePartner || len(c.Additions) != 1 {
+		t.Errorf("case = status %s, outcome %s, additions %d", c.Status, c.Assignment.Outcome, len(c.Additions))
+	}
+	events, err := e.db.Audit(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, ev := range events {
+		actions = append(actions, ev.Action)
+	}
+	for _, want := range []string{"submitted", "acknowledged", "note_added", "information_added", "closed_partner"} {
+		if !strings.Contains(strings.Join(actions, " "), want) {
+			t.Errorf("audit %v lacks %s", actions, want)
+		}
+	}
+	e.assertValid()
+}
+
+// TestForgedReviewerButtons: forged, replayed and cross-case buttons, and
+// reviewer commands from people who are not reviewers: nothing changes,
+// nothing is revealed.
+func TestForgedReviewerButtons(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich", "Secondary Sokha")
+	e.startOnCall()
+	p, s := e.reviewers[0], e.reviewers[1]
+	rep, refA := e.urgentTip(7_100_500_001)
+	_, refB := e.urgentTip(7_100_500_002)
+	p.waitNotifications(refA, 1)
+	p.waitNotifications(refB, 1)
+
+	// The primary's real button data for case A.
+	var dataA map[string]string = map[string]string{}
+	var msgA int
+	for _, m := range e.emu.BotMessages(p.u.ID) {
+		if strings.Contains(m.Text, "New case "+string(refA)) {
+			msgA = m.ID
+			for _, row := range m.Buttons {
+				for _, b := range row {
+					verb, _, _ := strings.Cut(b.Data, ":")
+					dataA[verb] = b.Data
+				}
+			}
+		}
+	}
+	if dataA["ack"] == "" {
+		t.Fatal("no acknowledge button")
+	}
+	cross := strings.Replace(dataA["ack"], string(refA), string(refB), 1)
+	sig := dataA["ack"][strings.LastIndex(dataA["ack"], "~"):]
+	repMsg := e.emu.BotMessages(rep.u.ID)
+	repLast := repMsg[len(repMsg)-1].ID
+	sMsgs := e.emu.BotMessages(s.u.ID)
+	sLast := sMsgs[len(sMsgs)-1].ID
+
+	attempts := []struct {
+		name string
+		user telegramtest.User
+		msg  int
+		data string
+		text string
+	}{
+		{name: "reporter presses the primary's acknowledge", user: rep.u, msg: repLast, data: dataA["ack"]},
+		{name: "reporter presses the primary's details", user: rep.u, msg: repLast, data: dataA["det"]},
+		{name: "reporter presses the primary's escalate", user: rep.u, msg: repLast, data: dataA["esc"]},
+		{name: "secondary replays the primary's acknowledge", user: s.u, msg: sLast, data: dataA["ack"]},
+		{name: "secondary replays the primary's details", user: s.u, msg: sLast, data: dataA["det"]},
+		{name: "primary's token moved to another case", user: p.u, msg: msgA, data: cross},
+		{name: "reporter with the cross-case token", user: rep.u, msg: repLast, data: cross},
+		{name: "made-up reviewer action", user: p.u, msg: msgA, data: "ack:" + string(refA) + "~AAAAAAAAAAAA"},
+		{name: "close with a borrowed signature", user: p.u, msg: msgA, data: "out:" + string(refA) + ":false" + sig},
+		{name: "no signature", user: p.u, msg: msgA, data: "ack:" + string(refA)},
+		{name: "reporter-signed data on a reviewer", user: p.u, msg: msgA, data: "menu:tip~AAAAAAAAAAAA"},
+		{name: "garbage", user: rep.u, msg: repLast, data: "\x00\x01\x02"},
+		{name: "reference of a case that does not exist", user: p.u, msg: msgA, data: strings.Replace(dataA["ack"], string(refA), "TL-3333-3333", 1)},
+		{name: "over-long data", user: rep.u, msg: repLast, data: strings.Repeat("a", 64)},
+		{name: "reopen by the reporter", user: rep.u, msg: repLast, data: "reopen:" + string(refA) + sig},
+		{name: "reporter types /queue", user: rep.u, text: "/queue"},
+		{name: "reporter types /oncall", user: rep.u, text: "/oncall"},
+		{name: "reporter types a made-up invite", user: rep.u, text: "TLR-AAAAAAAAAAAAAAAA"},
+		{name: "reporter sends /start with a made-up invite", user: rep.u, text: "/start TLR-BBBBBBBBBBBBBBBB"},
+		{name: "reporter reuses a spent invite", user: rep.u, text: p.code},
+		{name: "stranger types /queue", user: telegramtest.User{ID: 7_100_500_099, FirstName: "S", LanguageCode: "th"}, text: "/queue"},
+	}
+	e.emu.AddUser(telegramtest.User{ID: 7_100_500_099, FirstName: "S", LanguageCode: "th"})
+	for _, a := range attempts {
+		if a.text != "" {
+			e.emu.SendText(a.user, a.text)
+		} else {
+			e.emu.PressRaw(a.user, a.msg, a.data)
+		}
+	}
+	e.settle()
+	for _, ref := range []tipline.Reference{refA, refB} {
+		c, err := e.db.Case(context.Background(), ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status != tipline.StatusReceived || c.Assignment.ReviewerID != 0 {
+			t.Errorf("%s changed: status %s, assigned %d", ref, c.Status, c.Assignment.ReviewerID)
+		}
+		events, _ := e.db.Audit(context.Background(), ref)
+		for _, ev := range events {
+			if ev.Action != "submitted" && ev.Action != "attachment_stored" {
+				t.Errorf("%s: audit shows %s after forged attempts", ref, ev.Action)
+			}
+		}
+	}
+	// Nobody who is not a reviewer learned anything about a case.
+	for _, u := range []int64{rep.u.ID, 7_100_500_099} {
+		for _, m := range e.emu.BotMessages(u) {
+			if strings.Contains(m.Text, "New case") || strings.Contains(m.Text, string(refB)) || strings.Contains(m.Text, "reviewer") {
+				t.Errorf("a non-reviewer was shown %q", m.Text)
+			}
+		}
+	}
+	if len(attempts) < 20 {
+		t.Fatalf("only %d attempts", len(attempts))
+	}
+	e.assertValid()
+}
+
+// TestDisabledReviewer: a disabled reviewer's buttons stop working at once.
+func TestDisabledReviewer(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich")
+	e.startOnCall()
+	p := e.reviewers[0]
+	_, ref := e.urgentTip(7_100_600_001)
+	p.waitNotifications(ref, 1)
+	if err := e.db.DisableReviewer(context.Background(), p.rv.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	p.seen = 0
+	p.press("ack:" + string(ref))
+	p.waitText(regexp.MustCompile(`does not work`))
+	waitInboxDone(t, e.testEnv)
+	c, err := e.db.Case(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != tipline.StatusReceived {
+		t.Errorf("a disabled reviewer acknowledged the case: %s", c.Status)
+	}
+	e.assertValid()
+}
+
+// TestForgottenCaseFound: a case whose routing job was deleted by hand is
+// found by the periodic check, logged loudly, and everyone is notified (G4).
+func TestForgottenCaseFound(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich", "Secondary Sokha", "Third Thida")
+	e.startOnCall()
+	_, ref := e.urgentTip(7_100_700_001)
+	e.reviewers[0].waitNotifications(ref, 1)
+	mustExec(t, e.testEnv, `DELETE FROM `+e.schema+`.jobs`)
+	e.clock.Advance(2 * time.Minute)
+	e.reviewers[2].waitNotifications(ref, 1)
+	if !strings.Contains(e.logs.String(), "FORGOTTEN CASE") || !strings.Contains(e.logs.String(), string(ref)) {
+		t.Error("the forgotten case was not logged loudly")
+	}
+	e.assertValid()
+}

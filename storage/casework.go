@@ -1,0 +1,354 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tipline/tipline"
+)
+
+// Reviewers work a case from Telegram: they acknowledge it (which stops
+// its routing), escalate it, write notes and messages, close it with an
+// outcome and reopen it. Each change and its audit event, by
+// "reviewer:<id>" at the now given, commit together.
+
+// checkOutcome refuses an outcome that is not one of tipline.Outcomes.
+func checkOutcome(o tipline.Outcome) error {
+	if !slices.Contains(tipline.Outcomes, o) {
+		return fmt.Errorf("%w: unknown outcome", ErrInvalid)
+	}
+	return nil
+}
+
+// checkNote refuses a note the store should not keep.
+func checkNote(n tipline.Note) error {
+	switch {
+	case n.Author == "":
+		return fmt.Errorf("%w: note without an author", ErrInvalid)
+	case n.Kind != NoteKindNote && n.Kind != NoteKindToReporter && n.Kind != NoteKindFromReporter:
+		return fmt.Errorf("%w: unknown note kind", ErrInvalid)
+	case n.Text == "":
+		return fmt.Errorf("%w: empty note", ErrInvalid)
+	}
+	return nil
+}
+
+// Acknowledge records that a reviewer takes a case, in one transaction: a
+// received case becomes acknowledged with the reviewer as assignee since
+// now, every pending job of the case is deleted (its routing stops) and an
+// "acknowledged" audit event is written; first is true and by is
+// reviewerID. A case already acknowledged or closed is left as it is:
+// first is false and by is the reviewer who has it (0 if none was ever
+// recorded). It gives tipline.ErrNotFound for an unknown case or reviewer.
+func (p *Postgres) Acknowledge(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) (first bool, by int64, err error) {
+	const assignee = `select coalesce(assignee, 0) from cases where id = $1`
+	const update = `
+		update cases
+		set status = 'acknowledged', assignee = $2, acknowledged_at = $3, updated_at = $3
+		where id = $1`
+	const deleteJobs = `delete from jobs where case_id = $1`
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return false, 0, fmt.Errorf("acknowledge case %s: %w", ref, dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	caseID, _, status, err := lockCase(ctx, tx, ref)
+	if err != nil {
+		return false, 0, fmt.Errorf("acknowledge case %s: %w", ref, err)
+	}
+	if err := requireReviewer(ctx, tx, reviewerID); err != nil {
+		return false, 0, fmt.Errorf("acknowledge case %s: %w", ref, err)
+	}
+	if status != tipline.StatusReceived {
+		if err := tx.QueryRow(ctx, assignee, caseID).Scan(&by); err != nil {
+			return false, 0, fmt.Errorf("acknowledge case %s: %w", ref, dbErr(err))
+		}
+		return false, by, nil
+	}
+	if _, err := tx.Exec(ctx, update, caseID, reviewerID, now); err != nil {
+		return false, 0, fmt.Errorf("acknowledge case %s: %w", ref, dbErr(err))
+	}
+	if _, err := tx.Exec(ctx, deleteJobs, caseID); err != nil {
+		return false, 0, fmt.Errorf("acknowledge case %s: jobs: %w", ref, dbErr(err))
+	}
+	if err := insertAuditAt(ctx, tx, caseID, reviewerActor(reviewerID), ActionAcknowledged, now); err != nil {
+		return false, 0, fmt.Errorf("acknowledge case %s: %w", ref, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, 0, fmt.Errorf("acknowledge case %s: %w", ref, dbErr(err))
+	}
+	return true, reviewerID, nil
+}
+
+// Escalate jumps a case's routing to toLevel now, in one transaction: its
+// pending jobs are deleted, a job of toLevel due at now is stored and an
+// "escalated" audit event is written by the reviewer. The status and the
+// assignment stay as they are (the worker that runs the job decides whom
+// to tell, and stores no next step once the case is acknowledged). It
+// gives tipline.ErrNotFound for an unknown case or reviewer and ErrInvalid
+// for a negative level or a closed case.
+func (p *Postgres) Escalate(ctx context.Context, ref tipline.Reference, reviewerID int64, toLevel int, now time.Time) error {
+	const deleteJobs = `delete from jobs where case_id = $1`
+	const insertJob = `insert into jobs (case_id, level, run_at) values ($1, $2, $3)`
+	const touch = `update cases set updated_at = $2 where id = $1`
+	if err := checkJob(toLevel, now); err != nil {
+		return fmt.Errorf("escalate case %s: %w", ref, err)
+	}
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("escalate case %s: %w", ref, dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	caseID, _, status, err := lockCase(ctx, tx, ref)
+	if err != nil {
+		return fmt.Errorf("escalate case %s: %w", ref, err)
+	}
+	if err := requireReviewer(ctx, tx, reviewerID); err != nil {
+		return fmt.Errorf("escalate case %s: %w", ref, err)
+	}
+	if status == tipline.StatusClosed {
+		return fmt.Errorf("escalate case %s: %w: case is closed", ref, ErrInvalid)
+	}
+	if _, err := tx.Exec(ctx, deleteJobs, caseID); err != nil {
+		return fmt.Errorf("escalate case %s: jobs: %w", ref, dbErr(err))
+	}
+	if _, err := tx.Exec(ctx, insertJob, caseID, toLevel, now); err != nil {
+		return fmt.Errorf("escalate case %s: jobs: %w", ref, dbErr(err))
+	}
+	if _, err := tx.Exec(ctx, touch, caseID, now); err != nil {
+		return fmt.Errorf("escalate case %s: %w", ref, dbErr(err))
+	}
+	if err := insertAuditAt(ctx, tx, caseID, reviewerActor(reviewerID), ActionEscalated, now); err != nil {
+		return fmt.Errorf("escalate case %s: %w", ref, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("escalate case %s: %w", ref, dbErr(err))
+	}
+	return nil
+}
+
+// AddNote stores a note on a case with its words sealed, and a
+// "note_added" audit event by n.Author, in one transaction. n.At is the
+// time given, or now when zero. It gives tipline.ErrNotFound for an unknown
+// case and ErrInvalid for a note without an author or words, or of a kind
+// other than NoteKindNote, NoteKindToReporter and NoteKindFromReporter.
+func (p *Postgres) AddNote(ctx context.Context, ref tipline.Reference, n tipline.Note) error {
+	const nextID = `select nextval(pg_get_serial_sequence('notes', 'id'))`
+	const insert = `
+		insert into notes (id, case_id, author, kind, text, at)
+		overriding system value
+		values ($1, $2, $3, $4, $5, coalesce($6, now()))
+		returning at`
+	const touch = `update cases set updated_at = $2 where id = $1`
+	if err := checkNote(n); err != nil {
+		return fmt.Errorf("add note to case %s: %w", ref, err)
+	}
+	var at *time.Time
+	if !n.At.IsZero() {
+		at = &n.At
+	}
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("add note to case %s: %w", ref, dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	caseID, _, _, err := lockCase(ctx, tx, ref)
+	if err != nil {
+		return fmt.Errorf("add note to case %s: %w", ref, err)
+	}
+	// The id is drawn first: the sealed words name their row by it.
+	var id int64
+	if err := tx.QueryRow(ctx, nextID).Scan(&id); err != nil {
+		return fmt.Errorf("add note to case %s: %w", ref, dbErr(err))
+	}
+	var stored time.Time
+	err = tx.QueryRow(ctx, insert, id, caseID, n.Author, n.Kind, p.ring.Seal([]byte(n.Text), noteAAD(id, "text")), at).Scan(&stored)
+	if err != nil {
+		return fmt.Errorf("add note to case %s: %w", ref, dbErr(err))
+	}
+	if _, err := tx.Exec(ctx, touch, caseID, stored); err != nil {
+		return fmt.Errorf("add note to case %s: %w", ref, dbErr(err))
+	}
+	if err := insertAuditAt(ctx, tx, caseID, n.Author, ActionNoteAdded, stored); err != nil {
+		return fmt.Errorf("add note to case %s: %w", ref, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("add note to case %s: %w", ref, dbErr(err))
+	}
+	return nil
+}
+
+// Notes lists a case's notes, oldest first, their words opened: an empty
+// list when there are none, tipline.ErrNotFound when there is no such case.
+func (p *Postgres) Notes(ctx context.Context, ref tipline.Reference) ([]tipline.Note, error) {
+	const q = `
+		select n.id, n.author, n.kind, n.text, n.at
+		from notes n
+		join cases c on c.id = n.case_id
+		where c.reference = $1
+		order by n.id`
+	const qExists = `select exists (select 1 from cases where reference = $1)`
+	rows, err := p.pool.Query(ctx, q, string(ref))
+	if err != nil {
+		return nil, fmt.Errorf("list notes of case %s: %w", ref, dbErr(err))
+	}
+	defer rows.Close()
+	out := []tipline.Note{}
+	for rows.Next() {
+		var (
+			n      tipline.Note
+			id     int64
+			sealed []byte
+		)
+		if err := rows.Scan(&id, &n.Author, &n.Kind, &sealed, &n.At); err != nil {
+			return nil, fmt.Errorf("list notes of case %s: %w", ref, dbErr(err))
+		}
+		text, err := p.ring.Open(sealed, noteAAD(id, "text"))
+		if err != nil {
+			return nil, fmt.Errorf("list notes of case %s: note %d: %w", ref, len(out), err)
+		}
+		n.Text = string(text)
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list notes of case %s: %w", ref, dbErr(err))
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	var exists bool
+	if err := p.pool.QueryRow(ctx, qExists, string(ref)).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("list notes of case %s: %w", ref, dbErr(err))
+	}
+	if !exists {
+		return nil, fmt.Errorf("list notes of case %s: %w", ref, tipline.ErrNotFound)
+	}
+	return out, nil
+}
+
+// CloseCase closes a case with an outcome, in one transaction: status
+// closed, outcome and closed_at (now) set, pending jobs deleted and a
+// "closed_<outcome>" audit event written by the reviewer. A case closed
+// before it was acknowledged gets the closing reviewer as assignee, since
+// now. Closing a closed case changes and records nothing. It gives
+// tipline.ErrNotFound for an unknown case or reviewer and ErrInvalid for an
+// outcome not in tipline.Outcomes.
+func (p *Postgres) CloseCase(ctx context.Context, ref tipline.Reference, reviewerID int64, outcome tipline.Outcome, now time.Time) error {
+	const update = `
+		update cases
+		set status = 'closed', outcome = $3, closed_at = $4, updated_at = $4,
+		    assignee = coalesce(assignee, $2), acknowledged_at = coalesce(acknowledged_at, $4)
+		where id = $1`
+	const deleteJobs = `delete from jobs where case_id = $1`
+	if err := checkOutcome(outcome); err != nil {
+		return fmt.Errorf("close case %s: %w", ref, err)
+	}
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("close case %s: %w", ref, dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	caseID, _, status, err := lockCase(ctx, tx, ref)
+	if err != nil {
+		return fmt.Errorf("close case %s: %w", ref, err)
+	}
+	if err := requireReviewer(ctx, tx, reviewerID); err != nil {
+		return fmt.Errorf("close case %s: %w", ref, err)
+	}
+	if status == tipline.StatusClosed {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, update, caseID, reviewerID, string(outcome), now); err != nil {
+		return fmt.Errorf("close case %s: %w", ref, dbErr(err))
+	}
+	if _, err := tx.Exec(ctx, deleteJobs, caseID); err != nil {
+		return fmt.Errorf("close case %s: jobs: %w", ref, dbErr(err))
+	}
+	if err := insertAuditAt(ctx, tx, caseID, reviewerActor(reviewerID), ActionClosedPrefix+string(outcome), now); err != nil {
+		return fmt.Errorf("close case %s: %w", ref, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("close case %s: %w", ref, dbErr(err))
+	}
+	return nil
+}
+
+// ReopenCase reopens a closed case, in one transaction: it becomes
+// acknowledged with the reopening reviewer as assignee since now, its
+// outcome and closing time are cleared and a "reopened" audit event is
+// written. It is not routed again: someone has it. Reopening a case that
+// is not closed changes and records nothing. It gives tipline.ErrNotFound
+// for an unknown case or reviewer.
+func (p *Postgres) ReopenCase(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error {
+	const update = `
+		update cases
+		set status = 'acknowledged', assignee = $2, acknowledged_at = $3, updated_at = $3,
+		    outcome = null, closed_at = null
+		where id = $1`
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("reopen case %s: %w", ref, dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	caseID, _, status, err := lockCase(ctx, tx, ref)
+	if err != nil {
+		return fmt.Errorf("reopen case %s: %w", ref, err)
+	}
+	if err := requireReviewer(ctx, tx, reviewerID); err != nil {
+		return fmt.Errorf("reopen case %s: %w", ref, err)
+	}
+	if status != tipline.StatusClosed {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, update, caseID, reviewerID, now); err != nil {
+		return fmt.Errorf("reopen case %s: %w", ref, dbErr(err))
+	}
+	if err := insertAuditAt(ctx, tx, caseID, reviewerActor(reviewerID), ActionReopened, now); err != nil {
+		return fmt.Errorf("reopen case %s: %w", ref, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("reopen case %s: %w", ref, dbErr(err))
+	}
+	return nil
+}
+
+// Queue lists the open cases a reviewer should see: first every case
+// nobody has acknowledged, urgent before normal, then oldest submitted
+// first; then the cases the reviewer acknowledged and has not closed, the
+// most recently acknowledged first. Cases others have and closed cases are
+// left out. An empty list, not an error, when there are none.
+func (p *Postgres) Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error) {
+	const q = `
+		select reference, kind, urgency, status, created_at
+		from cases
+		where status = 'received' or (status = 'acknowledged' and assignee = $1)
+		order by status <> 'received',
+		         case when status = 'received' then urgency <> 'urgent' end,
+		         case when status = 'received' then submitted_at end,
+		         case when status = 'received' then id end,
+		         acknowledged_at desc,
+		         id desc`
+	rows, err := p.pool.Query(ctx, q, reviewerID)
+	if err != nil {
+		return nil, fmt.Errorf("list queue of reviewer %d: %w", reviewerID, dbErr(err))
+	}
+	defer rows.Close()
+	out := []tipline.CaseSummary{}
+	for rows.Next() {
+		var (
+			cs                         tipline.CaseSummary
+			ref, kind, urgency, status string
+		)
+		if err := rows.Scan(&ref, &kind, &urgency, &status, &cs.CreatedAt); err != nil {
+			return nil, fmt.Errorf("list queue of reviewer %d: %w", reviewerID, dbErr(err))
+		}
+		cs.Reference, cs.Kind, cs.Urgency, cs.Status = tipline.Reference(ref), tipline.Kind(kind), tipline.Urgency(urgency), tipline.Status(status)
+		out = append(out, cs)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list queue of reviewer %d: %w", reviewerID, dbErr(err))
+	}
+	return out, nil
+}
