@@ -77,3 +77,43 @@ func BenchmarkEchoBaseline(b *testing.B) {
 		wcancel()
 	}
 }
+
+// BenchmarkUrgentToReviewer: from the reporter's Send on an urgent tip to
+// the notification on the on-call reviewer's phone (our side: inbox,
+// transaction with the routing job, router, Telegram call). The promise is
+// under 2 seconds.
+func BenchmarkUrgentToReviewer(b *testing.B) {
+	e := &onCallEnv{testEnv: newTestEnv(b), clock: newClock()}
+	e.env["TIPLINE_ROUTE_TICK"] = "1s" // the default: the router is woken by the new case, not by its tick
+	e.withReviewers("Primary Pich")
+	e.startOnCall()
+	rv := e.reviewers[0]
+	var worst time.Duration
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		r := e.reporter(int64(8_300_000_000+i), "km")
+		e.emu.SendText(r.u, "/start")
+		r.press("menu:tip")
+		r.expect("back")
+		e.emu.SendText(r.u, "Urgent: a girl is being taken tonight")
+		r.press("a:yes")
+		for _, a := range []string{"skip", "a:today", "a:1", "a:12_17", "skip", "skip"} {
+			r.press(a)
+		}
+		before := len(e.emu.BotMessages(rv.u.ID))
+		m, data := r.waitButton("send:anon")
+		r.seen = m.ID
+		b.StartTimer()
+		start := time.Now()
+		if _, err := e.emu.PressButton(r.u, m.ID, data); err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if _, err := e.emu.WaitBotMessages(ctx, rv.u.ID, before+1); err != nil {
+			b.Fatalf("no notification: %v", err)
+		}
+		cancel()
+		worst = max(worst, time.Since(start))
+	}
+	b.ReportMetric(float64(worst.Milliseconds()), "worst-ms")
+}

@@ -148,7 +148,7 @@ func TestSandboxInBrowser(t *testing.T) {
 			break
 		}
 	}
-	ref := d.waitReference("reporter")
+	ref, receipt := d.waitReference("reporter")
 	t.Logf("the reporter got the reference %s", ref)
 
 	// The reviewer: the new case arrives, urgent and protected.
@@ -188,6 +188,10 @@ func TestSandboxInBrowser(t *testing.T) {
 	if !strings.Contains(team.Text, browserReplyText) || !strings.Contains(team.Text, ref) {
 		t.Errorf("the reporter got %q, want the reviewer's words and %s", team.Text, ref)
 	}
+
+	// Once the bot has sent all of the receipt, the reporter is back at the
+	// menu (and the bot has nothing left to send when the sandbox stops).
+	d.waitButton("reporter", "menu:tip", receipt, false)
 
 	// The trail shows the case from the tip to the reply.
 	trail := d.trail(ref)
@@ -231,8 +235,6 @@ func TestSandboxInBrowser(t *testing.T) {
 		}
 		t.Logf("wrote %s (%d bytes)", path, len(shot))
 	}
-	t.Logf("%s screenshot done\n%s\n---\n%s", time.Now().Format("15:04:05.000"), d.transcript("reporter"), d.transcript("reviewer"))
-	defer func() { t.Logf("%s browser closed", time.Now().Format("15:04:05.000")) }()
 	if ex := exceptions(); len(ex) > 0 {
 		t.Errorf("the page threw:\n%s", strings.Join(ex, "\n"))
 	}
@@ -255,12 +257,6 @@ func startSandbox(t *testing.T) (string, *syncBuffer) {
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx, []string{"sandbox", "-addr", "127.0.0.1:0"}) }()
 	t.Cleanup(func() {
-		t.Logf("%s stopping sandbox", time.Now().Format("15:04:05.000"))
-		defer func() {
-			t.Logf("%s stopped sandbox", time.Now().Format("15:04:05.000"))
-			l := logs.String()
-			t.Logf("%s", l[max(0, len(l)-3000):])
-		}()
 		cancel()
 		select {
 		case err := <-done:
@@ -355,7 +351,6 @@ func (d *pageDriver) fail(format string, args ...any) {
 }
 
 func (d *pageDriver) do(what string, actions ...chromedp.Action[chromedp.Void]) {
-	d.t.Logf("%s do %s", time.Now().Format("15:04:05.000"), what)
 	d.t.Helper()
 	ctx, cancel := context.WithTimeout(d.ctx, browserStep)
 	defer cancel()
@@ -386,7 +381,6 @@ func (d *pageDriver) waitFor(what, fn string) {
 
 // poll waits until fn, given args, returns a truthy value, and returns it.
 func (d *pageDriver) poll(what, fn string, args ...any) any {
-	d.t.Logf("%s poll %s", time.Now().Format("15:04:05.000"), what)
 	d.t.Helper()
 	ctx, cancel := context.WithTimeout(d.ctx, browserStep+time.Second)
 	defer cancel()
@@ -514,23 +508,25 @@ func (d *pageDriver) typeAndSend(role, text string) {
 var browserReferenceRE = regexp.MustCompile(`^TL-[0-9A-Z]{4}-[0-9A-Z]{4}$`)
 
 // waitReference waits for the bot to give a phone a case reference after
-// the last press, and returns it.
-func (d *pageDriver) waitReference(role string) string {
+// the last press, and returns it and the message that gave it.
+func (d *pageDriver) waitReference(role string) (string, int) {
 	d.t.Helper()
 	v := d.poll("a case reference on the "+role+"'s phone", `(role, minId) => {
 		const msgs = [...document.querySelectorAll('section.panel[data-role="' + role + '"] .messages > .msg.bot')]
 			.filter((m) => Number(m.dataset.messageId) > minId);
 		for (const m of msgs) {
 			const found = (m.textContent || "").match(/TL-[0-9A-Z]{4}-[0-9A-Z]{4}/);
-			if (found) return found[0];
+			if (found) return { ref: found[0], id: Number(m.dataset.messageId) };
 		}
 		return null;
 	}`, role, d.last[role])
-	ref, _ := v.(string)
-	if !browserReferenceRE.MatchString(ref) {
+	m, _ := v.(map[string]any)
+	ref, _ := m["ref"].(string)
+	id, _ := m["id"].(float64)
+	if !browserReferenceRE.MatchString(ref) || id <= 0 {
 		d.fail("got reference %v", v)
 	}
-	return ref
+	return ref, int(id)
 }
 
 // trail reads the case trail's entry for ref: each step's data-done, the
