@@ -127,15 +127,14 @@ func Length(s string) int {
 
 // firstChar returns the first user-perceived character of a non-empty s.
 func firstChar(s string) string {
-	end, state := 0, -1
+	end := 0
 	for end < len(s) {
-		var c string
-		c, _, _, state = uniseg.FirstGraphemeClusterInString(s[end:], state)
+		// Each cluster is read fresh (state -1): joinsNext decides joins.
+		c, _, _, _ := uniseg.FirstGraphemeClusterInString(s[end:], -1)
 		end += len(c)
 		if !joinsNext(c, s[end:]) {
 			break
 		}
-		state = -1 // the next cluster starts fresh
 	}
 	return s[:end]
 }

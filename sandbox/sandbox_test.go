@@ -53,6 +53,10 @@ func TestPageServesPanelSkeleton(t *testing.T) {
 		`<option value="en">`,
 		`<option value="">none</option>`,
 		`class="error"`,
+		`class="control lang-control"`,
+		`class="quick-commands"`,
+		`id="cases"`,
+		`class="case-list"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("GET /: page lacks %s", want)
@@ -158,6 +162,54 @@ func TestScriptUsesTheControlAPI(t *testing.T) {
 	places := regexp.MustCompile(`name: "([^"]+)", lat: ([0-9.]+), lon: ([0-9.]+)`).FindAllStringSubmatch(string(b), -1)
 	if len(places) != 4 {
 		t.Errorf("got %d sample places, want 4", len(places))
+	}
+}
+
+// TestScriptShowsTheReviewerPhone ties the page to the reviewer that
+// `tipline sandbox` seeds (cmd/tipline/sandbox.go): Telegram user 2001,
+// "Sandbox reviewer", language en, on a fixed phone beside the reporter's.
+func TestScriptShowsTheReviewerPhone(t *testing.T) {
+	b, err := static.ReadFile("static/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`const SANDBOX_REVIEWER = { id: 2001, firstName: "Sandbox reviewer", languageCode: "en" };`,
+		`title: "Reviewer (on call)"`,
+		`role: "reviewer"`,
+		`fixed: true`,
+		`quickCommands: ["/queue", "/oncall"]`,
+		// Tests find buttons by their action; the bot signs it as ACTION~MAC.
+		`button.dataset.action = actionOf(String(data));`,
+		`const i = data.lastIndexOf("~");`,
+		`lock.dataset.testid = "protected";`,
+		"class CaseTrail",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("app.js lacks %s", want)
+		}
+	}
+}
+
+// TestStyleHidesHiddenAndStacks: the hidden attribute must win over the
+// display of the page's classes (the attachment sheet, the reviewer's
+// missing controls), and the phones stack on narrow screens.
+func TestStyleHidesHiddenAndStacks(t *testing.T) {
+	b, err := static.ReadFile("static/style.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	css := string(b)
+	for _, want := range []string{
+		"[hidden] { display: none !important; }",
+		"@media (max-width: 720px)",
+		"flex-direction: column;",
+		`.panel[data-role="reviewer"] .chat-head`,
+		".msg.in-focus",
+	} {
+		if !strings.Contains(css, want) {
+			t.Errorf("style.css lacks %s", want)
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package telegramtest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -437,18 +436,4 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// sameJSON reports whether two JSON texts encode the same value.
-func sameJSON(a, b []byte) bool {
-	if bytes.Equal(a, b) {
-		return true
-	}
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	ca, errA := json.Marshal(x)
-	cb, errB := json.Marshal(y)
-	return errA == nil && errB == nil && bytes.Equal(ca, cb)
 }

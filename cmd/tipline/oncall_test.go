@@ -122,8 +122,6 @@ func mustShifts(t testing.TB, spec string) []oncall.Shift {
 	return s
 }
 
-var newCaseRE = regexp.MustCompile(`New case (TL-[0-9A-Z]{4}-[0-9A-Z]{4})`)
-
 // notifications counts the case notifications a reviewer received for ref.
 func (r *reviewerUser) notifications(ref tipline.Reference) int {
 	n := 0

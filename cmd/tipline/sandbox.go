@@ -85,6 +85,10 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	cfg.APIURL = base
 	cfg.BotToken = emu.Token()
 	cfg.WebhookURL, cfg.WebhookSecret = "", ""
+	cfg.Intake = "poll"
+	if m.Getenv("TIPLINE_PACE_PER_CHAT") == "" {
+		cfg.PacePerChat = 20 // the emulator has no rate limit; a person trying it should not wait
+	}
 	fmt.Fprintf(m.Stdout, "Tipline sandbox: open %s in your browser (Ctrl+C to stop)\n", base)
 	return m.runBot(ctx, cfg, log, ring, store, sessions, limiter, page, ln)
 }

@@ -179,15 +179,22 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	stopIntake()
+	waitWorkers := func() {
+		select {
+		case <-workers:
+		case <-sctx.Done():
+			log.Warn("shutdown deadline passed with updates in hand; they will be retried")
+		}
+	}
+	if extra != nil {
+		// The sandbox's Telegram is this server: keep it until the bot is done.
+		waitWorkers()
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
 	wg.Wait()
-	select {
-	case <-workers:
-	case <-sctx.Done():
-		log.Warn("shutdown deadline passed with updates in hand; they will be retried")
-	}
+	waitWorkers()
 	log.Info("stopped")
 	return nil
 }

@@ -802,13 +802,19 @@ class PhonePanel {
     this.onRender(this, visible);
   }
 
-  // setFocus marks the messages about one case (none for ""), and scrolls
-  // the chat to the latest of them.
+  // setFocus marks the messages about one case, and scrolls the chat to the
+  // latest of them; "" clears the mark and goes back to the newest message.
   setFocus(ref) {
     this.focusRef = ref;
+    if (!ref) {
+      for (const { el: node } of this.rendered.values()) node.classList.remove("in-focus");
+      this.pinned = true;
+      this.scrollToEnd();
+      return;
+    }
     let latest = null;
     for (const { el: node } of this.rendered.values()) {
-      const on = Boolean(ref) && (node.dataset.refs || "").split(" ").includes(ref);
+      const on = (node.dataset.refs || "").split(" ").includes(ref);
       node.classList.toggle("in-focus", on);
       if (on && (!latest || Number(node.dataset.messageId) > Number(latest.dataset.messageId))) latest = node;
     }
@@ -1026,7 +1032,7 @@ class CaseTrail {
             mark(c, "reported", m);
             if (verbs.has("ans")) {
               c.replies++;
-              mark(c, "replied", m, c.replies === 1 ? "1 message" : `${c.replies} messages`);
+              mark(c, "replied", m, c.replies === 1 ? "" : ` (${c.replies} messages)`);
             }
             continue;
           }
@@ -1034,7 +1040,7 @@ class CaseTrail {
           if (refs.length === 1 && text.includes("🔴")) this.urgent.add(ref);
           const taken = text.match(new RegExp(`${ref}: taken by (.+?)\\.?$`, "m"));
           if (taken) c.takenBy = taken[1];
-          if (taken || [...verbs].some((v) => WORKING_VERBS.has(v))) mark(c, "taken", m, c.takenBy && `by ${c.takenBy}`);
+          if (taken || [...verbs].some((v) => WORKING_VERBS.has(v))) mark(c, "taken", m, c.takenBy && ` by ${c.takenBy}`);
           if (verbs.has("reopen")) {
             closedAt.set(ref, m.date || "-");
             const closed = text.match(new RegExp(`${ref} closed: (.+?)\\.?$`, "m"));
@@ -1046,7 +1052,7 @@ class CaseTrail {
       }
       for (const [ref, at] of closedAt) {
         const c = get(ref);
-        if (at) c.steps.closed = { at, detail: c.outcome };
+        if (at) c.steps.closed = { at, detail: c.outcome && `: ${c.outcome}` };
         else delete c.steps.closed;
       }
     }
@@ -1089,9 +1095,9 @@ class CaseTrail {
       li.append(el("span", "step-mark", done ? "✓" : "○"));
       const body = el("span", "step-body");
       body.append(el("span", "step-label", step.label));
-      if (done && done.detail) body.append(el("span", "step-detail", ` ${done.detail}`));
+      if (done && done.detail) body.append(el("span", "step-detail", done.detail));
       const time = done ? timeOf(done.at) : "";
-      body.append(el("span", "step-where", ` · ${step.phone}'s phone${time ? ` · ${time}` : ""}`));
+      body.append(el("span", "step-where", `${step.phone}'s phone${time ? ` · ${time}` : ""}`));
       if (!done && !hinted && step.hint) {
         hinted = true;
         body.append(el("span", "step-hint", step.hint));
