@@ -60,6 +60,14 @@ type Store interface {
 	CloseCase(ctx context.Context, ref tipline.Reference, reviewerID int64, outcome tipline.Outcome, now time.Time) error
 	ReopenCase(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
 	Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error)
+
+	BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
+	IsBlocked(ctx context.Context, pseudonym string) (bool, error)
+	CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storage.RetentionWarning, error)
+	MarkRetentionWarned(ctx context.Context, ref tipline.Reference, now time.Time) error
+	DeleteClosedCases(ctx context.Context, cutoff time.Time, limit int) ([]tipline.Reference, error)
+	PurgeInbox(ctx context.Context, cutoff time.Time) (int, error)
+	PurgeAudit(ctx context.Context, cutoff time.Time) (int, error)
 }
 
 // Limiter counts attempts per key across all bot processes.
@@ -108,6 +116,17 @@ type Config struct {
 	// often the check for forgotten cases runs.
 	RouteTick     time.Duration
 	UnroutedCheck time.Duration
+	// Limits per reporter, shared by all processes (Redis).
+	ReportsPerHour    int
+	ReportsPerDay     int
+	MessagesPerMinute int
+	// Retention: closed cases are deleted this long after closing, with a
+	// warning to their reviewer 72 hours before; audit events are kept for
+	// AuditRetention; processed inbox rows for 48 hours.
+	Retention      time.Duration
+	AuditRetention time.Duration
+	// Maintenance is how often retention runs.
+	Maintenance time.Duration
 	// WebhookURL and WebhookSecret select webhook mode.
 	WebhookURL    string
 	WebhookSecret string
@@ -156,6 +175,24 @@ func (c *Config) defaults() {
 	}
 	if c.Policy == (oncall.Policy{}) {
 		c.Policy = oncall.DefaultPolicy()
+	}
+	if c.ReportsPerHour <= 0 {
+		c.ReportsPerHour = 3
+	}
+	if c.ReportsPerDay <= 0 {
+		c.ReportsPerDay = 10
+	}
+	if c.MessagesPerMinute <= 0 {
+		c.MessagesPerMinute = 60
+	}
+	if c.Retention <= 0 {
+		c.Retention = 90 * 24 * time.Hour
+	}
+	if c.AuditRetention <= 0 {
+		c.AuditRetention = 2 * 365 * 24 * time.Hour
+	}
+	if c.Maintenance <= 0 {
+		c.Maintenance = time.Hour
 	}
 	if c.RouteTick <= 0 {
 		c.RouteTick = time.Second
@@ -278,6 +315,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { b.fetchLoop(ctx) })
 	wg.Go(func() { b.routeLoop(ctx) })
+	wg.Go(func() { b.maintenanceLoop(ctx) })
 	wg.Wait()
 	return nil
 }

@@ -21,6 +21,9 @@ const (
 
 var errBadButton = errors.New("bot: button data does not verify")
 
+// sigLen is the length of an encoded button signature.
+var sigLen = base64.RawURLEncoding.EncodedLen(buttonMACSize)
+
 // buttonSigner signs and checks button data.
 type buttonSigner interface {
 	SignButton(data string, n int) []byte
@@ -43,6 +46,9 @@ func verifyButton(k buttonSigner, userID int64, data string) (string, error) {
 		return "", errBadButton
 	}
 	action, sig := data[:i], data[i+1:]
+	if len(sig) != sigLen {
+		return "", errBadButton // the decoder would skip \r and \n: signed data must be unique
+	}
 	mac, err := base64.RawURLEncoding.DecodeString(sig)
 	if err != nil || len(mac) != buttonMACSize {
 		return "", errBadButton

@@ -79,6 +79,7 @@ func decode(u *models.Update, signer buttonSigner, now time.Time) (incoming, boo
 			in.private = m.Chat.Type == models.ChatTypePrivate
 		} else if m := q.Message.InaccessibleMessage; m != nil {
 			in.pressedMessageID = m.MessageID
+			in.private = m.Chat.Type == models.ChatTypePrivate
 		}
 		action, err := verifyButton(signer, q.From.ID, q.Data)
 		if err != nil {

@@ -41,6 +41,12 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	} else if handled {
 		return b.done(ctx, item.UpdateID)
 	}
+	if stop, err := b.guard(ctx, in); err != nil {
+		b.tellProblemOnce(ctx, item.UpdateID, in)
+		return err
+	} else if stop {
+		return b.done(ctx, item.UpdateID)
+	}
 
 	sess, expired, err := b.loadSession(ctx, item.ChatKey)
 	if err != nil {
@@ -112,6 +118,55 @@ func recentMessages(ms []flows.MessageRef, now time.Time) []flows.MessageRef {
 	return out
 }
 
+// errLimited means a reporter sent more reports than the limits allow.
+var errLimited = errors.New("bot: over the report limit")
+
+// reportAllowed counts a report against the reporter's hourly and daily
+// limits, shared by every bot process.
+func (b *Bot) reportAllowed(ctx context.Context, reporter string) (bool, error) {
+	ok, err := b.limiter.Allow(ctx, "reports-hour:"+reporter, b.cfg.ReportsPerHour, time.Hour)
+	if err != nil || !ok {
+		return ok, err
+	}
+	return b.limiter.Allow(ctx, "reports-day:"+reporter, b.cfg.ReportsPerDay, 24*time.Hour)
+}
+
+// guard stops a blocked reporter, who gets a neutral answer and learns
+// nothing, and a flood of messages, answered kindly at most once a minute.
+// stop=true means the update is answered and done.
+func (b *Bot) guard(ctx context.Context, in incoming) (bool, error) {
+	who := in.input.Reporter
+	blocked, err := b.store.IsBlocked(ctx, who)
+	if err != nil {
+		return false, fmt.Errorf("check block: %w", err)
+	}
+	lang := langOf(in.input.LanguageCode)
+	if blocked {
+		if in.callbackID != "" {
+			b.answerCallback(ctx, in.callbackID)
+		}
+		b.log.Info("a message from a blocked reporter was dropped", "reporter", who)
+		_, err := b.reply(ctx, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "blocked_neutral"}}}})
+		return true, err
+	}
+	ok, err := b.limiter.Allow(ctx, "messages:"+who, b.cfg.MessagesPerMinute, time.Minute)
+	if err != nil {
+		return false, fmt.Errorf("rate limit: %w", err)
+	}
+	if ok {
+		return false, nil
+	}
+	if in.callbackID != "" {
+		b.answerCallback(ctx, in.callbackID)
+	}
+	b.log.Warn("a reporter is over the message limit", "reporter", who)
+	if tell, err := b.limiter.Allow(ctx, "messages-told:"+who, 1, time.Minute); err == nil && tell {
+		_, err := b.reply(ctx, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_slow_down"}}}})
+		return true, err
+	}
+	return true, nil
+}
+
 // errNotSaved means an effect failed, the reporter was told, and the
 // session stays as it was.
 var errNotSaved = errors.New("bot: effect not saved")
@@ -146,12 +201,18 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 			res.Result = b.engine.Step(*sess, in.input)
 			continue
 		}
-		b.log.Error("could not store a step; the reporter was asked to try again", "err", err)
+		why := "error_save_failed"
+		if errors.Is(err, errLimited) {
+			why = "error_report_limit"
+			b.log.Warn("a reporter is over the report limit; the draft is kept", "reporter", in.input.Reporter)
+		} else {
+			b.log.Error("could not store a step; the reporter was asked to try again", "err", err)
+		}
 		lang := sess.Lang
 		if lang == "" {
 			lang = flows.LangEnglish
 		}
-		msgs := []flows.Reply{{Lines: []flows.Text{{ID: "error_save_failed"}}}, b.engine.Prompt(*sess)}
+		msgs := []flows.Reply{{Lines: []flows.Text{{ID: why}}}, b.engine.Prompt(*sess)}
 		if in.callbackID != "" {
 			b.answerCallback(ctx, in.callbackID)
 		}
@@ -172,6 +233,11 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 		switch e := eff.(type) {
 		case flows.SubmitCase:
 			c := e.Case
+			if ok, err := b.reportAllowed(ctx, c.Reporter); err != nil {
+				return nil, err
+			} else if !ok {
+				return nil, errLimited
+			}
 			c.FollowUpHash = b.ring.FollowUpHash(e.FollowUpCode)
 			ref, created, err := b.store.SubmitCase(ctx, c)
 			if err != nil {

@@ -58,6 +58,9 @@ func (b *Bot) verifyReviewer(userID int64, data string) (string, bool) {
 		return "", false
 	}
 	action, sig := data[:i], data[i+1:]
+	if len(sig) != sigLen {
+		return "", false
+	}
 	mac, err := base64.RawURLEncoding.DecodeString(sig)
 	if err != nil || len(mac) != buttonMACSize {
 		return "", false
@@ -225,6 +228,12 @@ func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tip
 		_ = b.notifyReporterStatus(ctx, c, tipline.StatusClosed)
 		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_closed", map[string]any{"Reference": string(ref), "Outcome": b.rtext(rv, "outcome_"+arg, nil)}),
 			[][]models.InlineKeyboardButton{{{Text: b.rtext(rv, "rv_button_reopen", nil), CallbackData: b.signReviewer(rv.TelegramID, "reopen:"+string(ref))}}})
+	case "blk":
+		if err := b.store.BlockReporter(ctx, ref, rv.ID, now); err != nil {
+			return fmt.Errorf("block reporter: %w", err)
+		}
+		b.log.Warn("a reporter was blocked by a reviewer", "case", ref, "reviewer", rv.ID)
+		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_blocked", map[string]any{"Reference": string(ref)}), nil)
 	case "reopen":
 		if err := b.store.ReopenCase(ctx, ref, rv.ID, now); err != nil {
 			return fmt.Errorf("reopen case: %w", err)
@@ -257,6 +266,7 @@ func (b *Bot) caseButtons(rv tipline.Reviewer, ref tipline.Reference, status tip
 	return [][]models.InlineKeyboardButton{
 		{btn("rv_button_details", "det"), btn("rv_button_reply", "rep")},
 		{btn("rv_button_note", "note"), btn("rv_button_close", "close")},
+		{btn("rv_button_block", "blk")},
 	}
 }
 

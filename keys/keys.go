@@ -172,6 +172,27 @@ func (r *Ring) Open(sealed []byte, aad string) ([]byte, error) {
 	return pt, nil
 }
 
+// IsCurrent tells whether a ciphertext was sealed with the current key.
+func (r *Ring) IsCurrent(sealed []byte) bool {
+	id, ok := SealedKeyID(sealed)
+	return ok && id == r.current.id
+}
+
+// Reseal opens what Seal made under any key of the ring and seals it again
+// under the current key, with the same additional data. A ciphertext
+// already under the current key is returned as it is, not opened, with
+// changed false.
+func (r *Ring) Reseal(sealed []byte, aad string) (out []byte, changed bool, err error) {
+	if r.IsCurrent(sealed) {
+		return sealed, false, nil
+	}
+	plain, err := r.Open(sealed, aad)
+	if err != nil {
+		return nil, false, err
+	}
+	return r.Seal(plain, aad), true, nil
+}
+
 // SealedKeyID tells which key sealed a ciphertext.
 func SealedKeyID(sealed []byte) (uint32, bool) {
 	if len(sealed) < 5 || sealed[0] != sealVersion {
@@ -185,6 +206,18 @@ func SealedKeyID(sealed []byte) (uint32, bool) {
 // the id without the key.
 func (r *Ring) Pseudonym(userID int64) string {
 	return r.mac(r.current.pseudo, "user:"+strconv.FormatInt(userID, 10), 16)
+}
+
+// Pseudonyms returns the user's pseudonym under the current key, first,
+// then under each previous key: what was stored for the user before a key
+// rotation, until it is re-keyed.
+func (r *Ring) Pseudonyms(userID int64) []string {
+	msg := "user:" + strconv.FormatInt(userID, 10)
+	out := []string{r.mac(r.current.pseudo, msg, 16)}
+	for _, k := range r.previous {
+		out = append(out, r.mac(k.pseudo, msg, 16))
+	}
+	return out
 }
 
 // ChatKey returns the keyed name of a chat, used to key sessions and the
@@ -227,7 +260,11 @@ func (r *Ring) FollowUpHash(code string) []byte {
 }
 
 // FollowUpHashes are the code's hashes under the current and every previous
-// key, to find cases filed before a key rotation.
+// key, to find cases filed before a key rotation. Only the hash of a code is
+// stored, so re-keying cannot bring it under a new key: a code given before
+// a rotation works only while the key it was given under stays among the
+// previous keys (TIPLINE_PREVIOUS_SECRET_KEYS), and stops working once that
+// key is removed.
 func (r *Ring) FollowUpHashes(code string) [][]byte {
 	out := [][]byte{followUpHash(r.current, code)}
 	for _, k := range r.previous {

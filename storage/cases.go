@@ -84,8 +84,8 @@ func (p *Postgres) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.R
 	).Scan(&caseID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// The draft was submitted before, or the reference or the follow-up
-		// hash is another draft's. Cases are never deleted, so the row that
-		// conflicted is still there to find.
+		// hash is another draft's. Only cases closed long ago are deleted,
+		// so the row that conflicted is still there to find.
 		var first string
 		err := tx.QueryRow(ctx, findDraft, c.DraftID).Scan(&first)
 		if err == nil {
@@ -357,7 +357,7 @@ func checkStatus(status tipline.Status, actor string) error {
 // Setting the status a case already has changes and records nothing.
 func (p *Postgres) SetStatus(ctx context.Context, ref tipline.Reference, status tipline.Status, actor string) error {
 	const lockCase = `select id, status from cases where reference = $1 for update`
-	const update = `update cases set status = $2, updated_at = now() where id = $1`
+	const update = `update cases set status = $2, updated_at = now(), retention_warned_at = null where id = $1`
 	if err := checkStatus(status, actor); err != nil {
 		return fmt.Errorf("set status of case %s: %w", ref, err)
 	}

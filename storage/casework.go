@@ -232,14 +232,17 @@ func (p *Postgres) Notes(ctx context.Context, ref tipline.Reference) ([]tipline.
 // closed, outcome and closed_at (now) set, pending jobs deleted and a
 // "closed_<outcome>" audit event written by the reviewer. A case closed
 // before it was acknowledged gets the closing reviewer as assignee, since
-// now. Closing a closed case changes and records nothing. It gives
+// now. Its retention period starts: a warning of its deletion recorded
+// before it was last reopened is cleared (MarkRetentionWarned). Closing a
+// closed case changes and records nothing. It gives
 // tipline.ErrNotFound for an unknown case or reviewer and ErrInvalid for an
 // outcome not in tipline.Outcomes.
 func (p *Postgres) CloseCase(ctx context.Context, ref tipline.Reference, reviewerID int64, outcome tipline.Outcome, now time.Time) error {
 	const update = `
 		update cases
 		set status = 'closed', outcome = $3, closed_at = $4, updated_at = $4,
-		    assignee = coalesce(assignee, $2), acknowledged_at = coalesce(acknowledged_at, $4)
+		    assignee = coalesce(assignee, $2), acknowledged_at = coalesce(acknowledged_at, $4),
+		    retention_warned_at = null
 		where id = $1`
 	const deleteJobs = `delete from jobs where case_id = $1`
 	if err := checkOutcome(outcome); err != nil {
@@ -285,7 +288,7 @@ func (p *Postgres) ReopenCase(ctx context.Context, ref tipline.Reference, review
 	const update = `
 		update cases
 		set status = 'acknowledged', assignee = $2, acknowledged_at = $3, updated_at = $3,
-		    outcome = null, closed_at = null
+		    outcome = null, closed_at = null, retention_warned_at = null
 		where id = $1`
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {

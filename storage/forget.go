@@ -29,7 +29,9 @@ func forgottenActors(pseudonym string) map[string]string {
 // case changed gets one "reporter_forgotten" audit event by "system"; Forget
 // returns how many cases that was. Forgetting an unknown reporter, or
 // forgetting again, changes nothing and returns 0. Its errors do not name
-// the pseudonym, so logging them keeps nothing of the reporter.
+// the pseudonym, so logging them keeps nothing of the reporter. A block of
+// the reporter (BlockReporter) stays: it names no case, and keeps the tip
+// line protected from abuse.
 func (p *Postgres) Forget(ctx context.Context, pseudonym string) (int, error) {
 	const unlink = `
 		update cases

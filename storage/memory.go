@@ -29,13 +29,15 @@ type Memory struct {
 	reviewers []tipline.Reviewer   // reviewers[i] has ID i+1
 	rota      []byte               // nil until saved
 	jobs      map[int64]*memJob
-	lastJob   int64 // the id of the last job stored
+	lastJob   int64                // the id of the last job stored
+	blocks    map[string]time.Time // blocked pseudonym → when
 }
 
 type memInboxRow struct {
 	item         InboxItem
 	claimedUntil time.Time // zero when not claimed
 	processed    bool
+	processedAt  time.Time
 }
 
 type memCase struct {
@@ -47,6 +49,8 @@ type memCase struct {
 	// notifications and notes are in the order they were stored.
 	notifications []tipline.Notification
 	notes         []tipline.Note
+	// retentionWarned is set by MarkRetentionWarned, cleared by closing.
+	retentionWarned bool
 }
 
 type memAddition struct {
@@ -74,6 +78,7 @@ func NewMemory(now func() time.Time) *Memory {
 		followUps: map[string]*memCase{},
 		invites:   map[string]memInvite{},
 		jobs:      map[int64]*memJob{},
+		blocks:    map[string]time.Time{},
 	}
 }
 
@@ -157,7 +162,9 @@ func (m *Memory) InboxDone(ctx context.Context, updateID int64) error {
 	if !ok {
 		return fmt.Errorf("mark update %d done: %w", updateID, tipline.ErrNotFound)
 	}
-	r.processed = true
+	if !r.processed {
+		r.processed, r.processedAt = true, m.clock()
+	}
 	r.item.Payload = nil
 	r.claimedUntil = time.Time{}
 	return nil

@@ -113,6 +113,7 @@ func (m *Memory) SetStatus(ctx context.Context, ref tipline.Reference, status ti
 	}
 	now := m.clock()
 	sc.c.Status, sc.c.UpdatedAt = status, now
+	sc.retentionWarned = false
 	sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: actor, Action: ActionStatusPrefix + string(status), At: now})
 	return nil
 }

@@ -499,6 +499,7 @@ func (m *Memory) CloseCase(ctx context.Context, ref tipline.Reference, reviewerI
 	}
 	a.Outcome, a.ClosedAt = outcome, now
 	sc.c.Status, sc.c.UpdatedAt = tipline.StatusClosed, now
+	sc.retentionWarned = false
 	m.deleteJobs(sc)
 	sc.record(reviewerActor(reviewerID), ActionClosedPrefix+string(outcome), now)
 	return nil
@@ -521,6 +522,7 @@ func (m *Memory) ReopenCase(ctx context.Context, ref tipline.Reference, reviewer
 	now = truncateTime(now)
 	sc.c.Assignment = tipline.Assignment{ReviewerID: reviewerID, AcknowledgedAt: now}
 	sc.c.Status, sc.c.UpdatedAt = tipline.StatusAcknowledged, now
+	sc.retentionWarned = false
 	sc.record(reviewerActor(reviewerID), ActionReopened, now)
 	return nil
 }

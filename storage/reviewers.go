@@ -16,7 +16,8 @@ import (
 
 // Reviewers join with a one-time invite. Their Telegram id and name are
 // sealed; the store finds a reviewer by the keyed pseudonym of the Telegram
-// id (keys.Ring.Pseudonym), made with the ring's current key.
+// id (keys.Ring.Pseudonym), made with the ring's current key, or with a
+// previous key until Rekey recomputes it.
 
 // checkInvite refuses an invite the store should not keep.
 func checkInvite(codeHash []byte, name string, expires time.Time) error {
@@ -83,6 +84,7 @@ func (p *Postgres) RedeemInvite(ctx context.Context, codeHash []byte, telegramID
 		delete from invites
 		where code_hash = $1 and expires_at > $2
 		returning name, admin`
+	const known = `select exists (select 1 from reviewers where telegram_key = any($1))`
 	const nextID = `select nextval(pg_get_serial_sequence('reviewers', 'id'))`
 	const insertReviewer = `
 		insert into reviewers (id, telegram_key, telegram_id, name, lang, admin, created_at)
@@ -115,6 +117,16 @@ func (p *Postgres) RedeemInvite(ctx context.Context, codeHash []byte, telegramID
 		return tipline.Reviewer{}, fmt.Errorf("redeem invite: name: %w", err)
 	}
 	rv.Name = string(name)
+
+	// A reviewer whose telegram_key is still under a previous key (not yet
+	// re-keyed) is a reviewer all the same.
+	var exists bool
+	if err := tx.QueryRow(ctx, known, p.ring.Pseudonyms(telegramID)).Scan(&exists); err != nil {
+		return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w", dbErr(err))
+	}
+	if exists {
+		return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w: already a reviewer", ErrInvalid)
+	}
 
 	// The id is drawn first: the sealed columns name their row by it.
 	if err := tx.QueryRow(ctx, nextID).Scan(&rv.ID); err != nil {
@@ -165,10 +177,14 @@ func (p *Postgres) scanReviewer(row pgx.Row) (tipline.Reviewer, error) {
 
 // ReviewerByTelegram returns the reviewer with that Telegram id, or
 // tipline.ErrNotFound. A disabled reviewer is returned too, with Active
-// false: the caller must check.
+// false: the caller must check. After a key rotation it finds reviewers
+// under the previous keys too, until Rekey brings them under the current
+// one.
 func (p *Postgres) ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error) {
-	const q = `select ` + reviewerColumns + ` from reviewers where telegram_key = $1`
-	rv, err := p.scanReviewer(p.pool.QueryRow(ctx, q, p.ring.Pseudonym(telegramID)))
+	const q = `select ` + reviewerColumns + ` from reviewers where telegram_key = any($1)
+		order by telegram_key = $2 desc, id limit 1`
+	pseudonyms := p.ring.Pseudonyms(telegramID)
+	rv, err := p.scanReviewer(p.pool.QueryRow(ctx, q, pseudonyms, pseudonyms[0]))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tipline.Reviewer{}, fmt.Errorf("find reviewer: %w", tipline.ErrNotFound)
 	}

@@ -14,6 +14,14 @@
 // the bot makes of them. A reporter who asks to be forgotten is unlinked
 // from their cases (Forget), leaving nothing that names them. Error
 // messages carry references and pseudonyms, never content or Telegram ids.
+//
+// Nothing is kept longer than needed: closed cases are deleted with
+// everything attached to them once their retention period has passed
+// (DeleteClosedCases), processed inbox rows and old audit events are purged
+// (PurgeInbox, PurgeAudit). A reporter who abuses the tip line can be
+// blocked by their pseudonym (BlockReporter). When the root key rotates,
+// Rekey re-seals every sealed value under the new key and recomputes the
+// keyed lookups that can be recomputed (see Rekey for what cannot).
 package storage
 
 import (
@@ -64,6 +72,16 @@ type InboxItem struct {
 	Attempts int
 }
 
+// RetentionWarning is a closed case whose retention period ends soon, for
+// the reviewer who had it to be told.
+type RetentionWarning struct {
+	Reference tipline.Reference
+	// ReviewerID is the case's assignee; 0 when none was recorded.
+	ReviewerID int64
+	// ClosedAt is when the case was closed; its retention period runs from it.
+	ClosedAt time.Time
+}
+
 // PendingAttachment is an attachment whose bytes have not been fetched from
 // Telegram yet.
 type PendingAttachment struct {
@@ -96,6 +114,10 @@ const (
 	ActionNoteAdded    = "note_added"
 	ActionClosedPrefix = "closed_"
 	ActionReopened     = "reopened"
+	// ActionReporterBlocked and ActionReporterUnblocked record a reviewer
+	// blocking or unblocking the reporter of a case.
+	ActionReporterBlocked   = "reporter_blocked"
+	ActionReporterUnblocked = "reporter_unblocked"
 )
 
 // Kinds of tipline.Note.

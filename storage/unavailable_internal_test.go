@@ -147,6 +147,38 @@ func TestPostgresGoneDown(t *testing.T) {
 			_, err := p.Queue(ctx, 1)
 			return err
 		},
+
+		"CasesToWarn": func() error {
+			_, err := p.CasesToWarn(ctx, now)
+			return err
+		},
+		"MarkRetentionWarned": func() error { return p.MarkRetentionWarned(ctx, "TL-AAAA-CCCC", now) },
+		"DeleteClosedCases": func() error {
+			_, err := p.DeleteClosedCases(ctx, now, 10)
+			return err
+		},
+		"PurgeInbox": func() error {
+			_, err := p.PurgeInbox(ctx, now)
+			return err
+		},
+		"PurgeAudit": func() error {
+			_, err := p.PurgeAudit(ctx, now)
+			return err
+		},
+		"BlockReporter":   func() error { return p.BlockReporter(ctx, "TL-AAAA-CCCC", 1, now) },
+		"UnblockReporter": func() error { return p.UnblockReporter(ctx, "TL-AAAA-CCCC", 1, now) },
+		"IsBlocked": func() error {
+			_, err := p.IsBlocked(ctx, "a1b2")
+			return err
+		},
+		"Rekey": func() error {
+			_, err := p.Rekey(ctx, 10, nil)
+			return err
+		},
+		"OldKeyValues": func() error {
+			_, err := p.OldKeyValues(ctx)
+			return err
+		},
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, ErrUnavailable) {

@@ -274,3 +274,37 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 	}
 	return w.Flush()
 }
+
+func (m *Main) rekey(ctx context.Context, args []string) error {
+	fs := m.flags("rekey", "Re-encrypts every stored value under the current TIPLINE_SECRET_KEY, in batches.\n"+
+		"Keep the old key in TIPLINE_PREVIOUS_SECRET_KEYS until this reports nothing left. Safe to stop\n"+
+		"(Ctrl+C) and run again: it continues where it stopped.")
+	batch := fs.Int("batch", 500, "rows per transaction")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, _, err := m.openAdminStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	total, err := db.Rekey(ctx, *batch, func(table string, done, left int) {
+		fmt.Fprintf(m.Stdout, "  %-16s re-encrypted %d, left %d\n", table, done, left)
+	})
+	if err != nil {
+		return fmt.Errorf("rekey stopped after %d values (run it again to continue): %w", total, err)
+	}
+	left, err := db.OldKeyValues(ctx)
+	if err != nil {
+		return err
+	}
+	remaining := 0
+	for _, n := range left {
+		remaining += n
+	}
+	fmt.Fprintf(m.Stdout, "Re-encrypted %d values; %d left under old keys.\n", total, remaining)
+	if remaining == 0 {
+		fmt.Fprintln(m.Stdout, "Every value is under the current key. Follow-up codes given before the rotation still need the old key in TIPLINE_PREVIOUS_SECRET_KEYS.")
+	}
+	return nil
+}

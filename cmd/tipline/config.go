@@ -46,6 +46,13 @@ type Config struct {
 	AckRepeats     int
 	RouteTick      time.Duration
 	UnroutedCheck  time.Duration
+	// Limits per reporter.
+	ReportsPerHour    int
+	ReportsPerDay     int
+	MessagesPerMinute int
+	// Retention of closed cases and of audit events.
+	RetentionDays      int
+	AuditRetentionDays int
 	// Intake is "poll", "webhook" or "off" (a process that only works the
 	// inbox and the routing jobs, beside others that take updates in).
 	Intake string
@@ -188,6 +195,21 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 		errs = append(errs, err.Error())
 	}
 	if c.UnroutedCheck, err = duration(getenv, "TIPLINE_UNROUTED_CHECK", time.Minute); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.ReportsPerHour, err = integer(getenv, "TIPLINE_LIMIT_REPORTS_PER_HOUR", 3, 1, 1000); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.ReportsPerDay, err = integer(getenv, "TIPLINE_LIMIT_REPORTS_PER_DAY", 10, 1, 10000); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.MessagesPerMinute, err = integer(getenv, "TIPLINE_LIMIT_MESSAGES_PER_MINUTE", 60, 1, 10000); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.RetentionDays, err = integer(getenv, "TIPLINE_RETENTION_DAYS", 90, 4, 36500); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.AuditRetentionDays, err = integer(getenv, "TIPLINE_AUDIT_RETENTION_DAYS", 730, 1, 36500); err != nil {
 		errs = append(errs, err.Error())
 	}
 	c.Intake = strings.TrimSpace(getenv("TIPLINE_INTAKE"))

@@ -91,6 +91,10 @@ func newTestEnv(tb testing.TB, opts ...telegramtest.Option) *testEnv {
 		"TIPLINE_LOG_LEVEL":     "debug",
 		"TIPLINE_PACE_PER_CHAT": "200",
 		"TIPLINE_PACE_GLOBAL":   "2000",
+		// Tests file many reports quickly; the limits have tests of their own.
+		"TIPLINE_LIMIT_MESSAGES_PER_MINUTE": "10000",
+		"TIPLINE_LIMIT_REPORTS_PER_HOUR":    "1000",
+		"TIPLINE_LIMIT_REPORTS_PER_DAY":     "10000",
 	}
 	return e
 }

@@ -62,6 +62,7 @@ Usage:
   tipline reviewers invite --name NAME [--admin] | list | disable ID
   tipline oncall show | set --primary SPEC [--secondary SPEC]
   tipline audit CASE-REF   every change to a case: who, what, when
+  tipline rekey      re-encrypt everything under the current TIPLINE_SECRET_KEY
   tipline version    print the version
 
 Run 'tipline COMMAND -h' for a command's flags. Settings come from the
@@ -87,6 +88,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.oncall(ctx, args[1:])
 	case "audit":
 		return m.audit(ctx, args[1:])
+	case "rekey":
+		return m.rekey(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "tipline", version)
 		return nil

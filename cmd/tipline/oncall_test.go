@@ -508,6 +508,21 @@ func TestForgottenCaseFound(t *testing.T) {
 	e.startOnCall()
 	_, ref := e.urgentTip(7_100_700_001)
 	e.reviewers[0].waitNotifications(ref, 1)
+	// Wait for the next level to be scheduled, then lose it.
+	deadline := time.Now().Add(waitFor)
+	for {
+		jobs, err := e.db.PendingJobs(context.Background(), ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) == 1 && jobs[0].Level == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pending jobs %+v", jobs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	mustExec(t, e.testEnv, `DELETE FROM `+e.schema+`.jobs`)
 	e.clock.Advance(2 * time.Minute)
 	e.reviewers[2].waitNotifications(ref, 1)

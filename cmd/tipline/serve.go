@@ -97,10 +97,16 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 		Policy: oncall.Policy{
 			Urgent: cfg.AckUrgent, Normal: cfg.AckNormal, Repeat: cfg.AckRepeat, MaxRepeats: cfg.AckRepeats,
 		},
-		RouteTick:  cfg.RouteTick,
-		Emergency:  cfg.Emergency,
-		SessionTTL: cfg.SessionTTL,
-		CodeTries:  cfg.CodeTries,
+		RouteTick:         cfg.RouteTick,
+		UnroutedCheck:     cfg.UnroutedCheck,
+		ReportsPerHour:    cfg.ReportsPerHour,
+		ReportsPerDay:     cfg.ReportsPerDay,
+		MessagesPerMinute: cfg.MessagesPerMinute,
+		Retention:         time.Duration(cfg.RetentionDays) * 24 * time.Hour,
+		AuditRetention:    time.Duration(cfg.AuditRetentionDays) * 24 * time.Hour,
+		Emergency:         cfg.Emergency,
+		SessionTTL:        cfg.SessionTTL,
+		CodeTries:         cfg.CodeTries,
 	}, store, sessions, limiter, ring, cat, log)
 	if err != nil {
 		return err

@@ -17,7 +17,8 @@ import (
 // Store is what both storage.Postgres and storage.Memory offer: the inbox,
 // cases, attachments, additions, reporters' cases, the audit trail, and the
 // reviewers' side: invites, reviewers, the rota, routing jobs,
-// notification copies and working a case.
+// notification copies and working a case; retention, blocking reporters
+// and key rotation.
 type Store interface {
 	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
 	InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error)
@@ -66,6 +67,19 @@ type Store interface {
 	CloseCase(ctx context.Context, ref tipline.Reference, reviewerID int64, outcome tipline.Outcome, now time.Time) error
 	ReopenCase(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
 	Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error)
+
+	CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storage.RetentionWarning, error)
+	MarkRetentionWarned(ctx context.Context, ref tipline.Reference, now time.Time) error
+	DeleteClosedCases(ctx context.Context, cutoff time.Time, limit int) ([]tipline.Reference, error)
+	PurgeInbox(ctx context.Context, cutoff time.Time) (int, error)
+	PurgeAudit(ctx context.Context, cutoff time.Time) (int, error)
+
+	BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
+	UnblockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
+	IsBlocked(ctx context.Context, pseudonym string) (bool, error)
+
+	Rekey(ctx context.Context, batch int, progress func(table string, done, left int)) (int, error)
+	OldKeyValues(ctx context.Context) (map[string]int, error)
 }
 
 // Both implementations of each interface must keep compiling against it.
@@ -113,6 +127,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
 		{"SetStatus", testSetStatus},
 	}
 	tests = append(tests, reviewTests...)
+	tests = append(tests, retentionTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,129 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tipline/tipline"
+)
+
+// Blocking: a reviewer can block the reporter of a case that abuses the tip
+// line. The reviewer names the case; the store blocks its reporter's
+// pseudonym, which the reviewer never sees. A block row holds only the
+// pseudonym and when: it names no case, so it outlives the case's deletion
+// and the reporter asking to be forgotten (abuse protection), and the
+// audit trail of the case records who blocked.
+
+// caseReporter locks a case and returns its id and reporter pseudonym
+// ("" once the reporter was forgotten); tipline.ErrNotFound for an unknown
+// case.
+func caseReporter(ctx context.Context, tx pgx.Tx, ref tipline.Reference) (int64, string, error) {
+	const q = `select id, coalesce(reporter, '') from cases where reference = $1 for update`
+	var (
+		caseID   int64
+		reporter string
+	)
+	err := tx.QueryRow(ctx, q, string(ref)).Scan(&caseID, &reporter)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, "", tipline.ErrNotFound
+	}
+	if err != nil {
+		return 0, "", dbErr(err)
+	}
+	return caseID, reporter, nil
+}
+
+// BlockReporter blocks the reporter of a case from now on, and records
+// "reporter_blocked" by the reviewer in the case's audit trail, in one
+// transaction. A case whose reporter was forgotten has none to block, and a
+// reporter already blocked stays blocked as they were: both change and
+// record nothing. It gives tipline.ErrNotFound for an unknown case or
+// reviewer. Errors name the case, never the pseudonym.
+func (p *Postgres) BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error {
+	const insert = `insert into blocks (pseudonym, blocked_at) values ($1, $2) on conflict (pseudonym) do nothing`
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("block reporter of case %s: %w", ref, dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	caseID, reporter, err := caseReporter(ctx, tx, ref)
+	if err != nil {
+		return fmt.Errorf("block reporter of case %s: %w", ref, err)
+	}
+	if err := requireReviewer(ctx, tx, reviewerID); err != nil {
+		return fmt.Errorf("block reporter of case %s: %w", ref, err)
+	}
+	if reporter == "" {
+		return nil
+	}
+	tag, err := tx.Exec(ctx, insert, reporter, now)
+	if err != nil {
+		return fmt.Errorf("block reporter of case %s: %w", ref, dbErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	if err := insertAuditAt(ctx, tx, caseID, reviewerActor(reviewerID), ActionReporterBlocked, now); err != nil {
+		return fmt.Errorf("block reporter of case %s: %w", ref, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("block reporter of case %s: %w", ref, dbErr(err))
+	}
+	return nil
+}
+
+// UnblockReporter lifts the block of the reporter of a case, and records
+// "reporter_unblocked" by the reviewer in the case's audit trail, in one
+// transaction. A case whose reporter was forgotten, or whose reporter is
+// not blocked, changes and records nothing. It gives tipline.ErrNotFound
+// for an unknown case or reviewer.
+func (p *Postgres) UnblockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error {
+	const remove = `delete from blocks where pseudonym = $1`
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("unblock reporter of case %s: %w", ref, dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	caseID, reporter, err := caseReporter(ctx, tx, ref)
+	if err != nil {
+		return fmt.Errorf("unblock reporter of case %s: %w", ref, err)
+	}
+	if err := requireReviewer(ctx, tx, reviewerID); err != nil {
+		return fmt.Errorf("unblock reporter of case %s: %w", ref, err)
+	}
+	if reporter == "" {
+		return nil
+	}
+	tag, err := tx.Exec(ctx, remove, reporter)
+	if err != nil {
+		return fmt.Errorf("unblock reporter of case %s: %w", ref, dbErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	if err := insertAuditAt(ctx, tx, caseID, reviewerActor(reviewerID), ActionReporterUnblocked, now); err != nil {
+		return fmt.Errorf("unblock reporter of case %s: %w", ref, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("unblock reporter of case %s: %w", ref, dbErr(err))
+	}
+	return nil
+}
+
+// IsBlocked tells whether the reporter with this pseudonym is blocked;
+// false for an empty pseudonym. Its errors do not name the pseudonym.
+func (p *Postgres) IsBlocked(ctx context.Context, pseudonym string) (bool, error) {
+	const q = `select exists (select 1 from blocks where pseudonym = $1)`
+	if pseudonym == "" {
+		return false, nil
+	}
+	var blocked bool
+	if err := p.pool.QueryRow(ctx, q, pseudonym).Scan(&blocked); err != nil {
+		return false, fmt.Errorf("check block: %w", dbErr(err))
+	}
+	return blocked, nil
+}
