@@ -116,8 +116,16 @@ func (b *Bot) runJob(ctx context.Context, j tipline.Job) error {
 			}
 			return fmt.Errorf("notify reviewer %d: %w", rv.ID, err)
 		}
-		if err := b.store.AddNotification(ctx, c.Reference, tipline.Notification{ReviewerID: rv.ID, ChatID: rv.TelegramID, MessageID: id}); err != nil {
+		n := tipline.Notification{ReviewerID: rv.ID, ChatID: rv.TelegramID, MessageID: id}
+		if err := b.store.AddNotification(ctx, c.Reference, n); err != nil {
 			return fmt.Errorf("record notification: %w", err)
+		}
+		// Taken while this went out? The taker's edit may have missed this
+		// copy (it lists the copies recorded when it ran): edit it now.
+		if now, err := b.store.Case(ctx, c.Reference); err == nil && now.Assignment.ReviewerID != 0 {
+			if by, err := b.store.Reviewer(ctx, now.Assignment.ReviewerID); err == nil {
+				b.markOne(ctx, c.Reference, by, n)
+			}
 		}
 	}
 	b.log.Info("reviewers notified", "case", c.Reference, "level", j.Level, "who", reason, "count", len(to))
@@ -183,26 +191,31 @@ func (b *Bot) markTaken(ctx context.Context, ref tipline.Reference, by tipline.R
 		return
 	}
 	for _, n := range ns {
-		rv, err := b.store.Reviewer(ctx, n.ReviewerID)
-		if err != nil {
-			continue
+		b.markOne(ctx, ref, by, n)
+	}
+}
+
+// markOne edits one copy of a notification after the case was taken.
+func (b *Bot) markOne(ctx context.Context, ref tipline.Reference, by tipline.Reviewer, n tipline.Notification) {
+	rv, err := b.store.Reviewer(ctx, n.ReviewerID)
+	if err != nil {
+		return
+	}
+	text := b.rtext(rv, "rv_taken_by", map[string]any{"Reference": string(ref), "Name": by.Name})
+	var markup *models.InlineKeyboardMarkup
+	if rv.ID == by.ID {
+		markup = &models.InlineKeyboardMarkup{InlineKeyboard: b.caseButtons(rv, ref, tipline.StatusAcknowledged)}
+	}
+	err = b.send.call(ctx, "editMessageText", n.ChatID, func(ctx context.Context) error {
+		p := &tgbot.EditMessageTextParams{ChatID: n.ChatID, MessageID: n.MessageID, Text: text}
+		if markup != nil {
+			p.ReplyMarkup = markup
 		}
-		text := b.rtext(rv, "rv_taken_by", map[string]any{"Reference": string(ref), "Name": by.Name})
-		var markup *models.InlineKeyboardMarkup
-		if rv.ID == by.ID {
-			markup = &models.InlineKeyboardMarkup{InlineKeyboard: b.caseButtons(rv, ref, tipline.StatusAcknowledged)}
-		}
-		err = b.send.call(ctx, "editMessageText", n.ChatID, func(ctx context.Context) error {
-			p := &tgbot.EditMessageTextParams{ChatID: n.ChatID, MessageID: n.MessageID, Text: text}
-			if markup != nil {
-				p.ReplyMarkup = markup
-			}
-			_, err := b.api.EditMessageText(ctx, p)
-			return err
-		})
-		if err != nil && !notModified(err) {
-			b.log.Warn("edit a notification", "case", ref, "err", err)
-		}
+		_, err := b.api.EditMessageText(ctx, p)
+		return err
+	})
+	if err != nil && !notModified(err) {
+		b.log.Warn("edit a notification", "case", ref, "err", err)
 	}
 }
 
