@@ -29,8 +29,20 @@ type buttonSigner interface {
 	SignButton(data string, n int) []byte
 }
 
+// signButton signs a reporter's button action for one user.
 func signButton(k buttonSigner, userID int64, action string) string {
-	mac := k.SignButton(buttonMessage(userID, action), buttonMACSize)
+	return signFor(k, "reporter", userID, action)
+}
+
+// verifyButton returns the action of signed data pressed by userID.
+func verifyButton(k buttonSigner, userID int64, data string) (string, error) {
+	return verifyFor(k, "reporter", userID, data)
+}
+
+// signFor signs an action for one user in a namespace ("reporter" or
+// "reviewer"), so a token of one kind never passes for the other.
+func signFor(k buttonSigner, namespace string, userID int64, action string) string {
+	mac := k.SignButton(buttonMessage(namespace, userID, action), buttonMACSize)
 	s := action + buttonSep + base64.RawURLEncoding.EncodeToString(mac)
 	if len(s) > maxButtonData {
 		// Actions are constants of ours; one this long is a programming error.
@@ -39,8 +51,7 @@ func signButton(k buttonSigner, userID int64, action string) string {
 	return s
 }
 
-// verifyButton returns the action of signed data pressed by userID.
-func verifyButton(k buttonSigner, userID int64, data string) (string, error) {
+func verifyFor(k buttonSigner, namespace string, userID int64, data string) (string, error) {
 	i := strings.LastIndex(data, buttonSep)
 	if i <= 0 || len(data) > maxButtonData {
 		return "", errBadButton
@@ -53,12 +64,12 @@ func verifyButton(k buttonSigner, userID int64, data string) (string, error) {
 	if err != nil || len(mac) != buttonMACSize {
 		return "", errBadButton
 	}
-	if !hmac.Equal(mac, k.SignButton(buttonMessage(userID, action), buttonMACSize)) {
+	if !hmac.Equal(mac, k.SignButton(buttonMessage(namespace, userID, action), buttonMACSize)) {
 		return "", errBadButton
 	}
 	return action, nil
 }
 
-func buttonMessage(userID int64, action string) string {
-	return "reporter:" + strconv.FormatInt(userID, 10) + ":" + action
+func buttonMessage(namespace string, userID int64, action string) string {
+	return namespace + ":" + strconv.FormatInt(userID, 10) + ":" + action
 }

@@ -444,16 +444,11 @@ func (b *Bot) reply(ctx context.Context, chatID, userID int64, lang string, repl
 	var ids []int
 	for _, rep := range replies {
 		for _, m := range b.render.render(lang, userID, rep) {
-			params := &tgbot.SendMessageParams{ChatID: chatID, Text: m.text}
+			var rows [][]models.InlineKeyboardButton
 			if m.markup != nil {
-				params.ReplyMarkup = m.markup
+				rows = m.markup.InlineKeyboard
 			}
-			var sent *models.Message
-			err := b.send.call(ctx, "sendMessage", chatID, func(ctx context.Context) error {
-				var err error
-				sent, err = b.api.SendMessage(ctx, params)
-				return err
-			})
+			id, err := b.sendText(ctx, chatID, m.text, rows, false)
 			if errors.Is(err, tgbot.ErrorForbidden) {
 				// The reporter blocked the bot: nothing more can reach them.
 				b.log.Warn("reporter's chat closed to the bot", "chat", b.ring.ChatKey(chatID))
@@ -462,7 +457,7 @@ func (b *Bot) reply(ctx context.Context, chatID, userID int64, lang string, repl
 			if err != nil {
 				return ids, err
 			}
-			ids = append(ids, sent.ID)
+			ids = append(ids, id)
 		}
 	}
 	return ids, nil

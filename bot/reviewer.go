@@ -2,9 +2,7 @@ package bot
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,29 +42,12 @@ func reviewerSessionKey(chatKey string) string { return "rv:" + chatKey }
 
 // signReviewer signs a reviewer action for one reviewer's Telegram id.
 func (b *Bot) signReviewer(userID int64, action string) string {
-	mac := b.ring.SignButton("reviewer:"+strconv.FormatInt(userID, 10)+":"+action, buttonMACSize)
-	s := action + buttonSep + base64.RawURLEncoding.EncodeToString(mac)
-	if len(s) > maxButtonData {
-		panic("bot: reviewer action too long: " + action)
-	}
-	return s
+	return signFor(b.ring, "reviewer", userID, action)
 }
 
 func (b *Bot) verifyReviewer(userID int64, data string) (string, bool) {
-	i := strings.LastIndex(data, buttonSep)
-	if i <= 0 || len(data) > maxButtonData {
-		return "", false
-	}
-	action, sig := data[:i], data[i+1:]
-	if len(sig) != sigLen {
-		return "", false
-	}
-	mac, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || len(mac) != buttonMACSize {
-		return "", false
-	}
-	want := b.ring.SignButton("reviewer:"+strconv.FormatInt(userID, 10)+":"+action, buttonMACSize)
-	return action, hmac.Equal(mac, want)
+	action, err := verifyFor(b.ring, "reviewer", userID, data)
+	return action, err == nil
 }
 
 // reviewerUpdate handles an update from a reviewer, or an invite code.
@@ -281,7 +262,13 @@ func (b *Bot) sendReviewer(ctx context.Context, rv tipline.Reviewer, text string
 }
 
 func (b *Bot) sendProtected(ctx context.Context, chatID int64, text string, rows [][]models.InlineKeyboardButton) (int, error) {
-	params := &tgbot.SendMessageParams{ChatID: chatID, Text: text, ProtectContent: true}
+	return b.sendText(ctx, chatID, text, rows, true)
+}
+
+// sendText sends one message with optional buttons; protect stops it from
+// being forwarded or saved.
+func (b *Bot) sendText(ctx context.Context, chatID int64, text string, rows [][]models.InlineKeyboardButton, protect bool) (int, error) {
+	params := &tgbot.SendMessageParams{ChatID: chatID, Text: text, ProtectContent: protect}
 	if len(rows) > 0 {
 		params.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: rows}
 	}
@@ -372,28 +359,11 @@ func (b *Bot) replyToReporter(ctx context.Context, rv tipline.Reviewer, ref tipl
 		Text:         b.render.cat.Text(lang, "button_answer_team", nil),
 		CallbackData: signButton(b.ring, c.ReporterChatID, "ans:"+string(ref)),
 	}}}
-	if _, err := b.sendPlain(ctx, c.ReporterChatID, body, rows); err != nil {
+	if _, err := b.sendText(ctx, c.ReporterChatID, body, rows, false); err != nil {
 		return fmt.Errorf("send to reporter: %w", err)
 	}
 	b.log.Info("a reviewer wrote to a reporter", "case", ref, "reviewer", rv.ID)
 	return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_reply_sent", map[string]any{"Reference": string(ref)}), b.caseButtons(rv, ref, tipline.StatusAcknowledged))
-}
-
-func (b *Bot) sendPlain(ctx context.Context, chatID int64, text string, rows [][]models.InlineKeyboardButton) (int, error) {
-	params := &tgbot.SendMessageParams{ChatID: chatID, Text: text}
-	if len(rows) > 0 {
-		params.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: rows}
-	}
-	var sent *models.Message
-	err := b.send.call(ctx, "sendMessage", chatID, func(ctx context.Context) error {
-		var err error
-		sent, err = b.api.SendMessage(ctx, params)
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	return sent.ID, nil
 }
 
 // notifyReporterStatus is a no-op: a message can put a reporter at risk,
