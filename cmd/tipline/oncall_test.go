@@ -145,6 +145,17 @@ func (r *reviewerUser) waitNotifications(ref tipline.Reference, n int) {
 	}
 }
 
+// take waits for a case's notification and presses "I take it"; the
+// notification then carries the working buttons, so later presses look at
+// every message again.
+func (r *reviewerUser) take(ref tipline.Reference) {
+	r.e.t.Helper()
+	r.waitNotifications(ref, 1)
+	r.seen = 0
+	r.press("ack:" + string(ref))
+	r.seen = 0
+}
+
 // settle lets the router run a few rounds, for "nothing more happens" checks.
 func (e *onCallEnv) settle() {
 	time.Sleep(300 * time.Millisecond)
@@ -301,10 +312,7 @@ func TestReplyRoundTrip(t *testing.T) {
 	e.startOnCall()
 	rv := e.reviewers[0]
 	rep, ref := e.urgentTip(7_100_400_001)
-	rv.waitNotifications(ref, 1)
-	rv.seen = 0
-	rv.press("ack:" + string(ref))
-	rv.seen = 0 // the notification itself now carries the working buttons
+	rv.take(ref)
 	rv.press("rep:" + string(ref))
 	rv.markSeen()
 	e.emu.SendText(rv.u, "Canaryquestion: is the girl still in the house?")

@@ -33,10 +33,7 @@ func TestCanaries(t *testing.T) {
 	// A tip, answered by the reviewer, and the reporter's answer.
 	tipper := e.reporter(7_300_100_001, "km")
 	ref := tipper.fileTip(canaryAnswers("privacy"))
-	rv.waitNotifications(ref, 1)
-	rv.seen = 0
-	rv.press("ack:" + string(ref))
-	rv.seen = 0
+	rv.take(ref)
 	rv.press("rep:" + string(ref))
 	rv.markSeen()
 	e.emu.SendText(rv.u, "Canaryreviewerquestion where exactly?")
@@ -184,10 +181,7 @@ func TestBlockedReporter(t *testing.T) {
 	e.startOnCall()
 	rv := e.reviewers[0]
 	r, ref := e.urgentTip(7_300_300_001)
-	rv.waitNotifications(ref, 1)
-	rv.seen = 0
-	rv.press("ack:" + string(ref))
-	rv.seen = 0
+	rv.take(ref)
 	rv.press("blk:" + string(ref))
 	rv.waitText(regexp.MustCompile(`is blocked`))
 
