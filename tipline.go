@@ -240,7 +240,12 @@ type Job struct {
 type Notification struct {
 	ReviewerID int64
 	ChatID     int64
-	MessageID  int
+	// MessageID is the message's id when it was recorded after sending;
+	// OutboxKey names the outbox entry that sends it when it was recorded
+	// before (the entry knows the message id once sent). A notification
+	// with an OutboxKey is recorded once, however often it is added.
+	MessageID int
+	OutboxKey string
 }
 
 // Note is an internal note or a message exchanged on a case.
@@ -251,6 +256,9 @@ type Note struct {
 	Kind string
 	Text string
 	At   time.Time
+	// Key, when set, makes the note written once however often it is added
+	// (the update that wrote it, say).
+	Key string
 }
 
 // Assignment says who acknowledged a case and how it ended.

@@ -75,7 +75,7 @@ func (b *Bot) fetchPending(ctx context.Context) {
 
 func (b *Bot) fetchOne(ctx context.Context, p storage.PendingAttachment) error {
 	var link string
-	err := b.send.call(ctx, "getFile", 0, func(ctx context.Context) error {
+	err := b.call(ctx, "getFile", func(ctx context.Context) error {
 		f, err := b.api.GetFile(ctx, &tgbot.GetFileParams{FileID: p.FileID})
 		if err != nil {
 			return err

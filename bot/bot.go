@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
@@ -29,9 +31,21 @@ import (
 type Store interface {
 	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
 	InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error)
-	InboxDone(ctx context.Context, updateID int64) error
-	InboxRelease(ctx context.Context, updateID int64) error
+	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
+	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
+	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
+
+	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
+	OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error)
+	OutboxSent(ctx context.Context, id int64, owner string, messageID int) error
+	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
+	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
+	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
+	PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error)
+	Heartbeat(ctx context.Context, owner string) error
+	Leave(ctx context.Context, owner string) error
+
 	SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error)
 	AttachmentsToFetch(ctx context.Context, limit int) ([]storage.PendingAttachment, error)
 	SaveAttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string, content []byte) error
@@ -47,8 +61,8 @@ type Store interface {
 	Reviewers(ctx context.Context) ([]tipline.Reviewer, error)
 	LoadRota(ctx context.Context) ([]byte, error)
 	ClaimDueJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]tipline.Job, error)
-	CompleteJob(ctx context.Context, id int64, next *tipline.Job) error
-	ReleaseJob(ctx context.Context, id int64) error
+	CompleteJob(ctx context.Context, id int64, owner string, next *tipline.Job, entries []storage.OutboxEntry) error
+	ReleaseJob(ctx context.Context, id int64, owner string) error
 	ScheduleJob(ctx context.Context, j tipline.Job) error
 	UnroutedCases(ctx context.Context) ([]tipline.Reference, error)
 	AddNotification(ctx context.Context, ref tipline.Reference, n tipline.Notification) error
@@ -68,6 +82,25 @@ type Store interface {
 	DeleteClosedCases(ctx context.Context, cutoff time.Time, limit int) ([]tipline.Reference, error)
 	PurgeInbox(ctx context.Context, cutoff time.Time) (int, error)
 	PurgeAudit(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// IntakeLock lets one process at a time take updates in by long polling;
+// when it dies, another takes over within seconds.
+type IntakeLock interface {
+	// TryLock takes the lock, or tells that another process holds it.
+	TryLock(ctx context.Context) (bool, error)
+	// Held checks that the lock is still ours (its connection lives).
+	Held(ctx context.Context) error
+	Unlock(ctx context.Context) error
+}
+
+// Observer counts what the bot does, for metrics: counts and times only,
+// never content. A nil Observer counts nothing.
+type Observer interface {
+	Sent(lane int)
+	TooManyRequests()
+	Processed(d time.Duration)
+	DeadLetter()
 }
 
 // Limiter counts attempts per key across all bot processes.
@@ -99,10 +132,23 @@ type Config struct {
 	// PollTimeout is getUpdates' long-poll timeout.
 	PollTimeout time.Duration
 	// Idle is how often idle workers look for work another process stored.
-	Idle      time.Duration
-	Pacing    Pacing
-	Limits    flows.Limits
-	Emergency []flows.EmergencyNumber
+	Idle time.Duration
+	// Senders is how many outgoing messages are in flight at once;
+	// DispatchIdle how often an idle dispatcher looks for messages another
+	// process queued; ProbeEvery how often a Telegram that failed is asked
+	// whether it is back.
+	Senders      int
+	DispatchIdle time.Duration
+	ProbeEvery   time.Duration
+	// Heartbeat is how often this process says it is alive; work held by a
+	// process silent for longer than the store's take-over time (10 s) is
+	// taken over.
+	Heartbeat time.Duration
+	// MaxAttempts is how often an update may fail before it is set aside.
+	MaxAttempts int
+	Pacing      Pacing
+	Limits      flows.Limits
+	Emergency   []flows.EmergencyNumber
 	// Location is the NGO's time zone, for dates reporters type.
 	Location *time.Location
 	// SessionTTL is how long sessions live; an expired draft is explained
@@ -132,8 +178,10 @@ type Config struct {
 	WebhookSecret string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// HTTPClient is used for Bot API calls; a client with sane timeouts when nil.
+	// HTTPClient is used for long polling, SendClient for every other Bot
+	// API call; clients with sane timeouts when nil.
 	HTTPClient *http.Client
+	SendClient *http.Client
 }
 
 func (c *Config) defaults() {
@@ -144,7 +192,22 @@ func (c *Config) defaults() {
 		c.Workers = 8
 	}
 	if c.Lease <= 0 {
-		c.Lease = 2 * time.Minute
+		c.Lease = time.Minute
+	}
+	if c.Senders <= 0 {
+		c.Senders = 8
+	}
+	if c.DispatchIdle <= 0 {
+		c.DispatchIdle = 100 * time.Millisecond
+	}
+	if c.ProbeEvery <= 0 {
+		c.ProbeEvery = 500 * time.Millisecond
+	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = 2 * time.Second
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 5
 	}
 	if c.PollTimeout <= 0 {
 		c.PollTimeout = 50 * time.Second
@@ -203,53 +266,90 @@ func (c *Config) defaults() {
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: c.PollTimeout + 15*time.Second}
 	}
+	if c.SendClient == nil {
+		c.SendClient = &http.Client{Timeout: 10 * time.Second}
+	}
 }
 
 // Bot is one bot process. Several may run against the same database.
 type Bot struct {
-	cfg      Config
-	log      *slog.Logger
-	store    Store
-	sessions Sessions
-	limiter  Limiter
-	ring     *keys.Ring
-	render   renderer
-	engine   *flows.Engine
-	api      *tgbot.Bot
-	send     *sender
-	owner    string
+	cfg           Config
+	log           *slog.Logger
+	store         Store
+	sessions      Sessions
+	limiter       Limiter
+	throttle      Throttle
+	localThrottle *storage.MemoryThrottle
+	intakeLock    IntakeLock
+	obs           Observer
+	ring          *keys.Ring
+	render        renderer
+	engine        *flows.Engine
+	api           *tgbot.Bot
+	owner         string
 
-	wake      chan struct{}
+	wake      chan struct{} // an update was stored
+	outWake   chan struct{} // an outgoing message was queued
+	sentWake  chan struct{} // a sender is free
 	fetchWake chan struct{}
 	routeWake chan struct{}
 
+	telegramDown    atomic.Bool
+	throttleFailing atomic.Bool
+	// draining says the workers stopped: the dispatcher sends what is
+	// ready, then closes drained.
+	draining atomic.Bool
+	drained  chan struct{}
+
 	mu       sync.Mutex
-	told     map[int64]bool      // updates whose sender was told of a problem on our side
-	answered map[string]struct{} // callback queries already answered
-	fetchErr map[string]int      // attachment fetch failures, by file
+	fetchErr map[string]int // attachment fetch failures, by file
+	releases []int64        // updates whose release failed, to retry
+}
+
+// Parts are the bot's collaborators, each declared by what the bot needs.
+type Parts struct {
+	Store    Store
+	Sessions Sessions
+	Limiter  Limiter
+	Throttle Throttle
+	// IntakeLock lets one process poll at a time; nil polls without one.
+	IntakeLock IntakeLock
+	// Observer counts for metrics; nil counts nothing.
+	Observer Observer
+	Ring     *keys.Ring
+	Catalog  *locales.Catalog
+	Log      *slog.Logger
 }
 
 // New builds a bot. It does not contact Telegram.
-func New(cfg Config, store Store, sessions Sessions, limiter Limiter, ring *keys.Ring, cat *locales.Catalog, log *slog.Logger) (*Bot, error) {
+func New(cfg Config, p Parts) (*Bot, error) {
 	cfg.defaults()
 	if cfg.Token == "" {
 		return nil, errors.New("bot: no token")
 	}
+	if p.Store == nil || p.Sessions == nil || p.Limiter == nil || p.Throttle == nil || p.Ring == nil || p.Catalog == nil || p.Log == nil {
+		return nil, errors.New("bot: a part is missing")
+	}
 	b := &Bot{
-		cfg:       cfg,
-		log:       log.With("component", "bot"),
-		store:     store,
-		sessions:  sessions,
-		limiter:   limiter,
-		ring:      ring,
-		render:    renderer{cat: cat, signer: ring},
-		owner:     newOwnerID(),
-		wake:      make(chan struct{}, 1),
-		fetchWake: make(chan struct{}, 1),
-		routeWake: make(chan struct{}, 1),
-		told:      map[int64]bool{},
-		answered:  map[string]struct{}{},
-		fetchErr:  map[string]int{},
+		cfg:           cfg,
+		log:           p.Log.With("component", "bot"),
+		store:         p.Store,
+		sessions:      p.Sessions,
+		limiter:       p.Limiter,
+		throttle:      p.Throttle,
+		localThrottle: storage.NewMemoryThrottle(nil),
+		intakeLock:    p.IntakeLock,
+		obs:           p.Observer,
+		ring:          p.Ring,
+		render:        renderer{cat: p.Catalog, signer: p.Ring},
+		owner:         newOwnerID(),
+		wake:          make(chan struct{}, 1),
+		outWake:       make(chan struct{}, 1),
+		sentWake:      make(chan struct{}, 1),
+		fetchWake:     make(chan struct{}, 1),
+		routeWake:     make(chan struct{}, 1),
+		drained:       make(chan struct{}),
+		fetchErr:      map[string]int{},
 		engine: &flows.Engine{
 			NewDraftID:      newDraftID,
 			NewReference:    tipline.NewReference,
@@ -262,14 +362,13 @@ func New(cfg Config, store Store, sessions Sessions, limiter Limiter, ring *keys
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),
-		tgbot.WithHTTPClient(cfg.PollTimeout, cfg.HTTPClient),
-		tgbot.WithErrorsHandler(func(err error) { b.log.Error("telegram client", "err", err) }),
+		tgbot.WithHTTPClient(cfg.SendClient.Timeout, cfg.SendClient),
+		tgbot.WithErrorsHandler(func(error) { b.log.Warn("telegram client error") }),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	b.api = api
-	b.send = &sender{api: api, log: b.log, pace: newPacer(cfg.Pacing), attempts: 6, backoff: 300 * time.Millisecond}
 	return b, nil
 }
 
@@ -306,26 +405,84 @@ func newDraftID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Run processes the inbox until ctx ends, then lets the updates in hand
-// finish (each under its own deadline) before it returns.
+// Run processes the inbox, sends the outbox and runs the routing jobs
+// until ctx ends. Updates in hand are then finished (each under its own
+// deadline) or given back; whatever this process still holds is free for
+// the others at once.
 func (b *Bot) Run(ctx context.Context) error {
+	if err := b.store.Heartbeat(ctx, b.owner); err != nil {
+		b.log.Warn("first heartbeat failed; retrying", "err", err)
+	}
 	var wg sync.WaitGroup
 	for i := 0; i < b.cfg.Workers; i++ {
 		wg.Go(func() { b.work(ctx) })
 	}
+	var bg sync.WaitGroup
+	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	bg.Go(func() { b.heartbeatLoop(bgCtx) })
+	// The dispatcher outlives the workers a little: what the updates in
+	// hand queued goes out before the process stops, unless Telegram fails.
+	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	bg.Go(func() { b.dispatchLoop(dispatchCtx) })
 	wg.Go(func() { b.fetchLoop(ctx) })
 	wg.Go(func() { b.routeLoop(ctx) })
 	wg.Go(func() { b.maintenanceLoop(ctx) })
 	wg.Wait()
+	b.draining.Store(true)
+	signal(b.outWake)
+	select {
+	case <-b.drained:
+	case <-time.After(drainGrace):
+	}
+	stopDispatch()
+	stopBG()
+	bg.Wait()
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	b.retryReleases(lctx)
+	if err := b.store.Leave(lctx, b.owner); err != nil {
+		b.log.Warn("could not say this process stopped; its work is taken over in seconds", "err", err)
+	}
 	return nil
 }
 
-// notify wakes an idle worker: an update was just stored.
-func (b *Bot) notify() {
-	select {
-	case b.wake <- struct{}{}:
-	default:
+// drainGrace bounds how long a stopping process sends what its last
+// updates queued.
+const drainGrace = 3 * time.Second
+
+// heartbeatLoop says this process is alive, so the work it holds stays its
+// own, and retries the releases that failed while the database was down.
+func (b *Bot) heartbeatLoop(ctx context.Context) {
+	failing := false
+	for {
+		err := b.store.Heartbeat(ctx, b.owner)
+		if ctx.Err() != nil {
+			return
+		}
+		switch {
+		case err != nil && !failing:
+			b.log.Error("heartbeat failed; the database may be down", "err", err)
+			failing = true
+		case err == nil:
+			failing = false
+			b.retryReleases(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(b.cfg.Heartbeat):
+		}
 	}
+}
+
+// notify wakes an idle worker: an update was just stored.
+func (b *Bot) notify() { signal(b.wake) }
+
+// backoff is how long an update waits after its n-th failed attempt:
+// short at first, never more than a few seconds.
+func backoff(n int) time.Duration {
+	d := 250 * time.Millisecond << max(0, min(n-1, 4))
+	return min(d, 3*time.Second)
 }
 
 func (b *Bot) work(ctx context.Context) {
@@ -340,7 +497,7 @@ func (b *Bot) work(ctx context.Context) {
 				b.log.Error("cannot read the inbox; retrying", "err", err)
 				failing = true
 			}
-			_ = sleep(ctx, time.Second)
+			_ = sleep(ctx, 500*time.Millisecond)
 			continue
 		}
 		if failing {
@@ -358,17 +515,68 @@ func (b *Bot) work(ctx context.Context) {
 		}
 		// An update in hand is finished even when shutdown begins.
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.Lease)
-		err = b.process(pctx, item)
-		if err != nil {
-			b.log.Error("update not processed; it will be retried", "update_id", item.UpdateID, "err", err)
-			if rerr := b.store.InboxRelease(pctx, item.UpdateID); rerr != nil {
-				b.log.Error("release update", "update_id", item.UpdateID, "err", rerr)
+		start := time.Now()
+		err = b.processSafely(pctx, item)
+		switch {
+		case err == nil:
+			if b.obs != nil {
+				b.obs.Processed(time.Since(start))
 			}
-			cancel()
-			_ = sleep(ctx, 500*time.Millisecond)
-			continue
+			signal(b.outWake)
+			b.notify() // the chat's next update may be ready now
+		case errors.Is(err, storage.ErrNotHolder):
+			b.log.Info("an update was taken over by another process", "update_id", item.UpdateID)
+		case item.Attempts >= b.cfg.MaxAttempts && !errors.Is(err, storage.ErrUnavailable):
+			// A poisoned update, not an outage: an outage only delays.
+			b.log.Error("an update failed again and again; set aside", "update_id", item.UpdateID, "attempts", item.Attempts, "err", err)
+			if derr := b.setAside(pctx, item, "failed "+strconv.Itoa(item.Attempts)+" times"); derr != nil {
+				b.release(pctx, item)
+			}
+		default:
+			b.log.Warn("update not processed; it will be retried", "update_id", item.UpdateID, "attempt", item.Attempts, "err", err)
+			b.tellDelayed(pctx, item)
+			b.release(pctx, item)
 		}
 		cancel()
-		b.notify() // the chat's next update may be ready now
 	}
+}
+
+// release gives an update back to be retried after its back-off; a
+// release that fails is retried by the heartbeat once the database is back.
+func (b *Bot) release(ctx context.Context, item storage.InboxItem) {
+	err := b.store.InboxRelease(ctx, item.UpdateID, b.owner, backoff(item.Attempts))
+	if err == nil || errors.Is(err, storage.ErrNotHolder) {
+		return
+	}
+	b.mu.Lock()
+	b.releases = append(b.releases, item.UpdateID)
+	b.mu.Unlock()
+}
+
+func (b *Bot) retryReleases(ctx context.Context) {
+	b.mu.Lock()
+	ids := b.releases
+	b.releases = nil
+	b.mu.Unlock()
+	for i, id := range ids {
+		err := b.store.InboxRelease(ctx, id, b.owner, 0)
+		if err != nil && !errors.Is(err, storage.ErrNotHolder) {
+			b.mu.Lock()
+			b.releases = append(b.releases, ids[i:]...)
+			b.mu.Unlock()
+			return
+		}
+	}
+}
+
+// processSafely processes an update; a panic is an error like another,
+// and the update is set aside once it has failed often enough.
+func (b *Bot) processSafely(ctx context.Context, item storage.InboxItem) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("processing an update panicked", "update_id", item.UpdateID, "panic", fmt.Sprintf("%T", r))
+			err = errors.New("bot: processing panicked")
+		}
+	}()
+	return b.process(ctx, item)
 }

@@ -103,24 +103,3 @@ func TestRenderSplitsLongReplies(t *testing.T) {
 		}
 	}
 }
-
-func TestPacerHoldsAChatAfter429(t *testing.T) {
-	p := newPacer(Pacing{Global: 1000, GlobalBurst: 1000, PerChat: 1, ChatBurst: 2})
-	now := time.Now()
-	if d := p.reserve(7, now); d != 0 {
-		t.Fatalf("first message waits %v", d)
-	}
-	if d := p.reserve(7, now); d != 0 {
-		t.Fatalf("burst message waits %v", d)
-	}
-	if d := p.reserve(7, now); d <= 0 {
-		t.Fatal("third message in the same instant was not paced")
-	}
-	if d := p.reserve(8, now); d != 0 {
-		t.Fatalf("another chat waits %v", d)
-	}
-	p.hold(8, 3*time.Second)
-	if d := p.reserve(8, time.Now()); d < 2*time.Second {
-		t.Errorf("after a 429 the chat waits %v, want about 3s", d)
-	}
-}

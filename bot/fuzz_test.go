@@ -73,8 +73,11 @@ func newFuzzBot(t testing.TB, store Store, secret string) *Bot {
 		APIURL:        "http://127.0.0.1:1",
 		WebhookSecret: secret,
 		Now:           func() time.Time { return fuzzNow },
-	}, store, storage.NewMemorySessions(time.Hour, nil), storage.NewMemoryLimiter(nil),
-		keys.NewRandomRing(), locales.MustLoad(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}, Parts{
+		Store: store, Sessions: storage.NewMemorySessions(time.Hour, nil), Limiter: storage.NewMemoryLimiter(nil),
+		Throttle: storage.NewMemoryThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +429,9 @@ func FuzzWebhook(f *testing.F) {
 	f.Add(fuzzSecret, "POST", []byte(`{"update_id":10,"message":{"message_id":1,"date":1700000000,"chat":{"id":5,"type":"private"},"from":{"id":5,"is_bot":false,"first_name":"A"},"text":"hello"}}`))
 	f.Fuzz(func(t *testing.T, secretHeader, method string, body []byte) {
 		var u models.Update
-		isUpdate := len(body) <= maxWebhookBody && json.Unmarshal(body, &u) == nil && u.ID > 0
+		var raw rawUpdate
+		isUpdate := len(body) <= maxWebhookBody && json.Unmarshal(body, &raw) == nil && raw.ID > 0
+		_ = json.Unmarshal(body, &u)
 
 		// Each input is sent without the header, with the fuzzed header, and
 		// with the fuzzed header while the inbox is down.
@@ -499,7 +504,7 @@ func FuzzWebhook(f *testing.F) {
 			if err != nil || !ok {
 				t.Fatalf("claim: %v, %v", ok, err)
 			}
-			if item.UpdateID != u.ID || !bytes.Equal(item.Payload, body) || item.ChatKey != b.ring.ChatKey(chatOf(&u)) {
+			if item.UpdateID != raw.ID || !bytes.Equal(item.Payload, body) || item.ChatKey != b.ring.ChatKey(raw.chat()) {
 				t.Fatalf("stored %d %q under %q, want %d %q", item.UpdateID, item.Payload, item.ChatKey, u.ID, body)
 			}
 		}

@@ -28,31 +28,71 @@ const maxWebhookBody = 1 << 20
 // errBadUpdate is a request body that is not an update.
 var errBadUpdate = errors.New("bot: not a Telegram update")
 
-// inboxItems turns raw updates into inbox rows, keyed by a keyed hash of
-// their chat so the inbox never holds a chat id in clear.
-func (b *Bot) inboxItems(raws []json.RawMessage) ([]storage.InboxItem, error) {
-	items := make([]storage.InboxItem, 0, len(raws))
-	now := b.cfg.Now()
-	for _, raw := range raws {
-		var u models.Update
-		if err := json.Unmarshal(raw, &u); err != nil || u.ID <= 0 {
-			return nil, errBadUpdate
+// rawUpdate is the little intake reads of an update: its id and its
+// chat. The rest is stored as it came and decoded at processing, where an
+// update our client library cannot read is set aside, never here.
+type rawUpdate struct {
+	ID            int64       `json:"update_id"`
+	Message       *rawMessage `json:"message"`
+	EditedMessage *rawMessage `json:"edited_message"`
+	CallbackQuery *struct {
+		From    struct{ ID int64 } `json:"from"`
+		Message *rawMessage        `json:"message"`
+	} `json:"callback_query"`
+}
+
+type rawMessage struct {
+	Chat struct {
+		ID int64 `json:"id"`
+	} `json:"chat"`
+}
+
+// chat is the chat the update belongs to, for ordering; 0 for none.
+func (u rawUpdate) chat() int64 {
+	switch {
+	case u.Message != nil:
+		return u.Message.Chat.ID
+	case u.EditedMessage != nil:
+		return u.EditedMessage.Chat.ID
+	case u.CallbackQuery != nil:
+		if m := u.CallbackQuery.Message; m != nil && m.Chat.ID != 0 {
+			return m.Chat.ID
 		}
-		items = append(items, storage.InboxItem{
-			UpdateID:   u.ID,
-			ChatKey:    b.ring.ChatKey(chatOf(&u)),
-			Payload:    bytes.Clone(raw),
-			ReceivedAt: now,
-		})
+		return u.CallbackQuery.From.ID
 	}
-	return items, nil
+	return 0
+}
+
+// inboxItem turns a raw update into an inbox row, keyed by a keyed hash of
+// its chat so the inbox never holds a chat id in clear.
+func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
+	var u rawUpdate
+	if err := json.Unmarshal(raw, &u); err != nil || u.ID <= 0 {
+		return storage.InboxItem{}, errBadUpdate
+	}
+	return storage.InboxItem{
+		UpdateID:   u.ID,
+		ChatKey:    b.ring.ChatKey(u.chat()),
+		Payload:    bytes.Clone(raw),
+		ReceivedAt: b.cfg.Now(),
+	}, nil
 }
 
 // storeUpdates writes updates to the inbox, durably, and wakes a worker.
+// Something that is not an update at all (no update id) is skipped: it
+// cannot be confirmed to Telegram any other way.
 func (b *Bot) storeUpdates(ctx context.Context, raws []json.RawMessage) error {
-	items, err := b.inboxItems(raws)
-	if err != nil {
-		return err
+	items := make([]storage.InboxItem, 0, len(raws))
+	for _, raw := range raws {
+		it, err := b.inboxItem(raw)
+		if err != nil {
+			if len(raws) == 1 {
+				return err
+			}
+			b.log.Error("an update without an update id was skipped")
+			continue
+		}
+		items = append(items, it)
 	}
 	if _, err := b.store.InboxAdd(ctx, items); err != nil {
 		return fmt.Errorf("store updates: %w", err)
@@ -61,25 +101,69 @@ func (b *Bot) storeUpdates(ctx context.Context, raws []json.RawMessage) error {
 	return nil
 }
 
-// Poll takes updates by long polling until ctx ends. A batch is confirmed
-// to Telegram (by the next call's offset) only after it is committed to the
-// inbox, so a crash at any point loses nothing (G1, G2).
+// Poll takes updates by long polling until ctx ends. One process at a time
+// polls (it holds the intake lock); when it dies, another takes over within
+// seconds. A batch is confirmed to Telegram (by the next call's offset)
+// only after it is committed to the inbox, so a crash at any point loses
+// nothing (G1, G2).
 func (b *Bot) Poll(ctx context.Context) error {
-	var offset int64
-	wait := time.Second
+	told := false
 	for ctx.Err() == nil {
+		if b.intakeLock != nil {
+			ok, err := b.intakeLock.TryLock(ctx)
+			if err != nil || !ok {
+				if err != nil && ctx.Err() == nil {
+					b.log.Warn("cannot take the intake lock; retrying", "err", err)
+				} else if !told {
+					b.log.Info("another process takes updates in; this one stands by")
+					told = true
+				}
+				_ = sleep(ctx, b.cfg.Heartbeat)
+				continue
+			}
+			b.log.Info("this process takes updates in")
+			told = false
+		}
+		b.pollHeld(ctx)
+		if b.intakeLock != nil {
+			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = b.intakeLock.Unlock(uctx)
+			cancel()
+		}
+	}
+	return nil
+}
+
+// pollHeld polls while this process holds the intake lock. Retries wait a
+// few seconds at most, so intake resumes soon after an outage ends.
+func (b *Bot) pollHeld(ctx context.Context) {
+	var offset int64
+	wait := 250 * time.Millisecond
+	for ctx.Err() == nil {
+		if b.intakeLock != nil {
+			if err := b.intakeLock.Held(ctx); err != nil {
+				if ctx.Err() == nil {
+					b.log.Warn("lost the intake lock; taking it again", "err", err)
+				}
+				return
+			}
+		}
 		raws, err := b.getUpdates(ctx, offset)
 		if err != nil {
 			if ctx.Err() != nil {
-				break
+				return
 			}
-			b.log.Error("getUpdates failed; retrying", "err", err)
+			if errors.Is(err, errConflict) {
+				b.log.Info("another poller is still connected to Telegram; waiting")
+			} else {
+				b.log.Error("getUpdates failed; retrying", "err", err)
+			}
 			_ = sleep(ctx, wait)
-			wait = min(wait*2, 30*time.Second)
+			wait = min(wait*2, 3*time.Second)
 			continue
 		}
+		wait = 250 * time.Millisecond
 		if len(raws) == 0 {
-			wait = time.Second
 			continue
 		}
 		for {
@@ -89,21 +173,27 @@ func (b *Bot) Poll(ctx context.Context) error {
 			}
 			b.log.Error("cannot store updates; they stay with Telegram until we can", "err", err)
 			if sleep(ctx, wait) != nil {
-				return nil
+				return
 			}
-			wait = min(wait*2, 30*time.Second)
+			wait = min(wait*2, 3*time.Second)
 		}
-		wait = time.Second
+		wait = 250 * time.Millisecond
 		var last struct {
 			ID int64 `json:"update_id"`
 		}
-		if err := json.Unmarshal(raws[len(raws)-1], &last); err != nil {
-			return fmt.Errorf("poll: %w", err)
+		for i := len(raws) - 1; i >= 0; i-- {
+			if json.Unmarshal(raws[i], &last) == nil && last.ID > 0 {
+				break
+			}
 		}
-		offset = last.ID + 1
+		if last.ID >= offset {
+			offset = last.ID + 1
+		}
 	}
-	return nil
 }
+
+// errConflict is Telegram's 409: another getUpdates or a webhook is active.
+var errConflict = errors.New("getUpdates: 409 conflict")
 
 // getUpdates is our own long poll: go-telegram/bot's confirms a batch
 // before its handlers run.
@@ -146,6 +236,9 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64) ([]json.RawMessage, 
 	if !r.OK {
 		if r.Parameters.RetryAfter > 0 {
 			_ = sleep(ctx, time.Duration(r.Parameters.RetryAfter)*time.Second)
+		}
+		if r.ErrorCode == http.StatusConflict {
+			return nil, errConflict
 		}
 		return nil, fmt.Errorf("getUpdates: %d %s", r.ErrorCode, r.Description)
 	}
@@ -192,7 +285,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 // the command menu in each language.
 func (b *Bot) Setup(ctx context.Context) error {
 	if b.cfg.WebhookURL != "" {
-		err := b.send.call(ctx, "setWebhook", 0, func(ctx context.Context) error {
+		err := b.call(ctx, "setWebhook", func(ctx context.Context) error {
 			_, err := b.api.SetWebhook(ctx, &tgbot.SetWebhookParams{
 				URL:            b.cfg.WebhookURL,
 				SecretToken:    b.cfg.WebhookSecret,
@@ -204,7 +297,7 @@ func (b *Bot) Setup(ctx context.Context) error {
 			return fmt.Errorf("set webhook: %w", err)
 		}
 	} else {
-		err := b.send.call(ctx, "deleteWebhook", 0, func(ctx context.Context) error {
+		err := b.call(ctx, "deleteWebhook", func(ctx context.Context) error {
 			_, err := b.api.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{DropPendingUpdates: false})
 			return err
 		})
@@ -226,7 +319,7 @@ func (b *Bot) setCommands(ctx context.Context) error {
 		for _, n := range names {
 			cmds = append(cmds, models.BotCommand{Command: n, Description: b.render.cat.Text(l, "command_"+n, nil)})
 		}
-		err := b.send.call(ctx, "setMyCommands", 0, func(ctx context.Context) error {
+		err := b.call(ctx, "setMyCommands", func(ctx context.Context) error {
 			_, err := b.api.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: lang})
 			return err
 		})

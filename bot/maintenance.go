@@ -3,11 +3,17 @@ package bot
 import (
 	"context"
 	"time"
+
+	"github.com/tipline/tipline/storage"
 )
 
 // inboxKeep is how long processed updates are kept, to recognise one that
 // Telegram delivers again.
 const inboxKeep = 48 * time.Hour
+
+// outboxKeep is how long sent messages' ids are kept: a notification can
+// be marked "taken" and a chat cleared within it.
+const outboxKeep = 7 * 24 * time.Hour
 
 // retentionWarning is how long before deletion a closed case's reviewer is told.
 const retentionWarning = 72 * time.Hour
@@ -43,7 +49,9 @@ func (b *Bot) RunMaintenance(ctx context.Context) {
 			if err == nil && rv.Active {
 				deleteAt := w.ClosedAt.Add(b.cfg.Retention)
 				text := b.rtext(rv, "rv_retention_warning", map[string]any{"Reference": string(w.Reference), "Date": deleteAt.In(b.cfg.Location).Format("02/01/2006 15:04")})
-				if err := b.sendReviewer(ctx, rv, text, nil); err != nil {
+				out := b.newBatch("retention:" + string(w.Reference) + ":" + w.ClosedAt.UTC().Format(time.RFC3339))
+				b.toReviewer(out, rv, storage.LaneBulk, text, nil)
+				if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
 					b.log.Warn("retention: warn the reviewer", "case", w.Reference, "err", err)
 					continue
 				}
@@ -70,6 +78,11 @@ func (b *Bot) RunMaintenance(ctx context.Context) {
 		b.log.Error("retention: purge inbox", "err", err)
 	} else if n > 0 {
 		b.log.Info("retention: processed updates purged", "count", n)
+	}
+	if n, err := b.store.PurgeOutbox(ctx, now.Add(-outboxKeep)); err != nil {
+		b.log.Error("retention: purge outbox", "err", err)
+	} else if n > 0 {
+		b.log.Info("retention: sent messages forgotten", "count", n)
 	}
 	if n, err := b.store.PurgeAudit(ctx, now.Add(-b.cfg.AuditRetention)); err != nil {
 		b.log.Error("retention: purge audit events", "err", err)

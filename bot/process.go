@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
 	"github.com/tipline/tipline"
@@ -17,46 +16,65 @@ import (
 	"github.com/tipline/tipline/storage"
 )
 
-// process handles one update from the inbox. It returns an error only when
-// the update should be tried again later; anything the reporter did wrong
-// is answered and the update is done.
+// chatState is what the bot keeps of a reporter's chat between updates:
+// the conversation, the last update applied to it, the reporter's own
+// recent messages (for "Clear this chat"; the bot's own are in the outbox),
+// and the outbox entries of the last update, in case the process stopped
+// before they were queued.
+type chatState struct {
+	Flow         flows.Session         `json:"flow"`
+	LastUpdateID int64                 `json:"last_update_id,omitempty"`
+	Messages     []flows.MessageRef    `json:"messages,omitempty"`
+	Pending      []storage.OutboxEntry `json:"pending,omitempty"`
+}
+
+// process handles one update from the inbox: it steps the conversation,
+// carries out the step's effects, and queues what to say in the outbox in
+// the transaction that marks the update done. It never calls Telegram. It
+// returns an error only when the update should be tried again later;
+// anything the reporter did wrong is answered and the update is done.
 func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
+	if item.Sealed {
+		return b.setAside(ctx, item, "sealed under a retired key")
+	}
 	var u models.Update
 	if err := json.Unmarshal(item.Payload, &u); err != nil {
-		b.log.Error("undecodable update dropped", "update_id", item.UpdateID)
-		return b.done(ctx, item.UpdateID)
+		return b.setAside(ctx, item, "undecodable")
 	}
+	out := b.newBatch(updateBatchPrefix(item.UpdateID))
 	in, ok := decode(&u, b.ring, b.cfg.Now())
+	// The press is answered first: the spinner stops whatever follows.
+	out.answer(in.callbackID)
 	if !ok || !in.private {
 		// Not something we serve (a group, a channel); never answer there.
-		if in.callbackID != "" {
-			b.answerCallback(ctx, in.callbackID)
-		}
-		return b.done(ctx, item.UpdateID)
+		return b.complete(ctx, item, out.entries)
 	}
 	in.input.Reporter = b.ring.Pseudonym(in.userID)
 
-	if handled, err := b.reviewerUpdate(ctx, item, &u, in); err != nil {
+	if handled, err := b.reviewerUpdate(ctx, item, &u, in, out); err != nil {
 		return err
 	} else if handled {
-		return b.done(ctx, item.UpdateID)
+		return b.complete(ctx, item, out.entries)
 	}
-	if stop, err := b.guard(ctx, in); err != nil {
-		b.tellProblemOnce(ctx, item.UpdateID, in)
+	if stop, err := b.guard(ctx, in, out); err != nil {
 		return err
 	} else if stop {
-		return b.done(ctx, item.UpdateID)
+		return b.complete(ctx, item, out.entries)
 	}
 
-	sess, expired, err := b.loadSession(ctx, item.ChatKey)
+	st, expired, err := b.loadSession(ctx, item.ChatKey)
 	if err != nil {
-		b.tellProblemOnce(ctx, item.UpdateID, in)
 		return fmt.Errorf("load session: %w", err)
 	}
-	if sess.LastUpdateID >= item.UpdateID {
-		// Applied already; the process stopped before marking it done.
-		return b.done(ctx, item.UpdateID)
+	if st.LastUpdateID >= item.UpdateID {
+		// Applied already; the process stopped before queueing its replies.
+		var pending []storage.OutboxEntry
+		if st.LastUpdateID == item.UpdateID {
+			pending = st.Pending
+		}
+		return b.complete(ctx, item, pending)
 	}
+	sess := st.Flow
 	in.input.DraftExpired = expired
 	if !expired && sess.State == flows.StateNew {
 		// No session: a new chat, or one whose conversation was lost (G5).
@@ -67,38 +85,116 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		in.input.SessionLost = seen
 	}
 	if m := u.Message; m != nil {
-		sess.Messages = append(sess.Messages, flows.MessageRef{ID: m.ID, At: time.Unix(int64(m.Date), 0)})
+		st.Messages = append(st.Messages, flows.MessageRef{ID: m.ID, At: time.Unix(int64(m.Date), 0)})
 	}
 
 	res := stepResult{Result: b.engine.Step(sess, in.input)}
-	if err := b.runEffects(ctx, item, &sess, &res, in); err != nil {
+	if err := b.runEffects(ctx, item, &sess, &res, in, out, &st); err != nil {
 		if errors.Is(err, errNotSaved) {
 			// The reporter was told and keeps the draft; the update is done.
-			return b.done(ctx, item.UpdateID)
+			return b.complete(ctx, item, out.entries)
 		}
 		return err
 	}
-
-	if in.callbackID != "" {
-		b.answerCallback(ctx, in.callbackID)
-		if in.input.Kind == flows.InputButton && in.pressedMessageID != 0 && !res.Cleared {
-			b.clearButtons(ctx, in.chatID, in.pressedMessageID)
-		}
-	}
-	sent, err := b.reply(ctx, in.chatID, in.userID, res.Session.Lang, res.Replies)
-	if err != nil {
-		return err
-	}
-	now := b.cfg.Now()
-	for _, id := range sent {
-		res.Session.Messages = append(res.Session.Messages, flows.MessageRef{ID: id, At: now})
-	}
-	res.Session.Messages = recentMessages(res.Session.Messages, now)
-	res.Session.LastUpdateID = item.UpdateID
-	if err := b.saveSession(ctx, item.ChatKey, res.Session); err != nil {
+	b.reply(out, in.chatID, in.userID, res.Session.Lang, res.Replies)
+	st.Flow = res.Session
+	st.Messages = recentMessages(st.Messages, b.cfg.Now())
+	st.LastUpdateID = item.UpdateID
+	st.Pending = out.entries
+	if err := b.saveSession(ctx, item.ChatKey, st); err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
-	return b.done(ctx, item.UpdateID)
+	return b.complete(ctx, item, out.entries)
+}
+
+// complete marks an update done and queues its outgoing messages, at once.
+func (b *Bot) complete(ctx context.Context, item storage.InboxItem, entries []storage.OutboxEntry) error {
+	if err := b.store.InboxComplete(ctx, item.UpdateID, b.owner, entries); err != nil {
+		return fmt.Errorf("complete update: %w", err)
+	}
+	return nil
+}
+
+// setAside moves an update that cannot be processed to the dead letters,
+// so its chat moves on, and tells its sender once, kindly, when the chat
+// is known.
+func (b *Bot) setAside(ctx context.Context, item storage.InboxItem, reason string) error {
+	if err := b.store.InboxDead(ctx, item.UpdateID, b.owner, reason); err != nil {
+		return fmt.Errorf("set update aside: %w", err)
+	}
+	if b.obs != nil {
+		b.obs.DeadLetter()
+	}
+	b.log.Error("update set aside as a dead letter; see 'tipline inbox dead'", "update_id", item.UpdateID, "reason", reason)
+	chatID, lang := minimalChat(item.Payload)
+	if chatID <= 0 { // not a private chat, or not known
+		return nil
+	}
+	out := b.newBatch("dead:" + strconv.FormatInt(item.UpdateID, 10))
+	b.reply(out, chatID, chatID, langOf(lang), []flows.Reply{{Lines: []flows.Text{{ID: "error_set_aside"}}}})
+	if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
+		b.log.Warn("could not tell a reporter their message was set aside", "err", err)
+	}
+	return nil
+}
+
+// tellDelayed tells a reporter, once per update, that we are slow and
+// will answer; the update stays in the inbox and is retried. The outbox
+// key makes it once, across retries and processes.
+func (b *Bot) tellDelayed(ctx context.Context, item storage.InboxItem) {
+	chatID, lang := minimalChat(item.Payload)
+	if chatID <= 0 || item.Attempts != 2 {
+		// The first failure is often a blip; the second is worth a word.
+		return
+	}
+	out := b.newBatch("slow:" + strconv.FormatInt(item.UpdateID, 10))
+	b.reply(out, chatID, chatID, langOf(lang), []flows.Reply{{Lines: []flows.Text{{ID: "error_delayed"}}}})
+	if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
+		b.log.Warn("could not tell a reporter we are slow", "err", err)
+	} else {
+		signal(b.outWake)
+	}
+}
+
+// minimalChat reads only the private chat and language of a raw update,
+// however the rest of it looks: 0 when it has none.
+func minimalChat(raw []byte) (int64, string) {
+	var u struct {
+		Message *struct {
+			Chat struct {
+				ID   int64  `json:"id"`
+				Type string `json:"type"`
+			} `json:"chat"`
+			From struct {
+				Lang string `json:"language_code"`
+			} `json:"from"`
+		} `json:"message"`
+		Edited *struct {
+			Chat struct {
+				ID   int64  `json:"id"`
+				Type string `json:"type"`
+			} `json:"chat"`
+		} `json:"edited_message"`
+		Callback *struct {
+			From struct {
+				ID   int64  `json:"id"`
+				Lang string `json:"language_code"`
+			} `json:"from"`
+		} `json:"callback_query"`
+	}
+	if json.Unmarshal(raw, &u) != nil {
+		return 0, ""
+	}
+	switch {
+	case u.Message != nil && u.Message.Chat.Type == "private":
+		return u.Message.Chat.ID, u.Message.From.Lang
+	case u.Edited != nil && u.Edited.Chat.Type == "private":
+		return u.Edited.Chat.ID, ""
+	case u.Callback != nil:
+		// In a private chat the chat is the user.
+		return u.Callback.From.ID, u.Callback.From.Lang
+	}
+	return 0, ""
 }
 
 // deleteWindow is how long bots may delete messages in private chats.
@@ -134,7 +230,7 @@ func (b *Bot) reportAllowed(ctx context.Context, reporter string) (bool, error) 
 // guard stops a blocked reporter, who gets a neutral answer and learns
 // nothing, and a flood of messages, answered kindly at most once a minute.
 // stop=true means the update is answered and done.
-func (b *Bot) guard(ctx context.Context, in incoming) (bool, error) {
+func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) {
 	who := in.input.Reporter
 	blocked, err := b.store.IsBlocked(ctx, who)
 	if err != nil {
@@ -142,12 +238,9 @@ func (b *Bot) guard(ctx context.Context, in incoming) (bool, error) {
 	}
 	lang := langOf(in.input.LanguageCode)
 	if blocked {
-		if in.callbackID != "" {
-			b.answerCallback(ctx, in.callbackID)
-		}
-		b.log.Info("a message from a blocked reporter was dropped", "reporter", who)
-		_, err := b.reply(ctx, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "blocked_neutral"}}}})
-		return true, err
+		b.log.Info("a message from a blocked reporter was dropped")
+		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "blocked_neutral"}}}})
+		return true, nil
 	}
 	ok, err := b.limiter.Allow(ctx, "messages:"+who, b.cfg.MessagesPerMinute, time.Minute)
 	if err != nil {
@@ -156,13 +249,9 @@ func (b *Bot) guard(ctx context.Context, in incoming) (bool, error) {
 	if ok {
 		return false, nil
 	}
-	if in.callbackID != "" {
-		b.answerCallback(ctx, in.callbackID)
-	}
 	b.log.Warn("a reporter is over the message limit", "reporter", who)
 	if tell, err := b.limiter.Allow(ctx, "messages-told:"+who, 1, time.Minute); err == nil && tell {
-		_, err := b.reply(ctx, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_slow_down"}}}})
-		return true, err
+		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_slow_down"}}}})
 	}
 	return true, nil
 }
@@ -181,9 +270,9 @@ type stepResult struct {
 // runEffects carries out a step's effects before anyone hears of them (G1).
 // Effects that look something up answer with a new input, which is
 // stepped in turn.
-func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flows.Session, res *stepResult, in incoming) error {
+func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flows.Session, res *stepResult, in incoming, out *batch, st *chatState) error {
 	for attempt := 0; ; attempt++ {
-		feedback, err := b.applyEffects(ctx, item, res, in)
+		feedback, err := b.applyEffects(ctx, item, res, in, out, st)
 		if err == nil {
 			if feedback == nil || attempt > 3 {
 				return nil
@@ -213,19 +302,14 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 			lang = flows.LangEnglish
 		}
 		msgs := []flows.Reply{{Lines: []flows.Text{{ID: why}}}, b.engine.Prompt(*sess)}
-		if in.callbackID != "" {
-			b.answerCallback(ctx, in.callbackID)
-		}
-		if _, rerr := b.reply(ctx, in.chatID, in.userID, lang, msgs); rerr != nil {
-			return fmt.Errorf("tell save failure: %w", rerr)
-		}
+		b.reply(out, in.chatID, in.userID, lang, msgs)
 		return errNotSaved
 	}
 }
 
 // applyEffects runs the effects of one step, in order. It returns the input
 // that answers a look-up, if any.
-func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *stepResult, in incoming) (*flows.Input, error) {
+func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *stepResult, in incoming, out *batch, st *chatState) (*flows.Input, error) {
 	var feedback *flows.Input
 	effects := res.Effects
 	res.Effects = nil
@@ -255,7 +339,9 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 			}
 			b.log.Info("information added to a case", "case", e.Reference, "attachments", len(e.Addition.Attachments))
 			b.fetchSoon()
-			b.notifyAssigned(ctx, e.Reference, e.Addition)
+			if err := b.notifyAssigned(ctx, e.Reference, e.Addition, out); err != nil {
+				return nil, err
+			}
 		case flows.LoadMyCases:
 			list, err := b.store.CasesByReporter(ctx, e.Reporter)
 			if err != nil {
@@ -278,8 +364,8 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 			}
 			b.log.Info("a reporter was forgotten", "cases_unlinked", n)
 		case flows.ClearChat:
-			b.clearChat(ctx, in.chatID, res.Session.Messages, in.pressedMessageID)
-			res.Session.Messages = nil
+			b.clearChat(out, in.chatID, st.Messages, in.pressedMessageID)
+			st.Messages = nil
 			res.Cleared = true
 		default:
 			return nil, fmt.Errorf("unknown effect %T", eff)
@@ -322,41 +408,29 @@ func (b *Bot) openByCode(ctx context.Context, e flows.OpenByCode, in incoming) (
 	return fb, nil
 }
 
-// clearChat deletes the chat's messages that can still be deleted, both
-// sides, in batches of 100 (deleteMessages' limit).
-func (b *Bot) clearChat(ctx context.Context, chatID int64, ms []flows.MessageRef, pressed int) {
+// clearChat queues the deletion of the chat's messages that can still be
+// deleted: the reporter's, and (at send time) every one the bot sent.
+func (b *Bot) clearChat(out *batch, chatID int64, ms []flows.MessageRef, pressed int) {
 	now := b.cfg.Now()
-	seen := map[int]bool{}
 	var ids []int
 	for _, m := range ms {
-		if now.Sub(m.At) < deleteWindow && !seen[m.ID] {
-			seen[m.ID] = true
+		if now.Sub(m.At) < deleteWindow {
 			ids = append(ids, m.ID)
 		}
 	}
-	if pressed != 0 && !seen[pressed] {
+	if pressed != 0 {
 		ids = append(ids, pressed)
 	}
-	for len(ids) > 0 {
-		batch := ids[:min(100, len(ids))]
-		ids = ids[len(batch):]
-		err := b.send.call(ctx, "deleteMessages", chatID, func(ctx context.Context) error {
-			_, err := b.api.DeleteMessages(ctx, &tgbot.DeleteMessagesParams{ChatID: chatID, MessageIDs: batch})
-			return err
-		})
-		if err != nil {
-			b.log.Warn("clear chat: some messages could not be deleted", "err", err)
-		}
-	}
+	out.clear(chatID, ids)
 }
 
 // draftMarker names the marker that says a chat has an unfinished report.
 func draftMarker(chatKey string) string { return "draft:" + chatKey }
 
-// loadSession returns the chat's session, and whether an unfinished report
+// loadSession returns the chat's state, and whether an unfinished report
 // of this chat expired (the session is gone but its marker is not).
-func (b *Bot) loadSession(ctx context.Context, chatKey string) (flows.Session, bool, error) {
-	var s flows.Session
+func (b *Bot) loadSession(ctx context.Context, chatKey string) (chatState, bool, error) {
+	var s chatState
 	data, err := b.sessions.Load(ctx, chatKey)
 	if errors.Is(err, tipline.ErrNotFound) {
 		expired, err := b.sessions.Marked(ctx, draftMarker(chatKey))
@@ -381,14 +455,14 @@ func (b *Bot) loadSession(ctx context.Context, chatKey string) (flows.Session, b
 	if err := json.Unmarshal(data, &s); err != nil {
 		// A session we cannot read is a lost session, not a crash.
 		b.log.Error("unreadable session dropped", "chat", chatKey)
-		return flows.Session{}, false, nil
+		return chatState{}, false, nil
 	}
 	return s, false, nil
 }
 
-// saveSession stores the session, and the marker that lets an expired
+// saveSession stores the chat's state, and the marker that lets an expired
 // unfinished report be explained (a month longer than the session).
-func (b *Bot) saveSession(ctx context.Context, chatKey string, s flows.Session) error {
+func (b *Bot) saveSession(ctx context.Context, chatKey string, s chatState) error {
 	data, err := json.Marshal(s)
 	if err != nil {
 		return err
@@ -396,103 +470,25 @@ func (b *Bot) saveSession(ctx context.Context, chatKey string, s flows.Session) 
 	if err := b.sessions.Save(ctx, chatKey, data); err != nil {
 		return err
 	}
-	if s.Draft != nil {
+	if s.Flow.Draft != nil {
 		return b.sessions.Mark(ctx, draftMarker(chatKey), b.cfg.SessionTTL+30*24*time.Hour)
 	}
 	return b.sessions.Unmark(ctx, draftMarker(chatKey))
 }
 
-func (b *Bot) done(ctx context.Context, updateID int64) error {
-	if err := b.store.InboxDone(ctx, updateID); err != nil {
-		return fmt.Errorf("mark update done: %w", err)
-	}
-	b.mu.Lock()
-	delete(b.told, updateID)
-	b.mu.Unlock()
-	return nil
-}
-
-// tellProblemOnce tells a reporter, once per update, that we have a problem
-// on our side and will answer; the update stays in the inbox.
-func (b *Bot) tellProblemOnce(ctx context.Context, updateID int64, in incoming) {
-	b.mu.Lock()
-	told := b.told[updateID]
-	b.told[updateID] = true
-	b.mu.Unlock()
-	if told {
-		return
-	}
-	lang := flows.LangEnglish
-	for _, l := range flows.Languages {
-		if in.input.LanguageCode == l {
-			lang = l
-		}
-	}
-	if in.callbackID != "" {
-		b.answerCallback(ctx, in.callbackID)
-	}
-	if _, err := b.reply(ctx, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_internal"}}}}); err != nil {
-		b.log.Warn("could not tell the reporter of a problem", "err", err)
-	}
-}
-
-// reply sends a step's messages in order and returns their ids.
-func (b *Bot) reply(ctx context.Context, chatID, userID int64, lang string, replies []flows.Reply) ([]int, error) {
+// reply queues a step's messages in order, as replies (lane 3), or on the
+// urgent lane when the chat is in the middle of an urgent report.
+func (b *Bot) reply(out *batch, chatID, userID int64, lang string, replies []flows.Reply) {
 	if lang == "" {
 		lang = flows.LangEnglish
 	}
-	var ids []int
 	for _, rep := range replies {
 		for _, m := range b.render.render(lang, userID, rep) {
 			var rows [][]models.InlineKeyboardButton
 			if m.markup != nil {
 				rows = m.markup.InlineKeyboard
 			}
-			id, err := b.sendText(ctx, chatID, m.text, rows, false)
-			if errors.Is(err, tgbot.ErrorForbidden) {
-				// The reporter blocked the bot: nothing more can reach them.
-				b.log.Warn("reporter's chat closed to the bot", "chat", b.ring.ChatKey(chatID))
-				return ids, nil
-			}
-			if err != nil {
-				return ids, err
-			}
-			ids = append(ids, id)
+			out.text(chatID, storage.LaneReply, m.text, rows, false)
 		}
-	}
-	return ids, nil
-}
-
-// answerCallback stops the button's spinner, once. A failure is only
-// logged: the query may be too old, and the reply still goes out.
-func (b *Bot) answerCallback(ctx context.Context, id string) {
-	b.mu.Lock()
-	if _, done := b.answered[id]; done {
-		b.mu.Unlock()
-		return
-	}
-	if len(b.answered) > 10000 {
-		clear(b.answered) // ids are only repeated within moments of each other
-	}
-	b.answered[id] = struct{}{}
-	b.mu.Unlock()
-	err := b.send.call(ctx, "answerCallbackQuery", 0, func(ctx context.Context) error {
-		_, err := b.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id})
-		return err
-	})
-	if err != nil {
-		b.log.Warn("answer callback", "err", err)
-	}
-}
-
-// clearButtons removes the keyboard from a message once one of its buttons
-// was used, so old questions cannot be answered twice by mistake.
-func (b *Bot) clearButtons(ctx context.Context, chatID int64, messageID int) {
-	err := b.send.call(ctx, "editMessageReplyMarkup", chatID, func(ctx context.Context) error {
-		_, err := b.api.EditMessageReplyMarkup(ctx, &tgbot.EditMessageReplyMarkupParams{ChatID: chatID, MessageID: messageID})
-		return err
-	})
-	if err != nil && !notModified(err) {
-		b.log.Warn("clear buttons", "err", err)
 	}
 }

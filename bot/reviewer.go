@@ -10,11 +10,11 @@ import (
 	"strconv"
 	"strings"
 
-	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -32,10 +32,14 @@ func InviteHash(code string) []byte {
 	return h[:]
 }
 
-// reviewerState is a reviewer's conversation: what their next text is for.
+// reviewerState is a reviewer's conversation: what their next text is
+// for, the last update applied, and that update's outbox entries, kept in
+// case the process stopped before they were queued (as chatState).
 type reviewerState struct {
-	Mode string            `json:"mode,omitempty"` // "", "reply", "note"
-	Case tipline.Reference `json:"case,omitempty"`
+	Mode         string                `json:"mode,omitempty"` // "", "reply", "note"
+	Case         tipline.Reference     `json:"case,omitempty"`
+	LastUpdateID int64                 `json:"last_update_id,omitempty"`
+	Pending      []storage.OutboxEntry `json:"pending,omitempty"`
 }
 
 func reviewerSessionKey(chatKey string) string { return "rv:" + chatKey }
@@ -50,18 +54,20 @@ func (b *Bot) verifyReviewer(userID int64, data string) (string, bool) {
 	return action, err == nil
 }
 
-// reviewerUpdate handles an update from a reviewer, or an invite code.
-// handled=false hands the update to the reporter's flow.
-func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming) (bool, error) {
+// reviewerUpdate handles an update from a reviewer, or an invite code,
+// queueing what to say in out. handled=false hands the update to the
+// reporter's flow.
+func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, out *batch) (bool, error) {
 	if code, ok := inviteCode(in.input); ok {
 		rv, err := b.store.RedeemInvite(ctx, InviteHash(code), in.userID, langOf(in.input.LanguageCode), b.cfg.Now())
 		switch {
 		case err == nil:
 			b.log.Info("a reviewer registered", "reviewer", rv.ID)
-			return true, b.sendReviewer(ctx, rv, b.rtext(rv, "rv_welcome", map[string]any{"Name": rv.Name}), nil)
+			b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, "rv_welcome", map[string]any{"Name": rv.Name}), nil)
+			return true, nil
 		case errors.Is(err, tipline.ErrNotFound) || errors.Is(err, storage.ErrInvalid):
-			// Not a valid invite: the reporter's flow answers as to anyone.
-			return false, nil
+			// Not a valid invite: the reporter's flow answers as to anyone,
+			// unless this is a reviewer (the invite redeemed before a crash).
 		default:
 			return false, fmt.Errorf("redeem invite: %w", err)
 		}
@@ -76,13 +82,33 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 	if !rv.Active {
 		if in.callbackID != "" {
 			// A disabled reviewer's buttons stop working at once.
-			b.answerCallback(ctx, in.callbackID)
 			b.log.Warn("a disabled reviewer pressed a button", "reviewer", rv.ID)
-			return true, b.sendReviewer(ctx, rv, b.rtext(rv, "error_button_not_yours", nil), nil)
+			b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, "error_button_not_yours", nil), nil)
+			return true, nil
 		}
 		return false, nil
 	}
-	return true, b.reviewerAct(ctx, item, u, in, rv)
+	st, err := b.loadReviewerState(ctx, item.ChatKey)
+	if err != nil {
+		return false, fmt.Errorf("load reviewer state: %w", err)
+	}
+	if st.LastUpdateID >= item.UpdateID {
+		// Applied already; the process stopped before queueing its messages.
+		if st.LastUpdateID == item.UpdateID {
+			out.entries = st.Pending
+		}
+		return true, nil
+	}
+	next := st
+	if err := b.reviewerAct(ctx, item, u, in, rv, &next, out); err != nil {
+		return false, err
+	}
+	next.LastUpdateID = item.UpdateID
+	next.Pending = out.entries
+	if err := b.saveReviewerState(ctx, item.ChatKey, next); err != nil {
+		return false, fmt.Errorf("save reviewer state: %w", err)
+	}
+	return true, nil
 }
 
 func inviteCode(in flows.Input) (string, bool) {
@@ -104,65 +130,81 @@ func langOf(code string) string {
 	return flows.LangEnglish
 }
 
-// reviewerAct carries out what an active reviewer did.
-func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, rv tipline.Reviewer) error {
-	st := b.loadReviewerState(ctx, item.ChatKey)
+// reviewerAct carries out what an active reviewer did; st is their state,
+// changed in place. Every write is keyed by the update, so doing it again
+// after a crash changes nothing.
+func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, rv tipline.Reviewer, st *reviewerState, out *batch) error {
 	if q := u.CallbackQuery; q != nil {
-		b.answerCallback(ctx, q.ID)
 		action, ok := b.verifyReviewer(in.userID, q.Data)
 		if !ok {
 			b.log.Warn("a reviewer button did not verify", "reviewer", rv.ID)
-			return b.sendReviewer(ctx, rv, b.rtext(rv, "error_button_not_yours", nil), nil)
+			b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, "error_button_not_yours", nil), nil)
+			return nil
 		}
-		return b.reviewerButton(ctx, item, rv, action, st)
+		return b.reviewerButton(ctx, item, rv, action, st, out)
+	}
+	say := func(id string, data map[string]any, rows [][]models.InlineKeyboardButton) {
+		b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, id, data), rows)
 	}
 	switch in.input.Kind {
 	case flows.InputCommand:
 		switch in.input.Text {
 		case "queue":
-			return b.showQueue(ctx, rv)
+			return b.showQueue(ctx, rv, out)
 		case "oncall":
-			return b.showOncall(ctx, rv)
+			return b.showOncall(ctx, rv, out)
 		case "cancel":
-			b.saveReviewerState(ctx, item.ChatKey, reviewerState{})
-			return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_cancelled", nil), nil)
+			st.Mode, st.Case = "", ""
+			say("rv_cancelled", nil, nil)
 		default:
-			return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_help", nil), nil)
+			say("rv_help", nil, nil)
 		}
+		return nil
 	case flows.InputText:
+		key := "note:" + updateBatchPrefix(item.UpdateID)
 		switch st.Mode {
 		case "reply":
-			b.saveReviewerState(ctx, item.ChatKey, reviewerState{})
-			return b.replyToReporter(ctx, rv, st.Case, in.input.Text)
+			ref := st.Case
+			st.Mode, st.Case = "", ""
+			return b.replyToReporter(ctx, rv, ref, in.input.Text, key, out)
 		case "note":
-			b.saveReviewerState(ctx, item.ChatKey, reviewerState{})
-			if err := b.store.AddNote(ctx, st.Case, tipline.Note{Author: reviewerActor(rv), Kind: "note", Text: in.input.Text, At: b.cfg.Now()}); err != nil {
+			ref := st.Case
+			st.Mode, st.Case = "", ""
+			if err := b.store.AddNote(ctx, ref, tipline.Note{Author: reviewerActor(rv), Kind: "note", Text: in.input.Text, At: b.cfg.Now(), Key: key}); err != nil {
 				return fmt.Errorf("add note: %w", err)
 			}
-			return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_note_saved", map[string]any{"Reference": string(st.Case)}), b.caseButtons(rv, st.Case, tipline.StatusAcknowledged))
+			say("rv_note_saved", map[string]any{"Reference": string(ref)}, b.caseButtons(rv, ref, tipline.StatusAcknowledged))
+			return nil
 		}
 	}
-	return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_help", nil), nil)
+	say("rv_help", nil, nil)
+	return nil
 }
 
 func reviewerActor(rv tipline.Reviewer) string { return "reviewer:" + strconv.FormatInt(rv.ID, 10) }
 
 // reviewerButton runs a verified reviewer action: "ack:REF", "det:REF",
-// "esc:REF", "rep:REF", "note:REF", "close:REF", "out:REF:OUTCOME", "reopen:REF".
-func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tipline.Reviewer, action string, st reviewerState) error {
+// "esc:REF", "rep:REF", "note:REF", "close:REF", "out:REF:OUTCOME",
+// "blk:REF", "reopen:REF".
+func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tipline.Reviewer, action string, st *reviewerState, out *batch) error {
+	say := func(id string, data map[string]any, rows [][]models.InlineKeyboardButton) error {
+		b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, id, data), rows)
+		return nil
+	}
 	verb, rest, _ := strings.Cut(action, ":")
 	refStr, arg, _ := strings.Cut(rest, ":")
 	ref, err := tipline.ParseReference(refStr)
 	if err != nil {
-		return b.sendReviewer(ctx, rv, b.rtext(rv, "error_button_not_yours", nil), nil)
+		return say("error_button_not_yours", nil, nil)
 	}
 	c, err := b.store.Case(ctx, ref)
 	if errors.Is(err, tipline.ErrNotFound) {
-		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_case_gone", nil), nil)
+		return say("rv_case_gone", nil, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("load case: %w", err)
 	}
+	refData := map[string]any{"Reference": string(ref)}
 	now := b.cfg.Now()
 	switch verb {
 	case "ack":
@@ -170,59 +212,57 @@ func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tip
 		if err != nil {
 			return fmt.Errorf("acknowledge: %w", err)
 		}
-		if !first {
+		if !first && by != rv.ID {
 			name := b.reviewerName(ctx, by)
-			return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_already_taken", map[string]any{"Reference": string(ref), "Name": name}), nil)
+			return say("rv_already_taken", map[string]any{"Reference": string(ref), "Name": name}, nil)
 		}
 		b.log.Info("case acknowledged", "case", ref, "reviewer", rv.ID)
-		b.markTaken(ctx, ref, rv)
-		return b.notifyReporterStatus(ctx, c, tipline.StatusAcknowledged)
+		return b.markTaken(ctx, ref, rv, out)
 	case "det":
-		return b.sendDetails(ctx, rv, c)
+		return b.sendDetails(ctx, rv, c, out)
 	case "esc":
 		if err := b.store.Escalate(ctx, ref, rv.ID, 2, now); err != nil {
 			return fmt.Errorf("escalate: %w", err)
 		}
 		b.log.Info("case escalated by a reviewer", "case", ref, "reviewer", rv.ID)
 		b.routeSoon()
-		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_escalated", map[string]any{"Reference": string(ref)}), nil)
+		return say("rv_escalated", refData, nil)
 	case "rep":
 		if !c.ContactAllowed || c.ReporterChatID == 0 {
-			return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_no_contact", map[string]any{"Reference": string(ref)}), nil)
+			return say("rv_no_contact", refData, nil)
 		}
-		b.saveReviewerState(ctx, item.ChatKey, reviewerState{Mode: "reply", Case: ref})
-		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_type_reply", map[string]any{"Reference": string(ref)}), nil)
+		st.Mode, st.Case = "reply", ref
+		return say("rv_type_reply", refData, nil)
 	case "note":
-		b.saveReviewerState(ctx, item.ChatKey, reviewerState{Mode: "note", Case: ref})
-		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_type_note", map[string]any{"Reference": string(ref)}), nil)
+		st.Mode, st.Case = "note", ref
+		return say("rv_type_note", refData, nil)
 	case "close":
 		var rows [][]models.InlineKeyboardButton
 		for _, o := range tipline.Outcomes {
 			rows = append(rows, []models.InlineKeyboardButton{{Text: b.rtext(rv, "outcome_"+string(o), nil), CallbackData: b.signReviewer(rv.TelegramID, "out:"+string(ref)+":"+string(o))}})
 		}
-		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_close_how", map[string]any{"Reference": string(ref)}), rows)
+		return say("rv_close_how", refData, rows)
 	case "out":
 		if err := b.store.CloseCase(ctx, ref, rv.ID, tipline.Outcome(arg), now); err != nil {
 			return fmt.Errorf("close case: %w", err)
 		}
 		b.log.Info("case closed", "case", ref, "reviewer", rv.ID, "outcome", arg)
-		_ = b.notifyReporterStatus(ctx, c, tipline.StatusClosed)
-		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_closed", map[string]any{"Reference": string(ref), "Outcome": b.rtext(rv, "outcome_"+arg, nil)}),
+		return say("rv_closed", map[string]any{"Reference": string(ref), "Outcome": b.rtext(rv, "outcome_"+arg, nil)},
 			[][]models.InlineKeyboardButton{{{Text: b.rtext(rv, "rv_button_reopen", nil), CallbackData: b.signReviewer(rv.TelegramID, "reopen:"+string(ref))}}})
 	case "blk":
 		if err := b.store.BlockReporter(ctx, ref, rv.ID, now); err != nil {
 			return fmt.Errorf("block reporter: %w", err)
 		}
 		b.log.Warn("a reporter was blocked by a reviewer", "case", ref, "reviewer", rv.ID)
-		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_blocked", map[string]any{"Reference": string(ref)}), nil)
+		return say("rv_blocked", refData, nil)
 	case "reopen":
 		if err := b.store.ReopenCase(ctx, ref, rv.ID, now); err != nil {
 			return fmt.Errorf("reopen case: %w", err)
 		}
 		b.log.Info("case reopened", "case", ref, "reviewer", rv.ID)
-		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_reopened", map[string]any{"Reference": string(ref)}), b.caseButtons(rv, ref, tipline.StatusAcknowledged))
+		return say("rv_reopened", refData, b.caseButtons(rv, ref, tipline.StatusAcknowledged))
 	}
-	return b.sendReviewer(ctx, rv, b.rtext(rv, "error_button_not_yours", nil), nil)
+	return say("error_button_not_yours", nil, nil)
 }
 
 func (b *Bot) reviewerName(ctx context.Context, id int64) string {
@@ -255,65 +295,45 @@ func (b *Bot) rtext(rv tipline.Reviewer, id string, data map[string]any) string 
 	return b.render.cat.Text(rv.Lang, id, data)
 }
 
-// sendReviewer sends a reviewer a message, protected from forwarding.
-func (b *Bot) sendReviewer(ctx context.Context, rv tipline.Reviewer, text string, rows [][]models.InlineKeyboardButton) error {
-	_, err := b.sendProtected(ctx, rv.TelegramID, text, rows)
-	return err
+// toReviewer queues a message to a reviewer, protected from forwarding.
+func (b *Bot) toReviewer(out *batch, rv tipline.Reviewer, lane storage.Lane, text string, rows [][]models.InlineKeyboardButton) string {
+	return out.text(rv.TelegramID, lane, text, rows, true)
 }
 
-func (b *Bot) sendProtected(ctx context.Context, chatID int64, text string, rows [][]models.InlineKeyboardButton) (int, error) {
-	return b.sendText(ctx, chatID, text, rows, true)
-}
-
-// sendText sends one message with optional buttons; protect stops it from
-// being forwarded or saved.
-func (b *Bot) sendText(ctx context.Context, chatID int64, text string, rows [][]models.InlineKeyboardButton, protect bool) (int, error) {
-	params := &tgbot.SendMessageParams{ChatID: chatID, Text: text, ProtectContent: protect}
-	if len(rows) > 0 {
-		params.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: rows}
-	}
-	var sent *models.Message
-	err := b.send.call(ctx, "sendMessage", chatID, func(ctx context.Context) error {
-		var err error
-		sent, err = b.api.SendMessage(ctx, params)
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	return sent.ID, nil
-}
-
-func (b *Bot) loadReviewerState(ctx context.Context, chatKey string) reviewerState {
+// loadReviewerState reads a reviewer's state; none is an empty state.
+func (b *Bot) loadReviewerState(ctx context.Context, chatKey string) (reviewerState, error) {
 	var st reviewerState
 	data, err := b.sessions.Load(ctx, reviewerSessionKey(chatKey))
+	if errors.Is(err, tipline.ErrNotFound) || errors.Is(err, keys.ErrUndecryptable) {
+		return st, nil
+	}
 	if err != nil {
-		return st
+		return st, err
 	}
 	if err := json.Unmarshal(data, &st); err != nil {
-		return reviewerState{}
+		b.log.Warn("unreadable reviewer state dropped")
+		return reviewerState{}, nil
 	}
-	return st
+	return st, nil
 }
 
-func (b *Bot) saveReviewerState(ctx context.Context, chatKey string, st reviewerState) {
+func (b *Bot) saveReviewerState(ctx context.Context, chatKey string, st reviewerState) error {
 	data, err := json.Marshal(st)
-	if err == nil {
-		err = b.sessions.Save(ctx, reviewerSessionKey(chatKey), data)
-	}
 	if err != nil {
-		b.log.Warn("save reviewer state", "err", err)
+		return err
 	}
+	return b.sessions.Save(ctx, reviewerSessionKey(chatKey), data)
 }
 
 // showQueue lists open cases: unacknowledged first, urgent first, then mine.
-func (b *Bot) showQueue(ctx context.Context, rv tipline.Reviewer) error {
+func (b *Bot) showQueue(ctx context.Context, rv tipline.Reviewer, out *batch) error {
 	list, err := b.store.Queue(ctx, rv.ID)
 	if err != nil {
 		return fmt.Errorf("queue: %w", err)
 	}
 	if len(list) == 0 {
-		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_queue_empty", nil), nil)
+		b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, "rv_queue_empty", nil), nil)
+		return nil
 	}
 	var lines []string
 	var rows [][]models.InlineKeyboardButton
@@ -328,29 +348,35 @@ func (b *Bot) showQueue(ctx context.Context, rv tipline.Reviewer) error {
 		}))
 		rows = append(rows, []models.InlineKeyboardButton{{Text: string(c.Reference), CallbackData: b.signReviewer(rv.TelegramID, "det:"+string(c.Reference))}})
 	}
-	return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_queue_title", nil)+"\n"+strings.Join(lines, "\n"), rows)
+	b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, "rv_queue_title", nil)+"\n"+strings.Join(lines, "\n"), rows)
+	return nil
 }
 
 // showOncall says who is on call now.
-func (b *Bot) showOncall(ctx context.Context, rv tipline.Reviewer) error {
+func (b *Bot) showOncall(ctx context.Context, rv tipline.Reviewer, out *batch) error {
 	text, err := b.oncallText(ctx)
 	if err != nil {
 		return err
 	}
-	return b.sendReviewer(ctx, rv, text, nil)
+	b.toReviewer(out, rv, storage.LaneReply, text, nil)
+	return nil
 }
 
 // replyToReporter sends a reviewer's words to the reporter, signed only
-// "the Tipline team", with a button to answer.
-func (b *Bot) replyToReporter(ctx context.Context, rv tipline.Reviewer, ref tipline.Reference, text string) error {
+// "the Tipline team", with a button to answer. The words are saved as a
+// note (keyed by the update) in the same step that queues them, so a
+// failure to send loses nothing: the outbox keeps trying.
+func (b *Bot) replyToReporter(ctx context.Context, rv tipline.Reviewer, ref tipline.Reference, text, key string, out *batch) error {
 	c, err := b.store.Case(ctx, ref)
 	if err != nil {
 		return fmt.Errorf("load case: %w", err)
 	}
+	refData := map[string]any{"Reference": string(ref)}
 	if !c.ContactAllowed || c.ReporterChatID == 0 {
-		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_no_contact", map[string]any{"Reference": string(ref)}), nil)
+		b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, "rv_no_contact", refData), nil)
+		return nil
 	}
-	if err := b.store.AddNote(ctx, ref, tipline.Note{Author: reviewerActor(rv), Kind: "to_reporter", Text: text, At: b.cfg.Now()}); err != nil {
+	if err := b.store.AddNote(ctx, ref, tipline.Note{Author: reviewerActor(rv), Kind: "to_reporter", Text: text, At: b.cfg.Now(), Key: key}); err != nil {
 		return fmt.Errorf("save reply: %w", err)
 	}
 	lang := c.Lang
@@ -359,16 +385,11 @@ func (b *Bot) replyToReporter(ctx context.Context, rv tipline.Reviewer, ref tipl
 		Text:         b.render.cat.Text(lang, "button_answer_team", nil),
 		CallbackData: signButton(b.ring, c.ReporterChatID, "ans:"+string(ref)),
 	}}}
-	if _, err := b.sendText(ctx, c.ReporterChatID, body, rows, false); err != nil {
-		return fmt.Errorf("send to reporter: %w", err)
-	}
+	out.text(c.ReporterChatID, storage.LaneReply, body, rows, false)
 	b.log.Info("a reviewer wrote to a reporter", "case", ref, "reviewer", rv.ID)
-	return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_reply_sent", map[string]any{"Reference": string(ref)}), b.caseButtons(rv, ref, tipline.StatusAcknowledged))
+	b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, "rv_reply_sent", refData), b.caseButtons(rv, ref, tipline.StatusAcknowledged))
+	return nil
 }
-
-// notifyReporterStatus is a no-op: a message can put a reporter at risk,
-// so status changes are only shown under My reports, when they ask.
-func (b *Bot) notifyReporterStatus(context.Context, tipline.Case, tipline.Status) error { return nil }
 
 // age writes how old a case is, short.
 func age(d interface{ Minutes() float64 }) string {

@@ -5,15 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
-	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/oncall"
+	"github.com/tipline/tipline/storage"
 )
 
 // Routing: a submitted case has a job from the moment it is stored (in the
@@ -63,7 +65,7 @@ func (b *Bot) RunDueJobs(ctx context.Context) {
 			jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.Lease)
 			if err := b.runJob(jctx, j); err != nil {
 				b.log.Error("routing job failed; it will be retried", "case", j.Reference, "level", j.Level, "err", err)
-				if rerr := b.store.ReleaseJob(jctx, j.ID); rerr != nil {
+				if rerr := b.store.ReleaseJob(jctx, j.ID, b.owner); rerr != nil {
 					b.log.Error("release routing job", "err", rerr)
 				}
 			}
@@ -72,16 +74,26 @@ func (b *Bot) RunDueJobs(ctx context.Context) {
 	}
 }
 
+// runJob notifies the reviewers of a job's level and schedules the next
+// level, queueing the notifications in the transaction that completes the
+// job: a job run twice (a crash, a take-over) notifies once.
 func (b *Bot) runJob(ctx context.Context, j tipline.Job) error {
+	complete := func(next *tipline.Job, entries []storage.OutboxEntry) error {
+		err := b.store.CompleteJob(ctx, j.ID, b.owner, next, entries)
+		if errors.Is(err, storage.ErrNotHolder) {
+			return nil // another process has it now
+		}
+		return err
+	}
 	c, err := b.store.Case(ctx, j.Reference)
 	if errors.Is(err, tipline.ErrNotFound) {
-		return b.store.CompleteJob(ctx, j.ID, nil)
+		return complete(nil, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("load case: %w", err)
 	}
 	if c.Status != tipline.StatusReceived {
-		return b.store.CompleteJob(ctx, j.ID, nil)
+		return complete(nil, nil)
 	}
 	rota, err := b.rota(ctx)
 	if err != nil {
@@ -97,6 +109,8 @@ func (b *Bot) runJob(ctx context.Context, j tipline.Job) error {
 		b.log.Error("NO REVIEWERS: a case is stored but nobody can be notified; register reviewers with 'tipline reviewers invite'",
 			"case", c.Reference, "urgency", c.Urgency)
 	}
+	out := b.newBatch("job:" + strconv.FormatInt(j.ID, 10))
+	var keys []string
 	for _, rv := range to {
 		text := b.rtext(rv, "rv_new_case", map[string]any{
 			"Reference": string(c.Reference),
@@ -108,32 +122,41 @@ func (b *Bot) runJob(ctx context.Context, j tipline.Job) error {
 		if j.Level > 0 {
 			text = b.rtext(rv, "rv_escalation", map[string]any{"Level": j.Level}) + "\n" + text
 		}
-		id, err := b.sendProtected(ctx, rv.TelegramID, text, b.caseButtons(rv, c.Reference, tipline.StatusReceived))
-		if err != nil {
-			if errors.Is(err, tgbot.ErrorForbidden) {
-				b.log.Error("a reviewer cannot be reached (blocked the bot?)", "reviewer", rv.ID)
-				continue
-			}
-			return fmt.Errorf("notify reviewer %d: %w", rv.ID, err)
-		}
-		n := tipline.Notification{ReviewerID: rv.ID, ChatID: rv.TelegramID, MessageID: id}
+		key := b.toReviewer(out, rv, storage.LaneUrgent, text, b.caseButtons(rv, c.Reference, tipline.StatusReceived))
+		n := tipline.Notification{ReviewerID: rv.ID, ChatID: rv.TelegramID, OutboxKey: key}
 		if err := b.store.AddNotification(ctx, c.Reference, n); err != nil {
 			return fmt.Errorf("record notification: %w", err)
 		}
-		// Taken while this went out? The taker's edit may have missed this
-		// copy (it lists the copies recorded when it ran): edit it now.
-		if now, err := b.store.Case(ctx, c.Reference); err == nil && now.Assignment.ReviewerID != 0 {
-			if by, err := b.store.Reviewer(ctx, now.Assignment.ReviewerID); err == nil {
-				b.markOne(ctx, c.Reference, by, n)
-			}
-		}
+		keys = append(keys, key)
 	}
-	b.log.Info("reviewers notified", "case", c.Reference, "level", j.Level, "who", reason, "count", len(to))
 	var next *tipline.Job
 	if lvl, after, ok := b.cfg.Policy.Next(j.Level, c.Urgency); ok {
 		next = &tipline.Job{Reference: c.Reference, Level: lvl, RunAt: now.Add(after)}
 	}
-	return b.store.CompleteJob(ctx, j.ID, next)
+	if err := complete(next, out.entries); err != nil {
+		return err
+	}
+	signal(b.outWake)
+	b.log.Info("reviewers notified", "case", c.Reference, "level", j.Level, "who", reason, "count", len(to))
+	// Taken while this was decided? The taker's edits may have missed these
+	// copies (they list the copies recorded when they ran): edit them too.
+	if now, err := b.store.Case(ctx, c.Reference); err == nil && now.Assignment.ReviewerID != 0 {
+		if by, err := b.store.Reviewer(ctx, now.Assignment.ReviewerID); err == nil {
+			late := b.newBatch("job:" + strconv.FormatInt(j.ID, 10) + ":taken")
+			ns, err := b.store.Notifications(ctx, c.Reference)
+			if err == nil {
+				for _, n := range ns {
+					if slices.Contains(keys, n.OutboxKey) {
+						b.markOne(ctx, c.Reference, by, n, late)
+					}
+				}
+				if err := b.store.OutboxAdd(ctx, late.entries); err != nil {
+					b.log.Warn("could not mark late notifications as taken", "case", c.Reference, "err", err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // area is where a case happened, as far as a short notification may say:
@@ -182,46 +205,39 @@ func (b *Bot) oncallText(ctx context.Context) (string, error) {
 	return rota.Describe(b.cfg.Now(), names), nil
 }
 
-// markTaken edits every reviewer's copy of a case's notifications: the one
-// who took it gets the working buttons, the others "taken by NAME".
-func (b *Bot) markTaken(ctx context.Context, ref tipline.Reference, by tipline.Reviewer) {
+// markTaken queues edits of every reviewer's copy of a case's
+// notifications: the one who took it gets the working buttons, the others
+// "taken by NAME".
+func (b *Bot) markTaken(ctx context.Context, ref tipline.Reference, by tipline.Reviewer, out *batch) error {
 	ns, err := b.store.Notifications(ctx, ref)
 	if err != nil {
-		b.log.Error("list notifications", "case", ref, "err", err)
-		return
+		return fmt.Errorf("list notifications: %w", err)
 	}
 	for _, n := range ns {
-		b.markOne(ctx, ref, by, n)
+		b.markOne(ctx, ref, by, n, out)
 	}
+	return nil
 }
 
-// markOne edits one copy of a notification after the case was taken.
-func (b *Bot) markOne(ctx context.Context, ref tipline.Reference, by tipline.Reviewer, n tipline.Notification) {
+// markOne queues the edit of one copy of a notification after the case
+// was taken.
+func (b *Bot) markOne(ctx context.Context, ref tipline.Reference, by tipline.Reviewer, n tipline.Notification, out *batch) {
 	rv, err := b.store.Reviewer(ctx, n.ReviewerID)
 	if err != nil {
 		return
 	}
 	text := b.rtext(rv, "rv_taken_by", map[string]any{"Reference": string(ref), "Name": by.Name})
-	var markup *models.InlineKeyboardMarkup
+	var rows [][]models.InlineKeyboardButton
 	if rv.ID == by.ID {
-		markup = &models.InlineKeyboardMarkup{InlineKeyboard: b.caseButtons(rv, ref, tipline.StatusAcknowledged)}
+		rows = b.caseButtons(rv, ref, tipline.StatusAcknowledged)
 	}
-	err = b.send.call(ctx, "editMessageText", n.ChatID, func(ctx context.Context) error {
-		p := &tgbot.EditMessageTextParams{ChatID: n.ChatID, MessageID: n.MessageID, Text: text}
-		if markup != nil {
-			p.ReplyMarkup = markup
-		}
-		_, err := b.api.EditMessageText(ctx, p)
-		return err
-	})
-	if err != nil && !notModified(err) {
-		b.log.Warn("edit a notification", "case", ref, "err", err)
-	}
+	out.edit(n.ChatID, storage.LaneUrgent, n.OutboxKey, n.MessageID, text, rows)
 }
 
-// sendDetails sends a reviewer every answer of a case and its files, all
-// protected from forwarding.
-func (b *Bot) sendDetails(ctx context.Context, rv tipline.Reviewer, c tipline.Case) error {
+// sendDetails queues every answer of a case and its files for a reviewer,
+// all protected from forwarding: the words first, the files after, on the
+// bulk lane, each its own outbox entry so a failure resumes where it was.
+func (b *Bot) sendDetails(ctx context.Context, rv tipline.Reviewer, c tipline.Case, out *batch) error {
 	var lines []string
 	lines = append(lines, b.rtext(rv, "rv_details_title", map[string]any{
 		"Reference": string(c.Reference),
@@ -266,41 +282,22 @@ func (b *Bot) sendDetails(ctx context.Context, rv tipline.Reviewer, c tipline.Ca
 	if c.Status == tipline.StatusClosed {
 		rows = [][]models.InlineKeyboardButton{{{Text: b.rtext(rv, "rv_button_reopen", nil), CallbackData: b.signReviewer(rv.TelegramID, "reopen:"+string(c.Reference))}}}
 	}
-	for i, part := range splitLong(strings.Join(lines, "\n")) {
+	parts := splitLong(strings.Join(lines, "\n"))
+	for i, part := range parts {
 		var r [][]models.InlineKeyboardButton
-		if i == len(splitLong(strings.Join(lines, "\n")))-1 {
+		if i == len(parts)-1 {
 			r = rows
 		}
-		if _, err := b.sendProtected(ctx, rv.TelegramID, part, r); err != nil {
-			return err
-		}
+		b.toReviewer(out, rv, storage.LaneReply, part, r)
 	}
 	files := c.Attachments
 	for _, a := range c.Additions {
 		files = append(files, a.Attachments...)
 	}
 	for _, a := range files {
-		if err := b.sendFile(ctx, rv.TelegramID, a); err != nil {
-			b.log.Warn("re-send a file to a reviewer", "case", c.Reference, "err", err)
-		}
+		out.file(rv.TelegramID, storage.LaneBulk, a.Kind, a.FileID)
 	}
 	return nil
-}
-
-func (b *Bot) sendFile(ctx context.Context, chatID int64, a tipline.Attachment) error {
-	file := &models.InputFileString{Data: a.FileID}
-	return b.send.call(ctx, "send"+a.Kind, chatID, func(ctx context.Context) error {
-		var err error
-		switch a.Kind {
-		case tipline.AttachVoice:
-			_, err = b.api.SendVoice(ctx, &tgbot.SendVoiceParams{ChatID: chatID, Voice: file, ProtectContent: true})
-		case tipline.AttachVideo:
-			_, err = b.api.SendVideo(ctx, &tgbot.SendVideoParams{ChatID: chatID, Video: file, ProtectContent: true})
-		default:
-			_, err = b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chatID, Photo: file, ProtectContent: true})
-		}
-		return err
-	})
 }
 
 // CheckUnrouted finds open, unacknowledged cases with no notification
@@ -326,25 +323,25 @@ func (b *Bot) CheckUnrouted(ctx context.Context) {
 
 // notifyAssigned tells the reviewer who has a case that the reporter added
 // to it or answered.
-func (b *Bot) notifyAssigned(ctx context.Context, ref tipline.Reference, a tipline.Addition) {
+func (b *Bot) notifyAssigned(ctx context.Context, ref tipline.Reference, a tipline.Addition, out *batch) error {
 	c, err := b.store.Case(ctx, ref)
-	if err != nil || c.Assignment.ReviewerID == 0 {
-		return
+	if err != nil {
+		return fmt.Errorf("load case: %w", err)
+	}
+	if c.Assignment.ReviewerID == 0 {
+		return nil
 	}
 	rv, err := b.store.Reviewer(ctx, c.Assignment.ReviewerID)
 	if err != nil || !rv.Active {
-		return
+		return nil
 	}
 	text := b.rtext(rv, "rv_reporter_added", map[string]any{"Reference": string(ref)})
 	if a.Text != "" {
 		text += "\n\n" + flows.Quote(a.Text, 3000)
 	}
-	if err := b.sendReviewer(ctx, rv, text, b.caseButtons(rv, ref, c.Status)); err != nil {
-		b.log.Warn("tell the reviewer of an addition", "case", ref, "err", err)
-	}
+	b.toReviewer(out, rv, storage.LaneUrgent, text, b.caseButtons(rv, ref, c.Status))
 	for _, f := range a.Attachments {
-		if err := b.sendFile(ctx, rv.TelegramID, f); err != nil {
-			b.log.Warn("forward an added file to the reviewer", "case", ref, "err", err)
-		}
+		out.file(rv.TelegramID, storage.LaneUrgent, f.Kind, f.FileID)
 	}
+	return nil
 }

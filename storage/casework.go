@@ -137,10 +137,11 @@ func (p *Postgres) Escalate(ctx context.Context, ref tipline.Reference, reviewer
 func (p *Postgres) AddNote(ctx context.Context, ref tipline.Reference, n tipline.Note) error {
 	const nextID = `select nextval(pg_get_serial_sequence('notes', 'id'))`
 	const insert = `
-		insert into notes (id, case_id, author, kind, text, at)
+		insert into notes (id, case_id, author, kind, text, at, key)
 		overriding system value
-		values ($1, $2, $3, $4, $5, coalesce($6, now()))
+		values ($1, $2, $3, $4, $5, coalesce($6, now()), nullif($7, ''))
 		returning at`
+	const seen = `select exists (select 1 from notes where key = $1)`
 	const touch = `update cases set updated_at = $2 where id = $1`
 	if err := checkNote(n); err != nil {
 		return fmt.Errorf("add note to case %s: %w", ref, err)
@@ -158,13 +159,22 @@ func (p *Postgres) AddNote(ctx context.Context, ref tipline.Reference, n tipline
 	if err != nil {
 		return fmt.Errorf("add note to case %s: %w", ref, err)
 	}
+	if n.Key != "" {
+		var done bool
+		if err := tx.QueryRow(ctx, seen, n.Key).Scan(&done); err != nil {
+			return fmt.Errorf("add note to case %s: %w", ref, dbErr(err))
+		}
+		if done {
+			return nil
+		}
+	}
 	// The id is drawn first: the sealed words name their row by it.
 	var id int64
 	if err := tx.QueryRow(ctx, nextID).Scan(&id); err != nil {
 		return fmt.Errorf("add note to case %s: %w", ref, dbErr(err))
 	}
 	var stored time.Time
-	err = tx.QueryRow(ctx, insert, id, caseID, n.Author, n.Kind, p.ring.Seal([]byte(n.Text), noteAAD(id, "text")), at).Scan(&stored)
+	err = tx.QueryRow(ctx, insert, id, caseID, n.Author, n.Kind, p.ring.Seal([]byte(n.Text), noteAAD(id, "text")), at, n.Key).Scan(&stored)
 	if err != nil {
 		return fmt.Errorf("add note to case %s: %w", ref, dbErr(err))
 	}
@@ -184,7 +194,7 @@ func (p *Postgres) AddNote(ctx context.Context, ref tipline.Reference, n tipline
 // list when there are none, tipline.ErrNotFound when there is no such case.
 func (p *Postgres) Notes(ctx context.Context, ref tipline.Reference) ([]tipline.Note, error) {
 	const q = `
-		select n.id, n.author, n.kind, n.text, n.at
+		select n.id, n.author, n.kind, n.text, n.at, coalesce(n.key, '')
 		from notes n
 		join cases c on c.id = n.case_id
 		where c.reference = $1
@@ -202,7 +212,7 @@ func (p *Postgres) Notes(ctx context.Context, ref tipline.Reference) ([]tipline.
 			id     int64
 			sealed []byte
 		)
-		if err := rows.Scan(&id, &n.Author, &n.Kind, &sealed, &n.At); err != nil {
+		if err := rows.Scan(&id, &n.Author, &n.Kind, &sealed, &n.At, &n.Key); err != nil {
 			return nil, fmt.Errorf("list notes of case %s: %w", ref, dbErr(err))
 		}
 		text, err := p.ring.Open(sealed, noteAAD(id, "text"))

@@ -64,15 +64,20 @@ func (p *Postgres) InboxAdd(ctx context.Context, items []InboxItem) (int, error)
 // Rows are locked with FOR UPDATE SKIP LOCKED and only the first
 // unprocessed update of a chat can be claimed, so a chat is never processed
 // out of order or by two workers at once, across processes. A payload that
-// cannot be opened (its key was retired) gives an error and stays claimed
-// until the lease ends; other chats go on.
+// cannot be opened (its key was retired) is claimed with Sealed set and no
+// payload, for the caller to set aside. A claim is also free once its
+// holder has been silent for the take-over time (see Heartbeat).
 func (p *Postgres) InboxClaim(ctx context.Context, owner string, lease time.Duration) (InboxItem, bool, error) {
-	const q = `
-		with next as (
+	q := `
+		with beat as (
+			insert into processes (owner, seen_at) values ($1, now())
+			on conflict (owner) do update set seen_at = now()
+		), next as (
 			select i.update_id
 			from inbox i
 			where i.processed_at is null
-			  and (i.claimed_until is null or i.claimed_until <= now())
+			  and (i.next_try is null or i.next_try <= now())
+			  and ` + fmt.Sprintf(claimFree, "i", 3) + `
 			  and not exists (
 				select 1 from inbox e
 				where e.chat_key = i.chat_key
@@ -91,7 +96,7 @@ func (p *Postgres) InboxClaim(ctx context.Context, owner string, lease time.Dura
 		returning inbox.update_id, inbox.chat_key, inbox.payload, inbox.received_at, inbox.attempts`
 	var it InboxItem
 	var sealed []byte
-	err := p.pool.QueryRow(ctx, q, owner, lease.Microseconds()).
+	err := p.pool.QueryRow(ctx, q, owner, lease.Microseconds(), p.takeover.Microseconds()).
 		Scan(&it.UpdateID, &it.ChatKey, &sealed, &it.ReceivedAt, &it.Attempts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return InboxItem{}, false, nil
@@ -101,7 +106,9 @@ func (p *Postgres) InboxClaim(ctx context.Context, owner string, lease time.Dura
 	}
 	if sealed != nil {
 		if it.Payload, err = p.ring.Open(sealed, inboxPayloadAAD(it.UpdateID)); err != nil {
-			return InboxItem{}, false, fmt.Errorf("claim update %d: %w", it.UpdateID, err)
+			// Claimed all the same: the caller sets it aside.
+			it.Payload = nil
+			it.Sealed = true
 		}
 	}
 	return it, true, nil
@@ -127,19 +134,22 @@ func (p *Postgres) InboxDone(ctx context.Context, updateID int64) error {
 	return nil
 }
 
-// InboxRelease gives a claim back so the update is retried soon, after its
-// processing failed. Releasing a processed update does nothing.
-func (p *Postgres) InboxRelease(ctx context.Context, updateID int64) error {
+// InboxRelease gives a claim back after processing failed: the update is
+// tried again once wait has passed (by the database clock), and meanwhile
+// its chat waits while every other chat goes on. It gives ErrNotHolder when
+// owner no longer holds the claim.
+func (p *Postgres) InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error {
 	const q = `
 		update inbox
-		set claimed_by = null, claimed_until = null
-		where update_id = $1`
-	tag, err := p.pool.Exec(ctx, q, updateID)
+		set claimed_by = null, claimed_until = null,
+		    next_try = now() + $3::bigint * interval '1 microsecond'
+		where update_id = $1 and claimed_by = $2 and processed_at is null`
+	tag, err := p.pool.Exec(ctx, q, updateID, owner, wait.Microseconds())
 	if err != nil {
 		return fmt.Errorf("release update %d: %w", updateID, dbErr(err))
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("release update %d: %w", updateID, tipline.ErrNotFound)
+		return fmt.Errorf("release update %d: %w", updateID, ErrNotHolder)
 	}
 	return nil
 }

@@ -31,11 +31,19 @@ type Memory struct {
 	jobs      map[int64]*memJob
 	lastJob   int64                // the id of the last job stored
 	blocks    map[string]time.Time // blocked pseudonym → when
+
+	outbox    []*memOutbox // in id order
+	outboxKey map[string]*memOutbox
+	processes map[string]time.Time // owner → last heard from
+	dead      map[int64]*memDead
+	takeover  time.Duration
 }
 
 type memInboxRow struct {
 	item         InboxItem
+	claimedBy    string
 	claimedUntil time.Time // zero when not claimed
+	nextTry      time.Time
 	processed    bool
 	processedAt  time.Time
 }
@@ -79,6 +87,10 @@ func NewMemory(now func() time.Time) *Memory {
 		invites:   map[string]memInvite{},
 		jobs:      map[int64]*memJob{},
 		blocks:    map[string]time.Time{},
+		outboxKey: map[string]*memOutbox{},
+		processes: map[string]time.Time{},
+		dead:      map[int64]*memDead{},
+		takeover:  DefaultTakeover,
 	}
 }
 
@@ -114,7 +126,7 @@ func (m *Memory) InboxAdd(ctx context.Context, items []InboxItem) (int, error) {
 }
 
 // InboxClaim claims the next update to process, as Postgres.InboxClaim
-// does. The owner is not kept: nothing reads it back.
+// does.
 func (m *Memory) InboxClaim(ctx context.Context, owner string, lease time.Duration) (InboxItem, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return InboxItem{}, false, fmt.Errorf("claim update: %w", err)
@@ -122,6 +134,7 @@ func (m *Memory) InboxClaim(ctx context.Context, owner string, lease time.Durati
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.clock()
+	m.processes[owner] = now
 	// The first unprocessed update of each chat.
 	heads := map[string]*memInboxRow{}
 	for _, r := range m.inbox {
@@ -134,8 +147,8 @@ func (m *Memory) InboxClaim(ctx context.Context, owner string, lease time.Durati
 	}
 	var next *memInboxRow
 	for _, h := range heads {
-		if !h.claimedUntil.IsZero() && h.claimedUntil.After(now) {
-			continue // under a live claim
+		if !m.claimFree(h.claimedBy, h.claimedUntil, now) || h.nextTry.After(now) {
+			continue
 		}
 		if next == nil || h.item.UpdateID < next.item.UpdateID {
 			next = h
@@ -144,11 +157,23 @@ func (m *Memory) InboxClaim(ctx context.Context, owner string, lease time.Durati
 	if next == nil {
 		return InboxItem{}, false, nil
 	}
+	next.claimedBy = owner
 	next.claimedUntil = now.Add(lease.Truncate(time.Microsecond))
 	next.item.Attempts++
 	it := next.item
 	it.Payload = slices.Clone(it.Payload)
 	return it, true, nil
+}
+
+// claimFree tells whether a claim may be taken: there is none, it has run
+// out, or its holder has been silent for the take-over time.
+func (m *Memory) claimFree(by string, until, now time.Time) bool {
+	if by == "" || !until.After(now) {
+		return true
+	}
+	// A holder not known at all counts as alive: only its lease frees it.
+	seen, ok := m.processes[by]
+	return ok && !seen.After(now.Add(-m.takeover))
 }
 
 // InboxDone marks an update processed and drops its payload.
@@ -162,26 +187,40 @@ func (m *Memory) InboxDone(ctx context.Context, updateID int64) error {
 	if !ok {
 		return fmt.Errorf("mark update %d done: %w", updateID, tipline.ErrNotFound)
 	}
+	m.doneLocked(r)
+	return nil
+}
+
+func (m *Memory) doneLocked(r *memInboxRow) {
 	if !r.processed {
 		r.processed, r.processedAt = true, m.clock()
 	}
 	r.item.Payload = nil
-	r.claimedUntil = time.Time{}
-	return nil
+	r.claimedBy, r.claimedUntil, r.nextTry = "", time.Time{}, time.Time{}
 }
 
-// InboxRelease gives a claim back so the update is retried soon.
-func (m *Memory) InboxRelease(ctx context.Context, updateID int64) error {
+// heldLocked returns the update's row when owner holds its claim.
+func (m *Memory) heldLocked(updateID int64, owner string) (*memInboxRow, bool) {
+	r, ok := m.inbox[updateID]
+	if !ok || r.processed || r.claimedBy != owner {
+		return nil, false
+	}
+	return r, true
+}
+
+// InboxRelease gives a claim back, to be tried again after wait.
+func (m *Memory) InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("release update %d: %w", updateID, err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r, ok := m.inbox[updateID]
+	r, ok := m.heldLocked(updateID, owner)
 	if !ok {
-		return fmt.Errorf("release update %d: %w", updateID, tipline.ErrNotFound)
+		return fmt.Errorf("release update %d: %w", updateID, ErrNotHolder)
 	}
-	r.claimedUntil = time.Time{}
+	r.claimedBy, r.claimedUntil = "", time.Time{}
+	r.nextTry = m.clock().Add(wait)
 	return nil
 }
 

@@ -24,6 +24,7 @@ type memInvite struct {
 type memJob struct {
 	job          tipline.Job // Reference is the case's
 	sc           *memCase
+	claimedBy    string
 	claimedUntil time.Time // zero when not claimed
 }
 
@@ -209,9 +210,11 @@ func (m *Memory) ClaimDueJobs(ctx context.Context, owner string, now time.Time, 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now = truncateTime(now)
+	m.processes[owner] = m.clock()
 	var due []*memJob
 	for _, j := range m.jobs {
-		if !j.job.RunAt.After(now) && (j.claimedUntil.IsZero() || !j.claimedUntil.After(now)) {
+		free := j.claimedUntil.IsZero() || !j.claimedUntil.After(now) || m.claimFree(j.claimedBy, m.clock().Add(time.Hour), m.clock())
+		if !j.job.RunAt.After(now) && free {
 			due = append(due, j)
 		}
 	}
@@ -224,6 +227,7 @@ func (m *Memory) ClaimDueJobs(ctx context.Context, owner string, now time.Time, 
 	out := []tipline.Job{}
 	for _, j := range due[:min(len(due), max(limit, 0))] {
 		j.claimedUntil = now.Add(lease.Truncate(time.Microsecond))
+		j.claimedBy = owner
 		j.job.Attempts++
 		out = append(out, j.job)
 	}
@@ -232,7 +236,7 @@ func (m *Memory) ClaimDueJobs(ctx context.Context, owner string, now time.Time, 
 
 // CompleteJob ends a job and stores the next one while the case is
 // received, as Postgres.CompleteJob does.
-func (m *Memory) CompleteJob(ctx context.Context, id int64, next *tipline.Job) error {
+func (m *Memory) CompleteJob(ctx context.Context, id int64, owner string, next *tipline.Job, entries []OutboxEntry) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("complete job %d: %w", id, err)
 	}
@@ -247,8 +251,14 @@ func (m *Memory) CompleteJob(ctx context.Context, id int64, next *tipline.Job) e
 	if !ok {
 		return nil
 	}
+	if j.claimedBy != owner {
+		return fmt.Errorf("complete job %d: %w", id, ErrNotHolder)
+	}
 	if next != nil && next.Reference != "" && next.Reference != j.sc.c.Reference {
 		return fmt.Errorf("complete job %d: %w: next job of another case", id, ErrInvalid)
+	}
+	if err := m.addOutboxLocked(entries); err != nil {
+		return fmt.Errorf("complete job %d: %w", id, err)
 	}
 	delete(m.jobs, id)
 	if next != nil && j.sc.c.Status == tipline.StatusReceived {
@@ -258,14 +268,14 @@ func (m *Memory) CompleteJob(ctx context.Context, id int64, next *tipline.Job) e
 }
 
 // ReleaseJob gives a claim back, as Postgres.ReleaseJob does.
-func (m *Memory) ReleaseJob(ctx context.Context, id int64) error {
+func (m *Memory) ReleaseJob(ctx context.Context, id int64, owner string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("release job %d: %w", id, err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if j, ok := m.jobs[id]; ok {
-		j.claimedUntil = time.Time{}
+	if j, ok := m.jobs[id]; ok && j.claimedBy == owner {
+		j.claimedUntil, j.claimedBy = time.Time{}, ""
 	}
 	return nil
 }
@@ -348,6 +358,11 @@ func (m *Memory) AddNotification(ctx context.Context, ref tipline.Reference, n t
 	}
 	if m.reviewer(n.ReviewerID) == nil {
 		return fmt.Errorf("add notification of case %s: reviewer %d: %w", ref, n.ReviewerID, tipline.ErrNotFound)
+	}
+	for _, old := range sc.notifications {
+		if n.OutboxKey != "" && old.OutboxKey == n.OutboxKey {
+			return nil
+		}
 	}
 	sc.notifications = append(sc.notifications, n)
 	return nil
@@ -447,6 +462,11 @@ func (m *Memory) AddNote(ctx context.Context, ref tipline.Reference, n tipline.N
 	sc, ok := m.cases[ref]
 	if !ok {
 		return fmt.Errorf("add note to case %s: %w", ref, tipline.ErrNotFound)
+	}
+	for _, old := range sc.notes {
+		if n.Key != "" && old.Key == n.Key {
+			return nil
+		}
 	}
 	n.At = truncateTime(n.At)
 	if n.At.IsZero() {

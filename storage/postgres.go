@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,6 +24,8 @@ var migrationFiles embed.FS
 type Postgres struct {
 	pool *pgxpool.Pool
 	ring *keys.Ring
+	// takeover is how long a process may be silent before its claims lapse.
+	takeover time.Duration
 }
 
 // OpenPostgres connects to the database at databaseURL and checks that it
@@ -44,7 +47,7 @@ func OpenPostgres(ctx context.Context, databaseURL string, ring *keys.Ring) (*Po
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", dbErr(err))
 	}
-	p := &Postgres{pool: pool, ring: ring}
+	p := &Postgres{pool: pool, ring: ring, takeover: DefaultTakeover}
 	if err := p.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)

@@ -464,8 +464,8 @@ func TestMigrateTwiceChangesNothing(t *testing.T) {
 	if err := conn.QueryRow(ctx, `select version from tipline_schema_version`).Scan(&version); err != nil {
 		t.Fatalf("read schema version: %v", err)
 	}
-	if version != 10 {
-		t.Fatalf("schema version %d, want 10", version)
+	if version != 11 {
+		t.Fatalf("schema version %d, want 11", version)
 	}
 	if got, err := store.Case(ctx, c.Reference); err != nil || got.Answers["where"] != canaryAnswer {
 		t.Fatalf("case after migrating again: %v", err)

@@ -53,6 +53,8 @@ type sealedTable struct {
 // visits them.
 var sealedTables = []sealedTable{
 	{"inbox", []string{"payload"}, (*Postgres).rekeyInbox},
+	{"inbox_dead", []string{"payload"}, (*Postgres).rekeyInboxDead},
+	{"outbox", []string{"chat_id", "payload"}, (*Postgres).rekeyOutbox},
 	{"cases", []string{"reporter_chat", "answers"}, (*Postgres).rekeyCases},
 	{"attachments", []string{"file_id", "file_unique_id", "content"}, (*Postgres).rekeyAttachments},
 	{"additions", []string{"text"}, (*Postgres).rekeyAdditions},
@@ -269,6 +271,76 @@ func (p *Postgres) rekeyInbox(ctx context.Context, tx pgx.Tx, limit int) (int, i
 			return 0, 0, fmt.Errorf("update %d: %w", x.id, err)
 		}
 		b.Queue(update, x.id, payload)
+	}
+	if err := sendBatch(ctx, tx, b); err != nil {
+		return 0, 0, err
+	}
+	return rs.n, len(rows), nil
+}
+
+func (p *Postgres) rekeyInboxDead(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
+	pick := `select update_id, payload from inbox_dead where ` + oldKey("payload") + ` order by update_id limit $2 for update`
+	const update = `update inbox_dead set payload = $2 where update_id = $1`
+	type row struct {
+		id      int64
+		payload []byte
+	}
+	var rows []row
+	err := collect(ctx, tx, pick, func(r pgx.Rows) error {
+		var x row
+		err := r.Scan(&x.id, &x.payload)
+		rows = append(rows, x)
+		return err
+	}, p.keyID(), limit)
+	if err != nil {
+		return 0, 0, err
+	}
+	rs := &resealer{p: p}
+	b := &pgx.Batch{}
+	for _, x := range rows {
+		payload, err := rs.value(x.payload, inboxPayloadAAD(x.id))
+		if err != nil {
+			return 0, 0, fmt.Errorf("dead update %d: %w", x.id, err)
+		}
+		b.Queue(update, x.id, payload)
+	}
+	if err := sendBatch(ctx, tx, b); err != nil {
+		return 0, 0, err
+	}
+	return rs.n, len(rows), nil
+}
+
+func (p *Postgres) rekeyOutbox(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
+	pick := `select id, key, chat_id, payload from outbox where ` + oldKey("chat_id") + ` or ` + oldKey("payload") + `
+		order by id limit $2 for update`
+	const update = `update outbox set chat_id = $2, payload = $3 where id = $1`
+	type row struct {
+		id            int64
+		key           string
+		chat, payload []byte
+	}
+	var rows []row
+	err := collect(ctx, tx, pick, func(r pgx.Rows) error {
+		var x row
+		err := r.Scan(&x.id, &x.key, &x.chat, &x.payload)
+		rows = append(rows, x)
+		return err
+	}, p.keyID(), limit)
+	if err != nil {
+		return 0, 0, err
+	}
+	rs := &resealer{p: p}
+	b := &pgx.Batch{}
+	for _, x := range rows {
+		chat, err := rs.value(x.chat, outboxAAD(x.key, "chat_id"))
+		if err != nil {
+			return 0, 0, fmt.Errorf("outbox entry %d: %w", x.id, err)
+		}
+		payload, err := rs.value(x.payload, outboxAAD(x.key, "payload"))
+		if err != nil {
+			return 0, 0, fmt.Errorf("outbox entry %d: %w", x.id, err)
+		}
+		b.Queue(update, x.id, chat, payload)
 	}
 	if err := sendBatch(ctx, tx, b); err != nil {
 		return 0, 0, err

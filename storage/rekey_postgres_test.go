@@ -265,6 +265,17 @@ func TestRekey(t *testing.T) {
 	if err := storeA.InboxDone(ctx, 1); err != nil {
 		t.Fatalf("InboxDone: %v", err)
 	}
+	// A message still waiting to go out, and an update set aside.
+	if err := storeA.OutboxAdd(ctx, []storage.OutboxEntry{{Key: "u:3:0", ChatKey: ringA.ChatKey(chat1), ChatID: chat1,
+		Lane: storage.LaneReply, Method: "sendMessage", Payload: payload(3)}}); err != nil {
+		t.Fatalf("OutboxAdd: %v", err)
+	}
+	if _, _, err := storeA.InboxClaim(ctx, "w", time.Minute); err != nil {
+		t.Fatalf("InboxClaim: %v", err)
+	}
+	if err := storeA.InboxDead(ctx, 2, "w", "test"); err != nil {
+		t.Fatalf("InboxDead: %v", err)
+	}
 	before := readAll(t, storeA, refs)
 
 	// Rotated: B is current, A previous. Everything reads as before.
@@ -450,8 +461,17 @@ func TestRekey(t *testing.T) {
 		t.Fatalf("follow-up code found with ring (B, A): %v, with ring (B): %v; want true, false", found(ringBA), found(ringB))
 	}
 	it, ok, err := storeB.InboxClaim(ctx, "w", time.Minute)
-	if err != nil || !ok || it.UpdateID != 2 || string(it.Payload) != string(payload(2)) {
-		t.Fatalf("InboxClaim with ring (B) = %+v, %v, %v; want update 2 and its payload", it, ok, err)
+	if err != nil || !ok || it.UpdateID != 3 || string(it.Payload) != string(payload(3)) {
+		t.Fatalf("InboxClaim with ring (B) = %+v, %v, %v; want update 3 and its payload", it, ok, err)
+	}
+	if err := storeB.InboxRetryDead(ctx, 2); err != nil {
+		t.Fatalf("InboxRetryDead: %v", err)
+	}
+	if it, ok, err := storeB.InboxClaim(ctx, "w", time.Minute); err != nil || !ok || it.UpdateID != 2 || string(it.Payload) != string(payload(2)) {
+		t.Fatalf("InboxClaim of the dead update with ring (B) = %+v, %v, %v; want update 2 and its payload", it, ok, err)
+	}
+	if es, err := storeB.OutboxClaim(ctx, "w", time.Minute, 10); err != nil || len(es) != 1 || es[0].ChatID != chat1 || string(es[0].Payload) != string(payload(3)) {
+		t.Fatalf("OutboxClaim with ring (B) = %+v, %v; want the waiting message, opened", es, err)
 	}
 	if invited, err := storeB.RedeemInvite(ctx, inviteCodeHash("pending"), 7000000003, "km", reviewT0); err != nil || invited.Name != canaryInviteeName {
 		t.Fatalf("RedeemInvite with ring (B) = %+v, %v", invited, err)

@@ -54,12 +54,17 @@ func sortJobs(jobs []tipline.Job) {
 // CompleteJob or ReleaseJob. A limit of 0 or less claims nothing; a lease
 // of 0 or less gives ErrInvalid.
 func (p *Postgres) ClaimDueJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]tipline.Job, error) {
-	const q = `
-		with due as (
+	q := `
+		with beat as (
+			insert into processes (owner, seen_at) values ($1, now())
+			on conflict (owner) do update set seen_at = now()
+		), due as (
 			select id
 			from jobs
 			where run_at <= $2
-			  and (claimed_until is null or claimed_until <= $2)
+			  and (claimed_until is null or claimed_until <= $2
+			       or exists (select 1 from processes pr where pr.owner = jobs.claimed_by
+			                  and pr.seen_at <= now() - $5::bigint * interval '1 microsecond'))
 			order by run_at, id
 			limit $4
 			for update skip locked
@@ -78,7 +83,7 @@ func (p *Postgres) ClaimDueJobs(ctx context.Context, owner string, now time.Time
 	if limit <= 0 {
 		return out, nil
 	}
-	rows, err := p.pool.Query(ctx, q, owner, now, lease.Microseconds(), limit)
+	rows, err := p.pool.Query(ctx, q, owner, now, lease.Microseconds(), limit, p.takeover.Microseconds())
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", dbErr(err))
 	}
@@ -108,9 +113,12 @@ func (p *Postgres) ClaimDueJobs(ctx context.Context, owner string, now time.Time
 // longer there — the case was acknowledged, escalated or closed meanwhile,
 // or another claimer completed it after this claim ran out — is not an
 // error: nothing changes and next is not stored. A next job with a negative
-// level, no time or another case's reference gives ErrInvalid.
-func (p *Postgres) CompleteJob(ctx context.Context, id int64, next *tipline.Job) error {
-	const findJob = `select case_id from jobs where id = $1`
+// level, no time or another case's reference gives ErrInvalid. A job held
+// by another claimer gives ErrNotHolder and changes nothing. entries, the
+// notifications the job sends, are queued in the same transaction, and
+// only when the job is still there.
+func (p *Postgres) CompleteJob(ctx context.Context, id int64, owner string, next *tipline.Job, entries []OutboxEntry) error {
+	const findJob = `select case_id, coalesce(claimed_by, '') from jobs where id = $1`
 	const lockCase = `select reference, status from cases where id = $1 for update`
 	const deleteJob = `delete from jobs where id = $1`
 	const insertJob = `insert into jobs (case_id, level, run_at) values ($1, $2, $3)`
@@ -128,13 +136,19 @@ func (p *Postgres) CompleteJob(ctx context.Context, id int64, next *tipline.Job)
 	// The case is locked before the job is touched, as Acknowledge does, so
 	// the two never wait for each other in a circle and next is not stored
 	// for a case acknowledged meanwhile.
-	var caseID int64
-	err = tx.QueryRow(ctx, findJob, id).Scan(&caseID)
+	var (
+		caseID int64
+		holder string
+	)
+	err = tx.QueryRow(ctx, findJob, id).Scan(&caseID, &holder)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("complete job %d: %w", id, dbErr(err))
+	}
+	if holder != owner {
+		return fmt.Errorf("complete job %d: %w", id, ErrNotHolder)
 	}
 	var ref, status string
 	if err := tx.QueryRow(ctx, lockCase, caseID).Scan(&ref, &status); err != nil {
@@ -158,18 +172,22 @@ func (p *Postgres) CompleteJob(ctx context.Context, id int64, next *tipline.Job)
 			return fmt.Errorf("complete job %d: next: %w", id, dbErr(err))
 		}
 	}
+	if err := p.insertOutbox(ctx, tx, entries); err != nil {
+		return fmt.Errorf("complete job %d: %w", id, dbErr(err))
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("complete job %d: %w", id, dbErr(err))
 	}
 	return nil
 }
 
-// ReleaseJob gives a claim back, after sending failed, so the job is
+// ReleaseJob gives owner's claim back, after the job failed, so the job is
 // claimed again at the next ClaimDueJobs; its attempts stay counted.
-// Releasing a job that is no longer there does nothing.
-func (p *Postgres) ReleaseJob(ctx context.Context, id int64) error {
-	const q = `update jobs set claimed_by = null, claimed_until = null where id = $1`
-	if _, err := p.pool.Exec(ctx, q, id); err != nil {
+// Releasing a job that is no longer there, or is held by another claimer,
+// does nothing.
+func (p *Postgres) ReleaseJob(ctx context.Context, id int64, owner string) error {
+	const q = `update jobs set claimed_by = null, claimed_until = null where id = $1 and claimed_by = $2`
+	if _, err := p.pool.Exec(ctx, q, id, owner); err != nil {
 		return fmt.Errorf("release job %d: %w", id, dbErr(err))
 	}
 	return nil
@@ -313,9 +331,10 @@ func (p *Postgres) AddNotification(ctx context.Context, ref tipline.Reference, n
 	const findCase = `select id from cases where reference = $1`
 	const nextID = `select nextval(pg_get_serial_sequence('notifications', 'id'))`
 	const insert = `
-		insert into notifications (id, case_id, reviewer_id, chat_id, message_id)
+		insert into notifications (id, case_id, reviewer_id, chat_id, message_id, outbox_key)
 		overriding system value
-		values ($1, $2, $3, $4, $5)`
+		values ($1, $2, $3, $4, nullif($5, 0), nullif($6, ''))
+		on conflict (outbox_key) do nothing`
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("add notification of case %s: %w", ref, dbErr(err))
@@ -338,7 +357,7 @@ func (p *Postgres) AddNotification(ctx context.Context, ref tipline.Reference, n
 		return fmt.Errorf("add notification of case %s: %w", ref, dbErr(err))
 	}
 	chat := p.ring.Seal([]byte(strconv.FormatInt(n.ChatID, 10)), notificationAAD(id, "chat_id"))
-	if _, err := tx.Exec(ctx, insert, id, caseID, n.ReviewerID, chat, n.MessageID); err != nil {
+	if _, err := tx.Exec(ctx, insert, id, caseID, n.ReviewerID, chat, n.MessageID, n.OutboxKey); err != nil {
 		return fmt.Errorf("add notification of case %s: %w", ref, dbErr(err))
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -352,7 +371,7 @@ func (p *Postgres) AddNotification(ctx context.Context, ref tipline.Reference, n
 // tipline.ErrNotFound when there is no such case.
 func (p *Postgres) Notifications(ctx context.Context, ref tipline.Reference) ([]tipline.Notification, error) {
 	const q = `
-		select n.id, n.reviewer_id, n.chat_id, n.message_id
+		select n.id, n.reviewer_id, n.chat_id, coalesce(n.message_id, 0), coalesce(n.outbox_key, '')
 		from notifications n
 		join cases c on c.id = n.case_id
 		where c.reference = $1
@@ -370,7 +389,7 @@ func (p *Postgres) Notifications(ctx context.Context, ref tipline.Reference) ([]
 			id     int64
 			sealed []byte
 		)
-		if err := rows.Scan(&id, &n.ReviewerID, &sealed, &n.MessageID); err != nil {
+		if err := rows.Scan(&id, &n.ReviewerID, &sealed, &n.MessageID, &n.OutboxKey); err != nil {
 			return nil, fmt.Errorf("list notifications of case %s: %w", ref, dbErr(err))
 		}
 		chat, err := p.ring.Open(sealed, notificationAAD(id, "chat_id"))

@@ -70,6 +70,9 @@ type InboxItem struct {
 	// included (set by InboxClaim), so the caller can give up on an update
 	// that keeps failing.
 	Attempts int
+	// Sealed says the payload could not be opened (its key was retired):
+	// the update can only be set aside.
+	Sealed bool
 }
 
 // RetentionWarning is a closed case whose retention period ends soon, for

@@ -37,7 +37,7 @@ func TestPostgresGoneDown(t *testing.T) {
 			return err
 		},
 		"InboxDone":    func() error { return p.InboxDone(ctx, 1) },
-		"InboxRelease": func() error { return p.InboxRelease(ctx, 1) },
+		"InboxRelease": func() error { return p.InboxRelease(ctx, 1, "w", 0) },
 		"InboxPending": func() error {
 			_, err := p.InboxPending(ctx)
 			return err
@@ -111,8 +111,8 @@ func TestPostgresGoneDown(t *testing.T) {
 			_, err := p.ClaimDueJobs(ctx, "w", now, time.Minute, 10)
 			return err
 		},
-		"CompleteJob": func() error { return p.CompleteJob(ctx, 1, &tipline.Job{Level: 1, RunAt: now}) },
-		"ReleaseJob":  func() error { return p.ReleaseJob(ctx, 1) },
+		"CompleteJob": func() error { return p.CompleteJob(ctx, 1, "w", &tipline.Job{Level: 1, RunAt: now}, nil) },
+		"ReleaseJob":  func() error { return p.ReleaseJob(ctx, 1, "w") },
 		"PendingJobs": func() error {
 			_, err := p.PendingJobs(ctx, "TL-AAAA-CCCC")
 			return err

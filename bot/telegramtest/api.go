@@ -73,6 +73,15 @@ func (s *Server) handlerFor(method string) methodHandler {
 
 // serveBotAPI answers /bot<token>/<method>.
 func (s *Server) serveBotAPI(w http.ResponseWriter, hr *http.Request) {
+	outage := s.currentOutage()
+	switch outage {
+	case Outage502:
+		write502(w)
+		return
+	case OutageReset:
+		dropConnection(w)
+		return
+	}
 	rest := strings.TrimPrefix(hr.URL.Path, "/bot")
 	token, method, _ := strings.Cut(rest, "/")
 	method = strings.TrimPrefix(method, "test/")
@@ -135,7 +144,20 @@ func (s *Server) serveBotAPI(w http.ResponseWriter, hr *http.Request) {
 		finish(nil, &apiError{Code: http.StatusNotImplemented, Description: "Not Implemented: the emulator does not implement " + canonical})
 		return
 	}
-	finish(h(hr.Context(), req))
+	if counted(canonical) {
+		if ra, ok := s.limits.take(req.int64Param("chat_id", 0), time.Now()); !ok {
+			call.Injected = true // Telegram's own answer, not the bot's fault
+			finish(nil, &apiError{Code: http.StatusTooManyRequests, Description: "Too Many Requests: retry after " + itoa(int64(ra)), RetryAfter: ra})
+			return
+		}
+	}
+	result, aerr := h(hr.Context(), req)
+	if outage == OutageLostAnswers {
+		s.record(call)
+		dropConnection(w)
+		return
+	}
+	finish(result, aerr)
 }
 
 func (s *Server) record(c Call) {

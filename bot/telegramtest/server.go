@@ -39,6 +39,7 @@ type config struct {
 	backoffMin   time.Duration
 	backoffMax   time.Duration
 	httpWebhooks bool
+	limits       *Limits
 }
 
 // Option configures a Server.
@@ -105,6 +106,9 @@ type Server struct {
 
 	calls  []Call
 	faults []*pendingFault
+	// limits is Telegram's rate limits and outages (limits.go); it has
+	// its own lock.
+	limits *limiter
 }
 
 // NewServer starts a Server listening on 127.0.0.1; URL is its base URL.
@@ -158,6 +162,7 @@ func NewHandlerServer(opts ...Option) *Server {
 		FirstName: "Tipline Test Bot",
 		Username:  cfg.username,
 	}
+	s.limits = newLimiter(cfg.limits)
 	s.handler = http.HandlerFunc(s.route)
 	return s
 }

@@ -221,12 +221,22 @@ func waitInboxDone(t *testing.T, e *testEnv) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		out, err := e.db.OutboxPending(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out {
+			n += m
+		}
 		if n == 0 {
+			if err := e.emu.WaitIdle(ctx); err != nil {
+				t.Fatal(err)
+			}
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatal("inbox never drained")
+	t.Fatal("inbox or outbox never drained")
 }
 
 // TestChatsInOrder: two reporters type quickly at the same time; each

@@ -185,11 +185,11 @@ func TestRedisDown(t *testing.T) {
 	if _, err := e.emu.PressButton(r.u, m.ID, data); err != nil {
 		t.Fatal(err)
 	}
-	r.waitText(regexp.MustCompile(`went wrong on our side`))
+	r.waitText(regexp.MustCompile(`safe with us`))
 	time.Sleep(1500 * time.Millisecond) // retries go on; the reporter is not told again
 	told := 0
 	for _, bm := range e.emu.BotMessages(r.u.ID) {
-		if strings.Contains(bm.Text, "went wrong on our side") {
+		if strings.Contains(bm.Text, "safe with us") {
 			told++
 		}
 	}

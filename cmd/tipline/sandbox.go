@@ -90,7 +90,9 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 		cfg.PacePerChat = 20 // the emulator has no rate limit; a person trying it should not wait
 	}
 	fmt.Fprintf(m.Stdout, "Tipline sandbox: open %s in your browser (Ctrl+C to stop)\n", base)
-	return m.runBot(ctx, cfg, log, ring, store, sessions, limiter, page, ln)
+	return m.runBot(ctx, cfg, log, ring, bot.Parts{
+		Store: store, Sessions: sessions, Limiter: limiter, Throttle: storage.NewMemoryThrottle(time.Now),
+	}, page, ln)
 }
 
 // sandboxReviewerID is the Telegram user id of the sandbox's reviewer.

@@ -34,6 +34,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := m.logger(cfg)
+	// The Redis client logs through its own logger unless told otherwise;
+	// its lines go through ours, so TIPLINE_LOG_FORMAT=json holds for all.
+	redis.SetLogger(redisLog{log.With("component", "redis")})
 	ring, err := keys.NewRing(cfg.SecretKey, cfg.PreviousKeys...)
 	if err != nil {
 		return fmt.Errorf("TIPLINE_SECRET_KEY: %w", err)
@@ -51,9 +54,20 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer rc.Close()
-	sessions := storage.NewRedisSessions(rc, cfg.RedisPrefix, cfg.SessionTTL, ring)
-	limiter := storage.NewRedisLimiter(rc, cfg.RedisPrefix)
-	return m.runBot(ctx, cfg, log, ring, db, sessions, limiter, nil, nil)
+	return m.runBot(ctx, cfg, log, ring, bot.Parts{
+		Store:      db,
+		Sessions:   storage.NewRedisSessions(rc, cfg.RedisPrefix, cfg.SessionTTL, ring),
+		Limiter:    storage.NewRedisLimiter(rc, cfg.RedisPrefix),
+		Throttle:   storage.NewRedisThrottle(rc, cfg.RedisPrefix),
+		IntakeLock: db.IntakeLock(),
+	}, nil, nil)
+}
+
+// redisLog passes the Redis client's log lines to slog, as warnings.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, fmt.Sprintf(format, v...))
 }
 
 func openRedis(ctx context.Context, redisURL string) (*redis.Client, error) {
@@ -75,11 +89,13 @@ func openRedis(ctx context.Context, redisURL string) (*redis.Client, error) {
 // order: intake first, then the workers finish the updates in hand.
 // extra, when set, is mounted on the listener (the sandbox page); ln, when
 // set, is the listener to use instead of TIPLINE_LISTEN_ADDR.
-func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *keys.Ring, store bot.Store, sessions bot.Sessions, limiter bot.Limiter, extra http.Handler, ln net.Listener) error {
+func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *keys.Ring, parts bot.Parts, extra http.Handler, ln net.Listener) error {
 	cat, err := locales.Load()
 	if err != nil {
 		return err
 	}
+	store := parts.Store
+	parts.Ring, parts.Catalog, parts.Log = ring, cat, log
 	b, err := bot.New(bot.Config{
 		Token:         cfg.BotToken,
 		APIURL:        cfg.APIURL,
@@ -88,8 +104,8 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 		WebhookURL:    cfg.WebhookURL,
 		WebhookSecret: cfg.WebhookSecret,
 		Pacing: bot.Pacing{
-			Global: cfg.PaceGlobal, GlobalBurst: int(max(cfg.PaceGlobal, 1)),
-			PerChat: cfg.PacePerChat, ChatBurst: int(max(5, cfg.PacePerChat)),
+			Global: cfg.PaceGlobal, GlobalBurst: int(max(cfg.PaceGlobal/10, 1)),
+			PerChat: cfg.PacePerChat, ChatBurst: int(max(3, cfg.PacePerChat)),
 		},
 		Limits:   flows.Limits{LongText: flows.DefaultLimits.LongText, ShortText: flows.DefaultLimits.ShortText, Attachments: cfg.MaxAttachments},
 		Now:      m.Now,
@@ -107,7 +123,7 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 		Emergency:         cfg.Emergency,
 		SessionTTL:        cfg.SessionTTL,
 		CodeTries:         cfg.CodeTries,
-	}, store, sessions, limiter, ring, cat, log)
+	}, parts)
 	if err != nil {
 		return err
 	}

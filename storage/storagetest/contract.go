@@ -23,7 +23,22 @@ type Store interface {
 	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
 	InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error)
 	InboxDone(ctx context.Context, updateID int64) error
-	InboxRelease(ctx context.Context, updateID int64) error
+	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
+	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
+	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
+	InboxDeadList(ctx context.Context) ([]storage.DeadUpdate, error)
+	InboxRetryDead(ctx context.Context, updateID int64) error
+	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
+	OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error)
+	OutboxSent(ctx context.Context, id int64, owner string, messageID int) error
+	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
+	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
+	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
+	OutboxPending(ctx context.Context) (map[storage.Lane]int, error)
+	PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error)
+	Heartbeat(ctx context.Context, owner string) error
+	Leave(ctx context.Context, owner string) error
+	SetTakeover(d time.Duration)
 	InboxPending(ctx context.Context) (int, error)
 	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
 
@@ -52,8 +67,8 @@ type Store interface {
 	LoadRota(ctx context.Context) ([]byte, error)
 
 	ClaimDueJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]tipline.Job, error)
-	CompleteJob(ctx context.Context, id int64, next *tipline.Job) error
-	ReleaseJob(ctx context.Context, id int64) error
+	CompleteJob(ctx context.Context, id int64, owner string, next *tipline.Job, entries []storage.OutboxEntry) error
+	ReleaseJob(ctx context.Context, id int64, owner string) error
 	PendingJobs(ctx context.Context, ref tipline.Reference) ([]tipline.Job, error)
 	UnroutedCases(ctx context.Context) ([]tipline.Reference, error)
 	ScheduleJob(ctx context.Context, j tipline.Job) error
@@ -126,6 +141,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ForgetFollowUpActor", testForgetFollowUpActor},
 		{"SetStatus", testSetStatus},
 	}
+	tests = append(tests, outboxTests...)
 	tests = append(tests, reviewTests...)
 	tests = append(tests, retentionTests...)
 	for _, tt := range tests {
@@ -280,7 +296,7 @@ func testInboxLeaseExpiry(t *testing.T, s Store) {
 func testInboxRelease(t *testing.T, s Store) {
 	mustAdd(t, s, item(1, "a"), item(2, "a"))
 	mustClaim(t, s, "w", longLease, 1)
-	if err := s.InboxRelease(t.Context(), 1); err != nil {
+	if err := s.InboxRelease(t.Context(), 1, "w", 0); err != nil {
 		t.Fatalf("InboxRelease: %v", err)
 	}
 	it := mustClaim(t, s, "w", longLease, 1)
@@ -288,8 +304,8 @@ func testInboxRelease(t *testing.T, s Store) {
 		t.Fatalf("claimed again %+v (payload %q), want the same payload, attempt 2", it, it.Payload)
 	}
 	mustPending(t, s, 2)
-	if err := s.InboxRelease(t.Context(), 99); !errors.Is(err, tipline.ErrNotFound) {
-		t.Fatalf("InboxRelease of an unknown update: %v, want ErrNotFound", err)
+	if err := s.InboxRelease(t.Context(), 99, "w", 0); !errors.Is(err, storage.ErrNotHolder) {
+		t.Fatalf("InboxRelease of an unknown update: %v, want ErrNotHolder", err)
 	}
 }
 
@@ -300,8 +316,8 @@ func testInboxDone(t *testing.T, s Store) {
 	mustPending(t, s, 0)
 	mustClaim(t, s, "w", longLease, 0)
 	mustDone(t, s, 1) // again: nothing changes
-	if err := s.InboxRelease(t.Context(), 1); err != nil {
-		t.Fatalf("InboxRelease of a processed update: %v", err)
+	if err := s.InboxRelease(t.Context(), 1, "w", 0); !errors.Is(err, storage.ErrNotHolder) {
+		t.Fatalf("InboxRelease of a processed update: %v, want ErrNotHolder", err)
 	}
 	mustClaim(t, s, "w", longLease, 0)
 	if err := s.InboxDone(t.Context(), 99); !errors.Is(err, tipline.ErrNotFound) {
@@ -613,7 +629,7 @@ func testCaseCopies(t *testing.T, s Store) {
 	mustAdd(t, s, item(1, "a"))
 	it := mustClaim(t, s, "w", longLease, 1)
 	it.Payload[0] = 'X'
-	if err := s.InboxRelease(t.Context(), 1); err != nil {
+	if err := s.InboxRelease(t.Context(), 1, "w", 0); err != nil {
 		t.Fatalf("InboxRelease: %v", err)
 	}
 	if it = mustClaim(t, s, "w", longLease, 1); string(it.Payload) != `{"update_id":1}` {

@@ -406,14 +406,14 @@ func testJobRelease(t *testing.T, s Store) {
 	if len(jobs) != 1 {
 		t.Fatalf("ClaimDueJobs = %+v, want one", jobs)
 	}
-	if err := s.ReleaseJob(t.Context(), jobs[0].ID); err != nil {
+	if err := s.ReleaseJob(t.Context(), jobs[0].ID, "w"); err != nil {
 		t.Fatalf("ReleaseJob: %v", err)
 	}
 	again := mustClaimJobs(t, s, t0, time.Hour, 10)
 	if len(again) != 1 || again[0].ID != jobs[0].ID || again[0].Attempts != 2 {
 		t.Fatalf("ClaimDueJobs after release = %+v, want the job again, attempt 2", again)
 	}
-	if err := s.ReleaseJob(t.Context(), jobs[0].ID+1000); err != nil {
+	if err := s.ReleaseJob(t.Context(), jobs[0].ID+1000, "w"); err != nil {
 		t.Fatalf("ReleaseJob of a job that is gone: %v, want nothing", err)
 	}
 }
@@ -494,7 +494,7 @@ func CheckConcurrentJobClaims(t *testing.T, stores ...Store) {
 		if j.Attempts != 2 {
 			t.Fatalf("job %d reclaimed with attempts %d, want 2", j.ID, j.Attempts)
 		}
-		if err := stores[0].CompleteJob(t.Context(), j.ID, nil); err != nil {
+		if err := stores[0].CompleteJob(t.Context(), j.ID, "w", nil, nil); err != nil {
 			t.Fatalf("CompleteJob: %v", err)
 		}
 	}
@@ -516,7 +516,7 @@ func testCompleteJob(t *testing.T, s Store) {
 		"no time":          {Reference: c.Reference, Level: 1},
 		"another case":     {Reference: "TL-XXXX-XXXX", Level: 1, RunAt: t0},
 	} {
-		if err := s.CompleteJob(ctx, jobs[0].ID, &next); !errors.Is(err, storage.ErrInvalid) {
+		if err := s.CompleteJob(ctx, jobs[0].ID, "w", &next, nil); !errors.Is(err, storage.ErrInvalid) {
 			t.Errorf("CompleteJob with a next job of %s: %v, want ErrInvalid", name, err)
 		}
 	}
@@ -524,14 +524,14 @@ func testCompleteJob(t *testing.T, s Store) {
 		t.Fatalf("PendingJobs after refused completions = %+v, want the job still there", pending)
 	}
 	next := &tipline.Job{Reference: c.Reference, Level: 1, RunAt: t0.Add(5 * time.Minute)}
-	if err := s.CompleteJob(ctx, jobs[0].ID, next); err != nil {
+	if err := s.CompleteJob(ctx, jobs[0].ID, "w", next, nil); err != nil {
 		t.Fatalf("CompleteJob: %v", err)
 	}
 	if got := levels(mustPendingJobs(t, s, c.Reference)); !reflect.DeepEqual(got, []string{"1@5m0s"}) {
 		t.Fatalf("PendingJobs after CompleteJob = %v, want level 1 at t0+5m", got)
 	}
 	// Completing again (a second claimer whose lease ran out) adds nothing.
-	if err := s.CompleteJob(ctx, jobs[0].ID, next); err != nil {
+	if err := s.CompleteJob(ctx, jobs[0].ID, "w", next, nil); err != nil {
 		t.Fatalf("CompleteJob of a completed job: %v, want nothing", err)
 	}
 	if got := levels(mustPendingJobs(t, s, c.Reference)); !reflect.DeepEqual(got, []string{"1@5m0s"}) {
@@ -559,7 +559,7 @@ func testCompleteJob(t *testing.T, s Store) {
 	if len(third) != 1 || third[0].Level != 2 {
 		t.Fatalf("ClaimDueJobs = %+v, want the level-2 job", third)
 	}
-	if err := s.CompleteJob(ctx, third[0].ID, &tipline.Job{Level: 3, RunAt: t0.Add(20 * time.Minute)}); err != nil {
+	if err := s.CompleteJob(ctx, third[0].ID, "w", &tipline.Job{Level: 3, RunAt: t0.Add(20 * time.Minute)}, nil); err != nil {
 		t.Fatalf("CompleteJob of an acknowledged case's job: %v", err)
 	}
 	if got := mustPendingJobs(t, s, c.Reference); len(got) != 0 {
@@ -580,10 +580,10 @@ func testCompleteJobAcknowledged(t *testing.T, s Store) {
 	if first, _, err := s.Acknowledge(ctx, c.Reference, rv.ID, t0.Add(time.Second)); err != nil || !first {
 		t.Fatalf("Acknowledge: first %v, %v", first, err)
 	}
-	if err := s.CompleteJob(ctx, jobs[0].ID, &tipline.Job{Reference: c.Reference, Level: 1, RunAt: t0.Add(5 * time.Minute)}); err != nil {
+	if err := s.CompleteJob(ctx, jobs[0].ID, "w", &tipline.Job{Reference: c.Reference, Level: 1, RunAt: t0.Add(5 * time.Minute)}, nil); err != nil {
 		t.Fatalf("CompleteJob of a job the acknowledgement removed: %v, want nothing", err)
 	}
-	if err := s.ReleaseJob(ctx, jobs[0].ID); err != nil {
+	if err := s.ReleaseJob(ctx, jobs[0].ID, "w"); err != nil {
 		t.Fatalf("ReleaseJob of a job the acknowledgement removed: %v, want nothing", err)
 	}
 	if got := mustPendingJobs(t, s, c.Reference); len(got) != 0 {
@@ -611,7 +611,7 @@ func testUnroutedCases(t *testing.T, s Store) {
 		t.Fatalf("ClaimDueJobs = %+v, want the first case's job", jobs)
 	}
 	// A bug ends the job without scheduling the next step.
-	if err := s.CompleteJob(ctx, jobs[0].ID, nil); err != nil {
+	if err := s.CompleteJob(ctx, jobs[0].ID, "w", nil, nil); err != nil {
 		t.Fatalf("CompleteJob: %v", err)
 	}
 	if got := mustUnrouted(t, s); !reflect.DeepEqual(got, []tipline.Reference{lost.Reference}) {

@@ -1,0 +1,389 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/tipline/tipline/storage"
+)
+
+// The dispatcher sends what processing queued in the outbox. It claims the
+// first pending entry of each chat (so a chat's messages keep their order,
+// across processes), lower lanes first, and sends each within Telegram's
+// limits: one bucket per chat and one for the whole bot, both shared by
+// every process through Redis. A chat whose bucket is empty gives its
+// entry back with a time to wait: no sender sleeps on one chat's behalf.
+// When Telegram fails, nothing is lost: the dispatcher stops claiming,
+// asks Telegram every half second whether it is back, and drains in order
+// once it is (G11).
+
+// Throttle paces sends across processes (storage.RedisThrottle).
+type Throttle interface {
+	Take(ctx context.Context, buckets ...storage.Bucket) (time.Duration, int, error)
+	Hold(ctx context.Context, b storage.Bucket, d time.Duration) error
+}
+
+// outcome is what became of one try at sending an entry.
+type outcome int
+
+const (
+	sentOK       outcome = iota // Telegram took it
+	refused                     // Telegram refused it for good (400, 403)
+	notSent                     // it never reached Telegram, or Telegram failed: try again
+	unknown                     // it went out and no answer came back
+	slowDown                    // 429: wait retry_after
+	unauthorized                // the token or the URL is wrong: wait for the operator
+)
+
+// dispatchLoop runs the dispatcher until ctx ends; sends in flight are
+// given a moment to finish, and whatever is left is free for another
+// process at once (Leave, in Run).
+func (b *Bot) dispatchLoop(ctx context.Context) {
+	sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	sem := make(chan struct{}, b.cfg.Senders)
+	var wg sync.WaitGroup
+	failing := false
+	var drainOnce sync.Once
+	drained := func() { drainOnce.Do(func() { close(b.drained) }) }
+	defer drained()
+	for ctx.Err() == nil {
+		if b.telegramDown.Load() {
+			if b.draining.Load() {
+				return // stopping: the outbox keeps what Telegram did not take
+			}
+			b.probeTelegram(ctx)
+			continue
+		}
+		free := cap(sem) - len(sem)
+		if free == 0 {
+			select {
+			case <-ctx.Done():
+			case <-b.sentWake:
+			}
+			continue
+		}
+		entries, err := b.store.OutboxClaim(ctx, b.owner, b.cfg.Lease, free)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if !failing {
+				b.log.Error("cannot read the outbox; retrying", "err", err)
+				failing = true
+			}
+			_ = sleep(ctx, 500*time.Millisecond)
+			continue
+		}
+		if failing {
+			b.log.Info("outbox readable again")
+			failing = false
+		}
+		if len(entries) == 0 {
+			if b.draining.Load() && len(sem) == 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+			case <-b.outWake:
+			case <-b.sentWake:
+			case <-time.After(b.cfg.DispatchIdle):
+			}
+			continue
+		}
+		for _, e := range entries {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() {
+					<-sem
+					signal(b.sentWake)
+				}()
+				b.dispatchOne(sendCtx, e)
+			})
+		}
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		cancel() // Telegram is slow: give the rest back now
+		<-done
+	}
+}
+
+// signal wakes whoever waits on ch, without blocking.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// buckets are the limits an entry is sent within: its chat's and the bot's.
+func (b *Bot) buckets(e storage.OutboxEntry) []storage.Bucket {
+	return []storage.Bucket{
+		{Key: "chat:" + e.ChatKey, Rate: b.cfg.Pacing.PerChat, Burst: b.cfg.Pacing.ChatBurst},
+		{Key: "global", Rate: b.cfg.Pacing.Global, Burst: b.cfg.Pacing.GlobalBurst},
+	}
+}
+
+// take takes a token from each bucket through the shared throttle, or the
+// process's own while the shared one cannot be reached.
+func (b *Bot) take(ctx context.Context, buckets []storage.Bucket) (time.Duration, int) {
+	wait, short, err := b.throttle.Take(ctx, buckets...)
+	if err == nil {
+		if b.throttleFailing.Swap(false) {
+			b.log.Info("shared rate limits reachable again")
+		}
+		return wait, short
+	}
+	if !b.throttleFailing.Swap(true) {
+		b.log.Warn("shared rate limits unreachable; pacing this process alone", "err", err)
+	}
+	wait, short, _ = b.localThrottle.Take(ctx, buckets...)
+	return wait, short
+}
+
+func (b *Bot) hold(ctx context.Context, bk storage.Bucket, d time.Duration) {
+	if err := b.throttle.Hold(ctx, bk, d); err != nil {
+		_ = b.localThrottle.Hold(ctx, bk, d)
+	}
+}
+
+// dispatchOne sends one claimed entry and records what became of it.
+func (b *Bot) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
+	var p payload
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		b.settle(ctx, e, refused, 0, 0, "unreadable payload")
+		return
+	}
+	if e.Method == methodEdit && e.EditOfMessageID == 0 && p.MessageID == 0 {
+		// The message to edit was never sent: nothing to change.
+		b.settle(ctx, e, sentOK, 0, 0, "")
+		return
+	}
+	if e.Lane != storage.LaneCallback {
+		buckets := b.buckets(e)
+		for {
+			wait, short := b.take(ctx, buckets)
+			if wait <= 0 {
+				break
+			}
+			if short == 0 {
+				// The chat must wait: give the entry back, hold no sender.
+				b.settle(ctx, e, notSent, 0, wait, "")
+				return
+			}
+			if sleep(ctx, wait) != nil {
+				b.settle(ctx, e, notSent, 0, 0, "")
+				return
+			}
+		}
+	}
+	msgID, res, retryAfter, reason := b.callTelegram(ctx, e, p)
+	if res == slowDown {
+		for _, bk := range b.buckets(e) {
+			b.hold(ctx, bk, retryAfter)
+		}
+		b.log.Warn("telegram asked us to slow down", "retry_after", retryAfter, "lane", e.Lane)
+	}
+	b.settle(ctx, e, res, msgID, retryAfter, reason)
+}
+
+// settle records the outcome of a try. A failure to record it (the
+// database is down) is logged: the claim lapses when this process is
+// silent or its lease ends, and the entry is tried again then.
+func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, msgID int, wait time.Duration, reason string) {
+	var err error
+	switch res {
+	case sentOK:
+		err = b.store.OutboxSent(ctx, e.ID, b.owner, msgID)
+		if err == nil && b.obs != nil {
+			b.obs.Sent(int(e.Lane))
+		}
+	case refused:
+		b.log.Warn("telegram refused an outgoing message; set aside", "reason", reason, "lane", e.Lane, "method", e.Method)
+		err = b.store.OutboxDead(ctx, e.ID, b.owner, reason)
+	case unknown:
+		if e.RetryUnknown {
+			err = b.store.OutboxRetry(ctx, e.ID, b.owner, 0, false)
+		} else {
+			// A reporter's message is sent at most once: a double could
+			// confuse them more than a gap.
+			b.log.Warn("an outgoing message may not have arrived; not sent again", "lane", e.Lane)
+			err = b.store.OutboxSent(ctx, e.ID, b.owner, 0)
+		}
+	case notSent, slowDown, unauthorized:
+		err = b.store.OutboxRetry(ctx, e.ID, b.owner, wait, false)
+	}
+	if err != nil && !errors.Is(err, storage.ErrNotHolder) {
+		b.log.Error("could not record an outgoing message's outcome; it will be retried", "err", err)
+	}
+}
+
+// callTelegram makes the Bot API call an entry stands for.
+func (b *Bot) callTelegram(ctx context.Context, e storage.OutboxEntry, p payload) (int, outcome, time.Duration, string) {
+	var (
+		msg *models.Message
+		err error
+	)
+	var markup models.ReplyMarkup
+	if len(p.Rows) > 0 {
+		markup = &models.InlineKeyboardMarkup{InlineKeyboard: p.Rows}
+	}
+	switch e.Method {
+	case methodSend:
+		msg, err = b.api.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: e.ChatID, Text: p.Text, ProtectContent: p.Protect, ReplyMarkup: markup})
+	case methodEdit:
+		id := p.MessageID
+		if id == 0 {
+			id = e.EditOfMessageID
+		}
+		_, err = b.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{ChatID: e.ChatID, MessageID: id, Text: p.Text, ReplyMarkup: markup})
+		if notModified(err) {
+			err = nil
+		}
+	case methodAnswer:
+		_, err = b.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: p.CallbackID})
+	case methodFile:
+		file := &models.InputFileString{Data: p.FileID}
+		switch p.FileKind {
+		case "voice":
+			msg, err = b.api.SendVoice(ctx, &tgbot.SendVoiceParams{ChatID: e.ChatID, Voice: file, ProtectContent: p.Protect})
+		case "video":
+			msg, err = b.api.SendVideo(ctx, &tgbot.SendVideoParams{ChatID: e.ChatID, Video: file, ProtectContent: p.Protect})
+		default:
+			msg, err = b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: e.ChatID, Photo: file, ProtectContent: p.Protect})
+		}
+	case methodDelete:
+		err = b.deleteAll(ctx, e, p)
+	default:
+		return 0, refused, 0, "unknown method"
+	}
+	res, retryAfter, reason := b.classify(err)
+	if res == sentOK && msg != nil {
+		return msg.ID, res, 0, ""
+	}
+	return 0, res, retryAfter, reason
+}
+
+// deleteAll deletes the messages of a delete entry, 100 at a time
+// (deleteMessages' limit); messages too old to delete are skipped by
+// Telegram itself.
+func (b *Bot) deleteAll(ctx context.Context, e storage.OutboxEntry, p payload) error {
+	ids := p.MessageIDs
+	if p.Clear {
+		sent, err := b.store.OutboxSentMessages(ctx, e.ChatKey, deleteWindow)
+		if err != nil {
+			return errors.Join(errNotSent, err)
+		}
+		ids = append(ids, sent...)
+	}
+	seen := map[int]bool{}
+	uniq := ids[:0:0]
+	for _, id := range ids {
+		if id != 0 && !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	for len(uniq) > 0 {
+		part := uniq[:min(100, len(uniq))]
+		uniq = uniq[len(part):]
+		if _, err := b.api.DeleteMessages(ctx, &tgbot.DeleteMessagesParams{ChatID: e.ChatID, MessageIDs: part}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errNotSent marks a failure on our side before anything reached Telegram.
+var errNotSent = errors.New("bot: not sent")
+
+// classify tells what an error from the Bot API client means for the entry.
+func (b *Bot) classify(err error) (outcome, time.Duration, string) {
+	if err == nil {
+		return sentOK, 0, ""
+	}
+	var tooMany *tgbot.TooManyRequestsError
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &tooMany):
+		d := time.Duration(tooMany.RetryAfter) * time.Second
+		if d <= 0 {
+			d = time.Second
+		}
+		return slowDown, d, ""
+	case errors.Is(err, errNotSent):
+		return notSent, time.Second, ""
+	case errors.Is(err, tgbot.ErrorForbidden):
+		return refused, 0, "forbidden (the user blocked the bot)"
+	case errors.Is(err, tgbot.ErrorBadRequest):
+		return refused, 0, "bad request: " + badRequestReason(err)
+	case errors.Is(err, tgbot.ErrorUnauthorized), errors.Is(err, tgbot.ErrorNotFound):
+		if !b.telegramDown.Swap(true) {
+			b.log.Error("telegram does not accept the bot's token or URL (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL); messages wait")
+		}
+		return unauthorized, time.Second, ""
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "error do request"):
+		return notSent, 0, ""
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		b.markTelegramDown()
+		return notSent, 0, ""
+	case strings.Contains(err.Error(), "error do request"), strings.Contains(err.Error(), "error read response body"):
+		// The request may have reached Telegram: a lost answer.
+		b.markTelegramDown()
+		return unknown, 0, ""
+	default:
+		// Telegram answered with a failure of its own (5xx), or something
+		// that is not its answer (a proxy's page): it did not take it.
+		b.markTelegramDown()
+		return notSent, 0, ""
+	}
+}
+
+// badRequestReason keeps the part of Telegram's description that names
+// the problem; it never holds content.
+func badRequestReason(err error) string {
+	s := err.Error()
+	if i := strings.Index(s, "Bad Request: "); i >= 0 {
+		s = s[i+len("Bad Request: "):]
+	}
+	if len(s) > 80 {
+		s = s[:80]
+	}
+	return s
+}
+
+func (b *Bot) markTelegramDown() {
+	if !b.telegramDown.Swap(true) {
+		b.log.Warn("telegram is not answering; outgoing messages wait in the outbox")
+	}
+}
+
+// probeTelegram asks Telegram every half second whether it is back; the
+// dispatcher drains once it is.
+func (b *Bot) probeTelegram(ctx context.Context) {
+	for ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := b.api.GetMe(pctx)
+		cancel()
+		if err == nil {
+			b.telegramDown.Store(false)
+			b.log.Info("telegram answers again; sending what waited")
+			return
+		}
+		if sleep(ctx, b.cfg.ProbeEvery) != nil {
+			return
+		}
+	}
+}

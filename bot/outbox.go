@@ -1,0 +1,104 @@
+package bot
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/tipline/tipline/storage"
+)
+
+// Processing never calls Telegram: what a step means to say is gathered in
+// a batch of outbox entries, written in the transaction that marks the
+// update done (G1, G2). The dispatcher sends them (dispatch.go).
+
+// The methods an outbox entry can carry.
+const (
+	methodSend   = "send"   // a text message, maybe with buttons
+	methodFile   = "file"   // a photo, voice note or video by Telegram file id
+	methodEdit   = "edit"   // new text (and buttons) for a message sent before
+	methodAnswer = "answer" // stop a button's spinner
+	methodDelete = "delete" // delete messages; Clear adds those the bot sent lately
+)
+
+// payload is what an outbox entry sends, sealed at rest with the entry.
+type payload struct {
+	Text    string                          `json:"t,omitempty"`
+	Rows    [][]models.InlineKeyboardButton `json:"k,omitempty"`
+	Protect bool                            `json:"p,omitempty"`
+	// MessageID is the message an edit changes when it was known at once.
+	MessageID int `json:"m,omitempty"`
+	// MessageIDs are messages to delete; Clear adds every message the bot
+	// sent the chat in the last 48 hours.
+	MessageIDs []int  `json:"ms,omitempty"`
+	Clear      bool   `json:"c,omitempty"`
+	CallbackID string `json:"q,omitempty"`
+	FileID     string `json:"f,omitempty"`
+	FileKind   string `json:"fk,omitempty"`
+}
+
+// batch gathers one piece of work's outbox entries, keyed by the work
+// (an update, a routing job) and their order in it, so that doing the same
+// work again adds nothing twice.
+type batch struct {
+	prefix  string
+	chatKey func(chatID int64) string
+	entries []storage.OutboxEntry
+}
+
+func (b *Bot) newBatch(prefix string) *batch {
+	return &batch{prefix: prefix, chatKey: b.ring.ChatKey}
+}
+
+func updateBatchPrefix(updateID int64) string { return "u:" + strconv.FormatInt(updateID, 10) }
+
+// add queues one call and returns its key.
+func (o *batch) add(chatID int64, lane storage.Lane, method string, p payload, retryUnknown bool, editOf string) string {
+	key := o.prefix + ":" + strconv.Itoa(len(o.entries))
+	data, err := json.Marshal(p)
+	if err != nil {
+		panic("bot: payload does not marshal: " + err.Error()) // plain data of ours
+	}
+	chatKey := o.chatKey(chatID)
+	if method == methodAnswer {
+		chatKey = "cb:" + key // answers wait for nothing
+	}
+	o.entries = append(o.entries, storage.OutboxEntry{
+		Key: key, ChatKey: chatKey, ChatID: chatID, Lane: lane, Method: method,
+		Payload: data, RetryUnknown: retryUnknown, EditOf: editOf,
+	})
+	return key
+}
+
+// text queues a message. Reviewer messages are protected from forwarding
+// and worth a double when an answer is lost; a reporter's is sent at most
+// once.
+func (o *batch) text(chatID int64, lane storage.Lane, text string, rows [][]models.InlineKeyboardButton, protect bool) string {
+	return o.add(chatID, lane, methodSend, payload{Text: text, Rows: rows, Protect: protect}, protect, "")
+}
+
+// answer queues the answer to a button press, first of all.
+func (o *batch) answer(callbackID string) {
+	if callbackID == "" {
+		return
+	}
+	o.add(0, storage.LaneCallback, methodAnswer, payload{CallbackID: callbackID}, true, "")
+}
+
+// edit queues new text for the message another entry sent (editOf), or
+// for a message whose id is known.
+func (o *batch) edit(chatID int64, lane storage.Lane, editOf string, messageID int, text string, rows [][]models.InlineKeyboardButton) {
+	o.add(chatID, lane, methodEdit, payload{Text: text, Rows: rows, MessageID: messageID}, true, editOf)
+}
+
+// file queues a stored attachment, protected from forwarding.
+func (o *batch) file(chatID int64, lane storage.Lane, kind, fileID string) {
+	o.add(chatID, lane, methodFile, payload{FileID: fileID, FileKind: kind, Protect: true}, true, "")
+}
+
+// clear queues the deletion of the chat's recent messages: those given
+// (the reporter's) and every one the bot sent it in the last 48 hours.
+func (o *batch) clear(chatID int64, ids []int) {
+	o.add(chatID, storage.LaneReply, methodDelete, payload{MessageIDs: ids, Clear: true}, true, "")
+}

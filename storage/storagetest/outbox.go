@@ -1,0 +1,288 @@
+package storagetest
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline/storage"
+)
+
+// outboxTests hold every store to the outbox's promises: entries are added
+// once per key, go out one at a time per chat in order, lower lanes first,
+// claims are checked and taken over from a silent process, and an update
+// is done exactly when its entries are queued.
+var outboxTests = []struct {
+	name string
+	run  func(t *testing.T, s Store)
+}{
+	{"OutboxAddOncePerKey", testOutboxAddOnce},
+	{"OutboxChatOrderAndLanes", testOutboxOrder},
+	{"OutboxSentAndEdits", testOutboxSent},
+	{"OutboxRetryWaits", testOutboxRetry},
+	{"OutboxDeadLetsChatGoOn", testOutboxDead},
+	{"OutboxHolderChecked", testOutboxHolder},
+	{"OutboxSilentProcessTakenOver", testOutboxTakeover},
+	{"InboxCompleteQueuesOnce", testInboxComplete},
+	{"InboxReleaseBacksOffOneUpdate", testInboxBackoff},
+	{"InboxSilentProcessTakenOver", testInboxTakeover},
+	{"InboxDeadLetters", testInboxDead},
+}
+
+func entry(key, chat string, lane storage.Lane) storage.OutboxEntry {
+	return storage.OutboxEntry{Key: key, ChatKey: chat, ChatID: 4242, Lane: lane, Method: "sendMessage", Payload: []byte(`{"text":"` + key + `"}`)}
+}
+
+func mustOutboxAdd(t *testing.T, s Store, entries ...storage.OutboxEntry) {
+	t.Helper()
+	if err := s.OutboxAdd(t.Context(), entries); err != nil {
+		t.Fatalf("OutboxAdd: %v", err)
+	}
+}
+
+func mustOutboxClaim(t *testing.T, s Store, owner string, limit int) []storage.OutboxEntry {
+	t.Helper()
+	got, err := s.OutboxClaim(t.Context(), owner, time.Minute, limit)
+	if err != nil {
+		t.Fatalf("OutboxClaim: %v", err)
+	}
+	return got
+}
+
+func keysOf(es []storage.OutboxEntry) []string {
+	out := []string{}
+	for _, e := range es {
+		out = append(out, e.Key)
+	}
+	return out
+}
+
+func mustKeys(t *testing.T, what string, got []storage.OutboxEntry, want ...string) {
+	t.Helper()
+	if want == nil {
+		want = []string{}
+	}
+	if k := keysOf(got); !slices.Equal(k, want) {
+		t.Fatalf("%s claimed %v, want %v", what, k, want)
+	}
+}
+
+func mustSent(t *testing.T, s Store, e storage.OutboxEntry, owner string, msgID int) {
+	t.Helper()
+	if err := s.OutboxSent(t.Context(), e.ID, owner, msgID); err != nil {
+		t.Fatalf("OutboxSent %s: %v", e.Key, err)
+	}
+}
+
+func testOutboxAddOnce(t *testing.T, s Store) {
+	mustOutboxAdd(t, s, entry("u:1:0", "a", storage.LaneReply), entry("u:1:1", "a", storage.LaneReply))
+	mustOutboxAdd(t, s, entry("u:1:0", "a", storage.LaneReply)) // a re-run adds nothing
+	got := mustOutboxClaim(t, s, "w", 10)
+	mustKeys(t, "first claim", got, "u:1:0")
+	if got[0].ChatID != 4242 || string(got[0].Payload) != `{"text":"u:1:0"}` {
+		t.Fatalf("claimed %+v, want chat 4242 and the payload back", got[0])
+	}
+	mustSent(t, s, got[0], "w", 7)
+	mustSent(t, s, mustOutboxClaim(t, s, "w", 10)[0], "w", 8)
+	mustKeys(t, "after both were sent", mustOutboxClaim(t, s, "w", 10))
+	mustOutboxAdd(t, s, entry("u:1:1", "a", storage.LaneReply)) // sent already: not again
+	mustKeys(t, "after adding a sent key again", mustOutboxClaim(t, s, "w", 10))
+	if err := s.OutboxAdd(t.Context(), []storage.OutboxEntry{{Key: "x", ChatKey: "a", Lane: 9, Method: "m"}}); !errors.Is(err, storage.ErrInvalid) {
+		t.Fatalf("OutboxAdd of lane 9: %v, want ErrInvalid", err)
+	}
+}
+
+func testOutboxOrder(t *testing.T, s Store) {
+	mustOutboxAdd(t, s,
+		entry("a1", "a", storage.LaneReply), entry("a2", "a", storage.LaneUrgent),
+		entry("b1", "b", storage.LaneBulk), entry("c1", "c", storage.LaneUrgent),
+		entry("cb", "cb:1", storage.LaneCallback))
+	// One head per chat; lanes first, then age. a2 waits behind a1 although
+	// its lane is higher: a chat's messages keep their order.
+	got := mustOutboxClaim(t, s, "w", 10)
+	mustKeys(t, "first claim", got, "cb", "c1", "a1", "b1")
+	mustKeys(t, "while all heads are held", mustOutboxClaim(t, s, "w2", 10))
+	for _, e := range got {
+		mustSent(t, s, e, "w", 0)
+	}
+	mustKeys(t, "after the heads went", mustOutboxClaim(t, s, "w", 10), "a2")
+	mustOutboxAdd(t, s, entry("d1", "d", storage.LaneReply), entry("e1", "e", storage.LaneReply))
+	mustKeys(t, "with a limit of 1", mustOutboxClaim(t, s, "w", 1), "d1")
+}
+
+func testOutboxSent(t *testing.T, s Store) {
+	ask := entry("ask", "a", storage.LaneUrgent)
+	edit := entry("edit", "a", storage.LaneReply)
+	edit.EditOf = "ask"
+	lost := entry("edit-lost", "b", storage.LaneReply)
+	lost.EditOf = "never-sent"
+	mustOutboxAdd(t, s, ask, edit, lost)
+	got := mustOutboxClaim(t, s, "w", 10)
+	mustKeys(t, "first claim", got, "ask", "edit-lost")
+	if got[1].EditOfMessageID != 0 {
+		t.Fatalf("edit of an entry that does not exist has message id %d, want 0", got[1].EditOfMessageID)
+	}
+	mustSent(t, s, got[0], "w", 501)
+	got2 := mustOutboxClaim(t, s, "w", 10)
+	mustKeys(t, "after the question was sent", got2, "edit")
+	if got2[0].EditOfMessageID != 501 {
+		t.Fatalf("edit's message id = %d, want 501 (the question's)", got2[0].EditOfMessageID)
+	}
+	if err := s.OutboxSent(t.Context(), got[0].ID, "w", 501); !errors.Is(err, storage.ErrNotHolder) {
+		t.Fatalf("OutboxSent twice: %v, want ErrNotHolder", err)
+	}
+	ids, err := s.OutboxSentMessages(t.Context(), "a", time.Hour)
+	if err != nil || !slices.Equal(ids, []int{501}) {
+		t.Fatalf("OutboxSentMessages = %v, %v; want [501]", ids, err)
+	}
+	pending, err := s.OutboxPending(t.Context())
+	if err != nil || pending[storage.LaneReply] != 2 || pending[storage.LaneUrgent] != 0 {
+		t.Fatalf("OutboxPending = %v, %v; want 2 replies pending", pending, err)
+	}
+}
+
+func testOutboxRetry(t *testing.T, s Store) {
+	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply), entry("a2", "a", storage.LaneReply), entry("b1", "b", storage.LaneReply))
+	got := mustOutboxClaim(t, s, "w", 10)
+	mustKeys(t, "first claim", got, "a1", "b1")
+	if err := s.OutboxRetry(t.Context(), got[0].ID, "w", time.Hour, true); err != nil {
+		t.Fatalf("OutboxRetry: %v", err)
+	}
+	if err := s.OutboxRetry(t.Context(), got[1].ID, "w", 0, false); err != nil {
+		t.Fatalf("OutboxRetry: %v", err)
+	}
+	// a1 waits an hour and a2 with it (order); b1 is ready again at once.
+	again := mustOutboxClaim(t, s, "w", 10)
+	mustKeys(t, "after the retries", again, "b1")
+	if again[0].Attempts != 0 {
+		t.Fatalf("b1 attempts = %d after a retry not counted, want 0", again[0].Attempts)
+	}
+}
+
+func testOutboxDead(t *testing.T, s Store) {
+	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply), entry("a2", "a", storage.LaneReply))
+	got := mustOutboxClaim(t, s, "w", 10)
+	if err := s.OutboxDead(t.Context(), got[0].ID, "w", "refused"); err != nil {
+		t.Fatalf("OutboxDead: %v", err)
+	}
+	mustKeys(t, "after the head was set aside", mustOutboxClaim(t, s, "w", 10), "a2")
+}
+
+func testOutboxHolder(t *testing.T, s Store) {
+	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply))
+	got := mustOutboxClaim(t, s, "w", 10)
+	for name, err := range map[string]error{
+		"OutboxSent":  s.OutboxSent(t.Context(), got[0].ID, "other", 1),
+		"OutboxRetry": s.OutboxRetry(t.Context(), got[0].ID, "other", 0, true),
+		"OutboxDead":  s.OutboxDead(t.Context(), got[0].ID, "other", "x"),
+	} {
+		if !errors.Is(err, storage.ErrNotHolder) {
+			t.Errorf("%s by another process: %v, want ErrNotHolder", name, err)
+		}
+	}
+	mustSent(t, s, got[0], "w", 1)
+}
+
+// takeover shortens the take-over time and returns how long to wait for a
+// silent process to count as gone.
+func takeover(s Store) time.Duration {
+	s.SetTakeover(300 * time.Millisecond)
+	return 400 * time.Millisecond
+}
+
+func testOutboxTakeover(t *testing.T, s Store) {
+	wait := takeover(s)
+	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply))
+	got := mustOutboxClaim(t, s, "dead", 10)
+	mustKeys(t, "while the holder lives", mustOutboxClaim(t, s, "live", 10))
+	time.Sleep(wait)
+	if err := s.Heartbeat(t.Context(), "live"); err != nil {
+		t.Fatalf("Heartbeat: %v", err)
+	}
+	mustKeys(t, "once the holder fell silent", mustOutboxClaim(t, s, "live", 10), "a1")
+	if err := s.OutboxSent(t.Context(), got[0].ID, "dead", 1); !errors.Is(err, storage.ErrNotHolder) {
+		t.Fatalf("OutboxSent by the silent process: %v, want ErrNotHolder", err)
+	}
+	// A process that leaves frees what it holds at once.
+	mustOutboxAdd(t, s, entry("b1", "b", storage.LaneReply))
+	mustKeys(t, "b1", mustOutboxClaim(t, s, "leaver", 10), "b1")
+	if err := s.Leave(t.Context(), "leaver"); err != nil {
+		t.Fatalf("Leave: %v", err)
+	}
+	mustKeys(t, "after its holder left", mustOutboxClaim(t, s, "live", 10), "b1")
+}
+
+func testInboxComplete(t *testing.T, s Store) {
+	mustAdd(t, s, item(1, "a"), item(2, "a"))
+	mustClaim(t, s, "w", longLease, 1)
+	es := []storage.OutboxEntry{entry("u:1:0", "a", storage.LaneReply), entry("u:1:1", "a", storage.LaneReply)}
+	if err := s.InboxComplete(t.Context(), 1, "other", es); !errors.Is(err, storage.ErrNotHolder) {
+		t.Fatalf("InboxComplete by another process: %v, want ErrNotHolder", err)
+	}
+	mustKeys(t, "after a refused completion", mustOutboxClaim(t, s, "d", 10))
+	if err := s.InboxComplete(t.Context(), 1, "w", es); err != nil {
+		t.Fatalf("InboxComplete: %v", err)
+	}
+	if err := s.InboxComplete(t.Context(), 1, "w", es); !errors.Is(err, storage.ErrNotHolder) {
+		t.Fatalf("InboxComplete twice: %v, want ErrNotHolder", err)
+	}
+	mustPending(t, s, 1)
+	mustClaim(t, s, "w", longLease, 2)
+	mustKeys(t, "after completion", mustOutboxClaim(t, s, "d", 10), "u:1:0")
+}
+
+func testInboxBackoff(t *testing.T, s Store) {
+	mustAdd(t, s, item(1, "a"), item(2, "a"), item(3, "b"))
+	mustClaim(t, s, "w", longLease, 1)
+	if err := s.InboxRelease(t.Context(), 1, "w", time.Hour); err != nil {
+		t.Fatalf("InboxRelease: %v", err)
+	}
+	// Update 1 waits its back-off, and chat a with it; chat b goes on.
+	mustClaim(t, s, "w", longLease, 3)
+	mustClaim(t, s, "w", longLease, 0)
+}
+
+func testInboxTakeover(t *testing.T, s Store) {
+	wait := takeover(s)
+	mustAdd(t, s, item(1, "a"))
+	mustClaim(t, s, "dead", longLease, 1)
+	mustClaim(t, s, "live", longLease, 0)
+	time.Sleep(wait)
+	it := mustClaim(t, s, "live", longLease, 1)
+	if it.Attempts != 2 {
+		t.Fatalf("attempts after take-over = %d, want 2", it.Attempts)
+	}
+	if err := s.InboxComplete(t.Context(), 1, "dead", nil); !errors.Is(err, storage.ErrNotHolder) {
+		t.Fatalf("InboxComplete by the silent process: %v, want ErrNotHolder", err)
+	}
+}
+
+func testInboxDead(t *testing.T, s Store) {
+	mustAdd(t, s, item(1, "a"), item(2, "a"))
+	mustClaim(t, s, "w", longLease, 1)
+	if err := s.InboxDead(t.Context(), 1, "w", "panic"); err != nil {
+		t.Fatalf("InboxDead: %v", err)
+	}
+	mustClaim(t, s, "w", longLease, 2) // the chat moves on
+	list, err := s.InboxDeadList(t.Context())
+	if err != nil || len(list) != 1 || list[0].UpdateID != 1 || list[0].Reason != "panic" || list[0].Attempts != 1 {
+		t.Fatalf("InboxDeadList = %+v, %v; want update 1, attempt 1, reason panic", list, err)
+	}
+	if err := s.InboxComplete(t.Context(), 2, "w", nil); err != nil {
+		t.Fatalf("InboxComplete: %v", err)
+	}
+	if err := s.InboxRetryDead(t.Context(), 1); err != nil {
+		t.Fatalf("InboxRetryDead: %v", err)
+	}
+	it := mustClaim(t, s, "w", longLease, 1)
+	if string(it.Payload) != `{"update_id":1}` {
+		t.Fatalf("retried update's payload = %q, want it back", it.Payload)
+	}
+	if list, _ := s.InboxDeadList(t.Context()); len(list) != 0 {
+		t.Fatalf("InboxDeadList after retry = %+v, want empty", list)
+	}
+	if err := s.InboxRetryDead(t.Context(), 99); err == nil {
+		t.Fatalf("InboxRetryDead of an unknown update: no error")
+	}
+}
