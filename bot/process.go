@@ -422,12 +422,7 @@ func (b *Bot) tellProblemOnce(ctx context.Context, updateID int64, in incoming) 
 	if told {
 		return
 	}
-	lang := flows.LangEnglish
-	for _, l := range flows.Languages {
-		if in.input.LanguageCode == l {
-			lang = l
-		}
-	}
+	lang := langOf(in.input.LanguageCode)
 	if in.callbackID != "" {
 		b.answerCallback(ctx, in.callbackID)
 	}

@@ -95,13 +95,13 @@ func inviteCode(in flows.Input) (string, bool) {
 	return "", false
 }
 
+// langOf is our language for a Telegram language_code, English when it is
+// none of ours.
 func langOf(code string) string {
-	for _, l := range flows.Languages {
-		if strings.HasPrefix(strings.ToLower(code), l) {
-			return l
-		}
+	if l := tipline.MatchLanguage(code); l != "" {
+		return l
 	}
-	return flows.LangEnglish
+	return tipline.LangEnglish
 }
 
 // reviewerAct carries out what an active reviewer did.

@@ -42,15 +42,15 @@ const (
 	StateClear  State = "clear"       // "clear this chat?"
 )
 
-// Languages the bot speaks.
+// Languages the bot speaks (the domain's, under shorter names here).
 const (
-	LangKhmer   = "km"
-	LangThai    = "th"
-	LangEnglish = "en"
+	LangKhmer   = tipline.LangKhmer
+	LangThai    = tipline.LangThai
+	LangEnglish = tipline.LangEnglish
 )
 
 // Languages lists the supported languages in the order they are offered.
-var Languages = []string{LangKhmer, LangThai, LangEnglish}
+var Languages = tipline.Languages
 
 // Session is one chat's conversation. It is stored (encrypted) between
 // updates and expires after a while; nothing in it names the reporter.

@@ -142,7 +142,7 @@ func (r *run) sayReply(rep Reply) { r.replies = append(r.replies, rep) }
 func (r *run) step() {
 	in := r.in
 	if r.s.Lang == "" {
-		r.s.Lang = matchLanguage(in.LanguageCode)
+		r.s.Lang = tipline.MatchLanguage(in.LanguageCode)
 	}
 	if r.s.State == StateNew {
 		switch {
@@ -688,18 +688,6 @@ func emergencyReply(numbers []EmergencyNumber, intro string) Reply {
 		}})
 	}
 	return rep
-}
-
-// matchLanguage picks our language for a Telegram language_code, or "" when
-// it is none of ours (then the reporter is asked).
-func matchLanguage(code string) string {
-	code = strings.ToLower(code)
-	for _, l := range Languages {
-		if code == l || strings.HasPrefix(code, l+"-") {
-			return l
-		}
-	}
-	return ""
 }
 
 func (s Session) clone() Session {
