@@ -271,6 +271,14 @@ type Engine struct {
 	Emergency []EmergencyNumber
 }
 
+// location is where dates are read and shown: the NGO's time zone, or UTC.
+func (e *Engine) location() *time.Location {
+	if e.Location == nil {
+		return time.UTC
+	}
+	return e.Location
+}
+
 // EmergencyNumber is one number to call, with the message ID that names the
 // service in the reporter's language.
 type EmergencyNumber struct {

@@ -41,7 +41,10 @@ func (r *run) followUpButton(act string) bool {
 		r.s.Receipt = nil
 		r.s.Back = nil
 		r.s.State = StateMenu
-		// No reply: anything said now would stay on the screen.
+		// The bot can delete only what is under 48 hours old, and the chat
+		// stays in the list: say how to delete it. The one message left
+		// names no child and no report.
+		r.sayReply(Reply{Lines: []Text{{ID: "clear_done"}}, Buttons: [][]Button{{btn("button_menu", actMenu)}}})
 		return true
 	case st == StateClear && act == actClearNo:
 		r.back()
@@ -80,7 +83,7 @@ func (r *run) followUpButton(act string) bool {
 		r.say("add_finished")
 		r.goTo(StateMenu)
 		return true
-	case act == actMenu && (st == StateMine || st == StateCode):
+	case act == actMenu && (st == StateMine || st == StateCode || st == StateMenu):
 		r.s.Back = nil
 		r.goTo(StateMenu)
 		return true
@@ -109,7 +112,7 @@ func (r *run) cases(list []tipline.CaseSummary, intro string) {
 			"Reference": string(c.Reference),
 			"Kind":      Text{ID: "kind_" + string(c.Kind)},
 			"Status":    Text{ID: "status_" + string(c.Status)},
-			"Date":      c.CreatedAt.Format("02/01/2006"),
+			"Date":      locales.Day(c.CreatedAt.In(r.e.location())),
 		}})
 		if c.Status != tipline.StatusClosed {
 			if !slices.Contains(r.s.Allowed, c.Reference) {
@@ -181,7 +184,7 @@ func (r *run) addition() {
 		att.Question = "addition"
 		a.Attachments = []tipline.Attachment{att}
 	case in.Kind == InputLocation && in.Location != nil:
-		a.Text = "location " + formatLocation(*in.Location)
+		a.Text = locationText(*in.Location)
 	default:
 		r.unexpected(question{})
 		return
