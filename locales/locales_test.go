@@ -294,7 +294,7 @@ func TestCheckMessageFile(t *testing.T) {
 var glossary = []struct{ en, km, th string }{
 	{`(?i)\breport`, "រាយការណ៍", "แจ้ง|เรื่องนี้|เลขที่เรื่อง"},
 	{`(?i)report number`, "លេខរាយការណ៍", "เลขที่เรื่อง"},
-	{`(?i)(?:^|[^.\w])code\b`, "លេខសម្ងាត់", "รหัสลับ"},    // the follow-up code; not {{.Code}}
+	{`(?i)(?:^|[^.\w])code\b`, "លេខសម្ងាត់", "รหัสลับ"}, // the follow-up code; not {{.Code}}
 	{`(?i)\bteam\b`, "ក្រុមការងាររបស់យើង", "ทีมงานของเรา"},
 	{`(?i)give your name`, "មិនបាច់ប្រាប់ឈ្មោះ", "ไม่ต้องบอกชื่อ"},
 	{`(?i)emergenc`, "អាសន្ន", "ฉุกเฉิน"},
