@@ -43,6 +43,9 @@ type conversation struct {
 	effects []Effect
 	log     strings.Builder
 	taps    int
+	// typed is everything the reporter typed: their own words may be shown
+	// back as they are.
+	typed []string
 }
 
 func newConversation(t *testing.T, langCode string) *conversation {
@@ -64,6 +67,7 @@ func (c *conversation) send(in Input) Result {
 		fmt.Fprintf(&c.log, "> /%s\n", in.Text)
 	case InputText:
 		fmt.Fprintf(&c.log, "> %s\n", in.Text)
+		c.typed = append(c.typed, in.Text)
 	default:
 		fmt.Fprintf(&c.log, "> (%s)\n", in.Kind)
 	}
@@ -71,6 +75,7 @@ func (c *conversation) send(in Input) Result {
 	c.s = c.last.Session
 	c.effects = append(c.effects, c.last.Effects...)
 	for _, r := range c.last.Replies {
+		c.checkWords(r)
 		c.log.WriteString(c.render(r))
 	}
 	c.log.WriteString("\n")
