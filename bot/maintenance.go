@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"time"
+
+	"github.com/tipline/tipline/locales"
 )
 
 // inboxKeep is how long processed updates are kept, to recognise one that
@@ -42,7 +44,7 @@ func (b *Bot) RunMaintenance(ctx context.Context) {
 			rv, err := b.store.Reviewer(ctx, w.ReviewerID)
 			if err == nil && rv.Active {
 				deleteAt := w.ClosedAt.Add(b.cfg.Retention)
-				text := b.rtext(rv, "rv_retention_warning", map[string]any{"Reference": string(w.Reference), "Date": deleteAt.In(b.cfg.Location).Format("02/01/2006 15:04")})
+				text := b.rtext(rv, "rv_retention_warning", map[string]any{"Reference": string(w.Reference), "Date": locales.Day(deleteAt.In(b.cfg.Location))})
 				if err := b.sendReviewer(ctx, rv, text, nil); err != nil {
 					b.log.Warn("retention: warn the reviewer", "case", w.Reference, "err", err)
 					continue

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -324,7 +325,7 @@ func (b *Bot) showQueue(ctx context.Context, rv tipline.Reviewer) error {
 			"Kind":      b.rtext(rv, "kind_"+string(c.Kind), nil),
 			"Urgency":   b.rtext(rv, "rv_urgency_"+string(c.Urgency), nil),
 			"Status":    b.rtext(rv, "status_"+string(c.Status), nil),
-			"Age":       age(now.Sub(c.CreatedAt)),
+			"Age":       locales.Elapsed(now.Sub(c.CreatedAt)),
 		}))
 		rows = append(rows, []models.InlineKeyboardButton{{Text: string(c.Reference), CallbackData: b.signReviewer(rv.TelegramID, "det:"+string(c.Reference))}})
 	}
@@ -369,16 +370,3 @@ func (b *Bot) replyToReporter(ctx context.Context, rv tipline.Reviewer, ref tipl
 // notifyReporterStatus is a no-op: a message can put a reporter at risk,
 // so status changes are only shown under My reports, when they ask.
 func (b *Bot) notifyReporterStatus(context.Context, tipline.Case, tipline.Status) error { return nil }
-
-// age writes how old a case is, short.
-func age(d interface{ Minutes() float64 }) string {
-	m := int(d.Minutes())
-	switch {
-	case m < 60:
-		return strconv.Itoa(m) + " min"
-	case m < 48*60:
-		return strconv.Itoa(m/60) + " h"
-	default:
-		return strconv.Itoa(m/(60*24)) + " d"
-	}
-}
