@@ -31,7 +31,11 @@ func (r *run) followUpButton(act string) bool {
 	st := r.s.State
 	switch {
 	case act == actReceipt && r.s.Receipt != nil:
-		r.sayReply(r.receipt(false))
+		rep := r.receipt(false)
+		if st == StateMenu {
+			rep.Buttons = append(rep.Buttons, []Button{btn("button_menu", actMenu)})
+		}
+		r.sayReply(rep)
 		return true
 	case act == actClear:
 		r.pushAndGo(StateClear)
