@@ -6,6 +6,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/locales/script"
 )
 
 // Actions of the follow-up screens.
@@ -152,7 +153,7 @@ func (r *run) codeResult(in Input) {
 // typedCode reads a follow-up code, in any digits, spaces allowed.
 func (r *run) typedCode(text string) {
 	var b strings.Builder
-	for _, c := range locales.Digits(locales.Clean(text)) {
+	for _, c := range script.Digits(script.Clean(text)) {
 		switch {
 		case c >= '0' && c <= '9':
 			b.WriteRune(c)
@@ -177,7 +178,7 @@ func (r *run) addition() {
 	a := tipline.Addition{Actor: "reporter:" + in.Reporter, At: in.Now}
 	switch {
 	case in.Kind == InputText && strings.TrimSpace(in.Text) != "":
-		if locales.Length(in.Text) > r.e.Limits.LongText {
+		if script.Length(in.Text) > r.e.Limits.LongText {
 			r.sayReply(Reply{Lines: []Text{{ID: "error_too_long", Data: map[string]any{"Max": r.e.Limits.LongText}}}})
 			r.ask()
 			return

@@ -3,7 +3,7 @@ package flows
 import (
 	"strconv"
 
-	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/locales/script"
 )
 
 // States of a missing-child report.
@@ -55,7 +55,7 @@ var missingQuestions = []question{
 }
 
 func parseAge(_ *run, text string) (string, bool) {
-	years, ok := locales.Age(text)
+	years, ok := script.Age(text)
 	if !ok {
 		return "", false
 	}
@@ -63,7 +63,7 @@ func parseAge(_ *run, text string) (string, bool) {
 }
 
 func parseDate(r *run, text string) (string, bool) {
-	d, ok := locales.Date(text, r.in.Now, r.e.location())
+	d, ok := script.Date(text, r.in.Now, r.e.location())
 	if !ok {
 		return "", false
 	}
@@ -79,5 +79,5 @@ func parsePhone(r *run, text string) (string, bool) {
 	if r.s.Lang == LangThai {
 		country = "TH"
 	}
-	return locales.Phone(text, country)
+	return script.Phone(text, country)
 }

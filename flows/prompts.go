@@ -8,6 +8,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/locales/script"
 )
 
 // summaryValueMax caps how much of a typed answer the review repeats, so the
@@ -213,7 +214,7 @@ func AnswerValue(key, v string) any {
 // Quote shortens a reporter's text for repeating it back, never cutting
 // through a Khmer or Thai character.
 func Quote(s string, max int) string {
-	return locales.Truncate(strings.TrimSpace(s), max)
+	return script.Truncate(strings.TrimSpace(s), max)
 }
 
 // locationText is a point a reporter added to a case, as the reviewer

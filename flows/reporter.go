@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/locales/script"
 )
 
 // Button actions. They travel in callback_data (signed by the bot), so they
@@ -439,7 +439,7 @@ func (r *run) message() {
 			r.unexpected(q)
 			return
 		}
-		if max := q.maxText(r.e.Limits); locales.Length(text) > max {
+		if max := q.maxText(r.e.Limits); script.Length(text) > max {
 			r.sayReply(Reply{Lines: []Text{{ID: "error_too_long", Data: map[string]any{"Max": max}}}})
 			r.ask()
 			return

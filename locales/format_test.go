@@ -3,6 +3,8 @@ package locales
 import (
 	"testing"
 	"time"
+
+	"github.com/tipline/tipline/locales/script"
 )
 
 func TestFormatPhone(t *testing.T) {
@@ -23,7 +25,7 @@ func TestFormatPhone(t *testing.T) {
 	// Every number Phone accepts comes out grouped.
 	for _, in := range []string{"012 345 678", "097 123 4567", "081 234 5678", "02 123 4567"} {
 		for _, country := range []string{"KH", "TH"} {
-			e, ok := Phone(in, country)
+			e, ok := script.Phone(in, country)
 			if !ok {
 				t.Fatalf("Phone(%q) refused", in)
 			}
