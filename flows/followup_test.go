@@ -256,3 +256,50 @@ func TestEditedMessageKeptBeside(t *testing.T) {
 }
 
 var _ = time.Now
+
+// TestContactQuestionTellsTheTruth: the question before Send says what our
+// team will see (the phone number a family typed, never a name), warns of
+// a watched phone, and after "Not sure, ask me first" offers only the Send
+// that lets us ask.
+func TestContactQuestionTellsTheTruth(t *testing.T) {
+	for _, lang := range Languages {
+		t.Run(lang, func(t *testing.T) {
+			c := newConversation(t, lang)
+			c.cmd("start")
+			c.press("menu:missing")
+			c.say("Dara")
+			c.say("7")
+			for c.s.State != StateMissingPhone {
+				q, _, _ := findQuestion(c.s.State)
+				if len(q.options) > 0 {
+					c.press(prefixAnswer + q.options[0])
+				} else {
+					c.press(actSkip)
+				}
+			}
+			c.say("081 234 5678")
+			c.press("a:no")
+			c.wantState(StateTipReview)
+			if got := c.last.Replies[0].Lines; got[len(got)-1].ID != "review_contact_question_phone" {
+				t.Errorf("with a phone number: %s, want review_contact_question_phone", got[len(got)-1].ID)
+			}
+			c.label(actSendAnon)
+			c.press(actEdit)
+			c.press(prefixEditOne + string(StateMissingAppeal))
+			c.press("a:unsure")
+			c.wantState(StateTipReview)
+			rep := c.last.Replies[0]
+			if got := rep.Lines[len(rep.Lines)-1].ID; got != "review_contact_needed" {
+				t.Errorf("after 'ask me first': %s, want review_contact_needed", got)
+			}
+			for _, row := range rep.Buttons {
+				for _, b := range row {
+					if b.Action == actSendAnon {
+						t.Error("'Do not write to me' offered after 'ask me first'")
+					}
+				}
+			}
+			c.golden("contact_" + lang)
+		})
+	}
+}
