@@ -19,6 +19,7 @@ import (
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/locales/script"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -104,7 +105,7 @@ func checkCleanText(t *testing.T, what, s string) {
 	if !utf8.ValidString(s) {
 		t.Fatalf("%s: invalid UTF-8 after cleaning: %q", what, s)
 	}
-	if locales.Clean(s) != s {
+	if script.Clean(s) != s {
 		t.Fatalf("%s: text not clean (Clean changes it again): %q", what, s)
 	}
 	if strings.TrimSpace(s) != s {
@@ -219,7 +220,7 @@ func checkMessageInput(t *testing.T, m *models.Message, in flows.Input) {
 			t.Fatal("a message without text decoded as text")
 		}
 		checkCleanText(t, "text", in.Text)
-		if in.Text != locales.Clean(m.Text) {
+		if in.Text != script.Clean(m.Text) {
 			t.Fatalf("text %q decoded as %q", m.Text, in.Text)
 		}
 	default:

@@ -8,7 +8,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
-	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/locales/script"
 )
 
 // incoming is an update turned into what the processor needs: the chat it
@@ -66,7 +66,7 @@ func decode(u *models.Update, signer buttonSigner, now time.Time) (incoming, boo
 			in.input.LanguageCode = m.From.LanguageCode
 		}
 		in.input.Kind = flows.InputEdited
-		in.input.Text = locales.Clean(m.Text)
+		in.input.Text = script.Clean(m.Text)
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
 		in.callbackID = q.ID
@@ -101,7 +101,7 @@ func messageInput(m *models.Message, in *flows.Input) {
 			in.Kind, in.Text, in.Arg = flows.InputCommand, cmd, arg
 			return
 		}
-		in.Kind, in.Text = flows.InputText, locales.Clean(m.Text)
+		in.Kind, in.Text = flows.InputText, script.Clean(m.Text)
 	case m.Voice != nil:
 		in.Kind = flows.InputVoice
 		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVoice, FileID: m.Voice.FileID, FileUniqueID: m.Voice.FileUniqueID}

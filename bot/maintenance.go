@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/locales"
 )
 
 // inboxKeep is how long processed updates are kept, to recognise one that
@@ -48,7 +49,7 @@ func (b *Bot) RunMaintenance(ctx context.Context) {
 			rv, err := b.store.Reviewer(ctx, w.ReviewerID)
 			if err == nil && rv.Active {
 				deleteAt := w.ClosedAt.Add(b.cfg.Retention)
-				text := b.rtext(rv, "rv_retention_warning", map[string]any{"Reference": string(w.Reference), "Date": deleteAt.In(b.cfg.Location).Format("02/01/2006 15:04")})
+				text := b.rtext(rv, "rv_retention_warning", map[string]any{"Reference": string(w.Reference), "Date": locales.Day(deleteAt.In(b.cfg.Location))})
 				out := b.newBatch("retention:" + string(w.Reference) + ":" + w.ClosedAt.UTC().Format(time.RFC3339))
 				b.toReviewer(out, rv, storage.LaneBulk, text, nil)
 				if err := b.store.OutboxAdd(ctx, out.entries); err != nil {

@@ -301,7 +301,7 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 		if lang == "" {
 			lang = flows.LangEnglish
 		}
-		msgs := []flows.Reply{{Lines: []flows.Text{{ID: why}}}, b.engine.Prompt(*sess)}
+		msgs := flows.Join([]flows.Reply{{Lines: []flows.Text{{ID: why}}}, b.engine.Prompt(*sess)}) // one message
 		b.reply(out, in.chatID, in.userID, lang, msgs)
 		return errNotSaved
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -121,13 +122,13 @@ func inviteCode(in flows.Input) (string, bool) {
 	return "", false
 }
 
+// langOf is our language for a Telegram language_code, English when it is
+// none of ours.
 func langOf(code string) string {
-	for _, l := range flows.Languages {
-		if strings.HasPrefix(strings.ToLower(code), l) {
-			return l
-		}
+	if l := tipline.MatchLanguage(code); l != "" {
+		return l
 	}
-	return flows.LangEnglish
+	return tipline.LangEnglish
 }
 
 // reviewerAct carries out what an active reviewer did; st is their state,
@@ -344,7 +345,7 @@ func (b *Bot) showQueue(ctx context.Context, rv tipline.Reviewer, out *batch) er
 			"Kind":      b.rtext(rv, "kind_"+string(c.Kind), nil),
 			"Urgency":   b.rtext(rv, "rv_urgency_"+string(c.Urgency), nil),
 			"Status":    b.rtext(rv, "status_"+string(c.Status), nil),
-			"Age":       age(now.Sub(c.CreatedAt)),
+			"Age":       locales.Elapsed(now.Sub(c.CreatedAt)),
 		}))
 		rows = append(rows, []models.InlineKeyboardButton{{Text: string(c.Reference), CallbackData: b.signReviewer(rv.TelegramID, "det:"+string(c.Reference))}})
 	}
@@ -391,15 +392,3 @@ func (b *Bot) replyToReporter(ctx context.Context, rv tipline.Reviewer, ref tipl
 	return nil
 }
 
-// age writes how old a case is, short.
-func age(d interface{ Minutes() float64 }) string {
-	m := int(d.Minutes())
-	switch {
-	case m < 60:
-		return strconv.Itoa(m) + " min"
-	case m < 48*60:
-		return strconv.Itoa(m/60) + " h"
-	default:
-		return strconv.Itoa(m/(60*24)) + " d"
-	}
-}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/storage"
 )
@@ -112,13 +113,7 @@ func (b *Bot) runJob(ctx context.Context, j tipline.Job) error {
 	out := b.newBatch("job:" + strconv.FormatInt(j.ID, 10))
 	var keys []string
 	for _, rv := range to {
-		text := b.rtext(rv, "rv_new_case", map[string]any{
-			"Reference": string(c.Reference),
-			"Kind":      b.rtext(rv, "kind_"+string(c.Kind), nil),
-			"Urgency":   b.rtext(rv, "rv_urgency_"+string(c.Urgency), nil),
-			"Area":      area(c),
-			"Age":       age(now.Sub(c.CreatedAt)),
-		})
+		text := newCaseText(b.render, rv.Lang, c, now)
 		if j.Level > 0 {
 			text = b.rtext(rv, "rv_escalation", map[string]any{"Level": j.Level}) + "\n" + text
 		}
@@ -159,18 +154,52 @@ func (b *Bot) runJob(ctx context.Context, j tipline.Job) error {
 	return nil
 }
 
+// newCaseText is the notification of a new case, in a reviewer's language.
+func newCaseText(r renderer, lang string, c tipline.Case, now time.Time) string {
+	return r.text(lang, flows.Text{ID: "rv_new_case", Data: map[string]any{
+		"Reference": string(c.Reference),
+		"Kind":      flows.Text{ID: "kind_" + string(c.Kind)},
+		"Urgency":   flows.Text{ID: "rv_urgency_" + string(c.Urgency)},
+		"Area":      area(c),
+		"Age":       locales.Elapsed(now.Sub(c.CreatedAt)),
+	}})
+}
+
 // area is where a case happened, as far as a short notification may say:
-// the typed place, cut short, or "location shared".
-func area(c tipline.Case) string {
+// the typed place, cut short, or a map link to the point shared.
+func area(c tipline.Case) any {
 	for _, k := range []string{flows.AnswerWhere, flows.AnswerSeenWhere} {
 		if v := c.Answers[k]; v != "" {
 			return flows.Quote(v, 40)
 		}
 	}
 	if c.Location != nil {
-		return fmt.Sprintf("📍 %.3f, %.3f", c.Location.Latitude, c.Location.Longitude)
+		return locales.MapLink{Lat: c.Location.Latitude, Lon: c.Location.Longitude}
 	}
-	return "—"
+	return flows.Text{ID: "summary_skipped"}
+}
+
+// caseAnswerLines are a case's answers as a reviewer reads them: labels of
+// their own ("What the reporter saw", not "What you saw"), the buttons'
+// words, ages, dates and phone numbers written in the reviewer's language
+// by the catalogue, the reporter's words as they are, and a map link.
+func caseAnswerLines(r renderer, lang string, c tipline.Case) []string {
+	line := func(label string, value any) string {
+		return r.text(lang, flows.Text{ID: "summary_line", Data: map[string]any{"Label": flows.Text{ID: label}, "Value": value}})
+	}
+	var lines []string
+	for _, k := range flows.AnswerOrder(c.Kind) {
+		if v, ok := c.Answers[k]; ok {
+			lines = append(lines, line("rv_label_"+k, flows.AnswerValue(k, v)))
+		}
+	}
+	if e := c.Answers["edits"]; e != "" {
+		lines = append(lines, line("rv_edits", e))
+	}
+	if c.Location != nil {
+		lines = append(lines, locales.MapLink{Lat: c.Location.Latitude, Lon: c.Location.Longitude}.Localize(r.cat, lang))
+	}
+	return lines
 }
 
 func (b *Bot) rota(ctx context.Context) (oncall.Rota, error) {
@@ -245,22 +274,7 @@ func (b *Bot) sendDetails(ctx context.Context, rv tipline.Reviewer, c tipline.Ca
 		"Urgency":   b.rtext(rv, "rv_urgency_"+string(c.Urgency), nil),
 		"Status":    b.rtext(rv, "status_"+string(c.Status), nil),
 	}))
-	for _, k := range flows.AnswerOrder(c.Kind) {
-		v, ok := c.Answers[k]
-		if !ok {
-			continue
-		}
-		if id := "answer_" + k + "_" + v; b.render.cat.Has(rv.Lang, id) {
-			v = b.rtext(rv, id, nil)
-		}
-		lines = append(lines, b.rtext(rv, "summary_"+k, nil)+": "+v)
-	}
-	if e := c.Answers["edits"]; e != "" {
-		lines = append(lines, b.rtext(rv, "rv_edits", nil)+": "+e)
-	}
-	if c.Location != nil {
-		lines = append(lines, fmt.Sprintf("📍 %.5f, %.5f", c.Location.Latitude, c.Location.Longitude))
-	}
+	lines = append(lines, caseAnswerLines(b.render, rv.Lang, c)...)
 	contact := "rv_contact_no"
 	if c.ContactAllowed && c.ReporterChatID != 0 {
 		contact = "rv_contact_yes"
@@ -268,7 +282,7 @@ func (b *Bot) sendDetails(ctx context.Context, rv tipline.Reviewer, c tipline.Ca
 	lines = append(lines, b.rtext(rv, contact, nil))
 	for _, a := range c.Additions {
 		if a.Text != "" {
-			lines = append(lines, b.rtext(rv, "rv_addition", nil)+": "+a.Text)
+			lines = append(lines, b.rtext(rv, "summary_line", map[string]any{"Label": b.rtext(rv, "rv_addition", nil), "Value": a.Text}))
 		}
 	}
 	notes, err := b.store.Notes(ctx, c.Reference)
@@ -276,7 +290,7 @@ func (b *Bot) sendDetails(ctx context.Context, rv tipline.Reviewer, c tipline.Ca
 		return fmt.Errorf("notes: %w", err)
 	}
 	for _, n := range notes {
-		lines = append(lines, b.rtext(rv, "rv_note_"+n.Kind, nil)+": "+n.Text)
+		lines = append(lines, b.rtext(rv, "summary_line", map[string]any{"Label": b.rtext(rv, "rv_note_"+n.Kind, nil), "Value": n.Text}))
 	}
 	rows := b.caseButtons(rv, c.Reference, c.Status)
 	if c.Status == tipline.StatusClosed {

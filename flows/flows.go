@@ -42,15 +42,15 @@ const (
 	StateClear  State = "clear"       // "clear this chat?"
 )
 
-// Languages the bot speaks.
+// Languages the bot speaks (the domain's, under shorter names here).
 const (
-	LangKhmer   = "km"
-	LangThai    = "th"
-	LangEnglish = "en"
+	LangKhmer   = tipline.LangKhmer
+	LangThai    = tipline.LangThai
+	LangEnglish = tipline.LangEnglish
 )
 
 // Languages lists the supported languages in the order they are offered.
-var Languages = []string{LangKhmer, LangThai, LangEnglish}
+var Languages = tipline.Languages
 
 // Session is one chat's conversation. It is stored (encrypted) between
 // updates and expires after a while; nothing in it names the reporter.
@@ -269,6 +269,14 @@ type Engine struct {
 	Limits   Limits
 	// Emergency is the list of numbers shown on "a child is in danger now".
 	Emergency []EmergencyNumber
+}
+
+// location is where dates are read and shown: the NGO's time zone, or UTC.
+func (e *Engine) location() *time.Location {
+	if e.Location == nil {
+		return time.UTC
+	}
+	return e.Location
 }
 
 // EmergencyNumber is one number to call, with the message ID that names the

@@ -43,6 +43,9 @@ type conversation struct {
 	effects []Effect
 	log     strings.Builder
 	taps    int
+	// typed is everything the reporter typed: their own words may be shown
+	// back as they are.
+	typed []string
 }
 
 func newConversation(t *testing.T, langCode string) *conversation {
@@ -64,6 +67,7 @@ func (c *conversation) send(in Input) Result {
 		fmt.Fprintf(&c.log, "> /%s\n", in.Text)
 	case InputText:
 		fmt.Fprintf(&c.log, "> %s\n", in.Text)
+		c.typed = append(c.typed, in.Text)
 	default:
 		fmt.Fprintf(&c.log, "> (%s)\n", in.Kind)
 	}
@@ -71,6 +75,7 @@ func (c *conversation) send(in Input) Result {
 	c.s = c.last.Session
 	c.effects = append(c.effects, c.last.Effects...)
 	for _, r := range c.last.Replies {
+		c.checkWords(r)
 		c.log.WriteString(c.render(r))
 	}
 	c.log.WriteString("\n")
@@ -402,8 +407,9 @@ func TestUnexpectedInput(t *testing.T) {
 			s := Session{Lang: "km", State: tc.state, Draft: &Draft{ID: "d", Answers: tipline.Answers{"what": "x"}}}
 			tc.in.Now = t0
 			res := e.Step(s, tc.in)
-			if len(res.Replies) < 2 {
-				t.Fatalf("replies = %d, want an explanation and the question", len(res.Replies))
+			// One message: the explanation, then the question with its buttons.
+			if len(res.Replies) != 1 || len(res.Replies[0].Lines) < 2 {
+				t.Fatalf("replies = %+v, want one message: an explanation and the question", res.Replies)
 			}
 			if got := res.Replies[0].Lines[0].ID; got != tc.want {
 				t.Errorf("explanation = %s, want %s", got, tc.want)
@@ -414,9 +420,9 @@ func TestUnexpectedInput(t *testing.T) {
 			if fmt.Sprint(res.Session.Draft.Answers) != fmt.Sprint(s.Draft.Answers) {
 				t.Errorf("answers changed: %v", res.Session.Draft.Answers)
 			}
-			again := res.Replies[len(res.Replies)-1]
-			if again.Lines[0].ID != e.Prompt(s).Lines[0].ID {
-				t.Errorf("last reply %s, want the question again", again.Lines[0].ID)
+			again := res.Replies[0].Lines[1]
+			if again.ID != e.Prompt(s).Lines[0].ID {
+				t.Errorf("after the explanation %s, want the question again", again.ID)
 			}
 			if len(res.Effects) > 0 {
 				t.Error("an unexpected input had an effect")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/locales/script"
 )
 
 // Actions of the follow-up screens.
@@ -31,7 +32,11 @@ func (r *run) followUpButton(act string) bool {
 	st := r.s.State
 	switch {
 	case act == actReceipt && r.s.Receipt != nil:
-		r.sayReply(r.receipt(false))
+		rep := r.receipt(false)
+		if st == StateMenu {
+			rep.Buttons = append(rep.Buttons, []Button{btn("button_menu", actMenu)})
+		}
+		r.sayReply(rep)
 		return true
 	case act == actClear:
 		r.pushAndGo(StateClear)
@@ -41,7 +46,10 @@ func (r *run) followUpButton(act string) bool {
 		r.s.Receipt = nil
 		r.s.Back = nil
 		r.s.State = StateMenu
-		// No reply: anything said now would stay on the screen.
+		// The bot can delete only what is under 48 hours old, and the chat
+		// stays in the list: say how to delete it. The one message left
+		// names no child and no report.
+		r.sayReply(Reply{Lines: []Text{{ID: "clear_done"}}, Buttons: [][]Button{{btn("button_menu", actMenu)}}})
 		return true
 	case st == StateClear && act == actClearNo:
 		r.back()
@@ -80,7 +88,7 @@ func (r *run) followUpButton(act string) bool {
 		r.say("add_finished")
 		r.goTo(StateMenu)
 		return true
-	case act == actMenu && (st == StateMine || st == StateCode):
+	case act == actMenu && (st == StateMine || st == StateCode || st == StateMenu):
 		r.s.Back = nil
 		r.goTo(StateMenu)
 		return true
@@ -109,7 +117,7 @@ func (r *run) cases(list []tipline.CaseSummary, intro string) {
 			"Reference": string(c.Reference),
 			"Kind":      Text{ID: "kind_" + string(c.Kind)},
 			"Status":    Text{ID: "status_" + string(c.Status)},
-			"Date":      c.CreatedAt.Format("02/01/2006"),
+			"Date":      locales.Day(c.CreatedAt.In(r.e.location())),
 		}})
 		if c.Status != tipline.StatusClosed {
 			if !slices.Contains(r.s.Allowed, c.Reference) {
@@ -145,7 +153,7 @@ func (r *run) codeResult(in Input) {
 // typedCode reads a follow-up code, in any digits, spaces allowed.
 func (r *run) typedCode(text string) {
 	var b strings.Builder
-	for _, c := range locales.Digits(locales.Clean(text)) {
+	for _, c := range script.Digits(script.Clean(text)) {
 		switch {
 		case c >= '0' && c <= '9':
 			b.WriteRune(c)
@@ -170,7 +178,7 @@ func (r *run) addition() {
 	a := tipline.Addition{Actor: "reporter:" + in.Reporter, At: in.Now}
 	switch {
 	case in.Kind == InputText && strings.TrimSpace(in.Text) != "":
-		if locales.Length(in.Text) > r.e.Limits.LongText {
+		if script.Length(in.Text) > r.e.Limits.LongText {
 			r.sayReply(Reply{Lines: []Text{{ID: "error_too_long", Data: map[string]any{"Max": r.e.Limits.LongText}}}})
 			r.ask()
 			return
@@ -181,7 +189,7 @@ func (r *run) addition() {
 		att.Question = "addition"
 		a.Attachments = []tipline.Attachment{att}
 	case in.Kind == InputLocation && in.Location != nil:
-		a.Text = "location " + formatLocation(*in.Location)
+		a.Text = locationText(*in.Location)
 	default:
 		r.unexpected(question{})
 		return

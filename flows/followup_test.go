@@ -203,8 +203,13 @@ func clearAndForgetJourney(t *testing.T, lang string) {
 	c.press(actClear)
 	c.wantState(StateClear)
 	c.press(actClearYes)
-	if len(c.last.Replies) != 0 {
-		t.Error("clearing the chat left a message behind")
+	// One message stays: how to delete the chat itself, which the bot
+	// cannot. It names no child, no report and no code.
+	if len(c.last.Replies) != 1 || c.last.Replies[0].Lines[0].ID != "clear_done" {
+		t.Fatalf("after clearing: %+v, want only clear_done", c.last.Replies)
+	}
+	if left := c.render(c.last.Replies[0]); strings.Contains(left, "TL-") || strings.Contains(left, "1234") {
+		t.Errorf("the message left after clearing names the report: %q", left)
 	}
 	if _, ok := c.last.Effects[0].(ClearChat); !ok {
 		t.Fatalf("effects %v", c.last.Effects)
@@ -251,3 +256,50 @@ func TestEditedMessageKeptBeside(t *testing.T) {
 }
 
 var _ = time.Now
+
+// TestContactQuestionTellsTheTruth: the question before Send says what our
+// team will see (the phone number a family typed, never a name), warns of
+// a watched phone, and after "Not sure, ask me first" offers only the Send
+// that lets us ask.
+func TestContactQuestionTellsTheTruth(t *testing.T) {
+	for _, lang := range Languages {
+		t.Run(lang, func(t *testing.T) {
+			c := newConversation(t, lang)
+			c.cmd("start")
+			c.press("menu:missing")
+			c.say("Dara")
+			c.say("7")
+			for c.s.State != StateMissingPhone {
+				q, _, _ := findQuestion(c.s.State)
+				if len(q.options) > 0 {
+					c.press(prefixAnswer + q.options[0])
+				} else {
+					c.press(actSkip)
+				}
+			}
+			c.say("081 234 5678")
+			c.press("a:no")
+			c.wantState(StateTipReview)
+			if got := c.last.Replies[0].Lines; got[len(got)-1].ID != "review_contact_question_phone" {
+				t.Errorf("with a phone number: %s, want review_contact_question_phone", got[len(got)-1].ID)
+			}
+			c.label(actSendAnon)
+			c.press(actEdit)
+			c.press(prefixEditOne + string(StateMissingAppeal))
+			c.press("a:unsure")
+			c.wantState(StateTipReview)
+			rep := c.last.Replies[0]
+			if got := rep.Lines[len(rep.Lines)-1].ID; got != "review_contact_needed" {
+				t.Errorf("after 'ask me first': %s, want review_contact_needed", got)
+			}
+			for _, row := range rep.Buttons {
+				for _, b := range row {
+					if b.Action == actSendAnon {
+						t.Error("'Do not write to me' offered after 'ask me first'")
+					}
+				}
+			}
+			c.golden("contact_" + lang)
+		})
+	}
+}

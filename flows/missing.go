@@ -2,9 +2,8 @@ package flows
 
 import (
 	"strconv"
-	"time"
 
-	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/locales/script"
 )
 
 // States of a missing-child report.
@@ -56,7 +55,7 @@ var missingQuestions = []question{
 }
 
 func parseAge(_ *run, text string) (string, bool) {
-	years, ok := locales.Age(text)
+	years, ok := script.Age(text)
 	if !ok {
 		return "", false
 	}
@@ -64,21 +63,21 @@ func parseAge(_ *run, text string) (string, bool) {
 }
 
 func parseDate(r *run, text string) (string, bool) {
-	loc := r.e.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	d, ok := locales.Date(text, r.in.Now, loc)
+	d, ok := script.Date(text, r.in.Now, r.e.location())
 	if !ok {
 		return "", false
 	}
-	return d.Format("2006-01-02"), true
+	return d.Format(dateLayout), true
 }
+
+// dateLayout is how a typed day is stored in the answers: a stable form for
+// code, never shown (AnswerValue writes it in the reader's way).
+const dateLayout = "2006-01-02"
 
 func parsePhone(r *run, text string) (string, bool) {
 	country := "KH"
 	if r.s.Lang == LangThai {
 		country = "TH"
 	}
-	return locales.Phone(text, country)
+	return script.Phone(text, country)
 }

@@ -1,12 +1,14 @@
 package flows
 
 import (
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/locales/script"
 )
 
 // summaryValueMax caps how much of a typed answer the review repeats, so the
@@ -134,35 +136,46 @@ func (r *run) review() Reply {
 	if d.Urgent {
 		lines = append(lines, Text{ID: "review_urgent"})
 	}
-	lines = append(lines, Text{ID: "review_contact_question"})
-	return Reply{Lines: lines, Buttons: [][]Button{
+	// The contact question says exactly what our team will see: the phone
+	// number typed for a missing child, if any, never a name.
+	question := "review_contact_question"
+	if d.Answers[AnswerPhone] != "" {
+		question = "review_contact_question_phone"
+	}
+	lines = append(lines, Text{ID: question})
+	send := [][]Button{
 		{btn("button_send_contact", actSendOpen)},
 		{btn("button_send_anonymous", actSendAnon)},
-		{btn("button_change", actEdit), btn("button_cancel", actCancel)},
-	}}
+	}
+	if d.Answers[AnswerAppeal] == "unsure" {
+		// "Ask me first" needs a way to ask: no "Do not write to me".
+		lines[len(lines)-1] = Text{ID: "review_contact_needed"}
+		send = send[:1]
+	}
+	return Reply{Lines: lines, Buttons: append(send,
+		[]Button{btn("button_change", actEdit), btn("button_cancel", actCancel)},
+	)}
 }
 
 // summaryValue is what the review shows for one answer: a localized button
-// label, the reporter's own words, or a count.
+// label, the reporter's own words (shortened), a value the catalogue
+// writes, or a count.
 func (r *run) summaryValue(q question) any {
 	d := r.s.Draft
 	switch {
 	case q.media && r.countAttachments(q.answer) > 0:
 		return Text{ID: "summary_count", Data: map[string]any{"Count": r.countAttachments(q.answer)}}
 	case q.location && d.Location != nil:
-		return Text{ID: "summary_location", Data: map[string]any{
-			"Lat": fmt.Sprintf("%.5f", d.Location.Latitude),
-			"Lon": fmt.Sprintf("%.5f", d.Location.Longitude),
-		}}
+		return Text{ID: "summary_location"}
 	case q.media && r.countAttachments(q.answer) == 0:
 		return Text{ID: "summary_skipped"}
 	}
 	v, ok := d.Answers[q.answer]
-	if ok && slices.Contains(q.options, v) {
-		return Text{ID: "answer_" + q.answer + "_" + v}
-	}
 	if ok && v != "" {
-		return Quote(v, summaryValueMax)
+		if s, typed := AnswerValue(q.answer, v).(string); typed {
+			return Quote(s, summaryValueMax)
+		}
+		return AnswerValue(q.answer, v)
 	}
 	if q.voice && r.countAttachments(q.answer) > 0 {
 		return Text{ID: "summary_voice"}
@@ -170,14 +183,44 @@ func (r *run) summaryValue(q question) any {
 	return Text{ID: "summary_skipped"}
 }
 
+// AnswerValue is how a stored answer reads to a person, in the reporter's
+// review and in a reviewer's details: a button's label (a Text), a value
+// the catalogue writes in the reader's language (an age in years, a day, a
+// phone number in groups: a locales.Value), or else the reporter's own
+// words, as a string.
+func AnswerValue(key, v string) any {
+	for _, qs := range [][]question{tipQuestions, missingQuestions} {
+		for _, q := range qs {
+			if q.answer == key && slices.Contains(q.options, v) {
+				return Text{ID: "answer_" + key + "_" + v}
+			}
+		}
+	}
+	switch key {
+	case AnswerAge:
+		if n, err := strconv.Atoi(v); err == nil {
+			return locales.Years(n)
+		}
+	case AnswerSeenWhen:
+		if t, err := time.Parse(dateLayout, v); err == nil {
+			return locales.Day(t)
+		}
+	case AnswerPhone:
+		return locales.PhoneNumber(v)
+	}
+	return v
+}
+
 // Quote shortens a reporter's text for repeating it back, never cutting
 // through a Khmer or Thai character.
 func Quote(s string, max int) string {
-	return locales.Truncate(strings.TrimSpace(s), max)
+	return script.Truncate(strings.TrimSpace(s), max)
 }
 
-func formatLocation(l tipline.Location) string {
-	return fmt.Sprintf("%.5f, %.5f", l.Latitude, l.Longitude)
+// locationText is a point a reporter added to a case, as the reviewer
+// reads it: a map link, no words.
+func locationText(l tipline.Location) string {
+	return "📍 " + locales.MapURL(l.Latitude, l.Longitude)
 }
 
 // AnswerOrder lists a kind's answer keys in the order they are asked, for

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/locales/script"
 )
 
 // Button actions. They travel in callback_data (signed by the bot), so they
@@ -108,7 +108,7 @@ func (e *Engine) Step(s Session, in Input) Result {
 	s = s.clone()
 	r := &run{e: e, s: s, in: in}
 	r.step()
-	return Result{Session: r.s, Replies: r.replies, Effects: r.effects}
+	return Result{Session: r.s, Replies: Join(r.replies), Effects: r.effects}
 }
 
 // Prompt returns the message that asks the session's current question
@@ -142,7 +142,7 @@ func (r *run) sayReply(rep Reply) { r.replies = append(r.replies, rep) }
 func (r *run) step() {
 	in := r.in
 	if r.s.Lang == "" {
-		r.s.Lang = matchLanguage(in.LanguageCode)
+		r.s.Lang = tipline.MatchLanguage(in.LanguageCode)
 	}
 	if r.s.State == StateNew {
 		switch {
@@ -439,7 +439,7 @@ func (r *run) message() {
 			r.unexpected(q)
 			return
 		}
-		if max := q.maxText(r.e.Limits); locales.Length(text) > max {
+		if max := q.maxText(r.e.Limits); script.Length(text) > max {
 			r.sayReply(Reply{Lines: []Text{{ID: "error_too_long", Data: map[string]any{"Max": max}}}})
 			r.ask()
 			return
@@ -631,28 +631,32 @@ func (r *run) submit(contact bool) {
 	}
 	code := r.e.NewFollowUpCode()
 	r.effects = append(r.effects, SubmitCase{Case: c, FollowUpCode: code})
-	next := "done_anonymous"
-	if contact {
-		next = "done_contact"
-	}
-	done := Reply{Lines: []Text{
-		{ID: "done_received", Data: map[string]any{"Reference": string(d.Reference)}},
-		{ID: "done_next"},
-		{ID: next},
-	}}
-	r.sayReply(done)
-	if d.Urgent {
-		r.sayReply(r.emergency("done_urgent"))
-	}
 	r.s.Submitted = append(r.s.Submitted, d.Reference)
 	r.s.Receipt = &Receipt{Reference: d.Reference, Code: code}
 	if !slices.Contains(r.s.Allowed, d.Reference) {
 		r.s.Allowed = append(r.s.Allowed, d.Reference)
 	}
-	r.sayReply(r.receipt(true))
+	// One message: Telegram sends a chat one message a second, and a
+	// frightened reporter should not wait for four. The secret code comes
+	// last, set apart, just above its buttons.
+	next := "done_anonymous"
+	if contact {
+		next = "done_contact"
+	}
+	lines := []Text{
+		{ID: "done_received", Data: map[string]any{"Reference": string(d.Reference)}},
+		{ID: "done_next"},
+		{ID: next},
+	}
+	if d.Urgent {
+		lines = append(lines, r.emergency("done_urgent").Lines...)
+	}
+	receipt := r.receipt(true)
+	receipt.Lines = append(lines, receipt.Lines...)
+	receipt.Buttons = append(receipt.Buttons, []Button{btn("button_menu", actMenu)})
+	r.sayReply(receipt)
 	r.discardDraft()
 	r.s.State = StateMenu
-	r.ask()
 }
 
 // answersWithEdits are the draft's answers, with any changed messages kept
@@ -673,12 +677,24 @@ func maps(a tipline.Answers) tipline.Answers {
 	return out
 }
 
-// emergency is a reply with an intro line and the emergency numbers.
+// emergency is a reply with an intro line and the emergency numbers, the
+// reporter's own country's first.
 func (r *run) emergency(intro string) Reply {
-	return emergencyReply(r.e.Emergency, intro)
+	return emergencyReply(r.e.Emergency, intro, r.s.Lang)
 }
 
-func emergencyReply(numbers []EmergencyNumber, intro string) Reply {
+// homeCountry is the country whose numbers a reader of a language most
+// likely needs first. Only the order follows the language: every number is
+// shown, since a Khmer speaker may well be in Thailand.
+var homeCountry = map[string]string{LangKhmer: "KH", LangThai: "TH"}
+
+func emergencyReply(numbers []EmergencyNumber, intro, lang string) Reply {
+	numbers = slices.Clone(numbers)
+	if home := homeCountry[lang]; home != "" {
+		slices.SortStableFunc(numbers, func(a, b EmergencyNumber) int {
+			return boolRank(a.Country != home) - boolRank(b.Country != home)
+		})
+	}
 	rep := Reply{Lines: []Text{{ID: intro}}}
 	for _, n := range numbers {
 		rep.Lines = append(rep.Lines, Text{ID: "emergency_line", Item: true, Data: map[string]any{
@@ -690,16 +706,36 @@ func emergencyReply(numbers []EmergencyNumber, intro string) Reply {
 	return rep
 }
 
-// matchLanguage picks our language for a Telegram language_code, or "" when
-// it is none of ours (then the reporter is asked).
-func matchLanguage(code string) string {
-	code = strings.ToLower(code)
-	for _, l := range Languages {
-		if code == l || strings.HasPrefix(code, l+"-") {
-			return l
-		}
+func boolRank(b bool) int {
+	if b {
+		return 1
 	}
-	return ""
+	return 0
+}
+
+// Join puts each reply without buttons together with the reply after it,
+// so that an explanation and the question that follows, or a receipt's
+// parts, arrive as one message: Telegram lets a bot send a chat about one
+// message a second, and each message is one more buzz on a phone that
+// someone may be watching. A reply with buttons ends a message.
+func Join(replies []Reply) []Reply {
+	var out []Reply
+	var pending []Text
+	for _, rep := range replies {
+		if len(rep.Buttons) == 0 {
+			pending = append(pending, rep.Lines...)
+			continue
+		}
+		if len(pending) > 0 {
+			rep.Lines = append(slices.Clone(pending), rep.Lines...)
+			pending = nil
+		}
+		out = append(out, rep)
+	}
+	if len(pending) > 0 {
+		out = append(out, Reply{Lines: pending})
+	}
+	return out
 }
 
 func (s Session) clone() Session {

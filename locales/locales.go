@@ -5,6 +5,7 @@ package locales
 import (
 	"embed"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -79,7 +80,18 @@ func (c *Catalog) Raw(lang, id string) (string, bool) {
 
 // Text renders a message in lang, falling back to English, then to the ID
 // itself (a test guarantees every ID exists in every language).
+//
+// A Value in data (a date, an age, a duration…) is written in lang first.
 func (c *Catalog) Text(lang, id string, data map[string]any) string {
+	cloned := false
+	for k, v := range data {
+		if lv, ok := v.(Value); ok {
+			if !cloned {
+				data, cloned = maps.Clone(data), true // the caller's map stays as it was
+			}
+			data[k] = lv.Localize(c, lang)
+		}
+	}
 	s, err := c.localizer(lang).Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
 	if err != nil {
 		return id

@@ -152,7 +152,9 @@ func TestFollowUpFromAnotherAccount(t *testing.T) {
 	e.assertValid()
 }
 
-// TestClearChat deletes every message of the conversation, both sides.
+// TestClearChat deletes every message of the conversation, both sides,
+// but the one that then says how to delete the chat itself (a bot cannot),
+// which names no report and no code.
 func TestClearChat(t *testing.T) {
 	e := newTestEnv(t)
 	e.start()
@@ -163,7 +165,12 @@ func TestClearChat(t *testing.T) {
 	r.press("clear:yes")
 	waitInboxDone(t, e)
 	left := 0
-	for _, m := range e.emu.Messages(r.u.ID) {
+	msgs := e.emu.Messages(r.u.ID)
+	for i, m := range msgs {
+		if i == len(msgs)-1 && m.FromBot && !m.Deleted && !referenceRE.MatchString(m.Text) && !codeRE.MatchString(m.Text) &&
+			!strings.Contains(m.Text, "Canary") {
+			continue // how to delete the chat
+		}
 		if !m.Deleted {
 			left++
 			t.Errorf("message %d (bot %v) not deleted: %q", m.ID, m.FromBot, m.Text)

@@ -1,4 +1,9 @@
-package locales
+// Package script reads and cuts text in Khmer, Thai and Latin script, as
+// reporters type it on cheap phones: digits of any of the three scripts, a
+// phone number, a child's age, a day; invisible characters removed; text
+// cut and counted by what a reader sees as one character. It knows no
+// language's words: those are the catalogue's, in package locales.
+package script
 
 import (
 	"strings"
