@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/storage"
 )
 
 // inboxKeep is how long processed updates are kept, to recognise one that

@@ -391,4 +391,3 @@ func (b *Bot) replyToReporter(ctx context.Context, rv tipline.Reviewer, ref tipl
 	b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, "rv_reply_sent", refData), b.caseButtons(rv, ref, tipline.StatusAcknowledged))
 	return nil
 }
-
