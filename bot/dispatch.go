@@ -214,11 +214,15 @@ func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, ms
 		b.log.Warn("telegram refused an outgoing message; set aside", "reason", reason, "lane", e.Lane, "method", e.Method)
 		err = b.store.OutboxDead(ctx, e.ID, b.owner, reason)
 	case unknown:
-		if e.RetryUnknown {
+		switch {
+		case e.RetryUnknown:
 			err = b.store.OutboxRetry(ctx, e.ID, b.owner, 0, false)
-		} else {
-			// A reporter's message is sent at most once: a double could
-			// confuse them more than a gap.
+		case e.Attempts == 0:
+			// A reporter's message is tried once more at most: a connection
+			// reset before Telegram read it would otherwise lose it, and an
+			// answer lost after it was delivered doubles it only once.
+			err = b.store.OutboxRetry(ctx, e.ID, b.owner, 0, true)
+		default:
 			b.log.Warn("an outgoing message may not have arrived; not sent again", "lane", e.Lane)
 			err = b.store.OutboxSent(ctx, e.ID, b.owner, 0)
 		}

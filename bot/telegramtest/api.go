@@ -73,7 +73,9 @@ func (s *Server) handlerFor(method string) methodHandler {
 
 // serveBotAPI answers /bot<token>/<method>.
 func (s *Server) serveBotAPI(w http.ResponseWriter, hr *http.Request) {
-	outage := s.currentOutage()
+	rest := strings.TrimPrefix(hr.URL.Path, "/bot")
+	token, method, _ := strings.Cut(rest, "/")
+	outage := s.currentOutage(method)
 	switch outage {
 	case Outage502:
 		write502(w)
@@ -82,8 +84,6 @@ func (s *Server) serveBotAPI(w http.ResponseWriter, hr *http.Request) {
 		dropConnection(w)
 		return
 	}
-	rest := strings.TrimPrefix(hr.URL.Path, "/bot")
-	token, method, _ := strings.Cut(rest, "/")
 	method = strings.TrimPrefix(method, "test/")
 	req, decodeErr := decodeRequest(w, hr)
 	if req == nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -62,7 +63,8 @@ type limiter struct {
 	holds   map[int64]time.Time // retry_after given, by chat; 0 is global
 	stats   LimitStats
 	outage  Outage
-	outages int // calls that met an outage
+	spare   bool // the outage spares getUpdates
+	outages int  // calls that met an outage
 }
 
 func newLimiter(l *Limits) *limiter {
@@ -141,19 +143,29 @@ func (s *Server) LimitStats() LimitStats {
 	return s.limits.stats
 }
 
-// SetOutage makes Telegram fail in the given way until SetOutage(NoOutage).
+// SetOutage makes Telegram fail in the given way, for every call, until
+// SetOutage(NoOutage).
 func (s *Server) SetOutage(o Outage) {
 	s.limits.mu.Lock()
 	defer s.limits.mu.Unlock()
-	s.limits.outage = o
+	s.limits.outage, s.limits.spare = o, false
 }
 
-func (s *Server) currentOutage() Outage {
+// SetSendOutage is SetOutage for every call but getUpdates: the bot still
+// receives, and what it says waits.
+func (s *Server) SetSendOutage(o Outage) {
 	s.limits.mu.Lock()
 	defer s.limits.mu.Unlock()
-	if s.limits.outage != NoOutage {
-		s.limits.outages++
+	s.limits.outage, s.limits.spare = o, true
+}
+
+func (s *Server) currentOutage(method string) Outage {
+	s.limits.mu.Lock()
+	defer s.limits.mu.Unlock()
+	if s.limits.outage == NoOutage || (s.limits.spare && strings.EqualFold(method, "getUpdates")) {
+		return NoOutage
 	}
+	s.limits.outages++
 	return s.limits.outage
 }
 

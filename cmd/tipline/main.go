@@ -63,6 +63,7 @@ Usage:
   tipline oncall show | set --primary SPEC [--secondary SPEC]
   tipline audit CASE-REF   every change to a case: who, what, when
   tipline rekey      re-encrypt everything under the current TIPLINE_SECRET_KEY
+  tipline inbox dead | retry UPDATE-ID   updates set aside after failing again and again
   tipline version    print the version
 
 Run 'tipline COMMAND -h' for a command's flags. Settings come from the
@@ -90,6 +91,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.audit(ctx, args[1:])
 	case "rekey":
 		return m.rekey(ctx, args[1:])
+	case "inbox":
+		return m.inbox(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(m.Stdout, "tipline", version)
 		return nil
