@@ -343,7 +343,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 		ring:          p.Ring,
 		render:        renderer{cat: p.Catalog, signer: p.Ring},
 		owner:         newOwnerID(),
-		wake:          make(chan struct{}, 1),
+		wake:          make(chan struct{}, cfg.Workers),
 		outWake:       make(chan struct{}, 1),
 		sentWake:      make(chan struct{}, 1),
 		fetchWake:     make(chan struct{}, 1),
@@ -475,8 +475,12 @@ func (b *Bot) heartbeatLoop(ctx context.Context) {
 	}
 }
 
-// notify wakes an idle worker: an update was just stored.
-func (b *Bot) notify() { signal(b.wake) }
+// notify wakes the idle workers: updates were just stored.
+func (b *Bot) notify() {
+	for range b.cfg.Workers {
+		signal(b.wake)
+	}
+}
 
 // backoff is how long an update waits after its n-th failed attempt:
 // short at first, never more than a few seconds.
@@ -523,7 +527,7 @@ func (b *Bot) work(ctx context.Context) {
 				b.obs.Processed(time.Since(start))
 			}
 			signal(b.outWake)
-			b.notify() // the chat's next update may be ready now
+			signal(b.wake) // the chat's next update may be ready now
 		case errors.Is(err, storage.ErrNotHolder):
 			b.log.Info("an update was taken over by another process", "update_id", item.UpdateID)
 		case item.Attempts >= b.cfg.MaxAttempts && !errors.Is(err, storage.ErrUnavailable):

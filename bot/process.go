@@ -96,7 +96,11 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		}
 		return err
 	}
-	b.reply(out, in.chatID, in.userID, res.Session.Lang, res.Replies)
+	lane := storage.LaneReply
+	if res.Urgent {
+		lane = storage.LaneUrgent
+	}
+	b.replyOn(out, lane, in.chatID, in.userID, res.Session.Lang, res.Replies)
 	st.Flow = res.Session
 	st.Messages = recentMessages(st.Messages, b.cfg.Now())
 	st.LastUpdateID = item.UpdateID
@@ -265,6 +269,9 @@ type stepResult struct {
 	flows.Result
 	// Cleared says the chat's messages were deleted.
 	Cleared bool
+	// Urgent says the step submitted an urgent case: its replies go on
+	// the urgent lane, ahead of ordinary replies to other chats.
+	Urgent bool
 }
 
 // runEffects carries out a step's effects before anyone hears of them (G1).
@@ -317,6 +324,7 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 		switch e := eff.(type) {
 		case flows.SubmitCase:
 			c := e.Case
+			res.Urgent = res.Urgent || c.Urgency == tipline.UrgencyUrgent
 			if ok, err := b.reportAllowed(ctx, c.Reporter); err != nil {
 				return nil, err
 			} else if !ok {
@@ -476,9 +484,13 @@ func (b *Bot) saveSession(ctx context.Context, chatKey string, s chatState) erro
 	return b.sessions.Unmark(ctx, draftMarker(chatKey))
 }
 
-// reply queues a step's messages in order, as replies (lane 3), or on the
-// urgent lane when the chat is in the middle of an urgent report.
+// reply queues a step's messages in order, as replies (lane 3).
 func (b *Bot) reply(out *batch, chatID, userID int64, lang string, replies []flows.Reply) {
+	b.replyOn(out, storage.LaneReply, chatID, userID, lang, replies)
+}
+
+// replyOn queues a step's messages in order on a lane.
+func (b *Bot) replyOn(out *batch, lane storage.Lane, chatID, userID int64, lang string, replies []flows.Reply) {
 	if lang == "" {
 		lang = flows.LangEnglish
 	}
@@ -488,7 +500,7 @@ func (b *Bot) reply(out *batch, chatID, userID int64, lang string, replies []flo
 			if m.markup != nil {
 				rows = m.markup.InlineKeyboard
 			}
-			out.text(chatID, storage.LaneReply, m.text, rows, false)
+			out.text(chatID, lane, m.text, rows, false)
 		}
 	}
 }

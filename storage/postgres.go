@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,6 +29,9 @@ type Postgres struct {
 	takeover time.Duration
 }
 
+// defaultMaxConns is the connection pool's size unless DATABASE_URL says.
+const defaultMaxConns = 24
+
 // OpenPostgres connects to the database at databaseURL and checks that it
 // answers. ring seals and opens everything confidential. Run Migrate before
 // first use. A database that cannot be reached gives an error that
@@ -42,6 +46,12 @@ func OpenPostgres(ctx context.Context, databaseURL string, ring *keys.Ring) (*Po
 	}
 	if config.ConnConfig.ConnectTimeout == 0 {
 		config.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		// pgx's default (the number of CPUs, at least 4) would queue a
+		// bot process's workers, senders and the intake lock behind each
+		// other; pool_max_conns in DATABASE_URL overrides this.
+		config.MaxConns = defaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, config)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/go-telegram/bot/models"
 )
@@ -12,6 +13,7 @@ import (
 // callbackState is a callback query the bot may answer once.
 type callbackState struct {
 	answered bool
+	pressed  time.Time // real time, for the answer's latency
 }
 
 // AddUser registers a user who has opened a chat with the bot (pressed
@@ -199,7 +201,7 @@ func (s *Server) pressLocked(u User, messageID int, data string) int64 {
 	c := s.chatLocked(u.ID)
 	s.cbSeq++
 	id := strconv.FormatInt(4000000000000000000+u.ID%1000000*1000000+s.cbSeq, 10)
-	s.callbacks[id] = &callbackState{}
+	s.callbacks[id] = &callbackState{pressed: time.Now()}
 	cq := &models.CallbackQuery{
 		ID:           id,
 		From:         *u.model(),
@@ -233,7 +235,7 @@ func (s *Server) Deliver(upd models.Update) int64 {
 	}
 	if cq := upd.CallbackQuery; cq != nil {
 		if _, ok := s.callbacks[cq.ID]; !ok {
-			s.callbacks[cq.ID] = &callbackState{}
+			s.callbacks[cq.ID] = &callbackState{pressed: time.Now()}
 		}
 	}
 	return s.enqueueLocked(upd)

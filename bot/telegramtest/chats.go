@@ -64,6 +64,8 @@ type CallbackAnswer struct {
 	QueryID   string
 	Text      string
 	ShowAlert bool
+	// Latency is the real time from the press to the answer.
+	Latency time.Duration
 }
 
 // chat is the history of one private chat.

@@ -293,7 +293,7 @@ func (s *Server) answerCallbackQuery(_ context.Context, r *request) (any, *apiEr
 		return nil, badRequest("MESSAGE_TOO_LONG")
 	}
 	cb.answered = true
-	s.answers = append(s.answers, CallbackAnswer{QueryID: id, Text: r.params["text"], ShowAlert: r.boolParam("show_alert")})
+	s.answers = append(s.answers, CallbackAnswer{QueryID: id, Text: r.params["text"], ShowAlert: r.boolParam("show_alert"), Latency: time.Since(cb.pressed)})
 	s.broadcastLocked()
 	return true, nil
 }

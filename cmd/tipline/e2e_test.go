@@ -209,7 +209,7 @@ func TestDuplicateUpdates(t *testing.T) {
 }
 
 // waitInboxDone waits until every stored update was processed.
-func waitInboxDone(t *testing.T, e *testEnv) {
+func waitInboxDone(t testing.TB, e *testEnv) {
 	t.Helper()
 	ctx := context.Background()
 	if err := e.emu.WaitIdle(ctx); err != nil {

@@ -32,7 +32,7 @@ func botTexts(e *testEnv, userID int64) []string {
 
 // limitedEnv is a test environment with Telegram's limits on and the bot
 // pacing itself as it does in production.
-func limitedEnv(t *testing.T) *testEnv {
+func limitedEnv(t testing.TB) *testEnv {
 	e := newTestEnv(t, telegramtest.WithLimits(telegramtest.TelegramLimits))
 	e.env["TIPLINE_PACE_PER_CHAT"] = "1"
 	e.env["TIPLINE_PACE_GLOBAL"] = "30"
@@ -262,7 +262,7 @@ func TestIntakeTakenOverByTheOtherProcess(t *testing.T) {
 	}
 }
 
-func waitLog(t *testing.T, e *testEnv, s string, n int) {
+func waitLog(t testing.TB, e *testEnv, s string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(waitFor)
 	for strings.Count(e.logs.String(), s) < n {

@@ -20,7 +20,7 @@ var (
 )
 
 // binary builds the real program once per test run.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "tipline-bin")
@@ -54,7 +54,7 @@ type process struct {
 	logs *syncBuffer
 }
 
-func (e *testEnv) spawn(t *testing.T) *process {
+func (e *testEnv) spawn(t testing.TB) *process {
 	t.Helper()
 	cmd := exec.Command(binary(t), "serve")
 	cmd.Env = os.Environ()
