@@ -70,3 +70,16 @@ func (c *fakeClock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 }
+
+func TestRedisThrottleContract(t *testing.T) {
+	storagetest.RunThrottleContract(t, func(t *testing.T) storagetest.Throttle {
+		client, prefix := storagetest.NewRedis(t)
+		return storage.NewRedisThrottle(client, prefix)
+	})
+}
+
+func TestMemoryThrottleContract(t *testing.T) {
+	storagetest.RunThrottleContract(t, func(t *testing.T) storagetest.Throttle {
+		return storage.NewMemoryThrottle(nil)
+	})
+}
