@@ -119,6 +119,9 @@ type CaseSummary struct {
 	Urgency   Urgency
 	Status    Status
 	CreatedAt time.Time
+	// ContactAllowed says the team may still write to the reporter about
+	// the case; the reporter can withdraw it from My reports.
+	ContactAllowed bool
 }
 
 // AuditEvent records one change to a case: who (a role and pseudonym,

@@ -224,6 +224,9 @@ func (m *Memory) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Ref
 	now := m.clock()
 	stored := &memCase{c: tipline.Case{NewCase: copyNewCase(c), Status: tipline.StatusReceived, CreatedAt: now, UpdatedAt: now}}
 	stored.c.SubmittedAt = truncateTime(c.SubmittedAt)
+	if !c.ContactAllowed || c.ReporterChatID == 0 {
+		stored.c.ReporterChatID, stored.c.ContactAllowed = 0, false
+	}
 	if c.SubmittedAt.IsZero() {
 		stored.c.SubmittedAt = now
 	}

@@ -499,6 +499,7 @@ func (m *Memory) CloseCase(ctx context.Context, ref tipline.Reference, reviewerI
 	}
 	a.Outcome, a.ClosedAt = outcome, now
 	sc.c.Status, sc.c.UpdatedAt = tipline.StatusClosed, now
+	sc.c.ReporterChatID = 0
 	sc.retentionWarned = false
 	m.deleteJobs(sc)
 	sc.record(reviewerActor(reviewerID), ActionClosedPrefix+string(outcome), now)

@@ -35,10 +35,11 @@ type Store interface {
 	Audit(ctx context.Context, ref tipline.Reference) ([]tipline.AuditEvent, error)
 
 	CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Reference, error)
-	CasesByReporter(ctx context.Context, pseudonym string) ([]tipline.CaseSummary, error)
+	CasesByReporter(ctx context.Context, pseudonyms ...string) ([]tipline.CaseSummary, error)
 	AddToCase(ctx context.Context, ref tipline.Reference, a tipline.Addition) error
 	AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error
-	Forget(ctx context.Context, pseudonym string) (int, error)
+	Forget(ctx context.Context, pseudonyms ...string) (int, error)
+	WithdrawContact(ctx context.Context, ref tipline.Reference, pseudonyms ...string) error
 	SetStatus(ctx context.Context, ref tipline.Reference, status tipline.Status, actor string) error
 
 	CreateInvite(ctx context.Context, codeHash []byte, name string, admin bool, expires time.Time) error
@@ -76,7 +77,7 @@ type Store interface {
 
 	BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
 	UnblockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
-	IsBlocked(ctx context.Context, pseudonym string) (bool, error)
+	IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error)
 
 	Rekey(ctx context.Context, batch int, progress func(table string, done, left int)) (int, error)
 	OldKeyValues(ctx context.Context) (map[string]int, error)
@@ -128,6 +129,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
 	}
 	tests = append(tests, reviewTests...)
 	tests = append(tests, retentionTests...)
+	tests = append(tests, privacyTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -556,6 +558,9 @@ func testCaseRoundTrip(t *testing.T, s Store) {
 			}
 			gotNew, wantNew := got.NewCase, want
 			gotNew.SubmittedAt, wantNew.SubmittedAt = time.Time{}, time.Time{}
+			if !wantNew.ContactAllowed {
+				wantNew.ReporterChatID = 0 // never kept for a reporter who declined contact
+			}
 			if !reflect.DeepEqual(gotNew, wantNew) {
 				t.Errorf("Case = %+v\nwant   %+v", gotNew, wantNew)
 			}
