@@ -36,10 +36,11 @@ type Store interface {
 	AttachmentsToFetch(ctx context.Context, limit int) ([]storage.PendingAttachment, error)
 	SaveAttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string, content []byte) error
 	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
-	CasesByReporter(ctx context.Context, pseudonym string) ([]tipline.CaseSummary, error)
+	CasesByReporter(ctx context.Context, pseudonyms ...string) ([]tipline.CaseSummary, error)
 	CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Reference, error)
 	AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error
-	Forget(ctx context.Context, pseudonym string) (int, error)
+	Forget(ctx context.Context, pseudonyms ...string) (int, error)
+	WithdrawContact(ctx context.Context, ref tipline.Reference, pseudonyms ...string) error
 
 	RedeemInvite(ctx context.Context, codeHash []byte, telegramID int64, lang string, now time.Time) (tipline.Reviewer, error)
 	ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error)
@@ -62,7 +63,7 @@ type Store interface {
 	Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error)
 
 	BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
-	IsBlocked(ctx context.Context, pseudonym string) (bool, error)
+	IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error)
 	CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storage.RetentionWarning, error)
 	MarkRetentionWarned(ctx context.Context, ref tipline.Reference, now time.Time) error
 	DeleteClosedCases(ctx context.Context, cutoff time.Time, limit int) ([]tipline.Reference, error)

@@ -136,7 +136,9 @@ func (b *Bot) reportAllowed(ctx context.Context, reporter string) (bool, error) 
 // stop=true means the update is answered and done.
 func (b *Bot) guard(ctx context.Context, in incoming) (bool, error) {
 	who := in.input.Reporter
-	blocked, err := b.store.IsBlocked(ctx, who)
+	// Every pseudonym of the key ring: a block made before a key rotation
+	// holds until "tipline rekey" has moved it.
+	blocked, err := b.store.IsBlocked(ctx, b.ring.Pseudonyms(in.userID)...)
 	if err != nil {
 		return false, fmt.Errorf("check block: %w", err)
 	}
@@ -257,7 +259,7 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 			b.fetchSoon()
 			b.notifyAssigned(ctx, e.Reference, e.Addition)
 		case flows.LoadMyCases:
-			list, err := b.store.CasesByReporter(ctx, e.Reporter)
+			list, err := b.store.CasesByReporter(ctx, b.ring.Pseudonyms(in.userID)...)
 			if err != nil {
 				return nil, fmt.Errorf("list cases: %w", err)
 			}
@@ -269,7 +271,7 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 			}
 			feedback = fb
 		case flows.Forget:
-			n, err := b.store.Forget(ctx, e.Reporter)
+			n, err := b.store.Forget(ctx, b.ring.Pseudonyms(in.userID)...)
 			if err != nil {
 				return nil, fmt.Errorf("forget reporter: %w", err)
 			}
@@ -277,6 +279,12 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 				return nil, fmt.Errorf("forget reporter: %w", err)
 			}
 			b.log.Info("a reporter was forgotten", "cases_unlinked", n)
+		case flows.WithdrawContact:
+			err := b.store.WithdrawContact(ctx, e.Reference, b.ring.Pseudonyms(in.userID)...)
+			if err != nil && !errors.Is(err, tipline.ErrNotFound) {
+				return nil, fmt.Errorf("withdraw contact: %w", err)
+			}
+			b.log.Info("a reporter withdrew contact", "case", e.Reference)
 		case flows.ClearChat:
 			b.clearChat(ctx, in.chatID, res.Session.Messages, in.pressedMessageID)
 			res.Session.Messages = nil
@@ -312,7 +320,9 @@ func (b *Bot) openByCode(ctx context.Context, e flows.OpenByCode, in incoming) (
 		if err != nil {
 			return nil, fmt.Errorf("open by code: %w", err)
 		}
-		b.log.Info("a case was opened with its follow-up code", "case", ref, "reporter", e.Reporter)
+		// No pseudonym beside the reference: the line would link the
+		// reporter to the case, and outlive /forget and the case.
+		b.log.Info("a case was opened with its follow-up code", "case", ref)
 		fb.CodeResult = flows.CodeOpened
 		fb.Cases = []tipline.CaseSummary{{Reference: c.Reference, Kind: c.Kind, Urgency: c.Urgency, Status: c.Status, CreatedAt: c.CreatedAt}}
 		return fb, nil

@@ -228,6 +228,13 @@ type AddToCase struct {
 // Forget unlinks the reporter from their cases (the cases stay).
 type Forget struct{ Reporter string }
 
+// WithdrawContact tells the bot the reporter no longer wants the team to
+// write to them about a case of theirs: their chat id is deleted.
+type WithdrawContact struct {
+	Reference tipline.Reference
+	Reporter  string
+}
+
 // ClearChat deletes the chat's messages that can still be deleted.
 type ClearChat struct{}
 
@@ -236,6 +243,8 @@ func (OpenByCode) isEffect()  {}
 func (AddToCase) isEffect()   {}
 func (Forget) isEffect()      {}
 func (ClearChat) isEffect()   {}
+
+func (WithdrawContact) isEffect() {}
 
 // Result is what one step produced.
 type Result struct {

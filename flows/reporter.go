@@ -615,6 +615,10 @@ func (r *run) submit(contact bool) {
 	if d.Urgent {
 		urgency = tipline.UrgencyUrgent
 	}
+	var chat int64 // kept only when the team may write back
+	if contact {
+		chat = r.in.ChatID
+	}
 	c := tipline.NewCase{
 		DraftID:        d.ID,
 		Reference:      d.Reference,
@@ -622,7 +626,7 @@ func (r *run) submit(contact bool) {
 		Urgency:        urgency,
 		Lang:           r.s.Lang,
 		Reporter:       r.in.Reporter,
-		ReporterChatID: r.in.ChatID,
+		ReporterChatID: chat,
 		ContactAllowed: contact,
 		Answers:        answersWithEdits(d),
 		Location:       d.Location,
