@@ -197,4 +197,3 @@ func ctrOpen(block cipher.Block, sealed []byte) []byte {
 	cipher.NewCTR(block, iv).XORKeyStream(out, ct)
 	return bytes.Clone(out)
 }
-
