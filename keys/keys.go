@@ -220,6 +220,19 @@ func (r *Ring) Pseudonyms(userID int64) []string {
 	return out
 }
 
+// ReviewerKeys returns the keyed lookup value of a reviewer's Telegram id
+// under the current key, first, then under each previous key. It is not
+// the user's pseudonym as a reporter (Pseudonym): a reviewer who once
+// reported, or a dump read beside the logs, must not link the two.
+func (r *Ring) ReviewerKeys(userID int64) []string {
+	msg := "reviewer:" + strconv.FormatInt(userID, 10)
+	out := []string{r.mac(r.current.pseudo, msg, 16)}
+	for _, k := range r.previous {
+		out = append(out, r.mac(k.pseudo, msg, 16))
+	}
+	return out
+}
+
 // ChatKey returns the keyed name of a chat, used to key sessions and the
 // inbox without storing the chat id in clear.
 func (r *Ring) ChatKey(chatID int64) string {

@@ -481,7 +481,8 @@ func (p *Postgres) rekeyNotifications(ctx context.Context, tx pgx.Tx, limit int)
 }
 
 // rekeyReviewers re-seals reviewers' Telegram ids and names and recomputes
-// telegram_key, the pseudonym of the Telegram id, under the current key.
+// telegram_key, the reviewer key of the Telegram id (keys.Ring.ReviewerKeys),
+// under the current key.
 func (p *Postgres) rekeyReviewers(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
 	pick := `select id, telegram_id, name from reviewers
 		where ` + oldKey("telegram_id") + ` or ` + oldKey("name") + `
@@ -517,7 +518,7 @@ func (p *Postgres) rekeyReviewers(ctx context.Context, tx pgx.Tx, limit int) (in
 		if err != nil {
 			return 0, 0, fmt.Errorf("reviewer %d: telegram id: %w", x.id, err)
 		}
-		b.Queue(update, x.id, p.ring.Pseudonym(id), telegramID, name)
+		b.Queue(update, x.id, p.ring.ReviewerKeys(id)[0], telegramID, name)
 	}
 	if err := sendBatch(ctx, tx, b); err != nil {
 		return 0, 0, err
