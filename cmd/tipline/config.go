@@ -73,6 +73,10 @@ type need struct {
 }
 
 // loadConfig reads the environment through getenv.
+// minWebhookSecret is the shortest webhook secret accepted: anyone who
+// guesses it can feed the bot updates as any user.
+const minWebhookSecret = 32
+
 func loadConfig(getenv func(string) string, n need) (Config, error) {
 	var errs configError
 	c := Config{
@@ -88,8 +92,10 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	}
 	if c.APIURL == "" {
 		c.APIURL = "https://api.telegram.org"
-	} else if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, "TELEGRAM_API_URL must be an http(s) URL such as https://api.telegram.org")
+	} else if u, err := url.Parse(c.APIURL); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
+		// The bot token travels in every request's path: never in clear
+		// over a network.
+		errs = append(errs, "TELEGRAM_API_URL must be an https URL such as https://api.telegram.org (plain http only on 127.0.0.1 or localhost)")
 	}
 	if n.token && c.BotToken == "" {
 		errs = append(errs, "TELEGRAM_BOT_TOKEN is required (from @BotFather)")
@@ -138,6 +144,8 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	}
 	if c.WebhookSecret != "" && !webhookSecretRE.MatchString(c.WebhookSecret) {
 		errs = append(errs, "TIPLINE_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+	} else if c.WebhookSecret != "" && len(c.WebhookSecret) < minWebhookSecret {
+		errs = append(errs, fmt.Sprintf("TIPLINE_WEBHOOK_SECRET must be at least %d characters (openssl rand -hex 32)", minWebhookSecret))
 	}
 	if c.ListenAddr == "" {
 		c.ListenAddr = ":8080"
