@@ -45,12 +45,16 @@ type Main struct {
 	Stderr io.Writer
 	// Ready, when set, is called once the program serves (tests wait on it).
 	Ready func(info ReadyInfo)
+
+	pageURL string // the sandbox page's link, with its per-run token
 }
 
 // ReadyInfo tells a test where the running program listens.
 type ReadyInfo struct {
 	// Addr is the listener's address (webhook and health, or the sandbox page).
 	Addr string
+	// URL is the sandbox page's link, with the run's token; empty for serve.
+	URL string
 }
 
 const usage = `Tipline: a confidential tip line on Telegram.
@@ -126,6 +130,6 @@ func (m *Main) logger(c Config) *slog.Logger {
 
 func (m *Main) ready(addr string) {
 	if m.Ready != nil {
-		m.Ready(ReadyInfo{Addr: addr})
+		m.Ready(ReadyInfo{Addr: addr, URL: m.pageURL})
 	}
 }
