@@ -240,20 +240,6 @@ func (p *Postgres) Reviewers(ctx context.Context) ([]tipline.Reviewer, error) {
 	return out, nil
 }
 
-// DisableReviewer disables a reviewer from now on: they stay in the store
-// (cases and the audit trail name them) with Active false. Disabling again
-// changes nothing. It gives tipline.ErrNotFound for an unknown reviewer.
-func (p *Postgres) DisableReviewer(ctx context.Context, id int64, now time.Time) error {
-	const q = `update reviewers set disabled_at = coalesce(disabled_at, $2) where id = $1`
-	tag, err := p.pool.Exec(ctx, q, id, now)
-	if err != nil {
-		return fmt.Errorf("disable reviewer %d: %w", id, dbErr(err))
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("disable reviewer %d: %w", id, tipline.ErrNotFound)
-	}
-	return nil
-}
 
 // SetReviewerLang sets the language a reviewer is written to in. It gives
 // tipline.ErrNotFound for an unknown reviewer and ErrInvalid for an empty

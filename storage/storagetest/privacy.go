@@ -22,6 +22,8 @@ var privacyTests = []struct {
 	{"ClosingDeletesChatID", testCloseDeletesChat},
 	{"WithdrawContact", testWithdrawContact},
 	{"PseudonymsAcrossTheKeyRing", testRingPseudonyms},
+	{"Reassign", testReassign},
+	{"DisablingSendsCasesBackToRouting", testDisableReturnsCases},
 }
 
 // The same reporter's pseudonym under the current key and under a previous
