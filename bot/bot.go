@@ -60,6 +60,7 @@ type Store interface {
 	Notes(ctx context.Context, ref tipline.Reference) ([]tipline.Note, error)
 	CloseCase(ctx context.Context, ref tipline.Reference, reviewerID int64, outcome tipline.Outcome, now time.Time) error
 	ReopenCase(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
+	Reassign(ctx context.Context, ref tipline.Reference, to int64, actor string, now time.Time) (int64, error)
 	Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error)
 
 	BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error

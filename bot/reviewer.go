@@ -15,6 +15,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -36,18 +37,28 @@ func InviteHash(code string) []byte {
 type reviewerState struct {
 	Mode string            `json:"mode,omitempty"` // "", "reply", "note"
 	Case tipline.Reference `json:"case,omitempty"`
+	// Version is the case's version when the reviewer pressed: if the case
+	// changes hands before they have typed, what they type is not used.
+	Version string `json:"version,omitempty"`
 }
 
 func reviewerSessionKey(chatKey string) string { return "rv:" + chatKey }
 
-// signReviewer signs a reviewer action for one reviewer's Telegram id.
+// signReviewer signs a reviewer action for one reviewer's Telegram id, for
+// any version of the case: such a button only shows the case
+// (review.AnyVersion). Buttons that act carry the version (signCase).
 func (b *Bot) signReviewer(userID int64, action string) string {
-	return signFor(b.ring, "reviewer", userID, action)
+	return b.signCase(userID, action, review.AnyVersion)
+}
+
+// signCase signs a reviewer action on a case in the version it has now.
+func (b *Bot) signCase(userID int64, action, version string) string {
+	return signReviewerButton(b.ring, userID, action, version, b.cfg.Now().Add(reviewerButtonTTL))
 }
 
 func (b *Bot) verifyReviewer(userID int64, data string) (string, bool) {
-	action, err := verifyFor(b.ring, "reviewer", userID, data)
-	return action, err == nil
+	p, err := verifyReviewerButton(b.ring, userID, data, b.cfg.Now())
+	return p.Action, err == nil
 }
 
 // reviewerUpdate handles an update from a reviewer, or an invite code.
@@ -109,12 +120,15 @@ func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models
 	st := b.loadReviewerState(ctx, item.ChatKey)
 	if q := u.CallbackQuery; q != nil {
 		b.answerCallback(ctx, q.ID)
-		action, ok := b.verifyReviewer(in.userID, q.Data)
-		if !ok {
+		press, err := verifyReviewerButton(b.ring, in.userID, q.Data, b.cfg.Now())
+		if errors.Is(err, errExpiredButton) {
+			return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_button_expired", nil), nil)
+		}
+		if err != nil {
 			b.log.Warn("a reviewer button did not verify", "reviewer", rv.ID)
 			return b.sendReviewer(ctx, rv, b.rtext(rv, "error_button_not_yours", nil), nil)
 		}
-		return b.reviewerButton(ctx, item, rv, action, st)
+		return b.reviewerButton(ctx, item, rv, press, st)
 	}
 	switch in.input.Kind {
 	case flows.InputCommand:
@@ -133,13 +147,20 @@ func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models
 		switch st.Mode {
 		case "reply":
 			b.saveReviewerState(ctx, item.ChatKey, reviewerState{})
+			if _, ok, err := b.authorizeTyped(ctx, rv, st, review.Reply); !ok {
+				return err
+			}
 			return b.replyToReporter(ctx, rv, st.Case, in.input.Text)
 		case "note":
 			b.saveReviewerState(ctx, item.ChatKey, reviewerState{})
+			c, ok, err := b.authorizeTyped(ctx, rv, st, review.Note)
+			if !ok {
+				return err
+			}
 			if err := b.store.AddNote(ctx, st.Case, tipline.Note{Author: reviewerActor(rv), Kind: "note", Text: in.input.Text, At: b.cfg.Now()}); err != nil {
 				return fmt.Errorf("add note: %w", err)
 			}
-			return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_note_saved", map[string]any{"Reference": string(st.Case)}), b.caseButtons(rv, st.Case, tipline.StatusAcknowledged))
+			return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_note_saved", map[string]any{"Reference": string(st.Case)}), b.caseButtons(rv, c))
 		}
 	}
 	return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_help", nil), nil)
@@ -148,9 +169,11 @@ func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models
 func reviewerActor(rv tipline.Reviewer) string { return "reviewer:" + strconv.FormatInt(rv.ID, 10) }
 
 // reviewerButton runs a verified reviewer action: "ack:REF", "det:REF",
-// "esc:REF", "rep:REF", "note:REF", "close:REF", "out:REF:OUTCOME", "reopen:REF".
-func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tipline.Reviewer, action string, st reviewerState) error {
-	verb, rest, _ := strings.Cut(action, ":")
+// "esc:REF", "rep:REF", "note:REF", "close:REF", "out:REF:OUTCOME",
+// "blk:REF", "reopen:REF", "tko:REF"; only when the reviewer may act on the
+// case now (review.Authorize).
+func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tipline.Reviewer, press reviewerPress, st reviewerState) error {
+	verb, rest, _ := strings.Cut(press.Action, ":")
 	refStr, arg, _ := strings.Cut(rest, ":")
 	ref, err := tipline.ParseReference(refStr)
 	if err != nil {
@@ -163,8 +186,14 @@ func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tip
 	if err != nil {
 		return fmt.Errorf("load case: %w", err)
 	}
+	if d := review.Authorize(actorOf(rv), review.CaseOf(c), review.Action(verb), press.Version); d != review.Allow {
+		b.log.Info("a reviewer action on a case was not carried out", "case", ref, "reviewer", rv.ID, "action", verb, "decision", string(d))
+		return b.answerDecision(ctx, rv, c, d)
+	}
 	now := b.cfg.Now()
 	switch verb {
+	case string(review.TakeOver):
+		return b.takeOver(ctx, rv, c)
 	case "ack":
 		first, by, err := b.store.Acknowledge(ctx, ref, rv.ID, now)
 		if err != nil {
@@ -190,15 +219,15 @@ func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tip
 		if !c.ContactAllowed || c.ReporterChatID == 0 {
 			return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_no_contact", map[string]any{"Reference": string(ref)}), nil)
 		}
-		b.saveReviewerState(ctx, item.ChatKey, reviewerState{Mode: "reply", Case: ref})
+		b.saveReviewerState(ctx, item.ChatKey, reviewerState{Mode: "reply", Case: ref, Version: press.Version})
 		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_type_reply", map[string]any{"Reference": string(ref)}), nil)
 	case "note":
-		b.saveReviewerState(ctx, item.ChatKey, reviewerState{Mode: "note", Case: ref})
+		b.saveReviewerState(ctx, item.ChatKey, reviewerState{Mode: "note", Case: ref, Version: press.Version})
 		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_type_note", map[string]any{"Reference": string(ref)}), nil)
 	case "close":
 		var rows [][]models.InlineKeyboardButton
 		for _, o := range tipline.Outcomes {
-			rows = append(rows, []models.InlineKeyboardButton{{Text: b.rtext(rv, "outcome_"+string(o), nil), CallbackData: b.signReviewer(rv.TelegramID, "out:"+string(ref)+":"+string(o))}})
+			rows = append(rows, []models.InlineKeyboardButton{{Text: b.rtext(rv, "outcome_"+string(o), nil), CallbackData: b.signCase(rv.TelegramID, "out:"+string(ref)+":"+string(o), press.Version)}})
 		}
 		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_close_how", map[string]any{"Reference": string(ref)}), rows)
 	case "out":
@@ -207,8 +236,11 @@ func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tip
 		}
 		b.log.Info("case closed", "case", ref, "reviewer", rv.ID, "outcome", arg)
 		_ = b.notifyReporterStatus(ctx, c, tipline.StatusClosed)
+		if c, err = b.store.Case(ctx, ref); err != nil {
+			return fmt.Errorf("load case: %w", err)
+		}
 		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_closed", map[string]any{"Reference": string(ref), "Outcome": b.rtext(rv, "outcome_"+arg, nil)}),
-			[][]models.InlineKeyboardButton{{{Text: b.rtext(rv, "rv_button_reopen", nil), CallbackData: b.signReviewer(rv.TelegramID, "reopen:"+string(ref))}}})
+			[][]models.InlineKeyboardButton{{{Text: b.rtext(rv, "rv_button_reopen", nil), CallbackData: b.signCase(rv.TelegramID, "reopen:"+string(ref), review.Version(c))}}})
 	case "blk":
 		if err := b.store.BlockReporter(ctx, ref, rv.ID, now); err != nil {
 			return fmt.Errorf("block reporter: %w", err)
@@ -220,7 +252,10 @@ func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tip
 			return fmt.Errorf("reopen case: %w", err)
 		}
 		b.log.Info("case reopened", "case", ref, "reviewer", rv.ID)
-		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_reopened", map[string]any{"Reference": string(ref)}), b.caseButtons(rv, ref, tipline.StatusAcknowledged))
+		if c, err = b.store.Case(ctx, ref); err != nil {
+			return fmt.Errorf("load case: %w", err)
+		}
+		return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_reopened", map[string]any{"Reference": string(ref)}), b.caseButtons(rv, c))
 	}
 	return b.sendReviewer(ctx, rv, b.rtext(rv, "error_button_not_yours", nil), nil)
 }
@@ -233,12 +268,14 @@ func (b *Bot) reviewerName(ctx context.Context, id int64) string {
 	return r.Name
 }
 
-// caseButtons are the buttons to work a case, for the reviewer who has it.
-func (b *Bot) caseButtons(rv tipline.Reviewer, ref tipline.Reference, status tipline.Status) [][]models.InlineKeyboardButton {
+// caseButtons are the buttons to work a case, for the reviewer who has it,
+// signed for the case's version now.
+func (b *Bot) caseButtons(rv tipline.Reviewer, c tipline.Case) [][]models.InlineKeyboardButton {
+	version := review.Version(c)
 	btn := func(id, action string) models.InlineKeyboardButton {
-		return models.InlineKeyboardButton{Text: b.rtext(rv, id, nil), CallbackData: b.signReviewer(rv.TelegramID, action+":"+string(ref))}
+		return models.InlineKeyboardButton{Text: b.rtext(rv, id, nil), CallbackData: b.signCase(rv.TelegramID, action+":"+string(c.Reference), version)}
 	}
-	if status == tipline.StatusReceived {
+	if c.Status == tipline.StatusReceived {
 		return [][]models.InlineKeyboardButton{
 			{btn("rv_button_ack", "ack")},
 			{btn("rv_button_details", "det"), btn("rv_button_escalate", "esc")},
@@ -363,7 +400,7 @@ func (b *Bot) replyToReporter(ctx context.Context, rv tipline.Reviewer, ref tipl
 		return fmt.Errorf("send to reporter: %w", err)
 	}
 	b.log.Info("a reviewer wrote to a reporter", "case", ref, "reviewer", rv.ID)
-	return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_reply_sent", map[string]any{"Reference": string(ref)}), b.caseButtons(rv, ref, tipline.StatusAcknowledged))
+	return b.sendReviewer(ctx, rv, b.rtext(rv, "rv_reply_sent", map[string]any{"Reference": string(ref)}), b.caseButtons(rv, c))
 }
 
 // notifyReporterStatus is a no-op: a message can put a reporter at risk,

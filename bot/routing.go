@@ -14,6 +14,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/oncall"
+	"github.com/tipline/tipline/review"
 )
 
 // Routing: a submitted case has a job from the moment it is stored (in the
@@ -108,7 +109,7 @@ func (b *Bot) runJob(ctx context.Context, j tipline.Job) error {
 		if j.Level > 0 {
 			text = b.rtext(rv, "rv_escalation", map[string]any{"Level": j.Level}) + "\n" + text
 		}
-		id, err := b.sendProtected(ctx, rv.TelegramID, text, b.caseButtons(rv, c.Reference, tipline.StatusReceived))
+		id, err := b.sendProtected(ctx, rv.TelegramID, text, b.caseButtons(rv, c))
 		if err != nil {
 			if errors.Is(err, tgbot.ErrorForbidden) {
 				b.log.Error("a reviewer cannot be reached (blocked the bot?)", "reviewer", rv.ID)
@@ -124,7 +125,7 @@ func (b *Bot) runJob(ctx context.Context, j tipline.Job) error {
 		// copy (it lists the copies recorded when it ran): edit it now.
 		if now, err := b.store.Case(ctx, c.Reference); err == nil && now.Assignment.ReviewerID != 0 {
 			if by, err := b.store.Reviewer(ctx, now.Assignment.ReviewerID); err == nil {
-				b.markOne(ctx, c.Reference, by, n)
+				b.markOne(ctx, now, by, n)
 			}
 		}
 	}
@@ -185,18 +186,24 @@ func (b *Bot) oncallText(ctx context.Context) (string, error) {
 // markTaken edits every reviewer's copy of a case's notifications: the one
 // who took it gets the working buttons, the others "taken by NAME".
 func (b *Bot) markTaken(ctx context.Context, ref tipline.Reference, by tipline.Reviewer) {
+	c, err := b.store.Case(ctx, ref)
+	if err != nil {
+		b.log.Error("load case", "case", ref, "err", err)
+		return
+	}
 	ns, err := b.store.Notifications(ctx, ref)
 	if err != nil {
 		b.log.Error("list notifications", "case", ref, "err", err)
 		return
 	}
 	for _, n := range ns {
-		b.markOne(ctx, ref, by, n)
+		b.markOne(ctx, c, by, n)
 	}
 }
 
 // markOne edits one copy of a notification after the case was taken.
-func (b *Bot) markOne(ctx context.Context, ref tipline.Reference, by tipline.Reviewer, n tipline.Notification) {
+func (b *Bot) markOne(ctx context.Context, c tipline.Case, by tipline.Reviewer, n tipline.Notification) {
+	ref := c.Reference
 	rv, err := b.store.Reviewer(ctx, n.ReviewerID)
 	if err != nil {
 		return
@@ -204,7 +211,7 @@ func (b *Bot) markOne(ctx context.Context, ref tipline.Reference, by tipline.Rev
 	text := b.rtext(rv, "rv_taken_by", map[string]any{"Reference": string(ref), "Name": by.Name})
 	var markup *models.InlineKeyboardMarkup
 	if rv.ID == by.ID {
-		markup = &models.InlineKeyboardMarkup{InlineKeyboard: b.caseButtons(rv, ref, tipline.StatusAcknowledged)}
+		markup = &models.InlineKeyboardMarkup{InlineKeyboard: b.caseButtons(rv, c)}
 	}
 	err = b.send.call(ctx, "editMessageText", n.ChatID, func(ctx context.Context) error {
 		p := &tgbot.EditMessageTextParams{ChatID: n.ChatID, MessageID: n.MessageID, Text: text}
@@ -262,9 +269,9 @@ func (b *Bot) sendDetails(ctx context.Context, rv tipline.Reviewer, c tipline.Ca
 	for _, n := range notes {
 		lines = append(lines, b.rtext(rv, "rv_note_"+n.Kind, nil)+": "+n.Text)
 	}
-	rows := b.caseButtons(rv, c.Reference, c.Status)
+	rows := b.caseButtons(rv, c)
 	if c.Status == tipline.StatusClosed {
-		rows = [][]models.InlineKeyboardButton{{{Text: b.rtext(rv, "rv_button_reopen", nil), CallbackData: b.signReviewer(rv.TelegramID, "reopen:"+string(c.Reference))}}}
+		rows = [][]models.InlineKeyboardButton{{{Text: b.rtext(rv, "rv_button_reopen", nil), CallbackData: b.signCase(rv.TelegramID, "reopen:"+string(c.Reference), review.Version(c))}}}
 	}
 	for i, part := range splitLong(strings.Join(lines, "\n")) {
 		var r [][]models.InlineKeyboardButton
@@ -339,7 +346,7 @@ func (b *Bot) notifyAssigned(ctx context.Context, ref tipline.Reference, a tipli
 	if a.Text != "" {
 		text += "\n\n" + flows.Quote(a.Text, 3000)
 	}
-	if err := b.sendReviewer(ctx, rv, text, b.caseButtons(rv, ref, c.Status)); err != nil {
+	if err := b.sendReviewer(ctx, rv, text, b.caseButtons(rv, c)); err != nil {
 		b.log.Warn("tell the reviewer of an addition", "case", ref, "err", err)
 	}
 	for _, f := range a.Attachments {

@@ -443,7 +443,7 @@ func (d *pageDriver) waitButton(role, action string, minID int, prefix bool) pag
 			for (const b of m.querySelectorAll("button.kb-button")) {
 				const data = b.dataset.data || "";
 				if (b.disabled) continue;
-				if (prefix ? data.startsWith(action) : data.startsWith(action + "~")) return describe(m, data);
+				if (prefix ? data.startsWith(action) : (data.startsWith(action + "~") || data.startsWith(action + "!"))) return describe(m, data);
 			}
 		}
 		return null;
