@@ -136,7 +136,6 @@ func (m *Memory) Reviewers(ctx context.Context) ([]tipline.Reviewer, error) {
 	return append([]tipline.Reviewer{}, m.reviewers...), nil
 }
 
-
 // SetReviewerLang sets a reviewer's language, as Postgres.SetReviewerLang
 // does.
 func (m *Memory) SetReviewerLang(ctx context.Context, id int64, lang string) error {

@@ -240,7 +240,6 @@ func (p *Postgres) Reviewers(ctx context.Context) ([]tipline.Reviewer, error) {
 	return out, nil
 }
 
-
 // SetReviewerLang sets the language a reviewer is written to in. It gives
 // tipline.ErrNotFound for an unknown reviewer and ErrInvalid for an empty
 // lang.
