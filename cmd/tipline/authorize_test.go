@@ -115,3 +115,64 @@ func mustAudit(t *testing.T, e *onCallEnv, ref tipline.Reference) []tipline.Audi
 	}
 	return events
 }
+
+// TestCasesReassign: the operator gives a case to another reviewer from the
+// command line; it is audited as the operator's; a closed case, an
+// unknown reviewer or a bad reference are refused with a message that
+// says what to fix.
+func TestCasesReassign(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich", "Secondary Sokha")
+	e.startOnCall()
+	p, s := e.reviewers[0], e.reviewers[1]
+	_, ref := e.urgentTip(7_100_600_101)
+	p.take(ref)
+
+	out, err := e.runCLI(t, "cases", "reassign", string(ref), "--to", strconv.FormatInt(s.rv.ID, 10))
+	if err != nil || !strings.Contains(out, "now with reviewer "+strconv.FormatInt(s.rv.ID, 10)) {
+		t.Fatalf("cases reassign: %v\n%s", err, out)
+	}
+	if c := mustCase(t, e.testEnv, ref); c.Assignment.ReviewerID != s.rv.ID {
+		t.Fatalf("the case is with %d, want %d", c.Assignment.ReviewerID, s.rv.ID)
+	}
+	events := mustAudit(t, e, ref)
+	if got := events[len(events)-1]; got.Actor != "operator" || got.Action != "reassigned_to_"+strconv.FormatInt(s.rv.ID, 10) {
+		t.Fatalf("last audit event %s %s, want operator reassigned_to_%d", got.Actor, got.Action, s.rv.ID)
+	}
+	for _, args := range [][]string{
+		{"cases", "reassign", string(ref), "--to", "999"},
+		{"cases", "reassign", "nonsense", "--to", "1"},
+		{"cases", "reassign", string(ref)},
+		{"cases"},
+	} {
+		if out, err := e.runCLI(t, args...); err == nil {
+			t.Errorf("%q was accepted: %s", args, out)
+		}
+	}
+}
+
+// TestDisablingSendsCasesBackToRouting: the primary has a case and is
+// disabled; the case goes back to routing and reaches the secondary, who
+// can take it.
+func TestDisablingSendsCasesBackToRouting(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich", "Secondary Sokha")
+	e.startOnCall()
+	p, s := e.reviewers[0], e.reviewers[1]
+	_, ref := e.urgentTip(7_100_600_201)
+	p.take(ref)
+	e.settle()
+	if out, err := e.runCLI(t, "reviewers", "disable", strconv.FormatInt(p.rv.ID, 10)); err != nil {
+		t.Fatalf("reviewers disable: %v\n%s", err, out)
+	}
+	if c := mustCase(t, e.testEnv, ref); c.Status != tipline.StatusReceived || c.Assignment.ReviewerID != 0 {
+		t.Fatalf("the disabled reviewer's case: %s, with %d; want received, nobody's", c.Status, c.Assignment.ReviewerID)
+	}
+	for i := 0; i < 3 && s.notifications(ref) == 0; i++ {
+		e.settle()
+		e.clock.Advance(5*time.Minute + time.Second)
+	}
+	s.take(ref)
+	s.waitText(regexp.MustCompile(regexp.QuoteMeta(string(ref)) + `: taken by Secondary Sokha`))
+	if c := mustCase(t, e.testEnv, ref); c.Assignment.ReviewerID != s.rv.ID {
+		t.Fatalf("the case is with %d, want the secondary %d", c.Assignment.ReviewerID, s.rv.ID)
+	}
+}

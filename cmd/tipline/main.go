@@ -66,6 +66,7 @@ Usage:
   tipline reviewers invite --name NAME [--admin] | list | disable ID
   tipline oncall show | set --primary SPEC [--secondary SPEC]
   tipline audit CASE-REF   every change to a case: who, what, when
+  tipline cases reassign CASE-REF --to REVIEWER-ID   give an open case to another reviewer
   tipline rekey      re-encrypt everything under the current TIPLINE_SECRET_KEY
   tipline version    print the version
 
@@ -92,6 +93,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.oncall(ctx, args[1:])
 	case "audit":
 		return m.audit(ctx, args[1:])
+	case "cases":
+		return m.cases(ctx, args[1:])
 	case "rekey":
 		return m.rekey(ctx, args[1:])
 	case "version":
