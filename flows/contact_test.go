@@ -1,6 +1,9 @@
 package flows
 
 import (
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tipline/tipline"
@@ -88,4 +91,40 @@ func (c *conversation) offered(action string) bool {
 		}
 	}
 	return false
+}
+
+// TestEditsKeptPerDraft: a reporter (or a script) who edits a message
+// hundreds of times leaves a draft of bounded size: the newest edits, at
+// most Limits.Edits of them and Limits.EditBytes bytes.
+func TestEditsKeptPerDraft(t *testing.T) {
+	c := newConversation(t, LangEnglish)
+	c.cmd("start")
+	c.press("menu:tip")
+	c.say("x")
+	long := strings.Repeat("ក", 2900) // Khmer: 3 bytes a character
+	for i := 0; i < 600; i++ {
+		res := c.e.Step(c.s, Input{Kind: InputEdited, Text: fmt.Sprintf("edit %d %s", i, long), Now: t0})
+		c.s = res.Session
+	}
+	d := c.s.Draft
+	if d == nil {
+		t.Fatal("the draft is gone")
+	}
+	total := 0
+	for _, e := range d.Edits {
+		total += len(e)
+	}
+	if len(d.Edits) > DefaultLimits.Edits || total > DefaultLimits.EditBytes {
+		t.Fatalf("draft keeps %d edits, %d bytes; want at most %d and %d", len(d.Edits), total, DefaultLimits.Edits, DefaultLimits.EditBytes)
+	}
+	if len(d.Edits) == 0 || !strings.HasPrefix(d.Edits[len(d.Edits)-1], "edit 599 ") {
+		t.Fatalf("the newest edit is not kept")
+	}
+	raw, err := json.Marshal(c.s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) > 64<<10 {
+		t.Fatalf("the session is %d bytes after 600 edits, want under 64 KiB", len(raw))
+	}
 }

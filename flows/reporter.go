@@ -164,7 +164,7 @@ func (r *run) step() {
 		return
 	case InputEdited:
 		if r.s.Draft != nil && strings.TrimSpace(in.Text) != "" {
-			r.s.Draft.Edits = append(r.s.Draft.Edits, Quote(in.Text, r.e.Limits.LongText))
+			r.s.Draft.Edits = keepEdits(append(r.s.Draft.Edits, Quote(in.Text, r.e.Limits.LongText)), r.e.Limits)
 		}
 		r.say("error_edited")
 		r.ask()
@@ -727,4 +727,25 @@ func (s Session) clone() Session {
 		s.Draft = &d
 	}
 	return s
+}
+
+// keepEdits drops the oldest edits until the draft keeps at most
+// l.Edits of them and l.EditBytes bytes altogether.
+func keepEdits(edits []string, l Limits) []string {
+	maxN, maxBytes := l.Edits, l.EditBytes
+	if maxN <= 0 {
+		maxN = DefaultLimits.Edits
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultLimits.EditBytes
+	}
+	total := 0
+	for _, e := range edits {
+		total += len(e)
+	}
+	for len(edits) > 0 && (len(edits) > maxN || total > maxBytes) {
+		total -= len(edits[0])
+		edits = edits[1:]
+	}
+	return slices.Clone(edits)
 }
