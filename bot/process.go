@@ -207,6 +207,9 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 		if errors.Is(err, errLimited) {
 			why = "error_report_limit"
 			b.log.Warn("a reporter is over the report limit; the draft is kept", "reporter", in.input.Reporter)
+		} else if errors.Is(err, storage.ErrAdditionLimit) {
+			why = "error_add_limit" // nothing stored, and the reporter is told
+			b.log.Warn("a case is over the day's limit of additions", "err", err)
 		} else {
 			b.log.Error("could not store a step; the reporter was asked to try again", "err", err)
 		}

@@ -31,6 +31,7 @@ type Memory struct {
 	jobs      map[int64]*memJob
 	lastJob   int64                // the id of the last job stored
 	blocks    map[string]time.Time // blocked pseudonym → when
+	addLimits AdditionLimits
 }
 
 type memInboxRow struct {
@@ -54,8 +55,9 @@ type memCase struct {
 }
 
 type memAddition struct {
-	key string
-	a   tipline.Addition
+	key  string
+	a    tipline.Addition
+	size int64 // what it counts against the day's limit
 }
 
 type memAttachment struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/tipline/tipline"
 )
@@ -81,12 +82,25 @@ func (m *Memory) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key s
 	if a.At.IsZero() {
 		stored.At = now
 	}
+	var (
+		count int
+		bytes int64
+	)
+	for _, ma := range sc.additions {
+		if ma.a.At.After(stored.At.Add(-24 * time.Hour)) {
+			count, bytes = count+1, bytes+ma.size
+		}
+	}
+	size := additionSize(a)
+	if m.addLimits.overLimit(count, bytes, size) {
+		return fmt.Errorf("add to case %s: %w", ref, ErrAdditionLimit)
+	}
 	for _, att := range a.Attachments {
 		att.Question = QuestionAddition
 		stored.Attachments = append(stored.Attachments, att)
 		sc.attachments = append(sc.attachments, &memAttachment{a: att})
 	}
-	sc.additions = append(sc.additions, memAddition{key: key, a: stored})
+	sc.additions = append(sc.additions, memAddition{key: key, a: stored, size: size})
 	sc.c.UpdatedAt = now
 	sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: a.Actor, Action: ActionInformationAdded, At: now})
 	return nil
@@ -157,4 +171,12 @@ func (m *Memory) Forget(ctx context.Context, pseudonyms ...string) (int, error) 
 		n++
 	}
 	return n, nil
+}
+
+// SetAdditionLimits sets the limits of what may be added to a case in a
+// day, as Postgres.SetAdditionLimits does.
+func (m *Memory) SetAdditionLimits(l AdditionLimits) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.addLimits = l.orDefaults()
 }

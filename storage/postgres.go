@@ -21,8 +21,9 @@ var migrationFiles embed.FS
 // events, reviewers and routing jobs in PostgreSQL. It is safe for concurrent use by many goroutines
 // and many processes.
 type Postgres struct {
-	pool *pgxpool.Pool
-	ring *keys.Ring
+	pool      *pgxpool.Pool
+	ring      *keys.Ring
+	addLimits AdditionLimits
 }
 
 // OpenPostgres connects to the database at databaseURL and checks that it

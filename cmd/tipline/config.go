@@ -50,6 +50,9 @@ type Config struct {
 	ReportsPerHour    int
 	ReportsPerDay     int
 	MessagesPerMinute int
+	// Limits per case: additions a day, and their bytes.
+	AdditionsPerDay   int
+	AdditionMiBPerDay int
 	// Retention of closed cases and of audit events.
 	RetentionDays      int
 	AuditRetentionDays int
@@ -209,6 +212,12 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 		errs = append(errs, err.Error())
 	}
 	if c.ReportsPerDay, err = integer(getenv, "TIPLINE_LIMIT_REPORTS_PER_DAY", 10, 1, 10000); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.AdditionsPerDay, err = integer(getenv, "TIPLINE_LIMIT_ADDITIONS_PER_DAY", 30, 1, 10000); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.AdditionMiBPerDay, err = integer(getenv, "TIPLINE_LIMIT_ADDITION_MB_PER_DAY", 100, 1, 100000); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if c.MessagesPerMinute, err = integer(getenv, "TIPLINE_LIMIT_MESSAGES_PER_MINUTE", 60, 1, 10000); err != nil {

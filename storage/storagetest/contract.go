@@ -38,6 +38,7 @@ type Store interface {
 	CasesByReporter(ctx context.Context, pseudonyms ...string) ([]tipline.CaseSummary, error)
 	AddToCase(ctx context.Context, ref tipline.Reference, a tipline.Addition) error
 	AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error
+	SetAdditionLimits(l storage.AdditionLimits)
 	Forget(ctx context.Context, pseudonyms ...string) (int, error)
 	WithdrawContact(ctx context.Context, ref tipline.Reference, pseudonyms ...string) error
 	SetStatus(ctx context.Context, ref tipline.Reference, status tipline.Status, actor string) error

@@ -24,6 +24,7 @@ var privacyTests = []struct {
 	{"PseudonymsAcrossTheKeyRing", testRingPseudonyms},
 	{"Reassign", testReassign},
 	{"DisablingSendsCasesBackToRouting", testDisableReturnsCases},
+	{"AdditionsPerCasePerDay", testAdditionLimits},
 }
 
 // The same reporter's pseudonym under the current key and under a previous
