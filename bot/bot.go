@@ -34,6 +34,7 @@ type Store interface {
 	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
 	SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error)
 	AttachmentsToFetch(ctx context.Context, limit int) ([]storage.PendingAttachment, error)
+	AttachmentFetchFailed(ctx context.Context, ref tipline.Reference, fileUniqueID string, retryIn time.Duration) (int, error)
 	SaveAttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string, content []byte) error
 	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
 	CasesByReporter(ctx context.Context, pseudonyms ...string) ([]tipline.CaseSummary, error)

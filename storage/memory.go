@@ -64,6 +64,10 @@ type memAttachment struct {
 	a       tipline.Attachment
 	content []byte
 	fetched bool
+	// attempts, nextTry and gaveUp record failed downloads.
+	attempts int
+	nextTry  time.Time
+	gaveUp   bool
 }
 
 // NewMemory returns an empty in-memory store reading the time from now
@@ -278,10 +282,11 @@ func (m *Memory) AttachmentsToFetch(ctx context.Context, limit int) ([]PendingAt
 	defer m.mu.Unlock()
 	var out []PendingAttachment
 	rows := 0
+	now := m.clock()
 	for _, sc := range m.order {
 		seen := map[string]bool{}
 		for _, ma := range sc.attachments {
-			if ma.fetched {
+			if ma.fetched || ma.gaveUp || (!ma.nextTry.IsZero() && ma.nextTry.After(now)) {
 				continue
 			}
 			if rows >= limit {
@@ -292,7 +297,7 @@ func (m *Memory) AttachmentsToFetch(ctx context.Context, limit int) ([]PendingAt
 				continue
 			}
 			seen[ma.a.FileUniqueID] = true
-			out = append(out, PendingAttachment{Reference: sc.c.Reference, FileID: ma.a.FileID, FileUniqueID: ma.a.FileUniqueID, Kind: ma.a.Kind})
+			out = append(out, PendingAttachment{Reference: sc.c.Reference, FileID: ma.a.FileID, FileUniqueID: ma.a.FileUniqueID, Kind: ma.a.Kind, Attempts: ma.attempts})
 		}
 	}
 	return out, nil
@@ -409,4 +414,32 @@ func (m *Memory) InboxChatSeen(ctx context.Context, chatKey string, updateID int
 		}
 	}
 	return false, nil
+}
+
+// AttachmentFetchFailed records a failed download, as
+// Postgres.AttachmentFetchFailed does.
+func (m *Memory) AttachmentFetchFailed(ctx context.Context, ref tipline.Reference, fileUniqueID string, retryIn time.Duration) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("record failed download of case %s: %w", ref, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, found := m.findAttachments(ref, fileUniqueID)
+	if found == nil {
+		return 0, fmt.Errorf("record failed download of case %s: %w", ref, tipline.ErrNotFound)
+	}
+	attempts := 0
+	for _, ma := range found {
+		if ma.fetched {
+			continue
+		}
+		ma.attempts++
+		if retryIn > 0 {
+			ma.nextTry, ma.gaveUp = m.clock().Add(retryIn), false
+		} else {
+			ma.nextTry, ma.gaveUp = time.Time{}, true
+		}
+		attempts = max(attempts, ma.attempts)
+	}
+	return attempts, nil
 }

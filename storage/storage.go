@@ -94,6 +94,9 @@ type PendingAttachment struct {
 	FileID       string
 	FileUniqueID string
 	Kind         string
+	// Attempts is how many downloads of it failed before
+	// (AttachmentFetchFailed).
+	Attempts int
 }
 
 // Actors and actions the store writes to the audit trail. A reporter

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"regexp"
 	"testing"
+	"time"
+
+	"github.com/tipline/tipline/bot/telegramtest"
 )
 
 // TestAdditionsPerCasePerDay: a reporter who keeps adding to a case gets a
@@ -35,5 +38,26 @@ func TestAdditionsPerCasePerDay(t *testing.T) {
 	}
 	if len(c.Additions) != 2 {
 		t.Fatalf("the case has %d additions, want the 2 the day allows", len(c.Additions))
+	}
+}
+
+// TestFailedDownloadsKeptInTheDatabase: a file Telegram will not serve is
+// recorded as failed in the database, with its next try, so it survives a
+// restart and does not hold up the files after it.
+func TestFailedDownloadsKeptInTheDatabase(t *testing.T) {
+	e := newTestEnv(t)
+	e.emu.InjectFault("getFile", 1000, telegramtest.Fault{Code: 400}) // as for a file too big to serve
+	e.start()
+	r := e.reporter(7_300_300_101, "en")
+	r.fileTip(canaryAnswers("fetch"))
+	deadline := time.Now().Add(waitFor)
+	for e.countWhere("attachments", "fetch_attempts > 0 and next_fetch_at > now()") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed download recorded with a next try\nlogs:\n%s", e.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := e.countWhere("attachments", "fetched_at is not null"); n != 0 {
+		t.Fatalf("%d attachments stored while Telegram refuses every file", n)
 	}
 }

@@ -62,3 +62,56 @@ func testAdditionLimits(t *testing.T, s Store) {
 		t.Fatalf("a photo within the bytes left: %v", err)
 	}
 }
+
+// testFetchFailures: files that fail to download wait for their next try,
+// or are given up, so they never stop the files after them.
+func testFetchFailures(t *testing.T, s Store) {
+	ctx := t.Context()
+	c := sampleCase("draft-1", "TL-AAAA-CCCC") // two attachments
+	mustSubmit(t, s, c)
+	later := sampleCase("draft-2", "TL-AAAA-DDDD")
+	later.Attachments = []tipline.Attachment{{Kind: tipline.AttachPhoto, FileID: "file-later", FileUniqueID: "uniq-later", Question: "photos"}}
+	mustSubmit(t, s, later)
+	uniques := func(limit int) []string {
+		t.Helper()
+		got, err := s.AttachmentsToFetch(ctx, limit)
+		if err != nil {
+			t.Fatalf("AttachmentsToFetch: %v", err)
+		}
+		var out []string
+		for _, p := range got {
+			out = append(out, p.FileUniqueID)
+		}
+		return out
+	}
+	if got := uniques(2); len(got) != 2 || got[0] != "uniq-photo-1" {
+		t.Fatalf("to fetch %q, want the first case's two files", got)
+	}
+	// The first case's files fail: one will be tried again later, one is given up.
+	if n, err := s.AttachmentFetchFailed(ctx, c.Reference, "uniq-photo-1", time.Hour); err != nil || n != 1 {
+		t.Fatalf("AttachmentFetchFailed = %d, %v; want 1 attempt", n, err)
+	}
+	if n, err := s.AttachmentFetchFailed(ctx, c.Reference, "uniq-voice-1", 0); err != nil || n != 1 {
+		t.Fatalf("AttachmentFetchFailed (give up) = %d, %v; want 1 attempt", n, err)
+	}
+	if got := uniques(2); len(got) != 1 || got[0] != "uniq-later" {
+		t.Fatalf("to fetch after two failures %q, want the later case's file", got)
+	}
+	// A short wait: tried again once it is due; a given-up file never.
+	if _, err := s.AttachmentFetchFailed(ctx, c.Reference, "uniq-photo-1", time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if got := uniques(10); len(got) != 2 || got[0] != "uniq-photo-1" || got[1] != "uniq-later" {
+		t.Fatalf("to fetch once the retry is due %q, want uniq-photo-1 and uniq-later", got)
+	}
+	if got, _ := s.AttachmentsToFetch(ctx, 1); len(got) != 1 || got[0].Attempts != 2 {
+		t.Fatalf("the retried file %+v, want it listed with 2 failed attempts", got)
+	}
+	if n, err := s.AttachmentFetchFailed(ctx, c.Reference, "uniq-photo-1", time.Hour); err != nil || n != 3 {
+		t.Fatalf("third failure: %d attempts, %v; want 3", n, err)
+	}
+	if _, err := s.AttachmentFetchFailed(ctx, c.Reference, "uniq-none", time.Hour); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("AttachmentFetchFailed of an unknown file: %v, want ErrNotFound", err)
+	}
+}

@@ -30,6 +30,7 @@ type Store interface {
 	SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error)
 	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
 	AttachmentsToFetch(ctx context.Context, limit int) ([]storage.PendingAttachment, error)
+	AttachmentFetchFailed(ctx context.Context, ref tipline.Reference, fileUniqueID string, retryIn time.Duration) (int, error)
 	SaveAttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string, content []byte) error
 	AttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string) ([]byte, error)
 	Audit(ctx context.Context, ref tipline.Reference) ([]tipline.AuditEvent, error)

@@ -25,6 +25,7 @@ var privacyTests = []struct {
 	{"Reassign", testReassign},
 	{"DisablingSendsCasesBackToRouting", testDisableReturnsCases},
 	{"AdditionsPerCasePerDay", testAdditionLimits},
+	{"FailedDownloadsWaitAndGiveUp", testFetchFailures},
 }
 
 // The same reporter's pseudonym under the current key and under a previous
