@@ -143,11 +143,17 @@ func (p *Postgres) findAttachments(ctx context.Context, q querier, ref tipline.R
 // SaveAttachmentContent stores the fetched bytes of a case's attachment,
 // sealed, and writes an "attachment_stored" audit event, in one
 // transaction. Saving an attachment that is already stored does nothing.
+// Bytes the case holds already (the same photo sent again, as another
+// file) are not stored again: the row points at the row that holds them.
 func (p *Postgres) SaveAttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string, content []byte) error {
 	const q = `
 		update attachments
-		set content = $3, size = $4, fetched_at = now()
+		set content = $3, size = $4, fetched_at = now(), content_hash = $5, content_from = $6
 		where case_id = $1 and position = $2`
+	const holder = `
+		select position from attachments
+		where case_id = $1 and content is not null and content_hash = any($2)
+		order by position limit 1`
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("save attachment of case %s: %w", ref, dbErr(err))
@@ -157,13 +163,26 @@ func (p *Postgres) SaveAttachmentContent(ctx context.Context, ref tipline.Refere
 	if err != nil {
 		return fmt.Errorf("save attachment of case %s: %w", ref, err)
 	}
+	hashes := p.ring.ContentHashes(content)
 	stored := false
 	for _, r := range found {
 		if r.fetched {
 			continue
 		}
-		sealed := p.ring.Seal(content, attachmentAAD(draftID, r.position, "content"))
-		if _, err := tx.Exec(ctx, q, caseID, r.position, sealed, len(content)); err != nil {
+		var from *int
+		var pos int
+		err := tx.QueryRow(ctx, holder, caseID, hashes).Scan(&pos)
+		switch {
+		case err == nil:
+			from = &pos
+		case !errors.Is(err, pgx.ErrNoRows):
+			return fmt.Errorf("save attachment of case %s: %w", ref, dbErr(err))
+		}
+		var sealed []byte
+		if from == nil {
+			sealed = p.ring.Seal(content, attachmentAAD(draftID, r.position, "content"))
+		}
+		if _, err := tx.Exec(ctx, q, caseID, r.position, sealed, len(content), hashes[0], from); err != nil {
 			return fmt.Errorf("save attachment of case %s: %w", ref, dbErr(err))
 		}
 		stored = true
@@ -184,7 +203,8 @@ func (p *Postgres) SaveAttachmentContent(ctx context.Context, ref tipline.Refere
 // opened; tipline.ErrNotFound if there is no such attachment or its bytes
 // have not been fetched yet.
 func (p *Postgres) AttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string) ([]byte, error) {
-	const q = `select content from attachments where case_id = $1 and position = $2`
+	const q = `select coalesce(content_from, position), content from attachments where case_id = $1 and position = $2`
+	const held = `select content from attachments where case_id = $1 and position = $2`
 	caseID, draftID, found, err := p.findAttachments(ctx, p.pool, ref, fileUniqueID, false)
 	if err != nil {
 		return nil, fmt.Errorf("load attachment of case %s: %w", ref, err)
@@ -193,11 +213,19 @@ func (p *Postgres) AttachmentContent(ctx context.Context, ref tipline.Reference,
 		if !r.fetched {
 			continue
 		}
-		var sealed []byte
-		if err := p.pool.QueryRow(ctx, q, caseID, r.position).Scan(&sealed); err != nil {
+		var (
+			sealed []byte
+			holder int // the row that holds the bytes: this one, or the first with the same
+		)
+		if err := p.pool.QueryRow(ctx, q, caseID, r.position).Scan(&holder, &sealed); err != nil {
 			return nil, fmt.Errorf("load attachment of case %s: %w", ref, dbErr(err))
 		}
-		content, err := p.ring.Open(sealed, attachmentAAD(draftID, r.position, "content"))
+		if holder != r.position {
+			if err := p.pool.QueryRow(ctx, held, caseID, holder).Scan(&sealed); err != nil {
+				return nil, fmt.Errorf("load attachment of case %s: %w", ref, dbErr(err))
+			}
+		}
+		content, err := p.ring.Open(sealed, attachmentAAD(draftID, holder, "content"))
 		if err != nil {
 			return nil, fmt.Errorf("load attachment of case %s: attachment %d: %w", ref, r.position, err)
 		}

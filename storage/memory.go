@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -315,15 +316,23 @@ func (m *Memory) SaveAttachmentContent(ctx context.Context, ref tipline.Referenc
 	if found == nil {
 		return fmt.Errorf("save attachment of case %s: %w", ref, tipline.ErrNotFound)
 	}
+	// Bytes the case holds already are kept once, as Postgres does.
+	shared := slices.Clone(content)
+	if shared == nil {
+		shared = []byte{}
+	}
+	for _, other := range sc.attachments {
+		if other.fetched && bytes.Equal(other.content, content) {
+			shared = other.content
+			break
+		}
+	}
 	stored := false
 	for _, ma := range found {
 		if ma.fetched {
 			continue
 		}
-		ma.content, ma.fetched = slices.Clone(content), true
-		if ma.content == nil {
-			ma.content = []byte{}
-		}
+		ma.content, ma.fetched = shared, true
 		stored = true
 	}
 	if stored {
