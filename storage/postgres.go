@@ -24,6 +24,8 @@ type Postgres struct {
 	pool      *pgxpool.Pool
 	ring      *keys.Ring
 	addLimits AdditionLimits
+	// rekeyBytes, when set, replaces rekeyBatchBytes (tests).
+	rekeyBytes int64
 }
 
 // OpenPostgres connects to the database at databaseURL and checks that it
