@@ -60,6 +60,11 @@ type Attachment struct {
 	FileUniqueID string `json:"file_unique_id"`
 	// Question is the flow step the attachment answered ("what", "photos").
 	Question string `json:"question,omitempty"`
+	// Size is the file's size as Telegram announced it, 0 when unknown;
+	// it counts against the limit of what may be added to a case in a day.
+	// The store does not keep it (the size of the stored file is kept once
+	// fetched).
+	Size int64 `json:"size,omitempty"`
 }
 
 // Answers are everything a reporter told us about a case, keyed by
@@ -119,6 +124,9 @@ type CaseSummary struct {
 	Urgency   Urgency
 	Status    Status
 	CreatedAt time.Time
+	// ContactAllowed says the team may still write to the reporter about
+	// the case; the reporter can withdraw it from My reports.
+	ContactAllowed bool
 }
 
 // AuditEvent records one change to a case: who (a role and pseudonym,

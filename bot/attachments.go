@@ -17,9 +17,20 @@ import (
 // maxDownload is the Bot API's limit on files a bot may download.
 const maxDownload = 20 << 20
 
-// fetchGiveUp is how many failures of one file are logged before the bot
-// stops trying it until the next restart.
-const fetchGiveUp = 5
+// fetchGiveUp is how many failed downloads of one file the bot makes
+// before it gives up on it for good; a file over maxDownload is given up at
+// once. Both are kept in the database (AttachmentFetchFailed), so files
+// that keep failing never stop the files after them.
+const fetchGiveUp = 8
+
+// errTooLarge is a file the Bot API will never let the bot download.
+var errTooLarge = errors.New("download: file over 20 MB")
+
+// fetchRetry is how long to wait after the nth failed download of a file:
+// 1, 2, 4 … minutes, at most 6 hours.
+func fetchRetry(n int) time.Duration {
+	return min(time.Minute<<min(max(n-1, 0), 10), 6*time.Hour)
+}
 
 func (b *Bot) fetchSoon() {
 	select {
@@ -58,17 +69,8 @@ func (b *Bot) fetchPending(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		b.mu.Lock()
-		failures := b.fetchErr[p.FileUniqueID]
-		b.mu.Unlock()
-		if failures >= fetchGiveUp {
-			continue
-		}
 		if err := b.fetchOne(ctx, p); err != nil {
-			b.mu.Lock()
-			b.fetchErr[p.FileUniqueID]++
-			b.mu.Unlock()
-			b.log.Error("attachment not fetched", "case", p.Reference, "kind", p.Kind, "err", err)
+			b.fetchFailed(ctx, p, err)
 		}
 	}
 }
@@ -120,7 +122,25 @@ func (b *Bot) download(ctx context.Context, link string) ([]byte, error) {
 		return nil, fmt.Errorf("download: read: %w", err)
 	}
 	if len(data) > maxDownload {
-		return nil, errors.New("download: file over 20 MB")
+		return nil, errTooLarge
 	}
 	return data, nil
+}
+
+// fetchFailed records a failed download in the store: tried again later,
+// or given up after fetchGiveUp failures or for a file too large.
+func (b *Bot) fetchFailed(ctx context.Context, p storage.PendingAttachment, err error) {
+	n := p.Attempts + 1
+	retry := fetchRetry(n)
+	if n >= fetchGiveUp || errors.Is(err, errTooLarge) {
+		retry = 0
+	}
+	if _, serr := b.store.AttachmentFetchFailed(ctx, p.Reference, p.FileUniqueID, retry); serr != nil {
+		b.log.Error("record a failed download", "case", p.Reference, "err", serr)
+	}
+	if retry == 0 {
+		b.log.Error("attachment given up: the reviewer can still ask the reporter for it", "case", p.Reference, "kind", p.Kind, "attempts", n, "err", err)
+		return
+	}
+	b.log.Warn("attachment not fetched; will try again", "case", p.Reference, "kind", p.Kind, "attempts", n, "retry_in", retry, "err", err)
 }

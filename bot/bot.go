@@ -48,12 +48,14 @@ type Store interface {
 
 	SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error)
 	AttachmentsToFetch(ctx context.Context, limit int) ([]storage.PendingAttachment, error)
+	AttachmentFetchFailed(ctx context.Context, ref tipline.Reference, fileUniqueID string, retryIn time.Duration) (int, error)
 	SaveAttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string, content []byte) error
 	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
-	CasesByReporter(ctx context.Context, pseudonym string) ([]tipline.CaseSummary, error)
+	CasesByReporter(ctx context.Context, pseudonyms ...string) ([]tipline.CaseSummary, error)
 	CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Reference, error)
 	AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error
-	Forget(ctx context.Context, pseudonym string) (int, error)
+	Forget(ctx context.Context, pseudonyms ...string) (int, error)
+	WithdrawContact(ctx context.Context, ref tipline.Reference, pseudonyms ...string) error
 
 	RedeemInvite(ctx context.Context, codeHash []byte, telegramID int64, lang string, now time.Time) (tipline.Reviewer, error)
 	ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error)
@@ -73,10 +75,11 @@ type Store interface {
 	Notes(ctx context.Context, ref tipline.Reference) ([]tipline.Note, error)
 	CloseCase(ctx context.Context, ref tipline.Reference, reviewerID int64, outcome tipline.Outcome, now time.Time) error
 	ReopenCase(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
+	Reassign(ctx context.Context, ref tipline.Reference, to int64, actor string, now time.Time) (int64, error)
 	Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error)
 
 	BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
-	IsBlocked(ctx context.Context, pseudonym string) (bool, error)
+	IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error)
 	CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storage.RetentionWarning, error)
 	MarkRetentionWarned(ctx context.Context, ref tipline.Reference, now time.Time) error
 	DeleteClosedCases(ctx context.Context, cutoff time.Time, limit int) ([]tipline.Reference, error)

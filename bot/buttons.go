@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Button data travels through Telegram and comes back in callback_data,
@@ -19,7 +20,10 @@ const (
 	maxButtonData = 64
 )
 
-var errBadButton = errors.New("bot: button data does not verify")
+var (
+	errBadButton     = errors.New("bot: button data does not verify")
+	errExpiredButton = errors.New("bot: button expired")
+)
 
 // sigLen is the length of an encoded button signature.
 var sigLen = base64.RawURLEncoding.EncodedLen(buttonMACSize)
@@ -72,4 +76,63 @@ func verifyFor(k buttonSigner, namespace string, userID int64, data string) (str
 
 func buttonMessage(namespace string, userID int64, action string) string {
 	return namespace + ":" + strconv.FormatInt(userID, 10) + ":" + action
+}
+
+// Reviewer buttons also say which state of the case they were made for and
+// until when they work: the signed action is "ACTION!VERSION!EXPIRY", where
+// VERSION is the case's version (review.Version; empty for a button that
+// only shows the case) and EXPIRY the Unix minute, base 36, after which the
+// button no longer works. So a button that was forwarded, kept for weeks,
+// or made before the case changed hands cannot act on the case now.
+
+// reviewerButtonTTL is how long a reviewer button works.
+const reviewerButtonTTL = 7 * 24 * time.Hour
+
+// reviewerFieldSep separates the action, the version and the expiry; no
+// action, reference or version contains it.
+const reviewerFieldSep = "!"
+
+// reviewerPress is a verified reviewer button.
+type reviewerPress struct {
+	Action  string // "out:TL-7K3Q-9XDM:police"
+	Version string // the case version it was made for
+}
+
+// signReviewerButton signs a reviewer action for one user, for a version of
+// the case, until expires.
+func signReviewerButton(k buttonSigner, userID int64, action, version string, expires time.Time) string {
+	exp := strconv.FormatInt(expires.Unix()/60, 36)
+	return signFor(k, "reviewer", userID, action+reviewerFieldSep+version+reviewerFieldSep+exp)
+}
+
+// verifyReviewerButton checks signed reviewer data pressed by userID at now.
+func verifyReviewerButton(k buttonSigner, userID int64, data string, now time.Time) (reviewerPress, error) {
+	signed, err := verifyFor(k, "reviewer", userID, data)
+	if err != nil {
+		return reviewerPress{}, err
+	}
+	rest, exp, ok := cutLast(signed, reviewerFieldSep)
+	if !ok {
+		return reviewerPress{}, errBadButton
+	}
+	action, version, ok := cutLast(rest, reviewerFieldSep)
+	if !ok || action == "" {
+		return reviewerPress{}, errBadButton
+	}
+	minute, err := strconv.ParseInt(exp, 36, 64)
+	if err != nil {
+		return reviewerPress{}, errBadButton
+	}
+	if now.Unix()/60 > minute {
+		return reviewerPress{}, errExpiredButton
+	}
+	return reviewerPress{Action: action, Version: version}, nil
+}
+
+func cutLast(s, sep string) (before, after string, ok bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
 }

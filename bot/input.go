@@ -104,20 +104,20 @@ func messageInput(m *models.Message, in *flows.Input) {
 		in.Kind, in.Text = flows.InputText, script.Clean(m.Text)
 	case m.Voice != nil:
 		in.Kind = flows.InputVoice
-		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVoice, FileID: m.Voice.FileID, FileUniqueID: m.Voice.FileUniqueID}
+		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVoice, FileID: m.Voice.FileID, FileUniqueID: m.Voice.FileUniqueID, Size: m.Voice.FileSize}
 	case m.Audio != nil:
 		in.Kind = flows.InputVoice
-		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVoice, FileID: m.Audio.FileID, FileUniqueID: m.Audio.FileUniqueID}
+		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVoice, FileID: m.Audio.FileID, FileUniqueID: m.Audio.FileUniqueID, Size: m.Audio.FileSize}
 	case len(m.Photo) > 0:
 		p := m.Photo[len(m.Photo)-1] // the largest size
 		in.Kind = flows.InputPhoto
-		in.Attachment = &tipline.Attachment{Kind: tipline.AttachPhoto, FileID: p.FileID, FileUniqueID: p.FileUniqueID}
+		in.Attachment = &tipline.Attachment{Kind: tipline.AttachPhoto, FileID: p.FileID, FileUniqueID: p.FileUniqueID, Size: int64(p.FileSize)}
 	case m.Video != nil:
 		in.Kind = flows.InputVideo
-		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVideo, FileID: m.Video.FileID, FileUniqueID: m.Video.FileUniqueID}
+		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVideo, FileID: m.Video.FileID, FileUniqueID: m.Video.FileUniqueID, Size: m.Video.FileSize}
 	case m.VideoNote != nil:
 		in.Kind = flows.InputVideo
-		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVideo, FileID: m.VideoNote.FileID, FileUniqueID: m.VideoNote.FileUniqueID}
+		in.Attachment = &tipline.Attachment{Kind: tipline.AttachVideo, FileID: m.VideoNote.FileID, FileUniqueID: m.VideoNote.FileUniqueID, Size: int64(m.VideoNote.FileSize)}
 	case m.Location != nil:
 		in.Kind = flows.InputLocation
 		in.Location = &tipline.Location{Latitude: m.Location.Latitude, Longitude: m.Location.Longitude}

@@ -16,7 +16,7 @@ type failingStore struct {
 	*storage.Memory
 }
 
-func (s failingStore) IsBlocked(context.Context, string) (bool, error) {
+func (s failingStore) IsBlocked(context.Context, ...string) (bool, error) {
 	return false, errors.New("test: a bug")
 }
 

@@ -54,7 +54,11 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	if handled, err := b.reviewerUpdate(ctx, item, &u, in, out); err != nil {
 		return err
 	} else if handled {
-		return b.complete(ctx, item, out.entries)
+		if err := b.complete(ctx, item, out.entries); err != nil {
+			return err
+		}
+		b.dropReviewerPending(ctx, item.ChatKey)
+		return nil
 	}
 	if stop, err := b.guard(ctx, in, out); err != nil {
 		return err
@@ -108,7 +112,15 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	if err := b.saveSession(ctx, item.ChatKey, st); err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
-	return b.complete(ctx, item, out.entries)
+	if err := b.complete(ctx, item, out.entries); err != nil {
+		return err
+	}
+	// Queued: the session need not keep them (they name chats) any longer.
+	st.Pending = nil
+	if err := b.saveSession(ctx, item.ChatKey, st); err != nil {
+		b.log.Warn("could not drop a session's queued messages; the next update does", "err", err)
+	}
+	return nil
 }
 
 // complete marks an update done and queues its outgoing messages, at once.
@@ -236,7 +248,9 @@ func (b *Bot) reportAllowed(ctx context.Context, reporter string) (bool, error) 
 // stop=true means the update is answered and done.
 func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) {
 	who := in.input.Reporter
-	blocked, err := b.store.IsBlocked(ctx, who)
+	// Every pseudonym of the key ring: a block made before a key rotation
+	// holds until "tipline rekey" has moved it.
+	blocked, err := b.store.IsBlocked(ctx, b.ring.Pseudonyms(in.userID)...)
 	if err != nil {
 		return false, fmt.Errorf("check block: %w", err)
 	}
@@ -301,6 +315,9 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 		if errors.Is(err, errLimited) {
 			why = "error_report_limit"
 			b.log.Warn("a reporter is over the report limit; the draft is kept", "reporter", in.input.Reporter)
+		} else if errors.Is(err, storage.ErrAdditionLimit) {
+			why = "error_add_limit" // nothing stored, and the reporter is told
+			b.log.Warn("a case is over the day's limit of additions", "err", err)
 		} else {
 			b.log.Error("could not store a step; the reporter was asked to try again", "err", err)
 		}
@@ -351,7 +368,7 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 				return nil, err
 			}
 		case flows.LoadMyCases:
-			list, err := b.store.CasesByReporter(ctx, e.Reporter)
+			list, err := b.store.CasesByReporter(ctx, b.ring.Pseudonyms(in.userID)...)
 			if err != nil {
 				return nil, fmt.Errorf("list cases: %w", err)
 			}
@@ -363,7 +380,7 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 			}
 			feedback = fb
 		case flows.Forget:
-			n, err := b.store.Forget(ctx, e.Reporter)
+			n, err := b.store.Forget(ctx, b.ring.Pseudonyms(in.userID)...)
 			if err != nil {
 				return nil, fmt.Errorf("forget reporter: %w", err)
 			}
@@ -371,6 +388,12 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 				return nil, fmt.Errorf("forget reporter: %w", err)
 			}
 			b.log.Info("a reporter was forgotten", "cases_unlinked", n)
+		case flows.WithdrawContact:
+			err := b.store.WithdrawContact(ctx, e.Reference, b.ring.Pseudonyms(in.userID)...)
+			if err != nil && !errors.Is(err, tipline.ErrNotFound) {
+				return nil, fmt.Errorf("withdraw contact: %w", err)
+			}
+			b.log.Info("a reporter withdrew contact", "case", e.Reference)
 		case flows.ClearChat:
 			b.clearChat(out, in.chatID, st.Messages, in.pressedMessageID)
 			st.Messages = nil
@@ -406,7 +429,9 @@ func (b *Bot) openByCode(ctx context.Context, e flows.OpenByCode, in incoming) (
 		if err != nil {
 			return nil, fmt.Errorf("open by code: %w", err)
 		}
-		b.log.Info("a case was opened with its follow-up code", "case", ref, "reporter", e.Reporter)
+		// No pseudonym beside the reference: the line would link the
+		// reporter to the case, and outlive /forget and the case.
+		b.log.Info("a case was opened with its follow-up code", "case", ref)
 		fb.CodeResult = flows.CodeOpened
 		fb.Cases = []tipline.CaseSummary{{Reference: c.Reference, Kind: c.Kind, Urgency: c.Urgency, Status: c.Status, CreatedAt: c.CreatedAt}}
 		return fb, nil

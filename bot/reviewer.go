@@ -16,6 +16,7 @@ import (
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -37,22 +38,32 @@ func InviteHash(code string) []byte {
 // for, the last update applied, and that update's outbox entries, kept in
 // case the process stopped before they were queued (as chatState).
 type reviewerState struct {
-	Mode         string                `json:"mode,omitempty"` // "", "reply", "note"
-	Case         tipline.Reference     `json:"case,omitempty"`
+	Mode string            `json:"mode,omitempty"` // "", "reply", "note"
+	Case tipline.Reference `json:"case,omitempty"`
+	// Version is the case's version when the reviewer pressed: if the case
+	// changes hands before they have typed, what they type is not used.
+	Version      string                `json:"version,omitempty"`
 	LastUpdateID int64                 `json:"last_update_id,omitempty"`
 	Pending      []storage.OutboxEntry `json:"pending,omitempty"`
 }
 
 func reviewerSessionKey(chatKey string) string { return "rv:" + chatKey }
 
-// signReviewer signs a reviewer action for one reviewer's Telegram id.
+// signReviewer signs a reviewer action for one reviewer's Telegram id, for
+// any version of the case: such a button only shows the case
+// (review.AnyVersion). Buttons that act carry the version (signCase).
 func (b *Bot) signReviewer(userID int64, action string) string {
-	return signFor(b.ring, "reviewer", userID, action)
+	return b.signCase(userID, action, review.AnyVersion)
 }
 
 func (b *Bot) verifyReviewer(userID int64, data string) (string, bool) {
-	action, err := verifyFor(b.ring, "reviewer", userID, data)
-	return action, err == nil
+	p, err := verifyReviewerButton(b.ring, userID, data, b.cfg.Now())
+	return p.Action, err == nil
+}
+
+// signCase signs a reviewer action on a case in the version it has now.
+func (b *Bot) signCase(userID int64, action, version string) string {
+	return signReviewerButton(b.ring, userID, action, version, b.cfg.Now().Add(reviewerButtonTTL))
 }
 
 // reviewerUpdate handles an update from a reviewer, or an invite code,
@@ -136,13 +147,17 @@ func langOf(code string) string {
 // after a crash changes nothing.
 func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, rv tipline.Reviewer, st *reviewerState, out *batch) error {
 	if q := u.CallbackQuery; q != nil {
-		action, ok := b.verifyReviewer(in.userID, q.Data)
-		if !ok {
+		press, err := verifyReviewerButton(b.ring, in.userID, q.Data, b.cfg.Now())
+		if errors.Is(err, errExpiredButton) {
+			b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, "rv_button_expired", nil), nil)
+			return nil
+		}
+		if err != nil {
 			b.log.Warn("a reviewer button did not verify", "reviewer", rv.ID)
 			b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, "error_button_not_yours", nil), nil)
 			return nil
 		}
-		return b.reviewerButton(ctx, item, rv, action, st, out)
+		return b.reviewerButton(ctx, item, rv, press, st, out)
 	}
 	say := func(id string, data map[string]any, rows [][]models.InlineKeyboardButton) {
 		b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, id, data), rows)
@@ -165,16 +180,24 @@ func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models
 		key := "note:" + updateBatchPrefix(item.UpdateID)
 		switch st.Mode {
 		case "reply":
-			ref := st.Case
-			st.Mode, st.Case = "", ""
-			return b.replyToReporter(ctx, rv, ref, in.input.Text, key, out)
+			typed := *st
+			st.Mode, st.Case, st.Version = "", "", ""
+			if _, ok, err := b.authorizeTyped(ctx, rv, typed, review.Reply, out); !ok {
+				return err
+			}
+			return b.replyToReporter(ctx, rv, typed.Case, in.input.Text, key, out)
 		case "note":
+			typed := *st
 			ref := st.Case
-			st.Mode, st.Case = "", ""
+			st.Mode, st.Case, st.Version = "", "", ""
+			c, ok, err := b.authorizeTyped(ctx, rv, typed, review.Note, out)
+			if !ok {
+				return err
+			}
 			if err := b.store.AddNote(ctx, ref, tipline.Note{Author: reviewerActor(rv), Kind: "note", Text: in.input.Text, At: b.cfg.Now(), Key: key}); err != nil {
 				return fmt.Errorf("add note: %w", err)
 			}
-			say("rv_note_saved", map[string]any{"Reference": string(ref)}, b.caseButtons(rv, ref, tipline.StatusAcknowledged))
+			say("rv_note_saved", map[string]any{"Reference": string(ref)}, b.caseButtons(rv, c))
 			return nil
 		}
 	}
@@ -186,8 +209,10 @@ func reviewerActor(rv tipline.Reviewer) string { return "reviewer:" + strconv.Fo
 
 // reviewerButton runs a verified reviewer action: "ack:REF", "det:REF",
 // "esc:REF", "rep:REF", "note:REF", "close:REF", "out:REF:OUTCOME",
-// "blk:REF", "reopen:REF".
-func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tipline.Reviewer, action string, st *reviewerState, out *batch) error {
+// "blk:REF", "reopen:REF", "tko:REF"; only when the reviewer may act on the
+// case now (review.Authorize).
+func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tipline.Reviewer, press reviewerPress, st *reviewerState, out *batch) error {
+	action := press.Action
 	say := func(id string, data map[string]any, rows [][]models.InlineKeyboardButton) error {
 		b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, id, data), rows)
 		return nil
@@ -205,9 +230,15 @@ func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tip
 	if err != nil {
 		return fmt.Errorf("load case: %w", err)
 	}
+	if d := review.Authorize(actorOf(rv), review.CaseOf(c), review.Action(verb), press.Version); d != review.Allow {
+		b.log.Info("a reviewer action on a case was not carried out", "case", ref, "reviewer", rv.ID, "action", verb, "decision", string(d))
+		return b.answerDecision(ctx, rv, c, d, out)
+	}
 	refData := map[string]any{"Reference": string(ref)}
 	now := b.cfg.Now()
 	switch verb {
+	case string(review.TakeOver):
+		return b.takeOver(ctx, rv, c, out)
 	case "ack":
 		first, by, err := b.store.Acknowledge(ctx, ref, rv.ID, now)
 		if err != nil {
@@ -232,15 +263,15 @@ func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tip
 		if !c.ContactAllowed || c.ReporterChatID == 0 {
 			return say("rv_no_contact", refData, nil)
 		}
-		st.Mode, st.Case = "reply", ref
+		st.Mode, st.Case, st.Version = "reply", ref, press.Version
 		return say("rv_type_reply", refData, nil)
 	case "note":
-		st.Mode, st.Case = "note", ref
+		st.Mode, st.Case, st.Version = "note", ref, press.Version
 		return say("rv_type_note", refData, nil)
 	case "close":
 		var rows [][]models.InlineKeyboardButton
 		for _, o := range tipline.Outcomes {
-			rows = append(rows, []models.InlineKeyboardButton{{Text: b.rtext(rv, "outcome_"+string(o), nil), CallbackData: b.signReviewer(rv.TelegramID, "out:"+string(ref)+":"+string(o))}})
+			rows = append(rows, []models.InlineKeyboardButton{{Text: b.rtext(rv, "outcome_"+string(o), nil), CallbackData: b.signCase(rv.TelegramID, "out:"+string(ref)+":"+string(o), press.Version)}})
 		}
 		return say("rv_close_how", refData, rows)
 	case "out":
@@ -248,8 +279,11 @@ func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tip
 			return fmt.Errorf("close case: %w", err)
 		}
 		b.log.Info("case closed", "case", ref, "reviewer", rv.ID, "outcome", arg)
+		if c, err = b.store.Case(ctx, ref); err != nil {
+			return fmt.Errorf("load case: %w", err)
+		}
 		return say("rv_closed", map[string]any{"Reference": string(ref), "Outcome": b.rtext(rv, "outcome_"+arg, nil)},
-			[][]models.InlineKeyboardButton{{{Text: b.rtext(rv, "rv_button_reopen", nil), CallbackData: b.signReviewer(rv.TelegramID, "reopen:"+string(ref))}}})
+			[][]models.InlineKeyboardButton{{{Text: b.rtext(rv, "rv_button_reopen", nil), CallbackData: b.signCase(rv.TelegramID, "reopen:"+string(ref), review.Version(c))}}})
 	case "blk":
 		if err := b.store.BlockReporter(ctx, ref, rv.ID, now); err != nil {
 			return fmt.Errorf("block reporter: %w", err)
@@ -261,7 +295,10 @@ func (b *Bot) reviewerButton(ctx context.Context, item storage.InboxItem, rv tip
 			return fmt.Errorf("reopen case: %w", err)
 		}
 		b.log.Info("case reopened", "case", ref, "reviewer", rv.ID)
-		return say("rv_reopened", refData, b.caseButtons(rv, ref, tipline.StatusAcknowledged))
+		if c, err = b.store.Case(ctx, ref); err != nil {
+			return fmt.Errorf("load case: %w", err)
+		}
+		return say("rv_reopened", refData, b.caseButtons(rv, c))
 	}
 	return say("error_button_not_yours", nil, nil)
 }
@@ -274,12 +311,14 @@ func (b *Bot) reviewerName(ctx context.Context, id int64) string {
 	return r.Name
 }
 
-// caseButtons are the buttons to work a case, for the reviewer who has it.
-func (b *Bot) caseButtons(rv tipline.Reviewer, ref tipline.Reference, status tipline.Status) [][]models.InlineKeyboardButton {
+// caseButtons are the buttons to work a case, for the reviewer who has it,
+// signed for the case's version now.
+func (b *Bot) caseButtons(rv tipline.Reviewer, c tipline.Case) [][]models.InlineKeyboardButton {
+	version := review.Version(c)
 	btn := func(id, action string) models.InlineKeyboardButton {
-		return models.InlineKeyboardButton{Text: b.rtext(rv, id, nil), CallbackData: b.signReviewer(rv.TelegramID, action+":"+string(ref))}
+		return models.InlineKeyboardButton{Text: b.rtext(rv, id, nil), CallbackData: b.signCase(rv.TelegramID, action+":"+string(c.Reference), version)}
 	}
-	if status == tipline.StatusReceived {
+	if c.Status == tipline.StatusReceived {
 		return [][]models.InlineKeyboardButton{
 			{btn("rv_button_ack", "ack")},
 			{btn("rv_button_details", "det"), btn("rv_button_escalate", "esc")},
@@ -316,6 +355,19 @@ func (b *Bot) loadReviewerState(ctx context.Context, chatKey string) (reviewerSt
 		return reviewerState{}, nil
 	}
 	return st, nil
+}
+
+// dropReviewerPending forgets the messages a reviewer's last update
+// queued, once they are in the outbox: they name the chats they go to.
+func (b *Bot) dropReviewerPending(ctx context.Context, chatKey string) {
+	st, err := b.loadReviewerState(ctx, chatKey)
+	if err != nil || st.Pending == nil {
+		return
+	}
+	st.Pending = nil
+	if err := b.saveReviewerState(ctx, chatKey, st); err != nil {
+		b.log.Warn("could not drop a reviewer's queued messages; the next update does", "err", err)
+	}
 }
 
 func (b *Bot) saveReviewerState(ctx context.Context, chatKey string, st reviewerState) error {
@@ -388,6 +440,6 @@ func (b *Bot) replyToReporter(ctx context.Context, rv tipline.Reviewer, ref tipl
 	}}}
 	out.text(c.ReporterChatID, storage.LaneReply, body, rows, false)
 	b.log.Info("a reviewer wrote to a reporter", "case", ref, "reviewer", rv.ID)
-	b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, "rv_reply_sent", refData), b.caseButtons(rv, ref, tipline.StatusAcknowledged))
+	b.toReviewer(out, rv, storage.LaneReply, b.rtext(rv, "rv_reply_sent", refData), b.caseButtons(rv, c))
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
+	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -117,7 +118,7 @@ func (b *Bot) runJob(ctx context.Context, j tipline.Job) error {
 		if j.Level > 0 {
 			text = b.rtext(rv, "rv_escalation", map[string]any{"Level": j.Level}) + "\n" + text
 		}
-		key := b.toReviewer(out, rv, storage.LaneUrgent, text, b.caseButtons(rv, c.Reference, tipline.StatusReceived))
+		key := b.toReviewer(out, rv, storage.LaneUrgent, text, b.caseButtons(rv, c))
 		n := tipline.Notification{ReviewerID: rv.ID, ChatID: rv.TelegramID, OutboxKey: key}
 		if err := b.store.AddNotification(ctx, c.Reference, n); err != nil {
 			return fmt.Errorf("record notification: %w", err)
@@ -142,7 +143,7 @@ func (b *Bot) runJob(ctx context.Context, j tipline.Job) error {
 			if err == nil {
 				for _, n := range ns {
 					if slices.Contains(keys, n.OutboxKey) {
-						b.markOne(ctx, c.Reference, by, n, late)
+						b.markOne(ctx, now, by, n, late)
 					}
 				}
 				if err := b.store.OutboxAdd(ctx, late.entries); err != nil {
@@ -238,19 +239,24 @@ func (b *Bot) oncallText(ctx context.Context) (string, error) {
 // notifications: the one who took it gets the working buttons, the others
 // "taken by NAME".
 func (b *Bot) markTaken(ctx context.Context, ref tipline.Reference, by tipline.Reviewer, out *batch) error {
+	c, err := b.store.Case(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("load case: %w", err)
+	}
 	ns, err := b.store.Notifications(ctx, ref)
 	if err != nil {
 		return fmt.Errorf("list notifications: %w", err)
 	}
 	for _, n := range ns {
-		b.markOne(ctx, ref, by, n, out)
+		b.markOne(ctx, c, by, n, out)
 	}
 	return nil
 }
 
 // markOne queues the edit of one copy of a notification after the case
 // was taken.
-func (b *Bot) markOne(ctx context.Context, ref tipline.Reference, by tipline.Reviewer, n tipline.Notification, out *batch) {
+func (b *Bot) markOne(ctx context.Context, c tipline.Case, by tipline.Reviewer, n tipline.Notification, out *batch) {
+	ref := c.Reference
 	rv, err := b.store.Reviewer(ctx, n.ReviewerID)
 	if err != nil {
 		return
@@ -258,7 +264,7 @@ func (b *Bot) markOne(ctx context.Context, ref tipline.Reference, by tipline.Rev
 	text := b.rtext(rv, "rv_taken_by", map[string]any{"Reference": string(ref), "Name": by.Name})
 	var rows [][]models.InlineKeyboardButton
 	if rv.ID == by.ID {
-		rows = b.caseButtons(rv, ref, tipline.StatusAcknowledged)
+		rows = b.caseButtons(rv, c)
 	}
 	out.edit(n.ChatID, storage.LaneUrgent, n.OutboxKey, n.MessageID, text, rows)
 }
@@ -292,9 +298,9 @@ func (b *Bot) sendDetails(ctx context.Context, rv tipline.Reviewer, c tipline.Ca
 	for _, n := range notes {
 		lines = append(lines, b.rtext(rv, "summary_line", map[string]any{"Label": b.rtext(rv, "rv_note_"+n.Kind, nil), "Value": n.Text}))
 	}
-	rows := b.caseButtons(rv, c.Reference, c.Status)
+	rows := b.caseButtons(rv, c)
 	if c.Status == tipline.StatusClosed {
-		rows = [][]models.InlineKeyboardButton{{{Text: b.rtext(rv, "rv_button_reopen", nil), CallbackData: b.signReviewer(rv.TelegramID, "reopen:"+string(c.Reference))}}}
+		rows = [][]models.InlineKeyboardButton{{{Text: b.rtext(rv, "rv_button_reopen", nil), CallbackData: b.signCase(rv.TelegramID, "reopen:"+string(c.Reference), review.Version(c))}}}
 	}
 	parts := splitLong(strings.Join(lines, "\n"))
 	for i, part := range parts {
@@ -353,7 +359,7 @@ func (b *Bot) notifyAssigned(ctx context.Context, ref tipline.Reference, a tipli
 	if a.Text != "" {
 		text += "\n\n" + flows.Quote(a.Text, 3000)
 	}
-	b.toReviewer(out, rv, storage.LaneUrgent, text, b.caseButtons(rv, ref, c.Status))
+	b.toReviewer(out, rv, storage.LaneUrgent, text, b.caseButtons(rv, c))
 	for _, f := range a.Attachments {
 		out.file(rv.TelegramID, storage.LaneUrgent, f.Kind, f.FileID)
 	}

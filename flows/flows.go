@@ -228,6 +228,13 @@ type AddToCase struct {
 // Forget unlinks the reporter from their cases (the cases stay).
 type Forget struct{ Reporter string }
 
+// WithdrawContact tells the bot the reporter no longer wants the team to
+// write to them about a case of theirs: their chat id is deleted.
+type WithdrawContact struct {
+	Reference tipline.Reference
+	Reporter  string
+}
+
 // ClearChat deletes the chat's messages that can still be deleted.
 type ClearChat struct{}
 
@@ -236,6 +243,8 @@ func (OpenByCode) isEffect()  {}
 func (AddToCase) isEffect()   {}
 func (Forget) isEffect()      {}
 func (ClearChat) isEffect()   {}
+
+func (WithdrawContact) isEffect() {}
 
 // Result is what one step produced.
 type Result struct {
@@ -252,10 +261,16 @@ type Limits struct {
 	ShortText int
 	// Attachments caps photos, videos and voice notes on one report.
 	Attachments int
+	// Edits and EditBytes cap the changed messages a draft keeps (Draft.Edits),
+	// in number and in bytes altogether: the newest are kept. The draft is
+	// re-read and re-sealed on every update, so it must stay small whatever
+	// a reporter (or a script) does. Zero means the default.
+	Edits     int
+	EditBytes int
 }
 
 // DefaultLimits are generous: a worried neighbour may have much to say.
-var DefaultLimits = Limits{LongText: 3000, ShortText: 300, Attachments: 20}
+var DefaultLimits = Limits{LongText: 3000, ShortText: 300, Attachments: 20, Edits: 20, EditBytes: 32 << 10}
 
 // Engine runs conversations. Its fields are the program's only source of
 // randomness inside flows, so tests can fix them.

@@ -11,16 +11,17 @@ import (
 
 // Actions of the follow-up screens.
 const (
-	actReceipt    = "receipt"
-	actClear      = "clear"
-	actClearYes   = "clear:yes"
-	actClearNo    = "clear:no"
-	actForgetYes  = "forget:yes"
-	actForgetNo   = "forget:no"
-	actMenu       = "menu"
-	prefixAdd     = "add:"
-	prefixAnswer2 = "ans:" // answering the team's message
-	menuMine      = "mine"
+	actReceipt      = "receipt"
+	actClear        = "clear"
+	actClearYes     = "clear:yes"
+	actClearNo      = "clear:no"
+	actForgetYes    = "forget:yes"
+	actForgetNo     = "forget:no"
+	actMenu         = "menu"
+	prefixAdd       = "add:"
+	prefixAnswer2   = "ans:" // answering the team's message
+	prefixNoContact = "nocontact:"
+	menuMine        = "mine"
 )
 
 // followUpCodeDigits is the length of a follow-up code.
@@ -82,6 +83,17 @@ func (r *run) followUpButton(act string) bool {
 		r.s.Back = nil
 		r.goTo(StateAdd)
 		return true
+	case strings.HasPrefix(act, prefixNoContact) && st == StateMine:
+		ref := tipline.Reference(strings.TrimPrefix(act, prefixNoContact))
+		if !slices.Contains(r.s.Allowed, ref) {
+			return false
+		}
+		// The store checks the case is the reporter's own.
+		r.effects = append(r.effects, WithdrawContact{Reference: ref, Reporter: r.in.Reporter})
+		r.s.Back = nil
+		r.sayReply(Reply{Lines: []Text{{ID: "contact_withdrawn", Data: map[string]any{"Reference": string(ref)}}}})
+		r.goTo(StateMenu)
+		return true
 	case st == StateAdd && act == actDone:
 		r.s.AddingTo = ""
 		r.s.Back = nil
@@ -127,6 +139,12 @@ func (r *run) cases(list []tipline.CaseSummary, intro string) {
 				Label:  Text{ID: "button_add_to", Data: map[string]any{"Reference": string(c.Reference)}},
 				Action: prefixAdd + string(c.Reference),
 			}})
+			if c.ContactAllowed {
+				rep.Buttons = append(rep.Buttons, []Button{{
+					Label:  Text{ID: "button_stop_contact", Data: map[string]any{"Reference": string(c.Reference)}},
+					Action: prefixNoContact + string(c.Reference),
+				}})
+			}
 		}
 	}
 	rep.Buttons = append(rep.Buttons, []Button{btn("button_menu", actMenu)})

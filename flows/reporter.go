@@ -164,7 +164,7 @@ func (r *run) step() {
 		return
 	case InputEdited:
 		if r.s.Draft != nil && strings.TrimSpace(in.Text) != "" {
-			r.s.Draft.Edits = append(r.s.Draft.Edits, Quote(in.Text, r.e.Limits.LongText))
+			r.s.Draft.Edits = keepEdits(append(r.s.Draft.Edits, Quote(in.Text, r.e.Limits.LongText)), r.e.Limits)
 		}
 		r.say("error_edited")
 		r.ask()
@@ -615,6 +615,10 @@ func (r *run) submit(contact bool) {
 	if d.Urgent {
 		urgency = tipline.UrgencyUrgent
 	}
+	var chat int64 // kept only when the team may write back
+	if contact {
+		chat = r.in.ChatID
+	}
 	c := tipline.NewCase{
 		DraftID:        d.ID,
 		Reference:      d.Reference,
@@ -622,7 +626,7 @@ func (r *run) submit(contact bool) {
 		Urgency:        urgency,
 		Lang:           r.s.Lang,
 		Reporter:       r.in.Reporter,
-		ReporterChatID: r.in.ChatID,
+		ReporterChatID: chat,
 		ContactAllowed: contact,
 		Answers:        answersWithEdits(d),
 		Location:       d.Location,
@@ -759,4 +763,25 @@ func (s Session) clone() Session {
 		s.Draft = &d
 	}
 	return s
+}
+
+// keepEdits drops the oldest edits until the draft keeps at most
+// l.Edits of them and l.EditBytes bytes altogether.
+func keepEdits(edits []string, l Limits) []string {
+	maxN, maxBytes := l.Edits, l.EditBytes
+	if maxN <= 0 {
+		maxN = DefaultLimits.Edits
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultLimits.EditBytes
+	}
+	total := 0
+	for _, e := range edits {
+		total += len(e)
+	}
+	for len(edits) > 0 && (len(edits) > maxN || total > maxBytes) {
+		total -= len(edits[0])
+		edits = edits[1:]
+	}
+	return slices.Clone(edits)
 }

@@ -28,6 +28,9 @@ const (
 	PurposePseudonym = "tipline/pseudonym/v1"
 	PurposeButtons   = "tipline/buttons/v1"
 	PurposeFollowUp  = "tipline/followup/v1"
+	// PurposeContentHash keys the hash by which a case's identical
+	// attachment contents are stored once.
+	PurposeContentHash = "tipline/content-hash/v1"
 )
 
 // RootKeySize is the size of TIPLINE_SECRET_KEY once decoded.
@@ -46,6 +49,7 @@ type rootKey struct {
 	pseudo  []byte
 	buttons []byte
 	follow  []byte
+	hash    []byte
 }
 
 // Ring holds the current root key and any previous ones still needed to read
@@ -127,6 +131,7 @@ func derive(root []byte) (*rootKey, error) {
 		pseudo:  sub(PurposePseudonym),
 		buttons: sub(PurposeButtons),
 		follow:  sub(PurposeFollowUp),
+		hash:    sub(PurposeContentHash),
 	}, nil
 }
 
@@ -216,6 +221,36 @@ func (r *Ring) Pseudonyms(userID int64) []string {
 	out := []string{r.mac(r.current.pseudo, msg, 16)}
 	for _, k := range r.previous {
 		out = append(out, r.mac(k.pseudo, msg, 16))
+	}
+	return out
+}
+
+// ReviewerKeys returns the keyed lookup value of a reviewer's Telegram id
+// under the current key, first, then under each previous key. It is not
+// the user's pseudonym as a reporter (Pseudonym): a reviewer who once
+// reported, or a dump read beside the logs, must not link the two.
+func (r *Ring) ReviewerKeys(userID int64) []string {
+	msg := "reviewer:" + strconv.FormatInt(userID, 10)
+	out := []string{r.mac(r.current.pseudo, msg, 16)}
+	for _, k := range r.previous {
+		out = append(out, r.mac(k.pseudo, msg, 16))
+	}
+	return out
+}
+
+// ContentHashes returns the keyed hash of an attachment's content under the
+// current key, first, then under each previous key. Keyed, so that a dump
+// does not tell whether a known photo is in it; the store keeps identical
+// contents of a case once.
+func (r *Ring) ContentHashes(content []byte) [][]byte {
+	sum := func(k []byte) []byte {
+		m := hmac.New(sha256.New, k)
+		m.Write(content)
+		return m.Sum(nil)
+	}
+	out := [][]byte{sum(r.current.hash)}
+	for _, k := range r.previous {
+		out = append(out, sum(k.hash))
 	}
 	return out
 }

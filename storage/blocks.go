@@ -114,15 +114,19 @@ func (p *Postgres) UnblockReporter(ctx context.Context, ref tipline.Reference, r
 	return nil
 }
 
-// IsBlocked tells whether the reporter with this pseudonym is blocked;
-// false for an empty pseudonym. Its errors do not name the pseudonym.
-func (p *Postgres) IsBlocked(ctx context.Context, pseudonym string) (bool, error) {
-	const q = `select exists (select 1 from blocks where pseudonym = $1)`
-	if pseudonym == "" {
+// IsBlocked tells whether the reporter with any of these pseudonyms is
+// blocked; false for none or only empty ones. It takes every pseudonym the
+// key ring makes for the reporter, so a block made before a key rotation
+// holds until "tipline rekey" moves it. Its errors do not name the
+// pseudonym.
+func (p *Postgres) IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error) {
+	const q = `select exists (select 1 from blocks where pseudonym = any($1))`
+	pseudonyms = nonEmpty(pseudonyms)
+	if len(pseudonyms) == 0 {
 		return false, nil
 	}
 	var blocked bool
-	if err := p.pool.QueryRow(ctx, q, pseudonym).Scan(&blocked); err != nil {
+	if err := p.pool.QueryRow(ctx, q, pseudonyms).Scan(&blocked); err != nil {
 		return false, fmt.Errorf("check block: %w", dbErr(err))
 	}
 	return blocked, nil

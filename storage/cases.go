@@ -30,7 +30,8 @@ func checkNewCase(c tipline.NewCase) error {
 	return nil
 }
 
-// SubmitCase stores a case with its sealed answers, its attachments'
+// SubmitCase stores a case with its sealed answers, the reporter's sealed
+// chat id only when they allow contact (none otherwise), its attachments'
 // file references, its follow-up hash (as given: the bot hashes the code),
 // its first routing job (level 0, due at SubmittedAt) and a "submitted"
 // audit event, in one transaction. Submitting the same DraftID again
@@ -62,7 +63,13 @@ func (p *Postgres) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.R
 	if !c.SubmittedAt.IsZero() {
 		submittedAt = &c.SubmittedAt
 	}
-	chat := []byte(strconv.FormatInt(c.ReporterChatID, 10))
+	// The chat id is kept only while the reporter lets the team write to
+	// them: a reporter who declined leaves no Telegram id behind, not even
+	// a sealed one (the key lives on the same server).
+	var sealedChat []byte
+	if c.ContactAllowed && c.ReporterChatID != 0 {
+		sealedChat = p.ring.Seal([]byte(strconv.FormatInt(c.ReporterChatID, 10)), caseAAD(c.DraftID, "reporter_chat"))
+	}
 	var followUp []byte // null when the case has no code
 	if len(c.FollowUpHash) > 0 {
 		followUp = c.FollowUpHash
@@ -77,8 +84,8 @@ func (p *Postgres) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.R
 	var caseID int64
 	err = tx.QueryRow(ctx, insertCase,
 		string(c.Reference), c.DraftID, string(c.Kind), string(c.Urgency), c.Lang, c.Reporter,
-		p.ring.Seal(chat, caseAAD(c.DraftID, "reporter_chat")),
-		c.ContactAllowed,
+		sealedChat,
+		c.ContactAllowed && sealedChat != nil,
 		p.ring.Seal(answers, caseAAD(c.DraftID, "answers")),
 		submittedAt, followUp,
 	).Scan(&caseID)
@@ -132,7 +139,9 @@ func (p *Postgres) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.R
 
 // Case returns a stored case with its answers, attachments and additions
 // opened, its status and assignment, or tipline.ErrNotFound. A case whose
-// reporter was forgotten has an empty Reporter and a ReporterChatID of 0.
+// reporter was forgotten has an empty Reporter and a ReporterChatID of 0;
+// a case whose reporter declined or withdrew contact, or that was closed,
+// has a ReporterChatID of 0.
 func (p *Postgres) Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error) {
 	const q = `
 		select id, reference, draft_id, kind, urgency, status, lang, coalesce(reporter, ''),
@@ -307,20 +316,25 @@ func (p *Postgres) CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Ref
 }
 
 // CasesByReporter lists the cases a reporter submitted, newest first: an
-// empty list, not an error, when there are none or pseudonym is empty.
-func (p *Postgres) CasesByReporter(ctx context.Context, pseudonym string) ([]tipline.CaseSummary, error) {
+// empty list, not an error, when there are none or no pseudonym is given.
+// It takes every pseudonym the key ring makes for the reporter, so cases
+// submitted before a key rotation stay theirs while "tipline rekey" runs.
+// Its errors do not name the pseudonym.
+func (p *Postgres) CasesByReporter(ctx context.Context, pseudonyms ...string) ([]tipline.CaseSummary, error) {
 	const q = `
-		select reference, kind, urgency, status, created_at
+		select reference, kind, urgency, status, created_at,
+		       contact_allowed and reporter_chat is not null
 		from cases
-		where reporter = $1
+		where reporter = any($1)
 		order by created_at desc, id desc`
 	out := []tipline.CaseSummary{}
-	if pseudonym == "" {
+	pseudonyms = nonEmpty(pseudonyms)
+	if len(pseudonyms) == 0 {
 		return out, nil
 	}
-	rows, err := p.pool.Query(ctx, q, pseudonym)
+	rows, err := p.pool.Query(ctx, q, pseudonyms)
 	if err != nil {
-		return nil, fmt.Errorf("list cases of reporter %s: %w", pseudonym, dbErr(err))
+		return nil, fmt.Errorf("list cases of a reporter: %w", dbErr(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -328,14 +342,14 @@ func (p *Postgres) CasesByReporter(ctx context.Context, pseudonym string) ([]tip
 			cs                         tipline.CaseSummary
 			ref, kind, urgency, status string
 		)
-		if err := rows.Scan(&ref, &kind, &urgency, &status, &cs.CreatedAt); err != nil {
-			return nil, fmt.Errorf("list cases of reporter %s: %w", pseudonym, dbErr(err))
+		if err := rows.Scan(&ref, &kind, &urgency, &status, &cs.CreatedAt, &cs.ContactAllowed); err != nil {
+			return nil, fmt.Errorf("list cases of a reporter: %w", dbErr(err))
 		}
 		cs.Reference, cs.Kind, cs.Urgency, cs.Status = tipline.Reference(ref), tipline.Kind(kind), tipline.Urgency(urgency), tipline.Status(status)
 		out = append(out, cs)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list cases of reporter %s: %w", pseudonym, dbErr(err))
+		return nil, fmt.Errorf("list cases of a reporter: %w", dbErr(err))
 	}
 	return out, nil
 }

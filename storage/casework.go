@@ -239,7 +239,9 @@ func (p *Postgres) Notes(ctx context.Context, ref tipline.Reference) ([]tipline.
 }
 
 // CloseCase closes a case with an outcome, in one transaction: status
-// closed, outcome and closed_at (now) set, pending jobs deleted and a
+// closed, outcome and closed_at (now) set, the reporter's chat id deleted
+// (nobody writes to the reporter of a closed case; reopening does not bring
+// it back), pending jobs deleted and a
 // "closed_<outcome>" audit event written by the reviewer. A case closed
 // before it was acknowledged gets the closing reviewer as assignee, since
 // now. Its retention period starts: a warning of its deletion recorded
@@ -252,7 +254,7 @@ func (p *Postgres) CloseCase(ctx context.Context, ref tipline.Reference, reviewe
 		update cases
 		set status = 'closed', outcome = $3, closed_at = $4, updated_at = $4,
 		    assignee = coalesce(assignee, $2), acknowledged_at = coalesce(acknowledged_at, $4),
-		    retention_warned_at = null
+		    retention_warned_at = null, reporter_chat = null
 		where id = $1`
 	const deleteJobs = `delete from jobs where case_id = $1`
 	if err := checkOutcome(outcome); err != nil {

@@ -13,14 +13,34 @@ import (
 // forgottenActors maps each actor that names pseudonym to the actor that
 // replaces it once the reporter is forgotten: "reporter:<pseudonym>" to
 // "reporter:forgotten", "followup:<pseudonym>" to "followup:forgotten".
-func forgottenActors(pseudonym string) map[string]string {
-	return map[string]string{
-		reporterActor(pseudonym): reporterActor(ForgottenPseudonym),
-		followUpActor(pseudonym): followUpActor(ForgottenPseudonym),
+func forgottenActors(pseudonyms ...string) map[string]string {
+	out := map[string]string{}
+	for _, p := range pseudonyms {
+		if p == "" {
+			continue
+		}
+		out[reporterActor(p)] = reporterActor(ForgottenPseudonym)
+		out[followUpActor(p)] = followUpActor(ForgottenPseudonym)
 	}
+	return out
 }
 
-// Forget unlinks a reporter from every case, in one transaction. The cases
+// nonEmpty returns the pseudonyms that are not empty, so that an empty one
+// never matches a forgotten reporter's case.
+func nonEmpty(pseudonyms []string) []string {
+	out := make([]string, 0, len(pseudonyms))
+	for _, p := range pseudonyms {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Forget unlinks a reporter from every case, in one transaction. It takes
+// every pseudonym the key ring makes for the reporter (keys.Ring.Pseudonyms):
+// between a key rotation and the end of "tipline rekey" some of their cases
+// are still under a previous key's pseudonym, and those must be unlinked too. The cases
 // they submitted lose their reporter pseudonym and sealed chat id (and so
 // ContactAllowed: the team can no longer write to them); everywhere the
 // pseudonym appears as an actor ("reporter:…" or "followup:…", in the
@@ -32,29 +52,31 @@ func forgottenActors(pseudonym string) map[string]string {
 // the pseudonym, so logging them keeps nothing of the reporter. A block of
 // the reporter (BlockReporter) stays: it names no case, and keeps the tip
 // line protected from abuse.
-func (p *Postgres) Forget(ctx context.Context, pseudonym string) (int, error) {
+func (p *Postgres) Forget(ctx context.Context, pseudonyms ...string) (int, error) {
 	const unlink = `
 		update cases
 		set reporter = null, reporter_chat = null, contact_allowed = false
-		where reporter = $1
+		where reporter = any($1)
 		returning id`
-	// Each statement sets actor to $3 where it was $1, to $4 where it was $2.
+	// Each statement sets actor to $3 where it was one of $1, to $4 where
+	// it was one of $2.
 	const scrubAudit = `
 		update audit_events
-		set actor = case when actor = $1 then $3 else $4 end
-		where actor in ($1, $2)
+		set actor = case when actor = any($1) then $3 else $4 end
+		where actor = any($1) or actor = any($2)
 		returning case_id`
 	const scrubAdditions = `
 		update additions
-		set actor = case when actor = $1 then $3 else $4 end
-		where actor in ($1, $2)
+		set actor = case when actor = any($1) then $3 else $4 end
+		where actor = any($1) or actor = any($2)
 		returning case_id`
 	const touchCases = `update cases set updated_at = now() where id = any($1)`
 	const insertForgotten = `
 		insert into audit_events (case_id, actor, action)
 		select id, $2, $3 from unnest($1::bigint[]) with ordinality as t (id, n)
 		order by n`
-	if pseudonym == "" {
+	pseudonyms = nonEmpty(pseudonyms)
+	if len(pseudonyms) == 0 {
 		return 0, nil
 	}
 	tx, err := p.pool.Begin(ctx)
@@ -79,13 +101,15 @@ func (p *Postgres) Forget(ctx context.Context, pseudonym string) (int, error) {
 		}
 		return dbErr(rows.Err())
 	}
-	if err := collect(unlink, pseudonym); err != nil {
+	if err := collect(unlink, pseudonyms); err != nil {
 		return 0, fmt.Errorf("forget reporter: %w", err)
 	}
-	reporter, followUp := reporterActor(pseudonym), followUpActor(pseudonym)
-	replaced := forgottenActors(pseudonym)
+	var reporters, followUps []string
+	for _, p := range pseudonyms {
+		reporters, followUps = append(reporters, reporterActor(p)), append(followUps, followUpActor(p))
+	}
 	for _, sql := range []string{scrubAudit, scrubAdditions} {
-		if err := collect(sql, reporter, followUp, replaced[reporter], replaced[followUp]); err != nil {
+		if err := collect(sql, reporters, followUps, reporterActor(ForgottenPseudonym), followUpActor(ForgottenPseudonym)); err != nil {
 			return 0, fmt.Errorf("forget reporter: %w", err)
 		}
 	}

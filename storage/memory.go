@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -37,6 +38,7 @@ type Memory struct {
 	processes map[string]time.Time // owner → last heard from
 	dead      map[int64]*memDead
 	takeover  time.Duration
+	addLimits AdditionLimits
 }
 
 type memInboxRow struct {
@@ -62,14 +64,19 @@ type memCase struct {
 }
 
 type memAddition struct {
-	key string
-	a   tipline.Addition
+	key  string
+	a    tipline.Addition
+	size int64 // what it counts against the day's limit
 }
 
 type memAttachment struct {
 	a       tipline.Attachment
 	content []byte
 	fetched bool
+	// attempts, nextTry and gaveUp record failed downloads.
+	attempts int
+	nextTry  time.Time
+	gaveUp   bool
 }
 
 // NewMemory returns an empty in-memory store reading the time from now
@@ -263,6 +270,9 @@ func (m *Memory) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Ref
 	now := m.clock()
 	stored := &memCase{c: tipline.Case{NewCase: copyNewCase(c), Status: tipline.StatusReceived, CreatedAt: now, UpdatedAt: now}}
 	stored.c.SubmittedAt = truncateTime(c.SubmittedAt)
+	if !c.ContactAllowed || c.ReporterChatID == 0 {
+		stored.c.ReporterChatID, stored.c.ContactAllowed = 0, false
+	}
 	if c.SubmittedAt.IsZero() {
 		stored.c.SubmittedAt = now
 	}
@@ -312,10 +322,11 @@ func (m *Memory) AttachmentsToFetch(ctx context.Context, limit int) ([]PendingAt
 	defer m.mu.Unlock()
 	var out []PendingAttachment
 	rows := 0
+	now := m.clock()
 	for _, sc := range m.order {
 		seen := map[string]bool{}
 		for _, ma := range sc.attachments {
-			if ma.fetched {
+			if ma.fetched || ma.gaveUp || (!ma.nextTry.IsZero() && ma.nextTry.After(now)) {
 				continue
 			}
 			if rows >= limit {
@@ -326,7 +337,7 @@ func (m *Memory) AttachmentsToFetch(ctx context.Context, limit int) ([]PendingAt
 				continue
 			}
 			seen[ma.a.FileUniqueID] = true
-			out = append(out, PendingAttachment{Reference: sc.c.Reference, FileID: ma.a.FileID, FileUniqueID: ma.a.FileUniqueID, Kind: ma.a.Kind})
+			out = append(out, PendingAttachment{Reference: sc.c.Reference, FileID: ma.a.FileID, FileUniqueID: ma.a.FileUniqueID, Kind: ma.a.Kind, Attempts: ma.attempts})
 		}
 	}
 	return out, nil
@@ -344,15 +355,23 @@ func (m *Memory) SaveAttachmentContent(ctx context.Context, ref tipline.Referenc
 	if found == nil {
 		return fmt.Errorf("save attachment of case %s: %w", ref, tipline.ErrNotFound)
 	}
+	// Bytes the case holds already are kept once, as Postgres does.
+	shared := slices.Clone(content)
+	if shared == nil {
+		shared = []byte{}
+	}
+	for _, other := range sc.attachments {
+		if other.fetched && bytes.Equal(other.content, content) {
+			shared = other.content
+			break
+		}
+	}
 	stored := false
 	for _, ma := range found {
 		if ma.fetched {
 			continue
 		}
-		ma.content, ma.fetched = slices.Clone(content), true
-		if ma.content == nil {
-			ma.content = []byte{}
-		}
+		ma.content, ma.fetched = shared, true
 		stored = true
 	}
 	if stored {
@@ -443,4 +462,32 @@ func (m *Memory) InboxChatSeen(ctx context.Context, chatKey string, updateID int
 		}
 	}
 	return false, nil
+}
+
+// AttachmentFetchFailed records a failed download, as
+// Postgres.AttachmentFetchFailed does.
+func (m *Memory) AttachmentFetchFailed(ctx context.Context, ref tipline.Reference, fileUniqueID string, retryIn time.Duration) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("record failed download of case %s: %w", ref, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, found := m.findAttachments(ref, fileUniqueID)
+	if found == nil {
+		return 0, fmt.Errorf("record failed download of case %s: %w", ref, tipline.ErrNotFound)
+	}
+	attempts := 0
+	for _, ma := range found {
+		if ma.fetched {
+			continue
+		}
+		ma.attempts++
+		if retryIn > 0 {
+			ma.nextTry, ma.gaveUp = m.clock().Add(retryIn), false
+		} else {
+			ma.nextTry, ma.gaveUp = time.Time{}, true
+		}
+		attempts = max(attempts, ma.attempts)
+	}
+	return attempts, nil
 }

@@ -152,7 +152,7 @@ func (m *Memory) outboxChange(ctx context.Context, what string, id int64, owner 
 // OutboxSent records that an entry was sent, as Postgres.OutboxSent does.
 func (m *Memory) OutboxSent(ctx context.Context, id int64, owner string, messageID int) error {
 	return m.outboxChange(ctx, "mark sent", id, owner, func(o *memOutbox, now time.Time) {
-		o.sentAt, o.messageID, o.e.Payload = now, messageID, nil
+		o.sentAt, o.messageID, o.e.Payload, o.e.ChatID = now, messageID, nil, 0
 	})
 }
 
@@ -169,7 +169,7 @@ func (m *Memory) OutboxRetry(ctx context.Context, id int64, owner string, wait t
 // OutboxDead sets an entry aside for good.
 func (m *Memory) OutboxDead(ctx context.Context, id int64, owner string, reason string) error {
 	return m.outboxChange(ctx, "set aside", id, owner, func(o *memOutbox, now time.Time) {
-		o.deadAt, o.reason, o.e.Payload = now, reason, nil
+		o.deadAt, o.reason, o.e.Payload, o.e.ChatID = now, reason, nil, 0
 	})
 }
 

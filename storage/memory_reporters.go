@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/tipline/tipline"
 )
@@ -25,23 +26,22 @@ func (m *Memory) CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Refer
 
 // CasesByReporter lists the cases a reporter submitted, newest first, as
 // Postgres.CasesByReporter does.
-func (m *Memory) CasesByReporter(ctx context.Context, pseudonym string) ([]tipline.CaseSummary, error) {
+func (m *Memory) CasesByReporter(ctx context.Context, pseudonyms ...string) ([]tipline.CaseSummary, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("list cases of reporter %s: %w", pseudonym, err)
+		return nil, fmt.Errorf("list cases of a reporter: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := []tipline.CaseSummary{}
-	if pseudonym == "" {
-		return out, nil
-	}
+	pseudonyms = nonEmpty(pseudonyms)
 	for _, sc := range slices.Backward(m.order) {
-		if sc.c.Reporter != pseudonym {
+		if sc.c.Reporter == "" || !slices.Contains(pseudonyms, sc.c.Reporter) {
 			continue
 		}
 		out = append(out, tipline.CaseSummary{
 			Reference: sc.c.Reference, Kind: sc.c.Kind, Urgency: sc.c.Urgency,
 			Status: sc.c.Status, CreatedAt: sc.c.CreatedAt,
+			ContactAllowed: sc.c.ContactAllowed && sc.c.ReporterChatID != 0,
 		})
 	}
 	// Newest first; among cases created at the same time, the last
@@ -82,12 +82,25 @@ func (m *Memory) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key s
 	if a.At.IsZero() {
 		stored.At = now
 	}
+	var (
+		count int
+		bytes int64
+	)
+	for _, ma := range sc.additions {
+		if ma.a.At.After(stored.At.Add(-24 * time.Hour)) {
+			count, bytes = count+1, bytes+ma.size
+		}
+	}
+	size := additionSize(a)
+	if m.addLimits.overLimit(count, bytes, size) {
+		return fmt.Errorf("add to case %s: %w", ref, ErrAdditionLimit)
+	}
 	for _, att := range a.Attachments {
 		att.Question = QuestionAddition
 		stored.Attachments = append(stored.Attachments, att)
 		sc.attachments = append(sc.attachments, &memAttachment{a: att})
 	}
-	sc.additions = append(sc.additions, memAddition{key: key, a: stored})
+	sc.additions = append(sc.additions, memAddition{key: key, a: stored, size: size})
 	sc.c.UpdatedAt = now
 	sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: a.Actor, Action: ActionInformationAdded, At: now})
 	return nil
@@ -119,21 +132,22 @@ func (m *Memory) SetStatus(ctx context.Context, ref tipline.Reference, status ti
 }
 
 // Forget unlinks a reporter from every case, as Postgres.Forget does.
-func (m *Memory) Forget(ctx context.Context, pseudonym string) (int, error) {
+func (m *Memory) Forget(ctx context.Context, pseudonyms ...string) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("forget reporter: %w", err)
 	}
-	if pseudonym == "" {
+	pseudonyms = nonEmpty(pseudonyms)
+	if len(pseudonyms) == 0 {
 		return 0, nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	replaced := forgottenActors(pseudonym)
+	replaced := forgottenActors(pseudonyms...)
 	now := m.clock()
 	n := 0
 	for _, sc := range m.order {
 		affected := false
-		if sc.c.Reporter == pseudonym {
+		if sc.c.Reporter != "" && slices.Contains(pseudonyms, sc.c.Reporter) {
 			sc.c.Reporter, sc.c.ReporterChatID, sc.c.ContactAllowed = "", 0, false
 			affected = true
 		}
@@ -157,4 +171,12 @@ func (m *Memory) Forget(ctx context.Context, pseudonym string) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// SetAdditionLimits sets the limits of what may be added to a case in a
+// day, as Postgres.SetAdditionLimits does.
+func (m *Memory) SetAdditionLimits(l AdditionLimits) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.addLimits = l.orDefaults()
 }

@@ -180,14 +180,18 @@ func (m *Memory) UnblockReporter(ctx context.Context, ref tipline.Reference, rev
 
 // IsBlocked tells whether a reporter is blocked, as Postgres.IsBlocked
 // does.
-func (m *Memory) IsBlocked(ctx context.Context, pseudonym string) (bool, error) {
+func (m *Memory) IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("check block: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	_, ok := m.blocks[pseudonym]
-	return ok && pseudonym != "", nil
+	for _, p := range nonEmpty(pseudonyms) {
+		if _, ok := m.blocks[p]; ok {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // Rekey re-seals nothing: Memory keeps plain text, under no key. It

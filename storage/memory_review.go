@@ -137,21 +137,6 @@ func (m *Memory) Reviewers(ctx context.Context) ([]tipline.Reviewer, error) {
 	return append([]tipline.Reviewer{}, m.reviewers...), nil
 }
 
-// DisableReviewer disables a reviewer, as Postgres.DisableReviewer does.
-func (m *Memory) DisableReviewer(ctx context.Context, id int64, now time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("disable reviewer %d: %w", id, err)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rv := m.reviewer(id)
-	if rv == nil {
-		return fmt.Errorf("disable reviewer %d: %w", id, tipline.ErrNotFound)
-	}
-	rv.Active = false
-	return nil
-}
-
 // SetReviewerLang sets a reviewer's language, as Postgres.SetReviewerLang
 // does.
 func (m *Memory) SetReviewerLang(ctx context.Context, id int64, lang string) error {
@@ -519,6 +504,7 @@ func (m *Memory) CloseCase(ctx context.Context, ref tipline.Reference, reviewerI
 	}
 	a.Outcome, a.ClosedAt = outcome, now
 	sc.c.Status, sc.c.UpdatedAt = tipline.StatusClosed, now
+	sc.c.ReporterChatID = 0
 	sc.retentionWarned = false
 	m.deleteJobs(sc)
 	sc.record(reviewerActor(reviewerID), ActionClosedPrefix+string(outcome), now)

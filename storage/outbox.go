@@ -248,11 +248,12 @@ func (p *Postgres) outboxUpdate(ctx context.Context, what string, q string, id i
 }
 
 // OutboxSent records that an entry was sent, with the id of the message it
-// made (0 for calls that make none), and drops its payload.
+// made (0 for calls that make none), and drops its payload and its chat id:
+// only the keyed chat hash and the message id stay, for a while.
 func (p *Postgres) OutboxSent(ctx context.Context, id int64, owner string, messageID int) error {
 	const q = `
 		update outbox
-		set sent_at = now(), message_id = nullif($3, 0), payload = null, claimed_by = null, claimed_until = null
+		set sent_at = now(), message_id = nullif($3, 0), payload = null, chat_id = null, claimed_by = null, claimed_until = null
 		where id = $1 and claimed_by = $2 and sent_at is null`
 	return p.outboxUpdate(ctx, "mark sent", q, id, owner, messageID)
 }
@@ -274,7 +275,7 @@ func (p *Postgres) OutboxRetry(ctx context.Context, id int64, owner string, wait
 func (p *Postgres) OutboxDead(ctx context.Context, id int64, owner string, reason string) error {
 	const q = `
 		update outbox
-		set dead_at = now(), reason = $3, payload = null, claimed_by = null, claimed_until = null
+		set dead_at = now(), reason = $3, payload = null, chat_id = null, claimed_by = null, claimed_until = null
 		where id = $1 and claimed_by = $2 and sent_at is null`
 	return p.outboxUpdate(ctx, "set aside", q, id, owner, reason)
 }

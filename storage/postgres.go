@@ -26,7 +26,10 @@ type Postgres struct {
 	pool *pgxpool.Pool
 	ring *keys.Ring
 	// takeover is how long a process may be silent before its claims lapse.
-	takeover time.Duration
+	takeover  time.Duration
+	addLimits AdditionLimits
+	// rekeyBytes, when set, replaces rekeyBatchBytes (tests).
+	rekeyBytes int64
 }
 
 // defaultMaxConns is the connection pool's size unless DATABASE_URL says.

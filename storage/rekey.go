@@ -435,43 +435,68 @@ func (p *Postgres) rekeyCases(ctx context.Context, tx pgx.Tx, limit int) (int, i
 	return rs.n, len(rows), nil
 }
 
+// rekeyBatchBytes bounds the attachment bytes one batch of Rekey re-seals:
+// a batch holds one attachment in memory at a time, and stops after this
+// many bytes (or limit rows), whatever the files' sizes.
+const rekeyBatchBytes = 8 << 20
+
+// rekeyAttachments re-seals attachments one at a time: it picks the rows
+// to do (their keys and sizes only), then reads, re-seals and writes each
+// in turn, until limit rows or the batch's bytes (rekeyBatchBytes, or
+// p.rekeyBytes when set) are done. Memory holds one file at a time.
 func (p *Postgres) rekeyAttachments(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
-	pick := `select a.case_id, c.reference, c.draft_id, a.position, a.file_id, a.file_unique_id, a.content
-		from attachments a join cases c on c.id = a.case_id
+	pick := `select a.case_id, a.position, coalesce(octet_length(a.content), 0)
+		from attachments a
 		where ` + oldKey("a.file_id") + ` or ` + oldKey("a.file_unique_id") + ` or ` + oldKey("a.content") + `
 		order by a.case_id, a.position limit $2 for update of a`
+	const read = `select c.reference, c.draft_id, a.file_id, a.file_unique_id, a.content
+		from attachments a join cases c on c.id = a.case_id
+		where a.case_id = $1 and a.position = $2`
 	const update = `update attachments set file_id = $3, file_unique_id = $4, content = $5 where case_id = $1 and position = $2`
 	type row struct {
-		caseID                    int64
-		ref, draftID              string
-		position                  int
-		fileID, uniqueID, content []byte
+		caseID   int64
+		position int
+		size     int64
 	}
 	var rows []row
 	err := collect(ctx, tx, pick, func(r pgx.Rows) error {
 		var x row
-		err := r.Scan(&x.caseID, &x.ref, &x.draftID, &x.position, &x.fileID, &x.uniqueID, &x.content)
+		err := r.Scan(&x.caseID, &x.position, &x.size)
 		rows = append(rows, x)
 		return err
 	}, p.keyID(), limit)
 	if err != nil {
 		return 0, 0, err
 	}
+	budget := int64(rekeyBatchBytes)
+	if p.rekeyBytes > 0 {
+		budget = p.rekeyBytes
+	}
 	rs := &resealer{p: p}
-	b := &pgx.Batch{}
+	done, bytes := 0, int64(0)
 	for _, x := range rows {
-		values := [][]byte{x.fileID, x.uniqueID, x.content}
+		if done > 0 && bytes+x.size > budget {
+			break // the next batch takes it
+		}
+		var (
+			ref, draftID              string
+			fileID, uniqueID, content []byte
+		)
+		if err := tx.QueryRow(ctx, read, x.caseID, x.position).Scan(&ref, &draftID, &fileID, &uniqueID, &content); err != nil {
+			return 0, 0, dbErr(err)
+		}
+		values := [][]byte{fileID, uniqueID, content}
 		for i, col := range []string{"file_id", "file_unique_id", "content"} {
-			if values[i], err = rs.value(values[i], attachmentAAD(x.draftID, x.position, col)); err != nil {
-				return 0, 0, fmt.Errorf("case %s attachment %d: %s: %w", x.ref, x.position, col, err)
+			if values[i], err = rs.value(values[i], attachmentAAD(draftID, x.position, col)); err != nil {
+				return 0, 0, fmt.Errorf("case %s attachment %d: %s: %w", ref, x.position, col, err)
 			}
 		}
-		b.Queue(update, x.caseID, x.position, values[0], values[1], values[2])
+		if _, err := tx.Exec(ctx, update, x.caseID, x.position, values[0], values[1], values[2]); err != nil {
+			return 0, 0, dbErr(err)
+		}
+		done, bytes = done+1, bytes+x.size
 	}
-	if err := sendBatch(ctx, tx, b); err != nil {
-		return 0, 0, err
-	}
-	return rs.n, len(rows), nil
+	return rs.n, done, nil
 }
 
 func (p *Postgres) rekeyAdditions(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
@@ -553,7 +578,8 @@ func (p *Postgres) rekeyNotifications(ctx context.Context, tx pgx.Tx, limit int)
 }
 
 // rekeyReviewers re-seals reviewers' Telegram ids and names and recomputes
-// telegram_key, the pseudonym of the Telegram id, under the current key.
+// telegram_key, the reviewer key of the Telegram id (keys.Ring.ReviewerKeys),
+// under the current key.
 func (p *Postgres) rekeyReviewers(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
 	pick := `select id, telegram_id, name from reviewers
 		where ` + oldKey("telegram_id") + ` or ` + oldKey("name") + `
@@ -589,7 +615,7 @@ func (p *Postgres) rekeyReviewers(ctx context.Context, tx pgx.Tx, limit int) (in
 		if err != nil {
 			return 0, 0, fmt.Errorf("reviewer %d: telegram id: %w", x.id, err)
 		}
-		b.Queue(update, x.id, p.ring.Pseudonym(id), telegramID, name)
+		b.Queue(update, x.id, p.ring.ReviewerKeys(id)[0], telegramID, name)
 	}
 	if err := sendBatch(ctx, tx, b); err != nil {
 		return 0, 0, err

@@ -163,8 +163,9 @@ func TestSealedColumnsAreAllTheBytea(t *testing.T) {
 		t.Fatalf("list columns: %v", err)
 	}
 	// Hashes, not sealed: the follow-up code's (see Rekey), the addition's
-	// idempotency key's and the invite code's (SHA-256, keyless).
-	want := []string{"additions.idempotency_key", "cases.followup_hash", "invites.code_hash"}
+	// idempotency key's and the invite code's (SHA-256, keyless), and the
+	// keyed hash of an attachment's content (stored once per case).
+	want := []string{"additions.idempotency_key", "attachments.content_hash", "cases.followup_hash", "invites.code_hash"}
 	for table, columns := range storage.SealedColumns() {
 		for _, c := range columns {
 			want = append(want, table+"."+c)

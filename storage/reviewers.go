@@ -121,7 +121,7 @@ func (p *Postgres) RedeemInvite(ctx context.Context, codeHash []byte, telegramID
 	// A reviewer whose telegram_key is still under a previous key (not yet
 	// re-keyed) is a reviewer all the same.
 	var exists bool
-	if err := tx.QueryRow(ctx, known, p.ring.Pseudonyms(telegramID)).Scan(&exists); err != nil {
+	if err := tx.QueryRow(ctx, known, p.reviewerLookup(telegramID)).Scan(&exists); err != nil {
 		return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w", dbErr(err))
 	}
 	if exists {
@@ -132,7 +132,7 @@ func (p *Postgres) RedeemInvite(ctx context.Context, codeHash []byte, telegramID
 	if err := tx.QueryRow(ctx, nextID).Scan(&rv.ID); err != nil {
 		return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w", dbErr(err))
 	}
-	tag, err := tx.Exec(ctx, insertReviewer, rv.ID, p.ring.Pseudonym(telegramID),
+	tag, err := tx.Exec(ctx, insertReviewer, rv.ID, p.ring.ReviewerKeys(telegramID)[0],
 		p.ring.Seal([]byte(strconv.FormatInt(telegramID, 10)), reviewerAAD(rv.ID, "telegram_id")),
 		p.ring.Seal(name, reviewerAAD(rv.ID, "name")),
 		lang, rv.Admin, now)
@@ -181,10 +181,20 @@ func (p *Postgres) scanReviewer(row pgx.Row) (tipline.Reviewer, error) {
 // under the previous keys too, until Rekey brings them under the current
 // one.
 func (p *Postgres) ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error) {
-	const q = `select ` + reviewerColumns + ` from reviewers where telegram_key = any($1)
-		order by telegram_key = $2 desc, id limit 1`
-	pseudonyms := p.ring.Pseudonyms(telegramID)
-	rv, err := p.scanReviewer(p.pool.QueryRow(ctx, q, pseudonyms, pseudonyms[0]))
+	// A row still keyed by the reporter pseudonym (written before reviewers
+	// had a lookup key of their own) or by a previous key is moved to the
+	// current reviewer key on the way.
+	const q = `
+		with found as (
+			select id, telegram_key from reviewers where telegram_key = any($1)
+			order by telegram_key = $2 desc, id limit 1
+		), moved as (
+			update reviewers r set telegram_key = $2
+			from found where r.id = found.id and found.telegram_key <> $2
+		)
+		select ` + reviewerColumns + ` from reviewers where id = (select id from found)`
+	lookup := p.reviewerLookup(telegramID)
+	rv, err := p.scanReviewer(p.pool.QueryRow(ctx, q, lookup, lookup[0]))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tipline.Reviewer{}, fmt.Errorf("find reviewer: %w", tipline.ErrNotFound)
 	}
@@ -228,21 +238,6 @@ func (p *Postgres) Reviewers(ctx context.Context) ([]tipline.Reviewer, error) {
 		return nil, fmt.Errorf("list reviewers: %w", dbErr(err))
 	}
 	return out, nil
-}
-
-// DisableReviewer disables a reviewer from now on: they stay in the store
-// (cases and the audit trail name them) with Active false. Disabling again
-// changes nothing. It gives tipline.ErrNotFound for an unknown reviewer.
-func (p *Postgres) DisableReviewer(ctx context.Context, id int64, now time.Time) error {
-	const q = `update reviewers set disabled_at = coalesce(disabled_at, $2) where id = $1`
-	tag, err := p.pool.Exec(ctx, q, id, now)
-	if err != nil {
-		return fmt.Errorf("disable reviewer %d: %w", id, dbErr(err))
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("disable reviewer %d: %w", id, tipline.ErrNotFound)
-	}
-	return nil
 }
 
 // SetReviewerLang sets the language a reviewer is written to in. It gives
@@ -304,4 +299,12 @@ func (p *Postgres) LoadRota(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("load rota: %w", err)
 	}
 	return doc, nil
+}
+
+// reviewerLookup lists every telegram_key a reviewer's row may hold: their
+// reviewer key under each key of the ring, the current one first, then the
+// reporter pseudonyms that keyed reviewers before they had a key of their
+// own (until the row is next looked up, which moves it).
+func (p *Postgres) reviewerLookup(telegramID int64) []string {
+	return append(p.ring.ReviewerKeys(telegramID), p.ring.Pseudonyms(telegramID)...)
 }

@@ -53,6 +53,11 @@ var ErrReferenceTaken = errors.New("case reference already taken")
 // hash; the caller should draw a new follow-up code and submit again.
 var ErrFollowUpTaken = errors.New("follow-up code already taken")
 
+// ErrAdditionLimit means a case has had as many additions, or as many
+// bytes of them, as it may have in a day: the reporter is told kindly to
+// come back later, and nothing is stored.
+var ErrAdditionLimit = errors.New("over the day's limit of additions to the case")
+
 // ErrInvalid means a call was given a value the store cannot accept, such
 // as a case without a draft id.
 var ErrInvalid = errors.New("invalid value")
@@ -92,6 +97,9 @@ type PendingAttachment struct {
 	FileID       string
 	FileUniqueID string
 	Kind         string
+	// Attempts is how many downloads of it failed before
+	// (AttachmentFetchFailed).
+	Attempts int
 }
 
 // Actors and actions the store writes to the audit trail. A reporter

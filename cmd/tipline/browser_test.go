@@ -84,7 +84,7 @@ func TestSandboxInBrowser(t *testing.T) {
 	exceptions := watchExceptions(tab)
 
 	d := &pageDriver{t: t, ctx: tab, logs: logs, last: map[string]int{}}
-	d.do("open the sandbox page", chromedp.Navigate(base+"/"))
+	d.do("open the sandbox page", chromedp.Navigate(base))
 	d.waitFor("both phones on the page", `() => document.querySelectorAll("section.panel").length === 2`)
 
 	// The two phones: the reporter's with its controls, and the reviewer's
@@ -283,7 +283,7 @@ func startSandbox(t *testing.T) (string, *syncBuffer) {
 	})
 	select {
 	case info := <-ready:
-		return "http://" + info.Addr, logs
+		return info.URL, logs
 	case err := <-done:
 		t.Fatalf("the sandbox stopped before serving: %v\n%s", err, logs)
 	case <-time.After(browserStep):
@@ -443,7 +443,7 @@ func (d *pageDriver) waitButton(role, action string, minID int, prefix bool) pag
 			for (const b of m.querySelectorAll("button.kb-button")) {
 				const data = b.dataset.data || "";
 				if (b.disabled) continue;
-				if (prefix ? data.startsWith(action) : data.startsWith(action + "~")) return describe(m, data);
+				if (prefix ? data.startsWith(action) : (data.startsWith(action + "~") || data.startsWith(action + "!"))) return describe(m, data);
 			}
 		}
 		return null;

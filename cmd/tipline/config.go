@@ -50,6 +50,9 @@ type Config struct {
 	ReportsPerHour    int
 	ReportsPerDay     int
 	MessagesPerMinute int
+	// Limits per case: additions a day, and their bytes.
+	AdditionsPerDay   int
+	AdditionMiBPerDay int
 	// Retention of closed cases and of audit events.
 	RetentionDays      int
 	AuditRetentionDays int
@@ -73,6 +76,10 @@ type need struct {
 }
 
 // loadConfig reads the environment through getenv.
+// minWebhookSecret is the shortest webhook secret accepted: anyone who
+// guesses it can feed the bot updates as any user.
+const minWebhookSecret = 32
+
 func loadConfig(getenv func(string) string, n need) (Config, error) {
 	var errs configError
 	c := Config{
@@ -88,8 +95,10 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	}
 	if c.APIURL == "" {
 		c.APIURL = "https://api.telegram.org"
-	} else if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, "TELEGRAM_API_URL must be an http(s) URL such as https://api.telegram.org")
+	} else if u, err := url.Parse(c.APIURL); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
+		// The bot token travels in every request's path: never in clear
+		// over a network.
+		errs = append(errs, "TELEGRAM_API_URL must be an https URL such as https://api.telegram.org (plain http only on 127.0.0.1 or localhost)")
 	}
 	if n.token && c.BotToken == "" {
 		errs = append(errs, "TELEGRAM_BOT_TOKEN is required (from @BotFather)")
@@ -138,6 +147,8 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	}
 	if c.WebhookSecret != "" && !webhookSecretRE.MatchString(c.WebhookSecret) {
 		errs = append(errs, "TIPLINE_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+	} else if c.WebhookSecret != "" && len(c.WebhookSecret) < minWebhookSecret {
+		errs = append(errs, fmt.Sprintf("TIPLINE_WEBHOOK_SECRET must be at least %d characters (openssl rand -hex 32)", minWebhookSecret))
 	}
 	if c.ListenAddr == "" {
 		c.ListenAddr = ":8080"
@@ -201,6 +212,12 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 		errs = append(errs, err.Error())
 	}
 	if c.ReportsPerDay, err = integer(getenv, "TIPLINE_LIMIT_REPORTS_PER_DAY", 10, 1, 10000); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.AdditionsPerDay, err = integer(getenv, "TIPLINE_LIMIT_ADDITIONS_PER_DAY", 30, 1, 10000); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.AdditionMiBPerDay, err = integer(getenv, "TIPLINE_LIMIT_ADDITION_MB_PER_DAY", 100, 1, 100000); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if c.MessagesPerMinute, err = integer(getenv, "TIPLINE_LIMIT_MESSAGES_PER_MINUTE", 60, 1, 10000); err != nil {

@@ -16,6 +16,17 @@ func TestConfigNamesTheVariable(t *testing.T) {
 	if _, err := loadConfig(func(k string) string { return good[k] }, all); err != nil {
 		t.Fatalf("good config refused: %v", err)
 	}
+	for name, env := range map[string]map[string]string{
+		"api on loopback over http": {"TELEGRAM_API_URL": "http://127.0.0.1:8081"},
+		"webhook secret of 32":      {"TIPLINE_WEBHOOK_SECRET": strings.Repeat("a", 32)},
+	} {
+		for k, v := range good {
+			env[k] = v
+		}
+		if _, err := loadConfig(func(k string) string { return env[k] }, all); err != nil {
+			t.Errorf("%s refused: %v", name, err)
+		}
+	}
 	cases := []struct {
 		name, key, value, want string
 	}{
@@ -34,6 +45,8 @@ func TestConfigNamesTheVariable(t *testing.T) {
 		{"ttl", "TIPLINE_SESSION_TTL", "forever", "TIPLINE_SESSION_TTL"},
 		{"workers", "TIPLINE_WORKERS", "0", "TIPLINE_WORKERS"},
 		{"api url", "TELEGRAM_API_URL", "ftp://x", "TELEGRAM_API_URL"},
+		{"api url over plain http", "TELEGRAM_API_URL", "http://api.example.org", "TELEGRAM_API_URL"},
+		{"short webhook secret", "TIPLINE_WEBHOOK_SECRET", strings.Repeat("a", 31), "TIPLINE_WEBHOOK_SECRET"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

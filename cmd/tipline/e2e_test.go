@@ -303,7 +303,8 @@ func TestChatsInOrder(t *testing.T) {
 func TestWebhookSecret(t *testing.T) {
 	e := newTestEnv(t)
 	e.env["TIPLINE_WEBHOOK_URL"] = "https://127.0.0.1/telegram/hook"
-	e.env["TIPLINE_WEBHOOK_SECRET"] = "s3cret-Token_42"
+	const secret = "s3cret-Token_42-0123456789abcdefghij"
+	e.env["TIPLINE_WEBHOOK_SECRET"] = secret
 	addr, _ := e.start()
 	url := "http://" + addr + "/telegram/hook"
 	r := e.reporter(7_400_000_001, "en")
@@ -325,7 +326,7 @@ func TestWebhookSecret(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, secret string
-	}{{"missing", ""}, {"wrong", "s3cret-Token_43"}, {"prefix", "s3cret"}, {"longer", "s3cret-Token_42x"}} {
+	}{{"missing", ""}, {"wrong", "s3cret-Token_43"}, {"prefix", "s3cret"}, {"longer", secret + "x"}} {
 		if got := post(tc.secret, update); got != http.StatusForbidden {
 			t.Errorf("%s secret: status %d, want 403", tc.name, got)
 		}
@@ -333,13 +334,13 @@ func TestWebhookSecret(t *testing.T) {
 	if n := e.countRows("inbox"); n != 0 {
 		t.Fatalf("inbox has %d rows after refused requests, want 0", n)
 	}
-	if got := post("s3cret-Token_42", `{"update_id":`); got != http.StatusBadRequest {
+	if got := post(secret, `{"update_id":`); got != http.StatusBadRequest {
 		t.Errorf("malformed JSON: status %d, want 400", got)
 	}
-	if got := post("s3cret-Token_42", update); got != http.StatusOK {
+	if got := post(secret, update); got != http.StatusOK {
 		t.Fatalf("right secret: status %d, want 200", got)
 	}
-	if got := post("s3cret-Token_42", update); got != http.StatusOK {
+	if got := post(secret, update); got != http.StatusOK {
 		t.Fatalf("same update again: status %d, want 200", got)
 	}
 	r.waitText(regexp.MustCompile(`What do you want to do`))
@@ -366,7 +367,7 @@ func TestWebhookJourney(t *testing.T) {
 	port := freePort(t)
 	e.env["TIPLINE_LISTEN_ADDR"] = fmt.Sprintf("127.0.0.1:%d", port)
 	e.env["TIPLINE_WEBHOOK_URL"] = fmt.Sprintf("http://127.0.0.1:%d/telegram/hook", port)
-	e.env["TIPLINE_WEBHOOK_SECRET"] = "webhook-secret-1"
+	e.env["TIPLINE_WEBHOOK_SECRET"] = "webhook-secret-1-0123456789abcdefghij"
 	e.start()
 	r := e.reporter(7_400_000_002, "th")
 	ref := r.fileTip(canaryAnswers("webhook"))

@@ -176,7 +176,8 @@ func (r *reporter) waitButton(action string) (telegramtest.Message, string) {
 		for i := len(msgs) - 1; i >= 0 && msgs[i].ID > r.seen; i-- {
 			for _, row := range msgs[i].Buttons {
 				for _, b := range row {
-					if strings.HasPrefix(b.Data, action+"~") {
+					// Reviewer buttons carry "!VERSION!EXPIRY" after the action.
+					if strings.HasPrefix(b.Data, action+"~") || strings.HasPrefix(b.Data, action+"!") {
 						return msgs[i], b.Data
 					}
 				}

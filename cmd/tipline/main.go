@@ -45,12 +45,16 @@ type Main struct {
 	Stderr io.Writer
 	// Ready, when set, is called once the program serves (tests wait on it).
 	Ready func(info ReadyInfo)
+
+	pageURL string // the sandbox page's link, with its per-run token
 }
 
 // ReadyInfo tells a test where the running program listens.
 type ReadyInfo struct {
 	// Addr is the listener's address (webhook and health, or the sandbox page).
 	Addr string
+	// URL is the sandbox page's link, with the run's token; empty for serve.
+	URL string
 }
 
 const usage = `Tipline: a confidential tip line on Telegram.
@@ -62,6 +66,7 @@ Usage:
   tipline reviewers invite --name NAME [--admin] | list | disable ID
   tipline oncall show | set --primary SPEC [--secondary SPEC]
   tipline audit CASE-REF   every change to a case: who, what, when
+  tipline cases reassign CASE-REF --to REVIEWER-ID   give an open case to another reviewer
   tipline rekey      re-encrypt everything under the current TIPLINE_SECRET_KEY
   tipline inbox dead | retry UPDATE-ID   updates set aside after failing again and again
   tipline version    print the version
@@ -89,6 +94,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.oncall(ctx, args[1:])
 	case "audit":
 		return m.audit(ctx, args[1:])
+	case "cases":
+		return m.cases(ctx, args[1:])
 	case "rekey":
 		return m.rekey(ctx, args[1:])
 	case "inbox":
@@ -129,6 +136,6 @@ func (m *Main) logger(c Config) *slog.Logger {
 
 func (m *Main) ready(addr string) {
 	if m.Ready != nil {
-		m.Ready(ReadyInfo{Addr: addr})
+		m.Ready(ReadyInfo{Addr: addr, URL: m.pageURL})
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,12 +24,17 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	fs := m.flags("sandbox", "Runs the bot against an emulated Telegram, with a chat page in your browser.\n"+
 		"Storage is in memory unless DATABASE_URL and REDIS_URL are set.")
 	addr := fs.String("addr", "127.0.0.1:8080", "address of the chat page (and of the emulated Telegram)")
+	force := fs.Bool("force", false, "use DATABASE_URL even so: the sandbox registers a reviewer and files test cases in it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(m.Getenv, need{})
 	if err != nil {
 		return err
+	}
+	if cfg.DatabaseURL != "" && !*force {
+		return errors.New("DATABASE_URL is set: the sandbox would register a reviewer and file test cases in that database. " +
+			"Unset DATABASE_URL to keep everything in memory, point it at a scratch database, or pass -force")
 	}
 	log := m.logger(cfg)
 
@@ -75,12 +81,18 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 		return fmt.Errorf("listen on -addr %s: %w (is another sandbox running? try -addr 127.0.0.1:0)", *addr, err)
 	}
 	base := "http://" + ln.Addr().String()
-	emu := telegramtest.NewHandlerServer(telegramtest.WithBotUsername("tipline_sandbox_bot"))
+	// Both secrets are new each run: the page's token, which the printed
+	// link carries, and the emulated bot's token, which is the only key to
+	// its Bot API paths.
+	pageToken, botToken := rand.Text(), "7000001:"+rand.Text()
+	emu := telegramtest.NewHandlerServer(telegramtest.WithBotUsername("tipline_sandbox_bot"), telegramtest.WithToken(botToken))
 	defer emu.Close()
 	emu.SetURL(base)
 	emu.AddUser(telegramtest.User{ID: sandboxReviewerID, FirstName: "Sandbox reviewer", LanguageCode: "en"})
-	page := http.NewServeMux()
-	sandbox.Mount(page, emu.Handler())
+	mux := http.NewServeMux()
+	sandbox.Mount(mux, emu.Handler())
+	page := sandbox.Guard(mux, pageToken, ln.Addr().String())
+	m.pageURL = base + "/?" + sandbox.TokenParam + "=" + pageToken
 
 	cfg.APIURL = base
 	cfg.BotToken = emu.Token()
@@ -89,7 +101,7 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	if m.Getenv("TIPLINE_PACE_PER_CHAT") == "" {
 		cfg.PacePerChat = 20 // the emulator has no rate limit; a person trying it should not wait
 	}
-	fmt.Fprintf(m.Stdout, "Tipline sandbox: open %s in your browser (Ctrl+C to stop)\n", base)
+	fmt.Fprintf(m.Stdout, "Tipline sandbox: open %s in your browser (Ctrl+C to stop)\n", m.pageURL)
 	return m.runBot(ctx, cfg, log, ring, bot.Parts{
 		Store: store, Sessions: sessions, Limiter: limiter, Throttle: storage.NewMemoryThrottle(time.Now),
 	}, page, ln)
@@ -104,6 +116,7 @@ type seeder interface {
 	RedeemInvite(ctx context.Context, codeHash []byte, telegramID int64, lang string, now time.Time) (tipline.Reviewer, error)
 	ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error)
 	SaveRota(ctx context.Context, doc []byte) error
+	LoadRota(ctx context.Context) ([]byte, error)
 }
 
 // seedReviewer registers one reviewer, on call around the clock, so a
@@ -124,6 +137,12 @@ func seedReviewer(ctx context.Context, store bot.Store) error {
 		}
 	} else if err != nil {
 		return fmt.Errorf("seed reviewer: %w", err)
+	}
+	// A rota already there is someone's: never overwrite it.
+	if _, err := s.LoadRota(ctx); err == nil {
+		return nil
+	} else if !errors.Is(err, tipline.ErrNotFound) {
+		return fmt.Errorf("seed rota: %w", err)
 	}
 	rota := oncall.Rota{TimeZone: "Asia/Phnom_Penh", Primary: []oncall.Shift{}}
 	shifts, err := oncall.ParseShifts(strconv.FormatInt(rv.ID, 10)+":daily@00:00-24:00", time.UTC)

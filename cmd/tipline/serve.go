@@ -49,6 +49,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := db.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate database: %w", err)
 	}
+	db.SetAdditionLimits(storage.AdditionLimits{PerDay: cfg.AdditionsPerDay, BytesPerDay: int64(cfg.AdditionMiBPerDay) << 20})
 	rc, err := openRedis(ctx, cfg.RedisURL)
 	if err != nil {
 		return err

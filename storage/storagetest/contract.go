@@ -45,15 +45,18 @@ type Store interface {
 	SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error)
 	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
 	AttachmentsToFetch(ctx context.Context, limit int) ([]storage.PendingAttachment, error)
+	AttachmentFetchFailed(ctx context.Context, ref tipline.Reference, fileUniqueID string, retryIn time.Duration) (int, error)
 	SaveAttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string, content []byte) error
 	AttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string) ([]byte, error)
 	Audit(ctx context.Context, ref tipline.Reference) ([]tipline.AuditEvent, error)
 
 	CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Reference, error)
-	CasesByReporter(ctx context.Context, pseudonym string) ([]tipline.CaseSummary, error)
+	CasesByReporter(ctx context.Context, pseudonyms ...string) ([]tipline.CaseSummary, error)
 	AddToCase(ctx context.Context, ref tipline.Reference, a tipline.Addition) error
 	AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error
-	Forget(ctx context.Context, pseudonym string) (int, error)
+	SetAdditionLimits(l storage.AdditionLimits)
+	Forget(ctx context.Context, pseudonyms ...string) (int, error)
+	WithdrawContact(ctx context.Context, ref tipline.Reference, pseudonyms ...string) error
 	SetStatus(ctx context.Context, ref tipline.Reference, status tipline.Status, actor string) error
 
 	CreateInvite(ctx context.Context, codeHash []byte, name string, admin bool, expires time.Time) error
@@ -62,6 +65,7 @@ type Store interface {
 	Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error)
 	Reviewers(ctx context.Context) ([]tipline.Reviewer, error)
 	DisableReviewer(ctx context.Context, id int64, now time.Time) error
+	Reassign(ctx context.Context, ref tipline.Reference, to int64, actor string, now time.Time) (int64, error)
 	SetReviewerLang(ctx context.Context, id int64, lang string) error
 	SaveRota(ctx context.Context, doc []byte) error
 	LoadRota(ctx context.Context) ([]byte, error)
@@ -91,7 +95,7 @@ type Store interface {
 
 	BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
 	UnblockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
-	IsBlocked(ctx context.Context, pseudonym string) (bool, error)
+	IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error)
 
 	Rekey(ctx context.Context, batch int, progress func(table string, done, left int)) (int, error)
 	OldKeyValues(ctx context.Context) (map[string]int, error)
@@ -144,6 +148,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
 	tests = append(tests, outboxTests...)
 	tests = append(tests, reviewTests...)
 	tests = append(tests, retentionTests...)
+	tests = append(tests, privacyTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -572,6 +577,9 @@ func testCaseRoundTrip(t *testing.T, s Store) {
 			}
 			gotNew, wantNew := got.NewCase, want
 			gotNew.SubmittedAt, wantNew.SubmittedAt = time.Time{}, time.Time{}
+			if !wantNew.ContactAllowed {
+				wantNew.ReporterChatID = 0 // never kept for a reporter who declined contact
+			}
 			if !reflect.DeepEqual(gotNew, wantNew) {
 				t.Errorf("Case = %+v\nwant   %+v", gotNew, wantNew)
 			}

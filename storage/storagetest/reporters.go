@@ -155,7 +155,7 @@ func testCasesByReporter(t *testing.T, s Store) {
 	}
 	stored := mustCase(t, s, old.Reference)
 	want := tipline.CaseSummary{Reference: old.Reference, Kind: tipline.KindMissing, Urgency: tipline.UrgencyNormal,
-		Status: tipline.StatusReceived, CreatedAt: stored.CreatedAt}
+		Status: tipline.StatusReceived, CreatedAt: stored.CreatedAt, ContactAllowed: true}
 	if got[1] != want {
 		t.Fatalf("summary %+v, want %+v", got[1], want)
 	}

@@ -1,0 +1,117 @@
+package storagetest
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage"
+)
+
+// Contract tests of the bounds on what one reporter can make the store keep.
+
+func testAdditionLimits(t *testing.T, s Store) {
+	ctx := t.Context()
+	s.SetAdditionLimits(storage.AdditionLimits{PerDay: 3, BytesPerDay: 1000})
+	c := sampleCase("draft-1", "TL-AAAA-CCCC")
+	mustSubmit(t, s, c)
+	other := sampleCase("draft-2", "TL-AAAA-DDDD")
+	mustSubmit(t, s, other)
+	add := func(ref tipline.Reference, key string, a tipline.Addition) error {
+		if a.Actor == "" {
+			a.Actor = "reporter:" + c.Reporter
+		}
+		return s.AddToCaseOnce(ctx, ref, key, a)
+	}
+	for i := range 3 {
+		if err := add(c.Reference, fmt.Sprint("k", i), tipline.Addition{Text: "news", At: t0.Add(time.Duration(i) * time.Hour)}); err != nil {
+			t.Fatalf("addition %d: %v", i, err)
+		}
+	}
+	if err := add(c.Reference, "k3", tipline.Addition{Text: "more", At: t0.Add(3 * time.Hour)}); !errors.Is(err, storage.ErrAdditionLimit) {
+		t.Fatalf("the 4th addition in a day: %v, want ErrAdditionLimit", err)
+	}
+	if err := add(c.Reference, "k1", tipline.Addition{Text: "news", At: t0.Add(4 * time.Hour)}); err != nil {
+		t.Fatalf("an addition applied again (same key) over the limit: %v, want nil", err)
+	}
+	if got := len(mustCase(t, s, c.Reference).Additions); got != 3 {
+		t.Fatalf("the case has %d additions, want 3", got)
+	}
+	// Another case has its own count.
+	if err := add(other.Reference, "k0", tipline.Addition{Text: "news", At: t0}); err != nil {
+		t.Fatalf("an addition to another case: %v", err)
+	}
+	// A day after the first, there is room again.
+	if err := add(c.Reference, "k4", tipline.Addition{Text: "next day", At: t0.Add(24*time.Hour + time.Minute)}); err != nil {
+		t.Fatalf("an addition the next day: %v", err)
+	}
+
+	// Bytes: words, and the sizes Telegram announces for files.
+	if err := add(other.Reference, "big-text", tipline.Addition{Text: strings.Repeat("x", 1000), At: t0}); !errors.Is(err, storage.ErrAdditionLimit) {
+		t.Fatalf("1000 more bytes of words: %v, want ErrAdditionLimit", err)
+	}
+	photo := tipline.Attachment{Kind: tipline.AttachPhoto, FileID: "f", FileUniqueID: "u", Size: 997} // 4 bytes of words are there already
+	if err := add(other.Reference, "big-photo", tipline.Addition{Attachments: []tipline.Attachment{photo}, At: t0}); !errors.Is(err, storage.ErrAdditionLimit) {
+		t.Fatalf("a photo over the bytes left: %v, want ErrAdditionLimit", err)
+	}
+	photo.Size = 900
+	if err := add(other.Reference, "photo", tipline.Addition{Attachments: []tipline.Attachment{photo}, At: t0}); err != nil {
+		t.Fatalf("a photo within the bytes left: %v", err)
+	}
+}
+
+// testFetchFailures: files that fail to download wait for their next try,
+// or are given up, so they never stop the files after them.
+func testFetchFailures(t *testing.T, s Store) {
+	ctx := t.Context()
+	c := sampleCase("draft-1", "TL-AAAA-CCCC") // two attachments
+	mustSubmit(t, s, c)
+	later := sampleCase("draft-2", "TL-AAAA-DDDD")
+	later.Attachments = []tipline.Attachment{{Kind: tipline.AttachPhoto, FileID: "file-later", FileUniqueID: "uniq-later", Question: "photos"}}
+	mustSubmit(t, s, later)
+	uniques := func(limit int) []string {
+		t.Helper()
+		got, err := s.AttachmentsToFetch(ctx, limit)
+		if err != nil {
+			t.Fatalf("AttachmentsToFetch: %v", err)
+		}
+		var out []string
+		for _, p := range got {
+			out = append(out, p.FileUniqueID)
+		}
+		return out
+	}
+	if got := uniques(2); len(got) != 2 || got[0] != "uniq-photo-1" {
+		t.Fatalf("to fetch %q, want the first case's two files", got)
+	}
+	// The first case's files fail: one will be tried again later, one is given up.
+	if n, err := s.AttachmentFetchFailed(ctx, c.Reference, "uniq-photo-1", time.Hour); err != nil || n != 1 {
+		t.Fatalf("AttachmentFetchFailed = %d, %v; want 1 attempt", n, err)
+	}
+	if n, err := s.AttachmentFetchFailed(ctx, c.Reference, "uniq-voice-1", 0); err != nil || n != 1 {
+		t.Fatalf("AttachmentFetchFailed (give up) = %d, %v; want 1 attempt", n, err)
+	}
+	if got := uniques(2); len(got) != 1 || got[0] != "uniq-later" {
+		t.Fatalf("to fetch after two failures %q, want the later case's file", got)
+	}
+	// A short wait: tried again once it is due; a given-up file never.
+	if _, err := s.AttachmentFetchFailed(ctx, c.Reference, "uniq-photo-1", time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if got := uniques(10); len(got) != 2 || got[0] != "uniq-photo-1" || got[1] != "uniq-later" {
+		t.Fatalf("to fetch once the retry is due %q, want uniq-photo-1 and uniq-later", got)
+	}
+	if got, _ := s.AttachmentsToFetch(ctx, 1); len(got) != 1 || got[0].Attempts != 2 {
+		t.Fatalf("the retried file %+v, want it listed with 2 failed attempts", got)
+	}
+	if n, err := s.AttachmentFetchFailed(ctx, c.Reference, "uniq-photo-1", time.Hour); err != nil || n != 3 {
+		t.Fatalf("third failure: %d attempts, %v; want 3", n, err)
+	}
+	if _, err := s.AttachmentFetchFailed(ctx, c.Reference, "uniq-none", time.Hour); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("AttachmentFetchFailed of an unknown file: %v, want ErrNotFound", err)
+	}
+}
