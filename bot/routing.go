@@ -353,6 +353,11 @@ func (b *Bot) notifyAssigned(ctx context.Context, ref tipline.Reference, a tipli
 	}
 	rv, err := b.store.Reviewer(ctx, c.Assignment.ReviewerID)
 	if err != nil || !rv.Active {
+		// Stored, but nobody would hear of it: say so loudly, never drop
+		// it silently (a disabled reviewer's open cases go back to routing;
+		// a closed one stays theirs).
+		b.log.Error("information was added to a case whose reviewer is disabled: give it to someone with 'tipline cases reassign' or reopen it",
+			"case", ref, "status", c.Status)
 		return nil
 	}
 	text := b.rtext(rv, "rv_reporter_added", map[string]any{"Reference": string(ref)})

@@ -176,3 +176,36 @@ func TestDisablingSendsCasesBackToRouting(t *testing.T) {
 		t.Fatalf("the case is with %d, want the secondary %d", c.Assignment.ReviewerID, s.rv.ID)
 	}
 }
+
+// TestAdditionToADisabledReviewersCase: a reporter adds to a case that was
+// closed by a reviewer since disabled; the addition is stored and the
+// operator is told loudly, never silently dropped.
+func TestAdditionToADisabledReviewersCase(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich")
+	e.startOnCall()
+	p := e.reviewers[0]
+	rep, ref := e.urgentTip(7_100_600_301)
+	p.take(ref)
+	e.emu.SendText(rep.u, "/start")
+	rep.press("menu:mine")
+	rep.press("add:" + string(ref))
+	rep.markSeen()
+	p.press("close:" + string(ref))
+	p.press("out:" + string(ref) + ":partner")
+	p.waitText(regexp.MustCompile(`closed: Referred to a partner`))
+	if out, err := e.runCLI(t, "reviewers", "disable", strconv.FormatInt(p.rv.ID, 10)); err != nil {
+		t.Fatalf("reviewers disable: %v\n%s", err, out)
+	}
+	e.emu.SendText(rep.u, "one more thing: the car is white")
+	waitInboxDone(t, e.testEnv)
+	if c := mustCase(t, e.testEnv, ref); len(c.Additions) != 1 {
+		t.Fatalf("the case has %d additions, want 1", len(c.Additions))
+	}
+	deadline := time.Now().Add(waitFor)
+	for !strings.Contains(e.logs.String(), "information was added to a case whose reviewer is disabled") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no loud log line for an addition nobody will hear of\n%s", e.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

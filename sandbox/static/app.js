@@ -210,7 +210,10 @@ function part(root, selector) {
 // buttons as "ACTION~SIGNATURE".
 function actionOf(data) {
   const i = data.lastIndexOf("~");
-  return i > 0 ? data.slice(0, i) : data;
+  const signed = i > 0 ? data.slice(0, i) : data;
+  // Reviewer buttons carry "!VERSION!EXPIRY" after the action.
+  const j = signed.indexOf("!");
+  return j > 0 ? signed.slice(0, j) : signed;
 }
 
 // referencesIn lists the case references in a string, each once.
