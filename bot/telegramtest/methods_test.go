@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+
+	"github.com/tipline/tipline/internal/testclock"
 )
 
 func TestSendMessageWithInlineKeyboard(t *testing.T) {
@@ -134,7 +136,7 @@ func TestEditMessageText(t *testing.T) {
 }
 
 func TestDeleteMessage(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	s := newServer(t, WithClock(clock.Now))
 	s.AddUser(alice)
 	b := newBot(t, s)

@@ -11,6 +11,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/internal/testclock"
 )
 
 // BenchmarkTipJourney: one whole tip (13 reporter actions: /start, text,
@@ -83,7 +84,7 @@ func BenchmarkEchoBaseline(b *testing.B) {
 // transaction with the routing job, router, Telegram call). The promise is
 // under 2 seconds.
 func BenchmarkUrgentToReviewer(b *testing.B) {
-	e := &onCallEnv{testEnv: newTestEnv(b), clock: newClock()}
+	e := &onCallEnv{testEnv: newTestEnv(b), clock: testclock.New(time.Now())}
 	e.env["TIPLINE_ROUTE_TICK"] = "1s" // the default: the router is woken by the new case, not by its tick
 	e.withReviewers("Primary Pich")
 	e.startOnCall()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/internal/testclock"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
@@ -24,7 +25,7 @@ import (
 // any Redis key or value.
 func TestCanaries(t *testing.T) {
 	token := "777001:CanaryBotTokenQ9x8Y7w6V5u4T3s2R1"
-	e := &onCallEnv{testEnv: newTestEnv(t, telegramtest.WithToken(token)), clock: newClock()}
+	e := &onCallEnv{testEnv: newTestEnv(t, telegramtest.WithToken(token)), clock: testclock.New(time.Now())}
 	e.env["TIPLINE_ROUTE_TICK"] = "20ms"
 	e.withReviewers("Canaryreviewername")
 	e.startOnCall()
