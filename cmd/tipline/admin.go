@@ -31,13 +31,9 @@ func (m *Main) openAdminStore(ctx context.Context) (*storage.Postgres, Config, e
 	if err != nil {
 		return nil, cfg, fmt.Errorf("TIPLINE_SECRET_KEY: %w", err)
 	}
-	db, err := storage.OpenPostgres(ctx, cfg.DatabaseURL, ring)
+	db, err := openDatabase(ctx, cfg.DatabaseURL, ring)
 	if err != nil {
-		return nil, cfg, fmt.Errorf("open database (DATABASE_URL): %w", err)
-	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, cfg, fmt.Errorf("migrate database: %w", err)
+		return nil, cfg, err
 	}
 	return db, cfg, nil
 }

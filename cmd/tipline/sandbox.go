@@ -40,14 +40,11 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	}
 	var store bot.Store
 	if cfg.DatabaseURL != "" {
-		db, err := storage.OpenPostgres(ctx, cfg.DatabaseURL, ring)
+		db, err := openDatabase(ctx, cfg.DatabaseURL, ring)
 		if err != nil {
-			return fmt.Errorf("open database (DATABASE_URL): %w", err)
+			return err
 		}
 		defer db.Close()
-		if err := db.Migrate(ctx); err != nil {
-			return fmt.Errorf("migrate database: %w", err)
-		}
 		store = db
 	} else {
 		store = storage.NewMemory(time.Now)
