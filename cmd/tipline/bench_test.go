@@ -93,14 +93,8 @@ func BenchmarkUrgentToReviewer(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		r := e.reporter(int64(8_300_000_000+i), "km")
-		e.emu.SendText(r.u, "/start")
-		r.press("menu:tip")
-		r.expect("back")
-		e.emu.SendText(r.u, "Urgent: a girl is being taken tonight")
-		r.press("a:yes")
-		for _, a := range []string{"skip", "a:today", "a:1", "a:12_17", "skip", "skip"} {
-			r.press(a)
-		}
+		r.startTip("Urgent: a girl is being taken tonight")
+		r.pressAll("a:yes", "skip", "a:today", "a:1", "a:12_17", "skip", "skip")
 		before := len(e.emu.BotMessages(rv.u.ID))
 		m, data := r.waitButton("send:anon")
 		r.seen = m.ID

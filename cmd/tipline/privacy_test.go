@@ -159,14 +159,8 @@ func TestReportLimitAcrossProcesses(t *testing.T) {
 	for i := range 2 {
 		r.fileTip(canaryAnswers("limit" + strconv.Itoa(i)))
 	}
-	e.emu.SendText(r.u, "/start")
-	r.press("menu:tip")
-	r.expect("back")
-	e.emu.SendText(r.u, "a third report")
-	r.press("a:no")
-	for _, a := range []string{"skip", "a:today", "a:1", "a:unknown", "skip", "skip", "send:anon"} {
-		r.press(a)
-	}
+	r.tipToReview("a third report")
+	r.press("send:anon")
 	r.waitText(regexp.MustCompile(`many reports in a short time`))
 	r.expect("send:anon") // the review again: nothing lost
 	if n := e.countRows("cases"); n != 2 {
