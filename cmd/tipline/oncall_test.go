@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -82,7 +81,10 @@ func (e *onCallEnv) startOnCall() func() {
 	if len(e.reviewers) > 1 {
 		rota.Secondary = mustShifts(e.t, fmt.Sprintf("%d:daily@00:00-24:00", e.reviewers[1].rv.ID))
 	}
-	doc, _ := json.Marshal(rota)
+	doc, err := rota.Encode()
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	if err := e.db.SaveRota(context.Background(), doc); err != nil {
 		e.t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -128,9 +127,9 @@ func seedReviewer(ctx context.Context, store bot.Store) error {
 		return fmt.Errorf("seed rota: %w", err)
 	}
 	rota.Primary = shifts
-	doc, err := json.Marshal(rota)
+	doc, err := rota.Encode()
 	if err != nil {
-		return err
+		return fmt.Errorf("seed rota: %w", err)
 	}
 	return s.SaveRota(ctx, doc)
 }
