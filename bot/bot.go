@@ -2,6 +2,9 @@
 // or webhook) into a durable inbox before confirming them, processes each
 // chat's updates in order through flows, carries out their effects, and
 // sends the replies, paced within Telegram's limits.
+//
+// Comments cite the guarantees in docs/guarantees.md as G1–G13; that page
+// names the tests that hold each one.
 package bot
 
 import (

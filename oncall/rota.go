@@ -6,6 +6,9 @@
 // It only decides. Scheduling the jobs and sending the Telegram messages is
 // done by the caller. Nothing here reads the clock or does I/O beyond
 // loading a time zone: every function is given the instant it reasons about.
+//
+// Comments cite the guarantees in docs/guarantees.md as G1–G13; that page
+// names the tests that hold each one.
 package oncall
 
 import (
