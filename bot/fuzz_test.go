@@ -20,7 +20,6 @@ import (
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/locales/script"
-	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -70,21 +69,11 @@ func (s *fuzzStore) InboxAdd(ctx context.Context, items []storage.InboxItem) (in
 // never contacts Telegram.
 func newFuzzBot(t testing.TB, store Store, secret string) *Bot {
 	t.Helper()
-	b, err := New(Config{
-		Token:         "123456:fuzz-test-token",
-		APIURL:        "http://127.0.0.1:1",
-		WebhookSecret: secret,
-		Now:           func() time.Time { return fuzzNow },
-		// The operator's settings, which cmd/tipline's config gives the
-		// program; any valid values serve here.
-		Workers: 2, Lease: time.Minute,
-		Pacing: Pacing{Global: 30, GlobalBurst: 3, PerChat: 1, ChatBurst: 3},
-		Limits: flows.DefaultLimits, Emergency: flows.DefaultEmergency,
-		Location: time.UTC, SessionTTL: time.Hour, CodeTries: 5, Policy: oncall.DefaultPolicy(),
-		ReportsPerHour: 3, ReportsPerDay: 10, MessagesPerMinute: 60,
-		Retention: 90 * 24 * time.Hour, AuditRetention: 730 * 24 * time.Hour,
-		RouteTick: time.Second, UnroutedCheck: time.Minute,
-	}, Parts{
+	cfg := testConfig()
+	cfg.Token = "123456:fuzz-test-token"
+	cfg.WebhookSecret = secret
+	cfg.Now = func() time.Time { return fuzzNow }
+	b, err := New(cfg, Parts{
 		Store: store, Sessions: storage.NewMemorySessions(time.Hour, nil), Limiter: storage.NewMemoryLimiter(nil),
 		Throttle: storage.NewMemoryThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
