@@ -2,6 +2,9 @@
 // or webhook) into a durable inbox before confirming them, processes each
 // chat's updates in order through flows, carries out their effects, and
 // sends the replies, paced within Telegram's limits.
+//
+// Comments cite the guarantees in docs/guarantees.md as G1–G13; that page
+// names the tests that hold each one.
 package bot
 
 import (
@@ -13,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -187,15 +191,40 @@ type Config struct {
 	SendClient *http.Client
 }
 
-func (c *Config) defaults() {
-	if c.APIURL == "" {
-		c.APIURL = "https://api.telegram.org"
+// defaults checks that every setting an operator can change is given, and
+// fills in only the process's own tunables, which no operator sets. The
+// operator's settings and their defaults have one source: cmd/tipline's
+// config.go, which documents each TIPLINE_ variable.
+func (c *Config) defaults() error {
+	var missing []string
+	for _, s := range []struct {
+		name  string
+		unset bool
+	}{
+		{"APIURL", c.APIURL == ""},
+		{"Workers", c.Workers <= 0},
+		{"Lease", c.Lease <= 0},
+		{"Pacing", c.Pacing == (Pacing{})},
+		{"Limits", c.Limits == (flows.Limits{})},
+		{"Emergency", len(c.Emergency) == 0},
+		{"Location", c.Location == nil},
+		{"SessionTTL", c.SessionTTL <= 0},
+		{"CodeTries", c.CodeTries <= 0},
+		{"Policy", c.Policy == (oncall.Policy{})},
+		{"ReportsPerHour", c.ReportsPerHour <= 0},
+		{"ReportsPerDay", c.ReportsPerDay <= 0},
+		{"MessagesPerMinute", c.MessagesPerMinute <= 0},
+		{"Retention", c.Retention <= 0},
+		{"AuditRetention", c.AuditRetention <= 0},
+		{"RouteTick", c.RouteTick <= 0},
+		{"UnroutedCheck", c.UnroutedCheck <= 0},
+	} {
+		if s.unset {
+			missing = append(missing, s.name)
+		}
 	}
-	if c.Workers <= 0 {
-		c.Workers = 8
-	}
-	if c.Lease <= 0 {
-		c.Lease = time.Minute
+	if len(missing) > 0 {
+		return fmt.Errorf("bot: config has no %s (cmd/tipline's config sets them all)", strings.Join(missing, ", "))
 	}
 	if c.Senders <= 0 {
 		c.Senders = 8
@@ -218,53 +247,11 @@ func (c *Config) defaults() {
 	if c.Idle <= 0 {
 		c.Idle = 250 * time.Millisecond
 	}
-	if c.Pacing == (Pacing{}) {
-		c.Pacing = DefaultPacing
-	}
-	if c.Limits == (flows.Limits{}) {
-		c.Limits = flows.DefaultLimits
-	}
-	if c.Emergency == nil {
-		c.Emergency = flows.DefaultEmergency
-	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.Location == nil {
-		c.Location = time.UTC
-	}
-	if c.SessionTTL <= 0 {
-		c.SessionTTL = 72 * time.Hour
-	}
-	if c.CodeTries <= 0 {
-		c.CodeTries = 5
-	}
-	if c.Policy == (oncall.Policy{}) {
-		c.Policy = oncall.DefaultPolicy()
-	}
-	if c.ReportsPerHour <= 0 {
-		c.ReportsPerHour = 3
-	}
-	if c.ReportsPerDay <= 0 {
-		c.ReportsPerDay = 10
-	}
-	if c.MessagesPerMinute <= 0 {
-		c.MessagesPerMinute = 60
-	}
-	if c.Retention <= 0 {
-		c.Retention = 90 * 24 * time.Hour
-	}
-	if c.AuditRetention <= 0 {
-		c.AuditRetention = 2 * 365 * 24 * time.Hour
-	}
 	if c.Maintenance <= 0 {
 		c.Maintenance = time.Hour
-	}
-	if c.RouteTick <= 0 {
-		c.RouteTick = time.Second
-	}
-	if c.UnroutedCheck <= 0 {
-		c.UnroutedCheck = time.Minute
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: c.PollTimeout + 15*time.Second}
@@ -272,6 +259,7 @@ func (c *Config) defaults() {
 	if c.SendClient == nil {
 		c.SendClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	return nil
 }
 
 // Bot is one bot process. Several may run against the same database.
@@ -326,7 +314,9 @@ type Parts struct {
 
 // New builds a bot. It does not contact Telegram.
 func New(cfg Config, p Parts) (*Bot, error) {
-	cfg.defaults()
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
 	if cfg.Token == "" {
 		return nil, errors.New("bot: no token")
 	}

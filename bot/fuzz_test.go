@@ -69,12 +69,11 @@ func (s *fuzzStore) InboxAdd(ctx context.Context, items []storage.InboxItem) (in
 // never contacts Telegram.
 func newFuzzBot(t testing.TB, store Store, secret string) *Bot {
 	t.Helper()
-	b, err := New(Config{
-		Token:         "123456:fuzz-test-token",
-		APIURL:        "http://127.0.0.1:1",
-		WebhookSecret: secret,
-		Now:           func() time.Time { return fuzzNow },
-	}, Parts{
+	cfg := testConfig()
+	cfg.Token = "123456:fuzz-test-token"
+	cfg.WebhookSecret = secret
+	cfg.Now = func() time.Time { return fuzzNow }
+	b, err := New(cfg, Parts{
 		Store: store, Sessions: storage.NewMemorySessions(time.Hour, nil), Limiter: storage.NewMemoryLimiter(nil),
 		Throttle: storage.NewMemoryThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -204,18 +203,14 @@ func caseAnswerLines(r renderer, lang string, c tipline.Case) []string {
 }
 
 func (b *Bot) rota(ctx context.Context) (oncall.Rota, error) {
-	var r oncall.Rota
 	doc, err := b.store.LoadRota(ctx)
 	if errors.Is(err, tipline.ErrNotFound) {
-		return r, nil
+		return oncall.Rota{}, nil
 	}
 	if err != nil {
-		return r, fmt.Errorf("load rota: %w", err)
+		return oncall.Rota{}, fmt.Errorf("load rota: %w", err)
 	}
-	if err := json.Unmarshal(doc, &r); err != nil {
-		return r, fmt.Errorf("load rota: %w", err)
-	}
-	return r, nil
+	return oncall.DecodeRota(doc)
 }
 
 // oncallText says who is on call now, for /oncall and `tipline oncall show`.
@@ -228,11 +223,7 @@ func (b *Bot) oncallText(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("list reviewers: %w", err)
 	}
-	names := map[int64]string{}
-	for _, r := range all {
-		names[r.ID] = r.Name
-	}
-	return rota.Describe(b.cfg.Now(), names), nil
+	return rota.Describe(b.cfg.Now(), all), nil
 }
 
 // markTaken queues edits of every reviewer's copy of a case's

@@ -4,6 +4,9 @@
 // session, what to say (message IDs with their data and buttons) and what to
 // do (effects, such as submitting a case). It does no I/O and never reads the
 // clock: the time and every random value come in through Input and Engine.
+//
+// Comments cite the guarantees in docs/guarantees.md as G1–G13; that page
+// names the tests that hold each one.
 package flows
 
 import (

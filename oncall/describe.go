@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tipline/tipline"
 )
 
 // describeDays is how far ahead Describe looks for shift changes.
@@ -17,9 +19,13 @@ const maxChanges = 40
 // Describe says in plain English who is on call at that instant, primary
 // and secondary, and every change of either in the following 7 days, with
 // times in the rota's zone. It is the text of `tipline oncall show` and of
-// the reviewers' /oncall command. names maps reviewer ids to the names to
-// show; an id without a name is shown as "reviewer #ID".
-func (r Rota) Describe(at time.Time, names map[int64]string) string {
+// the reviewers' /oncall command. Shifts are named after reviewers; an id
+// not among them is shown as "reviewer #ID".
+func (r Rota) Describe(at time.Time, reviewers []tipline.Reviewer) string {
+	names := make(map[int64]string, len(reviewers))
+	for _, rv := range reviewers {
+		names[rv.ID] = rv.Name
+	}
 	var b strings.Builder
 	loc, err := r.Location()
 	if err != nil {

@@ -4,10 +4,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tipline/tipline"
 )
 
 func TestDescribe(t *testing.T) {
-	names := map[int64]string{1: "Dara", 2: "Sophea", 3: "Niran"}
+	reviewers := []tipline.Reviewer{{ID: 1, Name: "Dara"}, {ID: 2, Name: "Sophea"}, {ID: 3, Name: "Niran"}}
 	rota := mustRota(t, "",
 		"1:mon-fri@08:00-20:00,9:2026-11-28T08:00/2026-11-28T12:00",
 		"2:daily@08:00-20:00,3:mon-fri@20:00-08:00")
@@ -69,7 +71,7 @@ func TestDescribe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.rota.Describe(tt.at, names)
+			got := tt.rota.Describe(tt.at, reviewers)
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("Describe does not say %q; got\n%s", w, got)

@@ -6,9 +6,13 @@
 // It only decides. Scheduling the jobs and sending the Telegram messages is
 // done by the caller. Nothing here reads the clock or does I/O beyond
 // loading a time zone: every function is given the instant it reasons about.
+//
+// Comments cite the guarantees in docs/guarantees.md as G1–G13; that page
+// names the tests that hold each one.
 package oncall
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -50,6 +54,24 @@ type Rota struct {
 	TimeZone  string  `json:"time_zone"`
 	Primary   []Shift `json:"primary"`
 	Secondary []Shift `json:"secondary"`
+}
+
+// Encode returns the rota as the JSON document that is stored for it.
+func (r Rota) Encode() ([]byte, error) {
+	doc, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode rota: %w", err)
+	}
+	return doc, nil
+}
+
+// DecodeRota reads a rota from its stored JSON document.
+func DecodeRota(doc []byte) (Rota, error) {
+	var r Rota
+	if err := json.Unmarshal(doc, &r); err != nil {
+		return Rota{}, fmt.Errorf("decode rota: %w", err)
+	}
+	return r, nil
 }
 
 // Location loads the rota's time zone, DefaultTimeZone when none is set.

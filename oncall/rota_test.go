@@ -232,3 +232,25 @@ func TestLevelString(t *testing.T) {
 		}
 	}
 }
+
+func TestRotaEncodeDecode(t *testing.T) {
+	r := mustRota(t, "Asia/Bangkok", "1:mon-fri@08:00-18:00", "2:daily@18:00-08:00")
+	doc, err := r.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeRota(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := got.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again) != string(doc) {
+		t.Errorf("decoded rota encodes as %s, want %s", again, doc)
+	}
+	if _, err := DecodeRota([]byte(`{"primary":`)); err == nil {
+		t.Error("DecodeRota accepted a cut document")
+	}
+}

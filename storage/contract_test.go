@@ -1,10 +1,10 @@
 package storage_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline/internal/testclock"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/storagetest"
@@ -33,7 +33,7 @@ func TestRedisSessionsContract(t *testing.T) {
 
 func TestMemorySessionsContract(t *testing.T) {
 	storagetest.RunSessionsContract(t, func(t *testing.T) (storagetest.Sessions, time.Duration, func(time.Duration)) {
-		clock := &fakeClock{now: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
+		clock := testclock.New(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 		const ttl = 24 * time.Hour
 		return storage.NewMemorySessions(ttl, clock.Now), ttl, clock.Advance
 	})
@@ -48,27 +48,9 @@ func TestRedisLimiterContract(t *testing.T) {
 
 func TestMemoryLimiterContract(t *testing.T) {
 	storagetest.RunLimiterContract(t, func(t *testing.T) (storagetest.Limiter, time.Duration, func(time.Duration)) {
-		clock := &fakeClock{now: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
+		clock := testclock.New(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 		return storage.NewMemoryLimiter(clock.Now), time.Minute, clock.Advance
 	})
-}
-
-// fakeClock is a clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 func TestRedisThrottleContract(t *testing.T) {

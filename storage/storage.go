@@ -22,6 +22,9 @@
 // blocked by their pseudonym (BlockReporter). When the root key rotates,
 // Rekey re-seals every sealed value under the new key and recomputes the
 // keyed lookups that can be recomputed (see Rekey for what cannot).
+//
+// Comments cite the guarantees in docs/guarantees.md as G1–G13; that page
+// names the tests that hold each one.
 package storage
 
 import (

@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+
+	"github.com/tipline/tipline/internal/testclock"
 )
 
 func TestSendMessageWithInlineKeyboard(t *testing.T) {
@@ -134,7 +136,7 @@ func TestEditMessageText(t *testing.T) {
 }
 
 func TestDeleteMessage(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	s := newServer(t, WithClock(clock.Now))
 	s.AddUser(alice)
 	b := newBot(t, s)
@@ -449,7 +451,7 @@ func TestAnswerCallbackQuery(t *testing.T) {
 	if ok, err := b.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: qid, Text: "Noted"}); err != nil || !ok {
 		t.Fatalf("AnswerCallbackQuery: %v, %v", ok, err)
 	}
-	if got := s.CallbackAnswers(); len(got) != 1 || got[0] != (CallbackAnswer{QueryID: qid, Text: "Noted"}) {
+	if got := s.CallbackAnswers(); len(got) != 1 || got[0].QueryID != qid || got[0].Text != "Noted" || got[0].ShowAlert || got[0].Latency <= 0 {
 		t.Errorf("got answers %+v, want one for %s", got, qid)
 	}
 	const tooOld = "Bad Request: query is too old and response timeout expired or query ID is invalid"

@@ -4,7 +4,7 @@
 // It accepts what go-telegram/bot really sends (chunked multipart forms,
 // nested objects as JSON strings), as well as JSON and url-encoded bodies,
 // and checks every call against the Bot API's documented methods and types
-// (generated from api.json, see apifacts_gen.go). It answers like Telegram:
+// (apifacts_gen.go, generated from internal/apigen/facts.json). It answers like Telegram:
 // realistic results, and {"ok":false,"error_code":...,"description":...}
 // for what Telegram would refuse. Simulated users write to the bot through
 // the Go API (SendText, PressButton, ...) or the JSON control API under

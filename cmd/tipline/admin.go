@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -31,13 +30,9 @@ func (m *Main) openAdminStore(ctx context.Context) (*storage.Postgres, Config, e
 	if err != nil {
 		return nil, cfg, fmt.Errorf("TIPLINE_SECRET_KEY: %w", err)
 	}
-	db, err := storage.OpenPostgres(ctx, cfg.DatabaseURL, ring)
+	db, err := openDatabase(ctx, cfg.DatabaseURL, ring)
 	if err != nil {
-		return nil, cfg, fmt.Errorf("open database (DATABASE_URL): %w", err)
-	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, cfg, fmt.Errorf("migrate database: %w", err)
+		return nil, cfg, err
 	}
 	return db, cfg, nil
 }
@@ -189,7 +184,7 @@ func (m *Main) oncall(ctx context.Context, args []string) error {
 				return fmt.Errorf("oncall set: reviewer %d is unknown or disabled (see tipline reviewers list)", s.ReviewerID)
 			}
 		}
-		doc, err := json.Marshal(rota)
+		doc, err := rota.Encode()
 		if err != nil {
 			return err
 		}
@@ -208,9 +203,7 @@ func (m *Main) showOncall(ctx context.Context, db *storage.Postgres) error {
 		return err
 	}
 	active := 0
-	names := map[int64]string{}
 	for _, r := range all {
-		names[r.ID] = r.Name
 		if r.Active {
 			active++
 		}
@@ -218,7 +211,6 @@ func (m *Main) showOncall(ctx context.Context, db *storage.Postgres) error {
 	if active == 0 {
 		fmt.Fprintln(m.Stdout, "WARNING: there are no active reviewers. Cases are stored, but NOBODY IS NOTIFIED.\nInvite one: tipline reviewers invite --name NAME")
 	}
-	var rota oncall.Rota
 	doc, err := db.LoadRota(ctx)
 	switch {
 	case errors.Is(err, tipline.ErrNotFound):
@@ -227,10 +219,11 @@ func (m *Main) showOncall(ctx context.Context, db *storage.Postgres) error {
 	case err != nil:
 		return err
 	}
-	if err := json.Unmarshal(doc, &rota); err != nil {
-		return fmt.Errorf("read rota: %w", err)
+	rota, err := oncall.DecodeRota(doc)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintln(m.Stdout, rota.Describe(time.Now(), names))
+	fmt.Fprintln(m.Stdout, rota.Describe(time.Now(), all))
 	if unrouted, err := db.UnroutedCases(ctx); err == nil && len(unrouted) > 0 {
 		fmt.Fprintf(m.Stdout, "WARNING: %d open case(s) have no notification scheduled; the running bot will notify everyone.\n", len(unrouted))
 	}

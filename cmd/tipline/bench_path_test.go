@@ -18,6 +18,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/internal/testclock"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -153,7 +154,7 @@ func (s *rateSampler) peak(window time.Duration) float64 {
 // once, with Telegram's limits on; an urgent report is sent mid-surge.
 func BenchmarkSurge(b *testing.B) {
 	for b.Loop() {
-		e := &onCallEnv{testEnv: limitedEnv(b), clock: newClock()}
+		e := &onCallEnv{testEnv: limitedEnv(b), clock: testclock.New(time.Now())}
 		e.withReviewers("Primary Pich")
 		e.startOnCall()
 		rv := e.reviewers[0]

@@ -11,6 +11,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/internal/testclock"
 )
 
 // BenchmarkTipJourney: one whole tip (13 reporter actions: /start, text,
@@ -83,7 +84,7 @@ func BenchmarkEchoBaseline(b *testing.B) {
 // transaction with the routing job, router, Telegram call). The promise is
 // under 2 seconds.
 func BenchmarkUrgentToReviewer(b *testing.B) {
-	e := &onCallEnv{testEnv: newTestEnv(b), clock: newClock()}
+	e := &onCallEnv{testEnv: newTestEnv(b), clock: testclock.New(time.Now())}
 	e.env["TIPLINE_ROUTE_TICK"] = "1s" // the default: the router is woken by the new case, not by its tick
 	e.withReviewers("Primary Pich")
 	e.startOnCall()
@@ -92,14 +93,8 @@ func BenchmarkUrgentToReviewer(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		r := e.reporter(int64(8_300_000_000+i), "km")
-		e.emu.SendText(r.u, "/start")
-		r.press("menu:tip")
-		r.expect("back")
-		e.emu.SendText(r.u, "Urgent: a girl is being taken tonight")
-		r.press("a:yes")
-		for _, a := range []string{"skip", "a:today", "a:1", "a:12_17", "skip", "skip"} {
-			r.press(a)
-		}
+		r.startTip("Urgent: a girl is being taken tonight")
+		r.pressAll("a:yes", "skip", "a:today", "a:1", "a:12_17", "skip", "skip")
 		before := len(e.emu.BotMessages(rv.u.ID))
 		m, data := r.waitButton("send:anon")
 		r.seen = m.ID

@@ -164,22 +164,14 @@ func TestDuplicateUpdates(t *testing.T) {
 	e := newTestEnv(t)
 	e.start()
 	r := e.reporter(7_200_000_001, "en")
-	r.e.emu.SendText(r.u, "/start")
-	r.press("menu:tip")
-	r.expect("back")
-	textID := r.e.emu.SendText(r.u, "what I saw")
-	r.press("a:no")
+	textID := r.startTip("what I saw")
+	r.press(quickAnswers[0])
 	// The typed answer again: applied twice it would be a wrong answer to
 	// the next question and draw an explanation.
 	if err := e.emu.Redeliver(textID); err != nil {
 		t.Fatal(err)
 	}
-	r.press("skip")
-	r.press("a:today")
-	r.press("a:1")
-	r.press("a:unknown")
-	r.press("skip")
-	r.press("skip")
+	r.pressAll(quickAnswers[1:]...)
 	sendID := r.press("send:anon")
 	r.waitText(referenceRE)
 	for range 3 {
@@ -277,13 +269,7 @@ func TestChatsInOrder(t *testing.T) {
 		}
 		// Finish the report: the answer kept must be the first message.
 		r := &reporter{e: e, u: userOf(id)}
-		r.press("a:no")
-		r.press("skip")
-		r.press("a:today")
-		r.press("a:1")
-		r.press("a:unknown")
-		r.press("skip")
-		r.press("skip")
+		r.pressAll(quickAnswers...)
 		r.press("send:anon")
 		m := r.waitText(referenceRE)
 		c, err := e.db.Case(context.Background(), tipline.Reference(referenceRE.FindString(m.Text)))

@@ -189,10 +189,7 @@ func TestForget(t *testing.T) {
 	e.start()
 	r := e.reporter(7_040_000_001, "en")
 	ref := r.fileTip(canaryAnswers("forget"))
-	e.emu.SendText(r.u, "/start")
-	r.press("menu:tip")
-	r.expect("back")
-	e.emu.SendText(r.u, "Canarydraft unfinished words")
+	r.startTip("Canarydraft unfinished words")
 	r.expect("a:yes")
 	pseudonym := e.ring.Pseudonym(r.u.ID)
 	if list, _ := e.db.CasesByReporter(context.Background(), pseudonym); len(list) != 1 {

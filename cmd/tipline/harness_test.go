@@ -292,6 +292,37 @@ func (r *reporter) fileTip(a tipAnswers) tipline.Reference {
 	return ref
 }
 
+// quickAnswers take a tip from "what happened", once answered, to its
+// review screen with the Send buttons: no danger, no place, today, one
+// child, age unknown, nothing about the adults, no photo.
+var quickAnswers = []string{"a:no", "skip", "a:today", "a:1", "a:unknown", "skip", "skip"}
+
+// startTip opens a tip and answers "what happened" with what; it returns
+// the update id of that answer.
+func (r *reporter) startTip(what string) int64 {
+	r.e.t.Helper()
+	r.e.emu.SendText(r.u, "/start")
+	r.press("menu:tip")
+	r.expect("back")
+	return r.e.emu.SendText(r.u, what)
+}
+
+// pressAll presses each button in turn.
+func (r *reporter) pressAll(actions ...string) {
+	r.e.t.Helper()
+	for _, a := range actions {
+		r.press(a)
+	}
+}
+
+// tipToReview opens a tip, answers "what happened" with what and the rest
+// with quickAnswers: the tip waits on its review screen, not yet sent.
+func (r *reporter) tipToReview(what string) {
+	r.e.t.Helper()
+	r.startTip(what)
+	r.pressAll(quickAnswers...)
+}
+
 // countRows counts a table's rows in the test's schema.
 func (e *testEnv) countRows(table string) int {
 	e.t.Helper()

@@ -1,6 +1,9 @@
 // Command tipline runs the Tipline bot: `tipline serve` in production,
 // `tipline sandbox` to try it with Telegram emulated, `tipline migrate` to
 // bring the database schema up to date.
+//
+// Comments cite the guarantees in docs/guarantees.md as G1–G13; that page
+// names the tests that hold each one.
 package main
 
 import (

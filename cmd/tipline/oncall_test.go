@@ -2,41 +2,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot"
 	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/internal/testclock"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
 )
-
-// clock is a test clock the program reads; tests move it forward.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // reviewerUser is a reviewer's phone in a test.
 type reviewerUser struct {
@@ -49,13 +28,13 @@ type reviewerUser struct {
 // secondary, the others only in "everyone".
 type onCallEnv struct {
 	*testEnv
-	clock     *clock
+	clock     *testclock.Clock
 	reviewers []*reviewerUser
 }
 
 func newOnCallEnv(t *testing.T, names ...string) *onCallEnv {
 	t.Helper()
-	e := &onCallEnv{testEnv: newTestEnv(t), clock: newClock()}
+	e := &onCallEnv{testEnv: newTestEnv(t), clock: testclock.New(time.Now())}
 	e.env["TIPLINE_ROUTE_TICK"] = "20ms"
 	e.env["TIPLINE_UNROUTED_CHECK"] = "1m"
 	return e.withReviewers(names...)
@@ -102,7 +81,10 @@ func (e *onCallEnv) startOnCall() func() {
 	if len(e.reviewers) > 1 {
 		rota.Secondary = mustShifts(e.t, fmt.Sprintf("%d:daily@00:00-24:00", e.reviewers[1].rv.ID))
 	}
-	doc, _ := json.Marshal(rota)
+	doc, err := rota.Encode()
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	if err := e.db.SaveRota(context.Background(), doc); err != nil {
 		e.t.Fatal(err)
 	}

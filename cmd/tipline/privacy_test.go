@@ -12,6 +12,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/internal/testclock"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
@@ -24,7 +25,7 @@ import (
 // any Redis key or value.
 func TestCanaries(t *testing.T) {
 	token := "777001:CanaryBotTokenQ9x8Y7w6V5u4T3s2R1"
-	e := &onCallEnv{testEnv: newTestEnv(t, telegramtest.WithToken(token)), clock: newClock()}
+	e := &onCallEnv{testEnv: newTestEnv(t, telegramtest.WithToken(token)), clock: testclock.New(time.Now())}
 	e.env["TIPLINE_ROUTE_TICK"] = "20ms"
 	e.withReviewers("Canaryreviewername")
 	e.startOnCall()
@@ -158,14 +159,8 @@ func TestReportLimitAcrossProcesses(t *testing.T) {
 	for i := range 2 {
 		r.fileTip(canaryAnswers("limit" + strconv.Itoa(i)))
 	}
-	e.emu.SendText(r.u, "/start")
-	r.press("menu:tip")
-	r.expect("back")
-	e.emu.SendText(r.u, "a third report")
-	r.press("a:no")
-	for _, a := range []string{"skip", "a:today", "a:1", "a:unknown", "skip", "skip", "send:anon"} {
-		r.press(a)
-	}
+	r.tipToReview("a third report")
+	r.press("send:anon")
 	r.waitText(regexp.MustCompile(`many reports in a short time`))
 	r.expect("send:anon") // the review again: nothing lost
 	if n := e.countRows("cases"); n != 2 {

@@ -97,17 +97,7 @@ func TestCrashLosesNothing(t *testing.T) {
 	e.env["TIPLINE_INBOX_LEASE"] = "1s"
 	p := e.spawn(t)
 	r := e.reporter(7_500_000_001, "km")
-	r.e.emu.SendText(r.u, "/start")
-	r.press("menu:tip")
-	r.expect("back")
-	r.e.emu.SendText(r.u, "what I saw")
-	r.press("a:no")
-	r.press("skip")
-	r.press("a:today")
-	r.press("a:1")
-	r.press("a:unknown")
-	r.press("skip")
-	r.press("skip")
+	r.tipToReview("what I saw")
 
 	// The reply to Send will hang: the program is killed with the case
 	// stored and the reporter not yet told.

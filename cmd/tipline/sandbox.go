@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -46,14 +45,11 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	}
 	var store bot.Store
 	if cfg.DatabaseURL != "" {
-		db, err := storage.OpenPostgres(ctx, cfg.DatabaseURL, ring)
+		db, err := openDatabase(ctx, cfg.DatabaseURL, ring)
 		if err != nil {
-			return fmt.Errorf("open database (DATABASE_URL): %w", err)
+			return err
 		}
 		defer db.Close()
-		if err := db.Migrate(ctx); err != nil {
-			return fmt.Errorf("migrate database: %w", err)
-		}
 		store = db
 	} else {
 		store = storage.NewMemory(time.Now)
@@ -150,9 +146,9 @@ func seedReviewer(ctx context.Context, store bot.Store) error {
 		return fmt.Errorf("seed rota: %w", err)
 	}
 	rota.Primary = shifts
-	doc, err := json.Marshal(rota)
+	doc, err := rota.Encode()
 	if err != nil {
-		return err
+		return fmt.Errorf("seed rota: %w", err)
 	}
 	return s.SaveRota(ctx, doc)
 }

@@ -41,14 +41,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("TIPLINE_SECRET_KEY: %w", err)
 	}
-	db, err := storage.OpenPostgres(ctx, cfg.DatabaseURL, ring)
+	db, err := openDatabase(ctx, cfg.DatabaseURL, ring)
 	if err != nil {
-		return fmt.Errorf("open database (DATABASE_URL): %w", err)
+		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate database: %w", err)
-	}
 	db.SetAdditionLimits(storage.AdditionLimits{PerDay: cfg.AdditionsPerDay, BytesPerDay: int64(cfg.AdditionMiBPerDay) << 20})
 	rc, err := openRedis(ctx, cfg.RedisURL)
 	if err != nil {
@@ -231,14 +228,11 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := storage.OpenPostgres(ctx, cfg.DatabaseURL, keys.NewRandomRing())
+	db, err := openDatabase(ctx, cfg.DatabaseURL, keys.NewRandomRing())
 	if err != nil {
-		return fmt.Errorf("open database (DATABASE_URL): %w", err)
+		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	fmt.Fprintln(m.Stdout, "database schema is up to date")
 	return nil
 }

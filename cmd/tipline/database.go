@@ -1,0 +1,24 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/storage"
+)
+
+// openDatabase opens PostgreSQL at url (DATABASE_URL) and brings its schema
+// up to date, so every command works on the schema it was built for. The
+// caller closes the store.
+func openDatabase(ctx context.Context, url string, ring *keys.Ring) (*storage.Postgres, error) {
+	db, err := storage.OpenPostgres(ctx, url, ring)
+	if err != nil {
+		return nil, fmt.Errorf("open database (DATABASE_URL): %w", err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return db, nil
+}
