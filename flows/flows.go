@@ -22,8 +22,8 @@ const (
 	StateLanguage State = "language"
 	StateMenu     State = "menu"
 	StateTyped    State = "menu.typed" // words typed before a report: "Do you want to report this?"
-	StateResume   State = "resume" // an unfinished report: continue or start over?
-	StateCancel   State = "cancel" // "stop this report?"
+	StateResume   State = "resume"     // an unfinished report: continue or start over?
+	StateCancel   State = "cancel"     // "stop this report?"
 
 	StateTipWhat     State = "tip.what"
 	StateTipDanger   State = "tip.danger"
