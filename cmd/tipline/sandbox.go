@@ -14,6 +14,7 @@ import (
 	"github.com/tipline/tipline/bot"
 	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/sandbox"
 	"github.com/tipline/tipline/storage"
@@ -80,7 +81,9 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	emu.SetURL(base)
 	emu.AddUser(telegramtest.User{ID: sandboxReviewerID, FirstName: "Sandbox reviewer", LanguageCode: "en"})
 	page := http.NewServeMux()
-	sandbox.Mount(page, emu.Handler())
+	// The page's long polls end with ctx, so Ctrl+C stops the sandbox at once.
+	sandbox.Mount(page, sandbox.EndPollsOn(ctx, emu.Handler()))
+	sandbox.MountCases(page, caseTrail(store, locales.MustLoad()))
 
 	cfg.APIURL = base
 	cfg.BotToken = emu.Token()
