@@ -243,8 +243,10 @@ func (b *Bot) reportAllowed(ctx context.Context, reporter string) (bool, error) 
 	return b.limiter.Allow(ctx, "reports-day:"+reporter, b.cfg.ReportsPerDay, 24*time.Hour)
 }
 
-// guard stops a blocked reporter, who gets a neutral answer and learns
-// nothing, and a flood of messages, answered kindly at most once a minute.
+// guard stops a blocked reporter, who gets a neutral, honest answer ("this
+// chat cannot take reports now") with the emergency numbers, and a flood of
+// messages, answered kindly at most once a minute. A request for the
+// emergency numbers is answered with them in both cases.
 // stop=true means the update is answered and done.
 func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) {
 	who := in.input.Reporter
@@ -256,8 +258,14 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) 
 	}
 	lang := langOf(in.input.LanguageCode)
 	if blocked {
+		// Nothing is kept, so nothing is said to be received; the
+		// emergency numbers are always given (/emergency most of all).
 		b.log.Info("a message from a blocked reporter was dropped")
-		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "blocked_neutral"}}}})
+		intro := "blocked_neutral"
+		if flows.AsksForEmergency(in.input) {
+			intro = "emergency_intro"
+		}
+		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{b.engine.EmergencyReply(intro, lang)})
 		return true, nil
 	}
 	ok, err := b.limiter.Allow(ctx, "messages:"+who, b.cfg.MessagesPerMinute, time.Minute)
@@ -268,6 +276,13 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) 
 		return false, nil
 	}
 	b.log.Warn("a reporter is over the message limit", "reporter", who)
+	if flows.AsksForEmergency(in.input) {
+		// Still answered, within a bound of its own.
+		if again, err := b.limiter.Allow(ctx, "emergency:"+who, 6, time.Minute); err == nil && again {
+			b.reply(out, in.chatID, in.userID, lang, []flows.Reply{b.engine.EmergencyReply("emergency_intro", lang)})
+			return true, nil
+		}
+	}
 	if tell, err := b.limiter.Allow(ctx, "messages-told:"+who, 1, time.Minute); err == nil && tell {
 		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_slow_down"}}}})
 	}

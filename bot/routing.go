@@ -193,6 +193,9 @@ func caseAnswerLines(r renderer, lang string, c tipline.Case) []string {
 			lines = append(lines, line("rv_label_"+k, flows.AnswerValue(k, v)))
 		}
 	}
+	if w := c.Answers[flows.AnswerWritten]; w != "" {
+		lines = append(lines, line("rv_label_written", w))
+	}
 	if e := c.Answers["edits"]; e != "" {
 		lines = append(lines, line("rv_edits", e))
 	}

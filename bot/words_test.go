@@ -27,7 +27,7 @@ func TestReviewerTextFromCatalogue(t *testing.T) {
 			Status: tipline.StatusReceived, CreatedAt: now.Add(-12 * time.Minute)},
 		{NewCase: tipline.NewCase{Reference: "TL-7K3Q-9XDN", Kind: tipline.KindMissing, Urgency: tipline.UrgencyUrgent,
 			Answers: tipline.Answers{"name": words[0], "age": "9", "sex": "girl", "seen_when": "2026-11-20", "seen_where": words[1],
-				"relation": "parent", "police": "no", "phone": "+85512345678", "appeal": "unsure"}},
+				"relation": "parent", "police": "no", "phone": "+85512345678", "appeal": "unsure", "written": words[1]}},
 			Status: tipline.StatusReceived, CreatedAt: now.Add(-50 * time.Hour)},
 	}
 	english := regexp.MustCompile(`\b(?:min|h|d|years?|location|What|Reporter|Phone|Age|Name)\b`)
@@ -57,7 +57,7 @@ func TestReviewerTextFromCatalogue(t *testing.T) {
 	// The reviewer's own labels and the catalogue's values, in English.
 	details := strings.Join(caseAnswerLines(r, "en", cases[1]), "\n") + "\n" + strings.Join(caseAnswerLines(r, "en", cases[0]), "\n")
 	for _, want := range []string{"Reporter is: Mother or father", "Age: 9 years", "Last seen: 20/11/2026", "Phone to call: +855 12 345 678",
-		"What the reporter saw: " + words[0], "📍 on the map: https://maps.google.com/?q=11.56960,104.92100"} {
+		"What the reporter saw: " + words[0], "Reporter's own words: " + words[1], "📍 on the map: https://maps.google.com/?q=11.56960,104.92100"} {
 		if !strings.Contains(details, want) {
 			t.Errorf("details lack %q:\n%s", want, details)
 		}

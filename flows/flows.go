@@ -24,8 +24,9 @@ const (
 	StateNew      State = ""
 	StateLanguage State = "language"
 	StateMenu     State = "menu"
-	StateResume   State = "resume" // an unfinished report: continue or start over?
-	StateCancel   State = "cancel" // "stop this report?"
+	StateTyped    State = "menu.typed" // words typed before a report: "Do you want to report this?"
+	StateResume   State = "resume"     // an unfinished report: continue or start over?
+	StateCancel   State = "cancel"     // "stop this report?"
 
 	StateTipWhat     State = "tip.what"
 	StateTipDanger   State = "tip.danger"
@@ -80,6 +81,10 @@ type Session struct {
 	// Messages are the chat's messages, both sides, for "Clear this chat".
 	// The bot keeps this list; flows never reads it.
 	Messages []MessageRef `json:"messages,omitempty"`
+	// Typed are words the reporter typed before choosing a report (at the
+	// menu, or as their very first message). They are kept until the
+	// reporter chooses: they become the report's first answer.
+	Typed string `json:"typed,omitempty"`
 	// LastUpdateID is the last Telegram update applied to this session; the
 	// bot uses it to apply an update at most once.
 	LastUpdateID int64 `json:"last_update_id,omitempty"`
@@ -256,11 +261,14 @@ type Result struct {
 	Effects []Effect
 }
 
-// Limits caps what a reporter may type.
+// Limits says what a reporter may type and send.
 type Limits struct {
-	// LongText caps "what did you see" and "about the adults", in characters.
+	// LongText is how long "what did you see" and "about the adults" may
+	// be, in characters, before the reporter is told that all of a longer
+	// text was kept. A reporter's words are never refused for length.
 	LongText int
-	// ShortText caps a typed place.
+	// ShortText caps a typed place, name or phone number; a longer text is
+	// kept for the team beside the answers, and the question asked again.
 	ShortText int
 	// Attachments caps photos, videos and voice notes on one report.
 	Attachments int

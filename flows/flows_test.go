@@ -386,8 +386,6 @@ func TestUnexpectedInput(t *testing.T) {
 		{"sticker", StateTipDanger, Input{Kind: InputSticker}, "error_sticker"},
 		{"file", StateTipWhat, Input{Kind: InputDocument}, "error_file"},
 		{"typing where a button is expected", StateTipWhen, Input{Kind: InputText, Text: "yesterday I think"}, "error_use_buttons"},
-		{"text over the limit", StateTipWhat, Input{Kind: InputText, Text: strings.Repeat("ក", DefaultLimits.LongText+1)}, "error_too_long"},
-		{"place over the limit", StateTipWhere, Input{Kind: InputText, Text: strings.Repeat("a", DefaultLimits.ShortText+1)}, "error_too_long"},
 		{"unknown command", StateTipAges, Input{Kind: InputCommand, Text: "foo"}, "error_unknown_command"},
 		{"photo too early", StateTipDanger, Input{Kind: InputPhoto, Attachment: photo}, "error_media_not_now"},
 		{"voice where buttons", StateTipChildren, Input{Kind: InputVoice, Attachment: voice}, "error_voice_not_now"},

@@ -197,9 +197,7 @@ func (r *run) addition() {
 	switch {
 	case in.Kind == InputText && strings.TrimSpace(in.Text) != "":
 		if script.Length(in.Text) > r.e.Limits.LongText {
-			r.sayReply(Reply{Lines: []Text{{ID: "error_too_long", Data: map[string]any{"Max": r.e.Limits.LongText}}}})
-			r.ask()
-			return
+			r.say("long_text_kept") // kept whole, never refused
 		}
 		a.Text = strings.TrimSpace(in.Text)
 	case (in.Kind == InputPhoto || in.Kind == InputVideo || in.Kind == InputVoice) && in.Attachment != nil:

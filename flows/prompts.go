@@ -40,6 +40,11 @@ func (r *run) prompt() Reply {
 		}
 		return Reply{Lines: []Text{{ID: "choose_language"}}, Buttons: rows}
 	case StateMenu:
+		if s.Typed != "" && s.Draft == nil {
+			// Words typed first wait for an answer before the menu.
+			r.s.State = StateTyped
+			return r.typedPrompt()
+		}
 		return Reply{Lines: []Text{{ID: "menu"}}, Buttons: [][]Button{
 			{btn("menu_tip", prefixMenu+menuTip)},
 			{btn("menu_missing", prefixMenu+menuMissing)},
@@ -47,6 +52,12 @@ func (r *run) prompt() Reply {
 			{btn("menu_emergency", prefixMenu+menuEmergency), btn("menu_privacy", prefixMenu+menuPrivacy)},
 			{btn("menu_language", prefixMenu+menuLanguage)},
 		}}
+	case StateTyped:
+		if s.Typed == "" || s.Draft != nil {
+			r.s.State = StateMenu
+			return r.prompt()
+		}
+		return r.typedPrompt()
 	case StateResume:
 		return Reply{Lines: []Text{{ID: "resume_question"}}, Buttons: [][]Button{
 			{btn("button_continue", actResume)},
@@ -131,6 +142,12 @@ func (r *run) review() Reply {
 		lines = append(lines, Text{ID: "summary_line", Item: true, Data: map[string]any{
 			"Label": Text{ID: "summary_" + q.answer},
 			"Value": r.summaryValue(q),
+		}})
+	}
+	if w := d.Answers[AnswerWritten]; w != "" {
+		lines = append(lines, Text{ID: "summary_line", Item: true, Data: map[string]any{
+			"Label": Text{ID: "summary_written"},
+			"Value": Quote(w, summaryValueMax),
 		}})
 	}
 	if d.Urgent {

@@ -164,7 +164,7 @@ func (r *run) step() {
 		return
 	case InputEdited:
 		if r.s.Draft != nil && strings.TrimSpace(in.Text) != "" {
-			r.s.Draft.Edits = keepEdits(append(r.s.Draft.Edits, Quote(in.Text, r.e.Limits.LongText)), r.e.Limits)
+			r.s.Draft.Edits = keepEdits(append(r.s.Draft.Edits, strings.TrimSpace(in.Text)), r.e.Limits)
 		}
 		r.say("error_edited")
 		r.ask()
@@ -181,7 +181,11 @@ func (r *run) step() {
 			r.lostSession(in.Text)
 			return
 		}
-		// A first message that is not /start: greet as /start would.
+		// A first message that is not /start: greet as /start would,
+		// keeping any words typed (G: a reporter's words are never lost).
+		if in.Kind == InputText {
+			r.keepWords(in.Text)
+		}
 		r.command("start")
 		return
 	}
@@ -196,6 +200,11 @@ func (r *run) step() {
 	case StateCode:
 		if in.Kind == InputText {
 			r.typedCode(in.Text)
+			return
+		}
+	case StateMenu, StateTyped, StateLanguage:
+		if in.Kind == InputText && strings.TrimSpace(in.Text) != "" {
+			r.typedAtMenu()
 			return
 		}
 	}
@@ -244,6 +253,7 @@ func (r *run) command(name string) {
 		r.pushAndGo(StateLanguage)
 	case "cancel":
 		if r.s.Draft == nil {
+			r.s.Typed = ""
 			r.say("cancel_nothing")
 			r.goTo(StateMenu)
 			return
@@ -293,8 +303,10 @@ func (r *run) button(act string) {
 		r.say("welcome")
 		r.goTo(StateMenu)
 		return
-	case strings.HasPrefix(act, prefixMenu) && st == StateMenu:
+	case strings.HasPrefix(act, prefixMenu) && (st == StateMenu || st == StateTyped):
 		r.menu(strings.TrimPrefix(act, prefixMenu))
+		return
+	case strings.HasPrefix(act, prefixTyped) && st == StateTyped && r.typedButton(act):
 		return
 	case st == StateResume && act == actResume:
 		r.s.State = r.s.Return
@@ -358,7 +370,12 @@ func (r *run) menu(item string) {
 		}
 		r.s.Back = []State{StateMenu}
 		r.say("tip_intro")
-		r.goTo(StateTipWhat)
+		r.s.State = StateTipWhat
+		if r.useTyped() {
+			r.next(tipQuestions[0])
+			return
+		}
+		r.ask()
 	case menuMissing:
 		r.s.Draft = &Draft{
 			ID:        r.e.NewDraftID(),
@@ -370,6 +387,7 @@ func (r *run) menu(item string) {
 		}
 		r.s.Back = []State{StateMenu}
 		r.sayReply(r.emergency("missing_intro"))
+		r.useTyped()
 		r.goTo(StateMissingName)
 	case menuMine:
 		r.myReports()
@@ -440,9 +458,16 @@ func (r *run) message() {
 			return
 		}
 		if max := q.maxText(r.e.Limits); script.Length(text) > max {
-			r.sayReply(Reply{Lines: []Text{{ID: "error_too_long", Data: map[string]any{"Max": max}}}})
-			r.ask()
-			return
+			if max < r.e.Limits.LongText {
+				// Too long for a short answer (a place, a name): kept for
+				// the team beside the answers; the question is asked again.
+				r.keepWords(text)
+				r.say("short_text_kept")
+				r.ask()
+				return
+			}
+			// A long story is kept whole, and the reporter told so.
+			r.say("long_text_kept")
 		}
 		if q.parse != nil {
 			v, ok := q.parse(r, text)

@@ -18,9 +18,12 @@ import (
 )
 
 // The browser test drives the real sandbox (`tipline sandbox`, in memory)
-// in headless Chromium, as a person would: a reporter files a tip in Khmer
-// on one phone, the on-call reviewer takes it, writes to the reporter and
-// closes it on the other, and the reporter reads the team's message.
+// in headless Chromium at 1366x768, as a person would: a reporter files a
+// tip in Khmer on one phone, the on-call reviewer takes it, writes to the
+// reporter and closes it on the other, and the reporter reads the team's
+// message and presses Reply; then a Thai family types first and reports a
+// missing child. The "Cases on this page" checklist is checked at every
+// step, across a reload, and axe-core finds no accessibility violation.
 //
 // It needs the chromium binary; ./scripts/test installs Debian's package.
 // TIPLINE_UPDATE_SCREENSHOT=1 writes the page, at the end, to
@@ -30,7 +33,9 @@ const (
 	// browserStep bounds one step: the bot answers in well under a second.
 	browserStep = 15 * time.Second
 	// browserWhole bounds the whole test, browser start included.
-	browserWhole = 60 * time.Second
+	browserWhole = 120 * time.Second
+	// axeSource is axe-core, vendored with its version and licence.
+	axeSource = "testdata/axe-core/axe.min.js"
 )
 
 // What the people on the page type.
@@ -40,6 +45,11 @@ const (
 	browserTipText = "ខ្ញុំបានឃើញក្មេងស្រីពីរនាក់ត្រូវបានគេនាំចូលផ្ទះមួយក្បែរផ្សារនៅពេលយប់ ហើយបុរសម្នាក់ចាក់សោទ្វារ។"
 	// "Thank you. Are the girls still in the house now?"
 	browserReplyText = "សូមអរគុណ។ តើក្មេងស្រីទាំងពីរនៅក្នុងផ្ទះនោះនៅឡើយទេ?"
+	// "My granddaughter has been missing since yesterday. A woman offered
+	// her work in Bangkok." Typed at the menu, before any button.
+	browserMissingText = "หลานสาวหายไปตั้งแต่เมื่อวาน มีผู้หญิงคนหนึ่งชวนไปทำงานที่กรุงเทพ"
+	// The child's name.
+	browserMissingName = "น้องมะลิ"
 )
 
 var browserKhmerRE = regexp.MustCompile(`[\x{1780}-\x{17FF}]`)
@@ -72,7 +82,7 @@ func TestSandboxInBrowser(t *testing.T) {
 		chromedp.Flag("disable-domain-reliability", true),
 		chromedp.Flag("no-pings", true),
 		chromedp.Flag("lang", "en-US"),
-		chromedp.WindowSize(1400, 980),
+		chromedp.WindowSize(1366, 768),
 	)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	defer acancel()
@@ -83,7 +93,11 @@ func TestSandboxInBrowser(t *testing.T) {
 	}
 	exceptions := watchExceptions(tab)
 
-	d := &pageDriver{t: t, ctx: tab, logs: logs, last: map[string]int{}}
+	axe, err := os.ReadFile(axeSource)
+	if err != nil {
+		t.Fatalf("read axe-core: %v", err)
+	}
+	d := &pageDriver{t: t, ctx: tab, logs: logs, last: map[string]int{}, axeJS: string(axe)}
 	d.do("open the sandbox page", chromedp.Navigate(base))
 	d.waitFor("both phones on the page", `() => document.querySelectorAll("section.panel").length === 2`)
 
@@ -103,31 +117,43 @@ func TestSandboxInBrowser(t *testing.T) {
 			reviewerCommands: [...rev.querySelectorAll("button.quick-start")].map((b) => b.dataset.command).join(" "),
 			reporterNewUser: shown(rep.querySelector(".new-user")),
 			reporterLang: shown(rep.querySelector(".lang-select")),
-			beside: rep.getBoundingClientRect().top === rev.getBoundingClientRect().top &&
+			beside: rep.querySelector(".phone").getBoundingClientRect().top === rev.querySelector(".phone").getBoundingClientRect().top &&
 				rep.getBoundingClientRect().right <= rev.getBoundingClientRect().left,
+			// The first screen at 1366x768: both phones with their input
+			// boxes, the checklist, and the one-line hint above them.
+			firstScreen: [rep, rev].every((p) => {
+				const box = p.querySelector("textarea.text").getBoundingClientRect();
+				return box.bottom <= window.innerHeight && box.right <= window.innerWidth && box.height > 0;
+			}) && document.querySelector("#cases").getBoundingClientRect().right <= window.innerWidth,
+			hint: shown(document.querySelector(".try-this")) &&
+				document.querySelector(".try-this").getBoundingClientRect().bottom <= rep.getBoundingClientRect().top &&
+				document.querySelector(".try-this").getBoundingClientRect().height < 30,
+			// No developer details on the phones.
+			devDetails: /language_code|chat id|Telegram user \d/.test(rep.textContent + rev.textContent),
+			langSaysNewReporter: rep.querySelector(".lang-note").textContent.includes("new reporter") && shown(rep.querySelector(".lang-note")),
 		};
 	})()`)
 	for k, want := range map[string]any{
 		"reporterTitle": "Reporter", "reviewerTitle": "Reviewer (on call)", "reviewerUser": "2001",
 		"reviewerNewUser": false, "reviewerLang": false, "reviewerComposer": true, "reviewerCommands": "/queue /oncall",
 		"reporterNewUser": true, "reporterLang": true, "beside": true,
+		"firstScreen": true, "hint": true, "devDetails": false, "langSaysNewReporter": true,
 	} {
 		if got := layout[k]; got != want {
 			t.Errorf("page layout: %s = %v, want %v", k, got, want)
 		}
 	}
+	if t.Failed() {
+		t.Logf("layout: %v", d.eval(`(() => JSON.stringify({
+			vh: window.innerHeight, vw: window.innerWidth,
+			rects: [...document.querySelectorAll("section.panel, section.panel .phone, section.panel textarea.text, #cases, .try-this")].map((n) => n.className + " " + JSON.stringify(n.getBoundingClientRect())),
+		}))()`))
+	}
+
+	d.axe("the first screen")
 
 	// The reporter: a Khmer phone, /start, "report a child at risk".
-	d.eval(`(() => {
-		const s = document.querySelector('section.panel[data-role="reporter"] select.lang-select');
-		s.value = "km";
-		s.dispatchEvent(new Event("change", { bubbles: true }));
-		return true;
-	})()`)
-	d.waitFor("a new Khmer reporter", `() => {
-		const p = document.querySelector('section.panel[data-role="reporter"]');
-		return p.dataset.userId !== "1001" && p.querySelector(".user-info").textContent.includes("language_code km");
-	}`)
+	khmerUser := d.newReporter("km")
 	d.click("press /start", `section.panel[data-role="reporter"] button.quick-start[data-command="/start"]`)
 	menu := d.press("reporter", "menu:tip", false)
 	if !browserKhmerRE.MatchString(menu.Text) {
@@ -150,6 +176,7 @@ func TestSandboxInBrowser(t *testing.T) {
 	}
 	ref, receipt := d.waitReference("reporter")
 	t.Logf("the reporter got the reference %s", ref)
+	d.waitTrail(ref, []string{"reported"}, []string{"taken", "replied", "closed"})
 
 	// The reviewer: the new case arrives, urgent and protected.
 	note := d.waitButton("reviewer", "ack:"+ref, 0, false)
@@ -159,7 +186,10 @@ func TestSandboxInBrowser(t *testing.T) {
 	if !note.Protected {
 		t.Errorf("the reviewer's notification has no 🔒: it should be sent with protect_content")
 	}
+	d.waitTrail(ref, []string{"reported", "notified"}, []string{"taken", "replied", "closed"})
+	d.axe("a new case on the reviewer's phone")
 	d.clickButton("reviewer", note)
+	d.waitTrail(ref, []string{"reported", "notified", "taken"}, []string{"replied", "closed"})
 	taken := d.waitMessage("the notification changed to taken", "reviewer", note.ID-1,
 		`(m) => Number(m.dataset.messageId) === id && m.textContent.includes(ref + ": taken by Sandbox reviewer.") &&
 			m.querySelector('button.kb-button[data-action="rep:' + ref + '"]') !== null`,
@@ -193,7 +223,18 @@ func TestSandboxInBrowser(t *testing.T) {
 	// buttons (and the bot has nothing left to send when the sandbox stops).
 	d.waitButton("reporter", "menu", receipt-1, false)
 
-	// The trail shows the case from the tip to the reply.
+	// The checklist shows the case from the tip to the reply, and keeps
+	// it when the reporter presses Reply (the button goes away) and after
+	// a reload of the page.
+	d.waitTrail(ref, []string{"reported", "notified", "taken", "replied"}, []string{"closed"})
+	d.clickButton("reporter", team)
+	d.waitMessage("the bot asks the reporter for their answer", "reporter", team.ID, `(m) => m.dataset.from === "bot"`, 0, "")
+	d.waitTrail(ref, []string{"reported", "notified", "taken", "replied"}, []string{"closed"})
+	d.axe("the reporter answering the team")
+	d.do("reload the page", chromedp.Reload())
+	d.waitFor("both phones again", `() => document.querySelectorAll("section.panel").length === 2`)
+	d.waitTrail(ref, []string{"reported", "notified", "taken", "replied"}, []string{"closed"})
+	d.last = map[string]int{}
 	trail := d.trail(ref)
 	for _, step := range []string{"reported", "notified", "taken", "replied"} {
 		if trail[step] != "true" {
@@ -211,10 +252,10 @@ func TestSandboxInBrowser(t *testing.T) {
 	if !strings.Contains(closed.Text, ref) {
 		t.Errorf("the reviewer's close message is %q, want %s", closed.Text, ref)
 	}
-	d.waitFor("the trail shows the case closed", `() => {
-		const c = document.querySelector('li.case[data-ref="`+ref+`"] li[data-step="closed"]');
-		return c !== null && c.dataset.done === "true";
-	}`)
+	d.waitTrail(ref, []string{"reported", "notified", "taken", "replied", "closed"}, []string{})
+	if trail := d.trail(ref); !strings.Contains(trail["closed_text"], "Referred to a partner") {
+		t.Errorf("the checklist's close says %q, want the outcome", trail["closed_text"])
+	}
 
 	// Tapping the case marks its messages on both phones; tapping its
 	// reference in a message clears the mark, and the trail sets it again.
@@ -229,12 +270,67 @@ func TestSandboxInBrowser(t *testing.T) {
 	d.click("mark the case again", `li.case[data-ref="`+ref+`"] button.case-head`)
 	d.waitFor("the case's messages marked again", marked)
 
+	// Old keyboards leave the Tab order: only the newest message's
+	// buttons on each phone can be reached with Tab.
+	tabbable := d.eval(`(() => Object.fromEntries([...document.querySelectorAll("section.panel")].map((p) => {
+		const kbs = [...p.querySelectorAll(".messages .keyboard")];
+		const reach = kbs.map((kb) => [...kb.querySelectorAll("button")].some((b) => b.tabIndex >= 0));
+		return [p.dataset.role, reach.length > 0 && reach.slice(0, -1).every((r) => !r) && reach[reach.length - 1]];
+	})))()`)
+	for _, role := range []string{"reporter", "reviewer"} {
+		if tabbable[role] != true {
+			t.Errorf("%s's phone: want only the newest keyboard in the Tab order (%v)", role, tabbable)
+		}
+	}
+
+	// A Thai family types their story at the menu before reading it; the
+	// words are kept, and they choose a missing-child report.
+	d.newReporter("th")
+	d.click("press /start", `section.panel[data-role="reporter"] button.quick-start[data-command="/start"]`)
+	thMenu := d.waitButton("reporter", "menu:missing", 0, false)
+	d.last["reporter"] = thMenu.ID
+	d.typeAndSend("reporter", browserMissingText)
+	d.press("reporter", "typed:missing", false)
+	name := d.waitMessage("the question of the child's name", "reporter", d.last["reporter"],
+		`(m) => m.dataset.from === "bot" && m.querySelector('button.kb-button[data-action="cancel"]') !== null`, 0, "")
+	if !strings.Contains(d.transcript("reporter"), browserMissingText) {
+		t.Errorf("the words typed at the menu are not in the chat")
+	}
+	d.last["reporter"] = name.ID
+	d.typeAndSend("reporter", browserMissingName)
+	for i := 0; ; i++ {
+		if i == 14 {
+			d.fail("still answering questions after 14 of them")
+		}
+		q := d.nextQuestion("reporter")
+		d.clickButton("reporter", q)
+		if strings.HasPrefix(q.Data, "send:contact~") {
+			break
+		}
+	}
+	thRef, _ := d.waitReference("reporter")
+	t.Logf("the Thai family got the reference %s", thRef)
+	d.waitTrail(thRef, []string{"reported", "notified"}, []string{"taken", "replied", "closed"})
+	if tr := d.trail(thRef); tr["urgent"] != "true" {
+		t.Errorf("a missing child is not marked urgent in the checklist: %v", tr)
+	}
+	d.waitTrail(ref, []string{"reported", "notified", "taken", "replied", "closed"}, []string{}) // the first case is still there
+	d.axe("two cases on the page")
+
 	errs := d.eval(`(() => [...document.querySelectorAll("p.error")].filter((e) => !e.hidden).map((e) => e.textContent).join("; "))()`)
 	if errs["value"] != "" {
 		t.Errorf("the page shows errors: %v", errs["value"])
 	}
 
-	// The picture: the reporter's phone at the team's message.
+	// The picture: the Khmer reporter's phone at the team's message, the
+	// reviewer's at the close, and the checklist of both cases.
+	d.eval(fmt.Sprintf(`(() => {
+		const s = document.querySelector('section.panel[data-role="reporter"] select.user-select');
+		s.value = %q;
+		s.dispatchEvent(new Event("change", { bubbles: true }));
+		return true;
+	})()`, khmerUser))
+	d.waitFor("the Khmer reporter's chat again", fmt.Sprintf(`() => document.querySelector('section.panel[data-role="reporter"] .msg[data-message-id="%d"]') !== null`, team.ID))
 	d.eval(fmt.Sprintf(`(() => {
 		const list = document.querySelector('section.panel[data-role="reporter"] .messages');
 		const m = list.querySelector('.msg[data-message-id="%d"]');
@@ -324,6 +420,68 @@ type pageDriver struct {
 	// last is, per phone, the newest message whose button was pressed: the
 	// next question is a message after it.
 	last map[string]int
+	// axeJS is axe-core's source, injected into the page when needed.
+	axeJS string
+}
+
+// newReporter picks a language on the reporter's phone, which starts a new
+// reporter, and returns the new user's id.
+func (d *pageDriver) newReporter(lang string) string {
+	d.t.Helper()
+	before := d.eval(`(() => document.querySelector('section.panel[data-role="reporter"]').dataset.userId)()`)["value"]
+	d.eval(fmt.Sprintf(`(() => {
+		const s = document.querySelector('section.panel[data-role="reporter"] select.lang-select');
+		s.value = %q;
+		s.dispatchEvent(new Event("change", { bubbles: true }));
+		return true;
+	})()`, lang))
+	v := d.poll("a new reporter in "+lang, `(before, lang) => {
+		const p = document.querySelector('section.panel[data-role="reporter"]');
+		return p.dataset.userId !== before && p.querySelector(".messages").lang === lang && p.dataset.userId;
+	}`, before, lang)
+	id, _ := v.(string)
+	d.last["reporter"] = 0
+	return id
+}
+
+// waitTrail waits until the checklist shows the steps done of case ref as
+// done, and the steps pending as not done.
+func (d *pageDriver) waitTrail(ref string, done, pending []string) {
+	d.t.Helper()
+	d.poll(fmt.Sprintf("the checklist of %s to show %v done and %v not yet", ref, done, pending), `(ref, done, pending) => {
+		const c = [...document.querySelectorAll("li.case")].find((li) => li.dataset.ref === ref);
+		if (!c) return false;
+		done = done || [];
+		pending = pending || [];
+		const steps = [...c.querySelectorAll("li.case-step")];
+		return steps.length === 5 && steps.every((s) =>
+			(!done.includes(s.dataset.step) || s.dataset.done === "true") &&
+			(!pending.includes(s.dataset.step) || s.dataset.done === "false"));
+	}`, ref, done, pending)
+}
+
+// axe runs axe-core on the page and fails the test on any violation.
+func (d *pageDriver) axe(when string) {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(d.ctx, browserStep)
+	defer cancel()
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof axe === "object"`))
+	if err == nil && !loaded {
+		_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](d.axeJS+"\n;true"))
+	}
+	if err != nil {
+		d.fail("inject axe-core: %v", err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, { resultTypes: ["violations"] }).then((r) =>
+		r.violations.map((v) => v.id + " (" + v.impact + "): " + v.help + "\n" +
+			v.nodes.slice(0, 5).map((n) => "    " + n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\n/g, " ")).join("\n")).join("\n"))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		d.fail("run axe-core (%s): %v", when, err)
+	}
+	if got != "" {
+		d.t.Errorf("axe-core finds accessibility violations on %s:\n%s", when, got)
+	}
 }
 
 // pageMessage is a message of a phone, as the page shows it.
@@ -360,8 +518,8 @@ func (d *pageDriver) fail(format string, args ...any) {
 	if len(logs) > 4000 {
 		logs = "…" + logs[len(logs)-4000:]
 	}
-	d.t.Fatalf("%s\n\nreporter's phone:\n%s\n\nreviewer's phone:\n%s\n\nsandbox log:\n%s",
-		fmt.Sprintf(format, args...), d.transcript("reporter"), d.transcript("reviewer"), logs)
+	d.t.Fatalf("%s\n\nreporter's phone:\n%s\n\nreviewer's phone:\n%s\n\nchecklist:\n%s\n\nsandbox log:\n%s",
+		fmt.Sprintf(format, args...), d.transcript("reporter"), d.transcript("reviewer"), d.checklist(), logs)
 }
 
 func (d *pageDriver) do(what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -564,6 +722,18 @@ func (d *pageDriver) trail(ref string) map[string]string {
 		}
 	}
 	return out
+}
+
+// checklist is what "Cases on this page" shows, for failures.
+func (d *pageDriver) checklist() string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.ctx), 5*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("li.case")].map((c) =>
+		c.dataset.ref + ": " + [...c.querySelectorAll("li.case-step")].map((s) => s.dataset.step + "=" + s.dataset.done).join(" ")).join("\n") || "(no case)"`))
+	if err != nil {
+		return fmt.Sprintf("(cannot read the page: %v)", err)
+	}
+	return s
 }
 
 // transcript is what a phone shows, one line a message, for failures.

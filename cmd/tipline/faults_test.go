@@ -14,6 +14,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/locales"
 )
 
 // TestBadInputAnswered: stickers, files, forged buttons, odd Unicode, a
@@ -50,7 +51,6 @@ func TestBadInputAnswered(t *testing.T) {
 	}
 	waitAfter("sticker", func() { e.emu.SendSticker(r.u) })
 	waitAfter("file", func() { e.emu.SendDocument(r.u, "list.pdf", []byte("%PDF-1.4")) })
-	waitAfter("text over the limit", func() { e.emu.SendText(r.u, strings.Repeat("ก", 3500)) })
 	waitAfter("unknown command", func() { e.emu.SendText(r.u, "/frobnicate") })
 	m, _ := r.waitButton("back")
 	waitAfter("forged button", func() { e.emu.PressRaw(r.u, m.ID, "a:yes~AAAAAAAAAAAA") })
@@ -60,7 +60,17 @@ func TestBadInputAnswered(t *testing.T) {
 	// Odd Unicode is an answer like any other and is kept as given.
 	odd := "\u200bเด็ก\u200f 👧🏽 ﷽ \U0001F9D1\u200D\U0001F9D2 \u202e"
 	e.emu.SendText(r.u, odd)
-	r.pressAll(quickAnswers...)
+	r.press("a:no")
+	r.press("skip")
+	r.press("a:today")
+	r.press("a:1")
+	r.press("a:unknown")
+	// A story over 3,000 letters is an answer too, kept whole, and the
+	// reporter is told so.
+	long := strings.Repeat("เขามาตอนกลางคืนทุกวัน ", 180) // 3,240 letters, 3,960 UTF-16 units (Telegram allows 4,096)
+	e.emu.SendText(r.u, long)
+	r.waitText(regexp.MustCompile(regexp.QuoteMeta(locales.MustLoad().Text("th", "long_text_kept", nil))))
+	r.press("skip")
 	r.press("send:anon")
 	msg := r.waitText(referenceRE)
 	c, err := e.db.Case(context.Background(), tipline.Reference(referenceRE.FindString(msg.Text)))
@@ -69,6 +79,9 @@ func TestBadInputAnswered(t *testing.T) {
 	}
 	if c.Answers[flows.AnswerWhat] == "" || !strings.Contains(c.Answers[flows.AnswerWhat], "เด็ก") {
 		t.Errorf("what = %q", c.Answers[flows.AnswerWhat])
+	}
+	if got := c.Answers[flows.AnswerAdults]; got != strings.TrimSpace(long) {
+		t.Errorf("a long story kept %d of its %d bytes", len(got), len(strings.TrimSpace(long)))
 	}
 	if n := e.countRows("cases"); n != 1 {
 		t.Errorf("cases = %d, want 1", n)

@@ -183,14 +183,25 @@ func TestBlockedReporter(t *testing.T) {
 	before := len(e.emu.BotMessages(r.u.ID))
 	e.emu.SendText(r.u, "/start")
 	e.emu.SendText(r.u, "another report")
+	e.emu.SendText(r.u, "/emergency")
 	waitInboxDone(t, e.testEnv)
 	after := e.emu.BotMessages(r.u.ID)[before:]
-	if len(after) != 2 {
-		t.Fatalf("%d answers to 2 messages, want 2 neutral ones", len(after))
+	if len(after) != 3 {
+		t.Fatalf("%d answers to 3 messages, want 3", len(after))
 	}
-	for _, m := range after {
-		if m.Text != locales.MustLoad().Text("km", "blocked_neutral", nil) || len(m.Buttons) > 0 {
-			t.Errorf("a blocked reporter was told %q (buttons %v)", m.Text, m.Buttons)
+	cat := locales.MustLoad()
+	for i, m := range after {
+		// Nothing is kept, so nothing is said to be received; the
+		// emergency numbers are always there.
+		intro := "blocked_neutral"
+		if i == 2 {
+			intro = "emergency_intro" // /emergency: always the numbers
+		}
+		if !strings.HasPrefix(m.Text, cat.Text("km", intro, nil)) || !strings.Contains(m.Text, "117") || !strings.Contains(m.Text, "1280") || len(m.Buttons) > 0 {
+			t.Errorf("answer %d to a blocked reporter: %q (buttons %v), want %s and the emergency numbers", i, m.Text, m.Buttons, intro)
+		}
+		if strings.Contains(m.Text, "បានទទួលសារ") { // "received your message"
+			t.Errorf("a blocked reporter was told something was received: %q", m.Text)
 		}
 	}
 	if n := e.countRows("cases"); n != 1 {

@@ -14,6 +14,7 @@ import (
 	"github.com/tipline/tipline/bot"
 	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/sandbox"
 	"github.com/tipline/tipline/storage"
@@ -86,7 +87,9 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	emu.SetURL(base)
 	emu.AddUser(telegramtest.User{ID: sandboxReviewerID, FirstName: "Sandbox reviewer", LanguageCode: "en"})
 	mux := http.NewServeMux()
-	sandbox.Mount(mux, emu.Handler())
+	// The page's long polls end with ctx, so Ctrl+C stops the sandbox at once.
+	sandbox.Mount(mux, sandbox.EndPollsOn(ctx, emu.Handler()))
+	sandbox.MountCases(mux, caseTrail(store, locales.MustLoad()))
 	page := sandbox.Guard(mux, pageToken, ln.Addr().String())
 	m.pageURL = base + "/?" + sandbox.TokenParam + "=" + pageToken
 

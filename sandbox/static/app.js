@@ -254,8 +254,11 @@ function textWithReferences(text) {
   return fragment;
 }
 
-function languageLabel(code) {
-  return code ? code : "none";
+const LANGUAGE_NAMES = { km: "Khmer", th: "Thai", en: "English" };
+
+// languageName is how the page names a Telegram language_code.
+function languageName(code) {
+  return LANGUAGE_NAMES[code] || (code ? code : "no language");
 }
 
 function coordinate(x) {
@@ -452,7 +455,11 @@ class PhonePanel {
     const r = this.root;
     r.dataset.role = this.role;
     if (this.fixed) r.dataset.fixed = "true";
-    part(r, ".panel-title").textContent = this.title;
+    const title = part(r, ".panel-title");
+    title.textContent = this.title;
+    // Each phone is a named region, and its chat a named log.
+    title.id = `panel-title-${this.role}`;
+    r.setAttribute("aria-labelledby", title.id);
     this.userSelect = part(r, ".user-select");
     this.newUserButton = part(r, ".new-user");
     this.langSelect = part(r, ".lang-select");
@@ -464,6 +471,8 @@ class PhonePanel {
     this.composer = part(r, ".composer");
     this.textBox = part(r, ".text");
     this.attachButton = part(r, ".attach");
+    this.list.setAttribute("aria-label", `Chat on the ${this.role}'s phone`);
+    this.textBox.setAttribute("aria-label", `Message from the ${this.role}`);
 
     this.newUserButton.textContent = `New ${this.role}`;
     this.newUserButton.hidden = !this.canCreateUsers;
@@ -472,6 +481,7 @@ class PhonePanel {
     // language_code is part of who they are.
     part(r, ".user-control").hidden = this.fixed;
     part(r, ".lang-control").hidden = this.fixed;
+    part(r, ".lang-note").hidden = this.fixed;
     this.emptyNote.textContent = this.emptyText;
     this.attachButton.hidden = !this.attachments;
 
@@ -639,17 +649,17 @@ class PhonePanel {
 
   fillControls() {
     const options = this.directory.byRole(this.role).map((u) => {
-      const o = el("option", "", `${u.firstName} · ${u.id} · ${languageLabel(u.languageCode)}`);
+      const o = el("option", "", `${u.firstName} · ${languageName(u.languageCode)}`);
       o.value = String(u.id);
       o.selected = u.id === this.user.id;
       return o;
     });
     this.userSelect.replaceChildren(...options);
     this.langSelect.value = this.user.languageCode || "";
-    this.userInfo.textContent =
-      `Telegram user ${this.user.id} (@${this.user.username}), language_code ${languageLabel(this.user.languageCode)}; ` +
-      `the private chat id is the user id.` +
-      (this.about ? ` ${this.about}` : "");
+    // No developer details (ids, language_code) on the phones: the person
+    // trying the sandbox plays a reporter, not a Telegram client.
+    this.userInfo.textContent = this.about;
+    this.userInfo.hidden = !this.about;
     this.root.dataset.userId = String(this.user.id);
     this.list.lang = this.user.languageCode || "";
   }
@@ -801,8 +811,25 @@ class PhonePanel {
         this.rendered.delete(key);
       }
     }
+    this.tabOnlyNewestKeyboard();
     if (this.pinned) this.scrollToEnd();
     this.onRender(this, visible);
+  }
+
+  // tabOnlyNewestKeyboard keeps the buttons of older messages out of the
+  // Tab order: a keyboard user reaches the newest question's buttons, then
+  // the composer, without walking through the whole chat. Older buttons
+  // still work when tapped.
+  tabOnlyNewestKeyboard() {
+    const keyboards = [...this.list.querySelectorAll(".keyboard")];
+    keyboards.forEach((kb, i) => {
+      const old = i < keyboards.length - 1;
+      kb.classList.toggle("old", old);
+      for (const b of kb.querySelectorAll("button, a")) {
+        if (old) b.tabIndex = -1;
+        else b.removeAttribute("tabindex");
+      }
+    });
   }
 
   // setFocus marks the messages about one case, and scrolls the chat to the
@@ -941,51 +968,128 @@ class PhonePanel {
 }
 
 // ---------------------------------------------------------------------------
-// CaseTrail follows each case across the phones, from what they show: the
-// reference the reporter gets, the reviewer's notification, "taken", the
-// team's message on the reporter's phone, and the close. It reads the
-// actions of the bot's buttons (ack:, rep:, ans:, reopen:) rather than the
-// wording, which depends on each person's language.
+// CaseTrail is the checklist of each case on the page. Which cases: every
+// reference either phone has shown since the sandbox started (kept in
+// localStorage, so a reload or another reporter does not drop one). What
+// happened to each: what the sandbox recorded (GET /_sandbox/cases), never
+// the buttons on screen, which go away when pressed.
 
 const TRAIL_STEPS = [
-  { key: "reported", label: "Reported", phone: "reporter", hint: "" },
+  { key: "reported", label: "Reported", phone: "reporter", hint: "", detail: (d) => d },
   {
     key: "notified",
     label: "On-call reviewer notified",
     phone: "reviewer",
     hint: "Waiting for the notification on the reviewer's phone.",
+    detail: (d) => d,
   },
-  { key: "taken", label: "Taken", phone: "reviewer", hint: "On the reviewer's phone, tap “I take it”." },
+  {
+    key: "taken",
+    label: "Taken",
+    phone: "reviewer",
+    hint: "On the reviewer's phone, tap “I take it”.",
+    detail: (d) => (d ? ` ${d}` : ""),
+  },
   {
     key: "replied",
     label: "Team wrote to the reporter",
     phone: "reporter",
     hint: "On the reviewer's phone, tap “Write to reporter” and type a message.",
+    detail: (d) => (d ? ` (${d})` : ""),
   },
-  { key: "closed", label: "Closed", phone: "reviewer", hint: "On the reviewer's phone, tap “Close” and pick an outcome." },
+  {
+    key: "closed",
+    label: "Closed",
+    phone: "reviewer",
+    hint: "On the reviewer's phone, tap “Close” and pick an outcome.",
+    detail: (d) => (d ? `: ${d}` : ""),
+  },
 ];
 
-// Reviewer actions that only the reviewer who has the case is offered.
-const WORKING_VERBS = new Set(["rep", "note", "close"]);
+const CASES_KEY = "tipline-sandbox-cases-v1";
+// At most this many cases are followed (the newest).
+const MAX_CASES = 50;
+
+const cases = {
+  // trails asks the sandbox what happened to the cases named.
+  trails(refs) {
+    const q = refs.map((r) => `ref=${encodeURIComponent(r)}`).join("&");
+    return request("GET", `/_sandbox/cases?${q}`);
+  },
+};
 
 class CaseTrail {
   constructor(root) {
     this.root = root;
     this.list = part(root, ".case-list");
     this.emptyNote = part(root, ".cases-empty");
-    this.chats = new Map(); // "role:userId" -> { role, messages }
-    // Cases seen marked urgent: the mark is in the notification, which
-    // becomes "taken by …" once a reviewer takes the case.
-    this.urgent = new Set();
+    this.refs = []; // every reference seen, oldest first
+    try {
+      const saved = JSON.parse(window.localStorage.getItem(CASES_KEY) || "[]");
+      if (Array.isArray(saved)) this.refs = saved.filter((r) => typeof r === "string" && /^TL-[0-9A-Z]{4}-[0-9A-Z]{4}$/.test(r));
+    } catch {
+      // No storage: the cases of this page load only.
+    }
+    this.trails = []; // what the sandbox said, newest case first
     this.focus = "";
     this.onFocus = () => {};
     this.sig = "";
+    this.inFlight = false;
+    this.again = false;
+    this.timer = 0;
   }
 
-  // update records what a phone's chat shows now.
+  // update notes the references a phone's chat shows, and asks the sandbox
+  // again: a new message on either phone is a sign that something happened.
   update(panel, messages) {
-    this.chats.set(`${panel.role}:${panel.user.id}`, { role: panel.role, messages });
-    this.render();
+    let added = false;
+    for (const m of messages) {
+      for (const ref of referencesOf(m)) {
+        if (!this.refs.includes(ref)) {
+          this.refs.push(ref);
+          added = true;
+        }
+      }
+    }
+    if (added) {
+      this.refs = this.refs.slice(-MAX_CASES);
+      try {
+        window.localStorage.setItem(CASES_KEY, JSON.stringify(this.refs));
+      } catch {
+        // Storage is a convenience.
+      }
+    }
+    this.refresh();
+  }
+
+  // refresh asks for the trails now, and once more a moment later, in case
+  // a phone showed a message before its step was read back.
+  refresh() {
+    this.fetch();
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fetch(), 1000);
+  }
+
+  async fetch() {
+    if (this.refs.length === 0) return this.render();
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = true;
+    try {
+      const answer = await cases.trails(this.refs);
+      this.trails = (answer && Array.isArray(answer.cases) ? answer.cases : []).slice().reverse();
+      this.render();
+    } catch {
+      // The phones show the sandbox's errors; the checklist keeps what it had.
+    } finally {
+      this.inFlight = false;
+      if (this.again) {
+        this.again = false;
+        this.fetch();
+      }
+    }
   }
 
   setFocus(ref) {
@@ -994,85 +1098,16 @@ class CaseTrail {
     this.render();
   }
 
-  // cases works out, for every reference seen, which steps happened.
-  cases() {
-    const cases = new Map();
-    const get = (ref) => {
-      let c = cases.get(ref);
-      if (!c) {
-        c = { ref, urgent: false, steps: {}, takenBy: "", outcome: "", replies: 0, first: Infinity };
-        cases.set(ref, c);
-      }
-      return c;
-    };
-    const mark = (c, key, m, detail) => {
-      if (!c.steps[key]) c.steps[key] = { at: m.date, detail: detail || "" };
-      else if (detail) c.steps[key].detail = detail;
-    };
-    // Reporters first, so cases are listed in the order they were filed.
-    const chats = [...this.chats.values()].sort((a, b) => (a.role === b.role ? 0 : a.role === "reporter" ? -1 : 1));
-    for (const { role, messages } of chats) {
-      const byId = messages.filter((m) => m && m.from_bot).sort((a, b) => Number(a.id) - Number(b.id));
-      // Whether each case is closed, by the latest message with buttons for
-      // it: "reopen" on a closed case, the working buttons on an open one.
-      const closedAt = new Map(); // ref -> date closed, or "" when open
-      for (const m of byId) {
-        const text = String(m.text || m.caption || "");
-        const refs = referencesOf(m);
-        const actions = [];
-        for (const row of Array.isArray(m.buttons) ? m.buttons : []) {
-          for (const b of Array.isArray(row) ? row : []) {
-            const data = b && (b.data ?? b.callback_data);
-            if (data) actions.push(actionOf(String(data)));
-          }
-        }
-        for (const ref of refs) {
-          const c = get(ref);
-          const time = Date.parse(m.date);
-          if (Number.isFinite(time)) c.first = Math.min(c.first, time);
-          const verbs = new Set(actions.filter((a) => a.split(":")[1] === ref).map((a) => a.split(":")[0]));
-          if (role === "reporter") {
-            mark(c, "reported", m);
-            if (verbs.has("ans")) {
-              c.replies++;
-              mark(c, "replied", m, c.replies === 1 ? "" : ` (${c.replies} messages)`);
-            }
-            continue;
-          }
-          mark(c, "notified", m);
-          if (refs.length === 1 && text.includes("🔴")) this.urgent.add(ref);
-          const taken = text.match(new RegExp(`${ref}: taken by (.+?)\\.?$`, "m"));
-          if (taken) c.takenBy = taken[1];
-          if (taken || [...verbs].some((v) => WORKING_VERBS.has(v))) mark(c, "taken", m, c.takenBy && ` by ${c.takenBy}`);
-          if (verbs.has("reopen")) {
-            closedAt.set(ref, m.date || "-");
-            const closed = text.match(new RegExp(`${ref} closed: (.+?)\\.?$`, "m"));
-            if (closed) c.outcome = closed[1];
-          } else if ([...verbs].some((v) => WORKING_VERBS.has(v) || v === "ack")) {
-            closedAt.set(ref, "");
-          }
-        }
-      }
-      for (const [ref, at] of closedAt) {
-        const c = get(ref);
-        if (at) c.steps.closed = { at, detail: c.outcome && `: ${c.outcome}` };
-        else delete c.steps.closed;
-      }
-    }
-    for (const c of cases.values()) c.urgent = this.urgent.has(c.ref);
-    return [...cases.values()].sort((a, b) => b.first - a.first);
-  }
-
   render() {
-    const cases = this.cases();
-    const sig = JSON.stringify([this.focus, cases]);
+    const sig = JSON.stringify([this.focus, this.trails]);
     if (sig === this.sig) return;
     this.sig = sig;
-    this.emptyNote.hidden = cases.length > 0;
-    this.list.replaceChildren(...cases.map((c) => this.renderCase(c)));
+    this.emptyNote.hidden = this.trails.length > 0;
+    this.list.replaceChildren(...this.trails.map((c) => this.renderCase(c)));
   }
 
   renderCase(c) {
+    const steps = c.steps || {};
     const item = el("li", "case");
     item.dataset.testid = "case";
     item.dataset.ref = c.ref;
@@ -1088,27 +1123,29 @@ class CaseTrail {
     head.addEventListener("click", () => this.onFocus(c.ref));
     item.append(head);
 
-    const steps = el("ol", "case-steps");
-    let hinted = Boolean(c.steps.closed);
+    const list = el("ol", "case-steps");
+    let hinted = Boolean(steps.closed);
     for (const step of TRAIL_STEPS) {
-      const done = c.steps[step.key];
+      const done = steps[step.key];
       const li = el("li", `case-step ${done ? "done" : "pending"}`);
       li.dataset.step = step.key;
       li.dataset.done = String(Boolean(done));
-      li.append(el("span", "step-mark", done ? "✓" : "○"));
+      const mark = el("span", "step-mark", done ? "✓" : "○");
+      mark.setAttribute("aria-hidden", "true");
+      li.append(mark, el("span", "sr-only", done ? "Done: " : "Not yet: "));
       const body = el("span", "step-body");
       body.append(el("span", "step-label", step.label));
-      if (done && done.detail) body.append(el("span", "step-detail", done.detail));
-      const time = done ? timeOf(done.at) : "";
+      if (done && done.detail) body.append(el("span", "step-detail", step.detail(done.detail)));
+      const time = done && done.at ? timeOf(done.at) : "";
       body.append(el("span", "step-where", `${step.phone}'s phone${time ? ` · ${time}` : ""}`));
       if (!done && !hinted && step.hint) {
         hinted = true;
         body.append(el("span", "step-hint", step.hint));
       }
       li.append(body);
-      steps.append(li);
+      list.append(li);
     }
-    item.append(steps);
+    item.append(list);
     return item;
   }
 }
@@ -1151,7 +1188,7 @@ function main() {
     quickCommands: ["/queue", "/oncall"],
     attachments: false,
     emptyText: "No messages yet. New cases arrive here: this reviewer is on call around the clock.",
-    about: "Registered as a reviewer and on call around the clock; type replies and notes here.",
+    about: "The sandbox's reviewer, on call around the clock.",
   });
   panels.push(reporter, reviewer);
   for (const p of panels) p.mount(phones, trail.root);

@@ -1,0 +1,123 @@
+package flows
+
+import (
+	"strings"
+
+	"github.com/tipline/tipline"
+)
+
+// Many people type their story before they read a menu. Those words are
+// never thrown away: they are kept in the session, the reporter is asked
+// "Do you want to report this?", and the words become the first answer of
+// the report they choose.
+
+// AnswerWritten holds a reporter's words that answer no question: what
+// they typed before choosing a missing-child report, or a text too long
+// for a short answer (a place, a name). It is sent with the report, beside
+// the answers, so nothing the reporter wrote is lost.
+const AnswerWritten = "written"
+
+// Actions of the "Do you want to report this?" question.
+const (
+	prefixTyped = "typed:"
+	actTypedNo  = "typed:no"
+)
+
+// wordsSeparator sits between two texts kept under one answer.
+const wordsSeparator = "\n---\n"
+
+// keepWords keeps a text that answers no question: with the draft when a
+// report is being written, else in the session until a report is chosen.
+func (r *run) keepWords(text string) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return
+	}
+	if d := r.s.Draft; d != nil {
+		d.Answers[AnswerWritten] = joinWords(d.Answers[AnswerWritten], text)
+		return
+	}
+	r.s.Typed = joinWords(r.s.Typed, text)
+}
+
+func joinWords(kept, text string) string {
+	if kept == "" {
+		return text
+	}
+	return kept + wordsSeparator + text
+}
+
+// typedAtMenu keeps words typed where no question was asked (the menu, the
+// language choice) and asks what to do with them.
+func (r *run) typedAtMenu() {
+	r.keepWords(r.in.Text)
+	if r.s.State == StateLanguage {
+		// The language comes first; the words wait.
+		r.say("typed_kept")
+		r.ask()
+		return
+	}
+	r.s.Back = nil
+	r.goTo(StateTyped)
+}
+
+// typedButton answers "Do you want to report this?".
+func (r *run) typedButton(act string) bool {
+	switch act {
+	case prefixTyped + menuTip:
+		r.menu(menuTip)
+	case prefixTyped + menuMissing:
+		r.menu(menuMissing)
+	case actTypedNo:
+		// The reporter chose not to report these words.
+		r.s.Typed = ""
+		r.s.Back = nil
+		r.goTo(StateMenu)
+	default:
+		return false
+	}
+	return true
+}
+
+// useTyped puts the words typed before the report into the new draft: the
+// answer to "what did you see" in a tip, the family's own words beside a
+// missing-child report's answers. It says so, and reports whether there
+// were any.
+func (r *run) useTyped() bool {
+	words := r.s.Typed
+	if words == "" || r.s.Draft == nil {
+		return false
+	}
+	r.s.Typed = ""
+	if r.s.Draft.Kind == tipline.KindTip {
+		r.s.Draft.Answers[AnswerWhat] = words
+		r.say("typed_used_tip")
+		return true
+	}
+	r.s.Draft.Answers[AnswerWritten] = words
+	r.say("typed_used_missing")
+	return true
+}
+
+func (r *run) typedPrompt() Reply {
+	return Reply{Lines: []Text{{ID: "typed_question"}}, Buttons: [][]Button{
+		{btn("menu_tip", prefixTyped+menuTip)},
+		{btn("menu_missing", prefixTyped+menuMissing)},
+		{btn("button_typed_no", actTypedNo)},
+	}}
+}
+
+// EmergencyReply is a message with an intro line and the emergency numbers,
+// the reporter's own country's first; the bot sends it where no
+// conversation runs (a blocked account).
+func (e *Engine) EmergencyReply(intro, lang string) Reply {
+	return emergencyReply(e.Emergency, intro, lang)
+}
+
+// AsksForEmergency says an input asks for the emergency numbers: the
+// /emergency command or the menu's button. It is always answered, even
+// for an account that may no longer report.
+func AsksForEmergency(in Input) bool {
+	return (in.Kind == InputCommand && in.Text == "emergency") ||
+		(in.Kind == InputButton && in.Text == prefixMenu+menuEmergency)
+}
