@@ -63,10 +63,15 @@ Usage:
   tipline oncall show | set --primary SPEC [--secondary SPEC]
   tipline audit CASE-REF   every change to a case: who, what, when
   tipline rekey      re-encrypt everything under the current TIPLINE_SECRET_KEY
+  tipline doctor     check the setup and say how to fix each problem
+  tipline export     cases for a partner, encrypted to their age key
+  tipline backup     an encrypted pg_dump
+  tipline report     an HTML report for the board (counts only)
   tipline version    print the version
+  tipline help       the whole manual
 
 Run 'tipline COMMAND -h' for a command's flags. Settings come from the
-environment; README.md lists them all.
+environment; 'tipline help' and README.md list them.
 `
 
 // Run runs one command until it finishes or ctx ends.
@@ -93,7 +98,18 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "version":
 		fmt.Fprintln(m.Stdout, "tipline", version)
 		return nil
-	case "-h", "-help", "--help", "help":
+	case "doctor":
+		return m.doctor(ctx, args[1:])
+	case "export":
+		return m.export(ctx, args[1:])
+	case "backup":
+		return m.backup(ctx, args[1:])
+	case "report":
+		return m.report(ctx, args[1:])
+	case "help", "man":
+		_, err := io.WriteString(m.Stdout, manual)
+		return err
+	case "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
 	}

@@ -112,15 +112,9 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if p, ok := store.(interface{ Ping(context.Context) error }); ok {
-			if err := p.Ping(r.Context()); err != nil {
-				http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-				return
-			}
-		}
-		fmt.Fprintln(w, "ok")
-	})
+	// /metrics, /healthz, /readyz (health.go). The bot does not count yet:
+	// pass the returned metrics to it once it declares its Metrics interface.
+	_ = m.mountHealth(mux, cfg, log, store, sessions)
 	if cfg.WebhookURL != "" {
 		u, _ := url.Parse(cfg.WebhookURL) // checked by loadConfig
 		path := u.Path
