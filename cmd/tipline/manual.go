@@ -77,6 +77,7 @@ ENVIRONMENT
     TIPLINE_ACK_REPEATS           default 12
     TIPLINE_RETENTION_DAYS        default 90: closed cases deleted after this
     TIPLINE_AUDIT_RETENTION_DAYS  default 730
+    TIPLINE_WORKERS               default 8: chats processed at once
     TIPLINE_DATA_DIR              where doctor checks free disk; default
                                   /var/lib/postgresql (attachments are stored
                                   in PostgreSQL)

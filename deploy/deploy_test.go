@@ -1,0 +1,231 @@
+package deploy
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// need fails the test when a tool is missing: scripts/test installs each
+// of them, so a missing one is a broken setup, not a reason to skip.
+func need(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is missing: run ./scripts/test, which installs it (Debian package named in its ensure_tools)", tool)
+		}
+	}
+}
+
+func run(t *testing.T, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// debEntry is one line of `dpkg-deb -c`.
+type debEntry struct {
+	mode, owner string
+}
+
+// buildDeb builds the package with scripts/build-deb, once per test.
+func buildDeb(t *testing.T) string {
+	t.Helper()
+	need(t, "dpkg-deb", "go", "gzip")
+	out := run(t, "..", []string{"TIPLINE_VERSION=1.2.3~test"}, "./scripts/build-deb", t.TempDir())
+	deb := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+	if !strings.HasSuffix(deb, ".deb") {
+		t.Fatalf("build-deb printed no package path: %q", out)
+	}
+	return deb
+}
+
+// readmeFiles reads the table of the package's files from the README,
+// between its deb-files markers: | `path` | owner | mode | what |.
+func readmeFiles(t *testing.T) map[string]debEntry {
+	t.Helper()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	start, end := strings.Index(s, "<!-- deb-files:begin -->"), strings.Index(s, "<!-- deb-files:end -->")
+	if start < 0 || end < start {
+		t.Fatal("README.md has no <!-- deb-files:begin --> ... <!-- deb-files:end --> table")
+	}
+	row := regexp.MustCompile("^\\| `([^`]+)` \\| ([a-z]+:[a-z]+) \\| ([0-7]{4}) \\|")
+	files := map[string]debEntry{}
+	for _, line := range strings.Split(s[start:end], "\n") {
+		if m := row.FindStringSubmatch(line); m != nil {
+			files[m[1]] = debEntry{owner: m[2], mode: m[3]}
+		}
+	}
+	if len(files) == 0 {
+		t.Fatal("the README's deb-files table has no rows")
+	}
+	return files
+}
+
+// modeOctal turns "-rwxr-xr-x" into "0755".
+func modeOctal(perm string) string {
+	n := 0
+	for i, c := range perm[1:10] {
+		if c != '-' {
+			n |= 1 << (8 - i)
+		}
+	}
+	return "0" + strconv.FormatInt(int64(n), 8)
+}
+
+// TestDebianPackage builds the .deb, checks its files, owners and modes
+// against the README, its control fields and conffiles, unpacks it with
+// dpkg-deb -x and runs the binary from there, and verifies the systemd unit.
+func TestDebianPackage(t *testing.T) {
+	need(t, "systemd-analyze")
+	deb := buildDeb(t)
+
+	got := map[string]debEntry{}
+	sc := bufio.NewScanner(strings.NewReader(run(t, "", nil, "dpkg-deb", "-c", deb)))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 6 || !strings.HasPrefix(f[0], "-") { // files only; directories are 0755 root:root
+			if len(f) >= 6 && f[0][0] == 'd' && (f[0] != "drwxr-xr-x" || f[1] != "root/root") {
+				t.Errorf("directory %s is %s %s, want drwxr-xr-x root/root", f[5], f[0], f[1])
+			}
+			continue
+		}
+		path := strings.TrimPrefix(f[5], ".")
+		got[path] = debEntry{mode: modeOctal(f[0]), owner: strings.Replace(f[1], "/", ":", 1)}
+	}
+	want := readmeFiles(t)
+	for path, w := range want {
+		g, ok := got[path]
+		switch {
+		case !ok:
+			t.Errorf("the README lists %s, the package lacks it", path)
+		case g != w:
+			t.Errorf("%s is %s %s in the package, the README says %s %s", path, g.owner, g.mode, w.owner, w.mode)
+		}
+	}
+	for path := range got {
+		if _, ok := want[path]; !ok {
+			t.Errorf("the package holds %s, which the README's table does not list", path)
+		}
+	}
+
+	control := run(t, "", nil, "dpkg-deb", "-f", deb, "Package", "Version", "Recommends")
+	for _, w := range []string{"Package: tipline", "Version: 1.2.3~test", "Recommends: postgresql, redis-server"} {
+		if !strings.Contains(control, w) {
+			t.Errorf("control lacks %q:\n%s", w, control)
+		}
+	}
+	ctrl := t.TempDir()
+	run(t, "", nil, "dpkg-deb", "-e", deb, ctrl)
+	if b, err := os.ReadFile(filepath.Join(ctrl, "conffiles")); err != nil || strings.TrimSpace(string(b)) != "/etc/tipline/tipline.env" {
+		t.Errorf("conffiles = %q (%v), want /etc/tipline/tipline.env, so an upgrade keeps the operator's settings", b, err)
+	}
+
+	root := t.TempDir()
+	run(t, "", nil, "dpkg-deb", "-x", deb, root)
+	bin := filepath.Join(root, "usr/bin/tipline")
+	if out := run(t, "", nil, bin, "version"); !strings.Contains(out, "1.2.3~test") {
+		t.Errorf("tipline version = %q, want the package version", out)
+	}
+	if out := run(t, "", nil, bin, "help"); !strings.Contains(out, "ENVIRONMENT") || !strings.Contains(out, "/etc/tipline/tipline.env") {
+		t.Errorf("tipline help does not read like the manual:\n%s", out)
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "TELEGRAM_BOT_TOKEN") {
+		t.Errorf("tipline serve without settings: %v, %q; want exit 2 naming TELEGRAM_BOT_TOKEN", err, out)
+	}
+	man := run(t, "", nil, "sh", "-c", "gzip -dc "+filepath.Join(root, "usr/share/man/man1/tipline.1.gz"))
+	if !strings.HasPrefix(man, ".TH TIPLINE 1") || !strings.Contains(man, "SYNOPSIS") {
+		t.Errorf("tipline.1 is not the manual page:\n%.300s", man)
+	}
+
+	// The env file: every setting it names is one the manual documents.
+	env, err := os.ReadFile(filepath.Join(root, "etc/tipline/tipline.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manual := run(t, "", nil, bin, "help")
+	for _, m := range regexp.MustCompile(`(?m)^#?([A-Z][A-Z0-9_]+)=`).FindAllStringSubmatch(string(env), -1) {
+		if !strings.Contains(manual, m[1]) {
+			t.Errorf("tipline.env sets %s, which 'tipline help' does not document", m[1])
+		}
+	}
+
+	unit, err := os.ReadFile(filepath.Join(root, "usr/lib/systemd/system/tipline.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes", "PrivateTmp=yes",
+		"CapabilityBoundingSet=\n", "EnvironmentFile=/etc/tipline/tipline.env",
+		"ExecStartPre=/usr/bin/tipline migrate", "ExecStart=/usr/bin/tipline serve"} {
+		if !bytes.Contains(unit, []byte(w)) {
+			t.Errorf("the unit lacks %q", strings.TrimSpace(w))
+		}
+	}
+	// systemd-analyze verify checks that the binary exists, at its path on
+	// the host: verify a copy whose paths point into the unpacked package.
+	verify := filepath.Join(t.TempDir(), "tipline.service")
+	moved := strings.NewReplacer("/usr/bin/tipline", bin, "/etc/tipline/", filepath.Join(root, "etc/tipline")+"/").Replace(string(unit))
+	if err := os.WriteFile(verify, []byte(moved), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := run(t, "", nil, "systemd-analyze", "verify", "--man=no", verify); strings.TrimSpace(out) != "" {
+		t.Errorf("systemd-analyze verify complained:\n%s", out)
+	}
+	sec := run(t, "", nil, "systemd-analyze", "security", "--offline=yes", "--root="+root, "--no-pager", "tipline.service")
+	m := regexp.MustCompile(`Overall exposure level for tipline.service: ([0-9.]+)`).FindStringSubmatch(sec)
+	if m == nil {
+		t.Fatalf("no exposure level in systemd-analyze security:\n%s", sec)
+	}
+	if level, _ := strconv.ParseFloat(m[1], 64); level > 2.0 {
+		t.Errorf("systemd-analyze security rates the unit %s, want 2.0 or less (OK):\n%s", m[1], sec)
+	}
+}
+
+// TestAlertRules checks the alert rules with promtool and runs their unit
+// tests, and that every Tipline metric they use is one the program exports.
+func TestAlertRules(t *testing.T) {
+	need(t, "promtool")
+	run(t, "prometheus", nil, "promtool", "check", "rules", "alerts.yml")
+	out := run(t, "prometheus", nil, "promtool", "test", "rules", "alerts_test.yml")
+	if !strings.Contains(out, "SUCCESS") {
+		t.Fatalf("promtool test rules:\n%s", out)
+	}
+	rules, err := os.ReadFile("prometheus/alerts.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exported []byte
+	for _, f := range []string{"../metrics/metrics.go", "../metrics/state.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exported = append(exported, b...)
+	}
+	for _, name := range regexp.MustCompile(`tipline_[a-z0-9_]+`).FindAllString(string(rules), -1) {
+		if !bytes.Contains(exported, []byte(`"`+name+`"`)) {
+			t.Errorf("alerts.yml uses %s, which package metrics does not export", name)
+		}
+	}
+}
