@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -150,4 +151,18 @@ func (p *Postgres) AttachmentBytes(ctx context.Context) (attachments, database i
 		return 0, 0, fmt.Errorf("attachment sizes: %w", dbErr(err))
 	}
 	return attachments, database, nil
+}
+
+// LatestReference returns the reference of the newest case, so a caller
+// can check that the key opens it; ErrNotFound when there is no case.
+func (p *Postgres) LatestReference(ctx context.Context) (tipline.Reference, error) {
+	var ref string
+	err := p.pool.QueryRow(ctx, `select reference from cases order by id desc limit 1`).Scan(&ref)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", tipline.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("latest case: %w", dbErr(err))
+	}
+	return tipline.Reference(ref), nil
 }
