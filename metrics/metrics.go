@@ -106,6 +106,14 @@ func New(snapshot SnapshotFunc, ackDeadlines map[string]time.Duration, log *slog
 	m.reg.MustRegister(m.sends, m.limited, m.retries, m.processing, m.deadLetters, m.attachFails,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(&stateCollector{snapshot: snapshot, deadlines: ackDeadlines, log: log})
+	// Every lane's series exists from the start at 0, so increase() and
+	// rate() see the first send, and a dashboard shows quiet lanes.
+	for l := 1; l <= 4; l++ {
+		m.sends.WithLabelValues(lane(l), "ok")
+		m.sends.WithLabelValues(lane(l), "error")
+		m.limited.WithLabelValues(lane(l))
+		m.retries.WithLabelValues(lane(l))
+	}
 	return m
 }
 

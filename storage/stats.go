@@ -54,7 +54,7 @@ func (p *Postgres) Stats(ctx context.Context) (Stats, error) {
 
 	const cases = `
 		select status, urgency, count(*),
-		       coalesce(extract(epoch from now() - min(submitted_at)) filter (where status = 'received'), -1)::float8
+		       coalesce(extract(epoch from now() - min(submitted_at) filter (where status = 'received')), -1)::float8
 		from cases where status <> 'closed'
 		group by status, urgency`
 	rows, err := tx.Query(ctx, cases)

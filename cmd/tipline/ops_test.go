@@ -4,7 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,3 +108,101 @@ func TestDoctor(t *testing.T) {
 		t.Errorf("doctor printed the token or case content:\n%s", out)
 	}
 }
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// TestMetricsAndHealth: the running bot serves /healthz, /readyz (all
+// three services named) and /metrics with the open cases, the oldest
+// unacknowledged one and the deadlines, and the metrics carry no content.
+func TestMetricsAndHealth(t *testing.T) {
+	e := newTestEnv(t)
+	e.env["TIPLINE_ACK_URGENT"] = "7m"
+	addr, _ := e.start()
+	base := "http://" + addr
+
+	reporter := e.reporter(7_300_100_001, "en")
+	reporter.fileTip(canaryAnswers("metrics"))
+	e.opsCase(t, tipline.KindMissing, tipline.UrgencyUrgent, time.Now().Add(-time.Hour), tipline.Answers{"name": "Canaryname"})
+
+	if code, body := httpGet(t, base+"/healthz"); code != 200 || strings.TrimSpace(body) != "ok" {
+		t.Errorf("/healthz = %d %q", code, body)
+	}
+	code, body := httpGet(t, base+"/readyz")
+	if code != 200 || !strings.Contains(body, `"postgresql":"ok"`) || !strings.Contains(body, `"redis":"ok"`) || !strings.Contains(body, `"telegram":"ok"`) {
+		t.Errorf("/readyz = %d %s", code, body)
+	}
+	code, body = httpGet(t, base+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics = %d", code)
+	}
+	for _, want := range []string{
+		"tipline_state_up 1",
+		`tipline_ack_deadline_seconds{urgency="urgent"} 420`,
+		`tipline_reviewers_on_call 0`,
+		`tipline_inbox_pending `,
+		`tipline_update_processing_seconds_bucket`,
+		`tipline_telegram_sends_total`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	open := regexp.MustCompile(`tipline_cases_open\{status="received",urgency="(\w+)"\} (\d+)`).FindAllStringSubmatch(body, -1)
+	total := 0
+	for _, m := range open {
+		n, _ := strconv.Atoi(m[2])
+		total += n
+	}
+	if total != 2 {
+		t.Errorf("open received cases = %d (%v), want 2", total, open)
+	}
+	age := regexp.MustCompile(`tipline_case_oldest_unacknowledged_seconds\{urgency="urgent"\} ([0-9.e+]+)`).FindStringSubmatch(body)
+	if age == nil {
+		t.Fatal("no oldest unacknowledged urgent case")
+	}
+	if secs, _ := strconv.ParseFloat(age[1], 64); secs < 3500 || secs > 3700 {
+		t.Errorf("oldest unacknowledged urgent case is %s s old, want about 3600", age[1])
+	}
+	if strings.Contains(body, "Canary") || strings.Contains(body, "TL-") || strings.Contains(body, "7300100001") {
+		t.Error("/metrics carries content, a reference or a Telegram id")
+	}
+}
+
+// TestReadyzNamesWhatIsDown: /readyz is 503 and names the service that
+// does not answer, while /healthz stays 200.
+func TestReadyzNamesWhatIsDown(t *testing.T) {
+	mux := http.NewServeMux()
+	cfg, err := loadConfig(func(k string) string {
+		return map[string]string{"TELEGRAM_API_URL": "http://127.0.0.1:1", "TELEGRAM_BOT_TOKEN": "1:x"}[k]
+	}, need{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Getenv: func(string) string { return "" }}
+	m.mountHealth(mux, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), downPinger{}, nil)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	code, body := httpGet(t, srv.URL+"/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"postgresql":"unavailable"`) || !strings.Contains(body, `"telegram":"unavailable"`) {
+		t.Errorf("/readyz = %d %s", code, body)
+	}
+	if code, _ := httpGet(t, srv.URL+"/healthz"); code != 200 {
+		t.Errorf("/healthz = %d while a dependency is down; it says only whether the process lives", code)
+	}
+}
+
+type downPinger struct{}
+
+func (downPinger) Ping(context.Context) error { return errors.New("down") }
