@@ -2,6 +2,5 @@ package main
 
 import "context"
 
-func (m *Main) export(ctx context.Context, args []string) error { return nil }
 func (m *Main) backup(ctx context.Context, args []string) error { return nil }
 func (m *Main) report(ctx context.Context, args []string) error { return nil }
