@@ -22,14 +22,14 @@ func TestRNGIsThePublishedSchema(t *testing.T) {
 	}
 	var fromRNC, fromRNG []string
 	for _, block := range []string{"person", "note"} {
-		body := regexp.MustCompile(`(?s)\n`+block+` = element pfif:`+block+` \{\n(.*?)\n\}`).FindSubmatch(rnc)
+		body := regexp.MustCompile(`(?s)\n` + block + ` = element pfif:` + block + ` \{\n(.*?)\n\}`).FindSubmatch(rnc)
 		if body == nil {
 			t.Fatalf("no %s in the compact schema", block)
 		}
 		for _, m := range regexp.MustCompile(`element pfif:(\w+) \{ (\w+) \}( \?)?`).FindAllSubmatch(body[1], -1) {
 			fromRNC = append(fromRNC, field(block, string(m[1]), string(m[2]), len(m[3]) > 0))
 		}
-		def := regexp.MustCompile(`(?s)<define name="`+block+`">(.*?)</define>`).FindSubmatch(rng)
+		def := regexp.MustCompile(`(?s)<define name="` + block + `">(.*?)</define>`).FindSubmatch(rng)
 		if def == nil {
 			t.Fatalf("no %s in the XML schema", block)
 		}
