@@ -2,5 +2,4 @@ package main
 
 import "context"
 
-func (m *Main) backup(ctx context.Context, args []string) error { return nil }
 func (m *Main) report(ctx context.Context, args []string) error { return nil }
