@@ -229,3 +229,92 @@ func TestAlertRules(t *testing.T) {
 		}
 	}
 }
+
+// copyFile copies src to dst.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCompose checks the compose file with docker-compose config (no
+// image registry can be reached here, so nothing is pulled or built), in a
+// copy whose env files are the examples: secrets go only to the service
+// that needs them, every service has a health check, data is in volumes.
+func TestCompose(t *testing.T) {
+	need(t, "docker-compose")
+	dir := t.TempDir()
+	copyFile(t, "compose.yaml", filepath.Join(dir, "deploy/compose.yaml"))
+	copyFile(t, "Dockerfile", filepath.Join(dir, "deploy/Dockerfile"))
+	copyFile(t, "tipline.compose.env.example", filepath.Join(dir, "deploy/tipline.compose.env"))
+	copyFile(t, "postgres.compose.env.example", filepath.Join(dir, "deploy/postgres.compose.env"))
+	out := run(t, filepath.Join(dir, "deploy"), nil, "docker-compose", "-p", "tipline", "-f", "compose.yaml", "config")
+	services := regexp.MustCompile(`(?m)^  (\w+):\n((?:    .*\n|  - .*\n)*)`).FindAllStringSubmatch(out[strings.Index(out, "services:"):], -1)
+	got := map[string]string{}
+	for _, s := range services {
+		got[s[1]] = s[2]
+	}
+	for _, name := range []string{"bot", "db", "redis"} {
+		body, ok := got[name]
+		if !ok {
+			t.Fatalf("no %s service in:\n%s", name, out)
+		}
+		if !strings.Contains(body, "healthcheck:") {
+			t.Errorf("%s has no health check", name)
+		}
+		if name != "bot" && strings.Contains(body, "TIPLINE_SECRET_KEY") {
+			t.Errorf("%s is given the bot's key", name)
+		}
+	}
+	if !strings.Contains(got["bot"], "TIPLINE_SECRET_KEY") || !strings.Contains(got["bot"], "condition: service_healthy") {
+		t.Errorf("the bot lacks its settings or does not wait for healthy services:\n%s", got["bot"])
+	}
+	if !strings.Contains(got["bot"], "127.0.0.1:8080:8080") {
+		t.Error("the bot's listener (metrics, health) is published beyond the host's loopback")
+	}
+	for _, v := range []string{"pgdata:/var/lib/postgresql/data", "redisdata:/data"} {
+		if !strings.Contains(out, v) {
+			t.Errorf("no volume %s", v)
+		}
+	}
+}
+
+// TestDockerfileBuildsLikeThePackage runs the Dockerfile's build stage as
+// far as it goes without a registry: its `go build` line, here, and checks
+// it is the one scripts/build-deb runs; the result runs.
+func TestDockerfileBuildsLikeThePackage(t *testing.T) {
+	need(t, "go")
+	docker, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^RUN (CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=\$\{VERSION\}") -o /out/tipline \./cmd/tipline$`).FindSubmatch(docker)
+	if m == nil {
+		t.Fatal("the Dockerfile's build step is not the static, trimmed go build of ./cmd/tipline")
+	}
+	script, err := os.ReadFile("../scripts/build-deb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(script, []byte(`go build -trimpath -ldflags "-s -w -X main.version=$version"`)) || !bytes.Contains(script, []byte("CGO_ENABLED=0")) {
+		t.Error("scripts/build-deb and the Dockerfile build differently")
+	}
+	for _, want := range []string{"FROM gcr.io/distroless/static-debian12:nonroot", "USER nonroot", `ENTRYPOINT ["/usr/bin/tipline"]`, `CMD ["serve"]`, `"/usr/bin/tipline", "health"`} {
+		if !bytes.Contains(docker, []byte(want)) {
+			t.Errorf("the Dockerfile lacks %s", want)
+		}
+	}
+	bin := filepath.Join(t.TempDir(), "tipline")
+	run(t, "..", []string{"VERSION=9.9.9-docker"}, "sh", "-c", string(m[1])+" -o "+bin+" ./cmd/tipline")
+	if out := run(t, "", nil, bin, "version"); !strings.Contains(out, "9.9.9-docker") {
+		t.Errorf("the built binary says %q", out)
+	}
+}

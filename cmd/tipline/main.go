@@ -67,6 +67,7 @@ Usage:
   tipline export     cases for a partner, encrypted to their age key
   tipline backup     an encrypted pg_dump
   tipline report     an HTML report for the board (counts only)
+  tipline health     ask the running bot whether it is alive (for containers)
   tipline version    print the version
   tipline help       the whole manual
 
@@ -106,6 +107,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.backup(ctx, args[1:])
 	case "report":
 		return m.report(ctx, args[1:])
+	case "health":
+		return m.probe(ctx, args[1:])
 	case "help", "man":
 		_, err := io.WriteString(m.Stdout, manual)
 		return err

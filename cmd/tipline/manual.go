@@ -16,6 +16,7 @@ SYNOPSIS
     tipline export --to AGE-KEY [--case REF | --since DATE --kind KIND --status STATUS] --out FILE.age
     tipline backup --to AGE-KEY --out FILE.age
     tipline report --from DATE --to DATE --out report.html
+    tipline health [--ready]
     tipline rekey
     tipline sandbox [-addr HOST:PORT]
     tipline version
@@ -51,6 +52,9 @@ COMMANDS
                key. Needs pg_dump (Debian: postgresql-client).
     report     Writes a self-contained HTML report for the board: counts,
                times and charts, no content.
+    health     Asks the running bot on TIPLINE_LISTEN_ADDR for /healthz (or
+               /readyz with --ready); exit 0 when it answers 200. For
+               container health checks.
     rekey      Re-encrypts everything under the current TIPLINE_SECRET_KEY.
     sandbox    Runs the bot against an emulated Telegram with a chat page in
                the browser. Ctrl+C stops it.

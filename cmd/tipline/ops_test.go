@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -142,6 +143,17 @@ func TestMetricsAndHealth(t *testing.T) {
 	code, body := httpGet(t, base+"/readyz")
 	if code != 200 || !strings.Contains(body, `"postgresql":"ok"`) || !strings.Contains(body, `"redis":"ok"`) || !strings.Contains(body, `"telegram":"ok"`) {
 		t.Errorf("/readyz = %d %s", code, body)
+	}
+	// tipline health, the container's health check, asks the same listener.
+	var probeOut bytes.Buffer
+	probe := &Main{Getenv: func(k string) string {
+		if k == "TIPLINE_LISTEN_ADDR" {
+			return addr
+		}
+		return ""
+	}, Stdout: &probeOut, Stderr: &probeOut}
+	if err := probe.Run(context.Background(), []string{"health", "--ready"}); err != nil || strings.TrimSpace(probeOut.String()) != "ok" {
+		t.Errorf("tipline health --ready: %v %q", err, probeOut.String())
 	}
 	code, body = httpGet(t, base+"/metrics")
 	if code != 200 {
