@@ -90,7 +90,7 @@ func (m *Main) backup(ctx context.Context, args []string) error {
 		}
 		return nil
 	}
-	if err := m.writeEncrypted(*out, to, *armored, fill, func() error { return nil }); err != nil {
+	if err := m.writeEncrypted(*out, to, *armored, fill, nil); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	if *out != "-" {

@@ -38,7 +38,9 @@ func (r *recipientsFlag) Set(s string) error {
 // into path (or standard output for "-"). Nothing in clear reaches the
 // disk: the bytes are encrypted as they are written, into a 0600 file in
 // the same directory that is renamed to path only after commit succeeds
-// (commit records the audit events). An existing path is never replaced.
+// (commit records the audit events; nil when there is nothing to record,
+// and then standard output is written as it is encrypted). An existing
+// path is never replaced.
 func (m *Main) writeEncrypted(path string, to []age.Recipient, armored bool, fill func(io.Writer) error, commit func() error) error {
 	if len(to) == 0 {
 		return errors.New("--to is required: the partner's age public key (age1…)")
@@ -67,6 +69,12 @@ func (m *Main) writeEncrypted(path string, to []age.Recipient, armored bool, fil
 			return aw.Close()
 		}
 		return nil
+	}
+	if path == "-" && commit == nil {
+		return encrypt(m.Stdout)
+	}
+	if commit == nil {
+		commit = func() error { return nil }
 	}
 	if path == "-" {
 		var buf bytes.Buffer // nothing reaches the terminal before the audit is recorded
