@@ -3,7 +3,9 @@ package deploy
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // need fails the test when a tool is missing: scripts/test installs each
@@ -153,6 +158,27 @@ func TestDebianPackage(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "TELEGRAM_BOT_TOKEN") {
 		t.Errorf("tipline serve without settings: %v, %q; want exit 2 naming TELEGRAM_BOT_TOKEN", err, out)
+	}
+	// The installed binary migrates an empty schema of this test's own, as
+	// the unit's ExecStartPre does on a new server.
+	conn := storagetest.Conn(t)
+	schema := fmt.Sprintf("deb_test_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(context.Background(), "create schema "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := storagetest.Conn(t).Exec(context.Background(), "drop schema "+schema+" cascade"); err != nil {
+			t.Logf("drop schema %s: %v", schema, err)
+		}
+	})
+	migrate := exec.Command(bin, "migrate")
+	migrate.Env = []string{"DATABASE_URL=" + storagetest.SchemaURL(schema)}
+	if out, err := migrate.CombinedOutput(); err != nil || !strings.Contains(string(out), "up to date") {
+		t.Errorf("the unpacked tipline migrate: %v\n%s", err, out)
+	}
+	var tables int
+	if err := conn.QueryRow(context.Background(), "select count(*) from information_schema.tables where table_schema = $1", schema).Scan(&tables); err != nil || tables < 10 {
+		t.Errorf("after migrate the schema has %d tables (%v)", tables, err)
 	}
 	man := run(t, "", nil, "sh", "-c", "gzip -dc "+filepath.Join(root, "usr/share/man/man1/tipline.1.gz"))
 	if !strings.HasPrefix(man, ".TH TIPLINE 1") || !strings.Contains(man, "SYNOPSIS") {

@@ -80,6 +80,11 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 	if err != nil {
 		return err
 	}
+	mux := http.NewServeMux()
+	// /metrics, /healthz, /readyz (health.go). The bot does not count yet:
+	// give it met once it declares the Metrics interface it calls.
+	met := m.mountHealth(mux, cfg, log, store, sessions)
+	_ = met
 	b, err := bot.New(bot.Config{
 		Token:         cfg.BotToken,
 		APIURL:        cfg.APIURL,
@@ -111,10 +116,6 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	// /metrics, /healthz, /readyz (health.go). The bot does not count yet:
-	// pass the returned metrics to it once it declares its Metrics interface.
-	_ = m.mountHealth(mux, cfg, log, store, sessions)
 	if cfg.WebhookURL != "" {
 		u, _ := url.Parse(cfg.WebhookURL) // checked by loadConfig
 		path := u.Path
