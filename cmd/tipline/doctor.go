@@ -158,12 +158,13 @@ func (m *Main) doctorDatabase(ctx context.Context, add func(finding), db *storag
 		add(clockFinding("clock (this machine vs PostgreSQL)", now.Sub(dbNow)))
 	}
 
-	reviewers, err := db.Reviewers(ctx)
-	if err != nil {
-		add(finding{verdictFail, "on call", "cannot read reviewers: " + err.Error(), ""})
-		return
+	add(queueFinding(ctx, db))
+
+	if reviewers, err := db.Reviewers(ctx); err != nil {
+		add(finding{verdictFail, "on call", "cannot read reviewers: " + err.Error(), "check TIPLINE_SECRET_KEY (see key above)"})
+	} else {
+		add(coverageFinding(ctx, db, reviewers, now, days, cfg.Location))
 	}
-	add(coverageFinding(ctx, db, reviewers, now, days, cfg.Location))
 
 	if att, total, err := db.AttachmentBytes(ctx); err == nil {
 		add(finding{verdictOK, "database size", fmt.Sprintf("%s in all, of which attachments %s", bytesText(total), bytesText(att)), ""})
@@ -197,6 +198,35 @@ func keyFinding(ctx context.Context, db *storage.Postgres, cfg Config) finding {
 			"run 'tipline rekey'; keep TIPLINE_PREVIOUS_SECRET_KEYS until it reports nothing left"}
 	}
 	return finding{verdictOK, "key", "present; no stored value needs the previous keys any more (keep them while follow-up codes given before the rotation must work)", ""}
+}
+
+// queueFinding says whether updates are being processed and every open
+// case is on its way to a reviewer: a backlog means the service is down or
+// stuck, an unrouted case that the forgotten-case check has work to do.
+func queueFinding(ctx context.Context, db *storage.Postgres) finding {
+	st, err := db.Stats(ctx)
+	if err != nil {
+		return finding{verdictWarn, "queues", "cannot read: " + err.Error(), ""}
+	}
+	unrouted, err := db.UnroutedCases(ctx)
+	if err != nil {
+		return finding{verdictWarn, "queues", "cannot read: " + err.Error(), ""}
+	}
+	if st.InboxPending > 0 && st.InboxOldest > 5*time.Minute {
+		return finding{verdictFail, "queues", fmt.Sprintf("%d Telegram updates wait, the oldest for %v: reporters are not being answered",
+			st.InboxPending, st.InboxOldest.Round(time.Second)), "start the service (systemctl status tipline; journalctl -u tipline)"}
+	}
+	if len(unrouted) > 0 {
+		return finding{verdictWarn, "queues", fmt.Sprintf("%d open case(s) have no notification scheduled", len(unrouted)),
+			"the running service notifies everyone within a minute; if this stays, check journalctl -u tipline"}
+	}
+	open := 0
+	for _, byUrgency := range st.OpenCases {
+		for _, n := range byUrgency {
+			open += n
+		}
+	}
+	return finding{verdictOK, "queues", fmt.Sprintf("%d update(s) waiting, %d open case(s), each with its next notification scheduled", st.InboxPending, open), ""}
 }
 
 // clockFinding judges the difference between two clocks: leases,

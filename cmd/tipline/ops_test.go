@@ -84,10 +84,17 @@ func TestDoctor(t *testing.T) {
 	if !strings.Contains(out, "WARN  on call: nobody on primary shift in the next 3 days") || !strings.Contains(out, " – ") {
 		t.Errorf("the gaps of a weekday rota are not named:\n%s", out)
 	}
+	if !strings.Contains(out, "ok    queues: 0 update(s) waiting, 1 open case(s), each with its next notification scheduled") {
+		t.Errorf("the queues are not checked:\n%s", out)
+	}
 	if !strings.Contains(out, "ok    key: present, 32 bytes, opens the stored cases") {
 		t.Errorf("the key is not checked against the stored case:\n%s", out)
 	}
 
+	// A stuck inbox: an update waiting ten minutes means nobody answers.
+	if _, err := e.sql().Exec(context.Background(), `insert into `+e.schema+`.inbox (update_id, chat_key, received_at) values (1, 'k', now() - interval '10 minutes')`); err != nil {
+		t.Fatal(err)
+	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		t.Fatal(err)
@@ -100,7 +107,8 @@ func TestDoctor(t *testing.T) {
 		t.Errorf("doctor passed with the wrong key and Redis down:\n%s", out)
 	}
 	for _, want := range []string{"FAIL  key: TIPLINE_SECRET_KEY does not open the newest case", "TIPLINE_PREVIOUS_SECRET_KEYS",
-		"FAIL  Redis: cannot connect", "fix: check REDIS_URL", "FAIL  configuration: TIPLINE_LOG_FORMAT must be text or json"} {
+		"FAIL  Redis: cannot connect", "fix: check REDIS_URL",
+		"FAIL  queues: 1 Telegram updates wait, the oldest for 10m", "fix: start the service", "FAIL  configuration: TIPLINE_LOG_FORMAT must be text or json"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("doctor does not say %q:\n%s", want, out)
 		}
