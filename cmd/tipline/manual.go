@@ -38,8 +38,9 @@ COMMANDS
     migrate    Brings the database schema up to date. Safe to run twice and
                from several machines at once.
     doctor     Checks the configuration, PostgreSQL, Redis, the schema,
-               Telegram, the key, the clock, on-call coverage for the next
-               7 days and the disk, and prints each problem with its fix.
+               Telegram, the key, the clock, the queues, on-call coverage
+               for the next 7 days and the disk, and prints each problem
+               with its fix.
                Exits 1 when something must be fixed.
     reviewers  Invites (a one-time link), lists and disables reviewers.
     oncall     Shows or sets the on-call rota.
