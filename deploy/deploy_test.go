@@ -203,7 +203,7 @@ func TestDebianPackage(t *testing.T) {
 	}
 	for _, w := range []string{"DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes", "PrivateTmp=yes",
 		"CapabilityBoundingSet=\n", "EnvironmentFile=/etc/tipline/tipline.env",
-		"ExecStartPre=/usr/bin/tipline migrate", "ExecStart=/usr/bin/tipline serve"} {
+		"ExecStartPre=/usr/bin/tipline migrate", "ExecStart=/usr/bin/tipline serve", "RestartPreventExitStatus=2"} {
 		if !bytes.Contains(unit, []byte(w)) {
 			t.Errorf("the unit lacks %q", strings.TrimSpace(w))
 		}
