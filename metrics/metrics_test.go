@@ -67,3 +67,16 @@ func TestCountersAndExtensionPoints(t *testing.T) {
 		t.Errorf("a failed snapshot should export only tipline_state_up 0:\n%s", body)
 	}
 }
+
+// botCounts is what the bot is expected to declare and call (its outbox
+// dispatcher, worker and attachment fetcher); *Metrics must keep fitting it.
+type botCounts interface {
+	Sent(lane int, ok bool)
+	RateLimited(lane int)
+	Retried(lane int)
+	Processed(d time.Duration)
+	DeadLettered()
+	AttachmentFailed()
+}
+
+var _ botCounts = (*Metrics)(nil)
