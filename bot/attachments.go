@@ -135,6 +135,9 @@ func (b *Bot) fetchFailed(ctx context.Context, p storage.PendingAttachment, err 
 	if n >= fetchGiveUp || errors.Is(err, errTooLarge) {
 		retry = 0
 	}
+	if b.obs != nil {
+		b.obs.AttachmentFailed()
+	}
 	if _, serr := b.store.AttachmentFetchFailed(ctx, p.Reference, p.FileUniqueID, retry); serr != nil {
 		b.log.Error("record a failed download", "case", p.Reference, "err", serr)
 	}

@@ -104,10 +104,14 @@ type IntakeLock interface {
 // Observer counts what the bot does, for metrics: counts and times only,
 // never content. A nil Observer counts nothing.
 type Observer interface {
-	Sent(lane int)
-	TooManyRequests()
+	// Sent counts a message Telegram took (ok) or refused for good.
+	Sent(lane int, ok bool)
+	// RateLimited counts a 429; Retried a try that failed and waits.
+	RateLimited(lane int)
+	Retried(lane int)
 	Processed(d time.Duration)
-	DeadLetter()
+	DeadLettered()
+	AttachmentFailed()
 }
 
 // Limiter counts attempts per key across all bot processes.

@@ -190,11 +190,17 @@ func (b *Bot) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
 		}
 	}
 	msgID, res, retryAfter, reason := b.callTelegram(ctx, e, p)
+	if b.obs != nil && (res == notSent || res == unknown || res == slowDown) {
+		b.obs.Retried(int(e.Lane))
+	}
 	if res == slowDown {
 		for _, bk := range b.buckets(e) {
 			b.hold(ctx, bk, retryAfter)
 		}
 		b.log.Warn("telegram asked us to slow down", "retry_after", retryAfter, "lane", e.Lane)
+		if b.obs != nil {
+			b.obs.RateLimited(int(e.Lane))
+		}
 	}
 	b.settle(ctx, e, res, msgID, retryAfter, reason)
 }
@@ -207,12 +213,15 @@ func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, ms
 	switch res {
 	case sentOK:
 		err = b.store.OutboxSent(ctx, e.ID, b.owner, msgID)
-		if err == nil && b.obs != nil {
-			b.obs.Sent(int(e.Lane))
+		if b.obs != nil {
+			b.obs.Sent(int(e.Lane), true)
 		}
 	case refused:
 		b.log.Warn("telegram refused an outgoing message; set aside", "reason", reason, "lane", e.Lane, "method", e.Method)
 		err = b.store.OutboxDead(ctx, e.ID, b.owner, reason)
+		if b.obs != nil {
+			b.obs.Sent(int(e.Lane), false)
+		}
 	case unknown:
 		switch {
 		case e.RetryUnknown:

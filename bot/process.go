@@ -139,7 +139,7 @@ func (b *Bot) setAside(ctx context.Context, item storage.InboxItem, reason strin
 		return fmt.Errorf("set update aside: %w", err)
 	}
 	if b.obs != nil {
-		b.obs.DeadLetter()
+		b.obs.DeadLettered()
 	}
 	b.log.Error("update set aside as a dead letter; see 'tipline inbox dead'", "update_id", item.UpdateID, "reason", reason)
 	chatID, lang := minimalChat(item.Payload)

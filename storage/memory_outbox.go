@@ -311,3 +311,30 @@ func (m *Memory) InboxRetryDead(ctx context.Context, updateID int64) error {
 	delete(m.dead, updateID)
 	return nil
 }
+
+// OutboxOldest is, per lane, how long the oldest pending entry has waited.
+func (m *Memory) OutboxOldest(ctx context.Context) (map[Lane]time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("outbox ages: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clock()
+	out := map[Lane]time.Duration{}
+	for _, o := range m.outbox {
+		if d := now.Sub(o.e.CreatedAt); o.pending() && d > out[o.e.Lane] {
+			out[o.e.Lane] = d
+		}
+	}
+	return out, nil
+}
+
+// InboxDeadCount counts the updates set aside.
+func (m *Memory) InboxDeadCount(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("count dead updates: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.dead), nil
+}

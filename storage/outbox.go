@@ -509,3 +509,36 @@ func (l *IntakeLock) drop() {
 	l.conn = nil
 	_ = conn.Close(context.Background())
 }
+
+// OutboxOldest is, per lane, how long the oldest entry not yet sent nor
+// set aside has waited (by the database clock).
+func (p *Postgres) OutboxOldest(ctx context.Context) (map[Lane]time.Duration, error) {
+	const q = `select lane, extract(epoch from now() - min(created_at)) from outbox
+		where sent_at is null and dead_at is null group by lane`
+	rows, err := p.pool.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("outbox ages: %w", dbErr(err))
+	}
+	defer rows.Close()
+	out := map[Lane]time.Duration{}
+	for rows.Next() {
+		var (
+			lane int
+			secs float64
+		)
+		if err := rows.Scan(&lane, &secs); err != nil {
+			return nil, fmt.Errorf("outbox ages: %w", dbErr(err))
+		}
+		out[Lane(lane)] = time.Duration(secs * float64(time.Second))
+	}
+	return out, dbErr(rows.Err())
+}
+
+// InboxDeadCount counts the updates set aside.
+func (p *Postgres) InboxDeadCount(ctx context.Context) (int, error) {
+	var n int
+	if err := p.pool.QueryRow(ctx, `select count(*) from inbox_dead`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count dead updates: %w", dbErr(err))
+	}
+	return n, nil
+}

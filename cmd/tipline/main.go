@@ -72,10 +72,16 @@ Usage:
   tipline cases reassign CASE-REF --to REVIEWER-ID   give an open case to another reviewer
   tipline rekey      re-encrypt everything under the current TIPLINE_SECRET_KEY
   tipline inbox dead | retry UPDATE-ID   updates set aside after failing again and again
+  tipline doctor     check the setup and say how to fix each problem
+  tipline export     cases for a partner, encrypted to their age key
+  tipline backup     an encrypted pg_dump
+  tipline report     an HTML report for the board (counts only)
+  tipline health     ask the running bot whether it is alive (for containers)
   tipline version    print the version
+  tipline help       the whole manual
 
 Run 'tipline COMMAND -h' for a command's flags. Settings come from the
-environment; README.md lists them all.
+environment; 'tipline help' and README.md list them.
 `
 
 // Run runs one command until it finishes or ctx ends.
@@ -106,7 +112,20 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "version":
 		fmt.Fprintln(m.Stdout, "tipline", version)
 		return nil
-	case "-h", "-help", "--help", "help":
+	case "doctor":
+		return m.doctor(ctx, args[1:])
+	case "export":
+		return m.export(ctx, args[1:])
+	case "backup":
+		return m.backup(ctx, args[1:])
+	case "report":
+		return m.report(ctx, args[1:])
+	case "health":
+		return m.probe(ctx, args[1:])
+	case "help", "man":
+		_, err := io.WriteString(m.Stdout, manual)
+		return err
+	case "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
 	}

@@ -94,6 +94,11 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 	}
 	store := parts.Store
 	parts.Ring, parts.Catalog, parts.Log = ring, cat, log
+	mux := http.NewServeMux()
+	// /metrics, /healthz, /readyz (health.go); the bot counts what it
+	// sends, retries, processes and sets aside.
+	met := m.mountHealth(mux, cfg, log, store, parts.Sessions)
+	parts.Observer = met
 	b, err := bot.New(bot.Config{
 		Token:         cfg.BotToken,
 		APIURL:        cfg.APIURL,
@@ -125,16 +130,6 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if p, ok := store.(interface{ Ping(context.Context) error }); ok {
-			if err := p.Ping(r.Context()); err != nil {
-				http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-				return
-			}
-		}
-		fmt.Fprintln(w, "ok")
-	})
 	if cfg.WebhookURL != "" {
 		u, _ := url.Parse(cfg.WebhookURL) // checked by loadConfig
 		path := u.Path

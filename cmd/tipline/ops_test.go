@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/bot"
+)
+
+// opsCase stores a case directly (no conversation), as the bot would have:
+// the operator's commands only read what is stored.
+func (e *testEnv) opsCase(t *testing.T, kind tipline.Kind, urgency tipline.Urgency, submitted time.Time, answers tipline.Answers) tipline.Reference {
+	t.Helper()
+	ref := tipline.NewReference()
+	_, _, err := e.db.SubmitCase(context.Background(), tipline.NewCase{
+		DraftID: "ops-" + string(ref), Reference: ref, Kind: kind, Urgency: urgency, Lang: "en",
+		Reporter: "pseudonym-" + string(ref), ReporterChatID: 7_300_000_001, ContactAllowed: true,
+		Answers: answers, SubmittedAt: submitted,
+		Location: &tipline.Location{Latitude: 11.5564, Longitude: 104.9282},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// opsReviewer registers a reviewer straight in the store and returns its id.
+func (e *testEnv) opsReviewer(t *testing.T, name string, telegramID int64) int64 {
+	t.Helper()
+	ctx := context.Background()
+	code := NewInviteCode()
+	if err := e.db.CreateInvite(ctx, bot.InviteHash(code), name, true, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.db.RedeemInvite(ctx, bot.InviteHash(code), telegramID, "en", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
+}
+
+// TestDoctor: the doctor finds what a volunteer gets wrong (nobody to
+// notify, gaps in the rota, the wrong key, a bad setting, Redis down) and
+// says how to fix each, without printing the token.
+func TestDoctor(t *testing.T) {
+	e := newTestEnv(t)
+
+	out, err := e.runCLI(t, "doctor")
+	if err == nil {
+		t.Errorf("doctor passed with no reviewers:\n%s", out)
+	}
+	for _, want := range []string{"ok    configuration", "ok    PostgreSQL", "ok    Redis", "ok    schema: up to date",
+		"ok    Telegram: the token belongs to @tipline_test_bot", "ok    Telegram webhook: none (long polling)",
+		"clock (this machine vs PostgreSQL)", "clock (this machine vs Telegram)",
+		"FAIL  on call: there are no active reviewers", "fix: tipline reviewers invite", "disk:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor does not say %q:\n%s", want, out)
+		}
+	}
+
+	id := e.opsReviewer(t, "Dara", 7_300_000_100)
+	if out, err := e.runCLI(t, "oncall", "set", "--primary", fmt.Sprintf("%d:mon-fri@08:00-18:00", id)); err != nil {
+		t.Fatalf("oncall set: %v\n%s", err, out)
+	}
+	e.opsCase(t, tipline.KindTip, tipline.UrgencyUrgent, time.Now(), tipline.Answers{"what": "Canary doctor text"})
+	out, err = e.runCLI(t, "doctor", "-days", "3")
+	if err != nil {
+		t.Errorf("doctor failed with a reviewer and a rota: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "WARN  on call: nobody on primary shift in the next 3 days") || !strings.Contains(out, " – ") {
+		t.Errorf("the gaps of a weekday rota are not named:\n%s", out)
+	}
+	if !strings.Contains(out, "ok    queues: 0 update(s) waiting, 1 open case(s), each with its next notification scheduled") {
+		t.Errorf("the queues are not checked:\n%s", out)
+	}
+	if !strings.Contains(out, "ok    key: present, 32 bytes, opens the stored cases") {
+		t.Errorf("the key is not checked against the stored case:\n%s", out)
+	}
+
+	// A stuck inbox: an update waiting ten minutes means nobody answers.
+	if _, err := e.sql().Exec(context.Background(), `insert into `+e.schema+`.inbox (update_id, chat_key, received_at) values (1, 'k', now() - interval '10 minutes')`); err != nil {
+		t.Fatal(err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	e.env["TIPLINE_SECRET_KEY"] = base64.StdEncoding.EncodeToString(raw)
+	e.env["REDIS_URL"] = "redis://127.0.0.1:1/0"
+	e.env["TIPLINE_LOG_FORMAT"] = "xml"
+	out, err = e.runCLI(t, "doctor")
+	if err == nil {
+		t.Errorf("doctor passed with the wrong key and Redis down:\n%s", out)
+	}
+	for _, want := range []string{"FAIL  key: TIPLINE_SECRET_KEY does not open the newest case", "TIPLINE_PREVIOUS_SECRET_KEYS",
+		"FAIL  Redis: cannot connect", "fix: check REDIS_URL",
+		"FAIL  queues: 1 Telegram updates wait, the oldest for 10m", "fix: start the service", "FAIL  configuration: TIPLINE_LOG_FORMAT must be text or json"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, e.emu.Token()) || strings.Contains(out, "Canary") {
+		t.Errorf("doctor printed the token or case content:\n%s", out)
+	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// TestMetricsAndHealth: the running bot serves /healthz, /readyz (all
+// three services named) and /metrics with the open cases, the oldest
+// unacknowledged one and the deadlines, and the metrics carry no content.
+func TestMetricsAndHealth(t *testing.T) {
+	e := newTestEnv(t)
+	e.env["TIPLINE_ACK_URGENT"] = "7m"
+	addr, _ := e.start()
+	base := "http://" + addr
+
+	reporter := e.reporter(7_300_100_001, "en")
+	reporter.fileTip(canaryAnswers("metrics"))
+	e.opsCase(t, tipline.KindMissing, tipline.UrgencyUrgent, time.Now().Add(-time.Hour), tipline.Answers{"name": "Canaryname"})
+
+	if code, body := httpGet(t, base+"/healthz"); code != 200 || strings.TrimSpace(body) != "ok" {
+		t.Errorf("/healthz = %d %q", code, body)
+	}
+	code, body := httpGet(t, base+"/readyz")
+	if code != 200 || !strings.Contains(body, `"postgresql":"ok"`) || !strings.Contains(body, `"redis":"ok"`) || !strings.Contains(body, `"telegram":"ok"`) {
+		t.Errorf("/readyz = %d %s", code, body)
+	}
+	// tipline health, the container's health check, asks the same listener.
+	var probeOut bytes.Buffer
+	probe := &Main{Getenv: func(k string) string {
+		if k == "TIPLINE_LISTEN_ADDR" {
+			return addr
+		}
+		return ""
+	}, Stdout: &probeOut, Stderr: &probeOut}
+	if err := probe.Run(context.Background(), []string{"health", "--ready"}); err != nil || strings.TrimSpace(probeOut.String()) != "ok" {
+		t.Errorf("tipline health --ready: %v %q", err, probeOut.String())
+	}
+	code, body = httpGet(t, base+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics = %d", code)
+	}
+	for _, want := range []string{
+		"tipline_state_up 1",
+		`tipline_ack_deadline_seconds{urgency="urgent"} 420`,
+		`tipline_reviewers_on_call 0`,
+		`tipline_inbox_pending `,
+		`tipline_update_processing_seconds_bucket`,
+		`tipline_telegram_sends_total`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	open := regexp.MustCompile(`tipline_cases_open\{status="received",urgency="(\w+)"\} (\d+)`).FindAllStringSubmatch(body, -1)
+	total := 0
+	for _, m := range open {
+		n, _ := strconv.Atoi(m[2])
+		total += n
+	}
+	if total != 2 {
+		t.Errorf("open received cases = %d (%v), want 2", total, open)
+	}
+	age := regexp.MustCompile(`tipline_case_oldest_unacknowledged_seconds\{urgency="urgent"\} ([0-9.e+]+)`).FindStringSubmatch(body)
+	if age == nil {
+		t.Fatal("no oldest unacknowledged urgent case")
+	}
+	if secs, _ := strconv.ParseFloat(age[1], 64); secs < 3500 || secs > 3700 {
+		t.Errorf("oldest unacknowledged urgent case is %s s old, want about 3600", age[1])
+	}
+	if strings.Contains(body, "Canary") || strings.Contains(body, "TL-") || strings.Contains(body, "7300100001") {
+		t.Error("/metrics carries content, a reference or a Telegram id")
+	}
+}
+
+// TestReadyzNamesWhatIsDown: /readyz is 503 and names the service that
+// does not answer, while /healthz stays 200.
+func TestReadyzNamesWhatIsDown(t *testing.T) {
+	mux := http.NewServeMux()
+	cfg, err := loadConfig(func(k string) string {
+		return map[string]string{"TELEGRAM_API_URL": "http://127.0.0.1:1", "TELEGRAM_BOT_TOKEN": "1:x"}[k]
+	}, need{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Getenv: func(string) string { return "" }}
+	m.mountHealth(mux, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), downPinger{}, nil)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	code, body := httpGet(t, srv.URL+"/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"postgresql":"unavailable"`) || !strings.Contains(body, `"telegram":"unavailable"`) {
+		t.Errorf("/readyz = %d %s", code, body)
+	}
+	if code, _ := httpGet(t, srv.URL+"/healthz"); code != 200 {
+		t.Errorf("/healthz = %d while a dependency is down; it says only whether the process lives", code)
+	}
+}
+
+type downPinger struct{}
+
+func (downPinger) Ping(context.Context) error { return errors.New("down") }
