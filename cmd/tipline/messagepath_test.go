@@ -366,3 +366,66 @@ func waitPort(t *testing.T, port int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestImpatientUsers: people press faster than the bot answers, and press
+// keyboards of earlier messages, several at once with Telegram's limits
+// on. Every press is answered exactly once, and no chat is left frozen:
+// afterwards each still answers /start with the menu.
+func TestImpatientUsers(t *testing.T) {
+	e := limitedEnv(t)
+	e.start()
+	var rs []*reporter
+	for i := range 4 {
+		r := e.reporter(7_800_700_001+int64(i), []string{"km", "th", "en", "en"}[i])
+		rs = append(rs, r)
+		e.emu.SendText(r.u, "/start")
+	}
+	for _, r := range rs {
+		r.waitButton("menu:tip")
+	}
+	presses := 0
+	for round := range 8 {
+		for i, r := range rs {
+			var keyboards []telegramtest.Message
+			for _, m := range e.emu.BotMessages(r.u.ID) {
+				if len(m.Buttons) > 0 {
+					keyboards = append(keyboards, m)
+				}
+			}
+			if len(keyboards) == 0 {
+				continue
+			}
+			m := keyboards[len(keyboards)-1]
+			if (round+i)%3 == 0 {
+				m = keyboards[0] // an old keyboard
+			}
+			b := m.Buttons[0][0]
+			if strings.HasPrefix(b.Data, "clear") || strings.HasPrefix(b.Data, "forget") {
+				continue
+			}
+			if _, err := e.emu.PressButton(r.u, m.ID, b.Data); err != nil {
+				t.Fatal(err)
+			}
+			presses++
+		}
+		time.Sleep(150 * time.Millisecond) // faster than the bot may answer a chat
+	}
+	waitInboxDone(t, e)
+	if got := len(e.emu.CallbackAnswers()); got != presses {
+		t.Errorf("%d presses, %d answers; want each press answered once", presses, got)
+	}
+	for _, r := range rs {
+		r.markSeen()
+		e.emu.SendText(r.u, "/start")
+		// The menu, or "you have an unfinished report: go on?": a question
+		// with buttons either way.
+		m := r.waitText(regexp.MustCompile(`.`))
+		if len(m.Buttons) == 0 {
+			t.Errorf("user %d: /start was answered without buttons:\n%s", r.u.ID, r.transcript())
+		}
+	}
+	if st := e.emu.LimitStats(); st.Ignored != 0 {
+		t.Errorf("%d calls came while a retry_after still ran", st.Ignored)
+	}
+	e.assertValid()
+}
