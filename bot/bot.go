@@ -296,9 +296,9 @@ type Bot struct {
 	draining atomic.Bool
 	drained  chan struct{}
 
-	mu       sync.Mutex
-	fetchErr map[string]int // attachment fetch failures, by file
-	releases []int64        // updates whose release failed, to retry
+	mu           sync.Mutex
+	releases     []int64        // updates whose release failed, to retry
+	toldUnstored map[int64]bool // updates whose sender heard we are slow
 }
 
 // Parts are the bot's collaborators, each declared by what the bot needs.
@@ -346,7 +346,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 		fetchWake:     make(chan struct{}, 1),
 		routeWake:     make(chan struct{}, 1),
 		drained:       make(chan struct{}),
-		fetchErr:      map[string]int{},
+		toldUnstored:  map[int64]bool{},
 		engine: &flows.Engine{
 			NewDraftID:      newDraftID,
 			NewReference:    tipline.NewReference,

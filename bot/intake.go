@@ -172,6 +172,7 @@ func (b *Bot) pollHeld(ctx context.Context) {
 				break
 			}
 			b.log.Error("cannot store updates; they stay with Telegram until we can", "err", err)
+			b.tellUnstored(ctx, raws)
 			if sleep(ctx, wait) != nil {
 				return
 			}
@@ -273,6 +274,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 				return
 			}
 			b.log.Error("webhook update not stored; Telegram will retry", "err", err)
+			b.tellUnstored(r.Context(), []json.RawMessage{body})
 			http.Error(w, "unavailable", http.StatusServiceUnavailable)
 			return
 		}
@@ -328,4 +330,40 @@ func (b *Bot) setCommands(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// tellUnstored tells the senders of updates we cannot store (the database
+// is down) that we are slow and their message is safe: it waits at
+// Telegram until we can take it. This is the one message sent outside the
+// outbox, since the outbox is in the database that is down. Each update's
+// sender is told once, by this process; a restart may tell them again.
+func (b *Bot) tellUnstored(ctx context.Context, raws []json.RawMessage) {
+	for _, raw := range raws {
+		var u rawUpdate
+		if json.Unmarshal(raw, &u) != nil || u.ID <= 0 {
+			continue
+		}
+		chatID, lang := minimalChat(raw)
+		if chatID <= 0 {
+			continue
+		}
+		b.mu.Lock()
+		told := b.toldUnstored[u.ID]
+		if !told {
+			if len(b.toldUnstored) > 10000 {
+				clear(b.toldUnstored)
+			}
+			b.toldUnstored[u.ID] = true
+		}
+		b.mu.Unlock()
+		if told {
+			continue
+		}
+		text := b.render.cat.Text(langOf(lang), "error_delayed", nil)
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if _, err := b.api.SendMessage(sctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text}); err != nil {
+			b.log.Warn("could not tell a reporter we are slow", "err", err)
+		}
+		cancel()
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -428,4 +429,34 @@ func TestImpatientUsers(t *testing.T) {
 		t.Errorf("%d calls came while a retry_after still ran", st.Ignored)
 	}
 	e.assertValid()
+}
+
+// TestDatabaseDownReporterTold: with PostgreSQL gone, a reporter's message
+// cannot be stored; it waits at Telegram, the reporter is told once that
+// we are slow and it is safe, and it is answered once the database is back.
+func TestDatabaseDownReporterTold(t *testing.T) {
+	e := newTestEnv(t)
+	pg := newProxy(t, "127.0.0.1:5432")
+	e.env["DATABASE_URL"] = strings.Replace(e.env["DATABASE_URL"], "127.0.0.1:5432", pg.addr(), 1)
+	e.start()
+	r := e.reporter(7_800_800_001, "th")
+	e.emu.SendText(r.u, "/start")
+	r.press("menu:tip")
+	r.expect("back")
+	pg.cut()
+	e.emu.SendText(r.u, "what I saw")
+	slow := regexp.MustCompile(regexp.QuoteMeta(locales.MustLoad().Text("th", "error_delayed", nil)))
+	r.waitText(slow)
+	time.Sleep(2 * time.Second) // intake keeps trying; the reporter is not told again
+	pg.restore()
+	r.waitButton("a:yes")
+	n := 0
+	for _, m := range e.emu.BotMessages(r.u.ID) {
+		if slow.MatchString(m.Text) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("told %d times that we are slow, want once", n)
+	}
 }
