@@ -41,7 +41,7 @@ type Store interface {
 	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
 
 	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
-	OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error)
+	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
 	OutboxSent(ctx context.Context, id int64, owner string, messageID int) error
 	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
 	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
@@ -284,17 +284,16 @@ type Bot struct {
 	owner         string
 
 	wake      chan struct{} // an update was stored
-	outWake   chan struct{} // an outgoing message was queued
-	sentWake  chan struct{} // a sender is free
+	outWake    chan struct{} // an outgoing message was queued
+	answerWake chan struct{} // an answer to a button press was queued
 	fetchWake chan struct{}
 	routeWake chan struct{}
 
 	telegramDown    atomic.Bool
 	throttleFailing atomic.Bool
-	// draining says the workers stopped: the dispatcher sends what is
-	// ready, then closes drained.
+	// draining says the workers stopped: the dispatchers send what is
+	// ready, then return.
 	draining atomic.Bool
-	drained  chan struct{}
 
 	mu           sync.Mutex
 	releases     []int64        // updates whose release failed, to retry
@@ -342,10 +341,9 @@ func New(cfg Config, p Parts) (*Bot, error) {
 		owner:         newOwnerID(),
 		wake:          make(chan struct{}, cfg.Workers),
 		outWake:       make(chan struct{}, 1),
-		sentWake:      make(chan struct{}, 1),
+		answerWake:    make(chan struct{}, 1),
 		fetchWake:     make(chan struct{}, 1),
 		routeWake:     make(chan struct{}, 1),
-		drained:       make(chan struct{}),
 		toldUnstored:  map[int64]bool{},
 		engine: &flows.Engine{
 			NewDraftID:      newDraftID,
@@ -420,18 +418,25 @@ func (b *Bot) Run(ctx context.Context) error {
 	// The dispatcher outlives the workers a little: what the updates in
 	// hand queued goes out before the process stops, unless Telegram fails.
 	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
-	bg.Go(func() { b.dispatchLoop(dispatchCtx) })
+	var dispatchers sync.WaitGroup
+	// Answers to button presses have senders of their own: a spinner stops
+	// at once, whatever messages wait for their turn.
+	dispatchers.Go(func() { b.dispatchLoop(dispatchCtx, storage.LaneCallback, storage.LaneCallback, 4, b.answerWake) })
+	dispatchers.Go(func() { b.dispatchLoop(dispatchCtx, storage.LaneUrgent, storage.LaneBulk, b.cfg.Senders, b.outWake) })
+	drained := make(chan struct{})
+	go func() { dispatchers.Wait(); close(drained) }()
 	wg.Go(func() { b.fetchLoop(ctx) })
 	wg.Go(func() { b.routeLoop(ctx) })
 	wg.Go(func() { b.maintenanceLoop(ctx) })
 	wg.Wait()
 	b.draining.Store(true)
-	signal(b.outWake)
+	b.wakeDispatch()
 	select {
-	case <-b.drained:
+	case <-drained:
 	case <-time.After(drainGrace):
 	}
 	stopDispatch()
+	<-drained
 	stopBG()
 	bg.Wait()
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -470,6 +475,12 @@ func (b *Bot) heartbeatLoop(ctx context.Context) {
 		case <-time.After(b.cfg.Heartbeat):
 		}
 	}
+}
+
+// wakeDispatch wakes the dispatchers: messages were just queued.
+func (b *Bot) wakeDispatch() {
+	signal(b.outWake)
+	signal(b.answerWake)
 }
 
 // notify wakes the idle workers: updates were just stored.
@@ -523,7 +534,7 @@ func (b *Bot) work(ctx context.Context) {
 			if b.obs != nil {
 				b.obs.Processed(time.Since(start))
 			}
-			signal(b.outWake)
+			b.wakeDispatch()
 			signal(b.wake) // the chat's next update may be ready now
 		case errors.Is(err, storage.ErrNotHolder):
 			b.log.Info("an update was taken over by another process", "update_id", item.UpdateID)

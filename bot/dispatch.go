@@ -46,15 +46,13 @@ const (
 // dispatchLoop runs the dispatcher until ctx ends; sends in flight are
 // given a moment to finish, and whatever is left is free for another
 // process at once (Leave, in Run).
-func (b *Bot) dispatchLoop(ctx context.Context) {
+func (b *Bot) dispatchLoop(ctx context.Context, first, last storage.Lane, senders int, wake chan struct{}) {
 	sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	sem := make(chan struct{}, b.cfg.Senders)
+	sem := make(chan struct{}, senders)
+	free := make(chan struct{}, 1) // a sender is free
 	var wg sync.WaitGroup
 	failing := false
-	var drainOnce sync.Once
-	drained := func() { drainOnce.Do(func() { close(b.drained) }) }
-	defer drained()
 	for ctx.Err() == nil {
 		if b.telegramDown.Load() {
 			if b.draining.Load() {
@@ -63,15 +61,15 @@ func (b *Bot) dispatchLoop(ctx context.Context) {
 			b.probeTelegram(ctx)
 			continue
 		}
-		free := cap(sem) - len(sem)
-		if free == 0 {
+		n := cap(sem) - len(sem)
+		if n == 0 {
 			select {
 			case <-ctx.Done():
-			case <-b.sentWake:
+			case <-free:
 			}
 			continue
 		}
-		entries, err := b.store.OutboxClaim(ctx, b.owner, b.cfg.Lease, free)
+		entries, err := b.store.OutboxClaimLanes(ctx, b.owner, b.cfg.Lease, n, first, last)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -93,8 +91,8 @@ func (b *Bot) dispatchLoop(ctx context.Context) {
 			}
 			select {
 			case <-ctx.Done():
-			case <-b.outWake:
-			case <-b.sentWake:
+			case <-wake:
+			case <-free:
 			case <-time.After(b.cfg.DispatchIdle):
 			}
 			continue
@@ -104,7 +102,7 @@ func (b *Bot) dispatchLoop(ctx context.Context) {
 			wg.Go(func() {
 				defer func() {
 					<-sem
-					signal(b.sentWake)
+					signal(free)
 				}()
 				b.dispatchOne(sendCtx, e)
 			})

@@ -36,6 +36,7 @@ type rawUpdate struct {
 	Message       *rawMessage `json:"message"`
 	EditedMessage *rawMessage `json:"edited_message"`
 	CallbackQuery *struct {
+		ID      string             `json:"id"`
 		From    struct{ ID int64 } `json:"from"`
 		Message *rawMessage        `json:"message"`
 	} `json:"callback_query"`
@@ -70,12 +71,18 @@ func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
 	if err := json.Unmarshal(raw, &u); err != nil || u.ID <= 0 {
 		return storage.InboxItem{}, errBadUpdate
 	}
-	return storage.InboxItem{
+	it := storage.InboxItem{
 		UpdateID:   u.ID,
 		ChatKey:    b.ring.ChatKey(u.chat()),
 		Payload:    bytes.Clone(raw),
 		ReceivedAt: b.cfg.Now(),
-	}, nil
+	}
+	if q := u.CallbackQuery; q != nil && q.ID != "" && len(q.ID) <= 64 {
+		// The press is answered first, whatever the inbox holds before it.
+		a := answerEntry(q.ID)
+		it.Answer = &a
+	}
+	return it, nil
 }
 
 // storeUpdates writes updates to the inbox, durably, and wakes a worker.
@@ -98,6 +105,7 @@ func (b *Bot) storeUpdates(ctx context.Context, raws []json.RawMessage) error {
 		return fmt.Errorf("store updates: %w", err)
 	}
 	b.notify()
+	b.wakeDispatch()
 	return nil
 }
 

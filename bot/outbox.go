@@ -55,20 +55,28 @@ func updateBatchPrefix(updateID int64) string { return "u:" + strconv.FormatInt(
 
 // add queues one call and returns its key.
 func (o *batch) add(chatID int64, lane storage.Lane, method string, p payload, retryUnknown bool, editOf string) string {
-	key := o.prefix + ":" + strconv.Itoa(len(o.entries))
+	e := newEntry(o.prefix+":"+strconv.Itoa(len(o.entries)), o.chatKey(chatID), chatID, lane, method, p, retryUnknown, editOf)
+	o.entries = append(o.entries, e)
+	return e.Key
+}
+
+func newEntry(key, chatKey string, chatID int64, lane storage.Lane, method string, p payload, retryUnknown bool, editOf string) storage.OutboxEntry {
 	data, err := json.Marshal(p)
 	if err != nil {
 		panic("bot: payload does not marshal: " + err.Error()) // plain data of ours
 	}
-	chatKey := o.chatKey(chatID)
-	if method == methodAnswer {
-		chatKey = "cb:" + key // answers wait for nothing
-	}
-	o.entries = append(o.entries, storage.OutboxEntry{
+	return storage.OutboxEntry{
 		Key: key, ChatKey: chatKey, ChatID: chatID, Lane: lane, Method: method,
 		Payload: data, RetryUnknown: retryUnknown, EditOf: editOf,
-	})
-	return key
+	}
+}
+
+// answerEntry is the answer to a button press: keyed by the press, so
+// intake (which queues it with the update) and processing queue it once;
+// it waits for nothing, so its chat key is its own.
+func answerEntry(callbackID string) storage.OutboxEntry {
+	key := "cb:" + callbackID
+	return newEntry(key, key, 0, storage.LaneCallback, methodAnswer, payload{CallbackID: callbackID}, true, "")
 }
 
 // text queues a message. Reviewer messages are protected from forwarding
@@ -83,7 +91,7 @@ func (o *batch) answer(callbackID string) {
 	if callbackID == "" {
 		return
 	}
-	o.add(0, storage.LaneCallback, methodAnswer, payload{CallbackID: callbackID}, true, "")
+	o.entries = append(o.entries, answerEntry(callbackID))
 }
 
 // edit queues new text for the message another entry sent (editOf), or

@@ -168,7 +168,7 @@ func (b *Bot) tellDelayed(ctx context.Context, item storage.InboxItem) {
 	if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
 		b.log.Warn("could not tell a reporter we are slow", "err", err)
 	} else {
-		signal(b.outWake)
+		b.wakeDispatch()
 	}
 }
 

@@ -131,7 +131,7 @@ func (b *Bot) runJob(ctx context.Context, j tipline.Job) error {
 	if err := complete(next, out.entries); err != nil {
 		return err
 	}
-	signal(b.outWake)
+	b.wakeDispatch()
 	b.log.Info("reviewers notified", "case", c.Reference, "level", j.Level, "who", reason, "count", len(to))
 	// Taken while this was decided? The taker's edits may have missed these
 	// copies (they list the copies recorded when they ran): edit them too.

@@ -49,6 +49,15 @@ func (p *Postgres) InboxAdd(ctx context.Context, items []InboxItem) (int, error)
 	if err := results.Close(); err != nil {
 		return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
 	}
+	var answers []OutboxEntry
+	for _, it := range items {
+		if it.Answer != nil {
+			answers = append(answers, *it.Answer)
+		}
+	}
+	if err := p.insertOutbox(ctx, tx, answers); err != nil {
+		return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
 	}

@@ -128,6 +128,11 @@ func (m *Memory) InboxAdd(ctx context.Context, items []InboxItem) (int, error) {
 		}
 		m.inbox[it.UpdateID] = row
 		added++
+		if it.Answer != nil {
+			if err := m.addOutboxLocked([]OutboxEntry{*it.Answer}); err != nil {
+				return added, fmt.Errorf("add to inbox: %w", err)
+			}
+		}
 	}
 	return added, nil
 }

@@ -86,6 +86,11 @@ func (m *Memory) InboxComplete(ctx context.Context, updateID int64, owner string
 
 // OutboxClaim claims entries ready to go, as Postgres.OutboxClaim does.
 func (m *Memory) OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]OutboxEntry, error) {
+	return m.OutboxClaimLanes(ctx, owner, lease, limit, LaneCallback, LaneBulk)
+}
+
+// OutboxClaimLanes is OutboxClaim for the lanes from first to last only.
+func (m *Memory) OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last Lane) ([]OutboxEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
 	}
@@ -100,7 +105,7 @@ func (m *Memory) OutboxClaim(ctx context.Context, owner string, lease time.Durat
 			continue
 		}
 		heads[o.e.ChatKey] = true
-		if o.notBefore.After(now) || !m.claimFree(o.claimedBy, o.claimedUntil, now) {
+		if o.e.Lane < first || o.e.Lane > last || o.notBefore.After(now) || !m.claimFree(o.claimedBy, o.claimedUntil, now) {
 			continue
 		}
 		ready = append(ready, o)

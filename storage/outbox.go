@@ -171,6 +171,12 @@ const claimFree = `(%[1]s.claimed_by is null or %[1]s.claimed_until <= now()
 // lanes first, then oldest first. Claims last lease by the database clock,
 // or until owner has been silent for the take-over time.
 func (p *Postgres) OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]OutboxEntry, error) {
+	return p.OutboxClaimLanes(ctx, owner, lease, limit, LaneCallback, LaneBulk)
+}
+
+// OutboxClaimLanes is OutboxClaim for the lanes from first to last only,
+// so callback answers can have senders of their own.
+func (p *Postgres) OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last Lane) ([]OutboxEntry, error) {
 	q := `
 		with beat as (
 			insert into processes (owner, seen_at) values ($1, now())
@@ -179,6 +185,7 @@ func (p *Postgres) OutboxClaim(ctx context.Context, owner string, lease time.Dur
 			select o.id
 			from outbox o
 			where o.sent_at is null and o.dead_at is null
+			  and o.lane between $5 and $6
 			  and o.not_before <= now()
 			  and ` + fmt.Sprintf(claimFree, "o", 4) + `
 			  and not exists (
@@ -196,7 +203,7 @@ func (p *Postgres) OutboxClaim(ctx context.Context, owner string, lease time.Dur
 		returning outbox.id, outbox.key, outbox.chat_key, outbox.chat_id, outbox.lane, outbox.method,
 			outbox.payload, outbox.retry_unknown, coalesce(outbox.edit_of, ''), outbox.attempts, outbox.created_at,
 			coalesce((select x.message_id from outbox x where x.key = outbox.edit_of), 0)`
-	rows, err := p.pool.Query(ctx, q, owner, lease.Microseconds(), limit, p.takeover.Microseconds())
+	rows, err := p.pool.Query(ctx, q, owner, lease.Microseconds(), limit, p.takeover.Microseconds(), int(first), int(last))
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", dbErr(err))
 	}

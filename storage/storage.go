@@ -81,6 +81,9 @@ type InboxItem struct {
 	// Sealed says the payload could not be opened (its key was retired):
 	// the update can only be set aside.
 	Sealed bool
+	// Answer, when set, is queued in the outbox with the update (a button
+	// press's answer, so its spinner stops before the update is processed).
+	Answer *OutboxEntry
 }
 
 // RetentionWarning is a closed case whose retention period ends soon, for

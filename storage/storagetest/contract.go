@@ -30,6 +30,7 @@ type Store interface {
 	InboxRetryDead(ctx context.Context, updateID int64) error
 	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
 	OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error)
+	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
 	OutboxSent(ctx context.Context, id int64, owner string, messageID int) error
 	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
 	OutboxDead(ctx context.Context, id int64, owner string, reason string) error

@@ -19,6 +19,7 @@ var outboxTests = []struct {
 }{
 	{"OutboxAddOncePerKey", testOutboxAddOnce},
 	{"OutboxChatOrderAndLanes", testOutboxOrder},
+	{"OutboxClaimByLanes", testOutboxLanes},
 	{"OutboxSentAndEdits", testOutboxSent},
 	{"OutboxRetryWaits", testOutboxRetry},
 	{"OutboxDeadLetsChatGoOn", testOutboxDead},
@@ -109,6 +110,20 @@ func testOutboxOrder(t *testing.T, s Store) {
 	mustKeys(t, "after the heads went", mustOutboxClaim(t, s, "w", 10), "a2")
 	mustOutboxAdd(t, s, entry("d1", "d", storage.LaneReply), entry("e1", "e", storage.LaneReply))
 	mustKeys(t, "with a limit of 1", mustOutboxClaim(t, s, "w", 1), "d1")
+}
+
+func testOutboxLanes(t *testing.T, s Store) {
+	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply), entry("cb", "cb:1", storage.LaneCallback), entry("b1", "b", storage.LaneUrgent))
+	got, err := s.OutboxClaimLanes(t.Context(), "answers", time.Minute, 10, storage.LaneCallback, storage.LaneCallback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustKeys(t, "lane 1 only", got, "cb")
+	got, err = s.OutboxClaimLanes(t.Context(), "messages", time.Minute, 10, storage.LaneUrgent, storage.LaneBulk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustKeys(t, "lanes 2 to 4", got, "b1", "a1")
 }
 
 func testOutboxSent(t *testing.T, s Store) {
