@@ -283,11 +283,11 @@ type Bot struct {
 	api           *tgbot.Bot
 	owner         string
 
-	wake      chan struct{} // an update was stored
+	wake       chan struct{} // an update was stored
 	outWake    chan struct{} // an outgoing message was queued
 	answerWake chan struct{} // an answer to a button press was queued
-	fetchWake chan struct{}
-	routeWake chan struct{}
+	fetchWake  chan struct{}
+	routeWake  chan struct{}
 
 	telegramDown    atomic.Bool
 	throttleFailing atomic.Bool
