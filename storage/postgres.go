@@ -33,7 +33,7 @@ type Postgres struct {
 }
 
 // defaultMaxConns is the connection pool's size unless DATABASE_URL says.
-const defaultMaxConns = 24
+const defaultMaxConns = 12
 
 // OpenPostgres connects to the database at databaseURL and checks that it
 // answers. ring seals and opens everything confidential. Run Migrate before

@@ -386,7 +386,7 @@ func BenchmarkCrash(b *testing.B) {
 			time.Sleep(time.Duration(200+rand.IntN(2500)) * time.Millisecond)
 			p.kill()
 			restarted := time.Now()
-			e.spawn(b)
+			p = e.spawn(b)
 			// The first answer after the restart to any chat.
 			counts := map[int64]int{}
 			for _, u := range users {
