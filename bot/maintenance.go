@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -49,7 +49,7 @@ func (b *Bot) RunMaintenance(ctx context.Context) {
 			rv, err := b.store.Reviewer(ctx, w.ReviewerID)
 			if err == nil && rv.Active {
 				deleteAt := w.ClosedAt.Add(b.cfg.Retention)
-				text := b.rtext(rv, "rv_retention_warning", map[string]any{"Reference": string(w.Reference), "Date": locales.Day(deleteAt.In(b.cfg.Location))})
+				text := b.rtext(rv, "rv_retention_warning", map[string]any{"Reference": string(w.Reference), "Date": reply.Day(deleteAt.In(b.cfg.Location))})
 				out := b.newBatch("retention:" + string(w.Reference) + ":" + w.ClosedAt.UTC().Format(time.RFC3339))
 				b.toReviewer(out, rv, storage.LaneBulk, text, nil)
 				if err := b.store.OutboxAdd(ctx, out.entries); err != nil {

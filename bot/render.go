@@ -26,19 +26,7 @@ type renderer struct {
 	signer buttonSigner
 }
 
-func (r renderer) text(lang string, t flows.Text) string {
-	var data map[string]any
-	if len(t.Data) > 0 {
-		data = make(map[string]any, len(t.Data))
-		for k, v := range t.Data {
-			if nested, ok := v.(flows.Text); ok {
-				v = r.text(lang, nested)
-			}
-			data[k] = v
-		}
-	}
-	return r.cat.Text(lang, t.ID, data)
-}
+func (r renderer) text(lang string, t flows.Text) string { return r.cat.Render(lang, t) }
 
 // render returns one or more messages for a reply: a reply too long for one
 // message is split between lines, and the buttons go with the last part.

@@ -15,7 +15,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
-	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
 )
@@ -397,7 +397,7 @@ func (b *Bot) showQueue(ctx context.Context, rv tipline.Reviewer, out *batch) er
 			"Kind":      b.rtext(rv, "kind_"+string(c.Kind), nil),
 			"Urgency":   b.rtext(rv, "rv_urgency_"+string(c.Urgency), nil),
 			"Status":    b.rtext(rv, "status_"+string(c.Status), nil),
-			"Age":       locales.Elapsed(now.Sub(c.CreatedAt)),
+			"Age":       reply.Elapsed(now.Sub(c.CreatedAt)),
 		}))
 		rows = append(rows, []models.InlineKeyboardButton{{Text: string(c.Reference), CallbackData: b.signReviewer(rv.TelegramID, "det:"+string(c.Reference))}})
 	}

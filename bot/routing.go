@@ -13,8 +13,8 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
-	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
+	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
 )
@@ -161,7 +161,7 @@ func newCaseText(r renderer, lang string, c tipline.Case, now time.Time) string 
 		"Kind":      flows.Text{ID: "kind_" + string(c.Kind)},
 		"Urgency":   flows.Text{ID: "rv_urgency_" + string(c.Urgency)},
 		"Area":      area(c),
-		"Age":       locales.Elapsed(now.Sub(c.CreatedAt)),
+		"Age":       reply.Elapsed(now.Sub(c.CreatedAt)),
 	}})
 }
 
@@ -174,7 +174,7 @@ func area(c tipline.Case) any {
 		}
 	}
 	if c.Location != nil {
-		return locales.MapLink{Lat: c.Location.Latitude, Lon: c.Location.Longitude}
+		return reply.MapLink{Lat: c.Location.Latitude, Lon: c.Location.Longitude}
 	}
 	return flows.Text{ID: "summary_skipped"}
 }
@@ -188,7 +188,7 @@ func caseAnswerLines(r renderer, lang string, c tipline.Case) []string {
 		return r.text(lang, flows.Text{ID: "summary_line", Data: map[string]any{"Label": flows.Text{ID: label}, "Value": value}})
 	}
 	var lines []string
-	for _, k := range flows.AnswerOrder(c.Kind) {
+	for _, k := range flows.Questionnaire(c.Kind) {
 		if v, ok := c.Answers[k]; ok {
 			lines = append(lines, line("rv_label_"+k, flows.AnswerValue(k, v)))
 		}
@@ -200,7 +200,7 @@ func caseAnswerLines(r renderer, lang string, c tipline.Case) []string {
 		lines = append(lines, line("rv_edits", e))
 	}
 	if c.Location != nil {
-		lines = append(lines, locales.MapLink{Lat: c.Location.Latitude, Lon: c.Location.Longitude}.Localize(r.cat, lang))
+		lines = append(lines, r.cat.Render(lang, reply.Text{ID: "format_map_link", Data: map[string]any{"URL": reply.MapURL(c.Location.Latitude, c.Location.Longitude)}}))
 	}
 	return lines
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/reply"
 )
 
 // TestReviewerTextFromCatalogue: what a reviewer reads of a case (the
@@ -36,7 +37,7 @@ func TestReviewerTextFromCatalogue(t *testing.T) {
 			text := newCaseText(r, lang, c, now) + "\n" + strings.Join(caseAnswerLines(r, lang, c), "\n")
 			text += "\n" + r.cat.Text(lang, "rv_queue_line", map[string]any{
 				"Reference": string(c.Reference), "Kind": "-", "Urgency": "-", "Status": "-",
-				"Age": locales.Elapsed(now.Sub(c.CreatedAt)),
+				"Age": reply.Elapsed(now.Sub(c.CreatedAt)),
 			})
 			bare := text
 			for _, w := range words {
@@ -73,7 +74,7 @@ func TestReviewerTextFromCatalogue(t *testing.T) {
 		t.Errorf("en notification:\n%s", got)
 	}
 	// Every answer key has a reviewer's label in every language.
-	for _, k := range slices.Concat(flows.AnswerOrder(tipline.KindTip), flows.AnswerOrder(tipline.KindMissing)) {
+	for _, k := range slices.Concat(flows.Questionnaire(tipline.KindTip), flows.Questionnaire(tipline.KindMissing)) {
 		for _, lang := range locales.Languages {
 			if !r.cat.Has(lang, "rv_label_"+k) {
 				t.Errorf("%s: no rv_label_%s", lang, k)
