@@ -203,6 +203,9 @@ func ParseReference(s string) (Reference, error) {
 var (
 	ErrNotFound     = errors.New("not found")
 	ErrBadReference = errors.New("not a case reference")
+	// ErrInvalid means a value or a change the store cannot accept: a case
+	// without a draft id, a take-over of a closed case.
+	ErrInvalid = errors.New("invalid value")
 )
 
 // Reviewer is a trained person of the NGO who works cases from Telegram.

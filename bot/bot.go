@@ -28,6 +28,7 @@ import (
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
+	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -298,7 +299,9 @@ type Bot struct {
 
 	mu       sync.Mutex
 	fetchErr map[string]int // attachment fetch failures, by file
-	releases []int64        // updates whose release failed, to retry
+	// desk carries out reviewers' actions (the review package).
+	desk     *review.Desk
+	releases []int64 // updates whose release failed, to retry
 }
 
 // Parts are the bot's collaborators, each declared by what the bot needs.
@@ -356,6 +359,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 			Emergency:       cfg.Emergency,
 		},
 	}
+	b.desk = &review.Desk{Store: p.Store, Notifier: b, Log: b.log, Now: cfg.Now, Oncall: b.oncallText}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),

@@ -91,7 +91,7 @@ func TestRenderSplitsLongReplies(t *testing.T) {
 		Lines:   []flows.Text{{ID: "summary_line", Data: map[string]any{"Label": "x", "Value": long}}},
 		Buttons: [][]flows.Button{{{Label: flows.Text{ID: "button_done"}, Action: "done"}}},
 	}
-	out := r.render("km", 1, rep)
+	out := r.render("km", rep, r.reporterSigner(1))
 	if len(out) < 2 {
 		t.Fatalf("%d messages, want the text split", len(out))
 	}

@@ -4,8 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/tipline/tipline/reply"
-	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/review"
 )
 
 // inboxKeep is how long processed updates are kept, to recognise one that
@@ -49,9 +48,8 @@ func (b *Bot) RunMaintenance(ctx context.Context) {
 			rv, err := b.store.Reviewer(ctx, w.ReviewerID)
 			if err == nil && rv.Active {
 				deleteAt := w.ClosedAt.Add(b.cfg.Retention)
-				text := b.rtext(rv, "rv_retention_warning", map[string]any{"Reference": string(w.Reference), "Date": reply.Day(deleteAt.In(b.cfg.Location))})
 				out := b.newBatch("retention:" + string(w.Reference) + ":" + w.ClosedAt.UTC().Format(time.RFC3339))
-				b.toReviewer(out, rv, storage.LaneBulk, text, nil)
+				b.queueOuts(out, []review.Out{{To: review.ToReviewer(rv), Lane: review.LaneBulk, Message: review.RetentionWarning(w.Reference, deleteAt.In(b.cfg.Location)), Protect: true}})
 				if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
 					b.log.Warn("retention: warn the reviewer", "case", w.Reference, "err", err)
 					continue

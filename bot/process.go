@@ -388,7 +388,7 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 				b.log.Info("case received", "case", ref, "kind", c.Kind, "urgency", c.Urgency,
 					"attachments", len(c.Attachments))
 				b.fetchSoon()
-				b.routeSoon()
+				b.RouteSoon()
 			}
 		case flows.AddToCase:
 			if err := b.store.AddToCaseOnce(ctx, e.Reference, "update:"+strconv.FormatInt(item.UpdateID, 10), e.Addition); err != nil {
@@ -552,12 +552,8 @@ func (b *Bot) replyOn(out *batch, lane storage.Lane, chatID, userID int64, lang 
 		lang = flows.LangEnglish
 	}
 	for _, rep := range replies {
-		for _, m := range b.render.render(lang, userID, rep) {
-			var rows [][]models.InlineKeyboardButton
-			if m.markup != nil {
-				rows = m.markup.InlineKeyboard
-			}
-			out.text(chatID, lane, m.text, rows, false)
+		for _, m := range b.render.render(lang, rep, b.render.reporterSigner(userID)) {
+			out.text(chatID, lane, m.text, m.rows(), false)
 		}
 	}
 }

@@ -63,7 +63,8 @@ var ErrAdditionLimit = errors.New("over the day's limit of additions to the case
 
 // ErrInvalid means a call was given a value the store cannot accept, such
 // as a case without a draft id.
-var ErrInvalid = errors.New("invalid value")
+// It is the domain's error, so packages above storage can tell it.
+var ErrInvalid = tipline.ErrInvalid
 
 // InboxItem is one Telegram update waiting in the inbox.
 type InboxItem struct {
