@@ -301,6 +301,7 @@ type Bot struct {
 	fetchErr map[string]int // attachment fetch failures, by file
 	// desk carries out reviewers' actions (the review package).
 	desk     *review.Desk
+	router   *review.Router
 	releases []int64 // updates whose release failed, to retry
 }
 
@@ -359,7 +360,8 @@ func New(cfg Config, p Parts) (*Bot, error) {
 			Emergency:       cfg.Emergency,
 		},
 	}
-	b.desk = &review.Desk{Store: p.Store, Notifier: b, Log: b.log, Now: cfg.Now, Oncall: b.oncallText}
+	b.router = &review.Router{Store: p.Store, Notifier: b, Policy: cfg.Policy, Log: b.log, Now: cfg.Now}
+	b.desk = &review.Desk{Store: p.Store, Notifier: b, Log: b.log, Now: cfg.Now, Router: b.router}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
 )
@@ -71,127 +69,41 @@ func (b *Bot) RunDueJobs(ctx context.Context) {
 	}
 }
 
-// runJob notifies the reviewers of a job's level and schedules the next
-// level, queueing the notifications in the transaction that completes the
-// job: a job run twice (a crash, a take-over) notifies once.
+// runJob runs one routing job through the router, with its messages
+// queued in the transaction that completes the job.
 func (b *Bot) runJob(ctx context.Context, j tipline.Job) error {
-	complete := func(next *tipline.Job, entries []storage.OutboxEntry) error {
-		err := b.store.CompleteJob(ctx, j.ID, b.owner, next, entries)
-		if errors.Is(err, storage.ErrNotHolder) {
-			return nil // another process has it now
-		}
-		return err
-	}
-	c, err := b.store.Case(ctx, j.Reference)
-	if errors.Is(err, tipline.ErrNotFound) {
-		return complete(nil, nil)
-	}
-	if err != nil {
-		return fmt.Errorf("load case: %w", err)
-	}
-	if c.Status != tipline.StatusReceived {
-		return complete(nil, nil)
-	}
-	rota, err := b.rota(ctx)
-	if err != nil {
-		return err
-	}
-	all, err := b.store.Reviewers(ctx)
-	if err != nil {
-		return fmt.Errorf("list reviewers: %w", err)
-	}
-	now := b.cfg.Now()
-	to, reason := oncall.Recipients(rota, j.Level, now, all)
-	if len(to) == 0 {
-		b.log.Error("NO REVIEWERS: a case is stored but nobody can be notified; register reviewers with 'tipline reviewers invite'",
-			"case", c.Reference, "urgency", c.Urgency)
-	}
-	out := b.newBatch("job:" + strconv.FormatInt(j.ID, 10))
-	var keys []string
-	for _, rv := range to {
-		key := b.queueOuts(out, []review.Out{{To: review.ToReviewer(rv), Lane: review.LaneUrgent, Message: review.NewCase(c, j.Level, now), Protect: true}})[0]
-		n := tipline.Notification{ReviewerID: rv.ID, ChatID: rv.TelegramID, OutboxKey: key}
-		if err := b.store.AddNotification(ctx, c.Reference, n); err != nil {
-			return fmt.Errorf("record notification: %w", err)
-		}
-		keys = append(keys, key)
-	}
-	var next *tipline.Job
-	if lvl, after, ok := b.cfg.Policy.Next(j.Level, c.Urgency); ok {
-		next = &tipline.Job{Reference: c.Reference, Level: lvl, RunAt: now.Add(after)}
-	}
-	if err := complete(next, out.entries); err != nil {
-		return err
-	}
-	signal(b.outWake)
-	b.log.Info("reviewers notified", "case", c.Reference, "level", j.Level, "who", reason, "count", len(to))
-	// Taken while this was decided? The taker's edits may have missed these
-	// copies (they list the copies recorded when they ran): edit them too.
-	if now, err := b.store.Case(ctx, c.Reference); err == nil && now.Assignment.ReviewerID != 0 {
-		if by, err := b.store.Reviewer(ctx, now.Assignment.ReviewerID); err == nil {
-			late := b.newBatch("job:" + strconv.FormatInt(j.ID, 10) + ":taken")
-			ns, err := b.store.Notifications(ctx, c.Reference)
-			if err == nil {
-				for _, n := range ns {
-					if slices.Contains(keys, n.OutboxKey) {
-						if o, ok := b.desk.MarkOne(ctx, now, by, n); ok {
-							b.queueOuts(late, []review.Out{o})
-						}
-					}
-				}
-				if err := b.store.OutboxAdd(ctx, late.entries); err != nil {
-					b.log.Warn("could not mark late notifications as taken", "case", c.Reference, "err", err)
-				}
-			}
-		}
-	}
-	return nil
+	return b.router.RunJob(ctx, j, &jobOutbox{b: b, job: j, out: b.newBatch("job:" + strconv.FormatInt(j.ID, 10))})
 }
 
-func (b *Bot) rota(ctx context.Context) (oncall.Rota, error) {
-	doc, err := b.store.LoadRota(ctx)
-	if errors.Is(err, tipline.ErrNotFound) {
-		return oncall.Rota{}, nil
-	}
-	if err != nil {
-		return oncall.Rota{}, fmt.Errorf("load rota: %w", err)
-	}
-	return oncall.DecodeRota(doc)
+// jobOutbox is one routing job's outbox (review.JobOutbox).
+type jobOutbox struct {
+	b   *Bot
+	job tipline.Job
+	out *batch
 }
 
-// oncallText says who is on call now, for /oncall and `tipline oncall show`.
-func (b *Bot) oncallText(ctx context.Context) (string, error) {
-	rota, err := b.rota(ctx)
-	if err != nil {
-		return "", err
+func (o *jobOutbox) Queue(outs []review.Out) []string { return o.b.queueOuts(o.out, outs) }
+
+func (o *jobOutbox) Complete(ctx context.Context, next *tipline.Job) error {
+	err := o.b.store.CompleteJob(ctx, o.job.ID, o.b.owner, next, o.out.entries)
+	if errors.Is(err, storage.ErrNotHolder) {
+		return nil // another process has it now
 	}
-	all, err := b.store.Reviewers(ctx)
-	if err != nil {
-		return "", fmt.Errorf("list reviewers: %w", err)
+	if err == nil {
+		signal(o.b.outWake)
 	}
-	return rota.Describe(b.cfg.Now(), all), nil
+	return err
+}
+
+func (o *jobOutbox) Late(ctx context.Context, outs []review.Out) error {
+	late := o.b.newBatch("job:" + strconv.FormatInt(o.job.ID, 10) + ":taken")
+	o.b.queueOuts(late, outs)
+	return o.b.store.OutboxAdd(ctx, late.entries)
 }
 
 // CheckUnrouted finds open, unacknowledged cases with no notification
 // scheduled (G4), says so loudly, and notifies everyone about them.
-func (b *Bot) CheckUnrouted(ctx context.Context) {
-	refs, err := b.store.UnroutedCases(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			b.log.Error("check for forgotten cases", "err", err)
-		}
-		return
-	}
-	for _, ref := range refs {
-		b.log.Error("FORGOTTEN CASE: open and unacknowledged with nothing scheduled; notifying everyone", "case", ref)
-		if err := b.store.ScheduleJob(ctx, tipline.Job{Reference: ref, Level: int(oncall.Everyone), RunAt: b.cfg.Now()}); err != nil {
-			b.log.Error("schedule a forgotten case", "case", ref, "err", err)
-		}
-	}
-	if len(refs) > 0 {
-		b.RouteSoon()
-	}
-}
+func (b *Bot) CheckUnrouted(ctx context.Context) { b.router.CheckUnrouted(ctx) }
 
 // notifyAssigned tells the reviewer who has a case that the reporter added
 // to it or answered.

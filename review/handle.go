@@ -96,11 +96,11 @@ type Desk struct {
 	Notifier Notifier
 	Log      *slog.Logger
 	Now      func() time.Time
-	// Oncall says who is on call now (/oncall).
-	Oncall func(ctx context.Context) (string, error)
+	// Router says who is on call now (/oncall).
+	Router *Router
 }
 
-// Actor is the audit name of a reviewer: "reviewer:ID".
+// ActorName is the audit name of a reviewer: "reviewer:ID".
 func ActorName(rv tipline.Reviewer) string { return "reviewer:" + strconv.FormatInt(rv.ID, 10) }
 
 // ActorOf is the authorisation view of a reviewer.
@@ -195,7 +195,7 @@ func (d *Desk) Command(ctx context.Context, rv tipline.Reviewer, cmd Command, st
 		}
 		return []Out{say(rv, Queue(list, d.Now()))}, nil
 	case CmdOncall:
-		text, err := d.Oncall(ctx)
+		text, err := d.Router.Oncall(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -340,17 +340,19 @@ func (d *Desk) MarkTaken(ctx context.Context, ref tipline.Reference, by tipline.
 	}
 	var outs []Out
 	for _, n := range ns {
-		if o, ok := d.MarkOne(ctx, c, by, n); ok {
+		if o, ok := markOne(ctx, d.Store, c, by, n); ok {
 			outs = append(outs, o)
 		}
 	}
 	return outs, nil
 }
 
-// MarkOne is the edit of one copy of a notification after the case was
+// markOne is the edit of one copy of a notification after the case was
 // taken by by; ok=false when its reviewer is gone.
-func (d *Desk) MarkOne(ctx context.Context, c tipline.Case, by tipline.Reviewer, n tipline.Notification) (Out, bool) {
-	rv, err := d.Store.Reviewer(ctx, n.ReviewerID)
+func markOne(ctx context.Context, store interface {
+	Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error)
+}, c tipline.Case, by tipline.Reviewer, n tipline.Notification) (Out, bool) {
+	rv, err := store.Reviewer(ctx, n.ReviewerID)
 	if err != nil {
 		return Out{}, false
 	}
