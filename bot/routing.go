@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -105,28 +104,13 @@ func (o *jobOutbox) Late(ctx context.Context, outs []review.Out) error {
 // scheduled (G4), says so loudly, and notifies everyone about them.
 func (b *Bot) CheckUnrouted(ctx context.Context) { b.router.CheckUnrouted(ctx) }
 
-// notifyAssigned tells the reviewer who has a case that the reporter added
-// to it or answered.
+// notifyAssigned queues what review says when the reporter added to a
+// case or answered: a word to the reviewer who has it.
 func (b *Bot) notifyAssigned(ctx context.Context, ref tipline.Reference, a tipline.Addition, out *batch) error {
-	c, err := b.store.Case(ctx, ref)
+	outs, err := b.desk.Added(ctx, ref, a)
 	if err != nil {
-		return fmt.Errorf("load case: %w", err)
+		return err
 	}
-	if c.Assignment.ReviewerID == 0 {
-		return nil
-	}
-	rv, err := b.store.Reviewer(ctx, c.Assignment.ReviewerID)
-	if err != nil || !rv.Active {
-		// Stored, but nobody would hear of it: say so loudly, never drop
-		// it silently (a disabled reviewer's open cases go back to routing;
-		// a closed one stays theirs).
-		b.log.Error("information was added to a case whose reviewer is disabled: give it to someone with 'tipline cases reassign' or reopen it",
-			"case", ref, "status", c.Status)
-		return nil
-	}
-	b.queueOuts(out, []review.Out{{To: review.ToReviewer(rv), Lane: review.LaneUrgent, Message: review.ReporterAdded(c, a.Text), Protect: true}})
-	for _, f := range a.Attachments {
-		out.file(rv.TelegramID, storage.LaneUrgent, f.Kind, f.FileID)
-	}
+	b.queueOuts(out, outs)
 	return nil
 }

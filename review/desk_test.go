@@ -305,3 +305,23 @@ func TestParseAction(t *testing.T) {
 		t.Error("a bad reference parsed")
 	}
 }
+
+// TestDeskAdded: what a reporter adds reaches the reviewer who has the
+// case, words then files; nobody hears of it on a case nobody has (the
+// router's notifications show it).
+func TestDeskAdded(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	add := tipline.Addition{Text: "more", Attachments: []tipline.Attachment{{Kind: "voice", FileID: "V1"}}}
+	if outs, err := f.desk.Added(ctx, f.ref, add); err != nil || len(outs) != 0 {
+		t.Fatalf("nobody has it: %v, %v", outs, err)
+	}
+	f.take(t, 2)
+	outs, err := f.desk.Added(ctx, f.ref, add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := firstIDs(outs); !slices.Equal(ids, []string{"rv_reporter_added", "file"}) || outs[0].To.Reviewer != 2 || outs[0].Lane != LaneUrgent {
+		t.Errorf("said %v to %+v", ids, outs[0].To)
+	}
+}

@@ -389,6 +389,32 @@ func (d *Desk) Details(ctx context.Context, rv tipline.Reviewer, c tipline.Case)
 	return d.details(ctx, rv, c)
 }
 
+// Added tells the reviewer who has a case that the reporter added to it
+// or answered: their words, then their files, on the urgent lane.
+func (d *Desk) Added(ctx context.Context, ref tipline.Reference, a tipline.Addition) ([]Out, error) {
+	c, err := d.Store.Case(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("load case: %w", err)
+	}
+	if c.Assignment.ReviewerID == 0 {
+		return nil, nil
+	}
+	rv, err := d.Store.Reviewer(ctx, c.Assignment.ReviewerID)
+	if err != nil || !rv.Active {
+		// Stored, but nobody would hear of it: say so loudly, never drop
+		// it silently (a disabled reviewer's open cases go back to routing;
+		// a closed one stays theirs).
+		d.Log.Error("information was added to a case whose reviewer is disabled: give it to someone with 'tipline cases reassign' or reopen it",
+			"case", ref, "status", c.Status)
+		return nil, nil
+	}
+	outs := []Out{{To: ToReviewer(rv), Lane: LaneUrgent, Message: ReporterAdded(c, a.Text), Protect: true}}
+	for _, f := range a.Attachments {
+		outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneUrgent, Protect: true, File: &f})
+	}
+	return outs, nil
+}
+
 func (d *Desk) name(ctx context.Context, id int64) string {
 	r, err := d.Store.Reviewer(ctx, id)
 	if err != nil {
