@@ -246,6 +246,16 @@ type Job struct {
 	Attempts  int
 }
 
+// RetentionWarning is a closed case whose retention period ends soon, for
+// the reviewer who had it to be told.
+type RetentionWarning struct {
+	Reference Reference
+	// ReviewerID is the case's assignee; 0 when none was recorded.
+	ReviewerID int64
+	// ClosedAt is when the case was closed; its retention period runs from it.
+	ClosedAt time.Time
+}
+
 // Notification is one reviewer's copy of a case notification, kept so an
 // acknowledgement can edit every copy to "taken by".
 type Notification struct {

@@ -300,9 +300,11 @@ type Bot struct {
 	mu       sync.Mutex
 	fetchErr map[string]int // attachment fetch failures, by file
 	// desk carries out reviewers' actions (the review package).
-	desk     *review.Desk
-	router   *review.Router
-	releases []int64 // updates whose release failed, to retry
+	desk   *review.Desk
+	router *review.Router
+	// retention runs the retention rules (the review package).
+	retention *review.Retention
+	releases  []int64 // updates whose release failed, to retry
 }
 
 // Parts are the bot's collaborators, each declared by what the bot needs.
@@ -361,6 +363,8 @@ func New(cfg Config, p Parts) (*Bot, error) {
 		},
 	}
 	b.router = &review.Router{Store: p.Store, Notifier: b, Policy: cfg.Policy, Log: b.log, Now: cfg.Now}
+	b.retention = &review.Retention{Store: p.Store, Outbox: retentionOutbox{b}, Log: b.log, Now: cfg.Now,
+		Period: cfg.Retention, Audit: cfg.AuditRetention, Location: cfg.Location}
 	b.desk = &review.Desk{Store: p.Store, Notifier: b, Log: b.log, Now: cfg.Now, Router: b.router}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),

@@ -84,15 +84,9 @@ type InboxItem struct {
 	Sealed bool
 }
 
-// RetentionWarning is a closed case whose retention period ends soon, for
-// the reviewer who had it to be told.
-type RetentionWarning struct {
-	Reference tipline.Reference
-	// ReviewerID is the case's assignee; 0 when none was recorded.
-	ReviewerID int64
-	// ClosedAt is when the case was closed; its retention period runs from it.
-	ClosedAt time.Time
-}
+// RetentionWarning is a closed case whose retention period ends soon (the
+// domain's type, so review can use it).
+type RetentionWarning = tipline.RetentionWarning
 
 // PendingAttachment is an attachment whose bytes have not been fetched from
 // Telegram yet.
