@@ -203,6 +203,9 @@ func ParseReference(s string) (Reference, error) {
 var (
 	ErrNotFound     = errors.New("not found")
 	ErrBadReference = errors.New("not a case reference")
+	// ErrInvalid means a value or a change the store cannot accept: a case
+	// without a draft id, a take-over of a closed case.
+	ErrInvalid = errors.New("invalid value")
 )
 
 // Reviewer is a trained person of the NGO who works cases from Telegram.
@@ -241,6 +244,16 @@ type Job struct {
 	Level     int
 	RunAt     time.Time
 	Attempts  int
+}
+
+// RetentionWarning is a closed case whose retention period ends soon, for
+// the reviewer who had it to be told.
+type RetentionWarning struct {
+	Reference Reference
+	// ReviewerID is the case's assignee; 0 when none was recorded.
+	ReviewerID int64
+	// ClosedAt is when the case was closed; its retention period runs from it.
+	ClosedAt time.Time
 }
 
 // Notification is one reviewer's copy of a case notification, kept so an

@@ -28,6 +28,7 @@ import (
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
+	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -298,6 +299,11 @@ type Bot struct {
 	mu           sync.Mutex
 	releases     []int64        // updates whose release failed, to retry
 	toldUnstored map[int64]bool // updates whose sender heard we are slow
+	// desk carries out reviewers' actions (the review package).
+	desk   *review.Desk
+	router *review.Router
+	// retention runs the retention rules (the review package).
+	retention *review.Retention
 }
 
 // Parts are the bot's collaborators, each declared by what the bot needs.
@@ -354,6 +360,10 @@ func New(cfg Config, p Parts) (*Bot, error) {
 			Emergency:       cfg.Emergency,
 		},
 	}
+	b.router = &review.Router{Store: p.Store, Notifier: b, Policy: cfg.Policy, Log: b.log, Now: cfg.Now}
+	b.retention = &review.Retention{Store: p.Store, Outbox: retentionOutbox{b}, Log: b.log, Now: cfg.Now,
+		Period: cfg.Retention, Audit: cfg.AuditRetention, Location: cfg.Location}
+	b.desk = &review.Desk{Store: p.Store, Notifier: b, Log: b.log, Now: cfg.Now, Router: b.router}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),

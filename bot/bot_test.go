@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
@@ -90,7 +91,7 @@ func TestRenderSplitsLongReplies(t *testing.T) {
 		Lines:   []flows.Text{{ID: "summary_line", Data: map[string]any{"Label": "x", "Value": long}}},
 		Buttons: [][]flows.Button{{{Label: flows.Text{ID: "button_done"}, Action: "done"}}},
 	}
-	out := r.render("km", 1, rep)
+	out := r.render("km", rep, r.reporterSigner(1))
 	if len(out) < 2 {
 		t.Fatalf("%d messages, want the text split", len(out))
 	}
@@ -101,5 +102,16 @@ func TestRenderSplitsLongReplies(t *testing.T) {
 		if (m.markup != nil) != (i == len(out)-1) {
 			t.Errorf("part %d: buttons must come with the last part only", i)
 		}
+	}
+}
+
+// TestCaseChatOnlyWithContact: the reporter's chat id goes into a case only
+// when they allow contact (G7); flows never carries it.
+func TestCaseChatOnlyWithContact(t *testing.T) {
+	if got := caseWithChat(tipline.NewCase{ContactAllowed: false}, 42); got.ReporterChatID != 0 {
+		t.Errorf("without contact: chat %d, want 0", got.ReporterChatID)
+	}
+	if got := caseWithChat(tipline.NewCase{ContactAllowed: true}, 42); got.ReporterChatID != 42 {
+		t.Errorf("with contact: chat %d, want 42", got.ReporterChatID)
 	}
 }

@@ -90,7 +90,6 @@ func decode(u *models.Update, signer buttonSigner, now time.Time) (incoming, boo
 	default:
 		return in, false
 	}
-	in.input.ChatID = in.chatID
 	return in, in.chatID != 0 && in.userID != 0
 }
 

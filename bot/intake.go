@@ -16,6 +16,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -319,14 +320,13 @@ func (b *Bot) Setup(ctx context.Context) error {
 }
 
 func (b *Bot) setCommands(ctx context.Context) error {
-	names := []string{"start", "mine", "status", "emergency", "language", "privacy", "cancel", "forget", "help"}
 	for _, lang := range []string{"", "km", "th", "en"} {
 		l := lang
 		if l == "" {
 			l = "en"
 		}
 		var cmds []models.BotCommand
-		for _, n := range names {
+		for _, n := range flows.Commands {
 			cmds = append(cmds, models.BotCommand{Command: n, Description: b.render.cat.Text(l, "command_"+n, nil)})
 		}
 		err := b.call(ctx, "setMyCommands", func(ctx context.Context) error {

@@ -24,8 +24,15 @@ import (
 type chatState struct {
 	Flow         flows.Session         `json:"flow"`
 	LastUpdateID int64                 `json:"last_update_id,omitempty"`
-	Messages     []flows.MessageRef    `json:"messages,omitempty"`
+	Messages     []messageRef          `json:"messages,omitempty"`
 	Pending      []storage.OutboxEntry `json:"pending,omitempty"`
+}
+
+// messageRef is one message of the chat, with when it was sent (bots may
+// delete messages for 48 hours).
+type messageRef struct {
+	ID int       `json:"id"`
+	At time.Time `json:"at"`
 }
 
 // process handles one update from the inbox: it steps the conversation,
@@ -89,7 +96,7 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		in.input.SessionLost = seen
 	}
 	if m := u.Message; m != nil {
-		st.Messages = append(st.Messages, flows.MessageRef{ID: m.ID, At: time.Unix(int64(m.Date), 0)})
+		st.Messages = append(st.Messages, messageRef{ID: m.ID, At: time.Unix(int64(m.Date), 0)})
 	}
 
 	res := stepResult{Result: b.engine.Step(sess, in.input)}
@@ -217,7 +224,7 @@ func minimalChat(raw []byte) (int64, string) {
 const deleteWindow = 48 * time.Hour
 
 // recentMessages keeps the messages that can still be deleted, at most 1000.
-func recentMessages(ms []flows.MessageRef, now time.Time) []flows.MessageRef {
+func recentMessages(ms []messageRef, now time.Time) []messageRef {
 	out := ms[:0]
 	for _, m := range ms {
 		if now.Sub(m.At) < deleteWindow {
@@ -346,6 +353,16 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 	}
 }
 
+// caseWithChat fills in the reporter's chat id, the team's way back, only
+// when the reporter allows contact (G7): flows never sees it.
+func caseWithChat(c tipline.NewCase, chatID int64) tipline.NewCase {
+	c.ReporterChatID = 0
+	if c.ContactAllowed {
+		c.ReporterChatID = chatID
+	}
+	return c
+}
+
 // applyEffects runs the effects of one step, in order. It returns the input
 // that answers a look-up, if any.
 func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *stepResult, in incoming, out *batch, st *chatState) (*flows.Input, error) {
@@ -355,7 +372,7 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 	for _, eff := range effects {
 		switch e := eff.(type) {
 		case flows.SubmitCase:
-			c := e.Case
+			c := caseWithChat(e.Case, in.chatID)
 			res.Urgent = res.Urgent || c.Urgency == tipline.UrgencyUrgent
 			if ok, err := b.reportAllowed(ctx, c.Reporter); err != nil {
 				return nil, err
@@ -371,7 +388,7 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 				b.log.Info("case received", "case", ref, "kind", c.Kind, "urgency", c.Urgency,
 					"attachments", len(c.Attachments))
 				b.fetchSoon()
-				b.routeSoon()
+				b.RouteSoon()
 			}
 		case flows.AddToCase:
 			if err := b.store.AddToCaseOnce(ctx, e.Reference, "update:"+strconv.FormatInt(item.UpdateID, 10), e.Addition); err != nil {
@@ -387,7 +404,7 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 			if err != nil {
 				return nil, fmt.Errorf("list cases: %w", err)
 			}
-			feedback = &flows.Input{Kind: flows.InputCases, Cases: list, Reporter: e.Reporter, Now: in.input.Now, ChatID: in.chatID}
+			feedback = &flows.Input{Kind: flows.InputCases, Cases: list, Reporter: e.Reporter, Now: in.input.Now}
 		case flows.OpenByCode:
 			fb, err := b.openByCode(ctx, e, in)
 			if err != nil {
@@ -422,7 +439,7 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 
 // openByCode looks a follow-up code up, within the limit of tries.
 func (b *Bot) openByCode(ctx context.Context, e flows.OpenByCode, in incoming) (*flows.Input, error) {
-	fb := &flows.Input{Kind: flows.InputCodeResult, Reporter: e.Reporter, Now: in.input.Now, ChatID: in.chatID}
+	fb := &flows.Input{Kind: flows.InputCodeResult, Reporter: e.Reporter, Now: in.input.Now}
 	ok, err := b.limiter.Allow(ctx, "code:"+e.Reporter, b.cfg.CodeTries, time.Hour)
 	if err != nil {
 		return nil, fmt.Errorf("limit code tries: %w", err)
@@ -458,7 +475,7 @@ func (b *Bot) openByCode(ctx context.Context, e flows.OpenByCode, in incoming) (
 
 // clearChat queues the deletion of the chat's messages that can still be
 // deleted: the reporter's, and (at send time) every one the bot sent.
-func (b *Bot) clearChat(out *batch, chatID int64, ms []flows.MessageRef, pressed int) {
+func (b *Bot) clearChat(out *batch, chatID int64, ms []messageRef, pressed int) {
 	now := b.cfg.Now()
 	var ids []int
 	for _, m := range ms {
@@ -535,12 +552,8 @@ func (b *Bot) replyOn(out *batch, lane storage.Lane, chatID, userID int64, lang 
 		lang = flows.LangEnglish
 	}
 	for _, rep := range replies {
-		for _, m := range b.render.render(lang, userID, rep) {
-			var rows [][]models.InlineKeyboardButton
-			if m.markup != nil {
-				rows = m.markup.InlineKeyboard
-			}
-			out.text(chatID, lane, m.text, rows, false)
+		for _, m := range b.render.render(lang, rep, b.render.reporterSigner(userID)) {
+			out.text(chatID, lane, m.text, m.rows(), false)
 		}
 	}
 }

@@ -6,8 +6,8 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
-	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/reply"
 )
 
 // maxMessageLen is Telegram's limit on a message's text, in UTF-16 units.
@@ -26,23 +26,26 @@ type renderer struct {
 	signer buttonSigner
 }
 
-func (r renderer) text(lang string, t flows.Text) string {
-	var data map[string]any
-	if len(t.Data) > 0 {
-		data = make(map[string]any, len(t.Data))
-		for k, v := range t.Data {
-			if nested, ok := v.(flows.Text); ok {
-				v = r.text(lang, nested)
-			}
-			data[k] = v
-		}
+func (r renderer) text(lang string, t reply.Text) string { return r.cat.Render(lang, t) }
+
+// rows are the message's buttons, if any.
+func (o outgoing) rows() [][]models.InlineKeyboardButton {
+	if o.markup == nil {
+		return nil
 	}
-	return r.cat.Text(lang, t.ID, data)
+	return o.markup.InlineKeyboard
 }
 
-// render returns one or more messages for a reply: a reply too long for one
-// message is split between lines, and the buttons go with the last part.
-func (r renderer) render(lang string, userID int64, rep flows.Reply) []outgoing {
+// reporterSigner signs buttons as a reporter's, for userID.
+func (r renderer) reporterSigner(userID int64) func(reply.Button) string {
+	return func(btn reply.Button) string { return signButton(r.signer, userID, btn.Action) }
+}
+
+// render returns one or more messages for a reply, in lang, with each
+// button's callback data made by sign: a reply too long for one message is
+// split between lines, and the buttons go with the last part. It serves the
+// reporter's side (flows) and the reviewer's (review) alike.
+func (r renderer) render(lang string, rep reply.Message, sign func(reply.Button) string) []outgoing {
 	var parts []string
 	var b strings.Builder
 	for i, line := range rep.Lines {
@@ -77,7 +80,7 @@ func (r renderer) render(lang string, userID int64, rep flows.Reply) []outgoing 
 			for _, btn := range row {
 				kr = append(kr, models.InlineKeyboardButton{
 					Text:         r.text(lang, btn.Label),
-					CallbackData: signButton(r.signer, userID, btn.Action),
+					CallbackData: sign(btn),
 				})
 			}
 			kb.InlineKeyboard = append(kb.InlineKeyboard, kr)

@@ -21,9 +21,9 @@ func submitted(t *testing.T, c *conversation) tipline.NewCase {
 	return tipline.NewCase{}
 }
 
-// TestChatIDOnlyWithContact: a reporter who sends without contact leaves
-// no chat id in the case; one who allows contact leaves it, so the team
-// can write back.
+// TestChatIDOnlyWithContact: the case says whether the reporter allows
+// contact; the chat id itself never passes through flows (bot fills it in,
+// only when contact is allowed: bot's TestCaseChatOnlyWithContact).
 func TestChatIDOnlyWithContact(t *testing.T) {
 	anon := newConversation(t, LangEnglish)
 	fileQuickTip(anon)
@@ -37,8 +37,8 @@ func TestChatIDOnlyWithContact(t *testing.T) {
 	contact.say("x")
 	contact.answerRest()
 	contact.press(actSendOpen)
-	if got := submitted(t, contact); !got.ContactAllowed || got.ReporterChatID != 42 {
-		t.Fatalf("case with contact: contact %v, chat %d; want true, 42", got.ContactAllowed, got.ReporterChatID)
+	if got := submitted(t, contact); !got.ContactAllowed || got.ReporterChatID != 0 {
+		t.Fatalf("case with contact: contact %v, chat %d; want true, 0", got.ContactAllowed, got.ReporterChatID)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/reply"
 )
 
 // State is where a conversation stands. States are stable strings because
@@ -78,29 +79,16 @@ type Session struct {
 	Allowed []tipline.Reference `json:"allowed,omitempty"`
 	// AddingTo is the case information goes to in StateAdd.
 	AddingTo tipline.Reference `json:"adding_to,omitempty"`
-	// Messages are the chat's messages, both sides, for "Clear this chat".
-	// The bot keeps this list; flows never reads it.
-	Messages []MessageRef `json:"messages,omitempty"`
 	// Typed are words the reporter typed before choosing a report (at the
 	// menu, or as their very first message). They are kept until the
 	// reporter chooses: they become the report's first answer.
 	Typed string `json:"typed,omitempty"`
-	// LastUpdateID is the last Telegram update applied to this session; the
-	// bot uses it to apply an update at most once.
-	LastUpdateID int64 `json:"last_update_id,omitempty"`
 }
 
 // Receipt is what a reporter needs to come back to a case.
 type Receipt struct {
 	Reference tipline.Reference `json:"reference"`
 	Code      string            `json:"code"`
-}
-
-// MessageRef is one message of the chat, with when it was sent (bots may
-// delete messages for 48 hours).
-type MessageRef struct {
-	ID int       `json:"id"`
-	At time.Time `json:"at"`
 }
 
 // Draft is a report being written.
@@ -163,9 +151,6 @@ type Input struct {
 	LanguageCode string
 	Location     *tipline.Location
 	Attachment   *tipline.Attachment
-	// ChatID is needed only to submit a case (the team's way back); it is
-	// stored encrypted and never put in the session.
-	ChatID int64
 	// Reporter is the pseudonym of the Telegram user.
 	Reporter string
 	Now      time.Time
@@ -181,27 +166,16 @@ type Input struct {
 	SessionLost bool
 }
 
-// Text is one localized piece of a reply: a message ID and its data.
-type Text struct {
-	ID   string
-	Data map[string]any
-	// Item marks a line of a list: it follows the line before it directly,
-	// without the blank line that separates paragraphs.
-	Item bool
-}
+// Text is one localized piece of a reply: a message ID and its data
+// (reply.Text).
+type Text = reply.Text
 
 // Button is an inline button: its label and the action it sends back.
-type Button struct {
-	Label  Text
-	Action string
-}
+type Button = reply.Button
 
 // Reply is one message to send: its lines, joined with blank lines, and
 // its buttons, row by row.
-type Reply struct {
-	Lines   []Text
-	Buttons [][]Button
-}
+type Reply = reply.Message
 
 // Effect is something the bot must do, durably, before it sends the
 // replies of the same step.
@@ -322,3 +296,7 @@ var DefaultEmergency = []EmergencyNumber{
 	{Country: "TH", Number: "1300", NameID: "emergency_th_hotline"},
 	{Country: "intl", Number: "+66 99 130 1300", NameID: "emergency_th_abroad"},
 }
+
+// Commands are the commands offered in the reporter's command menu, in
+// order; each is described by the message "command_" + its name.
+var Commands = []string{"start", "mine", "status", "emergency", "language", "privacy", "cancel", "forget", "help"}

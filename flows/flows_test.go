@@ -56,7 +56,6 @@ func (c *conversation) send(in Input) Result {
 	c.t.Helper()
 	in.Now = t0
 	in.LanguageCode = c.lang
-	in.ChatID = 42
 	in.Reporter = "pseudo"
 	switch in.Kind {
 	case InputButton:

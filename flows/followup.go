@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/locales/script"
+	"github.com/tipline/tipline/reply"
 )
 
 // Actions of the follow-up screens.
@@ -58,7 +58,7 @@ func (r *run) followUpButton(act string) bool {
 	case st == StateForget && act == actForgetYes:
 		r.effects = append(r.effects, Forget{Reporter: r.in.Reporter})
 		lang := r.s.Lang
-		r.s = Session{Lang: lang, State: StateMenu, LastUpdateID: r.s.LastUpdateID, Messages: r.s.Messages}
+		r.s = Session{Lang: lang, State: StateMenu}
 		r.say("forget_done")
 		r.ask()
 		return true
@@ -129,7 +129,7 @@ func (r *run) cases(list []tipline.CaseSummary, intro string) {
 			"Reference": string(c.Reference),
 			"Kind":      Text{ID: "kind_" + string(c.Kind)},
 			"Status":    Text{ID: "status_" + string(c.Status)},
-			"Date":      locales.Day(c.CreatedAt.In(r.e.location())),
+			"Date":      reply.Day(c.CreatedAt.In(r.e.location())),
 		}})
 		if c.Status != tipline.StatusClosed {
 			if !slices.Contains(r.s.Allowed, c.Reference) {
@@ -242,3 +242,7 @@ func groupDigits(code string) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// TeamReplyAction is the action of the reporter's "Answer the team" button
+// under a message from the team about ref.
+func TeamReplyAction(ref tipline.Reference) string { return prefixAnswer2 + string(ref) }

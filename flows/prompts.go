@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/locales/script"
+	"github.com/tipline/tipline/reply"
 )
 
 // summaryValueMax caps how much of a typed answer the review repeats, so the
@@ -203,7 +203,7 @@ func (r *run) summaryValue(q question) any {
 // AnswerValue is how a stored answer reads to a person, in the reporter's
 // review and in a reviewer's details: a button's label (a Text), a value
 // the catalogue writes in the reader's language (an age in years, a day, a
-// phone number in groups: a locales.Value), or else the reporter's own
+// phone number in groups: a value of reply's), or else the reporter's own
 // words, as a string.
 func AnswerValue(key, v string) any {
 	for _, qs := range [][]question{tipQuestions, missingQuestions} {
@@ -216,14 +216,14 @@ func AnswerValue(key, v string) any {
 	switch key {
 	case AnswerAge:
 		if n, err := strconv.Atoi(v); err == nil {
-			return locales.Years(n)
+			return reply.Years(n)
 		}
 	case AnswerSeenWhen:
 		if t, err := time.Parse(dateLayout, v); err == nil {
-			return locales.Day(t)
+			return reply.Day(t)
 		}
 	case AnswerPhone:
-		return locales.PhoneNumber(v)
+		return reply.PhoneNumber(v)
 	}
 	return v
 }
@@ -237,12 +237,12 @@ func Quote(s string, max int) string {
 // locationText is a point a reporter added to a case, as the reviewer
 // reads it: a map link, no words.
 func locationText(l tipline.Location) string {
-	return "📍 " + locales.MapURL(l.Latitude, l.Longitude)
+	return "📍 " + reply.MapURL(l.Latitude, l.Longitude)
 }
 
-// AnswerOrder lists a kind's answer keys in the order they are asked, for
-// showing a case to a reviewer.
-func AnswerOrder(k tipline.Kind) []string {
+// Questionnaire lists a kind's answer keys in the order they are asked,
+// for showing a case to a reviewer.
+func Questionnaire(k tipline.Kind) []string {
 	var out []string
 	for _, q := range questionsFor(k) {
 		out = append(out, q.answer)

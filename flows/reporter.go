@@ -640,10 +640,6 @@ func (r *run) submit(contact bool) {
 	if d.Urgent {
 		urgency = tipline.UrgencyUrgent
 	}
-	var chat int64 // kept only when the team may write back
-	if contact {
-		chat = r.in.ChatID
-	}
 	c := tipline.NewCase{
 		DraftID:        d.ID,
 		Reference:      d.Reference,
@@ -651,7 +647,6 @@ func (r *run) submit(contact bool) {
 		Urgency:        urgency,
 		Lang:           r.s.Lang,
 		Reporter:       r.in.Reporter,
-		ReporterChatID: chat,
 		ContactAllowed: contact,
 		Answers:        answersWithEdits(d),
 		Location:       d.Location,
@@ -771,7 +766,6 @@ func (s Session) clone() Session {
 	s.Back = slices.Clone(s.Back)
 	s.Submitted = slices.Clone(s.Submitted)
 	s.Allowed = slices.Clone(s.Allowed)
-	s.Messages = slices.Clone(s.Messages)
 	if s.Receipt != nil {
 		rc := *s.Receipt
 		s.Receipt = &rc

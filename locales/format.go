@@ -1,31 +1,62 @@
 package locales
 
 import (
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tipline/tipline/reply"
 )
 
 // This file writes values that code holds (a duration, a date, an age, a
 // phone number, a map point) the way a reader of each language reads them.
-// The words and the layout are messages of the catalogue (unit_*, format_*);
-// flows and bot put these types in a message's data and never format a
-// value a user reads themselves. A test in flows and bot fails when they do.
+// The values are reply's types; the words and the layout are messages of
+// the catalogue (unit_*, format_*). flows, review and bot put these types
+// in a message's data and never format a value a user reads themselves. A
+// test in flows and bot fails when they do.
 
-// Value is message data that the catalogue writes in the reader's language.
-// Catalog.Text renders every Value in a message's data before the message.
-type Value interface {
-	Localize(c *Catalog, lang string) string
+// Value writes a value of reply's (Elapsed, Years, Day, PhoneNumber,
+// MapLink) in lang; ok=false for anything else. Catalog.Text renders every
+// such value in a message's data before the message.
+func (c *Catalog) Value(lang string, v any) (s string, ok bool) {
+	switch v := v.(type) {
+	case reply.Elapsed:
+		return c.elapsed(lang, time.Duration(v)), true
+	case reply.Years:
+		id := "unit_years"
+		if v == 1 {
+			id = "unit_year"
+		}
+		return c.Text(lang, id, map[string]any{"N": int(v)}), true
+	case reply.Day:
+		t := time.Time(v)
+		year := t.Year()
+		if buddhistEra[lang] {
+			year += 543
+		}
+		return c.Text(lang, "format_date", map[string]any{
+			"Day": t.Day(), "Month": int(t.Month()), "Year": year,
+		}), true
+	case reply.PhoneNumber:
+		return FormatPhone(string(v)), true // digits read the same in every language
+	case reply.MapLink:
+		return c.Text(lang, "format_map_link", map[string]any{"URL": v.URL()}), true
+	}
+	return "", false
 }
 
-// Elapsed is how long ago something happened, short, for reviewers' lists:
-// "12 min", "3 h", "2 d" in English, and the same in Khmer and Thai words.
-// Under two days it counts hours, then days.
-type Elapsed time.Duration
+// IsValue tells whether v is one of the values Value writes.
+func IsValue(v any) bool {
+	switch v.(type) {
+	case reply.Elapsed, reply.Years, reply.Day, reply.PhoneNumber, reply.MapLink:
+		return true
+	}
+	return false
+}
 
-// Localize writes the duration with the language's unit.
-func (e Elapsed) Localize(c *Catalog, lang string) string {
-	m := int(time.Duration(e).Minutes())
+// elapsed writes a duration with the language's unit: minutes under an
+// hour, hours under two days, then days.
+func (c *Catalog) elapsed(lang string, d time.Duration) string {
+	m := int(d.Minutes())
 	switch {
 	case m < 0:
 		m = 0
@@ -39,45 +70,9 @@ func (e Elapsed) Localize(c *Catalog, lang string) string {
 	}
 }
 
-// Years is a child's age in whole years: "9 years", "9 ឆ្នាំ", "9 ปี".
-type Years int
-
-// Localize writes the age with its unit.
-func (y Years) Localize(c *Catalog, lang string) string {
-	id := "unit_years"
-	if y == 1 {
-		id = "unit_year"
-	}
-	return c.Text(lang, id, map[string]any{"N": int(y)})
-}
-
-// Day is a calendar day, written day/month/year as reporters type dates
-// (15/11/2026). Thai readers count years in the Buddhist era (2569).
-type Day time.Time
-
 // buddhistEra are the languages whose readers count years from the Buddha's
 // death, 543 years before the Common Era.
 var buddhistEra = map[string]bool{"th": true}
-
-// Localize writes the day in the language's order and era.
-func (d Day) Localize(c *Catalog, lang string) string {
-	t := time.Time(d)
-	year := t.Year()
-	if buddhistEra[lang] {
-		year += 543
-	}
-	return c.Text(lang, "format_date", map[string]any{
-		"Day": t.Day(), "Month": int(t.Month()), "Year": year,
-	})
-}
-
-// PhoneNumber is a phone number in E.164 ("+85512345678", as Phone returns
-// it), written in the groups people say it in: "+855 12 345 678".
-type PhoneNumber string
-
-// Localize writes the number in groups; digits read the same in every
-// language.
-func (p PhoneNumber) Localize(*Catalog, string) string { return FormatPhone(string(p)) }
 
 // FormatPhone groups an E.164 number of Cambodia or Thailand as people read
 // it aloud: +855 12 345 678, +855 97 123 4567, +66 81 234 5678,
@@ -114,19 +109,4 @@ func FormatPhone(e164 string) string {
 		parts, nsn = append(parts, nsn[:n]), nsn[n:]
 	}
 	return strings.Join(parts, " ")
-}
-
-// MapLink is a point a reporter shared, written for reviewers as a link
-// that opens a map app on their phone (format_map_link).
-type MapLink struct{ Lat, Lon float64 }
-
-// Localize writes the link with the language's word for a location.
-func (m MapLink) Localize(c *Catalog, lang string) string {
-	return c.Text(lang, "format_map_link", map[string]any{"URL": MapURL(m.Lat, m.Lon)})
-}
-
-// MapURL is a link to a point on a map, which phones open in their map app.
-// Five decimals are about a metre.
-func MapURL(lat, lon float64) string {
-	return "https://maps.google.com/?q=" + strconv.FormatFloat(lat, 'f', 5, 64) + "," + strconv.FormatFloat(lon, 'f', 5, 64)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline/locales/script"
+	"github.com/tipline/tipline/reply"
 )
 
 func TestFormatPhone(t *testing.T) {
@@ -40,31 +41,31 @@ func TestFormatPhone(t *testing.T) {
 // language, with the units and the era of the catalogue.
 func TestValuesInEachLanguage(t *testing.T) {
 	c := MustLoad()
-	day := Day(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC))
+	day := reply.Day(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC))
 	tests := []struct {
 		lang string
-		v    Value
+		v    any
 		want string
 	}{
-		{"en", Elapsed(12 * time.Minute), "12 min"},
-		{"km", Elapsed(12 * time.Minute), "12 នាទី"},
-		{"th", Elapsed(12 * time.Minute), "12 นาที"},
-		{"en", Elapsed(3*time.Hour + 5*time.Minute), "3 h"},
-		{"th", Elapsed(47 * time.Hour), "47 ชม."},
-		{"km", Elapsed(50 * time.Hour), "2 ថ្ងៃ"},
-		{"en", Elapsed(-time.Minute), "0 min"}, // clocks a little apart
-		{"en", Years(9), "9 years"},
-		{"en", Years(1), "1 year"},
-		{"km", Years(9), "9 ឆ្នាំ"},
-		{"th", Years(9), "9 ปี"},
+		{"en", reply.Elapsed(12 * time.Minute), "12 min"},
+		{"km", reply.Elapsed(12 * time.Minute), "12 នាទី"},
+		{"th", reply.Elapsed(12 * time.Minute), "12 นาที"},
+		{"en", reply.Elapsed(3*time.Hour + 5*time.Minute), "3 h"},
+		{"th", reply.Elapsed(47 * time.Hour), "47 ชม."},
+		{"km", reply.Elapsed(50 * time.Hour), "2 ថ្ងៃ"},
+		{"en", reply.Elapsed(-time.Minute), "0 min"}, // clocks a little apart
+		{"en", reply.Years(9), "9 years"},
+		{"en", reply.Years(1), "1 year"},
+		{"km", reply.Years(9), "9 ឆ្នាំ"},
+		{"th", reply.Years(9), "9 ปี"},
 		{"en", day, "20/11/2026"},
 		{"km", day, "20/11/2026"},
 		{"th", day, "20/11/2569"},
-		{"en", PhoneNumber("+85512345678"), "+855 12 345 678"},
-		{"en", MapLink{13.65869, 102.5637}, "📍 on the map: https://maps.google.com/?q=13.65869,102.56370"},
+		{"en", reply.PhoneNumber("+85512345678"), "+855 12 345 678"},
+		{"en", reply.MapLink{Lat: 13.65869, Lon: 102.5637}, "📍 on the map: https://maps.google.com/?q=13.65869,102.56370"},
 	}
 	for _, tt := range tests {
-		if got := tt.v.Localize(c, tt.lang); got != tt.want {
+		if got, ok := c.Value(tt.lang, tt.v); !ok || got != tt.want {
 			t.Errorf("%s %T %v = %q, want %q", tt.lang, tt.v, tt.v, got, tt.want)
 		}
 		// The same, as message data.

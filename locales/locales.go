@@ -13,6 +13,8 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/nicksnyder/go-i18n/v2/i18n/template"
 	"golang.org/x/text/language"
+
+	"github.com/tipline/tipline/reply"
 )
 
 //go:embed *.toml
@@ -81,15 +83,20 @@ func (c *Catalog) Raw(lang, id string) (string, bool) {
 // Text renders a message in lang, falling back to English, then to the ID
 // itself (a test guarantees every ID exists in every language).
 //
-// A Value in data (a date, an age, a duration…) is written in lang first.
+// A value of reply's in data (a date, an age, a duration…) and a nested
+// reply.Text are written in lang first.
 func (c *Catalog) Text(lang, id string, data map[string]any) string {
 	cloned := false
 	for k, v := range data {
-		if lv, ok := v.(Value); ok {
+		s, ok := c.Value(lang, v)
+		if t, isText := v.(reply.Text); isText {
+			s, ok = c.Render(lang, t), true
+		}
+		if ok {
 			if !cloned {
 				data, cloned = maps.Clone(data), true // the caller's map stays as it was
 			}
-			data[k] = lv.Localize(c, lang)
+			data[k] = s
 		}
 	}
 	s, err := c.localizer(lang).Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
@@ -97,6 +104,13 @@ func (c *Catalog) Text(lang, id string, data map[string]any) string {
 		return id
 	}
 	return s
+}
+
+// Render writes one piece of a reply in lang: its message with its data,
+// nested Texts and values written first. It is the one renderer of both
+// the reporter's and the reviewer's side.
+func (c *Catalog) Render(lang string, t reply.Text) string {
+	return c.Text(lang, t.ID, t.Data)
 }
 
 func (c *Catalog) localizer(lang string) *i18n.Localizer {

@@ -1,7 +1,7 @@
-// Package review is the reviewer's side of a case. For now it holds the
-// per-case authorisation every reviewer action passes through: who may act
-// on a case, and what anyone else is offered instead.
 package review
+
+// Per-case authorisation every reviewer action passes through: who may act
+// on a case, and what anyone else is offered instead.
 
 import (
 	"encoding/binary"
@@ -11,37 +11,6 @@ import (
 
 	"github.com/tipline/tipline"
 )
-
-// Action is what a reviewer's button (or the text that follows it) asks to
-// do with a case. The values are the verbs of the signed button tokens.
-type Action string
-
-// Reviewer actions on a case.
-const (
-	Take     Action = "ack"    // "I take it"
-	Details  Action = "det"    // read the case
-	Escalate Action = "esc"    // send it to everyone now
-	Reply    Action = "rep"    // write to the reporter
-	Note     Action = "note"   // an internal note
-	Close    Action = "close"  // ask how to close it
-	Outcome  Action = "out"    // close it with an outcome
-	Block    Action = "blk"    // block its reporter
-	Reopen   Action = "reopen" // reopen a closed case
-	TakeOver Action = "tko"    // take the case from the reviewer who has it
-)
-
-// Actions lists every action, for tables and tests.
-var Actions = []Action{Take, Details, Escalate, Reply, Note, Close, Outcome, Block, Reopen, TakeOver}
-
-// Known tells whether a is one of Actions.
-func Known(a Action) bool {
-	for _, x := range Actions {
-		if x == a {
-			return true
-		}
-	}
-	return false
-}
 
 // Actor is the reviewer who pressed.
 type Actor struct {

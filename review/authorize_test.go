@@ -18,10 +18,21 @@ var (
 	disabled = Actor{ID: 1, Active: false}
 )
 
-// TestAuthorizeEveryAction is the table: every action × {taker, other
-// reviewer, admin, disabled}, on a case someone has, on one nobody has
-// yet, and on a closed one.
-func TestAuthorizeEveryAction(t *testing.T) {
+// authorizeRow is what each role gets: the taker, another reviewer, an
+// admin, a disabled reviewer.
+type authorizeRow struct{ taker, other, admin, disabled Decision }
+
+// authorizeTable is every action on a case in one state.
+type authorizeTable struct {
+	name string
+	c    Case
+	want map[Action]authorizeRow
+}
+
+// authorizeTables are the rules, as a table: every action × every role, on
+// a case someone has, on one nobody has yet, and on a closed one. The Desk
+// test runs the same table through the store.
+func authorizeTables() []authorizeTable {
 	const (
 		A  = Allow
 		T  = OfferTake
@@ -31,13 +42,8 @@ func TestAuthorizeEveryAction(t *testing.T) {
 	taken := Case{Status: tipline.StatusAcknowledged, Taker: 1, Version: "aaaa"}
 	open := Case{Status: tipline.StatusReceived, Version: "bbbb"}
 	closed := Case{Status: tipline.StatusClosed, Taker: 1, Version: "cccc"}
-	type row struct{ taker, other, admin, disabled Decision }
-	tables := []struct {
-		name string
-		c    Case
-		want map[Action]row
-	}{
-		{"taken by reviewer 1", taken, map[Action]row{
+	return []authorizeTable{
+		{"taken by reviewer 1", taken, map[Action]authorizeRow{
 			Take:     {A, TO, TO, R},
 			Details:  {A, TO, A, R},
 			Escalate: {A, TO, A, R},
@@ -49,7 +55,7 @@ func TestAuthorizeEveryAction(t *testing.T) {
 			Reopen:   {R, R, R, R},
 			TakeOver: {A, A, A, R},
 		}},
-		{"nobody has it yet", open, map[Action]row{
+		{"nobody has it yet", open, map[Action]authorizeRow{
 			Take:     {A, A, A, R},
 			Details:  {A, A, A, R},
 			Escalate: {A, A, A, R},
@@ -61,7 +67,7 @@ func TestAuthorizeEveryAction(t *testing.T) {
 			Reopen:   {R, R, R, R},
 			TakeOver: {A, A, A, R},
 		}},
-		{"closed by reviewer 1", closed, map[Action]row{
+		{"closed by reviewer 1", closed, map[Action]authorizeRow{
 			Take:     {R, R, R, R},
 			Details:  {A, R, A, R},
 			Escalate: {R, R, R, R},
@@ -74,6 +80,13 @@ func TestAuthorizeEveryAction(t *testing.T) {
 			TakeOver: {R, R, R, R},
 		}},
 	}
+}
+
+// TestAuthorizeEveryAction is the table: every action × {taker, other
+// reviewer, admin, disabled}, on a case someone has, on one nobody has
+// yet, and on a closed one.
+func TestAuthorizeEveryAction(t *testing.T) {
+	tables := authorizeTables()
 	for _, tb := range tables {
 		if len(tb.want) != len(Actions) {
 			t.Fatalf("%s: the table has %d actions, want every one of %d", tb.name, len(tb.want), len(Actions))

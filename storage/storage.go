@@ -63,7 +63,8 @@ var ErrAdditionLimit = errors.New("over the day's limit of additions to the case
 
 // ErrInvalid means a call was given a value the store cannot accept, such
 // as a case without a draft id.
-var ErrInvalid = errors.New("invalid value")
+// It is the domain's error, so packages above storage can tell it.
+var ErrInvalid = tipline.ErrInvalid
 
 // InboxItem is one Telegram update waiting in the inbox.
 type InboxItem struct {
@@ -86,15 +87,9 @@ type InboxItem struct {
 	Answer *OutboxEntry
 }
 
-// RetentionWarning is a closed case whose retention period ends soon, for
-// the reviewer who had it to be told.
-type RetentionWarning struct {
-	Reference tipline.Reference
-	// ReviewerID is the case's assignee; 0 when none was recorded.
-	ReviewerID int64
-	// ClosedAt is when the case was closed; its retention period runs from it.
-	ClosedAt time.Time
-}
+// RetentionWarning is a closed case whose retention period ends soon (the
+// domain's type, so review can use it).
+type RetentionWarning = tipline.RetentionWarning
 
 // PendingAttachment is an attachment whose bytes have not been fetched from
 // Telegram yet.

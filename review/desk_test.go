@@ -1,0 +1,327 @@
+package review
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/internal/testclock"
+	"github.com/tipline/tipline/storage"
+)
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// fixture is an in-memory store with three reviewers (1 will have the
+// case, 2 is another reviewer, 3 an admin) and one case of a reporter who
+// allows contact.
+type fixture struct {
+	store *storage.Memory
+	clock *testclock.Clock
+	desk  *Desk
+	rvs   []tipline.Reviewer
+	ref   tipline.Reference
+	woken int
+}
+
+func (f *fixture) RouteSoon() { f.woken++ }
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{clock: testclock.New(t0), ref: "TL-7K3Q-9XDM"}
+	f.store = storage.NewMemory(f.clock.Now)
+	for i, name := range []string{"Dara", "Sophea", "Admin"} {
+		code := []byte(name)
+		if err := f.store.CreateInvite(ctx, code, name, i == 2, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		rv, err := f.store.RedeemInvite(ctx, code, int64(7000+i), []string{"en", "km", "th"}[i], t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.rvs = append(f.rvs, rv)
+	}
+	if _, _, err := f.store.SubmitCase(ctx, tipline.NewCase{
+		DraftID: "d1", Reference: f.ref, Kind: tipline.KindTip, Urgency: tipline.UrgencyUrgent, Lang: "km",
+		Reporter: "pseudo", ReporterChatID: 4242, ContactAllowed: true,
+		Answers:     tipline.Answers{"what": "a child at the market"},
+		Attachments: []tipline.Attachment{{Kind: "photo", FileID: "F1", FileUniqueID: "U1"}},
+		SubmittedAt: t0,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	router := &Router{Store: f.store, Notifier: f, Log: log, Now: f.clock.Now}
+	f.desk = &Desk{Store: f.store, Notifier: f, Log: log, Now: f.clock.Now, Router: router}
+	return f
+}
+
+func (f *fixture) caseNow(t *testing.T) tipline.Case {
+	t.Helper()
+	c, err := f.store.Case(context.Background(), f.ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// firstIDs are the message IDs of the first line of each Out, files as
+// "file".
+func firstIDs(outs []Out) []string {
+	var ids []string
+	for _, o := range outs {
+		switch {
+		case o.File != nil:
+			ids = append(ids, "file")
+		case len(o.Message.Lines) > 0:
+			ids = append(ids, o.Message.Lines[0].ID)
+		}
+	}
+	return ids
+}
+
+// TestDeskEveryActionEveryRole runs the authorisation table through the
+// Desk on the in-memory store: an allowed action has its effect on the
+// store and says so; any other leaves the case as it was and answers with
+// what the reviewer may do instead.
+func TestDeskEveryActionEveryRole(t *testing.T) {
+	ctx := context.Background()
+	for _, tb := range authorizeTables() {
+		for _, act := range Actions {
+			w := tb.want[act]
+			for i, who := range []struct {
+				name string
+				want Decision
+			}{{"taker", w.taker}, {"other reviewer", w.other}, {"admin", w.admin}, {"disabled", w.disabled}} {
+				t.Run(fmt.Sprintf("%s/%s/%s", tb.name, act, who.name), func(t *testing.T) {
+					f := newFixture(t)
+					switch tb.c.Status {
+					case tipline.StatusAcknowledged:
+						f.take(t, 1)
+					case tipline.StatusClosed:
+						f.take(t, 1)
+						if err := f.store.CloseCase(ctx, f.ref, 1, tipline.Outcomes[0], t0); err != nil {
+							t.Fatal(err)
+						}
+					}
+					rv := f.rvs[min(i, 2)]
+					if who.name == "disabled" {
+						rv = f.rvs[0]
+						rv.Active = false
+					}
+					f.clock.Advance(time.Minute)
+					before := f.caseNow(t)
+					p := On(act, f.ref)
+					if act == Outcome {
+						p.Outcome = tipline.Outcomes[1]
+					}
+					var st State
+					outs, err := f.desk.Press(ctx, rv, p, Version(before), &st)
+					if err != nil {
+						t.Fatal(err)
+					}
+					after := f.caseNow(t)
+					ids := firstIDs(outs)
+					if who.want != Allow {
+						want := map[Decision]string{OfferTake: "rv_take_first", OfferTakeOver: "rv_case_is_with", Refuse: "rv_not_allowed"}[who.want]
+						if !slices.Equal(ids, []string{want}) {
+							t.Errorf("got %v, want [%s]", ids, want)
+						}
+						if Version(after) != Version(before) || st != (State{}) {
+							t.Errorf("the case or the state changed: %s → %s, %+v", Version(before), Version(after), st)
+						}
+						return
+					}
+					checkEffect(t, f, act, rv, before, after, st, ids)
+				})
+			}
+		}
+	}
+}
+
+// take has reviewer id take the case.
+func (f *fixture) take(t *testing.T, id int64) {
+	t.Helper()
+	if _, _, err := f.store.Acknowledge(context.Background(), f.ref, id, t0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkEffect checks what an allowed action did to the store and said.
+func checkEffect(t *testing.T, f *fixture, act Action, rv tipline.Reviewer, before, after tipline.Case, st State, ids []string) {
+	t.Helper()
+	ctx := context.Background()
+	wantIDs := func(want ...string) {
+		t.Helper()
+		if !slices.Equal(ids, want) {
+			t.Errorf("said %v, want %v", ids, want)
+		}
+	}
+	switch act {
+	case Take:
+		if after.Assignment.ReviewerID != rv.ID || after.Status != tipline.StatusAcknowledged {
+			t.Errorf("case with %d, %s; want taken by %d", after.Assignment.ReviewerID, after.Status, rv.ID)
+		}
+		// No notification was sent in this test, so there is no copy to edit.
+		wantIDs()
+	case Details:
+		wantIDs("rv_details_title", "file")
+	case Escalate:
+		wantIDs("rv_escalated")
+		if f.woken != 1 {
+			t.Errorf("router woken %d times, want 1", f.woken)
+		}
+	case Reply:
+		wantIDs("rv_type_reply")
+		if st.Mode != ModeReply || st.Case != f.ref || st.Version != Version(before) {
+			t.Errorf("state %+v, want a reply on %s", st, f.ref)
+		}
+	case Note:
+		wantIDs("rv_type_note")
+		if st.Mode != ModeNote || st.Case != f.ref {
+			t.Errorf("state %+v, want a note on %s", st, f.ref)
+		}
+	case Close:
+		wantIDs("rv_close_how")
+		if after.Status == tipline.StatusClosed {
+			t.Error("Close closed the case; it only asks how")
+		}
+	case Outcome:
+		wantIDs("rv_closed")
+		if after.Status != tipline.StatusClosed {
+			t.Errorf("status %s, want closed", after.Status)
+		}
+	case Block:
+		wantIDs("rv_blocked")
+		if blocked, err := f.store.IsBlocked(ctx, "pseudo"); err != nil || !blocked {
+			t.Errorf("reporter blocked %v (%v), want blocked", blocked, err)
+		}
+	case Reopen:
+		wantIDs("rv_reopened")
+		if after.Status == tipline.StatusClosed {
+			t.Error("still closed")
+		}
+	case TakeOver:
+		if after.Assignment.ReviewerID != rv.ID {
+			t.Errorf("case with %d, want %d", after.Assignment.ReviewerID, rv.ID)
+		}
+		if before.Assignment.ReviewerID != 0 && before.Assignment.ReviewerID != rv.ID {
+			wantIDs("rv_taken_over", "rv_details_title", "file")
+		} else if before.Assignment.ReviewerID == 0 {
+			wantIDs("rv_details_title", "file")
+		}
+	default:
+		t.Fatalf("no check for %s", act)
+	}
+}
+
+// TestDeskTypedText: a reply reaches the reporter (in their language, with
+// the "answer" button) and is saved once per update; a note is saved once;
+// a text after the case changed hands is not used.
+func TestDeskTypedText(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.take(t, 1)
+	dara := f.rvs[0]
+	var st State
+	if _, err := f.desk.Press(ctx, dara, On(Reply, f.ref), Version(f.caseNow(t)), &st); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the same update again: one note
+		again := st
+		outs, err := f.desk.Text(ctx, dara, "Thank you", "u:7", &again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(outs) != 2 || !outs[0].To.Reporter() || outs[0].To.ChatID != 4242 || outs[0].To.Lang != "km" || outs[0].Protect {
+			t.Fatalf("outs %+v: want the reporter's message first, unprotected, in km", outs)
+		}
+		if got := outs[0].Message.Buttons[0][0].Action; got != "ans:"+string(f.ref) {
+			t.Errorf("answer button %q", got)
+		}
+		if again != (State{}) {
+			t.Errorf("state %+v after the text, want none", again)
+		}
+	}
+	notes, _ := f.store.Notes(ctx, f.ref)
+	if len(notes) != 1 || notes[0].Kind != NoteToReporter {
+		t.Fatalf("notes %+v, want one to_reporter", notes)
+	}
+
+	// Sophea takes the case over while Dara types a note: Dara's note is not used.
+	if _, err := f.desk.Press(ctx, dara, On(Note, f.ref), Version(f.caseNow(t)), &st); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Minute)
+	if _, err := f.desk.Press(ctx, f.rvs[1], On(TakeOver, f.ref), Version(f.caseNow(t)), new(State)); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := f.desk.Text(ctx, dara, "private", "u:8", &st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := firstIDs(outs); len(ids) == 0 || ids[0] != "rv_not_sent" {
+		t.Errorf("said %v, want rv_not_sent first", ids)
+	}
+	if notes, _ := f.store.Notes(ctx, f.ref); len(notes) != 1 {
+		t.Errorf("%d notes, want the note not saved", len(notes))
+	}
+}
+
+// TestDeskOldButton: a button made for an earlier version shows the case
+// as it is now instead of acting.
+func TestDeskOldButton(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	old := Version(f.caseNow(t))
+	f.take(t, 1)
+	outs, err := f.desk.Press(ctx, f.rvs[0], On(Escalate, f.ref), old, new(State))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := firstIDs(outs); !slices.Equal(ids, []string{"rv_button_old", "rv_details_title", "file"}) {
+		t.Errorf("said %v", ids)
+	}
+}
+
+// TestParseAction: every action reads back from its button's string.
+func TestParseAction(t *testing.T) {
+	for _, a := range Actions {
+		p := On(a, "TL-7K3Q-9XDM")
+		if a == Outcome {
+			p.Outcome = tipline.Outcomes[0]
+		}
+		got, err := ParseAction(p.String())
+		if err != nil || got != p {
+			t.Errorf("ParseAction(%q) = %+v, %v; want %+v", p.String(), got, err, p)
+		}
+	}
+	if _, err := ParseAction("ack:nonsense"); err == nil {
+		t.Error("a bad reference parsed")
+	}
+}
+
+// TestDeskAdded: what a reporter adds reaches the reviewer who has the
+// case, words then files; nobody hears of it on a case nobody has (the
+// router's notifications show it).
+func TestDeskAdded(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	add := tipline.Addition{Text: "more", Attachments: []tipline.Attachment{{Kind: "voice", FileID: "V1"}}}
+	if outs, err := f.desk.Added(ctx, f.ref, add); err != nil || len(outs) != 0 {
+		t.Fatalf("nobody has it: %v, %v", outs, err)
+	}
+	f.take(t, 2)
+	outs, err := f.desk.Added(ctx, f.ref, add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := firstIDs(outs); !slices.Equal(ids, []string{"rv_reporter_added", "file"}) || outs[0].To.Reviewer != 2 || outs[0].Lane != LaneUrgent {
+		t.Errorf("said %v to %+v", ids, outs[0].To)
+	}
+}

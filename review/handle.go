@@ -1,0 +1,424 @@
+package review
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/reply"
+)
+
+// Lane orders what is said when Telegram's limits bite; the numbers are
+// the outbox's (storage.Lane).
+type Lane int
+
+// Lanes of the outbox.
+const (
+	LaneUrgent Lane = 2 // reviewer notifications, urgent cases
+	LaneReply  Lane = 3 // replies to reporters and reviewers
+	LaneBulk   Lane = 4 // files of Details, retention warnings
+)
+
+// To is who an Out is for: a reviewer, or the reporter of a case (by the
+// chat id stored while they allow contact).
+type To struct {
+	// Reviewer is the reviewer's id; 0 for a reporter.
+	Reviewer int64
+	ChatID   int64
+	Lang     string
+}
+
+// Reporter tells whether the Out goes to a reporter: their buttons are
+// signed as a reporter's and their messages are not protected.
+func (t To) Reporter() bool { return t.Reviewer == 0 }
+
+// ToReviewer addresses a reviewer.
+func ToReviewer(rv tipline.Reviewer) To {
+	return To{Reviewer: rv.ID, ChatID: rv.TelegramID, Lang: rv.Lang}
+}
+
+// Edit names the message an Out replaces: the outbox entry that sent it,
+// or its message id when known.
+type Edit struct {
+	OutboxKey string
+	MessageID int
+}
+
+// Out is one thing to say: a message (or an edit of one sent before, or a
+// file sent again) to one chat, on a lane. Reviewers' messages are
+// protected from forwarding.
+type Out struct {
+	To      To
+	Lane    Lane
+	Message reply.Message
+	Protect bool
+	Edit    *Edit
+	// File is a stored attachment to send again (Kind and FileID).
+	File *tipline.Attachment
+}
+
+// say is a message to a reviewer on the reply lane.
+func say(rv tipline.Reviewer, m reply.Message) Out {
+	return Out{To: ToReviewer(rv), Lane: LaneReply, Message: m, Protect: true}
+}
+
+// Store is what the reviewer's work needs of storage.
+type Store interface {
+	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
+	Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error)
+	Acknowledge(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) (bool, int64, error)
+	Escalate(ctx context.Context, ref tipline.Reference, reviewerID int64, toLevel int, now time.Time) error
+	AddNote(ctx context.Context, ref tipline.Reference, n tipline.Note) error
+	Notes(ctx context.Context, ref tipline.Reference) ([]tipline.Note, error)
+	CloseCase(ctx context.Context, ref tipline.Reference, reviewerID int64, outcome tipline.Outcome, now time.Time) error
+	ReopenCase(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
+	Reassign(ctx context.Context, ref tipline.Reference, to int64, actor string, now time.Time) (int64, error)
+	BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
+	Notifications(ctx context.Context, ref tipline.Reference) ([]tipline.Notification, error)
+	Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error)
+}
+
+// Notifier is told when reviewers' work needs the router at once (an
+// escalation); bot implements it.
+type Notifier interface {
+	RouteSoon()
+}
+
+// Desk carries out reviewers' actions: it authorises each on the case as
+// it is now, writes to the store (every write keyed by the update, so a
+// repeat after a crash changes nothing) and returns what to say.
+type Desk struct {
+	Store    Store
+	Notifier Notifier
+	Log      *slog.Logger
+	Now      func() time.Time
+	// Router says who is on call now (/oncall).
+	Router *Router
+}
+
+// ActorName is the audit name of a reviewer: "reviewer:ID".
+func ActorName(rv tipline.Reviewer) string { return "reviewer:" + strconv.FormatInt(rv.ID, 10) }
+
+// ActorOf is the authorisation view of a reviewer.
+func ActorOf(rv tipline.Reviewer) Actor { return Actor{ID: rv.ID, Admin: rv.Admin, Active: rv.Active} }
+
+// Press carries out a verified button press p, made for the case version
+// version, by rv; st is rv's state, changed in place.
+func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version string, st *State) ([]Out, error) {
+	c, err := d.Store.Case(ctx, p.Case)
+	if errors.Is(err, tipline.ErrNotFound) {
+		return []Out{say(rv, Say("rv_case_gone", nil))}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load case: %w", err)
+	}
+	if dec := Authorize(ActorOf(rv), CaseOf(c), p.Action, version); dec != Allow {
+		d.Log.Info("a reviewer action on a case was not carried out", "case", c.Reference, "reviewer", rv.ID, "action", string(p.Action), "decision", string(dec))
+		return d.answer(ctx, rv, c, dec)
+	}
+	ref := c.Reference
+	now := d.Now()
+	switch p.Action {
+	case TakeOver:
+		return d.takeOver(ctx, rv, c)
+	case Take:
+		first, by, err := d.Store.Acknowledge(ctx, ref, rv.ID, now)
+		if err != nil {
+			return nil, fmt.Errorf("acknowledge: %w", err)
+		}
+		if !first && by != rv.ID {
+			return []Out{say(rv, Say("rv_already_taken", map[string]any{"Reference": string(ref), "Name": d.name(ctx, by)}))}, nil
+		}
+		d.Log.Info("case acknowledged", "case", ref, "reviewer", rv.ID)
+		return d.MarkTaken(ctx, ref, rv)
+	case Details:
+		return d.details(ctx, rv, c)
+	case Escalate:
+		if err := d.Store.Escalate(ctx, ref, rv.ID, 2, now); err != nil {
+			return nil, fmt.Errorf("escalate: %w", err)
+		}
+		d.Log.Info("case escalated by a reviewer", "case", ref, "reviewer", rv.ID)
+		if d.Notifier != nil {
+			d.Notifier.RouteSoon()
+		}
+		return []Out{say(rv, Say("rv_escalated", refData(ref)))}, nil
+	case Reply:
+		if !c.ContactAllowed || c.ReporterChatID == 0 {
+			return []Out{say(rv, Say("rv_no_contact", refData(ref)))}, nil
+		}
+		*st = State{Mode: ModeReply, Case: ref, Version: version}
+		return []Out{say(rv, Say("rv_type_reply", refData(ref)))}, nil
+	case Note:
+		*st = State{Mode: ModeNote, Case: ref, Version: version}
+		return []Out{say(rv, Say("rv_type_note", refData(ref)))}, nil
+	case Close:
+		return []Out{say(rv, CloseHow(ref, version))}, nil
+	case Outcome:
+		if err := d.Store.CloseCase(ctx, ref, rv.ID, p.Outcome, now); err != nil {
+			return nil, fmt.Errorf("close case: %w", err)
+		}
+		d.Log.Info("case closed", "case", ref, "reviewer", rv.ID, "outcome", string(p.Outcome))
+		if c, err = d.Store.Case(ctx, ref); err != nil {
+			return nil, fmt.Errorf("load case: %w", err)
+		}
+		return []Out{say(rv, Closed(c, p.Outcome))}, nil
+	case Block:
+		if err := d.Store.BlockReporter(ctx, ref, rv.ID, now); err != nil {
+			return nil, fmt.Errorf("block reporter: %w", err)
+		}
+		d.Log.Warn("a reporter was blocked by a reviewer", "case", ref, "reviewer", rv.ID)
+		return []Out{say(rv, Say("rv_blocked", refData(ref)))}, nil
+	case Reopen:
+		if err := d.Store.ReopenCase(ctx, ref, rv.ID, now); err != nil {
+			return nil, fmt.Errorf("reopen case: %w", err)
+		}
+		d.Log.Info("case reopened", "case", ref, "reviewer", rv.ID)
+		if c, err = d.Store.Case(ctx, ref); err != nil {
+			return nil, fmt.Errorf("load case: %w", err)
+		}
+		return []Out{say(rv, Reopened(c))}, nil
+	}
+	return []Out{say(rv, Say("error_button_not_yours", nil))}, nil
+}
+
+// Command runs a reviewer's slash command.
+func (d *Desk) Command(ctx context.Context, rv tipline.Reviewer, cmd Command, st *State) ([]Out, error) {
+	switch cmd {
+	case CmdQueue:
+		list, err := d.Store.Queue(ctx, rv.ID)
+		if err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		return []Out{say(rv, Queue(list, d.Now()))}, nil
+	case CmdOncall:
+		text, err := d.Router.Oncall(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return []Out{say(rv, reply.Message{Lines: []reply.Text{Verbatim(text)}})}, nil
+	case CmdCancel:
+		*st = State{}
+		return []Out{say(rv, Say("rv_cancelled", nil))}, nil
+	}
+	return []Out{say(rv, Say("rv_help", nil))}, nil
+}
+
+// Text uses a reviewer's typed words as their state says: a reply to the
+// reporter or an internal note, each saved once under key (the update).
+func (d *Desk) Text(ctx context.Context, rv tipline.Reviewer, text, key string, st *State) ([]Out, error) {
+	typed := *st
+	switch typed.Mode {
+	case ModeReply, ModeNote:
+	default:
+		return []Out{say(rv, Say("rv_help", nil))}, nil
+	}
+	*st = State{}
+	act := Reply
+	if typed.Mode == ModeNote {
+		act = Note
+	}
+	c, outs, err := d.authorizeTyped(ctx, rv, typed, act)
+	if c == nil {
+		return outs, err
+	}
+	if act == Note {
+		if err := d.Store.AddNote(ctx, c.Reference, tipline.Note{Author: ActorName(rv), Kind: NoteInternal, Text: text, At: d.Now(), Key: key}); err != nil {
+			return nil, fmt.Errorf("add note: %w", err)
+		}
+		return []Out{say(rv, NoteSaved(*c))}, nil
+	}
+	return d.replyToReporter(ctx, rv, *c, text, key)
+}
+
+// replyToReporter sends a reviewer's words to the reporter, signed only
+// "the Tipline team", with a button to answer. The words are saved as a
+// note (keyed by the update) in the same step that queues them, so a
+// failure to send loses nothing: the outbox keeps trying.
+func (d *Desk) replyToReporter(ctx context.Context, rv tipline.Reviewer, c tipline.Case, text, key string) ([]Out, error) {
+	ref := c.Reference
+	if !c.ContactAllowed || c.ReporterChatID == 0 {
+		return []Out{say(rv, Say("rv_no_contact", refData(ref)))}, nil
+	}
+	if err := d.Store.AddNote(ctx, ref, tipline.Note{Author: ActorName(rv), Kind: NoteToReporter, Text: text, At: d.Now(), Key: key}); err != nil {
+		return nil, fmt.Errorf("save reply: %w", err)
+	}
+	d.Log.Info("a reviewer wrote to a reporter", "case", ref, "reviewer", rv.ID)
+	return []Out{
+		{To: To{ChatID: c.ReporterChatID, Lang: c.Lang}, Lane: LaneReply, Message: TeamMessage(ref, text)},
+		say(rv, ReplySent(c)),
+	}, nil
+}
+
+// authorizeTyped checks, when a reviewer's text arrives for a reply or a
+// note, that they may still act on the case in the version they pressed
+// for; a nil case means it was answered and the text is not used.
+func (d *Desk) authorizeTyped(ctx context.Context, rv tipline.Reviewer, st State, act Action) (*tipline.Case, []Out, error) {
+	c, err := d.Store.Case(ctx, st.Case)
+	if errors.Is(err, tipline.ErrNotFound) {
+		return nil, []Out{say(rv, Say("rv_case_gone", nil))}, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load case: %w", err)
+	}
+	if dec := Authorize(ActorOf(rv), CaseOf(c), act, st.Version); dec != Allow {
+		d.Log.Info("a reviewer's text on a case was not used", "case", c.Reference, "reviewer", rv.ID, "decision", string(dec))
+		outs, err := d.answer(ctx, rv, c, dec)
+		return nil, append([]Out{say(rv, Say("rv_not_sent", refData(c.Reference)))}, outs...), err
+	}
+	return &c, nil, nil
+}
+
+// answer tells a reviewer why their action on c was not carried out, and
+// offers what they may do instead.
+func (d *Desk) answer(ctx context.Context, rv tipline.Reviewer, c tipline.Case, dec Decision) ([]Out, error) {
+	var outs []Out
+	if dec == Stale {
+		// An old button: show the case as it is now, if they may see it.
+		outs = append(outs, say(rv, Say("rv_button_old", refData(c.Reference))))
+		if dec = Authorize(ActorOf(rv), CaseOf(c), Details, Version(c)); dec == Allow {
+			more, err := d.details(ctx, rv, c)
+			return append(outs, more...), err
+		}
+	}
+	switch dec {
+	case OfferTake:
+		outs = append(outs, say(rv, TakeFirst(c)))
+	case OfferTakeOver:
+		outs = append(outs, say(rv, CaseIsWith(c, d.name(ctx, c.Assignment.ReviewerID))))
+	default:
+		outs = append(outs, say(rv, Say("rv_not_allowed", refData(c.Reference))))
+	}
+	return outs, nil
+}
+
+// takeOver gives c to rv (audited by the store), tells the reviewer who
+// had it, edits the notification copies and shows rv the case.
+func (d *Desk) takeOver(ctx context.Context, rv tipline.Reviewer, c tipline.Case) ([]Out, error) {
+	prev, err := d.Store.Reassign(ctx, c.Reference, rv.ID, ActorName(rv), d.Now())
+	if errors.Is(err, tipline.ErrInvalid) {
+		return []Out{say(rv, Say("rv_not_allowed", refData(c.Reference)))}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("take over: %w", err)
+	}
+	var outs []Out
+	if prev != rv.ID {
+		d.Log.Info("a reviewer took a case over", "case", c.Reference, "reviewer", rv.ID, "from", prev)
+		if prev != 0 {
+			if was, err := d.Store.Reviewer(ctx, prev); err == nil && was.Active {
+				outs = append(outs, Out{To: ToReviewer(was), Lane: LaneUrgent, Message: TakenOver(c.Reference, rv.Name), Protect: true})
+			}
+		}
+		marks, err := d.MarkTaken(ctx, c.Reference, rv)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, marks...)
+	}
+	now, err := d.Store.Case(ctx, c.Reference)
+	if err != nil {
+		return nil, fmt.Errorf("load case: %w", err)
+	}
+	more, err := d.details(ctx, rv, now)
+	return append(outs, more...), err
+}
+
+// MarkTaken edits every reviewer's copy of a case's notifications: the
+// one who took it gets the working buttons, the others "taken by NAME".
+func (d *Desk) MarkTaken(ctx context.Context, ref tipline.Reference, by tipline.Reviewer) ([]Out, error) {
+	c, err := d.Store.Case(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("load case: %w", err)
+	}
+	ns, err := d.Store.Notifications(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("list notifications: %w", err)
+	}
+	var outs []Out
+	for _, n := range ns {
+		if o, ok := markOne(ctx, d.Store, c, by, n); ok {
+			outs = append(outs, o)
+		}
+	}
+	return outs, nil
+}
+
+// markOne is the edit of one copy of a notification after the case was
+// taken by by; ok=false when its reviewer is gone.
+func markOne(ctx context.Context, store interface {
+	Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error)
+}, c tipline.Case, by tipline.Reviewer, n tipline.Notification) (Out, bool) {
+	rv, err := store.Reviewer(ctx, n.ReviewerID)
+	if err != nil {
+		return Out{}, false
+	}
+	return Out{
+		To:      To{Reviewer: rv.ID, ChatID: n.ChatID, Lang: rv.Lang},
+		Lane:    LaneUrgent,
+		Message: TakenBy(c, by.Name, rv.ID == by.ID),
+		Protect: true,
+		Edit:    &Edit{OutboxKey: n.OutboxKey, MessageID: n.MessageID},
+	}, true
+}
+
+// details is every answer of a case and its files for a reviewer: the
+// words first, the files after, on the bulk lane, each its own Out so a
+// failure resumes where it was.
+func (d *Desk) details(ctx context.Context, rv tipline.Reviewer, c tipline.Case) ([]Out, error) {
+	notes, err := d.Store.Notes(ctx, c.Reference)
+	if err != nil {
+		return nil, fmt.Errorf("notes: %w", err)
+	}
+	outs := []Out{say(rv, CaseDetails(c, notes))}
+	files := c.Attachments
+	for _, a := range c.Additions {
+		files = append(files, a.Attachments...)
+	}
+	for _, a := range files {
+		outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneBulk, Protect: true, File: &a})
+	}
+	return outs, nil
+}
+
+// Details is the case c in full for rv, as Details shows it.
+func (d *Desk) Details(ctx context.Context, rv tipline.Reviewer, c tipline.Case) ([]Out, error) {
+	return d.details(ctx, rv, c)
+}
+
+// Added tells the reviewer who has a case that the reporter added to it
+// or answered: their words, then their files, on the urgent lane.
+func (d *Desk) Added(ctx context.Context, ref tipline.Reference, a tipline.Addition) ([]Out, error) {
+	c, err := d.Store.Case(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("load case: %w", err)
+	}
+	if c.Assignment.ReviewerID == 0 {
+		return nil, nil
+	}
+	rv, err := d.Store.Reviewer(ctx, c.Assignment.ReviewerID)
+	if err != nil || !rv.Active {
+		// Stored, but nobody would hear of it: say so loudly, never drop
+		// it silently (a disabled reviewer's open cases go back to routing;
+		// a closed one stays theirs).
+		d.Log.Error("information was added to a case whose reviewer is disabled: give it to someone with 'tipline cases reassign' or reopen it",
+			"case", ref, "status", c.Status)
+		return nil, nil
+	}
+	outs := []Out{{To: ToReviewer(rv), Lane: LaneUrgent, Message: ReporterAdded(c, a.Text), Protect: true}}
+	for _, f := range a.Attachments {
+		outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneUrgent, Protect: true, File: &f})
+	}
+	return outs, nil
+}
+
+func (d *Desk) name(ctx context.Context, id int64) string {
+	r, err := d.Store.Reviewer(ctx, id)
+	if err != nil {
+		return "?"
+	}
+	return r.Name
+}

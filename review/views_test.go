@@ -1,0 +1,113 @@
+package review
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/reply"
+)
+
+var update = flag.Bool("update", false, "rewrite golden views in testdata/")
+
+// viewCases are the cases the golden views show: a new urgent tip nobody
+// has, a missing child taken by Dara with an addition and notes, and a
+// closed case.
+func viewCases(now time.Time) (open, taken, closed tipline.Case) {
+	open = tipline.Case{NewCase: tipline.NewCase{Reference: "TL-7K3Q-9XDM", Kind: tipline.KindTip, Urgency: tipline.UrgencyUrgent,
+		Location: &tipline.Location{Latitude: 11.5696, Longitude: 104.921},
+		Answers:  tipline.Answers{"what": "A girl is kept in the back room", "danger": "yes", "when": "ongoing", "children": "1", "ages": "12_17"}},
+		Status: tipline.StatusReceived, CreatedAt: now.Add(-12 * time.Minute)}
+	taken = tipline.Case{NewCase: tipline.NewCase{Reference: "TL-7K3Q-9XDN", Kind: tipline.KindMissing, Urgency: tipline.UrgencyNormal,
+		ReporterChatID: 4242, ContactAllowed: true,
+		Answers: tipline.Answers{"name": "Sokha", "age": "9", "sex": "girl", "seen_when": "2026-11-20", "seen_where": "Psar Thmei",
+			"relation": "parent", "police": "no", "phone": "+85512345678", "appeal": "unsure"}},
+		Status: tipline.StatusAcknowledged, CreatedAt: now.Add(-50 * time.Hour),
+		Assignment: tipline.Assignment{ReviewerID: 1, AcknowledgedAt: now.Add(-49 * time.Hour)},
+		Additions:  []tipline.Addition{{Text: "She wore a blue dress"}}}
+	closed = taken
+	closed.Reference = "TL-7K3Q-9XDP"
+	closed.Status = tipline.StatusClosed
+	closed.Assignment.ClosedAt = now.Add(-time.Hour)
+	return open, taken, closed
+}
+
+// TestViewsGolden writes every view in English, Khmer and Thai, with its
+// buttons (label → action @version), to testdata/views_LANG.golden.
+func TestViewsGolden(t *testing.T) {
+	cat := locales.MustLoad()
+	now := time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
+	open, taken, closed := viewCases(now)
+	notes := []tipline.Note{{Kind: NoteInternal, Text: "Called the hotline"}, {Kind: NoteToReporter, Text: "Thank you, we are on it"}}
+	views := []struct {
+		name string
+		m    reply.Message
+	}{
+		{"new case", NewCase(open, 0, now)},
+		{"new case, escalated", NewCase(open, 2, now)},
+		{"taken by, the taker's copy", TakenBy(taken, "Dara", true)},
+		{"taken by, another's copy", TakenBy(taken, "Dara", false)},
+		{"details of an open case", CaseDetails(open, nil)},
+		{"details of a taken case", CaseDetails(taken, notes)},
+		{"details of a closed case", CaseDetails(closed, nil)},
+		{"queue", Queue([]tipline.CaseSummary{
+			{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt},
+			{Reference: taken.Reference, Kind: taken.Kind, Urgency: taken.Urgency, Status: taken.Status, CreatedAt: taken.CreatedAt},
+		}, now)},
+		{"queue, empty", Queue(nil, now)},
+		{"close how", CloseHow(taken.Reference, Version(taken))},
+		{"closed", Closed(closed, tipline.Outcomes[0])},
+		{"reopened", Reopened(taken)},
+		{"note saved", NoteSaved(taken)},
+		{"reply sent", ReplySent(taken)},
+		{"team message (the reporter's)", TeamMessage(taken.Reference, "Thank you. Can you tell us more?")},
+		{"reporter added", ReporterAdded(taken, "She was seen again today")},
+		{"take first", TakeFirst(open)},
+		{"case is with", CaseIsWith(taken, "Dara")},
+		{"taken over", TakenOver(taken.Reference, "Sophea")},
+		{"retention warning", RetentionWarning(closed.Reference, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))},
+		{"welcome", Welcome("Dara")},
+	}
+	for _, lang := range locales.Languages {
+		var b strings.Builder
+		for _, v := range views {
+			fmt.Fprintf(&b, "=== %s\n%s\n", v.name, render(cat, lang, v.m))
+			for _, row := range v.m.Buttons {
+				var cells []string
+				for _, btn := range row {
+					cells = append(cells, fmt.Sprintf("[%s → %s @%s]", cat.Render(lang, btn.Label), btn.Action, btn.Version))
+				}
+				b.WriteString(strings.Join(cells, " ") + "\n")
+			}
+			b.WriteString("\n")
+		}
+		golden(t, "views_"+lang, b.String())
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./review -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("views %s changed; review with go test ./review -update and git diff\n--- got ---\n%s", path, got)
+	}
+}
