@@ -96,7 +96,7 @@ func (p *Postgres) blockReporter(ctx context.Context, ref tipline.Reference, rev
 // Blocks lists the blocks, the most recent first: the case each was made
 // from, its reason and when; never the pseudonym.
 func (p *Postgres) Blocks(ctx context.Context) ([]tipline.Block, error) {
-	const q = `select coalesce(reference, ''), reason, blocked_at from blocks order by blocked_at desc, reference`
+	const q = `select coalesce(reference, ''), reason, blocked_at from blocks order by blocked_at desc, coalesce(reference, '') collate "C"`
 	rows, err := p.pool.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list blocks: %w", dbErr(err))
