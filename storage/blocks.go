@@ -173,3 +173,38 @@ func (p *Postgres) IsBlocked(ctx context.Context, pseudonyms ...string) (bool, e
 	}
 	return blocked, nil
 }
+
+// UnblockByOperator lifts, for the operator ("tipline reporters unblock"),
+// the block made from a case or held by its reporter, and records
+// "reporter_unblocked" by ActorOperator in the case's audit trail when the
+// case is still there. A block outlives its case, so it can be lifted by
+// the reference kept with it after the case was deleted. It reports
+// whether a block was lifted; false, and no error, when there was none.
+func (p *Postgres) UnblockByOperator(ctx context.Context, ref tipline.Reference, now time.Time) (bool, error) {
+	const remove = `delete from blocks where reference = $1 or pseudonym = $2`
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("unblock reporter of case %s: %w", ref, dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	caseID, reporter, err := caseReporter(ctx, tx, ref)
+	if err != nil && !errors.Is(err, tipline.ErrNotFound) {
+		return false, fmt.Errorf("unblock reporter of case %s: %w", ref, err)
+	}
+	tag, err := tx.Exec(ctx, remove, string(ref), reporter)
+	if err != nil {
+		return false, fmt.Errorf("unblock reporter of case %s: %w", ref, dbErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil
+	}
+	if caseID != 0 {
+		if err := insertAuditAt(ctx, tx, caseID, ActorOperator, ActionReporterUnblocked, now); err != nil {
+			return false, fmt.Errorf("unblock reporter of case %s: %w", ref, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("unblock reporter of case %s: %w", ref, dbErr(err))
+	}
+	return true, nil
+}

@@ -212,6 +212,28 @@ func (m *Memory) UnblockReporter(ctx context.Context, ref tipline.Reference, rev
 	return nil
 }
 
+// UnblockByOperator lifts the block made from a case or held by its
+// reporter, as Postgres.UnblockByOperator does.
+func (m *Memory) UnblockByOperator(ctx context.Context, ref tipline.Reference, now time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("unblock reporter of case %s: %w", ref, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sc := m.cases[ref]
+	lifted := false
+	for p, b := range m.blocks {
+		if b.ref == ref || (sc != nil && sc.c.Reporter != "" && p == sc.c.Reporter) {
+			delete(m.blocks, p)
+			lifted = true
+		}
+	}
+	if lifted && sc != nil {
+		sc.record(ActorOperator, ActionReporterUnblocked, truncateTime(now))
+	}
+	return lifted, nil
+}
+
 // IsBlocked tells whether a reporter is blocked, as Postgres.IsBlocked
 // does.
 func (m *Memory) IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error) {

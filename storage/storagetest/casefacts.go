@@ -419,6 +419,22 @@ func testBlockWithReason(t *testing.T, s Store) {
 	if blocks, err := s.Blocks(ctx); err != nil || len(blocks) != 1 || blocks[0].Reference != other.Reference {
 		t.Fatalf("Blocks after unblocking = %+v, %v", blocks, err)
 	}
+	// The operator lifts a block by the reference it was made from.
+	if lifted, err := s.UnblockByOperator(ctx, c.Reference, t0.Add(4*time.Hour)); err != nil || lifted {
+		t.Fatalf("UnblockByOperator of a reporter not blocked = %v, %v; want false", lifted, err)
+	}
+	if lifted, err := s.UnblockByOperator(ctx, other.Reference, t0.Add(4*time.Hour)); err != nil || !lifted {
+		t.Fatalf("UnblockByOperator = %v, %v; want true", lifted, err)
+	}
+	if blocked, err := s.IsBlocked(ctx, other.Reporter); err != nil || blocked {
+		t.Fatalf("IsBlocked after UnblockByOperator = %v, %v; want not blocked", blocked, err)
+	}
+	if got := actions(mustAudit(t, s, other.Reference)); got[len(got)-1] != storage.ActorOperator+" reporter_unblocked" {
+		t.Fatalf("audit %q, want the operator's unblock last", got)
+	}
+	if lifted, err := s.UnblockByOperator(ctx, "TL-9999-9999", t0); err != nil || lifted {
+		t.Fatalf("UnblockByOperator of an unknown case = %v, %v; want false", lifted, err)
+	}
 }
 
 func testTimeline(t *testing.T, s Store) {

@@ -98,6 +98,7 @@ type Store interface {
 	IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error)
 	BlockReporterFor(ctx context.Context, ref tipline.Reference, reviewerID int64, reason tipline.BlockReason, now time.Time) error
 	Blocks(ctx context.Context) ([]tipline.Block, error)
+	UnblockByOperator(ctx context.Context, ref tipline.Reference, now time.Time) (bool, error)
 
 	Classify(ctx context.Context, ref tipline.Reference, reviewerID int64, kind tipline.Exploitation, risk tipline.Risk, now time.Time) error
 	AddPartner(ctx context.Context, name string, kind tipline.PartnerKind, country string) (tipline.Partner, error)
