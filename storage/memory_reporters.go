@@ -166,6 +166,12 @@ func (m *Memory) Forget(ctx context.Context, pseudonyms ...string) (int, error) 
 	defer m.mu.Unlock()
 	replaced := forgottenActors(pseudonyms...)
 	now := m.clock()
+	for _, p := range pseudonyms {
+		if b, ok := m.blocks[p]; ok {
+			b.ref = "" // the block stays but names no case
+			m.blocks[p] = b
+		}
+	}
 	n := 0
 	for _, sc := range m.order {
 		affected := false

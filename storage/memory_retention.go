@@ -87,6 +87,12 @@ func (m *Memory) DeleteClosedCases(ctx context.Context, cutoff time.Time, limit 
 		m.deleteJobs(sc)
 		delete(m.cases, sc.c.Reference)
 		delete(m.drafts, sc.c.DraftID)
+		for p, b := range m.blocks {
+			if b.ref == sc.c.Reference {
+				b.ref = "" // the block stays but names no case
+				m.blocks[p] = b
+			}
+		}
 		if len(sc.c.FollowUpHash) > 0 && m.followUps[string(sc.c.FollowUpHash)] == sc {
 			delete(m.followUps, string(sc.c.FollowUpHash))
 		}

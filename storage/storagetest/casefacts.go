@@ -435,6 +435,19 @@ func testBlockWithReason(t *testing.T, s Store) {
 	if lifted, err := s.UnblockByOperator(ctx, "TL-9999-9999", t0); err != nil || lifted {
 		t.Fatalf("UnblockByOperator of an unknown case = %v, %v; want false", lifted, err)
 	}
+	// A forgotten reporter stays blocked, but the block no longer names the case.
+	if err := s.BlockReporterFor(ctx, c.Reference, rv.ID, tipline.BlockAbuse, t0.Add(5*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Forget(ctx, c.Reporter); err != nil {
+		t.Fatal(err)
+	}
+	if blocks, err := s.Blocks(ctx); err != nil || len(blocks) != 1 || blocks[0].Reference != "" || blocks[0].Reason != tipline.BlockAbuse {
+		t.Fatalf("Blocks after Forget = %+v, %v; want one naming no case", blocks, err)
+	}
+	if blocked, err := s.IsBlocked(ctx, c.Reporter); err != nil || !blocked {
+		t.Fatalf("IsBlocked after Forget = %v, %v; want blocked", blocked, err)
+	}
 }
 
 func testTimeline(t *testing.T, s Store) {
