@@ -30,7 +30,7 @@ type Memory struct {
 	reviewers []tipline.Reviewer   // reviewers[i] has ID i+1
 	rota      []byte               // nil until saved
 	jobs      map[int64]*memJob
-	lastJob   int64                // the id of the last job stored
+	lastJob   int64               // the id of the last job stored
 	blocks    map[string]memBlock // by blocked pseudonym
 	partners  []tipline.Partner   // partners[i] has ID i+1
 

@@ -210,4 +210,3 @@ func (m *Memory) Timeline(ctx context.Context, ref tipline.Reference) ([]tipline
 	}
 	return buildTimeline(c, notes, audit), nil
 }
-
