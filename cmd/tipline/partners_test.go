@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage"
 )
 
 // TestPartnersCommands: add partners, refuse a bad one with a message
@@ -101,5 +102,31 @@ func TestReportersCommands(t *testing.T) {
 	audit, err := e.db.Audit(ctx, ref)
 	if err != nil || audit[len(audit)-1].Actor != "operator" || audit[len(audit)-1].Action != "reporter_unblocked" {
 		t.Fatalf("audit = %+v, %v; want the operator's unblock last", audit, err)
+	}
+}
+
+// TestSandboxSeedsPartners: the sandbox offers made-up partners to refer
+// a case to, once, and keeps partners it finds.
+func TestSandboxSeedsPartners(t *testing.T) {
+	ctx := context.Background()
+	store := storage.NewMemory(nil)
+	for range 2 {
+		if err := seedPartners(ctx, store); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := store.Partners(ctx)
+	if err != nil || len(list) != len(sandboxPartners) || !list[0].Active {
+		t.Fatalf("partners after seeding twice = %+v, %v; want %d", list, err, len(sandboxPartners))
+	}
+	kept := storage.NewMemory(nil)
+	if _, err := kept.AddPartner(ctx, "Real partner", tipline.PartnerHotline, "KH"); err != nil {
+		t.Fatal(err)
+	}
+	if err := seedPartners(ctx, kept); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := kept.Partners(ctx); len(list) != 1 || list[0].Name != "Real partner" {
+		t.Fatalf("partners = %+v, want the one there kept alone", list)
 	}
 }
