@@ -222,6 +222,14 @@ func testLinkDuplicate(t *testing.T, s Store) {
 	if got, want := actions(mustAudit(t, s, older.Reference))[2:], []string{actor + "duplicate_linked:" + string(newer.Reference)}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("audit of the older case %q, want %q", got, want)
 	}
+	// Both timelines tell the link.
+	if tl, err := s.Timeline(ctx, newer.Reference); err != nil || tl[len(tl)-1].Kind != tipline.EventClosed ||
+		tl[len(tl)-1].Detail != string(tipline.OutcomeDuplicate) || tl[len(tl)-1].Duplicate != older.Reference {
+		t.Fatalf("timeline of the newer case = %+v, %v; want it closed as a duplicate of %s last", tl, err, older.Reference)
+	}
+	if tl, err := s.Timeline(ctx, older.Reference); err != nil || tl[len(tl)-1].Kind != tipline.EventDuplicate || tl[len(tl)-1].Duplicate != newer.Reference {
+		t.Fatalf("timeline of the older case = %+v, %v; want the link to %s last", tl, err, newer.Reference)
+	}
 	if err := s.LinkDuplicate(ctx, older.Reference, newer.Reference, rv.ID, at); !errors.Is(err, storage.ErrInvalid) {
 		t.Fatalf("LinkDuplicate the other way round: %v, want ErrInvalid", err)
 	}
@@ -447,6 +455,19 @@ func testBlockWithReason(t *testing.T, s Store) {
 	}
 	if blocked, err := s.IsBlocked(ctx, c.Reporter); err != nil || !blocked {
 		t.Fatalf("IsBlocked after Forget = %v, %v; want blocked", blocked, err)
+	}
+	tl, err := s.Timeline(ctx, c.Reference)
+	if err != nil {
+		t.Fatalf("Timeline: %v", err)
+	}
+	var got []string
+	for _, e := range tl {
+		if e.Kind == tipline.EventBlocked || e.Kind == tipline.EventUnblocked {
+			got = append(got, string(e.Kind)+":"+e.Detail)
+		}
+	}
+	if want := []string{"blocked:threats", "unblocked:", "blocked:abuse"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("blocks in the timeline %q, want %q", got, want)
 	}
 }
 
