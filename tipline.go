@@ -102,9 +102,11 @@ type Case struct {
 	Additions []Addition
 	// Assignment is who took the case; zero until acknowledged.
 	Assignment Assignment
-	Status     Status
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Classification is the reviewer's reading of the case; zero until set.
+	Classification Classification
+	Status         Status
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Addition is information a reporter added to a case after submitting it:
@@ -288,4 +290,8 @@ type Assignment struct {
 	AcknowledgedAt time.Time
 	Outcome        Outcome
 	ClosedAt       time.Time
+	// PartnerID is the partner the case was referred to (Outcome partner), 0 otherwise.
+	PartnerID int64
+	// DuplicateOf is the older case this one repeats (Outcome duplicate).
+	DuplicateOf Reference
 }

@@ -58,7 +58,7 @@ type Store interface {
 	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
 	CasesByReporter(ctx context.Context, pseudonyms ...string) ([]tipline.CaseSummary, error)
 	CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Reference, error)
-	AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error
+	AddToCaseTracked(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) (storage.AddResult, error)
 	Forget(ctx context.Context, pseudonyms ...string) (int, error)
 	WithdrawContact(ctx context.Context, ref tipline.Reference, pseudonyms ...string) error
 

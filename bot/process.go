@@ -391,12 +391,16 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 				b.RouteSoon()
 			}
 		case flows.AddToCase:
-			if err := b.store.AddToCaseOnce(ctx, e.Reference, "update:"+strconv.FormatInt(item.UpdateID, 10), e.Addition); err != nil {
+			res, err := b.store.AddToCaseTracked(ctx, e.Reference, "update:"+strconv.FormatInt(item.UpdateID, 10), e.Addition)
+			if err != nil {
 				return nil, fmt.Errorf("add to case: %w", err)
 			}
-			b.log.Info("information added to a case", "case", e.Reference, "attachments", len(e.Addition.Attachments))
+			// A duplicate's additions went to the older case it repeats:
+			// that case's reviewer is the one to tell.
+			b.log.Info("information added to a case", "case", res.Reference, "given_to", e.Reference,
+				"attachments", len(e.Addition.Attachments), "case_closed", res.Closed)
 			b.fetchSoon()
-			if err := b.notifyAssigned(ctx, e.Reference, e.Addition, out); err != nil {
+			if err := b.notifyAssigned(ctx, res.Reference, e.Addition, out); err != nil {
 				return nil, err
 			}
 		case flows.LoadMyCases:

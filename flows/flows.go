@@ -29,16 +29,19 @@ const (
 	StateResume   State = "resume"     // an unfinished report: continue or start over?
 	StateCancel   State = "cancel"     // "stop this report?"
 
-	StateTipWhat     State = "tip.what"
-	StateTipDanger   State = "tip.danger"
-	StateTipWhere    State = "tip.where"
-	StateTipWhen     State = "tip.when"
-	StateTipChildren State = "tip.children"
-	StateTipAges     State = "tip.ages"
-	StateTipAdults   State = "tip.adults"
-	StateTipMedia    State = "tip.media"
-	StateTipReview   State = "tip.review"
-	StateTipEdit     State = "tip.edit" // which answer to change
+	StateTipWhat   State = "tip.what"
+	StateTipDanger State = "tip.danger"
+	// StateTipHappening asks, optionally and with one tap, what is
+	// happening to the child, in the kinds reviewers classify cases by.
+	StateTipHappening State = "tip.happening"
+	StateTipWhere     State = "tip.where"
+	StateTipWhen      State = "tip.when"
+	StateTipChildren  State = "tip.children"
+	StateTipAges      State = "tip.ages"
+	StateTipAdults    State = "tip.adults"
+	StateTipMedia     State = "tip.media"
+	StateTipReview    State = "tip.review"
+	StateTipEdit      State = "tip.edit" // which answer to change
 
 	StateMine   State = "mine"        // "My reports": the list
 	StateAdd    State = "add"         // adding information to a case

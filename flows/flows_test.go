@@ -212,6 +212,8 @@ func TestTipJourney(t *testing.T) {
 			c.wantState(StateTipWhat)
 			c.say("A family next door talks about selling their daughter to a man from the city.")
 			c.press("a:yes")
+			c.wantState(StateTipHappening)
+			c.press("a:sale")
 			c.send(Input{Kind: InputLocation, Location: &tipline.Location{Latitude: 11.5696, Longitude: 104.921}})
 			c.press("a:ongoing")
 			c.press("a:1")
@@ -226,12 +228,13 @@ func TestTipJourney(t *testing.T) {
 
 			got := c.submitted()
 			want := tipline.Answers{
-				AnswerWhat:     "A family next door talks about selling their daughter to a man from the city.",
-				AnswerDanger:   "yes",
-				AnswerWhen:     "ongoing",
-				AnswerChildren: "1",
-				AnswerAges:     "12_17",
-				AnswerAdults:   "A man with a black car comes at night.",
+				AnswerWhat:      "A family next door talks about selling their daughter to a man from the city.",
+				AnswerDanger:    "yes",
+				AnswerHappening: "sale",
+				AnswerWhen:      "ongoing",
+				AnswerChildren:  "1",
+				AnswerAges:      "12_17",
+				AnswerAdults:    "A man with a black car comes at night.",
 			}
 			if fmt.Sprint(got.Answers) != fmt.Sprint(want) {
 				t.Errorf("answers = %v, want %v", got.Answers, want)
@@ -253,7 +256,8 @@ func TestTipJourney(t *testing.T) {
 }
 
 // TestFewTaps: a neighbour files a whole tip with buttons and one voice
-// note in ten taps or fewer, counting the Start button.
+// note in eleven taps or fewer, counting the Start button (ten before the
+// optional "What is happening?" question, one tap to answer or skip).
 func TestFewTaps(t *testing.T) {
 	c := newConversation(t, "km")
 	c.taps++ // Telegram's Start button sends /start
@@ -261,7 +265,8 @@ func TestFewTaps(t *testing.T) {
 	c.press("menu:tip")
 	c.send(Input{Kind: InputVoice, Attachment: voice})
 	c.press("a:unsure")
-	c.press("skip")
+	c.press("skip") // what is happening
+	c.press("skip") // where
 	c.press("a:today")
 	c.press("a:2_3")
 	c.press("a:6_11")
@@ -269,8 +274,8 @@ func TestFewTaps(t *testing.T) {
 	c.press("skip")
 	c.press("send:anon")
 	got := c.submitted()
-	if c.taps > 10 {
-		t.Errorf("a whole tip took %d taps, want 10 or fewer", c.taps)
+	if c.taps > 11 {
+		t.Errorf("a whole tip took %d taps, want 11 or fewer", c.taps)
 	}
 	if got.ContactAllowed || got.Urgency != tipline.UrgencyNormal || len(got.Attachments) != 1 || got.Attachments[0].Kind != tipline.AttachVoice {
 		t.Errorf("case = %+v", got)
@@ -344,7 +349,11 @@ func TestBackReturnsToPreviousQuestion(t *testing.T) {
 	c.press("menu:tip")
 	c.say("something")
 	c.press("a:no")
+	c.wantState(StateTipHappening)
+	c.press(actSkip)
 	c.wantState(StateTipWhere)
+	c.press(actBack)
+	c.wantState(StateTipHappening)
 	c.press(actBack)
 	c.wantState(StateTipDanger)
 	c.press(actBack)

@@ -47,6 +47,9 @@ const (
 	AnswerAges     = "ages"
 	AnswerAdults   = "adults"
 	AnswerMedia    = "media"
+	// AnswerHappening is the reporter's optional one-tap answer to "What is
+	// happening?": a tipline.Exploitation code.
+	AnswerHappening = tipline.AnswerHappening
 )
 
 // question is one step of a report: what to ask and what it accepts.
@@ -76,12 +79,25 @@ func shortText(l Limits) int { return l.ShortText }
 var tipQuestions = []question{
 	{state: StateTipWhat, answer: AnswerWhat, maxText: longText, voice: true},
 	{state: StateTipDanger, answer: AnswerDanger, options: []string{"yes", "no", "unsure"}, perRow: 3},
+	// After the danger question, so that a child in danger now brings the
+	// emergency numbers without one more tap.
+	{state: StateTipHappening, answer: AnswerHappening, options: exploitationCodes(), perRow: 1, optional: true},
 	{state: StateTipWhere, answer: AnswerWhere, maxText: shortText, location: true, optional: true},
 	{state: StateTipWhen, answer: AnswerWhen, options: []string{"today", "yesterday", "earlier", "ongoing"}, perRow: 2},
 	{state: StateTipChildren, answer: AnswerChildren, options: []string{"1", "2_3", "4_plus", "unknown"}, perRow: 2},
 	{state: StateTipAges, answer: AnswerAges, options: []string{"under_6", "6_11", "12_17", "unknown"}, perRow: 2},
 	{state: StateTipAdults, answer: AnswerAdults, maxText: longText, voice: true, optional: true},
 	{state: StateTipMedia, answer: AnswerMedia, media: true, optional: true},
+}
+
+// exploitationCodes are the answers to "What is happening?": the kinds of
+// exploitation reviewers classify cases by.
+func exploitationCodes() []string {
+	out := make([]string, 0, len(tipline.Exploitations))
+	for _, e := range tipline.Exploitations {
+		out = append(out, string(e))
+	}
+	return out
 }
 
 // questionsFor returns the questions of a kind of report.

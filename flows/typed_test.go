@@ -116,6 +116,7 @@ func TestLongTextKeptWhole(t *testing.T) {
 		t.Errorf("first line %s, want long_text_kept", id)
 	}
 	c.press("a:no")
+	c.press(actSkip) // what is happening
 	place := strings.Repeat("ផ្ទះ ", DefaultLimits.ShortText)
 	res = c.say(place)
 	c.wantState(StateTipWhere)

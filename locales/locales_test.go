@@ -34,6 +34,7 @@ var sample = map[string]any{
 	"Age":       "12 min",
 	"Level":     2,
 	"Outcome":   "Referred to police",
+	"Older":     "TL-4ACF-9XDM",
 	"Text":      "Can you tell us more?",
 	"N":         12,
 	"Day":       22,

@@ -11,6 +11,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tipline/tipline"
@@ -26,6 +27,9 @@ type Case struct {
 	AcknowledgedAt time.Time // zero when nobody took it
 	Assignee       int64     // 0 when nobody took it
 	Escalations    int       // "Escalate" presses by reviewers
+	// Partner is the name of the partner the case was referred to, "" for
+	// none: the report counts referrals by partner.
+	Partner string
 }
 
 // Input is everything the report shows.
@@ -164,6 +168,27 @@ func Render(w io.Writer, in Input) error {
 		values = append(values, load[id])
 	}
 
+	referrals := map[string]int{}
+	for _, c := range in.Cases {
+		if c.Partner != "" {
+			referrals[c.Partner]++
+		}
+	}
+	partners := make([]string, 0, len(referrals))
+	for name := range referrals {
+		partners = append(partners, name)
+	}
+	slices.SortFunc(partners, func(a, b string) int {
+		if referrals[a] != referrals[b] {
+			return referrals[b] - referrals[a]
+		}
+		return strings.Compare(a, b)
+	})
+	partnerCounts := make([]float64, len(partners))
+	for i, name := range partners {
+		partnerCounts[i] = float64(referrals[name])
+	}
+
 	total := len(in.Cases)
 	p := page{
 		Title:     in.Title,
@@ -186,7 +211,8 @@ func Render(w io.Writer, in Input) error {
 				bars(labels, []series{{"Median (p50)", palette[0], p50}, {"90th percentile (p90)", palette[1], p90}}, false, "minutes")},
 			{"Escalations", "Cases not taken within their deadline (so sent on to the secondary reviewers, then everyone), and cases a reviewer escalated by hand.",
 				bars(labels, []series{{"Not taken within the deadline", palette[5], late}, {"Escalated by a reviewer", palette[3], manual}}, true, "cases")},
-			{"Load on each reviewer", "Cases each reviewer took in the period.", hbars(names, values, palette[2])},
+			{"Load on each reviewer", "Cases each reviewer took in the period.", hbars(names, values, palette[2], "cases taken by each reviewer", "No case was taken in this period.")},
+			{"Referrals by partner", "Cases closed as referred, by the partner they were referred to.", hbars(partners, partnerCounts, palette[0], "cases referred to each partner", "No case was referred to a partner in this period.")},
 		},
 	}
 	return pageTemplate.Execute(w, p)

@@ -58,3 +58,24 @@ func TestNamesAreEscaped(t *testing.T) {
 		t.Errorf("a name reached the page unescaped:\n%s", s)
 	}
 }
+
+// TestReferralsByPartner: the report counts referrals by partner, the
+// partner with most first.
+func TestReferralsByPartner(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	closed := func(partner string) Case {
+		return Case{Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal, Status: tipline.StatusClosed,
+			Outcome: tipline.OutcomePartner, SubmittedAt: now.Add(-time.Hour), Partner: partner}
+	}
+	var out bytes.Buffer
+	err := Render(&out, Input{Title: "Tipline", From: now.AddDate(0, 0, -7), To: now, Now: now,
+		Cases: []Case{closed("Pattaya shelter"), closed("Poipet police"), closed("Poipet police"), {Kind: tipline.KindTip, SubmittedAt: now.Add(-time.Hour)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	i, j := strings.Index(s, "Poipet police"), strings.Index(s, "Pattaya shelter")
+	if !strings.Contains(s, "Referrals by partner") || i < 0 || j < 0 || i > j {
+		t.Errorf("no referrals by partner, the most referred first, in the report")
+	}
+}

@@ -150,10 +150,10 @@ func legend(b *strings.Builder, ss []series, y int) {
 }
 
 // hbars draws one horizontal bar per label (the reviewers' load).
-func hbars(labels []string, values []float64, color string) template.HTML {
+func hbars(labels []string, values []float64, color, aria, empty string) template.HTML {
 	const rowH, labelW = 26, 170
 	if len(labels) == 0 {
-		return template.HTML(`<p class="caption">No case was taken in this period.</p>`)
+		return template.HTML(`<p class="caption">` + html.EscapeString(empty) + `</p>`)
 	}
 	maxV := 0.0
 	for _, v := range values {
@@ -163,7 +163,7 @@ func hbars(labels []string, values []float64, color string) template.HTML {
 	plotW := float64(chartW - labelW - right - 40)
 	h := top + rowH*len(labels) + 8
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" role="img" aria-label="cases taken by each reviewer">`, chartW, h)
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, h, html.EscapeString(aria))
 	for i, label := range labels {
 		y := top + rowH*i
 		w := values[i] / scaleTop * plotW

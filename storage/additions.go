@@ -77,6 +77,23 @@ func randomAdditionKey() string {
 	return "random:" + hex.EncodeToString(b)
 }
 
+// AddResult tells where an addition went (AddToCaseTracked).
+type AddResult struct {
+	// Reference is the case it was stored on: the one named, or the older
+	// case a duplicate repeats.
+	Reference tipline.Reference
+	// Stored is false when the key was seen before and nothing was stored.
+	Stored bool
+	// Closed says that case is closed: the addition is kept, and the
+	// reviewer who had it (LastReviewer, 0 for none) should be told, with
+	// a Reopen button.
+	Closed       bool
+	LastReviewer int64
+}
+
+// maxDuplicateHops bounds how many duplicate links an addition follows.
+const maxDuplicateHops = 8
+
 // AddToCase stores an addition to a case, as AddToCaseOnce does, under a
 // random idempotency key: calling it twice stores the addition twice.
 func (p *Postgres) AddToCase(ctx context.Context, ref tipline.Reference, a tipline.Addition) error {
@@ -99,7 +116,19 @@ func (p *Postgres) AddToCase(ctx context.Context, ref tipline.Reference, a tipli
 // AdditionLimits for the 24 hours before it gives ErrAdditionLimit and
 // stores nothing.
 func (p *Postgres) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error {
-	const lockCase = `select id, draft_id from cases where reference = $1 for update`
+	_, err := p.AddToCaseTracked(ctx, ref, key, a)
+	return err
+}
+
+// AddToCaseTracked stores an addition as AddToCaseOnce does and tells
+// where it went. An addition to a case closed as a duplicate
+// (LinkDuplicate) is stored on the older case it repeats. An addition to
+// a closed case is stored all the same (a reporter's words are never
+// dropped): Closed and LastReviewer tell the caller to let that reviewer
+// know, with a Reopen button.
+func (p *Postgres) AddToCaseTracked(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) (AddResult, error) {
+	const lockCase = `select id, draft_id, status, coalesce(assignee, 0), duplicate_of from cases where reference = $1 for update`
+	const follow = `select reference from cases where id = $1`
 	const insertAddition = `
 		insert into additions (case_id, idempotency_key, actor, text, added_at, size)
 		values ($1, $2, $3, $4, coalesce($5, now()), $6)
@@ -115,7 +144,7 @@ func (p *Postgres) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key
 		values ($1, $2, $3, $4, $5, $6, $7)`
 	const touchCase = `update cases set updated_at = now() where id = $1`
 	if err := checkAddition(key, a); err != nil {
-		return fmt.Errorf("add to case %s: %w", ref, err)
+		return AddResult{}, fmt.Errorf("add to case %s: %w", ref, err)
 	}
 	var at *time.Time
 	if !a.At.IsZero() {
@@ -125,56 +154,74 @@ func (p *Postgres) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key
 
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("add to case %s: %w", ref, dbErr(err))
+		return AddResult{}, fmt.Errorf("add to case %s: %w", ref, dbErr(err))
 	}
 	defer tx.Rollback(ctx)
 
 	// The lock orders additions to a case, so their attachments' positions
 	// do not collide.
+	// A duplicate's additions go to the case it repeats (a few links at
+	// most are followed); a key seen by any case on the way was stored.
 	var (
-		caseID  int64
-		draftID string
+		caseID, assignee int64
+		draftID, status  string
+		duplicateOf      *int64
+		res              = AddResult{Reference: ref}
 	)
-	err = tx.QueryRow(ctx, lockCase, string(ref)).Scan(&caseID, &draftID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("add to case %s: %w", ref, tipline.ErrNotFound)
+	for hop := 0; ; hop++ {
+		err = tx.QueryRow(ctx, lockCase, string(res.Reference)).Scan(&caseID, &draftID, &status, &assignee, &duplicateOf)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return AddResult{}, fmt.Errorf("add to case %s: %w", res.Reference, tipline.ErrNotFound)
+		}
+		if err != nil {
+			return AddResult{}, fmt.Errorf("add to case %s: %w", ref, dbErr(err))
+		}
+		var known bool
+		if err := tx.QueryRow(ctx, seen, caseID, storedKey).Scan(&known); err != nil {
+			return AddResult{}, fmt.Errorf("add to case %s: %w", ref, dbErr(err))
+		}
+		if known {
+			return res, nil // added before under the same key
+		}
+		if duplicateOf == nil || hop == maxDuplicateHops {
+			break
+		}
+		var next string
+		if err := tx.QueryRow(ctx, follow, *duplicateOf).Scan(&next); err != nil {
+			return AddResult{}, fmt.Errorf("add to case %s: duplicate of: %w", ref, dbErr(err))
+		}
+		res.Reference = tipline.Reference(next)
 	}
-	if err != nil {
-		return fmt.Errorf("add to case %s: %w", ref, dbErr(err))
-	}
-	var known bool
-	if err := tx.QueryRow(ctx, seen, caseID, storedKey).Scan(&known); err != nil {
-		return fmt.Errorf("add to case %s: %w", ref, dbErr(err))
-	}
-	if known {
-		return nil // added before under the same key
+	res.Closed = tipline.Status(status) == tipline.StatusClosed
+	if res.Closed {
+		res.LastReviewer = assignee
 	}
 	var (
 		count int
 		bytes int64
 	)
 	if err := tx.QueryRow(ctx, day, caseID, at).Scan(&count, &bytes); err != nil {
-		return fmt.Errorf("add to case %s: %w", ref, dbErr(err))
+		return AddResult{}, fmt.Errorf("add to case %s: %w", ref, dbErr(err))
 	}
 	size := additionSize(a)
 	if p.addLimits.overLimit(count, bytes, size) {
-		return fmt.Errorf("add to case %s: %w", ref, ErrAdditionLimit)
+		return AddResult{}, fmt.Errorf("add to case %s: %w", ref, ErrAdditionLimit)
 	}
 	var additionID int64
 	err = tx.QueryRow(ctx, insertAddition, caseID, storedKey, a.Actor,
 		p.ring.Seal([]byte(a.Text), additionAAD(draftID, storedKey, "text")), at, size,
 	).Scan(&additionID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil // added before under the same key
+		return res, nil // added before under the same key
 	}
 	if err != nil {
-		return fmt.Errorf("add to case %s: %w", ref, dbErr(err))
+		return AddResult{}, fmt.Errorf("add to case %s: %w", ref, dbErr(err))
 	}
 
 	if len(a.Attachments) > 0 {
 		var first int
 		if err := tx.QueryRow(ctx, nextPosition, caseID).Scan(&first); err != nil {
-			return fmt.Errorf("add to case %s: attachments: %w", ref, dbErr(err))
+			return AddResult{}, fmt.Errorf("add to case %s: attachments: %w", ref, dbErr(err))
 		}
 		batch := &pgx.Batch{}
 		for i, att := range a.Attachments {
@@ -184,17 +231,18 @@ func (p *Postgres) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key
 				p.ring.Seal([]byte(att.FileUniqueID), attachmentAAD(draftID, position, "file_unique_id")))
 		}
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return fmt.Errorf("add to case %s: attachments: %w", ref, dbErr(err))
+			return AddResult{}, fmt.Errorf("add to case %s: attachments: %w", ref, dbErr(err))
 		}
 	}
 	if _, err := tx.Exec(ctx, touchCase, caseID); err != nil {
-		return fmt.Errorf("add to case %s: %w", ref, dbErr(err))
+		return AddResult{}, fmt.Errorf("add to case %s: %w", ref, dbErr(err))
 	}
 	if err := insertAudit(ctx, tx, caseID, a.Actor, ActionInformationAdded); err != nil {
-		return fmt.Errorf("add to case %s: %w", ref, err)
+		return AddResult{}, fmt.Errorf("add to case %s: %w", ref, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("add to case %s: %w", ref, dbErr(err))
+		return AddResult{}, fmt.Errorf("add to case %s: %w", ref, dbErr(err))
 	}
-	return nil
+	res.Stored = true
+	return res, nil
 }

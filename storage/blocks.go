@@ -37,14 +37,31 @@ func caseReporter(ctx context.Context, tx pgx.Tx, ref tipline.Reference) (int64,
 	return caseID, reporter, nil
 }
 
-// BlockReporter blocks the reporter of a case from now on, and records
-// "reporter_blocked" by the reviewer in the case's audit trail, in one
-// transaction. A case whose reporter was forgotten has none to block, and a
-// reporter already blocked stays blocked as they were: both change and
-// record nothing. It gives tipline.ErrNotFound for an unknown case or
-// reviewer. Errors name the case, never the pseudonym.
+// BlockReporter blocks the reporter of a case for BlockOther, as
+// BlockReporterFor does, recording "reporter_blocked".
 func (p *Postgres) BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error {
-	const insert = `insert into blocks (pseudonym, blocked_at) values ($1, $2) on conflict (pseudonym) do nothing`
+	return p.blockReporter(ctx, ref, reviewerID, tipline.BlockOther, ActionReporterBlocked, now)
+}
+
+// BlockReporterFor blocks the reporter of a case from now on for a
+// reason, keeping the reason and the case's reference with the block, and
+// records "reporter_blocked:<reason>" by the reviewer in the case's audit
+// trail, in one transaction. A case whose reporter was forgotten has none
+// to block, and a reporter already blocked stays blocked as they were:
+// both change and record nothing. It gives tipline.ErrNotFound for an
+// unknown case or reviewer and ErrInvalid for an unknown reason. Errors
+// name the case, never the pseudonym.
+func (p *Postgres) BlockReporterFor(ctx context.Context, ref tipline.Reference, reviewerID int64, reason tipline.BlockReason, now time.Time) error {
+	return p.blockReporter(ctx, ref, reviewerID, reason, ActionReporterBlockedPrefix+string(reason), now)
+}
+
+func (p *Postgres) blockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, reason tipline.BlockReason, action string, now time.Time) error {
+	const insert = `
+		insert into blocks (pseudonym, blocked_at, reason, reference) values ($1, $2, $3, $4)
+		on conflict (pseudonym) do nothing`
+	if !reason.Valid() {
+		return fmt.Errorf("block reporter of case %s: %w: unknown reason", ref, ErrInvalid)
+	}
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("block reporter of case %s: %w", ref, dbErr(err))
@@ -60,20 +77,45 @@ func (p *Postgres) BlockReporter(ctx context.Context, ref tipline.Reference, rev
 	if reporter == "" {
 		return nil
 	}
-	tag, err := tx.Exec(ctx, insert, reporter, now)
+	tag, err := tx.Exec(ctx, insert, reporter, now, string(reason), string(ref))
 	if err != nil {
 		return fmt.Errorf("block reporter of case %s: %w", ref, dbErr(err))
 	}
 	if tag.RowsAffected() == 0 {
 		return nil
 	}
-	if err := insertAuditAt(ctx, tx, caseID, reviewerActor(reviewerID), ActionReporterBlocked, now); err != nil {
+	if err := insertAuditAt(ctx, tx, caseID, reviewerActor(reviewerID), action, now); err != nil {
 		return fmt.Errorf("block reporter of case %s: %w", ref, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("block reporter of case %s: %w", ref, dbErr(err))
 	}
 	return nil
+}
+
+// Blocks lists the blocks, the most recent first: the case each was made
+// from, its reason and when; never the pseudonym.
+func (p *Postgres) Blocks(ctx context.Context) ([]tipline.Block, error) {
+	const q = `select coalesce(reference, ''), reason, blocked_at from blocks order by blocked_at desc, coalesce(reference, '') collate "C"`
+	rows, err := p.pool.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list blocks: %w", dbErr(err))
+	}
+	defer rows.Close()
+	out := []tipline.Block{}
+	for rows.Next() {
+		var b tipline.Block
+		var ref, reason string
+		if err := rows.Scan(&ref, &reason, &b.BlockedAt); err != nil {
+			return nil, fmt.Errorf("list blocks: %w", dbErr(err))
+		}
+		b.Reference, b.Reason = tipline.Reference(ref), tipline.BlockReason(reason)
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list blocks: %w", dbErr(err))
+	}
+	return out, nil
 }
 
 // UnblockReporter lifts the block of the reporter of a case, and records
@@ -130,4 +172,39 @@ func (p *Postgres) IsBlocked(ctx context.Context, pseudonyms ...string) (bool, e
 		return false, fmt.Errorf("check block: %w", dbErr(err))
 	}
 	return blocked, nil
+}
+
+// UnblockByOperator lifts, for the operator ("tipline reporters unblock"),
+// the block made from a case or held by its reporter, and records
+// "reporter_unblocked" by ActorOperator in the case's audit trail when the
+// case is still there. A block outlives its case, so it can be lifted by
+// the reference kept with it after the case was deleted. It reports
+// whether a block was lifted; false, and no error, when there was none.
+func (p *Postgres) UnblockByOperator(ctx context.Context, ref tipline.Reference, now time.Time) (bool, error) {
+	const remove = `delete from blocks where reference = $1 or pseudonym = $2`
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("unblock reporter of case %s: %w", ref, dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	caseID, reporter, err := caseReporter(ctx, tx, ref)
+	if err != nil && !errors.Is(err, tipline.ErrNotFound) {
+		return false, fmt.Errorf("unblock reporter of case %s: %w", ref, err)
+	}
+	tag, err := tx.Exec(ctx, remove, string(ref), reporter)
+	if err != nil {
+		return false, fmt.Errorf("unblock reporter of case %s: %w", ref, dbErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil
+	}
+	if caseID != 0 {
+		if err := insertAuditAt(ctx, tx, caseID, ActorOperator, ActionReporterUnblocked, now); err != nil {
+			return false, fmt.Errorf("unblock reporter of case %s: %w", ref, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("unblock reporter of case %s: %w", ref, dbErr(err))
+	}
+	return true, nil
 }

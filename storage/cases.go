@@ -147,7 +147,9 @@ func (p *Postgres) Case(ctx context.Context, ref tipline.Reference) (tipline.Cas
 		select id, reference, draft_id, kind, urgency, status, lang, coalesce(reporter, ''),
 		       reporter_chat, contact_allowed, answers, submitted_at, followup_hash,
 		       created_at, updated_at,
-		       coalesce(assignee, 0), acknowledged_at, coalesce(outcome, ''), closed_at
+		       coalesce(assignee, 0), acknowledged_at, coalesce(outcome, ''), closed_at,
+		       coalesce(exploitation, ''), coalesce(risk, ''), coalesce(classified_by, 0), classified_at,
+		       coalesce(partner_id, 0), duplicate_of
 		from cases
 		where reference = $1`
 	var (
@@ -158,11 +160,16 @@ func (p *Postgres) Case(ctx context.Context, ref tipline.Reference) (tipline.Cas
 		sealedChat, sealedAns []byte
 		outcome               string
 		ackedAt, closedAt     *time.Time
+		exploit, risk         string
+		classifiedAt          *time.Time
+		duplicateOf           *int64
 	)
 	err := p.pool.QueryRow(ctx, q, string(ref)).Scan(&caseID, &reference, &c.DraftID, &kind, &urg, &status,
 		&c.Lang, &c.Reporter, &sealedChat, &c.ContactAllowed, &sealedAns,
 		&c.SubmittedAt, &c.FollowUpHash, &c.CreatedAt, &c.UpdatedAt,
-		&c.Assignment.ReviewerID, &ackedAt, &outcome, &closedAt)
+		&c.Assignment.ReviewerID, &ackedAt, &outcome, &closedAt,
+		&exploit, &risk, &c.Classification.ReviewerID, &classifiedAt,
+		&c.Assignment.PartnerID, &duplicateOf)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tipline.Case{}, fmt.Errorf("load case %s: %w", ref, tipline.ErrNotFound)
 	}
@@ -176,6 +183,13 @@ func (p *Postgres) Case(ctx context.Context, ref tipline.Reference) (tipline.Cas
 	}
 	if closedAt != nil {
 		c.Assignment.ClosedAt = *closedAt
+	}
+	c.Classification.Exploitation, c.Classification.Risk = tipline.Exploitation(exploit), tipline.Risk(risk)
+	if classifiedAt != nil {
+		c.Classification.At = *classifiedAt
+	}
+	if err := p.loadDuplicateOf(ctx, duplicateOf, &c); err != nil {
+		return tipline.Case{}, fmt.Errorf("load case %s: %w", ref, err)
 	}
 
 	if sealedChat != nil { // null once the reporter is forgotten

@@ -131,7 +131,9 @@ func (p *Postgres) Escalate(ctx context.Context, ref tipline.Reference, reviewer
 
 // AddNote stores a note on a case with its words sealed, and a
 // "note_added" audit event by n.Author, in one transaction. n.At is the
-// time given, or now when zero. It gives tipline.ErrNotFound for an unknown
+// time given, or now when zero. A closed case takes no internal note and
+// no message to the reporter (tipline.ErrClosed); the reporter's answer
+// (NoteKindFromReporter) is still stored, never dropped. It gives tipline.ErrNotFound for an unknown
 // case and ErrInvalid for a note without an author or words, or of a kind
 // other than NoteKindNote, NoteKindToReporter and NoteKindFromReporter.
 func (p *Postgres) AddNote(ctx context.Context, ref tipline.Reference, n tipline.Note) error {
@@ -155,7 +157,7 @@ func (p *Postgres) AddNote(ctx context.Context, ref tipline.Reference, n tipline
 		return fmt.Errorf("add note to case %s: %w", ref, dbErr(err))
 	}
 	defer tx.Rollback(ctx)
-	caseID, _, _, err := lockCase(ctx, tx, ref)
+	caseID, _, status, err := lockCase(ctx, tx, ref)
 	if err != nil {
 		return fmt.Errorf("add note to case %s: %w", ref, err)
 	}
@@ -167,6 +169,9 @@ func (p *Postgres) AddNote(ctx context.Context, ref tipline.Reference, n tipline
 		if done {
 			return nil
 		}
+	}
+	if status == tipline.StatusClosed && n.Kind != NoteKindFromReporter {
+		return fmt.Errorf("add note to case %s: %w", ref, tipline.ErrClosed)
 	}
 	// The id is drawn first: the sealed words name their row by it.
 	var id int64
@@ -245,18 +250,13 @@ func (p *Postgres) Notes(ctx context.Context, ref tipline.Reference) ([]tipline.
 // "closed_<outcome>" audit event written by the reviewer. A case closed
 // before it was acknowledged gets the closing reviewer as assignee, since
 // now. Its retention period starts: a warning of its deletion recorded
-// before it was last reopened is cleared (MarkRetentionWarned). Closing a
-// closed case changes and records nothing. It gives
+// before it was last reopened is cleared (MarkRetentionWarned). A closed
+// case is inert: closing it again gives tipline.ErrClosed and changes
+// nothing (an old button cannot re-close it with another outcome). It gives
 // tipline.ErrNotFound for an unknown case or reviewer and ErrInvalid for an
-// outcome not in tipline.Outcomes.
+// outcome not in tipline.Outcomes. Use Refer to close as referred to a
+// named partner and LinkDuplicate to close as a duplicate of another case.
 func (p *Postgres) CloseCase(ctx context.Context, ref tipline.Reference, reviewerID int64, outcome tipline.Outcome, now time.Time) error {
-	const update = `
-		update cases
-		set status = 'closed', outcome = $3, closed_at = $4, updated_at = $4,
-		    assignee = coalesce(assignee, $2), acknowledged_at = coalesce(acknowledged_at, $4),
-		    retention_warned_at = null, reporter_chat = null
-		where id = $1`
-	const deleteJobs = `delete from jobs where case_id = $1`
 	if err := checkOutcome(outcome); err != nil {
 		return fmt.Errorf("close case %s: %w", ref, err)
 	}
@@ -273,15 +273,9 @@ func (p *Postgres) CloseCase(ctx context.Context, ref tipline.Reference, reviewe
 		return fmt.Errorf("close case %s: %w", ref, err)
 	}
 	if status == tipline.StatusClosed {
-		return nil
+		return fmt.Errorf("close case %s: %w", ref, tipline.ErrClosed)
 	}
-	if _, err := tx.Exec(ctx, update, caseID, reviewerID, string(outcome), now); err != nil {
-		return fmt.Errorf("close case %s: %w", ref, dbErr(err))
-	}
-	if _, err := tx.Exec(ctx, deleteJobs, caseID); err != nil {
-		return fmt.Errorf("close case %s: jobs: %w", ref, dbErr(err))
-	}
-	if err := insertAuditAt(ctx, tx, caseID, reviewerActor(reviewerID), ActionClosedPrefix+string(outcome), now); err != nil {
+	if err := closeCaseTx(ctx, tx, caseID, reviewerID, outcome, 0, 0, now); err != nil {
 		return fmt.Errorf("close case %s: %w", ref, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -300,7 +294,8 @@ func (p *Postgres) ReopenCase(ctx context.Context, ref tipline.Reference, review
 	const update = `
 		update cases
 		set status = 'acknowledged', assignee = $2, acknowledged_at = $3, updated_at = $3,
-		    outcome = null, closed_at = null, retention_warned_at = null
+		    outcome = null, closed_at = null, retention_warned_at = null,
+		    partner_id = null, duplicate_of = null
 		where id = $1`
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {

@@ -50,8 +50,9 @@ func nonEmpty(pseudonyms []string) []string {
 // returns how many cases that was. Forgetting an unknown reporter, or
 // forgetting again, changes nothing and returns 0. Its errors do not name
 // the pseudonym, so logging them keeps nothing of the reporter. A block of
-// the reporter (BlockReporter) stays: it names no case, and keeps the tip
-// line protected from abuse.
+// the reporter (BlockReporter) stays, to keep the tip line protected from
+// abuse, but the reference of the case it was made from is cleared: it
+// then names no case.
 func (p *Postgres) Forget(ctx context.Context, pseudonyms ...string) (int, error) {
 	const unlink = `
 		update cases
@@ -71,6 +72,7 @@ func (p *Postgres) Forget(ctx context.Context, pseudonyms ...string) (int, error
 		where actor = any($1) or actor = any($2)
 		returning case_id`
 	const touchCases = `update cases set updated_at = now() where id = any($1)`
+	const unlinkBlocks = `update blocks set reference = null where pseudonym = any($1)`
 	const insertForgotten = `
 		insert into audit_events (case_id, actor, action)
 		select id, $2, $3 from unnest($1::bigint[]) with ordinality as t (id, n)
@@ -107,6 +109,10 @@ func (p *Postgres) Forget(ctx context.Context, pseudonyms ...string) (int, error
 	var reporters, followUps []string
 	for _, p := range pseudonyms {
 		reporters, followUps = append(reporters, reporterActor(p)), append(followUps, followUpActor(p))
+	}
+	// A block stays (abuse protection) but no longer names a case.
+	if _, err := tx.Exec(ctx, unlinkBlocks, pseudonyms); err != nil {
+		return 0, fmt.Errorf("forget reporter: blocks: %w", dbErr(err))
 	}
 	for _, sql := range []string{scrubAudit, scrubAdditions} {
 		if err := collect(sql, reporters, followUps, reporterActor(ForgottenPseudonym), followUpActor(ForgottenPseudonym)); err != nil {

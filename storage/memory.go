@@ -30,8 +30,9 @@ type Memory struct {
 	reviewers []tipline.Reviewer   // reviewers[i] has ID i+1
 	rota      []byte               // nil until saved
 	jobs      map[int64]*memJob
-	lastJob   int64                // the id of the last job stored
-	blocks    map[string]time.Time // blocked pseudonym → when
+	lastJob   int64               // the id of the last job stored
+	blocks    map[string]memBlock // by blocked pseudonym
+	partners  []tipline.Partner   // partners[i] has ID i+1
 
 	outbox    []*memOutbox // in id order
 	outboxKey map[string]*memOutbox
@@ -61,6 +62,16 @@ type memCase struct {
 	notes         []tipline.Note
 	// retentionWarned is set by MarkRetentionWarned, cleared by closing.
 	retentionWarned bool
+	// duplicateOf is the older case a duplicate repeats (LinkDuplicate);
+	// nil when none, or once that case is deleted.
+	duplicateOf *memCase
+}
+
+// memBlock is a block: when, why and the case it was made from.
+type memBlock struct {
+	at     time.Time
+	reason tipline.BlockReason
+	ref    tipline.Reference
 }
 
 type memAddition struct {
@@ -93,7 +104,7 @@ func NewMemory(now func() time.Time) *Memory {
 		followUps: map[string]*memCase{},
 		invites:   map[string]memInvite{},
 		jobs:      map[int64]*memJob{},
-		blocks:    map[string]time.Time{},
+		blocks:    map[string]memBlock{},
 		outboxKey: map[string]*memOutbox{},
 		processes: map[string]time.Time{},
 		dead:      map[int64]*memDead{},
@@ -308,6 +319,9 @@ func (m *Memory) Case(ctx context.Context, ref tipline.Reference) (tipline.Case,
 	}
 	c := sc.c
 	c.NewCase = copyNewCase(sc.c.NewCase)
+	if older := sc.duplicateOf; older != nil && m.cases[older.c.Reference] == older {
+		c.Assignment.DuplicateOf = older.c.Reference
+	}
 	c.Additions = nil
 	for _, ma := range sc.additions {
 		a := ma.a

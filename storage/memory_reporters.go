@@ -60,22 +60,43 @@ func (m *Memory) AddToCase(ctx context.Context, ref tipline.Reference, a tipline
 // "information_added" audit event, unless the case has seen key before, as
 // Postgres.AddToCaseOnce does.
 func (m *Memory) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error {
+	_, err := m.AddToCaseTracked(ctx, ref, key, a)
+	return err
+}
+
+// AddToCaseTracked stores an addition as AddToCaseOnce does and tells
+// where it went, following a duplicate's link, as
+// Postgres.AddToCaseTracked does.
+func (m *Memory) AddToCaseTracked(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) (AddResult, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("add to case %s: %w", ref, err)
+		return AddResult{}, fmt.Errorf("add to case %s: %w", ref, err)
 	}
 	if err := checkAddition(key, a); err != nil {
-		return fmt.Errorf("add to case %s: %w", ref, err)
+		return AddResult{}, fmt.Errorf("add to case %s: %w", ref, err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	sc, ok := m.cases[ref]
 	if !ok {
-		return fmt.Errorf("add to case %s: %w", ref, tipline.ErrNotFound)
+		return AddResult{}, fmt.Errorf("add to case %s: %w", ref, tipline.ErrNotFound)
 	}
-	for _, ma := range sc.additions {
-		if ma.key == key {
-			return nil // added before under the same key
+	res := AddResult{Reference: ref}
+	for hop := 0; ; hop++ {
+		for _, ma := range sc.additions {
+			if ma.key == key {
+				return res, nil // added before under the same key
+			}
 		}
+		older := sc.duplicateOf
+		if older == nil || m.cases[older.c.Reference] != older || hop == maxDuplicateHops {
+			break
+		}
+		sc, res.Reference = older, older.c.Reference
+	}
+	ref = res.Reference
+	res.Closed = sc.c.Status == tipline.StatusClosed
+	if res.Closed {
+		res.LastReviewer = sc.c.Assignment.ReviewerID
 	}
 	now := m.clock()
 	stored := tipline.Addition{Actor: a.Actor, Text: a.Text, At: truncateTime(a.At)}
@@ -93,7 +114,7 @@ func (m *Memory) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key s
 	}
 	size := additionSize(a)
 	if m.addLimits.overLimit(count, bytes, size) {
-		return fmt.Errorf("add to case %s: %w", ref, ErrAdditionLimit)
+		return AddResult{}, fmt.Errorf("add to case %s: %w", ref, ErrAdditionLimit)
 	}
 	for _, att := range a.Attachments {
 		att.Question = QuestionAddition
@@ -103,7 +124,8 @@ func (m *Memory) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key s
 	sc.additions = append(sc.additions, memAddition{key: key, a: stored, size: size})
 	sc.c.UpdatedAt = now
 	sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: a.Actor, Action: ActionInformationAdded, At: now})
-	return nil
+	res.Stored = true
+	return res, nil
 }
 
 // SetStatus sets a case's status and records "status_<status>", as
@@ -144,6 +166,12 @@ func (m *Memory) Forget(ctx context.Context, pseudonyms ...string) (int, error) 
 	defer m.mu.Unlock()
 	replaced := forgottenActors(pseudonyms...)
 	now := m.clock()
+	for _, p := range pseudonyms {
+		if b, ok := m.blocks[p]; ok {
+			b.ref = "" // the block stays but names no case
+			m.blocks[p] = b
+		}
+	}
 	n := 0
 	for _, sc := range m.order {
 		affected := false

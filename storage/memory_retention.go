@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tipline/tipline"
@@ -86,6 +87,12 @@ func (m *Memory) DeleteClosedCases(ctx context.Context, cutoff time.Time, limit 
 		m.deleteJobs(sc)
 		delete(m.cases, sc.c.Reference)
 		delete(m.drafts, sc.c.DraftID)
+		for p, b := range m.blocks {
+			if b.ref == sc.c.Reference {
+				b.ref = "" // the block stays but names no case
+				m.blocks[p] = b
+			}
+		}
 		if len(sc.c.FollowUpHash) > 0 && m.followUps[string(sc.c.FollowUpHash)] == sc {
 			delete(m.followUps, string(sc.c.FollowUpHash))
 		}
@@ -132,11 +139,24 @@ func (m *Memory) PurgeAudit(ctx context.Context, cutoff time.Time) (int, error) 
 	return n, nil
 }
 
-// BlockReporter blocks the reporter of a case, as Postgres.BlockReporter
-// does.
+// BlockReporter blocks the reporter of a case for BlockOther, as
+// Postgres.BlockReporter does.
 func (m *Memory) BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error {
+	return m.blockReporter(ctx, ref, reviewerID, tipline.BlockOther, ActionReporterBlocked, now)
+}
+
+// BlockReporterFor blocks the reporter of a case for a reason, as
+// Postgres.BlockReporterFor does.
+func (m *Memory) BlockReporterFor(ctx context.Context, ref tipline.Reference, reviewerID int64, reason tipline.BlockReason, now time.Time) error {
+	return m.blockReporter(ctx, ref, reviewerID, reason, ActionReporterBlockedPrefix+string(reason), now)
+}
+
+func (m *Memory) blockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, reason tipline.BlockReason, action string, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("block reporter of case %s: %w", ref, err)
+	}
+	if !reason.Valid() {
+		return fmt.Errorf("block reporter of case %s: %w: unknown reason", ref, ErrInvalid)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -152,9 +172,29 @@ func (m *Memory) BlockReporter(ctx context.Context, ref tipline.Reference, revie
 		return nil
 	}
 	now = truncateTime(now)
-	m.blocks[pseudonym] = now
-	sc.record(reviewerActor(reviewerID), ActionReporterBlocked, now)
+	m.blocks[pseudonym] = memBlock{at: now, reason: reason, ref: ref}
+	sc.record(reviewerActor(reviewerID), action, now)
 	return nil
+}
+
+// Blocks lists the blocks, the most recent first, as Postgres.Blocks does.
+func (m *Memory) Blocks(ctx context.Context) ([]tipline.Block, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("list blocks: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := []tipline.Block{}
+	for _, b := range m.blocks {
+		out = append(out, tipline.Block{Reference: b.ref, Reason: b.reason, BlockedAt: b.at})
+	}
+	slices.SortFunc(out, func(a, b tipline.Block) int {
+		if c := b.BlockedAt.Compare(a.BlockedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.Reference), string(b.Reference))
+	})
+	return out, nil
 }
 
 // UnblockReporter lifts the block of the reporter of a case, as
@@ -176,6 +216,28 @@ func (m *Memory) UnblockReporter(ctx context.Context, ref tipline.Reference, rev
 	delete(m.blocks, pseudonym)
 	sc.record(reviewerActor(reviewerID), ActionReporterUnblocked, truncateTime(now))
 	return nil
+}
+
+// UnblockByOperator lifts the block made from a case or held by its
+// reporter, as Postgres.UnblockByOperator does.
+func (m *Memory) UnblockByOperator(ctx context.Context, ref tipline.Reference, now time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("unblock reporter of case %s: %w", ref, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sc := m.cases[ref]
+	lifted := false
+	for p, b := range m.blocks {
+		if b.ref == ref || (sc != nil && sc.c.Reporter != "" && p == sc.c.Reporter) {
+			delete(m.blocks, p)
+			lifted = true
+		}
+	}
+	if lifted && sc != nil {
+		sc.record(ActorOperator, ActionReporterUnblocked, truncateTime(now))
+	}
+	return lifted, nil
 }
 
 // IsBlocked tells whether a reporter is blocked, as Postgres.IsBlocked

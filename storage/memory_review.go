@@ -453,6 +453,9 @@ func (m *Memory) AddNote(ctx context.Context, ref tipline.Reference, n tipline.N
 			return nil
 		}
 	}
+	if sc.c.Status == tipline.StatusClosed && n.Kind != NoteKindFromReporter {
+		return fmt.Errorf("add note to case %s: %w", ref, tipline.ErrClosed)
+	}
 	n.At = truncateTime(n.At)
 	if n.At.IsZero() {
 		n.At = m.clock()
@@ -492,8 +495,15 @@ func (m *Memory) CloseCase(ctx context.Context, ref tipline.Reference, reviewerI
 		return fmt.Errorf("close case %s: %w", ref, err)
 	}
 	if sc.c.Status == tipline.StatusClosed {
-		return nil
+		return fmt.Errorf("close case %s: %w", ref, tipline.ErrClosed)
 	}
+	m.closeCase(sc, reviewerID, outcome, 0, nil, now)
+	return nil
+}
+
+// closeCase closes an open case (see Postgres.CloseCase) and records
+// "closed_<outcome>"; m.mu must be held.
+func (m *Memory) closeCase(sc *memCase, reviewerID int64, outcome tipline.Outcome, partnerID int64, duplicateOf *memCase, now time.Time) {
 	now = truncateTime(now)
 	a := &sc.c.Assignment
 	if a.ReviewerID == 0 {
@@ -502,13 +512,13 @@ func (m *Memory) CloseCase(ctx context.Context, ref tipline.Reference, reviewerI
 	if a.AcknowledgedAt.IsZero() {
 		a.AcknowledgedAt = now
 	}
-	a.Outcome, a.ClosedAt = outcome, now
+	a.Outcome, a.ClosedAt, a.PartnerID = outcome, now, partnerID
+	sc.duplicateOf = duplicateOf
 	sc.c.Status, sc.c.UpdatedAt = tipline.StatusClosed, now
 	sc.c.ReporterChatID = 0
 	sc.retentionWarned = false
 	m.deleteJobs(sc)
 	sc.record(reviewerActor(reviewerID), ActionClosedPrefix+string(outcome), now)
-	return nil
 }
 
 // ReopenCase reopens a closed case, as Postgres.ReopenCase does.
@@ -527,6 +537,7 @@ func (m *Memory) ReopenCase(ctx context.Context, ref tipline.Reference, reviewer
 	}
 	now = truncateTime(now)
 	sc.c.Assignment = tipline.Assignment{ReviewerID: reviewerID, AcknowledgedAt: now}
+	sc.duplicateOf = nil
 	sc.c.Status, sc.c.UpdatedAt = tipline.StatusAcknowledged, now
 	sc.retentionWarned = false
 	sc.record(reviewerActor(reviewerID), ActionReopened, now)

@@ -366,8 +366,8 @@ func (p *Postgres) rekeyCases(ctx context.Context, tx pgx.Tx, limit int) (int, i
 		from unnest($1::text[], $2::text[]) as m (old, new)
 		where a.actor = m.old`
 	const moveBlocks = `
-		insert into blocks (pseudonym, blocked_at)
-		select m.new, b.blocked_at
+		insert into blocks (pseudonym, blocked_at, reason, reference)
+		select m.new, b.blocked_at, b.reason, b.reference
 		from blocks b join unnest($1::text[], $2::text[]) as m (old, new) on b.pseudonym = m.old
 		on conflict (pseudonym) do nothing`
 	const dropBlocks = `delete from blocks where pseudonym = any($1)`

@@ -82,6 +82,8 @@ var deleteCaseRows = []string{
 	`delete from audit_events where case_id = any($1)`,
 	`delete from attachments where case_id = any($1)`,
 	`delete from additions where case_id = any($1)`,
+	// A block outlives its case, but no longer names it.
+	`update blocks set reference = null where reference in (select reference from cases where id = any($1))`,
 	`delete from cases where id = any($1)`,
 }
 
@@ -92,8 +94,8 @@ var deleteCaseRows = []string{
 // transaction, and returns their references. Each call is one batch: call
 // again until it returns none. Open cases are never deleted, however old; a
 // case being changed meanwhile is left for the next call. A limit of 0 or
-// less deletes nothing. Blocks of the cases' reporters stay (they name no
-// case).
+// less deletes nothing. Blocks of the cases' reporters stay, but no longer
+// name the case they were made from.
 func (p *Postgres) DeleteClosedCases(ctx context.Context, cutoff time.Time, limit int) ([]tipline.Reference, error) {
 	const pick = `
 		select id, reference

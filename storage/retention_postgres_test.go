@@ -150,8 +150,10 @@ func TestDeleteClosedCaseLeavesNothing(t *testing.T) {
 	}
 }
 
-// TestBlockNamesNoCase checks that a block row holds only a pseudonym and
-// a time, and no link to a case.
+// TestBlockNamesNoCase checks that a block row holds a pseudonym, a time, a
+// reason and the reference of the case it was made from only while that
+// case itself names the reporter: no foreign key, and the reference is
+// cleared when the reporter is forgotten.
 func TestBlockNamesNoCase(t *testing.T) {
 	ctx := t.Context()
 	store, schema := storagetest.NewPostgres(t, keys.NewRandomRing())
@@ -174,7 +176,7 @@ func TestBlockNamesNoCase(t *testing.T) {
 	if err != nil {
 		t.Fatalf("list columns: %v", err)
 	}
-	if want := []string{"pseudonym", "blocked_at"}; !reflect.DeepEqual(columns, want) {
+	if want := []string{"pseudonym", "blocked_at", "reason", "reference"}; !reflect.DeepEqual(columns, want) {
 		t.Fatalf("blocks has columns %v, want %v", columns, want)
 	}
 	var foreignKeys int
@@ -189,5 +191,18 @@ func TestBlockNamesNoCase(t *testing.T) {
 	}
 	if pseudonym != canaryPseudonym || !at.Equal(reviewT0) {
 		t.Fatalf("block (%s, %v), want (%s, %v)", pseudonym, at, canaryPseudonym, reviewT0)
+	}
+	if _, err := store.Forget(ctx, canaryPseudonym); err != nil {
+		t.Fatalf("Forget: %v", err)
+	}
+	var reference *string
+	if err := conn.QueryRow(ctx, `select reference from `+pgx.Identifier{schema, "blocks"}.Sanitize()).Scan(&reference); err != nil {
+		t.Fatalf("read block: %v", err)
+	}
+	if reference != nil {
+		t.Fatalf("block of a forgotten reporter still names case %s", *reference)
+	}
+	if blocked, err := store.IsBlocked(ctx, canaryPseudonym); err != nil || !blocked {
+		t.Fatalf("IsBlocked after Forget = %v, %v; want still blocked", blocked, err)
 	}
 }

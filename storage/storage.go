@@ -23,6 +23,15 @@
 // Rekey re-seals every sealed value under the new key and recomputes the
 // keyed lookups that can be recomputed (see Rekey for what cannot).
 //
+// Reviewers' case work beyond taking and closing lives beside it: a
+// classification (Classify), referral to a named partner (Refer, partners
+// kept with AddPartner), duplicates (LinkDuplicate: what is added to the
+// newer case goes to the older, AddToCaseTracked), look-ups for /find
+// (FindCases) and the story of a case in time order (Timeline). A closed
+// case is inert: closing it again, noting on it or writing to its reporter
+// gives tipline.ErrClosed, while what its reporter adds is still kept and
+// flagged.
+//
 // Comments cite the guarantees in docs/guarantees.md as G1–G13; that page
 // names the tests that hold each one.
 package storage

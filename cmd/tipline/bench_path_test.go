@@ -179,7 +179,7 @@ func BenchmarkSurge(b *testing.B) {
 		ur.waitButton("back", time.Minute)
 		e.emu.SendText(ur.u, "a girl is taken tonight")
 		ur.press("a:yes", time.Minute)
-		for _, a := range []string{"skip", "a:today", "a:1", "a:12_17", "skip", "skip"} {
+		for _, a := range []string{"skip", "skip", "a:today", "a:1", "a:12_17", "skip", "skip"} {
 			ur.press(a, time.Minute)
 		}
 		sendMsg, sendData, _ := ur.waitButton("send:anon", time.Minute)
@@ -348,7 +348,7 @@ func (u *user) journey(timeout time.Duration) bool {
 		return false
 	}
 	e.emu.SendText(u.u, fmt.Sprintf("Benchwhat %d", u.u.ID))
-	for _, a := range []string{"a:no", "skip", "a:today", "a:1", "a:unknown", "skip", "skip", "send:anon"} {
+	for _, a := range []string{"a:no", "skip", "skip", "a:today", "a:1", "a:unknown", "skip", "skip", "send:anon"} {
 		if !u.press(a, timeout) {
 			return false
 		}

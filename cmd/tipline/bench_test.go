@@ -94,7 +94,7 @@ func BenchmarkUrgentToReviewer(b *testing.B) {
 		b.StopTimer()
 		r := e.reporter(int64(8_300_000_000+i), "km")
 		r.startTip("Urgent: a girl is being taken tonight")
-		r.pressAll("a:yes", "skip", "a:today", "a:1", "a:12_17", "skip", "skip")
+		r.pressAll("a:yes", "skip", "skip", "a:today", "a:1", "a:12_17", "skip", "skip")
 		before := len(e.emu.BotMessages(rv.u.ID))
 		m, data := r.waitButton("send:anon")
 		r.seen = m.ID

@@ -45,7 +45,7 @@ func TestTipJourney(t *testing.T) {
 			t.Fatalf("%s: case %s: %v", lang, f.ref, err)
 		}
 		want := tipline.Answers{
-			flows.AnswerWhat: f.a.what, flows.AnswerDanger: "yes", flows.AnswerWhen: "ongoing",
+			flows.AnswerWhat: f.a.what, flows.AnswerDanger: "yes", flows.AnswerHappening: "sale", flows.AnswerWhen: "ongoing",
 			flows.AnswerChildren: "2_3", flows.AnswerAges: "6_11", flows.AnswerAdults: f.a.adults,
 		}
 		if fmt.Sprint(c.Answers) != fmt.Sprint(want) {

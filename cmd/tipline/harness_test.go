@@ -271,6 +271,7 @@ func (r *reporter) fileTip(a tipAnswers) tipline.Reference {
 	r.expect("back")
 	r.e.emu.SendText(r.u, a.what)
 	r.press("a:yes")
+	r.press("a:sale") // what is happening
 	r.expect("skip")
 	r.e.emu.SendLocation(r.u, 11.5696, 104.921)
 	r.press("a:ongoing")
@@ -293,9 +294,10 @@ func (r *reporter) fileTip(a tipAnswers) tipline.Reference {
 }
 
 // quickAnswers take a tip from "what happened", once answered, to its
-// review screen with the Send buttons: no danger, no place, today, one
-// child, age unknown, nothing about the adults, no photo.
-var quickAnswers = []string{"a:no", "skip", "a:today", "a:1", "a:unknown", "skip", "skip"}
+// review screen with the Send buttons: no danger, nothing said of what is
+// happening, no place, today, one child, age unknown, nothing about the
+// adults, no photo.
+var quickAnswers = []string{"a:no", "skip", "skip", "a:today", "a:1", "a:unknown", "skip", "skip"}
 
 // startTip opens a tip and answers "what happened" with what; it returns
 // the update id of that answer.

@@ -67,6 +67,8 @@ Usage:
   tipline sandbox    run the bot with Telegram emulated and a chat page on 127.0.0.1
   tipline migrate    bring the database schema up to date (needs DATABASE_URL)
   tipline reviewers invite --name NAME [--admin] | list | disable ID
+  tipline partners add --name NAME --kind police|ngo|hotline --country KH|TH | list | disable ID
+  tipline reporters blocked | unblock CASE-REF   blocks made by reviewers
   tipline oncall show | set --primary SPEC [--secondary SPEC]
   tipline audit CASE-REF   every change to a case: who, what, when
   tipline cases reassign CASE-REF --to REVIEWER-ID   give an open case to another reviewer
@@ -99,6 +101,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.migrate(ctx, args[1:])
 	case "reviewers":
 		return m.reviewers(ctx, args[1:])
+	case "partners":
+		return m.partners(ctx, args[1:])
+	case "reporters":
+		return m.reporters(ctx, args[1:])
 	case "oncall":
 		return m.oncall(ctx, args[1:])
 	case "audit":

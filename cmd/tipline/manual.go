@@ -11,6 +11,8 @@ SYNOPSIS
     tipline migrate
     tipline doctor
     tipline reviewers invite --name NAME [--admin] | list | disable ID
+    tipline partners add --name NAME --kind police|ngo|hotline --country KH|TH | list | disable ID
+    tipline reporters blocked | unblock CASE-REF
     tipline oncall show | set --primary SPEC [--secondary SPEC]
     tipline audit CASE-REF
     tipline export --to AGE-KEY [--case REF | --since DATE --kind KIND --status STATUS] --out FILE.age
@@ -43,6 +45,11 @@ COMMANDS
                with its fix.
                Exits 1 when something must be fixed.
     reviewers  Invites (a one-time link), lists and disables reviewers.
+    partners   Adds, lists and disables the partners (police units, NGOs,
+               hotlines; in KH or TH) a reviewer can refer a case to. A
+               disabled partner is no longer offered; closed cases keep it.
+    reporters  Lists blocked reporters (case, reason, date; never who) and
+               lifts a block by the case it was made from.
     oncall     Shows or sets the on-call rota.
     audit      Prints every change to a case: who, what, when.
     export     Writes cases for a partner, encrypted to the partner's age

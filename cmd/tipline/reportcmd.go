@@ -77,7 +77,7 @@ func (m *Main) report(ctx context.Context, args []string) error {
 	for _, r := range rows {
 		in.Cases = append(in.Cases, report.Case{
 			Kind: r.Kind, Urgency: r.Urgency, Status: r.Status, Outcome: r.Outcome, SubmittedAt: r.SubmittedAt,
-			AcknowledgedAt: r.AcknowledgedAt, Assignee: r.Assignee, Escalations: r.Escalations,
+			AcknowledgedAt: r.AcknowledgedAt, Assignee: r.Assignee, Escalations: r.Escalations, Partner: r.PartnerName,
 		})
 	}
 	var buf bytes.Buffer

@@ -69,6 +69,9 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 		sessions = storage.NewMemorySessions(cfg.SessionTTL, time.Now)
 	}
 
+	if err := seedPartners(ctx, store); err != nil {
+		return err
+	}
 	if err := seedReviewer(ctx, store); err != nil {
 		return err
 	}
@@ -116,6 +119,40 @@ type seeder interface {
 	ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error)
 	SaveRota(ctx context.Context, doc []byte) error
 	LoadRota(ctx context.Context) ([]byte, error)
+}
+
+// partnerSeeder is what the sandbox needs to offer partners to refer to.
+type partnerSeeder interface {
+	Partners(ctx context.Context) ([]tipline.Partner, error)
+	AddPartner(ctx context.Context, name string, kind tipline.PartnerKind, country string) (tipline.Partner, error)
+}
+
+// sandboxPartners are the made-up partners a sandbox case can be referred to.
+var sandboxPartners = []tipline.Partner{
+	{Name: "Sandbox police unit (Cambodia)", Kind: tipline.PartnerPolice, Country: "KH"},
+	{Name: "Sandbox children's shelter (Thailand)", Kind: tipline.PartnerNGO, Country: "TH"},
+}
+
+// seedPartners adds made-up partners when there are none, so a person can
+// refer a case to one; partners already there are someone's and are kept.
+func seedPartners(ctx context.Context, store bot.Store) error {
+	s, ok := store.(partnerSeeder)
+	if !ok {
+		return nil
+	}
+	have, err := s.Partners(ctx)
+	if err != nil {
+		return fmt.Errorf("seed partners: %w", err)
+	}
+	if len(have) > 0 {
+		return nil
+	}
+	for _, p := range sandboxPartners {
+		if _, err := s.AddPartner(ctx, p.Name, p.Kind, p.Country); err != nil {
+			return fmt.Errorf("seed partners: %w", err)
+		}
+	}
+	return nil
 }
 
 // seedReviewer registers one reviewer, on call around the clock, so a

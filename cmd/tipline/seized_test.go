@@ -102,6 +102,7 @@ func fileTipSending(r *reporter, a tipAnswers, send string) tipline.Reference {
 	r.expect("back")
 	r.e.emu.SendText(r.u, a.what)
 	r.press("a:yes")
+	r.press("a:sale") // what is happening
 	r.expect("skip")
 	r.e.emu.SendLocation(r.u, 11.5696, 104.921)
 	r.press("a:ongoing")

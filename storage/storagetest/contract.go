@@ -97,6 +97,20 @@ type Store interface {
 	BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
 	UnblockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
 	IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error)
+	BlockReporterFor(ctx context.Context, ref tipline.Reference, reviewerID int64, reason tipline.BlockReason, now time.Time) error
+	Blocks(ctx context.Context) ([]tipline.Block, error)
+	UnblockByOperator(ctx context.Context, ref tipline.Reference, now time.Time) (bool, error)
+
+	Classify(ctx context.Context, ref tipline.Reference, reviewerID int64, kind tipline.Exploitation, risk tipline.Risk, now time.Time) error
+	AddPartner(ctx context.Context, name string, kind tipline.PartnerKind, country string) (tipline.Partner, error)
+	Partners(ctx context.Context) ([]tipline.Partner, error)
+	Partner(ctx context.Context, id int64) (tipline.Partner, error)
+	DisablePartner(ctx context.Context, id int64) error
+	Refer(ctx context.Context, ref tipline.Reference, reviewerID, partnerID int64, now time.Time) error
+	LinkDuplicate(ctx context.Context, newer, older tipline.Reference, reviewerID int64, now time.Time) error
+	AddToCaseTracked(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) (storage.AddResult, error)
+	FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error)
+	Timeline(ctx context.Context, ref tipline.Reference) ([]tipline.Event, error)
 
 	Rekey(ctx context.Context, batch int, progress func(table string, done, left int)) (int, error)
 	OldKeyValues(ctx context.Context) (map[string]int, error)
@@ -150,6 +164,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
 	tests = append(tests, reviewTests...)
 	tests = append(tests, retentionTests...)
 	tests = append(tests, privacyTests...)
+	tests = append(tests, caseFactTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -127,7 +127,8 @@ func sameReviewer(a, b tipline.Reviewer) bool {
 
 func sameAssignment(a, b tipline.Assignment) bool {
 	return a.ReviewerID == b.ReviewerID && a.AcknowledgedAt.Equal(b.AcknowledgedAt) &&
-		a.Outcome == b.Outcome && a.ClosedAt.Equal(b.ClosedAt)
+		a.Outcome == b.Outcome && a.ClosedAt.Equal(b.ClosedAt) &&
+		a.PartnerID == b.PartnerID && a.DuplicateOf == b.DuplicateOf
 }
 
 func testInviteOneTime(t *testing.T, s Store) {
@@ -906,9 +907,10 @@ func testCloseReopen(t *testing.T, s Store) {
 	if list := mustCasesBy(t, s, reporterA); len(list) != 1 || list[0].Status != tipline.StatusClosed {
 		t.Fatalf("CasesByReporter after CloseCase = %+v, want the case closed", list)
 	}
-	// Closing again, with another outcome, changes nothing.
-	if err := s.CloseCase(ctx, c.Reference, a.ID, tipline.OutcomeFalse, closeAt.Add(time.Minute)); err != nil {
-		t.Fatalf("CloseCase again: %v", err)
+	// Closing again, with another outcome, is refused and changes nothing:
+	// a closed case is inert until reopened.
+	if err := s.CloseCase(ctx, c.Reference, a.ID, tipline.OutcomeFalse, closeAt.Add(time.Minute)); !errors.Is(err, tipline.ErrClosed) {
+		t.Fatalf("CloseCase again: %v, want ErrClosed", err)
 	}
 	if got := mustCase(t, s, c.Reference); !sameAssignment(got.Assignment, want) {
 		t.Fatalf("second CloseCase changed the assignment to %+v", got.Assignment)
