@@ -354,7 +354,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 		engine: &flows.Engine{
 			NewDraftID:      newDraftID,
 			NewReference:    tipline.NewReference,
-			NewFollowUpCode: newFollowUpCode,
+			NewFollowUpCode: tipline.NewFollowUpCode,
 			Location:        cfg.Location,
 			Limits:          cfg.Limits,
 			Emergency:       cfg.Emergency,
@@ -383,23 +383,6 @@ func newOwnerID() string {
 		panic("bot: crypto/rand failed: " + err.Error())
 	}
 	return "bot-" + hex.EncodeToString(b[:])
-}
-
-// newFollowUpCode returns 16 uniformly random digits.
-func newFollowUpCode() string {
-	const digits = 16
-	out := make([]byte, 0, digits)
-	var b [1]byte
-	for len(out) < digits {
-		if _, err := rand.Read(b[:]); err != nil {
-			panic("bot: crypto/rand failed: " + err.Error())
-		}
-		if b[0] >= 250 { // 250 = 25*10: no modulo bias
-			continue
-		}
-		out = append(out, '0'+b[0]%10)
-	}
-	return string(out)
 }
 
 func newDraftID() string {

@@ -2,12 +2,9 @@ package bot
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/go-telegram/bot/models"
 
@@ -24,14 +21,8 @@ import (
 // for the reviewer it was sent to, and every use checks, again, that the
 // person is an active reviewer (G9).
 
-// inviteRE is what an invite code looks like; typed alone it registers too.
-var inviteRE = regexp.MustCompile(`^TLR-[A-Z2-7]{16}$`)
-
-// InviteHash is how an invite code is stored.
-func InviteHash(code string) []byte {
-	h := sha256.Sum256([]byte(strings.ToUpper(strings.TrimSpace(code))))
-	return h[:]
-}
+// InviteHash is how an invite code is stored (tipline.InviteHash).
+func InviteHash(code string) []byte { return tipline.InviteHash(code) }
 
 // reviewerState is a reviewer's conversation: what their next text is
 // for (review.State), the last update applied, and that update's outbox
@@ -121,10 +112,10 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 
 func inviteCode(in flows.Input) (string, bool) {
 	switch {
-	case in.Kind == flows.InputCommand && in.Text == "start" && inviteRE.MatchString(strings.ToUpper(in.Arg)):
-		return strings.ToUpper(in.Arg), true
-	case in.Kind == flows.InputText && inviteRE.MatchString(strings.ToUpper(strings.TrimSpace(in.Text))):
-		return strings.ToUpper(strings.TrimSpace(in.Text)), true
+	case in.Kind == flows.InputCommand && in.Text == "start":
+		return tipline.ParseInviteCode(in.Arg)
+	case in.Kind == flows.InputText:
+		return tipline.ParseInviteCode(in.Text)
 	}
 	return "", false
 }

@@ -25,7 +25,7 @@ const (
 )
 
 // followUpCodeDigits is the length of a follow-up code.
-const followUpCodeDigits = 16
+const followUpCodeDigits = tipline.FollowUpCodeDigits
 
 // followUpButton handles the buttons of My reports, adding information,
 // the receipt, clearing the chat and forgetting; false when act is none.

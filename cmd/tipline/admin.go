@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"strconv"
@@ -37,15 +35,8 @@ func (m *Main) openAdminStore(ctx context.Context) (*storage.Postgres, Config, e
 	return db, cfg, nil
 }
 
-// NewInviteCode returns a one-time reviewer invite code, TLR- and 16
-// characters that survive being read aloud or typed.
-func NewInviteCode() string {
-	b := make([]byte, 10)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return "TLR-" + base32.StdEncoding.EncodeToString(b)
-}
+// NewInviteCode returns a one-time reviewer invite code (tipline.NewInviteCode).
+func NewInviteCode() string { return tipline.NewInviteCode() }
 
 func (m *Main) reviewers(ctx context.Context, args []string) error {
 	if len(args) == 0 {
