@@ -271,11 +271,18 @@ type Notification struct {
 	OutboxKey string
 }
 
+// The kinds of Note.
+const (
+	NoteInternal     = "note"          // internal, between reviewers
+	NoteToReporter   = "to_reporter"   // a reviewer's message to the reporter
+	NoteFromReporter = "from_reporter" // the reporter's answer
+)
+
 // Note is an internal note or a message exchanged on a case.
 type Note struct {
 	// Author is "reviewer:<id>" or "reporter".
 	Author string
-	// Kind is "note" (internal), "to_reporter" or "from_reporter".
+	// Kind is NoteInternal, NoteToReporter or NoteFromReporter.
 	Kind string
 	Text string
 	At   time.Time

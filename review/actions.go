@@ -117,6 +117,6 @@ type State struct {
 
 // Note kinds and the actor written by reviewers.
 const (
-	NoteInternal   = "note"
-	NoteToReporter = "to_reporter"
+	NoteInternal   = tipline.NoteInternal
+	NoteToReporter = tipline.NoteToReporter
 )

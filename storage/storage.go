@@ -141,11 +141,11 @@ const (
 	ActionReporterUnblocked = "reporter_unblocked"
 )
 
-// Kinds of tipline.Note.
+// Kinds of tipline.Note (the domain's names, kept for storage's callers).
 const (
-	NoteKindNote         = "note"          // internal, between reviewers
-	NoteKindToReporter   = "to_reporter"   // a reviewer's message to the reporter
-	NoteKindFromReporter = "from_reporter" // the reporter's answer
+	NoteKindNote         = tipline.NoteInternal
+	NoteKindToReporter   = tipline.NoteToReporter
+	NoteKindFromReporter = tipline.NoteFromReporter
 )
 
 // ForgottenPseudonym replaces a forgotten reporter's pseudonym in the
