@@ -443,7 +443,7 @@ func (b *Bot) Run(ctx context.Context) error {
 
 // drainGrace bounds how long a stopping process sends what its last
 // updates queued.
-const drainGrace = 3 * time.Second
+const drainGrace = 5 * time.Second
 
 // heartbeatLoop says this process is alive, so the work it holds stays its
 // own, and retries the releases that failed while the database was down.
