@@ -180,13 +180,18 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 	case Close:
 		return []Out{say(rv, CloseHow(ref, version))}, nil
 	case Outcome:
+		unnamed := false
 		if p.Outcome == tipline.OutcomePartner {
-			// Referred to whom? The named partners first.
+			// Referred to whom? The named partners first; with none listed
+			// the case still closes, and the reviewer hears who adds them.
 			partners, err := d.Store.Partners(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("list partners: %w", err)
 			}
-			return []Out{say(rv, ReferWhich(ref, version, partners))}, nil
+			if m := ReferWhich(ref, version, partners); len(m.Buttons) > 0 {
+				return []Out{say(rv, m)}, nil
+			}
+			unnamed = true
 		}
 		if err := d.Store.CloseCase(ctx, ref, rv.ID, p.Outcome, now); err != nil {
 			return d.closedOr(ctx, rv, ref, err, "close case")
@@ -195,7 +200,11 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		if c, err = d.Store.Case(ctx, ref); err != nil {
 			return nil, fmt.Errorf("load case: %w", err)
 		}
-		return []Out{say(rv, Closed(c, p.Outcome))}, nil
+		m := Closed(c, p.Outcome)
+		if unnamed {
+			m.Lines = append(m.Lines, reply.Text{ID: "rv_no_partners"})
+		}
+		return []Out{say(rv, m)}, nil
 	case Block:
 		// Never one tap: ask why, and block only when a reason is chosen.
 		return []Out{say(rv, BlockWhy(ref, version))}, nil

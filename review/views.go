@@ -473,7 +473,7 @@ func Classified(c tipline.Case) reply.Message {
 }
 
 // ReferWhich asks which partner a case is referred to: the active ones,
-// by name, kind and country. With none configured it says who adds them.
+// by name, kind and country; no buttons when none is active.
 func ReferWhich(ref tipline.Reference, version string, partners []tipline.Partner) reply.Message {
 	m := Say("rv_refer_which", refData(ref))
 	for _, p := range partners {
@@ -485,9 +485,6 @@ func ReferWhich(ref tipline.Reference, version string, partners []tipline.Partne
 			"Country": reply.Text{ID: "country_" + strings.ToLower(p.Country)},
 		}}
 		m.Buttons = append(m.Buttons, []reply.Button{{Label: label, Action: Press{Action: Refer, Case: ref, Partner: p.ID}.String(), Version: version}})
-	}
-	if len(m.Buttons) == 0 {
-		return Say("rv_no_partners", refData(ref))
 	}
 	return m
 }

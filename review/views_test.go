@@ -94,7 +94,11 @@ func TestViewsGolden(t *testing.T) {
 		{"classify: which risk?", ClassifyRisk(taken.Reference, tipline.ExploitSale, Version(taken))},
 		{"classified", Classified(classified)},
 		{"refer: which partner?", ReferWhich(taken.Reference, Version(taken), partners)},
-		{"refer: no partners", ReferWhich(taken.Reference, Version(taken), partners[1:2])},
+		{"closed as referred, no partners listed", func() reply.Message {
+			m := Closed(closed, tipline.OutcomePartner)
+			m.Lines = append(m.Lines, reply.Text{ID: "rv_no_partners"})
+			return m
+		}()},
 		{"referred", Referred(closed, "APLE Cambodia")},
 		{"already closed", AlreadyClosed(closed)},
 		{"added to a closed case", AddedToClosed(closed, "He came back today")},
