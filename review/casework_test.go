@@ -354,3 +354,27 @@ func TestDeskEscalateAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestDeskClassifyEditsNotifications: once classified, every copy of the
+// case's notification shows it (with its urgency and area).
+func TestDeskClassifyEditsNotifications(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	for _, rv := range f.rvs[:2] {
+		if err := f.store.AddNotification(ctx, f.ref, tipline.Notification{ReviewerID: rv.ID, ChatID: rv.TelegramID, OutboxKey: "n" + rv.Name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.take(t, 1)
+	outs := f.press(t, f.rvs[0], Press{Action: SetRisk, Case: f.ref, Exploitation: tipline.ExploitOnline, Risk: tipline.RiskImmediate}, new(State))
+	wantSaid(t, outs, "rv_classified", "rv_taken_by", "rv_taken_by")
+	for _, o := range outs[1:] {
+		var ids []string
+		for _, l := range o.Message.Lines {
+			ids = append(ids, l.ID)
+		}
+		if o.Edit == nil || !slices.Equal(ids, []string{"rv_taken_by", "rv_taken_summary", "rv_classification"}) {
+			t.Errorf("copy for %d: edit %v, lines %v", o.To.Reviewer, o.Edit, ids)
+		}
+	}
+}

@@ -233,7 +233,16 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		if c, err = d.Store.Case(ctx, ref); err != nil {
 			return nil, fmt.Errorf("load case: %w", err)
 		}
-		return []Out{say(rv, Classified(c))}, nil
+		outs := []Out{say(rv, Classified(c))}
+		// Every copy of the notification shows the classification too.
+		if holder, err := d.Store.Reviewer(ctx, c.Assignment.ReviewerID); err == nil {
+			marks, err := d.MarkTaken(ctx, ref, holder)
+			if err != nil {
+				return nil, err
+			}
+			outs = append(outs, marks...)
+		}
+		return outs, nil
 	case Refer:
 		pt, err := d.Store.Partner(ctx, p.Partner)
 		if errors.Is(err, tipline.ErrNotFound) {

@@ -35,6 +35,12 @@ func TestReviewerCaseWork(t *testing.T) {
 	rv.press("cls:" + string(ref) + ":labour")
 	rv.press("rsk:" + string(ref) + ":labour:high")
 	rv.waitText(regexp.MustCompile(`is classified\.[\s\S]*Forced labour · High risk`))
+	// The notification, once taken, keeps urgency and area and shows the
+	// classification.
+	seen := rv.seen
+	rv.seen = 0
+	rv.waitText(regexp.MustCompile(`taken by Primary Pich\.[\s\S]*URGENT · child at risk · 📍[\s\S]*Classified: Forced labour · High risk`))
+	rv.seen = seen
 
 	// Details: one timeline, the reporter's language.
 	rv.press("det:" + string(ref))
