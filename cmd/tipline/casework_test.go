@@ -127,3 +127,32 @@ func TestEscalationAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestAdditionToAClosedCase: the reporter answers the team after the case
+// was closed; the answer is kept and reaches the reviewer who closed it,
+// with a Reopen button, never dropped.
+func TestAdditionToAClosedCase(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich")
+	e.startOnCall()
+	rv := e.reviewers[0]
+	rep, ref := e.urgentTip(7_100_900_201)
+	rv.take(ref)
+	rv.press("rep:" + string(ref))
+	rv.markSeen()
+	e.emu.SendText(rv.u, "Is she still there?")
+	rv.waitText(regexp.MustCompile(`Sent to the reporter`))
+	rv.press("close:" + string(ref))
+	rv.press("out:" + string(ref) + ":police")
+	rv.waitText(regexp.MustCompile(`closed: Referred to police`))
+
+	m := rep.waitText(regexp.MustCompile(`Is she still there`))
+	rep.seen = m.ID - 1
+	rep.press("ans:" + string(ref))
+	rep.markSeen()
+	e.emu.SendText(rep.u, "Canarylate she left this morning")
+	rv.waitText(regexp.MustCompile(`which is closed[\s\S]*Canarylate`))
+	rv.waitButton("reopen:" + string(ref))
+	if c := mustCase(t, e.testEnv, ref); c.Status != tipline.StatusClosed || len(c.Additions) != 1 {
+		t.Errorf("case %s with %d additions, want closed with the answer kept", c.Status, len(c.Additions))
+	}
+}
