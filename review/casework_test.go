@@ -196,7 +196,10 @@ func TestDeskDetailsTimeline(t *testing.T) {
 		t.Errorf("timeline %v, want %v", story, want)
 	}
 	got := strings.Join(ids, " ")
-	for _, want := range []string{"rv_label_language", "rv_classification", "rv_timeline_title"} {
+	if strings.Count(got, "rv_label_happening") != 1 {
+		t.Errorf("the reporter's 'What is happening?' shown %d times, want once beside the classification: %s", strings.Count(got, "rv_label_happening"), got)
+	}
+	for _, want := range []string{"rv_label_language", "rv_classification summary_line rv_label_happening", "rv_timeline_title"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Details lack %s: %s", want, got)
 		}

@@ -49,7 +49,7 @@ func newFixture(t *testing.T) *fixture {
 	if _, _, err := f.store.SubmitCase(ctx, tipline.NewCase{
 		DraftID: "d1", Reference: f.ref, Kind: tipline.KindTip, Urgency: tipline.UrgencyUrgent, Lang: "km",
 		Reporter: "pseudo", ReporterChatID: 4242, ContactAllowed: true,
-		Answers:     tipline.Answers{"what": "a child at the market"},
+		Answers:     tipline.Answers{"what": "a child at the market", tipline.AnswerHappening: "begging"},
 		Attachments: []tipline.Attachment{{Kind: "photo", FileID: "F1", FileUniqueID: "U1"}},
 		SubmittedAt: t0,
 	}); err != nil {

@@ -171,20 +171,22 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 	if c.Lang != "" {
 		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_language"}, reply.Text{ID: "language_name_" + c.Lang}))
 	}
+	// The reviewer's classification, and beside it the reporter's own
+	// answer to "What is happening?".
 	if cl, ok := classification(c); ok {
 		cl.Item = true
 		m.Lines = append(m.Lines, cl)
+	}
+	if h := c.Answers[tipline.AnswerHappening]; h != "" {
+		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_happening"}, reply.Text{ID: "exploitation_" + h}))
 	}
 	// The answers as a reviewer reads them: labels of their own ("What the
 	// reporter saw", not "What you saw"), the buttons' words, values the
 	// catalogue writes, the reporter's words as they are, a map link.
 	for _, k := range flows.Questionnaire(c.Kind) {
-		if v, ok := c.Answers[k]; ok {
+		if v, ok := c.Answers[k]; ok && k != tipline.AnswerHappening {
 			m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_" + k}, flows.AnswerValue(k, v)))
 		}
-	}
-	if h := c.Answers[tipline.AnswerHappening]; h != "" {
-		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_happening"}, reply.Text{ID: "exploitation_" + h}))
 	}
 	if w := c.Answers[flows.AnswerWritten]; w != "" {
 		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_written"}, w))
