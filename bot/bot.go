@@ -84,6 +84,15 @@ type Store interface {
 	Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error)
 
 	BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
+	BlockReporterFor(ctx context.Context, ref tipline.Reference, reviewerID int64, reason tipline.BlockReason, now time.Time) error
+	UnblockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
+	Classify(ctx context.Context, ref tipline.Reference, reviewerID int64, kind tipline.Exploitation, risk tipline.Risk, now time.Time) error
+	Partners(ctx context.Context) ([]tipline.Partner, error)
+	Partner(ctx context.Context, id int64) (tipline.Partner, error)
+	Refer(ctx context.Context, ref tipline.Reference, reviewerID, partnerID int64, now time.Time) error
+	LinkDuplicate(ctx context.Context, newer, older tipline.Reference, reviewerID int64, now time.Time) error
+	FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error)
+	Timeline(ctx context.Context, ref tipline.Reference) ([]tipline.Event, error)
 	IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error)
 	CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storage.RetentionWarning, error)
 	MarkRetentionWarned(ctx context.Context, ref tipline.Reference, now time.Time) error
@@ -363,7 +372,8 @@ func New(cfg Config, p Parts) (*Bot, error) {
 	b.router = &review.Router{Store: p.Store, Notifier: b, Policy: cfg.Policy, Log: b.log, Now: cfg.Now}
 	b.retention = &review.Retention{Store: p.Store, Outbox: retentionOutbox{b}, Log: b.log, Now: cfg.Now,
 		Period: cfg.Retention, Audit: cfg.AuditRetention, Location: cfg.Location}
-	b.desk = &review.Desk{Store: p.Store, Notifier: b, Log: b.log, Now: cfg.Now, Router: b.router}
+	b.desk = &review.Desk{Store: p.Store, Notifier: b, Log: b.log, Now: cfg.Now, Router: b.router,
+		Location: cfg.Location, Finder: finder{p.Store}}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),

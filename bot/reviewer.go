@@ -159,7 +159,14 @@ func (b *Bot) reviewerOuts(ctx context.Context, item storage.InboxItem, u *model
 	}
 	switch in.input.Kind {
 	case flows.InputCommand:
+		if cmd := review.Command(in.input.Text); cmd == review.CmdFind {
+			return b.desk.Find(ctx, rv, in.input.Arg)
+		}
 		return b.desk.Command(ctx, rv, review.Command(in.input.Text), st)
+	case flows.InputLocation:
+		if in.input.Location != nil {
+			return b.desk.FindNear(ctx, rv, *in.input.Location)
+		}
 	case flows.InputText:
 		return b.desk.Text(ctx, rv, in.input.Text, "note:"+updateBatchPrefix(item.UpdateID), st)
 	}
@@ -239,4 +246,19 @@ func (b *Bot) saveReviewerState(ctx context.Context, chatKey string, st reviewer
 		return err
 	}
 	return b.sessions.Save(ctx, reviewerSessionKey(chatKey), data)
+}
+
+// finder adapts storage's look-up to review's /find.
+type finder struct{ s Store }
+
+func (f finder) FindCases(ctx context.Context, q review.FindQuery) ([]review.Found, error) {
+	found, err := f.s.FindCases(ctx, storage.FindQuery{Reference: q.Reference, Place: q.Place, Near: q.Near, WithinKm: q.WithinKm})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]review.Found, 0, len(found))
+	for _, c := range found {
+		out = append(out, review.Found{CaseSummary: c.CaseSummary, DistanceKm: c.DistanceKm})
+	}
+	return out, nil
 }

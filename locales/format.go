@@ -1,6 +1,8 @@
 package locales
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +38,18 @@ func (c *Catalog) Value(lang string, v any) (s string, ok bool) {
 		return c.Text(lang, "format_date", map[string]any{
 			"Day": t.Day(), "Month": int(t.Month()), "Year": year,
 		}), true
+	case reply.Moment:
+		t := time.Time(v)
+		year := t.Year()
+		if buddhistEra[lang] {
+			year += 543
+		}
+		return c.Text(lang, "format_moment", map[string]any{
+			"Day": t.Day(), "Month": int(t.Month()), "Year": year,
+			"Time": fmt.Sprintf("%02d:%02d", t.Hour(), t.Minute()),
+		}), true
+	case reply.Distance:
+		return c.Text(lang, "format_km", map[string]any{"Km": strconv.FormatFloat(float64(v), 'f', 1, 64)}), true
 	case reply.PhoneNumber:
 		return FormatPhone(string(v)), true // digits read the same in every language
 	case reply.MapLink:
@@ -47,7 +61,7 @@ func (c *Catalog) Value(lang string, v any) (s string, ok bool) {
 // IsValue tells whether v is one of the values Value writes.
 func IsValue(v any) bool {
 	switch v.(type) {
-	case reply.Elapsed, reply.Years, reply.Day, reply.PhoneNumber, reply.MapLink:
+	case reply.Elapsed, reply.Years, reply.Day, reply.Moment, reply.Distance, reply.PhoneNumber, reply.MapLink:
 		return true
 	}
 	return false

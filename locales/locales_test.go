@@ -41,6 +41,17 @@ var sample = map[string]any{
 	"Month":     11,
 	"Year":      2026,
 	"URL":       "https://maps.google.com/?q=13.65869,102.56370",
+	// Reviewers' timeline, classification and /find.
+	"Who":          "Dara",
+	"What":         "Taken by Dara",
+	"Time":         "22/11/2026 09:30",
+	"Exploitation": "Forced labour",
+	"Risk":         "High risk",
+	"Reason":       "Spam",
+	"Partner":      "APLE",
+	"Other":        "TL-4ACF-9XDN",
+	"Distance":     "1.2 km",
+	"Km":           "1.2",
 }
 
 func TestEveryIDInEveryLanguage(t *testing.T) {

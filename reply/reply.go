@@ -49,6 +49,13 @@ type Years int
 // (15/11/2026); Thai readers count years in the Buddhist era (2569).
 type Day time.Time
 
+// Moment is a time of day on a calendar day, already in the team's time
+// zone, for a case's timeline: "15/11/2026 14:05" (Thai in the Buddhist era).
+type Moment time.Time
+
+// Distance is a distance in kilometres, as /find shows how far a case is.
+type Distance float64
+
 // PhoneNumber is a phone number in E.164 ("+85512345678"), written in the
 // groups people say it in: "+855 12 345 678".
 type PhoneNumber string

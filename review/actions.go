@@ -8,6 +8,7 @@ package review
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/tipline/tipline"
@@ -29,10 +30,17 @@ const (
 	Block    Action = "blk"    // block its reporter
 	Reopen   Action = "reopen" // reopen a closed case
 	TakeOver Action = "tko"    // take the case from the reviewer who has it
+	BlockFor Action = "blr"    // block its reporter, for a reason (after Block asked)
+	Unblock  Action = "unb"    // lift the block of its reporter
+	Classify Action = "cls"    // choose the kind of exploitation (then the risk)
+	SetRisk  Action = "rsk"    // classify it: the kind and the risk chosen
+	Refer    Action = "ref"    // close it as referred to a named partner
+	SameAs   Action = "dup"    // type the reference of the older case it repeats
 )
 
 // Actions lists every action, for tables and tests.
-var Actions = []Action{Take, Details, Escalate, Reply, Note, Close, Outcome, Block, Reopen, TakeOver}
+var Actions = []Action{Take, Details, Escalate, Reply, Note, Close, Outcome, Block, Reopen, TakeOver,
+	BlockFor, Unblock, Classify, SetRisk, Refer, SameAs}
 
 // Known tells whether a is one of Actions.
 func Known(a Action) bool {
@@ -44,14 +52,19 @@ func Known(a Action) bool {
 	return false
 }
 
-// Press is a reviewer's button: an action on a case, with the outcome
-// when the action is Outcome. Its string form is the button's action,
-// "ack:TL-7K3Q-9XDM" or "out:TL-7K3Q-9XDM:police", which bot signs with
-// the case's version.
+// Press is a reviewer's button: an action on a case, with what was chosen
+// for it. Its string form is the button's action, "ack:TL-7K3Q-9XDM",
+// "out:TL-7K3Q-9XDM:police", "rsk:TL-7K3Q-9XDM:sale:high", which bot signs
+// with the case's version; it stays well under Telegram's 64 bytes.
 type Press struct {
 	Action  Action
 	Case    tipline.Reference
-	Outcome tipline.Outcome
+	Outcome tipline.Outcome // Outcome
+	// Exploitation is the kind chosen (Classify, optional; SetRisk).
+	Exploitation tipline.Exploitation
+	Risk         tipline.Risk        // SetRisk
+	Partner      int64               // Refer
+	Reason       tipline.BlockReason // BlockFor
 }
 
 // ErrBadAction means a button's action is not one of ours.
@@ -59,15 +72,59 @@ var ErrBadAction = errors.New("review: not a reviewer action")
 
 // ParseAction reads a button's action; it is the one place that does.
 func ParseAction(s string) (Press, error) {
-	verb, rest, _ := strings.Cut(s, ":")
-	refStr, arg, _ := strings.Cut(rest, ":")
-	ref, err := tipline.ParseReference(refStr)
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 {
+		return Press{}, ErrBadAction
+	}
+	ref, err := tipline.ParseReference(parts[1])
 	if err != nil {
 		return Press{}, ErrBadAction
 	}
-	p := Press{Action: Action(verb), Case: ref}
-	if p.Action == Outcome {
-		p.Outcome = tipline.Outcome(arg)
+	p := Press{Action: Action(parts[0]), Case: ref}
+	args := parts[2:]
+	want := 0
+	switch p.Action {
+	case Outcome:
+		want = 1
+		if len(args) == 1 {
+			p.Outcome = tipline.Outcome(args[0])
+		}
+	case Classify:
+		if len(args) == 1 {
+			want = 1
+			p.Exploitation = tipline.Exploitation(args[0])
+			if !p.Exploitation.Valid() {
+				return Press{}, ErrBadAction
+			}
+		}
+	case SetRisk:
+		want = 2
+		if len(args) == 2 {
+			p.Exploitation, p.Risk = tipline.Exploitation(args[0]), tipline.Risk(args[1])
+			if !p.Exploitation.Valid() || !p.Risk.Valid() {
+				return Press{}, ErrBadAction
+			}
+		}
+	case Refer:
+		want = 1
+		if len(args) == 1 {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id <= 0 {
+				return Press{}, ErrBadAction
+			}
+			p.Partner = id
+		}
+	case BlockFor:
+		want = 1
+		if len(args) == 1 {
+			p.Reason = tipline.BlockReason(args[0])
+			if !p.Reason.Valid() {
+				return Press{}, ErrBadAction
+			}
+		}
+	}
+	if len(args) != want {
+		return Press{}, ErrBadAction
 	}
 	return p, nil
 }
@@ -75,8 +132,19 @@ func ParseAction(s string) (Press, error) {
 // String is the button's action for p.
 func (p Press) String() string {
 	s := string(p.Action) + ":" + string(p.Case)
-	if p.Action == Outcome {
+	switch p.Action {
+	case Outcome:
 		s += ":" + string(p.Outcome)
+	case Classify:
+		if p.Exploitation != "" {
+			s += ":" + string(p.Exploitation)
+		}
+	case SetRisk:
+		s += ":" + string(p.Exploitation) + ":" + string(p.Risk)
+	case Refer:
+		s += ":" + strconv.FormatInt(p.Partner, 10)
+	case BlockFor:
+		s += ":" + string(p.Reason)
 	}
 	return s
 }
@@ -93,6 +161,9 @@ const (
 	CmdOncall Command = "oncall"
 	CmdCancel Command = "cancel"
 	CmdHelp   Command = "help"
+	// CmdFind looks cases up: /find TL-XXXX-XXXX, /find place words (and
+	// a shared location does the same near it).
+	CmdFind Command = "find"
 )
 
 // Mode is what a reviewer's next text is for.
@@ -103,6 +174,7 @@ const (
 	ModeNone  Mode = ""
 	ModeReply Mode = "reply" // words to the reporter
 	ModeNote  Mode = "note"  // an internal note
+	ModeSame  Mode = "same"  // the reference of the older case this one repeats
 )
 
 // State is what the reviewer's next text is for: a reply or a note on a

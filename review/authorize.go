@@ -75,9 +75,23 @@ const (
 	// Stale: the button was made for an earlier state of the case; the
 	// reviewer is shown the case as it is now.
 	Stale Decision = "stale"
+	// ReopenFirst: the case is closed, and the reviewer who has it (or an
+	// admin) is told so, with a Reopen button, instead of changing it;
+	// old buttons too.
+	ReopenFirst Decision = "reopen_first"
 	// Refuse: not for this reviewer, or not for a case in this state.
 	Refuse Decision = "refuse"
 )
+
+// changesClosed tells whether act would change a closed case's work: such
+// an action waits until the case is reopened.
+func changesClosed(act Action) bool {
+	switch act {
+	case Escalate, Reply, Note, Close, Outcome, Classify, SetRisk, Refer, SameAs:
+		return true
+	}
+	return false
+}
 
 // AnyVersion is the version of a button that only shows a case (the queue's
 // buttons): such a button is never stale, and allows only Details.
@@ -93,6 +107,15 @@ func Authorize(a Actor, c Case, act Action, buttonVersion string) Decision {
 	if !a.Active || !Known(act) {
 		return Refuse
 	}
+	mine := c.Taker != 0 && c.Taker == a.ID
+	if c.Status == tipline.StatusClosed && changesClosed(act) {
+		// Whatever version the button was made for: a closed case is inert
+		// until someone presses Reopen.
+		if mine || a.Admin {
+			return ReopenFirst
+		}
+		return Refuse
+	}
 	if buttonVersion == AnyVersion {
 		if act != Details {
 			return Stale
@@ -100,10 +123,9 @@ func Authorize(a Actor, c Case, act Action, buttonVersion string) Decision {
 	} else if buttonVersion != c.Version {
 		return Stale
 	}
-	mine := c.Taker != 0 && c.Taker == a.ID
 	if c.Status == tipline.StatusClosed {
 		switch act {
-		case Details, Reopen, Note, Block:
+		case Details, Reopen, Block, BlockFor, Unblock:
 			if mine || a.Admin {
 				return Allow
 			}

@@ -38,6 +38,7 @@ func authorizeTables() []authorizeTable {
 		T  = OfferTake
 		TO = OfferTakeOver
 		R  = Refuse
+		C  = ReopenFirst
 	)
 	taken := Case{Status: tipline.StatusAcknowledged, Taker: 1, Version: "aaaa"}
 	open := Case{Status: tipline.StatusReceived, Version: "bbbb"}
@@ -54,6 +55,12 @@ func authorizeTables() []authorizeTable {
 			Block:    {A, TO, A, R},
 			Reopen:   {R, R, R, R},
 			TakeOver: {A, A, A, R},
+			BlockFor: {A, TO, A, R},
+			Unblock:  {A, TO, A, R},
+			Classify: {A, TO, A, R},
+			SetRisk:  {A, TO, A, R},
+			Refer:    {A, TO, A, R},
+			SameAs:   {A, TO, A, R},
 		}},
 		{"nobody has it yet", open, map[Action]authorizeRow{
 			Take:     {A, A, A, R},
@@ -66,18 +73,32 @@ func authorizeTables() []authorizeTable {
 			Block:    {T, T, A, R},
 			Reopen:   {R, R, R, R},
 			TakeOver: {A, A, A, R},
+			BlockFor: {T, T, A, R},
+			Unblock:  {T, T, A, R},
+			Classify: {T, T, A, R},
+			SetRisk:  {T, T, A, R},
+			Refer:    {T, T, A, R},
+			SameAs:   {T, T, A, R},
 		}},
 		{"closed by reviewer 1", closed, map[Action]authorizeRow{
+			// A closed case is inert until reopened: what would change
+			// its work says "already closed: reopen first".
 			Take:     {R, R, R, R},
 			Details:  {A, R, A, R},
-			Escalate: {R, R, R, R},
-			Reply:    {R, R, R, R},
-			Note:     {A, R, A, R},
-			Close:    {R, R, R, R},
-			Outcome:  {R, R, R, R},
+			Escalate: {C, R, C, R},
+			Reply:    {C, R, C, R},
+			Note:     {C, R, C, R},
+			Close:    {C, R, C, R},
+			Outcome:  {C, R, C, R},
 			Block:    {A, R, A, R},
 			Reopen:   {A, R, A, R},
 			TakeOver: {R, R, R, R},
+			BlockFor: {A, R, A, R},
+			Unblock:  {A, R, A, R},
+			Classify: {C, R, C, R},
+			SetRisk:  {C, R, C, R},
+			Refer:    {C, R, C, R},
+			SameAs:   {C, R, C, R},
 		}},
 	}
 }

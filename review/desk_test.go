@@ -49,10 +49,13 @@ func newFixture(t *testing.T) *fixture {
 	if _, _, err := f.store.SubmitCase(ctx, tipline.NewCase{
 		DraftID: "d1", Reference: f.ref, Kind: tipline.KindTip, Urgency: tipline.UrgencyUrgent, Lang: "km",
 		Reporter: "pseudo", ReporterChatID: 4242, ContactAllowed: true,
-		Answers:     tipline.Answers{"what": "a child at the market"},
+		Answers:     tipline.Answers{"what": "a child at the market", tipline.AnswerHappening: "begging"},
 		Attachments: []tipline.Attachment{{Kind: "photo", FileID: "F1", FileUniqueID: "U1"}},
 		SubmittedAt: t0,
 	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.AddPartner(ctx, "APLE Cambodia", tipline.PartnerNGO, "KH"); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -116,10 +119,7 @@ func TestDeskEveryActionEveryRole(t *testing.T) {
 					}
 					f.clock.Advance(time.Minute)
 					before := f.caseNow(t)
-					p := On(act, f.ref)
-					if act == Outcome {
-						p.Outcome = tipline.Outcomes[1]
-					}
+					p := samplePress(act, f.ref)
 					var st State
 					outs, err := f.desk.Press(ctx, rv, p, Version(before), &st)
 					if err != nil {
@@ -128,7 +128,7 @@ func TestDeskEveryActionEveryRole(t *testing.T) {
 					after := f.caseNow(t)
 					ids := firstIDs(outs)
 					if who.want != Allow {
-						want := map[Decision]string{OfferTake: "rv_take_first", OfferTakeOver: "rv_case_is_with", Refuse: "rv_not_allowed"}[who.want]
+						want := map[Decision]string{OfferTake: "rv_take_first", OfferTakeOver: "rv_case_is_with", Refuse: "rv_not_allowed", ReopenFirst: "rv_already_closed"}[who.want]
 						if !slices.Equal(ids, []string{want}) {
 							t.Errorf("got %v, want [%s]", ids, want)
 						}
@@ -142,6 +142,25 @@ func TestDeskEveryActionEveryRole(t *testing.T) {
 			}
 		}
 	}
+}
+
+// samplePress is a press of act on ref with its choices made: an outcome
+// that closes at once, a reason, a kind and a risk, the fixture's partner.
+func samplePress(act Action, ref tipline.Reference) Press {
+	p := On(act, ref)
+	switch act {
+	case Outcome:
+		p.Outcome = tipline.OutcomeNoAction
+	case BlockFor:
+		p.Reason = tipline.BlockThreats
+	case Classify:
+		p.Exploitation = tipline.ExploitSale
+	case SetRisk:
+		p.Exploitation, p.Risk = tipline.ExploitLabour, tipline.RiskHigh
+	case Refer:
+		p.Partner = 1
+	}
+	return p
 }
 
 // take has reviewer id take the case.
@@ -197,9 +216,34 @@ func checkEffect(t *testing.T, f *fixture, act Action, rv tipline.Reviewer, befo
 			t.Errorf("status %s, want closed", after.Status)
 		}
 	case Block:
-		wantIDs("rv_blocked")
+		// Never one tap: it asks why, and blocks nobody yet.
+		wantIDs("rv_block_why")
+		if blocked, err := f.store.IsBlocked(ctx, "pseudo"); err != nil || blocked {
+			t.Errorf("reporter blocked %v (%v), want not blocked yet", blocked, err)
+		}
+	case BlockFor:
+		wantIDs("rv_blocked_for")
 		if blocked, err := f.store.IsBlocked(ctx, "pseudo"); err != nil || !blocked {
 			t.Errorf("reporter blocked %v (%v), want blocked", blocked, err)
+		}
+	case Unblock:
+		wantIDs("rv_unblocked")
+	case Classify:
+		wantIDs("rv_classify_risk")
+	case SetRisk:
+		wantIDs("rv_classified")
+		if cl := after.Classification; cl.Exploitation != tipline.ExploitLabour || cl.Risk != tipline.RiskHigh {
+			t.Errorf("classification %+v, want labour, high", cl)
+		}
+	case Refer:
+		wantIDs("rv_referred")
+		if after.Status != tipline.StatusClosed || after.Assignment.PartnerID != 1 || after.Assignment.Outcome != tipline.OutcomePartner {
+			t.Errorf("case %s, %+v; want closed, referred to partner 1", after.Status, after.Assignment)
+		}
+	case SameAs:
+		wantIDs("rv_type_same_as")
+		if st.Mode != ModeSame || st.Case != f.ref {
+			t.Errorf("state %+v, want same-as on %s", st, f.ref)
 		}
 	case Reopen:
 		wantIDs("rv_reopened")
@@ -292,17 +336,26 @@ func TestDeskOldButton(t *testing.T) {
 // TestParseAction: every action reads back from its button's string.
 func TestParseAction(t *testing.T) {
 	for _, a := range Actions {
-		p := On(a, "TL-7K3Q-9XDM")
-		if a == Outcome {
-			p.Outcome = tipline.Outcomes[0]
-		}
+		p := samplePress(a, "TL-7K3Q-9XDM")
 		got, err := ParseAction(p.String())
 		if err != nil || got != p {
 			t.Errorf("ParseAction(%q) = %+v, %v; want %+v", p.String(), got, err, p)
 		}
 	}
-	if _, err := ParseAction("ack:nonsense"); err == nil {
-		t.Error("a bad reference parsed")
+	if p := On(Classify, "TL-7K3Q-9XDM"); func() bool { got, err := ParseAction(p.String()); return err != nil || got != p }() {
+		t.Error("Classify without a kind does not read back")
+	}
+	for _, bad := range []string{"ack:nonsense", "ack:TL-7K3Q-9XDM:x", "rsk:TL-7K3Q-9XDM:sale", "rsk:TL-7K3Q-9XDM:sale:extreme",
+		"cls:TL-7K3Q-9XDM:bad", "ref:TL-7K3Q-9XDM:0", "ref:TL-7K3Q-9XDM:x", "blr:TL-7K3Q-9XDM:rude", "blr:TL-7K3Q-9XDM", "out:TL-7K3Q-9XDM"} {
+		if _, err := ParseAction(bad); err == nil {
+			t.Errorf("ParseAction(%q) parsed", bad)
+		}
+	}
+	// The longest action fits Telegram's 64 bytes once signed (about 27
+	// bytes of version, expiry and signature).
+	long := Press{Action: SetRisk, Case: "TL-7K3Q-9XDM", Exploitation: tipline.ExploitBegging, Risk: tipline.RiskImmediate}.String()
+	if len(long) > 64-27 {
+		t.Errorf("%q is %d bytes, too long to sign", long, len(long))
 	}
 }
 

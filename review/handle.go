@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tipline/tipline"
@@ -77,9 +78,17 @@ type Store interface {
 	CloseCase(ctx context.Context, ref tipline.Reference, reviewerID int64, outcome tipline.Outcome, now time.Time) error
 	ReopenCase(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
 	Reassign(ctx context.Context, ref tipline.Reference, to int64, actor string, now time.Time) (int64, error)
-	BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
+	BlockReporterFor(ctx context.Context, ref tipline.Reference, reviewerID int64, reason tipline.BlockReason, now time.Time) error
+	UnblockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
 	Notifications(ctx context.Context, ref tipline.Reference) ([]tipline.Notification, error)
 	Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error)
+	Reviewers(ctx context.Context) ([]tipline.Reviewer, error)
+	Classify(ctx context.Context, ref tipline.Reference, reviewerID int64, kind tipline.Exploitation, risk tipline.Risk, now time.Time) error
+	Partners(ctx context.Context) ([]tipline.Partner, error)
+	Partner(ctx context.Context, id int64) (tipline.Partner, error)
+	Refer(ctx context.Context, ref tipline.Reference, reviewerID, partnerID int64, now time.Time) error
+	LinkDuplicate(ctx context.Context, newer, older tipline.Reference, reviewerID int64, now time.Time) error
+	Timeline(ctx context.Context, ref tipline.Reference) ([]tipline.Event, error)
 }
 
 // Notifier is told when reviewers' work needs the router at once (an
@@ -98,6 +107,11 @@ type Desk struct {
 	Now      func() time.Time
 	// Router says who is on call now (/oncall).
 	Router *Router
+	// Location is the team's time zone, for the times Details shows (UTC
+	// when nil).
+	Location *time.Location
+	// Finder looks cases up for /find; nil answers that it cannot.
+	Finder Finder
 }
 
 // ActorName is the audit name of a reviewer: "reviewer:ID".
@@ -138,6 +152,14 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 	case Details:
 		return d.details(ctx, rv, c)
 	case Escalate:
+		alone, err := d.alone(ctx, rv)
+		if err != nil {
+			return nil, err
+		}
+		if alone {
+			// Nobody else to tell: "round 2" would notify the same person.
+			return []Out{say(rv, Say("rv_escalate_alone", refData(ref)))}, nil
+		}
 		if err := d.Store.Escalate(ctx, ref, rv.ID, 2, now); err != nil {
 			return nil, fmt.Errorf("escalate: %w", err)
 		}
@@ -158,20 +180,91 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 	case Close:
 		return []Out{say(rv, CloseHow(ref, version))}, nil
 	case Outcome:
+		unnamed := false
+		if p.Outcome == tipline.OutcomePartner {
+			// Referred to whom? The named partners first; with none listed
+			// the case still closes, and the reviewer hears who adds them.
+			partners, err := d.Store.Partners(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list partners: %w", err)
+			}
+			if m := ReferWhich(ref, version, partners); len(m.Buttons) > 0 {
+				return []Out{say(rv, m)}, nil
+			}
+			unnamed = true
+		}
 		if err := d.Store.CloseCase(ctx, ref, rv.ID, p.Outcome, now); err != nil {
-			return nil, fmt.Errorf("close case: %w", err)
+			return d.closedOr(ctx, rv, ref, err, "close case")
 		}
 		d.Log.Info("case closed", "case", ref, "reviewer", rv.ID, "outcome", string(p.Outcome))
 		if c, err = d.Store.Case(ctx, ref); err != nil {
 			return nil, fmt.Errorf("load case: %w", err)
 		}
-		return []Out{say(rv, Closed(c, p.Outcome))}, nil
+		m := Closed(c, p.Outcome)
+		if unnamed {
+			m.Lines = append(m.Lines, reply.Text{ID: "rv_no_partners"})
+		}
+		return []Out{say(rv, m)}, nil
 	case Block:
-		if err := d.Store.BlockReporter(ctx, ref, rv.ID, now); err != nil {
+		// Never one tap: ask why, and block only when a reason is chosen.
+		return []Out{say(rv, BlockWhy(ref, version))}, nil
+	case BlockFor:
+		if err := d.Store.BlockReporterFor(ctx, ref, rv.ID, p.Reason, now); err != nil {
 			return nil, fmt.Errorf("block reporter: %w", err)
 		}
-		d.Log.Warn("a reporter was blocked by a reviewer", "case", ref, "reviewer", rv.ID)
-		return []Out{say(rv, Say("rv_blocked", refData(ref)))}, nil
+		d.Log.Warn("a reporter was blocked by a reviewer", "case", ref, "reviewer", rv.ID, "reason", string(p.Reason))
+		return []Out{say(rv, Blocked(c, p.Reason))}, nil
+	case Unblock:
+		if err := d.Store.UnblockReporter(ctx, ref, rv.ID, now); err != nil {
+			return nil, fmt.Errorf("unblock reporter: %w", err)
+		}
+		d.Log.Info("a reporter was unblocked by a reviewer", "case", ref, "reviewer", rv.ID)
+		return []Out{say(rv, Unblocked(c))}, nil
+	case Classify:
+		if p.Exploitation == "" {
+			return []Out{say(rv, ClassifyKind(c, version))}, nil
+		}
+		return []Out{say(rv, ClassifyRisk(ref, p.Exploitation, version))}, nil
+	case SetRisk:
+		if err := d.Store.Classify(ctx, ref, rv.ID, p.Exploitation, p.Risk, now); err != nil {
+			return d.closedOr(ctx, rv, ref, err, "classify")
+		}
+		d.Log.Info("case classified", "case", ref, "reviewer", rv.ID, "exploitation", string(p.Exploitation), "risk", string(p.Risk))
+		if c, err = d.Store.Case(ctx, ref); err != nil {
+			return nil, fmt.Errorf("load case: %w", err)
+		}
+		outs := []Out{say(rv, Classified(c))}
+		// Every copy of the notification shows the classification too.
+		if holder, err := d.Store.Reviewer(ctx, c.Assignment.ReviewerID); err == nil {
+			marks, err := d.MarkTaken(ctx, ref, holder)
+			if err != nil {
+				return nil, err
+			}
+			outs = append(outs, marks...)
+		}
+		return outs, nil
+	case Refer:
+		pt, err := d.Store.Partner(ctx, p.Partner)
+		if errors.Is(err, tipline.ErrNotFound) {
+			return []Out{say(rv, Say("rv_partner_gone", refData(ref)))}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load partner: %w", err)
+		}
+		if err := d.Store.Refer(ctx, ref, rv.ID, pt.ID, now); err != nil {
+			if errors.Is(err, tipline.ErrInvalid) {
+				return []Out{say(rv, Say("rv_partner_gone", refData(ref)))}, nil
+			}
+			return d.closedOr(ctx, rv, ref, err, "refer")
+		}
+		d.Log.Info("case referred to a partner", "case", ref, "reviewer", rv.ID, "partner", pt.ID)
+		if c, err = d.Store.Case(ctx, ref); err != nil {
+			return nil, fmt.Errorf("load case: %w", err)
+		}
+		return []Out{say(rv, Referred(c, pt.Name))}, nil
+	case SameAs:
+		*st = State{Mode: ModeSame, Case: ref, Version: version}
+		return []Out{say(rv, Say("rv_type_same_as", refData(ref)))}, nil
 	case Reopen:
 		if err := d.Store.ReopenCase(ctx, ref, rv.ID, now); err != nil {
 			return nil, fmt.Errorf("reopen case: %w", err)
@@ -211,27 +304,86 @@ func (d *Desk) Command(ctx context.Context, rv tipline.Reviewer, cmd Command, st
 // reporter or an internal note, each saved once under key (the update).
 func (d *Desk) Text(ctx context.Context, rv tipline.Reviewer, text, key string, st *State) ([]Out, error) {
 	typed := *st
-	switch typed.Mode {
-	case ModeReply, ModeNote:
-	default:
+	act := map[Mode]Action{ModeReply: Reply, ModeNote: Note, ModeSame: SameAs}[typed.Mode]
+	if act == "" {
 		return []Out{say(rv, Say("rv_help", nil))}, nil
 	}
 	*st = State{}
-	act := Reply
-	if typed.Mode == ModeNote {
-		act = Note
-	}
 	c, outs, err := d.authorizeTyped(ctx, rv, typed, act)
 	if c == nil {
 		return outs, err
 	}
-	if act == Note {
+	switch act {
+	case Note:
 		if err := d.Store.AddNote(ctx, c.Reference, tipline.Note{Author: ActorName(rv), Kind: NoteInternal, Text: text, At: d.Now(), Key: key}); err != nil {
-			return nil, fmt.Errorf("add note: %w", err)
+			return d.closedOr(ctx, rv, c.Reference, err, "add note")
 		}
 		return []Out{say(rv, NoteSaved(*c))}, nil
+	case SameAs:
+		return d.sameAs(ctx, rv, *c, text, typed, st)
 	}
 	return d.replyToReporter(ctx, rv, *c, text, key)
+}
+
+// sameAs links c, as a duplicate, to the older case whose reference the
+// reviewer typed. A reference mistyped or unknown is answered kindly, and
+// the next text is tried again.
+func (d *Desk) sameAs(ctx context.Context, rv tipline.Reviewer, c tipline.Case, text string, typed State, st *State) ([]Out, error) {
+	older, err := tipline.ParseReference(strings.ToUpper(strings.TrimSpace(text)))
+	if err != nil {
+		*st = typed
+		return []Out{say(rv, Say("rv_same_as_not_reference", refData(c.Reference)))}, nil
+	}
+	retry := func(id string) ([]Out, error) {
+		*st = typed
+		return []Out{say(rv, Say(id, map[string]any{"Reference": string(c.Reference), "Older": string(older)}))}, nil
+	}
+	err = d.Store.LinkDuplicate(ctx, c.Reference, older, rv.ID, d.Now())
+	switch {
+	case err == nil:
+	case errors.Is(err, tipline.ErrNotFound):
+		return retry("rv_same_as_unknown")
+	case errors.Is(err, tipline.ErrInvalid):
+		return retry("rv_same_as_invalid")
+	default:
+		return d.closedOr(ctx, rv, c.Reference, err, "link duplicate")
+	}
+	d.Log.Info("case linked as a duplicate", "case", c.Reference, "older", older, "reviewer", rv.ID)
+	now, err := d.Store.Case(ctx, c.Reference)
+	if err != nil {
+		return nil, fmt.Errorf("load case: %w", err)
+	}
+	m := Say("rv_duplicate_linked", map[string]any{"Reference": string(c.Reference), "Older": string(older)})
+	m.Buttons = reopenButtons(now)
+	return []Out{say(rv, m)}, nil
+}
+
+// closedOr answers a storage error: a closed case (tipline.ErrClosed) is
+// the reviewer's answer "already closed: reopen first", not a failure.
+func (d *Desk) closedOr(ctx context.Context, rv tipline.Reviewer, ref tipline.Reference, err error, what string) ([]Out, error) {
+	if !errors.Is(err, tipline.ErrClosed) {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	c, lerr := d.Store.Case(ctx, ref)
+	if lerr != nil {
+		return nil, fmt.Errorf("load case: %w", lerr)
+	}
+	return []Out{say(rv, AlreadyClosed(c))}, nil
+}
+
+// alone tells whether rv is the only active reviewer: nobody else could
+// hear of an escalation.
+func (d *Desk) alone(ctx context.Context, rv tipline.Reviewer) (bool, error) {
+	all, err := d.Store.Reviewers(ctx)
+	if err != nil {
+		return false, fmt.Errorf("list reviewers: %w", err)
+	}
+	for _, r := range all {
+		if r.Active && r.ID != rv.ID {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // replyToReporter sends a reviewer's words to the reporter, signed only
@@ -285,6 +437,8 @@ func (d *Desk) answer(ctx context.Context, rv tipline.Reviewer, c tipline.Case, 
 		}
 	}
 	switch dec {
+	case ReopenFirst:
+		outs = append(outs, say(rv, AlreadyClosed(c)))
 	case OfferTake:
 		outs = append(outs, say(rv, TakeFirst(c)))
 	case OfferTakeOver:
@@ -369,11 +523,24 @@ func markOne(ctx context.Context, store interface {
 // words first, the files after, on the bulk lane, each its own Out so a
 // failure resumes where it was.
 func (d *Desk) details(ctx context.Context, rv tipline.Reviewer, c tipline.Case) ([]Out, error) {
-	notes, err := d.Store.Notes(ctx, c.Reference)
+	events, err := d.Store.Timeline(ctx, c.Reference)
 	if err != nil {
-		return nil, fmt.Errorf("notes: %w", err)
+		return nil, fmt.Errorf("timeline: %w", err)
 	}
-	outs := []Out{say(rv, CaseDetails(c, notes))}
+	tl := Timeline{Events: events, Names: map[int64]string{}, Partners: map[int64]string{}, Location: d.Location}
+	for _, e := range events {
+		if id, ok := reviewerOf(e.Actor); ok {
+			if _, seen := tl.Names[id]; !seen {
+				tl.Names[id] = d.name(ctx, id)
+			}
+		}
+		if e.PartnerID != 0 {
+			if pt, err := d.Store.Partner(ctx, e.PartnerID); err == nil {
+				tl.Partners[pt.ID] = pt.Name
+			}
+		}
+	}
+	outs := []Out{say(rv, CaseDetails(c, tl))}
 	files := c.Attachments
 	for _, a := range c.Additions {
 		files = append(files, a.Attachments...)
@@ -408,11 +575,26 @@ func (d *Desk) Added(ctx context.Context, ref tipline.Reference, a tipline.Addit
 			"case", ref, "status", c.Status)
 		return nil, nil
 	}
-	outs := []Out{{To: ToReviewer(rv), Lane: LaneUrgent, Message: ReporterAdded(c, a.Text), Protect: true}}
+	m := ReporterAdded(c, a.Text)
+	if c.Status == tipline.StatusClosed {
+		// Kept on the closed case: its reviewer hears of it, and may reopen.
+		m = AddedToClosed(c, a.Text)
+	}
+	outs := []Out{{To: ToReviewer(rv), Lane: LaneUrgent, Message: m, Protect: true}}
 	for _, f := range a.Attachments {
 		outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneUrgent, Protect: true, File: &f})
 	}
 	return outs, nil
+}
+
+// reviewerOf is the id of an audit actor "reviewer:ID".
+func reviewerOf(actor string) (int64, bool) {
+	role, id, ok := strings.Cut(actor, ":")
+	if !ok || role != "reviewer" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	return n, err == nil
 }
 
 func (d *Desk) name(ctx context.Context, id int64) string {

@@ -1,6 +1,7 @@
 package review
 
 import (
+	"strings"
 	"time"
 
 	"github.com/tipline/tipline"
@@ -32,7 +33,11 @@ func button(label string, data map[string]any, p Press, version string) reply.Bu
 
 // CaseButtons are the buttons to work a case, for the reviewer who has it
 // (or anyone, while nobody has it), made for the case's version now.
-func CaseButtons(c tipline.Case) [][]reply.Button {
+func CaseButtons(c tipline.Case) [][]reply.Button { return caseButtons(c, false) }
+
+// caseButtons are CaseButtons, with Unblock instead of Block when the
+// case's reporter is blocked (blocked).
+func caseButtons(c tipline.Case, blocked bool) [][]reply.Button {
 	v := Version(c)
 	b := func(id string, a Action) reply.Button { return button(id, nil, On(a, c.Reference), v) }
 	if c.Status == tipline.StatusReceived {
@@ -41,10 +46,15 @@ func CaseButtons(c tipline.Case) [][]reply.Button {
 			{b("rv_button_details", Details), b("rv_button_escalate", Escalate)},
 		}
 	}
+	block := b("rv_button_block", Block)
+	if blocked {
+		block = b("rv_button_unblock", Unblock)
+	}
 	return [][]reply.Button{
 		{b("rv_button_details", Details), b("rv_button_reply", Reply)},
-		{b("rv_button_note", Note), b("rv_button_close", Close)},
-		{b("rv_button_block", Block)},
+		{b("rv_button_note", Note), b("rv_button_classify", Classify)},
+		{b("rv_button_same_as", SameAs), b("rv_button_close", Close)},
+		{block},
 	}
 }
 
@@ -87,20 +97,67 @@ func area(c tipline.Case) any {
 	return reply.Text{ID: "summary_skipped"}
 }
 
-// TakenBy is a notification's copy once the case was taken by name: the
-// taker's copy keeps the working buttons.
+// TakenBy is a notification's copy once the case was taken by name: it
+// keeps the case's urgency, area and classification, and the taker's copy
+// keeps the working buttons.
 func TakenBy(c tipline.Case, name string, mine bool) reply.Message {
 	m := Say("rv_taken_by", map[string]any{"Reference": string(c.Reference), "Name": name})
+	m.Lines = append(m.Lines, reply.Text{ID: "rv_taken_summary", Item: true, Data: map[string]any{
+		"Kind":    reply.Text{ID: "kind_" + string(c.Kind)},
+		"Urgency": reply.Text{ID: "rv_urgency_" + string(c.Urgency)},
+		"Area":    area(c),
+	}})
+	if cl, ok := classification(c); ok {
+		cl.Item = true
+		m.Lines = append(m.Lines, cl)
+	}
 	if mine {
 		m.Buttons = CaseButtons(c)
 	}
 	return m
 }
 
-// CaseDetails are every answer of a case, its additions and notes, for a
+// Timeline is a case's story as Details tells it: the events from
+// storage, the names of the reviewers and partners they name, and the
+// team's time zone (UTC when nil).
+type Timeline struct {
+	Events   []tipline.Event
+	Names    map[int64]string
+	Partners map[int64]string
+	Location *time.Location
+}
+
+// Blocked tells whether the timeline ends with the reporter blocked.
+func (tl Timeline) Blocked() bool {
+	blocked := false
+	for _, e := range tl.Events {
+		switch e.Kind {
+		case tipline.EventBlocked:
+			blocked = true
+		case tipline.EventUnblocked:
+			blocked = false
+		}
+	}
+	return blocked
+}
+
+// classification is the line of a case's classification; ok=false when
+// none is set.
+func classification(c tipline.Case) (reply.Text, bool) {
+	cl := c.Classification
+	if cl.Exploitation == "" {
+		return reply.Text{}, false
+	}
+	return reply.Text{ID: "rv_classification", Data: map[string]any{
+		"Exploitation": reply.Text{ID: "exploitation_" + string(cl.Exploitation)},
+		"Risk":         reply.Text{ID: "risk_" + string(cl.Risk)},
+	}}, true
+}
+
+// CaseDetails are every answer of a case and its timeline, for a
 // reviewer, with the buttons to work it (or to reopen it, when closed).
 // The files follow as Outs of their own.
-func CaseDetails(c tipline.Case, notes []tipline.Note) reply.Message {
+func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 	item := func(id string, data map[string]any) reply.Text { return reply.Text{ID: id, Data: data, Item: true} }
 	line := func(label reply.Text, value any) reply.Text {
 		return item("summary_line", map[string]any{"Label": label, "Value": value})
@@ -111,11 +168,23 @@ func CaseDetails(c tipline.Case, notes []tipline.Note) reply.Message {
 		"Urgency":   reply.Text{ID: "rv_urgency_" + string(c.Urgency)},
 		"Status":    reply.Text{ID: "status_" + string(c.Status)},
 	}}}}
+	if c.Lang != "" {
+		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_language"}, reply.Text{ID: "language_name_" + c.Lang}))
+	}
+	// The reviewer's classification, and beside it the reporter's own
+	// answer to "What is happening?".
+	if cl, ok := classification(c); ok {
+		cl.Item = true
+		m.Lines = append(m.Lines, cl)
+	}
+	if h := c.Answers[tipline.AnswerHappening]; h != "" {
+		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_happening"}, reply.Text{ID: "exploitation_" + h}))
+	}
 	// The answers as a reviewer reads them: labels of their own ("What the
 	// reporter saw", not "What you saw"), the buttons' words, values the
 	// catalogue writes, the reporter's words as they are, a map link.
 	for _, k := range flows.Questionnaire(c.Kind) {
-		if v, ok := c.Answers[k]; ok {
+		if v, ok := c.Answers[k]; ok && k != tipline.AnswerHappening {
 			m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_" + k}, flows.AnswerValue(k, v)))
 		}
 	}
@@ -133,19 +202,81 @@ func CaseDetails(c tipline.Case, notes []tipline.Note) reply.Message {
 		contact = "rv_contact_yes"
 	}
 	m.Lines = append(m.Lines, item(contact, nil))
-	for _, a := range c.Additions {
-		if a.Text != "" {
-			m.Lines = append(m.Lines, line(reply.Text{ID: "rv_addition"}, a.Text))
-		}
+	if len(tl.Events) > 0 {
+		m.Lines = append(m.Lines, reply.Text{ID: "rv_timeline_title"})
 	}
-	for _, n := range notes {
-		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_note_" + n.Kind}, n.Text))
+	for _, e := range tl.Events {
+		m.Lines = append(m.Lines, tl.event(e))
 	}
-	m.Buttons = CaseButtons(c)
+	m.Buttons = caseButtons(c, tl.Blocked())
 	if c.Status == tipline.StatusClosed {
 		m.Buttons = reopenButtons(c)
+		if tl.Blocked() {
+			m.Buttons = append(m.Buttons, []reply.Button{button("rv_button_unblock", nil, On(Unblock, c.Reference), Version(c))})
+		}
 	}
 	return m
+}
+
+// event is one line of a timeline: when (in the team's time zone), what
+// happened and who did it, and the words, if any.
+func (tl Timeline) event(e tipline.Event) reply.Text {
+	loc := tl.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	who := tl.actor(e.Actor)
+	data := map[string]any{"Who": who}
+	id := "rv_event_" + string(e.Kind)
+	switch e.Kind {
+	case tipline.EventClassified:
+		kind, risk, _ := strings.Cut(e.Detail, ":")
+		data["Exploitation"] = reply.Text{ID: "exploitation_" + kind}
+		data["Risk"] = reply.Text{ID: "risk_" + risk}
+	case tipline.EventClosed:
+		data["Outcome"] = reply.Text{ID: "outcome_" + e.Detail}
+		switch {
+		case e.PartnerID != 0:
+			id = "rv_event_referred"
+			name := tl.Partners[e.PartnerID]
+			if name == "" {
+				name = "?"
+			}
+			data["Partner"] = name
+		case e.Duplicate != "":
+			id = "rv_event_closed_duplicate"
+			data["Other"] = string(e.Duplicate)
+		}
+	case tipline.EventDuplicate:
+		data["Other"] = string(e.Duplicate)
+	case tipline.EventBlocked:
+		data["Reason"] = reply.Text{ID: "block_reason_" + e.Detail}
+	}
+	what := reply.Text{ID: id, Data: data}
+	if e.Attachments > 0 {
+		what = reply.Text{ID: "rv_event_with_files", Data: map[string]any{"What": what, "Count": e.Attachments}}
+	}
+	if e.Text != "" {
+		return reply.Text{ID: "rv_event_words", Item: true, Data: map[string]any{
+			"Time": reply.Moment(e.At.In(loc)), "What": what, "Text": flows.Quote(e.Text, 1500)}}
+	}
+	return reply.Text{ID: "rv_event", Item: true, Data: map[string]any{"Time": reply.Moment(e.At.In(loc)), "What": what}}
+}
+
+// actor is who did something, as a reviewer reads it: a reviewer's name,
+// the reporter, or Tipline itself.
+func (tl Timeline) actor(a string) any {
+	if id, ok := reviewerOf(a); ok {
+		if n := tl.Names[id]; n != "" {
+			return n
+		}
+		return "?"
+	}
+	switch a {
+	case "reporter", "followup":
+		return reply.Text{ID: "rv_actor_reporter"}
+	}
+	return reply.Text{ID: "rv_actor_system"}
 }
 
 // Queue lists open cases, each with a button that shows it (for any
@@ -253,3 +384,117 @@ func RetentionWarning(ref tipline.Reference, deleteOn time.Time) reply.Message {
 
 // Welcome greets a reviewer who redeemed an invite.
 func Welcome(name string) reply.Message { return Say("rv_welcome", map[string]any{"Name": name}) }
+
+// AlreadyClosed tells the reviewer who has a closed case that it stays as
+// it is until reopened, with a Reopen button.
+func AlreadyClosed(c tipline.Case) reply.Message {
+	m := Say("rv_already_closed", map[string]any{"Reference": string(c.Reference), "Outcome": reply.Text{ID: "outcome_" + string(c.Assignment.Outcome)}})
+	m.Buttons = reopenButtons(c)
+	return m
+}
+
+// AddedToClosed tells the reviewer who had a closed case that its reporter
+// added to it (kept, never dropped), with their words and a Reopen button.
+func AddedToClosed(c tipline.Case, words string) reply.Message {
+	m := Say("rv_added_to_closed", refData(c.Reference))
+	if words != "" {
+		m.Lines = append(m.Lines, Verbatim(flows.Quote(words, 3000)))
+	}
+	m.Buttons = reopenButtons(c)
+	return m
+}
+
+// BlockWhy asks why the reporter of a case is to be blocked: one button
+// per reason, and Cancel (which shows the case again). Nothing is blocked
+// until a reason is pressed.
+func BlockWhy(ref tipline.Reference, version string) reply.Message {
+	m := Say("rv_block_why", refData(ref))
+	for _, r := range tipline.BlockReasons {
+		m.Buttons = append(m.Buttons, []reply.Button{button("block_reason_"+string(r), nil, Press{Action: BlockFor, Case: ref, Reason: r}, version)})
+	}
+	m.Buttons = append(m.Buttons, []reply.Button{button("rv_button_cancel", nil, On(Details, ref), version)})
+	return m
+}
+
+// Blocked says the reporter of c is blocked, and why, with Unblock.
+func Blocked(c tipline.Case, r tipline.BlockReason) reply.Message {
+	m := Say("rv_blocked_for", map[string]any{"Reference": string(c.Reference), "Reason": reply.Text{ID: "block_reason_" + string(r)}})
+	m.Buttons = [][]reply.Button{{button("rv_button_unblock", nil, On(Unblock, c.Reference), Version(c))}}
+	return m
+}
+
+// Unblocked says the reporter of c may write again, with the case's buttons.
+func Unblocked(c tipline.Case) reply.Message {
+	m := Say("rv_unblocked", refData(c.Reference))
+	m.Buttons = CaseButtons(c)
+	if c.Status == tipline.StatusClosed {
+		m.Buttons = reopenButtons(c)
+	}
+	return m
+}
+
+// ClassifyKind asks the kind of exploitation of a case, one button per
+// kind, showing the reporter's own answer to "What is happening?".
+func ClassifyKind(c tipline.Case, version string) reply.Message {
+	m := Say("rv_classify_kind", refData(c.Reference))
+	if h := c.Answers[tipline.AnswerHappening]; h != "" {
+		m.Lines = append(m.Lines, reply.Text{ID: "summary_line", Item: true, Data: map[string]any{
+			"Label": reply.Text{ID: "rv_label_happening"}, "Value": reply.Text{ID: "exploitation_" + h}}})
+	}
+	var row []reply.Button
+	for _, e := range tipline.Exploitations {
+		row = append(row, button("exploitation_"+string(e), nil, Press{Action: Classify, Case: c.Reference, Exploitation: e}, version))
+		if len(row) == 2 {
+			m.Buttons = append(m.Buttons, row)
+			row = nil
+		}
+	}
+	if row != nil {
+		m.Buttons = append(m.Buttons, row)
+	}
+	return m
+}
+
+// ClassifyRisk asks the risk, the kind being chosen.
+func ClassifyRisk(ref tipline.Reference, e tipline.Exploitation, version string) reply.Message {
+	m := Say("rv_classify_risk", map[string]any{"Reference": string(ref), "Exploitation": reply.Text{ID: "exploitation_" + string(e)}})
+	for _, r := range tipline.Risks {
+		m.Buttons = append(m.Buttons, []reply.Button{button("risk_"+string(r), nil, Press{Action: SetRisk, Case: ref, Exploitation: e, Risk: r}, version)})
+	}
+	return m
+}
+
+// Classified confirms a classification, with the case's buttons.
+func Classified(c tipline.Case) reply.Message {
+	m := Say("rv_classified", refData(c.Reference))
+	if cl, ok := classification(c); ok {
+		m.Lines = append(m.Lines, cl)
+	}
+	m.Buttons = CaseButtons(c)
+	return m
+}
+
+// ReferWhich asks which partner a case is referred to: the active ones,
+// by name, kind and country; no buttons when none is active.
+func ReferWhich(ref tipline.Reference, version string, partners []tipline.Partner) reply.Message {
+	m := Say("rv_refer_which", refData(ref))
+	for _, p := range partners {
+		if !p.Active {
+			continue
+		}
+		label := reply.Text{ID: "rv_partner_button", Data: map[string]any{
+			"Name": p.Name, "Kind": reply.Text{ID: "partner_kind_" + string(p.Kind)},
+			"Country": reply.Text{ID: "country_" + strings.ToLower(p.Country)},
+		}}
+		m.Buttons = append(m.Buttons, []reply.Button{{Label: label, Action: Press{Action: Refer, Case: ref, Partner: p.ID}.String(), Version: version}})
+	}
+	return m
+}
+
+// Referred says a case is closed as referred to the partner name, and
+// offers to reopen it.
+func Referred(c tipline.Case, name string) reply.Message {
+	m := Say("rv_referred", map[string]any{"Reference": string(c.Reference), "Name": name})
+	m.Buttons = reopenButtons(c)
+	return m
+}

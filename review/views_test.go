@@ -44,7 +44,37 @@ func TestViewsGolden(t *testing.T) {
 	cat := locales.MustLoad()
 	now := time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
 	open, taken, closed := viewCases(now)
-	notes := []tipline.Note{{Kind: NoteInternal, Text: "Called the hotline"}, {Kind: NoteToReporter, Text: "Thank you, we are on it"}}
+	// The team works in Phnom Penh's time (UTC+7): 09:30 UTC reads 16:30.
+	ict := time.FixedZone("ICT", 7*3600)
+	classified := taken
+	classified.Classification = tipline.Classification{Exploitation: tipline.ExploitLabour, Risk: tipline.RiskHigh, ReviewerID: 1}
+	classified.Answers = tipline.Answers{"name": "Sokha", tipline.AnswerHappening: "begging"}
+	classified.Lang = "km"
+	at := func(h int) time.Time { return now.Add(time.Duration(h-50) * time.Hour) }
+	story := Timeline{Location: ict, Names: map[int64]string{1: "Dara", 2: "Sophea"}, Partners: map[int64]string{5: "APLE Cambodia"}, Events: []tipline.Event{
+		{At: at(0), Kind: tipline.EventReported, Actor: "reporter", Attachments: 2},
+		{At: at(1), Kind: tipline.EventTaken, Actor: "reviewer:1"},
+		{At: at(2), Kind: tipline.EventToReporter, Actor: "reviewer:1", Text: "Thank you, we are on it"},
+		{At: at(3), Kind: tipline.EventFromReporter, Actor: "reporter", Text: "She is at the bus station"},
+		{At: at(4), Kind: tipline.EventAdded, Actor: "reporter", Text: "She wore a blue dress", Attachments: 1},
+		{At: at(5), Kind: tipline.EventNote, Actor: "reviewer:1", Text: "Called the hotline"},
+		{At: at(6), Kind: tipline.EventEscalated, Actor: "reviewer:1"},
+		{At: at(7), Kind: tipline.EventReassigned, Actor: "reviewer:2", Detail: "2"},
+		{At: at(8), Kind: tipline.EventClassified, Actor: "reviewer:2", Detail: "labour:high"},
+		{At: at(9), Kind: tipline.EventDuplicate, Actor: "reviewer:2", Duplicate: "TL-4ACF-9XDN"},
+		{At: at(10), Kind: tipline.EventBlocked, Actor: "reviewer:2", Detail: "threats"},
+		{At: at(11), Kind: tipline.EventUnblocked, Actor: "reviewer:2"},
+		{At: at(12), Kind: tipline.EventClosed, Actor: "reviewer:2", Detail: "partner", PartnerID: 5},
+		{At: at(13), Kind: tipline.EventReopened, Actor: "reviewer:2"},
+		{At: at(14), Kind: tipline.EventClosed, Actor: "reviewer:2", Detail: "duplicate", Duplicate: "TL-4ACF-9XDM"},
+		{At: at(15), Kind: tipline.EventBlocked, Actor: "reviewer:2", Detail: "spam"},
+	}}
+	closed.Assignment.Outcome = tipline.OutcomeDuplicate
+	partners := []tipline.Partner{
+		{ID: 5, Name: "APLE Cambodia", Kind: tipline.PartnerNGO, Country: "KH", Active: true},
+		{ID: 6, Name: "Old unit", Kind: tipline.PartnerPolice, Country: "KH"},
+		{ID: 7, Name: "1300 Hotline", Kind: tipline.PartnerHotline, Country: "TH", Active: true},
+	}
 	views := []struct {
 		name string
 		m    reply.Message
@@ -53,9 +83,33 @@ func TestViewsGolden(t *testing.T) {
 		{"new case, escalated", NewCase(open, 2, now)},
 		{"taken by, the taker's copy", TakenBy(taken, "Dara", true)},
 		{"taken by, another's copy", TakenBy(taken, "Dara", false)},
-		{"details of an open case", CaseDetails(open, nil)},
-		{"details of a taken case", CaseDetails(taken, notes)},
-		{"details of a closed case", CaseDetails(closed, nil)},
+		{"taken by, classified", TakenBy(classified, "Dara", false)},
+		{"details of an open case", CaseDetails(open, Timeline{})},
+		{"details of a taken case, its timeline in the team's time zone", CaseDetails(classified, Timeline{Location: ict, Names: story.Names, Events: story.Events[:6]})},
+		{"details of a closed case, the whole timeline, reporter blocked", CaseDetails(closed, story)},
+		{"block: why?", BlockWhy(taken.Reference, Version(taken))},
+		{"blocked", Blocked(taken, tipline.BlockThreats)},
+		{"unblocked", Unblocked(taken)},
+		{"classify: which kind?", ClassifyKind(classified, Version(classified))},
+		{"classify: which risk?", ClassifyRisk(taken.Reference, tipline.ExploitSale, Version(taken))},
+		{"classified", Classified(classified)},
+		{"refer: which partner?", ReferWhich(taken.Reference, Version(taken), partners)},
+		{"closed as referred, no partners listed", func() reply.Message {
+			m := Closed(closed, tipline.OutcomePartner)
+			m.Lines = append(m.Lines, reply.Text{ID: "rv_no_partners"})
+			return m
+		}()},
+		{"referred", Referred(closed, "APLE Cambodia")},
+		{"already closed", AlreadyClosed(closed)},
+		{"added to a closed case", AddedToClosed(closed, "He came back today")},
+		{"found", FoundCases([]Found{
+			{CaseSummary: tipline.CaseSummary{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt}},
+			{CaseSummary: tipline.CaseSummary{Reference: closed.Reference, Kind: closed.Kind, Urgency: closed.Urgency, Status: closed.Status, CreatedAt: closed.CreatedAt}},
+		}, false, now)},
+		{"found near a location", FoundCases([]Found{
+			{CaseSummary: tipline.CaseSummary{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt}, DistanceKm: 1.24},
+		}, true, now)},
+		{"found nothing", FoundCases(nil, false, now)},
 		{"queue", Queue([]tipline.CaseSummary{
 			{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt},
 			{Reference: taken.Reference, Kind: taken.Kind, Urgency: taken.Urgency, Status: taken.Status, CreatedAt: taken.CreatedAt},

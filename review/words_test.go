@@ -48,10 +48,19 @@ func TestReviewerTextFromCatalogue(t *testing.T) {
 				"relation": "parent", "police": "no", "phone": "+85512345678", "appeal": "unsure", "written": words[1]}},
 			Status: tipline.StatusReceived, CreatedAt: now.Add(-50 * time.Hour)},
 	}
+	// A timeline in the team's time zone (UTC+7): 02:05 UTC reads 09:05.
+	story := Timeline{Location: time.FixedZone("ICT", 7*3600), Names: map[int64]string{1: "Dara"}, Events: []tipline.Event{
+		{At: time.Date(2026, 11, 20, 2, 5, 0, 0, time.UTC), Kind: tipline.EventReported, Actor: "reporter"},
+		{At: time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC), Kind: tipline.EventClassified, Actor: "reviewer:1", Detail: "sale:high"},
+		{At: time.Date(2026, 11, 20, 4, 0, 0, 0, time.UTC), Kind: tipline.EventBlocked, Actor: "reviewer:1", Detail: "spam"},
+	}}
+	if got := render(cat, "th", CaseDetails(cases[0], story)); !strings.Contains(got, "20/11/2569 09:05") {
+		t.Errorf("th timeline: want 20/11/2569 09:05 (Buddhist era, team's time zone):\n%s", got)
+	}
 	english := regexp.MustCompile(`\b(?:min|h|d|years?|location|What|Reporter|Phone|Age|Name)\b`)
 	for _, lang := range []string{"km", "th"} {
 		for _, c := range cases {
-			text := render(cat, lang, NewCase(c, 0, now)) + "\n" + render(cat, lang, CaseDetails(c, nil))
+			text := render(cat, lang, NewCase(c, 0, now)) + "\n" + render(cat, lang, CaseDetails(c, story))
 			text += "\n" + cat.Text(lang, "rv_queue_line", map[string]any{
 				"Reference": string(c.Reference), "Kind": "-", "Urgency": "-", "Status": "-",
 				"Age": reply.Elapsed(now.Sub(c.CreatedAt)),
@@ -73,14 +82,14 @@ func TestReviewerTextFromCatalogue(t *testing.T) {
 		}
 	}
 	// The reviewer's own labels and the catalogue's values, in English.
-	details := render(cat, "en", CaseDetails(cases[1], nil)) + "\n" + render(cat, "en", CaseDetails(cases[0], nil))
+	details := render(cat, "en", CaseDetails(cases[1], Timeline{})) + "\n" + render(cat, "en", CaseDetails(cases[0], Timeline{}))
 	for _, want := range []string{"Reporter is: Mother or father", "Age: 9 years", "Last seen: 20/11/2026", "Phone to call: +855 12 345 678",
 		"What the reporter saw: " + words[0], "Reporter's own words: " + words[1], "📍 on the map: https://maps.google.com/?q=11.56960,104.92100"} {
 		if !strings.Contains(details, want) {
 			t.Errorf("details lack %q:\n%s", want, details)
 		}
 	}
-	th := render(cat, "th", CaseDetails(cases[1], nil))
+	th := render(cat, "th", CaseDetails(cases[1], Timeline{}))
 	if !strings.Contains(th, "20/11/2569") || !strings.Contains(th, "9 ปี") {
 		t.Errorf("th details: want a Buddhist-era date and an age in ปี:\n%s", th)
 	}

@@ -248,6 +248,8 @@ func TestSandboxInBrowser(t *testing.T) {
 	// Close it.
 	d.press("reviewer", "close:"+ref, false)
 	d.press("reviewer", "out:"+ref+":partner", false)
+	// Referred to which partner? The sandbox's made-up partners are offered.
+	d.press("reviewer", "ref:"+ref+":", true)
 	closed := d.waitButton("reviewer", "reopen:"+ref, 0, false)
 	if !strings.Contains(closed.Text, ref) {
 		t.Errorf("the reviewer's close message is %q, want %s", closed.Text, ref)

@@ -177,8 +177,18 @@ func TestBlockedReporter(t *testing.T) {
 	rv := e.reviewers[0]
 	r, ref := e.urgentTip(7_300_300_001)
 	rv.take(ref)
+	// Block is never one tap: it asks why, and Cancel blocks nobody.
 	rv.press("blk:" + string(ref))
-	rv.waitText(regexp.MustCompile(`is blocked`))
+	rv.waitText(regexp.MustCompile(`Choose why`))
+	stored, err := e.db.Case(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blocked, err := e.db.IsBlocked(context.Background(), stored.Reporter); err != nil || blocked {
+		t.Fatalf("blocked after one tap: %v, %v", blocked, err)
+	}
+	rv.press("blr:" + string(ref) + ":threats")
+	rv.waitText(regexp.MustCompile(`is blocked \(Threats\)`))
 
 	before := len(e.emu.BotMessages(r.u.ID))
 	e.emu.SendText(r.u, "/start")
@@ -206,6 +216,17 @@ func TestBlockedReporter(t *testing.T) {
 	}
 	if n := e.countRows("cases"); n != 1 {
 		t.Errorf("cases = %d, want 1", n)
+	}
+	// Unblock, from the button on the case: audited, and the reporter may
+	// write again.
+	rv.press("unb:" + string(ref))
+	rv.waitText(regexp.MustCompile(`no longer blocked`))
+	if blocked, err := e.db.IsBlocked(context.Background(), stored.Reporter); err != nil || blocked {
+		t.Errorf("blocked after Unblock: %v, %v", blocked, err)
+	}
+	events, err := e.db.Timeline(context.Background(), ref)
+	if err != nil || events[len(events)-1].Kind != tipline.EventUnblocked || events[len(events)-2].Detail != "threats" {
+		t.Errorf("timeline %+v, %v; want blocked for threats, then unblocked", events, err)
 	}
 	e.assertValid()
 }

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline"
+)
+
+// TestReviewerCaseWork walks a case as a case manager works it, through
+// the bot: classify (kind, then risk), read Details as one timeline, close
+// as referred to a named partner; then the closed case is inert (an old
+// outcome button says "already closed"). A second report is linked as
+// the same as the first, after a mistyped reference; /find finds cases by
+// reference, by place words and near a shared location.
+func TestReviewerCaseWork(t *testing.T) {
+	ctx := context.Background()
+	e := newOnCallEnv(t, "Primary Pich", "Secondary Sokha")
+	e.startOnCall()
+	rv := e.reviewers[0]
+	partner, err := e.db.AddPartner(ctx, "APLE Cambodia", tipline.PartnerNGO, "KH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ref := e.urgentTip(7_100_900_001)
+	rv.take(ref)
+
+	// Classify: kind, then risk; the reporter's own answer is shown beside it.
+	rv.press("cls:" + string(ref))
+	rv.waitText(regexp.MustCompile(`What the reporter says is happening: Sale of a child`))
+	rv.press("cls:" + string(ref) + ":labour")
+	rv.press("rsk:" + string(ref) + ":labour:high")
+	rv.waitText(regexp.MustCompile(`is classified\.[\s\S]*Forced labour · High risk`))
+	// The notification, once taken, keeps urgency and area and shows the
+	// classification.
+	seen := rv.seen
+	rv.seen = 0
+	rv.waitText(regexp.MustCompile(`taken by Primary Pich\.[\s\S]*URGENT · child at risk · 📍[\s\S]*Classified: Forced labour · High risk`))
+	rv.seen = seen
+
+	// Details: one timeline, the reporter's language.
+	rv.press("det:" + string(ref))
+	det := rv.waitText(regexp.MustCompile(`What happened:`))
+	for _, want := range []string{"Reporter's language: ភាសាខ្មែរ", "The reporter sent the report", "Taken by Primary Pich", "Classified by Primary Pich: Forced labour · High risk"} {
+		if !strings.Contains(det.Text, want) {
+			t.Errorf("Details lack %q:\n%s", want, det.Text)
+		}
+	}
+	if !(strings.Index(det.Text, "sent the report") < strings.Index(det.Text, "Taken by") && strings.Index(det.Text, "Taken by") < strings.Index(det.Text, "Classified by")) {
+		t.Errorf("the timeline is out of order:\n%s", det.Text)
+	}
+
+	// Close as referred to a named partner.
+	rv.press("close:" + string(ref))
+	rv.press("out:" + string(ref) + ":partner")
+	rv.press("ref:" + string(ref) + ":" + strconv.FormatInt(partner.ID, 10))
+	rv.waitText(regexp.MustCompile(`closed: referred to APLE Cambodia`))
+	c := mustCase(t, e.testEnv, ref)
+	if c.Status != tipline.StatusClosed || c.Assignment.PartnerID != partner.ID {
+		t.Fatalf("case %s, %+v; want closed, referred to %d", c.Status, c.Assignment, partner.ID)
+	}
+
+	// An old outcome button on the closed case does nothing but say so.
+	rv.seen = 0
+	rv.press("out:" + string(ref) + ":police")
+	rv.waitText(regexp.MustCompile(`already closed \(Referred to a partner\)\. Reopen it first`))
+	if c := mustCase(t, e.testEnv, ref); c.Assignment.Outcome != tipline.OutcomePartner {
+		t.Errorf("outcome %s after an old button, want partner", c.Assignment.Outcome)
+	}
+
+	// A second report of the same: linked after a mistyped reference.
+	_, newer := e.urgentTip(7_100_900_002)
+	rv.seen = 0
+	rv.take(newer)
+	rv.press("dup:" + string(newer))
+	rv.markSeen()
+	e.emu.SendText(rv.u, "the first one")
+	rv.waitText(regexp.MustCompile(`does not look like a reference`))
+	e.emu.SendText(rv.u, strings.ToLower(string(ref)))
+	rv.waitText(regexp.MustCompile(string(newer) + ` is closed as the same as ` + string(ref)))
+	if c := mustCase(t, e.testEnv, newer); c.Assignment.Outcome != tipline.OutcomeDuplicate || c.Assignment.DuplicateOf != ref {
+		t.Errorf("newer case %+v, want a duplicate of %s", c.Assignment, ref)
+	}
+
+	// /find: by reference, by place words, near a location.
+	_, open := e.urgentTip(7_100_900_003)
+	rv.markSeen()
+	e.emu.SendText(rv.u, "/find "+string(ref))
+	rv.waitText(regexp.MustCompile(`Cases found:\n` + string(ref) + ` · `))
+	e.emu.SendText(rv.u, "/find nowhere at all")
+	rv.waitText(regexp.MustCompile(`No case found`))
+	e.emu.SendLocation(rv.u, 11.57, 104.92)
+	m := rv.waitText(regexp.MustCompile(`Cases found:\n` + string(open) + ` · \d+\.\d km · `))
+	if strings.Contains(m.Text, string(ref)) {
+		t.Errorf("a closed case found near a location:\n%s", m.Text)
+	}
+	e.assertValid()
+}
+
+// TestEscalationAlone: the only active reviewer escalating is told that
+// nobody else can be notified, and is not notified again as "round 2".
+func TestEscalationAlone(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich")
+	e.startOnCall()
+	rv := e.reviewers[0]
+	_, ref := e.urgentTip(7_100_900_101)
+	rv.press("esc:" + string(ref))
+	rv.waitText(regexp.MustCompile(`you are the only reviewer; nobody else can be notified`))
+	e.settle()
+	time.Sleep(200 * time.Millisecond)
+	for _, m := range e.emu.BotMessages(rv.u.ID) {
+		if strings.Contains(m.Text, "(round ") {
+			t.Errorf("notified of their own escalation: %q", m.Text)
+		}
+	}
+	audit, err := e.db.Audit(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range audit {
+		if a.Action == "escalated" {
+			t.Errorf("an escalation recorded with nobody to tell: %+v", a)
+		}
+	}
+}
+
+// TestAdditionToAClosedCase: the reporter answers the team after the case
+// was closed; the answer is kept and reaches the reviewer who closed it,
+// with a Reopen button, never dropped.
+func TestAdditionToAClosedCase(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich")
+	e.startOnCall()
+	rv := e.reviewers[0]
+	rep, ref := e.urgentTip(7_100_900_201)
+	rv.take(ref)
+	rv.press("rep:" + string(ref))
+	rv.markSeen()
+	e.emu.SendText(rv.u, "Is she still there?")
+	rv.waitText(regexp.MustCompile(`Sent to the reporter`))
+	rv.press("close:" + string(ref))
+	rv.press("out:" + string(ref) + ":police")
+	rv.waitText(regexp.MustCompile(`closed: Referred to police`))
+
+	m := rep.waitText(regexp.MustCompile(`Is she still there`))
+	rep.seen = m.ID - 1
+	rep.press("ans:" + string(ref))
+	rep.markSeen()
+	e.emu.SendText(rep.u, "Canarylate she left this morning")
+	rv.waitText(regexp.MustCompile(`which is closed[\s\S]*Canarylate`))
+	rv.waitButton("reopen:" + string(ref))
+	if c := mustCase(t, e.testEnv, ref); c.Status != tipline.StatusClosed || len(c.Additions) != 1 {
+		t.Errorf("case %s with %d additions, want closed with the answer kept", c.Status, len(c.Additions))
+	}
+}

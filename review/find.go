@@ -1,0 +1,97 @@
+package review
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/reply"
+)
+
+// /find for reviewers: a reference, place words, or a shared location.
+
+// FindQuery is one look-up: exactly one of Reference, Place and Near.
+type FindQuery struct {
+	Reference tipline.Reference
+	Place     string
+	Near      *tipline.Location
+	WithinKm  float64
+}
+
+// Found is a case a look-up found; DistanceKm is set for a look-up near a
+// location.
+type Found struct {
+	tipline.CaseSummary
+	DistanceKm float64
+}
+
+// Finder looks cases up (bot adapts storage's FindCases to it).
+type Finder interface {
+	FindCases(ctx context.Context, q FindQuery) ([]Found, error)
+}
+
+// FindKm is how near a shared location a case must be for /find.
+const FindKm = 5
+
+// MaxFindLines bounds the cases one /find lists.
+const MaxFindLines = 10
+
+// Find answers "/find ARG": a reference, or place words.
+func (d *Desk) Find(ctx context.Context, rv tipline.Reviewer, arg string) ([]Out, error) {
+	arg = strings.TrimSpace(arg)
+	if arg == "" {
+		return []Out{say(rv, Say("rv_find_help", nil))}, nil
+	}
+	q := FindQuery{Place: arg}
+	if ref, err := tipline.ParseReference(strings.ToUpper(arg)); err == nil {
+		q = FindQuery{Reference: ref}
+	}
+	return d.find(ctx, rv, q)
+}
+
+// FindNear answers a location a reviewer shared: open cases within FindKm.
+func (d *Desk) FindNear(ctx context.Context, rv tipline.Reviewer, at tipline.Location) ([]Out, error) {
+	return d.find(ctx, rv, FindQuery{Near: &at, WithinKm: FindKm})
+}
+
+func (d *Desk) find(ctx context.Context, rv tipline.Reviewer, q FindQuery) ([]Out, error) {
+	if d.Finder == nil {
+		return []Out{say(rv, Say("rv_find_none", nil))}, nil
+	}
+	found, err := d.Finder.FindCases(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("find cases: %w", err)
+	}
+	return []Out{say(rv, FoundCases(found, q.Near != nil, d.Now()))}, nil
+}
+
+// FoundCases lists what /find found, at most MaxFindLines, each with a
+// button that shows it (for any version: it only reads).
+func FoundCases(list []Found, near bool, now time.Time) reply.Message {
+	if len(list) == 0 {
+		return Say("rv_find_none", nil)
+	}
+	m := reply.Message{Lines: []reply.Text{{ID: "rv_find_title"}}}
+	for i, c := range list {
+		if i == MaxFindLines {
+			break
+		}
+		data := map[string]any{
+			"Reference": string(c.Reference),
+			"Kind":      reply.Text{ID: "kind_" + string(c.Kind)},
+			"Urgency":   reply.Text{ID: "rv_urgency_" + string(c.Urgency)},
+			"Status":    reply.Text{ID: "status_" + string(c.Status)},
+			"Age":       reply.Elapsed(now.Sub(c.CreatedAt)),
+		}
+		id := "rv_queue_line"
+		if near {
+			id = "rv_find_line_near"
+			data["Distance"] = reply.Distance(c.DistanceKm)
+		}
+		m.Lines = append(m.Lines, reply.Text{ID: id, Item: true, Data: data})
+		m.Buttons = append(m.Buttons, []reply.Button{{Label: Verbatim(string(c.Reference)), Action: On(Details, c.Reference).String(), Version: AnyVersion}})
+	}
+	return m
+}
