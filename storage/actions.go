@@ -1,13 +1,5 @@
 package storage
 
-// Case facts a reviewer adds while working a case: a classification, a
-// referral to a named partner, a link to the older case a report repeats.
-// Each change and its audit event commit together.
-
-// Who has a case: a reviewer takes it over from another, an operator
-// reassigns it, and disabling a reviewer sends their open cases back to
-// routing, so that no case waits on someone who can no longer act.
-
 // Audit actions of classification, referral and duplicates.
 const (
 	// ActionClassifiedPrefix is followed by "<exploitation>:<risk>"

@@ -16,6 +16,7 @@ type AdditionLimits struct {
 // and 100 MiB a day for each case.
 var DefaultAdditionLimits = AdditionLimits{PerDay: 30, BytesPerDay: 100 << 20}
 
+// OrDefaults is l with each zero field set to DefaultAdditionLimits'.
 func (l AdditionLimits) OrDefaults() AdditionLimits {
 	if l.PerDay <= 0 {
 		l.PerDay = DefaultAdditionLimits.PerDay
@@ -26,7 +27,7 @@ func (l AdditionLimits) OrDefaults() AdditionLimits {
 	return l
 }
 
-// overLimit tells whether one more addition of size would exceed l, given
+// OverLimit tells whether one more addition of size would exceed l, given
 // the count and bytes of the case's additions in the day before it.
 func (l AdditionLimits) OverLimit(count int, bytes, size int64) bool {
 	l = l.OrDefaults()

@@ -4,10 +4,6 @@ import (
 	"github.com/tipline/tipline"
 )
 
-// Looking cases up for a reviewer's /find. Answers are sealed, so a search
-// by place opens them in Go; it reads open cases only, which keeps it
-// bounded by the team's workload rather than by history.
-
 // FindQuery is one look-up. Exactly one of Reference, Place and Near is
 // used, in that order of preference.
 type FindQuery struct {

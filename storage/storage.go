@@ -1,3 +1,19 @@
+// Package storage is the vocabulary Tipline's stores share with the
+// packages that use them: the inbox's and outbox's items, the errors a
+// caller can tell apart (ErrUnavailable, ErrNotHolder, ...), the actors and
+// actions of the audit trail, and the queries, limits and results the bot,
+// review and cmd pass to a store.
+//
+// Each technology has its own package beneath: postgres, the durable store
+// (inbox, cases, attachments, audit trail, reviewers, routing, outbox);
+// redis, the conversation sessions, markers, rate limiter and throttle
+// shared by all bot processes; and memory, an in-memory twin of both that
+// serves the sandbox and tests. The twins hold the same methods in files
+// of the same names, and the contract suites in storagetest hold all of
+// them to one standard.
+//
+// Comments cite the guarantees in docs/guarantees.md as G1–G13; that page
+// names the tests that hold each one.
 package storage
 
 import (

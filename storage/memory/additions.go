@@ -11,14 +11,14 @@ import (
 )
 
 // AddToCase stores an addition under a random idempotency key, as
-// Postgres.AddToCase does.
+// postgres.Store.AddToCase does.
 func (m *Store) AddToCase(ctx context.Context, ref tipline.Reference, a tipline.Addition) error {
 	return m.AddToCaseOnce(ctx, ref, rules.RandomAdditionKey(), a)
 }
 
 // AddToCaseOnce stores an addition, its attachments (to be fetched) and an
 // "information_added" audit event, unless the case has seen key before, as
-// Postgres.AddToCaseOnce does.
+// postgres.Store.AddToCaseOnce does.
 func (m *Store) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error {
 	_, err := m.AddToCaseTracked(ctx, ref, key, a)
 	return err
@@ -26,7 +26,7 @@ func (m *Store) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key st
 
 // AddToCaseTracked stores an addition as AddToCaseOnce does and tells
 // where it went, following a duplicate's link, as
-// Postgres.AddToCaseTracked does.
+// postgres.Store.AddToCaseTracked does.
 func (m *Store) AddToCaseTracked(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) (storage.AddResult, error) {
 	if err := ctx.Err(); err != nil {
 		return storage.AddResult{}, fmt.Errorf("add to case %s: %w", ref, err)
@@ -89,7 +89,7 @@ func (m *Store) AddToCaseTracked(ctx context.Context, ref tipline.Reference, key
 }
 
 // SetAdditionLimits sets the limits of what may be added to a case in a
-// day, as Postgres.SetAdditionLimits does.
+// day, as postgres.Store.SetAdditionLimits does.
 func (m *Store) SetAdditionLimits(l storage.AdditionLimits) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

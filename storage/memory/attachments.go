@@ -113,7 +113,7 @@ func (m *Store) findAttachments(ref tipline.Reference, uniqueID string) (*memCas
 }
 
 // AttachmentFetchFailed records a failed download, as
-// Postgres.AttachmentFetchFailed does.
+// postgres.Store.AttachmentFetchFailed does.
 func (m *Store) AttachmentFetchFailed(ctx context.Context, ref tipline.Reference, fileUniqueID string, retryIn time.Duration) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("record failed download of case %s: %w", ref, err)

@@ -12,17 +12,17 @@ import (
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
-// Retention, blocks and key rotation of Memory, with the semantics of the
-// Postgres methods of the same names.
+// Retention, blocks and key rotation of Store, with the semantics of the
+// postgres.Store methods of the same names.
 
 // BlockReporter blocks the reporter of a case for BlockOther, as
-// Postgres.BlockReporter does.
+// postgres.Store.BlockReporter does.
 func (m *Store) BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error {
 	return m.blockReporter(ctx, ref, reviewerID, tipline.BlockOther, storage.ActionReporterBlocked, now)
 }
 
 // BlockReporterFor blocks the reporter of a case for a reason, as
-// Postgres.BlockReporterFor does.
+// postgres.Store.BlockReporterFor does.
 func (m *Store) BlockReporterFor(ctx context.Context, ref tipline.Reference, reviewerID int64, reason tipline.BlockReason, now time.Time) error {
 	return m.blockReporter(ctx, ref, reviewerID, reason, storage.ActionReporterBlockedPrefix+string(reason), now)
 }
@@ -53,7 +53,7 @@ func (m *Store) blockReporter(ctx context.Context, ref tipline.Reference, review
 	return nil
 }
 
-// Blocks lists the blocks, the most recent first, as Postgres.Blocks does.
+// Blocks lists the blocks, the most recent first, as postgres.Store.Blocks does.
 func (m *Store) Blocks(ctx context.Context) ([]tipline.Block, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list blocks: %w", err)
@@ -74,7 +74,7 @@ func (m *Store) Blocks(ctx context.Context) ([]tipline.Block, error) {
 }
 
 // UnblockReporter lifts the block of the reporter of a case, as
-// Postgres.UnblockReporter does.
+// postgres.Store.UnblockReporter does.
 func (m *Store) UnblockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("unblock reporter of case %s: %w", ref, err)
@@ -95,7 +95,7 @@ func (m *Store) UnblockReporter(ctx context.Context, ref tipline.Reference, revi
 }
 
 // UnblockByOperator lifts the block made from a case or held by its
-// reporter, as Postgres.UnblockByOperator does.
+// reporter, as postgres.Store.UnblockByOperator does.
 func (m *Store) UnblockByOperator(ctx context.Context, ref tipline.Reference, now time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("unblock reporter of case %s: %w", ref, err)
@@ -116,7 +116,7 @@ func (m *Store) UnblockByOperator(ctx context.Context, ref tipline.Reference, no
 	return lifted, nil
 }
 
-// IsBlocked tells whether a reporter is blocked, as Postgres.IsBlocked
+// IsBlocked tells whether a reporter is blocked, as postgres.Store.IsBlocked
 // does.
 func (m *Store) IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error) {
 	if err := ctx.Err(); err != nil {

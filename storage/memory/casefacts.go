@@ -12,11 +12,11 @@ import (
 )
 
 // Classification, partners, referrals, duplicates, look-ups and the
-// timeline of Memory, with the semantics of the Postgres methods of the
+// timeline of Store, with the semantics of the postgres.Store methods of the
 // same names.
 
 // Classify records a reviewer's classification of a case, as
-// Postgres.Classify does.
+// postgres.Store.Classify does.
 func (m *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID int64, kind tipline.Exploitation, risk tipline.Risk, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("classify case %s: %w", ref, err)
@@ -40,7 +40,7 @@ func (m *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID 
 	return nil
 }
 
-// Refer closes a case as referred to a partner, as Postgres.Refer does.
+// Refer closes a case as referred to a partner, as postgres.Store.Refer does.
 func (m *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, partnerID int64, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("refer case %s: %w", ref, err)
@@ -63,7 +63,7 @@ func (m *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, pa
 }
 
 // LinkDuplicate closes newer as a duplicate of older, as
-// Postgres.LinkDuplicate does.
+// postgres.Store.LinkDuplicate does.
 func (m *Store) LinkDuplicate(ctx context.Context, newer, older tipline.Reference, reviewerID int64, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("link case %s to %s: %w", newer, older, err)

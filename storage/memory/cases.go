@@ -12,7 +12,7 @@ import (
 )
 
 // SubmitCase stores a case, its attachments, its first routing job and a
-// "submitted" audit event, as Postgres.SubmitCase does.
+// "submitted" audit event, as postgres.Store.SubmitCase does.
 func (m *Store) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return "", false, fmt.Errorf("save case: %w", err)
@@ -102,7 +102,7 @@ func copyNewCase(c tipline.NewCase) tipline.NewCase {
 }
 
 // CaseByFollowUp returns the reference of the case whose follow-up hash is
-// hash, or tipline.ErrNotFound, as Postgres.CaseByFollowUp does.
+// hash, or tipline.ErrNotFound, as postgres.Store.CaseByFollowUp does.
 func (m *Store) CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Reference, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("find case by follow-up code: %w", err)
@@ -117,7 +117,7 @@ func (m *Store) CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Refere
 }
 
 // CasesByReporter lists the cases a reporter submitted, newest first, as
-// Postgres.CasesByReporter does.
+// postgres.Store.CasesByReporter does.
 func (m *Store) CasesByReporter(ctx context.Context, pseudonyms ...string) ([]tipline.CaseSummary, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list cases of a reporter: %w", err)
@@ -143,7 +143,7 @@ func (m *Store) CasesByReporter(ctx context.Context, pseudonyms ...string) ([]ti
 }
 
 // SetStatus sets a case's status and records "status_<status>", as
-// Postgres.SetStatus does.
+// postgres.Store.SetStatus does.
 func (m *Store) SetStatus(ctx context.Context, ref tipline.Reference, status tipline.Status, actor string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("set status of case %s: %w", ref, err)

@@ -11,10 +11,10 @@ import (
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
-// The reviewers' side of Memory: invites, reviewers, the rota, routing
+// The reviewers' side of Store: invites, reviewers, the rota, routing
 // jobs, notification copies and working a case, with the semantics of the
-// Postgres methods of the same names. Times come from the now the caller
-// passes, as they do for Postgres.
+// postgres.Store methods of the same names. Times come from the now the caller
+// passes, as they do for postgres.Store.
 
 // workCase finds a case and checks the reviewer working it; m.mu must be held.
 func (m *Store) workCase(ref tipline.Reference, reviewerID int64) (*memCase, error) {
@@ -34,7 +34,7 @@ func (sc *memCase) record(actor, action string, at time.Time) {
 }
 
 // Acknowledge records that a reviewer takes a case, as
-// Postgres.Acknowledge does.
+// postgres.Store.Acknowledge does.
 func (m *Store) Acknowledge(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) (first bool, by int64, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, 0, fmt.Errorf("acknowledge case %s: %w", ref, err)
@@ -56,7 +56,7 @@ func (m *Store) Acknowledge(ctx context.Context, ref tipline.Reference, reviewer
 	return true, reviewerID, nil
 }
 
-// Escalate jumps a case's routing to toLevel now, as Postgres.Escalate
+// Escalate jumps a case's routing to toLevel now, as postgres.Store.Escalate
 // does.
 func (m *Store) Escalate(ctx context.Context, ref tipline.Reference, reviewerID int64, toLevel int, now time.Time) error {
 	if err := ctx.Err(); err != nil {
@@ -82,7 +82,7 @@ func (m *Store) Escalate(ctx context.Context, ref tipline.Reference, reviewerID 
 	return nil
 }
 
-// AddNote stores a note on a case, as Postgres.AddNote does.
+// AddNote stores a note on a case, as postgres.Store.AddNote does.
 func (m *Store) AddNote(ctx context.Context, ref tipline.Reference, n tipline.Note) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("add note to case %s: %w", ref, err)
@@ -114,7 +114,7 @@ func (m *Store) AddNote(ctx context.Context, ref tipline.Reference, n tipline.No
 	return nil
 }
 
-// Notes lists a case's notes, oldest first, as Postgres.Notes does.
+// Notes lists a case's notes, oldest first, as postgres.Store.Notes does.
 func (m *Store) Notes(ctx context.Context, ref tipline.Reference) ([]tipline.Note, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list notes of case %s: %w", ref, err)
@@ -128,7 +128,7 @@ func (m *Store) Notes(ctx context.Context, ref tipline.Reference) ([]tipline.Not
 	return append([]tipline.Note{}, sc.notes...), nil
 }
 
-// CloseCase closes a case with an outcome, as Postgres.CloseCase does.
+// CloseCase closes a case with an outcome, as postgres.Store.CloseCase does.
 func (m *Store) CloseCase(ctx context.Context, ref tipline.Reference, reviewerID int64, outcome tipline.Outcome, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("close case %s: %w", ref, err)
@@ -149,7 +149,7 @@ func (m *Store) CloseCase(ctx context.Context, ref tipline.Reference, reviewerID
 	return nil
 }
 
-// closeCase closes an open case (see Postgres.CloseCase) and records
+// closeCase closes an open case (see postgres.Store.CloseCase) and records
 // "closed_<outcome>"; m.mu must be held.
 func (m *Store) closeCase(sc *memCase, reviewerID int64, outcome tipline.Outcome, partnerID int64, duplicateOf *memCase, now time.Time) {
 	now = rules.TruncateTime(now)
@@ -169,7 +169,7 @@ func (m *Store) closeCase(sc *memCase, reviewerID int64, outcome tipline.Outcome
 	sc.record(rules.ReviewerActor(reviewerID), storage.ActionClosedPrefix+string(outcome), now)
 }
 
-// ReopenCase reopens a closed case, as Postgres.ReopenCase does.
+// ReopenCase reopens a closed case, as postgres.Store.ReopenCase does.
 func (m *Store) ReopenCase(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("reopen case %s: %w", ref, err)
@@ -192,7 +192,7 @@ func (m *Store) ReopenCase(ctx context.Context, ref tipline.Reference, reviewerI
 	return nil
 }
 
-// Queue lists the open cases a reviewer should see, as Postgres.Queue does.
+// Queue lists the open cases a reviewer should see, as postgres.Store.Queue does.
 func (m *Store) Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list queue of reviewer %d: %w", reviewerID, err)

@@ -10,7 +10,7 @@ import (
 )
 
 // WithdrawContact deletes a case's chat id and stops contact, as
-// Postgres.WithdrawContact does.
+// postgres.Store.WithdrawContact does.
 func (m *Store) WithdrawContact(ctx context.Context, ref tipline.Reference, pseudonyms ...string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("withdraw contact on case %s: %w", ref, err)

@@ -11,7 +11,7 @@ import (
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
-// Reassign gives an open case to a reviewer, as Postgres.Reassign does.
+// Reassign gives an open case to a reviewer, as postgres.Store.Reassign does.
 func (m *Store) Reassign(ctx context.Context, ref tipline.Reference, to int64, actor string, now time.Time) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("reassign case %s: %w", ref, err)
@@ -44,7 +44,7 @@ func (m *Store) Reassign(ctx context.Context, ref tipline.Reference, to int64, a
 }
 
 // DisableReviewer disables a reviewer and sends their open cases back to
-// routing, as Postgres.DisableReviewer does.
+// routing, as postgres.Store.DisableReviewer does.
 func (m *Store) DisableReviewer(ctx context.Context, id int64, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("disable reviewer %d: %w", id, err)

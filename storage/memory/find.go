@@ -10,10 +10,10 @@ import (
 )
 
 // Classification, partners, referrals, duplicates, look-ups and the
-// timeline of Memory, with the semantics of the Postgres methods of the
+// timeline of Store, with the semantics of the postgres.Store methods of the
 // same names.
 
-// FindCases looks cases up, as Postgres.FindCases does.
+// FindCases looks cases up, as postgres.Store.FindCases does.
 func (m *Store) FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("find cases: %w", err)

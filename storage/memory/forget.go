@@ -10,7 +10,7 @@ import (
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
-// Forget unlinks a reporter from every case, as Postgres.Forget does.
+// Forget unlinks a reporter from every case, as postgres.Store.Forget does.
 func (m *Store) Forget(ctx context.Context, pseudonyms ...string) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("forget reporter: %w", err)

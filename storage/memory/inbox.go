@@ -45,7 +45,7 @@ func (m *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, e
 	return added, nil
 }
 
-// InboxClaim claims the next update to process, as Postgres.InboxClaim
+// InboxClaim claims the next update to process, as postgres.Store.InboxClaim
 // does.
 func (m *Store) InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error) {
 	if err := ctx.Err(); err != nil {
@@ -160,7 +160,7 @@ func (m *Store) InboxPending(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// InboxChatSeen is Postgres.InboxChatSeen.
+// InboxChatSeen is postgres.Store.InboxChatSeen.
 func (m *Store) InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("chat seen: %w", err)

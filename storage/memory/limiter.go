@@ -18,8 +18,8 @@ import (
 // has passed since their oldest allowed call. A key should always be
 // checked with the same limit and window.
 
-// MemoryLimiter limits the rate of calls per key in one process, for the
-// sandbox, with the same behaviour as RedisLimiter. It is safe for
+// Limiter limits the rate of calls per key in one process, for the
+// sandbox, with the same behaviour as redis.Limiter. It is safe for
 // concurrent use.
 type Limiter struct {
 	now func() time.Time
@@ -34,7 +34,7 @@ type memRateLog struct {
 	window time.Duration
 }
 
-// NewMemoryLimiter returns a limiter reading the time from now (time.Now
+// NewLimiter returns a limiter reading the time from now (time.Now
 // when nil).
 func NewLimiter(now func() time.Time) *Limiter {
 	if now == nil {
@@ -43,7 +43,7 @@ func NewLimiter(now func() time.Time) *Limiter {
 	return &Limiter{now: now, logs: map[string]*memRateLog{}}
 }
 
-// Allow tells whether a call for key is allowed, as RedisLimiter.Allow does.
+// Allow tells whether a call for key is allowed, as redis.Limiter.Allow does.
 func (l *Limiter) Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("rate limit: %w", err)

@@ -1,3 +1,9 @@
+// Package memory is the in-memory twin of packages postgres and redis: a
+// Store with every method of postgres.Store, and Sessions, Limiter and
+// Throttle with those of redis, behaving the same (the contract suites in
+// storagetest run against both). It serves the sandbox and tests; nothing
+// in it outlives the process. Its files bear the names of postgres's files
+// that hold the same methods.
 package memory
 
 import (
@@ -9,8 +15,8 @@ import (
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
-// Memory is an in-memory store with the same methods and behaviour as
-// Postgres, for the sandbox. Nothing reaches a disk, so it keeps plain
+// Store is an in-memory store with the same methods and behaviour as
+// postgres.Store, for the sandbox. Nothing reaches a disk, so it keeps plain
 // text; everything is lost when the process ends. It is safe for
 // concurrent use.
 type Store struct {
@@ -87,7 +93,7 @@ type memAttachment struct {
 	gaveUp   bool
 }
 
-// NewMemory returns an empty in-memory store reading the time from now
+// New returns an empty in-memory store reading the time from now
 // (time.Now when nil).
 func New(now func() time.Time) *Store {
 	if now == nil {

@@ -54,7 +54,7 @@ func (m *Store) addOutboxLocked(entries []storage.OutboxEntry) error {
 	return nil
 }
 
-// OutboxAdd adds entries, as Postgres.OutboxAdd does.
+// OutboxAdd adds entries, as postgres.Store.OutboxAdd does.
 func (m *Store) OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("add to outbox: %w", err)
@@ -68,7 +68,7 @@ func (m *Store) OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) er
 }
 
 // InboxComplete marks an update processed and queues its entries, as
-// Postgres.InboxComplete does.
+// postgres.Store.InboxComplete does.
 func (m *Store) InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("complete update %d: %w", updateID, err)
@@ -86,7 +86,7 @@ func (m *Store) InboxComplete(ctx context.Context, updateID int64, owner string,
 	return nil
 }
 
-// OutboxClaim claims entries ready to go, as Postgres.OutboxClaim does.
+// OutboxClaim claims entries ready to go, as postgres.Store.OutboxClaim does.
 func (m *Store) OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error) {
 	return m.OutboxClaimLanes(ctx, owner, lease, limit, storage.LaneCallback, storage.LaneBulk)
 }
@@ -156,7 +156,7 @@ func (m *Store) outboxChange(ctx context.Context, what string, id int64, owner s
 	return nil
 }
 
-// OutboxSent records that an entry was sent, as Postgres.OutboxSent does.
+// OutboxSent records that an entry was sent, as postgres.Store.OutboxSent does.
 func (m *Store) OutboxSent(ctx context.Context, id int64, owner string, messageID int) error {
 	return m.outboxChange(ctx, "mark sent", id, owner, func(o *memOutbox, now time.Time) {
 		o.sentAt, o.messageID, o.e.Payload, o.e.ChatID = now, messageID, nil, 0
@@ -263,7 +263,7 @@ func (m *Store) SetTakeover(d time.Duration) {
 	m.takeover = d
 }
 
-// InboxDead sets an update aside, as Postgres.InboxDead does.
+// InboxDead sets an update aside, as postgres.Store.InboxDead does.
 func (m *Store) InboxDead(ctx context.Context, updateID int64, owner string, reason string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("set update %d aside: %w", updateID, err)

@@ -10,10 +10,10 @@ import (
 )
 
 // Classification, partners, referrals, duplicates, look-ups and the
-// timeline of Memory, with the semantics of the Postgres methods of the
+// timeline of Store, with the semantics of the postgres.Store methods of the
 // same names.
 
-// AddPartner stores an active partner, as Postgres.AddPartner does.
+// AddPartner stores an active partner, as postgres.Store.AddPartner does.
 func (m *Store) AddPartner(ctx context.Context, name string, kind tipline.PartnerKind, country string) (tipline.Partner, error) {
 	if err := ctx.Err(); err != nil {
 		return tipline.Partner{}, fmt.Errorf("add partner: %w", err)
@@ -29,7 +29,7 @@ func (m *Store) AddPartner(ctx context.Context, name string, kind tipline.Partne
 	return pt, nil
 }
 
-// Partners lists every partner by id, as Postgres.Partners does.
+// Partners lists every partner by id, as postgres.Store.Partners does.
 func (m *Store) Partners(ctx context.Context) ([]tipline.Partner, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list partners: %w", err)
@@ -47,7 +47,7 @@ func (m *Store) partner(id int64) *tipline.Partner {
 	return &m.partners[id-1]
 }
 
-// Partner returns one partner, as Postgres.Partner does.
+// Partner returns one partner, as postgres.Store.Partner does.
 func (m *Store) Partner(ctx context.Context, id int64) (tipline.Partner, error) {
 	if err := ctx.Err(); err != nil {
 		return tipline.Partner{}, fmt.Errorf("load partner %d: %w", id, err)
@@ -61,7 +61,7 @@ func (m *Store) Partner(ctx context.Context, id int64) (tipline.Partner, error) 
 	return *pt, nil
 }
 
-// DisablePartner stops offering a partner, as Postgres.DisablePartner does.
+// DisablePartner stops offering a partner, as postgres.Store.DisablePartner does.
 func (m *Store) DisablePartner(ctx context.Context, id int64) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("disable partner %d: %w", id, err)

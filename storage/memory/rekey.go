@@ -7,12 +7,12 @@ import (
 	"github.com/tipline/tipline/storage"
 )
 
-// Retention, blocks and key rotation of Memory, with the semantics of the
-// Postgres methods of the same names.
+// Retention, blocks and key rotation of Store, with the semantics of the
+// postgres.Store methods of the same names.
 
-// Rekey re-seals nothing: Memory keeps plain text, under no key. It
+// Rekey re-seals nothing: Store keeps plain text, under no key. It
 // returns 0, and calls progress never. A batch of 0 or less gives
-// ErrInvalid, as Postgres.Rekey does.
+// ErrInvalid, as postgres.Store.Rekey does.
 func (m *Store) Rekey(ctx context.Context, batch int, progress func(table string, done, left int)) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("rekey: %w", err)
@@ -23,7 +23,7 @@ func (m *Store) Rekey(ctx context.Context, batch int, progress func(table string
 	return 0, nil
 }
 
-// OldKeyValues gives 0 for each table of SealedTables: Memory keeps
+// OldKeyValues gives 0 for each table of SealedTables: Store keeps
 // nothing under an old key.
 func (m *Store) OldKeyValues(ctx context.Context) (map[string]int, error) {
 	if err := ctx.Err(); err != nil {

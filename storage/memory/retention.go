@@ -11,8 +11,8 @@ import (
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
-// Retention, blocks and key rotation of Memory, with the semantics of the
-// Postgres methods of the same names.
+// Retention, blocks and key rotation of Store, with the semantics of the
+// postgres.Store methods of the same names.
 
 // closedAt is when a closed case was closed, for retention: its closing
 // time, or its last change when it was closed by a status change alone.
@@ -37,7 +37,7 @@ func (m *Store) closedBefore(t time.Time) []*memCase {
 }
 
 // CasesToWarn lists closed cases due for a retention warning, as
-// Postgres.CasesToWarn does.
+// postgres.Store.CasesToWarn does.
 func (m *Store) CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storage.RetentionWarning, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list cases to warn: %w", err)
@@ -55,7 +55,7 @@ func (m *Store) CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storag
 }
 
 // MarkRetentionWarned records that a case's reviewer was warned, as
-// Postgres.MarkRetentionWarned does.
+// postgres.Store.MarkRetentionWarned does.
 func (m *Store) MarkRetentionWarned(ctx context.Context, ref tipline.Reference, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("mark case %s warned: %w", ref, err)
@@ -71,7 +71,7 @@ func (m *Store) MarkRetentionWarned(ctx context.Context, ref tipline.Reference, 
 }
 
 // DeleteClosedCases deletes up to limit cases closed before cutoff with
-// everything attached to them, as Postgres.DeleteClosedCases does.
+// everything attached to them, as postgres.Store.DeleteClosedCases does.
 func (m *Store) DeleteClosedCases(ctx context.Context, cutoff time.Time, limit int) ([]tipline.Reference, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("delete closed cases: %w", err)
@@ -104,7 +104,7 @@ func (m *Store) DeleteClosedCases(ctx context.Context, cutoff time.Time, limit i
 }
 
 // PurgeInbox deletes inbox rows processed before cutoff, as
-// Postgres.PurgeInbox does.
+// postgres.Store.PurgeInbox does.
 func (m *Store) PurgeInbox(ctx context.Context, cutoff time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("purge inbox: %w", err)
@@ -122,7 +122,7 @@ func (m *Store) PurgeInbox(ctx context.Context, cutoff time.Time) (int, error) {
 	return n, nil
 }
 
-// PurgeAudit deletes audit events older than cutoff, as Postgres.PurgeAudit
+// PurgeAudit deletes audit events older than cutoff, as postgres.Store.PurgeAudit
 // does.
 func (m *Store) PurgeAudit(ctx context.Context, cutoff time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {

@@ -11,10 +11,10 @@ import (
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
-// The reviewers' side of Memory: invites, reviewers, the rota, routing
+// The reviewers' side of Store: invites, reviewers, the rota, routing
 // jobs, notification copies and working a case, with the semantics of the
-// Postgres methods of the same names. Times come from the now the caller
-// passes, as they do for Postgres.
+// postgres.Store methods of the same names. Times come from the now the caller
+// passes, as they do for postgres.Store.
 
 type memInvite struct {
 	name    string
@@ -30,7 +30,7 @@ func (m *Store) reviewer(id int64) *tipline.Reviewer {
 	return &m.reviewers[id-1]
 }
 
-// CreateInvite stores an invite, as Postgres.CreateInvite does.
+// CreateInvite stores an invite, as postgres.Store.CreateInvite does.
 func (m *Store) CreateInvite(ctx context.Context, codeHash []byte, name string, admin bool, expires time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("create invite: %w", err)
@@ -48,7 +48,7 @@ func (m *Store) CreateInvite(ctx context.Context, codeHash []byte, name string, 
 }
 
 // RedeemInvite turns an invite into a reviewer, once, as
-// Postgres.RedeemInvite does.
+// postgres.Store.RedeemInvite does.
 func (m *Store) RedeemInvite(ctx context.Context, codeHash []byte, telegramID int64, lang string, now time.Time) (tipline.Reviewer, error) {
 	if err := ctx.Err(); err != nil {
 		return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w", err)
@@ -77,7 +77,7 @@ func (m *Store) RedeemInvite(ctx context.Context, codeHash []byte, telegramID in
 }
 
 // ReviewerByTelegram returns the reviewer with that Telegram id, disabled
-// or not, as Postgres.ReviewerByTelegram does.
+// or not, as postgres.Store.ReviewerByTelegram does.
 func (m *Store) ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error) {
 	if err := ctx.Err(); err != nil {
 		return tipline.Reviewer{}, fmt.Errorf("find reviewer: %w", err)
@@ -92,7 +92,7 @@ func (m *Store) ReviewerByTelegram(ctx context.Context, telegramID int64) (tipli
 	return tipline.Reviewer{}, fmt.Errorf("find reviewer: %w", tipline.ErrNotFound)
 }
 
-// Reviewer returns a reviewer, as Postgres.Reviewer does.
+// Reviewer returns a reviewer, as postgres.Store.Reviewer does.
 func (m *Store) Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error) {
 	if err := ctx.Err(); err != nil {
 		return tipline.Reviewer{}, fmt.Errorf("load reviewer %d: %w", id, err)
@@ -106,7 +106,7 @@ func (m *Store) Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error
 	return *rv, nil
 }
 
-// Reviewers lists every reviewer by id, as Postgres.Reviewers does.
+// Reviewers lists every reviewer by id, as postgres.Store.Reviewers does.
 func (m *Store) Reviewers(ctx context.Context) ([]tipline.Reviewer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list reviewers: %w", err)
@@ -116,7 +116,7 @@ func (m *Store) Reviewers(ctx context.Context) ([]tipline.Reviewer, error) {
 	return append([]tipline.Reviewer{}, m.reviewers...), nil
 }
 
-// SetReviewerLang sets a reviewer's language, as Postgres.SetReviewerLang
+// SetReviewerLang sets a reviewer's language, as postgres.Store.SetReviewerLang
 // does.
 func (m *Store) SetReviewerLang(ctx context.Context, id int64, lang string) error {
 	if err := ctx.Err(); err != nil {
@@ -135,7 +135,7 @@ func (m *Store) SetReviewerLang(ctx context.Context, id int64, lang string) erro
 	return nil
 }
 
-// SaveRota replaces the rota document, as Postgres.SaveRota does.
+// SaveRota replaces the rota document, as postgres.Store.SaveRota does.
 func (m *Store) SaveRota(ctx context.Context, doc []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("save rota: %w", err)
@@ -149,7 +149,7 @@ func (m *Store) SaveRota(ctx context.Context, doc []byte) error {
 	return nil
 }
 
-// LoadRota returns a copy of the rota document, as Postgres.LoadRota does.
+// LoadRota returns a copy of the rota document, as postgres.Store.LoadRota does.
 func (m *Store) LoadRota(ctx context.Context) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("load rota: %w", err)

@@ -12,10 +12,10 @@ import (
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
-// The reviewers' side of Memory: invites, reviewers, the rota, routing
+// The reviewers' side of Store: invites, reviewers, the rota, routing
 // jobs, notification copies and working a case, with the semantics of the
-// Postgres methods of the same names. Times come from the now the caller
-// passes, as they do for Postgres.
+// postgres.Store methods of the same names. Times come from the now the caller
+// passes, as they do for postgres.Store.
 
 type memJob struct {
 	job          tipline.Job // Reference is the case's
@@ -40,7 +40,7 @@ func (m *Store) deleteJobs(sc *memCase) {
 }
 
 // ClaimDueJobs claims due jobs under no live claim, oldest first, as
-// Postgres.ClaimDueJobs does. The owner is not kept: nothing reads it back.
+// postgres.Store.ClaimDueJobs does. The owner is not kept: nothing reads it back.
 func (m *Store) ClaimDueJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]tipline.Job, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
@@ -76,7 +76,7 @@ func (m *Store) ClaimDueJobs(ctx context.Context, owner string, now time.Time, l
 }
 
 // CompleteJob ends a job and stores the next one while the case is
-// received, as Postgres.CompleteJob does.
+// received, as postgres.Store.CompleteJob does.
 func (m *Store) CompleteJob(ctx context.Context, id int64, owner string, next *tipline.Job, entries []storage.OutboxEntry) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("complete job %d: %w", id, err)
@@ -108,7 +108,7 @@ func (m *Store) CompleteJob(ctx context.Context, id int64, owner string, next *t
 	return nil
 }
 
-// ReleaseJob gives a claim back, as Postgres.ReleaseJob does.
+// ReleaseJob gives a claim back, as postgres.Store.ReleaseJob does.
 func (m *Store) ReleaseJob(ctx context.Context, id int64, owner string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("release job %d: %w", id, err)
@@ -122,7 +122,7 @@ func (m *Store) ReleaseJob(ctx context.Context, id int64, owner string) error {
 }
 
 // PendingJobs lists a case's pending jobs, oldest first, as
-// Postgres.PendingJobs does.
+// postgres.Store.PendingJobs does.
 func (m *Store) PendingJobs(ctx context.Context, ref tipline.Reference) ([]tipline.Job, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list jobs of case %s: %w", ref, err)
@@ -144,7 +144,7 @@ func (m *Store) PendingJobs(ctx context.Context, ref tipline.Reference) ([]tipli
 }
 
 // UnroutedCases lists received cases without a pending job, oldest first,
-// as Postgres.UnroutedCases does.
+// as postgres.Store.UnroutedCases does.
 func (m *Store) UnroutedCases(ctx context.Context) ([]tipline.Reference, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list unrouted cases: %w", err)
@@ -164,7 +164,7 @@ func (m *Store) UnroutedCases(ctx context.Context) ([]tipline.Reference, error) 
 	return out, nil
 }
 
-// ScheduleJob stores a pending job, as Postgres.ScheduleJob does.
+// ScheduleJob stores a pending job, as postgres.Store.ScheduleJob does.
 func (m *Store) ScheduleJob(ctx context.Context, j tipline.Job) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("schedule job of case %s: %w", j.Reference, err)
@@ -186,7 +186,7 @@ func (m *Store) ScheduleJob(ctx context.Context, j tipline.Job) error {
 }
 
 // AddNotification records a copy of a case notification, as
-// Postgres.AddNotification does.
+// postgres.Store.AddNotification does.
 func (m *Store) AddNotification(ctx context.Context, ref tipline.Reference, n tipline.Notification) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("add notification of case %s: %w", ref, err)
@@ -210,7 +210,7 @@ func (m *Store) AddNotification(ctx context.Context, ref tipline.Reference, n ti
 }
 
 // Notifications lists the copies of a case's notifications, as
-// Postgres.Notifications does.
+// postgres.Store.Notifications does.
 func (m *Store) Notifications(ctx context.Context, ref tipline.Reference) ([]tipline.Notification, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list notifications of case %s: %w", ref, err)

@@ -11,8 +11,8 @@ import (
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
-// MemorySessions keeps sessions in memory for the sandbox, with the same
-// behaviour as RedisSessions. It is safe for concurrent use.
+// Sessions keeps sessions in memory for the sandbox, with the same
+// behaviour as redis.Sessions. It is safe for concurrent use.
 type Sessions struct {
 	ttl time.Duration
 	now func() time.Time
@@ -28,7 +28,7 @@ type memSession struct {
 	expires time.Time
 }
 
-// NewMemorySessions returns empty sessions that expire ttl after their last
+// NewSessions returns empty sessions that expire ttl after their last
 // save, reading the time from now (time.Now when nil).
 func NewSessions(ttl time.Duration, now func() time.Time) *Sessions {
 	if now == nil {
@@ -103,7 +103,7 @@ func (s *Sessions) sweep(now time.Time) {
 	s.nextSweep = now.Add(s.ttl)
 }
 
-// Mark sets the marker name for ttl, as RedisSessions.Mark does.
+// Mark sets the marker name for ttl, as redis.Sessions.Mark does.
 func (s *Sessions) Mark(ctx context.Context, name string, ttl time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("set marker: %w", err)

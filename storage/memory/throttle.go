@@ -10,7 +10,7 @@ import (
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
-// MemoryThrottle is a throttle for one process: the sandbox's, and the
+// Throttle is a throttle for one process: the sandbox's, and the
 // fallback while Redis cannot be reached.
 type Throttle struct {
 	now func() time.Time
@@ -18,7 +18,7 @@ type Throttle struct {
 	tat map[string]time.Time
 }
 
-// NewMemoryThrottle returns an empty throttle reading the time from now
+// NewThrottle returns an empty throttle reading the time from now
 // (time.Now when nil).
 func NewThrottle(now func() time.Time) *Throttle {
 	if now == nil {
@@ -27,7 +27,7 @@ func NewThrottle(now func() time.Time) *Throttle {
 	return &Throttle{now: now, tat: map[string]time.Time{}}
 }
 
-// Take is RedisThrottle.Take for one process.
+// Take is redis.Throttle.Take for one process.
 func (t *Throttle) Take(ctx context.Context, buckets ...storage.Bucket) (time.Duration, int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, 0, fmt.Errorf("throttle: %w", err)
@@ -68,7 +68,7 @@ func (t *Throttle) Take(ctx context.Context, buckets ...storage.Bucket) (time.Du
 	return 0, 0, nil
 }
 
-// Hold is RedisThrottle.Hold for one process.
+// Hold is redis.Throttle.Hold for one process.
 func (t *Throttle) Hold(ctx context.Context, b storage.Bucket, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("throttle hold: %w", err)

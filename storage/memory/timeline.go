@@ -9,10 +9,10 @@ import (
 )
 
 // Classification, partners, referrals, duplicates, look-ups and the
-// timeline of Memory, with the semantics of the Postgres methods of the
+// timeline of Store, with the semantics of the postgres.Store methods of the
 // same names.
 
-// Timeline returns a case's story in time order, as Postgres.Timeline
+// Timeline returns a case's story in time order, as postgres.Store.Timeline
 // does.
 func (m *Store) Timeline(ctx context.Context, ref tipline.Reference) ([]tipline.Event, error) {
 	c, err := m.Case(ctx, ref)

@@ -483,6 +483,6 @@ func TestPostgresUnavailable(t *testing.T) {
 	defer cancel()
 	_, err := postgres.Open(ctx, "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2", keys.NewRandomRing())
 	if !errors.Is(err, storage.ErrUnavailable) {
-		t.Fatalf("OpenPostgres of a database that is down: %v, want ErrUnavailable", err)
+		t.Fatalf("Open of a database that is down: %v, want ErrUnavailable", err)
 	}
 }

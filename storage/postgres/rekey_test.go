@@ -44,7 +44,7 @@ func openSchema(t *testing.T, schema string, ring *keys.Ring) *postgres.Store {
 	t.Helper()
 	store, err := postgres.Open(t.Context(), storagetest.SchemaURL(schema), ring)
 	if err != nil {
-		t.Fatalf("OpenPostgres: %v", err)
+		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(store.Close)
 	return store

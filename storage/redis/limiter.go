@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
@@ -20,7 +21,7 @@ import (
 // has passed since their oldest allowed call. A key should always be
 // checked with the same limit and window.
 
-// RedisLimiter limits the rate of calls per key across every process that
+// Limiter limits the rate of calls per key across every process that
 // shares one Redis. Each key's log is a sorted set at prefix+"rate:"+key
 // holding the allowed calls' times (by Redis's clock, so processes whose
 // clocks differ agree), which expires a window after the last allowed call.
@@ -29,7 +30,7 @@ type Limiter struct {
 	prefix string
 }
 
-// NewRedisLimiter returns a limiter keeping its logs through client under
+// NewLimiter returns a limiter keeping its logs through client under
 // prefix, which separates deployments (and tests) sharing one Redis.
 func NewLimiter(client *redis.Client, prefix string) *Limiter {
 	return &Limiter{client: client, prefix: prefix}

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
-// RedisSessions keeps each chat's conversation state in Redis, sealed, under
+// Sessions keeps each chat's conversation state in Redis, sealed, under
 // prefix+"session:"+chatKey, for ttl after its last save. Losing Redis
 // loses only unfinished drafts.
 type Sessions struct {
@@ -22,7 +23,7 @@ type Sessions struct {
 	ring   *keys.Ring
 }
 
-// NewRedisSessions returns sessions stored through client. prefix
+// NewSessions returns sessions stored through client. prefix
 // separates deployments (and tests) sharing one Redis; ttl, which must be
 // positive, is how long an untouched session lives.
 func NewSessions(client *redis.Client, prefix string, ttl time.Duration, ring *keys.Ring) *Sessions {

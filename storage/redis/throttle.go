@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
@@ -14,7 +15,7 @@ import (
 // generic cell rate algorithm: each bucket keeps the time its next token
 // is due (its "theoretical arrival time"), so a take is one comparison.
 
-// RedisThrottle keeps its buckets in Redis, so every bot process shares
+// Throttle keeps its buckets in Redis, so every bot process shares
 // them: 30 messages a second is Telegram's limit for the bot, not for one
 // process.
 type Throttle struct {
@@ -22,7 +23,7 @@ type Throttle struct {
 	prefix string
 }
 
-// NewRedisThrottle returns a throttle keeping its buckets through client
+// NewThrottle returns a throttle keeping its buckets through client
 // under prefix.
 func NewThrottle(client *redis.Client, prefix string) *Throttle {
 	return &Throttle{client: client, prefix: prefix}

@@ -17,7 +17,7 @@ import (
 	"github.com/tipline/tipline/storage/redis"
 )
 
-// Store is what both storage.Postgres and storage.Memory offer: the inbox,
+// Store is what both postgres.Store and memory.Store offer: the inbox,
 // cases, attachments, additions, reporters' cases, the audit trail, and the
 // reviewers' side: invites, reviewers, the rota, routing jobs,
 // notification copies and working a case; retention, blocking reporters

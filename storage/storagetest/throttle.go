@@ -10,7 +10,7 @@ import (
 	"github.com/tipline/tipline/storage/redis"
 )
 
-// Throttle is what storage.RedisThrottle and storage.MemoryThrottle offer:
+// Throttle is what redis.Throttle and memory.Throttle offer:
 // token buckets that pace sends within Telegram's limits.
 type Throttle interface {
 	Take(ctx context.Context, buckets ...storage.Bucket) (time.Duration, int, error)

@@ -11,48 +11,7 @@ import (
 	"github.com/tipline/tipline/storage"
 )
 
-// Case facts a reviewer adds while working a case: a classification, a
-// referral to a named partner, a link to the older case a report repeats.
-// Each change and its audit event commit together.
-
-// Reviewers work a case from Telegram: they acknowledge it (which stops
-// its routing), escalate it, write notes and messages, close it with an
-// outcome and reopen it. Each change and its audit event, by
-// "reviewer:<id>" at the now given, commit together.
-
-// Looking cases up for a reviewer's /find. Answers are sealed, so a search
-// by place opens them in Go; it reads open cases only, which keeps it
-// bounded by the team's workload rather than by history.
-
-// Both limiters keep a sliding log: the times of the calls they allowed in
-// the last window, per key. A call is allowed when fewer than limit calls
-// were allowed in the window before it, so no stretch of time as long as
-// the window ever holds more than limit allowed calls (a fixed window lets
-// twice the limit through across its boundary). Refused calls are not
-// logged: a reporter who keeps trying is let through again once the window
-// has passed since their oldest allowed call. A key should always be
-// checked with the same limit and window.
-
-// Partners are the organisations cases are referred to, kept by the
-// operator (tipline partners add|list|disable). Their names are
-// organisations' names, not people's, and are stored plain.
-
-// Reviewers join with a one-time invite. Their Telegram id and name are
-// sealed; the store finds a reviewer by the keyed pseudonym of the Telegram
-// id (keys.Ring.Pseudonym), made with the ring's current key, or with a
-// previous key until Rekey recomputes it.
-
-// Routing jobs make sure every submitted case reaches a reviewer on shift.
-// Each job is a row: "notify the reviewers of Level at RunAt". SubmitCase
-// stores a case's first job (level 0, at SubmittedAt) with the case; the
-// worker that runs a job completes it with the next step, until someone
-// acknowledges the case. Jobs are rows, so they survive restarts.
-//
-// Every time — when a job is due and how long a claim lasts — is reckoned
-// from the now the caller passes, never from the database clock, so a test
-// clock or several processes' clocks govern due-ness and leases alike.
-
-// checkAddition refuses an addition the store should not keep.
+// CheckAddition refuses an addition the store should not keep.
 func CheckAddition(key string, a tipline.Addition) error {
 	switch {
 	case key == "":
@@ -65,7 +24,7 @@ func CheckAddition(key string, a tipline.Addition) error {
 	return nil
 }
 
-// checkClassification refuses an unknown kind of exploitation or risk.
+// CheckClassification refuses an unknown kind of exploitation or risk.
 func CheckClassification(e tipline.Exploitation, r tipline.Risk) error {
 	if !e.Valid() {
 		return fmt.Errorf("%w: unknown kind of exploitation", storage.ErrInvalid)
@@ -76,7 +35,7 @@ func CheckClassification(e tipline.Exploitation, r tipline.Risk) error {
 	return nil
 }
 
-// checkNewCase refuses a case the store could not find again.
+// CheckNewCase refuses a case the store could not find again.
 func CheckNewCase(c tipline.NewCase) error {
 	switch {
 	case c.DraftID == "":
@@ -87,7 +46,7 @@ func CheckNewCase(c tipline.NewCase) error {
 	return nil
 }
 
-// checkStatus refuses a status change the store should not record.
+// CheckStatus refuses a status change the store should not record.
 func CheckStatus(status tipline.Status, actor string) error {
 	switch {
 	case status != tipline.StatusReceived && status != tipline.StatusAcknowledged && status != tipline.StatusClosed:
@@ -98,7 +57,7 @@ func CheckStatus(status tipline.Status, actor string) error {
 	return nil
 }
 
-// checkOutcome refuses an outcome that is not one of tipline.Outcomes.
+// CheckOutcome refuses an outcome that is not one of tipline.Outcomes.
 func CheckOutcome(o tipline.Outcome) error {
 	if !slices.Contains(tipline.Outcomes, o) {
 		return fmt.Errorf("%w: unknown outcome", storage.ErrInvalid)
@@ -106,7 +65,7 @@ func CheckOutcome(o tipline.Outcome) error {
 	return nil
 }
 
-// checkNote refuses a note the store should not keep.
+// CheckNote refuses a note the store should not keep.
 func CheckNote(n tipline.Note) error {
 	switch {
 	case n.Author == "":
@@ -119,7 +78,7 @@ func CheckNote(n tipline.Note) error {
 	return nil
 }
 
-// checkFind refuses a look-up with nothing to look for.
+// CheckFind refuses a look-up with nothing to look for.
 func CheckFind(q storage.FindQuery) error {
 	if q.Reference == "" && strings.TrimSpace(q.Place) == "" && q.Near == nil {
 		return fmt.Errorf("%w: nothing to look for", storage.ErrInvalid)
@@ -130,7 +89,7 @@ func CheckFind(q storage.FindQuery) error {
 	return nil
 }
 
-// checkLimit refuses a limit no call could pass or a window that never ends.
+// CheckLimit refuses a limit no call could pass or a window that never ends.
 func CheckLimit(limit int, window time.Duration) error {
 	switch {
 	case limit < 1:
@@ -141,6 +100,7 @@ func CheckLimit(limit int, window time.Duration) error {
 	return nil
 }
 
+// CheckEntry refuses an outbox entry the sender could not deliver.
 func CheckEntry(e storage.OutboxEntry) error {
 	if e.Key == "" || e.ChatKey == "" || e.Method == "" || e.Lane < storage.LaneCallback || e.Lane > storage.LaneBulk {
 		return fmt.Errorf("outbox entry %q: %w", e.Key, storage.ErrInvalid)
@@ -148,10 +108,10 @@ func CheckEntry(e storage.OutboxEntry) error {
 	return nil
 }
 
-// maxPartnerName bounds a partner's name.
+// MaxPartnerName bounds a partner's name.
 const MaxPartnerName = 200
 
-// checkPartner refuses a partner the store should not keep.
+// CheckPartner refuses a partner the store should not keep.
 func CheckPartner(name string, kind tipline.PartnerKind, country string) error {
 	switch {
 	case strings.TrimSpace(name) == "":
@@ -166,7 +126,7 @@ func CheckPartner(name string, kind tipline.PartnerKind, country string) error {
 	return nil
 }
 
-// checkInvite refuses an invite the store should not keep.
+// CheckInvite refuses an invite the store should not keep.
 func CheckInvite(codeHash []byte, name string, expires time.Time) error {
 	switch {
 	case len(codeHash) == 0:
@@ -179,7 +139,7 @@ func CheckInvite(codeHash []byte, name string, expires time.Time) error {
 	return nil
 }
 
-// checkLang refuses an empty language.
+// CheckLang refuses an empty language.
 func CheckLang(lang string) error {
 	if lang == "" {
 		return fmt.Errorf("%w: no language", storage.ErrInvalid)
@@ -187,7 +147,7 @@ func CheckLang(lang string) error {
 	return nil
 }
 
-// checkRota refuses a rota document that is not JSON.
+// CheckRota refuses a rota document that is not JSON.
 func CheckRota(doc []byte) error {
 	if !json.Valid(doc) {
 		return fmt.Errorf("%w: rota is not JSON", storage.ErrInvalid)
@@ -195,7 +155,7 @@ func CheckRota(doc []byte) error {
 	return nil
 }
 
-// checkJob refuses a job the store could not run.
+// CheckJob refuses a job the store could not run.
 func CheckJob(level int, runAt time.Time) error {
 	switch {
 	case level < 0:
@@ -206,7 +166,7 @@ func CheckJob(level int, runAt time.Time) error {
 	return nil
 }
 
-// checkMarkTTL refuses a marker that would never expire or is already gone.
+// CheckMarkTTL refuses a marker that would never expire or is already gone.
 func CheckMarkTTL(ttl time.Duration) error {
 	if ttl <= 0 {
 		return fmt.Errorf("%w: marker time to live not positive", storage.ErrInvalid)

@@ -9,11 +9,7 @@ import (
 	"github.com/tipline/tipline/storage"
 )
 
-// Looking cases up for a reviewer's /find. Answers are sealed, so a search
-// by place opens them in Go; it reads open cases only, which keeps it
-// bounded by the team's workload rather than by history.
-
-// haversineKm is the distance between two points on the Earth, in km.
+// HaversineKm is the distance between two points on the Earth, in km.
 func HaversineKm(a, b tipline.Location) float64 {
 	const earthKm = 6371.0
 	rad := func(d float64) float64 { return d * math.Pi / 180 }
@@ -22,7 +18,7 @@ func HaversineKm(a, b tipline.Location) float64 {
 	return 2 * earthKm * math.Asin(math.Sqrt(min(1, h)))
 }
 
-// matchOpenCase tells whether an open case with these answers and this
+// MatchOpenCase tells whether an open case with these answers and this
 // location matches a place or location look-up, and how.
 func MatchOpenCase(q storage.FindQuery, answers tipline.Answers, loc *tipline.Location) (storage.Found, bool) {
 	if place := strings.ToLower(strings.TrimSpace(q.Place)); place != "" {
@@ -46,7 +42,7 @@ func MatchOpenCase(q storage.FindQuery, answers tipline.Answers, loc *tipline.Lo
 	return storage.Found{}, false
 }
 
-// sortFound orders a look-up's results: nearest first for a location,
+// SortFound orders a look-up's results: nearest first for a location,
 // otherwise newest first; and cuts them to MaxFound.
 func SortFound(q storage.FindQuery, out []storage.Found) []storage.Found {
 	sort.SliceStable(out, func(i, j int) bool {
@@ -61,7 +57,7 @@ func SortFound(q storage.FindQuery, out []storage.Found) []storage.Found {
 	return out
 }
 
-// summaryOf is what a look-up shows of a case.
+// SummaryOf is what a look-up shows of a case.
 func SummaryOf(c tipline.Case) tipline.CaseSummary {
 	return tipline.CaseSummary{Reference: c.Reference, Kind: c.Kind, Urgency: c.Urgency, Status: c.Status, CreatedAt: c.CreatedAt}
 }

@@ -1,3 +1,9 @@
+// Package rules holds what the twins of package storage both follow: the
+// checks that refuse a value before it is stored, the actors written to
+// the audit trail, how a look-up matches and orders cases, how a timeline
+// is told, and the marking of errors from a server that cannot be reached.
+// It touches no database, so postgres, redis and memory cannot disagree on
+// them.
 package rules
 
 import (
@@ -13,26 +19,7 @@ import (
 	"github.com/tipline/tipline/storage"
 )
 
-// Forgetting a reporter unlinks them from the cases without losing a case:
-// what they reported stays for the team, but nothing in the database
-// names them or lets the team write to them any more.
-
-// Reviewers join with a one-time invite. Their Telegram id and name are
-// sealed; the store finds a reviewer by the keyed pseudonym of the Telegram
-// id (keys.Ring.Pseudonym), made with the ring's current key, or with a
-// previous key until Rekey recomputes it.
-
-// Routing jobs make sure every submitted case reaches a reviewer on shift.
-// Each job is a row: "notify the reviewers of Level at RunAt". SubmitCase
-// stores a case's first job (level 0, at SubmittedAt) with the case; the
-// worker that runs a job completes it with the next step, until someone
-// acknowledges the case. Jobs are rows, so they survive restarts.
-//
-// Every time — when a job is due and how long a claim lasts — is reckoned
-// from the now the caller passes, never from the database clock, so a test
-// clock or several processes' clocks govern due-ness and leases alike.
-
-// additionSize is what an addition counts against AdditionLimits.BytesPerDay.
+// AdditionSize is what an addition counts against AdditionLimits.BytesPerDay.
 func AdditionSize(a tipline.Addition) int64 {
 	n := int64(len(a.Text))
 	for _, att := range a.Attachments {
@@ -41,7 +28,7 @@ func AdditionSize(a tipline.Addition) int64 {
 	return n
 }
 
-// randomAdditionKey is the idempotency key of an addition given without one.
+// RandomAdditionKey is the idempotency key of an addition given without one.
 func RandomAdditionKey() string {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
@@ -50,10 +37,10 @@ func RandomAdditionKey() string {
 	return "random:" + hex.EncodeToString(b)
 }
 
-// maxDuplicateHops bounds how many duplicate links an addition follows.
+// MaxDuplicateHops bounds how many duplicate links an addition follows.
 const MaxDuplicateHops = 8
 
-// ownedBy tells whether a case's reporter is one of pseudonyms; a forgotten
+// OwnedBy tells whether a case's reporter is one of pseudonyms; a forgotten
 // reporter ("") is nobody's.
 func OwnedBy(reporter string, pseudonyms []string) bool {
 	if reporter == "" {
@@ -67,7 +54,7 @@ func OwnedBy(reporter string, pseudonyms []string) bool {
 	return false
 }
 
-// forgottenActors maps each actor that names pseudonym to the actor that
+// ForgottenActors maps each actor that names pseudonym to the actor that
 // replaces it once the reporter is forgotten: "reporter:<pseudonym>" to
 // "reporter:forgotten", "followup:<pseudonym>" to "followup:forgotten".
 func ForgottenActors(pseudonyms ...string) map[string]string {
@@ -82,7 +69,7 @@ func ForgottenActors(pseudonyms ...string) map[string]string {
 	return out
 }
 
-// nonEmpty returns the pseudonyms that are not empty, so that an empty one
+// NonEmpty returns the pseudonyms that are not empty, so that an empty one
 // never matches a forgotten reporter's case.
 func NonEmpty(pseudonyms []string) []string {
 	out := make([]string, 0, len(pseudonyms))
@@ -94,13 +81,13 @@ func NonEmpty(pseudonyms []string) []string {
 	return out
 }
 
-// errInviteNotFound is the one answer for an invite that is unknown, used
+// ErrInviteNotFound is the one answer for an invite that is unknown, used
 // or expired, so a caller cannot tell them apart.
 func ErrInviteNotFound() error {
 	return fmt.Errorf("redeem invite: %w", tipline.ErrNotFound)
 }
 
-// sortJobs orders jobs oldest first: by RunAt, then by id.
+// SortJobs orders jobs oldest first: by RunAt, then by id.
 func SortJobs(jobs []tipline.Job) {
 	slices.SortFunc(jobs, func(a, b tipline.Job) int {
 		if c := a.RunAt.Compare(b.RunAt); c != 0 {
@@ -110,26 +97,28 @@ func SortJobs(jobs []tipline.Job) {
 	})
 }
 
-// reviewerActor is how a reviewer appears in the audit trail.
+// ReviewerActor is how a reviewer appears in the audit trail.
 func ReviewerActor(id int64) string {
 	return "reviewer:" + strconv.FormatInt(id, 10)
 }
 
-// reporterActor is how a reporter appears in the audit trail.
+// ReporterActor is how a reporter appears in the audit trail.
 func ReporterActor(pseudonym string) string {
 	return "reporter:" + pseudonym
 }
 
-// followUpActor is how someone who opened a case with its follow-up code
+// FollowUpActor is how someone who opened a case with its follow-up code
 // appears in the audit trail.
 func FollowUpActor(pseudonym string) string {
 	return "followup:" + pseudonym
 }
 
-// truncateTime gives a time the precision PostgreSQL keeps (microseconds)
+// TruncateTime gives a time the precision PostgreSQL keeps (microseconds)
 // and drops the monotonic reading, so both stores return the same times.
 func TruncateTime(t time.Time) time.Time {
 	return t.Round(0).Truncate(time.Microsecond)
 }
 
+// Interval is the time between two tokens of a bucket that gives rate
+// tokens a second, in microseconds.
 func Interval(rate float64) int64 { return int64(float64(time.Second/time.Microsecond) / rate) }

@@ -9,7 +9,7 @@ import (
 	"github.com/tipline/tipline/storage"
 )
 
-// timelineActor hides a reporter's pseudonym: "reporter:<p>" becomes
+// TimelineActor hides a reporter's pseudonym: "reporter:<p>" becomes
 // "reporter", "followup:<p>" "followup".
 func TimelineActor(actor string) string {
 	role, _, _ := strings.Cut(actor, ":")
@@ -19,7 +19,7 @@ func TimelineActor(actor string) string {
 	return actor
 }
 
-// buildTimeline merges a case, its notes and its audit trail into one
+// BuildTimeline merges a case, its notes and its audit trail into one
 // story, in time order (the report first among events at the same time).
 func BuildTimeline(c tipline.Case, notes []tipline.Note, audit []tipline.AuditEvent) []tipline.Event {
 	report := tipline.Event{At: c.SubmittedAt, Kind: tipline.EventReported, Actor: "reporter", Text: c.Answers["what"]}
