@@ -9,7 +9,9 @@ import (
 // TestImportGraph holds the layers of DESIGN.md's package table: no
 // upward arrows. flows (the pure conversation) imports neither bot nor
 // storage nor go-i18n; reply imports nothing of ours; review imports no
-// Telegram types and not bot.
+// Telegram types and not bot. storage imports neither pgx nor go-redis,
+// and of postgres, redis and memory none imports another or another's
+// technology.
 func TestImportGraph(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -23,6 +25,11 @@ func TestImportGraph(t *testing.T) {
 		{mod + "/reply", []string{mod + "/"}},
 		{mod + "/review", []string{mod + "/bot/", mod + "/storage/", mod + "/locales", "github.com/nicksnyder/go-i18n/", "github.com/go-telegram/", "github.com/jackc/", "github.com/redis/"}},
 		{mod + "/oncall", []string{mod + "/bot/", mod + "/storage/", mod + "/review", mod + "/flows"}},
+		// storage is the vocabulary; each technology keeps to its package.
+		{mod + "/storage", []string{mod + "/storage/", "github.com/jackc/", "github.com/redis/"}},
+		{mod + "/storage/postgres", []string{mod + "/storage/redis", mod + "/storage/memory", "github.com/redis/"}},
+		{mod + "/storage/redis", []string{mod + "/storage/postgres", mod + "/storage/memory", "github.com/jackc/"}},
+		{mod + "/storage/memory", []string{mod + "/storage/postgres", mod + "/storage/redis", "github.com/jackc/", "github.com/redis/"}},
 	}
 	for _, r := range rules {
 		out, err := exec.Command("go", "list", "-deps", r.pkg).Output()

@@ -30,6 +30,7 @@ import (
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
 )
 
 // Store is what the bot needs of durable storage.
@@ -284,7 +285,7 @@ type Bot struct {
 	sessions      Sessions
 	limiter       Limiter
 	throttle      Throttle
-	localThrottle *storage.MemoryThrottle
+	localThrottle *memory.Throttle
 	intakeLock    IntakeLock
 	obs           Observer
 	ring          *keys.Ring
@@ -348,7 +349,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 		sessions:      p.Sessions,
 		limiter:       p.Limiter,
 		throttle:      p.Throttle,
-		localThrottle: storage.NewMemoryThrottle(nil),
+		localThrottle: memory.NewThrottle(nil),
 		intakeLock:    p.IntakeLock,
 		obs:           p.Observer,
 		ring:          p.Ring,

@@ -25,7 +25,7 @@ import (
 // asks Telegram every half second whether it is back, and drains in order
 // once it is (G11).
 
-// Throttle paces sends across processes (storage.RedisThrottle).
+// Throttle paces sends across processes (redis.Throttle).
 type Throttle interface {
 	Take(ctx context.Context, buckets ...storage.Bucket) (time.Duration, int, error)
 	Hold(ctx context.Context, b storage.Bucket, d time.Duration) error

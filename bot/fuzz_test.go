@@ -21,6 +21,7 @@ import (
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/locales/script"
 	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
 )
 
 // Fuzz targets for the bot's edge: what Telegram (or anyone posing as it)
@@ -52,7 +53,7 @@ func fuzzRing(t testing.TB) *keys.Ring {
 
 // fuzzStore is the in-memory store whose inbox can be made to fail.
 type fuzzStore struct {
-	*storage.Memory
+	*memory.Store
 	failInbox bool
 }
 
@@ -62,7 +63,7 @@ func (s *fuzzStore) InboxAdd(ctx context.Context, items []storage.InboxItem) (in
 	if s.failInbox {
 		return 0, errFuzzInbox
 	}
-	return s.Memory.InboxAdd(ctx, items)
+	return s.Store.InboxAdd(ctx, items)
 }
 
 // newFuzzBot builds a bot as the program does, on in-memory storage. It
@@ -74,8 +75,8 @@ func newFuzzBot(t testing.TB, store Store, secret string) *Bot {
 	cfg.WebhookSecret = secret
 	cfg.Now = func() time.Time { return fuzzNow }
 	b, err := New(cfg, Parts{
-		Store: store, Sessions: storage.NewMemorySessions(time.Hour, nil), Limiter: storage.NewMemoryLimiter(nil),
-		Throttle: storage.NewMemoryThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
+		Store: store, Sessions: memory.NewSessions(time.Hour, nil), Limiter: memory.NewLimiter(nil),
+		Throttle: memory.NewThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -291,7 +292,7 @@ func FuzzDecodeUpdate(f *testing.F) {
 }
 
 func FuzzButtonToken(f *testing.F) {
-	b := newFuzzBot(f, &fuzzStore{Memory: storage.NewMemory(nil)}, fuzzSecret)
+	b := newFuzzBot(f, &fuzzStore{Store: memory.New(nil)}, fuzzSecret)
 	ring := b.ring
 	f.Add("send:anon", int64(42), int64(43), byte('A'))
 	f.Fuzz(func(t *testing.T, action string, user, other int64, tamper byte) {
@@ -421,7 +422,7 @@ func serveWebhook(t *testing.T, b *Bot, secretHeader, method string, body []byte
 }
 
 func FuzzWebhook(f *testing.F) {
-	store := &fuzzStore{Memory: storage.NewMemory(nil)}
+	store := &fuzzStore{Store: memory.New(nil)}
 	b := newFuzzBot(f, store, fuzzSecret)
 	f.Add(fuzzSecret, "POST", []byte(`{"update_id":10,"message":{"message_id":1,"date":1700000000,"chat":{"id":5,"type":"private"},"from":{"id":5,"is_bot":false,"first_name":"A"},"text":"hello"}}`))
 	f.Fuzz(func(t *testing.T, secretHeader, method string, body []byte) {
@@ -435,7 +436,7 @@ func FuzzWebhook(f *testing.F) {
 		for _, run := range []struct {
 			setSecret, storeDown bool
 		}{{false, false}, {true, false}, {true, true}} {
-			store.Memory = storage.NewMemory(nil)
+			store.Store = memory.New(nil)
 			store.failInbox = run.storeDown
 			w, spy := serveWebhook(t, b, secretHeader, method, body, run.setSecret)
 			status, got := w.Code, w.Body.String()
@@ -511,7 +512,7 @@ func FuzzWebhook(f *testing.F) {
 // TestWebhookBodyLimit: a body over 1 MiB is refused and not stored, even
 // a valid update padded out.
 func TestWebhookBodyLimit(t *testing.T) {
-	store := &fuzzStore{Memory: storage.NewMemory(nil)}
+	store := &fuzzStore{Store: memory.New(nil)}
 	b := newFuzzBot(t, store, fuzzSecret)
 	upd := `{"update_id":7,"message":{"message_id":1,"date":1700000000,"chat":{"id":5,"type":"private"},"text":"x"}}`
 	for _, n := range []int{maxWebhookBody, maxWebhookBody + 1} {
@@ -524,6 +525,6 @@ func TestWebhookBodyLimit(t *testing.T) {
 		case n > maxWebhookBody && (w.Code != http.StatusBadRequest && w.Code != http.StatusRequestEntityTooLarge || pending != 0):
 			t.Errorf("%d bytes: status %d, %d stored; want 400 or 413, none", n, w.Code, pending)
 		}
-		store.Memory = storage.NewMemory(nil)
+		store.Store = memory.New(nil)
 	}
 }

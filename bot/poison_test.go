@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
 )
 
 // failingStore fails every block check, as a bug in our own code would:
 // not an outage (ErrUnavailable), an error that another try cannot fix.
 type failingStore struct {
-	*storage.Memory
+	*memory.Store
 }
 
 func (s failingStore) IsBlocked(context.Context, ...string) (bool, error) {
@@ -24,7 +25,7 @@ func (s failingStore) IsBlocked(context.Context, ...string) (bool, error) {
 // with back-off, goes to the dead letters; its sender is told once; the
 // worker is free again.
 func TestUpdateThatKeepsFailingIsSetAside(t *testing.T) {
-	mem := storage.NewMemory(nil)
+	mem := memory.New(nil)
 	b := newFuzzBot(t, failingStore{mem}, fuzzSecret)
 	b.cfg.Idle = 10 * time.Millisecond
 	upd := `{"update_id":41,"message":{"message_id":1,"date":1700000000,"chat":{"id":77,"type":"private"},"from":{"id":77,"language_code":"km"},"text":"hello"}}`
@@ -90,7 +91,7 @@ func TestUpdateThatKeepsFailingIsSetAside(t *testing.T) {
 // TestIntakeStoresWhatTheClientCannotRead: one update in a batch that
 // go-telegram/bot's types cannot decode does not stop the others.
 func TestIntakeStoresWhatTheClientCannotRead(t *testing.T) {
-	mem := storage.NewMemory(nil)
+	mem := memory.New(nil)
 	b := newFuzzBot(t, mem, fuzzSecret)
 	raws := []json.RawMessage{
 		json.RawMessage(`{"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":5,"type":"private"},"text":"a"}}`),

@@ -11,7 +11,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/internal/testclock"
-	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -20,7 +20,7 @@ var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 // case, 2 is another reviewer, 3 an admin) and one case of a reporter who
 // allows contact.
 type fixture struct {
-	store *storage.Memory
+	store *memory.Store
 	clock *testclock.Clock
 	desk  *Desk
 	rvs   []tipline.Reviewer
@@ -34,7 +34,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{clock: testclock.New(t0), ref: "TL-7K3Q-9XDM"}
-	f.store = storage.NewMemory(f.clock.Now)
+	f.store = memory.New(f.clock.Now)
 	for i, name := range []string{"Dara", "Sophea", "Admin"} {
 		code := []byte(name)
 		if err := f.store.CreateInvite(ctx, code, name, i == 2, t0.Add(time.Hour)); err != nil {

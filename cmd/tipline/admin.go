@@ -15,11 +15,11 @@ import (
 	"github.com/tipline/tipline/bot"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/oncall"
-	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/postgres"
 )
 
 // openAdminStore opens the database for an operator's command.
-func (m *Main) openAdminStore(ctx context.Context) (*storage.Postgres, Config, error) {
+func (m *Main) openAdminStore(ctx context.Context) (*postgres.Store, Config, error) {
 	cfg, err := loadConfig(m.Getenv, need{database: true, key: true})
 	if err != nil {
 		return nil, cfg, err
@@ -188,7 +188,7 @@ func (m *Main) oncall(ctx context.Context, args []string) error {
 	return fmt.Errorf("unknown oncall command %q (show, set)", args[0])
 }
 
-func (m *Main) showOncall(ctx context.Context, db *storage.Postgres) error {
+func (m *Main) showOncall(ctx context.Context, db *postgres.Store) error {
 	all, err := db.Reviewers(ctx)
 	if err != nil {
 		return err

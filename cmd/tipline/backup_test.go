@@ -16,7 +16,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/keys"
-	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/postgres"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -80,7 +80,7 @@ func TestBackupRestore(t *testing.T) {
 	q := u.Query()
 	q.Set("search_path", e.schema)
 	u.RawQuery = q.Encode()
-	db, err := storage.OpenPostgres(ctx, u.String(), e.ring)
+	db, err := postgres.Open(ctx, u.String(), e.ring)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestBackupRestore(t *testing.T) {
 	if c.Answers["what"] != "Canarybackup the neighbours' girl" {
 		t.Errorf("restored answers = %q", c.Answers)
 	}
-	other, err := storage.OpenPostgres(ctx, u.String(), keys.NewRandomRing())
+	other, err := postgres.Open(ctx, u.String(), keys.NewRandomRing())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/oncall"
-	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/postgres"
 )
 
 // doctorTimeout bounds each check, so one service that hangs does not hold
@@ -80,10 +80,10 @@ func (m *Main) doctor(ctx context.Context, args []string) error {
 		}
 	}
 
-	var db *storage.Postgres
+	var db *postgres.Store
 	if cfg.DatabaseURL != "" {
 		cctx, cancel := context.WithTimeout(ctx, doctorTimeout)
-		db, err = storage.OpenPostgres(cctx, cfg.DatabaseURL, ring)
+		db, err = postgres.Open(cctx, cfg.DatabaseURL, ring)
 		cancel()
 		if err != nil {
 			add(finding{verdictFail, "PostgreSQL", "cannot connect: " + err.Error(),
@@ -129,7 +129,7 @@ func (m *Main) doctor(ctx context.Context, args []string) error {
 
 // doctorDatabase checks the schema, the key against stored data, the
 // clocks and on-call coverage.
-func (m *Main) doctorDatabase(ctx context.Context, add func(finding), db *storage.Postgres, cfg Config, haveKey bool, days int) {
+func (m *Main) doctorDatabase(ctx context.Context, add func(finding), db *postgres.Store, cfg Config, haveKey bool, days int) {
 	ctx, cancel := context.WithTimeout(ctx, 4*doctorTimeout)
 	defer cancel()
 
@@ -173,7 +173,7 @@ func (m *Main) doctorDatabase(ctx context.Context, add func(finding), db *storag
 
 // keyFinding says whether the key opens the newest case, and whether the
 // previous keys are still needed.
-func keyFinding(ctx context.Context, db *storage.Postgres, cfg Config) finding {
+func keyFinding(ctx context.Context, db *postgres.Store, cfg Config) finding {
 	if ref, err := db.LatestReference(ctx); err == nil {
 		if _, err := db.Case(ctx, ref); err != nil {
 			return finding{verdictFail, "key", "TIPLINE_SECRET_KEY does not open the newest case (" + string(ref) + ")",
@@ -203,7 +203,7 @@ func keyFinding(ctx context.Context, db *storage.Postgres, cfg Config) finding {
 // queueFinding says whether updates are being processed and every open
 // case is on its way to a reviewer: a backlog means the service is down or
 // stuck, an unrouted case that the forgotten-case check has work to do.
-func queueFinding(ctx context.Context, db *storage.Postgres) finding {
+func queueFinding(ctx context.Context, db *postgres.Store) finding {
 	st, err := db.Stats(ctx)
 	if err != nil {
 		return finding{verdictWarn, "queues", "cannot read: " + err.Error(), ""}
@@ -244,7 +244,7 @@ func clockFinding(what string, skew time.Duration) finding {
 }
 
 // coverageFinding names the gaps in the primary rota over the next days.
-func coverageFinding(ctx context.Context, db *storage.Postgres, reviewers []tipline.Reviewer, now time.Time, days int, loc *time.Location) finding {
+func coverageFinding(ctx context.Context, db *postgres.Store, reviewers []tipline.Reviewer, now time.Time, days int, loc *time.Location) finding {
 	active := 0
 	for _, r := range reviewers {
 		if r.Active {

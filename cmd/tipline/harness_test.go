@@ -19,7 +19,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/keys"
-	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/postgres"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -31,7 +31,7 @@ type testEnv struct {
 	emu    *telegramtest.Server
 	ring   *keys.Ring
 	key    string
-	db     *storage.Postgres
+	db     *postgres.Store
 	schema string
 	rc     *redis.Client
 	prefix string

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
 )
 
 // TestPartnersCommands: add partners, refuse a bad one with a message
@@ -109,7 +109,7 @@ func TestReportersCommands(t *testing.T) {
 // a case to, once, and keeps partners it finds.
 func TestSandboxSeedsPartners(t *testing.T) {
 	ctx := context.Background()
-	store := storage.NewMemory(nil)
+	store := memory.New(nil)
 	for range 2 {
 		if err := seedPartners(ctx, store); err != nil {
 			t.Fatal(err)
@@ -119,7 +119,7 @@ func TestSandboxSeedsPartners(t *testing.T) {
 	if err != nil || len(list) != len(sandboxPartners) || !list[0].Active {
 		t.Fatalf("partners after seeding twice = %+v, %v; want %d", list, err, len(sandboxPartners))
 	}
-	kept := storage.NewMemory(nil)
+	kept := memory.New(nil)
 	if _, err := kept.AddPartner(ctx, "Real partner", tipline.PartnerHotline, "KH"); err != nil {
 		t.Fatal(err)
 	}

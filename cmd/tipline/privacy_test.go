@@ -15,7 +15,7 @@ import (
 	"github.com/tipline/tipline/internal/testclock"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
-	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/postgres"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -326,7 +326,7 @@ func TestRekey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := storage.OpenPostgres(context.Background(), storagetest.SchemaURL(e.schema), newRing)
+	db, err := postgres.Open(context.Background(), storagetest.SchemaURL(e.schema), newRing)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,8 @@ import (
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/sandbox"
-	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
+	"github.com/tipline/tipline/storage/redis"
 )
 
 func (m *Main) sandbox(ctx context.Context, args []string) error {
@@ -53,20 +54,20 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 		defer db.Close()
 		store = db
 	} else {
-		store = storage.NewMemory(time.Now)
+		store = memory.New(time.Now)
 	}
 	var sessions bot.Sessions
-	var limiter bot.Limiter = storage.NewMemoryLimiter(time.Now)
+	var limiter bot.Limiter = memory.NewLimiter(time.Now)
 	if cfg.RedisURL != "" {
 		rc, err := openRedis(ctx, cfg.RedisURL)
 		if err != nil {
 			return err
 		}
 		defer rc.Close()
-		sessions = storage.NewRedisSessions(rc, "tipline-sandbox:", cfg.SessionTTL, ring)
-		limiter = storage.NewRedisLimiter(rc, "tipline-sandbox:")
+		sessions = redis.NewSessions(rc, "tipline-sandbox:", cfg.SessionTTL, ring)
+		limiter = redis.NewLimiter(rc, "tipline-sandbox:")
 	} else {
-		sessions = storage.NewMemorySessions(cfg.SessionTTL, time.Now)
+		sessions = memory.NewSessions(cfg.SessionTTL, time.Now)
 	}
 
 	if err := seedPartners(ctx, store); err != nil {
@@ -105,7 +106,7 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "Tipline sandbox: open %s in your browser (Ctrl+C to stop)\n", m.pageURL)
 	return m.runBot(ctx, cfg, log, ring, bot.Parts{
-		Store: store, Sessions: sessions, Limiter: limiter, Throttle: storage.NewMemoryThrottle(time.Now),
+		Store: store, Sessions: sessions, Limiter: limiter, Throttle: memory.NewThrottle(time.Now),
 	}, page, ln)
 }
 

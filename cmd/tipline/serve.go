@@ -19,6 +19,7 @@ import (
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/storage"
+	redisstore "github.com/tipline/tipline/storage/redis"
 )
 
 // shutdownGrace bounds how long in-flight work may take after SIGTERM.
@@ -54,9 +55,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer rc.Close()
 	return m.runBot(ctx, cfg, log, ring, bot.Parts{
 		Store:      db,
-		Sessions:   storage.NewRedisSessions(rc, cfg.RedisPrefix, cfg.SessionTTL, ring),
-		Limiter:    storage.NewRedisLimiter(rc, cfg.RedisPrefix),
-		Throttle:   storage.NewRedisThrottle(rc, cfg.RedisPrefix),
+		Sessions:   redisstore.NewSessions(rc, cfg.RedisPrefix, cfg.SessionTTL, ring),
+		Limiter:    redisstore.NewLimiter(rc, cfg.RedisPrefix),
+		Throttle:   redisstore.NewThrottle(rc, cfg.RedisPrefix),
 		IntakeLock: db.IntakeLock(),
 	}, nil, nil)
 }

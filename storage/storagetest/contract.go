@@ -12,9 +12,12 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
+	"github.com/tipline/tipline/storage/postgres"
+	"github.com/tipline/tipline/storage/redis"
 )
 
-// Store is what both storage.Postgres and storage.Memory offer: the inbox,
+// Store is what both postgres.Store and memory.Store offer: the inbox,
 // cases, attachments, additions, reporters' cases, the audit trail, and the
 // reviewers' side: invites, reviewers, the rota, routing jobs,
 // notification copies and working a case; retention, blocking reporters
@@ -118,12 +121,12 @@ type Store interface {
 
 // Both implementations of each interface must keep compiling against it.
 var (
-	_ Store    = (*storage.Postgres)(nil)
-	_ Store    = (*storage.Memory)(nil)
-	_ Sessions = (*storage.RedisSessions)(nil)
-	_ Sessions = (*storage.MemorySessions)(nil)
-	_ Limiter  = (*storage.RedisLimiter)(nil)
-	_ Limiter  = (*storage.MemoryLimiter)(nil)
+	_ Store    = (*postgres.Store)(nil)
+	_ Store    = (*memory.Store)(nil)
+	_ Sessions = (*redis.Sessions)(nil)
+	_ Sessions = (*memory.Sessions)(nil)
+	_ Limiter  = (*redis.Limiter)(nil)
+	_ Limiter  = (*memory.Limiter)(nil)
 )
 
 // RunContract checks that a store keeps the promises every implementation

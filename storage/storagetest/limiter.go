@@ -11,7 +11,7 @@ import (
 	"github.com/tipline/tipline/storage"
 )
 
-// Limiter is what both storage.RedisLimiter and storage.MemoryLimiter
+// Limiter is what both redis.Limiter and memory.Limiter
 // offer: at most so many calls per key in any window.
 type Limiter interface {
 	Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, error)

@@ -468,7 +468,7 @@ func testBlockForgotten(t *testing.T, s Store) {
 }
 
 // testRekeyNothingOld checks what holds for every store whose values are
-// all under its current key (a fresh Postgres store, or Memory, which
+// all under its current key (a fresh postgres.Store, or a memory.Store, which
 // keeps plain text): Rekey re-seals nothing and calls progress never, and
 // OldKeyValues counts 0 in each table of storage.SealedTables.
 func testRekeyNothingOld(t *testing.T, s Store) {

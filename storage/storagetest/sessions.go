@@ -10,7 +10,7 @@ import (
 	"github.com/tipline/tipline/storage"
 )
 
-// Sessions is what both storage.RedisSessions and storage.MemorySessions
+// Sessions is what both redis.Sessions and memory.Sessions
 // offer: a chat's conversation state, kept for a while, and markers.
 type Sessions interface {
 	Load(ctx context.Context, chatKey string) ([]byte, error)

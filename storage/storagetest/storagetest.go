@@ -20,7 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tipline/tipline/keys"
-	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/postgres"
 )
 
 // The services tests use unless the environment names others.
@@ -72,7 +72,7 @@ func SchemaURL(schema string) string {
 // NewPostgres opens a store on a fresh, migrated schema of its own and
 // returns it with the schema's name. The store is closed and the schema
 // dropped when the test ends. An unreachable database fails the test.
-func NewPostgres(tb testing.TB, ring *keys.Ring) (*storage.Postgres, string) {
+func NewPostgres(tb testing.TB, ring *keys.Ring) (*postgres.Store, string) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
@@ -85,7 +85,7 @@ func NewPostgres(tb testing.TB, ring *keys.Ring) (*storage.Postgres, string) {
 	}
 	tb.Cleanup(func() { dropSchema(tb, schema) })
 
-	store, err := storage.OpenPostgres(ctx, SchemaURL(schema), ring)
+	store, err := postgres.Open(ctx, SchemaURL(schema), ring)
 	if err != nil {
 		tb.Fatalf("open store on %s: %v; %s", PostgresURL(), err, servicesHint)
 	}

@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
+	"github.com/tipline/tipline/storage/redis"
 )
 
-// Throttle is what storage.RedisThrottle and storage.MemoryThrottle offer:
+// Throttle is what redis.Throttle and memory.Throttle offer:
 // token buckets that pace sends within Telegram's limits.
 type Throttle interface {
 	Take(ctx context.Context, buckets ...storage.Bucket) (time.Duration, int, error)
@@ -16,8 +18,8 @@ type Throttle interface {
 }
 
 var (
-	_ Throttle = (*storage.RedisThrottle)(nil)
-	_ Throttle = (*storage.MemoryThrottle)(nil)
+	_ Throttle = (*redis.Throttle)(nil)
+	_ Throttle = (*memory.Throttle)(nil)
 )
 
 // RunThrottleContract checks the promises of a throttle. newThrottle

@@ -1,0 +1,42 @@
+package storage
+
+// Audit actions of classification, referral and duplicates.
+const (
+	// ActionClassifiedPrefix is followed by "<exploitation>:<risk>"
+	// ("classified_sale:high").
+	ActionClassifiedPrefix = "classified_"
+	// ActionReferredPrefix is followed by the partner's id ("referred:3");
+	// it comes right after the "closed_partner" event of the same close.
+	ActionReferredPrefix = "referred:"
+	// ActionDuplicateOfPrefix, on the newer case, is followed by the older
+	// case's reference; it comes right after "closed_duplicate".
+	ActionDuplicateOfPrefix = "duplicate_of:"
+	// ActionDuplicateLinkedPrefix, on the older case, is followed by the
+	// newer case's reference.
+	ActionDuplicateLinkedPrefix = "duplicate_linked:"
+	// ActionReporterBlockedPrefix is followed by the reason of a block
+	// made with one ("reporter_blocked:spam").
+	ActionReporterBlockedPrefix = ActionReporterBlocked + ":"
+)
+
+// ActionContactWithdrawn is recorded when a reporter withdraws their
+// consent to be written to.
+const ActionContactWithdrawn = "contact_withdrawn"
+
+// Audit actions of custody changes.
+const (
+	// ActionReassignedPrefix is followed by the id of the reviewer who now
+	// has the case ("reassigned_to_7"); the actor is who did it: the
+	// reviewer themselves (a take-over) or ActorOperator.
+	ActionReassignedPrefix = "reassigned_to_"
+	// ActionReturnedToRouting records, by ActorSystem, that a case went back
+	// to routing because its reviewer was disabled.
+	ActionReturnedToRouting = "returned_to_routing"
+)
+
+// ActorOperator is the actor of changes made from the command line.
+const ActorOperator = "operator"
+
+// ActionExportedPrefix starts the audit action of an export; the format
+// follows ("exported_pfif", "exported_csv").
+const ActionExportedPrefix = "exported_"

@@ -1,0 +1,175 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage"
+)
+
+// CheckAddition refuses an addition the store should not keep.
+func CheckAddition(key string, a tipline.Addition) error {
+	switch {
+	case key == "":
+		return fmt.Errorf("%w: addition without an idempotency key", storage.ErrInvalid)
+	case a.Actor == "":
+		return fmt.Errorf("%w: addition without an actor", storage.ErrInvalid)
+	case a.Text == "" && len(a.Attachments) == 0:
+		return fmt.Errorf("%w: empty addition", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckClassification refuses an unknown kind of exploitation or risk.
+func CheckClassification(e tipline.Exploitation, r tipline.Risk) error {
+	if !e.Valid() {
+		return fmt.Errorf("%w: unknown kind of exploitation", storage.ErrInvalid)
+	}
+	if !r.Valid() {
+		return fmt.Errorf("%w: unknown risk level", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckNewCase refuses a case the store could not find again.
+func CheckNewCase(c tipline.NewCase) error {
+	switch {
+	case c.DraftID == "":
+		return fmt.Errorf("%w: case without a draft id", storage.ErrInvalid)
+	case c.Reference == "":
+		return fmt.Errorf("%w: case without a reference", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckStatus refuses a status change the store should not record.
+func CheckStatus(status tipline.Status, actor string) error {
+	switch {
+	case status != tipline.StatusReceived && status != tipline.StatusAcknowledged && status != tipline.StatusClosed:
+		return fmt.Errorf("%w: unknown status", storage.ErrInvalid)
+	case actor == "":
+		return fmt.Errorf("%w: status change without an actor", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckOutcome refuses an outcome that is not one of tipline.Outcomes.
+func CheckOutcome(o tipline.Outcome) error {
+	if !slices.Contains(tipline.Outcomes, o) {
+		return fmt.Errorf("%w: unknown outcome", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckNote refuses a note the store should not keep.
+func CheckNote(n tipline.Note) error {
+	switch {
+	case n.Author == "":
+		return fmt.Errorf("%w: note without an author", storage.ErrInvalid)
+	case n.Kind != storage.NoteKindNote && n.Kind != storage.NoteKindToReporter && n.Kind != storage.NoteKindFromReporter:
+		return fmt.Errorf("%w: unknown note kind", storage.ErrInvalid)
+	case n.Text == "":
+		return fmt.Errorf("%w: empty note", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckFind refuses a look-up with nothing to look for.
+func CheckFind(q storage.FindQuery) error {
+	if q.Reference == "" && strings.TrimSpace(q.Place) == "" && q.Near == nil {
+		return fmt.Errorf("%w: nothing to look for", storage.ErrInvalid)
+	}
+	if q.WithinKm < 0 || q.WithinKm > 500 {
+		return fmt.Errorf("%w: radius must be between 0 and 500 km", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckLimit refuses a limit no call could pass or a window that never ends.
+func CheckLimit(limit int, window time.Duration) error {
+	switch {
+	case limit < 1:
+		return fmt.Errorf("%w: rate limit below 1", storage.ErrInvalid)
+	case window <= 0:
+		return fmt.Errorf("%w: rate limit window not positive", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckEntry refuses an outbox entry the sender could not deliver.
+func CheckEntry(e storage.OutboxEntry) error {
+	if e.Key == "" || e.ChatKey == "" || e.Method == "" || e.Lane < storage.LaneCallback || e.Lane > storage.LaneBulk {
+		return fmt.Errorf("outbox entry %q: %w", e.Key, storage.ErrInvalid)
+	}
+	return nil
+}
+
+// MaxPartnerName bounds a partner's name.
+const MaxPartnerName = 200
+
+// CheckPartner refuses a partner the store should not keep.
+func CheckPartner(name string, kind tipline.PartnerKind, country string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return fmt.Errorf("%w: partner without a name", storage.ErrInvalid)
+	case len(name) > MaxPartnerName:
+		return fmt.Errorf("%w: partner name longer than %d bytes", storage.ErrInvalid, MaxPartnerName)
+	case !kind.Valid():
+		return fmt.Errorf("%w: partner kind must be police, ngo or hotline", storage.ErrInvalid)
+	case !slices.Contains(tipline.Countries, country):
+		return fmt.Errorf("%w: partner country must be KH or TH", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckInvite refuses an invite the store should not keep.
+func CheckInvite(codeHash []byte, name string, expires time.Time) error {
+	switch {
+	case len(codeHash) == 0:
+		return fmt.Errorf("%w: invite without a code hash", storage.ErrInvalid)
+	case name == "":
+		return fmt.Errorf("%w: invite without a name", storage.ErrInvalid)
+	case expires.IsZero():
+		return fmt.Errorf("%w: invite without an expiry", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckLang refuses an empty language.
+func CheckLang(lang string) error {
+	if lang == "" {
+		return fmt.Errorf("%w: no language", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckRota refuses a rota document that is not JSON.
+func CheckRota(doc []byte) error {
+	if !json.Valid(doc) {
+		return fmt.Errorf("%w: rota is not JSON", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckJob refuses a job the store could not run.
+func CheckJob(level int, runAt time.Time) error {
+	switch {
+	case level < 0:
+		return fmt.Errorf("%w: negative level", storage.ErrInvalid)
+	case runAt.IsZero():
+		return fmt.Errorf("%w: job without a time", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// CheckMarkTTL refuses a marker that would never expire or is already gone.
+func CheckMarkTTL(ttl time.Duration) error {
+	if ttl <= 0 {
+		return fmt.Errorf("%w: marker time to live not positive", storage.ErrInvalid)
+	}
+	return nil
+}

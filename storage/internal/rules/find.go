@@ -1,0 +1,63 @@
+package rules
+
+import (
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage"
+)
+
+// HaversineKm is the distance between two points on the Earth, in km.
+func HaversineKm(a, b tipline.Location) float64 {
+	const earthKm = 6371.0
+	rad := func(d float64) float64 { return d * math.Pi / 180 }
+	dLat, dLon := rad(b.Latitude-a.Latitude), rad(b.Longitude-a.Longitude)
+	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(rad(a.Latitude))*math.Cos(rad(b.Latitude))*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * earthKm * math.Asin(math.Sqrt(min(1, h)))
+}
+
+// MatchOpenCase tells whether an open case with these answers and this
+// location matches a place or location look-up, and how.
+func MatchOpenCase(q storage.FindQuery, answers tipline.Answers, loc *tipline.Location) (storage.Found, bool) {
+	if place := strings.ToLower(strings.TrimSpace(q.Place)); place != "" {
+		for _, key := range storage.PlaceAnswers {
+			if v := answers[key]; v != "" && strings.Contains(strings.ToLower(v), place) {
+				return storage.Found{Place: v}, true
+			}
+		}
+		return storage.Found{}, false
+	}
+	if q.Near == nil || loc == nil {
+		return storage.Found{}, false
+	}
+	radius := q.WithinKm
+	if radius == 0 {
+		radius = storage.DefaultFindKm
+	}
+	if d := HaversineKm(*q.Near, *loc); d <= radius {
+		return storage.Found{DistanceKm: d}, true
+	}
+	return storage.Found{}, false
+}
+
+// SortFound orders a look-up's results: nearest first for a location,
+// otherwise newest first; and cuts them to MaxFound.
+func SortFound(q storage.FindQuery, out []storage.Found) []storage.Found {
+	sort.SliceStable(out, func(i, j int) bool {
+		if q.Near != nil && q.Place == "" && out[i].DistanceKm != out[j].DistanceKm {
+			return out[i].DistanceKm < out[j].DistanceKm
+		}
+		return out[i].CreatedAt.After(out[j].CreatedAt)
+	})
+	if len(out) > storage.MaxFound {
+		out = out[:storage.MaxFound]
+	}
+	return out
+}
+
+// SummaryOf is what a look-up shows of a case.
+func SummaryOf(c tipline.Case) tipline.CaseSummary {
+	return tipline.CaseSummary{Reference: c.Reference, Kind: c.Kind, Urgency: c.Urgency, Status: c.Status, CreatedAt: c.CreatedAt}
+}

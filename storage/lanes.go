@@ -1,0 +1,69 @@
+package storage
+
+import (
+	"errors"
+	"time"
+)
+
+// Lane orders the outbox: a lower lane goes first when Telegram's limits
+// leave room for only some.
+type Lane int
+
+// The outbox's lanes.
+const (
+	// LaneCallback is answers to button presses: not messages, not paced
+	// per chat, and never kept waiting behind a chat's replies.
+	LaneCallback Lane = 1
+	// LaneUrgent is reviewer notifications and anything about an urgent case.
+	LaneUrgent Lane = 2
+	// LaneReply is replies to reporters and reviewers.
+	LaneReply Lane = 3
+	// LaneBulk is work that may wait: Details' files, retention warnings.
+	LaneBulk Lane = 4
+)
+
+// ErrNotHolder means a claim is no longer the caller's: the work was taken
+// over by another process (this one was silent too long) or finished.
+var ErrNotHolder = errors.New("claim is no longer held")
+
+// DefaultTakeover is how long a process may be silent before the work it
+// holds is taken over by the others.
+const DefaultTakeover = 10 * time.Second
+
+// OutboxEntry is one Bot API call the bot means to make.
+type OutboxEntry struct {
+	ID int64
+	// Key makes adding the same entry twice add it once.
+	Key string
+	// ChatKey orders entries: those of one chat go out one at a time, in
+	// ID order. A callback answer has a chat key of its own.
+	ChatKey string
+	// ChatID is where the entry goes; sealed at rest.
+	ChatID int64
+	Lane   Lane
+	// Method and Payload are for the sender: storage neither reads nor
+	// checks them. The payload is sealed at rest and dropped once sent.
+	Method  string
+	Payload []byte
+	// RetryUnknown says the entry is sent again when a try's outcome is
+	// unknown (the request went out, no answer came back): a double is
+	// better than nothing. Otherwise such an entry is not sent again.
+	RetryUnknown bool
+	// EditOf is the key of an earlier entry whose message this one edits;
+	// EditOfMessageID is that message's id, filled in by OutboxClaim (0
+	// while it is not sent, or when it never was).
+	EditOf          string
+	EditOfMessageID int
+	// Attempts counts failed tries whose outcome was known.
+	Attempts  int
+	CreatedAt time.Time
+}
+
+// DeadUpdate is an update set aside after failing again and again.
+type DeadUpdate struct {
+	UpdateID   int64
+	Attempts   int
+	Reason     string
+	ReceivedAt time.Time
+	DeadAt     time.Time
+}

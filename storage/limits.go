@@ -1,0 +1,56 @@
+package storage
+
+import (
+	"github.com/tipline/tipline"
+)
+
+// AdditionLimits bound what may be added to one case in a day (the 24
+// hours before the addition), so that no anonymous account can fill the
+// disk or bury a reviewer under messages. Zero fields mean the defaults.
+type AdditionLimits struct {
+	PerDay      int   // additions
+	BytesPerDay int64 // words plus the sizes Telegram announces for files
+}
+
+// DefaultAdditionLimits are generous for a person with news: 30 additions
+// and 100 MiB a day for each case.
+var DefaultAdditionLimits = AdditionLimits{PerDay: 30, BytesPerDay: 100 << 20}
+
+// OrDefaults is l with each zero field set to DefaultAdditionLimits'.
+func (l AdditionLimits) OrDefaults() AdditionLimits {
+	if l.PerDay <= 0 {
+		l.PerDay = DefaultAdditionLimits.PerDay
+	}
+	if l.BytesPerDay <= 0 {
+		l.BytesPerDay = DefaultAdditionLimits.BytesPerDay
+	}
+	return l
+}
+
+// OverLimit tells whether one more addition of size would exceed l, given
+// the count and bytes of the case's additions in the day before it.
+func (l AdditionLimits) OverLimit(count int, bytes, size int64) bool {
+	l = l.OrDefaults()
+	return count+1 > l.PerDay || bytes+size > l.BytesPerDay
+}
+
+// AddResult tells where an addition went (AddToCaseTracked).
+type AddResult struct {
+	// Reference is the case it was stored on: the one named, or the older
+	// case a duplicate repeats.
+	Reference tipline.Reference
+	// Stored is false when the key was seen before and nothing was stored.
+	Stored bool
+	// Closed says that case is closed: the addition is kept, and the
+	// reviewer who had it (LastReviewer, 0 for none) should be told, with
+	// a Reopen button.
+	Closed       bool
+	LastReviewer int64
+}
+
+// Bucket is one rate limit: Rate tokens a second, up to Burst at once.
+type Bucket struct {
+	Key   string
+	Rate  float64
+	Burst int
+}

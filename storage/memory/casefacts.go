@@ -1,0 +1,102 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/internal/rules"
+)
+
+// Classification, partners, referrals, duplicates, look-ups and the
+// timeline of Store, with the semantics of the postgres.Store methods of the
+// same names.
+
+// Classify records a reviewer's classification of a case, as
+// postgres.Store.Classify does.
+func (m *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID int64, kind tipline.Exploitation, risk tipline.Risk, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("classify case %s: %w", ref, err)
+	}
+	if err := rules.CheckClassification(kind, risk); err != nil {
+		return fmt.Errorf("classify case %s: %w", ref, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sc, err := m.workCase(ref, reviewerID)
+	if err != nil {
+		return fmt.Errorf("classify case %s: %w", ref, err)
+	}
+	if sc.c.Status == tipline.StatusClosed {
+		return fmt.Errorf("classify case %s: %w", ref, tipline.ErrClosed)
+	}
+	now = rules.TruncateTime(now)
+	sc.c.Classification = tipline.Classification{Exploitation: kind, Risk: risk, ReviewerID: reviewerID, At: now}
+	sc.c.UpdatedAt = now
+	sc.record(rules.ReviewerActor(reviewerID), storage.ActionClassifiedPrefix+string(kind)+":"+string(risk), now)
+	return nil
+}
+
+// Refer closes a case as referred to a partner, as postgres.Store.Refer does.
+func (m *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, partnerID int64, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("refer case %s: %w", ref, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sc, err := m.workCase(ref, reviewerID)
+	if err != nil {
+		return fmt.Errorf("refer case %s: %w", ref, err)
+	}
+	if pt := m.partner(partnerID); pt == nil || !pt.Active {
+		return fmt.Errorf("refer case %s: %w: no active partner %d", ref, storage.ErrInvalid, partnerID)
+	}
+	if sc.c.Status == tipline.StatusClosed {
+		return fmt.Errorf("refer case %s: %w", ref, tipline.ErrClosed)
+	}
+	m.closeCase(sc, reviewerID, tipline.OutcomePartner, partnerID, nil, now)
+	sc.record(rules.ReviewerActor(reviewerID), storage.ActionReferredPrefix+strconv.FormatInt(partnerID, 10), rules.TruncateTime(now))
+	return nil
+}
+
+// LinkDuplicate closes newer as a duplicate of older, as
+// postgres.Store.LinkDuplicate does.
+func (m *Store) LinkDuplicate(ctx context.Context, newer, older tipline.Reference, reviewerID int64, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("link case %s to %s: %w", newer, older, err)
+	}
+	if newer == older {
+		return fmt.Errorf("link case %s to %s: %w: a case cannot repeat itself", newer, older, storage.ErrInvalid)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	first, second := newer, older
+	if second < first {
+		first, second = second, first
+	}
+	for _, r := range []tipline.Reference{first, second} {
+		if _, ok := m.cases[r]; !ok {
+			return fmt.Errorf("link case %s to %s: case %s: %w", newer, older, r, tipline.ErrNotFound)
+		}
+	}
+	scNew, err := m.workCase(newer, reviewerID)
+	if err != nil {
+		return fmt.Errorf("link case %s to %s: %w", newer, older, err)
+	}
+	scOld := m.cases[older]
+	if scNew.c.Status == tipline.StatusClosed {
+		return fmt.Errorf("link case %s to %s: %w", newer, older, tipline.ErrClosed)
+	}
+	if scOld.duplicateOf == scNew {
+		return fmt.Errorf("link case %s to %s: %w: %s is already a duplicate of %s", newer, older, storage.ErrInvalid, older, newer)
+	}
+	now = rules.TruncateTime(now)
+	m.closeCase(scNew, reviewerID, tipline.OutcomeDuplicate, 0, scOld, now)
+	actor := rules.ReviewerActor(reviewerID)
+	scNew.record(actor, storage.ActionDuplicateOfPrefix+string(older), now)
+	scOld.record(actor, storage.ActionDuplicateLinkedPrefix+string(newer), now)
+	return nil
+}

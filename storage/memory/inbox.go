@@ -1,0 +1,176 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/internal/rules"
+)
+
+// InboxAdd stores updates; an update_id already present, processed or not,
+// is ignored. It returns how many updates were new.
+func (m *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("add to inbox: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clock()
+	added := 0
+	for _, it := range items {
+		if _, ok := m.inbox[it.UpdateID]; ok {
+			continue
+		}
+		row := &memInboxRow{item: storage.InboxItem{
+			UpdateID:   it.UpdateID,
+			ChatKey:    it.ChatKey,
+			Payload:    slices.Clone(it.Payload),
+			ReceivedAt: rules.TruncateTime(it.ReceivedAt),
+		}}
+		if it.ReceivedAt.IsZero() {
+			row.item.ReceivedAt = now
+		}
+		m.inbox[it.UpdateID] = row
+		added++
+		if it.Answer != nil {
+			if err := m.addOutboxLocked([]storage.OutboxEntry{*it.Answer}); err != nil {
+				return added, fmt.Errorf("add to inbox: %w", err)
+			}
+		}
+	}
+	return added, nil
+}
+
+// InboxClaim claims the next update to process, as postgres.Store.InboxClaim
+// does.
+func (m *Store) InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return storage.InboxItem{}, false, fmt.Errorf("claim update: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clock()
+	m.processes[owner] = now
+	// The first unprocessed update of each chat.
+	heads := map[string]*memInboxRow{}
+	for _, r := range m.inbox {
+		if r.processed {
+			continue
+		}
+		if h, ok := heads[r.item.ChatKey]; !ok || r.item.UpdateID < h.item.UpdateID {
+			heads[r.item.ChatKey] = r
+		}
+	}
+	var next *memInboxRow
+	for _, h := range heads {
+		if !m.claimFree(h.claimedBy, h.claimedUntil, now) || h.nextTry.After(now) {
+			continue
+		}
+		if next == nil || h.item.UpdateID < next.item.UpdateID {
+			next = h
+		}
+	}
+	if next == nil {
+		return storage.InboxItem{}, false, nil
+	}
+	next.claimedBy = owner
+	next.claimedUntil = now.Add(lease.Truncate(time.Microsecond))
+	next.item.Attempts++
+	it := next.item
+	it.Payload = slices.Clone(it.Payload)
+	return it, true, nil
+}
+
+// claimFree tells whether a claim may be taken: there is none, it has run
+// out, or its holder has been silent for the take-over time.
+func (m *Store) claimFree(by string, until, now time.Time) bool {
+	if by == "" || !until.After(now) {
+		return true
+	}
+	// A holder not known at all counts as alive: only its lease frees it.
+	seen, ok := m.processes[by]
+	return ok && !seen.After(now.Add(-m.takeover))
+}
+
+// InboxDone marks an update processed and drops its payload.
+func (m *Store) InboxDone(ctx context.Context, updateID int64) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mark update %d done: %w", updateID, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.inbox[updateID]
+	if !ok {
+		return fmt.Errorf("mark update %d done: %w", updateID, tipline.ErrNotFound)
+	}
+	m.doneLocked(r)
+	return nil
+}
+
+func (m *Store) doneLocked(r *memInboxRow) {
+	if !r.processed {
+		r.processed, r.processedAt = true, m.clock()
+	}
+	r.item.Payload = nil
+	r.claimedBy, r.claimedUntil, r.nextTry = "", time.Time{}, time.Time{}
+}
+
+// heldLocked returns the update's row when owner holds its claim.
+func (m *Store) heldLocked(updateID int64, owner string) (*memInboxRow, bool) {
+	r, ok := m.inbox[updateID]
+	if !ok || r.processed || r.claimedBy != owner {
+		return nil, false
+	}
+	return r, true
+}
+
+// InboxRelease gives a claim back, to be tried again after wait.
+func (m *Store) InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("release update %d: %w", updateID, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.heldLocked(updateID, owner)
+	if !ok {
+		return fmt.Errorf("release update %d: %w", updateID, storage.ErrNotHolder)
+	}
+	r.claimedBy, r.claimedUntil = "", time.Time{}
+	r.nextTry = m.clock().Add(wait)
+	return nil
+}
+
+// InboxPending counts updates not yet processed.
+func (m *Store) InboxPending(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("count pending updates: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, r := range m.inbox {
+		if !r.processed {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// InboxChatSeen is postgres.Store.InboxChatSeen.
+func (m *Store) InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("chat seen: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, r := range m.inbox {
+		if r.item.ChatKey == chatKey && id < updateID {
+			return true, nil
+		}
+	}
+	return false, nil
+}

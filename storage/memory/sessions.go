@@ -1,0 +1,146 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage/internal/rules"
+)
+
+// Sessions keeps sessions in memory for the sandbox, with the same
+// behaviour as redis.Sessions. It is safe for concurrent use.
+type Sessions struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu        sync.Mutex
+	sessions  map[string]memSession
+	marks     map[string]time.Time // marker → when it expires
+	nextSweep time.Time
+}
+
+type memSession struct {
+	data    []byte
+	expires time.Time
+}
+
+// NewSessions returns empty sessions that expire ttl after their last
+// save, reading the time from now (time.Now when nil).
+func NewSessions(ttl time.Duration, now func() time.Time) *Sessions {
+	if now == nil {
+		now = time.Now
+	}
+	return &Sessions{ttl: ttl, now: now, sessions: map[string]memSession{}, marks: map[string]time.Time{}}
+}
+
+// Load returns a copy of a chat's session, or tipline.ErrNotFound when
+// there is none or it expired.
+func (s *Sessions) Load(ctx context.Context, chatKey string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[chatKey]
+	if ok && !s.now().Before(sess.expires) {
+		delete(s.sessions, chatKey)
+		ok = false
+	}
+	if !ok {
+		return nil, fmt.Errorf("load session: %w", tipline.ErrNotFound)
+	}
+	return slices.Clone(sess.data), nil
+}
+
+// Save stores a copy of a chat's session and starts its time to live again.
+func (s *Sessions) Save(ctx context.Context, chatKey string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	s.sweep(now)
+	stored := slices.Clone(data)
+	if stored == nil {
+		stored = []byte{}
+	}
+	s.sessions[chatKey] = memSession{data: stored, expires: now.Add(s.ttl)}
+	return nil
+}
+
+// Delete removes a chat's session; deleting a missing one is not an error.
+func (s *Sessions) Delete(ctx context.Context, chatKey string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, chatKey)
+	return nil
+}
+
+// sweep drops expired sessions and markers once per ttl, so abandoned chats
+// do not pile up; s.mu must be held.
+func (s *Sessions) sweep(now time.Time) {
+	if now.Before(s.nextSweep) {
+		return
+	}
+	for k, sess := range s.sessions {
+		if !now.Before(sess.expires) {
+			delete(s.sessions, k)
+		}
+	}
+	for name, expires := range s.marks {
+		if !now.Before(expires) {
+			delete(s.marks, name)
+		}
+	}
+	s.nextSweep = now.Add(s.ttl)
+}
+
+// Mark sets the marker name for ttl, as redis.Sessions.Mark does.
+func (s *Sessions) Mark(ctx context.Context, name string, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("set marker: %w", err)
+	}
+	if err := rules.CheckMarkTTL(ttl); err != nil {
+		return fmt.Errorf("set marker: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	s.sweep(now)
+	s.marks[name] = now.Add(ttl)
+	return nil
+}
+
+// Marked tells whether the marker name is set and has not expired.
+func (s *Sessions) Marked(ctx context.Context, name string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("read marker: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	expires, ok := s.marks[name]
+	if ok && !s.now().Before(expires) {
+		delete(s.marks, name)
+		ok = false
+	}
+	return ok, nil
+}
+
+// Unmark removes the marker name; removing a missing one is not an error.
+func (s *Sessions) Unmark(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("remove marker: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.marks, name)
+	return nil
+}

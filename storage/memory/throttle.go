@@ -1,0 +1,83 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/internal/rules"
+)
+
+// Throttle is a throttle for one process: the sandbox's, and the
+// fallback while Redis cannot be reached.
+type Throttle struct {
+	now func() time.Time
+	mu  sync.Mutex
+	tat map[string]time.Time
+}
+
+// NewThrottle returns an empty throttle reading the time from now
+// (time.Now when nil).
+func NewThrottle(now func() time.Time) *Throttle {
+	if now == nil {
+		now = time.Now
+	}
+	return &Throttle{now: now, tat: map[string]time.Time{}}
+}
+
+// Take is redis.Throttle.Take for one process.
+func (t *Throttle) Take(ctx context.Context, buckets ...storage.Bucket) (time.Duration, int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, fmt.Errorf("throttle: %w", err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	news := make([]time.Time, len(buckets))
+	var wait time.Duration
+	short := 0
+	for i, b := range buckets {
+		if b.Rate <= 0 || b.Burst < 1 {
+			return 0, 0, fmt.Errorf("throttle %s: %w", b.Key, storage.ErrInvalid)
+		}
+		iv := time.Duration(rules.Interval(b.Rate)) * time.Microsecond
+		tat := t.tat[b.Key]
+		if tat.Before(now) {
+			tat = now
+		}
+		news[i] = tat.Add(iv)
+		if allow := news[i].Add(-iv * time.Duration(b.Burst)); allow.After(now) && allow.Sub(now) > wait {
+			wait, short = allow.Sub(now), i
+		}
+	}
+	if wait > 0 {
+		return wait, short, nil
+	}
+	for i, b := range buckets {
+		t.tat[b.Key] = news[i]
+	}
+	if len(t.tat) > 100000 {
+		for k, tat := range t.tat {
+			if tat.Before(now) {
+				delete(t.tat, k)
+			}
+		}
+	}
+	return 0, 0, nil
+}
+
+// Hold is redis.Throttle.Hold for one process.
+func (t *Throttle) Hold(ctx context.Context, b storage.Bucket, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("throttle hold: %w", err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	until := t.now().Add(d).Add(time.Duration(rules.Interval(b.Rate)*int64(b.Burst-1)) * time.Microsecond)
+	if t.tat[b.Key].Before(until) {
+		t.tat[b.Key] = until
+	}
+	return nil
+}

@@ -1,0 +1,482 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/internal/rules"
+)
+
+func outboxAAD(key, column string) string { return "outbox:" + column + ":" + key }
+
+func sealChat(p *Store, e storage.OutboxEntry) []byte {
+	if e.ChatID == 0 {
+		return nil
+	}
+	return p.ring.Seal([]byte(strconv.FormatInt(e.ChatID, 10)), outboxAAD(e.Key, "chat_id"))
+}
+
+// insertOutbox adds entries within tx; a key already present is skipped.
+func (p *Store) insertOutbox(ctx context.Context, tx pgx.Tx, entries []storage.OutboxEntry) error {
+	const q = `
+		insert into outbox (key, chat_key, chat_id, lane, method, payload, retry_unknown, edit_of)
+		values ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''))
+		on conflict (key) do nothing`
+	if len(entries) == 0 {
+		return nil
+	}
+	batch := &pgx.Batch{}
+	for _, e := range entries {
+		if err := rules.CheckEntry(e); err != nil {
+			return err
+		}
+		payload := p.ring.Seal(e.Payload, outboxAAD(e.Key, "payload"))
+		batch.Queue(q, e.Key, e.ChatKey, sealChat(p, e), int(e.Lane), e.Method, payload, e.RetryUnknown, e.EditOf)
+	}
+	return tx.SendBatch(ctx, batch).Close()
+}
+
+// OutboxAdd adds entries in one transaction. An entry whose key is already
+// there, sent or not, is not added again.
+func (p *Store) OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("add to outbox: %w", dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	if err := p.insertOutbox(ctx, tx, entries); err != nil {
+		return fmt.Errorf("add to outbox: %w", dbErr(err))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("add to outbox: %w", dbErr(err))
+	}
+	return nil
+}
+
+// InboxComplete marks an update processed and adds what its processing
+// means to send, in one transaction, so the update is done exactly when
+// its messages are queued. It gives ErrNotHolder, and changes nothing,
+// when owner no longer holds the update's claim.
+func (p *Store) InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error {
+	const done = `
+		update inbox
+		set processed_at = now(), payload = null, claimed_by = null, claimed_until = null, next_try = null
+		where update_id = $1 and processed_at is null and claimed_by = $2`
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("complete update %d: %w", updateID, dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx, done, updateID, owner)
+	if err != nil {
+		return fmt.Errorf("complete update %d: %w", updateID, dbErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("complete update %d: %w", updateID, storage.ErrNotHolder)
+	}
+	if err := p.insertOutbox(ctx, tx, entries); err != nil {
+		return fmt.Errorf("complete update %d: %w", updateID, dbErr(err))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("complete update %d: %w", updateID, dbErr(err))
+	}
+	return nil
+}
+
+// alive is the SQL condition "the claim of this row is still good": held
+// until a time not yet past by a process heard from within the take-over
+// time ($takeover, in microseconds).
+const claimFree = `(%[1]s.claimed_by is null or %[1]s.claimed_until <= now()
+	or exists (select 1 from processes pr
+		where pr.owner = %[1]s.claimed_by and pr.seen_at <= now() - $%[2]d::bigint * interval '1 microsecond'))`
+
+// OutboxClaim claims up to limit entries ready to go: the first pending
+// entry of each chat whose time has come and whose claim is free, lower
+// lanes first, then oldest first. Claims last lease by the database clock,
+// or until owner has been silent for the take-over time.
+func (p *Store) OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error) {
+	return p.OutboxClaimLanes(ctx, owner, lease, limit, storage.LaneCallback, storage.LaneBulk)
+}
+
+// OutboxClaimLanes is OutboxClaim for the lanes from first to last only,
+// so callback answers can have senders of their own.
+func (p *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error) {
+	q := `
+		with beat as (
+			insert into processes (owner, seen_at) values ($1, now())
+			on conflict (owner) do update set seen_at = now()
+		), next as (
+			select o.id
+			from outbox o
+			where o.sent_at is null and o.dead_at is null
+			  and o.lane between $5 and $6
+			  and o.not_before <= now()
+			  and ` + fmt.Sprintf(claimFree, "o", 4) + `
+			  and not exists (
+				select 1 from outbox e
+				where e.chat_key = o.chat_key and e.id < o.id
+				  and e.sent_at is null and e.dead_at is null)
+			order by o.lane, o.id
+			limit $3
+			for update skip locked
+		)
+		update outbox
+		set claimed_by = $1, claimed_until = now() + $2::bigint * interval '1 microsecond'
+		from next
+		where outbox.id = next.id
+		returning outbox.id, outbox.key, outbox.chat_key, outbox.chat_id, outbox.lane, outbox.method,
+			outbox.payload, outbox.retry_unknown, coalesce(outbox.edit_of, ''), outbox.attempts, outbox.created_at,
+			coalesce((select x.message_id from outbox x where x.key = outbox.edit_of), 0)`
+	rows, err := p.pool.Query(ctx, q, owner, lease.Microseconds(), limit, p.takeover.Microseconds(), int(first), int(last))
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox: %w", dbErr(err))
+	}
+	defer rows.Close()
+	var out []storage.OutboxEntry
+	for rows.Next() {
+		var (
+			e             storage.OutboxEntry
+			chat, payload []byte
+			lane          int
+		)
+		if err := rows.Scan(&e.ID, &e.Key, &e.ChatKey, &chat, &lane, &e.Method, &payload, &e.RetryUnknown,
+			&e.EditOf, &e.Attempts, &e.CreatedAt, &e.EditOfMessageID); err != nil {
+			return nil, fmt.Errorf("claim outbox: %w", dbErr(err))
+		}
+		e.Lane = storage.Lane(lane)
+		if chat != nil {
+			plain, err := p.ring.Open(chat, outboxAAD(e.Key, "chat_id"))
+			if err != nil {
+				return nil, fmt.Errorf("claim outbox entry %d: %w", e.ID, err)
+			}
+			if e.ChatID, err = strconv.ParseInt(string(plain), 10, 64); err != nil {
+				return nil, fmt.Errorf("claim outbox entry %d: %w", e.ID, err)
+			}
+		}
+		if payload != nil {
+			if e.Payload, err = p.ring.Open(payload, outboxAAD(e.Key, "payload")); err != nil {
+				return nil, fmt.Errorf("claim outbox entry %d: %w", e.ID, err)
+			}
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim outbox: %w", dbErr(err))
+	}
+	return out, nil
+}
+
+// outboxUpdate runs one change of a claimed entry, checking the holder.
+func (p *Store) outboxUpdate(ctx context.Context, what string, q string, id int64, owner string, args ...any) error {
+	tag, err := p.pool.Exec(ctx, q, append([]any{id, owner}, args...)...)
+	if err != nil {
+		return fmt.Errorf("%s outbox entry %d: %w", what, id, dbErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%s outbox entry %d: %w", what, id, storage.ErrNotHolder)
+	}
+	return nil
+}
+
+// OutboxSent records that an entry was sent, with the id of the message it
+// made (0 for calls that make none), and drops its payload and its chat id:
+// only the keyed chat hash and the message id stay, for a while.
+func (p *Store) OutboxSent(ctx context.Context, id int64, owner string, messageID int) error {
+	const q = `
+		update outbox
+		set sent_at = now(), message_id = nullif($3, 0), payload = null, chat_id = null, claimed_by = null, claimed_until = null
+		where id = $1 and claimed_by = $2 and sent_at is null`
+	return p.outboxUpdate(ctx, "mark sent", q, id, owner, messageID)
+}
+
+// OutboxRetry gives an entry back to be tried again after wait (by the
+// database clock). failed counts the try as a failure.
+func (p *Store) OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error {
+	const q = `
+		update outbox
+		set claimed_by = null, claimed_until = null,
+		    not_before = now() + $3::bigint * interval '1 microsecond',
+		    attempts = attempts + case when $4 then 1 else 0 end
+		where id = $1 and claimed_by = $2 and sent_at is null`
+	return p.outboxUpdate(ctx, "retry", q, id, owner, wait.Microseconds(), failed)
+}
+
+// OutboxDead sets an entry aside for good: Telegram refused it, or it can
+// never be sent. Its chat's later entries go on.
+func (p *Store) OutboxDead(ctx context.Context, id int64, owner string, reason string) error {
+	const q = `
+		update outbox
+		set dead_at = now(), reason = $3, payload = null, chat_id = null, claimed_by = null, claimed_until = null
+		where id = $1 and claimed_by = $2 and sent_at is null`
+	return p.outboxUpdate(ctx, "set aside", q, id, owner, reason)
+}
+
+// OutboxSentMessages lists the ids of the messages sent to a chat within
+// the last window, oldest first.
+func (p *Store) OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error) {
+	const q = `
+		select message_id from outbox
+		where chat_key = $1 and sent_at is not null and message_id is not null
+		  and sent_at > now() - $2::bigint * interval '1 microsecond'
+		order by id`
+	rows, err := p.pool.Query(ctx, q, chatKey, window.Microseconds())
+	if err != nil {
+		return nil, fmt.Errorf("list sent messages: %w", dbErr(err))
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return nil, fmt.Errorf("list sent messages: %w", dbErr(err))
+	}
+	return ids, nil
+}
+
+// OutboxPending counts entries not yet sent nor set aside, by lane.
+func (p *Store) OutboxPending(ctx context.Context) (map[storage.Lane]int, error) {
+	const q = `select lane, count(*) from outbox where sent_at is null and dead_at is null group by lane`
+	rows, err := p.pool.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("count outbox: %w", dbErr(err))
+	}
+	defer rows.Close()
+	out := map[storage.Lane]int{}
+	for rows.Next() {
+		var lane, n int
+		if err := rows.Scan(&lane, &n); err != nil {
+			return nil, fmt.Errorf("count outbox: %w", dbErr(err))
+		}
+		out[storage.Lane(lane)] = n
+	}
+	return out, dbErr(rows.Err())
+}
+
+// PurgeOutbox deletes entries sent or set aside before cutoff.
+func (p *Store) PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error) {
+	const q = `delete from outbox where sent_at < $1 or dead_at < $1`
+	tag, err := p.pool.Exec(ctx, q, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("purge outbox: %w", dbErr(err))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// Heartbeat says owner is alive, so the work it holds stays its own.
+func (p *Store) Heartbeat(ctx context.Context, owner string) error {
+	const q = `
+		insert into processes (owner, seen_at) values ($1, now())
+		on conflict (owner) do update set seen_at = now()`
+	if _, err := p.pool.Exec(ctx, q, owner); err != nil {
+		return fmt.Errorf("heartbeat: %w", dbErr(err))
+	}
+	return nil
+}
+
+// Leave says owner has stopped: whatever it still holds is free at once.
+// Processes silent for a day are forgotten (a claim of a process that is
+// not known at all is only freed when its lease runs out).
+func (p *Store) Leave(ctx context.Context, owner string) error {
+	const q = `
+		with gone as (delete from processes where seen_at < now() - interval '1 day')
+		insert into processes (owner, seen_at) values ($1, '-infinity')
+		on conflict (owner) do update set seen_at = '-infinity'`
+	if _, err := p.pool.Exec(ctx, q, owner); err != nil {
+		return fmt.Errorf("leave: %w", dbErr(err))
+	}
+	return nil
+}
+
+// SetTakeover sets how long a process may be silent before its work is
+// taken over (DefaultTakeover unless set; tests shorten it).
+func (p *Store) SetTakeover(d time.Duration) { p.takeover = d }
+
+// InboxDead sets an update aside after it failed again and again: it is
+// moved to the dead letters, with its payload still sealed, and its chat's
+// next update may be processed.
+func (p *Store) InboxDead(ctx context.Context, updateID int64, owner string, reason string) error {
+	const move = `
+		insert into inbox_dead (update_id, chat_key, payload, attempts, reason, received_at)
+		select update_id, chat_key, payload, attempts, $3, received_at
+		from inbox where update_id = $1 and claimed_by = $2 and processed_at is null
+		on conflict (update_id) do nothing`
+	const done = `
+		update inbox set processed_at = now(), payload = null, claimed_by = null, claimed_until = null
+		where update_id = $1 and claimed_by = $2 and processed_at is null`
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("set update %d aside: %w", updateID, dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, move, updateID, owner, reason); err != nil {
+		return fmt.Errorf("set update %d aside: %w", updateID, dbErr(err))
+	}
+	tag, err := tx.Exec(ctx, done, updateID, owner)
+	if err != nil {
+		return fmt.Errorf("set update %d aside: %w", updateID, dbErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("set update %d aside: %w", updateID, storage.ErrNotHolder)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("set update %d aside: %w", updateID, dbErr(err))
+	}
+	return nil
+}
+
+// InboxDeadList lists the updates set aside, oldest first, without content.
+func (p *Store) InboxDeadList(ctx context.Context) ([]storage.DeadUpdate, error) {
+	const q = `select update_id, attempts, reason, received_at, dead_at from inbox_dead order by dead_at, update_id`
+	rows, err := p.pool.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list dead updates: %w", dbErr(err))
+	}
+	defer rows.Close()
+	out := []storage.DeadUpdate{}
+	for rows.Next() {
+		var d storage.DeadUpdate
+		if err := rows.Scan(&d.UpdateID, &d.Attempts, &d.Reason, &d.ReceivedAt, &d.DeadAt); err != nil {
+			return nil, fmt.Errorf("list dead updates: %w", dbErr(err))
+		}
+		out = append(out, d)
+	}
+	return out, dbErr(rows.Err())
+}
+
+// InboxRetryDead puts a dead update back in the inbox to be processed
+// again. It keeps its update id, so it goes before any later update of its
+// chat that is not done yet.
+func (p *Store) InboxRetryDead(ctx context.Context, updateID int64) error {
+	const back = `
+		insert into inbox (update_id, chat_key, payload, received_at)
+		select update_id, chat_key, payload, received_at from inbox_dead where update_id = $1
+		on conflict (update_id) do update
+		set processed_at = null, payload = excluded.payload, attempts = 0, next_try = null,
+		    claimed_by = null, claimed_until = null`
+	const drop = `delete from inbox_dead where update_id = $1`
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("retry update %d: %w", updateID, dbErr(err))
+	}
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx, back, updateID)
+	if err != nil {
+		return fmt.Errorf("retry update %d: %w", updateID, dbErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("retry update %d: %w", updateID, tipline.ErrNotFound)
+	}
+	if _, err := tx.Exec(ctx, drop, updateID); err != nil {
+		return fmt.Errorf("retry update %d: %w", updateID, dbErr(err))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("retry update %d: %w", updateID, dbErr(err))
+	}
+	return nil
+}
+
+// IntakeLock is a PostgreSQL advisory lock that lets one bot process at a
+// time take updates in by long polling. It lives as long as the connection
+// that took it: when the process dies, the database frees it and another
+// process takes over within seconds. The lock is per schema, so tests in
+// schemas of their own do not meet.
+type IntakeLock struct {
+	p    *Store
+	conn *pgxpool.Conn
+}
+
+// IntakeLock returns the store's intake lock, not yet taken.
+func (p *Store) IntakeLock() *IntakeLock { return &IntakeLock{p: p} }
+
+const intakeLockKey = `hashtextextended(current_schema() || ':tipline-intake', 0)`
+
+// TryLock takes the lock, or tells that another process holds it.
+func (l *IntakeLock) TryLock(ctx context.Context) (bool, error) {
+	if l.conn != nil {
+		return true, nil
+	}
+	conn, err := l.p.pool.Acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("intake lock: %w", dbErr(err))
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, `select pg_try_advisory_lock(`+intakeLockKey+`)`).Scan(&ok); err != nil {
+		conn.Release()
+		return false, fmt.Errorf("intake lock: %w", dbErr(err))
+	}
+	if !ok {
+		conn.Release()
+		return false, nil
+	}
+	l.conn = conn
+	return true, nil
+}
+
+// Held checks that the lock is still held: its connection answers.
+func (l *IntakeLock) Held(ctx context.Context) error {
+	if l.conn == nil {
+		return fmt.Errorf("intake lock: %w", storage.ErrNotHolder)
+	}
+	if err := l.conn.Ping(ctx); err != nil {
+		l.drop()
+		return fmt.Errorf("intake lock: %w", dbErr(err))
+	}
+	return nil
+}
+
+// Unlock gives the lock up.
+func (l *IntakeLock) Unlock(ctx context.Context) error {
+	if l.conn == nil {
+		return nil
+	}
+	_, err := l.conn.Exec(ctx, `select pg_advisory_unlock(`+intakeLockKey+`)`)
+	l.drop()
+	if err != nil {
+		return fmt.Errorf("intake unlock: %w", dbErr(err))
+	}
+	return nil
+}
+
+// drop closes the lock's connection, which frees the lock if it still held it.
+func (l *IntakeLock) drop() {
+	conn := l.conn.Hijack()
+	l.conn = nil
+	_ = conn.Close(context.Background())
+}
+
+// OutboxOldest is, per lane, how long the oldest entry not yet sent nor
+// set aside has waited (by the database clock).
+func (p *Store) OutboxOldest(ctx context.Context) (map[storage.Lane]time.Duration, error) {
+	const q = `select lane, extract(epoch from now() - min(created_at)) from outbox
+		where sent_at is null and dead_at is null group by lane`
+	rows, err := p.pool.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("outbox ages: %w", dbErr(err))
+	}
+	defer rows.Close()
+	out := map[storage.Lane]time.Duration{}
+	for rows.Next() {
+		var (
+			lane int
+			secs float64
+		)
+		if err := rows.Scan(&lane, &secs); err != nil {
+			return nil, fmt.Errorf("outbox ages: %w", dbErr(err))
+		}
+		out[storage.Lane(lane)] = time.Duration(secs * float64(time.Second))
+	}
+	return out, dbErr(rows.Err())
+}
+
+// InboxDeadCount counts the updates set aside.
+func (p *Store) InboxDeadCount(ctx context.Context) (int, error) {
+	var n int
+	if err := p.pool.QueryRow(ctx, `select count(*) from inbox_dead`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count dead updates: %w", dbErr(err))
+	}
+	return n, nil
+}

@@ -1,0 +1,59 @@
+package postgres_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/storagetest"
+)
+
+// TestReportCountsReferralsByPartner: the board report's data names the
+// partner of each referred case, and its classification, so referrals can
+// be counted by partner.
+func TestReportCountsReferralsByPartner(t *testing.T) {
+	ctx := t.Context()
+	store, _ := storagetest.NewPostgres(t, keys.NewRandomRing())
+	rv := mustRegister(t, store, canaryReviewerTelegram, canaryReviewerName)
+	police, err := store.AddPartner(ctx, "Poipet police", tipline.PartnerPolice, "KH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shelter, err := store.AddPartner(ctx, "Pattaya shelter", tipline.PartnerNGO, "TH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ref := range []tipline.Reference{"TL-AAAA-3333", "TL-AAAA-4444", "TL-AAAA-6666", "TL-AAAA-7777"} {
+		c := canaryCase("draft-report-"+string(ref), ref)
+		c.SubmittedAt = reviewT0.Add(time.Duration(i) * time.Minute)
+		if _, _, err := store.SubmitCase(ctx, c); err != nil {
+			t.Fatalf("SubmitCase: %v", err)
+		}
+		if i == 3 {
+			continue // left open
+		}
+		if err := store.Classify(ctx, ref, rv.ID, tipline.ExploitLabour, tipline.RiskHigh, reviewT0.Add(time.Hour)); err != nil {
+			t.Fatalf("Classify: %v", err)
+		}
+		partner := police.ID
+		if i == 2 {
+			partner = shelter.ID
+		}
+		if err := store.Refer(ctx, ref, rv.ID, partner, reviewT0.Add(2*time.Hour)); err != nil {
+			t.Fatalf("Refer: %v", err)
+		}
+	}
+	rows, err := store.ReportCases(ctx, reviewT0.Add(-time.Hour), reviewT0.Add(24*time.Hour))
+	if err != nil {
+		t.Fatalf("ReportCases: %v", err)
+	}
+	if len(rows) != 4 || rows[0].PartnerName != "Poipet police" || rows[0].Exploitation != tipline.ExploitLabour || rows[0].Risk != tipline.RiskHigh || rows[3].PartnerID != 0 {
+		t.Fatalf("ReportCases = %+v", rows)
+	}
+	got := storage.ReferralsByPartner(rows)
+	if len(got) != 2 || got["Poipet police"] != 2 || got["Pattaya shelter"] != 1 {
+		t.Fatalf("ReferralsByPartner = %v, want Poipet police 2, Pattaya shelter 1", got)
+	}
+}

@@ -1,0 +1,28 @@
+// Package redis keeps what all bot processes share for a short while in
+// Redis: conversation sessions (sealed with the key ring) and session
+// markers (Sessions), the rate limiter (Limiter) and the throttle that
+// paces calls to Telegram (Throttle). Errors from a server that cannot be
+// reached satisfy errors.Is(err, storage.ErrUnavailable).
+package redis
+
+import (
+	"errors"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tipline/tipline/storage/internal/rules"
+)
+
+// redisErr marks err as storage.ErrUnavailable when it comes from a Redis server
+// that is down, unreachable or not ready.
+func redisErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if rules.NetUnavailable(err) || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) ||
+		redis.IsLoadingError(err) || redis.IsMasterDownError(err) || redis.IsMaxClientsError(err) ||
+		redis.IsTryAgainError(err) || redis.IsClusterDownError(err) {
+		return rules.Unavailable(err)
+	}
+	return err
+}

@@ -1,0 +1,115 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/storage/internal/rules"
+)
+
+// Sessions keeps each chat's conversation state in Redis, sealed, under
+// prefix+"session:"+chatKey, for ttl after its last save. Losing Redis
+// loses only unfinished drafts.
+type Sessions struct {
+	client *redis.Client
+	prefix string
+	ttl    time.Duration
+	ring   *keys.Ring
+}
+
+// NewSessions returns sessions stored through client. prefix
+// separates deployments (and tests) sharing one Redis; ttl, which must be
+// positive, is how long an untouched session lives.
+func NewSessions(client *redis.Client, prefix string, ttl time.Duration, ring *keys.Ring) *Sessions {
+	return &Sessions{client: client, prefix: prefix, ttl: ttl, ring: ring}
+}
+
+// key is the Redis key of a chat's session; it is also the additional data
+// of the sealed value, so a value copied to another key does not open.
+func (s *Sessions) key(chatKey string) string {
+	return s.prefix + "session:" + chatKey
+}
+
+// Load returns a chat's session, or tipline.ErrNotFound when there is none
+// or it expired. A session sealed with a retired key gives an error that
+// wraps keys.ErrUndecryptable.
+func (s *Sessions) Load(ctx context.Context, chatKey string) ([]byte, error) {
+	key := s.key(chatKey)
+	sealed, err := s.client.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("load session: %w", tipline.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", redisErr(err))
+	}
+	data, err := s.ring.Open(sealed, key)
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
+}
+
+// Save stores a chat's session, sealed, and starts its time to live again.
+func (s *Sessions) Save(ctx context.Context, chatKey string, data []byte) error {
+	key := s.key(chatKey)
+	if err := s.client.Set(ctx, key, s.ring.Seal(data, key), s.ttl).Err(); err != nil {
+		return fmt.Errorf("save session: %w", redisErr(err))
+	}
+	return nil
+}
+
+// Delete removes a chat's session; deleting a missing one is not an error.
+func (s *Sessions) Delete(ctx context.Context, chatKey string) error {
+	if err := s.client.Del(ctx, s.key(chatKey)).Err(); err != nil {
+		return fmt.Errorf("delete session: %w", redisErr(err))
+	}
+	return nil
+}
+
+// A marker is a flag with a time to live and no content, kept next to the
+// sessions: the bot marks a chat whose draft it holds, so that when the
+// session has expired it can tell the reporter so instead of dropping their
+// message silently. Names are opaque (such as a chat key).
+
+// markKey is the Redis key of a marker.
+func (s *Sessions) markKey(name string) string {
+	return s.prefix + "mark:" + name
+}
+
+// Mark sets the marker name, holding "1", for ttl (which must be
+// positive), starting its time to live again if it was set.
+func (s *Sessions) Mark(ctx context.Context, name string, ttl time.Duration) error {
+	if err := rules.CheckMarkTTL(ttl); err != nil {
+		return fmt.Errorf("set marker: %w", err)
+	}
+	if err := s.client.Set(ctx, s.markKey(name), "1", ttl).Err(); err != nil {
+		return fmt.Errorf("set marker: %w", redisErr(err))
+	}
+	return nil
+}
+
+// Marked tells whether the marker name is set and has not expired.
+func (s *Sessions) Marked(ctx context.Context, name string) (bool, error) {
+	n, err := s.client.Exists(ctx, s.markKey(name)).Result()
+	if err != nil {
+		return false, fmt.Errorf("read marker: %w", redisErr(err))
+	}
+	return n > 0, nil
+}
+
+// Unmark removes the marker name; removing a missing one is not an error.
+func (s *Sessions) Unmark(ctx context.Context, name string) error {
+	if err := s.client.Del(ctx, s.markKey(name)).Err(); err != nil {
+		return fmt.Errorf("remove marker: %w", redisErr(err))
+	}
+	return nil
+}

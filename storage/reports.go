@@ -1,0 +1,65 @@
+package storage
+
+import (
+	"time"
+
+	"github.com/tipline/tipline"
+)
+
+// CaseFilter chooses cases for an export; a zero field does not filter.
+type CaseFilter struct {
+	Kind   tipline.Kind
+	Status tipline.Status
+	// Since keeps cases submitted at or after it.
+	Since time.Time
+}
+
+// ReportCase is what the board report knows of one case: counts and
+// times, never content.
+type ReportCase struct {
+	Kind        tipline.Kind
+	Urgency     tipline.Urgency
+	Status      tipline.Status
+	Outcome     tipline.Outcome
+	SubmittedAt time.Time
+	// AcknowledgedAt is zero until someone took the case; Assignee is the
+	// reviewer who took it (0 for none).
+	AcknowledgedAt time.Time
+	Assignee       int64
+	// Escalations counts the reviewers' "Escalate" presses on the case.
+	Escalations int
+	// Partner is the partner a referred case went to (PartnerID 0 and
+	// PartnerName "" for none): the report counts referrals by partner.
+	PartnerID   int64
+	PartnerName string
+	// Exploitation and Risk are the reviewer's classification, "" unset.
+	Exploitation tipline.Exploitation
+	Risk         tipline.Risk
+}
+
+// ReferralsByPartner counts the referred cases of a report by partner
+// name, for the report's table of referrals.
+func ReferralsByPartner(cases []ReportCase) map[string]int {
+	out := map[string]int{}
+	for _, c := range cases {
+		if c.PartnerID != 0 {
+			out[c.PartnerName]++
+		}
+	}
+	return out
+}
+
+// Stats is the state of the tip line at one instant, in counts and ages
+// only: what the metrics, `tipline doctor` and health checks read. Ages use
+// the database clock.
+type Stats struct {
+	InboxPending int
+	InboxOldest  time.Duration
+	// OpenCases counts cases not closed by status, then urgency.
+	OpenCases map[tipline.Status]map[tipline.Urgency]int
+	// OldestUnacknowledged is the age of the oldest received case nobody
+	// has taken, per urgency; absent when there is none.
+	OldestUnacknowledged map[tipline.Urgency]time.Duration
+	// RoutingJobs counts pending routing jobs by level.
+	RoutingJobs map[int]int
+}
