@@ -10,6 +10,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
 )
 
 // press presses p for rv on the case as it is now, with state st.
@@ -279,7 +280,7 @@ func TestDeskSameAs(t *testing.T) {
 }
 
 // memFinder adapts the memory store's look-up, as bot adapts storage's.
-type memFinder struct{ m *storage.Memory }
+type memFinder struct{ m *memory.Store }
 
 func (f memFinder) FindCases(ctx context.Context, q FindQuery) ([]Found, error) {
 	found, err := f.m.FindCases(ctx, storage.FindQuery{Reference: q.Reference, Place: q.Place, Near: q.Near, WithinKm: q.WithinKm})
