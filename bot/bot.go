@@ -307,8 +307,9 @@ type Bot struct {
 	draining atomic.Bool
 
 	mu           sync.Mutex
-	releases     []int64        // updates whose release failed, to retry
-	toldUnstored map[int64]bool // updates whose sender heard we are slow
+	releases     []int64                       // updates whose release failed, to retry
+	unsettled    []func(context.Context) error // outgoing messages' outcomes to record
+	toldUnstored map[int64]bool                // updates whose sender heard we are slow
 	// desk carries out reviewers' actions (the review package).
 	desk   *review.Desk
 	router *review.Router
@@ -446,6 +447,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	b.retryReleases(lctx)
+	b.retrySettles(lctx)
 	if err := b.store.Leave(lctx, b.owner); err != nil {
 		b.log.Warn("could not say this process stopped; its work is taken over in seconds", "err", err)
 	}
@@ -472,6 +474,7 @@ func (b *Bot) heartbeatLoop(ctx context.Context) {
 		case err == nil:
 			failing = false
 			b.retryReleases(ctx)
+			b.retrySettles(ctx)
 		}
 		select {
 		case <-ctx.Done():

@@ -237,7 +237,53 @@ func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, ms
 		err = b.store.OutboxRetry(ctx, e.ID, b.owner, wait, false)
 	}
 	if err != nil && !errors.Is(err, storage.ErrNotHolder) {
-		b.log.Error("could not record an outgoing message's outcome; it will be retried", "err", err)
+		// The database is down. The outcome is kept here and recorded by
+		// the heartbeat once it is back, so the chat does not wait out the
+		// claim, and a message that went out is not sent again.
+		b.log.Error("could not record an outgoing message's outcome; it will be recorded when the database is back", "err", err)
+		record := func(ctx context.Context) error { return b.settleRecord(ctx, e, res, msgID, wait, reason) }
+		b.mu.Lock()
+		b.unsettled = append(b.unsettled, record)
+		b.mu.Unlock()
+	}
+}
+
+// settleRecord writes an outcome that could not be written at once.
+func (b *Bot) settleRecord(ctx context.Context, e storage.OutboxEntry, res outcome, msgID int, wait time.Duration, reason string) error {
+	var err error
+	switch res {
+	case sentOK:
+		err = b.store.OutboxSent(ctx, e.ID, b.owner, msgID)
+	case refused:
+		err = b.store.OutboxDead(ctx, e.ID, b.owner, reason)
+	case unknown:
+		if e.RetryUnknown || e.Attempts == 0 {
+			err = b.store.OutboxRetry(ctx, e.ID, b.owner, 0, !e.RetryUnknown)
+		} else {
+			err = b.store.OutboxSent(ctx, e.ID, b.owner, 0)
+		}
+	default:
+		err = b.store.OutboxRetry(ctx, e.ID, b.owner, wait, false)
+	}
+	if errors.Is(err, storage.ErrNotHolder) {
+		return nil
+	}
+	return err
+}
+
+// retrySettles records the outcomes that waited for the database.
+func (b *Bot) retrySettles(ctx context.Context) {
+	b.mu.Lock()
+	fns := b.unsettled
+	b.unsettled = nil
+	b.mu.Unlock()
+	for i, fn := range fns {
+		if err := fn(ctx); err != nil {
+			b.mu.Lock()
+			b.unsettled = append(b.unsettled, fns[i:]...)
+			b.mu.Unlock()
+			return
+		}
 	}
 }
 

@@ -120,10 +120,16 @@ func (b *Bot) Poll(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if b.intakeLock != nil {
 			ok, err := b.intakeLock.TryLock(ctx)
+			if err != nil && ctx.Err() == nil {
+				// The database is down: nobody holds the lock and nothing
+				// can be stored. Look at what waits at Telegram all the
+				// same, so its senders hear that we are slow.
+				b.log.Warn("cannot take the intake lock; the database may be down", "err", err)
+				b.pollUnlocked(ctx)
+				continue
+			}
 			if err != nil || !ok {
-				if err != nil && ctx.Err() == nil {
-					b.log.Warn("cannot take the intake lock; retrying", "err", err)
-				} else if !told {
+				if !told {
 					b.log.Info("another process takes updates in; this one stands by")
 					told = true
 				}
@@ -157,7 +163,7 @@ func (b *Bot) pollHeld(ctx context.Context) {
 				return
 			}
 		}
-		raws, err := b.getUpdates(ctx, offset)
+		raws, err := b.getUpdates(ctx, offset, b.cfg.PollTimeout)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -202,15 +208,37 @@ func (b *Bot) pollHeld(ctx context.Context) {
 	}
 }
 
+// pollUnlocked takes one short look at the updates waiting at Telegram
+// while the intake lock cannot be had (the database is down), and stores
+// them once it can, telling their senders meanwhile that we are slow. It
+// confirms nothing to Telegram: the poller that holds the lock next takes
+// them again, and the inbox ignores what it has.
+func (b *Bot) pollUnlocked(ctx context.Context) {
+	raws, err := b.getUpdates(ctx, 0, time.Second)
+	if err != nil || len(raws) == 0 {
+		_ = sleep(ctx, b.cfg.Heartbeat)
+		return
+	}
+	wait := 250 * time.Millisecond
+	for ctx.Err() == nil {
+		if err := b.storeUpdates(ctx, raws); err == nil {
+			return
+		}
+		b.tellUnstored(ctx, raws)
+		_ = sleep(ctx, wait)
+		wait = min(wait*2, 3*time.Second)
+	}
+}
+
 // errConflict is Telegram's 409: another getUpdates or a webhook is active.
 var errConflict = errors.New("getUpdates: 409 conflict")
 
 // getUpdates is our own long poll: go-telegram/bot's confirms a batch
 // before its handlers run.
-func (b *Bot) getUpdates(ctx context.Context, offset int64) ([]json.RawMessage, error) {
+func (b *Bot) getUpdates(ctx context.Context, offset int64, wait time.Duration) ([]json.RawMessage, error) {
 	body, err := json.Marshal(map[string]any{
 		"offset":          offset,
-		"timeout":         int(b.cfg.PollTimeout / time.Second),
+		"timeout":         int(wait / time.Second),
 		"limit":           100,
 		"allowed_updates": allowedUpdates,
 	})
