@@ -35,6 +35,8 @@ var sample = map[string]any{
 	"Level":     2,
 	"Outcome":   "Referred to police",
 	"Older":     "TL-4ACF-9XDM",
+	"When":      "22/11/2026 16:30",
+	"Names":     "Dara, Sophea",
 	"Text":      "Can you tell us more?",
 	"N":         12,
 	"Day":       22,

@@ -79,6 +79,31 @@ func (r Rota) Describe(at time.Time, reviewers []tipline.Reviewer) string {
 	return b.String()
 }
 
+// Change is a moment when the reviewers on shift at a level change: who
+// was on shift before it, and who is after.
+type Change struct {
+	At       time.Time
+	Level    Level
+	Was, Now []int64
+}
+
+// Changes lists, in time order, the moments in the days after at when who
+// is on shift at the primary or secondary level changes (at most max).
+func (r Rota) Changes(at time.Time, days, max int) []Change {
+	loc, err := r.Location()
+	if err != nil {
+		loc = time.UTC
+	}
+	var out []Change
+	for _, c := range r.changes(at, at.AddDate(0, 0, days), loc) {
+		if len(out) == max {
+			break
+		}
+		out = append(out, Change{At: c.at, Level: c.level, Was: c.was, Now: c.now})
+	}
+	return out
+}
+
 // change is a moment when the reviewers on shift at a level change.
 type change struct {
 	at       time.Time

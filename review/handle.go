@@ -288,11 +288,11 @@ func (d *Desk) Command(ctx context.Context, rv tipline.Reviewer, cmd Command, st
 		}
 		return []Out{say(rv, Queue(list, d.Now()))}, nil
 	case CmdOncall:
-		text, err := d.Router.Oncall(ctx)
+		m, err := d.Router.Oncall(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return []Out{say(rv, reply.Message{Lines: []reply.Text{Verbatim(text)}})}, nil
+		return []Out{say(rv, m)}, nil
 	case CmdCancel:
 		*st = State{}
 		return []Out{say(rv, Say("rv_cancelled", nil))}, nil

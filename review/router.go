@@ -10,6 +10,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/oncall"
+	"github.com/tipline/tipline/reply"
 )
 
 // Routing: a submitted case has a job from the moment it is stored (in the
@@ -65,17 +66,23 @@ func (r *Router) Rota(ctx context.Context) (oncall.Rota, error) {
 	return oncall.DecodeRota(doc)
 }
 
-// Oncall says who is on call now, for /oncall and `tipline oncall show`.
-func (r *Router) Oncall(ctx context.Context) (string, error) {
+// Oncall says who is on call now and the next changes, for a reviewer's
+// /oncall, in their language (`tipline oncall show` prints the operator's
+// English description, oncall.Rota.Describe).
+func (r *Router) Oncall(ctx context.Context) (reply.Message, error) {
 	rota, err := r.Rota(ctx)
 	if err != nil {
-		return "", err
+		return reply.Message{}, err
 	}
 	all, err := r.Store.Reviewers(ctx)
 	if err != nil {
-		return "", fmt.Errorf("list reviewers: %w", err)
+		return reply.Message{}, fmt.Errorf("list reviewers: %w", err)
 	}
-	return rota.Describe(r.Now(), all), nil
+	loc, err := rota.Location()
+	if err != nil {
+		loc = time.UTC
+	}
+	return OnCall(rota, r.Now(), loc, all), nil
 }
 
 // RunJob notifies the reviewers of j's level and schedules the next level.

@@ -1,11 +1,13 @@
 package review
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/reply"
 )
 
@@ -497,4 +499,50 @@ func Referred(c tipline.Case, name string) reply.Message {
 	m := Say("rv_referred", map[string]any{"Reference": string(c.Reference), "Name": name})
 	m.Buttons = reopenButtons(c)
 	return m
+}
+
+// OnCall is who is on call at at, primary and secondary, and the changes
+// of the next 7 days (at most 8), in the rota's time zone.
+func OnCall(rota oncall.Rota, at time.Time, loc *time.Location, reviewers []tipline.Reviewer) reply.Message {
+	names := map[int64]string{}
+	for _, rv := range reviewers {
+		names[rv.ID] = rv.Name
+	}
+	who := func(ids []int64) any {
+		if len(ids) == 0 {
+			return Say("rv_oncall_nobody", nil).Lines[0]
+		}
+		var out []string
+		for _, id := range ids {
+			n := strings.TrimSpace(names[id])
+			if n == "" {
+				n = "#" + strconv.FormatInt(id, 10)
+			}
+			out = append(out, n)
+		}
+		return strings.Join(out, ", ")
+	}
+	level := func(l oncall.Level) reply.Text {
+		if l == oncall.Secondary {
+			return reply.Text{ID: "rv_oncall_secondary_name"}
+		}
+		return reply.Text{ID: "rv_oncall_primary_name"}
+	}
+	lines := []reply.Text{
+		{ID: "rv_oncall_title", Data: map[string]any{"When": reply.Moment(at.In(loc))}},
+		{ID: "rv_oncall_level", Data: map[string]any{"Level": level(oncall.Primary), "Names": who(rota.OnShift(oncall.Primary, at))}, Item: true},
+		{ID: "rv_oncall_level", Data: map[string]any{"Level": level(oncall.Secondary), "Names": who(rota.OnShift(oncall.Secondary, at))}, Item: true},
+	}
+	changes := rota.Changes(at, 7, 8)
+	if len(changes) == 0 {
+		lines = append(lines, reply.Text{ID: "rv_oncall_no_changes"})
+	} else {
+		lines = append(lines, reply.Text{ID: "rv_oncall_changes"})
+		for _, c := range changes {
+			lines = append(lines, reply.Text{ID: "rv_oncall_change", Item: true, Data: map[string]any{
+				"When": reply.Moment(c.At.In(loc)), "Level": level(c.Level), "Names": who(c.Now),
+			}})
+		}
+	}
+	return reply.Message{Lines: lines}
 }

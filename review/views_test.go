@@ -11,6 +11,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/reply"
 )
 
@@ -75,10 +76,22 @@ func TestViewsGolden(t *testing.T) {
 		{ID: 6, Name: "Old unit", Kind: tipline.PartnerPolice, Country: "KH"},
 		{ID: 7, Name: "1300 Hotline", Kind: tipline.PartnerHotline, Country: "TH", Active: true},
 	}
+	primary, err := oncall.ParseShifts("1:mon-fri@08:00-18:00", ict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secondary, err := oncall.ParseShifts("2:daily@00:00-24:00", ict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rota := oncall.Rota{TimeZone: "Asia/Phnom_Penh", Primary: primary, Secondary: secondary}
+	team := []tipline.Reviewer{{ID: 1, Name: "Dara", Active: true}, {ID: 2, Name: "Sophea", Active: true}}
 	views := []struct {
 		name string
 		m    reply.Message
 	}{
+		{"on call", OnCall(rota, now, ict, team)},
+		{"on call, no rota", OnCall(oncall.Rota{}, now, ict, team)},
 		{"new case", NewCase(open, 0, now)},
 		{"new case, escalated", NewCase(open, 2, now)},
 		{"taken by, the taker's copy", TakenBy(taken, "Dara", true)},
