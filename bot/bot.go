@@ -307,8 +307,7 @@ type Bot struct {
 	draining atomic.Bool
 
 	mu           sync.Mutex
-	releases     []int64                       // updates whose release failed, to retry
-	unsettled    []func(context.Context) error // outgoing messages' outcomes to record
+	unsettled    []func(context.Context) error // writes that wait for the database (retryLater)
 	toldUnstored map[int64]bool                // updates whose sender heard we are slow
 	// desk carries out reviewers' actions (the review package).
 	desk   *review.Desk
@@ -446,8 +445,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	bg.Wait()
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	b.retryReleases(lctx)
-	b.retrySettles(lctx)
+	b.retryLater(lctx)
 	if err := b.store.Leave(lctx, b.owner); err != nil {
 		b.log.Warn("could not say this process stopped; its work is taken over in seconds", "err", err)
 	}
@@ -459,7 +457,7 @@ func (b *Bot) Run(ctx context.Context) error {
 const drainGrace = 5 * time.Second
 
 // heartbeatLoop says this process is alive, so the work it holds stays its
-// own, and retries the releases that failed while the database was down.
+// own, and does the writes that failed while the database was down.
 func (b *Bot) heartbeatLoop(ctx context.Context) {
 	failing := false
 	for {
@@ -473,8 +471,7 @@ func (b *Bot) heartbeatLoop(ctx context.Context) {
 			failing = true
 		case err == nil:
 			failing = false
-			b.retryReleases(ctx)
-			b.retrySettles(ctx)
+			b.retryLater(ctx)
 		}
 		select {
 		case <-ctx.Done():
@@ -561,27 +558,41 @@ func (b *Bot) work(ctx context.Context) {
 }
 
 // release gives an update back to be retried after its back-off; a
-// release that fails is retried by the heartbeat once the database is back.
+// release that fails (the database is down) is done by the heartbeat once
+// the database is back, so the update does not wait out its claim.
 func (b *Bot) release(ctx context.Context, item storage.InboxItem) {
 	err := b.store.InboxRelease(ctx, item.UpdateID, b.owner, backoff(item.Attempts))
 	if err == nil || errors.Is(err, storage.ErrNotHolder) {
 		return
 	}
+	b.later(func(ctx context.Context) error {
+		err := b.store.InboxRelease(ctx, item.UpdateID, b.owner, 0)
+		if errors.Is(err, storage.ErrNotHolder) {
+			return nil
+		}
+		return err
+	})
+}
+
+// later keeps a write that failed while the database was down, for the
+// heartbeat to do once it is back (retryLater).
+func (b *Bot) later(write func(context.Context) error) {
 	b.mu.Lock()
-	b.releases = append(b.releases, item.UpdateID)
+	b.unsettled = append(b.unsettled, write)
 	b.mu.Unlock()
 }
 
-func (b *Bot) retryReleases(ctx context.Context) {
+// retryLater does the writes that waited for the database, in order,
+// stopping at the first that fails again.
+func (b *Bot) retryLater(ctx context.Context) {
 	b.mu.Lock()
-	ids := b.releases
-	b.releases = nil
+	writes := b.unsettled
+	b.unsettled = nil
 	b.mu.Unlock()
-	for i, id := range ids {
-		err := b.store.InboxRelease(ctx, id, b.owner, 0)
-		if err != nil && !errors.Is(err, storage.ErrNotHolder) {
+	for i, write := range writes {
+		if err := write(ctx); err != nil {
 			b.mu.Lock()
-			b.releases = append(b.releases, ids[i:]...)
+			b.unsettled = append(writes[i:], b.unsettled...)
 			b.mu.Unlock()
 			return
 		}

@@ -241,10 +241,7 @@ func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, ms
 		// the heartbeat once it is back, so the chat does not wait out the
 		// claim, and a message that went out is not sent again.
 		b.log.Error("could not record an outgoing message's outcome; it will be recorded when the database is back", "err", err)
-		record := func(ctx context.Context) error { return b.settleRecord(ctx, e, res, msgID, wait, reason) }
-		b.mu.Lock()
-		b.unsettled = append(b.unsettled, record)
-		b.mu.Unlock()
+		b.later(func(ctx context.Context) error { return b.settleRecord(ctx, e, res, msgID, wait, reason) })
 	}
 }
 
@@ -269,22 +266,6 @@ func (b *Bot) settleRecord(ctx context.Context, e storage.OutboxEntry, res outco
 		return nil
 	}
 	return err
-}
-
-// retrySettles records the outcomes that waited for the database.
-func (b *Bot) retrySettles(ctx context.Context) {
-	b.mu.Lock()
-	fns := b.unsettled
-	b.unsettled = nil
-	b.mu.Unlock()
-	for i, fn := range fns {
-		if err := fn(ctx); err != nil {
-			b.mu.Lock()
-			b.unsettled = append(b.unsettled, fns[i:]...)
-			b.mu.Unlock()
-			return
-		}
-	}
 }
 
 // callTelegram makes the Bot API call an entry stands for.

@@ -234,40 +234,18 @@ func (p *Store) openID(sealed []byte, aad string) (int64, error) {
 }
 
 func (p *Store) rekeyInbox(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
-	pick := `select update_id, payload from inbox where ` + oldKey("payload") + ` order by update_id limit $2 for update`
-	const update = `update inbox set payload = $2 where update_id = $1`
-	type row struct {
-		id      int64
-		payload []byte
-	}
-	var rows []row
-	err := collect(ctx, tx, pick, func(r pgx.Rows) error {
-		var x row
-		err := r.Scan(&x.id, &x.payload)
-		rows = append(rows, x)
-		return err
-	}, p.keyID(), limit)
-	if err != nil {
-		return 0, 0, err
-	}
-	rs := &resealer{p: p}
-	b := &pgx.Batch{}
-	for _, x := range rows {
-		payload, err := rs.value(x.payload, inboxPayloadAAD(x.id))
-		if err != nil {
-			return 0, 0, fmt.Errorf("update %d: %w", x.id, err)
-		}
-		b.Queue(update, x.id, payload)
-	}
-	if err := sendBatch(ctx, tx, b); err != nil {
-		return 0, 0, err
-	}
-	return rs.n, len(rows), nil
+	return p.rekeyUpdates(ctx, tx, "inbox", limit)
 }
 
 func (p *Store) rekeyInboxDead(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
-	pick := `select update_id, payload from inbox_dead where ` + oldKey("payload") + ` order by update_id limit $2 for update`
-	const update = `update inbox_dead set payload = $2 where update_id = $1`
+	return p.rekeyUpdates(ctx, tx, "inbox_dead", limit)
+}
+
+// rekeyUpdates re-seals the raw updates of a table keyed by update_id (the
+// inbox, the dead letters), whose payloads are sealed alike.
+func (p *Store) rekeyUpdates(ctx context.Context, tx pgx.Tx, table string, limit int) (int, int, error) {
+	pick := `select update_id, payload from ` + table + ` where ` + oldKey("payload") + ` order by update_id limit $2 for update`
+	update := `update ` + table + ` set payload = $2 where update_id = $1`
 	type row struct {
 		id      int64
 		payload []byte
@@ -287,7 +265,7 @@ func (p *Store) rekeyInboxDead(ctx context.Context, tx pgx.Tx, limit int) (int, 
 	for _, x := range rows {
 		payload, err := rs.value(x.payload, inboxPayloadAAD(x.id))
 		if err != nil {
-			return 0, 0, fmt.Errorf("dead update %d: %w", x.id, err)
+			return 0, 0, fmt.Errorf("%s update %d: %w", table, x.id, err)
 		}
 		b.Queue(update, x.id, payload)
 	}
