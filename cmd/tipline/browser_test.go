@@ -245,7 +245,15 @@ func TestSandboxInBrowser(t *testing.T) {
 		t.Errorf("case trail before the close: %v", trail)
 	}
 
+	// Classify it: the kind of exploitation, then the risk.
+	d.press("reviewer", "cls:"+ref, false)
+	d.press("reviewer", "cls:"+ref+":labour", false)
+	d.press("reviewer", "rsk:"+ref+":labour:high", false)
+	d.waitMessage("the classification confirmed", "reviewer", 0,
+		`(m) => m.dataset.from === "bot" && m.textContent.includes(ref) && /labour/i.test(m.textContent) && /high/i.test(m.textContent)`, 0, ref)
+
 	// Close it.
+	d.last = map[string]int{}
 	d.press("reviewer", "close:"+ref, false)
 	d.press("reviewer", "out:"+ref+":partner", false)
 	// Referred to which partner? The sandbox's made-up partners are offered.
