@@ -13,9 +13,6 @@ import (
 // and of postgres, redis and memory none imports another or another's
 // technology.
 func TestImportGraph(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go list")
-	}
 	const mod = "github.com/tipline/tipline"
 	rules := []struct {
 		pkg       string

@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tipline/tipline/storage"
+
 	"github.com/go-telegram/bot/models"
 
 	"github.com/tipline/tipline"
@@ -113,5 +115,26 @@ func TestCaseChatOnlyWithContact(t *testing.T) {
 	}
 	if got := caseWithChat(tipline.NewCase{ContactAllowed: true}, 42); got.ReporterChatID != 42 {
 		t.Errorf("with contact: chat %d, want 42", got.ReporterChatID)
+	}
+}
+
+// TestPendingKeepsNoChatID: the session keeps a step's queued messages
+// without the chat's own id, and a replay puts it back; other chats' ids
+// (a reviewer told of an addition) are kept as they are.
+func TestPendingKeepsNoChatID(t *testing.T) {
+	entries := []storage.OutboxEntry{
+		{Key: "u:1:0", ChatKey: "cb:u:1:0", Method: methodAnswer},
+		{Key: "u:1:1", ChatKey: "chat-a", ChatID: 77, Method: methodSend},
+		{Key: "u:1:2", ChatKey: "chat-r", ChatID: 99, Method: methodSend},
+	}
+	kept := withoutChat(entries, "chat-a")
+	if kept[1].ChatID != 0 || kept[2].ChatID != 99 || entries[1].ChatID != 77 {
+		t.Fatalf("kept %+v (from %+v): want the chat's own id dropped, others kept, the step's entries untouched", kept, entries)
+	}
+	back := withChat(kept, "chat-a", 77)
+	for i := range entries {
+		if back[i].ChatID != entries[i].ChatID {
+			t.Errorf("replayed entry %d has chat %d, want %d", i, back[i].ChatID, entries[i].ChatID)
+		}
 	}
 }

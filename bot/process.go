@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -81,7 +82,7 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		// Applied already; the process stopped before queueing its replies.
 		var pending []storage.OutboxEntry
 		if st.LastUpdateID == item.UpdateID {
-			pending = st.Pending
+			pending = withChat(st.Pending, item.ChatKey, in.chatID)
 		}
 		return b.complete(ctx, item, pending)
 	}
@@ -115,19 +116,35 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	st.Flow = res.Session
 	st.Messages = recentMessages(st.Messages, b.cfg.Now())
 	st.LastUpdateID = item.UpdateID
-	st.Pending = out.entries
+	st.Pending = withoutChat(out.entries, item.ChatKey)
 	if err := b.saveSession(ctx, item.ChatKey, st); err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
-	if err := b.complete(ctx, item, out.entries); err != nil {
-		return err
+	return b.complete(ctx, item, out.entries)
+}
+
+// withoutChat copies a step's entries for the session without the chat id
+// of the chat itself: the session then names no reporter, and the id comes
+// back from the update when the step is replayed (withChat).
+func withoutChat(entries []storage.OutboxEntry, chatKey string) []storage.OutboxEntry {
+	out := slices.Clone(entries)
+	for i := range out {
+		if out[i].ChatKey == chatKey {
+			out[i].ChatID = 0
+		}
 	}
-	// Queued: the session need not keep them (they name chats) any longer.
-	st.Pending = nil
-	if err := b.saveSession(ctx, item.ChatKey, st); err != nil {
-		b.log.Warn("could not drop a session's queued messages; the next update does", "err", err)
+	return out
+}
+
+// withChat puts the chat id back into replayed entries for the chat.
+func withChat(entries []storage.OutboxEntry, chatKey string, chatID int64) []storage.OutboxEntry {
+	out := slices.Clone(entries)
+	for i := range out {
+		if out[i].ChatKey == chatKey {
+			out[i].ChatID = chatID
+		}
 	}
-	return nil
+	return out
 }
 
 // complete marks an update done and queues its outgoing messages, at once.
