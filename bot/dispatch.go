@@ -207,36 +207,22 @@ func (b *Bot) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
 // database is down) is logged: the claim lapses when this process is
 // silent or its lease ends, and the entry is tried again then.
 func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, msgID int, wait time.Duration, reason string) {
-	var err error
 	switch res {
 	case sentOK:
-		err = b.store.OutboxSent(ctx, e.ID, b.owner, msgID)
 		if b.obs != nil {
 			b.obs.Sent(int(e.Lane), true)
 		}
 	case refused:
 		b.log.Warn("telegram refused an outgoing message; set aside", "reason", reason, "lane", e.Lane, "method", e.Method)
-		err = b.store.OutboxDead(ctx, e.ID, b.owner, reason)
 		if b.obs != nil {
 			b.obs.Sent(int(e.Lane), false)
 		}
 	case unknown:
-		switch {
-		case e.RetryUnknown:
-			err = b.store.OutboxRetry(ctx, e.ID, b.owner, 0, false)
-		case e.Attempts == 0:
-			// A reporter's message is tried once more at most: a connection
-			// reset before Telegram read it would otherwise lose it, and an
-			// answer lost after it was delivered doubles it only once.
-			err = b.store.OutboxRetry(ctx, e.ID, b.owner, 0, true)
-		default:
+		if !e.RetryUnknown && e.Attempts > 0 {
 			b.log.Warn("an outgoing message may not have arrived; not sent again", "lane", e.Lane)
-			err = b.store.OutboxSent(ctx, e.ID, b.owner, 0)
 		}
-	case notSent, slowDown, unauthorized:
-		err = b.store.OutboxRetry(ctx, e.ID, b.owner, wait, false)
 	}
-	if err != nil && !errors.Is(err, storage.ErrNotHolder) {
+	if err := b.settleRecord(ctx, e, res, msgID, wait, reason); err != nil {
 		// The database is down. The outcome is kept here and recorded by
 		// the heartbeat once it is back, so the chat does not wait out the
 		// claim, and a message that went out is not sent again.
@@ -245,7 +231,10 @@ func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, ms
 	}
 }
 
-// settleRecord writes an outcome that could not be written at once.
+// settleRecord writes an outcome to the outbox. A reporter's message whose
+// fate is unknown is tried once more at most: a connection reset before
+// Telegram read it would otherwise lose it, and an answer lost after it
+// was delivered doubles it only once. A claim no longer ours is no error.
 func (b *Bot) settleRecord(ctx context.Context, e storage.OutboxEntry, res outcome, msgID int, wait time.Duration, reason string) error {
 	var err error
 	switch res {
