@@ -249,7 +249,10 @@ func TestSandboxInBrowser(t *testing.T) {
 	d.press("reviewer", "cls:"+ref, false)
 	d.press("reviewer", "cls:"+ref+":labour", false)
 	d.press("reviewer", "rsk:"+ref+":labour:high", false)
-	d.waitMessage("the classification confirmed", "reviewer", 0,
+	// The confirmation comes after the risk question: the case card above
+	// is edited to say the same, and pressing Close before the confirmation
+	// is on screen would tap a button that moves as it arrives.
+	d.waitMessage("the classification confirmed", "reviewer", d.last["reviewer"],
 		`(m) => m.dataset.from === "bot" && m.textContent.includes(ref) && /labour/i.test(m.textContent) && /high/i.test(m.textContent)`, 0, ref)
 
 	// Close it.
