@@ -49,7 +49,8 @@ type Store interface {
 	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
 	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
 	PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error)
-	Heartbeat(ctx context.Context, owner string) error
+	// Heartbeat says owner is alive and gives the database's time.
+	Heartbeat(ctx context.Context, owner string) (time.Time, error)
 	Leave(ctx context.Context, owner string) error
 
 	SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error)
@@ -198,7 +199,9 @@ type Config struct {
 	// WebhookURL and WebhookSecret select webhook mode.
 	WebhookURL    string
 	WebhookSecret string
-	// Now is the clock; time.Now when nil.
+	// Now is the clock. When nil it is the database's clock (the local
+	// clock corrected at every heartbeat), so that leases, due jobs and
+	// escalation times agree across processes.
 	Now func() time.Time
 	// HTTPClient is used for long polling, SendClient for every other Bot
 	// API call; clients with sane timeouts when nil.
@@ -280,6 +283,7 @@ func (c *Config) defaults() error {
 // Bot is one bot process. Several may run against the same database.
 type Bot struct {
 	cfg           Config
+	clock         *dbClock // the database's clock, when cfg.Now was not given
 	log           *slog.Logger
 	store         Store
 	sessions      Sessions
@@ -333,6 +337,11 @@ type Parts struct {
 
 // New builds a bot. It does not contact Telegram.
 func New(cfg Config, p Parts) (*Bot, error) {
+	var clock *dbClock
+	if cfg.Now == nil {
+		clock = &dbClock{}
+		cfg.Now = clock.Now
+	}
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
@@ -344,6 +353,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 	}
 	b := &Bot{
 		cfg:           cfg,
+		clock:         clock,
 		log:           p.Log.With("component", "bot"),
 		store:         p.Store,
 		sessions:      p.Sessions,
@@ -409,7 +419,7 @@ func newDraftID() string {
 // deadline) or given back; whatever this process still holds is free for
 // the others at once.
 func (b *Bot) Run(ctx context.Context) error {
-	if err := b.store.Heartbeat(ctx, b.owner); err != nil {
+	if err := b.heartbeat(ctx); err != nil {
 		b.log.Warn("first heartbeat failed; retrying", "err", err)
 	}
 	var wg sync.WaitGroup
@@ -461,7 +471,7 @@ const drainGrace = 5 * time.Second
 func (b *Bot) heartbeatLoop(ctx context.Context) {
 	failing := false
 	for {
-		err := b.store.Heartbeat(ctx, b.owner)
+		err := b.heartbeat(ctx)
 		if ctx.Err() != nil {
 			return
 		}
@@ -479,6 +489,17 @@ func (b *Bot) heartbeatLoop(ctx context.Context) {
 		case <-time.After(b.cfg.Heartbeat):
 		}
 	}
+}
+
+// heartbeat says this process is alive, and sets the clock by the
+// database's.
+func (b *Bot) heartbeat(ctx context.Context) error {
+	sent := time.Now()
+	at, err := b.store.Heartbeat(ctx, b.owner)
+	if err == nil && b.clock != nil {
+		b.clock.observe(sent, time.Now(), at)
+	}
+	return err
 }
 
 // wakeDispatch wakes the dispatchers: messages were just queued.

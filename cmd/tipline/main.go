@@ -42,7 +42,8 @@ func main() {
 // Main is the program, as a value so tests can run the real thing.
 type Main struct {
 	Getenv func(string) string
-	// Now is the clock of the bot (tests move it); time.Now when nil.
+	// Now is the clock of the bot (tests move it); when nil, the
+	// database's clock (see bot.Config.Now).
 	Now    func() time.Time
 	Stdout io.Writer
 	Stderr io.Writer

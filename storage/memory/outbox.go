@@ -233,15 +233,15 @@ func (m *Store) PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error) 
 	return n, nil
 }
 
-// Heartbeat says owner is alive.
-func (m *Store) Heartbeat(ctx context.Context, owner string) error {
+// Heartbeat says owner is alive and gives the store's clock.
+func (m *Store) Heartbeat(ctx context.Context, owner string) (time.Time, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("heartbeat: %w", err)
+		return time.Time{}, fmt.Errorf("heartbeat: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.processes[owner] = m.clock()
-	return nil
+	return m.now(), nil
 }
 
 // Leave says owner has stopped; what it holds is free at once.

@@ -266,15 +266,19 @@ func (p *Store) PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error) 
 	return int(tag.RowsAffected()), nil
 }
 
-// Heartbeat says owner is alive, so the work it holds stays its own.
-func (p *Store) Heartbeat(ctx context.Context, owner string) error {
+// Heartbeat says owner is alive, so the work it holds stays its own, and
+// gives the database's clock at that moment (leases and due times are
+// compared with it).
+func (p *Store) Heartbeat(ctx context.Context, owner string) (time.Time, error) {
 	const q = `
 		insert into processes (owner, seen_at) values ($1, now())
-		on conflict (owner) do update set seen_at = now()`
-	if _, err := p.pool.Exec(ctx, q, owner); err != nil {
-		return fmt.Errorf("heartbeat: %w", dbErr(err))
+		on conflict (owner) do update set seen_at = now()
+		returning clock_timestamp()`
+	var at time.Time
+	if err := p.pool.QueryRow(ctx, q, owner).Scan(&at); err != nil {
+		return time.Time{}, fmt.Errorf("heartbeat: %w", dbErr(err))
 	}
-	return nil
+	return at, nil
 }
 
 // Leave says owner has stopped: whatever it still holds is free at once.

@@ -21,8 +21,11 @@ import (
 // acknowledges the case. Jobs are rows, so they survive restarts.
 //
 // Every time — when a job is due and how long a claim lasts — is reckoned
-// from the now the caller passes, never from the database clock, so a test
-// clock or several processes' clocks govern due-ness and leases alike.
+// from the now the caller passes, so a test clock governs due-ness and
+// leases alike. bot passes the database's clock (its local clock corrected
+// at each heartbeat, which returns clock_timestamp()), so processes whose
+// clocks disagree still agree on both; a silent holder's take-over is
+// judged by now() alone.
 
 // ClaimDueJobs claims up to limit pending jobs whose RunAt is at or before
 // now and that are under no live claim, oldest first, for owner until now

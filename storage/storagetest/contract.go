@@ -40,7 +40,7 @@ type Store interface {
 	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
 	OutboxPending(ctx context.Context) (map[storage.Lane]int, error)
 	PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error)
-	Heartbeat(ctx context.Context, owner string) error
+	Heartbeat(ctx context.Context, owner string) (time.Time, error)
 	Leave(ctx context.Context, owner string) error
 	SetTakeover(d time.Duration)
 	InboxPending(ctx context.Context) (int, error)

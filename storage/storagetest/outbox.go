@@ -25,6 +25,7 @@ var outboxTests = []struct {
 	{"OutboxDeadLetsChatGoOn", testOutboxDead},
 	{"OutboxHolderChecked", testOutboxHolder},
 	{"OutboxSilentProcessTakenOver", testOutboxTakeover},
+	{"HeartbeatGivesTheClock", testHeartbeatClock},
 	{"InboxCompleteQueuesOnce", testInboxComplete},
 	{"InboxReleaseBacksOffOneUpdate", testInboxBackoff},
 	{"InboxSilentProcessTakenOver", testInboxTakeover},
@@ -206,13 +207,35 @@ func takeover(s Store) time.Duration {
 	return 400 * time.Millisecond
 }
 
+// testHeartbeatClock: a heartbeat gives the store's clock, which leases
+// and due times are compared with; the store under test runs on this
+// machine's clock (the test database is here).
+func testHeartbeatClock(t *testing.T, s Store) {
+	var last time.Time
+	for i := range 3 {
+		before := time.Now()
+		at, err := s.Heartbeat(t.Context(), "clock")
+		if err != nil {
+			t.Fatalf("Heartbeat: %v", err)
+		}
+		if d := at.Sub(before).Abs(); d > time.Minute {
+			t.Fatalf("heartbeat %d: the store's clock %v is %v from this machine's", i, at, d)
+		}
+		if at.Before(last) {
+			t.Fatalf("heartbeat %d: the store's clock went back from %v to %v", i, last, at)
+		}
+		last = at
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func testOutboxTakeover(t *testing.T, s Store) {
 	wait := takeover(s)
 	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply))
 	got := mustOutboxClaim(t, s, "dead", 10)
 	mustKeys(t, "while the holder lives", mustOutboxClaim(t, s, "live", 10))
 	time.Sleep(wait)
-	if err := s.Heartbeat(t.Context(), "live"); err != nil {
+	if _, err := s.Heartbeat(t.Context(), "live"); err != nil {
 		t.Fatalf("Heartbeat: %v", err)
 	}
 	mustKeys(t, "once the holder fell silent", mustOutboxClaim(t, s, "live", 10), "a1")
