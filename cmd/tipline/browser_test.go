@@ -664,11 +664,38 @@ func (d *pageDriver) press(role, action string, prefix bool) pageMessage {
 	return m
 }
 
-// clickButton taps the button m.Data of message m.
+// clickButton taps the button m.Data of message m. A tap is a real click
+// at the button's place on screen; when a message arrives on that phone
+// between finding the place and clicking it, the chat scrolls and the
+// click lands beside the button, so a tap the button did not get is made
+// again.
 func (d *pageDriver) clickButton(role string, m pageMessage) {
 	d.t.Helper()
-	d.click("tap "+m.Data, fmt.Sprintf(`section.panel[data-role=%q] .msg[data-message-id="%d"] button.kb-button[data-data=%q]`, role, m.ID, m.Data))
-	d.last[role] = m.ID
+	css := fmt.Sprintf(`section.panel[data-role=%q] .msg[data-message-id="%d"] button.kb-button[data-data=%q]`, role, m.ID, m.Data)
+	watch := fmt.Sprintf(`(() => {
+		const b = document.querySelector(%q);
+		if (!b) return false;
+		window.tiplineTapped = false;
+		b.addEventListener("click", () => { window.tiplineTapped = true; }, { once: true });
+		return true;
+	})()`, css)
+	for try := 1; ; try++ {
+		if d.eval(watch)["value"] != true {
+			d.fail("tap %s: the button is not on the %s's phone", m.Data, role)
+		}
+		d.click("tap "+m.Data, css)
+		for range 10 {
+			if d.eval(`window.tiplineTapped === true`)["value"] == true {
+				d.last[role] = m.ID
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if try == 3 {
+			d.fail("tap %s: the button never got the click", m.Data)
+		}
+		d.t.Logf("tap %s: the click missed the button (the chat moved); tapping again", m.Data)
+	}
 }
 
 func (d *pageDriver) click(what, css string) {
