@@ -33,14 +33,29 @@ import (
 	"github.com/tipline/tipline/storage/memory"
 )
 
-// Store is what the bot needs of durable storage.
+// Store is what the bot needs of durable storage, in parts: the message
+// path and the reporter's side, declared here, and what review's desk,
+// router and retention need, declared there. storage/postgres and
+// storage/memory provide all of it.
 type Store interface {
+	MessagePath
+	ReporterStore
+	ReviewerStore
+	review.Store
+	review.RouterStore
+	review.RetentionStore
+}
+
+// MessagePath is the inbox of updates, the outbox of what to send, and
+// the processes that share them (docs/guarantees.md, G1, G2, G11).
+type MessagePath interface {
 	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
 	InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error)
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
+	PurgeInbox(ctx context.Context, cutoff time.Time) (int, error)
 
 	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
 	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
@@ -49,58 +64,40 @@ type Store interface {
 	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
 	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
 	PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error)
+
 	// Heartbeat says owner is alive and gives the database's time.
 	Heartbeat(ctx context.Context, owner string) (time.Time, error)
 	Leave(ctx context.Context, owner string) error
 
+	// Routing jobs: claimed and completed here, decided by review.Router.
+	ClaimDueJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]tipline.Job, error)
+	CompleteJob(ctx context.Context, id int64, owner string, next *tipline.Job, entries []storage.OutboxEntry) error
+	ReleaseJob(ctx context.Context, id int64, owner string) error
+}
+
+// ReporterStore is the reporter's side: cases, what is added to them,
+// their files, and the reporter's own controls.
+type ReporterStore interface {
 	SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error)
-	AttachmentsToFetch(ctx context.Context, limit int) ([]storage.PendingAttachment, error)
-	AttachmentFetchFailed(ctx context.Context, ref tipline.Reference, fileUniqueID string, retryIn time.Duration) (int, error)
-	SaveAttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string, content []byte) error
 	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
 	CasesByReporter(ctx context.Context, pseudonyms ...string) ([]tipline.CaseSummary, error)
 	CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Reference, error)
 	AddToCaseTracked(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) (storage.AddResult, error)
 	Forget(ctx context.Context, pseudonyms ...string) (int, error)
 	WithdrawContact(ctx context.Context, ref tipline.Reference, pseudonyms ...string) error
+	IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error)
 
+	AttachmentsToFetch(ctx context.Context, limit int) ([]storage.PendingAttachment, error)
+	AttachmentFetchFailed(ctx context.Context, ref tipline.Reference, fileUniqueID string, retryIn time.Duration) (int, error)
+	SaveAttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string, content []byte) error
+}
+
+// ReviewerStore is who a reviewer is, for the edge that has only a
+// Telegram account to go by; review decides what they may do.
+type ReviewerStore interface {
 	RedeemInvite(ctx context.Context, codeHash []byte, telegramID int64, lang string, now time.Time) (tipline.Reviewer, error)
 	ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error)
-	Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error)
-	Reviewers(ctx context.Context) ([]tipline.Reviewer, error)
-	LoadRota(ctx context.Context) ([]byte, error)
-	ClaimDueJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]tipline.Job, error)
-	CompleteJob(ctx context.Context, id int64, owner string, next *tipline.Job, entries []storage.OutboxEntry) error
-	ReleaseJob(ctx context.Context, id int64, owner string) error
-	ScheduleJob(ctx context.Context, j tipline.Job) error
-	UnroutedCases(ctx context.Context) ([]tipline.Reference, error)
-	AddNotification(ctx context.Context, ref tipline.Reference, n tipline.Notification) error
-	Notifications(ctx context.Context, ref tipline.Reference) ([]tipline.Notification, error)
-	Acknowledge(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) (bool, int64, error)
-	Escalate(ctx context.Context, ref tipline.Reference, reviewerID int64, toLevel int, now time.Time) error
-	AddNote(ctx context.Context, ref tipline.Reference, n tipline.Note) error
-	Notes(ctx context.Context, ref tipline.Reference) ([]tipline.Note, error)
-	CloseCase(ctx context.Context, ref tipline.Reference, reviewerID int64, outcome tipline.Outcome, now time.Time) error
-	ReopenCase(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
-	Reassign(ctx context.Context, ref tipline.Reference, to int64, actor string, now time.Time) (int64, error)
-	Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error)
-
-	BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
-	BlockReporterFor(ctx context.Context, ref tipline.Reference, reviewerID int64, reason tipline.BlockReason, now time.Time) error
-	UnblockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
-	Classify(ctx context.Context, ref tipline.Reference, reviewerID int64, kind tipline.Exploitation, risk tipline.Risk, now time.Time) error
-	Partners(ctx context.Context) ([]tipline.Partner, error)
-	Partner(ctx context.Context, id int64) (tipline.Partner, error)
-	Refer(ctx context.Context, ref tipline.Reference, reviewerID, partnerID int64, now time.Time) error
-	LinkDuplicate(ctx context.Context, newer, older tipline.Reference, reviewerID int64, now time.Time) error
 	FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error)
-	Timeline(ctx context.Context, ref tipline.Reference) ([]tipline.Event, error)
-	IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error)
-	CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storage.RetentionWarning, error)
-	MarkRetentionWarned(ctx context.Context, ref tipline.Reference, now time.Time) error
-	DeleteClosedCases(ctx context.Context, cutoff time.Time, limit int) ([]tipline.Reference, error)
-	PurgeInbox(ctx context.Context, cutoff time.Time) (int, error)
-	PurgeAudit(ctx context.Context, cutoff time.Time) (int, error)
 }
 
 // IntakeLock lets one process at a time take updates in by long polling;
