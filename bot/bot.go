@@ -36,7 +36,7 @@ import (
 // Store is what the bot needs of durable storage.
 type Store interface {
 	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
-	InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error)
+	InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error)
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
@@ -355,7 +355,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 		ring:          p.Ring,
 		render:        renderer{cat: p.Catalog, signer: p.Ring},
 		owner:         newOwnerID(),
-		wake:          make(chan struct{}, cfg.Workers),
+		wake:          make(chan struct{}, 1),
 		outWake:       make(chan struct{}, 1),
 		answerWake:    make(chan struct{}, 1),
 		fetchWake:     make(chan struct{}, 1),
@@ -413,9 +413,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.log.Warn("first heartbeat failed; retrying", "err", err)
 	}
 	var wg sync.WaitGroup
-	for i := 0; i < b.cfg.Workers; i++ {
-		wg.Go(func() { b.work(ctx) })
-	}
+	wg.Go(func() { b.work(ctx) })
 	var bg sync.WaitGroup
 	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	bg.Go(func() { b.heartbeatLoop(bgCtx) })
@@ -489,9 +487,7 @@ func (b *Bot) wakeDispatch() {
 
 // notify wakes the idle workers: updates were just stored.
 func (b *Bot) notify() {
-	for range b.cfg.Workers {
-		signal(b.wake)
-	}
+	signal(b.wake)
 }
 
 // backoff is how long an update waits after its n-th failed attempt:
@@ -501,10 +497,27 @@ func backoff(n int) time.Duration {
 	return min(d, 3*time.Second)
 }
 
+// work processes the inbox until ctx ends, up to Workers updates at once:
+// one claim takes as many ready updates (each the next of its chat) as
+// there are free workers, so idle workers do not each ask the database.
+// Updates in hand are finished when ctx ends (each under its own
+// deadline) before work returns.
 func (b *Bot) work(ctx context.Context) {
+	sem := make(chan struct{}, b.cfg.Workers)
+	free := make(chan struct{}, 1) // a worker is free
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	failing := false
 	for ctx.Err() == nil {
-		item, ok, err := b.store.InboxClaim(ctx, b.owner, b.cfg.Lease)
+		n := cap(sem) - len(sem)
+		if n == 0 {
+			select {
+			case <-ctx.Done():
+			case <-free:
+			}
+			continue
+		}
+		items, err := b.store.InboxClaimBatch(ctx, b.owner, b.cfg.Lease, n)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -520,40 +533,55 @@ func (b *Bot) work(ctx context.Context) {
 			b.log.Info("inbox readable again")
 			failing = false
 		}
-		if !ok {
+		if len(items) == 0 {
 			select {
 			case <-ctx.Done():
 				return
 			case <-b.wake:
+			case <-free:
 			case <-time.After(b.cfg.Idle):
 			}
 			continue
 		}
-		// An update in hand is finished even when shutdown begins.
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.Lease)
-		start := time.Now()
-		err = b.processSafely(pctx, item)
-		switch {
-		case err == nil:
-			if b.obs != nil {
-				b.obs.Processed(time.Since(start))
-			}
-			b.wakeDispatch()
-			signal(b.wake) // the chat's next update may be ready now
-		case errors.Is(err, storage.ErrNotHolder):
-			b.log.Info("an update was taken over by another process", "update_id", item.UpdateID)
-		case item.Attempts >= b.cfg.MaxAttempts && !errors.Is(err, storage.ErrUnavailable):
-			// A poisoned update, not an outage: an outage only delays.
-			b.log.Error("an update failed again and again; set aside", "update_id", item.UpdateID, "attempts", item.Attempts, "err", err)
-			if derr := b.setAside(pctx, item, "failed "+strconv.Itoa(item.Attempts)+" times"); derr != nil {
-				b.release(pctx, item)
-			}
-		default:
-			b.log.Warn("update not processed; it will be retried", "update_id", item.UpdateID, "attempt", item.Attempts, "err", err)
-			b.tellDelayed(pctx, item)
+		for _, item := range items {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() {
+					<-sem
+					signal(free)
+				}()
+				b.handle(ctx, item)
+			})
+		}
+	}
+}
+
+// handle processes one claimed update and records what became of it. An
+// update in hand is finished even when shutdown begins.
+func (b *Bot) handle(ctx context.Context, item storage.InboxItem) {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.Lease)
+	defer cancel()
+	start := time.Now()
+	err := b.processSafely(pctx, item)
+	switch {
+	case err == nil:
+		if b.obs != nil {
+			b.obs.Processed(time.Since(start))
+		}
+		b.wakeDispatch()
+		signal(b.wake) // the chat's next update may be ready now
+	case errors.Is(err, storage.ErrNotHolder):
+		b.log.Info("an update was taken over by another process", "update_id", item.UpdateID)
+	case item.Attempts >= b.cfg.MaxAttempts && !errors.Is(err, storage.ErrUnavailable):
+		// A poisoned update, not an outage: an outage only delays.
+		b.log.Error("an update failed again and again; set aside", "update_id", item.UpdateID, "attempts", item.Attempts, "err", err)
+		if derr := b.setAside(pctx, item, "failed "+strconv.Itoa(item.Attempts)+" times"); derr != nil {
 			b.release(pctx, item)
 		}
-		cancel()
+	default:
+		b.log.Warn("update not processed; it will be retried", "update_id", item.UpdateID, "attempt", item.Attempts, "err", err)
+		b.tellDelayed(pctx, item)
+		b.release(pctx, item)
 	}
 }
 
