@@ -45,6 +45,7 @@ type Store interface {
 	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
 	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
 	OutboxSent(ctx context.Context, id int64, owner string, messageID int) error
+	OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error)
 	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
 	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
 	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
@@ -306,6 +307,8 @@ type Bot struct {
 	// ready, then return.
 	draining atomic.Bool
 
+	sentLog sentLog // sent entries waiting to be recorded together
+
 	mu           sync.Mutex
 	unsettled    []func(context.Context) error // writes that wait for the database (retryLater)
 	toldUnstored map[int64]bool                // updates whose sender heard we are slow
@@ -485,6 +488,25 @@ func (b *Bot) wakeDispatch() {
 	signal(b.answerWake)
 }
 
+// wakeDispatchFor wakes the dispatchers of the lanes entries were queued
+// on, so the other does not look at the outbox for nothing.
+func (b *Bot) wakeDispatchFor(entries []storage.OutboxEntry) {
+	var answers, others bool
+	for _, e := range entries {
+		if e.Lane == storage.LaneCallback {
+			answers = true
+		} else {
+			others = true
+		}
+	}
+	if others {
+		signal(b.outWake)
+	}
+	if answers {
+		signal(b.answerWake)
+	}
+}
+
 // notify wakes the idle workers: updates were just stored.
 func (b *Bot) notify() {
 	signal(b.wake)
@@ -565,10 +587,10 @@ func (b *Bot) handle(ctx context.Context, item storage.InboxItem) {
 	err := b.processSafely(pctx, item)
 	switch {
 	case err == nil:
+		// Whatever it queued woke its dispatchers already (complete).
 		if b.obs != nil {
 			b.obs.Processed(time.Since(start))
 		}
-		b.wakeDispatch()
 		signal(b.wake) // the chat's next update may be ready now
 	case errors.Is(err, storage.ErrNotHolder):
 		b.log.Info("an update was taken over by another process", "update_id", item.UpdateID)

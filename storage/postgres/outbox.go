@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -239,6 +240,40 @@ func (p *Store) OutboxSent(ctx context.Context, id int64, owner string, messageI
 		set sent_at = now(), message_id = nullif($3, 0), payload = null, chat_id = null, claimed_by = null, claimed_until = null
 		where id = $1 and claimed_by = $2 and sent_at is null`
 	return p.outboxUpdate(ctx, "mark sent", q, id, owner, messageID)
+}
+
+// OutboxSentMany records several entries as sent at once, as OutboxSent
+// records one, in one statement. It returns the ids that owner no longer
+// held (or that were sent already), which it left as they were.
+func (p *Store) OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error) {
+	if len(sent) == 0 {
+		return nil, nil
+	}
+	ids, msgs := make([]int64, len(sent)), make([]int64, len(sent))
+	for i, s := range sent {
+		ids[i], msgs[i] = s.ID, int64(s.MessageID)
+	}
+	const q = `
+		update outbox o
+		set sent_at = now(), message_id = nullif(s.message_id, 0), payload = null, chat_id = null, claimed_by = null, claimed_until = null
+		from unnest($2::bigint[], $3::bigint[]) as s(id, message_id)
+		where o.id = s.id and o.claimed_by = $1 and o.sent_at is null
+		returning o.id`
+	rows, err := p.pool.Query(ctx, q, owner, ids, msgs)
+	if err != nil {
+		return nil, fmt.Errorf("mark sent: %w", dbErr(err))
+	}
+	done, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("mark sent: %w", dbErr(err))
+	}
+	var notHeld []int64
+	for _, id := range ids {
+		if !slices.Contains(done, id) {
+			notHeld = append(notHeld, id)
+		}
+	}
+	return notHeld, nil
 }
 
 // OutboxRetry gives an entry back to be tried again after wait (by the

@@ -36,6 +36,7 @@ type Store interface {
 	OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error)
 	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
 	OutboxSent(ctx context.Context, id int64, owner string, messageID int) error
+	OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error)
 	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
 	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
 	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
