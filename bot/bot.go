@@ -273,7 +273,12 @@ func (c *Config) defaults() error {
 		c.HTTPClient = &http.Client{Timeout: c.PollTimeout + 15*time.Second}
 	}
 	if c.SendClient == nil {
-		c.SendClient = &http.Client{Timeout: 10 * time.Second}
+		// Every sender keeps its connection to Telegram between messages:
+		// the default transport keeps two per host, so the others closed
+		// theirs after each message and connected (and shook hands) anew.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = c.Senders + answerSenders + 4
+		c.SendClient = &http.Client{Timeout: 10 * time.Second, Transport: t}
 	}
 	return nil
 }
@@ -426,7 +431,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	var dispatchers sync.WaitGroup
 	// Answers to button presses have senders of their own: a spinner stops
 	// at once, whatever messages wait for their turn.
-	dispatchers.Go(func() { b.dispatchLoop(dispatchCtx, storage.LaneCallback, storage.LaneCallback, 4, b.answerWake) })
+	dispatchers.Go(func() {
+		b.dispatchLoop(dispatchCtx, storage.LaneCallback, storage.LaneCallback, answerSenders, b.answerWake)
+	})
 	dispatchers.Go(func() { b.dispatchLoop(dispatchCtx, storage.LaneUrgent, storage.LaneBulk, b.cfg.Senders, b.outWake) })
 	drained := make(chan struct{})
 	go func() { dispatchers.Wait(); close(drained) }()
@@ -452,6 +459,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// answerSenders is how many answers to button presses are in flight at
+// once, besides Senders' messages.
+const answerSenders = 4
 
 // drainGrace bounds how long a stopping process sends what its last
 // updates queued.
