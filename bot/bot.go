@@ -449,6 +449,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	stopDispatch()
 	<-drained
+	// Nothing is sent any more: the connections the senders kept go, so a
+	// server that is Telegram to us (the sandbox) can stop at once.
+	b.cfg.SendClient.CloseIdleConnections()
 	stopBG()
 	bg.Wait()
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
