@@ -50,7 +50,7 @@ type Store interface {
 // the processes that share them (docs/guarantees.md, G1, G2, G11).
 type MessagePath interface {
 	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
-	InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error)
+	InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error)
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
@@ -60,6 +60,7 @@ type MessagePath interface {
 	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
 	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
 	OutboxSent(ctx context.Context, id int64, owner string, messageID int) error
+	OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error)
 	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
 	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
 	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
@@ -272,7 +273,12 @@ func (c *Config) defaults() error {
 		c.HTTPClient = &http.Client{Timeout: c.PollTimeout + 15*time.Second}
 	}
 	if c.SendClient == nil {
-		c.SendClient = &http.Client{Timeout: 10 * time.Second}
+		// Every sender keeps its connection to Telegram between messages:
+		// the default transport keeps two per host, so the others closed
+		// theirs after each message and connected (and shook hands) anew.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = c.Senders + answerSenders + 4
+		c.SendClient = &http.Client{Timeout: 10 * time.Second, Transport: t}
 	}
 	return nil
 }
@@ -306,6 +312,8 @@ type Bot struct {
 	// draining says the workers stopped: the dispatchers send what is
 	// ready, then return.
 	draining atomic.Bool
+
+	sentLog sentLog // sent entries waiting to be recorded together
 
 	mu           sync.Mutex
 	unsettled    []func(context.Context) error // writes that wait for the database (retryLater)
@@ -362,7 +370,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 		ring:          p.Ring,
 		render:        renderer{cat: p.Catalog, signer: p.Ring},
 		owner:         newOwnerID(),
-		wake:          make(chan struct{}, cfg.Workers),
+		wake:          make(chan struct{}, 1),
 		outWake:       make(chan struct{}, 1),
 		answerWake:    make(chan struct{}, 1),
 		fetchWake:     make(chan struct{}, 1),
@@ -420,9 +428,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.log.Warn("first heartbeat failed; retrying", "err", err)
 	}
 	var wg sync.WaitGroup
-	for i := 0; i < b.cfg.Workers; i++ {
-		wg.Go(func() { b.work(ctx) })
-	}
+	wg.Go(func() { b.work(ctx) })
 	var bg sync.WaitGroup
 	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	bg.Go(func() { b.heartbeatLoop(bgCtx) })
@@ -432,7 +438,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	var dispatchers sync.WaitGroup
 	// Answers to button presses have senders of their own: a spinner stops
 	// at once, whatever messages wait for their turn.
-	dispatchers.Go(func() { b.dispatchLoop(dispatchCtx, storage.LaneCallback, storage.LaneCallback, 4, b.answerWake) })
+	dispatchers.Go(func() {
+		b.dispatchLoop(dispatchCtx, storage.LaneCallback, storage.LaneCallback, answerSenders, b.answerWake)
+	})
 	dispatchers.Go(func() { b.dispatchLoop(dispatchCtx, storage.LaneUrgent, storage.LaneBulk, b.cfg.Senders, b.outWake) })
 	drained := make(chan struct{})
 	go func() { dispatchers.Wait(); close(drained) }()
@@ -448,6 +456,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	stopDispatch()
 	<-drained
+	// Nothing is sent any more: the connections the senders kept go, so a
+	// server that is Telegram to us (the sandbox) can stop at once.
+	b.cfg.SendClient.CloseIdleConnections()
 	stopBG()
 	bg.Wait()
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -458,6 +469,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// answerSenders is how many answers to button presses are in flight at
+// once, besides Senders' messages.
+const answerSenders = 4
 
 // drainGrace bounds how long a stopping process sends what its last
 // updates queued.
@@ -505,11 +520,28 @@ func (b *Bot) wakeDispatch() {
 	signal(b.answerWake)
 }
 
+// wakeDispatchFor wakes the dispatchers of the lanes entries were queued
+// on, so the other does not look at the outbox for nothing.
+func (b *Bot) wakeDispatchFor(entries []storage.OutboxEntry) {
+	var answers, others bool
+	for _, e := range entries {
+		if e.Lane == storage.LaneCallback {
+			answers = true
+		} else {
+			others = true
+		}
+	}
+	if others {
+		signal(b.outWake)
+	}
+	if answers {
+		signal(b.answerWake)
+	}
+}
+
 // notify wakes the idle workers: updates were just stored.
 func (b *Bot) notify() {
-	for range b.cfg.Workers {
-		signal(b.wake)
-	}
+	signal(b.wake)
 }
 
 // backoff is how long an update waits after its n-th failed attempt:
@@ -519,10 +551,27 @@ func backoff(n int) time.Duration {
 	return min(d, 3*time.Second)
 }
 
+// work processes the inbox until ctx ends, up to Workers updates at once:
+// one claim takes as many ready updates (each the next of its chat) as
+// there are free workers, so idle workers do not each ask the database.
+// Updates in hand are finished when ctx ends (each under its own
+// deadline) before work returns.
 func (b *Bot) work(ctx context.Context) {
+	sem := make(chan struct{}, b.cfg.Workers)
+	free := make(chan struct{}, 1) // a worker is free
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	failing := false
 	for ctx.Err() == nil {
-		item, ok, err := b.store.InboxClaim(ctx, b.owner, b.cfg.Lease)
+		n := cap(sem) - len(sem)
+		if n == 0 {
+			select {
+			case <-ctx.Done():
+			case <-free:
+			}
+			continue
+		}
+		items, err := b.store.InboxClaimBatch(ctx, b.owner, b.cfg.Lease, n)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -538,40 +587,55 @@ func (b *Bot) work(ctx context.Context) {
 			b.log.Info("inbox readable again")
 			failing = false
 		}
-		if !ok {
+		if len(items) == 0 {
 			select {
 			case <-ctx.Done():
 				return
 			case <-b.wake:
+			case <-free:
 			case <-time.After(b.cfg.Idle):
 			}
 			continue
 		}
-		// An update in hand is finished even when shutdown begins.
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.Lease)
-		start := time.Now()
-		err = b.processSafely(pctx, item)
-		switch {
-		case err == nil:
-			if b.obs != nil {
-				b.obs.Processed(time.Since(start))
-			}
-			b.wakeDispatch()
-			signal(b.wake) // the chat's next update may be ready now
-		case errors.Is(err, storage.ErrNotHolder):
-			b.log.Info("an update was taken over by another process", "update_id", item.UpdateID)
-		case item.Attempts >= b.cfg.MaxAttempts && !errors.Is(err, storage.ErrUnavailable):
-			// A poisoned update, not an outage: an outage only delays.
-			b.log.Error("an update failed again and again; set aside", "update_id", item.UpdateID, "attempts", item.Attempts, "err", err)
-			if derr := b.setAside(pctx, item, "failed "+strconv.Itoa(item.Attempts)+" times"); derr != nil {
-				b.release(pctx, item)
-			}
-		default:
-			b.log.Warn("update not processed; it will be retried", "update_id", item.UpdateID, "attempt", item.Attempts, "err", err)
-			b.tellDelayed(pctx, item)
+		for _, item := range items {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() {
+					<-sem
+					signal(free)
+				}()
+				b.handle(ctx, item)
+			})
+		}
+	}
+}
+
+// handle processes one claimed update and records what became of it. An
+// update in hand is finished even when shutdown begins.
+func (b *Bot) handle(ctx context.Context, item storage.InboxItem) {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.Lease)
+	defer cancel()
+	start := time.Now()
+	err := b.processSafely(pctx, item)
+	switch {
+	case err == nil:
+		// Whatever it queued woke its dispatchers already (complete).
+		if b.obs != nil {
+			b.obs.Processed(time.Since(start))
+		}
+		signal(b.wake) // the chat's next update may be ready now
+	case errors.Is(err, storage.ErrNotHolder):
+		b.log.Info("an update was taken over by another process", "update_id", item.UpdateID)
+	case item.Attempts >= b.cfg.MaxAttempts && !errors.Is(err, storage.ErrUnavailable):
+		// A poisoned update, not an outage: an outage only delays.
+		b.log.Error("an update failed again and again; set aside", "update_id", item.UpdateID, "attempts", item.Attempts, "err", err)
+		if derr := b.setAside(pctx, item, "failed "+strconv.Itoa(item.Attempts)+" times"); derr != nil {
 			b.release(pctx, item)
 		}
-		cancel()
+	default:
+		b.log.Warn("update not processed; it will be retried", "update_id", item.UpdateID, "attempt", item.Attempts, "err", err)
+		b.tellDelayed(pctx, item)
+		b.release(pctx, item)
 	}
 }
 

@@ -239,7 +239,7 @@ func (b *Bot) settleRecord(ctx context.Context, e storage.OutboxEntry, res outco
 	var err error
 	switch res {
 	case sentOK:
-		err = b.store.OutboxSent(ctx, e.ID, b.owner, msgID)
+		err = b.recordSent(ctx, e.ID, msgID) // with other senders' (sentlog.go)
 	case refused:
 		err = b.store.OutboxDead(ctx, e.ID, b.owner, reason)
 	case unknown:

@@ -106,7 +106,12 @@ func (b *Bot) storeUpdates(ctx context.Context, raws []json.RawMessage) error {
 		return fmt.Errorf("store updates: %w", err)
 	}
 	b.notify()
-	b.wakeDispatch()
+	for _, it := range items {
+		if it.Answer != nil {
+			signal(b.answerWake) // answers to presses are queued with them
+			break
+		}
+	}
 	return nil
 }
 

@@ -152,6 +152,7 @@ func (b *Bot) complete(ctx context.Context, item storage.InboxItem, entries []st
 	if err := b.store.InboxComplete(ctx, item.UpdateID, b.owner, entries); err != nil {
 		return fmt.Errorf("complete update: %w", err)
 	}
+	b.wakeDispatchFor(entries)
 	return nil
 }
 
@@ -174,6 +175,8 @@ func (b *Bot) setAside(ctx context.Context, item storage.InboxItem, reason strin
 	b.reply(out, chatID, chatID, langOf(lang), []flows.Reply{{Lines: []flows.Text{{ID: "error_set_aside"}}}})
 	if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
 		b.log.Warn("could not tell a reporter their message was set aside", "err", err)
+	} else {
+		b.wakeDispatchFor(out.entries)
 	}
 	return nil
 }

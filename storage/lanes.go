@@ -59,6 +59,13 @@ type OutboxEntry struct {
 	CreatedAt time.Time
 }
 
+// Sent is one entry that went out, for OutboxSentMany: its id and the id
+// of the message it made (0 for calls that make none).
+type Sent struct {
+	ID        int64
+	MessageID int
+}
+
 // DeadUpdate is an update set aside after failing again and again.
 type DeadUpdate struct {
 	UpdateID   int64

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -48,8 +49,18 @@ func (m *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, e
 // InboxClaim claims the next update to process, as postgres.Store.InboxClaim
 // does.
 func (m *Store) InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error) {
+	items, err := m.InboxClaimBatch(ctx, owner, lease, 1)
+	if err != nil || len(items) == 0 {
+		return storage.InboxItem{}, false, err
+	}
+	return items[0], true, nil
+}
+
+// InboxClaimBatch claims up to limit updates, as
+// postgres.Store.InboxClaimBatch does.
+func (m *Store) InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error) {
 	if err := ctx.Err(); err != nil {
-		return storage.InboxItem{}, false, fmt.Errorf("claim update: %w", err)
+		return nil, fmt.Errorf("claim updates: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -65,24 +76,27 @@ func (m *Store) InboxClaim(ctx context.Context, owner string, lease time.Duratio
 			heads[r.item.ChatKey] = r
 		}
 	}
-	var next *memInboxRow
+	var ready []*memInboxRow
 	for _, h := range heads {
 		if !m.claimFree(h.claimedBy, h.claimedUntil, now) || h.nextTry.After(now) {
 			continue
 		}
-		if next == nil || h.item.UpdateID < next.item.UpdateID {
-			next = h
-		}
+		ready = append(ready, h)
 	}
-	if next == nil {
-		return storage.InboxItem{}, false, nil
+	slices.SortFunc(ready, func(a, b *memInboxRow) int { return cmp.Compare(a.item.UpdateID, b.item.UpdateID) })
+	if len(ready) > max(limit, 0) {
+		ready = ready[:max(limit, 0)]
 	}
-	next.claimedBy = owner
-	next.claimedUntil = now.Add(lease.Truncate(time.Microsecond))
-	next.item.Attempts++
-	it := next.item
-	it.Payload = slices.Clone(it.Payload)
-	return it, true, nil
+	var items []storage.InboxItem
+	for _, next := range ready {
+		next.claimedBy = owner
+		next.claimedUntil = now.Add(lease.Truncate(time.Microsecond))
+		next.item.Attempts++
+		it := next.item
+		it.Payload = slices.Clone(it.Payload)
+		items = append(items, it)
+	}
+	return items, nil
 }
 
 // claimFree tells whether a claim may be taken: there is none, it has run

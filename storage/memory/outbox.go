@@ -163,6 +163,28 @@ func (m *Store) OutboxSent(ctx context.Context, id int64, owner string, messageI
 	})
 }
 
+// OutboxSentMany records several entries as sent at once, as
+// postgres.Store.OutboxSentMany does.
+func (m *Store) OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("mark sent: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clock()
+	var notHeld []int64
+	for _, s := range sent {
+		o, ok := m.heldOutboxLocked(s.ID, owner)
+		if !ok {
+			notHeld = append(notHeld, s.ID)
+			continue
+		}
+		o.claimedBy, o.claimedUntil = "", time.Time{}
+		o.sentAt, o.messageID, o.e.Payload, o.e.ChatID = now, s.MessageID, nil, 0
+	}
+	return notHeld, nil
+}
+
 // OutboxRetry gives an entry back to be tried again after wait.
 func (m *Store) OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error {
 	return m.outboxChange(ctx, "retry", id, owner, func(o *memOutbox, now time.Time) {

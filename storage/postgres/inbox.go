@@ -1,12 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
@@ -16,50 +15,45 @@ import (
 // Telegram. An update_id already present, processed or not, is ignored. It
 // returns how many updates were new.
 func (p *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error) {
-	const q = `
-		insert into inbox (update_id, chat_key, payload, received_at)
-		values ($1, $2, $3, coalesce($4, now()))
-		on conflict (update_id) do nothing`
 	if len(items) == 0 {
 		return 0, nil
 	}
-	tx, err := p.pool.Begin(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
-	}
-	defer tx.Rollback(ctx)
-	batch := &pgx.Batch{}
-	for _, it := range items {
-		var receivedAt *time.Time
+	var (
+		ids        = make([]int64, len(items))
+		chatKeys   = make([]string, len(items))
+		payloads   = make([][]byte, len(items))
+		receivedAt = make([]*time.Time, len(items))
+		answers    []storage.OutboxEntry
+	)
+	for i, it := range items {
+		ids[i], chatKeys[i] = it.UpdateID, it.ChatKey
+		payloads[i] = p.ring.Seal(it.Payload, inboxPayloadAAD(it.UpdateID))
 		if !it.ReceivedAt.IsZero() {
-			receivedAt = &it.ReceivedAt
+			receivedAt[i] = &it.ReceivedAt
 		}
-		sealed := p.ring.Seal(it.Payload, inboxPayloadAAD(it.UpdateID))
-		batch.Queue(q, it.UpdateID, it.ChatKey, sealed, receivedAt)
-	}
-	results := tx.SendBatch(ctx, batch)
-	added := 0
-	for range items {
-		tag, err := results.Exec()
-		if err != nil {
-			results.Close() // reports the same failure; the first one is the one to return
-			return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
-		}
-		added += int(tag.RowsAffected())
-	}
-	if err := results.Close(); err != nil {
-		return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
-	}
-	var answers []storage.OutboxEntry
-	for _, it := range items {
 		if it.Answer != nil {
 			answers = append(answers, *it.Answer)
 		}
 	}
-	if err := p.insertOutbox(ctx, tx, answers); err != nil {
-		return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
+	args, err := p.outboxArgs(answers)
+	if err != nil {
+		return 0, fmt.Errorf("add to inbox: %w", err)
 	}
-	if err := tx.Commit(ctx); err != nil {
+	// One statement: one round trip, one commit, all or nothing.
+	q := `
+		with added as (
+			insert into inbox (update_id, chat_key, payload, received_at)
+			select u.update_id, u.chat_key, u.payload, coalesce(u.received_at, now())
+			from unnest($1::bigint[], $2::text[], $3::bytea[], $4::timestamptz[]) with ordinality
+				as u(update_id, chat_key, payload, received_at, ord)
+			order by u.ord
+			on conflict (update_id) do nothing
+			returning 1
+		), answers as (` + outboxInsert(5, "") + `
+		)
+		select count(*) from added`
+	var added int
+	if err := p.pool.QueryRow(ctx, q, append([]any{ids, chatKeys, payloads, receivedAt}, args...)...).Scan(&added); err != nil {
 		return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
 	}
 	return added, nil
@@ -78,11 +72,22 @@ func (p *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, e
 // payload, for the caller to set aside. A claim is also free once its
 // holder has been silent for the take-over time (see Heartbeat).
 func (p *Store) InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error) {
+	items, err := p.InboxClaimBatch(ctx, owner, lease, 1)
+	if err != nil || len(items) == 0 {
+		return storage.InboxItem{}, false, err
+	}
+	return items[0], true, nil
+}
+
+// InboxClaimBatch claims up to limit updates at once, as InboxClaim claims
+// one: each the first unprocessed update of its chat, so never two of one
+// chat, lowest update_id first; the result is in update_id order.
+func (p *Store) InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
 	q := `
-		with beat as (
-			insert into processes (owner, seen_at) values ($1, now())
-			on conflict (owner) do update set seen_at = now()
-		), next as (
+		with ` + fmt.Sprintf(beatCTE, 3) + `, next as (
 			select i.update_id
 			from inbox i
 			where i.processed_at is null
@@ -94,7 +99,7 @@ func (p *Store) InboxClaim(ctx context.Context, owner string, lease time.Duratio
 				  and e.update_id < i.update_id
 				  and e.processed_at is null)
 			order by i.update_id
-			limit 1
+			limit $4
 			for update skip locked
 		)
 		update inbox
@@ -104,24 +109,32 @@ func (p *Store) InboxClaim(ctx context.Context, owner string, lease time.Duratio
 		from next
 		where inbox.update_id = next.update_id
 		returning inbox.update_id, inbox.chat_key, inbox.payload, inbox.received_at, inbox.attempts`
-	var it storage.InboxItem
-	var sealed []byte
-	err := p.pool.QueryRow(ctx, q, owner, lease.Microseconds(), p.takeover.Microseconds()).
-		Scan(&it.UpdateID, &it.ChatKey, &sealed, &it.ReceivedAt, &it.Attempts)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return storage.InboxItem{}, false, nil
-	}
+	rows, err := p.pool.Query(ctx, q, owner, lease.Microseconds(), p.takeover.Microseconds(), limit)
 	if err != nil {
-		return storage.InboxItem{}, false, fmt.Errorf("claim update: %w", dbErr(err))
+		return nil, fmt.Errorf("claim updates: %w", dbErr(err))
 	}
-	if sealed != nil {
-		if it.Payload, err = p.ring.Open(sealed, inboxPayloadAAD(it.UpdateID)); err != nil {
-			// Claimed all the same: the caller sets it aside.
-			it.Payload = nil
-			it.Sealed = true
+	defer rows.Close()
+	var items []storage.InboxItem
+	for rows.Next() {
+		var it storage.InboxItem
+		var sealed []byte
+		if err := rows.Scan(&it.UpdateID, &it.ChatKey, &sealed, &it.ReceivedAt, &it.Attempts); err != nil {
+			return nil, fmt.Errorf("claim updates: %w", dbErr(err))
 		}
+		if sealed != nil {
+			if it.Payload, err = p.ring.Open(sealed, inboxPayloadAAD(it.UpdateID)); err != nil {
+				// Claimed all the same: the caller sets it aside.
+				it.Payload = nil
+				it.Sealed = true
+			}
+		}
+		items = append(items, it)
 	}
-	return it, true, nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim updates: %w", dbErr(err))
+	}
+	slices.SortFunc(items, func(a, b storage.InboxItem) int { return cmp.Compare(a.UpdateID, b.UpdateID) })
+	return items, nil
 }
 
 // InboxDone marks an update processed and drops its payload; the row stays

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,22 +26,55 @@ func sealChat(p *Store, e storage.OutboxEntry) []byte {
 
 // insertOutbox adds entries within tx; a key already present is skipped.
 func (p *Store) insertOutbox(ctx context.Context, tx pgx.Tx, entries []storage.OutboxEntry) error {
-	const q = `
-		insert into outbox (key, chat_key, chat_id, lane, method, payload, retry_unknown, edit_of)
-		values ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''))
-		on conflict (key) do nothing`
 	if len(entries) == 0 {
 		return nil
 	}
-	batch := &pgx.Batch{}
-	for _, e := range entries {
-		if err := rules.CheckEntry(e); err != nil {
-			return err
-		}
-		payload := p.ring.Seal(e.Payload, outboxAAD(e.Key, "payload"))
-		batch.Queue(q, e.Key, e.ChatKey, sealChat(p, e), int(e.Lane), e.Method, payload, e.RetryUnknown, e.EditOf)
+	args, err := p.outboxArgs(entries)
+	if err != nil {
+		return err
 	}
-	return tx.SendBatch(ctx, batch).Close()
+	_, err = tx.Exec(ctx, outboxInsert(1, ""), args...)
+	return err
+}
+
+// outboxInsert is the statement that adds the entries given as the eight
+// arrays of outboxArgs (parameters from $first on) in their order, so ids
+// follow it; a key already present is skipped. cond may add a where
+// clause, so that one statement queues entries only when something else in
+// it happened.
+func outboxInsert(first int, cond string) string {
+	var ps [8]any
+	for i := range ps {
+		ps[i] = first + i
+	}
+	return fmt.Sprintf(`
+		insert into outbox (key, chat_key, chat_id, lane, method, payload, retry_unknown, edit_of)
+		select e.key, e.chat_key, e.chat_id, e.lane, e.method, e.payload, e.retry_unknown, nullif(e.edit_of, '')
+		from unnest($%d::text[], $%d::text[], $%d::bytea[], $%d::smallint[], $%d::text[], $%d::bytea[],
+			$%d::boolean[], $%d::text[]) with ordinality as e(key, chat_key, chat_id, lane, method, payload, retry_unknown, edit_of, ord)
+		`, ps[:]...) + cond + `
+		order by e.ord
+		on conflict (key) do nothing`
+}
+
+// outboxArgs checks and seals entries into the arrays outboxInsert reads.
+func (p *Store) outboxArgs(entries []storage.OutboxEntry) ([]any, error) {
+	n := len(entries)
+	var (
+		keys, chatKeys, methods, editOf = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		chatIDs, payloads               = make([][]byte, n), make([][]byte, n)
+		lanes                           = make([]int16, n)
+		retry                           = make([]bool, n)
+	)
+	for i, e := range entries {
+		if err := rules.CheckEntry(e); err != nil {
+			return nil, err
+		}
+		keys[i], chatKeys[i], methods[i], editOf[i] = e.Key, e.ChatKey, e.Method, e.EditOf
+		chatIDs[i], payloads[i] = sealChat(p, e), p.ring.Seal(e.Payload, outboxAAD(e.Key, "payload"))
+		lanes[i], retry[i] = int16(e.Lane), e.RetryUnknown
+	}
+	return []any{keys, chatKeys, chatIDs, lanes, methods, payloads, retry, editOf}, nil
 }
 
 // OutboxAdd adds entries in one transaction. An entry whose key is already
@@ -65,27 +99,27 @@ func (p *Store) OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) er
 // its messages are queued. It gives ErrNotHolder, and changes nothing,
 // when owner no longer holds the update's claim.
 func (p *Store) InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error {
-	const done = `
-		update inbox
-		set processed_at = now(), payload = null, claimed_by = null, claimed_until = null, next_try = null
-		where update_id = $1 and processed_at is null and claimed_by = $2`
-	tx, err := p.pool.Begin(ctx)
+	args, err := p.outboxArgs(entries)
 	if err != nil {
+		return fmt.Errorf("complete update %d: %w", updateID, err)
+	}
+	// One statement, so one round trip and one commit: the entries are
+	// queued only when the update was ours to mark done.
+	q := `
+		with done as (
+			update inbox
+			set processed_at = now(), payload = null, claimed_by = null, claimed_until = null, next_try = null
+			where update_id = $1 and processed_at is null and claimed_by = $2
+			returning update_id
+		), queued as (` + outboxInsert(3, "where exists (select 1 from done)") + `
+		)
+		select count(*) from done`
+	var n int
+	if err := p.pool.QueryRow(ctx, q, append([]any{updateID, owner}, args...)...).Scan(&n); err != nil {
 		return fmt.Errorf("complete update %d: %w", updateID, dbErr(err))
 	}
-	defer tx.Rollback(ctx)
-	tag, err := tx.Exec(ctx, done, updateID, owner)
-	if err != nil {
-		return fmt.Errorf("complete update %d: %w", updateID, dbErr(err))
-	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return fmt.Errorf("complete update %d: %w", updateID, storage.ErrNotHolder)
-	}
-	if err := p.insertOutbox(ctx, tx, entries); err != nil {
-		return fmt.Errorf("complete update %d: %w", updateID, dbErr(err))
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("complete update %d: %w", updateID, dbErr(err))
 	}
 	return nil
 }
@@ -96,6 +130,21 @@ func (p *Store) InboxComplete(ctx context.Context, updateID int64, owner string,
 const claimFree = `(%[1]s.claimed_by is null or %[1]s.claimed_until <= now()
 	or exists (select 1 from processes pr
 		where pr.owner = %[1]s.claimed_by and pr.seen_at <= now() - $%[2]d::bigint * interval '1 microsecond'))`
+
+// beatCTE is the claims' "this process is alive" (owner $1, the take-over
+// time in microseconds as $%[1]d): it refreshes the process's row only when
+// it is older than a tenth of the take-over time. Every claim of a process
+// writing that one row made its workers and dispatchers queue behind each
+// other's commits; a row a tenth of the take-over time old still says the
+// process is alive. A process with no row yet gets one.
+const beatCTE = `beat as (
+			update processes set seen_at = now()
+			where owner = $1 and seen_at < now() - $%[1]d::bigint / 10 * interval '1 microsecond'
+		), joined as (
+			insert into processes (owner, seen_at)
+			select $1, now() where not exists (select 1 from processes where owner = $1)
+			on conflict (owner) do nothing
+		)`
 
 // OutboxClaim claims up to limit entries ready to go: the first pending
 // entry of each chat whose time has come and whose claim is free, lower
@@ -109,10 +158,7 @@ func (p *Store) OutboxClaim(ctx context.Context, owner string, lease time.Durati
 // so callback answers can have senders of their own.
 func (p *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error) {
 	q := `
-		with beat as (
-			insert into processes (owner, seen_at) values ($1, now())
-			on conflict (owner) do update set seen_at = now()
-		), next as (
+		with ` + fmt.Sprintf(beatCTE, 4) + `, next as (
 			select o.id
 			from outbox o
 			where o.sent_at is null and o.dead_at is null
@@ -194,6 +240,40 @@ func (p *Store) OutboxSent(ctx context.Context, id int64, owner string, messageI
 		set sent_at = now(), message_id = nullif($3, 0), payload = null, chat_id = null, claimed_by = null, claimed_until = null
 		where id = $1 and claimed_by = $2 and sent_at is null`
 	return p.outboxUpdate(ctx, "mark sent", q, id, owner, messageID)
+}
+
+// OutboxSentMany records several entries as sent at once, as OutboxSent
+// records one, in one statement. It returns the ids that owner no longer
+// held (or that were sent already), which it left as they were.
+func (p *Store) OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error) {
+	if len(sent) == 0 {
+		return nil, nil
+	}
+	ids, msgs := make([]int64, len(sent)), make([]int64, len(sent))
+	for i, s := range sent {
+		ids[i], msgs[i] = s.ID, int64(s.MessageID)
+	}
+	const q = `
+		update outbox o
+		set sent_at = now(), message_id = nullif(s.message_id, 0), payload = null, chat_id = null, claimed_by = null, claimed_until = null
+		from unnest($2::bigint[], $3::bigint[]) as s(id, message_id)
+		where o.id = s.id and o.claimed_by = $1 and o.sent_at is null
+		returning o.id`
+	rows, err := p.pool.Query(ctx, q, owner, ids, msgs)
+	if err != nil {
+		return nil, fmt.Errorf("mark sent: %w", dbErr(err))
+	}
+	done, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("mark sent: %w", dbErr(err))
+	}
+	var notHeld []int64
+	for _, id := range ids {
+		if !slices.Contains(done, id) {
+			notHeld = append(notHeld, id)
+		}
+	}
+	return notHeld, nil
 }
 
 // OutboxRetry gives an entry back to be tried again after wait (by the

@@ -25,6 +25,7 @@ import (
 type Store interface {
 	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
 	InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error)
+	InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error)
 	InboxDone(ctx context.Context, updateID int64) error
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
@@ -35,6 +36,7 @@ type Store interface {
 	OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error)
 	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
 	OutboxSent(ctx context.Context, id int64, owner string, messageID int) error
+	OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error)
 	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
 	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
 	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
@@ -144,6 +146,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
 		{"InboxDone", testInboxDone},
 		{"InboxChatSeen", testInboxChatSeen},
 		{"InboxConcurrentWorkers", testInboxConcurrent},
+		{"InboxClaimBatch", testInboxClaimBatch},
 		{"SubmitCaseIsIdempotentOnDraft", testSubmitIdempotent},
 		{"SubmitCaseReferenceTaken", testSubmitReferenceTaken},
 		{"SubmitCaseRefusesCaseWithoutDraft", testSubmitInvalid},
@@ -349,6 +352,58 @@ func testInboxDone(t *testing.T, s Store) {
 	}
 }
 
+// testInboxClaimBatch: a batch holds only updates whose chat has nothing
+// earlier unprocessed (so never two of one chat, nor a chat another holds),
+// lowest first, up to the limit, each counted as an attempt and held by its
+// claimer alone; nothing claimed is handed out again while its claim lives.
+func testInboxClaimBatch(t *testing.T, s Store) {
+	ids := func(its []storage.InboxItem) []int64 {
+		var out []int64
+		for _, it := range its {
+			out = append(out, it.UpdateID)
+		}
+		return out
+	}
+	claim := func(owner string, limit int, want ...int64) []storage.InboxItem {
+		t.Helper()
+		its, err := s.InboxClaimBatch(t.Context(), owner, longLease, limit)
+		if err != nil {
+			t.Fatalf("InboxClaimBatch: %v", err)
+		}
+		if got := ids(its); !reflect.DeepEqual(got, want) {
+			t.Fatalf("InboxClaimBatch(%s, %d) = %v, want %v", owner, limit, got, want)
+		}
+		return its
+	}
+	mustAdd(t, s, item(1, "a"), item(2, "a"), item(3, "b"), item(4, "c"), item(5, "b"), item(6, "d"))
+	mustClaim(t, s, "other", longLease, 1)
+	got := claim("w", 10, 3, 4, 6) // not 2 (a is held), not 5 (b's 3 first)
+	for _, it := range got {
+		if it.Attempts != 1 || string(it.Payload) != fmt.Sprintf(`{"update_id":%d}`, it.UpdateID) {
+			t.Fatalf("claimed %+v, want attempt 1 and its payload", it)
+		}
+	}
+	claim("w", 10)     // everything ready is held
+	claim("other", 10) // by w, not by other either
+	if err := s.InboxComplete(t.Context(), 4, "other", nil); !errors.Is(err, storage.ErrNotHolder) {
+		t.Fatalf("InboxComplete of w's update by another: %v, want ErrNotHolder", err)
+	}
+	mustAdd(t, s, item(7, "e"), item(8, "f"), item(9, "g"))
+	claim("w", 2, 7, 8)
+	claim("w", 0)
+	if err := s.InboxComplete(t.Context(), 3, "w", nil); err != nil {
+		t.Fatalf("InboxComplete: %v", err)
+	}
+	if err := s.InboxRelease(t.Context(), 6, "w", 0); err != nil {
+		t.Fatalf("InboxRelease: %v", err)
+	}
+	got = claim("w2", 10, 5, 6, 9) // b's next, d again, g
+	if got[1].Attempts != 2 {
+		t.Fatalf("update 6 claimed again with attempts %d, want 2", got[1].Attempts)
+	}
+	mustPending(t, s, 8)
+}
+
 func testInboxConcurrent(t *testing.T, s Store) {
 	CheckConcurrentClaims(t, s)
 }
@@ -390,12 +445,27 @@ func CheckConcurrentClaims(t *testing.T, stores ...Store) {
 		s := stores[w%len(stores)]
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				it, ok, err := s.InboxClaim(ctx, owner, longLease)
-				if err != nil {
-					fail(fmt.Errorf("%s: InboxClaim: %w", owner, err))
-					return
+				// Half the workers claim one update at a time, the others
+				// up to three at once, and process them in turn.
+				var claimed []storage.InboxItem
+				if w%2 == 0 {
+					it, ok, err := s.InboxClaim(ctx, owner, longLease)
+					if err != nil {
+						fail(fmt.Errorf("%s: InboxClaim: %w", owner, err))
+						return
+					}
+					if ok {
+						claimed = append(claimed, it)
+					}
+				} else {
+					its, err := s.InboxClaimBatch(ctx, owner, longLease, 3)
+					if err != nil {
+						fail(fmt.Errorf("%s: InboxClaimBatch: %w", owner, err))
+						return
+					}
+					claimed = its
 				}
-				if !ok {
+				if len(claimed) == 0 {
 					n, err := s.InboxPending(ctx)
 					if err != nil {
 						fail(fmt.Errorf("%s: InboxPending: %w", owner, err))
@@ -408,19 +478,25 @@ func CheckConcurrentClaims(t *testing.T, stores ...Store) {
 					continue
 				}
 				mu.Lock()
-				if other, ok := busy[it.ChatKey]; ok {
-					errs = append(errs, fmt.Errorf("%s claimed update %d of %s while %s was processing that chat", owner, it.UpdateID, it.ChatKey, other))
+				for _, it := range claimed {
+					if other, ok := busy[it.ChatKey]; ok {
+						errs = append(errs, fmt.Errorf("%s claimed update %d of %s while %s was processing that chat", owner, it.UpdateID, it.ChatKey, other))
+					}
+					busy[it.ChatKey] = owner
 				}
-				busy[it.ChatKey] = owner
-				processed[it.ChatKey] = append(processed[it.ChatKey], it.UpdateID)
 				mu.Unlock()
-				time.Sleep(100 * time.Microsecond) // some work
-				mu.Lock()
-				delete(busy, it.ChatKey)
-				mu.Unlock()
-				if err := s.InboxDone(ctx, it.UpdateID); err != nil {
-					fail(fmt.Errorf("%s: InboxDone: %w", owner, err))
-					return
+				for _, it := range claimed {
+					mu.Lock()
+					processed[it.ChatKey] = append(processed[it.ChatKey], it.UpdateID)
+					mu.Unlock()
+					time.Sleep(100 * time.Microsecond) // some work
+					mu.Lock()
+					delete(busy, it.ChatKey)
+					mu.Unlock()
+					if err := s.InboxDone(ctx, it.UpdateID); err != nil {
+						fail(fmt.Errorf("%s: InboxDone: %w", owner, err))
+						return
+					}
 				}
 			}
 		})

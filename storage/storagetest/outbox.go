@@ -21,6 +21,7 @@ var outboxTests = []struct {
 	{"OutboxChatOrderAndLanes", testOutboxOrder},
 	{"OutboxClaimByLanes", testOutboxLanes},
 	{"OutboxSentAndEdits", testOutboxSent},
+	{"OutboxSentMany", testOutboxSentMany},
 	{"OutboxRetryWaits", testOutboxRetry},
 	{"OutboxDeadLetsChatGoOn", testOutboxDead},
 	{"OutboxHolderChecked", testOutboxHolder},
@@ -155,6 +156,51 @@ func testOutboxSent(t *testing.T, s Store) {
 	pending, err := s.OutboxPending(t.Context())
 	if err != nil || pending[storage.LaneReply] != 2 || pending[storage.LaneUrgent] != 0 {
 		t.Fatalf("OutboxPending = %v, %v; want 2 replies pending", pending, err)
+	}
+}
+
+// testOutboxSentMany: several entries recorded as sent at once, each as
+// OutboxSent records one; an entry its caller does not hold (another's
+// claim, already sent) is named and left alone; each chat's next entry
+// comes after; an edit finds the message id recorded.
+func testOutboxSentMany(t *testing.T, s Store) {
+	edit := entry("a2", "a", storage.LaneReply)
+	edit.EditOf = "a1"
+	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply), edit, entry("b1", "b", storage.LaneReply),
+		entry("c1", "c", storage.LaneReply), entry("d1", "d", storage.LaneReply), entry("d2", "d", storage.LaneReply))
+	mine := mustOutboxClaim(t, s, "w", 3)
+	mustKeys(t, "w's claim", mine, "a1", "b1", "c1")
+	theirs := mustOutboxClaim(t, s, "other", 10)
+	mustKeys(t, "other's claim", theirs, "d1")
+	sent := []storage.Sent{{ID: mine[0].ID, MessageID: 11}, {ID: mine[1].ID}, {ID: theirs[0].ID, MessageID: 44}}
+	notHeld, err := s.OutboxSentMany(t.Context(), "w", sent)
+	if err != nil {
+		t.Fatalf("OutboxSentMany: %v", err)
+	}
+	if !slices.Equal(notHeld, []int64{theirs[0].ID}) {
+		t.Fatalf("OutboxSentMany not held = %v, want [%d] (other's)", notHeld, theirs[0].ID)
+	}
+	// Recorded once: the same again holds none of them.
+	if notHeld, err := s.OutboxSentMany(t.Context(), "w", sent[:2]); err != nil || len(notHeld) != 2 {
+		t.Fatalf("OutboxSentMany again = %v, %v; want both not held", notHeld, err)
+	}
+	// c1 is still w's, d1 still other's; a's edit is next, with a1's id.
+	next := mustOutboxClaim(t, s, "w", 10)
+	mustKeys(t, "after the batch", next, "a2")
+	if next[0].EditOfMessageID != 11 {
+		t.Fatalf("edit's message id = %d, want 11", next[0].EditOfMessageID)
+	}
+	ids, err := s.OutboxSentMessages(t.Context(), "a", time.Hour)
+	if err != nil || !slices.Equal(ids, []int{11}) {
+		t.Fatalf("OutboxSentMessages(a) = %v, %v; want [11]", ids, err)
+	}
+	if err := s.OutboxSent(t.Context(), theirs[0].ID, "other", 44); err != nil {
+		t.Fatalf("OutboxSent by its holder after the batch refused it: %v", err)
+	}
+	mustSent(t, s, mine[2], "w", 33)
+	mustKeys(t, "d's next", mustOutboxClaim(t, s, "w", 10), "d2")
+	if notHeld, err := s.OutboxSentMany(t.Context(), "w", nil); err != nil || len(notHeld) != 0 {
+		t.Fatalf("OutboxSentMany of nothing = %v, %v", notHeld, err)
 	}
 }
 
