@@ -126,6 +126,10 @@ type CaseSummary struct {
 	Urgency   Urgency
 	Status    Status
 	CreatedAt time.Time
+	// Exploitation and Risk are the reviewer's classification (empty until
+	// classified), for the reviewer's lists; never shown to a reporter.
+	Exploitation Exploitation
+	Risk         Risk
 	// ContactAllowed says the team may still write to the reporter about
 	// the case; the reporter can withdraw it from My reports.
 	ContactAllowed bool

@@ -80,7 +80,7 @@ func FoundCases(list []Found, near bool, now time.Time) reply.Message {
 		}
 		data := map[string]any{
 			"Reference": string(c.Reference),
-			"Kind":      reply.Text{ID: "kind_" + string(c.Kind)},
+			"Kind":      listedKind(c.CaseSummary),
 			"Urgency":   reply.Text{ID: "rv_urgency_" + string(c.Urgency)},
 			"Status":    reply.Text{ID: "status_" + string(c.Status)},
 			"Age":       reply.Elapsed(now.Sub(c.CreatedAt)),

@@ -156,6 +156,20 @@ func classification(c tipline.Case) (reply.Text, bool) {
 	}}, true
 }
 
+// listedKind is what a case is, in a reviewer's list (/queue, /find): the
+// kind of report, and the classification once a reviewer has set it.
+func listedKind(c tipline.CaseSummary) reply.Text {
+	kind := reply.Text{ID: "kind_" + string(c.Kind)}
+	if c.Exploitation == "" || c.Risk == "" {
+		return kind
+	}
+	return reply.Text{ID: "rv_listed_classified", Data: map[string]any{
+		"Kind":         kind,
+		"Exploitation": reply.Text{ID: "exploitation_" + string(c.Exploitation)},
+		"Risk":         reply.Text{ID: "risk_" + string(c.Risk)},
+	}}
+}
+
 // CaseDetails are every answer of a case and its timeline, for a
 // reviewer, with the buttons to work it (or to reopen it, when closed).
 // The files follow as Outs of their own.
@@ -291,7 +305,7 @@ func Queue(list []tipline.CaseSummary, now time.Time) reply.Message {
 	for _, c := range list {
 		m.Lines = append(m.Lines, reply.Text{ID: "rv_queue_line", Item: true, Data: map[string]any{
 			"Reference": string(c.Reference),
-			"Kind":      reply.Text{ID: "kind_" + string(c.Kind)},
+			"Kind":      listedKind(c),
 			"Urgency":   reply.Text{ID: "rv_urgency_" + string(c.Urgency)},
 			"Status":    reply.Text{ID: "status_" + string(c.Status)},
 			"Age":       reply.Elapsed(now.Sub(c.CreatedAt)),

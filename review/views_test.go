@@ -117,7 +117,8 @@ func TestViewsGolden(t *testing.T) {
 		{"added to a closed case", AddedToClosed(closed, "He came back today")},
 		{"found", FoundCases([]Found{
 			{CaseSummary: tipline.CaseSummary{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt}},
-			{CaseSummary: tipline.CaseSummary{Reference: closed.Reference, Kind: closed.Kind, Urgency: closed.Urgency, Status: closed.Status, CreatedAt: closed.CreatedAt}},
+			{CaseSummary: tipline.CaseSummary{Reference: closed.Reference, Kind: closed.Kind, Urgency: closed.Urgency, Status: closed.Status, CreatedAt: closed.CreatedAt,
+				Exploitation: tipline.ExploitLabour, Risk: tipline.RiskHigh}},
 		}, false, now)},
 		{"found near a location", FoundCases([]Found{
 			{CaseSummary: tipline.CaseSummary{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt}, DistanceKm: 1.24},
@@ -125,7 +126,8 @@ func TestViewsGolden(t *testing.T) {
 		{"found nothing", FoundCases(nil, false, now)},
 		{"queue", Queue([]tipline.CaseSummary{
 			{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt},
-			{Reference: taken.Reference, Kind: taken.Kind, Urgency: taken.Urgency, Status: taken.Status, CreatedAt: taken.CreatedAt},
+			{Reference: taken.Reference, Kind: taken.Kind, Urgency: taken.Urgency, Status: taken.Status, CreatedAt: taken.CreatedAt,
+				Exploitation: tipline.ExploitSexual, Risk: tipline.RiskImmediate},
 		}, now)},
 		{"queue, empty", Queue(nil, now)},
 		{"close how", CloseHow(taken.Reference, Version(taken))},

@@ -90,7 +90,8 @@ func TestReviewerCaseWork(t *testing.T) {
 	_, open := e.urgentTip(7_100_900_003)
 	rv.markSeen()
 	e.emu.SendText(rv.u, "/find "+string(ref))
-	rv.waitText(regexp.MustCompile(`Cases found:\n` + string(ref) + ` · `))
+	// The case classified above shows its classification in the list.
+	rv.waitText(regexp.MustCompile(`Cases found:\n` + string(ref) + ` · [^\n]*Forced labour \(High risk\)`))
 	e.emu.SendText(rv.u, "/find nowhere at all")
 	rv.waitText(regexp.MustCompile(`No case found`))
 	e.emu.SendLocation(rv.u, 11.57, 104.92)

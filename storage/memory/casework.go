@@ -224,10 +224,7 @@ func (m *Store) Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSumm
 	})
 	out := []tipline.CaseSummary{}
 	for _, sc := range append(waiting, mine...) {
-		out = append(out, tipline.CaseSummary{
-			Reference: sc.c.Reference, Kind: sc.c.Kind, Urgency: sc.c.Urgency,
-			Status: sc.c.Status, CreatedAt: sc.c.CreatedAt,
-		})
+		out = append(out, rules.SummaryOf(sc.c))
 	}
 	return out, nil
 }

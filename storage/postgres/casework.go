@@ -311,7 +311,7 @@ func (p *Store) ReopenCase(ctx context.Context, ref tipline.Reference, reviewerI
 // left out. An empty list, not an error, when there are none.
 func (p *Store) Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error) {
 	const q = `
-		select reference, kind, urgency, status, created_at
+		select reference, kind, urgency, status, created_at, coalesce(exploitation, ''), coalesce(risk, '')
 		from cases
 		where status = 'received' or (status = 'acknowledged' and assignee = $1)
 		order by status <> 'received',
@@ -328,13 +328,14 @@ func (p *Store) Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSumm
 	out := []tipline.CaseSummary{}
 	for rows.Next() {
 		var (
-			cs                         tipline.CaseSummary
-			ref, kind, urgency, status string
+			cs                                        tipline.CaseSummary
+			ref, kind, urgency, status, exploit, risk string
 		)
-		if err := rows.Scan(&ref, &kind, &urgency, &status, &cs.CreatedAt); err != nil {
+		if err := rows.Scan(&ref, &kind, &urgency, &status, &cs.CreatedAt, &exploit, &risk); err != nil {
 			return nil, fmt.Errorf("list queue of reviewer %d: %w", reviewerID, dbErr(err))
 		}
 		cs.Reference, cs.Kind, cs.Urgency, cs.Status = tipline.Reference(ref), tipline.Kind(kind), tipline.Urgency(urgency), tipline.Status(status)
+		cs.Exploitation, cs.Risk = tipline.Exploitation(exploit), tipline.Risk(risk)
 		out = append(out, cs)
 	}
 	if err := rows.Err(); err != nil {

@@ -91,6 +91,19 @@ func testClassify(t *testing.T, s Store) {
 	if got := actions(mustAudit(t, s, c.Reference))[2:]; !reflect.DeepEqual(got, wantAudit) {
 		t.Fatalf("audit %q, want %q", got, wantAudit)
 	}
+	// The reviewer's lists show it; the reporter's never do.
+	queue, err := s.Queue(ctx, rv.ID)
+	if err != nil || len(queue) != 1 || queue[0].Exploitation != tipline.ExploitSexual || queue[0].Risk != tipline.RiskImmediate {
+		t.Fatalf("Queue = %+v, %v; want the case with its classification", queue, err)
+	}
+	found, err := s.FindCases(ctx, storage.FindQuery{Reference: c.Reference})
+	if err != nil || len(found) != 1 || found[0].Exploitation != tipline.ExploitSexual || found[0].Risk != tipline.RiskImmediate {
+		t.Fatalf("FindCases = %+v, %v; want the case with its classification", found, err)
+	}
+	mine, err := s.CasesByReporter(ctx, c.Reporter)
+	if err != nil || len(mine) != 1 || mine[0].Exploitation != "" || mine[0].Risk != "" {
+		t.Fatalf("CasesByReporter = %+v, %v; want the case without the classification", mine, err)
+	}
 	if err := s.CloseCase(ctx, c.Reference, rv.ID, tipline.OutcomeNoAction, later); err != nil {
 		t.Fatalf("CloseCase: %v", err)
 	}

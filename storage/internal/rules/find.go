@@ -59,5 +59,6 @@ func SortFound(q storage.FindQuery, out []storage.Found) []storage.Found {
 
 // SummaryOf is what a look-up shows of a case.
 func SummaryOf(c tipline.Case) tipline.CaseSummary {
-	return tipline.CaseSummary{Reference: c.Reference, Kind: c.Kind, Urgency: c.Urgency, Status: c.Status, CreatedAt: c.CreatedAt}
+	return tipline.CaseSummary{Reference: c.Reference, Kind: c.Kind, Urgency: c.Urgency, Status: c.Status, CreatedAt: c.CreatedAt,
+		Exploitation: c.Classification.Exploitation, Risk: c.Classification.Risk}
 }
