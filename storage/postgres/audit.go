@@ -38,7 +38,6 @@ func (p *Store) Audit(ctx context.Context, ref tipline.Reference) ([]tipline.Aud
 		join cases c on c.id = e.case_id
 		where c.reference = $1
 		order by e.id`
-	const qExists = `select exists (select 1 from cases where reference = $1)`
 	rows, err := p.pool.Query(ctx, q, string(ref))
 	if err != nil {
 		return nil, fmt.Errorf("list audit of case %s: %w", ref, dbErr(err))
@@ -55,15 +54,24 @@ func (p *Store) Audit(ctx context.Context, ref tipline.Reference) ([]tipline.Aud
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list audit of case %s: %w", ref, dbErr(err))
 	}
-	if len(events) > 0 {
-		return events, nil
-	}
-	var exists bool
-	if err := p.pool.QueryRow(ctx, qExists, string(ref)).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("list audit of case %s: %w", ref, dbErr(err))
-	}
-	if !exists {
-		return nil, fmt.Errorf("list audit of case %s: %w", ref, tipline.ErrNotFound)
+	if len(events) == 0 {
+		if err := p.caseExists(ctx, ref); err != nil {
+			return nil, fmt.Errorf("list audit of case %s: %w", ref, err)
+		}
 	}
 	return events, nil
+}
+
+// caseExists tells why a case's list came back empty: nil when the case is
+// there (the list is empty), tipline.ErrNotFound when there is no such case.
+func (p *Store) caseExists(ctx context.Context, ref tipline.Reference) error {
+	const q = `select exists (select 1 from cases where reference = $1)`
+	var exists bool
+	if err := p.pool.QueryRow(ctx, q, string(ref)).Scan(&exists); err != nil {
+		return dbErr(err)
+	}
+	if !exists {
+		return tipline.ErrNotFound
+	}
+	return nil
 }

@@ -184,7 +184,6 @@ func (p *Store) Notes(ctx context.Context, ref tipline.Reference) ([]tipline.Not
 		join cases c on c.id = n.case_id
 		where c.reference = $1
 		order by n.id`
-	const qExists = `select exists (select 1 from cases where reference = $1)`
 	rows, err := p.pool.Query(ctx, q, string(ref))
 	if err != nil {
 		return nil, fmt.Errorf("list notes of case %s: %w", ref, dbErr(err))
@@ -210,15 +209,10 @@ func (p *Store) Notes(ctx context.Context, ref tipline.Reference) ([]tipline.Not
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list notes of case %s: %w", ref, dbErr(err))
 	}
-	if len(out) > 0 {
-		return out, nil
-	}
-	var exists bool
-	if err := p.pool.QueryRow(ctx, qExists, string(ref)).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("list notes of case %s: %w", ref, dbErr(err))
-	}
-	if !exists {
-		return nil, fmt.Errorf("list notes of case %s: %w", ref, tipline.ErrNotFound)
+	if len(out) == 0 {
+		if err := p.caseExists(ctx, ref); err != nil {
+			return nil, fmt.Errorf("list notes of case %s: %w", ref, err)
+		}
 	}
 	return out, nil
 }

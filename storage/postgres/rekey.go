@@ -234,45 +234,11 @@ func (p *Store) openID(sealed []byte, aad string) (int64, error) {
 }
 
 func (p *Store) rekeyInbox(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
-	return p.rekeyUpdates(ctx, tx, "inbox", limit)
+	return p.rekeyByID(ctx, tx, limit, "inbox", "update_id", "payload", updatePayloadAAD)
 }
 
 func (p *Store) rekeyInboxDead(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
-	return p.rekeyUpdates(ctx, tx, "inbox_dead", limit)
-}
-
-// rekeyUpdates re-seals the raw updates of a table keyed by update_id (the
-// inbox, the dead letters), whose payloads are sealed alike.
-func (p *Store) rekeyUpdates(ctx context.Context, tx pgx.Tx, table string, limit int) (int, int, error) {
-	pick := `select update_id, payload from ` + table + ` where ` + oldKey("payload") + ` order by update_id limit $2 for update`
-	update := `update ` + table + ` set payload = $2 where update_id = $1`
-	type row struct {
-		id      int64
-		payload []byte
-	}
-	var rows []row
-	err := collect(ctx, tx, pick, func(r pgx.Rows) error {
-		var x row
-		err := r.Scan(&x.id, &x.payload)
-		rows = append(rows, x)
-		return err
-	}, p.keyID(), limit)
-	if err != nil {
-		return 0, 0, err
-	}
-	rs := &resealer{p: p}
-	b := &pgx.Batch{}
-	for _, x := range rows {
-		payload, err := rs.value(x.payload, inboxPayloadAAD(x.id))
-		if err != nil {
-			return 0, 0, fmt.Errorf("%s update %d: %w", table, x.id, err)
-		}
-		b.Queue(update, x.id, payload)
-	}
-	if err := sendBatch(ctx, tx, b); err != nil {
-		return 0, 0, err
-	}
-	return rs.n, len(rows), nil
+	return p.rekeyByID(ctx, tx, limit, "inbox_dead", "update_id", "payload", updatePayloadAAD)
 }
 
 func (p *Store) rekeyOutbox(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
@@ -501,10 +467,11 @@ func (p *Store) rekeyAdditions(ctx context.Context, tx pgx.Tx, limit int) (int, 
 }
 
 // rekeyByID re-seals one column of a table whose additional data names
-// rows by their id (notes, notifications).
-func (p *Store) rekeyByID(ctx context.Context, tx pgx.Tx, limit int, table, column string, aad func(id int64, column string) string) (int, int, error) {
-	pick := `select id, ` + column + ` from ` + table + ` where ` + oldKey(column) + ` order by id limit $2 for update`
-	update := `update ` + table + ` set ` + column + ` = $2 where id = $1`
+// rows by their id column (notes and notifications by id; the inbox and
+// the dead letters by update_id).
+func (p *Store) rekeyByID(ctx context.Context, tx pgx.Tx, limit int, table, idColumn, column string, aad func(id int64, column string) string) (int, int, error) {
+	pick := `select ` + idColumn + `, ` + column + ` from ` + table + ` where ` + oldKey(column) + ` order by ` + idColumn + ` limit $2 for update`
+	update := `update ` + table + ` set ` + column + ` = $2 where ` + idColumn + ` = $1`
 	type row struct {
 		id     int64
 		sealed []byte
@@ -524,7 +491,7 @@ func (p *Store) rekeyByID(ctx context.Context, tx pgx.Tx, limit int, table, colu
 	for _, x := range rows {
 		v, err := rs.value(x.sealed, aad(x.id, column))
 		if err != nil {
-			return 0, 0, fmt.Errorf("row %d: %w", x.id, err)
+			return 0, 0, fmt.Errorf("%s row %d: %w", table, x.id, err)
 		}
 		b.Queue(update, x.id, v)
 	}
@@ -534,12 +501,16 @@ func (p *Store) rekeyByID(ctx context.Context, tx pgx.Tx, limit int, table, colu
 	return rs.n, len(rows), nil
 }
 
+// updatePayloadAAD is the additional data of a raw update's payload, as
+// rekeyByID asks for it.
+func updatePayloadAAD(id int64, _ string) string { return inboxPayloadAAD(id) }
+
 func (p *Store) rekeyNotes(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
-	return p.rekeyByID(ctx, tx, limit, "notes", "text", noteAAD)
+	return p.rekeyByID(ctx, tx, limit, "notes", "id", "text", noteAAD)
 }
 
 func (p *Store) rekeyNotifications(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
-	return p.rekeyByID(ctx, tx, limit, "notifications", "chat_id", notificationAAD)
+	return p.rekeyByID(ctx, tx, limit, "notifications", "id", "chat_id", notificationAAD)
 }
 
 // rekeyReviewers re-seals reviewers' Telegram ids and names and recomputes

@@ -185,7 +185,6 @@ func (p *Store) PendingJobs(ctx context.Context, ref tipline.Reference) ([]tipli
 		join cases c on c.id = j.case_id
 		where c.reference = $1
 		order by j.run_at, j.id`
-	const qExists = `select exists (select 1 from cases where reference = $1)`
 	rows, err := p.pool.Query(ctx, q, string(ref))
 	if err != nil {
 		return nil, fmt.Errorf("list jobs of case %s: %w", ref, dbErr(err))
@@ -202,15 +201,10 @@ func (p *Store) PendingJobs(ctx context.Context, ref tipline.Reference) ([]tipli
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list jobs of case %s: %w", ref, dbErr(err))
 	}
-	if len(out) > 0 {
-		return out, nil
-	}
-	var exists bool
-	if err := p.pool.QueryRow(ctx, qExists, string(ref)).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("list jobs of case %s: %w", ref, dbErr(err))
-	}
-	if !exists {
-		return nil, fmt.Errorf("list jobs of case %s: %w", ref, tipline.ErrNotFound)
+	if len(out) == 0 {
+		if err := p.caseExists(ctx, ref); err != nil {
+			return nil, fmt.Errorf("list jobs of case %s: %w", ref, err)
+		}
 	}
 	return out, nil
 }
@@ -358,7 +352,6 @@ func (p *Store) Notifications(ctx context.Context, ref tipline.Reference) ([]tip
 		join cases c on c.id = n.case_id
 		where c.reference = $1
 		order by n.id`
-	const qExists = `select exists (select 1 from cases where reference = $1)`
 	rows, err := p.pool.Query(ctx, q, string(ref))
 	if err != nil {
 		return nil, fmt.Errorf("list notifications of case %s: %w", ref, dbErr(err))
@@ -386,15 +379,10 @@ func (p *Store) Notifications(ctx context.Context, ref tipline.Reference) ([]tip
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list notifications of case %s: %w", ref, dbErr(err))
 	}
-	if len(out) > 0 {
-		return out, nil
-	}
-	var exists bool
-	if err := p.pool.QueryRow(ctx, qExists, string(ref)).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("list notifications of case %s: %w", ref, dbErr(err))
-	}
-	if !exists {
-		return nil, fmt.Errorf("list notifications of case %s: %w", ref, tipline.ErrNotFound)
+	if len(out) == 0 {
+		if err := p.caseExists(ctx, ref); err != nil {
+			return nil, fmt.Errorf("list notifications of case %s: %w", ref, err)
+		}
 	}
 	return out, nil
 }
