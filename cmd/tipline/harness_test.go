@@ -262,8 +262,16 @@ func canaryAnswers(tag string) tipAnswers {
 	}
 }
 
-// fileTip files a whole tip and returns its reference.
+// fileTip files a whole tip, allowing the team to write back, and returns
+// its reference.
 func (r *reporter) fileTip(a tipAnswers) tipline.Reference {
+	r.e.t.Helper()
+	return r.fileTipSending(a, "send:contact")
+}
+
+// fileTipSending files a whole tip, sent with the given button, and
+// returns its reference.
+func (r *reporter) fileTipSending(a tipAnswers, send string) tipline.Reference {
 	t := r.e.t
 	t.Helper()
 	r.e.emu.SendText(r.u, "/start")
@@ -283,7 +291,7 @@ func (r *reporter) fileTip(a tipAnswers) tipline.Reference {
 	r.markSeen()
 	r.e.emu.SendPhoto(r.u, a.photo, "")
 	r.press("done")
-	r.press("send:contact")
+	r.press(send)
 	m := r.waitText(referenceRE)
 	r.markSeen()
 	ref, err := tipline.ParseReference(referenceRE.FindString(m.Text))

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/storage/storagetest"
 )
@@ -31,24 +30,24 @@ func TestSeizedServer(t *testing.T) {
 	rv := e.reviewers[0]
 
 	declined := e.reporter(7_300_200_001, "km")
-	fileTipSending(declined, canaryAnswers("declined"), "send:anon")
+	declined.fileTipSending(canaryAnswers("declined"), "send:anon")
 
 	withdrew := e.reporter(7_300_200_002, "th")
-	wref := fileTipSending(withdrew, canaryAnswers("withdrew"), "send:contact")
+	wref := withdrew.fileTipSending(canaryAnswers("withdrew"), "send:contact")
 	e.emu.SendText(withdrew.u, "/start")
 	withdrew.press("menu:mine")
 	withdrew.press("nocontact:" + string(wref))
 	withdrew.markSeen()
 
 	closed := e.reporter(7_300_200_003, "en")
-	cref := fileTipSending(closed, canaryAnswers("closed"), "send:contact")
+	cref := closed.fileTipSending(canaryAnswers("closed"), "send:contact")
 	rv.take(cref)
 	rv.press("close:" + string(cref))
 	rv.press("out:" + string(cref) + ":partner")
 	rv.waitText(regexp.MustCompile(`closed: Referred to a partner`))
 
 	open := e.reporter(7_300_200_004, "en")
-	fileTipSending(open, canaryAnswers("open"), "send:contact")
+	open.fileTipSending(canaryAnswers("open"), "send:contact")
 
 	// Someone opens the declined reporter's case with its follow-up code.
 	declined.seen = 0
@@ -90,38 +89,6 @@ func TestSeizedServer(t *testing.T) {
 			t.Errorf("a seized server with its key gives the Telegram id of a reporter whose %s", name)
 		}
 	}
-}
-
-// fileTipSending files a whole tip, sent with the given button, and
-// returns its reference.
-func fileTipSending(r *reporter, a tipAnswers, send string) tipline.Reference {
-	t := r.e.t
-	t.Helper()
-	r.e.emu.SendText(r.u, "/start")
-	r.press("menu:tip")
-	r.expect("back")
-	r.e.emu.SendText(r.u, a.what)
-	r.press("a:yes")
-	r.press("a:sale") // what is happening
-	r.expect("skip")
-	r.e.emu.SendLocation(r.u, 11.5696, 104.921)
-	r.press("a:ongoing")
-	r.press("a:2_3")
-	r.press("a:6_11")
-	r.expect("skip")
-	r.e.emu.SendText(r.u, a.adults)
-	r.expect("skip")
-	r.markSeen()
-	r.e.emu.SendPhoto(r.u, a.photo, "")
-	r.press("done")
-	r.press(send)
-	m := r.waitText(referenceRE)
-	r.markSeen()
-	ref, err := tipline.ParseReference(referenceRE.FindString(m.Text))
-	if err != nil {
-		t.Fatalf("reference in %q: %v", m.Text, err)
-	}
-	return ref
 }
 
 // containsID tells whether s holds a Telegram id in decimal or as 8 bytes.
