@@ -330,14 +330,22 @@ func TestInboxDoneDropsPayload(t *testing.T) {
 }
 
 func TestInboxSeveralProcesses(t *testing.T) {
+	first, second := twoProcesses(t)
+	storagetest.CheckConcurrentClaims(t, first, second)
+}
+
+// twoProcesses opens two stores on one fresh schema, as two bot processes
+// would.
+func twoProcesses(t *testing.T) (*postgres.Store, *postgres.Store) {
+	t.Helper()
 	ring := keys.NewRandomRing()
 	first, schema := storagetest.NewPostgres(t, ring)
 	second, err := postgres.Open(t.Context(), storagetest.SchemaURL(schema), ring)
 	if err != nil {
 		t.Fatalf("open a second store: %v", err)
 	}
-	defer second.Close()
-	storagetest.CheckConcurrentClaims(t, first, second)
+	t.Cleanup(second.Close)
+	return first, second
 }
 
 // TestSealedValueCopiedElsewhereDoesNotOpen copies ciphertexts from one

@@ -138,13 +138,7 @@ func TestUnroutedAfterJobDeletedByHand(t *testing.T) {
 }
 
 func TestJobsSeveralProcesses(t *testing.T) {
-	ring := keys.NewRandomRing()
-	first, schema := storagetest.NewPostgres(t, ring)
-	second, err := postgres.Open(t.Context(), storagetest.SchemaURL(schema), ring)
-	if err != nil {
-		t.Fatalf("open a second store: %v", err)
-	}
-	defer second.Close()
+	first, second := twoProcesses(t)
 	storagetest.CheckConcurrentJobClaims(t, first, second)
 }
 
