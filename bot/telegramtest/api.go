@@ -73,6 +73,7 @@ func (s *Server) handlerFor(method string) methodHandler {
 
 // serveBotAPI answers /bot<token>/<method>.
 func (s *Server) serveBotAPI(w http.ResponseWriter, hr *http.Request) {
+	arrived := time.Now()
 	rest := strings.TrimPrefix(hr.URL.Path, "/bot")
 	token, method, _ := strings.Cut(rest, "/")
 	outage := s.currentOutage(method)
@@ -145,7 +146,7 @@ func (s *Server) serveBotAPI(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	if counted(canonical) {
-		if ra, ok := s.limits.take(req.int64Param("chat_id", 0), time.Now()); !ok {
+		if ra, ok := s.limits.take(req.int64Param("chat_id", 0), arrived, time.Now()); !ok {
 			call.Injected = true // Telegram's own answer, not the bot's fault
 			finish(nil, &apiError{Code: http.StatusTooManyRequests, Description: "Too Many Requests: retry after " + itoa(int64(ra)), RetryAfter: ra})
 			return

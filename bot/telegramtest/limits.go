@@ -14,7 +14,10 @@ import (
 // one a second in a chat, with a small burst. A call over a limit is
 // answered 429 with retry_after, as Telegram does; a call to a chat (or,
 // after a global 429, any call) before that time is over is counted as a
-// retry_after ignored, and refused again.
+// retry_after ignored, and refused again. A call that reached the
+// emulator before that 429 was given, or within InFlightGrace after it,
+// was already on its way when the sender heard of the 429: it is refused
+// too, but counted as InFlight, not as ignored.
 type Limits struct {
 	Global      float64 // messages a second, all chats
 	GlobalBurst int
@@ -36,7 +39,22 @@ type LimitStats struct {
 	// while a retry_after given before was still running.
 	TooMany int
 	Ignored int
+	// InFlight is how many calls were refused under a retry_after that
+	// was given after they had reached the emulator (or within
+	// InFlightGrace of it): the sender could not have known of it yet.
+	InFlight int
 }
+
+// InFlightGrace is how long after a 429 a call to the same bucket still
+// counts as sent before the sender heard of it. A call is stamped when
+// its handler starts; on a loaded machine that can come a while after
+// the bytes arrived, while the 429 given to another connection was
+// already written. A sender that ignores retry_after keeps calling for
+// the whole second or more it was given, and is counted well past this.
+const InFlightGrace = 250 * time.Millisecond
+
+// hold is a retry_after given: when it was given and until when it runs.
+type hold struct{ given, until time.Time }
 
 // Outage is how an emulated Telegram fails for a while.
 type Outage int
@@ -60,7 +78,7 @@ type limiter struct {
 	l       Limits
 	mu      sync.Mutex
 	tat     map[int64]time.Time // by chat; 0 is the bot's
-	holds   map[int64]time.Time // retry_after given, by chat; 0 is global
+	holds   map[int64]hold // retry_after given, by chat; 0 is global
 	stats   LimitStats
 	outage  Outage
 	spare   bool // the outage spares getUpdates
@@ -68,7 +86,7 @@ type limiter struct {
 }
 
 func newLimiter(l *Limits) *limiter {
-	lm := &limiter{tat: map[int64]time.Time{}, holds: map[int64]time.Time{}}
+	lm := &limiter{tat: map[int64]time.Time{}, holds: map[int64]hold{}}
 	if l != nil {
 		lm.l = *l
 	}
@@ -85,8 +103,8 @@ func counted(method string) bool {
 }
 
 // take admits one message to chat at now, or gives the retry_after (in
-// seconds) to answer with.
-func (lm *limiter) take(chat int64, now time.Time) (int, bool) {
+// seconds) to answer with; arrived is when the call reached the emulator.
+func (lm *limiter) take(chat int64, arrived, now time.Time) (int, bool) {
 	lm.mu.Lock()
 	defer lm.mu.Unlock()
 	if lm.l.Global <= 0 {
@@ -94,10 +112,14 @@ func (lm *limiter) take(chat int64, now time.Time) (int, bool) {
 		return 0, true
 	}
 	for _, k := range []int64{0, chat} {
-		if until, ok := lm.holds[k]; ok && now.Before(until) {
-			lm.stats.Ignored++
+		if h, ok := lm.holds[k]; ok && now.Before(h.until) {
+			if arrived.Before(h.given.Add(InFlightGrace)) {
+				lm.stats.InFlight++
+			} else {
+				lm.stats.Ignored++
+			}
 			lm.stats.TooMany++
-			return secondsUntil(now, until), false
+			return secondsUntil(now, h.until), false
 		}
 	}
 	gNew, gWait := gcra(lm.tat[0], now, lm.l.Global, lm.l.GlobalBurst)
@@ -108,7 +130,7 @@ func (lm *limiter) take(chat int64, now time.Time) (int, bool) {
 			key, wait = 0, gWait
 		}
 		ra := secondsUntil(now, now.Add(wait))
-		lm.holds[key] = now.Add(time.Duration(ra) * time.Second)
+		lm.holds[key] = hold{given: now, until: now.Add(time.Duration(ra) * time.Second)}
 		lm.stats.TooMany++
 		return ra, false
 	}
