@@ -78,7 +78,7 @@ type limiter struct {
 	l       Limits
 	mu      sync.Mutex
 	tat     map[int64]time.Time // by chat; 0 is the bot's
-	holds   map[int64]hold // retry_after given, by chat; 0 is global
+	holds   map[int64]hold      // retry_after given, by chat; 0 is global
 	stats   LimitStats
 	outage  Outage
 	spare   bool // the outage spares getUpdates
