@@ -165,11 +165,11 @@ func seedReviewer(ctx context.Context, store bot.Store) error {
 	}
 	rv, err := s.ReviewerByTelegram(ctx, sandboxReviewerID)
 	if errors.Is(err, tipline.ErrNotFound) {
-		code := NewInviteCode()
-		if err := s.CreateInvite(ctx, bot.InviteHash(code), "Sandbox reviewer", true, time.Now().Add(time.Hour)); err != nil {
+		code := tipline.NewInviteCode()
+		if err := s.CreateInvite(ctx, tipline.InviteHash(code), "Sandbox reviewer", true, time.Now().Add(time.Hour)); err != nil {
 			return fmt.Errorf("seed reviewer: %w", err)
 		}
-		if rv, err = s.RedeemInvite(ctx, bot.InviteHash(code), sandboxReviewerID, "en", time.Now()); err != nil {
+		if rv, err = s.RedeemInvite(ctx, tipline.InviteHash(code), sandboxReviewerID, "en", time.Now()); err != nil {
 			return fmt.Errorf("seed reviewer: %w", err)
 		}
 	} else if err != nil {
