@@ -160,9 +160,9 @@ current shell with eval "$(tipline completion bash)" (or
 zsh; fish: tipline completion fish | source), or install
 it where the shell looks for completions.`,
 			Sub: []*command{
-				{Name: "bash", Run: completionRun(bashCompletion), Short: "the completion script for bash"},
-				{Name: "zsh", Run: completionRun(zshCompletion), Short: "the completion script for zsh"},
-				{Name: "fish", Run: completionRun(fishCompletion), Short: "the completion script for fish"},
+				{Name: "bash", Run: completionRun("bash", bashCompletion), Short: "the completion script for bash"},
+				{Name: "zsh", Run: completionRun("zsh", zshCompletion), Short: "the completion script for zsh"},
+				{Name: "fish", Run: completionRun("fish", fishCompletion), Short: "the completion script for fish"},
 			}},
 		{Name: "version", Run: (*Main).printVersion,
 			Short: "print the version",
@@ -222,22 +222,16 @@ func leaves() []leaf {
 	return all
 }
 
-// flagNames lists the flags named in args ("--name NAME [--admin]" gives
-// --name and --admin), with whether each takes a value (an upper-case
-// word follows it).
-func flagNames(args string) (names []string, takesValue map[string]bool) {
-	takesValue = map[string]bool{}
-	words := strings.Fields(strings.NewReplacer("[", " ", "]", " ", "|", " ").Replace(args))
-	for i, w := range words {
-		if !strings.HasPrefix(w, "--") {
-			continue
-		}
-		names = append(names, w)
-		if i+1 < len(words) && !strings.HasPrefix(words[i+1], "-") && words[i+1] == strings.ToUpper(words[i+1]) {
-			takesValue[w] = true
+// flagNames lists the flags named in args: "--name NAME [--admin]" gives
+// --name and --admin.
+func flagNames(args string) []string {
+	var names []string
+	for _, w := range strings.Fields(strings.NewReplacer("[", " ", "]", " ", "|", " ").Replace(args)) {
+		if strings.HasPrefix(w, "--") {
+			names = append(names, w)
 		}
 	}
-	return names, takesValue
+	return names
 }
 
 // Run runs one command until it finishes or ctx ends.

@@ -13,9 +13,9 @@ import (
 // word fits (a flag's value, a file) the shell completes file names.
 
 // completionRun makes the Run of `tipline completion SHELL`.
-func completionRun(script func([]*command) string) func(*Main, context.Context, []string) error {
+func completionRun(shell string, script func([]*command) string) func(*Main, context.Context, []string) error {
 	return func(m *Main, _ context.Context, args []string) error {
-		if err := m.noOperands("completion", "Prints a shell completion script; see tipline help (COMMANDS, completion).", args); err != nil {
+		if err := m.noOperands("completion "+shell, "Prints the completion script for "+shell+"; see COMMANDS in tipline help.", args); err != nil {
 			return err
 		}
 		_, err := fmt.Fprint(m.Stdout, script(commandTable()))
@@ -56,7 +56,7 @@ func completionCases(cmds []*command) []completionCase {
 }
 
 func leafCase(path string, c *command) completionCase {
-	names, _ := flagNames(c.Args)
+	names := flagNames(c.Args)
 	return completionCase{path: path, leaf: true, words: names, short: make([]string, len(names))}
 }
 
