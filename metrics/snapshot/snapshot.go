@@ -15,7 +15,7 @@ import (
 )
 
 // Store is what a scrape reads. The PostgreSQL store has it all; the
-// sandbox's in-memory twin has no outbox counts, and so no gauges.
+// sandbox's in-memory twin has no Stats, and so no gauges.
 type Store interface {
 	Stats(ctx context.Context) (storage.Stats, error)
 	Reviewers(ctx context.Context) ([]tipline.Reviewer, error)
