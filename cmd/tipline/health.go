@@ -15,7 +15,6 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/metrics"
 	"github.com/tipline/tipline/metrics/snapshot"
-	"github.com/tipline/tipline/storage/postgres"
 )
 
 // readyTimeout bounds each check of /readyz.
@@ -30,19 +29,23 @@ type pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// The PostgreSQL store feeds the gauges; mountHealth finds that out by a
-// type assertion, so this line keeps a change to either side from turning
+// health is what /metrics and /readyz look at, typed so that a store that
+// stops providing what a scrape reads fails to compile rather than turning
 // the gauges off without a word.
-var _ snapshot.Store = (*postgres.Store)(nil)
+type health struct {
+	// stats feeds the gauges at each scrape; nil (the sandbox's in-memory
+	// twin) exports none.
+	stats snapshot.Store
+	// ready names the services /readyz pings ("postgresql", "redis").
+	ready map[string]pinger
+}
 
-// mountHealth puts /metrics, /healthz and /readyz on mux. store and
-// sessions are checked by /readyz when they can be pinged (the in-memory
-// twins of the sandbox cannot, and are always ready). It returns the
+// mountHealth puts /metrics, /healthz and /readyz on mux. It returns the
 // metrics, for the parts of the bot that count.
-func (m *Main) mountHealth(mux *http.ServeMux, cfg Config, log *slog.Logger, store, sessions any) *metrics.Metrics {
+func (m *Main) mountHealth(mux *http.ServeMux, cfg Config, log *slog.Logger, h health) *metrics.Metrics {
 	var read metrics.SnapshotFunc
-	if s, ok := store.(snapshot.Store); ok {
-		read = func(ctx context.Context) (metrics.Snapshot, error) { return snapshot.Read(ctx, s, m.now()) }
+	if h.stats != nil {
+		read = func(ctx context.Context) (metrics.Snapshot, error) { return snapshot.Read(ctx, h.stats, m.now()) }
 	}
 	met := metrics.New(read, map[string]time.Duration{
 		string(tipline.UrgencyUrgent): cfg.AckUrgent,
@@ -54,11 +57,8 @@ func (m *Main) mountHealth(mux *http.ServeMux, cfg Config, log *slog.Logger, sto
 	})
 
 	checks := map[string]func(context.Context) error{}
-	if p, ok := store.(pinger); ok {
-		checks["postgresql"] = p.Ping
-	}
-	if p, ok := sessions.(pinger); ok {
-		checks["redis"] = p.Ping
+	for name, p := range h.ready {
+		checks[name] = p.Ping
 	}
 	if cfg.Intake != "off" {
 		checks["telegram"] = (&telegramCheck{cfg: cfg}).check

@@ -210,7 +210,7 @@ func TestReadyzNamesWhatIsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := &Main{Getenv: func(string) string { return "" }}
-	m.mountHealth(mux, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), downPinger{}, nil)
+	m.mountHealth(mux, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), health{ready: map[string]pinger{"postgresql": downPinger{}}})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	code, body := httpGet(t, srv.URL+"/readyz")
