@@ -247,6 +247,32 @@ func shellWords(words []string) string {
 	return strings.Join(q, " ")
 }
 
+// TestCommandTable: each entry either runs or has subcommands, says in a
+// line what it does, and no two entries at one level share a word.
+func TestCommandTable(t *testing.T) {
+	var check func(prefix string, cmds []*command)
+	check = func(prefix string, cmds []*command) {
+		seen := map[string]bool{}
+		for _, c := range cmds {
+			path := strings.TrimSpace(prefix + " " + c.Name)
+			if (c.Run == nil) == (c.Sub == nil) {
+				t.Errorf("%s: set exactly one of Run and Sub", path)
+			}
+			if c.Short == "" || strings.Contains(c.Short, "\n") {
+				t.Errorf("%s: Short must be one line", path)
+			}
+			for _, w := range append([]string{c.Name}, c.Aliases...) {
+				if seen[w] {
+					t.Errorf("%s: %q selects two commands", path, w)
+				}
+				seen[w] = true
+			}
+			check(path, c.Sub)
+		}
+	}
+	check("", commandTable())
+}
+
 // TestFlagNames: the completions read a synopsis's flags with flagNames.
 func TestFlagNames(t *testing.T) {
 	names := flagNames("--to AGE-KEY [--case REF | --since DATE] [--armor] --kind police|ngo")
