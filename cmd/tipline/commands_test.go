@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // runQuiet runs one command of the real program with no settings at all
@@ -160,7 +162,8 @@ func completionChecks() []completionCheck {
 
 // TestCompletions runs each shell's script, as written by `tipline
 // completion SHELL`, and asks it what follows each command path. A shell
-// that is not installed is skipped, with its name.
+// that is not installed fails the test (./scripts/test installs them);
+// under -short it is skipped, with its name.
 func TestCompletions(t *testing.T) {
 	checks := completionChecks()
 	shells := []struct {
@@ -179,7 +182,8 @@ func TestCompletions(t *testing.T) {
 			}
 			bin, err := exec.LookPath(sh.name)
 			if err != nil {
-				t.Skipf("%s is not installed, so its completion script is not run", sh.name)
+				storagetest.SkipShort(t, sh.name)
+				t.Fatalf("%s is not installed, so its completion script cannot be run: ./scripts/test installs it (Debian package %s)", sh.name, sh.name)
 			}
 			args := sh.driver(script, checks)
 			out, err := exec.Command(bin, args...).CombinedOutput()
