@@ -1,6 +1,32 @@
 // Package tipline holds the domain of the tip line: cases, their kinds,
 // urgency and status, references and the errors the rest of the program
 // shares. It imports nothing of ours.
+//
+// # Code glossary
+//
+// One word for each thing in code, logs and metrics, as locales/GLOSSARY.md
+// fixes the words users read:
+//
+//   - take: a reviewer takes a case ("I take it"; review.Take, TakeOver,
+//     EventTaken). Names that were stored or exported before this word was
+//     chosen say acknowledge (StatusAcknowledged, the audit action
+//     "acknowledged", Store.Acknowledge, the TIPLINE_ACK_* deadlines, the
+//     oldest-unacknowledged gauges) and mean the same; new code says take.
+//   - report and case: the reporter files a report; our team works a case.
+//     They are one Case. The board's report (package report, tipline report)
+//     is a third thing, always called the board report.
+//   - tip: a report of a child at risk (KindTip), beside KindMissing; the
+//     product is the tip line.
+//   - reporter, reviewer, admin, operator: the person who reports (known only
+//     by a pseudonym); a member of the team working cases in Telegram; a
+//     reviewer with Admin set, who may act on any case; whoever runs the
+//     tipline commands on the server (audited as "operator").
+//   - addition: what a reporter adds to a case already sent (Addition,
+//     EventAdded).
+//   - note: a reviewer's words kept on a case; its Kind says whether only
+//     the team reads it or it went to or came from the reporter.
+//   - lane: the priority of an outgoing message in the outbox (1 answers to
+//     button presses first, 4 bulk last).
 package tipline
 
 import (

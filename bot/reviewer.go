@@ -21,9 +21,6 @@ import (
 // for the reviewer it was sent to, and every use checks, again, that the
 // person is an active reviewer (G9).
 
-// InviteHash is how an invite code is stored (tipline.InviteHash).
-func InviteHash(code string) []byte { return tipline.InviteHash(code) }
-
 // reviewerState is a reviewer's conversation: what their next text is
 // for (review.State), the last update applied, and that update's outbox
 // entries, kept in case the process stopped before they were queued (as
@@ -58,7 +55,7 @@ func (b *Bot) signCase(userID int64, action, version string) string {
 // reporter's flow.
 func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, out *batch) (bool, error) {
 	if code, ok := inviteCode(in.input); ok {
-		rv, err := b.store.RedeemInvite(ctx, InviteHash(code), in.userID, langOf(in.input.LanguageCode), b.cfg.Now())
+		rv, err := b.store.RedeemInvite(ctx, tipline.InviteHash(code), in.userID, langOf(in.input.LanguageCode), b.cfg.Now())
 		switch {
 		case err == nil:
 			b.log.Info("a reviewer registered", "reviewer", rv.ID)

@@ -19,9 +19,11 @@ import (
 )
 
 // need fails the test when a tool is missing: scripts/test installs each
-// of them, so a missing one is a broken setup, not a reason to skip.
+// of them, so a missing one is a broken setup, not a reason to skip. Under
+// -short (nothing but Go) the test is skipped, naming the tools.
 func need(t *testing.T, tools ...string) {
 	t.Helper()
+	storagetest.SkipShort(t, strings.Join(tools, ", "))
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is missing: run ./scripts/test, which installs it (Debian package named in its ensure_tools)", tool)
@@ -317,6 +319,7 @@ func TestCompose(t *testing.T) {
 // far as it goes without a registry: its `go build` line, here, and checks
 // it is the one scripts/build-deb runs; the result runs.
 func TestDockerfileBuildsLikeThePackage(t *testing.T) {
+	storagetest.SkipShort(t, "a static build of the whole program (slow)")
 	need(t, "go")
 	docker, err := os.ReadFile("Dockerfile")
 	if err != nil {

@@ -186,9 +186,3 @@ type State struct {
 	Case    tipline.Reference `json:"case,omitempty"`
 	Version string            `json:"version,omitempty"`
 }
-
-// Note kinds and the actor written by reviewers.
-const (
-	NoteInternal   = tipline.NoteInternal
-	NoteToReporter = tipline.NoteToReporter
-)

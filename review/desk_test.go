@@ -293,7 +293,7 @@ func TestDeskTypedText(t *testing.T) {
 		}
 	}
 	notes, _ := f.store.Notes(ctx, f.ref)
-	if len(notes) != 1 || notes[0].Kind != NoteToReporter {
+	if len(notes) != 1 || notes[0].Kind != tipline.NoteToReporter {
 		t.Fatalf("notes %+v, want one to_reporter", notes)
 	}
 

@@ -315,7 +315,7 @@ func (d *Desk) Text(ctx context.Context, rv tipline.Reviewer, text, key string, 
 	}
 	switch act {
 	case Note:
-		if err := d.Store.AddNote(ctx, c.Reference, tipline.Note{Author: ActorName(rv), Kind: NoteInternal, Text: text, At: d.Now(), Key: key}); err != nil {
+		if err := d.Store.AddNote(ctx, c.Reference, tipline.Note{Author: ActorName(rv), Kind: tipline.NoteInternal, Text: text, At: d.Now(), Key: key}); err != nil {
 			return d.closedOr(ctx, rv, c.Reference, err, "add note")
 		}
 		return []Out{say(rv, NoteSaved(*c))}, nil
@@ -395,7 +395,7 @@ func (d *Desk) replyToReporter(ctx context.Context, rv tipline.Reviewer, c tipli
 	if !c.ContactAllowed || c.ReporterChatID == 0 {
 		return []Out{say(rv, Say("rv_no_contact", refData(ref)))}, nil
 	}
-	if err := d.Store.AddNote(ctx, ref, tipline.Note{Author: ActorName(rv), Kind: NoteToReporter, Text: text, At: d.Now(), Key: key}); err != nil {
+	if err := d.Store.AddNote(ctx, ref, tipline.Note{Author: ActorName(rv), Kind: tipline.NoteToReporter, Text: text, At: d.Now(), Key: key}); err != nil {
 		return nil, fmt.Errorf("save reply: %w", err)
 	}
 	d.Log.Info("a reviewer wrote to a reporter", "case", ref, "reviewer", rv.ID)

@@ -56,14 +56,8 @@ type Router struct {
 
 // Rota is the stored on-call rota; none is an empty rota (everyone).
 func (r *Router) Rota(ctx context.Context) (oncall.Rota, error) {
-	doc, err := r.Store.LoadRota(ctx)
-	if errors.Is(err, tipline.ErrNotFound) {
-		return oncall.Rota{}, nil
-	}
-	if err != nil {
-		return oncall.Rota{}, fmt.Errorf("load rota: %w", err)
-	}
-	return oncall.DecodeRota(doc)
+	rota, _, err := oncall.Load(ctx, r.Store)
+	return rota, err
 }
 
 // Oncall says who is on call now and the next changes, for a reviewer's

@@ -12,7 +12,6 @@ import (
 	tgbot "github.com/go-telegram/bot"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/bot"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/storage/postgres"
@@ -35,81 +34,116 @@ func (m *Main) openAdminStore(ctx context.Context) (*postgres.Store, Config, err
 	return db, cfg, nil
 }
 
-// NewInviteCode returns a one-time reviewer invite code (tipline.NewInviteCode).
-func NewInviteCode() string { return tipline.NewInviteCode() }
+// reviewersInvite is `tipline reviewers invite`: a one-time link (and
+// code) that registers a reviewer when sent to the bot.
+func (m *Main) reviewersInvite(ctx context.Context, args []string) error {
+	fs := m.flags("reviewers invite", "Prints a one-time link that registers a reviewer. Needs DATABASE_URL and TIPLINE_SECRET_KEY;\nwith TELEGRAM_BOT_TOKEN the link names the bot.")
+	name := fs.String("name", "", "the reviewer's name, as other reviewers will see it (required)")
+	admin := fs.Bool("admin", false, "the reviewer may act on every case, also one another reviewer has")
+	valid := fs.Duration("valid", 72*time.Hour, "how long the invite works")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*name) == "" {
+		return errors.New("reviewers invite: --name is required")
+	}
+	db, cfg, err := m.openAdminStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	code := tipline.NewInviteCode()
+	expires := time.Now().Add(*valid)
+	if err := db.CreateInvite(ctx, tipline.InviteHash(code), strings.TrimSpace(*name), *admin, expires); err != nil {
+		return fmt.Errorf("create invite: %w", err)
+	}
+	link := code
+	if cfg.BotToken != "" {
+		if username, err := botUsername(ctx, cfg); err == nil {
+			link = "https://t.me/" + username + "?start=" + code
+		} else {
+			fmt.Fprintln(m.Stderr, "could not ask Telegram for the bot's name; give the code instead:", err)
+		}
+	}
+	fmt.Fprintf(m.Stdout, "Invite for %s (valid until %s):\n  %s\nThe code alone works too: the reviewer sends it to the bot.\n", strings.TrimSpace(*name), expires.Format(time.RFC3339), link)
+	return nil
+}
 
-func (m *Main) reviewers(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New("usage: tipline reviewers invite|list|disable (see -h of each)")
+// reviewersList is `tipline reviewers list`.
+func (m *Main) reviewersList(ctx context.Context, args []string) error {
+	if err := m.noOperands("reviewers list", "Lists the reviewers: id, name, language, whether admin, whether active.", args); err != nil {
+		return err
 	}
-	switch args[0] {
-	case "invite":
-		fs := m.flags("reviewers invite", "Prints a one-time link that registers a reviewer. Needs DATABASE_URL and TIPLINE_SECRET_KEY;\nwith TELEGRAM_BOT_TOKEN the link names the bot.")
-		name := fs.String("name", "", "the reviewer's name, as other reviewers will see it (required)")
-		admin := fs.Bool("admin", false, "the reviewer may read audit logs")
-		valid := fs.Duration("valid", 72*time.Hour, "how long the invite works")
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
-		}
-		if strings.TrimSpace(*name) == "" {
-			return errors.New("reviewers invite: --name is required")
-		}
-		db, cfg, err := m.openAdminStore(ctx)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		code := NewInviteCode()
-		expires := time.Now().Add(*valid)
-		if err := db.CreateInvite(ctx, bot.InviteHash(code), strings.TrimSpace(*name), *admin, expires); err != nil {
-			return fmt.Errorf("create invite: %w", err)
-		}
-		link := code
-		if cfg.BotToken != "" {
-			if username, err := botUsername(ctx, cfg); err == nil {
-				link = "https://t.me/" + username + "?start=" + code
-			} else {
-				fmt.Fprintln(m.Stderr, "could not ask Telegram for the bot's name; give the code instead:", err)
-			}
-		}
-		fmt.Fprintf(m.Stdout, "Invite for %s (valid until %s):\n  %s\nThe code alone works too: the reviewer sends it to the bot.\n", strings.TrimSpace(*name), expires.Format(time.RFC3339), link)
-		return nil
-	case "list":
-		db, _, err := m.openAdminStore(ctx)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		all, err := db.Reviewers(ctx)
-		if err != nil {
-			return err
-		}
-		w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tNAME\tLANGUAGE\tADMIN\tACTIVE")
-		for _, r := range all {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%v\n", r.ID, r.Name, r.Lang, r.Admin, r.Active)
-		}
-		return w.Flush()
-	case "disable":
-		if len(args) != 2 {
-			return errors.New("usage: tipline reviewers disable ID (see tipline reviewers list)")
-		}
-		id, err := strconv.ParseInt(args[1], 10, 64)
-		if err != nil {
-			return errors.New("reviewers disable: ID must be a number from tipline reviewers list")
-		}
-		db, _, err := m.openAdminStore(ctx)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		if err := db.DisableReviewer(ctx, id, time.Now()); err != nil {
-			return fmt.Errorf("disable reviewer %d: %w", id, err)
-		}
-		fmt.Fprintf(m.Stdout, "Reviewer %d is disabled; their buttons stopped working.\n", id)
-		return nil
+	db, _, err := m.openAdminStore(ctx)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("unknown reviewers command %q (invite, list, disable)", args[0])
+	defer db.Close()
+	all, err := db.Reviewers(ctx)
+	if err != nil {
+		return err
+	}
+	return m.table("ID\tNAME\tLANGUAGE\tADMIN\tACTIVE", len(all), func(i int) string {
+		r := all[i]
+		return fmt.Sprintf("%d\t%s\t%s\t%v\t%v", r.ID, r.Name, r.Lang, r.Admin, r.Active)
+	})
+}
+
+// reviewersDisable is `tipline reviewers disable ID`.
+func (m *Main) reviewersDisable(ctx context.Context, args []string) error {
+	id, err := m.idOperand("reviewers disable", "Disables a reviewer: their buttons stop working and they are no longer notified.", args)
+	if err != nil {
+		return err
+	}
+	db, _, err := m.openAdminStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.DisableReviewer(ctx, id, time.Now()); err != nil {
+		return fmt.Errorf("disable reviewer %d: %w", id, err)
+	}
+	fmt.Fprintf(m.Stdout, "Reviewer %d is disabled; their buttons stopped working.\n", id)
+	return nil
+}
+
+// noOperands parses the arguments of a command that takes neither flags
+// nor operands, so -h shows its usage and anything else is refused.
+func (m *Main) noOperands(path, about string, args []string) error {
+	rest, err := m.operands(path, about, args)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("%s: unexpected %q (see tipline %s -h)", path, rest[0], path)
+	}
+	return err
+}
+
+// idOperand parses the one operand of "tipline reviewers|partners disable
+// ID": an id from the command's list.
+func (m *Main) idOperand(path, about string, args []string) (int64, error) {
+	rest, err := m.operands(path, about, args)
+	if err != nil {
+		return 0, err
+	}
+	list := "tipline " + strings.Fields(path)[0] + " list"
+	if len(rest) != 1 {
+		return 0, fmt.Errorf("usage: tipline %s ID (see %s)", path, list)
+	}
+	id, err := strconv.ParseInt(rest[0], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: ID must be a number from %s", path, list)
+	}
+	return id, nil
+}
+
+// table writes a header and n rows as aligned columns (cells separated by
+// tabs).
+func (m *Main) table(header string, n int, row func(i int) string) error {
+	w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, header)
+	for i := range n {
+		fmt.Fprintln(w, row(i))
+	}
+	return w.Flush()
 }
 
 func botUsername(ctx context.Context, cfg Config) (string, error) {
@@ -126,93 +160,88 @@ func botUsername(ctx context.Context, cfg Config) (string, error) {
 	return me.Username, nil
 }
 
-func (m *Main) oncall(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return errors.New("usage: tipline oncall show|set (see -h of each)")
+// oncallShow is `tipline oncall show`.
+func (m *Main) oncallShow(ctx context.Context, args []string) error {
+	if err := m.noOperands("oncall show", "Shows the on-call rota, who is on call now, and the hours nobody covers.", args); err != nil {
+		return err
+	}
+	db, _, err := m.openAdminStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return m.showOncall(ctx, db)
+}
+
+// oncallSet is `tipline oncall set`: it checks the rota names only active
+// reviewers before it saves it.
+func (m *Main) oncallSet(ctx context.Context, args []string) error {
+	fs := m.flags("oncall set", "Sets the on-call rota. SPEC is a comma-separated list of\n"+
+		"  REVIEWER_ID:DAYS@HH:MM-HH:MM   e.g. 1:mon-fri@08:00-18:00, 2:sat+sun@00:00-24:00, 3:daily@20:00-08:00\n"+
+		"  REVIEWER_ID:START/END          e.g. 4:2026-12-24T08:00/2026-12-26T08:00\n"+
+		"Reviewer ids come from 'tipline reviewers list'.")
+	primary := fs.String("primary", "", "the primary rota (required)")
+	secondary := fs.String("secondary", "", "the secondary rota")
+	tz := fs.String("time-zone", "", "time zone of the times given (default: TIPLINE_TIME_ZONE)")
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
 	db, cfg, err := m.openAdminStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	switch args[0] {
-	case "show":
-		return m.showOncall(ctx, db)
-	case "set":
-		fs := m.flags("oncall set", "Sets the on-call rota. SPEC is a comma-separated list of\n"+
-			"  REVIEWER_ID:DAYS@HH:MM-HH:MM   e.g. 1:mon-fri@08:00-18:00, 2:sat+sun@00:00-24:00, 3:daily@20:00-08:00\n"+
-			"  REVIEWER_ID:START/END          e.g. 4:2026-12-24T08:00/2026-12-26T08:00\n"+
-			"Reviewer ids come from 'tipline reviewers list'.")
-		primary := fs.String("primary", "", "the primary rota (required)")
-		secondary := fs.String("secondary", "", "the secondary rota")
-		tz := fs.String("time-zone", cfg.Location.String(), "time zone of the times given")
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
-		}
-		loc, err := time.LoadLocation(*tz)
-		if err != nil {
-			return fmt.Errorf("oncall set: --time-zone %q is not a time zone name (e.g. Asia/Phnom_Penh)", *tz)
-		}
-		rota := oncall.Rota{TimeZone: loc.String()}
-		if rota.Primary, err = oncall.ParseShifts(*primary, loc); err != nil {
-			return fmt.Errorf("oncall set --primary: %w", err)
-		}
-		if *secondary != "" {
-			if rota.Secondary, err = oncall.ParseShifts(*secondary, loc); err != nil {
-				return fmt.Errorf("oncall set --secondary: %w", err)
-			}
-		}
-		known := map[int64]bool{}
-		all, err := db.Reviewers(ctx)
-		if err != nil {
-			return err
-		}
-		for _, r := range all {
-			known[r.ID] = r.Active
-		}
-		for _, s := range append(append([]oncall.Shift{}, rota.Primary...), rota.Secondary...) {
-			if !known[s.ReviewerID] {
-				return fmt.Errorf("oncall set: reviewer %d is unknown or disabled (see tipline reviewers list)", s.ReviewerID)
-			}
-		}
-		doc, err := rota.Encode()
-		if err != nil {
-			return err
-		}
-		if err := db.SaveRota(ctx, doc); err != nil {
-			return fmt.Errorf("save rota: %w", err)
-		}
-		fmt.Fprintln(m.Stdout, "Rota saved.")
-		return m.showOncall(ctx, db)
+	if *tz == "" {
+		*tz = cfg.Location.String()
 	}
-	return fmt.Errorf("unknown oncall command %q (show, set)", args[0])
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		return fmt.Errorf("oncall set: --time-zone %q is not a time zone name (e.g. Asia/Phnom_Penh)", *tz)
+	}
+	rota := oncall.Rota{TimeZone: loc.String()}
+	if rota.Primary, err = oncall.ParseShifts(*primary, loc); err != nil {
+		return fmt.Errorf("oncall set --primary: %w", err)
+	}
+	if *secondary != "" {
+		if rota.Secondary, err = oncall.ParseShifts(*secondary, loc); err != nil {
+			return fmt.Errorf("oncall set --secondary: %w", err)
+		}
+	}
+	all, err := db.Reviewers(ctx)
+	if err != nil {
+		return err
+	}
+	if err := rota.Check(all); err != nil {
+		return fmt.Errorf("oncall set: %w (see tipline reviewers list)", err)
+	}
+	doc, err := rota.Encode()
+	if err != nil {
+		return err
+	}
+	if err := db.SaveRota(ctx, doc); err != nil {
+		return fmt.Errorf("save rota: %w", err)
+	}
+	fmt.Fprintln(m.Stdout, "Rota saved.")
+	return m.showOncall(ctx, db)
 }
 
+// showOncall prints the rota as the operator reads it, and warns loudly
+// when nobody would be notified of a case.
 func (m *Main) showOncall(ctx context.Context, db *postgres.Store) error {
 	all, err := db.Reviewers(ctx)
 	if err != nil {
 		return err
 	}
-	active := 0
-	for _, r := range all {
-		if r.Active {
-			active++
-		}
-	}
-	if active == 0 {
+	if oncall.Active(all) == 0 {
 		fmt.Fprintln(m.Stdout, "WARNING: there are no active reviewers. Cases are stored, but NOBODY IS NOTIFIED.\nInvite one: tipline reviewers invite --name NAME")
 	}
-	doc, err := db.LoadRota(ctx)
-	switch {
-	case errors.Is(err, tipline.ErrNotFound):
-		fmt.Fprintln(m.Stdout, "No rota is set: every active reviewer is notified of every case. Set one: tipline oncall set --primary ...")
-		return nil
-	case err != nil:
-		return err
-	}
-	rota, err := oncall.DecodeRota(doc)
+	rota, found, err := oncall.Load(ctx, db)
 	if err != nil {
 		return err
+	}
+	if !found {
+		fmt.Fprintln(m.Stdout, "No rota is set: every active reviewer is notified of every case. Set one: tipline oncall set --primary ...")
+		return nil
 	}
 	fmt.Fprintln(m.Stdout, rota.Describe(time.Now(), all))
 	if unrouted, err := db.UnroutedCases(ctx); err == nil && len(unrouted) > 0 {
@@ -221,13 +250,19 @@ func (m *Main) showOncall(ctx context.Context, db *postgres.Store) error {
 	return nil
 }
 
+// audit is `tipline audit CASE-REF`: every event of a case, with the
+// reviewers' names beside their ids.
 func (m *Main) audit(ctx context.Context, args []string) error {
-	if len(args) != 1 {
+	rest, err := m.operands("audit", "Prints every change to a case: who, what, when.", args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
 		return errors.New("usage: tipline audit CASE-REF (for example TL-7K3Q-9XDM)")
 	}
-	ref, err := tipline.ParseReference(args[0])
+	ref, err := tipline.ParseReference(rest[0])
 	if err != nil {
-		return fmt.Errorf("audit: %q is not a case reference such as TL-7K3Q-9XDM", args[0])
+		return fmt.Errorf("audit: %q is not a case reference such as TL-7K3Q-9XDM", rest[0])
 	}
 	db, _, err := m.openAdminStore(ctx)
 	if err != nil {

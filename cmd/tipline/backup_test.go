@@ -24,6 +24,7 @@ import (
 // README's restore (age -d | pg_restore into a new database) brings it
 // back, and the case reads with the key, and only with it.
 func TestBackupRestore(t *testing.T) {
+	storagetest.SkipShort(t, "pg_dump, pg_restore, PostgreSQL and Redis")
 	for _, tool := range []string{"pg_dump", "pg_restore"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is missing: ./scripts/test installs it (postgresql-client)", tool)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // The browser test drives the real sandbox (`tipline sandbox`, in memory)
@@ -55,6 +57,7 @@ const (
 var browserKhmerRE = regexp.MustCompile(`[\x{1780}-\x{17FF}]`)
 
 func TestSandboxInBrowser(t *testing.T) {
+	storagetest.SkipShort(t, "Chromium")
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatalf("chromium is not installed, and the browser test of the sandbox page needs it: run ./scripts/test, which installs it (Debian's chromium package) (%v)", err)

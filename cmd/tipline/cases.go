@@ -11,18 +11,15 @@ import (
 	"github.com/tipline/tipline/storage"
 )
 
-// cases runs "tipline cases reassign REF --to ID": an operator gives an
-// open case to another reviewer, for example when the one who has it is
-// away. The store records it in the case's audit trail as "operator".
-func (m *Main) cases(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "reassign" {
-		return errors.New("usage: tipline cases reassign CASE-REF --to REVIEWER-ID")
-	}
-	fs := m.flags("cases reassign", "Gives an open case to another reviewer (see 'tipline reviewers list' for ids).\n"+
-		"Usage: tipline cases reassign CASE-REF --to REVIEWER-ID")
+// casesReassign is "tipline cases reassign REF --to ID": an operator
+// gives an open case to another reviewer, for example when the one who
+// has it is away. The store records it in the case's audit trail as
+// "operator".
+func (m *Main) casesReassign(ctx context.Context, args []string) error {
+	fs := m.flags("cases reassign", "Gives an open case to another reviewer (see 'tipline reviewers list' for ids).")
 	to := fs.Int64("to", 0, "id of the reviewer who gets the case (required)")
 	// The reference comes first, as the usage shows; flags after it.
-	rest := args[1:]
+	rest := args
 	var refArg string
 	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		refArg, rest = rest[0], rest[1:]

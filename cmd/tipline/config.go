@@ -75,11 +75,13 @@ type need struct {
 	token, database, redis, key bool
 }
 
-// loadConfig reads the environment through getenv.
 // minWebhookSecret is the shortest webhook secret accepted: anyone who
 // guesses it can feed the bot updates as any user.
 const minWebhookSecret = 32
 
+// loadConfig reads the environment through getenv once, checks every
+// setting, and reports all the problems at once, each naming its variable
+// (a configError: exit status 2). n says which settings the command needs.
 func loadConfig(getenv func(string) string, n need) (Config, error) {
 	var errs configError
 	c := Config{

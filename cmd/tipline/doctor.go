@@ -245,17 +245,12 @@ func clockFinding(what string, skew time.Duration) finding {
 
 // coverageFinding names the gaps in the primary rota over the next days.
 func coverageFinding(ctx context.Context, db *postgres.Store, reviewers []tipline.Reviewer, now time.Time, days int, loc *time.Location) finding {
-	active := 0
-	for _, r := range reviewers {
-		if r.Active {
-			active++
-		}
-	}
+	active := oncall.Active(reviewers)
 	if active == 0 {
 		return finding{verdictFail, "on call", "there are no active reviewers: cases are stored but NOBODY IS NOTIFIED",
 			"tipline reviewers invite --name NAME --admin"}
 	}
-	rota, found, err := loadRota(ctx, db)
+	rota, found, err := oncall.Load(ctx, db)
 	if err != nil {
 		return finding{verdictFail, "on call", "cannot read the rota: " + err.Error(), "set it again: tipline oncall set --primary ..."}
 	}

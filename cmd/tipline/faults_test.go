@@ -15,6 +15,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // TestBadInputAnswered: stickers, files, forged buttons, odd Unicode, a
@@ -145,6 +146,7 @@ func TestDatabaseFailureAtSend(t *testing.T) {
 // problem and their message is kept; when Redis is back (empty: G5) the
 // kept message is handled, and a lost draft is explained plainly.
 func TestRedisDown(t *testing.T) {
+	storagetest.SkipShort(t, "redis-server and PostgreSQL")
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal("redis-server not installed: run ./scripts/test, which installs it")
 	}

@@ -67,6 +67,7 @@ func (s *syncBuffer) String() string {
 
 func newTestEnv(tb testing.TB, opts ...telegramtest.Option) *testEnv {
 	tb.Helper()
+	storagetest.SkipShort(tb, "PostgreSQL and Redis (the end-to-end harness)")
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		tb.Fatal(err)

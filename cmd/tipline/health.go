@@ -14,8 +14,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/metrics"
-	"github.com/tipline/tipline/oncall"
-	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/metrics/snapshot"
 )
 
 // readyTimeout bounds each check of /readyz.
@@ -30,26 +29,25 @@ type pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// statsStore is what the metrics read at each scrape.
-type statsStore interface {
-	Stats(ctx context.Context) (storage.Stats, error)
-	Reviewers(ctx context.Context) ([]tipline.Reviewer, error)
-	LoadRota(ctx context.Context) ([]byte, error)
-	OutboxPending(ctx context.Context) (map[storage.Lane]int, error)
-	OutboxOldest(ctx context.Context) (map[storage.Lane]time.Duration, error)
-	InboxDeadCount(ctx context.Context) (int, error)
+// health is what /metrics and /readyz look at, typed so that a store that
+// stops providing what a scrape reads fails to compile rather than turning
+// the gauges off without a word.
+type health struct {
+	// stats feeds the gauges at each scrape; nil (the sandbox's in-memory
+	// twin) exports none.
+	stats snapshot.Store
+	// ready names the services /readyz pings ("postgresql", "redis").
+	ready map[string]pinger
 }
 
-// mountHealth puts /metrics, /healthz and /readyz on mux. store and
-// sessions are checked by /readyz when they can be pinged (the in-memory
-// twins of the sandbox cannot, and are always ready). It returns the
+// mountHealth puts /metrics, /healthz and /readyz on mux. It returns the
 // metrics, for the parts of the bot that count.
-func (m *Main) mountHealth(mux *http.ServeMux, cfg Config, log *slog.Logger, store, sessions any) *metrics.Metrics {
-	var snapshot metrics.SnapshotFunc
-	if s, ok := store.(statsStore); ok {
-		snapshot = func(ctx context.Context) (metrics.Snapshot, error) { return readSnapshot(ctx, s, m.now()) }
+func (m *Main) mountHealth(mux *http.ServeMux, cfg Config, log *slog.Logger, h health) *metrics.Metrics {
+	var read metrics.SnapshotFunc
+	if h.stats != nil {
+		read = func(ctx context.Context) (metrics.Snapshot, error) { return snapshot.Read(ctx, h.stats, m.now()) }
 	}
-	met := metrics.New(snapshot, map[string]time.Duration{
+	met := metrics.New(read, map[string]time.Duration{
 		string(tipline.UrgencyUrgent): cfg.AckUrgent,
 		string(tipline.UrgencyNormal): cfg.AckNormal,
 	}, log.With("component", "metrics"))
@@ -59,11 +57,8 @@ func (m *Main) mountHealth(mux *http.ServeMux, cfg Config, log *slog.Logger, sto
 	})
 
 	checks := map[string]func(context.Context) error{}
-	if p, ok := store.(pinger); ok {
-		checks["postgresql"] = p.Ping
-	}
-	if p, ok := sessions.(pinger); ok {
-		checks["redis"] = p.Ping
+	for name, p := range h.ready {
+		checks[name] = p.Ping
 	}
 	if cfg.Intake != "off" {
 		checks["telegram"] = (&telegramCheck{cfg: cfg}).check
@@ -135,92 +130,4 @@ func getMe(ctx context.Context, cfg Config) error {
 		return errors.New("getMe failed")
 	}
 	return nil
-}
-
-// readSnapshot turns the store's counts into the metrics' snapshot, with
-// the on-call reviewers computed from the rota at now.
-func readSnapshot(ctx context.Context, s statsStore, now time.Time) (metrics.Snapshot, error) {
-	st, err := s.Stats(ctx)
-	if err != nil {
-		return metrics.Snapshot{}, err
-	}
-	snap := metrics.Snapshot{
-		InboxPending:         st.InboxPending,
-		InboxOldest:          st.InboxOldest,
-		OldestUnacknowledged: map[string]time.Duration{},
-		RoutingJobs:          st.RoutingJobs,
-	}
-	for status, byUrgency := range st.OpenCases {
-		for u, n := range byUrgency {
-			snap.OpenCases = append(snap.OpenCases, metrics.CaseCount{Status: string(status), Urgency: string(u), N: n})
-		}
-	}
-	for u, d := range st.OldestUnacknowledged {
-		snap.OldestUnacknowledged[string(u)] = d
-	}
-	snap.ActiveReviewers, snap.OnCall, err = onCallNow(ctx, s, now)
-	if err != nil {
-		return metrics.Snapshot{}, err
-	}
-	pending, err := s.OutboxPending(ctx)
-	if err != nil {
-		return metrics.Snapshot{}, err
-	}
-	oldest, err := s.OutboxOldest(ctx)
-	if err != nil {
-		return metrics.Snapshot{}, err
-	}
-	snap.OutboxPending, snap.OutboxOldest = map[int]int{}, map[int]time.Duration{}
-	for lane := storage.LaneCallback; lane <= storage.LaneBulk; lane++ {
-		snap.OutboxPending[int(lane)] = pending[lane]
-		snap.OutboxOldest[int(lane)] = oldest[lane]
-	}
-	dead, err := s.InboxDeadCount(ctx)
-	if err != nil {
-		return metrics.Snapshot{}, err
-	}
-	snap.DeadLetters = &dead
-	return snap, nil
-}
-
-// onCallNow counts the active reviewers and those a new case would reach
-// first: the primary on shift, or everyone active when there is no rota
-// or nobody active is on shift (routing then notifies everyone).
-func onCallNow(ctx context.Context, s statsStore, now time.Time) (active, onCall int, err error) {
-	reviewers, err := s.Reviewers(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, r := range reviewers {
-		if r.Active {
-			active++
-		}
-	}
-	rota, found, err := loadRota(ctx, s)
-	if err != nil {
-		return 0, 0, err
-	}
-	if !found {
-		return active, active, nil
-	}
-	chosen, _ := oncall.Recipients(rota, int(oncall.Primary), now, reviewers)
-	return active, len(chosen), nil
-}
-
-// loadRota reads the stored rota; found is false when none was set.
-func loadRota(ctx context.Context, s interface {
-	LoadRota(context.Context) ([]byte, error)
-}) (oncall.Rota, bool, error) {
-	var rota oncall.Rota
-	doc, err := s.LoadRota(ctx)
-	if errors.Is(err, tipline.ErrNotFound) {
-		return rota, false, nil
-	}
-	if err != nil {
-		return rota, false, err
-	}
-	if err := json.Unmarshal(doc, &rota); err != nil {
-		return rota, false, fmt.Errorf("read rota: %w", err)
-	}
-	return rota, true, nil
 }

@@ -1,6 +1,8 @@
-// Command tipline runs the Tipline bot: `tipline serve` in production,
-// `tipline sandbox` to try it with Telegram emulated, `tipline migrate` to
-// bring the database schema up to date.
+// Command tipline runs the Tipline bot (`tipline serve`), tries it with
+// Telegram emulated (`tipline sandbox`), and gives the operator the rest:
+// reviewers, partners, the rota, audit, dead letters, exports, backups and
+// the board report. commands.go lists every command in one table; `tipline
+// help` is the manual written from it.
 //
 // Comments cite the guarantees in docs/guarantees.md as G1–G13; that page
 // names the tests that hold each one.
@@ -59,95 +61,6 @@ type ReadyInfo struct {
 	Addr string
 	// URL is the sandbox page's link, with the run's token; empty for serve.
 	URL string
-}
-
-const usage = `Tipline: a confidential tip line on Telegram.
-
-Usage:
-  tipline serve      run the bot (needs TELEGRAM_BOT_TOKEN, DATABASE_URL, REDIS_URL, TIPLINE_SECRET_KEY)
-  tipline sandbox    run the bot with Telegram emulated and a chat page on 127.0.0.1
-  tipline migrate    bring the database schema up to date (needs DATABASE_URL)
-  tipline reviewers invite --name NAME [--admin] | list | disable ID
-  tipline partners add --name NAME --kind police|ngo|hotline --country KH|TH | list | disable ID
-  tipline reporters blocked | unblock CASE-REF   blocks made by reviewers
-  tipline oncall show | set --primary SPEC [--secondary SPEC]
-  tipline audit CASE-REF   every change to a case: who, what, when
-  tipline cases reassign CASE-REF --to REVIEWER-ID   give an open case to another reviewer
-  tipline rekey      re-encrypt everything under the current TIPLINE_SECRET_KEY
-  tipline inbox dead | retry UPDATE-ID   updates set aside after failing again and again
-  tipline doctor     check the setup and say how to fix each problem
-  tipline export     cases for a partner, encrypted to their age key
-  tipline backup     an encrypted pg_dump
-  tipline report     an HTML report for the board (counts only)
-  tipline health     ask the running bot whether it is alive (for containers)
-  tipline version    print the version
-  tipline help       the whole manual
-
-Run 'tipline COMMAND -h' for a command's flags. Settings come from the
-environment; 'tipline help' and README.md list them.
-`
-
-// Run runs one command until it finishes or ctx ends.
-func (m *Main) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(m.Stderr, usage)
-		return errors.New("no command given")
-	}
-	switch args[0] {
-	case "serve":
-		return m.serve(ctx, args[1:])
-	case "sandbox":
-		return m.sandbox(ctx, args[1:])
-	case "migrate":
-		return m.migrate(ctx, args[1:])
-	case "reviewers":
-		return m.reviewers(ctx, args[1:])
-	case "partners":
-		return m.partners(ctx, args[1:])
-	case "reporters":
-		return m.reporters(ctx, args[1:])
-	case "oncall":
-		return m.oncall(ctx, args[1:])
-	case "audit":
-		return m.audit(ctx, args[1:])
-	case "cases":
-		return m.cases(ctx, args[1:])
-	case "rekey":
-		return m.rekey(ctx, args[1:])
-	case "inbox":
-		return m.inbox(ctx, args[1:])
-	case "version":
-		fmt.Fprintln(m.Stdout, "tipline", version)
-		return nil
-	case "doctor":
-		return m.doctor(ctx, args[1:])
-	case "export":
-		return m.export(ctx, args[1:])
-	case "backup":
-		return m.backup(ctx, args[1:])
-	case "report":
-		return m.report(ctx, args[1:])
-	case "health":
-		return m.probe(ctx, args[1:])
-	case "help", "man":
-		_, err := io.WriteString(m.Stdout, manual)
-		return err
-	case "-h", "-help", "--help":
-		fmt.Fprint(m.Stdout, usage)
-		return nil
-	}
-	fmt.Fprint(m.Stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
-}
-
-func (m *Main) flags(name, about string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: tipline %s [flags]\n\n%s\n", name, about)
-		fs.PrintDefaults()
-	}
-	return fs
 }
 
 // logger builds the one logger of the program.

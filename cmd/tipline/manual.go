@@ -1,74 +1,125 @@
 package main
 
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+)
+
 // manual is `tipline help`: the whole manual, in the shape of a man page,
 // so an operator on the server has it without the README. The .deb
-// installs the same text as tipline(1).
-const manual = `NAME
+// installs the same text as tipline(1). Its SYNOPSIS and COMMANDS come
+// from the command table; the rest is the text below.
+func manual() string {
+	var b strings.Builder
+	b.WriteString(manualName)
+	b.WriteString("SYNOPSIS\n")
+	for _, l := range leaves() {
+		b.WriteString(wrap(synopsis(l.Path, l.command), "    ", "        ", 76))
+	}
+	b.WriteString("\n")
+	b.WriteString(manualDescription)
+	b.WriteString("COMMANDS\n")
+	cmds := commandTable()
+	pad := 0
+	for _, c := range cmds {
+		pad = max(pad, len(c.Name)+1)
+	}
+	indent := strings.Repeat(" ", 4+pad)
+	for _, c := range cmds {
+		lines := strings.Split(c.long(), "\n")
+		fmt.Fprintf(&b, "    %-*s%s\n", pad, c.Name, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(&b, "%s%s\n", indent, l)
+		}
+		if len(c.Sub) > 0 {
+			w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+			for _, s := range c.Sub {
+				fmt.Fprintf(w, "%s  %s\t%s\n", indent, s.Name, s.Short)
+			}
+			w.Flush()
+		}
+	}
+	b.WriteString("\n")
+	b.WriteString(manualRest)
+	return b.String()
+}
+
+// usage is `tipline -h`, and what a mistyped command prints: every command
+// and subcommand on a line.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("Tipline: a confidential tip line on Telegram.\n\nUsage:\n")
+	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	for _, l := range leaves() {
+		fmt.Fprintf(w, "  tipline %s\t%s\n", l.Path, l.Short)
+	}
+	w.Flush()
+	b.WriteString(`
+Run 'tipline COMMAND -h' for a command's flags. Settings come from the
+environment; 'tipline help' and README.md list them.
+`)
+	return b.String()
+}
+
+// wrap breaks line at spaces so no line is longer than width (unless one
+// piece is), the first line indented by first and the others by more. A
+// flag stays with its value, and a bracketed group stays whole.
+func wrap(line, first, more string, width int) string {
+	var b strings.Builder
+	cur := first
+	for i, piece := range pieces(line) {
+		if i > 0 && len(cur)+1+len(piece) > width {
+			b.WriteString(cur + "\n")
+			cur = more + piece
+			continue
+		}
+		if i > 0 {
+			cur += " "
+		}
+		cur += piece
+	}
+	b.WriteString(cur + "\n")
+	return b.String()
+}
+
+// pieces cuts a synopsis into the parts wrap must not break: a bracketed
+// group, a flag with its value, or a word.
+func pieces(line string) []string {
+	var out []string
+	depth := 0
+	for _, w := range strings.Fields(line) {
+		joins := len(out) > 0 && (depth > 0 || (strings.HasPrefix(lastWord(out[len(out)-1]), "--") && !strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "[")))
+		if joins {
+			out[len(out)-1] += " " + w
+		} else {
+			out = append(out, w)
+		}
+		depth += strings.Count(w, "[") - strings.Count(w, "]")
+	}
+	return out
+}
+
+func lastWord(s string) string {
+	f := strings.Fields(s)
+	return strings.TrimLeft(f[len(f)-1], "[")
+}
+
+const manualName = `NAME
     tipline - a confidential tip line on Telegram
 
-SYNOPSIS
-    tipline serve
-    tipline migrate
-    tipline doctor
-    tipline reviewers invite --name NAME [--admin] | list | disable ID
-    tipline partners add --name NAME --kind police|ngo|hotline --country KH|TH | list | disable ID
-    tipline reporters blocked | unblock CASE-REF
-    tipline oncall show | set --primary SPEC [--secondary SPEC]
-    tipline audit CASE-REF
-    tipline export --to AGE-KEY [--case REF | --since DATE --kind KIND --status STATUS] --out FILE.age
-    tipline backup --to AGE-KEY --out FILE.age
-    tipline report --from DATE --to DATE --out report.html
-    tipline health [--ready]
-    tipline rekey
-    tipline sandbox [-addr HOST:PORT]
-    tipline version
-    tipline help
+`
 
-DESCRIPTION
+const manualDescription = `DESCRIPTION
     Tipline takes reports of children at risk of trafficking, and of missing
     children, from Telegram; keeps them encrypted in PostgreSQL; and routes
     each one to the reviewer on call, escalating when nobody takes it.
     Settings come from the environment (see ENVIRONMENT); the Debian package
     reads them from /etc/tipline/tipline.env. Every command has -h.
 
-COMMANDS
-    serve      Runs the bot: long polling, or a webhook when
-               TIPLINE_WEBHOOK_URL is set. Brings the schema up to date
-               first. Serves /metrics, /healthz and /readyz on
-               TIPLINE_LISTEN_ADDR. SIGTERM or Ctrl+C stops taking updates,
-               finishes those in hand, and exits.
-    migrate    Brings the database schema up to date. Safe to run twice and
-               from several machines at once.
-    doctor     Checks the configuration, PostgreSQL, Redis, the schema,
-               Telegram, the key, the clock, the queues, on-call coverage
-               for the next 7 days and the disk, and prints each problem
-               with its fix.
-               Exits 1 when something must be fixed.
-    reviewers  Invites (a one-time link), lists and disables reviewers.
-    partners   Adds, lists and disables the partners (police units, NGOs,
-               hotlines; in KH or TH) a reviewer can refer a case to. A
-               disabled partner is no longer offered; closed cases keep it.
-    reporters  Lists blocked reporters (case, reason, date; never who) and
-               lifts a block by the case it was made from.
-    oncall     Shows or sets the on-call rota.
-    audit      Prints every change to a case: who, what, when.
-    export     Writes cases for a partner, encrypted to the partner's age
-               public key (age1...): missing-child cases as PFIF 1.4 XML,
-               tips as CSV. Never writes a plaintext file. Each exported
-               case gets an audit event.
-    backup     Writes a pg_dump of the database, encrypted to an age public
-               key. Needs pg_dump (Debian: postgresql-client).
-    report     Writes a self-contained HTML report for the board: counts,
-               times and charts, no content.
-    health     Asks the running bot on TIPLINE_LISTEN_ADDR for /healthz (or
-               /readyz with --ready); exit 0 when it answers 200. For
-               container health checks.
-    rekey      Re-encrypts everything under the current TIPLINE_SECRET_KEY.
-    sandbox    Runs the bot against an emulated Telegram with a chat page in
-               the browser. Ctrl+C stops it.
-    version    Prints the version.
+`
 
-ENVIRONMENT
+const manualRest = `ENVIRONMENT
     TELEGRAM_BOT_TOKEN            the bot's token, from @BotFather (serve)
     TELEGRAM_API_URL              default https://api.telegram.org
     DATABASE_URL                  postgres://user:password@host:5432/db

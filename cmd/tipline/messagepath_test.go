@@ -14,6 +14,7 @@ import (
 	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // The message path under real conditions: Telegram's limits on, Telegram
@@ -277,6 +278,7 @@ func waitLog(t testing.TB, e *testEnv, s string, n int) {
 // TestRedisRestartKeepsDrafts: with Redis persisting (AOF), a Redis
 // restart mid-journey loses no draft: the reporter goes on where they were.
 func TestRedisRestartKeepsDrafts(t *testing.T) {
+	storagetest.SkipShort(t, "redis-server and PostgreSQL")
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server is needed (scripts/test installs it): %v", err)
 	}

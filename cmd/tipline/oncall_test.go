@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/bot"
 	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/internal/testclock"
 	"github.com/tipline/tipline/locales"
@@ -42,8 +41,8 @@ func newOnCallEnv(t *testing.T, names ...string) *onCallEnv {
 
 func (e *onCallEnv) withReviewers(names ...string) *onCallEnv {
 	for i, name := range names {
-		code := NewInviteCode()
-		if err := e.db.CreateInvite(context.Background(), bot.InviteHash(code), name, false, time.Now().Add(time.Hour)); err != nil {
+		code := tipline.NewInviteCode()
+		if err := e.db.CreateInvite(context.Background(), tipline.InviteHash(code), name, false, time.Now().Add(time.Hour)); err != nil {
 			e.t.Fatal(err)
 		}
 		u := telegramtest.User{ID: int64(6_000_000_001 + i), FirstName: "Canaryreviewerfirst" + strconv.Itoa(i), Username: "canaryreviewer" + strconv.Itoa(i), LanguageCode: "en"}

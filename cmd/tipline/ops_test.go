@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/bot"
 )
 
 // opsCase stores a case directly (no conversation), as the bot would have:
@@ -42,11 +41,11 @@ func (e *testEnv) opsCase(t *testing.T, kind tipline.Kind, urgency tipline.Urgen
 func (e *testEnv) opsReviewer(t *testing.T, name string, telegramID int64) int64 {
 	t.Helper()
 	ctx := context.Background()
-	code := NewInviteCode()
-	if err := e.db.CreateInvite(ctx, bot.InviteHash(code), name, true, time.Now().Add(time.Hour)); err != nil {
+	code := tipline.NewInviteCode()
+	if err := e.db.CreateInvite(ctx, tipline.InviteHash(code), name, true, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	r, err := e.db.RedeemInvite(ctx, bot.InviteHash(code), telegramID, "en", time.Now())
+	r, err := e.db.RedeemInvite(ctx, tipline.InviteHash(code), telegramID, "en", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +210,7 @@ func TestReadyzNamesWhatIsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := &Main{Getenv: func(string) string { return "" }}
-	m.mountHealth(mux, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), downPinger{}, nil)
+	m.mountHealth(mux, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), health{ready: map[string]pinger{"postgresql": downPinger{}}})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	code, body := httpGet(t, srv.URL+"/readyz")

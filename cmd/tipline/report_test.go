@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // seedReport stores eight weeks of cases worked by three reviewers:
@@ -58,6 +59,7 @@ func seedReport(t *testing.T, e *testEnv, start time.Time) {
 // and nothing fetched from elsewhere, and no content; headless Chromium
 // draws its six charts. TIPLINE_UPDATE_SCREENSHOT=1 writes docs/report.png.
 func TestReportInBrowser(t *testing.T) {
+	storagetest.SkipShort(t, "Chromium, PostgreSQL and Redis")
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatalf("chromium is not installed: run ./scripts/test, which installs Debian's chromium package (%v)", err)

@@ -46,13 +46,15 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 		}
 	}
 	var store bot.Store
+	// The in-memory twins have nothing to ping and no gauges to feed.
+	h := health{ready: map[string]pinger{}}
 	if cfg.DatabaseURL != "" {
 		db, err := openDatabase(ctx, cfg.DatabaseURL, ring)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		store = db
+		store, h.stats, h.ready["postgresql"] = db, db, db
 	} else {
 		store = memory.New(time.Now)
 	}
@@ -64,7 +66,8 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 			return err
 		}
 		defer rc.Close()
-		sessions = redis.NewSessions(rc, "tipline-sandbox:", cfg.SessionTTL, ring)
+		rs := redis.NewSessions(rc, "tipline-sandbox:", cfg.SessionTTL, ring)
+		sessions, h.ready["redis"] = rs, rs
 		limiter = redis.NewLimiter(rc, "tipline-sandbox:")
 	} else {
 		sessions = memory.NewSessions(cfg.SessionTTL, time.Now)
@@ -107,7 +110,7 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	fmt.Fprintf(m.Stdout, "Tipline sandbox: open %s in your browser (Ctrl+C to stop)\n", m.pageURL)
 	return m.runBot(ctx, cfg, log, ring, bot.Parts{
 		Store: store, Sessions: sessions, Limiter: limiter, Throttle: memory.NewThrottle(time.Now),
-	}, page, ln)
+	}, h, page, ln)
 }
 
 // sandboxReviewerID is the Telegram user id of the sandbox's reviewer.
@@ -165,11 +168,11 @@ func seedReviewer(ctx context.Context, store bot.Store) error {
 	}
 	rv, err := s.ReviewerByTelegram(ctx, sandboxReviewerID)
 	if errors.Is(err, tipline.ErrNotFound) {
-		code := NewInviteCode()
-		if err := s.CreateInvite(ctx, bot.InviteHash(code), "Sandbox reviewer", true, time.Now().Add(time.Hour)); err != nil {
+		code := tipline.NewInviteCode()
+		if err := s.CreateInvite(ctx, tipline.InviteHash(code), "Sandbox reviewer", true, time.Now().Add(time.Hour)); err != nil {
 			return fmt.Errorf("seed reviewer: %w", err)
 		}
-		if rv, err = s.RedeemInvite(ctx, bot.InviteHash(code), sandboxReviewerID, "en", time.Now()); err != nil {
+		if rv, err = s.RedeemInvite(ctx, tipline.InviteHash(code), sandboxReviewerID, "en", time.Now()); err != nil {
 			return fmt.Errorf("seed reviewer: %w", err)
 		}
 	} else if err != nil {

@@ -53,13 +53,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer rc.Close()
+	sessions := redisstore.NewSessions(rc, cfg.RedisPrefix, cfg.SessionTTL, ring)
 	return m.runBot(ctx, cfg, log, ring, bot.Parts{
 		Store:      db,
-		Sessions:   redisstore.NewSessions(rc, cfg.RedisPrefix, cfg.SessionTTL, ring),
+		Sessions:   sessions,
 		Limiter:    redisstore.NewLimiter(rc, cfg.RedisPrefix),
 		Throttle:   redisstore.NewThrottle(rc, cfg.RedisPrefix),
 		IntakeLock: db.IntakeLock(),
-	}, nil, nil)
+	}, health{stats: db, ready: map[string]pinger{"postgresql": db, "redis": sessions}}, nil, nil)
 }
 
 // redisLog passes the Redis client's log lines to slog, as warnings.
@@ -86,19 +87,19 @@ func openRedis(ctx context.Context, redisURL string) (*redis.Client, error) {
 
 // runBot runs the bot's parts until ctx ends, then stops them in reverse
 // order: intake first, then the workers finish the updates in hand.
-// extra, when set, is mounted on the listener (the sandbox page); ln, when
-// set, is the listener to use instead of TIPLINE_LISTEN_ADDR.
-func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *keys.Ring, parts bot.Parts, extra http.Handler, ln net.Listener) error {
+// h is what /metrics and /readyz read; extra, when set, is mounted on the
+// listener (the sandbox page); ln, when set, is the listener to use
+// instead of TIPLINE_LISTEN_ADDR.
+func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *keys.Ring, parts bot.Parts, h health, extra http.Handler, ln net.Listener) error {
 	cat, err := locales.Load()
 	if err != nil {
 		return err
 	}
-	store := parts.Store
 	parts.Ring, parts.Catalog, parts.Log = ring, cat, log
 	mux := http.NewServeMux()
 	// /metrics, /healthz, /readyz (health.go); the bot counts what it
 	// sends, retries, processes and sets aside.
-	met := m.mountHealth(mux, cfg, log, store, parts.Sessions)
+	met := m.mountHealth(mux, cfg, log, h)
 	parts.Observer = met
 	b, err := bot.New(bot.Config{
 		Token:         cfg.BotToken,

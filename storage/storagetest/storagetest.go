@@ -37,6 +37,19 @@ const servicesHint = "run ./scripts/test, which starts PostgreSQL and Redis (ins
 // setupTimeout bounds creating or dropping a schema, connecting and migrating.
 const setupTimeout = 30 * time.Second
 
+// SkipShort skips the test under go test -short, saying what it needs:
+// -short runs the unit tests alone, on a machine with nothing but Go, so
+// every test that needs PostgreSQL, Redis, Chromium or an operator's tool
+// calls it (the helpers below do, for PostgreSQL and Redis). Without
+// -short a missing service fails the test instead: ./scripts/test
+// provides them all.
+func SkipShort(tb testing.TB, needs string) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skipf("-short: skipped, needs %s", needs)
+	}
+}
+
 // PostgresURL is the database tests use: TIPLINE_TEST_DATABASE_URL, or a
 // local PostgreSQL with trust authentication.
 func PostgresURL() string {
@@ -71,9 +84,11 @@ func SchemaURL(schema string) string {
 
 // NewPostgres opens a store on a fresh, migrated schema of its own and
 // returns it with the schema's name. The store is closed and the schema
-// dropped when the test ends. An unreachable database fails the test.
+// dropped when the test ends. An unreachable database fails the test
+// (skips it under -short).
 func NewPostgres(tb testing.TB, ring *keys.Ring) (*postgres.Store, string) {
 	tb.Helper()
+	SkipShort(tb, "PostgreSQL")
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
 
@@ -101,6 +116,7 @@ func NewPostgres(tb testing.TB, ring *keys.Ring) (*postgres.Store, string) {
 // schema (pgx.Identifier{schema, "cases"}.Sanitize()).
 func Conn(tb testing.TB) *pgx.Conn {
 	tb.Helper()
+	SkipShort(tb, "PostgreSQL")
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
 	conn := connect(ctx, tb)
@@ -143,6 +159,7 @@ func dropSchema(tb testing.TB, schema string) {
 // backup.
 func DumpSchema(tb testing.TB, schema string) string {
 	tb.Helper()
+	SkipShort(tb, "PostgreSQL and pg_dump")
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
@@ -156,9 +173,10 @@ func DumpSchema(tb testing.TB, schema string) string {
 
 // NewRedis returns a client of the test Redis and a key prefix no other
 // test uses; keys with that prefix are deleted when the test ends. An
-// unreachable Redis fails the test.
+// unreachable Redis fails the test (skips it under -short).
 func NewRedis(tb testing.TB) (*redis.Client, string) {
 	tb.Helper()
+	SkipShort(tb, "Redis")
 	opts, err := redis.ParseURL(RedisURL())
 	if err != nil {
 		tb.Fatalf("TIPLINE_TEST_REDIS_URL: %v", err)
