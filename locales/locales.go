@@ -108,8 +108,12 @@ func (c *Catalog) Text(lang, id string, data map[string]any) string {
 
 // Render writes one piece of a reply in lang: its message with its data,
 // nested Texts and values written first. It is the one renderer of both
-// the reporter's and the reviewer's side.
+// the reporter's and the reviewer's side. A Text that names its own
+// language (reply.Text.Lang) is written in that one.
 func (c *Catalog) Render(lang string, t reply.Text) string {
+	if t.Lang != "" {
+		lang = t.Lang
+	}
 	return c.Text(lang, t.ID, t.Data)
 }
 
