@@ -139,6 +139,10 @@ type Sessions interface {
 	Mark(ctx context.Context, name string, ttl time.Duration) error
 	Marked(ctx context.Context, name string) (bool, error)
 	Unmark(ctx context.Context, name string) error
+	// A marker may hold a short value: a reporter's chosen language,
+	// kept under their pseudonym longer than a session (language.go).
+	MarkWith(ctx context.Context, name, value string, ttl time.Duration) error
+	MarkValue(ctx context.Context, name string) (string, error)
 }
 
 // Config is the bot's part of the program's configuration.

@@ -400,7 +400,12 @@ func (b *Bot) tellUnstored(ctx context.Context, raws []json.RawMessage) {
 		if told {
 			continue
 		}
-		text := b.render.cat.Text(langOf(lang), "error_delayed", nil)
+		// Redis, where a reporter's language is kept, is another server
+		// than the database that is down.
+		lctx, lcancel := context.WithTimeout(ctx, time.Second)
+		lang = b.readerLanguage(lctx, chatID, lang)
+		lcancel()
+		text := b.render.render(orEnglish(lang), notice(lang, "error_delayed"), nil)[0].text
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		if _, err := b.api.SendMessage(sctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text}); err != nil {
 			b.log.Warn("could not tell a reporter we are slow", "err", err)

@@ -87,6 +87,10 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		return b.complete(ctx, item, pending)
 	}
 	sess := st.Flow
+	fresh := sess.State == flows.StateNew
+	if sess.Lang == "" {
+		sess.Lang = b.reporterLanguage(ctx, in.userID)
+	}
 	in.input.DraftExpired = expired
 	if !expired && sess.State == flows.StateNew {
 		// No session: a new chat, or one whose conversation was lost (G5).
@@ -107,6 +111,13 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 			return b.complete(ctx, item, out.entries)
 		}
 		return err
+	}
+	if l := res.Session.Lang; l != "" && !res.Forgot && (l != sess.Lang || fresh) {
+		// Chosen now, or read again by a new conversation: kept (again)
+		// for the paths that have no session.
+		if err := b.rememberLanguage(ctx, in.userID, l); err != nil {
+			return err
+		}
 	}
 	lane := storage.LaneReply
 	if res.Urgent {
@@ -172,7 +183,8 @@ func (b *Bot) setAside(ctx context.Context, item storage.InboxItem, reason strin
 		return nil
 	}
 	out := b.newBatch("dead:" + strconv.FormatInt(item.UpdateID, 10))
-	b.reply(out, chatID, chatID, langOf(lang), []flows.Reply{{Lines: []flows.Text{{ID: "error_set_aside"}}}})
+	lang = b.readerLanguage(ctx, chatID, lang) // in a private chat the chat is the user
+	b.reply(out, chatID, chatID, lang, []flows.Reply{notice(lang, "error_set_aside")})
 	if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
 		b.log.Warn("could not tell a reporter their message was set aside", "err", err)
 	} else {
@@ -191,7 +203,8 @@ func (b *Bot) tellDelayed(ctx context.Context, item storage.InboxItem) {
 		return
 	}
 	out := b.newBatch("slow:" + strconv.FormatInt(item.UpdateID, 10))
-	b.reply(out, chatID, chatID, langOf(lang), []flows.Reply{{Lines: []flows.Text{{ID: "error_delayed"}}}})
+	lang = b.readerLanguage(ctx, chatID, lang)
+	b.reply(out, chatID, chatID, lang, []flows.Reply{notice(lang, "error_delayed")})
 	if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
 		b.log.Warn("could not tell a reporter we are slow", "err", err)
 	} else {
@@ -283,7 +296,7 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) 
 	if err != nil {
 		return false, fmt.Errorf("check block: %w", err)
 	}
-	lang := langOf(in.input.LanguageCode)
+	lang := b.readerLanguage(ctx, in.userID, in.input.LanguageCode)
 	if blocked {
 		// Nothing is kept, so nothing is said to be received; the
 		// emergency numbers are always given (/emergency most of all).
@@ -311,7 +324,7 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) 
 		}
 	}
 	if tell, err := b.limiter.Allow(ctx, "messages-told:"+who, 1, time.Minute); err == nil && tell {
-		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_slow_down"}}}})
+		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{notice(lang, "error_slow_down")})
 	}
 	return true, nil
 }
@@ -328,6 +341,9 @@ type stepResult struct {
 	// Urgent says the step submitted an urgent case: its replies go on
 	// the urgent lane, ahead of ordinary replies to other chats.
 	Urgent bool
+	// Forgot says the reporter was forgotten: their language is not kept
+	// again by this step.
+	Forgot bool
 }
 
 // runEffects carries out a step's effects before anyone hears of them (G1).
@@ -443,6 +459,10 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 			if err := b.sessions.Unmark(ctx, draftMarker(item.ChatKey)); err != nil {
 				return nil, fmt.Errorf("forget reporter: %w", err)
 			}
+			if err := b.forgetLanguage(ctx, in.userID); err != nil {
+				return nil, fmt.Errorf("forget reporter: %w", err)
+			}
+			res.Forgot = true
 			b.log.Info("a reporter was forgotten", "cases_unlinked", n)
 		case flows.WithdrawContact:
 			err := b.store.WithdrawContact(ctx, e.Reference, b.ring.Pseudonyms(in.userID)...)

@@ -39,6 +39,12 @@ func (r *run) followUpButton(act string) bool {
 		}
 		r.sayReply(rep)
 		return true
+	case act == actReceipt:
+		// The code is shown from the session only: after it expired, was
+		// cleared or replaced, we cannot show it (we keep only its hash).
+		r.say("receipt_gone")
+		r.ask()
+		return true
 	case act == actClear:
 		r.pushAndGo(StateClear)
 		return true

@@ -38,6 +38,10 @@ func (r *run) prompt() Reply {
 		if len(s.Back) > 0 {
 			rows = append(rows, []Button{btn("button_back", actBack)})
 		}
+		if s.Lang == "" {
+			// One short message a reader of any of our languages can read.
+			return Reply{Lines: InEachLanguage("choose_language"), Buttons: rows}
+		}
 		return Reply{Lines: []Text{{ID: "choose_language"}}, Buttons: rows}
 	case StateMenu:
 		if s.Typed != "" && s.Draft == nil {

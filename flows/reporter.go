@@ -158,15 +158,15 @@ func (r *run) sayReply(rep Reply) { r.replies = append(r.replies, rep) }
 func (r *run) step() {
 	in := r.in
 	if r.s.Lang == "" {
-		r.s.Lang = tipline.MatchLanguage(in.LanguageCode)
+		r.s.Lang = PhoneLanguage(in.LanguageCode)
 	}
 	if r.s.State == StateNew {
 		switch {
 		case in.DraftExpired:
-			r.say("draft_expired")
+			r.sayEach("draft_expired")
 			r.announced = true
-		case in.SessionLost && in.Kind != InputCommand:
-			r.say("error_session_lost")
+		case in.SessionLost && in.Kind != InputCommand && !(in.Kind == InputButton && worksWithoutSession(in.Text)):
+			r.sayEach("error_session_lost")
 			r.announced = true
 		}
 	}
@@ -228,17 +228,37 @@ func (r *run) step() {
 }
 
 // lostSession handles a button pressed in a chat we have no session for:
-// the session expired or was lost (G5). Language and menu buttons still
-// work; a report's buttons are explained plainly.
+// the session expired or was lost (G5). Every button is signed for this
+// user, and those of a finished report name what they act on, so they
+// keep working: the language and menu buttons, "↩️ Answer" under a team
+// message (which names its case), the receipt and "Clear this chat"; a
+// case's buttons from My reports show the list again, read afresh from
+// the store. A draft's buttons are explained plainly.
 func (r *run) lostSession(act string) {
 	switch {
 	case strings.HasPrefix(act, prefixLang):
 		r.s.State = StateLanguage
-	case strings.HasPrefix(act, prefixMenu) && r.s.Lang != "":
+	case strings.HasPrefix(act, prefixAnswer2) && r.s.Lang == "":
+		// We do not know their language yet: ask it, then for the answer.
+		ref := tipline.Reference(strings.TrimPrefix(act, prefixAnswer2))
+		if !slices.Contains(r.s.Allowed, ref) {
+			r.s.Allowed = append(r.s.Allowed, ref)
+		}
+		r.s.AddingTo = ref
+		r.s.Back = []State{StateAdd}
+		r.goTo(StateLanguage)
+		return
+	case strings.HasPrefix(act, prefixAnswer2), act == actReceipt, act == actClear:
+	case act == actClearYes:
+		r.s.State = StateClear
+	case (strings.HasPrefix(act, prefixAdd) || strings.HasPrefix(act, prefixNoContact)) && r.s.Lang != "":
+		r.myReports()
+		return
+	case (strings.HasPrefix(act, prefixMenu) || act == actMenu) && r.s.Lang != "":
 		r.s.State = StateMenu
 	default:
 		if !r.announced {
-			r.say("error_session_lost")
+			r.sayEach("error_session_lost")
 		}
 		if r.s.Lang == "" {
 			r.goTo(StateLanguage)
@@ -248,6 +268,50 @@ func (r *run) lostSession(act string) {
 		return
 	}
 	r.button(act)
+}
+
+// worksWithoutSession says a button acts the same with or without the
+// chat's session: it names what it acts on, or needs nothing of a draft.
+func worksWithoutSession(act string) bool {
+	switch {
+	case strings.HasPrefix(act, prefixLang), strings.HasPrefix(act, prefixMenu), strings.HasPrefix(act, prefixAnswer2),
+		strings.HasPrefix(act, prefixAdd), strings.HasPrefix(act, prefixNoContact):
+		return true
+	}
+	return act == actReceipt || act == actClear || act == actClearYes || act == actMenu
+}
+
+// PhoneLanguage is the language a new chat starts in from the phone's
+// Telegram language: Khmer or Thai when the phone says so, else none, and
+// the reporter chooses. Telegram has no Khmer interface and most Thai
+// phones run it in English, so "en" says nothing about what a reporter
+// reads.
+func PhoneLanguage(code string) string {
+	switch l := tipline.MatchLanguage(code); l {
+	case LangKhmer, LangThai:
+		return l
+	}
+	return ""
+}
+
+// sayEach says a message in the reporter's language, or, before we know
+// it, in each of ours.
+func (r *run) sayEach(id string) {
+	if r.s.Lang != "" {
+		r.say(id)
+		return
+	}
+	r.sayReply(Reply{Lines: InEachLanguage(id)})
+}
+
+// inEachLanguage is a message written once in each language, Khmer first,
+// for a reader whose language we do not know yet.
+func InEachLanguage(id string) []Text {
+	out := make([]Text, 0, len(Languages))
+	for i, l := range Languages {
+		out = append(out, Text{ID: id, Lang: l, Item: i > 0})
+	}
+	return out
 }
 
 // command handles /start, /language, /cancel, /help, /privacy and /emergency.
@@ -736,6 +800,9 @@ func emergencyReply(numbers []EmergencyNumber, intro, lang string) Reply {
 		})
 	}
 	rep := Reply{Lines: []Text{{ID: intro}}}
+	if lang == "" {
+		rep.Lines = InEachLanguage(intro) // the numbers follow in English
+	}
 	for _, n := range numbers {
 		rep.Lines = append(rep.Lines, Text{ID: "emergency_line", Item: true, Data: map[string]any{
 			"Country": Text{ID: "country_" + strings.ToLower(n.Country)},

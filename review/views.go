@@ -185,7 +185,7 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 		"Status":    reply.Text{ID: "status_" + string(c.Status)},
 	}}}}
 	if c.Lang != "" {
-		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_language"}, reply.Text{ID: "language_name_" + c.Lang}))
+		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_language"}, reply.Text{ID: "rv_language_" + c.Lang})) // in the reader's script, not the endonym
 	}
 	// The reviewer's classification, and beside it the reporter's own
 	// answer to "What is happening?".

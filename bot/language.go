@@ -1,0 +1,94 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/flows"
+)
+
+// A reporter's language is what they chose on the language picker (or
+// what their Khmer or Thai phone said), kept in Redis beside the sessions
+// under their keyed pseudonym, never the chat id. It outlives the session,
+// so a reporter who comes back after days, or whose message the guard,
+// the dead letters or a slow database answers, is written to in the
+// language they read. /forget removes it.
+
+// languageTTL is how long a reporter's language is kept after their last
+// conversation began.
+const languageTTL = 365 * 24 * time.Hour
+
+// languageMarker names the marker holding a reporter's language.
+func languageMarker(pseudonym string) string { return "lang:" + pseudonym }
+
+// reporterLanguage returns the language a reporter chose, or "" when none
+// is kept (or Redis cannot say: the caller then falls back).
+func (b *Bot) reporterLanguage(ctx context.Context, userID int64) string {
+	if userID <= 0 {
+		return ""
+	}
+	// Under every key of the ring: a language kept before a key rotation
+	// still counts.
+	for _, p := range b.ring.Pseudonyms(userID) {
+		v, err := b.sessions.MarkValue(ctx, languageMarker(p))
+		if err != nil {
+			b.log.Warn("could not read a reporter's language", "err", err)
+			return ""
+		}
+		if slices.Contains(tipline.Languages, v) {
+			return v
+		}
+	}
+	return ""
+}
+
+// rememberLanguage keeps a reporter's language under their current
+// pseudonym, starting its time to live again.
+func (b *Bot) rememberLanguage(ctx context.Context, userID int64, lang string) error {
+	if err := b.sessions.MarkWith(ctx, languageMarker(b.ring.Pseudonym(userID)), lang, languageTTL); err != nil {
+		return fmt.Errorf("remember language: %w", err)
+	}
+	return nil
+}
+
+// forgetLanguage removes a reporter's language, under every pseudonym.
+func (b *Bot) forgetLanguage(ctx context.Context, userID int64) error {
+	for _, p := range b.ring.Pseudonyms(userID) {
+		if err := b.sessions.Unmark(ctx, languageMarker(p)); err != nil {
+			return fmt.Errorf("forget language: %w", err)
+		}
+	}
+	return nil
+}
+
+// readerLanguage is the language to write a reporter's notices in: the
+// one they chose, else their phone's when it is Khmer or Thai, else ""
+// (we do not know: the notice is written in each language).
+func (b *Bot) readerLanguage(ctx context.Context, userID int64, phoneCode string) string {
+	if l := b.reporterLanguage(ctx, userID); l != "" {
+		return l
+	}
+	return flows.PhoneLanguage(phoneCode)
+}
+
+// notice is a one-message notice in lang, or in each language when lang
+// is "".
+func notice(lang, id string) flows.Reply {
+	if lang == "" {
+		return flows.Reply{Lines: flows.InEachLanguage(id)}
+	}
+	return flows.Reply{Lines: []flows.Text{{ID: id}}}
+}
+
+// orEnglish is lang, or English when it is "": a notice in each language
+// renders its lines in theirs, and what is left (a number's name) in
+// English.
+func orEnglish(lang string) string {
+	if lang == "" {
+		return tipline.LangEnglish
+	}
+	return lang
+}
