@@ -98,6 +98,8 @@ type ReporterStore interface {
 type ReviewerStore interface {
 	RedeemInvite(ctx context.Context, codeHash []byte, telegramID int64, lang string, now time.Time) (tipline.Reviewer, error)
 	ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error)
+	// SetReviewerLang keeps the language a reviewer chose on the picker.
+	SetReviewerLang(ctx context.Context, id int64, lang string) error
 	FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/keys"
 )
 
 // A reporter's language is what they chose on the language picker (or
@@ -48,7 +49,14 @@ func (b *Bot) reporterLanguage(ctx context.Context, userID int64) string {
 // rememberLanguage keeps a reporter's language under their current
 // pseudonym, starting its time to live again.
 func (b *Bot) rememberLanguage(ctx context.Context, userID int64, lang string) error {
-	if err := b.sessions.MarkWith(ctx, languageMarker(b.ring.Pseudonym(userID)), lang, languageTTL); err != nil {
+	return RememberLanguage(ctx, b.sessions, b.ring, userID, lang)
+}
+
+// RememberLanguage keeps the language a Telegram user chose as a reporter,
+// as the bot does when they choose it: tests and the sandbox use it to
+// start from a reporter who chose before.
+func RememberLanguage(ctx context.Context, s Sessions, ring *keys.Ring, userID int64, lang string) error {
+	if err := s.MarkWith(ctx, languageMarker(ring.Pseudonym(userID)), lang, languageTTL); err != nil {
 		return fmt.Errorf("remember language: %w", err)
 	}
 	return nil

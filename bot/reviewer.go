@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/go-telegram/bot/models"
 
@@ -61,8 +63,11 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 		rv, err := b.store.RedeemInvite(ctx, InviteHash(code), in.userID, langOf(in.input.LanguageCode), b.cfg.Now())
 		switch {
 		case err == nil:
+			// The reviewer chooses the language they read, as a reporter
+			// does: a Khmer reviewer's Telegram is in English. The welcome
+			// follows the choice.
 			b.log.Info("a reviewer registered", "reviewer", rv.ID)
-			b.queueOuts(out, []review.Out{reviewerOut(rv, review.Welcome(rv.Name))})
+			b.queueOuts(out, []review.Out{reviewerOut(rv, reviewerLanguagePicker())})
 			return true, nil
 		case errors.Is(err, tipline.ErrNotFound) || errors.Is(err, storage.ErrInvalid):
 			// Not a valid invite: the reporter's flow answers as to anyone,
@@ -147,6 +152,9 @@ func (b *Bot) reviewerOuts(ctx context.Context, item storage.InboxItem, u *model
 		if errors.Is(err, errExpiredButton) {
 			return []review.Out{reviewerOut(rv, review.Say("rv_button_expired", nil))}, nil
 		}
+		if lang, ok := strings.CutPrefix(press.Action, actReviewerLang); ok && err == nil {
+			return b.setReviewerLanguage(ctx, rv, lang)
+		}
 		var p review.Press
 		if err == nil {
 			p, err = review.ParseAction(press.Action)
@@ -171,6 +179,32 @@ func (b *Bot) reviewerOuts(ctx context.Context, item storage.InboxItem, u *model
 		return b.desk.Text(ctx, rv, in.input.Text, "note:"+updateBatchPrefix(item.UpdateID), st)
 	}
 	return b.desk.Command(ctx, rv, review.CmdHelp, st)
+}
+
+// actReviewerLang starts the action of a reviewer's language button.
+const actReviewerLang = "rvlang:"
+
+// reviewerLanguagePicker asks a new reviewer, in each language, which one
+// they read.
+func reviewerLanguagePicker() reply.Message {
+	var row []reply.Button
+	for _, l := range tipline.Languages {
+		row = append(row, reply.Button{Label: reply.Text{ID: "language_name_" + l}, Action: actReviewerLang + l})
+	}
+	return reply.Message{Lines: flows.InEachLanguage("choose_language"), Buttons: [][]reply.Button{row}}
+}
+
+// setReviewerLanguage keeps the language a reviewer chose and welcomes
+// them in it.
+func (b *Bot) setReviewerLanguage(ctx context.Context, rv tipline.Reviewer, lang string) ([]review.Out, error) {
+	if !slices.Contains(tipline.Languages, lang) {
+		return []review.Out{reviewerOut(rv, review.Say("error_button_not_yours", nil))}, nil
+	}
+	if err := b.store.SetReviewerLang(ctx, rv.ID, lang); err != nil {
+		return nil, fmt.Errorf("set reviewer language: %w", err)
+	}
+	rv.Lang = lang
+	return []review.Out{reviewerOut(rv, review.Welcome(rv.Name))}, nil
 }
 
 // reviewerOut is a message to a reviewer on the reply lane, protected from

@@ -65,6 +65,7 @@ func (e *onCallEnv) startOnCall() func() {
 		} else {
 			e.emu.SendText(r.u, r.code) // the code alone
 		}
+		r.press("rvlang:en") // the picker comes first, in each language
 		r.waitText(regexp.MustCompile(`You are now a Tipline reviewer`))
 		r.markSeen()
 		rv, err := e.db.ReviewerByTelegram(context.Background(), r.u.ID)
