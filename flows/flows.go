@@ -303,3 +303,11 @@ var DefaultEmergency = []EmergencyNumber{
 // Commands are the commands offered in the reporter's command menu, in
 // order; each is described by the message "command_" + its name.
 var Commands = []string{"start", "mine", "status", "emergency", "language", "privacy", "cancel", "forget", "help"}
+
+// CommandIcons are the pictures that open each command's line in the
+// default "/" menu, so a reader who reads none of its words still finds
+// the emergency numbers and the language.
+var CommandIcons = map[string]string{
+	"start": "🏠", "mine": "📂", "status": "🔑", "emergency": "☎️", "language": "🌐",
+	"privacy": "🔒", "cancel": "✖️", "forget": "🗑️", "help": "❓",
+}
