@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/reply"
 )
 
 // A reporter's language is what they chose on the language picker (or
@@ -99,4 +101,77 @@ func orEnglish(lang string) string {
 		return tipline.LangEnglish
 	}
 	return lang
+}
+
+// Cases awaiting an answer: when the team writes to a reporter, the case
+// is kept, under the reporter's pseudonym beside their language, until
+// they add to it; words they then type without pressing "↩️ Answer" go to
+// that case (flows.Input.Awaiting). At most maxAwaiting, newest last.
+
+const (
+	awaitingTTL = 30 * 24 * time.Hour
+	maxAwaiting = 4 // references of 12 bytes, within a marker's 64
+)
+
+func awaitingMarker(pseudonym string) string { return "await:" + pseudonym }
+
+// awaiting returns the reporter's cases whose team message awaits an
+// answer; none when Redis cannot say (the words are then a new report's).
+func (b *Bot) awaiting(ctx context.Context, userID int64) []tipline.Reference {
+	v, err := b.sessions.MarkValue(ctx, awaitingMarker(b.ring.Pseudonym(userID)))
+	if err != nil {
+		b.log.Warn("could not read the cases awaiting a reporter's answer", "err", err)
+		return nil
+	}
+	var out []tipline.Reference
+	for _, s := range strings.Split(v, ",") {
+		if ref, err := tipline.ParseReference(s); err == nil {
+			out = append(out, ref)
+		}
+	}
+	return out
+}
+
+// awaitAnswer keeps that the team wrote to a reporter about ref.
+func (b *Bot) awaitAnswer(ctx context.Context, userID int64, ref tipline.Reference) error {
+	refs := slices.DeleteFunc(b.awaiting(ctx, userID), func(r tipline.Reference) bool { return r == ref })
+	refs = append(refs, ref)
+	if len(refs) > maxAwaiting {
+		refs = refs[len(refs)-maxAwaiting:]
+	}
+	return b.setAwaiting(ctx, userID, refs)
+}
+
+// answered drops ref from the cases awaiting the reporter's answer.
+func (b *Bot) answered(ctx context.Context, userID int64, ref tipline.Reference) error {
+	refs := b.awaiting(ctx, userID)
+	if !slices.Contains(refs, ref) {
+		return nil
+	}
+	return b.setAwaiting(ctx, userID, slices.DeleteFunc(refs, func(r tipline.Reference) bool { return r == ref }))
+}
+
+func (b *Bot) setAwaiting(ctx context.Context, userID int64, refs []tipline.Reference) error {
+	name := awaitingMarker(b.ring.Pseudonym(userID))
+	if len(refs) == 0 {
+		return b.sessions.Unmark(ctx, name)
+	}
+	parts := make([]string, len(refs))
+	for i, r := range refs {
+		parts[i] = string(r)
+	}
+	return b.sessions.MarkWith(ctx, name, strings.Join(parts, ","), awaitingTTL)
+}
+
+// teamMessageCase is the case a message to a reporter awaits an answer
+// about: the one its "↩️ Answer" button names, if it has one.
+func teamMessageCase(m reply.Message) (tipline.Reference, bool) {
+	for _, row := range m.Buttons {
+		for _, btn := range row {
+			if ref, ok := flows.TeamReplyCase(btn.Action); ok {
+				return ref, true
+			}
+		}
+	}
+	return "", false
 }

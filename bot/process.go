@@ -92,6 +92,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		sess.Lang = b.reporterLanguage(ctx, in.userID)
 	}
 	in.input.DraftExpired = expired
+	if in.input.Kind == flows.InputText {
+		in.input.Awaiting = b.awaiting(ctx, in.userID)
+	}
 	if !expired && sess.State == flows.StateNew {
 		// No session: a new chat, or one whose conversation was lost (G5).
 		seen, err := b.store.InboxChatSeen(ctx, item.ChatKey, item.UpdateID)
@@ -439,6 +442,9 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 			if err := b.notifyAssigned(ctx, res.Reference, e.Addition, out); err != nil {
 				return nil, err
 			}
+			if err := b.answered(ctx, in.userID, e.Reference); err != nil {
+				b.log.Warn("could not drop a case from those awaiting the reporter's answer", "case", e.Reference, "err", err)
+			}
 		case flows.LoadMyCases:
 			list, err := b.store.CasesByReporter(ctx, b.ring.Pseudonyms(in.userID)...)
 			if err != nil {
@@ -460,6 +466,9 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 				return nil, fmt.Errorf("forget reporter: %w", err)
 			}
 			if err := b.forgetLanguage(ctx, in.userID); err != nil {
+				return nil, fmt.Errorf("forget reporter: %w", err)
+			}
+			if err := b.setAwaiting(ctx, in.userID, nil); err != nil {
 				return nil, fmt.Errorf("forget reporter: %w", err)
 			}
 			res.Forgot = true

@@ -142,6 +142,14 @@ func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models
 	if err != nil {
 		return err
 	}
+	for _, o := range outs {
+		if ref, ok := teamMessageCase(o.Message); ok && o.To.Reporter() {
+			// In a private chat the chat is the user.
+			if err := b.awaitAnswer(ctx, o.To.ChatID, ref); err != nil {
+				b.log.Warn("could not keep that a case awaits the reporter's answer", "case", ref, "err", err)
+			}
+		}
+	}
 	b.queueOuts(out, outs)
 	return nil
 }

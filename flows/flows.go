@@ -167,6 +167,11 @@ type Input struct {
 	// SessionLost says the chat had a conversation that is gone (Redis
 	// lost it, or it expired): the reporter is told plainly.
 	SessionLost bool
+	// Awaiting are the reporter's cases whose team message awaits an
+	// answer (the bot keeps them beside the sessions): words typed without
+	// pressing "↩️ Answer" go to the one case, or the reporter is asked
+	// which.
+	Awaiting []tipline.Reference
 }
 
 // Text is one localized piece of a reply: a message ID and its data

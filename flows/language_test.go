@@ -144,3 +144,56 @@ func TestOldButtonsAfterExpiry(t *testing.T) {
 		t.Errorf("a draft's button after expiry: %v, state %s", got, res.Session.State)
 	}
 }
+
+// TestTypedAnswerToTheTeam: words typed without pressing "↩️ Answer",
+// while the team waits for an answer, go to that case when it is the only
+// one; with two, the reporter is asked which, and the words wait; with
+// none, or while a report is being written, they are a report's words.
+func TestTypedAnswerToTheTeam(t *testing.T) {
+	const one, two = tipline.Reference("TL-7K3Q-9XDM"), tipline.Reference("TL-7K3Q-9XDN")
+	e := testEngine()
+	typed := func(s Session, awaiting ...tipline.Reference) Result {
+		return e.Step(s, Input{Kind: InputText, Text: "she left this morning", Reporter: "pseudo", Awaiting: awaiting, Now: t0})
+	}
+	added := func(res Result) (tipline.Reference, string) {
+		t.Helper()
+		for _, eff := range res.Effects {
+			if a, ok := eff.(AddToCase); ok {
+				return a.Reference, a.Addition.Text
+			}
+		}
+		return "", ""
+	}
+	for _, s := range []Session{{Lang: LangKhmer}, {Lang: LangKhmer, State: StateMenu}} {
+		res := typed(s, one)
+		if ref, text := added(res); ref != one || text != "she left this morning" {
+			t.Errorf("state %q, one case awaiting: added %q to %q", s.State, text, ref)
+		}
+	}
+
+	res := typed(Session{Lang: LangThai, State: StateMenu}, one, two)
+	if ref, _ := added(res); ref != "" {
+		t.Fatalf("two cases awaiting: added to %s without asking", ref)
+	}
+	c := &conversation{t: t, e: e, cat: newConversation(t, "th").cat, s: res.Session, last: res}
+	c.label(TeamReplyAction(one))
+	c.label(TeamReplyAction(two))
+	if res.Replies[0].Lines[0].ID != "team_answer_which" {
+		t.Errorf("asked %v", res.Replies[0].Lines)
+	}
+	res = e.Step(res.Session, Input{Kind: InputButton, Text: TeamReplyAction(two), Reporter: "pseudo", Now: t0})
+	if ref, text := added(res); ref != two || text != "she left this morning" {
+		t.Errorf("after choosing: added %q to %q", text, ref)
+	}
+	if res.Session.Typed != "" {
+		t.Errorf("the words are still kept as typed: %q", res.Session.Typed)
+	}
+
+	if res := typed(Session{Lang: LangKhmer, State: StateMenu}); res.Session.State != StateTyped {
+		t.Errorf("nothing awaiting: state %s, want the typed question", res.Session.State)
+	}
+	draft := Session{Lang: LangKhmer, State: StateTipWhat, Draft: &Draft{ID: "d", Kind: tipline.KindTip, Answers: tipline.Answers{}}}
+	if res := typed(draft, one); res.Session.Draft.Answers[AnswerWhat] != "she left this morning" {
+		t.Errorf("a report being written lost its answer to an awaiting case: %+v", res.Session.Draft)
+	}
+}

@@ -191,6 +191,10 @@ func (r *run) step() {
 	case InputCodeResult:
 		r.codeResult(in)
 		return
+	case InputText:
+		if r.answersTheTeam() {
+			return
+		}
 	}
 	if r.s.State == StateNew {
 		if in.Kind == InputButton {

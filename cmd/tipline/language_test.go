@@ -20,7 +20,7 @@ import (
 // once. The choice is kept under the reporter's pseudonym: it survives the
 // session's expiry (the clock moved past the session's time to live, then
 // "↩️ Answer" under a team message, which still works and reaches the
-// reviewer), a dead letter, a block and a slow-down, each answered in the
+// reviewer, as do words typed without pressing it), a dead letter, a block and a slow-down, each answered in the
 // language chosen, whatever the phone says.
 func TestFirstScreenByPhoneLanguage(t *testing.T) {
 	const ttl = 8 * time.Second
@@ -89,6 +89,19 @@ func TestFirstScreenByPhoneLanguage(t *testing.T) {
 	r.markSeen()
 	e.emu.SendText(r.u, "Canarylate she left this morning")
 	rv.waitText(regexp.MustCompile(`Canarylate`))
+	r.press("done")
+	r.markSeen()
+
+	// The team writes again; the reporter types without pressing Answer:
+	// the words reach the reviewer all the same.
+	rv.press("rep:" + string(ref))
+	rv.markSeen()
+	e.emu.SendText(rv.u, "Which street?")
+	rv.waitText(regexp.MustCompile(`Sent to the reporter`))
+	r.waitText(regexp.MustCompile(`Which street`))
+	r.markSeen()
+	e.emu.SendText(r.u, "Canarytyped near the market")
+	rv.waitText(regexp.MustCompile(`Canarytyped`))
 	r.press("done")
 	r.markSeen()
 
