@@ -389,6 +389,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 			Location:        cfg.Location,
 			Limits:          cfg.Limits,
 			Emergency:       cfg.Emergency,
+			Retention:       cfg.Retention,
 		},
 	}
 	b.router = &review.Router{Store: p.Store, Notifier: b, Policy: cfg.Policy, Log: b.log, Now: cfg.Now}

@@ -277,6 +277,18 @@ type Engine struct {
 	Limits   Limits
 	// Emergency is the list of numbers shown on "a child is in danger now".
 	Emergency []EmergencyNumber
+	// Retention is how long a closed case is kept, which the privacy
+	// message tells the reporter (TIPLINE_RETENTION_DAYS); zero means the
+	// default, 90 days.
+	Retention time.Duration
+}
+
+// retentionDays is how many days after closing a case is deleted.
+func (e *Engine) retentionDays() int {
+	if e.Retention <= 0 {
+		return 90
+	}
+	return int((e.Retention + 24*time.Hour - 1) / (24 * time.Hour))
 }
 
 // location is where dates are read and shown: the NGO's time zone, or UTC.

@@ -39,8 +39,8 @@ const (
 // missingQuestions are a family's report of a missing child, in the order
 // a case worker on the phone would ask them.
 var missingQuestions = []question{
-	{state: StateMissingName, answer: AnswerName, maxText: shortText},
-	{state: StateMissingAge, answer: AnswerAge, options: []string{"under_6", "6_11", "12_17"}, perRow: 3,
+	{state: StateMissingName, answer: AnswerName, maxText: shortText, optional: true},
+	{state: StateMissingAge, answer: AnswerAge, options: []string{"under_6", "6_11", "12_17", "unknown"}, perRow: 3,
 		maxText: shortText, parse: parseAge, invalid: "error_age"},
 	{state: StateMissingSex, answer: AnswerSex, options: []string{"girl", "boy", "unknown"}, perRow: 3},
 	{state: StateMissingPhotos, answer: AnswerPhotos, media: true, optional: true},

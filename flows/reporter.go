@@ -83,7 +83,7 @@ var tipQuestions = []question{
 	// emergency numbers without one more tap.
 	{state: StateTipHappening, answer: AnswerHappening, options: exploitationCodes(), perRow: 1, optional: true},
 	{state: StateTipWhere, answer: AnswerWhere, maxText: shortText, location: true, optional: true},
-	{state: StateTipWhen, answer: AnswerWhen, options: []string{"today", "yesterday", "earlier", "ongoing"}, perRow: 2},
+	{state: StateTipWhen, answer: AnswerWhen, options: []string{"today", "yesterday", "earlier", "ongoing", "unknown"}, perRow: 2},
 	{state: StateTipChildren, answer: AnswerChildren, options: []string{"1", "2_3", "4_plus", "unknown"}, perRow: 2},
 	{state: StateTipAges, answer: AnswerAges, options: []string{"under_6", "6_11", "12_17", "unknown"}, perRow: 2},
 	{state: StateTipAdults, answer: AnswerAdults, maxText: longText, voice: true, optional: true},
@@ -154,6 +154,12 @@ func (r *run) say(ids ...string) {
 }
 
 func (r *run) sayReply(rep Reply) { r.replies = append(r.replies, rep) }
+
+// sayPrivacy says what we keep, with how long closed reports are kept as
+// configured.
+func (r *run) sayPrivacy() {
+	r.sayReply(Reply{Lines: []Text{{ID: "privacy", Data: map[string]any{"Days": r.e.retentionDays()}}}})
+}
 
 func (r *run) step() {
 	in := r.in
@@ -347,7 +353,7 @@ func (r *run) command(name string) {
 		r.say("help")
 		r.ask()
 	case "privacy":
-		r.say("privacy")
+		r.sayPrivacy()
 		r.ask()
 	case "emergency":
 		r.sayReply(r.emergency("emergency_intro"))
@@ -479,7 +485,7 @@ func (r *run) menu(item string) {
 		r.sayReply(r.emergency("emergency_intro"))
 		r.ask()
 	case menuPrivacy:
-		r.say("privacy")
+		r.sayPrivacy()
 		r.ask()
 	case menuLanguage:
 		r.pushAndGo(StateLanguage)
@@ -618,7 +624,7 @@ func (r *run) unexpected(q question) {
 	case InputDocument:
 		id = "error_file"
 	case InputPhoto, InputVideo:
-		id = "error_media_not_now"
+		id = r.mediaNotNow()
 	case InputVoice:
 		id = "error_voice_not_now"
 	case InputLocation:
@@ -631,6 +637,29 @@ func (r *run) unexpected(q question) {
 	}
 	r.say(id)
 	r.ask()
+}
+
+// mediaNotNow says why a photo or video is not taken now, truthfully:
+// "I will ask for it soon" only when a question ahead asks for one; at
+// the review, how to add it; otherwise that this step cannot take it.
+func (r *run) mediaNotNow() string {
+	d := r.s.Draft
+	if d == nil {
+		return "error_media_not_now" // every report asks for photos
+	}
+	if r.s.State == StateTipReview || r.s.State == StateTipEdit {
+		return "error_media_at_review"
+	}
+	_, i, ok := findQuestion(r.s.State)
+	for _, q := range questionsFor(d.Kind)[i+1:] {
+		if ok && q.media && r.s.Return != StateTipReview {
+			return "error_media_not_now"
+		}
+	}
+	if r.s.Return == StateTipReview {
+		return "error_media_at_review"
+	}
+	return "error_media_no_place"
 }
 
 // next moves past an answered question: to the review when editing, else
@@ -748,8 +777,12 @@ func (r *run) submit(contact bool) {
 	// frightened reporter should not wait for four. The secret code comes
 	// last, set apart, just above its buttons.
 	next := "done_anonymous"
-	if contact {
+	switch {
+	case contact:
 		next = "done_contact"
+	case d.Answers[AnswerPhone] != "":
+		// A number typed "for our team to call" may still be called.
+		next = "done_anonymous_phone"
 	}
 	lines := []Text{
 		{ID: "done_received", Data: map[string]any{"Reference": string(d.Reference)}},

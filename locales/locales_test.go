@@ -17,6 +17,7 @@ import (
 var sample = map[string]any{
 	"Reference": "TL-7K3Q-9XDM",
 	"Count":     3,
+	"Days":      90,
 	"Max":       10,
 	"Country":   "Cambodia",
 	"Number":    "117",
