@@ -2,11 +2,14 @@ package bot
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/review"
@@ -60,6 +63,9 @@ func TestNoticesOutsideFlowsInKhmerAndThai(t *testing.T) {
 			"session lost":   notice(lang, "error_session_lost"),
 			"receipt gone":   notice(lang, "receipt_gone"),
 			"not saved":      notice(lang, "error_save_failed"),
+			"not added":      notice(lang, "error_add_failed"),
+			"case gone":      notice(lang, "error_case_gone"),
+			"try again":      notice(lang, "error_try_again"),
 			"report limit":   notice(lang, "error_report_limit"),
 			"team message":   review.TeamMessage(ref, words),
 			"reviewer hello": review.Welcome("Dara"),
@@ -126,5 +132,30 @@ func TestNoticesReadTheChosenLanguage(t *testing.T) {
 	}
 	if l := b.reporterLanguage(t.Context(), 77); l != "" {
 		t.Errorf("language %q kept after /forget", l)
+	}
+}
+
+// TestFailureSaysWhatToDo: a failed step tells the reporter what to do for
+// what they were doing (the review's U3): only a report has a Send button;
+// an addition to a case that is gone will never be taken.
+func TestFailureSaysWhatToDo(t *testing.T) {
+	down := errors.New("database down")
+	gone := fmt.Errorf("add to case: %w", tipline.ErrNotFound)
+	for _, tc := range []struct {
+		eff  flows.Effect
+		err  error
+		want string
+	}{
+		{flows.SubmitCase{}, down, "error_save_failed"},
+		{flows.AddToCase{}, down, "error_add_failed"},
+		{flows.AddToCase{}, gone, "error_case_gone"},
+		{flows.LoadMyCases{}, down, "error_try_again"},
+		{flows.Forget{}, down, "error_try_again"},
+		{flows.WithdrawContact{}, down, "error_try_again"},
+		{flows.OpenByCode{}, down, "error_try_again"},
+	} {
+		if got := failedMessage([]flows.Effect{tc.eff}, tc.err); got != tc.want {
+			t.Errorf("%T failing with %v: %s, want %s", tc.eff, tc.err, got, tc.want)
+		}
 	}
 }

@@ -354,6 +354,7 @@ type stepResult struct {
 // stepped in turn.
 func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flows.Session, res *stepResult, in incoming, out *batch, st *chatState) error {
 	for attempt := 0; ; attempt++ {
+		pending := res.Effects
 		feedback, err := b.applyEffects(ctx, item, res, in, out, st)
 		if err == nil {
 			if feedback == nil || attempt > 3 {
@@ -372,13 +373,15 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 			res.Result = b.engine.Step(*sess, in.input)
 			continue
 		}
-		why := "error_save_failed"
+		why := failedMessage(pending, err)
 		if errors.Is(err, errLimited) {
 			why = "error_report_limit"
 			b.log.Warn("a reporter is over the report limit; the draft is kept", "reporter", in.input.Reporter)
 		} else if errors.Is(err, storage.ErrAdditionLimit) {
 			why = "error_add_limit" // nothing stored, and the reporter is told
 			b.log.Warn("a case is over the day's limit of additions", "err", err)
+		} else if why == "error_case_gone" {
+			b.log.Warn("a reporter added to a case that is gone", "err", err)
 		} else {
 			b.log.Error("could not store a step; the reporter was asked to try again", "err", err)
 		}
@@ -390,6 +393,25 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 		b.reply(out, in.chatID, in.userID, lang, msgs)
 		return errNotSaved
 	}
+}
+
+// failedMessage is what to tell a reporter when a step's effects failed,
+// for what they were doing: only a report has a Send button to press
+// again; an addition must be sent again; a case deleted under retention
+// will never take one, however often they try.
+func failedMessage(effects []flows.Effect, err error) string {
+	for _, eff := range effects {
+		switch eff.(type) {
+		case flows.SubmitCase:
+			return "error_save_failed"
+		case flows.AddToCase:
+			if errors.Is(err, tipline.ErrNotFound) {
+				return "error_case_gone"
+			}
+			return "error_add_failed"
+		}
+	}
+	return "error_try_again"
 }
 
 // caseWithChat fills in the reporter's chat id, the team's way back, only
