@@ -49,13 +49,19 @@ func (r *run) prompt() Reply {
 			r.s.State = StateTyped
 			return r.typedPrompt()
 		}
-		return Reply{Lines: []Text{{ID: "menu"}}, Buttons: [][]Button{
+		rows := [][]Button{
 			{btn("menu_tip", prefixMenu+menuTip)},
 			{btn("menu_missing", prefixMenu+menuMissing)},
 			{btn("menu_mine", prefixMenu+menuMine)},
 			{btn("menu_emergency", prefixMenu+menuEmergency), btn("menu_privacy", prefixMenu+menuPrivacy)},
 			{btn("menu_language", prefixMenu+menuLanguage)},
-		}}
+		}
+		if s.Lang == LangKhmer {
+			// Two Khmer labels side by side are cut with "…" on a
+			// 360-dp phone: one to a row.
+			rows = slices.Concat(rows[:3], [][]Button{rows[3][:1], rows[3][1:]}, rows[4:])
+		}
+		return Reply{Lines: []Text{{ID: "menu"}}, Buttons: rows}
 	case StateTyped:
 		if s.Typed == "" || s.Draft != nil {
 			r.s.State = StateMenu

@@ -99,7 +99,14 @@ func (c *Catalog) Text(lang, id string, data map[string]any) string {
 			data[k] = s
 		}
 	}
-	s, err := c.localizer(lang).Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	cfg := &i18n.LocalizeConfig{MessageID: id, TemplateData: data}
+	switch n := data["Count"].(type) {
+	case int, int64:
+		// A count picks the plural form where the language has one
+		// ("1 file", "2 files"); Khmer and Thai have only "other".
+		cfg.PluralCount = n
+	}
+	s, err := c.localizer(lang).Localize(cfg)
 	if err != nil {
 		return id
 	}

@@ -170,12 +170,28 @@ type reporter struct {
 func (e *testEnv) reporter(id int64, lang string) *reporter {
 	r := e.newReporter(id, lang)
 	if l := tipline.MatchLanguage(lang); l != "" && flows.PhoneLanguage(lang) == "" {
-		sessions := redisstore.NewSessions(e.rc, e.prefix, time.Hour, e.ring)
-		if err := bot.RememberLanguage(context.Background(), sessions, e.ring, id, l); err != nil {
-			e.t.Fatalf("remember the language of user %d: %v", id, err)
-		}
+		e.rememberLanguage(id, l)
 	}
 	return r
+}
+
+// rememberLanguage keeps a reporter's language in the Redis the program
+// uses (a test may give it a Redis of its own).
+func (e *testEnv) rememberLanguage(id int64, lang string) {
+	e.t.Helper()
+	rc := e.rc
+	if url := e.env["REDIS_URL"]; url != storagetest.RedisURL() {
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			e.t.Fatalf("REDIS_URL: %v", err)
+		}
+		rc = redis.NewClient(opt)
+		defer rc.Close()
+	}
+	sessions := redisstore.NewSessions(rc, e.prefix, time.Hour, e.ring)
+	if err := bot.RememberLanguage(context.Background(), sessions, e.ring, id, lang); err != nil {
+		e.t.Fatalf("remember the language of user %d: %v", id, err)
+	}
 }
 
 // newReporter adds a Telegram user who never chose a language with us.
