@@ -177,6 +177,10 @@ func (r *run) review() Reply {
 	if d.Answers[AnswerAppeal] == "unsure" {
 		// "Ask me first" needs a way to ask: no "Do not write to me".
 		lines[len(lines)-1] = Text{ID: "review_contact_needed"}
+		if d.Answers[AnswerPhone] != "" {
+			// Still said: they will see the number.
+			lines = append(lines, Text{ID: "review_phone_seen"})
+		}
 		send = send[:1]
 	}
 	return Reply{Lines: lines, Buttons: append(send,
