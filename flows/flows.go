@@ -107,6 +107,9 @@ type Draft struct {
 	// Edits are messages the reporter changed after sending: the first
 	// version stays the answer, the change is kept beside it.
 	Edits []string `json:"edits,omitempty"`
+	// PhoneAsTyped is the phone number as the reporter typed it, shown
+	// back to them; the answer holds it in E.164 for the team.
+	PhoneAsTyped string `json:"phone_as_typed,omitempty"`
 }
 
 // InputKind tells what a reporter did.

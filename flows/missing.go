@@ -2,6 +2,7 @@ package flows
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/tipline/tipline/locales/script"
 )
@@ -79,5 +80,9 @@ func parsePhone(r *run, text string) (string, bool) {
 	if r.s.Lang == LangThai {
 		country = "TH"
 	}
-	return script.Phone(text, country)
+	v, ok := script.Phone(text, country)
+	if ok && r.s.Draft != nil {
+		r.s.Draft.PhoneAsTyped = strings.TrimSpace(text)
+	}
+	return v, ok
 }

@@ -194,6 +194,10 @@ func (r *run) review() Reply {
 func (r *run) summaryValue(q question) any {
 	d := r.s.Draft
 	switch {
+	case q.answer == AnswerPhone && d.PhoneAsTyped != "" && d.Answers[AnswerPhone] != "":
+		// The number as the reporter typed it, which they recognise
+		// (012 345 678); reviewers read it in full (+855 12 345 678).
+		return Quote(d.PhoneAsTyped, summaryValueMax)
 	case q.media && r.countAttachments(q.answer) > 0:
 		return Text{ID: "summary_count", Data: map[string]any{"Count": r.countAttachments(q.answer)}}
 	case q.location && d.Location != nil:
@@ -232,7 +236,7 @@ func AnswerValue(key, v string) any {
 		if n, err := strconv.Atoi(v); err == nil {
 			return reply.Years(n)
 		}
-	case AnswerSeenWhen:
+	case AnswerSeenWhen, AnswerWhen:
 		if t, err := time.Parse(dateLayout, v); err == nil {
 			return reply.Day(t)
 		}

@@ -517,7 +517,7 @@ func (r *run) answerButton(q question, act string) bool {
 		if !slices.Contains(q.options, code) {
 			return false
 		}
-		d.Answers[q.answer] = code
+		d.Answers[q.answer] = r.storedAnswer(q, code)
 		if q.answer == AnswerDanger {
 			d.Urgent = code == "yes"
 			if d.Urgent {
@@ -528,6 +528,24 @@ func (r *run) answerButton(q question, act string) bool {
 		return true
 	}
 	return false
+}
+
+// storedAnswer is what an answer button stores: its code, except "today"
+// and "yesterday", which are stored as the day they meant (in the team's
+// time zone), since a reviewer reads the case days later.
+func (r *run) storedAnswer(q question, code string) string {
+	if q.answer != AnswerWhen && q.answer != AnswerSeenWhen {
+		return code
+	}
+	day := r.in.Now.In(r.e.location())
+	switch code {
+	case "today":
+	case "yesterday":
+		day = day.AddDate(0, 0, -1)
+	default:
+		return code
+	}
+	return day.Format(dateLayout)
 }
 
 // message handles anything but a button or a command: the answer to a
