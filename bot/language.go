@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -110,7 +111,7 @@ func orEnglish(lang string) string {
 
 const (
 	awaitingTTL = 30 * 24 * time.Hour
-	maxAwaiting = 4 // references of 12 bytes, within a marker's 64
+	maxAwaiting = 4 // references of 12 bytes: sealed, within a marker's 256
 )
 
 func awaitingMarker(pseudonym string) string { return "await:" + pseudonym }
@@ -118,13 +119,25 @@ func awaitingMarker(pseudonym string) string { return "await:" + pseudonym }
 // awaiting returns the reporter's cases whose team message awaits an
 // answer; none when Redis cannot say (the words are then a new report's).
 func (b *Bot) awaiting(ctx context.Context, userID int64) []tipline.Reference {
-	v, err := b.sessions.MarkValue(ctx, awaitingMarker(b.ring.Pseudonym(userID)))
+	name := awaitingMarker(b.ring.Pseudonym(userID))
+	v, err := b.sessions.MarkValue(ctx, name)
 	if err != nil {
 		b.log.Warn("could not read the cases awaiting a reporter's answer", "err", err)
 		return nil
 	}
+	if v == "" {
+		return nil
+	}
+	sealed, err := base64.RawStdEncoding.DecodeString(v)
+	if err != nil {
+		return nil
+	}
+	plain, err := b.ring.Open(sealed, name)
+	if err != nil {
+		return nil // sealed under a retired key: forgotten, as a session is
+	}
 	var out []tipline.Reference
-	for _, s := range strings.Split(v, ",") {
+	for _, s := range strings.Split(string(plain), ",") {
 		if ref, err := tipline.ParseReference(s); err == nil {
 			out = append(out, ref)
 		}
@@ -160,7 +173,10 @@ func (b *Bot) setAwaiting(ctx context.Context, userID int64, refs []tipline.Refe
 	for i, r := range refs {
 		parts[i] = string(r)
 	}
-	return b.sessions.MarkWith(ctx, name, strings.Join(parts, ","), awaitingTTL)
+	// Sealed, as sessions are: the references beside a pseudonym would
+	// link a reporter to their cases for anyone who reads Redis.
+	sealed := b.ring.Seal([]byte(strings.Join(parts, ",")), name)
+	return b.sessions.MarkWith(ctx, name, base64.RawStdEncoding.EncodeToString(sealed), awaitingTTL)
 }
 
 // teamMessageCase is the case a message to a reporter awaits an answer

@@ -159,3 +159,43 @@ func TestFailureSaysWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// TestCasesAwaitingAnswer: the cases whose team message awaits a
+// reporter's answer are kept in order, at most four, dropped once answered
+// or on /forget, and sealed: the marker beside the pseudonym does not show
+// the references.
+func TestCasesAwaitingAnswer(t *testing.T) {
+	b := newFuzzBot(t, memory.New(nil), fuzzSecret)
+	ctx := t.Context()
+	var refs []tipline.Reference
+	for range 5 {
+		refs = append(refs, tipline.NewReference())
+	}
+	for _, r := range refs {
+		if err := b.awaitAnswer(ctx, 77, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := b.awaiting(ctx, 77); !slices.Equal(got, refs[1:]) {
+		t.Errorf("awaiting %v, want the newest four %v", got, refs[1:])
+	}
+	raw, err := b.sessions.MarkValue(ctx, awaitingMarker(b.ring.Pseudonym(77)))
+	if err != nil || strings.Contains(raw, "TL-") {
+		t.Errorf("the marker holds %q (%v): references in clear", raw, err)
+	}
+	if err := b.answered(ctx, 77, refs[2]); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.awaiting(ctx, 77); !slices.Equal(got, []tipline.Reference{refs[1], refs[3], refs[4]}) {
+		t.Errorf("after an answer: %v", got)
+	}
+	if got := b.awaiting(ctx, 78); len(got) != 0 {
+		t.Errorf("another reporter awaits %v", got)
+	}
+	if err := b.setAwaiting(ctx, 77, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.awaiting(ctx, 77); len(got) != 0 {
+		t.Errorf("after /forget: %v", got)
+	}
+}

@@ -152,7 +152,7 @@ func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Session
 			t.Fatalf("Unmark: %v", err)
 		}
 		mustMarkValue(t, s, "lang:a", "")
-		for _, v := range []string{"", strings.Repeat("x", 65)} {
+		for _, v := range []string{"", strings.Repeat("x", 257)} {
 			if err := s.MarkWith(ctx, "lang:c", v, ttl); !errors.Is(err, storage.ErrInvalid) {
 				t.Errorf("MarkWith a value of %d bytes: %v, want ErrInvalid", len(v), err)
 			}

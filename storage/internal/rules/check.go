@@ -167,8 +167,8 @@ func CheckJob(level int, runAt time.Time) error {
 }
 
 // maxMarkValue is the most a marker may hold: a marker is a flag or a
-// short setting (a language), never content.
-const maxMarkValue = 64
+// short setting (a language, a few sealed references), never content.
+const maxMarkValue = 256
 
 // CheckMarkValue refuses a marker value that is empty or longer than a
 // short setting.
