@@ -645,6 +645,9 @@ func (r *run) unexpected(q question) {
 		id = r.mediaNotNow()
 	case InputVoice:
 		id = "error_voice_not_now"
+		if q.maxText != nil {
+			id = "error_voice_type" // a typed question has no buttons to use
+		}
 	case InputLocation:
 		id = "error_location_not_now"
 	case InputUnsupported:
