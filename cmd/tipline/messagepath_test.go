@@ -434,14 +434,16 @@ func TestImpatientUsers(t *testing.T) {
 
 // TestDatabaseDownReporterTold: with PostgreSQL gone, a reporter's message
 // cannot be stored; it waits at Telegram, the reporter is told once that
-// we are slow and it is safe, and it is answered once the database is back.
+// we are slow, in the language they chose (their phone says English), and
+// it is answered once the database is back.
 func TestDatabaseDownReporterTold(t *testing.T) {
 	e := newTestEnv(t)
 	pg := newProxy(t, "127.0.0.1:5432")
 	e.env["DATABASE_URL"] = strings.Replace(e.env["DATABASE_URL"], "127.0.0.1:5432", pg.addr(), 1)
 	e.start()
-	r := e.reporter(7_800_800_001, "th")
+	r := e.newReporter(7_800_800_001, "en")
 	e.emu.SendText(r.u, "/start")
+	r.press("lang:th")
 	r.press("menu:tip")
 	r.expect("back")
 	pg.cut()
