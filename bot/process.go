@@ -299,8 +299,10 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) 
 	if err != nil {
 		return false, fmt.Errorf("check block: %w", err)
 	}
-	lang := b.readerLanguage(ctx, in.userID, in.input.LanguageCode)
+	// Read only when something is said: most updates pass.
+	readerLang := func() string { return b.readerLanguage(ctx, in.userID, in.input.LanguageCode) }
 	if blocked {
+		lang := readerLang()
 		// Nothing is kept, so nothing is said to be received; the
 		// emergency numbers are always given (/emergency most of all).
 		b.log.Info("a message from a blocked reporter was dropped")
@@ -319,6 +321,7 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) 
 		return false, nil
 	}
 	b.log.Warn("a reporter is over the message limit", "reporter", who)
+	lang := readerLang()
 	if flows.AsksForEmergency(in.input) {
 		// Still answered, within a bound of its own.
 		if again, err := b.limiter.Allow(ctx, "emergency:"+who, 6, time.Minute); err == nil && again {
