@@ -258,8 +258,9 @@ func (r *run) lostSession(act string) {
 		r.s.Back = []State{StateAdd}
 		r.goTo(StateLanguage)
 		return
-	case strings.HasPrefix(act, prefixAnswer2), act == actReceipt, act == actClear:
-	case act == actClearYes:
+	case strings.HasPrefix(act, prefixAnswer2):
+	case (act == actReceipt || act == actClear) && r.s.Lang != "":
+	case act == actClearYes && r.s.Lang != "":
 		r.s.State = StateClear
 	case (strings.HasPrefix(act, prefixAdd) || strings.HasPrefix(act, prefixNoContact)) && r.s.Lang != "":
 		r.myReports()
@@ -314,7 +315,7 @@ func (r *run) sayEach(id string) {
 	r.sayReply(Reply{Lines: InEachLanguage(id)})
 }
 
-// inEachLanguage is a message written once in each language, Khmer first,
+// InEachLanguage is a message written once in each language, Khmer first,
 // for a reader whose language we do not know yet.
 func InEachLanguage(id string) []Text {
 	out := make([]Text, 0, len(Languages))
