@@ -241,5 +241,15 @@ func TestForget(t *testing.T) {
 	if s.Draft != nil || s.Receipt != nil || len(s.Submitted) != 0 {
 		t.Errorf("session after forget still holds %+v", s)
 	}
+	// Nothing is kept in Redis under the reporter's pseudonym: not the
+	// language they chose, not the cases awaiting their answer.
+	keys, err := e.rc.Keys(context.Background(), e.prefix+"*"+pseudonym+"*").Result()
+	if err != nil || len(keys) != 0 {
+		for _, k := range keys {
+			if !strings.Contains(k, "rate:") { // rate-limit counters expire on their own
+				t.Errorf("after forget, Redis still holds %s (%v)", k, err)
+			}
+		}
+	}
 	e.assertValid()
 }
