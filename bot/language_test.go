@@ -199,3 +199,26 @@ func TestCasesAwaitingAnswer(t *testing.T) {
 		t.Errorf("after /forget: %v", got)
 	}
 }
+
+// TestGuardedMessagesAreCleared: a message the guard answered (a flood, a
+// blocked reporter) is kept with the chat's messages, so "Clear this chat"
+// deletes it too (the review's O1).
+func TestGuardedMessagesAreCleared(t *testing.T) {
+	b := newFuzzBot(t, memory.New(nil), fuzzSecret)
+	ctx := t.Context()
+	if err := b.saveSession(ctx, "chat-a", chatState{Flow: flows.Session{Lang: "km", State: flows.StateMenu}}); err != nil {
+		t.Fatal(err)
+	}
+	b.keepGuardedMessage(ctx, "chat-a", messageRef{ID: 42, At: fuzzNow})
+	b.keepGuardedMessage(ctx, "chat-none", messageRef{ID: 43, At: fuzzNow}) // no session: nothing made
+	st, _, err := b.loadSession(ctx, "chat-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Messages) != 1 || st.Messages[0].ID != 42 || st.Flow.State != flows.StateMenu {
+		t.Errorf("session after a guarded message: %+v", st)
+	}
+	if _, err := b.sessions.Load(ctx, "chat-none"); err == nil {
+		t.Error("a session was made for a chat that had none")
+	}
+}

@@ -71,6 +71,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	if stop, err := b.guard(ctx, in, out); err != nil {
 		return err
 	} else if stop {
+		if m := u.Message; m != nil {
+			b.keepGuardedMessage(ctx, item.ChatKey, messageRef{ID: m.ID, At: time.Unix(int64(m.Date), 0)})
+		}
 		return b.complete(ctx, item, out.entries)
 	}
 
@@ -254,6 +257,26 @@ func minimalChat(raw []byte) (int64, string) {
 		return u.Callback.From.ID, u.Callback.From.Lang
 	}
 	return 0, ""
+}
+
+// keepGuardedMessage records a message the guard answered (a flood, or a
+// blocked reporter's) in the chat's session, if it has one, so that "Clear
+// this chat" deletes it too. It does not read the session as an update
+// does: an expired draft's marker stays for the next update to explain.
+// Best effort: the message was answered either way.
+func (b *Bot) keepGuardedMessage(ctx context.Context, chatKey string, m messageRef) {
+	data, err := b.sessions.Load(ctx, chatKey)
+	if err != nil {
+		return // no session: nothing to clear later either
+	}
+	var st chatState
+	if json.Unmarshal(data, &st) != nil {
+		return
+	}
+	st.Messages = recentMessages(append(st.Messages, m), b.cfg.Now())
+	if err := b.saveSession(ctx, chatKey, st); err != nil {
+		b.log.Warn("could not keep a message the guard answered, for Clear this chat", "err", err)
+	}
 }
 
 // deleteWindow is how long bots may delete messages in private chats.
