@@ -424,8 +424,12 @@ func (b *Bot) tellUnstored(ctx context.Context, raws []json.RawMessage) {
 		lcancel()
 		text := b.render.render(orEnglish(lang), notice(lang, "error_delayed"), nil)[0].text
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if _, err := b.api.SendMessage(sctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text}); err != nil {
+		if m, err := b.api.SendMessage(sctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text}); err != nil {
 			b.log.Warn("could not tell a reporter we are slow", "err", err)
+		} else if m != nil {
+			// Not in the outbox: kept with the chat's messages (in Redis,
+			// which is up), so "Clear this chat" deletes it too.
+			b.keepGuardedMessage(sctx, b.ring.ChatKey(chatID), messageRef{ID: m.ID, At: b.cfg.Now()})
 		}
 		cancel()
 	}
