@@ -98,6 +98,8 @@ type ReporterStore interface {
 type ReviewerStore interface {
 	RedeemInvite(ctx context.Context, codeHash []byte, telegramID int64, lang string, now time.Time) (tipline.Reviewer, error)
 	ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error)
+	// SetReviewerLang keeps the language a reviewer chose on the picker.
+	SetReviewerLang(ctx context.Context, id int64, lang string) error
 	FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error)
 }
 
@@ -139,6 +141,10 @@ type Sessions interface {
 	Mark(ctx context.Context, name string, ttl time.Duration) error
 	Marked(ctx context.Context, name string) (bool, error)
 	Unmark(ctx context.Context, name string) error
+	// A marker may hold a short value: a reporter's chosen language,
+	// kept under their pseudonym longer than a session (language.go).
+	MarkWith(ctx context.Context, name, value string, ttl time.Duration) error
+	MarkValue(ctx context.Context, name string) (string, error)
 }
 
 // Config is the bot's part of the program's configuration.
@@ -383,6 +389,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 			Location:        cfg.Location,
 			Limits:          cfg.Limits,
 			Emergency:       cfg.Emergency,
+			Retention:       cfg.Retention,
 		},
 	}
 	b.router = &review.Router{Store: p.Store, Notifier: b, Policy: cfg.Policy, Log: b.log, Now: cfg.Now}

@@ -11,12 +11,15 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -354,14 +357,7 @@ func (b *Bot) Setup(ctx context.Context) error {
 
 func (b *Bot) setCommands(ctx context.Context) error {
 	for _, lang := range []string{"", "km", "th", "en"} {
-		l := lang
-		if l == "" {
-			l = "en"
-		}
-		var cmds []models.BotCommand
-		for _, n := range flows.Commands {
-			cmds = append(cmds, models.BotCommand{Command: n, Description: b.render.cat.Text(l, "command_"+n, nil)})
-		}
+		cmds := commandList(b.render.cat, lang)
 		err := b.call(ctx, "setMyCommands", func(ctx context.Context) error {
 			_, err := b.api.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: lang})
 			return err
@@ -371,6 +367,27 @@ func (b *Bot) setCommands(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// commandList is the "/" menu for a Telegram interface language. Telegram
+// shows the list for the phone's language, and the default one ("") to
+// every other phone: a Khmer reader's, since Telegram has no Khmer
+// interface. So the default list is written for any reader: each command
+// with its picture first, then its words in Khmer, Thai and English.
+func commandList(cat *locales.Catalog, lang string) []models.BotCommand {
+	var cmds []models.BotCommand
+	for _, n := range flows.Commands {
+		desc := cat.Text(lang, "command_"+n, nil)
+		if lang == "" {
+			words := make([]string, 0, len(tipline.Languages))
+			for _, l := range tipline.Languages {
+				words = append(words, cat.Text(l, "command_"+n, nil))
+			}
+			desc = flows.CommandIcons[n] + " " + strings.Join(words, " · ")
+		}
+		cmds = append(cmds, models.BotCommand{Command: n, Description: desc})
+	}
+	return cmds
 }
 
 // tellUnstored tells the senders of updates we cannot store (the database
@@ -400,10 +417,19 @@ func (b *Bot) tellUnstored(ctx context.Context, raws []json.RawMessage) {
 		if told {
 			continue
 		}
-		text := b.render.cat.Text(langOf(lang), "error_delayed", nil)
+		// Redis, where a reporter's language is kept, is another server
+		// than the database that is down.
+		lctx, lcancel := context.WithTimeout(ctx, time.Second)
+		lang = b.readerLanguage(lctx, chatID, lang)
+		lcancel()
+		text := b.render.render(orEnglish(lang), notice(lang, "error_delayed"), nil)[0].text
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if _, err := b.api.SendMessage(sctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text}); err != nil {
+		if m, err := b.api.SendMessage(sctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text}); err != nil {
 			b.log.Warn("could not tell a reporter we are slow", "err", err)
+		} else if m != nil {
+			// Not in the outbox: kept with the chat's messages (in Redis,
+			// which is up), so "Clear this chat" deletes it too.
+			b.keepGuardedMessage(sctx, b.ring.ChatKey(chatID), messageRef{ID: m.ID, At: b.cfg.Now()})
 		}
 		cancel()
 	}

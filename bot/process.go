@@ -71,6 +71,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	if stop, err := b.guard(ctx, in, out); err != nil {
 		return err
 	} else if stop {
+		if m := u.Message; m != nil {
+			b.keepGuardedMessage(ctx, item.ChatKey, messageRef{ID: m.ID, At: time.Unix(int64(m.Date), 0)})
+		}
 		return b.complete(ctx, item, out.entries)
 	}
 
@@ -87,7 +90,14 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		return b.complete(ctx, item, pending)
 	}
 	sess := st.Flow
+	fresh := sess.State == flows.StateNew
+	if sess.Lang == "" {
+		sess.Lang = b.reporterLanguage(ctx, in.userID)
+	}
 	in.input.DraftExpired = expired
+	if in.input.Kind == flows.InputText {
+		in.input.Awaiting = b.awaiting(ctx, in.userID)
+	}
 	if !expired && sess.State == flows.StateNew {
 		// No session: a new chat, or one whose conversation was lost (G5).
 		seen, err := b.store.InboxChatSeen(ctx, item.ChatKey, item.UpdateID)
@@ -107,6 +117,13 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 			return b.complete(ctx, item, out.entries)
 		}
 		return err
+	}
+	if l := res.Session.Lang; l != "" && !res.Forgot && (l != sess.Lang || fresh) {
+		// Chosen now, or read again by a new conversation: kept (again)
+		// for the paths that have no session.
+		if err := b.rememberLanguage(ctx, in.userID, l); err != nil {
+			return err
+		}
 	}
 	lane := storage.LaneReply
 	if res.Urgent {
@@ -172,7 +189,8 @@ func (b *Bot) setAside(ctx context.Context, item storage.InboxItem, reason strin
 		return nil
 	}
 	out := b.newBatch("dead:" + strconv.FormatInt(item.UpdateID, 10))
-	b.reply(out, chatID, chatID, langOf(lang), []flows.Reply{{Lines: []flows.Text{{ID: "error_set_aside"}}}})
+	lang = b.readerLanguage(ctx, chatID, lang) // in a private chat the chat is the user
+	b.reply(out, chatID, chatID, lang, []flows.Reply{notice(lang, "error_set_aside")})
 	if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
 		b.log.Warn("could not tell a reporter their message was set aside", "err", err)
 	} else {
@@ -191,7 +209,8 @@ func (b *Bot) tellDelayed(ctx context.Context, item storage.InboxItem) {
 		return
 	}
 	out := b.newBatch("slow:" + strconv.FormatInt(item.UpdateID, 10))
-	b.reply(out, chatID, chatID, langOf(lang), []flows.Reply{{Lines: []flows.Text{{ID: "error_delayed"}}}})
+	lang = b.readerLanguage(ctx, chatID, lang)
+	b.reply(out, chatID, chatID, lang, []flows.Reply{notice(lang, "error_delayed")})
 	if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
 		b.log.Warn("could not tell a reporter we are slow", "err", err)
 	} else {
@@ -240,6 +259,26 @@ func minimalChat(raw []byte) (int64, string) {
 	return 0, ""
 }
 
+// keepGuardedMessage records a message the guard answered (a flood, or a
+// blocked reporter's) in the chat's session, if it has one, so that "Clear
+// this chat" deletes it too. It does not read the session as an update
+// does: an expired draft's marker stays for the next update to explain.
+// Best effort: the message was answered either way.
+func (b *Bot) keepGuardedMessage(ctx context.Context, chatKey string, m messageRef) {
+	data, err := b.sessions.Load(ctx, chatKey)
+	if err != nil {
+		return // no session: nothing to clear later either
+	}
+	var st chatState
+	if json.Unmarshal(data, &st) != nil {
+		return
+	}
+	st.Messages = recentMessages(append(st.Messages, m), b.cfg.Now())
+	if err := b.saveSession(ctx, chatKey, st); err != nil {
+		b.log.Warn("could not keep a message the guard answered, for Clear this chat", "err", err)
+	}
+}
+
 // deleteWindow is how long bots may delete messages in private chats.
 const deleteWindow = 48 * time.Hour
 
@@ -283,8 +322,10 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) 
 	if err != nil {
 		return false, fmt.Errorf("check block: %w", err)
 	}
-	lang := langOf(in.input.LanguageCode)
+	// Read only when something is said: most updates pass.
+	readerLang := func() string { return b.readerLanguage(ctx, in.userID, in.input.LanguageCode) }
 	if blocked {
+		lang := readerLang()
 		// Nothing is kept, so nothing is said to be received; the
 		// emergency numbers are always given (/emergency most of all).
 		b.log.Info("a message from a blocked reporter was dropped")
@@ -303,6 +344,7 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) 
 		return false, nil
 	}
 	b.log.Warn("a reporter is over the message limit", "reporter", who)
+	lang := readerLang()
 	if flows.AsksForEmergency(in.input) {
 		// Still answered, within a bound of its own.
 		if again, err := b.limiter.Allow(ctx, "emergency:"+who, 6, time.Minute); err == nil && again {
@@ -311,7 +353,7 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) 
 		}
 	}
 	if tell, err := b.limiter.Allow(ctx, "messages-told:"+who, 1, time.Minute); err == nil && tell {
-		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_slow_down"}}}})
+		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{notice(lang, "error_slow_down")})
 	}
 	return true, nil
 }
@@ -328,6 +370,9 @@ type stepResult struct {
 	// Urgent says the step submitted an urgent case: its replies go on
 	// the urgent lane, ahead of ordinary replies to other chats.
 	Urgent bool
+	// Forgot says the reporter was forgotten: their language is not kept
+	// again by this step.
+	Forgot bool
 }
 
 // runEffects carries out a step's effects before anyone hears of them (G1).
@@ -335,6 +380,7 @@ type stepResult struct {
 // stepped in turn.
 func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flows.Session, res *stepResult, in incoming, out *batch, st *chatState) error {
 	for attempt := 0; ; attempt++ {
+		pending := res.Effects
 		feedback, err := b.applyEffects(ctx, item, res, in, out, st)
 		if err == nil {
 			if feedback == nil || attempt > 3 {
@@ -353,13 +399,15 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 			res.Result = b.engine.Step(*sess, in.input)
 			continue
 		}
-		why := "error_save_failed"
+		why := failedMessage(pending, err)
 		if errors.Is(err, errLimited) {
 			why = "error_report_limit"
 			b.log.Warn("a reporter is over the report limit; the draft is kept", "reporter", in.input.Reporter)
 		} else if errors.Is(err, storage.ErrAdditionLimit) {
 			why = "error_add_limit" // nothing stored, and the reporter is told
 			b.log.Warn("a case is over the day's limit of additions", "err", err)
+		} else if why == "error_case_gone" {
+			b.log.Warn("a reporter added to a case that is gone", "err", err)
 		} else {
 			b.log.Error("could not store a step; the reporter was asked to try again", "err", err)
 		}
@@ -371,6 +419,25 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 		b.reply(out, in.chatID, in.userID, lang, msgs)
 		return errNotSaved
 	}
+}
+
+// failedMessage is what to tell a reporter when a step's effects failed,
+// for what they were doing: only a report has a Send button to press
+// again; an addition must be sent again; a case deleted under retention
+// will never take one, however often they try.
+func failedMessage(effects []flows.Effect, err error) string {
+	for _, eff := range effects {
+		switch eff.(type) {
+		case flows.SubmitCase:
+			return "error_save_failed"
+		case flows.AddToCase:
+			if errors.Is(err, tipline.ErrNotFound) {
+				return "error_case_gone"
+			}
+			return "error_add_failed"
+		}
+	}
+	return "error_try_again"
 }
 
 // caseWithChat fills in the reporter's chat id, the team's way back, only
@@ -423,6 +490,9 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 			if err := b.notifyAssigned(ctx, res.Reference, e.Addition, out); err != nil {
 				return nil, err
 			}
+			if err := b.answered(ctx, in.userID, e.Reference); err != nil {
+				b.log.Warn("could not drop a case from those awaiting the reporter's answer", "case", e.Reference, "err", err)
+			}
 		case flows.LoadMyCases:
 			list, err := b.store.CasesByReporter(ctx, b.ring.Pseudonyms(in.userID)...)
 			if err != nil {
@@ -443,6 +513,13 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 			if err := b.sessions.Unmark(ctx, draftMarker(item.ChatKey)); err != nil {
 				return nil, fmt.Errorf("forget reporter: %w", err)
 			}
+			if err := b.forgetLanguage(ctx, in.userID); err != nil {
+				return nil, fmt.Errorf("forget reporter: %w", err)
+			}
+			if err := b.setAwaiting(ctx, in.userID, nil); err != nil {
+				return nil, fmt.Errorf("forget reporter: %w", err)
+			}
+			res.Forgot = true
 			b.log.Info("a reporter was forgotten", "cases_unlinked", n)
 		case flows.WithdrawContact:
 			err := b.store.WithdrawContact(ctx, e.Reference, b.ring.Pseudonyms(in.userID)...)

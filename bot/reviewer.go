@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/go-telegram/bot/models"
 
@@ -58,8 +60,11 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 		rv, err := b.store.RedeemInvite(ctx, tipline.InviteHash(code), in.userID, langOf(in.input.LanguageCode), b.cfg.Now())
 		switch {
 		case err == nil:
+			// The reviewer chooses the language they read, as a reporter
+			// does: a Khmer reviewer's Telegram is in English. The welcome
+			// follows the choice.
 			b.log.Info("a reviewer registered", "reviewer", rv.ID)
-			b.queueOuts(out, []review.Out{reviewerOut(rv, review.Welcome(rv.Name))})
+			b.queueOuts(out, []review.Out{reviewerOut(rv, reviewerLanguagePicker())})
 			return true, nil
 		case errors.Is(err, tipline.ErrNotFound) || errors.Is(err, storage.ErrInvalid):
 			// Not a valid invite: the reporter's flow answers as to anyone,
@@ -134,6 +139,14 @@ func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models
 	if err != nil {
 		return err
 	}
+	for _, o := range outs {
+		if ref, ok := teamMessageCase(o.Message); ok && o.To.Reporter() {
+			// In a private chat the chat is the user.
+			if err := b.awaitAnswer(ctx, o.To.ChatID, ref); err != nil {
+				b.log.Warn("could not keep that a case awaits the reporter's answer", "case", ref, "err", err)
+			}
+		}
+	}
 	b.queueOuts(out, outs)
 	return nil
 }
@@ -143,6 +156,9 @@ func (b *Bot) reviewerOuts(ctx context.Context, item storage.InboxItem, u *model
 		press, err := verifyReviewerButton(b.ring, in.userID, q.Data, b.cfg.Now())
 		if errors.Is(err, errExpiredButton) {
 			return []review.Out{reviewerOut(rv, review.Say("rv_button_expired", nil))}, nil
+		}
+		if lang, ok := strings.CutPrefix(press.Action, actReviewerLang); ok && err == nil {
+			return b.setReviewerLanguage(ctx, rv, lang)
 		}
 		var p review.Press
 		if err == nil {
@@ -168,6 +184,32 @@ func (b *Bot) reviewerOuts(ctx context.Context, item storage.InboxItem, u *model
 		return b.desk.Text(ctx, rv, in.input.Text, "note:"+updateBatchPrefix(item.UpdateID), st)
 	}
 	return b.desk.Command(ctx, rv, review.CmdHelp, st)
+}
+
+// actReviewerLang starts the action of a reviewer's language button.
+const actReviewerLang = "rvlang:"
+
+// reviewerLanguagePicker asks a new reviewer, in each language, which one
+// they read.
+func reviewerLanguagePicker() reply.Message {
+	var row []reply.Button
+	for _, l := range tipline.Languages {
+		row = append(row, reply.Button{Label: reply.Text{ID: "language_name_" + l}, Action: actReviewerLang + l})
+	}
+	return reply.Message{Lines: flows.InEachLanguage("choose_language"), Buttons: [][]reply.Button{row}}
+}
+
+// setReviewerLanguage keeps the language a reviewer chose and welcomes
+// them in it.
+func (b *Bot) setReviewerLanguage(ctx context.Context, rv tipline.Reviewer, lang string) ([]review.Out, error) {
+	if !slices.Contains(tipline.Languages, lang) {
+		return []review.Out{reviewerOut(rv, review.Say("error_button_not_yours", nil))}, nil
+	}
+	if err := b.store.SetReviewerLang(ctx, rv.ID, lang); err != nil {
+		return nil, fmt.Errorf("set reviewer language: %w", err)
+	}
+	rv.Lang = lang
+	return []review.Out{reviewerOut(rv, review.Welcome(rv.Name))}, nil
 }
 
 // reviewerOut is a message to a reviewer on the reply lane, protected from

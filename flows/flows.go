@@ -107,6 +107,9 @@ type Draft struct {
 	// Edits are messages the reporter changed after sending: the first
 	// version stays the answer, the change is kept beside it.
 	Edits []string `json:"edits,omitempty"`
+	// PhoneAsTyped is the phone number as the reporter typed it, shown
+	// back to them; the answer holds it in E.164 for the team.
+	PhoneAsTyped string `json:"phone_as_typed,omitempty"`
 }
 
 // InputKind tells what a reporter did.
@@ -167,6 +170,11 @@ type Input struct {
 	// SessionLost says the chat had a conversation that is gone (Redis
 	// lost it, or it expired): the reporter is told plainly.
 	SessionLost bool
+	// Awaiting are the reporter's cases whose team message awaits an
+	// answer (the bot keeps them beside the sessions): words typed without
+	// pressing "↩️ Answer" go to the one case, or the reporter is asked
+	// which.
+	Awaiting []tipline.Reference
 }
 
 // Text is one localized piece of a reply: a message ID and its data
@@ -272,6 +280,18 @@ type Engine struct {
 	Limits   Limits
 	// Emergency is the list of numbers shown on "a child is in danger now".
 	Emergency []EmergencyNumber
+	// Retention is how long a closed case is kept, which the privacy
+	// message tells the reporter (TIPLINE_RETENTION_DAYS); zero means the
+	// default, 90 days.
+	Retention time.Duration
+}
+
+// retentionDays is how many days after closing a case is deleted.
+func (e *Engine) retentionDays() int {
+	if e.Retention <= 0 {
+		return 90
+	}
+	return int((e.Retention + 24*time.Hour - 1) / (24 * time.Hour))
 }
 
 // location is where dates are read and shown: the NGO's time zone, or UTC.
@@ -303,3 +323,11 @@ var DefaultEmergency = []EmergencyNumber{
 // Commands are the commands offered in the reporter's command menu, in
 // order; each is described by the message "command_" + its name.
 var Commands = []string{"start", "mine", "status", "emergency", "language", "privacy", "cancel", "forget", "help"}
+
+// CommandIcons are the pictures that open each command's line in the
+// default "/" menu, so a reader who reads none of its words still finds
+// the emergency numbers and the language.
+var CommandIcons = map[string]string{
+	"start": "🏠", "mine": "📂", "status": "🔑", "emergency": "☎️", "language": "🌐",
+	"privacy": "🔒", "cancel": "✖️", "forget": "🗑️", "help": "❓",
+}

@@ -39,6 +39,12 @@ func (r *run) followUpButton(act string) bool {
 		}
 		r.sayReply(rep)
 		return true
+	case act == actReceipt:
+		// The code is shown from the session only: after it expired, was
+		// cleared or replaced, we cannot show it (we keep only its hash).
+		r.say("receipt_gone")
+		r.ask()
+		return true
 	case act == actClear:
 		r.pushAndGo(StateClear)
 		return true
@@ -81,6 +87,13 @@ func (r *run) followUpButton(act string) bool {
 		}
 		r.s.AddingTo = ref
 		r.s.Back = nil
+		if words := r.s.Typed; words != "" && r.s.Draft == nil {
+			// The words typed before choosing which case they answer.
+			r.s.Typed = ""
+			r.s.State = StateAdd
+			r.addText(words)
+			return true
+		}
 		r.goTo(StateAdd)
 		return true
 	case strings.HasPrefix(act, prefixNoContact) && st == StateMine:
@@ -190,6 +203,53 @@ func (r *run) typedCode(text string) {
 	r.effects = append(r.effects, OpenByCode{Code: code, Reporter: r.in.Reporter})
 }
 
+// answersTheTeam takes words typed, without pressing "↩️ Answer", while
+// the team waits for an answer: they go to the one case that awaits one,
+// or, when several do, the reporter is asked which (the words wait). False
+// when no case awaits an answer or a report is being written: the words
+// are then a new report's, as always.
+func (r *run) answersTheTeam() bool {
+	st := r.s.State
+	if len(r.in.Awaiting) == 0 || r.s.Draft != nil || r.s.Lang == "" || strings.TrimSpace(r.in.Text) == "" ||
+		(st != StateNew && st != StateMenu && st != StateTyped) {
+		return false
+	}
+	if len(r.in.Awaiting) == 1 {
+		ref := r.in.Awaiting[0]
+		if !slices.Contains(r.s.Allowed, ref) {
+			r.s.Allowed = append(r.s.Allowed, ref)
+		}
+		r.s.AddingTo, r.s.Back, r.s.State = ref, nil, StateAdd
+		r.addText(strings.TrimSpace(r.in.Text))
+		return true
+	}
+	r.keepWords(r.in.Text)
+	rep := Reply{Lines: []Text{{ID: "team_answer_which"}}}
+	for _, ref := range r.in.Awaiting {
+		rep.Buttons = append(rep.Buttons, []Button{{
+			Label:  Text{ID: "button_answer_about", Data: map[string]any{"Reference": string(ref)}},
+			Action: TeamReplyAction(ref),
+		}})
+	}
+	rep.Buttons = append(rep.Buttons, []Button{btn("button_menu", actMenu)})
+	r.s.Back, r.s.State = nil, StateMenu
+	r.sayReply(rep)
+	return true
+}
+
+// addText sends words to the case in StateAdd.
+func (r *run) addText(text string) {
+	if script.Length(text) > r.e.Limits.LongText {
+		r.say("long_text_kept") // kept whole, never refused
+	}
+	a := tipline.Addition{Actor: "reporter:" + r.in.Reporter, At: r.in.Now, Text: text}
+	r.effects = append(r.effects, AddToCase{Reference: r.s.AddingTo, Addition: a})
+	r.sayReply(Reply{
+		Lines:   []Text{{ID: "add_received", Data: map[string]any{"Reference": string(r.s.AddingTo)}}},
+		Buttons: [][]Button{{btn("button_done", actDone)}},
+	})
+}
+
 // addition sends what the reporter gives in StateAdd to the case.
 func (r *run) addition() {
 	in := r.in
@@ -246,3 +306,13 @@ func groupDigits(code string) string {
 // TeamReplyAction is the action of the reporter's "Answer the team" button
 // under a message from the team about ref.
 func TeamReplyAction(ref tipline.Reference) string { return prefixAnswer2 + string(ref) }
+
+// TeamReplyCase is the case an "Answer the team" action names.
+func TeamReplyCase(act string) (tipline.Reference, bool) {
+	ref, ok := strings.CutPrefix(act, prefixAnswer2)
+	if !ok {
+		return "", false
+	}
+	r, err := tipline.ParseReference(ref)
+	return r, err == nil
+}

@@ -289,8 +289,11 @@ func TestContactQuestionTellsTheTruth(t *testing.T) {
 			c.press("a:unsure")
 			c.wantState(StateTipReview)
 			rep := c.last.Replies[0]
-			if got := rep.Lines[len(rep.Lines)-1].ID; got != "review_contact_needed" {
+			if got := rep.Lines[len(rep.Lines)-2].ID; got != "review_contact_needed" {
 				t.Errorf("after 'ask me first': %s, want review_contact_needed", got)
+			}
+			if got := rep.Lines[len(rep.Lines)-1].ID; got != "review_phone_seen" {
+				t.Errorf("after 'ask me first' with a phone number: %s, want review_phone_seen", got)
 			}
 			for _, row := range rep.Buttons {
 				for _, b := range row {

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/tipline/tipline/locales/script"
 )
@@ -39,8 +40,8 @@ const (
 // missingQuestions are a family's report of a missing child, in the order
 // a case worker on the phone would ask them.
 var missingQuestions = []question{
-	{state: StateMissingName, answer: AnswerName, maxText: shortText},
-	{state: StateMissingAge, answer: AnswerAge, options: []string{"under_6", "6_11", "12_17"}, perRow: 3,
+	{state: StateMissingName, answer: AnswerName, maxText: shortText, optional: true},
+	{state: StateMissingAge, answer: AnswerAge, options: []string{"under_6", "6_11", "12_17", "unknown"}, perRow: 3,
 		maxText: shortText, parse: parseAge, invalid: "error_age"},
 	{state: StateMissingSex, answer: AnswerSex, options: []string{"girl", "boy", "unknown"}, perRow: 3},
 	{state: StateMissingPhotos, answer: AnswerPhotos, media: true, optional: true},
@@ -79,5 +80,9 @@ func parsePhone(r *run, text string) (string, bool) {
 	if r.s.Lang == LangThai {
 		country = "TH"
 	}
-	return script.Phone(text, country)
+	v, ok := script.Phone(text, country)
+	if ok && r.s.Draft != nil {
+		r.s.Draft.PhoneAsTyped = strings.TrimSpace(text)
+	}
+	return v, ok
 }

@@ -38,6 +38,10 @@ func (r *run) prompt() Reply {
 		if len(s.Back) > 0 {
 			rows = append(rows, []Button{btn("button_back", actBack)})
 		}
+		if s.Lang == "" {
+			// One short message a reader of any of our languages can read.
+			return Reply{Lines: InEachLanguage("choose_language"), Buttons: rows}
+		}
 		return Reply{Lines: []Text{{ID: "choose_language"}}, Buttons: rows}
 	case StateMenu:
 		if s.Typed != "" && s.Draft == nil {
@@ -45,13 +49,19 @@ func (r *run) prompt() Reply {
 			r.s.State = StateTyped
 			return r.typedPrompt()
 		}
-		return Reply{Lines: []Text{{ID: "menu"}}, Buttons: [][]Button{
+		rows := [][]Button{
 			{btn("menu_tip", prefixMenu+menuTip)},
 			{btn("menu_missing", prefixMenu+menuMissing)},
 			{btn("menu_mine", prefixMenu+menuMine)},
 			{btn("menu_emergency", prefixMenu+menuEmergency), btn("menu_privacy", prefixMenu+menuPrivacy)},
 			{btn("menu_language", prefixMenu+menuLanguage)},
-		}}
+		}
+		if s.Lang == LangKhmer {
+			// Two Khmer labels side by side are cut with "…" on a
+			// 360-dp phone: one to a row.
+			rows = slices.Concat(rows[:3], [][]Button{rows[3][:1], rows[3][1:]}, rows[4:])
+		}
+		return Reply{Lines: []Text{{ID: "menu"}}, Buttons: rows}
 	case StateTyped:
 		if s.Typed == "" || s.Draft != nil {
 			r.s.State = StateMenu
@@ -167,6 +177,10 @@ func (r *run) review() Reply {
 	if d.Answers[AnswerAppeal] == "unsure" {
 		// "Ask me first" needs a way to ask: no "Do not write to me".
 		lines[len(lines)-1] = Text{ID: "review_contact_needed"}
+		if d.Answers[AnswerPhone] != "" {
+			// Still said: they will see the number.
+			lines = append(lines, Text{ID: "review_phone_seen"})
+		}
 		send = send[:1]
 	}
 	return Reply{Lines: lines, Buttons: append(send,
@@ -180,6 +194,10 @@ func (r *run) review() Reply {
 func (r *run) summaryValue(q question) any {
 	d := r.s.Draft
 	switch {
+	case q.answer == AnswerPhone && d.PhoneAsTyped != "" && d.Answers[AnswerPhone] != "":
+		// The number as the reporter typed it, which they recognise
+		// (012 345 678); reviewers read it in full (+855 12 345 678).
+		return Quote(d.PhoneAsTyped, summaryValueMax)
 	case q.media && r.countAttachments(q.answer) > 0:
 		return Text{ID: "summary_count", Data: map[string]any{"Count": r.countAttachments(q.answer)}}
 	case q.location && d.Location != nil:
@@ -218,7 +236,7 @@ func AnswerValue(key, v string) any {
 		if n, err := strconv.Atoi(v); err == nil {
 			return reply.Years(n)
 		}
-	case AnswerSeenWhen:
+	case AnswerSeenWhen, AnswerWhen:
 		if t, err := time.Parse(dateLayout, v); err == nil {
 			return reply.Day(t)
 		}

@@ -83,7 +83,7 @@ var tipQuestions = []question{
 	// emergency numbers without one more tap.
 	{state: StateTipHappening, answer: AnswerHappening, options: exploitationCodes(), perRow: 1, optional: true},
 	{state: StateTipWhere, answer: AnswerWhere, maxText: shortText, location: true, optional: true},
-	{state: StateTipWhen, answer: AnswerWhen, options: []string{"today", "yesterday", "earlier", "ongoing"}, perRow: 2},
+	{state: StateTipWhen, answer: AnswerWhen, options: []string{"today", "yesterday", "earlier", "ongoing", "unknown"}, perRow: 2},
 	{state: StateTipChildren, answer: AnswerChildren, options: []string{"1", "2_3", "4_plus", "unknown"}, perRow: 2},
 	{state: StateTipAges, answer: AnswerAges, options: []string{"under_6", "6_11", "12_17", "unknown"}, perRow: 2},
 	{state: StateTipAdults, answer: AnswerAdults, maxText: longText, voice: true, optional: true},
@@ -155,18 +155,24 @@ func (r *run) say(ids ...string) {
 
 func (r *run) sayReply(rep Reply) { r.replies = append(r.replies, rep) }
 
+// sayPrivacy says what we keep, with how long closed reports are kept as
+// configured.
+func (r *run) sayPrivacy() {
+	r.sayReply(Reply{Lines: []Text{{ID: "privacy", Data: map[string]any{"Days": r.e.retentionDays()}}}})
+}
+
 func (r *run) step() {
 	in := r.in
 	if r.s.Lang == "" {
-		r.s.Lang = tipline.MatchLanguage(in.LanguageCode)
+		r.s.Lang = PhoneLanguage(in.LanguageCode)
 	}
 	if r.s.State == StateNew {
 		switch {
 		case in.DraftExpired:
-			r.say("draft_expired")
+			r.sayEach("draft_expired")
 			r.announced = true
-		case in.SessionLost && in.Kind != InputCommand:
-			r.say("error_session_lost")
+		case in.SessionLost && in.Kind != InputCommand && !(in.Kind == InputButton && worksWithoutSession(in.Text)):
+			r.sayEach("error_session_lost")
 			r.announced = true
 		}
 	}
@@ -191,6 +197,10 @@ func (r *run) step() {
 	case InputCodeResult:
 		r.codeResult(in)
 		return
+	case InputText:
+		if r.answersTheTeam() {
+			return
+		}
 	}
 	if r.s.State == StateNew {
 		if in.Kind == InputButton {
@@ -228,17 +238,38 @@ func (r *run) step() {
 }
 
 // lostSession handles a button pressed in a chat we have no session for:
-// the session expired or was lost (G5). Language and menu buttons still
-// work; a report's buttons are explained plainly.
+// the session expired or was lost (G5). Every button is signed for this
+// user, and those of a finished report name what they act on, so they
+// keep working: the language and menu buttons, "↩️ Answer" under a team
+// message (which names its case), the receipt and "Clear this chat"; a
+// case's buttons from My reports show the list again, read afresh from
+// the store. A draft's buttons are explained plainly.
 func (r *run) lostSession(act string) {
 	switch {
 	case strings.HasPrefix(act, prefixLang):
 		r.s.State = StateLanguage
-	case strings.HasPrefix(act, prefixMenu) && r.s.Lang != "":
+	case strings.HasPrefix(act, prefixAnswer2) && r.s.Lang == "":
+		// We do not know their language yet: ask it, then for the answer.
+		ref := tipline.Reference(strings.TrimPrefix(act, prefixAnswer2))
+		if !slices.Contains(r.s.Allowed, ref) {
+			r.s.Allowed = append(r.s.Allowed, ref)
+		}
+		r.s.AddingTo = ref
+		r.s.Back = []State{StateAdd}
+		r.goTo(StateLanguage)
+		return
+	case strings.HasPrefix(act, prefixAnswer2):
+	case (act == actReceipt || act == actClear) && r.s.Lang != "":
+	case act == actClearYes && r.s.Lang != "":
+		r.s.State = StateClear
+	case (strings.HasPrefix(act, prefixAdd) || strings.HasPrefix(act, prefixNoContact)) && r.s.Lang != "":
+		r.myReports()
+		return
+	case (strings.HasPrefix(act, prefixMenu) || act == actMenu) && r.s.Lang != "":
 		r.s.State = StateMenu
 	default:
 		if !r.announced {
-			r.say("error_session_lost")
+			r.sayEach("error_session_lost")
 		}
 		if r.s.Lang == "" {
 			r.goTo(StateLanguage)
@@ -248,6 +279,50 @@ func (r *run) lostSession(act string) {
 		return
 	}
 	r.button(act)
+}
+
+// worksWithoutSession says a button acts the same with or without the
+// chat's session: it names what it acts on, or needs nothing of a draft.
+func worksWithoutSession(act string) bool {
+	switch {
+	case strings.HasPrefix(act, prefixLang), strings.HasPrefix(act, prefixMenu), strings.HasPrefix(act, prefixAnswer2),
+		strings.HasPrefix(act, prefixAdd), strings.HasPrefix(act, prefixNoContact):
+		return true
+	}
+	return act == actReceipt || act == actClear || act == actClearYes || act == actMenu
+}
+
+// PhoneLanguage is the language a new chat starts in from the phone's
+// Telegram language: Khmer or Thai when the phone says so, else none, and
+// the reporter chooses. Telegram has no Khmer interface and most Thai
+// phones run it in English, so "en" says nothing about what a reporter
+// reads.
+func PhoneLanguage(code string) string {
+	switch l := tipline.MatchLanguage(code); l {
+	case LangKhmer, LangThai:
+		return l
+	}
+	return ""
+}
+
+// sayEach says a message in the reporter's language, or, before we know
+// it, in each of ours.
+func (r *run) sayEach(id string) {
+	if r.s.Lang != "" {
+		r.say(id)
+		return
+	}
+	r.sayReply(Reply{Lines: InEachLanguage(id)})
+}
+
+// InEachLanguage is a message written once in each language, Khmer first,
+// for a reader whose language we do not know yet.
+func InEachLanguage(id string) []Text {
+	out := make([]Text, 0, len(Languages))
+	for i, l := range Languages {
+		out = append(out, Text{ID: id, Lang: l, Item: i > 0})
+	}
+	return out
 }
 
 // command handles /start, /language, /cancel, /help, /privacy and /emergency.
@@ -279,7 +354,7 @@ func (r *run) command(name string) {
 		r.say("help")
 		r.ask()
 	case "privacy":
-		r.say("privacy")
+		r.sayPrivacy()
 		r.ask()
 	case "emergency":
 		r.sayReply(r.emergency("emergency_intro"))
@@ -411,7 +486,7 @@ func (r *run) menu(item string) {
 		r.sayReply(r.emergency("emergency_intro"))
 		r.ask()
 	case menuPrivacy:
-		r.say("privacy")
+		r.sayPrivacy()
 		r.ask()
 	case menuLanguage:
 		r.pushAndGo(StateLanguage)
@@ -443,7 +518,7 @@ func (r *run) answerButton(q question, act string) bool {
 		if !slices.Contains(q.options, code) {
 			return false
 		}
-		d.Answers[q.answer] = code
+		d.Answers[q.answer] = r.storedAnswer(q, code)
 		if q.answer == AnswerDanger {
 			d.Urgent = code == "yes"
 			if d.Urgent {
@@ -454,6 +529,24 @@ func (r *run) answerButton(q question, act string) bool {
 		return true
 	}
 	return false
+}
+
+// storedAnswer is what an answer button stores: its code, except "today"
+// and "yesterday", which are stored as the day they meant (in the team's
+// time zone), since a reviewer reads the case days later.
+func (r *run) storedAnswer(q question, code string) string {
+	if q.answer != AnswerWhen && q.answer != AnswerSeenWhen {
+		return code
+	}
+	day := r.in.Now.In(r.e.location())
+	switch code {
+	case "today":
+	case "yesterday":
+		day = day.AddDate(0, 0, -1)
+	default:
+		return code
+	}
+	return day.Format(dateLayout)
 }
 
 // message handles anything but a button or a command: the answer to a
@@ -550,9 +643,12 @@ func (r *run) unexpected(q question) {
 	case InputDocument:
 		id = "error_file"
 	case InputPhoto, InputVideo:
-		id = "error_media_not_now"
+		id = r.mediaNotNow()
 	case InputVoice:
 		id = "error_voice_not_now"
+		if q.maxText != nil {
+			id = "error_voice_type" // a typed question has no buttons to use
+		}
 	case InputLocation:
 		id = "error_location_not_now"
 	case InputUnsupported:
@@ -563,6 +659,29 @@ func (r *run) unexpected(q question) {
 	}
 	r.say(id)
 	r.ask()
+}
+
+// mediaNotNow says why a photo or video is not taken now, truthfully:
+// "I will ask for it soon" only when a question ahead asks for one; at
+// the review, how to add it; otherwise that this step cannot take it.
+func (r *run) mediaNotNow() string {
+	d := r.s.Draft
+	if d == nil {
+		return "error_media_not_now" // every report asks for photos
+	}
+	if r.s.State == StateTipReview || r.s.State == StateTipEdit {
+		return "error_media_at_review"
+	}
+	_, i, ok := findQuestion(r.s.State)
+	for _, q := range questionsFor(d.Kind)[i+1:] {
+		if ok && q.media && r.s.Return != StateTipReview {
+			return "error_media_not_now"
+		}
+	}
+	if r.s.Return == StateTipReview {
+		return "error_media_at_review"
+	}
+	return "error_media_no_place"
 }
 
 // next moves past an answered question: to the review when editing, else
@@ -680,8 +799,12 @@ func (r *run) submit(contact bool) {
 	// frightened reporter should not wait for four. The secret code comes
 	// last, set apart, just above its buttons.
 	next := "done_anonymous"
-	if contact {
+	switch {
+	case contact:
 		next = "done_contact"
+	case d.Answers[AnswerPhone] != "":
+		// A number typed "for our team to call" may still be called.
+		next = "done_anonymous_phone"
 	}
 	lines := []Text{
 		{ID: "done_received", Data: map[string]any{"Reference": string(d.Reference)}},
@@ -736,6 +859,9 @@ func emergencyReply(numbers []EmergencyNumber, intro, lang string) Reply {
 		})
 	}
 	rep := Reply{Lines: []Text{{ID: intro}}}
+	if lang == "" {
+		rep.Lines = InEachLanguage(intro) // the numbers follow in English
+	}
 	for _, n := range numbers {
 		rep.Lines = append(rep.Lines, Text{ID: "emergency_line", Item: true, Data: map[string]any{
 			"Country": Text{ID: "country_" + strings.ToLower(n.Country)},

@@ -75,3 +75,17 @@ func TestValuesInEachLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestPluralForms: English counts read "1 file", "2 files"; the count picks
+// the form (the review's "(1 files)").
+func TestPluralForms(t *testing.T) {
+	c := MustLoad()
+	for n, want := range map[int]string{1: "Sent (1 file)", 2: "Sent (2 files)"} {
+		if got := c.Text("en", "rv_event_with_files", map[string]any{"What": "Sent", "Count": n}); got != want {
+			t.Errorf("%d: %q, want %q", n, got, want)
+		}
+	}
+	if got := c.Text("en", "tip_media_received", map[string]any{"Count": 1}); got != "We got 1 photo or video. Send more, or press Done." {
+		t.Errorf("1 photo: %q", got)
+	}
+}

@@ -99,7 +99,14 @@ func (c *Catalog) Text(lang, id string, data map[string]any) string {
 			data[k] = s
 		}
 	}
-	s, err := c.localizer(lang).Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	cfg := &i18n.LocalizeConfig{MessageID: id, TemplateData: data}
+	switch n := data["Count"].(type) {
+	case int, int64:
+		// A count picks the plural form where the language has one
+		// ("1 file", "2 files"); Khmer and Thai have only "other".
+		cfg.PluralCount = n
+	}
+	s, err := c.localizer(lang).Localize(cfg)
 	if err != nil {
 		return id
 	}
@@ -108,8 +115,12 @@ func (c *Catalog) Text(lang, id string, data map[string]any) string {
 
 // Render writes one piece of a reply in lang: its message with its data,
 // nested Texts and values written first. It is the one renderer of both
-// the reporter's and the reviewer's side.
+// the reporter's and the reviewer's side. A Text that names its own
+// language (reply.Text.Lang) is written in that one.
 func (c *Catalog) Render(lang string, t reply.Text) string {
+	if t.Lang != "" {
+		lang = t.Lang
+	}
 	return c.Text(lang, t.ID, t.Data)
 }
 

@@ -17,6 +17,7 @@ import (
 var sample = map[string]any{
 	"Reference": "TL-7K3Q-9XDM",
 	"Count":     3,
+	"Days":      90,
 	"Max":       10,
 	"Country":   "Cambodia",
 	"Number":    "117",
@@ -216,8 +217,9 @@ func TestButtonLabelsShort(t *testing.T) {
 }
 
 // checkMessageFile lists what is wrong in a message file: a top-level key
-// that is not a message table, a table with keys other than "other" (we use
-// no plural forms), an empty message, or an ID not in known (nil: any ID).
+// that is not a message table, a table with keys other than "other" and
+// "one" (English needs a singular beside a count: "1 file"; Khmer and Thai
+// have no plural forms), an empty message, or an ID not in known (nil: any ID).
 func checkMessageFile(data []byte, known map[string]bool) []string {
 	var doc map[string]any
 	if _, err := toml.Decode(string(data), &doc); err != nil {
@@ -237,7 +239,7 @@ func checkMessageFile(data []byte, known map[string]bool) []string {
 			switch _, sub := v.(map[string]any); {
 			case sub:
 				problems = append(problems, fmt.Sprintf("[%s.%s]: unknown table", id, k))
-			case k != "other":
+			case k != "other" && k != "one":
 				problems = append(problems, fmt.Sprintf("[%s]: unknown key %q", id, k))
 			}
 		}
@@ -284,7 +286,9 @@ func TestCheckMessageFile(t *testing.T) {
 		{"unknown table", "[welcome]\nother = \"Hello\"\n[welcom]\nother = \"Hi\"", []string{"[welcom]: unknown table, not in en.toml"}},
 		{"empty", "[welcome]\nother = \"\"", []string{"[welcome]: empty message"}},
 		{"blank", "[welcome]\nother = \"\"\"\n  \n\"\"\"", []string{"[welcome]: empty message"}},
-		{"no other", "[welcome]\none = \"Hello\"", []string{"[welcome]: empty message", "[welcome]: unknown key \"one\""}},
+		{"no other", "[welcome]\none = \"Hello\"", []string{"[welcome]: empty message"}},
+		{"one and other", "[welcome]\none = \"1 file\"\nother = \"2 files\"", nil},
+		{"few", "[welcome]\nfew = \"Hello\"\nother = \"Hello\"", []string{"[welcome]: unknown key \"few\""}},
 		{"extra key", "[welcome]\nother = \"Hello\"\ndescription = \"x\"", []string{"[welcome]: unknown key \"description\""}},
 		{"nested table", "[welcome]\nother = \"Hello\"\n[welcome.extra]\nother = \"x\"", []string{"[welcome.extra]: unknown table"}},
 		{"bare value", "welcome = \"Hello\"", []string{"welcome: a value, not a [table]"}},

@@ -18,6 +18,10 @@ type Text struct {
 	// Item marks a line of a list: it follows the line before it directly,
 	// without the blank line that separates paragraphs.
 	Item bool
+	// Lang, when set, is the language this piece is written in whatever
+	// the reader's: the language picker says "choose your language" in
+	// each language, for a reader whose language we do not know yet.
+	Lang string
 }
 
 // Button is an inline button: its label and the action it sends back.

@@ -82,7 +82,7 @@ func FoundCases(list []Found, near bool, now time.Time) reply.Message {
 			"Reference": string(c.Reference),
 			"Kind":      listedKind(c.CaseSummary),
 			"Urgency":   reply.Text{ID: "rv_urgency_" + string(c.Urgency)},
-			"Status":    reply.Text{ID: "status_" + string(c.Status)},
+			"Status":    reply.Text{ID: "rv_status_" + string(c.Status)}, // the team's word, not the reporter's "a person is looking at it"
 			"Age":       reply.Elapsed(now.Sub(c.CreatedAt)),
 		}
 		id := "rv_queue_line"

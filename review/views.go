@@ -182,10 +182,10 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 		"Reference": string(c.Reference),
 		"Kind":      reply.Text{ID: "kind_" + string(c.Kind)},
 		"Urgency":   reply.Text{ID: "rv_urgency_" + string(c.Urgency)},
-		"Status":    reply.Text{ID: "status_" + string(c.Status)},
+		"Status":    reply.Text{ID: "rv_status_" + string(c.Status)}, // the team's word, not the reporter's "a person is looking at it"
 	}}}}
 	if c.Lang != "" {
-		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_language"}, reply.Text{ID: "language_name_" + c.Lang}))
+		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_language"}, reply.Text{ID: "rv_language_" + c.Lang})) // in the reader's script, not the endonym
 	}
 	// The reviewer's classification, and beside it the reporter's own
 	// answer to "What is happening?".
@@ -307,7 +307,7 @@ func Queue(list []tipline.CaseSummary, now time.Time) reply.Message {
 			"Reference": string(c.Reference),
 			"Kind":      listedKind(c),
 			"Urgency":   reply.Text{ID: "rv_urgency_" + string(c.Urgency)},
-			"Status":    reply.Text{ID: "status_" + string(c.Status)},
+			"Status":    reply.Text{ID: "rv_status_" + string(c.Status)}, // the team's word, not the reporter's "a person is looking at it"
 			"Age":       reply.Elapsed(now.Sub(c.CreatedAt)),
 		}})
 		m.Buttons = append(m.Buttons, []reply.Button{{Label: Verbatim(string(c.Reference)), Action: On(Details, c.Reference).String(), Version: AnyVersion}})

@@ -32,6 +32,7 @@ func TestAdminCommands(t *testing.T) {
 	}
 	rv := e.reporter(7_200_900_001, "th")
 	e.emu.SendText(rv.u, "/start "+link[1])
+	rv.press("rvlang:th") // the picker first: the reviewer chooses the language they read
 	rv.waitText(regexp.MustCompile(`Tipline`))
 
 	out, err = e.runCLI(t, "reviewers", "list")

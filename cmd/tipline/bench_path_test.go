@@ -17,7 +17,9 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/internal/testclock"
 	"github.com/tipline/tipline/storage/storagetest"
 )
@@ -39,6 +41,9 @@ type user struct {
 func newUser(e *testEnv, id int64, lang string) *user {
 	u := telegramtest.User{ID: id, FirstName: fmt.Sprintf("Benchfirst%d", id), LanguageCode: lang}
 	e.emu.AddUser(u)
+	if l := tipline.MatchLanguage(lang); l != "" && flows.PhoneLanguage(lang) == "" {
+		e.rememberLanguage(id, l) // chose it before, as testEnv.reporter
+	}
 	return &user{e: e, u: u}
 }
 

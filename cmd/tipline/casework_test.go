@@ -45,7 +45,7 @@ func TestReviewerCaseWork(t *testing.T) {
 	// Details: one timeline, the reporter's language.
 	rv.press("det:" + string(ref))
 	det := rv.waitText(regexp.MustCompile(`What happened:`))
-	for _, want := range []string{"Reporter's language: ភាសាខ្មែរ", "The reporter sent the report", "Taken by Primary Pich", "Classified by Primary Pich: Forced labour · High risk"} {
+	for _, want := range []string{"Reporter's language: Khmer", "The reporter sent the report", "Taken by Primary Pich", "Classified by Primary Pich: Forced labour · High risk"} {
 		if !strings.Contains(det.Text, want) {
 			t.Errorf("Details lack %q:\n%s", want, det.Text)
 		}

@@ -186,11 +186,11 @@ func TestRedisDown(t *testing.T) {
 	if _, err := e.emu.PressButton(r.u, m.ID, data); err != nil {
 		t.Fatal(err)
 	}
-	r.waitText(regexp.MustCompile(`safe with us`))
+	r.waitText(regexp.MustCompile(`slow right now`))
 	time.Sleep(1500 * time.Millisecond) // retries go on; the reporter is not told again
 	told := 0
 	for _, bm := range e.emu.BotMessages(r.u.ID) {
-		if strings.Contains(bm.Text, "safe with us") {
+		if strings.Contains(bm.Text, "slow right now") {
 			told++
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
@@ -59,7 +60,7 @@ func TestMissingChildJourney(t *testing.T) {
 		}
 		a := c.Answers
 		if c.Kind != tipline.KindMissing || c.Urgency != tipline.UrgencyUrgent || a[flows.AnswerPhone] != tc.want ||
-			a[flows.AnswerAge] != "7" || a[flows.AnswerName] != "Canaryname"+tc.lang || a[flows.AnswerSeenWhen] != "yesterday" {
+			a[flows.AnswerAge] != "7" || a[flows.AnswerName] != "Canaryname"+tc.lang || a[flows.AnswerSeenWhen] != teamYesterday(t) {
 			t.Errorf("%s: case %s %s answers %v", tc.lang, c.Kind, c.Urgency, a)
 		}
 		if len(c.Attachments) != 2 {
@@ -77,6 +78,17 @@ func TestMissingChildJourney(t *testing.T) {
 		}
 	}
 	e.assertValid()
+}
+
+// teamYesterday is yesterday's date in the team's time zone (the default,
+// Asia/Phnom_Penh), as "Yesterday" is stored: a reviewer reads the case
+// days later.
+func teamYesterday(t *testing.T) string {
+	loc, err := time.LoadLocation("Asia/Phnom_Penh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return time.Now().In(loc).AddDate(0, 0, -1).Format("2006-01-02")
 }
 
 var codeRE = regexp.MustCompile(`\d{4} \d{4} \d{4} \d{4}`)
@@ -228,6 +240,16 @@ func TestForget(t *testing.T) {
 	}
 	if s.Draft != nil || s.Receipt != nil || len(s.Submitted) != 0 {
 		t.Errorf("session after forget still holds %+v", s)
+	}
+	// Nothing is kept in Redis under the reporter's pseudonym: not the
+	// language they chose, not the cases awaiting their answer.
+	keys, err := e.rc.Keys(context.Background(), e.prefix+"*"+pseudonym+"*").Result()
+	if err != nil || len(keys) != 0 {
+		for _, k := range keys {
+			if !strings.Contains(k, "rate:") { // rate-limit counters expire on their own
+				t.Errorf("after forget, Redis still holds %s (%v)", k, err)
+			}
+		}
 	}
 	e.assertValid()
 }

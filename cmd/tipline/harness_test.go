@@ -17,9 +17,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/bot"
 	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/storage/postgres"
+	redisstore "github.com/tipline/tipline/storage/redis"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -159,7 +162,41 @@ type reporter struct {
 	code string // a reviewer's invite code
 }
 
+// reporter adds a Telegram user whose phone's language is lang. A phone
+// in English (or another language of ours that is not Khmer or Thai) is
+// taken to belong to a reporter who chose that language before, as the
+// bot keeps it: a new chat from such a phone starts with the language
+// picker, which TestFirstScreenByPhoneLanguage holds; the other tests
+// start at the menu. Use newReporter for a user who never chose.
 func (e *testEnv) reporter(id int64, lang string) *reporter {
+	r := e.newReporter(id, lang)
+	if l := tipline.MatchLanguage(lang); l != "" && flows.PhoneLanguage(lang) == "" {
+		e.rememberLanguage(id, l)
+	}
+	return r
+}
+
+// rememberLanguage keeps a reporter's language in the Redis the program
+// uses (a test may give it a Redis of its own).
+func (e *testEnv) rememberLanguage(id int64, lang string) {
+	e.t.Helper()
+	rc := e.rc
+	if url := e.env["REDIS_URL"]; url != storagetest.RedisURL() {
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			e.t.Fatalf("REDIS_URL: %v", err)
+		}
+		rc = redis.NewClient(opt)
+		defer rc.Close()
+	}
+	sessions := redisstore.NewSessions(rc, e.prefix, time.Hour, e.ring)
+	if err := bot.RememberLanguage(context.Background(), sessions, e.ring, id, lang); err != nil {
+		e.t.Fatalf("remember the language of user %d: %v", id, err)
+	}
+}
+
+// newReporter adds a Telegram user who never chose a language with us.
+func (e *testEnv) newReporter(id int64, lang string) *reporter {
 	u := telegramtest.User{ID: id, FirstName: fmt.Sprintf("Canaryfirst%d", id), Username: fmt.Sprintf("canaryuser%d", id), LanguageCode: lang}
 	e.emu.AddUser(u)
 	return &reporter{e: e, u: u}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os/exec"
@@ -436,20 +437,22 @@ func TestImpatientUsers(t *testing.T) {
 
 // TestDatabaseDownReporterTold: with PostgreSQL gone, a reporter's message
 // cannot be stored; it waits at Telegram, the reporter is told once that
-// we are slow and it is safe, and it is answered once the database is back.
+// we are slow, in the language they chose (their phone says English), and
+// it is answered once the database is back.
 func TestDatabaseDownReporterTold(t *testing.T) {
 	e := newTestEnv(t)
 	pg := newProxy(t, "127.0.0.1:5432")
 	e.env["DATABASE_URL"] = strings.Replace(e.env["DATABASE_URL"], "127.0.0.1:5432", pg.addr(), 1)
 	e.start()
-	r := e.reporter(7_800_800_001, "th")
+	r := e.newReporter(7_800_800_001, "en")
 	e.emu.SendText(r.u, "/start")
+	r.press("lang:th")
 	r.press("menu:tip")
 	r.expect("back")
 	pg.cut()
 	e.emu.SendText(r.u, "what I saw")
 	slow := regexp.MustCompile(regexp.QuoteMeta(locales.MustLoad().Text("th", "error_delayed", nil)))
-	r.waitText(slow)
+	notice := r.waitText(slow)
 	time.Sleep(2 * time.Second) // intake keeps trying; the reporter is not told again
 	pg.restore()
 	r.waitButton("a:yes")
@@ -461,5 +464,28 @@ func TestDatabaseDownReporterTold(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("told %d times that we are slow, want once", n)
+	}
+	// Sent outside the outbox, it is kept with the chat's messages, so
+	// "Clear this chat" deletes it too.
+	key := e.prefix + "session:" + e.ring.ChatKey(r.u.ID)
+	raw, err := e.rc.Get(context.Background(), key).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := e.ring.Open(raw, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type messageRef struct {
+		ID int `json:"id"`
+	}
+	var st struct {
+		Messages []messageRef `json:"messages"`
+	}
+	if err := json.Unmarshal(plain, &st); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(st.Messages, messageRef{ID: notice.ID}) {
+		t.Errorf("the notice %d is not among the chat's messages to clear: %+v", notice.ID, st.Messages)
 	}
 }

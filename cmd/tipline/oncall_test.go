@@ -64,6 +64,7 @@ func (e *onCallEnv) startOnCall() func() {
 		} else {
 			e.emu.SendText(r.u, r.code) // the code alone
 		}
+		r.press("rvlang:en") // the picker comes first, in each language
 		r.waitText(regexp.MustCompile(`You are now a Tipline reviewer`))
 		r.markSeen()
 		rv, err := e.db.ReviewerByTelegram(context.Background(), r.u.ID)
@@ -303,8 +304,10 @@ func TestReplyRoundTrip(t *testing.T) {
 	rv.waitText(regexp.MustCompile(`Sent to the reporter`))
 
 	m := rep.waitText(regexp.MustCompile(`Canaryquestion`))
-	if !strings.Contains(m.Text, "Tipline") {
-		t.Errorf("the team's message is not signed by the team: %q", m.Text)
+	// Signed only "our team", under a first line that says nothing (the
+	// lock screen shows it).
+	if first, _, _ := strings.Cut(m.Text, "\n"); first != "📩 សារថ្មី" || !strings.Contains(m.Text, "ពីក្រុមការងាររបស់យើង") {
+		t.Errorf("the team's message is not signed by the team under a neutral first line: %q", m.Text)
 	}
 	rep.seen = m.ID - 1
 	rep.press("ans:" + string(ref))

@@ -19,8 +19,14 @@ type Sessions struct {
 
 	mu        sync.Mutex
 	sessions  map[string]memSession
-	marks     map[string]time.Time // marker → when it expires
+	marks     map[string]memMark
 	nextSweep time.Time
+}
+
+// memMark is a marker's value and when it expires.
+type memMark struct {
+	value   string
+	expires time.Time
 }
 
 type memSession struct {
@@ -34,7 +40,7 @@ func NewSessions(ttl time.Duration, now func() time.Time) *Sessions {
 	if now == nil {
 		now = time.Now
 	}
-	return &Sessions{ttl: ttl, now: now, sessions: map[string]memSession{}, marks: map[string]time.Time{}}
+	return &Sessions{ttl: ttl, now: now, sessions: map[string]memSession{}, marks: map[string]memMark{}}
 }
 
 // Load returns a copy of a chat's session, or tipline.ErrNotFound when
@@ -95,8 +101,8 @@ func (s *Sessions) sweep(now time.Time) {
 			delete(s.sessions, k)
 		}
 	}
-	for name, expires := range s.marks {
-		if !now.Before(expires) {
+	for name, m := range s.marks {
+		if !now.Before(m.expires) {
 			delete(s.marks, name)
 		}
 	}
@@ -115,23 +121,53 @@ func (s *Sessions) Mark(ctx context.Context, name string, ttl time.Duration) err
 	defer s.mu.Unlock()
 	now := s.now()
 	s.sweep(now)
-	s.marks[name] = now.Add(ttl)
+	s.marks[name] = memMark{value: "1", expires: now.Add(ttl)}
+	return nil
+}
+
+// MarkWith sets the marker name holding value for ttl, as
+// redis.Sessions.MarkWith does.
+func (s *Sessions) MarkWith(ctx context.Context, name, value string, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("set marker: %w", err)
+	}
+	if err := rules.CheckMarkTTL(ttl); err != nil {
+		return fmt.Errorf("set marker: %w", err)
+	}
+	if err := rules.CheckMarkValue(value); err != nil {
+		return fmt.Errorf("set marker: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	s.sweep(now)
+	s.marks[name] = memMark{value: value, expires: now.Add(ttl)}
 	return nil
 }
 
 // Marked tells whether the marker name is set and has not expired.
 func (s *Sessions) Marked(ctx context.Context, name string) (bool, error) {
+	v, err := s.MarkValue(ctx, name)
+	return v != "", err
+}
+
+// MarkValue returns the value the marker name holds, or "" when it is not
+// set or expired.
+func (s *Sessions) MarkValue(ctx context.Context, name string) (string, error) {
 	if err := ctx.Err(); err != nil {
-		return false, fmt.Errorf("read marker: %w", err)
+		return "", fmt.Errorf("read marker: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	expires, ok := s.marks[name]
-	if ok && !s.now().Before(expires) {
+	m, ok := s.marks[name]
+	if ok && !s.now().Before(m.expires) {
 		delete(s.marks, name)
 		ok = false
 	}
-	return ok, nil
+	if !ok {
+		return "", nil
+	}
+	return m.value, nil
 }
 
 // Unmark removes the marker name; removing a missing one is not an error.

@@ -97,6 +97,35 @@ func (s *Sessions) Mark(ctx context.Context, name string, ttl time.Duration) err
 	return nil
 }
 
+// MarkWith sets the marker name holding a short value (a reporter's
+// chosen language) for ttl, starting its time to live again. Marked tells
+// it is set; Unmark removes it.
+func (s *Sessions) MarkWith(ctx context.Context, name, value string, ttl time.Duration) error {
+	if err := rules.CheckMarkTTL(ttl); err != nil {
+		return fmt.Errorf("set marker: %w", err)
+	}
+	if err := rules.CheckMarkValue(value); err != nil {
+		return fmt.Errorf("set marker: %w", err)
+	}
+	if err := s.client.Set(ctx, s.markKey(name), value, ttl).Err(); err != nil {
+		return fmt.Errorf("set marker: %w", redisErr(err))
+	}
+	return nil
+}
+
+// MarkValue returns the value the marker name holds ("1" for one set with
+// Mark), or "" when it is not set or expired.
+func (s *Sessions) MarkValue(ctx context.Context, name string) (string, error) {
+	v, err := s.client.Get(ctx, s.markKey(name)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read marker: %w", redisErr(err))
+	}
+	return v, nil
+}
+
 // Marked tells whether the marker name is set and has not expired.
 func (s *Sessions) Marked(ctx context.Context, name string) (bool, error) {
 	n, err := s.client.Exists(ctx, s.markKey(name)).Result()

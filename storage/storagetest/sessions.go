@@ -3,6 +3,7 @@ package storagetest
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,8 @@ type Sessions interface {
 	Mark(ctx context.Context, name string, ttl time.Duration) error
 	Marked(ctx context.Context, name string) (bool, error)
 	Unmark(ctx context.Context, name string) error
+	MarkWith(ctx context.Context, name, value string, ttl time.Duration) error
+	MarkValue(ctx context.Context, name string) (string, error)
 }
 
 // RunSessionsContract checks that sessions keep the promises every
@@ -124,6 +127,52 @@ func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Session
 		}
 		mustMarked(t, s, "chat-c", false)
 	})
+	t.Run("MarkerValues", func(t *testing.T) {
+		t.Parallel()
+		s, ttl, _ := newSessions(t)
+		ctx := t.Context()
+		mustMarkValue(t, s, "lang:a", "")
+		if err := s.MarkWith(ctx, "lang:a", "km", ttl); err != nil {
+			t.Fatalf("MarkWith: %v", err)
+		}
+		mustMarkValue(t, s, "lang:a", "km")
+		mustMarked(t, s, "lang:a", true)
+		mustMarkValue(t, s, "lang:b", "")
+		// A new value replaces the old one.
+		if err := s.MarkWith(ctx, "lang:a", "th", ttl); err != nil {
+			t.Fatalf("MarkWith: %v", err)
+		}
+		mustMarkValue(t, s, "lang:a", "th")
+		// A plain marker holds "1".
+		if err := s.Mark(ctx, "chat-a", ttl); err != nil {
+			t.Fatalf("Mark: %v", err)
+		}
+		mustMarkValue(t, s, "chat-a", "1")
+		if err := s.Unmark(ctx, "lang:a"); err != nil {
+			t.Fatalf("Unmark: %v", err)
+		}
+		mustMarkValue(t, s, "lang:a", "")
+		for _, v := range []string{"", strings.Repeat("x", 257)} {
+			if err := s.MarkWith(ctx, "lang:c", v, ttl); !errors.Is(err, storage.ErrInvalid) {
+				t.Errorf("MarkWith a value of %d bytes: %v, want ErrInvalid", len(v), err)
+			}
+		}
+		if err := s.MarkWith(ctx, "lang:c", "km", 0); !errors.Is(err, storage.ErrInvalid) {
+			t.Errorf("MarkWith for no time: %v, want ErrInvalid", err)
+		}
+		mustMarkValue(t, s, "lang:c", "")
+	})
+	t.Run("MarkerValueExpiry", func(t *testing.T) {
+		t.Parallel()
+		s, ttl, wait := newSessions(t)
+		if err := s.MarkWith(t.Context(), "lang:a", "km", ttl); err != nil {
+			t.Fatalf("MarkWith: %v", err)
+		}
+		wait(ttl / 2)
+		mustMarkValue(t, s, "lang:a", "km")
+		wait(ttl * 3 / 4)
+		mustMarkValue(t, s, "lang:a", "")
+	})
 	t.Run("MarkerExpiry", func(t *testing.T) {
 		t.Parallel()
 		s, ttl, wait := newSessions(t)
@@ -143,6 +192,17 @@ func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Session
 		wait(ttl / 2)
 		mustMarked(t, s, "chat-a", false)
 	})
+}
+
+func mustMarkValue(t *testing.T, s Sessions, name, want string) {
+	t.Helper()
+	got, err := s.MarkValue(t.Context(), name)
+	if err != nil {
+		t.Fatalf("MarkValue(%s): %v", name, err)
+	}
+	if got != want {
+		t.Fatalf("MarkValue(%s) = %q, want %q", name, got, want)
+	}
 }
 
 func mustMarked(t *testing.T, s Sessions, name string, want bool) {

@@ -166,6 +166,19 @@ func CheckJob(level int, runAt time.Time) error {
 	return nil
 }
 
+// maxMarkValue is the most a marker may hold: a marker is a flag or a
+// short setting (a language, a few sealed references), never content.
+const maxMarkValue = 256
+
+// CheckMarkValue refuses a marker value that is empty or longer than a
+// short setting.
+func CheckMarkValue(v string) error {
+	if v == "" || len(v) > maxMarkValue {
+		return fmt.Errorf("%w: marker value empty or over %d bytes", storage.ErrInvalid, maxMarkValue)
+	}
+	return nil
+}
+
 // CheckMarkTTL refuses a marker that would never expire or is already gone.
 func CheckMarkTTL(ttl time.Duration) error {
 	if ttl <= 0 {
