@@ -118,6 +118,23 @@ func Truncate(s string, max int) string {
 	return s
 }
 
+// KeepEnd keeps the end of s within max bytes: it drops characters from
+// the start (never cutting one, see Truncate) and puts "…" in their place.
+// It returns s unchanged if it fits. Bounds on what a reporter types keep
+// the newest words, so the cut is at the start.
+func KeepEnd(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	const mark = "…"
+	from := len(s) - max + len(mark)
+	start := 0
+	for start < len(s) && start < from {
+		start += len(firstChar(s[start:]))
+	}
+	return mark + strings.TrimLeftFunc(s[start:], unicode.IsSpace)
+}
+
 // Length counts user-perceived characters: grapheme clusters, with a Khmer
 // coeng stack or a Thai leading vowel counted together with the consonant
 // that follows (the same units Truncate cuts between). "ក្មេង" is 2, "น้ำ" is 1,

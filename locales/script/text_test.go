@@ -239,3 +239,28 @@ func FuzzTruncate(f *testing.F) {
 		}
 	})
 }
+
+// TestKeepEnd: the end of a long text is kept within the bytes allowed,
+// cut only between characters, so a Khmer stack or a Thai leading vowel
+// is never split from its consonant.
+func TestKeepEnd(t *testing.T) {
+	if got := KeepEnd("short", 100); got != "short" {
+		t.Errorf("KeepEnd of a short text = %q, want it unchanged", got)
+	}
+	for _, word := range []string{"ក្មេងស្រី ", "เด็กผู้หญิง ", "abc ", "👨‍👩‍👧 "} {
+		s := strings.Repeat(word, 500) + "end"
+		for _, max := range []int{10, 37, 100, 1001} {
+			got := KeepEnd(s, max)
+			if len(got) > max {
+				t.Errorf("KeepEnd(%q…, %d) is %d bytes", word, max, len(got))
+			}
+			if !strings.HasSuffix(got, "end") || !strings.HasPrefix(got, "…") {
+				t.Errorf("KeepEnd(%q…, %d) = %q, want … then the end of the text", word, max, got)
+			}
+			body := strings.TrimPrefix(got, "…")
+			if Length(body)+Length(s[:len(s)-len(body)]) != Length(s) {
+				t.Errorf("KeepEnd(%q…, %d) cut through a character: %q", word, max, got)
+			}
+		}
+	}
+}
