@@ -118,8 +118,24 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	st.LastUpdateID = item.UpdateID
 	st.Pending = withoutChat(out.entries, item.ChatKey)
 	if err := b.saveSession(ctx, item.ChatKey, st); err != nil {
+		if errors.Is(err, storage.ErrSessionTooLarge) {
+			return b.sessionFull(ctx, item, in, sess.Lang)
+		}
 		return fmt.Errorf("save session: %w", err)
 	}
+	return b.complete(ctx, item, out.entries)
+}
+
+// sessionFull ends an update whose new session would be over the size
+// bound: the session saved before stays, the reporter is told this message
+// was not kept, and the update is done, so it is never tried again in a
+// loop. The flows keep sessions far below the bound; reaching it means a
+// bug or an attack, so it is logged (without the chat).
+func (b *Bot) sessionFull(ctx context.Context, item storage.InboxItem, in incoming, lang string) error {
+	b.log.Warn("session over the size limit: update not kept", "update", item.UpdateID)
+	out := b.newBatch(updateBatchPrefix(item.UpdateID))
+	out.answer(in.callbackID)
+	b.reply(out, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_session_full"}}}})
 	return b.complete(ctx, item, out.entries)
 }
 
