@@ -17,6 +17,11 @@ import (
 var sample = map[string]any{
 	"Reference": "TL-7K3Q-9XDM",
 	"Count":     3,
+	"Part":      2,
+	"Parts":     5,
+	"From":      11,
+	"To":        20,
+	"Total":     34,
 	"Max":       10,
 	"Country":   "Cambodia",
 	"Number":    "117",

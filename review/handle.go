@@ -151,6 +151,10 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		return d.MarkTaken(ctx, ref, rv)
 	case Details:
 		return d.details(ctx, rv, c)
+	case Read:
+		return d.readPart(ctx, rv, c, p.Page)
+	case Files:
+		return FilesPage(rv, c, p.Page), nil
 	case Escalate:
 		alone, err := d.alone(ctx, rv)
 		if err != nil {
@@ -519,13 +523,33 @@ func markOne(ctx context.Context, store interface {
 	}, true
 }
 
-// details is every answer of a case and its files for a reviewer: the
-// words first, the files after, on the bulk lane, each its own Out so a
-// failure resumes where it was.
+// details is a case for a reviewer: its answers and newest events, cut to
+// one or a few messages, with buttons for the rest and for its files
+// (paging.go). It never sends files: a case's files grow over its life,
+// and Details is pressed again and again (take-over, stale buttons, Cancel).
 func (d *Desk) details(ctx context.Context, rv tipline.Reviewer, c tipline.Case) ([]Out, error) {
+	tl, err := d.timeline(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return []Out{say(rv, CaseDetails(c, tl))}, nil
+}
+
+// readPart is one part of a case's long texts for rv (Read).
+func (d *Desk) readPart(ctx context.Context, rv tipline.Reviewer, c tipline.Case, page int) ([]Out, error) {
+	tl, err := d.timeline(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return []Out{say(rv, ReadPart(c, tl, page))}, nil
+}
+
+// timeline is a case's events with the names of the reviewers and
+// partners they name, as Details shows them.
+func (d *Desk) timeline(ctx context.Context, c tipline.Case) (Timeline, error) {
 	events, err := d.Store.Timeline(ctx, c.Reference)
 	if err != nil {
-		return nil, fmt.Errorf("timeline: %w", err)
+		return Timeline{}, fmt.Errorf("timeline: %w", err)
 	}
 	tl := Timeline{Events: events, Names: map[int64]string{}, Partners: map[int64]string{}, Location: d.Location}
 	for _, e := range events {
@@ -540,15 +564,7 @@ func (d *Desk) details(ctx context.Context, rv tipline.Reviewer, c tipline.Case)
 			}
 		}
 	}
-	outs := []Out{say(rv, CaseDetails(c, tl))}
-	files := c.Attachments
-	for _, a := range c.Additions {
-		files = append(files, a.Attachments...)
-	}
-	for _, a := range files {
-		outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneBulk, Protect: true, File: &a})
-	}
-	return outs, nil
+	return tl, nil
 }
 
 // Details is the case c in full for rv, as Details shows it.

@@ -199,15 +199,22 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 	// The answers as a reviewer reads them: labels of their own ("What the
 	// reporter saw", not "What you saw"), the buttons' words, values the
 	// catalogue writes, the reporter's words as they are, a map link.
+	// The reporter's own words are cut (paging.go): "Read all" sends the rest.
 	for _, k := range flows.Questionnaire(c.Kind) {
 		if v, ok := c.Answers[k]; ok && k != tipline.AnswerHappening {
-			m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_" + k}, flows.AnswerValue(k, v)))
+			val := flows.AnswerValue(k, v)
+			if words, ok := val.(string); ok {
+				val, _ = cut(words)
+			}
+			m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_" + k}, val))
 		}
 	}
 	if w := c.Answers[flows.AnswerWritten]; w != "" {
+		w, _ = cut(w)
 		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_written"}, w))
 	}
 	if e := c.Answers["edits"]; e != "" {
+		e, _ = cut(e)
 		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_edits"}, e))
 	}
 	if l := c.Location; l != nil {
@@ -221,12 +228,16 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 	if len(tl.Events) > 0 {
 		m.Lines = append(m.Lines, reply.Text{ID: "rv_timeline_title"})
 	}
-	for _, e := range tl.Events {
+	shown, earlier := tl.shownEvents()
+	if earlier > 0 {
+		m.Lines = append(m.Lines, item("rv_timeline_earlier", map[string]any{"Count": earlier}))
+	}
+	for _, e := range shown {
 		m.Lines = append(m.Lines, tl.event(e))
 	}
-	m.Buttons = caseButtons(c, tl.Blocked())
+	m.Buttons = append(pagingButtons(c, tl), caseButtons(c, tl.Blocked())...)
 	if c.Status == tipline.StatusClosed {
-		m.Buttons = reopenButtons(c)
+		m.Buttons = append(pagingButtons(c, tl), reopenButtons(c)...)
 		if tl.Blocked() {
 			m.Buttons = append(m.Buttons, []reply.Button{button("rv_button_unblock", nil, On(Unblock, c.Reference), Version(c))})
 		}
@@ -237,6 +248,13 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 // event is one line of a timeline: when (in the team's time zone), what
 // happened and who did it, and the words, if any.
 func (tl Timeline) event(e tipline.Event) reply.Text {
+	words, _ := cut(e.Text)
+	return tl.eventWith(e, words)
+}
+
+// eventWith is the line of event e showing words in place of its text (a
+// part of it, when it is long).
+func (tl Timeline) eventWith(e tipline.Event, words string) reply.Text {
 	loc := tl.Location
 	if loc == nil {
 		loc = time.UTC
@@ -272,9 +290,9 @@ func (tl Timeline) event(e tipline.Event) reply.Text {
 	if e.Attachments > 0 {
 		what = reply.Text{ID: "rv_event_with_files", Data: map[string]any{"What": what, "Count": e.Attachments}}
 	}
-	if e.Text != "" {
+	if words != "" {
 		return reply.Text{ID: "rv_event_words", Item: true, Data: map[string]any{
-			"Time": reply.Moment(e.At.In(loc)), "What": what, "Text": flows.Quote(e.Text, 1500)}}
+			"Time": reply.Moment(e.At.In(loc)), "What": what, "Text": words}}
 	}
 	return reply.Text{ID: "rv_event", Item: true, Data: map[string]any{"Time": reply.Moment(e.At.In(loc)), "What": what}}
 }

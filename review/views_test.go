@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/reply"
@@ -71,6 +72,12 @@ func TestViewsGolden(t *testing.T) {
 		{At: at(15), Kind: tipline.EventBlocked, Actor: "reviewer:2", Detail: "spam"},
 	}}
 	closed.Assignment.Outcome = tipline.OutcomeDuplicate
+	flooded := taken
+	flooded.Reference = "TL-7K3Q-9XDQ"
+	flooded.Answers = tipline.Answers{"name": "Sokha", flows.AnswerWritten: strings.Repeat("I saw her again near the market. ", 150)}
+	for i := range 34 {
+		flooded.Attachments = append(flooded.Attachments, tipline.Attachment{Kind: tipline.AttachPhoto, FileID: fmt.Sprint("F", i)})
+	}
 	partners := []tipline.Partner{
 		{ID: 5, Name: "APLE Cambodia", Kind: tipline.PartnerNGO, Country: "KH", Active: true},
 		{ID: 6, Name: "Old unit", Kind: tipline.PartnerPolice, Country: "KH"},
@@ -100,6 +107,11 @@ func TestViewsGolden(t *testing.T) {
 		{"details of an open case", CaseDetails(open, Timeline{})},
 		{"details of a taken case, its timeline in the team's time zone", CaseDetails(classified, Timeline{Location: ict, Names: story.Names, Events: story.Events[:6]})},
 		{"details of a closed case, the whole timeline, reporter blocked", CaseDetails(closed, story)},
+		{"details of a case with long words and many files: cut, with buttons", CaseDetails(flooded, Timeline{})},
+		{"read all, part 1", ReadPart(flooded, Timeline{}, 0)},
+		{"read all, the last part", ReadPart(flooded, Timeline{}, 1)},
+		{"read all, past the end", ReadPart(flooded, Timeline{}, 2)},
+		{"files, after the second page", lastMessage(FilesPage(tipline.Reviewer{ID: 1}, flooded, 1))},
 		{"block: why?", BlockWhy(taken.Reference, Version(taken))},
 		{"blocked", Blocked(taken, tipline.BlockThreats)},
 		{"unblocked", Unblocked(taken)},
@@ -159,6 +171,9 @@ func TestViewsGolden(t *testing.T) {
 		golden(t, "views_"+lang, b.String())
 	}
 }
+
+// lastMessage is the message of the last Out.
+func lastMessage(outs []Out) reply.Message { return outs[len(outs)-1].Message }
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()

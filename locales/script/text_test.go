@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -262,5 +263,30 @@ func TestKeepEnd(t *testing.T) {
 				t.Errorf("KeepEnd(%q…, %d) cut through a character: %q", word, max, got)
 			}
 		}
+	}
+}
+
+// TestSplit: the parts of a long text, put together, are the text, each
+// at most the UTF-16 units asked for, never cut through a character.
+func TestSplit(t *testing.T) {
+	for _, word := range []string{"ក្មេងស្រី ", "เด็กผู้หญิง ", "abc "} {
+		s := strings.Repeat(word, 400)
+		parts := Split(s, 100)
+		if strings.Join(parts, "") != s {
+			t.Fatalf("Split(%q…) parts do not make the text", word)
+		}
+		total := 0
+		for _, p := range parts {
+			if n := len(utf16.Encode([]rune(p))); n > 100 || p == "" {
+				t.Fatalf("Split(%q…): a part of %d UTF-16 units", word, n)
+			}
+			total += Length(p)
+		}
+		if total != Length(s) {
+			t.Errorf("Split(%q…) cut through a character: %d characters in parts, %d in the text", word, total, Length(s))
+		}
+	}
+	if Split("", 10) != nil {
+		t.Error("Split of an empty text is not empty")
 	}
 }

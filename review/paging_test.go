@@ -1,0 +1,95 @@
+package review
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/locales"
+)
+
+// khmer4096 is one Telegram message of 4,096 Khmer letters, numbered.
+func khmer4096(n int) string {
+	letters := []rune("កខគឃងចឆជឈញដឋឌឍណតថទធនបផពភមយរលវសហឡអ")
+	rs := make([]rune, 0, 4096)
+	for i := 0; len(rs) < 4090; i++ {
+		rs = append(rs, letters[(i+n)%len(letters)])
+	}
+	return string(rs) + fmt.Sprintf("#%05d", n)
+}
+
+// floodedCase is the security review's H1 case at its bounds: words kept
+// at flows' limit, every word answer a whole Telegram message, and a
+// hundred additions of 4,096 letters with three files each.
+func floodedCase() (tipline.Case, Timeline) {
+	words := strings.Repeat("ក្មេងស្រី ", flows.DefaultLimits.WordsBytes/len("ក្មេងស្រី "))
+	c := tipline.Case{NewCase: tipline.NewCase{Reference: "TL-7K3Q-9XDM", Kind: tipline.KindTip, Urgency: tipline.UrgencyUrgent,
+		Answers: tipline.Answers{"what": words, flows.AnswerWritten: words, "where": khmer4096(0), "adults": khmer4096(1), "edits": words}},
+		Status: tipline.StatusAcknowledged, Assignment: tipline.Assignment{ReviewerID: 1}}
+	var tl Timeline
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 100 {
+		files := []tipline.Attachment{{Kind: tipline.AttachPhoto, FileID: fmt.Sprint("a", i)}, {Kind: tipline.AttachVideo, FileID: fmt.Sprint("b", i)}, {Kind: tipline.AttachVoice, FileID: fmt.Sprint("c", i)}}
+		c.Additions = append(c.Additions, tipline.Addition{Text: khmer4096(i), Attachments: files, At: at})
+		tl.Events = append(tl.Events, tipline.Event{At: at, Kind: tipline.EventAdded, Actor: "reporter", Text: khmer4096(i), Attachments: 3})
+	}
+	return c, tl
+}
+
+// telegramMessages is how many messages of 4,096 UTF-16 units a text
+// takes at least.
+func telegramMessages(s string) int {
+	return (len(utf16.Encode([]rune(s))) + 4095) / 4096
+}
+
+// TestDetailsBounded: Details on a case at every bound takes a handful of
+// messages and sends no file; "Read all" reaches every word, one message
+// per press; the files come ten per press, 300 of them in 30 pages.
+func TestDetailsBounded(t *testing.T) {
+	cat := locales.MustLoad()
+	c, tl := floodedCase()
+	rv := tipline.Reviewer{ID: 1, Lang: "km"}
+	for _, lang := range locales.Languages {
+		if n := telegramMessages(render(cat, lang, CaseDetails(c, tl))); n > 5 {
+			t.Errorf("%s: Details takes %d messages, want at most 5", lang, n)
+		}
+	}
+	parts := readParts(c, tl)
+	var all strings.Builder
+	for _, p := range parts {
+		all.WriteString(cat.Render("km", p))
+	}
+	for i := range 100 {
+		if !strings.Contains(all.String(), fmt.Sprintf("#%05d", i)) {
+			t.Fatalf("the words of addition %d are in no part", i)
+		}
+	}
+	for _, i := range []int{0, len(parts) / 2, len(parts) - 1} {
+		m := ReadPart(c, tl, i)
+		if n := telegramMessages(render(cat, "km", m)); n != 1 {
+			t.Fatalf("part %d takes %d messages, want 1", i+1, n)
+		}
+		if (i+1 < len(parts)) != (len(m.Buttons) == 1) {
+			t.Fatalf("part %d of %d: %d buttons, want Next on every part but the last", i+1, len(parts), len(m.Buttons))
+		}
+	}
+	files := 0
+	for page := 0; ; page++ {
+		outs := FilesPage(rv, c, page)
+		last := outs[len(outs)-1]
+		if len(outs)-1 > filesPage {
+			t.Fatalf("page %d sends %d files, want at most %d", page, len(outs)-1, filesPage)
+		}
+		files += len(outs) - 1
+		if len(last.Message.Buttons) == 0 {
+			break
+		}
+	}
+	if files != 300 {
+		t.Errorf("the pages sent %d files, want all 300", files)
+	}
+}
