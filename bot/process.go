@@ -459,7 +459,12 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 			if err := b.sessions.Unmark(ctx, draftMarker(item.ChatKey)); err != nil {
 				return nil, fmt.Errorf("forget reporter: %w", err)
 			}
-			b.log.Info("a reporter was forgotten", "cases_unlinked", n)
+			// Their updates set aside hold their words: they go too.
+			dead, err := b.store.InboxDropDeadOfChat(ctx, item.ChatKey)
+			if err != nil {
+				return nil, fmt.Errorf("forget reporter: %w", err)
+			}
+			b.log.Info("a reporter was forgotten", "cases_unlinked", n, "dead_letters_dropped", dead)
 		case flows.WithdrawContact:
 			err := b.store.WithdrawContact(ctx, e.Reference, b.ring.Pseudonyms(in.userID)...)
 			if err != nil && !errors.Is(err, tipline.ErrNotFound) {

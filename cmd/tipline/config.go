@@ -56,6 +56,8 @@ type Config struct {
 	// Retention of closed cases and of audit events.
 	RetentionDays      int
 	AuditRetentionDays int
+	// DeadLetterTTL is how long updates set aside are kept.
+	DeadLetterTTL time.Duration
 	// Intake is "poll", "webhook" or "off" (a process that only works the
 	// inbox and the routing jobs, beside others that take updates in).
 	Intake string
@@ -229,6 +231,9 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	if c.AuditRetentionDays, err = integer(getenv, "TIPLINE_AUDIT_RETENTION_DAYS", 730, 1, 36500); err != nil {
 		errs = append(errs, err.Error())
 	}
+	if c.DeadLetterTTL, err = days(getenv, "TIPLINE_DEAD_LETTER_TTL", 14*24*time.Hour); err != nil {
+		errs = append(errs, err.Error())
+	}
 	c.Intake = strings.TrimSpace(getenv("TIPLINE_INTAKE"))
 	switch {
 	case c.Intake == "" && c.WebhookURL != "":
@@ -306,6 +311,24 @@ func duration(getenv func(string) string, name string, def time.Duration) (time.
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
 		return def, fmt.Errorf("%s must be a duration such as 72h or 30m", name)
+	}
+	return d, nil
+}
+
+// days reads a duration that may also be given in days ("14d"), as long
+// retention times are.
+func days(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	s := strings.TrimSpace(getenv(name))
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err := strconv.Atoi(n)
+		if err != nil || d <= 0 || d > 36500 {
+			return def, fmt.Errorf("%s must be a duration such as 14d or 336h", name)
+		}
+		return time.Duration(d) * 24 * time.Hour, nil
+	}
+	d, err := duration(getenv, name, def)
+	if err != nil {
+		return def, fmt.Errorf("%s must be a duration such as 14d or 336h", name)
 	}
 	return d, nil
 }

@@ -74,7 +74,7 @@ Usage:
   tipline audit CASE-REF   every change to a case: who, what, when
   tipline cases reassign CASE-REF --to REVIEWER-ID   give an open case to another reviewer
   tipline rekey      re-encrypt everything under the current TIPLINE_SECRET_KEY
-  tipline inbox dead | retry UPDATE-ID   updates set aside after failing again and again
+  tipline inbox dead | retry UPDATE-ID | drop UPDATE-ID|--all   updates set aside after failing again and again
   tipline doctor     check the setup and say how to fix each problem
   tipline export     cases for a partner, encrypted to their age key
   tipline backup     an encrypted pg_dump

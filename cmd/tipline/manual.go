@@ -89,6 +89,9 @@ ENVIRONMENT
     TIPLINE_ACK_REPEATS           default 12
     TIPLINE_RETENTION_DAYS        default 90: closed cases deleted after this
     TIPLINE_AUDIT_RETENTION_DAYS  default 730
+    TIPLINE_DEAD_LETTER_TTL       default 14d: updates set aside are deleted
+                                  after this ('tipline inbox drop' deletes
+                                  them at once)
     TIPLINE_WORKERS               default 8: chats processed at once
     TIPLINE_DATA_DIR              where doctor checks free disk; default
                                   /var/lib/postgresql (attachments are stored

@@ -35,6 +35,7 @@ type Store struct {
 	outboxKey map[string]*memOutbox
 	processes map[string]time.Time // owner → last heard from
 	dead      map[int64]*memDead
+	opEvents  []tipline.AuditEvent // what operators did to no case
 	takeover  time.Duration
 	addLimits storage.AdditionLimits
 }

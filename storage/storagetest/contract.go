@@ -32,6 +32,11 @@ type Store interface {
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxDeadList(ctx context.Context) ([]storage.DeadUpdate, error)
 	InboxRetryDead(ctx context.Context, updateID int64) error
+	InboxDropDead(ctx context.Context, updateID int64, actor string) error
+	InboxDropAllDead(ctx context.Context, actor string) (int, error)
+	InboxDropDeadOfChat(ctx context.Context, chatKey string) (int, error)
+	PurgeDeadLetters(ctx context.Context, before time.Time) (int, error)
+	OperatorEvents(ctx context.Context, since time.Time) ([]tipline.AuditEvent, error)
 	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
 	OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error)
 	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)

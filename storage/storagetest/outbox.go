@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -31,6 +32,7 @@ var outboxTests = []struct {
 	{"InboxReleaseBacksOffOneUpdate", testInboxBackoff},
 	{"InboxSilentProcessTakenOver", testInboxTakeover},
 	{"InboxDeadLetters", testInboxDead},
+	{"DeadLettersDoNotStay", testDeadLettersGo},
 }
 
 func entry(key, chat string, lane storage.Lane) storage.OutboxEntry {
@@ -369,4 +371,76 @@ func testInboxDead(t *testing.T, s Store) {
 	if err := s.InboxRetryDead(t.Context(), 99); err == nil {
 		t.Fatalf("InboxRetryDead of an unknown update: no error")
 	}
+}
+
+// testDeadLettersGo: dead letters are purged after a time, dropped by
+// chat (/forget), one by one or all by an operator, who is recorded.
+func testDeadLettersGo(t *testing.T, s Store) {
+	ctx := t.Context()
+	mustAdd(t, s, item(1, "a"), item(2, "a"), item(3, "b"), item(4, "c"), item(5, "d"))
+	for id := range int64(5) {
+		mustClaim(t, s, "w", longLease, id+1)
+		if err := s.InboxDead(ctx, id+1, "w", "panic"); err != nil {
+			t.Fatalf("InboxDead(%d): %v", id+1, err)
+		}
+	}
+	dead := func(want ...int64) {
+		t.Helper()
+		list, err := s.InboxDeadList(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, d := range list {
+			got = append(got, d.UpdateID)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("dead letters %v, want %v", got, want)
+		}
+	}
+	if n, err := s.PurgeDeadLetters(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("PurgeDeadLetters of none old enough = %d, %v; want 0", n, err)
+	}
+	if n, err := s.InboxDropDeadOfChat(ctx, "a"); err != nil || n != 2 {
+		t.Fatalf("InboxDropDeadOfChat(a) = %d, %v; want 2", n, err)
+	}
+	dead(3, 4, 5)
+	if err := s.InboxDropDead(ctx, 3, "operator"); err != nil {
+		t.Fatalf("InboxDropDead(3): %v", err)
+	}
+	if err := s.InboxDropDead(ctx, 3, "operator"); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("InboxDropDead of a dropped letter: %v, want ErrNotFound", err)
+	}
+	dead(4, 5)
+	if n, err := s.InboxDropAllDead(ctx, "operator"); err != nil || n != 2 {
+		t.Fatalf("InboxDropAllDead = %d, %v; want 2", n, err)
+	}
+	dead()
+	if n, err := s.InboxDropAllDead(ctx, "operator"); err != nil || n != 0 {
+		t.Fatalf("InboxDropAllDead of none = %d, %v; want 0", n, err)
+	}
+	events, err := s.OperatorEvents(ctx, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range events {
+		if e.Actor != "operator" || e.At.IsZero() {
+			t.Errorf("operator event %+v, want by operator, with a time", e)
+		}
+		actions = append(actions, e.Action)
+	}
+	if !slices.Equal(actions, []string{"dead_letter_dropped 3", "dead_letters_dropped 2"}) {
+		t.Errorf("operator events %v, want the two drops", actions)
+	}
+	mustAdd(t, s, item(6, "e"))
+	mustClaim(t, s, "w", longLease, 6)
+	if err := s.InboxDead(ctx, 6, "w", "panic"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PurgeDeadLetters(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("PurgeDeadLetters = %d, %v; want 1", n, err)
+	}
+	dead()
 }
