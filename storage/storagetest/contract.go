@@ -121,6 +121,8 @@ type Store interface {
 	AddToCaseTracked(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) (storage.AddResult, error)
 	FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error)
 	Timeline(ctx context.Context, ref tipline.Reference) ([]tipline.Event, error)
+	RecordRead(ctx context.Context, ref tipline.Reference, reviewerID int64, what string) error
+	ReviewerAudit(ctx context.Context, reviewerID int64, since time.Time) ([]tipline.AuditEvent, error)
 
 	Rekey(ctx context.Context, batch int, progress func(table string, done, left int)) (int, error)
 	OldKeyValues(ctx context.Context) (map[string]int, error)
