@@ -252,7 +252,7 @@ func (b *Bot) saveReviewerState(ctx context.Context, chatKey string, st reviewer
 type finder struct{ s Store }
 
 func (f finder) FindCases(ctx context.Context, q review.FindQuery) ([]review.Found, error) {
-	found, err := f.s.FindCases(ctx, storage.FindQuery{Reference: q.Reference, Place: q.Place, Near: q.Near, WithinKm: q.WithinKm})
+	found, err := f.s.FindCases(ctx, storage.FindQuery{Reference: q.Reference, Place: q.Place, Near: q.Near, WithinKm: q.WithinKm, For: q.For})
 	if err != nil {
 		return nil, err
 	}

@@ -89,6 +89,28 @@ type Store interface {
 	Refer(ctx context.Context, ref tipline.Reference, reviewerID, partnerID int64, now time.Time) error
 	LinkDuplicate(ctx context.Context, newer, older tipline.Reference, reviewerID int64, now time.Time) error
 	Timeline(ctx context.Context, ref tipline.Reference) ([]tipline.Event, error)
+	// RecordRead audits a read: what is storage's ReadDetails, ReadWords,
+	// ReadFiles or ReadFound.
+	RecordRead(ctx context.Context, ref tipline.Reference, reviewerID int64, what string) error
+}
+
+// What a reviewer read, as audited (storage.ReadDetails and the others:
+// review does not import storage).
+const (
+	readDetails = "details"
+	readWords   = "words"
+	readFiles   = "files"
+	readFound   = "found"
+)
+
+// recordRead audits that rv read part of a case, before it is shown:
+// nothing is read without a trace, an admin's reads included, so that a
+// stolen phone's reach can be listed.
+func (d *Desk) recordRead(ctx context.Context, rv tipline.Reviewer, ref tipline.Reference, what string) error {
+	if err := d.Store.RecordRead(ctx, ref, rv.ID, what); err != nil {
+		return fmt.Errorf("audit a read: %w", err)
+	}
+	return nil
 }
 
 // Notifier is told when reviewers' work needs the router at once (an
@@ -154,6 +176,9 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 	case Read:
 		return d.readPart(ctx, rv, c, p.Page)
 	case Files:
+		if err := d.recordRead(ctx, rv, ref, readFiles); err != nil {
+			return nil, err
+		}
 		return FilesPage(rv, c, p.Page), nil
 	case Escalate:
 		alone, err := d.alone(ctx, rv)
@@ -528,6 +553,9 @@ func markOne(ctx context.Context, store interface {
 // (paging.go). It never sends files: a case's files grow over its life,
 // and Details is pressed again and again (take-over, stale buttons, Cancel).
 func (d *Desk) details(ctx context.Context, rv tipline.Reviewer, c tipline.Case) ([]Out, error) {
+	if err := d.recordRead(ctx, rv, c.Reference, readDetails); err != nil {
+		return nil, err
+	}
 	tl, err := d.timeline(ctx, c)
 	if err != nil {
 		return nil, err
@@ -537,6 +565,9 @@ func (d *Desk) details(ctx context.Context, rv tipline.Reviewer, c tipline.Case)
 
 // readPart is one part of a case's long texts for rv (Read).
 func (d *Desk) readPart(ctx context.Context, rv tipline.Reviewer, c tipline.Case, page int) ([]Out, error) {
+	if err := d.recordRead(ctx, rv, c.Reference, readWords); err != nil {
+		return nil, err
+	}
 	tl, err := d.timeline(ctx, c)
 	if err != nil {
 		return nil, err

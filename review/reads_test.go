@@ -1,0 +1,78 @@
+package review
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tipline/tipline/storage"
+)
+
+// reads are the reads audited on the fixture's case, as "actor action".
+func (f *fixture) reads(t *testing.T) []string {
+	t.Helper()
+	events, err := f.store.Audit(context.Background(), f.ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range events {
+		if strings.HasPrefix(e.Action, storage.ActionViewedPrefix) {
+			out = append(out, e.Actor+" "+e.Action)
+		}
+	}
+	return out
+}
+
+// TestReadsAudited is the security review's M3: Details, a page of
+// files, a part of the words and a /find result each leave an audit
+// event of who read which case, an admin's too; /find reaches only a
+// reviewer's own cases and those nobody has; one letter finds nothing.
+func TestReadsAudited(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.desk.Finder = memFinder{f.store}
+	dara, sophea, admin := f.rvs[0], f.rvs[1], f.rvs[2]
+	v := Version(f.caseNow(t))
+	for _, p := range []Press{On(Details, f.ref), {Action: Files, Case: f.ref}, {Action: Read, Case: f.ref}} {
+		if _, err := f.desk.Press(ctx, sophea, p, v, new(State)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.desk.Find(ctx, sophea, string(f.ref)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"reviewer:2 viewed:details", "reviewer:2 viewed:files", "reviewer:2 viewed:words", "reviewer:2 viewed:found"}
+	if got := f.reads(t); !slices.Equal(got, want) {
+		t.Fatalf("reads %v, want %v", got, want)
+	}
+
+	// Dara takes it: Sophea's /find no longer reaches it; an admin's does,
+	// and is audited like anyone's.
+	f.take(t, dara.ID)
+	outs, err := f.desk.Find(ctx, sophea, string(f.ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := firstIDs(outs); !slices.Equal(ids, []string{"rv_find_none"}) {
+		t.Errorf("another reviewer's /find of a taken case said %v, want rv_find_none", ids)
+	}
+	outs, err = f.desk.Find(ctx, admin, string(f.ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := firstIDs(outs); !slices.Equal(ids, []string{"rv_find_title"}) {
+		t.Errorf("an admin's /find said %v, want the case", ids)
+	}
+	if got := f.reads(t); len(got) != len(want)+1 || got[len(got)-1] != "reviewer:3 viewed:found" {
+		t.Errorf("reads %v, want the admin's /find audited last", got)
+	}
+	outs, err = f.desk.Find(ctx, admin, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := firstIDs(outs); !slices.Equal(ids, []string{"rv_find_help"}) {
+		t.Errorf("/find a said %v, want rv_find_help", ids)
+	}
+}
