@@ -222,8 +222,11 @@ func (m *Main) showOncall(ctx context.Context, db *postgres.Store) error {
 }
 
 func (m *Main) audit(ctx context.Context, args []string) error {
+	if len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		return m.auditBy(ctx, args)
+	}
 	if len(args) != 1 {
-		return errors.New("usage: tipline audit CASE-REF (for example TL-7K3Q-9XDM)")
+		return errors.New("usage: tipline audit CASE-REF (for example TL-7K3Q-9XDM) | --reviewer ID [--since 7d] | --operator [--since 30d]")
 	}
 	ref, err := tipline.ParseReference(args[0])
 	if err != nil {
@@ -255,6 +258,59 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 			who += " (" + n + ")"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\n", e.At.Format(time.RFC3339), who, e.Action)
+	}
+	return w.Flush()
+}
+
+// auditBy is `tipline audit --reviewer ID --since 7d`: every case one
+// reviewer opened, found or changed, for the day their phone is lost; and
+// `tipline audit --operator`: what operators did to no case (dead letters
+// dropped).
+func (m *Main) auditBy(ctx context.Context, args []string) error {
+	fs := m.flags("audit --reviewer ID | --operator [--since 7d]",
+		"Lists what one reviewer read (viewed:details, viewed:files, viewed:words, viewed:found)\n"+
+			"and did, case by case, or what operators did to no case. No content is shown.\n"+
+			"Needs DATABASE_URL and TIPLINE_SECRET_KEY.")
+	reviewer := fs.Int64("reviewer", 0, "the reviewer's id ('tipline reviewers list')")
+	operator := fs.Bool("operator", false, "list operators' actions instead")
+	since := fs.String("since", "7d", "how far back: 7d, 36h")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	back, err := days(func(string) string { return *since }, "--since", 0)
+	if err != nil || back <= 0 {
+		return fmt.Errorf("audit: --since %q is not a duration such as 7d or 36h", *since)
+	}
+	if (*reviewer > 0) == *operator || fs.NArg() != 0 {
+		return errors.New("audit: give --reviewer ID or --operator (see 'tipline audit -h')")
+	}
+	db, _, err := m.openAdminStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	from := time.Now().Add(-back)
+	var events []tipline.AuditEvent
+	if *operator {
+		events, err = db.OperatorEvents(ctx, from)
+	} else {
+		events, err = db.ReviewerAudit(ctx, *reviewer, from)
+	}
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if len(events) == 0 {
+		fmt.Fprintf(m.Stdout, "nothing recorded since %s\n", from.UTC().Format(time.DateTime))
+		return nil
+	}
+	w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "WHEN\tCASE\tWHO\tWHAT")
+	for _, e := range events {
+		ref := string(e.Reference)
+		if ref == "" {
+			ref = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), ref, e.Actor, e.Action)
 	}
 	return w.Flush()
 }

@@ -71,7 +71,8 @@ Usage:
   tipline partners add --name NAME --kind police|ngo|hotline --country KH|TH | list | disable ID
   tipline reporters blocked | unblock CASE-REF   blocks made by reviewers
   tipline oncall show | set --primary SPEC [--secondary SPEC]
-  tipline audit CASE-REF   every change to a case: who, what, when
+  tipline audit CASE-REF   every change to a case and every read of it: who, what, when
+  tipline audit --reviewer ID [--since 7d] | --operator   what one reviewer opened and did; operators' actions
   tipline cases reassign CASE-REF --to REVIEWER-ID   give an open case to another reviewer
   tipline rekey      re-encrypt everything under the current TIPLINE_SECRET_KEY
   tipline inbox dead | retry UPDATE-ID | drop UPDATE-ID|--all   updates set aside after failing again and again
