@@ -19,15 +19,19 @@ import (
 // and checked at start: a missing or malformed setting stops start-up with a
 // message that names the variable.
 type Config struct {
-	BotToken       string
-	APIURL         string
-	DatabaseURL    string
-	RedisURL       string
-	SecretKey      []byte
-	PreviousKeys   [][]byte
-	WebhookURL     string
-	WebhookSecret  string
-	ListenAddr     string
+	BotToken      string
+	APIURL        string
+	DatabaseURL   string
+	RedisURL      string
+	SecretKey     []byte
+	PreviousKeys  [][]byte
+	WebhookURL    string
+	WebhookSecret string
+	ListenAddr    string
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// (TIPLINE_METRICS_TOKEN); /healthz and /readyz stay open (they say
+	// only up or down).
+	MetricsToken   string
 	LogFormat      string
 	LogLevel       string
 	RedisPrefix    string
@@ -153,7 +157,14 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 		errs = append(errs, fmt.Sprintf("TIPLINE_WEBHOOK_SECRET must be at least %d characters (openssl rand -hex 32)", minWebhookSecret))
 	}
 	if c.ListenAddr == "" {
-		c.ListenAddr = ":8080"
+		// Loopback unless the operator says otherwise: /metrics and
+		// /readyz tell how many urgent cases are open and whether anyone
+		// is on call, which a network watching the team must not read.
+		c.ListenAddr = defaultListenAddr
+	}
+	c.MetricsToken = strings.TrimSpace(getenv("TIPLINE_METRICS_TOKEN"))
+	if c.MetricsToken != "" && len(c.MetricsToken) < minWebhookSecret {
+		errs = append(errs, fmt.Sprintf("TIPLINE_METRICS_TOKEN must be at least %d characters (openssl rand -hex 32)", minWebhookSecret))
 	}
 	switch c.LogFormat {
 	case "":
@@ -302,6 +313,9 @@ func loopback(host string) bool {
 	ip := net.ParseIP(host)
 	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
+
+// defaultListenAddr is TIPLINE_LISTEN_ADDR's default: loopback only.
+const defaultListenAddr = "127.0.0.1:8080"
 
 func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
 	s := strings.TrimSpace(getenv(name))

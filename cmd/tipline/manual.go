@@ -79,7 +79,10 @@ ENVIRONMENT
     TIPLINE_PREVIOUS_SECRET_KEYS  older keys, comma-separated, after a rotation
     TIPLINE_WEBHOOK_URL           https URL: webhook mode when set
     TIPLINE_WEBHOOK_SECRET        required with the URL
-    TIPLINE_LISTEN_ADDR           default :8080 (webhook, metrics, health)
+    TIPLINE_LISTEN_ADDR           default 127.0.0.1:8080 (webhook, metrics,
+                                  health)
+    TIPLINE_METRICS_TOKEN         bearer token /metrics requires when set
+                                  (at least 32 characters)
     TIPLINE_LOG_FORMAT            text (default) or json
     TIPLINE_LOG_LEVEL             debug, info (default), warn, error
     TIPLINE_TIME_ZONE             default Asia/Phnom_Penh
