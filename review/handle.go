@@ -536,7 +536,9 @@ func markOne(ctx context.Context, store interface {
 	Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error)
 }, c tipline.Case, by tipline.Reviewer, n tipline.Notification) (Out, bool) {
 	rv, err := store.Reviewer(ctx, n.ReviewerID)
-	if err != nil {
+	if err != nil || !rv.Active {
+		// A disabled reviewer's copy is left as it is: the edit would tell
+		// whoever holds their phone now who took the case, and its kind.
 		return Out{}, false
 	}
 	return Out{

@@ -2,10 +2,12 @@ package review
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -74,5 +76,30 @@ func TestReadsAudited(t *testing.T) {
 	}
 	if ids := firstIDs(outs); !slices.Equal(ids, []string{"rv_find_help"}) {
 		t.Errorf("/find a said %v, want rv_find_help", ids)
+	}
+}
+
+// TestNoEditsToADisabledReviewer is the security review's L4: once a
+// reviewer is disabled, their copy of a notification is no longer edited
+// (the edit would tell whoever holds their phone who took the case, and
+// its classification); the others' copies are.
+func TestNoEditsToADisabledReviewer(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	for i, rv := range f.rvs[:2] {
+		n := tipline.Notification{ReviewerID: rv.ID, ChatID: rv.TelegramID, OutboxKey: fmt.Sprint("n", i)}
+		if err := f.store.AddNotification(ctx, f.ref, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.store.DisableReviewer(ctx, f.rvs[1].ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := f.desk.MarkTaken(ctx, f.ref, f.rvs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 1 || outs[0].To.Reviewer != f.rvs[0].ID {
+		t.Fatalf("edits to %+v, want only the active reviewer's copy", outs)
 	}
 }

@@ -98,18 +98,39 @@ func (m *Main) reviewers(ctx context.Context, args []string) error {
 		if err != nil {
 			return errors.New("reviewers disable: ID must be a number from tipline reviewers list")
 		}
-		db, _, err := m.openAdminStore(ctx)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		if err := db.DisableReviewer(ctx, id, time.Now()); err != nil {
-			return fmt.Errorf("disable reviewer %d: %w", id, err)
-		}
-		fmt.Fprintf(m.Stdout, "Reviewer %d is disabled; their buttons stopped working.\n", id)
-		return nil
+		return m.disableReviewer(ctx, id)
 	}
 	return fmt.Errorf("unknown reviewers command %q (invite, list, disable)", args[0])
+}
+
+// disableReviewer is `tipline reviewers disable ID`, for a reviewer who
+// left or whose phone was lost: their buttons stop working, their open
+// cases go back to routing, and everything still queued to their chat
+// (Details, files, notifications) is dropped, not delivered to whoever
+// holds the phone now.
+func (m *Main) disableReviewer(ctx context.Context, id int64) error {
+	db, cfg, err := m.openAdminStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rv, err := db.Reviewer(ctx, id)
+	if err != nil {
+		return fmt.Errorf("disable reviewer %d: %w", id, err)
+	}
+	if err := db.DisableReviewer(ctx, id, time.Now()); err != nil {
+		return fmt.Errorf("disable reviewer %d: %w", id, err)
+	}
+	ring, err := keys.NewRing(cfg.SecretKey, cfg.PreviousKeys...)
+	if err != nil {
+		return fmt.Errorf("TIPLINE_SECRET_KEY: %w", err)
+	}
+	dropped, err := db.OutboxDropChat(ctx, ring.ChatKey(rv.TelegramID), "reviewer disabled")
+	if err != nil {
+		return fmt.Errorf("disable reviewer %d: %w", id, err)
+	}
+	fmt.Fprintf(m.Stdout, "Reviewer %d is disabled; their buttons stopped working, and %d messages still queued to them were dropped.\n", id, dropped)
+	return nil
 }
 
 func botUsername(ctx context.Context, cfg Config) (string, error) {

@@ -202,6 +202,25 @@ func (m *Store) OutboxDead(ctx context.Context, id int64, owner string, reason s
 	})
 }
 
+// OutboxDropChat sets aside every entry not yet sent to a chat, as
+// postgres.Store.
+func (m *Store) OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("drop messages to a chat: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now, n := m.clock(), 0
+	for _, o := range m.outbox {
+		if o.e.ChatKey == chatKey && o.pending() {
+			o.deadAt, o.reason, o.e.Payload, o.e.ChatID = now, reason, nil, 0
+			o.claimedBy, o.claimedUntil = "", time.Time{}
+			n++
+		}
+	}
+	return n, nil
+}
+
 // OutboxSentMessages lists the messages sent to a chat within window.
 func (m *Store) OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error) {
 	if err := ctx.Err(); err != nil {

@@ -298,6 +298,21 @@ func (p *Store) OutboxDead(ctx context.Context, id int64, owner string, reason s
 	return p.outboxUpdate(ctx, "set aside", q, id, owner, reason)
 }
 
+// OutboxDropChat sets aside, with reason, every entry not yet sent to a
+// chat, claimed or not, and returns how many: a disabled reviewer's phone
+// may be in someone else's hands, and must receive nothing more.
+func (p *Store) OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error) {
+	const q = `
+		update outbox
+		set dead_at = now(), reason = $2, payload = null, chat_id = null, claimed_by = null, claimed_until = null
+		where chat_key = $1 and sent_at is null and dead_at is null`
+	tag, err := p.pool.Exec(ctx, q, chatKey, reason)
+	if err != nil {
+		return 0, fmt.Errorf("drop messages to a chat: %w", dbErr(err))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // OutboxSentMessages lists the ids of the messages sent to a chat within
 // the last window, oldest first.
 func (p *Store) OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error) {

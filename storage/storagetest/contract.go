@@ -33,6 +33,7 @@ type Store interface {
 	InboxDeadList(ctx context.Context) ([]storage.DeadUpdate, error)
 	InboxRetryDead(ctx context.Context, updateID int64) error
 	InboxDropDead(ctx context.Context, updateID int64, actor string) error
+	OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error)
 	InboxDropAllDead(ctx context.Context, actor string) (int, error)
 	InboxDropDeadOfChat(ctx context.Context, chatKey string) (int, error)
 	PurgeDeadLetters(ctx context.Context, before time.Time) (int, error)

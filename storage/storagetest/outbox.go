@@ -33,6 +33,34 @@ var outboxTests = []struct {
 	{"InboxSilentProcessTakenOver", testInboxTakeover},
 	{"InboxDeadLetters", testInboxDead},
 	{"DeadLettersDoNotStay", testDeadLettersGo},
+	{"OutboxDropChat", testOutboxDropChat},
+}
+
+// testOutboxDropChat: every entry not yet sent to a chat, claimed or not,
+// is set aside at once; what was sent, and other chats, stay.
+func testOutboxDropChat(t *testing.T, s Store) {
+	ctx := t.Context()
+	mustOutboxAdd(t, s, entry("a1", "rv", storage.LaneUrgent), entry("a2", "rv", storage.LaneBulk), entry("a3", "rv", storage.LaneBulk), entry("b1", "other", storage.LaneReply))
+	got, err := s.OutboxClaim(ctx, "w", longLease, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range got {
+		if e.Key == "a1" {
+			if err := s.OutboxSent(ctx, e.ID, "w", 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n, err := s.OutboxDropChat(ctx, "rv", "reviewer disabled"); err != nil || n != 2 {
+		t.Fatalf("OutboxDropChat = %d, %v; want the 2 not sent", n, err)
+	}
+	if n, err := s.OutboxDropChat(ctx, "rv", "reviewer disabled"); err != nil || n != 0 {
+		t.Fatalf("OutboxDropChat again = %d, %v; want 0", n, err)
+	}
+	if pending, err := s.OutboxPending(ctx); err != nil || pending[storage.LaneBulk] != 0 || pending[storage.LaneReply] != 1 {
+		t.Fatalf("pending %v, %v; want only the other chat's entry", pending, err)
+	}
 }
 
 func entry(key, chat string, lane storage.Lane) storage.OutboxEntry {
