@@ -15,9 +15,11 @@ import (
 	"github.com/tipline/tipline/storage"
 )
 
-// The dispatcher sends what processing queued in the outbox. It claims the
-// first pending entry of each chat (so a chat's messages keep their order,
-// across processes), lower lanes first, and sends each within Telegram's
+// The dispatcher sends what processing queued in the outbox. It claims, in
+// each chat, the first pending entry of each lane that no earlier entry of
+// a lane as low holds back (so a chat's messages of one lane keep their
+// order, across processes, and an urgent one never waits behind files),
+// lower lanes first, and sends each within Telegram's
 // limits: one bucket per chat and one for the whole bot, both shared by
 // every process through Redis. A chat whose bucket is empty gives its
 // entry back with a time to wait: no sender sleeps on one chat's behalf.

@@ -19,8 +19,8 @@ type Lane int
 
 // Lanes of the outbox.
 const (
-	LaneUrgent Lane = 2 // reviewer notifications, urgent cases
-	LaneReply  Lane = 3 // replies to reporters and reviewers
+	LaneUrgent Lane = 2 // notifications of urgent cases, urgent replies
+	LaneReply  Lane = 3 // replies to reporters and reviewers, notifications of normal cases
 	LaneBulk   Lane = 4 // files of Details, retention warnings
 )
 

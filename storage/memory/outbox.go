@@ -100,13 +100,20 @@ func (m *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.D
 	defer m.mu.Unlock()
 	now := m.clock()
 	m.processes[owner] = now
-	heads := map[string]bool{}
+	lowest := map[string]storage.Lane{} // per chat: the lowest lane pending so far
 	var ready []*memOutbox
 	for _, o := range m.outbox { // in id order
-		if !o.pending() || heads[o.e.ChatKey] {
+		if !o.pending() {
 			continue
 		}
-		heads[o.e.ChatKey] = true
+		low, seen := lowest[o.e.ChatKey]
+		if seen && low <= o.e.Lane {
+			continue // behind an earlier entry of a lane as low
+		}
+		lowest[o.e.ChatKey] = o.e.Lane
+		if src, ok := m.outboxKey[o.e.EditOf]; ok && o.e.EditOf != "" && src.pending() {
+			continue // the message it edits is not sent yet
+		}
 		if o.e.Lane < first || o.e.Lane > last || o.notBefore.After(now) || !m.claimFree(o.claimedBy, o.claimedUntil, now) {
 			continue
 		}

@@ -146,9 +146,12 @@ const beatCTE = `beat as (
 			on conflict (owner) do nothing
 		)`
 
-// OutboxClaim claims up to limit entries ready to go: the first pending
-// entry of each chat whose time has come and whose claim is free, lower
-// lanes first, then oldest first. Claims last lease by the database clock,
+// OutboxClaim claims up to limit entries ready to go: in each chat, the
+// first pending entry of each lane with no earlier pending entry of a lane
+// as low (an urgent notification is never held behind files or replies
+// queued to the same chat; a lane keeps its order), and no edit before
+// the message it edits is sent; whose time has come and whose claim is
+// free; lower lanes first, then oldest first. Claims last lease by the database clock,
 // or until owner has been silent for the take-over time.
 func (p *Store) OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error) {
 	return p.OutboxClaimLanes(ctx, owner, lease, limit, storage.LaneCallback, storage.LaneBulk)
@@ -167,8 +170,11 @@ func (p *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.D
 			  and ` + fmt.Sprintf(claimFree, "o", 4) + `
 			  and not exists (
 				select 1 from outbox e
-				where e.chat_key = o.chat_key and e.id < o.id
+				where e.chat_key = o.chat_key and e.id < o.id and e.lane <= o.lane
 				  and e.sent_at is null and e.dead_at is null)
+			  and (o.edit_of is null or not exists (
+				select 1 from outbox t
+				where t.key = o.edit_of and t.sent_at is null and t.dead_at is null))
 			order by o.lane, o.id
 			limit $3
 			for update skip locked

@@ -34,6 +34,7 @@ var outboxTests = []struct {
 	{"InboxDeadLetters", testInboxDead},
 	{"DeadLettersDoNotStay", testDeadLettersGo},
 	{"OutboxDropChat", testOutboxDropChat},
+	{"OutboxEditWaitsForItsMessage", testOutboxEditWaits},
 }
 
 // testOutboxDropChat: every entry not yet sent to a chat, claimed or not,
@@ -128,18 +129,22 @@ func testOutboxAddOnce(t *testing.T, s Store) {
 
 func testOutboxOrder(t *testing.T, s Store) {
 	mustOutboxAdd(t, s,
-		entry("a1", "a", storage.LaneReply), entry("a2", "a", storage.LaneUrgent),
+		entry("a1", "a", storage.LaneBulk), entry("a2", "a", storage.LaneBulk), entry("a3", "a", storage.LaneReply),
+		entry("a4", "a", storage.LaneUrgent), entry("a5", "a", storage.LaneReply), entry("a6", "a", storage.LaneUrgent),
 		entry("b1", "b", storage.LaneBulk), entry("c1", "c", storage.LaneUrgent),
 		entry("cb", "cb:1", storage.LaneCallback))
-	// One head per chat; lanes first, then age. a2 waits behind a1 although
-	// its lane is higher: a chat's messages keep their order.
+	// Each chat's first entry of each lane, unless an earlier entry of a
+	// lane as low waits: an urgent message is never held behind files or
+	// replies queued to the same chat (the security review's L1), and
+	// within a lane a chat's messages keep their order. Lanes first, then
+	// age.
 	got := mustOutboxClaim(t, s, "w", 10)
-	mustKeys(t, "first claim", got, "cb", "c1", "a1", "b1")
+	mustKeys(t, "first claim", got, "cb", "a4", "c1", "a3", "a1", "b1")
 	mustKeys(t, "while all heads are held", mustOutboxClaim(t, s, "w2", 10))
 	for _, e := range got {
 		mustSent(t, s, e, "w", 0)
 	}
-	mustKeys(t, "after the heads went", mustOutboxClaim(t, s, "w", 10), "a2")
+	mustKeys(t, "after the heads went", mustOutboxClaim(t, s, "w", 10), "a6", "a5", "a2")
 	mustOutboxAdd(t, s, entry("d1", "d", storage.LaneReply), entry("e1", "e", storage.LaneReply))
 	mustKeys(t, "with a limit of 1", mustOutboxClaim(t, s, "w", 1), "d1")
 }
@@ -156,6 +161,23 @@ func testOutboxLanes(t *testing.T, s Store) {
 		t.Fatal(err)
 	}
 	mustKeys(t, "lanes 2 to 4", got, "b1", "a1")
+}
+
+// testOutboxEditWaits: an edit in a lower lane than the message it edits
+// waits until that message is sent, so it has a message id to edit.
+func testOutboxEditWaits(t *testing.T, s Store) {
+	note := entry("note", "rv", storage.LaneReply)
+	edit := entry("note-edit", "rv", storage.LaneUrgent)
+	edit.EditOf = "note"
+	mustOutboxAdd(t, s, note, edit)
+	got := mustOutboxClaim(t, s, "w", 10)
+	mustKeys(t, "first claim", got, "note")
+	mustSent(t, s, got[0], "w", 77)
+	got = mustOutboxClaim(t, s, "w", 10)
+	mustKeys(t, "after the message was sent", got, "note-edit")
+	if got[0].EditOfMessageID != 77 {
+		t.Fatalf("edit's message id = %d, want 77", got[0].EditOfMessageID)
+	}
 }
 
 func testOutboxSent(t *testing.T, s Store) {
