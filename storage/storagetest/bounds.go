@@ -115,3 +115,39 @@ func testFetchFailures(t *testing.T, s Store) {
 		t.Fatalf("AttachmentFetchFailed of an unknown file: %v, want ErrNotFound", err)
 	}
 }
+
+// testReporterAdditionLimits is the security review's M5: one reporter's
+// additions are bounded across all their cases, in count and bytes, so
+// many cases do not multiply the per-case limit; another reporter is not
+// held by them.
+func testReporterAdditionLimits(t *testing.T, s Store) {
+	ctx := t.Context()
+	s.SetAdditionLimits(storage.AdditionLimits{PerDay: 3, BytesPerDay: 1000, ReporterPerDay: 4, ReporterBytesPerDay: 1500})
+	a := sampleCase("draft-ra", "TL-AAAA-EEEE")
+	b := sampleCase("draft-rb", "TL-AAAA-FFFF")
+	mustSubmit(t, s, a)
+	mustSubmit(t, s, b)
+	add := func(ref tipline.Reference, key, actor string, size int) error {
+		return s.AddToCaseOnce(ctx, ref, key, tipline.Addition{Actor: actor, Text: strings.Repeat("x", size), At: t0})
+	}
+	me, other := "reporter:"+a.Reporter, "reporter:someone-else"
+	for i, ref := range []tipline.Reference{a.Reference, a.Reference, b.Reference, b.Reference} {
+		if err := add(ref, fmt.Sprint("k", i), me, 10); err != nil {
+			t.Fatalf("addition %d: %v", i, err)
+		}
+	}
+	if err := add(b.Reference, "k4", me, 10); !errors.Is(err, storage.ErrAdditionLimit) {
+		t.Fatalf("the reporter's 5th addition of the day, on a case with room: %v, want ErrAdditionLimit", err)
+	}
+	if err := add(b.Reference, "o1", other, 10); err != nil {
+		t.Fatalf("another reporter's addition: %v", err)
+	}
+	if err := add(a.Reference, "o2", other, 600); err != nil {
+		t.Fatalf("another reporter's addition: %v", err)
+	}
+	c := sampleCase("draft-rc", "TL-AAAA-GGGG")
+	mustSubmit(t, s, c)
+	if err := add(c.Reference, "o3", other, 900); !errors.Is(err, storage.ErrAdditionLimit) {
+		t.Fatalf("1510 bytes in a day from one reporter: %v, want ErrAdditionLimit", err)
+	}
+}

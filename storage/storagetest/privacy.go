@@ -25,6 +25,7 @@ var privacyTests = []struct {
 	{"Reassign", testReassign},
 	{"DisablingSendsCasesBackToRouting", testDisableReturnsCases},
 	{"AdditionsPerCasePerDay", testAdditionLimits},
+	{"AdditionsPerReporterPerDay", testReporterAdditionLimits},
 	{"FailedDownloadsWaitAndGiveUp", testFetchFailures},
 }
 
