@@ -159,8 +159,11 @@ func (b *Bot) reviewerOuts(ctx context.Context, item storage.InboxItem, u *model
 	}
 	switch in.input.Kind {
 	case flows.InputCommand:
-		if cmd := review.Command(in.input.Text); cmd == review.CmdFind {
+		switch review.Command(in.input.Text) {
+		case review.CmdFind:
 			return b.desk.Find(ctx, rv, in.input.Arg)
+		case review.CmdQueue:
+			return b.desk.Queue(ctx, rv, in.input.Arg)
 		}
 		return b.desk.Command(ctx, rv, review.Command(in.input.Text), st)
 	case flows.InputLocation:

@@ -97,6 +97,8 @@ func FoundCases(list []Found, near bool, now time.Time) reply.Message {
 	m := reply.Message{Lines: []reply.Text{{ID: "rv_find_title"}}}
 	for i, c := range list {
 		if i == MaxFindLines {
+			// Narrower words find the rest: a long list helps nobody.
+			m.Lines = append(m.Lines, reply.Text{ID: "rv_find_more", Data: map[string]any{"Count": len(list) - MaxFindLines}})
 			break
 		}
 		data := map[string]any{

@@ -307,15 +307,25 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 	return []Out{say(rv, Say("error_button_not_yours", nil))}, nil
 }
 
+// Queue answers "/queue" and "/queue N": page N (from 1) of the open
+// cases the reviewer may take.
+func (d *Desk) Queue(ctx context.Context, rv tipline.Reviewer, arg string) ([]Out, error) {
+	page, err := strconv.Atoi(strings.TrimSpace(arg))
+	if err != nil {
+		page = 1
+	}
+	list, err := d.Store.Queue(ctx, rv.ID)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	return []Out{say(rv, QueuePage(list, d.Now(), page))}, nil
+}
+
 // Command runs a reviewer's slash command.
 func (d *Desk) Command(ctx context.Context, rv tipline.Reviewer, cmd Command, st *State) ([]Out, error) {
 	switch cmd {
 	case CmdQueue:
-		list, err := d.Store.Queue(ctx, rv.ID)
-		if err != nil {
-			return nil, fmt.Errorf("queue: %w", err)
-		}
-		return []Out{say(rv, Queue(list, d.Now()))}, nil
+		return d.Queue(ctx, rv, "")
 	case CmdOncall:
 		m, err := d.Router.Oncall(ctx)
 		if err != nil {

@@ -93,3 +93,37 @@ func TestDetailsBounded(t *testing.T) {
 		t.Errorf("the pages sent %d files, want all 300", files)
 	}
 }
+
+// TestQueuePaged is the security review's L10: during a flood /queue lists
+// ten cases a message, each with its button, says which of how many, and
+// how to see the next ten; it never makes a message Telegram refuses.
+func TestQueuePaged(t *testing.T) {
+	cat := locales.MustLoad()
+	now := time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
+	var list []tipline.CaseSummary
+	for i := range 34 {
+		list = append(list, tipline.CaseSummary{Reference: tipline.Reference(fmt.Sprintf("TL-7K3Q-%04d", 2222+i)), Kind: tipline.KindTip,
+			Urgency: tipline.UrgencyNormal, Status: tipline.StatusReceived, CreatedAt: now.Add(-time.Hour)})
+	}
+	for _, tc := range []struct {
+		page, buttons int
+		title, more   string
+	}{
+		{1, 10, "Open cases 1-10 of 34:", "More: /queue 2"},
+		{3, 10, "Open cases 21-30 of 34:", "More: /queue 4"},
+		{4, 4, "Open cases 31-34 of 34:", ""},
+		{99, 4, "Open cases 31-34 of 34:", ""},
+	} {
+		m := QueuePage(list, now, tc.page)
+		text := render(cat, "en", m)
+		if len(m.Buttons) != tc.buttons || !strings.HasPrefix(text, tc.title) {
+			t.Errorf("page %d: %d buttons, %q; want %d, %q", tc.page, len(m.Buttons), strings.SplitN(text, "\n", 2)[0], tc.buttons, tc.title)
+		}
+		if tc.more != "" && !strings.HasSuffix(text, tc.more) || tc.more == "" && strings.Contains(text, "/queue") {
+			t.Errorf("page %d ends %q, want %q", tc.page, text[max(0, len(text)-20):], tc.more)
+		}
+	}
+	if m := QueuePage(list[:3], now, 1); len(m.Buttons) != 3 || m.Lines[0].ID != "rv_queue_title" {
+		t.Errorf("a short queue: %d buttons, title %s", len(m.Buttons), m.Lines[0].ID)
+	}
+}

@@ -315,12 +315,27 @@ func (tl Timeline) actor(a string) any {
 
 // Queue lists open cases, each with a button that shows it (for any
 // version: it only reads).
-func Queue(list []tipline.CaseSummary, now time.Time) reply.Message {
+func Queue(list []tipline.CaseSummary, now time.Time) reply.Message { return QueuePage(list, now, 1) }
+
+// QueuePerPage is how many cases one /queue message lists: each has a
+// button, and Telegram refuses a message with too many.
+const QueuePerPage = 10
+
+// QueuePage is page (from 1) of the open cases, QueuePerPage of them,
+// saying which part of how many it shows and how to see the next
+// ("/queue 3"). A page past the end shows the last one.
+func QueuePage(list []tipline.CaseSummary, now time.Time, page int) reply.Message {
 	if len(list) == 0 {
 		return Say("rv_queue_empty", nil)
 	}
+	pages := (len(list) + QueuePerPage - 1) / QueuePerPage
+	page = min(max(page, 1), pages)
+	from, to := (page-1)*QueuePerPage, min(page*QueuePerPage, len(list))
 	m := reply.Message{Lines: []reply.Text{{ID: "rv_queue_title"}}}
-	for _, c := range list {
+	if pages > 1 {
+		m.Lines[0] = reply.Text{ID: "rv_queue_page_title", Data: map[string]any{"From": from + 1, "To": to, "Total": len(list)}}
+	}
+	for _, c := range list[from:to] {
 		m.Lines = append(m.Lines, reply.Text{ID: "rv_queue_line", Item: true, Data: map[string]any{
 			"Reference": string(c.Reference),
 			"Kind":      listedKind(c),
@@ -329,6 +344,9 @@ func Queue(list []tipline.CaseSummary, now time.Time) reply.Message {
 			"Age":       reply.Elapsed(now.Sub(c.CreatedAt)),
 		}})
 		m.Buttons = append(m.Buttons, []reply.Button{{Label: Verbatim(string(c.Reference)), Action: On(Details, c.Reference).String(), Version: AnyVersion}})
+	}
+	if page < pages {
+		m.Lines = append(m.Lines, reply.Text{ID: "rv_queue_more", Data: map[string]any{"N": page + 1}})
 	}
 	return m
 }
