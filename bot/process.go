@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-telegram/bot/models"
@@ -427,6 +428,9 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 				b.RouteSoon()
 			}
 		case flows.AddToCase:
+			if err := b.markCodeHolder(ctx, &e, in.userID); err != nil {
+				return nil, err
+			}
 			res, err := b.store.AddToCaseTracked(ctx, e.Reference, "update:"+strconv.FormatInt(item.UpdateID, 10), e.Addition)
 			if err != nil {
 				return nil, fmt.Errorf("add to case: %w", err)
@@ -601,4 +605,23 @@ func (b *Bot) replyOn(out *batch, lane storage.Lane, chatID, userID int64, lang 
 			out.text(chatID, lane, m.text, m.rows(), false)
 		}
 	}
+}
+
+// markCodeHolder records an addition from an account that is not the
+// case's reporter (it opened the case with the secret code, say on a
+// phone taken from the reporter) as "followup:", so the reviewer reads
+// "someone with the secret code", never "the reporter" (review M6).
+func (b *Bot) markCodeHolder(ctx context.Context, e *flows.AddToCase, userID int64) error {
+	c, err := b.store.Case(ctx, e.Reference)
+	if errors.Is(err, tipline.ErrNotFound) {
+		return nil // the store says so in turn
+	}
+	if err != nil {
+		return fmt.Errorf("add to case: %w", err)
+	}
+	pseudonym, found := strings.CutPrefix(e.Addition.Actor, "reporter:")
+	if found && (c.Reporter == "" || !slices.Contains(b.ring.Pseudonyms(userID), c.Reporter)) {
+		e.Addition.Actor = "followup:" + pseudonym
+	}
+	return nil
 }

@@ -616,7 +616,11 @@ func (d *Desk) Details(ctx context.Context, rv tipline.Reviewer, c tipline.Case)
 }
 
 // Added tells the reviewer who has a case that the reporter added to it
-// or answered: their words, then their files, on the urgent lane.
+// or answered: their words, then their files, on the urgent lane. When
+// that reviewer was disabled (a closed case stays theirs), every active
+// admin is told instead: "the child is being moved tonight" must reach
+// someone. Words sent by someone who opened the case with its secret code
+// say so.
 func (d *Desk) Added(ctx context.Context, ref tipline.Reference, a tipline.Addition) ([]Out, error) {
 	c, err := d.Store.Case(ctx, ref)
 	if err != nil {
@@ -625,25 +629,51 @@ func (d *Desk) Added(ctx context.Context, ref tipline.Reference, a tipline.Addit
 	if c.Assignment.ReviewerID == 0 {
 		return nil, nil
 	}
-	rv, err := d.Store.Reviewer(ctx, c.Assignment.ReviewerID)
-	if err != nil || !rv.Active {
+	to, err := d.toldOfAddition(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(to) == 0 {
 		// Stored, but nobody would hear of it: say so loudly, never drop
-		// it silently (a disabled reviewer's open cases go back to routing;
-		// a closed one stays theirs).
-		d.Log.Error("information was added to a case whose reviewer is disabled: give it to someone with 'tipline cases reassign' or reopen it",
+		// it silently.
+		d.Log.Error("information was added to a case whose reviewer is disabled, and no admin is active: give it to someone with 'tipline cases reassign' or reopen it",
 			"case", ref, "status", c.Status)
 		return nil, nil
 	}
-	m := ReporterAdded(c, a.Text)
+	byCode := strings.HasPrefix(a.Actor, "followup:")
+	m := ReporterAdded(c, a.Text, byCode)
 	if c.Status == tipline.StatusClosed {
 		// Kept on the closed case: its reviewer hears of it, and may reopen.
-		m = AddedToClosed(c, a.Text)
+		m = AddedToClosed(c, a.Text, byCode)
 	}
-	outs := []Out{{To: ToReviewer(rv), Lane: LaneUrgent, Message: m, Protect: true}}
-	for _, f := range a.Attachments {
-		outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneUrgent, Protect: true, File: &f})
+	var outs []Out
+	for _, rv := range to {
+		outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneUrgent, Message: m, Protect: true})
+		for _, f := range a.Attachments {
+			outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneUrgent, Protect: true, File: &f})
+		}
 	}
 	return outs, nil
+}
+
+// toldOfAddition is who hears of an addition to c: the reviewer who has
+// it while active, else every active admin.
+func (d *Desk) toldOfAddition(ctx context.Context, c tipline.Case) ([]tipline.Reviewer, error) {
+	rv, err := d.Store.Reviewer(ctx, c.Assignment.ReviewerID)
+	if err == nil && rv.Active {
+		return []tipline.Reviewer{rv}, nil
+	}
+	all, err := d.Store.Reviewers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list reviewers: %w", err)
+	}
+	var admins []tipline.Reviewer
+	for _, r := range all {
+		if r.Admin && r.Active {
+			admins = append(admins, r)
+		}
+	}
+	return admins, nil
 }
 
 // reviewerOf is the id of an audit actor "reviewer:ID".

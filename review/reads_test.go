@@ -103,3 +103,33 @@ func TestNoEditsToADisabledReviewer(t *testing.T) {
 		t.Fatalf("edits to %+v, want only the active reviewer's copy", outs)
 	}
 }
+
+// TestAdditionToADisabledReviewersClosedCase is the security review's L5:
+// what is added to a closed case whose reviewer was disabled reaches
+// every active admin, labelled when it came from someone with the secret
+// code (M6).
+func TestAdditionToADisabledReviewersClosedCase(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.take(t, f.rvs[0].ID)
+	if err := f.store.CloseCase(ctx, f.ref, f.rvs[0].ID, tipline.Outcomes[0], t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.DisableReviewer(ctx, f.rvs[0].ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := f.desk.Added(ctx, f.ref, tipline.Addition{Actor: "followup:someone", Text: "the child is being moved tonight"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 1 || outs[0].To.Reviewer != f.rvs[2].ID {
+		t.Fatalf("told %+v, want the admin only", outs)
+	}
+	var ids []string
+	for _, l := range outs[0].Message.Lines {
+		ids = append(ids, l.ID)
+	}
+	if !slices.Contains(ids, "rv_added_to_closed") || !slices.Contains(ids, "rv_sent_by_code_holder") {
+		t.Errorf("the admin reads %v, want the addition to a closed case, labelled as from the code holder", ids)
+	}
+}

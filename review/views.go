@@ -307,8 +307,12 @@ func (tl Timeline) actor(a string) any {
 		return "?"
 	}
 	switch a {
-	case "reporter", "followup":
+	case "reporter":
 		return reply.Text{ID: "rv_actor_reporter"}
+	case "followup":
+		// Someone who opened the case with its secret code, from another
+		// account: perhaps not the reporter (M6).
+		return reply.Text{ID: "rv_actor_code_holder"}
 	}
 	return reply.Text{ID: "rv_actor_system"}
 }
@@ -400,8 +404,11 @@ func TeamMessage(ref tipline.Reference, text string) reply.Message {
 
 // ReporterAdded tells the reviewer who has a case that the reporter added
 // to it or answered, with their words.
-func ReporterAdded(c tipline.Case, words string) reply.Message {
+func ReporterAdded(c tipline.Case, words string, byCode bool) reply.Message {
 	m := Say("rv_reporter_added", refData(c.Reference))
+	if byCode {
+		m = Say("rv_code_holder_added", refData(c.Reference))
+	}
 	if words != "" {
 		m.Lines = append(m.Lines, Verbatim(flows.Quote(words, 3000)))
 	}
@@ -447,8 +454,11 @@ func AlreadyClosed(c tipline.Case) reply.Message {
 
 // AddedToClosed tells the reviewer who had a closed case that its reporter
 // added to it (kept, never dropped), with their words and a Reopen button.
-func AddedToClosed(c tipline.Case, words string) reply.Message {
+func AddedToClosed(c tipline.Case, words string, byCode bool) reply.Message {
 	m := Say("rv_added_to_closed", refData(c.Reference))
+	if byCode {
+		m.Lines = append(m.Lines, reply.Text{ID: "rv_sent_by_code_holder"})
+	}
 	if words != "" {
 		m.Lines = append(m.Lines, Verbatim(flows.Quote(words, 3000)))
 	}
