@@ -18,6 +18,7 @@ var sample = map[string]any{
 	"Reference": "TL-7K3Q-9XDM",
 	"Count":     3,
 	"Part":      2,
+	"Why":       "the reviewer who has it does not answer",
 	"Parts":     5,
 	"From":      11,
 	"To":        20,

@@ -8,6 +8,7 @@ package review
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -68,7 +69,23 @@ type Press struct {
 	Partner      int64               // Refer
 	Reason       tipline.BlockReason // BlockFor
 	Page         int                 // Read, Files: the part or page, from 0
+	Why          TakeOverWhy         // TakeOver: why (none: ask first)
 }
+
+// TakeOverWhy is why a reviewer takes a case someone else has: the holder
+// and every admin are told it at once.
+type TakeOverWhy string
+
+// Reasons to take a case over.
+const (
+	WhyUnreachable TakeOverWhy = "unreachable" // the holder does not answer
+	WhyAsked       TakeOverWhy = "asked"       // the holder asked for it
+	WhyUrgent      TakeOverWhy = "urgent"      // it cannot wait
+	WhyOther       TakeOverWhy = "other"
+)
+
+// TakeOverReasons lists every reason, in the order they are offered.
+var TakeOverReasons = []TakeOverWhy{WhyUnreachable, WhyAsked, WhyUrgent, WhyOther}
 
 // ErrBadAction means a button's action is not one of ours.
 var ErrBadAction = errors.New("review: not a reviewer action")
@@ -125,6 +142,14 @@ func ParseAction(s string) (Press, error) {
 				return Press{}, ErrBadAction
 			}
 		}
+	case TakeOver:
+		if len(args) == 1 {
+			want = 1
+			p.Why = TakeOverWhy(args[0])
+			if !slices.Contains(TakeOverReasons, p.Why) {
+				return Press{}, ErrBadAction
+			}
+		}
 	case Read, Files:
 		want = 1
 		if len(args) == 1 {
@@ -159,6 +184,10 @@ func (p Press) String() string {
 		s += ":" + string(p.Reason)
 	case Read, Files:
 		s += ":" + strconv.Itoa(p.Page)
+	case TakeOver:
+		if p.Why != "" {
+			s += ":" + string(p.Why)
+		}
 	}
 	return s
 }

@@ -92,6 +92,7 @@ type Store interface {
 	// RecordRead audits a read: what is storage's ReadDetails, ReadWords,
 	// ReadFiles or ReadFound.
 	RecordRead(ctx context.Context, ref tipline.Reference, reviewerID int64, what string) error
+	RecordTakeOverWhy(ctx context.Context, ref tipline.Reference, reviewerID int64, why string) error
 }
 
 // What a reviewer read, as audited (storage.ReadDetails and the others:
@@ -160,7 +161,11 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 	now := d.Now()
 	switch p.Action {
 	case TakeOver:
-		return d.takeOver(ctx, rv, c)
+		if held := c.Assignment.ReviewerID; held != 0 && held != rv.ID && p.Why == "" {
+			// Someone has it: nothing changes hands before a reason is given.
+			return []Out{say(rv, TakeOverAsk(c, d.name(ctx, held), version))}, nil
+		}
+		return d.takeOver(ctx, rv, c, p.Why)
 	case Take:
 		first, by, err := d.Store.Acknowledge(ctx, ref, rv.ID, now)
 		if err != nil {
@@ -488,9 +493,10 @@ func (d *Desk) answer(ctx context.Context, rv tipline.Reviewer, c tipline.Case, 
 	return outs, nil
 }
 
-// takeOver gives c to rv (audited by the store), tells the reviewer who
-// had it, edits the notification copies and shows rv the case.
-func (d *Desk) takeOver(ctx context.Context, rv tipline.Reviewer, c tipline.Case) ([]Out, error) {
+// takeOver gives c to rv (audited by the store, with why), tells the
+// reviewer who had it and every other admin at once, edits the
+// notification copies and shows rv the case.
+func (d *Desk) takeOver(ctx context.Context, rv tipline.Reviewer, c tipline.Case, why TakeOverWhy) ([]Out, error) {
 	prev, err := d.Store.Reassign(ctx, c.Reference, rv.ID, ActorName(rv), d.Now())
 	if errors.Is(err, tipline.ErrInvalid) {
 		return []Out{say(rv, Say("rv_not_allowed", refData(c.Reference)))}, nil
@@ -502,9 +508,11 @@ func (d *Desk) takeOver(ctx context.Context, rv tipline.Reviewer, c tipline.Case
 	if prev != rv.ID {
 		d.Log.Info("a reviewer took a case over", "case", c.Reference, "reviewer", rv.ID, "from", prev)
 		if prev != 0 {
-			if was, err := d.Store.Reviewer(ctx, prev); err == nil && was.Active {
-				outs = append(outs, Out{To: ToReviewer(was), Lane: LaneUrgent, Message: TakenOver(c.Reference, rv.Name), Protect: true})
+			told, err := d.tellTakeOver(ctx, rv, c.Reference, prev, why)
+			if err != nil {
+				return nil, err
 			}
+			outs = append(outs, told...)
 		}
 		marks, err := d.MarkTaken(ctx, c.Reference, rv)
 		if err != nil {
@@ -518,6 +526,33 @@ func (d *Desk) takeOver(ctx context.Context, rv tipline.Reviewer, c tipline.Case
 	}
 	more, err := d.details(ctx, rv, now)
 	return append(outs, more...), err
+}
+
+// tellTakeOver records why rv took ref from the reviewer prev, and tells
+// prev and every other active admin at once, so that a take-over by a
+// stolen phone is seen while it happens.
+func (d *Desk) tellTakeOver(ctx context.Context, rv tipline.Reviewer, ref tipline.Reference, prev int64, why TakeOverWhy) ([]Out, error) {
+	if why == "" {
+		why = WhyOther
+	}
+	if err := d.Store.RecordTakeOverWhy(ctx, ref, rv.ID, string(why)); err != nil {
+		return nil, fmt.Errorf("take over: %w", err)
+	}
+	var outs []Out
+	if was, err := d.Store.Reviewer(ctx, prev); err == nil && was.Active {
+		outs = append(outs, Out{To: ToReviewer(was), Lane: LaneUrgent, Message: TakenOver(ref, rv.Name, why), Protect: true})
+	}
+	all, err := d.Store.Reviewers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list reviewers: %w", err)
+	}
+	from := d.name(ctx, prev)
+	for _, a := range all {
+		if a.Admin && a.Active && a.ID != rv.ID && a.ID != prev {
+			outs = append(outs, Out{To: ToReviewer(a), Lane: LaneUrgent, Message: TakenOverAdmin(ref, rv.Name, from, why), Protect: true})
+		}
+	}
+	return outs, nil
 }
 
 // MarkTaken edits every reviewer's copy of a case's notifications: the

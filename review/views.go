@@ -431,9 +431,26 @@ func CaseIsWith(c tipline.Case, name string) reply.Message {
 	return m
 }
 
-// TakenOver tells a reviewer that name took their case over.
-func TakenOver(ref tipline.Reference, name string) reply.Message {
-	return Say("rv_taken_over", map[string]any{"Reference": string(ref), "Name": name})
+// TakeOverAsk asks why a reviewer takes a case from name, one button per reason,
+// made for the version they pressed on: nothing changes hands until a
+// reason is chosen, and the holder and every admin hear it.
+func TakeOverAsk(c tipline.Case, name, version string) reply.Message {
+	m := Say("rv_take_over_why", map[string]any{"Reference": string(c.Reference), "Name": name})
+	for _, why := range TakeOverReasons {
+		m.Buttons = append(m.Buttons, []reply.Button{button("rv_take_over_reason_"+string(why), nil, Press{Action: TakeOver, Case: c.Reference, Why: why}, version)})
+	}
+	return m
+}
+
+// TakenOver tells a reviewer that name took their case over, and why.
+func TakenOver(ref tipline.Reference, name string, why TakeOverWhy) reply.Message {
+	return Say("rv_taken_over", map[string]any{"Reference": string(ref), "Name": name, "Why": reply.Text{ID: "rv_take_over_reason_" + string(why)}})
+}
+
+// TakenOverAdmin tells an admin that name took a case over from another
+// reviewer, and why.
+func TakenOverAdmin(ref tipline.Reference, name, from string, why TakeOverWhy) reply.Message {
+	return Say("rv_taken_over_admin", map[string]any{"Reference": string(ref), "Name": name, "From": from, "Why": reply.Text{ID: "rv_take_over_reason_" + string(why)}})
 }
 
 // RetentionWarning tells a closed case's reviewer the day it is deleted.

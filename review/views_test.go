@@ -153,7 +153,9 @@ func TestViewsGolden(t *testing.T) {
 		{"someone with the secret code added", ReporterAdded(taken, "It was a misunderstanding, they are our relatives", true)},
 		{"take first", TakeFirst(open)},
 		{"case is with", CaseIsWith(taken, "Dara")},
-		{"taken over", TakenOver(taken.Reference, "Sophea")},
+		{"take over: why?", TakeOverAsk(taken, "Dara", Version(taken))},
+		{"taken over", TakenOver(taken.Reference, "Sophea", WhyUnreachable)},
+		{"taken over, an admin's copy", TakenOverAdmin(taken.Reference, "Sophea", "Dara", WhyUrgent)},
 		{"retention warning", RetentionWarning(closed.Reference, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))},
 		{"welcome", Welcome("Dara")},
 	}

@@ -32,6 +32,11 @@ const (
 	ReadFound          = "found"   // listed by /find
 )
 
+// ActionTakeOverWhyPrefix is followed by why a reviewer took a case over
+// from another ("take_over_why:unreachable"); it comes right after the
+// "reassigned_to_ID" event of the take-over.
+const ActionTakeOverWhyPrefix = "take_over_why:"
+
 // ActionContactWithdrawn is recorded when a reporter withdraws their
 // consent to be written to.
 const ActionContactWithdrawn = "contact_withdrawn"

@@ -13,16 +13,32 @@ import (
 
 // RecordRead records a reviewer's read of a case, as postgres.Store.
 func (m *Store) RecordRead(ctx context.Context, ref tipline.Reference, reviewerID int64, what string) error {
-	if err := ctx.Err(); err != nil {
+	if err := m.recordByReviewer(ctx, ref, reviewerID, storage.ActionViewedPrefix+what); err != nil {
 		return fmt.Errorf("record a read of case %s: %w", ref, err)
+	}
+	return nil
+}
+
+// RecordTakeOverWhy records why a reviewer took a case over, as
+// postgres.Store.
+func (m *Store) RecordTakeOverWhy(ctx context.Context, ref tipline.Reference, reviewerID int64, why string) error {
+	if err := m.recordByReviewer(ctx, ref, reviewerID, storage.ActionTakeOverWhyPrefix+why); err != nil {
+		return fmt.Errorf("record why case %s was taken over: %w", ref, err)
+	}
+	return nil
+}
+
+func (m *Store) recordByReviewer(ctx context.Context, ref tipline.Reference, reviewerID int64, action string) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	sc, ok := m.cases[ref]
 	if !ok {
-		return fmt.Errorf("record a read of case %s: %w", ref, tipline.ErrNotFound)
+		return tipline.ErrNotFound
 	}
-	sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: rules.ReviewerActor(reviewerID), Action: storage.ActionViewedPrefix + what, At: m.clock()})
+	sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: rules.ReviewerActor(reviewerID), Action: action, At: m.clock()})
 	return nil
 }
 

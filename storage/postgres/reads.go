@@ -14,15 +14,32 @@ import (
 // storage.ReadDetails, ReadWords, ReadFiles, ReadFound), as the audit event
 // "viewed:WHAT" by "reviewer:ID"; tipline.ErrNotFound for no such case.
 func (p *Store) RecordRead(ctx context.Context, ref tipline.Reference, reviewerID int64, what string) error {
+	if err := p.recordByReviewer(ctx, ref, reviewerID, storage.ActionViewedPrefix+what); err != nil {
+		return fmt.Errorf("record a read of case %s: %w", ref, err)
+	}
+	return nil
+}
+
+// RecordTakeOverWhy records why a reviewer took a case over, as the audit
+// event "take_over_why:WHY"; tipline.ErrNotFound for no such case.
+func (p *Store) RecordTakeOverWhy(ctx context.Context, ref tipline.Reference, reviewerID int64, why string) error {
+	if err := p.recordByReviewer(ctx, ref, reviewerID, storage.ActionTakeOverWhyPrefix+why); err != nil {
+		return fmt.Errorf("record why case %s was taken over: %w", ref, err)
+	}
+	return nil
+}
+
+// recordByReviewer adds the audit event action by a reviewer to a case.
+func (p *Store) recordByReviewer(ctx context.Context, ref tipline.Reference, reviewerID int64, action string) error {
 	const q = `
 		insert into audit_events (case_id, actor, action)
 		select id, $2, $3 from cases where reference = $1`
-	tag, err := p.pool.Exec(ctx, q, string(ref), rules.ReviewerActor(reviewerID), storage.ActionViewedPrefix+what)
+	tag, err := p.pool.Exec(ctx, q, string(ref), rules.ReviewerActor(reviewerID), action)
 	if err != nil {
-		return fmt.Errorf("record a read of case %s: %w", ref, dbErr(err))
+		return dbErr(err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("record a read of case %s: %w", ref, tipline.ErrNotFound)
+		return tipline.ErrNotFound
 	}
 	return nil
 }

@@ -123,6 +123,7 @@ type Store interface {
 	FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error)
 	Timeline(ctx context.Context, ref tipline.Reference) ([]tipline.Event, error)
 	RecordRead(ctx context.Context, ref tipline.Reference, reviewerID int64, what string) error
+	RecordTakeOverWhy(ctx context.Context, ref tipline.Reference, reviewerID int64, why string) error
 	ReviewerAudit(ctx context.Context, reviewerID int64, since time.Time) ([]tipline.AuditEvent, error)
 
 	Rekey(ctx context.Context, batch int, progress func(table string, done, left int)) (int, error)

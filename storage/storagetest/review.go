@@ -63,6 +63,9 @@ func testReadsAudited(t *testing.T, s Store) {
 			t.Fatalf("RecordRead(%s): %v", what, err)
 		}
 	}
+	if err := s.RecordTakeOverWhy(ctx, c.Reference, 7, "unreachable"); err != nil {
+		t.Fatalf("RecordTakeOverWhy: %v", err)
+	}
 	if err := s.RecordRead(ctx, "TL-ZZZZ-ZZZZ", 7, storage.ReadDetails); !errors.Is(err, tipline.ErrNotFound) {
 		t.Fatalf("RecordRead of an unknown case: %v, want ErrNotFound", err)
 	}
@@ -77,7 +80,7 @@ func testReadsAudited(t *testing.T, s Store) {
 		}
 		actions = append(actions, e.Action)
 	}
-	if want := []string{"viewed:found", "viewed:details", "viewed:files"}; !slices.Equal(actions, want) {
+	if want := []string{"viewed:found", "viewed:details", "viewed:files", "take_over_why:unreachable"}; !slices.Equal(actions, want) {
 		t.Errorf("reviewer 7 read %v, want %v", actions, want)
 	}
 	if other, err := s.ReviewerAudit(ctx, 8, since); err != nil || len(other) != 0 {
