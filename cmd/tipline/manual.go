@@ -14,7 +14,8 @@ SYNOPSIS
     tipline partners add --name NAME --kind police|ngo|hotline --country KH|TH | list | disable ID
     tipline reporters blocked | unblock CASE-REF
     tipline oncall show | set --primary SPEC [--secondary SPEC]
-    tipline audit CASE-REF
+    tipline audit CASE-REF | --reviewer ID [--since 7d] | --operator
+    tipline inbox dead | retry UPDATE-ID | drop UPDATE-ID|--all
     tipline export --to AGE-KEY [--case REF | --since DATE --kind KIND --status STATUS] --out FILE.age
     tipline backup --to AGE-KEY --out FILE.age
     tipline report --from DATE --to DATE --out report.html
@@ -45,13 +46,20 @@ COMMANDS
                with its fix.
                Exits 1 when something must be fixed.
     reviewers  Invites (a one-time link), lists and disables reviewers.
+               Disabling drops what is still queued to the reviewer.
     partners   Adds, lists and disables the partners (police units, NGOs,
                hotlines; in KH or TH) a reviewer can refer a case to. A
                disabled partner is no longer offered; closed cases keep it.
     reporters  Lists blocked reporters (case, reason, date; never who) and
                lifts a block by the case it was made from.
     oncall     Shows or sets the on-call rota.
-    audit      Prints every change to a case: who, what, when.
+    audit      Prints every change to a case and every read of it: who,
+               what, when. --reviewer ID --since 7d lists every case one
+               reviewer opened or changed (for a lost phone); --operator
+               lists dead letters dropped.
+    inbox      Lists the updates set aside after failing again and again
+               (dead), processes one again (retry) or deletes them now
+               (drop, recorded).
     export     Writes cases for a partner, encrypted to the partner's age
                public key (age1...): missing-child cases as PFIF 1.4 XML,
                tips as CSV. Never writes a plaintext file. Each exported
