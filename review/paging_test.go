@@ -1,6 +1,8 @@
 package review
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/storage"
 )
 
 // khmer4096 is one Telegram message of 4,096 Khmer letters, numbered.
@@ -125,5 +128,70 @@ func TestQueuePaged(t *testing.T) {
 	}
 	if m := QueuePage(list[:3], now, 1); len(m.Buttons) != 3 || m.Lines[0].ID != "rv_queue_title" {
 		t.Errorf("a short queue: %d buttons, title %s", len(m.Buttons), m.Lines[0].ID)
+	}
+}
+
+// TestFloodedReportDetails is the measure, end to end through the
+// flows and the desk on the in-memory store: one reporter types 600
+// messages of 4,096 Khmer letters at the menu and reports them; the
+// session stays under its bound, and a Details press on the case queues
+// one message of a few Telegram messages, and no file.
+func TestFloodedReportDetails(t *testing.T) {
+	ctx := context.Background()
+	n := 0
+	e := &flows.Engine{
+		NewDraftID:      func() string { n++; return fmt.Sprint("draft-", n) },
+		NewReference:    func() tipline.Reference { return "TL-7K3Q-9XDQ" },
+		NewFollowUpCode: func() string { return "1234567812345678" },
+		Limits:          flows.DefaultLimits,
+		Emergency:       flows.DefaultEmergency,
+	}
+	s := flows.Session{Lang: "km", State: flows.StateMenu}
+	step := func(in flows.Input) {
+		in.Now, in.Reporter = t0, "pseudo"
+		s = e.Step(s, in).Session
+	}
+	for i := range 600 {
+		step(flows.Input{Kind: flows.InputText, Text: khmer4096(i)})
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > storage.MaxSessionBytes/4 {
+		t.Fatalf("the session is %d bytes after 600 long messages, want well under the %d bound", len(data), storage.MaxSessionBytes)
+	}
+	step(flows.Input{Kind: flows.InputButton, Text: "typed:tip"})
+	if s.Draft == nil {
+		t.Fatalf("no draft after choosing a tip (state %s)", s.State)
+	}
+	f := newFixture(t)
+	ref := tipline.Reference("TL-7K3Q-9XDQ")
+	if _, _, err := f.store.SubmitCase(ctx, tipline.NewCase{DraftID: s.Draft.ID, Reference: ref, Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal,
+		Lang: "km", Reporter: "pseudo", Answers: s.Draft.Answers, SubmittedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.store.Case(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := f.desk.Press(ctx, f.rvs[0], On(Details, ref), Version(c), new(State))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 1 || outs[0].File != nil {
+		t.Fatalf("Details queued %d outs, want one message", len(outs))
+	}
+	if n := telegramMessages(render(locales.MustLoad(), "km", outs[0].Message)); n > 3 {
+		t.Errorf("Details takes %d Telegram messages, want at most 3", n)
+	}
+}
+
+// BenchmarkDetailsFlooded is Details on a case at every bound (the time a
+// reviewer's press costs the bot, not a limit the tests assert).
+func BenchmarkDetailsFlooded(b *testing.B) {
+	c, tl := floodedCase()
+	for b.Loop() {
+		CaseDetails(c, tl)
 	}
 }
