@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
 )
 
@@ -77,5 +81,39 @@ func TestDeadLettersGo(t *testing.T) {
 	b.RunMaintenance(context.Background())
 	if n, _ := mem.InboxDeadCount(t.Context()); n != 0 {
 		t.Fatalf("%d dead letters after %s, want none", n, b.cfg.DeadLetterTTL)
+	}
+}
+
+// TestSessionOverTheBoundNotWritten: a step whose session would pass
+// storage.MaxSessionBytes is not saved; the reporter is told this message
+// was not kept, the session before it stays, and the update is done, not
+// tried again in a loop (the security review's H1, last line of defence
+// behind the flows' own bounds).
+func TestSessionOverTheBoundNotWritten(t *testing.T) {
+	mem := memory.New(nil)
+	b := newFuzzBot(t, mem, fuzzSecret)
+	chatKey := b.ring.ChatKey(77)
+	st := chatState{Flow: flows.Session{Lang: "en", State: flows.StateTipWhere, Draft: &flows.Draft{ID: "d", Kind: tipline.KindTip, Answers: tipline.Answers{}}}}
+	base, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Flow.Draft.Answers["what"] = strings.Repeat("x", storage.MaxSessionBytes-len(base)-40)
+	if err := b.saveSession(t.Context(), chatKey, st); err != nil {
+		t.Fatalf("a session just under the bound: %v", err)
+	}
+	before, _ := b.sessions.Load(t.Context(), chatKey)
+	msg := `{"update_id":21,"message":{"message_id":2,"date":1700000000,"chat":{"id":77,"type":"private"},"from":{"id":77,"language_code":"en"},"text":"Psar Thmei, behind the market"}}`
+	processNext(t, b, mem, msg)
+	after, _ := b.sessions.Load(t.Context(), chatKey)
+	if !bytes.Equal(before, after) {
+		t.Error("the session changed, want the one before kept")
+	}
+	if n, _ := mem.InboxPending(t.Context()); n != 0 {
+		t.Errorf("%d updates still pending, want the update done", n)
+	}
+	got, err := mem.OutboxClaim(t.Context(), "test", time.Minute, 10)
+	if err != nil || len(got) != 1 || !strings.Contains(string(got[0].Payload), b.render.cat.Text("en", "error_session_full", nil)[:20]) {
+		t.Fatalf("queued %d entries (%v), want the reporter told", len(got), err)
 	}
 }
