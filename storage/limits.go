@@ -15,12 +15,18 @@ type AdditionLimits struct {
 	// account with many cases cannot multiply the per-case limit.
 	ReporterPerDay      int
 	ReporterBytesPerDay int64
+	// ReporterFilesBytesPerDay bounds the bytes of one reporter's files
+	// (of their reports and additions) fetched into the database in a day:
+	// past it, their other files wait a day on Telegram's side instead of
+	// filling the disk (10 reports of 20 videos of 20 MB would be 4 GB).
+	ReporterFilesBytesPerDay int64
 }
 
 // DefaultAdditionLimits are generous for a person with news: 30 additions
 // and 100 MiB a day for each case, 60 and 200 MiB across all of one
 // reporter's cases.
-var DefaultAdditionLimits = AdditionLimits{PerDay: 30, BytesPerDay: 100 << 20, ReporterPerDay: 60, ReporterBytesPerDay: 200 << 20}
+var DefaultAdditionLimits = AdditionLimits{PerDay: 30, BytesPerDay: 100 << 20, ReporterPerDay: 60, ReporterBytesPerDay: 200 << 20,
+	ReporterFilesBytesPerDay: 300 << 20}
 
 // OrDefaults is l with each zero field set to DefaultAdditionLimits'.
 func (l AdditionLimits) OrDefaults() AdditionLimits {
@@ -35,6 +41,9 @@ func (l AdditionLimits) OrDefaults() AdditionLimits {
 	}
 	if l.ReporterBytesPerDay <= 0 {
 		l.ReporterBytesPerDay = max(DefaultAdditionLimits.ReporterBytesPerDay, 2*l.BytesPerDay)
+	}
+	if l.ReporterFilesBytesPerDay <= 0 {
+		l.ReporterFilesBytesPerDay = max(DefaultAdditionLimits.ReporterFilesBytesPerDay, l.ReporterBytesPerDay)
 	}
 	return l
 }

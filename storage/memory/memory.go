@@ -79,9 +79,10 @@ type memAddition struct {
 }
 
 type memAttachment struct {
-	a       tipline.Attachment
-	content []byte
-	fetched bool
+	a         tipline.Attachment
+	content   []byte
+	fetched   bool
+	fetchedAt time.Time
 	// attempts, nextTry and gaveUp record failed downloads.
 	attempts int
 	nextTry  time.Time

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -149,5 +150,52 @@ func testReporterAdditionLimits(t *testing.T, s Store) {
 	mustSubmit(t, s, c)
 	if err := add(c.Reference, "o3", other, 900); !errors.Is(err, storage.ErrAdditionLimit) {
 		t.Fatalf("1510 bytes in a day from one reporter: %v, want ErrAdditionLimit", err)
+	}
+}
+
+// testReporterFetchLimit is the security review's M5 for files: once one
+// reporter's files fetched in a day pass the bound, their other files are
+// not listed for fetching (they wait on Telegram's side); another
+// reporter's files still are.
+func testReporterFetchLimit(t *testing.T, s Store) {
+	ctx := t.Context()
+	s.SetAdditionLimits(storage.AdditionLimits{ReporterFilesBytesPerDay: 100})
+	mine := sampleCase("draft-fa", "TL-AAAA-HHHH")
+	mine2 := sampleCase("draft-fb", "TL-AAAA-JJJJ")
+	for i := range mine2.Attachments {
+		mine2.Attachments[i].FileUniqueID += "-b"
+	}
+	other := sampleCase("draft-fc", "TL-AAAA-KKKK")
+	other.Reporter = "ffffffffffffffffffffffffffffffff"
+	for i := range other.Attachments {
+		other.Attachments[i].FileUniqueID += "-c"
+	}
+	for _, c := range []tipline.NewCase{mine, mine2, other} {
+		mustSubmit(t, s, c)
+	}
+	refs := func() map[tipline.Reference]int {
+		t.Helper()
+		got, err := s.AttachmentsToFetch(ctx, 100)
+		if err != nil {
+			t.Fatalf("AttachmentsToFetch: %v", err)
+		}
+		out := map[tipline.Reference]int{}
+		for _, a := range got {
+			out[a.Reference]++
+		}
+		return out
+	}
+	if got := refs(); got[mine.Reference] == 0 || got[mine2.Reference] == 0 || got[other.Reference] == 0 {
+		t.Fatalf("to fetch %v, want every case's files", got)
+	}
+	if err := s.SaveAttachmentContent(ctx, mine.Reference, mine.Attachments[0].FileUniqueID, bytes.Repeat([]byte("v"), 150)); err != nil {
+		t.Fatal(err)
+	}
+	got := refs()
+	if got[mine.Reference] != 0 || got[mine2.Reference] != 0 {
+		t.Errorf("to fetch %v: the reporter is over the day's bytes, want none of their files", got)
+	}
+	if got[other.Reference] == 0 {
+		t.Errorf("to fetch %v: want the other reporter's files still", got)
 	}
 }

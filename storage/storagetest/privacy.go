@@ -26,6 +26,7 @@ var privacyTests = []struct {
 	{"DisablingSendsCasesBackToRouting", testDisableReturnsCases},
 	{"AdditionsPerCasePerDay", testAdditionLimits},
 	{"AdditionsPerReporterPerDay", testReporterAdditionLimits},
+	{"FilesFetchedPerReporterPerDay", testReporterFetchLimit},
 	{"FailedDownloadsWaitAndGiveUp", testFetchFailures},
 }
 
