@@ -56,6 +56,8 @@ type MessagePath interface {
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
 	PurgeInbox(ctx context.Context, cutoff time.Time) (int, error)
+	PurgeDeadLetters(ctx context.Context, before time.Time) (int, error)
+	InboxDropDeadOfChat(ctx context.Context, chatKey string) (int, error)
 
 	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
 	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
@@ -198,6 +200,10 @@ type Config struct {
 	// AuditRetention; processed inbox rows for 48 hours.
 	Retention      time.Duration
 	AuditRetention time.Duration
+	// DeadLetterTTL is how long an update set aside is kept: long enough
+	// to fix the cause and retry it, no longer, since it holds a
+	// reporter's words.
+	DeadLetterTTL time.Duration
 	// Maintenance is how often retention runs.
 	Maintenance time.Duration
 	// WebhookURL and WebhookSecret select webhook mode.
@@ -238,6 +244,7 @@ func (c *Config) defaults() error {
 		{"MessagesPerMinute", c.MessagesPerMinute <= 0},
 		{"Retention", c.Retention <= 0},
 		{"AuditRetention", c.AuditRetention <= 0},
+		{"DeadLetterTTL", c.DeadLetterTTL <= 0},
 		{"RouteTick", c.RouteTick <= 0},
 		{"UnroutedCheck", c.UnroutedCheck <= 0},
 	} {

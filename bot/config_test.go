@@ -22,7 +22,7 @@ func testConfig() Config {
 		Limits: flows.DefaultLimits, Emergency: flows.DefaultEmergency,
 		Location: time.UTC, SessionTTL: time.Hour, CodeTries: 5, Policy: oncall.DefaultPolicy(),
 		ReportsPerHour: 3, ReportsPerDay: 10, MessagesPerMinute: 60,
-		Retention: 90 * 24 * time.Hour, AuditRetention: 730 * 24 * time.Hour,
+		Retention: 90 * 24 * time.Hour, AuditRetention: 730 * 24 * time.Hour, DeadLetterTTL: 14 * 24 * time.Hour,
 		RouteTick: time.Second, UnroutedCheck: time.Minute,
 	}
 }
@@ -35,7 +35,7 @@ func TestNewRefusesMissingSettings(t *testing.T) {
 	if err == nil {
 		t.Fatal("New accepted a config without the operator's settings")
 	}
-	for _, name := range []string{"Workers", "Location", "Policy", "Retention", "SessionTTL"} {
+	for _, name := range []string{"Workers", "Location", "Policy", "Retention", "SessionTTL", "DeadLetterTTL"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -15,9 +16,11 @@ import (
 	"github.com/tipline/tipline/storage"
 )
 
-// The dispatcher sends what processing queued in the outbox. It claims the
-// first pending entry of each chat (so a chat's messages keep their order,
-// across processes), lower lanes first, and sends each within Telegram's
+// The dispatcher sends what processing queued in the outbox. It claims, in
+// each chat, the first pending entry of each lane that no earlier entry of
+// a lane as low holds back (so a chat's messages of one lane keep their
+// order, across processes, and an urgent one never waits behind files),
+// lower lanes first, and sends each within Telegram's
 // limits: one bucket per chat and one for the whole bot, both shared by
 // every process through Redis. A chat whose bucket is empty gives its
 // entry back with a time to wait: no sender sleeps on one chat's behalf.
@@ -37,11 +40,25 @@ type outcome int
 const (
 	sentOK       outcome = iota // Telegram took it
 	refused                     // Telegram refused it for good (400, 403)
-	notSent                     // it never reached Telegram, or Telegram failed: try again
+	notSent                     // it never reached Telegram: try again
+	failed                      // Telegram answered with a failure of its own (5xx): try again, a bounded number of times
 	unknown                     // it went out and no answer came back
 	slowDown                    // 429: wait retry_after
 	unauthorized                // the token or the URL is wrong: wait for the operator
 )
+
+// maxSendTries bounds the tries of an entry that keeps failing (5xx) or
+// whose fate stays unknown: it then goes to the dead letters, so that one
+// message Telegram cannot take is not tried for ever. With retryBackoff's
+// waits it is tried for about a quarter of an hour.
+const maxSendTries = 10
+
+// retryBackoff is the wait before try attempts+1 of an entry that failed:
+// doubling from a second, capped at two minutes, so a failing entry does
+// not come back at once and hold its chat's lane or the senders.
+func retryBackoff(attempts int) time.Duration {
+	return min(time.Second<<min(attempts, 10), 2*time.Minute)
+}
 
 // dispatchLoop runs the dispatcher until ctx ends; sends in flight are
 // given a moment to finish, and whatever is left is free for another
@@ -188,7 +205,7 @@ func (b *Bot) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
 		}
 	}
 	msgID, res, retryAfter, reason := b.callTelegram(ctx, e, p)
-	if b.obs != nil && (res == notSent || res == unknown || res == slowDown) {
+	if b.obs != nil && (res == notSent || res == failed || res == unknown || res == slowDown) {
 		b.obs.Retried(int(e.Lane))
 	}
 	if res == slowDown {
@@ -222,6 +239,10 @@ func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, ms
 			b.log.Warn("an outgoing message may not have arrived; not sent again", "lane", e.Lane)
 		}
 	}
+	if (res == failed || (res == unknown && e.RetryUnknown)) && e.Attempts+1 >= maxSendTries {
+		b.log.Error("an outgoing message failed again and again; set aside", "tries", e.Attempts+1, "lane", e.Lane, "method", e.Method)
+		res, reason = refused, fmt.Sprintf("failed %d times", e.Attempts+1)
+	}
 	if err := b.settleRecord(ctx, e, res, msgID, wait, reason); err != nil {
 		// The database is down. The outcome is kept here and recorded by
 		// the heartbeat once it is back, so the chat does not wait out the
@@ -243,11 +264,16 @@ func (b *Bot) settleRecord(ctx context.Context, e storage.OutboxEntry, res outco
 	case refused:
 		err = b.store.OutboxDead(ctx, e.ID, b.owner, reason)
 	case unknown:
+		// Every try counts: a reviewer's entry (RetryUnknown) ends in the
+		// dead letters after maxSendTries (settle), a reporter's is sent at
+		// most twice.
 		if e.RetryUnknown || e.Attempts == 0 {
-			err = b.store.OutboxRetry(ctx, e.ID, b.owner, 0, !e.RetryUnknown)
+			err = b.store.OutboxRetry(ctx, e.ID, b.owner, retryBackoff(e.Attempts), true)
 		} else {
 			err = b.store.OutboxSent(ctx, e.ID, b.owner, 0)
 		}
+	case failed:
+		err = b.store.OutboxRetry(ctx, e.ID, b.owner, retryBackoff(e.Attempts), true)
 	default:
 		err = b.store.OutboxRetry(ctx, e.ID, b.owner, wait, false)
 	}
@@ -373,8 +399,9 @@ func (b *Bot) classify(err error) (outcome, time.Duration, string) {
 	default:
 		// Telegram answered with a failure of its own (5xx), or something
 		// that is not its answer (a proxy's page): it did not take it.
+		// Tried again after a back-off, a bounded number of times.
 		b.markTelegramDown()
-		return notSent, 0, ""
+		return failed, 0, ""
 	}
 }
 

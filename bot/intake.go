@@ -69,16 +69,22 @@ func (u rawUpdate) chat() int64 {
 }
 
 // inboxItem turns a raw update into an inbox row, keyed by a keyed hash of
-// its chat so the inbox never holds a chat id in clear.
+// its chat so the inbox never holds a chat id in clear, and without the
+// names, usernames, phone numbers and contact cards it carried
+// (stripIdentity).
 func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
 	var u rawUpdate
 	if err := json.Unmarshal(raw, &u); err != nil || u.ID <= 0 {
 		return storage.InboxItem{}, errBadUpdate
 	}
+	payload, err := stripIdentity(raw)
+	if err != nil {
+		return storage.InboxItem{}, errBadUpdate
+	}
 	it := storage.InboxItem{
 		UpdateID:   u.ID,
 		ChatKey:    b.ring.ChatKey(u.chat()),
-		Payload:    bytes.Clone(raw),
+		Payload:    payload,
 		ReceivedAt: b.cfg.Now(),
 	}
 	if q := u.CallbackQuery; q != nil && q.ID != "" && len(q.ID) <= 64 {

@@ -41,6 +41,11 @@ func (b *Bot) RunMaintenance(ctx context.Context) {
 	} else if n > 0 {
 		b.log.Info("retention: processed updates purged", "count", n)
 	}
+	if n, err := b.store.PurgeDeadLetters(ctx, now.Add(-b.cfg.DeadLetterTTL)); err != nil {
+		b.log.Error("retention: purge dead letters", "err", err)
+	} else if n > 0 {
+		b.log.Info("retention: dead letters purged", "count", n)
+	}
 	if n, err := b.store.PurgeOutbox(ctx, now.Add(-outboxKeep)); err != nil {
 		b.log.Error("retention: purge outbox", "err", err)
 	} else if n > 0 {

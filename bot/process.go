@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-telegram/bot/models"
@@ -135,8 +136,24 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	st.LastUpdateID = item.UpdateID
 	st.Pending = withoutChat(out.entries, item.ChatKey)
 	if err := b.saveSession(ctx, item.ChatKey, st); err != nil {
+		if errors.Is(err, storage.ErrSessionTooLarge) {
+			return b.sessionFull(ctx, item, in, sess.Lang)
+		}
 		return fmt.Errorf("save session: %w", err)
 	}
+	return b.complete(ctx, item, out.entries)
+}
+
+// sessionFull ends an update whose new session would be over the size
+// bound: the session saved before stays, the reporter is told this message
+// was not kept, and the update is done, so it is never tried again in a
+// loop. The flows keep sessions far below the bound; reaching it means a
+// bug or an attack, so it is logged (without the chat).
+func (b *Bot) sessionFull(ctx context.Context, item storage.InboxItem, in incoming, lang string) error {
+	b.log.Warn("session over the size limit: update not kept", "update", item.UpdateID)
+	out := b.newBatch(updateBatchPrefix(item.UpdateID))
+	out.answer(in.callbackID)
+	b.reply(out, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_session_full"}}}})
 	return b.complete(ctx, item, out.entries)
 }
 
@@ -478,6 +495,9 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 				b.RouteSoon()
 			}
 		case flows.AddToCase:
+			if err := b.markCodeHolder(ctx, &e, in.userID); err != nil {
+				return nil, err
+			}
 			res, err := b.store.AddToCaseTracked(ctx, e.Reference, "update:"+strconv.FormatInt(item.UpdateID, 10), e.Addition)
 			if err != nil {
 				return nil, fmt.Errorf("add to case: %w", err)
@@ -519,8 +539,13 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 			if err := b.setAwaiting(ctx, in.userID, nil); err != nil {
 				return nil, fmt.Errorf("forget reporter: %w", err)
 			}
+			// Their updates set aside hold their words: they go too.
+			dead, err := b.store.InboxDropDeadOfChat(ctx, item.ChatKey)
+			if err != nil {
+				return nil, fmt.Errorf("forget reporter: %w", err)
+			}
 			res.Forgot = true
-			b.log.Info("a reporter was forgotten", "cases_unlinked", n)
+			b.log.Info("a reporter was forgotten", "cases_unlinked", n, "dead_letters_dropped", dead)
 		case flows.WithdrawContact:
 			err := b.store.WithdrawContact(ctx, e.Reference, b.ring.Pseudonyms(in.userID)...)
 			if err != nil && !errors.Is(err, tipline.ErrNotFound) {
@@ -657,4 +682,23 @@ func (b *Bot) replyOn(out *batch, lane storage.Lane, chatID, userID int64, lang 
 			out.text(chatID, lane, m.text, m.rows(), false)
 		}
 	}
+}
+
+// markCodeHolder records an addition from an account that is not the
+// case's reporter (it opened the case with the secret code, say on a
+// phone taken from the reporter) as "followup:", so the reviewer reads
+// "someone with the secret code", never "the reporter" (review M6).
+func (b *Bot) markCodeHolder(ctx context.Context, e *flows.AddToCase, userID int64) error {
+	c, err := b.store.Case(ctx, e.Reference)
+	if errors.Is(err, tipline.ErrNotFound) {
+		return nil // the store says so in turn
+	}
+	if err != nil {
+		return fmt.Errorf("add to case: %w", err)
+	}
+	pseudonym, found := strings.CutPrefix(e.Addition.Actor, "reporter:")
+	if found && (c.Reporter == "" || !slices.Contains(b.ring.Pseudonyms(userID), c.Reporter)) {
+		e.Addition.Actor = "followup:" + pseudonym
+	}
+	return nil
 }

@@ -172,8 +172,11 @@ func (b *Bot) reviewerOuts(ctx context.Context, item storage.InboxItem, u *model
 	}
 	switch in.input.Kind {
 	case flows.InputCommand:
-		if cmd := review.Command(in.input.Text); cmd == review.CmdFind {
+		switch review.Command(in.input.Text) {
+		case review.CmdFind:
 			return b.desk.Find(ctx, rv, in.input.Arg)
+		case review.CmdQueue:
+			return b.desk.Queue(ctx, rv, in.input.Arg)
 		}
 		return b.desk.Command(ctx, rv, review.Command(in.input.Text), st)
 	case flows.InputLocation:
@@ -291,7 +294,7 @@ func (b *Bot) saveReviewerState(ctx context.Context, chatKey string, st reviewer
 type finder struct{ s Store }
 
 func (f finder) FindCases(ctx context.Context, q review.FindQuery) ([]review.Found, error) {
-	found, err := f.s.FindCases(ctx, storage.FindQuery{Reference: q.Reference, Place: q.Place, Near: q.Near, WithinKm: q.WithinKm})
+	found, err := f.s.FindCases(ctx, storage.FindQuery{Reference: q.Reference, Place: q.Place, Near: q.Near, WithinKm: q.WithinKm, For: q.For})
 	if err != nil {
 		return nil, err
 	}

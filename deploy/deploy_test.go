@@ -347,3 +347,66 @@ func TestDockerfileBuildsLikeThePackage(t *testing.T) {
 		t.Errorf("the built binary says %q", out)
 	}
 }
+
+// TestMaintainerScripts is the security review's L11: an upgrade restarts
+// a running service on the new binary (try-restart: a stopped one stays
+// stopped), a new install starts nothing, and removal stops the service.
+// The scripts run against stubs of systemctl and deb-systemd-invoke, with
+// their paths moved into a temporary directory.
+func TestMaintainerScripts(t *testing.T) {
+	dir := t.TempDir()
+	systemdDir := filepath.Join(dir, "run-systemd-system")
+	if err := os.Mkdir(systemdDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	envFile := filepath.Join(dir, "tipline.env")
+	if err := os.WriteFile(envFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stubs := filepath.Join(dir, "bin")
+	if err := os.Mkdir(stubs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	calls := filepath.Join(dir, "calls")
+	for _, name := range []string{"systemctl", "deb-systemd-invoke", "chown"} {
+		stub := "#!/bin/sh\necho " + name + " \"$@\" >>" + calls + "\n"
+		if err := os.WriteFile(filepath.Join(stubs, name), []byte(stub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := func(name string, args ...string) string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join("debian", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved := strings.NewReplacer("/run/systemd/system", systemdDir, "/etc/tipline/tipline.env", envFile).Replace(string(b))
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(moved), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(calls)
+		cmd := exec.Command("sh", append([]string{path}, args...)...)
+		cmd.Env = []string{"PATH=" + stubs + ":/usr/bin:/bin"}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		got, _ := os.ReadFile(calls)
+		return string(got)
+	}
+	if got := script("postinst", "configure", ""); strings.Contains(got, "restart") || strings.Contains(got, "start tipline") {
+		t.Errorf("a new install started the service:\n%s", got)
+	}
+	if st, err := os.Stat(envFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the env file is %v (%v), want 0600", st.Mode(), err)
+	}
+	if got := script("postinst", "configure", "1.2.2"); !strings.Contains(got, "deb-systemd-invoke try-restart tipline.service") {
+		t.Errorf("an upgrade did not restart the running service:\n%s", got)
+	}
+	if got := script("prerm", "upgrade", "1.2.3"); got != "" {
+		t.Errorf("prerm on upgrade did %s", got)
+	}
+	if got := script("prerm", "remove"); !strings.Contains(got, "deb-systemd-invoke stop tipline.service") || !strings.Contains(got, "systemctl disable tipline.service") {
+		t.Errorf("removal did not stop and disable the service:\n%s", got)
+	}
+}

@@ -263,10 +263,16 @@ type Limits struct {
 	// a reporter (or a script) does. Zero means the default.
 	Edits     int
 	EditBytes int
+	// WordsBytes caps, in bytes, the words kept that answer no question
+	// (Session.Typed and the "written" answer): the newest are kept and
+	// the reporter told. Without it a script typing at the menu grows the
+	// session, and the case a reviewer reads, without end. Zero means the
+	// default.
+	WordsBytes int
 }
 
 // DefaultLimits are generous: a worried neighbour may have much to say.
-var DefaultLimits = Limits{LongText: 3000, ShortText: 300, Attachments: 20, Edits: 20, EditBytes: 32 << 10}
+var DefaultLimits = Limits{LongText: 3000, ShortText: 300, Attachments: 20, Edits: 20, EditBytes: 32 << 10, WordsBytes: 32 << 10}
 
 // Engine runs conversations. Its fields are the program's only source of
 // randomness inside flows, so tests can fix them.

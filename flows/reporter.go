@@ -210,7 +210,7 @@ func (r *run) step() {
 		// A first message that is not /start: greet as /start would,
 		// keeping any words typed (G: a reporter's words are never lost).
 		if in.Kind == InputText {
-			r.keepWords(in.Text)
+			r.keepWords(in.Text) // the reporter is told when it cut
 		}
 		r.command("start")
 		return
@@ -570,8 +570,9 @@ func (r *run) message() {
 			if max < r.e.Limits.LongText {
 				// Too long for a short answer (a place, a name): kept for
 				// the team beside the answers; the question is asked again.
-				r.keepWords(text)
-				r.say("short_text_kept")
+				if !r.keepWords(text) {
+					r.say("short_text_kept")
+				}
 				r.ask()
 				return
 			}

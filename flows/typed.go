@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/locales/script"
 )
 
 // Many people type their story before they read a menu. Those words are
@@ -28,29 +29,47 @@ const wordsSeparator = "\n---\n"
 
 // keepWords keeps a text that answers no question: with the draft when a
 // report is being written, else in the session until a report is chosen.
-func (r *run) keepWords(text string) {
+// Within Limits.WordsBytes: when the oldest words had to go, the reporter
+// is told (words_cut) and keepWords reports true.
+func (r *run) keepWords(text string) bool {
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return
+		return false
 	}
+	max := r.e.Limits.WordsBytes
+	if max <= 0 {
+		max = DefaultLimits.WordsBytes
+	}
+	var cut bool
 	if d := r.s.Draft; d != nil {
-		d.Answers[AnswerWritten] = joinWords(d.Answers[AnswerWritten], text)
-		return
+		d.Answers[AnswerWritten], cut = joinWords(d.Answers[AnswerWritten], text, max)
+	} else {
+		r.s.Typed, cut = joinWords(r.s.Typed, text, max)
 	}
-	r.s.Typed = joinWords(r.s.Typed, text)
+	if cut {
+		r.say("words_cut")
+	}
+	return cut
 }
 
-func joinWords(kept, text string) string {
-	if kept == "" {
-		return text
+// joinWords adds text after the words kept, keeping at most max bytes:
+// the oldest words go first, since a reporter's last message usually says
+// what matters now. It reports whether anything was dropped.
+func joinWords(kept, text string, max int) (string, bool) {
+	all := text
+	if kept != "" {
+		all = kept + wordsSeparator + text
 	}
-	return kept + wordsSeparator + text
+	if len(all) <= max {
+		return all, false
+	}
+	return script.KeepEnd(all, max), true
 }
 
 // typedAtMenu keeps words typed where no question was asked (the menu, the
 // language choice) and asks what to do with them.
 func (r *run) typedAtMenu() {
-	r.keepWords(r.in.Text)
+	r.keepWords(r.in.Text) // the reporter is told when it cut
 	if r.s.State == StateLanguage {
 		// The language comes first; the words wait.
 		r.say("typed_kept")

@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -166,5 +168,78 @@ func TestEmergencyAskedFor(t *testing.T) {
 	rep := testEngine().EmergencyReply("blocked_neutral", "th")
 	if rep.Lines[0].ID != "blocked_neutral" || len(rep.Lines) != 1+len(DefaultEmergency) {
 		t.Errorf("reply = %+v, want the intro and every number", rep)
+	}
+}
+
+// khmerMessage is one message of 4,096 Khmer letters, numbered so that the
+// newest one kept can be told from the others.
+func khmerMessage(n int) string {
+	letters := []rune("កខគឃងចឆជឈញដឋឌឍណតថទធនបផពភមយរលវសហឡអ")
+	rs := make([]rune, 0, 4096)
+	for i := 0; len(rs) < 4096-8; i++ {
+		rs = append(rs, letters[(i+n)%len(letters)])
+	}
+	return string(rs) + fmt.Sprintf(" #%05d", n)
+}
+
+// TestWordsBounded is the security review's H1: a script typing 600
+// messages of 4,096 Khmer letters at the menu, then 600 more where a short
+// answer is asked, keeps the session small. The newest words are kept,
+// the reporter is told once the oldest go, and the report carries at most
+// Limits.WordsBytes of them.
+func TestWordsBounded(t *testing.T) {
+	e := testEngine()
+	s := Session{Lang: "km", State: StateMenu}
+	step := func(in Input) Result {
+		in.Now, in.Reporter = t0, "pseudo"
+		res := e.Step(s, in)
+		s = res.Session
+		return res
+	}
+	said := func(res Result, id string) bool {
+		for _, r := range res.Replies {
+			for _, l := range r.Lines {
+				if l.ID == id {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	var last Result
+	for n := range 600 {
+		last = step(Input{Kind: InputText, Text: khmerMessage(n)})
+	}
+	if len(s.Typed) > DefaultLimits.WordsBytes {
+		t.Fatalf("the session keeps %d bytes typed at the menu, want at most %d", len(s.Typed), DefaultLimits.WordsBytes)
+	}
+	if !strings.HasSuffix(s.Typed, khmerMessage(599)) {
+		t.Error("the newest message is not kept whole")
+	}
+	if !said(last, "words_cut") {
+		t.Error("the reporter is not told that the oldest words were not kept")
+	}
+	step(Input{Kind: InputButton, Text: prefixTyped + menuTip})
+	if got := len(s.Draft.Answers[AnswerWhat]); got == 0 || got > DefaultLimits.WordsBytes {
+		t.Fatalf("what holds %d bytes, want the kept words, at most %d", got, DefaultLimits.WordsBytes)
+	}
+	step(Input{Kind: InputButton, Text: "a:no"})
+	step(Input{Kind: InputButton, Text: actSkip}) // what is happening
+	s.State = StateTipWhere                       // a short question: longer texts go to "written"
+	for n := range 600 {
+		last = step(Input{Kind: InputText, Text: khmerMessage(n)})
+	}
+	if got := len(s.Draft.Answers[AnswerWritten]); got > DefaultLimits.WordsBytes {
+		t.Fatalf("written holds %d bytes, want at most %d", got, DefaultLimits.WordsBytes)
+	}
+	if !said(last, "words_cut") || said(last, "short_text_kept") {
+		t.Error("a cut short answer must say words_cut, not that all was kept")
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > 4*DefaultLimits.WordsBytes {
+		t.Errorf("the session is %d bytes after 1,200 long messages, want at most %d", len(data), 4*DefaultLimits.WordsBytes)
 	}
 }

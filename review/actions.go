@@ -8,6 +8,7 @@ package review
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,11 +37,13 @@ const (
 	SetRisk  Action = "rsk"    // classify it: the kind and the risk chosen
 	Refer    Action = "ref"    // close it as referred to a named partner
 	SameAs   Action = "dup"    // type the reference of the older case it repeats
+	Read     Action = "red"    // read one part of the case's long words (Details cuts them)
+	Files    Action = "fil"    // receive one page of the case's files
 )
 
 // Actions lists every action, for tables and tests.
 var Actions = []Action{Take, Details, Escalate, Reply, Note, Close, Outcome, Block, Reopen, TakeOver,
-	BlockFor, Unblock, Classify, SetRisk, Refer, SameAs}
+	BlockFor, Unblock, Classify, SetRisk, Refer, SameAs, Read, Files}
 
 // Known tells whether a is one of Actions.
 func Known(a Action) bool {
@@ -65,7 +68,24 @@ type Press struct {
 	Risk         tipline.Risk        // SetRisk
 	Partner      int64               // Refer
 	Reason       tipline.BlockReason // BlockFor
+	Page         int                 // Read, Files: the part or page, from 0
+	Why          TakeOverWhy         // TakeOver: why (none: ask first)
 }
+
+// TakeOverWhy is why a reviewer takes a case someone else has: the holder
+// and every admin are told it at once.
+type TakeOverWhy string
+
+// Reasons to take a case over.
+const (
+	WhyUnreachable TakeOverWhy = "unreachable" // the holder does not answer
+	WhyAsked       TakeOverWhy = "asked"       // the holder asked for it
+	WhyUrgent      TakeOverWhy = "urgent"      // it cannot wait
+	WhyOther       TakeOverWhy = "other"
+)
+
+// TakeOverReasons lists every reason, in the order they are offered.
+var TakeOverReasons = []TakeOverWhy{WhyUnreachable, WhyAsked, WhyUrgent, WhyOther}
 
 // ErrBadAction means a button's action is not one of ours.
 var ErrBadAction = errors.New("review: not a reviewer action")
@@ -122,6 +142,23 @@ func ParseAction(s string) (Press, error) {
 				return Press{}, ErrBadAction
 			}
 		}
+	case TakeOver:
+		if len(args) == 1 {
+			want = 1
+			p.Why = TakeOverWhy(args[0])
+			if !slices.Contains(TakeOverReasons, p.Why) {
+				return Press{}, ErrBadAction
+			}
+		}
+	case Read, Files:
+		want = 1
+		if len(args) == 1 {
+			n, err := strconv.Atoi(args[0])
+			if err != nil || n < 0 || n > maxPage {
+				return Press{}, ErrBadAction
+			}
+			p.Page = n
+		}
 	}
 	if len(args) != want {
 		return Press{}, ErrBadAction
@@ -145,9 +182,18 @@ func (p Press) String() string {
 		s += ":" + strconv.FormatInt(p.Partner, 10)
 	case BlockFor:
 		s += ":" + string(p.Reason)
+	case Read, Files:
+		s += ":" + strconv.Itoa(p.Page)
+	case TakeOver:
+		if p.Why != "" {
+			s += ":" + string(p.Why)
+		}
 	}
 	return s
 }
+
+// maxPage bounds a page number in a button, keeping it short.
+const maxPage = 99999
 
 // On is the press of action a on the case ref.
 func On(a Action, ref tipline.Reference) Press { return Press{Action: a, Case: ref} }

@@ -125,7 +125,7 @@ func Authorize(a Actor, c Case, act Action, buttonVersion string) Decision {
 	}
 	if c.Status == tipline.StatusClosed {
 		switch act {
-		case Details, Reopen, Block, BlockFor, Unblock:
+		case Details, Read, Files, Reopen, Block, BlockFor, Unblock:
 			if mine || a.Admin {
 				return Allow
 			}
@@ -138,7 +138,7 @@ func Authorize(a Actor, c Case, act Action, buttonVersion string) Decision {
 	switch {
 	case c.Taker == 0: // nobody has it yet
 		switch act {
-		case Take, Details, Escalate, TakeOver:
+		case Take, Details, Read, Files, Escalate, TakeOver:
 			return Allow
 		}
 		if a.Admin {

@@ -47,6 +47,8 @@ func authorizeTables() []authorizeTable {
 		{"taken by reviewer 1", taken, map[Action]authorizeRow{
 			Take:     {A, TO, TO, R},
 			Details:  {A, TO, A, R},
+			Read:     {A, TO, A, R},
+			Files:    {A, TO, A, R},
 			Escalate: {A, TO, A, R},
 			Reply:    {A, TO, A, R},
 			Note:     {A, TO, A, R},
@@ -65,6 +67,8 @@ func authorizeTables() []authorizeTable {
 		{"nobody has it yet", open, map[Action]authorizeRow{
 			Take:     {A, A, A, R},
 			Details:  {A, A, A, R},
+			Read:     {A, A, A, R},
+			Files:    {A, A, A, R},
 			Escalate: {A, A, A, R},
 			Reply:    {T, T, A, R},
 			Note:     {T, T, A, R},
@@ -85,6 +89,8 @@ func authorizeTables() []authorizeTable {
 			// its work says "already closed: reopen first".
 			Take:     {R, R, R, R},
 			Details:  {A, R, A, R},
+			Read:     {A, R, A, R},
+			Files:    {A, R, A, R},
 			Escalate: {C, R, C, R},
 			Reply:    {C, R, C, R},
 			Note:     {C, R, C, R},

@@ -283,7 +283,7 @@ func TestDeskSameAs(t *testing.T) {
 type memFinder struct{ m *memory.Store }
 
 func (f memFinder) FindCases(ctx context.Context, q FindQuery) ([]Found, error) {
-	found, err := f.m.FindCases(ctx, storage.FindQuery{Reference: q.Reference, Place: q.Place, Near: q.Near, WithinKm: q.WithinKm})
+	found, err := f.m.FindCases(ctx, storage.FindQuery{Reference: q.Reference, Place: q.Place, Near: q.Near, WithinKm: q.WithinKm, For: q.For})
 	var out []Found
 	for _, c := range found {
 		out = append(out, Found{CaseSummary: c.CaseSummary, DistanceKm: c.DistanceKm})

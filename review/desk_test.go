@@ -159,6 +159,10 @@ func samplePress(act Action, ref tipline.Reference) Press {
 		p.Exploitation, p.Risk = tipline.ExploitLabour, tipline.RiskHigh
 	case Refer:
 		p.Partner = 1
+	case Files, Read:
+		p.Page = 0
+	case TakeOver:
+		p.Why = WhyUnreachable
 	}
 	return p
 }
@@ -189,7 +193,11 @@ func checkEffect(t *testing.T, f *fixture, act Action, rv tipline.Reviewer, befo
 		// No notification was sent in this test, so there is no copy to edit.
 		wantIDs()
 	case Details:
-		wantIDs("rv_details_title", "file")
+		wantIDs("rv_details_title") // the files wait for their own button
+	case Read:
+		wantIDs("rv_read_none") // the fixture's words are short: nothing was cut
+	case Files:
+		wantIDs("file", "rv_files_sent")
 	case Escalate:
 		wantIDs("rv_escalated")
 		if f.woken != 1 {
@@ -255,9 +263,14 @@ func checkEffect(t *testing.T, f *fixture, act Action, rv tipline.Reviewer, befo
 			t.Errorf("case with %d, want %d", after.Assignment.ReviewerID, rv.ID)
 		}
 		if before.Assignment.ReviewerID != 0 && before.Assignment.ReviewerID != rv.ID {
-			wantIDs("rv_taken_over", "rv_details_title", "file")
+			// The holder is told, and every admin but the taker.
+			want := []string{"rv_taken_over", "rv_details_title"}
+			if !rv.Admin {
+				want = []string{"rv_taken_over", "rv_taken_over_admin", "rv_details_title"}
+			}
+			wantIDs(want...)
 		} else if before.Assignment.ReviewerID == 0 {
-			wantIDs("rv_details_title", "file")
+			wantIDs("rv_details_title")
 		}
 	default:
 		t.Fatalf("no check for %s", act)
@@ -302,7 +315,7 @@ func TestDeskTypedText(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Advance(time.Minute)
-	if _, err := f.desk.Press(ctx, f.rvs[1], On(TakeOver, f.ref), Version(f.caseNow(t)), new(State)); err != nil {
+	if _, err := f.desk.Press(ctx, f.rvs[1], Press{Action: TakeOver, Case: f.ref, Why: WhyUnreachable}, Version(f.caseNow(t)), new(State)); err != nil {
 		t.Fatal(err)
 	}
 	outs, err := f.desk.Text(ctx, dara, "private", "u:8", &st)
@@ -318,7 +331,7 @@ func TestDeskTypedText(t *testing.T) {
 }
 
 // TestDeskOldButton: a button made for an earlier version shows the case
-// as it is now instead of acting.
+// as it is now instead of acting, without sending its files again (L2).
 func TestDeskOldButton(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
@@ -328,7 +341,7 @@ func TestDeskOldButton(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := firstIDs(outs); !slices.Equal(ids, []string{"rv_button_old", "rv_details_title", "file"}) {
+	if ids := firstIDs(outs); !slices.Equal(ids, []string{"rv_button_old", "rv_details_title"}) {
 		t.Errorf("said %v", ids)
 	}
 }
@@ -376,5 +389,48 @@ func TestDeskAdded(t *testing.T) {
 	}
 	if ids := firstIDs(outs); !slices.Equal(ids, []string{"rv_reporter_added", "file"}) || outs[0].To.Reviewer != 2 || outs[0].Lane != LaneUrgent {
 		t.Errorf("said %v to %+v", ids, outs[0].To)
+	}
+}
+
+// TestTakeOverNeedsAReason is the security review's M3: taking over a case
+// another reviewer has asks why first and changes nothing; with a reason
+// the case changes hands, the reason is audited, and the holder and every
+// other admin are told at once.
+func TestTakeOverNeedsAReason(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.take(t, 1)
+	sophea := f.rvs[1]
+	v := Version(f.caseNow(t))
+	outs, err := f.desk.Press(ctx, sophea, On(TakeOver, f.ref), v, new(State))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := firstIDs(outs); !slices.Equal(ids, []string{"rv_take_over_why"}) || len(outs[0].Message.Buttons) != len(TakeOverReasons) {
+		t.Fatalf("said %v, want the question why, one button per reason", ids)
+	}
+	if c := f.caseNow(t); c.Assignment.ReviewerID != 1 {
+		t.Fatalf("the case moved to %d before a reason was given", c.Assignment.ReviewerID)
+	}
+	outs, err = f.desk.Press(ctx, sophea, Press{Action: TakeOver, Case: f.ref, Why: WhyUrgent}, v, new(State))
+	if err != nil {
+		t.Fatal(err)
+	}
+	told := map[int64]string{}
+	for _, o := range outs {
+		if o.Message.Lines != nil {
+			told[o.To.Reviewer] = o.Message.Lines[0].ID
+		}
+	}
+	if told[1] != "rv_taken_over" || told[3] != "rv_taken_over_admin" || told[2] != "rv_details_title" {
+		t.Errorf("told %v, want the holder, the admin and the taker", told)
+	}
+	events, _ := f.store.Audit(ctx, f.ref)
+	var actions []string
+	for _, e := range events {
+		actions = append(actions, e.Actor+" "+e.Action)
+	}
+	if !slices.Contains(actions, "reviewer:2 take_over_why:urgent") {
+		t.Errorf("audit %v lacks the reason", actions)
 	}
 }

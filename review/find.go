@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/locales/script"
 	"github.com/tipline/tipline/reply"
 )
 
@@ -18,6 +19,9 @@ type FindQuery struct {
 	Place     string
 	Near      *tipline.Location
 	WithinKm  float64
+	// For is the reviewer looking, who finds only their own cases and
+	// those nobody has; 0 (an admin) finds all.
+	For int64
 }
 
 // Found is a case a look-up found; DistanceKm is set for a look-up near a
@@ -35,6 +39,9 @@ type Finder interface {
 // FindKm is how near a shared location a case must be for /find.
 const FindKm = 5
 
+// MinFindChars is the fewest characters a place look-up takes.
+const MinFindChars = 3
+
 // MaxFindLines bounds the cases one /find lists.
 const MaxFindLines = 10
 
@@ -47,6 +54,9 @@ func (d *Desk) Find(ctx context.Context, rv tipline.Reviewer, arg string) ([]Out
 	q := FindQuery{Place: arg}
 	if ref, err := tipline.ParseReference(strings.ToUpper(arg)); err == nil {
 		q = FindQuery{Reference: ref}
+	} else if script.Length(arg) < MinFindChars {
+		// "/find a" would list every case with an "a" in its place.
+		return []Out{say(rv, Say("rv_find_help", nil))}, nil
 	}
 	return d.find(ctx, rv, q)
 }
@@ -60,9 +70,20 @@ func (d *Desk) find(ctx context.Context, rv tipline.Reviewer, q FindQuery) ([]Ou
 	if d.Finder == nil {
 		return []Out{say(rv, Say("rv_find_none", nil))}, nil
 	}
+	if !rv.Admin {
+		q.For = rv.ID
+	}
 	found, err := d.Finder.FindCases(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("find cases: %w", err)
+	}
+	for i, c := range found {
+		if i == MaxFindLines {
+			break
+		}
+		if err := d.recordRead(ctx, rv, c.Reference, readFound); err != nil {
+			return nil, err
+		}
 	}
 	return []Out{say(rv, FoundCases(found, q.Near != nil, d.Now()))}, nil
 }
@@ -76,6 +97,8 @@ func FoundCases(list []Found, near bool, now time.Time) reply.Message {
 	m := reply.Message{Lines: []reply.Text{{ID: "rv_find_title"}}}
 	for i, c := range list {
 		if i == MaxFindLines {
+			// Narrower words find the rest: a long list helps nobody.
+			m.Lines = append(m.Lines, reply.Text{ID: "rv_find_more", Data: map[string]any{"Count": len(list) - MaxFindLines}})
 			break
 		}
 		data := map[string]any{

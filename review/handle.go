@@ -19,8 +19,8 @@ type Lane int
 
 // Lanes of the outbox.
 const (
-	LaneUrgent Lane = 2 // reviewer notifications, urgent cases
-	LaneReply  Lane = 3 // replies to reporters and reviewers
+	LaneUrgent Lane = 2 // notifications of urgent cases, urgent replies
+	LaneReply  Lane = 3 // replies to reporters and reviewers, notifications of normal cases
 	LaneBulk   Lane = 4 // files of Details, retention warnings
 )
 
@@ -89,6 +89,29 @@ type Store interface {
 	Refer(ctx context.Context, ref tipline.Reference, reviewerID, partnerID int64, now time.Time) error
 	LinkDuplicate(ctx context.Context, newer, older tipline.Reference, reviewerID int64, now time.Time) error
 	Timeline(ctx context.Context, ref tipline.Reference) ([]tipline.Event, error)
+	// RecordRead audits a read: what is storage's ReadDetails, ReadWords,
+	// ReadFiles or ReadFound.
+	RecordRead(ctx context.Context, ref tipline.Reference, reviewerID int64, what string) error
+	RecordTakeOverWhy(ctx context.Context, ref tipline.Reference, reviewerID int64, why string) error
+}
+
+// What a reviewer read, as audited (storage.ReadDetails and the others:
+// review does not import storage).
+const (
+	readDetails = "details"
+	readWords   = "words"
+	readFiles   = "files"
+	readFound   = "found"
+)
+
+// recordRead audits that rv read part of a case, before it is shown:
+// nothing is read without a trace, an admin's reads included, so that a
+// stolen phone's reach can be listed.
+func (d *Desk) recordRead(ctx context.Context, rv tipline.Reviewer, ref tipline.Reference, what string) error {
+	if err := d.Store.RecordRead(ctx, ref, rv.ID, what); err != nil {
+		return fmt.Errorf("audit a read: %w", err)
+	}
+	return nil
 }
 
 // Notifier is told when reviewers' work needs the router at once (an
@@ -138,7 +161,11 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 	now := d.Now()
 	switch p.Action {
 	case TakeOver:
-		return d.takeOver(ctx, rv, c)
+		if held := c.Assignment.ReviewerID; held != 0 && held != rv.ID && p.Why == "" {
+			// Someone has it: nothing changes hands before a reason is given.
+			return []Out{say(rv, TakeOverAsk(c, d.name(ctx, held), version))}, nil
+		}
+		return d.takeOver(ctx, rv, c, p.Why)
 	case Take:
 		first, by, err := d.Store.Acknowledge(ctx, ref, rv.ID, now)
 		if err != nil {
@@ -151,6 +178,13 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		return d.MarkTaken(ctx, ref, rv)
 	case Details:
 		return d.details(ctx, rv, c)
+	case Read:
+		return d.readPart(ctx, rv, c, p.Page)
+	case Files:
+		if err := d.recordRead(ctx, rv, ref, readFiles); err != nil {
+			return nil, err
+		}
+		return FilesPage(rv, c, p.Page), nil
 	case Escalate:
 		alone, err := d.alone(ctx, rv)
 		if err != nil {
@@ -278,15 +312,25 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 	return []Out{say(rv, Say("error_button_not_yours", nil))}, nil
 }
 
+// Queue answers "/queue" and "/queue N": page N (from 1) of the open
+// cases the reviewer may take.
+func (d *Desk) Queue(ctx context.Context, rv tipline.Reviewer, arg string) ([]Out, error) {
+	page, err := strconv.Atoi(strings.TrimSpace(arg))
+	if err != nil {
+		page = 1
+	}
+	list, err := d.Store.Queue(ctx, rv.ID)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	return []Out{say(rv, QueuePage(list, d.Now(), page))}, nil
+}
+
 // Command runs a reviewer's slash command.
 func (d *Desk) Command(ctx context.Context, rv tipline.Reviewer, cmd Command, st *State) ([]Out, error) {
 	switch cmd {
 	case CmdQueue:
-		list, err := d.Store.Queue(ctx, rv.ID)
-		if err != nil {
-			return nil, fmt.Errorf("queue: %w", err)
-		}
-		return []Out{say(rv, Queue(list, d.Now()))}, nil
+		return d.Queue(ctx, rv, "")
 	case CmdOncall:
 		m, err := d.Router.Oncall(ctx)
 		if err != nil {
@@ -449,9 +493,10 @@ func (d *Desk) answer(ctx context.Context, rv tipline.Reviewer, c tipline.Case, 
 	return outs, nil
 }
 
-// takeOver gives c to rv (audited by the store), tells the reviewer who
-// had it, edits the notification copies and shows rv the case.
-func (d *Desk) takeOver(ctx context.Context, rv tipline.Reviewer, c tipline.Case) ([]Out, error) {
+// takeOver gives c to rv (audited by the store, with why), tells the
+// reviewer who had it and every other admin at once, edits the
+// notification copies and shows rv the case.
+func (d *Desk) takeOver(ctx context.Context, rv tipline.Reviewer, c tipline.Case, why TakeOverWhy) ([]Out, error) {
 	prev, err := d.Store.Reassign(ctx, c.Reference, rv.ID, ActorName(rv), d.Now())
 	if errors.Is(err, tipline.ErrInvalid) {
 		return []Out{say(rv, Say("rv_not_allowed", refData(c.Reference)))}, nil
@@ -463,9 +508,11 @@ func (d *Desk) takeOver(ctx context.Context, rv tipline.Reviewer, c tipline.Case
 	if prev != rv.ID {
 		d.Log.Info("a reviewer took a case over", "case", c.Reference, "reviewer", rv.ID, "from", prev)
 		if prev != 0 {
-			if was, err := d.Store.Reviewer(ctx, prev); err == nil && was.Active {
-				outs = append(outs, Out{To: ToReviewer(was), Lane: LaneUrgent, Message: TakenOver(c.Reference, rv.Name), Protect: true})
+			told, err := d.tellTakeOver(ctx, rv, c.Reference, prev, why)
+			if err != nil {
+				return nil, err
 			}
+			outs = append(outs, told...)
 		}
 		marks, err := d.MarkTaken(ctx, c.Reference, rv)
 		if err != nil {
@@ -479,6 +526,33 @@ func (d *Desk) takeOver(ctx context.Context, rv tipline.Reviewer, c tipline.Case
 	}
 	more, err := d.details(ctx, rv, now)
 	return append(outs, more...), err
+}
+
+// tellTakeOver records why rv took ref from the reviewer prev, and tells
+// prev and every other active admin at once, so that a take-over by a
+// stolen phone is seen while it happens.
+func (d *Desk) tellTakeOver(ctx context.Context, rv tipline.Reviewer, ref tipline.Reference, prev int64, why TakeOverWhy) ([]Out, error) {
+	if why == "" {
+		why = WhyOther
+	}
+	if err := d.Store.RecordTakeOverWhy(ctx, ref, rv.ID, string(why)); err != nil {
+		return nil, fmt.Errorf("take over: %w", err)
+	}
+	var outs []Out
+	if was, err := d.Store.Reviewer(ctx, prev); err == nil && was.Active {
+		outs = append(outs, Out{To: ToReviewer(was), Lane: LaneUrgent, Message: TakenOver(ref, rv.Name, why), Protect: true})
+	}
+	all, err := d.Store.Reviewers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list reviewers: %w", err)
+	}
+	from := d.name(ctx, prev)
+	for _, a := range all {
+		if a.Admin && a.Active && a.ID != rv.ID && a.ID != prev {
+			outs = append(outs, Out{To: ToReviewer(a), Lane: LaneUrgent, Message: TakenOverAdmin(ref, rv.Name, from, why), Protect: true})
+		}
+	}
+	return outs, nil
 }
 
 // MarkTaken edits every reviewer's copy of a case's notifications: the
@@ -507,7 +581,9 @@ func markOne(ctx context.Context, store interface {
 	Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error)
 }, c tipline.Case, by tipline.Reviewer, n tipline.Notification) (Out, bool) {
 	rv, err := store.Reviewer(ctx, n.ReviewerID)
-	if err != nil {
+	if err != nil || !rv.Active {
+		// A disabled reviewer's copy is left as it is: the edit would tell
+		// whoever holds their phone now who took the case, and its kind.
 		return Out{}, false
 	}
 	return Out{
@@ -519,13 +595,39 @@ func markOne(ctx context.Context, store interface {
 	}, true
 }
 
-// details is every answer of a case and its files for a reviewer: the
-// words first, the files after, on the bulk lane, each its own Out so a
-// failure resumes where it was.
+// details is a case for a reviewer: its answers and newest events, cut to
+// one or a few messages, with buttons for the rest and for its files
+// (paging.go). It never sends files: a case's files grow over its life,
+// and Details is pressed again and again (take-over, stale buttons, Cancel).
 func (d *Desk) details(ctx context.Context, rv tipline.Reviewer, c tipline.Case) ([]Out, error) {
+	if err := d.recordRead(ctx, rv, c.Reference, readDetails); err != nil {
+		return nil, err
+	}
+	tl, err := d.timeline(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return []Out{say(rv, CaseDetails(c, tl))}, nil
+}
+
+// readPart is one part of a case's long texts for rv (Read).
+func (d *Desk) readPart(ctx context.Context, rv tipline.Reviewer, c tipline.Case, page int) ([]Out, error) {
+	if err := d.recordRead(ctx, rv, c.Reference, readWords); err != nil {
+		return nil, err
+	}
+	tl, err := d.timeline(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return []Out{say(rv, ReadPart(c, tl, page))}, nil
+}
+
+// timeline is a case's events with the names of the reviewers and
+// partners they name, as Details shows them.
+func (d *Desk) timeline(ctx context.Context, c tipline.Case) (Timeline, error) {
 	events, err := d.Store.Timeline(ctx, c.Reference)
 	if err != nil {
-		return nil, fmt.Errorf("timeline: %w", err)
+		return Timeline{}, fmt.Errorf("timeline: %w", err)
 	}
 	tl := Timeline{Events: events, Names: map[int64]string{}, Partners: map[int64]string{}, Location: d.Location}
 	for _, e := range events {
@@ -540,15 +642,7 @@ func (d *Desk) details(ctx context.Context, rv tipline.Reviewer, c tipline.Case)
 			}
 		}
 	}
-	outs := []Out{say(rv, CaseDetails(c, tl))}
-	files := c.Attachments
-	for _, a := range c.Additions {
-		files = append(files, a.Attachments...)
-	}
-	for _, a := range files {
-		outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneBulk, Protect: true, File: &a})
-	}
-	return outs, nil
+	return tl, nil
 }
 
 // Details is the case c in full for rv, as Details shows it.
@@ -557,7 +651,11 @@ func (d *Desk) Details(ctx context.Context, rv tipline.Reviewer, c tipline.Case)
 }
 
 // Added tells the reviewer who has a case that the reporter added to it
-// or answered: their words, then their files, on the urgent lane.
+// or answered: their words, then their files, on the urgent lane. When
+// that reviewer was disabled (a closed case stays theirs), every active
+// admin is told instead: "the child is being moved tonight" must reach
+// someone. Words sent by someone who opened the case with its secret code
+// say so.
 func (d *Desk) Added(ctx context.Context, ref tipline.Reference, a tipline.Addition) ([]Out, error) {
 	c, err := d.Store.Case(ctx, ref)
 	if err != nil {
@@ -566,25 +664,51 @@ func (d *Desk) Added(ctx context.Context, ref tipline.Reference, a tipline.Addit
 	if c.Assignment.ReviewerID == 0 {
 		return nil, nil
 	}
-	rv, err := d.Store.Reviewer(ctx, c.Assignment.ReviewerID)
-	if err != nil || !rv.Active {
+	to, err := d.toldOfAddition(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(to) == 0 {
 		// Stored, but nobody would hear of it: say so loudly, never drop
-		// it silently (a disabled reviewer's open cases go back to routing;
-		// a closed one stays theirs).
-		d.Log.Error("information was added to a case whose reviewer is disabled: give it to someone with 'tipline cases reassign' or reopen it",
+		// it silently.
+		d.Log.Error("information was added to a case whose reviewer is disabled, and no admin is active: give it to someone with 'tipline cases reassign' or reopen it",
 			"case", ref, "status", c.Status)
 		return nil, nil
 	}
-	m := ReporterAdded(c, a.Text)
+	byCode := strings.HasPrefix(a.Actor, "followup:")
+	m := ReporterAdded(c, a.Text, byCode)
 	if c.Status == tipline.StatusClosed {
 		// Kept on the closed case: its reviewer hears of it, and may reopen.
-		m = AddedToClosed(c, a.Text)
+		m = AddedToClosed(c, a.Text, byCode)
 	}
-	outs := []Out{{To: ToReviewer(rv), Lane: LaneUrgent, Message: m, Protect: true}}
-	for _, f := range a.Attachments {
-		outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneUrgent, Protect: true, File: &f})
+	var outs []Out
+	for _, rv := range to {
+		outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneUrgent, Message: m, Protect: true})
+		for _, f := range a.Attachments {
+			outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneUrgent, Protect: true, File: &f})
+		}
 	}
 	return outs, nil
+}
+
+// toldOfAddition is who hears of an addition to c: the reviewer who has
+// it while active, else every active admin.
+func (d *Desk) toldOfAddition(ctx context.Context, c tipline.Case) ([]tipline.Reviewer, error) {
+	rv, err := d.Store.Reviewer(ctx, c.Assignment.ReviewerID)
+	if err == nil && rv.Active {
+		return []tipline.Reviewer{rv}, nil
+	}
+	all, err := d.Store.Reviewers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list reviewers: %w", err)
+	}
+	var admins []tipline.Reviewer
+	for _, r := range all {
+		if r.Admin && r.Active {
+			admins = append(admins, r)
+		}
+	}
+	return admins, nil
 }
 
 // reviewerOf is the id of an audit actor "reviewer:ID".

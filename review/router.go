@@ -79,6 +79,16 @@ func (r *Router) Oncall(ctx context.Context) (reply.Message, error) {
 	return OnCall(rota, r.Now(), loc, all), nil
 }
 
+// NotifyLane is the lane of a case's notifications: an urgent case's go
+// on the urgent lane, so that in a reviewer's chat they overtake a normal
+// case's, queued on the reply lane (after an outage, say, when many wait).
+func NotifyLane(c tipline.Case) Lane {
+	if c.Urgency == tipline.UrgencyUrgent {
+		return LaneUrgent
+	}
+	return LaneReply
+}
+
 // RunJob notifies the reviewers of j's level and schedules the next level.
 func (r *Router) RunJob(ctx context.Context, j tipline.Job, out JobOutbox) error {
 	c, err := r.Store.Case(ctx, j.Reference)
@@ -107,7 +117,7 @@ func (r *Router) RunJob(ctx context.Context, j tipline.Job, out JobOutbox) error
 	}
 	var keys []string
 	for _, rv := range to {
-		key := out.Queue([]Out{{To: ToReviewer(rv), Lane: LaneUrgent, Message: NewCase(c, j.Level, now), Protect: true}})[0]
+		key := out.Queue([]Out{{To: ToReviewer(rv), Lane: NotifyLane(c), Message: NewCase(c, j.Level, now), Protect: true}})[0]
 		n := tipline.Notification{ReviewerID: rv.ID, ChatID: rv.TelegramID, OutboxKey: key}
 		if err := r.Store.AddNotification(ctx, c.Reference, n); err != nil {
 			return fmt.Errorf("record notification: %w", err)

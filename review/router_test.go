@@ -186,3 +186,31 @@ func TestCheckUnrouted(t *testing.T) {
 		t.Errorf("pending %+v (%v), want one for everyone, now", pending, err)
 	}
 }
+
+// TestNotificationLanes: an urgent case is notified on the urgent lane, a
+// normal one on the reply lane, so that a reviewer's chat sends the
+// urgent one first however many normal ones wait (the outbox claims a
+// chat's lower lane first).
+func TestNotificationLanes(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	normal := tipline.Reference("TL-7K3Q-9XDN")
+	if _, _, err := f.store.SubmitCase(ctx, tipline.NewCase{DraftID: "d2", Reference: normal, Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal,
+		Lang: "en", Reporter: "pseudo", Answers: tipline.Answers{"what": "a boy works at night"}, SubmittedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	for ref, want := range map[tipline.Reference]Lane{f.ref: LaneUrgent, normal: LaneReply} {
+		out := &fakeOutbox{prefix: string(ref)}
+		if err := f.router().RunJob(ctx, tipline.Job{ID: 1, Reference: ref, RunAt: t0}, out); err != nil {
+			t.Fatal(err)
+		}
+		if len(out.outs) == 0 {
+			t.Fatalf("%s: nobody notified", ref)
+		}
+		for _, o := range out.outs {
+			if o.Lane != want {
+				t.Errorf("%s notified on lane %d, want %d", ref, o.Lane, want)
+			}
+		}
+	}
+}

@@ -199,15 +199,22 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 	// The answers as a reviewer reads them: labels of their own ("What the
 	// reporter saw", not "What you saw"), the buttons' words, values the
 	// catalogue writes, the reporter's words as they are, a map link.
+	// The reporter's own words are cut (paging.go): "Read all" sends the rest.
 	for _, k := range flows.Questionnaire(c.Kind) {
 		if v, ok := c.Answers[k]; ok && k != tipline.AnswerHappening {
-			m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_" + k}, flows.AnswerValue(k, v)))
+			val := flows.AnswerValue(k, v)
+			if words, ok := val.(string); ok {
+				val, _ = cut(words)
+			}
+			m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_" + k}, val))
 		}
 	}
 	if w := c.Answers[flows.AnswerWritten]; w != "" {
+		w, _ = cut(w)
 		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_written"}, w))
 	}
 	if e := c.Answers["edits"]; e != "" {
+		e, _ = cut(e)
 		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_edits"}, e))
 	}
 	if l := c.Location; l != nil {
@@ -221,12 +228,16 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 	if len(tl.Events) > 0 {
 		m.Lines = append(m.Lines, reply.Text{ID: "rv_timeline_title"})
 	}
-	for _, e := range tl.Events {
+	shown, earlier := tl.shownEvents()
+	if earlier > 0 {
+		m.Lines = append(m.Lines, item("rv_timeline_earlier", map[string]any{"Count": earlier}))
+	}
+	for _, e := range shown {
 		m.Lines = append(m.Lines, tl.event(e))
 	}
-	m.Buttons = caseButtons(c, tl.Blocked())
+	m.Buttons = append(pagingButtons(c, tl), caseButtons(c, tl.Blocked())...)
 	if c.Status == tipline.StatusClosed {
-		m.Buttons = reopenButtons(c)
+		m.Buttons = append(pagingButtons(c, tl), reopenButtons(c)...)
 		if tl.Blocked() {
 			m.Buttons = append(m.Buttons, []reply.Button{button("rv_button_unblock", nil, On(Unblock, c.Reference), Version(c))})
 		}
@@ -237,6 +248,13 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 // event is one line of a timeline: when (in the team's time zone), what
 // happened and who did it, and the words, if any.
 func (tl Timeline) event(e tipline.Event) reply.Text {
+	words, _ := cut(e.Text)
+	return tl.eventWith(e, words)
+}
+
+// eventWith is the line of event e showing words in place of its text (a
+// part of it, when it is long).
+func (tl Timeline) eventWith(e tipline.Event, words string) reply.Text {
 	loc := tl.Location
 	if loc == nil {
 		loc = time.UTC
@@ -272,9 +290,9 @@ func (tl Timeline) event(e tipline.Event) reply.Text {
 	if e.Attachments > 0 {
 		what = reply.Text{ID: "rv_event_with_files", Data: map[string]any{"What": what, "Count": e.Attachments}}
 	}
-	if e.Text != "" {
+	if words != "" {
 		return reply.Text{ID: "rv_event_words", Item: true, Data: map[string]any{
-			"Time": reply.Moment(e.At.In(loc)), "What": what, "Text": flows.Quote(e.Text, 1500)}}
+			"Time": reply.Moment(e.At.In(loc)), "What": what, "Text": words}}
 	}
 	return reply.Text{ID: "rv_event", Item: true, Data: map[string]any{"Time": reply.Moment(e.At.In(loc)), "What": what}}
 }
@@ -289,20 +307,39 @@ func (tl Timeline) actor(a string) any {
 		return "?"
 	}
 	switch a {
-	case "reporter", "followup":
+	case "reporter":
 		return reply.Text{ID: "rv_actor_reporter"}
+	case "followup":
+		// Someone who opened the case with its secret code, from another
+		// account: perhaps not the reporter (M6).
+		return reply.Text{ID: "rv_actor_code_holder"}
 	}
 	return reply.Text{ID: "rv_actor_system"}
 }
 
 // Queue lists open cases, each with a button that shows it (for any
 // version: it only reads).
-func Queue(list []tipline.CaseSummary, now time.Time) reply.Message {
+func Queue(list []tipline.CaseSummary, now time.Time) reply.Message { return QueuePage(list, now, 1) }
+
+// QueuePerPage is how many cases one /queue message lists: each has a
+// button, and Telegram refuses a message with too many.
+const QueuePerPage = 10
+
+// QueuePage is page (from 1) of the open cases, QueuePerPage of them,
+// saying which part of how many it shows and how to see the next
+// ("/queue 3"). A page past the end shows the last one.
+func QueuePage(list []tipline.CaseSummary, now time.Time, page int) reply.Message {
 	if len(list) == 0 {
 		return Say("rv_queue_empty", nil)
 	}
+	pages := (len(list) + QueuePerPage - 1) / QueuePerPage
+	page = min(max(page, 1), pages)
+	from, to := (page-1)*QueuePerPage, min(page*QueuePerPage, len(list))
 	m := reply.Message{Lines: []reply.Text{{ID: "rv_queue_title"}}}
-	for _, c := range list {
+	if pages > 1 {
+		m.Lines[0] = reply.Text{ID: "rv_queue_page_title", Data: map[string]any{"From": from + 1, "To": to, "Total": len(list)}}
+	}
+	for _, c := range list[from:to] {
 		m.Lines = append(m.Lines, reply.Text{ID: "rv_queue_line", Item: true, Data: map[string]any{
 			"Reference": string(c.Reference),
 			"Kind":      listedKind(c),
@@ -311,6 +348,9 @@ func Queue(list []tipline.CaseSummary, now time.Time) reply.Message {
 			"Age":       reply.Elapsed(now.Sub(c.CreatedAt)),
 		}})
 		m.Buttons = append(m.Buttons, []reply.Button{{Label: Verbatim(string(c.Reference)), Action: On(Details, c.Reference).String(), Version: AnyVersion}})
+	}
+	if page < pages {
+		m.Lines = append(m.Lines, reply.Text{ID: "rv_queue_more", Data: map[string]any{"N": page + 1}})
 	}
 	return m
 }
@@ -364,8 +404,11 @@ func TeamMessage(ref tipline.Reference, text string) reply.Message {
 
 // ReporterAdded tells the reviewer who has a case that the reporter added
 // to it or answered, with their words.
-func ReporterAdded(c tipline.Case, words string) reply.Message {
+func ReporterAdded(c tipline.Case, words string, byCode bool) reply.Message {
 	m := Say("rv_reporter_added", refData(c.Reference))
+	if byCode {
+		m = Say("rv_code_holder_added", refData(c.Reference))
+	}
 	if words != "" {
 		m.Lines = append(m.Lines, Verbatim(flows.Quote(words, 3000)))
 	}
@@ -388,9 +431,26 @@ func CaseIsWith(c tipline.Case, name string) reply.Message {
 	return m
 }
 
-// TakenOver tells a reviewer that name took their case over.
-func TakenOver(ref tipline.Reference, name string) reply.Message {
-	return Say("rv_taken_over", map[string]any{"Reference": string(ref), "Name": name})
+// TakeOverAsk asks why a reviewer takes a case from name, one button per reason,
+// made for the version they pressed on: nothing changes hands until a
+// reason is chosen, and the holder and every admin hear it.
+func TakeOverAsk(c tipline.Case, name, version string) reply.Message {
+	m := Say("rv_take_over_why", map[string]any{"Reference": string(c.Reference), "Name": name})
+	for _, why := range TakeOverReasons {
+		m.Buttons = append(m.Buttons, []reply.Button{button("rv_take_over_reason_"+string(why), nil, Press{Action: TakeOver, Case: c.Reference, Why: why}, version)})
+	}
+	return m
+}
+
+// TakenOver tells a reviewer that name took their case over, and why.
+func TakenOver(ref tipline.Reference, name string, why TakeOverWhy) reply.Message {
+	return Say("rv_taken_over", map[string]any{"Reference": string(ref), "Name": name, "Why": reply.Text{ID: "rv_take_over_reason_" + string(why)}})
+}
+
+// TakenOverAdmin tells an admin that name took a case over from another
+// reviewer, and why.
+func TakenOverAdmin(ref tipline.Reference, name, from string, why TakeOverWhy) reply.Message {
+	return Say("rv_taken_over_admin", map[string]any{"Reference": string(ref), "Name": name, "From": from, "Why": reply.Text{ID: "rv_take_over_reason_" + string(why)}})
 }
 
 // RetentionWarning tells a closed case's reviewer the day it is deleted.
@@ -411,8 +471,11 @@ func AlreadyClosed(c tipline.Case) reply.Message {
 
 // AddedToClosed tells the reviewer who had a closed case that its reporter
 // added to it (kept, never dropped), with their words and a Reopen button.
-func AddedToClosed(c tipline.Case, words string) reply.Message {
+func AddedToClosed(c tipline.Case, words string, byCode bool) reply.Message {
 	m := Say("rv_added_to_closed", refData(c.Reference))
+	if byCode {
+		m.Lines = append(m.Lines, reply.Text{ID: "rv_sent_by_code_holder"})
+	}
 	if words != "" {
 		m.Lines = append(m.Lines, Verbatim(flows.Quote(words, 3000)))
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/reply"
@@ -71,6 +72,12 @@ func TestViewsGolden(t *testing.T) {
 		{At: at(15), Kind: tipline.EventBlocked, Actor: "reviewer:2", Detail: "spam"},
 	}}
 	closed.Assignment.Outcome = tipline.OutcomeDuplicate
+	flooded := taken
+	flooded.Reference = "TL-7K3Q-9XDQ"
+	flooded.Answers = tipline.Answers{"name": "Sokha", flows.AnswerWritten: strings.Repeat("I saw her again near the market. ", 150)}
+	for i := range 34 {
+		flooded.Attachments = append(flooded.Attachments, tipline.Attachment{Kind: tipline.AttachPhoto, FileID: fmt.Sprint("F", i)})
+	}
 	partners := []tipline.Partner{
 		{ID: 5, Name: "APLE Cambodia", Kind: tipline.PartnerNGO, Country: "KH", Active: true},
 		{ID: 6, Name: "Old unit", Kind: tipline.PartnerPolice, Country: "KH"},
@@ -100,6 +107,11 @@ func TestViewsGolden(t *testing.T) {
 		{"details of an open case", CaseDetails(open, Timeline{})},
 		{"details of a taken case, its timeline in the team's time zone", CaseDetails(classified, Timeline{Location: ict, Names: story.Names, Events: story.Events[:6]})},
 		{"details of a closed case, the whole timeline, reporter blocked", CaseDetails(closed, story)},
+		{"details of a case with long words and many files: cut, with buttons", CaseDetails(flooded, Timeline{})},
+		{"read all, part 1", ReadPart(flooded, Timeline{}, 0)},
+		{"read all, the last part", ReadPart(flooded, Timeline{}, 1)},
+		{"read all, past the end", ReadPart(flooded, Timeline{}, 2)},
+		{"files, after the second page", lastMessage(FilesPage(tipline.Reviewer{ID: 1}, flooded, 1))},
 		{"block: why?", BlockWhy(taken.Reference, Version(taken))},
 		{"blocked", Blocked(taken, tipline.BlockThreats)},
 		{"unblocked", Unblocked(taken)},
@@ -114,7 +126,8 @@ func TestViewsGolden(t *testing.T) {
 		}()},
 		{"referred", Referred(closed, "APLE Cambodia")},
 		{"already closed", AlreadyClosed(closed)},
-		{"added to a closed case", AddedToClosed(closed, "He came back today")},
+		{"added to a closed case", AddedToClosed(closed, "He came back today", false)},
+		{"added to a closed case by someone with the secret code", AddedToClosed(closed, "It was a misunderstanding", true)},
 		{"found", FoundCases([]Found{
 			{CaseSummary: tipline.CaseSummary{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt}},
 			{CaseSummary: tipline.CaseSummary{Reference: closed.Reference, Kind: closed.Kind, Urgency: closed.Urgency, Status: closed.Status, CreatedAt: closed.CreatedAt,
@@ -136,10 +149,13 @@ func TestViewsGolden(t *testing.T) {
 		{"note saved", NoteSaved(taken)},
 		{"reply sent", ReplySent(taken)},
 		{"team message (the reporter's)", TeamMessage(taken.Reference, "Thank you. Can you tell us more?")},
-		{"reporter added", ReporterAdded(taken, "She was seen again today")},
+		{"reporter added", ReporterAdded(taken, "She was seen again today", false)},
+		{"someone with the secret code added", ReporterAdded(taken, "It was a misunderstanding, they are our relatives", true)},
 		{"take first", TakeFirst(open)},
 		{"case is with", CaseIsWith(taken, "Dara")},
-		{"taken over", TakenOver(taken.Reference, "Sophea")},
+		{"take over: why?", TakeOverAsk(taken, "Dara", Version(taken))},
+		{"taken over", TakenOver(taken.Reference, "Sophea", WhyUnreachable)},
+		{"taken over, an admin's copy", TakenOverAdmin(taken.Reference, "Sophea", "Dara", WhyUrgent)},
 		{"retention warning", RetentionWarning(closed.Reference, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))},
 		{"welcome", Welcome("Dara")},
 	}
@@ -159,6 +175,9 @@ func TestViewsGolden(t *testing.T) {
 		golden(t, "views_"+lang, b.String())
 	}
 }
+
+// lastMessage is the message of the last Out.
+func lastMessage(outs []Out) reply.Message { return outs[len(outs)-1].Message }
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()

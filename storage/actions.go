@@ -19,6 +19,24 @@ const (
 	ActionReporterBlockedPrefix = ActionReporterBlocked + ":"
 )
 
+// Reads: what a reviewer opened, so that a lost phone's reach can be
+// listed (tipline audit --reviewer ID --since 7d). They are not part of a
+// case's story (the timeline leaves them out).
+const (
+	// ActionViewedPrefix is followed by what was read: ReadDetails,
+	// ReadWords, ReadFiles or ReadFound ("viewed:details").
+	ActionViewedPrefix = "viewed:"
+	ReadDetails        = "details" // Details: the answers and the timeline
+	ReadWords          = "words"   // a part of the long words ("Read all")
+	ReadFiles          = "files"   // a page of files
+	ReadFound          = "found"   // listed by /find
+)
+
+// ActionTakeOverWhyPrefix is followed by why a reviewer took a case over
+// from another ("take_over_why:unreachable"); it comes right after the
+// "reassigned_to_ID" event of the take-over.
+const ActionTakeOverWhyPrefix = "take_over_why:"
+
 // ActionContactWithdrawn is recorded when a reporter withdraws their
 // consent to be written to.
 const ActionContactWithdrawn = "contact_withdrawn"

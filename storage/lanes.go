@@ -54,7 +54,8 @@ type OutboxEntry struct {
 	// while it is not sent, or when it never was).
 	EditOf          string
 	EditOfMessageID int
-	// Attempts counts failed tries whose outcome was known.
+	// Attempts counts the tries that failed (Telegram answered 5xx) or
+	// whose outcome was unknown; the bot gives up after a bounded number.
 	Attempts  int
 	CreatedAt time.Time
 }

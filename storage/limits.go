@@ -10,11 +10,23 @@ import (
 type AdditionLimits struct {
 	PerDay      int   // additions
 	BytesPerDay int64 // words plus the sizes Telegram announces for files
+	// ReporterPerDay and ReporterBytesPerDay bound one reporter's additions
+	// (by their actor) across all their cases, open or closed: one
+	// account with many cases cannot multiply the per-case limit.
+	ReporterPerDay      int
+	ReporterBytesPerDay int64
+	// ReporterFilesBytesPerDay bounds the bytes of one reporter's files
+	// (of their reports and additions) fetched into the database in a day:
+	// past it, their other files wait a day on Telegram's side instead of
+	// filling the disk (10 reports of 20 videos of 20 MB would be 4 GB).
+	ReporterFilesBytesPerDay int64
 }
 
 // DefaultAdditionLimits are generous for a person with news: 30 additions
-// and 100 MiB a day for each case.
-var DefaultAdditionLimits = AdditionLimits{PerDay: 30, BytesPerDay: 100 << 20}
+// and 100 MiB a day for each case, 60 and 200 MiB across all of one
+// reporter's cases.
+var DefaultAdditionLimits = AdditionLimits{PerDay: 30, BytesPerDay: 100 << 20, ReporterPerDay: 60, ReporterBytesPerDay: 200 << 20,
+	ReporterFilesBytesPerDay: 300 << 20}
 
 // OrDefaults is l with each zero field set to DefaultAdditionLimits'.
 func (l AdditionLimits) OrDefaults() AdditionLimits {
@@ -24,7 +36,24 @@ func (l AdditionLimits) OrDefaults() AdditionLimits {
 	if l.BytesPerDay <= 0 {
 		l.BytesPerDay = DefaultAdditionLimits.BytesPerDay
 	}
+	if l.ReporterPerDay <= 0 {
+		l.ReporterPerDay = max(DefaultAdditionLimits.ReporterPerDay, 2*l.PerDay)
+	}
+	if l.ReporterBytesPerDay <= 0 {
+		l.ReporterBytesPerDay = max(DefaultAdditionLimits.ReporterBytesPerDay, 2*l.BytesPerDay)
+	}
+	if l.ReporterFilesBytesPerDay <= 0 {
+		l.ReporterFilesBytesPerDay = max(DefaultAdditionLimits.ReporterFilesBytesPerDay, l.ReporterBytesPerDay)
+	}
 	return l
+}
+
+// ReporterOverLimit tells whether one more addition of size would exceed
+// l's bounds for one reporter, given the count and bytes of their
+// additions to any case in the day before it.
+func (l AdditionLimits) ReporterOverLimit(count int, bytes, size int64) bool {
+	l = l.OrDefaults()
+	return count+1 > l.ReporterPerDay || bytes+size > l.ReporterBytesPerDay
 }
 
 // OverLimit tells whether one more addition of size would exceed l, given

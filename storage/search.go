@@ -16,6 +16,10 @@ type FindQuery struct {
 	// kilometres of it (DefaultFindKm when zero), nearest first.
 	Near     *tipline.Location
 	WithinKm float64
+	// For, when not 0, is the reviewer looking: only their own cases and
+	// cases nobody has yet are found (an admin looks with 0, for all).
+	// A reviewer's phone then reaches no other reviewer's cases.
+	For int64
 }
 
 // DefaultFindKm is the radius of a search near a location when none is

@@ -41,6 +41,16 @@ var ErrFollowUpTaken = errors.New("follow-up code already taken")
 // come back later, and nothing is stored.
 var ErrAdditionLimit = errors.New("over the day's limit of additions to the case")
 
+// MaxSessionBytes bounds one chat's session. The flows keep what a
+// reporter types within a few tens of KiB (flows.Limits); a session larger
+// than this is a bug or an attack, and is never written: a session is read,
+// opened and sealed again on every message, and lives for days in Redis.
+const MaxSessionBytes = 256 << 10
+
+// ErrSessionTooLarge means a session over MaxSessionBytes was not saved;
+// the one saved before stays.
+var ErrSessionTooLarge = errors.New("session over the size limit")
+
 // ErrInvalid means a call was given a value the store cannot accept, such
 // as a case without a draft id.
 // It is the domain's error, so packages above storage can tell it.

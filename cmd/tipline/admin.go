@@ -95,16 +95,7 @@ func (m *Main) reviewersDisable(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, _, err := m.openAdminStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.DisableReviewer(ctx, id, time.Now()); err != nil {
-		return fmt.Errorf("disable reviewer %d: %w", id, err)
-	}
-	fmt.Fprintf(m.Stdout, "Reviewer %d is disabled; their buttons stopped working.\n", id)
-	return nil
+	return m.disableReviewer(ctx, id)
 }
 
 // noOperands parses the arguments of a command that takes neither flags
@@ -144,6 +135,36 @@ func (m *Main) table(header string, n int, row func(i int) string) error {
 		fmt.Fprintln(w, row(i))
 	}
 	return w.Flush()
+}
+
+// disableReviewer is `tipline reviewers disable ID`, for a reviewer who
+// left or whose phone was lost: their buttons stop working, their open
+// cases go back to routing, and everything still queued to their chat
+// (Details, files, notifications) is dropped, not delivered to whoever
+// holds the phone now.
+func (m *Main) disableReviewer(ctx context.Context, id int64) error {
+	db, cfg, err := m.openAdminStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rv, err := db.Reviewer(ctx, id)
+	if err != nil {
+		return fmt.Errorf("disable reviewer %d: %w", id, err)
+	}
+	if err := db.DisableReviewer(ctx, id, time.Now()); err != nil {
+		return fmt.Errorf("disable reviewer %d: %w", id, err)
+	}
+	ring, err := keys.NewRing(cfg.SecretKey, cfg.PreviousKeys...)
+	if err != nil {
+		return fmt.Errorf("TIPLINE_SECRET_KEY: %w", err)
+	}
+	dropped, err := db.OutboxDropChat(ctx, ring.ChatKey(rv.TelegramID), "reviewer disabled")
+	if err != nil {
+		return fmt.Errorf("disable reviewer %d: %w", id, err)
+	}
+	fmt.Fprintf(m.Stdout, "Reviewer %d is disabled; their buttons stopped working, and %d messages still queued to them were dropped.\n", id, dropped)
+	return nil
 }
 
 func botUsername(ctx context.Context, cfg Config) (string, error) {
@@ -253,12 +274,26 @@ func (m *Main) showOncall(ctx context.Context, db *postgres.Store) error {
 // audit is `tipline audit CASE-REF`: every event of a case, with the
 // reviewers' names beside their ids.
 func (m *Main) audit(ctx context.Context, args []string) error {
-	rest, err := m.operands("audit", "Prints every change to a case: who, what, when.", args)
-	if err != nil {
+	fs := m.flags("audit", "Prints every change to a case and every read of it: who, what, when. With\n"+
+		"--reviewer, what one reviewer read (viewed:details, viewed:files, viewed:words,\n"+
+		"viewed:found) and did, case by case, for the day their phone is lost; with\n"+
+		"--operator, what operators did to no case (dead letters dropped). No content\n"+
+		"is shown. Needs DATABASE_URL and TIPLINE_SECRET_KEY.")
+	reviewer := fs.Int64("reviewer", 0, "the reviewer's id ('tipline reviewers list')")
+	operator := fs.Bool("operator", false, "list operators' actions instead")
+	since := fs.String("since", "7d", "with --reviewer or --operator, how far back: 7d, 36h")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	rest := fs.Args()
+	if *reviewer > 0 || *operator {
+		if len(rest) != 0 {
+			return errors.New("audit: give a case reference, or --reviewer ID, or --operator (see 'tipline audit -h')")
+		}
+		return m.auditBy(ctx, *reviewer, *operator, *since)
+	}
 	if len(rest) != 1 {
-		return errors.New("usage: tipline audit CASE-REF (for example TL-7K3Q-9XDM)")
+		return errors.New("usage: tipline audit CASE-REF (for example TL-7K3Q-9XDM) | --reviewer ID [--since 7d] | --operator [--since 7d]")
 	}
 	ref, err := tipline.ParseReference(rest[0])
 	if err != nil {
@@ -290,6 +325,49 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 			who += " (" + n + ")"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\n", e.At.Format(time.RFC3339), who, e.Action)
+	}
+	return w.Flush()
+}
+
+// auditBy is `tipline audit --reviewer ID --since 7d`: every case one
+// reviewer opened, found or changed, for the day their phone is lost; and
+// `tipline audit --operator`: what operators did to no case (dead letters
+// dropped).
+func (m *Main) auditBy(ctx context.Context, reviewer int64, operator bool, since string) error {
+	back, err := days(func(string) string { return since }, "--since", 0)
+	if err != nil || back <= 0 {
+		return fmt.Errorf("audit: --since %q is not a duration such as 7d or 36h", since)
+	}
+	if (reviewer > 0) == operator {
+		return errors.New("audit: give --reviewer ID or --operator, not both (see 'tipline audit -h')")
+	}
+	db, _, err := m.openAdminStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	from := time.Now().Add(-back)
+	var events []tipline.AuditEvent
+	if operator {
+		events, err = db.OperatorEvents(ctx, from)
+	} else {
+		events, err = db.ReviewerAudit(ctx, reviewer, from)
+	}
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if len(events) == 0 {
+		fmt.Fprintf(m.Stdout, "nothing recorded since %s\n", from.UTC().Format(time.DateTime))
+		return nil
+	}
+	w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "WHEN\tCASE\tWHO\tWHAT")
+	for _, e := range events {
+		ref := string(e.Reference)
+		if ref == "" {
+			ref = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), ref, e.Actor, e.Action)
 	}
 	return w.Flush()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -83,6 +84,8 @@ func TestOnlyTheTakerActs(t *testing.T) {
 	// The secondary takes over: audited, and the primary is told.
 	s.seen = 0
 	s.press("tko:" + string(ref))
+	s.waitText(regexp.MustCompile(`Why do you take ` + regexp.QuoteMeta(string(ref)) + ` over from Primary Pich\?`))
+	s.press("tko:" + string(ref) + ":unreachable")
 	p.waitText(regexp.MustCompile(`Secondary Sokha took over ` + regexp.QuoteMeta(string(ref))))
 	e.settle()
 	c = mustCase(t, e.testEnv, ref)
@@ -90,9 +93,14 @@ func TestOnlyTheTakerActs(t *testing.T) {
 		t.Fatalf("after the take-over the case is with %d, want the secondary %d", c.Assignment.ReviewerID, s.rv.ID)
 	}
 	events := mustAudit(t, e, ref)
-	want := "reviewer:" + strconv.FormatInt(s.rv.ID, 10) + " reassigned_to_" + strconv.FormatInt(s.rv.ID, 10)
-	if got := events[len(events)-1]; got.Actor+" "+got.Action != want {
-		t.Fatalf("last audit event %s %s, want %s", got.Actor, got.Action, want)
+	// The take-over, its reason, then the read of the case it shows.
+	who := "reviewer:" + strconv.FormatInt(s.rv.ID, 10)
+	var last3 []string
+	for _, e := range events[len(events)-3:] {
+		last3 = append(last3, e.Actor+" "+e.Action)
+	}
+	if want := []string{who + " reassigned_to_" + strconv.FormatInt(s.rv.ID, 10), who + " take_over_why:unreachable", who + " viewed:details"}; !slices.Equal(last3, want) {
+		t.Fatalf("last audit events %v, want %v", last3, want)
 	}
 
 	// The primary's old "reply" button no longer acts.

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -21,19 +22,39 @@ var libpqParams = map[string]bool{
 	"keepalives": true, "keepalives_idle": true, "gssencmode": true, "channel_binding": true,
 }
 
+// secretParams are the connection parameters that are secrets, and libpq
+// has no environment variable for: they go to pg_dump in a service file
+// only its user can read, never on its command line.
+var secretParams = []string{"sslpassword"}
+
+// pgService is the section of the temporary service file.
+const pgService = "tipline-backup"
+
 // pgDumpArgs turns DATABASE_URL into pg_dump's arguments and environment:
-// the password goes in PGPASSWORD (never on a command line other users'
-// ps can read), a search_path becomes --schema.
-func pgDumpArgs(databaseURL string) (args, env []string, err error) {
+// the password goes in PGPASSWORD, other secrets (sslpassword) in service,
+// the lines of a service file to write for the run (pgServiceFile) — never
+// on a command line other users' ps can read. A search_path becomes
+// --schema.
+func pgDumpArgs(databaseURL string) (args, env, service []string, err error) {
 	u, err := url.Parse(databaseURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return nil, nil, errors.New("DATABASE_URL must be a postgres:// URL for backup")
+		return nil, nil, nil, errors.New("DATABASE_URL must be a postgres:// URL for backup")
 	}
 	if pw, ok := u.User.Password(); ok {
 		env = append(env, "PGPASSWORD="+pw)
 		u.User = url.User(u.User.Username())
 	}
 	q := u.Query()
+	for _, k := range secretParams {
+		if v := q.Get(k); v != "" {
+			service = append(service, k+"="+v)
+		}
+		q.Del(k)
+	}
+	if len(service) > 0 {
+		q.Set("service", pgService)
+		service = append([]string{"[" + pgService + "]"}, service...)
+	}
 	for k := range q {
 		if k == "search_path" {
 			for _, s := range strings.Split(q.Get(k), ",") {
@@ -48,7 +69,27 @@ func pgDumpArgs(databaseURL string) (args, env []string, err error) {
 	}
 	u.RawQuery = q.Encode()
 	args = append(args, "--format=custom", "--no-owner", "--no-privileges", "--dbname="+u.String())
-	return args, env, nil
+	return args, env, service, nil
+}
+
+// pgServiceFile writes the service file for pg_dump's secrets, 0600 in a
+// directory of its own, and returns the environment that points pg_dump
+// at it and a function that removes it. With no secrets it writes nothing.
+func pgServiceFile(service []string) (env []string, remove func(), err error) {
+	if len(service) == 0 {
+		return nil, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "tipline-backup-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("service file: %w", err)
+	}
+	remove = func() { os.RemoveAll(dir) }
+	path := filepath.Join(dir, "pg_service.conf")
+	if err := os.WriteFile(path, []byte(strings.Join(service, "\n")+"\n"), 0o600); err != nil {
+		remove()
+		return nil, nil, fmt.Errorf("service file: %w", err)
+	}
+	return []string{"PGSERVICEFILE=" + path}, remove, nil
 }
 
 func (m *Main) backup(ctx context.Context, args []string) error {
@@ -71,10 +112,16 @@ func (m *Main) backup(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	dumpArgs, dumpEnv, err := pgDumpArgs(cfg.DatabaseURL)
+	dumpArgs, dumpEnv, service, err := pgDumpArgs(cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
+	serviceEnv, removeService, err := pgServiceFile(service)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer removeService()
+	dumpEnv = append(dumpEnv, serviceEnv...)
 	pgDump, err := exec.LookPath("pg_dump")
 	if err != nil {
 		return errors.New("backup: pg_dump is missing: sudo apt install postgresql-client")

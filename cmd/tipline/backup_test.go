@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,4 +114,46 @@ func randomHex(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// TestBackupSecretsOffTheCommandLine is the security review's L9: neither
+// the password nor sslpassword of DATABASE_URL reaches pg_dump's command
+// line, where any local user's ps reads it; they go through PGPASSWORD and
+// a 0600 service file removed after the run.
+func TestBackupSecretsOffTheCommandLine(t *testing.T) {
+	args, env, service, err := pgDumpArgs("postgres://tipline:pw-secret@db.example:5432/tipline?sslmode=verify-full&sslkey=/k.pem&sslpassword=key-secret&pool_max_conns=4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Join(args, " ")
+	for _, secret := range []string{"pw-secret", "key-secret", "pool_max_conns"} {
+		if strings.Contains(line, secret) {
+			t.Errorf("pg_dump's command line holds %q: %s", secret, line)
+		}
+	}
+	if !strings.Contains(line, "service="+pgService) || !strings.Contains(line, "sslkey=") {
+		t.Errorf("pg_dump's command line lacks the service or the other settings: %s", line)
+	}
+	if !slices.Contains(env, "PGPASSWORD=pw-secret") {
+		t.Errorf("env %q lacks PGPASSWORD", env)
+	}
+	fileEnv, remove, err := pgServiceFile(service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := strings.TrimPrefix(fileEnv[0], "PGSERVICEFILE=")
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("service file %s: %v, mode %v; want 0600", path, err, st.Mode())
+	}
+	if b, _ := os.ReadFile(path); string(b) != "["+pgService+"]\nsslpassword=key-secret\n" {
+		t.Errorf("service file holds %q", b)
+	}
+	remove()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the service file outlives the run: %v", err)
+	}
+	if _, _, service, _ := pgDumpArgs("postgres://u:p@h/db"); service != nil {
+		t.Errorf("a URL without sslpassword gives a service file %q", service)
+	}
 }

@@ -53,6 +53,14 @@ func TestReviewerCaseWork(t *testing.T) {
 	if !(strings.Index(det.Text, "sent the report") < strings.Index(det.Text, "Taken by") && strings.Index(det.Text, "Taken by") < strings.Index(det.Text, "Classified by")) {
 		t.Errorf("the timeline is out of order:\n%s", det.Text)
 	}
+	// The read left a trace: in the case's audit, and in the list of what
+	// this reviewer opened (for the day their phone is lost).
+	if out, err := e.runCLI(t, "audit", "--reviewer", "1", "--since", "1d"); err != nil || !regexp.MustCompile(string(ref)+`\s+reviewer:1\s+viewed:details`).MatchString(out) {
+		t.Errorf("audit --reviewer 1: %v\n%s", err, out)
+	}
+	if out, err := e.runCLI(t, "audit", string(ref)); err != nil || !strings.Contains(out, "viewed:details") {
+		t.Errorf("audit %s shows no read: %v\n%s", ref, err, out)
+	}
 
 	// Close as referred to a named partner.
 	rv.press("close:" + string(ref))

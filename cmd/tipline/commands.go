@@ -64,7 +64,8 @@ with its fix.
 Exits 1 when something must be fixed.`},
 		{Name: "reviewers",
 			Short: "invite, list and disable reviewers",
-			Long:  `Invites (a one-time link), lists and disables reviewers.`,
+			Long: `Invites (a one-time link), lists and disables reviewers.
+Disabling drops what is still queued to the reviewer.`,
 			Sub: []*command{
 				{Name: "invite", Args: "--name NAME [--admin] [--valid DURATION]", Run: (*Main).reviewersInvite,
 					Short: "print a one-time link that registers a reviewer"},
@@ -105,9 +106,12 @@ lifts a block by the case it was made from.`,
 				{Name: "set", Args: "--primary SPEC [--secondary SPEC] [--time-zone ZONE]", Run: (*Main).oncallSet,
 					Short: "set the rota"},
 			}},
-		{Name: "audit", Args: "CASE-REF", Run: (*Main).audit,
-			Short: "every change to a case: who, what, when",
-			Long:  `Prints every change to a case: who, what, when.`},
+		{Name: "audit", Args: "CASE-REF | --reviewer ID [--since 7d] | --operator [--since 7d]", Run: (*Main).audit,
+			Short: "every change to a case and every read of it; what one reviewer opened",
+			Long: `Prints every change to a case and every read of it: who,
+what, when. With --reviewer ID, everything one reviewer read
+and did since --since (for the day their phone is lost); with
+--operator, what operators did to no case. No content is shown.`},
 		{Name: "cases",
 			Short: "the operator's work on cases",
 			Long: `Gives an open case to another reviewer, for example when the
@@ -121,13 +125,16 @@ operator's; Tipline does not message the reviewers.`,
 			Short: "updates set aside after failing again and again",
 			Long: `Lists the updates set aside after failing again and again
 (dead letters: their ids, how often and why they failed,
-never what they say), and puts one back in the inbox once
-the cause is fixed.`,
+never what they say), puts one back in the inbox once the
+cause is fixed, or deletes them now (they are deleted after
+TIPLINE_DEAD_LETTER_TTL anyway).`,
 			Sub: []*command{
 				{Name: "dead", Run: (*Main).inboxDead,
 					Short: "list the dead letters (no content is shown)"},
 				{Name: "retry", Args: "UPDATE-ID", Run: (*Main).inboxRetry,
 					Short: "put a dead letter back in the inbox, for the running bot"},
+				{Name: "drop", Args: "UPDATE-ID | --all", Run: (*Main).inboxDrop,
+					Short: "delete a dead letter, or all of them, now (recorded)"},
 			}},
 		{Name: "rekey", Args: "[--batch N]", Run: (*Main).rekey,
 			Short: "re-encrypt everything under the current TIPLINE_SECRET_KEY",

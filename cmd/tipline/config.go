@@ -19,15 +19,19 @@ import (
 // and checked at start: a missing or malformed setting stops start-up with a
 // message that names the variable.
 type Config struct {
-	BotToken       string
-	APIURL         string
-	DatabaseURL    string
-	RedisURL       string
-	SecretKey      []byte
-	PreviousKeys   [][]byte
-	WebhookURL     string
-	WebhookSecret  string
-	ListenAddr     string
+	BotToken      string
+	APIURL        string
+	DatabaseURL   string
+	RedisURL      string
+	SecretKey     []byte
+	PreviousKeys  [][]byte
+	WebhookURL    string
+	WebhookSecret string
+	ListenAddr    string
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// (TIPLINE_METRICS_TOKEN); /healthz and /readyz stay open (they say
+	// only up or down).
+	MetricsToken   string
 	LogFormat      string
 	LogLevel       string
 	RedisPrefix    string
@@ -56,6 +60,8 @@ type Config struct {
 	// Retention of closed cases and of audit events.
 	RetentionDays      int
 	AuditRetentionDays int
+	// DeadLetterTTL is how long updates set aside are kept.
+	DeadLetterTTL time.Duration
 	// Intake is "poll", "webhook" or "off" (a process that only works the
 	// inbox and the routing jobs, beside others that take updates in).
 	Intake string
@@ -153,7 +159,14 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 		errs = append(errs, fmt.Sprintf("TIPLINE_WEBHOOK_SECRET must be at least %d characters (openssl rand -hex 32)", minWebhookSecret))
 	}
 	if c.ListenAddr == "" {
-		c.ListenAddr = ":8080"
+		// Loopback unless the operator says otherwise: /metrics and
+		// /readyz tell how many urgent cases are open and whether anyone
+		// is on call, which a network watching the team must not read.
+		c.ListenAddr = defaultListenAddr
+	}
+	c.MetricsToken = strings.TrimSpace(getenv("TIPLINE_METRICS_TOKEN"))
+	if c.MetricsToken != "" && len(c.MetricsToken) < minWebhookSecret {
+		errs = append(errs, fmt.Sprintf("TIPLINE_METRICS_TOKEN must be at least %d characters (openssl rand -hex 32)", minWebhookSecret))
 	}
 	switch c.LogFormat {
 	case "":
@@ -231,6 +244,9 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	if c.AuditRetentionDays, err = integer(getenv, "TIPLINE_AUDIT_RETENTION_DAYS", 730, 1, 36500); err != nil {
 		errs = append(errs, err.Error())
 	}
+	if c.DeadLetterTTL, err = days(getenv, "TIPLINE_DEAD_LETTER_TTL", 14*24*time.Hour); err != nil {
+		errs = append(errs, err.Error())
+	}
 	c.Intake = strings.TrimSpace(getenv("TIPLINE_INTAKE"))
 	switch {
 	case c.Intake == "" && c.WebhookURL != "":
@@ -300,6 +316,9 @@ func loopback(host string) bool {
 	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
+// defaultListenAddr is TIPLINE_LISTEN_ADDR's default: loopback only.
+const defaultListenAddr = "127.0.0.1:8080"
+
 func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
 	s := strings.TrimSpace(getenv(name))
 	if s == "" {
@@ -308,6 +327,24 @@ func duration(getenv func(string) string, name string, def time.Duration) (time.
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
 		return def, fmt.Errorf("%s must be a duration such as 72h or 30m", name)
+	}
+	return d, nil
+}
+
+// days reads a duration that may also be given in days ("14d"), as long
+// retention times are.
+func days(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	s := strings.TrimSpace(getenv(name))
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err := strconv.Atoi(n)
+		if err != nil || d <= 0 || d > 36500 {
+			return def, fmt.Errorf("%s must be a duration such as 14d or 336h", name)
+		}
+		return time.Duration(d) * 24 * time.Hour, nil
+	}
+	d, err := duration(getenv, name, def)
+	if err != nil {
+		return def, fmt.Errorf("%s must be a duration such as 14d or 336h", name)
 	}
 	return d, nil
 }

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigNamesTheVariable(t *testing.T) {
@@ -47,6 +51,8 @@ func TestConfigNamesTheVariable(t *testing.T) {
 		{"api url", "TELEGRAM_API_URL", "ftp://x", "TELEGRAM_API_URL"},
 		{"api url over plain http", "TELEGRAM_API_URL", "http://api.example.org", "TELEGRAM_API_URL"},
 		{"short webhook secret", "TIPLINE_WEBHOOK_SECRET", strings.Repeat("a", 31), "TIPLINE_WEBHOOK_SECRET"},
+		{"short metrics token", "TIPLINE_METRICS_TOKEN", strings.Repeat("m", 31), "TIPLINE_METRICS_TOKEN"},
+		{"dead letter ttl", "TIPLINE_DEAD_LETTER_TTL", "0d", "TIPLINE_DEAD_LETTER_TTL"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,5 +92,40 @@ func TestServeRefusesBadConfig(t *testing.T) {
 	stderr.Reset()
 	if err := m.Run(context.Background(), []string{"version"}); err != nil || !strings.Contains(stderr.String(), "tipline") {
 		t.Errorf("version: %v %q", err, stderr.String())
+	}
+}
+
+// TestClosedByDefault is the security review's M4: with nothing set, the
+// listener is on loopback, and /metrics wants the token when one is set
+// (/healthz and /readyz never do).
+func TestClosedByDefault(t *testing.T) {
+	c, err := loadConfig(func(string) string { return "" }, need{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ListenAddr != "127.0.0.1:8080" {
+		t.Errorf("TIPLINE_LISTEN_ADDR defaults to %q, want 127.0.0.1:8080", c.ListenAddr)
+	}
+	if c.DeadLetterTTL != 14*24*time.Hour {
+		t.Errorf("TIPLINE_DEAD_LETTER_TTL defaults to %s, want 14 days", c.DeadLetterTTL)
+	}
+	token := strings.Repeat("t", 32)
+	h := bearer(token, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "metrics") }))
+	for _, tc := range []struct {
+		auth string
+		want int
+	}{{"", 401}, {"Bearer wrong", 401}, {token, 401}, {"Bearer " + token, 200}} {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.want || (tc.want == 200) != (rec.Body.String() == "metrics") {
+			t.Errorf("Authorization %q: %d %q, want %d", tc.auth, rec.Code, rec.Body.String(), tc.want)
+		}
+	}
+	if open := bearer("", http.NotFoundHandler()); open == nil {
+		t.Error("no token: no handler")
 	}
 }

@@ -133,6 +133,11 @@ func TestFollowUpFromAnotherAccount(t *testing.T) {
 	if len(c.Additions) != 1 || len(c.Additions[0].Attachments) != 1 {
 		t.Fatalf("additions = %+v", c.Additions)
 	}
+	// Recorded as from someone with the code, not as the reporter's own
+	// (the security review's M6): the reviewer reads the difference.
+	if got := c.Additions[0].Actor; !strings.HasPrefix(got, "followup:") {
+		t.Errorf("an addition from another account is recorded as %q, want followup:…", got)
+	}
 	got := waitAttachment(t, e, ref, c.Additions[0].Attachments[0].FileUniqueID)
 	if !bytes.Equal(got, []byte("\xff\xd8\xff added later")) {
 		t.Errorf("added photo = %q", got)

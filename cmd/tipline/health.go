@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,7 +52,7 @@ func (m *Main) mountHealth(mux *http.ServeMux, cfg Config, log *slog.Logger, h h
 		string(tipline.UrgencyUrgent): cfg.AckUrgent,
 		string(tipline.UrgencyNormal): cfg.AckNormal,
 	}, log.With("component", "metrics"))
-	mux.Handle("GET /metrics", met.Handler())
+	mux.Handle("GET /metrics", bearer(cfg.MetricsToken, met.Handler()))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
@@ -130,4 +131,23 @@ func getMe(ctx context.Context, cfg Config) error {
 		return errors.New("getMe failed")
 	}
 	return nil
+}
+
+// bearer lets a request through to next only with "Authorization: Bearer
+// token" (compared in constant time); with no token, every request. The
+// metrics tell how many urgent cases are open and whether anyone is on
+// call: a scraper proves who it is before it reads them.
+func bearer(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tipline metrics"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -130,7 +130,10 @@ const manualRest = `ENVIRONMENT
     TIPLINE_PREVIOUS_SECRET_KEYS  older keys, comma-separated, after a rotation
     TIPLINE_WEBHOOK_URL           https URL: webhook mode when set
     TIPLINE_WEBHOOK_SECRET        required with the URL
-    TIPLINE_LISTEN_ADDR           default :8080 (webhook, metrics, health)
+    TIPLINE_LISTEN_ADDR           default 127.0.0.1:8080 (webhook, metrics,
+                                  health)
+    TIPLINE_METRICS_TOKEN         bearer token /metrics requires when set
+                                  (at least 32 characters)
     TIPLINE_LOG_FORMAT            text (default) or json
     TIPLINE_LOG_LEVEL             debug, info (default), warn, error
     TIPLINE_TIME_ZONE             default Asia/Phnom_Penh
@@ -140,6 +143,9 @@ const manualRest = `ENVIRONMENT
     TIPLINE_ACK_REPEATS           default 12
     TIPLINE_RETENTION_DAYS        default 90: closed cases deleted after this
     TIPLINE_AUDIT_RETENTION_DAYS  default 730
+    TIPLINE_DEAD_LETTER_TTL       default 14d: updates set aside are deleted
+                                  after this ('tipline inbox drop' deletes
+                                  them at once)
     TIPLINE_WORKERS               default 8: chats processed at once
     TIPLINE_DATA_DIR              where doctor checks free disk; default
                                   /var/lib/postgresql (attachments are stored

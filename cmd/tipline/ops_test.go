@@ -137,6 +137,8 @@ func httpGet(t *testing.T, url string) (int, string) {
 func TestMetricsAndHealth(t *testing.T) {
 	e := newTestEnv(t)
 	e.env["TIPLINE_ACK_URGENT"] = "7m"
+	token := strings.Repeat("k", 40)
+	e.env["TIPLINE_METRICS_TOKEN"] = token
 	addr, _ := e.start()
 	base := "http://" + addr
 
@@ -162,10 +164,24 @@ func TestMetricsAndHealth(t *testing.T) {
 	if err := probe.Run(context.Background(), []string{"health", "--ready"}); err != nil || strings.TrimSpace(probeOut.String()) != "ok" {
 		t.Errorf("tipline health --ready: %v %q", err, probeOut.String())
 	}
-	code, body = httpGet(t, base+"/metrics")
-	if code != 200 {
-		t.Fatalf("/metrics = %d", code)
+	if code, _ := httpGet(t, base+"/metrics"); code != http.StatusUnauthorized {
+		t.Fatalf("/metrics without the token = %d, want 401", code)
 	}
+	req, err := http.NewRequest("GET", base+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/metrics with the token = %d, %v", resp.StatusCode, err)
+	}
+	code, body = resp.StatusCode, string(raw)
 	for _, want := range []string{
 		"tipline_state_up 1",
 		`tipline_ack_deadline_seconds{urgency="urgent"} 420`,

@@ -125,6 +125,7 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 		MessagesPerMinute: cfg.MessagesPerMinute,
 		Retention:         time.Duration(cfg.RetentionDays) * 24 * time.Hour,
 		AuditRetention:    time.Duration(cfg.AuditRetentionDays) * 24 * time.Hour,
+		DeadLetterTTL:     cfg.DeadLetterTTL,
 		Emergency:         cfg.Emergency,
 		SessionTTL:        cfg.SessionTTL,
 		CodeTries:         cfg.CodeTries,

@@ -8,6 +8,7 @@ package script
 import (
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
@@ -116,6 +117,64 @@ func Truncate(s string, max int) string {
 		}
 	}
 	return s
+}
+
+// KeepEnd keeps the end of s within max bytes: it drops characters from
+// the start (never cutting one, see Truncate) and puts "…" in their place.
+// It returns s unchanged if it fits. Bounds on what a reporter types keep
+// the newest words, so the cut is at the start.
+func KeepEnd(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	const mark = "…"
+	from := len(s) - max + len(mark)
+	start := 0
+	for start < len(s) && start < from {
+		start += len(firstChar(s[start:]))
+	}
+	return mark + strings.TrimLeftFunc(s[start:], unicode.IsSpace)
+}
+
+// Split cuts s into pieces of at most max UTF-16 code units each (the
+// measure of Telegram's 4,096-unit message limit), only between
+// characters (see Truncate), so that a long text can be sent or read part
+// by part. A single character longer than max is a piece of its own. It
+// returns nil for an empty s.
+func Split(s string, max int) []string {
+	var parts []string
+	for s != "" {
+		head := Head(s, max)
+		parts = append(parts, head)
+		s = s[len(head):]
+	}
+	return parts
+}
+
+// Head is the start of s within max UTF-16 code units, cut between
+// characters (at least one character of a non-empty s): the first piece
+// Split would give, found without reading the rest of s.
+func Head(s string, max int) string {
+	end, units := 0, 0
+	for end < len(s) {
+		c := firstChar(s[end:])
+		n := utf16Len(c)
+		if units+n > max && end > 0 {
+			break
+		}
+		end += len(c)
+		units += n
+	}
+	return s[:end]
+}
+
+// utf16Len counts the UTF-16 code units of s.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 // Length counts user-perceived characters: grapheme clusters, with a Khmer

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -238,4 +239,54 @@ func FuzzTruncate(f *testing.F) {
 			t.Fatalf("Truncate(%q, %d) = %q: cut inside a character", s, n, got)
 		}
 	})
+}
+
+// TestKeepEnd: the end of a long text is kept within the bytes allowed,
+// cut only between characters, so a Khmer stack or a Thai leading vowel
+// is never split from its consonant.
+func TestKeepEnd(t *testing.T) {
+	if got := KeepEnd("short", 100); got != "short" {
+		t.Errorf("KeepEnd of a short text = %q, want it unchanged", got)
+	}
+	for _, word := range []string{"ក្មេងស្រី ", "เด็กผู้หญิง ", "abc ", "👨‍👩‍👧 "} {
+		s := strings.Repeat(word, 500) + "end"
+		for _, max := range []int{10, 37, 100, 1001} {
+			got := KeepEnd(s, max)
+			if len(got) > max {
+				t.Errorf("KeepEnd(%q…, %d) is %d bytes", word, max, len(got))
+			}
+			if !strings.HasSuffix(got, "end") || !strings.HasPrefix(got, "…") {
+				t.Errorf("KeepEnd(%q…, %d) = %q, want … then the end of the text", word, max, got)
+			}
+			body := strings.TrimPrefix(got, "…")
+			if Length(body)+Length(s[:len(s)-len(body)]) != Length(s) {
+				t.Errorf("KeepEnd(%q…, %d) cut through a character: %q", word, max, got)
+			}
+		}
+	}
+}
+
+// TestSplit: the parts of a long text, put together, are the text, each
+// at most the UTF-16 units asked for, never cut through a character.
+func TestSplit(t *testing.T) {
+	for _, word := range []string{"ក្មេងស្រី ", "เด็กผู้หญิง ", "abc "} {
+		s := strings.Repeat(word, 400)
+		parts := Split(s, 100)
+		if strings.Join(parts, "") != s {
+			t.Fatalf("Split(%q…) parts do not make the text", word)
+		}
+		total := 0
+		for _, p := range parts {
+			if n := len(utf16.Encode([]rune(p))); n > 100 || p == "" {
+				t.Fatalf("Split(%q…): a part of %d UTF-16 units", word, n)
+			}
+			total += Length(p)
+		}
+		if total != Length(s) {
+			t.Errorf("Split(%q…) cut through a character: %d characters in parts, %d in the text", word, total, Length(s))
+		}
+	}
+	if Split("", 10) != nil {
+		t.Error("Split of an empty text is not empty")
+	}
 }

@@ -73,6 +73,9 @@ func (m *Store) AddToCaseTracked(ctx context.Context, ref tipline.Reference, key
 		}
 	}
 	size := rules.AdditionSize(a)
+	if m.reporterOverLimit(a.Actor, stored.At, size) {
+		return storage.AddResult{}, fmt.Errorf("add to case %s: the reporter's day: %w", ref, storage.ErrAdditionLimit)
+	}
 	if m.addLimits.OverLimit(count, bytes, size) {
 		return storage.AddResult{}, fmt.Errorf("add to case %s: %w", ref, storage.ErrAdditionLimit)
 	}
@@ -94,4 +97,21 @@ func (m *Store) SetAdditionLimits(l storage.AdditionLimits) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.addLimits = l.OrDefaults()
+}
+
+// reporterOverLimit tells whether one more addition of size by actor at
+// would exceed the reporter's limits across all their cases.
+func (m *Store) reporterOverLimit(actor string, at time.Time, size int64) bool {
+	var (
+		count int
+		bytes int64
+	)
+	for _, sc := range m.order {
+		for _, ma := range sc.additions {
+			if ma.a.Actor == actor && ma.a.At.After(at.Add(-24*time.Hour)) {
+				count, bytes = count+1, bytes+ma.size
+			}
+		}
+	}
+	return m.addLimits.ReporterOverLimit(count, bytes, size)
 }

@@ -22,7 +22,11 @@ func (m *Store) AttachmentsToFetch(ctx context.Context, limit int) ([]storage.Pe
 	var out []storage.PendingAttachment
 	rows := 0
 	now := m.clock()
+	fetched := m.fetchedByReporterLocked(now)
 	for _, sc := range m.order {
+		if sc.c.Reporter != "" && fetched[sc.c.Reporter] >= m.addLimits.OrDefaults().ReporterFilesBytesPerDay {
+			continue // this reporter's files wait a day
+		}
 		seen := map[string]bool{}
 		for _, ma := range sc.attachments {
 			if ma.fetched || ma.gaveUp || (!ma.nextTry.IsZero() && ma.nextTry.After(now)) {
@@ -70,7 +74,7 @@ func (m *Store) SaveAttachmentContent(ctx context.Context, ref tipline.Reference
 		if ma.fetched {
 			continue
 		}
-		ma.content, ma.fetched = shared, true
+		ma.content, ma.fetched, ma.fetchedAt = shared, true, m.clock()
 		stored = true
 	}
 	if stored {
@@ -138,4 +142,21 @@ func (m *Store) AttachmentFetchFailed(ctx context.Context, ref tipline.Reference
 		attempts = max(attempts, ma.attempts)
 	}
 	return attempts, nil
+}
+
+// fetchedByReporterLocked sums, per reporter, the bytes of their cases'
+// files fetched in the day before now.
+func (m *Store) fetchedByReporterLocked(now time.Time) map[string]int64 {
+	out := map[string]int64{}
+	for _, sc := range m.order {
+		if sc.c.Reporter == "" || m.cases[sc.c.Reference] != sc {
+			continue
+		}
+		for _, ma := range sc.attachments {
+			if ma.fetched && ma.fetchedAt.After(now.Add(-24*time.Hour)) {
+				out[sc.c.Reporter] += int64(len(ma.content))
+			}
+		}
+	}
+	return out
 }

@@ -25,14 +25,14 @@ func (m *Store) FindCases(ctx context.Context, q storage.FindQuery) ([]storage.F
 	defer m.mu.Unlock()
 	if q.Reference != "" {
 		sc, ok := m.cases[q.Reference]
-		if !ok {
+		if !ok || !rules.InScope(q, sc.c.Status, sc.c.Assignment.ReviewerID) {
 			return []storage.Found{}, nil
 		}
 		return []storage.Found{{CaseSummary: rules.SummaryOf(sc.c)}}, nil
 	}
 	out := []storage.Found{}
 	for _, sc := range m.order {
-		if sc.c.Status == tipline.StatusClosed || m.cases[sc.c.Reference] != sc {
+		if sc.c.Status == tipline.StatusClosed || m.cases[sc.c.Reference] != sc || !rules.InScope(q, sc.c.Status, sc.c.Assignment.ReviewerID) {
 			continue
 		}
 		if f, ok := rules.MatchOpenCase(q, sc.c.Answers, sc.c.Location); ok {

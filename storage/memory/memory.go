@@ -35,6 +35,7 @@ type Store struct {
 	outboxKey map[string]*memOutbox
 	processes map[string]time.Time // owner → last heard from
 	dead      map[int64]*memDead
+	opEvents  []tipline.AuditEvent // what operators did to no case
 	takeover  time.Duration
 	addLimits storage.AdditionLimits
 }
@@ -78,9 +79,10 @@ type memAddition struct {
 }
 
 type memAttachment struct {
-	a       tipline.Attachment
-	content []byte
-	fetched bool
+	a         tipline.Attachment
+	content   []byte
+	fetched   bool
+	fetchedAt time.Time
 	// attempts, nextTry and gaveUp record failed downloads.
 	attempts int
 	nextTry  time.Time

@@ -100,13 +100,20 @@ func (m *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.D
 	defer m.mu.Unlock()
 	now := m.clock()
 	m.processes[owner] = now
-	heads := map[string]bool{}
+	lowest := map[string]storage.Lane{} // per chat: the lowest lane pending so far
 	var ready []*memOutbox
 	for _, o := range m.outbox { // in id order
-		if !o.pending() || heads[o.e.ChatKey] {
+		if !o.pending() {
 			continue
 		}
-		heads[o.e.ChatKey] = true
+		low, seen := lowest[o.e.ChatKey]
+		if seen && low <= o.e.Lane {
+			continue // behind an earlier entry of a lane as low
+		}
+		lowest[o.e.ChatKey] = o.e.Lane
+		if src, ok := m.outboxKey[o.e.EditOf]; ok && o.e.EditOf != "" && src.pending() {
+			continue // the message it edits is not sent yet
+		}
 		if o.e.Lane < first || o.e.Lane > last || o.notBefore.After(now) || !m.claimFree(o.claimedBy, o.claimedUntil, now) {
 			continue
 		}
@@ -200,6 +207,25 @@ func (m *Store) OutboxDead(ctx context.Context, id int64, owner string, reason s
 	return m.outboxChange(ctx, "set aside", id, owner, func(o *memOutbox, now time.Time) {
 		o.deadAt, o.reason, o.e.Payload, o.e.ChatID = now, reason, nil, 0
 	})
+}
+
+// OutboxDropChat sets aside every entry not yet sent to a chat, as
+// postgres.Store.
+func (m *Store) OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("drop messages to a chat: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now, n := m.clock(), 0
+	for _, o := range m.outbox {
+		if o.e.ChatKey == chatKey && o.pending() {
+			o.deadAt, o.reason, o.e.Payload, o.e.ChatID = now, reason, nil, 0
+			o.claimedBy, o.claimedUntil = "", time.Time{}
+			n++
+		}
+	}
+	return n, nil
 }
 
 // OutboxSentMessages lists the messages sent to a chat within window.

@@ -67,6 +67,9 @@ func (s *Sessions) Save(ctx context.Context, chatKey string, data []byte) error 
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
+	if err := rules.CheckSession(data); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()

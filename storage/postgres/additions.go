@@ -61,6 +61,9 @@ func (p *Store) AddToCaseTracked(ctx context.Context, ref tipline.Reference, key
 	const day = `
 		select count(*), coalesce(sum(size), 0)::bigint from additions
 		where case_id = $1 and added_at > coalesce($2, now()) - interval '1 day'`
+	const actorDay = `
+		select count(*), coalesce(sum(size), 0)::bigint from additions
+		where actor = $1 and added_at > coalesce($2, now()) - interval '1 day'`
 	const nextPosition = `select coalesce(max(position) + 1, 0) from attachments where case_id = $1`
 	const insertAttachment = `
 		insert into attachments (case_id, position, addition_id, kind, question, file_id, file_unique_id)
@@ -129,6 +132,12 @@ func (p *Store) AddToCaseTracked(ctx context.Context, ref tipline.Reference, key
 	size := rules.AdditionSize(a)
 	if p.addLimits.OverLimit(count, bytes, size) {
 		return storage.AddResult{}, fmt.Errorf("add to case %s: %w", ref, storage.ErrAdditionLimit)
+	}
+	if err := tx.QueryRow(ctx, actorDay, a.Actor, at).Scan(&count, &bytes); err != nil {
+		return storage.AddResult{}, fmt.Errorf("add to case %s: %w", ref, dbErr(err))
+	}
+	if p.addLimits.ReporterOverLimit(count, bytes, size) {
+		return storage.AddResult{}, fmt.Errorf("add to case %s: the reporter's day: %w", ref, storage.ErrAdditionLimit)
 	}
 	var additionID int64
 	err = tx.QueryRow(ctx, insertAddition, caseID, storedKey, a.Actor,

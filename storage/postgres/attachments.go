@@ -28,12 +28,15 @@ func (p *Store) AttachmentsToFetch(ctx context.Context, limit int) ([]storage.Pe
 		join cases c on c.id = a.case_id
 		where a.fetched_at is null and a.fetch_given_up_at is null
 		  and (a.next_fetch_at is null or a.next_fetch_at <= now())
+		  and (c.reporter is null or coalesce((
+			select sum(f.size) from attachments f join cases fc on fc.id = f.case_id
+			where fc.reporter = c.reporter and f.fetched_at > now() - interval '1 day'), 0) < $2)
 		order by a.case_id, a.position
 		limit $1`
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := p.pool.Query(ctx, q, limit)
+	rows, err := p.pool.Query(ctx, q, limit, p.addLimits.OrDefaults().ReporterFilesBytesPerDay)
 	if err != nil {
 		return nil, fmt.Errorf("list attachments to fetch: %w", dbErr(err))
 	}

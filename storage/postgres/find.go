@@ -20,7 +20,7 @@ import (
 // nothing matches; ErrInvalid for a query with nothing to look for.
 func (p *Store) FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error) {
 	const open = `
-		select reference, draft_id, kind, urgency, status, created_at, answers
+		select reference, draft_id, kind, urgency, status, created_at, answers, coalesce(assignee, 0)
 		from cases
 		where status <> 'closed'
 		order by id`
@@ -35,6 +35,9 @@ func (p *Store) FindCases(ctx context.Context, q storage.FindQuery) ([]storage.F
 			}
 			return nil, fmt.Errorf("find cases: %w", err)
 		}
+		if !rules.InScope(q, c.Status, c.Assignment.ReviewerID) {
+			return []storage.Found{}, nil
+		}
 		return []storage.Found{{CaseSummary: rules.SummaryOf(c)}}, nil
 	}
 	rows, err := p.pool.Query(ctx, open)
@@ -48,11 +51,15 @@ func (p *Store) FindCases(ctx context.Context, q storage.FindQuery) ([]storage.F
 			cs                        tipline.CaseSummary
 			ref, draft, kind, urg, st string
 			sealed                    []byte
+			assignee                  int64
 		)
-		if err := rows.Scan(&ref, &draft, &kind, &urg, &st, &cs.CreatedAt, &sealed); err != nil {
+		if err := rows.Scan(&ref, &draft, &kind, &urg, &st, &cs.CreatedAt, &sealed, &assignee); err != nil {
 			return nil, fmt.Errorf("find cases: %w", dbErr(err))
 		}
 		cs.Reference, cs.Kind, cs.Urgency, cs.Status = tipline.Reference(ref), tipline.Kind(kind), tipline.Urgency(urg), tipline.Status(st)
+		if !rules.InScope(q, cs.Status, assignee) {
+			continue // not opened: its answers stay sealed
+		}
 		plain, err := p.ring.Open(sealed, caseAAD(draft, "answers"))
 		if err != nil {
 			return nil, fmt.Errorf("find cases: case %s: answers: %w", ref, err)

@@ -146,9 +146,12 @@ const beatCTE = `beat as (
 			on conflict (owner) do nothing
 		)`
 
-// OutboxClaim claims up to limit entries ready to go: the first pending
-// entry of each chat whose time has come and whose claim is free, lower
-// lanes first, then oldest first. Claims last lease by the database clock,
+// OutboxClaim claims up to limit entries ready to go: in each chat, the
+// first pending entry of each lane with no earlier pending entry of a lane
+// as low (an urgent notification is never held behind files or replies
+// queued to the same chat; a lane keeps its order), and no edit before
+// the message it edits is sent; whose time has come and whose claim is
+// free; lower lanes first, then oldest first. Claims last lease by the database clock,
 // or until owner has been silent for the take-over time.
 func (p *Store) OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error) {
 	return p.OutboxClaimLanes(ctx, owner, lease, limit, storage.LaneCallback, storage.LaneBulk)
@@ -167,8 +170,11 @@ func (p *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.D
 			  and ` + fmt.Sprintf(claimFree, "o", 4) + `
 			  and not exists (
 				select 1 from outbox e
-				where e.chat_key = o.chat_key and e.id < o.id
+				where e.chat_key = o.chat_key and e.id < o.id and e.lane <= o.lane
 				  and e.sent_at is null and e.dead_at is null)
+			  and (o.edit_of is null or not exists (
+				select 1 from outbox t
+				where t.key = o.edit_of and t.sent_at is null and t.dead_at is null))
 			order by o.lane, o.id
 			limit $3
 			for update skip locked
@@ -296,6 +302,21 @@ func (p *Store) OutboxDead(ctx context.Context, id int64, owner string, reason s
 		set dead_at = now(), reason = $3, payload = null, chat_id = null, claimed_by = null, claimed_until = null
 		where id = $1 and claimed_by = $2 and sent_at is null`
 	return p.outboxUpdate(ctx, "set aside", q, id, owner, reason)
+}
+
+// OutboxDropChat sets aside, with reason, every entry not yet sent to a
+// chat, claimed or not, and returns how many: a disabled reviewer's phone
+// may be in someone else's hands, and must receive nothing more.
+func (p *Store) OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error) {
+	const q = `
+		update outbox
+		set dead_at = now(), reason = $2, payload = null, chat_id = null, claimed_by = null, claimed_until = null
+		where chat_key = $1 and sent_at is null and dead_at is null`
+	tag, err := p.pool.Exec(ctx, q, chatKey, reason)
+	if err != nil {
+		return 0, fmt.Errorf("drop messages to a chat: %w", dbErr(err))
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // OutboxSentMessages lists the ids of the messages sent to a chat within

@@ -59,7 +59,11 @@ func (s *Sessions) Load(ctx context.Context, chatKey string) ([]byte, error) {
 }
 
 // Save stores a chat's session, sealed, and starts its time to live again.
+// A session over storage.MaxSessionBytes is refused before it reaches Redis.
 func (s *Sessions) Save(ctx context.Context, chatKey string, data []byte) error {
+	if err := rules.CheckSession(data); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
 	key := s.key(chatKey)
 	if err := s.client.Set(ctx, key, s.ring.Seal(data, key), s.ttl).Err(); err != nil {
 		return fmt.Errorf("save session: %w", redisErr(err))

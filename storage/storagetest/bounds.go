@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -113,5 +114,88 @@ func testFetchFailures(t *testing.T, s Store) {
 	}
 	if _, err := s.AttachmentFetchFailed(ctx, c.Reference, "uniq-none", time.Hour); !errors.Is(err, tipline.ErrNotFound) {
 		t.Fatalf("AttachmentFetchFailed of an unknown file: %v, want ErrNotFound", err)
+	}
+}
+
+// testReporterAdditionLimits is the security review's M5: one reporter's
+// additions are bounded across all their cases, in count and bytes, so
+// many cases do not multiply the per-case limit; another reporter is not
+// held by them.
+func testReporterAdditionLimits(t *testing.T, s Store) {
+	ctx := t.Context()
+	s.SetAdditionLimits(storage.AdditionLimits{PerDay: 3, BytesPerDay: 1000, ReporterPerDay: 4, ReporterBytesPerDay: 1500})
+	a := sampleCase("draft-ra", "TL-AAAA-EEEE")
+	b := sampleCase("draft-rb", "TL-AAAA-FFFF")
+	mustSubmit(t, s, a)
+	mustSubmit(t, s, b)
+	add := func(ref tipline.Reference, key, actor string, size int) error {
+		return s.AddToCaseOnce(ctx, ref, key, tipline.Addition{Actor: actor, Text: strings.Repeat("x", size), At: t0})
+	}
+	me, other := "reporter:"+a.Reporter, "reporter:someone-else"
+	for i, ref := range []tipline.Reference{a.Reference, a.Reference, b.Reference, b.Reference} {
+		if err := add(ref, fmt.Sprint("k", i), me, 10); err != nil {
+			t.Fatalf("addition %d: %v", i, err)
+		}
+	}
+	if err := add(b.Reference, "k4", me, 10); !errors.Is(err, storage.ErrAdditionLimit) {
+		t.Fatalf("the reporter's 5th addition of the day, on a case with room: %v, want ErrAdditionLimit", err)
+	}
+	if err := add(b.Reference, "o1", other, 10); err != nil {
+		t.Fatalf("another reporter's addition: %v", err)
+	}
+	if err := add(a.Reference, "o2", other, 600); err != nil {
+		t.Fatalf("another reporter's addition: %v", err)
+	}
+	c := sampleCase("draft-rc", "TL-AAAA-GGGG")
+	mustSubmit(t, s, c)
+	if err := add(c.Reference, "o3", other, 900); !errors.Is(err, storage.ErrAdditionLimit) {
+		t.Fatalf("1510 bytes in a day from one reporter: %v, want ErrAdditionLimit", err)
+	}
+}
+
+// testReporterFetchLimit is the security review's M5 for files: once one
+// reporter's files fetched in a day pass the bound, their other files are
+// not listed for fetching (they wait on Telegram's side); another
+// reporter's files still are.
+func testReporterFetchLimit(t *testing.T, s Store) {
+	ctx := t.Context()
+	s.SetAdditionLimits(storage.AdditionLimits{ReporterFilesBytesPerDay: 100})
+	mine := sampleCase("draft-fa", "TL-AAAA-HHHH")
+	mine2 := sampleCase("draft-fb", "TL-AAAA-JJJJ")
+	for i := range mine2.Attachments {
+		mine2.Attachments[i].FileUniqueID += "-b"
+	}
+	other := sampleCase("draft-fc", "TL-AAAA-KKKK")
+	other.Reporter = "ffffffffffffffffffffffffffffffff"
+	for i := range other.Attachments {
+		other.Attachments[i].FileUniqueID += "-c"
+	}
+	for _, c := range []tipline.NewCase{mine, mine2, other} {
+		mustSubmit(t, s, c)
+	}
+	refs := func() map[tipline.Reference]int {
+		t.Helper()
+		got, err := s.AttachmentsToFetch(ctx, 100)
+		if err != nil {
+			t.Fatalf("AttachmentsToFetch: %v", err)
+		}
+		out := map[tipline.Reference]int{}
+		for _, a := range got {
+			out[a.Reference]++
+		}
+		return out
+	}
+	if got := refs(); got[mine.Reference] == 0 || got[mine2.Reference] == 0 || got[other.Reference] == 0 {
+		t.Fatalf("to fetch %v, want every case's files", got)
+	}
+	if err := s.SaveAttachmentContent(ctx, mine.Reference, mine.Attachments[0].FileUniqueID, bytes.Repeat([]byte("v"), 150)); err != nil {
+		t.Fatal(err)
+	}
+	got := refs()
+	if got[mine.Reference] != 0 || got[mine2.Reference] != 0 {
+		t.Errorf("to fetch %v: the reporter is over the day's bytes, want none of their files", got)
+	}
+	if got[other.Reference] == 0 {
+		t.Errorf("to fetch %v: want the other reporter's files still", got)
 	}
 }

@@ -398,6 +398,31 @@ func testFindCases(t *testing.T, s Store) {
 	if found, _ := s.FindCases(ctx, storage.FindQuery{Place: "bus"}); len(found) != 1 || found[0].Place != "the market bus stop" || found[0].Kind != tipline.KindMissing {
 		t.Fatalf("FindCases by place = %+v, want the matching place shown", found)
 	}
+	// A reviewer finds their own cases and those nobody has; an admin
+	// (For 0) finds all.
+	other := mustReviewer(t, s, 7006, "Other")
+	if _, _, err := s.Acknowledge(ctx, east.Reference, other.ID, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		q    storage.FindQuery
+		want []tipline.Reference
+	}{
+		{"place, for a reviewer", storage.FindQuery{Place: "market", For: rv.ID}, []tipline.Reference{market.Reference}},
+		{"place, for the one who has it", storage.FindQuery{Place: "market", For: other.ID}, []tipline.Reference{east.Reference, market.Reference}},
+		{"place, for all", storage.FindQuery{Place: "market"}, []tipline.Reference{east.Reference, market.Reference}},
+		{"another's case by reference", storage.FindQuery{Reference: east.Reference, For: rv.ID}, []tipline.Reference{}},
+		{"near, for a reviewer", storage.FindQuery{Near: market.Location, WithinKm: 10, For: rv.ID}, []tipline.Reference{market.Reference}},
+	} {
+		found, err := s.FindCases(ctx, tc.q)
+		if err != nil {
+			t.Fatalf("%s: FindCases: %v", tc.name, err)
+		}
+		if got := foundRefs(found); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: FindCases = %v, want %v", tc.name, got, tc.want)
+		}
+	}
 	for _, bad := range []storage.FindQuery{{}, {Place: "  "}, {Near: market.Location, WithinKm: -1}} {
 		if _, err := s.FindCases(ctx, bad); !errors.Is(err, storage.ErrInvalid) {
 			t.Errorf("FindCases(%+v): %v, want ErrInvalid", bad, err)

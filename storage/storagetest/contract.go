@@ -32,6 +32,12 @@ type Store interface {
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxDeadList(ctx context.Context) ([]storage.DeadUpdate, error)
 	InboxRetryDead(ctx context.Context, updateID int64) error
+	InboxDropDead(ctx context.Context, updateID int64, actor string) error
+	OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error)
+	InboxDropAllDead(ctx context.Context, actor string) (int, error)
+	InboxDropDeadOfChat(ctx context.Context, chatKey string) (int, error)
+	PurgeDeadLetters(ctx context.Context, before time.Time) (int, error)
+	OperatorEvents(ctx context.Context, since time.Time) ([]tipline.AuditEvent, error)
 	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
 	OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error)
 	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
@@ -116,6 +122,9 @@ type Store interface {
 	AddToCaseTracked(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) (storage.AddResult, error)
 	FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error)
 	Timeline(ctx context.Context, ref tipline.Reference) ([]tipline.Event, error)
+	RecordRead(ctx context.Context, ref tipline.Reference, reviewerID int64, what string) error
+	RecordTakeOverWhy(ctx context.Context, ref tipline.Reference, reviewerID int64, why string) error
+	ReviewerAudit(ctx context.Context, reviewerID int64, since time.Time) ([]tipline.AuditEvent, error)
 
 	Rekey(ctx context.Context, batch int, progress func(table string, done, left int)) (int, error)
 	OldKeyValues(ctx context.Context) (map[string]int, error)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -31,6 +32,36 @@ var outboxTests = []struct {
 	{"InboxReleaseBacksOffOneUpdate", testInboxBackoff},
 	{"InboxSilentProcessTakenOver", testInboxTakeover},
 	{"InboxDeadLetters", testInboxDead},
+	{"DeadLettersDoNotStay", testDeadLettersGo},
+	{"OutboxDropChat", testOutboxDropChat},
+	{"OutboxEditWaitsForItsMessage", testOutboxEditWaits},
+}
+
+// testOutboxDropChat: every entry not yet sent to a chat, claimed or not,
+// is set aside at once; what was sent, and other chats, stay.
+func testOutboxDropChat(t *testing.T, s Store) {
+	ctx := t.Context()
+	mustOutboxAdd(t, s, entry("a1", "rv", storage.LaneUrgent), entry("a2", "rv", storage.LaneBulk), entry("a3", "rv", storage.LaneBulk), entry("b1", "other", storage.LaneReply))
+	got, err := s.OutboxClaim(ctx, "w", longLease, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range got {
+		if e.Key == "a1" {
+			if err := s.OutboxSent(ctx, e.ID, "w", 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n, err := s.OutboxDropChat(ctx, "rv", "reviewer disabled"); err != nil || n != 2 {
+		t.Fatalf("OutboxDropChat = %d, %v; want the 2 not sent", n, err)
+	}
+	if n, err := s.OutboxDropChat(ctx, "rv", "reviewer disabled"); err != nil || n != 0 {
+		t.Fatalf("OutboxDropChat again = %d, %v; want 0", n, err)
+	}
+	if pending, err := s.OutboxPending(ctx); err != nil || pending[storage.LaneBulk] != 0 || pending[storage.LaneReply] != 1 {
+		t.Fatalf("pending %v, %v; want only the other chat's entry", pending, err)
+	}
 }
 
 func entry(key, chat string, lane storage.Lane) storage.OutboxEntry {
@@ -98,18 +129,22 @@ func testOutboxAddOnce(t *testing.T, s Store) {
 
 func testOutboxOrder(t *testing.T, s Store) {
 	mustOutboxAdd(t, s,
-		entry("a1", "a", storage.LaneReply), entry("a2", "a", storage.LaneUrgent),
+		entry("a1", "a", storage.LaneBulk), entry("a2", "a", storage.LaneBulk), entry("a3", "a", storage.LaneReply),
+		entry("a4", "a", storage.LaneUrgent), entry("a5", "a", storage.LaneReply), entry("a6", "a", storage.LaneUrgent),
 		entry("b1", "b", storage.LaneBulk), entry("c1", "c", storage.LaneUrgent),
 		entry("cb", "cb:1", storage.LaneCallback))
-	// One head per chat; lanes first, then age. a2 waits behind a1 although
-	// its lane is higher: a chat's messages keep their order.
+	// Each chat's first entry of each lane, unless an earlier entry of a
+	// lane as low waits: an urgent message is never held behind files or
+	// replies queued to the same chat (the security review's L1), and
+	// within a lane a chat's messages keep their order. Lanes first, then
+	// age.
 	got := mustOutboxClaim(t, s, "w", 10)
-	mustKeys(t, "first claim", got, "cb", "c1", "a1", "b1")
+	mustKeys(t, "first claim", got, "cb", "a4", "c1", "a3", "a1", "b1")
 	mustKeys(t, "while all heads are held", mustOutboxClaim(t, s, "w2", 10))
 	for _, e := range got {
 		mustSent(t, s, e, "w", 0)
 	}
-	mustKeys(t, "after the heads went", mustOutboxClaim(t, s, "w", 10), "a2")
+	mustKeys(t, "after the heads went", mustOutboxClaim(t, s, "w", 10), "a6", "a5", "a2")
 	mustOutboxAdd(t, s, entry("d1", "d", storage.LaneReply), entry("e1", "e", storage.LaneReply))
 	mustKeys(t, "with a limit of 1", mustOutboxClaim(t, s, "w", 1), "d1")
 }
@@ -126,6 +161,23 @@ func testOutboxLanes(t *testing.T, s Store) {
 		t.Fatal(err)
 	}
 	mustKeys(t, "lanes 2 to 4", got, "b1", "a1")
+}
+
+// testOutboxEditWaits: an edit in a lower lane than the message it edits
+// waits until that message is sent, so it has a message id to edit.
+func testOutboxEditWaits(t *testing.T, s Store) {
+	note := entry("note", "rv", storage.LaneReply)
+	edit := entry("note-edit", "rv", storage.LaneUrgent)
+	edit.EditOf = "note"
+	mustOutboxAdd(t, s, note, edit)
+	got := mustOutboxClaim(t, s, "w", 10)
+	mustKeys(t, "first claim", got, "note")
+	mustSent(t, s, got[0], "w", 77)
+	got = mustOutboxClaim(t, s, "w", 10)
+	mustKeys(t, "after the message was sent", got, "note-edit")
+	if got[0].EditOfMessageID != 77 {
+		t.Fatalf("edit's message id = %d, want 77", got[0].EditOfMessageID)
+	}
 }
 
 func testOutboxSent(t *testing.T, s Store) {
@@ -369,4 +421,76 @@ func testInboxDead(t *testing.T, s Store) {
 	if err := s.InboxRetryDead(t.Context(), 99); err == nil {
 		t.Fatalf("InboxRetryDead of an unknown update: no error")
 	}
+}
+
+// testDeadLettersGo: dead letters are purged after a time, dropped by
+// chat (/forget), one by one or all by an operator, who is recorded.
+func testDeadLettersGo(t *testing.T, s Store) {
+	ctx := t.Context()
+	mustAdd(t, s, item(1, "a"), item(2, "a"), item(3, "b"), item(4, "c"), item(5, "d"))
+	for id := range int64(5) {
+		mustClaim(t, s, "w", longLease, id+1)
+		if err := s.InboxDead(ctx, id+1, "w", "panic"); err != nil {
+			t.Fatalf("InboxDead(%d): %v", id+1, err)
+		}
+	}
+	dead := func(want ...int64) {
+		t.Helper()
+		list, err := s.InboxDeadList(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, d := range list {
+			got = append(got, d.UpdateID)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("dead letters %v, want %v", got, want)
+		}
+	}
+	if n, err := s.PurgeDeadLetters(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("PurgeDeadLetters of none old enough = %d, %v; want 0", n, err)
+	}
+	if n, err := s.InboxDropDeadOfChat(ctx, "a"); err != nil || n != 2 {
+		t.Fatalf("InboxDropDeadOfChat(a) = %d, %v; want 2", n, err)
+	}
+	dead(3, 4, 5)
+	if err := s.InboxDropDead(ctx, 3, "operator"); err != nil {
+		t.Fatalf("InboxDropDead(3): %v", err)
+	}
+	if err := s.InboxDropDead(ctx, 3, "operator"); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("InboxDropDead of a dropped letter: %v, want ErrNotFound", err)
+	}
+	dead(4, 5)
+	if n, err := s.InboxDropAllDead(ctx, "operator"); err != nil || n != 2 {
+		t.Fatalf("InboxDropAllDead = %d, %v; want 2", n, err)
+	}
+	dead()
+	if n, err := s.InboxDropAllDead(ctx, "operator"); err != nil || n != 0 {
+		t.Fatalf("InboxDropAllDead of none = %d, %v; want 0", n, err)
+	}
+	events, err := s.OperatorEvents(ctx, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range events {
+		if e.Actor != "operator" || e.At.IsZero() {
+			t.Errorf("operator event %+v, want by operator, with a time", e)
+		}
+		actions = append(actions, e.Action)
+	}
+	if !slices.Equal(actions, []string{"dead_letter_dropped 3", "dead_letters_dropped 2"}) {
+		t.Errorf("operator events %v, want the two drops", actions)
+	}
+	mustAdd(t, s, item(6, "e"))
+	mustClaim(t, s, "w", longLease, 6)
+	if err := s.InboxDead(ctx, 6, "w", "panic"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PurgeDeadLetters(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("PurgeDeadLetters = %d, %v; want 1", n, err)
+	}
+	dead()
 }

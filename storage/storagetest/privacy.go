@@ -25,6 +25,8 @@ var privacyTests = []struct {
 	{"Reassign", testReassign},
 	{"DisablingSendsCasesBackToRouting", testDisableReturnsCases},
 	{"AdditionsPerCasePerDay", testAdditionLimits},
+	{"AdditionsPerReporterPerDay", testReporterAdditionLimits},
+	{"FilesFetchedPerReporterPerDay", testReporterFetchLimit},
 	{"FailedDownloadsWaitAndGiveUp", testFetchFailures},
 }
 

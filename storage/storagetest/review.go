@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -46,6 +47,51 @@ var reviewTests = []struct {
 	{"CloseUnacknowledged", testCloseUnacknowledged},
 	{"Queue", testQueue},
 	{"ReviewNotFound", testReviewNotFound},
+	{"ReadsAudited", testReadsAudited},
+}
+
+// testReadsAudited: a reviewer's reads are audited, listed by reviewer
+// with their case, and left out of the case's story.
+func testReadsAudited(t *testing.T, s Store) {
+	ctx := t.Context()
+	c := sampleCase("draft-r", "TL-AAAA-RRRR")
+	mustSubmit(t, s, c)
+	before := mustTimeline(t, s, c.Reference)
+	since := time.Now().Add(-time.Hour)
+	for _, what := range []string{storage.ReadFound, storage.ReadDetails, storage.ReadFiles} {
+		if err := s.RecordRead(ctx, c.Reference, 7, what); err != nil {
+			t.Fatalf("RecordRead(%s): %v", what, err)
+		}
+	}
+	if err := s.RecordTakeOverWhy(ctx, c.Reference, 7, "unreachable"); err != nil {
+		t.Fatalf("RecordTakeOverWhy: %v", err)
+	}
+	if err := s.RecordRead(ctx, "TL-ZZZZ-ZZZZ", 7, storage.ReadDetails); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("RecordRead of an unknown case: %v, want ErrNotFound", err)
+	}
+	got, err := s.ReviewerAudit(ctx, 7, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range got {
+		if e.Reference != c.Reference || e.Actor != "reviewer:7" || e.At.IsZero() {
+			t.Errorf("read %+v, want of %s by reviewer:7, with a time", e, c.Reference)
+		}
+		actions = append(actions, e.Action)
+	}
+	if want := []string{"viewed:found", "viewed:details", "viewed:files", "take_over_why:unreachable"}; !slices.Equal(actions, want) {
+		t.Errorf("reviewer 7 read %v, want %v", actions, want)
+	}
+	if other, err := s.ReviewerAudit(ctx, 8, since); err != nil || len(other) != 0 {
+		t.Errorf("reviewer 8's audit = %+v, %v; want empty", other, err)
+	}
+	if later, err := s.ReviewerAudit(ctx, 7, time.Now().Add(time.Hour)); err != nil || len(later) != 0 {
+		t.Errorf("reviewer 7's audit since later = %+v, %v; want empty", later, err)
+	}
+	if after := mustTimeline(t, s, c.Reference); len(after) != len(before) {
+		t.Errorf("the timeline has %d events after reads, want the %d it had", len(after), len(before))
+	}
 }
 
 // t0 is the clock at the start of every test here.
@@ -1104,4 +1150,13 @@ func testReviewNotFound(t *testing.T, s Store) {
 	if jobs := mustClaimJobs(t, s, t0, time.Minute, 10); len(jobs) != 0 {
 		t.Errorf("ClaimDueJobs of an empty store = %+v, want none", jobs)
 	}
+}
+
+func mustTimeline(t *testing.T, s Store, ref tipline.Reference) []tipline.Event {
+	t.Helper()
+	events, err := s.Timeline(t.Context(), ref)
+	if err != nil {
+		t.Fatalf("Timeline(%s): %v", ref, err)
+	}
+	return events
 }

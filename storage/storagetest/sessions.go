@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -52,6 +53,17 @@ func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Session
 		}
 		got[1] = 'X'
 		mustLoadSession(t, s, "chat-d", "original")
+	})
+	t.Run("SizeBound", func(t *testing.T) {
+		t.Parallel()
+		s, _, _ := newSessions(t)
+		mustSaveSession(t, s, "chat-a", []byte(`{"state":"menu"}`))
+		mustSaveSession(t, s, "chat-b", bytes.Repeat([]byte("x"), storage.MaxSessionBytes))
+		err := s.Save(t.Context(), "chat-a", bytes.Repeat([]byte("x"), storage.MaxSessionBytes+1))
+		if !errors.Is(err, storage.ErrSessionTooLarge) {
+			t.Fatalf("Save of %d bytes: %v, want ErrSessionTooLarge", storage.MaxSessionBytes+1, err)
+		}
+		mustLoadSession(t, s, "chat-a", `{"state":"menu"}`)
 	})
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()

@@ -186,3 +186,12 @@ func CheckMarkTTL(ttl time.Duration) error {
 	}
 	return nil
 }
+
+// CheckSession refuses a session over storage.MaxSessionBytes, before it
+// is sealed and stored.
+func CheckSession(data []byte) error {
+	if len(data) > storage.MaxSessionBytes {
+		return fmt.Errorf("%d bytes: %w", len(data), storage.ErrSessionTooLarge)
+	}
+	return nil
+}

@@ -57,6 +57,13 @@ func SortFound(q storage.FindQuery, out []storage.Found) []storage.Found {
 	return out
 }
 
+// InScope tells whether a case with this status and assignee (0: nobody)
+// may be found by q: every case when q.For is 0, else the reviewer's own
+// and the open ones nobody has.
+func InScope(q storage.FindQuery, status tipline.Status, assignee int64) bool {
+	return q.For == 0 || assignee == q.For || (assignee == 0 && status != tipline.StatusClosed)
+}
+
 // SummaryOf is what a look-up shows of a case.
 func SummaryOf(c tipline.Case) tipline.CaseSummary {
 	return tipline.CaseSummary{Reference: c.Reference, Kind: c.Kind, Urgency: c.Urgency, Status: c.Status, CreatedAt: c.CreatedAt,

@@ -1,0 +1,52 @@
+package bot
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
+)
+
+// TestFailingSendBacksOffThenGivesUp is the security review's L3: an entry
+// Telegram keeps failing (5xx), or a reviewer's entry whose fate stays
+// unknown, is tried again after a growing, capped wait, and goes to the
+// dead letters after maxSendTries; it does not come back at once.
+func TestFailingSendBacksOffThenGivesUp(t *testing.T) {
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+		if got := retryBackoff(i); got != want {
+			t.Errorf("retryBackoff(%d) = %s, want %s", i, got, want)
+		}
+	}
+	if got := retryBackoff(50); got != 2*time.Minute {
+		t.Errorf("retryBackoff(50) = %s, want the 2 minute cap", got)
+	}
+	for _, res := range []outcome{failed, unknown} {
+		ctx := context.Background()
+		clock := fuzzNow
+		mem := memory.New(func() time.Time { return clock })
+		b := newFuzzBot(t, mem, fuzzSecret)
+		entry := storage.OutboxEntry{Key: "k", ChatKey: "rv", ChatID: 42, Lane: storage.LaneUrgent, Method: methodSend, Payload: []byte(`{"text":"x"}`), RetryUnknown: true}
+		if err := mem.OutboxAdd(ctx, []storage.OutboxEntry{entry}); err != nil {
+			t.Fatal(err)
+		}
+		for try := 1; try <= maxSendTries; try++ {
+			got, err := mem.OutboxClaim(ctx, b.owner, time.Minute, 10)
+			if err != nil || len(got) != 1 {
+				t.Fatalf("outcome %d, try %d: claimed %d entries (%v), want the entry", res, try, len(got), err)
+			}
+			if got[0].Attempts != try-1 {
+				t.Fatalf("outcome %d, try %d: %d attempts counted", res, try, got[0].Attempts)
+			}
+			b.settle(ctx, got[0], res, 0, 0, "")
+			if again, _ := mem.OutboxClaim(ctx, b.owner, time.Minute, 10); len(again) != 0 {
+				t.Fatalf("outcome %d, try %d: the failed entry came back at once", res, try)
+			}
+			clock = clock.Add(retryBackoff(try))
+		}
+		if pending, _ := mem.OutboxPending(ctx); pending[storage.LaneUrgent] != 0 {
+			t.Fatalf("outcome %d: the entry is still pending after %d tries, want it set aside", res, maxSendTries)
+		}
+	}
+}
