@@ -106,7 +106,7 @@ lifts a block by the case it was made from.`,
 				{Name: "set", Args: "--primary SPEC [--secondary SPEC] [--time-zone ZONE]", Run: (*Main).oncallSet,
 					Short: "set the rota"},
 			}},
-		{Name: "audit", Args: "CASE-REF | --reviewer ID [--since 7d] | --operator [--since 7d]", Run: (*Main).audit,
+		{Name: "audit", Args: "CASE-REF | --reviewer ID | --operator [--since 7d]", Run: (*Main).audit,
 			Short: "every change to a case and every read of it; what one reviewer opened",
 			Long: `Prints every change to a case and every read of it: who,
 what, when. With --reviewer ID, everything one reviewer read

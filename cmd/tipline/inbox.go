@@ -70,7 +70,7 @@ func (m *Main) inboxRetry(ctx context.Context, args []string) error {
 // once rather than at the end of TIPLINE_DEAD_LETTER_TTL. Each drop is
 // recorded ('tipline audit --operator').
 func (m *Main) inboxDrop(ctx context.Context, args []string) error {
-	fs := m.flags("inbox drop UPDATE-ID | --all", "Deletes a dead letter, or all of them, now; the drop is recorded.\nNeeds DATABASE_URL and TIPLINE_SECRET_KEY.")
+	fs := m.flags("inbox drop", "Deletes a dead letter, or all of them, now; the drop is recorded.\nNeeds DATABASE_URL and TIPLINE_SECRET_KEY.")
 	all := fs.Bool("all", false, "drop every dead letter")
 	if err := fs.Parse(args); err != nil {
 		return err
