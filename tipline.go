@@ -232,15 +232,21 @@ type Outcome string
 
 // Outcomes of a closed case.
 const (
-	OutcomePolice    Outcome = "police"    // referred to police
-	OutcomePartner   Outcome = "partner"   // referred to a partner organisation
+	OutcomePolice    Outcome = "police"    // referred to police, no unit named (old cases only)
+	OutcomePartner   Outcome = "partner"   // referred to a named partner (a police unit, an NGO, a hotline)
 	OutcomeNoAction  Outcome = "no_action" // no action needed
 	OutcomeDuplicate Outcome = "duplicate"
 	OutcomeFalse     Outcome = "false" // a false report
 )
 
-// Outcomes lists every outcome, in the order they are offered.
+// Outcomes lists every outcome a stored case may have. OutcomePolice is
+// only for cases closed before referrals named a partner (police units are
+// partners now): it is no longer offered.
 var Outcomes = []Outcome{OutcomePolice, OutcomePartner, OutcomeNoAction, OutcomeDuplicate, OutcomeFalse}
+
+// CloseChoices are the outcomes a reviewer is offered to close a case, in
+// order; "referred" then asks which partner.
+var CloseChoices = []Outcome{OutcomePartner, OutcomeNoAction, OutcomeDuplicate, OutcomeFalse}
 
 // Job is a scheduled routing step of a case: notify the reviewers of a
 // level (0 the primary on call, 1 the secondary, 2 and more everyone) at RunAt.

@@ -36,11 +36,13 @@ const (
 	SetRisk  Action = "rsk"    // classify it: the kind and the risk chosen
 	Refer    Action = "ref"    // close it as referred to a named partner
 	SameAs   Action = "dup"    // type the reference of the older case it repeats
+	Send     Action = "snd"    // send the message typed for the reporter (after reading it again)
+	Discard  Action = "dsc"    // do not send the message typed for the reporter
 )
 
 // Actions lists every action, for tables and tests.
 var Actions = []Action{Take, Details, Escalate, Reply, Note, Close, Outcome, Block, Reopen, TakeOver,
-	BlockFor, Unblock, Classify, SetRisk, Refer, SameAs}
+	BlockFor, Unblock, Classify, SetRisk, Refer, SameAs, Send, Discard}
 
 // Known tells whether a is one of Actions.
 func Known(a Action) bool {
@@ -55,7 +57,9 @@ func Known(a Action) bool {
 // Press is a reviewer's button: an action on a case, with what was chosen
 // for it. Its string form is the button's action, "ack:TL-7K3Q-9XDM",
 // "out:TL-7K3Q-9XDM:police", "rsk:TL-7K3Q-9XDM:sale:high", which bot signs
-// with the case's version; it stays well under Telegram's 64 bytes.
+// with the case's version; it stays well under Telegram's 64 bytes. A
+// close or a referral acts only when Confirmed ("out:TL-7K3Q-9XDM:no_action:y"):
+// the first press asks again, with Cancel.
 type Press struct {
 	Action  Action
 	Case    tipline.Reference
@@ -65,7 +69,12 @@ type Press struct {
 	Risk         tipline.Risk        // SetRisk
 	Partner      int64               // Refer
 	Reason       tipline.BlockReason // BlockFor
+	// Confirmed is the second press of Outcome or Refer: do it.
+	Confirmed bool
 }
+
+// confirmMark ends the action of a confirmed press.
+const confirmMark = "y"
 
 // ErrBadAction means a button's action is not one of ours.
 var ErrBadAction = errors.New("review: not a reviewer action")
@@ -82,6 +91,9 @@ func ParseAction(s string) (Press, error) {
 	}
 	p := Press{Action: Action(parts[0]), Case: ref}
 	args := parts[2:]
+	if (p.Action == Outcome || p.Action == Refer) && len(args) == 2 && args[1] == confirmMark {
+		p.Confirmed, args = true, args[:1]
+	}
 	want := 0
 	switch p.Action {
 	case Outcome:
@@ -146,6 +158,9 @@ func (p Press) String() string {
 	case BlockFor:
 		s += ":" + string(p.Reason)
 	}
+	if p.Confirmed && (p.Action == Outcome || p.Action == Refer) {
+		s += ":" + confirmMark
+	}
 	return s
 }
 
@@ -180,11 +195,16 @@ const (
 // State is what the reviewer's next text is for: a reply or a note on a
 // case, in the version of the case when they pressed (if the case changes
 // hands before they have typed, what they type is not used). bot keeps it
-// between updates.
+// between updates, encrypted.
 type State struct {
 	Mode    Mode              `json:"mode,omitempty"`
 	Case    tipline.Reference `json:"case,omitempty"`
 	Version string            `json:"version,omitempty"`
+	// Draft is a message typed for the reporter, waiting for Send; DraftKey
+	// is the update that typed it, so a Send repeated after a crash saves
+	// and sends it once.
+	Draft    string `json:"draft,omitempty"`
+	DraftKey string `json:"draft_key,omitempty"`
 }
 
 // Note kinds and the actor written by reviewers.

@@ -87,7 +87,7 @@ const (
 // an action waits until the case is reopened.
 func changesClosed(act Action) bool {
 	switch act {
-	case Escalate, Reply, Note, Close, Outcome, Classify, SetRisk, Refer, SameAs:
+	case Escalate, Reply, Note, Close, Outcome, Classify, SetRisk, Refer, SameAs, Send:
 		return true
 	}
 	return false
@@ -106,6 +106,9 @@ const AnyVersion = ""
 func Authorize(a Actor, c Case, act Action, buttonVersion string) Decision {
 	if !a.Active || !Known(act) {
 		return Refuse
+	}
+	if act == Discard {
+		return Allow // dropping one's own unsent words changes nothing on the case
 	}
 	mine := c.Taker != 0 && c.Taker == a.ID
 	if c.Status == tipline.StatusClosed && changesClosed(act) {

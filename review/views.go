@@ -52,12 +52,23 @@ func caseButtons(c tipline.Case, blocked bool) [][]reply.Button {
 	if blocked {
 		block = b("rv_button_unblock", Unblock)
 	}
+	first := []reply.Button{b("rv_button_details", Details)}
+	if c.ContactAllowed && c.ReporterChatID != 0 {
+		// Never offered to write to a reporter who declined contact.
+		first = append(first, b("rv_button_reply", Reply))
+	}
 	return [][]reply.Button{
-		{b("rv_button_details", Details), b("rv_button_reply", Reply)},
+		first,
 		{b("rv_button_note", Note), b("rv_button_classify", Classify)},
 		{b("rv_button_same_as", SameAs), b("rv_button_close", Close)},
 		{block},
 	}
+}
+
+// cancel is the Cancel of a question about a case: it changes nothing and
+// shows the case again.
+func cancel(ref tipline.Reference, version string) []reply.Button {
+	return []reply.Button{button("rv_button_cancel", nil, On(Details, ref), version)}
 }
 
 // reopenButtons offer to reopen a closed case.
@@ -315,12 +326,49 @@ func Queue(list []tipline.CaseSummary, now time.Time) reply.Message {
 	return m
 }
 
-// CloseHow asks how a case ends, one button per outcome, made for the
-// version the reviewer pressed Close on.
+// CloseHow asks how a case ends, one button per outcome offered (a
+// referral names its partner next), and Cancel, made for the version the
+// reviewer pressed Close on. Nothing is closed until confirmed.
 func CloseHow(ref tipline.Reference, version string) reply.Message {
 	m := Say("rv_close_how", refData(ref))
-	for _, o := range tipline.Outcomes {
+	for _, o := range tipline.CloseChoices {
 		m.Buttons = append(m.Buttons, []reply.Button{button("outcome_"+string(o), nil, Press{Action: Outcome, Case: ref, Outcome: o}, version)})
+	}
+	m.Buttons = append(m.Buttons, cancel(ref, version))
+	return m
+}
+
+// CloseConfirm asks once more before a case is closed with an outcome:
+// "Yes, close it" or Cancel.
+func CloseConfirm(ref tipline.Reference, o tipline.Outcome, version string) reply.Message {
+	m := Say("rv_close_confirm", map[string]any{"Reference": string(ref), "Outcome": reply.Text{ID: "outcome_" + string(o)}})
+	m.Buttons = [][]reply.Button{
+		{button("rv_button_close_yes", nil, Press{Action: Outcome, Case: ref, Outcome: o, Confirmed: true}, version)},
+		cancel(ref, version),
+	}
+	return m
+}
+
+// ReferConfirm asks once more before a case is closed as referred to the
+// partner pt: "Yes, refer and close" or Cancel.
+func ReferConfirm(ref tipline.Reference, pt tipline.Partner, version string) reply.Message {
+	m := Say("rv_refer_confirm", map[string]any{"Reference": string(ref), "Name": pt.Name})
+	m.Buttons = [][]reply.Button{
+		{button("rv_button_refer_yes", nil, Press{Action: Refer, Case: ref, Partner: pt.ID, Confirmed: true}, version)},
+		cancel(ref, version),
+	}
+	return m
+}
+
+// ReplyConfirm shows a reviewer the words they typed for the reporter,
+// as the reporter will read them, with Send and Cancel: nothing is sent
+// before Send.
+func ReplyConfirm(ref tipline.Reference, text, version string) reply.Message {
+	m := Say("rv_reply_confirm", refData(ref))
+	m.Lines = append(m.Lines, Verbatim(flows.Quote(text, 3500)))
+	m.Buttons = [][]reply.Button{
+		{button("rv_button_send", nil, On(Send, ref), version)},
+		{button("rv_button_cancel", nil, On(Discard, ref), version)},
 	}
 	return m
 }
@@ -490,8 +538,8 @@ func Classified(c tipline.Case) reply.Message {
 	return m
 }
 
-// ReferWhich asks which partner a case is referred to: the active ones,
-// by name, kind and country; no buttons when none is active.
+// ReferWhich asks which partner a case is referred to: the active ones
+// (police units among them), by name, kind and country, then Cancel.
 func ReferWhich(ref tipline.Reference, version string, partners []tipline.Partner) reply.Message {
 	m := Say("rv_refer_which", refData(ref))
 	for _, p := range partners {
@@ -504,6 +552,7 @@ func ReferWhich(ref tipline.Reference, version string, partners []tipline.Partne
 		}}
 		m.Buttons = append(m.Buttons, []reply.Button{{Label: label, Action: Press{Action: Refer, Case: ref, Partner: p.ID}.String(), Version: version}})
 	}
+	m.Buttons = append(m.Buttons, cancel(ref, version))
 	return m
 }
 

@@ -17,6 +17,9 @@ const (
 	// ActionReporterBlockedPrefix is followed by the reason of a block
 	// made with one ("reporter_blocked:spam").
 	ActionReporterBlockedPrefix = ActionReporterBlocked + ":"
+	// ActionUrgencyRaised records that a classification of "in danger now"
+	// made a normal case urgent.
+	ActionUrgencyRaised = "urgency_urgent"
 )
 
 // ActionContactWithdrawn is recorded when a reporter withdraws their

@@ -37,6 +37,10 @@ func (m *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID 
 	sc.c.Classification = tipline.Classification{Exploitation: kind, Risk: risk, ReviewerID: reviewerID, At: now}
 	sc.c.UpdatedAt = now
 	sc.record(rules.ReviewerActor(reviewerID), storage.ActionClassifiedPrefix+string(kind)+":"+string(risk), now)
+	if risk.MakesUrgent() && sc.c.Urgency != tipline.UrgencyUrgent {
+		sc.c.Urgency = tipline.UrgencyUrgent
+		sc.record(rules.ReviewerActor(reviewerID), storage.ActionUrgencyRaised, now)
+	}
 	return nil
 }
 

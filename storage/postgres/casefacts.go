@@ -21,6 +21,8 @@ import (
 // Classify records a reviewer's classification of a case (the kind of
 // exploitation and the risk), replacing any earlier one, with a
 // "classified_<exploitation>:<risk>" audit event, in one transaction. A
+// risk of "in danger now" makes a normal case urgent in the same
+// transaction, audited as "urgency_urgent" (what routing reads next). A
 // closed case gives tipline.ErrClosed; an unknown case or reviewer
 // tipline.ErrNotFound; an unknown kind or risk ErrInvalid.
 func (p *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID int64, kind tipline.Exploitation, risk tipline.Risk, now time.Time) error {
@@ -52,10 +54,29 @@ func (p *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID 
 	if err := insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), action, now); err != nil {
 		return fmt.Errorf("classify case %s: %w", ref, err)
 	}
+	if risk.MakesUrgent() {
+		if err := raiseUrgency(ctx, tx, caseID, reviewerID, now); err != nil {
+			return fmt.Errorf("classify case %s: %w", ref, err)
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("classify case %s: %w", ref, dbErr(err))
 	}
 	return nil
+}
+
+// raiseUrgency makes a locked case urgent, with its "urgency_urgent" audit
+// event; a case already urgent is left as it is, with no event.
+func raiseUrgency(ctx context.Context, tx pgx.Tx, caseID, reviewerID int64, now time.Time) error {
+	const update = `update cases set urgency = 'urgent' where id = $1 and urgency <> 'urgent'`
+	tag, err := tx.Exec(ctx, update, caseID)
+	if err != nil {
+		return fmt.Errorf("urgency: %w", dbErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	return insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionUrgencyRaised, now)
 }
 
 // closeCaseTx closes a locked, open case with an outcome (see CloseCase)

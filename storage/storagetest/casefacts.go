@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -55,7 +56,13 @@ func mustPartner(t *testing.T, s Store, name string, kind tipline.PartnerKind, c
 
 func testClassify(t *testing.T, s Store) {
 	ctx := t.Context()
-	c, rv := takenCase(t, s, "d-cls", "TL-CCCC-3333", 7001)
+	c := receivedAt("d-cls", "TL-CCCC-3333", t0)
+	c.Urgency = tipline.UrgencyNormal
+	mustSubmit(t, s, c)
+	rv := mustReviewer(t, s, 7001, "Reviewer 7001")
+	if _, _, err := s.Acknowledge(ctx, c.Reference, rv.ID, t0.Add(time.Minute)); err != nil {
+		t.Fatalf("Acknowledge: %v", err)
+	}
 	at := t0.Add(2 * time.Minute)
 	if err := s.Classify(ctx, c.Reference, rv.ID, "smuggling", tipline.RiskHigh, at); !errors.Is(err, storage.ErrInvalid) {
 		t.Fatalf("Classify with an unknown kind: %v, want ErrInvalid", err)
@@ -87,9 +94,25 @@ func testClassify(t *testing.T, s Store) {
 	wantAudit := []string{
 		fmt.Sprintf("reviewer:%d classified_sale:medium", rv.ID),
 		fmt.Sprintf("reviewer:%d classified_sexual:immediate", rv.ID),
+		fmt.Sprintf("reviewer:%d urgency_urgent", rv.ID),
 	}
 	if got := actions(mustAudit(t, s, c.Reference))[2:]; !reflect.DeepEqual(got, wantAudit) {
 		t.Fatalf("audit %q, want %q", got, wantAudit)
+	}
+	// "In danger now" made the normal case urgent, once: classifying it
+	// so again writes no second urgency event.
+	if got := mustCase(t, s, c.Reference).Urgency; got != tipline.UrgencyUrgent {
+		t.Fatalf("urgency after a risk of in danger now = %q, want urgent", got)
+	}
+	if err := s.Classify(ctx, c.Reference, rv.ID, tipline.ExploitSexual, tipline.RiskImmediate, later); err != nil {
+		t.Fatalf("Classify a third time: %v", err)
+	}
+	if got := actions(mustAudit(t, s, c.Reference)); got[len(got)-1] != fmt.Sprintf("reviewer:%d classified_sexual:immediate", rv.ID) {
+		t.Fatalf("audit ends %q, want the classification and no second urgency event", got[len(got)-1])
+	}
+	tl, err := s.Timeline(ctx, c.Reference)
+	if err != nil || !slices.ContainsFunc(tl, func(e tipline.Event) bool { return e.Kind == tipline.EventMadeUrgent }) {
+		t.Fatalf("Timeline = %+v, %v; want the case made urgent", tl, err)
 	}
 	// The reviewer's lists show it; the reporter's never do.
 	queue, err := s.Queue(ctx, rv.ID)

@@ -56,6 +56,8 @@ func BuildTimeline(c tipline.Case, notes []tipline.Note, audit []tipline.AuditEv
 			continue
 		case strings.HasPrefix(a, storage.ActionDuplicateLinkedPrefix):
 			ev.Kind, ev.Duplicate = tipline.EventDuplicate, tipline.Reference(strings.TrimPrefix(a, storage.ActionDuplicateLinkedPrefix))
+		case a == storage.ActionUrgencyRaised:
+			ev.Kind = tipline.EventMadeUrgent
 		case a == storage.ActionReopened:
 			ev.Kind = tipline.EventReopened
 		case a == storage.ActionReporterBlocked:
