@@ -60,12 +60,20 @@ type Attachment struct {
 	FileUniqueID string `json:"file_unique_id"`
 	// Question is the flow step the attachment answered ("what", "photos").
 	Question string `json:"question,omitempty"`
+	// Caption is the reporter's words sent with the file, kept like their
+	// other words (sealed at rest); "" when it came alone. At most
+	// MaxCaption characters, as Telegram allows.
+	Caption string `json:"caption,omitempty"`
 	// Size is the file's size as Telegram announced it, 0 when unknown;
 	// it counts against the limit of what may be added to a case in a day.
 	// The store does not keep it (the size of the stored file is kept once
 	// fetched).
 	Size int64 `json:"size,omitempty"`
 }
+
+// MaxCaption is the longest caption kept, in characters: Telegram's own
+// limit for a file's caption.
+const MaxCaption = 1024
 
 // Answers are everything a reporter told us about a case, keyed by
 // question. Values are the stable codes of buttons ("yes", "today") or the

@@ -576,11 +576,7 @@ func (d *Desk) details(ctx context.Context, rv tipline.Reviewer, c tipline.Case)
 		}
 	}
 	outs := []Out{say(rv, CaseDetails(c, tl))}
-	files := c.Attachments
-	for _, a := range c.Additions {
-		files = append(files, a.Attachments...)
-	}
-	for _, a := range files {
+	for _, a := range caseFiles(c) {
 		outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneBulk, Protect: true, File: &a})
 	}
 	return outs, nil

@@ -224,6 +224,13 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 	if l := c.Location; l != nil {
 		m.Lines = append(m.Lines, item("format_map_link", map[string]any{"URL": reply.MapURL(l.Latitude, l.Longitude)}))
 	}
+	// What the reporter wrote with their files is their words too; each
+	// file follows with its own words again.
+	for _, a := range caseFiles(c) {
+		if a.Caption != "" {
+			m.Lines = append(m.Lines, item("rv_file_caption_"+a.Kind, map[string]any{"Text": flows.Quote(a.Caption, tipline.MaxCaption)}))
+		}
+	}
 	contact := "rv_contact_no"
 	if c.ContactAllowed && c.ReporterChatID != 0 {
 		contact = "rv_contact_yes"
@@ -243,6 +250,16 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 		}
 	}
 	return m
+}
+
+// caseFiles are the files of a case, those given with the report first,
+// then those added later, in order.
+func caseFiles(c tipline.Case) []tipline.Attachment {
+	files := append([]tipline.Attachment(nil), c.Attachments...)
+	for _, a := range c.Additions {
+		files = append(files, a.Attachments...)
+	}
+	return files
 }
 
 // event is one line of a timeline: when (in the team's time zone), what

@@ -28,10 +28,12 @@ func viewCases(now time.Time) (open, taken, closed tipline.Case) {
 	taken = tipline.Case{NewCase: tipline.NewCase{Reference: "TL-7K3Q-9XDN", Kind: tipline.KindMissing, Urgency: tipline.UrgencyNormal,
 		ReporterChatID: 4242, ContactAllowed: true,
 		Answers: tipline.Answers{"name": "Sokha", "age": "9", "sex": "girl", "seen_when": "2026-11-20", "seen_where": "Psar Thmei",
-			"relation": "parent", "police": "no", "phone": "+85512345678", "appeal": "unsure"}},
+			"relation": "parent", "police": "no", "phone": "+85512345678", "appeal": "unsure"},
+		Attachments: []tipline.Attachment{{Kind: tipline.AttachPhoto, FileID: "F1", Caption: "Sokha at school, last month"}}},
 		Status: tipline.StatusAcknowledged, CreatedAt: now.Add(-50 * time.Hour),
 		Assignment: tipline.Assignment{ReviewerID: 1, AcknowledgedAt: now.Add(-49 * time.Hour)},
-		Additions:  []tipline.Addition{{Text: "She wore a blue dress"}}}
+		Additions: []tipline.Addition{{Text: "She wore a blue dress",
+			Attachments: []tipline.Attachment{{Kind: tipline.AttachVoice, FileID: "F2", Caption: "her aunt's voice"}}}}}
 	closed = taken
 	closed.Reference = "TL-7K3Q-9XDP"
 	closed.Status = tipline.StatusClosed

@@ -45,9 +45,23 @@ func TestReviewerCaseWork(t *testing.T) {
 	// Details: one timeline, the reporter's language.
 	rv.press("det:" + string(ref))
 	det := rv.waitText(regexp.MustCompile(`What happened:`))
-	for _, want := range []string{"Reporter's language: ភាសាខ្មែរ", "The reporter sent the report", "Taken by Primary Pich", "Classified by Primary Pich: Forced labour · High risk"} {
+	for _, want := range []string{"Reporter's language: ភាសាខ្មែរ", "Written with a photo: Canarycaption7100900001 a picture from last month", "The reporter sent the report", "Taken by Primary Pich", "Classified by Primary Pich: Forced labour · High risk"} {
 		if !strings.Contains(det.Text, want) {
 			t.Errorf("Details lack %q:\n%s", want, det.Text)
+		}
+	}
+	// The photo follows, with the words its reporter wrote with it.
+	photoWithWords := func() bool {
+		for _, m := range e.emu.BotMessages(rv.u.ID) {
+			if m.Photo && m.ID > det.ID && strings.Contains(m.Caption, "Canarycaption7100900001 a picture from last month") && m.ProtectContent {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(15 * time.Second); !photoWithWords(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the photo did not come with its caption:\n%s", rv.transcript())
 		}
 	}
 	if !(strings.Index(det.Text, "sent the report") < strings.Index(det.Text, "Taken by") && strings.Index(det.Text, "Taken by") < strings.Index(det.Text, "Classified by")) {

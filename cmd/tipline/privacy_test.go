@@ -82,7 +82,7 @@ func TestCanaries(t *testing.T) {
 	waitInboxDone(t, e.testEnv)
 
 	canaries := []string{
-		"Canarywhat", "Canaryadults", "Canarychildname", "Canaryaddition", "Canaryreviewerquestion", "Canaryreporteranswer",
+		"Canarywhat", "Canaryadults", "Canarycaption", "Canarychildname", "Canaryaddition", "Canaryreviewerquestion", "Canaryreporteranswer",
 		"Canaryreviewername", "66819765432", "819765432", "081-976", "๐๘๑", strings.ReplaceAll(code, " ", ""), code,
 		token, "CanaryBotToken",
 	}

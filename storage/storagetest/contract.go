@@ -535,7 +535,8 @@ func sampleCase(draft string, ref tipline.Reference) tipline.NewCase {
 		Answers:        tipline.Answers{"what": "sale", "when": "today", "where": "near the market, blue house"},
 		Location:       &tipline.Location{Latitude: 13.3633, Longitude: 103.8564},
 		Attachments: []tipline.Attachment{
-			{Kind: tipline.AttachPhoto, FileID: "file-photo-1", FileUniqueID: "uniq-photo-1", Question: "photos"},
+			// The reporter's words with the photo are kept with it.
+			{Kind: tipline.AttachPhoto, FileID: "file-photo-1", FileUniqueID: "uniq-photo-1", Question: "photos", Caption: "រូបភាពពីខែមុន a picture from last month"},
 			{Kind: tipline.AttachVoice, FileID: "file-voice-1", FileUniqueID: "uniq-voice-1", Question: "what"},
 		},
 		SubmittedAt:  time.Date(2026, 3, 1, 9, 15, 30, 250000000, time.UTC),
