@@ -34,7 +34,7 @@ const (
 	Unblock  Action = "unb"    // lift the block of its reporter
 	Classify Action = "cls"    // choose the kind of exploitation (then the risk)
 	SetRisk  Action = "rsk"    // classify it: the kind and the risk chosen
-	Refer    Action = "ref"    // close it as referred to a named partner
+	Refer    Action = "ref"    // close it as referred to a named partner (no partner: ask which, to refer to one more)
 	SameAs   Action = "dup"    // type the reference of the older case it repeats
 	Send     Action = "snd"    // send the message typed for the reporter (after reading it again)
 	Discard  Action = "dsc"    // do not send the message typed for the reporter
@@ -118,8 +118,8 @@ func ParseAction(s string) (Press, error) {
 			}
 		}
 	case Refer:
-		want = 1
 		if len(args) == 1 {
+			want = 1
 			id, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil || id <= 0 {
 				return Press{}, ErrBadAction
@@ -154,7 +154,9 @@ func (p Press) String() string {
 	case SetRisk:
 		s += ":" + string(p.Exploitation) + ":" + string(p.Risk)
 	case Refer:
-		s += ":" + strconv.FormatInt(p.Partner, 10)
+		if p.Partner != 0 {
+			s += ":" + strconv.FormatInt(p.Partner, 10)
+		}
 	case BlockFor:
 		s += ":" + string(p.Reason)
 	}

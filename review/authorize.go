@@ -87,7 +87,7 @@ const (
 // an action waits until the case is reopened.
 func changesClosed(act Action) bool {
 	switch act {
-	case Escalate, Reply, Note, Close, Outcome, Classify, SetRisk, Refer, SameAs, Send:
+	case Escalate, Reply, Note, Close, Outcome, Classify, SetRisk, SameAs, Send:
 		return true
 	}
 	return false
@@ -128,7 +128,9 @@ func Authorize(a Actor, c Case, act Action, buttonVersion string) Decision {
 	}
 	if c.Status == tipline.StatusClosed {
 		switch act {
-		case Details, Reopen, Block, BlockFor, Unblock:
+		case Details, Reopen, Block, BlockFor, Unblock, Refer:
+			// Refer: a case closed as referred may go to one more partner
+			// (the store refuses any other closed case).
 			if mine || a.Admin {
 				return Allow
 			}

@@ -101,7 +101,7 @@ func authorizeTables() []authorizeTable {
 			Unblock:  {A, R, A, R},
 			Classify: {C, R, C, R},
 			SetRisk:  {C, R, C, R},
-			Refer:    {C, R, C, R},
+			Refer:    {A, R, A, R},
 			SameAs:   {C, R, C, R},
 			Send:     {C, R, C, R},
 			Discard:  {A, A, A, R},

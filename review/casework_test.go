@@ -100,8 +100,6 @@ func TestDeskClosedCaseInert(t *testing.T) {
 		{Action: Outcome, Case: f.ref, Outcome: tipline.OutcomeFalse, Confirmed: true},
 		On(Reply, f.ref), On(Note, f.ref), On(Classify, f.ref), On(SameAs, f.ref), On(Close, f.ref), On(Send, f.ref),
 		{Action: SetRisk, Case: f.ref, Exploitation: tipline.ExploitSale, Risk: tipline.RiskLow},
-		{Action: Refer, Case: f.ref, Partner: 1},
-		{Action: Refer, Case: f.ref, Partner: 1, Confirmed: true},
 	} {
 		for _, version := range []string{open, Version(f.caseNow(t))} { // an old button, and one made for the closed case
 			var st State
@@ -117,6 +115,12 @@ func TestDeskClosedCaseInert(t *testing.T) {
 				t.Errorf("%s: state %+v", p, st)
 			}
 		}
+	}
+	// A referral is allowed on a case closed as referred only (one more
+	// partner); this one was closed otherwise.
+	for _, p := range []Press{{Action: Refer, Case: f.ref}, {Action: Refer, Case: f.ref, Partner: 1}, {Action: Refer, Case: f.ref, Partner: 1, Confirmed: true}} {
+		outs := f.press(t, dara, p, new(State))
+		wantSaid(t, outs, "rv_already_closed")
 	}
 	c := f.caseNow(t)
 	if c.Assignment.Outcome != tipline.OutcomeNoAction || c.Classification.Exploitation != "" {
@@ -248,6 +252,25 @@ func TestDeskReferToNamedPartner(t *testing.T) {
 	}
 	if c := f.caseNow(t); c.Status != tipline.StatusClosed || c.Assignment.PartnerID != 1 {
 		t.Errorf("case %s, %+v; want closed, referred to partner 1", c.Status, c.Assignment)
+	}
+	// One more partner: a police unit as well as the NGO.
+	unit, err := f.store.AddPartner(ctx, "Anti-trafficking police", tipline.PartnerPolice, "KH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(outs[0]); !slices.Contains(got, "ref:TL-7K3Q-9XDM") {
+		t.Fatalf("referred: buttons %v, want Refer to one more partner", got)
+	}
+	outs = f.press(t, dara, On(Refer, f.ref), new(State))
+	wantSaid(t, outs, "rv_refer_which")
+	more := Press{Action: Refer, Case: f.ref, Partner: unit.ID}
+	wantSaid(t, f.press(t, dara, more, new(State)), "rv_refer_confirm")
+	more.Confirmed = true
+	wantSaid(t, f.press(t, dara, more, new(State)), "rv_referred")
+	for _, id := range []int64{1, unit.ID} {
+		if refs, err := f.store.Referrals(ctx, id); err != nil || len(refs) != 1 || refs[0].Reference != f.ref {
+			t.Errorf("Referrals(%d) = %+v, %v; want the case", id, refs, err)
+		}
 	}
 
 	// No partner listed: the reviewer hears who adds them, and the case

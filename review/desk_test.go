@@ -236,6 +236,14 @@ func checkEffect(t *testing.T, f *fixture, act Action, rv tipline.Reviewer, befo
 			t.Errorf("classification %+v, want labour, high", cl)
 		}
 	case Refer:
+		if before.Status == tipline.StatusClosed {
+			// Closed otherwise than as referred: no referral.
+			wantIDs("rv_already_closed")
+			if after.Assignment != before.Assignment {
+				t.Errorf("the closed case changed: %+v", after.Assignment)
+			}
+			return
+		}
 		wantIDs("rv_referred")
 		if after.Status != tipline.StatusClosed || after.Assignment.PartnerID != 1 || after.Assignment.Outcome != tipline.OutcomePartner {
 			t.Errorf("case %s, %+v; want closed, referred to partner 1", after.Status, after.Assignment)

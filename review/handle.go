@@ -242,6 +242,17 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		}
 		return outs, nil
 	case Refer:
+		if c.Status == tipline.StatusClosed && c.Assignment.Outcome != tipline.OutcomePartner {
+			return []Out{say(rv, AlreadyClosed(c))}, nil
+		}
+		if p.Partner == 0 {
+			// One more partner: which?
+			partners, err := d.Store.Partners(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list partners: %w", err)
+			}
+			return []Out{say(rv, ReferWhich(ref, version, partners))}, nil
+		}
 		pt, err := d.Store.Partner(ctx, p.Partner)
 		if errors.Is(err, tipline.ErrNotFound) {
 			return []Out{say(rv, Say("rv_partner_gone", refData(ref)))}, nil

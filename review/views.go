@@ -282,15 +282,14 @@ func (tl Timeline) event(e tipline.Event) reply.Text {
 		switch {
 		case e.PartnerID != 0:
 			id = "rv_event_referred"
-			name := tl.Partners[e.PartnerID]
-			if name == "" {
-				name = "?"
-			}
-			data["Partner"] = name
+			data["Partner"] = tl.partner(e.PartnerID)
 		case e.Duplicate != "":
 			id = "rv_event_closed_duplicate"
 			data["Other"] = string(e.Duplicate)
 		}
+	case tipline.EventReferred:
+		id = "rv_event_referred_more"
+		data["Partner"] = tl.partner(e.PartnerID)
 	case tipline.EventDuplicate:
 		data["Other"] = string(e.Duplicate)
 	case tipline.EventBlocked:
@@ -305,6 +304,14 @@ func (tl Timeline) event(e tipline.Event) reply.Text {
 			"Time": reply.Moment(e.At.In(loc)), "What": what, "Text": flows.Quote(e.Text, 1500)}}
 	}
 	return reply.Text{ID: "rv_event", Item: true, Data: map[string]any{"Time": reply.Moment(e.At.In(loc)), "What": what}}
+}
+
+// partner is a partner's name, "?" when unknown.
+func (tl Timeline) partner(id int64) string {
+	if n := tl.Partners[id]; n != "" {
+		return n
+	}
+	return "?"
 }
 
 // actor is who did something, as a reviewer reads it: a reviewer's name,
@@ -574,10 +581,11 @@ func ReferWhich(ref tipline.Reference, version string, partners []tipline.Partne
 }
 
 // Referred says a case is closed as referred to the partner name, and
-// offers to reopen it.
+// offers to refer it to one more partner (a police unit and an NGO, say)
+// or to reopen it.
 func Referred(c tipline.Case, name string) reply.Message {
 	m := Say("rv_referred", map[string]any{"Reference": string(c.Reference), "Name": name})
-	m.Buttons = reopenButtons(c)
+	m.Buttons = append([][]reply.Button{{button("rv_button_refer_more", nil, On(Refer, c.Reference), Version(c))}}, reopenButtons(c)...)
 	return m
 }
 

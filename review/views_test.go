@@ -69,6 +69,7 @@ func TestViewsGolden(t *testing.T) {
 		{At: at(10), Kind: tipline.EventBlocked, Actor: "reviewer:2", Detail: "threats"},
 		{At: at(11), Kind: tipline.EventUnblocked, Actor: "reviewer:2"},
 		{At: at(12), Kind: tipline.EventClosed, Actor: "reviewer:2", Detail: "partner", PartnerID: 5},
+		{At: at(12), Kind: tipline.EventReferred, Actor: "reviewer:2", PartnerID: 5},
 		{At: at(13), Kind: tipline.EventReopened, Actor: "reviewer:2"},
 		{At: at(14), Kind: tipline.EventClosed, Actor: "reviewer:2", Detail: "duplicate", Duplicate: "TL-4ACF-9XDM"},
 		{At: at(15), Kind: tipline.EventBlocked, Actor: "reviewer:2", Detail: "spam"},

@@ -41,5 +41,6 @@ const (
 const ActorOperator = "operator"
 
 // ActionExportedPrefix starts the audit action of an export; the format
-// follows ("exported_pfif", "exported_csv").
+// follows ("exported_pfif", "exported_csv"), and the partner whose key
+// received it when it went to one ("exported_csv:partner:3").
 const ActionExportedPrefix = "exported_"

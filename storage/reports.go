@@ -14,6 +14,15 @@ type CaseFilter struct {
 	Since time.Time
 }
 
+// Referral is a case referred to a partner, for an export to it:
+// ExportedAt is when the case last went to the partner (zero: never), so
+// what was added since is known.
+type Referral struct {
+	Reference  tipline.Reference
+	ReferredAt time.Time
+	ExportedAt time.Time
+}
+
 // ReportCase is what the board report knows of one case: counts and
 // times, never content.
 type ReportCase struct {

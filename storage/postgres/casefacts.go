@@ -102,11 +102,18 @@ func closeCaseTx(ctx context.Context, tx pgx.Tx, caseID, reviewerID int64, outco
 
 // Refer closes an open case as referred to a partner (outcome partner),
 // as CloseCase does, recording which partner, with "closed_partner" and
-// "referred:<partnerID>" audit events. An unknown or disabled partner gives
-// ErrInvalid; a closed case tipline.ErrClosed; an unknown case or reviewer
-// tipline.ErrNotFound.
+// "referred:<partnerID>" audit events and a referral (Referrals). A case
+// closed as referred may be referred to more partners: each adds a
+// referral and its "referred:<partnerID>" event, and a partner already
+// referred changes nothing. An unknown or disabled partner gives
+// ErrInvalid; a case closed otherwise tipline.ErrClosed; an unknown case or
+// reviewer tipline.ErrNotFound.
 func (p *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, partnerID int64, now time.Time) error {
 	const partner = `select exists (select 1 from partners where id = $1 and active)`
+	const outcome = `select coalesce(outcome, '') from cases where id = $1`
+	const referral = `
+		insert into referrals (case_id, partner_id, referred_by, referred_at) values ($1, $2, $3, $4)
+		on conflict do nothing`
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("refer case %s: %w", ref, dbErr(err))
@@ -126,11 +133,24 @@ func (p *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, pa
 	if !ok {
 		return fmt.Errorf("refer case %s: %w: no active partner %d", ref, storage.ErrInvalid, partnerID)
 	}
-	if status == tipline.StatusClosed {
-		return fmt.Errorf("refer case %s: %w", ref, tipline.ErrClosed)
-	}
-	if err := closeCaseTx(ctx, tx, caseID, reviewerID, tipline.OutcomePartner, partnerID, 0, now); err != nil {
+	closing := status != tipline.StatusClosed
+	if !closing {
+		var o string
+		if err := tx.QueryRow(ctx, outcome, caseID).Scan(&o); err != nil {
+			return fmt.Errorf("refer case %s: %w", ref, dbErr(err))
+		}
+		if tipline.Outcome(o) != tipline.OutcomePartner {
+			return fmt.Errorf("refer case %s: %w", ref, tipline.ErrClosed)
+		}
+	} else if err := closeCaseTx(ctx, tx, caseID, reviewerID, tipline.OutcomePartner, partnerID, 0, now); err != nil {
 		return fmt.Errorf("refer case %s: %w", ref, err)
+	}
+	tag, err := tx.Exec(ctx, referral, caseID, partnerID, reviewerID, now)
+	if err != nil {
+		return fmt.Errorf("refer case %s: %w", ref, dbErr(err))
+	}
+	if tag.RowsAffected() == 0 && !closing {
+		return nil // referred to this partner already
 	}
 	if err := insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionReferredPrefix+strconv.FormatInt(partnerID, 10), now); err != nil {
 		return fmt.Errorf("refer case %s: %w", ref, err)

@@ -111,6 +111,9 @@ type Store interface {
 	Partners(ctx context.Context) ([]tipline.Partner, error)
 	Partner(ctx context.Context, id int64) (tipline.Partner, error)
 	DisablePartner(ctx context.Context, id int64) error
+	SetPartnerRecipient(ctx context.Context, id int64, recipient string) error
+	Referrals(ctx context.Context, partnerID int64) ([]storage.Referral, error)
+	RecordPartnerExport(ctx context.Context, partnerID int64, refs []tipline.Reference, format string, at time.Time) error
 	Refer(ctx context.Context, ref tipline.Reference, reviewerID, partnerID int64, now time.Time) error
 	LinkDuplicate(ctx context.Context, newer, older tipline.Reference, reviewerID int64, now time.Time) error
 	AddToCaseTracked(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) (storage.AddResult, error)
