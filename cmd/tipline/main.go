@@ -68,7 +68,7 @@ Usage:
   tipline sandbox    run the bot with Telegram emulated and a chat page on 127.0.0.1
   tipline migrate    bring the database schema up to date (needs DATABASE_URL)
   tipline reviewers invite --name NAME [--admin] | list | disable ID
-  tipline partners add --name NAME --kind police|ngo|hotline --country KH|TH | list | disable ID
+  tipline partners add --name NAME --kind police|ngo|hotline --country KH|TH [--age-recipient age1…] | list | key ID age1… | disable ID
   tipline reporters blocked | unblock CASE-REF   blocks made by reviewers
   tipline oncall show | set --primary SPEC [--secondary SPEC]
   tipline audit CASE-REF   every change to a case: who, what, when

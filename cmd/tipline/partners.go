@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/tipline/tipline"
 )
 
@@ -16,7 +18,7 @@ import (
 // reviewer can refer a case to.
 func (m *Main) partners(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: tipline partners add --name NAME --kind police|ngo|hotline --country KH|TH | list | disable ID")
+		return errors.New("usage: tipline partners add --name NAME --kind police|ngo|hotline --country KH|TH [--age-recipient age1…] | list | key ID age1… | disable ID")
 	}
 	switch args[0] {
 	case "add":
@@ -25,8 +27,14 @@ func (m *Main) partners(ctx context.Context, args []string) error {
 		name := fs.String("name", "", "the organisation's name, as reviewers will see it (required)")
 		kind := fs.String("kind", "", "police (a police unit), ngo or hotline (required)")
 		country := fs.String("country", "", "KH (Cambodia) or TH (Thailand) (required)")
+		recipient := fs.String("age-recipient", "", "the partner's age public key (age1…, made with age-keygen): tipline export --partner encrypts to it")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
+		}
+		if *recipient != "" {
+			if _, err := age.ParseX25519Recipient(strings.TrimSpace(*recipient)); err != nil {
+				return errors.New("partners add: --age-recipient is not an age public key (age1…; the partner makes one with age-keygen)")
+			}
 		}
 		switch {
 		case strings.TrimSpace(*name) == "":
@@ -45,6 +53,11 @@ func (m *Main) partners(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("partners add: %w", err)
 		}
+		if *recipient != "" {
+			if err := db.SetPartnerRecipient(ctx, pt.ID, *recipient); err != nil {
+				return fmt.Errorf("partners add: partner %d was added, but its key was not kept (tipline partners key %d age1…): %w", pt.ID, pt.ID, err)
+			}
+		}
 		fmt.Fprintf(m.Stdout, "Partner %d added: %s (%s, %s). Reviewers can now refer cases to it.\n", pt.ID, pt.Name, pt.Kind, pt.Country)
 		return nil
 	case "list":
@@ -62,11 +75,39 @@ func (m *Main) partners(ctx context.Context, args []string) error {
 			return nil
 		}
 		w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tNAME\tKIND\tCOUNTRY\tACTIVE")
+		fmt.Fprintln(w, "ID\tNAME\tKIND\tCOUNTRY\tACTIVE\tEXPORT KEY")
 		for _, p := range all {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%v\n", p.ID, p.Name, p.Kind, p.Country, p.Active)
+			key := "none (tipline partners key ID age1…)"
+			if p.AgeRecipient != "" {
+				key = p.AgeRecipient
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%v\t%s\n", p.ID, p.Name, p.Kind, p.Country, p.Active, key)
 		}
 		return w.Flush()
+	case "key":
+		if len(args) != 3 {
+			return errors.New("usage: tipline partners key ID age1… (the partner's age public key, made with age-keygen)")
+		}
+		id, err := strconv.ParseInt(args[1], 10, 64)
+		if err != nil {
+			return errors.New("partners key: ID must be a number from tipline partners list")
+		}
+		if _, err := age.ParseX25519Recipient(strings.TrimSpace(args[2])); err != nil {
+			return errors.New("partners key: not an age public key (age1…; the partner makes one with age-keygen)")
+		}
+		db, _, err := m.openAdminStore(ctx)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if err := db.SetPartnerRecipient(ctx, id, args[2]); err != nil {
+			if errors.Is(err, tipline.ErrNotFound) {
+				return fmt.Errorf("partners key: no partner %d (see tipline partners list)", id)
+			}
+			return fmt.Errorf("partners key: %w", err)
+		}
+		fmt.Fprintf(m.Stdout, "Partner %d's key is kept: tipline export --partner %d encrypts to it.\n", id, id)
+		return nil
 	case "disable":
 		if len(args) != 2 {
 			return errors.New("usage: tipline partners disable ID (see tipline partners list)")
@@ -89,7 +130,7 @@ func (m *Main) partners(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "Partner %d is disabled: it is no longer offered; cases referred to it keep its name.\n", id)
 		return nil
 	}
-	return fmt.Errorf("unknown partners command %q (add, list, disable)", args[0])
+	return fmt.Errorf("unknown partners command %q (add, list, key, disable)", args[0])
 }
 
 // reporters runs "tipline reporters blocked|unblock REF": blocks made by
