@@ -245,16 +245,33 @@ const (
 	OutcomeNoAction  Outcome = "no_action" // no action needed
 	OutcomeDuplicate Outcome = "duplicate"
 	OutcomeFalse     Outcome = "false" // a false report
+	// A missing child found: safe, harmed, or otherwise (found dead, say,
+	// or in custody); what a board most asks about missing children.
+	OutcomeFoundSafe   Outcome = "found_safe"
+	OutcomeFoundHarmed Outcome = "found_harmed"
+	OutcomeFoundOther  Outcome = "found_other"
 )
 
 // Outcomes lists every outcome a stored case may have. OutcomePolice is
 // only for cases closed before referrals named a partner (police units are
 // partners now): it is no longer offered.
-var Outcomes = []Outcome{OutcomePolice, OutcomePartner, OutcomeNoAction, OutcomeDuplicate, OutcomeFalse}
+var Outcomes = []Outcome{OutcomePolice, OutcomePartner, OutcomeNoAction, OutcomeDuplicate, OutcomeFalse,
+	OutcomeFoundSafe, OutcomeFoundHarmed, OutcomeFoundOther}
 
-// CloseChoices are the outcomes a reviewer is offered to close a case, in
-// order; "referred" then asks which partner.
-var CloseChoices = []Outcome{OutcomePartner, OutcomeNoAction, OutcomeDuplicate, OutcomeFalse}
+// CloseChoices are the outcomes a reviewer is offered to close a case of
+// kind k, in order: a missing child may be found; "referred" then asks
+// which partner.
+func CloseChoices(k Kind) []Outcome {
+	if k == KindMissing {
+		return []Outcome{OutcomeFoundSafe, OutcomeFoundHarmed, OutcomeFoundOther, OutcomePartner, OutcomeNoAction, OutcomeDuplicate, OutcomeFalse}
+	}
+	return []Outcome{OutcomePartner, OutcomeNoAction, OutcomeDuplicate, OutcomeFalse}
+}
+
+// Found tells whether o says a missing child was found.
+func (o Outcome) Found() bool {
+	return o == OutcomeFoundSafe || o == OutcomeFoundHarmed || o == OutcomeFoundOther
+}
 
 // Job is a scheduled routing step of a case: notify the reviewers of a
 // level (0 the primary on call, 1 the secondary, 2 and more everyone) at RunAt.

@@ -178,7 +178,7 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		*st = State{Mode: ModeNote, Case: ref, Version: version}
 		return []Out{say(rv, Say("rv_type_note", refData(ref)))}, nil
 	case Close:
-		return []Out{say(rv, CloseHow(ref, version))}, nil
+		return []Out{say(rv, CloseHow(ref, c.Kind, version))}, nil
 	case Outcome:
 		if p.Outcome == tipline.OutcomePartner || p.Outcome == tipline.OutcomePolice {
 			// Referred to whom? A referral always names a partner (police

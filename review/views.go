@@ -350,12 +350,12 @@ func Queue(list []tipline.CaseSummary, now time.Time) reply.Message {
 	return m
 }
 
-// CloseHow asks how a case ends, one button per outcome offered (a
-// referral names its partner next), and Cancel, made for the version the
+// CloseHow asks how a case of kind ends, one button per outcome offered (a
+// missing child may be found; a referral names its partner next), and Cancel, made for the version the
 // reviewer pressed Close on. Nothing is closed until confirmed.
-func CloseHow(ref tipline.Reference, version string) reply.Message {
+func CloseHow(ref tipline.Reference, kind tipline.Kind, version string) reply.Message {
 	m := Say("rv_close_how", refData(ref))
-	for _, o := range tipline.CloseChoices {
+	for _, o := range tipline.CloseChoices(kind) {
 		m.Buttons = append(m.Buttons, []reply.Button{button("outcome_"+string(o), nil, Press{Action: Outcome, Case: ref, Outcome: o}, version)})
 	}
 	m.Buttons = append(m.Buttons, cancel(ref, version))

@@ -44,6 +44,11 @@ type ReportCase struct {
 	// Exploitation and Risk are the reviewer's classification, "" unset.
 	Exploitation tipline.Exploitation
 	Risk         tipline.Risk
+	// Lang is the reporter's language.
+	Lang string
+	// Partners names every partner the case was referred to (police units
+	// included), earliest first; none when it was not.
+	Partners []string
 }
 
 // ReferralsByPartner counts the referred cases of a report by partner
