@@ -82,7 +82,7 @@ var colours = map[string]string{
 	"exploitation:sale": "#D55E00", "exploitation:sexual": "#CC79A7", "exploitation:labour": "#E69F00",
 	"exploitation:begging": "#F0E442", "exploitation:online": "#56B4E9", "exploitation:other": "#999999",
 	"exploitation:": "#D0D7DE",
-	"lang:km": "#0072B2", "lang:th": "#009E73", "lang:en": "#E69F00", "lang:": "#999999",
+	"lang:km":       "#0072B2", "lang:th": "#009E73", "lang:en": "#E69F00", "lang:": "#999999",
 	"load": "#009E73", "referrals": "#004D40",
 }
 
