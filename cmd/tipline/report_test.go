@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"html/template"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -132,14 +132,14 @@ func TestReportInBrowser(t *testing.T) {
 			t.Errorf("%s: the report has %d charts, want 10", lang, n)
 		}
 		for _, id := range []string{"board_chart_kind", "board_chart_exploitation", "board_chart_found", "board_chart_language", "board_chart_outcome", "board_chart_ack", "board_chart_load", "board_chart_referrals"} {
-			if want := cat.Text(lang, id, nil); !strings.Contains(html, want) {
+			if want := template.HTMLEscapeString(cat.Text(lang, id, nil)); !strings.Contains(html, want) {
 				t.Errorf("%s: the report lacks %q", lang, want)
 			}
 		}
 		if !strings.Contains(html, ">64<") {
 			t.Errorf("%s: the report does not count the 64 cases", lang)
 		}
-		if m := regexp.MustCompile(regexp.QuoteMeta(cat.Text(lang, "board_kind_missing", nil)) + `, [^<]+: (\d+) `).FindStringSubmatch(html); m == nil {
+		if !strings.Contains(html, "<title>"+template.HTMLEscapeString(cat.Text(lang, "board_kind_missing", nil))+", ") {
 			t.Errorf("%s: no bar for missing children", lang)
 		}
 		shot := browseReport(t, chromium, out)
