@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tipline/tipline/bot"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/storagetest"
 )
@@ -149,4 +150,17 @@ func dropSandboxSchema(t *testing.T, schema string) {
 			t.Errorf("drop the sandbox's schema: %v", err)
 		}
 	})
+}
+
+// TestSandboxServerHoldsALongPoll: the server that is the sandbox's
+// Telegram keeps a getUpdates long poll open past its timeout, so an idle
+// sandbox never logs "getUpdates: EOF" nor delays a message sent late in a
+// poll; the service's own server keeps its short timeouts.
+func TestSandboxServerHoldsALongPoll(t *testing.T) {
+	if got := httpServer(nil, true).WriteTimeout; got <= bot.DefaultPollTimeout+5*time.Second {
+		t.Errorf("the sandbox's server cuts a response after %v; a long poll lasts %v", got, bot.DefaultPollTimeout)
+	}
+	if got := httpServer(nil, false).WriteTimeout; got > time.Minute {
+		t.Errorf("the service's server holds a response %v", got)
+	}
 }
