@@ -344,3 +344,41 @@ func TestDockerfileBuildsLikeThePackage(t *testing.T) {
 		t.Errorf("the built binary says %q", out)
 	}
 }
+
+// TestPurgeKeepsTheSecretKey: dpkg --purge deletes the conffile that holds
+// TIPLINE_SECRET_KEY, the only key to the database and its backups. The
+// package's postrm keeps a copy on removal (which purge runs first) and
+// says where it is on purge; only TIPLINE_PURGE_SECRET_KEY=yes deletes it.
+func TestPurgeKeepsTheSecretKey(t *testing.T) {
+	root := t.TempDir()
+	env := filepath.Join(root, "etc", "tipline", "tipline.env")
+	if err := os.MkdirAll(filepath.Dir(env), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const key = "TIPLINE_SECRET_KEY=c2VjcmV0IGtleSBmb3IgYSB0ZXN0IG9mIHB1cmdlIQ==\n"
+	if err := os.WriteFile(env, []byte("TELEGRAM_BOT_TOKEN=1:x\n"+key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dpkg := []string{"DPKG_ROOT=" + root}
+	postrm := "debian/postrm"
+	run(t, "", dpkg, "sh", postrm, "remove")
+	if err := os.Remove(env); err != nil { // dpkg deletes the conffile on purge
+		t.Fatal(err)
+	}
+	out := run(t, "", dpkg, "sh", postrm, "purge")
+	copyPath := filepath.Join(root, "var", "backups", "tipline.env")
+	b, err := os.ReadFile(copyPath)
+	if err != nil || !strings.Contains(string(b), key) {
+		t.Fatalf("after purge the key is not kept in /var/backups/tipline.env: %v %q", err, b)
+	}
+	if st, _ := os.Stat(copyPath); st.Mode().Perm() != 0o600 {
+		t.Errorf("the copy is %v, want 0600", st.Mode().Perm())
+	}
+	if !strings.Contains(out, "/var/backups/tipline.env") {
+		t.Errorf("purge does not say where the key is: %q", out)
+	}
+	run(t, "", append(dpkg, "TIPLINE_PURGE_SECRET_KEY=yes"), "sh", postrm, "purge")
+	if _, err := os.Stat(copyPath); !os.IsNotExist(err) {
+		t.Errorf("TIPLINE_PURGE_SECRET_KEY=yes left the copy: %v", err)
+	}
+}

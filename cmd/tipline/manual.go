@@ -11,13 +11,14 @@ SYNOPSIS
     tipline migrate
     tipline doctor
     tipline reviewers invite --name NAME [--admin] | list | disable ID
-    tipline partners add --name NAME --kind police|ngo|hotline --country KH|TH | list | disable ID
+    tipline partners add --name NAME --kind police|ngo|hotline --country KH|TH [--age-recipient AGE-KEY] | list | key ID AGE-KEY | disable ID
     tipline reporters blocked | unblock CASE-REF
     tipline oncall show | set --primary SPEC [--secondary SPEC]
     tipline audit CASE-REF
-    tipline export --to AGE-KEY [--case REF | --since DATE --kind KIND --status STATUS] --out FILE.age
+    tipline export --partner ID [--kind KIND] [--lang LANG] [--unreviewed] --out FILE.age
+    tipline export --to AGE-KEY [--case REF | --since DATE --kind KIND --status STATUS] [--unreviewed] --out FILE.age
     tipline backup --to AGE-KEY --out FILE.age
-    tipline report --from DATE --to DATE --out report.html
+    tipline report --from DATE --to DATE [--lang LANG] [--names] --out report.html
     tipline health [--ready]
     tipline rekey
     tipline sandbox [-addr HOST:PORT]
@@ -46,7 +47,8 @@ COMMANDS
                Exits 1 when something must be fixed.
     reviewers  Invites (a one-time link), lists and disables reviewers.
     partners   Adds, lists and disables the partners (police units, NGOs,
-               hotlines; in KH or TH) a reviewer can refer a case to. A
+               hotlines; in KH or TH) a reviewer can refer a case to, and
+               keeps each partner's age public key for exports to it. A
                disabled partner is no longer offered; closed cases keep it.
     reporters  Lists blocked reporters (case, reason, date; never who) and
                lifts a block by the case it was made from.
@@ -54,18 +56,24 @@ COMMANDS
     audit      Prints every change to a case: who, what, when.
     export     Writes cases for a partner, encrypted to the partner's age
                public key (age1...): missing-child cases as PFIF 1.4 XML,
-               tips as CSV. Never writes a plaintext file. Each exported
-               case gets an audit event.
+               tips as CSV (UTF-8 with a BOM, in --lang). With --partner,
+               exactly the cases referred to it, to its stored key, what
+               was added since its last export marked. Cases nobody
+               reviewed need --unreviewed. Never writes a plaintext file.
+               Each exported case gets an audit event naming the partner.
     backup     Writes a pg_dump of the database, encrypted to an age public
                key. Needs pg_dump (Debian: postgresql-client).
-    report     Writes a self-contained HTML report for the board: counts,
-               times and charts, no content.
+    report     Writes a self-contained HTML report for the board in
+               --lang: counts, times and charts, no content; reviewers
+               named only with --names. Never replaces a file.
     health     Asks the running bot on TIPLINE_LISTEN_ADDR for /healthz (or
                /readyz with --ready); exit 0 when it answers 200. For
                container health checks.
     rekey      Re-encrypts everything under the current TIPLINE_SECRET_KEY.
     sandbox    Runs the bot against an emulated Telegram with a chat page in
-               the browser. Ctrl+C stops it.
+               the browser. Ctrl+C stops it. With DATABASE_URL it works in
+               a schema of its own (tipline_sandbox), never a live
+               service's tables.
     version    Prints the version.
 
 ENVIRONMENT
@@ -98,6 +106,8 @@ ENVIRONMENT
 FILES
     /usr/bin/tipline                         the program
     /etc/tipline/tipline.env                 settings (root only, 0600)
+    /var/backups/tipline.env                 the copy of it (with the key)
+                                             that removing the package keeps
     /usr/lib/systemd/system/tipline.service  the service
     /usr/share/doc/tipline/examples/alerts.yml  Prometheus alert rules
 
@@ -107,13 +117,13 @@ EXIT STATUS
 
 EXAMPLES
     Install and start on Debian or Ubuntu:
-        sudo apt install ./tipline_VERSION_amd64.deb postgresql redis-server
+        sudo apt install ./dist/tipline_VERSION_amd64.deb postgresql redis-server
         sudoedit /etc/tipline/tipline.env
         sudo systemctl enable --now tipline
         sudo sh -c 'set -a; . /etc/tipline/tipline.env; tipline doctor'
 
-    Share one missing-child case with a partner:
-        tipline export --to age1... --case TL-7K3Q-9XDM --out case.pfif.age
+    Send a police unit (partner 2) the tips referred to it, in Khmer:
+        tipline export --partner 2 --kind tip --lang km --out tips.age
 
     Back up every night (cron), to the key whose private half is offline:
         tipline backup --to age1... --out /var/backups/tipline-$(date +%F).age
