@@ -186,7 +186,7 @@ func TestDeskDetailsTimeline(t *testing.T) {
 			continue
 		}
 		what := l.Data["What"].(reply.Text)
-		if what.ID == "rv_event_with_files" {
+		if what.ID == "rv_event_with_files" || what.ID == "rv_event_with_file" {
 			what = what.Data["What"].(reply.Text)
 		}
 		line := what.ID

@@ -296,7 +296,10 @@ func (tl Timeline) event(e tipline.Event) reply.Text {
 		data["Reason"] = reply.Text{ID: "block_reason_" + e.Detail}
 	}
 	what := reply.Text{ID: id, Data: data}
-	if e.Attachments > 0 {
+	switch {
+	case e.Attachments == 1:
+		what = reply.Text{ID: "rv_event_with_file", Data: map[string]any{"What": what}}
+	case e.Attachments > 1:
 		what = reply.Text{ID: "rv_event_with_files", Data: map[string]any{"What": what, "Count": e.Attachments}}
 	}
 	if e.Text != "" {

@@ -40,6 +40,11 @@ func (m *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID 
 	sc.record(rules.ReviewerActor(reviewerID), storage.ActionClassifiedPrefix+string(kind)+":"+string(risk), now)
 	if risk.MakesUrgent() && sc.c.Urgency != tipline.UrgencyUrgent {
 		sc.c.Urgency = tipline.UrgencyUrgent
+		for _, j := range m.jobs {
+			if j.sc == sc && j.job.RunAt.After(now) {
+				j.job.RunAt = now
+			}
+		}
 		sc.record(rules.ReviewerActor(reviewerID), storage.ActionUrgencyRaised, now)
 	}
 	return nil

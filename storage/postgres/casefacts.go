@@ -66,15 +66,21 @@ func (p *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID 
 }
 
 // raiseUrgency makes a locked case urgent, with its "urgency_urgent" audit
-// event; a case already urgent is left as it is, with no event.
+// event; a case already urgent is left as it is, with no event. Routing
+// follows: a notification still pending (nobody took the case) is due at
+// once, and the router schedules the next with the urgent deadlines.
 func raiseUrgency(ctx context.Context, tx pgx.Tx, caseID, reviewerID int64, now time.Time) error {
 	const update = `update cases set urgency = 'urgent' where id = $1 and urgency <> 'urgent'`
+	const due = `update jobs set run_at = least(run_at, $2) where case_id = $1`
 	tag, err := tx.Exec(ctx, update, caseID)
 	if err != nil {
 		return fmt.Errorf("urgency: %w", dbErr(err))
 	}
 	if tag.RowsAffected() == 0 {
 		return nil
+	}
+	if _, err := tx.Exec(ctx, due, caseID, now); err != nil {
+		return fmt.Errorf("urgency: jobs: %w", dbErr(err))
 	}
 	return insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionUrgencyRaised, now)
 }

@@ -136,6 +136,25 @@ func testClassify(t *testing.T, s Store) {
 	}
 	if got := mustCase(t, s, c.Reference).Classification; got.Exploitation != tipline.ExploitSexual {
 		t.Fatalf("a refused Classify changed the classification to %+v", got)
+	}	// Nobody took this one yet (an admin classified it): its pending
+	// notification is due at once.
+	waiting := receivedAt("d-cls-open", "TL-CCCC-3334", t0)
+	waiting.Urgency = tipline.UrgencyNormal
+	mustSubmit(t, s, waiting)
+	if err := s.ScheduleJob(ctx, tipline.Job{Reference: waiting.Reference, Level: 1, RunAt: t0.Add(30 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Classify(ctx, waiting.Reference, rv.ID, tipline.ExploitSale, tipline.RiskImmediate, t0.Add(time.Minute)); err != nil {
+		t.Fatalf("Classify an untaken case: %v", err)
+	}
+	jobs, err := s.PendingJobs(ctx, waiting.Reference)
+	if err != nil || len(jobs) == 0 {
+		t.Fatalf("PendingJobs = %+v, %v", jobs, err)
+	}
+	for _, j := range jobs {
+		if j.RunAt.After(t0.Add(time.Minute)) {
+			t.Errorf("a pending notification of a case made urgent is due at %v, want at once (%v)", j.RunAt, t0.Add(time.Minute))
+		}
 	}
 }
 
