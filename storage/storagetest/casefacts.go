@@ -136,7 +136,7 @@ func testClassify(t *testing.T, s Store) {
 	}
 	if got := mustCase(t, s, c.Reference).Classification; got.Exploitation != tipline.ExploitSexual {
 		t.Fatalf("a refused Classify changed the classification to %+v", got)
-	}	// Nobody took this one yet (an admin classified it): its pending
+	} // Nobody took this one yet (an admin classified it): its pending
 	// notification is due at once.
 	waiting := receivedAt("d-cls-open", "TL-CCCC-3334", t0)
 	waiting.Urgency = tipline.UrgencyNormal
