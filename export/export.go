@@ -4,11 +4,13 @@
 // from the embedded catalogue). It writes only the fields listed here:
 // the reporter's pseudonym and chat, follow-up codes, files and the
 // reviewers' notes never leave; a family's phone number leaves only when
-// the family agreed to be contacted. Encryption is the caller's
+// the family agreed to be contacted, and a missing child's photo only when
+// the family agreed to a public appeal (AppealPhoto). Encryption is the caller's
 // (cmd/tipline encrypts every export to the partner's age key).
 package export
 
 import (
+	"archive/tar"
 	"encoding/csv"
 	"encoding/xml"
 	"fmt"
@@ -62,13 +64,17 @@ type Source struct {
 	Domain string
 	// Name is the author and source name of the records, e.g. the NGO's name.
 	Name string
+	// Photos are the paths, inside the export's archive, of the photos of
+	// children whose family agreed to a public appeal (PhotoPath): their
+	// records' photo_url.
+	Photos map[tipline.Reference]string
 }
 
 // PersonFields and NoteFields are every PFIF field an export may hold;
 // the tests hold the output to these lists.
 var (
 	PersonFields = []string{"person_record_id", "entry_date", "source_name", "source_date", "full_name",
-		"description", "sex", "age", "note"}
+		"description", "sex", "age", "photo_url", "note"}
 	NoteFields = []string{"note_record_id", "person_record_id", "entry_date", "author_name", "source_date",
 		"status", "last_known_location", "text"}
 )
@@ -88,6 +94,7 @@ type pfifPerson struct {
 	Description string     `xml:"pfif:description,omitempty"`
 	Sex         string     `xml:"pfif:sex,omitempty"`
 	Age         string     `xml:"pfif:age,omitempty"`
+	PhotoURL    string     `xml:"pfif:photo_url,omitempty"`
 	Notes       []pfifNote `xml:"pfif:note"`
 }
 
@@ -134,6 +141,9 @@ func PFIF(w io.Writer, cases []tipline.Case, src Source, now time.Time) error {
 		}
 		if p.FullName == "" {
 			p.FullName = "(name not given)"
+		}
+		if a[flows.AnswerAppeal] == "yes" {
+			p.PhotoURL = src.Photos[c.Reference] // only with the family's yes
 		}
 		if p.Age == "" && isDigits(a[flows.AnswerAge]) {
 			p.Age = a[flows.AnswerAge]
@@ -388,4 +398,46 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// AppealPhoto is the photo of a missing child that may go to a partner: the
+// first photo given with the report, and only when the family agreed to a
+// public appeal; ok=false otherwise.
+func AppealPhoto(c tipline.Case) (tipline.Attachment, bool) {
+	if c.Kind != tipline.KindMissing || c.Answers[flows.AnswerAppeal] != "yes" {
+		return tipline.Attachment{}, false
+	}
+	for _, a := range c.Attachments {
+		if a.Kind == tipline.AttachPhoto {
+			return a, true
+		}
+	}
+	return tipline.Attachment{}, false
+}
+
+// PhotoPath is where a case's appeal photo goes in an export's archive,
+// and what its record's photo_url says.
+func PhotoPath(ref tipline.Reference) string { return "photos/" + string(ref) + ".jpg" }
+
+// File is one file of an export's archive.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// Archive writes files as one tar archive (what tar -xf opens on any
+// system), for an export that holds more than its XML: the photos beside
+// it.
+func Archive(w io.Writer, files []File, modTime time.Time) error {
+	tw := tar.NewWriter(w)
+	for _, f := range files {
+		hdr := &tar.Header{Name: f.Name, Mode: 0o600, Size: int64(len(f.Data)), ModTime: modTime, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("export archive: %w", err)
+		}
+		if _, err := tw.Write(f.Data); err != nil {
+			return fmt.Errorf("export archive: %w", err)
+		}
+	}
+	return tw.Close()
 }

@@ -126,7 +126,9 @@ func (m *Main) export(ctx context.Context, args []string) error {
 		"Tipline never writes a plaintext file. Each exported case gets an audit event (tipline audit REF).\n"+
 		"With --partner, the export holds exactly the cases referred to that partner, with what was added\n"+
 		"since its last export marked, encrypted to the key stored with it (tipline partners key), and the\n"+
-		"audit names the partner. Cases nobody has reviewed yet leave only with --unreviewed.\n"+
+		"audit names the partner. Cases nobody has reviewed yet leave only with --unreviewed. A missing\n"+
+		"child's photo goes only when the family agreed to a public appeal: then the export is a tar\n"+
+		"archive of missing.xml and photos/REF.jpg.\n"+
 		"The partner decrypts with\n"+
 		"  age -d -i partner-key.txt FILE\n"+
 		"Examples:\n"+
@@ -252,8 +254,30 @@ func (m *Main) export(ctx context.Context, args []string) error {
 	fill := func(w io.Writer) error { return export.CSV(w, cases, opts) }
 	if cases[0].Kind == tipline.KindMissing {
 		format = "pfif"
-		src := export.Source{Domain: *domain, Name: *source}
-		fill = func(w io.Writer) error { return export.PFIF(w, cases, src, time.Now()) }
+		photos, err := appealPhotos(ctx, db, cases)
+		if err != nil {
+			return err
+		}
+		src := export.Source{Domain: *domain, Name: *source, Photos: map[tipline.Reference]string{}}
+		for _, p := range photos {
+			src.Photos[p.ref] = p.Name
+		}
+		now := time.Now()
+		fill = func(w io.Writer) error { return export.PFIF(w, cases, src, now) }
+		if len(photos) > 0 {
+			// The photos go beside the XML, in one tar archive.
+			fill = func(w io.Writer) error {
+				var doc bytes.Buffer
+				if err := export.PFIF(&doc, cases, src, now); err != nil {
+					return err
+				}
+				files := []export.File{{Name: "missing.xml", Data: doc.Bytes()}}
+				for _, p := range photos {
+					files = append(files, p.File)
+				}
+				return export.Archive(w, files, now)
+			}
+		}
 	}
 	record := func() error { return db.RecordExport(ctx, exported, format) }
 	if *partnerID != 0 {
@@ -278,6 +302,35 @@ func (m *Main) export(ctx context.Context, args []string) error {
 // exportStore is what an export reads.
 type exportStore interface {
 	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
+}
+
+// appealPhoto is a child's photo in an export's archive.
+type appealPhoto struct {
+	export.File
+	ref tipline.Reference
+}
+
+// appealPhotos are the photos of the missing children whose family agreed
+// to a public appeal (export.AppealPhoto), those whose bytes are stored.
+func appealPhotos(ctx context.Context, db interface {
+	AttachmentContent(ctx context.Context, ref tipline.Reference, fileUniqueID string) ([]byte, error)
+}, cases []tipline.Case) ([]appealPhoto, error) {
+	var out []appealPhoto
+	for _, c := range cases {
+		a, ok := export.AppealPhoto(c)
+		if !ok {
+			continue
+		}
+		data, err := db.AttachmentContent(ctx, c.Reference, a.FileUniqueID)
+		if errors.Is(err, tipline.ErrNotFound) {
+			continue // not fetched from Telegram yet
+		}
+		if err != nil {
+			return nil, fmt.Errorf("export: photo of %s: %w", c.Reference, err)
+		}
+		out = append(out, appealPhoto{File: export.File{Name: export.PhotoPath(c.Reference), Data: data}, ref: c.Reference})
+	}
+	return out, nil
 }
 
 // exportCases loads the cases refs of kind (any when ""), leaving out

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"context"
@@ -93,8 +94,17 @@ func TestExportToPartner(t *testing.T) {
 	ngoOnly := e.partnerCase(t, tipline.KindTip, "th", tipline.Answers{"what": "ngo only"}, "")
 	notReferred := e.partnerCase(t, tipline.KindTip, "en", tipline.Answers{"what": "Canarynotreferred"}, "")
 	missing := e.partnerCase(t, tipline.KindMissing, "km", tipline.Answers{"name": "Srey Pov", "age": "12_17", "sex": "girl", "relation": "grandparent", "phone": "+85512345678", "appeal": "yes", "police": "no"}, "ស្រីពៅ ខែមុន")
+	private := e.partnerCase(t, tipline.KindMissing, "th", tipline.Answers{"name": "Nok", "appeal": "no", "relation": "parent"}, "")
+	// The photos were fetched from Telegram; only the family who agreed
+	// to a public appeal sees theirs go to a partner.
+	photo := []byte("\xff\xd8\xff a photo of Srey Pov")
+	for _, ref := range []tipline.Reference{missing, private} {
+		if err := e.db.SaveAttachmentContent(ctx, ref, "u-"+string(ref), append(photo, ref...)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-	for _, ref := range []tipline.Reference{both, ngoOnly, notReferred, missing} {
+	for _, ref := range []tipline.Reference{both, ngoOnly, notReferred, missing, private} {
 		if _, _, err := e.db.Acknowledge(ctx, ref, rv, at); err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +115,7 @@ func TestExportToPartner(t *testing.T) {
 	for _, r := range []struct {
 		ref     tipline.Reference
 		partner int64
-	}{{both, unit}, {both, ngo}, {ngoOnly, ngo}, {missing, unit}} {
+	}{{both, unit}, {both, ngo}, {ngoOnly, ngo}, {missing, unit}, {private, unit}} {
 		if err := e.db.Refer(ctx, r.ref, rv, r.partner, at); err != nil {
 			t.Fatalf("refer %s to %d: %v", r.ref, r.partner, err)
 		}
@@ -176,7 +186,17 @@ func TestExportToPartner(t *testing.T) {
 	if out, err := e.runCLI(t, "export", "--partner", unitArg, "--kind", "missing", "--domain", "ngo.example.org", "--out", pfif); err != nil {
 		t.Fatalf("export missing: %v\n%s", err, out)
 	}
-	doc := decrypt(t, pfif, unitKey)
+	files := untar(t, decrypt(t, pfif, unitKey))
+	doc := files["missing.xml"]
+	if got := files["photos/"+string(missing)+".jpg"]; !bytes.Equal(got, append(photo, missing...)) {
+		t.Errorf("the appeal photo is not beside the XML: %q", got)
+	}
+	if _, ok := files["photos/"+string(private)+".jpg"]; ok || len(files) != 2 {
+		t.Errorf("the archive holds %d files, among them a photo the family did not agree to share", len(files))
+	}
+	if !bytes.Contains(doc, []byte("<pfif:photo_url>photos/"+string(missing)+".jpg</pfif:photo_url>")) || bytes.Count(doc, []byte("photo_url")) != 2 {
+		t.Errorf("photo_url is not set for the appeal only:\n%s", doc)
+	}
 	check := filepath.Join(t.TempDir(), "check.xml")
 	if err := os.WriteFile(check, doc, 0o600); err != nil {
 		t.Fatal(err)
@@ -184,8 +204,8 @@ func TestExportToPartner(t *testing.T) {
 	if out, err := exec.Command("xmllint", "--noout", "--relaxng", "../../export/testdata/pfif-1.4.rng", check).CombinedOutput(); err != nil {
 		t.Fatalf("PFIF does not validate: %v\n%s\n%s", err, out, doc)
 	}
-	if notes := xmlChildren(t, doc, "note"); len(notes) != 2 {
-		t.Fatalf("want the report's note and the later news, got %d notes:\n%s", len(notes), doc)
+	if notes := xmlChildren(t, doc, "note"); len(notes) != 3 {
+		t.Fatalf("want each report's note and the later news, got %d notes:\n%s", len(notes), doc)
 	}
 	for _, want := range []string{"Added later by the family: A woman named Ann invited her to work in Bangkok", "2026-12-01T10:00:00Z",
 		"Reported by: Grandparent.", "phone +855 12 345 678", "Written with a photo: ស្រីពៅ ខែមុន"} {
@@ -273,5 +293,26 @@ func readBackInLibreOffice(t *testing.T, csvBytes []byte, words ...string) {
 	b2 := regexp.MustCompile(`<c r="B2"[^>]*>`).FindString(sheet)
 	if b2 == "" || strings.Contains(b2, `t="s"`) {
 		t.Errorf("the report date reads as text in LibreOffice: %s", b2)
+	}
+}
+
+// untar reads a tar archive into its files by name.
+func untar(t *testing.T, b []byte) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	tr := tar.NewReader(bytes.NewReader(b))
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("the export is not a tar archive: %v", err)
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[hdr.Name] = data
 	}
 }
