@@ -180,6 +180,12 @@ func PFIF(w io.Writer, cases []tipline.Case, src Source, now time.Time) error {
 				text = append(text, "Location shared: "+coords+".")
 			}
 		}
+		// The same answers in the family's language, as they gave them,
+		// for a partner who reads Khmer or Thai.
+		if local := reporterLines(c); len(local) > 0 {
+			text = append(text, "")
+			text = append(text, local...)
+		}
 		p.Notes = append(p.Notes, pfifNote{
 			RecordID: id + ".1", PersonRecordID: id, EntryDate: pfifTime(now), AuthorName: src.Name,
 			SourceDate: pfifTime(c.SubmittedAt), Status: "information_sought", LastKnownLocation: loc,
@@ -209,6 +215,25 @@ func PFIF(w io.Writer, cases []tipline.Case, src Source, now time.Time) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// reporterLines are a missing child's answers in the reporter's language
+// (Khmer or Thai), one "label: value" line each, with the catalogue's
+// labels and words; none for an English report. The phone number is left
+// to the contact line, which gives it only with the family's agreement.
+func reporterLines(c tipline.Case) []string {
+	if c.Lang == "" || c.Lang == tipline.LangEnglish {
+		return nil
+	}
+	var out []string
+	for _, k := range flows.Questionnaire(c.Kind) {
+		v := c.Answers[k]
+		if v == "" || k == flows.AnswerPhone || k == flows.AnswerPhotos {
+			continue
+		}
+		out = append(out, word(c.Lang, reply.Text{ID: "rv_label_" + k})+": "+word(c.Lang, flows.AnswerValue(k, v)))
+	}
+	return out
 }
 
 // contactLine says how a partner reaches the family: the phone number
