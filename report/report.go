@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -53,8 +54,10 @@ type Input struct {
 	Location *time.Location
 	Cases    []Case
 	// Reviewers names reviewers by id, for the load chart; a reviewer not
-	// named is shown as "Reviewer N".
+	// named is shown as "Reviewer N", N their place in Team.
 	Reviewers map[int64]string
+	// Team is every reviewer's id, in the order they joined.
+	Team []int64
 	// Deadlines are the acknowledgement deadlines by urgency: a case not
 	// taken within its deadline went on to the next level.
 	Deadlines map[tipline.Urgency]time.Duration
@@ -261,10 +264,17 @@ func Render(w io.Writer, in Input) error {
 		}
 		return int(a - b)
 	})
-	for i, id := range ids {
+	// Unnamed reviewers are numbered in the order they joined (Team, or
+	// their ids), so "Reviewer 2" is the same person from one report to
+	// the next.
+	byID := in.Team
+	if len(byID) == 0 {
+		byID = slices.Sorted(maps.Keys(load))
+	}
+	for _, id := range ids {
 		name := in.Reviewers[id]
 		if name == "" {
-			name = say.t("board_reviewer_n", map[string]any{"N": i + 1})
+			name = say.t("board_reviewer_n", map[string]any{"N": slices.Index(byID, id) + 1})
 		}
 		names = append(names, name)
 		values = append(values, load[id])

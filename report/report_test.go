@@ -177,3 +177,19 @@ func TestReportInEveryLanguage(t *testing.T) {
 		t.Error("th: dates are not in the Buddhist era")
 	}
 }
+
+// TestUnnamedReviewersKeepTheirNumber: without names, a reviewer is
+// "Reviewer N" by the order they joined, the same in every report,
+// whoever else worked that period.
+func TestUnnamedReviewersKeepTheirNumber(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	var out bytes.Buffer
+	err := Render(&out, Input{Title: "Tipline", From: now.AddDate(0, 0, -7), To: now, Now: now, Team: []int64{5, 7, 9},
+		Cases: []Case{{Kind: tipline.KindTip, Status: tipline.StatusAcknowledged, SubmittedAt: now.Add(-time.Hour), AcknowledgedAt: now.Add(-50 * time.Minute), Assignee: 7}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.Contains(s, "Reviewer 2") || strings.Contains(s, "Reviewer 1<") {
+		t.Errorf("the only reviewer who worked, the second to join, is not Reviewer 2")
+	}
+}

@@ -70,13 +70,15 @@ func (m *Main) report(ctx context.Context, args []string) error {
 		return err
 	}
 	names := map[int64]string{}
-	if *withNames {
-		for _, r := range reviewers {
+	var team []int64
+	for _, r := range reviewers {
+		team = append(team, r.ID)
+		if *withNames {
 			names[r.ID] = r.Name
 		}
 	}
 	in := report.Input{
-		Title: *title, Lang: *lang, From: start, To: end, Location: loc, Reviewers: names, Now: time.Now(), Version: version,
+		Title: *title, Lang: *lang, From: start, To: end, Location: loc, Reviewers: names, Team: team, Now: time.Now(), Version: version,
 		Deadlines: map[tipline.Urgency]time.Duration{tipline.UrgencyUrgent: cfg.AckUrgent, tipline.UrgencyNormal: cfg.AckNormal},
 	}
 	for _, r := range rows {
