@@ -1,13 +1,13 @@
 package main
 
 import (
-	"filippo.io/age"
-
 	"context"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"filippo.io/age"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage/memory"
