@@ -14,8 +14,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot"
@@ -255,3 +258,35 @@ func TestReadyzNamesWhatIsDown(t *testing.T) {
 type downPinger struct{}
 
 func (downPinger) Ping(context.Context) error { return errors.New("down") }
+
+// redisRecorder keeps what the Redis client would log.
+type redisRecorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *redisRecorder) Printf(_ context.Context, format string, v ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, fmt.Sprintf(format, v...))
+}
+
+// TestDoctorQuietsRedis: with Redis down, doctor says so once in its own
+// words; the Redis client's own retries log nothing, before or after the
+// summary.
+func TestDoctorQuietsRedis(t *testing.T) {
+	e := newTestEnv(t)
+	rec := &redisRecorder{}
+	redis.SetLogger(rec)
+	e.env["REDIS_URL"] = "redis://127.0.0.1:1/0"
+	out, _ := e.runCLI(t, "doctor")
+	time.Sleep(time.Second)
+	if !strings.Contains(out, "FAIL  Redis: cannot connect") {
+		t.Fatalf("doctor does not say Redis is down:\n%s", out)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.lines) > 0 {
+		t.Errorf("the Redis client logged on its own during doctor: %q", rec.lines)
+	}
+}
