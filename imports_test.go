@@ -12,8 +12,8 @@ import (
 // of the layers before its own. Keep the two in step.
 var layers = [][]string{
 	{"", "reply", "keys", "locales/script", "metrics", "bot/telegramtest", "sandbox", "internal/testclock"},
-	{"oncall", "storage", "flows", "locales", "report"},
-	{"review", "export", "storage/internal/rules", "metrics/snapshot"},
+	{"oncall", "storage", "flows", "locales"},
+	{"review", "export", "report", "storage/internal/rules", "metrics/snapshot"},
 	{"storage/postgres", "storage/redis", "storage/memory"},
 	{"bot"},
 	{"cmd/tipline"},

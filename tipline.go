@@ -86,12 +86,20 @@ type Attachment struct {
 	FileUniqueID string `json:"file_unique_id"`
 	// Question is the flow step the attachment answered ("what", "photos").
 	Question string `json:"question,omitempty"`
+	// Caption is the reporter's words sent with the file, kept like their
+	// other words (sealed at rest); "" when it came alone. At most
+	// MaxCaption characters, as Telegram allows.
+	Caption string `json:"caption,omitempty"`
 	// Size is the file's size as Telegram announced it, 0 when unknown;
 	// it counts against the limit of what may be added to a case in a day.
 	// The store does not keep it (the size of the stored file is kept once
 	// fetched).
 	Size int64 `json:"size,omitempty"`
 }
+
+// MaxCaption is the longest caption kept, in characters: Telegram's own
+// limit for a file's caption.
+const MaxCaption = 1024
 
 // Answers are everything a reporter told us about a case, keyed by
 // question. Values are the stable codes of buttons ("yes", "today") or the
@@ -258,15 +266,38 @@ type Outcome string
 
 // Outcomes of a closed case.
 const (
-	OutcomePolice    Outcome = "police"    // referred to police
-	OutcomePartner   Outcome = "partner"   // referred to a partner organisation
+	OutcomePolice    Outcome = "police"    // referred to police, no unit named (old cases only)
+	OutcomePartner   Outcome = "partner"   // referred to a named partner (a police unit, an NGO, a hotline)
 	OutcomeNoAction  Outcome = "no_action" // no action needed
 	OutcomeDuplicate Outcome = "duplicate"
 	OutcomeFalse     Outcome = "false" // a false report
+	// A missing child found: safe, harmed, or otherwise (found dead, say,
+	// or in custody); what a board most asks about missing children.
+	OutcomeFoundSafe   Outcome = "found_safe"
+	OutcomeFoundHarmed Outcome = "found_harmed"
+	OutcomeFoundOther  Outcome = "found_other"
 )
 
-// Outcomes lists every outcome, in the order they are offered.
-var Outcomes = []Outcome{OutcomePolice, OutcomePartner, OutcomeNoAction, OutcomeDuplicate, OutcomeFalse}
+// Outcomes lists every outcome a stored case may have. OutcomePolice is
+// only for cases closed before referrals named a partner (police units are
+// partners now): it is no longer offered.
+var Outcomes = []Outcome{OutcomePolice, OutcomePartner, OutcomeNoAction, OutcomeDuplicate, OutcomeFalse,
+	OutcomeFoundSafe, OutcomeFoundHarmed, OutcomeFoundOther}
+
+// CloseChoices are the outcomes a reviewer is offered to close a case of
+// kind k, in order: a missing child may be found; "referred" then asks
+// which partner.
+func CloseChoices(k Kind) []Outcome {
+	if k == KindMissing {
+		return []Outcome{OutcomeFoundSafe, OutcomeFoundHarmed, OutcomeFoundOther, OutcomePartner, OutcomeNoAction, OutcomeDuplicate, OutcomeFalse}
+	}
+	return []Outcome{OutcomePartner, OutcomeNoAction, OutcomeDuplicate, OutcomeFalse}
+}
+
+// Found tells whether o says a missing child was found.
+func (o Outcome) Found() bool {
+	return o == OutcomeFoundSafe || o == OutcomeFoundHarmed || o == OutcomeFoundOther
+}
 
 // Job is a scheduled routing step of a case: notify the reviewers of a
 // level (0 the primary on call, 1 the secondary, 2 and more everyone) at RunAt.

@@ -158,7 +158,8 @@ type Config struct {
 	// Lease is how long a claimed update is ours before another process may
 	// take it over (when this one died).
 	Lease time.Duration
-	// PollTimeout is getUpdates' long-poll timeout.
+	// PollTimeout is getUpdates' long-poll timeout (DefaultPollTimeout
+	// when zero).
 	PollTimeout time.Duration
 	// Idle is how often idle workers look for work another process stored.
 	Idle time.Duration
@@ -271,7 +272,7 @@ func (c *Config) defaults() error {
 		c.MaxAttempts = 5
 	}
 	if c.PollTimeout <= 0 {
-		c.PollTimeout = 50 * time.Second
+		c.PollTimeout = DefaultPollTimeout
 	}
 	if c.Idle <= 0 {
 		c.Idle = 250 * time.Millisecond
@@ -706,3 +707,7 @@ func (b *Bot) processSafely(ctx context.Context, item storage.InboxItem) (err er
 	}()
 	return b.process(ctx, item)
 }
+
+// DefaultPollTimeout is getUpdates' long-poll timeout: Telegram holds the
+// request this long when there is nothing to say.
+const DefaultPollTimeout = 50 * time.Second

@@ -311,11 +311,11 @@ func (b *Bot) callTelegram(ctx context.Context, e storage.OutboxEntry, p payload
 		file := &models.InputFileString{Data: p.FileID}
 		switch p.FileKind {
 		case "voice":
-			msg, err = b.api.SendVoice(ctx, &tgbot.SendVoiceParams{ChatID: e.ChatID, Voice: file, ProtectContent: p.Protect})
+			msg, err = b.api.SendVoice(ctx, &tgbot.SendVoiceParams{ChatID: e.ChatID, Voice: file, Caption: p.Caption, ProtectContent: p.Protect})
 		case "video":
-			msg, err = b.api.SendVideo(ctx, &tgbot.SendVideoParams{ChatID: e.ChatID, Video: file, ProtectContent: p.Protect})
+			msg, err = b.api.SendVideo(ctx, &tgbot.SendVideoParams{ChatID: e.ChatID, Video: file, Caption: p.Caption, ProtectContent: p.Protect})
 		default:
-			msg, err = b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: e.ChatID, Photo: file, ProtectContent: p.Protect})
+			msg, err = b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: e.ChatID, Photo: file, Caption: p.Caption, ProtectContent: p.Protect})
 		}
 	case methodDelete:
 		err = b.deleteAll(ctx, e, p)

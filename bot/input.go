@@ -127,6 +127,15 @@ func messageInput(m *models.Message, in *flows.Input) {
 	default:
 		in.Kind = flows.InputUnsupported
 	}
+	if in.Attachment != nil {
+		in.Attachment.Caption = caption(m.Caption)
+	}
+}
+
+// caption is the reporter's words sent with a file, cleaned like typed
+// text and kept to tipline.MaxCaption characters (Telegram's own limit).
+func caption(s string) string {
+	return script.Truncate(strings.TrimSpace(script.Clean(s)), tipline.MaxCaption)
 }
 
 // command reads "/name arg" or "/name@bot arg" from a message that starts

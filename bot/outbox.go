@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -36,6 +37,8 @@ type payload struct {
 	CallbackID string `json:"q,omitempty"`
 	FileID     string `json:"f,omitempty"`
 	FileKind   string `json:"fk,omitempty"`
+	// Caption is the reporter's words sent with a file, shown with it.
+	Caption string `json:"fc,omitempty"`
 }
 
 // batch gathers one piece of work's outbox entries, keyed by the work
@@ -100,9 +103,10 @@ func (o *batch) edit(chatID int64, lane storage.Lane, editOf string, messageID i
 	o.add(chatID, lane, methodEdit, payload{Text: text, Rows: rows, MessageID: messageID}, true, editOf)
 }
 
-// file queues a stored attachment, protected from forwarding.
-func (o *batch) file(chatID int64, lane storage.Lane, kind, fileID string) {
-	o.add(chatID, lane, methodFile, payload{FileID: fileID, FileKind: kind, Protect: true}, true, "")
+// file queues a stored attachment, protected from forwarding, with the
+// words its reporter sent with it.
+func (o *batch) file(chatID int64, lane storage.Lane, a tipline.Attachment) {
+	o.add(chatID, lane, methodFile, payload{FileID: a.FileID, FileKind: a.Kind, Caption: a.Caption, Protect: true}, true, "")
 }
 
 // clear queues the deletion of the chat's recent messages: those given

@@ -229,7 +229,7 @@ func (b *Bot) queueOuts(out *batch, outs []review.Out) []string {
 	for i, o := range outs {
 		lane := storage.Lane(o.Lane)
 		if o.File != nil {
-			out.file(o.To.ChatID, lane, o.File.Kind, o.File.FileID)
+			out.file(o.To.ChatID, lane, *o.File)
 			continue
 		}
 		chatID := o.To.ChatID

@@ -410,3 +410,136 @@ func TestMaintainerScripts(t *testing.T) {
 		t.Errorf("removal did not stop and disable the service:\n%s", got)
 	}
 }
+
+// TestPurgeKeepsTheSecretKey: dpkg --purge deletes the conffile that holds
+// TIPLINE_SECRET_KEY, the only key to the database and its backups. The
+// package's postrm keeps a copy on removal (which purge runs first) and
+// says where it is on purge; only TIPLINE_PURGE_SECRET_KEY=yes deletes it.
+func TestPurgeKeepsTheSecretKey(t *testing.T) {
+	root := t.TempDir()
+	env := filepath.Join(root, "etc", "tipline", "tipline.env")
+	if err := os.MkdirAll(filepath.Dir(env), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const key = "TIPLINE_SECRET_KEY=c2VjcmV0IGtleSBmb3IgYSB0ZXN0IG9mIHB1cmdlIQ==\n"
+	if err := os.WriteFile(env, []byte("TELEGRAM_BOT_TOKEN=1:x\n"+key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dpkg := []string{"DPKG_ROOT=" + root}
+	postrm := "debian/postrm"
+	run(t, "", dpkg, "sh", postrm, "remove")
+	if err := os.Remove(env); err != nil { // dpkg deletes the conffile on purge
+		t.Fatal(err)
+	}
+	out := run(t, "", dpkg, "sh", postrm, "purge")
+	copyPath := filepath.Join(root, "var", "backups", "tipline.env")
+	b, err := os.ReadFile(copyPath)
+	if err != nil || !strings.Contains(string(b), key) {
+		t.Fatalf("after purge the key is not kept in /var/backups/tipline.env: %v %q", err, b)
+	}
+	if st, _ := os.Stat(copyPath); st.Mode().Perm() != 0o600 {
+		t.Errorf("the copy is %v, want 0600", st.Mode().Perm())
+	}
+	if !strings.Contains(out, "/var/backups/tipline.env") {
+		t.Errorf("purge does not say where the key is: %q", out)
+	}
+	run(t, "", append(dpkg, "TIPLINE_PURGE_SECRET_KEY=yes"), "sh", postrm, "purge")
+	if _, err := os.Stat(copyPath); !os.IsNotExist(err) {
+		t.Errorf("TIPLINE_PURGE_SECRET_KEY=yes left the copy: %v", err)
+	}
+}
+
+// TestReadmeOperatorCommands reads every shell command of the README's
+// operator sections (from "Run it on your server" to "Containers") as an
+// ordinary account with sudo would type it: a tipline command needs the
+// root-only settings file (sudo sh -c '… . /etc/tipline/tipline.env …'),
+// PostgreSQL's tools run as the postgres user (pg_restore as the
+// logged-in user fails), apt and systemctl need sudo, and the package is
+// installed from where scripts/build-deb writes it.
+func TestReadmeOperatorCommands(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	start, end := strings.Index(readme, "## Run it on your server"), strings.Index(readme, "### Containers")
+	if start < 0 || end < start {
+		t.Fatal("the README has no operator sections")
+	}
+	var cmds []string
+	in := false
+	for _, line := range strings.Split(readme[start:end], "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "```"):
+			in = strings.HasPrefix(line, "```sh")
+		case in && line != "" && !strings.HasPrefix(line, "#"):
+			if i := strings.Index(line, "  #"); i > 0 {
+				line = strings.TrimSpace(line[:i]) // a comment after the command
+			}
+			cmds = append(cmds, line)
+		}
+	}
+	if len(cmds) < 10 {
+		t.Fatalf("found only %d commands: %q", len(cmds), cmds)
+	}
+	script, err := os.ReadFile("../scripts/build-deb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`out=\$\{1:-([^}]+)\}`).FindSubmatch(script)
+	if m == nil {
+		t.Fatal("scripts/build-deb names no default output directory")
+	}
+	debGlob := "./" + string(m[1]) + "/tipline_*_amd64.deb"
+	if ok, _ := filepath.Match("tipline_*_amd64.deb", "tipline_1.2.3~test_amd64.deb"); !ok {
+		t.Fatal("the package name pattern no longer matches build-deb's tipline_VERSION_ARCH.deb")
+	}
+	installs := 0
+	for _, c := range cmds {
+		for _, stage := range strings.Split(c, "|") {
+			stage = strings.TrimSpace(strings.SplitN(stage, "&&", 2)[0])
+			f := strings.Fields(stage)
+			if len(f) == 0 {
+				continue
+			}
+			switch f[0] {
+			case "tipline":
+				t.Errorf("%q: an ordinary account cannot read /etc/tipline/tipline.env; run it as sudo sh -c 'set -a; . /etc/tipline/tipline.env; exec tipline ...'", c)
+			case "createdb", "createuser", "psql", "pg_restore", "pg_dump", "dropdb":
+				t.Errorf("%q: %s runs as the logged-in user, who has no PostgreSQL role; use sudo -u postgres %s", c, f[0], f[0])
+			case "apt", "systemctl", "dpkg":
+				t.Errorf("%q: %s needs sudo", c, f[0])
+			case "sudo":
+				if sudoCommand(f[1:]) == "tipline" {
+					t.Errorf("%q: sudo tipline has no settings; read /etc/tipline/tipline.env first", c)
+				}
+				if strings.Contains(stage, "apt install ./") {
+					installs++
+					if !strings.Contains(stage, debGlob) && !strings.Contains(stage, "./"+string(m[1])+"/tipline_NEW.deb") {
+						t.Errorf("%q: the package is built into %s (scripts/build-deb)", c, debGlob)
+					}
+				}
+			}
+		}
+	}
+	if installs == 0 {
+		t.Error("the README installs no package")
+	}
+}
+
+// sudoCommand is the command sudo runs, given the words after "sudo":
+// options (-u USER and the like) and VAR=value settings are skipped.
+func sudoCommand(words []string) string {
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		switch {
+		case w == "-u" || w == "-g":
+			i++
+		case strings.HasPrefix(w, "-"), strings.Contains(w, "="):
+		default:
+			return w
+		}
+	}
+	return ""
+}

@@ -35,19 +35,16 @@ func (c *Catalog) Value(lang string, v any) (s string, ok bool) {
 		if buddhistEra[lang] {
 			year += 543
 		}
-		return c.Text(lang, "format_date", map[string]any{
-			"Day": t.Day(), "Month": int(t.Month()), "Year": year,
-		}), true
+		return c.Text(lang, "format_date", dayData(t, year)), true
 	case reply.Moment:
 		t := time.Time(v)
 		year := t.Year()
 		if buddhistEra[lang] {
 			year += 543
 		}
-		return c.Text(lang, "format_moment", map[string]any{
-			"Day": t.Day(), "Month": int(t.Month()), "Year": year,
-			"Time": fmt.Sprintf("%02d:%02d", t.Hour(), t.Minute()),
-		}), true
+		data := dayData(t, year)
+		data["Time"] = fmt.Sprintf("%02d:%02d", t.Hour(), t.Minute())
+		return c.Text(lang, "format_moment", data), true
 	case reply.Distance:
 		return c.Text(lang, "format_km", map[string]any{"Km": strconv.FormatFloat(float64(v), 'f', 1, 64)}), true
 	case reply.PhoneNumber:
@@ -56,6 +53,13 @@ func (c *Catalog) Value(lang string, v any) (s string, ok bool) {
 		return c.Text(lang, "format_map_link", map[string]any{"URL": v.URL()}), true
 	}
 	return "", false
+}
+
+// dayData is a calendar day for format_date and format_moment: day and
+// month always two digits (07/12/2026), so a date reads the same wherever
+// a reviewer meets it (Details, lists, the retention warning, exports).
+func dayData(t time.Time, year int) map[string]any {
+	return map[string]any{"Day": fmt.Sprintf("%02d", t.Day()), "Month": fmt.Sprintf("%02d", int(t.Month())), "Year": year}
 }
 
 // IsValue tells whether v is one of the values Value writes.

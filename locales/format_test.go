@@ -61,6 +61,9 @@ func TestValuesInEachLanguage(t *testing.T) {
 		{"en", day, "20/11/2026"},
 		{"km", day, "20/11/2026"},
 		{"th", day, "20/11/2569"},
+		// One form everywhere: day and month in two digits.
+		{"en", reply.Day(time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)), "07/12/2026"},
+		{"th", reply.Moment(time.Date(2026, 12, 7, 8, 5, 0, 0, time.UTC)), "07/12/2569 08:05"},
 		{"en", reply.PhoneNumber("+85512345678"), "+855 12 345 678"},
 		{"en", reply.MapLink{Lat: 13.65869, Lon: 102.5637}, "📍 on the map: https://maps.google.com/?q=13.65869,102.56370"},
 	}

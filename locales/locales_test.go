@@ -21,8 +21,6 @@ var sample = map[string]any{
 	"Part":      2,
 	"Why":       "the reviewer who has it does not answer",
 	"Parts":     5,
-	"From":      11,
-	"To":        20,
 	"Total":     34,
 	"Max":       10,
 	"Country":   "Cambodia",
@@ -61,6 +59,21 @@ var sample = map[string]any{
 	"Other":        "TL-4ACF-9XDN",
 	"Distance":     "1.2 km",
 	"Km":           "1.2",
+	// The board report.
+	"Title":     "Tipline Cambodia",
+	"Period":    "05/10/2026 to 29/11/2026",
+	"From":      "05/10/2026",
+	"To":        "29/11/2026",
+	"Version":   "v1.4.0",
+	"Generated": "30/11/2026 09:00 ICT",
+	"Series":    "Missing child",
+	"Week":      "05/10",
+	"Unit":      "cases",
+	"P":         "87",
+	"Urgent":    9,
+	"Missing":   "3 missing children",
+	"Safe":      2,
+	"Harmed":    1,
 }
 
 func TestEveryIDInEveryLanguage(t *testing.T) {

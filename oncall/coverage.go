@@ -1,6 +1,7 @@
 package oncall
 
 import (
+	"slices"
 	"time"
 
 	"github.com/tipline/tipline"
@@ -14,12 +15,26 @@ type Gap struct {
 }
 
 // Gaps returns the spans between from and to in which nobody active is on
-// the primary shift, looked at every step (shift boundaries are minutes, so
-// a step of a few minutes finds every gap of that length or more).
-func Gaps(r Rota, reviewers []tipline.Reviewer, from, to time.Time, step time.Duration) []Gap {
+// the primary shift. They start and end exactly where the rota's shifts
+// do (08:00, not the first look after it), whatever minute from is.
+func Gaps(r Rota, reviewers []tipline.Reviewer, from, to time.Time) []Gap {
+	loc, err := r.Location()
+	if err != nil {
+		loc = time.UTC
+	}
+	instants := []time.Time{from}
+	for _, s := range r.shifts(Primary) {
+		for _, t := range s.boundaries(from, to, loc) {
+			if t.After(from) && t.Before(to) {
+				instants = append(instants, t)
+			}
+		}
+	}
+	slices.SortFunc(instants, func(a, b time.Time) int { return a.Compare(b) })
+	instants = slices.CompactFunc(instants, time.Time.Equal)
 	var gaps []Gap
 	var open *Gap
-	for t := from; t.Before(to); t = t.Add(step) {
+	for _, t := range instants {
 		_, reason := Recipients(r, int(Primary), t, reviewers)
 		covered := reason == ReasonPrimary
 		switch {

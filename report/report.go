@@ -1,13 +1,15 @@
 // Package report renders the board report: one self-contained HTML page
 // (no script, no font, image or style from elsewhere) with charts drawn as
-// inline SVG. It shows counts and times only: no report content, no
-// reporter, no case reference. It is pure: data in, HTML out.
+// inline SVG, in the board's language (the catalogue's words). It shows
+// counts and times only: no report content, no reporter, no case
+// reference. It is pure: data in, HTML out.
 package report
 
 import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -15,6 +17,8 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/reply"
 )
 
 // Case is one case as the report counts it.
@@ -27,22 +31,33 @@ type Case struct {
 	AcknowledgedAt time.Time // zero when nobody took it
 	Assignee       int64     // 0 when nobody took it
 	Escalations    int       // "Escalate" presses by reviewers
-	// Partner is the name of the partner the case was referred to, "" for
-	// none: the report counts referrals by partner.
-	Partner string
+	// Partners are the names of the partners the case was referred to
+	// (police units among them), none when it was not: the report counts
+	// referrals by partner.
+	Partners []string
+	// Exploitation is the reviewer's classification ("" unclassified).
+	Exploitation tipline.Exploitation
+	// Lang is the language the reporter used (en, km, th).
+	Lang string
 }
 
 // Input is everything the report shows.
 type Input struct {
 	// Title names the organisation or the tip line, e.g. "Tipline".
 	Title string
+	// Lang is the language the report is written in (en, km, th), with
+	// the catalogue's words; English when empty.
+	Lang string
 	// From and To bound the period: cases submitted in [From, To).
 	From, To time.Time
 	// Location is the team's time zone: weeks start on Monday there.
 	Location *time.Location
 	Cases    []Case
-	// Reviewers names reviewers by id, for the load chart.
+	// Reviewers names reviewers by id, for the load chart; a reviewer not
+	// named is shown as "Reviewer N", N their place in Team.
 	Reviewers map[int64]string
+	// Team is every reviewer's id, in the order they joined.
+	Team []int64
 	// Deadlines are the acknowledgement deadlines by urgency: a case not
 	// taken within its deadline went on to the next level.
 	Deadlines map[tipline.Urgency]time.Duration
@@ -55,17 +70,59 @@ type Input struct {
 // (Okabe and Ito).
 var palette = []string{"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999", "#F0E442"}
 
+// colours give each category one colour in every chart, so a colour never
+// changes meaning between charts: the kinds, urgency and the two measures
+// of time are blue and orange; outcomes, found children and the kinds of
+// exploitation keep theirs wherever they appear.
+var colours = map[string]string{
+	"kind:tip": "#0072B2", "kind:missing": "#E69F00",
+	"urgency:urgent": "#D55E00", "urgency:normal": "#56B4E9",
+	"outcome:partner": "#009E73", "outcome:police": "#004D40", "outcome:no_action": "#999999",
+	"outcome:duplicate": "#CC79A7", "outcome:false": "#6A3D9A", "outcome:open": "#D0D7DE",
+	"outcome:found_safe": "#009E73", "outcome:found_harmed": "#D55E00", "outcome:found_other": "#999999",
+	"ack:p50": "#0072B2", "ack:p90": "#E69F00",
+	"escalation:late": "#D55E00", "escalation:manual": "#CC79A7",
+	"exploitation:sale": "#D55E00", "exploitation:sexual": "#CC79A7", "exploitation:labour": "#E69F00",
+	"exploitation:begging": "#F0E442", "exploitation:online": "#56B4E9", "exploitation:other": "#999999",
+	"exploitation:": "#D0D7DE",
+	"lang:km":       "#0072B2", "lang:th": "#009E73", "lang:en": "#E69F00", "lang:": "#999999",
+	"load": "#009E73", "referrals": "#004D40",
+}
+
 type tile struct{ Label, Value, Note string }
 
 type page struct {
-	Title, Period, Generated, Version string
-	Tiles                             []tile
-	Charts                            []chart
+	Lang, HTMLTitle, Heading, Intro, Footer string
+	Tiles                                   []tile
+	Charts                                  []chart
 }
 
 type chart struct {
 	Title, Caption string
 	SVG            template.HTML
+}
+
+// catalog holds the words of the report in every language.
+var catalog = locales.MustLoad()
+
+// words writes the report's messages in one language.
+type words struct{ lang string }
+
+func (w words) t(id string, data map[string]any) string { return catalog.Text(w.lang, id, data) }
+
+// n is a count with its noun: "1 missing child", "3 missing children"
+// (the catalogue's _one form for 1, its _other form otherwise).
+func (w words) n(id string, n int) string {
+	if n == 1 {
+		return w.t(id+"_one", map[string]any{"N": n})
+	}
+	return w.t(id+"_other", map[string]any{"N": n})
+}
+
+// day is a date as the reader writes it (Buddhist era in Thai).
+func (w words) day(t time.Time) string {
+	s, _ := catalog.Value(w.lang, reply.Day(t))
+	return s
 }
 
 // Render writes the report.
@@ -74,19 +131,30 @@ func Render(w io.Writer, in Input) error {
 	if loc == nil {
 		loc = time.UTC
 	}
+	lang := in.Lang
+	if lang == "" {
+		lang = tipline.LangEnglish
+	}
+	say := words{lang}
 	weeks := weekStarts(in.From, in.To, loc)
 	labels := make([]string, len(weeks))
 	for i, wk := range weeks {
-		labels[i] = wk.Format("2 Jan")
+		labels[i] = fmt.Sprintf("%02d/%02d", wk.Day(), int(wk.Month()))
 	}
 	weekOf := func(t time.Time) int {
 		i := sort.Search(len(weeks), func(i int) bool { return weeks[i].After(t.In(loc)) }) - 1
 		return max(i, 0)
 	}
-	count := func(key func(Case) string, keys []string) []series {
+	// count makes one series per category key, named by the catalogue and
+	// coloured by the category, counting the cases key gives that key.
+	count := func(group string, key func(Case) string, keys []string, name func(string) string) []series {
 		out := make([]series, len(keys))
 		for i, k := range keys {
-			out[i] = series{Name: k, Color: palette[i%len(palette)], Values: make([]float64, len(weeks))}
+			c := colours[group+":"+k]
+			if c == "" {
+				c = palette[i%len(palette)]
+			}
+			out[i] = series{Name: name(k), Color: c, Values: make([]float64, len(weeks))}
 		}
 		for _, c := range in.Cases {
 			if i := slices.Index(keys, key(c)); i >= 0 {
@@ -95,16 +163,49 @@ func Render(w io.Writer, in Input) error {
 		}
 		return out
 	}
+	msg := func(prefix string) func(string) string {
+		return func(k string) string { return say.t(prefix+k, nil) }
+	}
 
-	byKind := count(func(c Case) string { return kindName[c.Kind] }, []string{"Tip", "Missing child"})
-	byUrgency := count(func(c Case) string { return urgencyName[c.Urgency] }, []string{"Urgent", "Normal"})
-	outcomeKeys := []string{"Referred to police", "Referred to a partner", "No action needed", "Duplicate", "False report", "Still open"}
-	byOutcome := count(func(c Case) string {
-		if c.Status != tipline.StatusClosed {
-			return "Still open"
+	byKind := count("kind", func(c Case) string { return string(c.Kind) }, []string{"tip", "missing"}, msg("board_kind_"))
+	byUrgency := count("urgency", func(c Case) string { return string(c.Urgency) }, []string{"urgent", "normal"}, msg("board_urgency_"))
+	outcomeKeys := []string{"partner", "police", "no_action", "duplicate", "false", "found_safe", "found_harmed", "found_other", "open"}
+	outcomeName := func(k string) string {
+		if k == "open" {
+			return say.t("board_still_open", nil)
 		}
-		return outcomeName[c.Outcome]
-	}, outcomeKeys)
+		return say.t("outcome_"+k, nil)
+	}
+	byOutcome := count("outcome", func(c Case) string {
+		if c.Status != tipline.StatusClosed {
+			return "open"
+		}
+		return string(c.Outcome)
+	}, outcomeKeys, outcomeName)
+	exploitKeys := []string{}
+	for _, e := range tipline.Exploitations {
+		exploitKeys = append(exploitKeys, string(e))
+	}
+	exploitKeys = append(exploitKeys, "")
+	byExploitation := count("exploitation", func(c Case) string {
+		if c.Kind != tipline.KindTip {
+			return "-"
+		}
+		return string(c.Exploitation)
+	}, exploitKeys, func(k string) string {
+		if k == "" {
+			return say.t("board_unclassified", nil)
+		}
+		return say.t("exploitation_"+k, nil)
+	})
+	byLanguage := count("lang", func(c Case) string { return c.Lang }, []string{"km", "th", "en"}, msg("language_name_"))
+	foundKeys := []string{"found_safe", "found_harmed", "found_other"}
+	found := count("outcome", func(c Case) string {
+		if c.Kind != tipline.KindMissing || c.Status != tipline.StatusClosed {
+			return ""
+		}
+		return string(c.Outcome)
+	}, foundKeys, outcomeName)
 
 	// Time to acknowledge, per week and overall.
 	ackWeek := make([][]float64, len(weeks))
@@ -112,6 +213,7 @@ func Render(w io.Writer, in Input) error {
 	late := make([]float64, len(weeks))
 	manual := make([]float64, len(weeks))
 	taken, open, urgent, missing, lateAll := 0, 0, 0, 0, 0
+	foundBy := map[tipline.Outcome]int{}
 	load := map[int64]float64{}
 	for _, c := range in.Cases {
 		i := weekOf(c.SubmittedAt)
@@ -120,6 +222,9 @@ func Render(w io.Writer, in Input) error {
 		}
 		if c.Kind == tipline.KindMissing {
 			missing++
+			if c.Status == tipline.StatusClosed && c.Outcome.Found() {
+				foundBy[c.Outcome]++
+			}
 		}
 		if c.Status != tipline.StatusClosed {
 			open++
@@ -159,10 +264,17 @@ func Render(w io.Writer, in Input) error {
 		}
 		return int(a - b)
 	})
+	// Unnamed reviewers are numbered in the order they joined (Team, or
+	// their ids), so "Reviewer 2" is the same person from one report to
+	// the next.
+	byID := in.Team
+	if len(byID) == 0 {
+		byID = slices.Sorted(maps.Keys(load))
+	}
 	for _, id := range ids {
 		name := in.Reviewers[id]
 		if name == "" {
-			name = fmt.Sprintf("Reviewer %d", id)
+			name = say.t("board_reviewer_n", map[string]any{"N": slices.Index(byID, id) + 1})
 		}
 		names = append(names, name)
 		values = append(values, load[id])
@@ -170,8 +282,8 @@ func Render(w io.Writer, in Input) error {
 
 	referrals := map[string]int{}
 	for _, c := range in.Cases {
-		if c.Partner != "" {
-			referrals[c.Partner]++
+		for _, p := range c.Partners {
+			referrals[p]++
 		}
 	}
 	partners := make([]string, 0, len(referrals))
@@ -190,42 +302,48 @@ func Render(w io.Writer, in Input) error {
 	}
 
 	total := len(in.Cases)
+	period := say.t("board_period_range", map[string]any{"From": say.day(in.From.In(loc)), "To": say.day(in.To.Add(-time.Nanosecond).In(loc))})
+	generated := say.day(in.Now.In(loc)) + " " + in.Now.In(loc).Format("15:04 MST")
+	cases, minutes := say.t("board_unit_cases", nil), say.t("board_unit_minutes", nil)
+	ch := chartWords{weekOf: say.t("board_week_of", nil), bar: func(series, week, n, unit string) string {
+		return say.t("board_bar", map[string]any{"Series": series, "Week": week, "N": n, "Unit": unit})
+	}, perWeek: func(what, unit string) string {
+		return say.t("board_chart_aria", map[string]any{"What": what, "Unit": unit})
+	}, cases: cases}
 	p := page{
-		Title:     in.Title,
-		Period:    in.From.In(loc).Format("2 January 2006") + " to " + in.To.Add(-time.Nanosecond).In(loc).Format("2 January 2006"),
-		Generated: in.Now.In(loc).Format("2 January 2006 15:04 MST"),
-		Version:   in.Version,
+		Lang:      lang,
+		HTMLTitle: say.t("board_html_title", map[string]any{"Title": in.Title, "Period": period}),
+		Heading:   say.t("board_heading", map[string]any{"Title": in.Title}),
+		Intro:     say.t("board_intro", map[string]any{"Period": period}),
+		Footer:    say.t("board_footer", map[string]any{"Version": in.Version, "Generated": generated}),
 		Tiles: []tile{
-			{"Cases", fmt.Sprint(total), fmt.Sprintf("%d urgent, %d missing children", urgent, missing)},
-			{"Taken by a reviewer", fmt.Sprint(taken), percent(taken, total)},
-			{"Time to take, median", minutesText(percentile(ackAll, 50)), "from the report to \"I take it\""},
-			{"Time to take, 90th percentile", minutesText(percentile(ackAll, 90)), "9 in 10 cases were taken faster"},
-			{"Not taken within the deadline", fmt.Sprint(lateAll), "went on to the next reviewers"},
-			{"Still open", fmt.Sprint(open), "at " + in.Now.In(loc).Format("2 Jan 15:04")},
+			{say.t("board_tile_cases", nil), fmt.Sprint(total), say.t("board_tile_cases_note", map[string]any{"Urgent": urgent, "Missing": say.n("board_missing", missing)})},
+			{say.t("board_tile_taken", nil), fmt.Sprint(taken), percent(say, taken, total)},
+			{say.t("board_tile_p50", nil), minutesText(say, percentile(ackAll, 50)), say.t("board_tile_p50_note", nil)},
+			{say.t("board_tile_p90", nil), minutesText(say, percentile(ackAll, 90)), say.t("board_tile_p90_note", nil)},
+			{say.t("board_tile_late", nil), fmt.Sprint(lateAll), say.t("board_tile_late_note", nil)},
+			{say.t("board_tile_open", nil), fmt.Sprint(open), say.t("board_tile_open_note", map[string]any{"When": generated})},
+			{say.t("board_tile_found", nil), fmt.Sprint(foundBy[tipline.OutcomeFoundSafe] + foundBy[tipline.OutcomeFoundHarmed] + foundBy[tipline.OutcomeFoundOther]),
+				say.t("board_tile_found_note", map[string]any{"Safe": foundBy[tipline.OutcomeFoundSafe], "Harmed": foundBy[tipline.OutcomeFoundHarmed],
+					"Other": foundBy[tipline.OutcomeFoundOther], "Missing": say.n("board_missing", missing)})},
 		},
 		Charts: []chart{
-			{"Cases per week, by kind", "Reports received each week (weeks start on Monday).", bars(labels, byKind, true, "cases")},
-			{"Cases per week, by urgency", "Urgent: a child in danger now, or missing.", bars(labels, byUrgency, true, "cases")},
-			{"Cases per week, by outcome", "How the cases received that week were closed so far.", bars(labels, byOutcome, true, "cases")},
-			{"Time to acknowledge", "Minutes from the report to a reviewer pressing \"I take it\", for cases received that week.",
-				bars(labels, []series{{"Median (p50)", palette[0], p50}, {"90th percentile (p90)", palette[1], p90}}, false, "minutes")},
-			{"Escalations", "Cases not taken within their deadline (so sent on to the secondary reviewers, then everyone), and cases a reviewer escalated by hand.",
-				bars(labels, []series{{"Not taken within the deadline", palette[5], late}, {"Escalated by a reviewer", palette[3], manual}}, true, "cases")},
-			{"Load on each reviewer", "Cases each reviewer took in the period.", hbars(names, values, palette[2], "cases taken by each reviewer", "No case was taken in this period.")},
-			{"Referrals by partner", "Cases closed as referred, by the partner they were referred to.", hbars(partners, partnerCounts, palette[0], "cases referred to each partner", "No case was referred to a partner in this period.")},
+			{say.t("board_chart_kind", nil), say.t("board_chart_kind_caption", nil), ch.bars(labels, byKind, true, cases)},
+			{say.t("board_chart_exploitation", nil), say.t("board_chart_exploitation_caption", nil), ch.bars(labels, byExploitation, true, cases)},
+			{say.t("board_chart_found", nil), say.t("board_chart_found_caption", nil), ch.bars(labels, found, true, cases)},
+			{say.t("board_chart_language", nil), say.t("board_chart_language_caption", nil), ch.bars(labels, byLanguage, true, cases)},
+			{say.t("board_chart_urgency", nil), say.t("board_chart_urgency_caption", nil), ch.bars(labels, byUrgency, true, cases)},
+			{say.t("board_chart_outcome", nil), say.t("board_chart_outcome_caption", nil), ch.bars(labels, byOutcome, true, cases)},
+			{say.t("board_chart_ack", nil), say.t("board_chart_ack_caption", nil),
+				ch.bars(labels, []series{{say.t("board_p50", nil), colours["ack:p50"], p50}, {say.t("board_p90", nil), colours["ack:p90"], p90}}, false, minutes)},
+			{say.t("board_chart_escalations", nil), say.t("board_chart_escalations_caption", nil),
+				ch.bars(labels, []series{{say.t("board_tile_late", nil), colours["escalation:late"], late}, {say.t("board_manual", nil), colours["escalation:manual"], manual}}, true, cases)},
+			{say.t("board_chart_load", nil), say.t("board_chart_load_caption", nil), ch.hbars(names, values, colours["load"], say.t("board_chart_load", nil), say.t("board_chart_load_empty", nil))},
+			{say.t("board_chart_referrals", nil), say.t("board_chart_referrals_caption", nil), ch.hbars(partners, partnerCounts, colours["referrals"], say.t("board_chart_referrals", nil), say.t("board_chart_referrals_empty", nil))},
 		},
 	}
 	return pageTemplate.Execute(w, p)
 }
-
-var (
-	kindName    = map[tipline.Kind]string{tipline.KindTip: "Tip", tipline.KindMissing: "Missing child"}
-	urgencyName = map[tipline.Urgency]string{tipline.UrgencyUrgent: "Urgent", tipline.UrgencyNormal: "Normal"}
-	outcomeName = map[tipline.Outcome]string{
-		tipline.OutcomePolice: "Referred to police", tipline.OutcomePartner: "Referred to a partner",
-		tipline.OutcomeNoAction: "No action needed", tipline.OutcomeDuplicate: "Duplicate", tipline.OutcomeFalse: "False report",
-	}
-)
 
 // weekStarts returns the Monday (00:00 in loc) of every week that
 // overlaps [from, to).
@@ -256,32 +374,33 @@ func percentile(values []float64, p float64) float64 {
 	return s[min(max(rank, 1), len(s))-1]
 }
 
-func minutesText(m float64) string {
+// minutesText is a duration in minutes as the reader writes it.
+func minutesText(say words, m float64) string {
 	switch {
 	case m == 0:
 		return "–"
 	case m < 1:
-		return fmt.Sprintf("%.0f s", m*60)
+		return say.t("board_seconds", map[string]any{"N": fmt.Sprintf("%.0f", m*60)})
 	case m < 120:
-		return fmt.Sprintf("%.0f min", m)
+		return say.t("unit_minutes", map[string]any{"N": fmt.Sprintf("%.0f", m)})
 	}
-	return fmt.Sprintf("%.1f h", m/60)
+	return say.t("board_hours", map[string]any{"N": fmt.Sprintf("%.1f", m/60)})
 }
 
-func percent(n, of int) string {
+func percent(say words, n, of int) string {
 	if of == 0 {
-		return "no cases"
+		return say.t("board_no_cases", nil)
 	}
-	return fmt.Sprintf("%.0f%% of the cases", 100*float64(n)/float64(of))
+	return say.t("board_percent", map[string]any{"P": fmt.Sprintf("%.0f", 100*float64(n)/float64(of))})
 }
 
 var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
-<html lang="en">
+<html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>{{.Title}}: report for {{.Period}}</title>
+<title>{{.HTMLTitle}}</title>
 <style>
 body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", sans-serif; margin: 0; color: #1b1f23; background: #f6f7f9; }
 main { max-width: 860px; margin: 0 auto; padding: 24px; }
@@ -290,7 +409,7 @@ h1 { font-size: 1.6rem; margin: 0 0 4px; }
 .tiles { display: grid; grid-template-columns: repeat(3, 1fr); gap: 12px; margin-bottom: 24px; }
 .tile { background: #fff; border-radius: 8px; padding: 12px 14px; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
 .tile .v { font-size: 1.6rem; font-weight: 600; }
-.tile .l { font-size: .85rem; color: #57606a; }
+.tile .l { font-size: .85rem; color: #57606a; overflow-wrap: anywhere; }
 .tile .n { font-size: .75rem; color: #8c959f; }
 section { background: #fff; border-radius: 8px; padding: 14px 16px 8px; margin-bottom: 18px; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
 h2 { font-size: 1.05rem; margin: 0 0 2px; }
@@ -303,8 +422,8 @@ footer { color: #8c959f; font-size: .75rem; text-align: center; padding: 8px 0 2
 </head>
 <body>
 <main>
-<h1>{{.Title}}: report to the board</h1>
-<p class="period">Cases received from {{.Period}}. Counts and times only: no report content, no reporter, no case reference.</p>
+<h1>{{.Heading}}</h1>
+<p class="period">{{.Intro}}</p>
 <div class="tiles">
 {{range .Tiles}}<div class="tile"><div class="l">{{.Label}}</div><div class="v">{{.Value}}</div><div class="n">{{.Note}}</div></div>
 {{end}}</div>
@@ -313,7 +432,7 @@ footer { color: #8c959f; font-size: .75rem; text-align: center; padding: 8px 0 2
 <p class="caption">{{.Caption}}</p>
 {{.SVG}}
 </section>
-{{end}}<footer>Made by tipline report {{.Version}} on {{.Generated}}. Closed cases past the retention period are deleted and no longer counted.</footer>
+{{end}}<footer>{{.Footer}}</footer>
 </main>
 </body>
 </html>

@@ -6,7 +6,17 @@ import (
 	"html/template"
 	"math"
 	"strings"
+
+	"github.com/tipline/tipline/locales/script"
 )
+
+// chartWords are the words the charts write, in the report's language.
+type chartWords struct {
+	weekOf  string
+	bar     func(series, week, n, unit string) string
+	perWeek func(what, unit string) string
+	cases   string
+}
 
 // series is one coloured set of bars.
 type series struct {
@@ -51,7 +61,7 @@ func num(v float64) string {
 // bars draws a vertical bar chart over the labels: stacked, or side by
 // side when stacked is false, with a legend and a title for each bar that
 // a screen reader (or a mouse) finds.
-func bars(labels []string, ss []series, stacked bool, unit string) template.HTML {
+func (cw chartWords) bars(labels []string, ss []series, stacked bool, unit string) template.HTML {
 	const plotH = 200
 	n := len(labels)
 	maxV := 0.0
@@ -73,7 +83,7 @@ func bars(labels []string, ss []series, stacked bool, unit string) template.HTML
 	rows := legendRows(ss)
 	h := top + plotH + 36 + legendH*len(rows)
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, h, html.EscapeString(legendText(ss)+" per week, in "+unit))
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, h, html.EscapeString(cw.perWeek(legendText(ss), unit)))
 	y := func(v float64) float64 { return top + plotH - v/scaleTop*plotH }
 	for t := 0.0; t <= scaleTop+1e-9; t += step {
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#d0d7de" stroke-width="1"/>`, left, chartW-right, y(t), y(t))
@@ -92,8 +102,8 @@ func bars(labels []string, ss []series, stacked bool, unit string) template.HTML
 				base = 0
 			}
 			if v > 0 {
-				fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, week of %s: %s %s</title></rect>`,
-					x, y(base+v), w, y(base)-y(base+v), s.Color, html.EscapeString(s.Name), html.EscapeString(label), num(v), unit)
+				fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>`,
+					x, y(base+v), w, y(base)-y(base+v), s.Color, html.EscapeString(cw.bar(s.Name, label, num(v), unit)))
 			}
 			if stacked {
 				base += v
@@ -103,7 +113,7 @@ func bars(labels []string, ss []series, stacked bool, unit string) template.HTML
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="11" text-anchor="middle">%s</text>`, x0+barW/2, top+plotH+16, html.EscapeString(label))
 		}
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11">week of</text>`, left-44, top+plotH+16)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11">%s</text>`, left-44, top+plotH+16, html.EscapeString(cw.weekOf))
 	for r, row := range rows {
 		legend(&b, row, top+plotH+36+legendH*r)
 	}
@@ -149,9 +159,47 @@ func legend(b *strings.Builder, ss []series, y int) {
 	}
 }
 
-// hbars draws one horizontal bar per label (the reviewers' load).
-func hbars(labels []string, values []float64, color, aria, empty string) template.HTML {
-	const rowH, labelW = 26, 170
+// labelLines splits a label into lines of at most max characters, at
+// spaces when it has them (Khmer and Thai write none between words: they
+// are cut by characters, never inside a cluster of marks), at most three
+// lines, the last cut short with an ellipsis.
+func labelLines(label string, max int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(label) {
+		for len([]rune(word)) > max {
+			cut := script.Truncate(word, max)
+			if cut == "" || cut == word {
+				break
+			}
+			if line != "" {
+				lines, line = append(lines, line), ""
+			}
+			lines = append(lines, cut)
+			word = strings.TrimPrefix(word, cut)
+		}
+		switch {
+		case line == "":
+			line = word
+		case len([]rune(line))+1+len([]rune(word)) <= max:
+			line += " " + word
+		default:
+			lines, line = append(lines, line), word
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	if len(lines) > 3 {
+		lines = append(lines[:2], script.Truncate(lines[2], max-1)+"…")
+	}
+	return lines
+}
+
+// hbars draws one horizontal bar per label (the reviewers' load, the
+// referrals by partner), a long label wrapped over up to three lines.
+func (cw chartWords) hbars(labels []string, values []float64, color, aria, empty string) template.HTML {
+	const lineH, labelW, maxChars = 14, 190, 26
 	if len(labels) == 0 {
 		return template.HTML(`<p class="caption">` + html.EscapeString(empty) + `</p>`)
 	}
@@ -161,16 +209,33 @@ func hbars(labels []string, values []float64, color, aria, empty string) templat
 	}
 	scaleTop, _ := niceMax(maxV)
 	plotW := float64(chartW - labelW - right - 40)
-	h := top + rowH*len(labels) + 8
+	wrapped := make([][]string, len(labels))
+	h := top + 8
+	for i, label := range labels {
+		wrapped[i] = labelLines(label, maxChars)
+		h += max(26, lineH*len(wrapped[i])+8)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, h, html.EscapeString(aria))
+	y := top
 	for i, label := range labels {
-		y := top + rowH*i
+		rowH := max(26, lineH*len(wrapped[i])+8)
+		mid := y + rowH/2
 		w := values[i] / scaleTop * plotW
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" text-anchor="end">%s</text>`, labelW-8, y+15, html.EscapeString(label))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="18" rx="2" fill="%s"><title>%s: %s cases</title></rect>`,
-			labelW, y+2, w, color, html.EscapeString(label), num(values[i]))
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12">%s</text>`, float64(labelW)+w+6, y+15, num(values[i]))
+		first := mid + 4 - lineH*(len(wrapped[i])-1)/2
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" text-anchor="end">`, labelW-8, first)
+		for k, line := range wrapped[i] {
+			dy := 0
+			if k > 0 {
+				dy = lineH
+			}
+			fmt.Fprintf(&b, `<tspan x="%d" dy="%d">%s</tspan>`, labelW-8, dy, html.EscapeString(line))
+		}
+		b.WriteString(`</text>`)
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="18" rx="2" fill="%s"><title>%s: %s %s</title></rect>`,
+			labelW, mid-9, w, color, html.EscapeString(label), num(values[i]), html.EscapeString(cw.cases))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12">%s</text>`, float64(labelW)+w+6, mid+4, num(values[i]))
+		y += rowH
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) //nolint:gosec // every text in it is escaped above

@@ -35,15 +35,17 @@ const (
 	Unblock  Action = "unb"    // lift the block of its reporter
 	Classify Action = "cls"    // choose the kind of exploitation (then the risk)
 	SetRisk  Action = "rsk"    // classify it: the kind and the risk chosen
-	Refer    Action = "ref"    // close it as referred to a named partner
+	Refer    Action = "ref"    // close it as referred to a named partner (no partner: ask which, to refer to one more)
 	SameAs   Action = "dup"    // type the reference of the older case it repeats
 	Read     Action = "red"    // read one part of the case's long words (Details cuts them)
 	Files    Action = "fil"    // receive one page of the case's files
+	Send     Action = "snd"    // send the message typed for the reporter (after reading it again)
+	Discard  Action = "dsc"    // do not send the message typed for the reporter
 )
 
 // Actions lists every action, for tables and tests.
 var Actions = []Action{Take, Details, Escalate, Reply, Note, Close, Outcome, Block, Reopen, TakeOver,
-	BlockFor, Unblock, Classify, SetRisk, Refer, SameAs, Read, Files}
+	BlockFor, Unblock, Classify, SetRisk, Refer, SameAs, Read, Files, Send, Discard}
 
 // Known tells whether a is one of Actions.
 func Known(a Action) bool {
@@ -58,7 +60,9 @@ func Known(a Action) bool {
 // Press is a reviewer's button: an action on a case, with what was chosen
 // for it. Its string form is the button's action, "ack:TL-7K3Q-9XDM",
 // "out:TL-7K3Q-9XDM:police", "rsk:TL-7K3Q-9XDM:sale:high", which bot signs
-// with the case's version; it stays well under Telegram's 64 bytes.
+// with the case's version; it stays well under Telegram's 64 bytes. A
+// close or a referral acts only when Confirmed ("out:TL-7K3Q-9XDM:no_action:y"):
+// the first press asks again, with Cancel.
 type Press struct {
 	Action  Action
 	Case    tipline.Reference
@@ -70,7 +74,12 @@ type Press struct {
 	Reason       tipline.BlockReason // BlockFor
 	Page         int                 // Read, Files: the part or page, from 0
 	Why          TakeOverWhy         // TakeOver: why (none: ask first)
+	// Confirmed is the second press of Outcome or Refer: do it.
+	Confirmed bool
 }
+
+// confirmMark ends the action of a confirmed press.
+const confirmMark = "y"
 
 // TakeOverWhy is why a reviewer takes a case someone else has: the holder
 // and every admin are told it at once.
@@ -102,6 +111,9 @@ func ParseAction(s string) (Press, error) {
 	}
 	p := Press{Action: Action(parts[0]), Case: ref}
 	args := parts[2:]
+	if (p.Action == Outcome || p.Action == Refer) && len(args) == 2 && args[1] == confirmMark {
+		p.Confirmed, args = true, args[:1]
+	}
 	want := 0
 	switch p.Action {
 	case Outcome:
@@ -126,8 +138,8 @@ func ParseAction(s string) (Press, error) {
 			}
 		}
 	case Refer:
-		want = 1
 		if len(args) == 1 {
+			want = 1
 			id, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil || id <= 0 {
 				return Press{}, ErrBadAction
@@ -179,7 +191,9 @@ func (p Press) String() string {
 	case SetRisk:
 		s += ":" + string(p.Exploitation) + ":" + string(p.Risk)
 	case Refer:
-		s += ":" + strconv.FormatInt(p.Partner, 10)
+		if p.Partner != 0 {
+			s += ":" + strconv.FormatInt(p.Partner, 10)
+		}
 	case BlockFor:
 		s += ":" + string(p.Reason)
 	case Read, Files:
@@ -188,6 +202,9 @@ func (p Press) String() string {
 		if p.Why != "" {
 			s += ":" + string(p.Why)
 		}
+	}
+	if p.Confirmed && (p.Action == Outcome || p.Action == Refer) {
+		s += ":" + confirmMark
 	}
 	return s
 }
@@ -226,9 +243,14 @@ const (
 // State is what the reviewer's next text is for: a reply or a note on a
 // case, in the version of the case when they pressed (if the case changes
 // hands before they have typed, what they type is not used). bot keeps it
-// between updates.
+// between updates, encrypted.
 type State struct {
 	Mode    Mode              `json:"mode,omitempty"`
 	Case    tipline.Reference `json:"case,omitempty"`
 	Version string            `json:"version,omitempty"`
+	// Draft is a message typed for the reporter, waiting for Send; DraftKey
+	// is the update that typed it, so a Send repeated after a crash saves
+	// and sends it once.
+	Draft    string `json:"draft,omitempty"`
+	DraftKey string `json:"draft_key,omitempty"`
 }

@@ -87,7 +87,7 @@ const (
 // an action waits until the case is reopened.
 func changesClosed(act Action) bool {
 	switch act {
-	case Escalate, Reply, Note, Close, Outcome, Classify, SetRisk, Refer, SameAs:
+	case Escalate, Reply, Note, Close, Outcome, Classify, SetRisk, SameAs, Send:
 		return true
 	}
 	return false
@@ -107,6 +107,9 @@ func Authorize(a Actor, c Case, act Action, buttonVersion string) Decision {
 	if !a.Active || !Known(act) {
 		return Refuse
 	}
+	if act == Discard {
+		return Allow // dropping one's own unsent words changes nothing on the case
+	}
 	mine := c.Taker != 0 && c.Taker == a.ID
 	if c.Status == tipline.StatusClosed && changesClosed(act) {
 		// Whatever version the button was made for: a closed case is inert
@@ -125,7 +128,9 @@ func Authorize(a Actor, c Case, act Action, buttonVersion string) Decision {
 	}
 	if c.Status == tipline.StatusClosed {
 		switch act {
-		case Details, Read, Files, Reopen, Block, BlockFor, Unblock:
+		case Details, Read, Files, Reopen, Block, BlockFor, Unblock, Refer:
+			// Refer: a case closed as referred may go to one more partner
+			// (the store refuses any other closed case).
 			if mine || a.Admin {
 				return Allow
 			}

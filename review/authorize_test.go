@@ -63,6 +63,8 @@ func authorizeTables() []authorizeTable {
 			SetRisk:  {A, TO, A, R},
 			Refer:    {A, TO, A, R},
 			SameAs:   {A, TO, A, R},
+			Send:     {A, TO, A, R},
+			Discard:  {A, A, A, R},
 		}},
 		{"nobody has it yet", open, map[Action]authorizeRow{
 			Take:     {A, A, A, R},
@@ -83,6 +85,8 @@ func authorizeTables() []authorizeTable {
 			SetRisk:  {T, T, A, R},
 			Refer:    {T, T, A, R},
 			SameAs:   {T, T, A, R},
+			Send:     {T, T, A, R},
+			Discard:  {A, A, A, R},
 		}},
 		{"closed by reviewer 1", closed, map[Action]authorizeRow{
 			// A closed case is inert until reopened: what would change
@@ -103,8 +107,10 @@ func authorizeTables() []authorizeTable {
 			Unblock:  {A, R, A, R},
 			Classify: {C, R, C, R},
 			SetRisk:  {C, R, C, R},
-			Refer:    {C, R, C, R},
+			Refer:    {A, R, A, R},
 			SameAs:   {C, R, C, R},
+			Send:     {C, R, C, R},
+			Discard:  {A, A, A, R},
 		}},
 	}
 }
@@ -136,10 +142,18 @@ func TestAuthorizeEveryAction(t *testing.T) {
 }
 
 // TestAuthorizeOldButtons: a button made for an earlier state of the case
-// does not act; a read-only button (the queue's) only reads.
+// does not act; a read-only button (the queue's) only reads. Cancel of a
+// message typed for the reporter (Discard) always works: it changes
+// nothing on the case.
 func TestAuthorizeOldButtons(t *testing.T) {
 	c := Case{Status: tipline.StatusAcknowledged, Taker: 1, Version: "aaaa"}
 	for _, act := range Actions {
+		if act == Discard {
+			if got := Authorize(taker, c, act, "0000"); got != Allow {
+				t.Errorf("%s with an old version: got %s, want %s", act, got, Allow)
+			}
+			continue
+		}
 		if got := Authorize(taker, c, act, "0000"); got != Stale {
 			t.Errorf("%s with an old version: got %s, want %s", act, got, Stale)
 		}

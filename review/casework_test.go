@@ -94,12 +94,12 @@ func TestDeskClosedCaseInert(t *testing.T) {
 	open := Version(f.caseNow(t))
 	var typing State
 	f.press(t, dara, On(Note, f.ref), &typing)
-	f.press(t, dara, Press{Action: Outcome, Case: f.ref, Outcome: tipline.OutcomeNoAction}, new(State))
+	f.press(t, dara, Press{Action: Outcome, Case: f.ref, Outcome: tipline.OutcomeNoAction, Confirmed: true}, new(State))
 	for _, p := range []Press{
 		{Action: Outcome, Case: f.ref, Outcome: tipline.OutcomePolice},
-		On(Reply, f.ref), On(Note, f.ref), On(Classify, f.ref), On(SameAs, f.ref), On(Close, f.ref),
+		{Action: Outcome, Case: f.ref, Outcome: tipline.OutcomeFalse, Confirmed: true},
+		On(Reply, f.ref), On(Note, f.ref), On(Classify, f.ref), On(SameAs, f.ref), On(Close, f.ref), On(Send, f.ref),
 		{Action: SetRisk, Case: f.ref, Exploitation: tipline.ExploitSale, Risk: tipline.RiskLow},
-		{Action: Refer, Case: f.ref, Partner: 1},
 	} {
 		for _, version := range []string{open, Version(f.caseNow(t))} { // an old button, and one made for the closed case
 			var st State
@@ -115,6 +115,12 @@ func TestDeskClosedCaseInert(t *testing.T) {
 				t.Errorf("%s: state %+v", p, st)
 			}
 		}
+	}
+	// A referral is allowed on a case closed as referred only (one more
+	// partner); this one was closed otherwise.
+	for _, p := range []Press{{Action: Refer, Case: f.ref}, {Action: Refer, Case: f.ref, Partner: 1}, {Action: Refer, Case: f.ref, Partner: 1, Confirmed: true}} {
+		outs := f.press(t, dara, p, new(State))
+		wantSaid(t, outs, "rv_already_closed")
 	}
 	c := f.caseNow(t)
 	if c.Assignment.Outcome != tipline.OutcomeNoAction || c.Classification.Exploitation != "" {
@@ -168,7 +174,7 @@ func TestDeskDetailsTimeline(t *testing.T) {
 	f.clock.Advance(time.Minute)
 	f.press(t, dara, Press{Action: SetRisk, Case: f.ref, Exploitation: tipline.ExploitBegging, Risk: tipline.RiskMedium}, new(State))
 	f.clock.Advance(time.Minute)
-	f.press(t, dara, Press{Action: Refer, Case: f.ref, Partner: 1}, new(State))
+	f.press(t, dara, Press{Action: Refer, Case: f.ref, Partner: 1, Confirmed: true}, new(State))
 	outs := f.press(t, dara, On(Details, f.ref), new(State))
 	var ids, story []string
 	for _, l := range outs[0].Message.Lines {
@@ -180,7 +186,7 @@ func TestDeskDetailsTimeline(t *testing.T) {
 			continue
 		}
 		what := l.Data["What"].(reply.Text)
-		if what.ID == "rv_event_with_files" {
+		if what.ID == "rv_event_with_files" || what.ID == "rv_event_with_file" {
 			what = what.Data["What"].(reply.Text)
 		}
 		line := what.ID
@@ -207,8 +213,11 @@ func TestDeskDetailsTimeline(t *testing.T) {
 	}
 }
 
-// TestDeskReferToNamedPartner: "referred to a partner" lists the active
-// partners, and the chosen one closes the case as referred to it.
+// TestDeskReferToNamedPartner: "referred" lists the active partners
+// (police units are partners) with Cancel, the chosen one asks once more,
+// and only then closes the case as referred to it. An old "referred to
+// police" button lists the partners too; with no partner listed nothing is
+// closed.
 func TestDeskReferToNamedPartner(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
@@ -221,18 +230,137 @@ func TestDeskReferToNamedPartner(t *testing.T) {
 		t.Fatal(err)
 	}
 	dara := f.rvs[0]
-	outs := f.press(t, dara, Press{Action: Outcome, Case: f.ref, Outcome: tipline.OutcomePartner}, new(State))
-	wantSaid(t, outs, "rv_refer_which")
-	if got := actions(outs[0]); !slices.Equal(got, []string{"ref:TL-7K3Q-9XDM:1"}) {
-		t.Errorf("partners offered %v, want the active one only", got)
+	for _, o := range []tipline.Outcome{tipline.OutcomePartner, tipline.OutcomePolice} {
+		outs := f.press(t, dara, Press{Action: Outcome, Case: f.ref, Outcome: o}, new(State))
+		wantSaid(t, outs, "rv_refer_which")
+		if got := actions(outs[0]); !slices.Equal(got, []string{"ref:TL-7K3Q-9XDM:1", "det:TL-7K3Q-9XDM"}) {
+			t.Errorf("%s: partners offered %v, want the active one only, then Cancel", o, got)
+		}
+	}
+	outs := f.press(t, dara, Press{Action: Refer, Case: f.ref, Partner: 1}, new(State))
+	wantSaid(t, outs, "rv_refer_confirm")
+	if got := actions(outs[0]); !slices.Equal(got, []string{"ref:TL-7K3Q-9XDM:1:y", "det:TL-7K3Q-9XDM"}) {
+		t.Errorf("confirmation buttons %v, want Yes and Cancel", got)
 	}
 	if f.caseNow(t).Status == tipline.StatusClosed {
-		t.Fatal("closed before a partner was chosen")
+		t.Fatal("closed before the referral was confirmed")
 	}
-	outs = f.press(t, dara, Press{Action: Refer, Case: f.ref, Partner: 1}, new(State))
+	outs = f.press(t, dara, Press{Action: Refer, Case: f.ref, Partner: 1, Confirmed: true}, new(State))
 	wantSaid(t, outs, "rv_referred")
 	if name := outs[0].Message.Lines[0].Data["Name"]; name != "APLE Cambodia" {
 		t.Errorf("referred to %v", name)
+	}
+	if c := f.caseNow(t); c.Status != tipline.StatusClosed || c.Assignment.PartnerID != 1 {
+		t.Errorf("case %s, %+v; want closed, referred to partner 1", c.Status, c.Assignment)
+	}
+	// One more partner: a police unit as well as the NGO.
+	unit, err := f.store.AddPartner(ctx, "Anti-trafficking police", tipline.PartnerPolice, "KH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(outs[0]); !slices.Contains(got, "ref:TL-7K3Q-9XDM") {
+		t.Fatalf("referred: buttons %v, want Refer to one more partner", got)
+	}
+	outs = f.press(t, dara, On(Refer, f.ref), new(State))
+	wantSaid(t, outs, "rv_refer_which")
+	more := Press{Action: Refer, Case: f.ref, Partner: unit.ID}
+	wantSaid(t, f.press(t, dara, more, new(State)), "rv_refer_confirm")
+	more.Confirmed = true
+	wantSaid(t, f.press(t, dara, more, new(State)), "rv_referred")
+	for _, id := range []int64{1, unit.ID} {
+		if refs, err := f.store.Referrals(ctx, id); err != nil || len(refs) != 1 || refs[0].Reference != f.ref {
+			t.Errorf("Referrals(%d) = %+v, %v; want the case", id, refs, err)
+		}
+	}
+
+	// No partner listed: the reviewer hears who adds them, and the case
+	// stays open.
+	g := newFixture(t)
+	g.take(t, 1)
+	if err := g.store.DisablePartner(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	wantSaid(t, g.press(t, g.rvs[0], Press{Action: Outcome, Case: g.ref, Outcome: tipline.OutcomePartner}, new(State)), "rv_no_partners")
+	if g.caseNow(t).Status == tipline.StatusClosed {
+		t.Error("closed as referred to nobody")
+	}
+}
+
+// TestDeskConfirmBeforeClose: an outcome asks once more, with Cancel;
+// Cancel shows the case and leaves it open; only the confirmed press
+// closes it.
+func TestDeskConfirmBeforeClose(t *testing.T) {
+	f := newFixture(t)
+	f.take(t, 1)
+	dara := f.rvs[0]
+	outs := f.press(t, dara, On(Close, f.ref), new(State))
+	if got := actions(outs[0]); slices.Contains(got, "out:TL-7K3Q-9XDM:police") || got[len(got)-1] != "det:TL-7K3Q-9XDM" {
+		t.Errorf("close offers %v: want no unnamed police, and Cancel last", got)
+	}
+	outs = f.press(t, dara, Press{Action: Outcome, Case: f.ref, Outcome: tipline.OutcomeFalse}, new(State))
+	wantSaid(t, outs, "rv_close_confirm")
+	if got := actions(outs[0]); !slices.Equal(got, []string{"out:TL-7K3Q-9XDM:false:y", "det:TL-7K3Q-9XDM"}) {
+		t.Errorf("confirmation buttons %v, want Yes and Cancel", got)
+	}
+	if f.caseNow(t).Status == tipline.StatusClosed {
+		t.Fatal("closed on the first tap")
+	}
+	wantSaid(t, f.press(t, dara, On(Details, f.ref), new(State)), "rv_details_title") // Cancel: the case again, its files only on request
+	if f.caseNow(t).Status == tipline.StatusClosed {
+		t.Fatal("closed by Cancel")
+	}
+	wantSaid(t, f.press(t, dara, Press{Action: Outcome, Case: f.ref, Outcome: tipline.OutcomeFalse, Confirmed: true}, new(State)), "rv_closed")
+	if c := f.caseNow(t); c.Status != tipline.StatusClosed || c.Assignment.Outcome != tipline.OutcomeFalse {
+		t.Errorf("case %s, %s; want closed as a false report", c.Status, c.Assignment.Outcome)
+	}
+}
+
+// TestDeskNoWriteWhenDeclined: a reporter who declined contact is never
+// offered "Write to reporter"; one who allows it is.
+func TestDeskNoWriteWhenDeclined(t *testing.T) {
+	f := newFixture(t)
+	f.take(t, 1)
+	c := f.caseNow(t)
+	if got := actions(Out{Message: Reopened(c)}); !slices.Contains(got, "rep:TL-7K3Q-9XDM") {
+		t.Errorf("contact allowed: buttons %v, want Write to reporter", got)
+	}
+	c.ContactAllowed = false
+	if got := actions(Out{Message: Reopened(c)}); slices.Contains(got, "rep:TL-7K3Q-9XDM") {
+		t.Errorf("contact declined: buttons %v offer Write to reporter", got)
+	}
+}
+
+// TestDeskInDangerNowMakesUrgent: a risk of "in danger now" makes a normal
+// case urgent, and Details tells who did.
+func TestDeskInDangerNowMakesUrgent(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	// The fixture's case is urgent already; file a normal one.
+	if _, _, err := f.store.SubmitCase(ctx, tipline.NewCase{
+		DraftID: "d2", Reference: "TL-7K3Q-9XDN", Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal, Lang: "en",
+		Reporter: "pseudo2", Answers: tipline.Answers{"what": "a boy selling flowers at night"}, SubmittedAt: t0,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.ref = "TL-7K3Q-9XDN"
+	f.take(t, 1)
+	dara := f.rvs[0]
+	f.press(t, dara, Press{Action: SetRisk, Case: f.ref, Exploitation: tipline.ExploitBegging, Risk: tipline.RiskImmediate}, new(State))
+	if got := f.caseNow(t).Urgency; got != tipline.UrgencyUrgent {
+		t.Fatalf("urgency %s, want urgent", got)
+	}
+	outs := f.press(t, dara, On(Details, f.ref), new(State))
+	if got := outs[0].Message.Lines[0].Data["Urgency"].(reply.Text).ID; got != "rv_urgency_urgent" {
+		t.Errorf("Details title urgency %s", got)
+	}
+	found := false
+	for _, l := range outs[0].Message.Lines {
+		if what, ok := l.Data["What"].(reply.Text); ok && what.ID == "rv_event_made_urgent" && what.Data["Who"] == "Dara" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("Details do not say Dara made the case urgent")
 	}
 }
 
@@ -332,7 +460,7 @@ func TestDeskFind(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]string{"": "rv_find_help", "nowhere": "rv_find_none"}[arg]
+		want := map[string]string{"": "rv_find_help", "nowhere": "rv_find_none_open"}[arg]
 		wantSaid(t, outs, want)
 	}
 }

@@ -150,7 +150,7 @@ func samplePress(act Action, ref tipline.Reference) Press {
 	p := On(act, ref)
 	switch act {
 	case Outcome:
-		p.Outcome = tipline.OutcomeNoAction
+		p.Outcome, p.Confirmed = tipline.OutcomeNoAction, true
 	case BlockFor:
 		p.Reason = tipline.BlockThreats
 	case Classify:
@@ -158,7 +158,7 @@ func samplePress(act Action, ref tipline.Reference) Press {
 	case SetRisk:
 		p.Exploitation, p.Risk = tipline.ExploitLabour, tipline.RiskHigh
 	case Refer:
-		p.Partner = 1
+		p.Partner, p.Confirmed = 1, true
 	case Files, Read:
 		p.Page = 0
 	case TakeOver:
@@ -244,10 +244,23 @@ func checkEffect(t *testing.T, f *fixture, act Action, rv tipline.Reviewer, befo
 			t.Errorf("classification %+v, want labour, high", cl)
 		}
 	case Refer:
+		if before.Status == tipline.StatusClosed {
+			// Closed otherwise than as referred: no referral.
+			wantIDs("rv_already_closed")
+			if after.Assignment != before.Assignment {
+				t.Errorf("the closed case changed: %+v", after.Assignment)
+			}
+			return
+		}
 		wantIDs("rv_referred")
 		if after.Status != tipline.StatusClosed || after.Assignment.PartnerID != 1 || after.Assignment.Outcome != tipline.OutcomePartner {
 			t.Errorf("case %s, %+v; want closed, referred to partner 1", after.Status, after.Assignment)
 		}
+	case Send:
+		// Nothing was typed: nothing is sent.
+		wantIDs("rv_nothing_to_send")
+	case Discard:
+		wantIDs("rv_reply_discarded")
 	case SameAs:
 		wantIDs("rv_type_same_as")
 		if st.Mode != ModeSame || st.Case != f.ref {
@@ -277,9 +290,11 @@ func checkEffect(t *testing.T, f *fixture, act Action, rv tipline.Reviewer, befo
 	}
 }
 
-// TestDeskTypedText: a reply reaches the reporter (in their language, with
-// the "answer" button) and is saved once per update; a note is saved once;
-// a text after the case changed hands is not used.
+// TestDeskTypedText: a reply is shown back first with Send and Cancel, and
+// reaches the reporter only on Send (in their language, with the "answer"
+// button), saved once however often Send is repeated; Cancel sends
+// nothing; a note is saved once; a text after the case changed hands is
+// not used.
 func TestDeskTypedText(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
@@ -289,12 +304,20 @@ func TestDeskTypedText(t *testing.T) {
 	if _, err := f.desk.Press(ctx, dara, On(Reply, f.ref), Version(f.caseNow(t)), &st); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 { // the same update again: one note
+	outs, err := f.desk.Text(ctx, dara, "Thank you", "u:7", &st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSaid(t, outs, "rv_reply_confirm")
+	if got := actions(outs[0]); !slices.Equal(got, []string{"snd:" + string(f.ref), "dsc:" + string(f.ref)}) {
+		t.Errorf("buttons %v, want Send and Cancel", got)
+	}
+	if notes, _ := f.store.Notes(ctx, f.ref); len(notes) != 0 {
+		t.Fatalf("notes %+v before Send, want none", notes)
+	}
+	for range 2 { // the same Send again (a crash before the state was saved): one note
 		again := st
-		outs, err := f.desk.Text(ctx, dara, "Thank you", "u:7", &again)
-		if err != nil {
-			t.Fatal(err)
-		}
+		outs := f.press(t, dara, On(Send, f.ref), &again)
 		if len(outs) != 2 || !outs[0].To.Reporter() || outs[0].To.ChatID != 4242 || outs[0].To.Lang != "km" || outs[0].Protect {
 			t.Fatalf("outs %+v: want the reporter's message first, unprotected, in km", outs)
 		}
@@ -302,12 +325,23 @@ func TestDeskTypedText(t *testing.T) {
 			t.Errorf("answer button %q", got)
 		}
 		if again != (State{}) {
-			t.Errorf("state %+v after the text, want none", again)
+			t.Errorf("state %+v after Send, want none", again)
 		}
 	}
 	notes, _ := f.store.Notes(ctx, f.ref)
-	if len(notes) != 1 || notes[0].Kind != tipline.NoteToReporter {
+	if len(notes) != 1 || notes[0].Kind != tipline.NoteToReporter || notes[0].Text != "Thank you" {
 		t.Fatalf("notes %+v, want one to_reporter", notes)
+	}
+	// A second message, cancelled: nothing goes, and Send after it has
+	// nothing to send.
+	f.press(t, dara, On(Reply, f.ref), &st)
+	if _, err := f.desk.Text(ctx, dara, "Wrong chat, sorry", "u:9", &st); err != nil {
+		t.Fatal(err)
+	}
+	wantSaid(t, f.press(t, dara, On(Discard, f.ref), &st), "rv_reply_discarded")
+	wantSaid(t, f.press(t, dara, On(Send, f.ref), &st), "rv_nothing_to_send")
+	if notes, _ := f.store.Notes(ctx, f.ref); len(notes) != 1 {
+		t.Fatalf("notes %+v after Cancel, want still one", notes)
 	}
 
 	// Sophea takes the case over while Dara types a note: Dara's note is not used.
@@ -318,7 +352,7 @@ func TestDeskTypedText(t *testing.T) {
 	if _, err := f.desk.Press(ctx, f.rvs[1], Press{Action: TakeOver, Case: f.ref, Why: WhyUnreachable}, Version(f.caseNow(t)), new(State)); err != nil {
 		t.Fatal(err)
 	}
-	outs, err := f.desk.Text(ctx, dara, "private", "u:8", &st)
+	outs, err = f.desk.Text(ctx, dara, "private", "u:8", &st)
 	if err != nil {
 		t.Fatal(err)
 	}

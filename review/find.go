@@ -68,7 +68,7 @@ func (d *Desk) FindNear(ctx context.Context, rv tipline.Reviewer, at tipline.Loc
 
 func (d *Desk) find(ctx context.Context, rv tipline.Reviewer, q FindQuery) ([]Out, error) {
 	if d.Finder == nil {
-		return []Out{say(rv, Say("rv_find_none", nil))}, nil
+		return []Out{say(rv, FoundCases(nil, q, d.Now()))}, nil
 	}
 	if !rv.Admin {
 		q.For = rv.ID
@@ -85,16 +85,26 @@ func (d *Desk) find(ctx context.Context, rv tipline.Reviewer, q FindQuery) ([]Ou
 			return nil, err
 		}
 	}
-	return []Out{say(rv, FoundCases(found, q.Near != nil, d.Now()))}, nil
+	return []Out{say(rv, FoundCases(found, q, d.Now()))}, nil
 }
 
-// FoundCases lists what /find found, at most MaxFindLines, each with a
-// button that shows it (for any version: it only reads).
-func FoundCases(list []Found, near bool, now time.Time) reply.Message {
+// FoundCases lists what the look-up q found, at most MaxFindLines, each
+// with a button that shows it (for any version: it only reads). A look-up
+// by place or location searched open cases only, and says so, found or
+// not: "No case found" would hide a closed one.
+func FoundCases(list []Found, q FindQuery, now time.Time) reply.Message {
+	near, open := q.Near != nil, q.Reference == ""
 	if len(list) == 0 {
+		if open {
+			return Say("rv_find_none_open", nil)
+		}
 		return Say("rv_find_none", nil)
 	}
-	m := reply.Message{Lines: []reply.Text{{ID: "rv_find_title"}}}
+	title := "rv_find_title"
+	if open {
+		title = "rv_find_title_open"
+	}
+	m := reply.Message{Lines: []reply.Text{{ID: title}}}
 	for i, c := range list {
 		if i == MaxFindLines {
 			// Narrower words find the rest: a long list helps nobody.

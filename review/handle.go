@@ -212,20 +212,22 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		*st = State{Mode: ModeNote, Case: ref, Version: version}
 		return []Out{say(rv, Say("rv_type_note", refData(ref)))}, nil
 	case Close:
-		return []Out{say(rv, CloseHow(ref, version))}, nil
+		return []Out{say(rv, CloseHow(ref, c.Kind, version))}, nil
 	case Outcome:
-		unnamed := false
-		if p.Outcome == tipline.OutcomePartner {
-			// Referred to whom? The named partners first; with none listed
-			// the case still closes, and the reviewer hears who adds them.
+		if p.Outcome == tipline.OutcomePartner || p.Outcome == tipline.OutcomePolice {
+			// Referred to whom? A referral always names a partner (police
+			// units are partners); with none listed nothing is closed.
 			partners, err := d.Store.Partners(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("list partners: %w", err)
 			}
-			if m := ReferWhich(ref, version, partners); len(m.Buttons) > 0 {
+			if m := ReferWhich(ref, version, partners); len(m.Buttons) > 1 {
 				return []Out{say(rv, m)}, nil
 			}
-			unnamed = true
+			return []Out{say(rv, Say("rv_no_partners", refData(ref)))}, nil
+		}
+		if !p.Confirmed {
+			return []Out{say(rv, CloseConfirm(ref, p.Outcome, version))}, nil
 		}
 		if err := d.Store.CloseCase(ctx, ref, rv.ID, p.Outcome, now); err != nil {
 			return d.closedOr(ctx, rv, ref, err, "close case")
@@ -234,11 +236,7 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		if c, err = d.Store.Case(ctx, ref); err != nil {
 			return nil, fmt.Errorf("load case: %w", err)
 		}
-		m := Closed(c, p.Outcome)
-		if unnamed {
-			m.Lines = append(m.Lines, reply.Text{ID: "rv_no_partners"})
-		}
-		return []Out{say(rv, m)}, nil
+		return []Out{say(rv, Closed(c, p.Outcome))}, nil
 	case Block:
 		// Never one tap: ask why, and block only when a reason is chosen.
 		return []Out{say(rv, BlockWhy(ref, version))}, nil
@@ -278,12 +276,26 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		}
 		return outs, nil
 	case Refer:
+		if c.Status == tipline.StatusClosed && c.Assignment.Outcome != tipline.OutcomePartner {
+			return []Out{say(rv, AlreadyClosed(c))}, nil
+		}
+		if p.Partner == 0 {
+			// One more partner: which?
+			partners, err := d.Store.Partners(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list partners: %w", err)
+			}
+			return []Out{say(rv, ReferWhich(ref, version, partners))}, nil
+		}
 		pt, err := d.Store.Partner(ctx, p.Partner)
 		if errors.Is(err, tipline.ErrNotFound) {
 			return []Out{say(rv, Say("rv_partner_gone", refData(ref)))}, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("load partner: %w", err)
+		}
+		if !p.Confirmed {
+			return []Out{say(rv, ReferConfirm(ref, pt, version))}, nil
 		}
 		if err := d.Store.Refer(ctx, ref, rv.ID, pt.ID, now); err != nil {
 			if errors.Is(err, tipline.ErrInvalid) {
@@ -296,6 +308,15 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 			return nil, fmt.Errorf("load case: %w", err)
 		}
 		return []Out{say(rv, Referred(c, pt.Name))}, nil
+	case Discard:
+		return d.discard(rv, c, st), nil
+	case Send:
+		if st.Mode != ModeReply || st.Case != ref || st.Draft == "" {
+			return []Out{say(rv, Say("rv_nothing_to_send", refData(ref)))}, nil
+		}
+		draft := *st
+		*st = State{}
+		return d.replyToReporter(ctx, rv, c, draft.Draft, draft.DraftKey)
 	case SameAs:
 		*st = State{Mode: ModeSame, Case: ref, Version: version}
 		return []Out{say(rv, Say("rv_type_same_as", refData(ref)))}, nil
@@ -366,7 +387,32 @@ func (d *Desk) Text(ctx context.Context, rv tipline.Reviewer, text, key string, 
 	case SameAs:
 		return d.sameAs(ctx, rv, *c, text, typed, st)
 	}
-	return d.replyToReporter(ctx, rv, *c, text, key)
+	return d.draftToReporter(rv, *c, text, key, typed, st)
+}
+
+// draftToReporter keeps a reviewer's words for the reporter and shows them
+// back with Send and Cancel: nothing reaches a reporter on one tap or one
+// slip of the Enter key. Typing again replaces the draft.
+func (d *Desk) draftToReporter(rv tipline.Reviewer, c tipline.Case, text, key string, typed State, st *State) ([]Out, error) {
+	if !c.ContactAllowed || c.ReporterChatID == 0 {
+		return []Out{say(rv, Say("rv_no_contact", refData(c.Reference)))}, nil
+	}
+	*st = State{Mode: ModeReply, Case: c.Reference, Version: typed.Version, Draft: text, DraftKey: key}
+	return []Out{say(rv, ReplyConfirm(c.Reference, text, typed.Version))}, nil
+}
+
+// discard drops the message a reviewer typed for the reporter of c, if
+// any, and shows the case's buttons again.
+func (d *Desk) discard(rv tipline.Reviewer, c tipline.Case, st *State) []Out {
+	if st.Case == c.Reference && st.Mode == ModeReply {
+		*st = State{}
+	}
+	m := Say("rv_reply_discarded", refData(c.Reference))
+	m.Buttons = CaseButtons(c)
+	if c.Status == tipline.StatusClosed {
+		m.Buttons = reopenButtons(c)
+	}
+	return []Out{say(rv, m)}
 }
 
 // sameAs links c, as a duplicate, to the older case whose reference the

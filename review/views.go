@@ -52,12 +52,23 @@ func caseButtons(c tipline.Case, blocked bool) [][]reply.Button {
 	if blocked {
 		block = b("rv_button_unblock", Unblock)
 	}
+	first := []reply.Button{b("rv_button_details", Details)}
+	if c.ContactAllowed && c.ReporterChatID != 0 {
+		// Never offered to write to a reporter who declined contact.
+		first = append(first, b("rv_button_reply", Reply))
+	}
 	return [][]reply.Button{
-		{b("rv_button_details", Details), b("rv_button_reply", Reply)},
+		first,
 		{b("rv_button_note", Note), b("rv_button_classify", Classify)},
 		{b("rv_button_same_as", SameAs), b("rv_button_close", Close)},
 		{block},
 	}
+}
+
+// cancel is the Cancel of a question about a case: it changes nothing and
+// shows the case again.
+func cancel(ref tipline.Reference, version string) []reply.Button {
+	return []reply.Button{button("rv_button_cancel", nil, On(Details, ref), version)}
 }
 
 // reopenButtons offer to reopen a closed case.
@@ -220,6 +231,13 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 	if l := c.Location; l != nil {
 		m.Lines = append(m.Lines, item("format_map_link", map[string]any{"URL": reply.MapURL(l.Latitude, l.Longitude)}))
 	}
+	// What the reporter wrote with their files is their words too; each
+	// file follows with its own words again.
+	for _, a := range caseFiles(c) {
+		if a.Caption != "" {
+			m.Lines = append(m.Lines, item("rv_file_caption_"+a.Kind, map[string]any{"Text": flows.Quote(a.Caption, tipline.MaxCaption)}))
+		}
+	}
 	contact := "rv_contact_no"
 	if c.ContactAllowed && c.ReporterChatID != 0 {
 		contact = "rv_contact_yes"
@@ -272,22 +290,24 @@ func (tl Timeline) eventWith(e tipline.Event, words string) reply.Text {
 		switch {
 		case e.PartnerID != 0:
 			id = "rv_event_referred"
-			name := tl.Partners[e.PartnerID]
-			if name == "" {
-				name = "?"
-			}
-			data["Partner"] = name
+			data["Partner"] = tl.partner(e.PartnerID)
 		case e.Duplicate != "":
 			id = "rv_event_closed_duplicate"
 			data["Other"] = string(e.Duplicate)
 		}
+	case tipline.EventReferred:
+		id = "rv_event_referred_more"
+		data["Partner"] = tl.partner(e.PartnerID)
 	case tipline.EventDuplicate:
 		data["Other"] = string(e.Duplicate)
 	case tipline.EventBlocked:
 		data["Reason"] = reply.Text{ID: "block_reason_" + e.Detail}
 	}
 	what := reply.Text{ID: id, Data: data}
-	if e.Attachments > 0 {
+	switch {
+	case e.Attachments == 1:
+		what = reply.Text{ID: "rv_event_with_file", Data: map[string]any{"What": what}}
+	case e.Attachments > 1:
 		what = reply.Text{ID: "rv_event_with_files", Data: map[string]any{"What": what, "Count": e.Attachments}}
 	}
 	if words != "" {
@@ -295,6 +315,14 @@ func (tl Timeline) eventWith(e tipline.Event, words string) reply.Text {
 			"Time": reply.Moment(e.At.In(loc)), "What": what, "Text": words}}
 	}
 	return reply.Text{ID: "rv_event", Item: true, Data: map[string]any{"Time": reply.Moment(e.At.In(loc)), "What": what}}
+}
+
+// partner is a partner's name, "?" when unknown.
+func (tl Timeline) partner(id int64) string {
+	if n := tl.Partners[id]; n != "" {
+		return n
+	}
+	return "?"
 }
 
 // actor is who did something, as a reviewer reads it: a reviewer's name,
@@ -355,12 +383,49 @@ func QueuePage(list []tipline.CaseSummary, now time.Time, page int) reply.Messag
 	return m
 }
 
-// CloseHow asks how a case ends, one button per outcome, made for the
-// version the reviewer pressed Close on.
-func CloseHow(ref tipline.Reference, version string) reply.Message {
+// CloseHow asks how a case of kind ends, one button per outcome offered (a
+// missing child may be found; a referral names its partner next), and Cancel, made for the version the
+// reviewer pressed Close on. Nothing is closed until confirmed.
+func CloseHow(ref tipline.Reference, kind tipline.Kind, version string) reply.Message {
 	m := Say("rv_close_how", refData(ref))
-	for _, o := range tipline.Outcomes {
+	for _, o := range tipline.CloseChoices(kind) {
 		m.Buttons = append(m.Buttons, []reply.Button{button("outcome_"+string(o), nil, Press{Action: Outcome, Case: ref, Outcome: o}, version)})
+	}
+	m.Buttons = append(m.Buttons, cancel(ref, version))
+	return m
+}
+
+// CloseConfirm asks once more before a case is closed with an outcome:
+// "Yes, close it" or Cancel.
+func CloseConfirm(ref tipline.Reference, o tipline.Outcome, version string) reply.Message {
+	m := Say("rv_close_confirm", map[string]any{"Reference": string(ref), "Outcome": reply.Text{ID: "outcome_" + string(o)}})
+	m.Buttons = [][]reply.Button{
+		{button("rv_button_close_yes", nil, Press{Action: Outcome, Case: ref, Outcome: o, Confirmed: true}, version)},
+		cancel(ref, version),
+	}
+	return m
+}
+
+// ReferConfirm asks once more before a case is closed as referred to the
+// partner pt: "Yes, refer and close" or Cancel.
+func ReferConfirm(ref tipline.Reference, pt tipline.Partner, version string) reply.Message {
+	m := Say("rv_refer_confirm", map[string]any{"Reference": string(ref), "Name": pt.Name})
+	m.Buttons = [][]reply.Button{
+		{button("rv_button_refer_yes", nil, Press{Action: Refer, Case: ref, Partner: pt.ID, Confirmed: true}, version)},
+		cancel(ref, version),
+	}
+	return m
+}
+
+// ReplyConfirm shows a reviewer the words they typed for the reporter,
+// as the reporter will read them, with Send and Cancel: nothing is sent
+// before Send.
+func ReplyConfirm(ref tipline.Reference, text, version string) reply.Message {
+	m := Say("rv_reply_confirm", refData(ref))
+	m.Lines = append(m.Lines, Verbatim(flows.Quote(text, 3500)))
+	m.Buttons = [][]reply.Button{
+		{button("rv_button_send", nil, On(Send, ref), version)},
+		{button("rv_button_cancel", nil, On(Discard, ref), version)},
 	}
 	return m
 }
@@ -553,8 +618,8 @@ func Classified(c tipline.Case) reply.Message {
 	return m
 }
 
-// ReferWhich asks which partner a case is referred to: the active ones,
-// by name, kind and country; no buttons when none is active.
+// ReferWhich asks which partner a case is referred to: the active ones
+// (police units among them), by name, kind and country, then Cancel.
 func ReferWhich(ref tipline.Reference, version string, partners []tipline.Partner) reply.Message {
 	m := Say("rv_refer_which", refData(ref))
 	for _, p := range partners {
@@ -567,14 +632,16 @@ func ReferWhich(ref tipline.Reference, version string, partners []tipline.Partne
 		}}
 		m.Buttons = append(m.Buttons, []reply.Button{{Label: label, Action: Press{Action: Refer, Case: ref, Partner: p.ID}.String(), Version: version}})
 	}
+	m.Buttons = append(m.Buttons, cancel(ref, version))
 	return m
 }
 
 // Referred says a case is closed as referred to the partner name, and
-// offers to reopen it.
+// offers to refer it to one more partner (a police unit and an NGO, say)
+// or to reopen it.
 func Referred(c tipline.Case, name string) reply.Message {
 	m := Say("rv_referred", map[string]any{"Reference": string(c.Reference), "Name": name})
-	m.Buttons = reopenButtons(c)
+	m.Buttons = append([][]reply.Button{{button("rv_button_refer_more", nil, On(Refer, c.Reference), Version(c))}}, reopenButtons(c)...)
 	return m
 }
 

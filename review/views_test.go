@@ -29,10 +29,12 @@ func viewCases(now time.Time) (open, taken, closed tipline.Case) {
 	taken = tipline.Case{NewCase: tipline.NewCase{Reference: "TL-7K3Q-9XDN", Kind: tipline.KindMissing, Urgency: tipline.UrgencyNormal,
 		ReporterChatID: 4242, ContactAllowed: true,
 		Answers: tipline.Answers{"name": "Sokha", "age": "9", "sex": "girl", "seen_when": "2026-11-20", "seen_where": "Psar Thmei",
-			"relation": "parent", "police": "no", "phone": "+85512345678", "appeal": "unsure"}},
+			"relation": "parent", "police": "no", "phone": "+85512345678", "appeal": "unsure"},
+		Attachments: []tipline.Attachment{{Kind: tipline.AttachPhoto, FileID: "F1", Caption: "Sokha at school, last month"}}},
 		Status: tipline.StatusAcknowledged, CreatedAt: now.Add(-50 * time.Hour),
 		Assignment: tipline.Assignment{ReviewerID: 1, AcknowledgedAt: now.Add(-49 * time.Hour)},
-		Additions:  []tipline.Addition{{Text: "She wore a blue dress"}}}
+		Additions: []tipline.Addition{{Text: "She wore a blue dress",
+			Attachments: []tipline.Attachment{{Kind: tipline.AttachVoice, FileID: "F2", Caption: "her aunt's voice"}}}}}
 	closed = taken
 	closed.Reference = "TL-7K3Q-9XDP"
 	closed.Status = tipline.StatusClosed
@@ -63,10 +65,12 @@ func TestViewsGolden(t *testing.T) {
 		{At: at(6), Kind: tipline.EventEscalated, Actor: "reviewer:1"},
 		{At: at(7), Kind: tipline.EventReassigned, Actor: "reviewer:2", Detail: "2"},
 		{At: at(8), Kind: tipline.EventClassified, Actor: "reviewer:2", Detail: "labour:high"},
+		{At: at(8), Kind: tipline.EventMadeUrgent, Actor: "reviewer:2"},
 		{At: at(9), Kind: tipline.EventDuplicate, Actor: "reviewer:2", Duplicate: "TL-4ACF-9XDN"},
 		{At: at(10), Kind: tipline.EventBlocked, Actor: "reviewer:2", Detail: "threats"},
 		{At: at(11), Kind: tipline.EventUnblocked, Actor: "reviewer:2"},
 		{At: at(12), Kind: tipline.EventClosed, Actor: "reviewer:2", Detail: "partner", PartnerID: 5},
+		{At: at(12), Kind: tipline.EventReferred, Actor: "reviewer:2", PartnerID: 5},
 		{At: at(13), Kind: tipline.EventReopened, Actor: "reviewer:2"},
 		{At: at(14), Kind: tipline.EventClosed, Actor: "reviewer:2", Detail: "duplicate", Duplicate: "TL-4ACF-9XDM"},
 		{At: at(15), Kind: tipline.EventBlocked, Actor: "reviewer:2", Detail: "spam"},
@@ -78,6 +82,8 @@ func TestViewsGolden(t *testing.T) {
 	for i := range 34 {
 		flooded.Attachments = append(flooded.Attachments, tipline.Attachment{Kind: tipline.AttachPhoto, FileID: fmt.Sprint("F", i)})
 	}
+	declined := taken
+	declined.ContactAllowed = false
 	partners := []tipline.Partner{
 		{ID: 5, Name: "APLE Cambodia", Kind: tipline.PartnerNGO, Country: "KH", Active: true},
 		{ID: 6, Name: "Old unit", Kind: tipline.PartnerPolice, Country: "KH"},
@@ -119,11 +125,10 @@ func TestViewsGolden(t *testing.T) {
 		{"classify: which risk?", ClassifyRisk(taken.Reference, tipline.ExploitSale, Version(taken))},
 		{"classified", Classified(classified)},
 		{"refer: which partner?", ReferWhich(taken.Reference, Version(taken), partners)},
-		{"closed as referred, no partners listed", func() reply.Message {
-			m := Closed(closed, tipline.OutcomePartner)
-			m.Lines = append(m.Lines, reply.Text{ID: "rv_no_partners"})
-			return m
-		}()},
+		{"refer: no partners listed, nothing closed", Say("rv_no_partners", map[string]any{"Reference": string(taken.Reference)})},
+		{"refer: are you sure?", ReferConfirm(taken.Reference, partners[0], Version(taken))},
+		{"close: are you sure?", CloseConfirm(taken.Reference, tipline.OutcomeNoAction, Version(taken))},
+		{"reply: read it again, then send", ReplyConfirm(taken.Reference, "Thank you. Can you tell us the name of the shop?", Version(taken))},
 		{"referred", Referred(closed, "APLE Cambodia")},
 		{"already closed", AlreadyClosed(closed)},
 		{"added to a closed case", AddedToClosed(closed, "He came back today", false)},
@@ -132,20 +137,26 @@ func TestViewsGolden(t *testing.T) {
 			{CaseSummary: tipline.CaseSummary{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt}},
 			{CaseSummary: tipline.CaseSummary{Reference: closed.Reference, Kind: closed.Kind, Urgency: closed.Urgency, Status: closed.Status, CreatedAt: closed.CreatedAt,
 				Exploitation: tipline.ExploitLabour, Risk: tipline.RiskHigh}},
-		}, false, now)},
+		}, FindQuery{Place: "market"}, now)},
+		{"found by reference", FoundCases([]Found{
+			{CaseSummary: tipline.CaseSummary{Reference: closed.Reference, Kind: closed.Kind, Urgency: closed.Urgency, Status: closed.Status, CreatedAt: closed.CreatedAt}},
+		}, FindQuery{Reference: closed.Reference}, now)},
 		{"found near a location", FoundCases([]Found{
 			{CaseSummary: tipline.CaseSummary{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt}, DistanceKm: 1.24},
-		}, true, now)},
-		{"found nothing", FoundCases(nil, false, now)},
+		}, FindQuery{Near: &tipline.Location{Latitude: 11.56, Longitude: 104.92}, WithinKm: FindKm}, now)},
+		{"found nothing by place: open cases only", FoundCases(nil, FindQuery{Place: "market"}, now)},
+		{"found nothing by reference", FoundCases(nil, FindQuery{Reference: closed.Reference}, now)},
 		{"queue", Queue([]tipline.CaseSummary{
 			{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt},
 			{Reference: taken.Reference, Kind: taken.Kind, Urgency: taken.Urgency, Status: taken.Status, CreatedAt: taken.CreatedAt,
 				Exploitation: tipline.ExploitSexual, Risk: tipline.RiskImmediate},
 		}, now)},
 		{"queue, empty", Queue(nil, now)},
-		{"close how", CloseHow(taken.Reference, Version(taken))},
-		{"closed", Closed(closed, tipline.Outcomes[0])},
+		{"close how", CloseHow(open.Reference, open.Kind, Version(open))},
+		{"close how, a missing child: found?", CloseHow(taken.Reference, taken.Kind, Version(taken))},
+		{"closed", Closed(closed, tipline.OutcomeNoAction)},
 		{"reopened", Reopened(taken)},
+		{"reporter declined contact: no Write to reporter", Reopened(declined)},
 		{"note saved", NoteSaved(taken)},
 		{"reply sent", ReplySent(taken)},
 		{"team message (the reporter's)", TeamMessage(taken.Reference, "Thank you. Can you tell us more?")},

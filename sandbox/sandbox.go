@@ -7,7 +7,9 @@
 package sandbox
 
 import (
+	"bytes"
 	"embed"
+	"html"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -25,10 +27,19 @@ var static embed.FS
 const contentSecurityPolicy = "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; " +
 	"object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
+// defaultNote is the page's line about where its data goes, as
+// index.html has it: true of a sandbox with in-memory storage.
+const defaultNote = "A local bot, an emulated Telegram and in-memory storage: nothing here reaches Telegram or a database, and everything is gone when <code>tipline sandbox</code> stops."
+
 // Page serves the sandbox page and its assets at "/". It expects the
 // emulator's control API under /_emulator/ on the same origin; Mount sets
 // that up.
-func Page() http.Handler {
+func Page() http.Handler { return PageNoting("") }
+
+// PageNoting is Page with note (plain text) as the page's line about where
+// its data goes, for a sandbox that keeps it somewhere other than memory;
+// "" keeps the page's own line.
+func PageNoting(note string) http.Handler {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
 		// The directory is embedded at compile time; failing here is a
@@ -36,6 +47,14 @@ func Page() http.Handler {
 		panic("sandbox: embedded page missing: " + err.Error())
 	}
 	files := http.FileServerFS(sub)
+	var index []byte
+	if note != "" {
+		raw, err := fs.ReadFile(sub, "index.html")
+		if err != nil || !bytes.Contains(raw, []byte(defaultNote)) {
+			panic("sandbox: index.html lost its note about storage")
+		}
+		index = bytes.Replace(raw, []byte(defaultNote), []byte(html.EscapeString(note)), 1)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -49,6 +68,11 @@ func Page() http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("Referrer-Policy", "no-referrer")
+		if index != nil && (r.URL.Path == "/" || r.URL.Path == "/index.html") {
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			w.Write(index)
+			return
+		}
 		files.ServeHTTP(w, r)
 	})
 }
@@ -57,8 +81,12 @@ func Page() http.Handler {
 // the Bot API under "/bot<token>/", file downloads under "/file/" and the
 // control API under "/_emulator/". It panics, as ServeMux.Handle does, if
 // mux already has any of these patterns.
-func Mount(mux *http.ServeMux, emulator http.Handler) {
-	page := Page()
+func Mount(mux *http.ServeMux, emulator http.Handler) { MountNoting(mux, emulator, "") }
+
+// MountNoting is Mount with the page's line about where its data goes
+// (PageNoting).
+func MountNoting(mux *http.ServeMux, emulator http.Handler, note string) {
+	page := PageNoting(note)
 	mux.Handle("/_emulator/", emulator)
 	mux.Handle("/file/", emulator)
 	// The Bot API's paths are /bot<token>/<method>: the token is part of the

@@ -17,6 +17,9 @@ const (
 	// ActionReporterBlockedPrefix is followed by the reason of a block
 	// made with one ("reporter_blocked:spam").
 	ActionReporterBlockedPrefix = ActionReporterBlocked + ":"
+	// ActionUrgencyRaised records that a classification of "in danger now"
+	// made a normal case urgent.
+	ActionUrgencyRaised = "urgency_urgent"
 )
 
 // Reads: what a reviewer opened, so that a lost phone's reach can be
@@ -56,5 +59,6 @@ const (
 const ActorOperator = "operator"
 
 // ActionExportedPrefix starts the audit action of an export; the format
-// follows ("exported_pfif", "exported_csv").
+// follows ("exported_pfif", "exported_csv"), and the partner whose key
+// received it when it went to one ("exported_csv:partner:3").
 const ActionExportedPrefix = "exported_"

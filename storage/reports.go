@@ -14,6 +14,15 @@ type CaseFilter struct {
 	Since time.Time
 }
 
+// Referral is a case referred to a partner, for an export to it:
+// ExportedAt is when the case last went to the partner (zero: never), so
+// what was added since is known.
+type Referral struct {
+	Reference  tipline.Reference
+	ReferredAt time.Time
+	ExportedAt time.Time
+}
+
 // ReportCase is what the board report knows of one case: counts and
 // times, never content.
 type ReportCase struct {
@@ -35,6 +44,11 @@ type ReportCase struct {
 	// Exploitation and Risk are the reviewer's classification, "" unset.
 	Exploitation tipline.Exploitation
 	Risk         tipline.Risk
+	// Lang is the reporter's language.
+	Lang string
+	// Partners names every partner the case was referred to (police units
+	// included), earliest first; none when it was not.
+	Partners []string
 }
 
 // ReferralsByPartner counts the referred cases of a report by partner

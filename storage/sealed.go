@@ -12,7 +12,7 @@ var sealed = []struct {
 	{"inbox_dead", []string{"payload"}},
 	{"outbox", []string{"chat_id", "payload"}},
 	{"cases", []string{"reporter_chat", "answers"}},
-	{"attachments", []string{"file_id", "file_unique_id", "content"}},
+	{"attachments", []string{"file_id", "file_unique_id", "content", "caption"}},
 	{"additions", []string{"text"}},
 	{"notes", []string{"text"}},
 	{"notifications", []string{"chat_id"}},

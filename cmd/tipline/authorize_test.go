@@ -46,6 +46,7 @@ func TestOnlyTheTakerActs(t *testing.T) {
 		e.emu.PressRaw(s.u, last, e.reviewerToken(s.u.ID, action+string(ref), version))
 	}
 	e.emu.PressRaw(s.u, last, e.reviewerToken(s.u.ID, "out:"+string(ref)+":false", version))
+	e.emu.PressRaw(s.u, last, e.reviewerToken(s.u.ID, "out:"+string(ref)+":false:y", version))
 	e.settle()
 
 	c = mustCase(t, e.testEnv, ref)
@@ -72,8 +73,8 @@ func TestOnlyTheTakerActs(t *testing.T) {
 			t.Errorf("the secondary was let in: %q", m.Text)
 		}
 	}
-	if offers != 8 {
-		t.Errorf("the secondary was offered to take over %d times, want 8 (one per press)\n%s", offers, s.transcript())
+	if offers != 9 {
+		t.Errorf("the secondary was offered to take over %d times, want 9 (one per press)\n%s", offers, s.transcript())
 	}
 
 	// The primary's reply button, kept (a message keeps its buttons until
@@ -198,9 +199,8 @@ func TestAdditionToADisabledReviewersCase(t *testing.T) {
 	rep.press("menu:mine")
 	rep.press("add:" + string(ref))
 	rep.markSeen()
-	p.press("close:" + string(ref))
-	p.press("out:" + string(ref) + ":partner")
-	p.waitText(regexp.MustCompile(`closed: Referred to a partner`))
+	p.closeAs(ref, tipline.OutcomeNoAction)
+	p.waitText(regexp.MustCompile(`closed: No action needed`))
 	if out, err := e.runCLI(t, "reviewers", "disable", strconv.FormatInt(p.rv.ID, 10)); err != nil {
 		t.Fatalf("reviewers disable: %v\n%s", err, out)
 	}

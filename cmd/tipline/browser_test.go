@@ -212,6 +212,8 @@ func TestSandboxInBrowser(t *testing.T) {
 		`(m) => m.dataset.from === "bot" && m.textContent.includes(ref)`, 0, ref)
 	t.Logf("the bot asked the reviewer: %q", ask.Text)
 	d.typeAndSend("reviewer", browserReplyText)
+	// Shown back first: nothing reaches the reporter before Send.
+	d.press("reviewer", "snd:"+ref, false)
 	sent := d.waitMessage("the reviewer hears it was sent", "reviewer", ask.ID,
 		`(m) => m.dataset.from === "bot" && m.textContent.includes(ref) && m.querySelector('button.kb-button[data-action="close:' + ref + '"]') !== null`, 0, ref)
 	t.Logf("the bot told the reviewer: %q", sent.Text)
@@ -263,6 +265,8 @@ func TestSandboxInBrowser(t *testing.T) {
 	d.press("reviewer", "close:"+ref, false)
 	d.press("reviewer", "out:"+ref+":partner", false)
 	// Referred to which partner? The sandbox's made-up partners are offered.
+	d.press("reviewer", "ref:"+ref+":", true)
+	// "Refer … and close it?": yes.
 	d.press("reviewer", "ref:"+ref+":", true)
 	closed := d.waitButton("reviewer", "reopen:"+ref, 0, false)
 	if !strings.Contains(closed.Text, ref) {

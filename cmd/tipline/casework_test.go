@@ -45,9 +45,23 @@ func TestReviewerCaseWork(t *testing.T) {
 	// Details: one timeline, the reporter's language.
 	rv.press("det:" + string(ref))
 	det := rv.waitText(regexp.MustCompile(`What happened:`))
-	for _, want := range []string{"Reporter's language: Khmer", "The reporter sent the report", "Taken by Primary Pich", "Classified by Primary Pich: Forced labour · High risk"} {
+	for _, want := range []string{"Reporter's language: Khmer", "Written with a photo: Canarycaption7100900001 a picture from last month", "The reporter sent the report", "Taken by Primary Pich", "Classified by Primary Pich: Forced labour · High risk"} {
 		if !strings.Contains(det.Text, want) {
 			t.Errorf("Details lack %q:\n%s", want, det.Text)
+		}
+	}
+	// The photo follows, with the words its reporter wrote with it.
+	photoWithWords := func() bool {
+		for _, m := range e.emu.BotMessages(rv.u.ID) {
+			if m.Photo && m.ID > det.ID && strings.Contains(m.Caption, "Canarycaption7100900001 a picture from last month") && m.ProtectContent {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(15 * time.Second); !photoWithWords(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the photo did not come with its caption:\n%s", rv.transcript())
 		}
 	}
 	if !(strings.Index(det.Text, "sent the report") < strings.Index(det.Text, "Taken by") && strings.Index(det.Text, "Taken by") < strings.Index(det.Text, "Classified by")) {
@@ -66,6 +80,11 @@ func TestReviewerCaseWork(t *testing.T) {
 	rv.press("close:" + string(ref))
 	rv.press("out:" + string(ref) + ":partner")
 	rv.press("ref:" + string(ref) + ":" + strconv.FormatInt(partner.ID, 10))
+	rv.waitText(regexp.MustCompile(`Refer ` + string(ref) + ` to APLE Cambodia and close it\?`))
+	if c := mustCase(t, e.testEnv, ref); c.Status == tipline.StatusClosed {
+		t.Fatal("closed before the referral was confirmed")
+	}
+	rv.press("ref:" + string(ref) + ":" + strconv.FormatInt(partner.ID, 10) + ":y")
 	rv.waitText(regexp.MustCompile(`closed: referred to APLE Cambodia`))
 	c := mustCase(t, e.testEnv, ref)
 	if c.Status != tipline.StatusClosed || c.Assignment.PartnerID != partner.ID {
@@ -74,7 +93,7 @@ func TestReviewerCaseWork(t *testing.T) {
 
 	// An old outcome button on the closed case does nothing but say so.
 	rv.seen = 0
-	rv.press("out:" + string(ref) + ":police")
+	rv.press("out:" + string(ref) + ":no_action")
 	rv.waitText(regexp.MustCompile(`already closed \(Referred to a partner\)\. Reopen it first`))
 	if c := mustCase(t, e.testEnv, ref); c.Assignment.Outcome != tipline.OutcomePartner {
 		t.Errorf("outcome %s after an old button, want partner", c.Assignment.Outcome)
@@ -101,9 +120,9 @@ func TestReviewerCaseWork(t *testing.T) {
 	// The case classified above shows its classification in the list.
 	rv.waitText(regexp.MustCompile(`Cases found:\n` + string(ref) + ` · [^\n]*Forced labour \(High risk\)`))
 	e.emu.SendText(rv.u, "/find nowhere at all")
-	rv.waitText(regexp.MustCompile(`No case found`))
+	rv.waitText(regexp.MustCompile(`No open case found\. Place words and locations search open cases only`))
 	e.emu.SendLocation(rv.u, 11.57, 104.92)
-	m := rv.waitText(regexp.MustCompile(`Cases found:\n` + string(open) + ` · \d+\.\d km · `))
+	m := rv.waitText(regexp.MustCompile(`Open cases found \(closed cases are not searched by place\):\n` + string(open) + ` · \d+\.\d km · `))
 	if strings.Contains(m.Text, string(ref)) {
 		t.Errorf("a closed case found near a location:\n%s", m.Text)
 	}
@@ -146,13 +165,10 @@ func TestAdditionToAClosedCase(t *testing.T) {
 	rv := e.reviewers[0]
 	rep, ref := e.urgentTip(7_100_900_201)
 	rv.take(ref)
-	rv.press("rep:" + string(ref))
-	rv.markSeen()
-	e.emu.SendText(rv.u, "Is she still there?")
+	rv.reply(ref, "Is she still there?")
 	rv.waitText(regexp.MustCompile(`Sent to the reporter`))
-	rv.press("close:" + string(ref))
-	rv.press("out:" + string(ref) + ":police")
-	rv.waitText(regexp.MustCompile(`closed: Referred to police`))
+	rv.closeAs(ref, tipline.OutcomeNoAction)
+	rv.waitText(regexp.MustCompile(`closed: No action needed`))
 
 	m := rep.waitText(regexp.MustCompile(`Is she still there`))
 	rep.seen = m.ID - 1

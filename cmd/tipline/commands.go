@@ -46,11 +46,12 @@ TIPLINE_WEBHOOK_URL is set. Brings the schema up to date
 first. Serves /metrics, /healthz and /readyz on
 TIPLINE_LISTEN_ADDR. SIGTERM or Ctrl+C stops taking updates,
 finishes those in hand, and exits.`},
-		{Name: "sandbox", Args: "[--addr HOST:PORT] [--force]", Run: (*Main).sandbox,
+		{Name: "sandbox", Args: "[--addr HOST:PORT]", Run: (*Main).sandbox,
 			Short: "run the bot with Telegram emulated and a chat page on 127.0.0.1",
 			Long: `Runs the bot against an emulated Telegram with a chat page in
 the browser. Storage is in memory unless DATABASE_URL and
-REDIS_URL are set (then --force is needed). Ctrl+C stops it.`},
+REDIS_URL are set; then it works in a schema of its own
+(tipline_sandbox), never a live service's. Ctrl+C stops it.`},
 		{Name: "migrate", Run: (*Main).migrate,
 			Short: "bring the database schema up to date (needs DATABASE_URL)",
 			Long: `Brings the database schema up to date. Safe to run twice and
@@ -77,13 +78,16 @@ Disabling drops what is still queued to the reviewer.`,
 		{Name: "partners",
 			Short: "add, list and disable the partners a case can be referred to",
 			Long: `Adds, lists and disables the partners (police units, NGOs,
-hotlines; in KH or TH) a reviewer can refer a case to. A
+hotlines; in KH or TH) a reviewer can refer a case to, and
+keeps each partner's age public key for exports to it. A
 disabled partner is no longer offered; closed cases keep it.`,
 			Sub: []*command{
-				{Name: "add", Args: "--name NAME --kind police|ngo|hotline --country KH|TH", Run: (*Main).partnersAdd,
+				{Name: "add", Args: "--name NAME --kind police|ngo|hotline --country KH|TH [--age-recipient AGE-KEY]", Run: (*Main).partnersAdd,
 					Short: "add a partner that cases can be referred to"},
 				{Name: "list", Run: (*Main).partnersList,
-					Short: "list the partners: id, name, kind, country, active"},
+					Short: "list the partners: id, name, kind, country, active, export key"},
+				{Name: "key", Args: "ID AGE-KEY", Run: (*Main).partnersKey,
+					Short: "keep a partner's age public key, for tipline export --partner"},
 				{Name: "disable", Args: "ID", Run: (*Main).partnersDisable,
 					Short: "stop offering a partner; cases referred to it keep its name"},
 			}},
@@ -140,21 +144,25 @@ TIPLINE_DEAD_LETTER_TTL anyway).`,
 			Short: "re-encrypt everything under the current TIPLINE_SECRET_KEY",
 			Long: `Re-encrypts everything under the current TIPLINE_SECRET_KEY.
 Safe to stop and run again.`},
-		{Name: "export", Args: "--to AGE-KEY [--case REF | --since DATE --kind KIND --status STATUS] --out FILE.age [--armor] [--domain DOMAIN] [--source NAME]",
+		{Name: "export", Args: "--partner ID | --to AGE-KEY [--case REF | --since DATE --kind KIND --status STATUS] [--unreviewed] [--lang LANG] --out FILE.age [--armor] [--domain DOMAIN] [--source NAME]",
 			Run:   (*Main).export,
 			Short: "cases for a partner, encrypted to their age key",
 			Long: `Writes cases for a partner, encrypted to the partner's age
 public key (age1...): missing-child cases as PFIF 1.4 XML,
-tips as CSV. Never writes a plaintext file. Each exported
-case gets an audit event.`},
+tips as CSV (UTF-8 with a BOM, in --lang). With --partner,
+exactly the cases referred to it, to its stored key, what
+was added since its last export marked. Cases nobody
+reviewed need --unreviewed. Never writes a plaintext file.
+Each exported case gets an audit event naming the partner.`},
 		{Name: "backup", Args: "--to AGE-KEY --out FILE.age [--armor]", Run: (*Main).backup,
 			Short: "an encrypted pg_dump",
 			Long: `Writes a pg_dump of the database, encrypted to an age public
 key. Needs pg_dump (Debian: postgresql-client).`},
-		{Name: "report", Args: "[--from DATE] [--to DATE] [--out report.html] [--title NAME] [--no-names]", Run: (*Main).report,
+		{Name: "report", Args: "[--from DATE] [--to DATE] [--out report.html] [--title NAME] [--lang LANG] [--names]", Run: (*Main).report,
 			Short: "an HTML report for the board (counts only)",
-			Long: `Writes a self-contained HTML report for the board: counts,
-times and charts, no content.`},
+			Long: `Writes a self-contained HTML report for the board in
+--lang: counts, times and charts, no content; reviewers
+named only with --names. Never replaces a file.`},
 		{Name: "health", Args: "[--ready]", Run: (*Main).probe,
 			Short: "ask the running bot whether it is alive (for containers)",
 			Long: `Asks the running bot on TIPLINE_LISTEN_ADDR for /healthz (or

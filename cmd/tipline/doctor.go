@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/keys"
@@ -95,6 +98,9 @@ func (m *Main) doctor(ctx context.Context, args []string) error {
 		}
 	}
 	if cfg.RedisURL != "" {
+		// The Redis client retries and logs on its own; doctor says what
+		// it found once, in its own words, and nothing after its summary.
+		redis.SetLogger(redisLog{slog.New(slog.NewTextHandler(io.Discard, nil))})
 		cctx, cancel := context.WithTimeout(ctx, doctorTimeout)
 		rc, err := openRedis(cctx, cfg.RedisURL)
 		cancel()
@@ -145,6 +151,12 @@ func (m *Main) doctorDatabase(ctx context.Context, add func(finding), db *postgr
 			"install the newer tipline package that migrated this database"})
 	default:
 		add(finding{verdictOK, "schema", fmt.Sprintf("up to date (version %d)", applied), ""})
+	}
+	if err != nil || applied < latest {
+		// Without the tables the checks below would blame the key or the
+		// reviewers for what is only a schema not made yet.
+		add(finding{verdictWarn, "key, queue and on call", "not checked until the schema is up to date", "run 'tipline migrate', then doctor again"})
+		return
 	}
 
 	if haveKey {
@@ -261,7 +273,7 @@ func coverageFinding(ctx context.Context, db *postgres.Store, reviewers []tiplin
 	if l, err := rota.Location(); err == nil && l != nil {
 		loc = l
 	}
-	gaps := oncall.Gaps(rota, reviewers, now.Truncate(time.Minute), now.Add(time.Duration(days)*24*time.Hour), 5*time.Minute)
+	gaps := oncall.Gaps(rota, reviewers, now, now.Add(time.Duration(days)*24*time.Hour))
 	if len(gaps) == 0 {
 		return finding{verdictOK, "on call", fmt.Sprintf("someone is on primary shift for the next %d days", days), ""}
 	}

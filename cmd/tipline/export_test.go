@@ -88,14 +88,18 @@ func TestExport(t *testing.T) {
 	to := partner.Recipient().String()
 	dir := t.TempDir()
 
-	secret := []string{"+85512345678", "Canaryrelation", "pseudonym-", "7300000001"}
+	secret := []string{"pseudonym-", "7300000001"}
 	missing := e.opsCase(t, tipline.KindMissing, tipline.UrgencyUrgent, time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC), tipline.Answers{
 		"name": "Canaryname Sokha", "age": "6_11", "sex": "girl", "seen_when": "2026-11-19",
 		"seen_where": "Canarywhere Orussey market", "clothes": "Canaryclothes red shirt, blue shorts",
-		"relation": "Canaryrelation", "police": "yes", "phone": "+85512345678", "appeal": "yes",
+		"relation": "parent", "police": "yes", "phone": "+85512345678", "appeal": "yes",
 	})
 	pfifPath := filepath.Join(dir, "case.age")
-	if out, err := e.runCLI(t, "export", "--to", to, "--case", string(missing), "--domain", "ngo.example.org", "--out", pfifPath); err != nil {
+	// Nobody has reviewed the case: it leaves only with --unreviewed.
+	if out, err := e.runCLI(t, "export", "--to", to, "--case", string(missing), "--out", pfifPath); err == nil || !strings.Contains(err.Error(), "--unreviewed") {
+		t.Fatalf("an unreviewed case exported without --unreviewed: %v\n%s", err, out)
+	}
+	if out, err := e.runCLI(t, "export", "--to", to, "--case", string(missing), "--unreviewed", "--domain", "ngo.example.org", "--out", pfifPath); err != nil {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
 	raw, err := os.ReadFile(pfifPath)
@@ -120,7 +124,7 @@ func TestExport(t *testing.T) {
 	}
 	persons, notes := xmlChildren(t, doc, "person"), xmlChildren(t, doc, "note")
 	if len(persons) != 1 || len(notes) != 1 {
-		t.Fatalf("want one person with one note, got %d and %d:\n%s", len(persons), len(notes), doc)
+		t.Fatalf("want one person with one note (nothing was added later), got %d and %d:\n%s", len(persons), len(notes), doc)
 	}
 	for _, f := range persons[0] {
 		if !slices.Contains(export.PersonFields, f) {
@@ -133,7 +137,9 @@ func TestExport(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"<pfif:full_name>Canaryname Sokha</pfif:full_name>", "<pfif:sex>female</pfif:sex>", "<pfif:age>6-11</pfif:age>",
-		"ngo.example.org/" + string(missing), "Canaryclothes red shirt", "Canarywhere Orussey market", "information_sought", "2026-11-20T09:30:00Z"} {
+		"ngo.example.org/" + string(missing), "Canaryclothes red shirt", "Canarywhere Orussey market", "information_sought", "2026-11-20T09:30:00Z",
+		// Who reported, and how to reach the family, who agreed to be contacted.
+		"Reported by: Mother or father.", "Contact: the family agreed to be contacted; phone +855 12 345 678."} {
 		if !bytes.Contains(doc, []byte(want)) {
 			t.Errorf("PFIF lacks %q:\n%s", want, doc)
 		}
@@ -155,14 +161,22 @@ func TestExport(t *testing.T) {
 	old := e.opsCase(t, tipline.KindTip, tipline.UrgencyNormal, time.Now().AddDate(0, -2, 0), tipline.Answers{"what": "old"})
 	csvPath := filepath.Join(dir, "tips.age")
 	since := time.Now().AddDate(0, 0, -7).Format("2006-01-02")
-	if out, err := e.runCLI(t, "export", "--to", to, "--kind", "tip", "--since", since, "--status", "received", "--out", csvPath); err != nil {
+	// Nobody has reviewed these tips: they leave only when asked for.
+	if out, err := e.runCLI(t, "export", "--to", to, "--kind", "tip", "--since", since, "--status", "received", "--out", csvPath); err == nil || !strings.Contains(out+err.Error(), "--unreviewed") {
+		t.Fatalf("unreviewed tips exported without --unreviewed: %v\n%s", err, out)
+	}
+	if out, err := e.runCLI(t, "export", "--to", to, "--kind", "tip", "--since", since, "--status", "received", "--unreviewed", "--out", csvPath); err != nil {
 		t.Fatalf("export tips: %v\n%s", err, out)
 	}
-	rows, err := csv.NewReader(bytes.NewReader(decrypt(t, csvPath, partner))).ReadAll()
+	plainCSV := decrypt(t, csvPath, partner)
+	if !bytes.HasPrefix(plainCSV, []byte("\ufeff")) {
+		t.Error("the CSV does not start with a UTF-8 BOM: Excel on Windows would show Khmer and Thai as mojibake")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(plainCSV, []byte("\ufeff")))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(rows[0], export.CSVColumns) || len(rows) != 2 || rows[1][0] != string(tip) {
+	if !slices.Equal(rows[0], export.CSVHeader("en")) || len(rows) != 2 || rows[1][0] != string(tip) {
 		t.Fatalf("tips CSV: got %q, want the header and only %s (not %s)", rows, tip, old)
 	}
 	if what := rows[1][slices.Index(export.CSVColumns, "what")]; !strings.HasPrefix(what, "'=") {

@@ -290,13 +290,16 @@ var referenceRE = regexp.MustCompile(`TL-[0-9A-Z]{4}-[0-9A-Z]{4}`)
 type tipAnswers struct {
 	what, adults string
 	photo        []byte
+	// caption is what the reporter writes with the photo.
+	caption string
 }
 
 func canaryAnswers(tag string) tipAnswers {
 	return tipAnswers{
-		what:   "Canarywhat" + tag + " the family next door plans to sell their girl",
-		adults: "Canaryadults" + tag + " a man with a black car",
-		photo:  []byte("\xff\xd8\xff canary-photo-" + tag),
+		what:    "Canarywhat" + tag + " the family next door plans to sell their girl",
+		adults:  "Canaryadults" + tag + " a man with a black car",
+		photo:   []byte("\xff\xd8\xff canary-photo-" + tag),
+		caption: "Canarycaption" + tag + " a picture from last month",
 	}
 }
 
@@ -327,7 +330,7 @@ func (r *reporter) fileTipSending(a tipAnswers, send string) tipline.Reference {
 	r.e.emu.SendText(r.u, a.adults)
 	r.expect("skip")
 	r.markSeen()
-	r.e.emu.SendPhoto(r.u, a.photo, "")
+	r.e.emu.SendPhoto(r.u, a.photo, a.caption)
 	r.press("done")
 	r.press(send)
 	m := r.waitText(referenceRE)

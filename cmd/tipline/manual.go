@@ -155,6 +155,8 @@ const manualRest = `ENVIRONMENT
 FILES
     /usr/bin/tipline                         the program
     /etc/tipline/tipline.env                 settings (root only, 0600)
+    /var/backups/tipline.env                 the copy of it (with the key)
+                                             that removing the package keeps
     /usr/lib/systemd/system/tipline.service  the service
     /usr/share/doc/tipline/examples/alerts.yml  Prometheus alert rules
 
@@ -164,13 +166,13 @@ EXIT STATUS
 
 EXAMPLES
     Install and start on Debian or Ubuntu:
-        sudo apt install ./tipline_VERSION_amd64.deb postgresql redis-server
+        sudo apt install ./dist/tipline_VERSION_amd64.deb postgresql redis-server
         sudoedit /etc/tipline/tipline.env
         sudo systemctl enable --now tipline
         sudo sh -c 'set -a; . /etc/tipline/tipline.env; tipline doctor'
 
-    Share one missing-child case with a partner:
-        tipline export --to age1... --case TL-7K3Q-9XDM --out case.pfif.age
+    Send a police unit (partner 2) the tips referred to it, in Khmer:
+        tipline export --partner 2 --kind tip --lang km --out tips.age
 
     Back up every night (cron), to the key whose private half is offline:
         tipline backup --to age1... --out /var/backups/tipline-$(date +%F).age

@@ -14,10 +14,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // opsCase stores a case directly (no conversation), as the bot would have:
@@ -115,6 +119,34 @@ func TestDoctor(t *testing.T) {
 	if strings.Contains(out, e.emu.Token()) || strings.Contains(out, "Canary") {
 		t.Errorf("doctor printed the token or case content:\n%s", out)
 	}
+	// The summary is the last thing said: no Redis client noise after it.
+	time.Sleep(time.Second)
+	if last := lastLine(out); !strings.Contains(last, "checks:") {
+		t.Errorf("doctor's output does not end with its summary; it ends %q:\n%s", last, out)
+	}
+
+	// A database without the schema: doctor says to migrate, and does not
+	// blame the key or the reviewers.
+	if _, err := e.sql().Exec(context.Background(), "drop schema "+e.schema+" cascade; create schema "+e.schema); err != nil {
+		t.Fatal(err)
+	}
+	e.env["REDIS_URL"] = storagetest.RedisURL()
+	delete(e.env, "TIPLINE_LOG_FORMAT")
+	out, _ = e.runCLI(t, "doctor")
+	if !strings.Contains(out, "FAIL  schema: at version 0") || !strings.Contains(out, "tipline migrate") {
+		t.Errorf("doctor does not say the schema is missing:\n%s", out)
+	}
+	for _, blame := range []string{"key: TIPLINE_SECRET_KEY does not open", "check TIPLINE_SECRET_KEY"} {
+		if strings.Contains(out, blame) {
+			t.Errorf("doctor blames the key for a missing schema:\n%s", out)
+		}
+	}
+}
+
+// lastLine is the last non-empty line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 func httpGet(t *testing.T, url string) (int, string) {
@@ -241,3 +273,35 @@ func TestReadyzNamesWhatIsDown(t *testing.T) {
 type downPinger struct{}
 
 func (downPinger) Ping(context.Context) error { return errors.New("down") }
+
+// redisRecorder keeps what the Redis client would log.
+type redisRecorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *redisRecorder) Printf(_ context.Context, format string, v ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, fmt.Sprintf(format, v...))
+}
+
+// TestDoctorQuietsRedis: with Redis down, doctor says so once in its own
+// words; the Redis client's own retries log nothing, before or after the
+// summary.
+func TestDoctorQuietsRedis(t *testing.T) {
+	e := newTestEnv(t)
+	rec := &redisRecorder{}
+	redis.SetLogger(rec)
+	e.env["REDIS_URL"] = "redis://127.0.0.1:1/0"
+	out, _ := e.runCLI(t, "doctor")
+	time.Sleep(time.Second)
+	if !strings.Contains(out, "FAIL  Redis: cannot connect") {
+		t.Fatalf("doctor does not say Redis is down:\n%s", out)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.lines) > 0 {
+		t.Errorf("the Redis client logged on its own during doctor: %q", rec.lines)
+	}
+}

@@ -4,22 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"filippo.io/age"
 
 	"github.com/tipline/tipline"
 )
 
 // partnersAdd is `tipline partners add`: an organisation a reviewer can
-// refer a case to.
+// refer a case to, with the age key its exports are encrypted to.
 func (m *Main) partnersAdd(ctx context.Context, args []string) error {
 	fs := m.flags("partners add", "Adds a partner that cases can be referred to. Its name is an organisation's,\n"+
 		"shown to reviewers and in the report; it is stored as typed (not encrypted).")
 	name := fs.String("name", "", "the organisation's name, as reviewers will see it (required)")
 	kind := fs.String("kind", "", "police (a police unit), ngo or hotline (required)")
 	country := fs.String("country", "", "KH (Cambodia) or TH (Thailand) (required)")
+	recipient := fs.String("age-recipient", "", "the partner's age public key (age1…, made with age-keygen): tipline export --partner encrypts to it")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *recipient != "" {
+		if _, err := age.ParseX25519Recipient(strings.TrimSpace(*recipient)); err != nil {
+			return errors.New("partners add: --age-recipient is not an age public key (age1…; the partner makes one with age-keygen)")
+		}
 	}
 	switch {
 	case strings.TrimSpace(*name) == "":
@@ -38,13 +47,52 @@ func (m *Main) partnersAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("partners add: %w", err)
 	}
+	if *recipient != "" {
+		if err := db.SetPartnerRecipient(ctx, pt.ID, strings.TrimSpace(*recipient)); err != nil {
+			return fmt.Errorf("partners add: partner %d was added, but its key was not kept (tipline partners key %d age1…): %w", pt.ID, pt.ID, err)
+		}
+	}
 	fmt.Fprintf(m.Stdout, "Partner %d added: %s (%s, %s). Reviewers can now refer cases to it.\n", pt.ID, pt.Name, pt.Kind, pt.Country)
+	return nil
+}
+
+// partnersKey is `tipline partners key ID AGE-KEY`: the partner's age
+// public key, which `tipline export --partner ID` encrypts to.
+func (m *Main) partnersKey(ctx context.Context, args []string) error {
+	rest, err := m.operands("partners key", "Keeps a partner's age public key (age1…, made by the partner with age-keygen):\n"+
+		"tipline export --partner ID encrypts to it.", args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 2 {
+		return errors.New("usage: tipline partners key ID age1… (the partner's age public key, made with age-keygen)")
+	}
+	id, err := strconv.ParseInt(rest[0], 10, 64)
+	if err != nil {
+		return errors.New("partners key: ID must be a number from tipline partners list")
+	}
+	key := strings.TrimSpace(rest[1])
+	if _, err := age.ParseX25519Recipient(key); err != nil {
+		return errors.New("partners key: not an age public key (age1…; the partner makes one with age-keygen)")
+	}
+	db, _, err := m.openAdminStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.SetPartnerRecipient(ctx, id, key); err != nil {
+		if errors.Is(err, tipline.ErrNotFound) {
+			return fmt.Errorf("partners key: no partner %d (see tipline partners list)", id)
+		}
+		return fmt.Errorf("partners key: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "Partner %d's key is kept: tipline export --partner %d encrypts to it.\n", id, id)
 	return nil
 }
 
 // partnersList is `tipline partners list`.
 func (m *Main) partnersList(ctx context.Context, args []string) error {
-	if err := m.noOperands("partners list", "Lists the partners: id, name, kind, country, whether still offered.", args); err != nil {
+	if err := m.noOperands("partners list", "Lists the partners: id, name, kind, country, whether still offered, the key exports go to.", args); err != nil {
 		return err
 	}
 	db, _, err := m.openAdminStore(ctx)
@@ -60,9 +108,13 @@ func (m *Main) partnersList(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stdout, "No partners yet: add one with tipline partners add --name NAME --kind police|ngo|hotline --country KH|TH")
 		return nil
 	}
-	return m.table("ID\tNAME\tKIND\tCOUNTRY\tACTIVE", len(all), func(i int) string {
+	return m.table("ID\tNAME\tKIND\tCOUNTRY\tACTIVE\tEXPORT KEY", len(all), func(i int) string {
 		p := all[i]
-		return fmt.Sprintf("%d\t%s\t%s\t%s\t%v", p.ID, p.Name, p.Kind, p.Country, p.Active)
+		key := "none (tipline partners key ID age1…)"
+		if p.AgeRecipient != "" {
+			key = p.AgeRecipient
+		}
+		return fmt.Sprintf("%d\t%s\t%s\t%s\t%v\t%s", p.ID, p.Name, p.Kind, p.Country, p.Active, key)
 	})
 }
 

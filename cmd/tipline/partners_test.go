@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage/memory"
 )
@@ -28,6 +30,20 @@ func TestPartnersCommands(t *testing.T) {
 	if out, err = e.runCLI(t, "partners", "add", "--name", "Pattaya shelter", "--kind", "ngo", "--country", "TH"); err != nil {
 		t.Fatalf("partners add: %v\n%s", err, out)
 	}
+	// A partner's key: an age public key, kept for exports to it.
+	key, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := e.runCLI(t, "partners", "key", "1", "age1notakey"); err == nil {
+		t.Fatalf("partners key took a bad key: %s", out)
+	}
+	if out, err := e.runCLI(t, "partners", "key", "9", key.Recipient().String()); err == nil || !strings.Contains(err.Error(), "no partner 9") {
+		t.Fatalf("partners key of an unknown partner: %v\n%s", err, out)
+	}
+	if out, err = e.runCLI(t, "partners", "key", "1", key.Recipient().String()); err != nil {
+		t.Fatalf("partners key: %v\n%s", err, out)
+	}
 	if out, err = e.runCLI(t, "partners", "disable", "2"); err != nil {
 		t.Fatalf("partners disable: %v\n%s", err, out)
 	}
@@ -39,8 +55,8 @@ func TestPartnersCommands(t *testing.T) {
 		t.Fatalf("partners list: %v\n%s", err, out)
 	}
 	for _, want := range []string{
-		`(?m)^1\s+Anti-Trafficking Police, Poipet\s+police\s+KH\s+true$`,
-		`(?m)^2\s+Pattaya shelter\s+ngo\s+TH\s+false$`,
+		`(?m)^1\s+Anti-Trafficking Police, Poipet\s+police\s+KH\s+true\s+` + key.Recipient().String() + `$`,
+		`(?m)^2\s+Pattaya shelter\s+ngo\s+TH\s+false\s+none \(tipline partners key ID age1…\)$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("partners list has no line %s:\n%s", want, out)

@@ -35,9 +35,7 @@ func TestCanaries(t *testing.T) {
 	tipper := e.reporter(7_300_100_001, "km")
 	ref := tipper.fileTip(canaryAnswers("privacy"))
 	rv.take(ref)
-	rv.press("rep:" + string(ref))
-	rv.markSeen()
-	e.emu.SendText(rv.u, "Canaryreviewerquestion where exactly?")
+	rv.reply(ref, "Canaryreviewerquestion where exactly?")
 	tipper.waitText(regexp.MustCompile(`Canaryreviewerquestion`))
 	tipper.seen = 0
 	tipper.press("ans:" + string(ref))
@@ -84,7 +82,7 @@ func TestCanaries(t *testing.T) {
 	waitInboxDone(t, e.testEnv)
 
 	canaries := []string{
-		"Canarywhat", "Canaryadults", "Canarychildname", "Canaryaddition", "Canaryreviewerquestion", "Canaryreporteranswer",
+		"Canarywhat", "Canaryadults", "Canarycaption", "Canarychildname", "Canaryaddition", "Canaryreviewerquestion", "Canaryreporteranswer",
 		"Canaryreviewername", "66819765432", "819765432", "081-976", "๐๘๑", strings.ReplaceAll(code, " ", ""), code,
 		token, "CanaryBotToken",
 	}
@@ -250,8 +248,7 @@ func TestRetention(t *testing.T) {
 		rv.seen = 0
 		rv.press("ack:" + string(ref))
 		rv.seen = 0
-		rv.press("close:" + string(ref))
-		rv.press("out:" + string(ref) + ":no_action")
+		rv.closeAs(ref, tipline.OutcomeNoAction)
 		rv.waitText(regexp.MustCompile(string(ref) + ` closed`))
 	}
 	closeCase(old)

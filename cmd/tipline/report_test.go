@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"html/template"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -25,6 +26,17 @@ func seedReport(t *testing.T, e *testEnv, start time.Time) {
 	ids := []int64{e.opsReviewer(t, "Sokha", 7_300_200_001), e.opsReviewer(t, "Nok", 7_300_200_002), e.opsReviewer(t, "Dara", 7_300_200_003)}
 	rng := rand.New(rand.NewPCG(13, 2026))
 	outcomes := tipline.Outcomes
+	var partners []int64
+	for _, p := range []struct {
+		name string
+		kind tipline.PartnerKind
+	}{{"Anti-Human Trafficking and Juvenile Protection Department, Banteay Meanchey", tipline.PartnerPolice}, {"APLE Cambodia", tipline.PartnerNGO}} {
+		pt, err := e.db.AddPartner(ctx, p.name, p.kind, "KH")
+		if err != nil {
+			t.Fatal(err)
+		}
+		partners = append(partners, pt.ID)
+	}
 	for i := range 64 {
 		at := start.Add(time.Duration(rng.IntN(56*24)) * time.Hour)
 		kind, urgency := tipline.KindTip, tipline.UrgencyNormal
@@ -47,17 +59,32 @@ func seedReport(t *testing.T, e *testEnv, start time.Time) {
 		if _, _, err := e.db.Acknowledge(ctx, ref, who, at.Add(wait)); err != nil {
 			t.Fatal(err)
 		}
+		if kind == tipline.KindTip {
+			if err := e.db.Classify(ctx, ref, who, tipline.Exploitations[rng.IntN(len(tipline.Exploitations))], tipline.RiskMedium, at.Add(wait)); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if i%4 != 3 {
-			if err := e.db.CloseCase(ctx, ref, who, outcomes[rng.IntN(len(outcomes))], at.Add(wait+time.Duration(rng.IntN(72))*time.Hour)); err != nil {
+			closeAt := at.Add(wait + time.Duration(rng.IntN(72))*time.Hour)
+			o := outcomes[rng.IntN(len(outcomes))]
+			var err error
+			if o == tipline.OutcomePartner {
+				err = e.db.Refer(ctx, ref, who, partners[rng.IntN(len(partners))], closeAt)
+			} else {
+				err = e.db.CloseCase(ctx, ref, who, o, closeAt)
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 }
 
-// TestReportInBrowser: tipline report writes one HTML file with no script
-// and nothing fetched from elsewhere, and no content; headless Chromium
-// draws its six charts. TIPLINE_UPDATE_SCREENSHOT=1 writes docs/report.png.
+// TestReportInBrowser: the board report in English, Khmer and Thai, drawn
+// by Chromium: every chart drawn, nothing fetched, no script, the
+// catalogue's words in each language; reviewers are named only with
+// --names; an existing file is never replaced. TIPLINE_UPDATE_SCREENSHOT
+// writes docs/report.png, docs/report-km.png and docs/report-th.png.
 func TestReportInBrowser(t *testing.T) {
 	storagetest.SkipShort(t, "Chromium, PostgreSQL and Redis")
 	chromium, err := exec.LookPath("chromium")
@@ -71,32 +98,69 @@ func TestReportInBrowser(t *testing.T) {
 	}
 	start := time.Date(2026, 10, 5, 0, 0, 0, 0, loc) // a Monday
 	seedReport(t, e, start)
-	out := filepath.Join(t.TempDir(), "report.html")
-	if msg, err := e.runCLI(t, "report", "--from", "2026-10-05", "--to", "2026-11-29", "--title", "Tipline Cambodia", "--out", out); err != nil {
-		t.Fatalf("report: %v\n%s", err, msg)
+	dir := t.TempDir()
+	write := func(out string, args ...string) string {
+		t.Helper()
+		args = append([]string{"report", "--from", "2026-10-05", "--to", "2026-11-29", "--title", "Tipline Cambodia", "--out", out}, args...)
+		if msg, err := e.runCLI(t, args...); err != nil {
+			t.Fatalf("report %v: %v\n%s", args, err, msg)
+		}
+		page, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := os.Stat(out); st.Mode().Perm() != 0o600 {
+			t.Errorf("report file mode %v, want 0600", st.Mode().Perm())
+		}
+		return string(page)
 	}
-	page, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
+	named := write(filepath.Join(dir, "named.html"), "--names")
+	if !strings.Contains(named, "Sokha") {
+		t.Error("--names: the reviewers are not named")
 	}
-	html := string(page)
-	for _, banned := range []string{"<script", "src=", "href=", "http://", "https://", "@import", "url(", "Canary", "TL-", "<img", "<link"} {
-		if strings.Contains(html, banned) {
-			t.Errorf("the report holds %q: it must be self-contained and hold no content", banned)
+	if _, err := e.runCLI(t, "report", "--out", filepath.Join(dir, "named.html")); err == nil {
+		t.Error("the report replaced an existing file")
+	}
+	cat := locales.MustLoad()
+	for _, lang := range []string{"en", "km", "th"} {
+		out := filepath.Join(dir, "report-"+lang+".html")
+		html := write(out, "--lang", lang)
+		for _, banned := range []string{"<script", "src=", "href=", "http://", "https://", "@import", "url(", "Canary", "TL-", "<img", "<link", "Sokha"} {
+			if strings.Contains(html, banned) {
+				t.Errorf("%s: the report holds %q: it must be self-contained, hold no content and name no reviewer without --names", lang, banned)
+			}
+		}
+		if n := strings.Count(html, "<svg"); n != 10 {
+			t.Errorf("%s: the report has %d charts, want 10", lang, n)
+		}
+		for _, id := range []string{"board_chart_kind", "board_chart_exploitation", "board_chart_found", "board_chart_language", "board_chart_outcome", "board_chart_ack", "board_chart_load", "board_chart_referrals"} {
+			if want := template.HTMLEscapeString(cat.Text(lang, id, nil)); !strings.Contains(html, want) {
+				t.Errorf("%s: the report lacks %q", lang, want)
+			}
+		}
+		if !strings.Contains(html, ">64<") {
+			t.Errorf("%s: the report does not count the 64 cases", lang)
+		}
+		if !strings.Contains(html, "<title>"+template.HTMLEscapeString(cat.Text(lang, "board_kind_missing", nil))+", ") {
+			t.Errorf("%s: no bar for missing children", lang)
+		}
+		shot := browseReport(t, chromium, out)
+		if os.Getenv("TIPLINE_UPDATE_SCREENSHOT") != "" {
+			name := "../../docs/report.png"
+			if lang != "en" {
+				name = "../../docs/report-" + lang + ".png"
+			}
+			if err := os.WriteFile(name, shot, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	if n := strings.Count(html, "<svg"); n != 6 {
-		t.Errorf("the report has %d charts, want 6", n)
-	}
-	for _, want := range []string{"Cases per week, by kind", "by urgency", "by outcome", "Time to acknowledge", "Escalations", "Load on each reviewer", "Sokha", ">64<"} {
-		if !strings.Contains(html, want) {
-			t.Errorf("the report lacks %q", want)
-		}
-	}
-	if m := regexp.MustCompile(`Missing child, week of [^:]+: (\d+) cases`).FindStringSubmatch(html); m == nil {
-		t.Error("no bar for missing children")
-	}
+}
 
+// browseReport opens a report in headless Chromium, checks every chart is
+// drawn, nothing is fetched and no script runs, and returns a screenshot.
+func browseReport(t *testing.T, chromium, path string) []byte {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), browserWhole)
 	defer cancel()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -113,24 +177,20 @@ func TestReportInBrowser(t *testing.T) {
 	defer tcancel()
 	exceptions := watchExceptions(tab)
 	d := &pageDriver{t: t, ctx: tab, logs: &syncBuffer{}, last: map[string]int{}}
-	d.do("open the report", chromedp.Navigate("file://"+out))
+	d.do("open the report", chromedp.Navigate("file://"+path))
 	d.waitFor("the page", `() => document.readyState === "complete"`)
 	got := d.eval(`(() => ({
 		charts: [...document.querySelectorAll("svg")].filter(s => s.getBoundingClientRect().width > 600 && s.getBoundingClientRect().height > 80).length,
 		bars: document.querySelectorAll("svg rect title").length,
 		fetched: performance.getEntriesByType("resource").length,
 		scripts: document.scripts.length,
+		overflow: document.documentElement.scrollWidth > window.innerWidth,
 	}))()`)
-	if got["charts"] != float64(6) || got["bars"].(float64) < 30 || got["fetched"] != float64(0) || got["scripts"] != float64(0) {
-		t.Errorf("in Chromium: %v; want 6 drawn charts, bars with titles, nothing fetched, no script", got)
+	if got["charts"] != float64(10) || got["bars"].(float64) < 30 || got["fetched"] != float64(0) || got["scripts"] != float64(0) || got["overflow"] != false {
+		t.Errorf("%s in Chromium: %v; want 10 drawn charts, bars with titles, nothing fetched, no script, nothing wider than the page", path, got)
 	}
 	if ex := exceptions(); len(ex) > 0 {
 		t.Errorf("exceptions in the page: %v", ex)
 	}
-	shot := d.screenshot()
-	if os.Getenv("TIPLINE_UPDATE_SCREENSHOT") != "" {
-		if err := os.WriteFile("../../docs/report.png", shot, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return d.screenshot()
 }

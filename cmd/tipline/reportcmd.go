@@ -14,17 +14,23 @@ import (
 
 func (m *Main) report(ctx context.Context, args []string) error {
 	fs := m.flags("report", "Writes the board report: one self-contained HTML file with charts (inline SVG) of cases per\n"+
-		"week by kind, urgency and outcome, time to acknowledge (p50, p90), escalations and each\n"+
-		"reviewer's load. Counts and times only, no content. Dates are days in TIPLINE_TIME_ZONE;\n"+
-		"--to is included.")
+		"week by kind, kind of exploitation, the reporter's language, urgency and outcome, missing\n"+
+		"children found (safe, harmed, other), time to acknowledge (p50, p90), escalations, each\n"+
+		"reviewer's load and referrals by partner. Counts and times only, no content. Reviewers are\n"+
+		"Reviewer 1, 2, ... unless --names. Dates are days in TIPLINE_TIME_ZONE; --to is included.\n"+
+		"The file is written 0600 and never replaces an existing one.")
 	today := time.Now()
 	from := fs.String("from", "", "first day, YYYY-MM-DD (default: 90 days ago)")
 	to := fs.String("to", "", "last day, YYYY-MM-DD, included (default: today)")
 	out := fs.String("out", "report.html", "the file to write")
 	title := fs.String("title", "Tipline", "the name at the top of the report (your organisation's)")
-	noNames := fs.Bool("no-names", false, "show reviewers as Reviewer 1, 2, ... instead of their names")
+	withNames := fs.Bool("names", false, "name the reviewers (their names are encrypted in the database; the file is not)")
+	lang := fs.String("lang", "en", "the language of the report: en, km or th")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *lang != tipline.LangEnglish && *lang != "km" && *lang != "th" {
+		return errors.New("report: --lang must be en, km or th")
 	}
 	db, cfg, err := m.openAdminStore(ctx)
 	if err != nil {
@@ -64,29 +70,49 @@ func (m *Main) report(ctx context.Context, args []string) error {
 		return err
 	}
 	names := map[int64]string{}
-	for i, r := range reviewers {
-		names[r.ID] = r.Name
-		if *noNames {
-			names[r.ID] = fmt.Sprintf("Reviewer %d", i+1)
+	var team []int64
+	for _, r := range reviewers {
+		team = append(team, r.ID)
+		if *withNames {
+			names[r.ID] = r.Name
 		}
 	}
 	in := report.Input{
-		Title: *title, From: start, To: end, Location: loc, Reviewers: names, Now: time.Now(), Version: version,
+		Title: *title, Lang: *lang, From: start, To: end, Location: loc, Reviewers: names, Team: team, Now: time.Now(), Version: version,
 		Deadlines: map[tipline.Urgency]time.Duration{tipline.UrgencyUrgent: cfg.AckUrgent, tipline.UrgencyNormal: cfg.AckNormal},
 	}
 	for _, r := range rows {
 		in.Cases = append(in.Cases, report.Case{
 			Kind: r.Kind, Urgency: r.Urgency, Status: r.Status, Outcome: r.Outcome, SubmittedAt: r.SubmittedAt,
-			AcknowledgedAt: r.AcknowledgedAt, Assignee: r.Assignee, Escalations: r.Escalations, Partner: r.PartnerName,
+			AcknowledgedAt: r.AcknowledgedAt, Assignee: r.Assignee, Escalations: r.Escalations, Partners: r.Partners,
+			Exploitation: r.Exploitation, Lang: r.Lang,
 		})
 	}
 	var buf bytes.Buffer
 	if err := report.Render(&buf, in); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if err := os.WriteFile(*out, buf.Bytes(), 0o640); err != nil {
+	if err := writeNew(*out, buf.Bytes()); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	fmt.Fprintf(m.Stderr, "Report on %d case(s) from %s to %s written to %s.\n", len(rows), start.Format("2006-01-02"), last.Format("2006-01-02"), *out)
 	return nil
+}
+
+// writeNew writes data to a new file, 0600: it never replaces a file or
+// follows a link left where the report goes (the report may name the
+// reviewers, and may be made as root in a shared directory).
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("%s already exists: choose another --out (nothing is overwritten)", path)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot"
@@ -23,19 +27,17 @@ import (
 
 func (m *Main) sandbox(ctx context.Context, args []string) error {
 	fs := m.flags("sandbox", "Runs the bot against an emulated Telegram, with a chat page in your browser.\n"+
-		"Storage is in memory unless DATABASE_URL and REDIS_URL are set.")
+		"Storage is in memory unless DATABASE_URL is set; then the sandbox keeps its cases in a schema of\n"+
+		"its own ("+sandboxSchema+", or SCHEMA_sandbox when DATABASE_URL sets a search_path) of that database,\n"+
+		"never in a live service's tables, and its sessions in\n"+
+		"Redis (REDIS_URL) under keys of its own.")
 	addr := fs.String("addr", "127.0.0.1:8080", "address of the chat page (and of the emulated Telegram)")
-	force := fs.Bool("force", false, "use DATABASE_URL even so: the sandbox registers a reviewer and files test cases in it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(m.Getenv, need{})
 	if err != nil {
 		return err
-	}
-	if cfg.DatabaseURL != "" && !*force {
-		return errors.New("DATABASE_URL is set: the sandbox would register a reviewer and file test cases in that database. " +
-			"Unset DATABASE_URL to keep everything in memory, point it at a scratch database, or pass -force")
 	}
 	log := m.logger(cfg)
 
@@ -48,13 +50,22 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	var store bot.Store
 	// The in-memory twins have nothing to ping and no gauges to feed.
 	h := health{ready: map[string]pinger{}}
+	note := "" // the page's own line: in memory, gone when the sandbox stops
 	if cfg.DatabaseURL != "" {
-		db, err := openDatabase(ctx, cfg.DatabaseURL, ring)
+		url, schema, err := sandboxDatabase(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		db, err := openDatabase(ctx, url, ring)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
 		store, h.stats, h.ready["postgresql"] = db, db, db
+		note = "A local bot and an emulated Telegram: nothing here reaches Telegram. Cases, reviewers and messages are kept in the schema " +
+			schema + " of the database in DATABASE_URL, apart from any live service's data, and stay there after tipline sandbox stops " +
+			"(drop schema " + schema + " cascade removes them)."
+		fmt.Fprintf(m.Stdout, "The sandbox keeps its data in the schema %s of DATABASE_URL's database, apart from a live service's.\n", schema)
 	} else {
 		store = memory.New(time.Now)
 	}
@@ -95,7 +106,7 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	emu.AddUser(telegramtest.User{ID: sandboxReviewerID, FirstName: "Sandbox reviewer", LanguageCode: "en"})
 	mux := http.NewServeMux()
 	// The page's long polls end with ctx, so Ctrl+C stops the sandbox at once.
-	sandbox.Mount(mux, sandbox.EndPollsOn(ctx, emu.Handler()))
+	sandbox.MountNoting(mux, sandbox.EndPollsOn(ctx, emu.Handler()), note)
 	sandbox.MountCases(mux, caseTrail(store, locales.MustLoad()))
 	page := sandbox.Guard(mux, pageToken, ln.Addr().String())
 	m.pageURL = base + "/?" + sandbox.TokenParam + "=" + pageToken
@@ -169,7 +180,8 @@ func seedReviewer(ctx context.Context, store bot.Store) error {
 	rv, err := s.ReviewerByTelegram(ctx, sandboxReviewerID)
 	if errors.Is(err, tipline.ErrNotFound) {
 		code := tipline.NewInviteCode()
-		if err := s.CreateInvite(ctx, tipline.InviteHash(code), "Sandbox reviewer", true, time.Now().Add(time.Hour)); err != nil {
+		// Never an admin: a sandbox shows a reviewer's work, nothing more.
+		if err := s.CreateInvite(ctx, tipline.InviteHash(code), "Sandbox reviewer", false, time.Now().Add(time.Hour)); err != nil {
 			return fmt.Errorf("seed reviewer: %w", err)
 		}
 		if rv, err = s.RedeemInvite(ctx, tipline.InviteHash(code), sandboxReviewerID, "en", time.Now()); err != nil {
@@ -195,4 +207,46 @@ func seedReviewer(ctx context.Context, store bot.Store) error {
 		return fmt.Errorf("seed rota: %w", err)
 	}
 	return s.SaveRota(ctx, doc)
+}
+
+// sandboxSchema is the schema a sandbox keeps its data in when DATABASE_URL
+// is set: never the live service's tables, so the two never share an
+// outbox, reviewers or cases. A service working in a schema of its own
+// (search_path in DATABASE_URL) gets SCHEMA_sandbox beside it.
+const sandboxSchema = "tipline_sandbox"
+
+// sandboxDatabase makes the sandbox's schema in DATABASE_URL's database
+// (when missing) and returns the URL that works in it, and its name.
+func sandboxDatabase(ctx context.Context, url string) (string, string, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return "", "", fmt.Errorf("open database (DATABASE_URL): %w", err)
+	}
+	defer conn.Close(ctx)
+	var current string
+	if err := conn.QueryRow(ctx, "select coalesce(current_schema(), '')").Scan(&current); err != nil {
+		return "", "", fmt.Errorf("open database (DATABASE_URL): %w", err)
+	}
+	schema := sandboxSchema
+	if current != "" && current != "public" {
+		schema = current + "_sandbox"
+	}
+	if _, err := conn.Exec(ctx, "create schema if not exists "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return "", "", fmt.Errorf("make the sandbox's schema %s: %w", schema, err)
+	}
+	return withSearchPath(url, schema), schema, nil
+}
+
+// withSearchPath is a PostgreSQL URL (or keyword/value string) whose
+// connections work in schema.
+func withSearchPath(dsn, schema string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if u, err := neturl.Parse(dsn); err == nil {
+			q := u.Query()
+			q.Set("search_path", schema)
+			u.RawQuery = q.Encode()
+			return u.String()
+		}
+	}
+	return dsn + " search_path=" + schema
 }

@@ -149,13 +149,7 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 			return fmt.Errorf("listen on TIPLINE_LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 		}
 	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := httpServer(mux, extra != nil)
 
 	intakeCtx, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
@@ -233,4 +227,23 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	defer db.Close()
 	fmt.Fprintln(m.Stdout, "database schema is up to date")
 	return nil
+}
+
+// httpServer is the server of the health, metrics and webhook endpoints
+// and, in the sandbox (emulated), of the emulated Telegram too: then it
+// holds a getUpdates long poll (bot.DefaultPollTimeout) and more, so an
+// idle sandbox never cuts one short ("getUpdates: EOF" every 50 s, and a
+// message sent late in a poll waiting for the retry).
+func httpServer(h http.Handler, emulated bool) *http.Server {
+	write := 30 * time.Second
+	if emulated {
+		write = bot.DefaultPollTimeout + 20*time.Second
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      write,
+		IdleTimeout:       2 * time.Minute,
+	}
 }

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -37,6 +38,15 @@ func (m *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID 
 	sc.c.Classification = tipline.Classification{Exploitation: kind, Risk: risk, ReviewerID: reviewerID, At: now}
 	sc.c.UpdatedAt = now
 	sc.record(rules.ReviewerActor(reviewerID), storage.ActionClassifiedPrefix+string(kind)+":"+string(risk), now)
+	if risk.MakesUrgent() && sc.c.Urgency != tipline.UrgencyUrgent {
+		sc.c.Urgency = tipline.UrgencyUrgent
+		for _, j := range m.jobs {
+			if j.sc == sc && j.job.RunAt.After(now) {
+				j.job.RunAt = now
+			}
+		}
+		sc.record(rules.ReviewerActor(reviewerID), storage.ActionUrgencyRaised, now)
+	}
 	return nil
 }
 
@@ -54,10 +64,20 @@ func (m *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, pa
 	if pt := m.partner(partnerID); pt == nil || !pt.Active {
 		return fmt.Errorf("refer case %s: %w: no active partner %d", ref, storage.ErrInvalid, partnerID)
 	}
-	if sc.c.Status == tipline.StatusClosed {
+	if sc.c.Status == tipline.StatusClosed && sc.c.Assignment.Outcome != tipline.OutcomePartner {
 		return fmt.Errorf("refer case %s: %w", ref, tipline.ErrClosed)
 	}
-	m.closeCase(sc, reviewerID, tipline.OutcomePartner, partnerID, nil, now)
+	closing := sc.c.Status != tipline.StatusClosed
+	known := slices.ContainsFunc(sc.referrals, func(r memReferral) bool { return r.partnerID == partnerID })
+	if known && !closing {
+		return nil // referred to this partner already
+	}
+	if closing {
+		m.closeCase(sc, reviewerID, tipline.OutcomePartner, partnerID, nil, now)
+	}
+	if !known {
+		sc.referrals = append(sc.referrals, memReferral{partnerID: partnerID, at: rules.TruncateTime(now)})
+	}
 	sc.record(rules.ReviewerActor(reviewerID), storage.ActionReferredPrefix+strconv.FormatInt(partnerID, 10), rules.TruncateTime(now))
 	return nil
 }

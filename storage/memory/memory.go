@@ -63,6 +63,16 @@ type memCase struct {
 	// duplicateOf is the older case a duplicate repeats (LinkDuplicate);
 	// nil when none, or once that case is deleted.
 	duplicateOf *memCase
+	// referrals are the partners the case was referred to, in order.
+	referrals []memReferral
+}
+
+// memReferral is a case's referral to a partner (see
+// postgres.Store.Referrals).
+type memReferral struct {
+	partnerID  int64
+	at         time.Time
+	exportedAt time.Time
 }
 
 // memBlock is a block: when, why and the case it was made from.

@@ -66,8 +66,8 @@ func (p *Store) AddToCaseTracked(ctx context.Context, ref tipline.Reference, key
 		where actor = $1 and added_at > coalesce($2, now()) - interval '1 day'`
 	const nextPosition = `select coalesce(max(position) + 1, 0) from attachments where case_id = $1`
 	const insertAttachment = `
-		insert into attachments (case_id, position, addition_id, kind, question, file_id, file_unique_id)
-		values ($1, $2, $3, $4, $5, $6, $7)`
+		insert into attachments (case_id, position, addition_id, kind, question, file_id, file_unique_id, caption)
+		values ($1, $2, $3, $4, $5, $6, $7, $8)`
 	const touchCase = `update cases set updated_at = now() where id = $1`
 	if err := rules.CheckAddition(key, a); err != nil {
 		return storage.AddResult{}, fmt.Errorf("add to case %s: %w", ref, err)
@@ -160,7 +160,8 @@ func (p *Store) AddToCaseTracked(ctx context.Context, ref tipline.Reference, key
 			position := first + i
 			batch.Queue(insertAttachment, caseID, position, additionID, att.Kind, storage.QuestionAddition,
 				p.ring.Seal([]byte(att.FileID), attachmentAAD(draftID, position, "file_id")),
-				p.ring.Seal([]byte(att.FileUniqueID), attachmentAAD(draftID, position, "file_unique_id")))
+				p.ring.Seal([]byte(att.FileUniqueID), attachmentAAD(draftID, position, "file_unique_id")),
+				p.sealCaption(att.Caption, draftID, position))
 		}
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return storage.AddResult{}, fmt.Errorf("add to case %s: attachments: %w", ref, dbErr(err))

@@ -21,6 +21,8 @@ import (
 // Classify records a reviewer's classification of a case (the kind of
 // exploitation and the risk), replacing any earlier one, with a
 // "classified_<exploitation>:<risk>" audit event, in one transaction. A
+// risk of "in danger now" makes a normal case urgent in the same
+// transaction, audited as "urgency_urgent" (what routing reads next). A
 // closed case gives tipline.ErrClosed; an unknown case or reviewer
 // tipline.ErrNotFound; an unknown kind or risk ErrInvalid.
 func (p *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID int64, kind tipline.Exploitation, risk tipline.Risk, now time.Time) error {
@@ -52,10 +54,35 @@ func (p *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID 
 	if err := insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), action, now); err != nil {
 		return fmt.Errorf("classify case %s: %w", ref, err)
 	}
+	if risk.MakesUrgent() {
+		if err := raiseUrgency(ctx, tx, caseID, reviewerID, now); err != nil {
+			return fmt.Errorf("classify case %s: %w", ref, err)
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("classify case %s: %w", ref, dbErr(err))
 	}
 	return nil
+}
+
+// raiseUrgency makes a locked case urgent, with its "urgency_urgent" audit
+// event; a case already urgent is left as it is, with no event. Routing
+// follows: a notification still pending (nobody took the case) is due at
+// once, and the router schedules the next with the urgent deadlines.
+func raiseUrgency(ctx context.Context, tx pgx.Tx, caseID, reviewerID int64, now time.Time) error {
+	const update = `update cases set urgency = 'urgent' where id = $1 and urgency <> 'urgent'`
+	const due = `update jobs set run_at = least(run_at, $2) where case_id = $1`
+	tag, err := tx.Exec(ctx, update, caseID)
+	if err != nil {
+		return fmt.Errorf("urgency: %w", dbErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, due, caseID, now); err != nil {
+		return fmt.Errorf("urgency: jobs: %w", dbErr(err))
+	}
+	return insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionUrgencyRaised, now)
 }
 
 // closeCaseTx closes a locked, open case with an outcome (see CloseCase)
@@ -81,11 +108,18 @@ func closeCaseTx(ctx context.Context, tx pgx.Tx, caseID, reviewerID int64, outco
 
 // Refer closes an open case as referred to a partner (outcome partner),
 // as CloseCase does, recording which partner, with "closed_partner" and
-// "referred:<partnerID>" audit events. An unknown or disabled partner gives
-// ErrInvalid; a closed case tipline.ErrClosed; an unknown case or reviewer
-// tipline.ErrNotFound.
+// "referred:<partnerID>" audit events and a referral (Referrals). A case
+// closed as referred may be referred to more partners: each adds a
+// referral and its "referred:<partnerID>" event, and a partner already
+// referred changes nothing. An unknown or disabled partner gives
+// ErrInvalid; a case closed otherwise tipline.ErrClosed; an unknown case or
+// reviewer tipline.ErrNotFound.
 func (p *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, partnerID int64, now time.Time) error {
 	const partner = `select exists (select 1 from partners where id = $1 and active)`
+	const outcome = `select coalesce(outcome, '') from cases where id = $1`
+	const referral = `
+		insert into referrals (case_id, partner_id, referred_by, referred_at) values ($1, $2, $3, $4)
+		on conflict do nothing`
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("refer case %s: %w", ref, dbErr(err))
@@ -105,11 +139,24 @@ func (p *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, pa
 	if !ok {
 		return fmt.Errorf("refer case %s: %w: no active partner %d", ref, storage.ErrInvalid, partnerID)
 	}
-	if status == tipline.StatusClosed {
-		return fmt.Errorf("refer case %s: %w", ref, tipline.ErrClosed)
-	}
-	if err := closeCaseTx(ctx, tx, caseID, reviewerID, tipline.OutcomePartner, partnerID, 0, now); err != nil {
+	closing := status != tipline.StatusClosed
+	if !closing {
+		var o string
+		if err := tx.QueryRow(ctx, outcome, caseID).Scan(&o); err != nil {
+			return fmt.Errorf("refer case %s: %w", ref, dbErr(err))
+		}
+		if tipline.Outcome(o) != tipline.OutcomePartner {
+			return fmt.Errorf("refer case %s: %w", ref, tipline.ErrClosed)
+		}
+	} else if err := closeCaseTx(ctx, tx, caseID, reviewerID, tipline.OutcomePartner, partnerID, 0, now); err != nil {
 		return fmt.Errorf("refer case %s: %w", ref, err)
+	}
+	tag, err := tx.Exec(ctx, referral, caseID, partnerID, reviewerID, now)
+	if err != nil {
+		return fmt.Errorf("refer case %s: %w", ref, dbErr(err))
+	}
+	if tag.RowsAffected() == 0 && !closing {
+		return nil // referred to this partner already
 	}
 	if err := insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionReferredPrefix+strconv.FormatInt(partnerID, 10), now); err != nil {
 		return fmt.Errorf("refer case %s: %w", ref, err)

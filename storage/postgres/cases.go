@@ -40,8 +40,8 @@ func (p *Store) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Refe
 	const findDraft = `select reference from cases where draft_id = $1`
 	const referenceTaken = `select exists (select 1 from cases where reference = $1)`
 	const insertAttachment = `
-		insert into attachments (case_id, position, kind, question, file_id, file_unique_id)
-		values ($1, $2, $3, $4, $5, $6)`
+		insert into attachments (case_id, position, kind, question, file_id, file_unique_id, caption)
+		values ($1, $2, $3, $4, $5, $6, $7)`
 	const insertFirstJob = `insert into jobs (case_id, level, run_at) select id, 0, submitted_at from cases where id = $1`
 	if err := rules.CheckNewCase(c); err != nil {
 		return "", false, fmt.Errorf("save case: %w", err)
@@ -110,7 +110,8 @@ func (p *Store) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Refe
 		for i, a := range c.Attachments {
 			batch.Queue(insertAttachment, caseID, i, a.Kind, a.Question,
 				p.ring.Seal([]byte(a.FileID), attachmentAAD(c.DraftID, i, "file_id")),
-				p.ring.Seal([]byte(a.FileUniqueID), attachmentAAD(c.DraftID, i, "file_unique_id")))
+				p.ring.Seal([]byte(a.FileUniqueID), attachmentAAD(c.DraftID, i, "file_unique_id")),
+				p.sealCaption(a.Caption, c.DraftID, i))
 		}
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return "", false, fmt.Errorf("save case: attachments: %w", dbErr(err))
@@ -252,12 +253,21 @@ func (p *Store) loadAdditions(ctx context.Context, caseID int64, c *tipline.Case
 	return index, nil
 }
 
+// sealCaption seals the caption of a case's attachment at position; nil
+// (null) when there is none.
+func (p *Store) sealCaption(caption, draftID string, position int) []byte {
+	if caption == "" {
+		return nil
+	}
+	return p.ring.Seal([]byte(caption), attachmentAAD(draftID, position, "caption"))
+}
+
 // loadAttachments fills c.Attachments with the attachments given with the
 // case, and each addition in c.Additions (indexed by additions) with its
 // own, in the order they were given.
 func (p *Store) loadAttachments(ctx context.Context, caseID int64, additions map[int64]int, c *tipline.Case) error {
 	const q = `
-		select position, addition_id, kind, question, file_id, file_unique_id
+		select position, addition_id, kind, question, file_id, file_unique_id, caption
 		from attachments
 		where case_id = $1
 		order by position`
@@ -272,8 +282,9 @@ func (p *Store) loadAttachments(ctx context.Context, caseID int64, additions map
 			position           int
 			additionID         *int64
 			sealedID, sealedUq []byte
+			sealedCaption      []byte
 		)
-		if err := rows.Scan(&position, &additionID, &a.Kind, &a.Question, &sealedID, &sealedUq); err != nil {
+		if err := rows.Scan(&position, &additionID, &a.Kind, &a.Question, &sealedID, &sealedUq, &sealedCaption); err != nil {
 			return fmt.Errorf("attachments: %w", dbErr(err))
 		}
 		owner := &c.Attachments
@@ -293,6 +304,13 @@ func (p *Store) loadAttachments(ctx context.Context, caseID int64, additions map
 			return fmt.Errorf("attachment %d: %w", position, err)
 		}
 		a.FileID, a.FileUniqueID = string(fileID), string(uniqueID)
+		if sealedCaption != nil {
+			caption, err := p.ring.Open(sealedCaption, attachmentAAD(c.DraftID, position, "caption"))
+			if err != nil {
+				return fmt.Errorf("attachment %d: caption: %w", position, err)
+			}
+			a.Caption = string(caption)
+		}
 		*owner = append(*owner, a)
 	}
 	if err := rows.Err(); err != nil {

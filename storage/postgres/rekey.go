@@ -378,12 +378,12 @@ const rekeyBatchBytes = 8 << 20
 func (p *Store) rekeyAttachments(ctx context.Context, tx pgx.Tx, limit int) (int, int, error) {
 	pick := `select a.case_id, a.position, coalesce(octet_length(a.content), 0)
 		from attachments a
-		where ` + oldKey("a.file_id") + ` or ` + oldKey("a.file_unique_id") + ` or ` + oldKey("a.content") + `
+		where ` + oldKey("a.file_id") + ` or ` + oldKey("a.file_unique_id") + ` or ` + oldKey("a.content") + ` or ` + oldKey("a.caption") + `
 		order by a.case_id, a.position limit $2 for update of a`
-	const read = `select c.reference, c.draft_id, a.file_id, a.file_unique_id, a.content
+	const read = `select c.reference, c.draft_id, a.file_id, a.file_unique_id, a.content, a.caption
 		from attachments a join cases c on c.id = a.case_id
 		where a.case_id = $1 and a.position = $2`
-	const update = `update attachments set file_id = $3, file_unique_id = $4, content = $5 where case_id = $1 and position = $2`
+	const update = `update attachments set file_id = $3, file_unique_id = $4, content = $5, caption = $6 where case_id = $1 and position = $2`
 	type row struct {
 		caseID   int64
 		position int
@@ -410,19 +410,19 @@ func (p *Store) rekeyAttachments(ctx context.Context, tx pgx.Tx, limit int) (int
 			break // the next batch takes it
 		}
 		var (
-			ref, draftID              string
-			fileID, uniqueID, content []byte
+			ref, draftID                       string
+			fileID, uniqueID, content, caption []byte
 		)
-		if err := tx.QueryRow(ctx, read, x.caseID, x.position).Scan(&ref, &draftID, &fileID, &uniqueID, &content); err != nil {
+		if err := tx.QueryRow(ctx, read, x.caseID, x.position).Scan(&ref, &draftID, &fileID, &uniqueID, &content, &caption); err != nil {
 			return 0, 0, dbErr(err)
 		}
-		values := [][]byte{fileID, uniqueID, content}
-		for i, col := range []string{"file_id", "file_unique_id", "content"} {
+		values := [][]byte{fileID, uniqueID, content, caption}
+		for i, col := range []string{"file_id", "file_unique_id", "content", "caption"} {
 			if values[i], err = rs.value(values[i], attachmentAAD(draftID, x.position, col)); err != nil {
 				return 0, 0, fmt.Errorf("case %s attachment %d: %s: %w", ref, x.position, col, err)
 			}
 		}
-		if _, err := tx.Exec(ctx, update, x.caseID, x.position, values[0], values[1], values[2]); err != nil {
+		if _, err := tx.Exec(ctx, update, x.caseID, x.position, values[0], values[1], values[2], values[3]); err != nil {
 			return 0, 0, dbErr(err)
 		}
 		done, bytes = done+1, bytes+x.size

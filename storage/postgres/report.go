@@ -16,7 +16,10 @@ func (p *Store) ReportCases(ctx context.Context, from, to time.Time) ([]storage.
 		select c.kind, c.urgency, c.status, coalesce(c.outcome, ''), c.submitted_at, c.acknowledged_at,
 		       coalesce(c.assignee, 0),
 		       (select count(*) from audit_events a where a.case_id = c.id and a.action = $3),
-		       coalesce(c.partner_id, 0), coalesce(p.name, ''), coalesce(c.exploitation, ''), coalesce(c.risk, '')
+		       coalesce(c.partner_id, 0), coalesce(p.name, ''), coalesce(c.exploitation, ''), coalesce(c.risk, ''),
+		       c.lang,
+		       array(select rp.name from referrals r join partners rp on rp.id = r.partner_id
+		             where r.case_id = c.id order by r.referred_at, rp.id)
 		from cases c
 		left join partners p on p.id = c.partner_id
 		where c.submitted_at >= $1 and c.submitted_at < $2
@@ -32,7 +35,7 @@ func (p *Store) ReportCases(ctx context.Context, from, to time.Time) ([]storage.
 		var kind, urgency, status, outcome, exploit, risk string
 		var acked *time.Time
 		if err := rows.Scan(&kind, &urgency, &status, &outcome, &r.SubmittedAt, &acked, &r.Assignee, &r.Escalations,
-			&r.PartnerID, &r.PartnerName, &exploit, &risk); err != nil {
+			&r.PartnerID, &r.PartnerName, &exploit, &risk, &r.Lang, &r.Partners); err != nil {
 			return nil, fmt.Errorf("report cases: %w", dbErr(err))
 		}
 		r.Kind, r.Urgency, r.Status, r.Outcome = tipline.Kind(kind), tipline.Urgency(urgency), tipline.Status(status), tipline.Outcome(outcome)

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -51,6 +52,18 @@ func TestReportCountsReferralsByPartner(t *testing.T) {
 	}
 	if len(rows) != 4 || rows[0].PartnerName != "Poipet police" || rows[0].Exploitation != tipline.ExploitLabour || rows[0].Risk != tipline.RiskHigh || rows[3].PartnerID != 0 {
 		t.Fatalf("ReportCases = %+v", rows)
+	}
+	// A case referred to a police unit and then to a shelter counts for
+	// both; the reporter's language is there to count by.
+	if err := store.Refer(ctx, "TL-AAAA-3333", rv.ID, shelter.ID, reviewT0.Add(3*time.Hour)); err != nil {
+		t.Fatalf("Refer to a second partner: %v", err)
+	}
+	rows, err = store.ReportCases(ctx, reviewT0.Add(-time.Hour), reviewT0.Add(24*time.Hour))
+	if err != nil {
+		t.Fatalf("ReportCases: %v", err)
+	}
+	if !slices.Equal(rows[0].Partners, []string{"Poipet police", "Pattaya shelter"}) || len(rows[3].Partners) != 0 || rows[0].Lang == "" {
+		t.Fatalf("ReportCases = %+v; want the first case referred to both partners, in order, and the reporter's language", rows)
 	}
 	got := storage.ReferralsByPartner(rows)
 	if len(got) != 2 || got["Poipet police"] != 2 || got["Pattaya shelter"] != 1 {

@@ -83,6 +83,7 @@ var deleteCaseRows = []string{
 	`delete from audit_events where case_id = any($1)`,
 	`delete from attachments where case_id = any($1)`,
 	`delete from additions where case_id = any($1)`,
+	`delete from referrals where case_id = any($1)`,
 	// A block outlives its case, but no longer names it.
 	`update blocks set reference = null where reference in (select reference from cases where id = any($1))`,
 	`delete from cases where id = any($1)`,

@@ -49,8 +49,13 @@ func TestDeleteClosedCaseLeavesNothing(t *testing.T) {
 			t.Fatalf("AddNote: %v", err)
 		}
 	}
-	if err := store.CloseCase(ctx, gone.Reference, rv.ID, tipline.OutcomePolice, reviewT0); err != nil {
-		t.Fatalf("CloseCase: %v", err)
+	// The case to delete was referred to a partner: its referral goes too.
+	unit, err := store.AddPartner(ctx, "Poipet police", tipline.PartnerPolice, "KH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Refer(ctx, gone.Reference, rv.ID, unit.ID, reviewT0); err != nil {
+		t.Fatalf("Refer: %v", err)
 	}
 	if err := store.CloseCase(ctx, later.Reference, rv.ID, tipline.OutcomePolice, reviewT0.Add(24*time.Hour)); err != nil {
 		t.Fatalf("CloseCase: %v", err)
@@ -82,7 +87,7 @@ func TestDeleteClosedCaseLeavesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("list tables: %v", err)
 	}
-	wantTables := []string{"additions", "attachments", "audit_events", "jobs", "notes", "notifications"}
+	wantTables := []string{"additions", "attachments", "audit_events", "jobs", "notes", "notifications", "referrals"}
 	if !reflect.DeepEqual(caseTables, wantTables) {
 		t.Fatalf("tables with a case_id: %v, want %v (check DeleteClosedCases deletes from every one)", caseTables, wantTables)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ var caseFactTests = []struct {
 	{"Classify", testClassify},
 	{"Partners", testPartners},
 	{"Refer", testRefer},
+	{"PartnerExport", testPartnerExport},
 	{"LinkDuplicate", testLinkDuplicate},
 	{"ClosedCaseIsInert", testClosedInert},
 	{"FindCases", testFindCases},
@@ -55,7 +57,13 @@ func mustPartner(t *testing.T, s Store, name string, kind tipline.PartnerKind, c
 
 func testClassify(t *testing.T, s Store) {
 	ctx := t.Context()
-	c, rv := takenCase(t, s, "d-cls", "TL-CCCC-3333", 7001)
+	c := receivedAt("d-cls", "TL-CCCC-3333", t0)
+	c.Urgency = tipline.UrgencyNormal
+	mustSubmit(t, s, c)
+	rv := mustReviewer(t, s, 7001, "Reviewer 7001")
+	if _, _, err := s.Acknowledge(ctx, c.Reference, rv.ID, t0.Add(time.Minute)); err != nil {
+		t.Fatalf("Acknowledge: %v", err)
+	}
 	at := t0.Add(2 * time.Minute)
 	if err := s.Classify(ctx, c.Reference, rv.ID, "smuggling", tipline.RiskHigh, at); !errors.Is(err, storage.ErrInvalid) {
 		t.Fatalf("Classify with an unknown kind: %v, want ErrInvalid", err)
@@ -87,9 +95,25 @@ func testClassify(t *testing.T, s Store) {
 	wantAudit := []string{
 		fmt.Sprintf("reviewer:%d classified_sale:medium", rv.ID),
 		fmt.Sprintf("reviewer:%d classified_sexual:immediate", rv.ID),
+		fmt.Sprintf("reviewer:%d urgency_urgent", rv.ID),
 	}
 	if got := actions(mustAudit(t, s, c.Reference))[2:]; !reflect.DeepEqual(got, wantAudit) {
 		t.Fatalf("audit %q, want %q", got, wantAudit)
+	}
+	// "In danger now" made the normal case urgent, once: classifying it
+	// so again writes no second urgency event.
+	if got := mustCase(t, s, c.Reference).Urgency; got != tipline.UrgencyUrgent {
+		t.Fatalf("urgency after a risk of in danger now = %q, want urgent", got)
+	}
+	if err := s.Classify(ctx, c.Reference, rv.ID, tipline.ExploitSexual, tipline.RiskImmediate, later); err != nil {
+		t.Fatalf("Classify a third time: %v", err)
+	}
+	if got := actions(mustAudit(t, s, c.Reference)); got[len(got)-1] != fmt.Sprintf("reviewer:%d classified_sexual:immediate", rv.ID) {
+		t.Fatalf("audit ends %q, want the classification and no second urgency event", got[len(got)-1])
+	}
+	tl, err := s.Timeline(ctx, c.Reference)
+	if err != nil || !slices.ContainsFunc(tl, func(e tipline.Event) bool { return e.Kind == tipline.EventMadeUrgent }) {
+		t.Fatalf("Timeline = %+v, %v; want the case made urgent", tl, err)
 	}
 	// The reviewer's lists show it; the reporter's never do.
 	queue, err := s.Queue(ctx, rv.ID)
@@ -112,6 +136,25 @@ func testClassify(t *testing.T, s Store) {
 	}
 	if got := mustCase(t, s, c.Reference).Classification; got.Exploitation != tipline.ExploitSexual {
 		t.Fatalf("a refused Classify changed the classification to %+v", got)
+	} // Nobody took this one yet (an admin classified it): its pending
+	// notification is due at once.
+	waiting := receivedAt("d-cls-open", "TL-CCCC-3334", t0)
+	waiting.Urgency = tipline.UrgencyNormal
+	mustSubmit(t, s, waiting)
+	if err := s.ScheduleJob(ctx, tipline.Job{Reference: waiting.Reference, Level: 1, RunAt: t0.Add(30 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Classify(ctx, waiting.Reference, rv.ID, tipline.ExploitSale, tipline.RiskImmediate, t0.Add(time.Minute)); err != nil {
+		t.Fatalf("Classify an untaken case: %v", err)
+	}
+	jobs, err := s.PendingJobs(ctx, waiting.Reference)
+	if err != nil || len(jobs) == 0 {
+		t.Fatalf("PendingJobs = %+v, %v", jobs, err)
+	}
+	for _, j := range jobs {
+		if j.RunAt.After(t0.Add(time.Minute)) {
+			t.Errorf("a pending notification of a case made urgent is due at %v, want at once (%v)", j.RunAt, t0.Add(time.Minute))
+		}
 	}
 }
 
@@ -188,15 +231,102 @@ func testRefer(t *testing.T, s Store) {
 	if got := actions(mustAudit(t, s, c.Reference))[2:]; !reflect.DeepEqual(got, wantAudit) {
 		t.Fatalf("audit %q, want %q", got, wantAudit)
 	}
-	if err := s.Refer(ctx, c.Reference, rv.ID, police.ID, at); !errors.Is(err, tipline.ErrClosed) {
-		t.Fatalf("Refer of a closed case: %v, want ErrClosed", err)
+	// Referred again to the same partner: nothing changes. To a second
+	// partner (a police unit and an NGO, say): one more referral, the case
+	// stays closed as it was.
+	ngo := mustPartner(t, s, "APLE", tipline.PartnerNGO, "KH")
+	if err := s.Refer(ctx, c.Reference, rv.ID, police.ID, at.Add(time.Minute)); err != nil {
+		t.Fatalf("Refer to the same partner again: %v", err)
 	}
-	// Reopening forgets the referral; the audit trail keeps it.
+	if err := s.Refer(ctx, c.Reference, rv.ID, ngo.ID, at.Add(time.Minute)); err != nil {
+		t.Fatalf("Refer to a second partner: %v", err)
+	}
+	wantAudit = append(wantAudit, fmt.Sprintf("reviewer:%d referred:%d", rv.ID, ngo.ID))
+	if got := actions(mustAudit(t, s, c.Reference))[2:]; !reflect.DeepEqual(got, wantAudit) {
+		t.Fatalf("audit %q, want %q", got, wantAudit)
+	}
+	if got := mustCase(t, s, c.Reference); !sameAssignment(got.Assignment, want) {
+		t.Fatalf("a second referral changed the close: %+v, want %+v", got.Assignment, want)
+	}
+	tl, err := s.Timeline(ctx, c.Reference)
+	if err != nil || !slices.ContainsFunc(tl, func(e tipline.Event) bool { return e.Kind == tipline.EventReferred && e.PartnerID == ngo.ID }) {
+		t.Fatalf("Timeline = %+v, %v; want the second referral", tl, err)
+	}
+	for _, pt := range []tipline.Partner{police, ngo} {
+		refs, err := s.Referrals(ctx, pt.ID)
+		if err != nil || len(refs) != 1 || refs[0].Reference != c.Reference || !refs[0].ExportedAt.IsZero() {
+			t.Fatalf("Referrals(%s) = %+v, %v; want the case, never exported", pt.Name, refs, err)
+		}
+	}
+	if _, err := s.Referrals(ctx, 999); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("Referrals of an unknown partner: %v, want ErrNotFound", err)
+	}
+	// A case closed otherwise is not referred.
+	other, _ := takenCase(t, s, "d-ref2", "TL-CCCC-4447", 7012)
+	if err := s.CloseCase(ctx, other.Reference, rv.ID, tipline.OutcomeNoAction, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Refer(ctx, other.Reference, rv.ID, police.ID, at); !errors.Is(err, tipline.ErrClosed) {
+		t.Fatalf("Refer of a case closed as no action: %v, want ErrClosed", err)
+	}
+	// Reopening forgets the close's partner; the referrals and the audit
+	// trail keep what was shared.
 	if err := s.ReopenCase(ctx, c.Reference, rv.ID, at.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustCase(t, s, c.Reference); got.Assignment.PartnerID != 0 {
 		t.Fatalf("reopened case still names partner %d", got.Assignment.PartnerID)
+	}
+	if refs, err := s.Referrals(ctx, police.ID); err != nil || len(refs) != 1 {
+		t.Fatalf("Referrals after reopening = %+v, %v; want the case still", refs, err)
+	}
+}
+
+// testPartnerExport: a partner's key is kept with it; an export to it is
+// recorded on each case (the audit names the partner) and on each
+// referral, all or none, and only for cases referred to it.
+func testPartnerExport(t *testing.T, s Store) {
+	ctx := t.Context()
+	c, rv := takenCase(t, s, "d-pex", "TL-CCCC-4448", 7013)
+	unit := mustPartner(t, s, "Anti-trafficking unit", tipline.PartnerPolice, "TH")
+	other := mustPartner(t, s, "Hotline", tipline.PartnerHotline, "TH")
+	const key = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+	for _, bad := range []string{"", "  ", "two keys"} {
+		if err := s.SetPartnerRecipient(ctx, unit.ID, bad); !errors.Is(err, storage.ErrInvalid) {
+			t.Errorf("SetPartnerRecipient(%q): %v, want ErrInvalid", bad, err)
+		}
+	}
+	if err := s.SetPartnerRecipient(ctx, 999, key); !errors.Is(err, tipline.ErrNotFound) {
+		t.Fatalf("SetPartnerRecipient of an unknown partner: %v, want ErrNotFound", err)
+	}
+	if err := s.SetPartnerRecipient(ctx, unit.ID, key); err != nil {
+		t.Fatalf("SetPartnerRecipient: %v", err)
+	}
+	if pt, err := s.Partner(ctx, unit.ID); err != nil || pt.AgeRecipient != key {
+		t.Fatalf("Partner = %+v, %v; want its key", pt, err)
+	}
+	at := t0.Add(time.Hour)
+	if err := s.Refer(ctx, c.Reference, rv.ID, unit.ID, at); err != nil {
+		t.Fatal(err)
+	}
+	before := len(mustAudit(t, s, c.Reference))
+	if err := s.RecordPartnerExport(ctx, other.ID, []tipline.Reference{c.Reference}, "csv", at); !errors.Is(err, storage.ErrInvalid) {
+		t.Fatalf("RecordPartnerExport of a case not referred to the partner: %v, want ErrInvalid", err)
+	}
+	if got := len(mustAudit(t, s, c.Reference)); got != before {
+		t.Fatalf("a refused export was audited")
+	}
+	sent := at.Add(time.Hour)
+	if err := s.RecordPartnerExport(ctx, unit.ID, []tipline.Reference{c.Reference}, "csv", sent); err != nil {
+		t.Fatalf("RecordPartnerExport: %v", err)
+	}
+	audit := actions(mustAudit(t, s, c.Reference))
+	if want := fmt.Sprintf("operator exported_csv:partner:%d", unit.ID); audit[len(audit)-1] != want {
+		t.Fatalf("audit ends %q, want %q", audit[len(audit)-1], want)
+	}
+	refs, err := s.Referrals(ctx, unit.ID)
+	if err != nil || len(refs) != 1 || !refs[0].ExportedAt.Equal(sent) || !refs[0].ReferredAt.Equal(at) {
+		t.Fatalf("Referrals = %+v, %v; want referred at %v, exported at %v", refs, err, at, sent)
 	}
 }
 

@@ -117,6 +117,9 @@ type Store interface {
 	Partners(ctx context.Context) ([]tipline.Partner, error)
 	Partner(ctx context.Context, id int64) (tipline.Partner, error)
 	DisablePartner(ctx context.Context, id int64) error
+	SetPartnerRecipient(ctx context.Context, id int64, recipient string) error
+	Referrals(ctx context.Context, partnerID int64) ([]storage.Referral, error)
+	RecordPartnerExport(ctx context.Context, partnerID int64, refs []tipline.Reference, format string, at time.Time) error
 	Refer(ctx context.Context, ref tipline.Reference, reviewerID, partnerID int64, now time.Time) error
 	LinkDuplicate(ctx context.Context, newer, older tipline.Reference, reviewerID int64, now time.Time) error
 	AddToCaseTracked(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) (storage.AddResult, error)
@@ -544,7 +547,8 @@ func sampleCase(draft string, ref tipline.Reference) tipline.NewCase {
 		Answers:        tipline.Answers{"what": "sale", "when": "today", "where": "near the market, blue house"},
 		Location:       &tipline.Location{Latitude: 13.3633, Longitude: 103.8564},
 		Attachments: []tipline.Attachment{
-			{Kind: tipline.AttachPhoto, FileID: "file-photo-1", FileUniqueID: "uniq-photo-1", Question: "photos"},
+			// The reporter's words with the photo are kept with it.
+			{Kind: tipline.AttachPhoto, FileID: "file-photo-1", FileUniqueID: "uniq-photo-1", Question: "photos", Caption: "រូបភាពពីខែមុន a picture from last month"},
 			{Kind: tipline.AttachVoice, FileID: "file-voice-1", FileUniqueID: "uniq-voice-1", Question: "what"},
 		},
 		SubmittedAt:  time.Date(2026, 3, 1, 9, 15, 30, 250000000, time.UTC),

@@ -191,7 +191,7 @@ func testAddToCase(t *testing.T, s Store) {
 		t.Fatalf("AddToCase: %v", err)
 	}
 	withFiles := tipline.Addition{Actor: "followup:" + reporterB, Attachments: []tipline.Attachment{
-		{Kind: tipline.AttachPhoto, FileID: "file-photo-2", FileUniqueID: "uniq-photo-2", Question: "ignored"},
+		{Kind: tipline.AttachPhoto, FileID: "file-photo-2", FileUniqueID: "uniq-photo-2", Question: "ignored", Caption: "ภาพนี้ถ่ายที่ตลาด"},
 		// A photo the case already has, given again: fetched once.
 		{Kind: tipline.AttachPhoto, FileID: "file-photo-1c", FileUniqueID: "uniq-photo-1"},
 		{Kind: tipline.AttachVoice, FileID: "file-voice-2", FileUniqueID: "uniq-voice-2"},
@@ -214,7 +214,7 @@ func testAddToCase(t *testing.T, s Store) {
 		t.Fatalf("first addition %+v, want %+v", first, wantFirst)
 	}
 	wantFiles := []tipline.Attachment{
-		{Kind: tipline.AttachPhoto, FileID: "file-photo-2", FileUniqueID: "uniq-photo-2", Question: storage.QuestionAddition},
+		{Kind: tipline.AttachPhoto, FileID: "file-photo-2", FileUniqueID: "uniq-photo-2", Question: storage.QuestionAddition, Caption: "ภาพนี้ถ่ายที่ตลาด"},
 		{Kind: tipline.AttachPhoto, FileID: "file-photo-1c", FileUniqueID: "uniq-photo-1", Question: storage.QuestionAddition},
 		{Kind: tipline.AttachVoice, FileID: "file-voice-2", FileUniqueID: "uniq-voice-2", Question: storage.QuestionAddition},
 	}

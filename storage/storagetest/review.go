@@ -1008,7 +1008,8 @@ func testCloseReopen(t *testing.T, s Store) {
 	for _, o := range tipline.Outcomes {
 		ref := tipline.Reference("TL-CCCC-" + map[tipline.Outcome]string{
 			tipline.OutcomePolice: "AAAA", tipline.OutcomePartner: "CCCC", tipline.OutcomeNoAction: "DDDD",
-			tipline.OutcomeDuplicate: "EEEE", tipline.OutcomeFalse: "FFFF"}[o])
+			tipline.OutcomeDuplicate: "EEEE", tipline.OutcomeFalse: "FFFF", tipline.OutcomeFoundSafe: "GGGG",
+			tipline.OutcomeFoundHarmed: "HHHH", tipline.OutcomeFoundOther: "JJJJ"}[o])
 		mustSubmit(t, s, receivedAt("draft-"+string(o), ref, t0))
 		if err := s.CloseCase(ctx, ref, a.ID, o, closeAt); err != nil {
 			t.Fatalf("CloseCase with %s: %v", o, err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -124,6 +125,24 @@ func CheckPartner(name string, kind tipline.PartnerKind, country string) error {
 		return fmt.Errorf("%w: partner country must be KH or TH", storage.ErrInvalid)
 	}
 	return nil
+}
+
+// CheckRecipient refuses an empty or overlong partner key (the caller
+// checks it is an age public key).
+func CheckRecipient(r string) error {
+	switch {
+	case r == "":
+		return fmt.Errorf("%w: empty partner key", storage.ErrInvalid)
+	case len(r) > 200 || strings.ContainsAny(r, " \t\n"):
+		return fmt.Errorf("%w: not one key", storage.ErrInvalid)
+	}
+	return nil
+}
+
+// PartnerExportAction is the audit action of an export to a partner:
+// "exported_FORMAT:partner:ID".
+func PartnerExportAction(format string, partnerID int64) string {
+	return storage.ActionExportedPrefix + format + ":partner:" + strconv.FormatInt(partnerID, 10)
 }
 
 // CheckInvite refuses an invite the store should not keep.

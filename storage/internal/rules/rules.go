@@ -23,7 +23,7 @@ import (
 func AdditionSize(a tipline.Addition) int64 {
 	n := int64(len(a.Text))
 	for _, att := range a.Attachments {
-		n += max(att.Size, 0)
+		n += max(att.Size, 0) + int64(len(att.Caption))
 	}
 	return n
 }

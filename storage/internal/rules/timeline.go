@@ -45,10 +45,13 @@ func BuildTimeline(c tipline.Case, notes []tipline.Note, audit []tipline.AuditEv
 			ev.Kind, ev.Detail = tipline.EventClosed, strings.TrimPrefix(a, storage.ActionClosedPrefix)
 			lastClosed = len(events)
 		case strings.HasPrefix(a, storage.ActionReferredPrefix):
-			if lastClosed >= 0 {
-				events[lastClosed].PartnerID, _ = strconv.ParseInt(strings.TrimPrefix(a, storage.ActionReferredPrefix), 10, 64)
+			id, _ := strconv.ParseInt(strings.TrimPrefix(a, storage.ActionReferredPrefix), 10, 64)
+			if lastClosed >= 0 && events[lastClosed].Detail == string(tipline.OutcomePartner) && events[lastClosed].PartnerID == 0 {
+				events[lastClosed].PartnerID = id
+				continue
 			}
-			continue
+			// One more partner, after the close.
+			ev.Kind, ev.PartnerID = tipline.EventReferred, id
 		case strings.HasPrefix(a, storage.ActionDuplicateOfPrefix):
 			if lastClosed >= 0 {
 				events[lastClosed].Duplicate = tipline.Reference(strings.TrimPrefix(a, storage.ActionDuplicateOfPrefix))
@@ -56,6 +59,8 @@ func BuildTimeline(c tipline.Case, notes []tipline.Note, audit []tipline.AuditEv
 			continue
 		case strings.HasPrefix(a, storage.ActionDuplicateLinkedPrefix):
 			ev.Kind, ev.Duplicate = tipline.EventDuplicate, tipline.Reference(strings.TrimPrefix(a, storage.ActionDuplicateLinkedPrefix))
+		case a == storage.ActionUrgencyRaised:
+			ev.Kind = tipline.EventMadeUrgent
 		case a == storage.ActionReopened:
 			ev.Kind = tipline.EventReopened
 		case a == storage.ActionReporterBlocked:
