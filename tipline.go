@@ -225,7 +225,14 @@ type Reviewer struct {
 	Admin      bool
 	Active     bool
 	CreatedAt  time.Time
+	// Unreachable is when Telegram first refused to reach them for good
+	// (they blocked the bot, their account is gone); zero while they are
+	// reachable. Routing passes them over until they write to the bot.
+	Unreachable time.Time
 }
+
+// Reachable tells whether Telegram is believed to reach the reviewer.
+func (r Reviewer) Reachable() bool { return r.Unreachable.IsZero() }
 
 // Outcome is how a reviewer closed a case.
 type Outcome string

@@ -40,3 +40,8 @@ const ActorOperator = "operator"
 // ActionExportedPrefix starts the audit action of an export; the format
 // follows ("exported_pfif", "exported_csv").
 const ActionExportedPrefix = "exported_"
+
+// ActionMovedOnPrefix records, by ActorSystem, that a case's next routing
+// level was brought forward because Telegram refused to reach a reviewer
+// it was sent to; the reviewer's id follows ("moved_on_unreachable_7").
+const ActionMovedOnPrefix = "moved_on_unreachable_"

@@ -255,3 +255,32 @@ func (s *Server) Redeliver(updateID int64) error {
 	s.broadcastLocked()
 	return nil
 }
+
+// BlockBot makes u block the bot, as Telegram's "Stop and block bot"
+// does: every later send, edit or delete in their chat is refused with
+// 403 "Forbidden: bot was blocked by the user", and the bot gets a
+// my_chat_member update (member → kicked). It returns the update id.
+func (s *Server) BlockBot(u User) int64 {
+	return s.setBlocked(u, true)
+}
+
+// UnblockBot lifts BlockBot (the user pressed Restart): sends work again
+// and the bot gets a my_chat_member update (kicked → member).
+func (s *Server) UnblockBot(u User) int64 {
+	return s.setBlocked(u, false)
+}
+
+func (s *Server) setBlocked(u User, blocked bool) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u = s.userLocked(u)
+	s.blocked[u.ID] = blocked
+	bot := s.bot
+	member := models.ChatMember{Type: models.ChatMemberTypeMember, Member: &models.ChatMemberMember{User: &bot}}
+	kicked := models.ChatMember{Type: models.ChatMemberTypeBanned, Banned: &models.ChatMemberBanned{User: &bot}}
+	upd := &models.ChatMemberUpdated{Chat: u.privateChat(), From: *u.model(), Date: int(s.now().Unix()), OldChatMember: member, NewChatMember: kicked}
+	if !blocked {
+		upd.OldChatMember, upd.NewChatMember = kicked, member
+	}
+	return s.enqueueLocked(models.Update{MyChatMember: upd})
+}

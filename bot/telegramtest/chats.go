@@ -179,6 +179,9 @@ func (s *Server) sendTargetLocked(chatID string) (*chat, *apiError) {
 	if _, ok := s.users[id]; !ok {
 		return nil, forbidden("bot can't initiate conversation with a user")
 	}
+	if s.blocked[id] {
+		return nil, forbidden("bot was blocked by the user")
+	}
 	return s.chatLocked(id), nil
 }
 
@@ -194,6 +197,9 @@ func (s *Server) existingChatLocked(chatID string) (*chat, *apiError) {
 			return nil, badRequest("chat not found")
 		}
 		c = s.chatLocked(id)
+	}
+	if s.blocked[id] {
+		return nil, forbidden("bot was blocked by the user")
 	}
 	return c, nil
 }

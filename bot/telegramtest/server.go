@@ -87,6 +87,7 @@ type Server struct {
 	url     string
 
 	users     map[int64]User
+	blocked   map[int64]bool // users who blocked the bot (BlockBot)
 	chats     map[int64]*chat
 	files     map[string]*storedFile // by file_id
 	filePaths map[string]*storedFile // by file_path
@@ -146,6 +147,7 @@ func NewHandlerServer(opts ...Option) *Server {
 		cancel:       cancel,
 		changed:      make(chan struct{}),
 		users:        map[int64]User{},
+		blocked:      map[int64]bool{},
 		chats:        map[int64]*chat{},
 		files:        map[string]*storedFile{},
 		filePaths:    map[string]*storedFile{},

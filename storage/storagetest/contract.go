@@ -71,6 +71,8 @@ type Store interface {
 	Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error)
 	Reviewers(ctx context.Context) ([]tipline.Reviewer, error)
 	DisableReviewer(ctx context.Context, id int64, now time.Time) error
+	MarkUnreachable(ctx context.Context, id int64, now time.Time, notices []storage.OutboxEntry) (bool, []tipline.Reference, error)
+	MarkReachable(ctx context.Context, id int64) (bool, error)
 	Reassign(ctx context.Context, ref tipline.Reference, to int64, actor string, now time.Time) (int64, error)
 	SetReviewerLang(ctx context.Context, id int64, lang string) error
 	SaveRota(ctx context.Context, doc []byte) error
