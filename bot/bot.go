@@ -99,6 +99,10 @@ type ReviewerStore interface {
 	RedeemInvite(ctx context.Context, codeHash []byte, telegramID int64, lang string, now time.Time) (tipline.Reviewer, error)
 	ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error)
 	FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error)
+	// MarkUnreachable and MarkReachable keep who Telegram will not reach
+	// (G17): the mark moves their waiting cases on and queues notices.
+	MarkUnreachable(ctx context.Context, id int64, now time.Time, notices []storage.OutboxEntry) (bool, []tipline.Reference, error)
+	MarkReachable(ctx context.Context, id int64) (bool, error)
 }
 
 // IntakeLock lets one process at a time take updates in by long polling;

@@ -37,6 +37,7 @@ type outcome int
 const (
 	sentOK       outcome = iota // Telegram took it
 	refused                     // Telegram refused it for good (400, 403)
+	gone                        // refused for good because the chat cannot be reached (403, 400 chat not found)
 	notSent                     // it never reached Telegram, or Telegram failed: try again
 	unknown                     // it went out and no answer came back
 	slowDown                    // 429: wait retry_after
@@ -212,7 +213,7 @@ func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, ms
 		if b.obs != nil {
 			b.obs.Sent(int(e.Lane), true)
 		}
-	case refused:
+	case refused, gone:
 		b.log.Warn("telegram refused an outgoing message; set aside", "reason", reason, "lane", e.Lane, "method", e.Method)
 		if b.obs != nil {
 			b.obs.Sent(int(e.Lane), false)
@@ -229,6 +230,12 @@ func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, ms
 		b.log.Error("could not record an outgoing message's outcome; it will be recorded when the database is back", "err", err)
 		b.later(func(ctx context.Context) error { return b.settleRecord(ctx, e, res, msgID, wait, reason) })
 	}
+	if res == gone {
+		if err := b.chatGone(ctx, e.ChatID); err != nil {
+			b.log.Error("could not mark an unreachable chat; it will be when the database is back", "err", err)
+			b.later(func(ctx context.Context) error { return b.chatGone(ctx, e.ChatID) })
+		}
+	}
 }
 
 // settleRecord writes an outcome to the outbox. A reporter's message whose
@@ -240,7 +247,7 @@ func (b *Bot) settleRecord(ctx context.Context, e storage.OutboxEntry, res outco
 	switch res {
 	case sentOK:
 		err = b.recordSent(ctx, e.ID, msgID) // with other senders' (sentlog.go)
-	case refused:
+	case refused, gone:
 		err = b.store.OutboxDead(ctx, e.ID, b.owner, reason)
 	case unknown:
 		if e.RetryUnknown || e.Attempts == 0 {
@@ -353,7 +360,9 @@ func (b *Bot) classify(err error) (outcome, time.Duration, string) {
 	case errors.Is(err, errNotSent):
 		return notSent, time.Second, ""
 	case errors.Is(err, tgbot.ErrorForbidden):
-		return refused, 0, "forbidden (the user blocked the bot)"
+		return gone, 0, "forbidden (the user blocked the bot)"
+	case errors.Is(err, tgbot.ErrorBadRequest) && chatNotFound(err):
+		return gone, 0, "bad request: " + badRequestReason(err)
 	case errors.Is(err, tgbot.ErrorBadRequest):
 		return refused, 0, "bad request: " + badRequestReason(err)
 	case errors.Is(err, tgbot.ErrorUnauthorized), errors.Is(err, tgbot.ErrorNotFound):
@@ -376,6 +385,15 @@ func (b *Bot) classify(err error) (outcome, time.Duration, string) {
 		b.markTelegramDown()
 		return notSent, 0, ""
 	}
+}
+
+// chatNotFound tells whether a 400 says the chat itself is out of reach
+// (deleted account, a chat id Telegram does not know), rather than that
+// one message was wrong.
+func chatNotFound(err error) bool {
+	s := strings.ToLower(err.Error())
+	return strings.Contains(s, "chat not found") || strings.Contains(s, "user is deactivated") ||
+		strings.Contains(s, "peer_id_invalid") || strings.Contains(s, "user not found")
 }
 
 // badRequestReason keeps the part of Telegram's description that names

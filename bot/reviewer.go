@@ -87,6 +87,12 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 		}
 		return false, nil
 	}
+	if !rv.Reachable() {
+		// They wrote: Telegram reaches them again (G17).
+		if err := b.reviewerBack(ctx, rv, out); err != nil {
+			return false, err
+		}
+	}
 	st, err := b.loadReviewerState(ctx, item.ChatKey)
 	if err != nil {
 		return false, fmt.Errorf("load reviewer state: %w", err)

@@ -401,6 +401,18 @@ func RetentionWarning(ref tipline.Reference, deleteOn time.Time) reply.Message {
 // Welcome greets a reviewer who redeemed an invite.
 func Welcome(name string) reply.Message { return Say("rv_welcome", map[string]any{"Name": name}) }
 
+// ReviewerUnreachable tells an admin that Telegram refused to reach a
+// reviewer for good, so cases pass them by until they write again (G17).
+func ReviewerUnreachable(rv tipline.Reviewer) reply.Message {
+	return Say("rv_reviewer_unreachable", map[string]any{"Name": rv.Name})
+}
+
+// ReviewerReachable tells an admin that a reviewer marked unreachable
+// wrote to the bot again.
+func ReviewerReachable(rv tipline.Reviewer) reply.Message {
+	return Say("rv_reviewer_reachable", map[string]any{"Name": rv.Name})
+}
+
 // AlreadyClosed tells the reviewer who has a closed case that it stays as
 // it is until reopened, with a Reopen button.
 func AlreadyClosed(c tipline.Case) reply.Message {

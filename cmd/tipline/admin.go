@@ -85,9 +85,9 @@ func (m *Main) reviewers(ctx context.Context, args []string) error {
 			return err
 		}
 		w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tNAME\tLANGUAGE\tADMIN\tACTIVE")
+		fmt.Fprintln(w, "ID\tNAME\tLANGUAGE\tADMIN\tACTIVE\tTELEGRAM")
 		for _, r := range all {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%v\n", r.ID, r.Name, r.Lang, r.Admin, r.Active)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%v\t%s\n", r.ID, r.Name, r.Lang, r.Admin, r.Active, reachability(r))
 		}
 		return w.Flush()
 	case "disable":
@@ -110,6 +110,15 @@ func (m *Main) reviewers(ctx context.Context, args []string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown reviewers command %q (invite, list, disable)", args[0])
+}
+
+// reachability says whether Telegram reaches a reviewer, for the list:
+// an unreachable one is passed over by routing until they write again.
+func reachability(r tipline.Reviewer) string {
+	if r.Reachable() {
+		return "ok"
+	}
+	return "UNREACHABLE since " + r.Unreachable.UTC().Format("2006-01-02 15:04 UTC") + " (blocked the bot or lost the account; cleared when they write to it)"
 }
 
 func botUsername(ctx context.Context, cfg Config) (string, error) {
@@ -206,6 +215,11 @@ func (m *Main) showOncall(ctx context.Context, db *postgres.Store) error {
 	switch {
 	case errors.Is(err, tipline.ErrNotFound):
 		fmt.Fprintln(m.Stdout, "No rota is set: every active reviewer is notified of every case. Set one: tipline oncall set --primary ...")
+		for _, r := range all {
+			if r.Active && !r.Reachable() {
+				fmt.Fprintf(m.Stdout, "Reviewer %d, %s: %s\n", r.ID, r.Name, reachability(r))
+			}
+		}
 		return nil
 	case err != nil:
 		return err

@@ -158,7 +158,7 @@ func readSnapshot(ctx context.Context, s statsStore, now time.Time) (metrics.Sna
 	for u, d := range st.OldestUnacknowledged {
 		snap.OldestUnacknowledged[string(u)] = d
 	}
-	snap.ActiveReviewers, snap.OnCall, err = onCallNow(ctx, s, now)
+	snap.ActiveReviewers, snap.OnCall, snap.UnreachableReviewers, err = onCallNow(ctx, s, now)
 	if err != nil {
 		return metrics.Snapshot{}, err
 	}
@@ -183,28 +183,32 @@ func readSnapshot(ctx context.Context, s statsStore, now time.Time) (metrics.Sna
 	return snap, nil
 }
 
-// onCallNow counts the active reviewers and those a new case would reach
-// first: the primary on shift, or everyone active when there is no rota
-// or nobody active is on shift (routing then notifies everyone).
-func onCallNow(ctx context.Context, s statsStore, now time.Time) (active, onCall int, err error) {
+// onCallNow counts the active reviewers, those a new case would reach
+// first (the primary on shift, or everyone reachable when there is no rota
+// or nobody reachable is on shift: routing then notifies everyone), and
+// the active reviewers Telegram will not reach.
+func onCallNow(ctx context.Context, s statsStore, now time.Time) (active, onCall, unreachable int, err error) {
 	reviewers, err := s.Reviewers(ctx)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	for _, r := range reviewers {
 		if r.Active {
 			active++
+			if !r.Reachable() {
+				unreachable++
+			}
 		}
 	}
 	rota, found, err := loadRota(ctx, s)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if !found {
-		return active, active, nil
+		rota = oncall.Rota{}
 	}
 	chosen, _ := oncall.Recipients(rota, int(oncall.Primary), now, reviewers)
-	return active, len(chosen), nil
+	return active, len(chosen), unreachable, nil
 }
 
 // loadRota reads the stored rota; found is false when none was set.
