@@ -270,11 +270,24 @@ func (s *Server) UnblockBot(u User) int64 {
 	return s.setBlocked(u, false)
 }
 
+// DeactivateUser deletes u's Telegram account: every later send, edit or
+// delete in their chat is refused with 403 "Forbidden: user is
+// deactivated", and the bot is told nothing else.
+func (s *Server) DeactivateUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refusing[s.userLocked(u).ID] = "user is deactivated"
+}
+
 func (s *Server) setBlocked(u User, blocked bool) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u = s.userLocked(u)
-	s.blocked[u.ID] = blocked
+	if blocked {
+		s.refusing[u.ID] = "bot was blocked by the user"
+	} else {
+		delete(s.refusing, u.ID)
+	}
 	bot := s.bot
 	member := models.ChatMember{Type: models.ChatMemberTypeMember, Member: &models.ChatMemberMember{User: &bot}}
 	kicked := models.ChatMember{Type: models.ChatMemberTypeBanned, Banned: &models.ChatMemberBanned{User: &bot}}

@@ -179,8 +179,8 @@ func (s *Server) sendTargetLocked(chatID string) (*chat, *apiError) {
 	if _, ok := s.users[id]; !ok {
 		return nil, forbidden("bot can't initiate conversation with a user")
 	}
-	if s.blocked[id] {
-		return nil, forbidden("bot was blocked by the user")
+	if why, ok := s.refusing[id]; ok {
+		return nil, forbidden("%s", why)
 	}
 	return s.chatLocked(id), nil
 }
@@ -198,8 +198,8 @@ func (s *Server) existingChatLocked(chatID string) (*chat, *apiError) {
 		}
 		c = s.chatLocked(id)
 	}
-	if s.blocked[id] {
-		return nil, forbidden("bot was blocked by the user")
+	if why, ok := s.refusing[id]; ok {
+		return nil, forbidden("%s", why)
 	}
 	return c, nil
 }

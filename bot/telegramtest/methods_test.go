@@ -544,3 +544,52 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wantNoRejections(t, s)
 }
+
+// TestBlockedAndDeactivated: a user who blocks the bot is refused with 403
+// and the bot hears of it in a my_chat_member update (member → kicked);
+// unblocking lets sends through again with the reverse update; a deleted
+// account is refused with 403 and nothing else.
+func TestBlockedAndDeactivated(t *testing.T) {
+	s := newServer(t)
+	s.AddUser(alice)
+	b := newBot(t, s)
+	ctx := testContext(t)
+	send := func() error {
+		_, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: alice.ID, Text: "hello"})
+		return err
+	}
+	s.BlockBot(alice)
+	err := send()
+	if !errors.Is(err, bot.ErrorForbidden) {
+		t.Fatalf("send to a user who blocked the bot: got %v, want bot.ErrorForbidden", err)
+	}
+	wantRejectedWith(t, err, "Forbidden: bot was blocked by the user")
+	upds := poll(t, s, 0, 0)
+	if len(upds) != 1 || upds[0].MyChatMember == nil {
+		t.Fatalf("got %+v, want one my_chat_member update", upds)
+	}
+	mcm := upds[0].MyChatMember
+	if mcm.Chat.ID != alice.ID || mcm.Chat.Type != models.ChatTypePrivate || mcm.From.ID != alice.ID ||
+		mcm.OldChatMember.Type != models.ChatMemberTypeMember || mcm.NewChatMember.Type != models.ChatMemberTypeBanned {
+		t.Fatalf("got %+v, want alice's private chat, member → kicked", mcm)
+	}
+
+	s.UnblockBot(alice)
+	if err := send(); err != nil {
+		t.Fatalf("send after unblocking: %v", err)
+	}
+	upds = poll(t, s, upds[0].ID+1, 0)
+	if len(upds) != 1 || upds[0].MyChatMember == nil || upds[0].MyChatMember.NewChatMember.Type != models.ChatMemberTypeMember {
+		t.Fatalf("got %+v, want a my_chat_member update back to member", upds)
+	}
+
+	s.DeactivateUser(alice)
+	err = send()
+	if !errors.Is(err, bot.ErrorForbidden) {
+		t.Fatalf("send to a deleted account: got %v, want bot.ErrorForbidden", err)
+	}
+	wantRejectedWith(t, err, "Forbidden: user is deactivated")
+	if upds := poll(t, s, upds[0].ID+1, 0); len(upds) != 0 {
+		t.Fatalf("got %+v after a deleted account, want no update", upds)
+	}
+}

@@ -86,8 +86,10 @@ type Server struct {
 	changed chan struct{} // closed and replaced on every state change
 	url     string
 
-	users     map[int64]User
-	blocked   map[int64]bool // users who blocked the bot (BlockBot)
+	users map[int64]User
+	// refusing holds why Telegram refuses the bot a user's chat (they
+	// blocked it, the account is gone), by user id.
+	refusing  map[int64]string
 	chats     map[int64]*chat
 	files     map[string]*storedFile // by file_id
 	filePaths map[string]*storedFile // by file_path
@@ -147,7 +149,7 @@ func NewHandlerServer(opts ...Option) *Server {
 		cancel:       cancel,
 		changed:      make(chan struct{}),
 		users:        map[int64]User{},
-		blocked:      map[int64]bool{},
+		refusing:     map[int64]string{},
 		chats:        map[int64]*chat{},
 		files:        map[string]*storedFile{},
 		filePaths:    map[string]*storedFile{},
