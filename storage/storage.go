@@ -65,6 +65,13 @@ type InboxItem struct {
 	// Answer, when set, is queued in the outbox with the update (a button
 	// press's answer, so its spinner stops before the update is processed).
 	Answer *OutboxEntry
+	// Group names the album the update is a part of (keys.Ring.GroupKey of
+	// its media_group_id); empty when it is none. Hold is how long after
+	// it is stored the update waits before it may be claimed: an album's
+	// part waits for the rest, by the database clock, so the wait holds
+	// across processes and a crash.
+	Group string
+	Hold  time.Duration
 }
 
 // RetentionWarning is a closed case whose retention period ends soon (the

@@ -47,6 +47,7 @@ type Store interface {
 	SetTakeover(d time.Duration)
 	InboxPending(ctx context.Context) (int, error)
 	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
+	InboxNextInChat(ctx context.Context, chatKey string, updateID int64) (bool, string, error)
 
 	SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error)
 	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
@@ -149,6 +150,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
 		{"InboxChatSeen", testInboxChatSeen},
 		{"InboxConcurrentWorkers", testInboxConcurrent},
 		{"InboxClaimBatch", testInboxClaimBatch},
+		{"InboxAlbum", testInboxAlbum},
 		{"SubmitCaseIsIdempotentOnDraft", testSubmitIdempotent},
 		{"SubmitCaseReferenceTaken", testSubmitReferenceTaken},
 		{"SubmitCaseRefusesCaseWithoutDraft", testSubmitInvalid},
