@@ -55,6 +55,7 @@ type MessagePath interface {
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
+	InboxNextInChat(ctx context.Context, chatKey string, updateID int64) (bool, string, error)
 	PurgeInbox(ctx context.Context, cutoff time.Time) (int, error)
 
 	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
@@ -169,6 +170,11 @@ type Config struct {
 	// process silent for longer than the store's take-over time (10 s) is
 	// taken over.
 	Heartbeat time.Duration
+	// AlbumWait is how long each part of an album (photos or videos sent
+	// together: one media_group_id) waits before it is processed, so the
+	// parts Telegram delivers a fraction of a second apart are all in the
+	// inbox when the first is handled, and the album is answered once.
+	AlbumWait time.Duration
 	// MaxAttempts is how often an update may fail before it is set aside.
 	MaxAttempts int
 	Pacing      Pacing
@@ -261,6 +267,9 @@ func (c *Config) defaults() error {
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 5
 	}
+	if c.AlbumWait <= 0 {
+		c.AlbumWait = DefaultAlbumWait
+	}
 	if c.PollTimeout <= 0 {
 		c.PollTimeout = 50 * time.Second
 	}
@@ -286,6 +295,11 @@ func (c *Config) defaults() error {
 	}
 	return nil
 }
+
+// DefaultAlbumWait is AlbumWait's default: Telegram delivers an album's
+// parts within a fraction of a second, and a reporter waits one second
+// more for the answer.
+const DefaultAlbumWait = time.Second
 
 // Bot is one bot process. Several may run against the same database.
 type Bot struct {

@@ -47,6 +47,7 @@ type rawMessage struct {
 	Chat struct {
 		ID int64 `json:"id"`
 	} `json:"chat"`
+	MediaGroupID string `json:"media_group_id"`
 }
 
 // chat is the chat the update belongs to, for ordering; 0 for none.
@@ -77,6 +78,11 @@ func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
 		ChatKey:    b.ring.ChatKey(u.chat()),
 		Payload:    bytes.Clone(raw),
 		ReceivedAt: b.cfg.Now(),
+	}
+	if m := u.Message; m != nil && m.MediaGroupID != "" {
+		// A part of an album: held a moment for the rest, so the album is
+		// answered once (process, albumContinues).
+		it.Group, it.Hold = b.ring.GroupKey(m.Chat.ID, m.MediaGroupID), b.cfg.AlbumWait
 	}
 	if q := u.CallbackQuery; q != nil && q.ID != "" && len(q.ID) <= 64 {
 		// The press is answered first, whatever the inbox holds before it.

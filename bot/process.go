@@ -100,6 +100,10 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		st.Messages = append(st.Messages, messageRef{ID: m.ID, At: time.Unix(int64(m.Date), 0)})
 	}
 
+	more, err := b.albumContinues(ctx, item, &u)
+	if err != nil {
+		return err
+	}
 	res := stepResult{Result: b.engine.Step(sess, in.input)}
 	if err := b.runEffects(ctx, item, &sess, &res, in, out, &st); err != nil {
 		if errors.Is(err, errNotSaved) {
@@ -107,6 +111,11 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 			return b.complete(ctx, item, out.entries)
 		}
 		return err
+	}
+	if more {
+		// Every part is stored; only the album's last part answers, with
+		// the count of what was received (and the reviewer hears once).
+		res.Replies, out.entries = nil, nil
 	}
 	lane := storage.LaneReply
 	if res.Urgent {
@@ -121,6 +130,23 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		return fmt.Errorf("save session: %w", err)
 	}
 	return b.complete(ctx, item, out.entries)
+}
+
+// albumContinues tells whether u is a part of an album whose next part is
+// already in the inbox: such a part is stored without an answer, and the
+// last part answers for the whole album. The parts were held AlbumWait
+// after they arrived (intake), so an album Telegram delivers within that
+// time is complete by then.
+func (b *Bot) albumContinues(ctx context.Context, item storage.InboxItem, u *models.Update) (bool, error) {
+	m := u.Message
+	if m == nil || m.MediaGroupID == "" {
+		return false, nil
+	}
+	found, next, err := b.store.InboxNextInChat(ctx, item.ChatKey, item.UpdateID)
+	if err != nil {
+		return false, fmt.Errorf("album: %w", err)
+	}
+	return found && next == b.ring.GroupKey(m.Chat.ID, m.MediaGroupID), nil
 }
 
 // withoutChat copies a step's entries for the session without the chat id

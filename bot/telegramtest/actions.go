@@ -297,3 +297,24 @@ func (s *Server) setBlocked(u User, blocked bool) int64 {
 	}
 	return s.enqueueLocked(models.Update{MyChatMember: upd})
 }
+
+// SendAlbum makes u send photos as one album, as Telegram delivers it:
+// one message (and one update) per photo, in order, all with the same
+// media_group_id, the caption on the first. It returns the update ids.
+func (s *Server) SendAlbum(u User, photos [][]byte, caption string) []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.albumSeq++
+	group := strconv.FormatInt(1_300_000_000_000_000_000+s.albumSeq, 10)
+	ids := make([]int64, 0, len(photos))
+	for i, data := range photos {
+		w, h := imageSize(data)
+		f := s.newPhotoLocked(append([]byte(nil), data...), w, h)
+		msg := models.Message{Photo: photoSizes(f), MediaGroupID: group}
+		if i == 0 {
+			msg.Caption = caption
+		}
+		ids = append(ids, s.userMessageLocked(u, msg))
+	}
+	return ids
+}

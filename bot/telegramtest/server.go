@@ -94,6 +94,7 @@ type Server struct {
 	files     map[string]*storedFile // by file_id
 	filePaths map[string]*storedFile // by file_path
 	fileSeq   int
+	albumSeq  int64 // media_group_id of the last album sent
 	callbacks map[string]*callbackState
 	cbSeq     int64
 	answers   []CallbackAnswer
