@@ -335,7 +335,7 @@ type Bot struct {
 
 	mu           sync.Mutex
 	unsettled    []func(context.Context) error // writes that wait for the database (retryLater)
-	toldUnstored map[int64]bool                // updates whose sender heard we are slow
+	toldUnstored map[int64]bool                // chats told we are slow, in this outage
 	// desk carries out reviewers' actions (the review package).
 	desk   *review.Desk
 	router *review.Router

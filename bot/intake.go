@@ -192,19 +192,9 @@ func (b *Bot) pollHeld(ctx context.Context) {
 		if len(raws) == 0 {
 			continue
 		}
-		for {
-			err := b.storeUpdates(ctx, raws)
-			if err == nil {
-				break
-			}
-			b.log.Error("cannot store updates; they stay with Telegram until we can", "err", err)
-			b.tellUnstored(ctx, raws)
-			if sleep(ctx, wait) != nil {
-				return
-			}
-			wait = min(wait*2, 3*time.Second)
+		if raws = b.storeOrWait(ctx, offset, raws); raws == nil {
+			return
 		}
-		wait = 250 * time.Millisecond
 		var last struct {
 			ID int64 `json:"update_id"`
 		}
@@ -230,14 +220,39 @@ func (b *Bot) pollUnlocked(ctx context.Context) {
 		_ = sleep(ctx, b.cfg.Heartbeat)
 		return
 	}
+	b.storeOrWait(ctx, 0, raws)
+}
+
+// storeOrWait stores a batch of updates. While the database refuses it,
+// it keeps looking at what waits at Telegram from the same offset (which
+// confirms nothing, so nothing is lost) and tells each chat that is
+// waiting, once, that its message is safe and will be answered; the batch
+// grows with what arrives meanwhile. It returns the batch it stored, or
+// nil when ctx ended first.
+func (b *Bot) storeOrWait(ctx context.Context, offset int64, raws []json.RawMessage) []json.RawMessage {
 	wait := 250 * time.Millisecond
-	for ctx.Err() == nil {
-		if err := b.storeUpdates(ctx, raws); err == nil {
-			return
+	failing := false
+	for {
+		err := b.storeUpdates(ctx, raws)
+		if err == nil {
+			if failing {
+				b.log.Info("updates stored again; the database is back")
+				b.endUnstored()
+			}
+			return raws
+		}
+		if !failing {
+			b.log.Error("cannot store updates; they stay with Telegram until we can", "err", err)
+			failing = true
 		}
 		b.tellUnstored(ctx, raws)
-		_ = sleep(ctx, wait)
-		wait = min(wait*2, 3*time.Second)
+		if sleep(ctx, wait) != nil {
+			return nil
+		}
+		wait = min(wait*2, 2*time.Second)
+		if now, err := b.getUpdates(ctx, offset, 0); err == nil && len(now) > 0 {
+			raws = now
+		}
 	}
 }
 
@@ -326,6 +341,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 			http.Error(w, "unavailable", http.StatusServiceUnavailable)
 			return
 		}
+		b.endUnstored()
 		w.WriteHeader(http.StatusOK)
 	})
 }
@@ -382,8 +398,9 @@ func (b *Bot) setCommands(ctx context.Context) error {
 // tellUnstored tells the senders of updates we cannot store (the database
 // is down) that we are slow and their message is safe: it waits at
 // Telegram until we can take it. This is the one message sent outside the
-// outbox, since the outbox is in the database that is down. Each update's
-// sender is told once, by this process; a restart may tell them again.
+// outbox, since the outbox is in the database that is down. Each waiting
+// chat is told once per outage, by this process; a restart may tell them
+// again.
 func (b *Bot) tellUnstored(ctx context.Context, raws []json.RawMessage) {
 	for _, raw := range raws {
 		var u rawUpdate
@@ -395,22 +412,45 @@ func (b *Bot) tellUnstored(ctx context.Context, raws []json.RawMessage) {
 			continue
 		}
 		b.mu.Lock()
-		told := b.toldUnstored[u.ID]
+		told := b.toldUnstored[chatID]
 		if !told {
 			if len(b.toldUnstored) > 10000 {
 				clear(b.toldUnstored)
 			}
-			b.toldUnstored[u.ID] = true
+			b.toldUnstored[chatID] = true
 		}
 		b.mu.Unlock()
 		if told {
 			continue
 		}
-		text := b.render.cat.Text(langOf(lang), "error_delayed", nil)
+		text := b.render.cat.Text(noticeLang(lang), "error_delayed", nil)
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if _, err := b.api.SendMessage(sctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text}); err != nil {
+		_, err := b.api.SendMessage(sctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text})
+		cancel()
+		var tooMany *tgbot.TooManyRequestsError
+		if errors.As(err, &tooMany) {
+			// Over Telegram's limit: this chat and the rest are told at a
+			// later round.
+			b.mu.Lock()
+			delete(b.toldUnstored, chatID)
+			b.mu.Unlock()
+			return
+		}
+		if err != nil {
 			b.log.Warn("could not tell a reporter we are slow", "err", err)
 		}
-		cancel()
 	}
 }
+
+// endUnstored forgets who was told during an outage that has ended, so
+// the next outage tells them again.
+func (b *Bot) endUnstored() {
+	b.mu.Lock()
+	clear(b.toldUnstored)
+	b.mu.Unlock()
+}
+
+// noticeLang is the language of a notice sent before anything is stored
+// (the database is down): what Telegram says of the sender, as the update
+// carries it. One place, so a stored language choice can take over here.
+func noticeLang(telegramLang string) string { return langOf(telegramLang) }
