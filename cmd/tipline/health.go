@@ -44,7 +44,7 @@ type statsStore interface {
 // sessions are checked by /readyz when they can be pinged (the in-memory
 // twins of the sandbox cannot, and are always ready). It returns the
 // metrics, for the parts of the bot that count.
-func (m *Main) mountHealth(mux *http.ServeMux, cfg Config, log *slog.Logger, store, sessions any) *metrics.Metrics {
+func (m *Main) mountHealth(mux *http.ServeMux, cfg Config, log *slog.Logger, store, sessions any, setup *telegramSetup) *metrics.Metrics {
 	var snapshot metrics.SnapshotFunc
 	if s, ok := store.(statsStore); ok {
 		snapshot = func(ctx context.Context) (metrics.Snapshot, error) { return readSnapshot(ctx, s, m.now()) }
@@ -67,6 +67,7 @@ func (m *Main) mountHealth(mux *http.ServeMux, cfg Config, log *slog.Logger, sto
 	}
 	if cfg.Intake != "off" {
 		checks["telegram"] = (&telegramCheck{cfg: cfg}).check
+		checks["telegram_setup"] = setup.check
 	}
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		status := map[string]string{}
@@ -80,6 +81,10 @@ func (m *Main) mountHealth(mux *http.ServeMux, cfg Config, log *slog.Logger, sto
 				result := "ok"
 				if err := check(ctx); err != nil {
 					result = "unavailable"
+					var why readyReason
+					if errors.As(err, &why) {
+						result += ": " + string(why)
+					}
 					log.Warn("not ready", "check", name, "err", err)
 				}
 				mu.Lock()

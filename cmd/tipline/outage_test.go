@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/locales"
 )
 
@@ -55,5 +57,39 @@ func TestDatabaseOutageTellsEveryWaitingChat(t *testing.T) {
 		if n != 1 {
 			t.Errorf("reporter %d (%s) was told %d times that we are slow, want once", r.u.ID, r.u.LanguageCode, n)
 		}
+	}
+}
+
+// TestServeStartsWithoutTelegram: `serve` is started while Telegram
+// answers 502 to everything. It does not exit; /readyz says it waits for
+// Telegram; a reporter who wrote meanwhile is answered within seconds of
+// Telegram's return.
+func TestServeStartsWithoutTelegram(t *testing.T) {
+	e := newTestEnv(t)
+	e.emu.SetOutage(telegramtest.Outage502)
+	addr, _ := e.start()
+	r := e.reporter(7_820_000_001, "km")
+	e.emu.SendText(r.u, "/start")
+	code, body := httpGet(t, "http://"+addr+"/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"telegram_setup":"unavailable: waiting for Telegram since`) {
+		t.Errorf("/readyz during the outage = %d %s", code, body)
+	}
+	time.Sleep(2 * time.Second) // the bot keeps trying, and does not stop
+	back := time.Now()
+	e.emu.SetOutage(telegramtest.NoOutage)
+	r.expect("menu:tip")
+	if took := time.Since(back); took > 10*time.Second {
+		t.Errorf("answered %v after Telegram came back, want seconds", took)
+	}
+	deadline := time.Now().Add(waitFor)
+	for {
+		code, body = httpGet(t, "http://"+addr+"/readyz")
+		if strings.Contains(body, `"telegram_setup":"ok"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz after Telegram came back = %d %s", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
