@@ -559,9 +559,14 @@ func (b *Bot) loadSession(ctx context.Context, chatKey string) (chatState, bool,
 		}
 		return s, expired, nil
 	}
-	if errors.Is(err, keys.ErrUndecryptable) {
-		// Sealed under a key we no longer have: a lost session (G5).
-		b.log.Error("undecryptable session dropped", "chat", chatKey)
+	if errors.Is(err, keys.ErrUndecryptable) || errors.Is(err, storage.ErrUnreadable) {
+		// Sealed under a key we no longer have, or overwritten by something
+		// that is not a session: a lost session (G5). It is dropped, so the
+		// reporter is told once (the flow's SessionLost) and starts afresh.
+		b.log.Error("unreadable session dropped", "chat", chatKey, "err", err)
+		if err := b.sessions.Delete(ctx, chatKey); err != nil {
+			return s, false, err
+		}
 		return s, false, nil
 	}
 	if err != nil {

@@ -220,7 +220,7 @@ func (b *Bot) queueOuts(out *batch, outs []review.Out) []string {
 func (b *Bot) loadReviewerState(ctx context.Context, chatKey string) (reviewerState, error) {
 	var st reviewerState
 	data, err := b.sessions.Load(ctx, reviewerSessionKey(chatKey))
-	if errors.Is(err, tipline.ErrNotFound) || errors.Is(err, keys.ErrUndecryptable) {
+	if errors.Is(err, tipline.ErrNotFound) || errors.Is(err, keys.ErrUndecryptable) || errors.Is(err, storage.ErrUnreadable) {
 		return st, nil
 	}
 	if err != nil {

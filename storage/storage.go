@@ -28,6 +28,11 @@ import (
 // so callers can retry later instead of treating the input as bad.
 var ErrUnavailable = errors.New("storage unavailable")
 
+// ErrUnreadable means a stored value is there but cannot be read: it was
+// overwritten by something else (a Redis key of another type) or sealed
+// under a key we no longer have. The caller treats it as lost.
+var ErrUnreadable = errors.New("stored value unreadable")
+
 // ErrReferenceTaken means a case with the same reference but another draft
 // already exists; the caller should draw a new reference and submit again.
 var ErrReferenceTaken = errors.New("case reference already taken")

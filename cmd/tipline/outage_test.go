@@ -93,3 +93,42 @@ func TestServeStartsWithoutTelegram(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestCorruptSessionHeals: a reporter's Redis session is overwritten with
+// a value of another type mid-report. Their next message is not retried
+// into a dead letter: the session is dropped, they are told once that the
+// unfinished report was lost, and the chat works again at once.
+func TestCorruptSessionHeals(t *testing.T) {
+	e := newTestEnv(t)
+	e.start()
+	r := e.reporter(7_830_000_001, "th")
+	r.startTip("what I saw")
+	r.expect("a:yes")
+	waitInboxDone(t, e)
+	key := e.prefix + "session:" + e.ring.ChatKey(r.u.ID)
+	if err := e.rc.Del(t.Context(), key).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rc.HSet(t.Context(), key, "broken", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	r.markSeen()
+	e.emu.SendText(r.u, "more words")
+	lost := regexp.MustCompile(regexp.QuoteMeta(locales.MustLoad().Text("th", "error_session_lost", nil)))
+	r.waitText(lost)
+	r.press("typed:tip") // their words start a new report, as after a lost Redis
+	r.expect("a:yes")
+	waitInboxDone(t, e)
+	n := 0
+	for _, m := range e.emu.BotMessages(r.u.ID) {
+		if lost.MatchString(m.Text) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("told %d times that the report was lost, want once", n)
+	}
+	if dead := e.countRows("inbox_dead"); dead != 0 {
+		t.Errorf("%d updates set aside, want none", dead)
+	}
+}
