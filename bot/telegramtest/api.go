@@ -67,6 +67,8 @@ func (s *Server) handlerFor(method string) methodHandler {
 		return s.setChatMenuButton
 	case "getChatMenuButton":
 		return s.getChatMenuButton
+	case "leaveChat":
+		return s.leaveChat
 	}
 	return nil
 }

@@ -148,7 +148,9 @@ func (s *Server) addMessageLocked(c *chat, fromBot bool, msg models.Message) *st
 		bot := s.bot
 		msg.From = &bot
 	}
-	if u, ok := s.users[c.id]; ok {
+	if g, ok := s.groups[c.id]; ok {
+		msg.Chat = g.chat
+	} else if u, ok := s.users[c.id]; ok {
 		msg.Chat = u.privateChat()
 	} else {
 		msg.Chat = models.Chat{ID: c.id, Type: models.ChatTypePrivate}
@@ -173,6 +175,12 @@ func (s *Server) touchLocked(c *chat) {
 // user who has written to the bot (or was added).
 func (s *Server) sendTargetLocked(chatID string) (*chat, *apiError) {
 	id, err := strconv.ParseInt(chatID, 10, 64)
+	if g, ok := s.groups[id]; ok && err == nil {
+		if !g.botIn {
+			return nil, forbidden("bot is not a member of the %s chat", g.chat.Type)
+		}
+		return s.chatLocked(id), nil
+	}
 	if err != nil || id <= 0 || id == s.bot.ID {
 		return nil, badRequest("chat not found")
 	}

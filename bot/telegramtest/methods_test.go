@@ -593,3 +593,35 @@ func TestBlockedAndDeactivated(t *testing.T) {
 		t.Fatalf("got %+v after a deleted account, want no update", upds)
 	}
 }
+
+// TestGroupsAndLeaveChat: the bot added to a group hears of it in a
+// my_chat_member update, may write there, and after leaveChat may not.
+func TestGroupsAndLeaveChat(t *testing.T) {
+	s := newServer(t)
+	b := newBot(t, s)
+	ctx := testContext(t)
+	grp := models.Chat{ID: -1001234, Type: models.ChatTypeSupergroup, Title: "Village"}
+	s.AddBotToGroup(alice, grp)
+	upds := poll(t, s, 0, 0)
+	if len(upds) != 1 || upds[0].MyChatMember == nil || upds[0].MyChatMember.Chat.ID != grp.ID ||
+		upds[0].MyChatMember.Chat.Type != models.ChatTypeSupergroup || upds[0].MyChatMember.NewChatMember.Type != models.ChatMemberTypeMember {
+		t.Fatalf("got %+v, want a my_chat_member update for the supergroup", upds)
+	}
+	if _, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: grp.ID, Text: "hello"}); err != nil {
+		t.Fatalf("send to a group the bot is in: %v", err)
+	}
+	if ok, err := b.LeaveChat(ctx, &bot.LeaveChatParams{ChatID: grp.ID}); err != nil || !ok {
+		t.Fatalf("leaveChat = %v, %v", ok, err)
+	}
+	if s.InGroup(grp.ID) {
+		t.Fatal("the bot is still in the group after leaveChat")
+	}
+	_, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: grp.ID, Text: "again"})
+	wantRejectedWith(t, err, "Forbidden: bot is not a member of the supergroup chat")
+	if _, err := b.LeaveChat(ctx, &bot.LeaveChatParams{ChatID: -42}); !errors.Is(err, bot.ErrorBadRequest) {
+		t.Errorf("leaveChat of an unknown chat: %v, want 400", err)
+	}
+	if msgs := s.BotMessages(grp.ID); len(msgs) != 1 || msgs[0].Text != "hello" {
+		t.Errorf("group messages %+v, want the one hello", msgs)
+	}
+}
