@@ -64,6 +64,7 @@ type MessagePath interface {
 	OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error)
 	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
 	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
+	OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error)
 	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
 	PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error)
 
@@ -335,6 +336,7 @@ type Bot struct {
 
 	mu           sync.Mutex
 	unsettled    []func(context.Context) error // writes that wait for the database (retryLater)
+	botName      atomic.Value                  // the bot's username (string), learnt at Setup
 	toldUnstored map[int64]bool                // chats told we are slow, in this outage
 	// desk carries out reviewers' actions (the review package).
 	desk   *review.Desk

@@ -300,6 +300,8 @@ func (b *Bot) callTelegram(ctx context.Context, e storage.OutboxEntry, p payload
 		}
 	case methodDelete:
 		err = b.deleteAll(ctx, e, p)
+	case methodLeave:
+		_, err = b.api.LeaveChat(ctx, &tgbot.LeaveChatParams{ChatID: e.ChatID})
 	default:
 		return 0, refused, 0, "unknown method"
 	}

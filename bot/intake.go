@@ -21,7 +21,9 @@ import (
 )
 
 // allowedUpdates are the update kinds the bot asks Telegram for.
-var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateEditedMessage, models.AllowedUpdateCallbackQuery}
+// my_chat_member says when a person blocks or unblocks the bot, or adds it
+// to a group (membership.go).
+var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateEditedMessage, models.AllowedUpdateCallbackQuery, models.AllowedUpdateMyChatMember}
 
 // maxWebhookBody caps a webhook request; real updates are a few kilobytes.
 const maxWebhookBody = 1 << 20
@@ -41,11 +43,13 @@ type rawUpdate struct {
 		From    struct{ ID int64 } `json:"from"`
 		Message *rawMessage        `json:"message"`
 	} `json:"callback_query"`
+	MyChatMember *rawMessage `json:"my_chat_member"`
 }
 
 type rawMessage struct {
 	Chat struct {
-		ID int64 `json:"id"`
+		ID   int64  `json:"id"`
+		Type string `json:"type"`
 	} `json:"chat"`
 	MediaGroupID string `json:"media_group_id"`
 }
@@ -62,9 +66,30 @@ func (u rawUpdate) chat() int64 {
 			return m.Chat.ID
 		}
 		return u.CallbackQuery.From.ID
+	case u.MyChatMember != nil:
+		return u.MyChatMember.Chat.ID
 	}
 	return 0
 }
+
+// elsewhere tells an update from a group, supergroup or channel that is
+// not about the bot's own membership: nothing of it is stored, since no
+// conversation runs there (the bot leaves such chats, membership.go).
+func (u rawUpdate) elsewhere() bool {
+	for _, m := range []*rawMessage{u.Message, u.EditedMessage} {
+		if m != nil && m.Chat.Type != "" && m.Chat.Type != string(models.ChatTypePrivate) {
+			return true
+		}
+	}
+	if q := u.CallbackQuery; q != nil && q.Message != nil && q.Message.Chat.Type != "" && q.Message.Chat.Type != string(models.ChatTypePrivate) {
+		return true
+	}
+	return false
+}
+
+// errElsewhere is an update from a chat the bot does not serve: it is
+// confirmed to Telegram and not stored.
+var errElsewhere = errors.New("bot: an update from a group or channel")
 
 // inboxItem turns a raw update into an inbox row, keyed by a keyed hash of
 // its chat so the inbox never holds a chat id in clear.
@@ -72,6 +97,9 @@ func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
 	var u rawUpdate
 	if err := json.Unmarshal(raw, &u); err != nil || u.ID <= 0 {
 		return storage.InboxItem{}, errBadUpdate
+	}
+	if u.elsewhere() {
+		return storage.InboxItem{}, errElsewhere
 	}
 	it := storage.InboxItem{
 		UpdateID:   u.ID,
@@ -99,6 +127,9 @@ func (b *Bot) storeUpdates(ctx context.Context, raws []json.RawMessage) error {
 	items := make([]storage.InboxItem, 0, len(raws))
 	for _, raw := range raws {
 		it, err := b.inboxItem(raw)
+		if errors.Is(err, errElsewhere) {
+			continue
+		}
 		if err != nil {
 			if len(raws) == 1 {
 				return err
@@ -370,6 +401,9 @@ func (b *Bot) Setup(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("delete webhook: %w", err)
 		}
+	}
+	if err := b.learnUsername(ctx); err != nil {
+		return fmt.Errorf("get me: %w", err)
 	}
 	return b.setCommands(ctx)
 }

@@ -49,6 +49,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	if err := json.Unmarshal(item.Payload, &u); err != nil {
 		return b.setAside(ctx, item, "undecodable")
 	}
+	if u.MyChatMember != nil {
+		return b.memberUpdate(ctx, item, u.MyChatMember)
+	}
 	out := b.newBatch(updateBatchPrefix(item.UpdateID))
 	in, ok := decode(&u, b.ring, b.cfg.Now())
 	// The press is answered first: the spinner stops whatever follows.

@@ -202,6 +202,27 @@ func (m *Store) OutboxDead(ctx context.Context, id int64, owner string, reason s
 	})
 }
 
+// OutboxDropChat sets aside a chat's pending entries no sender holds, as
+// postgres.Store.OutboxDropChat does.
+func (m *Store) OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("drop a chat's outbox: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clock()
+	n := 0
+	for _, o := range m.outbox {
+		if o.e.ChatKey != chatKey || !o.pending() || (o.claimedBy != "" && o.claimedUntil.After(now)) {
+			continue
+		}
+		o.deadAt, o.reason, o.e.Payload, o.e.ChatID = now, reason, nil, 0
+		o.claimedBy, o.claimedUntil = "", time.Time{}
+		n++
+	}
+	return n, nil
+}
+
 // OutboxSentMessages lists the messages sent to a chat within window.
 func (m *Store) OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error) {
 	if err := ctx.Err(); err != nil {

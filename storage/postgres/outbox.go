@@ -298,6 +298,23 @@ func (p *Store) OutboxDead(ctx context.Context, id int64, owner string, reason s
 	return p.outboxUpdate(ctx, "set aside", q, id, owner, reason)
 }
 
+// OutboxDropChat sets aside every pending entry of a chat that no sender
+// holds now, with reason: the person blocked the bot, so nothing more is
+// queued to them (an entry in flight settles as Telegram answers it). It
+// returns how many were set aside.
+func (p *Store) OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error) {
+	const q = `
+		update outbox
+		set dead_at = now(), reason = $2, payload = null, chat_id = null, claimed_by = null, claimed_until = null
+		where chat_key = $1 and sent_at is null and dead_at is null
+		  and (claimed_by is null or claimed_until <= now())`
+	tag, err := p.pool.Exec(ctx, q, chatKey, reason)
+	if err != nil {
+		return 0, fmt.Errorf("drop a chat's outbox: %w", dbErr(err))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // OutboxSentMessages lists the ids of the messages sent to a chat within
 // the last window, oldest first.
 func (p *Store) OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error) {

@@ -39,6 +39,7 @@ type Store interface {
 	OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error)
 	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
 	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
+	OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error)
 	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
 	OutboxPending(ctx context.Context) (map[storage.Lane]int, error)
 	PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error)

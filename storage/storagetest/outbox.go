@@ -24,6 +24,7 @@ var outboxTests = []struct {
 	{"OutboxSentMany", testOutboxSentMany},
 	{"OutboxRetryWaits", testOutboxRetry},
 	{"OutboxDeadLetsChatGoOn", testOutboxDead},
+	{"OutboxDropChat", testOutboxDropChat},
 	{"OutboxHolderChecked", testOutboxHolder},
 	{"OutboxSilentProcessTakenOver", testOutboxTakeover},
 	{"HeartbeatGivesTheClock", testHeartbeatClock},
@@ -368,5 +369,28 @@ func testInboxDead(t *testing.T, s Store) {
 	}
 	if err := s.InboxRetryDead(t.Context(), 99); err == nil {
 		t.Fatalf("InboxRetryDead of an unknown update: no error")
+	}
+}
+
+// testOutboxDropChat: a chat whose person blocked the bot has its pending
+// entries set aside, but not one a sender holds now, nor another chat's.
+func testOutboxDropChat(t *testing.T, s Store) {
+	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply), entry("a2", "a", storage.LaneReply),
+		entry("a3", "a", storage.LaneBulk), entry("b1", "b", storage.LaneReply))
+	held := mustOutboxClaim(t, s, "w", 10)
+	mustKeys(t, "heads", held, "a1", "b1")
+	n, err := s.OutboxDropChat(t.Context(), "a", "blocked")
+	if err != nil || n != 2 {
+		t.Fatalf("OutboxDropChat = %d, %v; want the 2 entries nobody holds", n, err)
+	}
+	for _, e := range held {
+		mustSent(t, s, e, "w", 0)
+	}
+	mustKeys(t, "after the drop", mustOutboxClaim(t, s, "w", 10))
+	if pending, err := s.OutboxPending(t.Context()); err != nil || pending[storage.LaneReply]+pending[storage.LaneBulk] != 0 {
+		t.Fatalf("OutboxPending after the drop = %v, %v; want nothing", pending, err)
+	}
+	if n, err := s.OutboxDropChat(t.Context(), "a", "blocked"); err != nil || n != 0 {
+		t.Fatalf("OutboxDropChat again = %d, %v; want nothing left", n, err)
 	}
 }
