@@ -89,10 +89,10 @@ type Server struct {
 	users map[int64]User
 	// refusing holds why Telegram refuses the bot a user's chat (they
 	// blocked it, the account is gone), by user id.
-	refusing  map[int64]string
+	refusing map[int64]string
 	// groups are the group, supergroup and channel chats the bot was
 	// added to (AddBotToGroup), by chat id.
-	groups map[int64]*group
+	groups    map[int64]*group
 	chats     map[int64]*chat
 	files     map[string]*storedFile // by file_id
 	filePaths map[string]*storedFile // by file_path
