@@ -67,6 +67,14 @@ type Attachment struct {
 	Size int64 `json:"size,omitempty"`
 }
 
+// MaxDownload is the Bot API's limit on a file a bot may download (20 MB).
+// A larger file is kept on its case as sent but never fetched: Telegram
+// will not hand it over.
+const MaxDownload = 20 << 20
+
+// TooLarge tells whether Telegram announced the file over MaxDownload.
+func (a Attachment) TooLarge() bool { return a.Size > MaxDownload }
+
 // Answers are everything a reporter told us about a case, keyed by
 // question. Values are the stable codes of buttons ("yes", "today") or the
 // reporter's own words; they are encrypted as a whole at rest.

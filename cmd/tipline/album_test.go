@@ -98,3 +98,67 @@ func TestAlbumAnsweredOnce(t *testing.T) {
 		t.Fatalf("the additions hold %d photos, want the album's 6: %+v", photos, c.Additions)
 	}
 }
+
+// TestVideoTooLargeToFetch: a 21 MB video, over the Bot API's download
+// limit, is answered kindly at once, kept on the case (the team sees it was
+// sent), and asked of Telegram once: "file is too big" is never retried.
+func TestVideoTooLargeToFetch(t *testing.T) {
+	e := newTestEnv(t)
+	e.start()
+	r := e.reporter(7_030_000_002, "en")
+	e.emu.SendText(r.u, "/start")
+	r.press("menu:missing")
+	r.expect("back")
+	e.emu.SendText(r.u, "Canarybigname")
+	r.expect("a:under_6")
+	e.emu.SendText(r.u, "7")
+	r.press("a:girl")
+	r.expect("skip")
+	r.markSeen()
+	e.emu.SendVideo(r.u, make([]byte, tipline.MaxDownload+1<<20), 30)
+	r.waitText(regexp.MustCompile(`too big for us to receive`))
+	r.press("done")
+	r.press("a:yesterday")
+	r.expect("skip")
+	e.emu.SendLocation(r.u, 13.6586, 102.5625)
+	r.press("skip") // clothes
+	r.press("a:parent")
+	r.press("a:yes")
+	r.expect("skip")
+	e.emu.SendText(r.u, "+855 12 345 678")
+	r.press("a:no")
+	r.press("send:contact")
+	m := r.waitText(referenceRE)
+	ref := tipline.Reference(referenceRE.FindString(m.Text))
+	c, err := e.db.Case(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Attachments) != 1 {
+		t.Fatalf("the case has %d attachments, want the big video", len(c.Attachments))
+	}
+	deadline := time.Now().Add(waitFor)
+	for {
+		var gaveUp bool
+		if err := e.sql().QueryRow(context.Background(), `select fetch_given_up_at is not null from `+e.schema+`.attachments limit 1`).Scan(&gaveUp); err != nil {
+			t.Fatal(err)
+		}
+		if gaveUp {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the big video was not given up\nlogs:\n%s", e.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	n := 0
+	for _, call := range e.emu.Calls() {
+		if call.Method == "getFile" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("getFile was called %d times for a file Telegram will not hand over, want once", n)
+	}
+}
