@@ -107,6 +107,13 @@ type ReviewerStore interface {
 	MarkReachable(ctx context.Context, id int64) (bool, error)
 }
 
+// processLocker is a store that can hold a lock for this process while it
+// lives (postgres.Store): when the process dies with its connection, the
+// others take its work over at once rather than after its silence.
+type processLocker interface {
+	HoldProcessLock(ctx context.Context, owner string) error
+}
+
 // IntakeLock lets one process at a time take updates in by long polling;
 // when it dies, another takes over within seconds.
 type IntakeLock interface {
@@ -444,6 +451,11 @@ func newDraftID() string {
 // deadline) or given back; whatever this process still holds is free for
 // the others at once.
 func (b *Bot) Run(ctx context.Context) error {
+	if l, ok := b.store.(processLocker); ok {
+		if err := l.HoldProcessLock(ctx, b.owner); err != nil {
+			b.log.Warn("no process lock; a crash of this process is taken over after its silence", "err", err)
+		}
+	}
 	if err := b.heartbeat(ctx); err != nil {
 		b.log.Warn("first heartbeat failed; retrying", "err", err)
 	}
