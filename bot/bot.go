@@ -344,6 +344,7 @@ type Bot struct {
 	mu           sync.Mutex
 	unsettled    []func(context.Context) error // writes that wait for the database (retryLater)
 	botName      atomic.Value                  // the bot's username (string), learnt at Setup
+	pollLimit    int                           // getUpdates' limit when not 100 (the poller's own)
 	toldUnstored map[int64]bool                // chats told we are slow, in this outage
 	// desk carries out reviewers' actions (the review package).
 	desk   *review.Desk

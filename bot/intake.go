@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -206,6 +208,20 @@ func (b *Bot) pollHeld(ctx context.Context) {
 			}
 		}
 		raws, err := b.getUpdates(ctx, offset, b.cfg.PollTimeout)
+		var big *updatesTooLarge
+		if errors.As(err, &big) {
+			// Read one update at a time until the one too large to read is
+			// found; it is skipped (confirmed unread), the others kept.
+			if b.pollLimit != 1 {
+				b.pollLimit = 1
+				continue
+			}
+			if big.first >= offset && big.first > 0 {
+				b.log.Error("an update too large to read was skipped", "update_id", big.first)
+				offset = big.first + 1
+				continue
+			}
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -226,6 +242,7 @@ func (b *Bot) pollHeld(ctx context.Context) {
 		if raws = b.storeOrWait(ctx, offset, raws); raws == nil {
 			return
 		}
+		b.pollLimit = 0
 		var last struct {
 			ID int64 `json:"update_id"`
 		}
@@ -296,7 +313,7 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, wait time.Duration) 
 	body, err := json.Marshal(map[string]any{
 		"offset":          offset,
 		"timeout":         int(wait / time.Second),
-		"limit":           100,
+		"limit":           cmp.Or(b.pollLimit, 100),
 		"allowed_updates": allowedUpdates,
 	})
 	if err != nil {
@@ -325,7 +342,14 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, wait time.Duration) 
 			RetryAfter int `json:"retry_after"`
 		} `json:"parameters"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&r); err != nil {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxUpdatesBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("getUpdates: read: %w", err)
+	}
+	if len(data) > maxUpdatesBody {
+		return nil, &updatesTooLarge{first: firstUpdateID(data)}
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("getUpdates: status %d: undecodable answer", resp.StatusCode)
 	}
 	if !r.OK {
@@ -337,7 +361,51 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, wait time.Duration) 
 		}
 		return nil, fmt.Errorf("getUpdates: %d %s", r.ErrorCode, r.Description)
 	}
-	return r.Result, nil
+	return b.boundUpdates(r.Result), nil
+}
+
+// maxUpdatesBody bounds a getUpdates answer read into memory: a hundred
+// real updates (4,096 letters of text each at most) are a small part of it.
+const maxUpdatesBody = 16 << 20
+
+// updatesTooLarge is a getUpdates answer over maxUpdatesBody: not read.
+// first is the id of its first update when the start of it says (0
+// otherwise), so that one update too large to read can be skipped.
+type updatesTooLarge struct{ first int64 }
+
+func (e *updatesTooLarge) Error() string {
+	return fmt.Sprintf("getUpdates: answer over %d bytes", maxUpdatesBody)
+}
+
+var updateIDRE = regexp.MustCompile(`"update_id"\s*:\s*(\d+)`)
+
+// firstUpdateID reads the id of the first update at the start of an answer.
+func firstUpdateID(data []byte) int64 {
+	m := updateIDRE.FindSubmatch(data[:min(len(data), 64<<10)])
+	if m == nil {
+		return 0
+	}
+	id, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	return id
+}
+
+// boundUpdates replaces an update over maxWebhookBody (the bound of one
+// update, as of one webhook request) by its id alone: no real update is
+// that large, and one from a broken or hostile API in between must not
+// fill the inbox or the memory. It is confirmed and answered by nothing.
+func (b *Bot) boundUpdates(raws []json.RawMessage) []json.RawMessage {
+	for i, raw := range raws {
+		if len(raw) <= maxWebhookBody {
+			continue
+		}
+		var u struct {
+			ID int64 `json:"update_id"`
+		}
+		_ = json.Unmarshal(raw, &u)
+		b.log.Warn("an update over the size bound was not kept", "update_id", u.ID, "bytes", len(raw))
+		raws[i] = fmt.Appendf(nil, `{"update_id":%d}`, u.ID)
+	}
+	return raws
 }
 
 // WebhookHandler takes updates pushed by Telegram. It refuses a request

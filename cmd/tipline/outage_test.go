@@ -132,3 +132,25 @@ func TestCorruptSessionHeals(t *testing.T) {
 		t.Errorf("%d updates set aside, want none", dead)
 	}
 }
+
+// TestHugeUpdatesBounded: texts far over anything Telegram sends (2 MiB
+// each, 18 MiB together: a broken or hostile API in between) are not
+// kept, do not stop intake, and the reporter's next message is answered.
+func TestHugeUpdatesBounded(t *testing.T) {
+	e := newTestEnv(t)
+	r := e.reporter(7_860_000_001, "en")
+	huge := strings.Repeat("Canaryhuge ", 2<<20/11)
+	for range 9 {
+		e.emu.SendText(r.u, huge)
+	}
+	e.emu.SendText(r.u, "/start")
+	e.start() // the first getUpdates answer holds all 18 MiB
+	r.expect("menu:tip")
+	waitInboxDone(t, e)
+	if !strings.Contains(e.logs.String(), "an update over the size bound was not kept") {
+		t.Errorf("no sign in the logs that the huge updates were bounded:\n%s", e.logs)
+	}
+	if strings.Contains(e.logs.String(), "Canaryhuge") {
+		t.Error("the huge text reached the logs")
+	}
+}
