@@ -117,8 +117,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	}
 	if more {
 		// Every part is stored; only the album's last part answers, with
-		// the count of what was received (and the reviewer hears once).
-		res.Replies, out.entries = nil, nil
+		// the count of what was received. The reviewer who has the case
+		// gets every file, and the word that the reporter added once.
+		res.Replies, out.entries = nil, filesOnly(out.entries)
 	}
 	lane := storage.LaneReply
 	if res.Urgent {
@@ -150,6 +151,18 @@ func (b *Bot) albumContinues(ctx context.Context, item storage.InboxItem, u *mod
 		return false, fmt.Errorf("album: %w", err)
 	}
 	return found && next == b.ring.GroupKey(m.Chat.ID, m.MediaGroupID), nil
+}
+
+// filesOnly keeps the files among entries (an album's part for the
+// reviewer who has the case), dropping what is said.
+func filesOnly(entries []storage.OutboxEntry) []storage.OutboxEntry {
+	var out []storage.OutboxEntry
+	for _, e := range entries {
+		if e.Method == methodFile {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // withoutChat copies a step's entries for the session without the chat id

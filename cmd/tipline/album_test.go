@@ -162,3 +162,51 @@ func TestVideoTooLargeToFetch(t *testing.T) {
 		t.Errorf("getFile was called %d times for a file Telegram will not hand over, want once", n)
 	}
 }
+
+// TestAlbumAddedToATakenCase: an album added to a case someone has taken
+// reaches that reviewer whole (every photo) with one word that the
+// reporter sent more, and the reporter hears once.
+func TestAlbumAddedToATakenCase(t *testing.T) {
+	e := newOnCallEnv(t, "Primary Pich")
+	e.startOnCall()
+	p := e.reviewers[0]
+	r, ref := e.urgentTip(7_030_000_003)
+	p.take(ref)
+	waitInboxDone(t, e.testEnv)
+	e.emu.SendText(r.u, "/start")
+	r.press("menu:mine")
+	r.press("add:" + string(ref))
+	r.expect("done")
+	r.markSeen()
+	photosBefore := 0
+	for _, m := range e.emu.BotMessages(p.u.ID) {
+		if m.Photo {
+			photosBefore++
+		}
+	}
+	e.emu.SendAlbum(r.u, albumPhotos("taken", 4), "")
+	r.waitText(regexp.MustCompile(regexp.QuoteMeta(string(ref))))
+	deadline := time.Now().Add(waitFor)
+	for {
+		photos, words := 0, 0
+		for _, m := range e.emu.BotMessages(p.u.ID) {
+			if m.Photo {
+				photos++
+			}
+			if strings.Contains(m.Text, "The reporter of "+string(ref)+" sent more") {
+				words++
+			}
+		}
+		if photos-photosBefore == 4 && words == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the reviewer got %d of the album's 4 photos and %d words that the reporter sent more, want 4 and 1:\n%s", photos-photosBefore, words, p.transcript())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.settle()
+	if got := r.newBotMessages(); len(got) != 1 {
+		t.Errorf("the reporter was answered %d times, want once: %q", len(got), got)
+	}
+}
