@@ -302,6 +302,20 @@ func (b *Bot) callTelegram(ctx context.Context, e storage.OutboxEntry, p payload
 		err = b.deleteAll(ctx, e, p)
 	case methodLeave:
 		_, err = b.api.LeaveChat(ctx, &tgbot.LeaveChatParams{ChatID: e.ChatID})
+	case methodAlbum:
+		media := make([]models.InputMedia, len(p.Files))
+		for i, f := range p.Files {
+			if f.Kind == "video" {
+				media[i] = &models.InputMediaVideo{Media: f.ID}
+			} else {
+				media[i] = &models.InputMediaPhoto{Media: f.ID}
+			}
+		}
+		var msgs []*models.Message
+		msgs, err = b.api.SendMediaGroup(ctx, &tgbot.SendMediaGroupParams{ChatID: e.ChatID, Media: media, ProtectContent: p.Protect})
+		if len(msgs) > 0 {
+			msg = msgs[0]
+		}
 	default:
 		return 0, refused, 0, "unknown method"
 	}

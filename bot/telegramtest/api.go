@@ -69,6 +69,8 @@ func (s *Server) handlerFor(method string) methodHandler {
 		return s.getChatMenuButton
 	case "leaveChat":
 		return s.leaveChat
+	case "sendMediaGroup":
+		return s.sendMediaGroup
 	}
 	return nil
 }

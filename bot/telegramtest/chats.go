@@ -49,7 +49,9 @@ type Message struct {
 	ProtectContent bool                   `json:"protect_content,omitempty"`
 	Deleted        bool                   `json:"deleted,omitempty"`
 	Edited         bool                   `json:"edited,omitempty"`
-	Date           time.Time              `json:"date"`
+	// MediaGroup is the album the message is part of, if any.
+	MediaGroup string    `json:"media_group,omitempty"`
+	Date       time.Time `json:"date"`
 }
 
 // Button is an inline keyboard button of a bot message.
@@ -104,6 +106,7 @@ func (m *storedMessage) public() Message {
 		ProtectContent: m.msg.HasProtectedContent,
 		Deleted:        m.deleted,
 		Edited:         m.edited,
+		MediaGroup:     m.msg.MediaGroupID,
 		Date:           time.Unix(int64(m.msg.Date), 0).UTC(),
 	}
 	if m.msg.Text == "" {

@@ -2,6 +2,7 @@ package telegramtest
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 
 	"github.com/go-telegram/bot/models"
@@ -74,4 +75,44 @@ func (s *Server) leaveChat(_ context.Context, r *request) (any, *apiError) {
 	}
 	g.botIn = false
 	return true, nil
+}
+
+// sendMediaGroup sends 2 to 10 photos or videos, known by their file ids,
+// as one album: one message each, sharing a media_group_id.
+func (s *Server) sendMediaGroup(_ context.Context, r *request) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, aerr := s.sendTargetLocked(r.params["chat_id"])
+	if aerr != nil {
+		return nil, aerr
+	}
+	var media []struct {
+		Type  string `json:"type"`
+		Media string `json:"media"`
+	}
+	if err := json.Unmarshal([]byte(r.params["media"]), &media); err != nil {
+		return nil, badRequest("can't parse media JSON object")
+	}
+	if len(media) < 2 || len(media) > 10 {
+		return nil, badRequest("media must include 2-10 items")
+	}
+	files := make([]*storedFile, len(media))
+	for i, m := range media {
+		f, ok := s.files[m.Media]
+		if !ok || (m.Type != "photo" && m.Type != "video") || string(f.kind) != m.Type {
+			return nil, badRequest("wrong file identifier/HTTP URL specified")
+		}
+		files[i] = f
+	}
+	s.albumSeq++
+	group := strconv.FormatInt(1_300_000_000_000_000_000+s.albumSeq, 10)
+	out := make([]models.Message, 0, len(files))
+	for _, f := range files {
+		msg := models.Message{MediaGroupID: group, HasProtectedContent: r.boolParam("protect_content")}
+		attachFile(&msg, f, 0, 0, 0)
+		m := s.addMessageLocked(c, true, msg)
+		m.fileID = f.id
+		out = append(out, m.msg)
+	}
+	return out, nil
 }

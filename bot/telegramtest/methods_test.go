@@ -625,3 +625,31 @@ func TestGroupsAndLeaveChat(t *testing.T) {
 		t.Errorf("group messages %+v, want the one hello", msgs)
 	}
 }
+
+// TestSendMediaGroup: photos known by file id go out as one album; fewer
+// than two items, or an unknown file, are refused.
+func TestSendMediaGroup(t *testing.T) {
+	s := newServer(t)
+	s.AddUser(alice)
+	b := newBot(t, s)
+	ctx := testContext(t)
+	s.SendAlbum(alice, [][]byte{pngBytes(t, 8, 8), pngBytes(t, 9, 9)}, "")
+	var ids []string
+	for _, m := range s.Messages(alice.ID) {
+		if m.Photo {
+			ids = append(ids, m.FileID)
+		}
+	}
+	media := []models.InputMedia{&models.InputMediaPhoto{Media: ids[0]}, &models.InputMediaPhoto{Media: ids[1]}}
+	msgs, err := b.SendMediaGroup(ctx, &bot.SendMediaGroupParams{ChatID: alice.ID, Media: media, ProtectContent: true})
+	if err != nil || len(msgs) != 2 || msgs[0].MediaGroupID == "" || msgs[0].MediaGroupID != msgs[1].MediaGroupID || !msgs[1].HasProtectedContent {
+		t.Fatalf("sendMediaGroup = %+v, %v; want two protected messages of one album", msgs, err)
+	}
+	if bm := s.BotMessages(alice.ID); len(bm) != 2 || !bm[0].Photo || bm[0].FileID != ids[0] {
+		t.Errorf("the chat shows %+v, want the two photos", bm)
+	}
+	_, err = b.SendMediaGroup(ctx, &bot.SendMediaGroupParams{ChatID: alice.ID, Media: media[:1]})
+	wantRejectedWith(t, err, "Bad Request: media must include 2-10 items")
+	_, err = b.SendMediaGroup(ctx, &bot.SendMediaGroupParams{ChatID: alice.ID, Media: []models.InputMedia{media[0], &models.InputMediaPhoto{Media: "nope"}}})
+	wantRejectedWith(t, err, "Bad Request: wrong file identifier/HTTP URL specified")
+}

@@ -209,4 +209,31 @@ func TestAlbumAddedToATakenCase(t *testing.T) {
 	if got := r.newBotMessages(); len(got) != 1 {
 		t.Errorf("the reporter was answered %d times, want once: %q", len(got), got)
 	}
+
+	// Details sends the case's files as one album: the tip's photo and the
+	// four added.
+	msgs := e.emu.BotMessages(p.u.ID)
+	last := msgs[len(msgs)-1].ID
+	p.seen = 0
+	p.press("det:" + string(ref))
+	deadline = time.Now().Add(waitFor)
+	for {
+		groups := map[string]int{}
+		for _, m := range e.emu.BotMessages(p.u.ID) {
+			if m.ID > last && m.Photo {
+				groups[m.MediaGroup]++
+			}
+		}
+		if len(groups) == 1 && groups[""] == 0 {
+			for _, n := range groups {
+				if n == 5 {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Details sent the photos as %v (album: count), want one album of 5:\n%s", groups, p.transcript())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
