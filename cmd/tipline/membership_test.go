@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,10 +50,26 @@ func TestReporterBlocksTheBot(t *testing.T) {
 	e.emu.SendText(r.u, "/help")
 	e.emu.SendText(r.u, "/start")
 	e.emu.BlockBot(r.u)
-	waitInboxDone(t, e)
+	ctx, cancel := context.WithTimeout(t.Context(), waitFor)
+	defer cancel()
+	if err := e.emu.WaitIdle(ctx); err != nil { // all three stored
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(waitFor)
+	for n := -1; n != 0; {
+		var err error
+		if n, err = e.db.InboxPending(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("updates not processed during the outage:\n%s", e.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	before := len(e.emu.BotMessages(r.u.ID))
 	e.emu.SetOutage(telegramtest.NoOutage)
-	time.Sleep(1500 * time.Millisecond) // the dispatcher drains what is left
+	waitInboxDone(t, e)
+	time.Sleep(500 * time.Millisecond) // anything still on its way
 	if n := len(e.emu.BotMessages(r.u.ID)); n != before {
 		t.Errorf("%d messages reached the reporter after they blocked the bot, want none", n-before)
 	}

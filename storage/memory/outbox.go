@@ -202,7 +202,7 @@ func (m *Store) OutboxDead(ctx context.Context, id int64, owner string, reason s
 	})
 }
 
-// OutboxDropChat sets aside a chat's pending entries no sender holds, as
+// OutboxDropChat sets aside a chat's pending entries, as
 // postgres.Store.OutboxDropChat does.
 func (m *Store) OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error) {
 	if err := ctx.Err(); err != nil {
@@ -213,7 +213,7 @@ func (m *Store) OutboxDropChat(ctx context.Context, chatKey, reason string) (int
 	now := m.clock()
 	n := 0
 	for _, o := range m.outbox {
-		if o.e.ChatKey != chatKey || !o.pending() || (o.claimedBy != "" && o.claimedUntil.After(now)) {
+		if o.e.ChatKey != chatKey || !o.pending() {
 			continue
 		}
 		o.deadAt, o.reason, o.e.Payload, o.e.ChatID = now, reason, nil, 0

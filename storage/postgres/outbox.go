@@ -298,16 +298,15 @@ func (p *Store) OutboxDead(ctx context.Context, id int64, owner string, reason s
 	return p.outboxUpdate(ctx, "set aside", q, id, owner, reason)
 }
 
-// OutboxDropChat sets aside every pending entry of a chat that no sender
-// holds now, with reason: the person blocked the bot, so nothing more is
-// queued to them (an entry in flight settles as Telegram answers it). It
-// returns how many were set aside.
+// OutboxDropChat sets aside every pending entry of a chat, with reason:
+// the person blocked the bot, so nothing more is sent to them. An entry a
+// sender holds now is set aside too; that sender's outcome is then no
+// longer its to record (ErrNotHolder). It returns how many were set aside.
 func (p *Store) OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error) {
 	const q = `
 		update outbox
 		set dead_at = now(), reason = $2, payload = null, chat_id = null, claimed_by = null, claimed_until = null
-		where chat_key = $1 and sent_at is null and dead_at is null
-		  and (claimed_by is null or claimed_until <= now())`
+		where chat_key = $1 and sent_at is null and dead_at is null`
 	tag, err := p.pool.Exec(ctx, q, chatKey, reason)
 	if err != nil {
 		return 0, fmt.Errorf("drop a chat's outbox: %w", dbErr(err))
