@@ -559,6 +559,12 @@ func OnCall(rota oncall.Rota, at time.Time, loc *time.Location, reviewers []tipl
 		{ID: "rv_oncall_level", Data: map[string]any{"Level": level(oncall.Primary), "Names": who(rota.OnShift(oncall.Primary, at))}, Item: true},
 		{ID: "rv_oncall_level", Data: map[string]any{"Level": level(oncall.Secondary), "Names": who(rota.OnShift(oncall.Secondary, at))}, Item: true},
 	}
+	for _, rv := range reviewers {
+		if rv.Active && !rv.Reachable() {
+			// Routing passes them over (G17): whoever looks should know.
+			lines = append(lines, reply.Text{ID: "rv_oncall_unreachable", Item: true, Data: map[string]any{"Name": rv.Name}})
+		}
+	}
 	changes := rota.Changes(at, 7, 8)
 	if len(changes) == 0 {
 		lines = append(lines, reply.Text{ID: "rv_oncall_no_changes"})
