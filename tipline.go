@@ -101,6 +101,14 @@ type Attachment struct {
 // limit for a file's caption.
 const MaxCaption = 1024
 
+// MaxDownload is the Bot API's limit on a file a bot may download (20 MB).
+// A larger file is kept on its case as sent but never fetched: Telegram
+// will not hand it over.
+const MaxDownload = 20 << 20
+
+// TooLarge tells whether Telegram announced the file over MaxDownload.
+func (a Attachment) TooLarge() bool { return a.Size > MaxDownload }
+
 // Answers are everything a reporter told us about a case, keyed by
 // question. Values are the stable codes of buttons ("yes", "today") or the
 // reporter's own words; they are encrypted as a whole at rest.
@@ -259,7 +267,14 @@ type Reviewer struct {
 	Admin      bool
 	Active     bool
 	CreatedAt  time.Time
+	// Unreachable is when Telegram first refused to reach them for good
+	// (they blocked the bot, their account is gone); zero while they are
+	// reachable. Routing passes them over until they write to the bot.
+	Unreachable time.Time
 }
+
+// Reachable tells whether Telegram is believed to reach the reviewer.
+func (r Reviewer) Reachable() bool { return r.Unreachable.IsZero() }
 
 // Outcome is how a reviewer closed a case.
 type Outcome string

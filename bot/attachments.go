@@ -7,15 +7,17 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 )
 
 // maxDownload is the Bot API's limit on files a bot may download.
-const maxDownload = 20 << 20
+const maxDownload = tipline.MaxDownload
 
 // fetchGiveUp is how many failed downloads of one file the bot makes
 // before it gives up on it for good; a file over maxDownload is given up at
@@ -85,6 +87,9 @@ func (b *Bot) fetchOne(ctx context.Context, p storage.PendingAttachment) error {
 		link = b.api.FileDownloadLink(f)
 		return nil
 	})
+	if tooBig(err) {
+		return errTooLarge // Telegram will never hand it over: not retried
+	}
 	if err != nil {
 		return err
 	}
@@ -96,6 +101,11 @@ func (b *Bot) fetchOne(ctx context.Context, p storage.PendingAttachment) error {
 		return fmt.Errorf("save attachment: %w", err)
 	}
 	return nil
+}
+
+// tooBig tells getFile's answer for a file over the download limit.
+func tooBig(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "file is too big")
 }
 
 // download fetches a file. The link holds the bot token, so no error from

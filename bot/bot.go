@@ -55,6 +55,7 @@ type MessagePath interface {
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
+	InboxNextInChat(ctx context.Context, chatKey string, updateID int64) (bool, string, error)
 	PurgeInbox(ctx context.Context, cutoff time.Time) (int, error)
 	PurgeDeadLetters(ctx context.Context, before time.Time) (int, error)
 	InboxDropDeadOfChat(ctx context.Context, chatKey string) (int, error)
@@ -65,6 +66,7 @@ type MessagePath interface {
 	OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error)
 	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
 	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
+	OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error)
 	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
 	PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error)
 
@@ -103,6 +105,17 @@ type ReviewerStore interface {
 	// SetReviewerLang keeps the language a reviewer chose on the picker.
 	SetReviewerLang(ctx context.Context, id int64, lang string) error
 	FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error)
+	// MarkUnreachable and MarkReachable keep who Telegram will not reach
+	// (G17): the mark moves their waiting cases on and queues notices.
+	MarkUnreachable(ctx context.Context, id int64, now time.Time, notices []storage.OutboxEntry) (bool, []tipline.Reference, error)
+	MarkReachable(ctx context.Context, id int64) (bool, error)
+}
+
+// processLocker is a store that can hold a lock for this process while it
+// lives (postgres.Store): when the process dies with its connection, the
+// others take its work over at once rather than after its silence.
+type processLocker interface {
+	HoldProcessLock(ctx context.Context, owner string) error
 }
 
 // IntakeLock lets one process at a time take updates in by long polling;
@@ -174,6 +187,11 @@ type Config struct {
 	// process silent for longer than the store's take-over time (10 s) is
 	// taken over.
 	Heartbeat time.Duration
+	// AlbumWait is how long each part of an album (photos or videos sent
+	// together: one media_group_id) waits before it is processed, so the
+	// parts Telegram delivers a fraction of a second apart are all in the
+	// inbox when the first is handled, and the album is answered once.
+	AlbumWait time.Duration
 	// MaxAttempts is how often an update may fail before it is set aside.
 	MaxAttempts int
 	Pacing      Pacing
@@ -271,6 +289,9 @@ func (c *Config) defaults() error {
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 5
 	}
+	if c.AlbumWait <= 0 {
+		c.AlbumWait = DefaultAlbumWait
+	}
 	if c.PollTimeout <= 0 {
 		c.PollTimeout = DefaultPollTimeout
 	}
@@ -296,6 +317,11 @@ func (c *Config) defaults() error {
 	}
 	return nil
 }
+
+// DefaultAlbumWait is AlbumWait's default: Telegram delivers an album's
+// parts within a fraction of a second, and a reporter waits one second
+// more for the answer.
+const DefaultAlbumWait = time.Second
 
 // Bot is one bot process. Several may run against the same database.
 type Bot struct {
@@ -331,7 +357,9 @@ type Bot struct {
 
 	mu           sync.Mutex
 	unsettled    []func(context.Context) error // writes that wait for the database (retryLater)
-	toldUnstored map[int64]bool                // updates whose sender heard we are slow
+	botName      atomic.Value                  // the bot's username (string), learnt at Setup
+	pollLimit    int                           // getUpdates' limit when not 100 (the poller's own)
+	toldUnstored map[int64]bool                // chats told we are slow, in this outage
 	// desk carries out reviewers' actions (the review package).
 	desk   *review.Desk
 	router *review.Router
@@ -439,6 +467,11 @@ func newDraftID() string {
 // deadline) or given back; whatever this process still holds is free for
 // the others at once.
 func (b *Bot) Run(ctx context.Context) error {
+	if l, ok := b.store.(processLocker); ok {
+		if err := l.HoldProcessLock(ctx, b.owner); err != nil {
+			b.log.Warn("no process lock; a crash of this process is taken over after its silence", "err", err)
+		}
+	}
 	if err := b.heartbeat(ctx); err != nil {
 		b.log.Warn("first heartbeat failed; retrying", "err", err)
 	}

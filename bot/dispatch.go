@@ -40,6 +40,7 @@ type outcome int
 const (
 	sentOK       outcome = iota // Telegram took it
 	refused                     // Telegram refused it for good (400, 403)
+	gone                        // refused for good because the chat cannot be reached (403, 400 chat not found)
 	notSent                     // it never reached Telegram: try again
 	failed                      // Telegram answered with a failure of its own (5xx): try again, a bounded number of times
 	unknown                     // it went out and no answer came back
@@ -229,7 +230,7 @@ func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, ms
 		if b.obs != nil {
 			b.obs.Sent(int(e.Lane), true)
 		}
-	case refused:
+	case refused, gone:
 		b.log.Warn("telegram refused an outgoing message; set aside", "reason", reason, "lane", e.Lane, "method", e.Method)
 		if b.obs != nil {
 			b.obs.Sent(int(e.Lane), false)
@@ -250,6 +251,12 @@ func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, ms
 		b.log.Error("could not record an outgoing message's outcome; it will be recorded when the database is back", "err", err)
 		b.later(func(ctx context.Context) error { return b.settleRecord(ctx, e, res, msgID, wait, reason) })
 	}
+	if res == gone {
+		if err := b.chatGone(ctx, e.ChatID); err != nil {
+			b.log.Error("could not mark an unreachable chat; it will be when the database is back", "err", err)
+			b.later(func(ctx context.Context) error { return b.chatGone(ctx, e.ChatID) })
+		}
+	}
 }
 
 // settleRecord writes an outcome to the outbox. A reporter's message whose
@@ -261,7 +268,7 @@ func (b *Bot) settleRecord(ctx context.Context, e storage.OutboxEntry, res outco
 	switch res {
 	case sentOK:
 		err = b.recordSent(ctx, e.ID, msgID) // with other senders' (sentlog.go)
-	case refused:
+	case refused, gone:
 		err = b.store.OutboxDead(ctx, e.ID, b.owner, reason)
 	case unknown:
 		// Every try counts: a reviewer's entry (RetryUnknown) ends in the
@@ -319,6 +326,22 @@ func (b *Bot) callTelegram(ctx context.Context, e storage.OutboxEntry, p payload
 		}
 	case methodDelete:
 		err = b.deleteAll(ctx, e, p)
+	case methodLeave:
+		_, err = b.api.LeaveChat(ctx, &tgbot.LeaveChatParams{ChatID: e.ChatID})
+	case methodAlbum:
+		media := make([]models.InputMedia, len(p.Files))
+		for i, f := range p.Files {
+			if f.Kind == "video" {
+				media[i] = &models.InputMediaVideo{Media: f.ID, Caption: f.Caption}
+			} else {
+				media[i] = &models.InputMediaPhoto{Media: f.ID, Caption: f.Caption}
+			}
+		}
+		var msgs []*models.Message
+		msgs, err = b.api.SendMediaGroup(ctx, &tgbot.SendMediaGroupParams{ChatID: e.ChatID, Media: media, ProtectContent: p.Protect})
+		if len(msgs) > 0 {
+			msg = msgs[0]
+		}
 	default:
 		return 0, refused, 0, "unknown method"
 	}
@@ -379,7 +402,9 @@ func (b *Bot) classify(err error) (outcome, time.Duration, string) {
 	case errors.Is(err, errNotSent):
 		return notSent, time.Second, ""
 	case errors.Is(err, tgbot.ErrorForbidden):
-		return refused, 0, "forbidden (the user blocked the bot)"
+		return gone, 0, "forbidden (the user blocked the bot)"
+	case errors.Is(err, tgbot.ErrorBadRequest) && chatNotFound(err):
+		return gone, 0, "bad request: " + badRequestReason(err)
 	case errors.Is(err, tgbot.ErrorBadRequest):
 		return refused, 0, "bad request: " + badRequestReason(err)
 	case errors.Is(err, tgbot.ErrorUnauthorized), errors.Is(err, tgbot.ErrorNotFound):
@@ -403,6 +428,15 @@ func (b *Bot) classify(err error) (outcome, time.Duration, string) {
 		b.markTelegramDown()
 		return failed, 0, ""
 	}
+}
+
+// chatNotFound tells whether a 400 says the chat itself is out of reach
+// (deleted account, a chat id Telegram does not know), rather than that
+// one message was wrong.
+func chatNotFound(err error) bool {
+	s := strings.ToLower(err.Error())
+	return strings.Contains(s, "chat not found") || strings.Contains(s, "user is deactivated") ||
+		strings.Contains(s, "peer_id_invalid") || strings.Contains(s, "user not found")
 }
 
 // badRequestReason keeps the part of Telegram's description that names

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +26,9 @@ import (
 )
 
 // allowedUpdates are the update kinds the bot asks Telegram for.
-var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateEditedMessage, models.AllowedUpdateCallbackQuery}
+// my_chat_member says when a person blocks or unblocks the bot, or adds it
+// to a group (membership.go).
+var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateEditedMessage, models.AllowedUpdateCallbackQuery, models.AllowedUpdateMyChatMember}
 
 // maxWebhookBody caps a webhook request; real updates are a few kilobytes.
 const maxWebhookBody = 1 << 20
@@ -44,12 +48,15 @@ type rawUpdate struct {
 		From    struct{ ID int64 } `json:"from"`
 		Message *rawMessage        `json:"message"`
 	} `json:"callback_query"`
+	MyChatMember *rawMessage `json:"my_chat_member"`
 }
 
 type rawMessage struct {
 	Chat struct {
-		ID int64 `json:"id"`
+		ID   int64  `json:"id"`
+		Type string `json:"type"`
 	} `json:"chat"`
+	MediaGroupID string `json:"media_group_id"`
 }
 
 // chat is the chat the update belongs to, for ordering; 0 for none.
@@ -64,9 +71,30 @@ func (u rawUpdate) chat() int64 {
 			return m.Chat.ID
 		}
 		return u.CallbackQuery.From.ID
+	case u.MyChatMember != nil:
+		return u.MyChatMember.Chat.ID
 	}
 	return 0
 }
+
+// elsewhere tells an update from a group, supergroup or channel that is
+// not about the bot's own membership: nothing of it is stored, since no
+// conversation runs there (the bot leaves such chats, membership.go).
+func (u rawUpdate) elsewhere() bool {
+	for _, m := range []*rawMessage{u.Message, u.EditedMessage} {
+		if m != nil && m.Chat.Type != "" && m.Chat.Type != string(models.ChatTypePrivate) {
+			return true
+		}
+	}
+	if q := u.CallbackQuery; q != nil && q.Message != nil && q.Message.Chat.Type != "" && q.Message.Chat.Type != string(models.ChatTypePrivate) {
+		return true
+	}
+	return false
+}
+
+// errElsewhere is an update from a chat the bot does not serve: it is
+// confirmed to Telegram and not stored.
+var errElsewhere = errors.New("bot: an update from a group or channel")
 
 // inboxItem turns a raw update into an inbox row, keyed by a keyed hash of
 // its chat so the inbox never holds a chat id in clear, and without the
@@ -77,6 +105,9 @@ func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
 	if err := json.Unmarshal(raw, &u); err != nil || u.ID <= 0 {
 		return storage.InboxItem{}, errBadUpdate
 	}
+	if u.elsewhere() {
+		return storage.InboxItem{}, errElsewhere
+	}
 	payload, err := stripIdentity(raw)
 	if err != nil {
 		return storage.InboxItem{}, errBadUpdate
@@ -86,6 +117,11 @@ func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
 		ChatKey:    b.ring.ChatKey(u.chat()),
 		Payload:    payload,
 		ReceivedAt: b.cfg.Now(),
+	}
+	if m := u.Message; m != nil && m.MediaGroupID != "" {
+		// A part of an album: held a moment for the rest, so the album is
+		// answered once (process, albumContinues).
+		it.Group, it.Hold = b.ring.GroupKey(m.Chat.ID, m.MediaGroupID), b.cfg.AlbumWait
 	}
 	if q := u.CallbackQuery; q != nil && q.ID != "" && len(q.ID) <= 64 {
 		// The press is answered first, whatever the inbox holds before it.
@@ -102,6 +138,9 @@ func (b *Bot) storeUpdates(ctx context.Context, raws []json.RawMessage) error {
 	items := make([]storage.InboxItem, 0, len(raws))
 	for _, raw := range raws {
 		it, err := b.inboxItem(raw)
+		if errors.Is(err, errElsewhere) {
+			continue
+		}
 		if err != nil {
 			if len(raws) == 1 {
 				return err
@@ -178,6 +217,20 @@ func (b *Bot) pollHeld(ctx context.Context) {
 			}
 		}
 		raws, err := b.getUpdates(ctx, offset, b.cfg.PollTimeout)
+		var big *updatesTooLarge
+		if errors.As(err, &big) {
+			// Read one update at a time until the one too large to read is
+			// found; it is skipped (confirmed unread), the others kept.
+			if b.pollLimit != 1 {
+				b.pollLimit = 1
+				continue
+			}
+			if big.first >= offset && big.first > 0 {
+				b.log.Error("an update too large to read was skipped", "update_id", big.first)
+				offset = big.first + 1
+				continue
+			}
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -195,19 +248,10 @@ func (b *Bot) pollHeld(ctx context.Context) {
 		if len(raws) == 0 {
 			continue
 		}
-		for {
-			err := b.storeUpdates(ctx, raws)
-			if err == nil {
-				break
-			}
-			b.log.Error("cannot store updates; they stay with Telegram until we can", "err", err)
-			b.tellUnstored(ctx, raws)
-			if sleep(ctx, wait) != nil {
-				return
-			}
-			wait = min(wait*2, 3*time.Second)
+		if raws = b.storeOrWait(ctx, offset, raws); raws == nil {
+			return
 		}
-		wait = 250 * time.Millisecond
+		b.pollLimit = 0
 		var last struct {
 			ID int64 `json:"update_id"`
 		}
@@ -233,14 +277,39 @@ func (b *Bot) pollUnlocked(ctx context.Context) {
 		_ = sleep(ctx, b.cfg.Heartbeat)
 		return
 	}
+	b.storeOrWait(ctx, 0, raws)
+}
+
+// storeOrWait stores a batch of updates. While the database refuses it,
+// it keeps looking at what waits at Telegram from the same offset (which
+// confirms nothing, so nothing is lost) and tells each chat that is
+// waiting, once, that its message is safe and will be answered; the batch
+// grows with what arrives meanwhile. It returns the batch it stored, or
+// nil when ctx ended first.
+func (b *Bot) storeOrWait(ctx context.Context, offset int64, raws []json.RawMessage) []json.RawMessage {
 	wait := 250 * time.Millisecond
-	for ctx.Err() == nil {
-		if err := b.storeUpdates(ctx, raws); err == nil {
-			return
+	failing := false
+	for {
+		err := b.storeUpdates(ctx, raws)
+		if err == nil {
+			if failing {
+				b.log.Info("updates stored again; the database is back")
+				b.endUnstored()
+			}
+			return raws
+		}
+		if !failing {
+			b.log.Error("cannot store updates; they stay with Telegram until we can", "err", err)
+			failing = true
 		}
 		b.tellUnstored(ctx, raws)
-		_ = sleep(ctx, wait)
-		wait = min(wait*2, 3*time.Second)
+		if sleep(ctx, wait) != nil {
+			return nil
+		}
+		wait = min(wait*2, 2*time.Second)
+		if now, err := b.getUpdates(ctx, offset, 0); err == nil && len(now) > 0 {
+			raws = now
+		}
 	}
 }
 
@@ -253,7 +322,7 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, wait time.Duration) 
 	body, err := json.Marshal(map[string]any{
 		"offset":          offset,
 		"timeout":         int(wait / time.Second),
-		"limit":           100,
+		"limit":           cmp.Or(b.pollLimit, 100),
 		"allowed_updates": allowedUpdates,
 	})
 	if err != nil {
@@ -282,7 +351,14 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, wait time.Duration) 
 			RetryAfter int `json:"retry_after"`
 		} `json:"parameters"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&r); err != nil {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxUpdatesBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("getUpdates: read: %w", err)
+	}
+	if len(data) > maxUpdatesBody {
+		return nil, &updatesTooLarge{first: firstUpdateID(data)}
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("getUpdates: status %d: undecodable answer", resp.StatusCode)
 	}
 	if !r.OK {
@@ -294,7 +370,51 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, wait time.Duration) 
 		}
 		return nil, fmt.Errorf("getUpdates: %d %s", r.ErrorCode, r.Description)
 	}
-	return r.Result, nil
+	return b.boundUpdates(r.Result), nil
+}
+
+// maxUpdatesBody bounds a getUpdates answer read into memory: a hundred
+// real updates (4,096 letters of text each at most) are a small part of it.
+const maxUpdatesBody = 16 << 20
+
+// updatesTooLarge is a getUpdates answer over maxUpdatesBody: not read.
+// first is the id of its first update when the start of it says (0
+// otherwise), so that one update too large to read can be skipped.
+type updatesTooLarge struct{ first int64 }
+
+func (e *updatesTooLarge) Error() string {
+	return fmt.Sprintf("getUpdates: answer over %d bytes", maxUpdatesBody)
+}
+
+var updateIDRE = regexp.MustCompile(`"update_id"\s*:\s*(\d+)`)
+
+// firstUpdateID reads the id of the first update at the start of an answer.
+func firstUpdateID(data []byte) int64 {
+	m := updateIDRE.FindSubmatch(data[:min(len(data), 64<<10)])
+	if m == nil {
+		return 0
+	}
+	id, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	return id
+}
+
+// boundUpdates replaces an update over maxWebhookBody (the bound of one
+// update, as of one webhook request) by its id alone: no real update is
+// that large, and one from a broken or hostile API in between must not
+// fill the inbox or the memory. It is confirmed and answered by nothing.
+func (b *Bot) boundUpdates(raws []json.RawMessage) []json.RawMessage {
+	for i, raw := range raws {
+		if len(raw) <= maxWebhookBody {
+			continue
+		}
+		var u struct {
+			ID int64 `json:"update_id"`
+		}
+		_ = json.Unmarshal(raw, &u)
+		b.log.Warn("an update over the size bound was not kept", "update_id", u.ID, "bytes", len(raw))
+		raws[i] = fmt.Appendf(nil, `{"update_id":%d}`, u.ID)
+	}
+	return raws
 }
 
 // WebhookHandler takes updates pushed by Telegram. It refuses a request
@@ -329,6 +449,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 			http.Error(w, "unavailable", http.StatusServiceUnavailable)
 			return
 		}
+		b.endUnstored()
 		w.WriteHeader(http.StatusOK)
 	})
 }
@@ -357,6 +478,9 @@ func (b *Bot) Setup(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("delete webhook: %w", err)
 		}
+	}
+	if err := b.learnUsername(ctx); err != nil {
+		return fmt.Errorf("get me: %w", err)
 	}
 	return b.setCommands(ctx)
 }
@@ -399,8 +523,9 @@ func commandList(cat *locales.Catalog, lang string) []models.BotCommand {
 // tellUnstored tells the senders of updates we cannot store (the database
 // is down) that we are slow and their message is safe: it waits at
 // Telegram until we can take it. This is the one message sent outside the
-// outbox, since the outbox is in the database that is down. Each update's
-// sender is told once, by this process; a restart may tell them again.
+// outbox, since the outbox is in the database that is down. Each waiting
+// chat is told once per outage, by this process; a restart may tell them
+// again.
 func (b *Bot) tellUnstored(ctx context.Context, raws []json.RawMessage) {
 	for _, raw := range raws {
 		var u rawUpdate
@@ -412,12 +537,12 @@ func (b *Bot) tellUnstored(ctx context.Context, raws []json.RawMessage) {
 			continue
 		}
 		b.mu.Lock()
-		told := b.toldUnstored[u.ID]
+		told := b.toldUnstored[chatID]
 		if !told {
 			if len(b.toldUnstored) > 10000 {
 				clear(b.toldUnstored)
 			}
-			b.toldUnstored[u.ID] = true
+			b.toldUnstored[chatID] = true
 		}
 		b.mu.Unlock()
 		if told {
@@ -430,7 +555,18 @@ func (b *Bot) tellUnstored(ctx context.Context, raws []json.RawMessage) {
 		lcancel()
 		text := b.render.render(orEnglish(lang), notice(lang, "error_delayed"), nil)[0].text
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if m, err := b.api.SendMessage(sctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text}); err != nil {
+		m, err := b.api.SendMessage(sctx, &tgbot.SendMessageParams{ChatID: chatID, Text: text})
+		var tooMany *tgbot.TooManyRequestsError
+		if errors.As(err, &tooMany) {
+			// Over Telegram's limit: this chat and the rest are told at a
+			// later round.
+			cancel()
+			b.mu.Lock()
+			delete(b.toldUnstored, chatID)
+			b.mu.Unlock()
+			return
+		}
+		if err != nil {
 			b.log.Warn("could not tell a reporter we are slow", "err", err)
 		} else if m != nil {
 			// Not in the outbox: kept with the chat's messages (in Redis,
@@ -439,4 +575,12 @@ func (b *Bot) tellUnstored(ctx context.Context, raws []json.RawMessage) {
 		}
 		cancel()
 	}
+}
+
+// endUnstored forgets who was told during an outage that has ended, so
+// the next outage tells them again.
+func (b *Bot) endUnstored() {
+	b.mu.Lock()
+	clear(b.toldUnstored)
+	b.mu.Unlock()
 }

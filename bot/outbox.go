@@ -21,6 +21,7 @@ const (
 	methodEdit   = "edit"   // new text (and buttons) for a message sent before
 	methodAnswer = "answer" // stop a button's spinner
 	methodDelete = "delete" // delete messages; Clear adds those the bot sent lately
+	methodAlbum  = "album"  // 2 to 10 photos and videos by file id, as one album
 )
 
 // payload is what an outbox entry sends, sealed at rest with the entry.
@@ -39,6 +40,15 @@ type payload struct {
 	FileKind   string `json:"fk,omitempty"`
 	// Caption is the reporter's words sent with a file, shown with it.
 	Caption string `json:"fc,omitempty"`
+	// Files are an album's photos and videos.
+	Files []albumFile `json:"fs,omitempty"`
+}
+
+// albumFile is one photo or video of an album entry.
+type albumFile struct {
+	Kind    string `json:"k"`
+	ID      string `json:"f"`
+	Caption string `json:"c,omitempty"` // the reporter's words sent with it
 }
 
 // batch gathers one piece of work's outbox entries, keyed by the work
@@ -107,6 +117,13 @@ func (o *batch) edit(chatID int64, lane storage.Lane, editOf string, messageID i
 // words its reporter sent with it.
 func (o *batch) file(chatID int64, lane storage.Lane, a tipline.Attachment) {
 	o.add(chatID, lane, methodFile, payload{FileID: a.FileID, FileKind: a.Kind, Caption: a.Caption, Protect: true}, true, "")
+}
+
+// album queues 2 to 10 stored photos and videos as one album, protected
+// from forwarding: what a reporter sent as an album, and a case's files in
+// Details, arrive as one message rather than one by one.
+func (o *batch) album(chatID int64, lane storage.Lane, files []albumFile) {
+	o.add(chatID, lane, methodAlbum, payload{Files: files, Protect: true}, true, "")
 }
 
 // clear queues the deletion of the chat's recent messages: those given

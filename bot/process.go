@@ -50,6 +50,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	if err := json.Unmarshal(item.Payload, &u); err != nil {
 		return b.setAside(ctx, item, "undecodable")
 	}
+	if u.MyChatMember != nil {
+		return b.memberUpdate(ctx, item, u.MyChatMember)
+	}
 	out := b.newBatch(updateBatchPrefix(item.UpdateID))
 	in, ok := decode(&u, b.ring, b.cfg.Now())
 	// The press is answered first: the spinner stops whatever follows.
@@ -111,6 +114,10 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		st.Messages = append(st.Messages, messageRef{ID: m.ID, At: time.Unix(int64(m.Date), 0)})
 	}
 
+	more, err := b.albumContinues(ctx, item, &u)
+	if err != nil {
+		return err
+	}
 	res := stepResult{Result: b.engine.Step(sess, in.input)}
 	if err := b.runEffects(ctx, item, &sess, &res, in, out, &st); err != nil {
 		if errors.Is(err, errNotSaved) {
@@ -125,6 +132,12 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		if err := b.rememberLanguage(ctx, in.userID, l); err != nil {
 			return err
 		}
+	}
+	if more {
+		// Every part is stored; only the album's last part answers, with
+		// the count of what was received. The reviewer who has the case
+		// gets every file, and the word that the reporter added once.
+		res.Replies, out.entries = nil, filesOnly(out.entries)
 	}
 	lane := storage.LaneReply
 	if res.Urgent {
@@ -155,6 +168,35 @@ func (b *Bot) sessionFull(ctx context.Context, item storage.InboxItem, in incomi
 	out.answer(in.callbackID)
 	b.reply(out, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_session_full"}}}})
 	return b.complete(ctx, item, out.entries)
+}
+
+// albumContinues tells whether u is a part of an album whose next part is
+// already in the inbox: such a part is stored without an answer, and the
+// last part answers for the whole album. The parts were held AlbumWait
+// after they arrived (intake), so an album Telegram delivers within that
+// time is complete by then.
+func (b *Bot) albumContinues(ctx context.Context, item storage.InboxItem, u *models.Update) (bool, error) {
+	m := u.Message
+	if m == nil || m.MediaGroupID == "" {
+		return false, nil
+	}
+	found, next, err := b.store.InboxNextInChat(ctx, item.ChatKey, item.UpdateID)
+	if err != nil {
+		return false, fmt.Errorf("album: %w", err)
+	}
+	return found && next == b.ring.GroupKey(m.Chat.ID, m.MediaGroupID), nil
+}
+
+// filesOnly keeps the files among entries (an album's part for the
+// reviewer who has the case), dropping what is said.
+func filesOnly(entries []storage.OutboxEntry) []storage.OutboxEntry {
+	var out []storage.OutboxEntry
+	for _, e := range entries {
+		if e.Method == methodFile {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // withoutChat copies a step's entries for the session without the chat id
@@ -635,9 +677,14 @@ func (b *Bot) loadSession(ctx context.Context, chatKey string) (chatState, bool,
 		}
 		return s, expired, nil
 	}
-	if errors.Is(err, keys.ErrUndecryptable) {
-		// Sealed under a key we no longer have: a lost session (G5).
-		b.log.Error("undecryptable session dropped", "chat", chatKey)
+	if errors.Is(err, keys.ErrUndecryptable) || errors.Is(err, storage.ErrUnreadable) {
+		// Sealed under a key we no longer have, or overwritten by something
+		// that is not a session: a lost session (G5). It is dropped, so the
+		// reporter is told once (the flow's SessionLost) and starts afresh.
+		b.log.Error("unreadable session dropped", "chat", chatKey, "err", err)
+		if err := b.sessions.Delete(ctx, chatKey); err != nil {
+			return s, false, err
+		}
 		return s, false, nil
 	}
 	if err != nil {

@@ -89,6 +89,12 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 		}
 		return false, nil
 	}
+	if !rv.Reachable() {
+		// They wrote: Telegram reaches them again (G17).
+		if err := b.reviewerBack(ctx, rv, out); err != nil {
+			return false, err
+		}
+	}
 	st, err := b.loadReviewerState(ctx, item.ChatKey)
 	if err != nil {
 		return false, fmt.Errorf("load reviewer state: %w", err)
@@ -226,8 +232,18 @@ func reviewerOut(rv tipline.Reviewer, m reply.Message) review.Out {
 // reporter's as a reporter's. It returns the key of each Out's (last) entry.
 func (b *Bot) queueOuts(out *batch, outs []review.Out) []string {
 	keys := make([]string, len(outs))
-	for i, o := range outs {
+	for i := 0; i < len(outs); i++ {
+		o := outs[i]
 		lane := storage.Lane(o.Lane)
+		if n := albumRun(outs[i:]); n >= 2 {
+			files := make([]albumFile, n)
+			for j, f := range outs[i : i+n] {
+				files[j] = albumFile{Kind: f.File.Kind, ID: f.File.FileID, Caption: f.File.Caption}
+			}
+			out.album(o.To.ChatID, lane, files)
+			i += n - 1
+			continue
+		}
 		if o.File != nil {
 			out.file(o.To.ChatID, lane, *o.File)
 			continue
@@ -252,11 +268,24 @@ func (b *Bot) queueOuts(out *batch, outs []review.Out) []string {
 	return keys
 }
 
+// albumRun counts the photos and videos at the start of outs that can go
+// as one album (Telegram's limit: 10): to one chat, on one lane.
+func albumRun(outs []review.Out) int {
+	media := func(o review.Out) bool {
+		return o.File != nil && (o.File.Kind == tipline.AttachPhoto || o.File.Kind == tipline.AttachVideo)
+	}
+	n := 0
+	for n < len(outs) && n < 10 && media(outs[n]) && outs[n].To.ChatID == outs[0].To.ChatID && outs[n].Lane == outs[0].Lane {
+		n++
+	}
+	return n
+}
+
 // loadReviewerState reads a reviewer's state; none is an empty state.
 func (b *Bot) loadReviewerState(ctx context.Context, chatKey string) (reviewerState, error) {
 	var st reviewerState
 	data, err := b.sessions.Load(ctx, reviewerSessionKey(chatKey))
-	if errors.Is(err, tipline.ErrNotFound) || errors.Is(err, keys.ErrUndecryptable) {
+	if errors.Is(err, tipline.ErrNotFound) || errors.Is(err, keys.ErrUndecryptable) || errors.Is(err, storage.ErrUnreadable) {
 		return st, nil
 	}
 	if err != nil {

@@ -264,6 +264,7 @@ func (r *run) addition() {
 		att := *in.Attachment
 		att.Question = "addition"
 		a.Attachments = []tipline.Attachment{att}
+		r.tooLarge(att)
 	case in.Kind == InputLocation && in.Location != nil:
 		a.Text = locationText(*in.Location)
 	default:

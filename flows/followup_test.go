@@ -306,3 +306,43 @@ func TestContactQuestionTellsTheTruth(t *testing.T) {
 		})
 	}
 }
+
+// TestFileTooLarge: a video over the Bot API's download limit is kept on
+// the report (the team sees it was sent) and the reporter is told kindly
+// to send a shorter one or say in words what it shows, in a draft and in
+// an addition; a file within the limit is not remarked on.
+func TestFileTooLarge(t *testing.T) {
+	big := &tipline.Attachment{Kind: tipline.AttachVideo, FileID: "big", FileUniqueID: "u-big", Size: tipline.MaxDownload + 1}
+	small := &tipline.Attachment{Kind: tipline.AttachVideo, FileID: "small", FileUniqueID: "u-small", Size: tipline.MaxDownload}
+	said := func(res Result, id string) bool {
+		for _, r := range res.Replies {
+			for _, l := range r.Lines {
+				if l.ID == id {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	c := newConversation(t, "km")
+	c.cmd("start")
+	c.press("menu:missing")
+	c.say("Sokha")
+	c.say("7")
+	c.press("a:girl")
+	if res := c.send(Input{Kind: InputVideo, Attachment: small}); said(res, "file_too_large") {
+		t.Error("a video within the limit was called too large")
+	}
+	if res := c.send(Input{Kind: InputVideo, Attachment: big}); !said(res, "file_too_large") || !said(res, "tip_media_received") {
+		t.Errorf("a video over the limit: replies %+v, want file_too_large and the count", res.Replies)
+	}
+	if n := len(c.s.Draft.Attachments); n != 2 {
+		t.Errorf("the draft keeps %d videos, want both (the big one noted as sent)", n)
+	}
+
+	c.s.State, c.s.AddingTo = StateAdd, "TL-ABCD-EFGH"
+	res := c.send(Input{Kind: InputVideo, Attachment: big})
+	if !said(res, "file_too_large") || !said(res, "add_received") {
+		t.Errorf("a big video added to a report: replies %+v, want file_too_large and add_received", res.Replies)
+	}
+}

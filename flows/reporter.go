@@ -622,7 +622,17 @@ func (r *run) attach(q question, a tipline.Attachment) bool {
 	}
 	a.Question = q.answer
 	d.Attachments = append(d.Attachments, a)
+	r.tooLarge(a)
 	return true
+}
+
+// tooLarge kindly tells a reporter that a file is too big for us to
+// receive: it is kept on the report (the team sees it was sent), but its
+// contents never reach us, so a shorter video or words help.
+func (r *run) tooLarge(a tipline.Attachment) {
+	if a.TooLarge() {
+		r.say("file_too_large")
+	}
 }
 
 func (r *run) countAttachments(answer string) int {

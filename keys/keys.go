@@ -261,6 +261,13 @@ func (r *Ring) ChatKey(chatID int64) string {
 	return r.mac(r.current.pseudo, "chat:"+strconv.FormatInt(chatID, 10), 16)
 }
 
+// GroupKey returns the keyed name of one album (Telegram's media_group_id)
+// in a chat, so the inbox can tell an album's parts apart without keeping
+// Telegram's id.
+func (r *Ring) GroupKey(chatID int64, mediaGroupID string) string {
+	return r.mac(r.current.pseudo, "group:"+strconv.FormatInt(chatID, 10)+":"+mediaGroupID, 16)
+}
+
 // SignButton returns a short MAC over button data, for callback_data.
 func (r *Ring) SignButton(data string, n int) []byte {
 	m := hmac.New(sha256.New, r.current.buttons)

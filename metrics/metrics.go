@@ -38,6 +38,9 @@ type Snapshot struct {
 	// since everyone is then notified).
 	ActiveReviewers int
 	OnCall          int
+	// UnreachableReviewers counts active reviewers Telegram refused to
+	// reach for good (G17).
+	UnreachableReviewers int
 	// OutboxPending and OutboxOldest are, per lane (1 callback answers,
 	// 2 reviewer and urgent, 3 replies, 4 bulk), the messages waiting to be
 	// sent and the age of the oldest. Nil until the outbox exists.

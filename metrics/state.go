@@ -30,6 +30,8 @@ var (
 		"Pending routing jobs by escalation level (0 primary, 1 secondary, 2 everyone, 3+ reminders).", []string{"level"}, nil)
 	descActive = prometheus.NewDesc("tipline_reviewers_active",
 		"Reviewers who can be notified.", nil, nil)
+	descUnreachable = prometheus.NewDesc("tipline_reviewers_unreachable",
+		"Active reviewers Telegram refused to reach for good (blocked the bot, account gone); routing passes them over until they write to the bot.", nil, nil)
 	descOnCall = prometheus.NewDesc("tipline_reviewers_on_call",
 		"Active reviewers on the primary shift now (every active reviewer when no rota is set).", nil, nil)
 	descOutboxPending = prometheus.NewDesc("tipline_outbox_pending",
@@ -52,7 +54,7 @@ type stateCollector struct {
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descUp, descInboxPending, descInboxOldest, descOpenCases, descOldestUnack,
-		descAckDeadline, descRouting, descActive, descOnCall, descOutboxPending, descOutboxOldest, descDeadLetters} {
+		descAckDeadline, descRouting, descActive, descUnreachable, descOnCall, descOutboxPending, descOutboxOldest, descDeadLetters} {
 		ch <- d
 	}
 }
@@ -97,6 +99,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descRouting, float64(s.RoutingJobs[l]), strconv.Itoa(l))
 	}
 	gauge(descActive, float64(s.ActiveReviewers))
+	gauge(descUnreachable, float64(s.UnreachableReviewers))
 	gauge(descOnCall, float64(s.OnCall))
 	for l, n := range s.OutboxPending {
 		gauge(descOutboxPending, float64(n), strconv.Itoa(l))

@@ -23,8 +23,13 @@ const maxChanges = 40
 // not among them is shown as "reviewer #ID".
 func (r Rota) Describe(at time.Time, reviewers []tipline.Reviewer) string {
 	names := make(map[int64]string, len(reviewers))
+	var unreachable []tipline.Reviewer
 	for _, rv := range reviewers {
 		names[rv.ID] = rv.Name
+		if rv.Active && !rv.Reachable() {
+			names[rv.ID] = rv.Name + " (UNREACHABLE)"
+			unreachable = append(unreachable, rv)
+		}
 	}
 	var b strings.Builder
 	loc, err := r.Location()
@@ -57,6 +62,7 @@ func (r Rota) Describe(at time.Time, reviewers []tipline.Reviewer) string {
 	fmt.Fprintf(&b, "On call now (%s, %s):\n", at.Format("Mon 2 Jan 2006 15:04"), loc)
 	fmt.Fprintf(&b, "  Primary: %s\n", who(r.OnShift(Primary, at)))
 	fmt.Fprintf(&b, "  Secondary: %s\n", who(r.OnShift(Secondary, at)))
+	describeUnreachable(&b, unreachable, loc)
 
 	changes := r.changes(at, at.AddDate(0, 0, describeDays), loc)
 	if len(changes) == 0 {
@@ -77,6 +83,15 @@ func (r Rota) Describe(at time.Time, reviewers []tipline.Reviewer) string {
 			c.at.In(loc).Format("Mon 2 Jan 15:04"), c.level, short(c.now), short(c.was), note)
 	}
 	return b.String()
+}
+
+// describeUnreachable names the reviewers Telegram will not reach, whom
+// routing passes over, so whoever reads the rota knows who is missing.
+func describeUnreachable(b *strings.Builder, unreachable []tipline.Reviewer, loc *time.Location) {
+	for _, rv := range unreachable {
+		fmt.Fprintf(b, "  UNREACHABLE: %s (Telegram refuses to reach them since %s: they blocked the bot or lost the account); new cases pass them by until they write to the bot.\n",
+			strings.TrimSpace(rv.Name), rv.Unreachable.In(loc).Format("Mon 2 Jan 15:04"))
+	}
 }
 
 // Change is a moment when the reviewers on shift at a level change: who

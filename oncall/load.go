@@ -61,6 +61,18 @@ func Active(reviewers []tipline.Reviewer) int {
 	return n
 }
 
+// Unreachable counts the active reviewers Telegram refused to reach (they
+// blocked the bot, or their account is gone): routing passes them over.
+func Unreachable(reviewers []tipline.Reviewer) int {
+	n := 0
+	for _, r := range reviewers {
+		if r.Active && !r.Reachable() {
+			n++
+		}
+	}
+	return n
+}
+
 // OnCall lists the reviewers a new case reaches first at the instant at:
 // the primary reviewers on shift, or every active reviewer when the rota
 // is empty or nobody active is on shift (Recipients at Primary).

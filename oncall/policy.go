@@ -83,13 +83,17 @@ const (
 	ReasonEveryone    = "everyone"
 	ReasonNobody      = "nobody on shift: everyone"
 	ReasonNoReviewers = "no active reviewers"
+	// ReasonNoneReachable: Telegram refused every active reviewer lately;
+	// all are tried all the same.
+	ReasonNoneReachable = "nobody reachable: everyone"
 )
 
 // Recipients chooses who to notify at level: 0 the primary reviewers on
 // shift at that instant, 1 the secondary, any other level every active
 // reviewer. When nobody active is on shift at the chosen level, every active
 // reviewer is notified, so a gap in the rota never leaves a case unseen.
-// Disabled reviewers, and rota ids missing from reviewers, are never chosen.
+// Disabled reviewers, and rota ids missing from reviewers, are never chosen;
+// unreachable ones only when nobody active is reachable.
 // The result is sorted by id, without repeats. The reason says which rule
 // applied; ReasonNoReviewers (with no recipients) means there is nobody at
 // all to tell, which the caller must treat as an alarm.
@@ -113,6 +117,14 @@ func Recipients(r Rota, level int, at time.Time, reviewers []tipline.Reviewer) (
 	if len(active) == 0 {
 		return nil, ReasonNoReviewers
 	}
+	// A reviewer Telegram will not reach is passed over, so the case goes
+	// to the next on the rota at once; with nobody reachable, everyone is
+	// tried (one may have unblocked the bot without writing).
+	reach := reachable(active)
+	if len(reach) == 0 {
+		return active, ReasonNoneReachable
+	}
+	active = reach
 
 	var lv Level
 	var reason string
@@ -135,4 +147,15 @@ func Recipients(r Rota, level int, at time.Time, reviewers []tipline.Reviewer) (
 		return active, ReasonNobody
 	}
 	return chosen, reason
+}
+
+// reachable keeps the reviewers Telegram is believed to reach.
+func reachable(reviewers []tipline.Reviewer) []tipline.Reviewer {
+	var out []tipline.Reviewer
+	for _, rv := range reviewers {
+		if rv.Reachable() {
+			out = append(out, rv)
+		}
+	}
+	return out
 }

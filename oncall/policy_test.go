@@ -103,6 +103,10 @@ func TestRecipients(t *testing.T) {
 	niran := tipline.Reviewer{ID: 3, Name: "Niran", Active: true}
 	gone := tipline.Reviewer{ID: 4, Name: "Gone", Active: false}
 	all := []tipline.Reviewer{niran, gone, sophea, dara}
+	blocked := dara
+	blocked.Unreachable = ict(23, 8, 0)
+	withBlocked := []tipline.Reviewer{niran, gone, sophea, blocked}
+	allBlocked := []tipline.Reviewer{blocked, {ID: 2, Name: "Sophea", Active: true, Unreachable: ict(23, 8, 0)}}
 
 	rota := mustRota(t, "",
 		"1:mon-fri@08:00-20:00,4:sat+sun@08:00-20:00",
@@ -132,6 +136,9 @@ func TestRecipients(t *testing.T) {
 		{"no active reviewers", rota, 0, mon9, []tipline.Reviewer{gone}, nil, ReasonNoReviewers},
 		{"no reviewers at all", rota, 2, mon9, nil, nil, ReasonNoReviewers},
 		{"negative level: everyone", rota, -1, mon9, all, []int64{1, 2, 3}, ReasonEveryone},
+		{"primary unreachable: everyone reachable", rota, 0, mon9, withBlocked, []int64{2, 3}, ReasonNobody},
+		{"everyone: reachable only", rota, 2, mon9, withBlocked, []int64{2, 3}, ReasonEveryone},
+		{"nobody reachable: everyone active", rota, 0, mon9, allBlocked, []int64{1, 2}, ReasonNoneReachable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -526,6 +526,18 @@ func RetentionWarning(ref tipline.Reference, deleteOn time.Time) reply.Message {
 // Welcome greets a reviewer who redeemed an invite.
 func Welcome(name string) reply.Message { return Say("rv_welcome", map[string]any{"Name": name}) }
 
+// ReviewerUnreachable tells an admin that Telegram refused to reach a
+// reviewer for good, so cases pass them by until they write again (G17).
+func ReviewerUnreachable(rv tipline.Reviewer) reply.Message {
+	return Say("rv_reviewer_unreachable", map[string]any{"Name": rv.Name})
+}
+
+// ReviewerReachable tells an admin that a reviewer marked unreachable
+// wrote to the bot again.
+func ReviewerReachable(rv tipline.Reviewer) reply.Message {
+	return Say("rv_reviewer_reachable", map[string]any{"Name": rv.Name})
+}
+
 // AlreadyClosed tells the reviewer who has a closed case that it stays as
 // it is until reopened, with a Reopen button.
 func AlreadyClosed(c tipline.Case) reply.Message {
@@ -676,6 +688,12 @@ func OnCall(rota oncall.Rota, at time.Time, loc *time.Location, reviewers []tipl
 		{ID: "rv_oncall_title", Data: map[string]any{"When": reply.Moment(at.In(loc))}},
 		{ID: "rv_oncall_level", Data: map[string]any{"Level": level(oncall.Primary), "Names": who(rota.OnShift(oncall.Primary, at))}, Item: true},
 		{ID: "rv_oncall_level", Data: map[string]any{"Level": level(oncall.Secondary), "Names": who(rota.OnShift(oncall.Secondary, at))}, Item: true},
+	}
+	for _, rv := range reviewers {
+		if rv.Active && !rv.Reachable() {
+			// Routing passes them over (G17): whoever looks should know.
+			lines = append(lines, reply.Text{ID: "rv_oncall_unreachable", Item: true, Data: map[string]any{"Name": rv.Name}})
+		}
 	}
 	changes := rota.Changes(at, 7, 8)
 	if len(changes) == 0 {

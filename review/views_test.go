@@ -105,6 +105,9 @@ func TestViewsGolden(t *testing.T) {
 	}{
 		{"on call", OnCall(rota, now, ict, team)},
 		{"on call, no rota", OnCall(oncall.Rota{}, now, ict, team)},
+		{"on call, the primary unreachable", OnCall(rota, now, ict, []tipline.Reviewer{{ID: 1, Name: "Dara", Active: true, Unreachable: now}, team[1]})},
+		{"a reviewer unreachable, to admins", ReviewerUnreachable(team[0])},
+		{"a reviewer reachable again, to admins", ReviewerReachable(team[0])},
 		{"new case", NewCase(open, 0, now)},
 		{"new case, escalated", NewCase(open, 2, now)},
 		{"taken by, the taker's copy", TakenBy(taken, "Dara", true)},

@@ -62,3 +62,8 @@ const ActorOperator = "operator"
 // follows ("exported_pfif", "exported_csv"), and the partner whose key
 // received it when it went to one ("exported_csv:partner:3").
 const ActionExportedPrefix = "exported_"
+
+// ActionMovedOnPrefix records, by ActorSystem, that a case's next routing
+// level was brought forward because Telegram refused to reach a reviewer
+// it was sent to; the reviewer's id follows ("moved_on_unreachable_7").
+const ActionMovedOnPrefix = "moved_on_unreachable_"

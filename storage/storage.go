@@ -28,6 +28,11 @@ import (
 // so callers can retry later instead of treating the input as bad.
 var ErrUnavailable = errors.New("storage unavailable")
 
+// ErrUnreadable means a stored value is there but cannot be read: it was
+// overwritten by something else (a Redis key of another type) or sealed
+// under a key we no longer have. The caller treats it as lost.
+var ErrUnreadable = errors.New("stored value unreadable")
+
 // ErrReferenceTaken means a case with the same reference but another draft
 // already exists; the caller should draw a new reference and submit again.
 var ErrReferenceTaken = errors.New("case reference already taken")
@@ -75,6 +80,13 @@ type InboxItem struct {
 	// Answer, when set, is queued in the outbox with the update (a button
 	// press's answer, so its spinner stops before the update is processed).
 	Answer *OutboxEntry
+	// Group names the album the update is a part of (keys.Ring.GroupKey of
+	// its media_group_id); empty when it is none. Hold is how long after
+	// it is stored the update waits before it may be claimed: an album's
+	// part waits for the rest, by the database clock, so the wait holds
+	// across processes and a crash.
+	Group string
+	Hold  time.Duration
 }
 
 // RetentionWarning is a closed case whose retention period ends soon (the

@@ -255,3 +255,66 @@ func (s *Server) Redeliver(updateID int64) error {
 	s.broadcastLocked()
 	return nil
 }
+
+// BlockBot makes u block the bot, as Telegram's "Stop and block bot"
+// does: every later send, edit or delete in their chat is refused with
+// 403 "Forbidden: bot was blocked by the user", and the bot gets a
+// my_chat_member update (member → kicked). It returns the update id.
+func (s *Server) BlockBot(u User) int64 {
+	return s.setBlocked(u, true)
+}
+
+// UnblockBot lifts BlockBot (the user pressed Restart): sends work again
+// and the bot gets a my_chat_member update (kicked → member).
+func (s *Server) UnblockBot(u User) int64 {
+	return s.setBlocked(u, false)
+}
+
+// DeactivateUser deletes u's Telegram account: every later send, edit or
+// delete in their chat is refused with 403 "Forbidden: user is
+// deactivated", and the bot is told nothing else.
+func (s *Server) DeactivateUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refusing[s.userLocked(u).ID] = "user is deactivated"
+}
+
+func (s *Server) setBlocked(u User, blocked bool) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u = s.userLocked(u)
+	if blocked {
+		s.refusing[u.ID] = "bot was blocked by the user"
+	} else {
+		delete(s.refusing, u.ID)
+	}
+	bot := s.bot
+	member := models.ChatMember{Type: models.ChatMemberTypeMember, Member: &models.ChatMemberMember{User: &bot}}
+	kicked := models.ChatMember{Type: models.ChatMemberTypeBanned, Banned: &models.ChatMemberBanned{User: &bot}}
+	upd := &models.ChatMemberUpdated{Chat: u.privateChat(), From: *u.model(), Date: int(s.now().Unix()), OldChatMember: member, NewChatMember: kicked}
+	if !blocked {
+		upd.OldChatMember, upd.NewChatMember = kicked, member
+	}
+	return s.enqueueLocked(models.Update{MyChatMember: upd})
+}
+
+// SendAlbum makes u send photos as one album, as Telegram delivers it:
+// one message (and one update) per photo, in order, all with the same
+// media_group_id, the caption on the first. It returns the update ids.
+func (s *Server) SendAlbum(u User, photos [][]byte, caption string) []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.albumSeq++
+	group := strconv.FormatInt(1_300_000_000_000_000_000+s.albumSeq, 10)
+	ids := make([]int64, 0, len(photos))
+	for i, data := range photos {
+		w, h := imageSize(data)
+		f := s.newPhotoLocked(append([]byte(nil), data...), w, h)
+		msg := models.Message{Photo: photoSizes(f), MediaGroupID: group}
+		if i == 0 {
+			msg.Caption = caption
+		}
+		ids = append(ids, s.userMessageLocked(u, msg))
+	}
+	return ids
+}

@@ -67,6 +67,10 @@ func (s *Server) handlerFor(method string) methodHandler {
 		return s.setChatMenuButton
 	case "getChatMenuButton":
 		return s.getChatMenuButton
+	case "leaveChat":
+		return s.leaveChat
+	case "sendMediaGroup":
+		return s.sendMediaGroup
 	}
 	return nil
 }

@@ -49,7 +49,9 @@ type Message struct {
 	ProtectContent bool                   `json:"protect_content,omitempty"`
 	Deleted        bool                   `json:"deleted,omitempty"`
 	Edited         bool                   `json:"edited,omitempty"`
-	Date           time.Time              `json:"date"`
+	// MediaGroup is the album the message is part of, if any.
+	MediaGroup string    `json:"media_group,omitempty"`
+	Date       time.Time `json:"date"`
 }
 
 // Button is an inline keyboard button of a bot message.
@@ -104,6 +106,7 @@ func (m *storedMessage) public() Message {
 		ProtectContent: m.msg.HasProtectedContent,
 		Deleted:        m.deleted,
 		Edited:         m.edited,
+		MediaGroup:     m.msg.MediaGroupID,
 		Date:           time.Unix(int64(m.msg.Date), 0).UTC(),
 	}
 	if m.msg.Text == "" {
@@ -148,7 +151,9 @@ func (s *Server) addMessageLocked(c *chat, fromBot bool, msg models.Message) *st
 		bot := s.bot
 		msg.From = &bot
 	}
-	if u, ok := s.users[c.id]; ok {
+	if g, ok := s.groups[c.id]; ok {
+		msg.Chat = g.chat
+	} else if u, ok := s.users[c.id]; ok {
 		msg.Chat = u.privateChat()
 	} else {
 		msg.Chat = models.Chat{ID: c.id, Type: models.ChatTypePrivate}
@@ -173,11 +178,20 @@ func (s *Server) touchLocked(c *chat) {
 // user who has written to the bot (or was added).
 func (s *Server) sendTargetLocked(chatID string) (*chat, *apiError) {
 	id, err := strconv.ParseInt(chatID, 10, 64)
+	if g, ok := s.groups[id]; ok && err == nil {
+		if !g.botIn {
+			return nil, forbidden("bot is not a member of the %s chat", g.chat.Type)
+		}
+		return s.chatLocked(id), nil
+	}
 	if err != nil || id <= 0 || id == s.bot.ID {
 		return nil, badRequest("chat not found")
 	}
 	if _, ok := s.users[id]; !ok {
 		return nil, forbidden("bot can't initiate conversation with a user")
+	}
+	if why, ok := s.refusing[id]; ok {
+		return nil, forbidden("%s", why)
 	}
 	return s.chatLocked(id), nil
 }
@@ -194,6 +208,9 @@ func (s *Server) existingChatLocked(chatID string) (*chat, *apiError) {
 			return nil, badRequest("chat not found")
 		}
 		c = s.chatLocked(id)
+	}
+	if why, ok := s.refusing[id]; ok {
+		return nil, forbidden("%s", why)
 	}
 	return c, nil
 }

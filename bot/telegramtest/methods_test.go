@@ -544,3 +544,112 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wantNoRejections(t, s)
 }
+
+// TestBlockedAndDeactivated: a user who blocks the bot is refused with 403
+// and the bot hears of it in a my_chat_member update (member → kicked);
+// unblocking lets sends through again with the reverse update; a deleted
+// account is refused with 403 and nothing else.
+func TestBlockedAndDeactivated(t *testing.T) {
+	s := newServer(t)
+	s.AddUser(alice)
+	b := newBot(t, s)
+	ctx := testContext(t)
+	send := func() error {
+		_, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: alice.ID, Text: "hello"})
+		return err
+	}
+	s.BlockBot(alice)
+	err := send()
+	if !errors.Is(err, bot.ErrorForbidden) {
+		t.Fatalf("send to a user who blocked the bot: got %v, want bot.ErrorForbidden", err)
+	}
+	wantRejectedWith(t, err, "Forbidden: bot was blocked by the user")
+	upds := poll(t, s, 0, 0)
+	if len(upds) != 1 || upds[0].MyChatMember == nil {
+		t.Fatalf("got %+v, want one my_chat_member update", upds)
+	}
+	mcm := upds[0].MyChatMember
+	if mcm.Chat.ID != alice.ID || mcm.Chat.Type != models.ChatTypePrivate || mcm.From.ID != alice.ID ||
+		mcm.OldChatMember.Type != models.ChatMemberTypeMember || mcm.NewChatMember.Type != models.ChatMemberTypeBanned {
+		t.Fatalf("got %+v, want alice's private chat, member → kicked", mcm)
+	}
+
+	s.UnblockBot(alice)
+	if err := send(); err != nil {
+		t.Fatalf("send after unblocking: %v", err)
+	}
+	upds = poll(t, s, upds[0].ID+1, 0)
+	if len(upds) != 1 || upds[0].MyChatMember == nil || upds[0].MyChatMember.NewChatMember.Type != models.ChatMemberTypeMember {
+		t.Fatalf("got %+v, want a my_chat_member update back to member", upds)
+	}
+
+	s.DeactivateUser(alice)
+	err = send()
+	if !errors.Is(err, bot.ErrorForbidden) {
+		t.Fatalf("send to a deleted account: got %v, want bot.ErrorForbidden", err)
+	}
+	wantRejectedWith(t, err, "Forbidden: user is deactivated")
+	if upds := poll(t, s, upds[0].ID+1, 0); len(upds) != 0 {
+		t.Fatalf("got %+v after a deleted account, want no update", upds)
+	}
+}
+
+// TestGroupsAndLeaveChat: the bot added to a group hears of it in a
+// my_chat_member update, may write there, and after leaveChat may not.
+func TestGroupsAndLeaveChat(t *testing.T) {
+	s := newServer(t)
+	b := newBot(t, s)
+	ctx := testContext(t)
+	grp := models.Chat{ID: -1001234, Type: models.ChatTypeSupergroup, Title: "Village"}
+	s.AddBotToGroup(alice, grp)
+	upds := poll(t, s, 0, 0)
+	if len(upds) != 1 || upds[0].MyChatMember == nil || upds[0].MyChatMember.Chat.ID != grp.ID ||
+		upds[0].MyChatMember.Chat.Type != models.ChatTypeSupergroup || upds[0].MyChatMember.NewChatMember.Type != models.ChatMemberTypeMember {
+		t.Fatalf("got %+v, want a my_chat_member update for the supergroup", upds)
+	}
+	if _, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: grp.ID, Text: "hello"}); err != nil {
+		t.Fatalf("send to a group the bot is in: %v", err)
+	}
+	if ok, err := b.LeaveChat(ctx, &bot.LeaveChatParams{ChatID: grp.ID}); err != nil || !ok {
+		t.Fatalf("leaveChat = %v, %v", ok, err)
+	}
+	if s.InGroup(grp.ID) {
+		t.Fatal("the bot is still in the group after leaveChat")
+	}
+	_, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: grp.ID, Text: "again"})
+	wantRejectedWith(t, err, "Forbidden: bot is not a member of the supergroup chat")
+	if _, err := b.LeaveChat(ctx, &bot.LeaveChatParams{ChatID: -42}); !errors.Is(err, bot.ErrorBadRequest) {
+		t.Errorf("leaveChat of an unknown chat: %v, want 400", err)
+	}
+	if msgs := s.BotMessages(grp.ID); len(msgs) != 1 || msgs[0].Text != "hello" {
+		t.Errorf("group messages %+v, want the one hello", msgs)
+	}
+}
+
+// TestSendMediaGroup: photos known by file id go out as one album; fewer
+// than two items, or an unknown file, are refused.
+func TestSendMediaGroup(t *testing.T) {
+	s := newServer(t)
+	s.AddUser(alice)
+	b := newBot(t, s)
+	ctx := testContext(t)
+	s.SendAlbum(alice, [][]byte{pngBytes(t, 8, 8), pngBytes(t, 9, 9)}, "")
+	var ids []string
+	for _, m := range s.Messages(alice.ID) {
+		if m.Photo {
+			ids = append(ids, m.FileID)
+		}
+	}
+	media := []models.InputMedia{&models.InputMediaPhoto{Media: ids[0]}, &models.InputMediaPhoto{Media: ids[1]}}
+	msgs, err := b.SendMediaGroup(ctx, &bot.SendMediaGroupParams{ChatID: alice.ID, Media: media, ProtectContent: true})
+	if err != nil || len(msgs) != 2 || msgs[0].MediaGroupID == "" || msgs[0].MediaGroupID != msgs[1].MediaGroupID || !msgs[1].HasProtectedContent {
+		t.Fatalf("sendMediaGroup = %+v, %v; want two protected messages of one album", msgs, err)
+	}
+	if bm := s.BotMessages(alice.ID); len(bm) != 2 || !bm[0].Photo || bm[0].FileID != ids[0] {
+		t.Errorf("the chat shows %+v, want the two photos", bm)
+	}
+	_, err = b.SendMediaGroup(ctx, &bot.SendMediaGroupParams{ChatID: alice.ID, Media: media[:1]})
+	wantRejectedWith(t, err, "Bad Request: media must include 2-10 items")
+	_, err = b.SendMediaGroup(ctx, &bot.SendMediaGroupParams{ChatID: alice.ID, Media: []models.InputMedia{media[0], &models.InputMediaPhoto{Media: "nope"}}})
+	wantRejectedWith(t, err, "Bad Request: wrong file identifier/HTTP URL specified")
+}

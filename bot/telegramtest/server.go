@@ -86,11 +86,18 @@ type Server struct {
 	changed chan struct{} // closed and replaced on every state change
 	url     string
 
-	users     map[int64]User
+	users map[int64]User
+	// refusing holds why Telegram refuses the bot a user's chat (they
+	// blocked it, the account is gone), by user id.
+	refusing map[int64]string
+	// groups are the group, supergroup and channel chats the bot was
+	// added to (AddBotToGroup), by chat id.
+	groups    map[int64]*group
 	chats     map[int64]*chat
 	files     map[string]*storedFile // by file_id
 	filePaths map[string]*storedFile // by file_path
 	fileSeq   int
+	albumSeq  int64 // media_group_id of the last album sent
 	callbacks map[string]*callbackState
 	cbSeq     int64
 	answers   []CallbackAnswer
@@ -146,6 +153,8 @@ func NewHandlerServer(opts ...Option) *Server {
 		cancel:       cancel,
 		changed:      make(chan struct{}),
 		users:        map[int64]User{},
+		refusing:     map[int64]string{},
+		groups:       map[int64]*group{},
 		chats:        map[int64]*chat{},
 		files:        map[string]*storedFile{},
 		filePaths:    map[string]*storedFile{},

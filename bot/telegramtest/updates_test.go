@@ -332,3 +332,33 @@ func TestWebhookKeepsOrderAcrossFailures(t *testing.T) {
 		t.Errorf("got secret header %q without a secret set, want none", rec.secrets[0])
 	}
 }
+
+// TestSendAlbum: an album arrives as one update per photo, in order, all
+// with one media_group_id (a new one per album), the caption on the first.
+func TestSendAlbum(t *testing.T) {
+	s := newServer(t)
+	ids := s.SendAlbum(alice, [][]byte{pngBytes(t, 8, 8), pngBytes(t, 9, 9), pngBytes(t, 10, 10)}, "the house")
+	other := s.SendAlbum(alice, [][]byte{pngBytes(t, 8, 8)}, "")
+	upds := poll(t, s, 0, 0)
+	if len(ids) != 3 || len(upds) != 4 {
+		t.Fatalf("got ids %v and %d updates, want 3 ids and 4 updates", ids, len(upds))
+	}
+	group := upds[0].Message.MediaGroupID
+	files := map[string]bool{}
+	for i, u := range upds[:3] {
+		m := u.Message
+		if u.ID != ids[i] || m == nil || len(m.Photo) == 0 || m.MediaGroupID != group || group == "" {
+			t.Fatalf("update %d = %+v, want photo %d of album %q", i, u, i, group)
+		}
+		files[m.Photo[len(m.Photo)-1].FileUniqueID] = true
+	}
+	if len(files) != 3 {
+		t.Errorf("the album's photos share files: %v", files)
+	}
+	if upds[0].Message.Caption != "the house" || upds[1].Message.Caption != "" {
+		t.Errorf("captions %q, %q; want the caption on the first photo only", upds[0].Message.Caption, upds[1].Message.Caption)
+	}
+	if upds[3].ID != other[0] || upds[3].Message.MediaGroupID == group {
+		t.Errorf("a second album has media_group_id %q, want a new one", upds[3].Message.MediaGroupID)
+	}
+}

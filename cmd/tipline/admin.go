@@ -71,7 +71,7 @@ func (m *Main) reviewersInvite(ctx context.Context, args []string) error {
 
 // reviewersList is `tipline reviewers list`.
 func (m *Main) reviewersList(ctx context.Context, args []string) error {
-	if err := m.noOperands("reviewers list", "Lists the reviewers: id, name, language, whether admin, whether active.", args); err != nil {
+	if err := m.noOperands("reviewers list", "Lists the reviewers: id, name, language, whether admin, whether active, whether Telegram reaches them.", args); err != nil {
 		return err
 	}
 	db, _, err := m.openAdminStore(ctx)
@@ -83,9 +83,9 @@ func (m *Main) reviewersList(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return m.table("ID\tNAME\tLANGUAGE\tADMIN\tACTIVE", len(all), func(i int) string {
+	return m.table("ID\tNAME\tLANGUAGE\tADMIN\tACTIVE\tTELEGRAM", len(all), func(i int) string {
 		r := all[i]
-		return fmt.Sprintf("%d\t%s\t%s\t%v\t%v", r.ID, r.Name, r.Lang, r.Admin, r.Active)
+		return fmt.Sprintf("%d\t%s\t%s\t%v\t%v\t%s", r.ID, r.Name, r.Lang, r.Admin, r.Active, reachability(r))
 	})
 }
 
@@ -165,6 +165,15 @@ func (m *Main) disableReviewer(ctx context.Context, id int64) error {
 	}
 	fmt.Fprintf(m.Stdout, "Reviewer %d is disabled; their buttons stopped working, and %d messages still queued to them were dropped.\n", id, dropped)
 	return nil
+}
+
+// reachability says whether Telegram reaches a reviewer, for the list:
+// an unreachable one is passed over by routing until they write again.
+func reachability(r tipline.Reviewer) string {
+	if r.Reachable() {
+		return "ok"
+	}
+	return "UNREACHABLE since " + r.Unreachable.UTC().Format("2006-01-02 15:04 UTC") + " (blocked the bot or lost the account; cleared when they write to it)"
 }
 
 func botUsername(ctx context.Context, cfg Config) (string, error) {
@@ -262,6 +271,11 @@ func (m *Main) showOncall(ctx context.Context, db *postgres.Store) error {
 	}
 	if !found {
 		fmt.Fprintln(m.Stdout, "No rota is set: every active reviewer is notified of every case. Set one: tipline oncall set --primary ...")
+		for _, r := range all {
+			if r.Active && !r.Reachable() {
+				fmt.Fprintf(m.Stdout, "Reviewer %d, %s: %s\n", r.ID, r.Name, reachability(r))
+			}
+		}
 		return nil
 	}
 	fmt.Fprintln(m.Stdout, rota.Describe(time.Now(), all))

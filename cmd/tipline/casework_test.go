@@ -50,7 +50,9 @@ func TestReviewerCaseWork(t *testing.T) {
 			t.Errorf("Details lack %q:\n%s", want, det.Text)
 		}
 	}
-	// The photo follows, with the words its reporter wrote with it.
+	// The photo comes on request ("📎 Files 1-1 of 1"), with the words its
+	// reporter wrote with it.
+	rv.press("fil:" + string(ref) + ":0")
 	photoWithWords := func() bool {
 		for _, m := range e.emu.BotMessages(rv.u.ID) {
 			if m.Photo && m.ID > det.ID && strings.Contains(m.Caption, "Canarycaption7100900001 a picture from last month") && m.ProtectContent {
@@ -76,7 +78,8 @@ func TestReviewerCaseWork(t *testing.T) {
 		t.Errorf("audit %s shows no read: %v\n%s", ref, err, out)
 	}
 
-	// Close as referred to a named partner.
+	// Close as referred to a named partner (from Details' buttons).
+	rv.seen = det.ID - 1
 	rv.press("close:" + string(ref))
 	rv.press("out:" + string(ref) + ":partner")
 	rv.press("ref:" + string(ref) + ":" + strconv.FormatInt(partner.ID, 10))

@@ -176,6 +176,7 @@ func (m *Main) doctorDatabase(ctx context.Context, add func(finding), db *postgr
 		add(finding{verdictFail, "on call", "cannot read reviewers: " + err.Error(), "check TIPLINE_SECRET_KEY (see key above)"})
 	} else {
 		add(coverageFinding(ctx, db, reviewers, now, days, cfg.Location))
+		add(reachFinding(reviewers))
 	}
 
 	if att, total, err := db.AttachmentBytes(ctx); err == nil {
@@ -283,6 +284,23 @@ func coverageFinding(ctx context.Context, db *postgres.Store, reviewers []tiplin
 	}
 	return finding{verdictWarn, "on call", fmt.Sprintf("nobody on primary shift in the next %d days (%s): %s; new cases then go to every reviewer at once",
 		days, loc, strings.Join(spans, "; ")), "fill the gaps: tipline oncall set --primary ... (tipline oncall show)"}
+}
+
+// reachFinding names the active reviewers Telegram refuses to reach
+// (G17): routing passes them over, so the team is that much smaller.
+func reachFinding(reviewers []tipline.Reviewer) finding {
+	var gone []string
+	for _, r := range reviewers {
+		if r.Active && !r.Reachable() {
+			gone = append(gone, fmt.Sprintf("%s (reviewer %d, since %s)", r.Name, r.ID, r.Unreachable.UTC().Format("2006-01-02 15:04 UTC")))
+		}
+	}
+	if len(gone) == 0 {
+		return finding{verdictOK, "reviewers reachable", "Telegram reaches every active reviewer", ""}
+	}
+	return finding{verdictWarn, "reviewers reachable", "Telegram refuses to reach " + strings.Join(gone, "; ") +
+		": they blocked the bot or lost the account, and new cases pass them by",
+		"ask them to open the bot and write to it (that clears it), or: tipline reviewers disable ID"}
 }
 
 // doctorTelegram asks Telegram who the bot is and how its webhook stands,

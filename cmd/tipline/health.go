@@ -39,6 +39,9 @@ type health struct {
 	stats snapshot.Store
 	// ready names the services /readyz pings ("postgresql", "redis").
 	ready map[string]pinger
+	// setup says why the bot's own set-up with Telegram (webhook,
+	// commands) has not gone through yet; nil when there is none.
+	setup *telegramSetup
 }
 
 // mountHealth puts /metrics, /healthz and /readyz on mux. It returns the
@@ -63,6 +66,9 @@ func (m *Main) mountHealth(mux *http.ServeMux, cfg Config, log *slog.Logger, h h
 	}
 	if cfg.Intake != "off" {
 		checks["telegram"] = (&telegramCheck{cfg: cfg}).check
+		if h.setup != nil {
+			checks["telegram_setup"] = h.setup.check
+		}
 	}
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		status := map[string]string{}
@@ -76,6 +82,10 @@ func (m *Main) mountHealth(mux *http.ServeMux, cfg Config, log *slog.Logger, h h
 				result := "ok"
 				if err := check(ctx); err != nil {
 					result = "unavailable"
+					var why readyReason
+					if errors.As(err, &why) {
+						result += ": " + string(why)
+					}
 					log.Warn("not ready", "check", name, "err", err)
 				}
 				mu.Lock()

@@ -67,9 +67,7 @@ func TestFirstScreenByPhoneLanguage(t *testing.T) {
 	r.press("lang:km")
 	ref := r.fileTip(canaryAnswers("lang"))
 	rv.take(ref)
-	rv.press("rep:" + string(ref))
-	rv.markSeen()
-	e.emu.SendText(rv.u, "Is she still there?")
+	rv.reply(ref, "Is she still there?")
 	rv.waitText(regexp.MustCompile(`Sent to the reporter`))
 	team := r.waitText(regexp.MustCompile(`Is she still there`))
 	if first, _, _ := strings.Cut(team.Text, "\n"); first != "📩 សារថ្មី" {
@@ -94,9 +92,7 @@ func TestFirstScreenByPhoneLanguage(t *testing.T) {
 
 	// The team writes again; the reporter types without pressing Answer:
 	// the words reach the reviewer all the same.
-	rv.press("rep:" + string(ref))
-	rv.markSeen()
-	e.emu.SendText(rv.u, "Which street?")
+	rv.reply(ref, "Which street?")
 	rv.waitText(regexp.MustCompile(`Sent to the reporter`))
 	r.waitText(regexp.MustCompile(`Which street`))
 	r.markSeen()

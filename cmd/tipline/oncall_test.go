@@ -40,17 +40,28 @@ func newOnCallEnv(t *testing.T, names ...string) *onCallEnv {
 }
 
 func (e *onCallEnv) withReviewers(names ...string) *onCallEnv {
-	for i, name := range names {
-		code := tipline.NewInviteCode()
-		if err := e.db.CreateInvite(context.Background(), tipline.InviteHash(code), name, false, time.Now().Add(time.Hour)); err != nil {
-			e.t.Fatal(err)
-		}
-		u := telegramtest.User{ID: int64(6_000_000_001 + i), FirstName: "Canaryreviewerfirst" + strconv.Itoa(i), Username: "canaryreviewer" + strconv.Itoa(i), LanguageCode: "en"}
-		e.emu.AddUser(u)
-		e.reviewers = append(e.reviewers, &reviewerUser{reporter: &reporter{e: e.testEnv, u: u}, rv: tipline.Reviewer{Name: name}})
-		e.reviewers[i].code = code
+	for _, name := range names {
+		e.addReviewer(name, false)
 	}
 	return e
+}
+
+// withAdmin adds an admin reviewer after those added so far.
+func (e *onCallEnv) withAdmin(name string) *onCallEnv {
+	e.addReviewer(name, true)
+	return e
+}
+
+func (e *onCallEnv) addReviewer(name string, admin bool) {
+	i := len(e.reviewers)
+	code := tipline.NewInviteCode()
+	if err := e.db.CreateInvite(context.Background(), tipline.InviteHash(code), name, admin, time.Now().Add(time.Hour)); err != nil {
+		e.t.Fatal(err)
+	}
+	u := telegramtest.User{ID: int64(6_000_000_001 + i), FirstName: "Canaryreviewerfirst" + strconv.Itoa(i), Username: "canaryreviewer" + strconv.Itoa(i), LanguageCode: "en"}
+	e.emu.AddUser(u)
+	e.reviewers = append(e.reviewers, &reviewerUser{reporter: &reporter{e: e.testEnv, u: u}, rv: tipline.Reviewer{Name: name}})
+	e.reviewers[i].code = code
 }
 
 // start runs the program with the test clock, registers the reviewers by

@@ -258,12 +258,19 @@ func TestReadyzNamesWhatIsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := &Main{Getenv: func(string) string { return "" }}
-	m.mountHealth(mux, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), health{ready: map[string]pinger{"postgresql": downPinger{}}})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	setup := &telegramSetup{}
+	setup.waiting(log, fmt.Errorf("deleteWebhook: gave up after 6 attempts: %w", errors.New("502 Bad Gateway at /bot1:x/deleteWebhook")), "1:x")
+	m.mountHealth(mux, cfg, log, health{ready: map[string]pinger{"postgresql": downPinger{}}, setup: setup})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	code, body := httpGet(t, srv.URL+"/readyz")
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"postgresql":"unavailable"`) || !strings.Contains(body, `"telegram":"unavailable"`) {
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"postgresql":"unavailable"`) || !strings.Contains(body, `"telegram":"unavailable"`) ||
+		!strings.Contains(body, `"telegram_setup":"unavailable: waiting for Telegram since`) || !strings.Contains(body, "502 Bad Gateway") {
 		t.Errorf("/readyz = %d %s", code, body)
+	}
+	if strings.Contains(body, "1:x") {
+		t.Errorf("/readyz shows the token: %s", body)
 	}
 	if code, _ := httpGet(t, srv.URL+"/healthz"); code != 200 {
 		t.Errorf("/healthz = %d while a dependency is down; it says only whether the process lives", code)

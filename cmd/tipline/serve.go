@@ -99,6 +99,8 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 	mux := http.NewServeMux()
 	// /metrics, /healthz, /readyz (health.go); the bot counts what it
 	// sends, retries, processes and sets aside.
+	setup := &telegramSetup{}
+	h.setup = setup
 	met := m.mountHealth(mux, cfg, log, h)
 	parts.Observer = met
 	b, err := bot.New(bot.Config{
@@ -151,6 +153,8 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 	}
 	srv := httpServer(mux, extra != nil)
 
+	ctx, stopAll := context.WithCancel(ctx) // a refused token stops it all
+	defer stopAll()
 	intakeCtx, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
 	var wg sync.WaitGroup
@@ -165,15 +169,29 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 	}()
 	// The listener serves first: in webhook mode Telegram may deliver as
 	// soon as the webhook is set, and the sandbox's Telegram is this server.
+	// A Telegram that does not answer yet does not stop the bot: it keeps
+	// trying in the background (/readyz says so) while the workers and the
+	// dispatcher run; a token or URL Telegram refuses does.
+	fatal := make(chan error, 1)
 	if cfg.Intake != "off" {
-		if err := b.Setup(ctx); err != nil {
+		err := b.Setup(ctx)
+		if err != nil && setupRefused(err) {
 			return fmt.Errorf("talk to Telegram (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL): %w", err)
 		}
-	}
-	if cfg.Intake == "poll" {
+		if err != nil {
+			setup.waiting(log, err, cfg.BotToken)
+		}
 		wg.Go(func() {
-			if err := b.Poll(intakeCtx); err != nil {
-				log.Error("polling stopped", "err", err)
+			if err != nil {
+				if err := setup.retry(intakeCtx, log, b.Setup, cfg.BotToken); err != nil {
+					fatal <- err
+					return
+				}
+			}
+			if cfg.Intake == "poll" {
+				if err := b.Poll(intakeCtx); err != nil {
+					log.Error("polling stopped", "err", err)
+				}
 			}
 		})
 	}
@@ -186,7 +204,13 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 	log.Info("tipline is running", "mode", mode, "listen", ln.Addr().String(), "version", version)
 	m.ready(ln.Addr().String())
 
-	<-ctx.Done()
+	var failed error
+	select {
+	case <-ctx.Done():
+	case failed = <-fatal:
+		log.Error("stopping: Telegram refuses the bot", "err", failed)
+		stopAll()
+	}
 	log.Info("shutting down: finishing updates in hand")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
@@ -208,7 +232,7 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 	wg.Wait()
 	waitWorkers()
 	log.Info("stopped")
-	return nil
+	return failed
 }
 
 func (m *Main) migrate(ctx context.Context, args []string) error {

@@ -55,6 +55,7 @@ func Read(ctx context.Context, s Store, now time.Time) (metrics.Snapshot, error)
 		return metrics.Snapshot{}, err
 	}
 	snap.ActiveReviewers = oncall.Active(reviewers)
+	snap.UnreachableReviewers = oncall.Unreachable(reviewers)
 	snap.OnCall = len(oncall.OnCall(rota, now, reviewers))
 	pending, err := s.OutboxPending(ctx)
 	if err != nil {

@@ -35,6 +35,10 @@ func (m *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, e
 		if it.ReceivedAt.IsZero() {
 			row.item.ReceivedAt = now
 		}
+		row.item.Group = it.Group
+		if it.Hold > 0 {
+			row.nextTry = now.Add(it.Hold)
+		}
 		m.inbox[it.UpdateID] = row
 		added++
 		if it.Answer != nil {
@@ -187,4 +191,24 @@ func (m *Store) InboxChatSeen(ctx context.Context, chatKey string, updateID int6
 		}
 	}
 	return false, nil
+}
+
+// InboxNextInChat tells whether the chat has an unprocessed update after
+// updateID, and its album, as postgres.Store.InboxNextInChat does.
+func (m *Store) InboxNextInChat(ctx context.Context, chatKey string, updateID int64) (bool, string, error) {
+	if err := ctx.Err(); err != nil {
+		return false, "", fmt.Errorf("next update of a chat: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var next *memInboxRow
+	for id, r := range m.inbox {
+		if r.item.ChatKey == chatKey && id > updateID && !r.processed && (next == nil || id < next.item.UpdateID) {
+			next = r
+		}
+	}
+	if next == nil {
+		return false, "", nil
+	}
+	return true, next.item.Group, nil
 }

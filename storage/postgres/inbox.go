@@ -3,9 +3,12 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
@@ -23,10 +26,13 @@ func (p *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, e
 		chatKeys   = make([]string, len(items))
 		payloads   = make([][]byte, len(items))
 		receivedAt = make([]*time.Time, len(items))
+		groups     = make([]string, len(items))
+		holds      = make([]int64, len(items))
 		answers    []storage.OutboxEntry
 	)
 	for i, it := range items {
 		ids[i], chatKeys[i] = it.UpdateID, it.ChatKey
+		groups[i], holds[i] = it.Group, max(it.Hold, 0).Microseconds()
 		payloads[i] = p.ring.Seal(it.Payload, inboxPayloadAAD(it.UpdateID))
 		if !it.ReceivedAt.IsZero() {
 			receivedAt[i] = &it.ReceivedAt
@@ -42,18 +48,19 @@ func (p *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, e
 	// One statement: one round trip, one commit, all or nothing.
 	q := `
 		with added as (
-			insert into inbox (update_id, chat_key, payload, received_at)
-			select u.update_id, u.chat_key, u.payload, coalesce(u.received_at, now())
-			from unnest($1::bigint[], $2::text[], $3::bytea[], $4::timestamptz[]) with ordinality
-				as u(update_id, chat_key, payload, received_at, ord)
+			insert into inbox (update_id, chat_key, payload, received_at, group_key, next_try)
+			select u.update_id, u.chat_key, u.payload, coalesce(u.received_at, now()), nullif(u.group_key, ''),
+				case when u.hold > 0 then now() + u.hold * interval '1 microsecond' end
+			from unnest($1::bigint[], $2::text[], $3::bytea[], $4::timestamptz[], $5::text[], $6::bigint[]) with ordinality
+				as u(update_id, chat_key, payload, received_at, group_key, hold, ord)
 			order by u.ord
 			on conflict (update_id) do nothing
 			returning 1
-		), answers as (` + outboxInsert(5, "") + `
+		), answers as (` + outboxInsert(7, "") + `
 		)
 		select count(*) from added`
 	var added int
-	if err := p.pool.QueryRow(ctx, q, append([]any{ids, chatKeys, payloads, receivedAt}, args...)...).Scan(&added); err != nil {
+	if err := p.pool.QueryRow(ctx, q, append([]any{ids, chatKeys, payloads, receivedAt, groups, holds}, args...)...).Scan(&added); err != nil {
 		return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
 	}
 	return added, nil
@@ -175,6 +182,26 @@ func (p *Store) InboxRelease(ctx context.Context, updateID int64, owner string, 
 		return fmt.Errorf("release update %d: %w", updateID, storage.ErrNotHolder)
 	}
 	return nil
+}
+
+// InboxNextInChat tells whether the chat has an unprocessed update after
+// updateID and, if so, the album the first such update is part of (its
+// Group; empty for none): an album's part is answered only when nothing
+// of the same album follows it.
+func (p *Store) InboxNextInChat(ctx context.Context, chatKey string, updateID int64) (bool, string, error) {
+	const q = `
+		select coalesce(group_key, '') from inbox
+		where chat_key = $1 and update_id > $2 and processed_at is null
+		order by update_id limit 1`
+	var group string
+	err := p.pool.QueryRow(ctx, q, chatKey, updateID).Scan(&group)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, "", nil
+	}
+	if err != nil {
+		return false, "", fmt.Errorf("next update of a chat: %w", dbErr(err))
+	}
+	return true, group, nil
 }
 
 // InboxPending counts updates not yet processed.

@@ -371,12 +371,19 @@ func (p *Store) PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error) 
 // gives the database's clock at that moment (leases and due times are
 // compared with it).
 func (p *Store) Heartbeat(ctx context.Context, owner string) (time.Time, error) {
+	// A process whose advisory lock is gone died with its connection: it is
+	// marked as gone (as its Leave would), so its work is free now.
 	const q = `
-		insert into processes (owner, seen_at) values ($1, now())
-		on conflict (owner) do update set seen_at = now()
-		returning clock_timestamp()`
+		with beat as (
+			insert into processes (owner, seen_at, lock_key) values ($1, now(), $2)
+			on conflict (owner) do update set seen_at = now(), lock_key = excluded.lock_key
+		), dead as (
+			update processes pr set seen_at = '-infinity'
+			where pr.owner <> $1 and pr.seen_at > '-infinity' and ` + lockGone + `
+		)
+		select clock_timestamp()`
 	var at time.Time
-	if err := p.pool.QueryRow(ctx, q, owner).Scan(&at); err != nil {
+	if err := p.pool.QueryRow(ctx, q, owner, p.heldKey(ctx, owner)).Scan(&at); err != nil {
 		return time.Time{}, fmt.Errorf("heartbeat: %w", dbErr(err))
 	}
 	return at, nil
@@ -393,6 +400,7 @@ func (p *Store) Leave(ctx context.Context, owner string) error {
 	if _, err := p.pool.Exec(ctx, q, owner); err != nil {
 		return fmt.Errorf("leave: %w", dbErr(err))
 	}
+	p.releaseProcessLock(owner)
 	return nil
 }
 

@@ -33,6 +33,8 @@ type Store struct {
 	addLimits storage.AdditionLimits
 	// rekeyBytes, when set, replaces rekeyBatchBytes (tests).
 	rekeyBytes int64
+	// plock is the process's own advisory lock (processlock.go).
+	plock processLock
 }
 
 // defaultMaxConns is the connection pool's size unless DATABASE_URL says.
@@ -73,6 +75,9 @@ func Open(ctx context.Context, databaseURL string, ring *keys.Ring) (*Store, err
 
 // Close closes every connection; the store cannot be used afterwards.
 func (p *Store) Close() {
+	p.plock.mu.Lock()
+	p.plock.drop()
+	p.plock.mu.Unlock()
 	p.pool.Close()
 }
 

@@ -494,3 +494,64 @@ func TestPostgresUnavailable(t *testing.T) {
 		t.Fatalf("Open of a database that is down: %v, want ErrUnavailable", err)
 	}
 }
+
+// TestKilledProcessTakenOverAtOnce: a process that holds its advisory lock
+// and dies with its connection (kill -9: no Leave) has its claim freed by
+// the next heartbeat of another process, not after ten seconds of
+// silence; a process without a lock keeps its claim until its silence.
+func TestKilledProcessTakenOverAtOnce(t *testing.T) {
+	ctx := t.Context()
+	ring := keys.NewRandomRing()
+	survivor, schema := storagetest.NewPostgres(t, ring)
+	open := func() *postgres.Store {
+		s, err := postgres.Open(ctx, storagetest.SchemaURL(schema), ring)
+		if err != nil {
+			t.Fatalf("open another store: %v", err)
+		}
+		return s
+	}
+	other := open()
+	t.Cleanup(other.Close)
+	if _, err := survivor.InboxAdd(ctx, []storage.InboxItem{
+		{UpdateID: 1, ChatKey: "a", Payload: []byte(`{"update_id":1}`)},
+		{UpdateID: 2, ChatKey: "b", Payload: []byte(`{"update_id":2}`)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The victim: its own pool, as a process of its own.
+	victim := open()
+	if err := victim.HoldProcessLock(ctx, "victim"); err != nil {
+		t.Fatalf("HoldProcessLock: %v", err)
+	}
+	if _, err := victim.Heartbeat(ctx, "victim"); err != nil {
+		t.Fatal(err)
+	}
+	if it, ok, err := victim.InboxClaim(ctx, "victim", time.Minute); err != nil || !ok || it.UpdateID != 1 {
+		t.Fatalf("victim's claim = %+v, %v, %v", it, ok, err)
+	}
+	// A process without a lock, alive by its heartbeat alone.
+	if _, err := other.Heartbeat(ctx, "quiet"); err != nil {
+		t.Fatal(err)
+	}
+	if it, ok, err := other.InboxClaim(ctx, "quiet", time.Minute); err != nil || !ok || it.UpdateID != 2 {
+		t.Fatalf("quiet's claim = %+v, %v, %v", it, ok, err)
+	}
+
+	if _, err := survivor.Heartbeat(ctx, "survivor"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := survivor.InboxClaim(ctx, "survivor", time.Minute); ok {
+		t.Fatal("a claim of a live process was taken over")
+	}
+	victim.Close() // kill -9: the connections close, no Leave
+	if _, err := survivor.Heartbeat(ctx, "survivor"); err != nil {
+		t.Fatal(err)
+	}
+	it, ok, err := survivor.InboxClaim(ctx, "survivor", time.Minute)
+	if err != nil || !ok || it.UpdateID != 1 {
+		t.Fatalf("after the victim died: claim = %+v, %v, %v; want update 1 at once", it, ok, err)
+	}
+	if _, ok, _ := survivor.InboxClaim(ctx, "survivor", time.Minute); ok {
+		t.Fatal("the claim of a process without a lock was taken over before its silence")
+	}
+}

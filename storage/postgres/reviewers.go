@@ -123,16 +123,20 @@ func (p *Store) RedeemInvite(ctx context.Context, codeHash []byte, telegramID in
 }
 
 // reviewerColumns are the columns scanReviewer reads, in its order.
-const reviewerColumns = `id, telegram_id, name, lang, admin, disabled_at is null, created_at`
+const reviewerColumns = `id, telegram_id, name, lang, admin, disabled_at is null, created_at, unreachable_at`
 
 // scanReviewer reads a row of reviewerColumns and opens its sealed values.
 func (p *Store) scanReviewer(row pgx.Row) (tipline.Reviewer, error) {
 	var (
 		rv                   tipline.Reviewer
 		sealedID, sealedName []byte
+		unreachable          *time.Time
 	)
-	if err := row.Scan(&rv.ID, &sealedID, &sealedName, &rv.Lang, &rv.Admin, &rv.Active, &rv.CreatedAt); err != nil {
+	if err := row.Scan(&rv.ID, &sealedID, &sealedName, &rv.Lang, &rv.Admin, &rv.Active, &rv.CreatedAt, &unreachable); err != nil {
 		return tipline.Reviewer{}, err
+	}
+	if unreachable != nil {
+		rv.Unreachable = *unreachable
 	}
 	telegramID, err := p.ring.Open(sealedID, reviewerAAD(rv.ID, "telegram_id"))
 	if err != nil {

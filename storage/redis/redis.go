@@ -7,6 +7,7 @@ package redis
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -25,4 +26,10 @@ func redisErr(err error) error {
 		return rules.Unavailable(err)
 	}
 	return err
+}
+
+// wrongType tells Redis's WRONGTYPE answer: the key holds a value of
+// another type, which no retry will change.
+func wrongType(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "WRONGTYPE")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
@@ -45,12 +46,15 @@ func (s *Sessions) Load(ctx context.Context, chatKey string) ([]byte, error) {
 	if errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("load session: %w", tipline.ErrNotFound)
 	}
+	if wrongType(err) {
+		return nil, fmt.Errorf("load session: %w: not a session", storage.ErrUnreadable)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load session: %w", redisErr(err))
 	}
 	data, err := s.ring.Open(sealed, key)
 	if err != nil {
-		return nil, fmt.Errorf("load session: %w", err)
+		return nil, fmt.Errorf("load session: %w: %w", storage.ErrUnreadable, err)
 	}
 	if data == nil {
 		data = []byte{}

@@ -145,3 +145,36 @@ func TestRedisLimiterKeyExpires(t *testing.T) {
 		t.Errorf("the log expires in %v, want about a minute", left)
 	}
 }
+
+// TestRedisSessionOfAnotherType: a session key overwritten with another
+// Redis type (a hash) is unreadable, not unavailable, so the bot drops it
+// instead of retrying forever; Delete and Save heal it.
+func TestRedisSessionOfAnotherType(t *testing.T) {
+	ctx := t.Context()
+	client, prefix := storagetest.NewRedis(t)
+	ring := keys.NewRandomRing()
+	sessions := redisstore.NewSessions(client, prefix, time.Hour, ring)
+	chat := ring.ChatKey(42)
+	if err := client.HSet(ctx, prefix+"session:"+chat, "field", "value").Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sessions.Load(ctx, chat)
+	if !errors.Is(err, storage.ErrUnreadable) || errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("Load of a hash: %v, want ErrUnreadable (not unavailable)", err)
+	}
+	if err := client.Set(ctx, prefix+"session:"+chat, "not sealed", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sessions.Load(ctx, chat); !errors.Is(err, storage.ErrUnreadable) {
+		t.Fatalf("Load of a value not sealed by us: %v, want ErrUnreadable", err)
+	}
+	if err := sessions.Delete(ctx, chat); err != nil {
+		t.Fatal(err)
+	}
+	if err := sessions.Save(ctx, chat, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := sessions.Load(ctx, chat); err != nil || string(got) != `{}` {
+		t.Fatalf("Load after a new Save = %q, %v", got, err)
+	}
+}

@@ -33,7 +33,6 @@ type Store interface {
 	InboxDeadList(ctx context.Context) ([]storage.DeadUpdate, error)
 	InboxRetryDead(ctx context.Context, updateID int64) error
 	InboxDropDead(ctx context.Context, updateID int64, actor string) error
-	OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error)
 	InboxDropAllDead(ctx context.Context, actor string) (int, error)
 	InboxDropDeadOfChat(ctx context.Context, chatKey string) (int, error)
 	PurgeDeadLetters(ctx context.Context, before time.Time) (int, error)
@@ -45,6 +44,7 @@ type Store interface {
 	OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error)
 	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
 	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
+	OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error)
 	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
 	OutboxPending(ctx context.Context) (map[storage.Lane]int, error)
 	PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error)
@@ -53,6 +53,7 @@ type Store interface {
 	SetTakeover(d time.Duration)
 	InboxPending(ctx context.Context) (int, error)
 	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
+	InboxNextInChat(ctx context.Context, chatKey string, updateID int64) (bool, string, error)
 
 	SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Reference, bool, error)
 	Case(ctx context.Context, ref tipline.Reference) (tipline.Case, error)
@@ -77,6 +78,8 @@ type Store interface {
 	Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error)
 	Reviewers(ctx context.Context) ([]tipline.Reviewer, error)
 	DisableReviewer(ctx context.Context, id int64, now time.Time) error
+	MarkUnreachable(ctx context.Context, id int64, now time.Time, notices []storage.OutboxEntry) (bool, []tipline.Reference, error)
+	MarkReachable(ctx context.Context, id int64) (bool, error)
 	Reassign(ctx context.Context, ref tipline.Reference, to int64, actor string, now time.Time) (int64, error)
 	SetReviewerLang(ctx context.Context, id int64, lang string) error
 	SaveRota(ctx context.Context, doc []byte) error
@@ -159,6 +162,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
 		{"InboxChatSeen", testInboxChatSeen},
 		{"InboxConcurrentWorkers", testInboxConcurrent},
 		{"InboxClaimBatch", testInboxClaimBatch},
+		{"InboxAlbum", testInboxAlbum},
 		{"SubmitCaseIsIdempotentOnDraft", testSubmitIdempotent},
 		{"SubmitCaseReferenceTaken", testSubmitReferenceTaken},
 		{"SubmitCaseRefusesCaseWithoutDraft", testSubmitInvalid},

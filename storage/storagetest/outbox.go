@@ -25,6 +25,7 @@ var outboxTests = []struct {
 	{"OutboxSentMany", testOutboxSentMany},
 	{"OutboxRetryWaits", testOutboxRetry},
 	{"OutboxDeadLetsChatGoOn", testOutboxDead},
+	{"OutboxDropChat", testOutboxDropChat},
 	{"OutboxHolderChecked", testOutboxHolder},
 	{"OutboxSilentProcessTakenOver", testOutboxTakeover},
 	{"HeartbeatGivesTheClock", testHeartbeatClock},
@@ -33,7 +34,7 @@ var outboxTests = []struct {
 	{"InboxSilentProcessTakenOver", testInboxTakeover},
 	{"InboxDeadLetters", testInboxDead},
 	{"DeadLettersDoNotStay", testDeadLettersGo},
-	{"OutboxDropChat", testOutboxDropChat},
+	{"OutboxDropChatWhileHeld", testOutboxDropChatHeld},
 	{"OutboxEditWaitsForItsMessage", testOutboxEditWaits},
 }
 
@@ -493,4 +494,29 @@ func testDeadLettersGo(t *testing.T, s Store) {
 		t.Fatalf("PurgeDeadLetters = %d, %v; want 1", n, err)
 	}
 	dead()
+}
+
+// testOutboxDropChatHeld: a chat whose person blocked the bot has its
+// pending entries set aside, the one a sender holds now included (its
+// outcome is no longer that sender's to record), but not another chat's.
+func testOutboxDropChatHeld(t *testing.T, s Store) {
+	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply), entry("a2", "a", storage.LaneReply),
+		entry("a3", "a", storage.LaneBulk), entry("b1", "b", storage.LaneReply))
+	held := mustOutboxClaim(t, s, "w", 10)
+	mustKeys(t, "heads", held, "a1", "b1")
+	n, err := s.OutboxDropChat(t.Context(), "a", "blocked")
+	if err != nil || n != 3 {
+		t.Fatalf("OutboxDropChat = %d, %v; want the chat's 3 entries", n, err)
+	}
+	if err := s.OutboxSent(t.Context(), held[0].ID, "w", 7); !errors.Is(err, storage.ErrNotHolder) {
+		t.Fatalf("OutboxSent of a dropped entry: %v, want ErrNotHolder", err)
+	}
+	mustSent(t, s, held[1], "w", 0)
+	mustKeys(t, "after the drop", mustOutboxClaim(t, s, "w", 10))
+	if pending, err := s.OutboxPending(t.Context()); err != nil || pending[storage.LaneReply]+pending[storage.LaneBulk] != 0 {
+		t.Fatalf("OutboxPending after the drop = %v, %v; want nothing", pending, err)
+	}
+	if n, err := s.OutboxDropChat(t.Context(), "a", "blocked"); err != nil || n != 0 {
+		t.Fatalf("OutboxDropChat again = %d, %v; want nothing left", n, err)
+	}
 }

@@ -28,6 +28,7 @@ var reviewTests = []struct {
 	{"InviteRefusals", testInviteRefusals},
 	{"Reviewers", testReviewers},
 	{"DisabledReviewer", testDisabledReviewer},
+	{"UnreachableReviewer", testUnreachable},
 	{"Rota", testRota},
 	{"SubmitCaseSchedulesFirstJob", testSubmitSchedulesJob},
 	{"ClaimDueJobsRespectsNow", testClaimRespectsNow},
