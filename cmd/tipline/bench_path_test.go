@@ -598,7 +598,10 @@ func BenchmarkTwoProcesses(b *testing.B) {
 
 // BenchmarkThroughput: pacing lifted, 40 users send /start 5 times each as
 // fast as the answers come; our program and a bare go-telegram/bot echo
-// bot on the same kind of emulator, in the same run.
+// bot on the same kind of emulator, in the same run. Beside the rate, what
+// each answer cost: CPU of the bot, of its PostgreSQL backends and of
+// Redis (server-wide: other clients of a shared Redis count too), and the
+// bot's peak resident memory.
 func BenchmarkThroughput(b *testing.B) {
 	const users, rounds = 40, 5
 	drive := func(emu *telegramtest.Server, base int64) time.Duration {
@@ -621,8 +624,16 @@ func BenchmarkThroughput(b *testing.B) {
 	}
 	for b.Loop() {
 		e := newTestEnv(b)
-		e.start()
+		// The bot runs as a process of its own, so that its CPU and memory
+		// are its own, not the emulator's and the load's.
+		name := "tipline-bench-" + e.prefix
+		e.env["DATABASE_URL"] = tagDatabaseURL(b, e.env["DATABASE_URL"], name)
+		p := e.spawn(b)
+		meter := &costMeter{botPID: p.cmd.Process.Pid, pgPIDs: backendsOf(e.sql(), name), rc: e.rc}
+		meter.start(context.Background())
 		ours := drive(e.emu, 8_900_000_000)
+		spent := meter.stop(context.Background(), users*rounds)
+		p.kill()
 
 		emu := telegramtest.NewServer()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -643,5 +654,6 @@ func BenchmarkThroughput(b *testing.B) {
 		b.ReportMetric(n/ours.Seconds(), "ours-answers/s")
 		b.ReportMetric(n/theirs.Seconds(), "echo-answers/s")
 		b.ReportMetric(theirs.Seconds()/ours.Seconds(), "ratio")
+		spent.report(b)
 	}
 }
