@@ -52,6 +52,7 @@ type MessagePath interface {
 	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
 	InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error)
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
+	InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error)
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
@@ -314,6 +315,7 @@ type Bot struct {
 	draining atomic.Bool
 
 	sentLog sentLog // sent entries waiting to be recorded together
+	commits committer // completed updates waiting to be committed together
 
 	mu           sync.Mutex
 	unsettled    []func(context.Context) error // writes that wait for the database (retryLater)

@@ -147,9 +147,10 @@ func withChat(entries []storage.OutboxEntry, chatKey string, chatID int64) []sto
 	return out
 }
 
-// complete marks an update done and queues its outgoing messages, at once.
+// complete marks an update done and queues its outgoing messages, at once,
+// in one commit with the updates other workers complete meanwhile (commit.go).
 func (b *Bot) complete(ctx context.Context, item storage.InboxItem, entries []storage.OutboxEntry) error {
-	if err := b.store.InboxComplete(ctx, item.UpdateID, b.owner, entries); err != nil {
+	if err := b.commits.complete(ctx, b.store, b.owner, item.UpdateID, entries); err != nil {
 		return fmt.Errorf("complete update: %w", err)
 	}
 	b.wakeDispatchFor(entries)
