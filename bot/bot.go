@@ -314,7 +314,7 @@ type Bot struct {
 	// ready, then return.
 	draining atomic.Bool
 
-	sentLog sentLog // sent entries waiting to be recorded together
+	sentLog sentLog   // sent entries waiting to be recorded together
 	commits committer // completed updates waiting to be committed together
 
 	mu           sync.Mutex
