@@ -203,6 +203,10 @@ func BenchmarkSmallServer(b *testing.B) {
 		spent := meter.stop(context.Background(), f.actions)
 		f.report(b)
 		spent.report(b)
+		// Said in the log too: a benchmark that fails prints no metrics.
+		b.Logf("one CPU: %.1f msg/s, %d dropped, %d retry_after ignored, urgent %v, callbacks %v p99; "+
+			"per action: bot %.2f ms, PostgreSQL %.2f ms, Redis %.2f ms CPU; bot peak %.0f MB",
+			f.msgMean, f.dropped, f.ignored, f.urgent, f.callbackP99, spent.botMS, spent.pgMS, spent.redisMS, spent.botPeakMB)
 		if f.msgMean < 28 {
 			b.Errorf("%.1f msg/s on one CPU, want ≥ 28", f.msgMean)
 		}
