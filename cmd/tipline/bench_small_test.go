@@ -20,7 +20,7 @@ import (
 // smallServerPostgres are the PostgreSQL settings the README recommends
 // for a server with 1 GB of RAM shared with Redis and the bot (one CPU).
 // Durability is left as it is (fsync, synchronous_commit on): G1 rests on
-// it. The README's table of them is kept in step by hand.
+// it. TestSmallServerSettingsInReadme keeps the README in step.
 var smallServerPostgres = []string{
 	"max_connections=40",
 	"shared_buffers=128MB",
@@ -218,6 +218,28 @@ func BenchmarkSmallServer(b *testing.B) {
 		}
 		if f.callbackP99 > 300*time.Millisecond {
 			b.Errorf("callbacks answered in %v p99 on one CPU, want ≤ 300 ms", f.callbackP99)
+		}
+	}
+}
+
+// TestSmallServerSettingsInReadme: the settings the README recommends for
+// the smallest server are those BenchmarkSmallServer measured.
+func TestSmallServerSettingsInReadme(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	for _, setting := range smallServerPostgres {
+		name, value, _ := strings.Cut(setting, "=")
+		line := "\n" + name + " = " + value
+		if !strings.Contains(readme, line) {
+			t.Errorf("README does not recommend %s = %s (BenchmarkSmallServer's setting)", name, value)
+		}
+	}
+	for i := 0; i+1 < len(smallServerRedis); i += 2 {
+		if want := "`" + strings.TrimPrefix(smallServerRedis[i], "--") + " " + smallServerRedis[i+1] + "`"; !strings.Contains(readme, want) {
+			t.Errorf("README does not recommend Redis's %s", want)
 		}
 	}
 }
