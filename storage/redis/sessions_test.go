@@ -59,6 +59,9 @@ func TestRedisSessionIsSealed(t *testing.T) {
 	if _, err := sessions.Load(ctx, other); !errors.Is(err, keys.ErrUndecryptable) {
 		t.Fatalf("Load of a session copied from another chat: %v, want ErrUndecryptable", err)
 	}
+	if _, errs, err := sessions.LoadMany(ctx, []string{other}); err != nil || !errors.Is(errs[0], keys.ErrUndecryptable) {
+		t.Fatalf("LoadMany of a session copied from another chat: %v, %v; want ErrUndecryptable", errs, err)
+	}
 }
 
 func TestRedisUnavailable(t *testing.T) {
