@@ -314,8 +314,9 @@ type Bot struct {
 	// ready, then return.
 	draining atomic.Bool
 
-	sentLog sentLog   // sent entries waiting to be recorded together
-	commits committer // completed updates waiting to be committed together
+	sentLog    sentLog   // sent entries waiting to be recorded together
+	commits    committer // completed updates waiting to be committed together
+	prefetched prefetch  // sessions loaded with their claimed batch
 
 	mu           sync.Mutex
 	unsettled    []func(context.Context) error // writes that wait for the database (retryLater)
@@ -599,10 +600,12 @@ func (b *Bot) work(ctx context.Context) {
 			}
 			continue
 		}
+		b.prefetchSessions(ctx, items)
 		for _, item := range items {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() {
+					b.dropPrefetched(item.ChatKey)
 					<-sem
 					signal(free)
 				}()

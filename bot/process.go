@@ -521,7 +521,7 @@ func draftMarker(chatKey string) string { return "draft:" + chatKey }
 // of this chat expired (the session is gone but its marker is not).
 func (b *Bot) loadSession(ctx context.Context, chatKey string) (chatState, bool, error) {
 	var s chatState
-	data, err := b.sessions.Load(ctx, chatKey)
+	data, err := b.sessionData(ctx, chatKey) // loaded with its batch, if it was (prefetch.go)
 	if errors.Is(err, tipline.ErrNotFound) {
 		expired, err := b.sessions.Marked(ctx, draftMarker(chatKey))
 		if err != nil {
