@@ -71,7 +71,7 @@ func (g *committer) complete(ctx context.Context, s groupStore, owner string, up
 	g.waiting = nil
 	g.mu.Unlock()
 
-	commitGroup(ctx, s, owner, group)
+	commitGroupSafely(ctx, s, owner, group)
 
 	g.mu.Lock()
 	if len(g.waiting) > 0 {
@@ -81,6 +81,26 @@ func (g *committer) complete(ctx context.Context, s groupStore, owner string, up
 	}
 	g.mu.Unlock()
 	return <-p.err
+}
+
+// errGroupPanicked is the outcome of the updates of a group whose commit
+// panicked: they are retried like any failed update.
+var errGroupPanicked = errors.New("bot: completing updates panicked")
+
+// commitGroupSafely commits a group; a panic is an error for each of its
+// updates, so the lead still passes on and no worker waits for ever.
+func commitGroupSafely(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
+	defer func() {
+		if r := recover(); r != nil {
+			for _, p := range group {
+				select {
+				case p.err <- errGroupPanicked:
+				default: // its outcome was given already
+				}
+			}
+		}
+	}()
+	commitGroup(ctx, s, owner, group)
 }
 
 // commitGroup completes a group and gives each update its outcome.

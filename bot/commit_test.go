@@ -17,11 +17,12 @@ import (
 // records the size of every group and can fail the next group whole.
 type gatedStore struct {
 	*memory.Store
-	gate     chan struct{}
-	mu       sync.Mutex
-	gated    bool
-	groups   []int
-	failNext bool
+	gate      chan struct{}
+	mu        sync.Mutex
+	gated     bool
+	groups    []int
+	failNext  bool
+	panicNext bool
 }
 
 func (s *gatedStore) InboxComplete(ctx context.Context, id int64, owner string, es []storage.OutboxEntry) error {
@@ -38,9 +39,12 @@ func (s *gatedStore) InboxComplete(ctx context.Context, id int64, owner string, 
 func (s *gatedStore) InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error) {
 	s.mu.Lock()
 	s.groups = append(s.groups, len(done))
-	fail := s.failNext
-	s.failNext = false
+	fail, panics := s.failNext, s.panicNext
+	s.failNext, s.panicNext = false, false
 	s.mu.Unlock()
+	if panics {
+		panic("the store panicked")
+	}
 	if fail {
 		return nil, errors.New("the group failed")
 	}
@@ -170,5 +174,26 @@ func TestCommitterGroupFailsAlone(t *testing.T) {
 	pending, err := mem.InboxPending(t.Context())
 	if err != nil || pending != 1 {
 		t.Fatalf("pending = %d, %v; want only update 3", pending, err)
+	}
+}
+
+// TestCommitterGroupPanics: a group whose commit panics fails each of its
+// updates (to be retried), and the committer takes the next group.
+func TestCommitterGroupPanics(t *testing.T) {
+	mem := memory.New(nil)
+	s := &gatedStore{Store: mem, gate: make(chan struct{}), panicNext: true}
+	claimAll(t, mem, "w", 4)
+	var g committer
+	out := runGroup(t, s, &g, 3, oneReply)
+	for id, err := range out {
+		if (err == nil) != (id == 1) {
+			t.Errorf("update %d: %v; want the group after update 1 to fail", id, err)
+		}
+	}
+	if err := g.complete(t.Context(), s, "w", 4, oneReply(4)); err != nil {
+		t.Fatalf("the next update after a panic: %v", err)
+	}
+	if g.busy {
+		t.Fatal("the committer stayed busy after a panic")
 	}
 }
