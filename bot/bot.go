@@ -52,6 +52,7 @@ type MessagePath interface {
 	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
 	InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error)
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
+	InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error)
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
@@ -353,7 +354,9 @@ type Bot struct {
 	// ready, then return.
 	draining atomic.Bool
 
-	sentLog sentLog // sent entries waiting to be recorded together
+	sentLog    sentLog   // sent entries waiting to be recorded together
+	commits    committer // completed updates waiting to be committed together
+	prefetched prefetch  // sessions loaded with their claimed batch
 
 	mu           sync.Mutex
 	unsettled    []func(context.Context) error // writes that wait for the database (retryLater)
@@ -645,10 +648,12 @@ func (b *Bot) work(ctx context.Context) {
 			}
 			continue
 		}
+		b.prefetchSessions(ctx, items)
 		for _, item := range items {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() {
+					b.dropPrefetched(item.ChatKey)
 					<-sem
 					signal(free)
 				}()

@@ -223,9 +223,10 @@ func withChat(entries []storage.OutboxEntry, chatKey string, chatID int64) []sto
 	return out
 }
 
-// complete marks an update done and queues its outgoing messages, at once.
+// complete marks an update done and queues its outgoing messages, at once,
+// in one commit with the updates other workers complete meanwhile (commit.go).
 func (b *Bot) complete(ctx context.Context, item storage.InboxItem, entries []storage.OutboxEntry) error {
-	if err := b.store.InboxComplete(ctx, item.UpdateID, b.owner, entries); err != nil {
+	if err := b.commits.complete(ctx, b.store, b.owner, item.UpdateID, entries); err != nil {
 		return fmt.Errorf("complete update: %w", err)
 	}
 	b.wakeDispatchFor(entries)
@@ -664,7 +665,7 @@ func draftMarker(chatKey string) string { return "draft:" + chatKey }
 // of this chat expired (the session is gone but its marker is not).
 func (b *Bot) loadSession(ctx context.Context, chatKey string) (chatState, bool, error) {
 	var s chatState
-	data, err := b.sessions.Load(ctx, chatKey)
+	data, err := b.sessionData(ctx, chatKey) // loaded with its batch, if it was (prefetch.go)
 	if errors.Is(err, tipline.ErrNotFound) {
 		expired, err := b.sessions.Marked(ctx, draftMarker(chatKey))
 		if err != nil {

@@ -67,6 +67,13 @@ type Sent struct {
 	MessageID int
 }
 
+// Completion is one update to mark done with the entries its processing
+// queued, for InboxCompleteMany.
+type Completion struct {
+	UpdateID int64
+	Entries  []OutboxEntry
+}
+
 // DeadUpdate is an update set aside after failing again and again.
 type DeadUpdate struct {
 	UpdateID   int64

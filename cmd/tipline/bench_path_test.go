@@ -176,71 +176,89 @@ func BenchmarkSurge(b *testing.B) {
 		e := &onCallEnv{testEnv: limitedEnv(b), clock: testclock.New(time.Now())}
 		e.withReviewers("Primary Pich")
 		e.startOnCall()
-		rv := e.reviewers[0]
-		// The urgent reporter is ready to press Send before the surge.
-		ur := newUser(e.testEnv, 8_400_000_000, "km")
-		e.emu.SendText(ur.u, "/start")
-		ur.press("menu:tip", time.Minute)
-		ur.waitButton("back", time.Minute)
-		e.emu.SendText(ur.u, "a girl is taken tonight")
-		ur.press("a:yes", time.Minute)
-		for _, a := range []string{"skip", "skip", "a:today", "a:1", "a:12_17", "skip", "skip"} {
-			ur.press(a, time.Minute)
-		}
-		sendMsg, sendData, _ := ur.waitButton("send:anon", time.Minute)
-		waitInboxDone(b, e.testEnv)
-		before := len(e.emu.BotMessages(rv.u.ID))
-		base := e.emu.LimitStats()
-		answersBefore := len(e.emu.CallbackAnswers())
+		runSurge(b, e).report(b)
+	}
+}
 
-		const n = 120
-		sampler := sampleRate(e.emu)
-		start := time.Now()
-		var wg sync.WaitGroup
-		var finished atomic.Int32
-		for i := range n {
-			u := newUser(e.testEnv, 8_400_000_001+int64(i), []string{"km", "th", "en"}[i%3])
-			wg.Go(func() {
-				e.emu.SendText(u.u, "/start")
-				if !u.press("menu:tip", 2*time.Minute) {
-					return
-				}
-				if _, _, ok := u.waitButton("back", 2*time.Minute); !ok {
-					return
-				}
-				e.emu.SendText(u.u, "what I saw")
-				if _, _, ok := u.waitButton("a:yes", 2*time.Minute); ok {
-					finished.Add(1)
-				}
-			})
-		}
-		time.Sleep(1500 * time.Millisecond) // mid-surge
-		pressed := time.Now()
-		if _, err := e.emu.PressButton(ur.u, sendMsg.ID, sendData); err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		_, err := e.emu.WaitBotMessages(ctx, rv.u.ID, before+1)
-		cancel()
-		if err != nil {
-			b.Fatalf("the urgent report never reached the reviewer: %v", err)
-		}
-		urgent := time.Since(pressed)
-		wg.Wait()
-		elapsed := time.Since(start)
-		peak := sampler.peak(3 * time.Second)
-		st := e.emu.LimitStats()
-		var lat []time.Duration
-		for _, a := range e.emu.CallbackAnswers()[answersBefore:] {
-			lat = append(lat, a.Latency)
-		}
-		b.ReportMetric(float64(st.Messages-base.Messages)/elapsed.Seconds(), "msg/s-mean")
-		b.ReportMetric(peak, "msg/s-peak3s")
-		b.ReportMetric(float64(n-int(finished.Load())), "dropped")
-		b.ReportMetric(float64(st.Ignored-base.Ignored), "retry_after-ignored")
-		b.ReportMetric(float64(st.TooMany-base.TooMany), "429s")
-		b.ReportMetric(float64(urgent.Milliseconds()), "urgent-ms")
-		b.ReportMetric(float64(percentile(lat, 0.99).Milliseconds()), "callback-p99-ms")
+// surgeFigures are what a surge run measured.
+type surgeFigures struct {
+	msgMean, msgPeak3s        float64
+	dropped, ignored, tooMany int
+	urgent, callbackP99       time.Duration
+	actions                   int // the reporters' actions answered, for the cost of each
+}
+
+func (f surgeFigures) report(b *testing.B) {
+	b.ReportMetric(f.msgMean, "msg/s-mean")
+	b.ReportMetric(f.msgPeak3s, "msg/s-peak3s")
+	b.ReportMetric(float64(f.dropped), "dropped")
+	b.ReportMetric(float64(f.ignored), "retry_after-ignored")
+	b.ReportMetric(float64(f.tooMany), "429s")
+	b.ReportMetric(float64(f.urgent.Milliseconds()), "urgent-ms")
+	b.ReportMetric(float64(f.callbackP99.Milliseconds()), "callback-p99-ms")
+}
+
+// runSurge runs the surge against a started on-call bot whose first
+// reviewer is on call.
+func runSurge(b *testing.B, e *onCallEnv) surgeFigures {
+	rv := e.reviewers[0]
+	// The urgent reporter is ready to press Send before the surge.
+	ur, sendMsg, sendData := readyUrgent(b, e.testEnv, 8_400_000_000)
+	waitInboxDone(b, e.testEnv)
+	before := len(e.emu.BotMessages(rv.u.ID))
+	base := e.emu.LimitStats()
+	answersBefore := len(e.emu.CallbackAnswers())
+
+	const n = 120
+	sampler := sampleRate(e.emu)
+	start := time.Now()
+	var wg sync.WaitGroup
+	var finished atomic.Int32
+	for i := range n {
+		u := newUser(e.testEnv, 8_400_000_001+int64(i), []string{"km", "th", "en"}[i%3])
+		wg.Go(func() {
+			e.emu.SendText(u.u, "/start")
+			if !u.press("menu:tip", 2*time.Minute) {
+				return
+			}
+			if _, _, ok := u.waitButton("back", 2*time.Minute); !ok {
+				return
+			}
+			e.emu.SendText(u.u, "what I saw")
+			if _, _, ok := u.waitButton("a:yes", 2*time.Minute); ok {
+				finished.Add(1)
+			}
+		})
+	}
+	time.Sleep(1500 * time.Millisecond) // mid-surge
+	pressed := time.Now()
+	if _, err := e.emu.PressButton(ur.u, sendMsg.ID, sendData); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	_, err := e.emu.WaitBotMessages(ctx, rv.u.ID, before+1)
+	cancel()
+	if err != nil {
+		b.Fatalf("the urgent report never reached the reviewer: %v", err)
+	}
+	urgent := time.Since(pressed)
+	wg.Wait()
+	elapsed := time.Since(start)
+	peak := sampler.peak(3 * time.Second)
+	st := e.emu.LimitStats()
+	var lat []time.Duration
+	for _, a := range e.emu.CallbackAnswers()[answersBefore:] {
+		lat = append(lat, a.Latency)
+	}
+	return surgeFigures{
+		msgMean:     float64(st.Messages-base.Messages) / elapsed.Seconds(),
+		msgPeak3s:   peak,
+		dropped:     n - int(finished.Load()),
+		ignored:     st.Ignored - base.Ignored,
+		tooMany:     st.TooMany - base.TooMany,
+		urgent:      urgent,
+		callbackP99: percentile(lat, 0.99),
+		actions:     3 * n,
 	}
 }
 
@@ -618,7 +636,10 @@ func BenchmarkTwoProcesses(b *testing.B) {
 
 // BenchmarkThroughput: pacing lifted, 40 users send /start 5 times each as
 // fast as the answers come; our program and a bare go-telegram/bot echo
-// bot on the same kind of emulator, in the same run.
+// bot on the same kind of emulator, in the same run. Beside the rate, what
+// each answer cost: CPU of the bot, of its PostgreSQL backends and of
+// Redis (server-wide: other clients of a shared Redis count too), and the
+// bot's peak resident memory.
 func BenchmarkThroughput(b *testing.B) {
 	const users, rounds = 40, 5
 	drive := func(emu *telegramtest.Server, base int64) time.Duration {
@@ -641,8 +662,16 @@ func BenchmarkThroughput(b *testing.B) {
 	}
 	for b.Loop() {
 		e := newTestEnv(b)
-		e.start()
+		// The bot runs as a process of its own, so that its CPU and memory
+		// are its own, not the emulator's and the load's.
+		name := "tipline-bench-" + e.prefix
+		e.env["DATABASE_URL"] = tagDatabaseURL(b, e.env["DATABASE_URL"], name)
+		p := e.spawn(b)
+		meter := &costMeter{botPID: p.cmd.Process.Pid, pgPIDs: backendsOf(e.sql(), name), rc: e.rc}
+		meter.start(context.Background())
 		ours := drive(e.emu, 8_900_000_000)
+		spent := meter.stop(context.Background(), users*rounds)
+		p.kill()
 
 		emu := telegramtest.NewServer()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -663,5 +692,6 @@ func BenchmarkThroughput(b *testing.B) {
 		b.ReportMetric(n/ours.Seconds(), "ours-answers/s")
 		b.ReportMetric(n/theirs.Seconds(), "echo-answers/s")
 		b.ReportMetric(theirs.Seconds()/ours.Seconds(), "ratio")
+		spent.report(b)
 	}
 }

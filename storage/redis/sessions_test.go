@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/storage"
 	redisstore "github.com/tipline/tipline/storage/redis"
@@ -58,6 +59,9 @@ func TestRedisSessionIsSealed(t *testing.T) {
 	}
 	if _, err := sessions.Load(ctx, other); !errors.Is(err, keys.ErrUndecryptable) {
 		t.Fatalf("Load of a session copied from another chat: %v, want ErrUndecryptable", err)
+	}
+	if _, errs, err := sessions.LoadMany(ctx, []string{other}); err != nil || !errors.Is(errs[0], keys.ErrUndecryptable) {
+		t.Fatalf("LoadMany of a session copied from another chat: %v, %v; want ErrUndecryptable", errs, err)
 	}
 }
 
@@ -162,11 +166,19 @@ func TestRedisSessionOfAnotherType(t *testing.T) {
 	if !errors.Is(err, storage.ErrUnreadable) || errors.Is(err, storage.ErrUnavailable) {
 		t.Fatalf("Load of a hash: %v, want ErrUnreadable (not unavailable)", err)
 	}
+	// Loaded with a batch, it is told apart from a missing session too.
+	other := ring.ChatKey(43)
+	if _, errs, err := sessions.LoadMany(ctx, []string{chat, other}); err != nil || !errors.Is(errs[0], storage.ErrUnreadable) || !errors.Is(errs[1], tipline.ErrNotFound) {
+		t.Fatalf("LoadMany of a hash and a missing session: %v, %v; want ErrUnreadable, then ErrNotFound", errs, err)
+	}
 	if err := client.Set(ctx, prefix+"session:"+chat, "not sealed", time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := sessions.Load(ctx, chat); !errors.Is(err, storage.ErrUnreadable) {
 		t.Fatalf("Load of a value not sealed by us: %v, want ErrUnreadable", err)
+	}
+	if _, errs, err := sessions.LoadMany(ctx, []string{chat}); err != nil || !errors.Is(errs[0], storage.ErrUnreadable) {
+		t.Fatalf("LoadMany of a value not sealed by us: %v, %v; want ErrUnreadable", errs, err)
 	}
 	if err := sessions.Delete(ctx, chat); err != nil {
 		t.Fatal(err)

@@ -30,6 +30,7 @@ var outboxTests = []struct {
 	{"OutboxSilentProcessTakenOver", testOutboxTakeover},
 	{"HeartbeatGivesTheClock", testHeartbeatClock},
 	{"InboxCompleteQueuesOnce", testInboxComplete},
+	{"InboxCompleteManyPerUpdate", testInboxCompleteMany},
 	{"InboxReleaseBacksOffOneUpdate", testInboxBackoff},
 	{"InboxSilentProcessTakenOver", testInboxTakeover},
 	{"InboxDeadLetters", testInboxDead},
@@ -367,6 +368,57 @@ func testInboxComplete(t *testing.T, s Store) {
 	mustPending(t, s, 1)
 	mustClaim(t, s, "w", longLease, 2)
 	mustKeys(t, "after completion", mustOutboxClaim(t, s, "d", 10), "u:1:0")
+}
+
+// testInboxCompleteMany: updates completed together are each done, with
+// their entries queued, exactly when the caller held them; one that fails
+// (not held any more, a bad entry, the same update twice) fails alone.
+func testInboxCompleteMany(t *testing.T, s Store) {
+	mustAdd(t, s, item(1, "a"), item(2, "b"), item(3, "c"), item(4, "a"))
+	mustClaim(t, s, "w", longLease, 1)
+	mustClaim(t, s, "w", longLease, 2)
+	mustClaim(t, s, "other", longLease, 3)
+	bad := entry("u:2:0", "b", storage.LaneReply)
+	bad.Method = "" // refused by every store
+	done := []storage.Completion{
+		{UpdateID: 1, Entries: []storage.OutboxEntry{entry("u:1:0", "a", storage.LaneReply), entry("u:1:1", "a", storage.LaneReply)}},
+		{UpdateID: 2, Entries: []storage.OutboxEntry{bad}},
+		{UpdateID: 3, Entries: []storage.OutboxEntry{entry("u:3:0", "c", storage.LaneReply)}},
+		{UpdateID: 1, Entries: []storage.OutboxEntry{entry("u:1:2", "a", storage.LaneReply)}},
+	}
+	errs, err := s.InboxCompleteMany(t.Context(), "w", done)
+	if err != nil || len(errs) != len(done) {
+		t.Fatalf("InboxCompleteMany = %v, %v; want one result per update", errs, err)
+	}
+	if errs[0] != nil {
+		t.Fatalf("update 1, held: %v, want completed", errs[0])
+	}
+	if errs[1] == nil || errors.Is(errs[1], storage.ErrNotHolder) {
+		t.Fatalf("update 2, a bad entry: %v, want its own error", errs[1])
+	}
+	if !errors.Is(errs[2], storage.ErrNotHolder) {
+		t.Fatalf("update 3, another's: %v, want ErrNotHolder", errs[2])
+	}
+	if !errors.Is(errs[3], storage.ErrNotHolder) {
+		t.Fatalf("update 1 again: %v, want ErrNotHolder", errs[3])
+	}
+	// Only update 1's entries went out; its chat's next update is ready.
+	mustKeys(t, "after completing together", mustOutboxClaim(t, s, "d", 10), "u:1:0")
+	mustClaim(t, s, "w", longLease, 4)
+	// The updates that failed are still held, and are completed alone.
+	if err := s.InboxComplete(t.Context(), 2, "w", []storage.OutboxEntry{entry("u:2:0", "b", storage.LaneReply)}); err != nil {
+		t.Fatalf("InboxComplete of the update whose entry was refused: %v", err)
+	}
+	errs, err = s.InboxCompleteMany(t.Context(), "other", []storage.Completion{{UpdateID: 3, Entries: done[2].Entries}})
+	if err != nil || errs[0] != nil {
+		t.Fatalf("InboxCompleteMany by the holder of update 3: %v, %v", errs, err)
+	}
+	// Completing again queues nothing twice.
+	errs, err = s.InboxCompleteMany(t.Context(), "w", done[:1])
+	if err != nil || !errors.Is(errs[0], storage.ErrNotHolder) {
+		t.Fatalf("InboxCompleteMany of a done update: %v, %v; want ErrNotHolder", errs, err)
+	}
+	mustKeys(t, "in the end", mustOutboxClaim(t, s, "d2", 10), "u:2:0", "u:3:0")
 }
 
 func testInboxBackoff(t *testing.T, s Store) {

@@ -16,6 +16,8 @@ import (
 // offer: a chat's conversation state, kept for a while, and markers.
 type Sessions interface {
 	Load(ctx context.Context, chatKey string) ([]byte, error)
+	// LoadMany is Load for several chats in one round trip.
+	LoadMany(ctx context.Context, chatKeys []string) ([][]byte, []error, error)
 	Save(ctx context.Context, chatKey string, data []byte) error
 	Delete(ctx context.Context, chatKey string) error
 
@@ -64,6 +66,28 @@ func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Session
 			t.Fatalf("Save of %d bytes: %v, want ErrSessionTooLarge", storage.MaxSessionBytes+1, err)
 		}
 		mustLoadSession(t, s, "chat-a", `{"state":"menu"}`)
+	})
+	t.Run("LoadManyAsLoad", func(t *testing.T) {
+		t.Parallel()
+		s, _, _ := newSessions(t)
+		mustSaveSession(t, s, "chat-a", []byte(`{"state":"ask_what"}`))
+		mustSaveSession(t, s, "chat-c", nil)
+		got, errs, err := s.LoadMany(t.Context(), []string{"chat-a", "chat-b", "chat-c", "chat-a"})
+		if err != nil || len(got) != 4 || len(errs) != 4 {
+			t.Fatalf("LoadMany = %q, %v, %v; want four results", got, errs, err)
+		}
+		if errs[0] != nil || string(got[0]) != `{"state":"ask_what"}` || errs[3] != nil || string(got[3]) != string(got[0]) {
+			t.Fatalf("LoadMany of a saved session = %q, %v; want it", got[0], errs[0])
+		}
+		if !errors.Is(errs[1], tipline.ErrNotFound) {
+			t.Fatalf("LoadMany of an unknown chat: %v, want ErrNotFound", errs[1])
+		}
+		if errs[2] != nil || got[2] == nil || len(got[2]) != 0 {
+			t.Fatalf("LoadMany of an empty session = %q, %v; want empty, found", got[2], errs[2])
+		}
+		if got, errs, err := s.LoadMany(t.Context(), nil); err != nil || len(got)+len(errs) != 0 {
+			t.Fatalf("LoadMany of nothing = %q, %v, %v", got, errs, err)
+		}
 	})
 	t.Run("NotFound", func(t *testing.T) {
 		t.Parallel()

@@ -1,0 +1,199 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
+)
+
+// gatedStore is the memory store, whose first single completion waits for
+// the test to open a gate (so that the others queue behind it), and which
+// records the size of every group and can fail the next group whole.
+type gatedStore struct {
+	*memory.Store
+	gate      chan struct{}
+	mu        sync.Mutex
+	gated     bool
+	groups    []int
+	failNext  bool
+	panicNext bool
+}
+
+func (s *gatedStore) InboxComplete(ctx context.Context, id int64, owner string, es []storage.OutboxEntry) error {
+	s.mu.Lock()
+	first := !s.gated
+	s.gated = true
+	s.mu.Unlock()
+	if first {
+		<-s.gate
+	}
+	return s.Store.InboxComplete(ctx, id, owner, es)
+}
+
+func (s *gatedStore) InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error) {
+	s.mu.Lock()
+	s.groups = append(s.groups, len(done))
+	fail, panics := s.failNext, s.panicNext
+	s.failNext, s.panicNext = false, false
+	s.mu.Unlock()
+	if panics {
+		panic("the store panicked")
+	}
+	if fail {
+		return nil, errors.New("the group failed")
+	}
+	return s.Store.InboxCompleteMany(ctx, owner, done)
+}
+
+// claimAll stores updates 1..n, each of a chat of its own, and claims them
+// for owner.
+func claimAll(t *testing.T, s *memory.Store, owner string, n int) {
+	t.Helper()
+	var items []storage.InboxItem
+	for i := 1; i <= n; i++ {
+		items = append(items, storage.InboxItem{UpdateID: int64(i), ChatKey: fmt.Sprint("chat", i), Payload: []byte(`{}`)})
+	}
+	if _, err := s.InboxAdd(t.Context(), items); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.InboxClaimBatch(t.Context(), owner, time.Minute, n)
+	if err != nil || len(got) != n {
+		t.Fatalf("claimed %d, %v; want %d", len(got), err, n)
+	}
+}
+
+func oneReply(id int64) []storage.OutboxEntry {
+	return []storage.OutboxEntry{{Key: fmt.Sprint("u:", id), ChatKey: fmt.Sprint("chat", id), ChatID: id,
+		Lane: storage.LaneReply, Method: "sendMessage", Payload: []byte(`{}`)}}
+}
+
+// runGroup completes update 1 (held at the gate), then updates 2..n while
+// it waits, opens the gate and returns each update's outcome.
+func runGroup(t *testing.T, s *gatedStore, g *committer, n int, entries func(int64) []storage.OutboxEntry) map[int64]error {
+	t.Helper()
+	var mu sync.Mutex
+	out := map[int64]error{}
+	var wg sync.WaitGroup
+	do := func(id int64) {
+		err := g.complete(t.Context(), s, "w", id, entries(id))
+		mu.Lock()
+		out[id] = err
+		mu.Unlock()
+	}
+	wg.Go(func() { do(1) })
+	for !s.isGated() {
+		time.Sleep(time.Millisecond)
+	}
+	for id := int64(2); id <= int64(n); id++ {
+		wg.Go(func() { do(id) })
+	}
+	for g.queued() < n-1 {
+		time.Sleep(time.Millisecond)
+	}
+	close(s.gate)
+	wg.Wait()
+	return out
+}
+
+func (s *gatedStore) isGated() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gated
+}
+
+func (g *committer) queued() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.waiting)
+}
+
+// TestCommitterGroups: updates completed while a commit is under way are
+// completed together, in one call, each with its own entries; one that is
+// no longer held fails alone.
+func TestCommitterGroups(t *testing.T) {
+	mem := memory.New(nil)
+	s := &gatedStore{Store: mem, gate: make(chan struct{})}
+	claimAll(t, mem, "w", 6)
+	// Update 4 was taken over by another process meanwhile.
+	if err := mem.InboxRelease(t.Context(), 4, "w", 0); err != nil {
+		t.Fatal(err)
+	}
+	var g committer
+	out := runGroup(t, s, &g, 6, oneReply)
+	for id, err := range out {
+		if id == 4 {
+			if !errors.Is(err, storage.ErrNotHolder) {
+				t.Errorf("update 4, not held: %v, want ErrNotHolder", err)
+			}
+		} else if err != nil {
+			t.Errorf("update %d: %v", id, err)
+		}
+	}
+	if len(s.groups) != 1 || s.groups[0] != 5 {
+		t.Fatalf("groups committed: %v, want one of 5 after the first update", s.groups)
+	}
+	pending, err := mem.InboxPending(t.Context())
+	if err != nil || pending != 1 {
+		t.Fatalf("pending = %d, %v; want only update 4", pending, err)
+	}
+	sent, err := mem.OutboxClaim(t.Context(), "d", time.Minute, 10)
+	if err != nil || len(sent) != 5 {
+		t.Fatalf("queued %d entries, %v; want 5 (one per completed update)", len(sent), err)
+	}
+	if g.busy || len(g.waiting) != 0 {
+		t.Fatalf("committer left busy=%v with %d waiting", g.busy, len(g.waiting))
+	}
+}
+
+// TestCommitterGroupFailsAlone: when the group call fails whole, each
+// update is tried alone, so the one with a bad entry fails and the others
+// are completed.
+func TestCommitterGroupFailsAlone(t *testing.T) {
+	mem := memory.New(nil)
+	s := &gatedStore{Store: mem, gate: make(chan struct{}), failNext: true}
+	claimAll(t, mem, "w", 4)
+	var g committer
+	out := runGroup(t, s, &g, 4, func(id int64) []storage.OutboxEntry {
+		es := oneReply(id)
+		if id == 3 {
+			es[0].Method = "" // refused by the store
+		}
+		return es
+	})
+	for id, err := range out {
+		if (err != nil) != (id == 3) {
+			t.Errorf("update %d: %v; want only update 3 to fail", id, err)
+		}
+	}
+	pending, err := mem.InboxPending(t.Context())
+	if err != nil || pending != 1 {
+		t.Fatalf("pending = %d, %v; want only update 3", pending, err)
+	}
+}
+
+// TestCommitterGroupPanics: a group whose commit panics fails each of its
+// updates (to be retried), and the committer takes the next group.
+func TestCommitterGroupPanics(t *testing.T) {
+	mem := memory.New(nil)
+	s := &gatedStore{Store: mem, gate: make(chan struct{}), panicNext: true}
+	claimAll(t, mem, "w", 4)
+	var g committer
+	out := runGroup(t, s, &g, 3, oneReply)
+	for id, err := range out {
+		if (err == nil) != (id == 1) {
+			t.Errorf("update %d: %v; want the group after update 1 to fail", id, err)
+		}
+	}
+	if err := g.complete(t.Context(), s, "w", 4, oneReply(4)); err != nil {
+		t.Fatalf("the next update after a panic: %v", err)
+	}
+	if g.busy {
+		t.Fatal("the committer stayed busy after a panic")
+	}
+}

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/oncall"
+)
+
+// spawnOnCall runs the program as a process of its own (so that its CPU
+// and memory can be measured, and it can be pinned to a CPU by prefix,
+// e.g. taskset), registers the reviewers by their invite codes and puts
+// the first on call all day. The rota is by the real clock.
+func (e *onCallEnv) spawnOnCall(b *testing.B, prefix ...string) *process {
+	b.Helper()
+	args := append(append([]string{}, prefix...), binary(b), "serve")
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = os.Environ()
+	for k, v := range e.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	p := &process{cmd: cmd, logs: e.logs}
+	cmd.Stderr, cmd.Stdout = e.logs, e.logs
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(p.kill)
+	waitLog(b, e.testEnv, "tipline is running", 1)
+	for _, r := range e.reviewers {
+		e.emu.SendText(r.u, "/start "+r.code)
+		r.waitText(regexp.MustCompile(`You are now a Tipline reviewer`))
+		r.markSeen()
+		rv, err := e.db.ReviewerByTelegram(context.Background(), r.u.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.rv = rv
+	}
+	var rota oncall.Rota
+	rota.TimeZone = "Asia/Phnom_Penh"
+	rota.Primary = mustShifts(b, fmt.Sprintf("%d:daily@00:00-24:00", e.reviewers[0].rv.ID))
+	doc, err := rota.Encode()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := e.db.SaveRota(context.Background(), doc); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// readyUrgent brings a reporter to the last step of an urgent tip (a girl
+// taken tonight), so that one press of the button it returns files it.
+func readyUrgent(b *testing.B, e *testEnv, id int64) (*user, telegramtest.Message, string) {
+	ur := newUser(e, id, "km")
+	e.emu.SendText(ur.u, "/start")
+	ur.press("menu:tip", time.Minute)
+	ur.waitButton("back", time.Minute)
+	e.emu.SendText(ur.u, "a girl is taken tonight")
+	ur.press("a:yes", time.Minute)
+	for _, a := range []string{"skip", "skip", "a:today", "a:1", "a:12_17", "skip", "skip"} {
+		ur.press(a, time.Minute)
+	}
+	m, data, ok := ur.waitButton("send:anon", time.Minute)
+	if !ok {
+		b.Fatal("the urgent reporter never reached Send")
+	}
+	return ur, m, data
+}
+
+// fcfsLateness is how much later than a perfect first-come-first-served
+// queue, sending one answer every interval, each arrival was answered
+// (arrivals in order; answered[i] zero for none).
+func fcfsLateness(arrived, answered []time.Time, interval time.Duration) []time.Duration {
+	var late []time.Duration
+	var slot time.Time
+	for i, a := range arrived {
+		if i == 0 || a.After(slot.Add(interval)) {
+			slot = a
+		} else {
+			slot = slot.Add(interval)
+		}
+		if !answered[i].IsZero() {
+			late = append(late, max(0, answered[i].Sub(slot)))
+		}
+	}
+	return late
+}
+
+// BenchmarkAppeal: an appeal on the radio; 1,500 new reporters send /start
+// within 20 s with Telegram's limits on, and an urgent case is filed
+// mid-appeal. Reported: how much later than a perfect first-come-first-
+// served queue at 30 answers a second each was answered (p99), the urgent
+// case's time to the reviewer's phone, the bot's peak memory, and the
+// reporters never answered (must be 0).
+func BenchmarkAppeal(b *testing.B) {
+	for b.Loop() {
+		e := &onCallEnv{testEnv: limitedEnv(b)}
+		e.withReviewers("Primary Pich")
+		p := e.spawnOnCall(b)
+		figures := runAppeal(b, e)
+		figures.peakMB = peakResidentMB(p.cmd.Process.Pid)
+		figures.report(b)
+	}
+}
+
+// appealFigures are what an appeal run measured.
+type appealFigures struct {
+	n, unanswered int
+	lateP50       time.Duration
+	lateP99       time.Duration
+	urgent        time.Duration
+	peakMB        float64
+}
+
+func (f appealFigures) report(b *testing.B) {
+	b.ReportMetric(float64(f.lateP50.Milliseconds()), "fcfs-late-p50-ms")
+	b.ReportMetric(float64(f.lateP99.Milliseconds()), "fcfs-late-p99-ms")
+	b.ReportMetric(float64(f.urgent.Milliseconds()), "urgent-ms")
+	b.ReportMetric(float64(f.unanswered), "unanswered")
+	b.ReportMetric(f.peakMB, "bot-peak-MB")
+	if f.unanswered > 0 {
+		b.Errorf("%d of %d reporters never answered", f.unanswered, f.n)
+	}
+}
+
+// runAppeal runs the appeal against a started on-call bot.
+func runAppeal(b *testing.B, e *onCallEnv) appealFigures {
+	const n = 1500
+	const spread = 20 * time.Second
+	rv := e.reviewers[0]
+	ur, sendMsg, sendData := readyUrgent(b, e.testEnv, 8_400_000_000)
+	waitInboxDone(b, e.testEnv)
+	before := len(e.emu.BotMessages(rv.u.ID))
+
+	users := make([]telegramtest.User, n)
+	for i := range users {
+		users[i] = telegramtest.User{ID: 9_100_000_000 + int64(i), FirstName: fmt.Sprintf("Appealfirst%d", i),
+			LanguageCode: []string{"km", "th", "en"}[i%3]}
+		e.emu.AddUser(users[i])
+	}
+	arrived := make([]time.Time, n)
+	answered := make([]time.Time, n)
+	var mu sync.Mutex
+	// One watcher notes when each reporter first hears from the bot.
+	watchDone := make(chan struct{})
+	stopWatch := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		waiting := map[int]bool{}
+		next := 0
+		for {
+			mu.Lock()
+			for ; next < n && !arrived[next].IsZero(); next++ {
+				waiting[next] = true
+			}
+			mu.Unlock()
+			now := time.Now()
+			for i := range waiting {
+				if len(e.emu.BotMessages(users[i].ID)) > 0 {
+					answered[i] = now
+					delete(waiting, i)
+				}
+			}
+			if next == n && len(waiting) == 0 {
+				return
+			}
+			select {
+			case <-stopWatch:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+
+	var urgent time.Duration
+	var urgentErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		if i == n/2 { // mid-appeal
+			wg.Go(func() {
+				pressed := time.Now()
+				if _, err := e.emu.PressButton(ur.u, sendMsg.ID, sendData); err != nil {
+					urgentErr = err
+					return
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				defer cancel()
+				if _, err := e.emu.WaitBotMessages(ctx, rv.u.ID, before+1); err != nil {
+					urgentErr = err
+					return
+				}
+				urgent = time.Since(pressed)
+			})
+		}
+		time.Sleep(time.Until(start.Add(spread * time.Duration(i) / n)))
+		mu.Lock()
+		arrived[i] = time.Now()
+		mu.Unlock()
+		e.emu.SendText(users[i], "/start")
+	}
+	wg.Wait()
+	if urgentErr != nil {
+		b.Fatalf("the urgent report never reached the reviewer: %v", urgentErr)
+	}
+	select {
+	case <-watchDone:
+	case <-time.After(5 * time.Minute):
+		close(stopWatch)
+		<-watchDone
+	}
+	f := appealFigures{n: n, urgent: urgent}
+	for _, a := range answered {
+		if a.IsZero() {
+			f.unanswered++
+		}
+	}
+	// A perfect queue at Telegram's 30 messages a second, one answer each.
+	late := fcfsLateness(arrived, answered, time.Second/30)
+	f.lateP50, f.lateP99 = percentile(late, 0.5), percentile(late, 0.99)
+	if msgs := e.emu.BotMessages(users[0].ID); len(msgs) != 1 {
+		b.Logf("a reporter's /start was answered with %d messages; the perfect queue counts one", len(msgs))
+	}
+	return f
+}
