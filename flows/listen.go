@@ -37,3 +37,21 @@ func (r *run) listenButton(act string) bool {
 	r.ask()
 	return true
 }
+
+// VoicePrompts are the catalogue messages the team can record, in the
+// order /record lists them: the welcome, every question of both reports,
+// the emergency numbers' first line and the receipt's "what happens next".
+// A message that holds one of them can go out as a voice message.
+func VoicePrompts() []string {
+	out := []string{"welcome"}
+	seen := map[string]bool{}
+	for _, qs := range [][]question{tipQuestions, missingQuestions} {
+		for _, q := range qs {
+			if id := "q_" + q.answer; !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return append(out, "emergency_intro", "done_next")
+}
