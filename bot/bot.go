@@ -41,6 +41,7 @@ type Store interface {
 	MessagePath
 	ReporterStore
 	ReviewerStore
+	VoiceStore
 	review.Store
 	review.RouterStore
 	review.RetentionStore
@@ -320,6 +321,8 @@ type Bot struct {
 	draining atomic.Bool
 
 	sentLog sentLog // sent entries waiting to be recorded together
+
+	voices voiceCache // the recorded prompts, per language (voices.go)
 
 	mu           sync.Mutex
 	unsettled    []func(context.Context) error // writes that wait for the database (retryLater)

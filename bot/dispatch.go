@@ -285,7 +285,9 @@ func (b *Bot) callTelegram(ctx context.Context, e storage.OutboxEntry, p payload
 		file := &models.InputFileString{Data: p.FileID}
 		switch p.FileKind {
 		case "voice":
-			msg, err = b.api.SendVoice(ctx, &tgbot.SendVoiceParams{ChatID: e.ChatID, Voice: file, ProtectContent: p.Protect})
+			// A prompt the team recorded carries its question as caption,
+			// with the question's buttons (voices.go).
+			msg, err = b.api.SendVoice(ctx, &tgbot.SendVoiceParams{ChatID: e.ChatID, Voice: file, Caption: p.Text, ReplyMarkup: markup, ProtectContent: p.Protect})
 		case "video":
 			msg, err = b.api.SendVideo(ctx, &tgbot.SendVideoParams{ChatID: e.ChatID, Video: file, ProtectContent: p.Protect})
 		default:

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/voices"
+)
+
+// fakeVoice is a few bytes that look like an OGG/opus file to the
+// emulator: no one's voice is in the repository.
+func fakeVoice(tag string) []byte { return []byte("OggS\x00\x02synthetic-opus-" + tag) }
+
+// recordPrompt has an admin record one prompt in a language through the
+// bot: /record, the language, the prompt, a voice message, Keep.
+func recordPrompt(t *testing.T, admin *reporter, lang, key string) {
+	t.Helper()
+	admin.e.emu.SendText(admin.u, "/record")
+	admin.press("rec:l:" + lang)
+	admin.press("rec:p:" + lang + ":" + strconv.Itoa(slices.Index(voices.Prompts(), key)))
+	// The exact text to read, in the prompt's language.
+	want := locales.MustLoad().Text(lang, key, nil)
+	admin.waitText(regexp.MustCompile(regexp.QuoteMeta(firstLine(want))))
+	admin.markSeen()
+	admin.e.emu.SendVoice(admin.u, fakeVoice(lang+key), 3)
+	m, _ := admin.waitButton("rec:keep")
+	if !m.Voice || !strings.Contains(m.Caption, "Keep it?") {
+		t.Fatalf("play-back of %s: %+v, want the voice message with Keep / Record again", key, m)
+	}
+	admin.press("rec:keep")
+	admin.waitText(regexp.MustCompile(`Kept`))
+	admin.markSeen()
+}
+
+
+// TestVoicePrompts: an admin records two prompts in Khmer in Telegram; a
+// Khmer reporter turns listening on and files a tip by buttons and one
+// voice message, hearing the two recorded questions as voice messages with
+// the question as caption and the same buttons, and the others as text.
+// Listening outlives the session's loss; a changed text makes its
+// recording stale (shown by "tipline voices", no longer played).
+func TestVoicePrompts(t *testing.T) {
+	e := newTestEnv(t)
+	_, stop := e.start()
+	ctx := context.Background()
+	cat := locales.MustLoad()
+
+	adminID := e.opsReviewer(t, "Dara", 7_210_000_001)
+	admin := e.newReporter(7_210_000_001, "en")
+	recordPrompt(t, admin, "km", "q_what")
+	recordPrompt(t, admin, "km", "q_danger")
+
+	recs, err := e.db.VoicePrompts(ctx, "km")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 {
+		t.Fatalf("recordings %+v, want q_danger and q_what", recs)
+	}
+	for _, r := range recs {
+		if r.RecordedBy != adminID || r.Duration != 3 || r.FileID == "" || r.TextHash != voices.TextHash(cat, "km", r.Key) {
+			t.Errorf("recording %+v: want by reviewer %d, 3 s, the text's hash", r, adminID)
+		}
+	}
+	evs, err := e.db.VoiceEvents(ctx)
+	if err != nil || len(evs) != 2 || evs[0].Actor != "reviewer:"+strconv.FormatInt(adminID, 10) {
+		t.Fatalf("audit %+v, %v: want two recordings by the admin", evs, err)
+	}
+
+	// A Khmer reporter turns listening on from the menu.
+	r := e.reporter(7_210_000_101, "km")
+	e.emu.SendText(r.u, "/start")
+	r.press("listen:on")
+	m, _ := r.waitButton("listen:off")
+	if m.Voice {
+		t.Errorf("the menu has no recording but went as a voice message")
+	}
+	r.press("menu:tip")
+	m, _ = r.waitButton("back")
+	wantHeard(t, m, cat.Text("km", "q_what", nil), recs)
+	r.seen = m.ID
+	e.emu.SendVoice(r.u, fakeVoice("reporter"), 9) // the answer, spoken
+	m, _ = r.waitButton("a:yes")
+	wantHeard(t, m, cat.Text("km", "q_danger", nil), recs)
+	r.press("a:yes")
+	m, _ = r.waitButton("a:sale")
+	if m.Voice || !strings.Contains(m.Text, firstLine(cat.Text("km", "q_happening", nil))) {
+		t.Errorf("q_happening (not recorded): %+v, want text", m)
+	}
+	r.pressAll("a:sale", "skip", "a:today", "a:1", "a:unknown", "skip", "skip", "send:anon")
+	done := r.waitText(referenceRE)
+	ref, _ := tipline.ParseReference(referenceRE.FindString(done.Text))
+	c, err := e.db.Case(ctx, ref)
+	if err != nil {
+		t.Fatalf("case: %v", err)
+	}
+	if len(c.Attachments) != 1 || c.Attachments[0].Kind != tipline.AttachVoice || c.Answers[flows.AnswerDanger] != "yes" {
+		t.Errorf("case %+v, want the spoken answer and the danger", c)
+	}
+
+	// Listening is the reporter's, not the session's: it outlives it.
+	if n, err := e.rc.Del(ctx, e.prefix+"session:"+e.ring.ChatKey(r.u.ID)).Result(); err != nil || n != 1 {
+		t.Fatalf("dropping the reporter's session: %d, %v", n, err)
+	}
+
+	// The Khmer text of q_danger changes (here: the recording was made for
+	// an older text): it is stale, and is no longer played.
+	mustExec(t, e, `update `+e.schema+`.voice_prompts set text_hash = 'an-older-text' where key = 'q_danger'`)
+	stop()
+	_, stop = e.start() // a new process: no recording held in memory
+	defer stop()
+	out, err := e.runCLI(t, "voices")
+	if err != nil {
+		t.Fatalf("tipline voices: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`km\s+1 recorded\s+1 stale\s+` + strconv.Itoa(len(voices.Prompts())-2) + ` missing`).MatchString(out) ||
+		!strings.Contains(out, "stale    q_danger") {
+		t.Errorf("tipline voices:\n%s\nwant km 1 recorded, 1 stale, the rest missing; q_danger named stale", out)
+	}
+	r.markSeen()
+	r.startTip("again, the girl next door")
+	m, _ = r.waitButton("a:yes")
+	if m.Voice {
+		t.Errorf("a stale recording was played: %+v", m)
+	}
+	e.assertValid() // every sendVoice with caption and buttons as Telegram takes it
+	heard := 0
+	for _, bm := range e.emu.BotMessages(r.u.ID) {
+		if bm.Voice {
+			heard++
+		}
+	}
+	if heard != 3 { // q_what, q_danger, then q_what again after the session was lost
+		t.Errorf("%d voice messages, want 3:\n%s", heard, r.transcript())
+	}
+}
+
+// wantHeard checks that m is a recorded prompt: a voice message of one of
+// recs, with the question's words as its caption.
+func wantHeard(t *testing.T, m telegramtest.Message, question string, recs []storage.VoicePrompt) {
+	t.Helper()
+	if !m.Voice || !strings.Contains(m.Caption, firstLine(question)) || len(m.Buttons) == 0 {
+		t.Fatalf("question %q: got %+v, want a voice message with it as caption and its buttons", firstLine(question), m)
+	}
+	if !slices.ContainsFunc(recs, func(r storage.VoicePrompt) bool { return r.FileID == m.FileID }) {
+		t.Errorf("voice %s is not one the admin recorded", m.FileID)
+	}
+}
