@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -40,7 +44,6 @@ func recordPrompt(t *testing.T, admin *reporter, lang, key string) {
 	admin.waitText(regexp.MustCompile(`Kept`))
 	admin.markSeen()
 }
-
 
 // TestVoicePrompts: an admin records two prompts in Khmer in Telegram; a
 // Khmer reporter turns listening on and files a tip by buttons and one
@@ -122,7 +125,7 @@ func TestVoicePrompts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tipline voices: %v\n%s", err, out)
 	}
-	if !regexp.MustCompile(`km\s+1 recorded\s+1 stale\s+` + strconv.Itoa(len(voices.Prompts())-2) + ` missing`).MatchString(out) ||
+	if !regexp.MustCompile(`km\s+1 recorded\s+1 stale\s+`+strconv.Itoa(len(voices.Prompts())-2)+` missing`).MatchString(out) ||
 		!strings.Contains(out, "stale    q_danger") {
 		t.Errorf("tipline voices:\n%s\nwant km 1 recorded, 1 stale, the rest missing; q_danger named stale", out)
 	}
@@ -154,4 +157,67 @@ func wantHeard(t *testing.T, m telegramtest.Message, question string, recs []sto
 	if !slices.ContainsFunc(recs, func(r storage.VoicePrompt) bool { return r.FileID == m.FileID }) {
 		t.Errorf("voice %s is not one the admin recorded", m.FileID)
 	}
+}
+
+// TestVoicesExportImport: "tipline voices export" writes the recordings,
+// fetched through getFile, with a manifest of their text hashes; "import"
+// on a fresh store of another bot uploads each again (file ids belong to
+// the bot that received the file) through an admin's chat, and restores
+// the coverage; a reporter of the new deployment hears them.
+func TestVoicesExportImport(t *testing.T) {
+	a := newTestEnv(t)
+	_, stopA := a.start()
+	a.opsReviewer(t, "Dara", 7_220_000_001)
+	admin := a.newReporter(7_220_000_001, "en")
+	recordPrompt(t, admin, "km", "q_what")
+	recordPrompt(t, admin, "km", "welcome")
+	stopA()
+
+	dir := t.TempDir()
+	out, err := a.runCLI(t, "voices", "export", dir)
+	if err != nil {
+		t.Fatalf("voices export: %v\n%s", err, out)
+	}
+	var man voicesManifest
+	raw, err := os.ReadFile(filepath.Join(dir, voicesManifestName))
+	if err != nil || json.Unmarshal(raw, &man) != nil || len(man.Recordings) != 2 {
+		t.Fatalf("manifest %s (%v): want two recordings", raw, err)
+	}
+	for _, it := range man.Recordings {
+		data, err := os.ReadFile(filepath.Join(dir, it.File))
+		if err != nil || !bytes.Equal(data, fakeVoice(it.Lang+it.Key)) {
+			t.Errorf("%s: exported %q, %v; want the admin's voice message", it.File, data, err)
+		}
+		if it.TextHash != voices.TextHash(locales.MustLoad(), it.Lang, it.Key) {
+			t.Errorf("%s: text hash %s, want the text's", it.Key, it.TextHash)
+		}
+	}
+
+	b := newTestEnv(t, telegramtest.WithToken("7654321:another-ngos-bot-token-0123456789"))
+	b.opsReviewer(t, "Sophea", 7_230_000_001)
+	b.newReporter(7_230_000_001, "en")
+	b.emu.SendText(telegramtest.User{ID: 7_230_000_001}, "/start")
+	out, err = b.runCLI(t, "voices", "import", dir)
+	if err != nil {
+		t.Fatalf("voices import: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "2 uploaded again") || !regexp.MustCompile(`km\s+2 recorded\s+0 stale`).MatchString(out) {
+		t.Errorf("voices import said:\n%s\nwant 2 uploaded again, km 2 recorded", out)
+	}
+	recs, err := b.db.VoicePrompts(context.Background(), "km")
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("imported %+v, %v", recs, err)
+	}
+	b.assertValid()
+
+	// The new deployment's reporters hear them.
+	_, stopB := b.start()
+	defer stopB()
+	r := b.reporter(7_230_000_101, "km")
+	b.emu.SendText(r.u, "/start")
+	r.press("listen:on")
+	r.press("menu:tip")
+	m, _ := r.waitButton("back")
+	wantHeard(t, m, locales.MustLoad().Text("km", "q_what", nil), recs)
+	b.assertValid() // the uploads, and the voice by its new file id
 }
