@@ -110,6 +110,24 @@ func TestVoicePrompts(t *testing.T) {
 		t.Errorf("case %+v, want the spoken answer and the danger", c)
 	}
 
+	// "Clear this chat" deletes the voice messages too.
+	r.press("clear")
+	r.press("clear:yes")
+	waitInboxDone(t, e)
+	voiced := 0
+	for _, bm := range e.emu.Messages(r.u.ID) {
+		if bm.FromBot && bm.Voice {
+			voiced++
+			if !bm.Deleted {
+				t.Errorf("voice message %d left after Clear this chat", bm.ID)
+			}
+		}
+	}
+	if voiced != 2 {
+		t.Errorf("%d voice messages before clearing, want 2", voiced)
+	}
+	r.markSeen()
+
 	// Listening is the reporter's, not the session's: it outlives it.
 	if n, err := e.rc.Del(ctx, e.prefix+"session:"+e.ring.ChatKey(r.u.ID)).Result(); err != nil || n != 1 {
 		t.Fatalf("dropping the reporter's session: %d, %v", n, err)
@@ -137,13 +155,30 @@ func TestVoicePrompts(t *testing.T) {
 	}
 	e.assertValid() // every sendVoice with caption and buttons as Telegram takes it
 	heard := 0
-	for _, bm := range e.emu.BotMessages(r.u.ID) {
-		if bm.Voice {
+	for _, bm := range e.emu.Messages(r.u.ID) { // deleted ones too
+		if bm.FromBot && bm.Voice {
 			heard++
 		}
 	}
 	if heard != 3 { // q_what, q_danger, then q_what again after the session was lost
 		t.Errorf("%d voice messages, want 3:\n%s", heard, r.transcript())
+	}
+
+	// /forget removes the choice: nothing is kept under the pseudonym.
+	listenKey := e.prefix + "mark:listen:" + e.ring.Pseudonym(r.u.ID)
+	if n, err := e.rc.Exists(ctx, listenKey).Result(); err != nil || n != 1 {
+		t.Fatalf("listening not kept in Redis under the pseudonym: %d, %v", n, err)
+	}
+	if v, _ := e.rc.Get(ctx, listenKey).Result(); strings.Contains(v, strconv.FormatInt(r.u.ID, 10)) {
+		t.Errorf("the listening marker names the Telegram user")
+	}
+	e.emu.SendText(r.u, "/forget")
+	r.press("forget:yes")
+	waitInboxDone(t, e)
+	for _, p := range e.ring.Pseudonyms(r.u.ID) {
+		if n, err := e.rc.Exists(ctx, e.prefix+"mark:listen:"+p).Result(); err != nil || n != 0 {
+			t.Errorf("listening kept after /forget: %d, %v", n, err)
+		}
 	}
 }
 
