@@ -881,7 +881,21 @@ class PhonePanel {
       });
       bubble.append(img);
     }
-    if (m.voice) bubble.append(el("div", "msg-voice", "🎤 voice message"));
+    if (m.voice) {
+      // A player, as Telegram shows one: the team's recorded questions
+      // are heard here (the caption, their words, follows).
+      const id = fileIdOf(m.voice, m.file_id);
+      const voice = el("div", "msg-voice", "🎤 voice message");
+      if (id) {
+        const audio = el("audio", "msg-audio");
+        audio.controls = true;
+        audio.preload = "none";
+        audio.src = emulator.fileURL(id);
+        audio.dataset.testid = "voice-player";
+        voice.append(audio);
+      }
+      bubble.append(voice);
+    }
     if (m.video) bubble.append(el("div", "msg-media", "🎬 video"));
     if (m.document) bubble.append(el("div", "msg-media", `📄 ${m.file_name || "document"}`));
     if (m.sticker) bubble.append(el("div", "msg-media", "sticker"));
