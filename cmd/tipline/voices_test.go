@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot/telegramtest"
@@ -255,4 +256,49 @@ func TestVoicesExportImport(t *testing.T) {
 	m, _ := r.waitButton("back")
 	wantHeard(t, m, locales.MustLoad().Text("km", "q_what", nil), recs)
 	b.assertValid() // the uploads, and the voice by its new file id
+}
+
+// TestRecordAgainAndAdminsOnly: "Record again" throws the first take
+// away and keeps the second; a reviewer who is not an admin cannot
+// record, and nothing is stored.
+func TestRecordAgainAndAdminsOnly(t *testing.T) {
+	e := newTestEnv(t)
+	e.start()
+	ctx := context.Background()
+
+	code := tipline.NewInviteCode()
+	if err := e.db.CreateInvite(ctx, tipline.InviteHash(code), "Vanna", false, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.RedeemInvite(ctx, tipline.InviteHash(code), 7_240_000_002, "en", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	plain := e.newReporter(7_240_000_002, "en")
+	e.emu.SendText(plain.u, "/record")
+	plain.waitText(regexp.MustCompile(`Only an admin`))
+
+	e.opsReviewer(t, "Dara", 7_240_000_001)
+	admin := e.newReporter(7_240_000_001, "en")
+	e.emu.SendText(admin.u, "/record")
+	admin.press("rec:l:th")
+	admin.press("rec:p:th:" + strconv.Itoa(slices.Index(voices.Prompts(), "q_where")))
+	admin.waitText(regexp.MustCompile(`Read this aloud`))
+	admin.markSeen()
+	e.emu.SendVoice(admin.u, fakeVoice("first take"), 2)
+	admin.press("rec:again")
+	admin.waitText(regexp.MustCompile(`Read this aloud`))
+	admin.markSeen()
+	e.emu.SendVoice(admin.u, fakeVoice("second take"), 4)
+	m, _ := admin.waitButton("rec:keep")
+	admin.press("rec:keep")
+	admin.waitText(regexp.MustCompile(`Kept`))
+
+	recs, err := e.db.VoicePrompts(ctx, "")
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("recordings %+v, %v: want the admin's one", recs, err)
+	}
+	if r := recs[0]; r.Key != "q_where" || r.Lang != "th" || r.Duration != 4 || r.FileID != m.FileID {
+		t.Errorf("kept %+v, want the second take (%s, 4 s) of the Thai q_where", r, m.FileID)
+	}
+	e.assertValid()
 }
