@@ -53,6 +53,9 @@ func (b *Bot) recordAct(ctx context.Context, u *models.Update, in incoming, rv t
 	case u.CallbackQuery != nil:
 		press, err := verifyReviewerButton(b.ring, in.userID, u.CallbackQuery.Data, b.cfg.Now())
 		if err != nil || !strings.HasPrefix(press.Action, actRecord) {
+			// Another button (a case's Note, say): the recording is left,
+			// and the words that follow are for that.
+			st.Recording = nil
 			return false, nil
 		}
 		act = press.Action
