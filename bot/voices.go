@@ -137,7 +137,8 @@ func (b *Bot) forgetVoiceCache() {
 
 // replyHeard queues a step's messages as replyOn does, except that for a
 // reporter who listens, a message with a current recording goes as that
-// voice message, captioned with the message and carrying its buttons.
+// voice message, captioned with the message and carrying its buttons; a
+// message too long for a caption goes as the voice, then as text.
 func (b *Bot) replyHeard(ctx context.Context, out *batch, lane storage.Lane, chatID, userID int64, s flows.Session, replies []flows.Reply) {
 	lang := s.Lang
 	if !s.Listen || lang == "" {
@@ -147,9 +148,16 @@ func (b *Bot) replyHeard(ctx context.Context, out *batch, lane storage.Lane, cha
 	current := b.currentVoices(ctx, lang)
 	for _, rep := range replies {
 		ms := b.render.render(lang, rep, b.render.reporterSigner(userID))
-		if r, ok := voices.For(rep.Lines, current); ok && len(ms) == 1 && utf16Len(ms[0].text) <= maxCaptionLen {
+		r, ok := voices.For(rep.Lines, current)
+		if ok && len(ms) == 1 && utf16Len(ms[0].text) <= maxCaptionLen {
 			out.voicePrompt(chatID, lane, r.FileID, ms[0].text, ms[0].rows())
 			continue
+		}
+		if ok {
+			// Too long for a caption (the receipt, with the reference
+			// and the code): the voice alone, then the words as always.
+			// One more message, once a report, for a reader who needs it.
+			out.voicePrompt(chatID, lane, r.FileID, "", nil)
 		}
 		for _, m := range ms {
 			out.text(chatID, lane, m.text, m.rows(), false)

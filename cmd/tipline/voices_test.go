@@ -80,6 +80,15 @@ func TestVoicePrompts(t *testing.T) {
 		t.Fatalf("audit %+v, %v: want two recordings by the admin", evs, err)
 	}
 
+	// The receipt's "what happens next", recorded too (here straight in
+	// the store, with the same voice): the receipt is longer than a
+	// caption, so it comes as the voice, then the words.
+	next := recs[0]
+	next.Key, next.TextHash = "done_next", voices.TextHash(cat, "km", "done_next")
+	if err := e.db.SaveVoicePrompt(ctx, next, "reviewer:1", storage.ActionVoiceRecorded); err != nil {
+		t.Fatal(err)
+	}
+
 	// A Khmer reporter turns listening on from the menu.
 	r := e.reporter(7_210_000_101, "km")
 	e.emu.SendText(r.u, "/start")
@@ -102,6 +111,9 @@ func TestVoicePrompts(t *testing.T) {
 	}
 	r.pressAll("a:sale", "skip", "a:today", "a:1", "a:unknown", "skip", "skip", "send:anon")
 	done := r.waitText(referenceRE)
+	if before := botMessageBefore(e, r.u.ID, done.ID); !before.Voice || before.Caption != "" || before.FileID != next.FileID {
+		t.Errorf("before the receipt: %+v, want its recorded voice, uncaptioned", before)
+	}
 	ref, _ := tipline.ParseReference(referenceRE.FindString(done.Text))
 	c, err := e.db.Case(ctx, ref)
 	if err != nil {
@@ -124,8 +136,8 @@ func TestVoicePrompts(t *testing.T) {
 			}
 		}
 	}
-	if voiced != 2 {
-		t.Errorf("%d voice messages before clearing, want 2", voiced)
+	if voiced != 3 {
+		t.Errorf("%d voice messages before clearing, want 3", voiced)
 	}
 	r.markSeen()
 
@@ -161,8 +173,8 @@ func TestVoicePrompts(t *testing.T) {
 			heard++
 		}
 	}
-	if heard != 3 { // q_what, q_danger, then q_what again after the session was lost
-		t.Errorf("%d voice messages, want 3:\n%s", heard, r.transcript())
+	if heard != 4 { // q_what, q_danger, the receipt, then q_what again after the session was lost
+		t.Errorf("%d voice messages, want 4:\n%s", heard, r.transcript())
 	}
 
 	// /forget removes the choice: nothing is kept under the pseudonym.
@@ -181,6 +193,20 @@ func TestVoicePrompts(t *testing.T) {
 			t.Errorf("listening kept after /forget: %d, %v", n, err)
 		}
 	}
+}
+
+// botMessageBefore is the bot's message just before the one with id.
+func botMessageBefore(e *testEnv, userID int64, id int) telegramtest.Message {
+	var prev telegramtest.Message
+	for _, m := range e.emu.Messages(userID) {
+		if m.ID == id {
+			return prev
+		}
+		if m.FromBot {
+			prev = m
+		}
+	}
+	return telegramtest.Message{}
 }
 
 // wantHeard checks that m is a recorded prompt: a voice message of one of
