@@ -156,9 +156,9 @@ func TestVoicePrompts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tipline voices: %v\n%s", err, out)
 	}
-	if !regexp.MustCompile(`km\s+1 recorded\s+1 stale\s+`+strconv.Itoa(len(voices.Prompts())-2)+` missing`).MatchString(out) ||
+	if !regexp.MustCompile(`km\s+2 recorded\s+1 stale\s+`+strconv.Itoa(len(voices.Prompts())-3)+` missing`).MatchString(out) ||
 		!strings.Contains(out, "stale    q_danger") {
-		t.Errorf("tipline voices:\n%s\nwant km 1 recorded, 1 stale, the rest missing; q_danger named stale", out)
+		t.Errorf("tipline voices:\n%s\nwant km 2 recorded (q_what, done_next), 1 stale, the rest missing; q_danger named stale", out)
 	}
 	r.markSeen()
 	r.startTip("again, the girl next door")
