@@ -20,6 +20,10 @@ func TestScriptPlaysVoiceMessages(t *testing.T) {
 		`audio.src = emulator.fileURL(id);`,
 		`audio.dataset.testid = "voice-player";`,
 		`const text = String(m.text || m.caption || "");`,
+		// The sandbox's admin records with the browser's microphone.
+		`navigator.mediaDevices.getUserMedia({ audio: true })`,
+		`emulator.sendVoice(this.user.id, file, seconds)`,
+		`microphone: true,`,
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("app.js lacks %s", want)
