@@ -160,6 +160,25 @@ func TestVoicePrompts(t *testing.T) {
 		!strings.Contains(out, "stale    q_danger") {
 		t.Errorf("tipline voices:\n%s\nwant km 2 recorded (q_what, done_next), 1 stale, the rest missing; q_danger named stale", out)
 	}
+	// /record shows it stale too, beside the recorded and the missing.
+	admin.markSeen()
+	e.emu.SendText(admin.u, "/record")
+	admin.press("rec:l:km")
+	list, _ := admin.waitButton("rec:p:km:0")
+	icons := map[string]string{}
+	for _, row := range list.Buttons {
+		for _, btn := range row {
+			for _, k := range []string{"q_what", "q_danger", "q_where"} {
+				if strings.HasPrefix(btn.Data, "rec:p:km:"+strconv.Itoa(slices.Index(voices.Prompts(), k))+"!") {
+					icons[k], _, _ = strings.Cut(btn.Text, " ")
+				}
+			}
+		}
+	}
+	if icons["q_what"] != "✅" || icons["q_danger"] != "⚠️" || icons["q_where"] != "⭕" {
+		t.Errorf("/record list %v, want q_what ✅, q_danger ⚠️, q_where ⭕", icons)
+	}
+
 	r.markSeen()
 	r.startTip("again, the girl next door")
 	m, _ = r.waitButton("a:yes")
