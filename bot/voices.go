@@ -42,6 +42,9 @@ const voiceCacheFor = 15 * time.Second
 type voiceCache struct {
 	mu     sync.Mutex
 	byLang map[string]voiceCacheEntry
+	// gen counts forgetVoiceCache: a read begun before a recording was
+	// kept is not cached over it.
+	gen int
 }
 
 type voiceCacheEntry struct {
@@ -111,20 +114,27 @@ func (b *Bot) forgetListening(ctx context.Context, userID int64) error {
 func (b *Bot) currentVoices(ctx context.Context, lang string) map[string]storage.VoicePrompt {
 	c := &b.voices
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.byLang[lang]; ok && time.Since(e.at) < voiceCacheFor {
+	e, ok := c.byLang[lang]
+	gen := c.gen
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < voiceCacheFor {
 		return e.current
 	}
+	// Read without the lock: a slow database holds no other chat's step.
 	recs, err := b.store.VoicePrompts(ctx, lang)
 	if err != nil {
 		b.log.Warn("could not read the recorded prompts; the questions go as text", "err", err)
 		return nil
 	}
+	cur := voices.Current(b.render.cat, lang, recs)
+	c.mu.Lock()
 	if c.byLang == nil {
 		c.byLang = map[string]voiceCacheEntry{}
 	}
-	cur := voices.Current(b.render.cat, lang, recs)
-	c.byLang[lang] = voiceCacheEntry{at: time.Now(), current: cur}
+	if c.gen == gen {
+		c.byLang[lang] = voiceCacheEntry{at: time.Now(), current: cur}
+	}
+	c.mu.Unlock()
 	return cur
 }
 
@@ -132,6 +142,7 @@ func (b *Bot) currentVoices(ctx context.Context, lang string) map[string]storage
 func (b *Bot) forgetVoiceCache() {
 	b.voices.mu.Lock()
 	b.voices.byLang = nil
+	b.voices.gen++
 	b.voices.mu.Unlock()
 }
 

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"slices"
 
-	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/reply"
@@ -118,6 +117,3 @@ func For(lines []reply.Text, current map[string]storage.VoicePrompt) (storage.Vo
 	}
 	return storage.VoicePrompt{}, false
 }
-
-// Languages are the languages a team records in.
-var Languages = tipline.Languages
