@@ -13,7 +13,7 @@ import (
 var layers = [][]string{
 	{"", "reply", "keys", "locales/script", "metrics", "bot/telegramtest", "sandbox", "internal/testclock"},
 	{"oncall", "storage", "flows", "locales"},
-	{"review", "export", "report", "storage/internal/rules", "metrics/snapshot"},
+	{"review", "export", "report", "storage/internal/rules", "metrics/snapshot", "voices"},
 	{"storage/postgres", "storage/redis", "storage/memory"},
 	{"bot"},
 	{"cmd/tipline"},

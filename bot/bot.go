@@ -41,6 +41,7 @@ type Store interface {
 	MessagePath
 	ReporterStore
 	ReviewerStore
+	VoiceStore
 	review.Store
 	review.RouterStore
 	review.RetentionStore
@@ -357,6 +358,8 @@ type Bot struct {
 	sentLog    sentLog   // sent entries waiting to be recorded together
 	commits    committer // completed updates waiting to be committed together
 	prefetched prefetch  // sessions loaded with their claimed batch
+
+	voices voiceCache // the recorded prompts, per language (voices.go)
 
 	mu           sync.Mutex
 	unsettled    []func(context.Context) error // writes that wait for the database (retryLater)

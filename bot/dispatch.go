@@ -318,7 +318,14 @@ func (b *Bot) callTelegram(ctx context.Context, e storage.OutboxEntry, p payload
 		file := &models.InputFileString{Data: p.FileID}
 		switch p.FileKind {
 		case "voice":
-			msg, err = b.api.SendVoice(ctx, &tgbot.SendVoiceParams{ChatID: e.ChatID, Voice: file, Caption: p.Caption, ProtectContent: p.Protect})
+			// A prompt the team recorded carries its question as caption,
+			// with the question's buttons (voices.go); a reporter's voice
+			// note re-sent to a reviewer, the words sent with it.
+			caption := p.Caption
+			if p.Text != "" {
+				caption = p.Text
+			}
+			msg, err = b.api.SendVoice(ctx, &tgbot.SendVoiceParams{ChatID: e.ChatID, Voice: file, Caption: caption, ReplyMarkup: markup, ProtectContent: p.Protect})
 		case "video":
 			msg, err = b.api.SendVideo(ctx, &tgbot.SendVideoParams{ChatID: e.ChatID, Video: file, Caption: p.Caption, ProtectContent: p.Protect})
 		default:

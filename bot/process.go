@@ -98,6 +98,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	if sess.Lang == "" {
 		sess.Lang = b.reporterLanguage(ctx, in.userID)
 	}
+	if fresh {
+		sess.Listen = b.listening(ctx, in.userID)
+	}
 	in.input.DraftExpired = expired
 	if in.input.Kind == flows.InputText {
 		in.input.Awaiting = b.awaiting(ctx, in.userID)
@@ -143,7 +146,10 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	if res.Urgent {
 		lane = storage.LaneUrgent
 	}
-	b.replyOn(out, lane, in.chatID, in.userID, res.Session.Lang, res.Replies)
+	if err := b.rememberListening(ctx, in.userID, sess, res); err != nil {
+		return err
+	}
+	b.replyHeard(ctx, out, lane, in.chatID, in.userID, res.Session, res.Replies)
 	st.Flow = res.Session
 	st.Messages = recentMessages(st.Messages, b.cfg.Now())
 	st.LastUpdateID = item.UpdateID
@@ -580,6 +586,9 @@ func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *ste
 				return nil, fmt.Errorf("forget reporter: %w", err)
 			}
 			if err := b.setAwaiting(ctx, in.userID, nil); err != nil {
+				return nil, fmt.Errorf("forget reporter: %w", err)
+			}
+			if err := b.forgetListening(ctx, in.userID); err != nil {
 				return nil, fmt.Errorf("forget reporter: %w", err)
 			}
 			// Their updates set aside hold their words: they go too.

@@ -31,6 +31,8 @@ type reviewerState struct {
 	review.State
 	LastUpdateID int64                 `json:"last_update_id,omitempty"`
 	Pending      []storage.OutboxEntry `json:"pending,omitempty"`
+	// Recording is the prompt an admin is recording (record.go).
+	Recording *recording `json:"recording,omitempty"`
 }
 
 func reviewerSessionKey(chatKey string) string { return "rv:" + chatKey }
@@ -141,6 +143,9 @@ func langOf(code string) string {
 // desk; st is their state, changed in place. Every write is keyed by the
 // update, so doing it again after a crash changes nothing.
 func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, rv tipline.Reviewer, st *reviewerState, out *batch) error {
+	if handled, err := b.recordAct(ctx, u, in, rv, st, out); handled || err != nil {
+		return err
+	}
 	outs, err := b.reviewerOuts(ctx, item, u, in, rv, &st.State)
 	if err != nil {
 		return err

@@ -86,6 +86,10 @@ type Session struct {
 	// menu, or as their very first message). They are kept until the
 	// reporter chooses: they become the report's first answer.
 	Typed string `json:"typed,omitempty"`
+	// Listen says the reporter asked to hear the questions: each that the
+	// team recorded in their language is sent as a voice message (the bot
+	// keeps the choice beside the language, so it outlives the session).
+	Listen bool `json:"listen,omitempty"`
 }
 
 // Receipt is what a reporter needs to come back to a case.

@@ -35,6 +35,7 @@ func (r *run) prompt() Reply {
 			btn("language_name_th", prefixLang+LangThai),
 			btn("language_name_en", prefixLang+LangEnglish),
 		}}
+		rows = append(rows, []Button{r.listenToggle()})
 		if len(s.Back) > 0 {
 			rows = append(rows, []Button{btn("button_back", actBack)})
 		}
@@ -55,6 +56,7 @@ func (r *run) prompt() Reply {
 			{btn("menu_mine", prefixMenu+menuMine)},
 			{btn("menu_emergency", prefixMenu+menuEmergency), btn("menu_privacy", prefixMenu+menuPrivacy)},
 			{btn("menu_language", prefixMenu+menuLanguage)},
+			{r.listenToggle()},
 		}
 		if s.Lang == LangKhmer {
 			// Two Khmer labels side by side are cut with "…" on a

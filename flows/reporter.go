@@ -26,6 +26,8 @@ const (
 	prefixMenu    = "menu:"
 	prefixAnswer  = "a:"
 	prefixEditOne = "edit:"
+	actListenOn   = "listen:on"
+	actListenOff  = "listen:off"
 )
 
 // Menu entries.
@@ -248,6 +250,12 @@ func (r *run) lostSession(act string) {
 	switch {
 	case strings.HasPrefix(act, prefixLang):
 		r.s.State = StateLanguage
+	case act == actListenOn || act == actListenOff:
+		// Listening is the reporter's, kept beyond the session.
+		r.s.State = StateMenu
+		if r.s.Lang == "" {
+			r.s.State = StateLanguage
+		}
 	case strings.HasPrefix(act, prefixAnswer2) && r.s.Lang == "":
 		// We do not know their language yet: ask it, then for the answer.
 		ref := tipline.Reference(strings.TrimPrefix(act, prefixAnswer2))
@@ -289,7 +297,8 @@ func worksWithoutSession(act string) bool {
 		strings.HasPrefix(act, prefixAdd), strings.HasPrefix(act, prefixNoContact):
 		return true
 	}
-	return act == actReceipt || act == actClear || act == actClearYes || act == actMenu
+	return act == actReceipt || act == actClear || act == actClearYes || act == actMenu ||
+		act == actListenOn || act == actListenOff
 }
 
 // PhoneLanguage is the language a new chat starts in from the phone's
@@ -377,6 +386,9 @@ func (r *run) command(name string) {
 func (r *run) button(act string) {
 	st := r.s.State
 	if r.followUpButton(act) {
+		return
+	}
+	if r.listenButton(act) {
 		return
 	}
 	switch {

@@ -110,6 +110,12 @@ lifts a block by the case it was made from.`,
 				{Name: "set", Args: "--primary SPEC [--secondary SPEC] [--time-zone ZONE]", Run: (*Main).oncallSet,
 					Short: "set the rota"},
 			}},
+		{Name: "voices", Args: "[export DIR | import DIR]", Run: (*Main).voices,
+			Short: "the team's recorded prompts: coverage per language, export, import",
+			Long: `Lists per language how many prompts are recorded, stale (the
+text changed since) or missing. "export DIR" writes every
+recording and a manifest with the text hashes, "import DIR"
+stores them here, so one team can share its voices.`},
 		{Name: "audit", Args: "CASE-REF | --reviewer ID | --operator [--since 7d]", Run: (*Main).audit,
 			Short: "every change to a case and every read of it; what one reviewer opened",
 			Long: `Prints every change to a case and every read of it: who,

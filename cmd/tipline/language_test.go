@@ -48,8 +48,8 @@ func TestFirstScreenByPhoneLanguage(t *testing.T) {
 		e.emu.SendText(r.u, "/start") // what Telegram's Start button sends
 		if tc.choose != "" {
 			m, _ := r.waitButton("lang:km")
-			if !containsAll(m.Text, cat, "choose_language") || len(m.Buttons) != 1 || len(m.Buttons[0]) != 3 {
-				t.Errorf("phone %q: first screen %q %v, want the three languages", tc.phone, m.Text, m.Buttons)
+			if !containsAll(m.Text, cat, "choose_language") || len(m.Buttons) != 2 || len(m.Buttons[0]) != 3 || m.Buttons[1][0].Text != "🔊" {
+				t.Errorf("phone %q: first screen %q %v, want the three languages, then 🔊 to listen", tc.phone, m.Text, m.Buttons)
 			}
 			r.press("lang:" + tc.choose)
 		}

@@ -405,6 +405,8 @@ class PhonePanel {
   //   canCreateUsers (true unless fixed): the "New <role>" button;
   //   quickCommands (["/start"]): one-tap commands beside the composer;
   //   attachments (true): the 📎 menu for photos, voice notes, locations;
+  //   microphone (false): a 🎙 button that records a voice message with the
+  //     browser's microphone (the sandbox's admin records the questions);
   //   emptyText, about: what the empty chat and the bar above the phone say;
   //   onRender(panel, messages): called with what the chat shows now;
   //   onReference(ref): called when a case reference is tapped.
@@ -415,6 +417,7 @@ class PhonePanel {
     this.canCreateUsers = !this.fixed && options.canCreateUsers !== false;
     this.quickCommands = options.quickCommands || ["/start"];
     this.attachments = options.attachments !== false;
+    this.microphone = Boolean(options.microphone);
     this.emptyText = options.emptyText || "No messages yet. Press /start to begin.";
     this.about = options.about || "";
     this.onRender = options.onRender || (() => {});
@@ -484,6 +487,7 @@ class PhonePanel {
     part(r, ".lang-note").hidden = this.fixed;
     this.emptyNote.textContent = this.emptyText;
     this.attachButton.hidden = !this.attachments;
+    if (this.microphone) this.mountMicrophone(r);
 
     this.userSelect.addEventListener("change", () => {
       const user = this.directory.get(Number(this.userSelect.value));
@@ -686,6 +690,48 @@ class PhonePanel {
     });
   }
 
+  // mountMicrophone adds the 🎙 button before the message box: a first tap
+  // starts recording from the browser's microphone, a second sends what
+  // was recorded as a voice message, as Telegram's hold-to-record does.
+  mountMicrophone(r) {
+    const mic = el("button", "record-voice", "🎙");
+    mic.type = "button";
+    mic.dataset.testid = "record-voice";
+    mic.title = "Record a voice message with the microphone";
+    mic.setAttribute("aria-label", "Record a voice message");
+    let recorder = null;
+    let chunks = [];
+    let started = 0;
+    mic.addEventListener("click", () => {
+      if (recorder) {
+        recorder.stop();
+        return;
+      }
+      this.act(async () => {
+        const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+        recorder = new MediaRecorder(stream);
+        chunks = [];
+        started = Date.now();
+        recorder.addEventListener("dataavailable", (e) => {
+          if (e.data.size > 0) chunks.push(e.data);
+        });
+        recorder.addEventListener("stop", () => {
+          for (const t of stream.getTracks()) t.stop();
+          recorder = null;
+          mic.textContent = "🎙";
+          mic.classList.remove("recording");
+          const seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
+          const file = new File(chunks, "recording.ogg", { type: "audio/ogg" });
+          this.act(() => emulator.sendVoice(this.user.id, file, seconds));
+        });
+        recorder.start();
+        mic.textContent = "⏹";
+        mic.classList.add("recording");
+      });
+    });
+    this.textBox.before(mic);
+  }
+
   // act runs one user action, shows its error if it fails, and polls at once
   // so the bot's answer appears without waiting for the next tick.
   async act(fn) {
@@ -881,7 +927,21 @@ class PhonePanel {
       });
       bubble.append(img);
     }
-    if (m.voice) bubble.append(el("div", "msg-voice", "🎤 voice message"));
+    if (m.voice) {
+      // A player, as Telegram shows one: the team's recorded questions
+      // are heard here (the caption, their words, follows).
+      const id = fileIdOf(m.voice, m.file_id);
+      const voice = el("div", "msg-voice", "🎤 voice message");
+      if (id) {
+        const audio = el("audio", "msg-audio");
+        audio.controls = true;
+        audio.preload = "none";
+        audio.src = emulator.fileURL(id);
+        audio.dataset.testid = "voice-player";
+        voice.append(audio);
+      }
+      bubble.append(voice);
+    }
     if (m.video) bubble.append(el("div", "msg-media", "🎬 video"));
     if (m.document) bubble.append(el("div", "msg-media", `📄 ${m.file_name || "document"}`));
     if (m.sticker) bubble.append(el("div", "msg-media", "sticker"));
@@ -1187,6 +1247,7 @@ function main() {
     fixed: true,
     quickCommands: ["/queue", "/oncall"],
     attachments: false,
+    microphone: true,
     emptyText: "No messages yet. New cases arrive here: this reviewer is on call around the clock.",
     about: "The sandbox's reviewer, on call around the clock.",
   });

@@ -27,9 +27,11 @@ type Store struct {
 	reviewers []tipline.Reviewer   // reviewers[i] has ID i+1
 	rota      []byte               // nil until saved
 	jobs      map[int64]*memJob
-	lastJob   int64               // the id of the last job stored
-	blocks    map[string]memBlock // by blocked pseudonym
-	partners  []tipline.Partner   // partners[i] has ID i+1
+	lastJob   int64                             // the id of the last job stored
+	blocks    map[string]memBlock               // by blocked pseudonym
+	partners  []tipline.Partner                 // partners[i] has ID i+1
+	voices    map[[2]string]storage.VoicePrompt // by key and language (voices.go)
+	voiceLog  []storage.VoiceEvent
 
 	outbox    []*memOutbox // in id order
 	outboxKey map[string]*memOutbox
