@@ -233,10 +233,19 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 	}
 	// What the reporter wrote with their files is their words too; each
 	// file follows with its own words again.
+	tooLarge := 0
 	for _, a := range caseFiles(c) {
 		if a.Caption != "" {
 			m.Lines = append(m.Lines, item("rv_file_caption_"+a.Kind, map[string]any{"Text": flows.Quote(a.Caption, tipline.MaxCaption)}))
 		}
+		if a.TooLarge() {
+			tooLarge++
+		}
+	}
+	if tooLarge > 0 {
+		// Telegram will not hand these over: the reviewer must know they
+		// exist only on Telegram, and not in an export or a backup.
+		m.Lines = append(m.Lines, item("rv_files_too_large", map[string]any{"Count": tooLarge}))
 	}
 	contact := "rv_contact_no"
 	if c.ContactAllowed && c.ReporterChatID != 0 {

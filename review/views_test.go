@@ -82,6 +82,7 @@ func TestViewsGolden(t *testing.T) {
 	for i := range 34 {
 		flooded.Attachments = append(flooded.Attachments, tipline.Attachment{Kind: tipline.AttachPhoto, FileID: fmt.Sprint("F", i)})
 	}
+	flooded.Attachments = append(flooded.Attachments, tipline.Attachment{Kind: tipline.AttachVideo, FileID: "BIG", Size: 25 << 20}) // over the Bot API's download limit
 	declined := taken
 	declined.ContactAllowed = false
 	partners := []tipline.Partner{
