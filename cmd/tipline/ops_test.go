@@ -213,7 +213,7 @@ func TestMetricsAndHealth(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("/metrics with the token = %d, %v", resp.StatusCode, err)
 	}
-	code, body = resp.StatusCode, string(raw)
+	body = string(raw)
 	for _, want := range []string{
 		"tipline_state_up 1",
 		`tipline_ack_deadline_seconds{urgency="urgent"} 420`,
