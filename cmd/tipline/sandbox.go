@@ -87,7 +87,10 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	if err := seedPartners(ctx, store); err != nil {
 		return err
 	}
-	if err := seedReviewer(ctx, store); err != nil {
+	// In memory the sandbox reviewer is an admin, so a person can try
+	// recording the questions (/record); with a database, never (the
+	// schema may sit beside a live service's).
+	if err := seedReviewer(ctx, store, cfg.DatabaseURL == ""); err != nil {
 		return err
 	}
 
@@ -171,8 +174,9 @@ func seedPartners(ctx context.Context, store bot.Store) error {
 }
 
 // seedReviewer registers one reviewer, on call around the clock, so a
-// person can follow a case from both sides.
-func seedReviewer(ctx context.Context, store bot.Store) error {
+// person can follow a case from both sides; an admin only when asked (the
+// sandbox in memory, where nothing is real).
+func seedReviewer(ctx context.Context, store bot.Store, admin bool) error {
 	s, ok := store.(seeder)
 	if !ok {
 		return nil
@@ -180,8 +184,7 @@ func seedReviewer(ctx context.Context, store bot.Store) error {
 	rv, err := s.ReviewerByTelegram(ctx, sandboxReviewerID)
 	if errors.Is(err, tipline.ErrNotFound) {
 		code := tipline.NewInviteCode()
-		// Never an admin: a sandbox shows a reviewer's work, nothing more.
-		if err := s.CreateInvite(ctx, tipline.InviteHash(code), "Sandbox reviewer", false, time.Now().Add(time.Hour)); err != nil {
+		if err := s.CreateInvite(ctx, tipline.InviteHash(code), "Sandbox reviewer", admin, time.Now().Add(time.Hour)); err != nil {
 			return fmt.Errorf("seed reviewer: %w", err)
 		}
 		if rv, err = s.RedeemInvite(ctx, tipline.InviteHash(code), sandboxReviewerID, "en", time.Now()); err != nil {
