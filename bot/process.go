@@ -479,7 +479,7 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 		}
 		lang := sess.Lang
 		if lang == "" {
-			lang = flows.LangEnglish
+			lang = tipline.LangEnglish
 		}
 		msgs := flows.Join([]flows.Reply{{Lines: []flows.Text{{ID: why}}}, b.engine.Prompt(*sess)}) // one message
 		b.reply(out, in.chatID, in.userID, lang, msgs)
@@ -732,7 +732,7 @@ func (b *Bot) reply(out *batch, chatID, userID int64, lang string, replies []flo
 // replyOn queues a step's messages in order on a lane.
 func (b *Bot) replyOn(out *batch, lane storage.Lane, chatID, userID int64, lang string, replies []flows.Reply) {
 	if lang == "" {
-		lang = flows.LangEnglish
+		lang = tipline.LangEnglish
 	}
 	for _, rep := range replies {
 		for _, m := range b.render.render(lang, rep, b.render.reporterSigner(userID)) {

@@ -68,7 +68,7 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 			b.log.Info("a reviewer registered", "reviewer", rv.ID)
 			b.queueOuts(out, []review.Out{reviewerOut(rv, reviewerLanguagePicker())})
 			return true, nil
-		case errors.Is(err, tipline.ErrNotFound) || errors.Is(err, storage.ErrInvalid):
+		case errors.Is(err, tipline.ErrNotFound) || errors.Is(err, tipline.ErrInvalid):
 			// Not a valid invite: the reporter's flow answers as to anyone,
 			// unless this is a reviewer (the invite redeemed before a crash).
 		default:

@@ -56,11 +56,6 @@ const MaxSessionBytes = 256 << 10
 // the one saved before stays.
 var ErrSessionTooLarge = errors.New("session over the size limit")
 
-// ErrInvalid means a call was given a value the store cannot accept, such
-// as a case without a draft id.
-// It is the domain's error, so packages above storage can tell it.
-var ErrInvalid = tipline.ErrInvalid
-
 // InboxItem is one Telegram update waiting in the inbox.
 type InboxItem struct {
 	UpdateID int64
@@ -132,13 +127,6 @@ const (
 	// blocking or unblocking the reporter of a case.
 	ActionReporterBlocked   = "reporter_blocked"
 	ActionReporterUnblocked = "reporter_unblocked"
-)
-
-// Kinds of tipline.Note (the domain's names, kept for storage's callers).
-const (
-	NoteKindNote         = tipline.NoteInternal
-	NoteKindToReporter   = tipline.NoteToReporter
-	NoteKindFromReporter = tipline.NoteFromReporter
 )
 
 // ForgottenPseudonym replaces a forgotten reporter's pseudonym in the

@@ -32,7 +32,7 @@ func (m *Store) blockReporter(ctx context.Context, ref tipline.Reference, review
 		return fmt.Errorf("block reporter of case %s: %w", ref, err)
 	}
 	if !reason.Valid() {
-		return fmt.Errorf("block reporter of case %s: %w: unknown reason", ref, storage.ErrInvalid)
+		return fmt.Errorf("block reporter of case %s: %w: unknown reason", ref, tipline.ErrInvalid)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

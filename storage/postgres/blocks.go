@@ -62,7 +62,7 @@ func (p *Store) blockReporter(ctx context.Context, ref tipline.Reference, review
 		insert into blocks (pseudonym, blocked_at, reason, reference) values ($1, $2, $3, $4)
 		on conflict (pseudonym) do nothing`
 	if !reason.Valid() {
-		return fmt.Errorf("block reporter of case %s: %w: unknown reason", ref, storage.ErrInvalid)
+		return fmt.Errorf("block reporter of case %s: %w: unknown reason", ref, tipline.ErrInvalid)
 	}
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {

@@ -231,7 +231,7 @@ func TestRekey(t *testing.T) {
 		if err := storeA.AddNotification(ctx, ref, tipline.Notification{ReviewerID: rv.ID, ChatID: canaryGroupChat, MessageID: 10 + i}); err != nil {
 			t.Fatalf("AddNotification: %v", err)
 		}
-		if err := storeA.AddNote(ctx, ref, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: canaryNote + " " + string(ref), At: reviewT0}); err != nil {
+		if err := storeA.AddNote(ctx, ref, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: canaryNote + " " + string(ref), At: reviewT0}); err != nil {
 			t.Fatalf("AddNote: %v", err)
 		}
 	}
@@ -293,7 +293,7 @@ func TestRekey(t *testing.T) {
 	if err := storeBA.CreateInvite(ctx, inviteCodeHash("again"), "x", false, reviewT0.Add(time.Hour)); err != nil {
 		t.Fatalf("CreateInvite: %v", err)
 	}
-	if _, err := storeBA.RedeemInvite(ctx, inviteCodeHash("again"), canaryReviewerTelegram, "km", reviewT0); !errors.Is(err, storage.ErrInvalid) {
+	if _, err := storeBA.RedeemInvite(ctx, inviteCodeHash("again"), canaryReviewerTelegram, "km", reviewT0); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("RedeemInvite by a reviewer under the previous key: %v, want ErrInvalid (already a reviewer)", err)
 	}
 

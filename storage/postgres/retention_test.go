@@ -11,7 +11,6 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/keys"
-	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -45,7 +44,7 @@ func TestDeleteClosedCaseLeavesNothing(t *testing.T) {
 		if err := store.AddNotification(ctx, c.Reference, tipline.Notification{ReviewerID: rv.ID, ChatID: canaryGroupChat, MessageID: 5}); err != nil {
 			t.Fatalf("AddNotification: %v", err)
 		}
-		if err := store.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: canaryNote, At: reviewT0}); err != nil {
+		if err := store.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: canaryNote, At: reviewT0}); err != nil {
 			t.Fatalf("AddNote: %v", err)
 		}
 	}

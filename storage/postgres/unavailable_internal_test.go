@@ -136,7 +136,7 @@ func TestPostgresGoneDown(t *testing.T) {
 		},
 		"Escalate": func() error { return p.Escalate(ctx, "TL-AAAA-CCCC", 1, 2, now) },
 		"AddNote": func() error {
-			return p.AddNote(ctx, "TL-AAAA-CCCC", tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: "x"})
+			return p.AddNote(ctx, "TL-AAAA-CCCC", tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: "x"})
 		},
 		"Notes": func() error {
 			_, err := p.Notes(ctx, "TL-AAAA-CCCC")

@@ -645,10 +645,10 @@ func testSubmitReferenceTaken(t *testing.T, s Store) {
 }
 
 func testSubmitInvalid(t *testing.T, s Store) {
-	if _, _, err := s.SubmitCase(t.Context(), sampleCase("", "TL-AAAA-CCCC")); !errors.Is(err, storage.ErrInvalid) {
+	if _, _, err := s.SubmitCase(t.Context(), sampleCase("", "TL-AAAA-CCCC")); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("SubmitCase without a draft id: %v, want ErrInvalid", err)
 	}
-	if _, _, err := s.SubmitCase(t.Context(), sampleCase("draft-1", "")); !errors.Is(err, storage.ErrInvalid) {
+	if _, _, err := s.SubmitCase(t.Context(), sampleCase("draft-1", "")); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("SubmitCase without a reference: %v, want ErrInvalid", err)
 	}
 }

@@ -124,7 +124,7 @@ func testOutboxAddOnce(t *testing.T, s Store) {
 	mustKeys(t, "after both were sent", mustOutboxClaim(t, s, "w", 10))
 	mustOutboxAdd(t, s, entry("u:1:1", "a", storage.LaneReply)) // sent already: not again
 	mustKeys(t, "after adding a sent key again", mustOutboxClaim(t, s, "w", 10))
-	if err := s.OutboxAdd(t.Context(), []storage.OutboxEntry{{Key: "x", ChatKey: "a", Lane: 9, Method: "m"}}); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.OutboxAdd(t.Context(), []storage.OutboxEntry{{Key: "x", ChatKey: "a", Lane: 9, Method: "m"}}); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("OutboxAdd of lane 9: %v, want ErrInvalid", err)
 	}
 }

@@ -395,7 +395,7 @@ func testAddToCaseInvalid(t *testing.T, s Store) {
 			return s.AddToCaseOnce(ctx, c.Reference, "", tipline.Addition{Actor: "reporter:" + c.Reporter, Text: "more"})
 		},
 	} {
-		if err := call(); !errors.Is(err, storage.ErrInvalid) {
+		if err := call(); !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("adding %s: %v, want ErrInvalid", name, err)
 		}
 	}
@@ -592,7 +592,7 @@ func testSetStatus(t *testing.T, s Store) {
 		"no status":         func() error { return s.SetStatus(ctx, c.Reference, "", "reviewer:r1") },
 		"no actor":          func() error { return s.SetStatus(ctx, c.Reference, tipline.StatusClosed, "") },
 	} {
-		if err := call(); !errors.Is(err, storage.ErrInvalid) {
+		if err := call(); !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("SetStatus with %s: %v, want ErrInvalid", name, err)
 		}
 	}

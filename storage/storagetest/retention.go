@@ -156,7 +156,7 @@ func testDeleteClosedCases(t *testing.T, s Store) {
 	if err := s.AddNotification(ctx, old.Reference, tipline.Notification{ReviewerID: rv.ID, ChatID: 5550001, MessageID: 7}); err != nil {
 		t.Fatalf("AddNotification: %v", err)
 	}
-	if err := s.AddNote(ctx, old.Reference, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: "called the partner", At: t0}); err != nil {
+	if err := s.AddNote(ctx, old.Reference, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: "called the partner", At: t0}); err != nil {
 		t.Fatalf("AddNote: %v", err)
 	}
 	if _, _, err := s.Acknowledge(ctx, held.Reference, rv.ID, t0.Add(-3*365*day)); err != nil {
@@ -196,7 +196,7 @@ func testDeleteClosedCases(t *testing.T, s Store) {
 	}
 	_, err = s.CaseByFollowUp(ctx, old.FollowUpHash)
 	notFound("CaseByFollowUp", err)
-	notFound("AddNote", s.AddNote(ctx, old.Reference, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: "x"}))
+	notFound("AddNote", s.AddNote(ctx, old.Reference, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: "x"}))
 	notFound("MarkRetentionWarned", s.MarkRetentionWarned(ctx, old.Reference, now))
 	if got := references(mustCasesBy(t, s, reporterA)); !reflect.DeepEqual(got, []tipline.Reference{later.Reference}) {
 		t.Errorf("CasesByReporter after deleting = %v, want only %s", got, later.Reference)
@@ -306,7 +306,7 @@ func testPurgeAudit(t *testing.T, s Store) {
 	c := receivedAt("draft-1", "TL-AAAA-CCCC", t0)
 	mustSubmit(t, s, c) // "submitted" happens now
 	for _, at := range []time.Time{t0, t0.Add(2 * time.Hour)} {
-		if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: "a note", At: at}); err != nil {
+		if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: "a note", At: at}); err != nil {
 			t.Fatalf("AddNote: %v", err)
 		}
 	}
@@ -486,7 +486,7 @@ func testRekeyNothingOld(t *testing.T, s Store) {
 	if err := s.AddNotification(ctx, c.Reference, tipline.Notification{ReviewerID: rv.ID, ChatID: 5550001, MessageID: 1}); err != nil {
 		t.Fatalf("AddNotification: %v", err)
 	}
-	if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: "a note", At: t0}); err != nil {
+	if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: "a note", At: t0}); err != nil {
 		t.Fatalf("AddNote: %v", err)
 	}
 	if err := s.SaveRota(ctx, []byte(`{"primary":1}`)); err != nil {
@@ -518,7 +518,7 @@ func testRekeyNothingOld(t *testing.T, s Store) {
 	}
 	checkNone()
 
-	if _, err := s.Rekey(ctx, 0, nil); !errors.Is(err, storage.ErrInvalid) {
+	if _, err := s.Rekey(ctx, 0, nil); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("Rekey with a batch of 0: %v, want ErrInvalid", err)
 	}
 	calls := 0
