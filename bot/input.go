@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
@@ -22,26 +23,6 @@ type incoming struct {
 	// pressedMessageID is the message whose button was pressed.
 	pressedMessageID int
 	input            flows.Input
-}
-
-// chatOf tells which chat an update belongs to, for ordering; 0 when it
-// belongs to none the bot serves.
-func chatOf(u *models.Update) int64 {
-	switch {
-	case u.Message != nil:
-		return u.Message.Chat.ID
-	case u.EditedMessage != nil:
-		return u.EditedMessage.Chat.ID
-	case u.CallbackQuery != nil:
-		if m := u.CallbackQuery.Message.Message; m != nil {
-			return m.Chat.ID
-		}
-		if m := u.CallbackQuery.Message.InaccessibleMessage; m != nil {
-			return m.Chat.ID
-		}
-		return u.CallbackQuery.From.ID
-	}
-	return 0
 }
 
 // decode turns an update into a flow input. Button data is checked here:
@@ -72,14 +53,17 @@ func decode(u *models.Update, signer buttonSigner, now time.Time) (incoming, boo
 		in.callbackID = q.ID
 		in.userID = q.From.ID
 		in.input.LanguageCode = q.From.LanguageCode
-		in.chatID = chatOf(u)
-		in.private = true
+		// The chat is chosen as rawUpdate.chat chooses it for the inbox's
+		// order: the pressed message's chat, or else the presser's own.
+		in.chatID, in.private = q.From.ID, true
 		if m := q.Message.Message; m != nil {
 			in.pressedMessageID = m.ID
 			in.private = m.Chat.Type == models.ChatTypePrivate
+			in.chatID = cmp.Or(m.Chat.ID, q.From.ID)
 		} else if m := q.Message.InaccessibleMessage; m != nil {
 			in.pressedMessageID = m.MessageID
 			in.private = m.Chat.Type == models.ChatTypePrivate
+			in.chatID = cmp.Or(m.Chat.ID, q.From.ID)
 		}
 		action, err := verifyButton(signer, q.From.ID, q.Data)
 		if err != nil {

@@ -250,7 +250,7 @@ func (b *Bot) setAside(ctx context.Context, item storage.InboxItem, reason strin
 		b.obs.DeadLettered()
 	}
 	b.log.Error("update set aside as a dead letter; see 'tipline inbox dead'", "update_id", item.UpdateID, "reason", reason)
-	chatID, lang := minimalChat(item.Payload)
+	chatID, lang := privateChatOf(item.Payload)
 	if chatID <= 0 { // not a private chat, or not known
 		return nil
 	}
@@ -269,7 +269,7 @@ func (b *Bot) setAside(ctx context.Context, item storage.InboxItem, reason strin
 // will answer; the update stays in the inbox and is retried. The outbox
 // key makes it once, across retries and processes.
 func (b *Bot) tellDelayed(ctx context.Context, item storage.InboxItem) {
-	chatID, lang := minimalChat(item.Payload)
+	chatID, lang := privateChatOf(item.Payload)
 	if chatID <= 0 || item.Attempts != 2 {
 		// The first failure is often a blip; the second is worth a word.
 		return
@@ -284,45 +284,11 @@ func (b *Bot) tellDelayed(ctx context.Context, item storage.InboxItem) {
 	}
 }
 
-// minimalChat reads only the private chat and language of a raw update,
-// however the rest of it looks: 0 when it has none.
-func minimalChat(raw []byte) (int64, string) {
-	var u struct {
-		Message *struct {
-			Chat struct {
-				ID   int64  `json:"id"`
-				Type string `json:"type"`
-			} `json:"chat"`
-			From struct {
-				Lang string `json:"language_code"`
-			} `json:"from"`
-		} `json:"message"`
-		Edited *struct {
-			Chat struct {
-				ID   int64  `json:"id"`
-				Type string `json:"type"`
-			} `json:"chat"`
-		} `json:"edited_message"`
-		Callback *struct {
-			From struct {
-				ID   int64  `json:"id"`
-				Lang string `json:"language_code"`
-			} `json:"from"`
-		} `json:"callback_query"`
-	}
-	if json.Unmarshal(raw, &u) != nil {
-		return 0, ""
-	}
-	switch {
-	case u.Message != nil && u.Message.Chat.Type == "private":
-		return u.Message.Chat.ID, u.Message.From.Lang
-	case u.Edited != nil && u.Edited.Chat.Type == "private":
-		return u.Edited.Chat.ID, ""
-	case u.Callback != nil:
-		// In a private chat the chat is the user.
-		return u.Callback.From.ID, u.Callback.From.Lang
-	}
-	return 0, ""
+// privateChatOf is rawUpdate.privateChat of stored bytes: 0 for bytes
+// that are not an update.
+func privateChatOf(raw []byte) (int64, string) {
+	u, _ := readUpdate(raw)
+	return u.privateChat()
 }
 
 // keepGuardedMessage records a message the guard answered (a flood, or a
