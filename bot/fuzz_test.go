@@ -22,6 +22,7 @@ import (
 	"github.com/tipline/tipline/locales/script"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // Fuzz targets for the bot's edge: what Telegram (or anyone posing as it)
@@ -505,7 +506,7 @@ func FuzzWebhook(f *testing.F) {
 			if !isUpdate || pending != 1 {
 				t.Fatalf("200 for update %v with %d in the inbox", isUpdate, pending)
 			}
-			item, ok, err := store.InboxClaim(context.Background(), "fuzz", time.Minute)
+			item, ok, err := storagetest.InboxClaim(context.Background(), store, "fuzz", time.Minute)
 			if err != nil || !ok {
 				t.Fatalf("claim: %v, %v", ok, err)
 			}

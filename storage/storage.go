@@ -66,7 +66,7 @@ type InboxItem struct {
 	Payload    []byte
 	ReceivedAt time.Time
 	// Attempts is how many times the update has been claimed, this claim
-	// included (set by InboxClaim), so the caller can give up on an update
+	// included (set by InboxClaimBatch), so the caller can give up on an update
 	// that keeps failing.
 	Attempts int
 	// Sealed says the payload could not be opened (its key was retired):
@@ -124,7 +124,9 @@ const (
 	ActionClosedPrefix = "closed_"
 	ActionReopened     = "reopened"
 	// ActionReporterBlocked and ActionReporterUnblocked record a reviewer
-	// blocking or unblocking the reporter of a case.
+	// blocking or unblocking the reporter of a case. A block is now always
+	// recorded with its reason (ActionReporterBlockedPrefix); the bare
+	// action stays readable in trails written before reasons were kept.
 	ActionReporterBlocked   = "reporter_blocked"
 	ActionReporterUnblocked = "reporter_unblocked"
 )

@@ -35,7 +35,7 @@ func TestDeleteClosedCaseLeavesNothing(t *testing.T) {
 		if err := store.SaveAttachmentContent(ctx, c.Reference, canaryUniqueID, []byte(canaryContent)); err != nil {
 			t.Fatalf("SaveAttachmentContent: %v", err)
 		}
-		if err := store.AddToCaseOnce(ctx, c.Reference, canaryIdemKey, canaryAdditionOf(c.Reporter)); err != nil {
+		if err := storagetest.AddToCaseOnce(ctx, store, c.Reference, canaryIdemKey, canaryAdditionOf(c.Reporter)); err != nil {
 			t.Fatalf("AddToCaseOnce: %v", err)
 		}
 		if err := store.SaveAttachmentContent(ctx, c.Reference, canaryAddUnique, []byte(canaryContent)); err != nil {
@@ -167,7 +167,7 @@ func TestBlockNamesNoCase(t *testing.T) {
 	if _, _, err := store.SubmitCase(ctx, c); err != nil {
 		t.Fatalf("SubmitCase: %v", err)
 	}
-	if err := store.BlockReporter(ctx, c.Reference, rv.ID, reviewT0); err != nil {
+	if err := storagetest.BlockReporter(ctx, store, c.Reference, rv.ID, reviewT0); err != nil {
 		t.Fatalf("BlockReporter: %v", err)
 	}
 	conn := storagetest.Conn(t)

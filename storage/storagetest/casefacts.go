@@ -445,7 +445,7 @@ func testClosedInert(t *testing.T, s Store) {
 	if got := mustCase(t, s, c.Reference); len(got.Additions) != 1 || got.Status != tipline.StatusClosed {
 		t.Fatalf("closed case after an addition: status %s, additions %+v; want closed with the addition", got.Status, got.Additions)
 	}
-	if err := s.AddToCaseOnce(ctx, c.Reference, "upd:8", add); err != nil {
+	if err := AddToCaseOnce(ctx, s, c.Reference, "upd:8", add); err != nil {
 		t.Fatalf("AddToCaseOnce on a closed case: %v", err)
 	}
 	// Reopened, it takes notes again.
@@ -661,7 +661,7 @@ func testTimeline(t *testing.T, s Store) {
 			return s.AddNote(ctx, c.Reference, tipline.Note{Author: "reporter", Kind: tipline.NoteFromReporter, Text: "yes", At: at(20)})
 		},
 		func() error {
-			return s.AddToCaseOnce(ctx, c.Reference, "upd:tl", tipline.Addition{Actor: "reporter:" + c.Reporter, Text: "a van came", At: at(25),
+			return AddToCaseOnce(ctx, s, c.Reference, "upd:tl", tipline.Addition{Actor: "reporter:" + c.Reporter, Text: "a van came", At: at(25),
 				Attachments: []tipline.Attachment{{Kind: tipline.AttachPhoto, FileID: "f-add", FileUniqueID: "u-add"}}})
 		},
 		func() error { return s.Classify(ctx, c.Reference, a.ID, tipline.ExploitSale, tipline.RiskHigh, at(30)) },

@@ -44,7 +44,7 @@ var outboxTests = []struct {
 func testOutboxDropChat(t *testing.T, s Store) {
 	ctx := t.Context()
 	mustOutboxAdd(t, s, entry("a1", "rv", storage.LaneUrgent), entry("a2", "rv", storage.LaneBulk), entry("a3", "rv", storage.LaneBulk), entry("b1", "other", storage.LaneReply))
-	got, err := s.OutboxClaim(ctx, "w", longLease, 10)
+	got, err := OutboxClaim(ctx, s, "w", longLease, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func mustOutboxAdd(t *testing.T, s Store, entries ...storage.OutboxEntry) {
 
 func mustOutboxClaim(t *testing.T, s Store, owner string, limit int) []storage.OutboxEntry {
 	t.Helper()
-	got, err := s.OutboxClaim(t.Context(), owner, time.Minute, limit)
+	got, err := OutboxClaim(t.Context(), s, owner, time.Minute, limit)
 	if err != nil {
 		t.Fatalf("OutboxClaim: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -273,9 +274,9 @@ func testPurgeInbox(t *testing.T, s Store) {
 	ctx := t.Context()
 	mustAdd(t, s, item(1, "a"), item(2, "a"), item(3, "b"))
 	mustClaim(t, s, "w", longLease, 1)
-	mustDone(t, s, 1)
+	mustDone(t, s, "w", 1)
 	mustClaim(t, s, "w", longLease, 2)
-	mustDone(t, s, 2)
+	mustDone(t, s, "w", 2)
 	purge := func(cutoff time.Time, want int) {
 		t.Helper()
 		n, err := s.PurgeInbox(ctx, cutoff)
@@ -350,7 +351,7 @@ func blockEvents(t *testing.T, s Store, ref tipline.Reference) []string {
 	t.Helper()
 	out := []string{}
 	for _, e := range mustAudit(t, s, ref) {
-		if e.Action == storage.ActionReporterBlocked || e.Action == storage.ActionReporterUnblocked {
+		if strings.HasPrefix(e.Action, storage.ActionReporterBlockedPrefix) || e.Action == storage.ActionReporterUnblocked {
 			out = append(out, e.Actor+" "+e.Action+" "+e.At.Sub(t0).String())
 		}
 	}
@@ -370,16 +371,16 @@ func testBlockReporter(t *testing.T, s Store) {
 	mustBlocked(t, s, reporterA, false)
 	mustBlocked(t, s, "", false)
 
-	if err := s.BlockReporter(ctx, first.Reference, rv.ID, t0); err != nil {
+	if err := BlockReporter(ctx, s, first.Reference, rv.ID, t0); err != nil {
 		t.Fatalf("BlockReporter: %v", err)
 	}
 	mustBlocked(t, s, reporterA, true)
 	mustBlocked(t, s, reporterB, false)
-	if got, want := blockEvents(t, s, first.Reference), []string{actor + " reporter_blocked 0s"}; !reflect.DeepEqual(got, want) {
+	if got, want := blockEvents(t, s, first.Reference), []string{actor + " reporter_blocked:other 0s"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("audit of the blocking case %q, want %q", got, want)
 	}
 	// Blocked already, through another of their cases: nothing changes.
-	if err := s.BlockReporter(ctx, second.Reference, rv.ID, t0.Add(time.Minute)); err != nil {
+	if err := BlockReporter(ctx, s, second.Reference, rv.ID, t0.Add(time.Minute)); err != nil {
 		t.Fatalf("BlockReporter again: %v", err)
 	}
 	if got := blockEvents(t, s, second.Reference); len(got) != 0 {
@@ -408,8 +409,8 @@ func testBlockReporter(t *testing.T, s Store) {
 	}
 
 	for name, err := range map[string]error{
-		"BlockReporter of an unknown case":       s.BlockReporter(ctx, "TL-XXXX-XXXX", rv.ID, t0),
-		"BlockReporter by an unknown reviewer":   s.BlockReporter(ctx, first.Reference, rv.ID+100, t0),
+		"BlockReporter of an unknown case":       BlockReporter(ctx, s, "TL-XXXX-XXXX", rv.ID, t0),
+		"BlockReporter by an unknown reviewer":   BlockReporter(ctx, s, first.Reference, rv.ID+100, t0),
 		"UnblockReporter of an unknown case":     s.UnblockReporter(ctx, "TL-XXXX-XXXX", rv.ID, t0),
 		"UnblockReporter by an unknown reviewer": s.UnblockReporter(ctx, first.Reference, rv.ID+100, t0),
 	} {
@@ -427,7 +428,7 @@ func testBlockForgotten(t *testing.T, s Store) {
 	gone := caseBy("draft-2", "TL-AAAA-DDDD", reporterB)
 	mustSubmit(t, s, c)
 	mustSubmit(t, s, gone)
-	if err := s.BlockReporter(ctx, c.Reference, rv.ID, t0); err != nil {
+	if err := BlockReporter(ctx, s, c.Reference, rv.ID, t0); err != nil {
 		t.Fatalf("BlockReporter: %v", err)
 	}
 
@@ -441,7 +442,7 @@ func testBlockForgotten(t *testing.T, s Store) {
 	if err := s.UnblockReporter(ctx, c.Reference, rv.ID, t0); err != nil {
 		t.Fatalf("UnblockReporter of a forgotten reporter: %v", err)
 	}
-	if err := s.BlockReporter(ctx, c.Reference, rv.ID, t0); err != nil {
+	if err := BlockReporter(ctx, s, c.Reference, rv.ID, t0); err != nil {
 		t.Fatalf("BlockReporter of a forgotten reporter: %v", err)
 	}
 	if after := len(mustAudit(t, s, c.Reference)); after != before {
@@ -453,7 +454,7 @@ func testBlockForgotten(t *testing.T, s Store) {
 	if _, err := s.Forget(ctx, reporterB); err != nil {
 		t.Fatalf("Forget: %v", err)
 	}
-	if err := s.BlockReporter(ctx, gone.Reference, rv.ID, t0); err != nil {
+	if err := BlockReporter(ctx, s, gone.Reference, rv.ID, t0); err != nil {
 		t.Fatalf("BlockReporter of a forgotten reporter: %v", err)
 	}
 	mustBlocked(t, s, reporterB, false)
