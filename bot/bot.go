@@ -611,59 +611,23 @@ func backoff(n int) time.Duration {
 // Updates in hand are finished when ctx ends (each under its own
 // deadline) before work returns.
 func (b *Bot) work(ctx context.Context) {
-	sem := make(chan struct{}, b.cfg.Workers)
-	free := make(chan struct{}, 1) // a worker is free
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	failing := false
-	for ctx.Err() == nil {
-		n := cap(sem) - len(sem)
-		if n == 0 {
-			select {
-			case <-ctx.Done():
-			case <-free:
-			}
-			continue
-		}
-		items, err := b.store.InboxClaimBatch(ctx, b.owner, b.cfg.Lease, n)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			if !failing {
-				b.log.Error("cannot read the inbox; retrying", "err", err)
-				failing = true
-			}
-			_ = sleep(ctx, 500*time.Millisecond)
-			continue
-		}
-		if failing {
-			b.log.Info("inbox readable again")
-			failing = false
-		}
-		if len(items) == 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-b.wake:
-			case <-free:
-			case <-time.After(b.cfg.Idle):
-			}
-			continue
-		}
-		b.prefetchSessions(ctx, items)
-		for _, item := range items {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() {
-					b.dropPrefetched(item.ChatKey)
-					<-sem
-					signal(free)
-				}()
-				b.handle(ctx, item)
-			})
-		}
-	}
+	claimLoop[storage.InboxItem]{
+		what:  "inbox",
+		hands: b.cfg.Workers,
+		claim: func(ctx context.Context, n int) ([]storage.InboxItem, error) {
+			return b.store.InboxClaimBatch(ctx, b.owner, b.cfg.Lease, n)
+		},
+		claimed: b.prefetchSessions,
+		handle: func(item storage.InboxItem) {
+			defer b.dropPrefetched(item.ChatKey)
+			b.handle(ctx, item)
+		},
+		wake: b.wake,
+		idle: b.cfg.Idle,
+		log:  b.log,
+	}.run(ctx, &wg)
 }
 
 // handle processes one claimed update and records what became of it. An
