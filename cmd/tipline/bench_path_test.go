@@ -52,15 +52,8 @@ func newUser(e *testEnv, id int64, lang string) *user {
 func (u *user) waitButton(action string, timeout time.Duration) (telegramemu.Message, string, bool) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		msgs := u.e.emu.BotMessages(u.u.ID)
-		for i := len(msgs) - 1; i >= 0 && msgs[i].ID > u.seen; i-- {
-			for _, row := range msgs[i].Buttons {
-				for _, b := range row {
-					if strings.HasPrefix(b.Data, action+"~") {
-						return msgs[i], b.Data, true
-					}
-				}
-			}
+		if m, data, ok := buttonIn(u.e.emu.BotMessages(u.u.ID), u.seen, action); ok {
+			return m, data, true
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -204,22 +204,36 @@ func (e *testEnv) newReporter(id int64, lang string) *reporter {
 
 const waitFor = 15 * time.Second
 
+// isButton tells whether a button's data is action's: a reporter's
+// button carries "~MAC" after the action, a reviewer's "!VERSION!EXPIRY"
+// before it. The one place the tests spell the bot's signed-data format.
+func isButton(data, action string) bool {
+	return strings.HasPrefix(data, action+"~") || strings.HasPrefix(data, action+"!")
+}
+
+// buttonIn finds the newest message after seen with a button for action,
+// and that button's data.
+func buttonIn(msgs []telegramemu.Message, seen int, action string) (telegramemu.Message, string, bool) {
+	for i := len(msgs) - 1; i >= 0 && msgs[i].ID > seen; i-- {
+		for _, row := range msgs[i].Buttons {
+			for _, b := range row {
+				if isButton(b.Data, action) {
+					return msgs[i], b.Data, true
+				}
+			}
+		}
+	}
+	return telegramemu.Message{}, "", false
+}
+
 // waitButton waits for a bot message newer than the last one used that has
 // a button for action, and returns that message and the button's data.
 func (r *reporter) waitButton(action string) (telegramemu.Message, string) {
 	r.e.t.Helper()
 	deadline := time.Now().Add(waitFor)
 	for time.Now().Before(deadline) {
-		msgs := r.e.emu.BotMessages(r.u.ID)
-		for i := len(msgs) - 1; i >= 0 && msgs[i].ID > r.seen; i-- {
-			for _, row := range msgs[i].Buttons {
-				for _, b := range row {
-					// Reviewer buttons carry "!VERSION!EXPIRY" after the action.
-					if strings.HasPrefix(b.Data, action+"~") || strings.HasPrefix(b.Data, action+"!") {
-						return msgs[i], b.Data
-					}
-				}
-			}
+		if m, data, ok := buttonIn(r.e.emu.BotMessages(r.u.ID), r.seen, action); ok {
+			return m, data
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

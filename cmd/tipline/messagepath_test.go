@@ -232,7 +232,7 @@ func TestKilledProcessWorkTakenOver(t *testing.T) {
 	for _, m := range e.emu.BotMessages(r.u.ID) {
 		for _, row := range m.Buttons {
 			for _, b := range row {
-				if strings.HasPrefix(b.Data, "a:yes~") {
+				if isButton(b.Data, "a:yes") {
 					n++
 				}
 			}
