@@ -45,6 +45,8 @@ func TestImportGraph(t *testing.T) {
 		{mod + "/storage/postgres", []string{mod + "/storage/redis", mod + "/storage/memory", "github.com/redis/"}},
 		{mod + "/storage/redis", []string{mod + "/storage/postgres", mod + "/storage/memory", "github.com/jackc/"}},
 		{mod + "/storage/memory", []string{mod + "/storage/postgres", mod + "/storage/redis", "github.com/jackc/", "github.com/redis/"}},
+		// The bot is given its stores (Parts); it names no technology.
+		{mod + "/bot", []string{mod + "/storage/postgres", mod + "/storage/redis", mod + "/storage/memory", "github.com/jackc/", "github.com/redis/"}},
 	}
 	// One go list for every package: its direct imports, then all it depends on.
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}|{{join .Imports \" \"}}|{{join .Deps \" \"}}", "./...").Output()

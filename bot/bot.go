@@ -30,7 +30,6 @@ import (
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
-	"github.com/tipline/tipline/storage/memory"
 )
 
 // Store is what the bot needs of durable storage, in parts: the message
@@ -334,7 +333,7 @@ type Bot struct {
 	sessions      Sessions
 	limiter       Limiter
 	throttle      Throttle
-	localThrottle *memory.Throttle
+	localThrottle Throttle
 	intakeLock    IntakeLock
 	obs           Observer
 	ring          *keys.Ring
@@ -379,6 +378,10 @@ type Parts struct {
 	Sessions Sessions
 	Limiter  Limiter
 	Throttle Throttle
+	// FallbackThrottle paces sending from this process alone while the
+	// shared Throttle cannot be reached (storage/memory's Throttle): a
+	// Redis outage slows sending to what one process may send, never stops it.
+	FallbackThrottle Throttle
 	// IntakeLock lets one process poll at a time; nil polls without one.
 	IntakeLock IntakeLock
 	// Observer counts for metrics; nil counts nothing.
@@ -401,7 +404,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("bot: no token")
 	}
-	if p.Store == nil || p.Sessions == nil || p.Limiter == nil || p.Throttle == nil || p.Ring == nil || p.Catalog == nil || p.Log == nil {
+	if p.Store == nil || p.Sessions == nil || p.Limiter == nil || p.Throttle == nil || p.FallbackThrottle == nil || p.Ring == nil || p.Catalog == nil || p.Log == nil {
 		return nil, errors.New("bot: a part is missing")
 	}
 	b := &Bot{
@@ -412,7 +415,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 		sessions:      p.Sessions,
 		limiter:       p.Limiter,
 		throttle:      p.Throttle,
-		localThrottle: memory.NewThrottle(nil),
+		localThrottle: p.FallbackThrottle,
 		intakeLock:    p.IntakeLock,
 		obs:           p.Observer,
 		ring:          p.Ring,

@@ -77,7 +77,7 @@ func newFuzzBot(t testing.TB, store Store, secret string) *Bot {
 	cfg.Now = func() time.Time { return fuzzNow }
 	b, err := New(cfg, Parts{
 		Store: store, Sessions: memory.NewSessions(time.Hour, nil), Limiter: memory.NewLimiter(nil),
-		Throttle: memory.NewThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
+		Throttle: memory.NewThrottle(nil), FallbackThrottle: memory.NewThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

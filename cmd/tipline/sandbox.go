@@ -120,7 +120,7 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "Tipline sandbox: open %s in your browser (Ctrl+C to stop)\n", m.pageURL)
 	return m.runBot(ctx, cfg, log, ring, bot.Parts{
-		Store: store, Sessions: sessions, Limiter: limiter, Throttle: memory.NewThrottle(time.Now),
+		Store: store, Sessions: sessions, Limiter: limiter, Throttle: memory.NewThrottle(time.Now), FallbackThrottle: memory.NewThrottle(time.Now),
 	}, h, page, ln)
 }
 
