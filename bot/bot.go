@@ -445,7 +445,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),
-		tgbot.WithHTTPClient(cfg.SendClient.Timeout, cfg.SendClient),
+		tgbot.WithHTTPClient(cfg.SendClient.Timeout, withLostAnswers(cfg.SendClient)),
 		tgbot.WithErrorsHandler(func(error) { b.log.Warn("telegram client error") }),
 	)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -367,8 +368,12 @@ func (b *Bot) classify(err error) (outcome, time.Duration, string) {
 	if err == nil {
 		return sentOK, 0, ""
 	}
-	var tooMany *tgbot.TooManyRequestsError
-	var opErr *net.OpError
+	var (
+		tooMany *tgbot.TooManyRequestsError
+		opErr   *net.OpError
+		urlErr  *url.Error // the request failed on its way (http.Client.Do)
+		lost    answerLostError
+	)
 	switch {
 	case errors.As(err, &tooMany):
 		d := time.Duration(tooMany.RetryAfter) * time.Second
@@ -389,12 +394,12 @@ func (b *Bot) classify(err error) (outcome, time.Duration, string) {
 			b.log.Error("telegram does not accept the bot's token or URL (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL); messages wait")
 		}
 		return unauthorized, time.Second, ""
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "error do request"):
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &urlErr):
 		return notSent, 0, ""
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		b.markTelegramDown()
 		return notSent, 0, ""
-	case strings.Contains(err.Error(), "error do request"), strings.Contains(err.Error(), "error read response body"):
+	case errors.As(err, &urlErr), errors.As(err, &lost):
 		// The request may have reached Telegram: a lost answer.
 		b.markTelegramDown()
 		return unknown, 0, ""
