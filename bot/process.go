@@ -54,7 +54,7 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		return b.memberUpdate(ctx, item, u.MyChatMember)
 	}
 	out := b.newBatch(updateBatchPrefix(item.UpdateID))
-	in, ok := decode(&u, b.ring, b.cfg.Now())
+	in, ok := decodeUnverified(&u, b.cfg.Now())
 	// The press is answered first: the spinner stops whatever follows.
 	out.answer(in.callbackID)
 	if !ok || !in.private {
@@ -72,6 +72,8 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		b.dropReviewerPending(ctx, item.ChatKey)
 		return nil
 	}
+	// Not a reviewer's: a press is now checked as a reporter's button.
+	in.verifyPress(b.ring)
 	if stop, err := b.guard(ctx, in, out); err != nil {
 		return err
 	} else if stop {

@@ -163,8 +163,8 @@ func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models
 }
 
 func (b *Bot) reviewerOuts(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, rv tipline.Reviewer, st *review.State) ([]review.Out, error) {
-	if q := u.CallbackQuery; q != nil {
-		press, err := verifyReviewerButton(b.ring, in.userID, q.Data, b.cfg.Now())
+	if in.callbackID != "" {
+		press, err := verifyReviewerButton(b.ring, in.userID, in.pressData, b.cfg.Now())
 		if errors.Is(err, errExpiredButton) {
 			return []review.Out{review.Tell(rv, review.Say("rv_button_expired", nil))}, nil
 		}
