@@ -30,7 +30,6 @@ import (
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
-	"github.com/tipline/tipline/storage/memory"
 )
 
 // Store is what the bot needs of durable storage, in parts: the message
@@ -334,7 +333,7 @@ type Bot struct {
 	sessions      Sessions
 	limiter       Limiter
 	throttle      Throttle
-	localThrottle *memory.Throttle
+	localThrottle Throttle
 	intakeLock    IntakeLock
 	obs           Observer
 	ring          *keys.Ring
@@ -379,6 +378,10 @@ type Parts struct {
 	Sessions Sessions
 	Limiter  Limiter
 	Throttle Throttle
+	// FallbackThrottle paces sending from this process alone while the
+	// shared Throttle cannot be reached (storage/memory's Throttle): a
+	// Redis outage slows sending to what one process may send, never stops it.
+	FallbackThrottle Throttle
 	// IntakeLock lets one process poll at a time; nil polls without one.
 	IntakeLock IntakeLock
 	// Observer counts for metrics; nil counts nothing.
@@ -401,7 +404,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("bot: no token")
 	}
-	if p.Store == nil || p.Sessions == nil || p.Limiter == nil || p.Throttle == nil || p.Ring == nil || p.Catalog == nil || p.Log == nil {
+	if p.Store == nil || p.Sessions == nil || p.Limiter == nil || p.Throttle == nil || p.FallbackThrottle == nil || p.Ring == nil || p.Catalog == nil || p.Log == nil {
 		return nil, errors.New("bot: a part is missing")
 	}
 	b := &Bot{
@@ -412,7 +415,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 		sessions:      p.Sessions,
 		limiter:       p.Limiter,
 		throttle:      p.Throttle,
-		localThrottle: memory.NewThrottle(nil),
+		localThrottle: p.FallbackThrottle,
 		intakeLock:    p.IntakeLock,
 		obs:           p.Observer,
 		ring:          p.Ring,
@@ -442,7 +445,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),
-		tgbot.WithHTTPClient(cfg.SendClient.Timeout, cfg.SendClient),
+		tgbot.WithHTTPClient(cfg.SendClient.Timeout, withLostAnswers(cfg.SendClient)),
 		tgbot.WithErrorsHandler(func(error) { b.log.Warn("telegram client error") }),
 	)
 	if err != nil {
@@ -611,59 +614,23 @@ func backoff(n int) time.Duration {
 // Updates in hand are finished when ctx ends (each under its own
 // deadline) before work returns.
 func (b *Bot) work(ctx context.Context) {
-	sem := make(chan struct{}, b.cfg.Workers)
-	free := make(chan struct{}, 1) // a worker is free
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	failing := false
-	for ctx.Err() == nil {
-		n := cap(sem) - len(sem)
-		if n == 0 {
-			select {
-			case <-ctx.Done():
-			case <-free:
-			}
-			continue
-		}
-		items, err := b.store.InboxClaimBatch(ctx, b.owner, b.cfg.Lease, n)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			if !failing {
-				b.log.Error("cannot read the inbox; retrying", "err", err)
-				failing = true
-			}
-			_ = sleep(ctx, 500*time.Millisecond)
-			continue
-		}
-		if failing {
-			b.log.Info("inbox readable again")
-			failing = false
-		}
-		if len(items) == 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-b.wake:
-			case <-free:
-			case <-time.After(b.cfg.Idle):
-			}
-			continue
-		}
-		b.prefetchSessions(ctx, items)
-		for _, item := range items {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() {
-					b.dropPrefetched(item.ChatKey)
-					<-sem
-					signal(free)
-				}()
-				b.handle(ctx, item)
-			})
-		}
-	}
+	claimLoop[storage.InboxItem]{
+		what:  "inbox",
+		hands: b.cfg.Workers,
+		claim: func(ctx context.Context, n int) ([]storage.InboxItem, error) {
+			return b.store.InboxClaimBatch(ctx, b.owner, b.cfg.Lease, n)
+		},
+		claimed: b.prefetchSessions,
+		handle: func(item storage.InboxItem) {
+			defer b.dropPrefetched(item.ChatKey)
+			b.handle(ctx, item)
+		},
+		wake: b.wake,
+		idle: b.cfg.Idle,
+		log:  b.log,
+	}.run(ctx, &wg)
 }
 
 // handle processes one claimed update and records what became of it. An

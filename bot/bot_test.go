@@ -138,3 +138,36 @@ func TestPendingKeepsNoChatID(t *testing.T) {
 		}
 	}
 }
+
+// decode is what processing makes of an update from a reporter: decoded,
+// then its press verified as a reporter's button.
+func decode(u *models.Update, signer buttonSigner, now time.Time) (incoming, bool) {
+	in, ok := decodeUnverified(u, now)
+	in.verifyPress(signer)
+	return in, ok
+}
+
+// TestPressVerifiedOnlyOnceRouted holds the order of a press: decoding
+// leaves it unverified and never acted on (fail closed), because whose
+// button it is (a reviewer's or a reporter's) is known only after the
+// reviewer's routing; verifyPress then takes a reporter's signed button.
+func TestPressVerifiedOnlyOnceRouted(t *testing.T) {
+	ring := fuzzRing(t)
+	data := signButton(ring, fuzzUser, "send:anon")
+	u := &models.Update{ID: 1, CallbackQuery: &models.CallbackQuery{ID: "q", From: models.User{ID: fuzzUser}, Data: data,
+		Message: models.MaybeInaccessibleMessage{Message: &models.Message{ID: 3, Chat: models.Chat{ID: fuzzUser, Type: models.ChatTypePrivate}}}}}
+	in, ok := decodeUnverified(u, time.Now())
+	if !ok || in.input.Kind != flows.InputForgedButton || in.pressData != data {
+		t.Fatalf("unverified press: ok %v, kind %s, data %q; want a forged button holding the data", ok, in.input.Kind, in.pressData)
+	}
+	in.verifyPress(ring)
+	if in.input.Kind != flows.InputButton || in.input.Text != "send:anon" {
+		t.Fatalf("verified press: kind %s, action %q; want the button send:anon", in.input.Kind, in.input.Text)
+	}
+	other := in
+	other.userID, other.input.Kind = fuzzUser+1, flows.InputForgedButton
+	other.verifyPress(ring)
+	if other.input.Kind != flows.InputForgedButton {
+		t.Fatal("a button signed for another user verified")
+	}
+}

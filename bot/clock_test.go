@@ -25,7 +25,7 @@ func TestClockIsTheDatabases(t *testing.T) {
 	cfg.Now = nil
 	b, err := New(cfg, Parts{
 		Store: mem, Sessions: memory.NewSessions(time.Hour, nil), Limiter: memory.NewLimiter(nil),
-		Throttle: memory.NewThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
+		Throttle: memory.NewThrottle(nil), FallbackThrottle: memory.NewThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // gatedStore is the memory store, whose first single completion waits for
@@ -142,7 +143,7 @@ func TestCommitterGroups(t *testing.T) {
 	if err != nil || pending != 1 {
 		t.Fatalf("pending = %d, %v; want only update 4", pending, err)
 	}
-	sent, err := mem.OutboxClaim(t.Context(), "d", time.Minute, 10)
+	sent, err := storagetest.OutboxClaim(t.Context(), mem, "d", time.Minute, 10)
 	if err != nil || len(sent) != 5 {
 		t.Fatalf("queued %d entries, %v; want 5 (one per completed update)", len(sent), err)
 	}

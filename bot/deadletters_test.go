@@ -13,6 +13,7 @@ import (
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // setAside stores an update of chat and sets it aside, as processing does
@@ -23,7 +24,7 @@ func setAside(t *testing.T, b *Bot, mem *memory.Store, id, chat int64) {
 	if err := b.storeUpdates(t.Context(), []json.RawMessage{json.RawMessage(upd)}); err != nil {
 		t.Fatal(err)
 	}
-	it, ok, err := mem.InboxClaim(t.Context(), "w", time.Minute)
+	it, ok, err := storagetest.InboxClaim(t.Context(), mem, "w", time.Minute)
 	if err != nil || !ok || it.UpdateID != id {
 		t.Fatalf("claim: %+v %v %v", it, ok, err)
 	}
@@ -41,7 +42,7 @@ func processNext(t *testing.T, b *Bot, mem *memory.Store, upd string) {
 	if err := b.storeUpdates(t.Context(), []json.RawMessage{json.RawMessage(upd)}); err != nil {
 		t.Fatal(err)
 	}
-	it, ok, err := mem.InboxClaim(t.Context(), b.owner, time.Minute)
+	it, ok, err := storagetest.InboxClaim(t.Context(), mem, b.owner, time.Minute)
 	if err != nil || !ok {
 		t.Fatalf("claim: %v %v", ok, err)
 	}
@@ -112,7 +113,7 @@ func TestSessionOverTheBoundNotWritten(t *testing.T) {
 	if n, _ := mem.InboxPending(t.Context()); n != 0 {
 		t.Errorf("%d updates still pending, want the update done", n)
 	}
-	got, err := mem.OutboxClaim(t.Context(), "test", time.Minute, 10)
+	got, err := storagetest.OutboxClaim(t.Context(), mem, "test", time.Minute, 10)
 	if err != nil || len(got) != 1 || !strings.Contains(string(got[0].Payload), b.render.cat.Text("en", "error_session_full", nil)[:20]) {
 		t.Fatalf("queued %d entries (%v), want the reporter told", len(got), err)
 	}

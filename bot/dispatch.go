@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -67,64 +68,34 @@ func retryBackoff(attempts int) time.Duration {
 func (b *Bot) dispatchLoop(ctx context.Context, first, last storage.Lane, senders int, wake chan struct{}) {
 	sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	sem := make(chan struct{}, senders)
-	free := make(chan struct{}, 1) // a sender is free
 	var wg sync.WaitGroup
-	failing := false
-	for ctx.Err() == nil {
-		if b.telegramDown.Load() {
+	abandoned := false
+	claimLoop[storage.OutboxEntry]{
+		what:  "outbox",
+		hands: senders,
+		claim: func(ctx context.Context, n int) ([]storage.OutboxEntry, error) {
+			return b.store.OutboxClaimLanes(ctx, b.owner, b.cfg.Lease, n, first, last)
+		},
+		handle: func(e storage.OutboxEntry) { b.dispatchOne(sendCtx, e) },
+		before: func(ctx context.Context) (again, stop bool) {
+			if !b.telegramDown.Load() {
+				return false, false
+			}
 			if b.draining.Load() {
-				return // stopping: the outbox keeps what Telegram did not take
+				// Stopping: the outbox keeps what Telegram did not take.
+				abandoned = true
+				return false, true
 			}
 			b.probeTelegram(ctx)
-			continue
-		}
-		n := cap(sem) - len(sem)
-		if n == 0 {
-			select {
-			case <-ctx.Done():
-			case <-free:
-			}
-			continue
-		}
-		entries, err := b.store.OutboxClaimLanes(ctx, b.owner, b.cfg.Lease, n, first, last)
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			if !failing {
-				b.log.Error("cannot read the outbox; retrying", "err", err)
-				failing = true
-			}
-			_ = sleep(ctx, 500*time.Millisecond)
-			continue
-		}
-		if failing {
-			b.log.Info("outbox readable again")
-			failing = false
-		}
-		if len(entries) == 0 {
-			if b.draining.Load() && len(sem) == 0 {
-				break
-			}
-			select {
-			case <-ctx.Done():
-			case <-wake:
-			case <-free:
-			case <-time.After(b.cfg.DispatchIdle):
-			}
-			continue
-		}
-		for _, e := range entries {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() {
-					<-sem
-					signal(free)
-				}()
-				b.dispatchOne(sendCtx, e)
-			})
-		}
+			return true, false
+		},
+		drained: func(inHand int) bool { return b.draining.Load() && inHand == 0 },
+		wake:    wake,
+		idle:    b.cfg.DispatchIdle,
+		log:     b.log,
+	}.run(ctx, &wg)
+	if abandoned {
+		return
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -397,8 +368,12 @@ func (b *Bot) classify(err error) (outcome, time.Duration, string) {
 	if err == nil {
 		return sentOK, 0, ""
 	}
-	var tooMany *tgbot.TooManyRequestsError
-	var opErr *net.OpError
+	var (
+		tooMany *tgbot.TooManyRequestsError
+		opErr   *net.OpError
+		urlErr  *url.Error // the request failed on its way (http.Client.Do)
+		lost    answerLostError
+	)
 	switch {
 	case errors.As(err, &tooMany):
 		d := time.Duration(tooMany.RetryAfter) * time.Second
@@ -419,12 +394,12 @@ func (b *Bot) classify(err error) (outcome, time.Duration, string) {
 			b.log.Error("telegram does not accept the bot's token or URL (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL); messages wait")
 		}
 		return unauthorized, time.Second, ""
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "error do request"):
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &urlErr):
 		return notSent, 0, ""
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		b.markTelegramDown()
 		return notSent, 0, ""
-	case strings.Contains(err.Error(), "error do request"), strings.Contains(err.Error(), "error read response body"):
+	case errors.As(err, &urlErr), errors.As(err, &lost):
 		// The request may have reached Telegram: a lost answer.
 		b.markTelegramDown()
 		return unknown, 0, ""

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
@@ -21,33 +22,18 @@ type incoming struct {
 	callbackID string
 	// pressedMessageID is the message whose button was pressed.
 	pressedMessageID int
-	input            flows.Input
+	// pressData is a press's data as it came, not yet verified: whose
+	// button it is (a reviewer's or a reporter's) is known only once the
+	// presser is, so verifyPress runs after the reviewer's routing.
+	pressData string
+	input     flows.Input
 }
 
-// chatOf tells which chat an update belongs to, for ordering; 0 when it
-// belongs to none the bot serves.
-func chatOf(u *models.Update) int64 {
-	switch {
-	case u.Message != nil:
-		return u.Message.Chat.ID
-	case u.EditedMessage != nil:
-		return u.EditedMessage.Chat.ID
-	case u.CallbackQuery != nil:
-		if m := u.CallbackQuery.Message.Message; m != nil {
-			return m.Chat.ID
-		}
-		if m := u.CallbackQuery.Message.InaccessibleMessage; m != nil {
-			return m.Chat.ID
-		}
-		return u.CallbackQuery.From.ID
-	}
-	return 0
-}
-
-// decode turns an update into a flow input. Button data is checked here:
-// data that does not verify for the pressing user becomes a forged-button
-// input, which flows answers without acting on it.
-func decode(u *models.Update, signer buttonSigner, now time.Time) (incoming, bool) {
+// decodeUnverified turns an update into a flow input, all but the
+// verification of a press: a press stays InputForgedButton (answered, never
+// acted on) until verifyPress finds it signed for the presser, so a press
+// nobody verified fails closed.
+func decodeUnverified(u *models.Update, now time.Time) (incoming, bool) {
 	in := incoming{input: flows.Input{Now: now}}
 	switch {
 	case u.Message != nil:
@@ -72,25 +58,37 @@ func decode(u *models.Update, signer buttonSigner, now time.Time) (incoming, boo
 		in.callbackID = q.ID
 		in.userID = q.From.ID
 		in.input.LanguageCode = q.From.LanguageCode
-		in.chatID = chatOf(u)
-		in.private = true
+		// The chat is chosen as rawUpdate.chat chooses it for the inbox's
+		// order: the pressed message's chat, or else the presser's own.
+		in.chatID, in.private = q.From.ID, true
 		if m := q.Message.Message; m != nil {
 			in.pressedMessageID = m.ID
 			in.private = m.Chat.Type == models.ChatTypePrivate
+			in.chatID = cmp.Or(m.Chat.ID, q.From.ID)
 		} else if m := q.Message.InaccessibleMessage; m != nil {
 			in.pressedMessageID = m.MessageID
 			in.private = m.Chat.Type == models.ChatTypePrivate
+			in.chatID = cmp.Or(m.Chat.ID, q.From.ID)
 		}
-		action, err := verifyButton(signer, q.From.ID, q.Data)
-		if err != nil {
-			in.input.Kind = flows.InputForgedButton
-		} else {
-			in.input.Kind, in.input.Text = flows.InputButton, action
-		}
+		in.pressData = q.Data
+		in.input.Kind = flows.InputForgedButton
 	default:
 		return in, false
 	}
 	return in, in.chatID != 0 && in.userID != 0
+}
+
+// verifyPress checks a press as a reporter's button: data that does not
+// verify for the presser stays a forged-button input, which flows answers
+// without acting on it. A reviewer's press never comes here: the reviewer's
+// side verifies its own buttons (verifyReviewerButton).
+func (in *incoming) verifyPress(signer buttonSigner) {
+	if in.callbackID == "" {
+		return
+	}
+	if action, err := verifyButton(signer, in.userID, in.pressData); err == nil {
+		in.input.Kind, in.input.Text = flows.InputButton, action
+	}
 }
 
 func messageInput(m *models.Message, in *flows.Input) {

@@ -36,17 +36,20 @@ const maxWebhookBody = 1 << 20
 // errBadUpdate is a request body that is not an update.
 var errBadUpdate = errors.New("bot: not a Telegram update")
 
-// rawUpdate is the little intake reads of an update: its id and its
-// chat. The rest is stored as it came and decoded at processing, where an
-// update our client library cannot read is set aside, never here.
+// rawUpdate is the little intake reads of an update: its id, its chat and
+// its sender's language. The rest is stored as it came and decoded at
+// processing, where an update our client library cannot read is set
+// aside, never here. It is the one reading of "which chat is this": the
+// inbox orders by it, and decode chooses the same chat (FuzzDecodeUpdate
+// holds them to it).
 type rawUpdate struct {
 	ID            int64       `json:"update_id"`
 	Message       *rawMessage `json:"message"`
 	EditedMessage *rawMessage `json:"edited_message"`
 	CallbackQuery *struct {
-		ID      string             `json:"id"`
-		From    struct{ ID int64 } `json:"from"`
-		Message *rawMessage        `json:"message"`
+		ID      string      `json:"id"`
+		From    rawUser     `json:"from"`
+		Message *rawMessage `json:"message"`
 	} `json:"callback_query"`
 	MyChatMember *rawMessage `json:"my_chat_member"`
 }
@@ -56,7 +59,35 @@ type rawMessage struct {
 		ID   int64  `json:"id"`
 		Type string `json:"type"`
 	} `json:"chat"`
-	MediaGroupID string `json:"media_group_id"`
+	From         rawSender `json:"from"`
+	MediaGroupID string    `json:"media_group_id"`
+}
+
+type rawUser struct {
+	ID   int64  `json:"id"`
+	Lang string `json:"language_code"`
+}
+
+// rawSender is a message's sender, read only for its language: a sender
+// intake cannot read leaves the language unknown rather than turning the
+// update away, since ordering does not depend on it.
+type rawSender struct{ Lang string }
+
+func (s *rawSender) UnmarshalJSON(b []byte) error {
+	var u rawUser
+	_ = json.Unmarshal(b, &u) // unreadable: no language
+	s.Lang = u.Lang
+	return nil
+}
+
+// readUpdate reads the little of an update intake needs; false for bytes
+// that are not an update.
+func readUpdate(raw []byte) (rawUpdate, bool) {
+	var u rawUpdate
+	if json.Unmarshal(raw, &u) != nil || u.ID <= 0 {
+		return rawUpdate{}, false
+	}
+	return u, true
 }
 
 // chat is the chat the update belongs to, for ordering; 0 for none.
@@ -75,6 +106,23 @@ func (u rawUpdate) chat() int64 {
 		return u.MyChatMember.Chat.ID
 	}
 	return 0
+}
+
+// privateChat is the private chat of a conversation update and its
+// sender's language, for a word to the person however the rest of the
+// update looks: 0 for a group's update or a membership change.
+func (u rawUpdate) privateChat() (int64, string) {
+	private := func(m *rawMessage) bool { return m != nil && m.Chat.Type == string(models.ChatTypePrivate) }
+	switch {
+	case private(u.Message):
+		return u.Message.Chat.ID, u.Message.From.Lang
+	case private(u.EditedMessage):
+		return u.EditedMessage.Chat.ID, ""
+	case u.CallbackQuery != nil:
+		// In a private chat the chat is the user.
+		return u.CallbackQuery.From.ID, u.CallbackQuery.From.Lang
+	}
+	return 0, ""
 }
 
 // elsewhere tells an update from a group, supergroup or channel that is
@@ -101,8 +149,8 @@ var errElsewhere = errors.New("bot: an update from a group or channel")
 // names, usernames, phone numbers and contact cards it carried
 // (stripIdentity).
 func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
-	var u rawUpdate
-	if err := json.Unmarshal(raw, &u); err != nil || u.ID <= 0 {
+	u, ok := readUpdate(raw)
+	if !ok {
 		return storage.InboxItem{}, errBadUpdate
 	}
 	if u.elsewhere() {
@@ -528,11 +576,11 @@ func commandList(cat *locales.Catalog, lang string) []models.BotCommand {
 // again.
 func (b *Bot) tellUnstored(ctx context.Context, raws []json.RawMessage) {
 	for _, raw := range raws {
-		var u rawUpdate
-		if json.Unmarshal(raw, &u) != nil || u.ID <= 0 {
+		u, ok := readUpdate(raw)
+		if !ok {
 			continue
 		}
-		chatID, lang := minimalChat(raw)
+		chatID, lang := u.privateChat()
 		if chatID <= 0 {
 			continue
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 var (
@@ -100,7 +101,7 @@ func TestNoticesReadTheChosenLanguage(t *testing.T) {
 	b.tellDelayed(t.Context(), storage.InboxItem{UpdateID: 42, Attempts: 2, Payload: raw("78")})
 	got := map[int64]string{}
 	for {
-		es, err := mem.OutboxClaim(t.Context(), "test", 60e9, 10)
+		es, err := storagetest.OutboxClaim(t.Context(), mem, "test", 60e9, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // failingStore fails every block check, as a bug in our own code would:
@@ -56,7 +57,7 @@ func TestUpdateThatKeepsFailingIsSetAside(t *testing.T) {
 	// A chat's messages come one at a time: take each, mark it sent.
 	var entries []storage.OutboxEntry
 	for {
-		got, err := mem.OutboxClaim(t.Context(), "test", time.Minute, 10)
+		got, err := storagetest.OutboxClaim(t.Context(), mem, "test", time.Minute, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

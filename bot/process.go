@@ -54,7 +54,7 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		return b.memberUpdate(ctx, item, u.MyChatMember)
 	}
 	out := b.newBatch(updateBatchPrefix(item.UpdateID))
-	in, ok := decode(&u, b.ring, b.cfg.Now())
+	in, ok := decodeUnverified(&u, b.cfg.Now())
 	// The press is answered first: the spinner stops whatever follows.
 	out.answer(in.callbackID)
 	if !ok || !in.private {
@@ -72,6 +72,8 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		b.dropReviewerPending(ctx, item.ChatKey)
 		return nil
 	}
+	// Not a reviewer's: a press is now checked as a reporter's button.
+	in.verifyPress(b.ring)
 	if stop, err := b.guard(ctx, in, out); err != nil {
 		return err
 	} else if stop {
@@ -250,7 +252,7 @@ func (b *Bot) setAside(ctx context.Context, item storage.InboxItem, reason strin
 		b.obs.DeadLettered()
 	}
 	b.log.Error("update set aside as a dead letter; see 'tipline inbox dead'", "update_id", item.UpdateID, "reason", reason)
-	chatID, lang := minimalChat(item.Payload)
+	chatID, lang := privateChatOf(item.Payload)
 	if chatID <= 0 { // not a private chat, or not known
 		return nil
 	}
@@ -269,7 +271,7 @@ func (b *Bot) setAside(ctx context.Context, item storage.InboxItem, reason strin
 // will answer; the update stays in the inbox and is retried. The outbox
 // key makes it once, across retries and processes.
 func (b *Bot) tellDelayed(ctx context.Context, item storage.InboxItem) {
-	chatID, lang := minimalChat(item.Payload)
+	chatID, lang := privateChatOf(item.Payload)
 	if chatID <= 0 || item.Attempts != 2 {
 		// The first failure is often a blip; the second is worth a word.
 		return
@@ -284,45 +286,11 @@ func (b *Bot) tellDelayed(ctx context.Context, item storage.InboxItem) {
 	}
 }
 
-// minimalChat reads only the private chat and language of a raw update,
-// however the rest of it looks: 0 when it has none.
-func minimalChat(raw []byte) (int64, string) {
-	var u struct {
-		Message *struct {
-			Chat struct {
-				ID   int64  `json:"id"`
-				Type string `json:"type"`
-			} `json:"chat"`
-			From struct {
-				Lang string `json:"language_code"`
-			} `json:"from"`
-		} `json:"message"`
-		Edited *struct {
-			Chat struct {
-				ID   int64  `json:"id"`
-				Type string `json:"type"`
-			} `json:"chat"`
-		} `json:"edited_message"`
-		Callback *struct {
-			From struct {
-				ID   int64  `json:"id"`
-				Lang string `json:"language_code"`
-			} `json:"from"`
-		} `json:"callback_query"`
-	}
-	if json.Unmarshal(raw, &u) != nil {
-		return 0, ""
-	}
-	switch {
-	case u.Message != nil && u.Message.Chat.Type == "private":
-		return u.Message.Chat.ID, u.Message.From.Lang
-	case u.Edited != nil && u.Edited.Chat.Type == "private":
-		return u.Edited.Chat.ID, ""
-	case u.Callback != nil:
-		// In a private chat the chat is the user.
-		return u.Callback.From.ID, u.Callback.From.Lang
-	}
-	return 0, ""
+// privateChatOf is rawUpdate.privateChat of stored bytes: 0 for bytes
+// that are not an update.
+func privateChatOf(raw []byte) (int64, string) {
+	u, _ := readUpdate(raw)
+	return u.privateChat()
 }
 
 // keepGuardedMessage records a message the guard answered (a flood, or a
@@ -479,7 +447,7 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 		}
 		lang := sess.Lang
 		if lang == "" {
-			lang = flows.LangEnglish
+			lang = tipline.LangEnglish
 		}
 		msgs := flows.Join([]flows.Reply{{Lines: []flows.Text{{ID: why}}}, b.engine.Prompt(*sess)}) // one message
 		b.reply(out, in.chatID, in.userID, lang, msgs)
@@ -732,7 +700,7 @@ func (b *Bot) reply(out *batch, chatID, userID int64, lang string, replies []flo
 // replyOn queues a step's messages in order on a lane.
 func (b *Bot) replyOn(out *batch, lane storage.Lane, chatID, userID int64, lang string, replies []flows.Reply) {
 	if lang == "" {
-		lang = flows.LangEnglish
+		lang = tipline.LangEnglish
 	}
 	for _, rep := range replies {
 		for _, m := range b.render.render(lang, rep, b.render.reporterSigner(userID)) {

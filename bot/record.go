@@ -50,8 +50,8 @@ const (
 func (b *Bot) recordAct(ctx context.Context, u *models.Update, in incoming, rv tipline.Reviewer, st *reviewerState, out *batch) (bool, error) {
 	var act string
 	switch {
-	case u.CallbackQuery != nil:
-		press, err := verifyReviewerButton(b.ring, in.userID, u.CallbackQuery.Data, b.cfg.Now())
+	case in.callbackID != "":
+		press, err := verifyReviewerButton(b.ring, in.userID, in.pressData, b.cfg.Now())
 		if err != nil || !strings.HasPrefix(press.Action, actRecord) {
 			// Another button (a case's Note, say): the recording is left,
 			// and the words that follow are for that.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // TestFailingSendBacksOffThenGivesUp is the security review's L3: an entry
@@ -32,7 +33,7 @@ func TestFailingSendBacksOffThenGivesUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		for try := 1; try <= maxSendTries; try++ {
-			got, err := mem.OutboxClaim(ctx, b.owner, time.Minute, 10)
+			got, err := storagetest.OutboxClaim(ctx, mem, b.owner, time.Minute, 10)
 			if err != nil || len(got) != 1 {
 				t.Fatalf("outcome %d, try %d: claimed %d entries (%v), want the entry", res, try, len(got), err)
 			}
@@ -40,7 +41,7 @@ func TestFailingSendBacksOffThenGivesUp(t *testing.T) {
 				t.Fatalf("outcome %d, try %d: %d attempts counted", res, try, got[0].Attempts)
 			}
 			b.settle(ctx, got[0], res, 0, 0, "")
-			if again, _ := mem.OutboxClaim(ctx, b.owner, time.Minute, 10); len(again) != 0 {
+			if again, _ := storagetest.OutboxClaim(ctx, mem, b.owner, time.Minute, 10); len(again) != 0 {
 				t.Fatalf("outcome %d, try %d: the failed entry came back at once", res, try)
 			}
 			clock = clock.Add(retryBackoff(try))

@@ -66,9 +66,9 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 			// does: a Khmer reviewer's Telegram is in English. The welcome
 			// follows the choice.
 			b.log.Info("a reviewer registered", "reviewer", rv.ID)
-			b.queueOuts(out, []review.Out{reviewerOut(rv, reviewerLanguagePicker())})
+			b.queueOuts(out, []review.Out{review.Tell(rv, reviewerLanguagePicker())})
 			return true, nil
-		case errors.Is(err, tipline.ErrNotFound) || errors.Is(err, storage.ErrInvalid):
+		case errors.Is(err, tipline.ErrNotFound) || errors.Is(err, tipline.ErrInvalid):
 			// Not a valid invite: the reporter's flow answers as to anyone,
 			// unless this is a reviewer (the invite redeemed before a crash).
 		default:
@@ -86,7 +86,7 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 		if in.callbackID != "" {
 			// A disabled reviewer's buttons stop working at once.
 			b.log.Warn("a disabled reviewer pressed a button", "reviewer", rv.ID)
-			b.queueOuts(out, []review.Out{reviewerOut(rv, review.Say("error_button_not_yours", nil))})
+			b.queueOuts(out, []review.Out{review.Tell(rv, review.Say("error_button_not_yours", nil))})
 			return true, nil
 		}
 		return false, nil
@@ -163,10 +163,10 @@ func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models
 }
 
 func (b *Bot) reviewerOuts(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, rv tipline.Reviewer, st *review.State) ([]review.Out, error) {
-	if q := u.CallbackQuery; q != nil {
-		press, err := verifyReviewerButton(b.ring, in.userID, q.Data, b.cfg.Now())
+	if in.callbackID != "" {
+		press, err := verifyReviewerButton(b.ring, in.userID, in.pressData, b.cfg.Now())
 		if errors.Is(err, errExpiredButton) {
-			return []review.Out{reviewerOut(rv, review.Say("rv_button_expired", nil))}, nil
+			return []review.Out{review.Tell(rv, review.Say("rv_button_expired", nil))}, nil
 		}
 		if lang, ok := strings.CutPrefix(press.Action, actReviewerLang); ok && err == nil {
 			return b.setReviewerLanguage(ctx, rv, lang)
@@ -177,7 +177,7 @@ func (b *Bot) reviewerOuts(ctx context.Context, item storage.InboxItem, u *model
 		}
 		if err != nil {
 			b.log.Warn("a reviewer button did not verify", "reviewer", rv.ID)
-			return []review.Out{reviewerOut(rv, review.Say("error_button_not_yours", nil))}, nil
+			return []review.Out{review.Tell(rv, review.Say("error_button_not_yours", nil))}, nil
 		}
 		return b.desk.Press(ctx, rv, p, press.Version, st)
 	}
@@ -217,19 +217,13 @@ func reviewerLanguagePicker() reply.Message {
 // them in it.
 func (b *Bot) setReviewerLanguage(ctx context.Context, rv tipline.Reviewer, lang string) ([]review.Out, error) {
 	if !slices.Contains(tipline.Languages, lang) {
-		return []review.Out{reviewerOut(rv, review.Say("error_button_not_yours", nil))}, nil
+		return []review.Out{review.Tell(rv, review.Say("error_button_not_yours", nil))}, nil
 	}
 	if err := b.store.SetReviewerLang(ctx, rv.ID, lang); err != nil {
 		return nil, fmt.Errorf("set reviewer language: %w", err)
 	}
 	rv.Lang = lang
-	return []review.Out{reviewerOut(rv, review.Welcome(rv.Name))}, nil
-}
-
-// reviewerOut is a message to a reviewer on the reply lane, protected from
-// forwarding.
-func reviewerOut(rv tipline.Reviewer, m reply.Message) review.Out {
-	return review.Out{To: review.ToReviewer(rv), Lane: review.LaneReply, Message: m, Protect: true}
+	return []review.Out{review.Tell(rv, review.Welcome(rv.Name))}, nil
 }
 
 // queueOuts renders what review says into outbox entries: in the reader's

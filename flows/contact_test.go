@@ -25,13 +25,13 @@ func submitted(t *testing.T, c *conversation) tipline.NewCase {
 // contact; the chat id itself never passes through flows (bot fills it in,
 // only when contact is allowed: bot's TestCaseChatOnlyWithContact).
 func TestChatIDOnlyWithContact(t *testing.T) {
-	anon := newConversation(t, LangEnglish)
+	anon := newConversation(t, tipline.LangEnglish)
 	fileQuickTip(anon)
 	if got := submitted(t, anon); got.ContactAllowed || got.ReporterChatID != 0 {
 		t.Fatalf("anonymous case: contact %v, chat %d; want false, 0", got.ContactAllowed, got.ReporterChatID)
 	}
 
-	contact := newConversation(t, LangEnglish)
+	contact := newConversation(t, tipline.LangEnglish)
 	contact.cmd("start")
 	contact.press("menu:tip")
 	contact.say("x")
@@ -67,7 +67,7 @@ func TestWithdrawContactFromMyReports(t *testing.T) {
 		})
 	}
 	// A forged action for a case not shown to this chat does nothing.
-	c := newConversation(t, LangEnglish)
+	c := newConversation(t, tipline.LangEnglish)
 	c.cmd("start")
 	c.press("menu:mine")
 	c.send(Input{Kind: InputCases, Cases: []tipline.CaseSummary{}})
@@ -97,7 +97,7 @@ func (c *conversation) offered(action string) bool {
 // hundreds of times leaves a draft of bounded size: the newest edits, at
 // most Limits.Edits of them and Limits.EditBytes bytes.
 func TestEditsKeptPerDraft(t *testing.T) {
-	c := newConversation(t, LangEnglish)
+	c := newConversation(t, tipline.LangEnglish)
 	c.cmd("start")
 	c.press("menu:tip")
 	c.say("x")

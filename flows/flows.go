@@ -50,13 +50,6 @@ const (
 	StateClear  State = "clear"       // "clear this chat?"
 )
 
-// Languages the bot speaks (the domain's, under shorter names here).
-const (
-	LangKhmer   = tipline.LangKhmer
-	LangThai    = tipline.LangThai
-	LangEnglish = tipline.LangEnglish
-)
-
 // Languages lists the supported languages in the order they are offered.
 var Languages = tipline.Languages
 

@@ -1,20 +1,16 @@
 package flows
 
 import (
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/internal/golden"
 	"github.com/tipline/tipline/locales"
 )
-
-var update = flag.Bool("update", false, "rewrite golden transcripts in testdata/")
 
 var t0 = time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
 
@@ -172,24 +168,7 @@ func (c *conversation) answerRest() {
 
 func (c *conversation) golden(name string) {
 	c.t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	got := c.log.String()
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			c.t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			c.t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		c.t.Fatalf("%v (run go test ./flows -update to create it)", err)
-	}
-	if got != string(want) {
-		c.t.Errorf("transcript %s changed; review with go test ./flows -update and git diff\n--- got ---\n%s", path, got)
-	}
+	golden.Check(c.t, name, c.log.String())
 }
 
 func (c *conversation) wantState(s State) {

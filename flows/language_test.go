@@ -37,8 +37,8 @@ func TestLanguagePicker(t *testing.T) {
 					t.Errorf("picker lacks %q:\n%s", want, c.log.String())
 				}
 			}
-			c.press(prefixLang + LangKhmer)
-			if c.s.Lang != LangKhmer {
+			c.press(prefixLang + tipline.LangKhmer)
+			if c.s.Lang != tipline.LangKhmer {
 				t.Fatalf("language %q after choosing Khmer", c.s.Lang)
 			}
 			// The words typed first wait for the reporter's choice, in Khmer.
@@ -68,8 +68,8 @@ func TestLanguagePicker(t *testing.T) {
 // reporter chose before (in the session), and no picker is shown again.
 func TestRememberedLanguageSkipsThePicker(t *testing.T) {
 	e := testEngine()
-	res := e.Step(Session{Lang: LangThai}, Input{Kind: InputCommand, Text: "start", LanguageCode: "en", Now: t0})
-	if res.Session.State != StateMenu || res.Session.Lang != LangThai {
+	res := e.Step(Session{Lang: tipline.LangThai}, Input{Kind: InputCommand, Text: "start", LanguageCode: "en", Now: t0})
+	if res.Session.State != StateMenu || res.Session.Lang != tipline.LangThai {
 		t.Fatalf("state %s, language %s; want the Thai menu", res.Session.State, res.Session.Lang)
 	}
 }
@@ -96,7 +96,7 @@ func TestOldButtonsAfterExpiry(t *testing.T) {
 		return out
 	}
 	for _, lost := range []bool{false, true} {
-		res := step(Session{Lang: LangKhmer}, TeamReplyAction(ref), lost)
+		res := step(Session{Lang: tipline.LangKhmer}, TeamReplyAction(ref), lost)
 		if res.Session.State != StateAdd || res.Session.AddingTo != ref {
 			t.Errorf("answer after expiry (lost=%v): state %s, adding to %q", lost, res.Session.State, res.Session.AddingTo)
 		}
@@ -118,20 +118,20 @@ func TestOldButtonsAfterExpiry(t *testing.T) {
 	if res.Session.State != StateLanguage {
 		t.Fatalf("answer with no language: state %s, want the picker", res.Session.State)
 	}
-	res = e.Step(res.Session, Input{Kind: InputButton, Text: prefixLang + LangThai, Now: t0})
-	if res.Session.State != StateAdd || res.Session.AddingTo != ref || res.Session.Lang != LangThai {
+	res = e.Step(res.Session, Input{Kind: InputButton, Text: prefixLang + tipline.LangThai, Now: t0})
+	if res.Session.State != StateAdd || res.Session.AddingTo != ref || res.Session.Lang != tipline.LangThai {
 		t.Errorf("after choosing: state %s, adding to %q, language %s", res.Session.State, res.Session.AddingTo, res.Session.Lang)
 	}
 
-	res = step(Session{Lang: LangKhmer}, actReceipt, true)
+	res = step(Session{Lang: tipline.LangKhmer}, actReceipt, true)
 	if got := ids(res); !slices.Contains(got, "receipt_gone") || slices.Contains(got, "error_session_lost") {
 		t.Errorf("receipt after expiry: %v", got)
 	}
-	res = step(Session{Lang: LangKhmer}, actClear, true)
+	res = step(Session{Lang: tipline.LangKhmer}, actClear, true)
 	if res.Session.State != StateClear {
 		t.Errorf("clear after expiry: state %s", res.Session.State)
 	}
-	res = step(Session{Lang: LangKhmer}, prefixAdd+string(ref), true)
+	res = step(Session{Lang: tipline.LangKhmer}, prefixAdd+string(ref), true)
 	if len(res.Effects) != 1 {
 		t.Fatalf("add after expiry: effects %v", res.Effects)
 	}
@@ -139,7 +139,7 @@ func TestOldButtonsAfterExpiry(t *testing.T) {
 		t.Errorf("add after expiry: effect %T, want My reports read again", res.Effects[0])
 	}
 	// A draft's button is explained, in the reporter's language.
-	res = step(Session{Lang: LangKhmer}, "a:yes", true)
+	res = step(Session{Lang: tipline.LangKhmer}, "a:yes", true)
 	if got := ids(res); !slices.Contains(got, "error_session_lost") || res.Session.State != StateMenu {
 		t.Errorf("a draft's button after expiry: %v, state %s", got, res.Session.State)
 	}
@@ -164,14 +164,14 @@ func TestTypedAnswerToTheTeam(t *testing.T) {
 		}
 		return "", ""
 	}
-	for _, s := range []Session{{Lang: LangKhmer}, {Lang: LangKhmer, State: StateMenu}} {
+	for _, s := range []Session{{Lang: tipline.LangKhmer}, {Lang: tipline.LangKhmer, State: StateMenu}} {
 		res := typed(s, one)
 		if ref, text := added(res); ref != one || text != "she left this morning" {
 			t.Errorf("state %q, one case awaiting: added %q to %q", s.State, text, ref)
 		}
 	}
 
-	res := typed(Session{Lang: LangThai, State: StateMenu}, one, two)
+	res := typed(Session{Lang: tipline.LangThai, State: StateMenu}, one, two)
 	if ref, _ := added(res); ref != "" {
 		t.Fatalf("two cases awaiting: added to %s without asking", ref)
 	}
@@ -189,10 +189,10 @@ func TestTypedAnswerToTheTeam(t *testing.T) {
 		t.Errorf("the words are still kept as typed: %q", res.Session.Typed)
 	}
 
-	if res := typed(Session{Lang: LangKhmer, State: StateMenu}); res.Session.State != StateTyped {
+	if res := typed(Session{Lang: tipline.LangKhmer, State: StateMenu}); res.Session.State != StateTyped {
 		t.Errorf("nothing awaiting: state %s, want the typed question", res.Session.State)
 	}
-	draft := Session{Lang: LangKhmer, State: StateTipWhat, Draft: &Draft{ID: "d", Kind: tipline.KindTip, Answers: tipline.Answers{}}}
+	draft := Session{Lang: tipline.LangKhmer, State: StateTipWhat, Draft: &Draft{ID: "d", Kind: tipline.KindTip, Answers: tipline.Answers{}}}
 	if res := typed(draft, one); res.Session.Draft.Answers[AnswerWhat] != "she left this morning" {
 		t.Errorf("a report being written lost its answer to an awaiting case: %+v", res.Session.Draft)
 	}

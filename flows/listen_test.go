@@ -3,6 +3,8 @@ package flows
 import (
 	"strings"
 	"testing"
+
+	"github.com/tipline/tipline"
 )
 
 // TestListenToggle: the menu offers "🔊 Listen to the questions"; pressing
@@ -61,8 +63,8 @@ func TestListenOnThePicker(t *testing.T) {
 	if n != len(Languages) {
 		t.Errorf("listen_on in %d languages, want each of ours", n)
 	}
-	c.press(prefixLang + LangKhmer)
-	if !c.s.Listen || c.s.Lang != LangKhmer {
+	c.press(prefixLang + tipline.LangKhmer)
+	if !c.s.Listen || c.s.Lang != tipline.LangKhmer {
 		t.Fatalf("listen %v, language %q after choosing Khmer", c.s.Listen, c.s.Lang)
 	}
 }
@@ -72,7 +74,7 @@ func TestListenOnThePicker(t *testing.T) {
 // and shows the menu, without "your conversation was lost".
 func TestListenAfterExpiry(t *testing.T) {
 	e := testEngine()
-	res := e.Step(Session{Lang: LangKhmer}, Input{Kind: InputButton, Text: actListenOn, SessionLost: true, Now: t0})
+	res := e.Step(Session{Lang: tipline.LangKhmer}, Input{Kind: InputButton, Text: actListenOn, SessionLost: true, Now: t0})
 	if !res.Session.Listen || res.Session.State != StateMenu {
 		t.Fatalf("listen %v, state %s; want on, at the menu", res.Session.Listen, res.Session.State)
 	}

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales/script"
 )
 
@@ -77,7 +78,7 @@ const dateLayout = "2006-01-02"
 
 func parsePhone(r *run, text string) (string, bool) {
 	country := "KH"
-	if r.s.Lang == LangThai {
+	if r.s.Lang == tipline.LangThai {
 		country = "TH"
 	}
 	v, ok := script.Phone(text, country)

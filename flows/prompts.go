@@ -31,9 +31,9 @@ func (r *run) prompt() Reply {
 	switch s.State {
 	case StateLanguage, StateNew:
 		rows := [][]Button{{
-			btn("language_name_km", prefixLang+LangKhmer),
-			btn("language_name_th", prefixLang+LangThai),
-			btn("language_name_en", prefixLang+LangEnglish),
+			btn("language_name_km", prefixLang+tipline.LangKhmer),
+			btn("language_name_th", prefixLang+tipline.LangThai),
+			btn("language_name_en", prefixLang+tipline.LangEnglish),
 		}}
 		rows = append(rows, []Button{r.listenToggle()})
 		if len(s.Back) > 0 {
@@ -58,7 +58,7 @@ func (r *run) prompt() Reply {
 			{btn("menu_language", prefixMenu+menuLanguage)},
 			{r.listenToggle()},
 		}
-		if s.Lang == LangKhmer {
+		if s.Lang == tipline.LangKhmer {
 			// Two Khmer labels side by side are cut with "…" on a
 			// 360-dp phone: one to a row.
 			rows = slices.Concat(rows[:3], [][]Button{rows[3][:1], rows[3][1:]}, rows[4:])

@@ -308,7 +308,7 @@ func worksWithoutSession(act string) bool {
 // reads.
 func PhoneLanguage(code string) string {
 	switch l := tipline.MatchLanguage(code); l {
-	case LangKhmer, LangThai:
+	case tipline.LangKhmer, tipline.LangThai:
 		return l
 	}
 	return ""
@@ -872,7 +872,7 @@ func (r *run) emergency(intro string) Reply {
 // homeCountry is the country whose numbers a reader of a language most
 // likely needs first. Only the order follows the language: every number is
 // shown, since a Khmer speaker may well be in Thailand.
-var homeCountry = map[string]string{LangKhmer: "KH", LangThai: "TH"}
+var homeCountry = map[string]string{tipline.LangKhmer: "KH", tipline.LangThai: "TH"}
 
 func emergencyReply(numbers []EmergencyNumber, intro, lang string) Reply {
 	numbers = slices.Clone(numbers)

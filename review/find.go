@@ -49,14 +49,14 @@ const MaxFindLines = 10
 func (d *Desk) Find(ctx context.Context, rv tipline.Reviewer, arg string) ([]Out, error) {
 	arg = strings.TrimSpace(arg)
 	if arg == "" {
-		return []Out{say(rv, Say("rv_find_help", nil))}, nil
+		return []Out{Tell(rv, Say("rv_find_help", nil))}, nil
 	}
 	q := FindQuery{Place: arg}
 	if ref, err := tipline.ParseReference(strings.ToUpper(arg)); err == nil {
 		q = FindQuery{Reference: ref}
 	} else if script.Length(arg) < MinFindChars {
 		// "/find a" would list every case with an "a" in its place.
-		return []Out{say(rv, Say("rv_find_help", nil))}, nil
+		return []Out{Tell(rv, Say("rv_find_help", nil))}, nil
 	}
 	return d.find(ctx, rv, q)
 }
@@ -68,7 +68,7 @@ func (d *Desk) FindNear(ctx context.Context, rv tipline.Reviewer, at tipline.Loc
 
 func (d *Desk) find(ctx context.Context, rv tipline.Reviewer, q FindQuery) ([]Out, error) {
 	if d.Finder == nil {
-		return []Out{say(rv, FoundCases(nil, q, d.Now()))}, nil
+		return []Out{Tell(rv, FoundCases(nil, q, d.Now()))}, nil
 	}
 	if !rv.Admin {
 		q.For = rv.ID
@@ -85,7 +85,7 @@ func (d *Desk) find(ctx context.Context, rv tipline.Reviewer, q FindQuery) ([]Ou
 			return nil, err
 		}
 	}
-	return []Out{say(rv, FoundCases(found, q, d.Now()))}, nil
+	return []Out{Tell(rv, FoundCases(found, q, d.Now()))}, nil
 }
 
 // FoundCases lists what the look-up q found, at most MaxFindLines, each

@@ -62,8 +62,9 @@ type Out struct {
 	File *tipline.Attachment
 }
 
-// say is a message to a reviewer on the reply lane.
-func say(rv tipline.Reviewer, m reply.Message) Out {
+// Tell is a message to a reviewer on the reply lane, protected from
+// forwarding: what the desk says back to the person who pressed or typed.
+func Tell(rv tipline.Reviewer, m reply.Message) Out {
 	return Out{To: ToReviewer(rv), Lane: LaneReply, Message: m, Protect: true}
 }
 
@@ -148,7 +149,7 @@ func ActorOf(rv tipline.Reviewer) Actor { return Actor{ID: rv.ID, Admin: rv.Admi
 func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version string, st *State) ([]Out, error) {
 	c, err := d.Store.Case(ctx, p.Case)
 	if errors.Is(err, tipline.ErrNotFound) {
-		return []Out{say(rv, Say("rv_case_gone", nil))}, nil
+		return []Out{Tell(rv, Say("rv_case_gone", nil))}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load case: %w", err)
@@ -163,7 +164,7 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 	case TakeOver:
 		if held := c.Assignment.ReviewerID; held != 0 && held != rv.ID && p.Why == "" {
 			// Someone has it: nothing changes hands before a reason is given.
-			return []Out{say(rv, TakeOverAsk(c, d.name(ctx, held), version))}, nil
+			return []Out{Tell(rv, TakeOverAsk(c, d.name(ctx, held), version))}, nil
 		}
 		return d.takeOver(ctx, rv, c, p.Why)
 	case Take:
@@ -172,7 +173,7 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 			return nil, fmt.Errorf("acknowledge: %w", err)
 		}
 		if !first && by != rv.ID {
-			return []Out{say(rv, Say("rv_already_taken", map[string]any{"Reference": string(ref), "Name": d.name(ctx, by)}))}, nil
+			return []Out{Tell(rv, Say("rv_already_taken", map[string]any{"Reference": string(ref), "Name": d.name(ctx, by)}))}, nil
 		}
 		d.Log.Info("case acknowledged", "case", ref, "reviewer", rv.ID)
 		return d.MarkTaken(ctx, ref, rv)
@@ -192,7 +193,7 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		}
 		if alone {
 			// Nobody else to tell: "round 2" would notify the same person.
-			return []Out{say(rv, Say("rv_escalate_alone", refData(ref)))}, nil
+			return []Out{Tell(rv, Say("rv_escalate_alone", refData(ref)))}, nil
 		}
 		if err := d.Store.Escalate(ctx, ref, rv.ID, 2, now); err != nil {
 			return nil, fmt.Errorf("escalate: %w", err)
@@ -201,18 +202,18 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		if d.Notifier != nil {
 			d.Notifier.RouteSoon()
 		}
-		return []Out{say(rv, Say("rv_escalated", refData(ref)))}, nil
+		return []Out{Tell(rv, Say("rv_escalated", refData(ref)))}, nil
 	case Reply:
 		if !c.ContactAllowed || c.ReporterChatID == 0 {
-			return []Out{say(rv, Say("rv_no_contact", refData(ref)))}, nil
+			return []Out{Tell(rv, Say("rv_no_contact", refData(ref)))}, nil
 		}
 		*st = State{Mode: ModeReply, Case: ref, Version: version}
-		return []Out{say(rv, Say("rv_type_reply", refData(ref)))}, nil
+		return []Out{Tell(rv, Say("rv_type_reply", refData(ref)))}, nil
 	case Note:
 		*st = State{Mode: ModeNote, Case: ref, Version: version}
-		return []Out{say(rv, Say("rv_type_note", refData(ref)))}, nil
+		return []Out{Tell(rv, Say("rv_type_note", refData(ref)))}, nil
 	case Close:
-		return []Out{say(rv, CloseHow(ref, c.Kind, version))}, nil
+		return []Out{Tell(rv, CloseHow(ref, c.Kind, version))}, nil
 	case Outcome:
 		if p.Outcome == tipline.OutcomePartner || p.Outcome == tipline.OutcomePolice {
 			// Referred to whom? A referral always names a partner (police
@@ -222,12 +223,12 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 				return nil, fmt.Errorf("list partners: %w", err)
 			}
 			if m := ReferWhich(ref, version, partners); len(m.Buttons) > 1 {
-				return []Out{say(rv, m)}, nil
+				return []Out{Tell(rv, m)}, nil
 			}
-			return []Out{say(rv, Say("rv_no_partners", refData(ref)))}, nil
+			return []Out{Tell(rv, Say("rv_no_partners", refData(ref)))}, nil
 		}
 		if !p.Confirmed {
-			return []Out{say(rv, CloseConfirm(ref, p.Outcome, version))}, nil
+			return []Out{Tell(rv, CloseConfirm(ref, p.Outcome, version))}, nil
 		}
 		if err := d.Store.CloseCase(ctx, ref, rv.ID, p.Outcome, now); err != nil {
 			return d.closedOr(ctx, rv, ref, err, "close case")
@@ -236,27 +237,27 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		if c, err = d.Store.Case(ctx, ref); err != nil {
 			return nil, fmt.Errorf("load case: %w", err)
 		}
-		return []Out{say(rv, Closed(c, p.Outcome))}, nil
+		return []Out{Tell(rv, Closed(c, p.Outcome))}, nil
 	case Block:
 		// Never one tap: ask why, and block only when a reason is chosen.
-		return []Out{say(rv, BlockWhy(ref, version))}, nil
+		return []Out{Tell(rv, BlockWhy(ref, version))}, nil
 	case BlockFor:
 		if err := d.Store.BlockReporterFor(ctx, ref, rv.ID, p.Reason, now); err != nil {
 			return nil, fmt.Errorf("block reporter: %w", err)
 		}
 		d.Log.Warn("a reporter was blocked by a reviewer", "case", ref, "reviewer", rv.ID, "reason", string(p.Reason))
-		return []Out{say(rv, Blocked(c, p.Reason))}, nil
+		return []Out{Tell(rv, Blocked(c, p.Reason))}, nil
 	case Unblock:
 		if err := d.Store.UnblockReporter(ctx, ref, rv.ID, now); err != nil {
 			return nil, fmt.Errorf("unblock reporter: %w", err)
 		}
 		d.Log.Info("a reporter was unblocked by a reviewer", "case", ref, "reviewer", rv.ID)
-		return []Out{say(rv, Unblocked(c))}, nil
+		return []Out{Tell(rv, Unblocked(c))}, nil
 	case Classify:
 		if p.Exploitation == "" {
-			return []Out{say(rv, ClassifyKind(c, version))}, nil
+			return []Out{Tell(rv, ClassifyKind(c, version))}, nil
 		}
-		return []Out{say(rv, ClassifyRisk(ref, p.Exploitation, version))}, nil
+		return []Out{Tell(rv, ClassifyRisk(ref, p.Exploitation, version))}, nil
 	case SetRisk:
 		if err := d.Store.Classify(ctx, ref, rv.ID, p.Exploitation, p.Risk, now); err != nil {
 			return d.closedOr(ctx, rv, ref, err, "classify")
@@ -265,7 +266,7 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		if c, err = d.Store.Case(ctx, ref); err != nil {
 			return nil, fmt.Errorf("load case: %w", err)
 		}
-		outs := []Out{say(rv, Classified(c))}
+		outs := []Out{Tell(rv, Classified(c))}
 		// Every copy of the notification shows the classification too.
 		if holder, err := d.Store.Reviewer(ctx, c.Assignment.ReviewerID); err == nil {
 			marks, err := d.MarkTaken(ctx, ref, holder)
@@ -277,7 +278,7 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		return outs, nil
 	case Refer:
 		if c.Status == tipline.StatusClosed && c.Assignment.Outcome != tipline.OutcomePartner {
-			return []Out{say(rv, AlreadyClosed(c))}, nil
+			return []Out{Tell(rv, AlreadyClosed(c))}, nil
 		}
 		if p.Partner == 0 {
 			// One more partner: which?
@@ -285,21 +286,21 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 			if err != nil {
 				return nil, fmt.Errorf("list partners: %w", err)
 			}
-			return []Out{say(rv, ReferWhich(ref, version, partners))}, nil
+			return []Out{Tell(rv, ReferWhich(ref, version, partners))}, nil
 		}
 		pt, err := d.Store.Partner(ctx, p.Partner)
 		if errors.Is(err, tipline.ErrNotFound) {
-			return []Out{say(rv, Say("rv_partner_gone", refData(ref)))}, nil
+			return []Out{Tell(rv, Say("rv_partner_gone", refData(ref)))}, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("load partner: %w", err)
 		}
 		if !p.Confirmed {
-			return []Out{say(rv, ReferConfirm(ref, pt, version))}, nil
+			return []Out{Tell(rv, ReferConfirm(ref, pt, version))}, nil
 		}
 		if err := d.Store.Refer(ctx, ref, rv.ID, pt.ID, now); err != nil {
 			if errors.Is(err, tipline.ErrInvalid) {
-				return []Out{say(rv, Say("rv_partner_gone", refData(ref)))}, nil
+				return []Out{Tell(rv, Say("rv_partner_gone", refData(ref)))}, nil
 			}
 			return d.closedOr(ctx, rv, ref, err, "refer")
 		}
@@ -307,19 +308,19 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		if c, err = d.Store.Case(ctx, ref); err != nil {
 			return nil, fmt.Errorf("load case: %w", err)
 		}
-		return []Out{say(rv, Referred(c, pt.Name))}, nil
+		return []Out{Tell(rv, Referred(c, pt.Name))}, nil
 	case Discard:
 		return d.discard(rv, c, st), nil
 	case Send:
 		if st.Mode != ModeReply || st.Case != ref || st.Draft == "" {
-			return []Out{say(rv, Say("rv_nothing_to_send", refData(ref)))}, nil
+			return []Out{Tell(rv, Say("rv_nothing_to_send", refData(ref)))}, nil
 		}
 		draft := *st
 		*st = State{}
 		return d.replyToReporter(ctx, rv, c, draft.Draft, draft.DraftKey)
 	case SameAs:
 		*st = State{Mode: ModeSame, Case: ref, Version: version}
-		return []Out{say(rv, Say("rv_type_same_as", refData(ref)))}, nil
+		return []Out{Tell(rv, Say("rv_type_same_as", refData(ref)))}, nil
 	case Reopen:
 		if err := d.Store.ReopenCase(ctx, ref, rv.ID, now); err != nil {
 			return nil, fmt.Errorf("reopen case: %w", err)
@@ -328,9 +329,9 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		if c, err = d.Store.Case(ctx, ref); err != nil {
 			return nil, fmt.Errorf("load case: %w", err)
 		}
-		return []Out{say(rv, Reopened(c))}, nil
+		return []Out{Tell(rv, Reopened(c))}, nil
 	}
-	return []Out{say(rv, Say("error_button_not_yours", nil))}, nil
+	return []Out{Tell(rv, Say("error_button_not_yours", nil))}, nil
 }
 
 // Queue answers "/queue" and "/queue N": page N (from 1) of the open
@@ -344,7 +345,7 @@ func (d *Desk) Queue(ctx context.Context, rv tipline.Reviewer, arg string) ([]Ou
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
-	return []Out{say(rv, QueuePage(list, d.Now(), page))}, nil
+	return []Out{Tell(rv, QueuePage(list, d.Now(), page))}, nil
 }
 
 // Command runs a reviewer's slash command.
@@ -357,12 +358,12 @@ func (d *Desk) Command(ctx context.Context, rv tipline.Reviewer, cmd Command, st
 		if err != nil {
 			return nil, err
 		}
-		return []Out{say(rv, m)}, nil
+		return []Out{Tell(rv, m)}, nil
 	case CmdCancel:
 		*st = State{}
-		return []Out{say(rv, Say("rv_cancelled", nil))}, nil
+		return []Out{Tell(rv, Say("rv_cancelled", nil))}, nil
 	}
-	return []Out{say(rv, Say("rv_help", nil))}, nil
+	return []Out{Tell(rv, Say("rv_help", nil))}, nil
 }
 
 // Text uses a reviewer's typed words as their state says: a reply to the
@@ -371,7 +372,7 @@ func (d *Desk) Text(ctx context.Context, rv tipline.Reviewer, text, key string, 
 	typed := *st
 	act := map[Mode]Action{ModeReply: Reply, ModeNote: Note, ModeSame: SameAs}[typed.Mode]
 	if act == "" {
-		return []Out{say(rv, Say("rv_help", nil))}, nil
+		return []Out{Tell(rv, Say("rv_help", nil))}, nil
 	}
 	*st = State{}
 	c, outs, err := d.authorizeTyped(ctx, rv, typed, act)
@@ -383,7 +384,7 @@ func (d *Desk) Text(ctx context.Context, rv tipline.Reviewer, text, key string, 
 		if err := d.Store.AddNote(ctx, c.Reference, tipline.Note{Author: ActorName(rv), Kind: tipline.NoteInternal, Text: text, At: d.Now(), Key: key}); err != nil {
 			return d.closedOr(ctx, rv, c.Reference, err, "add note")
 		}
-		return []Out{say(rv, NoteSaved(*c))}, nil
+		return []Out{Tell(rv, NoteSaved(*c))}, nil
 	case SameAs:
 		return d.sameAs(ctx, rv, *c, text, typed, st)
 	}
@@ -395,10 +396,10 @@ func (d *Desk) Text(ctx context.Context, rv tipline.Reviewer, text, key string, 
 // slip of the Enter key. Typing again replaces the draft.
 func (d *Desk) draftToReporter(rv tipline.Reviewer, c tipline.Case, text, key string, typed State, st *State) ([]Out, error) {
 	if !c.ContactAllowed || c.ReporterChatID == 0 {
-		return []Out{say(rv, Say("rv_no_contact", refData(c.Reference)))}, nil
+		return []Out{Tell(rv, Say("rv_no_contact", refData(c.Reference)))}, nil
 	}
 	*st = State{Mode: ModeReply, Case: c.Reference, Version: typed.Version, Draft: text, DraftKey: key}
-	return []Out{say(rv, ReplyConfirm(c.Reference, text, typed.Version))}, nil
+	return []Out{Tell(rv, ReplyConfirm(c.Reference, text, typed.Version))}, nil
 }
 
 // discard drops the message a reviewer typed for the reporter of c, if
@@ -412,7 +413,7 @@ func (d *Desk) discard(rv tipline.Reviewer, c tipline.Case, st *State) []Out {
 	if c.Status == tipline.StatusClosed {
 		m.Buttons = reopenButtons(c)
 	}
-	return []Out{say(rv, m)}
+	return []Out{Tell(rv, m)}
 }
 
 // sameAs links c, as a duplicate, to the older case whose reference the
@@ -422,11 +423,11 @@ func (d *Desk) sameAs(ctx context.Context, rv tipline.Reviewer, c tipline.Case, 
 	older, err := tipline.ParseReference(strings.ToUpper(strings.TrimSpace(text)))
 	if err != nil {
 		*st = typed
-		return []Out{say(rv, Say("rv_same_as_not_reference", refData(c.Reference)))}, nil
+		return []Out{Tell(rv, Say("rv_same_as_not_reference", refData(c.Reference)))}, nil
 	}
 	retry := func(id string) ([]Out, error) {
 		*st = typed
-		return []Out{say(rv, Say(id, map[string]any{"Reference": string(c.Reference), "Older": string(older)}))}, nil
+		return []Out{Tell(rv, Say(id, map[string]any{"Reference": string(c.Reference), "Older": string(older)}))}, nil
 	}
 	err = d.Store.LinkDuplicate(ctx, c.Reference, older, rv.ID, d.Now())
 	switch {
@@ -445,7 +446,7 @@ func (d *Desk) sameAs(ctx context.Context, rv tipline.Reviewer, c tipline.Case, 
 	}
 	m := Say("rv_duplicate_linked", map[string]any{"Reference": string(c.Reference), "Older": string(older)})
 	m.Buttons = reopenButtons(now)
-	return []Out{say(rv, m)}, nil
+	return []Out{Tell(rv, m)}, nil
 }
 
 // closedOr answers a storage error: a closed case (tipline.ErrClosed) is
@@ -458,7 +459,7 @@ func (d *Desk) closedOr(ctx context.Context, rv tipline.Reviewer, ref tipline.Re
 	if lerr != nil {
 		return nil, fmt.Errorf("load case: %w", lerr)
 	}
-	return []Out{say(rv, AlreadyClosed(c))}, nil
+	return []Out{Tell(rv, AlreadyClosed(c))}, nil
 }
 
 // alone tells whether rv is the only active reviewer: nobody else could
@@ -483,7 +484,7 @@ func (d *Desk) alone(ctx context.Context, rv tipline.Reviewer) (bool, error) {
 func (d *Desk) replyToReporter(ctx context.Context, rv tipline.Reviewer, c tipline.Case, text, key string) ([]Out, error) {
 	ref := c.Reference
 	if !c.ContactAllowed || c.ReporterChatID == 0 {
-		return []Out{say(rv, Say("rv_no_contact", refData(ref)))}, nil
+		return []Out{Tell(rv, Say("rv_no_contact", refData(ref)))}, nil
 	}
 	if err := d.Store.AddNote(ctx, ref, tipline.Note{Author: ActorName(rv), Kind: tipline.NoteToReporter, Text: text, At: d.Now(), Key: key}); err != nil {
 		return nil, fmt.Errorf("save reply: %w", err)
@@ -491,7 +492,7 @@ func (d *Desk) replyToReporter(ctx context.Context, rv tipline.Reviewer, c tipli
 	d.Log.Info("a reviewer wrote to a reporter", "case", ref, "reviewer", rv.ID)
 	return []Out{
 		{To: To{ChatID: c.ReporterChatID, Lang: c.Lang}, Lane: LaneReply, Message: TeamMessage(ref, text)},
-		say(rv, ReplySent(c)),
+		Tell(rv, ReplySent(c)),
 	}, nil
 }
 
@@ -501,7 +502,7 @@ func (d *Desk) replyToReporter(ctx context.Context, rv tipline.Reviewer, c tipli
 func (d *Desk) authorizeTyped(ctx context.Context, rv tipline.Reviewer, st State, act Action) (*tipline.Case, []Out, error) {
 	c, err := d.Store.Case(ctx, st.Case)
 	if errors.Is(err, tipline.ErrNotFound) {
-		return nil, []Out{say(rv, Say("rv_case_gone", nil))}, nil
+		return nil, []Out{Tell(rv, Say("rv_case_gone", nil))}, nil
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("load case: %w", err)
@@ -509,7 +510,7 @@ func (d *Desk) authorizeTyped(ctx context.Context, rv tipline.Reviewer, st State
 	if dec := Authorize(ActorOf(rv), CaseOf(c), act, st.Version); dec != Allow {
 		d.Log.Info("a reviewer's text on a case was not used", "case", c.Reference, "reviewer", rv.ID, "decision", string(dec))
 		outs, err := d.answer(ctx, rv, c, dec)
-		return nil, append([]Out{say(rv, Say("rv_not_sent", refData(c.Reference)))}, outs...), err
+		return nil, append([]Out{Tell(rv, Say("rv_not_sent", refData(c.Reference)))}, outs...), err
 	}
 	return &c, nil, nil
 }
@@ -520,7 +521,7 @@ func (d *Desk) answer(ctx context.Context, rv tipline.Reviewer, c tipline.Case, 
 	var outs []Out
 	if dec == Stale {
 		// An old button: show the case as it is now, if they may see it.
-		outs = append(outs, say(rv, Say("rv_button_old", refData(c.Reference))))
+		outs = append(outs, Tell(rv, Say("rv_button_old", refData(c.Reference))))
 		if dec = Authorize(ActorOf(rv), CaseOf(c), Details, Version(c)); dec == Allow {
 			more, err := d.details(ctx, rv, c)
 			return append(outs, more...), err
@@ -528,13 +529,13 @@ func (d *Desk) answer(ctx context.Context, rv tipline.Reviewer, c tipline.Case, 
 	}
 	switch dec {
 	case ReopenFirst:
-		outs = append(outs, say(rv, AlreadyClosed(c)))
+		outs = append(outs, Tell(rv, AlreadyClosed(c)))
 	case OfferTake:
-		outs = append(outs, say(rv, TakeFirst(c)))
+		outs = append(outs, Tell(rv, TakeFirst(c)))
 	case OfferTakeOver:
-		outs = append(outs, say(rv, CaseIsWith(c, d.name(ctx, c.Assignment.ReviewerID))))
+		outs = append(outs, Tell(rv, CaseIsWith(c, d.name(ctx, c.Assignment.ReviewerID))))
 	default:
-		outs = append(outs, say(rv, Say("rv_not_allowed", refData(c.Reference))))
+		outs = append(outs, Tell(rv, Say("rv_not_allowed", refData(c.Reference))))
 	}
 	return outs, nil
 }
@@ -545,7 +546,7 @@ func (d *Desk) answer(ctx context.Context, rv tipline.Reviewer, c tipline.Case, 
 func (d *Desk) takeOver(ctx context.Context, rv tipline.Reviewer, c tipline.Case, why TakeOverWhy) ([]Out, error) {
 	prev, err := d.Store.Reassign(ctx, c.Reference, rv.ID, ActorName(rv), d.Now())
 	if errors.Is(err, tipline.ErrInvalid) {
-		return []Out{say(rv, Say("rv_not_allowed", refData(c.Reference)))}, nil
+		return []Out{Tell(rv, Say("rv_not_allowed", refData(c.Reference)))}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("take over: %w", err)
@@ -653,7 +654,7 @@ func (d *Desk) details(ctx context.Context, rv tipline.Reviewer, c tipline.Case)
 	if err != nil {
 		return nil, err
 	}
-	return []Out{say(rv, CaseDetails(c, tl))}, nil
+	return []Out{Tell(rv, CaseDetails(c, tl))}, nil
 }
 
 // readPart is one part of a case's long texts for rv (Read).
@@ -665,7 +666,7 @@ func (d *Desk) readPart(ctx context.Context, rv tipline.Reviewer, c tipline.Case
 	if err != nil {
 		return nil, err
 	}
-	return []Out{say(rv, ReadPart(c, tl, page))}, nil
+	return []Out{Tell(rv, ReadPart(c, tl, page))}, nil
 }
 
 // timeline is a case's events with the names of the reviewers and

@@ -153,7 +153,7 @@ func FilesPage(rv tipline.Reviewer, c tipline.Case, page int) []Out {
 	files := caseFiles(c)
 	from := page * filesPage
 	if from >= len(files) {
-		return []Out{say(rv, Say("rv_files_none", refData(c.Reference)))}
+		return []Out{Tell(rv, Say("rv_files_none", refData(c.Reference)))}
 	}
 	to := min(from+filesPage, len(files))
 	var outs []Out

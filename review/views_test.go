@@ -1,22 +1,18 @@
 package review
 
 import (
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/internal/golden"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/reply"
 )
-
-var update = flag.Bool("update", false, "rewrite golden views in testdata/")
 
 // viewCases are the cases the golden views show: a new urgent tip nobody
 // has, a missing child taken by Dara with an addition and notes, and a
@@ -187,30 +183,9 @@ func TestViewsGolden(t *testing.T) {
 			}
 			b.WriteString("\n")
 		}
-		golden(t, "views_"+lang, b.String())
+		golden.Check(t, "views_"+lang, b.String())
 	}
 }
 
 // lastMessage is the message of the last Out.
 func lastMessage(outs []Out) reply.Message { return outs[len(outs)-1].Message }
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./review -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("views %s changed; review with go test ./review -update and git diff\n--- got ---\n%s", path, got)
-	}
-}

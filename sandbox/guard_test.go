@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 const (
@@ -17,12 +17,12 @@ const (
 
 // guarded is the sandbox as `tipline sandbox` serves it: the page and the
 // real emulator behind Guard. It returns the emulator to look at.
-func guarded(t *testing.T) (http.Handler, *telegramtest.Server) {
+func guarded(t *testing.T) (http.Handler, *telegramemu.Server) {
 	t.Helper()
-	emu := telegramtest.NewHandlerServer()
+	emu := telegramemu.NewHandlerServer()
 	t.Cleanup(emu.Close)
 	emu.SetURL("http://" + guardAddr)
-	emu.AddUser(telegramtest.User{ID: 2001, FirstName: "Sandbox reviewer"})
+	emu.AddUser(telegramemu.User{ID: 2001, FirstName: "Sandbox reviewer"})
 	mux := http.NewServeMux()
 	Mount(mux, emu.Handler())
 	return Guard(mux, guardToken, guardAddr), emu
@@ -75,7 +75,7 @@ func TestGuardRefusesForeignPages(t *testing.T) {
 		{"DNS rebinding: the page link", req{method: "GET", path: "/?token=" + guardToken, host: "rebind.evil.example:8080"}, 403},
 		{"DNS rebinding: reading messages", req{method: "GET", path: "/_emulator/messages?chat_id=2001", host: "rebind.evil.example:8080", cookie: true}, 403},
 		{"DNS rebinding: posting", req{method: "POST", path: "/_emulator/send", host: "rebind.evil.example:8080", origin: "http://rebind.evil.example:8080", ctype: "application/json", body: send, cookie: true}, 403},
-		{"DNS rebinding: the Bot API", req{method: "POST", path: "/bot" + telegramtest.DefaultToken + "/getUpdates", host: "rebind.evil.example:8080"}, 403},
+		{"DNS rebinding: the Bot API", req{method: "POST", path: "/bot" + telegramemu.DefaultToken + "/getUpdates", host: "rebind.evil.example:8080"}, 403},
 		{"a wrong token in the link", req{method: "GET", path: "/?token=0000", host: guardAddr}, 403},
 		{"the page without the token", req{method: "GET", path: "/", host: guardAddr}, 403},
 	} {

@@ -1,6 +1,6 @@
 // Package sandbox serves the browser page of `tipline sandbox`: a phone-like
 // chat in which a person plays a reporter, talking to the bot through the
-// Bot API emulator's control API (bot/telegramtest) on the same origin.
+// Bot API emulator's control API (telegramemu) on the same origin.
 //
 // The page is sandbox chrome for developers and demos, never seen by real
 // reporters, so everything on it except the bot's own words is English.

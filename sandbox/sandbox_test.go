@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 // get serves one request through h and returns the status, Content-Type and
@@ -260,7 +260,7 @@ func TestMountRoutes(t *testing.T) {
 // Mount, the calls app.js makes with the bodies it sends, and reads back the
 // fields it renders.
 func TestPageContractWithEmulator(t *testing.T) {
-	emu := telegramtest.NewHandlerServer()
+	emu := telegramemu.NewHandlerServer()
 	t.Cleanup(emu.Close)
 	mux := http.NewServeMux()
 	Mount(mux, emu.Handler())

@@ -50,7 +50,7 @@ type OutboxEntry struct {
 	// better than nothing. Otherwise such an entry is not sent again.
 	RetryUnknown bool
 	// EditOf is the key of an earlier entry whose message this one edits;
-	// EditOfMessageID is that message's id, filled in by OutboxClaim (0
+	// EditOfMessageID is that message's id, filled in by OutboxClaimLanes (0
 	// while it is not sent, or when it never was).
 	EditOf          string
 	EditOfMessageID int

@@ -56,11 +56,6 @@ const MaxSessionBytes = 256 << 10
 // the one saved before stays.
 var ErrSessionTooLarge = errors.New("session over the size limit")
 
-// ErrInvalid means a call was given a value the store cannot accept, such
-// as a case without a draft id.
-// It is the domain's error, so packages above storage can tell it.
-var ErrInvalid = tipline.ErrInvalid
-
 // InboxItem is one Telegram update waiting in the inbox.
 type InboxItem struct {
 	UpdateID int64
@@ -71,7 +66,7 @@ type InboxItem struct {
 	Payload    []byte
 	ReceivedAt time.Time
 	// Attempts is how many times the update has been claimed, this claim
-	// included (set by InboxClaim), so the caller can give up on an update
+	// included (set by InboxClaimBatch), so the caller can give up on an update
 	// that keeps failing.
 	Attempts int
 	// Sealed says the payload could not be opened (its key was retired):
@@ -129,16 +124,11 @@ const (
 	ActionClosedPrefix = "closed_"
 	ActionReopened     = "reopened"
 	// ActionReporterBlocked and ActionReporterUnblocked record a reviewer
-	// blocking or unblocking the reporter of a case.
+	// blocking or unblocking the reporter of a case. A block is now always
+	// recorded with its reason (ActionReporterBlockedPrefix); the bare
+	// action stays readable in trails written before reasons were kept.
 	ActionReporterBlocked   = "reporter_blocked"
 	ActionReporterUnblocked = "reporter_unblocked"
-)
-
-// Kinds of tipline.Note (the domain's names, kept for storage's callers).
-const (
-	NoteKindNote         = tipline.NoteInternal
-	NoteKindToReporter   = tipline.NoteToReporter
-	NoteKindFromReporter = tipline.NoteFromReporter
 )
 
 // ForgottenPseudonym replaces a forgotten reporter's pseudonym in the

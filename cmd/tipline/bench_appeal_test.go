@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/oncall"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 // spawnOnCall runs the program as a process of its own (so that its CPU
@@ -58,7 +58,7 @@ func (e *onCallEnv) spawnOnCall(b *testing.B, prefix ...string) *process {
 
 // readyUrgent brings a reporter to the last step of an urgent tip (a girl
 // taken tonight), so that one press of the button it returns files it.
-func readyUrgent(b *testing.B, e *testEnv, id int64) (*user, telegramtest.Message, string) {
+func readyUrgent(b *testing.B, e *testEnv, id int64) (*user, telegramemu.Message, string) {
 	ur := newUser(e, id, "km")
 	e.emu.SendText(ur.u, "/start")
 	ur.press("menu:tip", time.Minute)
@@ -140,9 +140,9 @@ func runAppeal(b *testing.B, e *onCallEnv) appealFigures {
 	waitInboxDone(b, e.testEnv)
 	before := len(e.emu.BotMessages(rv.u.ID))
 
-	users := make([]telegramtest.User, n)
+	users := make([]telegramemu.User, n)
 	for i := range users {
-		users[i] = telegramtest.User{ID: 9_100_000_000 + int64(i), FirstName: fmt.Sprintf("Appealfirst%d", i),
+		users[i] = telegramemu.User{ID: 9_100_000_000 + int64(i), FirstName: fmt.Sprintf("Appealfirst%d", i),
 			LanguageCode: []string{"km", "th", "en"}[i%3]}
 		e.emu.AddUser(users[i])
 	}

@@ -18,10 +18,10 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/internal/testclock"
 	"github.com/tipline/tipline/storage/storagetest"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 // Benchmarks of the message path under real conditions (./scripts/bench
@@ -34,12 +34,12 @@ import (
 // unlike reporter, it never stops the benchmark from another goroutine.
 type user struct {
 	e    *testEnv
-	u    telegramtest.User
+	u    telegramemu.User
 	seen int
 }
 
 func newUser(e *testEnv, id int64, lang string) *user {
-	u := telegramtest.User{ID: id, FirstName: fmt.Sprintf("Benchfirst%d", id), LanguageCode: lang}
+	u := telegramemu.User{ID: id, FirstName: fmt.Sprintf("Benchfirst%d", id), LanguageCode: lang}
 	e.emu.AddUser(u)
 	if l := tipline.MatchLanguage(lang); l != "" && flows.PhoneLanguage(lang) == "" {
 		e.rememberLanguage(id, l) // chose it before, as testEnv.reporter
@@ -49,22 +49,15 @@ func newUser(e *testEnv, id int64, lang string) *user {
 
 // waitButton waits for a bot message newer than seen with a button for
 // action; ok is false after timeout.
-func (u *user) waitButton(action string, timeout time.Duration) (telegramtest.Message, string, bool) {
+func (u *user) waitButton(action string, timeout time.Duration) (telegramemu.Message, string, bool) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		msgs := u.e.emu.BotMessages(u.u.ID)
-		for i := len(msgs) - 1; i >= 0 && msgs[i].ID > u.seen; i-- {
-			for _, row := range msgs[i].Buttons {
-				for _, b := range row {
-					if strings.HasPrefix(b.Data, action+"~") {
-						return msgs[i], b.Data, true
-					}
-				}
-			}
+		if m, data, ok := buttonIn(u.e.emu.BotMessages(u.u.ID), u.seen, action); ok {
+			return m, data, true
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return telegramtest.Message{}, "", false
+	return telegramemu.Message{}, "", false
 }
 
 func (u *user) press(action string, timeout time.Duration) bool {
@@ -133,7 +126,7 @@ type rateSampler struct {
 	}
 }
 
-func sampleRate(emu *telegramtest.Server) *rateSampler {
+func sampleRate(emu *telegramemu.Server) *rateSampler {
 	s := &rateSampler{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
@@ -287,7 +280,7 @@ func BenchmarkActiveUser(b *testing.B) {
 				for time.Now().Before(stopAt) {
 					time.Sleep(time.Duration(800+rng.IntN(400)) * time.Millisecond)
 					msgs := e.emu.BotMessages(u.u.ID)
-					var keyboards []telegramtest.Message
+					var keyboards []telegramemu.Message
 					for _, m := range msgs {
 						if len(m.Buttons) > 0 {
 							keyboards = append(keyboards, m)
@@ -568,9 +561,9 @@ func BenchmarkOutages(b *testing.B) {
 			name       string
 			start, end func()
 		}{
-			{"telegram-502", func() { e.emu.SetOutage(telegramtest.Outage502) }, func() { e.emu.SetOutage(telegramtest.NoOutage) }},
-			{"telegram-reset", func() { e.emu.SetOutage(telegramtest.OutageReset) }, func() { e.emu.SetOutage(telegramtest.NoOutage) }},
-			{"telegram-lost", func() { e.emu.SetOutage(telegramtest.OutageLostAnswers) }, func() { e.emu.SetOutage(telegramtest.NoOutage) }},
+			{"telegram-502", func() { e.emu.SetOutage(telegramemu.Outage502) }, func() { e.emu.SetOutage(telegramemu.NoOutage) }},
+			{"telegram-reset", func() { e.emu.SetOutage(telegramemu.OutageReset) }, func() { e.emu.SetOutage(telegramemu.NoOutage) }},
+			{"telegram-lost", func() { e.emu.SetOutage(telegramemu.OutageLostAnswers) }, func() { e.emu.SetOutage(telegramemu.NoOutage) }},
 			{"postgres", pg.cut, pg.restore},
 			{"redis", rd.cut, rd.restore},
 		}
@@ -642,15 +635,15 @@ func BenchmarkTwoProcesses(b *testing.B) {
 // bot's peak resident memory.
 func BenchmarkThroughput(b *testing.B) {
 	const users, rounds = 40, 5
-	drive := func(emu *telegramtest.Server, base int64) time.Duration {
+	drive := func(emu *telegramemu.Server, base int64) time.Duration {
 		start := time.Now()
 		var wg sync.WaitGroup
 		for i := range users {
 			id := base + int64(i)
-			emu.AddUser(telegramtest.User{ID: id, FirstName: "T", LanguageCode: "en"})
+			emu.AddUser(telegramemu.User{ID: id, FirstName: "T", LanguageCode: "en"})
 			wg.Go(func() {
 				for r := range rounds {
-					emu.SendText(telegramtest.User{ID: id, FirstName: "T", LanguageCode: "en"}, "/start")
+					emu.SendText(telegramemu.User{ID: id, FirstName: "T", LanguageCode: "en"}, "/start")
 					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 					_, _ = emu.WaitBotMessages(ctx, id, r+1)
 					cancel()
@@ -673,7 +666,7 @@ func BenchmarkThroughput(b *testing.B) {
 		spent := meter.stop(context.Background(), users*rounds)
 		p.kill()
 
-		emu := telegramtest.NewServer()
+		emu := telegramemu.NewServer()
 		ctx, cancel := context.WithCancel(context.Background())
 		echo, err := tgbot.New(emu.Token(), tgbot.WithServerURL(emu.URL()), tgbot.WithSkipGetMe(),
 			tgbot.WithDefaultHandler(func(ctx context.Context, api *tgbot.Bot, u *models.Update) {

@@ -10,8 +10,8 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/internal/testclock"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 // BenchmarkTipJourney: one whole tip (13 reporter actions: /start, text,
@@ -49,7 +49,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 // bot (its own polling, no storage): the floor our round trip is measured
 // against.
 func BenchmarkEchoBaseline(b *testing.B) {
-	emu := telegramtest.NewServer()
+	emu := telegramemu.NewServer()
 	defer emu.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -66,7 +66,7 @@ func BenchmarkEchoBaseline(b *testing.B) {
 		b.Fatal(err)
 	}
 	go echo.Start(ctx)
-	u := telegramtest.User{ID: 8_200_000_001, FirstName: "E", LanguageCode: "en"}
+	u := telegramemu.User{ID: 8_200_000_001, FirstName: "E", LanguageCode: "en"}
 	emu.AddUser(u)
 	for i := 0; b.Loop(); i++ {
 		n := len(emu.BotMessages(u.ID))

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 // TestAdditionsPerCasePerDay: a reporter who keeps adding to a case gets a
@@ -46,7 +46,7 @@ func TestAdditionsPerCasePerDay(t *testing.T) {
 // restart and does not hold up the files after it.
 func TestFailedDownloadsKeptInTheDatabase(t *testing.T) {
 	e := newTestEnv(t)
-	e.emu.InjectFault("getFile", 1000, telegramtest.Fault{Code: 400}) // as for a file too big to serve
+	e.emu.InjectFault("getFile", 1000, telegramemu.Fault{Code: 400}) // as for a file too big to serve
 	e.start()
 	r := e.reporter(7_300_300_101, "en")
 	r.fileTip(canaryAnswers("fetch"))

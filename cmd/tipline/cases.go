@@ -46,7 +46,7 @@ func (m *Main) casesReassign(ctx context.Context, args []string) error {
 	switch {
 	case errors.Is(err, tipline.ErrNotFound):
 		return fmt.Errorf("cases reassign: no case %s or no reviewer %d", ref, *to)
-	case errors.Is(err, storage.ErrInvalid):
+	case errors.Is(err, tipline.ErrInvalid):
 		return fmt.Errorf("cases reassign: %w", err)
 	case err != nil:
 		return err

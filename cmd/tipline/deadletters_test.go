@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // TestInboxDrop: an operator deletes a dead letter, then all of them, at
@@ -21,7 +22,7 @@ func TestInboxDrop(t *testing.T) {
 		if _, err := e.db.InboxAdd(ctx, []storage.InboxItem{{UpdateID: id, ChatKey: "chat", Payload: []byte(`{"update_id":1}`)}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok, err := e.db.InboxClaim(ctx, "w", time.Minute); err != nil || !ok {
+		if _, ok, err := storagetest.InboxClaim(ctx, e.db, "w", time.Minute); err != nil || !ok {
 			t.Fatalf("claim %d: %v %v", id, ok, err)
 		}
 		if err := e.db.InboxDead(ctx, id, "w", "test"); err != nil {

@@ -104,7 +104,7 @@ func TestTipJourney(t *testing.T) {
 	}
 }
 
-func hasScript(msgs []telegramtestMessage, lang string) bool {
+func hasScript(msgs []telegramemuMessage, lang string) bool {
 	for _, m := range msgs {
 		for _, r := range m.Text {
 			switch {

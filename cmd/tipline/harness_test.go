@@ -18,12 +18,12 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot"
-	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/storage/postgres"
 	redisstore "github.com/tipline/tipline/storage/redis"
 	"github.com/tipline/tipline/storage/storagetest"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 // testEnv is the real program's world for one test: an emulated Telegram,
@@ -31,7 +31,7 @@ import (
 // captured logs.
 type testEnv struct {
 	t      testing.TB
-	emu    *telegramtest.Server
+	emu    *telegramemu.Server
 	ring   *keys.Ring
 	key    string
 	db     *postgres.Store
@@ -68,7 +68,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newTestEnv(tb testing.TB, opts ...telegramtest.Option) *testEnv {
+func newTestEnv(tb testing.TB, opts ...telegramemu.Option) *testEnv {
 	tb.Helper()
 	storagetest.SkipShort(tb, "PostgreSQL and Redis (the end-to-end harness)")
 	raw := make([]byte, 32)
@@ -80,7 +80,7 @@ func newTestEnv(tb testing.TB, opts ...telegramtest.Option) *testEnv {
 		tb.Fatal(err)
 	}
 	e := &testEnv{t: tb, ring: ring, key: base64.StdEncoding.EncodeToString(raw), logs: &syncBuffer{}}
-	e.emu = telegramtest.NewServer(opts...)
+	e.emu = telegramemu.NewServer(opts...)
 	tb.Cleanup(e.emu.Close)
 	e.db, e.schema = storagetest.NewPostgres(tb, ring)
 	e.rc, e.prefix = storagetest.NewRedis(tb)
@@ -157,7 +157,7 @@ func (e *testEnv) startMain(m *Main, args ...string) (addr string, stop func()) 
 // reporter drives one Telegram user's chat with the bot.
 type reporter struct {
 	e    *testEnv
-	u    telegramtest.User
+	u    telegramemu.User
 	seen int    // highest bot message id already used
 	code string // a reviewer's invite code
 }
@@ -197,38 +197,52 @@ func (e *testEnv) rememberLanguage(id int64, lang string) {
 
 // newReporter adds a Telegram user who never chose a language with us.
 func (e *testEnv) newReporter(id int64, lang string) *reporter {
-	u := telegramtest.User{ID: id, FirstName: fmt.Sprintf("Canaryfirst%d", id), Username: fmt.Sprintf("canaryuser%d", id), LanguageCode: lang}
+	u := telegramemu.User{ID: id, FirstName: fmt.Sprintf("Canaryfirst%d", id), Username: fmt.Sprintf("canaryuser%d", id), LanguageCode: lang}
 	e.emu.AddUser(u)
 	return &reporter{e: e, u: u}
 }
 
 const waitFor = 15 * time.Second
 
+// isButton tells whether a button's data is action's: a reporter's
+// button carries "~MAC" after the action, a reviewer's "!VERSION!EXPIRY"
+// before it. The one place the tests spell the bot's signed-data format.
+func isButton(data, action string) bool {
+	return strings.HasPrefix(data, action+"~") || strings.HasPrefix(data, action+"!")
+}
+
+// buttonIn finds the newest message after seen with a button for action,
+// and that button's data.
+func buttonIn(msgs []telegramemu.Message, seen int, action string) (telegramemu.Message, string, bool) {
+	for i := len(msgs) - 1; i >= 0 && msgs[i].ID > seen; i-- {
+		for _, row := range msgs[i].Buttons {
+			for _, b := range row {
+				if isButton(b.Data, action) {
+					return msgs[i], b.Data, true
+				}
+			}
+		}
+	}
+	return telegramemu.Message{}, "", false
+}
+
 // waitButton waits for a bot message newer than the last one used that has
 // a button for action, and returns that message and the button's data.
-func (r *reporter) waitButton(action string) (telegramtest.Message, string) {
+func (r *reporter) waitButton(action string) (telegramemu.Message, string) {
 	r.e.t.Helper()
 	deadline := time.Now().Add(waitFor)
 	for time.Now().Before(deadline) {
-		msgs := r.e.emu.BotMessages(r.u.ID)
-		for i := len(msgs) - 1; i >= 0 && msgs[i].ID > r.seen; i-- {
-			for _, row := range msgs[i].Buttons {
-				for _, b := range row {
-					// Reviewer buttons carry "!VERSION!EXPIRY" after the action.
-					if strings.HasPrefix(b.Data, action+"~") || strings.HasPrefix(b.Data, action+"!") {
-						return msgs[i], b.Data
-					}
-				}
-			}
+		if m, data, ok := buttonIn(r.e.emu.BotMessages(r.u.ID), r.seen, action); ok {
+			return m, data
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
 	r.e.t.Fatalf("user %d: no button %q within %v; bot said:\n%s\nlogs:\n%s", r.u.ID, action, waitFor, r.transcript(), r.e.logs)
-	return telegramtest.Message{}, ""
+	return telegramemu.Message{}, ""
 }
 
 // waitText waits for a new bot message whose text matches re.
-func (r *reporter) waitText(re *regexp.Regexp) telegramtest.Message {
+func (r *reporter) waitText(re *regexp.Regexp) telegramemu.Message {
 	r.e.t.Helper()
 	deadline := time.Now().Add(waitFor)
 	for time.Now().Before(deadline) {
@@ -241,7 +255,7 @@ func (r *reporter) waitText(re *regexp.Regexp) telegramtest.Message {
 		time.Sleep(2 * time.Millisecond)
 	}
 	r.e.t.Fatalf("user %d: no message matching %s; bot said:\n%s", r.u.ID, re, r.transcript())
-	return telegramtest.Message{}
+	return telegramemu.Message{}
 }
 
 func (r *reporter) transcript() string {
@@ -403,9 +417,9 @@ func (e *testEnv) assertValid() {
 	}
 }
 
-type telegramtestMessage = telegramtest.Message
+type telegramemuMessage = telegramemu.Message
 
-func userOf(id int64) telegramtest.User { return telegramtest.User{ID: id} }
+func userOf(id int64) telegramemu.User { return telegramemu.User{ID: id} }
 
 // mustExec runs SQL on a connection of the test's own and returns it.
 func mustExec(t *testing.T, e *testEnv, sql string) *pgx.Conn {

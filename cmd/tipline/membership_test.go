@@ -10,8 +10,8 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
-	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 // TestReviewerBlocksBeforeACase: the primary blocks the bot while no case
@@ -46,7 +46,7 @@ func TestReporterBlocksTheBot(t *testing.T) {
 	r := e.reporter(7_840_000_001, "km")
 	e.emu.SendText(r.u, "/start")
 	r.expect("menu:tip")
-	e.emu.SetSendOutage(telegramtest.Outage502) // replies wait in the outbox
+	e.emu.SetSendOutage(telegramemu.Outage502) // replies wait in the outbox
 	e.emu.SendText(r.u, "/help")
 	e.emu.SendText(r.u, "/start")
 	e.emu.BlockBot(r.u)
@@ -67,7 +67,7 @@ func TestReporterBlocksTheBot(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	before := len(e.emu.BotMessages(r.u.ID))
-	e.emu.SetOutage(telegramtest.NoOutage)
+	e.emu.SetOutage(telegramemu.NoOutage)
 	waitInboxDone(t, e)
 	time.Sleep(500 * time.Millisecond) // anything still on its way
 	if n := len(e.emu.BotMessages(r.u.ID)); n != before {
@@ -86,7 +86,7 @@ func TestReporterBlocksTheBot(t *testing.T) {
 func TestGroupSaysOnceAndLeaves(t *testing.T) {
 	e := newTestEnv(t)
 	e.start()
-	u := telegramtest.User{ID: 7_850_000_001, FirstName: "Canarygroupadder"}
+	u := telegramemu.User{ID: 7_850_000_001, FirstName: "Canarygroupadder"}
 	grp := models.Chat{ID: -1007850000001, Type: models.ChatTypeSupergroup, Title: "Canarygrouptitle"}
 	e.emu.AddBotToGroup(u, grp)
 	deadline := time.Now().Add(waitFor)
@@ -102,7 +102,7 @@ func TestGroupSaysOnceAndLeaves(t *testing.T) {
 	}
 	cat := locales.MustLoad()
 	for _, lang := range locales.Languages {
-		want := cat.Text(lang, "group_private_only", map[string]any{"URL": "https://t.me/" + telegramtest.DefaultBotUsername})
+		want := cat.Text(lang, "group_private_only", map[string]any{"URL": "https://t.me/" + telegramemu.DefaultBotUsername})
 		if !strings.Contains(msgs[0].Text, want) {
 			t.Errorf("the group message lacks the %s text %q:\n%s", lang, want, msgs[0].Text)
 		}

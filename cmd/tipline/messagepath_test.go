@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/storagetest"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 // The message path under real conditions: Telegram's limits on, Telegram
@@ -36,7 +36,7 @@ func botTexts(e *testEnv, userID int64) []string {
 // limitedEnv is a test environment with Telegram's limits on and the bot
 // pacing itself as it does in production.
 func limitedEnv(t testing.TB) *testEnv {
-	e := newTestEnv(t, telegramtest.WithLimits(telegramtest.TelegramLimits))
+	e := newTestEnv(t, telegramemu.WithLimits(telegramemu.TelegramLimits))
 	e.env["TIPLINE_PACE_PER_CHAT"] = "1"
 	e.env["TIPLINE_PACE_GLOBAL"] = "30"
 	return e
@@ -93,11 +93,11 @@ func TestSurgeWithinTelegramLimits(t *testing.T) {
 func TestTelegramOutagesLoseNothing(t *testing.T) {
 	for _, o := range []struct {
 		name   string
-		outage telegramtest.Outage
+		outage telegramemu.Outage
 	}{
-		{"502", telegramtest.Outage502},
-		{"reset", telegramtest.OutageReset},
-		{"lost answers", telegramtest.OutageLostAnswers},
+		{"502", telegramemu.Outage502},
+		{"reset", telegramemu.OutageReset},
+		{"lost answers", telegramemu.OutageLostAnswers},
 	} {
 		t.Run(o.name, func(t *testing.T) {
 			e := newTestEnv(t)
@@ -127,14 +127,14 @@ func TestTelegramOutagesLoseNothing(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			time.Sleep(700 * time.Millisecond)
-			e.emu.SetOutage(telegramtest.NoOutage)
+			e.emu.SetOutage(telegramemu.NoOutage)
 			waitInboxDone(t, e)
 
 			after := e.emu.BotMessages(r.u.ID)[before:]
 			// A reporter's message whose answer was lost is sent once more
 			// at most: lost answers may double it, nothing may lose it.
 			most := 1
-			if o.outage == telegramtest.OutageLostAnswers {
+			if o.outage == telegramemu.OutageLostAnswers {
 				most = 2
 			}
 			question, numbers := -1, -1
@@ -177,10 +177,10 @@ func TestReviewerReplySurvivesFailedSend(t *testing.T) {
 	rv.markSeen()
 	e.emu.SendText(rv.u, "Canaryreply where exactly is the house?")
 	rv.waitButton("snd:" + string(ref))
-	e.emu.SetSendOutage(telegramtest.Outage502)
+	e.emu.SetSendOutage(telegramemu.Outage502)
 	rv.press("snd:" + string(ref))
 	time.Sleep(time.Second)
-	e.emu.SetOutage(telegramtest.NoOutage)
+	e.emu.SetOutage(telegramemu.NoOutage)
 	r.waitText(regexp.MustCompile(`Canaryreply where exactly`))
 	waitInboxDone(t, e.testEnv)
 	n := 0
@@ -206,7 +206,7 @@ func TestKilledProcessWorkTakenOver(t *testing.T) {
 	r.press("menu:tip")
 	r.expect("back")
 	// The next message hangs at Telegram: the process dies while it sends.
-	e.emu.InjectFault("sendMessage", 1, telegramtest.Fault{Delay: 20 * time.Second})
+	e.emu.InjectFault("sendMessage", 1, telegramemu.Fault{Delay: 20 * time.Second})
 	e.emu.SendText(r.u, "what I saw")
 	deadline := time.Now().Add(waitFor)
 	for e.countWhere("outbox", "claimed_by is not null and sent_at is null") == 0 {
@@ -232,7 +232,7 @@ func TestKilledProcessWorkTakenOver(t *testing.T) {
 	for _, m := range e.emu.BotMessages(r.u.ID) {
 		for _, row := range m.Buttons {
 			for _, b := range row {
-				if strings.HasPrefix(b.Data, "a:yes~") {
+				if isButton(b.Data, "a:yes") {
 					n++
 				}
 			}
@@ -393,7 +393,7 @@ func TestImpatientUsers(t *testing.T) {
 	presses := 0
 	for round := range 8 {
 		for i, r := range rs {
-			var keyboards []telegramtest.Message
+			var keyboards []telegramemu.Message
 			for _, m := range e.emu.BotMessages(r.u.ID) {
 				if len(m.Buttons) > 0 {
 					keyboards = append(keyboards, m)

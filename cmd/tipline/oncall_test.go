@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/internal/testclock"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 // reviewerUser is a reviewer's phone in a test.
@@ -58,7 +58,7 @@ func (e *onCallEnv) addReviewer(name string, admin bool) {
 	if err := e.db.CreateInvite(context.Background(), tipline.InviteHash(code), name, admin, time.Now().Add(time.Hour)); err != nil {
 		e.t.Fatal(err)
 	}
-	u := telegramtest.User{ID: int64(6_000_000_001 + i), FirstName: "Canaryreviewerfirst" + strconv.Itoa(i), Username: "canaryreviewer" + strconv.Itoa(i), LanguageCode: "en"}
+	u := telegramemu.User{ID: int64(6_000_000_001 + i), FirstName: "Canaryreviewerfirst" + strconv.Itoa(i), Username: "canaryreviewer" + strconv.Itoa(i), LanguageCode: "en"}
 	e.emu.AddUser(u)
 	e.reviewers = append(e.reviewers, &reviewerUser{reporter: &reporter{e: e.testEnv, u: u}, rv: tipline.Reviewer{Name: name}})
 	e.reviewers[i].code = code
@@ -434,7 +434,7 @@ func TestForgedReviewerButtons(t *testing.T) {
 
 	attempts := []struct {
 		name string
-		user telegramtest.User
+		user telegramemu.User
 		msg  int
 		data string
 		text string
@@ -459,9 +459,9 @@ func TestForgedReviewerButtons(t *testing.T) {
 		{name: "reporter types a made-up invite", user: rep.u, text: "TLR-AAAAAAAAAAAAAAAA"},
 		{name: "reporter sends /start with a made-up invite", user: rep.u, text: "/start TLR-BBBBBBBBBBBBBBBB"},
 		{name: "reporter reuses a spent invite", user: rep.u, text: p.code},
-		{name: "stranger types /queue", user: telegramtest.User{ID: 7_100_500_099, FirstName: "S", LanguageCode: "th"}, text: "/queue"},
+		{name: "stranger types /queue", user: telegramemu.User{ID: 7_100_500_099, FirstName: "S", LanguageCode: "th"}, text: "/queue"},
 	}
-	e.emu.AddUser(telegramtest.User{ID: 7_100_500_099, FirstName: "S", LanguageCode: "th"})
+	e.emu.AddUser(telegramemu.User{ID: 7_100_500_099, FirstName: "S", LanguageCode: "th"})
 	for _, a := range attempts {
 		if a.text != "" {
 			e.emu.SendText(a.user, a.text)

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 // TestDatabaseOutageTellsEveryWaitingChat: during a PostgreSQL outage 30
@@ -66,7 +66,7 @@ func TestDatabaseOutageTellsEveryWaitingChat(t *testing.T) {
 // Telegram's return.
 func TestServeStartsWithoutTelegram(t *testing.T) {
 	e := newTestEnv(t)
-	e.emu.SetOutage(telegramtest.Outage502)
+	e.emu.SetOutage(telegramemu.Outage502)
 	addr, _ := e.start()
 	r := e.reporter(7_820_000_001, "km")
 	e.emu.SendText(r.u, "/start")
@@ -76,7 +76,7 @@ func TestServeStartsWithoutTelegram(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second) // the bot keeps trying, and does not stop
 	back := time.Now()
-	e.emu.SetOutage(telegramtest.NoOutage)
+	e.emu.SetOutage(telegramemu.NoOutage)
 	r.expect("menu:tip")
 	if took := time.Since(back); took > 10*time.Second {
 		t.Errorf("answered %v after Telegram came back, want seconds", took)

@@ -22,6 +22,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/export"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // partnerCase files a case straight in the store, in the reporter's
@@ -121,7 +122,7 @@ func TestExportToPartner(t *testing.T) {
 		}
 	}
 	// The family's news after the report: the best lead.
-	if err := e.db.AddToCase(ctx, missing, tipline.Addition{Actor: "reporter:p", Text: "A woman named Ann invited her to work in Bangkok", At: at.Add(time.Hour)}); err != nil {
+	if err := storagetest.AddToCase(ctx, e.db, missing, tipline.Addition{Actor: "reporter:p", Text: "A woman named Ann invited her to work in Bangkok", At: at.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -218,7 +219,7 @@ func TestExportToPartner(t *testing.T) {
 	}
 
 	// Later news on the tip: the next export to the unit marks it as new.
-	if err := e.db.AddToCase(ctx, both, tipline.Addition{Actor: "reporter:p", Text: "Canarynews the van is white", At: time.Now().Add(time.Minute)}); err != nil {
+	if err := storagetest.AddToCase(ctx, e.db, both, tipline.Addition{Actor: "reporter:p", Text: "Canarynews the van is white", At: time.Now().Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	again := filepath.Join(dir, "unit-tips-2.age")

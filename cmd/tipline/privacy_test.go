@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/internal/testclock"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage/postgres"
 	"github.com/tipline/tipline/storage/storagetest"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 // TestCanaries runs every journey with unique canary values: tip text, a
@@ -25,7 +25,7 @@ import (
 // any Redis key or value.
 func TestCanaries(t *testing.T) {
 	token := "777001:CanaryBotTokenQ9x8Y7w6V5u4T3s2R1"
-	e := &onCallEnv{testEnv: newTestEnv(t, telegramtest.WithToken(token)), clock: testclock.New(time.Now())}
+	e := &onCallEnv{testEnv: newTestEnv(t, telegramemu.WithToken(token)), clock: testclock.New(time.Now())}
 	e.env["TIPLINE_ROUTE_TICK"] = "20ms"
 	e.withReviewers("Canaryreviewername")
 	e.startOnCall()
@@ -86,7 +86,7 @@ func TestCanaries(t *testing.T) {
 		"Canaryreviewername", "66819765432", "819765432", "081-976", "๐๘๑", strings.ReplaceAll(code, " ", ""), code,
 		token, "CanaryBotToken",
 	}
-	for _, u := range []telegramtest.User{tipper.u, family.u, other.u, rv.u} {
+	for _, u := range []telegramemu.User{tipper.u, family.u, other.u, rv.u} {
 		canaries = append(canaries, strconv.FormatInt(u.ID, 10), u.Username, u.FirstName)
 	}
 	dump := storagetest.DumpSchema(t, e.schema)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipline/tipline/bot/telegramtest"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 var (
@@ -101,7 +101,7 @@ func TestCrashLosesNothing(t *testing.T) {
 
 	// The reply to Send will hang: the program is killed with the case
 	// stored and the reporter not yet told.
-	e.emu.InjectFault("sendMessage", 1, telegramtest.Fault{Delay: 3 * time.Second})
+	e.emu.InjectFault("sendMessage", 1, telegramemu.Fault{Delay: 3 * time.Second})
 	r.press("send:anon")
 	deadline := time.Now().Add(waitFor)
 	for e.countRows("cases") == 0 {
@@ -151,7 +151,7 @@ func TestGracefulStopFinishesInFlight(t *testing.T) {
 	e := newTestEnv(t)
 	_, stop := e.start()
 	r := e.reporter(7_500_000_002, "en")
-	e.emu.InjectFault("sendMessage", 1, telegramtest.Fault{Delay: time.Second})
+	e.emu.InjectFault("sendMessage", 1, telegramemu.Fault{Delay: time.Second})
 	e.emu.SendText(r.u, "/start")
 	// Wait until the update is in hand (claimed by a worker), then stop.
 	deadline := time.Now().Add(waitFor)

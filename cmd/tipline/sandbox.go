@@ -16,13 +16,13 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot"
-	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/sandbox"
 	"github.com/tipline/tipline/storage/memory"
 	"github.com/tipline/tipline/storage/redis"
+	"github.com/tipline/tipline/telegramemu"
 )
 
 func (m *Main) sandbox(ctx context.Context, args []string) error {
@@ -103,10 +103,10 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	// link carries, and the emulated bot's token, which is the only key to
 	// its Bot API paths.
 	pageToken, botToken := rand.Text(), "7000001:"+rand.Text()
-	emu := telegramtest.NewHandlerServer(telegramtest.WithBotUsername("tipline_sandbox_bot"), telegramtest.WithToken(botToken))
+	emu := telegramemu.NewHandlerServer(telegramemu.WithBotUsername("tipline_sandbox_bot"), telegramemu.WithToken(botToken))
 	defer emu.Close()
 	emu.SetURL(base)
-	emu.AddUser(telegramtest.User{ID: sandboxReviewerID, FirstName: "Sandbox reviewer", LanguageCode: "en"})
+	emu.AddUser(telegramemu.User{ID: sandboxReviewerID, FirstName: "Sandbox reviewer", LanguageCode: "en"})
 	mux := http.NewServeMux()
 	// The page's long polls end with ctx, so Ctrl+C stops the sandbox at once.
 	sandbox.MountNoting(mux, sandbox.EndPollsOn(ctx, emu.Handler()), note)
@@ -123,7 +123,7 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "Tipline sandbox: open %s in your browser (Ctrl+C to stop)\n", m.pageURL)
 	return m.runBot(ctx, cfg, log, ring, bot.Parts{
-		Store: store, Sessions: sessions, Limiter: limiter, Throttle: memory.NewThrottle(time.Now),
+		Store: store, Sessions: sessions, Limiter: limiter, Throttle: memory.NewThrottle(time.Now), FallbackThrottle: memory.NewThrottle(time.Now),
 	}, h, page, ln)
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/sandbox"
-	"github.com/tipline/tipline/storage"
 )
 
 // trailStore is what the sandbox page's checklist reads of a case.
@@ -57,7 +56,7 @@ func caseTrail(store trailStore, cat *locales.Catalog) sandbox.TrailFunc {
 		}
 		var written []tipline.Note
 		for _, n := range msgs {
-			if n.Kind == storage.NoteKindToReporter {
+			if n.Kind == tipline.NoteToReporter {
 				written = append(written, n)
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
 	redisstore "github.com/tipline/tipline/storage/redis"
 )
 
@@ -55,11 +56,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer rc.Close()
 	sessions := redisstore.NewSessions(rc, cfg.RedisPrefix, cfg.SessionTTL, ring)
 	return m.runBot(ctx, cfg, log, ring, bot.Parts{
-		Store:      db,
-		Sessions:   sessions,
-		Limiter:    redisstore.NewLimiter(rc, cfg.RedisPrefix),
-		Throttle:   redisstore.NewThrottle(rc, cfg.RedisPrefix),
-		IntakeLock: db.IntakeLock(),
+		Store:    db,
+		Sessions: sessions,
+		Limiter:  redisstore.NewLimiter(rc, cfg.RedisPrefix),
+		Throttle: redisstore.NewThrottle(rc, cfg.RedisPrefix),
+		// While Redis is away, this process paces itself alone.
+		FallbackThrottle: memory.NewThrottle(nil),
+		IntakeLock:       db.IntakeLock(),
 	}, health{stats: db, ready: map[string]pinger{"postgresql": db, "redis": sessions}}, nil, nil)
 }
 

@@ -9,11 +9,11 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot"
-	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/internal/testclock"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
 	redisstore "github.com/tipline/tipline/storage/redis"
+	"github.com/tipline/tipline/telegramemu"
 	"github.com/tipline/tipline/voices"
 )
 
@@ -22,7 +22,7 @@ import (
 // them.
 func seedRecordings(tb testing.TB, e *testEnv, keys ...string) {
 	tb.Helper()
-	helper := telegramtest.User{ID: 9_900_000_001, FirstName: "Benchhelper"}
+	helper := telegramemu.User{ID: 9_900_000_001, FirstName: "Benchhelper"}
 	e.emu.AddUser(helper)
 	e.emu.SendVoice(helper, fakeVoice("bench"), 3)
 	msgs := e.emu.Messages(helper.ID)

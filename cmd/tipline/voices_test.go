@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/bot/telegramtest"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/telegramemu"
 	"github.com/tipline/tipline/voices"
 )
 
@@ -215,8 +215,8 @@ func TestVoicePrompts(t *testing.T) {
 }
 
 // botMessageBefore is the bot's message just before the one with id.
-func botMessageBefore(e *testEnv, userID int64, id int) telegramtest.Message {
-	var prev telegramtest.Message
+func botMessageBefore(e *testEnv, userID int64, id int) telegramemu.Message {
+	var prev telegramemu.Message
 	for _, m := range e.emu.Messages(userID) {
 		if m.ID == id {
 			return prev
@@ -225,12 +225,12 @@ func botMessageBefore(e *testEnv, userID int64, id int) telegramtest.Message {
 			prev = m
 		}
 	}
-	return telegramtest.Message{}
+	return telegramemu.Message{}
 }
 
 // wantHeard checks that m is a recorded prompt: a voice message of one of
 // recs, with the question's words as its caption.
-func wantHeard(t *testing.T, m telegramtest.Message, question string, recs []storage.VoicePrompt) {
+func wantHeard(t *testing.T, m telegramemu.Message, question string, recs []storage.VoicePrompt) {
 	t.Helper()
 	if !m.Voice || !strings.Contains(m.Caption, firstLine(question)) || len(m.Buttons) == 0 {
 		t.Fatalf("question %q: got %+v, want a voice message with it as caption and its buttons", firstLine(question), m)
@@ -274,10 +274,10 @@ func TestVoicesExportImport(t *testing.T) {
 		}
 	}
 
-	b := newTestEnv(t, telegramtest.WithToken("7654321:another-ngos-bot-token-0123456789"))
+	b := newTestEnv(t, telegramemu.WithToken("7654321:another-ngos-bot-token-0123456789"))
 	b.opsReviewer(t, "Sophea", 7_230_000_001)
 	b.newReporter(7_230_000_001, "en")
-	b.emu.SendText(telegramtest.User{ID: 7_230_000_001}, "/start")
+	b.emu.SendText(telegramemu.User{ID: 7_230_000_001}, "/start")
 	out, err = b.runCLI(t, "voices", "import", dir)
 	if err != nil {
 		t.Fatalf("voices import: %v\n%s", err, out)

@@ -10,21 +10,7 @@ import (
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
-// AddToCase stores an addition under a random idempotency key, as
-// postgres.Store.AddToCase does.
-func (m *Store) AddToCase(ctx context.Context, ref tipline.Reference, a tipline.Addition) error {
-	return m.AddToCaseOnce(ctx, ref, rules.RandomAdditionKey(), a)
-}
-
-// AddToCaseOnce stores an addition, its attachments (to be fetched) and an
-// "information_added" audit event, unless the case has seen key before, as
-// postgres.Store.AddToCaseOnce does.
-func (m *Store) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error {
-	_, err := m.AddToCaseTracked(ctx, ref, key, a)
-	return err
-}
-
-// AddToCaseTracked stores an addition as AddToCaseOnce does and tells
+// AddToCaseTracked stores an addition and tells
 // where it went, following a duplicate's link, as
 // postgres.Store.AddToCaseTracked does.
 func (m *Store) AddToCaseTracked(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) (storage.AddResult, error) {

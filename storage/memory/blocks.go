@@ -15,12 +15,6 @@ import (
 // Retention, blocks and key rotation of Store, with the semantics of the
 // postgres.Store methods of the same names.
 
-// BlockReporter blocks the reporter of a case for BlockOther, as
-// postgres.Store.BlockReporter does.
-func (m *Store) BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error {
-	return m.blockReporter(ctx, ref, reviewerID, tipline.BlockOther, storage.ActionReporterBlocked, now)
-}
-
 // BlockReporterFor blocks the reporter of a case for a reason, as
 // postgres.Store.BlockReporterFor does.
 func (m *Store) BlockReporterFor(ctx context.Context, ref tipline.Reference, reviewerID int64, reason tipline.BlockReason, now time.Time) error {
@@ -32,7 +26,7 @@ func (m *Store) blockReporter(ctx context.Context, ref tipline.Reference, review
 		return fmt.Errorf("block reporter of case %s: %w", ref, err)
 	}
 	if !reason.Valid() {
-		return fmt.Errorf("block reporter of case %s: %w: unknown reason", ref, storage.ErrInvalid)
+		return fmt.Errorf("block reporter of case %s: %w: unknown reason", ref, tipline.ErrInvalid)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

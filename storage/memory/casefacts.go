@@ -62,7 +62,7 @@ func (m *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, pa
 		return fmt.Errorf("refer case %s: %w", ref, err)
 	}
 	if pt := m.partner(partnerID); pt == nil || !pt.Active {
-		return fmt.Errorf("refer case %s: %w: no active partner %d", ref, storage.ErrInvalid, partnerID)
+		return fmt.Errorf("refer case %s: %w: no active partner %d", ref, tipline.ErrInvalid, partnerID)
 	}
 	if sc.c.Status == tipline.StatusClosed && sc.c.Assignment.Outcome != tipline.OutcomePartner {
 		return fmt.Errorf("refer case %s: %w", ref, tipline.ErrClosed)
@@ -89,7 +89,7 @@ func (m *Store) LinkDuplicate(ctx context.Context, newer, older tipline.Referenc
 		return fmt.Errorf("link case %s to %s: %w", newer, older, err)
 	}
 	if newer == older {
-		return fmt.Errorf("link case %s to %s: %w: a case cannot repeat itself", newer, older, storage.ErrInvalid)
+		return fmt.Errorf("link case %s to %s: %w: a case cannot repeat itself", newer, older, tipline.ErrInvalid)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -111,7 +111,7 @@ func (m *Store) LinkDuplicate(ctx context.Context, newer, older tipline.Referenc
 		return fmt.Errorf("link case %s to %s: %w", newer, older, tipline.ErrClosed)
 	}
 	if scOld.duplicateOf == scNew {
-		return fmt.Errorf("link case %s to %s: %w: %s is already a duplicate of %s", newer, older, storage.ErrInvalid, older, newer)
+		return fmt.Errorf("link case %s to %s: %w: %s is already a duplicate of %s", newer, older, tipline.ErrInvalid, older, newer)
 	}
 	now = rules.TruncateTime(now)
 	m.closeCase(scNew, reviewerID, tipline.OutcomeDuplicate, 0, scOld, now)

@@ -72,7 +72,7 @@ func (m *Store) Escalate(ctx context.Context, ref tipline.Reference, reviewerID 
 		return fmt.Errorf("escalate case %s: %w", ref, err)
 	}
 	if sc.c.Status == tipline.StatusClosed {
-		return fmt.Errorf("escalate case %s: %w: case is closed", ref, storage.ErrInvalid)
+		return fmt.Errorf("escalate case %s: %w: case is closed", ref, tipline.ErrInvalid)
 	}
 	now = rules.TruncateTime(now)
 	m.deleteJobs(sc)
@@ -101,7 +101,7 @@ func (m *Store) AddNote(ctx context.Context, ref tipline.Reference, n tipline.No
 			return nil
 		}
 	}
-	if sc.c.Status == tipline.StatusClosed && n.Kind != storage.NoteKindFromReporter {
+	if sc.c.Status == tipline.StatusClosed && n.Kind != tipline.NoteFromReporter {
 		return fmt.Errorf("add note to case %s: %w", ref, tipline.ErrClosed)
 	}
 	n.At = rules.TruncateTime(n.At)

@@ -17,7 +17,7 @@ func (m *Store) Reassign(ctx context.Context, ref tipline.Reference, to int64, a
 		return 0, fmt.Errorf("reassign case %s: %w", ref, err)
 	}
 	if actor == "" {
-		return 0, fmt.Errorf("reassign case %s: %w: no actor", ref, storage.ErrInvalid)
+		return 0, fmt.Errorf("reassign case %s: %w: no actor", ref, tipline.ErrInvalid)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -26,10 +26,10 @@ func (m *Store) Reassign(ctx context.Context, ref tipline.Reference, to int64, a
 		return 0, fmt.Errorf("reassign case %s: %w", ref, err)
 	}
 	if !m.reviewer(to).Active {
-		return 0, fmt.Errorf("reassign case %s: %w: reviewer %d is disabled", ref, storage.ErrInvalid, to)
+		return 0, fmt.Errorf("reassign case %s: %w: reviewer %d is disabled", ref, tipline.ErrInvalid, to)
 	}
 	if sc.c.Status == tipline.StatusClosed {
-		return 0, fmt.Errorf("reassign case %s: %w: case is closed", ref, storage.ErrInvalid)
+		return 0, fmt.Errorf("reassign case %s: %w: case is closed", ref, tipline.ErrInvalid)
 	}
 	prev := sc.c.Assignment.ReviewerID
 	if prev == to && sc.c.Status == tipline.StatusAcknowledged {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
@@ -48,16 +47,6 @@ func (m *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, e
 		}
 	}
 	return added, nil
-}
-
-// InboxClaim claims the next update to process, as postgres.Store.InboxClaim
-// does.
-func (m *Store) InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error) {
-	items, err := m.InboxClaimBatch(ctx, owner, lease, 1)
-	if err != nil || len(items) == 0 {
-		return storage.InboxItem{}, false, err
-	}
-	return items[0], true, nil
 }
 
 // InboxClaimBatch claims up to limit updates, as
@@ -112,21 +101,6 @@ func (m *Store) claimFree(by string, until, now time.Time) bool {
 	// A holder not known at all counts as alive: only its lease frees it.
 	seen, ok := m.processes[by]
 	return ok && !seen.After(now.Add(-m.takeover))
-}
-
-// InboxDone marks an update processed and drops its payload.
-func (m *Store) InboxDone(ctx context.Context, updateID int64) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("mark update %d done: %w", updateID, err)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.inbox[updateID]
-	if !ok {
-		return fmt.Errorf("mark update %d done: %w", updateID, tipline.ErrNotFound)
-	}
-	m.doneLocked(r)
-	return nil
 }
 
 func (m *Store) doneLocked(r *memInboxRow) {

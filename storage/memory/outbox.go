@@ -86,12 +86,8 @@ func (m *Store) InboxComplete(ctx context.Context, updateID int64, owner string,
 	return nil
 }
 
-// OutboxClaim claims entries ready to go, as postgres.Store.OutboxClaim does.
-func (m *Store) OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error) {
-	return m.OutboxClaimLanes(ctx, owner, lease, limit, storage.LaneCallback, storage.LaneBulk)
-}
-
-// OutboxClaimLanes is OutboxClaim for the lanes from first to last only.
+// OutboxClaimLanes claims entries of the lanes from first to last, as
+// postgres.Store.OutboxClaimLanes does.
 func (m *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)

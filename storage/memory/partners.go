@@ -144,7 +144,7 @@ func (m *Store) RecordPartnerExport(ctx context.Context, partnerID int64, refs [
 			}
 		}
 		if found == nil {
-			return fmt.Errorf("record export of %s to partner %d: %w: not referred to it", ref, partnerID, storage.ErrInvalid)
+			return fmt.Errorf("record export of %s to partner %d: %w: not referred to it", ref, partnerID, tipline.ErrInvalid)
 		}
 		marks, cases = append(marks, found), append(cases, sc)
 	}

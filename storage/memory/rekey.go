@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -18,7 +19,7 @@ func (m *Store) Rekey(ctx context.Context, batch int, progress func(table string
 		return 0, fmt.Errorf("rekey: %w", err)
 	}
 	if batch <= 0 {
-		return 0, fmt.Errorf("rekey: %w: batch must be positive", storage.ErrInvalid)
+		return 0, fmt.Errorf("rekey: %w: batch must be positive", tipline.ErrInvalid)
 	}
 	return 0, nil
 }

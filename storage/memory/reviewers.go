@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
@@ -41,7 +40,7 @@ func (m *Store) CreateInvite(ctx context.Context, codeHash []byte, name string, 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.invites[string(codeHash)]; ok {
-		return fmt.Errorf("create invite: %w: code already invited", storage.ErrInvalid)
+		return fmt.Errorf("create invite: %w: code already invited", tipline.ErrInvalid)
 	}
 	m.invites[string(codeHash)] = memInvite{name: name, admin: admin, expires: rules.TruncateTime(expires)}
 	return nil
@@ -64,7 +63,7 @@ func (m *Store) RedeemInvite(ctx context.Context, codeHash []byte, telegramID in
 	}
 	for _, rv := range m.reviewers {
 		if rv.TelegramID == telegramID {
-			return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w: already a reviewer", storage.ErrInvalid)
+			return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w: already a reviewer", tipline.ErrInvalid)
 		}
 	}
 	delete(m.invites, string(codeHash))

@@ -46,7 +46,7 @@ func (m *Store) ClaimDueJobs(ctx context.Context, owner string, now time.Time, l
 		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
 	if lease <= 0 {
-		return nil, fmt.Errorf("claim jobs: %w: lease must be positive", storage.ErrInvalid)
+		return nil, fmt.Errorf("claim jobs: %w: lease must be positive", tipline.ErrInvalid)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -96,7 +96,7 @@ func (m *Store) CompleteJob(ctx context.Context, id int64, owner string, next *t
 		return fmt.Errorf("complete job %d: %w", id, storage.ErrNotHolder)
 	}
 	if next != nil && next.Reference != "" && next.Reference != j.sc.c.Reference {
-		return fmt.Errorf("complete job %d: %w: next job of another case", id, storage.ErrInvalid)
+		return fmt.Errorf("complete job %d: %w: next job of another case", id, tipline.ErrInvalid)
 	}
 	if err := m.addOutboxLocked(entries); err != nil {
 		return fmt.Errorf("complete job %d: %w", id, err)
@@ -179,7 +179,7 @@ func (m *Store) ScheduleJob(ctx context.Context, j tipline.Job) error {
 		return fmt.Errorf("schedule job of case %s: %w", j.Reference, tipline.ErrNotFound)
 	}
 	if sc.c.Status == tipline.StatusClosed {
-		return fmt.Errorf("schedule job of case %s: %w: case is closed", j.Reference, storage.ErrInvalid)
+		return fmt.Errorf("schedule job of case %s: %w: case is closed", j.Reference, tipline.ErrInvalid)
 	}
 	m.addJob(sc, j.Level, j.RunAt)
 	return nil

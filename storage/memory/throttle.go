@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
@@ -40,7 +41,7 @@ func (t *Throttle) Take(ctx context.Context, buckets ...storage.Bucket) (time.Du
 	short := 0
 	for i, b := range buckets {
 		if b.Rate <= 0 || b.Burst < 1 {
-			return 0, 0, fmt.Errorf("throttle %s: %w", b.Key, storage.ErrInvalid)
+			return 0, 0, fmt.Errorf("throttle %s: %w", b.Key, tipline.ErrInvalid)
 		}
 		iv := time.Duration(rules.Interval(b.Rate)) * time.Microsecond
 		tat := t.tat[b.Key]

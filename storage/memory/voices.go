@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
@@ -19,7 +20,7 @@ func (m *Store) SaveVoicePrompt(ctx context.Context, v storage.VoicePrompt, acto
 		return fmt.Errorf("save voice prompt: %w", err)
 	}
 	if v.Key == "" || v.Lang == "" || v.FileID == "" || v.TextHash == "" {
-		return fmt.Errorf("save voice prompt: %w: key, language, file and text hash are needed", storage.ErrInvalid)
+		return fmt.Errorf("save voice prompt: %w: key, language, file and text hash are needed", tipline.ErrInvalid)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -17,34 +17,22 @@ import (
 // day; call it before use.
 func (p *Store) SetAdditionLimits(l storage.AdditionLimits) { p.addLimits = l.OrDefaults() }
 
-// AddToCase stores an addition to a case, as AddToCaseOnce does, under a
-// random idempotency key: calling it twice stores the addition twice.
-func (p *Store) AddToCase(ctx context.Context, ref tipline.Reference, a tipline.Addition) error {
-	return p.AddToCaseOnce(ctx, ref, rules.RandomAdditionKey(), a)
-}
-
-// AddToCaseOnce stores what a reporter added to a case: the words sealed,
-// each attachment's file references with the case's other attachments
-// (Question "addition", whatever was given, so AttachmentsToFetch lists
-// them), and an "information_added" audit event by a.Actor, in one
-// transaction. At is the time given, or now when zero.
+// AddToCaseTracked stores what a reporter added to a case: the words
+// sealed, each attachment's file references with the case's other
+// attachments (Question "addition", whatever was given, so
+// AttachmentsToFetch lists them), and an "information_added" audit event
+// by a.Actor, in one transaction. At is the time given, or now when zero.
 //
 // key makes the call idempotent: an opaque, non-personal string (such as
 // "upd:12345", the update that carried the addition), stored as its
-// SHA-256. A key the case has
-// seen before stores nothing and is not an error, so the bot can apply an
-// update again after a crash. It gives tipline.ErrNotFound for an unknown
-// case and ErrInvalid for an empty key, an addition without an actor, or
-// one with neither words nor attachments. An addition over the case's
-// AdditionLimits for the 24 hours before it gives ErrAdditionLimit and
-// stores nothing.
-func (p *Store) AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error {
-	_, err := p.AddToCaseTracked(ctx, ref, key, a)
-	return err
-}
-
-// AddToCaseTracked stores an addition as AddToCaseOnce does and tells
-// where it went. An addition to a case closed as a duplicate
+// SHA-256. A key the case has seen before stores nothing and is not an
+// error, so the bot can apply an update again after a crash. It gives
+// tipline.ErrNotFound for an unknown case and ErrInvalid for an empty key,
+// an addition without an actor, or one with neither words nor
+// attachments. An addition over the case's AdditionLimits for the 24 hours
+// before it gives ErrAdditionLimit and stores nothing.
+//
+// It tells where the addition went. An addition to a case closed as a duplicate
 // (LinkDuplicate) is stored on the older case it repeats. An addition to
 // a closed case is stored all the same (a reporter's words are never
 // dropped): Closed and LastReviewer tell the caller to let that reviewer

@@ -39,12 +39,6 @@ func caseReporter(ctx context.Context, tx pgx.Tx, ref tipline.Reference) (int64,
 	return caseID, reporter, nil
 }
 
-// BlockReporter blocks the reporter of a case for BlockOther, as
-// BlockReporterFor does, recording "reporter_blocked".
-func (p *Store) BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error {
-	return p.blockReporter(ctx, ref, reviewerID, tipline.BlockOther, storage.ActionReporterBlocked, now)
-}
-
 // BlockReporterFor blocks the reporter of a case from now on for a
 // reason, keeping the reason and the case's reference with the block, and
 // records "reporter_blocked:<reason>" by the reviewer in the case's audit
@@ -62,7 +56,7 @@ func (p *Store) blockReporter(ctx context.Context, ref tipline.Reference, review
 		insert into blocks (pseudonym, blocked_at, reason, reference) values ($1, $2, $3, $4)
 		on conflict (pseudonym) do nothing`
 	if !reason.Valid() {
-		return fmt.Errorf("block reporter of case %s: %w: unknown reason", ref, storage.ErrInvalid)
+		return fmt.Errorf("block reporter of case %s: %w: unknown reason", ref, tipline.ErrInvalid)
 	}
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {

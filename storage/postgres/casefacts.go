@@ -137,7 +137,7 @@ func (p *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, pa
 		return fmt.Errorf("refer case %s: %w", ref, dbErr(err))
 	}
 	if !ok {
-		return fmt.Errorf("refer case %s: %w: no active partner %d", ref, storage.ErrInvalid, partnerID)
+		return fmt.Errorf("refer case %s: %w: no active partner %d", ref, tipline.ErrInvalid, partnerID)
 	}
 	closing := status != tipline.StatusClosed
 	if !closing {
@@ -178,7 +178,7 @@ func (p *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, pa
 func (p *Store) LinkDuplicate(ctx context.Context, newer, older tipline.Reference, reviewerID int64, now time.Time) error {
 	const link = `select coalesce(duplicate_of, 0) from cases where id = $1`
 	if newer == older {
-		return fmt.Errorf("link case %s to %s: %w: a case cannot repeat itself", newer, older, storage.ErrInvalid)
+		return fmt.Errorf("link case %s to %s: %w: a case cannot repeat itself", newer, older, tipline.ErrInvalid)
 	}
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
@@ -210,7 +210,7 @@ func (p *Store) LinkDuplicate(ctx context.Context, newer, older tipline.Referenc
 		return fmt.Errorf("link case %s to %s: %w", newer, older, dbErr(err))
 	}
 	if olderOf == ids[newer] {
-		return fmt.Errorf("link case %s to %s: %w: %s is already a duplicate of %s", newer, older, storage.ErrInvalid, older, newer)
+		return fmt.Errorf("link case %s to %s: %w: %s is already a duplicate of %s", newer, older, tipline.ErrInvalid, older, newer)
 	}
 	if err := closeCaseTx(ctx, tx, ids[newer], reviewerID, tipline.OutcomeDuplicate, 0, ids[older], now); err != nil {
 		return fmt.Errorf("link case %s to %s: %w", newer, older, err)

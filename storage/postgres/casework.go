@@ -89,7 +89,7 @@ func (p *Store) Escalate(ctx context.Context, ref tipline.Reference, reviewerID 
 		return fmt.Errorf("escalate case %s: %w", ref, err)
 	}
 	if status == tipline.StatusClosed {
-		return fmt.Errorf("escalate case %s: %w: case is closed", ref, storage.ErrInvalid)
+		return fmt.Errorf("escalate case %s: %w: case is closed", ref, tipline.ErrInvalid)
 	}
 	if _, err := tx.Exec(ctx, deleteJobs, caseID); err != nil {
 		return fmt.Errorf("escalate case %s: jobs: %w", ref, dbErr(err))
@@ -113,9 +113,9 @@ func (p *Store) Escalate(ctx context.Context, ref tipline.Reference, reviewerID 
 // "note_added" audit event by n.Author, in one transaction. n.At is the
 // time given, or now when zero. A closed case takes no internal note and
 // no message to the reporter (tipline.ErrClosed); the reporter's answer
-// (NoteKindFromReporter) is still stored, never dropped. It gives tipline.ErrNotFound for an unknown
+// (tipline.NoteFromReporter) is still stored, never dropped. It gives tipline.ErrNotFound for an unknown
 // case and ErrInvalid for a note without an author or words, or of a kind
-// other than NoteKindNote, NoteKindToReporter and NoteKindFromReporter.
+// other than NoteInternal, NoteToReporter and NoteFromReporter.
 func (p *Store) AddNote(ctx context.Context, ref tipline.Reference, n tipline.Note) error {
 	const nextID = `select nextval(pg_get_serial_sequence('notes', 'id'))`
 	const insert = `
@@ -150,7 +150,7 @@ func (p *Store) AddNote(ctx context.Context, ref tipline.Reference, n tipline.No
 			return nil
 		}
 	}
-	if status == tipline.StatusClosed && n.Kind != storage.NoteKindFromReporter {
+	if status == tipline.StatusClosed && n.Kind != tipline.NoteFromReporter {
 		return fmt.Errorf("add note to case %s: %w", ref, tipline.ErrClosed)
 	}
 	// The id is drawn first: the sealed words name their row by it.

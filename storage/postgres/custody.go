@@ -32,7 +32,7 @@ func (p *Store) Reassign(ctx context.Context, ref tipline.Reference, to int64, a
 		where id = $1`
 	const deleteJobs = `delete from jobs where case_id = $1`
 	if actor == "" {
-		return 0, fmt.Errorf("reassign case %s: %w: no actor", ref, storage.ErrInvalid)
+		return 0, fmt.Errorf("reassign case %s: %w: no actor", ref, tipline.ErrInvalid)
 	}
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
@@ -51,10 +51,10 @@ func (p *Store) Reassign(ctx context.Context, ref tipline.Reference, to int64, a
 		return 0, fmt.Errorf("reassign case %s: %w", ref, dbErr(err))
 	}
 	if !isActive {
-		return 0, fmt.Errorf("reassign case %s: %w: reviewer %d is disabled", ref, storage.ErrInvalid, to)
+		return 0, fmt.Errorf("reassign case %s: %w: reviewer %d is disabled", ref, tipline.ErrInvalid, to)
 	}
 	if status == tipline.StatusClosed {
-		return 0, fmt.Errorf("reassign case %s: %w: case is closed", ref, storage.ErrInvalid)
+		return 0, fmt.Errorf("reassign case %s: %w: case is closed", ref, tipline.ErrInvalid)
 	}
 	var prev int64
 	if err := tx.QueryRow(ctx, current, caseID).Scan(&prev); err != nil {

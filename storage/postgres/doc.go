@@ -19,7 +19,7 @@
 // everything attached to them once their retention period has passed
 // (DeleteClosedCases), processed inbox rows and old audit events are purged
 // (PurgeInbox, PurgeAudit). A reporter who abuses the tip line can be
-// blocked by their pseudonym (BlockReporter). When the root key rotates,
+// blocked by their pseudonym (BlockReporterFor). When the root key rotates,
 // Rekey re-seals every sealed value under the new key and recomputes the
 // keyed lookups that can be recomputed (see Rekey for what cannot).
 //

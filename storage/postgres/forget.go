@@ -26,7 +26,7 @@ import (
 // returns how many cases that was. Forgetting an unknown reporter, or
 // forgetting again, changes nothing and returns 0. Its errors do not name
 // the pseudonym, so logging them keeps nothing of the reporter. A block of
-// the reporter (BlockReporter) stays, to keep the tip line protected from
+// the reporter (BlockReporterFor) stays, to keep the tip line protected from
 // abuse, but the reference of the case it was made from is cleared: it
 // then names no case.
 func (p *Store) Forget(ctx context.Context, pseudonyms ...string) (int, error) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -66,11 +65,13 @@ func (p *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, e
 	return added, nil
 }
 
-// InboxClaim claims the next update to process: the lowest update_id of a
-// chat whose earlier updates are all processed and which is not under a
-// live claim, over all chats. ok is false when nothing is ready. The claim
-// lasts lease by the database clock; once it expires another worker may
-// take the update (crash recovery), so lease must outlast processing.
+// InboxClaimBatch claims up to limit updates at once, each the first
+// unprocessed update of its chat whose earlier updates are all processed
+// and which is not under a live claim, so never two of one chat, lowest
+// update_id first; the result is in update_id order, empty when nothing is
+// ready. The claim lasts lease by the database clock; once it expires
+// another worker may take the update (crash recovery), so lease must
+// outlast processing.
 //
 // Rows are locked with FOR UPDATE SKIP LOCKED and only the first
 // unprocessed update of a chat can be claimed, so a chat is never processed
@@ -78,17 +79,6 @@ func (p *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, e
 // cannot be opened (its key was retired) is claimed with Sealed set and no
 // payload, for the caller to set aside. A claim is also free once its
 // holder has been silent for the take-over time (see Heartbeat).
-func (p *Store) InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error) {
-	items, err := p.InboxClaimBatch(ctx, owner, lease, 1)
-	if err != nil || len(items) == 0 {
-		return storage.InboxItem{}, false, err
-	}
-	return items[0], true, nil
-}
-
-// InboxClaimBatch claims up to limit updates at once, as InboxClaim claims
-// one: each the first unprocessed update of its chat, so never two of one
-// chat, lowest update_id first; the result is in update_id order.
 func (p *Store) InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -142,26 +132,6 @@ func (p *Store) InboxClaimBatch(ctx context.Context, owner string, lease time.Du
 	}
 	slices.SortFunc(items, func(a, b storage.InboxItem) int { return cmp.Compare(a.UpdateID, b.UpdateID) })
 	return items, nil
-}
-
-// InboxDone marks an update processed and drops its payload; the row stays
-// for de-duplication. Marking a processed update again does nothing.
-func (p *Store) InboxDone(ctx context.Context, updateID int64) error {
-	const q = `
-		update inbox
-		set processed_at = coalesce(processed_at, now()),
-		    payload = null,
-		    claimed_by = null,
-		    claimed_until = null
-		where update_id = $1`
-	tag, err := p.pool.Exec(ctx, q, updateID)
-	if err != nil {
-		return fmt.Errorf("mark update %d done: %w", updateID, dbErr(err))
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("mark update %d done: %w", updateID, tipline.ErrNotFound)
-	}
-	return nil
 }
 
 // InboxRelease gives a claim back after processing failed: the update is

@@ -146,19 +146,15 @@ const beatCTE = `beat as (
 			on conflict (owner) do nothing
 		)`
 
-// OutboxClaim claims up to limit entries ready to go: in each chat, the
-// first pending entry of each lane with no earlier pending entry of a lane
-// as low (an urgent notification is never held behind files or replies
-// queued to the same chat; a lane keeps its order), and no edit before
-// the message it edits is sent; whose time has come and whose claim is
-// free; lower lanes first, then oldest first. Claims last lease by the database clock,
-// or until owner has been silent for the take-over time.
-func (p *Store) OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error) {
-	return p.OutboxClaimLanes(ctx, owner, lease, limit, storage.LaneCallback, storage.LaneBulk)
-}
-
-// OutboxClaimLanes is OutboxClaim for the lanes from first to last only,
-// so callback answers can have senders of their own.
+// OutboxClaimLanes claims up to limit entries of the lanes from first to
+// last (so callback answers can have senders of their own) ready to go: in
+// each chat, the first pending entry of each lane with no earlier pending
+// entry of a lane as low (an urgent notification is never held behind
+// files or replies queued to the same chat; a lane keeps its order), and
+// no edit before the message it edits is sent; whose time has come and
+// whose claim is free; lower lanes first, then oldest first. Claims last
+// lease by the database clock, or until owner has been silent for the
+// take-over time.
 func (p *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error) {
 	q := `
 		with ` + fmt.Sprintf(beatCTE, 4) + `, next as (

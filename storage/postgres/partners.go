@@ -172,7 +172,7 @@ func (p *Store) RecordPartnerExport(ctx context.Context, partnerID int64, refs [
 		var caseID int64
 		err := tx.QueryRow(ctx, mark, partnerID, string(ref), at).Scan(&caseID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("record export of %s to partner %d: %w: not referred to it", ref, partnerID, storage.ErrInvalid)
+			return fmt.Errorf("record export of %s to partner %d: %w: not referred to it", ref, partnerID, tipline.ErrInvalid)
 		}
 		if err != nil {
 			return fmt.Errorf("record export of %s to partner %d: %w", ref, partnerID, dbErr(err))

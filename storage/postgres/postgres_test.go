@@ -75,11 +75,11 @@ func TestDumpRevealsNothing(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("InboxAdd: %v", err)
 	}
-	if _, _, err := store.InboxClaim(ctx, "w", time.Minute); err != nil {
+	if _, _, err := storagetest.InboxClaim(ctx, store, "w", time.Minute); err != nil {
 		t.Fatalf("InboxClaim: %v", err)
 	}
-	if err := store.InboxDone(ctx, 1); err != nil {
-		t.Fatalf("InboxDone: %v", err)
+	if err := store.InboxComplete(ctx, 1, "w", nil); err != nil {
+		t.Fatalf("InboxComplete: %v", err)
 	}
 	c := canaryCase("draft-1", "TL-AAAA-CCCC")
 	if _, _, err := store.SubmitCase(ctx, c); err != nil {
@@ -88,7 +88,7 @@ func TestDumpRevealsNothing(t *testing.T) {
 	if err := store.SaveAttachmentContent(ctx, c.Reference, canaryUniqueID, []byte(canaryContent)); err != nil {
 		t.Fatalf("SaveAttachmentContent: %v", err)
 	}
-	if err := store.AddToCaseOnce(ctx, c.Reference, canaryIdemKey, canaryAdditionOf(c.Reporter)); err != nil {
+	if err := storagetest.AddToCaseOnce(ctx, store, c.Reference, canaryIdemKey, canaryAdditionOf(c.Reporter)); err != nil {
 		t.Fatalf("AddToCaseOnce: %v", err)
 	}
 	if err := store.SaveAttachmentContent(ctx, c.Reference, canaryAddUnique, []byte(canaryContent)); err != nil {
@@ -137,11 +137,11 @@ func TestDumpAfterForget(t *testing.T) {
 			t.Fatalf("SubmitCase: %v", err)
 		}
 	}
-	if err := store.AddToCaseOnce(ctx, mine.Reference, "upd:1", canaryAdditionOf(canaryPseudonym)); err != nil {
+	if err := storagetest.AddToCaseOnce(ctx, store, mine.Reference, "upd:1", canaryAdditionOf(canaryPseudonym)); err != nil {
 		t.Fatalf("AddToCaseOnce: %v", err)
 	}
 	// The same person also added to someone else's case with its code.
-	if err := store.AddToCaseOnce(ctx, theirs.Reference, "upd:2", tipline.Addition{Actor: "followup:" + canaryPseudonym, Text: "seen her"}); err != nil {
+	if err := storagetest.AddToCaseOnce(ctx, store, theirs.Reference, "upd:2", tipline.Addition{Actor: "followup:" + canaryPseudonym, Text: "seen her"}); err != nil {
 		t.Fatalf("AddToCaseOnce: %v", err)
 	}
 	if err := store.SetStatus(ctx, mine.Reference, tipline.StatusAcknowledged, "reviewer:r1"); err != nil {
@@ -260,16 +260,16 @@ func TestAddToCaseOnceStoresOneRow(t *testing.T) {
 		t.Fatalf("SubmitCase: %v", err)
 	}
 	a := canaryAdditionOf(c.Reporter)
-	if err := store.AddToCaseOnce(ctx, c.Reference, "upd:12345", a); err != nil {
+	if err := storagetest.AddToCaseOnce(ctx, store, c.Reference, "upd:12345", a); err != nil {
 		t.Fatalf("AddToCaseOnce: %v", err)
 	}
-	if err := store.AddToCaseOnce(ctx, c.Reference, "upd:12345", a); err != nil {
+	if err := storagetest.AddToCaseOnce(ctx, store, c.Reference, "upd:12345", a); err != nil {
 		t.Fatalf("AddToCaseOnce again: %v", err)
 	}
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if err := store.AddToCaseOnce(ctx, c.Reference, "upd:12346", a); err != nil {
+			if err := storagetest.AddToCaseOnce(ctx, store, c.Reference, "upd:12346", a); err != nil {
 				t.Errorf("AddToCaseOnce at once: %v", err)
 			}
 		})
@@ -305,17 +305,17 @@ func TestAddToCaseOnceStoresOneRow(t *testing.T) {
 	}
 }
 
-func TestInboxDoneDropsPayload(t *testing.T) {
+func TestInboxCompleteDropsPayload(t *testing.T) {
 	ctx := t.Context()
 	store, schema := storagetest.NewPostgres(t, keys.NewRandomRing())
 	if _, err := store.InboxAdd(ctx, []storage.InboxItem{{UpdateID: 7, ChatKey: "a", Payload: []byte("{}")}}); err != nil {
 		t.Fatalf("InboxAdd: %v", err)
 	}
-	if _, _, err := store.InboxClaim(ctx, "w", time.Minute); err != nil {
+	if _, _, err := storagetest.InboxClaim(ctx, store, "w", time.Minute); err != nil {
 		t.Fatalf("InboxClaim: %v", err)
 	}
-	if err := store.InboxDone(ctx, 7); err != nil {
-		t.Fatalf("InboxDone: %v", err)
+	if err := store.InboxComplete(ctx, 7, "w", nil); err != nil {
+		t.Fatalf("InboxComplete: %v", err)
 	}
 	conn := storagetest.Conn(t)
 	var payloadGone, processed, unclaimed bool
@@ -409,11 +409,11 @@ func TestAdditionCopiedElsewhereDoesNotOpen(t *testing.T) {
 			t.Fatalf("SubmitCase: %v", err)
 		}
 		// The same key in both cases: only the case tells the rows apart.
-		if err := store.AddToCaseOnce(ctx, c.Reference, "upd:1", tipline.Addition{Actor: "reporter:x", Text: canaryAddition + " " + c.DraftID}); err != nil {
+		if err := storagetest.AddToCaseOnce(ctx, store, c.Reference, "upd:1", tipline.Addition{Actor: "reporter:x", Text: canaryAddition + " " + c.DraftID}); err != nil {
 			t.Fatalf("AddToCaseOnce: %v", err)
 		}
 	}
-	if err := store.AddToCaseOnce(ctx, a.Reference, "upd:2", tipline.Addition{Actor: "reporter:x", Text: "second"}); err != nil {
+	if err := storagetest.AddToCaseOnce(ctx, store, a.Reference, "upd:2", tipline.Addition{Actor: "reporter:x", Text: "second"}); err != nil {
 		t.Fatalf("AddToCaseOnce: %v", err)
 	}
 	for _, ref := range []tipline.Reference{a.Reference, b.Reference} {
@@ -526,32 +526,32 @@ func TestKilledProcessTakenOverAtOnce(t *testing.T) {
 	if _, err := victim.Heartbeat(ctx, "victim"); err != nil {
 		t.Fatal(err)
 	}
-	if it, ok, err := victim.InboxClaim(ctx, "victim", time.Minute); err != nil || !ok || it.UpdateID != 1 {
+	if it, ok, err := storagetest.InboxClaim(ctx, victim, "victim", time.Minute); err != nil || !ok || it.UpdateID != 1 {
 		t.Fatalf("victim's claim = %+v, %v, %v", it, ok, err)
 	}
 	// A process without a lock, alive by its heartbeat alone.
 	if _, err := other.Heartbeat(ctx, "quiet"); err != nil {
 		t.Fatal(err)
 	}
-	if it, ok, err := other.InboxClaim(ctx, "quiet", time.Minute); err != nil || !ok || it.UpdateID != 2 {
+	if it, ok, err := storagetest.InboxClaim(ctx, other, "quiet", time.Minute); err != nil || !ok || it.UpdateID != 2 {
 		t.Fatalf("quiet's claim = %+v, %v, %v", it, ok, err)
 	}
 
 	if _, err := survivor.Heartbeat(ctx, "survivor"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := survivor.InboxClaim(ctx, "survivor", time.Minute); ok {
+	if _, ok, _ := storagetest.InboxClaim(ctx, survivor, "survivor", time.Minute); ok {
 		t.Fatal("a claim of a live process was taken over")
 	}
 	victim.Close() // kill -9: the connections close, no Leave
 	if _, err := survivor.Heartbeat(ctx, "survivor"); err != nil {
 		t.Fatal(err)
 	}
-	it, ok, err := survivor.InboxClaim(ctx, "survivor", time.Minute)
+	it, ok, err := storagetest.InboxClaim(ctx, survivor, "survivor", time.Minute)
 	if err != nil || !ok || it.UpdateID != 1 {
 		t.Fatalf("after the victim died: claim = %+v, %v, %v; want update 1 at once", it, ok, err)
 	}
-	if _, ok, _ := survivor.InboxClaim(ctx, "survivor", time.Minute); ok {
+	if _, ok, _ := storagetest.InboxClaim(ctx, survivor, "survivor", time.Minute); ok {
 		t.Fatal("the claim of a process without a lock was taken over before its silence")
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
@@ -103,7 +104,7 @@ func (p *Store) keyID() []byte {
 // keep working.
 func (p *Store) Rekey(ctx context.Context, batch int, progress func(table string, done, left int)) (int, error) {
 	if batch <= 0 {
-		return 0, fmt.Errorf("rekey: %w: batch must be positive", storage.ErrInvalid)
+		return 0, fmt.Errorf("rekey: %w: batch must be positive", tipline.ErrInvalid)
 	}
 	total := 0
 	for _, t := range sealedTables {

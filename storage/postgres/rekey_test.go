@@ -220,7 +220,7 @@ func TestRekey(t *testing.T) {
 		if err := storeA.SaveAttachmentContent(ctx, ref, canaryUniqueID, []byte(canaryContent+" "+string(ref))); err != nil {
 			t.Fatalf("SaveAttachmentContent: %v", err)
 		}
-		if err := storeA.AddToCaseOnce(ctx, ref, canaryIdemKey, canaryAdditionOf(c.Reporter)); err != nil {
+		if err := storagetest.AddToCaseOnce(ctx, storeA, ref, canaryIdemKey, canaryAdditionOf(c.Reporter)); err != nil {
 			t.Fatalf("AddToCaseOnce: %v", err)
 		}
 		if i%2 == 0 { // the others' stay to fetch
@@ -231,20 +231,20 @@ func TestRekey(t *testing.T) {
 		if err := storeA.AddNotification(ctx, ref, tipline.Notification{ReviewerID: rv.ID, ChatID: canaryGroupChat, MessageID: 10 + i}); err != nil {
 			t.Fatalf("AddNotification: %v", err)
 		}
-		if err := storeA.AddNote(ctx, ref, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: canaryNote + " " + string(ref), At: reviewT0}); err != nil {
+		if err := storeA.AddNote(ctx, ref, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: canaryNote + " " + string(ref), At: reviewT0}); err != nil {
 			t.Fatalf("AddNote: %v", err)
 		}
 	}
 	// The second reporter used the first case's follow-up code.
-	if err := storeA.AddToCaseOnce(ctx, refs[0], "upd:fu", tipline.Addition{Actor: "followup:" + ringA.Pseudonym(chat2), Text: canaryAddition}); err != nil {
+	if err := storagetest.AddToCaseOnce(ctx, storeA, refs[0], "upd:fu", tipline.Addition{Actor: "followup:" + ringA.Pseudonym(chat2), Text: canaryAddition}); err != nil {
 		t.Fatalf("AddToCaseOnce: %v", err)
 	}
-	if err := storeA.BlockReporter(ctx, refs[0], rv.ID, reviewT0); err != nil {
+	if err := storagetest.BlockReporter(ctx, storeA, refs[0], rv.ID, reviewT0); err != nil {
 		t.Fatalf("BlockReporter: %v", err)
 	}
 	// The third reporter was blocked, then forgotten: nothing is left to
 	// recompute their pseudonym from.
-	if err := storeA.BlockReporter(ctx, refs[3], rv.ID, reviewT0); err != nil {
+	if err := storagetest.BlockReporter(ctx, storeA, refs[3], rv.ID, reviewT0); err != nil {
 		t.Fatalf("BlockReporter: %v", err)
 	}
 	if _, err := storeA.Forget(ctx, ringA.Pseudonym(chat3)); err != nil {
@@ -261,18 +261,18 @@ func TestRekey(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("InboxAdd: %v", err)
 	}
-	if _, _, err := storeA.InboxClaim(ctx, "w", time.Minute); err != nil {
+	if _, _, err := storagetest.InboxClaim(ctx, storeA, "w", time.Minute); err != nil {
 		t.Fatalf("InboxClaim: %v", err)
 	}
-	if err := storeA.InboxDone(ctx, 1); err != nil {
-		t.Fatalf("InboxDone: %v", err)
+	if err := storeA.InboxComplete(ctx, 1, "w", nil); err != nil {
+		t.Fatalf("InboxComplete: %v", err)
 	}
 	// A message still waiting to go out, and an update set aside.
 	if err := storeA.OutboxAdd(ctx, []storage.OutboxEntry{{Key: "u:3:0", ChatKey: ringA.ChatKey(chat1), ChatID: chat1,
 		Lane: storage.LaneReply, Method: "sendMessage", Payload: payload(3)}}); err != nil {
 		t.Fatalf("OutboxAdd: %v", err)
 	}
-	if _, _, err := storeA.InboxClaim(ctx, "w", time.Minute); err != nil {
+	if _, _, err := storagetest.InboxClaim(ctx, storeA, "w", time.Minute); err != nil {
 		t.Fatalf("InboxClaim: %v", err)
 	}
 	if err := storeA.InboxDead(ctx, 2, "w", "test"); err != nil {
@@ -293,7 +293,7 @@ func TestRekey(t *testing.T) {
 	if err := storeBA.CreateInvite(ctx, inviteCodeHash("again"), "x", false, reviewT0.Add(time.Hour)); err != nil {
 		t.Fatalf("CreateInvite: %v", err)
 	}
-	if _, err := storeBA.RedeemInvite(ctx, inviteCodeHash("again"), canaryReviewerTelegram, "km", reviewT0); !errors.Is(err, storage.ErrInvalid) {
+	if _, err := storeBA.RedeemInvite(ctx, inviteCodeHash("again"), canaryReviewerTelegram, "km", reviewT0); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("RedeemInvite by a reviewer under the previous key: %v, want ErrInvalid (already a reviewer)", err)
 	}
 
@@ -462,17 +462,17 @@ func TestRekey(t *testing.T) {
 	if !found(ringBA) || found(ringB) {
 		t.Fatalf("follow-up code found with ring (B, A): %v, with ring (B): %v; want true, false", found(ringBA), found(ringB))
 	}
-	it, ok, err := storeB.InboxClaim(ctx, "w", time.Minute)
+	it, ok, err := storagetest.InboxClaim(ctx, storeB, "w", time.Minute)
 	if err != nil || !ok || it.UpdateID != 3 || string(it.Payload) != string(payload(3)) {
 		t.Fatalf("InboxClaim with ring (B) = %+v, %v, %v; want update 3 and its payload", it, ok, err)
 	}
 	if err := storeB.InboxRetryDead(ctx, 2); err != nil {
 		t.Fatalf("InboxRetryDead: %v", err)
 	}
-	if it, ok, err := storeB.InboxClaim(ctx, "w", time.Minute); err != nil || !ok || it.UpdateID != 2 || string(it.Payload) != string(payload(2)) {
+	if it, ok, err := storagetest.InboxClaim(ctx, storeB, "w", time.Minute); err != nil || !ok || it.UpdateID != 2 || string(it.Payload) != string(payload(2)) {
 		t.Fatalf("InboxClaim of the dead update with ring (B) = %+v, %v, %v; want update 2 and its payload", it, ok, err)
 	}
-	if es, err := storeB.OutboxClaim(ctx, "w", time.Minute, 10); err != nil || len(es) != 1 || es[0].ChatID != chat1 || string(es[0].Payload) != string(payload(3)) {
+	if es, err := storagetest.OutboxClaim(ctx, storeB, "w", time.Minute, 10); err != nil || len(es) != 1 || es[0].ChatID != chat1 || string(es[0].Payload) != string(payload(3)) {
 		t.Fatalf("OutboxClaim with ring (B) = %+v, %v; want the waiting message, opened", es, err)
 	}
 	if invited, err := storeB.RedeemInvite(ctx, inviteCodeHash("pending"), 7000000003, "km", reviewT0); err != nil || invited.Name != canaryInviteeName {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/keys"
-	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -36,7 +35,7 @@ func TestDeleteClosedCaseLeavesNothing(t *testing.T) {
 		if err := store.SaveAttachmentContent(ctx, c.Reference, canaryUniqueID, []byte(canaryContent)); err != nil {
 			t.Fatalf("SaveAttachmentContent: %v", err)
 		}
-		if err := store.AddToCaseOnce(ctx, c.Reference, canaryIdemKey, canaryAdditionOf(c.Reporter)); err != nil {
+		if err := storagetest.AddToCaseOnce(ctx, store, c.Reference, canaryIdemKey, canaryAdditionOf(c.Reporter)); err != nil {
 			t.Fatalf("AddToCaseOnce: %v", err)
 		}
 		if err := store.SaveAttachmentContent(ctx, c.Reference, canaryAddUnique, []byte(canaryContent)); err != nil {
@@ -45,7 +44,7 @@ func TestDeleteClosedCaseLeavesNothing(t *testing.T) {
 		if err := store.AddNotification(ctx, c.Reference, tipline.Notification{ReviewerID: rv.ID, ChatID: canaryGroupChat, MessageID: 5}); err != nil {
 			t.Fatalf("AddNotification: %v", err)
 		}
-		if err := store.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: canaryNote, At: reviewT0}); err != nil {
+		if err := store.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: canaryNote, At: reviewT0}); err != nil {
 			t.Fatalf("AddNote: %v", err)
 		}
 	}
@@ -168,7 +167,7 @@ func TestBlockNamesNoCase(t *testing.T) {
 	if _, _, err := store.SubmitCase(ctx, c); err != nil {
 		t.Fatalf("SubmitCase: %v", err)
 	}
-	if err := store.BlockReporter(ctx, c.Reference, rv.ID, reviewT0); err != nil {
+	if err := storagetest.BlockReporter(ctx, store, c.Reference, rv.ID, reviewT0); err != nil {
 		t.Fatalf("BlockReporter: %v", err)
 	}
 	conn := storagetest.Conn(t)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/keys"
-	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/postgres"
 	"github.com/tipline/tipline/storage/storagetest"
 )
@@ -78,8 +77,8 @@ func TestDumpRevealsNoReviewer(t *testing.T) {
 	}
 	author := "reviewer:" + strconv.FormatInt(rv.ID, 10)
 	for _, n := range []tipline.Note{
-		{Author: author, Kind: storage.NoteKindNote, Text: canaryNote, At: reviewT0},
-		{Author: "reporter", Kind: storage.NoteKindFromReporter, Text: canaryReply, At: reviewT0},
+		{Author: author, Kind: tipline.NoteInternal, Text: canaryNote, At: reviewT0},
+		{Author: "reporter", Kind: tipline.NoteFromReporter, Text: canaryReply, At: reviewT0},
 	} {
 		if err := store.AddNote(ctx, c.Reference, n); err != nil {
 			t.Fatalf("AddNote: %v", err)
@@ -160,7 +159,7 @@ func TestDeletingCaseDeletesItsRows(t *testing.T) {
 		if err := store.AddNotification(ctx, c.Reference, tipline.Notification{ReviewerID: rv.ID, ChatID: 1, MessageID: 2}); err != nil {
 			t.Fatalf("AddNotification: %v", err)
 		}
-		if err := store.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: canaryNote}); err != nil {
+		if err := store.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: canaryNote}); err != nil {
 			t.Fatalf("AddNote: %v", err)
 		}
 	}
@@ -198,7 +197,7 @@ func TestReviewerSealedValuesBoundToRow(t *testing.T) {
 		t.Fatalf("SubmitCase: %v", err)
 	}
 	for _, text := range []string{canaryNote, "second"} {
-		if err := store.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: text}); err != nil {
+		if err := store.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: text}); err != nil {
 			t.Fatalf("AddNote: %v", err)
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
@@ -38,7 +37,7 @@ func (p *Store) CreateInvite(ctx context.Context, codeHash []byte, name string, 
 	}
 	_, err := p.pool.Exec(ctx, q, codeHash, p.ring.Seal([]byte(name), inviteAAD(codeHash, "name")), admin, expires)
 	if isUniqueViolation(err) {
-		return fmt.Errorf("create invite: %w: code already invited", storage.ErrInvalid)
+		return fmt.Errorf("create invite: %w: code already invited", tipline.ErrInvalid)
 	}
 	if err != nil {
 		return fmt.Errorf("create invite: %w", dbErr(err))
@@ -99,7 +98,7 @@ func (p *Store) RedeemInvite(ctx context.Context, codeHash []byte, telegramID in
 		return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w", dbErr(err))
 	}
 	if exists {
-		return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w: already a reviewer", storage.ErrInvalid)
+		return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w: already a reviewer", tipline.ErrInvalid)
 	}
 
 	// The id is drawn first: the sealed columns name their row by it.
@@ -114,7 +113,7 @@ func (p *Store) RedeemInvite(ctx context.Context, codeHash []byte, telegramID in
 		return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w", dbErr(err))
 	}
 	if tag.RowsAffected() == 0 {
-		return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w: already a reviewer", storage.ErrInvalid)
+		return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w: already a reviewer", tipline.ErrInvalid)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return tipline.Reviewer{}, fmt.Errorf("redeem invite: %w", dbErr(err))

@@ -29,7 +29,7 @@ func TestForgetAndBlockBetweenRotationAndRekey(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := storeA.BlockReporter(ctx, "TL-AAAA-DDDD", rv.ID, time.Now()); err != nil {
+	if err := storagetest.BlockReporter(ctx, storeA, "TL-AAAA-DDDD", rv.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 

@@ -59,7 +59,7 @@ func (p *Store) ClaimDueJobs(ctx context.Context, owner string, now time.Time, l
 		where j.id = due.id and c.id = j.case_id
 		returning j.id, c.reference, j.level, j.run_at, j.attempts`
 	if lease <= 0 {
-		return nil, fmt.Errorf("claim jobs: %w: lease must be positive", storage.ErrInvalid)
+		return nil, fmt.Errorf("claim jobs: %w: lease must be positive", tipline.ErrInvalid)
 	}
 	out := []tipline.Job{}
 	if limit <= 0 {
@@ -140,7 +140,7 @@ func (p *Store) CompleteJob(ctx context.Context, id int64, owner string, next *t
 		return fmt.Errorf("complete job %d: %w", id, dbErr(err))
 	}
 	if next != nil && next.Reference != "" && string(next.Reference) != ref {
-		return fmt.Errorf("complete job %d: %w: next job of another case", id, storage.ErrInvalid)
+		return fmt.Errorf("complete job %d: %w: next job of another case", id, tipline.ErrInvalid)
 	}
 	tag, err := tx.Exec(ctx, deleteJob, id)
 	if err != nil {
@@ -274,7 +274,7 @@ func (p *Store) ScheduleJob(ctx context.Context, j tipline.Job) error {
 		return fmt.Errorf("schedule job of case %s: %w", j.Reference, err)
 	}
 	if status == tipline.StatusClosed {
-		return fmt.Errorf("schedule job of case %s: %w: case is closed", j.Reference, storage.ErrInvalid)
+		return fmt.Errorf("schedule job of case %s: %w: case is closed", j.Reference, tipline.ErrInvalid)
 	}
 	if _, err := tx.Exec(ctx, insertJob, caseID, j.Level, j.RunAt); err != nil {
 		return fmt.Errorf("schedule job of case %s: %w", j.Reference, dbErr(err))

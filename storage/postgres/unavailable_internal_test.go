@@ -33,11 +33,10 @@ func TestPostgresGoneDown(t *testing.T) {
 			_, err := p.InboxAdd(ctx, []storage.InboxItem{{UpdateID: 1, ChatKey: "a"}})
 			return err
 		},
-		"InboxClaim": func() error {
-			_, _, err := p.InboxClaim(ctx, "w", time.Minute)
+		"InboxClaimBatch": func() error {
+			_, err := p.InboxClaimBatch(ctx, "w", time.Minute, 1)
 			return err
 		},
-		"InboxDone":    func() error { return p.InboxDone(ctx, 1) },
 		"InboxRelease": func() error { return p.InboxRelease(ctx, 1, "w", 0) },
 		"InboxPending": func() error {
 			_, err := p.InboxPending(ctx)
@@ -72,11 +71,9 @@ func TestPostgresGoneDown(t *testing.T) {
 			_, err := p.CasesByReporter(ctx, "a1b2")
 			return err
 		},
-		"AddToCase": func() error {
-			return p.AddToCase(ctx, "TL-AAAA-CCCC", tipline.Addition{Actor: "reporter:a1b2", Text: "more"})
-		},
-		"AddToCaseOnce": func() error {
-			return p.AddToCaseOnce(ctx, "TL-AAAA-CCCC", "upd:1", tipline.Addition{Actor: "reporter:a1b2", Text: "more"})
+		"AddToCaseTracked": func() error {
+			_, err := p.AddToCaseTracked(ctx, "TL-AAAA-CCCC", "upd:1", tipline.Addition{Actor: "reporter:a1b2", Text: "more"})
+			return err
 		},
 		"Forget": func() error {
 			_, err := p.Forget(ctx, "a1b2")
@@ -136,7 +133,7 @@ func TestPostgresGoneDown(t *testing.T) {
 		},
 		"Escalate": func() error { return p.Escalate(ctx, "TL-AAAA-CCCC", 1, 2, now) },
 		"AddNote": func() error {
-			return p.AddNote(ctx, "TL-AAAA-CCCC", tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: "x"})
+			return p.AddNote(ctx, "TL-AAAA-CCCC", tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: "x"})
 		},
 		"Notes": func() error {
 			_, err := p.Notes(ctx, "TL-AAAA-CCCC")
@@ -166,7 +163,6 @@ func TestPostgresGoneDown(t *testing.T) {
 			_, err := p.PurgeAudit(ctx, now)
 			return err
 		},
-		"BlockReporter":   func() error { return p.BlockReporter(ctx, "TL-AAAA-CCCC", 1, now) },
 		"UnblockReporter": func() error { return p.UnblockReporter(ctx, "TL-AAAA-CCCC", 1, now) },
 		"IsBlocked": func() error {
 			_, err := p.IsBlocked(ctx, "a1b2")

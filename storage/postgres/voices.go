@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -13,10 +14,10 @@ import (
 // the one before, and records who did it (actor) and how (action:
 // storage.ActionVoiceRecorded or ActionVoiceImported) in the same
 // transaction. A recording without key, language, file id or text hash is
-// storage.ErrInvalid.
+// tipline.ErrInvalid.
 func (p *Store) SaveVoicePrompt(ctx context.Context, v storage.VoicePrompt, actor, action string) error {
 	if v.Key == "" || v.Lang == "" || v.FileID == "" || v.TextHash == "" {
-		return fmt.Errorf("save voice prompt: %w: key, language, file and text hash are needed", storage.ErrInvalid)
+		return fmt.Errorf("save voice prompt: %w: key, language, file and text hash are needed", tipline.ErrInvalid)
 	}
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {

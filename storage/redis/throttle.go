@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
@@ -78,7 +79,7 @@ func (t *Throttle) Take(ctx context.Context, buckets ...storage.Bucket) (time.Du
 	args := make([]any, 0, 2*len(buckets))
 	for i, b := range buckets {
 		if b.Rate <= 0 || b.Burst < 1 {
-			return 0, 0, fmt.Errorf("throttle %s: %w", b.Key, storage.ErrInvalid)
+			return 0, 0, fmt.Errorf("throttle %s: %w", b.Key, tipline.ErrInvalid)
 		}
 		keys[i] = t.prefix + "pace:" + b.Key
 		args = append(args, rules.Interval(b.Rate), b.Burst)

@@ -31,7 +31,7 @@ func testInboxAlbum(t *testing.T, s Store) {
 	}
 	mustClaim(t, s, "w1", longLease, 10)
 	mustClaim(t, s, "w2", longLease, 0) // b's part is held for an hour
-	mustDone(t, s, 10)
+	mustDone(t, s, "w1", 10)
 	if found, group, err := s.InboxNextInChat(ctx, "a", 0); err != nil || !found || group != "g1" {
 		t.Errorf("InboxNextInChat after the first part = %v, %q, %v; want the second part of g1", found, group, err)
 	}

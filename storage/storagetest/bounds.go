@@ -25,7 +25,7 @@ func testAdditionLimits(t *testing.T, s Store) {
 		if a.Actor == "" {
 			a.Actor = "reporter:" + c.Reporter
 		}
-		return s.AddToCaseOnce(ctx, ref, key, a)
+		return AddToCaseOnce(ctx, s, ref, key, a)
 	}
 	for i := range 3 {
 		if err := add(c.Reference, fmt.Sprint("k", i), tipline.Addition{Text: "news", At: t0.Add(time.Duration(i) * time.Hour)}); err != nil {
@@ -129,7 +129,7 @@ func testReporterAdditionLimits(t *testing.T, s Store) {
 	mustSubmit(t, s, a)
 	mustSubmit(t, s, b)
 	add := func(ref tipline.Reference, key, actor string, size int) error {
-		return s.AddToCaseOnce(ctx, ref, key, tipline.Addition{Actor: actor, Text: strings.Repeat("x", size), At: t0})
+		return AddToCaseOnce(ctx, s, ref, key, tipline.Addition{Actor: actor, Text: strings.Repeat("x", size), At: t0})
 	}
 	me, other := "reporter:"+a.Reporter, "reporter:someone-else"
 	for i, ref := range []tipline.Reference{a.Reference, a.Reference, b.Reference, b.Reference} {

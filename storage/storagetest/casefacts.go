@@ -65,10 +65,10 @@ func testClassify(t *testing.T, s Store) {
 		t.Fatalf("Acknowledge: %v", err)
 	}
 	at := t0.Add(2 * time.Minute)
-	if err := s.Classify(ctx, c.Reference, rv.ID, "smuggling", tipline.RiskHigh, at); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.Classify(ctx, c.Reference, rv.ID, "smuggling", tipline.RiskHigh, at); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("Classify with an unknown kind: %v, want ErrInvalid", err)
 	}
-	if err := s.Classify(ctx, c.Reference, rv.ID, tipline.ExploitSale, "severe", at); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.Classify(ctx, c.Reference, rv.ID, tipline.ExploitSale, "severe", at); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("Classify with an unknown risk: %v, want ErrInvalid", err)
 	}
 	if err := s.Classify(ctx, "TL-9999-9999", rv.ID, tipline.ExploitSale, tipline.RiskHigh, at); !errors.Is(err, tipline.ErrNotFound) {
@@ -168,7 +168,7 @@ func testPartners(t *testing.T, s Store) {
 		kind    tipline.PartnerKind
 		country string
 	}{{"", tipline.PartnerNGO, "KH"}, {"  ", tipline.PartnerNGO, "KH"}, {"APLE", "church", "KH"}, {"APLE", tipline.PartnerNGO, "VN"}} {
-		if _, err := s.AddPartner(ctx, bad.name, bad.kind, bad.country); !errors.Is(err, storage.ErrInvalid) {
+		if _, err := s.AddPartner(ctx, bad.name, bad.kind, bad.country); !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("AddPartner(%q, %q, %q): %v, want ErrInvalid", bad.name, bad.kind, bad.country, err)
 		}
 	}
@@ -209,7 +209,7 @@ func testRefer(t *testing.T, s Store) {
 	}
 	at := t0.Add(time.Hour)
 	for _, id := range []int64{gone.ID, 999} {
-		if err := s.Refer(ctx, c.Reference, rv.ID, id, at); !errors.Is(err, storage.ErrInvalid) {
+		if err := s.Refer(ctx, c.Reference, rv.ID, id, at); !errors.Is(err, tipline.ErrInvalid) {
 			t.Fatalf("Refer to partner %d: %v, want ErrInvalid", id, err)
 		}
 	}
@@ -292,7 +292,7 @@ func testPartnerExport(t *testing.T, s Store) {
 	other := mustPartner(t, s, "Hotline", tipline.PartnerHotline, "TH")
 	const key = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
 	for _, bad := range []string{"", "  ", "two keys"} {
-		if err := s.SetPartnerRecipient(ctx, unit.ID, bad); !errors.Is(err, storage.ErrInvalid) {
+		if err := s.SetPartnerRecipient(ctx, unit.ID, bad); !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("SetPartnerRecipient(%q): %v, want ErrInvalid", bad, err)
 		}
 	}
@@ -310,7 +310,7 @@ func testPartnerExport(t *testing.T, s Store) {
 		t.Fatal(err)
 	}
 	before := len(mustAudit(t, s, c.Reference))
-	if err := s.RecordPartnerExport(ctx, other.ID, []tipline.Reference{c.Reference}, "csv", at); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.RecordPartnerExport(ctx, other.ID, []tipline.Reference{c.Reference}, "csv", at); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("RecordPartnerExport of a case not referred to the partner: %v, want ErrInvalid", err)
 	}
 	if got := len(mustAudit(t, s, c.Reference)); got != before {
@@ -336,7 +336,7 @@ func testLinkDuplicate(t *testing.T, s Store) {
 	newer := receivedAt("d-new", "TL-CCCC-7777", t0.Add(time.Hour))
 	mustSubmit(t, s, newer)
 	at := t0.Add(2 * time.Hour)
-	if err := s.LinkDuplicate(ctx, newer.Reference, newer.Reference, rv.ID, at); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.LinkDuplicate(ctx, newer.Reference, newer.Reference, rv.ID, at); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("LinkDuplicate to itself: %v, want ErrInvalid", err)
 	}
 	if err := s.LinkDuplicate(ctx, newer.Reference, "TL-9999-9999", rv.ID, at); !errors.Is(err, tipline.ErrNotFound) {
@@ -373,7 +373,7 @@ func testLinkDuplicate(t *testing.T, s Store) {
 	if tl, err := s.Timeline(ctx, older.Reference); err != nil || tl[len(tl)-1].Kind != tipline.EventDuplicate || tl[len(tl)-1].Duplicate != newer.Reference {
 		t.Fatalf("timeline of the older case = %+v, %v; want the link to %s last", tl, err, newer.Reference)
 	}
-	if err := s.LinkDuplicate(ctx, older.Reference, newer.Reference, rv.ID, at); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.LinkDuplicate(ctx, older.Reference, newer.Reference, rv.ID, at); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("LinkDuplicate the other way round: %v, want ErrInvalid", err)
 	}
 	if err := s.LinkDuplicate(ctx, newer.Reference, older.Reference, rv.ID, at); !errors.Is(err, tipline.ErrClosed) {
@@ -421,14 +421,14 @@ func testClosedInert(t *testing.T, s Store) {
 	if err := s.CloseCase(ctx, c.Reference, rv.ID, tipline.OutcomePolice, at); !errors.Is(err, tipline.ErrClosed) {
 		t.Fatalf("CloseCase of a closed case: %v, want ErrClosed", err)
 	}
-	for _, kind := range []string{storage.NoteKindNote, storage.NoteKindToReporter} {
+	for _, kind := range []string{tipline.NoteInternal, tipline.NoteToReporter} {
 		n := tipline.Note{Author: fmt.Sprintf("reviewer:%d", rv.ID), Kind: kind, Text: "late words", At: at}
 		if err := s.AddNote(ctx, c.Reference, n); !errors.Is(err, tipline.ErrClosed) {
 			t.Fatalf("AddNote %s on a closed case: %v, want ErrClosed", kind, err)
 		}
 	}
 	// The reporter's answer and additions are kept, and flagged.
-	if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: "reporter", Kind: storage.NoteKindFromReporter, Text: "one more thing", At: at}); err != nil {
+	if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: "reporter", Kind: tipline.NoteFromReporter, Text: "one more thing", At: at}); err != nil {
 		t.Fatalf("AddNote from the reporter on a closed case: %v", err)
 	}
 	if notes := mustNotes(t, s, c.Reference); len(notes) != 1 || notes[0].Text != "one more thing" {
@@ -445,14 +445,14 @@ func testClosedInert(t *testing.T, s Store) {
 	if got := mustCase(t, s, c.Reference); len(got.Additions) != 1 || got.Status != tipline.StatusClosed {
 		t.Fatalf("closed case after an addition: status %s, additions %+v; want closed with the addition", got.Status, got.Additions)
 	}
-	if err := s.AddToCaseOnce(ctx, c.Reference, "upd:8", add); err != nil {
+	if err := AddToCaseOnce(ctx, s, c.Reference, "upd:8", add); err != nil {
 		t.Fatalf("AddToCaseOnce on a closed case: %v", err)
 	}
 	// Reopened, it takes notes again.
 	if err := s.ReopenCase(ctx, c.Reference, rv.ID, at.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: fmt.Sprintf("reviewer:%d", rv.ID), Kind: storage.NoteKindNote, Text: "checking", At: at.Add(time.Hour)}); err != nil {
+	if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: fmt.Sprintf("reviewer:%d", rv.ID), Kind: tipline.NoteInternal, Text: "checking", At: at.Add(time.Hour)}); err != nil {
 		t.Fatalf("AddNote after reopening: %v", err)
 	}
 }
@@ -554,7 +554,7 @@ func testFindCases(t *testing.T, s Store) {
 		}
 	}
 	for _, bad := range []storage.FindQuery{{}, {Place: "  "}, {Near: market.Location, WithinKm: -1}} {
-		if _, err := s.FindCases(ctx, bad); !errors.Is(err, storage.ErrInvalid) {
+		if _, err := s.FindCases(ctx, bad); !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("FindCases(%+v): %v, want ErrInvalid", bad, err)
 		}
 	}
@@ -566,7 +566,7 @@ func testBlockWithReason(t *testing.T, s Store) {
 	other := receivedAt("d-blk2", "TL-CCCC-CCCC", t0)
 	other.Reporter = "another-reporter-pseudonym"
 	mustSubmit(t, s, other)
-	if err := s.BlockReporterFor(ctx, c.Reference, rv.ID, "rude", t0); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.BlockReporterFor(ctx, c.Reference, rv.ID, "rude", t0); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("BlockReporterFor with an unknown reason: %v, want ErrInvalid", err)
 	}
 	if err := s.BlockReporterFor(ctx, c.Reference, rv.ID, tipline.BlockThreats, t0.Add(time.Hour)); err != nil {
@@ -652,16 +652,16 @@ func testTimeline(t *testing.T, s Store) {
 		func() error { return s.Escalate(ctx, c.Reference, a.ID, 1, at(5)) },
 		func() error { _, _, err := s.Acknowledge(ctx, c.Reference, a.ID, at(10)); return err },
 		func() error {
-			return s.AddNote(ctx, c.Reference, tipline.Note{Author: ra, Kind: storage.NoteKindNote, Text: "call the outreach team", At: at(12)})
+			return s.AddNote(ctx, c.Reference, tipline.Note{Author: ra, Kind: tipline.NoteInternal, Text: "call the outreach team", At: at(12)})
 		},
 		func() error {
-			return s.AddNote(ctx, c.Reference, tipline.Note{Author: ra, Kind: storage.NoteKindToReporter, Text: "Is she still there?", At: at(15)})
+			return s.AddNote(ctx, c.Reference, tipline.Note{Author: ra, Kind: tipline.NoteToReporter, Text: "Is she still there?", At: at(15)})
 		},
 		func() error {
-			return s.AddNote(ctx, c.Reference, tipline.Note{Author: "reporter", Kind: storage.NoteKindFromReporter, Text: "yes", At: at(20)})
+			return s.AddNote(ctx, c.Reference, tipline.Note{Author: "reporter", Kind: tipline.NoteFromReporter, Text: "yes", At: at(20)})
 		},
 		func() error {
-			return s.AddToCaseOnce(ctx, c.Reference, "upd:tl", tipline.Addition{Actor: "reporter:" + c.Reporter, Text: "a van came", At: at(25),
+			return AddToCaseOnce(ctx, s, c.Reference, "upd:tl", tipline.Addition{Actor: "reporter:" + c.Reporter, Text: "a van came", At: at(25),
 				Attachments: []tipline.Attachment{{Kind: tipline.AttachPhoto, FileID: "f-add", FileUniqueID: "u-add"}}})
 		},
 		func() error { return s.Classify(ctx, c.Reference, a.ID, tipline.ExploitSale, tipline.RiskHigh, at(30)) },

@@ -24,9 +24,7 @@ import (
 // and key rotation.
 type Store interface {
 	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
-	InboxClaim(ctx context.Context, owner string, lease time.Duration) (storage.InboxItem, bool, error)
 	InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error)
-	InboxDone(ctx context.Context, updateID int64) error
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
 	InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error)
@@ -39,7 +37,6 @@ type Store interface {
 	PurgeDeadLetters(ctx context.Context, before time.Time) (int, error)
 	OperatorEvents(ctx context.Context, since time.Time) ([]tipline.AuditEvent, error)
 	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
-	OutboxClaim(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error)
 	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
 	OutboxSent(ctx context.Context, id int64, owner string, messageID int) error
 	OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error)
@@ -66,8 +63,6 @@ type Store interface {
 
 	CaseByFollowUp(ctx context.Context, hash []byte) (tipline.Reference, error)
 	CasesByReporter(ctx context.Context, pseudonyms ...string) ([]tipline.CaseSummary, error)
-	AddToCase(ctx context.Context, ref tipline.Reference, a tipline.Addition) error
-	AddToCaseOnce(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) error
 	SetAdditionLimits(l storage.AdditionLimits)
 	Forget(ctx context.Context, pseudonyms ...string) (int, error)
 	WithdrawContact(ctx context.Context, ref tipline.Reference, pseudonyms ...string) error
@@ -109,7 +104,6 @@ type Store interface {
 	PurgeInbox(ctx context.Context, cutoff time.Time) (int, error)
 	PurgeAudit(ctx context.Context, cutoff time.Time) (int, error)
 
-	BlockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
 	UnblockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
 	IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error)
 	BlockReporterFor(ctx context.Context, ref tipline.Reference, reviewerID int64, reason tipline.BlockReason, now time.Time) error
@@ -159,7 +153,6 @@ func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
 		{"InboxClaimInterleavesChats", testInboxClaimInterleaved},
 		{"InboxExpiredClaimIsTakenOver", testInboxLeaseExpiry},
 		{"InboxRelease", testInboxRelease},
-		{"InboxDone", testInboxDone},
 		{"InboxChatSeen", testInboxChatSeen},
 		{"InboxConcurrentWorkers", testInboxConcurrent},
 		{"InboxClaimBatch", testInboxClaimBatch},
@@ -230,7 +223,7 @@ func mustAdd(t *testing.T, s Store, items ...storage.InboxItem) int {
 // mustClaim claims the next update and fails unless it is want (0: none).
 func mustClaim(t *testing.T, s Store, owner string, lease time.Duration, want int64) storage.InboxItem {
 	t.Helper()
-	it, ok, err := s.InboxClaim(t.Context(), owner, lease)
+	it, ok, err := InboxClaim(t.Context(), s, owner, lease)
 	if err != nil {
 		t.Fatalf("InboxClaim: %v", err)
 	}
@@ -245,10 +238,11 @@ func mustClaim(t *testing.T, s Store, owner string, lease time.Duration, want in
 	return it
 }
 
-func mustDone(t *testing.T, s Store, id int64) {
+// mustDone completes an update owner holds, queueing nothing.
+func mustDone(t *testing.T, s Store, owner string, id int64) {
 	t.Helper()
-	if err := s.InboxDone(t.Context(), id); err != nil {
-		t.Fatalf("InboxDone(%d): %v", id, err)
+	if err := s.InboxComplete(t.Context(), id, owner, nil); err != nil {
+		t.Fatalf("InboxComplete(%d): %v", id, err)
 	}
 }
 
@@ -277,7 +271,7 @@ func testInboxAddDedupe(t *testing.T, s Store) {
 	}
 	mustPending(t, s, 4)
 	mustClaim(t, s, "w", longLease, 1)
-	mustDone(t, s, 1)
+	mustDone(t, s, "w", 1)
 	if n := mustAdd(t, s, item(1, "a")); n != 0 {
 		t.Fatalf("InboxAdd of a processed update = %d, want 0", n)
 	}
@@ -297,7 +291,7 @@ func testInboxClaimChatOrder(t *testing.T, s Store) {
 	// Update 12 waits for 10, in the same chat, even for another worker.
 	mustClaim(t, s, "w2", longLease, 11)
 	mustClaim(t, s, "w2", longLease, 0)
-	mustDone(t, s, 10)
+	mustDone(t, s, "w1", 10)
 	it = mustClaim(t, s, "w2", longLease, 12)
 	if it.ReceivedAt.IsZero() {
 		t.Fatalf("update 12 has no receive time")
@@ -308,7 +302,7 @@ func testInboxClaimInterleaved(t *testing.T, s Store) {
 	mustAdd(t, s, item(6, "b"), item(5, "a"), item(4, "b"), item(3, "a"), item(2, "b"), item(1, "a"))
 	var got []int64
 	for range 10 { // more than enough: a store that never runs dry fails below
-		it, ok, err := s.InboxClaim(t.Context(), "w", longLease)
+		it, ok, err := InboxClaim(t.Context(), s, "w", longLease)
 		if err != nil {
 			t.Fatalf("InboxClaim: %v", err)
 		}
@@ -316,7 +310,7 @@ func testInboxClaimInterleaved(t *testing.T, s Store) {
 			break
 		}
 		got = append(got, it.UpdateID)
-		mustDone(t, s, it.UpdateID)
+		mustDone(t, s, "w", it.UpdateID)
 	}
 	if want := []int64{1, 2, 3, 4, 5, 6}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("processed %v, want %v", got, want)
@@ -350,22 +344,6 @@ func testInboxRelease(t *testing.T, s Store) {
 	mustPending(t, s, 2)
 	if err := s.InboxRelease(t.Context(), 99, "w", 0); !errors.Is(err, storage.ErrNotHolder) {
 		t.Fatalf("InboxRelease of an unknown update: %v, want ErrNotHolder", err)
-	}
-}
-
-func testInboxDone(t *testing.T, s Store) {
-	mustAdd(t, s, item(1, "a"))
-	mustClaim(t, s, "w", longLease, 1)
-	mustDone(t, s, 1)
-	mustPending(t, s, 0)
-	mustClaim(t, s, "w", longLease, 0)
-	mustDone(t, s, 1) // again: nothing changes
-	if err := s.InboxRelease(t.Context(), 1, "w", 0); !errors.Is(err, storage.ErrNotHolder) {
-		t.Fatalf("InboxRelease of a processed update: %v, want ErrNotHolder", err)
-	}
-	mustClaim(t, s, "w", longLease, 0)
-	if err := s.InboxDone(t.Context(), 99); !errors.Is(err, tipline.ErrNotFound) {
-		t.Fatalf("InboxDone of an unknown update: %v, want ErrNotFound", err)
 	}
 }
 
@@ -466,7 +444,7 @@ func CheckConcurrentClaims(t *testing.T, stores ...Store) {
 				// up to three at once, and process them in turn.
 				var claimed []storage.InboxItem
 				if w%2 == 0 {
-					it, ok, err := s.InboxClaim(ctx, owner, longLease)
+					it, ok, err := InboxClaim(ctx, s, owner, longLease)
 					if err != nil {
 						fail(fmt.Errorf("%s: InboxClaim: %w", owner, err))
 						return
@@ -510,8 +488,8 @@ func CheckConcurrentClaims(t *testing.T, stores ...Store) {
 					mu.Lock()
 					delete(busy, it.ChatKey)
 					mu.Unlock()
-					if err := s.InboxDone(ctx, it.UpdateID); err != nil {
-						fail(fmt.Errorf("%s: InboxDone: %w", owner, err))
+					if err := s.InboxComplete(ctx, it.UpdateID, owner, nil); err != nil {
+						fail(fmt.Errorf("%s: InboxComplete: %w", owner, err))
 						return
 					}
 				}
@@ -645,10 +623,10 @@ func testSubmitReferenceTaken(t *testing.T, s Store) {
 }
 
 func testSubmitInvalid(t *testing.T, s Store) {
-	if _, _, err := s.SubmitCase(t.Context(), sampleCase("", "TL-AAAA-CCCC")); !errors.Is(err, storage.ErrInvalid) {
+	if _, _, err := s.SubmitCase(t.Context(), sampleCase("", "TL-AAAA-CCCC")); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("SubmitCase without a draft id: %v, want ErrInvalid", err)
 	}
-	if _, _, err := s.SubmitCase(t.Context(), sampleCase("draft-1", "")); !errors.Is(err, storage.ErrInvalid) {
+	if _, _, err := s.SubmitCase(t.Context(), sampleCase("draft-1", "")); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("SubmitCase without a reference: %v, want ErrInvalid", err)
 	}
 }
@@ -731,7 +709,7 @@ func testCaseCopies(t *testing.T, s Store) {
 	addition := tipline.Addition{Actor: "reporter:" + c.Reporter, Text: "more", Attachments: []tipline.Attachment{
 		{Kind: tipline.AttachPhoto, FileID: "file-photo-9", FileUniqueID: "uniq-photo-9"},
 	}}
-	if err := s.AddToCase(t.Context(), c.Reference, addition); err != nil {
+	if err := AddToCase(t.Context(), s, c.Reference, addition); err != nil {
 		t.Fatalf("AddToCase: %v", err)
 	}
 	addition.Attachments[0].FileID = "changed"
@@ -886,17 +864,17 @@ func testNotFound(t *testing.T, s Store) {
 	if _, err := s.AttachmentContent(ctx, ref, "uniq-photo-1"); !errors.Is(err, tipline.ErrNotFound) {
 		t.Errorf("AttachmentContent: %v, want ErrNotFound", err)
 	}
-	if _, ok, err := s.InboxClaim(ctx, "w", longLease); ok || err != nil {
+	if _, ok, err := InboxClaim(ctx, s, "w", longLease); ok || err != nil {
 		t.Errorf("InboxClaim of an empty inbox: ok %v, %v; want nothing", ok, err)
 	}
 	mustPending(t, s, 0)
 	if _, err := s.CaseByFollowUp(ctx, followUpHash("no such code")); !errors.Is(err, tipline.ErrNotFound) {
 		t.Errorf("CaseByFollowUp: %v, want ErrNotFound", err)
 	}
-	if err := s.AddToCase(ctx, ref, tipline.Addition{Actor: "reporter:x", Text: "more"}); !errors.Is(err, tipline.ErrNotFound) {
+	if err := AddToCase(ctx, s, ref, tipline.Addition{Actor: "reporter:x", Text: "more"}); !errors.Is(err, tipline.ErrNotFound) {
 		t.Errorf("AddToCase: %v, want ErrNotFound", err)
 	}
-	if err := s.AddToCaseOnce(ctx, ref, "upd:1", tipline.Addition{Actor: "reporter:x", Text: "more"}); !errors.Is(err, tipline.ErrNotFound) {
+	if err := AddToCaseOnce(ctx, s, ref, "upd:1", tipline.Addition{Actor: "reporter:x", Text: "more"}); !errors.Is(err, tipline.ErrNotFound) {
 		t.Errorf("AddToCaseOnce: %v, want ErrNotFound", err)
 	}
 	if err := s.SetStatus(ctx, ref, tipline.StatusClosed, "reviewer:x"); !errors.Is(err, tipline.ErrNotFound) {

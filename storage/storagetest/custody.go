@@ -67,7 +67,7 @@ func testReassign(t *testing.T, s Store) {
 		"to a disabled reviewer": second(s.Reassign(ctx, c.Reference, b.ID, actorB, t0)),
 		"without an actor":       second(s.Reassign(ctx, c.Reference, a.ID, "", t0)),
 	} {
-		if !errors.Is(err, storage.ErrInvalid) {
+		if !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("Reassign %s: %v, want ErrInvalid", name, err)
 		}
 	}
@@ -80,7 +80,7 @@ func testReassign(t *testing.T, s Store) {
 		}
 	}
 	mustClose(t, s, c.Reference, a.ID, t0.Add(time.Hour))
-	if _, err := s.Reassign(ctx, c.Reference, a.ID, actorA, t0.Add(2*time.Hour)); !errors.Is(err, storage.ErrInvalid) {
+	if _, err := s.Reassign(ctx, c.Reference, a.ID, actorA, t0.Add(2*time.Hour)); !errors.Is(err, tipline.ErrInvalid) {
 		t.Errorf("Reassign of a closed case: %v, want ErrInvalid", err)
 	}
 }

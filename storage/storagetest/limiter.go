@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline"
 )
 
 // Limiter is what both redis.Limiter and memory.Limiter
@@ -86,7 +86,7 @@ func RunLimiterContract(t *testing.T, newLimiter func(t *testing.T) (l Limiter, 
 			limit  int
 			window time.Duration
 		}{{0, window}, {-1, window}, {1, 0}, {1, -time.Second}} {
-			if ok, err := l.Allow(t.Context(), "reporter-a", c.limit, c.window); ok || !errors.Is(err, storage.ErrInvalid) {
+			if ok, err := l.Allow(t.Context(), "reporter-a", c.limit, c.window); ok || !errors.Is(err, tipline.ErrInvalid) {
 				t.Errorf("Allow with limit %d, window %v = %v, %v; want ErrInvalid", c.limit, c.window, ok, err)
 			}
 		}

@@ -44,7 +44,7 @@ var outboxTests = []struct {
 func testOutboxDropChat(t *testing.T, s Store) {
 	ctx := t.Context()
 	mustOutboxAdd(t, s, entry("a1", "rv", storage.LaneUrgent), entry("a2", "rv", storage.LaneBulk), entry("a3", "rv", storage.LaneBulk), entry("b1", "other", storage.LaneReply))
-	got, err := s.OutboxClaim(ctx, "w", longLease, 10)
+	got, err := OutboxClaim(ctx, s, "w", longLease, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func mustOutboxAdd(t *testing.T, s Store, entries ...storage.OutboxEntry) {
 
 func mustOutboxClaim(t *testing.T, s Store, owner string, limit int) []storage.OutboxEntry {
 	t.Helper()
-	got, err := s.OutboxClaim(t.Context(), owner, time.Minute, limit)
+	got, err := OutboxClaim(t.Context(), s, owner, time.Minute, limit)
 	if err != nil {
 		t.Fatalf("OutboxClaim: %v", err)
 	}
@@ -124,7 +124,7 @@ func testOutboxAddOnce(t *testing.T, s Store) {
 	mustKeys(t, "after both were sent", mustOutboxClaim(t, s, "w", 10))
 	mustOutboxAdd(t, s, entry("u:1:1", "a", storage.LaneReply)) // sent already: not again
 	mustKeys(t, "after adding a sent key again", mustOutboxClaim(t, s, "w", 10))
-	if err := s.OutboxAdd(t.Context(), []storage.OutboxEntry{{Key: "x", ChatKey: "a", Lane: 9, Method: "m"}}); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.OutboxAdd(t.Context(), []storage.OutboxEntry{{Key: "x", ChatKey: "a", Lane: 9, Method: "m"}}); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("OutboxAdd of lane 9: %v, want ErrInvalid", err)
 	}
 }

@@ -134,7 +134,7 @@ func testRingPseudonyms(t *testing.T, s Store) {
 	}
 
 	// Blocked before the rotation: still blocked after it.
-	if err := s.BlockReporter(ctx, before.Reference, rv.ID, t0); err != nil {
+	if err := BlockReporter(ctx, s, before.Reference, rv.ID, t0); err != nil {
 		t.Fatalf("BlockReporter: %v", err)
 	}
 	if blocked, err := s.IsBlocked(ctx, reporterNow, reporterBefore); err != nil || !blocked {

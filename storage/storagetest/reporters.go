@@ -41,7 +41,7 @@ func mustCase(t *testing.T, s Store, ref tipline.Reference) tipline.Case {
 
 func mustAddOnce(t *testing.T, s Store, ref tipline.Reference, key string, a tipline.Addition) {
 	t.Helper()
-	if err := s.AddToCaseOnce(t.Context(), ref, key, a); err != nil {
+	if err := AddToCaseOnce(t.Context(), s, ref, key, a); err != nil {
 		t.Fatalf("AddToCaseOnce(%s, %s): %v", ref, key, err)
 	}
 }
@@ -187,7 +187,7 @@ func testAddToCase(t *testing.T, s Store) {
 	actor := "reporter:" + c.Reporter
 	at := time.Date(2026, 3, 2, 10, 0, 0, 123456789, time.UTC)
 
-	if err := s.AddToCase(ctx, c.Reference, tipline.Addition{Actor: actor, Text: "he came back with two men", At: at}); err != nil {
+	if err := AddToCase(ctx, s, c.Reference, tipline.Addition{Actor: actor, Text: "he came back with two men", At: at}); err != nil {
 		t.Fatalf("AddToCase: %v", err)
 	}
 	withFiles := tipline.Addition{Actor: "followup:" + reporterB, Attachments: []tipline.Attachment{
@@ -197,7 +197,7 @@ func testAddToCase(t *testing.T, s Store) {
 		{Kind: tipline.AttachVoice, FileID: "file-voice-2", FileUniqueID: "uniq-voice-2"},
 	}}
 	start := time.Now().Add(-time.Minute)
-	if err := s.AddToCase(ctx, c.Reference, withFiles); err != nil {
+	if err := AddToCase(ctx, s, c.Reference, withFiles); err != nil {
 		t.Fatalf("AddToCase with attachments: %v", err)
 	}
 
@@ -267,7 +267,7 @@ func testAddToCase(t *testing.T, s Store) {
 	if got := mustCase(t, s, other.Reference); got.Additions != nil {
 		t.Fatalf("another case has additions %+v", got.Additions)
 	}
-	if err := s.AddToCase(ctx, other.Reference, tipline.Addition{Actor: actor, Text: "elsewhere"}); err != nil {
+	if err := AddToCase(ctx, s, other.Reference, tipline.Addition{Actor: actor, Text: "elsewhere"}); err != nil {
 		t.Fatalf("AddToCase: %v", err)
 	}
 	if got := mustCase(t, s, other.Reference); len(got.Additions) != 1 || got.Additions[0].Text != "elsewhere" {
@@ -321,7 +321,7 @@ func testAddToCaseOnce(t *testing.T, s Store) {
 	mustAddOnce(t, s, c.Reference, "upd:12345/x y\x00é", tipline.Addition{Actor: actor, Text: "odd key again"})
 	// AddToCase has no key: each call stores.
 	for range 2 {
-		if err := s.AddToCase(ctx, c.Reference, tipline.Addition{Actor: actor, Text: "no key"}); err != nil {
+		if err := AddToCase(ctx, s, c.Reference, tipline.Addition{Actor: actor, Text: "no key"}); err != nil {
 			t.Fatalf("AddToCase: %v", err)
 		}
 	}
@@ -352,7 +352,7 @@ func testAddToCaseConcurrent(t *testing.T, s Store) {
 					{Kind: tipline.AttachPhoto, FileID: "file-" + key, FileUniqueID: "uniq-" + key},
 					{Kind: tipline.AttachVoice, FileID: "file-voice-" + key, FileUniqueID: "uniq-voice-" + key},
 				}}
-				if err := s.AddToCaseOnce(ctx, c.Reference, key, a); err != nil {
+				if err := AddToCaseOnce(ctx, s, c.Reference, key, a); err != nil {
 					errs <- fmt.Errorf("worker %d: %w", w, err)
 				}
 			}
@@ -386,16 +386,16 @@ func testAddToCaseInvalid(t *testing.T, s Store) {
 	mustSubmit(t, s, c)
 	for name, call := range map[string]func() error{
 		"an empty addition": func() error {
-			return s.AddToCase(ctx, c.Reference, tipline.Addition{Actor: "reporter:" + c.Reporter})
+			return AddToCase(ctx, s, c.Reference, tipline.Addition{Actor: "reporter:" + c.Reporter})
 		},
 		"an addition without an actor": func() error {
-			return s.AddToCase(ctx, c.Reference, tipline.Addition{Text: "more"})
+			return AddToCase(ctx, s, c.Reference, tipline.Addition{Text: "more"})
 		},
 		"an empty key": func() error {
-			return s.AddToCaseOnce(ctx, c.Reference, "", tipline.Addition{Actor: "reporter:" + c.Reporter, Text: "more"})
+			return AddToCaseOnce(ctx, s, c.Reference, "", tipline.Addition{Actor: "reporter:" + c.Reporter, Text: "more"})
 		},
 	} {
-		if err := call(); !errors.Is(err, storage.ErrInvalid) {
+		if err := call(); !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("adding %s: %v, want ErrInvalid", name, err)
 		}
 	}
@@ -521,7 +521,7 @@ func testForget(t *testing.T, s Store) {
 		t.Fatalf("Forget of no pseudonym = %d, %v; want 0", n, err)
 	}
 	// Whoever has the code can still add to the case.
-	if err := s.AddToCase(ctx, first.Reference, tipline.Addition{Actor: "followup:" + reporterB, Text: "later"}); err != nil {
+	if err := AddToCase(ctx, s, first.Reference, tipline.Addition{Actor: "followup:" + reporterB, Text: "later"}); err != nil {
 		t.Fatalf("AddToCase after Forget: %v", err)
 	}
 }
@@ -592,7 +592,7 @@ func testSetStatus(t *testing.T, s Store) {
 		"no status":         func() error { return s.SetStatus(ctx, c.Reference, "", "reviewer:r1") },
 		"no actor":          func() error { return s.SetStatus(ctx, c.Reference, tipline.StatusClosed, "") },
 	} {
-		if err := call(); !errors.Is(err, storage.ErrInvalid) {
+		if err := call(); !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("SetStatus with %s: %v, want ErrInvalid", name, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,7 +157,7 @@ func testDeleteClosedCases(t *testing.T, s Store) {
 	if err := s.AddNotification(ctx, old.Reference, tipline.Notification{ReviewerID: rv.ID, ChatID: 5550001, MessageID: 7}); err != nil {
 		t.Fatalf("AddNotification: %v", err)
 	}
-	if err := s.AddNote(ctx, old.Reference, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: "called the partner", At: t0}); err != nil {
+	if err := s.AddNote(ctx, old.Reference, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: "called the partner", At: t0}); err != nil {
 		t.Fatalf("AddNote: %v", err)
 	}
 	if _, _, err := s.Acknowledge(ctx, held.Reference, rv.ID, t0.Add(-3*365*day)); err != nil {
@@ -196,7 +197,7 @@ func testDeleteClosedCases(t *testing.T, s Store) {
 	}
 	_, err = s.CaseByFollowUp(ctx, old.FollowUpHash)
 	notFound("CaseByFollowUp", err)
-	notFound("AddNote", s.AddNote(ctx, old.Reference, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: "x"}))
+	notFound("AddNote", s.AddNote(ctx, old.Reference, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: "x"}))
 	notFound("MarkRetentionWarned", s.MarkRetentionWarned(ctx, old.Reference, now))
 	if got := references(mustCasesBy(t, s, reporterA)); !reflect.DeepEqual(got, []tipline.Reference{later.Reference}) {
 		t.Errorf("CasesByReporter after deleting = %v, want only %s", got, later.Reference)
@@ -273,9 +274,9 @@ func testPurgeInbox(t *testing.T, s Store) {
 	ctx := t.Context()
 	mustAdd(t, s, item(1, "a"), item(2, "a"), item(3, "b"))
 	mustClaim(t, s, "w", longLease, 1)
-	mustDone(t, s, 1)
+	mustDone(t, s, "w", 1)
 	mustClaim(t, s, "w", longLease, 2)
-	mustDone(t, s, 2)
+	mustDone(t, s, "w", 2)
 	purge := func(cutoff time.Time, want int) {
 		t.Helper()
 		n, err := s.PurgeInbox(ctx, cutoff)
@@ -306,7 +307,7 @@ func testPurgeAudit(t *testing.T, s Store) {
 	c := receivedAt("draft-1", "TL-AAAA-CCCC", t0)
 	mustSubmit(t, s, c) // "submitted" happens now
 	for _, at := range []time.Time{t0, t0.Add(2 * time.Hour)} {
-		if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: "a note", At: at}); err != nil {
+		if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: "a note", At: at}); err != nil {
 			t.Fatalf("AddNote: %v", err)
 		}
 	}
@@ -350,7 +351,7 @@ func blockEvents(t *testing.T, s Store, ref tipline.Reference) []string {
 	t.Helper()
 	out := []string{}
 	for _, e := range mustAudit(t, s, ref) {
-		if e.Action == storage.ActionReporterBlocked || e.Action == storage.ActionReporterUnblocked {
+		if strings.HasPrefix(e.Action, storage.ActionReporterBlockedPrefix) || e.Action == storage.ActionReporterUnblocked {
 			out = append(out, e.Actor+" "+e.Action+" "+e.At.Sub(t0).String())
 		}
 	}
@@ -370,16 +371,16 @@ func testBlockReporter(t *testing.T, s Store) {
 	mustBlocked(t, s, reporterA, false)
 	mustBlocked(t, s, "", false)
 
-	if err := s.BlockReporter(ctx, first.Reference, rv.ID, t0); err != nil {
+	if err := BlockReporter(ctx, s, first.Reference, rv.ID, t0); err != nil {
 		t.Fatalf("BlockReporter: %v", err)
 	}
 	mustBlocked(t, s, reporterA, true)
 	mustBlocked(t, s, reporterB, false)
-	if got, want := blockEvents(t, s, first.Reference), []string{actor + " reporter_blocked 0s"}; !reflect.DeepEqual(got, want) {
+	if got, want := blockEvents(t, s, first.Reference), []string{actor + " reporter_blocked:other 0s"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("audit of the blocking case %q, want %q", got, want)
 	}
 	// Blocked already, through another of their cases: nothing changes.
-	if err := s.BlockReporter(ctx, second.Reference, rv.ID, t0.Add(time.Minute)); err != nil {
+	if err := BlockReporter(ctx, s, second.Reference, rv.ID, t0.Add(time.Minute)); err != nil {
 		t.Fatalf("BlockReporter again: %v", err)
 	}
 	if got := blockEvents(t, s, second.Reference); len(got) != 0 {
@@ -408,8 +409,8 @@ func testBlockReporter(t *testing.T, s Store) {
 	}
 
 	for name, err := range map[string]error{
-		"BlockReporter of an unknown case":       s.BlockReporter(ctx, "TL-XXXX-XXXX", rv.ID, t0),
-		"BlockReporter by an unknown reviewer":   s.BlockReporter(ctx, first.Reference, rv.ID+100, t0),
+		"BlockReporter of an unknown case":       BlockReporter(ctx, s, "TL-XXXX-XXXX", rv.ID, t0),
+		"BlockReporter by an unknown reviewer":   BlockReporter(ctx, s, first.Reference, rv.ID+100, t0),
 		"UnblockReporter of an unknown case":     s.UnblockReporter(ctx, "TL-XXXX-XXXX", rv.ID, t0),
 		"UnblockReporter by an unknown reviewer": s.UnblockReporter(ctx, first.Reference, rv.ID+100, t0),
 	} {
@@ -427,7 +428,7 @@ func testBlockForgotten(t *testing.T, s Store) {
 	gone := caseBy("draft-2", "TL-AAAA-DDDD", reporterB)
 	mustSubmit(t, s, c)
 	mustSubmit(t, s, gone)
-	if err := s.BlockReporter(ctx, c.Reference, rv.ID, t0); err != nil {
+	if err := BlockReporter(ctx, s, c.Reference, rv.ID, t0); err != nil {
 		t.Fatalf("BlockReporter: %v", err)
 	}
 
@@ -441,7 +442,7 @@ func testBlockForgotten(t *testing.T, s Store) {
 	if err := s.UnblockReporter(ctx, c.Reference, rv.ID, t0); err != nil {
 		t.Fatalf("UnblockReporter of a forgotten reporter: %v", err)
 	}
-	if err := s.BlockReporter(ctx, c.Reference, rv.ID, t0); err != nil {
+	if err := BlockReporter(ctx, s, c.Reference, rv.ID, t0); err != nil {
 		t.Fatalf("BlockReporter of a forgotten reporter: %v", err)
 	}
 	if after := len(mustAudit(t, s, c.Reference)); after != before {
@@ -453,7 +454,7 @@ func testBlockForgotten(t *testing.T, s Store) {
 	if _, err := s.Forget(ctx, reporterB); err != nil {
 		t.Fatalf("Forget: %v", err)
 	}
-	if err := s.BlockReporter(ctx, gone.Reference, rv.ID, t0); err != nil {
+	if err := BlockReporter(ctx, s, gone.Reference, rv.ID, t0); err != nil {
 		t.Fatalf("BlockReporter of a forgotten reporter: %v", err)
 	}
 	mustBlocked(t, s, reporterB, false)
@@ -486,7 +487,7 @@ func testRekeyNothingOld(t *testing.T, s Store) {
 	if err := s.AddNotification(ctx, c.Reference, tipline.Notification{ReviewerID: rv.ID, ChatID: 5550001, MessageID: 1}); err != nil {
 		t.Fatalf("AddNotification: %v", err)
 	}
-	if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: "a note", At: t0}); err != nil {
+	if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: "a note", At: t0}); err != nil {
 		t.Fatalf("AddNote: %v", err)
 	}
 	if err := s.SaveRota(ctx, []byte(`{"primary":1}`)); err != nil {
@@ -518,7 +519,7 @@ func testRekeyNothingOld(t *testing.T, s Store) {
 	}
 	checkNone()
 
-	if _, err := s.Rekey(ctx, 0, nil); !errors.Is(err, storage.ErrInvalid) {
+	if _, err := s.Rekey(ctx, 0, nil); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("Rekey with a batch of 0: %v, want ErrInvalid", err)
 	}
 	calls := 0

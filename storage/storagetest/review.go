@@ -230,21 +230,21 @@ func testInviteRefusals(t *testing.T, s Store) {
 	if err := s.CreateInvite(ctx, code, "Sokha again", true, t0.Add(time.Hour)); err != nil {
 		t.Fatalf("CreateInvite: %v", err)
 	}
-	if err := s.CreateInvite(ctx, code, "someone else", false, t0.Add(time.Hour)); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.CreateInvite(ctx, code, "someone else", false, t0.Add(time.Hour)); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("CreateInvite of a code already invited: %v, want ErrInvalid", err)
 	}
 	// A Telegram account that is already a reviewer cannot redeem, and the
 	// invite stays for the person it was meant for.
-	if _, err := s.RedeemInvite(ctx, code, 5550001, "en", t0); !errors.Is(err, storage.ErrInvalid) {
+	if _, err := s.RedeemInvite(ctx, code, 5550001, "en", t0); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("RedeemInvite by a reviewer: %v, want ErrInvalid", err)
 	}
 	if err := s.DisableReviewer(ctx, first.ID, t0); err != nil {
 		t.Fatalf("DisableReviewer: %v", err)
 	}
-	if _, err := s.RedeemInvite(ctx, code, 5550001, "en", t0); !errors.Is(err, storage.ErrInvalid) {
+	if _, err := s.RedeemInvite(ctx, code, 5550001, "en", t0); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("RedeemInvite by a disabled reviewer: %v, want ErrInvalid", err)
 	}
-	if _, err := s.RedeemInvite(ctx, code, 5550003, "", t0); !errors.Is(err, storage.ErrInvalid) {
+	if _, err := s.RedeemInvite(ctx, code, 5550003, "", t0); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("RedeemInvite without a language: %v, want ErrInvalid", err)
 	}
 	rv, err := s.RedeemInvite(ctx, code, 5550003, "th", t0)
@@ -256,7 +256,7 @@ func testInviteRefusals(t *testing.T, s Store) {
 		"no name":   func() error { return s.CreateInvite(ctx, inviteHash("x"), "", false, t0.Add(time.Hour)) },
 		"no expiry": func() error { return s.CreateInvite(ctx, inviteHash("y"), "x", false, time.Time{}) },
 	} {
-		if err := call(); !errors.Is(err, storage.ErrInvalid) {
+		if err := call(); !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("CreateInvite with %s: %v, want ErrInvalid", name, err)
 		}
 	}
@@ -282,7 +282,7 @@ func testReviewers(t *testing.T, s Store) {
 	if err := s.SetReviewerLang(ctx, a.ID, "th"); err != nil {
 		t.Fatalf("SetReviewerLang: %v", err)
 	}
-	if err := s.SetReviewerLang(ctx, a.ID, ""); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.SetReviewerLang(ctx, a.ID, ""); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("SetReviewerLang to nothing: %v, want ErrInvalid", err)
 	}
 	if err := s.SetReviewerLang(ctx, b.ID+100, "th"); !errors.Is(err, tipline.ErrNotFound) {
@@ -348,7 +348,7 @@ func testRota(t *testing.T, s Store) {
 	if got, err := s.LoadRota(ctx); err != nil || string(got) != `{"primary":[]}` {
 		t.Fatalf("LoadRota = %s, %v; want the second document", got, err)
 	}
-	if err := s.SaveRota(ctx, []byte(`{"primary":`)); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.SaveRota(ctx, []byte(`{"primary":`)); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("SaveRota of broken JSON: %v, want ErrInvalid", err)
 	}
 	if got, err := s.LoadRota(ctx); err != nil || string(got) != `{"primary":[]}` {
@@ -402,7 +402,7 @@ func testClaimRespectsNow(t *testing.T, s Store) {
 	if pending := mustPendingJobs(t, s, c.Reference); len(pending) != 1 || pending[0].Attempts != 1 {
 		t.Fatalf("PendingJobs of a claimed job = %+v, want it listed with its attempt", pending)
 	}
-	if _, err := s.ClaimDueJobs(t.Context(), "w", t0, 0, 10); !errors.Is(err, storage.ErrInvalid) {
+	if _, err := s.ClaimDueJobs(t.Context(), "w", t0, 0, 10); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("ClaimDueJobs without a lease: %v, want ErrInvalid", err)
 	}
 }
@@ -564,7 +564,7 @@ func testCompleteJob(t *testing.T, s Store) {
 		"no time":          {Reference: c.Reference, Level: 1},
 		"another case":     {Reference: "TL-XXXX-XXXX", Level: 1, RunAt: t0},
 	} {
-		if err := s.CompleteJob(ctx, jobs[0].ID, "w", &next, nil); !errors.Is(err, storage.ErrInvalid) {
+		if err := s.CompleteJob(ctx, jobs[0].ID, "w", &next, nil); !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("CompleteJob with a next job of %s: %v, want ErrInvalid", name, err)
 		}
 	}
@@ -688,7 +688,7 @@ func testScheduleJob(t *testing.T, s Store) {
 		"a negative level": {Reference: c.Reference, Level: -1, RunAt: t0},
 		"no time":          {Reference: c.Reference, Level: 1},
 	} {
-		if err := s.ScheduleJob(ctx, j); !errors.Is(err, storage.ErrInvalid) {
+		if err := s.ScheduleJob(ctx, j); !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("ScheduleJob with %s: %v, want ErrInvalid", name, err)
 		}
 	}
@@ -696,7 +696,7 @@ func testScheduleJob(t *testing.T, s Store) {
 	if err := s.CloseCase(ctx, c.Reference, rv.ID, tipline.OutcomeDuplicate, t0); err != nil {
 		t.Fatalf("CloseCase: %v", err)
 	}
-	if err := s.ScheduleJob(ctx, tipline.Job{Reference: c.Reference, Level: 0, RunAt: t0}); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.ScheduleJob(ctx, tipline.Job{Reference: c.Reference, Level: 0, RunAt: t0}); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("ScheduleJob of a closed case: %v, want ErrInvalid", err)
 	}
 }
@@ -846,7 +846,7 @@ func testEscalate(t *testing.T, s Store) {
 	if events := actions(mustAudit(t, s, c.Reference)); events[len(events)-1] != fmt.Sprintf("reviewer:%d escalated", rv.ID) {
 		t.Fatalf("audit %q, want escalated last", events)
 	}
-	if err := s.Escalate(ctx, c.Reference, rv.ID, -1, now); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.Escalate(ctx, c.Reference, rv.ID, -1, now); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("Escalate to a negative level: %v, want ErrInvalid", err)
 	}
 	if err := s.Escalate(ctx, c.Reference, rv.ID+100, 2, now); !errors.Is(err, tipline.ErrNotFound) {
@@ -855,7 +855,7 @@ func testEscalate(t *testing.T, s Store) {
 	if err := s.CloseCase(ctx, c.Reference, rv.ID, tipline.OutcomeFalse, now); err != nil {
 		t.Fatalf("CloseCase: %v", err)
 	}
-	if err := s.Escalate(ctx, c.Reference, rv.ID, 2, now); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.Escalate(ctx, c.Reference, rv.ID, 2, now); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("Escalate of a closed case: %v, want ErrInvalid", err)
 	}
 	if jobs := mustPendingJobs(t, s, c.Reference); len(jobs) != 0 {
@@ -871,9 +871,9 @@ func testNotes(t *testing.T, s Store) {
 		t.Fatalf("Notes before any = %#v, %v; want an empty list", got, err)
 	}
 	want := []tipline.Note{
-		{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: "called the partner in Siem Reap", At: t0.Add(time.Minute + 7*time.Microsecond)},
-		{Author: "reviewer:1", Kind: storage.NoteKindToReporter, Text: "Can you tell us the colour of the door?", At: t0.Add(2 * time.Minute)},
-		{Author: "reporter", Kind: storage.NoteKindFromReporter, Text: "blue, with a red gate", At: t0.Add(3 * time.Minute)},
+		{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: "called the partner in Siem Reap", At: t0.Add(time.Minute + 7*time.Microsecond)},
+		{Author: "reviewer:1", Kind: tipline.NoteToReporter, Text: "Can you tell us the colour of the door?", At: t0.Add(2 * time.Minute)},
+		{Author: "reporter", Kind: tipline.NoteFromReporter, Text: "blue, with a red gate", At: t0.Add(3 * time.Minute)},
 	}
 	for _, n := range want {
 		if err := s.AddNote(ctx, c.Reference, n); err != nil {
@@ -903,18 +903,18 @@ func testNotes(t *testing.T, s Store) {
 	}
 
 	before := time.Now().Add(-time.Minute)
-	if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: "no time given"}); err != nil {
+	if err := s.AddNote(ctx, c.Reference, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: "no time given"}); err != nil {
 		t.Fatalf("AddNote without a time: %v", err)
 	}
 	if got, _ := s.Notes(ctx, c.Reference); got[3].At.Before(before) {
 		t.Fatalf("note without a time stored at %v, want now", got[3].At)
 	}
 	for name, n := range map[string]tipline.Note{
-		"no author":    {Kind: storage.NoteKindNote, Text: "x"},
+		"no author":    {Kind: tipline.NoteInternal, Text: "x"},
 		"unknown kind": {Author: "reviewer:1", Kind: "gossip", Text: "x"},
-		"no words":     {Author: "reviewer:1", Kind: storage.NoteKindNote},
+		"no words":     {Author: "reviewer:1", Kind: tipline.NoteInternal},
 	} {
-		if err := s.AddNote(ctx, c.Reference, n); !errors.Is(err, storage.ErrInvalid) {
+		if err := s.AddNote(ctx, c.Reference, n); !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("AddNote with %s: %v, want ErrInvalid", name, err)
 		}
 	}
@@ -937,7 +937,7 @@ func testCloseReopen(t *testing.T, s Store) {
 	if err := s.ScheduleJob(ctx, tipline.Job{Reference: c.Reference, Level: 2, RunAt: closeAt}); err != nil {
 		t.Fatalf("ScheduleJob: %v", err)
 	}
-	if err := s.CloseCase(ctx, c.Reference, a.ID, "arrested", closeAt); !errors.Is(err, storage.ErrInvalid) {
+	if err := s.CloseCase(ctx, c.Reference, a.ID, "arrested", closeAt); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("CloseCase with an unknown outcome: %v, want ErrInvalid", err)
 	}
 	if err := s.CloseCase(ctx, c.Reference, b.ID, tipline.OutcomePolice, closeAt); err != nil {
@@ -1131,7 +1131,7 @@ func testReviewNotFound(t *testing.T, s Store) {
 	if err := s.Escalate(ctx, ref, rv.ID, 2, t0); !errors.Is(err, tipline.ErrNotFound) {
 		t.Errorf("Escalate: %v, want ErrNotFound", err)
 	}
-	if err := s.AddNote(ctx, ref, tipline.Note{Author: "reviewer:1", Kind: storage.NoteKindNote, Text: "x"}); !errors.Is(err, tipline.ErrNotFound) {
+	if err := s.AddNote(ctx, ref, tipline.Note{Author: "reviewer:1", Kind: tipline.NoteInternal, Text: "x"}); !errors.Is(err, tipline.ErrNotFound) {
 		t.Errorf("AddNote: %v, want ErrNotFound", err)
 	}
 	if _, err := s.Notes(ctx, ref); !errors.Is(err, tipline.ErrNotFound) {

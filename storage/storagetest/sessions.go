@@ -157,7 +157,7 @@ func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Session
 		}
 		mustLoadSession(t, s, "chat-b", "state")
 		for _, ttl := range []time.Duration{0, -time.Second} {
-			if err := s.Mark(ctx, "chat-c", ttl); !errors.Is(err, storage.ErrInvalid) {
+			if err := s.Mark(ctx, "chat-c", ttl); !errors.Is(err, tipline.ErrInvalid) {
 				t.Errorf("Mark for %v: %v, want ErrInvalid", ttl, err)
 			}
 		}
@@ -189,11 +189,11 @@ func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Session
 		}
 		mustMarkValue(t, s, "lang:a", "")
 		for _, v := range []string{"", strings.Repeat("x", 257)} {
-			if err := s.MarkWith(ctx, "lang:c", v, ttl); !errors.Is(err, storage.ErrInvalid) {
+			if err := s.MarkWith(ctx, "lang:c", v, ttl); !errors.Is(err, tipline.ErrInvalid) {
 				t.Errorf("MarkWith a value of %d bytes: %v, want ErrInvalid", len(v), err)
 			}
 		}
-		if err := s.MarkWith(ctx, "lang:c", "km", 0); !errors.Is(err, storage.ErrInvalid) {
+		if err := s.MarkWith(ctx, "lang:c", "km", 0); !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("MarkWith for no time: %v, want ErrInvalid", err)
 		}
 		mustMarkValue(t, s, "lang:c", "")

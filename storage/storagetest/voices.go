@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -66,7 +67,7 @@ func RunVoicesContract(t *testing.T, newStore func(t *testing.T) Voices) {
 	t.Run("incomplete recording refused", func(t *testing.T) {
 		s := newStore(t)
 		v := rec("q_what", "km", "")
-		if err := s.SaveVoicePrompt(ctx, v, "reviewer:7", storage.ActionVoiceRecorded); !errors.Is(err, storage.ErrInvalid) {
+		if err := s.SaveVoicePrompt(ctx, v, "reviewer:7", storage.ActionVoiceRecorded); !errors.Is(err, tipline.ErrInvalid) {
 			t.Fatalf("got %v, want ErrInvalid", err)
 		}
 	})

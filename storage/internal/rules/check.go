@@ -16,11 +16,11 @@ import (
 func CheckAddition(key string, a tipline.Addition) error {
 	switch {
 	case key == "":
-		return fmt.Errorf("%w: addition without an idempotency key", storage.ErrInvalid)
+		return fmt.Errorf("%w: addition without an idempotency key", tipline.ErrInvalid)
 	case a.Actor == "":
-		return fmt.Errorf("%w: addition without an actor", storage.ErrInvalid)
+		return fmt.Errorf("%w: addition without an actor", tipline.ErrInvalid)
 	case a.Text == "" && len(a.Attachments) == 0:
-		return fmt.Errorf("%w: empty addition", storage.ErrInvalid)
+		return fmt.Errorf("%w: empty addition", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -28,10 +28,10 @@ func CheckAddition(key string, a tipline.Addition) error {
 // CheckClassification refuses an unknown kind of exploitation or risk.
 func CheckClassification(e tipline.Exploitation, r tipline.Risk) error {
 	if !e.Valid() {
-		return fmt.Errorf("%w: unknown kind of exploitation", storage.ErrInvalid)
+		return fmt.Errorf("%w: unknown kind of exploitation", tipline.ErrInvalid)
 	}
 	if !r.Valid() {
-		return fmt.Errorf("%w: unknown risk level", storage.ErrInvalid)
+		return fmt.Errorf("%w: unknown risk level", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -40,9 +40,9 @@ func CheckClassification(e tipline.Exploitation, r tipline.Risk) error {
 func CheckNewCase(c tipline.NewCase) error {
 	switch {
 	case c.DraftID == "":
-		return fmt.Errorf("%w: case without a draft id", storage.ErrInvalid)
+		return fmt.Errorf("%w: case without a draft id", tipline.ErrInvalid)
 	case c.Reference == "":
-		return fmt.Errorf("%w: case without a reference", storage.ErrInvalid)
+		return fmt.Errorf("%w: case without a reference", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -51,9 +51,9 @@ func CheckNewCase(c tipline.NewCase) error {
 func CheckStatus(status tipline.Status, actor string) error {
 	switch {
 	case status != tipline.StatusReceived && status != tipline.StatusAcknowledged && status != tipline.StatusClosed:
-		return fmt.Errorf("%w: unknown status", storage.ErrInvalid)
+		return fmt.Errorf("%w: unknown status", tipline.ErrInvalid)
 	case actor == "":
-		return fmt.Errorf("%w: status change without an actor", storage.ErrInvalid)
+		return fmt.Errorf("%w: status change without an actor", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -61,7 +61,7 @@ func CheckStatus(status tipline.Status, actor string) error {
 // CheckOutcome refuses an outcome that is not one of tipline.Outcomes.
 func CheckOutcome(o tipline.Outcome) error {
 	if !slices.Contains(tipline.Outcomes, o) {
-		return fmt.Errorf("%w: unknown outcome", storage.ErrInvalid)
+		return fmt.Errorf("%w: unknown outcome", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -70,11 +70,11 @@ func CheckOutcome(o tipline.Outcome) error {
 func CheckNote(n tipline.Note) error {
 	switch {
 	case n.Author == "":
-		return fmt.Errorf("%w: note without an author", storage.ErrInvalid)
-	case n.Kind != storage.NoteKindNote && n.Kind != storage.NoteKindToReporter && n.Kind != storage.NoteKindFromReporter:
-		return fmt.Errorf("%w: unknown note kind", storage.ErrInvalid)
+		return fmt.Errorf("%w: note without an author", tipline.ErrInvalid)
+	case n.Kind != tipline.NoteInternal && n.Kind != tipline.NoteToReporter && n.Kind != tipline.NoteFromReporter:
+		return fmt.Errorf("%w: unknown note kind", tipline.ErrInvalid)
 	case n.Text == "":
-		return fmt.Errorf("%w: empty note", storage.ErrInvalid)
+		return fmt.Errorf("%w: empty note", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -82,10 +82,10 @@ func CheckNote(n tipline.Note) error {
 // CheckFind refuses a look-up with nothing to look for.
 func CheckFind(q storage.FindQuery) error {
 	if q.Reference == "" && strings.TrimSpace(q.Place) == "" && q.Near == nil {
-		return fmt.Errorf("%w: nothing to look for", storage.ErrInvalid)
+		return fmt.Errorf("%w: nothing to look for", tipline.ErrInvalid)
 	}
 	if q.WithinKm < 0 || q.WithinKm > 500 {
-		return fmt.Errorf("%w: radius must be between 0 and 500 km", storage.ErrInvalid)
+		return fmt.Errorf("%w: radius must be between 0 and 500 km", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -94,9 +94,9 @@ func CheckFind(q storage.FindQuery) error {
 func CheckLimit(limit int, window time.Duration) error {
 	switch {
 	case limit < 1:
-		return fmt.Errorf("%w: rate limit below 1", storage.ErrInvalid)
+		return fmt.Errorf("%w: rate limit below 1", tipline.ErrInvalid)
 	case window <= 0:
-		return fmt.Errorf("%w: rate limit window not positive", storage.ErrInvalid)
+		return fmt.Errorf("%w: rate limit window not positive", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -104,7 +104,7 @@ func CheckLimit(limit int, window time.Duration) error {
 // CheckEntry refuses an outbox entry the sender could not deliver.
 func CheckEntry(e storage.OutboxEntry) error {
 	if e.Key == "" || e.ChatKey == "" || e.Method == "" || e.Lane < storage.LaneCallback || e.Lane > storage.LaneBulk {
-		return fmt.Errorf("outbox entry %q: %w", e.Key, storage.ErrInvalid)
+		return fmt.Errorf("outbox entry %q: %w", e.Key, tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -116,13 +116,13 @@ const MaxPartnerName = 200
 func CheckPartner(name string, kind tipline.PartnerKind, country string) error {
 	switch {
 	case strings.TrimSpace(name) == "":
-		return fmt.Errorf("%w: partner without a name", storage.ErrInvalid)
+		return fmt.Errorf("%w: partner without a name", tipline.ErrInvalid)
 	case len(name) > MaxPartnerName:
-		return fmt.Errorf("%w: partner name longer than %d bytes", storage.ErrInvalid, MaxPartnerName)
+		return fmt.Errorf("%w: partner name longer than %d bytes", tipline.ErrInvalid, MaxPartnerName)
 	case !kind.Valid():
-		return fmt.Errorf("%w: partner kind must be police, ngo or hotline", storage.ErrInvalid)
+		return fmt.Errorf("%w: partner kind must be police, ngo or hotline", tipline.ErrInvalid)
 	case !slices.Contains(tipline.Countries, country):
-		return fmt.Errorf("%w: partner country must be KH or TH", storage.ErrInvalid)
+		return fmt.Errorf("%w: partner country must be KH or TH", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -132,9 +132,9 @@ func CheckPartner(name string, kind tipline.PartnerKind, country string) error {
 func CheckRecipient(r string) error {
 	switch {
 	case r == "":
-		return fmt.Errorf("%w: empty partner key", storage.ErrInvalid)
+		return fmt.Errorf("%w: empty partner key", tipline.ErrInvalid)
 	case len(r) > 200 || strings.ContainsAny(r, " \t\n"):
-		return fmt.Errorf("%w: not one key", storage.ErrInvalid)
+		return fmt.Errorf("%w: not one key", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -149,11 +149,11 @@ func PartnerExportAction(format string, partnerID int64) string {
 func CheckInvite(codeHash []byte, name string, expires time.Time) error {
 	switch {
 	case len(codeHash) == 0:
-		return fmt.Errorf("%w: invite without a code hash", storage.ErrInvalid)
+		return fmt.Errorf("%w: invite without a code hash", tipline.ErrInvalid)
 	case name == "":
-		return fmt.Errorf("%w: invite without a name", storage.ErrInvalid)
+		return fmt.Errorf("%w: invite without a name", tipline.ErrInvalid)
 	case expires.IsZero():
-		return fmt.Errorf("%w: invite without an expiry", storage.ErrInvalid)
+		return fmt.Errorf("%w: invite without an expiry", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -161,7 +161,7 @@ func CheckInvite(codeHash []byte, name string, expires time.Time) error {
 // CheckLang refuses an empty language.
 func CheckLang(lang string) error {
 	if lang == "" {
-		return fmt.Errorf("%w: no language", storage.ErrInvalid)
+		return fmt.Errorf("%w: no language", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -169,7 +169,7 @@ func CheckLang(lang string) error {
 // CheckRota refuses a rota document that is not JSON.
 func CheckRota(doc []byte) error {
 	if !json.Valid(doc) {
-		return fmt.Errorf("%w: rota is not JSON", storage.ErrInvalid)
+		return fmt.Errorf("%w: rota is not JSON", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -178,9 +178,9 @@ func CheckRota(doc []byte) error {
 func CheckJob(level int, runAt time.Time) error {
 	switch {
 	case level < 0:
-		return fmt.Errorf("%w: negative level", storage.ErrInvalid)
+		return fmt.Errorf("%w: negative level", tipline.ErrInvalid)
 	case runAt.IsZero():
-		return fmt.Errorf("%w: job without a time", storage.ErrInvalid)
+		return fmt.Errorf("%w: job without a time", tipline.ErrInvalid)
 	}
 	return nil
 }
@@ -193,7 +193,7 @@ const maxMarkValue = 256
 // short setting.
 func CheckMarkValue(v string) error {
 	if v == "" || len(v) > maxMarkValue {
-		return fmt.Errorf("%w: marker value empty or over %d bytes", storage.ErrInvalid, maxMarkValue)
+		return fmt.Errorf("%w: marker value empty or over %d bytes", tipline.ErrInvalid, maxMarkValue)
 	}
 	return nil
 }
@@ -201,7 +201,7 @@ func CheckMarkValue(v string) error {
 // CheckMarkTTL refuses a marker that would never expire or is already gone.
 func CheckMarkTTL(ttl time.Duration) error {
 	if ttl <= 0 {
-		return fmt.Errorf("%w: marker time to live not positive", storage.ErrInvalid)
+		return fmt.Errorf("%w: marker time to live not positive", tipline.ErrInvalid)
 	}
 	return nil
 }

@@ -83,9 +83,9 @@ func BuildTimeline(c tipline.Case, notes []tipline.Note, audit []tipline.AuditEv
 	for _, n := range notes {
 		kind := tipline.EventNote
 		switch n.Kind {
-		case storage.NoteKindToReporter:
+		case tipline.NoteToReporter:
 			kind = tipline.EventToReporter
-		case storage.NoteKindFromReporter:
+		case tipline.NoteFromReporter:
 			kind = tipline.EventFromReporter
 		}
 		events = append(events, tipline.Event{At: n.At, Kind: kind, Actor: TimelineActor(n.Author), Text: n.Text})

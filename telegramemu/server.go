@@ -1,5 +1,5 @@
-// Package telegramtest is an in-process Telegram Bot API emulator for tests,
-// benchmarks and the sandbox.
+// Package telegramemu is a Telegram Bot API emulator: in process for tests
+// and benchmarks, and behind the sandbox, which ships in the product.
 //
 // It accepts what go-telegram/bot really sends (chunked multipart forms,
 // nested objects as JSON strings), as well as JSON and url-encoded bodies,
@@ -10,7 +10,7 @@
 // the Go API (SendText, PressButton, ...) or the JSON control API under
 // /_emulator/, and the bot receives their updates by a real long poll or by
 // webhook.
-package telegramtest
+package telegramemu
 
 import (
 	"context"

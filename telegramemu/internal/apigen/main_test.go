@@ -26,7 +26,7 @@ func TestGeneratedIsCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s is not what facts.json renders to; run go run ./internal/apigen in bot/telegramtest", gen)
+		t.Errorf("%s is not what facts.json renders to; run go run ./internal/apigen in telegramemu", gen)
 	}
 }
 

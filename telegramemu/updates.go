@@ -1,4 +1,4 @@
-package telegramtest
+package telegramemu
 
 import (
 	"bytes"
@@ -44,7 +44,7 @@ func (s *Server) enqueueLocked(upd models.Update) int64 {
 	if err != nil {
 		// Only a models value that cannot marshal gets here (a
 		// MaybeInaccessibleMessage of unknown type): a bug in the caller.
-		panic(fmt.Sprintf("telegramtest: marshal update: %v", err))
+		panic(fmt.Sprintf("telegramemu: marshal update: %v", err))
 	}
 	q := &queuedUpdate{id: upd.ID, kind: updateKind(data), data: data}
 	s.queue = append(s.queue, q)

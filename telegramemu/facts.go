@@ -1,11 +1,11 @@
-package telegramtest
+package telegramemu
 
 import "strings"
 
 // Refresh the Bot API facts from the spec (internal/apigen/facts.json keeps
 // names, types and required flags only) and regenerate apifacts_gen.go;
 // "go run ./internal/apigen" alone regenerates from facts.json.
-//go:generate go run ./internal/apigen -spec ../../../shared/telegram-bot-api/api.json
+//go:generate go run ./internal/apigen -spec ../../shared/telegram-bot-api/api.json
 
 // apiField is one parameter of a method or one field of a type, as the
 // Bot API documents it.

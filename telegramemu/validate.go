@@ -1,4 +1,4 @@
-package telegramtest
+package telegramemu
 
 import (
 	"encoding/json"

@@ -1,0 +1,97 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestClaimLoopHandsFailuresAndDrain holds the loop both the workers and
+// the dispatchers run to what they rely on: never more items in hand than
+// hands, each claimed item handled once, a failing store logged once until
+// it reads again, and a drained loop ending by itself.
+func TestClaimLoopHandsFailuresAndDrain(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		next     int
+		fails    = 2 // the first claims fail
+		inHand   atomic.Int32
+		most     atomic.Int32
+		handled  = map[int]int{}
+		draining atomic.Bool
+		logs     bytes.Buffer
+	)
+	const total, hands = 40, 3
+	release := make(chan struct{})
+	l := claimLoop[int]{
+		what:  "inbox",
+		hands: hands,
+		claim: func(ctx context.Context, n int) ([]int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if fails > 0 {
+				fails--
+				return nil, errors.New("database down")
+			}
+			if n > hands {
+				t.Errorf("asked for %d, more than %d hands", n, hands)
+			}
+			var items []int
+			for ; n > 0 && next < total; n-- {
+				items = append(items, next)
+				next++
+			}
+			if next == total {
+				draining.Store(true)
+			}
+			return items, nil
+		},
+		handle: func(item int) {
+			if n := inHand.Add(1); n > most.Load() {
+				most.Store(n)
+			}
+			<-release
+			mu.Lock()
+			handled[item]++
+			mu.Unlock()
+			inHand.Add(-1)
+		},
+		drained: func(busy int) bool { return draining.Load() && busy == 0 },
+		wake:    make(chan struct{}),
+		idle:    time.Millisecond,
+		log:     slog.New(slog.NewTextHandler(&logs, nil)),
+	}
+	go func() {
+		for range total {
+			release <- struct{}{}
+		}
+	}()
+	var wg sync.WaitGroup
+	l.run(t.Context(), &wg) // returns once drained
+	wg.Wait()
+
+	if most.Load() > hands {
+		t.Errorf("%d items in hand at once, want at most %d", most.Load(), hands)
+	}
+	if len(handled) != total {
+		t.Errorf("handled %d items, want %d", len(handled), total)
+	}
+	for item, n := range handled {
+		if n != 1 {
+			t.Errorf("item %d handled %d times", item, n)
+		}
+	}
+	out := logs.String()
+	if c := strings.Count(out, "cannot read the inbox"); c != 1 {
+		t.Errorf("the failing store logged %d times, want once:\n%s", c, out)
+	}
+	if !strings.Contains(out, "inbox readable again") {
+		t.Errorf("no word that the store reads again:\n%s", out)
+	}
+}
