@@ -56,18 +56,11 @@ const (
 
 var browserKhmerRE = regexp.MustCompile(`[\x{1780}-\x{17FF}]`)
 
-func TestSandboxInBrowser(t *testing.T) {
-	storagetest.SkipShort(t, "Chromium")
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("chromium is not installed, and the browser test of the sandbox page needs it: run ./scripts/test, which installs it (Debian's chromium package) (%v)", err)
-	}
-	base, logs := startSandbox(t)
-
-	ctx, cancel := context.WithTimeout(context.Background(), browserWhole)
-	defer cancel()
-	// This machine has no outside network: keep Chromium from trying to
-	// reach Google's hosts (updates, sync, QUIC probes) at all.
+// chromiumOptions starts Debian's Chromium headless at width×height, with
+// a profile of the test's own. This machine has no outside network: keep
+// Chromium from trying to reach Google's hosts (updates, sync, QUIC
+// probes) at all. extra adds a test's own flags.
+func chromiumOptions(t *testing.T, chromium string, width, height int, extra ...chromedp.ExecAllocatorOption) []chromedp.ExecAllocatorOption {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
 		chromedp.Headless,
@@ -85,8 +78,22 @@ func TestSandboxInBrowser(t *testing.T) {
 		chromedp.Flag("disable-domain-reliability", true),
 		chromedp.Flag("no-pings", true),
 		chromedp.Flag("lang", "en-US"),
-		chromedp.WindowSize(1366, 768),
+		chromedp.WindowSize(width, height),
 	)
+	return append(opts, extra...)
+}
+
+func TestSandboxInBrowser(t *testing.T) {
+	storagetest.SkipShort(t, "Chromium")
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("chromium is not installed, and the browser test of the sandbox page needs it: run ./scripts/test, which installs it (Debian's chromium package) (%v)", err)
+	}
+	base, logs := startSandbox(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), browserWhole)
+	defer cancel()
+	opts := chromiumOptions(t, chromium, 1366, 768)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	defer acancel()
 	tab, tcancel := chromedp.NewContext(actx)

@@ -163,14 +163,7 @@ func browseReport(t *testing.T, chromium, path string) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), browserWhole)
 	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true), chromedp.Flag("no-pings", true),
-		chromedp.Flag("lang", "en-US"), chromedp.WindowSize(1000, 900),
-	)
+	opts := chromiumOptions(t, chromium, 1000, 900)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	defer acancel()
 	tab, tcancel := chromedp.NewContext(actx)
