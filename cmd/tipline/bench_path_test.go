@@ -169,7 +169,7 @@ func BenchmarkSurge(b *testing.B) {
 		e := &onCallEnv{testEnv: limitedEnv(b), clock: testclock.New(time.Now())}
 		e.withReviewers("Primary Pich")
 		e.startOnCall()
-		runSurge(b, e).report(b)
+		runSurge(b, e, false).report(b)
 	}
 }
 
@@ -179,6 +179,7 @@ type surgeFigures struct {
 	dropped, ignored, tooMany int
 	urgent, callbackP99       time.Duration
 	actions                   int // the reporters' actions answered, for the cost of each
+	heard                     int // reporters who heard the danger question as a voice message
 }
 
 func (f surgeFigures) report(b *testing.B) {
@@ -192,8 +193,9 @@ func (f surgeFigures) report(b *testing.B) {
 }
 
 // runSurge runs the surge against a started on-call bot whose first
-// reviewer is on call.
-func runSurge(b *testing.B, e *onCallEnv) surgeFigures {
+// reviewer is on call; with listen, every reporter has asked to hear the
+// questions (BenchmarkSurgeListening).
+func runSurge(b *testing.B, e *onCallEnv, listen bool) surgeFigures {
 	rv := e.reviewers[0]
 	// The urgent reporter is ready to press Send before the surge.
 	ur, sendMsg, sendData := readyUrgent(b, e.testEnv, 8_400_000_000)
@@ -203,12 +205,18 @@ func runSurge(b *testing.B, e *onCallEnv) surgeFigures {
 	answersBefore := len(e.emu.CallbackAnswers())
 
 	const n = 120
+	users := make([]*user, n)
+	for i := range users {
+		users[i] = newUser(e.testEnv, 8_400_000_001+int64(i), []string{"km", "th", "en"}[i%3])
+		if listen {
+			e.rememberListening(users[i].u.ID)
+		}
+	}
 	sampler := sampleRate(e.emu)
 	start := time.Now()
 	var wg sync.WaitGroup
-	var finished atomic.Int32
-	for i := range n {
-		u := newUser(e.testEnv, 8_400_000_001+int64(i), []string{"km", "th", "en"}[i%3])
+	var finished, heard atomic.Int32
+	for _, u := range users {
 		wg.Go(func() {
 			e.emu.SendText(u.u, "/start")
 			if !u.press("menu:tip", 2*time.Minute) {
@@ -218,8 +226,11 @@ func runSurge(b *testing.B, e *onCallEnv) surgeFigures {
 				return
 			}
 			e.emu.SendText(u.u, "what I saw")
-			if _, _, ok := u.waitButton("a:yes", 2*time.Minute); ok {
+			if m, _, ok := u.waitButton("a:yes", 2*time.Minute); ok {
 				finished.Add(1)
+				if m.Voice {
+					heard.Add(1)
+				}
 			}
 		})
 	}
@@ -252,6 +263,7 @@ func runSurge(b *testing.B, e *onCallEnv) surgeFigures {
 		urgent:      urgent,
 		callbackP99: percentile(lat, 0.99),
 		actions:     3 * n,
+		heard:       int(heard.Load()),
 	}
 }
 

@@ -199,7 +199,7 @@ func BenchmarkSmallServer(b *testing.B) {
 		p := e.spawnOnCall(b, "taskset", "-c", s.cpu)
 		meter := &costMeter{botPID: p.cmd.Process.Pid, pgPIDs: s.pgPIDs, rc: e.rc}
 		meter.start(context.Background())
-		f := runSurge(b, e)
+		f := runSurge(b, e, false)
 		spent := meter.stop(context.Background(), f.actions)
 		f.report(b)
 		spent.report(b)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,82 +59,11 @@ func BenchmarkSurgeListening(b *testing.B) {
 		seedRecordings(b, e.testEnv, "q_what", "q_danger")
 		e.withReviewers("Primary Pich")
 		e.startOnCall()
-		rv := e.reviewers[0]
-		ur := newUser(e.testEnv, 8_500_000_000, "km")
-		e.rememberListening(ur.u.ID)
-		e.emu.SendText(ur.u, "/start")
-		ur.press("menu:tip", time.Minute)
-		ur.waitButton("back", time.Minute)
-		e.emu.SendText(ur.u, "a girl is taken tonight")
-		ur.press("a:yes", time.Minute)
-		for _, a := range []string{"skip", "skip", "a:today", "a:1", "a:12_17", "skip", "skip"} {
-			ur.press(a, time.Minute)
-		}
-		sendMsg, sendData, _ := ur.waitButton("send:anon", time.Minute)
-		waitInboxDone(b, e.testEnv)
-		before := len(e.emu.BotMessages(rv.u.ID))
-		base := e.emu.LimitStats()
-		answersBefore := len(e.emu.CallbackAnswers())
-
-		const n = 120
-		var users []*user
-		for i := range n {
-			u := newUser(e.testEnv, 8_500_000_001+int64(i), []string{"km", "th", "en"}[i%3])
-			e.rememberListening(u.u.ID)
-			users = append(users, u)
-		}
-		sampler := sampleRate(e.emu)
-		start := time.Now()
-		var wg sync.WaitGroup
-		var finished, heard atomic.Int32
-		for _, u := range users {
-			wg.Go(func() {
-				e.emu.SendText(u.u, "/start")
-				if !u.press("menu:tip", 2*time.Minute) {
-					return
-				}
-				if _, _, ok := u.waitButton("back", 2*time.Minute); !ok {
-					return
-				}
-				e.emu.SendText(u.u, "what I saw")
-				if m, _, ok := u.waitButton("a:yes", 2*time.Minute); ok {
-					finished.Add(1)
-					if m.Voice {
-						heard.Add(1)
-					}
-				}
-			})
-		}
-		time.Sleep(1500 * time.Millisecond) // mid-surge
-		pressed := time.Now()
-		if _, err := e.emu.PressButton(ur.u, sendMsg.ID, sendData); err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		_, err := e.emu.WaitBotMessages(ctx, rv.u.ID, before+1)
-		cancel()
-		if err != nil {
-			b.Fatalf("the urgent report never reached the reviewer: %v", err)
-		}
-		urgent := time.Since(pressed)
-		wg.Wait()
-		elapsed := time.Since(start)
-		peak := sampler.peak(3 * time.Second)
-		st := e.emu.LimitStats()
-		var lat []time.Duration
-		for _, a := range e.emu.CallbackAnswers()[answersBefore:] {
-			lat = append(lat, a.Latency)
-		}
-		if heard.Load() != finished.Load() {
-			b.Errorf("%d of %d reporters heard the danger question as a voice message", heard.Load(), finished.Load())
+		f := runSurge(b, e, true)
+		if finished := 120 - f.dropped; f.heard != finished {
+			b.Errorf("%d of %d reporters heard the danger question as a voice message", f.heard, finished)
 		}
 		e.assertValid()
-		b.ReportMetric(float64(st.Messages-base.Messages)/elapsed.Seconds(), "msg/s-mean")
-		b.ReportMetric(peak, "msg/s-peak3s")
-		b.ReportMetric(float64(n-int(finished.Load())), "dropped")
-		b.ReportMetric(float64(st.Ignored-base.Ignored), "retry_after-ignored")
-		b.ReportMetric(float64(st.TooMany-base.TooMany), "429s")
-		b.ReportMetric(float64(urgent.Milliseconds()), "urgent-ms")
-		b.ReportMetric(float64(percentile(lat, 0.99).Milliseconds()), "callback-p99-ms")
+		f.report(b)
 	}
 }
