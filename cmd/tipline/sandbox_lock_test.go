@@ -28,26 +28,7 @@ func TestSandboxBesideALiveService(t *testing.T) {
 	}
 	sandboxSchema := e.schema + "_sandbox"
 	dropSandboxSchema(t, sandboxSchema)
-	var out syncBuffer
-	ready := make(chan ReadyInfo, 1)
-	m := &Main{Getenv: e.getenv, Stdout: &out, Stderr: e.logs, Ready: func(i ReadyInfo) { ready <- i }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, []string{"sandbox", "-addr", "127.0.0.1:0"}) }()
-	var info ReadyInfo
-	select {
-	case info = <-ready:
-	case err := <-done:
-		t.Fatalf("sandbox stopped: %v\n%s", err, e.logs)
-	case <-time.After(waitFor):
-		t.Fatalf("sandbox did not start\n%s", e.logs)
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("sandbox: %v", err)
-		}
-	}()
+	info, out := runSandbox(t, e)
 	time.Sleep(time.Second) // the sandbox's sender runs a few rounds
 	if n := e.countRows("reviewers"); n != 0 {
 		t.Errorf("the sandbox registered %d reviewers beside the live service's", n)
@@ -88,26 +69,7 @@ func TestSandboxKeepsTheRota(t *testing.T) {
 	if err := e.db.SaveRota(context.Background(), rota); err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
-	ready := make(chan ReadyInfo, 1)
-	m := &Main{Getenv: e.getenv, Stdout: &out, Stderr: e.logs, Ready: func(i ReadyInfo) { ready <- i }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, []string{"sandbox", "-addr", "127.0.0.1:0"}) }()
-	var info ReadyInfo
-	select {
-	case info = <-ready:
-	case err := <-done:
-		t.Fatalf("sandbox stopped: %v\n%s", err, e.logs)
-	case <-time.After(waitFor):
-		t.Fatalf("sandbox did not start\n%s", e.logs)
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("sandbox: %v", err)
-		}
-	}()
+	info, out := runSandbox(t, e)
 
 	got, err := e.db.LoadRota(context.Background())
 	if err != nil || string(got) != string(rota) {
@@ -138,6 +100,34 @@ func TestSandboxKeepsTheRota(t *testing.T) {
 
 // dropSandboxSchema drops the schema a sandbox made beside a test's own
 // when the test ends.
+// runSandbox runs `tipline sandbox` in e's environment until the test
+// ends, and returns where it listens and what it printed.
+func runSandbox(t *testing.T, e *testEnv) (ReadyInfo, *syncBuffer) {
+	t.Helper()
+	out := &syncBuffer{}
+	ready := make(chan ReadyInfo, 1)
+	m := &Main{Getenv: e.getenv, Stdout: out, Stderr: e.logs, Ready: func(i ReadyInfo) { ready <- i }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, []string{"sandbox", "-addr", "127.0.0.1:0"}) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("sandbox: %v", err)
+		}
+	})
+	select {
+	case info := <-ready:
+		return info, out
+	case err := <-done:
+		done <- err // for the clean-up
+		t.Fatalf("sandbox stopped: %v\n%s", err, e.logs)
+	case <-time.After(waitFor):
+		t.Fatalf("sandbox did not start\n%s", e.logs)
+	}
+	return ReadyInfo{}, nil
+}
+
 func dropSandboxSchema(t *testing.T, schema string) {
 	t.Cleanup(func() {
 		conn, err := pgx.Connect(context.Background(), storagetest.PostgresURL())
