@@ -49,6 +49,13 @@ type ReportCase struct {
 	// Partners names every partner the case was referred to (police units
 	// included), earliest first; none when it was not.
 	Partners []string
+	// Place is the reporter's answer to where it happened: the first
+	// given of the answers ReportCases was asked for ("" for none), opened
+	// from the sealed answers; Location is the point they shared (nil for
+	// none). They are read only to name the province the report counts,
+	// and go no further.
+	Place    string
+	Location *tipline.Location
 }
 
 // ReferralsByPartner counts the referred cases of a report by partner

@@ -70,3 +70,32 @@ func TestReportCountsReferralsByPartner(t *testing.T) {
 		t.Fatalf("ReferralsByPartner = %v, want Poipet police 2, Pattaya shelter 1", got)
 	}
 }
+
+// TestReportOpensOnlyThePlace: asked for the answers that say where, the
+// report's data carries the first one given and the shared point, opened
+// from the sealed answers; not asked, it opens nothing.
+func TestReportOpensOnlyThePlace(t *testing.T) {
+	ctx := t.Context()
+	store, _ := storagetest.NewPostgres(t, keys.NewRandomRing())
+	c := canaryCase("draft-report-place", "TL-AAAA-9999")
+	c.SubmittedAt = reviewT0
+	c.Answers = tipline.Answers{"seen_where": "Siem Reap", "who": canaryName}
+	if _, _, err := store.SubmitCase(ctx, c); err != nil {
+		t.Fatalf("SubmitCase: %v", err)
+	}
+	from, to := reviewT0.Add(-time.Hour), reviewT0.Add(time.Hour)
+	rows, err := store.ReportCases(ctx, from, to, "where", "seen_where")
+	if err != nil {
+		t.Fatalf("ReportCases: %v", err)
+	}
+	if len(rows) != 1 || rows[0].Place != "Siem Reap" || rows[0].Location == nil || rows[0].Location.Latitude != c.Location.Latitude {
+		t.Fatalf("ReportCases = %+v; want the place answer Siem Reap and the shared point", rows)
+	}
+	rows, err = store.ReportCases(ctx, from, to)
+	if err != nil {
+		t.Fatalf("ReportCases: %v", err)
+	}
+	if len(rows) != 1 || rows[0].Place != "" || rows[0].Location != nil {
+		t.Fatalf("ReportCases without place answers = %+v; want nothing opened", rows)
+	}
+}
