@@ -44,6 +44,7 @@ var sample = map[string]any{
 	"Names":     "Dara, Sophea",
 	"Text":      "Can you tell us more?",
 	"N":         12,
+	"Unknown":   3,
 	"Day":       22,
 	"Month":     11,
 	"Year":      2026,

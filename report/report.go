@@ -18,6 +18,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/places"
 	"github.com/tipline/tipline/reply"
 )
 
@@ -39,6 +40,9 @@ type Case struct {
 	Exploitation tipline.Exploitation
 	// Lang is the language the reporter used (en, km, th).
 	Lang string
+	// Province is the places key of the province the case happened in
+	// ("KH/Siem Reap"), "" when not known.
+	Province string
 }
 
 // Input is everything the report shows.
@@ -70,29 +74,43 @@ type Input struct {
 // (Okabe and Ito).
 var palette = []string{"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999", "#F0E442"}
 
-// colours give each category one colour in every chart, so a colour never
-// changes meaning between charts: the kinds, urgency and the two measures
-// of time are blue and orange; outcomes, found children and the kinds of
-// exploitation keep theirs wherever they appear.
-var colours = map[string]string{
-	"kind:tip": "#0072B2", "kind:missing": "#E69F00",
-	"urgency:urgent": "#D55E00", "urgency:normal": "#56B4E9",
-	"outcome:partner": "#009E73", "outcome:police": "#004D40", "outcome:no_action": "#999999",
-	"outcome:duplicate": "#CC79A7", "outcome:false": "#6A3D9A", "outcome:open": "#D0D7DE",
-	"outcome:found_safe": "#009E73", "outcome:found_harmed": "#D55E00", "outcome:found_other": "#999999",
-	"ack:p50": "#0072B2", "ack:p90": "#E69F00",
-	"escalation:late": "#D55E00", "escalation:manual": "#CC79A7",
-	"exploitation:sale": "#D55E00", "exploitation:sexual": "#CC79A7", "exploitation:labour": "#E69F00",
-	"exploitation:begging": "#F0E442", "exploitation:online": "#56B4E9", "exploitation:other": "#999999",
-	"exploitation:": "#D0D7DE",
-	"lang:km":       "#0072B2", "lang:th": "#009E73", "lang:en": "#E69F00", "lang:": "#999999",
-	"load": "#009E73", "referrals": "#004D40",
+// swatches give each category one swatch, a colour and a pattern, in the
+// whole report: the same category looks the same in every chart (a child
+// found safe is solid green wherever it is counted) and no two categories
+// look alike anywhere, though eight colours serve every category. The
+// kinds, found children and the reporters' languages are solid; urgency
+// and outcomes hatched; kinds of exploitation dotted; time, escalations,
+// load and referrals cross-hatched; countries striped.
+var swatches = map[string]swatch{
+	"kind:tip": {"#0072B2", solid}, "kind:missing": {"#E69F00", solid},
+	"outcome:found_safe": {"#009E73", solid}, "outcome:found_harmed": {"#D55E00", solid}, "outcome:open": {"#999999", solid},
+	"lang:km": {"#56B4E9", solid}, "lang:th": {"#CC79A7", solid}, "lang:en": {"#F0E442", solid},
+
+	"urgency:urgent": {"#D55E00", hatched}, "urgency:normal": {"#56B4E9", hatched},
+	"outcome:partner": {"#009E73", hatched}, "outcome:police": {"#0072B2", hatched}, "outcome:no_action": {"#999999", hatched},
+	"outcome:duplicate": {"#CC79A7", hatched}, "outcome:false": {"#F0E442", hatched}, "outcome:found_other": {"#E69F00", hatched},
+
+	"exploitation:sale": {"#D55E00", dotted}, "exploitation:sexual": {"#CC79A7", dotted}, "exploitation:labour": {"#E69F00", dotted},
+	"exploitation:begging": {"#F0E442", dotted}, "exploitation:online": {"#56B4E9", dotted}, "exploitation:other": {"#0072B2", dotted},
+	"exploitation:": {"#999999", dotted},
+
+	"ack:p50": {"#0072B2", crossed}, "ack:p90": {"#E69F00", crossed},
+	"escalation:late": {"#D55E00", crossed}, "escalation:manual": {"#CC79A7", crossed},
+	"load": {"#009E73", crossed}, "referrals": {"#56B4E9", crossed},
+
+	"country:KH": {"#0072B2", striped}, "country:TH": {"#D55E00", striped}, "country:": {"#999999", striped},
 }
+
+// topProvinces is how many provinces the province chart shows.
+const topProvinces = 10
 
 type tile struct{ Label, Value, Note string }
 
 type page struct {
 	Lang, HTMLTitle, Heading, Intro, Footer string
+	// Defs are the patterns of the hatched, dotted, crossed and striped
+	// swatches, drawn once for every chart.
+	Defs                                    template.HTML
 	Tiles                                   []tile
 	Charts                                  []chart
 }
@@ -150,11 +168,7 @@ func Render(w io.Writer, in Input) error {
 	count := func(group string, key func(Case) string, keys []string, name func(string) string) []series {
 		out := make([]series, len(keys))
 		for i, k := range keys {
-			c := colours[group+":"+k]
-			if c == "" {
-				c = palette[i%len(palette)]
-			}
-			out[i] = series{Name: name(k), Color: c, Values: make([]float64, len(weeks))}
+			out[i] = series{Name: name(k), Swatch: swatches[group+":"+k], Values: make([]float64, len(weeks))}
 		}
 		for _, c := range in.Cases {
 			if i := slices.Index(keys, key(c)); i >= 0 {
@@ -199,6 +213,19 @@ func Render(w io.Writer, in Input) error {
 		return say.t("exploitation_"+k, nil)
 	})
 	byLanguage := count("lang", func(c Case) string { return c.Lang }, []string{"km", "th", "en"}, msg("language_name_"))
+	countryOf := func(c Case) string {
+		if p, ok := places.ByKey(c.Province); ok {
+			return p.Country
+		}
+		return ""
+	}
+	byCountry := count("country", countryOf, []string{places.Cambodia, places.Thailand, ""}, func(k string) string {
+		if k == "" {
+			return say.t("board_place_unknown", nil)
+		}
+		return say.t("country_"+strings.ToLower(k), nil)
+	})
+	provinceNames, provinceCounts, provinceSwatches, placeUnknown := byProvince(in.Cases, lang)
 	foundKeys := []string{"found_safe", "found_harmed", "found_other"}
 	found := count("outcome", func(c Case) string {
 		if c.Kind != tipline.KindMissing || c.Status != tipline.StatusClosed {
@@ -310,8 +337,11 @@ func Render(w io.Writer, in Input) error {
 	}, perWeek: func(what, unit string) string {
 		return say.t("board_chart_aria", map[string]any{"What": what, "Unit": unit})
 	}, cases: cases}
+	countryLegend := slices.Clone(byCountry[:2])
+	provinceCaption := say.t("board_chart_province_caption", map[string]any{"N": topProvinces, "Unknown": placeUnknown})
 	p := page{
 		Lang:      lang,
+		Defs:      patternDefs(),
 		HTMLTitle: say.t("board_html_title", map[string]any{"Title": in.Title, "Period": period}),
 		Heading:   say.t("board_heading", map[string]any{"Title": in.Title}),
 		Intro:     say.t("board_intro", map[string]any{"Period": period}),
@@ -332,17 +362,61 @@ func Render(w io.Writer, in Input) error {
 			{say.t("board_chart_exploitation", nil), say.t("board_chart_exploitation_caption", nil), ch.bars(labels, byExploitation, true, cases)},
 			{say.t("board_chart_found", nil), say.t("board_chart_found_caption", nil), ch.bars(labels, found, true, cases)},
 			{say.t("board_chart_language", nil), say.t("board_chart_language_caption", nil), ch.bars(labels, byLanguage, true, cases)},
+			{say.t("board_chart_country", nil), say.t("board_chart_country_caption", nil), ch.bars(labels, byCountry, true, cases)},
+			{say.t("board_chart_province", nil), provinceCaption,
+				ch.hbars(provinceNames, provinceCounts, provinceSwatches, countryLegend, say.t("board_chart_province", nil), say.t("board_chart_province_empty", nil))},
 			{say.t("board_chart_urgency", nil), say.t("board_chart_urgency_caption", nil), ch.bars(labels, byUrgency, true, cases)},
 			{say.t("board_chart_outcome", nil), say.t("board_chart_outcome_caption", nil), ch.bars(labels, byOutcome, true, cases)},
 			{say.t("board_chart_ack", nil), say.t("board_chart_ack_caption", nil),
-				ch.bars(labels, []series{{say.t("board_p50", nil), colours["ack:p50"], p50}, {say.t("board_p90", nil), colours["ack:p90"], p90}}, false, minutes)},
+				ch.bars(labels, []series{{say.t("board_p50", nil), swatches["ack:p50"], p50}, {say.t("board_p90", nil), swatches["ack:p90"], p90}}, false, minutes)},
 			{say.t("board_chart_escalations", nil), say.t("board_chart_escalations_caption", nil),
-				ch.bars(labels, []series{{say.t("board_tile_late", nil), colours["escalation:late"], late}, {say.t("board_manual", nil), colours["escalation:manual"], manual}}, true, cases)},
-			{say.t("board_chart_load", nil), say.t("board_chart_load_caption", nil), ch.hbars(names, values, colours["load"], say.t("board_chart_load", nil), say.t("board_chart_load_empty", nil))},
-			{say.t("board_chart_referrals", nil), say.t("board_chart_referrals_caption", nil), ch.hbars(partners, partnerCounts, colours["referrals"], say.t("board_chart_referrals", nil), say.t("board_chart_referrals_empty", nil))},
+				ch.bars(labels, []series{{say.t("board_tile_late", nil), swatches["escalation:late"], late}, {say.t("board_manual", nil), swatches["escalation:manual"], manual}}, true, cases)},
+			{say.t("board_chart_load", nil), say.t("board_chart_load_caption", nil),
+				ch.hbars(names, values, same(swatches["load"], len(names)), []series{{Name: say.t("board_chart_load", nil), Swatch: swatches["load"]}},
+					say.t("board_chart_load", nil), say.t("board_chart_load_empty", nil))},
+			{say.t("board_chart_referrals", nil), say.t("board_chart_referrals_caption", nil),
+				ch.hbars(partners, partnerCounts, same(swatches["referrals"], len(partners)), []series{{Name: say.t("board_chart_referrals", nil), Swatch: swatches["referrals"]}},
+					say.t("board_chart_referrals", nil), say.t("board_chart_referrals_empty", nil))},
 		},
 	}
 	return pageTemplate.Execute(w, p)
+}
+
+// byProvince counts the cases by province, the most first (then by
+// name), at most topProvinces, named in lang, each bar in its country's
+// swatch; unknown counts the cases whose place is not known.
+func byProvince(cases []Case, lang string) (names []string, counts []float64, fills []swatch, unknown int) {
+	n := map[string]int{}
+	for _, c := range cases {
+		if _, ok := places.ByKey(c.Province); ok {
+			n[c.Province]++
+		} else {
+			unknown++
+		}
+	}
+	keys := slices.Collect(maps.Keys(n))
+	slices.SortFunc(keys, func(a, b string) int {
+		if n[a] != n[b] {
+			return n[b] - n[a]
+		}
+		return strings.Compare(a, b)
+	})
+	for _, k := range keys[:min(len(keys), topProvinces)] {
+		p, _ := places.ByKey(k)
+		names = append(names, p.Name(lang))
+		counts = append(counts, float64(n[k]))
+		fills = append(fills, swatches["country:"+p.Country])
+	}
+	return names, counts, fills, unknown
+}
+
+// same is n times the one swatch, for a chart of one category.
+func same(s swatch, n int) []swatch {
+	out := make([]swatch, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
 }
 
 // weekStarts returns the Monday (00:00 in loc) of every week that
@@ -422,6 +496,7 @@ footer { color: #8c959f; font-size: .75rem; text-align: center; padding: 8px 0 2
 </head>
 <body>
 <main>
+{{.Defs}}
 <h1>{{.Heading}}</h1>
 <p class="period">{{.Intro}}</p>
 <div class="tiles">

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,29 +132,127 @@ func TestBoardCounts(t *testing.T) {
 	}
 }
 
-// TestColoursKeepTheirMeaning: a category has one colour in every chart
-// (a found child is green wherever it is counted), and no colour means
-// two things in one chart.
-func TestColoursKeepTheirMeaning(t *testing.T) {
-	s := render(t, "en", []Case{
-		{Kind: tipline.KindMissing, Status: tipline.StatusClosed, Outcome: tipline.OutcomeFoundSafe, Lang: "km"},
-		{Kind: tipline.KindTip, Status: tipline.StatusClosed, Outcome: tipline.OutcomeNoAction, Lang: "km"},
-	})
-	re := regexp.MustCompile(`fill="(#[0-9A-F]{6})"><title>([^,<]+), week of`)
-	colourOf := map[string]string{}
-	for _, m := range re.FindAllStringSubmatch(s, -1) {
-		if c, ok := colourOf[m[2]]; ok && c != m[1] {
-			t.Errorf("%s is %s in one chart and %s in another", m[2], c, m[1])
+// everything is a period with a case in every category the report
+// draws, so every chart has bars and every legend its entries.
+func everything() []Case {
+	var cases []Case
+	for i, o := range []tipline.Outcome{tipline.OutcomePartner, tipline.OutcomePolice, tipline.OutcomeNoAction, tipline.OutcomeDuplicate,
+		tipline.OutcomeFalse, tipline.OutcomeFoundSafe, tipline.OutcomeFoundHarmed, tipline.OutcomeFoundOther, ""} {
+		kind, status := tipline.KindTip, tipline.StatusClosed
+		if o.Found() {
+			kind = tipline.KindMissing
 		}
-		colourOf[m[2]] = m[1]
-	}
-	if colourOf["Child found safe"] == "" || len(colourOf) < 5 {
-		t.Fatalf("colours found: %v", colourOf)
-	}
-	for _, group := range [][]string{{"Child at risk", "Missing child"}, {"Child found safe", "No action needed"}} {
-		if colourOf[group[0]] == colourOf[group[1]] {
-			t.Errorf("%s and %s share a colour in one chart", group[0], group[1])
+		if o == "" {
+			status = tipline.StatusReceived
 		}
+		cases = append(cases, Case{Kind: kind, Urgency: tipline.UrgencyNormal, Status: status, Outcome: o, Lang: []string{"km", "th", "en"}[i%3],
+			Assignee: 1, Partners: []string{"APLE Cambodia"}, Escalations: 1,
+			Province: []string{"KH/Siem Reap", "TH/Bangkok", ""}[i%3]})
+	}
+	for _, e := range append(slices.Clone(tipline.Exploitations), "") {
+		cases = append(cases, Case{Kind: tipline.KindTip, Urgency: tipline.UrgencyUrgent, Status: tipline.StatusReceived, Exploitation: e, Lang: "km"})
+	}
+	return cases
+}
+
+// TestEverySwatchMeansOneThing: across the whole report, two different
+// categories never share a swatch (colour and pattern), and a category
+// has the same swatch wherever it is drawn, its bars as its legend; every
+// pattern a fill names is drawn.
+func TestEverySwatchMeansOneThing(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	cases := everything()
+	for i := range cases {
+		cases[i].SubmittedAt = now.Add(-time.Hour)
+		cases[i].AcknowledgedAt = now.Add(-50 * time.Minute)
+	}
+	var out bytes.Buffer
+	if err := Render(&out, Input{Title: "Tipline", From: now.AddDate(0, 0, -7), To: now, Now: now, Cases: cases,
+		Deadlines: map[tipline.Urgency]time.Duration{tipline.UrgencyNormal: time.Minute}}); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	labelOf, fillOf := map[string]string{}, map[string]string{}
+	see := func(fill, label string) {
+		if l, ok := labelOf[fill]; ok && l != label {
+			t.Errorf("%q and %q share the swatch %s", l, label, fill)
+		}
+		if f, ok := fillOf[label]; ok && f != fill {
+			t.Errorf("%q is drawn %s in one place and %s in another", label, f, fill)
+		}
+		labelOf[fill], fillOf[label] = label, fill
+	}
+	for _, m := range regexp.MustCompile(`fill="([^"]+)" stroke="[^"]+"/><text [^>]*>([^<]+)</text>`).FindAllStringSubmatch(s, -1) {
+		see(m[1], m[2])
+	}
+	legends := len(labelOf)
+	for _, m := range regexp.MustCompile(`fill="([^"]+)"><title>([^,<]+), week of`).FindAllStringSubmatch(s, -1) {
+		see(m[1], m[2])
+	}
+	// 2 kinds, 7 exploitations, 3 found, 3 languages, 3 countries, 2
+	// urgencies, 9 outcomes (3 of them found again), 2 times, 2
+	// escalations, load, referrals.
+	if legends != 32 || len(labelOf) != legends {
+		t.Errorf("got %d legend swatches (%d with the bars), want 32 and no bar without its legend: %v", legends, len(labelOf), fillOf)
+	}
+	for fill := range labelOf {
+		if id, ok := strings.CutPrefix(fill, "url(#"); ok && !strings.Contains(s, `<pattern id="`+strings.TrimSuffix(id, ")")+`"`) {
+			t.Errorf("%s is not drawn", fill)
+		}
+	}
+	// The provinces are drawn in their country's swatch.
+	if !strings.Contains(s, `fill="`+swatches["country:KH"].fill()+`"><title>Siem Reap: 3 cases`) {
+		t.Error("Siem Reap is not a bar of 3 cases in Cambodia's swatch")
+	}
+}
+
+// TestSwatchesAreDistinct: the table itself gives no two categories one
+// swatch, and takes its colours from the colour-blind-safe palette.
+func TestSwatchesAreDistinct(t *testing.T) {
+	owner := map[swatch]string{}
+	for k, s := range swatches {
+		if o, ok := owner[s]; ok {
+			t.Errorf("%s and %s share %v", o, k, s)
+		}
+		owner[s] = k
+		if !slices.Contains(palette, s.Colour) {
+			t.Errorf("%s: %s is not in the palette", k, s.Colour)
+		}
+	}
+}
+
+// TestCountsByCountryAndProvince: cases count by country per week and
+// by province, the most first, named in the board's language; a case
+// whose place is not known is counted as such, never given a province.
+func TestCountsByCountryAndProvince(t *testing.T) {
+	cases := []Case{
+		{Kind: tipline.KindTip, Province: "KH/Siem Reap"}, {Kind: tipline.KindTip, Province: "KH/Siem Reap"},
+		{Kind: tipline.KindTip, Province: "TH/Bangkok"}, {Kind: tipline.KindMissing}, {Kind: tipline.KindMissing},
+	}
+	en := render(t, "en", cases)
+	for _, want := range []string{
+		"Cases per week, by country", "Cambodia, week of", "Thailand, week of", "Place not known, week of",
+		"Siem Reap: 2 cases", "Bangkok: 1 cases", "place not known: 2.",
+	} {
+		if !strings.Contains(en, want) {
+			t.Errorf("en: the report lacks %q", want)
+		}
+	}
+	if i, j := strings.Index(en, "Siem Reap: 2"), strings.Index(en, "Bangkok: 1"); i > j {
+		t.Error("the province with most cases is not first")
+	}
+	km := render(t, "km", cases)
+	th := render(t, "th", cases)
+	for _, c := range []struct{ lang, page, want string }{
+		{"km", km, "សៀមរាប:"}, {"km", km, "បាងកក:"}, {"km", km, "កម្ពុជា"},
+		{"th", th, "เสียมราฐ:"}, {"th", th, "กรุงเทพมหานคร:"}, {"th", th, "ไม่ทราบสถานที่"},
+	} {
+		if !strings.Contains(c.page, c.want) {
+			t.Errorf("%s: the report lacks %q", c.lang, c.want)
+		}
+	}
+	if none := render(t, "en", []Case{{Kind: tipline.KindTip}}); !strings.Contains(none, "No case named a province in this period.") {
+		t.Error("a period with no province known does not say so")
 	}
 }
 

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/tipline/tipline/locales/script"
@@ -18,11 +20,69 @@ type chartWords struct {
 	cases   string
 }
 
-// series is one coloured set of bars.
+// series is one set of bars in one swatch.
 type series struct {
 	Name   string
-	Color  string
+	Swatch swatch
 	Values []float64
+}
+
+// pattern is what fills a swatch besides its colour.
+type pattern string
+
+const (
+	solid   pattern = ""
+	hatched pattern = "hatched"
+	dotted  pattern = "dotted"
+	crossed pattern = "crossed"
+	striped pattern = "striped"
+)
+
+// swatch is how a category is drawn: a colour and a pattern. A bar and
+// its legend entry are drawn with the same swatch.
+type swatch struct {
+	Colour  string
+	Pattern pattern
+}
+
+// fill is the SVG fill that draws the swatch.
+func (s swatch) fill() string {
+	if s.Pattern == solid {
+		return s.Colour
+	}
+	return "url(#" + s.id() + ")"
+}
+
+func (s swatch) id() string { return "sw-" + string(s.Pattern) + "-" + strings.TrimPrefix(s.Colour, "#") }
+
+// patternDefs draws the pattern of every patterned swatch once, in an SVG
+// of no size at the top of the page, for every chart to fill with: a
+// light wash of the colour under marks of the full colour, so a bar
+// reads as its colour from afar and as its pattern close up.
+func patternDefs() template.HTML {
+	var b strings.Builder
+	b.WriteString(`<svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false"><defs>`)
+	done := map[string]bool{}
+	for _, k := range slices.Sorted(maps.Keys(swatches)) {
+		s := swatches[k]
+		if s.Pattern == solid || done[s.id()] {
+			continue
+		}
+		done[s.id()] = true
+		c := s.Colour
+		switch s.Pattern {
+		case hatched:
+			fmt.Fprintf(&b, `<pattern id="%s" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="%s" fill-opacity="0.3"/><rect width="3" height="6" fill="%s"/></pattern>`, s.id(), c, c)
+		case dotted:
+			fmt.Fprintf(&b, `<pattern id="%s" patternUnits="userSpaceOnUse" width="6" height="6"><rect width="6" height="6" fill="%s" fill-opacity="0.3"/><circle cx="3" cy="3" r="2" fill="%s"/></pattern>`, s.id(), c, c)
+		case crossed:
+			fmt.Fprintf(&b, `<pattern id="%s" patternUnits="userSpaceOnUse" width="7" height="7" patternTransform="rotate(45)"><rect width="7" height="7" fill="%s" fill-opacity="0.3"/><rect width="7" height="2" fill="%s"/><rect width="2" height="7" fill="%s"/></pattern>`, s.id(), c, c, c)
+		case striped:
+			fmt.Fprintf(&b, `<pattern id="%s" patternUnits="userSpaceOnUse" width="6" height="6"><rect width="6" height="6" fill="%s" fill-opacity="0.3"/><rect width="6" height="3" fill="%s"/></pattern>`, s.id(), c, c)
+		}
+	}
+	b.WriteString(`</defs></svg>`)
+	return template.HTML(b.String()) //nolint:gosec // colours and ids from our own table
 }
 
 const (
@@ -103,7 +163,7 @@ func (cw chartWords) bars(labels []string, ss []series, stacked bool, unit strin
 			}
 			if v > 0 {
 				fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>`,
-					x, y(base+v), w, y(base)-y(base+v), s.Color, html.EscapeString(cw.bar(s.Name, label, num(v), unit)))
+					x, y(base+v), w, y(base)-y(base+v), s.Swatch.fill(), html.EscapeString(cw.bar(s.Name, label, num(v), unit)))
 			}
 			if stacked {
 				base += v
@@ -153,7 +213,7 @@ func legendRows(ss []series) [][]series {
 func legend(b *strings.Builder, ss []series, y int) {
 	x := left
 	for _, s := range ss {
-		fmt.Fprintf(b, `<rect x="%d" y="%d" width="12" height="12" rx="2" fill="%s"/>`, x, y, s.Color)
+		fmt.Fprintf(b, `<rect x="%d" y="%d" width="12" height="12" rx="2" fill="%s" stroke="%s"/>`, x, y, s.Swatch.fill(), s.Swatch.Colour)
 		fmt.Fprintf(b, `<text x="%d" y="%d" font-size="12">%s</text>`, x+16, y+10, html.EscapeString(s.Name))
 		x += legendWidth(s)
 	}
@@ -197,8 +257,9 @@ func labelLines(label string, max int) []string {
 }
 
 // hbars draws one horizontal bar per label (the reviewers' load, the
-// referrals by partner), a long label wrapped over up to three lines.
-func (cw chartWords) hbars(labels []string, values []float64, color, aria, empty string) template.HTML {
+// referrals by partner, the provinces), each in its swatch, a long label
+// wrapped over up to three lines, with a legend of the swatches used.
+func (cw chartWords) hbars(labels []string, values []float64, fills []swatch, key []series, aria, empty string) template.HTML {
 	const lineH, labelW, maxChars = 14, 190, 26
 	if len(labels) == 0 {
 		return template.HTML(`<p class="caption">` + html.EscapeString(empty) + `</p>`)
@@ -215,6 +276,8 @@ func (cw chartWords) hbars(labels []string, values []float64, color, aria, empty
 		wrapped[i] = labelLines(label, maxChars)
 		h += max(26, lineH*len(wrapped[i])+8)
 	}
+	rows := legendRows(key)
+	h += legendH * len(rows)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, h, html.EscapeString(aria))
 	y := top
@@ -233,9 +296,12 @@ func (cw chartWords) hbars(labels []string, values []float64, color, aria, empty
 		}
 		b.WriteString(`</text>`)
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="18" rx="2" fill="%s"><title>%s: %s %s</title></rect>`,
-			labelW, mid-9, w, color, html.EscapeString(label), num(values[i]), html.EscapeString(cw.cases))
+			labelW, mid-9, w, fills[i].fill(), html.EscapeString(label), num(values[i]), html.EscapeString(cw.cases))
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12">%s</text>`, float64(labelW)+w+6, mid+4, num(values[i]))
 		y += rowH
+	}
+	for r, row := range rows {
+		legend(&b, row, y+8+legendH*r)
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) //nolint:gosec // every text in it is escaped above

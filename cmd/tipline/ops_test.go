@@ -28,12 +28,17 @@ import (
 // the operator's commands only read what is stored.
 func (e *testEnv) opsCase(t *testing.T, kind tipline.Kind, urgency tipline.Urgency, submitted time.Time, answers tipline.Answers) tipline.Reference {
 	t.Helper()
+	return e.opsCaseAt(t, kind, urgency, submitted, answers, &tipline.Location{Latitude: 11.5564, Longitude: 104.9282})
+}
+
+// opsCaseAt is opsCase with the point the reporter shared (nil for none).
+func (e *testEnv) opsCaseAt(t *testing.T, kind tipline.Kind, urgency tipline.Urgency, submitted time.Time, answers tipline.Answers, at *tipline.Location) tipline.Reference {
+	t.Helper()
 	ref := tipline.NewReference()
 	_, _, err := e.db.SubmitCase(context.Background(), tipline.NewCase{
 		DraftID: "ops-" + string(ref), Reference: ref, Kind: kind, Urgency: urgency, Lang: "en",
 		Reporter: "pseudonym-" + string(ref), ReporterChatID: 7_300_000_001, ContactAllowed: true,
-		Answers: answers, SubmittedAt: submitted,
-		Location: &tipline.Location{Latitude: 11.5564, Longitude: 104.9282},
+		Answers: answers, SubmittedAt: submitted, Location: at,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"html/template"
 	"math/rand/v2"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/places"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -45,7 +47,25 @@ func seedReport(t *testing.T, e *testEnv, start time.Time) {
 		} else if rng.IntN(3) == 0 {
 			urgency = tipline.UrgencyUrgent
 		}
-		ref := e.opsCase(t, kind, urgency, at, tipline.Answers{"what": "Canaryreport tip", "name": "Canaryname"})
+		// Where: typed in English, Khmer or Thai, or a point shared in
+		// Chiang Mai, or words that name no province and no point.
+		answers := tipline.Answers{"what": "Canaryreport tip", "name": "Canaryname"}
+		point := &tipline.Location{Latitude: 11.5564, Longitude: 104.9282}
+		switch i % 6 {
+		case 0:
+			answers["where"] = "Siem Reap"
+		case 1:
+			answers["seen_where"] = "ផ្សារភ្នំពេញ"
+		case 2:
+			answers["where"] = "Paoy Paet Canarymarket"
+		case 3:
+			answers["where"] = "กรุงเทพฯ"
+		case 4:
+			answers["where"], point = "behind the Canaryschool", nil
+		case 5:
+			point = &tipline.Location{Latitude: 18.7877, Longitude: 98.9931}
+		}
+		ref := e.opsCaseAt(t, kind, urgency, at, answers, point)
 		if i%9 == 8 {
 			continue // never taken
 		}
@@ -125,21 +145,39 @@ func TestReportInBrowser(t *testing.T) {
 	for _, lang := range []string{"en", "km", "th"} {
 		out := filepath.Join(dir, "report-"+lang+".html")
 		html := write(out, "--lang", lang)
-		for _, banned := range []string{"<script", "src=", "href=", "http://", "https://", "@import", "url(", "Canary", "TL-", "<img", "<link", "Sokha"} {
+		for _, banned := range []string{"<script", "src=", "href=", "http://", "https://", "@import", "Canary", "TL-", "<img", "<link", "Sokha"} {
 			if strings.Contains(html, banned) {
 				t.Errorf("%s: the report holds %q: it must be self-contained, hold no content and name no reviewer without --names", lang, banned)
 			}
 		}
-		if n := strings.Count(html, "<svg"); n != 10 {
-			t.Errorf("%s: the report has %d charts, want 10", lang, n)
+		// url( only for the swatches' patterns, drawn in the page itself.
+		if strings.Count(html, "url(") != strings.Count(html, "url(#sw-") {
+			t.Errorf("%s: the report points at something outside the page", lang)
 		}
-		for _, id := range []string{"board_chart_kind", "board_chart_exploitation", "board_chart_found", "board_chart_language", "board_chart_outcome", "board_chart_ack", "board_chart_load", "board_chart_referrals"} {
+		if n := strings.Count(html, "<svg"); n != 13 {
+			t.Errorf("%s: the report has %d SVGs, want 12 charts and the swatches' patterns", lang, n)
+		}
+		for _, id := range []string{"board_chart_kind", "board_chart_exploitation", "board_chart_found", "board_chart_language", "board_chart_outcome", "board_chart_ack", "board_chart_load", "board_chart_referrals",
+			"board_chart_country", "board_chart_province", "board_place_unknown", "country_kh", "country_th"} {
 			if want := template.HTMLEscapeString(cat.Text(lang, id, nil)); !strings.Contains(html, want) {
 				t.Errorf("%s: the report lacks %q", lang, want)
 			}
 		}
 		if !strings.Contains(html, ">64<") {
 			t.Errorf("%s: the report does not count the 64 cases", lang)
+		}
+		// Every sixth case names each of Siem Reap, Phnom Penh, Banteay
+		// Meanchey (by a town), Bangkok, nothing, or shares a point in Chiang
+		// Mai: 11 of 64 for the first four, 10 for the last two.
+		for _, key := range []string{"KH/Siem Reap", "KH/Phnom Penh", "KH/Banteay Meanchey", "TH/Bangkok", "TH/Chiang Mai"} {
+			p, _ := places.ByKey(key)
+			n := 11
+			if key == "TH/Chiang Mai" {
+				n = 10
+			}
+			if want := fmt.Sprintf("<title>%s: %d ", template.HTMLEscapeString(p.Name(lang)), n); !strings.Contains(html, want) {
+				t.Errorf("%s: the report lacks the bar %q", lang, want)
+			}
 		}
 		if !strings.Contains(html, "<title>"+template.HTMLEscapeString(cat.Text(lang, "board_kind_missing", nil))+", ") {
 			t.Errorf("%s: no bar for missing children", lang)
@@ -179,8 +217,8 @@ func browseReport(t *testing.T, chromium, path string) []byte {
 		scripts: document.scripts.length,
 		overflow: document.documentElement.scrollWidth > window.innerWidth,
 	}))()`)
-	if got["charts"] != float64(10) || got["bars"].(float64) < 30 || got["fetched"] != float64(0) || got["scripts"] != float64(0) || got["overflow"] != false {
-		t.Errorf("%s in Chromium: %v; want 10 drawn charts, bars with titles, nothing fetched, no script, nothing wider than the page", path, got)
+	if got["charts"] != float64(12) || got["bars"].(float64) < 30 || got["fetched"] != float64(0) || got["scripts"] != float64(0) || got["overflow"] != false {
+		t.Errorf("%s in Chromium: %v; want 12 drawn charts, bars with titles, nothing fetched, no script, nothing wider than the page", path, got)
 	}
 	if ex := exceptions(); len(ex) > 0 {
 		t.Errorf("exceptions in the page: %v", ex)

@@ -9,14 +9,18 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/places"
 	"github.com/tipline/tipline/report"
+	"github.com/tipline/tipline/storage"
 )
 
 func (m *Main) report(ctx context.Context, args []string) error {
 	fs := m.flags("report", "Writes the board report: one self-contained HTML file with charts (inline SVG) of cases per\n"+
-		"week by kind, kind of exploitation, the reporter's language, urgency and outcome, missing\n"+
+		"week by kind, kind of exploitation, the reporter's language, country, urgency and outcome, missing\n"+
 		"children found (safe, harmed, other), time to acknowledge (p50, p90), escalations, each\n"+
-		"reviewer's load and referrals by partner. Counts and times only, no content. Reviewers are\n"+
+		"reviewer's load, referrals by partner and the top provinces (from the place answer or the shared\n"+
+		"point, never guessed). Counts and times only, no content. Reviewers are\n"+
 		"Reviewer 1, 2, ... unless --names. Dates are days in TIPLINE_TIME_ZONE; --to is included.\n"+
 		"The file is written 0600 and never replaces an existing one.")
 	today := time.Now()
@@ -61,7 +65,8 @@ func (m *Main) report(ctx context.Context, args []string) error {
 	if !start.Before(end) {
 		return errors.New("report: --from must not be after --to")
 	}
-	rows, err := db.ReportCases(ctx, start, end)
+	// The place answers are opened only to name each case's province.
+	rows, err := db.ReportCases(ctx, start, end, flows.AnswerWhere, flows.AnswerSeenWhere)
 	if err != nil {
 		return err
 	}
@@ -85,7 +90,7 @@ func (m *Main) report(ctx context.Context, args []string) error {
 		in.Cases = append(in.Cases, report.Case{
 			Kind: r.Kind, Urgency: r.Urgency, Status: r.Status, Outcome: r.Outcome, SubmittedAt: r.SubmittedAt,
 			AcknowledgedAt: r.AcknowledgedAt, Assignee: r.Assignee, Escalations: r.Escalations, Partners: r.Partners,
-			Exploitation: r.Exploitation, Lang: r.Lang,
+			Exploitation: r.Exploitation, Lang: r.Lang, Province: province(r),
 		})
 	}
 	var buf bytes.Buffer
@@ -97,6 +102,19 @@ func (m *Main) report(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stderr, "Report on %d case(s) from %s to %s written to %s.\n", len(rows), start.Format("2006-01-02"), last.Format("2006-01-02"), *out)
 	return nil
+}
+
+// province is the places key of a case's province, from its place answer
+// or else its shared point; "" when neither tells.
+func province(r storage.ReportCase) string {
+	var at *places.Point
+	if r.Location != nil {
+		at = &places.Point{Lat: r.Location.Latitude, Lon: r.Location.Longitude}
+	}
+	if p, ok := places.Match(r.Place, at); ok {
+		return p.Key()
+	}
+	return ""
 }
 
 // writeNew writes data to a new file, 0600: it never replaces a file or
