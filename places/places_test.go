@@ -88,12 +88,7 @@ func TestMatchText(t *testing.T) {
 		{"", ""},
 	}
 	for _, tc := range cases {
-		p, ok := MatchText(tc.answer)
-		got := ""
-		if ok {
-			got = p.Key()
-		}
-		if got != tc.want {
+		if got := key(MatchText(tc.answer)); got != tc.want {
 			t.Errorf("MatchText(%q) = %q, want %q", tc.answer, got, tc.want)
 		}
 	}
@@ -111,12 +106,7 @@ func TestNearest(t *testing.T) {
 		{"the middle of the South China Sea", Point{12.0, 113.0}, ""},
 	}
 	for _, tc := range cases {
-		p, ok := Nearest(tc.at)
-		got := ""
-		if ok {
-			got = p.Key()
-		}
-		if got != tc.want {
+		if got := key(Nearest(tc.at)); got != tc.want {
 			t.Errorf("%s: Nearest = %q, want %q", tc.name, got, tc.want)
 		}
 	}
@@ -141,4 +131,12 @@ func TestNameInTheReadersScript(t *testing.T) {
 			t.Errorf("got %q, want %q", c.got, c.want)
 		}
 	}
+}
+
+// key is a match's province key, "" for none.
+func key(p Province, ok bool) string {
+	if !ok {
+		return ""
+	}
+	return p.Key()
 }

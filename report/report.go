@@ -110,9 +110,9 @@ type page struct {
 	Lang, HTMLTitle, Heading, Intro, Footer string
 	// Defs are the patterns of the hatched, dotted, crossed and striped
 	// swatches, drawn once for every chart.
-	Defs                                    template.HTML
-	Tiles                                   []tile
-	Charts                                  []chart
+	Defs   template.HTML
+	Tiles  []tile
+	Charts []chart
 }
 
 type chart struct {

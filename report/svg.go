@@ -53,7 +53,9 @@ func (s swatch) fill() string {
 	return "url(#" + s.id() + ")"
 }
 
-func (s swatch) id() string { return "sw-" + string(s.Pattern) + "-" + strings.TrimPrefix(s.Colour, "#") }
+func (s swatch) id() string {
+	return "sw-" + string(s.Pattern) + "-" + strings.TrimPrefix(s.Colour, "#")
+}
 
 // patternDefs draws the pattern of every patterned swatch once, in an SVG
 // of no size at the top of the page, for every chart to fill with: a
