@@ -88,7 +88,7 @@ var provinces = []Province{
 	{Country: Cambodia, English: "Takeo", Khmer: "តាកែវ", Capital: &Point{10.99081, 104.78498},
 		Aliases: []string{"Doun Kaev"}},
 	{Country: Cambodia, English: "Oddar Meanchey", Khmer: "ឧត្ដរមានជ័យ", Thai: "อุดรมีชัย", Capital: &Point{14.18175, 103.51761},
-		Aliases: []string{"Oddar Meancheay", "Samraong"}},
+		Aliases: []string{"Oddar Meancheay"}},
 	{Country: Cambodia, English: "Kep", Khmer: "កែប", Thai: "แกบ", Capital: &Point{10.48291, 104.31672},
 		Aliases: []string{"Krong Kep"}},
 	{Country: Cambodia, English: "Pailin", Khmer: "ប៉ៃលិន", Thai: "ไพลิน", Capital: &Point{12.84895, 102.60928}},

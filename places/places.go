@@ -135,9 +135,10 @@ var names = func() []name {
 		n := name{province: i, latin: latin}
 		if latin {
 			n.text = " " + strings.Join(words(s), " ") + " "
+			n.short = isEveryday(s)
 		} else {
 			n.text = compact(s)
-			n.short = len([]rune(n.text)) < 5
+			n.short = len([]rune(n.text)) < 5 || isEveryday(s)
 		}
 		if strings.TrimSpace(n.text) == "" || seen[n.text] {
 			return
@@ -160,9 +161,24 @@ var names = func() []name {
 	return out
 }()
 
+// everyday are names that are also everyday words or parts of other
+// places' names: Kandal (កណ្ដាល) is "middle", as in Phnom Penh's Central
+// Market, ផ្សារកណ្ដាល. Like a short Khmer or Thai name, such a name counts
+// only as the whole answer or beside a word for province.
+var everyday = []string{"Kandal", "កណ្ដាល"}
+
+// isEveryday tells whether s is one of everyday, however it is written.
+func isEveryday(s string) bool {
+	return slices.ContainsFunc(everyday, func(e string) bool { return compact(e) == compact(s) })
+}
+
 // prefixes are the words for "province" and "town" written before a
-// name: after one, a short Khmer or Thai name counts.
-var prefixes = []string{"จังหวัด", "จ", "เมือง", "ខេត្ត", "រាជធានី", "ក្រុង"}
+// name (Latin ones with their spaces, around the words of the answer):
+// after one, a short or everyday name counts.
+var prefixes = []string{"จังหวัด", "จ", "เมือง", "ខេត្ត", "រាជធានី", "ក្រុង", " khaet", " province of"}
+
+// suffixes are the words for "province" written after a name.
+var suffixes = []string{"province ", "khaet "}
 
 // MatchText names the province a place answer names, by its names and
 // aliases whatever their case, spacing, punctuation or invisible
@@ -173,21 +189,14 @@ func MatchText(answer string) (Province, bool) {
 	found := map[int]bool{}
 	for _, n := range names {
 		if n.latin {
-			if strings.Contains(latin, n.text) {
-				found[n.province] = true
-				latin = strings.ReplaceAll(latin, n.text, "  ")
-			}
-			continue
-		}
-		if n.short {
-			hit := script == n.text
-			for _, pre := range prefixes {
-				hit = hit || strings.Contains(script, pre+n.text)
-			}
-			if !hit {
+			if !strings.Contains(latin, n.text) || (n.short && !besideProvince(latin, n.text)) {
 				continue
 			}
-		} else if !strings.Contains(script, n.text) {
+			found[n.province] = true
+			latin = strings.ReplaceAll(latin, n.text, "  ")
+			continue
+		}
+		if !strings.Contains(script, n.text) || (n.short && !besideProvince(script, n.text)) {
 			continue
 		}
 		found[n.province] = true
@@ -200,6 +209,25 @@ func MatchText(answer string) (Province, bool) {
 		return provinces[i], true
 	}
 	return Province{}, false
+}
+
+// besideProvince tells whether name, found in text, is the whole of it or
+// stands beside a word for province.
+func besideProvince(text, name string) bool {
+	if strings.TrimSpace(text) == strings.TrimSpace(name) {
+		return true
+	}
+	for _, pre := range prefixes {
+		if strings.Contains(text, pre+name) {
+			return true
+		}
+	}
+	for _, suf := range suffixes {
+		if strings.Contains(text, name+suf) {
+			return true
+		}
+	}
+	return false
 }
 
 // words are the lower-case words of s (runs of letters and digits).

@@ -82,6 +82,13 @@ func TestMatchText(t *testing.T) {
 		// "ไม่รู้เลย" is "I don't know at all", not Loei.
 		{"ไม่รู้เลย", ""},
 		{"Takeo", "KH/Takeo"},
+		// Kandal is also "middle": Phnom Penh's Central Market is not
+		// Kandal province, Kandal province is.
+		{"ផ្សារកណ្ដាលភ្នំពេញ", "KH/Phnom Penh"},
+		{"Phsar Kandal", ""},
+		{"ខេត្តកណ្ដាល", "KH/Kandal"},
+		{"Kandal province", "KH/Kandal"},
+		{"Kandal", "KH/Kandal"},
 		// Two provinces named: not guessed.
 		{"from Battambang to Bangkok", ""},
 		{"behind the school", ""},
