@@ -32,10 +32,13 @@ package places
 //   - Thai and English names: github.com/kongvut/thai-province-data
 //     formats/csv/provinces.csv (77 rows).
 //   - Capitals' coordinates (the town of each province): the
-//     PROVINCE_COORDS table of a public map component (find_string id
-//     60237521131 in the project's code search), spot-checked against a
-//     second table (id 8265782963): Chiang Mai 18.7883 98.9853 in both,
-//     Chumphon 10.4930/10.4939 99.1800, Trat 12.2428/12.2431.
+//     PROVINCE_COORDS table of a public map component found by the
+//     project's code search (its repository not named there), checked
+//     against the points of each province's capital district (อำเภอเมือง,
+//     Bangkok's Phra Nakhon) in github.com/SupanutT/CAP_Yelp-Camp
+//     seeds/cities.js (commit a4dcd707): 76 of 77 lie within 26 km of
+//     them, half within 2.3 km (a district's point is not its town's);
+//     Bueng Kan, a province since 2011, is not in the second source.
 //   - Khmer names: only Bangkok's usual Khmer name, បាងកក; a Khmer report
 //     shows the other Thai provinces by their English name (which Khmer
 //     readers read more often than Thai script).
