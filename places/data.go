@@ -16,14 +16,17 @@ package places
 //     Ratanakiri is រតនគិរី in one, រតនៈគិរី in the other: both kept.
 //   - Thai names: the Thai list "การแบ่งเขตการปกครอง" of Cambodia's
 //     provinces (asianfoodofthai.wordpress.com) and Thai Wikipedia
-//     (จังหวัดกำปงจาม, ตะโบงคมุม, พระตะบอง). Svay Rieng, Stung Treng and
-//     Takeo had no Thai name in what was read: a Thai report shows their
-//     English name.
+//     (จังหวัดกำปงจาม, ตะโบงคมุม; บันทายเมียนเจย์ on hmong.in.th's
+//     พระตะบอง). Svay Rieng and Takeo had no Thai name in what was read: a
+//     Thai report shows their English name.
 //   - Capitals' coordinates: the cities of the countries-states-cities
 //     database as published in github.com/VannaDii/pub-dev
 //     geography/lib/src/countries/cambodia_cities.dart (Battambang
 //     13.10271 103.19822, Siem Reap 13.36179 103.86056, ...); Kampong
 //     Thom's capital (Stung Saen, 12°42′N 104°53′E) from Wikipedia.
+//     Spot-checked against Wikipedia's pages of the towns: Koh Kong
+//     (11.617 102.983), Pursat (12.533 103.917) and Serei Saophoan
+//     (13.583 102.983) agree within a kilometre.
 //     Tboung Khmum's capital, Suong, is in neither: it has no point, so a
 //     shared location there counts for the nearest other capital
 //     (Kampong Cham, Prey Veng) or, beyond 150 km, as not known.
@@ -56,8 +59,8 @@ package places
 // Chonburi) matches without being listed.
 var provinces = []Province{
 	// Cambodia, in the order of their ISO 3166-2 numbers.
-	{Country: Cambodia, English: "Banteay Meanchey", Khmer: "បន្ទាយមានជ័យ", Thai: "บันทายมีชัย", Capital: &Point{13.58588, 102.97369},
-		Aliases: []string{"Sisophon", "Serei Saophoan", "บันเตียเมียนเจย", "Paoy Paet"}},
+	{Country: Cambodia, English: "Banteay Meanchey", Khmer: "បន្ទាយមានជ័យ", Thai: "บันเตียเมียนเจย", Capital: &Point{13.58588, 102.97369},
+		Aliases: []string{"Sisophon", "Serei Saophoan", "บันทายเมียนเจย์", "Paoy Paet"}},
 	{Country: Cambodia, English: "Battambang", Khmer: "បាត់ដំបង", Thai: "พระตะบอง", Capital: &Point{13.10271, 103.19822}},
 	{Country: Cambodia, English: "Kampong Cham", Khmer: "កំពង់ចាម", Thai: "กำปงจาม", Capital: &Point{11.98, 105.445}},
 	{Country: Cambodia, English: "Kampong Chhnang", Khmer: "កំពង់ឆ្នាំង", Thai: "กำปงชนัง", Capital: &Point{12.26, 104.67}},
@@ -85,8 +88,8 @@ var provinces = []Province{
 		Aliases: []string{"Siemreap"}},
 	{Country: Cambodia, English: "Preah Sihanouk", Khmer: "ព្រះសីហនុ", Thai: "สีหนุวิลล์", Capital: &Point{10.60932, 103.52958},
 		Aliases: []string{"Krong Preah Sihanouk", "Sihanoukville", "Kampong Som", "กำปงโสม"}},
-	{Country: Cambodia, English: "Stung Treng", Khmer: "ស្ទឹងត្រែង", Capital: &Point{13.52586, 105.9683},
-		Aliases: []string{"Stueng Traeng", "สตึงแตรง"}},
+	{Country: Cambodia, English: "Stung Treng", Khmer: "ស្ទឹងត្រែង", Thai: "สตึงแตรง", Capital: &Point{13.52586, 105.9683},
+		Aliases: []string{"Stueng Traeng"}},
 	{Country: Cambodia, English: "Svay Rieng", Khmer: "ស្វាយរៀង", Capital: &Point{11.08785, 105.79935}},
 	{Country: Cambodia, English: "Takeo", Khmer: "តាកែវ", Capital: &Point{10.99081, 104.78498},
 		Aliases: []string{"Doun Kaev"}},
