@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/places"
 )
 
 func TestPercentile(t *testing.T) {
@@ -250,6 +251,17 @@ func TestCountsByCountryAndProvince(t *testing.T) {
 		if !strings.Contains(c.page, c.want) {
 			t.Errorf("%s: the report lacks %q", c.lang, c.want)
 		}
+	}
+	// Only the ten provinces with most cases are drawn.
+	var many []Case
+	for i, p := range places.All()[:12] {
+		for range 12 - i {
+			many = append(many, Case{Kind: tipline.KindTip, Province: p.Key()})
+		}
+	}
+	top := render(t, "en", many)
+	if !strings.Contains(top, "Banteay Meanchey: 12 cases") || !strings.Contains(top, "Kratie: 3 cases") || strings.Contains(top, "Mondulkiri:") || strings.Contains(top, "Phnom Penh:") {
+		t.Error("the province chart does not hold exactly the ten provinces with most cases")
 	}
 	if none := render(t, "en", []Case{{Kind: tipline.KindTip}}); !strings.Contains(none, "No case named a province in this period.") {
 		t.Error("a period with no province known does not say so")
