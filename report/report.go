@@ -331,12 +331,17 @@ func Render(w io.Writer, in Input) error {
 	total := len(in.Cases)
 	period := say.t("board_period_range", map[string]any{"From": say.day(in.From.In(loc)), "To": say.day(in.To.Add(-time.Nanosecond).In(loc))})
 	generated := say.day(in.Now.In(loc)) + " " + in.Now.In(loc).Format("15:04 MST")
-	cases, minutes := say.t("board_unit_cases", nil), say.t("board_unit_minutes", nil)
+	const cases, minutes = "board_unit_cases", "board_unit_minutes"
 	ch := chartWords{weekOf: say.t("board_week_of", nil), bar: func(series, week, n, unit string) string {
 		return say.t("board_bar", map[string]any{"Series": series, "Week": week, "N": n, "Unit": unit})
 	}, perWeek: func(what, unit string) string {
 		return say.t("board_chart_aria", map[string]any{"What": what, "Unit": unit})
-	}, cases: cases}
+	}, unit: func(id string, v float64) string {
+		if v == 1 {
+			return say.t(id+"_one", nil)
+		}
+		return say.t(id+"_other", nil)
+	}}
 	countryLegend := slices.Clone(byCountry[:2])
 	provinceCaption := say.t("board_chart_province_caption", map[string]any{"N": topProvinces, "Unknown": placeUnknown})
 	p := page{

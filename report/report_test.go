@@ -121,11 +121,14 @@ func TestBoardCounts(t *testing.T) {
 	for _, want := range []string{
 		"3 missing children", "Missing children found", "of 3 missing children: 1 safe, 1 harmed, 0 other",
 		"Child found safe, week of", "Forced labour, week of", "ភាសាខ្មែរ, week of", "ภาษาไทย, week of",
-		"Referrals by partner", "APLE Cambodia: 1 cases", "Reviewer 1",
+		"Referrals by partner", "APLE Cambodia: 1 case", "Reviewer 1",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the report lacks %q", want)
 		}
+	}
+	if strings.Contains(s, " 1 cases") {
+		t.Error(`a count of one reads "1 cases"`)
 	}
 	// A long partner name wraps over lines instead of running off the chart.
 	if !strings.Contains(s, `<tspan x="182" dy="14">`) {
@@ -233,7 +236,7 @@ func TestCountsByCountryAndProvince(t *testing.T) {
 	en := render(t, "en", cases)
 	for _, want := range []string{
 		"Cases per week, by country", "Cambodia, week of", "Thailand, week of", "Place not known, week of",
-		"Siem Reap: 2 cases", "Bangkok: 1 cases", "place not known: 2.",
+		"Siem Reap: 2 cases", "Bangkok: 1 case", "place not known: 2.",
 	} {
 		if !strings.Contains(en, want) {
 			t.Errorf("en: the report lacks %q", want)

@@ -17,7 +17,9 @@ type chartWords struct {
 	weekOf  string
 	bar     func(series, week, n, unit string) string
 	perWeek func(what, unit string) string
-	cases   string
+	// unit is a unit's word for a count of v: "1 case", "2 cases". id is
+	// the catalogue key without its _one/_other ending.
+	unit func(id string, v float64) string
 }
 
 // series is one set of bars in one swatch.
@@ -145,7 +147,7 @@ func (cw chartWords) bars(labels []string, ss []series, stacked bool, unit strin
 	rows := legendRows(ss)
 	h := top + plotH + 36 + legendH*len(rows)
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, h, html.EscapeString(cw.perWeek(legendText(ss), unit)))
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, h, html.EscapeString(cw.perWeek(legendText(ss), cw.unit(unit, 2))))
 	y := func(v float64) float64 { return top + plotH - v/scaleTop*plotH }
 	for t := 0.0; t <= scaleTop+1e-9; t += step {
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#d0d7de" stroke-width="1"/>`, left, chartW-right, y(t), y(t))
@@ -165,7 +167,7 @@ func (cw chartWords) bars(labels []string, ss []series, stacked bool, unit strin
 			}
 			if v > 0 {
 				fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>`,
-					x, y(base+v), w, y(base)-y(base+v), s.Swatch.fill(), html.EscapeString(cw.bar(s.Name, label, num(v), unit)))
+					x, y(base+v), w, y(base)-y(base+v), s.Swatch.fill(), html.EscapeString(cw.bar(s.Name, label, num(v), cw.unit(unit, v))))
 			}
 			if stacked {
 				base += v
@@ -298,7 +300,7 @@ func (cw chartWords) hbars(labels []string, values []float64, fills []swatch, ke
 		}
 		b.WriteString(`</text>`)
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="18" rx="2" fill="%s"><title>%s: %s %s</title></rect>`,
-			labelW, mid-9, w, fills[i].fill(), html.EscapeString(label), num(values[i]), html.EscapeString(cw.cases))
+			labelW, mid-9, w, fills[i].fill(), html.EscapeString(label), num(values[i]), html.EscapeString(cw.unit("board_unit_cases", values[i])))
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12">%s</text>`, float64(labelW)+w+6, mid+4, num(values[i]))
 		y += rowH
 	}
