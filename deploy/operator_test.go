@@ -713,7 +713,7 @@ func (o *operatorRun) cleanup() {
 	var outs []string
 	for _, c := range o.cmds {
 		for _, m := range regexp.MustCompile(`(?:--out|voices export) (.+?)'?$`).FindAllStringSubmatch(c, -1) {
-			if regexp.MustCompile(`^/(root|var/backups)/[-a-z.]*[a-z][-a-z.$()+% ]*/?$`).MatchString(m[1]) {
+			if regexp.MustCompile(`^/(root|var/backups)/[-a-z.]*[a-z][-a-zA-Z.$()+% ]*/?$`).MatchString(m[1]) {
 				outs = append(outs, m[1])
 			} else {
 				o.t.Errorf("cleanup: the README writes %s, which this test does not delete", m[1])
