@@ -143,6 +143,7 @@ func TestReadmeOperatorRun(t *testing.T) {
 		partnerID  int64
 		tip, child tipline.Reference
 		backup     string
+		restored   bool // the case was read back from tipline_restored
 	)
 	for _, c := range cmds {
 		// substitutions: placeholders become what the test made.
@@ -180,14 +181,17 @@ func TestReadmeOperatorRun(t *testing.T) {
 			}
 
 		case line == "sudo systemctl stop tipline":
+			// substitution: KillSignal, within TimeoutStopSec.
 			o.stop()
 
 		case line == "sudo systemctl start tipline":
-			// The README's comment before it: point DATABASE_URL at
-			// tipline_restored, same TIPLINE_SECRET_KEY.
+			// substitution: the README's comment before it, "point
+			// DATABASE_URL at tipline_restored (same TIPLINE_SECRET_KEY)", is
+			// sudoedit again; the start is the unit's commands, as above.
 			o.edit("sudoedit "+envPath, "tipline_restored")
 			o.start()
 			o.readBack("tipline_restored", tip, "Canaryoperator the girl next door")
+			restored = true
 
 		case strings.HasSuffix(line, "exec tipline doctor'"):
 			o.firstDoctor(line, emu)
@@ -239,8 +243,8 @@ func TestReadmeOperatorRun(t *testing.T) {
 			}
 		}
 	}
-	if backup == "" || tip == "" || o.svc == nil {
-		t.Fatalf("the README's operator commands made no backup, case or service: %q", cmds)
+	if backup == "" || tip == "" || o.svc == nil || !restored {
+		t.Fatalf("the README's operator commands made no backup, case, service or restore to start on: %q", cmds)
 	}
 	o.stop()
 
