@@ -248,6 +248,24 @@ func TestReadmeOperatorRun(t *testing.T) {
 	}
 	o.stop()
 
+	// Upgrading: the README's `sudo apt install ./dist/tipline_NEW.deb`,
+	// NEW being the same package with a higher version (substitution);
+	// tipline.env, a conffile, is kept.
+	upgrade := regexp.MustCompile("`(sudo apt install\\s+\\./dist/tipline_NEW\\.deb)`").FindStringSubmatch(operatorSections(t))
+	if upgrade == nil {
+		t.Fatal("the README no longer says how to upgrade (sudo apt install ./dist/tipline_NEW.deb)")
+	}
+	o.give("dist/tipline_1.2.4~test_amd64.deb", rebuildDeb(t, deb, "1.2.4~test"), 0o644)
+	line := strings.Replace(strings.Join(strings.Fields(upgrade[1]), " "), "tipline_NEW.deb", "tipline_1.2.4~test_amd64.deb", 1)
+	t.Logf("%s $ %s", time.Now().Format("15:04:05"), line)
+	o.as(line, "y\n")
+	if v := run(t, "", nil, "dpkg-query", "-W", "-f=${Version}", "tipline"); v != "1.2.4~test" {
+		t.Errorf("after the upgrade the installed version is %q", v)
+	}
+	if env, err := os.ReadFile(envPath); err != nil || !strings.Contains(string(env), "TIPLINE_SECRET_KEY="+o.secret) {
+		t.Errorf("the upgrade did not keep the settings in %s: %v", envPath, err)
+	}
+
 	// Removing it: remove keeps the settings, purge keeps the key.
 	if len(removing) < 2 {
 		t.Fatalf("the README's 'Removing it' names no apt remove and apt purge: %q", removing)
@@ -277,6 +295,25 @@ func TestReadmeOperatorRun(t *testing.T) {
 			}
 		}
 	}
+}
+
+// rebuildDeb is the package deb with another version, written beside it.
+func rebuildDeb(t *testing.T, deb, version string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "pkg")
+	run(t, "", nil, "dpkg-deb", "-R", deb, dir)
+	control := filepath.Join(dir, "DEBIAN", "control")
+	b, err := os.ReadFile(control)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = regexp.MustCompile(`(?m)^Version: .*$`).ReplaceAll(b, []byte("Version: "+version))
+	if err := os.WriteFile(control, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(filepath.Dir(dir), "tipline_"+version+"_amd64.deb")
+	run(t, "", nil, "dpkg-deb", "--root-owner-group", "-Zgzip", "-z1", "--build", dir, out)
+	return out
 }
 
 // readmeRemoving is the README's "Removing it": its `sudo apt remove` and
