@@ -455,34 +455,10 @@ func TestPurgeKeepsTheSecretKey(t *testing.T) {
 // root-only settings file (sudo sh -c '… . /etc/tipline/tipline.env …'),
 // PostgreSQL's tools run as the postgres user (pg_restore as the
 // logged-in user fails), apt and systemctl need sudo, and the package is
-// installed from where scripts/build-deb writes it.
+// installed from where scripts/build-deb writes it. TestReadmeOperatorRun
+// runs them.
 func TestReadmeOperatorCommands(t *testing.T) {
-	b, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme := string(b)
-	start, end := strings.Index(readme, "## Run it on your server"), strings.Index(readme, "### Containers")
-	if start < 0 || end < start {
-		t.Fatal("the README has no operator sections")
-	}
-	var cmds []string
-	in := false
-	for _, line := range strings.Split(readme[start:end], "\n") {
-		line = strings.TrimSpace(line)
-		switch {
-		case strings.HasPrefix(line, "```"):
-			in = strings.HasPrefix(line, "```sh")
-		case in && line != "" && !strings.HasPrefix(line, "#"):
-			if i := strings.Index(line, "  #"); i > 0 {
-				line = strings.TrimSpace(line[:i]) // a comment after the command
-			}
-			cmds = append(cmds, line)
-		}
-	}
-	if len(cmds) < 10 {
-		t.Fatalf("found only %d commands: %q", len(cmds), cmds)
-	}
+	cmds := readmeOperatorCommands(t)
 	script, err := os.ReadFile("../scripts/build-deb")
 	if err != nil {
 		t.Fatal(err)
@@ -526,6 +502,46 @@ func TestReadmeOperatorCommands(t *testing.T) {
 	if installs == 0 {
 		t.Error("the README installs no package")
 	}
+}
+
+// operatorSections is the README's text from "Run it on your server" to
+// "Containers": what an operator types.
+func operatorSections(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	start, end := strings.Index(readme, "## Run it on your server"), strings.Index(readme, "### Containers")
+	if start < 0 || end < start {
+		t.Fatal("the README has no operator sections")
+	}
+	return readme[start:end]
+}
+
+// readmeOperatorCommands is every shell command of the README's operator
+// sections, in order: the lines of its sh blocks, without comments.
+func readmeOperatorCommands(t *testing.T) []string {
+	t.Helper()
+	var cmds []string
+	in := false
+	for _, line := range strings.Split(operatorSections(t), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "```"):
+			in = strings.HasPrefix(line, "```sh")
+		case in && line != "" && !strings.HasPrefix(line, "#"):
+			if i := strings.Index(line, "  #"); i > 0 {
+				line = strings.TrimSpace(line[:i]) // a comment after the command
+			}
+			cmds = append(cmds, line)
+		}
+	}
+	if len(cmds) < 10 {
+		t.Fatalf("found only %d commands: %q", len(cmds), cmds)
+	}
+	return cmds
 }
 
 // sudoCommand is the command sudo runs, given the words after "sudo":

@@ -138,6 +138,10 @@ func (m *Main) voicesExport(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
+	// The directory is made here, as the README's `voices export /root/voices/` expects.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("voices export: %w", err)
+	}
 	man := voicesManifest{Version: 1, BotID: botID, Exported: time.Now().UTC()}
 	for _, r := range recs {
 		data, err := downloadFile(ctx, api, r.FileID)
