@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"time"
+
 	"github.com/tipline/tipline"
 )
 
@@ -82,4 +84,12 @@ type Bucket struct {
 	Key   string
 	Rate  float64
 	Burst int
+}
+
+// Taken is what became of one set of buckets in a throttle's TakeEach:
+// Wait 0 when a token was taken from each, or how long until the short
+// bucket (Short, its index in the set) has one, nothing taken.
+type Taken struct {
+	Wait  time.Duration
+	Short int
 }

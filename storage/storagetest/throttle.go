@@ -14,6 +14,7 @@ import (
 // token buckets that pace sends within Telegram's limits.
 type Throttle interface {
 	Take(ctx context.Context, buckets ...storage.Bucket) (time.Duration, int, error)
+	TakeEach(ctx context.Context, sets [][]storage.Bucket) ([]storage.Taken, error)
 	Hold(ctx context.Context, b storage.Bucket, d time.Duration) error
 }
 
@@ -71,6 +72,39 @@ func RunThrottleContract(t *testing.T, newThrottle func(t *testing.T) Throttle) 
 		wait, _, err := th.Take(t.Context(), chat)
 		if err != nil || wait < 2*time.Second {
 			t.Fatalf("take after a hold of 3 s = %v, %v; want about 3 s", wait, err)
+		}
+	})
+	t.Run("TakeEachAsTakesInTurn", func(t *testing.T) {
+		t.Parallel()
+		th := newThrottle(t)
+		chatB := storage.Bucket{Key: "chat:b", Rate: 1, Burst: 1}
+		// Six sends in one call: chat a's burst of 3 goes, its fourth
+		// waits; chat b's one goes, its second waits; global's 5 are
+		// shared by the sets in turn, so the last set finds it empty.
+		sets := [][]storage.Bucket{{chat, global}, {chat, global}, {chatB, global}, {chatB, global}, {chat, global}, {chat, global}, {storage.Bucket{Key: "chat:c", Rate: 1, Burst: 3}, global}}
+		taken, err := th.TakeEach(t.Context(), sets)
+		if err != nil || len(taken) != len(sets) {
+			t.Fatalf("TakeEach = %v, %v; want one result a set", taken, err)
+		}
+		wantTaken := []bool{true, true, true, false, true, false, true}
+		wantShort := []int{0, 0, 0, 0, 0, 0, 0}
+		for i, tk := range taken {
+			if (tk.Wait == 0) != wantTaken[i] || tk.Short != wantShort[i] {
+				t.Errorf("set %d: wait %v (bucket %d); want taken %v", i, tk.Wait, tk.Short, wantTaken[i])
+			}
+		}
+		// 5 sets took a token from global: its burst is spent, and what a
+		// refused set did not take is still there for no one.
+		if wait, short, _ := th.Take(t.Context(), storage.Bucket{Key: "chat:d", Rate: 1, Burst: 3}, global); wait <= 0 || short != 1 {
+			t.Fatalf("take after the batch = %v (bucket %d); want global empty", wait, short)
+		}
+		// The sets refused took nothing from their chat: chat b's second
+		// token comes after one interval, not two.
+		if taken[3].Wait > time.Second {
+			t.Errorf("chat b's refused set waits %v, want at most 1 s", taken[3].Wait)
+		}
+		if none, err := th.TakeEach(t.Context(), nil); err != nil || len(none) != 0 {
+			t.Errorf("TakeEach of nothing = %v, %v", none, err)
 		}
 	})
 	t.Run("RefusesBadBuckets", func(t *testing.T) {
