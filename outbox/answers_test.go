@@ -1,4 +1,4 @@
-package bot
+package outbox
 
 import (
 	"io"
@@ -56,12 +56,12 @@ func TestClassifyTellsLostAnswersByType(t *testing.T) {
 				url = srv.URL
 			}
 			api, err := tgbot.New("123456:test-token", tgbot.WithServerURL(url), tgbot.WithSkipGetMe(),
-				tgbot.WithHTTPClient(5*time.Second, withLostAnswers(&http.Client{Timeout: 5 * time.Second})))
+				tgbot.WithHTTPClient(5*time.Second, WithLostAnswers(&http.Client{Timeout: 5 * time.Second})))
 			if err != nil {
 				t.Fatal(err)
 			}
-			b := &Bot{api: api, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-			_, err = b.api.SendMessage(t.Context(), &tgbot.SendMessageParams{ChatID: 1, Text: "x"})
+			b := &Sender{api: api, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			_, err = api.SendMessage(t.Context(), &tgbot.SendMessageParams{ChatID: 1, Text: "x"})
 			if err == nil {
 				t.Fatal("the send succeeded")
 			}

@@ -1,4 +1,4 @@
-package bot
+package outbox
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/tipline/tipline/internal/claimloop"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -29,11 +30,20 @@ import (
 // asks Telegram every half second whether it is back, and drains in order
 // once it is (G11).
 
-// Throttle paces sends across processes (redis.Throttle).
-type Throttle interface {
-	Take(ctx context.Context, buckets ...storage.Bucket) (time.Duration, int, error)
-	Hold(ctx context.Context, b storage.Bucket, d time.Duration) error
+// Pacing holds Telegram's rate limits as we honour them: about 30 messages a
+// second overall and about one a second in a chat, with a small burst.
+type Pacing struct {
+	Global      float64 // messages per second, all chats
+	GlobalBurst int
+	PerChat     float64 // messages per second in one chat
+	ChatBurst   int
 }
+
+// DefaultPacing follows Telegram's published limits.
+var DefaultPacing = Pacing{Global: 30, GlobalBurst: 3, PerChat: 1, ChatBurst: 3}
+
+// DeleteWindow is how long bots may delete messages in private chats.
+const DeleteWindow = 48 * time.Hour
 
 // outcome is what became of one try at sending an entry.
 type outcome int
@@ -64,36 +74,37 @@ func retryBackoff(attempts int) time.Duration {
 
 // dispatchLoop runs the dispatcher until ctx ends; sends in flight are
 // given a moment to finish, and whatever is left is free for another
-// process at once (Leave, in Run).
-func (b *Bot) dispatchLoop(ctx context.Context, first, last storage.Lane, senders int, wake chan struct{}) {
+// process at once (Leave, in the bot's Run).
+func (s *Sender) dispatchLoop(ctx context.Context, first, last storage.Lane, senders int, wake chan struct{}) {
 	sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	var wg sync.WaitGroup
 	abandoned := false
-	claimLoop[storage.OutboxEntry]{
-		what:  "outbox",
-		hands: senders,
-		claim: func(ctx context.Context, n int) ([]storage.OutboxEntry, error) {
-			return b.store.OutboxClaimLanes(ctx, b.owner, b.cfg.Lease, n, first, last)
+	claimloop.Loop[storage.OutboxEntry]{
+		What:  "outbox",
+		Hands: senders,
+		Claim: func(ctx context.Context, n int) ([]storage.OutboxEntry, error) {
+			return s.store.OutboxClaimLanes(ctx, s.cfg.Owner, s.cfg.Lease, n, first, last)
 		},
-		handle: func(e storage.OutboxEntry) { b.dispatchOne(sendCtx, e) },
-		before: func(ctx context.Context) (again, stop bool) {
-			if !b.telegramDown.Load() {
+		Claimed: s.reserve,
+		Handle:  func(e storage.OutboxEntry) { s.dispatchOne(sendCtx, e) },
+		Before: func(ctx context.Context) (again, stop bool) {
+			if !s.telegramDown.Load() {
 				return false, false
 			}
-			if b.draining.Load() {
+			if s.draining.Load() {
 				// Stopping: the outbox keeps what Telegram did not take.
 				abandoned = true
 				return false, true
 			}
-			b.probeTelegram(ctx)
+			s.probeTelegram(ctx)
 			return true, false
 		},
-		drained: func(inHand int) bool { return b.draining.Load() && inHand == 0 },
-		wake:    wake,
-		idle:    b.cfg.DispatchIdle,
-		log:     b.log,
-	}.run(ctx, &wg)
+		Drained: func(inHand int) bool { return s.draining.Load() && inHand == 0 },
+		Wake:    wake,
+		Idle:    s.cfg.Idle,
+		Log:     s.log,
+	}.Run(ctx, &wg)
 	if abandoned {
 		return
 	}
@@ -107,125 +118,173 @@ func (b *Bot) dispatchLoop(ctx context.Context, first, last storage.Lane, sender
 	}
 }
 
-// signal wakes whoever waits on ch, without blocking.
-func signal(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
-}
-
 // buckets are the limits an entry is sent within: its chat's and the bot's.
-func (b *Bot) buckets(e storage.OutboxEntry) []storage.Bucket {
+func (s *Sender) buckets(e storage.OutboxEntry) []storage.Bucket {
 	return []storage.Bucket{
-		{Key: "chat:" + e.ChatKey, Rate: b.cfg.Pacing.PerChat, Burst: b.cfg.Pacing.ChatBurst},
-		{Key: "global", Rate: b.cfg.Pacing.Global, Burst: b.cfg.Pacing.GlobalBurst},
+		{Key: "chat:" + e.ChatKey, Rate: s.cfg.Pacing.PerChat, Burst: s.cfg.Pacing.ChatBurst},
+		{Key: "global", Rate: s.cfg.Pacing.Global, Burst: s.cfg.Pacing.GlobalBurst},
 	}
 }
 
-// take takes a token from each bucket through the shared throttle, or the
-// process's own while the shared one cannot be reached.
-func (b *Bot) take(ctx context.Context, buckets []storage.Bucket) (time.Duration, int) {
-	wait, short, err := b.throttle.Take(ctx, buckets...)
+// takeEach takes a token from each bucket of each set through the shared
+// throttle, or the process's own while the shared one cannot be reached.
+func (s *Sender) takeEach(ctx context.Context, sets [][]storage.Bucket) []storage.Taken {
+	taken, err := s.throttle.TakeEach(ctx, sets)
 	if err == nil {
-		if b.throttleFailing.Swap(false) {
-			b.log.Info("shared rate limits reachable again")
+		if s.throttleFailing.Swap(false) {
+			s.log.Info("shared rate limits reachable again")
 		}
-		return wait, short
+		return taken
 	}
-	if !b.throttleFailing.Swap(true) {
-		b.log.Warn("shared rate limits unreachable; pacing this process alone", "err", err)
+	if !s.throttleFailing.Swap(true) {
+		s.log.Warn("shared rate limits unreachable; pacing this process alone", "err", err)
 	}
-	wait, short, _ = b.localThrottle.Take(ctx, buckets...)
-	return wait, short
+	taken, err = s.fallback.TakeEach(ctx, sets)
+	if err != nil {
+		// Only a bucket with no rate, or a stopping process: wait, send nothing.
+		taken = make([]storage.Taken, len(sets))
+		for i := range taken {
+			taken[i] = storage.Taken{Wait: time.Second}
+		}
+	}
+	return taken
 }
 
-func (b *Bot) hold(ctx context.Context, bk storage.Bucket, d time.Duration) {
-	if err := b.throttle.Hold(ctx, bk, d); err != nil {
-		_ = b.localThrottle.Hold(ctx, bk, d)
+// reserved keeps what one takeEach took for the entries a dispatcher
+// claimed, until each entry's sender comes for it: one throttle call for
+// the batch instead of one a message. An entry whose turn did not come
+// (its chat or the bot must wait) takes again on its own after the wait.
+type reserved struct {
+	mu    sync.Mutex
+	taken map[int64]storage.Taken
+}
+
+// reserve takes, in one call, a token for each claimed entry that is
+// paced (every lane but answers to button presses), in claim order.
+func (s *Sender) reserve(ctx context.Context, entries []storage.OutboxEntry) {
+	var (
+		ids  []int64
+		sets [][]storage.Bucket
+	)
+	for _, e := range entries {
+		if e.Lane != storage.LaneCallback {
+			ids = append(ids, e.ID)
+			sets = append(sets, s.buckets(e))
+		}
+	}
+	if len(sets) == 0 {
+		return
+	}
+	taken := s.takeEach(ctx, sets)
+	s.reserved.mu.Lock()
+	defer s.reserved.mu.Unlock()
+	if s.reserved.taken == nil {
+		s.reserved.taken = map[int64]storage.Taken{}
+	}
+	for i, id := range ids {
+		s.reserved.taken[id] = taken[i]
+	}
+}
+
+// reservation gives an entry what reserve took for it, once.
+func (s *Sender) reservation(id int64) (storage.Taken, bool) {
+	s.reserved.mu.Lock()
+	defer s.reserved.mu.Unlock()
+	tk, ok := s.reserved.taken[id]
+	delete(s.reserved.taken, id)
+	return tk, ok
+}
+
+func (s *Sender) hold(ctx context.Context, bk storage.Bucket, d time.Duration) {
+	if err := s.throttle.Hold(ctx, bk, d); err != nil {
+		_ = s.fallback.Hold(ctx, bk, d)
 	}
 }
 
 // dispatchOne sends one claimed entry and records what became of it.
-func (b *Bot) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
-	var p payload
+func (s *Sender) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
+	var p Payload
 	if err := json.Unmarshal(e.Payload, &p); err != nil {
-		b.settle(ctx, e, refused, 0, 0, "unreadable payload")
+		s.settle(ctx, e, refused, 0, 0, "unreadable payload")
 		return
 	}
-	if e.Method == methodEdit && e.EditOfMessageID == 0 && p.MessageID == 0 {
+	if e.Method == MethodEdit && e.EditOfMessageID == 0 && p.MessageID == 0 {
 		// The message to edit was never sent: nothing to change.
-		b.settle(ctx, e, sentOK, 0, 0, "")
+		s.settle(ctx, e, sentOK, 0, 0, "")
 		return
 	}
 	if e.Lane != storage.LaneCallback {
-		buckets := b.buckets(e)
+		tk, ok := s.reservation(e.ID)
 		for {
-			wait, short := b.take(ctx, buckets)
+			if !ok {
+				tk = s.takeEach(ctx, [][]storage.Bucket{s.buckets(e)})[0]
+			}
+			ok = false
+			wait, short := tk.Wait, tk.Short
 			if wait <= 0 {
 				break
 			}
 			if short == 0 {
 				// The chat must wait: give the entry back, hold no sender.
-				b.settle(ctx, e, notSent, 0, wait, "")
+				s.settle(ctx, e, notSent, 0, wait, "")
 				return
 			}
-			if sleep(ctx, wait) != nil {
-				b.settle(ctx, e, notSent, 0, 0, "")
+			if claimloop.Sleep(ctx, wait) != nil {
+				s.settle(ctx, e, notSent, 0, 0, "")
 				return
 			}
 		}
 	}
-	msgID, res, retryAfter, reason := b.callTelegram(ctx, e, p)
-	if b.obs != nil && (res == notSent || res == failed || res == unknown || res == slowDown) {
-		b.obs.Retried(int(e.Lane))
+	msgID, res, retryAfter, reason := s.callTelegram(ctx, e, p)
+	if s.obs != nil && (res == notSent || res == failed || res == unknown || res == slowDown) {
+		s.obs.Retried(int(e.Lane))
 	}
 	if res == slowDown {
-		for _, bk := range b.buckets(e) {
-			b.hold(ctx, bk, retryAfter)
+		for _, bk := range s.buckets(e) {
+			s.hold(ctx, bk, retryAfter)
 		}
-		b.log.Warn("telegram asked us to slow down", "retry_after", retryAfter, "lane", e.Lane)
-		if b.obs != nil {
-			b.obs.RateLimited(int(e.Lane))
+		s.log.Warn("telegram asked us to slow down", "retry_after", retryAfter, "lane", e.Lane)
+		if s.obs != nil {
+			s.obs.RateLimited(int(e.Lane))
 		}
 	}
-	b.settle(ctx, e, res, msgID, retryAfter, reason)
+	s.settle(ctx, e, res, msgID, retryAfter, reason)
 }
 
 // settle records the outcome of a try. A failure to record it (the
 // database is down) is logged: the claim lapses when this process is
 // silent or its lease ends, and the entry is tried again then.
-func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, msgID int, wait time.Duration, reason string) {
+func (s *Sender) settle(ctx context.Context, e storage.OutboxEntry, res outcome, msgID int, wait time.Duration, reason string) {
 	switch res {
 	case sentOK:
-		if b.obs != nil {
-			b.obs.Sent(int(e.Lane), true)
+		if s.obs != nil {
+			s.obs.Sent(int(e.Lane), true)
 		}
 	case refused, gone:
-		b.log.Warn("telegram refused an outgoing message; set aside", "reason", reason, "lane", e.Lane, "method", e.Method)
-		if b.obs != nil {
-			b.obs.Sent(int(e.Lane), false)
+		s.log.Warn("telegram refused an outgoing message; set aside", "reason", reason, "lane", e.Lane, "method", e.Method)
+		if s.obs != nil {
+			s.obs.Sent(int(e.Lane), false)
 		}
 	case unknown:
 		if !e.RetryUnknown && e.Attempts > 0 {
-			b.log.Warn("an outgoing message may not have arrived; not sent again", "lane", e.Lane)
+			s.log.Warn("an outgoing message may not have arrived; not sent again", "lane", e.Lane)
 		}
 	}
 	if (res == failed || (res == unknown && e.RetryUnknown)) && e.Attempts+1 >= maxSendTries {
-		b.log.Error("an outgoing message failed again and again; set aside", "tries", e.Attempts+1, "lane", e.Lane, "method", e.Method)
+		s.log.Error("an outgoing message failed again and again; set aside", "tries", e.Attempts+1, "lane", e.Lane, "method", e.Method)
 		res, reason = refused, fmt.Sprintf("failed %d times", e.Attempts+1)
 	}
-	if err := b.settleRecord(ctx, e, res, msgID, wait, reason); err != nil {
+	if err := s.settleRecord(ctx, e, res, msgID, wait, reason); err != nil {
 		// The database is down. The outcome is kept here and recorded by
 		// the heartbeat once it is back, so the chat does not wait out the
 		// claim, and a message that went out is not sent again.
-		b.log.Error("could not record an outgoing message's outcome; it will be recorded when the database is back", "err", err)
-		b.later(func(ctx context.Context) error { return b.settleRecord(ctx, e, res, msgID, wait, reason) })
+		s.log.Error("could not record an outgoing message's outcome; it will be recorded when the database is back", "err", err)
+		s.hooks.Later(func(ctx context.Context) error { return s.settleRecord(ctx, e, res, msgID, wait, reason) })
 	}
 	if res == gone {
-		if err := b.chatGone(ctx, e.ChatID); err != nil {
-			b.log.Error("could not mark an unreachable chat; it will be when the database is back", "err", err)
-			b.later(func(ctx context.Context) error { return b.chatGone(ctx, e.ChatID) })
+		if err := s.hooks.ChatGone(ctx, e.ChatID); err != nil {
+			s.log.Error("could not mark an unreachable chat; it will be when the database is back", "err", err)
+			s.hooks.Later(func(ctx context.Context) error { return s.hooks.ChatGone(ctx, e.ChatID) })
 		}
 	}
 }
@@ -234,26 +293,26 @@ func (b *Bot) settle(ctx context.Context, e storage.OutboxEntry, res outcome, ms
 // fate is unknown is tried once more at most: a connection reset before
 // Telegram read it would otherwise lose it, and an answer lost after it
 // was delivered doubles it only once. A claim no longer ours is no error.
-func (b *Bot) settleRecord(ctx context.Context, e storage.OutboxEntry, res outcome, msgID int, wait time.Duration, reason string) error {
+func (s *Sender) settleRecord(ctx context.Context, e storage.OutboxEntry, res outcome, msgID int, wait time.Duration, reason string) error {
 	var err error
 	switch res {
 	case sentOK:
-		err = b.recordSent(ctx, e.ID, msgID) // with other senders' (sentlog.go)
+		err = s.recordSent(ctx, e.ID, msgID) // with other senders' (sentlog.go)
 	case refused, gone:
-		err = b.store.OutboxDead(ctx, e.ID, b.owner, reason)
+		err = s.store.OutboxDead(ctx, e.ID, s.cfg.Owner, reason)
 	case unknown:
 		// Every try counts: a reviewer's entry (RetryUnknown) ends in the
 		// dead letters after maxSendTries (settle), a reporter's is sent at
 		// most twice.
 		if e.RetryUnknown || e.Attempts == 0 {
-			err = b.store.OutboxRetry(ctx, e.ID, b.owner, retryBackoff(e.Attempts), true)
+			err = s.store.OutboxRetry(ctx, e.ID, s.cfg.Owner, retryBackoff(e.Attempts), true)
 		} else {
-			err = b.store.OutboxSent(ctx, e.ID, b.owner, 0)
+			err = s.store.OutboxSent(ctx, e.ID, s.cfg.Owner, 0)
 		}
 	case failed:
-		err = b.store.OutboxRetry(ctx, e.ID, b.owner, retryBackoff(e.Attempts), true)
+		err = s.store.OutboxRetry(ctx, e.ID, s.cfg.Owner, retryBackoff(e.Attempts), true)
 	default:
-		err = b.store.OutboxRetry(ctx, e.ID, b.owner, wait, false)
+		err = s.store.OutboxRetry(ctx, e.ID, s.cfg.Owner, wait, false)
 	}
 	if errors.Is(err, storage.ErrNotHolder) {
 		return nil
@@ -262,7 +321,7 @@ func (b *Bot) settleRecord(ctx context.Context, e storage.OutboxEntry, res outco
 }
 
 // callTelegram makes the Bot API call an entry stands for.
-func (b *Bot) callTelegram(ctx context.Context, e storage.OutboxEntry, p payload) (int, outcome, time.Duration, string) {
+func (s *Sender) callTelegram(ctx context.Context, e storage.OutboxEntry, p Payload) (int, outcome, time.Duration, string) {
 	var (
 		msg *models.Message
 		err error
@@ -272,20 +331,20 @@ func (b *Bot) callTelegram(ctx context.Context, e storage.OutboxEntry, p payload
 		markup = &models.InlineKeyboardMarkup{InlineKeyboard: p.Rows}
 	}
 	switch e.Method {
-	case methodSend:
-		msg, err = b.api.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: e.ChatID, Text: p.Text, ProtectContent: p.Protect, ReplyMarkup: markup})
-	case methodEdit:
+	case MethodSend:
+		msg, err = s.api.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: e.ChatID, Text: p.Text, ProtectContent: p.Protect, ReplyMarkup: markup})
+	case MethodEdit:
 		id := p.MessageID
 		if id == 0 {
 			id = e.EditOfMessageID
 		}
-		_, err = b.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{ChatID: e.ChatID, MessageID: id, Text: p.Text, ReplyMarkup: markup})
+		_, err = s.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{ChatID: e.ChatID, MessageID: id, Text: p.Text, ReplyMarkup: markup})
 		if notModified(err) {
 			err = nil
 		}
-	case methodAnswer:
-		_, err = b.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: p.CallbackID})
-	case methodFile:
+	case MethodAnswer:
+		_, err = s.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: p.CallbackID})
+	case MethodFile:
 		file := &models.InputFileString{Data: p.FileID}
 		switch p.FileKind {
 		case "voice":
@@ -296,17 +355,17 @@ func (b *Bot) callTelegram(ctx context.Context, e storage.OutboxEntry, p payload
 			if p.Text != "" {
 				caption = p.Text
 			}
-			msg, err = b.api.SendVoice(ctx, &tgbot.SendVoiceParams{ChatID: e.ChatID, Voice: file, Caption: caption, ReplyMarkup: markup, ProtectContent: p.Protect})
+			msg, err = s.api.SendVoice(ctx, &tgbot.SendVoiceParams{ChatID: e.ChatID, Voice: file, Caption: caption, ReplyMarkup: markup, ProtectContent: p.Protect})
 		case "video":
-			msg, err = b.api.SendVideo(ctx, &tgbot.SendVideoParams{ChatID: e.ChatID, Video: file, Caption: p.Caption, ProtectContent: p.Protect})
+			msg, err = s.api.SendVideo(ctx, &tgbot.SendVideoParams{ChatID: e.ChatID, Video: file, Caption: p.Caption, ProtectContent: p.Protect})
 		default:
-			msg, err = b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: e.ChatID, Photo: file, Caption: p.Caption, ProtectContent: p.Protect})
+			msg, err = s.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: e.ChatID, Photo: file, Caption: p.Caption, ProtectContent: p.Protect})
 		}
-	case methodDelete:
-		err = b.deleteAll(ctx, e, p)
-	case methodLeave:
-		_, err = b.api.LeaveChat(ctx, &tgbot.LeaveChatParams{ChatID: e.ChatID})
-	case methodAlbum:
+	case MethodDelete:
+		err = s.deleteAll(ctx, e, p)
+	case MethodLeave:
+		_, err = s.api.LeaveChat(ctx, &tgbot.LeaveChatParams{ChatID: e.ChatID})
+	case MethodAlbum:
 		media := make([]models.InputMedia, len(p.Files))
 		for i, f := range p.Files {
 			if f.Kind == "video" {
@@ -316,14 +375,14 @@ func (b *Bot) callTelegram(ctx context.Context, e storage.OutboxEntry, p payload
 			}
 		}
 		var msgs []*models.Message
-		msgs, err = b.api.SendMediaGroup(ctx, &tgbot.SendMediaGroupParams{ChatID: e.ChatID, Media: media, ProtectContent: p.Protect})
+		msgs, err = s.api.SendMediaGroup(ctx, &tgbot.SendMediaGroupParams{ChatID: e.ChatID, Media: media, ProtectContent: p.Protect})
 		if len(msgs) > 0 {
 			msg = msgs[0]
 		}
 	default:
 		return 0, refused, 0, "unknown method"
 	}
-	res, retryAfter, reason := b.classify(err)
+	res, retryAfter, reason := s.classify(err)
 	if res == sentOK && msg != nil {
 		return msg.ID, res, 0, ""
 	}
@@ -333,10 +392,10 @@ func (b *Bot) callTelegram(ctx context.Context, e storage.OutboxEntry, p payload
 // deleteAll deletes the messages of a delete entry, 100 at a time
 // (deleteMessages' limit); messages too old to delete are skipped by
 // Telegram itself.
-func (b *Bot) deleteAll(ctx context.Context, e storage.OutboxEntry, p payload) error {
+func (s *Sender) deleteAll(ctx context.Context, e storage.OutboxEntry, p Payload) error {
 	ids := p.MessageIDs
 	if p.Clear {
-		sent, err := b.store.OutboxSentMessages(ctx, e.ChatKey, deleteWindow)
+		sent, err := s.store.OutboxSentMessages(ctx, e.ChatKey, DeleteWindow)
 		if err != nil {
 			return errors.Join(errNotSent, err)
 		}
@@ -353,7 +412,7 @@ func (b *Bot) deleteAll(ctx context.Context, e storage.OutboxEntry, p payload) e
 	for len(uniq) > 0 {
 		part := uniq[:min(100, len(uniq))]
 		uniq = uniq[len(part):]
-		if _, err := b.api.DeleteMessages(ctx, &tgbot.DeleteMessagesParams{ChatID: e.ChatID, MessageIDs: part}); err != nil {
+		if _, err := s.api.DeleteMessages(ctx, &tgbot.DeleteMessagesParams{ChatID: e.ChatID, MessageIDs: part}); err != nil {
 			return err
 		}
 	}
@@ -361,10 +420,10 @@ func (b *Bot) deleteAll(ctx context.Context, e storage.OutboxEntry, p payload) e
 }
 
 // errNotSent marks a failure on our side before anything reached Telegram.
-var errNotSent = errors.New("bot: not sent")
+var errNotSent = errors.New("outbox: not sent")
 
 // classify tells what an error from the Bot API client means for the entry.
-func (b *Bot) classify(err error) (outcome, time.Duration, string) {
+func (s *Sender) classify(err error) (outcome, time.Duration, string) {
 	if err == nil {
 		return sentOK, 0, ""
 	}
@@ -390,24 +449,24 @@ func (b *Bot) classify(err error) (outcome, time.Duration, string) {
 	case errors.Is(err, tgbot.ErrorBadRequest):
 		return refused, 0, "bad request: " + badRequestReason(err)
 	case errors.Is(err, tgbot.ErrorUnauthorized), errors.Is(err, tgbot.ErrorNotFound):
-		if !b.telegramDown.Swap(true) {
-			b.log.Error("telegram does not accept the bot's token or URL (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL); messages wait")
+		if !s.telegramDown.Swap(true) {
+			s.log.Error("telegram does not accept the bot's token or URL (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL); messages wait")
 		}
 		return unauthorized, time.Second, ""
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &urlErr):
 		return notSent, 0, ""
 	case errors.As(err, &opErr) && opErr.Op == "dial":
-		b.markTelegramDown()
+		s.markTelegramDown()
 		return notSent, 0, ""
 	case errors.As(err, &urlErr), errors.As(err, &lost):
 		// The request may have reached Telegram: a lost answer.
-		b.markTelegramDown()
+		s.markTelegramDown()
 		return unknown, 0, ""
 	default:
 		// Telegram answered with a failure of its own (5xx), or something
 		// that is not its answer (a proxy's page): it did not take it.
 		// Tried again after a back-off, a bounded number of times.
-		b.markTelegramDown()
+		s.markTelegramDown()
 		return failed, 0, ""
 	}
 }
@@ -434,26 +493,31 @@ func badRequestReason(err error) string {
 	return s
 }
 
-func (b *Bot) markTelegramDown() {
-	if !b.telegramDown.Swap(true) {
-		b.log.Warn("telegram is not answering; outgoing messages wait in the outbox")
+func (s *Sender) markTelegramDown() {
+	if !s.telegramDown.Swap(true) {
+		s.log.Warn("telegram is not answering; outgoing messages wait in the outbox")
 	}
 }
 
 // probeTelegram asks Telegram every half second whether it is back; the
 // dispatcher drains once it is.
-func (b *Bot) probeTelegram(ctx context.Context) {
+func (s *Sender) probeTelegram(ctx context.Context) {
 	for ctx.Err() == nil {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := b.api.GetMe(pctx)
+		_, err := s.api.GetMe(pctx)
 		cancel()
 		if err == nil {
-			b.telegramDown.Store(false)
-			b.log.Info("telegram answers again; sending what waited")
+			s.telegramDown.Store(false)
+			s.log.Info("telegram answers again; sending what waited")
 			return
 		}
-		if sleep(ctx, b.cfg.ProbeEvery) != nil {
+		if claimloop.Sleep(ctx, s.cfg.ProbeEvery) != nil {
 			return
 		}
 	}
+}
+
+// notModified is Telegram's answer to an edit that changes nothing.
+func notModified(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "message is not modified")
 }
