@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -60,16 +59,16 @@ func TestClassifyTellsLostAnswersByType(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b := &Sender{api: api, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			_, err = api.SendMessage(t.Context(), &tgbot.SendMessageParams{ChatID: 1, Text: "x"})
 			if err == nil {
 				t.Fatal("the send succeeded")
 			}
-			if got, _, _ := b.classify(err); got != tc.want {
-				t.Errorf("classify(%v) = %d, want %d", err, got, tc.want)
+			v := classify(err)
+			if v.res != tc.want {
+				t.Errorf("classify(%v) = %d, want %d", err, v.res, tc.want)
 			}
-			if !b.telegramDown.Load() {
-				t.Error("Telegram not marked down")
+			if !v.down {
+				t.Error("Telegram not said to be down")
 			}
 		})
 	}

@@ -382,11 +382,12 @@ func (s *Sender) callTelegram(ctx context.Context, e storage.OutboxEntry, p Payl
 	default:
 		return 0, refused, 0, "unknown method"
 	}
-	res, retryAfter, reason := s.classify(err)
-	if res == sentOK && msg != nil {
-		return msg.ID, res, 0, ""
+	v := classify(err)
+	s.noteVerdict(v)
+	if v.res == sentOK && msg != nil {
+		return msg.ID, v.res, 0, ""
 	}
-	return 0, res, retryAfter, reason
+	return 0, v.res, v.wait, v.reason
 }
 
 // deleteAll deletes the messages of a delete entry, 100 at a time
@@ -422,10 +423,23 @@ func (s *Sender) deleteAll(ctx context.Context, e storage.OutboxEntry, p Payload
 // errNotSent marks a failure on our side before anything reached Telegram.
 var errNotSent = errors.New("outbox: not sent")
 
-// classify tells what an error from the Bot API client means for the entry.
-func (s *Sender) classify(err error) (outcome, time.Duration, string) {
+// verdict is what an error from the Bot API client means for an entry,
+// and whether it says Telegram itself is failing.
+type verdict struct {
+	res    outcome
+	wait   time.Duration // retry_after, or how long before trying again
+	reason string        // why Telegram refused it, without content
+	// down says Telegram itself fails (no answer, a 5xx): the dispatcher
+	// stops claiming until it answers again (probeTelegram).
+	down bool
+}
+
+// classify tells what an error from the Bot API client means for the
+// entry, by the errors' types (and, for a 400, Telegram's description).
+// It changes nothing: noteVerdict acts on what it says.
+func classify(err error) verdict {
 	if err == nil {
-		return sentOK, 0, ""
+		return verdict{res: sentOK}
 	}
 	var (
 		tooMany *tgbot.TooManyRequestsError
@@ -439,36 +453,43 @@ func (s *Sender) classify(err error) (outcome, time.Duration, string) {
 		if d <= 0 {
 			d = time.Second
 		}
-		return slowDown, d, ""
+		return verdict{res: slowDown, wait: d}
 	case errors.Is(err, errNotSent):
-		return notSent, time.Second, ""
+		return verdict{res: notSent, wait: time.Second}
 	case errors.Is(err, tgbot.ErrorForbidden):
-		return gone, 0, "forbidden (the user blocked the bot)"
+		return verdict{res: gone, reason: "forbidden (the user blocked the bot)"}
 	case errors.Is(err, tgbot.ErrorBadRequest) && chatNotFound(err):
-		return gone, 0, "bad request: " + badRequestReason(err)
+		return verdict{res: gone, reason: "bad request: " + badRequestReason(err)}
 	case errors.Is(err, tgbot.ErrorBadRequest):
-		return refused, 0, "bad request: " + badRequestReason(err)
+		return verdict{res: refused, reason: "bad request: " + badRequestReason(err)}
 	case errors.Is(err, tgbot.ErrorUnauthorized), errors.Is(err, tgbot.ErrorNotFound):
-		if !s.telegramDown.Swap(true) {
-			s.log.Error("telegram does not accept the bot's token or URL (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL); messages wait")
-		}
-		return unauthorized, time.Second, ""
+		return verdict{res: unauthorized, wait: time.Second, down: true}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &urlErr):
-		return notSent, 0, ""
+		return verdict{res: notSent}
 	case errors.As(err, &opErr) && opErr.Op == "dial":
-		s.markTelegramDown()
-		return notSent, 0, ""
+		return verdict{res: notSent, down: true}
 	case errors.As(err, &urlErr), errors.As(err, &lost):
 		// The request may have reached Telegram: a lost answer.
-		s.markTelegramDown()
-		return unknown, 0, ""
+		return verdict{res: unknown, down: true}
 	default:
 		// Telegram answered with a failure of its own (5xx), or something
 		// that is not its answer (a proxy's page): it did not take it.
 		// Tried again after a back-off, a bounded number of times.
-		s.markTelegramDown()
-		return failed, 0, ""
+		return verdict{res: failed, down: true}
 	}
+}
+
+// noteVerdict marks Telegram down when a verdict says it fails, and says
+// so once per outage.
+func (s *Sender) noteVerdict(v verdict) {
+	if !v.down || s.telegramDown.Swap(true) {
+		return
+	}
+	if v.res == unauthorized {
+		s.log.Error("telegram does not accept the bot's token or URL (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL); messages wait")
+		return
+	}
+	s.log.Warn("telegram is not answering; outgoing messages wait in the outbox")
 }
 
 // chatNotFound tells whether a 400 says the chat itself is out of reach
@@ -491,12 +512,6 @@ func badRequestReason(err error) string {
 		s = s[:80]
 	}
 	return s
-}
-
-func (s *Sender) markTelegramDown() {
-	if !s.telegramDown.Swap(true) {
-		s.log.Warn("telegram is not answering; outgoing messages wait in the outbox")
-	}
 }
 
 // probeTelegram asks Telegram every half second whether it is back; the
