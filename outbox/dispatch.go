@@ -276,7 +276,7 @@ func (s *Sender) settle(ctx context.Context, e storage.OutboxEntry, res outcome,
 	}
 	if err := s.settleRecord(ctx, e, res, msgID, wait, reason); err != nil {
 		// The database is down. The outcome is kept here and recorded by
-		// the heartbeat once it is back, so the chat does not wait out the
+		// the bot's heartbeat once it is back (Hooks.Later), so the chat does not wait out the
 		// claim, and a message that went out is not sent again.
 		s.log.Error("could not record an outgoing message's outcome; it will be recorded when the database is back", "err", err)
 		s.hooks.Later(func(ctx context.Context) error { return s.settleRecord(ctx, e, res, msgID, wait, reason) })

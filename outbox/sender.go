@@ -3,10 +3,14 @@
 // what was sent, and the Batch that queues them. It is courier's sender
 // for Tipline: it knows Telegram's methods and limits, and nothing of
 // conversations, cases or reviewers, so it imports neither flows nor
-// review. It sits at the top level beside bot, not under it, because it is
-// a peer the program wires (cmd/tipline gives it its store, throttles and
-// Telegram client) rather than a part of the bot's intake and processing;
-// the bot holds one Sender and hears from it through Hooks.
+// review nor bot.
+//
+// It is a top-level package rather than bot/outbox because it is not a
+// part of the bot but a layer under it: it needs only storage and the
+// Telegram client, and the bot is its user (bot.New builds a Sender from
+// the store and the throttles cmd/tipline gives it; processing, routing
+// and retention queue through Batch). A chat that is gone is the bot's
+// business: the Sender tells it through Hooks.
 package outbox
 
 import (
