@@ -203,6 +203,7 @@ func (s *Sender) hold(ctx context.Context, bk storage.Bucket, d time.Duration) {
 
 // dispatchOne sends one claimed entry and records what became of it.
 func (s *Sender) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
+	tk, reserved := s.reservation(e.ID) // taken whatever becomes of the entry
 	var p Payload
 	if err := json.Unmarshal(e.Payload, &p); err != nil {
 		s.settle(ctx, e, refused, 0, 0, "unreadable payload")
@@ -214,12 +215,11 @@ func (s *Sender) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
 		return
 	}
 	if e.Lane != storage.LaneCallback {
-		tk, ok := s.reservation(e.ID)
 		for {
-			if !ok {
+			if !reserved {
 				tk = s.takeEach(ctx, [][]storage.Bucket{s.buckets(e)})[0]
 			}
-			ok = false
+			reserved = false
 			wait, short := tk.Wait, tk.Short
 			if wait <= 0 {
 				break
