@@ -203,7 +203,7 @@ func (s *Sender) hold(ctx context.Context, bk storage.Bucket, d time.Duration) {
 
 // dispatchOne sends one claimed entry and records what became of it.
 func (s *Sender) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
-	tk, reserved := s.reservation(e.ID) // taken whatever becomes of the entry
+	tk, pre := s.reservation(e.ID) // taken whatever becomes of the entry
 	var p Payload
 	if err := json.Unmarshal(e.Payload, &p); err != nil {
 		s.settle(ctx, e, refused, 0, 0, "unreadable payload")
@@ -216,10 +216,10 @@ func (s *Sender) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
 	}
 	if e.Lane != storage.LaneCallback {
 		for {
-			if !reserved {
+			if !pre {
 				tk = s.takeEach(ctx, [][]storage.Bucket{s.buckets(e)})[0]
 			}
-			reserved = false
+			pre = false
 			wait, short := tk.Wait, tk.Short
 			if wait <= 0 {
 				break
