@@ -18,16 +18,8 @@ import (
 type countingThrottle struct {
 	Throttle
 	mu    sync.Mutex
-	calls int // Take and TakeEach calls
+	calls int
 	sets  []int
-}
-
-func (c *countingThrottle) Take(ctx context.Context, buckets ...storage.Bucket) (time.Duration, int, error) {
-	c.mu.Lock()
-	c.calls++
-	c.sets = append(c.sets, 1)
-	c.mu.Unlock()
-	return c.Throttle.Take(ctx, buckets...)
 }
 
 func (c *countingThrottle) TakeEach(ctx context.Context, sets [][]storage.Bucket) ([]storage.Taken, error) {
@@ -60,7 +52,8 @@ func (t *texting) SendMessage(_ context.Context, p *tgbot.SendMessageParams) (*m
 
 // TestOneThrottleCallPerBatch: the dispatcher takes the tokens of the
 // entries it claimed together in one throttle call, not one a message,
-// and every entry goes out once.
+// also when the bot's bucket has fewer tokens than the batch (the rest
+// are reserved, due later), and every entry goes out once.
 func TestOneThrottleCallPerBatch(t *testing.T) {
 	ctx := t.Context()
 	mem := memory.New(nil)
@@ -76,9 +69,9 @@ func TestOneThrottleCallPerBatch(t *testing.T) {
 	}
 	api := &texting{sent: map[int64]int{}, all: make(chan struct{}), want: chats}
 	s := newTestSender(t, mem, api)
-	// Room for every entry at once: a short bucket would make its entry
-	// take again on its own after the wait.
-	s.cfg.Pacing = Pacing{Global: 1000, GlobalBurst: chats, PerChat: 1, ChatBurst: 1}
+	// Telegram's pacing: the bot's burst is 3, so the other three entries
+	// reserve their turns (Ahead) in the same call instead of asking again.
+	s.cfg.Pacing = DefaultPacing
 	s.cfg.Senders = chats // the claim takes them all
 	counted := &countingThrottle{Throttle: s.throttle}
 	s.throttle = counted
@@ -102,5 +95,36 @@ func TestOneThrottleCallPerBatch(t *testing.T) {
 		if n != 1 {
 			t.Errorf("chat %d got %d messages, want 1", id, n)
 		}
+	}
+}
+
+// TestReservedTurnWaitsOutA429: a turn reserved before a 429 came is not
+// used while the 429's retry_after runs: the entry goes back, unsent,
+// until it ends (Telegram counts a call in that time against the bot).
+func TestReservedTurnWaitsOutA429(t *testing.T) {
+	ctx := t.Context()
+	mem := memory.New(nil)
+	b := NewBatch("u:1", func(id int64) string { return "chat-" + strconv.FormatInt(id, 10) })
+	b.Text(100, storage.LaneReply, "hello", nil, false)
+	if err := mem.OutboxAdd(ctx, b.Entries); err != nil {
+		t.Fatal(err)
+	}
+	api := &texting{sent: map[int64]int{}, all: make(chan struct{}), want: 1}
+	s := newTestSender(t, mem, api)
+	claimed, err := mem.OutboxClaimLanes(ctx, s.cfg.Owner, time.Minute, 10, storage.LaneUrgent, storage.LaneBulk)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %d (%v), want the entry", len(claimed), err)
+	}
+	s.reserve(ctx, claimed)                            // its turn is taken...
+	s.hold(ctx, s.buckets(claimed[0])[1], time.Minute) // ...then another send hears 429
+	s.dispatchOne(ctx, claimed[0])
+	if len(api.sent) != 0 {
+		t.Fatal("sent while the bot's bucket was held after a 429")
+	}
+	if again, _ := mem.OutboxClaimLanes(ctx, s.cfg.Owner, time.Minute, 10, storage.LaneUrgent, storage.LaneBulk); len(again) != 0 {
+		t.Fatal("the entry came back at once, before the hold ends")
+	}
+	if pending, _ := mem.OutboxPending(ctx); pending[storage.LaneReply] != 1 {
+		t.Fatalf("pending %v, want the entry kept", pending)
 	}
 }

@@ -42,11 +42,9 @@ type Store interface {
 // Throttle paces sends across processes (redis.Throttle; memory.Throttle
 // for one process).
 type Throttle interface {
-	// Take takes a token from every bucket, all or none: 0, or how long
-	// until the short bucket (its index) has one.
-	Take(ctx context.Context, buckets ...storage.Bucket) (time.Duration, int, error)
-	// TakeEach is Take for each set in turn, in one call: what a claimed
-	// batch of entries needs, one round trip for the batch.
+	// TakeEach takes, for each set in turn, a token from every bucket of
+	// the set, all or none, in one call: what a claimed batch of entries
+	// needs, one round trip for the batch.
 	TakeEach(ctx context.Context, sets [][]storage.Bucket) ([]storage.Taken, error)
 	// Hold makes a bucket give nothing for d (Telegram's retry_after).
 	Hold(ctx context.Context, b storage.Bucket, d time.Duration) error
@@ -140,6 +138,7 @@ type Sender struct {
 
 	sentLog  sentLog  // sent entries waiting to be recorded together
 	reserved reserved // tokens taken for claimed entries, one call a batch
+	held     holds    // buckets held after a 429, in this process
 }
 
 // New builds a Sender. It does not contact Telegram.

@@ -28,15 +28,6 @@ func NewThrottle(now func() time.Time) *Throttle {
 	return &Throttle{now: now, tat: map[string]time.Time{}}
 }
 
-// Take is redis.Throttle.Take for one process.
-func (t *Throttle) Take(ctx context.Context, buckets ...storage.Bucket) (time.Duration, int, error) {
-	taken, err := t.TakeEach(ctx, [][]storage.Bucket{buckets})
-	if err != nil {
-		return 0, 0, err
-	}
-	return taken[0].Wait, taken[0].Short, nil
-}
-
 // TakeEach is redis.Throttle.TakeEach for one process.
 func (t *Throttle) TakeEach(ctx context.Context, sets [][]storage.Bucket) ([]storage.Taken, error) {
 	if err := ctx.Err(); err != nil {
@@ -55,6 +46,7 @@ func (t *Throttle) TakeEach(ctx context.Context, sets [][]storage.Bucket) ([]sto
 	out := make([]storage.Taken, len(sets))
 	for s, set := range sets {
 		news := make([]time.Time, len(set))
+		var due time.Duration
 		for i, b := range set {
 			iv := time.Duration(rules.Interval(b.Rate)) * time.Microsecond
 			tat := t.tat[b.Key]
@@ -62,13 +54,19 @@ func (t *Throttle) TakeEach(ctx context.Context, sets [][]storage.Bucket) ([]sto
 				tat = now
 			}
 			news[i] = tat.Add(iv)
-			if allow := news[i].Add(-iv * time.Duration(b.Burst)); allow.After(now) && allow.Sub(now) > out[s].Wait {
-				out[s] = storage.Taken{Wait: allow.Sub(now), Short: i}
+			in := news[i].Add(-iv * time.Duration(b.Burst)).Sub(now) // until its token is there
+			switch {
+			case in > b.Ahead && in > out[s].Wait:
+				out[s] = storage.Taken{Wait: in, Short: i}
+			case in > b.Ahead:
+			case in > due:
+				due = in
 			}
 		}
 		if out[s].Wait > 0 {
 			continue
 		}
+		out[s].Due = due
 		for i, b := range set {
 			t.tat[b.Key] = news[i]
 		}
