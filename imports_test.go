@@ -11,9 +11,9 @@ import (
 // paths relative to the module: a package imports, of ours, only packages
 // of the layers before its own. Keep the two in step.
 var layers = [][]string{
-	{"", "reply", "keys", "locales/script", "metrics", "telegramemu", "sandbox", "internal/testclock", "internal/golden"},
+	{"", "reply", "keys", "locales/script", "metrics", "telegramemu", "sandbox", "internal/testclock", "internal/golden", "internal/claimloop"},
 	{"oncall", "storage", "flows", "locales", "places"},
-	{"review", "export", "report", "storage/internal/rules", "metrics/snapshot", "voices"},
+	{"review", "export", "report", "storage/internal/rules", "metrics/snapshot", "voices", "outbox"},
 	{"storage/postgres", "storage/redis", "storage/memory"},
 	{"bot"},
 	{"cmd/tipline"},
@@ -26,7 +26,7 @@ var outsideLayers = []string{"storage/storagetest", "telegramemu/internal/apigen
 // package table forbids beyond them: flows (the pure conversation)
 // imports neither bot nor storage nor go-i18n; reply, metrics and the
 // domain import nothing of ours; review imports no Telegram types and not
-// bot. storage imports neither pgx nor go-redis, and of postgres, redis
+// bot; outbox imports neither flows nor review nor bot. storage imports neither pgx nor go-redis, and of postgres, redis
 // and memory none imports another or another's technology.
 func TestImportGraph(t *testing.T) {
 	const mod = "github.com/tipline/tipline"
@@ -45,6 +45,9 @@ func TestImportGraph(t *testing.T) {
 		{mod + "/storage/postgres", []string{mod + "/storage/redis", mod + "/storage/memory", "github.com/redis/"}},
 		{mod + "/storage/redis", []string{mod + "/storage/postgres", mod + "/storage/memory", "github.com/jackc/"}},
 		{mod + "/storage/memory", []string{mod + "/storage/postgres", mod + "/storage/redis", "github.com/jackc/", "github.com/redis/"}},
+		// The sender knows Telegram's methods and limits, not conversations
+		// or cases, and is given its store and throttles like the bot.
+		{mod + "/outbox", []string{mod + "/flows", mod + "/review", mod + "/bot", mod + "/locales", mod + "/storage/postgres", mod + "/storage/redis", mod + "/storage/memory", "github.com/jackc/", "github.com/redis/"}},
 		// The bot is given its stores (Parts); it names no technology.
 		{mod + "/bot", []string{mod + "/storage/postgres", mod + "/storage/redis", mod + "/storage/memory", "github.com/jackc/", "github.com/redis/"}},
 	}

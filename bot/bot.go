@@ -25,9 +25,11 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/internal/claimloop"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
+	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
 )
@@ -132,11 +134,7 @@ type IntakeLock interface {
 // Observer counts what the bot does, for metrics: counts and times only,
 // never content. A nil Observer counts nothing.
 type Observer interface {
-	// Sent counts a message Telegram took (ok) or refused for good.
-	Sent(lane int, ok bool)
-	// RateLimited counts a 429; Retried a try that failed and waits.
-	RateLimited(lane int)
-	Retried(lane int)
+	outbox.Observer // what is sent
 	Processed(d time.Duration)
 	DeadLettered()
 	AttachmentFailed()
@@ -195,7 +193,7 @@ type Config struct {
 	AlbumWait time.Duration
 	// MaxAttempts is how often an update may fail before it is set aside.
 	MaxAttempts int
-	Pacing      Pacing
+	Pacing      outbox.Pacing
 	Limits      flows.Limits
 	Emergency   []flows.EmergencyNumber
 	// Location is the NGO's time zone, for dates reporters type.
@@ -252,7 +250,7 @@ func (c *Config) defaults() error {
 		{"APIURL", c.APIURL == ""},
 		{"Workers", c.Workers <= 0},
 		{"Lease", c.Lease <= 0},
-		{"Pacing", c.Pacing == (Pacing{})},
+		{"Pacing", c.Pacing == (outbox.Pacing{})},
 		{"Limits", c.Limits == (flows.Limits{})},
 		{"Emergency", len(c.Emergency) == 0},
 		{"Location", c.Location == nil},
@@ -326,35 +324,25 @@ const DefaultAlbumWait = time.Second
 
 // Bot is one bot process. Several may run against the same database.
 type Bot struct {
-	cfg           Config
-	clock         *dbClock // the database's clock, when cfg.Now was not given
-	log           *slog.Logger
-	store         Store
-	sessions      Sessions
-	limiter       Limiter
-	throttle      Throttle
-	localThrottle Throttle
-	intakeLock    IntakeLock
-	obs           Observer
-	ring          *keys.Ring
-	render        renderer
-	engine        *flows.Engine
-	api           *tgbot.Bot
-	owner         string
+	cfg        Config
+	clock      *dbClock // the database's clock, when cfg.Now was not given
+	log        *slog.Logger
+	store      Store
+	sessions   Sessions
+	limiter    Limiter
+	intakeLock IntakeLock
+	obs        Observer
+	ring       *keys.Ring
+	render     renderer
+	engine     *flows.Engine
+	api        *tgbot.Bot
+	sender     *outbox.Sender // sends what processing queued
+	owner      string
 
-	wake       chan struct{} // an update was stored
-	outWake    chan struct{} // an outgoing message was queued
-	answerWake chan struct{} // an answer to a button press was queued
-	fetchWake  chan struct{}
-	routeWake  chan struct{}
+	wake      chan struct{} // an update was stored
+	fetchWake chan struct{}
+	routeWake chan struct{}
 
-	telegramDown    atomic.Bool
-	throttleFailing atomic.Bool
-	// draining says the workers stopped: the dispatchers send what is
-	// ready, then return.
-	draining atomic.Bool
-
-	sentLog    sentLog   // sent entries waiting to be recorded together
 	commits    committer // completed updates waiting to be committed together
 	prefetched prefetch  // sessions loaded with their claimed batch
 
@@ -377,11 +365,12 @@ type Parts struct {
 	Store    Store
 	Sessions Sessions
 	Limiter  Limiter
-	Throttle Throttle
+	// Throttle paces sending across processes (storage/redis's);
 	// FallbackThrottle paces sending from this process alone while the
-	// shared Throttle cannot be reached (storage/memory's Throttle): a
-	// Redis outage slows sending to what one process may send, never stops it.
-	FallbackThrottle Throttle
+	// shared one cannot be reached (storage/memory's): a Redis outage
+	// slows sending to what one process may send, never stops it.
+	Throttle         outbox.Throttle
+	FallbackThrottle outbox.Throttle
 	// IntakeLock lets one process poll at a time; nil polls without one.
 	IntakeLock IntakeLock
 	// Observer counts for metrics; nil counts nothing.
@@ -408,25 +397,21 @@ func New(cfg Config, p Parts) (*Bot, error) {
 		return nil, errors.New("bot: a part is missing")
 	}
 	b := &Bot{
-		cfg:           cfg,
-		clock:         clock,
-		log:           p.Log.With("component", "bot"),
-		store:         p.Store,
-		sessions:      p.Sessions,
-		limiter:       p.Limiter,
-		throttle:      p.Throttle,
-		localThrottle: p.FallbackThrottle,
-		intakeLock:    p.IntakeLock,
-		obs:           p.Observer,
-		ring:          p.Ring,
-		render:        renderer{cat: p.Catalog, signer: p.Ring},
-		owner:         newOwnerID(),
-		wake:          make(chan struct{}, 1),
-		outWake:       make(chan struct{}, 1),
-		answerWake:    make(chan struct{}, 1),
-		fetchWake:     make(chan struct{}, 1),
-		routeWake:     make(chan struct{}, 1),
-		toldUnstored:  map[int64]bool{},
+		cfg:          cfg,
+		clock:        clock,
+		log:          p.Log.With("component", "bot"),
+		store:        p.Store,
+		sessions:     p.Sessions,
+		limiter:      p.Limiter,
+		intakeLock:   p.IntakeLock,
+		obs:          p.Observer,
+		ring:         p.Ring,
+		render:       renderer{cat: p.Catalog, signer: p.Ring},
+		owner:        newOwnerID(),
+		wake:         make(chan struct{}, 1),
+		fetchWake:    make(chan struct{}, 1),
+		routeWake:    make(chan struct{}, 1),
+		toldUnstored: map[int64]bool{},
 		engine: &flows.Engine{
 			NewDraftID:      newDraftID,
 			NewReference:    tipline.NewReference,
@@ -445,13 +430,23 @@ func New(cfg Config, p Parts) (*Bot, error) {
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),
-		tgbot.WithHTTPClient(cfg.SendClient.Timeout, withLostAnswers(cfg.SendClient)),
+		tgbot.WithHTTPClient(cfg.SendClient.Timeout, outbox.WithLostAnswers(cfg.SendClient)),
 		tgbot.WithErrorsHandler(func(error) { b.log.Warn("telegram client error") }),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	b.api = api
+	b.sender, err = outbox.New(outbox.Config{
+		Owner: b.owner, Lease: cfg.Lease, Senders: cfg.Senders, AnswerSenders: answerSenders,
+		Idle: cfg.DispatchIdle, ProbeEvery: cfg.ProbeEvery, Pacing: cfg.Pacing,
+	}, outbox.Parts{
+		Store: p.Store, Throttle: p.Throttle, Fallback: p.FallbackThrottle, Telegram: api,
+		Hooks: senderHooks{b}, Observer: p.Observer, Log: p.Log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
 	return b, nil
 }
 
@@ -489,24 +484,16 @@ func (b *Bot) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	bg.Go(func() { b.heartbeatLoop(bgCtx) })
-	// The dispatcher outlives the workers a little: what the updates in
-	// hand queued goes out before the process stops, unless Telegram fails.
+	// The sender outlives the workers a little: what the updates in hand
+	// queued goes out before the process stops, unless Telegram fails.
 	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
-	var dispatchers sync.WaitGroup
-	// Answers to button presses have senders of their own: a spinner stops
-	// at once, whatever messages wait for their turn.
-	dispatchers.Go(func() {
-		b.dispatchLoop(dispatchCtx, storage.LaneCallback, storage.LaneCallback, answerSenders, b.answerWake)
-	})
-	dispatchers.Go(func() { b.dispatchLoop(dispatchCtx, storage.LaneUrgent, storage.LaneBulk, b.cfg.Senders, b.outWake) })
 	drained := make(chan struct{})
-	go func() { dispatchers.Wait(); close(drained) }()
+	go func() { b.sender.Run(dispatchCtx); close(drained) }()
 	wg.Go(func() { b.fetchLoop(ctx) })
 	wg.Go(func() { b.routeLoop(ctx) })
 	wg.Go(func() { b.maintenanceLoop(ctx) })
 	wg.Wait()
-	b.draining.Store(true)
-	b.wakeDispatch()
+	b.sender.Drain()
 	select {
 	case <-drained:
 	case <-time.After(drainGrace):
@@ -571,34 +558,26 @@ func (b *Bot) heartbeat(ctx context.Context) error {
 	return err
 }
 
-// wakeDispatch wakes the dispatchers: messages were just queued.
-func (b *Bot) wakeDispatch() {
-	signal(b.outWake)
-	signal(b.answerWake)
+// senderHooks is what the sender tells the bot: a chat Telegram will not
+// reach (unreachable.go), and a write that waits for the database.
+type senderHooks struct{ b *Bot }
+
+func (h senderHooks) ChatGone(ctx context.Context, chatID int64) error {
+	return h.b.chatGone(ctx, chatID)
+}
+func (h senderHooks) Later(write func(context.Context) error) { h.b.later(write) }
+
+// newBatch starts a batch of outbox entries keyed by prefix, each in its
+// chat's key.
+func (b *Bot) newBatch(prefix string) *outbox.Batch {
+	return outbox.NewBatch(prefix, b.ring.ChatKey)
 }
 
-// wakeDispatchFor wakes the dispatchers of the lanes entries were queued
-// on, so the other does not look at the outbox for nothing.
-func (b *Bot) wakeDispatchFor(entries []storage.OutboxEntry) {
-	var answers, others bool
-	for _, e := range entries {
-		if e.Lane == storage.LaneCallback {
-			answers = true
-		} else {
-			others = true
-		}
-	}
-	if others {
-		signal(b.outWake)
-	}
-	if answers {
-		signal(b.answerWake)
-	}
-}
+func updateBatchPrefix(updateID int64) string { return "u:" + strconv.FormatInt(updateID, 10) }
 
 // notify wakes the idle workers: updates were just stored.
 func (b *Bot) notify() {
-	signal(b.wake)
+	claimloop.Signal(b.wake)
 }
 
 // backoff is how long an update waits after its n-th failed attempt:
@@ -616,21 +595,21 @@ func backoff(n int) time.Duration {
 func (b *Bot) work(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	claimLoop[storage.InboxItem]{
-		what:  "inbox",
-		hands: b.cfg.Workers,
-		claim: func(ctx context.Context, n int) ([]storage.InboxItem, error) {
+	claimloop.Loop[storage.InboxItem]{
+		What:  "inbox",
+		Hands: b.cfg.Workers,
+		Claim: func(ctx context.Context, n int) ([]storage.InboxItem, error) {
 			return b.store.InboxClaimBatch(ctx, b.owner, b.cfg.Lease, n)
 		},
-		claimed: b.prefetchSessions,
-		handle: func(item storage.InboxItem) {
+		Claimed: b.prefetchSessions,
+		Handle: func(item storage.InboxItem) {
 			defer b.dropPrefetched(item.ChatKey)
 			b.handle(ctx, item)
 		},
-		wake: b.wake,
-		idle: b.cfg.Idle,
-		log:  b.log,
-	}.run(ctx, &wg)
+		Wake: b.wake,
+		Idle: b.cfg.Idle,
+		Log:  b.log,
+	}.Run(ctx, &wg)
 }
 
 // handle processes one claimed update and records what became of it. An
@@ -646,7 +625,7 @@ func (b *Bot) handle(ctx context.Context, item storage.InboxItem) {
 		if b.obs != nil {
 			b.obs.Processed(time.Since(start))
 		}
-		signal(b.wake) // the chat's next update may be ready now
+		claimloop.Signal(b.wake) // the chat's next update may be ready now
 	case errors.Is(err, storage.ErrNotHolder):
 		b.log.Info("an update was taken over by another process", "update_id", item.UpdateID)
 	case item.Attempts >= b.cfg.MaxAttempts && !errors.Is(err, storage.ErrUnavailable):

@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/storage"
 
 	"github.com/go-telegram/bot/models"
@@ -123,9 +124,9 @@ func TestCaseChatOnlyWithContact(t *testing.T) {
 // (a reviewer told of an addition) are kept as they are.
 func TestPendingKeepsNoChatID(t *testing.T) {
 	entries := []storage.OutboxEntry{
-		{Key: "u:1:0", ChatKey: "cb:u:1:0", Method: methodAnswer},
-		{Key: "u:1:1", ChatKey: "chat-a", ChatID: 77, Method: methodSend},
-		{Key: "u:1:2", ChatKey: "chat-r", ChatID: 99, Method: methodSend},
+		{Key: "u:1:0", ChatKey: "cb:u:1:0", Method: outbox.MethodAnswer},
+		{Key: "u:1:1", ChatKey: "chat-a", ChatID: 77, Method: outbox.MethodSend},
+		{Key: "u:1:2", ChatKey: "chat-r", ChatID: 99, Method: outbox.MethodSend},
 	}
 	kept := withoutChat(entries, "chat-a")
 	if kept[1].ChatID != 0 || kept[2].ChatID != 99 || entries[1].ChatID != 77 {

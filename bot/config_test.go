@@ -7,6 +7,7 @@ import (
 
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/oncall"
+	"github.com/tipline/tipline/outbox"
 )
 
 // testConfig is a complete Config for tests that build a Bot. The program
@@ -18,7 +19,7 @@ func testConfig() Config {
 		APIURL: "http://127.0.0.1:1",
 		// The operator's settings.
 		Workers: 2, Lease: time.Minute,
-		Pacing: Pacing{Global: 30, GlobalBurst: 3, PerChat: 1, ChatBurst: 3},
+		Pacing: outbox.DefaultPacing,
 		Limits: flows.DefaultLimits, Emergency: flows.DefaultEmergency,
 		Location: time.UTC, SessionTTL: time.Hour, CodeTries: 5, Policy: oncall.DefaultPolicy(),
 		ReportsPerHour: 3, ReportsPerDay: 10, MessagesPerMinute: 60,

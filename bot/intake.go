@@ -21,7 +21,9 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/internal/claimloop"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -173,7 +175,7 @@ func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
 	}
 	if q := u.CallbackQuery; q != nil && q.ID != "" && len(q.ID) <= 64 {
 		// The press is answered first, whatever the inbox holds before it.
-		a := answerEntry(q.ID)
+		a := outbox.AnswerEntry(q.ID)
 		it.Answer = &a
 	}
 	return it, nil
@@ -204,7 +206,7 @@ func (b *Bot) storeUpdates(ctx context.Context, raws []json.RawMessage) error {
 	b.notify()
 	for _, it := range items {
 		if it.Answer != nil {
-			signal(b.answerWake) // answers to presses are queued with them
+			b.sender.WakeAnswers() // answers to presses are queued with them
 			break
 		}
 	}
@@ -234,7 +236,7 @@ func (b *Bot) Poll(ctx context.Context) error {
 					b.log.Info("another process takes updates in; this one stands by")
 					told = true
 				}
-				_ = sleep(ctx, b.cfg.Heartbeat)
+				_ = claimloop.Sleep(ctx, b.cfg.Heartbeat)
 				continue
 			}
 			b.log.Info("this process takes updates in")
@@ -288,7 +290,7 @@ func (b *Bot) pollHeld(ctx context.Context) {
 			} else {
 				b.log.Error("getUpdates failed; retrying", "err", err)
 			}
-			_ = sleep(ctx, wait)
+			_ = claimloop.Sleep(ctx, wait)
 			wait = min(wait*2, 3*time.Second)
 			continue
 		}
@@ -322,7 +324,7 @@ func (b *Bot) pollHeld(ctx context.Context) {
 func (b *Bot) pollUnlocked(ctx context.Context) {
 	raws, err := b.getUpdates(ctx, 0, time.Second)
 	if err != nil || len(raws) == 0 {
-		_ = sleep(ctx, b.cfg.Heartbeat)
+		_ = claimloop.Sleep(ctx, b.cfg.Heartbeat)
 		return
 	}
 	b.storeOrWait(ctx, 0, raws)
@@ -351,7 +353,7 @@ func (b *Bot) storeOrWait(ctx context.Context, offset int64, raws []json.RawMess
 			failing = true
 		}
 		b.tellUnstored(ctx, raws)
-		if sleep(ctx, wait) != nil {
+		if claimloop.Sleep(ctx, wait) != nil {
 			return nil
 		}
 		wait = min(wait*2, 2*time.Second)
@@ -411,7 +413,7 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, wait time.Duration) 
 	}
 	if !r.OK {
 		if r.Parameters.RetryAfter > 0 {
-			_ = sleep(ctx, time.Duration(r.Parameters.RetryAfter)*time.Second)
+			_ = claimloop.Sleep(ctx, time.Duration(r.Parameters.RetryAfter)*time.Second)
 		}
 		if r.ErrorCode == http.StatusConflict {
 			return nil, errConflict

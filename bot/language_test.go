@@ -11,6 +11,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
@@ -109,7 +110,7 @@ func TestNoticesReadTheChosenLanguage(t *testing.T) {
 			break
 		}
 		for _, e := range es {
-			var p payload
+			var p outbox.Payload
 			if err := json.Unmarshal(e.Payload, &p); err != nil {
 				t.Fatal(err)
 			}

@@ -59,5 +59,5 @@ type retentionOutbox struct{ b *Bot }
 func (o retentionOutbox) Add(ctx context.Context, key string, outs []review.Out) error {
 	out := o.b.newBatch(key)
 	o.b.queueOuts(out, outs)
-	return o.b.store.OutboxAdd(ctx, out.entries)
+	return o.b.store.OutboxAdd(ctx, out.Entries)
 }

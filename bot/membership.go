@@ -10,6 +10,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -22,9 +23,6 @@ import (
 // only in a private chat, and leaves: it never runs a conversation there,
 // reads nothing and keeps nothing of it.
 
-// methodLeave is the outbox's leaveChat.
-const methodLeave = "leave"
-
 // memberUpdate handles a my_chat_member update and completes it.
 func (b *Bot) memberUpdate(ctx context.Context, item storage.InboxItem, m *models.ChatMemberUpdated) error {
 	out := b.newBatch(updateBatchPrefix(item.UpdateID))
@@ -36,11 +34,11 @@ func (b *Bot) memberUpdate(ctx context.Context, item storage.InboxItem, m *model
 		b.leaveGroup(m.Chat.ID, out)
 		b.log.Info("added to a group or channel: said where reports go, and leaving", "type", m.Chat.Type)
 	}
-	return b.complete(ctx, item, out.entries)
+	return b.complete(ctx, item, out.Entries)
 }
 
 // privateMember handles a person blocking or unblocking the bot.
-func (b *Bot) privateMember(ctx context.Context, item storage.InboxItem, m *models.ChatMemberUpdated, out *batch) error {
+func (b *Bot) privateMember(ctx context.Context, item storage.InboxItem, m *models.ChatMemberUpdated, out *outbox.Batch) error {
 	blocked := m.NewChatMember.Type == models.ChatMemberTypeBanned
 	unblocked := m.OldChatMember.Type == models.ChatMemberTypeBanned && !blocked
 	if !blocked && !unblocked {
@@ -74,14 +72,14 @@ func joined(m *models.ChatMemberUpdated) bool {
 
 // leaveGroup queues the one message a group or channel gets, in every
 // language, then the bot's leaving.
-func (b *Bot) leaveGroup(chatID int64, out *batch) {
+func (b *Bot) leaveGroup(chatID int64, out *outbox.Batch) {
 	link := "https://t.me/" + b.username()
 	var parts []string
 	for _, lang := range locales.Languages {
 		parts = append(parts, b.render.cat.Text(lang, "group_private_only", map[string]any{"URL": link}))
 	}
-	out.text(chatID, storage.LaneReply, strings.Join(parts, "\n\n"), nil, false)
-	out.add(chatID, storage.LaneReply, methodLeave, payload{}, false, "")
+	out.Text(chatID, storage.LaneReply, strings.Join(parts, "\n\n"), nil, false)
+	out.Leave(chatID)
 }
 
 // username is the bot's Telegram username, learnt at Setup.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
 	"github.com/tipline/tipline/storage/storagetest"
@@ -73,7 +74,7 @@ func TestUpdateThatKeepsFailingIsSetAside(t *testing.T) {
 	}
 	var set, slow int
 	for _, e := range entries {
-		var p payload
+		var p outbox.Payload
 		if err := json.Unmarshal(e.Payload, &p); err != nil {
 			t.Fatal(err)
 		}

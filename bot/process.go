@@ -15,6 +15,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -56,17 +57,17 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	out := b.newBatch(updateBatchPrefix(item.UpdateID))
 	in, ok := decodeUnverified(&u, b.cfg.Now())
 	// The press is answered first: the spinner stops whatever follows.
-	out.answer(in.callbackID)
+	out.Answer(in.callbackID)
 	if !ok || !in.private {
 		// Not something we serve (a group, a channel); never answer there.
-		return b.complete(ctx, item, out.entries)
+		return b.complete(ctx, item, out.Entries)
 	}
 	in.input.Reporter = b.ring.Pseudonym(in.userID)
 
 	if handled, err := b.reviewerUpdate(ctx, item, &u, in, out); err != nil {
 		return err
 	} else if handled {
-		if err := b.complete(ctx, item, out.entries); err != nil {
+		if err := b.complete(ctx, item, out.Entries); err != nil {
 			return err
 		}
 		b.dropReviewerPending(ctx, item.ChatKey)
@@ -80,7 +81,7 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		if m := u.Message; m != nil {
 			b.keepGuardedMessage(ctx, item.ChatKey, messageRef{ID: m.ID, At: time.Unix(int64(m.Date), 0)})
 		}
-		return b.complete(ctx, item, out.entries)
+		return b.complete(ctx, item, out.Entries)
 	}
 
 	st, expired, err := b.loadSession(ctx, item.ChatKey)
@@ -127,7 +128,7 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	if err := b.runEffects(ctx, item, &sess, &res, in, out, &st); err != nil {
 		if errors.Is(err, errNotSaved) {
 			// The reporter was told and keeps the draft; the update is done.
-			return b.complete(ctx, item, out.entries)
+			return b.complete(ctx, item, out.Entries)
 		}
 		return err
 	}
@@ -142,7 +143,7 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		// Every part is stored; only the album's last part answers, with
 		// the count of what was received. The reviewer who has the case
 		// gets every file, and the word that the reporter added once.
-		res.Replies, out.entries = nil, filesOnly(out.entries)
+		res.Replies, out.Entries = nil, filesOnly(out.Entries)
 	}
 	lane := storage.LaneReply
 	if res.Urgent {
@@ -155,14 +156,14 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	st.Flow = res.Session
 	st.Messages = recentMessages(st.Messages, b.cfg.Now())
 	st.LastUpdateID = item.UpdateID
-	st.Pending = withoutChat(out.entries, item.ChatKey)
+	st.Pending = withoutChat(out.Entries, item.ChatKey)
 	if err := b.saveSession(ctx, item.ChatKey, st); err != nil {
 		if errors.Is(err, storage.ErrSessionTooLarge) {
 			return b.sessionFull(ctx, item, in, sess.Lang)
 		}
 		return fmt.Errorf("save session: %w", err)
 	}
-	return b.complete(ctx, item, out.entries)
+	return b.complete(ctx, item, out.Entries)
 }
 
 // sessionFull ends an update whose new session would be over the size
@@ -173,9 +174,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 func (b *Bot) sessionFull(ctx context.Context, item storage.InboxItem, in incoming, lang string) error {
 	b.log.Warn("session over the size limit: update not kept", "update", item.UpdateID)
 	out := b.newBatch(updateBatchPrefix(item.UpdateID))
-	out.answer(in.callbackID)
+	out.Answer(in.callbackID)
 	b.reply(out, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_session_full"}}}})
-	return b.complete(ctx, item, out.entries)
+	return b.complete(ctx, item, out.Entries)
 }
 
 // albumContinues tells whether u is a part of an album whose next part is
@@ -200,7 +201,7 @@ func (b *Bot) albumContinues(ctx context.Context, item storage.InboxItem, u *mod
 func filesOnly(entries []storage.OutboxEntry) []storage.OutboxEntry {
 	var out []storage.OutboxEntry
 	for _, e := range entries {
-		if e.Method == methodFile {
+		if e.Method == outbox.MethodFile {
 			out = append(out, e)
 		}
 	}
@@ -237,7 +238,7 @@ func (b *Bot) complete(ctx context.Context, item storage.InboxItem, entries []st
 	if err := b.commits.complete(ctx, b.store, b.owner, item.UpdateID, entries); err != nil {
 		return fmt.Errorf("complete update: %w", err)
 	}
-	b.wakeDispatchFor(entries)
+	b.sender.WakeFor(entries)
 	return nil
 }
 
@@ -259,10 +260,10 @@ func (b *Bot) setAside(ctx context.Context, item storage.InboxItem, reason strin
 	out := b.newBatch("dead:" + strconv.FormatInt(item.UpdateID, 10))
 	lang = b.readerLanguage(ctx, chatID, lang) // in a private chat the chat is the user
 	b.reply(out, chatID, chatID, lang, []flows.Reply{notice(lang, "error_set_aside")})
-	if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
+	if err := b.store.OutboxAdd(ctx, out.Entries); err != nil {
 		b.log.Warn("could not tell a reporter their message was set aside", "err", err)
 	} else {
-		b.wakeDispatchFor(out.entries)
+		b.sender.WakeFor(out.Entries)
 	}
 	return nil
 }
@@ -279,10 +280,10 @@ func (b *Bot) tellDelayed(ctx context.Context, item storage.InboxItem) {
 	out := b.newBatch("slow:" + strconv.FormatInt(item.UpdateID, 10))
 	lang = b.readerLanguage(ctx, chatID, lang)
 	b.reply(out, chatID, chatID, lang, []flows.Reply{notice(lang, "error_delayed")})
-	if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
+	if err := b.store.OutboxAdd(ctx, out.Entries); err != nil {
 		b.log.Warn("could not tell a reporter we are slow", "err", err)
 	} else {
-		b.wakeDispatch()
+		b.sender.Wake()
 	}
 }
 
@@ -313,14 +314,11 @@ func (b *Bot) keepGuardedMessage(ctx context.Context, chatKey string, m messageR
 	}
 }
 
-// deleteWindow is how long bots may delete messages in private chats.
-const deleteWindow = 48 * time.Hour
-
 // recentMessages keeps the messages that can still be deleted, at most 1000.
 func recentMessages(ms []messageRef, now time.Time) []messageRef {
 	out := ms[:0]
 	for _, m := range ms {
-		if now.Sub(m.At) < deleteWindow {
+		if now.Sub(m.At) < outbox.DeleteWindow {
 			out = append(out, m)
 		}
 	}
@@ -348,7 +346,7 @@ func (b *Bot) reportAllowed(ctx context.Context, reporter string) (bool, error) 
 // messages, answered kindly at most once a minute. A request for the
 // emergency numbers is answered with them in both cases.
 // stop=true means the update is answered and done.
-func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) {
+func (b *Bot) guard(ctx context.Context, in incoming, out *outbox.Batch) (bool, error) {
 	who := in.input.Reporter
 	// Every pseudonym of the key ring: a block made before a key rotation
 	// holds until "tipline rekey" has moved it.
@@ -412,7 +410,7 @@ type stepResult struct {
 // runEffects carries out a step's effects before anyone hears of them (G1).
 // Effects that look something up answer with a new input, which is
 // stepped in turn.
-func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flows.Session, res *stepResult, in incoming, out *batch, st *chatState) error {
+func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flows.Session, res *stepResult, in incoming, out *outbox.Batch, st *chatState) error {
 	for attempt := 0; ; attempt++ {
 		pending := res.Effects
 		feedback, err := b.applyEffects(ctx, item, res, in, out, st)
@@ -486,7 +484,7 @@ func caseWithChat(c tipline.NewCase, chatID int64) tipline.NewCase {
 
 // applyEffects runs the effects of one step, in order. It returns the input
 // that answers a look-up, if any.
-func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *stepResult, in incoming, out *batch, st *chatState) (*flows.Input, error) {
+func (b *Bot) applyEffects(ctx context.Context, item storage.InboxItem, res *stepResult, in incoming, out *outbox.Batch, st *chatState) (*flows.Input, error) {
 	var feedback *flows.Input
 	effects := res.Effects
 	res.Effects = nil
@@ -621,18 +619,18 @@ func (b *Bot) openByCode(ctx context.Context, e flows.OpenByCode, in incoming) (
 
 // clearChat queues the deletion of the chat's messages that can still be
 // deleted: the reporter's, and (at send time) every one the bot sent.
-func (b *Bot) clearChat(out *batch, chatID int64, ms []messageRef, pressed int) {
+func (b *Bot) clearChat(out *outbox.Batch, chatID int64, ms []messageRef, pressed int) {
 	now := b.cfg.Now()
 	var ids []int
 	for _, m := range ms {
-		if now.Sub(m.At) < deleteWindow {
+		if now.Sub(m.At) < outbox.DeleteWindow {
 			ids = append(ids, m.ID)
 		}
 	}
 	if pressed != 0 {
 		ids = append(ids, pressed)
 	}
-	out.clear(chatID, ids)
+	out.Clear(chatID, ids)
 }
 
 // draftMarker names the marker that says a chat has an unfinished report.
@@ -693,18 +691,18 @@ func (b *Bot) saveSession(ctx context.Context, chatKey string, s chatState) erro
 }
 
 // reply queues a step's messages in order, as replies (lane 3).
-func (b *Bot) reply(out *batch, chatID, userID int64, lang string, replies []flows.Reply) {
+func (b *Bot) reply(out *outbox.Batch, chatID, userID int64, lang string, replies []flows.Reply) {
 	b.replyOn(out, storage.LaneReply, chatID, userID, lang, replies)
 }
 
 // replyOn queues a step's messages in order on a lane.
-func (b *Bot) replyOn(out *batch, lane storage.Lane, chatID, userID int64, lang string, replies []flows.Reply) {
+func (b *Bot) replyOn(out *outbox.Batch, lane storage.Lane, chatID, userID int64, lang string, replies []flows.Reply) {
 	if lang == "" {
 		lang = tipline.LangEnglish
 	}
 	for _, rep := range replies {
 		for _, m := range b.render.render(lang, rep, b.render.reporterSigner(userID)) {
-			out.text(chatID, lane, m.text, m.rows(), false)
+			out.Text(chatID, lane, m.text, m.rows(), false)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/voices"
@@ -47,7 +48,7 @@ const (
 // recording buttons, and a voice message for the prompt chosen. false
 // hands the update to the reviewer's desk (and ends a recording left
 // half-done).
-func (b *Bot) recordAct(ctx context.Context, u *models.Update, in incoming, rv tipline.Reviewer, st *reviewerState, out *batch) (bool, error) {
+func (b *Bot) recordAct(ctx context.Context, u *models.Update, in incoming, rv tipline.Reviewer, st *reviewerState, out *outbox.Batch) (bool, error) {
 	var act string
 	switch {
 	case in.callbackID != "":
@@ -121,7 +122,7 @@ func (b *Bot) recordAct(ctx context.Context, u *models.Update, in incoming, rv t
 
 // recordLanguages is /record's first screen: a button per language with
 // how many of its prompts are recorded.
-func (b *Bot) recordLanguages(ctx context.Context, rv tipline.Reviewer, out *batch) error {
+func (b *Bot) recordLanguages(ctx context.Context, rv tipline.Reviewer, out *outbox.Batch) error {
 	recs, err := b.store.VoicePrompts(ctx, "")
 	if err != nil {
 		return fmt.Errorf("list recordings: %w", err)
@@ -139,7 +140,7 @@ func (b *Bot) recordLanguages(ctx context.Context, rv tipline.Reviewer, out *bat
 
 // recordList lists a language's prompts, each a button with its status
 // and its first words in that language.
-func (b *Bot) recordList(ctx context.Context, rv tipline.Reviewer, lang string, out *batch) error {
+func (b *Bot) recordList(ctx context.Context, rv tipline.Reviewer, lang string, out *outbox.Batch) error {
 	if !slices.Contains(tipline.Languages, lang) {
 		return b.recordLanguages(ctx, rv, out)
 	}
@@ -162,7 +163,7 @@ func (b *Bot) recordList(ctx context.Context, rv tipline.Reviewer, lang string, 
 }
 
 // recordRead shows the exact text to read, in the prompt's language.
-func (b *Bot) recordRead(rv tipline.Reviewer, r recording, out *batch) {
+func (b *Bot) recordRead(rv tipline.Reviewer, r recording, out *outbox.Batch) {
 	b.sayTo(out, rv, reply.Message{
 		Lines: []reply.Text{
 			{ID: "rv_record_read"},
@@ -174,7 +175,7 @@ func (b *Bot) recordRead(rv tipline.Reviewer, r recording, out *batch) {
 
 // recordPlayBack sends the admin's voice message back to them, with keep
 // and record again under it.
-func (b *Bot) recordPlayBack(rv tipline.Reviewer, r recording, out *batch) {
+func (b *Bot) recordPlayBack(rv tipline.Reviewer, r recording, out *outbox.Batch) {
 	m := reply.Message{
 		Lines: []reply.Text{{ID: "rv_record_check"}},
 		Buttons: [][]reply.Button{{
@@ -183,14 +184,14 @@ func (b *Bot) recordPlayBack(rv tipline.Reviewer, r recording, out *batch) {
 		}},
 	}
 	ms := b.render.render(orEnglish(rv.Lang), m, func(btn reply.Button) string { return b.signReviewer(rv.TelegramID, btn.Action) })
-	out.voicePrompt(rv.TelegramID, storage.LaneReply, r.FileID, ms[0].text, ms[0].rows())
+	out.VoicePrompt(rv.TelegramID, storage.LaneReply, r.FileID, ms[0].text, ms[0].rows())
 }
 
 // sayTo queues a message to a reviewer, in their language, its buttons
 // signed for them.
-func (b *Bot) sayTo(out *batch, rv tipline.Reviewer, m reply.Message) {
+func (b *Bot) sayTo(out *outbox.Batch, rv tipline.Reviewer, m reply.Message) {
 	for _, o := range b.render.render(orEnglish(rv.Lang), m, func(btn reply.Button) string { return b.signReviewer(rv.TelegramID, btn.Action) }) {
-		out.text(rv.TelegramID, storage.LaneReply, o.text, o.rows(), true)
+		out.Text(rv.TelegramID, storage.LaneReply, o.text, o.rows(), true)
 	}
 }
 

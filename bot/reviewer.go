@@ -13,6 +13,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
@@ -57,7 +58,7 @@ func (b *Bot) signCase(userID int64, action, version string) string {
 // reviewerUpdate handles an update from a reviewer, or an invite code,
 // queueing what to say in out. handled=false hands the update to the
 // reporter's flow.
-func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, out *batch) (bool, error) {
+func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, out *outbox.Batch) (bool, error) {
 	if code, ok := inviteCode(in.input); ok {
 		rv, err := b.store.RedeemInvite(ctx, tipline.InviteHash(code), in.userID, langOf(in.input.LanguageCode), b.cfg.Now())
 		switch {
@@ -104,7 +105,7 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 	if st.LastUpdateID >= item.UpdateID {
 		// Applied already; the process stopped before queueing its messages.
 		if st.LastUpdateID == item.UpdateID {
-			out.entries = st.Pending
+			out.Entries = st.Pending
 		}
 		return true, nil
 	}
@@ -113,7 +114,7 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 		return false, err
 	}
 	next.LastUpdateID = item.UpdateID
-	next.Pending = out.entries
+	next.Pending = out.Entries
 	if err := b.saveReviewerState(ctx, item.ChatKey, next); err != nil {
 		return false, fmt.Errorf("save reviewer state: %w", err)
 	}
@@ -142,7 +143,7 @@ func langOf(code string) string {
 // reviewerAct carries out what an active reviewer did, through the review
 // desk; st is their state, changed in place. Every write is keyed by the
 // update, so doing it again after a crash changes nothing.
-func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, rv tipline.Reviewer, st *reviewerState, out *batch) error {
+func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, rv tipline.Reviewer, st *reviewerState, out *outbox.Batch) error {
 	if handled, err := b.recordAct(ctx, u, in, rv, st, out); handled || err != nil {
 		return err
 	}
@@ -229,22 +230,22 @@ func (b *Bot) setReviewerLanguage(ctx context.Context, rv tipline.Reviewer, lang
 // queueOuts renders what review says into outbox entries: in the reader's
 // language, a reviewer's buttons signed for them and the case's version, a
 // reporter's as a reporter's. It returns the key of each Out's (last) entry.
-func (b *Bot) queueOuts(out *batch, outs []review.Out) []string {
+func (b *Bot) queueOuts(out *outbox.Batch, outs []review.Out) []string {
 	keys := make([]string, len(outs))
 	for i := 0; i < len(outs); i++ {
 		o := outs[i]
 		lane := storage.Lane(o.Lane)
 		if n := albumRun(outs[i:]); n >= 2 {
-			files := make([]albumFile, n)
+			files := make([]outbox.AlbumFile, n)
 			for j, f := range outs[i : i+n] {
-				files[j] = albumFile{Kind: f.File.Kind, ID: f.File.FileID, Caption: f.File.Caption}
+				files[j] = outbox.AlbumFile{Kind: f.File.Kind, ID: f.File.FileID, Caption: f.File.Caption}
 			}
-			out.album(o.To.ChatID, lane, files)
+			out.Album(o.To.ChatID, lane, files)
 			i += n - 1
 			continue
 		}
 		if o.File != nil {
-			out.file(o.To.ChatID, lane, *o.File)
+			out.File(o.To.ChatID, lane, *o.File)
 			continue
 		}
 		chatID := o.To.ChatID
@@ -257,11 +258,11 @@ func (b *Bot) queueOuts(out *batch, outs []review.Out) []string {
 		msgs := b.render.render(o.To.Lang, o.Message, sign)
 		if o.Edit != nil {
 			m := msgs[0] // an edit is one message: a notification's copy
-			out.edit(chatID, lane, o.Edit.OutboxKey, o.Edit.MessageID, m.text, m.rows())
+			out.Edit(chatID, lane, o.Edit.OutboxKey, o.Edit.MessageID, m.text, m.rows())
 			continue
 		}
 		for _, m := range msgs {
-			keys[i] = out.text(chatID, lane, m.text, m.rows(), o.Protect)
+			keys[i] = out.Text(chatID, lane, m.text, m.rows(), o.Protect)
 		}
 	}
 	return keys

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/review"
 	"github.com/tipline/tipline/storage"
 )
@@ -78,18 +79,18 @@ func (b *Bot) runJob(ctx context.Context, j tipline.Job) error {
 type jobOutbox struct {
 	b   *Bot
 	job tipline.Job
-	out *batch
+	out *outbox.Batch
 }
 
 func (o *jobOutbox) Queue(outs []review.Out) []string { return o.b.queueOuts(o.out, outs) }
 
 func (o *jobOutbox) Complete(ctx context.Context, next *tipline.Job) error {
-	err := o.b.store.CompleteJob(ctx, o.job.ID, o.b.owner, next, o.out.entries)
+	err := o.b.store.CompleteJob(ctx, o.job.ID, o.b.owner, next, o.out.Entries)
 	if errors.Is(err, storage.ErrNotHolder) {
 		return nil // another process has it now
 	}
 	if err == nil {
-		o.b.wakeDispatch()
+		o.b.sender.Wake()
 	}
 	return err
 }
@@ -97,7 +98,7 @@ func (o *jobOutbox) Complete(ctx context.Context, next *tipline.Job) error {
 func (o *jobOutbox) Late(ctx context.Context, outs []review.Out) error {
 	late := o.b.newBatch("job:" + strconv.FormatInt(o.job.ID, 10) + ":taken")
 	o.b.queueOuts(late, outs)
-	return o.b.store.OutboxAdd(ctx, late.entries)
+	return o.b.store.OutboxAdd(ctx, late.Entries)
 }
 
 // CheckUnrouted finds open, unacknowledged cases with no notification
@@ -106,7 +107,7 @@ func (b *Bot) CheckUnrouted(ctx context.Context) { b.router.CheckUnrouted(ctx) }
 
 // notifyAssigned queues what review says when the reporter added to a
 // case or answered: a word to the reviewer who has it.
-func (b *Bot) notifyAssigned(ctx context.Context, ref tipline.Reference, a tipline.Addition, out *batch) error {
+func (b *Bot) notifyAssigned(ctx context.Context, ref tipline.Reference, a tipline.Addition, out *outbox.Batch) error {
 	outs, err := b.desk.Added(ctx, ref, a)
 	if err != nil {
 		return err

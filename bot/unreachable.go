@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/review"
 )
@@ -45,14 +46,14 @@ func (b *Bot) reviewerGone(ctx context.Context, rv tipline.Reviewer) error {
 	if err != nil {
 		return err
 	}
-	marked, moved, err := b.store.MarkUnreachable(ctx, rv.ID, now, notices.entries)
+	marked, moved, err := b.store.MarkUnreachable(ctx, rv.ID, now, notices.Entries)
 	if err != nil {
 		return fmt.Errorf("mark reviewer unreachable: %w", err)
 	}
 	if marked {
 		b.log.Warn("a reviewer cannot be reached in Telegram; routing passes them over until they write again",
-			"reviewer", rv.ID, "admins_told", len(notices.entries))
-		b.wakeDispatch()
+			"reviewer", rv.ID, "admins_told", len(notices.Entries))
+		b.sender.Wake()
 	}
 	if len(moved) > 0 {
 		b.log.Warn("cases sent to an unreachable reviewer move to the next level now", "reviewer", rv.ID, "cases", len(moved))
@@ -63,7 +64,7 @@ func (b *Bot) reviewerGone(ctx context.Context, rv tipline.Reviewer) error {
 
 // reviewerBack lifts a reviewer's unreachable mark when they write to (or
 // unblock) the bot, and tells the admins in out.
-func (b *Bot) reviewerBack(ctx context.Context, rv tipline.Reviewer, out *batch) error {
+func (b *Bot) reviewerBack(ctx context.Context, rv tipline.Reviewer, out *outbox.Batch) error {
 	was, err := b.store.MarkReachable(ctx, rv.ID)
 	if err != nil {
 		return fmt.Errorf("mark reviewer reachable: %w", err)
@@ -72,17 +73,17 @@ func (b *Bot) reviewerBack(ctx context.Context, rv tipline.Reviewer, out *batch)
 		return nil
 	}
 	b.log.Info("an unreachable reviewer can be reached again", "reviewer", rv.ID)
-	notices, err := b.adminNotices(ctx, rv, review.ReviewerReachable(rv), out.prefix+":reachable")
+	notices, err := b.adminNotices(ctx, rv, review.ReviewerReachable(rv), out.Prefix()+":reachable")
 	if err != nil {
 		return err
 	}
-	out.entries = append(out.entries, notices.entries...)
+	out.Entries = append(out.Entries, notices.Entries...)
 	return nil
 }
 
 // adminNotices queues m to every active, reachable admin but rv, on the
 // urgent lane: who can be told about a person the team is missing.
-func (b *Bot) adminNotices(ctx context.Context, rv tipline.Reviewer, m reply.Message, prefix string) (*batch, error) {
+func (b *Bot) adminNotices(ctx context.Context, rv tipline.Reviewer, m reply.Message, prefix string) (*outbox.Batch, error) {
 	all, err := b.store.Reviewers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list reviewers: %w", err)

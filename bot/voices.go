@@ -6,10 +6,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-telegram/bot/models"
-
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/voices"
 )
@@ -150,7 +149,7 @@ func (b *Bot) forgetVoiceCache() {
 // reporter who listens, a message with a current recording goes as that
 // voice message, captioned with the message and carrying its buttons; a
 // message too long for a caption goes as the voice, then as text.
-func (b *Bot) replyHeard(ctx context.Context, out *batch, lane storage.Lane, chatID, userID int64, s flows.Session, replies []flows.Reply) {
+func (b *Bot) replyHeard(ctx context.Context, out *outbox.Batch, lane storage.Lane, chatID, userID int64, s flows.Session, replies []flows.Reply) {
 	lang := s.Lang
 	if !s.Listen || lang == "" {
 		b.replyOn(out, lane, chatID, userID, lang, replies)
@@ -161,24 +160,17 @@ func (b *Bot) replyHeard(ctx context.Context, out *batch, lane storage.Lane, cha
 		ms := b.render.render(lang, rep, b.render.reporterSigner(userID))
 		r, ok := voices.For(rep.Lines, current)
 		if ok && len(ms) == 1 && utf16Len(ms[0].text) <= maxCaptionLen {
-			out.voicePrompt(chatID, lane, r.FileID, ms[0].text, ms[0].rows())
+			out.VoicePrompt(chatID, lane, r.FileID, ms[0].text, ms[0].rows())
 			continue
 		}
 		if ok {
 			// Too long for a caption (the receipt, with the reference
 			// and the code): the voice alone, then the words as always.
 			// One more message, once a report, for a reader who needs it.
-			out.voicePrompt(chatID, lane, r.FileID, "", nil)
+			out.VoicePrompt(chatID, lane, r.FileID, "", nil)
 		}
 		for _, m := range ms {
-			out.text(chatID, lane, m.text, m.rows(), false)
+			out.Text(chatID, lane, m.text, m.rows(), false)
 		}
 	}
-}
-
-// voicePrompt queues a recorded prompt: the voice by its Telegram file id,
-// the words as its caption, the buttons under it. Like any message to a
-// reporter it is sent at most once, and "Clear this chat" deletes it.
-func (o *batch) voicePrompt(chatID int64, lane storage.Lane, fileID, caption string, rows [][]models.InlineKeyboardButton) {
-	o.add(chatID, lane, methodFile, payload{FileID: fileID, FileKind: "voice", Text: caption, Rows: rows}, false, "")
 }

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"time"
+
 	"github.com/tipline/tipline"
 )
 
@@ -78,8 +80,24 @@ type AddResult struct {
 }
 
 // Bucket is one rate limit: Rate tokens a second, up to Burst at once.
+// Ahead lets a take reserve a token that is not there yet but will be
+// within Ahead: it is taken now and due later (Taken.Due), so a sender
+// waiting its turn at the bot's bucket needs no second call. Zero takes
+// only a token that is there.
 type Bucket struct {
 	Key   string
 	Rate  float64
 	Burst int
+	Ahead time.Duration
+}
+
+// Taken is what became of one set of buckets in a throttle's TakeEach.
+// When Wait is 0 a token was taken from each bucket, due in Due (0: now;
+// later only through a bucket's Ahead). Otherwise nothing was taken, and
+// Wait is how long until the short bucket (Short, its index in the set)
+// has one.
+type Taken struct {
+	Due   time.Duration
+	Wait  time.Duration
+	Short int
 }

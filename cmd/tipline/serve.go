@@ -18,6 +18,7 @@ import (
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
+	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
 	redisstore "github.com/tipline/tipline/storage/redis"
@@ -113,7 +114,7 @@ func (m *Main) runBot(ctx context.Context, cfg Config, log *slog.Logger, ring *k
 		Lease:         cfg.InboxLease,
 		WebhookURL:    cfg.WebhookURL,
 		WebhookSecret: cfg.WebhookSecret,
-		Pacing: bot.Pacing{
+		Pacing: outbox.Pacing{
 			Global: cfg.PaceGlobal, GlobalBurst: int(max(cfg.PaceGlobal/10, 1)),
 			PerChat: cfg.PacePerChat, ChatBurst: int(max(3, cfg.PacePerChat)),
 		},

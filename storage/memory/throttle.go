@@ -28,36 +28,48 @@ func NewThrottle(now func() time.Time) *Throttle {
 	return &Throttle{now: now, tat: map[string]time.Time{}}
 }
 
-// Take is redis.Throttle.Take for one process.
-func (t *Throttle) Take(ctx context.Context, buckets ...storage.Bucket) (time.Duration, int, error) {
+// TakeEach is redis.Throttle.TakeEach for one process.
+func (t *Throttle) TakeEach(ctx context.Context, sets [][]storage.Bucket) ([]storage.Taken, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, 0, fmt.Errorf("throttle: %w", err)
+		return nil, fmt.Errorf("throttle: %w", err)
+	}
+	for _, set := range sets {
+		for _, b := range set {
+			if b.Rate <= 0 || b.Burst < 1 {
+				return nil, fmt.Errorf("throttle %s: %w", b.Key, tipline.ErrInvalid)
+			}
+		}
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	news := make([]time.Time, len(buckets))
-	var wait time.Duration
-	short := 0
-	for i, b := range buckets {
-		if b.Rate <= 0 || b.Burst < 1 {
-			return 0, 0, fmt.Errorf("throttle %s: %w", b.Key, tipline.ErrInvalid)
+	out := make([]storage.Taken, len(sets))
+	for s, set := range sets {
+		news := make([]time.Time, len(set))
+		var due time.Duration
+		for i, b := range set {
+			iv := time.Duration(rules.Interval(b.Rate)) * time.Microsecond
+			tat := t.tat[b.Key]
+			if tat.Before(now) {
+				tat = now
+			}
+			news[i] = tat.Add(iv)
+			in := news[i].Add(-iv * time.Duration(b.Burst)).Sub(now) // until its token is there
+			switch {
+			case in > b.Ahead && in > out[s].Wait:
+				out[s] = storage.Taken{Wait: in, Short: i}
+			case in > b.Ahead:
+			case in > due:
+				due = in
+			}
 		}
-		iv := time.Duration(rules.Interval(b.Rate)) * time.Microsecond
-		tat := t.tat[b.Key]
-		if tat.Before(now) {
-			tat = now
+		if out[s].Wait > 0 {
+			continue
 		}
-		news[i] = tat.Add(iv)
-		if allow := news[i].Add(-iv * time.Duration(b.Burst)); allow.After(now) && allow.Sub(now) > wait {
-			wait, short = allow.Sub(now), i
+		out[s].Due = due
+		for i, b := range set {
+			t.tat[b.Key] = news[i]
 		}
-	}
-	if wait > 0 {
-		return wait, short, nil
-	}
-	for i, b := range buckets {
-		t.tat[b.Key] = news[i]
 	}
 	if len(t.tat) > 100000 {
 		for k, tat := range t.tat {
@@ -66,7 +78,7 @@ func (t *Throttle) Take(ctx context.Context, buckets ...storage.Bucket) (time.Du
 			}
 		}
 	}
-	return 0, 0, nil
+	return out, nil
 }
 
 // Hold is redis.Throttle.Hold for one process.

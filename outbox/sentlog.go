@@ -1,4 +1,4 @@
-package bot
+package outbox
 
 import (
 	"context"
@@ -27,9 +27,9 @@ type sentWait struct {
 
 // recordSent records that entry id went out as message msgID (0 for
 // none). It gives storage.ErrNotHolder when the entry is no longer ours.
-func (b *Bot) recordSent(ctx context.Context, id int64, msgID int) error {
+func (s *Sender) recordSent(ctx context.Context, id int64, msgID int) error {
 	w := sentWait{sent: storage.Sent{ID: id, MessageID: msgID}, done: make(chan error, 1)}
-	l := &b.sentLog
+	l := &s.sentLog
 	l.mu.Lock()
 	l.pending = append(l.pending, w)
 	if l.busy {
@@ -45,7 +45,7 @@ func (b *Bot) recordSent(ctx context.Context, id int64, msgID int) error {
 		for i, w := range batch {
 			sent[i] = w.sent
 		}
-		notHeld, err := b.store.OutboxSentMany(ctx, b.owner, sent)
+		notHeld, err := s.store.OutboxSentMany(ctx, s.cfg.Owner, sent)
 		for _, w := range batch {
 			switch {
 			case err != nil:

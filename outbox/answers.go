@@ -1,4 +1,4 @@
-package bot
+package outbox
 
 import (
 	"errors"
@@ -37,9 +37,9 @@ func (b answerBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// withLostAnswers is c sending through markLostAnswers; c itself is left
+// WithLostAnswers is c sending through markLostAnswers; c itself is left
 // as it was.
-func withLostAnswers(c *http.Client) *http.Client {
+func WithLostAnswers(c *http.Client) *http.Client {
 	base := c.Transport
 	if base == nil {
 		base = http.DefaultTransport

@@ -1,8 +1,7 @@
-package bot
+package outbox
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -56,20 +55,20 @@ func TestClassifyTellsLostAnswersByType(t *testing.T) {
 				url = srv.URL
 			}
 			api, err := tgbot.New("123456:test-token", tgbot.WithServerURL(url), tgbot.WithSkipGetMe(),
-				tgbot.WithHTTPClient(5*time.Second, withLostAnswers(&http.Client{Timeout: 5 * time.Second})))
+				tgbot.WithHTTPClient(5*time.Second, WithLostAnswers(&http.Client{Timeout: 5 * time.Second})))
 			if err != nil {
 				t.Fatal(err)
 			}
-			b := &Bot{api: api, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-			_, err = b.api.SendMessage(t.Context(), &tgbot.SendMessageParams{ChatID: 1, Text: "x"})
+			_, err = api.SendMessage(t.Context(), &tgbot.SendMessageParams{ChatID: 1, Text: "x"})
 			if err == nil {
 				t.Fatal("the send succeeded")
 			}
-			if got, _, _ := b.classify(err); got != tc.want {
-				t.Errorf("classify(%v) = %d, want %d", err, got, tc.want)
+			v := classify(err)
+			if v.res != tc.want {
+				t.Errorf("classify(%v) = %d, want %d", err, v.res, tc.want)
 			}
-			if !b.telegramDown.Load() {
-				t.Error("Telegram not marked down")
+			if !v.down {
+				t.Error("Telegram not said to be down")
 			}
 		})
 	}

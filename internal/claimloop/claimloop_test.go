@@ -1,4 +1,4 @@
-package bot
+package claimloop
 
 import (
 	"bytes"
@@ -29,10 +29,10 @@ func TestClaimLoopHandsFailuresAndDrain(t *testing.T) {
 	)
 	const total, hands = 40, 3
 	release := make(chan struct{})
-	l := claimLoop[int]{
-		what:  "inbox",
-		hands: hands,
-		claim: func(ctx context.Context, n int) ([]int, error) {
+	l := Loop[int]{
+		What:  "inbox",
+		Hands: hands,
+		Claim: func(ctx context.Context, n int) ([]int, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			if fails > 0 {
@@ -52,7 +52,7 @@ func TestClaimLoopHandsFailuresAndDrain(t *testing.T) {
 			}
 			return items, nil
 		},
-		handle: func(item int) {
+		Handle: func(item int) {
 			if n := inHand.Add(1); n > most.Load() {
 				most.Store(n)
 			}
@@ -62,10 +62,10 @@ func TestClaimLoopHandsFailuresAndDrain(t *testing.T) {
 			mu.Unlock()
 			inHand.Add(-1)
 		},
-		drained: func(busy int) bool { return draining.Load() && busy == 0 },
-		wake:    make(chan struct{}),
-		idle:    time.Millisecond,
-		log:     slog.New(slog.NewTextHandler(&logs, nil)),
+		Drained: func(busy int) bool { return draining.Load() && busy == 0 },
+		Wake:    make(chan struct{}),
+		Idle:    time.Millisecond,
+		Log:     slog.New(slog.NewTextHandler(&logs, nil)),
 	}
 	go func() {
 		for range total {
@@ -73,7 +73,7 @@ func TestClaimLoopHandsFailuresAndDrain(t *testing.T) {
 		}
 	}()
 	var wg sync.WaitGroup
-	l.run(t.Context(), &wg) // returns once drained
+	l.Run(t.Context(), &wg) // returns once drained
 	wg.Wait()
 
 	if most.Load() > hands {

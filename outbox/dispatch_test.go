@@ -1,0 +1,130 @@
+package outbox
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
+)
+
+// countingThrottle counts a throttle's calls.
+type countingThrottle struct {
+	Throttle
+	mu    sync.Mutex
+	calls int
+	sets  []int
+}
+
+func (c *countingThrottle) TakeEach(ctx context.Context, sets [][]storage.Bucket) ([]storage.Taken, error) {
+	c.mu.Lock()
+	c.calls++
+	c.sets = append(c.sets, len(sets))
+	c.mu.Unlock()
+	return c.Throttle.TakeEach(ctx, sets)
+}
+
+// texting is a Telegram that takes every text message.
+type texting struct {
+	Telegram
+	mu   sync.Mutex
+	sent map[int64]int
+	all  chan struct{}
+	want int
+}
+
+func (t *texting) SendMessage(_ context.Context, p *tgbot.SendMessageParams) (*models.Message, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	id := p.ChatID.(int64)
+	t.sent[id]++
+	if n := len(t.sent); n == t.want {
+		close(t.all)
+	}
+	return &models.Message{ID: len(t.sent)}, nil
+}
+
+// TestOneThrottleCallPerBatch: the dispatcher takes the tokens of the
+// entries it claimed together in one throttle call, not one a message,
+// also when the bot's bucket has fewer tokens than the batch (the rest
+// are reserved, due later), and every entry goes out once.
+func TestOneThrottleCallPerBatch(t *testing.T) {
+	ctx := t.Context()
+	mem := memory.New(nil)
+	const chats = 6
+	var entries []storage.OutboxEntry
+	for i := range chats {
+		b := NewBatch("u:"+strconv.Itoa(i), func(id int64) string { return "chat-" + strconv.FormatInt(id, 10) })
+		b.Text(int64(100+i), storage.LaneReply, "hello", nil, false)
+		entries = append(entries, b.Entries...)
+	}
+	if err := mem.OutboxAdd(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	api := &texting{sent: map[int64]int{}, all: make(chan struct{}), want: chats}
+	s := newTestSender(t, mem, api)
+	// Telegram's pacing: the bot's burst is 3, so the other three entries
+	// reserve their turns (Ahead) in the same call instead of asking again.
+	s.cfg.Pacing = DefaultPacing
+	s.cfg.Senders = chats // the claim takes them all
+	counted := &countingThrottle{Throttle: s.throttle}
+	s.throttle = counted
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { s.Run(runCtx); close(done) }()
+	select {
+	case <-api.all:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("sent to %d chats of %d", len(api.sent), chats)
+	}
+	s.Drain()
+	<-done
+	stop()
+	counted.mu.Lock()
+	defer counted.mu.Unlock()
+	if counted.calls != 1 || counted.sets[0] != chats {
+		t.Errorf("%d throttle calls for %v sends, want one call for the %d claimed together", counted.calls, counted.sets, chats)
+	}
+	for id, n := range api.sent {
+		if n != 1 {
+			t.Errorf("chat %d got %d messages, want 1", id, n)
+		}
+	}
+}
+
+// TestReservedTurnWaitsOutA429: a turn reserved before a 429 came is not
+// used while the 429's retry_after runs: the entry goes back, unsent,
+// until it ends (Telegram counts a call in that time against the bot).
+func TestReservedTurnWaitsOutA429(t *testing.T) {
+	ctx := t.Context()
+	mem := memory.New(nil)
+	b := NewBatch("u:1", func(id int64) string { return "chat-" + strconv.FormatInt(id, 10) })
+	b.Text(100, storage.LaneReply, "hello", nil, false)
+	if err := mem.OutboxAdd(ctx, b.Entries); err != nil {
+		t.Fatal(err)
+	}
+	api := &texting{sent: map[int64]int{}, all: make(chan struct{}), want: 1}
+	s := newTestSender(t, mem, api)
+	claimed, err := mem.OutboxClaimLanes(ctx, s.cfg.Owner, time.Minute, 10, storage.LaneUrgent, storage.LaneBulk)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %d (%v), want the entry", len(claimed), err)
+	}
+	s.reserve(ctx, claimed)                            // its turn is taken...
+	s.hold(ctx, s.buckets(claimed[0])[1], time.Minute) // ...then another send hears 429
+	s.dispatchOne(ctx, claimed[0])
+	if len(api.sent) != 0 {
+		t.Fatal("sent while the bot's bucket was held after a 429")
+	}
+	if again, _ := mem.OutboxClaimLanes(ctx, s.cfg.Owner, time.Minute, 10, storage.LaneUrgent, storage.LaneBulk); len(again) != 0 {
+		t.Fatal("the entry came back at once, before the hold ends")
+	}
+	if pending, _ := mem.OutboxPending(ctx); pending[storage.LaneReply] != 1 {
+		t.Fatalf("pending %v, want the entry kept", pending)
+	}
+}

@@ -1,0 +1,204 @@
+// Package outbox sends what the bot queued: the dispatcher that claims the
+// outbox's entries and sends each within Telegram's limits, the record of
+// what was sent, and the Batch that queues them. It is courier's sender
+// for Tipline: it knows Telegram's methods and limits, and nothing of
+// conversations, cases or reviewers, so it imports neither flows nor
+// review nor bot.
+//
+// It is a top-level package rather than bot/outbox because it is not a
+// part of the bot but a layer under it: it needs only storage and the
+// Telegram client, and the bot is its user (bot.New builds a Sender from
+// the store and the throttles cmd/tipline gives it; processing, routing
+// and retention queue through Batch). A chat that is gone is the bot's
+// business: the Sender tells it through Hooks.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/tipline/tipline/internal/claimloop"
+	"github.com/tipline/tipline/storage"
+)
+
+// Store is what the Sender needs of the outbox table: claim, record the
+// outcome of a try, and find what was sent to a chat to clear it.
+type Store interface {
+	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
+	OutboxSent(ctx context.Context, id int64, owner string, messageID int) error
+	OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error)
+	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
+	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
+	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
+}
+
+// Throttle paces sends across processes (redis.Throttle; memory.Throttle
+// for one process).
+type Throttle interface {
+	// TakeEach takes, for each set in turn, a token from every bucket of
+	// the set, all or none, in one call: what a claimed batch of entries
+	// needs, one round trip for the batch.
+	TakeEach(ctx context.Context, sets [][]storage.Bucket) ([]storage.Taken, error)
+	// Hold makes a bucket give nothing for d (Telegram's retry_after).
+	Hold(ctx context.Context, b storage.Bucket, d time.Duration) error
+}
+
+// Telegram is the part of the Bot API the Sender calls (*tgbot.Bot).
+type Telegram interface {
+	SendMessage(ctx context.Context, p *tgbot.SendMessageParams) (*models.Message, error)
+	EditMessageText(ctx context.Context, p *tgbot.EditMessageTextParams) (*models.Message, error)
+	AnswerCallbackQuery(ctx context.Context, p *tgbot.AnswerCallbackQueryParams) (bool, error)
+	SendVoice(ctx context.Context, p *tgbot.SendVoiceParams) (*models.Message, error)
+	SendVideo(ctx context.Context, p *tgbot.SendVideoParams) (*models.Message, error)
+	SendPhoto(ctx context.Context, p *tgbot.SendPhotoParams) (*models.Message, error)
+	SendMediaGroup(ctx context.Context, p *tgbot.SendMediaGroupParams) ([]*models.Message, error)
+	DeleteMessages(ctx context.Context, p *tgbot.DeleteMessagesParams) (bool, error)
+	LeaveChat(ctx context.Context, p *tgbot.LeaveChatParams) (bool, error)
+	GetMe(ctx context.Context) (*models.User, error)
+}
+
+// Observer counts what the Sender does, for metrics: counts only, never
+// content. A nil Observer counts nothing.
+type Observer interface {
+	// Sent counts a message Telegram took (ok) or refused for good.
+	Sent(lane int, ok bool)
+	// RateLimited counts a 429; Retried a try that failed and waits.
+	RateLimited(lane int)
+	Retried(lane int)
+}
+
+// Hooks are what the Sender tells its bot.
+type Hooks interface {
+	// ChatGone says Telegram will not reach a chat (403: blocked or
+	// deleted; 400: chat not found): a reviewer's is marked unreachable.
+	ChatGone(ctx context.Context, chatID int64) error
+	// Later keeps a write that failed while the database was down, for
+	// the bot's heartbeat to do once it is back.
+	Later(write func(context.Context) error)
+}
+
+// Config is the Sender's part of the configuration.
+type Config struct {
+	// Owner names this process in the outbox's claims; Lease is how long
+	// a claim is ours.
+	Owner string
+	Lease time.Duration
+	// Senders is how many messages are in flight at once, AnswerSenders
+	// how many answers to button presses besides them.
+	Senders       int
+	AnswerSenders int
+	// Idle is how often an idle dispatcher looks for messages another
+	// process queued; ProbeEvery how often a Telegram that failed is asked
+	// whether it is back.
+	Idle       time.Duration
+	ProbeEvery time.Duration
+	Pacing     Pacing
+}
+
+// Parts are the Sender's collaborators.
+type Parts struct {
+	Store    Store
+	Throttle Throttle
+	// Fallback paces sending from this process alone while Throttle
+	// cannot be reached: a Redis outage slows sending, never stops it.
+	Fallback Throttle
+	Telegram Telegram
+	Hooks    Hooks
+	Observer Observer // nil counts nothing
+	Log      *slog.Logger
+}
+
+// Sender is the outbox's dispatcher for one process. Several processes
+// share the outbox: each claims entries of its own.
+type Sender struct {
+	cfg      Config
+	store    Store
+	throttle Throttle
+	fallback Throttle
+	api      Telegram
+	hooks    Hooks
+	obs      Observer
+	log      *slog.Logger
+
+	outWake    chan struct{} // an outgoing message was queued
+	answerWake chan struct{} // an answer to a button press was queued
+
+	telegramDown    atomic.Bool
+	throttleFailing atomic.Bool
+	// draining says the bot's workers stopped: the dispatchers send what
+	// is ready, then return.
+	draining atomic.Bool
+
+	sentLog  sentLog  // sent entries waiting to be recorded together
+	reserved reserved // tokens taken for claimed entries, one call a batch
+	held     holds    // buckets held after a 429, in this process
+}
+
+// New builds a Sender. It does not contact Telegram.
+func New(cfg Config, p Parts) (*Sender, error) {
+	if p.Store == nil || p.Throttle == nil || p.Fallback == nil || p.Telegram == nil || p.Hooks == nil || p.Log == nil {
+		return nil, errors.New("outbox: a part is missing")
+	}
+	if cfg.Owner == "" || cfg.Lease <= 0 || cfg.Senders <= 0 || cfg.AnswerSenders <= 0 || cfg.Idle <= 0 || cfg.ProbeEvery <= 0 || cfg.Pacing == (Pacing{}) {
+		return nil, errors.New("outbox: config incomplete")
+	}
+	return &Sender{
+		cfg: cfg, store: p.Store, throttle: p.Throttle, fallback: p.Fallback, api: p.Telegram,
+		hooks: p.Hooks, obs: p.Observer, log: p.Log.With("component", "outbox"),
+		outWake: make(chan struct{}, 1), answerWake: make(chan struct{}, 1),
+	}, nil
+}
+
+// Run sends until ctx ends, or until Drain was called and nothing ready is
+// left. Answers to button presses have senders of their own: a spinner
+// stops at once, whatever messages wait for their turn.
+func (s *Sender) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		s.dispatchLoop(ctx, storage.LaneCallback, storage.LaneCallback, s.cfg.AnswerSenders, s.answerWake)
+	})
+	wg.Go(func() { s.dispatchLoop(ctx, storage.LaneUrgent, storage.LaneBulk, s.cfg.Senders, s.outWake) })
+	wg.Wait()
+}
+
+// Drain says nothing more will be queued: Run returns once what is ready
+// is sent (or at once while Telegram is down: the outbox keeps it).
+func (s *Sender) Drain() {
+	s.draining.Store(true)
+	s.Wake()
+}
+
+// Wake wakes the dispatchers: messages were just queued.
+func (s *Sender) Wake() {
+	claimloop.Signal(s.outWake)
+	claimloop.Signal(s.answerWake)
+}
+
+// WakeFor wakes the dispatchers of the lanes entries were queued on, so
+// the other does not look at the outbox for nothing.
+func (s *Sender) WakeFor(entries []storage.OutboxEntry) {
+	var answers, others bool
+	for _, e := range entries {
+		if e.Lane == storage.LaneCallback {
+			answers = true
+		} else {
+			others = true
+		}
+	}
+	if others {
+		claimloop.Signal(s.outWake)
+	}
+	if answers {
+		claimloop.Signal(s.answerWake)
+	}
+}
+
+// WakeAnswers wakes the dispatcher of answers to button presses only.
+func (s *Sender) WakeAnswers() { claimloop.Signal(s.answerWake) }
