@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
 	"github.com/tipline/tipline/storage/storagetest"
@@ -71,7 +72,7 @@ func claimAll(t *testing.T, s *memory.Store, owner string, n int) {
 
 func oneReply(id int64) []storage.OutboxEntry {
 	return []storage.OutboxEntry{{Key: fmt.Sprint("u:", id), ChatKey: fmt.Sprint("chat", id), ChatID: id,
-		Lane: storage.LaneReply, Method: "sendMessage", Payload: []byte(`{}`)}}
+		Lane: tipline.LaneReply, Method: "sendMessage", Payload: []byte(`{}`)}}
 }
 
 // runGroup completes update 1 (held at the gate), then updates 2..n while

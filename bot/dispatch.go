@@ -14,6 +14,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -65,7 +66,7 @@ func retryBackoff(attempts int) time.Duration {
 // dispatchLoop runs the dispatcher until ctx ends; sends in flight are
 // given a moment to finish, and whatever is left is free for another
 // process at once (Leave, in Run).
-func (b *Bot) dispatchLoop(ctx context.Context, first, last storage.Lane, senders int, wake chan struct{}) {
+func (b *Bot) dispatchLoop(ctx context.Context, first, last tipline.Lane, senders int, wake chan struct{}) {
 	sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	var wg sync.WaitGroup
@@ -158,7 +159,7 @@ func (b *Bot) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
 		b.settle(ctx, e, sentOK, 0, 0, "")
 		return
 	}
-	if e.Lane != storage.LaneCallback {
+	if e.Lane != tipline.LaneCallback {
 		buckets := b.buckets(e)
 		for {
 			wait, short := b.take(ctx, buckets)

@@ -80,8 +80,8 @@ func (b *Bot) leaveGroup(chatID int64, out *batch) {
 	for _, lang := range locales.Languages {
 		parts = append(parts, b.render.cat.Text(lang, "group_private_only", map[string]any{"URL": link}))
 	}
-	out.text(chatID, storage.LaneReply, strings.Join(parts, "\n\n"), nil, false)
-	out.add(chatID, storage.LaneReply, methodLeave, payload{}, false, "")
+	out.text(chatID, tipline.LaneReply, strings.Join(parts, "\n\n"), nil, false)
+	out.add(chatID, tipline.LaneReply, methodLeave, payload{}, false, "")
 }
 
 // username is the bot's Telegram username, learnt at Setup.

@@ -67,13 +67,13 @@ func (b *Bot) newBatch(prefix string) *batch {
 func updateBatchPrefix(updateID int64) string { return "u:" + strconv.FormatInt(updateID, 10) }
 
 // add queues one call and returns its key.
-func (o *batch) add(chatID int64, lane storage.Lane, method string, p payload, retryUnknown bool, editOf string) string {
+func (o *batch) add(chatID int64, lane tipline.Lane, method string, p payload, retryUnknown bool, editOf string) string {
 	e := newEntry(o.prefix+":"+strconv.Itoa(len(o.entries)), o.chatKey(chatID), chatID, lane, method, p, retryUnknown, editOf)
 	o.entries = append(o.entries, e)
 	return e.Key
 }
 
-func newEntry(key, chatKey string, chatID int64, lane storage.Lane, method string, p payload, retryUnknown bool, editOf string) storage.OutboxEntry {
+func newEntry(key, chatKey string, chatID int64, lane tipline.Lane, method string, p payload, retryUnknown bool, editOf string) storage.OutboxEntry {
 	data, err := json.Marshal(p)
 	if err != nil {
 		panic("bot: payload does not marshal: " + err.Error()) // plain data of ours
@@ -89,13 +89,13 @@ func newEntry(key, chatKey string, chatID int64, lane storage.Lane, method strin
 // it waits for nothing, so its chat key is its own.
 func answerEntry(callbackID string) storage.OutboxEntry {
 	key := "cb:" + callbackID
-	return newEntry(key, key, 0, storage.LaneCallback, methodAnswer, payload{CallbackID: callbackID}, true, "")
+	return newEntry(key, key, 0, tipline.LaneCallback, methodAnswer, payload{CallbackID: callbackID}, true, "")
 }
 
 // text queues a message. Reviewer messages are protected from forwarding
 // and worth a double when an answer is lost; a reporter's is sent at most
 // once.
-func (o *batch) text(chatID int64, lane storage.Lane, text string, rows [][]models.InlineKeyboardButton, protect bool) string {
+func (o *batch) text(chatID int64, lane tipline.Lane, text string, rows [][]models.InlineKeyboardButton, protect bool) string {
 	return o.add(chatID, lane, methodSend, payload{Text: text, Rows: rows, Protect: protect}, protect, "")
 }
 
@@ -109,25 +109,25 @@ func (o *batch) answer(callbackID string) {
 
 // edit queues new text for the message another entry sent (editOf), or
 // for a message whose id is known.
-func (o *batch) edit(chatID int64, lane storage.Lane, editOf string, messageID int, text string, rows [][]models.InlineKeyboardButton) {
+func (o *batch) edit(chatID int64, lane tipline.Lane, editOf string, messageID int, text string, rows [][]models.InlineKeyboardButton) {
 	o.add(chatID, lane, methodEdit, payload{Text: text, Rows: rows, MessageID: messageID}, true, editOf)
 }
 
 // file queues a stored attachment, protected from forwarding, with the
 // words its reporter sent with it.
-func (o *batch) file(chatID int64, lane storage.Lane, a tipline.Attachment) {
+func (o *batch) file(chatID int64, lane tipline.Lane, a tipline.Attachment) {
 	o.add(chatID, lane, methodFile, payload{FileID: a.FileID, FileKind: a.Kind, Caption: a.Caption, Protect: true}, true, "")
 }
 
 // album queues 2 to 10 stored photos and videos as one album, protected
 // from forwarding: what a reporter sent as an album, and a case's files in
 // Details, arrive as one message rather than one by one.
-func (o *batch) album(chatID int64, lane storage.Lane, files []albumFile) {
+func (o *batch) album(chatID int64, lane tipline.Lane, files []albumFile) {
 	o.add(chatID, lane, methodAlbum, payload{Files: files, Protect: true}, true, "")
 }
 
 // clear queues the deletion of the chat's recent messages: those given
 // (the reporter's) and every one the bot sent it in the last 48 hours.
 func (o *batch) clear(chatID int64, ids []int) {
-	o.add(chatID, storage.LaneReply, methodDelete, payload{MessageIDs: ids, Clear: true}, true, "")
+	o.add(chatID, tipline.LaneReply, methodDelete, payload{MessageIDs: ids, Clear: true}, true, "")
 }

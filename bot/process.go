@@ -144,9 +144,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		// gets every file, and the word that the reporter added once.
 		res.Replies, out.entries = nil, filesOnly(out.entries)
 	}
-	lane := storage.LaneReply
+	lane := tipline.LaneReply
 	if res.Urgent {
-		lane = storage.LaneUrgent
+		lane = tipline.LaneUrgent
 	}
 	if err := b.rememberListening(ctx, in.userID, sess, res); err != nil {
 		return err
@@ -694,11 +694,11 @@ func (b *Bot) saveSession(ctx context.Context, chatKey string, s chatState) erro
 
 // reply queues a step's messages in order, as replies (lane 3).
 func (b *Bot) reply(out *batch, chatID, userID int64, lang string, replies []flows.Reply) {
-	b.replyOn(out, storage.LaneReply, chatID, userID, lang, replies)
+	b.replyOn(out, tipline.LaneReply, chatID, userID, lang, replies)
 }
 
 // replyOn queues a step's messages in order on a lane.
-func (b *Bot) replyOn(out *batch, lane storage.Lane, chatID, userID int64, lang string, replies []flows.Reply) {
+func (b *Bot) replyOn(out *batch, lane tipline.Lane, chatID, userID int64, lang string, replies []flows.Reply) {
 	if lang == "" {
 		lang = tipline.LangEnglish
 	}
@@ -721,9 +721,9 @@ func (b *Bot) markCodeHolder(ctx context.Context, e *flows.AddToCase, userID int
 	if err != nil {
 		return fmt.Errorf("add to case: %w", err)
 	}
-	pseudonym, found := strings.CutPrefix(e.Addition.Actor, "reporter:")
+	pseudonym, found := strings.CutPrefix(e.Addition.Actor, tipline.ReporterActor(""))
 	if found && (c.Reporter == "" || !slices.Contains(b.ring.Pseudonyms(userID), c.Reporter)) {
-		e.Addition.Actor = "followup:" + pseudonym
+		e.Addition.Actor = tipline.FollowUpActor(pseudonym)
 	}
 	return nil
 }

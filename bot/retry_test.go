@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
 	"github.com/tipline/tipline/storage/storagetest"
@@ -28,7 +29,7 @@ func TestFailingSendBacksOffThenGivesUp(t *testing.T) {
 		clock := fuzzNow
 		mem := memory.New(func() time.Time { return clock })
 		b := newFuzzBot(t, mem, fuzzSecret)
-		entry := storage.OutboxEntry{Key: "k", ChatKey: "rv", ChatID: 42, Lane: storage.LaneUrgent, Method: methodSend, Payload: []byte(`{"text":"x"}`), RetryUnknown: true}
+		entry := storage.OutboxEntry{Key: "k", ChatKey: "rv", ChatID: 42, Lane: tipline.LaneUrgent, Method: methodSend, Payload: []byte(`{"text":"x"}`), RetryUnknown: true}
 		if err := mem.OutboxAdd(ctx, []storage.OutboxEntry{entry}); err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +47,7 @@ func TestFailingSendBacksOffThenGivesUp(t *testing.T) {
 			}
 			clock = clock.Add(retryBackoff(try))
 		}
-		if pending, _ := mem.OutboxPending(ctx); pending[storage.LaneUrgent] != 0 {
+		if pending, _ := mem.OutboxPending(ctx); pending[tipline.LaneUrgent] != 0 {
 			t.Fatalf("outcome %d: the entry is still pending after %d tries, want it set aside", res, maxSendTries)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/storage"
@@ -150,7 +151,7 @@ func (b *Bot) forgetVoiceCache() {
 // reporter who listens, a message with a current recording goes as that
 // voice message, captioned with the message and carrying its buttons; a
 // message too long for a caption goes as the voice, then as text.
-func (b *Bot) replyHeard(ctx context.Context, out *batch, lane storage.Lane, chatID, userID int64, s flows.Session, replies []flows.Reply) {
+func (b *Bot) replyHeard(ctx context.Context, out *batch, lane tipline.Lane, chatID, userID int64, s flows.Session, replies []flows.Reply) {
 	lang := s.Lang
 	if !s.Listen || lang == "" {
 		b.replyOn(out, lane, chatID, userID, lang, replies)
@@ -179,6 +180,6 @@ func (b *Bot) replyHeard(ctx context.Context, out *batch, lane storage.Lane, cha
 // voicePrompt queues a recorded prompt: the voice by its Telegram file id,
 // the words as its caption, the buttons under it. Like any message to a
 // reporter it is sent at most once, and "Clear this chat" deletes it.
-func (o *batch) voicePrompt(chatID int64, lane storage.Lane, fileID, caption string, rows [][]models.InlineKeyboardButton) {
+func (o *batch) voicePrompt(chatID int64, lane tipline.Lane, fileID, caption string, rows [][]models.InlineKeyboardButton) {
 	o.add(chatID, lane, methodFile, payload{FileID: fileID, FileKind: "voice", Text: caption, Rows: rows}, false, "")
 }

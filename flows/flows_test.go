@@ -220,13 +220,13 @@ func TestTipJourney(t *testing.T) {
 
 			got := c.submitted()
 			want := tipline.Answers{
-				AnswerWhat:      "A family next door talks about selling their daughter to a man from the city.",
-				AnswerDanger:    "yes",
-				AnswerHappening: "sale",
-				AnswerWhen:      "ongoing",
-				AnswerChildren:  "1",
-				AnswerAges:      "12_17",
-				AnswerAdults:    "A man with a black car comes at night.",
+				tipline.AnswerWhat:      "A family next door talks about selling their daughter to a man from the city.",
+				tipline.AnswerDanger:    "yes",
+				tipline.AnswerHappening: "sale",
+				tipline.AnswerWhen:      "ongoing",
+				tipline.AnswerChildren:  "1",
+				tipline.AnswerAges:      "12_17",
+				tipline.AnswerAdults:    "A man with a black car comes at night.",
 			}
 			if fmt.Sprint(got.Answers) != fmt.Sprint(want) {
 				t.Errorf("answers = %v, want %v", got.Answers, want)
@@ -237,7 +237,7 @@ func TestTipJourney(t *testing.T) {
 			if got.Location == nil || got.Location.Latitude != 11.5696 {
 				t.Errorf("location = %v", got.Location)
 			}
-			if len(got.Attachments) != 1 || got.Attachments[0].Question != AnswerMedia {
+			if len(got.Attachments) != 1 || got.Attachments[0].Question != tipline.AnswerMedia {
 				t.Errorf("attachments = %+v", got.Attachments)
 			}
 			if c.s.Draft != nil {
@@ -370,7 +370,7 @@ func TestEditAnswerFromReview(t *testing.T) {
 	c.wantState(StateTipReview)
 	c.press(actSendAnon)
 	// Stored as the day it meant: a reviewer reads the case days later.
-	if got := c.submitted().Answers[AnswerWhen]; got != t0.AddDate(0, 0, -1).Format(dateLayout) {
+	if got := c.submitted().Answers[tipline.AnswerWhen]; got != t0.AddDate(0, 0, -1).Format(dateLayout) {
 		t.Errorf("when = %q, want yesterday's date", got)
 	}
 }
@@ -446,7 +446,7 @@ func TestLanguagePreselectedAndChangeable(t *testing.T) {
 		t.Errorf("lang = %q", c.s.Lang)
 	}
 	c.wantState(StateTipDanger) // back where they were, answers kept
-	if c.s.Draft.Answers[AnswerWhat] != "something" {
+	if c.s.Draft.Answers[tipline.AnswerWhat] != "something" {
 		t.Error("answer lost after changing language")
 	}
 

@@ -242,7 +242,7 @@ func (r *run) addText(text string) {
 	if script.Length(text) > r.e.Limits.LongText {
 		r.say("long_text_kept") // kept whole, never refused
 	}
-	a := tipline.Addition{Actor: "reporter:" + r.in.Reporter, At: r.in.Now, Text: text}
+	a := tipline.Addition{Actor: tipline.ReporterActor(r.in.Reporter), At: r.in.Now, Text: text}
 	r.effects = append(r.effects, AddToCase{Reference: r.s.AddingTo, Addition: a})
 	r.sayReply(Reply{
 		Lines:   []Text{{ID: "add_received", Data: map[string]any{"Reference": string(r.s.AddingTo)}}},
@@ -253,7 +253,7 @@ func (r *run) addText(text string) {
 // addition sends what the reporter gives in StateAdd to the case.
 func (r *run) addition() {
 	in := r.in
-	a := tipline.Addition{Actor: "reporter:" + in.Reporter, At: in.Now}
+	a := tipline.Addition{Actor: tipline.ReporterActor(in.Reporter), At: in.Now}
 	switch {
 	case in.Kind == InputText && strings.TrimSpace(in.Text) != "":
 		if script.Length(in.Text) > r.e.Limits.LongText {

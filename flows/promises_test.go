@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tipline/tipline"
 )
 
 // TestPromisesKept: what the bot says is what it does (the language
@@ -30,7 +32,7 @@ func TestPromisesKept(t *testing.T) {
 	if !strings.Contains(c.log.String(), c.text(Text{ID: "done_anonymous_phone"})) {
 		t.Errorf("sent without contact but with a phone: the receipt does not say the number may be called")
 	}
-	if a := c.submitted().Answers; a[AnswerName] != "" || a[AnswerAge] != "unknown" {
+	if a := c.submitted().Answers; a[tipline.AnswerName] != "" || a[tipline.AnswerAge] != "unknown" {
 		t.Errorf("answers %v, want no name and an unknown age", a)
 	}
 

@@ -156,7 +156,7 @@ func (r *run) review() Reply {
 			"Value": r.summaryValue(q),
 		}})
 	}
-	if w := d.Answers[AnswerWritten]; w != "" {
+	if w := d.Answers[tipline.AnswerWritten]; w != "" {
 		lines = append(lines, Text{ID: "summary_line", Item: true, Data: map[string]any{
 			"Label": Text{ID: "summary_written"},
 			"Value": Quote(w, summaryValueMax),
@@ -168,7 +168,7 @@ func (r *run) review() Reply {
 	// The contact question says exactly what our team will see: the phone
 	// number typed for a missing child, if any, never a name.
 	question := "review_contact_question"
-	if d.Answers[AnswerPhone] != "" {
+	if d.Answers[tipline.AnswerPhone] != "" {
 		question = "review_contact_question_phone"
 	}
 	lines = append(lines, Text{ID: question})
@@ -176,10 +176,10 @@ func (r *run) review() Reply {
 		{btn("button_send_contact", actSendOpen)},
 		{btn("button_send_anonymous", actSendAnon)},
 	}
-	if d.Answers[AnswerAppeal] == "unsure" {
+	if d.Answers[tipline.AnswerAppeal] == "unsure" {
 		// "Ask me first" needs a way to ask: no "Do not write to me".
 		lines[len(lines)-1] = Text{ID: "review_contact_needed"}
-		if d.Answers[AnswerPhone] != "" {
+		if d.Answers[tipline.AnswerPhone] != "" {
 			// Still said: they will see the number.
 			lines = append(lines, Text{ID: "review_phone_seen"})
 		}
@@ -196,7 +196,7 @@ func (r *run) review() Reply {
 func (r *run) summaryValue(q question) any {
 	d := r.s.Draft
 	switch {
-	case q.answer == AnswerPhone && d.PhoneAsTyped != "" && d.Answers[AnswerPhone] != "":
+	case q.answer == tipline.AnswerPhone && d.PhoneAsTyped != "" && d.Answers[tipline.AnswerPhone] != "":
 		// The number as the reporter typed it, which they recognise
 		// (012 345 678); reviewers read it in full (+855 12 345 678).
 		return Quote(d.PhoneAsTyped, summaryValueMax)
@@ -234,15 +234,15 @@ func AnswerValue(key, v string) any {
 		}
 	}
 	switch key {
-	case AnswerAge:
+	case tipline.AnswerAge:
 		if n, err := strconv.Atoi(v); err == nil {
 			return reply.Years(n)
 		}
-	case AnswerSeenWhen, AnswerWhen:
+	case tipline.AnswerSeenWhen, tipline.AnswerWhen:
 		if t, err := time.Parse(dateLayout, v); err == nil {
 			return reply.Day(t)
 		}
-	case AnswerPhone:
+	case tipline.AnswerPhone:
 		return reply.PhoneNumber(v)
 	}
 	return v

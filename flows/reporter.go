@@ -39,21 +39,6 @@ const (
 	menuLanguage  = "language"
 )
 
-// Answer keys in tipline.Answers.
-const (
-	AnswerWhat     = "what"
-	AnswerDanger   = "danger"
-	AnswerWhere    = "where"
-	AnswerWhen     = "when"
-	AnswerChildren = "children"
-	AnswerAges     = "ages"
-	AnswerAdults   = "adults"
-	AnswerMedia    = "media"
-	// AnswerHappening is the reporter's optional one-tap answer to "What is
-	// happening?": a tipline.Exploitation code.
-	AnswerHappening = tipline.AnswerHappening
-)
-
 // question is one step of a report: what to ask and what it accepts.
 type question struct {
 	state  State
@@ -79,17 +64,17 @@ func shortText(l Limits) int { return l.ShortText }
 
 // tipQuestions are a neighbour's report, in the order they are asked.
 var tipQuestions = []question{
-	{state: StateTipWhat, answer: AnswerWhat, maxText: longText, voice: true},
-	{state: StateTipDanger, answer: AnswerDanger, options: []string{"yes", "no", "unsure"}, perRow: 3},
+	{state: StateTipWhat, answer: tipline.AnswerWhat, maxText: longText, voice: true},
+	{state: StateTipDanger, answer: tipline.AnswerDanger, options: []string{"yes", "no", "unsure"}, perRow: 3},
 	// After the danger question, so that a child in danger now brings the
 	// emergency numbers without one more tap.
-	{state: StateTipHappening, answer: AnswerHappening, options: exploitationCodes(), perRow: 1, optional: true},
-	{state: StateTipWhere, answer: AnswerWhere, maxText: shortText, location: true, optional: true},
-	{state: StateTipWhen, answer: AnswerWhen, options: []string{"today", "yesterday", "earlier", "ongoing", "unknown"}, perRow: 2},
-	{state: StateTipChildren, answer: AnswerChildren, options: []string{"1", "2_3", "4_plus", "unknown"}, perRow: 2},
-	{state: StateTipAges, answer: AnswerAges, options: []string{"under_6", "6_11", "12_17", "unknown"}, perRow: 2},
-	{state: StateTipAdults, answer: AnswerAdults, maxText: longText, voice: true, optional: true},
-	{state: StateTipMedia, answer: AnswerMedia, media: true, optional: true},
+	{state: StateTipHappening, answer: tipline.AnswerHappening, options: exploitationCodes(), perRow: 1, optional: true},
+	{state: StateTipWhere, answer: tipline.AnswerWhere, maxText: shortText, location: true, optional: true},
+	{state: StateTipWhen, answer: tipline.AnswerWhen, options: []string{"today", "yesterday", "earlier", "ongoing", "unknown"}, perRow: 2},
+	{state: StateTipChildren, answer: tipline.AnswerChildren, options: []string{"1", "2_3", "4_plus", "unknown"}, perRow: 2},
+	{state: StateTipAges, answer: tipline.AnswerAges, options: []string{"under_6", "6_11", "12_17", "unknown"}, perRow: 2},
+	{state: StateTipAdults, answer: tipline.AnswerAdults, maxText: longText, voice: true, optional: true},
+	{state: StateTipMedia, answer: tipline.AnswerMedia, media: true, optional: true},
 }
 
 // exploitationCodes are the answers to "What is happening?": the kinds of
@@ -531,7 +516,7 @@ func (r *run) answerButton(q question, act string) bool {
 			return false
 		}
 		d.Answers[q.answer] = r.storedAnswer(q, code)
-		if q.answer == AnswerDanger {
+		if q.answer == tipline.AnswerDanger {
 			d.Urgent = code == "yes"
 			if d.Urgent {
 				r.sayReply(r.emergency("danger_call_now"))
@@ -547,7 +532,7 @@ func (r *run) answerButton(q question, act string) bool {
 // and "yesterday", which are stored as the day they meant (in the team's
 // time zone), since a reviewer reads the case days later.
 func (r *run) storedAnswer(q question, code string) string {
-	if q.answer != AnswerWhen && q.answer != AnswerSeenWhen {
+	if q.answer != tipline.AnswerWhen && q.answer != tipline.AnswerSeenWhen {
 		return code
 	}
 	day := r.in.Now.In(r.e.location())
@@ -825,7 +810,7 @@ func (r *run) submit(contact bool) {
 	switch {
 	case contact:
 		next = "done_contact"
-	case d.Answers[AnswerPhone] != "":
+	case d.Answers[tipline.AnswerPhone] != "":
 		// A number typed "for our team to call" may still be called.
 		next = "done_anonymous_phone"
 	}

@@ -12,12 +12,6 @@ import (
 // "Do you want to report this?", and the words become the first answer of
 // the report they choose.
 
-// AnswerWritten holds a reporter's words that answer no question: what
-// they typed before choosing a missing-child report, or a text too long
-// for a short answer (a place, a name). It is sent with the report, beside
-// the answers, so nothing the reporter wrote is lost.
-const AnswerWritten = "written"
-
 // Actions of the "Do you want to report this?" question.
 const (
 	prefixTyped = "typed:"
@@ -42,7 +36,7 @@ func (r *run) keepWords(text string) bool {
 	}
 	var cut bool
 	if d := r.s.Draft; d != nil {
-		d.Answers[AnswerWritten], cut = joinWords(d.Answers[AnswerWritten], text, max)
+		d.Answers[tipline.AnswerWritten], cut = joinWords(d.Answers[tipline.AnswerWritten], text, max)
 	} else {
 		r.s.Typed, cut = joinWords(r.s.Typed, text, max)
 	}
@@ -109,11 +103,11 @@ func (r *run) useTyped() bool {
 	}
 	r.s.Typed = ""
 	if r.s.Draft.Kind == tipline.KindTip {
-		r.s.Draft.Answers[AnswerWhat] = words
+		r.s.Draft.Answers[tipline.AnswerWhat] = words
 		r.say("typed_used_tip")
 		return true
 	}
-	r.s.Draft.Answers[AnswerWritten] = words
+	r.s.Draft.Answers[tipline.AnswerWritten] = words
 	r.say("typed_used_missing")
 	return true
 }

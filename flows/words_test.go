@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/reply"
 )
@@ -142,8 +143,8 @@ func TestCheckWordsCatchesCodeText(t *testing.T) {
 	checkWords(rec, &conversation{cat: cat, s: Session{Lang: "th"}, typed: []string{"Sokha"}}, Reply{Lines: []Text{
 		{ID: "summary_line", Data: map[string]any{"Label": Text{ID: "summary_age"}, "Value": reply.Years(9)}},
 		{ID: "summary_line", Data: map[string]any{"Label": Text{ID: "summary_name"}, "Value": "Sokha"}},
-		{ID: "summary_line", Data: map[string]any{"Label": Text{ID: "summary_seen_when"}, "Value": AnswerValue(AnswerSeenWhen, "2026-11-20")}},
-		{ID: "summary_line", Data: map[string]any{"Label": Text{ID: "summary_phone"}, "Value": AnswerValue(AnswerPhone, "+66812345678")}},
+		{ID: "summary_line", Data: map[string]any{"Label": Text{ID: "summary_seen_when"}, "Value": AnswerValue(tipline.AnswerSeenWhen, "2026-11-20")}},
+		{ID: "summary_line", Data: map[string]any{"Label": Text{ID: "summary_phone"}, "Value": AnswerValue(tipline.AnswerPhone, "+66812345678")}},
 	}})
 	if rec.failed {
 		t.Errorf("values written by the catalogue were refused: %s", rec.msgs)
@@ -166,7 +167,7 @@ func (r *recorder) Errorf(format string, args ...any) {
 // TestAnswerValueIsNeverCodeText: every stored answer of every question
 // reads through the catalogue, except the reporter's own words.
 func TestAnswerValueIsNeverCodeText(t *testing.T) {
-	stored := map[string]string{AnswerAge: "9", AnswerSeenWhen: "2026-11-20", AnswerPhone: "+85512345678"}
+	stored := map[string]string{tipline.AnswerAge: "9", tipline.AnswerSeenWhen: "2026-11-20", tipline.AnswerPhone: "+85512345678"}
 	for _, qs := range [][]question{tipQuestions, missingQuestions} {
 		for _, q := range qs {
 			for _, o := range q.options {
@@ -181,7 +182,7 @@ func TestAnswerValueIsNeverCodeText(t *testing.T) {
 			}
 		}
 	}
-	if got := AnswerValue(AnswerName, "Sokha"); got != "Sokha" {
+	if got := AnswerValue(tipline.AnswerName, "Sokha"); got != "Sokha" {
 		t.Errorf("a name = %v, want the reporter's words", got)
 	}
 }

@@ -21,26 +21,6 @@ import (
 	"github.com/tipline/tipline/reply"
 )
 
-// Case is one case as the report counts it.
-type Case struct {
-	Kind           tipline.Kind
-	Urgency        tipline.Urgency
-	Status         tipline.Status
-	Outcome        tipline.Outcome
-	SubmittedAt    time.Time
-	AcknowledgedAt time.Time // zero when nobody took it
-	Assignee       int64     // 0 when nobody took it
-	Escalations    int       // "Escalate" presses by reviewers
-	// Partners are the names of the partners the case was referred to
-	// (police units among them), none when it was not: the report counts
-	// referrals by partner.
-	Partners []string
-	// Exploitation is the reviewer's classification ("" unclassified).
-	Exploitation tipline.Exploitation
-	// Lang is the language the reporter used (en, km, th).
-	Lang string
-}
-
 // Input is everything the report shows.
 type Input struct {
 	// Title names the organisation or the tip line, e.g. "Tipline".
@@ -52,7 +32,7 @@ type Input struct {
 	From, To time.Time
 	// Location is the team's time zone: weeks start on Monday there.
 	Location *time.Location
-	Cases    []Case
+	Cases    []tipline.ReportCase
 	// Reviewers names reviewers by id, for the load chart; a reviewer not
 	// named is shown as "Reviewer N", N their place in Team.
 	Reviewers map[int64]string
@@ -147,7 +127,7 @@ func Render(w io.Writer, in Input) error {
 	}
 	// count makes one series per category key, named by the catalogue and
 	// coloured by the category, counting the cases key gives that key.
-	count := func(group string, key func(Case) string, keys []string, name func(string) string) []series {
+	count := func(group string, key func(tipline.ReportCase) string, keys []string, name func(string) string) []series {
 		out := make([]series, len(keys))
 		for i, k := range keys {
 			c := colours[group+":"+k]
@@ -167,8 +147,8 @@ func Render(w io.Writer, in Input) error {
 		return func(k string) string { return say.t(prefix+k, nil) }
 	}
 
-	byKind := count("kind", func(c Case) string { return string(c.Kind) }, []string{"tip", "missing"}, msg("board_kind_"))
-	byUrgency := count("urgency", func(c Case) string { return string(c.Urgency) }, []string{"urgent", "normal"}, msg("board_urgency_"))
+	byKind := count("kind", func(c tipline.ReportCase) string { return string(c.Kind) }, []string{"tip", "missing"}, msg("board_kind_"))
+	byUrgency := count("urgency", func(c tipline.ReportCase) string { return string(c.Urgency) }, []string{"urgent", "normal"}, msg("board_urgency_"))
 	outcomeKeys := []string{"partner", "police", "no_action", "duplicate", "false", "found_safe", "found_harmed", "found_other", "open"}
 	outcomeName := func(k string) string {
 		if k == "open" {
@@ -176,7 +156,7 @@ func Render(w io.Writer, in Input) error {
 		}
 		return say.t("outcome_"+k, nil)
 	}
-	byOutcome := count("outcome", func(c Case) string {
+	byOutcome := count("outcome", func(c tipline.ReportCase) string {
 		if c.Status != tipline.StatusClosed {
 			return "open"
 		}
@@ -187,7 +167,7 @@ func Render(w io.Writer, in Input) error {
 		exploitKeys = append(exploitKeys, string(e))
 	}
 	exploitKeys = append(exploitKeys, "")
-	byExploitation := count("exploitation", func(c Case) string {
+	byExploitation := count("exploitation", func(c tipline.ReportCase) string {
 		if c.Kind != tipline.KindTip {
 			return "-"
 		}
@@ -198,9 +178,9 @@ func Render(w io.Writer, in Input) error {
 		}
 		return say.t("exploitation_"+k, nil)
 	})
-	byLanguage := count("lang", func(c Case) string { return c.Lang }, []string{"km", "th", "en"}, msg("language_name_"))
+	byLanguage := count("lang", func(c tipline.ReportCase) string { return c.Lang }, []string{"km", "th", "en"}, msg("language_name_"))
 	foundKeys := []string{"found_safe", "found_harmed", "found_other"}
-	found := count("outcome", func(c Case) string {
+	found := count("outcome", func(c tipline.ReportCase) string {
 		if c.Kind != tipline.KindMissing || c.Status != tipline.StatusClosed {
 			return ""
 		}

@@ -49,7 +49,7 @@ func TestNamesAreEscaped(t *testing.T) {
 	err := Render(&out, Input{
 		Title: `Tipline <b>`, From: now.AddDate(0, 0, -7), To: now, Now: now,
 		Reviewers: map[int64]string{1: `<script>alert(1)</script>`},
-		Cases: []Case{{Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal, Status: tipline.StatusAcknowledged,
+		Cases: []tipline.ReportCase{{Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal, Status: tipline.StatusAcknowledged,
 			SubmittedAt: now.Add(-time.Hour), AcknowledgedAt: now.Add(-50 * time.Minute), Assignee: 1}},
 	})
 	if err != nil {
@@ -64,13 +64,13 @@ func TestNamesAreEscaped(t *testing.T) {
 // partner with most first.
 func TestReferralsByPartner(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	closed := func(partner string) Case {
-		return Case{Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal, Status: tipline.StatusClosed,
+	closed := func(partner string) tipline.ReportCase {
+		return tipline.ReportCase{Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal, Status: tipline.StatusClosed,
 			Outcome: tipline.OutcomePartner, SubmittedAt: now.Add(-time.Hour), Partners: []string{partner}}
 	}
 	var out bytes.Buffer
 	err := Render(&out, Input{Title: "Tipline", From: now.AddDate(0, 0, -7), To: now, Now: now,
-		Cases: []Case{closed("Pattaya shelter"), closed("Poipet police"), closed("Poipet police"), {Kind: tipline.KindTip, SubmittedAt: now.Add(-time.Hour)}}})
+		Cases: []tipline.ReportCase{closed("Pattaya shelter"), closed("Poipet police"), closed("Poipet police"), {Kind: tipline.KindTip, SubmittedAt: now.Add(-time.Hour)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestReferralsByPartner(t *testing.T) {
 }
 
 // render is the report of cases in lang, as a string.
-func render(t *testing.T, lang string, cases []Case) string {
+func render(t *testing.T, lang string, cases []tipline.ReportCase) string {
 	t.Helper()
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	for i := range cases {
@@ -103,14 +103,14 @@ func render(t *testing.T, lang string, cases []Case) string {
 // languages, a case referred to two partners counted for each, with
 // correct plurals; reviewers are "Reviewer N" unless named.
 func TestBoardCounts(t *testing.T) {
-	missing := func(o tipline.Outcome) Case {
-		return Case{Kind: tipline.KindMissing, Urgency: tipline.UrgencyUrgent, Status: tipline.StatusClosed, Outcome: o, Lang: "th"}
+	missing := func(o tipline.Outcome) tipline.ReportCase {
+		return tipline.ReportCase{Kind: tipline.KindMissing, Urgency: tipline.UrgencyUrgent, Status: tipline.StatusClosed, Outcome: o, Lang: "th"}
 	}
-	one := render(t, "en", []Case{missing(tipline.OutcomeFoundSafe)})
+	one := render(t, "en", []tipline.ReportCase{missing(tipline.OutcomeFoundSafe)})
 	if !strings.Contains(one, "1 missing child<") || strings.Contains(one, "1 missing children") {
 		t.Error(`one missing child is not "1 missing child"`)
 	}
-	s := render(t, "en", []Case{
+	s := render(t, "en", []tipline.ReportCase{
 		missing(tipline.OutcomeFoundSafe), missing(tipline.OutcomeFoundHarmed), missing(tipline.OutcomeNoAction),
 		{Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal, Status: tipline.StatusClosed, Outcome: tipline.OutcomePartner,
 			Exploitation: tipline.ExploitLabour, Lang: "km", Assignee: 7,
@@ -135,7 +135,7 @@ func TestBoardCounts(t *testing.T) {
 // (a found child is green wherever it is counted), and no colour means
 // two things in one chart.
 func TestColoursKeepTheirMeaning(t *testing.T) {
-	s := render(t, "en", []Case{
+	s := render(t, "en", []tipline.ReportCase{
 		{Kind: tipline.KindMissing, Status: tipline.StatusClosed, Outcome: tipline.OutcomeFoundSafe, Lang: "km"},
 		{Kind: tipline.KindTip, Status: tipline.StatusClosed, Outcome: tipline.OutcomeNoAction, Lang: "km"},
 	})
@@ -160,7 +160,7 @@ func TestColoursKeepTheirMeaning(t *testing.T) {
 // TestReportInEveryLanguage: --lang km and th write the whole page in the
 // catalogue's words: no English title, heading or chart title is left.
 func TestReportInEveryLanguage(t *testing.T) {
-	cases := []Case{{Kind: tipline.KindMissing, Status: tipline.StatusClosed, Outcome: tipline.OutcomeFoundSafe, Lang: "km", Assignee: 1}}
+	cases := []tipline.ReportCase{{Kind: tipline.KindMissing, Status: tipline.StatusClosed, Outcome: tipline.OutcomeFoundSafe, Lang: "km", Assignee: 1}}
 	en := render(t, "en", cases)
 	for _, lang := range []string{"km", "th"} {
 		s := render(t, lang, cases)
@@ -185,7 +185,7 @@ func TestUnnamedReviewersKeepTheirNumber(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	var out bytes.Buffer
 	err := Render(&out, Input{Title: "Tipline", From: now.AddDate(0, 0, -7), To: now, Now: now, Team: []int64{5, 7, 9},
-		Cases: []Case{{Kind: tipline.KindTip, Status: tipline.StatusAcknowledged, SubmittedAt: now.Add(-time.Hour), AcknowledgedAt: now.Add(-50 * time.Minute), Assignee: 7}}})
+		Cases: []tipline.ReportCase{{Kind: tipline.KindTip, Status: tipline.StatusAcknowledged, SubmittedAt: now.Add(-time.Hour), AcknowledgedAt: now.Add(-50 * time.Minute), Assignee: 7}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,7 +96,7 @@ func TestRouterLevels(t *testing.T) {
 			t.Errorf("level %d: notified %v, want %v", job.Level, got, step.to)
 		}
 		for _, o := range out.outs {
-			if o.Lane != LaneUrgent || !o.Protect || o.Message.Lines[0].ID != step.first {
+			if o.Lane != tipline.LaneUrgent || !o.Protect || o.Message.Lines[0].ID != step.first {
 				t.Errorf("level %d: %+v", job.Level, o)
 			}
 		}
@@ -199,7 +199,7 @@ func TestNotificationLanes(t *testing.T) {
 		Lang: "en", Reporter: "pseudo", Answers: tipline.Answers{"what": "a boy works at night"}, SubmittedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
-	for ref, want := range map[tipline.Reference]Lane{f.ref: LaneUrgent, normal: LaneReply} {
+	for ref, want := range map[tipline.Reference]tipline.Lane{f.ref: tipline.LaneUrgent, normal: tipline.LaneReply} {
 		out := &fakeOutbox{prefix: string(ref)}
 		if err := f.router().RunJob(ctx, tipline.Job{ID: 1, Reference: ref, RunAt: t0}, out); err != nil {
 			t.Fatal(err)

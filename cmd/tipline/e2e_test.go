@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -45,8 +44,8 @@ func TestTipJourney(t *testing.T) {
 			t.Fatalf("%s: case %s: %v", lang, f.ref, err)
 		}
 		want := tipline.Answers{
-			flows.AnswerWhat: f.a.what, flows.AnswerDanger: "yes", flows.AnswerHappening: "sale", flows.AnswerWhen: "ongoing",
-			flows.AnswerChildren: "2_3", flows.AnswerAges: "6_11", flows.AnswerAdults: f.a.adults,
+			tipline.AnswerWhat: f.a.what, tipline.AnswerDanger: "yes", tipline.AnswerHappening: "sale", tipline.AnswerWhen: "ongoing",
+			tipline.AnswerChildren: "2_3", tipline.AnswerAges: "6_11", tipline.AnswerAdults: f.a.adults,
 		}
 		if fmt.Sprint(c.Answers) != fmt.Sprint(want) {
 			t.Errorf("%s: answers = %v, want %v", lang, c.Answers, want)
@@ -276,7 +275,7 @@ func TestChatsInOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sessionWhat = c.Answers[flows.AnswerWhat]
+		sessionWhat = c.Answers[tipline.AnswerWhat]
 		if want := fmt.Sprintf("message 0 from %d", i); sessionWhat != want {
 			t.Errorf("chat %d: what = %q, want %q (out of order)", i, sessionWhat, want)
 		}

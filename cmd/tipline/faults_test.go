@@ -13,7 +13,6 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage/storagetest"
 )
@@ -79,10 +78,10 @@ func TestBadInputAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Answers[flows.AnswerWhat] == "" || !strings.Contains(c.Answers[flows.AnswerWhat], "เด็ก") {
-		t.Errorf("what = %q", c.Answers[flows.AnswerWhat])
+	if c.Answers[tipline.AnswerWhat] == "" || !strings.Contains(c.Answers[tipline.AnswerWhat], "เด็ก") {
+		t.Errorf("what = %q", c.Answers[tipline.AnswerWhat])
 	}
-	if got := c.Answers[flows.AnswerAdults]; got != strings.TrimSpace(long) {
+	if got := c.Answers[tipline.AnswerAdults]; got != strings.TrimSpace(long) {
 		t.Errorf("a long story kept %d of its %d bytes", len(got), len(strings.TrimSpace(long)))
 	}
 	if n := e.countRows("cases"); n != 1 {

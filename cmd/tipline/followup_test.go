@@ -59,8 +59,8 @@ func TestMissingChildJourney(t *testing.T) {
 			t.Fatal(err)
 		}
 		a := c.Answers
-		if c.Kind != tipline.KindMissing || c.Urgency != tipline.UrgencyUrgent || a[flows.AnswerPhone] != tc.want ||
-			a[flows.AnswerAge] != "7" || a[flows.AnswerName] != "Canaryname"+tc.lang || a[flows.AnswerSeenWhen] != teamYesterday(t) {
+		if c.Kind != tipline.KindMissing || c.Urgency != tipline.UrgencyUrgent || a[tipline.AnswerPhone] != tc.want ||
+			a[tipline.AnswerAge] != "7" || a[tipline.AnswerName] != "Canaryname"+tc.lang || a[tipline.AnswerSeenWhen] != teamYesterday(t) {
 			t.Errorf("%s: case %s %s answers %v", tc.lang, c.Kind, c.Urgency, a)
 		}
 		if len(c.Attachments) != 2 {

@@ -78,15 +78,8 @@ func (m *Main) report(ctx context.Context, args []string) error {
 		}
 	}
 	in := report.Input{
-		Title: *title, Lang: *lang, From: start, To: end, Location: loc, Reviewers: names, Team: team, Now: time.Now(), Version: version,
+		Title: *title, Lang: *lang, From: start, To: end, Location: loc, Reviewers: names, Team: team, Now: time.Now(), Version: version, Cases: rows,
 		Deadlines: map[tipline.Urgency]time.Duration{tipline.UrgencyUrgent: cfg.AckUrgent, tipline.UrgencyNormal: cfg.AckNormal},
-	}
-	for _, r := range rows {
-		in.Cases = append(in.Cases, report.Case{
-			Kind: r.Kind, Urgency: r.Urgency, Status: r.Status, Outcome: r.Outcome, SubmittedAt: r.SubmittedAt,
-			AcknowledgedAt: r.AcknowledgedAt, Assignee: r.Assignee, Escalations: r.Escalations, Partners: r.Partners,
-			Exploitation: r.Exploitation, Lang: r.Lang,
-		})
 	}
 	var buf bytes.Buffer
 	if err := report.Render(&buf, in); err != nil {

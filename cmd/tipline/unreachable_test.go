@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -39,7 +40,7 @@ func TestUnreachablePrimary(t *testing.T) {
 	moved := fmt.Sprintf("%s%d", storage.ActionMovedOnPrefix, p.rv.ID)
 	found := false
 	for _, ev := range mustAudit(t, e, ref) {
-		found = found || (ev.Actor == storage.ActorSystem && ev.Action == moved)
+		found = found || (ev.Actor == tipline.ActorSystem && ev.Action == moved)
 	}
 	if !found {
 		t.Errorf("no %q in the audit of %s", moved, ref)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/telegramemu"
@@ -119,7 +118,7 @@ func TestVoicePrompts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("case: %v", err)
 	}
-	if len(c.Attachments) != 1 || c.Attachments[0].Kind != tipline.AttachVoice || c.Answers[flows.AnswerDanger] != "yes" {
+	if len(c.Attachments) != 1 || c.Attachments[0].Kind != tipline.AttachVoice || c.Answers[tipline.AnswerDanger] != "yes" {
 		t.Errorf("case %+v, want the spoken answer and the danger", c)
 	}
 

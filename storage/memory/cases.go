@@ -43,7 +43,7 @@ func (m *Store) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Refe
 	for _, a := range stored.c.Attachments {
 		stored.attachments = append(stored.attachments, &memAttachment{a: a})
 	}
-	stored.audit = append(stored.audit, tipline.AuditEvent{Reference: c.Reference, Actor: rules.ReporterActor(c.Reporter), Action: storage.ActionSubmitted, At: now})
+	stored.audit = append(stored.audit, tipline.AuditEvent{Reference: c.Reference, Actor: tipline.ReporterActor(c.Reporter), Action: storage.ActionSubmitted, At: now})
 	m.cases[c.Reference] = stored
 	m.drafts[c.DraftID] = stored
 	if len(c.FollowUpHash) > 0 {

@@ -51,7 +51,7 @@ func (p *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID 
 		return fmt.Errorf("classify case %s: %w", ref, dbErr(err))
 	}
 	action := storage.ActionClassifiedPrefix + string(kind) + ":" + string(risk)
-	if err := insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), action, now); err != nil {
+	if err := insertAuditAt(ctx, tx, caseID, tipline.ReviewerActor(reviewerID), action, now); err != nil {
 		return fmt.Errorf("classify case %s: %w", ref, err)
 	}
 	if risk.MakesUrgent() {
@@ -82,7 +82,7 @@ func raiseUrgency(ctx context.Context, tx pgx.Tx, caseID, reviewerID int64, now 
 	if _, err := tx.Exec(ctx, due, caseID, now); err != nil {
 		return fmt.Errorf("urgency: jobs: %w", dbErr(err))
 	}
-	return insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionUrgencyRaised, now)
+	return insertAuditAt(ctx, tx, caseID, tipline.ReviewerActor(reviewerID), storage.ActionUrgencyRaised, now)
 }
 
 // closeCaseTx closes a locked, open case with an outcome (see CloseCase)
@@ -103,7 +103,7 @@ func closeCaseTx(ctx context.Context, tx pgx.Tx, caseID, reviewerID int64, outco
 	if _, err := tx.Exec(ctx, deleteJobs, caseID); err != nil {
 		return fmt.Errorf("jobs: %w", dbErr(err))
 	}
-	return insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionClosedPrefix+string(outcome), now)
+	return insertAuditAt(ctx, tx, caseID, tipline.ReviewerActor(reviewerID), storage.ActionClosedPrefix+string(outcome), now)
 }
 
 // Refer closes an open case as referred to a partner (outcome partner),
@@ -158,7 +158,7 @@ func (p *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, pa
 	if tag.RowsAffected() == 0 && !closing {
 		return nil // referred to this partner already
 	}
-	if err := insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionReferredPrefix+strconv.FormatInt(partnerID, 10), now); err != nil {
+	if err := insertAuditAt(ctx, tx, caseID, tipline.ReviewerActor(reviewerID), storage.ActionReferredPrefix+strconv.FormatInt(partnerID, 10), now); err != nil {
 		return fmt.Errorf("refer case %s: %w", ref, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -215,7 +215,7 @@ func (p *Store) LinkDuplicate(ctx context.Context, newer, older tipline.Referenc
 	if err := closeCaseTx(ctx, tx, ids[newer], reviewerID, tipline.OutcomeDuplicate, 0, ids[older], now); err != nil {
 		return fmt.Errorf("link case %s to %s: %w", newer, older, err)
 	}
-	actor := rules.ReviewerActor(reviewerID)
+	actor := tipline.ReviewerActor(reviewerID)
 	if err := insertAuditAt(ctx, tx, ids[newer], actor, storage.ActionDuplicateOfPrefix+string(older), now); err != nil {
 		return fmt.Errorf("link case %s to %s: %w", newer, older, err)
 	}

@@ -120,7 +120,7 @@ func (p *Store) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Refe
 	if _, err := tx.Exec(ctx, insertFirstJob, caseID); err != nil {
 		return "", false, fmt.Errorf("save case: first job: %w", dbErr(err))
 	}
-	if err := insertAudit(ctx, tx, caseID, rules.ReporterActor(c.Reporter), storage.ActionSubmitted); err != nil {
+	if err := insertAudit(ctx, tx, caseID, tipline.ReporterActor(c.Reporter), storage.ActionSubmitted); err != nil {
 		return "", false, fmt.Errorf("save case: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {

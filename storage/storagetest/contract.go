@@ -37,14 +37,14 @@ type Store interface {
 	PurgeDeadLetters(ctx context.Context, before time.Time) (int, error)
 	OperatorEvents(ctx context.Context, since time.Time) ([]tipline.AuditEvent, error)
 	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
-	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
+	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last tipline.Lane) ([]storage.OutboxEntry, error)
 	OutboxSent(ctx context.Context, id int64, owner string, messageID int) error
 	OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error)
 	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
 	OutboxDead(ctx context.Context, id int64, owner string, reason string) error
 	OutboxDropChat(ctx context.Context, chatKey, reason string) (int, error)
 	OutboxSentMessages(ctx context.Context, chatKey string, window time.Duration) ([]int, error)
-	OutboxPending(ctx context.Context) (map[storage.Lane]int, error)
+	OutboxPending(ctx context.Context) (map[tipline.Lane]int, error)
 	PurgeOutbox(ctx context.Context, cutoff time.Time) (int, error)
 	Heartbeat(ctx context.Context, owner string) (time.Time, error)
 	Leave(ctx context.Context, owner string) error
@@ -121,7 +121,7 @@ type Store interface {
 	Refer(ctx context.Context, ref tipline.Reference, reviewerID, partnerID int64, now time.Time) error
 	LinkDuplicate(ctx context.Context, newer, older tipline.Reference, reviewerID int64, now time.Time) error
 	AddToCaseTracked(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) (storage.AddResult, error)
-	FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error)
+	FindCases(ctx context.Context, q tipline.FindQuery) ([]tipline.Found, error)
 	Timeline(ctx context.Context, ref tipline.Reference) ([]tipline.Event, error)
 	RecordRead(ctx context.Context, ref tipline.Reference, reviewerID int64, what string) error
 	RecordTakeOverWhy(ctx context.Context, ref tipline.Reference, reviewerID int64, why string) error

@@ -460,7 +460,7 @@ func testForget(t *testing.T, s Store) {
 		if where := namesReporter(got, events, reporterA); len(where) > 0 {
 			t.Errorf("case %s still names the forgotten reporter: %v", ref, where)
 		}
-		if last := events[len(events)-1]; last.Actor != storage.ActorSystem || last.Action != storage.ActionReporterForgotten {
+		if last := events[len(events)-1]; last.Actor != tipline.ActorSystem || last.Action != storage.ActionReporterForgotten {
 			t.Errorf("case %s: last audit event %q, want system reporter_forgotten", ref, last.Actor+" "+last.Action)
 		}
 		if r, err := s.CaseByFollowUp(ctx, followUpHash("code of "+got.DraftID)); err != nil || r != ref {
@@ -479,8 +479,8 @@ func testForget(t *testing.T, s Store) {
 		t.Fatalf("UpdatedAt went back from %v to %v", beforeFirst.UpdatedAt, got.UpdatedAt)
 	}
 	wantAdditions := []tipline.Addition{
-		{Actor: "reporter:" + storage.ForgottenPseudonym, Text: "more", At: beforeFirst.Additions[0].At, Attachments: beforeFirst.Additions[0].Attachments},
-		{Actor: "followup:" + storage.ForgottenPseudonym, Text: "and more", At: beforeFirst.Additions[1].At},
+		{Actor: "reporter:" + tipline.ForgottenPseudonym, Text: "more", At: beforeFirst.Additions[0].At, Attachments: beforeFirst.Additions[0].Attachments},
+		{Actor: "followup:" + tipline.ForgottenPseudonym, Text: "and more", At: beforeFirst.Additions[1].At},
 	}
 	if !reflect.DeepEqual(got.Additions, wantAdditions) {
 		t.Fatalf("additions after Forget %+v\nwant %+v", got.Additions, wantAdditions)

@@ -458,7 +458,7 @@ func testBlockForgotten(t *testing.T, s Store) {
 		t.Fatalf("BlockReporter of a forgotten reporter: %v", err)
 	}
 	mustBlocked(t, s, reporterB, false)
-	mustBlocked(t, s, storage.ForgottenPseudonym, false)
+	mustBlocked(t, s, tipline.ForgottenPseudonym, false)
 
 	// Deleting the case keeps the block too.
 	mustClose(t, s, c.Reference, rv.ID, t0)

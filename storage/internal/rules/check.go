@@ -80,7 +80,7 @@ func CheckNote(n tipline.Note) error {
 }
 
 // CheckFind refuses a look-up with nothing to look for.
-func CheckFind(q storage.FindQuery) error {
+func CheckFind(q tipline.FindQuery) error {
 	if q.Reference == "" && strings.TrimSpace(q.Place) == "" && q.Near == nil {
 		return fmt.Errorf("%w: nothing to look for", tipline.ErrInvalid)
 	}
@@ -103,7 +103,7 @@ func CheckLimit(limit int, window time.Duration) error {
 
 // CheckEntry refuses an outbox entry the sender could not deliver.
 func CheckEntry(e storage.OutboxEntry) error {
-	if e.Key == "" || e.ChatKey == "" || e.Method == "" || e.Lane < storage.LaneCallback || e.Lane > storage.LaneBulk {
+	if e.Key == "" || e.ChatKey == "" || e.Method == "" || e.Lane < tipline.LaneCallback || e.Lane > tipline.LaneBulk {
 		return fmt.Errorf("outbox entry %q: %w", e.Key, tipline.ErrInvalid)
 	}
 	return nil
