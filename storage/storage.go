@@ -101,14 +101,13 @@ type PendingAttachment struct {
 }
 
 // Actions the store writes to the audit trail (the actors are tipline's:
-// tipline.ReporterActor, tipline.ActorSystem). A status change is recorded
-// as ActionStatusPrefix followed by the new status ("status_acknowledged").
+// tipline.ReporterActor, tipline.ActorSystem). Trails written by earlier
+// versions may also hold "status_<status>", which nothing reads.
 const (
 	ActionSubmitted         = "submitted"
 	ActionAttachmentStored  = "attachment_stored"
 	ActionInformationAdded  = "information_added"
 	ActionReporterForgotten = "reporter_forgotten"
-	ActionStatusPrefix      = "status_"
 )
 
 // Actions of reviewers working a case, recorded with the reviewer as actor

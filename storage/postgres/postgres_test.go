@@ -144,8 +144,9 @@ func TestDumpAfterForget(t *testing.T) {
 	if err := storagetest.AddToCaseOnce(ctx, store, theirs.Reference, "upd:2", tipline.Addition{Actor: "followup:" + canaryPseudonym, Text: "seen her"}); err != nil {
 		t.Fatalf("AddToCaseOnce: %v", err)
 	}
-	if err := store.SetStatus(ctx, mine.Reference, tipline.StatusAcknowledged, "reviewer:r1"); err != nil {
-		t.Fatalf("SetStatus: %v", err)
+	rv := mustRegister(t, store, canaryReviewerTelegram, canaryReviewerName)
+	if _, _, err := store.Acknowledge(ctx, mine.Reference, rv.ID, time.Now()); err != nil {
+		t.Fatalf("Acknowledge: %v", err)
 	}
 	if dump := storagetest.DumpSchema(t, schema); !strings.Contains(dump, canaryPseudonym) {
 		t.Fatalf("the dump lacks the pseudonym before Forget; did it dump the data?")

@@ -19,8 +19,9 @@ import (
 // period and passes the times; the store reckons nothing from its own
 // clock.
 //
-// A case closed by a status change alone (SetStatus) has no closing time:
-// the time of its last change stands for it, so it is not kept forever.
+// A case closed without a closing time (by a status change of an earlier
+// version) has the time of its last change stand for it, so it is not kept
+// forever.
 
 // CasesToWarn lists the closed cases closed before warnBefore (the caller
 // passes now minus the retention period plus the warning's notice, such as

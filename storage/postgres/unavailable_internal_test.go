@@ -79,7 +79,6 @@ func TestPostgresGoneDown(t *testing.T) {
 			_, err := p.Forget(ctx, "a1b2")
 			return err
 		},
-		"SetStatus": func() error { return p.SetStatus(ctx, "TL-AAAA-CCCC", tipline.StatusClosed, "reviewer:r1") },
 
 		"CreateInvite": func() error { return p.CreateInvite(ctx, []byte("hash"), "name", false, now.Add(time.Hour)) },
 		"RedeemInvite": func() error {

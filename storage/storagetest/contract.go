@@ -66,7 +66,6 @@ type Store interface {
 	SetAdditionLimits(l storage.AdditionLimits)
 	Forget(ctx context.Context, pseudonyms ...string) (int, error)
 	WithdrawContact(ctx context.Context, ref tipline.Reference, pseudonyms ...string) error
-	SetStatus(ctx context.Context, ref tipline.Reference, status tipline.Status, actor string) error
 
 	CreateInvite(ctx context.Context, codeHash []byte, name string, admin bool, expires time.Time) error
 	RedeemInvite(ctx context.Context, codeHash []byte, telegramID int64, lang string, now time.Time) (tipline.Reviewer, error)
@@ -174,7 +173,6 @@ func RunContract(t *testing.T, newStore func(t *testing.T) Store) {
 		{"AddToCaseRefusesEmpty", testAddToCaseInvalid},
 		{"Forget", testForget},
 		{"ForgetFollowUpActor", testForgetFollowUpActor},
-		{"SetStatus", testSetStatus},
 	}
 	tests = append(tests, outboxTests...)
 	tests = append(tests, reviewTests...)
@@ -876,9 +874,6 @@ func testNotFound(t *testing.T, s Store) {
 	}
 	if err := AddToCaseOnce(ctx, s, ref, "upd:1", tipline.Addition{Actor: "reporter:x", Text: "more"}); !errors.Is(err, tipline.ErrNotFound) {
 		t.Errorf("AddToCaseOnce: %v, want ErrNotFound", err)
-	}
-	if err := s.SetStatus(ctx, ref, tipline.StatusClosed, "reviewer:x"); !errors.Is(err, tipline.ErrNotFound) {
-		t.Errorf("SetStatus: %v, want ErrNotFound", err)
 	}
 	if got, err := s.CasesByReporter(ctx, "a1b2c3d4e5f60718293a4b5c6d7e8f90"); err != nil || got == nil || len(got) != 0 {
 		t.Errorf("CasesByReporter of an unknown reporter = %#v, %v; want an empty list", got, err)

@@ -255,19 +255,6 @@ func testDeleteClosedInBatches(t *testing.T, s Store) {
 		t.Fatalf("third batch = %v, want nothing", got)
 	}
 
-	// A case closed by a status change alone is kept from its last change,
-	// not forever.
-	c := sampleCase("draft-status", "TL-AAAA-FFFF")
-	mustSubmit(t, s, c)
-	if err := s.SetStatus(t.Context(), c.Reference, tipline.StatusClosed, "system"); err != nil {
-		t.Fatalf("SetStatus: %v", err)
-	}
-	if got := mustDeleteClosed(t, s, time.Now().Add(-time.Hour), 10); len(got) != 0 {
-		t.Fatalf("DeleteClosedCases before its last change = %v, want nothing", got)
-	}
-	if got := mustDeleteClosed(t, s, time.Now().Add(time.Hour), 10); !reflect.DeepEqual(got, []tipline.Reference{c.Reference}) {
-		t.Fatalf("DeleteClosedCases after its last change = %v, want %s", got, c.Reference)
-	}
 }
 
 func testPurgeInbox(t *testing.T, s Store) {

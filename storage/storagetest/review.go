@@ -115,6 +115,17 @@ func mustReviewer(t *testing.T, s Store, telegramID int64, name string) tipline.
 	return rv
 }
 
+// mustTake has a new reviewer (telegramID) take a case now, as a press of
+// "I take it" does.
+func mustTake(t *testing.T, s Store, ref tipline.Reference, telegramID int64) tipline.Reviewer {
+	t.Helper()
+	rv := mustReviewer(t, s, telegramID, fmt.Sprint("reviewer ", telegramID))
+	if first, _, err := s.Acknowledge(t.Context(), ref, rv.ID, time.Now()); err != nil || !first {
+		t.Fatalf("Acknowledge(%s) = %v, %v; want the first take", ref, first, err)
+	}
+	return rv
+}
+
 // receivedAt is sampleCase submitted at submitted.
 func receivedAt(draft string, ref tipline.Reference, submitted time.Time) tipline.NewCase {
 	c := sampleCase(draft, ref)

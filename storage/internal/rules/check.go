@@ -47,17 +47,6 @@ func CheckNewCase(c tipline.NewCase) error {
 	return nil
 }
 
-// CheckStatus refuses a status change the store should not record.
-func CheckStatus(status tipline.Status, actor string) error {
-	switch {
-	case status != tipline.StatusReceived && status != tipline.StatusAcknowledged && status != tipline.StatusClosed:
-		return fmt.Errorf("%w: unknown status", tipline.ErrInvalid)
-	case actor == "":
-		return fmt.Errorf("%w: status change without an actor", tipline.ErrInvalid)
-	}
-	return nil
-}
-
 // CheckOutcome refuses an outcome that is not one of tipline.Outcomes.
 func CheckOutcome(o tipline.Outcome) error {
 	if !slices.Contains(tipline.Outcomes, o) {
