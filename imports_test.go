@@ -12,7 +12,7 @@ import (
 // of the layers before its own. Keep the two in step.
 var layers = [][]string{
 	{"", "reply", "keys", "locales/script", "metrics", "telegramemu", "sandbox", "internal/testclock", "internal/golden"},
-	{"oncall", "storage", "flows", "locales"},
+	{"oncall", "storage", "flows", "locales", "internal/chattest"},
 	{"review", "export", "report", "storage/internal/rules", "metrics/snapshot", "voices"},
 	{"storage/postgres", "storage/redis", "storage/memory"},
 	{"bot"},

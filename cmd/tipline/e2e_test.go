@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/internal/chattest"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -56,7 +57,7 @@ func TestTipJourney(t *testing.T) {
 		if c.Location == nil || c.Location.Latitude != 11.5696 || c.Location.Longitude != 104.921 {
 			t.Errorf("%s: location = %v", lang, c.Location)
 		}
-		if c.ReporterChatID != f.r.u.ID {
+		if c.ReporterChatID != f.r.User.ID {
 			t.Errorf("%s: reporter chat not kept for replies", lang)
 		}
 		if len(c.Attachments) != 1 || c.Attachments[0].Kind != tipline.AttachPhoto {
@@ -67,7 +68,7 @@ func TestTipJourney(t *testing.T) {
 			t.Errorf("%s: stored photo = %q, want the uploaded bytes", lang, got)
 		}
 		// The reply with the reference is in the reporter's language.
-		done := f.r.e.emu.BotMessages(f.r.u.ID)
+		done := f.r.e.emu.BotMessages(f.r.User.ID)
 		if !hasScript(done, lang) {
 			t.Errorf("%s: replies are not in the reporter's language", lang)
 		}
@@ -82,7 +83,7 @@ func TestTipJourney(t *testing.T) {
 	redisValues := e.redisDump()
 	logs := e.logs.String()
 	for _, f := range all {
-		secrets := []string{strconv.FormatInt(f.r.u.ID, 10), f.r.u.Username, f.r.u.FirstName, "Canarywhat", "Canaryadults", "canary-photo"}
+		secrets := []string{strconv.FormatInt(f.r.User.ID, 10), f.r.User.Username, f.r.User.FirstName, "Canarywhat", "Canaryadults", "canary-photo"}
 		for _, s := range secrets {
 			if strings.Contains(dump, s) {
 				t.Errorf("pg_dump contains %q", s)
@@ -182,13 +183,13 @@ func TestDuplicateUpdates(t *testing.T) {
 	if n := e.countRows("cases"); n != 1 {
 		t.Errorf("cases = %d, want 1", n)
 	}
-	for _, m := range e.emu.BotMessages(r.u.ID) {
+	for _, m := range e.emu.BotMessages(r.User.ID) {
 		if strings.Contains(m.Text, "buttons below") || strings.Count(m.Text, "TL-") > 1 {
 			t.Errorf("a duplicate update was applied again: %q", m.Text)
 		}
 	}
 	refs := 0
-	for _, m := range e.emu.BotMessages(r.u.ID) {
+	for _, m := range e.emu.BotMessages(r.User.ID) {
 		if referenceRE.MatchString(m.Text) { // one message: the report number, then the secret code
 			refs++
 		}
@@ -241,13 +242,13 @@ func TestChatsInOrder(t *testing.T) {
 	for i := range 2 {
 		r := e.reporter(int64(7_300_000_001+i), "en")
 		wg.Go(func() {
-			r.e.emu.SendText(r.u, "/start")
+			r.e.emu.SendText(r.User, "/start")
 			r.press("menu:tip")
 			r.expect("back")
 			// The first message answers "what happened"; the rest arrive while
 			// the bot asks "is a child in danger" and must each be explained.
 			for j := range burst {
-				r.e.emu.SendText(r.u, fmt.Sprintf("message %d from %d", j, i))
+				r.e.emu.SendText(r.User, fmt.Sprintf("message %d from %d", j, i))
 			}
 		})
 	}
@@ -264,10 +265,10 @@ func TestChatsInOrder(t *testing.T) {
 			}
 		}
 		if explained != burst-1 {
-			t.Errorf("chat %d: %d messages explained, want %d:\n%s", i, explained, burst-1, (&reporter{e: e, u: userOf(id)}).transcript())
+			t.Errorf("chat %d: %d messages explained, want %d:\n%s", i, explained, burst-1, (&reporter{Chat: &chattest.Chat{Emu: e.emu, User: userOf(id)}, e: e}).Transcript())
 		}
 		// Finish the report: the answer kept must be the first message.
-		r := &reporter{e: e, u: userOf(id)}
+		r := &reporter{Chat: &chattest.Chat{Emu: e.emu, User: userOf(id)}, e: e}
 		r.pressAll(quickAnswers...)
 		r.press("send:anon")
 		m := r.waitText(referenceRE)
@@ -293,7 +294,7 @@ func TestWebhookSecret(t *testing.T) {
 	addr, _ := e.start()
 	url := "http://" + addr + "/telegram/hook"
 	r := e.reporter(7_400_000_001, "en")
-	update := fmt.Sprintf(`{"update_id":90001,"message":{"message_id":1,"date":1763800000,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"is_bot":false,"first_name":"A","language_code":"en"},"text":"/start","entities":[{"type":"bot_command","offset":0,"length":6}]}}`, r.u.ID, r.u.ID)
+	update := fmt.Sprintf(`{"update_id":90001,"message":{"message_id":1,"date":1763800000,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"is_bot":false,"first_name":"A","language_code":"en"},"text":"/start","entities":[{"type":"bot_command","offset":0,"length":6}]}}`, r.User.ID, r.User.ID)
 	post := func(secret, body string) int {
 		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 		if err != nil {
