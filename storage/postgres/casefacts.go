@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -225,24 +224,5 @@ func (p *Store) LinkDuplicate(ctx context.Context, newer, older tipline.Referenc
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("link case %s to %s: %w", newer, older, dbErr(err))
 	}
-	return nil
-}
-
-// loadDuplicateOf sets the reference of the case c duplicates, given the
-// id stored in its row.
-func (p *Store) loadDuplicateOf(ctx context.Context, duplicateOf *int64, c *tipline.Case) error {
-	const q = `select reference from cases where id = $1`
-	if duplicateOf == nil {
-		return nil
-	}
-	var ref string
-	err := p.pool.QueryRow(ctx, q, *duplicateOf).Scan(&ref)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil // deleted since
-	}
-	if err != nil {
-		return fmt.Errorf("duplicate of: %w", dbErr(err))
-	}
-	c.Assignment.DuplicateOf = tipline.Reference(ref)
 	return nil
 }

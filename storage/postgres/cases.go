@@ -215,6 +215,25 @@ func (p *Store) Case(ctx context.Context, ref tipline.Reference) (tipline.Case, 
 	return c, nil
 }
 
+// loadDuplicateOf sets the reference of the case c duplicates, given the
+// id stored in its row.
+func (p *Store) loadDuplicateOf(ctx context.Context, duplicateOf *int64, c *tipline.Case) error {
+	const q = `select reference from cases where id = $1`
+	if duplicateOf == nil {
+		return nil
+	}
+	var ref string
+	err := p.pool.QueryRow(ctx, q, *duplicateOf).Scan(&ref)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // deleted since
+	}
+	if err != nil {
+		return fmt.Errorf("duplicate of: %w", dbErr(err))
+	}
+	c.Assignment.DuplicateOf = tipline.Reference(ref)
+	return nil
+}
+
 // loadAdditions fills c.Additions, oldest first, with their words opened,
 // and returns the index in c.Additions of each addition's id.
 func (p *Store) loadAdditions(ctx context.Context, caseID int64, c *tipline.Case) (map[int64]int, error) {
