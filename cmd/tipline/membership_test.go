@@ -58,7 +58,7 @@ func TestReporterBlocksTheBot(t *testing.T) {
 	deadline := time.Now().Add(waitFor)
 	for n := -1; n != 0; {
 		var err error
-		if n, err = e.db.InboxPending(t.Context()); err != nil {
+		if n, err = inboxPending(e); err != nil {
 			t.Fatal(err)
 		}
 		if time.Now().After(deadline) {

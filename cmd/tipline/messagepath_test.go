@@ -115,7 +115,7 @@ func TestTelegramOutagesLoseNothing(t *testing.T) {
 			// Both are processed while Telegram fails; their answers wait.
 			deadline := time.Now().Add(waitFor)
 			for {
-				n, err := e.db.InboxPending(context.Background())
+				n, err := inboxPending(e)
 				if err != nil {
 					t.Fatal(err)
 				}

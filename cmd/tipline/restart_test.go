@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,7 +161,7 @@ func TestGracefulStopFinishesInFlight(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	stop()
-	n, err := e.db.InboxPending(context.Background())
+	n, err := inboxPending(e)
 	if err != nil {
 		t.Fatal(err)
 	}
