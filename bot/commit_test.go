@@ -140,7 +140,7 @@ func TestCommitterGroups(t *testing.T) {
 	if len(s.groups) != 1 || s.groups[0] != 5 {
 		t.Fatalf("groups committed: %v, want one of 5 after the first update", s.groups)
 	}
-	pending, err := mem.InboxPending(t.Context())
+	pending, err := mem.Peek().InboxPending(t.Context())
 	if err != nil || pending != 1 {
 		t.Fatalf("pending = %d, %v; want only update 4", pending, err)
 	}
@@ -173,7 +173,7 @@ func TestCommitterGroupFailsAlone(t *testing.T) {
 			t.Errorf("update %d: %v; want only update 3 to fail", id, err)
 		}
 	}
-	pending, err := mem.InboxPending(t.Context())
+	pending, err := mem.Peek().InboxPending(t.Context())
 	if err != nil || pending != 1 {
 		t.Fatalf("pending = %d, %v; want only update 3", pending, err)
 	}

@@ -181,7 +181,7 @@ func TestCheckUnrouted(t *testing.T) {
 	if f.woken != 1 {
 		t.Errorf("woken %d times, want 1", f.woken)
 	}
-	pending, err := f.store.PendingJobs(ctx, f.ref)
+	pending, err := f.store.Peek().PendingJobs(ctx, f.ref)
 	if err != nil || len(pending) != 1 || pending[0].Level != int(oncall.Everyone) || !pending[0].RunAt.Equal(f.clock.Now()) {
 		t.Errorf("pending %+v (%v), want one for everyone, now", pending, err)
 	}

@@ -331,22 +331,22 @@ func TestInboxCompleteDropsPayload(t *testing.T) {
 }
 
 func TestInboxSeveralProcesses(t *testing.T) {
-	first, second := twoProcesses(t)
-	storagetest.CheckConcurrentClaims(t, first, second)
+	first, second, schema := twoProcesses(t)
+	storagetest.CheckConcurrentClaims(t, storagetest.PostgresPeek(t, schema), first, second)
 }
 
 // twoProcesses opens two stores on one fresh schema, as two bot processes
 // would.
-func twoProcesses(t *testing.T) (*postgres.Store, *postgres.Store) {
+func twoProcesses(t *testing.T) (first, second *postgres.Store, schema string) {
 	t.Helper()
 	ring := keys.NewRandomRing()
-	first, schema := storagetest.NewPostgres(t, ring)
+	first, schema = storagetest.NewPostgres(t, ring)
 	second, err := postgres.Open(t.Context(), storagetest.SchemaURL(schema), ring)
 	if err != nil {
 		t.Fatalf("open a second store: %v", err)
 	}
 	t.Cleanup(second.Close)
-	return first, second
+	return first, second, schema
 }
 
 // TestSealedValueCopiedElsewhereDoesNotOpen copies ciphertexts from one

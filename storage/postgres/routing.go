@@ -175,40 +175,6 @@ func (p *Store) ReleaseJob(ctx context.Context, id int64, owner string) error {
 	return nil
 }
 
-// PendingJobs lists a case's pending jobs, claimed or not, oldest first:
-// an empty list when there are none, tipline.ErrNotFound when there is no
-// such case.
-func (p *Store) PendingJobs(ctx context.Context, ref tipline.Reference) ([]tipline.Job, error) {
-	const q = `
-		select j.id, j.level, j.run_at, j.attempts
-		from jobs j
-		join cases c on c.id = j.case_id
-		where c.reference = $1
-		order by j.run_at, j.id`
-	rows, err := p.pool.Query(ctx, q, string(ref))
-	if err != nil {
-		return nil, fmt.Errorf("list jobs of case %s: %w", ref, dbErr(err))
-	}
-	defer rows.Close()
-	out := []tipline.Job{}
-	for rows.Next() {
-		j := tipline.Job{Reference: ref}
-		if err := rows.Scan(&j.ID, &j.Level, &j.RunAt, &j.Attempts); err != nil {
-			return nil, fmt.Errorf("list jobs of case %s: %w", ref, dbErr(err))
-		}
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list jobs of case %s: %w", ref, dbErr(err))
-	}
-	if len(out) == 0 {
-		if err := p.caseExists(ctx, ref); err != nil {
-			return nil, fmt.Errorf("list jobs of case %s: %w", ref, err)
-		}
-	}
-	return out, nil
-}
-
 // UnroutedCases lists the cases that are received (nobody acknowledged
 // them) but have no pending job, oldest first: cases that would otherwise
 // be forgotten, for the caller to schedule again. An empty list when every

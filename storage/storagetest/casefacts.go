@@ -147,9 +147,9 @@ func testClassify(t *testing.T, s Store) {
 	if err := s.Classify(ctx, waiting.Reference, rv.ID, tipline.ExploitSale, tipline.RiskImmediate, t0.Add(time.Minute)); err != nil {
 		t.Fatalf("Classify an untaken case: %v", err)
 	}
-	jobs, err := s.PendingJobs(ctx, waiting.Reference)
-	if err != nil || len(jobs) == 0 {
-		t.Fatalf("PendingJobs = %+v, %v", jobs, err)
+	jobs := mustPendingJobs(t, s, waiting.Reference)
+	if len(jobs) == 0 {
+		t.Fatalf("PendingJobs = %+v, want the case still routed", jobs)
 	}
 	for _, j := range jobs {
 		if j.RunAt.After(t0.Add(time.Minute)) {
