@@ -15,6 +15,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -174,7 +175,7 @@ func (b *Bot) sessionFull(ctx context.Context, item storage.InboxItem, in incomi
 	b.log.Warn("session over the size limit: update not kept", "update", item.UpdateID)
 	out := b.newBatch(updateBatchPrefix(item.UpdateID))
 	out.answer(in.callbackID)
-	b.reply(out, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_session_full"}}}})
+	b.reply(out, in.chatID, in.userID, lang, []reply.Message{{Lines: []reply.Text{{ID: "error_session_full"}}}})
 	return b.complete(ctx, item, out.entries)
 }
 
@@ -258,7 +259,7 @@ func (b *Bot) setAside(ctx context.Context, item storage.InboxItem, reason strin
 	}
 	out := b.newBatch("dead:" + strconv.FormatInt(item.UpdateID, 10))
 	lang = b.readerLanguage(ctx, chatID, lang) // in a private chat the chat is the user
-	b.reply(out, chatID, chatID, lang, []flows.Reply{notice(lang, "error_set_aside")})
+	b.reply(out, chatID, chatID, lang, []reply.Message{notice(lang, "error_set_aside")})
 	if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
 		b.log.Warn("could not tell a reporter their message was set aside", "err", err)
 	} else {
@@ -278,7 +279,7 @@ func (b *Bot) tellDelayed(ctx context.Context, item storage.InboxItem) {
 	}
 	out := b.newBatch("slow:" + strconv.FormatInt(item.UpdateID, 10))
 	lang = b.readerLanguage(ctx, chatID, lang)
-	b.reply(out, chatID, chatID, lang, []flows.Reply{notice(lang, "error_delayed")})
+	b.reply(out, chatID, chatID, lang, []reply.Message{notice(lang, "error_delayed")})
 	if err := b.store.OutboxAdd(ctx, out.entries); err != nil {
 		b.log.Warn("could not tell a reporter we are slow", "err", err)
 	} else {
@@ -367,7 +368,7 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) 
 		if flows.AsksForEmergency(in.input) {
 			intro = "emergency_intro"
 		}
-		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{b.engine.EmergencyReply(intro, lang)})
+		b.reply(out, in.chatID, in.userID, lang, []reply.Message{b.engine.EmergencyReply(intro, lang)})
 		return true, nil
 	}
 	ok, err := b.limiter.Allow(ctx, "messages:"+who, b.cfg.MessagesPerMinute, time.Minute)
@@ -382,12 +383,12 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) 
 	if flows.AsksForEmergency(in.input) {
 		// Still answered, within a bound of its own.
 		if again, err := b.limiter.Allow(ctx, "emergency:"+who, 6, time.Minute); err == nil && again {
-			b.reply(out, in.chatID, in.userID, lang, []flows.Reply{b.engine.EmergencyReply("emergency_intro", lang)})
+			b.reply(out, in.chatID, in.userID, lang, []reply.Message{b.engine.EmergencyReply("emergency_intro", lang)})
 			return true, nil
 		}
 	}
 	if tell, err := b.limiter.Allow(ctx, "messages-told:"+who, 1, time.Minute); err == nil && tell {
-		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{notice(lang, "error_slow_down")})
+		b.reply(out, in.chatID, in.userID, lang, []reply.Message{notice(lang, "error_slow_down")})
 	}
 	return true, nil
 }
@@ -449,7 +450,7 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 		if lang == "" {
 			lang = tipline.LangEnglish
 		}
-		msgs := flows.Join([]flows.Reply{{Lines: []flows.Text{{ID: why}}}, b.engine.Prompt(*sess)}) // one message
+		msgs := flows.Join([]reply.Message{{Lines: []reply.Text{{ID: why}}}, b.engine.Prompt(*sess)}) // one message
 		b.reply(out, in.chatID, in.userID, lang, msgs)
 		return errNotSaved
 	}
@@ -693,12 +694,12 @@ func (b *Bot) saveSession(ctx context.Context, chatKey string, s chatState) erro
 }
 
 // reply queues a step's messages in order, as replies (lane 3).
-func (b *Bot) reply(out *batch, chatID, userID int64, lang string, replies []flows.Reply) {
+func (b *Bot) reply(out *batch, chatID, userID int64, lang string, replies []reply.Message) {
 	b.replyOn(out, tipline.LaneReply, chatID, userID, lang, replies)
 }
 
 // replyOn queues a step's messages in order on a lane.
-func (b *Bot) replyOn(out *batch, lane tipline.Lane, chatID, userID int64, lang string, replies []flows.Reply) {
+func (b *Bot) replyOn(out *batch, lane tipline.Lane, chatID, userID int64, lang string, replies []reply.Message) {
 	if lang == "" {
 		lang = tipline.LangEnglish
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/internal/golden"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/reply"
 )
 
 var t0 = time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
@@ -111,10 +112,10 @@ func (c *conversation) press(action string) Result {
 func (c *conversation) say(text string) Result { return c.send(Input{Kind: InputText, Text: text}) }
 func (c *conversation) cmd(name string) Result { return c.send(Input{Kind: InputCommand, Text: name}) }
 
-func (c *conversation) text(t Text) string {
+func (c *conversation) text(t reply.Text) string {
 	data := map[string]any{}
 	for k, v := range t.Data {
-		if n, ok := v.(Text); ok {
+		if n, ok := v.(reply.Text); ok {
 			v = c.text(n)
 		}
 		data[k] = v
@@ -129,7 +130,7 @@ func (c *conversation) text(t Text) string {
 	return c.cat.Text(lang, t.ID, data)
 }
 
-func (c *conversation) render(r Reply) string {
+func (c *conversation) render(r reply.Message) string {
 	var b strings.Builder
 	for i, l := range r.Lines {
 		if i > 0 && !l.Item {

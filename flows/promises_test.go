@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/reply"
 )
 
 // TestPromisesKept: what the bot says is what it does (the language
@@ -29,7 +30,7 @@ func TestPromisesKept(t *testing.T) {
 	c.say("081 234 5678")
 	c.press("a:no")
 	c.press(actSendAnon)
-	if !strings.Contains(c.log.String(), c.text(Text{ID: "done_anonymous_phone"})) {
+	if !strings.Contains(c.log.String(), c.text(reply.Text{ID: "done_anonymous_phone"})) {
 		t.Errorf("sent without contact but with a phone: the receipt does not say the number may be called")
 	}
 	if a := c.submitted().Answers; a[tipline.AnswerName] != "" || a[tipline.AnswerAge] != "unknown" {

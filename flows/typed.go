@@ -5,6 +5,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales/script"
+	"github.com/tipline/tipline/reply"
 )
 
 // Many people type their story before they read a menu. Those words are
@@ -112,8 +113,8 @@ func (r *run) useTyped() bool {
 	return true
 }
 
-func (r *run) typedPrompt() Reply {
-	return Reply{Lines: []Text{{ID: "typed_question"}}, Buttons: [][]Button{
+func (r *run) typedPrompt() reply.Message {
+	return reply.Message{Lines: []reply.Text{{ID: "typed_question"}}, Buttons: [][]reply.Button{
 		{btn("menu_tip", prefixTyped+menuTip)},
 		{btn("menu_missing", prefixTyped+menuMissing)},
 		{btn("button_typed_no", actTypedNo)},
@@ -123,7 +124,7 @@ func (r *run) typedPrompt() Reply {
 // EmergencyReply is a message with an intro line and the emergency numbers,
 // the reporter's own country's first; the bot sends it where no
 // conversation runs (a blocked account).
-func (e *Engine) EmergencyReply(intro, lang string) Reply {
+func (e *Engine) EmergencyReply(intro, lang string) reply.Message {
 	return emergencyReply(e.Emergency, intro, lang)
 }
 

@@ -84,10 +84,6 @@ type InboxItem struct {
 	Hold  time.Duration
 }
 
-// RetentionWarning is a closed case whose retention period ends soon (the
-// domain's type, so review can use it).
-type RetentionWarning = tipline.RetentionWarning
-
 // PendingAttachment is an attachment whose bytes have not been fetched from
 // Telegram yet.
 type PendingAttachment struct {

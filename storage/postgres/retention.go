@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/storage"
 )
 
 // Retention: a closed case is kept for a configured period after it was
@@ -28,7 +27,7 @@ import (
 // 72 hours) whose reviewer has not been warned yet (MarkRetentionWarned),
 // the earliest closed first, with the reviewer who had each. An empty list
 // when there are none.
-func (p *Store) CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storage.RetentionWarning, error) {
+func (p *Store) CasesToWarn(ctx context.Context, warnBefore time.Time) ([]tipline.RetentionWarning, error) {
 	const q = `
 		select reference, coalesce(assignee, 0), coalesce(closed_at, updated_at)
 		from cases
@@ -41,10 +40,10 @@ func (p *Store) CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storag
 		return nil, fmt.Errorf("list cases to warn: %w", dbErr(err))
 	}
 	defer rows.Close()
-	out := []storage.RetentionWarning{}
+	out := []tipline.RetentionWarning{}
 	for rows.Next() {
 		var (
-			w   storage.RetentionWarning
+			w   tipline.RetentionWarning
 			ref string
 		)
 		if err := rows.Scan(&ref, &w.ReviewerID, &w.ClosedAt); err != nil {

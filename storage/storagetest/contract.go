@@ -95,7 +95,7 @@ type Store interface {
 	ReopenCase(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
 	Queue(ctx context.Context, reviewerID int64) ([]tipline.CaseSummary, error)
 
-	CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storage.RetentionWarning, error)
+	CasesToWarn(ctx context.Context, warnBefore time.Time) ([]tipline.RetentionWarning, error)
 	MarkRetentionWarned(ctx context.Context, ref tipline.Reference, now time.Time) error
 	DeleteClosedCases(ctx context.Context, cutoff time.Time, limit int) ([]tipline.Reference, error)
 	PurgeInbox(ctx context.Context, cutoff time.Time) (int, error)

@@ -45,7 +45,7 @@ func mustClose(t *testing.T, s Store, ref tipline.Reference, reviewerID int64, a
 	}
 }
 
-func mustWarnings(t *testing.T, s Store, warnBefore time.Time) []storage.RetentionWarning {
+func mustWarnings(t *testing.T, s Store, warnBefore time.Time) []tipline.RetentionWarning {
 	t.Helper()
 	got, err := s.CasesToWarn(t.Context(), warnBefore)
 	if err != nil {
@@ -58,7 +58,7 @@ func mustWarnings(t *testing.T, s Store, warnBefore time.Time) []storage.Retenti
 }
 
 // warned lists warnings as "reference reviewer closed-at (after t0)".
-func warned(ws []storage.RetentionWarning) []string {
+func warned(ws []tipline.RetentionWarning) []string {
 	out := []string{}
 	for _, w := range ws {
 		out = append(out, string(w.Reference)+" "+strconv.FormatInt(w.ReviewerID, 10)+" "+w.ClosedAt.Sub(t0).String())
