@@ -101,7 +101,7 @@ func (p *Store) ClaimDueJobs(ctx context.Context, owner string, now time.Time, l
 // only when the job is still there.
 func (p *Store) CompleteJob(ctx context.Context, id int64, owner string, next *tipline.Job, entries []storage.OutboxEntry) error {
 	const findJob = `select case_id, coalesce(claimed_by, '') from jobs where id = $1`
-	const lockCase = `select reference, status from cases where id = $1 for update`
+	const lockRow = `select reference, status from cases where id = $1 for update`
 	const deleteJob = `delete from jobs where id = $1`
 	const insertJob = `insert into jobs (case_id, level, run_at) values ($1, $2, $3)`
 	if next != nil {
@@ -133,7 +133,7 @@ func (p *Store) CompleteJob(ctx context.Context, id int64, owner string, next *t
 		return fmt.Errorf("complete job %d: %w", id, storage.ErrNotHolder)
 	}
 	var ref, status string
-	if err := tx.QueryRow(ctx, lockCase, caseID).Scan(&ref, &status); err != nil {
+	if err := tx.QueryRow(ctx, lockRow, caseID).Scan(&ref, &status); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // the case was deleted, and its jobs with it
 		}
