@@ -12,7 +12,7 @@ import (
 // of the layers before its own. Keep the two in step.
 var layers = [][]string{
 	{"", "reply", "keys", "locales/script", "metrics", "telegramemu", "sandbox", "internal/testclock", "internal/golden", "internal/claimloop"},
-	{"oncall", "storage", "flows", "locales", "places"},
+	{"oncall", "storage", "flows", "locales", "places", "internal/chattest"},
 	{"review", "export", "report", "storage/internal/rules", "metrics/snapshot", "voices", "outbox"},
 	{"storage/postgres", "storage/redis", "storage/memory"},
 	{"bot"},

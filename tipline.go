@@ -1,6 +1,7 @@
 // Package tipline holds the domain of the tip line: cases, their kinds,
-// urgency and status, references and the errors the rest of the program
-// shares. It imports nothing of ours.
+// urgency and status, references, answer keys, audit actors, lanes, find
+// queries and the errors the rest of the program shares. It imports
+// nothing of ours.
 //
 // # Code glossary
 //
@@ -27,6 +28,13 @@
 //     the team reads it or it went to or came from the reporter.
 //   - lane: the priority of an outgoing message in the outbox (1 answers to
 //     button presses first, 4 bulk last).
+//   - actor: who did something, as the audit trail and additions record it
+//     ("reviewer:7", "reporter:<pseudonym>", "followup:<pseudonym>",
+//     "system", "operator"): ReviewerActor, ReporterActor, FollowUpActor,
+//     ParseActor.
+//   - answer: what a reporter answered one question, under its key
+//     (AnswerWhat, AnswerSeenWhere; PlaceAnswers are those naming a place).
+//   - find: a reviewer's look-up of cases (FindQuery, Found, FindKm).
 package tipline
 
 import (
@@ -377,4 +385,41 @@ type Assignment struct {
 	PartnerID int64
 	// DuplicateOf is the older case this one repeats (Outcome duplicate).
 	DuplicateOf Reference
+}
+
+// ReportCase is what the board report knows of one case: counts and
+// times, never content.
+type ReportCase struct {
+	Kind        Kind
+	Urgency     Urgency
+	Status      Status
+	Outcome     Outcome
+	SubmittedAt time.Time
+	// AcknowledgedAt is zero until someone took the case; Assignee is the
+	// reviewer who took it (0 for none).
+	AcknowledgedAt time.Time
+	Assignee       int64
+	// Escalations counts the reviewers' "Escalate" presses on the case.
+	Escalations int
+	// Partners names every partner the case was referred to (police units
+	// included), earliest first; none when it was not. The report counts
+	// referrals by partner.
+	Partners []string
+	// Exploitation and Risk are the reviewer's classification, "" unset.
+	Exploitation Exploitation
+	Risk         Risk
+	// Lang is the reporter's language (en, km, th).
+	Lang string
+	// Place is the reporter's answer to where it happened: the first
+	// given of the answers ReportCases was asked for ("" for none), opened
+	// from the sealed answers; Location is the point they shared (nil for
+	// none). They are read only to name the province the report counts,
+	// and go no further.
+	Place    string
+	Location *Location
+	// Province is the places key of the province the case happened in
+	// ("KH/Siem Reap"), "" when not known: the board report counts by it.
+	// The report command names it from Place and Location, then clears
+	// those, so no place text reaches the report.
+	Province string
 }

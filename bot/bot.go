@@ -64,7 +64,7 @@ type MessagePath interface {
 	InboxDropDeadOfChat(ctx context.Context, chatKey string) (int, error)
 
 	OutboxAdd(ctx context.Context, entries []storage.OutboxEntry) error
-	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
+	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last tipline.Lane) ([]storage.OutboxEntry, error)
 	OutboxSent(ctx context.Context, id int64, owner string, messageID int) error
 	OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error)
 	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
@@ -107,7 +107,7 @@ type ReviewerStore interface {
 	ReviewerByTelegram(ctx context.Context, telegramID int64) (tipline.Reviewer, error)
 	// SetReviewerLang keeps the language a reviewer chose on the picker.
 	SetReviewerLang(ctx context.Context, id int64, lang string) error
-	FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error)
+	FindCases(ctx context.Context, q tipline.FindQuery) ([]tipline.Found, error)
 	// MarkUnreachable and MarkReachable keep who Telegram will not reach
 	// (G17): the mark moves their waiting cases on and queues notices.
 	MarkUnreachable(ctx context.Context, id int64, now time.Time, notices []storage.OutboxEntry) (bool, []tipline.Reference, error)
@@ -426,7 +426,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 	b.retention = &review.Retention{Store: p.Store, Outbox: retentionOutbox{b}, Log: b.log, Now: cfg.Now,
 		Period: cfg.Retention, Audit: cfg.AuditRetention, Location: cfg.Location}
 	b.desk = &review.Desk{Store: p.Store, Notifier: b, Log: b.log, Now: cfg.Now, Router: b.router,
-		Location: cfg.Location, Finder: finder{p.Store}}
+		Location: cfg.Location, Finder: p.Store}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tipline/tipline/outbox"
+	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/storage"
 
 	"github.com/go-telegram/bot/models"
@@ -90,9 +91,9 @@ func TestDecodeCommandsAndText(t *testing.T) {
 func TestRenderSplitsLongReplies(t *testing.T) {
 	r := renderer{cat: locales.MustLoad(), signer: keys.NewRandomRing()}
 	long := strings.Repeat("ក្មេង ", 900) // 5400 characters
-	rep := flows.Reply{
-		Lines:   []flows.Text{{ID: "summary_line", Data: map[string]any{"Label": "x", "Value": long}}},
-		Buttons: [][]flows.Button{{{Label: flows.Text{ID: "button_done"}, Action: "done"}}},
+	rep := reply.Message{
+		Lines:   []reply.Text{{ID: "summary_line", Data: map[string]any{"Label": "x", "Value": long}}},
+		Buttons: [][]reply.Button{{{Label: reply.Text{ID: "button_done"}, Action: "done"}}},
 	}
 	out := r.render("km", rep, r.reporterSigner(1))
 	if len(out) < 2 {

@@ -47,7 +47,7 @@ func TestClockIsTheDatabases(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.RunDueJobs(t.Context())
-	if jobs, err := mem.PendingJobs(t.Context(), ref); err != nil || len(jobs) != 1 || jobs[0].Level != 0 {
+	if jobs, err := mem.Peek().PendingJobs(t.Context(), ref); err != nil || len(jobs) != 1 || jobs[0].Level != 0 {
 		t.Fatalf("on the local clock the case's first job must not be due yet: %+v, %v", jobs, err)
 	}
 
@@ -58,7 +58,7 @@ func TestClockIsTheDatabases(t *testing.T) {
 	near("the router's clock", b.router.Now(), time.Now().Add(ahead))
 
 	b.RunDueJobs(t.Context())
-	jobs, err := mem.PendingJobs(t.Context(), ref)
+	jobs, err := mem.Peek().PendingJobs(t.Context(), ref)
 	if err != nil {
 		t.Fatal(err)
 	}

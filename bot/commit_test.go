@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
 	"github.com/tipline/tipline/storage/storagetest"
@@ -71,7 +72,7 @@ func claimAll(t *testing.T, s *memory.Store, owner string, n int) {
 
 func oneReply(id int64) []storage.OutboxEntry {
 	return []storage.OutboxEntry{{Key: fmt.Sprint("u:", id), ChatKey: fmt.Sprint("chat", id), ChatID: id,
-		Lane: storage.LaneReply, Method: "sendMessage", Payload: []byte(`{}`)}}
+		Lane: tipline.LaneReply, Method: "sendMessage", Payload: []byte(`{}`)}}
 }
 
 // runGroup completes update 1 (held at the gate), then updates 2..n while
@@ -139,7 +140,7 @@ func TestCommitterGroups(t *testing.T) {
 	if len(s.groups) != 1 || s.groups[0] != 5 {
 		t.Fatalf("groups committed: %v, want one of 5 after the first update", s.groups)
 	}
-	pending, err := mem.InboxPending(t.Context())
+	pending, err := mem.Peek().InboxPending(t.Context())
 	if err != nil || pending != 1 {
 		t.Fatalf("pending = %d, %v; want only update 4", pending, err)
 	}
@@ -172,7 +173,7 @@ func TestCommitterGroupFailsAlone(t *testing.T) {
 			t.Errorf("update %d: %v; want only update 3 to fail", id, err)
 		}
 	}
-	pending, err := mem.InboxPending(t.Context())
+	pending, err := mem.Peek().InboxPending(t.Context())
 	if err != nil || pending != 1 {
 		t.Fatalf("pending = %d, %v; want only update 3", pending, err)
 	}

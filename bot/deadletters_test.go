@@ -110,7 +110,7 @@ func TestSessionOverTheBoundNotWritten(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Error("the session changed, want the one before kept")
 	}
-	if n, _ := mem.InboxPending(t.Context()); n != 0 {
+	if n, _ := mem.Peek().InboxPending(t.Context()); n != 0 {
 		t.Errorf("%d updates still pending, want the update done", n)
 	}
 	got, err := storagetest.OutboxClaim(t.Context(), mem, "test", time.Minute, 10)

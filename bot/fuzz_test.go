@@ -465,7 +465,7 @@ func FuzzWebhook(f *testing.F) {
 				}
 			}
 
-			pending, err := store.InboxPending(context.Background())
+			pending, err := store.Peek().InboxPending(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -534,7 +534,7 @@ func TestWebhookBodyLimit(t *testing.T) {
 	for _, n := range []int{maxWebhookBody, maxWebhookBody + 1} {
 		body := []byte(upd + strings.Repeat(" ", n-len(upd)))
 		w, _ := serveWebhook(t, b, fuzzSecret, http.MethodPost, body, true)
-		pending, _ := store.InboxPending(context.Background())
+		pending, _ := store.Peek().InboxPending(context.Background())
 		switch {
 		case n <= maxWebhookBody && (w.Code != http.StatusOK || pending != 1):
 			t.Errorf("%d bytes: status %d, %d stored; want 200, 1", n, w.Code, pending)

@@ -87,11 +87,11 @@ func (b *Bot) readerLanguage(ctx context.Context, userID int64, phoneCode string
 
 // notice is a one-message notice in lang, or in each language when lang
 // is "".
-func notice(lang, id string) flows.Reply {
+func notice(lang, id string) reply.Message {
 	if lang == "" {
-		return flows.Reply{Lines: flows.InEachLanguage(id)}
+		return reply.Message{Lines: flows.InEachLanguage(id)}
 	}
-	return flows.Reply{Lines: []flows.Text{{ID: id}}}
+	return reply.Message{Lines: []reply.Text{{ID: id}}}
 }
 
 // orEnglish is lang, or English when it is "": a notice in each language

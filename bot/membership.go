@@ -78,7 +78,7 @@ func (b *Bot) leaveGroup(chatID int64, out *outbox.Batch) {
 	for _, lang := range locales.Languages {
 		parts = append(parts, b.render.cat.Text(lang, "group_private_only", map[string]any{"URL": link}))
 	}
-	out.Text(chatID, storage.LaneReply, strings.Join(parts, "\n\n"), nil, false)
+	out.Text(chatID, tipline.LaneReply, strings.Join(parts, "\n\n"), nil, false)
 	out.Leave(chatID)
 }
 

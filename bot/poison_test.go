@@ -104,7 +104,7 @@ func TestIntakeStoresWhatTheClientCannotRead(t *testing.T) {
 	if err := b.storeUpdates(t.Context(), raws); err != nil {
 		t.Fatalf("storeUpdates: %v", err)
 	}
-	if n, _ := mem.InboxPending(t.Context()); n != 3 {
+	if n, _ := mem.Peek().InboxPending(t.Context()); n != 3 {
 		t.Fatalf("%d updates stored, want 3 (all but the one without an id)", n)
 	}
 }

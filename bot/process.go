@@ -16,6 +16,7 @@ import (
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/outbox"
+	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -145,9 +146,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		// gets every file, and the word that the reporter added once.
 		res.Replies, out.Entries = nil, filesOnly(out.Entries)
 	}
-	lane := storage.LaneReply
+	lane := tipline.LaneReply
 	if res.Urgent {
-		lane = storage.LaneUrgent
+		lane = tipline.LaneUrgent
 	}
 	if err := b.rememberListening(ctx, in.userID, sess, res); err != nil {
 		return err
@@ -175,7 +176,7 @@ func (b *Bot) sessionFull(ctx context.Context, item storage.InboxItem, in incomi
 	b.log.Warn("session over the size limit: update not kept", "update", item.UpdateID)
 	out := b.newBatch(updateBatchPrefix(item.UpdateID))
 	out.Answer(in.callbackID)
-	b.reply(out, in.chatID, in.userID, lang, []flows.Reply{{Lines: []flows.Text{{ID: "error_session_full"}}}})
+	b.reply(out, in.chatID, in.userID, lang, []reply.Message{{Lines: []reply.Text{{ID: "error_session_full"}}}})
 	return b.complete(ctx, item, out.Entries)
 }
 
@@ -259,7 +260,7 @@ func (b *Bot) setAside(ctx context.Context, item storage.InboxItem, reason strin
 	}
 	out := b.newBatch("dead:" + strconv.FormatInt(item.UpdateID, 10))
 	lang = b.readerLanguage(ctx, chatID, lang) // in a private chat the chat is the user
-	b.reply(out, chatID, chatID, lang, []flows.Reply{notice(lang, "error_set_aside")})
+	b.reply(out, chatID, chatID, lang, []reply.Message{notice(lang, "error_set_aside")})
 	if err := b.store.OutboxAdd(ctx, out.Entries); err != nil {
 		b.log.Warn("could not tell a reporter their message was set aside", "err", err)
 	} else {
@@ -279,7 +280,7 @@ func (b *Bot) tellDelayed(ctx context.Context, item storage.InboxItem) {
 	}
 	out := b.newBatch("slow:" + strconv.FormatInt(item.UpdateID, 10))
 	lang = b.readerLanguage(ctx, chatID, lang)
-	b.reply(out, chatID, chatID, lang, []flows.Reply{notice(lang, "error_delayed")})
+	b.reply(out, chatID, chatID, lang, []reply.Message{notice(lang, "error_delayed")})
 	if err := b.store.OutboxAdd(ctx, out.Entries); err != nil {
 		b.log.Warn("could not tell a reporter we are slow", "err", err)
 	} else {
@@ -365,7 +366,7 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *outbox.Batch) (bool, 
 		if flows.AsksForEmergency(in.input) {
 			intro = "emergency_intro"
 		}
-		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{b.engine.EmergencyReply(intro, lang)})
+		b.reply(out, in.chatID, in.userID, lang, []reply.Message{b.engine.EmergencyReply(intro, lang)})
 		return true, nil
 	}
 	ok, err := b.limiter.Allow(ctx, "messages:"+who, b.cfg.MessagesPerMinute, time.Minute)
@@ -380,12 +381,12 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *outbox.Batch) (bool, 
 	if flows.AsksForEmergency(in.input) {
 		// Still answered, within a bound of its own.
 		if again, err := b.limiter.Allow(ctx, "emergency:"+who, 6, time.Minute); err == nil && again {
-			b.reply(out, in.chatID, in.userID, lang, []flows.Reply{b.engine.EmergencyReply("emergency_intro", lang)})
+			b.reply(out, in.chatID, in.userID, lang, []reply.Message{b.engine.EmergencyReply("emergency_intro", lang)})
 			return true, nil
 		}
 	}
 	if tell, err := b.limiter.Allow(ctx, "messages-told:"+who, 1, time.Minute); err == nil && tell {
-		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{notice(lang, "error_slow_down")})
+		b.reply(out, in.chatID, in.userID, lang, []reply.Message{notice(lang, "error_slow_down")})
 	}
 	return true, nil
 }
@@ -447,7 +448,7 @@ func (b *Bot) runEffects(ctx context.Context, item storage.InboxItem, sess *flow
 		if lang == "" {
 			lang = tipline.LangEnglish
 		}
-		msgs := flows.Join([]flows.Reply{{Lines: []flows.Text{{ID: why}}}, b.engine.Prompt(*sess)}) // one message
+		msgs := flows.Join([]reply.Message{{Lines: []reply.Text{{ID: why}}}, b.engine.Prompt(*sess)}) // one message
 		b.reply(out, in.chatID, in.userID, lang, msgs)
 		return errNotSaved
 	}
@@ -691,12 +692,12 @@ func (b *Bot) saveSession(ctx context.Context, chatKey string, s chatState) erro
 }
 
 // reply queues a step's messages in order, as replies (lane 3).
-func (b *Bot) reply(out *outbox.Batch, chatID, userID int64, lang string, replies []flows.Reply) {
-	b.replyOn(out, storage.LaneReply, chatID, userID, lang, replies)
+func (b *Bot) reply(out *outbox.Batch, chatID, userID int64, lang string, replies []reply.Message) {
+	b.replyOn(out, tipline.LaneReply, chatID, userID, lang, replies)
 }
 
 // replyOn queues a step's messages in order on a lane.
-func (b *Bot) replyOn(out *outbox.Batch, lane storage.Lane, chatID, userID int64, lang string, replies []flows.Reply) {
+func (b *Bot) replyOn(out *outbox.Batch, lane tipline.Lane, chatID, userID int64, lang string, replies []reply.Message) {
 	if lang == "" {
 		lang = tipline.LangEnglish
 	}
@@ -719,9 +720,9 @@ func (b *Bot) markCodeHolder(ctx context.Context, e *flows.AddToCase, userID int
 	if err != nil {
 		return fmt.Errorf("add to case: %w", err)
 	}
-	pseudonym, found := strings.CutPrefix(e.Addition.Actor, "reporter:")
+	pseudonym, found := strings.CutPrefix(e.Addition.Actor, tipline.ReporterActor(""))
 	if found && (c.Reporter == "" || !slices.Contains(b.ring.Pseudonyms(userID), c.Reporter)) {
-		e.Addition.Actor = "followup:" + pseudonym
+		e.Addition.Actor = tipline.FollowUpActor(pseudonym)
 	}
 	return nil
 }

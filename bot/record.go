@@ -104,7 +104,7 @@ func (b *Bot) recordAct(ctx context.Context, u *models.Update, in incoming, rv t
 			Key: r.Key, Lang: r.Lang, FileID: r.FileID, Duration: r.Duration, RecordedBy: rv.ID,
 			RecordedAt: b.cfg.Now(), TextHash: voices.TextHash(b.render.cat, r.Lang, r.Key),
 		}
-		if err := b.store.SaveVoicePrompt(ctx, v, "reviewer:"+strconv.FormatInt(rv.ID, 10), storage.ActionVoiceRecorded); err != nil {
+		if err := b.store.SaveVoicePrompt(ctx, v, tipline.ReviewerActor(rv.ID), storage.ActionVoiceRecorded); err != nil {
 			return true, fmt.Errorf("keep recording: %w", err)
 		}
 		b.forgetVoiceCache()
@@ -184,14 +184,14 @@ func (b *Bot) recordPlayBack(rv tipline.Reviewer, r recording, out *outbox.Batch
 		}},
 	}
 	ms := b.render.render(orEnglish(rv.Lang), m, func(btn reply.Button) string { return b.signReviewer(rv.TelegramID, btn.Action) })
-	out.VoicePrompt(rv.TelegramID, storage.LaneReply, r.FileID, ms[0].text, ms[0].rows())
+	out.VoicePrompt(rv.TelegramID, tipline.LaneReply, r.FileID, ms[0].text, ms[0].rows())
 }
 
 // sayTo queues a message to a reviewer, in their language, its buttons
 // signed for them.
 func (b *Bot) sayTo(out *outbox.Batch, rv tipline.Reviewer, m reply.Message) {
 	for _, o := range b.render.render(orEnglish(rv.Lang), m, func(btn reply.Button) string { return b.signReviewer(rv.TelegramID, btn.Action) }) {
-		out.Text(rv.TelegramID, storage.LaneReply, o.text, o.rows(), true)
+		out.Text(rv.TelegramID, tipline.LaneReply, o.text, o.rows(), true)
 	}
 }
 

@@ -234,7 +234,7 @@ func (b *Bot) queueOuts(out *outbox.Batch, outs []review.Out) []string {
 	keys := make([]string, len(outs))
 	for i := 0; i < len(outs); i++ {
 		o := outs[i]
-		lane := storage.Lane(o.Lane)
+		lane := o.Lane
 		if n := albumRun(outs[i:]); n >= 2 {
 			files := make([]outbox.AlbumFile, n)
 			for j, f := range outs[i : i+n] {
@@ -317,19 +317,4 @@ func (b *Bot) saveReviewerState(ctx context.Context, chatKey string, st reviewer
 		return err
 	}
 	return b.sessions.Save(ctx, reviewerSessionKey(chatKey), data)
-}
-
-// finder adapts storage's look-up to review's /find.
-type finder struct{ s Store }
-
-func (f finder) FindCases(ctx context.Context, q review.FindQuery) ([]review.Found, error) {
-	found, err := f.s.FindCases(ctx, storage.FindQuery{Reference: q.Reference, Place: q.Place, Near: q.Near, WithinKm: q.WithinKm, For: q.For})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]review.Found, 0, len(found))
-	for _, c := range found {
-		out = append(out, review.Found{CaseSummary: c.CaseSummary, DistanceKm: c.DistanceKm})
-	}
-	return out, nil
 }

@@ -92,7 +92,7 @@ func (b *Bot) adminNotices(ctx context.Context, rv tipline.Reviewer, m reply.Mes
 	var outs []review.Out
 	for _, a := range all {
 		if a.Admin && a.Active && a.Reachable() && a.ID != rv.ID {
-			outs = append(outs, review.Out{To: review.ToReviewer(a), Lane: review.LaneUrgent, Message: m, Protect: true})
+			outs = append(outs, review.Out{To: review.ToReviewer(a), Lane: tipline.LaneUrgent, Message: m, Protect: true})
 		}
 	}
 	if len(outs) == 0 {

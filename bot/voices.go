@@ -6,9 +6,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/outbox"
+	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/voices"
 )
@@ -149,7 +151,7 @@ func (b *Bot) forgetVoiceCache() {
 // reporter who listens, a message with a current recording goes as that
 // voice message, captioned with the message and carrying its buttons; a
 // message too long for a caption goes as the voice, then as text.
-func (b *Bot) replyHeard(ctx context.Context, out *outbox.Batch, lane storage.Lane, chatID, userID int64, s flows.Session, replies []flows.Reply) {
+func (b *Bot) replyHeard(ctx context.Context, out *outbox.Batch, lane tipline.Lane, chatID, userID int64, s flows.Session, replies []reply.Message) {
 	lang := s.Lang
 	if !s.Listen || lang == "" {
 		b.replyOn(out, lane, chatID, userID, lang, replies)

@@ -135,21 +135,21 @@ func PFIF(w io.Writer, cases []tipline.Case, src Source, now time.Time) error {
 		id := src.Domain + "/" + string(c.Reference)
 		p := pfifPerson{
 			RecordID: id, EntryDate: pfifTime(now), SourceName: src.Name, SourceDate: pfifTime(c.SubmittedAt),
-			FullName: strings.TrimSpace(a[flows.AnswerName]),
-			Sex:      sexes[a[flows.AnswerSex]],
-			Age:      ageRanges[a[flows.AnswerAge]],
+			FullName: strings.TrimSpace(a[tipline.AnswerName]),
+			Sex:      sexes[a[tipline.AnswerSex]],
+			Age:      ageRanges[a[tipline.AnswerAge]],
 		}
 		if p.FullName == "" {
 			p.FullName = "(name not given)"
 		}
-		if a[flows.AnswerAppeal] == "yes" {
+		if a[tipline.AnswerAppeal] == "yes" {
 			p.PhotoURL = src.Photos[c.Reference] // only with the family's yes
 		}
-		if p.Age == "" && isDigits(a[flows.AnswerAge]) {
-			p.Age = a[flows.AnswerAge]
+		if p.Age == "" && isDigits(a[tipline.AnswerAge]) {
+			p.Age = a[tipline.AnswerAge]
 		}
 		desc := []string{"Missing child reported to " + src.Name + ", case " + string(c.Reference) + "."}
-		if clothes := strings.TrimSpace(a[flows.AnswerClothes]); clothes != "" {
+		if clothes := strings.TrimSpace(a[tipline.AnswerClothes]); clothes != "" {
 			desc = append(desc, "Clothes and appearance: "+clothes)
 		}
 		for _, f := range c.Attachments {
@@ -159,18 +159,18 @@ func PFIF(w io.Writer, cases []tipline.Case, src Source, now time.Time) error {
 		}
 		p.Description = strings.Join(desc, "\n")
 
-		when := a[flows.AnswerSeenWhen]
+		when := a[tipline.AnswerSeenWhen]
 		if w, ok := seenWhen[when]; ok {
 			when = w
 		}
 		text := []string{"Last seen: " + orUnknown(when) + "."}
-		if rel := a[flows.AnswerRelation]; rel != "" {
-			text = append(text, "Reported by: "+english(flows.AnswerValue(flows.AnswerRelation, rel))+".")
+		if rel := a[tipline.AnswerRelation]; rel != "" {
+			text = append(text, "Reported by: "+english(flows.AnswerValue(tipline.AnswerRelation, rel))+".")
 		}
-		text = append(text, "Police informed: "+orUnknown(a[flows.AnswerPolice])+".")
-		text = append(text, "The family agrees to a public appeal: "+orUnknown(a[flows.AnswerAppeal])+".")
+		text = append(text, "Police informed: "+orUnknown(a[tipline.AnswerPolice])+".")
+		text = append(text, "The family agrees to a public appeal: "+orUnknown(a[tipline.AnswerAppeal])+".")
 		text = append(text, contactLine(c, src))
-		loc := strings.TrimSpace(a[flows.AnswerSeenWhere])
+		loc := strings.TrimSpace(a[tipline.AnswerSeenWhere])
 		if c.Location != nil {
 			// PFIF 1.4: decimal latitude, longitude.
 			coords := strconv.FormatFloat(c.Location.Latitude, 'f', 5, 64) + "," + strconv.FormatFloat(c.Location.Longitude, 'f', 5, 64)
@@ -228,7 +228,7 @@ func reporterLines(c tipline.Case) []string {
 	var out []string
 	for _, k := range flows.Questionnaire(c.Kind) {
 		v := c.Answers[k]
-		if v == "" || k == flows.AnswerPhone || k == flows.AnswerPhotos {
+		if v == "" || k == tipline.AnswerPhone || k == tipline.AnswerPhotos {
 			continue
 		}
 		out = append(out, word(c.Lang, reply.Text{ID: "rv_label_" + k})+": "+word(c.Lang, flows.AnswerValue(k, v)))
@@ -240,7 +240,7 @@ func reporterLines(c tipline.Case) []string {
 // they gave, only when they agreed to be contacted; otherwise through the
 // tip line, quoting the case.
 func contactLine(c tipline.Case, src Source) string {
-	if phone := c.Answers[flows.AnswerPhone]; phone != "" && c.ContactAllowed {
+	if phone := c.Answers[tipline.AnswerPhone]; phone != "" && c.ContactAllowed {
 		return "Contact: the family agreed to be contacted; phone " + locales.FormatPhone(phone) + "."
 	}
 	return "Contact: the family did not agree to be contacted directly; ask " + src.Name + ", quoting case " + string(c.Reference) + "."
@@ -380,10 +380,10 @@ func CSV(w io.Writer, cases []tipline.Case, o Options) error {
 		}
 		row := []string{string(c.Reference), c.SubmittedAt.In(loc).Format(csvTime), code("kind_", string(c.Kind)),
 			code("rv_urgency_", string(c.Urgency)), code("status_", string(c.Status)), outcome,
-			code("exploitation_", a[tipline.AnswerHappening]), answer(a, flows.AnswerDanger),
+			code("exploitation_", a[tipline.AnswerHappening]), answer(a, tipline.AnswerDanger),
 			code("exploitation_", string(c.Classification.Exploitation)), code("risk_", string(c.Classification.Risk)), reporterLang,
-			a[flows.AnswerWhere], lat, lon, answer(a, flows.AnswerWhen),
-			answer(a, flows.AnswerChildren), answer(a, flows.AnswerAges), a[flows.AnswerWhat], a[flows.AnswerAdults],
+			a[tipline.AnswerWhere], lat, lon, answer(a, tipline.AnswerWhen),
+			answer(a, tipline.AnswerChildren), answer(a, tipline.AnswerAges), a[tipline.AnswerWhat], a[tipline.AnswerAdults],
 			strings.Join(fileWords, "\n"), strings.Join(added, "\n"), strings.Join(fresh, "\n")}
 		for i := range row {
 			row[i] = safeCell(row[i])
@@ -429,7 +429,7 @@ func isDigits(s string) bool {
 // first photo given with the report, and only when the family agreed to a
 // public appeal; ok=false otherwise.
 func AppealPhoto(c tipline.Case) (tipline.Attachment, bool) {
-	if c.Kind != tipline.KindMissing || c.Answers[flows.AnswerAppeal] != "yes" {
+	if c.Kind != tipline.KindMissing || c.Answers[tipline.AnswerAppeal] != "yes" {
 		return tipline.Attachment{}, false
 	}
 	for _, a := range c.Attachments {

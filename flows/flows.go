@@ -174,17 +174,6 @@ type Input struct {
 	Awaiting []tipline.Reference
 }
 
-// Text is one localized piece of a reply: a message ID and its data
-// (reply.Text).
-type Text = reply.Text
-
-// Button is an inline button: its label and the action it sends back.
-type Button = reply.Button
-
-// Reply is one message to send: its lines, joined with blank lines, and
-// its buttons, row by row.
-type Reply = reply.Message
-
 // Effect is something the bot must do, durably, before it sends the
 // replies of the same step.
 type Effect interface{ isEffect() }
@@ -239,7 +228,7 @@ func (WithdrawContact) isEffect() {}
 // Result is what one step produced.
 type Result struct {
 	Session Session
-	Replies []Reply
+	Replies []reply.Message
 	Effects []Effect
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/internal/golden"
 	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/reply"
 )
 
 var t0 = time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
@@ -111,10 +112,10 @@ func (c *conversation) press(action string) Result {
 func (c *conversation) say(text string) Result { return c.send(Input{Kind: InputText, Text: text}) }
 func (c *conversation) cmd(name string) Result { return c.send(Input{Kind: InputCommand, Text: name}) }
 
-func (c *conversation) text(t Text) string {
+func (c *conversation) text(t reply.Text) string {
 	data := map[string]any{}
 	for k, v := range t.Data {
-		if n, ok := v.(Text); ok {
+		if n, ok := v.(reply.Text); ok {
 			v = c.text(n)
 		}
 		data[k] = v
@@ -129,7 +130,7 @@ func (c *conversation) text(t Text) string {
 	return c.cat.Text(lang, t.ID, data)
 }
 
-func (c *conversation) render(r Reply) string {
+func (c *conversation) render(r reply.Message) string {
 	var b strings.Builder
 	for i, l := range r.Lines {
 		if i > 0 && !l.Item {
@@ -220,13 +221,13 @@ func TestTipJourney(t *testing.T) {
 
 			got := c.submitted()
 			want := tipline.Answers{
-				AnswerWhat:      "A family next door talks about selling their daughter to a man from the city.",
-				AnswerDanger:    "yes",
-				AnswerHappening: "sale",
-				AnswerWhen:      "ongoing",
-				AnswerChildren:  "1",
-				AnswerAges:      "12_17",
-				AnswerAdults:    "A man with a black car comes at night.",
+				tipline.AnswerWhat:      "A family next door talks about selling their daughter to a man from the city.",
+				tipline.AnswerDanger:    "yes",
+				tipline.AnswerHappening: "sale",
+				tipline.AnswerWhen:      "ongoing",
+				tipline.AnswerChildren:  "1",
+				tipline.AnswerAges:      "12_17",
+				tipline.AnswerAdults:    "A man with a black car comes at night.",
 			}
 			if fmt.Sprint(got.Answers) != fmt.Sprint(want) {
 				t.Errorf("answers = %v, want %v", got.Answers, want)
@@ -237,7 +238,7 @@ func TestTipJourney(t *testing.T) {
 			if got.Location == nil || got.Location.Latitude != 11.5696 {
 				t.Errorf("location = %v", got.Location)
 			}
-			if len(got.Attachments) != 1 || got.Attachments[0].Question != AnswerMedia {
+			if len(got.Attachments) != 1 || got.Attachments[0].Question != tipline.AnswerMedia {
 				t.Errorf("attachments = %+v", got.Attachments)
 			}
 			if c.s.Draft != nil {
@@ -370,7 +371,7 @@ func TestEditAnswerFromReview(t *testing.T) {
 	c.wantState(StateTipReview)
 	c.press(actSendAnon)
 	// Stored as the day it meant: a reviewer reads the case days later.
-	if got := c.submitted().Answers[AnswerWhen]; got != t0.AddDate(0, 0, -1).Format(dateLayout) {
+	if got := c.submitted().Answers[tipline.AnswerWhen]; got != t0.AddDate(0, 0, -1).Format(dateLayout) {
 		t.Errorf("when = %q, want yesterday's date", got)
 	}
 }
@@ -446,7 +447,7 @@ func TestLanguagePreselectedAndChangeable(t *testing.T) {
 		t.Errorf("lang = %q", c.s.Lang)
 	}
 	c.wantState(StateTipDanger) // back where they were, answers kept
-	if c.s.Draft.Answers[AnswerWhat] != "something" {
+	if c.s.Draft.Answers[tipline.AnswerWhat] != "something" {
 		t.Error("answer lost after changing language")
 	}
 

@@ -35,7 +35,7 @@ func (r *run) followUpButton(act string) bool {
 	case act == actReceipt && r.s.Receipt != nil:
 		rep := r.receipt(false)
 		if st == StateMenu {
-			rep.Buttons = append(rep.Buttons, []Button{btn("button_menu", actMenu)})
+			rep.Buttons = append(rep.Buttons, []reply.Button{btn("button_menu", actMenu)})
 		}
 		r.sayReply(rep)
 		return true
@@ -56,7 +56,7 @@ func (r *run) followUpButton(act string) bool {
 		// The bot can delete only what is under 48 hours old, and the chat
 		// stays in the list: say how to delete it. The one message left
 		// names no child and no report.
-		r.sayReply(Reply{Lines: []Text{{ID: "clear_done"}}, Buttons: [][]Button{{btn("button_menu", actMenu)}}})
+		r.sayReply(reply.Message{Lines: []reply.Text{{ID: "clear_done"}}, Buttons: [][]reply.Button{{btn("button_menu", actMenu)}}})
 		return true
 	case st == StateClear && act == actClearNo:
 		r.back()
@@ -104,7 +104,7 @@ func (r *run) followUpButton(act string) bool {
 		// The store checks the case is the reporter's own.
 		r.effects = append(r.effects, WithdrawContact{Reference: ref, Reporter: r.in.Reporter})
 		r.s.Back = nil
-		r.sayReply(Reply{Lines: []Text{{ID: "contact_withdrawn", Data: map[string]any{"Reference": string(ref)}}}})
+		r.sayReply(reply.Message{Lines: []reply.Text{{ID: "contact_withdrawn", Data: map[string]any{"Reference": string(ref)}}}})
 		r.goTo(StateMenu)
 		return true
 	case st == StateAdd && act == actDone:
@@ -136,31 +136,31 @@ func (r *run) cases(list []tipline.CaseSummary, intro string) {
 		r.ask()
 		return
 	}
-	rep := Reply{Lines: []Text{{ID: intro}}}
+	rep := reply.Message{Lines: []reply.Text{{ID: intro}}}
 	for _, c := range list {
-		rep.Lines = append(rep.Lines, Text{ID: "mine_line", Item: true, Data: map[string]any{
+		rep.Lines = append(rep.Lines, reply.Text{ID: "mine_line", Item: true, Data: map[string]any{
 			"Reference": string(c.Reference),
-			"Kind":      Text{ID: "kind_" + string(c.Kind)},
-			"Status":    Text{ID: "status_" + string(c.Status)},
+			"Kind":      reply.Text{ID: "kind_" + string(c.Kind)},
+			"Status":    reply.Text{ID: "status_" + string(c.Status)},
 			"Date":      reply.Day(c.CreatedAt.In(r.e.location())),
 		}})
 		if c.Status != tipline.StatusClosed {
 			if !slices.Contains(r.s.Allowed, c.Reference) {
 				r.s.Allowed = append(r.s.Allowed, c.Reference)
 			}
-			rep.Buttons = append(rep.Buttons, []Button{{
-				Label:  Text{ID: "button_add_to", Data: map[string]any{"Reference": string(c.Reference)}},
+			rep.Buttons = append(rep.Buttons, []reply.Button{{
+				Label:  reply.Text{ID: "button_add_to", Data: map[string]any{"Reference": string(c.Reference)}},
 				Action: prefixAdd + string(c.Reference),
 			}})
 			if c.ContactAllowed {
-				rep.Buttons = append(rep.Buttons, []Button{{
-					Label:  Text{ID: "button_stop_contact", Data: map[string]any{"Reference": string(c.Reference)}},
+				rep.Buttons = append(rep.Buttons, []reply.Button{{
+					Label:  reply.Text{ID: "button_stop_contact", Data: map[string]any{"Reference": string(c.Reference)}},
 					Action: prefixNoContact + string(c.Reference),
 				}})
 			}
 		}
 	}
-	rep.Buttons = append(rep.Buttons, []Button{btn("button_menu", actMenu)})
+	rep.Buttons = append(rep.Buttons, []reply.Button{btn("button_menu", actMenu)})
 	r.s.State = StateMine
 	r.sayReply(rep)
 }
@@ -224,14 +224,14 @@ func (r *run) answersTheTeam() bool {
 		return true
 	}
 	r.keepWords(r.in.Text)
-	rep := Reply{Lines: []Text{{ID: "team_answer_which"}}}
+	rep := reply.Message{Lines: []reply.Text{{ID: "team_answer_which"}}}
 	for _, ref := range r.in.Awaiting {
-		rep.Buttons = append(rep.Buttons, []Button{{
-			Label:  Text{ID: "button_answer_about", Data: map[string]any{"Reference": string(ref)}},
+		rep.Buttons = append(rep.Buttons, []reply.Button{{
+			Label:  reply.Text{ID: "button_answer_about", Data: map[string]any{"Reference": string(ref)}},
 			Action: TeamReplyAction(ref),
 		}})
 	}
-	rep.Buttons = append(rep.Buttons, []Button{btn("button_menu", actMenu)})
+	rep.Buttons = append(rep.Buttons, []reply.Button{btn("button_menu", actMenu)})
 	r.s.Back, r.s.State = nil, StateMenu
 	r.sayReply(rep)
 	return true
@@ -242,18 +242,18 @@ func (r *run) addText(text string) {
 	if script.Length(text) > r.e.Limits.LongText {
 		r.say("long_text_kept") // kept whole, never refused
 	}
-	a := tipline.Addition{Actor: "reporter:" + r.in.Reporter, At: r.in.Now, Text: text}
+	a := tipline.Addition{Actor: tipline.ReporterActor(r.in.Reporter), At: r.in.Now, Text: text}
 	r.effects = append(r.effects, AddToCase{Reference: r.s.AddingTo, Addition: a})
-	r.sayReply(Reply{
-		Lines:   []Text{{ID: "add_received", Data: map[string]any{"Reference": string(r.s.AddingTo)}}},
-		Buttons: [][]Button{{btn("button_done", actDone)}},
+	r.sayReply(reply.Message{
+		Lines:   []reply.Text{{ID: "add_received", Data: map[string]any{"Reference": string(r.s.AddingTo)}}},
+		Buttons: [][]reply.Button{{btn("button_done", actDone)}},
 	})
 }
 
 // addition sends what the reporter gives in StateAdd to the case.
 func (r *run) addition() {
 	in := r.in
-	a := tipline.Addition{Actor: "reporter:" + in.Reporter, At: in.Now}
+	a := tipline.Addition{Actor: tipline.ReporterActor(in.Reporter), At: in.Now}
 	switch {
 	case in.Kind == InputText && strings.TrimSpace(in.Text) != "":
 		if script.Length(in.Text) > r.e.Limits.LongText {
@@ -272,23 +272,23 @@ func (r *run) addition() {
 		return
 	}
 	r.effects = append(r.effects, AddToCase{Reference: r.s.AddingTo, Addition: a})
-	r.sayReply(Reply{
-		Lines:   []Text{{ID: "add_received", Data: map[string]any{"Reference": string(r.s.AddingTo)}}},
-		Buttons: [][]Button{{btn("button_done", actDone)}},
+	r.sayReply(reply.Message{
+		Lines:   []reply.Text{{ID: "add_received", Data: map[string]any{"Reference": string(r.s.AddingTo)}}},
+		Buttons: [][]reply.Button{{btn("button_done", actDone)}},
 	})
 }
 
 // receipt shows a report's reference and follow-up code, with the buttons
 // to see them again and to clear the chat.
-func (r *run) receipt(first bool) Reply {
+func (r *run) receipt(first bool) reply.Message {
 	rc := r.s.Receipt
 	id := "receipt_again"
 	if first {
 		id = "done_code"
 	}
-	return Reply{
-		Lines: []Text{{ID: id, Data: map[string]any{"Reference": string(rc.Reference), "Code": groupDigits(rc.Code)}}},
-		Buttons: [][]Button{
+	return reply.Message{
+		Lines: []reply.Text{{ID: id, Data: map[string]any{"Reference": string(rc.Reference), "Code": groupDigits(rc.Code)}}},
+		Buttons: [][]reply.Button{
 			{btn("button_receipt", actReceipt)},
 			{btn("button_clear", actClear)},
 		},

@@ -55,7 +55,7 @@ func TestMissingChildJourney(t *testing.T) {
 				t.Errorf("kind %s urgency %s", got.Kind, got.Urgency)
 			}
 			a := got.Answers
-			if a[AnswerAge] != "9" || a[AnswerSeenWhen] != "2026-11-20" || a[AnswerPhone] != d.want || a[AnswerName] != "Sokha" || a[AnswerSex] != "girl" {
+			if a[tipline.AnswerAge] != "9" || a[tipline.AnswerSeenWhen] != "2026-11-20" || a[tipline.AnswerPhone] != d.want || a[tipline.AnswerName] != "Sokha" || a[tipline.AnswerSex] != "girl" {
 				t.Errorf("answers = %v", a)
 			}
 			if len(got.Attachments) != 2 {
@@ -250,7 +250,7 @@ func TestEditedMessageKeptBeside(t *testing.T) {
 	c.answerRest()
 	c.press(actSendAnon)
 	a := c.submitted().Answers
-	if a[AnswerWhat] != "first words" || a["edits"] != "changed words" {
+	if a[tipline.AnswerWhat] != "first words" || a["edits"] != "changed words" {
 		t.Errorf("answers = %v", a)
 	}
 }

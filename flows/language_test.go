@@ -193,7 +193,7 @@ func TestTypedAnswerToTheTeam(t *testing.T) {
 		t.Errorf("nothing awaiting: state %s, want the typed question", res.Session.State)
 	}
 	draft := Session{Lang: tipline.LangKhmer, State: StateTipWhat, Draft: &Draft{ID: "d", Kind: tipline.KindTip, Answers: tipline.Answers{}}}
-	if res := typed(draft, one); res.Session.Draft.Answers[AnswerWhat] != "she left this morning" {
+	if res := typed(draft, one); res.Session.Draft.Answers[tipline.AnswerWhat] != "she left this morning" {
 		t.Errorf("a report being written lost its answer to an awaiting case: %+v", res.Session.Draft)
 	}
 }

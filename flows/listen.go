@@ -1,5 +1,7 @@
 package flows
 
+import "github.com/tipline/tipline/reply"
+
 // Listening: a reporter who reads little can ask to hear the questions.
 // The flow only keeps the choice (Session.Listen) and offers the button
 // on the language picker and the menu; which messages have a recording,
@@ -8,7 +10,7 @@ package flows
 // listenToggle is the button that turns listening on, or off when it is on.
 // Before the reporter chose a language the label is the speaker alone,
 // which every reader knows.
-func (r *run) listenToggle() Button {
+func (r *run) listenToggle() reply.Button {
 	switch {
 	case r.s.Listen:
 		return btn("button_listen_off", actListenOff)

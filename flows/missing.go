@@ -23,37 +23,22 @@ const (
 	StateMissingAppeal    State = "missing.appeal"
 )
 
-// Answer keys of a missing-child report.
-const (
-	AnswerName      = "name"
-	AnswerAge       = "age"
-	AnswerSex       = "sex"
-	AnswerPhotos    = "photos"
-	AnswerSeenWhen  = "seen_when"
-	AnswerSeenWhere = "seen_where"
-	AnswerClothes   = "clothes"
-	AnswerRelation  = "relation"
-	AnswerPolice    = "police"
-	AnswerPhone     = "phone"
-	AnswerAppeal    = "appeal"
-)
-
 // missingQuestions are a family's report of a missing child, in the order
 // a case worker on the phone would ask them.
 var missingQuestions = []question{
-	{state: StateMissingName, answer: AnswerName, maxText: shortText, optional: true},
-	{state: StateMissingAge, answer: AnswerAge, options: []string{"under_6", "6_11", "12_17", "unknown"}, perRow: 3,
+	{state: StateMissingName, answer: tipline.AnswerName, maxText: shortText, optional: true},
+	{state: StateMissingAge, answer: tipline.AnswerAge, options: []string{"under_6", "6_11", "12_17", "unknown"}, perRow: 3,
 		maxText: shortText, parse: parseAge, invalid: "error_age"},
-	{state: StateMissingSex, answer: AnswerSex, options: []string{"girl", "boy", "unknown"}, perRow: 3},
-	{state: StateMissingPhotos, answer: AnswerPhotos, media: true, optional: true},
-	{state: StateMissingSeenWhen, answer: AnswerSeenWhen, options: []string{"today", "yesterday", "unknown"}, perRow: 3,
+	{state: StateMissingSex, answer: tipline.AnswerSex, options: []string{"girl", "boy", "unknown"}, perRow: 3},
+	{state: StateMissingPhotos, answer: tipline.AnswerPhotos, media: true, optional: true},
+	{state: StateMissingSeenWhen, answer: tipline.AnswerSeenWhen, options: []string{"today", "yesterday", "unknown"}, perRow: 3,
 		maxText: shortText, parse: parseDate, invalid: "error_date"},
-	{state: StateMissingSeenWhere, answer: AnswerSeenWhere, maxText: shortText, location: true, optional: true},
-	{state: StateMissingClothes, answer: AnswerClothes, maxText: longText, voice: true, optional: true},
-	{state: StateMissingRelation, answer: AnswerRelation, options: []string{"parent", "grandparent", "sibling", "relative", "neighbour", "other"}, perRow: 2},
-	{state: StateMissingPolice, answer: AnswerPolice, options: []string{"yes", "no"}, perRow: 2},
-	{state: StateMissingPhone, answer: AnswerPhone, maxText: shortText, parse: parsePhone, invalid: "error_phone", optional: true},
-	{state: StateMissingAppeal, answer: AnswerAppeal, options: []string{"yes", "no", "unsure"}, perRow: 1},
+	{state: StateMissingSeenWhere, answer: tipline.AnswerSeenWhere, maxText: shortText, location: true, optional: true},
+	{state: StateMissingClothes, answer: tipline.AnswerClothes, maxText: longText, voice: true, optional: true},
+	{state: StateMissingRelation, answer: tipline.AnswerRelation, options: []string{"parent", "grandparent", "sibling", "relative", "neighbour", "other"}, perRow: 2},
+	{state: StateMissingPolice, answer: tipline.AnswerPolice, options: []string{"yes", "no"}, perRow: 2},
+	{state: StateMissingPhone, answer: tipline.AnswerPhone, maxText: shortText, parse: parsePhone, invalid: "error_phone", optional: true},
+	{state: StateMissingAppeal, answer: tipline.AnswerAppeal, options: []string{"yes", "no", "unsure"}, perRow: 1},
 }
 
 func parseAge(_ *run, text string) (string, bool) {

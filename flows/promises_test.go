@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/reply"
 )
 
 // TestPromisesKept: what the bot says is what it does (the language
@@ -27,10 +30,10 @@ func TestPromisesKept(t *testing.T) {
 	c.say("081 234 5678")
 	c.press("a:no")
 	c.press(actSendAnon)
-	if !strings.Contains(c.log.String(), c.text(Text{ID: "done_anonymous_phone"})) {
+	if !strings.Contains(c.log.String(), c.text(reply.Text{ID: "done_anonymous_phone"})) {
 		t.Errorf("sent without contact but with a phone: the receipt does not say the number may be called")
 	}
-	if a := c.submitted().Answers; a[AnswerName] != "" || a[AnswerAge] != "unknown" {
+	if a := c.submitted().Answers; a[tipline.AnswerName] != "" || a[tipline.AnswerAge] != "unknown" {
 		t.Errorf("answers %v, want no name and an unknown age", a)
 	}
 

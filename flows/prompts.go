@@ -15,10 +15,12 @@ import (
 // summary stays one readable message.
 const summaryValueMax = 300
 
-func btn(id, action string) Button { return Button{Label: Text{ID: id}, Action: action} }
+func btn(id, action string) reply.Button {
+	return reply.Button{Label: reply.Text{ID: id}, Action: action}
+}
 
-func (r *run) navRow() []Button {
-	return []Button{btn("button_back", actBack), btn("button_cancel", actCancel)}
+func (r *run) navRow() []reply.Button {
+	return []reply.Button{btn("button_back", actBack), btn("button_cancel", actCancel)}
 }
 
 // ask says the current state's question, with its buttons.
@@ -26,31 +28,31 @@ func (r *run) ask() {
 	r.sayReply(r.prompt())
 }
 
-func (r *run) prompt() Reply {
+func (r *run) prompt() reply.Message {
 	s := r.s
 	switch s.State {
 	case StateLanguage, StateNew:
-		rows := [][]Button{{
+		rows := [][]reply.Button{{
 			btn("language_name_km", prefixLang+tipline.LangKhmer),
 			btn("language_name_th", prefixLang+tipline.LangThai),
 			btn("language_name_en", prefixLang+tipline.LangEnglish),
 		}}
-		rows = append(rows, []Button{r.listenToggle()})
+		rows = append(rows, []reply.Button{r.listenToggle()})
 		if len(s.Back) > 0 {
-			rows = append(rows, []Button{btn("button_back", actBack)})
+			rows = append(rows, []reply.Button{btn("button_back", actBack)})
 		}
 		if s.Lang == "" {
 			// One short message a reader of any of our languages can read.
-			return Reply{Lines: InEachLanguage("choose_language"), Buttons: rows}
+			return reply.Message{Lines: InEachLanguage("choose_language"), Buttons: rows}
 		}
-		return Reply{Lines: []Text{{ID: "choose_language"}}, Buttons: rows}
+		return reply.Message{Lines: []reply.Text{{ID: "choose_language"}}, Buttons: rows}
 	case StateMenu:
 		if s.Typed != "" && s.Draft == nil {
 			// Words typed first wait for an answer before the menu.
 			r.s.State = StateTyped
 			return r.typedPrompt()
 		}
-		rows := [][]Button{
+		rows := [][]reply.Button{
 			{btn("menu_tip", prefixMenu+menuTip)},
 			{btn("menu_missing", prefixMenu+menuMissing)},
 			{btn("menu_mine", prefixMenu+menuMine)},
@@ -61,9 +63,9 @@ func (r *run) prompt() Reply {
 		if s.Lang == tipline.LangKhmer {
 			// Two Khmer labels side by side are cut with "…" on a
 			// 360-dp phone: one to a row.
-			rows = slices.Concat(rows[:3], [][]Button{rows[3][:1], rows[3][1:]}, rows[4:])
+			rows = slices.Concat(rows[:3], [][]reply.Button{rows[3][:1], rows[3][1:]}, rows[4:])
 		}
-		return Reply{Lines: []Text{{ID: "menu"}}, Buttons: rows}
+		return reply.Message{Lines: []reply.Text{{ID: "menu"}}, Buttons: rows}
 	case StateTyped:
 		if s.Typed == "" || s.Draft != nil {
 			r.s.State = StateMenu
@@ -71,12 +73,12 @@ func (r *run) prompt() Reply {
 		}
 		return r.typedPrompt()
 	case StateResume:
-		return Reply{Lines: []Text{{ID: "resume_question"}}, Buttons: [][]Button{
+		return reply.Message{Lines: []reply.Text{{ID: "resume_question"}}, Buttons: [][]reply.Button{
 			{btn("button_continue", actResume)},
 			{btn("button_start_over", actRestart)},
 		}}
 	case StateCancel:
-		return Reply{Lines: []Text{{ID: "cancel_question"}}, Buttons: [][]Button{
+		return reply.Message{Lines: []reply.Text{{ID: "cancel_question"}}, Buttons: [][]reply.Button{
 			{btn("button_cancel_yes", actCancelYes), btn("button_cancel_no", actCancelNo)},
 		}}
 	case StateTipReview:
@@ -85,18 +87,18 @@ func (r *run) prompt() Reply {
 		r.s.State = StateMenu
 		return r.prompt()
 	case StateAdd:
-		return Reply{
-			Lines:   []Text{{ID: "add_prompt", Data: map[string]any{"Reference": string(s.AddingTo)}}},
-			Buttons: [][]Button{{btn("button_done", actDone)}},
+		return reply.Message{
+			Lines:   []reply.Text{{ID: "add_prompt", Data: map[string]any{"Reference": string(s.AddingTo)}}},
+			Buttons: [][]reply.Button{{btn("button_done", actDone)}},
 		}
 	case StateCode:
-		return Reply{Lines: []Text{{ID: "code_prompt"}}, Buttons: [][]Button{{btn("button_menu", actMenu)}}}
+		return reply.Message{Lines: []reply.Text{{ID: "code_prompt"}}, Buttons: [][]reply.Button{{btn("button_menu", actMenu)}}}
 	case StateForget:
-		return Reply{Lines: []Text{{ID: "forget_question"}}, Buttons: [][]Button{
+		return reply.Message{Lines: []reply.Text{{ID: "forget_question"}}, Buttons: [][]reply.Button{
 			{btn("button_forget_yes", actForgetYes)}, {btn("button_forget_no", actForgetNo)},
 		}}
 	case StateClear:
-		return Reply{Lines: []Text{{ID: "clear_question"}}, Buttons: [][]Button{
+		return reply.Message{Lines: []reply.Text{{ID: "clear_question"}}, Buttons: [][]reply.Button{
 			{btn("button_clear_yes", actClearYes)}, {btn("button_clear_no", actClearNo)},
 		}}
 	case StateTipEdit:
@@ -104,12 +106,12 @@ func (r *run) prompt() Reply {
 			r.s.State = StateMenu
 			return r.prompt()
 		}
-		var rows [][]Button
+		var rows [][]reply.Button
 		for _, q := range questionsFor(s.Draft.Kind) {
-			rows = append(rows, []Button{btn("edit_"+q.answer, prefixEditOne+string(q.state))})
+			rows = append(rows, []reply.Button{btn("edit_"+q.answer, prefixEditOne+string(q.state))})
 		}
-		rows = append(rows, []Button{btn("button_back", actBack)})
-		return Reply{Lines: []Text{{ID: "edit_which"}}, Buttons: rows}
+		rows = append(rows, []reply.Button{btn("button_back", actBack)})
+		return reply.Message{Lines: []reply.Text{{ID: "edit_which"}}, Buttons: rows}
 	}
 	if q, _, ok := findQuestion(s.State); ok && s.Draft != nil {
 		return r.question(q)
@@ -119,9 +121,9 @@ func (r *run) prompt() Reply {
 	return r.prompt()
 }
 
-func (r *run) question(q question) Reply {
-	rep := Reply{Lines: []Text{{ID: "q_" + q.answer}}}
-	var row []Button
+func (r *run) question(q question) reply.Message {
+	rep := reply.Message{Lines: []reply.Text{{ID: "q_" + q.answer}}}
+	var row []reply.Button
 	for _, code := range q.options {
 		row = append(row, btn("answer_"+q.answer+"_"+code, prefixAnswer+code))
 		if q.perRow > 0 && len(row) == q.perRow {
@@ -134,59 +136,59 @@ func (r *run) question(q question) Reply {
 	}
 	switch {
 	case q.media && r.countAttachments(q.answer) > 0:
-		rep.Buttons = append(rep.Buttons, []Button{btn("button_done", actDone)})
+		rep.Buttons = append(rep.Buttons, []reply.Button{btn("button_done", actDone)})
 	case q.optional:
-		rep.Buttons = append(rep.Buttons, []Button{btn("button_skip", actSkip)})
+		rep.Buttons = append(rep.Buttons, []reply.Button{btn("button_skip", actSkip)})
 	}
 	rep.Buttons = append(rep.Buttons, r.navRow())
 	return rep
 }
 
 // review is the summary of the draft with the send buttons.
-func (r *run) review() Reply {
+func (r *run) review() reply.Message {
 	d := r.s.Draft
 	title := "review_title"
 	if d.Kind == tipline.KindMissing {
 		title = "review_title_missing"
 	}
-	lines := []Text{{ID: title}}
+	lines := []reply.Text{{ID: title}}
 	for _, q := range questionsFor(d.Kind) {
-		lines = append(lines, Text{ID: "summary_line", Item: true, Data: map[string]any{
-			"Label": Text{ID: "summary_" + q.answer},
+		lines = append(lines, reply.Text{ID: "summary_line", Item: true, Data: map[string]any{
+			"Label": reply.Text{ID: "summary_" + q.answer},
 			"Value": r.summaryValue(q),
 		}})
 	}
-	if w := d.Answers[AnswerWritten]; w != "" {
-		lines = append(lines, Text{ID: "summary_line", Item: true, Data: map[string]any{
-			"Label": Text{ID: "summary_written"},
+	if w := d.Answers[tipline.AnswerWritten]; w != "" {
+		lines = append(lines, reply.Text{ID: "summary_line", Item: true, Data: map[string]any{
+			"Label": reply.Text{ID: "summary_written"},
 			"Value": Quote(w, summaryValueMax),
 		}})
 	}
 	if d.Urgent {
-		lines = append(lines, Text{ID: "review_urgent"})
+		lines = append(lines, reply.Text{ID: "review_urgent"})
 	}
 	// The contact question says exactly what our team will see: the phone
 	// number typed for a missing child, if any, never a name.
 	question := "review_contact_question"
-	if d.Answers[AnswerPhone] != "" {
+	if d.Answers[tipline.AnswerPhone] != "" {
 		question = "review_contact_question_phone"
 	}
-	lines = append(lines, Text{ID: question})
-	send := [][]Button{
+	lines = append(lines, reply.Text{ID: question})
+	send := [][]reply.Button{
 		{btn("button_send_contact", actSendOpen)},
 		{btn("button_send_anonymous", actSendAnon)},
 	}
-	if d.Answers[AnswerAppeal] == "unsure" {
+	if d.Answers[tipline.AnswerAppeal] == "unsure" {
 		// "Ask me first" needs a way to ask: no "Do not write to me".
-		lines[len(lines)-1] = Text{ID: "review_contact_needed"}
-		if d.Answers[AnswerPhone] != "" {
+		lines[len(lines)-1] = reply.Text{ID: "review_contact_needed"}
+		if d.Answers[tipline.AnswerPhone] != "" {
 			// Still said: they will see the number.
-			lines = append(lines, Text{ID: "review_phone_seen"})
+			lines = append(lines, reply.Text{ID: "review_phone_seen"})
 		}
 		send = send[:1]
 	}
-	return Reply{Lines: lines, Buttons: append(send,
-		[]Button{btn("button_change", actEdit), btn("button_cancel", actCancel)},
+	return reply.Message{Lines: lines, Buttons: append(send,
+		[]reply.Button{btn("button_change", actEdit), btn("button_cancel", actCancel)},
 	)}
 }
 
@@ -196,16 +198,16 @@ func (r *run) review() Reply {
 func (r *run) summaryValue(q question) any {
 	d := r.s.Draft
 	switch {
-	case q.answer == AnswerPhone && d.PhoneAsTyped != "" && d.Answers[AnswerPhone] != "":
+	case q.answer == tipline.AnswerPhone && d.PhoneAsTyped != "" && d.Answers[tipline.AnswerPhone] != "":
 		// The number as the reporter typed it, which they recognise
 		// (012 345 678); reviewers read it in full (+855 12 345 678).
 		return Quote(d.PhoneAsTyped, summaryValueMax)
 	case q.media && r.countAttachments(q.answer) > 0:
-		return Text{ID: "summary_count", Data: map[string]any{"Count": r.countAttachments(q.answer)}}
+		return reply.Text{ID: "summary_count", Data: map[string]any{"Count": r.countAttachments(q.answer)}}
 	case q.location && d.Location != nil:
-		return Text{ID: "summary_location"}
+		return reply.Text{ID: "summary_location"}
 	case q.media && r.countAttachments(q.answer) == 0:
-		return Text{ID: "summary_skipped"}
+		return reply.Text{ID: "summary_skipped"}
 	}
 	v, ok := d.Answers[q.answer]
 	if ok && v != "" {
@@ -215,9 +217,9 @@ func (r *run) summaryValue(q question) any {
 		return AnswerValue(q.answer, v)
 	}
 	if q.voice && r.countAttachments(q.answer) > 0 {
-		return Text{ID: "summary_voice"}
+		return reply.Text{ID: "summary_voice"}
 	}
-	return Text{ID: "summary_skipped"}
+	return reply.Text{ID: "summary_skipped"}
 }
 
 // AnswerValue is how a stored answer reads to a person, in the reporter's
@@ -229,20 +231,20 @@ func AnswerValue(key, v string) any {
 	for _, qs := range [][]question{tipQuestions, missingQuestions} {
 		for _, q := range qs {
 			if q.answer == key && slices.Contains(q.options, v) {
-				return Text{ID: "answer_" + key + "_" + v}
+				return reply.Text{ID: "answer_" + key + "_" + v}
 			}
 		}
 	}
 	switch key {
-	case AnswerAge:
+	case tipline.AnswerAge:
 		if n, err := strconv.Atoi(v); err == nil {
 			return reply.Years(n)
 		}
-	case AnswerSeenWhen, AnswerWhen:
+	case tipline.AnswerSeenWhen, tipline.AnswerWhen:
 		if t, err := time.Parse(dateLayout, v); err == nil {
 			return reply.Day(t)
 		}
-	case AnswerPhone:
+	case tipline.AnswerPhone:
 		return reply.PhoneNumber(v)
 	}
 	return v

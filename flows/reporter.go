@@ -6,6 +6,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales/script"
+	"github.com/tipline/tipline/reply"
 )
 
 // Button actions. They travel in callback_data (signed by the bot), so they
@@ -39,21 +40,6 @@ const (
 	menuLanguage  = "language"
 )
 
-// Answer keys in tipline.Answers.
-const (
-	AnswerWhat     = "what"
-	AnswerDanger   = "danger"
-	AnswerWhere    = "where"
-	AnswerWhen     = "when"
-	AnswerChildren = "children"
-	AnswerAges     = "ages"
-	AnswerAdults   = "adults"
-	AnswerMedia    = "media"
-	// AnswerHappening is the reporter's optional one-tap answer to "What is
-	// happening?": a tipline.Exploitation code.
-	AnswerHappening = tipline.AnswerHappening
-)
-
 // question is one step of a report: what to ask and what it accepts.
 type question struct {
 	state  State
@@ -79,17 +65,17 @@ func shortText(l Limits) int { return l.ShortText }
 
 // tipQuestions are a neighbour's report, in the order they are asked.
 var tipQuestions = []question{
-	{state: StateTipWhat, answer: AnswerWhat, maxText: longText, voice: true},
-	{state: StateTipDanger, answer: AnswerDanger, options: []string{"yes", "no", "unsure"}, perRow: 3},
+	{state: StateTipWhat, answer: tipline.AnswerWhat, maxText: longText, voice: true},
+	{state: StateTipDanger, answer: tipline.AnswerDanger, options: []string{"yes", "no", "unsure"}, perRow: 3},
 	// After the danger question, so that a child in danger now brings the
 	// emergency numbers without one more tap.
-	{state: StateTipHappening, answer: AnswerHappening, options: exploitationCodes(), perRow: 1, optional: true},
-	{state: StateTipWhere, answer: AnswerWhere, maxText: shortText, location: true, optional: true},
-	{state: StateTipWhen, answer: AnswerWhen, options: []string{"today", "yesterday", "earlier", "ongoing", "unknown"}, perRow: 2},
-	{state: StateTipChildren, answer: AnswerChildren, options: []string{"1", "2_3", "4_plus", "unknown"}, perRow: 2},
-	{state: StateTipAges, answer: AnswerAges, options: []string{"under_6", "6_11", "12_17", "unknown"}, perRow: 2},
-	{state: StateTipAdults, answer: AnswerAdults, maxText: longText, voice: true, optional: true},
-	{state: StateTipMedia, answer: AnswerMedia, media: true, optional: true},
+	{state: StateTipHappening, answer: tipline.AnswerHappening, options: exploitationCodes(), perRow: 1, optional: true},
+	{state: StateTipWhere, answer: tipline.AnswerWhere, maxText: shortText, location: true, optional: true},
+	{state: StateTipWhen, answer: tipline.AnswerWhen, options: []string{"today", "yesterday", "earlier", "ongoing", "unknown"}, perRow: 2},
+	{state: StateTipChildren, answer: tipline.AnswerChildren, options: []string{"1", "2_3", "4_plus", "unknown"}, perRow: 2},
+	{state: StateTipAges, answer: tipline.AnswerAges, options: []string{"under_6", "6_11", "12_17", "unknown"}, perRow: 2},
+	{state: StateTipAdults, answer: tipline.AnswerAdults, maxText: longText, voice: true, optional: true},
+	{state: StateTipMedia, answer: tipline.AnswerMedia, media: true, optional: true},
 }
 
 // exploitationCodes are the answers to "What is happening?": the kinds of
@@ -131,7 +117,7 @@ func (e *Engine) Step(s Session, in Input) Result {
 
 // Prompt returns the message that asks the session's current question
 // again, for example after the bot could not save a step.
-func (e *Engine) Prompt(s Session) Reply {
+func (e *Engine) Prompt(s Session) reply.Message {
 	r := &run{e: e, s: s.clone()}
 	r.ask()
 	return r.replies[len(r.replies)-1]
@@ -141,26 +127,26 @@ type run struct {
 	e       *Engine
 	s       Session
 	in      Input
-	replies []Reply
+	replies []reply.Message
 	effects []Effect
 	// announced says a lost or expired conversation was already explained.
 	announced bool
 }
 
 func (r *run) say(ids ...string) {
-	rep := Reply{}
+	rep := reply.Message{}
 	for _, id := range ids {
-		rep.Lines = append(rep.Lines, Text{ID: id})
+		rep.Lines = append(rep.Lines, reply.Text{ID: id})
 	}
 	r.replies = append(r.replies, rep)
 }
 
-func (r *run) sayReply(rep Reply) { r.replies = append(r.replies, rep) }
+func (r *run) sayReply(rep reply.Message) { r.replies = append(r.replies, rep) }
 
 // sayPrivacy says what we keep, with how long closed reports are kept as
 // configured.
 func (r *run) sayPrivacy() {
-	r.sayReply(Reply{Lines: []Text{{ID: "privacy", Data: map[string]any{"Days": r.e.retentionDays()}}}})
+	r.sayReply(reply.Message{Lines: []reply.Text{{ID: "privacy", Data: map[string]any{"Days": r.e.retentionDays()}}}})
 }
 
 func (r *run) step() {
@@ -321,15 +307,15 @@ func (r *run) sayEach(id string) {
 		r.say(id)
 		return
 	}
-	r.sayReply(Reply{Lines: InEachLanguage(id)})
+	r.sayReply(reply.Message{Lines: InEachLanguage(id)})
 }
 
 // InEachLanguage is a message written once in each language, Khmer first,
 // for a reader whose language we do not know yet.
-func InEachLanguage(id string) []Text {
-	out := make([]Text, 0, len(Languages))
+func InEachLanguage(id string) []reply.Text {
+	out := make([]reply.Text, 0, len(Languages))
 	for i, l := range Languages {
-		out = append(out, Text{ID: id, Lang: l, Item: i > 0})
+		out = append(out, reply.Text{ID: id, Lang: l, Item: i > 0})
 	}
 	return out
 }
@@ -531,7 +517,7 @@ func (r *run) answerButton(q question, act string) bool {
 			return false
 		}
 		d.Answers[q.answer] = r.storedAnswer(q, code)
-		if q.answer == AnswerDanger {
+		if q.answer == tipline.AnswerDanger {
 			d.Urgent = code == "yes"
 			if d.Urgent {
 				r.sayReply(r.emergency("danger_call_now"))
@@ -547,7 +533,7 @@ func (r *run) answerButton(q question, act string) bool {
 // and "yesterday", which are stored as the day they meant (in the team's
 // time zone), since a reviewer reads the case days later.
 func (r *run) storedAnswer(q question, code string) string {
-	if q.answer != AnswerWhen && q.answer != AnswerSeenWhen {
+	if q.answer != tipline.AnswerWhen && q.answer != tipline.AnswerSeenWhen {
 		return code
 	}
 	day := r.in.Now.In(r.e.location())
@@ -615,9 +601,9 @@ func (r *run) message() {
 		if !r.attach(q, *in.Attachment) {
 			return
 		}
-		r.sayReply(Reply{
-			Lines:   []Text{{ID: "tip_media_received", Data: map[string]any{"Count": r.countAttachments(q.answer)}}},
-			Buttons: [][]Button{{{Label: Text{ID: "button_done"}, Action: actDone}}, r.navRow()},
+		r.sayReply(reply.Message{
+			Lines:   []reply.Text{{ID: "tip_media_received", Data: map[string]any{"Count": r.countAttachments(q.answer)}}},
+			Buttons: [][]reply.Button{{{Label: reply.Text{ID: "button_done"}, Action: actDone}}, r.navRow()},
 		})
 	default:
 		r.unexpected(q)
@@ -628,7 +614,7 @@ func (r *run) message() {
 func (r *run) attach(q question, a tipline.Attachment) bool {
 	d := r.s.Draft
 	if len(d.Attachments) >= r.e.Limits.Attachments {
-		r.sayReply(Reply{Lines: []Text{{ID: "error_too_many_files", Data: map[string]any{"Max": r.e.Limits.Attachments}}}})
+		r.sayReply(reply.Message{Lines: []reply.Text{{ID: "error_too_many_files", Data: map[string]any{"Max": r.e.Limits.Attachments}}}})
 		r.ask()
 		return false
 	}
@@ -825,11 +811,11 @@ func (r *run) submit(contact bool) {
 	switch {
 	case contact:
 		next = "done_contact"
-	case d.Answers[AnswerPhone] != "":
+	case d.Answers[tipline.AnswerPhone] != "":
 		// A number typed "for our team to call" may still be called.
 		next = "done_anonymous_phone"
 	}
-	lines := []Text{
+	lines := []reply.Text{
 		{ID: "done_received", Data: map[string]any{"Reference": string(d.Reference)}},
 		{ID: "done_next"},
 		{ID: next},
@@ -839,7 +825,7 @@ func (r *run) submit(contact bool) {
 	}
 	receipt := r.receipt(true)
 	receipt.Lines = append(lines, receipt.Lines...)
-	receipt.Buttons = append(receipt.Buttons, []Button{btn("button_menu", actMenu)})
+	receipt.Buttons = append(receipt.Buttons, []reply.Button{btn("button_menu", actMenu)})
 	r.sayReply(receipt)
 	r.discardDraft()
 	r.s.State = StateMenu
@@ -865,7 +851,7 @@ func maps(a tipline.Answers) tipline.Answers {
 
 // emergency is a reply with an intro line and the emergency numbers, the
 // reporter's own country's first.
-func (r *run) emergency(intro string) Reply {
+func (r *run) emergency(intro string) reply.Message {
 	return emergencyReply(r.e.Emergency, intro, r.s.Lang)
 }
 
@@ -874,22 +860,22 @@ func (r *run) emergency(intro string) Reply {
 // shown, since a Khmer speaker may well be in Thailand.
 var homeCountry = map[string]string{tipline.LangKhmer: "KH", tipline.LangThai: "TH"}
 
-func emergencyReply(numbers []EmergencyNumber, intro, lang string) Reply {
+func emergencyReply(numbers []EmergencyNumber, intro, lang string) reply.Message {
 	numbers = slices.Clone(numbers)
 	if home := homeCountry[lang]; home != "" {
 		slices.SortStableFunc(numbers, func(a, b EmergencyNumber) int {
 			return boolRank(a.Country != home) - boolRank(b.Country != home)
 		})
 	}
-	rep := Reply{Lines: []Text{{ID: intro}}}
+	rep := reply.Message{Lines: []reply.Text{{ID: intro}}}
 	if lang == "" {
 		rep.Lines = InEachLanguage(intro) // the numbers follow in English
 	}
 	for _, n := range numbers {
-		rep.Lines = append(rep.Lines, Text{ID: "emergency_line", Item: true, Data: map[string]any{
-			"Country": Text{ID: "country_" + strings.ToLower(n.Country)},
+		rep.Lines = append(rep.Lines, reply.Text{ID: "emergency_line", Item: true, Data: map[string]any{
+			"Country": reply.Text{ID: "country_" + strings.ToLower(n.Country)},
 			"Number":  n.Number,
-			"Name":    Text{ID: n.NameID},
+			"Name":    reply.Text{ID: n.NameID},
 		}})
 	}
 	return rep
@@ -907,9 +893,9 @@ func boolRank(b bool) int {
 // parts, arrive as one message: Telegram lets a bot send a chat about one
 // message a second, and each message is one more buzz on a phone that
 // someone may be watching. A reply with buttons ends a message.
-func Join(replies []Reply) []Reply {
-	var out []Reply
-	var pending []Text
+func Join(replies []reply.Message) []reply.Message {
+	var out []reply.Message
+	var pending []reply.Text
 	for _, rep := range replies {
 		if len(rep.Buttons) == 0 {
 			pending = append(pending, rep.Lines...)
@@ -922,7 +908,7 @@ func Join(replies []Reply) []Reply {
 		out = append(out, rep)
 	}
 	if len(pending) > 0 {
-		out = append(out, Reply{Lines: pending})
+		out = append(out, reply.Message{Lines: pending})
 	}
 	return out
 }

@@ -5,18 +5,13 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales/script"
+	"github.com/tipline/tipline/reply"
 )
 
 // Many people type their story before they read a menu. Those words are
 // never thrown away: they are kept in the session, the reporter is asked
 // "Do you want to report this?", and the words become the first answer of
 // the report they choose.
-
-// AnswerWritten holds a reporter's words that answer no question: what
-// they typed before choosing a missing-child report, or a text too long
-// for a short answer (a place, a name). It is sent with the report, beside
-// the answers, so nothing the reporter wrote is lost.
-const AnswerWritten = "written"
 
 // Actions of the "Do you want to report this?" question.
 const (
@@ -42,7 +37,7 @@ func (r *run) keepWords(text string) bool {
 	}
 	var cut bool
 	if d := r.s.Draft; d != nil {
-		d.Answers[AnswerWritten], cut = joinWords(d.Answers[AnswerWritten], text, max)
+		d.Answers[tipline.AnswerWritten], cut = joinWords(d.Answers[tipline.AnswerWritten], text, max)
 	} else {
 		r.s.Typed, cut = joinWords(r.s.Typed, text, max)
 	}
@@ -109,17 +104,17 @@ func (r *run) useTyped() bool {
 	}
 	r.s.Typed = ""
 	if r.s.Draft.Kind == tipline.KindTip {
-		r.s.Draft.Answers[AnswerWhat] = words
+		r.s.Draft.Answers[tipline.AnswerWhat] = words
 		r.say("typed_used_tip")
 		return true
 	}
-	r.s.Draft.Answers[AnswerWritten] = words
+	r.s.Draft.Answers[tipline.AnswerWritten] = words
 	r.say("typed_used_missing")
 	return true
 }
 
-func (r *run) typedPrompt() Reply {
-	return Reply{Lines: []Text{{ID: "typed_question"}}, Buttons: [][]Button{
+func (r *run) typedPrompt() reply.Message {
+	return reply.Message{Lines: []reply.Text{{ID: "typed_question"}}, Buttons: [][]reply.Button{
 		{btn("menu_tip", prefixTyped+menuTip)},
 		{btn("menu_missing", prefixTyped+menuMissing)},
 		{btn("button_typed_no", actTypedNo)},
@@ -129,7 +124,7 @@ func (r *run) typedPrompt() Reply {
 // EmergencyReply is a message with an intro line and the emergency numbers,
 // the reporter's own country's first; the bot sends it where no
 // conversation runs (a blocked account).
-func (e *Engine) EmergencyReply(intro, lang string) Reply {
+func (e *Engine) EmergencyReply(intro, lang string) reply.Message {
 	return emergencyReply(e.Emergency, intro, lang)
 }
 

@@ -32,14 +32,14 @@ func TestTypedAtMenuBecomesTheTip(t *testing.T) {
 			c.label(actTypedNo)
 			c.press(prefixTyped + menuTip)
 			c.wantState(StateTipDanger) // the first question is answered
-			if got := c.s.Draft.Answers[AnswerWhat]; got != typedFirst[lang] {
+			if got := c.s.Draft.Answers[tipline.AnswerWhat]; got != typedFirst[lang] {
 				t.Fatalf("what = %q, want the words typed at the menu", got)
 			}
 			c.press("a:no")
 			c.answerRest()
 			c.press(actSendAnon)
 			c.golden("typed_tip_" + lang)
-			if got := c.submitted().Answers[AnswerWhat]; got != typedFirst[lang] {
+			if got := c.submitted().Answers[tipline.AnswerWhat]; got != typedFirst[lang] {
 				t.Errorf("submitted what = %q, want %q", got, typedFirst[lang])
 			}
 			if c.s.Typed != "" {
@@ -66,7 +66,7 @@ func TestTypedFirstMessageBecomesMissingReport(t *testing.T) {
 			c.press(actSendAnon)
 			c.golden("typed_missing_" + lang)
 			got := c.submitted().Answers
-			if got[AnswerWritten] != typedFirst[lang] || got[AnswerName] != "Srey Pov" {
+			if got[tipline.AnswerWritten] != typedFirst[lang] || got[tipline.AnswerName] != "Srey Pov" {
 				t.Errorf("answers = %v, want the first words kept beside the name", got)
 			}
 		})
@@ -93,8 +93,8 @@ func TestTypedWordsWaitForLanguageAndCanBeDeclined(t *testing.T) {
 	c.say("a man takes children at night")
 	c.s = c.e.Step(c.s, Input{Kind: InputButton, Text: "menu:tip", Now: t0}).Session // the menu shown earlier
 	c.wantState(StateTipDanger)
-	if c.s.Draft.Answers[AnswerWhat] != "a man takes children at night" {
-		t.Errorf("what = %q", c.s.Draft.Answers[AnswerWhat])
+	if c.s.Draft.Answers[tipline.AnswerWhat] != "a man takes children at night" {
+		t.Errorf("what = %q", c.s.Draft.Answers[tipline.AnswerWhat])
 	}
 }
 
@@ -111,7 +111,7 @@ func TestLongTextKeptWhole(t *testing.T) {
 	c.press("menu:tip")
 	res := c.say(long)
 	c.wantState(StateTipDanger)
-	if got := c.s.Draft.Answers[AnswerWhat]; got != strings.TrimSpace(long) {
+	if got := c.s.Draft.Answers[tipline.AnswerWhat]; got != strings.TrimSpace(long) {
 		t.Fatalf("what kept %d of %d characters", script.Length(got), script.Length(long))
 	}
 	if id := res.Replies[0].Lines[0].ID; id != "long_text_kept" {
@@ -129,8 +129,8 @@ func TestLongTextKeptWhole(t *testing.T) {
 	c.answerRest()
 	c.press(actSendAnon)
 	got := c.submitted().Answers
-	if got[AnswerWhat] != strings.TrimSpace(long) || got[AnswerWritten] != strings.TrimSpace(place) {
-		t.Errorf("submitted what=%d written=%d characters, want both whole", script.Length(got[AnswerWhat]), script.Length(got[AnswerWritten]))
+	if got[tipline.AnswerWhat] != strings.TrimSpace(long) || got[tipline.AnswerWritten] != strings.TrimSpace(place) {
+		t.Errorf("submitted what=%d written=%d characters, want both whole", script.Length(got[tipline.AnswerWhat]), script.Length(got[tipline.AnswerWritten]))
 	}
 }
 
@@ -220,7 +220,7 @@ func TestWordsBounded(t *testing.T) {
 		t.Error("the reporter is not told that the oldest words were not kept")
 	}
 	step(Input{Kind: InputButton, Text: prefixTyped + menuTip})
-	if got := len(s.Draft.Answers[AnswerWhat]); got == 0 || got > DefaultLimits.WordsBytes {
+	if got := len(s.Draft.Answers[tipline.AnswerWhat]); got == 0 || got > DefaultLimits.WordsBytes {
 		t.Fatalf("what holds %d bytes, want the kept words, at most %d", got, DefaultLimits.WordsBytes)
 	}
 	step(Input{Kind: InputButton, Text: "a:no"})
@@ -229,7 +229,7 @@ func TestWordsBounded(t *testing.T) {
 	for n := range 600 {
 		last = step(Input{Kind: InputText, Text: khmerMessage(n)})
 	}
-	if got := len(s.Draft.Answers[AnswerWritten]); got > DefaultLimits.WordsBytes {
+	if got := len(s.Draft.Answers[tipline.AnswerWritten]); got > DefaultLimits.WordsBytes {
 		t.Fatalf("written holds %d bytes, want at most %d", got, DefaultLimits.WordsBytes)
 	}
 	if !said(last, "words_cut") || said(last, "short_text_kept") {

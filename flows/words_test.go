@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/reply"
 )
@@ -29,12 +30,12 @@ var dataStrings = map[string]*regexp.Regexp{
 // checkWords fails the test for a Text whose message is missing in a
 // language, or whose data is neither a Text, a value of reply's, a count, one
 // of dataStrings nor the reporter's own words.
-func (c *conversation) checkWords(r Reply) { checkWords(c.t, c, r) }
+func (c *conversation) checkWords(r reply.Message) { checkWords(c.t, c, r) }
 
-func checkWords(tb testing.TB, c *conversation, r Reply) {
+func checkWords(tb testing.TB, c *conversation, r reply.Message) {
 	tb.Helper()
-	var check func(where string, t Text)
-	check = func(where string, t Text) {
+	var check func(where string, t reply.Text)
+	check = func(where string, t reply.Text) {
 		for _, lang := range locales.Languages {
 			if !c.cat.Has(lang, t.ID) {
 				tb.Errorf("%s: message %q is not in %s.toml", where, t.ID, lang)
@@ -46,7 +47,7 @@ func checkWords(tb testing.TB, c *conversation, r Reply) {
 				continue
 			}
 			switch v := v.(type) {
-			case Text:
+			case reply.Text:
 				check(at, v)
 			case int:
 			case string:
@@ -118,14 +119,14 @@ func checkRendered(tb testing.TB, c *conversation, text string) {
 
 // TestCheckWordsCatchesCodeText: the check fails on the leaks it is for.
 func TestCheckWordsCatchesCodeText(t *testing.T) {
-	leaks := []Reply{
-		{Lines: []Text{{ID: "summary_line", Data: map[string]any{"Label": Text{ID: "summary_age"}, "Value": "9 years"}}}},
-		{Lines: []Text{{ID: "mine_line", Data: map[string]any{
-			"Reference": "TL-7K3Q-9XDM", "Kind": Text{ID: "kind_tip"}, "Status": Text{ID: "status_received"}, "Date": "2026-11-20",
+	leaks := []reply.Message{
+		{Lines: []reply.Text{{ID: "summary_line", Data: map[string]any{"Label": reply.Text{ID: "summary_age"}, "Value": "9 years"}}}},
+		{Lines: []reply.Text{{ID: "mine_line", Data: map[string]any{
+			"Reference": "TL-7K3Q-9XDM", "Kind": reply.Text{ID: "kind_tip"}, "Status": reply.Text{ID: "status_received"}, "Date": "2026-11-20",
 		}}}},
-		{Lines: []Text{{ID: "summary_line", Data: map[string]any{"Label": Text{ID: "summary_where"}, "Value": "location 11.56960, 104.92100"}}}},
-		{Lines: []Text{{ID: "no_such_message"}}},
-		{Lines: []Text{{ID: "summary_count", Data: map[string]any{"Count": 12.5}}}},
+		{Lines: []reply.Text{{ID: "summary_line", Data: map[string]any{"Label": reply.Text{ID: "summary_where"}, "Value": "location 11.56960, 104.92100"}}}},
+		{Lines: []reply.Text{{ID: "no_such_message"}}},
+		{Lines: []reply.Text{{ID: "summary_count", Data: map[string]any{"Count": 12.5}}}},
 	}
 	cat := locales.MustLoad()
 	for i, leak := range leaks {
@@ -139,11 +140,11 @@ func TestCheckWordsCatchesCodeText(t *testing.T) {
 	}
 	// And what the catalogue writes passes.
 	rec := &recorder{TB: t}
-	checkWords(rec, &conversation{cat: cat, s: Session{Lang: "th"}, typed: []string{"Sokha"}}, Reply{Lines: []Text{
-		{ID: "summary_line", Data: map[string]any{"Label": Text{ID: "summary_age"}, "Value": reply.Years(9)}},
-		{ID: "summary_line", Data: map[string]any{"Label": Text{ID: "summary_name"}, "Value": "Sokha"}},
-		{ID: "summary_line", Data: map[string]any{"Label": Text{ID: "summary_seen_when"}, "Value": AnswerValue(AnswerSeenWhen, "2026-11-20")}},
-		{ID: "summary_line", Data: map[string]any{"Label": Text{ID: "summary_phone"}, "Value": AnswerValue(AnswerPhone, "+66812345678")}},
+	checkWords(rec, &conversation{cat: cat, s: Session{Lang: "th"}, typed: []string{"Sokha"}}, reply.Message{Lines: []reply.Text{
+		{ID: "summary_line", Data: map[string]any{"Label": reply.Text{ID: "summary_age"}, "Value": reply.Years(9)}},
+		{ID: "summary_line", Data: map[string]any{"Label": reply.Text{ID: "summary_name"}, "Value": "Sokha"}},
+		{ID: "summary_line", Data: map[string]any{"Label": reply.Text{ID: "summary_seen_when"}, "Value": AnswerValue(tipline.AnswerSeenWhen, "2026-11-20")}},
+		{ID: "summary_line", Data: map[string]any{"Label": reply.Text{ID: "summary_phone"}, "Value": AnswerValue(tipline.AnswerPhone, "+66812345678")}},
 	}})
 	if rec.failed {
 		t.Errorf("values written by the catalogue were refused: %s", rec.msgs)
@@ -166,11 +167,11 @@ func (r *recorder) Errorf(format string, args ...any) {
 // TestAnswerValueIsNeverCodeText: every stored answer of every question
 // reads through the catalogue, except the reporter's own words.
 func TestAnswerValueIsNeverCodeText(t *testing.T) {
-	stored := map[string]string{AnswerAge: "9", AnswerSeenWhen: "2026-11-20", AnswerPhone: "+85512345678"}
+	stored := map[string]string{tipline.AnswerAge: "9", tipline.AnswerSeenWhen: "2026-11-20", tipline.AnswerPhone: "+85512345678"}
 	for _, qs := range [][]question{tipQuestions, missingQuestions} {
 		for _, q := range qs {
 			for _, o := range q.options {
-				if _, ok := AnswerValue(q.answer, o).(Text); !ok {
+				if _, ok := AnswerValue(q.answer, o).(reply.Text); !ok {
 					t.Errorf("%s %s: not a button label", q.answer, o)
 				}
 			}
@@ -181,7 +182,7 @@ func TestAnswerValueIsNeverCodeText(t *testing.T) {
 			}
 		}
 	}
-	if got := AnswerValue(AnswerName, "Sokha"); got != "Sokha" {
+	if got := AnswerValue(tipline.AnswerName, "Sokha"); got != "Sokha" {
 		t.Errorf("a name = %v, want the reporter's words", got)
 	}
 }

@@ -74,13 +74,13 @@ func NewBatch(prefix string, chatKey func(chatID int64) string) *Batch {
 func (o *Batch) Prefix() string { return o.prefix }
 
 // add queues one call and returns its key.
-func (o *Batch) add(chatID int64, lane storage.Lane, method string, p Payload, retryUnknown bool, editOf string) string {
+func (o *Batch) add(chatID int64, lane tipline.Lane, method string, p Payload, retryUnknown bool, editOf string) string {
 	e := newEntry(o.prefix+":"+strconv.Itoa(len(o.Entries)), o.chatKey(chatID), chatID, lane, method, p, retryUnknown, editOf)
 	o.Entries = append(o.Entries, e)
 	return e.Key
 }
 
-func newEntry(key, chatKey string, chatID int64, lane storage.Lane, method string, p Payload, retryUnknown bool, editOf string) storage.OutboxEntry {
+func newEntry(key, chatKey string, chatID int64, lane tipline.Lane, method string, p Payload, retryUnknown bool, editOf string) storage.OutboxEntry {
 	data, err := json.Marshal(p)
 	if err != nil {
 		panic("outbox: payload does not marshal: " + err.Error()) // plain data of ours
@@ -96,13 +96,13 @@ func newEntry(key, chatKey string, chatID int64, lane storage.Lane, method strin
 // it waits for nothing, so its chat key is its own.
 func AnswerEntry(callbackID string) storage.OutboxEntry {
 	key := "cb:" + callbackID
-	return newEntry(key, key, 0, storage.LaneCallback, MethodAnswer, Payload{CallbackID: callbackID}, true, "")
+	return newEntry(key, key, 0, tipline.LaneCallback, MethodAnswer, Payload{CallbackID: callbackID}, true, "")
 }
 
 // Text queues a message. Reviewer messages are protected from forwarding
 // and worth a double when an answer is lost; a reporter's is sent at most
 // once.
-func (o *Batch) Text(chatID int64, lane storage.Lane, text string, rows [][]models.InlineKeyboardButton, protect bool) string {
+func (o *Batch) Text(chatID int64, lane tipline.Lane, text string, rows [][]models.InlineKeyboardButton, protect bool) string {
 	return o.add(chatID, lane, MethodSend, Payload{Text: text, Rows: rows, Protect: protect}, protect, "")
 }
 
@@ -116,37 +116,37 @@ func (o *Batch) Answer(callbackID string) {
 
 // Edit queues new text for the message another entry sent (editOf), or
 // for a message whose id is known.
-func (o *Batch) Edit(chatID int64, lane storage.Lane, editOf string, messageID int, text string, rows [][]models.InlineKeyboardButton) {
+func (o *Batch) Edit(chatID int64, lane tipline.Lane, editOf string, messageID int, text string, rows [][]models.InlineKeyboardButton) {
 	o.add(chatID, lane, MethodEdit, Payload{Text: text, Rows: rows, MessageID: messageID}, true, editOf)
 }
 
 // File queues a stored attachment, protected from forwarding, with the
 // words its reporter sent with it.
-func (o *Batch) File(chatID int64, lane storage.Lane, a tipline.Attachment) {
+func (o *Batch) File(chatID int64, lane tipline.Lane, a tipline.Attachment) {
 	o.add(chatID, lane, MethodFile, Payload{FileID: a.FileID, FileKind: a.Kind, Caption: a.Caption, Protect: true}, true, "")
 }
 
 // Album queues 2 to 10 stored photos and videos as one album, protected
 // from forwarding: what a reporter sent as an album, and a case's files in
 // Details, arrive as one message rather than one by one.
-func (o *Batch) Album(chatID int64, lane storage.Lane, files []AlbumFile) {
+func (o *Batch) Album(chatID int64, lane tipline.Lane, files []AlbumFile) {
 	o.add(chatID, lane, MethodAlbum, Payload{Files: files, Protect: true}, true, "")
 }
 
 // Clear queues the deletion of the chat's recent messages: those given
 // (the reporter's) and every one the bot sent it in the last 48 hours.
 func (o *Batch) Clear(chatID int64, ids []int) {
-	o.add(chatID, storage.LaneReply, MethodDelete, Payload{MessageIDs: ids, Clear: true}, true, "")
+	o.add(chatID, tipline.LaneReply, MethodDelete, Payload{MessageIDs: ids, Clear: true}, true, "")
 }
 
 // VoicePrompt queues a recorded prompt: the voice by its Telegram file id,
 // the words as its caption, the buttons under it. Like any message to a
 // reporter it is sent at most once, and "Clear this chat" deletes it.
-func (o *Batch) VoicePrompt(chatID int64, lane storage.Lane, fileID, caption string, rows [][]models.InlineKeyboardButton) {
+func (o *Batch) VoicePrompt(chatID int64, lane tipline.Lane, fileID, caption string, rows [][]models.InlineKeyboardButton) {
 	o.add(chatID, lane, MethodFile, Payload{FileID: fileID, FileKind: "voice", Text: caption, Rows: rows}, false, "")
 }
 
 // Leave queues leaving a group chat.
 func (o *Batch) Leave(chatID int64) {
-	o.add(chatID, storage.LaneReply, MethodLeave, Payload{}, false, "")
+	o.add(chatID, tipline.LaneReply, MethodLeave, Payload{}, false, "")
 }

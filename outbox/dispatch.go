@@ -14,6 +14,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/internal/claimloop"
 	"github.com/tipline/tipline/storage"
 )
@@ -75,7 +76,7 @@ func retryBackoff(attempts int) time.Duration {
 // dispatchLoop runs the dispatcher until ctx ends; sends in flight are
 // given a moment to finish, and whatever is left is free for another
 // process at once (Leave, in the bot's Run).
-func (s *Sender) dispatchLoop(ctx context.Context, first, last storage.Lane, senders int, wake chan struct{}) {
+func (s *Sender) dispatchLoop(ctx context.Context, first, last tipline.Lane, senders int, wake chan struct{}) {
 	sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	var wg sync.WaitGroup
@@ -177,7 +178,7 @@ func (s *Sender) reserve(ctx context.Context, entries []storage.OutboxEntry) {
 		sets [][]storage.Bucket
 	)
 	for _, e := range entries {
-		if e.Lane != storage.LaneCallback {
+		if e.Lane != tipline.LaneCallback {
 			ids = append(ids, e.ID)
 			sets = append(sets, s.buckets(e))
 		}
@@ -259,7 +260,7 @@ func (s *Sender) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
 		s.settle(ctx, e, sentOK, 0, 0, "")
 		return
 	}
-	if e.Lane != storage.LaneCallback {
+	if e.Lane != tipline.LaneCallback {
 		buckets := s.buckets(e)
 		for {
 			if !pre {

@@ -10,6 +10,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
 )
@@ -61,7 +62,7 @@ func TestOneThrottleCallPerBatch(t *testing.T) {
 	var entries []storage.OutboxEntry
 	for i := range chats {
 		b := NewBatch("u:"+strconv.Itoa(i), func(id int64) string { return "chat-" + strconv.FormatInt(id, 10) })
-		b.Text(int64(100+i), storage.LaneReply, "hello", nil, false)
+		b.Text(int64(100+i), tipline.LaneReply, "hello", nil, false)
 		entries = append(entries, b.Entries...)
 	}
 	if err := mem.OutboxAdd(ctx, entries); err != nil {
@@ -105,13 +106,13 @@ func TestReservedTurnWaitsOutA429(t *testing.T) {
 	ctx := t.Context()
 	mem := memory.New(nil)
 	b := NewBatch("u:1", func(id int64) string { return "chat-" + strconv.FormatInt(id, 10) })
-	b.Text(100, storage.LaneReply, "hello", nil, false)
+	b.Text(100, tipline.LaneReply, "hello", nil, false)
 	if err := mem.OutboxAdd(ctx, b.Entries); err != nil {
 		t.Fatal(err)
 	}
 	api := &texting{sent: map[int64]int{}, all: make(chan struct{}), want: 1}
 	s := newTestSender(t, mem, api)
-	claimed, err := mem.OutboxClaimLanes(ctx, s.cfg.Owner, time.Minute, 10, storage.LaneUrgent, storage.LaneBulk)
+	claimed, err := mem.OutboxClaimLanes(ctx, s.cfg.Owner, time.Minute, 10, tipline.LaneUrgent, tipline.LaneBulk)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claimed %d (%v), want the entry", len(claimed), err)
 	}
@@ -121,10 +122,10 @@ func TestReservedTurnWaitsOutA429(t *testing.T) {
 	if len(api.sent) != 0 {
 		t.Fatal("sent while the bot's bucket was held after a 429")
 	}
-	if again, _ := mem.OutboxClaimLanes(ctx, s.cfg.Owner, time.Minute, 10, storage.LaneUrgent, storage.LaneBulk); len(again) != 0 {
+	if again, _ := mem.OutboxClaimLanes(ctx, s.cfg.Owner, time.Minute, 10, tipline.LaneUrgent, tipline.LaneBulk); len(again) != 0 {
 		t.Fatal("the entry came back at once, before the hold ends")
 	}
-	if pending, _ := mem.OutboxPending(ctx); pending[storage.LaneReply] != 1 {
+	if pending, _ := mem.OutboxPending(ctx); pending[tipline.LaneReply] != 1 {
 		t.Fatalf("pending %v, want the entry kept", pending)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
 	"github.com/tipline/tipline/storage/storagetest"
@@ -33,7 +34,7 @@ func TestFailingSendBacksOffThenGivesUp(t *testing.T) {
 		clock := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 		mem := memory.New(func() time.Time { return clock })
 		b := newTestSender(t, mem, nil)
-		entry := storage.OutboxEntry{Key: "k", ChatKey: "rv", ChatID: 42, Lane: storage.LaneUrgent, Method: MethodSend, Payload: []byte(`{"text":"x"}`), RetryUnknown: true}
+		entry := storage.OutboxEntry{Key: "k", ChatKey: "rv", ChatID: 42, Lane: tipline.LaneUrgent, Method: MethodSend, Payload: []byte(`{"text":"x"}`), RetryUnknown: true}
 		if err := mem.OutboxAdd(ctx, []storage.OutboxEntry{entry}); err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +52,7 @@ func TestFailingSendBacksOffThenGivesUp(t *testing.T) {
 			}
 			clock = clock.Add(retryBackoff(try))
 		}
-		if pending, _ := mem.OutboxPending(ctx); pending[storage.LaneUrgent] != 0 {
+		if pending, _ := mem.OutboxPending(ctx); pending[tipline.LaneUrgent] != 0 {
 			t.Fatalf("outcome %d: the entry is still pending after %d tries, want it set aside", res, maxSendTries)
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/internal/claimloop"
 	"github.com/tipline/tipline/storage"
 )
@@ -31,7 +32,7 @@ import (
 // Store is what the Sender needs of the outbox table: claim, record the
 // outcome of a try, and find what was sent to a chat to clear it.
 type Store interface {
-	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
+	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last tipline.Lane) ([]storage.OutboxEntry, error)
 	OutboxSent(ctx context.Context, id int64, owner string, messageID int) error
 	OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error)
 	OutboxRetry(ctx context.Context, id int64, owner string, wait time.Duration, failed bool) error
@@ -162,9 +163,9 @@ func New(cfg Config, p Parts) (*Sender, error) {
 func (s *Sender) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		s.dispatchLoop(ctx, storage.LaneCallback, storage.LaneCallback, s.cfg.AnswerSenders, s.answerWake)
+		s.dispatchLoop(ctx, tipline.LaneCallback, tipline.LaneCallback, s.cfg.AnswerSenders, s.answerWake)
 	})
-	wg.Go(func() { s.dispatchLoop(ctx, storage.LaneUrgent, storage.LaneBulk, s.cfg.Senders, s.outWake) })
+	wg.Go(func() { s.dispatchLoop(ctx, tipline.LaneUrgent, tipline.LaneBulk, s.cfg.Senders, s.outWake) })
 	wg.Wait()
 }
 
@@ -186,7 +187,7 @@ func (s *Sender) Wake() {
 func (s *Sender) WakeFor(entries []storage.OutboxEntry) {
 	var answers, others bool
 	for _, e := range entries {
-		if e.Lane == storage.LaneCallback {
+		if e.Lane == tipline.LaneCallback {
 			answers = true
 		} else {
 			others = true

@@ -22,29 +22,6 @@ import (
 	"github.com/tipline/tipline/reply"
 )
 
-// Case is one case as the report counts it.
-type Case struct {
-	Kind           tipline.Kind
-	Urgency        tipline.Urgency
-	Status         tipline.Status
-	Outcome        tipline.Outcome
-	SubmittedAt    time.Time
-	AcknowledgedAt time.Time // zero when nobody took it
-	Assignee       int64     // 0 when nobody took it
-	Escalations    int       // "Escalate" presses by reviewers
-	// Partners are the names of the partners the case was referred to
-	// (police units among them), none when it was not: the report counts
-	// referrals by partner.
-	Partners []string
-	// Exploitation is the reviewer's classification ("" unclassified).
-	Exploitation tipline.Exploitation
-	// Lang is the language the reporter used (en, km, th).
-	Lang string
-	// Province is the places key of the province the case happened in
-	// ("KH/Siem Reap"), "" when not known.
-	Province string
-}
-
 // Input is everything the report shows.
 type Input struct {
 	// Title names the organisation or the tip line, e.g. "Tipline".
@@ -56,7 +33,7 @@ type Input struct {
 	From, To time.Time
 	// Location is the team's time zone: weeks start on Monday there.
 	Location *time.Location
-	Cases    []Case
+	Cases    []tipline.ReportCase
 	// Reviewers names reviewers by id, for the load chart; a reviewer not
 	// named is shown as "Reviewer N", N their place in Team.
 	Reviewers map[int64]string
@@ -165,7 +142,7 @@ func Render(w io.Writer, in Input) error {
 	}
 	// count makes one series per category key, named by the catalogue and
 	// coloured by the category, counting the cases key gives that key.
-	count := func(group string, key func(Case) string, keys []string, name func(string) string) []series {
+	count := func(group string, key func(tipline.ReportCase) string, keys []string, name func(string) string) []series {
 		out := make([]series, len(keys))
 		for i, k := range keys {
 			out[i] = series{Name: name(k), Swatch: swatches[group+":"+k], Values: make([]float64, len(weeks))}
@@ -181,8 +158,8 @@ func Render(w io.Writer, in Input) error {
 		return func(k string) string { return say.t(prefix+k, nil) }
 	}
 
-	byKind := count("kind", func(c Case) string { return string(c.Kind) }, []string{"tip", "missing"}, msg("board_kind_"))
-	byUrgency := count("urgency", func(c Case) string { return string(c.Urgency) }, []string{"urgent", "normal"}, msg("board_urgency_"))
+	byKind := count("kind", func(c tipline.ReportCase) string { return string(c.Kind) }, []string{"tip", "missing"}, msg("board_kind_"))
+	byUrgency := count("urgency", func(c tipline.ReportCase) string { return string(c.Urgency) }, []string{"urgent", "normal"}, msg("board_urgency_"))
 	outcomeKeys := []string{"partner", "police", "no_action", "duplicate", "false", "found_safe", "found_harmed", "found_other", "open"}
 	outcomeName := func(k string) string {
 		if k == "open" {
@@ -190,7 +167,7 @@ func Render(w io.Writer, in Input) error {
 		}
 		return say.t("outcome_"+k, nil)
 	}
-	byOutcome := count("outcome", func(c Case) string {
+	byOutcome := count("outcome", func(c tipline.ReportCase) string {
 		if c.Status != tipline.StatusClosed {
 			return "open"
 		}
@@ -201,7 +178,7 @@ func Render(w io.Writer, in Input) error {
 		exploitKeys = append(exploitKeys, string(e))
 	}
 	exploitKeys = append(exploitKeys, "")
-	byExploitation := count("exploitation", func(c Case) string {
+	byExploitation := count("exploitation", func(c tipline.ReportCase) string {
 		if c.Kind != tipline.KindTip {
 			return "-"
 		}
@@ -212,8 +189,8 @@ func Render(w io.Writer, in Input) error {
 		}
 		return say.t("exploitation_"+k, nil)
 	})
-	byLanguage := count("lang", func(c Case) string { return c.Lang }, []string{"km", "th", "en"}, msg("language_name_"))
-	countryOf := func(c Case) string {
+	byLanguage := count("lang", func(c tipline.ReportCase) string { return c.Lang }, []string{"km", "th", "en"}, msg("language_name_"))
+	countryOf := func(c tipline.ReportCase) string {
 		if p, ok := places.ByKey(c.Province); ok {
 			return p.Country
 		}
@@ -227,7 +204,7 @@ func Render(w io.Writer, in Input) error {
 	})
 	provinceNames, provinceCounts, provinceSwatches, placeUnknown := byProvince(in.Cases, lang)
 	foundKeys := []string{"found_safe", "found_harmed", "found_other"}
-	found := count("outcome", func(c Case) string {
+	found := count("outcome", func(c tipline.ReportCase) string {
 		if c.Kind != tipline.KindMissing || c.Status != tipline.StatusClosed {
 			return ""
 		}
@@ -390,7 +367,7 @@ func Render(w io.Writer, in Input) error {
 // byProvince counts the cases by province, the most first (then by
 // name), at most topProvinces, named in lang, each bar in its country's
 // swatch; unknown counts the cases whose place is not known.
-func byProvince(cases []Case, lang string) (names []string, counts []float64, fills []swatch, unknown int) {
+func byProvince(cases []tipline.ReportCase, lang string) (names []string, counts []float64, fills []swatch, unknown int) {
 	n := map[string]int{}
 	for _, c := range cases {
 		if _, ok := places.ByKey(c.Province); ok {

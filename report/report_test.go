@@ -51,7 +51,7 @@ func TestNamesAreEscaped(t *testing.T) {
 	err := Render(&out, Input{
 		Title: `Tipline <b>`, From: now.AddDate(0, 0, -7), To: now, Now: now,
 		Reviewers: map[int64]string{1: `<script>alert(1)</script>`},
-		Cases: []Case{{Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal, Status: tipline.StatusAcknowledged,
+		Cases: []tipline.ReportCase{{Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal, Status: tipline.StatusAcknowledged,
 			SubmittedAt: now.Add(-time.Hour), AcknowledgedAt: now.Add(-50 * time.Minute), Assignee: 1}},
 	})
 	if err != nil {
@@ -66,13 +66,13 @@ func TestNamesAreEscaped(t *testing.T) {
 // partner with most first.
 func TestReferralsByPartner(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	closed := func(partner string) Case {
-		return Case{Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal, Status: tipline.StatusClosed,
+	closed := func(partner string) tipline.ReportCase {
+		return tipline.ReportCase{Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal, Status: tipline.StatusClosed,
 			Outcome: tipline.OutcomePartner, SubmittedAt: now.Add(-time.Hour), Partners: []string{partner}}
 	}
 	var out bytes.Buffer
 	err := Render(&out, Input{Title: "Tipline", From: now.AddDate(0, 0, -7), To: now, Now: now,
-		Cases: []Case{closed("Pattaya shelter"), closed("Poipet police"), closed("Poipet police"), {Kind: tipline.KindTip, SubmittedAt: now.Add(-time.Hour)}}})
+		Cases: []tipline.ReportCase{closed("Pattaya shelter"), closed("Poipet police"), closed("Poipet police"), {Kind: tipline.KindTip, SubmittedAt: now.Add(-time.Hour)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestReferralsByPartner(t *testing.T) {
 }
 
 // render is the report of cases in lang, as a string.
-func render(t *testing.T, lang string, cases []Case) string {
+func render(t *testing.T, lang string, cases []tipline.ReportCase) string {
 	t.Helper()
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	for i := range cases {
@@ -105,14 +105,14 @@ func render(t *testing.T, lang string, cases []Case) string {
 // languages, a case referred to two partners counted for each, with
 // correct plurals; reviewers are "Reviewer N" unless named.
 func TestBoardCounts(t *testing.T) {
-	missing := func(o tipline.Outcome) Case {
-		return Case{Kind: tipline.KindMissing, Urgency: tipline.UrgencyUrgent, Status: tipline.StatusClosed, Outcome: o, Lang: "th"}
+	missing := func(o tipline.Outcome) tipline.ReportCase {
+		return tipline.ReportCase{Kind: tipline.KindMissing, Urgency: tipline.UrgencyUrgent, Status: tipline.StatusClosed, Outcome: o, Lang: "th"}
 	}
-	one := render(t, "en", []Case{missing(tipline.OutcomeFoundSafe)})
+	one := render(t, "en", []tipline.ReportCase{missing(tipline.OutcomeFoundSafe)})
 	if !strings.Contains(one, "1 missing child<") || strings.Contains(one, "1 missing children") {
 		t.Error(`one missing child is not "1 missing child"`)
 	}
-	s := render(t, "en", []Case{
+	s := render(t, "en", []tipline.ReportCase{
 		missing(tipline.OutcomeFoundSafe), missing(tipline.OutcomeFoundHarmed), missing(tipline.OutcomeNoAction),
 		{Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal, Status: tipline.StatusClosed, Outcome: tipline.OutcomePartner,
 			Exploitation: tipline.ExploitLabour, Lang: "km", Assignee: 7,
@@ -138,8 +138,8 @@ func TestBoardCounts(t *testing.T) {
 
 // everything is a period with a case in every category the report
 // draws, so every chart has bars and every legend its entries.
-func everything() []Case {
-	var cases []Case
+func everything() []tipline.ReportCase {
+	var cases []tipline.ReportCase
 	for i, o := range []tipline.Outcome{tipline.OutcomePartner, tipline.OutcomePolice, tipline.OutcomeNoAction, tipline.OutcomeDuplicate,
 		tipline.OutcomeFalse, tipline.OutcomeFoundSafe, tipline.OutcomeFoundHarmed, tipline.OutcomeFoundOther, ""} {
 		kind, status := tipline.KindTip, tipline.StatusClosed
@@ -149,12 +149,12 @@ func everything() []Case {
 		if o == "" {
 			status = tipline.StatusReceived
 		}
-		cases = append(cases, Case{Kind: kind, Urgency: tipline.UrgencyNormal, Status: status, Outcome: o, Lang: []string{"km", "th", "en"}[i%3],
+		cases = append(cases, tipline.ReportCase{Kind: kind, Urgency: tipline.UrgencyNormal, Status: status, Outcome: o, Lang: []string{"km", "th", "en"}[i%3],
 			Assignee: 1, Partners: []string{"APLE Cambodia"}, Escalations: 1,
 			Province: []string{"KH/Siem Reap", "TH/Bangkok", ""}[i%3]})
 	}
 	for _, e := range append(slices.Clone(tipline.Exploitations), "") {
-		cases = append(cases, Case{Kind: tipline.KindTip, Urgency: tipline.UrgencyUrgent, Status: tipline.StatusReceived, Exploitation: e, Lang: "km"})
+		cases = append(cases, tipline.ReportCase{Kind: tipline.KindTip, Urgency: tipline.UrgencyUrgent, Status: tipline.StatusReceived, Exploitation: e, Lang: "km"})
 	}
 	return cases
 }
@@ -229,7 +229,7 @@ func TestSwatchesAreDistinct(t *testing.T) {
 // by province, the most first, named in the board's language; a case
 // whose place is not known is counted as such, never given a province.
 func TestCountsByCountryAndProvince(t *testing.T) {
-	cases := []Case{
+	cases := []tipline.ReportCase{
 		{Kind: tipline.KindTip, Province: "KH/Siem Reap"}, {Kind: tipline.KindTip, Province: "KH/Siem Reap"},
 		{Kind: tipline.KindTip, Province: "TH/Bangkok"}, {Kind: tipline.KindMissing}, {Kind: tipline.KindMissing},
 	}
@@ -256,17 +256,17 @@ func TestCountsByCountryAndProvince(t *testing.T) {
 		}
 	}
 	// Only the ten provinces with most cases are drawn.
-	var many []Case
+	var many []tipline.ReportCase
 	for i, p := range places.All()[:12] {
 		for range 12 - i {
-			many = append(many, Case{Kind: tipline.KindTip, Province: p.Key()})
+			many = append(many, tipline.ReportCase{Kind: tipline.KindTip, Province: p.Key()})
 		}
 	}
 	top := render(t, "en", many)
 	if !strings.Contains(top, "Banteay Meanchey: 12 cases") || !strings.Contains(top, "Kratie: 3 cases") || strings.Contains(top, "Mondulkiri:") || strings.Contains(top, "Phnom Penh:") {
 		t.Error("the province chart does not hold exactly the ten provinces with most cases")
 	}
-	if none := render(t, "en", []Case{{Kind: tipline.KindTip}}); !strings.Contains(none, "No case named a province in this period.") {
+	if none := render(t, "en", []tipline.ReportCase{{Kind: tipline.KindTip}}); !strings.Contains(none, "No case named a province in this period.") {
 		t.Error("a period with no province known does not say so")
 	}
 }
@@ -274,7 +274,7 @@ func TestCountsByCountryAndProvince(t *testing.T) {
 // TestReportInEveryLanguage: --lang km and th write the whole page in the
 // catalogue's words: no English title, heading or chart title is left.
 func TestReportInEveryLanguage(t *testing.T) {
-	cases := []Case{{Kind: tipline.KindMissing, Status: tipline.StatusClosed, Outcome: tipline.OutcomeFoundSafe, Lang: "km", Assignee: 1}}
+	cases := []tipline.ReportCase{{Kind: tipline.KindMissing, Status: tipline.StatusClosed, Outcome: tipline.OutcomeFoundSafe, Lang: "km", Assignee: 1}}
 	en := render(t, "en", cases)
 	for _, lang := range []string{"km", "th"} {
 		s := render(t, lang, cases)
@@ -299,7 +299,7 @@ func TestUnnamedReviewersKeepTheirNumber(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	var out bytes.Buffer
 	err := Render(&out, Input{Title: "Tipline", From: now.AddDate(0, 0, -7), To: now, Now: now, Team: []int64{5, 7, 9},
-		Cases: []Case{{Kind: tipline.KindTip, Status: tipline.StatusAcknowledged, SubmittedAt: now.Add(-time.Hour), AcknowledgedAt: now.Add(-50 * time.Minute), Assignee: 7}}})
+		Cases: []tipline.ReportCase{{Kind: tipline.KindTip, Status: tipline.StatusAcknowledged, SubmittedAt: now.Add(-time.Hour), AcknowledgedAt: now.Add(-50 * time.Minute), Assignee: 7}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/storage"
-	"github.com/tipline/tipline/storage/memory"
 )
 
 // press presses p for rv on the case as it is now, with state st.
@@ -407,24 +406,12 @@ func TestDeskSameAs(t *testing.T) {
 	}
 }
 
-// memFinder adapts the memory store's look-up, as bot adapts storage's.
-type memFinder struct{ m *memory.Store }
-
-func (f memFinder) FindCases(ctx context.Context, q FindQuery) ([]Found, error) {
-	found, err := f.m.FindCases(ctx, storage.FindQuery{Reference: q.Reference, Place: q.Place, Near: q.Near, WithinKm: q.WithinKm, For: q.For})
-	var out []Found
-	for _, c := range found {
-		out = append(out, Found{CaseSummary: c.CaseSummary, DistanceKm: c.DistanceKm})
-	}
-	return out, err
-}
-
 // TestDeskFind: /find by reference, by place words, near a location; at
 // most ten, with Details buttons that only read.
 func TestDeskFind(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	f.desk.Finder = memFinder{f.store}
+	f.desk.Finder = f.store
 	for i := range 12 {
 		ref := tipline.Reference("TL-4ACF-" + string(rune('A'+i)) + "XDM")
 		if _, _, err := f.store.SubmitCase(ctx, tipline.NewCase{DraftID: "p" + string(ref), Reference: ref, Kind: tipline.KindTip, Urgency: tipline.UrgencyNormal,

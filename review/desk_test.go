@@ -421,7 +421,7 @@ func TestDeskAdded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := firstIDs(outs); !slices.Equal(ids, []string{"rv_reporter_added", "file"}) || outs[0].To.Reviewer != 2 || outs[0].Lane != LaneUrgent {
+	if ids := firstIDs(outs); !slices.Equal(ids, []string{"rv_reporter_added", "file"}) || outs[0].To.Reviewer != 2 || outs[0].Lane != tipline.LaneUrgent {
 		t.Errorf("said %v to %+v", ids, outs[0].To)
 	}
 }

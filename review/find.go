@@ -13,31 +13,10 @@ import (
 
 // /find for reviewers: a reference, place words, or a shared location.
 
-// FindQuery is one look-up: exactly one of Reference, Place and Near.
-type FindQuery struct {
-	Reference tipline.Reference
-	Place     string
-	Near      *tipline.Location
-	WithinKm  float64
-	// For is the reviewer looking, who finds only their own cases and
-	// those nobody has; 0 (an admin) finds all.
-	For int64
-}
-
-// Found is a case a look-up found; DistanceKm is set for a look-up near a
-// location.
-type Found struct {
-	tipline.CaseSummary
-	DistanceKm float64
-}
-
-// Finder looks cases up (bot adapts storage's FindCases to it).
+// Finder looks cases up (the store's FindCases).
 type Finder interface {
-	FindCases(ctx context.Context, q FindQuery) ([]Found, error)
+	FindCases(ctx context.Context, q tipline.FindQuery) ([]tipline.Found, error)
 }
-
-// FindKm is how near a shared location a case must be for /find.
-const FindKm = 5
 
 // MinFindChars is the fewest characters a place look-up takes.
 const MinFindChars = 3
@@ -51,9 +30,9 @@ func (d *Desk) Find(ctx context.Context, rv tipline.Reviewer, arg string) ([]Out
 	if arg == "" {
 		return []Out{Tell(rv, Say("rv_find_help", nil))}, nil
 	}
-	q := FindQuery{Place: arg}
+	q := tipline.FindQuery{Place: arg}
 	if ref, err := tipline.ParseReference(strings.ToUpper(arg)); err == nil {
-		q = FindQuery{Reference: ref}
+		q = tipline.FindQuery{Reference: ref}
 	} else if script.Length(arg) < MinFindChars {
 		// "/find a" would list every case with an "a" in its place.
 		return []Out{Tell(rv, Say("rv_find_help", nil))}, nil
@@ -63,10 +42,10 @@ func (d *Desk) Find(ctx context.Context, rv tipline.Reviewer, arg string) ([]Out
 
 // FindNear answers a location a reviewer shared: open cases within FindKm.
 func (d *Desk) FindNear(ctx context.Context, rv tipline.Reviewer, at tipline.Location) ([]Out, error) {
-	return d.find(ctx, rv, FindQuery{Near: &at, WithinKm: FindKm})
+	return d.find(ctx, rv, tipline.FindQuery{Near: &at, WithinKm: tipline.FindKm})
 }
 
-func (d *Desk) find(ctx context.Context, rv tipline.Reviewer, q FindQuery) ([]Out, error) {
+func (d *Desk) find(ctx context.Context, rv tipline.Reviewer, q tipline.FindQuery) ([]Out, error) {
 	if d.Finder == nil {
 		return []Out{Tell(rv, FoundCases(nil, q, d.Now()))}, nil
 	}
@@ -92,7 +71,7 @@ func (d *Desk) find(ctx context.Context, rv tipline.Reviewer, q FindQuery) ([]Ou
 // with a button that shows it (for any version: it only reads). A look-up
 // by place or location searched open cases only, and says so, found or
 // not: "No case found" would hide a closed one.
-func FoundCases(list []Found, q FindQuery, now time.Time) reply.Message {
+func FoundCases(list []tipline.Found, q tipline.FindQuery, now time.Time) reply.Message {
 	near, open := q.Near != nil, q.Reference == ""
 	if len(list) == 0 {
 		if open {

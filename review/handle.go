@@ -13,17 +13,6 @@ import (
 	"github.com/tipline/tipline/reply"
 )
 
-// Lane orders what is said when Telegram's limits bite; the numbers are
-// the outbox's (storage.Lane).
-type Lane int
-
-// Lanes of the outbox.
-const (
-	LaneUrgent Lane = 2 // notifications of urgent cases, urgent replies
-	LaneReply  Lane = 3 // replies to reporters and reviewers, notifications of normal cases
-	LaneBulk   Lane = 4 // files of Details, retention warnings
-)
-
 // To is who an Out is for: a reviewer, or the reporter of a case (by the
 // chat id stored while they allow contact).
 type To struct {
@@ -54,7 +43,7 @@ type Edit struct {
 // protected from forwarding.
 type Out struct {
 	To      To
-	Lane    Lane
+	Lane    tipline.Lane
 	Message reply.Message
 	Protect bool
 	Edit    *Edit
@@ -65,7 +54,7 @@ type Out struct {
 // Tell is a message to a reviewer on the reply lane, protected from
 // forwarding: what the desk says back to the person who pressed or typed.
 func Tell(rv tipline.Reviewer, m reply.Message) Out {
-	return Out{To: ToReviewer(rv), Lane: LaneReply, Message: m, Protect: true}
+	return Out{To: ToReviewer(rv), Lane: tipline.LaneReply, Message: m, Protect: true}
 }
 
 // Store is what the reviewer's work needs of storage.
@@ -137,9 +126,6 @@ type Desk struct {
 	// Finder looks cases up for /find; nil answers that it cannot.
 	Finder Finder
 }
-
-// ActorName is the audit name of a reviewer: "reviewer:ID".
-func ActorName(rv tipline.Reviewer) string { return "reviewer:" + strconv.FormatInt(rv.ID, 10) }
 
 // ActorOf is the authorisation view of a reviewer.
 func ActorOf(rv tipline.Reviewer) Actor { return Actor{ID: rv.ID, Admin: rv.Admin, Active: rv.Active} }
@@ -381,7 +367,7 @@ func (d *Desk) Text(ctx context.Context, rv tipline.Reviewer, text, key string, 
 	}
 	switch act {
 	case Note:
-		if err := d.Store.AddNote(ctx, c.Reference, tipline.Note{Author: ActorName(rv), Kind: tipline.NoteInternal, Text: text, At: d.Now(), Key: key}); err != nil {
+		if err := d.Store.AddNote(ctx, c.Reference, tipline.Note{Author: tipline.ReviewerActor(rv.ID), Kind: tipline.NoteInternal, Text: text, At: d.Now(), Key: key}); err != nil {
 			return d.closedOr(ctx, rv, c.Reference, err, "add note")
 		}
 		return []Out{Tell(rv, NoteSaved(*c))}, nil
@@ -486,12 +472,12 @@ func (d *Desk) replyToReporter(ctx context.Context, rv tipline.Reviewer, c tipli
 	if !c.ContactAllowed || c.ReporterChatID == 0 {
 		return []Out{Tell(rv, Say("rv_no_contact", refData(ref)))}, nil
 	}
-	if err := d.Store.AddNote(ctx, ref, tipline.Note{Author: ActorName(rv), Kind: tipline.NoteToReporter, Text: text, At: d.Now(), Key: key}); err != nil {
+	if err := d.Store.AddNote(ctx, ref, tipline.Note{Author: tipline.ReviewerActor(rv.ID), Kind: tipline.NoteToReporter, Text: text, At: d.Now(), Key: key}); err != nil {
 		return nil, fmt.Errorf("save reply: %w", err)
 	}
 	d.Log.Info("a reviewer wrote to a reporter", "case", ref, "reviewer", rv.ID)
 	return []Out{
-		{To: To{ChatID: c.ReporterChatID, Lang: c.Lang}, Lane: LaneReply, Message: TeamMessage(ref, text)},
+		{To: To{ChatID: c.ReporterChatID, Lang: c.Lang}, Lane: tipline.LaneReply, Message: TeamMessage(ref, text)},
 		Tell(rv, ReplySent(c)),
 	}, nil
 }
@@ -544,7 +530,7 @@ func (d *Desk) answer(ctx context.Context, rv tipline.Reviewer, c tipline.Case, 
 // reviewer who had it and every other admin at once, edits the
 // notification copies and shows rv the case.
 func (d *Desk) takeOver(ctx context.Context, rv tipline.Reviewer, c tipline.Case, why TakeOverWhy) ([]Out, error) {
-	prev, err := d.Store.Reassign(ctx, c.Reference, rv.ID, ActorName(rv), d.Now())
+	prev, err := d.Store.Reassign(ctx, c.Reference, rv.ID, tipline.ReviewerActor(rv.ID), d.Now())
 	if errors.Is(err, tipline.ErrInvalid) {
 		return []Out{Tell(rv, Say("rv_not_allowed", refData(c.Reference)))}, nil
 	}
@@ -587,7 +573,7 @@ func (d *Desk) tellTakeOver(ctx context.Context, rv tipline.Reviewer, ref tiplin
 	}
 	var outs []Out
 	if was, err := d.Store.Reviewer(ctx, prev); err == nil && was.Active {
-		outs = append(outs, Out{To: ToReviewer(was), Lane: LaneUrgent, Message: TakenOver(ref, rv.Name, why), Protect: true})
+		outs = append(outs, Out{To: ToReviewer(was), Lane: tipline.LaneUrgent, Message: TakenOver(ref, rv.Name, why), Protect: true})
 	}
 	all, err := d.Store.Reviewers(ctx)
 	if err != nil {
@@ -596,7 +582,7 @@ func (d *Desk) tellTakeOver(ctx context.Context, rv tipline.Reviewer, ref tiplin
 	from := d.name(ctx, prev)
 	for _, a := range all {
 		if a.Admin && a.Active && a.ID != rv.ID && a.ID != prev {
-			outs = append(outs, Out{To: ToReviewer(a), Lane: LaneUrgent, Message: TakenOverAdmin(ref, rv.Name, from, why), Protect: true})
+			outs = append(outs, Out{To: ToReviewer(a), Lane: tipline.LaneUrgent, Message: TakenOverAdmin(ref, rv.Name, from, why), Protect: true})
 		}
 	}
 	return outs, nil
@@ -635,7 +621,7 @@ func markOne(ctx context.Context, store interface {
 	}
 	return Out{
 		To:      To{Reviewer: rv.ID, ChatID: n.ChatID, Lang: rv.Lang},
-		Lane:    LaneUrgent,
+		Lane:    tipline.LaneUrgent,
 		Message: TakenBy(c, by.Name, rv.ID == by.ID),
 		Protect: true,
 		Edit:    &Edit{OutboxKey: n.OutboxKey, MessageID: n.MessageID},
@@ -678,7 +664,7 @@ func (d *Desk) timeline(ctx context.Context, c tipline.Case) (Timeline, error) {
 	}
 	tl := Timeline{Events: events, Names: map[int64]string{}, Partners: map[int64]string{}, Location: d.Location}
 	for _, e := range events {
-		if id, ok := reviewerOf(e.Actor); ok {
+		if id, ok := tipline.ReviewerOf(e.Actor); ok {
 			if _, seen := tl.Names[id]; !seen {
 				tl.Names[id] = d.name(ctx, id)
 			}
@@ -722,7 +708,8 @@ func (d *Desk) Added(ctx context.Context, ref tipline.Reference, a tipline.Addit
 			"case", ref, "status", c.Status)
 		return nil, nil
 	}
-	byCode := strings.HasPrefix(a.Actor, "followup:")
+	role, _ := tipline.ParseActor(a.Actor)
+	byCode := role == tipline.RoleFollowUp
 	m := ReporterAdded(c, a.Text, byCode)
 	if c.Status == tipline.StatusClosed {
 		// Kept on the closed case: its reviewer hears of it, and may reopen.
@@ -730,9 +717,9 @@ func (d *Desk) Added(ctx context.Context, ref tipline.Reference, a tipline.Addit
 	}
 	var outs []Out
 	for _, rv := range to {
-		outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneUrgent, Message: m, Protect: true})
+		outs = append(outs, Out{To: ToReviewer(rv), Lane: tipline.LaneUrgent, Message: m, Protect: true})
 		for _, f := range a.Attachments {
-			outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneUrgent, Protect: true, File: &f})
+			outs = append(outs, Out{To: ToReviewer(rv), Lane: tipline.LaneUrgent, Protect: true, File: &f})
 		}
 	}
 	return outs, nil
@@ -756,16 +743,6 @@ func (d *Desk) toldOfAddition(ctx context.Context, c tipline.Case) ([]tipline.Re
 		}
 	}
 	return admins, nil
-}
-
-// reviewerOf is the id of an audit actor "reviewer:ID".
-func reviewerOf(actor string) (int64, bool) {
-	role, id, ok := strings.Cut(actor, ":")
-	if !ok || role != "reviewer" {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(id, 10, 64)
-	return n, err == nil
 }
 
 func (d *Desk) name(ctx context.Context, id int64) string {

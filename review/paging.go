@@ -68,7 +68,7 @@ func longTexts(c tipline.Case, tl Timeline) []longText {
 			}
 		}
 	}
-	labelled(reply.Text{ID: "rv_label_written"}, c.Answers[flows.AnswerWritten])
+	labelled(reply.Text{ID: "rv_label_written"}, c.Answers[tipline.AnswerWritten])
 	labelled(reply.Text{ID: "rv_edits"}, c.Answers["edits"])
 	_, earlier := tl.shownEvents()
 	for i, e := range tl.Events {
@@ -158,14 +158,14 @@ func FilesPage(rv tipline.Reviewer, c tipline.Case, page int) []Out {
 	to := min(from+filesPage, len(files))
 	var outs []Out
 	for i := from; i < to; i++ {
-		outs = append(outs, Out{To: ToReviewer(rv), Lane: LaneBulk, Protect: true, File: &files[i]})
+		outs = append(outs, Out{To: ToReviewer(rv), Lane: tipline.LaneBulk, Protect: true, File: &files[i]})
 	}
 	m := Say("rv_files_sent", map[string]any{"Reference": string(c.Reference), "From": from + 1, "To": to, "Total": len(files)})
 	if to < len(files) {
 		m.Buttons = [][]reply.Button{{filesButton(c, page+1, len(files))}}
 	}
 	// On the bulk lane too: it follows the files it counts.
-	return append(outs, Out{To: ToReviewer(rv), Lane: LaneBulk, Message: m, Protect: true})
+	return append(outs, Out{To: ToReviewer(rv), Lane: tipline.LaneBulk, Message: m, Protect: true})
 }
 
 // summaryLine is a labelled value, as Details lists the answers.

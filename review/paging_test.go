@@ -31,7 +31,7 @@ func khmer4096(n int) string {
 func floodedCase() (tipline.Case, Timeline) {
 	words := strings.Repeat("ក្មេងស្រី ", flows.DefaultLimits.WordsBytes/len("ក្មេងស្រី "))
 	c := tipline.Case{NewCase: tipline.NewCase{Reference: "TL-7K3Q-9XDM", Kind: tipline.KindTip, Urgency: tipline.UrgencyUrgent,
-		Answers: tipline.Answers{"what": words, flows.AnswerWritten: words, "where": khmer4096(0), "adults": khmer4096(1), "edits": words}},
+		Answers: tipline.Answers{"what": words, tipline.AnswerWritten: words, "where": khmer4096(0), "adults": khmer4096(1), "edits": words}},
 		Status: tipline.StatusAcknowledged, Assignment: tipline.Assignment{ReviewerID: 1}}
 	var tl Timeline
 	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)

@@ -34,7 +34,7 @@ func (f *fixture) reads(t *testing.T) []string {
 func TestReadsAudited(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	f.desk.Finder = memFinder{f.store}
+	f.desk.Finder = f.store
 	dara, sophea, admin := f.rvs[0], f.rvs[1], f.rvs[2]
 	v := Version(f.caseNow(t))
 	for _, p := range []Press{On(Details, f.ref), {Action: Files, Case: f.ref}, {Action: Read, Case: f.ref}} {

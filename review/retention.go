@@ -56,7 +56,7 @@ func (r *Retention) Run(ctx context.Context) {
 			if err == nil && rv.Active {
 				deleteAt := w.ClosedAt.Add(r.Period)
 				key := "retention:" + string(w.Reference) + ":" + w.ClosedAt.UTC().Format(time.RFC3339)
-				out := Out{To: ToReviewer(rv), Lane: LaneBulk, Message: RetentionWarning(w.Reference, deleteAt.In(r.Location)), Protect: true}
+				out := Out{To: ToReviewer(rv), Lane: tipline.LaneBulk, Message: RetentionWarning(w.Reference, deleteAt.In(r.Location)), Protect: true}
 				if err := r.Outbox.Add(ctx, key, []Out{out}); err != nil {
 					r.Log.Warn("retention: warn the reviewer", "case", w.Reference, "err", err)
 					continue

@@ -43,7 +43,7 @@ func TestRetention(t *testing.T) {
 	f.clock.Advance(8 * 24 * time.Hour) // 2 days before deletion
 	r.Run(ctx)
 	r.Run(ctx)
-	if len(out.outs) != 1 || out.outs[0].To.Reviewer != 1 || out.outs[0].Lane != LaneBulk || out.outs[0].Message.Lines[0].ID != "rv_retention_warning" {
+	if len(out.outs) != 1 || out.outs[0].To.Reviewer != 1 || out.outs[0].Lane != tipline.LaneBulk || out.outs[0].Message.Lines[0].ID != "rv_retention_warning" {
 		t.Fatalf("warnings %+v, want one to reviewer 1", out.outs)
 	}
 	if _, err := f.store.Case(ctx, f.ref); err != nil {

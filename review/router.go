@@ -82,11 +82,11 @@ func (r *Router) Oncall(ctx context.Context) (reply.Message, error) {
 // NotifyLane is the lane of a case's notifications: an urgent case's go
 // on the urgent lane, so that in a reviewer's chat they overtake a normal
 // case's, queued on the reply lane (after an outage, say, when many wait).
-func NotifyLane(c tipline.Case) Lane {
+func NotifyLane(c tipline.Case) tipline.Lane {
 	if c.Urgency == tipline.UrgencyUrgent {
-		return LaneUrgent
+		return tipline.LaneUrgent
 	}
-	return LaneReply
+	return tipline.LaneReply
 }
 
 // RunJob notifies the reviewers of j's level and schedules the next level.

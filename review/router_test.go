@@ -96,7 +96,7 @@ func TestRouterLevels(t *testing.T) {
 			t.Errorf("level %d: notified %v, want %v", job.Level, got, step.to)
 		}
 		for _, o := range out.outs {
-			if o.Lane != LaneUrgent || !o.Protect || o.Message.Lines[0].ID != step.first {
+			if o.Lane != tipline.LaneUrgent || !o.Protect || o.Message.Lines[0].ID != step.first {
 				t.Errorf("level %d: %+v", job.Level, o)
 			}
 		}
@@ -181,7 +181,7 @@ func TestCheckUnrouted(t *testing.T) {
 	if f.woken != 1 {
 		t.Errorf("woken %d times, want 1", f.woken)
 	}
-	pending, err := f.store.PendingJobs(ctx, f.ref)
+	pending, err := f.store.Peek().PendingJobs(ctx, f.ref)
 	if err != nil || len(pending) != 1 || pending[0].Level != int(oncall.Everyone) || !pending[0].RunAt.Equal(f.clock.Now()) {
 		t.Errorf("pending %+v (%v), want one for everyone, now", pending, err)
 	}
@@ -199,7 +199,7 @@ func TestNotificationLanes(t *testing.T) {
 		Lang: "en", Reporter: "pseudo", Answers: tipline.Answers{"what": "a boy works at night"}, SubmittedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
-	for ref, want := range map[tipline.Reference]Lane{f.ref: LaneUrgent, normal: LaneReply} {
+	for ref, want := range map[tipline.Reference]tipline.Lane{f.ref: tipline.LaneUrgent, normal: tipline.LaneReply} {
 		out := &fakeOutbox{prefix: string(ref)}
 		if err := f.router().RunJob(ctx, tipline.Job{ID: 1, Reference: ref, RunAt: t0}, out); err != nil {
 			t.Fatal(err)

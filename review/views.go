@@ -99,7 +99,7 @@ func NewCase(c tipline.Case, level int, now time.Time) reply.Message {
 // area is where a case happened, as far as a short notification may say:
 // the typed place, cut short, or a map link to the point shared.
 func area(c tipline.Case) any {
-	for _, k := range []string{flows.AnswerWhere, flows.AnswerSeenWhere} {
+	for _, k := range []string{tipline.AnswerWhere, tipline.AnswerSeenWhere} {
 		if v := c.Answers[k]; v != "" {
 			return flows.Quote(v, 40)
 		}
@@ -220,7 +220,7 @@ func CaseDetails(c tipline.Case, tl Timeline) reply.Message {
 			m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_" + k}, val))
 		}
 	}
-	if w := c.Answers[flows.AnswerWritten]; w != "" {
+	if w := c.Answers[tipline.AnswerWritten]; w != "" {
 		w, _ = cut(w)
 		m.Lines = append(m.Lines, line(reply.Text{ID: "rv_label_written"}, w))
 	}
@@ -337,16 +337,16 @@ func (tl Timeline) partner(id int64) string {
 // actor is who did something, as a reviewer reads it: a reviewer's name,
 // the reporter, or Tipline itself.
 func (tl Timeline) actor(a string) any {
-	if id, ok := reviewerOf(a); ok {
+	if id, ok := tipline.ReviewerOf(a); ok {
 		if n := tl.Names[id]; n != "" {
 			return n
 		}
 		return "?"
 	}
 	switch a {
-	case "reporter":
+	case tipline.RoleReporter:
 		return reply.Text{ID: "rv_actor_reporter"}
-	case "followup":
+	case tipline.RoleFollowUp:
 		// Someone who opened the case with its secret code, from another
 		// account: perhaps not the reporter (M6).
 		return reply.Text{ID: "rv_actor_code_holder"}

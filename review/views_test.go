@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/internal/golden"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/oncall"
@@ -74,7 +73,7 @@ func TestViewsGolden(t *testing.T) {
 	closed.Assignment.Outcome = tipline.OutcomeDuplicate
 	flooded := taken
 	flooded.Reference = "TL-7K3Q-9XDQ"
-	flooded.Answers = tipline.Answers{"name": "Sokha", flows.AnswerWritten: strings.Repeat("I saw her again near the market. ", 150)}
+	flooded.Answers = tipline.Answers{"name": "Sokha", tipline.AnswerWritten: strings.Repeat("I saw her again near the market. ", 150)}
 	for i := range 34 {
 		flooded.Attachments = append(flooded.Attachments, tipline.Attachment{Kind: tipline.AttachPhoto, FileID: fmt.Sprint("F", i)})
 	}
@@ -133,19 +132,19 @@ func TestViewsGolden(t *testing.T) {
 		{"already closed", AlreadyClosed(closed)},
 		{"added to a closed case", AddedToClosed(closed, "He came back today", false)},
 		{"added to a closed case by someone with the secret code", AddedToClosed(closed, "It was a misunderstanding", true)},
-		{"found", FoundCases([]Found{
+		{"found", FoundCases([]tipline.Found{
 			{CaseSummary: tipline.CaseSummary{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt}},
 			{CaseSummary: tipline.CaseSummary{Reference: closed.Reference, Kind: closed.Kind, Urgency: closed.Urgency, Status: closed.Status, CreatedAt: closed.CreatedAt,
 				Exploitation: tipline.ExploitLabour, Risk: tipline.RiskHigh}},
-		}, FindQuery{Place: "market"}, now)},
-		{"found by reference", FoundCases([]Found{
+		}, tipline.FindQuery{Place: "market"}, now)},
+		{"found by reference", FoundCases([]tipline.Found{
 			{CaseSummary: tipline.CaseSummary{Reference: closed.Reference, Kind: closed.Kind, Urgency: closed.Urgency, Status: closed.Status, CreatedAt: closed.CreatedAt}},
-		}, FindQuery{Reference: closed.Reference}, now)},
-		{"found near a location", FoundCases([]Found{
+		}, tipline.FindQuery{Reference: closed.Reference}, now)},
+		{"found near a location", FoundCases([]tipline.Found{
 			{CaseSummary: tipline.CaseSummary{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt}, DistanceKm: 1.24},
-		}, FindQuery{Near: &tipline.Location{Latitude: 11.56, Longitude: 104.92}, WithinKm: FindKm}, now)},
-		{"found nothing by place: open cases only", FoundCases(nil, FindQuery{Place: "market"}, now)},
-		{"found nothing by reference", FoundCases(nil, FindQuery{Reference: closed.Reference}, now)},
+		}, tipline.FindQuery{Near: &tipline.Location{Latitude: 11.56, Longitude: 104.92}, WithinKm: tipline.FindKm}, now)},
+		{"found nothing by place: open cases only", FoundCases(nil, tipline.FindQuery{Place: "market"}, now)},
+		{"found nothing by reference", FoundCases(nil, tipline.FindQuery{Reference: closed.Reference}, now)},
 		{"queue", Queue([]tipline.CaseSummary{
 			{Reference: open.Reference, Kind: open.Kind, Urgency: open.Urgency, Status: open.Status, CreatedAt: open.CreatedAt},
 			{Reference: taken.Reference, Kind: taken.Kind, Urgency: taken.Urgency, Status: taken.Status, CreatedAt: taken.CreatedAt,

@@ -48,22 +48,19 @@ const ActionContactWithdrawn = "contact_withdrawn"
 const (
 	// ActionReassignedPrefix is followed by the id of the reviewer who now
 	// has the case ("reassigned_to_7"); the actor is who did it: the
-	// reviewer themselves (a take-over) or ActorOperator.
+	// reviewer themselves (a take-over) or tipline.ActorOperator.
 	ActionReassignedPrefix = "reassigned_to_"
-	// ActionReturnedToRouting records, by ActorSystem, that a case went back
+	// ActionReturnedToRouting records, by tipline.ActorSystem, that a case went back
 	// to routing because its reviewer was disabled.
 	ActionReturnedToRouting = "returned_to_routing"
 )
-
-// ActorOperator is the actor of changes made from the command line.
-const ActorOperator = "operator"
 
 // ActionExportedPrefix starts the audit action of an export; the format
 // follows ("exported_pfif", "exported_csv"), and the partner whose key
 // received it when it went to one ("exported_csv:partner:3").
 const ActionExportedPrefix = "exported_"
 
-// ActionMovedOnPrefix records, by ActorSystem, that a case's next routing
+// ActionMovedOnPrefix records, by tipline.ActorSystem, that a case's next routing
 // level was brought forward because Telegram refused to reach a reviewer
 // it was sent to; the reviewer's id follows ("moved_on_unreachable_7").
 const ActionMovedOnPrefix = "moved_on_unreachable_"

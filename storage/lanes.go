@@ -3,23 +3,8 @@ package storage
 import (
 	"errors"
 	"time"
-)
 
-// Lane orders the outbox: a lower lane goes first when Telegram's limits
-// leave room for only some.
-type Lane int
-
-// The outbox's lanes.
-const (
-	// LaneCallback is answers to button presses: not messages, not paced
-	// per chat, and never kept waiting behind a chat's replies.
-	LaneCallback Lane = 1
-	// LaneUrgent is reviewer notifications and anything about an urgent case.
-	LaneUrgent Lane = 2
-	// LaneReply is replies to reporters and reviewers.
-	LaneReply Lane = 3
-	// LaneBulk is work that may wait: Details' files, retention warnings.
-	LaneBulk Lane = 4
+	"github.com/tipline/tipline"
 )
 
 // ErrNotHolder means a claim is no longer the caller's: the work was taken
@@ -40,7 +25,7 @@ type OutboxEntry struct {
 	ChatKey string
 	// ChatID is where the entry goes; sealed at rest.
 	ChatID int64
-	Lane   Lane
+	Lane   tipline.Lane
 	// Method and Payload are for the sender: storage neither reads nor
 	// checks them. The payload is sealed at rest and dropped once sent.
 	Method  string

@@ -84,10 +84,6 @@ type InboxItem struct {
 	Hold  time.Duration
 }
 
-// RetentionWarning is a closed case whose retention period ends soon (the
-// domain's type, so review can use it).
-type RetentionWarning = tipline.RetentionWarning
-
 // PendingAttachment is an attachment whose bytes have not been fetched from
 // Telegram yet.
 type PendingAttachment struct {
@@ -100,22 +96,18 @@ type PendingAttachment struct {
 	Attempts int
 }
 
-// Actors and actions the store writes to the audit trail. A reporter
-// appears as "reporter:" followed by their pseudonym, someone who used a
-// follow-up code as "followup:" followed by theirs. A status change is
-// recorded as ActionStatusPrefix followed by the new status
-// ("status_acknowledged").
+// Actions the store writes to the audit trail (the actors are tipline's:
+// tipline.ReporterActor, tipline.ActorSystem). Trails written by earlier
+// versions may also hold "status_<status>", which nothing reads.
 const (
-	ActorSystem             = "system"
 	ActionSubmitted         = "submitted"
 	ActionAttachmentStored  = "attachment_stored"
 	ActionInformationAdded  = "information_added"
 	ActionReporterForgotten = "reporter_forgotten"
-	ActionStatusPrefix      = "status_"
 )
 
 // Actions of reviewers working a case, recorded with the reviewer as actor
-// ("reviewer:" followed by their id). Closing is recorded as
+// (tipline.ReviewerActor). Closing is recorded as
 // ActionClosedPrefix followed by the outcome ("closed_police").
 const (
 	ActionAcknowledged = "acknowledged"
@@ -130,10 +122,6 @@ const (
 	ActionReporterBlocked   = "reporter_blocked"
 	ActionReporterUnblocked = "reporter_unblocked"
 )
-
-// ForgottenPseudonym replaces a forgotten reporter's pseudonym in the
-// actors of audit events and additions ("reporter:forgotten").
-const ForgottenPseudonym = "forgotten"
 
 // QuestionAddition is the Question of an attachment given with an addition.
 const QuestionAddition = "addition"

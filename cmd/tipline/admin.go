@@ -328,7 +328,7 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 	names := map[string]string{}
 	if all, err := db.Reviewers(ctx); err == nil {
 		for _, r := range all {
-			names["reviewer:"+strconv.FormatInt(r.ID, 10)] = r.Name
+			names[tipline.ReviewerActor(r.ID)] = r.Name
 		}
 	}
 	w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)

@@ -31,7 +31,7 @@ func TestAdminCommands(t *testing.T) {
 		t.Fatalf("no invite link in %q", out)
 	}
 	rv := e.reporter(7_200_900_001, "th")
-	e.emu.SendText(rv.u, "/start "+link[1])
+	e.emu.SendText(rv.User, "/start "+link[1])
 	rv.press("rvlang:th") // the picker first: the reviewer chooses the language they read
 	rv.waitText(regexp.MustCompile(`Tipline`))
 

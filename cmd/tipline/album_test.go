@@ -20,11 +20,11 @@ func albumPhotos(tag string, n int) [][]byte {
 	return out
 }
 
-// newBotMessages counts the bot's messages to r after r.seen.
+// newBotMessages counts the bot's messages to r after r.Seen.
 func (r *reporter) newBotMessages() []string {
 	var out []string
-	for _, m := range r.e.emu.BotMessages(r.u.ID) {
-		if m.ID > r.seen {
+	for _, m := range r.e.emu.BotMessages(r.User.ID) {
+		if m.ID > r.Seen {
 			out = append(out, m.Text)
 		}
 	}
@@ -38,23 +38,23 @@ func TestAlbumAnsweredOnce(t *testing.T) {
 	e := newTestEnv(t)
 	e.start()
 	r := e.reporter(7_030_000_001, "en")
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.press("menu:tip")
 	r.expect("back")
-	e.emu.SendText(r.u, "Canaryalbum the neighbours keep a girl locked in")
+	e.emu.SendText(r.User, "Canaryalbum the neighbours keep a girl locked in")
 	r.press("a:yes")
 	r.press("a:sale")
 	r.expect("skip")
-	e.emu.SendLocation(r.u, 11.5696, 104.921)
+	e.emu.SendLocation(r.User, 11.5696, 104.921)
 	r.press("a:ongoing")
 	r.press("a:2_3")
 	r.press("a:6_11")
 	r.expect("skip")
-	e.emu.SendText(r.u, "a man with a black car")
+	e.emu.SendText(r.User, "a man with a black car")
 	r.waitText(regexp.MustCompile(`Do you have photos or videos`))
-	r.markSeen()
+	r.MarkSeen()
 
-	e.emu.SendAlbum(r.u, albumPhotos("draft", 6), "")
+	e.emu.SendAlbum(r.User, albumPhotos("draft", 6), "")
 	r.waitText(regexp.MustCompile(`We got 6 photos or videos`))
 	waitInboxDone(t, e)
 	time.Sleep(300 * time.Millisecond) // anything more would be on its way by now
@@ -74,12 +74,12 @@ func TestAlbumAnsweredOnce(t *testing.T) {
 	}
 
 	// The same album as an addition to the filed report.
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.press("menu:mine")
 	r.press("add:" + string(ref))
 	r.waitText(regexp.MustCompile(`Send words, photos, videos or a voice message for ` + string(ref)))
-	r.markSeen()
-	e.emu.SendAlbum(r.u, albumPhotos("added", 6), "")
+	r.MarkSeen()
+	e.emu.SendAlbum(r.User, albumPhotos("added", 6), "")
 	r.waitText(regexp.MustCompile(`Added to ` + string(ref)))
 	waitInboxDone(t, e)
 	time.Sleep(300 * time.Millisecond)
@@ -106,26 +106,26 @@ func TestVideoTooLargeToFetch(t *testing.T) {
 	e := newTestEnv(t)
 	e.start()
 	r := e.reporter(7_030_000_002, "en")
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.press("menu:missing")
 	r.expect("back")
-	e.emu.SendText(r.u, "Canarybigname")
+	e.emu.SendText(r.User, "Canarybigname")
 	r.expect("a:under_6")
-	e.emu.SendText(r.u, "7")
+	e.emu.SendText(r.User, "7")
 	r.press("a:girl")
 	r.expect("skip")
-	r.markSeen()
-	e.emu.SendVideo(r.u, make([]byte, tipline.MaxDownload+1<<20), 30)
+	r.MarkSeen()
+	e.emu.SendVideo(r.User, make([]byte, tipline.MaxDownload+1<<20), 30)
 	r.waitText(regexp.MustCompile(`too big for us to receive`))
 	r.press("done")
 	r.press("a:yesterday")
 	r.expect("skip")
-	e.emu.SendLocation(r.u, 13.6586, 102.5625)
+	e.emu.SendLocation(r.User, 13.6586, 102.5625)
 	r.press("skip") // clothes
 	r.press("a:parent")
 	r.press("a:yes")
 	r.expect("skip")
-	e.emu.SendText(r.u, "+855 12 345 678")
+	e.emu.SendText(r.User, "+855 12 345 678")
 	r.press("a:no")
 	r.press("send:contact")
 	m := r.waitText(referenceRE)
@@ -173,23 +173,23 @@ func TestAlbumAddedToATakenCase(t *testing.T) {
 	r, ref := e.urgentTip(7_030_000_003)
 	p.take(ref)
 	waitInboxDone(t, e.testEnv)
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.press("menu:mine")
 	r.press("add:" + string(ref))
 	r.expect("done")
-	r.markSeen()
+	r.MarkSeen()
 	photosBefore := 0
-	for _, m := range e.emu.BotMessages(p.u.ID) {
+	for _, m := range e.emu.BotMessages(p.User.ID) {
 		if m.Photo {
 			photosBefore++
 		}
 	}
-	e.emu.SendAlbum(r.u, albumPhotos("taken", 4), "")
+	e.emu.SendAlbum(r.User, albumPhotos("taken", 4), "")
 	r.waitText(regexp.MustCompile(regexp.QuoteMeta(string(ref))))
 	deadline := time.Now().Add(waitFor)
 	for {
 		photos, words := 0, 0
-		for _, m := range e.emu.BotMessages(p.u.ID) {
+		for _, m := range e.emu.BotMessages(p.User.ID) {
 			if m.Photo {
 				photos++
 			}
@@ -201,7 +201,7 @@ func TestAlbumAddedToATakenCase(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the reviewer got %d of the album's 4 photos and %d words that the reporter sent more, want 4 and 1:\n%s", photos-photosBefore, words, p.transcript())
+			t.Fatalf("the reviewer got %d of the album's 4 photos and %d words that the reporter sent more, want 4 and 1:\n%s", photos-photosBefore, words, p.Transcript())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -212,15 +212,15 @@ func TestAlbumAddedToATakenCase(t *testing.T) {
 
 	// Details sends the case's files as one album: the tip's photo and the
 	// four added.
-	msgs := e.emu.BotMessages(p.u.ID)
+	msgs := e.emu.BotMessages(p.User.ID)
 	last := msgs[len(msgs)-1].ID
-	p.seen = 0
+	p.Seen = 0
 	p.press("det:" + string(ref))
 	p.press("fil:" + string(ref) + ":0") // "📎 Files 1-5 of 5": one album
 	deadline = time.Now().Add(waitFor)
 	for {
 		groups := map[string]int{}
-		for _, m := range e.emu.BotMessages(p.u.ID) {
+		for _, m := range e.emu.BotMessages(p.User.ID) {
 			if m.ID > last && m.Photo {
 				groups[m.MediaGroup]++
 			}
@@ -233,7 +233,7 @@ func TestAlbumAddedToATakenCase(t *testing.T) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("a page of files sent the photos as %v (album: count), want one album of 5:\n%s", groups, p.transcript())
+			t.Fatalf("a page of files sent the photos as %v (album: count), want one album of 5:\n%s", groups, p.Transcript())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -39,14 +39,14 @@ func TestOnlyTheTakerActs(t *testing.T) {
 
 	c := mustCase(t, e.testEnv, ref)
 	version := review.Version(c)
-	repSeen := len(e.emu.BotMessages(rep.u.ID))
-	sMsgs := e.emu.BotMessages(s.u.ID)
+	repSeen := len(e.emu.BotMessages(rep.User.ID))
+	sMsgs := e.emu.BotMessages(s.User.ID)
 	last := sMsgs[len(sMsgs)-1].ID
 	for _, action := range []string{"rep:", "note:", "close:", "blk:", "esc:", "det:", "ack:"} {
-		e.emu.PressRaw(s.u, last, e.reviewerToken(s.u.ID, action+string(ref), version))
+		e.emu.PressRaw(s.User, last, e.reviewerToken(s.User.ID, action+string(ref), version))
 	}
-	e.emu.PressRaw(s.u, last, e.reviewerToken(s.u.ID, "out:"+string(ref)+":false", version))
-	e.emu.PressRaw(s.u, last, e.reviewerToken(s.u.ID, "out:"+string(ref)+":false:y", version))
+	e.emu.PressRaw(s.User, last, e.reviewerToken(s.User.ID, "out:"+string(ref)+":false", version))
+	e.emu.PressRaw(s.User, last, e.reviewerToken(s.User.ID, "out:"+string(ref)+":false:y", version))
 	e.settle()
 
 	c = mustCase(t, e.testEnv, ref)
@@ -58,14 +58,14 @@ func TestOnlyTheTakerActs(t *testing.T) {
 			t.Errorf("the secondary's press was carried out: %s", ev.Action)
 		}
 	}
-	if blocked, _ := e.db.IsBlocked(context.Background(), e.ring.Pseudonyms(rep.u.ID)...); blocked {
+	if blocked, _ := e.db.IsBlocked(context.Background(), e.ring.Pseudonyms(rep.User.ID)...); blocked {
 		t.Errorf("the secondary blocked the primary's reporter")
 	}
-	if n := len(e.emu.BotMessages(rep.u.ID)); n != repSeen {
+	if n := len(e.emu.BotMessages(rep.User.ID)); n != repSeen {
 		t.Errorf("the reporter got %d messages from the secondary's presses", n-repSeen)
 	}
 	offers := 0
-	for _, m := range e.emu.BotMessages(s.u.ID) {
+	for _, m := range e.emu.BotMessages(s.User.ID) {
 		if strings.Contains(m.Text, string(ref)+" is with Primary Pich") {
 			offers++
 		}
@@ -74,16 +74,16 @@ func TestOnlyTheTakerActs(t *testing.T) {
 		}
 	}
 	if offers != 9 {
-		t.Errorf("the secondary was offered to take over %d times, want 9 (one per press)\n%s", offers, s.transcript())
+		t.Errorf("the secondary was offered to take over %d times, want 9 (one per press)\n%s", offers, s.Transcript())
 	}
 
 	// The primary's reply button, kept (a message keeps its buttons until
 	// edited; a forwarded or copied one keeps them for ever).
-	p.seen = 0
+	p.Seen = 0
 	_, oldReply := p.waitButton("rep:" + string(ref))
 
 	// The secondary takes over: audited, and the primary is told.
-	s.seen = 0
+	s.Seen = 0
 	s.press("tko:" + string(ref))
 	s.waitText(regexp.MustCompile(`Why do you take ` + regexp.QuoteMeta(string(ref)) + ` over from Primary Pich\?`))
 	s.press("tko:" + string(ref) + ":unreachable")
@@ -105,11 +105,11 @@ func TestOnlyTheTakerActs(t *testing.T) {
 	}
 
 	// The primary's old "reply" button no longer acts.
-	e.emu.PressRaw(p.u, 1, oldReply)
+	e.emu.PressRaw(p.User, 1, oldReply)
 	p.waitText(regexp.MustCompile(regexp.QuoteMeta(string(ref)) + ` has changed since this button was made`))
 	p.waitText(regexp.MustCompile(regexp.QuoteMeta(string(ref)) + ` is with Secondary Sokha`))
 	e.settle()
-	for _, m := range e.emu.BotMessages(p.u.ID) {
+	for _, m := range e.emu.BotMessages(p.User.ID) {
 		if strings.Contains(m.Text, "Type your message to the reporter") {
 			t.Errorf("the primary's old button still acts: %q", m.Text)
 		}
@@ -195,16 +195,16 @@ func TestAdditionToADisabledReviewersCase(t *testing.T) {
 	p := e.reviewers[0]
 	rep, ref := e.urgentTip(7_100_600_301)
 	p.take(ref)
-	e.emu.SendText(rep.u, "/start")
+	e.emu.SendText(rep.User, "/start")
 	rep.press("menu:mine")
 	rep.press("add:" + string(ref))
-	rep.markSeen()
+	rep.MarkSeen()
 	p.closeAs(ref, tipline.OutcomeNoAction)
 	p.waitText(regexp.MustCompile(`closed: No action needed`))
 	if out, err := e.runCLI(t, "reviewers", "disable", strconv.FormatInt(p.rv.ID, 10)); err != nil {
 		t.Fatalf("reviewers disable: %v\n%s", err, out)
 	}
-	e.emu.SendText(rep.u, "one more thing: the car is white")
+	e.emu.SendText(rep.User, "one more thing: the car is white")
 	waitInboxDone(t, e.testEnv)
 	if c := mustCase(t, e.testEnv, ref); len(c.Additions) != 1 {
 		t.Fatalf("the case has %d additions, want 1", len(c.Additions))

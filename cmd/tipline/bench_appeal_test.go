@@ -34,10 +34,10 @@ func (e *onCallEnv) spawnOnCall(b *testing.B, prefix ...string) *process {
 	b.Cleanup(p.kill)
 	waitLog(b, e.testEnv, "tipline is running", 1)
 	for _, r := range e.reviewers {
-		e.emu.SendText(r.u, "/start "+r.code)
+		e.emu.SendText(r.User, "/start "+r.code)
 		r.waitText(regexp.MustCompile(`You are now a Tipline reviewer`))
-		r.markSeen()
-		rv, err := e.db.ReviewerByTelegram(context.Background(), r.u.ID)
+		r.MarkSeen()
+		rv, err := e.db.ReviewerByTelegram(context.Background(), r.User.ID)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -60,15 +60,15 @@ func (e *onCallEnv) spawnOnCall(b *testing.B, prefix ...string) *process {
 // taken tonight), so that one press of the button it returns files it.
 func readyUrgent(b *testing.B, e *testEnv, id int64) (*user, telegramemu.Message, string) {
 	ur := newUser(e, id, "km")
-	e.emu.SendText(ur.u, "/start")
+	e.emu.SendText(ur.User, "/start")
 	ur.press("menu:tip", time.Minute)
-	ur.waitButton("back", time.Minute)
-	e.emu.SendText(ur.u, "a girl is taken tonight")
+	ur.WaitButton("back", time.Minute)
+	e.emu.SendText(ur.User, "a girl is taken tonight")
 	ur.press("a:yes", time.Minute)
 	for _, a := range []string{"skip", "skip", "a:today", "a:1", "a:12_17", "skip", "skip"} {
 		ur.press(a, time.Minute)
 	}
-	m, data, ok := ur.waitButton("send:anon", time.Minute)
+	m, data, ok := ur.WaitButton("send:anon", time.Minute)
 	if !ok {
 		b.Fatal("the urgent reporter never reached Send")
 	}
@@ -138,7 +138,7 @@ func runAppeal(b *testing.B, e *onCallEnv) appealFigures {
 	rv := e.reviewers[0]
 	ur, sendMsg, sendData := readyUrgent(b, e.testEnv, 8_400_000_000)
 	waitInboxDone(b, e.testEnv)
-	before := len(e.emu.BotMessages(rv.u.ID))
+	before := len(e.emu.BotMessages(rv.User.ID))
 
 	users := make([]telegramemu.User, n)
 	for i := range users {
@@ -188,13 +188,13 @@ func runAppeal(b *testing.B, e *onCallEnv) appealFigures {
 		if i == n/2 { // mid-appeal
 			wg.Go(func() {
 				pressed := time.Now()
-				if _, err := e.emu.PressButton(ur.u, sendMsg.ID, sendData); err != nil {
+				if _, err := e.emu.PressButton(ur.User, sendMsg.ID, sendData); err != nil {
 					urgentErr = err
 					return
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				defer cancel()
-				if _, err := e.emu.WaitBotMessages(ctx, rv.u.ID, before+1); err != nil {
+				if _, err := e.emu.WaitBotMessages(ctx, rv.User.ID, before+1); err != nil {
 					urgentErr = err
 					return
 				}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/internal/chattest"
 	"github.com/tipline/tipline/internal/testclock"
 	"github.com/tipline/tipline/storage/storagetest"
 	"github.com/tipline/tipline/telegramemu"
@@ -33,77 +34,30 @@ import (
 // user is a simulated person driving a chat from a goroutine of their own:
 // unlike reporter, it never stops the benchmark from another goroutine.
 type user struct {
-	e    *testEnv
-	u    telegramemu.User
-	seen int
+	*chattest.Chat
 }
 
 func newUser(e *testEnv, id int64, lang string) *user {
 	u := telegramemu.User{ID: id, FirstName: fmt.Sprintf("Benchfirst%d", id), LanguageCode: lang}
-	e.emu.AddUser(u)
+	c := chattest.New(e.emu, u)
+	c.Poll = 5 * time.Millisecond // thousands of users poll at once
 	if l := tipline.MatchLanguage(lang); l != "" && flows.PhoneLanguage(lang) == "" {
 		e.rememberLanguage(id, l) // chose it before, as testEnv.reporter
 	}
-	return &user{e: e, u: u}
+	return &user{c}
 }
 
-// waitButton waits for a bot message newer than seen with a button for
-// action; ok is false after timeout.
-func (u *user) waitButton(action string, timeout time.Duration) (telegramemu.Message, string, bool) {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if m, data, ok := buttonIn(u.e.emu.BotMessages(u.u.ID), u.seen, action); ok {
-			return m, data, true
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return telegramemu.Message{}, "", false
-}
-
+// press waits for the button for action and presses it; false when it did
+// not come within timeout or the press failed.
 func (u *user) press(action string, timeout time.Duration) bool {
-	m, data, ok := u.waitButton(action, timeout)
-	if !ok {
-		return false
-	}
-	u.seen = m.ID
-	_, err := u.e.emu.PressButton(u.u, m.ID, data)
+	_, err := u.Press(action, timeout)
 	return err == nil
-}
-
-// waitNew waits for a bot message newer than after; it returns how long
-// that took, or false.
-func (u *user) waitNew(after int, timeout time.Duration) (time.Duration, bool) {
-	start := time.Now()
-	for time.Since(start) < timeout {
-		msgs := u.e.emu.BotMessages(u.u.ID)
-		if len(msgs) > 0 && msgs[len(msgs)-1].ID > after {
-			return time.Since(start), true
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return 0, false
 }
 
 // waitText waits for a bot message newer than after holding s.
 func (u *user) waitText(s string, after int, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		for _, m := range u.e.emu.BotMessages(u.u.ID) {
-			if m.ID > after && strings.Contains(m.Text, s) {
-				return true
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return false
-}
-
-func lastBotID(e *testEnv, id int64) int {
-	msgs := e.emu.BotMessages(id)
-	if len(msgs) == 0 {
-		return 0
-	}
-	return msgs[len(msgs)-1].ID
+	_, ok := u.WaitMessage(after, timeout, func(m telegramemu.Message) bool { return strings.Contains(m.Text, s) })
+	return ok
 }
 
 func percentile(ds []time.Duration, p float64) time.Duration {
@@ -200,7 +154,7 @@ func runSurge(b *testing.B, e *onCallEnv, listen bool) surgeFigures {
 	// The urgent reporter is ready to press Send before the surge.
 	ur, sendMsg, sendData := readyUrgent(b, e.testEnv, 8_400_000_000)
 	waitInboxDone(b, e.testEnv)
-	before := len(e.emu.BotMessages(rv.u.ID))
+	before := len(e.emu.BotMessages(rv.User.ID))
 	base := e.emu.LimitStats()
 	answersBefore := len(e.emu.CallbackAnswers())
 
@@ -209,7 +163,7 @@ func runSurge(b *testing.B, e *onCallEnv, listen bool) surgeFigures {
 	for i := range users {
 		users[i] = newUser(e.testEnv, 8_400_000_001+int64(i), []string{"km", "th", "en"}[i%3])
 		if listen {
-			e.rememberListening(users[i].u.ID)
+			e.rememberListening(users[i].User.ID)
 		}
 	}
 	sampler := sampleRate(e.emu)
@@ -218,15 +172,15 @@ func runSurge(b *testing.B, e *onCallEnv, listen bool) surgeFigures {
 	var finished, heard atomic.Int32
 	for _, u := range users {
 		wg.Go(func() {
-			e.emu.SendText(u.u, "/start")
+			e.emu.SendText(u.User, "/start")
 			if !u.press("menu:tip", 2*time.Minute) {
 				return
 			}
-			if _, _, ok := u.waitButton("back", 2*time.Minute); !ok {
+			if _, _, ok := u.WaitButton("back", 2*time.Minute); !ok {
 				return
 			}
-			e.emu.SendText(u.u, "what I saw")
-			if m, _, ok := u.waitButton("a:yes", 2*time.Minute); ok {
+			e.emu.SendText(u.User, "what I saw")
+			if m, _, ok := u.WaitButton("a:yes", 2*time.Minute); ok {
 				finished.Add(1)
 				if m.Voice {
 					heard.Add(1)
@@ -236,11 +190,11 @@ func runSurge(b *testing.B, e *onCallEnv, listen bool) surgeFigures {
 	}
 	time.Sleep(1500 * time.Millisecond) // mid-surge
 	pressed := time.Now()
-	if _, err := e.emu.PressButton(ur.u, sendMsg.ID, sendData); err != nil {
+	if _, err := e.emu.PressButton(ur.User, sendMsg.ID, sendData); err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	_, err := e.emu.WaitBotMessages(ctx, rv.u.ID, before+1)
+	_, err := e.emu.WaitBotMessages(ctx, rv.User.ID, before+1)
 	cancel()
 	if err != nil {
 		b.Fatalf("the urgent report never reached the reviewer: %v", err)
@@ -287,22 +241,22 @@ func BenchmarkActiveUser(b *testing.B) {
 			u := newUser(e, 8_500_000_001+int64(i), []string{"km", "th", "en"}[i%3])
 			wg.Go(func() {
 				rng := rand.New(rand.NewPCG(uint64(i), 7))
-				e.emu.SendText(u.u, "/start")
-				u.waitNew(0, 10*time.Second)
+				e.emu.SendText(u.User, "/start")
+				u.WaitNew(0, 10*time.Second)
 				for time.Now().Before(stopAt) {
 					time.Sleep(time.Duration(800+rng.IntN(400)) * time.Millisecond)
-					msgs := e.emu.BotMessages(u.u.ID)
+					msgs := e.emu.BotMessages(u.User.ID)
 					var keyboards []telegramemu.Message
 					for _, m := range msgs {
 						if len(m.Buttons) > 0 {
 							keyboards = append(keyboards, m)
 						}
 					}
-					last := lastBotID(e, u.u.ID)
+					last := u.LastBotID()
 					answersBefore := len(e.emu.CallbackAnswers())
 					start := time.Now()
 					if len(keyboards) == 0 || rng.IntN(5) == 0 {
-						e.emu.SendText(u.u, "/start")
+						e.emu.SendText(u.User, "/start")
 					} else {
 						m := keyboards[len(keyboards)-1]
 						if rng.IntN(4) == 0 {
@@ -319,14 +273,14 @@ func BenchmarkActiveUser(b *testing.B) {
 						if len(choices) == 0 {
 							continue
 						}
-						if _, err := e.emu.PressButton(u.u, m.ID, choices[rng.IntN(len(choices))]); err != nil {
+						if _, err := e.emu.PressButton(u.User, m.ID, choices[rng.IntN(len(choices))]); err != nil {
 							continue
 						}
 					}
 					// Answered: a new message, or at least the press answered.
 					deadline := start.Add(10 * time.Second)
 					for {
-						if lastBotID(e, u.u.ID) > last || len(e.emu.CallbackAnswers()) > answersBefore {
+						if u.LastBotID() > last || len(e.emu.CallbackAnswers()) > answersBefore {
 							mu.Lock()
 							lat = append(lat, time.Since(start))
 							mu.Unlock()
@@ -367,30 +321,21 @@ func BenchmarkActiveUser(b *testing.B) {
 // journey is the whole tip a benchmark reporter files, as buttons and
 // words; it returns false when the bot stopped answering.
 func (u *user) journey(timeout time.Duration) bool {
-	e := u.e
-	e.emu.SendText(u.u, "/start")
+	u.Emu.SendText(u.User, "/start")
 	if !u.press("menu:tip", timeout) {
 		return false
 	}
-	if _, _, ok := u.waitButton("back", timeout); !ok {
+	if _, _, ok := u.WaitButton("back", timeout); !ok {
 		return false
 	}
-	e.emu.SendText(u.u, fmt.Sprintf("Benchwhat %d", u.u.ID))
+	u.Emu.SendText(u.User, fmt.Sprintf("Benchwhat %d", u.User.ID))
 	for _, a := range []string{"a:no", "skip", "skip", "a:today", "a:1", "a:unknown", "skip", "skip", "send:anon"} {
 		if !u.press(a, timeout) {
 			return false
 		}
 	}
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		for _, m := range e.emu.BotMessages(u.u.ID) {
-			if referenceRE.MatchString(m.Text) {
-				return true
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return false
+	_, ok := u.WaitMessage(0, timeout, func(m telegramemu.Message) bool { return referenceRE.MatchString(m.Text) })
+	return ok
 }
 
 // references counts the distinct case references a chat was given.
@@ -434,25 +379,25 @@ func BenchmarkCrash(b *testing.B) {
 			// The first answer after the restart to any chat.
 			counts := map[int64]int{}
 			for _, u := range users {
-				counts[u.u.ID] = len(e.emu.BotMessages(u.u.ID))
+				counts[u.User.ID] = len(e.emu.BotMessages(u.User.ID))
 			}
 			// And every chat still mid-journey, those the killed process
 			// held included: its take-over.
 			waiting := map[int64]bool{}
 			for i, u := range users {
 				if !finished[i].Load() {
-					waiting[u.u.ID] = true
+					waiting[u.User.ID] = true
 				}
 			}
 			first := false
 			for time.Since(restarted) < time.Minute && (!first || len(waiting) > 0) {
 				for _, u := range users {
-					if len(e.emu.BotMessages(u.u.ID)) > counts[u.u.ID] {
+					if len(e.emu.BotMessages(u.User.ID)) > counts[u.User.ID] {
 						if !first {
 							first = true
 							recover = append(recover, time.Since(restarted))
 						}
-						delete(waiting, u.u.ID)
+						delete(waiting, u.User.ID)
 					}
 				}
 				time.Sleep(20 * time.Millisecond)
@@ -466,7 +411,7 @@ func BenchmarkCrash(b *testing.B) {
 				doubled += max(0, c-int(done.Load()))
 			}
 			for _, u := range users {
-				doubled += max(0, references(e, u.u.ID)-1)
+				doubled += max(0, references(e, u.User.ID)-1)
 			}
 			p.kill()
 		}
@@ -564,7 +509,7 @@ func BenchmarkOutages(b *testing.B) {
 		users := make([]*user, 20)
 		for i := range users {
 			users[i] = newUser(e, 8_700_000_001+int64(i), []string{"km", "th", "en"}[i%3])
-			e.emu.SendText(users[i].u, "/start")
+			e.emu.SendText(users[i].User, "/start")
 		}
 		for _, u := range users {
 			u.press("menu:tip", time.Minute)
@@ -581,12 +526,12 @@ func BenchmarkOutages(b *testing.B) {
 		}
 		for _, o := range outages {
 			for _, u := range users {
-				u.seen = lastBotID(e, u.u.ID)
+				u.Seen = u.LastBotID()
 			}
 			o.start()
 			// Everyone acts during the outage: a text, answered by a question.
 			for _, u := range users {
-				e.emu.SendText(u.u, "/emergency")
+				e.emu.SendText(u.User, "/emergency")
 			}
 			time.Sleep(length)
 			o.end()
@@ -595,7 +540,7 @@ func BenchmarkOutages(b *testing.B) {
 			missing := 0
 			for _, u := range users {
 				// The answer itself (the numbers), not "we are slow".
-				if u.waitText("117", u.seen, 2*time.Minute) {
+				if u.waitText("117", u.Seen, 2*time.Minute) {
 					worst = max(worst, time.Since(back))
 				} else {
 					missing++
@@ -622,8 +567,8 @@ func BenchmarkTwoProcesses(b *testing.B) {
 			u := newUser(e, 8_800_000_001+int64(round), "en")
 			victim.kill()
 			killed := time.Now()
-			e.emu.SendText(u.u, "/start")
-			if _, ok := u.waitNew(0, 2*time.Minute); !ok {
+			e.emu.SendText(u.User, "/start")
+			if _, ok := u.WaitNew(0, 2*time.Minute); !ok {
 				b.Fatalf("no answer after the poller was killed:\n%s", e.logs)
 			}
 			takeovers = append(takeovers, time.Since(killed))

@@ -39,8 +39,8 @@ func BenchmarkRoundTrip(b *testing.B) {
 	r := e.reporter(8_100_000_001, "en")
 	menu := regexp.MustCompile(`What do you want to do`)
 	for b.Loop() {
-		r.markSeen()
-		e.emu.SendText(r.u, "/start")
+		r.MarkSeen()
+		e.emu.SendText(r.User, "/start")
 		r.waitText(menu)
 	}
 }
@@ -95,16 +95,16 @@ func BenchmarkUrgentToReviewer(b *testing.B) {
 		r := e.reporter(int64(8_300_000_000+i), "km")
 		r.startTip("Urgent: a girl is being taken tonight")
 		r.pressAll("a:yes", "skip", "skip", "a:today", "a:1", "a:12_17", "skip", "skip")
-		before := len(e.emu.BotMessages(rv.u.ID))
+		before := len(e.emu.BotMessages(rv.User.ID))
 		m, data := r.waitButton("send:anon")
-		r.seen = m.ID
+		r.Seen = m.ID
 		b.StartTimer()
 		start := time.Now()
-		if _, err := e.emu.PressButton(r.u, m.ID, data); err != nil {
+		if _, err := e.emu.PressButton(r.User, m.ID, data); err != nil {
 			b.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if _, err := e.emu.WaitBotMessages(ctx, rv.u.ID, before+1); err != nil {
+		if _, err := e.emu.WaitBotMessages(ctx, rv.User.ID, before+1); err != nil {
 			b.Fatalf("no notification: %v", err)
 		}
 		cancel()

@@ -19,15 +19,15 @@ func TestAdditionsPerCasePerDay(t *testing.T) {
 	e.start()
 	r := e.reporter(7_300_300_001, "en")
 	ref := r.fileTip(canaryAnswers("bounds"))
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.press("menu:mine")
 	r.press("add:" + string(ref))
-	r.markSeen()
+	r.MarkSeen()
 	for i := range 3 {
-		e.emu.SendText(r.u, fmt.Sprintf("news number %d", i))
+		e.emu.SendText(r.User, fmt.Sprintf("news number %d", i))
 		if i < 2 {
 			r.waitText(regexp.MustCompile(`Thank you`))
-			r.markSeen()
+			r.MarkSeen()
 		}
 	}
 	r.waitText(regexp.MustCompile(`We have received a lot for this report today`))

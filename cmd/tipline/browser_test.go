@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/tipline/tipline/internal/chattest"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -180,7 +181,7 @@ func TestSandboxInBrowser(t *testing.T) {
 		}
 		q := d.nextQuestion("reporter")
 		d.clickButton("reporter", q)
-		if isButton(q.Data, "send:contact") {
+		if chattest.IsButton(q.Data, "send:contact") {
 			break
 		}
 	}
@@ -331,7 +332,7 @@ func TestSandboxInBrowser(t *testing.T) {
 		}
 		q := d.nextQuestion("reporter")
 		d.clickButton("reporter", q)
-		if isButton(q.Data, "send:contact") {
+		if chattest.IsButton(q.Data, "send:contact") {
 			break
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/storage"
 )
 
 // casesReassign is "tipline cases reassign REF --to ID": an operator
@@ -42,7 +41,7 @@ func (m *Main) casesReassign(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	prev, err := db.Reassign(ctx, ref, *to, storage.ActorOperator, time.Now())
+	prev, err := db.Reassign(ctx, ref, *to, tipline.ActorOperator, time.Now())
 	switch {
 	case errors.Is(err, tipline.ErrNotFound):
 		return fmt.Errorf("cases reassign: no case %s or no reviewer %d", ref, *to)

@@ -37,10 +37,10 @@ func TestReviewerCaseWork(t *testing.T) {
 	rv.waitText(regexp.MustCompile(`is classified\.[\s\S]*Forced labour · High risk`))
 	// The notification, once taken, keeps urgency and area and shows the
 	// classification.
-	seen := rv.seen
-	rv.seen = 0
+	seen := rv.Seen
+	rv.Seen = 0
 	rv.waitText(regexp.MustCompile(`taken by Primary Pich\.[\s\S]*URGENT · child at risk · 📍[\s\S]*Classified: Forced labour · High risk`))
-	rv.seen = seen
+	rv.Seen = seen
 
 	// Details: one timeline, the reporter's language.
 	rv.press("det:" + string(ref))
@@ -54,7 +54,7 @@ func TestReviewerCaseWork(t *testing.T) {
 	// reporter wrote with it.
 	rv.press("fil:" + string(ref) + ":0")
 	photoWithWords := func() bool {
-		for _, m := range e.emu.BotMessages(rv.u.ID) {
+		for _, m := range e.emu.BotMessages(rv.User.ID) {
 			if m.Photo && m.ID > det.ID && strings.Contains(m.Caption, "Canarycaption7100900001 a picture from last month") && m.ProtectContent {
 				return true
 			}
@@ -63,7 +63,7 @@ func TestReviewerCaseWork(t *testing.T) {
 	}
 	for deadline := time.Now().Add(15 * time.Second); !photoWithWords(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the photo did not come with its caption:\n%s", rv.transcript())
+			t.Fatalf("the photo did not come with its caption:\n%s", rv.Transcript())
 		}
 	}
 	if !(strings.Index(det.Text, "sent the report") < strings.Index(det.Text, "Taken by") && strings.Index(det.Text, "Taken by") < strings.Index(det.Text, "Classified by")) {
@@ -79,7 +79,7 @@ func TestReviewerCaseWork(t *testing.T) {
 	}
 
 	// Close as referred to a named partner (from Details' buttons).
-	rv.seen = det.ID - 1
+	rv.Seen = det.ID - 1
 	rv.press("close:" + string(ref))
 	rv.press("out:" + string(ref) + ":partner")
 	rv.press("ref:" + string(ref) + ":" + strconv.FormatInt(partner.ID, 10))
@@ -95,7 +95,7 @@ func TestReviewerCaseWork(t *testing.T) {
 	}
 
 	// An old outcome button on the closed case does nothing but say so.
-	rv.seen = 0
+	rv.Seen = 0
 	rv.press("out:" + string(ref) + ":no_action")
 	rv.waitText(regexp.MustCompile(`already closed \(Referred to a partner\)\. Reopen it first`))
 	if c := mustCase(t, e.testEnv, ref); c.Assignment.Outcome != tipline.OutcomePartner {
@@ -104,13 +104,13 @@ func TestReviewerCaseWork(t *testing.T) {
 
 	// A second report of the same: linked after a mistyped reference.
 	_, newer := e.urgentTip(7_100_900_002)
-	rv.seen = 0
+	rv.Seen = 0
 	rv.take(newer)
 	rv.press("dup:" + string(newer))
-	rv.markSeen()
-	e.emu.SendText(rv.u, "the first one")
+	rv.MarkSeen()
+	e.emu.SendText(rv.User, "the first one")
 	rv.waitText(regexp.MustCompile(`does not look like a reference`))
-	e.emu.SendText(rv.u, strings.ToLower(string(ref)))
+	e.emu.SendText(rv.User, strings.ToLower(string(ref)))
 	rv.waitText(regexp.MustCompile(string(newer) + ` is closed as the same as ` + string(ref)))
 	if c := mustCase(t, e.testEnv, newer); c.Assignment.Outcome != tipline.OutcomeDuplicate || c.Assignment.DuplicateOf != ref {
 		t.Errorf("newer case %+v, want a duplicate of %s", c.Assignment, ref)
@@ -118,13 +118,13 @@ func TestReviewerCaseWork(t *testing.T) {
 
 	// /find: by reference, by place words, near a location.
 	_, open := e.urgentTip(7_100_900_003)
-	rv.markSeen()
-	e.emu.SendText(rv.u, "/find "+string(ref))
+	rv.MarkSeen()
+	e.emu.SendText(rv.User, "/find "+string(ref))
 	// The case classified above shows its classification in the list.
 	rv.waitText(regexp.MustCompile(`Cases found:\n` + string(ref) + ` · [^\n]*Forced labour \(High risk\)`))
-	e.emu.SendText(rv.u, "/find nowhere at all")
+	e.emu.SendText(rv.User, "/find nowhere at all")
 	rv.waitText(regexp.MustCompile(`No open case found\. Place words and locations search open cases only`))
-	e.emu.SendLocation(rv.u, 11.57, 104.92)
+	e.emu.SendLocation(rv.User, 11.57, 104.92)
 	m := rv.waitText(regexp.MustCompile(`Open cases found \(closed cases are not searched by place\):\n` + string(open) + ` · \d+\.\d km · `))
 	if strings.Contains(m.Text, string(ref)) {
 		t.Errorf("a closed case found near a location:\n%s", m.Text)
@@ -143,7 +143,7 @@ func TestEscalationAlone(t *testing.T) {
 	rv.waitText(regexp.MustCompile(`you are the only reviewer; nobody else can be notified`))
 	e.settle()
 	time.Sleep(200 * time.Millisecond)
-	for _, m := range e.emu.BotMessages(rv.u.ID) {
+	for _, m := range e.emu.BotMessages(rv.User.ID) {
 		if strings.Contains(m.Text, "(round ") {
 			t.Errorf("notified of their own escalation: %q", m.Text)
 		}
@@ -174,10 +174,10 @@ func TestAdditionToAClosedCase(t *testing.T) {
 	rv.waitText(regexp.MustCompile(`closed: No action needed`))
 
 	m := rep.waitText(regexp.MustCompile(`Is she still there`))
-	rep.seen = m.ID - 1
+	rep.Seen = m.ID - 1
 	rep.press("ans:" + string(ref))
-	rep.markSeen()
-	e.emu.SendText(rep.u, "Canarylate she left this morning")
+	rep.MarkSeen()
+	e.emu.SendText(rep.User, "Canarylate she left this morning")
 	rv.waitText(regexp.MustCompile(`which is closed[\s\S]*Canarylate`))
 	rv.waitButton("reopen:" + string(ref))
 	if c := mustCase(t, e.testEnv, ref); c.Status != tipline.StatusClosed || len(c.Additions) != 1 {

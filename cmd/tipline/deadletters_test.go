@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/storagetest"
 )
@@ -62,9 +63,9 @@ func TestDisablingDropsQueuedMessages(t *testing.T) {
 	stop() // nothing is sent from here on: what is queued stays queued
 	ctx := context.Background()
 	var entries []storage.OutboxEntry
-	for i, chat := range []int64{p.u.ID, p.u.ID, p.u.ID, 7_100_600_999} {
+	for i, chat := range []int64{p.User.ID, p.User.ID, p.User.ID, 7_100_600_999} {
 		entries = append(entries, storage.OutboxEntry{Key: fmt.Sprint("test:queued:", i), ChatKey: e.ring.ChatKey(chat), ChatID: chat,
-			Lane: storage.LaneBulk, Method: "sendMessage", Payload: []byte(`{"text":"a file of a case"}`)})
+			Lane: tipline.LaneBulk, Method: "sendMessage", Payload: []byte(`{"text":"a file of a case"}`)})
 	}
 	if err := e.db.OutboxAdd(ctx, entries); err != nil {
 		t.Fatal(err)

@@ -18,14 +18,14 @@ func TestAdditionToADuplicateGoesToTheOlderCase(t *testing.T) {
 	p.take(older)
 	rep, newer := e.urgentTip(7_100_700_002)
 	// The reporter is adding to the newer case when it is linked.
-	e.emu.SendText(rep.u, "/start")
+	e.emu.SendText(rep.User, "/start")
 	rep.press("menu:mine")
 	rep.press("add:" + string(newer))
-	rep.markSeen()
+	rep.MarkSeen()
 	if err := e.db.LinkDuplicate(context.Background(), newer, older, p.rv.ID, time.Now()); err != nil {
 		t.Fatalf("LinkDuplicate: %v", err)
 	}
-	e.emu.SendText(rep.u, "Canaryduplicate the van is white")
+	e.emu.SendText(rep.User, "Canaryduplicate the van is white")
 	waitInboxDone(t, e.testEnv)
 	if c := mustCase(t, e.testEnv, older); len(c.Additions) != 1 || c.Additions[0].Text != "Canaryduplicate the van is white" {
 		t.Fatalf("the older case has additions %+v, want the one given to its duplicate", c.Additions)

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/internal/chattest"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -45,8 +45,8 @@ func TestTipJourney(t *testing.T) {
 			t.Fatalf("%s: case %s: %v", lang, f.ref, err)
 		}
 		want := tipline.Answers{
-			flows.AnswerWhat: f.a.what, flows.AnswerDanger: "yes", flows.AnswerHappening: "sale", flows.AnswerWhen: "ongoing",
-			flows.AnswerChildren: "2_3", flows.AnswerAges: "6_11", flows.AnswerAdults: f.a.adults,
+			tipline.AnswerWhat: f.a.what, tipline.AnswerDanger: "yes", tipline.AnswerHappening: "sale", tipline.AnswerWhen: "ongoing",
+			tipline.AnswerChildren: "2_3", tipline.AnswerAges: "6_11", tipline.AnswerAdults: f.a.adults,
 		}
 		if fmt.Sprint(c.Answers) != fmt.Sprint(want) {
 			t.Errorf("%s: answers = %v, want %v", lang, c.Answers, want)
@@ -57,7 +57,7 @@ func TestTipJourney(t *testing.T) {
 		if c.Location == nil || c.Location.Latitude != 11.5696 || c.Location.Longitude != 104.921 {
 			t.Errorf("%s: location = %v", lang, c.Location)
 		}
-		if c.ReporterChatID != f.r.u.ID {
+		if c.ReporterChatID != f.r.User.ID {
 			t.Errorf("%s: reporter chat not kept for replies", lang)
 		}
 		if len(c.Attachments) != 1 || c.Attachments[0].Kind != tipline.AttachPhoto {
@@ -68,7 +68,7 @@ func TestTipJourney(t *testing.T) {
 			t.Errorf("%s: stored photo = %q, want the uploaded bytes", lang, got)
 		}
 		// The reply with the reference is in the reporter's language.
-		done := f.r.e.emu.BotMessages(f.r.u.ID)
+		done := f.r.e.emu.BotMessages(f.r.User.ID)
 		if !hasScript(done, lang) {
 			t.Errorf("%s: replies are not in the reporter's language", lang)
 		}
@@ -83,7 +83,7 @@ func TestTipJourney(t *testing.T) {
 	redisValues := e.redisDump()
 	logs := e.logs.String()
 	for _, f := range all {
-		secrets := []string{strconv.FormatInt(f.r.u.ID, 10), f.r.u.Username, f.r.u.FirstName, "Canarywhat", "Canaryadults", "canary-photo"}
+		secrets := []string{strconv.FormatInt(f.r.User.ID, 10), f.r.User.Username, f.r.User.FirstName, "Canarywhat", "Canaryadults", "canary-photo"}
 		for _, s := range secrets {
 			if strings.Contains(dump, s) {
 				t.Errorf("pg_dump contains %q", s)
@@ -183,13 +183,13 @@ func TestDuplicateUpdates(t *testing.T) {
 	if n := e.countRows("cases"); n != 1 {
 		t.Errorf("cases = %d, want 1", n)
 	}
-	for _, m := range e.emu.BotMessages(r.u.ID) {
+	for _, m := range e.emu.BotMessages(r.User.ID) {
 		if strings.Contains(m.Text, "buttons below") || strings.Count(m.Text, "TL-") > 1 {
 			t.Errorf("a duplicate update was applied again: %q", m.Text)
 		}
 	}
 	refs := 0
-	for _, m := range e.emu.BotMessages(r.u.ID) {
+	for _, m := range e.emu.BotMessages(r.User.ID) {
 		if referenceRE.MatchString(m.Text) { // one message: the report number, then the secret code
 			refs++
 		}
@@ -198,6 +198,13 @@ func TestDuplicateUpdates(t *testing.T) {
 		t.Errorf("reference sent %d times, want once", refs)
 	}
 	e.assertValid()
+}
+
+// inboxPending counts the updates not yet processed, as the metrics and
+// doctor read them (Stats).
+func inboxPending(e *testEnv) (int, error) {
+	st, err := e.db.Stats(context.Background())
+	return st.InboxPending, err
 }
 
 // waitInboxDone waits until every stored update was processed.
@@ -209,7 +216,7 @@ func waitInboxDone(t testing.TB, e *testEnv) {
 	}
 	deadline := time.Now().Add(waitFor)
 	for time.Now().Before(deadline) {
-		n, err := e.db.InboxPending(ctx)
+		n, err := inboxPending(e)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -242,13 +249,13 @@ func TestChatsInOrder(t *testing.T) {
 	for i := range 2 {
 		r := e.reporter(int64(7_300_000_001+i), "en")
 		wg.Go(func() {
-			r.e.emu.SendText(r.u, "/start")
+			r.e.emu.SendText(r.User, "/start")
 			r.press("menu:tip")
 			r.expect("back")
 			// The first message answers "what happened"; the rest arrive while
 			// the bot asks "is a child in danger" and must each be explained.
 			for j := range burst {
-				r.e.emu.SendText(r.u, fmt.Sprintf("message %d from %d", j, i))
+				r.e.emu.SendText(r.User, fmt.Sprintf("message %d from %d", j, i))
 			}
 		})
 	}
@@ -265,10 +272,10 @@ func TestChatsInOrder(t *testing.T) {
 			}
 		}
 		if explained != burst-1 {
-			t.Errorf("chat %d: %d messages explained, want %d:\n%s", i, explained, burst-1, (&reporter{e: e, u: userOf(id)}).transcript())
+			t.Errorf("chat %d: %d messages explained, want %d:\n%s", i, explained, burst-1, (&reporter{Chat: &chattest.Chat{Emu: e.emu, User: userOf(id)}, e: e}).Transcript())
 		}
 		// Finish the report: the answer kept must be the first message.
-		r := &reporter{e: e, u: userOf(id)}
+		r := &reporter{Chat: &chattest.Chat{Emu: e.emu, User: userOf(id)}, e: e}
 		r.pressAll(quickAnswers...)
 		r.press("send:anon")
 		m := r.waitText(referenceRE)
@@ -276,7 +283,7 @@ func TestChatsInOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sessionWhat = c.Answers[flows.AnswerWhat]
+		sessionWhat = c.Answers[tipline.AnswerWhat]
 		if want := fmt.Sprintf("message 0 from %d", i); sessionWhat != want {
 			t.Errorf("chat %d: what = %q, want %q (out of order)", i, sessionWhat, want)
 		}
@@ -294,7 +301,7 @@ func TestWebhookSecret(t *testing.T) {
 	addr, _ := e.start()
 	url := "http://" + addr + "/telegram/hook"
 	r := e.reporter(7_400_000_001, "en")
-	update := fmt.Sprintf(`{"update_id":90001,"message":{"message_id":1,"date":1763800000,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"is_bot":false,"first_name":"A","language_code":"en"},"text":"/start","entities":[{"type":"bot_command","offset":0,"length":6}]}}`, r.u.ID, r.u.ID)
+	update := fmt.Sprintf(`{"update_id":90001,"message":{"message_id":1,"date":1763800000,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"is_bot":false,"first_name":"A","language_code":"en"},"text":"/start","entities":[{"type":"bot_command","offset":0,"length":6}]}}`, r.User.ID, r.User.ID)
 	post := func(secret, body string) int {
 		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 		if err != nil {

@@ -13,7 +13,6 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage/storagetest"
 )
@@ -25,24 +24,24 @@ func TestBadInputAnswered(t *testing.T) {
 	e := newTestEnv(t)
 	e.start()
 	r := e.reporter(7_600_000_001, "th")
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.press("menu:tip")
 	r.expect("back")
 
 	thai := regexp.MustCompile(`[\x{0E00}-\x{0E7F}]`)
 	waitAfter := func(what string, send func()) {
 		t.Helper()
-		before := len(e.emu.BotMessages(r.u.ID))
+		before := len(e.emu.BotMessages(r.User.ID))
 		send()
 		deadline := time.Now().Add(waitFor)
 		// One message: the answer, then the question again with its buttons.
-		for len(e.emu.BotMessages(r.u.ID)) < before+1 {
+		for len(e.emu.BotMessages(r.User.ID)) < before+1 {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: no answer and question again:\n%s", what, r.transcript())
+				t.Fatalf("%s: no answer and question again:\n%s", what, r.Transcript())
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		msgs := e.emu.BotMessages(r.u.ID)
+		msgs := e.emu.BotMessages(r.User.ID)
 		if !thai.MatchString(msgs[before].Text) {
 			t.Errorf("%s: answer not in Thai: %q", what, msgs[before].Text)
 		}
@@ -50,17 +49,17 @@ func TestBadInputAnswered(t *testing.T) {
 			t.Errorf("%s: the answer does not ask the question again: %q", what, msgs[before].Text)
 		}
 	}
-	waitAfter("sticker", func() { e.emu.SendSticker(r.u) })
-	waitAfter("file", func() { e.emu.SendDocument(r.u, "list.pdf", []byte("%PDF-1.4")) })
-	waitAfter("unknown command", func() { e.emu.SendText(r.u, "/frobnicate") })
+	waitAfter("sticker", func() { e.emu.SendSticker(r.User) })
+	waitAfter("file", func() { e.emu.SendDocument(r.User, "list.pdf", []byte("%PDF-1.4")) })
+	waitAfter("unknown command", func() { e.emu.SendText(r.User, "/frobnicate") })
 	m, _ := r.waitButton("back")
-	waitAfter("forged button", func() { e.emu.PressRaw(r.u, m.ID, "a:yes~AAAAAAAAAAAA") })
-	waitAfter("made-up data", func() { e.emu.PressRaw(r.u, m.ID, "\x00\xff💥") })
-	waitAfter("edited message", func() { e.emu.EditText(r.u, 1, "changed") })
+	waitAfter("forged button", func() { e.emu.PressRaw(r.User, m.ID, "a:yes~AAAAAAAAAAAA") })
+	waitAfter("made-up data", func() { e.emu.PressRaw(r.User, m.ID, "\x00\xff💥") })
+	waitAfter("edited message", func() { e.emu.EditText(r.User, 1, "changed") })
 
 	// Odd Unicode is an answer like any other and is kept as given.
 	odd := "\u200bเด็ก\u200f 👧🏽 ﷽ \U0001F9D1\u200D\U0001F9D2 \u202e"
-	e.emu.SendText(r.u, odd)
+	e.emu.SendText(r.User, odd)
 	r.press("a:no")
 	r.press("skip") // what is happening
 	r.press("skip")
@@ -70,7 +69,7 @@ func TestBadInputAnswered(t *testing.T) {
 	// A story over 3,000 letters is an answer too, kept whole, and the
 	// reporter is told so.
 	long := strings.Repeat("เขามาตอนกลางคืนทุกวัน ", 180) // 3,240 letters, 3,960 UTF-16 units (Telegram allows 4,096)
-	e.emu.SendText(r.u, long)
+	e.emu.SendText(r.User, long)
 	r.waitText(regexp.MustCompile(regexp.QuoteMeta(locales.MustLoad().Text("th", "long_text_kept", nil))))
 	r.press("skip")
 	r.press("send:anon")
@@ -79,10 +78,10 @@ func TestBadInputAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Answers[flows.AnswerWhat] == "" || !strings.Contains(c.Answers[flows.AnswerWhat], "เด็ก") {
-		t.Errorf("what = %q", c.Answers[flows.AnswerWhat])
+	if c.Answers[tipline.AnswerWhat] == "" || !strings.Contains(c.Answers[tipline.AnswerWhat], "เด็ก") {
+		t.Errorf("what = %q", c.Answers[tipline.AnswerWhat])
 	}
-	if got := c.Answers[flows.AnswerAdults]; got != strings.TrimSpace(long) {
+	if got := c.Answers[tipline.AnswerAdults]; got != strings.TrimSpace(long) {
 		t.Errorf("a long story kept %d of its %d bytes", len(got), len(strings.TrimSpace(long)))
 	}
 	if n := e.countRows("cases"); n != 1 {
@@ -126,7 +125,7 @@ func TestDatabaseFailureAtSend(t *testing.T) {
 	conn := mustExec(t, e, `ALTER TABLE `+e.schema+`.cases RENAME TO cases_away`)
 	r.press("send:anon")
 	r.waitText(regexp.MustCompile(`could not save your report`))
-	for _, m := range e.emu.BotMessages(r.u.ID) {
+	for _, m := range e.emu.BotMessages(r.User.ID) {
 		if referenceRE.MatchString(m.Text) {
 			t.Fatalf("reference sent although nothing was stored: %q", m.Text)
 		}
@@ -182,14 +181,14 @@ func TestRedisDown(t *testing.T) {
 
 	_ = redis1.Process.Kill()
 	_ = redis1.Wait()
-	r.seen = m.ID
-	if _, err := e.emu.PressButton(r.u, m.ID, data); err != nil {
+	r.Seen = m.ID
+	if _, err := e.emu.PressButton(r.User, m.ID, data); err != nil {
 		t.Fatal(err)
 	}
 	r.waitText(regexp.MustCompile(`slow right now`))
 	time.Sleep(1500 * time.Millisecond) // retries go on; the reporter is not told again
 	told := 0
-	for _, bm := range e.emu.BotMessages(r.u.ID) {
+	for _, bm := range e.emu.BotMessages(r.User.ID) {
 		if strings.Contains(bm.Text, "slow right now") {
 			told++
 		}

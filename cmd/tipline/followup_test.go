@@ -29,28 +29,28 @@ func TestMissingChildJourney(t *testing.T) {
 	}
 	for i, tc := range cases {
 		r := e.reporter(int64(7_010_000_001+i), tc.lang)
-		e.emu.SendText(r.u, "/start")
+		e.emu.SendText(r.User, "/start")
 		r.press("menu:missing")
 		r.expect("back")
-		e.emu.SendText(r.u, "Canaryname"+tc.lang)
+		e.emu.SendText(r.User, "Canaryname"+tc.lang)
 		r.expect("a:under_6")
-		e.emu.SendText(r.u, tc.age)
+		e.emu.SendText(r.User, tc.age)
 		r.press("a:girl")
 		r.expect("skip")
-		r.markSeen()
-		e.emu.SendPhoto(r.u, []byte("\xff\xd8\xff first "+tc.lang), "")
+		r.MarkSeen()
+		e.emu.SendPhoto(r.User, []byte("\xff\xd8\xff first "+tc.lang), "")
 		r.expect("done")
-		r.markSeen()
-		e.emu.SendPhoto(r.u, []byte("\xff\xd8\xff second "+tc.lang), "")
+		r.MarkSeen()
+		e.emu.SendPhoto(r.User, []byte("\xff\xd8\xff second "+tc.lang), "")
 		r.press("done")
 		r.press("a:yesterday")
 		r.expect("skip")
-		e.emu.SendLocation(r.u, 13.6586, 102.5625)
+		e.emu.SendLocation(r.User, 13.6586, 102.5625)
 		r.press("skip") // clothes
 		r.press("a:parent")
 		r.press("a:yes")
 		r.expect("skip")
-		e.emu.SendText(r.u, tc.phone)
+		e.emu.SendText(r.User, tc.phone)
 		r.press("a:no")
 		r.press("send:contact")
 		m := r.waitText(referenceRE)
@@ -59,8 +59,8 @@ func TestMissingChildJourney(t *testing.T) {
 			t.Fatal(err)
 		}
 		a := c.Answers
-		if c.Kind != tipline.KindMissing || c.Urgency != tipline.UrgencyUrgent || a[flows.AnswerPhone] != tc.want ||
-			a[flows.AnswerAge] != "7" || a[flows.AnswerName] != "Canaryname"+tc.lang || a[flows.AnswerSeenWhen] != teamYesterday(t) {
+		if c.Kind != tipline.KindMissing || c.Urgency != tipline.UrgencyUrgent || a[tipline.AnswerPhone] != tc.want ||
+			a[tipline.AnswerAge] != "7" || a[tipline.AnswerName] != "Canaryname"+tc.lang || a[tipline.AnswerSeenWhen] != teamYesterday(t) {
 			t.Errorf("%s: case %s %s answers %v", tc.lang, c.Kind, c.Urgency, a)
 		}
 		if len(c.Attachments) != 2 {
@@ -103,26 +103,26 @@ func TestFollowUpFromAnotherAccount(t *testing.T) {
 	e.start()
 	first := e.reporter(7_020_000_001, "km")
 	ref := first.fileTip(canaryAnswers("followup"))
-	first.seen = 0
+	first.Seen = 0
 	code := codeRE.FindString(first.waitText(codeRE).Text)
 	plain := strings.ReplaceAll(code, " ", "")
 	khmer := strings.NewReplacer("0", "០", "1", "១", "2", "២", "3", "៣", "4", "៤", "5", "៥", "6", "៦", "7", "៧", "8", "៨", "9", "៩").Replace(code)
 
 	second := e.reporter(7_020_000_002, "th")
-	e.emu.SendText(second.u, "/status")
+	e.emu.SendText(second.User, "/status")
 	second.expect("menu")
-	second.markSeen()
+	second.MarkSeen()
 	wrong := "0000 0000 0000 0000"
 	if wrong == code {
 		wrong = "1111 1111 1111 1111"
 	}
-	e.emu.SendText(second.u, wrong)
+	e.emu.SendText(second.User, wrong)
 	second.expect("menu")
-	second.markSeen()
-	e.emu.SendText(second.u, khmer) // the right code, in Khmer digits
+	second.MarkSeen()
+	e.emu.SendText(second.User, khmer) // the right code, in Khmer digits
 	second.press("add:" + string(ref))
-	second.markSeen()
-	e.emu.SendPhoto(second.u, []byte("\xff\xd8\xff added later"), "")
+	second.MarkSeen()
+	e.emu.SendPhoto(second.User, []byte("\xff\xd8\xff added later"), "")
 	second.press("done")
 	waitInboxDone(t, e)
 
@@ -145,18 +145,18 @@ func TestFollowUpFromAnotherAccount(t *testing.T) {
 
 	// A third account guesses: after 3 tries it is told to wait, even with the right code.
 	third := e.reporter(7_020_000_003, "en")
-	e.emu.SendText(third.u, "/status")
+	e.emu.SendText(third.User, "/status")
 	for range 3 {
 		third.expect("menu")
-		third.markSeen()
-		e.emu.SendText(third.u, wrong)
+		third.MarkSeen()
+		e.emu.SendText(third.User, wrong)
 	}
 	third.waitText(regexp.MustCompile(`did not open`))
-	third.markSeen()
-	e.emu.SendText(third.u, "/status")
+	third.MarkSeen()
+	e.emu.SendText(third.User, "/status")
 	third.expect("menu")
-	third.markSeen()
-	e.emu.SendText(third.u, code)
+	third.MarkSeen()
+	e.emu.SendText(third.User, code)
 	third.waitText(regexp.MustCompile(`Too many tries`))
 
 	dump := storagetest.DumpSchema(t, e.schema)
@@ -177,12 +177,12 @@ func TestClearChat(t *testing.T) {
 	e.start()
 	r := e.reporter(7_030_000_001, "th")
 	r.fileTip(canaryAnswers("clear"))
-	r.seen = 0
+	r.Seen = 0
 	r.press("clear")
 	r.press("clear:yes")
 	waitInboxDone(t, e)
 	left := 0
-	msgs := e.emu.Messages(r.u.ID)
+	msgs := e.emu.Messages(r.User.ID)
 	for i, m := range msgs {
 		if i == len(msgs)-1 && m.FromBot && !m.Deleted && !referenceRE.MatchString(m.Text) && !codeRE.MatchString(m.Text) &&
 			!strings.Contains(m.Text, "Canary") {
@@ -194,7 +194,7 @@ func TestClearChat(t *testing.T) {
 		}
 	}
 	if left > 0 {
-		t.Logf("transcript:\n%s", r.transcript())
+		t.Logf("transcript:\n%s", r.Transcript())
 	}
 	e.assertValid()
 }
@@ -208,11 +208,11 @@ func TestForget(t *testing.T) {
 	ref := r.fileTip(canaryAnswers("forget"))
 	r.startTip("Canarydraft unfinished words")
 	r.expect("a:yes")
-	pseudonym := e.ring.Pseudonym(r.u.ID)
+	pseudonym := e.ring.Pseudonym(r.User.ID)
 	if list, _ := e.db.CasesByReporter(context.Background(), pseudonym); len(list) != 1 {
 		t.Fatalf("before forget: %d cases linked", len(list))
 	}
-	e.emu.SendText(r.u, "/forget")
+	e.emu.SendText(r.User, "/forget")
 	r.press("forget:yes")
 	r.waitText(regexp.MustCompile(`no longer know`))
 	waitInboxDone(t, e)
@@ -231,11 +231,11 @@ func TestForget(t *testing.T) {
 	if strings.Contains(storagetest.DumpSchema(t, e.schema), pseudonym) {
 		t.Error("the pseudonym is still in the database")
 	}
-	raw, err := e.rc.Get(context.Background(), e.prefix+"session:"+e.ring.ChatKey(r.u.ID)).Bytes()
+	raw, err := e.rc.Get(context.Background(), e.prefix+"session:"+e.ring.ChatKey(r.User.ID)).Bytes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := e.ring.Open(raw, e.prefix+"session:"+e.ring.ChatKey(r.u.ID))
+	plain, err := e.ring.Open(raw, e.prefix+"session:"+e.ring.ChatKey(r.User.ID))
 	if err != nil {
 		t.Fatalf("open session: %v", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot"
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/internal/chattest"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/storage/postgres"
 	redisstore "github.com/tipline/tipline/storage/redis"
@@ -154,11 +154,12 @@ func (e *testEnv) startMain(m *Main, args ...string) (addr string, stop func()) 
 	return addr, stop
 }
 
-// reporter drives one Telegram user's chat with the bot.
+// reporter drives one Telegram user's chat with the bot (a reporter's or a
+// reviewer's): chattest.Chat's waits, which fail the test when they time
+// out.
 type reporter struct {
+	*chattest.Chat
 	e    *testEnv
-	u    telegramemu.User
-	seen int    // highest bot message id already used
 	code string // a reviewer's invite code
 }
 
@@ -198,86 +199,38 @@ func (e *testEnv) rememberLanguage(id int64, lang string) {
 // newReporter adds a Telegram user who never chose a language with us.
 func (e *testEnv) newReporter(id int64, lang string) *reporter {
 	u := telegramemu.User{ID: id, FirstName: fmt.Sprintf("Canaryfirst%d", id), Username: fmt.Sprintf("canaryuser%d", id), LanguageCode: lang}
-	e.emu.AddUser(u)
-	return &reporter{e: e, u: u}
+	return &reporter{Chat: chattest.New(e.emu, u), e: e}
 }
 
 const waitFor = 15 * time.Second
-
-// isButton tells whether a button's data is action's: a reporter's
-// button carries "~MAC" after the action, a reviewer's "!VERSION!EXPIRY"
-// before it. The one place the tests spell the bot's signed-data format.
-func isButton(data, action string) bool {
-	return strings.HasPrefix(data, action+"~") || strings.HasPrefix(data, action+"!")
-}
-
-// buttonIn finds the newest message after seen with a button for action,
-// and that button's data.
-func buttonIn(msgs []telegramemu.Message, seen int, action string) (telegramemu.Message, string, bool) {
-	for i := len(msgs) - 1; i >= 0 && msgs[i].ID > seen; i-- {
-		for _, row := range msgs[i].Buttons {
-			for _, b := range row {
-				if isButton(b.Data, action) {
-					return msgs[i], b.Data, true
-				}
-			}
-		}
-	}
-	return telegramemu.Message{}, "", false
-}
 
 // waitButton waits for a bot message newer than the last one used that has
 // a button for action, and returns that message and the button's data.
 func (r *reporter) waitButton(action string) (telegramemu.Message, string) {
 	r.e.t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for time.Now().Before(deadline) {
-		if m, data, ok := buttonIn(r.e.emu.BotMessages(r.u.ID), r.seen, action); ok {
-			return m, data
-		}
-		time.Sleep(2 * time.Millisecond)
+	m, data, ok := r.WaitButton(action, waitFor)
+	if !ok {
+		r.e.t.Fatalf("user %d: no button %q within %v; bot said:\n%s\nlogs:\n%s", r.User.ID, action, waitFor, r.Transcript(), r.e.logs)
 	}
-	r.e.t.Fatalf("user %d: no button %q within %v; bot said:\n%s\nlogs:\n%s", r.u.ID, action, waitFor, r.transcript(), r.e.logs)
-	return telegramemu.Message{}, ""
+	return m, data
 }
 
 // waitText waits for a new bot message whose text matches re.
 func (r *reporter) waitText(re *regexp.Regexp) telegramemu.Message {
 	r.e.t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for time.Now().Before(deadline) {
-		msgs := r.e.emu.BotMessages(r.u.ID)
-		for i := len(msgs) - 1; i >= 0 && msgs[i].ID > r.seen; i-- {
-			if re.MatchString(msgs[i].Text) {
-				return msgs[i]
-			}
-		}
-		time.Sleep(2 * time.Millisecond)
+	m, ok := r.WaitMessage(r.Seen, waitFor, func(m telegramemu.Message) bool { return re.MatchString(m.Text) })
+	if !ok {
+		r.e.t.Fatalf("user %d: no message matching %s; bot said:\n%s", r.User.ID, re, r.Transcript())
 	}
-	r.e.t.Fatalf("user %d: no message matching %s; bot said:\n%s", r.u.ID, re, r.transcript())
-	return telegramemu.Message{}
-}
-
-func (r *reporter) transcript() string {
-	var b strings.Builder
-	for _, m := range r.e.emu.Messages(r.u.ID) {
-		who := "user"
-		if m.FromBot {
-			who = "bot "
-		}
-		fmt.Fprintf(&b, "  %d %s: %s\n", m.ID, who, strings.ReplaceAll(m.Text, "\n", " / "))
-	}
-	return b.String()
+	return m
 }
 
 // press waits for the button, presses it and remembers the message.
 func (r *reporter) press(action string) int64 {
 	r.e.t.Helper()
-	m, data := r.waitButton(action)
-	r.seen = m.ID
-	id, err := r.e.emu.PressButton(r.u, m.ID, data)
+	id, err := r.Press(action, waitFor)
 	if err != nil {
-		r.e.t.Fatalf("press %s: %v", action, err)
+		r.e.t.Fatalf("%v; bot said:\n%s\nlogs:\n%s", err, r.Transcript(), r.e.logs)
 	}
 	return id
 }
@@ -287,14 +240,7 @@ func (r *reporter) press(action string) int64 {
 func (r *reporter) expect(action string) {
 	r.e.t.Helper()
 	m, _ := r.waitButton(action)
-	r.seen = m.ID - 1
-}
-
-func (r *reporter) markSeen() {
-	msgs := r.e.emu.BotMessages(r.u.ID)
-	if len(msgs) > 0 {
-		r.seen = msgs[len(msgs)-1].ID
-	}
+	r.Seen = m.ID - 1
 }
 
 var referenceRE = regexp.MustCompile(`TL-[0-9A-Z]{4}-[0-9A-Z]{4}`)
@@ -329,26 +275,26 @@ func (r *reporter) fileTip(a tipAnswers) tipline.Reference {
 func (r *reporter) fileTipSending(a tipAnswers, send string) tipline.Reference {
 	t := r.e.t
 	t.Helper()
-	r.e.emu.SendText(r.u, "/start")
+	r.e.emu.SendText(r.User, "/start")
 	r.press("menu:tip")
 	r.expect("back")
-	r.e.emu.SendText(r.u, a.what)
+	r.e.emu.SendText(r.User, a.what)
 	r.press("a:yes")
 	r.press("a:sale") // what is happening
 	r.expect("skip")
-	r.e.emu.SendLocation(r.u, 11.5696, 104.921)
+	r.e.emu.SendLocation(r.User, 11.5696, 104.921)
 	r.press("a:ongoing")
 	r.press("a:2_3")
 	r.press("a:6_11")
 	r.expect("skip")
-	r.e.emu.SendText(r.u, a.adults)
+	r.e.emu.SendText(r.User, a.adults)
 	r.expect("skip")
-	r.markSeen()
-	r.e.emu.SendPhoto(r.u, a.photo, a.caption)
+	r.MarkSeen()
+	r.e.emu.SendPhoto(r.User, a.photo, a.caption)
 	r.press("done")
 	r.press(send)
 	m := r.waitText(referenceRE)
-	r.markSeen()
+	r.MarkSeen()
 	ref, err := tipline.ParseReference(referenceRE.FindString(m.Text))
 	if err != nil {
 		t.Fatalf("reference in %q: %v", m.Text, err)
@@ -366,10 +312,10 @@ var quickAnswers = []string{"a:no", "skip", "skip", "a:today", "a:1", "a:unknown
 // the update id of that answer.
 func (r *reporter) startTip(what string) int64 {
 	r.e.t.Helper()
-	r.e.emu.SendText(r.u, "/start")
+	r.e.emu.SendText(r.User, "/start")
 	r.press("menu:tip")
 	r.expect("back")
-	return r.e.emu.SendText(r.u, what)
+	return r.e.emu.SendText(r.User, what)
 }
 
 // pressAll presses each button in turn.

@@ -32,7 +32,7 @@ func TestFirstScreenByPhoneLanguage(t *testing.T) {
 	cat := locales.MustLoad()
 
 	// The reviewer chose on the same picker when redeeming the invite.
-	if first := e.emu.BotMessages(rv.u.ID)[0].Text; !containsAll(first, cat, "choose_language") {
+	if first := e.emu.BotMessages(rv.User.ID)[0].Text; !containsAll(first, cat, "choose_language") {
 		t.Errorf("a new reviewer's first message: %q, want the picker in each language", first)
 	}
 
@@ -45,7 +45,7 @@ func TestFirstScreenByPhoneLanguage(t *testing.T) {
 		{"th", "", "th"},
 	} {
 		r := e.newReporter(int64(7_950_000_001+i), tc.phone)
-		e.emu.SendText(r.u, "/start") // what Telegram's Start button sends
+		e.emu.SendText(r.User, "/start") // what Telegram's Start button sends
 		if tc.choose != "" {
 			m, _ := r.waitButton("lang:km")
 			if !containsAll(m.Text, cat, "choose_language") || len(m.Buttons) != 2 || len(m.Buttons[0]) != 3 || m.Buttons[1][0].Text != "🔊" {
@@ -57,13 +57,13 @@ func TestFirstScreenByPhoneLanguage(t *testing.T) {
 		if !strings.Contains(m.Text, cat.Text(tc.want, "menu", nil)) {
 			t.Errorf("phone %q: the menu %q is not in %s", tc.phone, m.Text, tc.want)
 		}
-		r.markSeen()
+		r.MarkSeen()
 		chosen[tc.phone] = tc.want
 	}
 
 	// A Khmer reader whose phone says "en" files a tip; the team writes.
 	r := e.newReporter(7_950_000_102, "en")
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.press("lang:km")
 	ref := r.fileTip(canaryAnswers("lang"))
 	rv.take(ref)
@@ -77,57 +77,57 @@ func TestFirstScreenByPhoneLanguage(t *testing.T) {
 	// Days later: the session is gone. The Answer button still works, in
 	// Khmer, and the words reach the reviewer.
 	time.Sleep(ttl + time.Second)
-	r.seen = team.ID - 1
+	r.Seen = team.ID - 1
 	r.press("ans:" + string(ref))
 	m := r.waitText(regexp.MustCompile(regexp.QuoteMeta(string(ref))))
 	if !strings.Contains(m.Text, cat.Text("km", "add_prompt", map[string]any{"Reference": string(ref)})) ||
 		strings.Contains(m.Text, cat.Text("km", "error_session_lost", nil)) {
 		t.Errorf("Answer after the session expired: %q, want the Khmer prompt for %s", m.Text, ref)
 	}
-	r.markSeen()
-	e.emu.SendText(r.u, "Canarylate she left this morning")
+	r.MarkSeen()
+	e.emu.SendText(r.User, "Canarylate she left this morning")
 	rv.waitText(regexp.MustCompile(`Canarylate`))
 	r.press("done")
-	r.markSeen()
+	r.MarkSeen()
 
 	// The team writes again; the reporter types without pressing Answer:
 	// the words reach the reviewer all the same.
 	rv.reply(ref, "Which street?")
 	rv.waitText(regexp.MustCompile(`Sent to the reporter`))
 	r.waitText(regexp.MustCompile(`Which street`))
-	r.markSeen()
-	e.emu.SendText(r.u, "Canarytyped near the market")
+	r.MarkSeen()
+	e.emu.SendText(r.User, "Canarytyped near the market")
 	rv.waitText(regexp.MustCompile(`Canarytyped`))
 	r.press("done")
-	r.markSeen()
+	r.MarkSeen()
 
 	// A dead letter: an update the program cannot read, from the "en" phone.
-	raw := fmt.Sprintf(`{"update_id":990101,"message":{"message_id":"not a number","date":1,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"language_code":"en"},"text":"x"}}`, r.u.ID, r.u.ID)
-	if _, err := e.db.InboxAdd(context.Background(), []storage.InboxItem{{UpdateID: 990101, ChatKey: e.ring.ChatKey(r.u.ID), Payload: []byte(raw)}}); err != nil {
+	raw := fmt.Sprintf(`{"update_id":990101,"message":{"message_id":"not a number","date":1,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"language_code":"en"},"text":"x"}}`, r.User.ID, r.User.ID)
+	if _, err := e.db.InboxAdd(context.Background(), []storage.InboxItem{{UpdateID: 990101, ChatKey: e.ring.ChatKey(r.User.ID), Payload: []byte(raw)}}); err != nil {
 		t.Fatal(err)
 	}
 	r.waitText(regexp.MustCompile(regexp.QuoteMeta(cat.Text("km", "error_set_aside", nil))))
-	r.markSeen()
+	r.MarkSeen()
 
 	// A block: the neutral answer and the numbers, in Khmer.
 	rv.press("blk:" + string(ref))
 	rv.press("blr:" + string(ref) + ":threats")
 	rv.waitText(regexp.MustCompile(`is blocked`))
-	e.emu.SendText(r.u, "hello again")
+	e.emu.SendText(r.User, "hello again")
 	if m := r.waitText(regexp.MustCompile(`117`)); !strings.HasPrefix(m.Text, cat.Text("km", "blocked_neutral", nil)) {
 		t.Errorf("a blocked reporter's answer: %q, want Khmer", m.Text)
 	}
-	r.markSeen()
+	r.MarkSeen()
 	rv.press("unb:" + string(ref))
 	rv.waitText(regexp.MustCompile(`no longer blocked`))
 
 	// A flood: "slow down", in Khmer.
 	for i := range 40 {
-		e.emu.SendText(r.u, fmt.Sprintf("again %d", i))
+		e.emu.SendText(r.User, fmt.Sprintf("again %d", i))
 	}
 	r.waitText(regexp.MustCompile(regexp.QuoteMeta(cat.Text("km", "error_slow_down", nil))))
-	for _, msg := range e.emu.BotMessages(r.u.ID) {
-		if msg.ID > r.seen && strings.Contains(msg.Text, cat.Text("en", "error_slow_down", nil)) {
+	for _, msg := range e.emu.BotMessages(r.User.ID) {
+		if msg.ID > r.Seen && strings.Contains(msg.Text, cat.Text("en", "error_slow_down", nil)) {
 			t.Errorf("an English notice reached the Khmer reader: %q", msg.Text)
 		}
 	}

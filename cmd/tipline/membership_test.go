@@ -23,18 +23,18 @@ func TestReviewerBlocksBeforeACase(t *testing.T) {
 	e := newOnCallEnv(t, "Primary Pich", "Secondary Sokha").withAdmin("Admin Thida")
 	e.startOnCall()
 	p, s, admin := e.reviewers[0], e.reviewers[1], e.reviewers[2]
-	e.emu.BlockBot(p.u)
+	e.emu.BlockBot(p.User)
 	admin.waitText(regexp.MustCompile(`Telegram will not deliver to Primary Pich`))
 
 	_, ref := e.urgentTip(7_100_400_001)
 	s.waitNotifications(ref, 1)
 	e.settle()
 	for _, c := range e.emu.Rejected() {
-		if c.Params["chat_id"] == strconv.FormatInt(p.u.ID, 10) {
+		if c.Params["chat_id"] == strconv.FormatInt(p.User.ID, 10) {
 			t.Errorf("a %s to the blocked primary was tried: %s", c.Method, c.Err)
 		}
 	}
-	e.emu.UnblockBot(p.u)
+	e.emu.UnblockBot(p.User)
 	admin.waitText(regexp.MustCompile(`Primary Pich can be reached again`))
 }
 
@@ -44,12 +44,12 @@ func TestReporterBlocksTheBot(t *testing.T) {
 	e := newTestEnv(t)
 	e.start()
 	r := e.reporter(7_840_000_001, "km")
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.expect("menu:tip")
 	e.emu.SetSendOutage(telegramemu.Outage502) // replies wait in the outbox
-	e.emu.SendText(r.u, "/help")
-	e.emu.SendText(r.u, "/start")
-	e.emu.BlockBot(r.u)
+	e.emu.SendText(r.User, "/help")
+	e.emu.SendText(r.User, "/start")
+	e.emu.BlockBot(r.User)
 	ctx, cancel := context.WithTimeout(t.Context(), waitFor)
 	defer cancel()
 	if err := e.emu.WaitIdle(ctx); err != nil { // all three stored
@@ -58,7 +58,7 @@ func TestReporterBlocksTheBot(t *testing.T) {
 	deadline := time.Now().Add(waitFor)
 	for n := -1; n != 0; {
 		var err error
-		if n, err = e.db.InboxPending(t.Context()); err != nil {
+		if n, err = inboxPending(e); err != nil {
 			t.Fatal(err)
 		}
 		if time.Now().After(deadline) {
@@ -66,15 +66,15 @@ func TestReporterBlocksTheBot(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	before := len(e.emu.BotMessages(r.u.ID))
+	before := len(e.emu.BotMessages(r.User.ID))
 	e.emu.SetOutage(telegramemu.NoOutage)
 	waitInboxDone(t, e)
 	time.Sleep(500 * time.Millisecond) // anything still on its way
-	if n := len(e.emu.BotMessages(r.u.ID)); n != before {
+	if n := len(e.emu.BotMessages(r.User.ID)); n != before {
 		t.Errorf("%d messages reached the reporter after they blocked the bot, want none", n-before)
 	}
 	for _, c := range e.emu.Rejected() {
-		if c.Params["chat_id"] == strconv.FormatInt(r.u.ID, 10) && strings.Contains(c.Err, "blocked") {
+		if c.Params["chat_id"] == strconv.FormatInt(r.User.ID, 10) && strings.Contains(c.Err, "blocked") {
 			t.Errorf("a %s to the reporter who blocked the bot was tried", c.Method)
 		}
 	}

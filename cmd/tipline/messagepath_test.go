@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline/internal/chattest"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/storagetest"
@@ -54,14 +55,14 @@ func TestSurgeWithinTelegramLimits(t *testing.T) {
 		rs = append(rs, e.reporter(7_800_000_000+int64(i), langs[i%3]))
 	}
 	for _, r := range rs {
-		e.emu.SendText(r.u, "/start")
+		e.emu.SendText(r.User, "/start")
 	}
 	for _, r := range rs {
 		r.press("menu:tip")
 	}
 	for _, r := range rs {
 		r.expect("back")
-		e.emu.SendText(r.u, "what I saw")
+		e.emu.SendText(r.User, "what I saw")
 	}
 	for _, r := range rs {
 		r.waitButton("a:yes")
@@ -69,14 +70,14 @@ func TestSurgeWithinTelegramLimits(t *testing.T) {
 	waitInboxDone(t, e)
 	want := map[string][]string{}
 	for _, r := range rs {
-		got := botTexts(e, r.u.ID)
-		w, ok := want[r.u.LanguageCode]
+		got := botTexts(e, r.User.ID)
+		w, ok := want[r.User.LanguageCode]
 		if !ok {
-			want[r.u.LanguageCode] = got
+			want[r.User.LanguageCode] = got
 			continue
 		}
 		if !slices.Equal(got, w) {
-			t.Errorf("user %d (%s) heard something else than the others:\n%s", r.u.ID, r.u.LanguageCode, r.transcript())
+			t.Errorf("user %d (%s) heard something else than the others:\n%s", r.User.ID, r.User.LanguageCode, r.Transcript())
 		}
 	}
 	st := e.emu.LimitStats()
@@ -103,18 +104,18 @@ func TestTelegramOutagesLoseNothing(t *testing.T) {
 			e := newTestEnv(t)
 			e.start()
 			r := e.reporter(7_800_100_001, "en")
-			e.emu.SendText(r.u, "/start")
+			e.emu.SendText(r.User, "/start")
 			r.press("menu:tip")
 			r.expect("back")
-			before := len(e.emu.BotMessages(r.u.ID))
+			before := len(e.emu.BotMessages(r.User.ID))
 
 			e.emu.SetSendOutage(o.outage)
-			e.emu.SendText(r.u, "what I saw")
-			e.emu.SendText(r.u, "/emergency")
+			e.emu.SendText(r.User, "what I saw")
+			e.emu.SendText(r.User, "/emergency")
 			// Both are processed while Telegram fails; their answers wait.
 			deadline := time.Now().Add(waitFor)
 			for {
-				n, err := e.db.InboxPending(context.Background())
+				n, err := inboxPending(e)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -130,7 +131,7 @@ func TestTelegramOutagesLoseNothing(t *testing.T) {
 			e.emu.SetOutage(telegramemu.NoOutage)
 			waitInboxDone(t, e)
 
-			after := e.emu.BotMessages(r.u.ID)[before:]
+			after := e.emu.BotMessages(r.User.ID)[before:]
 			// A reporter's message whose answer was lost is sent once more
 			// at most: lost answers may double it, nothing may lose it.
 			most := 1
@@ -154,10 +155,10 @@ func TestTelegramOutagesLoseNothing(t *testing.T) {
 				}
 			}
 			if nq < 1 || nq > most || nn < 1 || nn > most || len(after) != nq+nn {
-				t.Fatalf("after the outage: %d questions, %d emergency messages, %d in all; want each 1..%d:\n%s", nq, nn, len(after), most, r.transcript())
+				t.Fatalf("after the outage: %d questions, %d emergency messages, %d in all; want each 1..%d:\n%s", nq, nn, len(after), most, r.Transcript())
 			}
 			if question > numbers {
-				t.Errorf("after the outage, out of order:\n%s", r.transcript())
+				t.Errorf("after the outage, out of order:\n%s", r.Transcript())
 			}
 		})
 	}
@@ -174,8 +175,8 @@ func TestReviewerReplySurvivesFailedSend(t *testing.T) {
 	rv.take(ref)
 	rv.press("rep:" + string(ref))
 	waitInboxDone(t, e.testEnv)
-	rv.markSeen()
-	e.emu.SendText(rv.u, "Canaryreply where exactly is the house?")
+	rv.MarkSeen()
+	e.emu.SendText(rv.User, "Canaryreply where exactly is the house?")
 	rv.waitButton("snd:" + string(ref))
 	e.emu.SetSendOutage(telegramemu.Outage502)
 	rv.press("snd:" + string(ref))
@@ -184,7 +185,7 @@ func TestReviewerReplySurvivesFailedSend(t *testing.T) {
 	r.waitText(regexp.MustCompile(`Canaryreply where exactly`))
 	waitInboxDone(t, e.testEnv)
 	n := 0
-	for _, m := range e.emu.BotMessages(r.u.ID) {
+	for _, m := range e.emu.BotMessages(r.User.ID) {
 		if strings.Contains(m.Text, "Canaryreply") {
 			n++
 		}
@@ -202,12 +203,12 @@ func TestKilledProcessWorkTakenOver(t *testing.T) {
 	e.env["TIPLINE_INBOX_LEASE"] = "1h"
 	p := e.spawn(t)
 	r := e.reporter(7_800_300_001, "en")
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.press("menu:tip")
 	r.expect("back")
 	// The next message hangs at Telegram: the process dies while it sends.
 	e.emu.InjectFault("sendMessage", 1, telegramemu.Fault{Delay: 20 * time.Second})
-	e.emu.SendText(r.u, "what I saw")
+	e.emu.SendText(r.User, "what I saw")
 	deadline := time.Now().Add(waitFor)
 	for e.countWhere("outbox", "claimed_by is not null and sent_at is null") == 0 {
 		if time.Now().After(deadline) {
@@ -218,21 +219,21 @@ func TestKilledProcessWorkTakenOver(t *testing.T) {
 	p.kill()
 	e.spawn(t)
 	killed := time.Now()
-	for len(e.emu.BotMessages(r.u.ID)) < 3 && time.Since(killed) < 40*time.Second {
+	for len(e.emu.BotMessages(r.User.ID)) < 3 && time.Since(killed) < 40*time.Second {
 		time.Sleep(10 * time.Millisecond)
 	}
 	// The claim must lapse with the silence (10 s), not with the
 	// hour-long lease.
-	if len(e.emu.BotMessages(r.u.ID)) < 3 {
-		t.Fatalf("the killed process's work was not taken over within 40 s:\n%s", r.transcript())
+	if len(e.emu.BotMessages(r.User.ID)) < 3 {
+		t.Fatalf("the killed process's work was not taken over within 40 s:\n%s", r.Transcript())
 	}
 	r.waitButton("a:yes")
 	waitInboxDone(t, e)
 	n := 0
-	for _, m := range e.emu.BotMessages(r.u.ID) {
+	for _, m := range e.emu.BotMessages(r.User.ID) {
 		for _, row := range m.Buttons {
 			for _, b := range row {
-				if isButton(b.Data, "a:yes") {
+				if chattest.IsButton(b.Data, "a:yes") {
 					n++
 				}
 			}
@@ -253,11 +254,11 @@ func TestIntakeTakenOverByTheOtherProcess(t *testing.T) {
 	waitLog(t, e, "tipline is running", 2)
 	waitLog(t, e, "another process takes updates in", 1)
 	r := e.reporter(7_800_400_001, "en")
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.press("menu:tip")
 	a.kill()
 	r.expect("back")
-	e.emu.SendText(r.u, "what I saw")
+	e.emu.SendText(r.User, "what I saw")
 	r.waitButton("a:yes")
 	if n := strings.Count(e.logs.String(), "this process takes updates in"); n != 2 {
 		t.Errorf("intake taken %d times, want twice (the first process, then the other)", n)
@@ -301,10 +302,10 @@ func TestRedisRestartKeepsDrafts(t *testing.T) {
 	e.env["REDIS_URL"] = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
 	e.start()
 	r := e.reporter(7_800_500_001, "en")
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.press("menu:tip")
 	r.expect("back")
-	e.emu.SendText(r.u, "Canarydraft what I saw")
+	e.emu.SendText(r.User, "Canarydraft what I saw")
 	r.press("a:no")
 	waitInboxDone(t, e)
 
@@ -321,9 +322,9 @@ func TestRedisRestartKeepsDrafts(t *testing.T) {
 	r.press("skip")
 	r.press("skip")
 	review := r.waitText(regexp.MustCompile(`Canarydraft what I saw`))
-	for _, m := range e.emu.BotMessages(r.u.ID) {
+	for _, m := range e.emu.BotMessages(r.User.ID) {
 		if strings.Contains(m.Text, "was lost") {
-			t.Fatalf("the draft was lost in the restart:\n%s", r.transcript())
+			t.Fatalf("the draft was lost in the restart:\n%s", r.Transcript())
 		}
 	}
 	if len(review.Buttons) == 0 {
@@ -338,12 +339,12 @@ func TestPoisonUpdateSetAside(t *testing.T) {
 	e := newTestEnv(t)
 	e.start()
 	r := e.reporter(7_800_600_001, "th")
-	raw := fmt.Sprintf(`{"update_id":990001,"message":{"message_id":"not a number","date":1,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"language_code":"th"},"text":"Canarypoison"}}`, r.u.ID, r.u.ID)
-	if _, err := e.db.InboxAdd(context.Background(), []storage.InboxItem{{UpdateID: 990001, ChatKey: e.ring.ChatKey(r.u.ID), Payload: []byte(raw)}}); err != nil {
+	raw := fmt.Sprintf(`{"update_id":990001,"message":{"message_id":"not a number","date":1,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"language_code":"th"},"text":"Canarypoison"}}`, r.User.ID, r.User.ID)
+	if _, err := e.db.InboxAdd(context.Background(), []storage.InboxItem{{UpdateID: 990001, ChatKey: e.ring.ChatKey(r.User.ID), Payload: []byte(raw)}}); err != nil {
 		t.Fatal(err)
 	}
 	r.waitText(regexp.MustCompile(`กรุณาส่งอีกครั้ง`))
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.waitButton("menu:tip")
 	out, err := e.runCLI(t, "inbox", "dead")
 	if err != nil || !strings.Contains(out, "990001") || strings.Contains(out, "Canarypoison") {
@@ -385,7 +386,7 @@ func TestImpatientUsers(t *testing.T) {
 	for i := range 4 {
 		r := e.reporter(7_800_700_001+int64(i), []string{"km", "th", "en", "en"}[i])
 		rs = append(rs, r)
-		e.emu.SendText(r.u, "/start")
+		e.emu.SendText(r.User, "/start")
 	}
 	for _, r := range rs {
 		r.waitButton("menu:tip")
@@ -394,7 +395,7 @@ func TestImpatientUsers(t *testing.T) {
 	for round := range 8 {
 		for i, r := range rs {
 			var keyboards []telegramemu.Message
-			for _, m := range e.emu.BotMessages(r.u.ID) {
+			for _, m := range e.emu.BotMessages(r.User.ID) {
 				if len(m.Buttons) > 0 {
 					keyboards = append(keyboards, m)
 				}
@@ -410,7 +411,7 @@ func TestImpatientUsers(t *testing.T) {
 			if strings.HasPrefix(b.Data, "clear") || strings.HasPrefix(b.Data, "forget") {
 				continue
 			}
-			if _, err := e.emu.PressButton(r.u, m.ID, b.Data); err != nil {
+			if _, err := e.emu.PressButton(r.User, m.ID, b.Data); err != nil {
 				t.Fatal(err)
 			}
 			presses++
@@ -422,13 +423,13 @@ func TestImpatientUsers(t *testing.T) {
 		t.Errorf("%d presses, %d answers; want each press answered once", presses, got)
 	}
 	for _, r := range rs {
-		r.markSeen()
-		e.emu.SendText(r.u, "/start")
+		r.MarkSeen()
+		e.emu.SendText(r.User, "/start")
 		// The menu, or "you have an unfinished report: go on?": a question
 		// with buttons either way.
 		m := r.waitText(regexp.MustCompile(`.`))
 		if len(m.Buttons) == 0 {
-			t.Errorf("user %d: /start was answered without buttons:\n%s", r.u.ID, r.transcript())
+			t.Errorf("user %d: /start was answered without buttons:\n%s", r.User.ID, r.Transcript())
 		}
 	}
 	if st := e.emu.LimitStats(); st.Ignored != 0 {
@@ -447,19 +448,19 @@ func TestDatabaseDownReporterTold(t *testing.T) {
 	e.env["DATABASE_URL"] = strings.Replace(e.env["DATABASE_URL"], "127.0.0.1:5432", pg.addr(), 1)
 	e.start()
 	r := e.newReporter(7_800_800_001, "en")
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.press("lang:th")
 	r.press("menu:tip")
 	r.expect("back")
 	pg.cut()
-	e.emu.SendText(r.u, "what I saw")
+	e.emu.SendText(r.User, "what I saw")
 	slow := regexp.MustCompile(regexp.QuoteMeta(locales.MustLoad().Text("th", "error_delayed", nil)))
 	notice := r.waitText(slow)
 	time.Sleep(2 * time.Second) // intake keeps trying; the reporter is not told again
 	pg.restore()
 	r.waitButton("a:yes")
 	n := 0
-	for _, m := range e.emu.BotMessages(r.u.ID) {
+	for _, m := range e.emu.BotMessages(r.User.ID) {
 		if slow.MatchString(m.Text) {
 			n++
 		}
@@ -469,7 +470,7 @@ func TestDatabaseDownReporterTold(t *testing.T) {
 	}
 	// Sent outside the outbox, it is kept with the chat's messages, so
 	// "Clear this chat" deletes it too.
-	key := e.prefix + "session:" + e.ring.ChatKey(r.u.ID)
+	key := e.prefix + "session:" + e.ring.ChatKey(r.User.ID)
 	raw, err := e.rc.Get(context.Background(), key).Bytes()
 	if err != nil {
 		t.Fatal(err)

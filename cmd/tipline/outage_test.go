@@ -33,15 +33,15 @@ func TestDatabaseOutageTellsEveryWaitingChat(t *testing.T) {
 	}
 	pg.cut()
 	for i, r := range rs {
-		e.emu.SendText(r.u, fmt.Sprintf("/start %d", i))
+		e.emu.SendText(r.User, fmt.Sprintf("/start %d", i))
 		if i == 4 {
-			rs[0].waitText(slow[rs[0].u.LanguageCode]) // intake is failing now
+			rs[0].waitText(slow[rs[0].User.LanguageCode]) // intake is failing now
 		}
 	}
 	for _, r := range rs {
-		r.waitText(slow[r.u.LanguageCode])
+		r.waitText(slow[r.User.LanguageCode])
 	}
-	e.emu.SendText(rs[1].u, "again") // a second message is not a second notice
+	e.emu.SendText(rs[1].User, "again") // a second message is not a second notice
 	time.Sleep(3 * time.Second)
 	pg.restore()
 	for _, r := range rs {
@@ -49,13 +49,13 @@ func TestDatabaseOutageTellsEveryWaitingChat(t *testing.T) {
 	}
 	for _, r := range rs {
 		n := 0
-		for _, m := range e.emu.BotMessages(r.u.ID) {
-			if slow[r.u.LanguageCode].MatchString(m.Text) {
+		for _, m := range e.emu.BotMessages(r.User.ID) {
+			if slow[r.User.LanguageCode].MatchString(m.Text) {
 				n++
 			}
 		}
 		if n != 1 {
-			t.Errorf("reporter %d (%s) was told %d times that we are slow, want once", r.u.ID, r.u.LanguageCode, n)
+			t.Errorf("reporter %d (%s) was told %d times that we are slow, want once", r.User.ID, r.User.LanguageCode, n)
 		}
 	}
 }
@@ -69,7 +69,7 @@ func TestServeStartsWithoutTelegram(t *testing.T) {
 	e.emu.SetOutage(telegramemu.Outage502)
 	addr, _ := e.start()
 	r := e.reporter(7_820_000_001, "km")
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	code, body := httpGet(t, "http://"+addr+"/readyz")
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"telegram_setup":"unavailable: waiting for Telegram since`) {
 		t.Errorf("/readyz during the outage = %d %s", code, body)
@@ -105,22 +105,22 @@ func TestCorruptSessionHeals(t *testing.T) {
 	r.startTip("what I saw")
 	r.expect("a:yes")
 	waitInboxDone(t, e)
-	key := e.prefix + "session:" + e.ring.ChatKey(r.u.ID)
+	key := e.prefix + "session:" + e.ring.ChatKey(r.User.ID)
 	if err := e.rc.Del(t.Context(), key).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.rc.HSet(t.Context(), key, "broken", "1").Err(); err != nil {
 		t.Fatal(err)
 	}
-	r.markSeen()
-	e.emu.SendText(r.u, "more words")
+	r.MarkSeen()
+	e.emu.SendText(r.User, "more words")
 	lost := regexp.MustCompile(regexp.QuoteMeta(locales.MustLoad().Text("th", "error_session_lost", nil)))
 	r.waitText(lost)
 	r.press("typed:tip") // their words start a new report, as after a lost Redis
 	r.expect("a:yes")
 	waitInboxDone(t, e)
 	n := 0
-	for _, m := range e.emu.BotMessages(r.u.ID) {
+	for _, m := range e.emu.BotMessages(r.User.ID) {
 		if lost.MatchString(m.Text) {
 			n++
 		}
@@ -141,9 +141,9 @@ func TestHugeUpdatesBounded(t *testing.T) {
 	r := e.reporter(7_860_000_001, "en")
 	huge := strings.Repeat("Canaryhuge ", 2<<20/11)
 	for range 9 {
-		e.emu.SendText(r.u, huge)
+		e.emu.SendText(r.User, huge)
 	}
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	e.start() // the first getUpdates answer holds all 18 MiB
 	r.expect("menu:tip")
 	waitInboxDone(t, e)

@@ -37,20 +37,20 @@ func TestCanaries(t *testing.T) {
 	rv.take(ref)
 	rv.reply(ref, "Canaryreviewerquestion where exactly?")
 	tipper.waitText(regexp.MustCompile(`Canaryreviewerquestion`))
-	tipper.seen = 0
+	tipper.Seen = 0
 	tipper.press("ans:" + string(ref))
-	tipper.markSeen()
-	e.emu.SendText(tipper.u, "Canaryreporteranswer behind the market")
+	tipper.MarkSeen()
+	e.emu.SendText(tipper.User, "Canaryreporteranswer behind the market")
 	rv.waitText(regexp.MustCompile(`Canaryreporteranswer`))
 
 	// A missing child with a name and a phone number.
 	family := e.reporter(7_300_100_002, "th")
-	e.emu.SendText(family.u, "/start")
+	e.emu.SendText(family.User, "/start")
 	family.press("menu:missing")
 	family.expect("back")
-	e.emu.SendText(family.u, "Canarychildname Srey")
+	e.emu.SendText(family.User, "Canarychildname Srey")
 	family.expect("a:under_6")
-	e.emu.SendText(family.u, "๘")
+	e.emu.SendText(family.User, "๘")
 	family.press("a:girl")
 	family.press("skip")
 	family.press("a:today")
@@ -59,25 +59,25 @@ func TestCanaries(t *testing.T) {
 	family.press("a:parent")
 	family.press("a:no")
 	family.expect("skip")
-	e.emu.SendText(family.u, "๐๘๑-๙๗๖-๕๔๓๒")
+	e.emu.SendText(family.User, "๐๘๑-๙๗๖-๕๔๓๒")
 	family.press("a:no")
 	family.press("send:contact")
 	family.waitText(referenceRE)
 
 	// Follow-up with the code from another account, then /forget.
-	tipper.seen = 0
+	tipper.Seen = 0
 	code := codeRE.FindString(tipper.waitText(codeRE).Text)
 	other := e.reporter(7_300_100_003, "en")
-	e.emu.SendText(other.u, "/status")
+	e.emu.SendText(other.User, "/status")
 	other.expect("menu")
-	other.markSeen()
-	e.emu.SendText(other.u, code)
+	other.MarkSeen()
+	e.emu.SendText(other.User, code)
 	other.press("add:" + string(ref))
-	other.markSeen()
-	e.emu.SendText(other.u, "Canaryaddition the car is white")
+	other.MarkSeen()
+	e.emu.SendText(other.User, "Canaryaddition the car is white")
 	other.press("done")
-	e.emu.SendText(tipper.u, "/forget")
-	tipper.seen = 0
+	e.emu.SendText(tipper.User, "/forget")
+	tipper.Seen = 0
 	tipper.press("forget:yes")
 	waitInboxDone(t, e.testEnv)
 
@@ -86,7 +86,7 @@ func TestCanaries(t *testing.T) {
 		"Canaryreviewername", "66819765432", "819765432", "081-976", "๐๘๑", strings.ReplaceAll(code, " ", ""), code,
 		token, "CanaryBotToken",
 	}
-	for _, u := range []telegramemu.User{tipper.u, family.u, other.u, rv.u} {
+	for _, u := range []telegramemu.User{tipper.User, family.User, other.User, rv.User} {
 		canaries = append(canaries, strconv.FormatInt(u.ID, 10), u.Username, u.FirstName)
 	}
 	dump := storagetest.DumpSchema(t, e.schema)
@@ -188,12 +188,12 @@ func TestBlockedReporter(t *testing.T) {
 	rv.press("blr:" + string(ref) + ":threats")
 	rv.waitText(regexp.MustCompile(`is blocked \(Threats\)`))
 
-	before := len(e.emu.BotMessages(r.u.ID))
-	e.emu.SendText(r.u, "/start")
-	e.emu.SendText(r.u, "another report")
-	e.emu.SendText(r.u, "/emergency")
+	before := len(e.emu.BotMessages(r.User.ID))
+	e.emu.SendText(r.User, "/start")
+	e.emu.SendText(r.User, "another report")
+	e.emu.SendText(r.User, "/emergency")
 	waitInboxDone(t, e.testEnv)
-	after := e.emu.BotMessages(r.u.ID)[before:]
+	after := e.emu.BotMessages(r.User.ID)[before:]
 	if len(after) != 3 {
 		t.Fatalf("%d answers to 3 messages, want 3", len(after))
 	}
@@ -245,16 +245,16 @@ func TestRetention(t *testing.T) {
 		waitAttachment(t, e.testEnv, ref, mustCase(t, e.testEnv, ref).Attachments[0].FileUniqueID)
 	}
 	closeCase := func(ref tipline.Reference) {
-		rv.seen = 0
+		rv.Seen = 0
 		rv.press("ack:" + string(ref))
-		rv.seen = 0
+		rv.Seen = 0
 		rv.closeAs(ref, tipline.OutcomeNoAction)
 		rv.waitText(regexp.MustCompile(string(ref) + ` closed`))
 	}
 	closeCase(old)
 	e.clock.Advance(24 * time.Hour)
 	closeCase(younger)
-	rv.seen = 0
+	rv.Seen = 0
 	rv.press("ack:" + string(open))
 
 	e.clock.Advance(90*24*time.Hour - 24*time.Hour - 72*time.Hour + time.Hour) // old: 71 h before deletion
@@ -357,11 +357,11 @@ func TestMessageFlood(t *testing.T) {
 	e.start()
 	r := e.reporter(7_300_600_001, "en")
 	for i := range 12 {
-		e.emu.SendText(r.u, "flood "+strconv.Itoa(i))
+		e.emu.SendText(r.User, "flood "+strconv.Itoa(i))
 	}
 	waitInboxDone(t, e)
 	told := 0
-	for _, m := range e.emu.BotMessages(r.u.ID) {
+	for _, m := range e.emu.BotMessages(r.User.ID) {
 		if strings.Contains(m.Text, "sending many messages") {
 			told++
 		}

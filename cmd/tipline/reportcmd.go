@@ -9,10 +9,8 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/places"
 	"github.com/tipline/tipline/report"
-	"github.com/tipline/tipline/storage"
 )
 
 func (m *Main) report(ctx context.Context, args []string) error {
@@ -66,7 +64,7 @@ func (m *Main) report(ctx context.Context, args []string) error {
 		return errors.New("report: --from must not be after --to")
 	}
 	// The place answers are opened only to name each case's province.
-	rows, err := db.ReportCases(ctx, start, end, flows.AnswerWhere, flows.AnswerSeenWhere)
+	rows, err := db.ReportCases(ctx, start, end, tipline.PlaceAnswers...)
 	if err != nil {
 		return err
 	}
@@ -83,15 +81,15 @@ func (m *Main) report(ctx context.Context, args []string) error {
 		}
 	}
 	in := report.Input{
-		Title: *title, Lang: *lang, From: start, To: end, Location: loc, Reviewers: names, Team: team, Now: time.Now(), Version: version,
+		Title: *title, Lang: *lang, From: start, To: end, Location: loc, Reviewers: names, Team: team, Now: time.Now(), Version: version, Cases: rows,
 		Deadlines: map[tipline.Urgency]time.Duration{tipline.UrgencyUrgent: cfg.AckUrgent, tipline.UrgencyNormal: cfg.AckNormal},
 	}
-	for _, r := range rows {
-		in.Cases = append(in.Cases, report.Case{
-			Kind: r.Kind, Urgency: r.Urgency, Status: r.Status, Outcome: r.Outcome, SubmittedAt: r.SubmittedAt,
-			AcknowledgedAt: r.AcknowledgedAt, Assignee: r.Assignee, Escalations: r.Escalations, Partners: r.Partners,
-			Exploitation: r.Exploitation, Lang: r.Lang, Province: province(r),
-		})
+	// Only the province goes on to the report: the place text and the
+	// point stop here.
+	for i := range in.Cases {
+		c := &in.Cases[i]
+		c.Province = province(*c)
+		c.Place, c.Location = "", nil
 	}
 	var buf bytes.Buffer
 	if err := report.Render(&buf, in); err != nil {
@@ -106,7 +104,7 @@ func (m *Main) report(ctx context.Context, args []string) error {
 
 // province is the places key of a case's province, from its place answer
 // or else its shared point; "" when neither tells.
-func province(r storage.ReportCase) string {
+func province(r tipline.ReportCase) string {
 	var at *places.Point
 	if r.Location != nil {
 		at = &places.Point{Lat: r.Location.Latitude, Lon: r.Location.Longitude}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,7 +112,7 @@ func TestCrashLosesNothing(t *testing.T) {
 	p.kill()
 
 	// While the program is down the reporter writes again.
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 
 	e.spawn(t)
 	m := r.waitText(referenceRE)
@@ -122,15 +121,15 @@ func TestCrashLosesNothing(t *testing.T) {
 		t.Errorf("cases = %d after the crash, want 1", n)
 	}
 	ref := referenceRE.FindString(m.Text)
-	for _, bm := range e.emu.BotMessages(r.u.ID) {
+	for _, bm := range e.emu.BotMessages(r.User.ID) {
 		if got := referenceRE.FindString(bm.Text); got != "" && got != ref {
 			t.Errorf("two references for one report: %s and %s", ref, got)
 		}
 	}
 	// The /start sent during the outage was handled after the restart.
-	last := e.emu.BotMessages(r.u.ID)
+	last := e.emu.BotMessages(r.User.ID)
 	if len(last) == 0 || len(last[len(last)-1].Buttons) == 0 {
-		t.Errorf("the message sent while the program was down got no answer:\n%s", r.transcript())
+		t.Errorf("the message sent while the program was down got no answer:\n%s", r.Transcript())
 	}
 	// After a crash the new process repeats what the dead one had begun:
 	// answering the button (Telegram says it is too old) and clearing its
@@ -152,7 +151,7 @@ func TestGracefulStopFinishesInFlight(t *testing.T) {
 	_, stop := e.start()
 	r := e.reporter(7_500_000_002, "en")
 	e.emu.InjectFault("sendMessage", 1, telegramemu.Fault{Delay: time.Second})
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	// Wait until the update is in hand (claimed by a worker), then stop.
 	deadline := time.Now().Add(waitFor)
 	for e.countWhere("inbox", "claimed_by is not null") == 0 {
@@ -162,14 +161,14 @@ func TestGracefulStopFinishesInFlight(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	stop()
-	n, err := e.db.InboxPending(context.Background())
+	n, err := inboxPending(e)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {
 		t.Errorf("%d updates left unprocessed after a graceful stop", n)
 	}
-	if len(e.emu.BotMessages(r.u.ID)) == 0 {
+	if len(e.emu.BotMessages(r.User.ID)) == 0 {
 		t.Error("the update in hand was not answered before exit")
 	}
 }

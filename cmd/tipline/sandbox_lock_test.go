@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/storagetest"
@@ -22,7 +23,7 @@ import (
 // queued, and its page says where its data goes.
 func TestSandboxBesideALiveService(t *testing.T) {
 	e := newTestEnv(t)
-	live := storage.OutboxEntry{Key: "live-1", ChatKey: "live-chat", ChatID: 4242, Lane: storage.Lane(3), Method: "send", Payload: []byte(`{"t":"live"}`)}
+	live := storage.OutboxEntry{Key: "live-1", ChatKey: "live-chat", ChatID: 4242, Lane: tipline.Lane(3), Method: "send", Payload: []byte(`{"t":"live"}`)}
 	if err := e.db.OutboxAdd(context.Background(), []storage.OutboxEntry{live}); err != nil {
 		t.Fatal(err)
 	}

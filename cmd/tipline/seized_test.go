@@ -35,10 +35,10 @@ func TestSeizedServer(t *testing.T) {
 
 	withdrew := e.reporter(7_300_200_002, "th")
 	wref := withdrew.fileTipSending(canaryAnswers("withdrew"), "send:contact")
-	e.emu.SendText(withdrew.u, "/start")
+	e.emu.SendText(withdrew.User, "/start")
 	withdrew.press("menu:mine")
 	withdrew.press("nocontact:" + string(wref))
-	withdrew.markSeen()
+	withdrew.MarkSeen()
 
 	closed := e.reporter(7_300_200_003, "en")
 	cref := closed.fileTipSending(canaryAnswers("closed"), "send:contact")
@@ -50,13 +50,13 @@ func TestSeizedServer(t *testing.T) {
 	open.fileTipSending(canaryAnswers("open"), "send:contact")
 
 	// Someone opens the declined reporter's case with its follow-up code.
-	declined.seen = 0
+	declined.Seen = 0
 	code := codeRE.FindString(declined.waitText(codeRE).Text)
 	holder := e.reporter(7_300_200_005, "en")
-	e.emu.SendText(holder.u, "/status")
+	e.emu.SendText(holder.User, "/status")
 	holder.expect("menu")
-	holder.markSeen()
-	e.emu.SendText(holder.u, code)
+	holder.MarkSeen()
+	e.emu.SendText(holder.User, code)
 	holder.waitButton("menu")
 	waitInboxDone(t, e.testEnv)
 	e.settle()
@@ -68,7 +68,7 @@ func TestSeizedServer(t *testing.T) {
 			continue
 		}
 		for _, r := range []*reporter{declined, withdrew, closed, open, holder} {
-			for _, p := range e.ring.Pseudonyms(r.u.ID) {
+			for _, p := range e.ring.Pseudonyms(r.User.ID) {
 				if strings.Contains(line, p) {
 					t.Errorf("a log line names a case and a reporter's pseudonym: %s", line)
 				}
@@ -81,11 +81,11 @@ func TestSeizedServer(t *testing.T) {
 	plain := decryptEverything(t, e.key, dump+"\n"+redisAll)
 	seized := dump + "\n" + redisAll + "\n" + plain
 
-	if !containsID(plain, open.u.ID) {
+	if !containsID(plain, open.User.ID) {
 		t.Fatalf("the decryptor found not even the chat id of a reporter who allows contact: the test proves nothing")
 	}
 	for name, r := range map[string]*reporter{"declined contact": declined, "withdrew contact": withdrew, "case closed": closed} {
-		if containsID(seized, r.u.ID) {
+		if containsID(seized, r.User.ID) {
 			t.Errorf("a seized server with its key gives the Telegram id of a reporter whose %s", name)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -20,7 +21,7 @@ func TestUnreachablePrimary(t *testing.T) {
 	e := newOnCallEnv(t, "Primary Pich", "Secondary Sokha").withAdmin("Admin Thida")
 	e.startOnCall()
 	p, s, admin := e.reviewers[0], e.reviewers[1], e.reviewers[2]
-	e.emu.DeactivateUser(p.u)
+	e.emu.DeactivateUser(p.User)
 
 	start := time.Now()
 	_, ref := e.urgentTip(7_100_300_001)
@@ -39,7 +40,7 @@ func TestUnreachablePrimary(t *testing.T) {
 	moved := fmt.Sprintf("%s%d", storage.ActionMovedOnPrefix, p.rv.ID)
 	found := false
 	for _, ev := range mustAudit(t, e, ref) {
-		found = found || (ev.Actor == storage.ActorSystem && ev.Action == moved)
+		found = found || (ev.Actor == tipline.ActorSystem && ev.Action == moved)
 	}
 	if !found {
 		t.Errorf("no %q in the audit of %s", moved, ref)
@@ -78,13 +79,13 @@ func TestUnreachableReviewerWritesAgain(t *testing.T) {
 	e := newOnCallEnv(t, "Primary Pich", "Secondary Sokha").withAdmin("Admin Thida")
 	e.startOnCall()
 	p, s, admin := e.reviewers[0], e.reviewers[1], e.reviewers[2]
-	e.emu.BlockBot(p.u)
+	e.emu.BlockBot(p.User)
 	_, ref := e.urgentTip(7_100_300_011)
 	s.waitNotifications(ref, 1)
 	admin.waitText(regexp.MustCompile(`Telegram will not deliver to Primary Pich`))
 
-	e.emu.UnblockBot(p.u)
-	e.emu.SendText(p.u, "/help")
+	e.emu.UnblockBot(p.User)
+	e.emu.SendText(p.User, "/help")
 	admin.waitText(regexp.MustCompile(`Primary Pich can be reached again`))
 	out, err := e.runCLI(t, "reviewers", "list")
 	if err != nil || strings.Contains(out, "UNREACHABLE") {
@@ -101,7 +102,7 @@ func TestUnreachableReviewerWritesAgain(t *testing.T) {
 // countText counts the bot's messages to a reviewer that contain text.
 func countText(r *reviewerUser, text string) int {
 	n := 0
-	for _, m := range r.e.emu.BotMessages(r.u.ID) {
+	for _, m := range r.e.emu.BotMessages(r.User.ID) {
 		if strings.Contains(m.Text, text) {
 			n++
 		}

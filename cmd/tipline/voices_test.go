@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/internal/chattest"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/telegramemu"
@@ -29,21 +29,21 @@ func fakeVoice(tag string) []byte { return []byte("OggS\x00\x02synthetic-opus-" 
 // bot: /record, the language, the prompt, a voice message, Keep.
 func recordPrompt(t *testing.T, admin *reporter, lang, key string) {
 	t.Helper()
-	admin.e.emu.SendText(admin.u, "/record")
+	admin.e.emu.SendText(admin.User, "/record")
 	admin.press("rec:l:" + lang)
 	admin.press("rec:p:" + lang + ":" + strconv.Itoa(slices.Index(voices.Prompts(), key)))
 	// The exact text to read, in the prompt's language.
 	want := locales.MustLoad().Text(lang, key, nil)
 	admin.waitText(regexp.MustCompile(regexp.QuoteMeta(firstLine(want))))
-	admin.markSeen()
-	admin.e.emu.SendVoice(admin.u, fakeVoice(lang+key), 3)
+	admin.MarkSeen()
+	admin.e.emu.SendVoice(admin.User, fakeVoice(lang+key), 3)
 	m, _ := admin.waitButton("rec:keep")
 	if !m.Voice || !strings.Contains(m.Caption, "Keep it?") {
 		t.Fatalf("play-back of %s: %+v, want the voice message with Keep / Record again", key, m)
 	}
 	admin.press("rec:keep")
 	admin.waitText(regexp.MustCompile(`Kept`))
-	admin.markSeen()
+	admin.MarkSeen()
 }
 
 // TestVoicePrompts: an admin records two prompts in Khmer in Telegram; a
@@ -91,7 +91,7 @@ func TestVoicePrompts(t *testing.T) {
 
 	// A Khmer reporter turns listening on from the menu.
 	r := e.reporter(7_210_000_101, "km")
-	e.emu.SendText(r.u, "/start")
+	e.emu.SendText(r.User, "/start")
 	r.press("listen:on")
 	m, _ := r.waitButton("listen:off")
 	if m.Voice {
@@ -100,8 +100,8 @@ func TestVoicePrompts(t *testing.T) {
 	r.press("menu:tip")
 	m, _ = r.waitButton("back")
 	wantHeard(t, m, cat.Text("km", "q_what", nil), recs)
-	r.seen = m.ID
-	e.emu.SendVoice(r.u, fakeVoice("reporter"), 9) // the answer, spoken
+	r.Seen = m.ID
+	e.emu.SendVoice(r.User, fakeVoice("reporter"), 9) // the answer, spoken
 	m, _ = r.waitButton("a:yes")
 	wantHeard(t, m, cat.Text("km", "q_danger", nil), recs)
 	r.press("a:yes")
@@ -111,7 +111,7 @@ func TestVoicePrompts(t *testing.T) {
 	}
 	r.pressAll("a:sale", "skip", "a:today", "a:1", "a:unknown", "skip", "skip", "send:anon")
 	done := r.waitText(referenceRE)
-	if before := botMessageBefore(e, r.u.ID, done.ID); !before.Voice || before.Caption != "" || before.FileID != next.FileID {
+	if before := botMessageBefore(e, r.User.ID, done.ID); !before.Voice || before.Caption != "" || before.FileID != next.FileID {
 		t.Errorf("before the receipt: %+v, want its recorded voice, uncaptioned", before)
 	}
 	ref, _ := tipline.ParseReference(referenceRE.FindString(done.Text))
@@ -119,7 +119,7 @@ func TestVoicePrompts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("case: %v", err)
 	}
-	if len(c.Attachments) != 1 || c.Attachments[0].Kind != tipline.AttachVoice || c.Answers[flows.AnswerDanger] != "yes" {
+	if len(c.Attachments) != 1 || c.Attachments[0].Kind != tipline.AttachVoice || c.Answers[tipline.AnswerDanger] != "yes" {
 		t.Errorf("case %+v, want the spoken answer and the danger", c)
 	}
 
@@ -128,7 +128,7 @@ func TestVoicePrompts(t *testing.T) {
 	r.press("clear:yes")
 	waitInboxDone(t, e)
 	voiced := 0
-	for _, bm := range e.emu.Messages(r.u.ID) {
+	for _, bm := range e.emu.Messages(r.User.ID) {
 		if bm.FromBot && bm.Voice {
 			voiced++
 			if !bm.Deleted {
@@ -139,10 +139,10 @@ func TestVoicePrompts(t *testing.T) {
 	if voiced != 3 {
 		t.Errorf("%d voice messages before clearing, want 3", voiced)
 	}
-	r.markSeen()
+	r.MarkSeen()
 
 	// Listening is the reporter's, not the session's: it outlives it.
-	if n, err := e.rc.Del(ctx, e.prefix+"session:"+e.ring.ChatKey(r.u.ID)).Result(); err != nil || n != 1 {
+	if n, err := e.rc.Del(ctx, e.prefix+"session:"+e.ring.ChatKey(r.User.ID)).Result(); err != nil || n != 1 {
 		t.Fatalf("dropping the reporter's session: %d, %v", n, err)
 	}
 
@@ -161,15 +161,15 @@ func TestVoicePrompts(t *testing.T) {
 		t.Errorf("tipline voices:\n%s\nwant km 2 recorded (q_what, done_next), 1 stale, the rest missing; q_danger named stale", out)
 	}
 	// /record shows it stale too, beside the recorded and the missing.
-	admin.markSeen()
-	e.emu.SendText(admin.u, "/record")
+	admin.MarkSeen()
+	e.emu.SendText(admin.User, "/record")
 	admin.press("rec:l:km")
 	list, _ := admin.waitButton("rec:p:km:0")
 	icons := map[string]string{}
 	for _, row := range list.Buttons {
 		for _, btn := range row {
 			for _, k := range []string{"q_what", "q_danger", "q_where"} {
-				if strings.HasPrefix(btn.Data, "rec:p:km:"+strconv.Itoa(slices.Index(voices.Prompts(), k))+"!") {
+				if chattest.IsButton(btn.Data, "rec:p:km:"+strconv.Itoa(slices.Index(voices.Prompts(), k))) {
 					icons[k], _, _ = strings.Cut(btn.Text, " ")
 				}
 			}
@@ -179,7 +179,7 @@ func TestVoicePrompts(t *testing.T) {
 		t.Errorf("/record list %v, want q_what ✅, q_danger ⚠️, q_where ⭕", icons)
 	}
 
-	r.markSeen()
+	r.MarkSeen()
 	r.startTip("again, the girl next door")
 	m, _ = r.waitButton("a:yes")
 	if m.Voice {
@@ -187,27 +187,27 @@ func TestVoicePrompts(t *testing.T) {
 	}
 	e.assertValid() // every sendVoice with caption and buttons as Telegram takes it
 	heard := 0
-	for _, bm := range e.emu.Messages(r.u.ID) { // deleted ones too
+	for _, bm := range e.emu.Messages(r.User.ID) { // deleted ones too
 		if bm.FromBot && bm.Voice {
 			heard++
 		}
 	}
 	if heard != 4 { // q_what, q_danger, the receipt, then q_what again after the session was lost
-		t.Errorf("%d voice messages, want 4:\n%s", heard, r.transcript())
+		t.Errorf("%d voice messages, want 4:\n%s", heard, r.Transcript())
 	}
 
 	// /forget removes the choice: nothing is kept under the pseudonym.
-	listenKey := e.prefix + "mark:listen:" + e.ring.Pseudonym(r.u.ID)
+	listenKey := e.prefix + "mark:listen:" + e.ring.Pseudonym(r.User.ID)
 	if n, err := e.rc.Exists(ctx, listenKey).Result(); err != nil || n != 1 {
 		t.Fatalf("listening not kept in Redis under the pseudonym: %d, %v", n, err)
 	}
-	if v, _ := e.rc.Get(ctx, listenKey).Result(); strings.Contains(v, strconv.FormatInt(r.u.ID, 10)) {
+	if v, _ := e.rc.Get(ctx, listenKey).Result(); strings.Contains(v, strconv.FormatInt(r.User.ID, 10)) {
 		t.Errorf("the listening marker names the Telegram user")
 	}
-	e.emu.SendText(r.u, "/forget")
+	e.emu.SendText(r.User, "/forget")
 	r.press("forget:yes")
 	waitInboxDone(t, e)
-	for _, p := range e.ring.Pseudonyms(r.u.ID) {
+	for _, p := range e.ring.Pseudonyms(r.User.ID) {
 		if n, err := e.rc.Exists(ctx, e.prefix+"mark:listen:"+p).Result(); err != nil || n != 0 {
 			t.Errorf("listening kept after /forget: %d, %v", n, err)
 		}
@@ -295,7 +295,7 @@ func TestVoicesExportImport(t *testing.T) {
 	_, stopB := b.start()
 	defer stopB()
 	r := b.reporter(7_230_000_101, "km")
-	b.emu.SendText(r.u, "/start")
+	b.emu.SendText(r.User, "/start")
 	r.press("listen:on")
 	r.press("menu:tip")
 	m, _ := r.waitButton("back")
@@ -319,21 +319,21 @@ func TestRecordAgainAndAdminsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain := e.newReporter(7_240_000_002, "en")
-	e.emu.SendText(plain.u, "/record")
+	e.emu.SendText(plain.User, "/record")
 	plain.waitText(regexp.MustCompile(`Only an admin`))
 
 	e.opsReviewer(t, "Dara", 7_240_000_001)
 	admin := e.newReporter(7_240_000_001, "en")
-	e.emu.SendText(admin.u, "/record")
+	e.emu.SendText(admin.User, "/record")
 	admin.press("rec:l:th")
 	admin.press("rec:p:th:" + strconv.Itoa(slices.Index(voices.Prompts(), "q_where")))
 	admin.waitText(regexp.MustCompile(`Read this aloud`))
-	admin.markSeen()
-	e.emu.SendVoice(admin.u, fakeVoice("first take"), 2)
+	admin.MarkSeen()
+	e.emu.SendVoice(admin.User, fakeVoice("first take"), 2)
 	admin.press("rec:again")
 	admin.waitText(regexp.MustCompile(`Read this aloud`))
-	admin.markSeen()
-	e.emu.SendVoice(admin.u, fakeVoice("second take"), 4)
+	admin.MarkSeen()
+	e.emu.SendVoice(admin.User, fakeVoice("second take"), 4)
 	m, _ := admin.waitButton("rec:keep")
 	admin.press("rec:keep")
 	admin.waitText(regexp.MustCompile(`Kept`))

@@ -20,8 +20,8 @@ type Store interface {
 	Stats(ctx context.Context) (storage.Stats, error)
 	Reviewers(ctx context.Context) ([]tipline.Reviewer, error)
 	LoadRota(ctx context.Context) ([]byte, error)
-	OutboxPending(ctx context.Context) (map[storage.Lane]int, error)
-	OutboxOldest(ctx context.Context) (map[storage.Lane]time.Duration, error)
+	OutboxPending(ctx context.Context) (map[tipline.Lane]int, error)
+	OutboxOldest(ctx context.Context) (map[tipline.Lane]time.Duration, error)
 	InboxDeadCount(ctx context.Context) (int, error)
 }
 
@@ -66,7 +66,7 @@ func Read(ctx context.Context, s Store, now time.Time) (metrics.Snapshot, error)
 		return metrics.Snapshot{}, err
 	}
 	snap.OutboxPending, snap.OutboxOldest = map[int]int{}, map[int]time.Duration{}
-	for lane := storage.LaneCallback; lane <= storage.LaneBulk; lane++ {
+	for lane := tipline.LaneCallback; lane <= tipline.LaneBulk; lane++ {
 		snap.OutboxPending[int(lane)] = pending[lane]
 		snap.OutboxOldest[int(lane)] = oldest[lane]
 	}

@@ -78,7 +78,7 @@ func (m *Store) SaveAttachmentContent(ctx context.Context, ref tipline.Reference
 		stored = true
 	}
 	if stored {
-		sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: storage.ActorSystem, Action: storage.ActionAttachmentStored, At: m.clock()})
+		sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: tipline.ActorSystem, Action: storage.ActionAttachmentStored, At: m.clock()})
 	}
 	return nil
 }

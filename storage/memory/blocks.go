@@ -43,7 +43,7 @@ func (m *Store) blockReporter(ctx context.Context, ref tipline.Reference, review
 	}
 	now = rules.TruncateTime(now)
 	m.blocks[pseudonym] = memBlock{at: now, reason: reason, ref: ref}
-	sc.record(rules.ReviewerActor(reviewerID), action, now)
+	sc.record(tipline.ReviewerActor(reviewerID), action, now)
 	return nil
 }
 
@@ -84,7 +84,7 @@ func (m *Store) UnblockReporter(ctx context.Context, ref tipline.Reference, revi
 		return nil
 	}
 	delete(m.blocks, pseudonym)
-	sc.record(rules.ReviewerActor(reviewerID), storage.ActionReporterUnblocked, rules.TruncateTime(now))
+	sc.record(tipline.ReviewerActor(reviewerID), storage.ActionReporterUnblocked, rules.TruncateTime(now))
 	return nil
 }
 
@@ -105,7 +105,7 @@ func (m *Store) UnblockByOperator(ctx context.Context, ref tipline.Reference, no
 		}
 	}
 	if lifted && sc != nil {
-		sc.record(storage.ActorOperator, storage.ActionReporterUnblocked, rules.TruncateTime(now))
+		sc.record(tipline.ActorOperator, storage.ActionReporterUnblocked, rules.TruncateTime(now))
 	}
 	return lifted, nil
 }

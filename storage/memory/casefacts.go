@@ -37,7 +37,7 @@ func (m *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID 
 	now = rules.TruncateTime(now)
 	sc.c.Classification = tipline.Classification{Exploitation: kind, Risk: risk, ReviewerID: reviewerID, At: now}
 	sc.c.UpdatedAt = now
-	sc.record(rules.ReviewerActor(reviewerID), storage.ActionClassifiedPrefix+string(kind)+":"+string(risk), now)
+	sc.record(tipline.ReviewerActor(reviewerID), storage.ActionClassifiedPrefix+string(kind)+":"+string(risk), now)
 	if risk.MakesUrgent() && sc.c.Urgency != tipline.UrgencyUrgent {
 		sc.c.Urgency = tipline.UrgencyUrgent
 		for _, j := range m.jobs {
@@ -45,7 +45,7 @@ func (m *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID 
 				j.job.RunAt = now
 			}
 		}
-		sc.record(rules.ReviewerActor(reviewerID), storage.ActionUrgencyRaised, now)
+		sc.record(tipline.ReviewerActor(reviewerID), storage.ActionUrgencyRaised, now)
 	}
 	return nil
 }
@@ -78,7 +78,7 @@ func (m *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, pa
 	if !known {
 		sc.referrals = append(sc.referrals, memReferral{partnerID: partnerID, at: rules.TruncateTime(now)})
 	}
-	sc.record(rules.ReviewerActor(reviewerID), storage.ActionReferredPrefix+strconv.FormatInt(partnerID, 10), rules.TruncateTime(now))
+	sc.record(tipline.ReviewerActor(reviewerID), storage.ActionReferredPrefix+strconv.FormatInt(partnerID, 10), rules.TruncateTime(now))
 	return nil
 }
 
@@ -115,7 +115,7 @@ func (m *Store) LinkDuplicate(ctx context.Context, newer, older tipline.Referenc
 	}
 	now = rules.TruncateTime(now)
 	m.closeCase(scNew, reviewerID, tipline.OutcomeDuplicate, 0, scOld, now)
-	actor := rules.ReviewerActor(reviewerID)
+	actor := tipline.ReviewerActor(reviewerID)
 	scNew.record(actor, storage.ActionDuplicateOfPrefix+string(older), now)
 	scOld.record(actor, storage.ActionDuplicateLinkedPrefix+string(newer), now)
 	return nil

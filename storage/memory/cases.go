@@ -43,7 +43,7 @@ func (m *Store) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Refe
 	for _, a := range stored.c.Attachments {
 		stored.attachments = append(stored.attachments, &memAttachment{a: a})
 	}
-	stored.audit = append(stored.audit, tipline.AuditEvent{Reference: c.Reference, Actor: rules.ReporterActor(c.Reporter), Action: storage.ActionSubmitted, At: now})
+	stored.audit = append(stored.audit, tipline.AuditEvent{Reference: c.Reference, Actor: tipline.ReporterActor(c.Reporter), Action: storage.ActionSubmitted, At: now})
 	m.cases[c.Reference] = stored
 	m.drafts[c.DraftID] = stored
 	if len(c.FollowUpHash) > 0 {
@@ -140,29 +140,4 @@ func (m *Store) CasesByReporter(ctx context.Context, pseudonyms ...string) ([]ti
 	// submitted first (the backward walk), as Postgres orders by id.
 	slices.SortStableFunc(out, func(a, b tipline.CaseSummary) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	return out, nil
-}
-
-// SetStatus sets a case's status and records "status_<status>", as
-// postgres.Store.SetStatus does.
-func (m *Store) SetStatus(ctx context.Context, ref tipline.Reference, status tipline.Status, actor string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("set status of case %s: %w", ref, err)
-	}
-	if err := rules.CheckStatus(status, actor); err != nil {
-		return fmt.Errorf("set status of case %s: %w", ref, err)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	sc, ok := m.cases[ref]
-	if !ok {
-		return fmt.Errorf("set status of case %s: %w", ref, tipline.ErrNotFound)
-	}
-	if sc.c.Status == status {
-		return nil
-	}
-	now := m.clock()
-	sc.c.Status, sc.c.UpdatedAt = status, now
-	sc.retentionWarned = false
-	sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: actor, Action: storage.ActionStatusPrefix + string(status), At: now})
-	return nil
 }

@@ -52,7 +52,7 @@ func (m *Store) Acknowledge(ctx context.Context, ref tipline.Reference, reviewer
 	sc.c.Status, sc.c.UpdatedAt = tipline.StatusAcknowledged, now
 	sc.c.Assignment.ReviewerID, sc.c.Assignment.AcknowledgedAt = reviewerID, now
 	m.deleteJobs(sc)
-	sc.record(rules.ReviewerActor(reviewerID), storage.ActionAcknowledged, now)
+	sc.record(tipline.ReviewerActor(reviewerID), storage.ActionAcknowledged, now)
 	return true, reviewerID, nil
 }
 
@@ -78,7 +78,7 @@ func (m *Store) Escalate(ctx context.Context, ref tipline.Reference, reviewerID 
 	m.deleteJobs(sc)
 	m.addJob(sc, toLevel, now)
 	sc.c.UpdatedAt = now
-	sc.record(rules.ReviewerActor(reviewerID), storage.ActionEscalated, now)
+	sc.record(tipline.ReviewerActor(reviewerID), storage.ActionEscalated, now)
 	return nil
 }
 
@@ -166,7 +166,7 @@ func (m *Store) closeCase(sc *memCase, reviewerID int64, outcome tipline.Outcome
 	sc.c.ReporterChatID = 0
 	sc.retentionWarned = false
 	m.deleteJobs(sc)
-	sc.record(rules.ReviewerActor(reviewerID), storage.ActionClosedPrefix+string(outcome), now)
+	sc.record(tipline.ReviewerActor(reviewerID), storage.ActionClosedPrefix+string(outcome), now)
 }
 
 // ReopenCase reopens a closed case, as postgres.Store.ReopenCase does.
@@ -188,7 +188,7 @@ func (m *Store) ReopenCase(ctx context.Context, ref tipline.Reference, reviewerI
 	sc.duplicateOf = nil
 	sc.c.Status, sc.c.UpdatedAt = tipline.StatusAcknowledged, now
 	sc.retentionWarned = false
-	sc.record(rules.ReviewerActor(reviewerID), storage.ActionReopened, now)
+	sc.record(tipline.ReviewerActor(reviewerID), storage.ActionReopened, now)
 	return nil
 }
 

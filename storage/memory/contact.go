@@ -26,6 +26,6 @@ func (m *Store) WithdrawContact(ctx context.Context, ref tipline.Reference, pseu
 	}
 	now := m.clock()
 	sc.c.ContactAllowed, sc.c.ReporterChatID, sc.c.UpdatedAt = false, 0, now
-	sc.record(rules.ReporterActor(sc.c.Reporter), storage.ActionContactWithdrawn, now)
+	sc.record(tipline.ReporterActor(sc.c.Reporter), storage.ActionContactWithdrawn, now)
 	return nil
 }

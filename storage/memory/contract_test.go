@@ -10,8 +10,9 @@ import (
 )
 
 func TestMemoryContract(t *testing.T) {
-	storagetest.RunContract(t, func(t *testing.T) storagetest.Store {
-		return memory.New(time.Now)
+	storagetest.RunContract(t, func(t *testing.T) (storagetest.Store, storagetest.Peek) {
+		s := memory.New(time.Now)
+		return s, s.Peek()
 	})
 }
 

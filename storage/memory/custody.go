@@ -64,7 +64,7 @@ func (m *Store) DisableReviewer(ctx context.Context, id int64, now time.Time) er
 		sc.c.Status, sc.c.UpdatedAt = tipline.StatusReceived, now
 		sc.c.Assignment = tipline.Assignment{}
 		m.addJob(sc, 0, now)
-		sc.record(storage.ActorSystem, storage.ActionReturnedToRouting, now)
+		sc.record(tipline.ActorSystem, storage.ActionReturnedToRouting, now)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
@@ -14,7 +13,7 @@ import (
 // same names.
 
 // FindCases looks cases up, as postgres.Store.FindCases does.
-func (m *Store) FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error) {
+func (m *Store) FindCases(ctx context.Context, q tipline.FindQuery) ([]tipline.Found, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("find cases: %w", err)
 	}
@@ -26,11 +25,11 @@ func (m *Store) FindCases(ctx context.Context, q storage.FindQuery) ([]storage.F
 	if q.Reference != "" {
 		sc, ok := m.cases[q.Reference]
 		if !ok || !rules.InScope(q, sc.c.Status, sc.c.Assignment.ReviewerID) {
-			return []storage.Found{}, nil
+			return []tipline.Found{}, nil
 		}
-		return []storage.Found{{CaseSummary: rules.SummaryOf(sc.c)}}, nil
+		return []tipline.Found{{CaseSummary: rules.SummaryOf(sc.c)}}, nil
 	}
-	out := []storage.Found{}
+	out := []tipline.Found{}
 	for _, sc := range m.order {
 		if sc.c.Status == tipline.StatusClosed || m.cases[sc.c.Reference] != sc || !rules.InScope(q, sc.c.Status, sc.c.Assignment.ReviewerID) {
 			continue

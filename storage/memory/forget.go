@@ -52,7 +52,7 @@ func (m *Store) Forget(ctx context.Context, pseudonyms ...string) (int, error) {
 			continue
 		}
 		sc.c.UpdatedAt = now
-		sc.audit = append(sc.audit, tipline.AuditEvent{Reference: sc.c.Reference, Actor: storage.ActorSystem, Action: storage.ActionReporterForgotten, At: now})
+		sc.audit = append(sc.audit, tipline.AuditEvent{Reference: sc.c.Reference, Actor: tipline.ActorSystem, Action: storage.ActionReporterForgotten, At: now})
 		n++
 	}
 	return n, nil

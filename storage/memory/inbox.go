@@ -136,22 +136,6 @@ func (m *Store) InboxRelease(ctx context.Context, updateID int64, owner string, 
 	return nil
 }
 
-// InboxPending counts updates not yet processed.
-func (m *Store) InboxPending(ctx context.Context) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("count pending updates: %w", err)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for _, r := range m.inbox {
-		if !r.processed {
-			n++
-		}
-	}
-	return n, nil
-}
-
 // InboxChatSeen is postgres.Store.InboxChatSeen.
 func (m *Store) InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error) {
 	if err := ctx.Err(); err != nil {

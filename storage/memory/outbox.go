@@ -88,7 +88,7 @@ func (m *Store) InboxComplete(ctx context.Context, updateID int64, owner string,
 
 // OutboxClaimLanes claims entries of the lanes from first to last, as
 // postgres.Store.OutboxClaimLanes does.
-func (m *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error) {
+func (m *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last tipline.Lane) ([]storage.OutboxEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
 	}
@@ -96,7 +96,7 @@ func (m *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.D
 	defer m.mu.Unlock()
 	now := m.clock()
 	m.processes[owner] = now
-	lowest := map[string]storage.Lane{} // per chat: the lowest lane pending so far
+	lowest := map[string]tipline.Lane{} // per chat: the lowest lane pending so far
 	var ready []*memOutbox
 	for _, o := range m.outbox { // in id order
 		if !o.pending() {
@@ -242,13 +242,13 @@ func (m *Store) OutboxSentMessages(ctx context.Context, chatKey string, window t
 }
 
 // OutboxPending counts entries not yet sent nor set aside, by lane.
-func (m *Store) OutboxPending(ctx context.Context) (map[storage.Lane]int, error) {
+func (m *Store) OutboxPending(ctx context.Context) (map[tipline.Lane]int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("count outbox: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := map[storage.Lane]int{}
+	out := map[tipline.Lane]int{}
 	for _, o := range m.outbox {
 		if o.pending() {
 			out[o.e.Lane]++
@@ -364,14 +364,14 @@ func (m *Store) InboxRetryDead(ctx context.Context, updateID int64) error {
 }
 
 // OutboxOldest is, per lane, how long the oldest pending entry has waited.
-func (m *Store) OutboxOldest(ctx context.Context) (map[storage.Lane]time.Duration, error) {
+func (m *Store) OutboxOldest(ctx context.Context) (map[tipline.Lane]time.Duration, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("outbox ages: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.clock()
-	out := map[storage.Lane]time.Duration{}
+	out := map[tipline.Lane]time.Duration{}
 	for _, o := range m.outbox {
 		if d := now.Sub(o.e.CreatedAt); o.pending() && d > out[o.e.Lane] {
 			out[o.e.Lane] = d

@@ -151,7 +151,7 @@ func (m *Store) RecordPartnerExport(ctx context.Context, partnerID int64, refs [
 	action := rules.PartnerExportAction(format, partnerID)
 	for i, r := range marks {
 		r.exportedAt = at
-		cases[i].record(storage.ActorOperator, action, at)
+		cases[i].record(tipline.ActorOperator, action, at)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
-	"github.com/tipline/tipline/storage/internal/rules"
 )
 
 // RecordRead records a reviewer's read of a case, as postgres.Store.
@@ -38,7 +37,7 @@ func (m *Store) recordByReviewer(ctx context.Context, ref tipline.Reference, rev
 	if !ok {
 		return tipline.ErrNotFound
 	}
-	sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: rules.ReviewerActor(reviewerID), Action: action, At: m.clock()})
+	sc.audit = append(sc.audit, tipline.AuditEvent{Reference: ref, Actor: tipline.ReviewerActor(reviewerID), Action: action, At: m.clock()})
 	return nil
 }
 
@@ -50,7 +49,7 @@ func (m *Store) ReviewerAudit(ctx context.Context, reviewerID int64, since time.
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	actor := rules.ReviewerActor(reviewerID)
+	actor := tipline.ReviewerActor(reviewerID)
 	out := []tipline.AuditEvent{}
 	for _, sc := range m.order {
 		if m.cases[sc.c.Reference] != sc {

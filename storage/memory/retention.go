@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
@@ -38,18 +37,18 @@ func (m *Store) closedBefore(t time.Time) []*memCase {
 
 // CasesToWarn lists closed cases due for a retention warning, as
 // postgres.Store.CasesToWarn does.
-func (m *Store) CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storage.RetentionWarning, error) {
+func (m *Store) CasesToWarn(ctx context.Context, warnBefore time.Time) ([]tipline.RetentionWarning, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list cases to warn: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := []storage.RetentionWarning{}
+	out := []tipline.RetentionWarning{}
 	for _, sc := range m.closedBefore(rules.TruncateTime(warnBefore)) {
 		if sc.retentionWarned {
 			continue
 		}
-		out = append(out, storage.RetentionWarning{Reference: sc.c.Reference, ReviewerID: sc.c.Assignment.ReviewerID, ClosedAt: sc.closedAt()})
+		out = append(out, tipline.RetentionWarning{Reference: sc.c.Reference, ReviewerID: sc.c.Assignment.ReviewerID, ClosedAt: sc.closedAt()})
 	}
 	return out, nil
 }

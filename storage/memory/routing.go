@@ -121,28 +121,6 @@ func (m *Store) ReleaseJob(ctx context.Context, id int64, owner string) error {
 	return nil
 }
 
-// PendingJobs lists a case's pending jobs, oldest first, as
-// postgres.Store.PendingJobs does.
-func (m *Store) PendingJobs(ctx context.Context, ref tipline.Reference) ([]tipline.Job, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("list jobs of case %s: %w", ref, err)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	sc, ok := m.cases[ref]
-	if !ok {
-		return nil, fmt.Errorf("list jobs of case %s: %w", ref, tipline.ErrNotFound)
-	}
-	out := []tipline.Job{}
-	for _, j := range m.jobs {
-		if j.sc == sc {
-			out = append(out, j.job)
-		}
-	}
-	rules.SortJobs(out)
-	return out, nil
-}
-
 // UnroutedCases lists received cases without a pending job, oldest first,
 // as postgres.Store.UnroutedCases does.
 func (m *Store) UnroutedCases(ctx context.Context) ([]tipline.Reference, error) {

@@ -45,7 +45,7 @@ func (m *Store) MarkUnreachable(ctx context.Context, id int64, now time.Time, no
 			}
 		}
 		if forward {
-			sc.record(storage.ActorSystem, action, now)
+			sc.record(tipline.ActorSystem, action, now)
 			moved = append(moved, sc.c.Reference)
 		}
 	}

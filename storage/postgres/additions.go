@@ -38,7 +38,7 @@ func (p *Store) SetAdditionLimits(l storage.AdditionLimits) { p.addLimits = l.Or
 // dropped): Closed and LastReviewer tell the caller to let that reviewer
 // know, with a Reopen button.
 func (p *Store) AddToCaseTracked(ctx context.Context, ref tipline.Reference, key string, a tipline.Addition) (storage.AddResult, error) {
-	const lockCase = `select id, draft_id, status, coalesce(assignee, 0), duplicate_of from cases where reference = $1 for update`
+	const lockRow = `select id, draft_id, status, coalesce(assignee, 0), duplicate_of from cases where reference = $1 for update`
 	const follow = `select reference from cases where id = $1`
 	const insertAddition = `
 		insert into additions (case_id, idempotency_key, actor, text, added_at, size)
@@ -83,7 +83,7 @@ func (p *Store) AddToCaseTracked(ctx context.Context, ref tipline.Reference, key
 		res              = storage.AddResult{Reference: ref}
 	)
 	for hop := 0; ; hop++ {
-		err = tx.QueryRow(ctx, lockCase, string(res.Reference)).Scan(&caseID, &draftID, &status, &assignee, &duplicateOf)
+		err = tx.QueryRow(ctx, lockRow, string(res.Reference)).Scan(&caseID, &draftID, &status, &assignee, &duplicateOf)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return storage.AddResult{}, fmt.Errorf("add to case %s: %w", res.Reference, tipline.ErrNotFound)
 		}

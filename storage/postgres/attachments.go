@@ -194,7 +194,7 @@ func (p *Store) SaveAttachmentContent(ctx context.Context, ref tipline.Reference
 	if !stored {
 		return nil
 	}
-	if err := insertAudit(ctx, tx, caseID, storage.ActorSystem, storage.ActionAttachmentStored); err != nil {
+	if err := insertAudit(ctx, tx, caseID, tipline.ActorSystem, storage.ActionAttachmentStored); err != nil {
 		return fmt.Errorf("save attachment of case %s: %w", ref, err)
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -80,7 +80,7 @@ func (p *Store) blockReporter(ctx context.Context, ref tipline.Reference, review
 	if tag.RowsAffected() == 0 {
 		return nil
 	}
-	if err := insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), action, now); err != nil {
+	if err := insertAuditAt(ctx, tx, caseID, tipline.ReviewerActor(reviewerID), action, now); err != nil {
 		return fmt.Errorf("block reporter of case %s: %w", ref, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -143,7 +143,7 @@ func (p *Store) UnblockReporter(ctx context.Context, ref tipline.Reference, revi
 	if tag.RowsAffected() == 0 {
 		return nil
 	}
-	if err := insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionReporterUnblocked, now); err != nil {
+	if err := insertAuditAt(ctx, tx, caseID, tipline.ReviewerActor(reviewerID), storage.ActionReporterUnblocked, now); err != nil {
 		return fmt.Errorf("unblock reporter of case %s: %w", ref, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -195,7 +195,7 @@ func (p *Store) UnblockByOperator(ctx context.Context, ref tipline.Reference, no
 		return false, nil
 	}
 	if caseID != 0 {
-		if err := insertAuditAt(ctx, tx, caseID, storage.ActorOperator, storage.ActionReporterUnblocked, now); err != nil {
+		if err := insertAuditAt(ctx, tx, caseID, tipline.ActorOperator, storage.ActionReporterUnblocked, now); err != nil {
 			return false, fmt.Errorf("unblock reporter of case %s: %w", ref, err)
 		}
 	}

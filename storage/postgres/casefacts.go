@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -51,7 +50,7 @@ func (p *Store) Classify(ctx context.Context, ref tipline.Reference, reviewerID 
 		return fmt.Errorf("classify case %s: %w", ref, dbErr(err))
 	}
 	action := storage.ActionClassifiedPrefix + string(kind) + ":" + string(risk)
-	if err := insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), action, now); err != nil {
+	if err := insertAuditAt(ctx, tx, caseID, tipline.ReviewerActor(reviewerID), action, now); err != nil {
 		return fmt.Errorf("classify case %s: %w", ref, err)
 	}
 	if risk.MakesUrgent() {
@@ -82,7 +81,7 @@ func raiseUrgency(ctx context.Context, tx pgx.Tx, caseID, reviewerID int64, now 
 	if _, err := tx.Exec(ctx, due, caseID, now); err != nil {
 		return fmt.Errorf("urgency: jobs: %w", dbErr(err))
 	}
-	return insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionUrgencyRaised, now)
+	return insertAuditAt(ctx, tx, caseID, tipline.ReviewerActor(reviewerID), storage.ActionUrgencyRaised, now)
 }
 
 // closeCaseTx closes a locked, open case with an outcome (see CloseCase)
@@ -103,7 +102,7 @@ func closeCaseTx(ctx context.Context, tx pgx.Tx, caseID, reviewerID int64, outco
 	if _, err := tx.Exec(ctx, deleteJobs, caseID); err != nil {
 		return fmt.Errorf("jobs: %w", dbErr(err))
 	}
-	return insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionClosedPrefix+string(outcome), now)
+	return insertAuditAt(ctx, tx, caseID, tipline.ReviewerActor(reviewerID), storage.ActionClosedPrefix+string(outcome), now)
 }
 
 // Refer closes an open case as referred to a partner (outcome partner),
@@ -158,7 +157,7 @@ func (p *Store) Refer(ctx context.Context, ref tipline.Reference, reviewerID, pa
 	if tag.RowsAffected() == 0 && !closing {
 		return nil // referred to this partner already
 	}
-	if err := insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionReferredPrefix+strconv.FormatInt(partnerID, 10), now); err != nil {
+	if err := insertAuditAt(ctx, tx, caseID, tipline.ReviewerActor(reviewerID), storage.ActionReferredPrefix+strconv.FormatInt(partnerID, 10), now); err != nil {
 		return fmt.Errorf("refer case %s: %w", ref, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -215,7 +214,7 @@ func (p *Store) LinkDuplicate(ctx context.Context, newer, older tipline.Referenc
 	if err := closeCaseTx(ctx, tx, ids[newer], reviewerID, tipline.OutcomeDuplicate, 0, ids[older], now); err != nil {
 		return fmt.Errorf("link case %s to %s: %w", newer, older, err)
 	}
-	actor := rules.ReviewerActor(reviewerID)
+	actor := tipline.ReviewerActor(reviewerID)
 	if err := insertAuditAt(ctx, tx, ids[newer], actor, storage.ActionDuplicateOfPrefix+string(older), now); err != nil {
 		return fmt.Errorf("link case %s to %s: %w", newer, older, err)
 	}
@@ -225,24 +224,5 @@ func (p *Store) LinkDuplicate(ctx context.Context, newer, older tipline.Referenc
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("link case %s to %s: %w", newer, older, dbErr(err))
 	}
-	return nil
-}
-
-// loadDuplicateOf sets the reference of the case c duplicates, given the
-// id stored in its row.
-func (p *Store) loadDuplicateOf(ctx context.Context, duplicateOf *int64, c *tipline.Case) error {
-	const q = `select reference from cases where id = $1`
-	if duplicateOf == nil {
-		return nil
-	}
-	var ref string
-	err := p.pool.QueryRow(ctx, q, *duplicateOf).Scan(&ref)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil // deleted since
-	}
-	if err != nil {
-		return fmt.Errorf("duplicate of: %w", dbErr(err))
-	}
-	c.Assignment.DuplicateOf = tipline.Reference(ref)
 	return nil
 }

@@ -120,7 +120,7 @@ func (p *Store) SubmitCase(ctx context.Context, c tipline.NewCase) (tipline.Refe
 	if _, err := tx.Exec(ctx, insertFirstJob, caseID); err != nil {
 		return "", false, fmt.Errorf("save case: first job: %w", dbErr(err))
 	}
-	if err := insertAudit(ctx, tx, caseID, rules.ReporterActor(c.Reporter), storage.ActionSubmitted); err != nil {
+	if err := insertAudit(ctx, tx, caseID, tipline.ReporterActor(c.Reporter), storage.ActionSubmitted); err != nil {
 		return "", false, fmt.Errorf("save case: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -213,6 +213,25 @@ func (p *Store) Case(ctx context.Context, ref tipline.Reference) (tipline.Case, 
 		return tipline.Case{}, fmt.Errorf("load case %s: %w", ref, err)
 	}
 	return c, nil
+}
+
+// loadDuplicateOf sets the reference of the case c duplicates, given the
+// id stored in its row.
+func (p *Store) loadDuplicateOf(ctx context.Context, duplicateOf *int64, c *tipline.Case) error {
+	const q = `select reference from cases where id = $1`
+	if duplicateOf == nil {
+		return nil
+	}
+	var ref string
+	err := p.pool.QueryRow(ctx, q, *duplicateOf).Scan(&ref)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // deleted since
+	}
+	if err != nil {
+		return fmt.Errorf("duplicate of: %w", dbErr(err))
+	}
+	c.Assignment.DuplicateOf = tipline.Reference(ref)
+	return nil
 }
 
 // loadAdditions fills c.Additions, oldest first, with their words opened,
@@ -375,45 +394,4 @@ func (p *Store) CasesByReporter(ctx context.Context, pseudonyms ...string) ([]ti
 		return nil, fmt.Errorf("list cases of a reporter: %w", dbErr(err))
 	}
 	return out, nil
-}
-
-// SetStatus sets a case's status and records "status_<status>" by actor in
-// the audit trail, in one transaction. It gives tipline.ErrNotFound for an
-// unknown case and ErrInvalid for an unknown status or an empty actor.
-// Setting the status a case already has changes and records nothing.
-func (p *Store) SetStatus(ctx context.Context, ref tipline.Reference, status tipline.Status, actor string) error {
-	const lockCase = `select id, status from cases where reference = $1 for update`
-	const update = `update cases set status = $2, updated_at = now(), retention_warned_at = null where id = $1`
-	if err := rules.CheckStatus(status, actor); err != nil {
-		return fmt.Errorf("set status of case %s: %w", ref, err)
-	}
-	tx, err := p.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("set status of case %s: %w", ref, dbErr(err))
-	}
-	defer tx.Rollback(ctx)
-	var (
-		caseID  int64
-		current string
-	)
-	err = tx.QueryRow(ctx, lockCase, string(ref)).Scan(&caseID, &current)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("set status of case %s: %w", ref, tipline.ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("set status of case %s: %w", ref, dbErr(err))
-	}
-	if tipline.Status(current) == status {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, update, caseID, string(status)); err != nil {
-		return fmt.Errorf("set status of case %s: %w", ref, dbErr(err))
-	}
-	if err := insertAudit(ctx, tx, caseID, actor, storage.ActionStatusPrefix+string(status)); err != nil {
-		return fmt.Errorf("set status of case %s: %w", ref, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("set status of case %s: %w", ref, dbErr(err))
-	}
-	return nil
 }

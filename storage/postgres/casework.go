@@ -53,7 +53,7 @@ func (p *Store) Acknowledge(ctx context.Context, ref tipline.Reference, reviewer
 	if _, err := tx.Exec(ctx, deleteJobs, caseID); err != nil {
 		return false, 0, fmt.Errorf("acknowledge case %s: jobs: %w", ref, dbErr(err))
 	}
-	if err := insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionAcknowledged, now); err != nil {
+	if err := insertAuditAt(ctx, tx, caseID, tipline.ReviewerActor(reviewerID), storage.ActionAcknowledged, now); err != nil {
 		return false, 0, fmt.Errorf("acknowledge case %s: %w", ref, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -100,7 +100,7 @@ func (p *Store) Escalate(ctx context.Context, ref tipline.Reference, reviewerID 
 	if _, err := tx.Exec(ctx, touch, caseID, now); err != nil {
 		return fmt.Errorf("escalate case %s: %w", ref, dbErr(err))
 	}
-	if err := insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionEscalated, now); err != nil {
+	if err := insertAuditAt(ctx, tx, caseID, tipline.ReviewerActor(reviewerID), storage.ActionEscalated, now); err != nil {
 		return fmt.Errorf("escalate case %s: %w", ref, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -289,7 +289,7 @@ func (p *Store) ReopenCase(ctx context.Context, ref tipline.Reference, reviewerI
 	if _, err := tx.Exec(ctx, update, caseID, reviewerID, now); err != nil {
 		return fmt.Errorf("reopen case %s: %w", ref, dbErr(err))
 	}
-	if err := insertAuditAt(ctx, tx, caseID, rules.ReviewerActor(reviewerID), storage.ActionReopened, now); err != nil {
+	if err := insertAuditAt(ctx, tx, caseID, tipline.ReviewerActor(reviewerID), storage.ActionReopened, now); err != nil {
 		return fmt.Errorf("reopen case %s: %w", ref, err)
 	}
 	if err := tx.Commit(ctx); err != nil {

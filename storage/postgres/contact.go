@@ -51,7 +51,7 @@ func (p *Store) WithdrawContact(ctx context.Context, ref tipline.Reference, pseu
 	if _, err := tx.Exec(ctx, update, caseID); err != nil {
 		return fmt.Errorf("withdraw contact on case %s: %w", ref, dbErr(err))
 	}
-	if err := insertAudit(ctx, tx, caseID, rules.ReporterActor(reporter), storage.ActionContactWithdrawn); err != nil {
+	if err := insertAudit(ctx, tx, caseID, tipline.ReporterActor(reporter), storage.ActionContactWithdrawn); err != nil {
 		return fmt.Errorf("withdraw contact on case %s: %w", ref, err)
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -8,8 +8,8 @@ import (
 )
 
 func TestPostgresContract(t *testing.T) {
-	storagetest.RunContract(t, func(t *testing.T) storagetest.Store {
-		store, _ := storagetest.NewPostgres(t, keys.NewRandomRing())
-		return store
+	storagetest.RunContract(t, func(t *testing.T) (storagetest.Store, storagetest.Peek) {
+		store, schema := storagetest.NewPostgres(t, keys.NewRandomRing())
+		return store, storagetest.PostgresPeek(t, schema)
 	})
 }

@@ -118,7 +118,7 @@ func (p *Store) DisableReviewer(ctx context.Context, id int64, now time.Time) er
 		if _, err := tx.Exec(ctx, job, caseID, now); err != nil {
 			return fmt.Errorf("disable reviewer %d: route case again: %w", id, dbErr(err))
 		}
-		if err := insertAuditAt(ctx, tx, caseID, storage.ActorSystem, storage.ActionReturnedToRouting, now); err != nil {
+		if err := insertAuditAt(ctx, tx, caseID, tipline.ActorSystem, storage.ActionReturnedToRouting, now); err != nil {
 			return fmt.Errorf("disable reviewer %d: %w", id, err)
 		}
 	}

@@ -52,7 +52,7 @@ func (p *Store) RecordExport(ctx context.Context, refs []tipline.Reference, form
 		if err := tx.QueryRow(ctx, `select id from cases where reference = $1`, string(ref)).Scan(&id); err != nil {
 			return fmt.Errorf("record export of %s: %w", ref, dbErr(err))
 		}
-		if err := insertAudit(ctx, tx, id, storage.ActorOperator, storage.ActionExportedPrefix+format); err != nil {
+		if err := insertAudit(ctx, tx, id, tipline.ActorOperator, storage.ActionExportedPrefix+format); err != nil {
 			return fmt.Errorf("record export of %s: %w", ref, err)
 		}
 	}

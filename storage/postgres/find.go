@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
@@ -18,7 +17,7 @@ import (
 // FindCases looks cases up: by reference (any status), or open cases by
 // place words or near a location. An empty list, not an error, when
 // nothing matches; ErrInvalid for a query with nothing to look for.
-func (p *Store) FindCases(ctx context.Context, q storage.FindQuery) ([]storage.Found, error) {
+func (p *Store) FindCases(ctx context.Context, q tipline.FindQuery) ([]tipline.Found, error) {
 	const open = `
 		select reference, draft_id, kind, urgency, status, created_at, answers, coalesce(assignee, 0)
 		from cases
@@ -31,21 +30,21 @@ func (p *Store) FindCases(ctx context.Context, q storage.FindQuery) ([]storage.F
 		c, err := p.Case(ctx, q.Reference)
 		if err != nil {
 			if isNotFound(err) {
-				return []storage.Found{}, nil
+				return []tipline.Found{}, nil
 			}
 			return nil, fmt.Errorf("find cases: %w", err)
 		}
 		if !rules.InScope(q, c.Status, c.Assignment.ReviewerID) {
-			return []storage.Found{}, nil
+			return []tipline.Found{}, nil
 		}
-		return []storage.Found{{CaseSummary: rules.SummaryOf(c)}}, nil
+		return []tipline.Found{{CaseSummary: rules.SummaryOf(c)}}, nil
 	}
 	rows, err := p.pool.Query(ctx, open)
 	if err != nil {
 		return nil, fmt.Errorf("find cases: %w", dbErr(err))
 	}
 	defer rows.Close()
-	out := []storage.Found{}
+	out := []tipline.Found{}
 	for rows.Next() {
 		var (
 			cs                        tipline.CaseSummary

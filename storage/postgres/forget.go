@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
@@ -84,14 +85,14 @@ func (p *Store) Forget(ctx context.Context, pseudonyms ...string) (int, error) {
 	}
 	var reporters, followUps []string
 	for _, p := range pseudonyms {
-		reporters, followUps = append(reporters, rules.ReporterActor(p)), append(followUps, rules.FollowUpActor(p))
+		reporters, followUps = append(reporters, tipline.ReporterActor(p)), append(followUps, tipline.FollowUpActor(p))
 	}
 	// A block stays (abuse protection) but no longer names a case.
 	if _, err := tx.Exec(ctx, unlinkBlocks, pseudonyms); err != nil {
 		return 0, fmt.Errorf("forget reporter: blocks: %w", dbErr(err))
 	}
 	for _, sql := range []string{scrubAudit, scrubAdditions} {
-		if err := collect(sql, reporters, followUps, rules.ReporterActor(storage.ForgottenPseudonym), rules.FollowUpActor(storage.ForgottenPseudonym)); err != nil {
+		if err := collect(sql, reporters, followUps, tipline.ReporterActor(tipline.ForgottenPseudonym), tipline.FollowUpActor(tipline.ForgottenPseudonym)); err != nil {
 			return 0, fmt.Errorf("forget reporter: %w", err)
 		}
 	}
@@ -106,7 +107,7 @@ func (p *Store) Forget(ctx context.Context, pseudonyms ...string) (int, error) {
 	if _, err := tx.Exec(ctx, touchCases, ids); err != nil {
 		return 0, fmt.Errorf("forget reporter: %w", dbErr(err))
 	}
-	if _, err := tx.Exec(ctx, insertForgotten, ids, storage.ActorSystem, storage.ActionReporterForgotten); err != nil {
+	if _, err := tx.Exec(ctx, insertForgotten, ids, tipline.ActorSystem, storage.ActionReporterForgotten); err != nil {
 		return 0, fmt.Errorf("forget reporter: audit %s: %w", storage.ActionReporterForgotten, dbErr(err))
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -174,16 +174,6 @@ func (p *Store) InboxNextInChat(ctx context.Context, chatKey string, updateID in
 	return true, group, nil
 }
 
-// InboxPending counts updates not yet processed.
-func (p *Store) InboxPending(ctx context.Context) (int, error) {
-	const q = `select count(*) from inbox where processed_at is null`
-	var n int
-	if err := p.pool.QueryRow(ctx, q).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count pending updates: %w", dbErr(err))
-	}
-	return n, nil
-}
-
 // InboxChatSeen tells whether a chat had an update before updateID still
 // in the inbox (processed updates are kept for a while): with no session
 // for it, the chat's conversation was lost rather than never begun.

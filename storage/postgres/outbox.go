@@ -155,7 +155,7 @@ const beatCTE = `beat as (
 // whose claim is free; lower lanes first, then oldest first. Claims last
 // lease by the database clock, or until owner has been silent for the
 // take-over time.
-func (p *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error) {
+func (p *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last tipline.Lane) ([]storage.OutboxEntry, error) {
 	q := `
 		with ` + fmt.Sprintf(beatCTE, 4) + `, next as (
 			select o.id
@@ -198,7 +198,7 @@ func (p *Store) OutboxClaimLanes(ctx context.Context, owner string, lease time.D
 			&e.EditOf, &e.Attempts, &e.CreatedAt, &e.EditOfMessageID); err != nil {
 			return nil, fmt.Errorf("claim outbox: %w", dbErr(err))
 		}
-		e.Lane = storage.Lane(lane)
+		e.Lane = tipline.Lane(lane)
 		if chat != nil {
 			plain, err := p.ring.Open(chat, outboxAAD(e.Key, "chat_id"))
 			if err != nil {
@@ -335,20 +335,20 @@ func (p *Store) OutboxSentMessages(ctx context.Context, chatKey string, window t
 }
 
 // OutboxPending counts entries not yet sent nor set aside, by lane.
-func (p *Store) OutboxPending(ctx context.Context) (map[storage.Lane]int, error) {
+func (p *Store) OutboxPending(ctx context.Context) (map[tipline.Lane]int, error) {
 	const q = `select lane, count(*) from outbox where sent_at is null and dead_at is null group by lane`
 	rows, err := p.pool.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("count outbox: %w", dbErr(err))
 	}
 	defer rows.Close()
-	out := map[storage.Lane]int{}
+	out := map[tipline.Lane]int{}
 	for rows.Next() {
 		var lane, n int
 		if err := rows.Scan(&lane, &n); err != nil {
 			return nil, fmt.Errorf("count outbox: %w", dbErr(err))
 		}
-		out[storage.Lane(lane)] = n
+		out[tipline.Lane(lane)] = n
 	}
 	return out, dbErr(rows.Err())
 }
@@ -559,7 +559,7 @@ func (l *IntakeLock) drop() {
 
 // OutboxOldest is, per lane, how long the oldest entry not yet sent nor
 // set aside has waited (by the database clock).
-func (p *Store) OutboxOldest(ctx context.Context) (map[storage.Lane]time.Duration, error) {
+func (p *Store) OutboxOldest(ctx context.Context) (map[tipline.Lane]time.Duration, error) {
 	const q = `select lane, extract(epoch from now() - min(created_at)) from outbox
 		where sent_at is null and dead_at is null group by lane`
 	rows, err := p.pool.Query(ctx, q)
@@ -567,7 +567,7 @@ func (p *Store) OutboxOldest(ctx context.Context) (map[storage.Lane]time.Duratio
 		return nil, fmt.Errorf("outbox ages: %w", dbErr(err))
 	}
 	defer rows.Close()
-	out := map[storage.Lane]time.Duration{}
+	out := map[tipline.Lane]time.Duration{}
 	for rows.Next() {
 		var (
 			lane int
@@ -576,7 +576,7 @@ func (p *Store) OutboxOldest(ctx context.Context) (map[storage.Lane]time.Duratio
 		if err := rows.Scan(&lane, &secs); err != nil {
 			return nil, fmt.Errorf("outbox ages: %w", dbErr(err))
 		}
-		out[storage.Lane(lane)] = time.Duration(secs * float64(time.Second))
+		out[tipline.Lane(lane)] = time.Duration(secs * float64(time.Second))
 	}
 	return out, dbErr(rows.Err())
 }

@@ -177,7 +177,7 @@ func (p *Store) RecordPartnerExport(ctx context.Context, partnerID int64, refs [
 		if err != nil {
 			return fmt.Errorf("record export of %s to partner %d: %w", ref, partnerID, dbErr(err))
 		}
-		if err := insertAuditAt(ctx, tx, caseID, storage.ActorOperator, action, at); err != nil {
+		if err := insertAuditAt(ctx, tx, caseID, tipline.ActorOperator, action, at); err != nil {
 			return fmt.Errorf("record export of %s to partner %d: %w", ref, partnerID, err)
 		}
 	}

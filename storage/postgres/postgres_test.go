@@ -144,8 +144,9 @@ func TestDumpAfterForget(t *testing.T) {
 	if err := storagetest.AddToCaseOnce(ctx, store, theirs.Reference, "upd:2", tipline.Addition{Actor: "followup:" + canaryPseudonym, Text: "seen her"}); err != nil {
 		t.Fatalf("AddToCaseOnce: %v", err)
 	}
-	if err := store.SetStatus(ctx, mine.Reference, tipline.StatusAcknowledged, "reviewer:r1"); err != nil {
-		t.Fatalf("SetStatus: %v", err)
+	rv := mustRegister(t, store, canaryReviewerTelegram, canaryReviewerName)
+	if _, _, err := store.Acknowledge(ctx, mine.Reference, rv.ID, time.Now()); err != nil {
+		t.Fatalf("Acknowledge: %v", err)
 	}
 	if dump := storagetest.DumpSchema(t, schema); !strings.Contains(dump, canaryPseudonym) {
 		t.Fatalf("the dump lacks the pseudonym before Forget; did it dump the data?")
@@ -330,22 +331,22 @@ func TestInboxCompleteDropsPayload(t *testing.T) {
 }
 
 func TestInboxSeveralProcesses(t *testing.T) {
-	first, second := twoProcesses(t)
-	storagetest.CheckConcurrentClaims(t, first, second)
+	first, second, schema := twoProcesses(t)
+	storagetest.CheckConcurrentClaims(t, storagetest.PostgresPeek(t, schema), first, second)
 }
 
 // twoProcesses opens two stores on one fresh schema, as two bot processes
 // would.
-func twoProcesses(t *testing.T) (*postgres.Store, *postgres.Store) {
+func twoProcesses(t *testing.T) (first, second *postgres.Store, schema string) {
 	t.Helper()
 	ring := keys.NewRandomRing()
-	first, schema := storagetest.NewPostgres(t, ring)
+	first, schema = storagetest.NewPostgres(t, ring)
 	second, err := postgres.Open(t.Context(), storagetest.SchemaURL(schema), ring)
 	if err != nil {
 		t.Fatalf("open a second store: %v", err)
 	}
 	t.Cleanup(second.Close)
-	return first, second
+	return first, second, schema
 }
 
 // TestSealedValueCopiedElsewhereDoesNotOpen copies ciphertexts from one

@@ -7,7 +7,6 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
-	"github.com/tipline/tipline/storage/internal/rules"
 )
 
 // RecordRead records that a reviewer read part of a case (what is one of
@@ -34,7 +33,7 @@ func (p *Store) recordByReviewer(ctx context.Context, ref tipline.Reference, rev
 	const q = `
 		insert into audit_events (case_id, actor, action)
 		select id, $2, $3 from cases where reference = $1`
-	tag, err := p.pool.Exec(ctx, q, string(ref), rules.ReviewerActor(reviewerID), action)
+	tag, err := p.pool.Exec(ctx, q, string(ref), tipline.ReviewerActor(reviewerID), action)
 	if err != nil {
 		return dbErr(err)
 	}
@@ -54,7 +53,7 @@ func (p *Store) ReviewerAudit(ctx context.Context, reviewerID int64, since time.
 		join cases c on c.id = e.case_id
 		where e.actor = $1 and e.at >= $2
 		order by e.at, e.id`
-	rows, err := p.pool.Query(ctx, q, rules.ReviewerActor(reviewerID), since)
+	rows, err := p.pool.Query(ctx, q, tipline.ReviewerActor(reviewerID), since)
 	if err != nil {
 		return nil, fmt.Errorf("list audit of reviewer %d: %w", reviewerID, dbErr(err))
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
-	"github.com/tipline/tipline/storage/internal/rules"
 )
 
 // Key rotation. Every sealed value starts with the id of the key that
@@ -353,8 +352,8 @@ func (p *Store) rekeyCases(ctx context.Context, tx pgx.Tx, limit int) (int, int,
 		for _, old := range slices.Sorted(maps.Keys(renamed)) {
 			pseudonym := renamed[old]
 			oldNames, newNames = append(oldNames, old), append(newNames, pseudonym)
-			oldActors = append(oldActors, rules.ReporterActor(old), rules.FollowUpActor(old))
-			newActors = append(newActors, rules.ReporterActor(pseudonym), rules.FollowUpActor(pseudonym))
+			oldActors = append(oldActors, tipline.ReporterActor(old), tipline.FollowUpActor(old))
+			newActors = append(newActors, tipline.ReporterActor(pseudonym), tipline.FollowUpActor(pseudonym))
 		}
 		b.Queue(renameAudit, oldActors, newActors)
 		b.Queue(renameAdditions, oldActors, newActors)

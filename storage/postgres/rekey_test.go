@@ -269,7 +269,7 @@ func TestRekey(t *testing.T) {
 	}
 	// A message still waiting to go out, and an update set aside.
 	if err := storeA.OutboxAdd(ctx, []storage.OutboxEntry{{Key: "u:3:0", ChatKey: ringA.ChatKey(chat1), ChatID: chat1,
-		Lane: storage.LaneReply, Method: "sendMessage", Payload: payload(3)}}); err != nil {
+		Lane: tipline.LaneReply, Method: "sendMessage", Payload: payload(3)}}); err != nil {
 		t.Fatalf("OutboxAdd: %v", err)
 	}
 	if _, _, err := storagetest.InboxClaim(ctx, storeA, "w", time.Minute); err != nil {

@@ -16,17 +16,16 @@ import (
 // answer keys that say where, in the order to look), each case's sealed
 // answers are opened for its Place and Location; without, nothing sealed
 // is opened.
-func (p *Store) ReportCases(ctx context.Context, from, to time.Time, placeAnswers ...string) ([]storage.ReportCase, error) {
+func (p *Store) ReportCases(ctx context.Context, from, to time.Time, placeAnswers ...string) ([]tipline.ReportCase, error) {
 	const q = `
 		select c.kind, c.urgency, c.status, coalesce(c.outcome, ''), c.submitted_at, c.acknowledged_at,
 		       coalesce(c.assignee, 0),
 		       (select count(*) from audit_events a where a.case_id = c.id and a.action = $3),
-		       coalesce(c.partner_id, 0), coalesce(p.name, ''), coalesce(c.exploitation, ''), coalesce(c.risk, ''),
+		       coalesce(c.exploitation, ''), coalesce(c.risk, ''),
 		       c.lang, c.draft_id, case when $4 then c.answers end,
 		       array(select rp.name from referrals r join partners rp on rp.id = r.partner_id
 		             where r.case_id = c.id order by r.referred_at, rp.id)
 		from cases c
-		left join partners p on p.id = c.partner_id
 		where c.submitted_at >= $1 and c.submitted_at < $2
 		order by c.submitted_at, c.id`
 	rows, err := p.pool.Query(ctx, q, from, to, storage.ActionEscalated, len(placeAnswers) > 0)
@@ -34,15 +33,15 @@ func (p *Store) ReportCases(ctx context.Context, from, to time.Time, placeAnswer
 		return nil, fmt.Errorf("report cases: %w", dbErr(err))
 	}
 	defer rows.Close()
-	var out []storage.ReportCase
+	var out []tipline.ReportCase
 	for rows.Next() {
-		var r storage.ReportCase
+		var r tipline.ReportCase
 		var kind, urgency, status, outcome, exploit, risk string
 		var acked *time.Time
 		var draftID string
 		var sealed []byte
 		if err := rows.Scan(&kind, &urgency, &status, &outcome, &r.SubmittedAt, &acked, &r.Assignee, &r.Escalations,
-			&r.PartnerID, &r.PartnerName, &exploit, &risk, &r.Lang, &draftID, &sealed, &r.Partners); err != nil {
+			&exploit, &risk, &r.Lang, &draftID, &sealed, &r.Partners); err != nil {
 			return nil, fmt.Errorf("report cases: %w", dbErr(err))
 		}
 		if sealed != nil {

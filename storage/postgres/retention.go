@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/storage"
 )
 
 // Retention: a closed case is kept for a configured period after it was
@@ -19,15 +18,16 @@ import (
 // period and passes the times; the store reckons nothing from its own
 // clock.
 //
-// A case closed by a status change alone (SetStatus) has no closing time:
-// the time of its last change stands for it, so it is not kept forever.
+// A case closed without a closing time (by a status change of an earlier
+// version) has the time of its last change stand for it, so it is not kept
+// forever.
 
 // CasesToWarn lists the closed cases closed before warnBefore (the caller
 // passes now minus the retention period plus the warning's notice, such as
 // 72 hours) whose reviewer has not been warned yet (MarkRetentionWarned),
 // the earliest closed first, with the reviewer who had each. An empty list
 // when there are none.
-func (p *Store) CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storage.RetentionWarning, error) {
+func (p *Store) CasesToWarn(ctx context.Context, warnBefore time.Time) ([]tipline.RetentionWarning, error) {
 	const q = `
 		select reference, coalesce(assignee, 0), coalesce(closed_at, updated_at)
 		from cases
@@ -40,10 +40,10 @@ func (p *Store) CasesToWarn(ctx context.Context, warnBefore time.Time) ([]storag
 		return nil, fmt.Errorf("list cases to warn: %w", dbErr(err))
 	}
 	defer rows.Close()
-	out := []storage.RetentionWarning{}
+	out := []tipline.RetentionWarning{}
 	for rows.Next() {
 		var (
-			w   storage.RetentionWarning
+			w   tipline.RetentionWarning
 			ref string
 		)
 		if err := rows.Scan(&ref, &w.ReviewerID, &w.ClosedAt); err != nil {

@@ -137,7 +137,7 @@ func TestUnroutedAfterJobDeletedByHand(t *testing.T) {
 }
 
 func TestJobsSeveralProcesses(t *testing.T) {
-	first, second := twoProcesses(t)
+	first, second, _ := twoProcesses(t)
 	storagetest.CheckConcurrentJobClaims(t, first, second)
 }
 

@@ -101,7 +101,7 @@ func (p *Store) ClaimDueJobs(ctx context.Context, owner string, now time.Time, l
 // only when the job is still there.
 func (p *Store) CompleteJob(ctx context.Context, id int64, owner string, next *tipline.Job, entries []storage.OutboxEntry) error {
 	const findJob = `select case_id, coalesce(claimed_by, '') from jobs where id = $1`
-	const lockCase = `select reference, status from cases where id = $1 for update`
+	const lockRow = `select reference, status from cases where id = $1 for update`
 	const deleteJob = `delete from jobs where id = $1`
 	const insertJob = `insert into jobs (case_id, level, run_at) values ($1, $2, $3)`
 	if next != nil {
@@ -133,7 +133,7 @@ func (p *Store) CompleteJob(ctx context.Context, id int64, owner string, next *t
 		return fmt.Errorf("complete job %d: %w", id, storage.ErrNotHolder)
 	}
 	var ref, status string
-	if err := tx.QueryRow(ctx, lockCase, caseID).Scan(&ref, &status); err != nil {
+	if err := tx.QueryRow(ctx, lockRow, caseID).Scan(&ref, &status); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // the case was deleted, and its jobs with it
 		}
@@ -173,40 +173,6 @@ func (p *Store) ReleaseJob(ctx context.Context, id int64, owner string) error {
 		return fmt.Errorf("release job %d: %w", id, dbErr(err))
 	}
 	return nil
-}
-
-// PendingJobs lists a case's pending jobs, claimed or not, oldest first:
-// an empty list when there are none, tipline.ErrNotFound when there is no
-// such case.
-func (p *Store) PendingJobs(ctx context.Context, ref tipline.Reference) ([]tipline.Job, error) {
-	const q = `
-		select j.id, j.level, j.run_at, j.attempts
-		from jobs j
-		join cases c on c.id = j.case_id
-		where c.reference = $1
-		order by j.run_at, j.id`
-	rows, err := p.pool.Query(ctx, q, string(ref))
-	if err != nil {
-		return nil, fmt.Errorf("list jobs of case %s: %w", ref, dbErr(err))
-	}
-	defer rows.Close()
-	out := []tipline.Job{}
-	for rows.Next() {
-		j := tipline.Job{Reference: ref}
-		if err := rows.Scan(&j.ID, &j.Level, &j.RunAt, &j.Attempts); err != nil {
-			return nil, fmt.Errorf("list jobs of case %s: %w", ref, dbErr(err))
-		}
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list jobs of case %s: %w", ref, dbErr(err))
-	}
-	if len(out) == 0 {
-		if err := p.caseExists(ctx, ref); err != nil {
-			return nil, fmt.Errorf("list jobs of case %s: %w", ref, err)
-		}
-	}
-	return out, nil
 }
 
 // UnroutedCases lists the cases that are received (nobody acknowledged

@@ -38,10 +38,6 @@ func TestPostgresGoneDown(t *testing.T) {
 			return err
 		},
 		"InboxRelease": func() error { return p.InboxRelease(ctx, 1, "w", 0) },
-		"InboxPending": func() error {
-			_, err := p.InboxPending(ctx)
-			return err
-		},
 		"SubmitCase": func() error {
 			_, _, err := p.SubmitCase(ctx, tipline.NewCase{DraftID: "d", Reference: "TL-AAAA-CCCC"})
 			return err
@@ -79,7 +75,6 @@ func TestPostgresGoneDown(t *testing.T) {
 			_, err := p.Forget(ctx, "a1b2")
 			return err
 		},
-		"SetStatus": func() error { return p.SetStatus(ctx, "TL-AAAA-CCCC", tipline.StatusClosed, "reviewer:r1") },
 
 		"CreateInvite": func() error { return p.CreateInvite(ctx, []byte("hash"), "name", false, now.Add(time.Hour)) },
 		"RedeemInvite": func() error {
@@ -111,10 +106,6 @@ func TestPostgresGoneDown(t *testing.T) {
 		},
 		"CompleteJob": func() error { return p.CompleteJob(ctx, 1, "w", &tipline.Job{Level: 1, RunAt: now}, nil) },
 		"ReleaseJob":  func() error { return p.ReleaseJob(ctx, 1, "w") },
-		"PendingJobs": func() error {
-			_, err := p.PendingJobs(ctx, "TL-AAAA-CCCC")
-			return err
-		},
 		"UnroutedCases": func() error {
 			_, err := p.UnroutedCases(ctx)
 			return err

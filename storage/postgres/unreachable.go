@@ -79,7 +79,7 @@ func (p *Store) MarkUnreachable(ctx context.Context, id int64, now time.Time, no
 		if tag.RowsAffected() == 0 {
 			continue // its next level is due already, or it has none left
 		}
-		if err := insertAuditAt(ctx, tx, c.id, storage.ActorSystem, action, now); err != nil {
+		if err := insertAuditAt(ctx, tx, c.id, tipline.ActorSystem, action, now); err != nil {
 			return false, nil, fmt.Errorf("mark reviewer %d unreachable: %w", id, err)
 		}
 		moved = append(moved, c.ref)

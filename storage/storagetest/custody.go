@@ -23,7 +23,7 @@ func testReassign(t *testing.T, s Store) {
 	actorA, actorB := "reviewer:"+strconv.FormatInt(a.ID, 10), "reviewer:"+strconv.FormatInt(b.ID, 10)
 
 	// Nobody has it: reassigning takes it, and its routing stops.
-	prev, err := s.Reassign(ctx, c.Reference, b.ID, storage.ActorOperator, t0)
+	prev, err := s.Reassign(ctx, c.Reference, b.ID, tipline.ActorOperator, t0)
 	if err != nil || prev != 0 {
 		t.Fatalf("Reassign of a new case = %d, %v; want 0, nil", prev, err)
 	}
@@ -53,7 +53,7 @@ func testReassign(t *testing.T, s Store) {
 	}
 	want := []string{
 		"reporter:" + c.Reporter + " " + storage.ActionSubmitted,
-		storage.ActorOperator + " " + storage.ActionReassignedPrefix + strconv.FormatInt(b.ID, 10),
+		tipline.ActorOperator + " " + storage.ActionReassignedPrefix + strconv.FormatInt(b.ID, 10),
 		actorA + " " + storage.ActionReassignedPrefix + strconv.FormatInt(a.ID, 10),
 	}
 	if !reflect.DeepEqual(custody, want) {
@@ -119,8 +119,8 @@ func testDisableReturnsCases(t *testing.T, s Store) {
 		t.Fatalf("jobs of the returned case %+v, want one of level 0 due when the reviewer was disabled", jobs)
 	}
 	events := mustAudit(t, s, open.Reference)
-	if last := events[len(events)-1]; last.Actor != storage.ActorSystem || last.Action != storage.ActionReturnedToRouting {
-		t.Fatalf("last audit event %+v, want %s %s", last, storage.ActorSystem, storage.ActionReturnedToRouting)
+	if last := events[len(events)-1]; last.Actor != tipline.ActorSystem || last.Action != storage.ActionReturnedToRouting {
+		t.Fatalf("last audit event %+v, want %s %s", last, tipline.ActorSystem, storage.ActionReturnedToRouting)
 	}
 	if got := mustCase(t, s, closed.Reference); got.Status != tipline.StatusClosed || got.Assignment.ReviewerID != a.ID {
 		t.Fatalf("a disabled reviewer's closed case changed: %s, %+v", got.Status, got.Assignment)

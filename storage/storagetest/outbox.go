@@ -43,7 +43,7 @@ var outboxTests = []struct {
 // is set aside at once; what was sent, and other chats, stay.
 func testOutboxDropChat(t *testing.T, s Store) {
 	ctx := t.Context()
-	mustOutboxAdd(t, s, entry("a1", "rv", storage.LaneUrgent), entry("a2", "rv", storage.LaneBulk), entry("a3", "rv", storage.LaneBulk), entry("b1", "other", storage.LaneReply))
+	mustOutboxAdd(t, s, entry("a1", "rv", tipline.LaneUrgent), entry("a2", "rv", tipline.LaneBulk), entry("a3", "rv", tipline.LaneBulk), entry("b1", "other", tipline.LaneReply))
 	got, err := OutboxClaim(ctx, s, "w", longLease, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -61,12 +61,12 @@ func testOutboxDropChat(t *testing.T, s Store) {
 	if n, err := s.OutboxDropChat(ctx, "rv", "reviewer disabled"); err != nil || n != 0 {
 		t.Fatalf("OutboxDropChat again = %d, %v; want 0", n, err)
 	}
-	if pending, err := s.OutboxPending(ctx); err != nil || pending[storage.LaneBulk] != 0 || pending[storage.LaneReply] != 1 {
+	if pending, err := s.OutboxPending(ctx); err != nil || pending[tipline.LaneBulk] != 0 || pending[tipline.LaneReply] != 1 {
 		t.Fatalf("pending %v, %v; want only the other chat's entry", pending, err)
 	}
 }
 
-func entry(key, chat string, lane storage.Lane) storage.OutboxEntry {
+func entry(key, chat string, lane tipline.Lane) storage.OutboxEntry {
 	return storage.OutboxEntry{Key: key, ChatKey: chat, ChatID: 4242, Lane: lane, Method: "sendMessage", Payload: []byte(`{"text":"` + key + `"}`)}
 }
 
@@ -112,8 +112,8 @@ func mustSent(t *testing.T, s Store, e storage.OutboxEntry, owner string, msgID 
 }
 
 func testOutboxAddOnce(t *testing.T, s Store) {
-	mustOutboxAdd(t, s, entry("u:1:0", "a", storage.LaneReply), entry("u:1:1", "a", storage.LaneReply))
-	mustOutboxAdd(t, s, entry("u:1:0", "a", storage.LaneReply)) // a re-run adds nothing
+	mustOutboxAdd(t, s, entry("u:1:0", "a", tipline.LaneReply), entry("u:1:1", "a", tipline.LaneReply))
+	mustOutboxAdd(t, s, entry("u:1:0", "a", tipline.LaneReply)) // a re-run adds nothing
 	got := mustOutboxClaim(t, s, "w", 10)
 	mustKeys(t, "first claim", got, "u:1:0")
 	if got[0].ChatID != 4242 || string(got[0].Payload) != `{"text":"u:1:0"}` {
@@ -122,7 +122,7 @@ func testOutboxAddOnce(t *testing.T, s Store) {
 	mustSent(t, s, got[0], "w", 7)
 	mustSent(t, s, mustOutboxClaim(t, s, "w", 10)[0], "w", 8)
 	mustKeys(t, "after both were sent", mustOutboxClaim(t, s, "w", 10))
-	mustOutboxAdd(t, s, entry("u:1:1", "a", storage.LaneReply)) // sent already: not again
+	mustOutboxAdd(t, s, entry("u:1:1", "a", tipline.LaneReply)) // sent already: not again
 	mustKeys(t, "after adding a sent key again", mustOutboxClaim(t, s, "w", 10))
 	if err := s.OutboxAdd(t.Context(), []storage.OutboxEntry{{Key: "x", ChatKey: "a", Lane: 9, Method: "m"}}); !errors.Is(err, tipline.ErrInvalid) {
 		t.Fatalf("OutboxAdd of lane 9: %v, want ErrInvalid", err)
@@ -131,10 +131,10 @@ func testOutboxAddOnce(t *testing.T, s Store) {
 
 func testOutboxOrder(t *testing.T, s Store) {
 	mustOutboxAdd(t, s,
-		entry("a1", "a", storage.LaneBulk), entry("a2", "a", storage.LaneBulk), entry("a3", "a", storage.LaneReply),
-		entry("a4", "a", storage.LaneUrgent), entry("a5", "a", storage.LaneReply), entry("a6", "a", storage.LaneUrgent),
-		entry("b1", "b", storage.LaneBulk), entry("c1", "c", storage.LaneUrgent),
-		entry("cb", "cb:1", storage.LaneCallback))
+		entry("a1", "a", tipline.LaneBulk), entry("a2", "a", tipline.LaneBulk), entry("a3", "a", tipline.LaneReply),
+		entry("a4", "a", tipline.LaneUrgent), entry("a5", "a", tipline.LaneReply), entry("a6", "a", tipline.LaneUrgent),
+		entry("b1", "b", tipline.LaneBulk), entry("c1", "c", tipline.LaneUrgent),
+		entry("cb", "cb:1", tipline.LaneCallback))
 	// Each chat's first entry of each lane, unless an earlier entry of a
 	// lane as low waits: an urgent message is never held behind files or
 	// replies queued to the same chat (the security review's L1), and
@@ -147,18 +147,18 @@ func testOutboxOrder(t *testing.T, s Store) {
 		mustSent(t, s, e, "w", 0)
 	}
 	mustKeys(t, "after the heads went", mustOutboxClaim(t, s, "w", 10), "a6", "a5", "a2")
-	mustOutboxAdd(t, s, entry("d1", "d", storage.LaneReply), entry("e1", "e", storage.LaneReply))
+	mustOutboxAdd(t, s, entry("d1", "d", tipline.LaneReply), entry("e1", "e", tipline.LaneReply))
 	mustKeys(t, "with a limit of 1", mustOutboxClaim(t, s, "w", 1), "d1")
 }
 
 func testOutboxLanes(t *testing.T, s Store) {
-	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply), entry("cb", "cb:1", storage.LaneCallback), entry("b1", "b", storage.LaneUrgent))
-	got, err := s.OutboxClaimLanes(t.Context(), "answers", time.Minute, 10, storage.LaneCallback, storage.LaneCallback)
+	mustOutboxAdd(t, s, entry("a1", "a", tipline.LaneReply), entry("cb", "cb:1", tipline.LaneCallback), entry("b1", "b", tipline.LaneUrgent))
+	got, err := s.OutboxClaimLanes(t.Context(), "answers", time.Minute, 10, tipline.LaneCallback, tipline.LaneCallback)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustKeys(t, "lane 1 only", got, "cb")
-	got, err = s.OutboxClaimLanes(t.Context(), "messages", time.Minute, 10, storage.LaneUrgent, storage.LaneBulk)
+	got, err = s.OutboxClaimLanes(t.Context(), "messages", time.Minute, 10, tipline.LaneUrgent, tipline.LaneBulk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,8 +168,8 @@ func testOutboxLanes(t *testing.T, s Store) {
 // testOutboxEditWaits: an edit in a lower lane than the message it edits
 // waits until that message is sent, so it has a message id to edit.
 func testOutboxEditWaits(t *testing.T, s Store) {
-	note := entry("note", "rv", storage.LaneReply)
-	edit := entry("note-edit", "rv", storage.LaneUrgent)
+	note := entry("note", "rv", tipline.LaneReply)
+	edit := entry("note-edit", "rv", tipline.LaneUrgent)
 	edit.EditOf = "note"
 	mustOutboxAdd(t, s, note, edit)
 	got := mustOutboxClaim(t, s, "w", 10)
@@ -183,10 +183,10 @@ func testOutboxEditWaits(t *testing.T, s Store) {
 }
 
 func testOutboxSent(t *testing.T, s Store) {
-	ask := entry("ask", "a", storage.LaneUrgent)
-	edit := entry("edit", "a", storage.LaneReply)
+	ask := entry("ask", "a", tipline.LaneUrgent)
+	edit := entry("edit", "a", tipline.LaneReply)
 	edit.EditOf = "ask"
-	lost := entry("edit-lost", "b", storage.LaneReply)
+	lost := entry("edit-lost", "b", tipline.LaneReply)
 	lost.EditOf = "never-sent"
 	mustOutboxAdd(t, s, ask, edit, lost)
 	got := mustOutboxClaim(t, s, "w", 10)
@@ -208,7 +208,7 @@ func testOutboxSent(t *testing.T, s Store) {
 		t.Fatalf("OutboxSentMessages = %v, %v; want [501]", ids, err)
 	}
 	pending, err := s.OutboxPending(t.Context())
-	if err != nil || pending[storage.LaneReply] != 2 || pending[storage.LaneUrgent] != 0 {
+	if err != nil || pending[tipline.LaneReply] != 2 || pending[tipline.LaneUrgent] != 0 {
 		t.Fatalf("OutboxPending = %v, %v; want 2 replies pending", pending, err)
 	}
 }
@@ -218,10 +218,10 @@ func testOutboxSent(t *testing.T, s Store) {
 // claim, already sent) is named and left alone; each chat's next entry
 // comes after; an edit finds the message id recorded.
 func testOutboxSentMany(t *testing.T, s Store) {
-	edit := entry("a2", "a", storage.LaneReply)
+	edit := entry("a2", "a", tipline.LaneReply)
 	edit.EditOf = "a1"
-	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply), edit, entry("b1", "b", storage.LaneReply),
-		entry("c1", "c", storage.LaneReply), entry("d1", "d", storage.LaneReply), entry("d2", "d", storage.LaneReply))
+	mustOutboxAdd(t, s, entry("a1", "a", tipline.LaneReply), edit, entry("b1", "b", tipline.LaneReply),
+		entry("c1", "c", tipline.LaneReply), entry("d1", "d", tipline.LaneReply), entry("d2", "d", tipline.LaneReply))
 	mine := mustOutboxClaim(t, s, "w", 3)
 	mustKeys(t, "w's claim", mine, "a1", "b1", "c1")
 	theirs := mustOutboxClaim(t, s, "other", 10)
@@ -259,7 +259,7 @@ func testOutboxSentMany(t *testing.T, s Store) {
 }
 
 func testOutboxRetry(t *testing.T, s Store) {
-	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply), entry("a2", "a", storage.LaneReply), entry("b1", "b", storage.LaneReply))
+	mustOutboxAdd(t, s, entry("a1", "a", tipline.LaneReply), entry("a2", "a", tipline.LaneReply), entry("b1", "b", tipline.LaneReply))
 	got := mustOutboxClaim(t, s, "w", 10)
 	mustKeys(t, "first claim", got, "a1", "b1")
 	if err := s.OutboxRetry(t.Context(), got[0].ID, "w", time.Hour, true); err != nil {
@@ -277,7 +277,7 @@ func testOutboxRetry(t *testing.T, s Store) {
 }
 
 func testOutboxDead(t *testing.T, s Store) {
-	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply), entry("a2", "a", storage.LaneReply))
+	mustOutboxAdd(t, s, entry("a1", "a", tipline.LaneReply), entry("a2", "a", tipline.LaneReply))
 	got := mustOutboxClaim(t, s, "w", 10)
 	if err := s.OutboxDead(t.Context(), got[0].ID, "w", "refused"); err != nil {
 		t.Fatalf("OutboxDead: %v", err)
@@ -286,7 +286,7 @@ func testOutboxDead(t *testing.T, s Store) {
 }
 
 func testOutboxHolder(t *testing.T, s Store) {
-	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply))
+	mustOutboxAdd(t, s, entry("a1", "a", tipline.LaneReply))
 	got := mustOutboxClaim(t, s, "w", 10)
 	for name, err := range map[string]error{
 		"OutboxSent":  s.OutboxSent(t.Context(), got[0].ID, "other", 1),
@@ -331,7 +331,7 @@ func testHeartbeatClock(t *testing.T, s Store) {
 
 func testOutboxTakeover(t *testing.T, s Store) {
 	wait := takeover(s)
-	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply))
+	mustOutboxAdd(t, s, entry("a1", "a", tipline.LaneReply))
 	got := mustOutboxClaim(t, s, "dead", 10)
 	mustKeys(t, "while the holder lives", mustOutboxClaim(t, s, "live", 10))
 	time.Sleep(wait)
@@ -343,7 +343,7 @@ func testOutboxTakeover(t *testing.T, s Store) {
 		t.Fatalf("OutboxSent by the silent process: %v, want ErrNotHolder", err)
 	}
 	// A process that leaves frees what it holds at once.
-	mustOutboxAdd(t, s, entry("b1", "b", storage.LaneReply))
+	mustOutboxAdd(t, s, entry("b1", "b", tipline.LaneReply))
 	mustKeys(t, "b1", mustOutboxClaim(t, s, "leaver", 10), "b1")
 	if err := s.Leave(t.Context(), "leaver"); err != nil {
 		t.Fatalf("Leave: %v", err)
@@ -354,7 +354,7 @@ func testOutboxTakeover(t *testing.T, s Store) {
 func testInboxComplete(t *testing.T, s Store) {
 	mustAdd(t, s, item(1, "a"), item(2, "a"))
 	mustClaim(t, s, "w", longLease, 1)
-	es := []storage.OutboxEntry{entry("u:1:0", "a", storage.LaneReply), entry("u:1:1", "a", storage.LaneReply)}
+	es := []storage.OutboxEntry{entry("u:1:0", "a", tipline.LaneReply), entry("u:1:1", "a", tipline.LaneReply)}
 	if err := s.InboxComplete(t.Context(), 1, "other", es); !errors.Is(err, storage.ErrNotHolder) {
 		t.Fatalf("InboxComplete by another process: %v, want ErrNotHolder", err)
 	}
@@ -378,13 +378,13 @@ func testInboxCompleteMany(t *testing.T, s Store) {
 	mustClaim(t, s, "w", longLease, 1)
 	mustClaim(t, s, "w", longLease, 2)
 	mustClaim(t, s, "other", longLease, 3)
-	bad := entry("u:2:0", "b", storage.LaneReply)
+	bad := entry("u:2:0", "b", tipline.LaneReply)
 	bad.Method = "" // refused by every store
 	done := []storage.Completion{
-		{UpdateID: 1, Entries: []storage.OutboxEntry{entry("u:1:0", "a", storage.LaneReply), entry("u:1:1", "a", storage.LaneReply)}},
+		{UpdateID: 1, Entries: []storage.OutboxEntry{entry("u:1:0", "a", tipline.LaneReply), entry("u:1:1", "a", tipline.LaneReply)}},
 		{UpdateID: 2, Entries: []storage.OutboxEntry{bad}},
-		{UpdateID: 3, Entries: []storage.OutboxEntry{entry("u:3:0", "c", storage.LaneReply)}},
-		{UpdateID: 1, Entries: []storage.OutboxEntry{entry("u:1:2", "a", storage.LaneReply)}},
+		{UpdateID: 3, Entries: []storage.OutboxEntry{entry("u:3:0", "c", tipline.LaneReply)}},
+		{UpdateID: 1, Entries: []storage.OutboxEntry{entry("u:1:2", "a", tipline.LaneReply)}},
 	}
 	errs, err := s.InboxCompleteMany(t.Context(), "w", done)
 	if err != nil || len(errs) != len(done) {
@@ -406,7 +406,7 @@ func testInboxCompleteMany(t *testing.T, s Store) {
 	mustKeys(t, "after completing together", mustOutboxClaim(t, s, "d", 10), "u:1:0")
 	mustClaim(t, s, "w", longLease, 4)
 	// The updates that failed are still held, and are completed alone.
-	if err := s.InboxComplete(t.Context(), 2, "w", []storage.OutboxEntry{entry("u:2:0", "b", storage.LaneReply)}); err != nil {
+	if err := s.InboxComplete(t.Context(), 2, "w", []storage.OutboxEntry{entry("u:2:0", "b", tipline.LaneReply)}); err != nil {
 		t.Fatalf("InboxComplete of the update whose entry was refused: %v", err)
 	}
 	errs, err = s.InboxCompleteMany(t.Context(), "other", []storage.Completion{{UpdateID: 3, Entries: done[2].Entries}})
@@ -552,8 +552,8 @@ func testDeadLettersGo(t *testing.T, s Store) {
 // pending entries set aside, the one a sender holds now included (its
 // outcome is no longer that sender's to record), but not another chat's.
 func testOutboxDropChatHeld(t *testing.T, s Store) {
-	mustOutboxAdd(t, s, entry("a1", "a", storage.LaneReply), entry("a2", "a", storage.LaneReply),
-		entry("a3", "a", storage.LaneBulk), entry("b1", "b", storage.LaneReply))
+	mustOutboxAdd(t, s, entry("a1", "a", tipline.LaneReply), entry("a2", "a", tipline.LaneReply),
+		entry("a3", "a", tipline.LaneBulk), entry("b1", "b", tipline.LaneReply))
 	held := mustOutboxClaim(t, s, "w", 10)
 	mustKeys(t, "heads", held, "a1", "b1")
 	n, err := s.OutboxDropChat(t.Context(), "a", "blocked")
@@ -565,7 +565,7 @@ func testOutboxDropChatHeld(t *testing.T, s Store) {
 	}
 	mustSent(t, s, held[1], "w", 0)
 	mustKeys(t, "after the drop", mustOutboxClaim(t, s, "w", 10))
-	if pending, err := s.OutboxPending(t.Context()); err != nil || pending[storage.LaneReply]+pending[storage.LaneBulk] != 0 {
+	if pending, err := s.OutboxPending(t.Context()); err != nil || pending[tipline.LaneReply]+pending[tipline.LaneBulk] != 0 {
 		t.Fatalf("OutboxPending after the drop = %v, %v; want nothing", pending, err)
 	}
 	if n, err := s.OutboxDropChat(t.Context(), "a", "blocked"); err != nil || n != 0 {

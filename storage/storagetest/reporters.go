@@ -141,7 +141,6 @@ func testFollowUpTaken(t *testing.T, s Store) {
 }
 
 func testCasesByReporter(t *testing.T, s Store) {
-	ctx := t.Context()
 	old := caseBy("draft-1", "TL-AAAA-CCCC", reporterA)
 	old.Kind, old.Urgency = tipline.KindMissing, tipline.UrgencyNormal
 	mustSubmit(t, s, old)
@@ -159,11 +158,9 @@ func testCasesByReporter(t *testing.T, s Store) {
 	if got[1] != want {
 		t.Fatalf("summary %+v, want %+v", got[1], want)
 	}
-	if err := s.SetStatus(ctx, old.Reference, tipline.StatusAcknowledged, "reviewer:r1"); err != nil {
-		t.Fatalf("SetStatus: %v", err)
-	}
+	mustTake(t, s, old.Reference, 8001)
 	if got := mustCasesBy(t, s, reporterA); got[1].Status != tipline.StatusAcknowledged {
-		t.Fatalf("summary after SetStatus %+v, want status acknowledged", got[1])
+		t.Fatalf("summary after Acknowledge %+v, want status acknowledged", got[1])
 	}
 	if got := mustCasesBy(t, s, reporterB); !reflect.DeepEqual(references(got), []tipline.Reference{"TL-AAAA-DDDD"}) {
 		t.Fatalf("CasesByReporter(B) = %v, want TL-AAAA-DDDD", references(got))
@@ -436,9 +433,7 @@ func testForget(t *testing.T, s Store) {
 		{Kind: tipline.AttachPhoto, FileID: "file-photo-5", FileUniqueID: "uniq-photo-5"},
 	}})
 	mustAddOnce(t, s, first.Reference, "upd:2", tipline.Addition{Actor: "followup:" + reporterA, Text: "and more"})
-	if err := s.SetStatus(ctx, first.Reference, tipline.StatusAcknowledged, "reviewer:r1"); err != nil {
-		t.Fatalf("SetStatus: %v", err)
-	}
+	rv := mustTake(t, s, first.Reference, 8001)
 	mustAddOnce(t, s, others.Reference, "upd:3", tipline.Addition{Actor: "reporter:" + reporterB, Text: "B's words"})
 	beforeFirst := mustCase(t, s, first.Reference)
 	beforeOthers := mustCase(t, s, others.Reference)
@@ -460,7 +455,7 @@ func testForget(t *testing.T, s Store) {
 		if where := namesReporter(got, events, reporterA); len(where) > 0 {
 			t.Errorf("case %s still names the forgotten reporter: %v", ref, where)
 		}
-		if last := events[len(events)-1]; last.Actor != storage.ActorSystem || last.Action != storage.ActionReporterForgotten {
+		if last := events[len(events)-1]; last.Actor != tipline.ActorSystem || last.Action != storage.ActionReporterForgotten {
 			t.Errorf("case %s: last audit event %q, want system reporter_forgotten", ref, last.Actor+" "+last.Action)
 		}
 		if r, err := s.CaseByFollowUp(ctx, followUpHash("code of "+got.DraftID)); err != nil || r != ref {
@@ -479,8 +474,8 @@ func testForget(t *testing.T, s Store) {
 		t.Fatalf("UpdatedAt went back from %v to %v", beforeFirst.UpdatedAt, got.UpdatedAt)
 	}
 	wantAdditions := []tipline.Addition{
-		{Actor: "reporter:" + storage.ForgottenPseudonym, Text: "more", At: beforeFirst.Additions[0].At, Attachments: beforeFirst.Additions[0].Attachments},
-		{Actor: "followup:" + storage.ForgottenPseudonym, Text: "and more", At: beforeFirst.Additions[1].At},
+		{Actor: "reporter:" + tipline.ForgottenPseudonym, Text: "more", At: beforeFirst.Additions[0].At, Attachments: beforeFirst.Additions[0].Attachments},
+		{Actor: "followup:" + tipline.ForgottenPseudonym, Text: "and more", At: beforeFirst.Additions[1].At},
 	}
 	if !reflect.DeepEqual(got.Additions, wantAdditions) {
 		t.Fatalf("additions after Forget %+v\nwant %+v", got.Additions, wantAdditions)
@@ -489,7 +484,7 @@ func testForget(t *testing.T, s Store) {
 		"reporter:forgotten submitted",
 		"reporter:forgotten information_added",
 		"followup:forgotten information_added",
-		"reviewer:r1 status_acknowledged",
+		tipline.ReviewerActor(rv.ID) + " acknowledged",
 		"system reporter_forgotten",
 	}
 	if got := actions(mustAudit(t, s, first.Reference)); !reflect.DeepEqual(got, wantActions) {
@@ -551,52 +546,5 @@ func testForgetFollowUpActor(t *testing.T, s Store) {
 	}
 	if got := mustCasesBy(t, s, reporterB); len(got) != 1 {
 		t.Fatalf("CasesByReporter(B) = %v, want B's case", references(got))
-	}
-}
-
-func testSetStatus(t *testing.T, s Store) {
-	ctx := t.Context()
-	c := sampleCase("draft-1", "TL-AAAA-CCCC")
-	mustSubmit(t, s, c)
-	before := mustCase(t, s, c.Reference)
-
-	set := func(status tipline.Status, actor string) {
-		t.Helper()
-		if err := s.SetStatus(ctx, c.Reference, status, actor); err != nil {
-			t.Fatalf("SetStatus(%s): %v", status, err)
-		}
-	}
-	set(tipline.StatusAcknowledged, "reviewer:r1")
-	got := mustCase(t, s, c.Reference)
-	if got.Status != tipline.StatusAcknowledged || got.UpdatedAt.Before(before.UpdatedAt) {
-		t.Fatalf("after SetStatus: status %s, updated %v; want acknowledged, no earlier than %v", got.Status, got.UpdatedAt, before.UpdatedAt)
-	}
-	set(tipline.StatusAcknowledged, "reviewer:r2") // no change: not recorded
-	set(tipline.StatusClosed, "reviewer:r2")
-	set(tipline.StatusReceived, "reviewer:r1") // reopened
-	want := []string{
-		"reporter:" + c.Reporter + " submitted",
-		"reviewer:r1 status_acknowledged",
-		"reviewer:r2 status_closed",
-		"reviewer:r1 status_received",
-	}
-	if got := actions(mustAudit(t, s, c.Reference)); !reflect.DeepEqual(got, want) {
-		t.Fatalf("audit %q, want %q", got, want)
-	}
-	if got := mustCase(t, s, c.Reference); got.Status != tipline.StatusReceived || !reflect.DeepEqual(got.NewCase, before.NewCase) {
-		t.Fatalf("after status changes: status %s, case %+v; want received and the case as it was", got.Status, got.NewCase)
-	}
-
-	for name, call := range map[string]func() error{
-		"an unknown status": func() error { return s.SetStatus(ctx, c.Reference, "lost", "reviewer:r1") },
-		"no status":         func() error { return s.SetStatus(ctx, c.Reference, "", "reviewer:r1") },
-		"no actor":          func() error { return s.SetStatus(ctx, c.Reference, tipline.StatusClosed, "") },
-	} {
-		if err := call(); !errors.Is(err, tipline.ErrInvalid) {
-			t.Errorf("SetStatus with %s: %v, want ErrInvalid", name, err)
-		}
-	}
-	if got := mustCase(t, s, c.Reference); got.Status != tipline.StatusReceived {
-		t.Fatalf("a refused SetStatus changed the status to %s", got.Status)
 	}
 }

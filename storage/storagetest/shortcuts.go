@@ -30,13 +30,13 @@ func InboxClaim(ctx context.Context, s InboxClaimer, owner string, lease time.Du
 
 // OutboxClaimer is the store OutboxClaim claims from.
 type OutboxClaimer interface {
-	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last storage.Lane) ([]storage.OutboxEntry, error)
+	OutboxClaimLanes(ctx context.Context, owner string, lease time.Duration, limit int, first, last tipline.Lane) ([]storage.OutboxEntry, error)
 }
 
 // OutboxClaim claims up to limit entries of every lane, as one dispatcher
 // serving all lanes would.
 func OutboxClaim(ctx context.Context, s OutboxClaimer, owner string, lease time.Duration, limit int) ([]storage.OutboxEntry, error) {
-	return s.OutboxClaimLanes(ctx, owner, lease, limit, storage.LaneCallback, storage.LaneBulk)
+	return s.OutboxClaimLanes(ctx, owner, lease, limit, tipline.LaneCallback, tipline.LaneBulk)
 }
 
 // Adder is the store AddToCase adds through.

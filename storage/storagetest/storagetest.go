@@ -13,12 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/storage/postgres"
 )
@@ -213,4 +215,61 @@ func randomHex(n int) string {
 		panic("storagetest: crypto/rand failed: " + err.Error())
 	}
 	return hex.EncodeToString(b)
+}
+
+// PostgresPeek is the Peek of the stores on schema: it reads their tables
+// over a connection of its own, as the program never does.
+func PostgresPeek(tb testing.TB, schema string) Peek {
+	return &postgresPeek{tb: tb, schema: schema}
+}
+
+type postgresPeek struct {
+	tb     testing.TB
+	schema string
+	mu     sync.Mutex // a connection serves one query at a time
+	conn   *pgx.Conn
+}
+
+func (p *postgresPeek) query(ctx context.Context, q string, args []any, scan func(pgx.Rows) error) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conn == nil {
+		p.conn = Conn(p.tb)
+	}
+	rows, err := p.conn.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (p *postgresPeek) table(name string) string { return pgx.Identifier{p.schema, name}.Sanitize() }
+
+func (p *postgresPeek) InboxPending(ctx context.Context) (int, error) {
+	var n int
+	err := p.query(ctx, `select count(*) from `+p.table("inbox")+` where processed_at is null`, nil,
+		func(r pgx.Rows) error { return r.Scan(&n) })
+	return n, err
+}
+
+func (p *postgresPeek) PendingJobs(ctx context.Context, ref tipline.Reference) ([]tipline.Job, error) {
+	out := []tipline.Job{}
+	q := `select j.id, j.level, j.run_at, j.attempts from ` + p.table("jobs") + ` j
+		join ` + p.table("cases") + ` c on c.id = j.case_id
+		where c.reference = $1 order by j.run_at, j.id`
+	err := p.query(ctx, q, []any{string(ref)}, func(r pgx.Rows) error {
+		j := tipline.Job{Reference: ref}
+		if err := r.Scan(&j.ID, &j.Level, &j.RunAt, &j.Attempts); err != nil {
+			return err
+		}
+		out = append(out, j)
+		return nil
+	})
+	return out, err
 }

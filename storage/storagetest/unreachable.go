@@ -43,7 +43,7 @@ func testUnreachable(t *testing.T, s Store) {
 	}
 
 	at := t0.Add(time.Minute)
-	marked, moved, err := s.MarkUnreachable(ctx, a.ID, at, []storage.OutboxEntry{entry("told-1", "admin", storage.LaneUrgent)})
+	marked, moved, err := s.MarkUnreachable(ctx, a.ID, at, []storage.OutboxEntry{entry("told-1", "admin", tipline.LaneUrgent)})
 	if err != nil || !marked || !reflect.DeepEqual(moved, []tipline.Reference{waiting.Reference}) {
 		t.Fatalf("MarkUnreachable = %v, %v, %v; want marked, %s moved on", marked, moved, err, waiting.Reference)
 	}
@@ -67,11 +67,11 @@ func testUnreachable(t *testing.T, s Store) {
 
 	// The same refusal seen again (another process, another case): no
 	// second word to the admins, the first time kept.
-	marked, moved, err = s.MarkUnreachable(ctx, a.ID, at.Add(time.Minute), []storage.OutboxEntry{entry("told-2", "admin", storage.LaneUrgent)})
+	marked, moved, err = s.MarkUnreachable(ctx, a.ID, at.Add(time.Minute), []storage.OutboxEntry{entry("told-2", "admin", tipline.LaneUrgent)})
 	if err != nil || marked || len(moved) != 0 {
 		t.Fatalf("MarkUnreachable again = %v, %v, %v; want not marked, nothing moved", marked, moved, err)
 	}
-	if pending, err := s.OutboxPending(ctx); err != nil || pending[storage.LaneUrgent] != 1 {
+	if pending, err := s.OutboxPending(ctx); err != nil || pending[tipline.LaneUrgent] != 1 {
 		t.Fatalf("OutboxPending = %v, %v; want the admins' notice once", pending, err)
 	}
 	if rv, _ := s.Reviewer(ctx, a.ID); !rv.Unreachable.Equal(at) {

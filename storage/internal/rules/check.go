@@ -47,17 +47,6 @@ func CheckNewCase(c tipline.NewCase) error {
 	return nil
 }
 
-// CheckStatus refuses a status change the store should not record.
-func CheckStatus(status tipline.Status, actor string) error {
-	switch {
-	case status != tipline.StatusReceived && status != tipline.StatusAcknowledged && status != tipline.StatusClosed:
-		return fmt.Errorf("%w: unknown status", tipline.ErrInvalid)
-	case actor == "":
-		return fmt.Errorf("%w: status change without an actor", tipline.ErrInvalid)
-	}
-	return nil
-}
-
 // CheckOutcome refuses an outcome that is not one of tipline.Outcomes.
 func CheckOutcome(o tipline.Outcome) error {
 	if !slices.Contains(tipline.Outcomes, o) {
@@ -80,7 +69,7 @@ func CheckNote(n tipline.Note) error {
 }
 
 // CheckFind refuses a look-up with nothing to look for.
-func CheckFind(q storage.FindQuery) error {
+func CheckFind(q tipline.FindQuery) error {
 	if q.Reference == "" && strings.TrimSpace(q.Place) == "" && q.Near == nil {
 		return fmt.Errorf("%w: nothing to look for", tipline.ErrInvalid)
 	}
@@ -103,7 +92,7 @@ func CheckLimit(limit int, window time.Duration) error {
 
 // CheckEntry refuses an outbox entry the sender could not deliver.
 func CheckEntry(e storage.OutboxEntry) error {
-	if e.Key == "" || e.ChatKey == "" || e.Method == "" || e.Lane < storage.LaneCallback || e.Lane > storage.LaneBulk {
+	if e.Key == "" || e.ChatKey == "" || e.Method == "" || e.Lane < tipline.LaneCallback || e.Lane > tipline.LaneBulk {
 		return fmt.Errorf("outbox entry %q: %w", e.Key, tipline.ErrInvalid)
 	}
 	return nil

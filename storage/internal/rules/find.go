@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/storage"
 )
 
 // HaversineKm is the distance between two points on the Earth, in km.
@@ -20,39 +19,39 @@ func HaversineKm(a, b tipline.Location) float64 {
 
 // MatchOpenCase tells whether an open case with these answers and this
 // location matches a place or location look-up, and how.
-func MatchOpenCase(q storage.FindQuery, answers tipline.Answers, loc *tipline.Location) (storage.Found, bool) {
+func MatchOpenCase(q tipline.FindQuery, answers tipline.Answers, loc *tipline.Location) (tipline.Found, bool) {
 	if place := strings.ToLower(strings.TrimSpace(q.Place)); place != "" {
-		for _, key := range storage.PlaceAnswers {
+		for _, key := range tipline.PlaceAnswers {
 			if v := answers[key]; v != "" && strings.Contains(strings.ToLower(v), place) {
-				return storage.Found{Place: v}, true
+				return tipline.Found{Place: v}, true
 			}
 		}
-		return storage.Found{}, false
+		return tipline.Found{}, false
 	}
 	if q.Near == nil || loc == nil {
-		return storage.Found{}, false
+		return tipline.Found{}, false
 	}
 	radius := q.WithinKm
 	if radius == 0 {
-		radius = storage.DefaultFindKm
+		radius = tipline.FindKm
 	}
 	if d := HaversineKm(*q.Near, *loc); d <= radius {
-		return storage.Found{DistanceKm: d}, true
+		return tipline.Found{DistanceKm: d}, true
 	}
-	return storage.Found{}, false
+	return tipline.Found{}, false
 }
 
 // SortFound orders a look-up's results: nearest first for a location,
 // otherwise newest first; and cuts them to MaxFound.
-func SortFound(q storage.FindQuery, out []storage.Found) []storage.Found {
+func SortFound(q tipline.FindQuery, out []tipline.Found) []tipline.Found {
 	sort.SliceStable(out, func(i, j int) bool {
 		if q.Near != nil && q.Place == "" && out[i].DistanceKm != out[j].DistanceKm {
 			return out[i].DistanceKm < out[j].DistanceKm
 		}
 		return out[i].CreatedAt.After(out[j].CreatedAt)
 	})
-	if len(out) > storage.MaxFound {
-		out = out[:storage.MaxFound]
+	if len(out) > tipline.MaxFound {
+		out = out[:tipline.MaxFound]
 	}
 	return out
 }
@@ -60,7 +59,7 @@ func SortFound(q storage.FindQuery, out []storage.Found) []storage.Found {
 // InScope tells whether a case with this status and assignee (0: nobody)
 // may be found by q: every case when q.For is 0, else the reviewer's own
 // and the open ones nobody has.
-func InScope(q storage.FindQuery, status tipline.Status, assignee int64) bool {
+func InScope(q tipline.FindQuery, status tipline.Status, assignee int64) bool {
 	return q.For == 0 || assignee == q.For || (assignee == 0 && status != tipline.StatusClosed)
 }
 

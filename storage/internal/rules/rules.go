@@ -1,7 +1,8 @@
 // Package rules holds what the twins of package storage both follow: the
-// checks that refuse a value before it is stored, the actors written to
-// the audit trail, how a look-up matches and orders cases, how a timeline
-// is told, and the marking of errors from a server that cannot be reached.
+// checks that refuse a value before it is stored, the actors that replace a
+// forgotten reporter's, how a look-up matches and orders cases, how a
+// timeline is told, and the marking of errors from a server that cannot be
+// reached.
 // It touches no database, so postgres, redis and memory cannot disagree on
 // them.
 package rules
@@ -12,11 +13,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/tipline/tipline"
-	"github.com/tipline/tipline/storage"
 )
 
 // AdditionSize is what an addition counts against AdditionLimits.BytesPerDay.
@@ -63,8 +62,8 @@ func ForgottenActors(pseudonyms ...string) map[string]string {
 		if p == "" {
 			continue
 		}
-		out[ReporterActor(p)] = ReporterActor(storage.ForgottenPseudonym)
-		out[FollowUpActor(p)] = FollowUpActor(storage.ForgottenPseudonym)
+		out[tipline.ReporterActor(p)] = tipline.ReporterActor(tipline.ForgottenPseudonym)
+		out[tipline.FollowUpActor(p)] = tipline.FollowUpActor(tipline.ForgottenPseudonym)
 	}
 	return out
 }
@@ -95,22 +94,6 @@ func SortJobs(jobs []tipline.Job) {
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-}
-
-// ReviewerActor is how a reviewer appears in the audit trail.
-func ReviewerActor(id int64) string {
-	return "reviewer:" + strconv.FormatInt(id, 10)
-}
-
-// ReporterActor is how a reporter appears in the audit trail.
-func ReporterActor(pseudonym string) string {
-	return "reporter:" + pseudonym
-}
-
-// FollowUpActor is how someone who opened a case with its follow-up code
-// appears in the audit trail.
-func FollowUpActor(pseudonym string) string {
-	return "followup:" + pseudonym
 }
 
 // TruncateTime gives a time the precision PostgreSQL keeps (microseconds)

@@ -12,8 +12,8 @@ import (
 // TimelineActor hides a reporter's pseudonym: "reporter:<p>" becomes
 // "reporter", "followup:<p>" "followup".
 func TimelineActor(actor string) string {
-	role, _, _ := strings.Cut(actor, ":")
-	if role == "reporter" || role == "followup" {
+	role, _ := tipline.ParseActor(actor)
+	if role == tipline.RoleReporter || role == tipline.RoleFollowUp {
 		return role
 	}
 	return actor
@@ -22,7 +22,7 @@ func TimelineActor(actor string) string {
 // BuildTimeline merges a case, its notes and its audit trail into one
 // story, in time order (the report first among events at the same time).
 func BuildTimeline(c tipline.Case, notes []tipline.Note, audit []tipline.AuditEvent) []tipline.Event {
-	report := tipline.Event{At: c.SubmittedAt, Kind: tipline.EventReported, Actor: "reporter", Text: c.Answers["what"]}
+	report := tipline.Event{At: c.SubmittedAt, Kind: tipline.EventReported, Actor: tipline.RoleReporter, Text: c.Answers[tipline.AnswerWhat]}
 	for _, a := range c.Attachments {
 		if a.Question != storage.QuestionAddition {
 			report.Attachments++
