@@ -622,7 +622,14 @@ func (b *Bot) work(ctx context.Context) {
 		claim: func(ctx context.Context, n int) ([]storage.InboxItem, error) {
 			return b.store.InboxClaimBatch(ctx, b.owner, b.cfg.Lease, n)
 		},
-		claimed: b.prefetchSessions,
+		claimed: func(ctx context.Context, items []storage.InboxItem) {
+			ids := make([]int64, len(items))
+			for i, it := range items {
+				ids[i] = it.UpdateID
+			}
+			b.commits.claimed(ids) // completed as one unit (commit.go)
+			b.prefetchSessions(ctx, items)
+		},
 		handle: func(item storage.InboxItem) {
 			defer b.dropPrefetched(item.ChatKey)
 			b.handle(ctx, item)
@@ -640,6 +647,8 @@ func (b *Bot) handle(ctx context.Context, item storage.InboxItem) {
 	defer cancel()
 	start := time.Now()
 	err := b.processSafely(pctx, item)
+	// Completed, or its batch is not to wait for it while it is retried.
+	b.commits.leave(item.UpdateID)
 	switch {
 	case err == nil:
 		// Whatever it queued woke its dispatchers already (complete).

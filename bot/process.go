@@ -124,6 +124,11 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		return err
 	}
 	res := stepResult{Result: b.engine.Step(sess, in.input)}
+	if len(res.Effects) > 0 {
+		// A step that stores a report or looks something up takes its
+		// time: the rest of its batch is completed without it.
+		b.commits.leave(item.UpdateID)
+	}
 	if err := b.runEffects(ctx, item, &sess, &res, in, out, &st); err != nil {
 		if errors.Is(err, errNotSaved) {
 			// The reporter was told and keeps the draft; the update is done.

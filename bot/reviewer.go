@@ -109,6 +109,7 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 		return true, nil
 	}
 	next := st
+	b.commits.leave(item.UpdateID) // a reviewer's action may take its time: the batch goes on
 	if err := b.reviewerAct(ctx, item, u, in, rv, &next, out); err != nil {
 		return false, err
 	}

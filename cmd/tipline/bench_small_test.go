@@ -9,6 +9,7 @@ import (
 	osuser "os/user"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,7 +83,9 @@ func asPostgres(args ...string) *exec.Cmd {
 	return exec.Command(args[0], args[1:]...)
 }
 
-func startSmallServer(b *testing.B) *smallServer {
+// startSmallServer starts the private PostgreSQL (with the small-server
+// settings, then extra ones) and Redis.
+func startSmallServer(b *testing.B, extra ...string) *smallServer {
 	b.Helper()
 	needTools(b, "taskset", "initdb", "pg_ctl", "redis-server")
 	var uid, gid int
@@ -106,12 +109,12 @@ func startSmallServer(b *testing.B) *smallServer {
 		}
 	}
 	s := &smallServer{dir: dir, cpu: strconv.Itoa(runtime.NumCPU() - 1)}
-	s.startPostgres(b)
+	s.startPostgres(b, extra)
 	s.startRedis(b)
 	return s
 }
 
-func (s *smallServer) startPostgres(b *testing.B) {
+func (s *smallServer) startPostgres(b *testing.B, extra []string) {
 	data := filepath.Join(s.dir, "pg")
 	if out, err := asPostgres("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
 		"--no-locale", "--no-sync").CombinedOutput(); err != nil {
@@ -119,7 +122,7 @@ func (s *smallServer) startPostgres(b *testing.B) {
 	}
 	port := freeTCPPort(b)
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1", port, s.dir)
-	for _, o := range smallServerPostgres {
+	for _, o := range append(slices.Clone(smallServerPostgres), extra...) {
 		opts += " -c " + o
 	}
 	start := asPostgres("taskset", "-c", s.cpu, "pg_ctl", "-D", data, "-l", filepath.Join(s.dir, "pg.log"),
