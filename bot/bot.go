@@ -92,6 +92,9 @@ type ReporterStore interface {
 	Forget(ctx context.Context, pseudonyms ...string) (int, error)
 	WithdrawContact(ctx context.Context, ref tipline.Reference, pseudonyms ...string) error
 	IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error)
+	// ScreenSenders is ReviewerByTelegram and IsBlocked for a claimed
+	// batch at once (prefetch.go).
+	ScreenSenders(ctx context.Context, senders []storage.Sender) ([]storage.Screening, error)
 
 	AttachmentsToFetch(ctx context.Context, limit int) ([]storage.PendingAttachment, error)
 	AttachmentFetchFailed(ctx context.Context, ref tipline.Reference, fileUniqueID string, retryIn time.Duration) (int, error)
@@ -629,9 +632,10 @@ func (b *Bot) work(ctx context.Context) {
 			}
 			b.commits.claimed(ids) // completed as one unit (commit.go)
 			b.prefetchSessions(ctx, items)
+			b.screenSenders(ctx, items)
 		},
 		handle: func(item storage.InboxItem) {
-			defer b.dropPrefetched(item.ChatKey)
+			defer b.dropPrefetched(item)
 			b.handle(ctx, item)
 		},
 		wake: b.wake,

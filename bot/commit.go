@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/tipline/tipline/storage"
@@ -170,8 +172,12 @@ func commitGroupSafely(ctx context.Context, s groupStore, owner string, group []
 	commitGroup(ctx, s, owner, group)
 }
 
-// commitGroup completes a group and gives each update its outcome.
+// commitGroup completes a group and gives each update its outcome. The
+// group's messages are queued in the order its updates arrived (update
+// id), not the order their workers finished: the outbox sends chats first
+// come, first served by the order they were queued in.
 func commitGroup(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
+	sortByArrival(group)
 	if len(group) == 1 {
 		p := group[0]
 		p.err <- s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
@@ -200,4 +206,10 @@ func commitGroup(ctx context.Context, s groupStore, owner string, group []*pendi
 			p.err <- errs[i]
 		}
 	}
+}
+
+// sortByArrival orders a group by update id: the order Telegram received
+// the updates in.
+func sortByArrival(group []*pendingComplete) {
+	slices.SortFunc(group, func(a, b *pendingComplete) int { return cmp.Compare(a.c.UpdateID, b.c.UpdateID) })
 }

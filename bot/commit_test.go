@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -282,5 +283,42 @@ func TestCommitterBatchGoesOnWithoutALeaver(t *testing.T) {
 	}
 	if pending, err := mem.InboxPending(t.Context()); err != nil || pending != 0 {
 		t.Fatalf("pending = %d, %v; want none", pending, err)
+	}
+}
+
+// TestCommitterQueuesInArrivalOrder: a batch whose workers finish in
+// reverse queues its messages in the order its updates arrived, so the
+// outbox answers chats first come, first served.
+func TestCommitterQueuesInArrivalOrder(t *testing.T) {
+	mem := memory.New(nil)
+	s := &gatedStore{Store: mem, gated: true}
+	claimAll(t, mem, "w", 3)
+	var g committer
+	g.claimed([]int64{1, 2, 3})
+	var wg sync.WaitGroup
+	for _, id := range []int64{3, 2} {
+		wg.Go(func() {
+			if err := g.complete(t.Context(), s, "w", id, oneReply(id)); err != nil {
+				t.Errorf("update %d: %v", id, err)
+			}
+		})
+	}
+	for g.readyIn(1) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := g.complete(t.Context(), s, "w", 1, oneReply(1)); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	queued, err := storagetest.OutboxClaim(t.Context(), mem, "d", time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, e := range queued {
+		keys = append(keys, e.Key)
+	}
+	if want := []string{"u:1", "u:2", "u:3"}; !slices.Equal(keys, want) {
+		t.Fatalf("queued %q, want %q (the order the updates arrived)", keys, want)
 	}
 }

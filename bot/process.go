@@ -62,6 +62,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		return b.complete(ctx, item, out.entries)
 	}
 	in.input.Reporter = b.ring.Pseudonym(in.userID)
+	if s, ok := b.screening(item.UpdateID, in.userID); ok {
+		in.screened = &s
+	}
 
 	if handled, err := b.reviewerUpdate(ctx, item, &u, in, out); err != nil {
 		return err
@@ -357,9 +360,9 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) 
 	who := in.input.Reporter
 	// Every pseudonym of the key ring: a block made before a key rotation
 	// holds until "tipline rekey" has moved it.
-	blocked, err := b.store.IsBlocked(ctx, b.ring.Pseudonyms(in.userID)...)
+	blocked, err := b.blocked(ctx, in)
 	if err != nil {
-		return false, fmt.Errorf("check block: %w", err)
+		return false, err
 	}
 	// Read only when something is said: most updates pass.
 	readerLang := func() string { return b.readerLanguage(ctx, in.userID, in.input.LanguageCode) }
@@ -395,6 +398,19 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *batch) (bool, error) 
 		b.reply(out, in.chatID, in.userID, lang, []flows.Reply{notice(lang, "error_slow_down")})
 	}
 	return true, nil
+}
+
+// blocked tells whether the sender is blocked, as screened with their
+// batch if they were.
+func (b *Bot) blocked(ctx context.Context, in incoming) (bool, error) {
+	if in.screened != nil {
+		return in.screened.Blocked, nil
+	}
+	blocked, err := b.store.IsBlocked(ctx, b.ring.Pseudonyms(in.userID)...)
+	if err != nil {
+		return false, fmt.Errorf("check block: %w", err)
+	}
+	return blocked, nil
 }
 
 // errNotSaved means an effect failed, the reporter was told, and the

@@ -75,6 +75,9 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 			return false, fmt.Errorf("redeem invite: %w", err)
 		}
 	}
+	if in.screened != nil && !in.screened.Reviewer {
+		return false, nil // screened with its batch: not a reviewer
+	}
 	rv, err := b.store.ReviewerByTelegram(ctx, in.userID)
 	if errors.Is(err, tipline.ErrNotFound) {
 		return false, nil
