@@ -35,6 +35,7 @@ func (e *onCallEnv) spawnOnCall(b *testing.B, prefix ...string) *process {
 	waitLog(b, e.testEnv, "tipline is running", 1)
 	for _, r := range e.reviewers {
 		e.emu.SendText(r.u, "/start "+r.code)
+		r.press("rvlang:en") // the picker comes first, in each language
 		r.waitText(regexp.MustCompile(`You are now a Tipline reviewer`))
 		r.markSeen()
 		rv, err := e.db.ReviewerByTelegram(context.Background(), r.u.ID)

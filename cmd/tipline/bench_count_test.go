@@ -1,8 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,14 +28,36 @@ import (
 // pathCounts is a sample of the counters of the private servers.
 type pathCounts struct {
 	xacts, statements, redisCommands float64
+	byCommand                        map[string]float64 // Redis calls by command
 }
 
 func (c pathCounts) minus(d pathCounts) pathCounts {
-	return pathCounts{c.xacts - d.xacts, c.statements - d.statements, c.redisCommands - d.redisCommands}
+	out := pathCounts{c.xacts - d.xacts, c.statements - d.statements, c.redisCommands - d.redisCommands, map[string]float64{}}
+	for k, v := range c.byCommand {
+		out.byCommand[k] = v - d.byCommand[k]
+	}
+	return out
 }
 
 func (c pathCounts) scaled(f float64) pathCounts {
-	return pathCounts{c.xacts * f, c.statements * f, c.redisCommands * f}
+	out := pathCounts{c.xacts * f, c.statements * f, c.redisCommands * f, map[string]float64{}}
+	for k, v := range c.byCommand {
+		out.byCommand[k] = v * f
+	}
+	return out
+}
+
+// commands lists the Redis commands counted, most called first.
+func (c pathCounts) commands() string {
+	names := slices.Collect(maps.Keys(c.byCommand))
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(c.byCommand[b], c.byCommand[a]) })
+	var out strings.Builder
+	for _, n := range names {
+		if c.byCommand[n] >= 0.005 {
+			fmt.Fprintf(&out, " %s %.2f", n, c.byCommand[n])
+		}
+	}
+	return out.String()
 }
 
 // pgStatsDelay is how long PostgreSQL may keep a backend's transaction
@@ -44,7 +69,7 @@ const pgStatsDelay = 11 * time.Second
 // left out) and Redis commands (INFO commandstats, INFO left out).
 func sampleCounts(ctx context.Context, b *testing.B, conn *pgx.Conn, rc *redis.Client) pathCounts {
 	b.Helper()
-	var c pathCounts
+	c := pathCounts{byCommand: map[string]float64{}}
 	const q = `
 		select (select xact_commit from pg_stat_database where datname = current_database())::float8,
 		       coalesce((select sum(calls) from pg_stat_statements
@@ -66,6 +91,7 @@ func sampleCounts(ctx context.Context, b *testing.B, conn *pgx.Conn, rc *redis.C
 		n, err := strconv.ParseFloat(calls, 64)
 		if err == nil {
 			c.redisCommands += n
+			c.byCommand[strings.TrimPrefix(name, "cmdstat_")] = n
 		}
 	}
 	return c
@@ -157,7 +183,7 @@ func countPath(b *testing.B, users int) {
 	b.ReportMetric(per.statements, "pg-statements/answer")
 	b.ReportMetric(per.redisCommands, "redis-commands/answer")
 	b.Logf("per answer on /start → button → text → button (%d reporters): %.2f PostgreSQL transactions, "+
-		"%.2f statements, %.2f Redis commands; idle bot per second: %.2f, %.2f, %.2f; most run:%s",
-		users, per.xacts, per.statements, per.redisCommands, perSecond.xacts, perSecond.statements,
-		perSecond.redisCommands, topStatements(ctx, conn, 20))
+		"%.2f statements, %.2f Redis commands (%s); idle bot per second: %.2f, %.2f, %.2f; most run:%s",
+		users, per.xacts, per.statements, per.redisCommands, strings.TrimSpace(per.commands()), perSecond.xacts,
+		perSecond.statements, perSecond.redisCommands, topStatements(ctx, conn, 20))
 }
