@@ -113,8 +113,8 @@ func (b *Bot) screenSenders(ctx context.Context, items []storage.InboxItem) {
 			ids = append(ids, it.UpdateID)
 		}
 	}
-	if len(senders) < 2 {
-		return
+	if len(senders) == 0 {
+		return // even one is worth it: one statement instead of two
 	}
 	found, err := b.store.ScreenSenders(ctx, senders)
 	if err != nil || len(found) != len(senders) {

@@ -57,12 +57,23 @@ type smallServer struct {
 // needTools skips the benchmark, saying why, when a tool is missing.
 func needTools(b *testing.B, tools ...string) {
 	b.Helper()
-	for _, t := range tools {
-		if _, err := exec.LookPath(t); err != nil {
-			b.Skipf("the one-CPU benchmark needs %s (not found: %v)", t, err)
-		}
+	if err := missingTool(tools...); err != nil {
+		b.Skipf("the one-CPU benchmark needs %v", err)
 	}
 }
+
+// missingTool names the first of tools not found, if any.
+func missingTool(tools ...string) error {
+	for _, t := range tools {
+		if _, err := exec.LookPath(t); err != nil {
+			return fmt.Errorf("%s (not found: %w)", t, err)
+		}
+	}
+	return nil
+}
+
+// serverTools are what a PostgreSQL and a Redis of a benchmark's own need.
+var serverTools = []string{"taskset", "initdb", "pg_ctl", "redis-server"}
 
 // freeTCPPort finds a TCP port free on 127.0.0.1 now.
 func freeTCPPort(b testing.TB) int {
@@ -87,7 +98,7 @@ func asPostgres(args ...string) *exec.Cmd {
 // settings, then extra ones) and Redis.
 func startSmallServer(b *testing.B, extra ...string) *smallServer {
 	b.Helper()
-	needTools(b, "taskset", "initdb", "pg_ctl", "redis-server")
+	needTools(b, serverTools...)
 	var uid, gid int
 	if os.Geteuid() == 0 {
 		needTools(b, "runuser")
