@@ -94,6 +94,9 @@ type ReporterStore interface {
 	Forget(ctx context.Context, pseudonyms ...string) (int, error)
 	WithdrawContact(ctx context.Context, ref tipline.Reference, pseudonyms ...string) error
 	IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error)
+	// ScreenSenders is ReviewerByTelegram and IsBlocked for a claimed
+	// batch at once (prefetch.go).
+	ScreenSenders(ctx context.Context, senders []storage.Sender) ([]storage.Screening, error)
 
 	AttachmentsToFetch(ctx context.Context, limit int) ([]storage.PendingAttachment, error)
 	AttachmentFetchFailed(ctx context.Context, ref tipline.Reference, fileUniqueID string, retryIn time.Duration) (int, error)
@@ -601,9 +604,17 @@ func (b *Bot) work(ctx context.Context) {
 		Claim: func(ctx context.Context, n int) ([]storage.InboxItem, error) {
 			return b.store.InboxClaimBatch(ctx, b.owner, b.cfg.Lease, n)
 		},
-		Claimed: b.prefetchSessions,
+		Claimed: func(ctx context.Context, items []storage.InboxItem) {
+			ids := make([]int64, len(items))
+			for i, it := range items {
+				ids[i] = it.UpdateID
+			}
+			b.commits.claimed(ids) // completed as one unit (commit.go)
+			b.prefetchSessions(ctx, items)
+			b.screenSenders(ctx, items)
+		},
 		Handle: func(item storage.InboxItem) {
-			defer b.dropPrefetched(item.ChatKey)
+			defer b.dropPrefetched(item)
 			b.handle(ctx, item)
 		},
 		Wake: b.wake,
@@ -619,6 +630,8 @@ func (b *Bot) handle(ctx context.Context, item storage.InboxItem) {
 	defer cancel()
 	start := time.Now()
 	err := b.processSafely(pctx, item)
+	// Completed, or its batch is not to wait for it while it is retried.
+	b.commits.leave(item.UpdateID)
 	switch {
 	case err == nil:
 		// Whatever it queued woke its dispatchers already (complete).

@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/tipline/tipline/storage"
@@ -18,17 +20,34 @@ import (
 // under way commits its own update, with every update that is waiting;
 // one that finds a commit under way waits, and the first of the waiters
 // commits the next group as soon as that one is done. Nobody waits for a
-// group to fill, so a lone update is completed as quickly as before.
+// group to fill beyond the rest of its own batch (below), so a lone
+// update is completed as quickly as before.
 //
 // Each update stays its own (G1, G2): it is done, with its outbox entries,
 // exactly when this process still holds it, as InboxComplete does it. An
 // update the store refuses (not held any more, a bad entry) fails alone;
 // when the whole group fails, each update is tried again alone, so one
 // bad update never fails the others.
+//
+// The updates of one claimed batch are a unit: each waits, at complete,
+// for the others of its batch, so that a batch whose steps only save
+// sessions and queue messages (most answers mid-conversation) is committed
+// whole, in one transaction, however the workers interleave. An update
+// that will not come to complete soon (it failed, was set aside, or its
+// step writes on its own: a report, an addition) leaves its batch, and
+// the others go on without it.
 type committer struct {
 	mu      sync.Mutex
 	busy    bool               // a group is being committed
 	waiting []*pendingComplete // the next group
+	units   map[int64]*unit    // by update id: the batch an update in hand waits with
+}
+
+// unit is a claimed batch, as far as its updates have not all come to
+// complete or left.
+type unit struct {
+	pending int                // updates still to come or leave
+	ready   []*pendingComplete // those that came, waiting for the rest
 }
 
 // pendingComplete is one update waiting to be completed in a group.
@@ -44,9 +63,53 @@ type groupStore interface {
 	InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error)
 }
 
+// claimed makes the updates of a claimed batch a unit. A batch of one
+// needs none.
+func (g *committer) claimed(updateIDs []int64) {
+	if len(updateIDs) < 2 {
+		return
+	}
+	u := &unit{pending: len(updateIDs)}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.units == nil {
+		g.units = map[int64]*unit{}
+	}
+	for _, id := range updateIDs {
+		g.units[id] = u
+	}
+}
+
+// leave takes an update out of its batch's unit: the others are not to
+// wait for it. When it was the last they waited for, they are queued for
+// the next group now. Leaving twice, or after complete, does nothing.
+func (g *committer) leave(updateID int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	u := g.units[updateID]
+	if u == nil {
+		return
+	}
+	delete(g.units, updateID)
+	u.pending--
+	if u.pending == 0 && len(u.ready) > 0 {
+		g.queueLocked(u.ready)
+	}
+}
+
+// queueLocked adds updates to the next group; with no commit under way,
+// the first of them leads it. g.mu is held.
+func (g *committer) queueLocked(ps []*pendingComplete) {
+	g.waiting = append(g.waiting, ps...)
+	if !g.busy {
+		g.busy = true
+		ps[0].lead <- struct{}{}
+	}
+}
+
 // complete marks an update done and queues its entries, in a group with
-// the updates other workers complete meanwhile. It returns once the
-// update's own outcome is known.
+// the rest of its batch and the updates other workers complete meanwhile.
+// It returns once the update's own outcome is known.
 func (g *committer) complete(ctx context.Context, s groupStore, owner string, updateID int64, entries []storage.OutboxEntry) error {
 	p := &pendingComplete{
 		c:    storage.Completion{UpdateID: updateID, Entries: entries},
@@ -54,19 +117,25 @@ func (g *committer) complete(ctx context.Context, s groupStore, owner string, up
 		lead: make(chan struct{}, 1),
 	}
 	g.mu.Lock()
-	g.waiting = append(g.waiting, p)
-	if g.busy {
-		g.mu.Unlock()
-		// Not selecting on ctx: a waiter may be handed the lead, and the
-		// group it leads is bounded by the store call's own deadline.
-		select {
-		case err := <-p.err:
-			return err
-		case <-p.lead:
+	if u := g.units[updateID]; u != nil {
+		delete(g.units, updateID)
+		u.pending--
+		u.ready = append(u.ready, p)
+		if u.pending == 0 {
+			g.queueLocked(u.ready)
 		}
-		g.mu.Lock()
+	} else {
+		g.queueLocked([]*pendingComplete{p})
 	}
-	g.busy = true
+	g.mu.Unlock()
+	// Not selecting on ctx: a waiter may be handed the lead, and the group
+	// it leads is bounded by the store call's own deadline.
+	select {
+	case err := <-p.err:
+		return err
+	case <-p.lead:
+	}
+	g.mu.Lock()
 	group := g.waiting
 	g.waiting = nil
 	g.mu.Unlock()
@@ -103,8 +172,12 @@ func commitGroupSafely(ctx context.Context, s groupStore, owner string, group []
 	commitGroup(ctx, s, owner, group)
 }
 
-// commitGroup completes a group and gives each update its outcome.
+// commitGroup completes a group and gives each update its outcome. The
+// group's messages are queued in the order its updates arrived (update
+// id), not the order their workers finished: the outbox sends chats first
+// come, first served by the order they were queued in.
 func commitGroup(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
+	sortByArrival(group)
 	if len(group) == 1 {
 		p := group[0]
 		p.err <- s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
@@ -133,4 +206,10 @@ func commitGroup(ctx context.Context, s groupStore, owner string, group []*pendi
 			p.err <- errs[i]
 		}
 	}
+}
+
+// sortByArrival orders a group by update id: the order Telegram received
+// the updates in.
+func sortByArrival(group []*pendingComplete) {
+	slices.SortFunc(group, func(a, b *pendingComplete) int { return cmp.Compare(a.c.UpdateID, b.c.UpdateID) })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -197,5 +198,128 @@ func TestCommitterGroupPanics(t *testing.T) {
 	}
 	if g.busy {
 		t.Fatal("the committer stayed busy after a panic")
+	}
+}
+
+// readyIn counts the updates waiting with the unit of update id (one still
+// to come).
+func (g *committer) readyIn(id int64) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if u := g.units[id]; u != nil {
+		return len(u.ready)
+	}
+	return 0
+}
+
+// completeInBatch claims updates 1..3 as one batch, completes 1 and 2 from
+// workers of their own and waits until both wait for update 3; last then
+// ends update 3 (complete or leave). It returns each update's outcome.
+func completeInBatch(t *testing.T, s *gatedStore, g *committer, last func()) map[int64]error {
+	t.Helper()
+	g.claimed([]int64{1, 2, 3})
+	var mu sync.Mutex
+	out := map[int64]error{}
+	var wg sync.WaitGroup
+	for _, id := range []int64{1, 2} {
+		wg.Go(func() {
+			err := g.complete(t.Context(), s, "w", id, oneReply(id))
+			mu.Lock()
+			out[id] = err
+			mu.Unlock()
+		})
+	}
+	for g.readyIn(3) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	last()
+	wg.Wait()
+	if len(g.units) != 0 || g.busy || len(g.waiting) != 0 {
+		t.Fatalf("committer left %d units, busy=%v, %d waiting", len(g.units), g.busy, len(g.waiting))
+	}
+	return out
+}
+
+// TestCommitterBatchIsOneUnit: the updates of a claimed batch are
+// completed in one transaction, however their workers interleave, and one
+// the store refuses (no longer held) fails alone.
+func TestCommitterBatchIsOneUnit(t *testing.T) {
+	mem := memory.New(nil)
+	s := &gatedStore{Store: mem, gated: true}
+	claimAll(t, mem, "w", 3)
+	if err := mem.InboxRelease(t.Context(), 2, "w", 0); err != nil { // taken over meanwhile
+		t.Fatal(err)
+	}
+	var g committer
+	var err3 error
+	out := completeInBatch(t, s, &g, func() { err3 = g.complete(t.Context(), s, "w", 3, oneReply(3)) })
+	if out[1] != nil || err3 != nil || !errors.Is(out[2], storage.ErrNotHolder) {
+		t.Errorf("outcomes 1: %v, 2: %v, 3: %v; want only 2 to fail, not held", out[1], out[2], err3)
+	}
+	if len(s.groups) != 1 || s.groups[0] != 3 {
+		t.Fatalf("groups committed: %v, want the batch of 3 as one", s.groups)
+	}
+	if pending, err := mem.Peek().InboxPending(t.Context()); err != nil || pending != 1 {
+		t.Fatalf("pending = %d, %v; want only update 2", pending, err)
+	}
+}
+
+// TestCommitterBatchGoesOnWithoutALeaver: an update that leaves its batch
+// (it failed, or its step takes its time) lets the others be completed
+// without it; it is completed alone later.
+func TestCommitterBatchGoesOnWithoutALeaver(t *testing.T) {
+	mem := memory.New(nil)
+	s := &gatedStore{Store: mem, gated: true}
+	claimAll(t, mem, "w", 3)
+	var g committer
+	out := completeInBatch(t, s, &g, func() { g.leave(3) })
+	if out[1] != nil || out[2] != nil {
+		t.Errorf("outcomes 1: %v, 2: %v; want both completed", out[1], out[2])
+	}
+	if len(s.groups) != 1 || s.groups[0] != 2 {
+		t.Fatalf("groups committed: %v, want one of the 2 that stayed", s.groups)
+	}
+	if err := g.complete(t.Context(), s, "w", 3, oneReply(3)); err != nil {
+		t.Fatalf("the update that left, completed alone: %v", err)
+	}
+	if pending, err := mem.Peek().InboxPending(t.Context()); err != nil || pending != 0 {
+		t.Fatalf("pending = %d, %v; want none", pending, err)
+	}
+}
+
+// TestCommitterQueuesInArrivalOrder: a batch whose workers finish in
+// reverse queues its messages in the order its updates arrived, so the
+// outbox answers chats first come, first served.
+func TestCommitterQueuesInArrivalOrder(t *testing.T) {
+	mem := memory.New(nil)
+	s := &gatedStore{Store: mem, gated: true}
+	claimAll(t, mem, "w", 3)
+	var g committer
+	g.claimed([]int64{1, 2, 3})
+	var wg sync.WaitGroup
+	for _, id := range []int64{3, 2} {
+		wg.Go(func() {
+			if err := g.complete(t.Context(), s, "w", id, oneReply(id)); err != nil {
+				t.Errorf("update %d: %v", id, err)
+			}
+		})
+	}
+	for g.readyIn(1) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := g.complete(t.Context(), s, "w", 1, oneReply(1)); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	queued, err := storagetest.OutboxClaim(t.Context(), mem, "d", time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, e := range queued {
+		keys = append(keys, e.Key)
+	}
+	if want := []string{"u:1", "u:2", "u:3"}; !slices.Equal(keys, want) {
+		t.Fatalf("queued %q, want %q (the order the updates arrived)", keys, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/locales/script"
+	"github.com/tipline/tipline/storage"
 )
 
 // incoming is an update turned into what the processor needs: the chat it
@@ -27,6 +28,9 @@ type incoming struct {
 	// presser is, so verifyPress runs after the reviewer's routing.
 	pressData string
 	input     flows.Input
+	// screened, when set, is what the store knew of the sender at the
+	// claim (prefetch.go): then they are not looked up again.
+	screened *storage.Screening
 }
 
 // decodeUnverified turns an update into a flow input, all but the

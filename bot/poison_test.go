@@ -23,6 +23,11 @@ func (s failingStore) IsBlocked(context.Context, ...string) (bool, error) {
 	return false, errors.New("test: a bug")
 }
 
+// ScreenSenders fails too, so each update checks its block alone, and fails.
+func (s failingStore) ScreenSenders(context.Context, []storage.Sender) ([]storage.Screening, error) {
+	return nil, errors.New("test: a bug")
+}
+
 // TestUpdateThatKeepsFailingIsSetAside: an update that fails five times,
 // with back-off, goes to the dead letters; its sender is told once; the
 // worker is free again.

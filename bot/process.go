@@ -64,6 +64,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		return b.complete(ctx, item, out.Entries)
 	}
 	in.input.Reporter = b.ring.Pseudonym(in.userID)
+	if s, ok := b.screening(item.UpdateID, in.userID); ok {
+		in.screened = &s
+	}
 
 	if handled, err := b.reviewerUpdate(ctx, item, &u, in, out); err != nil {
 		return err
@@ -126,6 +129,11 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		return err
 	}
 	res := stepResult{Result: b.engine.Step(sess, in.input)}
+	if len(res.Effects) > 0 {
+		// A step that stores a report or looks something up takes its
+		// time: the rest of its batch is completed without it.
+		b.commits.leave(item.UpdateID)
+	}
 	if err := b.runEffects(ctx, item, &sess, &res, in, out, &st); err != nil {
 		if errors.Is(err, errNotSaved) {
 			// The reporter was told and keeps the draft; the update is done.
@@ -351,9 +359,9 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *outbox.Batch) (bool, 
 	who := in.input.Reporter
 	// Every pseudonym of the key ring: a block made before a key rotation
 	// holds until "tipline rekey" has moved it.
-	blocked, err := b.store.IsBlocked(ctx, b.ring.Pseudonyms(in.userID)...)
+	blocked, err := b.blocked(ctx, in)
 	if err != nil {
-		return false, fmt.Errorf("check block: %w", err)
+		return false, err
 	}
 	// Read only when something is said: most updates pass.
 	readerLang := func() string { return b.readerLanguage(ctx, in.userID, in.input.LanguageCode) }
@@ -389,6 +397,19 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *outbox.Batch) (bool, 
 		b.reply(out, in.chatID, in.userID, lang, []reply.Message{notice(lang, "error_slow_down")})
 	}
 	return true, nil
+}
+
+// blocked tells whether the sender is blocked, as screened with their
+// batch if they were.
+func (b *Bot) blocked(ctx context.Context, in incoming) (bool, error) {
+	if in.screened != nil {
+		return in.screened.Blocked, nil
+	}
+	blocked, err := b.store.IsBlocked(ctx, b.ring.Pseudonyms(in.userID)...)
+	if err != nil {
+		return false, fmt.Errorf("check block: %w", err)
+	}
+	return blocked, nil
 }
 
 // errNotSaved means an effect failed, the reporter was told, and the

@@ -76,6 +76,9 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 			return false, fmt.Errorf("redeem invite: %w", err)
 		}
 	}
+	if in.screened != nil && !in.screened.Reviewer {
+		return false, nil // screened with its batch: not a reviewer
+	}
 	rv, err := b.store.ReviewerByTelegram(ctx, in.userID)
 	if errors.Is(err, tipline.ErrNotFound) {
 		return false, nil
@@ -110,6 +113,7 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 		return true, nil
 	}
 	next := st
+	b.commits.leave(item.UpdateID) // a reviewer's action may take its time: the batch goes on
 	if err := b.reviewerAct(ctx, item, u, in, rv, &next, out); err != nil {
 		return false, err
 	}

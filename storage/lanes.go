@@ -67,3 +67,19 @@ type DeadUpdate struct {
 	ReceivedAt time.Time
 	DeadAt     time.Time
 }
+
+// Sender is who sent an update, as the store looks them up before the
+// update is processed: their Telegram id and their reporter pseudonyms
+// (one per key of the ring).
+type Sender struct {
+	TelegramID int64
+	Pseudonyms []string
+}
+
+// Screening is what the store knows of a sender before their update is
+// processed: whether they are a reviewer (active or not) and whether
+// they are blocked as a reporter.
+type Screening struct {
+	Reviewer bool
+	Blocked  bool
+}

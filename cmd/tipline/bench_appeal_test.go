@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/tipline/tipline/oncall"
 	"github.com/tipline/tipline/telegramemu"
 )
@@ -35,6 +37,7 @@ func (e *onCallEnv) spawnOnCall(b *testing.B, prefix ...string) *process {
 	waitLog(b, e.testEnv, "tipline is running", 1)
 	for _, r := range e.reviewers {
 		e.emu.SendText(r.User, "/start "+r.code)
+		r.press("rvlang:en") // the picker comes first, in each language
 		r.waitText(regexp.MustCompile(`You are now a Tipline reviewer`))
 		r.MarkSeen()
 		rv, err := e.db.ReviewerByTelegram(context.Background(), r.User.ID)
@@ -99,13 +102,15 @@ func fcfsLateness(arrived, answered []time.Time, interval time.Duration) []time.
 // mid-appeal. Reported: how much later than a perfect first-come-first-
 // served queue at 30 answers a second each was answered (p99), the urgent
 // case's time to the reviewer's phone, the bot's peak memory, and the
-// reporters never answered (must be 0).
+// reporters never answered (must be 0); and where the order was lost
+// (fcfsOrder): in processing and queueing, or in sending.
 func BenchmarkAppeal(b *testing.B) {
 	for b.Loop() {
 		e := &onCallEnv{testEnv: limitedEnv(b)}
 		e.withReviewers("Primary Pich")
 		p := e.spawnOnCall(b)
 		figures := runAppeal(b, e)
+		figures.order = appealOrder(b, e.testEnv)
 		figures.peakMB = peakResidentMB(p.cmd.Process.Pid)
 		figures.report(b)
 	}
@@ -118,6 +123,7 @@ type appealFigures struct {
 	lateP99       time.Duration
 	urgent        time.Duration
 	peakMB        float64
+	order         fcfsOrder
 }
 
 func (f appealFigures) report(b *testing.B) {
@@ -126,6 +132,9 @@ func (f appealFigures) report(b *testing.B) {
 	b.ReportMetric(float64(f.urgent.Milliseconds()), "urgent-ms")
 	b.ReportMetric(float64(f.unanswered), "unanswered")
 	b.ReportMetric(f.peakMB, "bot-peak-MB")
+	b.ReportMetric(float64(f.order.queuedBehind), "queued-behind-later")
+	b.ReportMetric(float64(f.order.overtakenMax), "overtaken-max")
+	b.ReportMetric(float64(f.order.processedP99.Milliseconds()), "processed-p99-ms")
 	if f.unanswered > 0 {
 		b.Errorf("%d of %d reporters never answered", f.unanswered, f.n)
 	}
@@ -230,4 +239,67 @@ func runAppeal(b *testing.B, e *onCallEnv) appealFigures {
 		b.Logf("a reporter's /start was answered with %d messages; the perfect queue counts one", len(msgs))
 	}
 	return f
+}
+
+// fcfsOrder is where first come, first served was lost, read from the
+// bot's own tables after an appeal: reporters whose first answer was
+// queued behind that of a reporter who came later (processing and
+// completion), the most later comers answered before one reporter (the
+// sending), and how long the updates took from arrival to processed
+// (p99).
+type fcfsOrder struct {
+	queuedBehind, overtakenMax int
+	processedP99               time.Duration
+}
+
+// appealOrder reads fcfsOrder for every chat's first update and first
+// reply (lane 3) in the test's schema.
+func appealOrder(b *testing.B, e *testEnv) fcfsOrder {
+	b.Helper()
+	schema := pgx.Identifier{e.schema}.Sanitize()
+	rows, err := e.sql().Query(context.Background(), `
+		with firsts as (select chat_key, min(update_id) as update_id from `+schema+`.inbox group by chat_key),
+		     replies as (select distinct on (chat_key) chat_key, id, sent_at from `+schema+`.outbox
+		                 where lane = 3 and sent_at is not null order by chat_key, id)
+		select extract(epoch from i.processed_at - i.received_at)::float8, r.id, r.sent_at
+		from firsts f join `+schema+`.inbox i using (update_id) join replies r on r.chat_key = f.chat_key
+		order by i.update_id`)
+	if err != nil {
+		b.Fatalf("read the order of answers: %v", err)
+	}
+	type answer struct {
+		queued int64
+		sent   time.Time
+	}
+	var (
+		answers   []answer
+		processed []time.Duration
+	)
+	for rows.Next() {
+		var a answer
+		var took float64
+		if err := rows.Scan(&took, &a.queued, &a.sent); err != nil {
+			b.Fatalf("read the order of answers: %v", err)
+		}
+		answers, processed = append(answers, a), append(processed, time.Duration(took*float64(time.Second)))
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatalf("read the order of answers: %v", err)
+	}
+	var o fcfsOrder
+	for i, a := range answers {
+		behind, overtaken := false, 0
+		for _, later := range answers[i+1:] {
+			behind = behind || later.queued < a.queued
+			if later.sent.Before(a.sent) {
+				overtaken++
+			}
+		}
+		if behind {
+			o.queuedBehind++
+		}
+		o.overtakenMax = max(o.overtakenMax, overtaken)
+	}
+	o.processedP99 = percentile(processed, 0.99)
+	return o
 }

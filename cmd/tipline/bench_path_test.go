@@ -589,7 +589,9 @@ func BenchmarkTwoProcesses(b *testing.B) {
 // bot on the same kind of emulator, in the same run. Beside the rate, what
 // each answer cost: CPU of the bot, of its PostgreSQL backends and of
 // Redis (server-wide: other clients of a shared Redis count too), and the
-// bot's peak resident memory.
+// bot's peak resident memory. Then what an answer costs in counts, which a
+// busy machine does not blur: PostgreSQL transactions and statements and
+// Redis commands per answer on a reporter's first steps (countPath).
 func BenchmarkThroughput(b *testing.B) {
 	const users, rounds = 40, 5
 	drive := func(emu *telegramemu.Server, base int64) time.Duration {
@@ -643,5 +645,6 @@ func BenchmarkThroughput(b *testing.B) {
 		b.ReportMetric(n/theirs.Seconds(), "echo-answers/s")
 		b.ReportMetric(theirs.Seconds()/ours.Seconds(), "ratio")
 		spent.report(b)
+		countPath(b, users)
 	}
 }

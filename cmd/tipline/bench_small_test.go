@@ -9,6 +9,7 @@ import (
 	osuser "os/user"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,12 +57,23 @@ type smallServer struct {
 // needTools skips the benchmark, saying why, when a tool is missing.
 func needTools(b *testing.B, tools ...string) {
 	b.Helper()
-	for _, t := range tools {
-		if _, err := exec.LookPath(t); err != nil {
-			b.Skipf("the one-CPU benchmark needs %s (not found: %v)", t, err)
-		}
+	if err := missingTool(tools...); err != nil {
+		b.Skipf("the one-CPU benchmark needs %v", err)
 	}
 }
+
+// missingTool names the first of tools not found, if any.
+func missingTool(tools ...string) error {
+	for _, t := range tools {
+		if _, err := exec.LookPath(t); err != nil {
+			return fmt.Errorf("%s (not found: %w)", t, err)
+		}
+	}
+	return nil
+}
+
+// serverTools are what a PostgreSQL and a Redis of a benchmark's own need.
+var serverTools = []string{"taskset", "initdb", "pg_ctl", "redis-server"}
 
 // freeTCPPort finds a TCP port free on 127.0.0.1 now.
 func freeTCPPort(b testing.TB) int {
@@ -82,9 +94,11 @@ func asPostgres(args ...string) *exec.Cmd {
 	return exec.Command(args[0], args[1:]...)
 }
 
-func startSmallServer(b *testing.B) *smallServer {
+// startSmallServer starts the private PostgreSQL (with the small-server
+// settings, then extra ones) and Redis.
+func startSmallServer(b *testing.B, extra ...string) *smallServer {
 	b.Helper()
-	needTools(b, "taskset", "initdb", "pg_ctl", "redis-server")
+	needTools(b, serverTools...)
 	var uid, gid int
 	if os.Geteuid() == 0 {
 		needTools(b, "runuser")
@@ -106,12 +120,12 @@ func startSmallServer(b *testing.B) *smallServer {
 		}
 	}
 	s := &smallServer{dir: dir, cpu: strconv.Itoa(runtime.NumCPU() - 1)}
-	s.startPostgres(b)
+	s.startPostgres(b, extra)
 	s.startRedis(b)
 	return s
 }
 
-func (s *smallServer) startPostgres(b *testing.B) {
+func (s *smallServer) startPostgres(b *testing.B, extra []string) {
 	data := filepath.Join(s.dir, "pg")
 	if out, err := asPostgres("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
 		"--no-locale", "--no-sync").CombinedOutput(); err != nil {
@@ -119,7 +133,7 @@ func (s *smallServer) startPostgres(b *testing.B) {
 	}
 	port := freeTCPPort(b)
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1", port, s.dir)
-	for _, o := range smallServerPostgres {
+	for _, o := range append(slices.Clone(smallServerPostgres), extra...) {
 		opts += " -c " + o
 	}
 	start := asPostgres("taskset", "-c", s.cpu, "pg_ctl", "-D", data, "-l", filepath.Join(s.dir, "pg.log"),

@@ -125,3 +125,24 @@ func (m *Store) IsBlocked(ctx context.Context, pseudonyms ...string) (bool, erro
 	}
 	return false, nil
 }
+
+// ScreenSenders tells who of senders is a reviewer and who is blocked, as
+// postgres.Store.ScreenSenders does.
+func (m *Store) ScreenSenders(ctx context.Context, senders []storage.Sender) ([]storage.Screening, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("screen senders: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]storage.Screening, len(senders))
+	for i, s := range senders {
+		for _, rv := range m.reviewers {
+			out[i].Reviewer = out[i].Reviewer || rv.TelegramID == s.TelegramID
+		}
+		for _, p := range rules.NonEmpty(s.Pseudonyms) {
+			_, blocked := m.blocks[p]
+			out[i].Blocked = out[i].Blocked || blocked
+		}
+	}
+	return out, nil
+}

@@ -30,6 +30,7 @@ var caseFactTests = []struct {
 	{"ClosedCaseIsInert", testClosedInert},
 	{"FindCases", testFindCases},
 	{"BlockWithReason", testBlockWithReason},
+	{"ScreenSenders", testScreenSenders},
 	{"Timeline", testTimeline},
 }
 
@@ -557,6 +558,34 @@ func testFindCases(t *testing.T, s Store) {
 		if _, err := s.FindCases(ctx, bad); !errors.Is(err, tipline.ErrInvalid) {
 			t.Errorf("FindCases(%+v): %v, want ErrInvalid", bad, err)
 		}
+	}
+}
+
+// testScreenSenders: the senders of a batch are screened at once, each
+// as ReviewerByTelegram and IsBlocked would find them, in their order; a
+// disabled reviewer is still a reviewer (the bot tells them so).
+func testScreenSenders(t *testing.T, s Store) {
+	ctx := t.Context()
+	c, rv := takenCase(t, s, "d-scr", "TL-CCCC-DDDD", 7007)
+	if err := s.BlockReporterFor(ctx, c.Reference, rv.ID, tipline.BlockSpam, t0.Add(time.Hour)); err != nil {
+		t.Fatalf("BlockReporterFor: %v", err)
+	}
+	gone := mustReviewer(t, s, 7008, "Reviewer 7008")
+	if err := s.DisableReviewer(ctx, gone.ID, t0.Add(time.Hour)); err != nil {
+		t.Fatalf("DisableReviewer: %v", err)
+	}
+	got, err := s.ScreenSenders(ctx, []storage.Sender{
+		{TelegramID: 7100, Pseudonyms: []string{"someone-else", ""}},
+		{TelegramID: 7007, Pseudonyms: []string{"the-reviewer-as-reporter"}},
+		{TelegramID: 7101, Pseudonyms: []string{"an-older-pseudonym", c.Reporter}},
+		{TelegramID: 7008},
+	})
+	want := []storage.Screening{{}, {Reviewer: true}, {Blocked: true}, {Reviewer: true}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("ScreenSenders = %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := s.ScreenSenders(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("ScreenSenders of nobody = %+v, %v; want nothing", got, err)
 	}
 }
 

@@ -103,6 +103,7 @@ type Store interface {
 
 	UnblockReporter(ctx context.Context, ref tipline.Reference, reviewerID int64, now time.Time) error
 	IsBlocked(ctx context.Context, pseudonyms ...string) (bool, error)
+	ScreenSenders(ctx context.Context, senders []storage.Sender) ([]storage.Screening, error)
 	BlockReporterFor(ctx context.Context, ref tipline.Reference, reviewerID int64, reason tipline.BlockReason, now time.Time) error
 	Blocks(ctx context.Context) ([]tipline.Block, error)
 	UnblockByOperator(ctx context.Context, ref tipline.Reference, now time.Time) (bool, error)
