@@ -161,8 +161,15 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		if !first && by != rv.ID {
 			return []Out{Tell(rv, Say("rv_already_taken", map[string]any{"Reference": string(ref), "Name": d.name(ctx, by)}))}, nil
 		}
+		if first {
+			// The case as Acknowledge left it, without loading it again.
+			c = taken(c, rv.ID, now)
+		} else if c, err = d.Store.Case(ctx, ref); err != nil {
+			// Theirs already (the update again, after a crash): as it is.
+			return nil, fmt.Errorf("load case: %w", err)
+		}
 		d.Log.Info("case acknowledged", "case", ref, "reviewer", rv.ID)
-		return d.MarkTaken(ctx, ref, rv)
+		return d.MarkTaken(ctx, c, rv)
 	case Details:
 		return d.details(ctx, rv, c)
 	case Read:
@@ -255,7 +262,7 @@ func (d *Desk) Press(ctx context.Context, rv tipline.Reviewer, p Press, version 
 		outs := []Out{Tell(rv, Classified(c))}
 		// Every copy of the notification shows the classification too.
 		if holder, err := d.Store.Reviewer(ctx, c.Assignment.ReviewerID); err == nil {
-			marks, err := d.MarkTaken(ctx, ref, holder)
+			marks, err := d.MarkTaken(ctx, c, holder)
 			if err != nil {
 				return nil, err
 			}
@@ -537,6 +544,10 @@ func (d *Desk) takeOver(ctx context.Context, rv tipline.Reviewer, c tipline.Case
 	if err != nil {
 		return nil, fmt.Errorf("take over: %w", err)
 	}
+	now, err := d.Store.Case(ctx, c.Reference)
+	if err != nil {
+		return nil, fmt.Errorf("load case: %w", err)
+	}
 	var outs []Out
 	if prev != rv.ID {
 		d.Log.Info("a reviewer took a case over", "case", c.Reference, "reviewer", rv.ID, "from", prev)
@@ -547,15 +558,11 @@ func (d *Desk) takeOver(ctx context.Context, rv tipline.Reviewer, c tipline.Case
 			}
 			outs = append(outs, told...)
 		}
-		marks, err := d.MarkTaken(ctx, c.Reference, rv)
+		marks, err := d.MarkTaken(ctx, now, rv)
 		if err != nil {
 			return nil, err
 		}
 		outs = append(outs, marks...)
-	}
-	now, err := d.Store.Case(ctx, c.Reference)
-	if err != nil {
-		return nil, fmt.Errorf("load case: %w", err)
 	}
 	more, err := d.details(ctx, rv, now)
 	return append(outs, more...), err
@@ -588,33 +595,55 @@ func (d *Desk) tellTakeOver(ctx context.Context, rv tipline.Reviewer, ref tiplin
 	return outs, nil
 }
 
-// MarkTaken edits every reviewer's copy of a case's notifications: the
-// one who took it gets the working buttons, the others "taken by NAME".
-func (d *Desk) MarkTaken(ctx context.Context, ref tipline.Reference, by tipline.Reviewer) ([]Out, error) {
-	c, err := d.Store.Case(ctx, ref)
-	if err != nil {
-		return nil, fmt.Errorf("load case: %w", err)
-	}
-	ns, err := d.Store.Notifications(ctx, ref)
+// taken is c as Store.Acknowledge leaves it when reviewerID takes it at
+// now: acknowledged, theirs since now (to the microsecond, as stored), so
+// that the taker's buttons carry the version the store now has.
+func taken(c tipline.Case, reviewerID int64, now time.Time) tipline.Case {
+	now = now.Truncate(time.Microsecond)
+	c.Status, c.UpdatedAt = tipline.StatusAcknowledged, now
+	c.Assignment.ReviewerID, c.Assignment.AcknowledgedAt = reviewerID, now
+	return c
+}
+
+// MarkTaken edits every reviewer's copy of the notifications of c, as it
+// is now that by has it: by gets the working buttons, the others "taken
+// by NAME". The reviewers are loaded in one call, however many copies.
+func (d *Desk) MarkTaken(ctx context.Context, c tipline.Case, by tipline.Reviewer) ([]Out, error) {
+	ns, err := d.Store.Notifications(ctx, c.Reference)
 	if err != nil {
 		return nil, fmt.Errorf("list notifications: %w", err)
 	}
+	if len(ns) == 0 {
+		return nil, nil
+	}
+	all, err := d.Store.Reviewers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list reviewers: %w", err)
+	}
+	team := byID(all)
 	var outs []Out
 	for _, n := range ns {
-		if o, ok := markOne(ctx, d.Store, c, by, n); ok {
+		if o, ok := markOne(team, c, by, n); ok {
 			outs = append(outs, o)
 		}
 	}
 	return outs, nil
 }
 
+// byID indexes reviewers by id.
+func byID(all []tipline.Reviewer) map[int64]tipline.Reviewer {
+	m := make(map[int64]tipline.Reviewer, len(all))
+	for _, rv := range all {
+		m[rv.ID] = rv
+	}
+	return m
+}
+
 // markOne is the edit of one copy of a notification after the case was
 // taken by by; ok=false when its reviewer is gone.
-func markOne(ctx context.Context, store interface {
-	Reviewer(ctx context.Context, id int64) (tipline.Reviewer, error)
-}, c tipline.Case, by tipline.Reviewer, n tipline.Notification) (Out, bool) {
-	rv, err := store.Reviewer(ctx, n.ReviewerID)
-	if err != nil || !rv.Active {
+func markOne(team map[int64]tipline.Reviewer, c tipline.Case, by tipline.Reviewer, n tipline.Notification) (Out, bool) {
+	rv, ok := team[n.ReviewerID]
+	if !ok || !rv.Active {
 		// A disabled reviewer's copy is left as it is: the edit would tell
 		// whoever holds their phone now who took the case, and its kind.
 		return Out{}, false

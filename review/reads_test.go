@@ -95,7 +95,7 @@ func TestNoEditsToADisabledReviewer(t *testing.T) {
 	if err := f.store.DisableReviewer(ctx, f.rvs[1].ID, t0); err != nil {
 		t.Fatal(err)
 	}
-	outs, err := f.desk.MarkTaken(ctx, f.ref, f.rvs[0])
+	outs, err := f.desk.MarkTaken(ctx, f.caseNow(t), f.rvs[0])
 	if err != nil {
 		t.Fatal(err)
 	}

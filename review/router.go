@@ -135,13 +135,14 @@ func (r *Router) RunJob(ctx context.Context, j tipline.Job, out JobOutbox) error
 	// Taken while this was decided? The taker's edits may have missed these
 	// copies (they list the copies recorded when they ran): edit them too.
 	if now, err := r.Store.Case(ctx, c.Reference); err == nil && now.Assignment.ReviewerID != 0 {
-		if by, err := r.Store.Reviewer(ctx, now.Assignment.ReviewerID); err == nil {
+		team := byID(all)
+		if by, ok := team[now.Assignment.ReviewerID]; ok {
 			ns, err := r.Store.Notifications(ctx, c.Reference)
 			if err == nil {
 				var late []Out
 				for _, n := range ns {
 					if slices.Contains(keys, n.OutboxKey) {
-						if o, ok := markOne(ctx, r.Store, now, by, n); ok {
+						if o, ok := markOne(team, now, by, n); ok {
 							late = append(late, o)
 						}
 					}
