@@ -44,56 +44,51 @@ const (
 	actRecordAgain = "rec:again"
 )
 
-// recordAct handles what an admin does while recording: /record, the
-// recording buttons, and a voice message for the prompt chosen. false
-// hands the update to the reviewer's desk (and ends a recording left
-// half-done).
-func (b *Bot) recordAct(ctx context.Context, u *models.Update, in incoming, rv tipline.Reviewer, st *reviewerState, out *outbox.Batch) (bool, error) {
-	var act string
+// recordMessage handles a message that is about recording: /record, and
+// while recording a voice message for the prompt chosen (or words, which
+// are not). false hands the message to the reviewer's desk (and ends a
+// recording left half-done).
+func (b *Bot) recordMessage(ctx context.Context, u *models.Update, in incoming, rv tipline.Reviewer, st *reviewerState, out *outbox.Batch) (bool, error) {
 	switch {
-	case in.callbackID != "":
-		press, err := verifyReviewerButton(b.ring, in.userID, in.pressData, b.cfg.Now())
-		if err != nil || !strings.HasPrefix(press.Action, actRecord) {
-			// Another button (a case's Note, say): the recording is left,
-			// and the words that follow are for that.
-			st.Recording = nil
-			return false, nil
-		}
-		act = press.Action
 	case in.input.Kind == flows.InputCommand && in.input.Text == "record":
-		act = "record"
+		return true, b.recordDo(ctx, "record", nil, rv, st, out)
 	case in.input.Kind == flows.InputVoice && st.Recording != nil && u.Message != nil && u.Message.Voice != nil:
-		act = "voice"
+		return true, b.recordDo(ctx, "voice", u.Message.Voice, rv, st, out)
 	case in.input.Kind == flows.InputText && st.Recording != nil:
 		b.sayTo(out, rv, reply.Message{Lines: []reply.Text{{ID: "rv_record_voice_needed"}}})
 		return true, nil
-	default:
-		st.Recording = nil
-		return false, nil
 	}
+	st.Recording = nil
+	return false, nil
+}
+
+// recordDo carries out a recording step for an admin: act is "record", a
+// recording button's action (verified by the caller: it starts with
+// actRecord), or "voice" with the voice message sent.
+func (b *Bot) recordDo(ctx context.Context, act string, voice *models.Voice, rv tipline.Reviewer, st *reviewerState, out *outbox.Batch) error {
 	if !rv.Admin {
 		b.sayTo(out, rv, reply.Message{Lines: []reply.Text{{ID: "rv_record_admins_only"}}})
-		return true, nil
+		return nil
 	}
 	switch {
 	case act == "record":
 		st.Recording = nil
-		return true, b.recordLanguages(ctx, rv, out)
+		return b.recordLanguages(ctx, rv, out)
 	case strings.HasPrefix(act, actRecordLang):
 		st.Recording = nil
-		return true, b.recordList(ctx, rv, strings.TrimPrefix(act, actRecordLang), out)
+		return b.recordList(ctx, rv, strings.TrimPrefix(act, actRecordLang), out)
 	case strings.HasPrefix(act, actRecordPick):
 		lang, idx, _ := strings.Cut(strings.TrimPrefix(act, actRecordPick), ":")
 		i, err := strconv.Atoi(idx)
 		prompts := voices.Prompts()
 		if err != nil || i < 0 || i >= len(prompts) || !slices.Contains(tipline.Languages, lang) {
-			return true, b.recordLanguages(ctx, rv, out)
+			return b.recordLanguages(ctx, rv, out)
 		}
 		st.Recording = &recording{Lang: lang, Key: prompts[i]}
 		b.recordRead(rv, *st.Recording, out)
 	case act == "voice":
-		st.Recording.FileID = u.Message.Voice.FileID
-		st.Recording.Duration = u.Message.Voice.Duration
+		st.Recording.FileID = voice.FileID
+		st.Recording.Duration = voice.Duration
 		b.recordPlayBack(rv, *st.Recording, out)
 	case act == actRecordAgain && st.Recording != nil:
 		st.Recording.FileID, st.Recording.Duration = "", 0
@@ -105,19 +100,19 @@ func (b *Bot) recordAct(ctx context.Context, u *models.Update, in incoming, rv t
 			RecordedAt: b.cfg.Now(), TextHash: voices.TextHash(b.render.cat, r.Lang, r.Key),
 		}
 		if err := b.store.SaveVoicePrompt(ctx, v, tipline.ReviewerActor(rv.ID), storage.ActionVoiceRecorded); err != nil {
-			return true, fmt.Errorf("keep recording: %w", err)
+			return fmt.Errorf("keep recording: %w", err)
 		}
 		b.forgetVoiceCache()
 		b.log.Info("a prompt was recorded", "reviewer", rv.ID, "prompt", r.Key, "lang", r.Lang)
 		st.Recording = nil
 		b.sayTo(out, rv, reply.Message{Lines: []reply.Text{{ID: "rv_record_kept", Data: map[string]any{"Name": reply.Text{ID: "language_name_" + r.Lang}}}}})
-		return true, b.recordList(ctx, rv, r.Lang, out)
+		return b.recordList(ctx, rv, r.Lang, out)
 	default:
 		// An old button of a recording kept or left: the languages again.
 		st.Recording = nil
-		return true, b.recordLanguages(ctx, rv, out)
+		return b.recordLanguages(ctx, rv, out)
 	}
-	return true, nil
+	return nil
 }
 
 // recordLanguages is /record's first screen: a button per language with

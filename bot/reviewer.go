@@ -59,7 +59,7 @@ func (b *Bot) signCase(userID int64, action, version string) string {
 // queueing what to say in out. handled=false hands the update to the
 // reporter's flow.
 func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, out *outbox.Batch) (bool, error) {
-	if code, ok := inviteCode(in.input); ok {
+	if code, ok := inviteCode(in); ok {
 		rv, err := b.store.RedeemInvite(ctx, tipline.InviteHash(code), in.userID, langOf(in.input.LanguageCode), b.cfg.Now())
 		switch {
 		case err == nil:
@@ -125,12 +125,16 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 	return true, nil
 }
 
-func inviteCode(in flows.Input) (string, bool) {
+// inviteCode is the invite code a message carries, if any: "/start CODE"
+// or the code typed. A button press never carries one.
+func inviteCode(in incoming) (string, bool) {
 	switch {
-	case in.Kind == flows.InputCommand && in.Text == "start":
-		return tipline.ParseInviteCode(in.Arg)
-	case in.Kind == flows.InputText:
-		return tipline.ParseInviteCode(in.Text)
+	case in.callbackID != "":
+		return "", false
+	case in.input.Kind == flows.InputCommand && in.input.Text == "start":
+		return tipline.ParseInviteCode(in.input.Arg)
+	case in.input.Kind == flows.InputText:
+		return tipline.ParseInviteCode(in.input.Text)
 	}
 	return "", false
 }
@@ -148,12 +152,27 @@ func langOf(code string) string {
 // desk; st is their state, changed in place. Every write is keyed by the
 // update, so doing it again after a crash changes nothing.
 func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, rv tipline.Reviewer, st *reviewerState, out *outbox.Batch) error {
-	if handled, err := b.recordAct(ctx, u, in, rv, st, out); handled || err != nil {
-		return err
-	}
-	outs, err := b.reviewerOuts(ctx, item, u, in, rv, &st.State)
-	if err != nil {
-		return err
+	var outs []review.Out
+	if in.callbackID != "" {
+		// The press is verified once, here, for every reviewer button.
+		press, err := verifyReviewerButton(b.ring, in.userID, in.pressData, b.cfg.Now())
+		if err == nil && strings.HasPrefix(press.Action, actRecord) {
+			return b.recordDo(ctx, press.Action, nil, rv, st, out)
+		}
+		// Another button (a case's Note, say): a recording is left, and
+		// the words that follow are for that.
+		st.Recording = nil
+		if outs, err = b.pressOuts(ctx, rv, press, err, &st.State); err != nil {
+			return err
+		}
+	} else {
+		if handled, err := b.recordMessage(ctx, u, in, rv, st, out); handled || err != nil {
+			return err
+		}
+		var err error
+		if outs, err = b.messageOuts(ctx, item, in, rv, &st.State); err != nil {
+			return err
+		}
 	}
 	for _, o := range outs {
 		if ref, ok := teamMessageCase(o.Message); ok && o.To.Reporter() {
@@ -167,25 +186,29 @@ func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models
 	return nil
 }
 
-func (b *Bot) reviewerOuts(ctx context.Context, item storage.InboxItem, u *models.Update, in incoming, rv tipline.Reviewer, st *review.State) ([]review.Out, error) {
-	if in.callbackID != "" {
-		press, err := verifyReviewerButton(b.ring, in.userID, in.pressData, b.cfg.Now())
-		if errors.Is(err, errExpiredButton) {
-			return []review.Out{review.Tell(rv, review.Say("rv_button_expired", nil))}, nil
-		}
-		if lang, ok := strings.CutPrefix(press.Action, actReviewerLang); ok && err == nil {
-			return b.setReviewerLanguage(ctx, rv, lang)
-		}
-		var p review.Press
-		if err == nil {
-			p, err = review.ParseAction(press.Action)
-		}
-		if err != nil {
-			b.log.Warn("a reviewer button did not verify", "reviewer", rv.ID)
-			return []review.Out{review.Tell(rv, review.Say("error_button_not_yours", nil))}, nil
-		}
-		return b.desk.Press(ctx, rv, p, press.Version, st)
+// pressOuts carries out a reviewer's button press, verified (or not: err)
+// by the caller, through the desk.
+func (b *Bot) pressOuts(ctx context.Context, rv tipline.Reviewer, press reviewerPress, err error, st *review.State) ([]review.Out, error) {
+	if errors.Is(err, errExpiredButton) {
+		return []review.Out{review.Tell(rv, review.Say("rv_button_expired", nil))}, nil
 	}
+	if lang, ok := strings.CutPrefix(press.Action, actReviewerLang); ok && err == nil {
+		return b.setReviewerLanguage(ctx, rv, lang)
+	}
+	var p review.Press
+	if err == nil {
+		p, err = review.ParseAction(press.Action)
+	}
+	if err != nil {
+		b.log.Warn("a reviewer button did not verify", "reviewer", rv.ID)
+		return []review.Out{review.Tell(rv, review.Say("error_button_not_yours", nil))}, nil
+	}
+	return b.desk.Press(ctx, rv, p, press.Version, st)
+}
+
+// messageOuts carries out a reviewer's command, text or location through
+// the desk.
+func (b *Bot) messageOuts(ctx context.Context, item storage.InboxItem, in incoming, rv tipline.Reviewer, st *review.State) ([]review.Out, error) {
 	switch in.input.Kind {
 	case flows.InputCommand:
 		switch review.Command(in.input.Text) {

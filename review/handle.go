@@ -599,7 +599,7 @@ func (d *Desk) tellTakeOver(ctx context.Context, rv tipline.Reviewer, ref tiplin
 // now: acknowledged, theirs since now (to the microsecond, as stored), so
 // that the taker's buttons carry the version the store now has.
 func taken(c tipline.Case, reviewerID int64, now time.Time) tipline.Case {
-	now = now.Truncate(time.Microsecond)
+	now = now.Round(0).Truncate(time.Microsecond)
 	c.Status, c.UpdatedAt = tipline.StatusAcknowledged, now
 	c.Assignment.ReviewerID, c.Assignment.AcknowledgedAt = reviewerID, now
 	return c
