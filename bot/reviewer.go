@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,18 +26,27 @@ import (
 // person is an active reviewer (G9).
 
 // reviewerState is a reviewer's conversation: what their next text is
-// for (review.State), the last update applied, and that update's outbox
-// entries, kept in case the process stopped before they were queued (as
-// chatState).
+// for (review.State) and the prompt an admin is recording. It is saved
+// only when an update changes it.
 type reviewerState struct {
 	review.State
-	LastUpdateID int64                 `json:"last_update_id,omitempty"`
-	Pending      []storage.OutboxEntry `json:"pending,omitempty"`
 	// Recording is the prompt an admin is recording (record.go).
 	Recording *recording `json:"recording,omitempty"`
 }
 
+// reviewerPending is what a reviewer's update did, kept from before its
+// commit until just after: the update, its outbox entries and the state it
+// left. Tried again (its commit failed, or the process stopped), the
+// update queues the same entries instead of acting twice. It is deleted
+// once committed, in one step: the entries name the chats they go to.
+type reviewerPending struct {
+	UpdateID int64                 `json:"update_id"`
+	Entries  []storage.OutboxEntry `json:"entries,omitempty"`
+	State    reviewerState         `json:"state"`
+}
+
 func reviewerSessionKey(chatKey string) string { return "rv:" + chatKey }
+func reviewerPendingKey(chatKey string) string { return "rvq:" + chatKey }
 
 // signReviewer signs a reviewer action for one reviewer's Telegram id, for
 // any version of the case: such a button only shows the case
@@ -101,25 +111,41 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 			return false, err
 		}
 	}
-	st, err := b.loadReviewerState(ctx, item.ChatKey)
+	st, pend, err := b.loadReviewer(ctx, item.ChatKey)
 	if err != nil {
 		return false, fmt.Errorf("load reviewer state: %w", err)
 	}
-	if st.LastUpdateID >= item.UpdateID {
-		// Applied already; the process stopped before queueing its messages.
-		if st.LastUpdateID == item.UpdateID {
-			out.Entries = st.Pending
+	if pend != nil {
+		if pend.UpdateID >= item.UpdateID {
+			// Applied already; the commit failed or the process stopped
+			// before it.
+			if pend.UpdateID == item.UpdateID {
+				out.Entries = pend.Entries
+				if err := b.saveReviewerState(ctx, item.ChatKey, st, pend.State); err != nil {
+					return false, fmt.Errorf("save reviewer state: %w", err)
+				}
+			}
+			return true, nil
 		}
-		return true, nil
+		// An earlier update's, committed but not forgotten: it holds the
+		// state that update left.
+		st = pend.State
+	}
+	before, err := json.Marshal(st)
+	if err != nil {
+		return false, fmt.Errorf("save reviewer state: %w", err)
 	}
 	next := st
 	b.commits.leave(item.UpdateID) // a reviewer's action may take its time: the batch goes on
 	if err := b.reviewerAct(ctx, item, u, in, rv, &next, out); err != nil {
 		return false, err
 	}
-	next.LastUpdateID = item.UpdateID
-	next.Pending = out.Entries
-	if err := b.saveReviewerState(ctx, item.ChatKey, next); err != nil {
+	// The pending first: should the state's save fail, the update tried
+	// again finds it and saves the state then.
+	if err := b.saveReviewerPending(ctx, item.ChatKey, reviewerPending{UpdateID: item.UpdateID, Entries: out.Entries, State: next}); err != nil {
+		return false, fmt.Errorf("save reviewer state: %w", err)
+	}
+	if err := b.saveReviewerChange(ctx, item.ChatKey, before, next); err != nil {
 		return false, fmt.Errorf("save reviewer state: %w", err)
 	}
 	return true, nil
@@ -308,40 +334,79 @@ func albumRun(outs []review.Out) int {
 	return n
 }
 
-// loadReviewerState reads a reviewer's state; none is an empty state.
-func (b *Bot) loadReviewerState(ctx context.Context, chatKey string) (reviewerState, error) {
+// loadReviewer reads a reviewer's state (none is an empty state) and
+// what their last update left pending, if it was not forgotten, in one
+// round trip when the sessions can.
+func (b *Bot) loadReviewer(ctx context.Context, chatKey string) (reviewerState, *reviewerPending, error) {
+	names := []string{reviewerSessionKey(chatKey), reviewerPendingKey(chatKey)}
+	data, errs := make([][]byte, len(names)), make([]error, len(names))
+	if many, ok := b.sessions.(sessionsLoader); ok {
+		var err error
+		if data, errs, err = many.LoadMany(ctx, names); err != nil {
+			return reviewerState{}, nil, err
+		}
+	} else {
+		for i, n := range names {
+			data[i], errs[i] = b.sessions.Load(ctx, n)
+		}
+	}
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, tipline.ErrNotFound) && !errors.Is(err, keys.ErrUndecryptable) && !errors.Is(err, storage.ErrUnreadable) {
+			return reviewerState{}, nil, err
+		}
+	}
 	var st reviewerState
-	data, err := b.sessions.Load(ctx, reviewerSessionKey(chatKey))
-	if errors.Is(err, tipline.ErrNotFound) || errors.Is(err, keys.ErrUndecryptable) || errors.Is(err, storage.ErrUnreadable) {
-		return st, nil
-	}
-	if err != nil {
-		return st, err
-	}
-	if err := json.Unmarshal(data, &st); err != nil {
+	if errs[0] == nil && json.Unmarshal(data[0], &st) != nil {
 		b.log.Warn("unreadable reviewer state dropped")
-		return reviewerState{}, nil
+		st = reviewerState{}
 	}
-	return st, nil
+	var pend *reviewerPending
+	if errs[1] == nil && json.Unmarshal(data[1], &pend) != nil {
+		b.log.Warn("unreadable reviewer's queued messages dropped")
+		pend = nil
+	}
+	return st, pend, nil
 }
 
-// dropReviewerPending forgets the messages a reviewer's last update
-// queued, once they are in the outbox: they name the chats they go to.
-func (b *Bot) dropReviewerPending(ctx context.Context, chatKey string) {
-	st, err := b.loadReviewerState(ctx, chatKey)
-	if err != nil || st.Pending == nil {
-		return
-	}
-	st.Pending = nil
-	if err := b.saveReviewerState(ctx, chatKey, st); err != nil {
-		b.log.Warn("could not drop a reviewer's queued messages; the next update does", "err", err)
-	}
-}
-
-func (b *Bot) saveReviewerState(ctx context.Context, chatKey string, st reviewerState) error {
-	data, err := json.Marshal(st)
+// saveReviewerPending keeps what a reviewer's update did until it is
+// committed (reviewerPending).
+func (b *Bot) saveReviewerPending(ctx context.Context, chatKey string, p reviewerPending) error {
+	data, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
+	return b.sessions.Save(ctx, reviewerPendingKey(chatKey), data)
+}
+
+// saveReviewerState saves next as a reviewer's state unless it is st, the
+// state saved already.
+func (b *Bot) saveReviewerState(ctx context.Context, chatKey string, st, next reviewerState) error {
+	was, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return b.saveReviewerChange(ctx, chatKey, was, next)
+}
+
+// saveReviewerChange saves next as a reviewer's state unless it is the
+// same as was, the state saved already (as JSON): most updates (a press of
+// "I take it") leave it as it was.
+func (b *Bot) saveReviewerChange(ctx context.Context, chatKey string, was []byte, next reviewerState) error {
+	data, err := json.Marshal(next)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(data, was) {
+		return nil
+	}
 	return b.sessions.Save(ctx, reviewerSessionKey(chatKey), data)
+}
+
+// dropReviewerPending forgets what a reviewer's last update queued, once
+// it is committed: the entries name the chats they go to. One delete: the
+// state was saved before the commit.
+func (b *Bot) dropReviewerPending(ctx context.Context, chatKey string) {
+	if err := b.sessions.Delete(ctx, reviewerPendingKey(chatKey)); err != nil {
+		b.log.Warn("could not drop a reviewer's queued messages; the next update does", "err", err)
+	}
 }
