@@ -3,31 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tipline/tipline"
 )
-
-// insertAudit records that actor did action to a case, inside tx so the
-// event commits with the change it describes.
-func insertAudit(ctx context.Context, tx pgx.Tx, caseID int64, actor, action string) error {
-	const q = `insert into audit_events (case_id, actor, action) values ($1, $2, $3)`
-	if _, err := tx.Exec(ctx, q, caseID, actor, action); err != nil {
-		return fmt.Errorf("audit %s: %w", action, dbErr(err))
-	}
-	return nil
-}
-
-// insertAuditAt is insertAudit for a change made at a time the caller gave.
-func insertAuditAt(ctx context.Context, tx pgx.Tx, caseID int64, actor, action string, at time.Time) error {
-	const q = `insert into audit_events (case_id, actor, action, at) values ($1, $2, $3, $4)`
-	if _, err := tx.Exec(ctx, q, caseID, actor, action, at); err != nil {
-		return fmt.Errorf("audit %s: %w", action, dbErr(err))
-	}
-	return nil
-}
 
 // Audit lists a case's audit events in the order they happened, or
 // tipline.ErrNotFound when there is no such case.

@@ -2,8 +2,11 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/storage"
@@ -13,7 +16,58 @@ import (
 // Reviewers work a case from Telegram: they acknowledge it (which stops
 // its routing), escalate it, write notes and messages, close it with an
 // outcome and reopen it. Each change and its audit event, by
-// "reviewer:<id>" at the now given, commit together.
+// "reviewer:<id>" at the now given, commit together: one transaction locks
+// the case (lockCase), checks the reviewer (requireReviewer), writes the
+// change and its event (insertAuditAt). Blocks, custody, case facts and
+// routing take the same steps, with these helpers.
+
+// lockCase locks a case for a change and returns its id, draft id and
+// status; tipline.ErrNotFound for an unknown case.
+func lockCase(ctx context.Context, tx pgx.Tx, ref tipline.Reference) (caseID int64, draftID string, status tipline.Status, err error) {
+	const q = `select id, draft_id, status from cases where reference = $1 for update`
+	var st string
+	err = tx.QueryRow(ctx, q, string(ref)).Scan(&caseID, &draftID, &st)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, "", "", tipline.ErrNotFound
+	}
+	if err != nil {
+		return 0, "", "", dbErr(err)
+	}
+	return caseID, draftID, tipline.Status(st), nil
+}
+
+// requireReviewer gives tipline.ErrNotFound unless a reviewer with that id
+// exists, active or not.
+func requireReviewer(ctx context.Context, tx pgx.Tx, id int64) error {
+	const q = `select exists (select 1 from reviewers where id = $1)`
+	var exists bool
+	if err := tx.QueryRow(ctx, q, id).Scan(&exists); err != nil {
+		return dbErr(err)
+	}
+	if !exists {
+		return fmt.Errorf("reviewer %d: %w", id, tipline.ErrNotFound)
+	}
+	return nil
+}
+
+// insertAudit records that actor did action to a case, inside tx so the
+// event commits with the change it describes.
+func insertAudit(ctx context.Context, tx pgx.Tx, caseID int64, actor, action string) error {
+	const q = `insert into audit_events (case_id, actor, action) values ($1, $2, $3)`
+	if _, err := tx.Exec(ctx, q, caseID, actor, action); err != nil {
+		return fmt.Errorf("audit %s: %w", action, dbErr(err))
+	}
+	return nil
+}
+
+// insertAuditAt is insertAudit for a change made at a time the caller gave.
+func insertAuditAt(ctx context.Context, tx pgx.Tx, caseID int64, actor, action string, at time.Time) error {
+	const q = `insert into audit_events (case_id, actor, action, at) values ($1, $2, $3, $4)`
+	if _, err := tx.Exec(ctx, q, caseID, actor, action, at); err != nil {
+		return fmt.Errorf("audit %s: %w", action, dbErr(err))
+	}
+	return nil
+}
 
 // Acknowledge records that a reviewer takes a case, in one transaction: a
 // received case becomes acknowledged with the reviewer as assignee since

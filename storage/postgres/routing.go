@@ -205,21 +205,6 @@ func (p *Store) UnroutedCases(ctx context.Context) ([]tipline.Reference, error) 
 	return out, nil
 }
 
-// lockCase locks a case for a change and returns its id, draft id and
-// status; tipline.ErrNotFound for an unknown case.
-func lockCase(ctx context.Context, tx pgx.Tx, ref tipline.Reference) (caseID int64, draftID string, status tipline.Status, err error) {
-	const q = `select id, draft_id, status from cases where reference = $1 for update`
-	var st string
-	err = tx.QueryRow(ctx, q, string(ref)).Scan(&caseID, &draftID, &st)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, "", "", tipline.ErrNotFound
-	}
-	if err != nil {
-		return 0, "", "", dbErr(err)
-	}
-	return caseID, draftID, tipline.Status(st), nil
-}
-
 // ScheduleJob stores a pending job for a case: j.Reference, j.Level and
 // j.RunAt (its ID and Attempts are ignored). The check for forgotten cases
 // uses it, as does Escalate. It gives tipline.ErrNotFound for an unknown
@@ -247,20 +232,6 @@ func (p *Store) ScheduleJob(ctx context.Context, j tipline.Job) error {
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("schedule job of case %s: %w", j.Reference, dbErr(err))
-	}
-	return nil
-}
-
-// requireReviewer gives tipline.ErrNotFound unless a reviewer with that id
-// exists, active or not.
-func requireReviewer(ctx context.Context, tx pgx.Tx, id int64) error {
-	const q = `select exists (select 1 from reviewers where id = $1)`
-	var exists bool
-	if err := tx.QueryRow(ctx, q, id).Scan(&exists); err != nil {
-		return dbErr(err)
-	}
-	if !exists {
-		return fmt.Errorf("reviewer %d: %w", id, tipline.ErrNotFound)
 	}
 	return nil
 }
