@@ -201,7 +201,10 @@ func (b *Bot) reviewerAct(ctx context.Context, item storage.InboxItem, u *models
 		}
 	}
 	for _, o := range outs {
-		if ref, ok := teamMessageCase(o.Message); ok && o.To.Reporter() {
+		if !o.To.Reporter() {
+			continue
+		}
+		if ref, ok := teamMessageCase(o.Message); ok {
 			// In a private chat the chat is the user.
 			if err := b.awaitAnswer(ctx, o.To.ChatID, ref); err != nil {
 				b.log.Warn("could not keep that a case awaits the reporter's answer", "case", ref, "err", err)
