@@ -115,13 +115,17 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 	if err != nil {
 		return false, fmt.Errorf("load reviewer state: %w", err)
 	}
+	saved, err := json.Marshal(st) // as Redis holds it
+	if err != nil {
+		return false, fmt.Errorf("load reviewer state: %w", err)
+	}
 	if pend != nil {
 		if pend.UpdateID >= item.UpdateID {
 			// Applied already; the commit failed or the process stopped
 			// before it.
 			if pend.UpdateID == item.UpdateID {
 				out.Entries = pend.Entries
-				if err := b.saveReviewerState(ctx, item.ChatKey, st, pend.State); err != nil {
+				if err := b.saveReviewerState(ctx, item.ChatKey, saved, pend.State); err != nil {
 					return false, fmt.Errorf("save reviewer state: %w", err)
 				}
 			}
@@ -130,10 +134,6 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 		// An earlier update's, committed but not forgotten: it holds the
 		// state that update left.
 		st = pend.State
-	}
-	before, err := json.Marshal(st)
-	if err != nil {
-		return false, fmt.Errorf("save reviewer state: %w", err)
 	}
 	next := st
 	b.commits.leave(item.UpdateID) // a reviewer's action may take its time: the batch goes on
@@ -145,7 +145,7 @@ func (b *Bot) reviewerUpdate(ctx context.Context, item storage.InboxItem, u *mod
 	if err := b.saveReviewerPending(ctx, item.ChatKey, reviewerPending{UpdateID: item.UpdateID, Entries: out.Entries, State: next}); err != nil {
 		return false, fmt.Errorf("save reviewer state: %w", err)
 	}
-	if err := b.saveReviewerChange(ctx, item.ChatKey, before, next); err != nil {
+	if err := b.saveReviewerState(ctx, item.ChatKey, saved, next); err != nil {
 		return false, fmt.Errorf("save reviewer state: %w", err)
 	}
 	return true, nil
@@ -381,25 +381,15 @@ func (b *Bot) saveReviewerPending(ctx context.Context, chatKey string, p reviewe
 	return b.sessions.Save(ctx, reviewerPendingKey(chatKey), data)
 }
 
-// saveReviewerState saves next as a reviewer's state unless it is st, the
-// state saved already.
-func (b *Bot) saveReviewerState(ctx context.Context, chatKey string, st, next reviewerState) error {
-	was, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	return b.saveReviewerChange(ctx, chatKey, was, next)
-}
-
-// saveReviewerChange saves next as a reviewer's state unless it is the
-// same as was, the state saved already (as JSON): most updates (a press of
-// "I take it") leave it as it was.
-func (b *Bot) saveReviewerChange(ctx context.Context, chatKey string, was []byte, next reviewerState) error {
+// saveReviewerState saves next as a reviewer's state unless it is what
+// Redis holds already, saved (as JSON): most updates (a press of "I take
+// it") leave it as it was.
+func (b *Bot) saveReviewerState(ctx context.Context, chatKey string, saved []byte, next reviewerState) error {
 	data, err := json.Marshal(next)
 	if err != nil {
 		return err
 	}
-	if bytes.Equal(data, was) {
+	if bytes.Equal(data, saved) {
 		return nil
 	}
 	return b.sessions.Save(ctx, reviewerSessionKey(chatKey), data)
