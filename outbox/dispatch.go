@@ -354,7 +354,7 @@ func (s *Sender) settleRecord(ctx context.Context, e storage.OutboxEntry, res ou
 	var err error
 	switch res {
 	case sentOK:
-		err = s.recordSent(ctx, e.ID, msgID) // with other senders' (sentlog.go)
+		err = s.recordSent(ctx, e.ID, msgID) // with other senders' (sender.go)
 	case refused, gone:
 		err = s.store.OutboxDead(ctx, e.ID, s.cfg.Owner, reason)
 	case unknown:
