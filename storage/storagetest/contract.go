@@ -28,6 +28,7 @@ type Store interface {
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
 	InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error)
+	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error)
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxDeadList(ctx context.Context) ([]storage.DeadUpdate, error)
 	InboxRetryDead(ctx context.Context, updateID int64) error
