@@ -54,7 +54,7 @@ type MessagePath interface {
 	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
 	InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error)
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
-	InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error)
+	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error)
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
@@ -450,6 +450,8 @@ func New(cfg Config, p Parts) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
+	// What a commit queues ready to go is claimed by it and sent at once.
+	b.commits.lease, b.commits.hand = cfg.Lease, b.sender.Hand
 	return b, nil
 }
 

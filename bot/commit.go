@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/tipline/tipline/storage"
 )
@@ -37,6 +38,13 @@ import (
 // step writes on its own: a report, an addition) leaves its batch, and
 // the others go on without it.
 type committer struct {
+	// lease, when set, has a group's commit claim for this process the
+	// messages it queues that are ready to go (InboxCompleteHand), and
+	// hand gives them to this process's dispatcher: they are sent without
+	// a claim of their own, one commit fewer before an answer goes out.
+	lease time.Duration
+	hand  func([]storage.OutboxEntry)
+
 	mu      sync.Mutex
 	busy    bool               // a group is being committed
 	waiting []*pendingComplete // the next group
@@ -60,7 +68,7 @@ type pendingComplete struct {
 // groupStore is what the committer needs of the store.
 type groupStore interface {
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
-	InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error)
+	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error)
 }
 
 // claimed makes the updates of a claimed batch a unit. A batch of one
@@ -140,7 +148,7 @@ func (g *committer) complete(ctx context.Context, s groupStore, owner string, up
 	g.waiting = nil
 	g.mu.Unlock()
 
-	commitGroupSafely(ctx, s, owner, group)
+	g.commitGroupSafely(ctx, s, owner, group)
 
 	g.mu.Lock()
 	if len(g.waiting) > 0 {
@@ -158,7 +166,7 @@ var errGroupPanicked = errors.New("bot: completing updates panicked")
 
 // commitGroupSafely commits a group; a panic is an error for each of its
 // updates, so the lead still passes on and no worker waits for ever.
-func commitGroupSafely(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
+func (g *committer) commitGroupSafely(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
 	defer func() {
 		if r := recover(); r != nil {
 			for _, p := range group {
@@ -169,16 +177,18 @@ func commitGroupSafely(ctx context.Context, s groupStore, owner string, group []
 			}
 		}
 	}()
-	commitGroup(ctx, s, owner, group)
+	g.commitGroup(ctx, s, owner, group)
 }
 
 // commitGroup completes a group and gives each update its outcome. The
 // group's messages are queued in the order its updates arrived (update
 // id), not the order their workers finished: the outbox sends chats first
-// come, first served by the order they were queued in.
-func commitGroup(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
+// come, first served by the order they were queued in. What the commit
+// claimed for this process is handed to its dispatcher before any worker
+// hears its outcome.
+func (g *committer) commitGroup(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
 	sortByArrival(group)
-	if len(group) == 1 {
+	if len(group) == 1 && g.lease <= 0 {
 		p := group[0]
 		p.err <- s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
 		return
@@ -187,7 +197,10 @@ func commitGroup(ctx context.Context, s groupStore, owner string, group []*pendi
 	for i, p := range group {
 		done[i] = p.c
 	}
-	errs, err := s.InboxCompleteMany(ctx, owner, done)
+	errs, handed, err := s.InboxCompleteHand(ctx, owner, g.lease, done)
+	if err == nil && len(handed) > 0 && g.hand != nil {
+		g.hand(handed)
+	}
 	if err == nil && len(errs) != len(group) {
 		err = fmt.Errorf("complete updates: %d results for %d updates", len(errs), len(group))
 	}

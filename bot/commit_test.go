@@ -39,7 +39,7 @@ func (s *gatedStore) InboxComplete(ctx context.Context, id int64, owner string, 
 	return s.Store.InboxComplete(ctx, id, owner, es)
 }
 
-func (s *gatedStore) InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error) {
+func (s *gatedStore) InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error) {
 	s.mu.Lock()
 	s.groups = append(s.groups, len(done))
 	fail, panics := s.failNext, s.panicNext
@@ -49,9 +49,9 @@ func (s *gatedStore) InboxCompleteMany(ctx context.Context, owner string, done [
 		panic("the store panicked")
 	}
 	if fail {
-		return nil, errors.New("the group failed")
+		return nil, nil, errors.New("the group failed")
 	}
-	return s.Store.InboxCompleteMany(ctx, owner, done)
+	return s.Store.InboxCompleteHand(ctx, owner, lease, done)
 }
 
 // claimAll stores updates 1..n, each of a chat of its own, and claims them

@@ -85,6 +85,11 @@ func (s *Sender) dispatchLoop(ctx context.Context, first, last tipline.Lane, sen
 		What:  "outbox",
 		Hands: senders,
 		Claim: func(ctx context.Context, n int) ([]storage.OutboxEntry, error) {
+			// What a commit here claimed as it queued it goes first, with
+			// no claim of its own.
+			if es := s.takeHanded(ctx, first == tipline.LaneCallback, n); len(es) > 0 {
+				return es, nil
+			}
 			return s.store.OutboxClaimLanes(ctx, s.cfg.Owner, s.cfg.Lease, n, first, last)
 		},
 		Claimed: s.reserve,

@@ -137,6 +137,7 @@ type Sender struct {
 	// is ready, then return.
 	draining atomic.Bool
 
+	handed   handed   // entries claimed by a commit in this process (Hand)
 	sentLog  sentLog  // sent entries waiting to be recorded together
 	reserved reserved // tokens taken for claimed entries, one call a batch
 	held     holds    // buckets held after a 429, in this process
