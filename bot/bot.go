@@ -450,7 +450,8 @@ func New(cfg Config, p Parts) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
-	// What a commit queues ready to go is claimed by it and sent at once.
+	// What a commit queues ready to go is claimed by it and sent at once;
+	// the dispatchers are woken for the rest.
 	b.commits.lease, b.commits.hand = cfg.Lease, b.sender.Hand
 	return b, nil
 }

@@ -39,11 +39,12 @@ import (
 // the others go on without it.
 type committer struct {
 	// lease, when set, has a group's commit claim for this process the
-	// messages it queues that are ready to go (InboxCompleteHand), and
-	// hand gives them to this process's dispatcher: they are sent without
-	// a claim of their own, one commit fewer before an answer goes out.
+	// messages it queues that are ready to go (InboxCompleteHand): they
+	// are sent without a claim of their own, one commit fewer before an
+	// answer goes out. hand, when set, is given them with every message
+	// the group queued (the dispatcher's Hand), after each commit.
 	lease time.Duration
-	hand  func([]storage.OutboxEntry)
+	hand  func(handed, queued []storage.OutboxEntry)
 
 	mu      sync.Mutex
 	busy    bool               // a group is being committed
@@ -184,41 +185,60 @@ func (g *committer) commitGroupSafely(ctx context.Context, s groupStore, owner s
 // group's messages are queued in the order its updates arrived (update
 // id), not the order their workers finished: the outbox sends chats first
 // come, first served by the order they were queued in. What the commit
-// claimed for this process is handed to its dispatcher before any worker
-// hears its outcome.
+// claimed for this process is handed to its dispatcher, with what the
+// group queued, before any worker hears its outcome.
 func (g *committer) commitGroup(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
 	sortByArrival(group)
+	errs, handed := g.commitAll(ctx, s, owner, group)
+	if g.hand != nil {
+		var queued []storage.OutboxEntry
+		for i, p := range group {
+			if errs[i] == nil {
+				queued = append(queued, p.c.Entries...)
+			}
+		}
+		if len(queued) > 0 {
+			g.hand(handed, queued)
+		}
+	}
+	for i, p := range group {
+		p.err <- errs[i]
+	}
+}
+
+// commitAll completes a group: each update's outcome, and the entries its
+// commit claimed for this process.
+func (g *committer) commitAll(ctx context.Context, s groupStore, owner string, group []*pendingComplete) ([]error, []storage.OutboxEntry) {
+	errs := make([]error, len(group))
 	if len(group) == 1 && g.lease <= 0 {
 		p := group[0]
-		p.err <- s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
-		return
+		errs[0] = s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
+		return errs, nil
 	}
 	done := make([]storage.Completion, len(group))
 	for i, p := range group {
 		done[i] = p.c
 	}
-	errs, handed, err := s.InboxCompleteHand(ctx, owner, g.lease, done)
-	if err == nil && len(handed) > 0 && g.hand != nil {
-		g.hand(handed)
-	}
-	if err == nil && len(errs) != len(group) {
-		err = fmt.Errorf("complete updates: %d results for %d updates", len(errs), len(group))
+	got, handed, err := s.InboxCompleteHand(ctx, owner, g.lease, done)
+	if err == nil && len(got) != len(group) {
+		err = fmt.Errorf("complete updates: %d results for %d updates", len(got), len(group))
 	}
 	if err != nil && !errors.Is(err, storage.ErrUnavailable) {
 		// Whatever failed the group, each update alone fails or not by
 		// itself.
-		for _, p := range group {
-			p.err <- s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
+		for i, p := range group {
+			errs[i] = s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
 		}
-		return
+		return errs, nil
 	}
-	for i, p := range group {
+	for i := range group {
 		if err != nil {
-			p.err <- err
+			errs[i] = err
 		} else {
-			p.err <- errs[i]
+			errs[i] = got[i]
 		}
 	}
+	return errs, handed
 }
 
 // sortByArrival orders a group by update id: the order Telegram received

@@ -323,3 +323,55 @@ func TestCommitterQueuesInArrivalOrder(t *testing.T) {
 		t.Fatalf("queued %q, want %q (the order the updates arrived)", keys, want)
 	}
 }
+
+// TestCommitterHandsWhatIsReady: with a lease, a commit, of one update
+// alone or of a group, claims the messages it queues that are ready to go
+// and hands them over before their workers hear the outcome; a message
+// behind another of its chat stays queued for a claim.
+func TestCommitterHandsWhatIsReady(t *testing.T) {
+	mem := memory.New(nil)
+	claimAll(t, mem, "w", 3)
+	var (
+		mu     sync.Mutex
+		handed []string
+	)
+	g := committer{lease: time.Minute, hand: func(es, _ []storage.OutboxEntry) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range es {
+			handed = append(handed, e.Key)
+		}
+	}}
+	twoReplies := func(id int64) []storage.OutboxEntry {
+		second := oneReply(id)[0]
+		second.Key += ":2"
+		return append(oneReply(id), second)
+	}
+	if err := g.complete(t.Context(), mem, "w", 1, twoReplies(1)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if !slices.Equal(handed, []string{"u:1"}) {
+		t.Fatalf("a lone update handed %v, want its first message only", handed)
+	}
+	mu.Unlock()
+	g.claimed([]int64{2, 3})
+	var wg sync.WaitGroup
+	for id := int64(2); id <= 3; id++ {
+		wg.Go(func() {
+			if err := g.complete(t.Context(), mem, "w", id, oneReply(id)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(handed, []string{"u:1", "u:2", "u:3"}) {
+		t.Fatalf("handed %v, want the batch's messages too", handed)
+	}
+	left, err := storagetest.OutboxClaim(t.Context(), mem, "d", time.Minute, 10)
+	if err != nil || len(left) != 0 {
+		t.Fatalf("claimable after the hand-off: %d, %v; want none (u:1:2 waits for u:1)", len(left), err)
+	}
+}

@@ -242,12 +242,12 @@ func withChat(entries []storage.OutboxEntry, chatKey string, chatID int64) []sto
 }
 
 // complete marks an update done and queues its outgoing messages, at once,
-// in one commit with the updates other workers complete meanwhile (commit.go).
+// in one commit with the updates other workers complete meanwhile
+// (commit.go), whose dispatcher is handed what is ready and woken.
 func (b *Bot) complete(ctx context.Context, item storage.InboxItem, entries []storage.OutboxEntry) error {
 	if err := b.commits.complete(ctx, b.store, b.owner, item.UpdateID, entries); err != nil {
 		return fmt.Errorf("complete update: %w", err)
 	}
-	b.sender.WakeFor(entries)
 	return nil
 }
 

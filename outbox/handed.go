@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/internal/claimloop"
 	"github.com/tipline/tipline/storage"
 )
 
@@ -17,6 +18,20 @@ type handed struct {
 	mu      sync.Mutex
 	answers []handedEntry // LaneCallback
 	others  []handedEntry
+	// lone holds the ids of handed entries that nothing queued with them
+	// waits behind in their chat: once sent, no claim need look for what
+	// follows them (their chat's next entry, if another process queued
+	// one, is found by the idle claim).
+	lone map[int64]bool
+}
+
+// alone tells, once, whether id was handed with nothing queued behind it.
+func (h *handed) alone(id int64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ok := h.lone[id]
+	delete(h.lone, id)
+	return ok
 }
 
 type handedEntry struct {
@@ -24,14 +39,36 @@ type handedEntry struct {
 	at time.Time // when it was handed: its claim began a little before
 }
 
-// Hand gives the dispatchers entries this process claimed for Config.Lease
-// as it queued them, to send as if they had claimed them themselves, and
-// wakes them. Each must have been ready to claim: the first pending entry
-// of its chat and lane, nothing earlier held back, no edit.
-func (s *Sender) Hand(entries []storage.OutboxEntry) {
+// Hand gives the dispatchers the entries this process claimed for
+// Config.Lease as it queued them (handed), to send as if they had claimed
+// them themselves, and wakes them; queued is all that was queued with
+// them. Each handed entry must have been ready to claim: the first
+// pending entry of its chat and lane, nothing earlier held back, no edit.
+// Where queued holds more than was handed, the dispatchers also claim
+// from the outbox: now, and again once a handed entry of the chat is sent.
+func (s *Sender) Hand(handed, queued []storage.OutboxEntry) {
 	now := time.Now()
+	given := make(map[string]bool, len(handed))
+	for _, e := range handed {
+		given[e.Key] = true
+	}
+	behind := map[string]bool{} // chats with an entry not handed
+	var answers, others bool    // loops to claim from the outbox
+	for _, e := range queued {
+		if !given[e.Key] {
+			behind[e.ChatKey] = true
+			answers = answers || e.Lane == tipline.LaneCallback
+			others = others || e.Lane != tipline.LaneCallback
+		}
+	}
 	s.handed.mu.Lock()
-	for _, e := range entries {
+	if s.handed.lone == nil {
+		s.handed.lone = map[int64]bool{}
+	}
+	for _, e := range handed {
+		if !behind[e.ChatKey] {
+			s.handed.lone[e.ID] = true
+		}
 		if e.Lane == tipline.LaneCallback {
 			s.handed.answers = append(s.handed.answers, handedEntry{e, now})
 		} else {
@@ -39,7 +76,14 @@ func (s *Sender) Hand(entries []storage.OutboxEntry) {
 		}
 	}
 	s.handed.mu.Unlock()
-	s.WakeFor(entries)
+	s.lookFor(answers, others)
+	for _, e := range handed {
+		if e.Lane == tipline.LaneCallback {
+			claimloop.Signal(s.answerWake)
+		} else {
+			claimloop.Signal(s.outWake)
+		}
+	}
 }
 
 // takeHanded takes up to n handed entries of the lanes a loop sends
@@ -68,6 +112,8 @@ func (s *Sender) takeHanded(ctx context.Context, answers bool, n int) []storage.
 	*q = append((*q)[:0], (*q)[cut:]...)
 	s.handed.mu.Unlock()
 	for _, e := range stale {
+		s.handed.alone(e.ID)
+		s.lookFor(true, true)
 		err := s.store.OutboxRetry(ctx, e.ID, s.cfg.Owner, 0, false)
 		if err != nil && !errors.Is(err, storage.ErrNotHolder) {
 			// The claim lapses by itself when the lease ends.
