@@ -51,7 +51,7 @@ type Store interface {
 // MessagePath is the inbox of updates, the outbox of what to send, and
 // the processes that share them (docs/guarantees.md, G1, G2, G11).
 type MessagePath interface {
-	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
+	InboxAddClaim(ctx context.Context, items []storage.InboxItem, owner string, lease time.Duration, limit int) (int, []storage.InboxItem, error)
 	InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error)
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
 	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error)
@@ -347,6 +347,7 @@ type Bot struct {
 	routeWake chan struct{}
 
 	commits    committer // completed updates waiting to be committed together
+	intaken    intaken   // updates claimed as they were stored, for the workers
 	prefetched prefetch  // sessions loaded with their claimed batch
 
 	voices voiceCache // the recorded prompts, per language (voices.go)
@@ -605,6 +606,11 @@ func (b *Bot) work(ctx context.Context) {
 		What:  "inbox",
 		Hands: b.cfg.Workers,
 		Claim: func(ctx context.Context, n int) ([]storage.InboxItem, error) {
+			// Those claimed as they were stored go first, with no claim
+			// of their own (intake.go).
+			if items := b.takeIntaken(ctx, n); len(items) > 0 {
+				return items, nil
+			}
 			return b.store.InboxClaimBatch(ctx, b.owner, b.cfg.Lease, n)
 		},
 		Claimed: func(ctx context.Context, items []storage.InboxItem) {
