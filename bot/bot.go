@@ -57,7 +57,6 @@ type MessagePath interface {
 	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error)
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
-	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
 	InboxNextInChat(ctx context.Context, chatKey string, updateID int64) (bool, string, error)
 	PurgeInbox(ctx context.Context, cutoff time.Time) (int, error)
 	PurgeDeadLetters(ctx context.Context, before time.Time) (int, error)

@@ -113,12 +113,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		in.input.Awaiting = b.awaiting(ctx, in.userID)
 	}
 	if !expired && sess.State == flows.StateNew {
-		// No session: a new chat, or one whose conversation was lost (G5).
-		seen, err := b.store.InboxChatSeen(ctx, item.ChatKey, item.UpdateID)
-		if err != nil {
-			return fmt.Errorf("load session: %w", err)
-		}
-		in.input.SessionLost = seen
+		// No session: a new chat, or one whose conversation was lost (G5),
+		// as the claim found the inbox.
+		in.input.SessionLost = item.ChatSeen
 	}
 	if m := u.Message; m != nil {
 		st.Messages = append(st.Messages, messageRef{ID: m.ID, At: time.Unix(int64(m.Date), 0)})

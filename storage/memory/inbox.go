@@ -64,6 +64,7 @@ func (m *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, ow
 			row.nextTry = now.Add(it.Hold)
 		}
 		if take[i] {
+			row.item.ChatSeen = m.chatSeenLocked(it.ChatKey, it.UpdateID)
 			row.claimedBy, row.claimedUntil = owner, now.Add(lease.Truncate(time.Microsecond))
 			row.item.Attempts = 1
 			c := row.item
@@ -115,6 +116,7 @@ func (m *Store) InboxClaimBatch(ctx context.Context, owner string, lease time.Du
 	}
 	var items []storage.InboxItem
 	for _, next := range ready {
+		next.item.ChatSeen = m.chatSeenLocked(next.item.ChatKey, next.item.UpdateID)
 		next.claimedBy = owner
 		next.claimedUntil = now.Add(lease.Truncate(time.Microsecond))
 		next.item.Attempts++
@@ -176,12 +178,18 @@ func (m *Store) InboxChatSeen(ctx context.Context, chatKey string, updateID int6
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.chatSeenLocked(chatKey, updateID), nil
+}
+
+// chatSeenLocked tells whether the chat has an update before updateID in
+// the inbox.
+func (m *Store) chatSeenLocked(chatKey string, updateID int64) bool {
 	for id, r := range m.inbox {
 		if r.item.ChatKey == chatKey && id < updateID {
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
 
 // InboxNextInChat tells whether the chat has an unprocessed update after

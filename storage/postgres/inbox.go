@@ -61,8 +61,9 @@ func (p *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, ow
 	// rows); the inbox's rows it looks at are all older than items.
 	q := `
 		with take as (
-			select v.ord
-			from unnest($2::text[], $6::bigint[]) with ordinality as v(chat_key, hold, ord)
+			select v.ord, v.update_id,
+				exists (select 1 from inbox s where s.chat_key = v.chat_key and s.update_id < v.update_id) as seen
+			from unnest($1::bigint[], $2::text[], $6::bigint[]) with ordinality as v(update_id, chat_key, hold, ord)
 			where v.hold <= 0
 			  and not exists (
 				select 1 from unnest($2::text[]) with ordinality as w(chat_key, ord)
@@ -88,17 +89,19 @@ func (p *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, ow
 		), answers as (` + outboxInsert(7, "") + `
 		)
 		select count(*),
-			coalesce(array_agg(update_id order by update_id) filter (where claimed), '{}'),
-			coalesce(array_agg(received_at order by update_id) filter (where claimed), '{}')
-		from added`
+			coalesce(array_agg(a.update_id order by a.update_id) filter (where a.claimed), '{}'),
+			coalesce(array_agg(a.received_at order by a.update_id) filter (where a.claimed), '{}'),
+			coalesce(array_agg(t.seen order by a.update_id) filter (where a.claimed), '{}')
+		from added a left join take t on t.update_id = a.update_id`
 	var (
 		added     int
 		claimedID []int64
 		claimedAt []time.Time
+		seen      []bool
 	)
 	qargs := append([]any{ids, chatKeys, payloads, receivedAt, groups, holds}, args...)
 	qargs = append(qargs, owner, lease.Microseconds(), max(limit, 0))
-	if err := p.pool.QueryRow(ctx, q, qargs...).Scan(&added, &claimedID, &claimedAt); err != nil {
+	if err := p.pool.QueryRow(ctx, q, qargs...).Scan(&added, &claimedID, &claimedAt, &seen); err != nil {
 		return 0, nil, fmt.Errorf("add to inbox: %w", dbErr(err))
 	}
 	byID := make(map[int64]storage.InboxItem, len(items))
@@ -108,7 +111,7 @@ func (p *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, ow
 	claimed := make([]storage.InboxItem, len(claimedID))
 	for i, id := range claimedID {
 		it := byID[id]
-		claimed[i] = storage.InboxItem{UpdateID: id, ChatKey: it.ChatKey, Payload: it.Payload, ReceivedAt: claimedAt[i], Attempts: 1}
+		claimed[i] = storage.InboxItem{UpdateID: id, ChatKey: it.ChatKey, Payload: it.Payload, ReceivedAt: claimedAt[i], Attempts: 1, ChatSeen: seen[i]}
 	}
 	return added, claimed, nil
 }
@@ -153,7 +156,8 @@ func (p *Store) InboxClaimBatch(ctx context.Context, owner string, lease time.Du
 		    attempts = attempts + 1
 		from next
 		where inbox.update_id = next.update_id
-		returning inbox.update_id, inbox.chat_key, inbox.payload, inbox.received_at, inbox.attempts`
+		returning inbox.update_id, inbox.chat_key, inbox.payload, inbox.received_at, inbox.attempts,
+			exists (select 1 from inbox s where s.chat_key = inbox.chat_key and s.update_id < inbox.update_id)`
 	rows, err := p.pool.Query(ctx, q, owner, lease.Microseconds(), p.takeover.Microseconds(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim updates: %w", dbErr(err))
@@ -163,7 +167,7 @@ func (p *Store) InboxClaimBatch(ctx context.Context, owner string, lease time.Du
 	for rows.Next() {
 		var it storage.InboxItem
 		var sealed []byte
-		if err := rows.Scan(&it.UpdateID, &it.ChatKey, &sealed, &it.ReceivedAt, &it.Attempts); err != nil {
+		if err := rows.Scan(&it.UpdateID, &it.ChatKey, &sealed, &it.ReceivedAt, &it.Attempts, &it.ChatSeen); err != nil {
 			return nil, fmt.Errorf("claim updates: %w", dbErr(err))
 		}
 		if sealed != nil {

@@ -260,6 +260,9 @@ func testInboxAddClaim(t *testing.T, s Store) {
 	if !slices.Equal(ids, []int64{3, 6}) {
 		t.Fatalf("claimed at intake %v, want [3 6]", ids)
 	}
+	if claimed[0].ChatSeen || claimed[1].ChatSeen {
+		t.Fatalf("new chats claimed at intake as seen before: %+v", claimed)
+	}
 	mustClaim(t, s, "other", longLease, 1)
 	mustClaim(t, s, "other", longLease, 7)
 	mustClaim(t, s, "other", longLease, 0) // 3 and 6 are w's, 4 waits for 3
@@ -271,6 +274,24 @@ func testInboxAddClaim(t *testing.T, s Store) {
 		t.Fatalf("InboxAddClaim with no limit claimed %d, %v; want none", len(claimed), err)
 	}
 	mustClaim(t, s, "other", longLease, 8)
+	// A chat whose earlier update is done was seen, whichever claim takes
+	// its next: the batch claim (2, after 1) or intake's (9, after 3).
+	if err := s.InboxComplete(ctx, 1, "other", nil); err != nil {
+		t.Fatal(err)
+	}
+	if it := mustClaim(t, s, "other", longLease, 2); !it.ChatSeen {
+		t.Fatalf("update 2 claimed as of a new chat, want seen (update 1)")
+	}
+	if it := mustClaim(t, s, "other", longLease, 0); it.ChatSeen {
+		t.Fatalf("nothing claimed, but seen")
+	}
+	if err := s.InboxComplete(ctx, 4, "other", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, claimed, err = s.InboxAddClaim(ctx, []storage.InboxItem{item(9, "b")}, "w", longLease, 1)
+	if err != nil || len(claimed) != 1 || !claimed[0].ChatSeen {
+		t.Fatalf("InboxAddClaim after the chat's earlier updates = %+v, %v; want 9 claimed, seen", claimed, err)
+	}
 }
 
 func item(id int64, chat string) storage.InboxItem {
