@@ -137,15 +137,15 @@ type Sender struct {
 	// is ready, then return.
 	draining atomic.Bool
 
-	handed   handed   // entries claimed by a commit in this process (Hand)
+	handed handed // entries claimed by a commit in this process (Hand)
 	// look says, per loop, that the outbox may hold an entry ready for it
 	// that no hand-off brought (something was queued or settled); with
 	// none, a loop claims only every Idle, for other processes' entries.
 	look     [2]atomic.Bool
 	lastLook [2]atomic.Int64 // when each loop last claimed from the outbox (UnixNano)
-	sentLog  sentLog  // sent entries waiting to be recorded together
-	reserved reserved // tokens taken for claimed entries, one call a batch
-	held     holds    // buckets held after a 429, in this process
+	sentLog  sentLog         // sent entries waiting to be recorded together
+	reserved reserved        // tokens taken for claimed entries, one call a batch
+	held     holds           // buckets held after a 429, in this process
 }
 
 // New builds a Sender. It does not contact Telegram.
