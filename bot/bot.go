@@ -593,11 +593,12 @@ func backoff(n int) time.Duration {
 	return min(d, 3*time.Second)
 }
 
-// work processes the inbox until ctx ends, up to Workers updates at once:
-// one claim takes as many ready updates (each the next of its chat) as
-// there are free workers, so idle workers do not each ask the database.
-// Updates in hand are finished when ctx ends (each under its own
-// deadline) before work returns.
+// work processes the inbox until ctx ends, up to Workers updates at once
+// (an update waiting for its commit no longer counts: its worker takes
+// the next one meanwhile): one claim takes as many ready updates (each the
+// next of its chat) as there are free workers, so idle workers do not
+// each ask the database. Updates in hand are finished when ctx ends (each
+// under its own deadline) before work returns.
 func (b *Bot) work(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -621,8 +622,11 @@ func (b *Bot) work(ctx context.Context) {
 			b.prefetchSessions(ctx, items)
 			b.screenSenders(ctx, items)
 		},
-		Handle: func(item storage.InboxItem) {
+		Handle: func(item storage.InboxItem, free func()) {
 			defer b.dropPrefetched(item)
+			// The worker is free once the update waits for its commit.
+			b.commits.holdHand(item.UpdateID, free)
+			defer b.commits.dropHand(item.UpdateID)
 			b.handle(ctx, item)
 		},
 		Wake: b.wake,

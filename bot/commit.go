@@ -50,6 +50,28 @@ type committer struct {
 	busy    bool               // a group is being committed
 	waiting []*pendingComplete // the next group
 	units   map[int64]*unit    // by update id: the batch an update in hand waits with
+	// hands holds, by update id, what gives the update's worker back to
+	// the loop: an update waiting for its commit needs no worker, so the
+	// next ones are claimed and processed while the commit is under way.
+	hands map[int64]func()
+}
+
+// holdHand says free gives the worker of updateID back, once the update
+// waits for its commit.
+func (g *committer) holdHand(updateID int64, free func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.hands == nil {
+		g.hands = map[int64]func(){}
+	}
+	g.hands[updateID] = free
+}
+
+// dropHand forgets updateID's worker: it is free once its handling ends.
+func (g *committer) dropHand(updateID int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.hands, updateID)
 }
 
 // unit is a claimed batch, as far as its updates have not all come to
@@ -126,6 +148,8 @@ func (g *committer) complete(ctx context.Context, s groupStore, owner string, up
 		lead: make(chan struct{}, 1),
 	}
 	g.mu.Lock()
+	free := g.hands[updateID]
+	delete(g.hands, updateID)
 	if u := g.units[updateID]; u != nil {
 		delete(g.units, updateID)
 		u.pending--
@@ -137,6 +161,9 @@ func (g *committer) complete(ctx context.Context, s groupStore, owner string, up
 		g.queueLocked([]*pendingComplete{p})
 	}
 	g.mu.Unlock()
+	if free != nil {
+		free() // its worker takes the next update meanwhile
+	}
 	// Not selecting on ctx: a waiter may be handed the lead, and the group
 	// it leads is bounded by the store call's own deadline.
 	select {

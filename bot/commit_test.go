@@ -375,3 +375,31 @@ func TestCommitterHandsWhatIsReady(t *testing.T) {
 		t.Fatalf("claimable after the hand-off: %d, %v; want none (u:1:2 waits for u:1)", len(left), err)
 	}
 }
+
+// TestCommitterFreesTheWorker: a worker's hand is given back as soon as
+// its update waits for the commit, before the commit is done, once.
+func TestCommitterFreesTheWorker(t *testing.T) {
+	mem := memory.New(nil)
+	s := &gatedStore{Store: mem, gate: make(chan struct{})}
+	claimAll(t, mem, "w", 1)
+	var g committer
+	freed := make(chan struct{}, 2)
+	g.holdHand(1, func() { freed <- struct{}{} })
+	done := make(chan error, 1)
+	go func() { done <- g.complete(t.Context(), s, "w", 1, oneReply(1)) }()
+	// The commit waits at the gate: the worker must be free all the same.
+	select {
+	case <-freed:
+	case <-done:
+		t.Fatal("the commit was done before the gate opened")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker was not freed while its update waited for the commit")
+	}
+	close(s.gate)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(freed) != 0 {
+		t.Fatal("the worker was freed twice")
+	}
+}

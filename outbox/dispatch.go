@@ -88,7 +88,7 @@ func (s *Sender) dispatchLoop(ctx context.Context, first, last tipline.Lane, sen
 			return s.claim(ctx, n, first, last)
 		},
 		Claimed: s.reserve,
-		Handle:  func(e storage.OutboxEntry) { s.dispatchOne(sendCtx, e) },
+		Handle:  func(e storage.OutboxEntry, _ func()) { s.dispatchOne(sendCtx, e) },
 		Before: func(ctx context.Context) (again, stop bool) {
 			if !s.telegramDown.Load() {
 				return false, false
