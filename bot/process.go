@@ -700,13 +700,11 @@ func (b *Bot) saveSession(ctx context.Context, chatKey string, s chatState) erro
 	if err != nil {
 		return err
 	}
-	if err := b.sessions.Save(ctx, chatKey, data); err != nil {
-		return err
-	}
+	var markTTL time.Duration // none: no draft to explain
 	if s.Flow.Draft != nil {
-		return b.sessions.Mark(ctx, draftMarker(chatKey), b.cfg.SessionTTL+30*24*time.Hour)
+		markTTL = b.cfg.SessionTTL + 30*24*time.Hour
 	}
-	return b.sessions.Unmark(ctx, draftMarker(chatKey))
+	return b.sessions.SaveMarked(ctx, chatKey, data, draftMarker(chatKey), markTTL)
 }
 
 // reply queues a step's messages in order, as replies (lane 3).
