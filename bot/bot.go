@@ -600,8 +600,9 @@ func backoff(n int) time.Duration {
 // (an update waiting for its commit no longer counts: its worker takes
 // the next one meanwhile): one claim takes as many ready updates (each the
 // next of its chat) as there are free workers, so idle workers do not
-// each ask the database. Updates in hand are finished when ctx ends (each
-// under its own deadline) before work returns.
+// each ask the database. Updates in hand, and those intake claimed for
+// the workers, are finished when ctx ends (each under its own deadline)
+// before work returns.
 func (b *Bot) work(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -636,6 +637,11 @@ func (b *Bot) work(ctx context.Context) {
 		Idle: b.cfg.Idle,
 		Log:  b.log,
 	}.Run(ctx, &wg)
+	// Updates intake claimed for the workers are as much this process's
+	// as those in hand: they are finished too.
+	for _, item := range b.closeIntake() {
+		wg.Go(func() { b.handle(ctx, item) })
+	}
 }
 
 // handle processes one claimed update and records what became of it. An

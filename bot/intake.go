@@ -203,11 +203,12 @@ func (b *Bot) storeUpdates(ctx context.Context, raws []json.RawMessage) error {
 		}
 		items = append(items, it)
 	}
-	_, claimed, err := b.store.InboxAddClaim(ctx, items, b.owner, b.cfg.Lease, b.intakeRoom())
+	room, end := b.beginIntake()
+	_, claimed, err := b.store.InboxAddClaim(ctx, items, b.owner, b.cfg.Lease, room)
+	end(claimed)
 	if err != nil {
 		return fmt.Errorf("store updates: %w", err)
 	}
-	b.handIntaken(claimed)
 	b.notify()
 	for _, it := range items {
 		if it.Answer != nil {

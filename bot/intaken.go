@@ -12,8 +12,11 @@ import (
 // intaken keeps the updates intake claimed for this process as it stored
 // them (InboxAddClaim), until a worker takes them instead of claiming.
 type intaken struct {
-	mu    sync.Mutex
-	items []intakenItem
+	mu      sync.Mutex
+	items   []intakenItem
+	storing int        // stores under way that may claim
+	closed  bool       // the workers stopped: intake claims no more
+	stored  *sync.Cond // a store under way ended (on mu)
 }
 
 type intakenItem struct {
@@ -21,25 +24,54 @@ type intakenItem struct {
 	at time.Time // when it was stored: its claim began a little before
 }
 
-// intakeRoom is how many updates intake may claim for the workers: as
-// many as there are workers, less those still waiting for one.
-func (b *Bot) intakeRoom() int {
+// beginIntake is said before a store: it returns how many updates the
+// store may claim for the workers (as many as there are workers, less
+// those still waiting for one; none once the workers stopped), and end,
+// to be called after the store with what it claimed (nothing when it
+// failed), which gives those to the workers.
+func (b *Bot) beginIntake() (room int, end func([]storage.InboxItem)) {
 	b.intaken.mu.Lock()
 	defer b.intaken.mu.Unlock()
-	return max(0, b.cfg.Workers-len(b.intaken.items))
+	if b.intaken.closed {
+		return 0, func([]storage.InboxItem) {}
+	}
+	b.intaken.storing++
+	return max(0, b.cfg.Workers-len(b.intaken.items)), b.endIntake
 }
 
-// handIntaken gives the workers updates claimed as they were stored.
-func (b *Bot) handIntaken(items []storage.InboxItem) {
-	if len(items) == 0 {
-		return
-	}
+// endIntake ends a store begun with beginIntake.
+func (b *Bot) endIntake(items []storage.InboxItem) {
 	now := time.Now()
 	b.intaken.mu.Lock()
 	defer b.intaken.mu.Unlock()
 	for _, it := range items {
 		b.intaken.items = append(b.intaken.items, intakenItem{it, now})
 	}
+	b.intaken.storing--
+	if b.intaken.stored != nil {
+		b.intaken.stored.Broadcast()
+	}
+}
+
+// closeIntake says the workers stopped: it waits for the stores under way
+// and returns every update claimed for the workers, to be finished as the
+// updates in hand are. Intake claims nothing after it.
+func (b *Bot) closeIntake() []storage.InboxItem {
+	b.intaken.mu.Lock()
+	defer b.intaken.mu.Unlock()
+	b.intaken.closed = true
+	if b.intaken.stored == nil {
+		b.intaken.stored = sync.NewCond(&b.intaken.mu)
+	}
+	for b.intaken.storing > 0 {
+		b.intaken.stored.Wait()
+	}
+	out := make([]storage.InboxItem, len(b.intaken.items))
+	for i, q := range b.intaken.items {
+		out[i] = q.it
+	}
+	b.intaken.items = nil
+	return out
 }
 
 // takeIntaken takes up to n updates claimed at intake, oldest first. One

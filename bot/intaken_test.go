@@ -46,7 +46,21 @@ func TestIntakeClaimsForTheWorkers(t *testing.T) {
 	if err != nil || !ok || it.UpdateID != 2 {
 		t.Fatalf("claim after the give-back = %d, %v, %v; want update 2", it.UpdateID, ok, err)
 	}
-	if room := b.intakeRoom(); room != b.cfg.Workers {
+	if room, end := b.beginIntake(); room != b.cfg.Workers {
 		t.Fatalf("intake room %d with none waiting, want %d", room, b.cfg.Workers)
+	} else {
+		end(nil)
+	}
+	// Once the workers stopped, what intake claimed is theirs to finish,
+	// and intake claims no more.
+	if err := b.storeUpdates(t.Context(), []json.RawMessage{msg(4, 73)}); err != nil {
+		t.Fatal(err)
+	}
+	left := b.closeIntake()
+	if len(left) != 1 || left[0].UpdateID != 4 {
+		t.Fatalf("closeIntake gave %+v, want update 4", left)
+	}
+	if room, _ := b.beginIntake(); room != 0 {
+		t.Fatalf("intake room %d after the workers stopped, want 0", room)
 	}
 }

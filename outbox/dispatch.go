@@ -81,11 +81,18 @@ func (s *Sender) dispatchLoop(ctx context.Context, first, last tipline.Lane, sen
 	defer cancel()
 	var wg sync.WaitGroup
 	abandoned := false
+	// drained: a claim that began once the bot's workers had stopped found
+	// nothing, in the outbox or handed over (one that began before may
+	// have missed what their last commits queued).
+	drained := false
 	claimloop.Loop[storage.OutboxEntry]{
 		What:  "outbox",
 		Hands: senders,
 		Claim: func(ctx context.Context, n int) ([]storage.OutboxEntry, error) {
-			return s.claim(ctx, n, first, last)
+			stopping := s.draining.Load()
+			es, err := s.claim(ctx, n, first, last)
+			drained = stopping && err == nil && len(es) == 0
+			return es, err
 		},
 		Claimed: s.reserve,
 		Handle:  func(e storage.OutboxEntry, _ func()) { s.dispatchOne(sendCtx, e) },
@@ -101,7 +108,7 @@ func (s *Sender) dispatchLoop(ctx context.Context, first, last tipline.Lane, sen
 			s.probeTelegram(ctx)
 			return true, false
 		},
-		Drained: func(inHand int) bool { return s.draining.Load() && inHand == 0 },
+		Drained: func(inHand int) bool { return drained && inHand == 0 },
 		Wake:    wake,
 		Idle:    s.cfg.Idle,
 		Log:     s.log,
