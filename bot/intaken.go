@@ -54,7 +54,9 @@ func (b *Bot) endIntake(items []storage.InboxItem) {
 }
 
 // closeIntake says the workers stopped: it waits for the stores under way
-// and returns every update claimed for the workers, to be finished as the
+// (a few seconds at most: a webhook's store may hang on a database that
+// is down; what it claims is then freed when the process leaves) and
+// returns every update claimed for the workers, to be finished as the
 // updates in hand are. Intake claims nothing after it.
 func (b *Bot) closeIntake() []storage.InboxItem {
 	b.intaken.mu.Lock()
@@ -63,7 +65,15 @@ func (b *Bot) closeIntake() []storage.InboxItem {
 	if b.intaken.stored == nil {
 		b.intaken.stored = sync.NewCond(&b.intaken.mu)
 	}
-	for b.intaken.storing > 0 {
+	waited := false
+	t := time.AfterFunc(closeIntakeWait, func() {
+		b.intaken.mu.Lock()
+		defer b.intaken.mu.Unlock()
+		waited = true
+		b.intaken.stored.Broadcast()
+	})
+	defer t.Stop()
+	for b.intaken.storing > 0 && !waited {
 		b.intaken.stored.Wait()
 	}
 	out := make([]storage.InboxItem, len(b.intaken.items))
@@ -104,3 +114,7 @@ func (b *Bot) takeIntaken(ctx context.Context, n int) []storage.InboxItem {
 	}
 	return out
 }
+
+// closeIntakeWait bounds how long a stopping process waits for the stores
+// under way before it finishes what intake claimed.
+const closeIntakeWait = 5 * time.Second
