@@ -51,13 +51,12 @@ type Store interface {
 // MessagePath is the inbox of updates, the outbox of what to send, and
 // the processes that share them (docs/guarantees.md, G1, G2, G11).
 type MessagePath interface {
-	InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error)
+	InboxAddClaim(ctx context.Context, items []storage.InboxItem, owner string, lease time.Duration, limit int) (int, []storage.InboxItem, error)
 	InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error)
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
-	InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error)
+	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error)
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
-	InboxChatSeen(ctx context.Context, chatKey string, updateID int64) (bool, error)
 	InboxNextInChat(ctx context.Context, chatKey string, updateID int64) (bool, string, error)
 	PurgeInbox(ctx context.Context, cutoff time.Time) (int, error)
 	PurgeDeadLetters(ctx context.Context, before time.Time) (int, error)
@@ -152,6 +151,9 @@ type Limiter interface {
 type Sessions interface {
 	Load(ctx context.Context, chatKey string) ([]byte, error)
 	Save(ctx context.Context, chatKey string, data []byte) error
+	// SaveMarked is Save with a marker set for markTTL (removed for 0) in
+	// the same round trip: every step's write.
+	SaveMarked(ctx context.Context, chatKey string, data []byte, name string, markTTL time.Duration) error
 	Delete(ctx context.Context, chatKey string) error
 	// Markers remember, without content, that a chat had an unfinished
 	// report, so its expiry can be explained.
@@ -347,6 +349,7 @@ type Bot struct {
 	routeWake chan struct{}
 
 	commits    committer // completed updates waiting to be committed together
+	intaken    intaken   // updates claimed as they were stored, for the workers
 	prefetched prefetch  // sessions loaded with their claimed batch
 
 	voices voiceCache // the recorded prompts, per language (voices.go)
@@ -450,6 +453,9 @@ func New(cfg Config, p Parts) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
+	// What a commit queues ready to go is claimed by it and sent at once;
+	// the dispatchers are woken for the rest.
+	b.commits.lease, b.commits.hand = cfg.Lease, b.sender.Hand
 	return b, nil
 }
 
@@ -590,11 +596,13 @@ func backoff(n int) time.Duration {
 	return min(d, 3*time.Second)
 }
 
-// work processes the inbox until ctx ends, up to Workers updates at once:
-// one claim takes as many ready updates (each the next of its chat) as
-// there are free workers, so idle workers do not each ask the database.
-// Updates in hand are finished when ctx ends (each under its own
-// deadline) before work returns.
+// work processes the inbox until ctx ends, up to Workers updates at once
+// (an update waiting for its commit no longer counts: its worker takes
+// the next one meanwhile): one claim takes as many ready updates (each the
+// next of its chat) as there are free workers, so idle workers do not
+// each ask the database. Updates in hand, and those intake claimed for
+// the workers, are finished when ctx ends (each under its own deadline)
+// before work returns.
 func (b *Bot) work(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -602,6 +610,11 @@ func (b *Bot) work(ctx context.Context) {
 		What:  "inbox",
 		Hands: b.cfg.Workers,
 		Claim: func(ctx context.Context, n int) ([]storage.InboxItem, error) {
+			// Those claimed as they were stored go first, with no claim
+			// of their own (intake.go).
+			if items := b.takeIntaken(ctx, n); len(items) > 0 {
+				return items, nil
+			}
 			return b.store.InboxClaimBatch(ctx, b.owner, b.cfg.Lease, n)
 		},
 		Claimed: func(ctx context.Context, items []storage.InboxItem) {
@@ -613,14 +626,22 @@ func (b *Bot) work(ctx context.Context) {
 			b.prefetchSessions(ctx, items)
 			b.screenSenders(ctx, items)
 		},
-		Handle: func(item storage.InboxItem) {
+		Handle: func(item storage.InboxItem, free func()) {
 			defer b.dropPrefetched(item)
+			// The worker is free once the update waits for its commit.
+			b.commits.holdHand(item.UpdateID, free)
+			defer b.commits.dropHand(item.UpdateID)
 			b.handle(ctx, item)
 		},
 		Wake: b.wake,
 		Idle: b.cfg.Idle,
 		Log:  b.log,
 	}.Run(ctx, &wg)
+	// Updates intake claimed for the workers are as much this process's
+	// as those in hand: they are finished too.
+	for _, item := range b.closeIntake() {
+		wg.Go(func() { b.handle(ctx, item) })
+	}
 }
 
 // handle processes one claimed update and records what became of it. An

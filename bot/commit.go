@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/tipline/tipline/storage"
 )
@@ -37,10 +38,40 @@ import (
 // step writes on its own: a report, an addition) leaves its batch, and
 // the others go on without it.
 type committer struct {
+	// lease, when set, has a group's commit claim for this process the
+	// messages it queues that are ready to go (InboxCompleteHand): they
+	// are sent without a claim of their own, one commit fewer before an
+	// answer goes out. hand, when set, is given them with every message
+	// the group queued (the dispatcher's Hand), after each commit.
+	lease time.Duration
+	hand  func(handed, queued []storage.OutboxEntry)
+
 	mu      sync.Mutex
 	busy    bool               // a group is being committed
 	waiting []*pendingComplete // the next group
 	units   map[int64]*unit    // by update id: the batch an update in hand waits with
+	// hands holds, by update id, what gives the update's worker back to
+	// the loop: an update waiting for its commit needs no worker, so the
+	// next ones are claimed and processed while the commit is under way.
+	hands map[int64]func()
+}
+
+// holdHand says free gives the worker of updateID back, once the update
+// waits for its commit.
+func (g *committer) holdHand(updateID int64, free func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.hands == nil {
+		g.hands = map[int64]func(){}
+	}
+	g.hands[updateID] = free
+}
+
+// dropHand forgets updateID's worker: it is free once its handling ends.
+func (g *committer) dropHand(updateID int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.hands, updateID)
 }
 
 // unit is a claimed batch, as far as its updates have not all come to
@@ -60,7 +91,7 @@ type pendingComplete struct {
 // groupStore is what the committer needs of the store.
 type groupStore interface {
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
-	InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error)
+	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error)
 }
 
 // claimed makes the updates of a claimed batch a unit. A batch of one
@@ -117,6 +148,8 @@ func (g *committer) complete(ctx context.Context, s groupStore, owner string, up
 		lead: make(chan struct{}, 1),
 	}
 	g.mu.Lock()
+	free := g.hands[updateID]
+	delete(g.hands, updateID)
 	if u := g.units[updateID]; u != nil {
 		delete(g.units, updateID)
 		u.pending--
@@ -128,6 +161,9 @@ func (g *committer) complete(ctx context.Context, s groupStore, owner string, up
 		g.queueLocked([]*pendingComplete{p})
 	}
 	g.mu.Unlock()
+	if free != nil {
+		free() // its worker takes the next update meanwhile
+	}
 	// Not selecting on ctx: a waiter may be handed the lead, and the group
 	// it leads is bounded by the store call's own deadline.
 	select {
@@ -140,7 +176,7 @@ func (g *committer) complete(ctx context.Context, s groupStore, owner string, up
 	g.waiting = nil
 	g.mu.Unlock()
 
-	commitGroupSafely(ctx, s, owner, group)
+	g.commitGroupSafely(ctx, s, owner, group)
 
 	g.mu.Lock()
 	if len(g.waiting) > 0 {
@@ -158,7 +194,7 @@ var errGroupPanicked = errors.New("bot: completing updates panicked")
 
 // commitGroupSafely commits a group; a panic is an error for each of its
 // updates, so the lead still passes on and no worker waits for ever.
-func commitGroupSafely(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
+func (g *committer) commitGroupSafely(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
 	defer func() {
 		if r := recover(); r != nil {
 			for _, p := range group {
@@ -169,43 +205,67 @@ func commitGroupSafely(ctx context.Context, s groupStore, owner string, group []
 			}
 		}
 	}()
-	commitGroup(ctx, s, owner, group)
+	g.commitGroup(ctx, s, owner, group)
 }
 
 // commitGroup completes a group and gives each update its outcome. The
 // group's messages are queued in the order its updates arrived (update
 // id), not the order their workers finished: the outbox sends chats first
-// come, first served by the order they were queued in.
-func commitGroup(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
+// come, first served by the order they were queued in. What the commit
+// claimed for this process is handed to its dispatcher, with what the
+// group queued, before any worker hears its outcome.
+func (g *committer) commitGroup(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
 	sortByArrival(group)
-	if len(group) == 1 {
+	errs, handed := g.commitAll(ctx, s, owner, group)
+	if g.hand != nil {
+		var queued []storage.OutboxEntry
+		for i, p := range group {
+			if errs[i] == nil {
+				queued = append(queued, p.c.Entries...)
+			}
+		}
+		if len(queued) > 0 {
+			g.hand(handed, queued)
+		}
+	}
+	for i, p := range group {
+		p.err <- errs[i]
+	}
+}
+
+// commitAll completes a group: each update's outcome, and the entries its
+// commit claimed for this process.
+func (g *committer) commitAll(ctx context.Context, s groupStore, owner string, group []*pendingComplete) ([]error, []storage.OutboxEntry) {
+	errs := make([]error, len(group))
+	if len(group) == 1 && g.lease <= 0 {
 		p := group[0]
-		p.err <- s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
-		return
+		errs[0] = s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
+		return errs, nil
 	}
 	done := make([]storage.Completion, len(group))
 	for i, p := range group {
 		done[i] = p.c
 	}
-	errs, err := s.InboxCompleteMany(ctx, owner, done)
-	if err == nil && len(errs) != len(group) {
-		err = fmt.Errorf("complete updates: %d results for %d updates", len(errs), len(group))
+	got, handed, err := s.InboxCompleteHand(ctx, owner, g.lease, done)
+	if err == nil && len(got) != len(group) {
+		err = fmt.Errorf("complete updates: %d results for %d updates", len(got), len(group))
 	}
 	if err != nil && !errors.Is(err, storage.ErrUnavailable) {
 		// Whatever failed the group, each update alone fails or not by
 		// itself.
-		for _, p := range group {
-			p.err <- s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
+		for i, p := range group {
+			errs[i] = s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
 		}
-		return
+		return errs, nil
 	}
-	for i, p := range group {
+	for i := range group {
 		if err != nil {
-			p.err <- err
+			errs[i] = err
 		} else {
-			p.err <- errs[i]
+			errs[i] = got[i]
 		}
 	}
+	return errs, handed
 }
 
 // sortByArrival orders a group by update id: the order Telegram received

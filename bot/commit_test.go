@@ -39,7 +39,7 @@ func (s *gatedStore) InboxComplete(ctx context.Context, id int64, owner string, 
 	return s.Store.InboxComplete(ctx, id, owner, es)
 }
 
-func (s *gatedStore) InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error) {
+func (s *gatedStore) InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error) {
 	s.mu.Lock()
 	s.groups = append(s.groups, len(done))
 	fail, panics := s.failNext, s.panicNext
@@ -49,9 +49,9 @@ func (s *gatedStore) InboxCompleteMany(ctx context.Context, owner string, done [
 		panic("the store panicked")
 	}
 	if fail {
-		return nil, errors.New("the group failed")
+		return nil, nil, errors.New("the group failed")
 	}
-	return s.Store.InboxCompleteMany(ctx, owner, done)
+	return s.Store.InboxCompleteHand(ctx, owner, lease, done)
 }
 
 // claimAll stores updates 1..n, each of a chat of its own, and claims them
@@ -321,5 +321,85 @@ func TestCommitterQueuesInArrivalOrder(t *testing.T) {
 	}
 	if want := []string{"u:1", "u:2", "u:3"}; !slices.Equal(keys, want) {
 		t.Fatalf("queued %q, want %q (the order the updates arrived)", keys, want)
+	}
+}
+
+// TestCommitterHandsWhatIsReady: with a lease, a commit, of one update
+// alone or of a group, claims the messages it queues that are ready to go
+// and hands them over before their workers hear the outcome; a message
+// behind another of its chat stays queued for a claim.
+func TestCommitterHandsWhatIsReady(t *testing.T) {
+	mem := memory.New(nil)
+	claimAll(t, mem, "w", 3)
+	var (
+		mu     sync.Mutex
+		handed []string
+	)
+	g := committer{lease: time.Minute, hand: func(es, _ []storage.OutboxEntry) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range es {
+			handed = append(handed, e.Key)
+		}
+	}}
+	twoReplies := func(id int64) []storage.OutboxEntry {
+		second := oneReply(id)[0]
+		second.Key += ":2"
+		return append(oneReply(id), second)
+	}
+	if err := g.complete(t.Context(), mem, "w", 1, twoReplies(1)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if !slices.Equal(handed, []string{"u:1"}) {
+		t.Fatalf("a lone update handed %v, want its first message only", handed)
+	}
+	mu.Unlock()
+	g.claimed([]int64{2, 3})
+	var wg sync.WaitGroup
+	for id := int64(2); id <= 3; id++ {
+		wg.Go(func() {
+			if err := g.complete(t.Context(), mem, "w", id, oneReply(id)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(handed, []string{"u:1", "u:2", "u:3"}) {
+		t.Fatalf("handed %v, want the batch's messages too", handed)
+	}
+	left, err := storagetest.OutboxClaim(t.Context(), mem, "d", time.Minute, 10)
+	if err != nil || len(left) != 0 {
+		t.Fatalf("claimable after the hand-off: %d, %v; want none (u:1:2 waits for u:1)", len(left), err)
+	}
+}
+
+// TestCommitterFreesTheWorker: a worker's hand is given back as soon as
+// its update waits for the commit, before the commit is done, once.
+func TestCommitterFreesTheWorker(t *testing.T) {
+	mem := memory.New(nil)
+	s := &gatedStore{Store: mem, gate: make(chan struct{})}
+	claimAll(t, mem, "w", 1)
+	var g committer
+	freed := make(chan struct{}, 2)
+	g.holdHand(1, func() { freed <- struct{}{} })
+	done := make(chan error, 1)
+	go func() { done <- g.complete(t.Context(), s, "w", 1, oneReply(1)) }()
+	// The commit waits at the gate: the worker must be free all the same.
+	select {
+	case <-freed:
+	case <-done:
+		t.Fatal("the commit was done before the gate opened")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker was not freed while its update waited for the commit")
+	}
+	close(s.gate)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(freed) != 0 {
+		t.Fatal("the worker was freed twice")
 	}
 }

@@ -22,7 +22,6 @@ import (
 	"github.com/tipline/tipline/locales/script"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
-	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // Fuzz targets for the bot's edge: what Telegram (or anyone posing as it)
@@ -60,11 +59,11 @@ type fuzzStore struct {
 
 var errFuzzInbox = errors.New("fuzz: the inbox is down")
 
-func (s *fuzzStore) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error) {
+func (s *fuzzStore) InboxAddClaim(ctx context.Context, items []storage.InboxItem, owner string, lease time.Duration, limit int) (int, []storage.InboxItem, error) {
 	if s.failInbox {
-		return 0, errFuzzInbox
+		return 0, nil, errFuzzInbox
 	}
-	return s.Store.InboxAdd(ctx, items)
+	return s.Store.InboxAddClaim(ctx, items, owner, lease, limit)
 }
 
 // newFuzzBot builds a bot as the program does, on in-memory storage. It
@@ -506,7 +505,7 @@ func FuzzWebhook(f *testing.F) {
 			if !isUpdate || pending != 1 {
 				t.Fatalf("200 for update %v with %d in the inbox", isUpdate, pending)
 			}
-			item, ok, err := storagetest.InboxClaim(context.Background(), store, "fuzz", time.Minute)
+			item, ok, err := claimStored(t, b, store, "fuzz")
 			if err != nil || !ok {
 				t.Fatalf("claim: %v, %v", ok, err)
 			}

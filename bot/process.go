@@ -113,12 +113,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		in.input.Awaiting = b.awaiting(ctx, in.userID)
 	}
 	if !expired && sess.State == flows.StateNew {
-		// No session: a new chat, or one whose conversation was lost (G5).
-		seen, err := b.store.InboxChatSeen(ctx, item.ChatKey, item.UpdateID)
-		if err != nil {
-			return fmt.Errorf("load session: %w", err)
-		}
-		in.input.SessionLost = seen
+		// No session: a new chat, or one whose conversation was lost (G5),
+		// as the claim found the inbox.
+		in.input.SessionLost = item.ChatSeen
 	}
 	if m := u.Message; m != nil {
 		st.Messages = append(st.Messages, messageRef{ID: m.ID, At: time.Unix(int64(m.Date), 0)})
@@ -242,12 +239,12 @@ func withChat(entries []storage.OutboxEntry, chatKey string, chatID int64) []sto
 }
 
 // complete marks an update done and queues its outgoing messages, at once,
-// in one commit with the updates other workers complete meanwhile (commit.go).
+// in one commit with the updates other workers complete meanwhile
+// (commit.go), whose dispatcher is handed what is ready and woken.
 func (b *Bot) complete(ctx context.Context, item storage.InboxItem, entries []storage.OutboxEntry) error {
 	if err := b.commits.complete(ctx, b.store, b.owner, item.UpdateID, entries); err != nil {
 		return fmt.Errorf("complete update: %w", err)
 	}
-	b.sender.WakeFor(entries)
 	return nil
 }
 
@@ -703,13 +700,11 @@ func (b *Bot) saveSession(ctx context.Context, chatKey string, s chatState) erro
 	if err != nil {
 		return err
 	}
-	if err := b.sessions.Save(ctx, chatKey, data); err != nil {
-		return err
-	}
+	var markTTL time.Duration // none: no draft to explain
 	if s.Flow.Draft != nil {
-		return b.sessions.Mark(ctx, draftMarker(chatKey), b.cfg.SessionTTL+30*24*time.Hour)
+		markTTL = b.cfg.SessionTTL + 30*24*time.Hour
 	}
-	return b.sessions.Unmark(ctx, draftMarker(chatKey))
+	return b.sessions.SaveMarked(ctx, chatKey, data, draftMarker(chatKey), markTTL)
 }
 
 // reply queues a step's messages in order, as replies (lane 3).

@@ -81,14 +81,21 @@ func (s *Sender) dispatchLoop(ctx context.Context, first, last tipline.Lane, sen
 	defer cancel()
 	var wg sync.WaitGroup
 	abandoned := false
+	// drained: a claim that began once the bot's workers had stopped found
+	// nothing, in the outbox or handed over (one that began before may
+	// have missed what their last commits queued).
+	drained := false
 	claimloop.Loop[storage.OutboxEntry]{
 		What:  "outbox",
 		Hands: senders,
 		Claim: func(ctx context.Context, n int) ([]storage.OutboxEntry, error) {
-			return s.store.OutboxClaimLanes(ctx, s.cfg.Owner, s.cfg.Lease, n, first, last)
+			stopping := s.draining.Load()
+			es, err := s.claim(ctx, n, first, last)
+			drained = stopping && err == nil && len(es) == 0
+			return es, err
 		},
 		Claimed: s.reserve,
-		Handle:  func(e storage.OutboxEntry) { s.dispatchOne(sendCtx, e) },
+		Handle:  func(e storage.OutboxEntry, _ func()) { s.dispatchOne(sendCtx, e) },
 		Before: func(ctx context.Context) (again, stop bool) {
 			if !s.telegramDown.Load() {
 				return false, false
@@ -101,7 +108,7 @@ func (s *Sender) dispatchLoop(ctx context.Context, first, last tipline.Lane, sen
 			s.probeTelegram(ctx)
 			return true, false
 		},
-		Drained: func(inHand int) bool { return s.draining.Load() && inHand == 0 },
+		Drained: func(inHand int) bool { return drained && inHand == 0 },
 		Wake:    wake,
 		Idle:    s.cfg.Idle,
 		Log:     s.log,
@@ -117,6 +124,31 @@ func (s *Sender) dispatchLoop(ctx context.Context, first, last tipline.Lane, sen
 		cancel() // Telegram is slow: give the rest back now
 		<-done
 	}
+}
+
+// claim gives a loop up to n entries to send: first those a commit here
+// claimed as it queued them (Hand), with no claim of their own; else a
+// claim from the outbox when something may be ready there (look), or
+// when the idle time has passed since the last (other processes'
+// entries, waits that ended), or at shutdown (nothing is left behind).
+func (s *Sender) claim(ctx context.Context, n int, first, last tipline.Lane) ([]storage.OutboxEntry, error) {
+	loop := otherLoop
+	if first == tipline.LaneCallback {
+		loop = answerLoop
+	}
+	if es := s.takeHanded(ctx, loop == answerLoop, n); len(es) > 0 {
+		return es, nil
+	}
+	since := time.Duration(time.Now().UnixNano() - s.lastLook[loop].Load())
+	if !s.look[loop].Swap(false) && since < s.cfg.Idle && !s.draining.Load() {
+		return nil, nil
+	}
+	s.lastLook[loop].Store(time.Now().UnixNano())
+	es, err := s.store.OutboxClaimLanes(ctx, s.cfg.Owner, s.cfg.Lease, n, first, last)
+	if err != nil || len(es) == n {
+		s.look[loop].Store(true) // more may be ready
+	}
+	return es, err
 }
 
 // buckets are the limits an entry is sent within: its chat's and the bot's.
@@ -330,6 +362,11 @@ func (s *Sender) settle(ctx context.Context, e storage.OutboxEntry, res outcome,
 	if (res == failed || (res == unknown && e.RetryUnknown)) && e.Attempts+1 >= maxSendTries {
 		s.log.Error("an outgoing message failed again and again; set aside", "tries", e.Attempts+1, "lane", e.Lane, "method", e.Method)
 		res, reason = refused, fmt.Sprintf("failed %d times", e.Attempts+1)
+	}
+	if !s.handed.alone(e.ID) || (res != sentOK && res != refused && res != gone) {
+		// Its chat's next entry may be ready now, or it is to be tried
+		// again: the dispatchers look at the outbox.
+		defer s.lookFor(true, true)
 	}
 	if err := s.settleRecord(ctx, e, res, msgID, wait, reason); err != nil {
 		// The database is down. The outcome is kept here and recorded by

@@ -138,9 +138,15 @@ type Sender struct {
 	// is ready, then return.
 	draining atomic.Bool
 
-	sentLog  sentLog  // sent entries waiting to be recorded together
-	reserved reserved // tokens taken for claimed entries, one call a batch
-	held     holds    // buckets held after a 429, in this process
+	handed handed // entries claimed by a commit in this process (Hand)
+	// look says, per loop, that the outbox may hold an entry ready for it
+	// that no hand-off brought (something was queued or settled); with
+	// none, a loop claims only every Idle, for other processes' entries.
+	look     [2]atomic.Bool
+	lastLook [2]atomic.Int64 // when each loop last claimed from the outbox (UnixNano)
+	sentLog  sentLog         // sent entries waiting to be recorded together
+	reserved reserved        // tokens taken for claimed entries, one call a batch
+	held     holds           // buckets held after a 429, in this process
 }
 
 // New builds a Sender. It does not contact Telegram.
@@ -179,8 +185,7 @@ func (s *Sender) Drain() {
 
 // Wake wakes the dispatchers: messages were just queued.
 func (s *Sender) Wake() {
-	claimloop.Signal(s.outWake)
-	claimloop.Signal(s.answerWake)
+	s.lookFor(true, true)
 }
 
 // WakeFor wakes the dispatchers of the lanes entries were queued on, so
@@ -194,16 +199,30 @@ func (s *Sender) WakeFor(entries []storage.OutboxEntry) {
 			others = true
 		}
 	}
-	if others {
-		claimloop.Signal(s.outWake)
-	}
-	if answers {
-		claimloop.Signal(s.answerWake)
-	}
+	s.lookFor(answers, others)
 }
 
 // WakeAnswers wakes the dispatcher of answers to button presses only.
-func (s *Sender) WakeAnswers() { claimloop.Signal(s.answerWake) }
+func (s *Sender) WakeAnswers() { s.lookFor(true, false) }
+
+// lookFor has the dispatchers of answers, of the other lanes or of both
+// claim from the outbox at their next turn, and wakes them.
+func (s *Sender) lookFor(answers, others bool) {
+	if answers {
+		s.look[answerLoop].Store(true)
+		claimloop.Signal(s.answerWake)
+	}
+	if others {
+		s.look[otherLoop].Store(true)
+		claimloop.Signal(s.outWake)
+	}
+}
+
+// The dispatchers' loops: answers to button presses, and the other lanes.
+const (
+	answerLoop = iota
+	otherLoop
+)
 
 // sentLog records sent entries in batches, as a database does group
 // commits: a sender hands its entry over and waits for the outcome; the

@@ -69,6 +69,10 @@ type InboxItem struct {
 	// included (set by InboxClaimBatch), so the caller can give up on an update
 	// that keeps failing.
 	Attempts int
+	// ChatSeen, set by the claims, says an earlier update of its chat was
+	// still in the inbox (processed updates are kept a while): with no
+	// session, the chat's conversation was lost rather than never begun.
+	ChatSeen bool
 	// Sealed says the payload could not be opened (its key was retired):
 	// the update can only be set aside.
 	Sealed bool

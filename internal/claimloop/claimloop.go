@@ -24,7 +24,12 @@ type Loop[T any] struct {
 	// Claimed, if set, sees each claimed batch before its items start
 	// (the workers read the batch's sessions in one round trip).
 	Claimed func(ctx context.Context, items []T)
-	Handle  func(item T)
+	// Handle handles an item in its own goroutine. It may call free to
+	// give its hand back before it returns, once what is left of the item
+	// needs no hand (the bot's workers, while their updates wait for the
+	// commit they share); the hand is free when Handle returns at the
+	// latest.
+	Handle func(item T, free func())
 	// Before, if set, runs before each claim; it returns again to skip
 	// this round (the dispatcher probing Telegram) or stop to end the loop.
 	Before func(ctx context.Context) (again, stop bool)
@@ -93,11 +98,15 @@ func (l Loop[T]) Run(ctx context.Context, wg *sync.WaitGroup) {
 		for _, item := range items {
 			sem <- struct{}{}
 			wg.Go(func() {
-				defer func() {
-					<-sem
-					Signal(free)
-				}()
-				l.Handle(item)
+				var once sync.Once
+				give := func() {
+					once.Do(func() {
+						<-sem
+						Signal(free)
+					})
+				}
+				defer give()
+				l.Handle(item, give)
 			})
 		}
 	}

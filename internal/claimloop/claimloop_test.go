@@ -52,7 +52,7 @@ func TestClaimLoopHandsFailuresAndDrain(t *testing.T) {
 			}
 			return items, nil
 		},
-		Handle: func(item int) {
+		Handle: func(item int, _ func()) {
 			if n := inHand.Add(1); n > most.Load() {
 				most.Store(n)
 			}
@@ -93,5 +93,77 @@ func TestClaimLoopHandsFailuresAndDrain(t *testing.T) {
 	}
 	if !strings.Contains(out, "inbox readable again") {
 		t.Errorf("no word that the store reads again:\n%s", out)
+	}
+}
+
+// TestFreeGivesTheHandBack: a handler that gives its hand back (free)
+// lets the loop claim and handle the next item while it is still running,
+// and calling free more than once, or returning after it, frees no
+// second hand.
+func TestFreeGivesTheHandBack(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		next   int
+		second = make(chan struct{})
+		done   = make(chan struct{})
+		most   atomic.Int32
+		inHand atomic.Int32
+	)
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	l := Loop[int]{
+		What:  "inbox",
+		Hands: 1,
+		Claim: func(ctx context.Context, n int) ([]int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if n != 1 {
+				t.Errorf("asked for %d, want 1: one hand", n)
+			}
+			if next == 3 {
+				return nil, nil
+			}
+			next++
+			return []int{next}, nil
+		},
+		Handle: func(item int, free func()) {
+			switch item {
+			case 1:
+				free()
+				free()
+				<-second // handled while item 1 still runs
+			case 2:
+				if n := inHand.Add(1); n > most.Load() {
+					most.Store(n)
+				}
+				close(second)
+				time.Sleep(10 * time.Millisecond) // item 1 returns meanwhile
+				inHand.Add(-1)
+			case 3:
+				if n := inHand.Add(1); n > most.Load() {
+					most.Store(n)
+				}
+				inHand.Add(-1)
+				close(done)
+			}
+		},
+		Wake: make(chan struct{}),
+		Idle: time.Millisecond,
+		Log:  slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)),
+	}
+	var wg sync.WaitGroup
+	go func() {
+		<-done
+		stop()
+	}()
+	l.Run(ctx, &wg)
+	wg.Wait()
+	select {
+	case <-second:
+	default:
+		t.Fatal("item 2 was not handled while item 1 held no hand")
+	}
+	if most.Load() > 1 {
+		t.Errorf("items 2 and 3 in hand at once (%d): item 1 freed a second hand", most.Load())
 	}
 }

@@ -11,17 +11,42 @@ import (
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
-// InboxAdd stores updates; an update_id already present, processed or not,
-// is ignored. It returns how many updates were new.
+// InboxAdd stores updates, as postgres.Store.InboxAdd does.
 func (m *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error) {
+	added, _, err := m.InboxAddClaim(ctx, items, "", 0, 0)
+	return added, err
+}
+
+// InboxAddClaim stores updates and claims those ready at once, as
+// postgres.Store.InboxAddClaim does.
+func (m *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, owner string, lease time.Duration, limit int) (int, []storage.InboxItem, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("add to inbox: %w", err)
+		return 0, nil, fmt.Errorf("add to inbox: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.clock()
+	// As in PostgreSQL, what may be claimed is decided before anything is
+	// added: the first item of its chat, the chat with nothing unprocessed.
+	busy := map[string]bool{}
+	for _, r := range m.inbox {
+		if !r.processed {
+			busy[r.item.ChatKey] = true
+		}
+	}
+	take := map[int]bool{}
+	for i, it := range items {
+		if len(take) == max(limit, 0) {
+			break
+		}
+		if it.Hold <= 0 && !busy[it.ChatKey] {
+			take[i] = true
+		}
+		busy[it.ChatKey] = true // an item of the chat holds back those after it
+	}
 	added := 0
-	for _, it := range items {
+	var claimed []storage.InboxItem
+	for i, it := range items {
 		if _, ok := m.inbox[it.UpdateID]; ok {
 			continue
 		}
@@ -38,15 +63,24 @@ func (m *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, e
 		if it.Hold > 0 {
 			row.nextTry = now.Add(it.Hold)
 		}
+		if take[i] {
+			row.item.ChatSeen = m.chatSeenLocked(it.ChatKey, it.UpdateID)
+			row.claimedBy, row.claimedUntil = owner, now.Add(lease.Truncate(time.Microsecond))
+			row.item.Attempts = 1
+			c := row.item
+			c.Payload, c.Group = slices.Clone(c.Payload), ""
+			claimed = append(claimed, c)
+		}
 		m.inbox[it.UpdateID] = row
 		added++
 		if it.Answer != nil {
 			if err := m.addOutboxLocked([]storage.OutboxEntry{*it.Answer}); err != nil {
-				return added, fmt.Errorf("add to inbox: %w", err)
+				return added, nil, fmt.Errorf("add to inbox: %w", err)
 			}
 		}
 	}
-	return added, nil
+	slices.SortFunc(claimed, func(a, b storage.InboxItem) int { return cmp.Compare(a.UpdateID, b.UpdateID) })
+	return added, claimed, nil
 }
 
 // InboxClaimBatch claims up to limit updates, as
@@ -82,6 +116,7 @@ func (m *Store) InboxClaimBatch(ctx context.Context, owner string, lease time.Du
 	}
 	var items []storage.InboxItem
 	for _, next := range ready {
+		next.item.ChatSeen = m.chatSeenLocked(next.item.ChatKey, next.item.UpdateID)
 		next.claimedBy = owner
 		next.claimedUntil = now.Add(lease.Truncate(time.Microsecond))
 		next.item.Attempts++
@@ -143,12 +178,18 @@ func (m *Store) InboxChatSeen(ctx context.Context, chatKey string, updateID int6
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.chatSeenLocked(chatKey, updateID), nil
+}
+
+// chatSeenLocked tells whether the chat has an update before updateID in
+// the inbox.
+func (m *Store) chatSeenLocked(chatKey string, updateID int64) bool {
 	for id, r := range m.inbox {
 		if r.item.ChatKey == chatKey && id < updateID {
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
 
 // InboxNextInChat tells whether the chat has an unprocessed update after

@@ -93,6 +93,23 @@ func (s *Sessions) Delete(ctx context.Context, chatKey string) error {
 	return nil
 }
 
+// SaveMarked saves a session and sets or removes a marker, as
+// redis.Sessions.SaveMarked does.
+func (s *Sessions) SaveMarked(ctx context.Context, chatKey string, data []byte, name string, markTTL time.Duration) error {
+	if markTTL != 0 {
+		if err := rules.CheckMarkTTL(markTTL); err != nil {
+			return fmt.Errorf("save session: %w", err)
+		}
+	}
+	if err := s.Save(ctx, chatKey, data); err != nil {
+		return err
+	}
+	if markTTL != 0 {
+		return s.Mark(ctx, name, markTTL)
+	}
+	return s.Unmark(ctx, name)
+}
+
 // sweep drops expired sessions and markers once per ttl, so abandoned chats
 // do not pile up; s.mu must be held.
 func (s *Sessions) sweep(now time.Time) {

@@ -17,8 +17,20 @@ import (
 // Telegram. An update_id already present, processed or not, is ignored. It
 // returns how many updates were new.
 func (p *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, error) {
+	added, _, err := p.InboxAddClaim(ctx, items, "", 0, 0)
+	return added, err
+}
+
+// InboxAddClaim stores updates as InboxAdd does and, in the same
+// statement, claims for owner, for lease, up to limit of those it added
+// that InboxClaimBatch would give now: each the first of its chat, with no
+// update of the chat unprocessed in the inbox nor before it among items,
+// and not held (an album's part). It returns them, in update_id order, as
+// that claim does: processing starts without a claim of its own, one
+// commit fewer before an answer. With limit 0 it claims nothing.
+func (p *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, owner string, lease time.Duration, limit int) (int, []storage.InboxItem, error) {
 	if len(items) == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
 	var (
 		ids        = make([]int64, len(items))
@@ -42,27 +54,66 @@ func (p *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, e
 	}
 	args, err := p.outboxArgs(answers)
 	if err != nil {
-		return 0, fmt.Errorf("add to inbox: %w", err)
+		return 0, nil, fmt.Errorf("add to inbox: %w", err)
 	}
-	// One statement: one round trip, one commit, all or nothing.
+	// One statement: one round trip, one commit, all or nothing. A row
+	// is claimed as it is inserted (the statement cannot update its own
+	// rows); the inbox's rows it looks at are all older than items.
 	q := `
-		with added as (
-			insert into inbox (update_id, chat_key, payload, received_at, group_key, next_try)
+		with take as (
+			select v.ord, v.update_id,
+				exists (select 1 from inbox s where s.chat_key = v.chat_key and s.update_id < v.update_id) as seen
+			from unnest($1::bigint[], $2::text[], $6::bigint[]) with ordinality as v(update_id, chat_key, hold, ord)
+			where v.hold <= 0
+			  and not exists (
+				select 1 from unnest($2::text[]) with ordinality as w(chat_key, ord)
+				where w.chat_key = v.chat_key and w.ord < v.ord)
+			  and not exists (
+				select 1 from inbox e
+				where e.chat_key = v.chat_key and e.processed_at is null)
+			order by v.ord
+			limit $17
+		), added as (
+			insert into inbox (update_id, chat_key, payload, received_at, group_key, next_try, claimed_by, claimed_until, attempts)
 			select u.update_id, u.chat_key, u.payload, coalesce(u.received_at, now()), nullif(u.group_key, ''),
-				case when u.hold > 0 then now() + u.hold * interval '1 microsecond' end
+				case when u.hold > 0 then now() + u.hold * interval '1 microsecond' end,
+				case when t.ord is not null then $15 end,
+				case when t.ord is not null then now() + $16::bigint * interval '1 microsecond' end,
+				case when t.ord is not null then 1 else 0 end
 			from unnest($1::bigint[], $2::text[], $3::bytea[], $4::timestamptz[], $5::text[], $6::bigint[]) with ordinality
 				as u(update_id, chat_key, payload, received_at, group_key, hold, ord)
+			left join take t on t.ord = u.ord
 			order by u.ord
 			on conflict (update_id) do nothing
-			returning 1
+			returning update_id, received_at, claimed_by is not null as claimed
 		), answers as (` + outboxInsert(7, "") + `
 		)
-		select count(*) from added`
-	var added int
-	if err := p.pool.QueryRow(ctx, q, append([]any{ids, chatKeys, payloads, receivedAt, groups, holds}, args...)...).Scan(&added); err != nil {
-		return 0, fmt.Errorf("add to inbox: %w", dbErr(err))
+		select count(*),
+			coalesce(array_agg(a.update_id order by a.update_id) filter (where a.claimed), '{}'),
+			coalesce(array_agg(a.received_at order by a.update_id) filter (where a.claimed), '{}'),
+			coalesce(array_agg(t.seen order by a.update_id) filter (where a.claimed), '{}')
+		from added a left join take t on t.update_id = a.update_id`
+	var (
+		added     int
+		claimedID []int64
+		claimedAt []time.Time
+		seen      []bool
+	)
+	qargs := append([]any{ids, chatKeys, payloads, receivedAt, groups, holds}, args...)
+	qargs = append(qargs, owner, lease.Microseconds(), max(limit, 0))
+	if err := p.pool.QueryRow(ctx, q, qargs...).Scan(&added, &claimedID, &claimedAt, &seen); err != nil {
+		return 0, nil, fmt.Errorf("add to inbox: %w", dbErr(err))
 	}
-	return added, nil
+	byID := make(map[int64]storage.InboxItem, len(items))
+	for _, it := range items {
+		byID[it.UpdateID] = it
+	}
+	claimed := make([]storage.InboxItem, len(claimedID))
+	for i, id := range claimedID {
+		it := byID[id]
+		claimed[i] = storage.InboxItem{UpdateID: id, ChatKey: it.ChatKey, Payload: it.Payload, ReceivedAt: claimedAt[i], Attempts: 1, ChatSeen: seen[i]}
+	}
+	return added, claimed, nil
 }
 
 // InboxClaimBatch claims up to limit updates at once, each the first
@@ -105,7 +156,8 @@ func (p *Store) InboxClaimBatch(ctx context.Context, owner string, lease time.Du
 		    attempts = attempts + 1
 		from next
 		where inbox.update_id = next.update_id
-		returning inbox.update_id, inbox.chat_key, inbox.payload, inbox.received_at, inbox.attempts`
+		returning inbox.update_id, inbox.chat_key, inbox.payload, inbox.received_at, inbox.attempts,
+			exists (select 1 from inbox s where s.chat_key = inbox.chat_key and s.update_id < inbox.update_id)`
 	rows, err := p.pool.Query(ctx, q, owner, lease.Microseconds(), p.takeover.Microseconds(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim updates: %w", dbErr(err))
@@ -115,7 +167,7 @@ func (p *Store) InboxClaimBatch(ctx context.Context, owner string, lease time.Du
 	for rows.Next() {
 		var it storage.InboxItem
 		var sealed []byte
-		if err := rows.Scan(&it.UpdateID, &it.ChatKey, &sealed, &it.ReceivedAt, &it.Attempts); err != nil {
+		if err := rows.Scan(&it.UpdateID, &it.ChatKey, &sealed, &it.ReceivedAt, &it.Attempts, &it.ChatSeen); err != nil {
 			return nil, fmt.Errorf("claim updates: %w", dbErr(err))
 		}
 		if sealed != nil {

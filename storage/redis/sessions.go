@@ -75,6 +75,35 @@ func (s *Sessions) Save(ctx context.Context, chatKey string, data []byte) error 
 	return nil
 }
 
+// SaveMarked saves a chat's session as Save does and, in the same round
+// trip, sets the marker name for markTTL, or removes it when markTTL is 0:
+// what every step of a conversation writes (the session, and whether it
+// holds a draft), one trip instead of two.
+func (s *Sessions) SaveMarked(ctx context.Context, chatKey string, data []byte, name string, markTTL time.Duration) error {
+	if err := rules.CheckSession(data); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	if markTTL != 0 {
+		if err := rules.CheckMarkTTL(markTTL); err != nil {
+			return fmt.Errorf("save session: %w", err)
+		}
+	}
+	key := s.key(chatKey)
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, key, s.ring.Seal(data, key), s.ttl)
+		if markTTL != 0 {
+			p.Set(ctx, s.markKey(name), "1", markTTL)
+		} else {
+			p.Del(ctx, s.markKey(name))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save session: %w", redisErr(err))
+	}
+	return nil
+}
+
 // Delete removes a chat's session; deleting a missing one is not an error.
 func (s *Sessions) Delete(ctx context.Context, chatKey string) error {
 	if err := s.client.Del(ctx, s.key(chatKey)).Err(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,8 @@ type Store interface {
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
 	InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error)
+	InboxAddClaim(ctx context.Context, items []storage.InboxItem, owner string, lease time.Duration, limit int) (int, []storage.InboxItem, error)
+	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error)
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxDeadList(ctx context.Context) ([]storage.DeadUpdate, error)
 	InboxRetryDead(ctx context.Context, updateID int64) error
@@ -181,6 +184,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) (Store, Peek)) {
 		{"InboxChatSeen", testInboxChatSeen},
 		{"InboxConcurrentWorkers", testInboxConcurrent},
 		{"InboxClaimBatch", testInboxClaimBatch},
+		{"InboxAddClaimsWhatIsReady", testInboxAddClaim},
 		{"InboxAlbum", testInboxAlbum},
 		{"SubmitCaseIsIdempotentOnDraft", testSubmitIdempotent},
 		{"SubmitCaseReferenceTaken", testSubmitReferenceTaken},
@@ -232,6 +236,64 @@ func testInboxChatSeen(t *testing.T, s Store) {
 }
 
 // item is an update of chat with a payload naming it.
+// testInboxAddClaim: updates stored and claimed in one go are exactly
+// those a claim would give then (the first of a chat with nothing
+// unprocessed, not held), up to the limit; the rest wait for a claim, the
+// chat's order kept, and a claim taken at intake is one like any other.
+func testInboxAddClaim(t *testing.T, s Store) {
+	ctx := t.Context()
+	mustAdd(t, s, item(1, "a"))
+	held := item(5, "d")
+	held.Hold = time.Hour
+	added, claimed, err := s.InboxAddClaim(ctx, []storage.InboxItem{item(2, "a"), item(3, "b"), item(4, "b"), held, item(6, "e"), item(7, "f"), item(1, "a")}, "w", longLease, 2)
+	if err != nil || added != 6 {
+		t.Fatalf("InboxAddClaim = %d, %v; want 6 added", added, err)
+	}
+	var ids []int64
+	for _, it := range claimed {
+		ids = append(ids, it.UpdateID)
+		if it.Attempts != 1 || string(it.Payload) != fmt.Sprintf(`{"update_id":%d}`, it.UpdateID) || it.ReceivedAt.IsZero() {
+			t.Fatalf("claimed %+v; want it as a claim gives it", it)
+		}
+	}
+	// 2 waits behind 1, 4 behind 3, 5 is held; 7 is past the limit.
+	if !slices.Equal(ids, []int64{3, 6}) {
+		t.Fatalf("claimed at intake %v, want [3 6]", ids)
+	}
+	if claimed[0].ChatSeen || claimed[1].ChatSeen {
+		t.Fatalf("new chats claimed at intake as seen before: %+v", claimed)
+	}
+	mustClaim(t, s, "other", longLease, 1)
+	mustClaim(t, s, "other", longLease, 7)
+	mustClaim(t, s, "other", longLease, 0) // 3 and 6 are w's, 4 waits for 3
+	if err := s.InboxComplete(ctx, 3, "w", nil); err != nil {
+		t.Fatalf("InboxComplete of an update claimed at intake: %v", err)
+	}
+	mustClaim(t, s, "other", longLease, 4)
+	if _, claimed, err := s.InboxAddClaim(ctx, []storage.InboxItem{item(8, "g")}, "w", longLease, 0); err != nil || len(claimed) != 0 {
+		t.Fatalf("InboxAddClaim with no limit claimed %d, %v; want none", len(claimed), err)
+	}
+	mustClaim(t, s, "other", longLease, 8)
+	// A chat whose earlier update is done was seen, whichever claim takes
+	// its next: the batch claim (2, after 1) or intake's (9, after 3).
+	if err := s.InboxComplete(ctx, 1, "other", nil); err != nil {
+		t.Fatal(err)
+	}
+	if it := mustClaim(t, s, "other", longLease, 2); !it.ChatSeen {
+		t.Fatalf("update 2 claimed as of a new chat, want seen (update 1)")
+	}
+	if it := mustClaim(t, s, "other", longLease, 0); it.ChatSeen {
+		t.Fatalf("nothing claimed, but seen")
+	}
+	if err := s.InboxComplete(ctx, 4, "other", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, claimed, err = s.InboxAddClaim(ctx, []storage.InboxItem{item(9, "b")}, "w", longLease, 1)
+	if err != nil || len(claimed) != 1 || !claimed[0].ChatSeen {
+		t.Fatalf("InboxAddClaim after the chat's earlier updates = %+v, %v; want 9 claimed, seen", claimed, err)
+	}
+}
+
 func item(id int64, chat string) storage.InboxItem {
 	return storage.InboxItem{UpdateID: id, ChatKey: chat, Payload: fmt.Appendf(nil, `{"update_id":%d}`, id)}
 }

@@ -31,6 +31,7 @@ var outboxTests = []struct {
 	{"HeartbeatGivesTheClock", testHeartbeatClock},
 	{"InboxCompleteQueuesOnce", testInboxComplete},
 	{"InboxCompleteManyPerUpdate", testInboxCompleteMany},
+	{"InboxCompleteHandsWhatIsReady", testInboxCompleteHand},
 	{"InboxReleaseBacksOffOneUpdate", testInboxBackoff},
 	{"InboxSilentProcessTakenOver", testInboxTakeover},
 	{"InboxDeadLetters", testInboxDead},
@@ -419,6 +420,63 @@ func testInboxCompleteMany(t *testing.T, s Store) {
 		t.Fatalf("InboxCompleteMany of a done update: %v, %v; want ErrNotHolder", errs, err)
 	}
 	mustKeys(t, "in the end", mustOutboxClaim(t, s, "d2", 10), "u:2:0", "u:3:0")
+}
+
+// testInboxCompleteHand: a completion claims for its caller exactly the
+// entries it queues that a claim would give now (first of their chat and
+// lane, nothing pending before them in a lane as low, no edit), and only
+// those: the rest wait for a claim as before.
+func testInboxCompleteHand(t *testing.T, s Store) {
+	ctx := t.Context()
+	mustOutboxAdd(t, s, entry("old", "a", tipline.LaneReply))
+	mustAdd(t, s, item(1, "a"), item(2, "b"), item(3, "c"))
+	mustClaim(t, s, "w", longLease, 1)
+	mustClaim(t, s, "w", longLease, 2)
+	mustClaim(t, s, "other", longLease, 3)
+	edit := entry("u:2:2", "b", tipline.LaneUrgent)
+	edit.EditOf = "u:2:0"
+	done := []storage.Completion{
+		{UpdateID: 1, Entries: []storage.OutboxEntry{
+			entry("u:1:0", "a", tipline.LaneReply),  // behind "old"
+			entry("u:1:1", "a", tipline.LaneUrgent), // a lower lane overtakes
+		}},
+		{UpdateID: 2, Entries: []storage.OutboxEntry{
+			entry("u:2:0", "b", tipline.LaneReply),
+			entry("u:2:1", "b", tipline.LaneReply), // behind u:2:0
+			edit,
+			entry("u:2:3", "b", tipline.LaneBulk), // behind u:2:0's lane
+		}},
+		{UpdateID: 3, Entries: []storage.OutboxEntry{entry("u:3:0", "c", tipline.LaneReply)}}, // not ours
+	}
+	errs, handed, err := s.InboxCompleteHand(ctx, "w", longLease, done)
+	if err != nil || len(errs) != 3 || errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], storage.ErrNotHolder) {
+		t.Fatalf("InboxCompleteHand = %v, %v; want updates 1 and 2 done, 3 not ours", errs, err)
+	}
+	mustKeys(t, "handed", handed, "u:1:1", "u:2:0")
+	for _, e := range handed {
+		if e.ID == 0 || e.ChatID != 4242 || string(e.Payload) != `{"text":"`+e.Key+`"}` || e.CreatedAt.IsZero() || e.Attempts != 0 {
+			t.Fatalf("handed %+v; want it as a claim gives it", e)
+		}
+	}
+	// Handed entries are claimed: nobody claims them again, and their
+	// holder records them as any claim's.
+	mustKeys(t, "claimed after the hand-off", mustOutboxClaim(t, s, "d", 10), "old")
+	if err := s.OutboxSent(ctx, handed[1].ID, "d", 1); !errors.Is(err, storage.ErrNotHolder) {
+		t.Fatalf("OutboxSent of a handed entry by another: %v, want ErrNotHolder", err)
+	}
+	if err := s.OutboxSent(ctx, handed[1].ID, "w", 7); err != nil {
+		t.Fatalf("OutboxSent of a handed entry by its holder: %v", err)
+	}
+	mustKeys(t, "after u:2:0 was sent", mustOutboxClaim(t, s, "d", 10), "u:2:2", "u:2:1")
+
+	// Without a lease nothing is handed.
+	mustAdd(t, s, item(4, "e"))
+	mustClaim(t, s, "w", longLease, 4)
+	errs, handed, err = s.InboxCompleteHand(ctx, "w", 0, []storage.Completion{{UpdateID: 4, Entries: []storage.OutboxEntry{entry("u:4:0", "e", tipline.LaneReply)}}})
+	if err != nil || errs[0] != nil || len(handed) != 0 {
+		t.Fatalf("InboxCompleteHand with no lease = %v, %v, %v; want done, nothing handed", errs, handed, err)
+	}
+	mustKeys(t, "queued without a lease", mustOutboxClaim(t, s, "d", 10), "u:4:0")
 }
 
 func testInboxBackoff(t *testing.T, s Store) {

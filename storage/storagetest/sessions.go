@@ -19,6 +19,7 @@ type Sessions interface {
 	// LoadMany is Load for several chats in one round trip.
 	LoadMany(ctx context.Context, chatKeys []string) ([][]byte, []error, error)
 	Save(ctx context.Context, chatKey string, data []byte) error
+	SaveMarked(ctx context.Context, chatKey string, data []byte, name string, markTTL time.Duration) error
 	Delete(ctx context.Context, chatKey string) error
 
 	Mark(ctx context.Context, name string, ttl time.Duration) error
@@ -55,6 +56,31 @@ func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Session
 		}
 		got[1] = 'X'
 		mustLoadSession(t, s, "chat-d", "original")
+	})
+	t.Run("SaveMarked", func(t *testing.T) {
+		t.Parallel()
+		s, ttl, _ := newSessions(t)
+		ctx := t.Context()
+		if err := s.SaveMarked(ctx, "chat-a", []byte(`{"state":"ask_what"}`), "draft:chat-a", ttl); err != nil {
+			t.Fatalf("SaveMarked: %v", err)
+		}
+		mustLoadSession(t, s, "chat-a", `{"state":"ask_what"}`)
+		mustMarked(t, s, "draft:chat-a", true)
+		if err := s.SaveMarked(ctx, "chat-a", []byte(`{"state":"done"}`), "draft:chat-a", 0); err != nil {
+			t.Fatalf("SaveMarked with no marker: %v", err)
+		}
+		mustLoadSession(t, s, "chat-a", `{"state":"done"}`)
+		mustMarked(t, s, "draft:chat-a", false)
+		// Refused whole: a session over the bound, a marker for no time.
+		big := make([]byte, storage.MaxSessionBytes+1)
+		if err := s.SaveMarked(ctx, "chat-a", big, "draft:chat-a", ttl); !errors.Is(err, storage.ErrSessionTooLarge) {
+			t.Fatalf("SaveMarked over the bound: %v, want ErrSessionTooLarge", err)
+		}
+		if err := s.SaveMarked(ctx, "chat-a", []byte(`{}`), "draft:chat-a", -time.Second); !errors.Is(err, tipline.ErrInvalid) {
+			t.Fatalf("SaveMarked for a negative time: %v, want ErrInvalid", err)
+		}
+		mustLoadSession(t, s, "chat-a", `{"state":"done"}`)
+		mustMarked(t, s, "draft:chat-a", false)
 	})
 	t.Run("SizeBound", func(t *testing.T) {
 		t.Parallel()
