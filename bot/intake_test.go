@@ -2,10 +2,15 @@ package bot
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-telegram/bot/models"
+	"github.com/tipline/tipline/storage/memory"
+	"github.com/tipline/tipline/storage/storagetest"
 )
 
 // TestStripIdentity: an update loses every name, username, phone number
@@ -41,5 +46,59 @@ func TestStripIdentity(t *testing.T) {
 	}
 	if _, err := stripIdentity([]byte(`{"update_id":`)); err == nil {
 		t.Error("a broken update was stripped without an error")
+	}
+}
+
+// TestIntakeClaimsForTheWorkers: updates stored that are ready at once
+// (the first of a chat with nothing waiting) are claimed by the statement
+// that stores them and go to the workers with no claim of their own;
+// nobody else can claim them; one that waited too long for a worker is
+// given back and claimed like any other.
+func TestIntakeClaimsForTheWorkers(t *testing.T) {
+	mem := memory.New(nil)
+	b := newFuzzBot(t, mem, fuzzSecret)
+	msg := func(id, chat int64) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"update_id":%d,"message":{"message_id":%d,"date":1700000000,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"language_code":"en"},"text":"hi"}}`, id, id, chat, chat))
+	}
+	if err := b.storeUpdates(t.Context(), []json.RawMessage{msg(1, 71), msg(2, 72), msg(3, 71)}); err != nil {
+		t.Fatal(err)
+	}
+	// 3 waits behind 1 in its chat; 1 and 2 are this process's already.
+	if _, ok, err := storagetest.InboxClaim(t.Context(), mem, "other", time.Minute); err != nil || ok {
+		t.Fatalf("another process claimed an update (%v, %v); want none ready", ok, err)
+	}
+	b.intaken.mu.Lock()
+	b.intaken.items.Age(1, time.Now().Add(-time.Hour)) // no worker came for it
+	b.intaken.mu.Unlock()
+	var ids []int64
+	for _, it := range b.takeIntaken(t.Context(), 10) {
+		ids = append(ids, it.UpdateID)
+		if it.Attempts != 1 || it.ChatKey != b.ring.ChatKey(71) || len(it.Payload) == 0 {
+			t.Fatalf("intaken %+v; want it as a claim gives it", it)
+		}
+	}
+	if !slices.Equal(ids, []int64{1}) {
+		t.Fatalf("workers took %v, want [1] (2 waited too long)", ids)
+	}
+	it, ok, err := storagetest.InboxClaim(t.Context(), mem, "other", time.Minute)
+	if err != nil || !ok || it.UpdateID != 2 {
+		t.Fatalf("claim after the give-back = %d, %v, %v; want update 2", it.UpdateID, ok, err)
+	}
+	if room, end := b.beginIntake(); room != b.cfg.Workers {
+		t.Fatalf("intake room %d with none waiting, want %d", room, b.cfg.Workers)
+	} else {
+		end(nil)
+	}
+	// Once the workers stopped, what intake claimed is theirs to finish,
+	// and intake claims no more.
+	if err := b.storeUpdates(t.Context(), []json.RawMessage{msg(4, 73)}); err != nil {
+		t.Fatal(err)
+	}
+	left := b.closeIntake()
+	if len(left) != 1 || left[0].UpdateID != 4 {
+		t.Fatalf("closeIntake gave %+v, want update 4", left)
+	}
+	if room, _ := b.beginIntake(); room != 0 {
+		t.Fatalf("intake room %d after the workers stopped, want 0", room)
 	}
 }
