@@ -128,30 +128,59 @@ func (s *Sender) dispatchLoop(ctx context.Context, first, last tipline.Lane, sen
 	}
 }
 
-// claim gives a loop up to n entries to send: first those a commit here
-// claimed as it queued them (Hand), with no claim of their own; else a
-// claim from the outbox when something may be ready there (look), or
-// when the idle time has passed since the last (other processes'
-// entries, waits that ended), or at shutdown (nothing is left behind).
+// claim gives a loop up to n entries to send, in the outbox claim's order
+// (lower lanes first, then oldest first) across what a commit here
+// claimed as it queued them (Hand) and what waits in the outbox: a claim
+// from the outbox when something may be ready there (look), or when the
+// idle time has passed since the last (other processes' entries, waits
+// that ended), or at shutdown (nothing is left behind). What that claim
+// brings beyond the n first joins the handed entries (handed.add), so an
+// urgent notification or an entry given back after its chat's wait is not
+// left behind a stream of fresh replies handed over, and a handed reply
+// does not go before an older one queued in the outbox.
 func (s *Sender) claim(ctx context.Context, n int, first, last tipline.Lane) ([]storage.OutboxEntry, error) {
 	loop := otherLoop
 	if first == tipline.LaneCallback {
 		loop = answerLoop
 	}
-	if es := s.takeHanded(ctx, loop == answerLoop, n); len(es) > 0 {
-		return es, nil
+	every := s.cfg.Idle
+	s.handed.mu.Lock()
+	if s.handed.others.len()+s.handed.answers.len() > 0 {
+		every = max(every, busyLook) // in full flow, what waits here comes first
 	}
+	s.handed.mu.Unlock()
 	since := time.Duration(time.Now().UnixNano() - s.lastLook[loop].Load())
-	if !s.look[loop].Swap(false) && since < s.cfg.Idle && !s.draining.Load() {
-		return nil, nil
+	if s.look[loop].Swap(false) || since >= every || s.draining.Load() {
+		s.lastLook[loop].Store(time.Now().UnixNano())
+		es, err := s.store.OutboxClaimLanes(ctx, s.cfg.Owner, s.cfg.Lease, n, first, last)
+		s.handed.mu.Lock()
+		q := &s.handed.others
+		if loop == answerLoop {
+			q = &s.handed.answers
+		}
+		q.add(time.Now(), es...)
+		// More may be ready: look again at the next turn, unless enough
+		// waits here already (a hand-off in full flow); then the idle
+		// claim and the next wake bring the rest.
+		more := err != nil || (len(es) == n && len(q.items) < 2*n)
+		s.handed.mu.Unlock()
+		if more {
+			s.look[loop].Store(true)
+		}
+		if err != nil {
+			if es := s.takeHanded(ctx, loop == answerLoop, n); len(es) > 0 {
+				return es, nil // the outbox is read again at the next turn
+			}
+			return nil, err
+		}
 	}
-	s.lastLook[loop].Store(time.Now().UnixNano())
-	es, err := s.store.OutboxClaimLanes(ctx, s.cfg.Owner, s.cfg.Lease, n, first, last)
-	if err != nil || len(es) == n {
-		s.look[loop].Store(true) // more may be ready
-	}
-	return es, err
+	return s.takeHanded(ctx, loop == answerLoop, n), nil
 }
+
+// busyLook is how often a dispatcher with handed entries waiting reads
+// the outbox for what no hand-off or wake told it of (other processes'
+// entries): the idle time, at least, but no claim a send under load.
+const busyLook = time.Second
 
 // buckets are the limits an entry is sent within: its chat's and the bot's.
 // The bot's token may be reserved up to globalAhead before it is there:
@@ -369,6 +398,12 @@ func (s *Sender) settle(ctx context.Context, e storage.OutboxEntry, res outcome,
 		// Its chat's next entry may be ready now, or it is to be tried
 		// again: the dispatchers look at the outbox.
 		defer s.lookFor(true, true)
+	}
+	if (res == notSent || res == slowDown) && wait > 0 {
+		// Given back until its wait ends: look for it then, so it goes
+		// out in its place, not at the next idle claim.
+		answers := e.Lane == tipline.LaneCallback
+		time.AfterFunc(wait, func() { s.lookFor(answers, !answers) })
 	}
 	if err := s.settleRecord(ctx, e, res, msgID, wait, reason); err != nil {
 		// The database is down. The outcome is kept here and recorded by
