@@ -183,22 +183,28 @@ func (s *Sender) claim(ctx context.Context, n int, first, last tipline.Lane) ([]
 const busyLook = time.Second
 
 // buckets are the limits an entry is sent within: its chat's and the bot's.
-// The bot's token may be reserved up to globalAhead before it is there:
-// the sender then waits for it, with no second call to the throttle.
+// The bot's token may be reserved ahead of time (ahead): the sender then
+// waits for it, with no second call to the throttle.
 func (s *Sender) buckets(e storage.OutboxEntry) []storage.Bucket {
 	return []storage.Bucket{
 		{Key: "chat:" + e.ChatKey, Rate: s.cfg.Pacing.PerChat, Burst: s.cfg.Pacing.ChatBurst},
-		{Key: "global", Rate: s.cfg.Pacing.Global, Burst: s.cfg.Pacing.GlobalBurst, Ahead: globalAhead},
+		{Key: "global", Rate: s.cfg.Pacing.Global, Burst: s.cfg.Pacing.GlobalBurst, Ahead: s.ahead()},
 	}
 }
 
-// globalAhead is how far ahead a sender reserves its turn at the bot's
-// bucket. Senders that all waited for the same next token and asked
-// again each time it came made about eight throttle calls a message at
-// 30 a second (751 for 90 messages); with reservations one call serves a
-// claimed batch (83). A chat's token is never reserved: a chat that must
-// wait gives its entry back.
-const globalAhead = time.Second
+// ahead is how far ahead a sender reserves its turn at the bot's bucket.
+// Senders that all waited for the same next token and asked again each
+// time it came made about eight throttle calls a message at 30 a second
+// (751 for 90 messages); with reservations one call serves a claimed
+// batch (83). Turns are reserved in the claims' order, so the sends
+// follow it as far as reservations reach: an entry whose turn lies
+// beyond sleeps and asks again, behind all that was claimed meanwhile.
+// They reach as far as a claimed entry can wait for its turn, a quarter
+// of its lease (the claim still holds when the turn comes): only the
+// entries in the hands of the bot's processes are ever ahead of one, a
+// fraction of a second's sending. A chat's token is never reserved: a
+// chat that must wait gives its entry back.
+func (s *Sender) ahead() time.Duration { return s.cfg.Lease / 4 }
 
 // takeEach takes a token from each bucket of each set through the shared
 // throttle, or the process's own while the shared one cannot be reached.

@@ -14,14 +14,17 @@ import (
 // the dispatcher's turns at it follow the outbox claim's order across
 // everything ready, whichever way it came: an urgent notification queued
 // last first, then replies oldest first, those waiting in the outbox
-// before the ones a later commit handed over. Each entry is sent at its
+// before the ones a later commit handed over, however far ahead the
+// turns reach within the claims' lease. Each entry is sent at its
 // turn (dispatchOne waits for it), so the turns are the sending order.
 // The throttle's clock stands still: no timer decides anything here.
 func TestSentInQueueOrder(t *testing.T) {
 	ctx := t.Context()
 	mem := memory.New(nil)
 	s := newTestSender(t, mem, nil)
-	s.cfg.Pacing = Pacing{Global: 30, GlobalBurst: 1, PerChat: 1, ChatBurst: 3}
+	// Four a second: the ten turns reach 2.5 s ahead, beyond a second,
+	// and each is still taken in its place (ahead).
+	s.cfg.Pacing = Pacing{Global: 4, GlobalBurst: 1, PerChat: 1, ChatBurst: 3}
 	frozen := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	s.throttle = memory.NewThrottle(func() time.Time { return frozen })
 	s.cfg.Idle = time.Hour // only a wake reads the outbox
