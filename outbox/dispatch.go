@@ -134,7 +134,7 @@ func (s *Sender) dispatchLoop(ctx context.Context, first, last tipline.Lane, sen
 // from the outbox when something may be ready there (look), or when the
 // idle time has passed since the last (other processes' entries, waits
 // that ended), or at shutdown (nothing is left behind). What that claim
-// brings beyond the n first joins the handed entries (handed.add), so an
+// brings beyond the n first joins the handed entries (handed), so an
 // urgent notification or an entry given back after its chat's wait is not
 // left behind a stream of fresh replies handed over, and a handed reply
 // does not go before an older one queued in the outbox.
@@ -145,7 +145,7 @@ func (s *Sender) claim(ctx context.Context, n int, first, last tipline.Lane) ([]
 	}
 	every := s.cfg.Idle
 	s.handed.mu.Lock()
-	if s.handed.others.len()+s.handed.answers.len() > 0 {
+	if s.handed.others.Len()+s.handed.answers.Len() > 0 {
 		every = max(every, busyLook) // in full flow, what waits here comes first
 	}
 	s.handed.mu.Unlock()
@@ -158,11 +158,11 @@ func (s *Sender) claim(ctx context.Context, n int, first, last tipline.Lane) ([]
 		if loop == answerLoop {
 			q = &s.handed.answers
 		}
-		q.add(time.Now(), es...)
+		q.Insert(time.Now(), before, es...)
 		// More may be ready: look again at the next turn, unless enough
 		// waits here already (a hand-off in full flow); then the idle
 		// claim and the next wake bring the rest.
-		more := err != nil || (len(es) == n && len(q.items) < 2*n)
+		more := err != nil || (len(es) == n && q.Len() < 2*n)
 		s.handed.mu.Unlock()
 		if more {
 			s.look[loop].Store(true)

@@ -290,8 +290,8 @@ func (s *Sender) recordSent(ctx context.Context, id int64, msgID int) error {
 // before an urgent notification.
 type handed struct {
 	mu      sync.Mutex
-	answers queue // LaneCallback
-	others  queue
+	answers claimloop.Held[storage.OutboxEntry] // LaneCallback, in order (before)
+	others  claimloop.Held[storage.OutboxEntry]
 	// lone holds the ids of handed entries that nothing queued with them
 	// waits behind in their chat: once sent, no claim need look for what
 	// follows them (their chat's next entry, if another process queued
@@ -299,52 +299,13 @@ type handed struct {
 	lone map[int64]bool
 }
 
-// queue is claimed entries in the outbox claim's order: by lane, then by
-// id (the order they were queued in). Each keeps when it joined: one that
-// waited longer than its claim can be trusted to hold is given back as
-// stale, never sent. Its owner locks around it.
-type queue struct{ items []queued }
-
-type queued struct {
-	e  storage.OutboxEntry
-	at time.Time // when it joined: its claim began a little before
-}
-
-// before is the outbox claim's order.
+// before is the outbox claim's order: lower lanes first, then by id (the
+// order entries were queued in).
 func before(a, b storage.OutboxEntry) int {
 	if a.Lane != b.Lane {
 		return int(a.Lane) - int(b.Lane)
 	}
 	return cmp.Compare(a.ID, b.ID)
-}
-
-// add puts es in their places; they joined at now.
-func (q *queue) add(now time.Time, es ...storage.OutboxEntry) {
-	for _, e := range es {
-		i, _ := slices.BinarySearchFunc(q.items, e, func(it queued, e storage.OutboxEntry) int { return before(it.e, e) })
-		q.items = slices.Insert(q.items, i, queued{e, now})
-	}
-}
-
-func (q *queue) len() int { return len(q.items) }
-
-// take removes up to n fresh entries, first first, with every stale one
-// (joined more than maxAge before now) met on the way.
-func (q *queue) take(n int, maxAge time.Duration, now time.Time) (fresh, stale []storage.OutboxEntry) {
-	cut := 0
-	for _, it := range q.items {
-		if len(fresh) == n {
-			break
-		}
-		cut++
-		if now.Sub(it.at) > maxAge {
-			stale = append(stale, it.e)
-			continue
-		}
-		fresh = append(fresh, it.e)
-	}
-	q.items = append(q.items[:0], q.items[cut:]...)
-	return fresh, stale
 }
 
 // alone tells, once, whether id was handed with nothing queued behind it.
@@ -387,9 +348,9 @@ func (s *Sender) Hand(handed, queued []storage.OutboxEntry) {
 			s.handed.lone[e.ID] = true
 		}
 		if e.Lane == tipline.LaneCallback {
-			s.handed.answers.add(now, e)
+			s.handed.answers.Insert(now, before, e)
 		} else {
-			s.handed.others.add(now, e)
+			s.handed.others.Insert(now, before, e)
 		}
 	}
 	s.handed.mu.Unlock()
@@ -413,7 +374,7 @@ func (s *Sender) takeHanded(ctx context.Context, answers bool, n int) []storage.
 	if answers {
 		q = &s.handed.answers
 	}
-	out, stale := q.take(n, s.cfg.Lease/2, time.Now())
+	out, stale := q.Take(n, s.cfg.Lease/2, time.Now())
 	s.handed.mu.Unlock()
 	for _, e := range stale {
 		s.handed.alone(e.ID)

@@ -65,7 +65,7 @@ func TestHandedSentWithoutAClaim(t *testing.T) {
 	s := newTestSender(t, store, api)
 	s.Hand(handed, handed)
 	s.handed.mu.Lock()
-	s.handed.others.items[0].at = time.Now().Add(-time.Hour) // its dispatcher stood still
+	s.handed.others.Age(0, time.Now().Add(-time.Hour)) // its dispatcher stood still
 	s.handed.mu.Unlock()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()

@@ -1,10 +1,14 @@
 package claimloop
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Held keeps what this process claimed before anyone was free to handle
 // it (updates claimed as intake stored them, messages claimed as a commit
-// queued them), oldest first, until a loop takes it instead of claiming.
+// queued them), oldest first (or in an order of its owner's: Insert),
+// until a loop takes it instead of claiming.
 // Each item keeps the time it joined: one that waited longer than its
 // claim can be trusted to hold is handed back as stale, never handled.
 // Held does no locking: its owner holds its own lock around it.
@@ -19,6 +23,21 @@ type heldItem[T any] struct {
 func (h *Held[T]) Add(now time.Time, vs ...T) {
 	for _, v := range vs {
 		h.items = append(h.items, heldItem[T]{v, now})
+	}
+}
+
+// Insert puts each of vs, which joined at now, before the first item
+// that order places after it: a queue kept in order (order as for
+// slices.SortFunc) rather than by arrival.
+func (h *Held[T]) Insert(now time.Time, order func(a, b T) int, vs ...T) {
+	for _, v := range vs {
+		i, _ := slices.BinarySearchFunc(h.items, v, func(it heldItem[T], v T) int {
+			if c := order(it.v, v); c != 0 {
+				return c
+			}
+			return -1 // after its equals: they keep their arrival order
+		})
+		h.items = slices.Insert(h.items, i, heldItem[T]{v, now})
 	}
 }
 

@@ -25,3 +25,20 @@ func TestHeldTakesFreshGivesBackStale(t *testing.T) {
 		t.Fatalf("all = %v, %d left; want [4] and none", all, h.Len())
 	}
 }
+
+// TestHeldInsertKeepsOrder: items inserted come out in the order given,
+// whenever they joined; equals keep the order they joined in, and each
+// keeps its own time (an old one is still stale).
+func TestHeldInsertKeepsOrder(t *testing.T) {
+	now := time.Now()
+	type item struct{ rank, n int }
+	byRank := func(a, b item) int { return a.rank - b.rank }
+	var h Held[item]
+	h.Insert(now, byRank, item{3, 1}, item{1, 2})
+	h.Age(0, now.Add(-time.Hour)) // item{1, 2}
+	h.Insert(now, byRank, item{2, 3}, item{3, 4}, item{1, 5})
+	fresh, stale := h.Take(10, time.Minute, now)
+	if want := []item{{1, 5}, {2, 3}, {3, 1}, {3, 4}}; !slices.Equal(fresh, want) || !slices.Equal(stale, []item{{1, 2}}) {
+		t.Fatalf("took %v, stale %v; want %v and [{1 2}]", fresh, stale, want)
+	}
+}
