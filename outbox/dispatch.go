@@ -143,9 +143,13 @@ func (s *Sender) claim(ctx context.Context, n int, first, last tipline.Lane) ([]
 	if first == tipline.LaneCallback {
 		loop = answerLoop
 	}
+	q := &s.handed.others
+	if loop == answerLoop {
+		q = &s.handed.answers
+	}
 	every := s.cfg.Idle
 	s.handed.mu.Lock()
-	if s.handed.others.Len()+s.handed.answers.Len() > 0 {
+	if q.Len() > 0 {
 		every = max(every, busyLook) // in full flow, what waits here comes first
 	}
 	s.handed.mu.Unlock()
@@ -154,10 +158,6 @@ func (s *Sender) claim(ctx context.Context, n int, first, last tipline.Lane) ([]
 		s.lastLook[loop].Store(time.Now().UnixNano())
 		es, err := s.store.OutboxClaimLanes(ctx, s.cfg.Owner, s.cfg.Lease, n, first, last)
 		s.handed.mu.Lock()
-		q := &s.handed.others
-		if loop == answerLoop {
-			q = &s.handed.answers
-		}
 		q.Insert(time.Now(), before, es...)
 		// More may be ready: look again at the next turn, unless enough
 		// waits here already (a hand-off in full flow); then the idle
@@ -179,7 +179,8 @@ func (s *Sender) claim(ctx context.Context, n int, first, last tipline.Lane) ([]
 
 // busyLook is how often a dispatcher with handed entries waiting reads
 // the outbox for what no hand-off or wake told it of (other processes'
-// entries): the idle time, at least, but no claim a send under load.
+// entries): the idle time, but not so often that a loaded dispatcher
+// claims once a send.
 const busyLook = time.Second
 
 // buckets are the limits an entry is sent within: its chat's and the bot's.
