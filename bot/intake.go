@@ -72,16 +72,22 @@ type rawUser struct {
 	Lang string `json:"language_code"`
 }
 
-// rawSender is a message's sender, read only for its language: a sender
+// rawSender is a message's sender, kept as it came and read only for its
+// language, when a word is said without a session (privateChat): a sender
 // intake cannot read leaves the language unknown rather than turning the
 // update away, since ordering does not depend on it.
-type rawSender struct{ Lang string }
+type rawSender json.RawMessage
 
 func (s *rawSender) UnmarshalJSON(b []byte) error {
-	var u rawUser
-	_ = json.Unmarshal(b, &u) // unreadable: no language
-	s.Lang = u.Lang
+	*s = append((*s)[:0], b...)
 	return nil
+}
+
+// lang is the sender's language, "" when unknown or unreadable.
+func (s rawSender) lang() string {
+	var u rawUser
+	_ = json.Unmarshal(s, &u) // unreadable: no language
+	return u.Lang
 }
 
 // readUpdate reads the little of an update intake needs; false for bytes
@@ -119,7 +125,7 @@ func (u rawUpdate) privateChat() (int64, string) {
 	private := func(m *rawMessage) bool { return m != nil && m.Chat.Type == string(models.ChatTypePrivate) }
 	switch {
 	case private(u.Message):
-		return u.Message.Chat.ID, u.Message.From.Lang
+		return u.Message.Chat.ID, u.Message.From.lang()
 	case private(u.EditedMessage):
 		return u.EditedMessage.Chat.ID, ""
 	case u.CallbackQuery != nil:
@@ -160,10 +166,7 @@ func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
 	if u.elsewhere() {
 		return storage.InboxItem{}, errElsewhere
 	}
-	payload, err := stripIdentity(raw)
-	if err != nil {
-		return storage.InboxItem{}, errBadUpdate
-	}
+	payload := stripValid(raw) // readUpdate found it JSON
 	it := storage.InboxItem{
 		UpdateID:   u.ID,
 		ChatKey:    b.ring.ChatKey(u.chat()),
@@ -677,9 +680,14 @@ func stripIdentity(raw []byte) ([]byte, error) {
 	if !json.Valid(raw) {
 		return nil, errors.New("strip update: not JSON")
 	}
+	return stripValid(raw), nil
+}
+
+// stripValid is stripIdentity of bytes known to be JSON.
+func stripValid(raw []byte) []byte {
 	s := stripper{in: raw, out: make([]byte, 0, len(raw))}
 	s.value()
-	return s.out, nil
+	return s.out
 }
 
 // stripper copies valid JSON from in to out, compact, without

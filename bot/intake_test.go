@@ -193,3 +193,25 @@ func dropIdentity(v any) any {
 	}
 	return v
 }
+
+// TestSenderLanguageRead: intake reads a message's sender only for the
+// language said without a session; a sender it cannot read leaves the
+// language unknown and the update still read.
+func TestSenderLanguageRead(t *testing.T) {
+	for from, want := range map[string]string{
+		`{"id":5,"language_code":"km"}`: "km",
+		`{"id":5}`:                      "",
+		`5`:                             "",
+		`null`:                          "",
+		`{"language_code":7}`:           "",
+	} {
+		raw := `{"update_id":3,"message":{"chat":{"id":5,"type":"private"},"from":` + from + `,"text":"hi"}}`
+		u, ok := readUpdate([]byte(raw))
+		if !ok {
+			t.Fatalf("from %s: the update was not read", from)
+		}
+		if chat, lang := u.privateChat(); chat != 5 || lang != want {
+			t.Errorf("from %s: chat %d language %q, want 5 %q", from, chat, lang, want)
+		}
+	}
+}
