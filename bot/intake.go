@@ -804,17 +804,18 @@ func appendJSONString(out, tok []byte) []byte {
 // decoder matches names regardless of case (and of Unicode's simple case
 // folding), so any spelling it would read as one is left out too.
 func identityKey(tok []byte) bool {
-	name := string(tok[1 : len(tok)-1])
-	if bytes.IndexByte(tok, '\\') >= 0 {
-		if json.Unmarshal(tok, &name) != nil {
-			return false
+	inner := tok[1 : len(tok)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		if identityFields[string(inner)] { // no copy made
+			return true
+		}
+		if !bytes.ContainsFunc(inner, func(r rune) bool { return (r < 'a' || r > 'z') && r != '_' && (r < '0' || r > '9') }) {
+			return false // already as written in identityFields, and not one
 		}
 	}
-	if identityFields[name] {
-		return true
-	}
-	if !strings.ContainsFunc(name, func(r rune) bool { return (r < 'a' || r > 'z') && r != '_' && (r < '0' || r > '9') }) {
-		return false // already as written in identityFields, and not one
+	var name string
+	if json.Unmarshal(tok, &name) != nil {
+		return false
 	}
 	for f := range identityFields {
 		if strings.EqualFold(f, name) {
