@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"strconv"
 	"sync"
 
@@ -288,19 +287,26 @@ func (r *Ring) mac(key *macKey, msg string, n int) string {
 // update.
 type macKey struct {
 	key  []byte
-	pool sync.Pool
+	pool sync.Pool // of *keyedHash
+}
+
+// keyedHash is a keyed hash and room for a message to it.
+type keyedHash struct {
+	h   hash.Hash
+	msg []byte
 }
 
 func newMACKey(key []byte) *macKey {
-	return &macKey{key: key, pool: sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+	return &macKey{key: key, pool: sync.Pool{New: func() any { return &keyedHash{h: hmac.New(sha256.New, key)} }}}
 }
 
 // sum is the HMAC of msg.
 func (k *macKey) sum(msg string) []byte {
-	m := k.pool.Get().(hash.Hash)
-	m.Reset()
-	io.WriteString(m, msg)
-	out := m.Sum(make([]byte, 0, sha256.Size))
+	m := k.pool.Get().(*keyedHash)
+	m.h.Reset()
+	m.msg = append(m.msg[:0], msg...)
+	m.h.Write(m.msg)
+	out := m.h.Sum(make([]byte, 0, sha256.Size))
 	k.pool.Put(m)
 	return out
 }
