@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -71,16 +72,22 @@ type rawUser struct {
 	Lang string `json:"language_code"`
 }
 
-// rawSender is a message's sender, read only for its language: a sender
+// rawSender is a message's sender, kept as it came and read only for its
+// language, when a word is said without a session (privateChat): a sender
 // intake cannot read leaves the language unknown rather than turning the
 // update away, since ordering does not depend on it.
-type rawSender struct{ Lang string }
+type rawSender json.RawMessage
 
 func (s *rawSender) UnmarshalJSON(b []byte) error {
-	var u rawUser
-	_ = json.Unmarshal(b, &u) // unreadable: no language
-	s.Lang = u.Lang
+	*s = append((*s)[:0], b...)
 	return nil
+}
+
+// lang is the sender's language, "" when unknown or unreadable.
+func (s rawSender) lang() string {
+	var u rawUser
+	_ = json.Unmarshal(s, &u) // unreadable: no language
+	return u.Lang
 }
 
 // readUpdate reads the little of an update intake needs; false for bytes
@@ -118,7 +125,7 @@ func (u rawUpdate) privateChat() (int64, string) {
 	private := func(m *rawMessage) bool { return m != nil && m.Chat.Type == string(models.ChatTypePrivate) }
 	switch {
 	case private(u.Message):
-		return u.Message.Chat.ID, u.Message.From.Lang
+		return u.Message.Chat.ID, u.Message.From.lang()
 	case private(u.EditedMessage):
 		return u.EditedMessage.Chat.ID, ""
 	case u.CallbackQuery != nil:
@@ -159,10 +166,7 @@ func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
 	if u.elsewhere() {
 		return storage.InboxItem{}, errElsewhere
 	}
-	payload, err := stripIdentity(raw)
-	if err != nil {
-		return storage.InboxItem{}, errBadUpdate
-	}
+	payload := stripValid(raw) // readUpdate found it JSON
 	it := storage.InboxItem{
 		UpdateID:   u.ID,
 		ChatKey:    b.ring.ChatKey(u.chat()),
@@ -663,44 +667,162 @@ var identityFields = map[string]bool{
 }
 
 // stripIdentity returns the update raw without identityFields, at any
-// depth; every other field is kept as it came (numbers digit for digit),
-// so processing reads the update as before. It is the one place an update
-// loses them: intake strips each update before the inbox seals it, so
-// neither the inbox nor the dead letters (a copy of an inbox row) ever
-// hold them.
+// depth; every other field is kept as it came (numbers digit for digit,
+// keys in their order, a key given twice given twice), so processing reads
+// the update as intake read it. It is the one place an update loses them:
+// intake strips each update before the inbox seals it, so neither the
+// inbox nor the dead letters (a copy of an inbox row) ever hold them.
+//
+// It copies the bytes once, leaving out each identity field with its
+// value, rather than decoding the update into maps and encoding it again:
+// intake does this for every update.
 func stripIdentity(raw []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("strip update: %w", err)
+	if !json.Valid(raw) {
+		return nil, errors.New("strip update: not JSON")
 	}
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(withoutIdentity(v)); err != nil {
-		return nil, fmt.Errorf("strip update: %w", err)
-	}
-	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
+	return stripValid(raw), nil
 }
 
-// withoutIdentity removes identityFields from every object within v.
-func withoutIdentity(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, inner := range x {
-			if identityFields[k] {
-				delete(x, k)
-				continue
-			}
-			x[k] = withoutIdentity(inner)
-		}
-	case []any:
-		for i := range x {
-			x[i] = withoutIdentity(x[i])
+// stripValid is stripIdentity of bytes known to be JSON.
+func stripValid(raw []byte) []byte {
+	s := stripper{in: raw, out: make([]byte, 0, len(raw))}
+	s.value()
+	return s.out
+}
+
+// stripper copies valid JSON from in to out, compact, without
+// identityFields.
+type stripper struct {
+	in, out []byte
+	i       int
+}
+
+func (s *stripper) space() {
+	for s.i < len(s.in) {
+		switch s.in[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
 		}
 	}
-	return v
+}
+
+func (s *stripper) value() {
+	s.space()
+	switch s.in[s.i] {
+	case '{':
+		s.object()
+	case '[':
+		s.i++
+		s.out = append(s.out, '[')
+		for n := 0; ; n++ {
+			s.space()
+			if s.in[s.i] == ']' {
+				s.i++
+				break
+			}
+			if n > 0 {
+				s.i++ // ','
+				s.out = append(s.out, ',')
+			}
+			s.value()
+		}
+		s.out = append(s.out, ']')
+	case '"':
+		s.out = appendJSONString(s.out, s.str())
+	default: // a number, true, false or null
+		start := s.i
+		for s.i < len(s.in) && !strings.ContainsRune(",]} \t\n\r", rune(s.in[s.i])) {
+			s.i++
+		}
+		s.out = append(s.out, s.in[start:s.i]...)
+	}
+}
+
+func (s *stripper) object() {
+	s.i++
+	s.out = append(s.out, '{')
+	kept := 0
+	for n := 0; ; n++ {
+		s.space()
+		if s.in[s.i] == '}' {
+			s.i++
+			break
+		}
+		if n > 0 {
+			s.i++ // ','
+			s.space()
+		}
+		key := s.str()
+		s.space()
+		s.i++ // ':'
+		mark := len(s.out)
+		if kept > 0 {
+			s.out = append(s.out, ',')
+		}
+		s.out = appendJSONString(s.out, key)
+		s.out = append(s.out, ':')
+		s.value()
+		if identityKey(key) {
+			s.out = s.out[:mark] // left out, with its value
+			continue
+		}
+		kept++
+	}
+	s.out = append(s.out, '}')
+}
+
+// str returns the string at the cursor, quotes and escapes as they came.
+func (s *stripper) str() []byte {
+	start := s.i
+	s.i++
+	for s.in[s.i] != '"' {
+		if s.in[s.i] == '\\' {
+			s.i++
+		}
+		s.i++
+	}
+	s.i++
+	return s.in[start:s.i]
+}
+
+// appendJSONString appends a string token as it came, unless it holds
+// bytes that are not UTF-8: those are written as the decoder reads them
+// (U+FFFD), as the map round trip did before.
+func appendJSONString(out, tok []byte) []byte {
+	if utf8.Valid(tok) {
+		return append(out, tok...)
+	}
+	var v string
+	_ = json.Unmarshal(tok, &v) // valid JSON: cannot fail
+	b, _ := json.Marshal(v)
+	return append(out, b...)
+}
+
+// identityKey tells whether a key token names an identity field. The
+// decoder matches names regardless of case (and of Unicode's simple case
+// folding), so any spelling it would read as one is left out too.
+func identityKey(tok []byte) bool {
+	inner := tok[1 : len(tok)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		if identityFields[string(inner)] { // no copy made
+			return true
+		}
+		if !bytes.ContainsFunc(inner, func(r rune) bool { return (r < 'a' || r > 'z') && r != '_' && (r < '0' || r > '9') }) {
+			return false // already as written in identityFields, and not one
+		}
+	}
+	var name string
+	if json.Unmarshal(tok, &name) != nil {
+		return false
+	}
+	for f := range identityFields {
+		if strings.EqualFold(f, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // intaken keeps the updates intake claimed for this process as it stored

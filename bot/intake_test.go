@@ -3,6 +3,7 @@ package bot
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -100,5 +101,117 @@ func TestIntakeClaimsForTheWorkers(t *testing.T) {
 	}
 	if room, _ := b.beginIntake(); room != 0 {
 		t.Fatalf("intake room %d after the workers stopped, want 0", room)
+	}
+}
+
+// FuzzStripIdentity: for any JSON, the stripped bytes are JSON that reads
+// as the input read into maps less every identity field (under any case
+// the decoder would match), and none is left at any depth; what is not
+// JSON is refused.
+func FuzzStripIdentity(f *testing.F) {
+	for _, s := range []string{
+		`{"update_id":9001,"message":{"chat":{"id":555000111,"type":"private","first_name":"S"},"from":{"id":1,"username":"u","language_code":"km"},"text":"hi"}}`,
+		` { "a" : [ 1 , -2.5e3 , true , null , { "contact" : { "vcard" : "x" } } ] , "b" : "q\"\\u00e9\u2028" } `,
+		`{"First_Name":"S","\u0066irst_name":"T","uſername":"U","USERNAME":"V","phone_number":[1,{"x":2}],"k":{}}`,
+		`{"a":"` + "\xff\xfe" + `","first_name":"` + "\xc3" + `","b":[[],{}],"a":1}`,
+		`{"first_name":"a","first_name":"b","x":1,"x":2}`,
+		`[{"bio":1},"last_name",{"z":{"author_signature":null}}]`,
+		`{"update_id":`,
+		`12345678901234567890`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, err := stripIdentity(raw)
+		if !json.Valid(raw) {
+			if err == nil {
+				t.Fatalf("stripped bytes that are not JSON: %q", raw)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("strip %q: %v", raw, err)
+		}
+		if !json.Valid(got) {
+			t.Fatalf("strip %q gave bytes that are not JSON: %q", raw, got)
+		}
+		read := func(b []byte) any {
+			dec := json.NewDecoder(strings.NewReader(string(b)))
+			dec.UseNumber()
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				t.Fatalf("decode %q: %v", b, err)
+			}
+			return v
+		}
+		want, have := dropIdentity(read(raw)), read(got)
+		if !reflect.DeepEqual(want, have) {
+			t.Fatalf("strip %q = %q; reads %v, want %v", raw, got, have, want)
+		}
+		var left func(v any)
+		left = func(v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, inner := range x {
+					for f := range identityFields {
+						if strings.EqualFold(k, f) {
+							t.Fatalf("strip %q left %q", raw, k)
+						}
+					}
+					left(inner)
+				}
+			case []any:
+				for _, inner := range x {
+					left(inner)
+				}
+			}
+		}
+		left(have)
+	})
+}
+
+// dropIdentity is the stripping FuzzStripIdentity expects, on decoded
+// JSON: every key that folds to an identity field goes, with its value.
+func dropIdentity(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, inner := range x {
+			drop := false
+			for f := range identityFields {
+				drop = drop || strings.EqualFold(k, f)
+			}
+			if drop {
+				delete(x, k)
+				continue
+			}
+			x[k] = dropIdentity(inner)
+		}
+	case []any:
+		for i := range x {
+			x[i] = dropIdentity(x[i])
+		}
+	}
+	return v
+}
+
+// TestSenderLanguageRead: intake reads a message's sender only for the
+// language said without a session; a sender it cannot read leaves the
+// language unknown and the update still read.
+func TestSenderLanguageRead(t *testing.T) {
+	for from, want := range map[string]string{
+		`{"id":5,"language_code":"km"}`: "km",
+		`{"id":5}`:                      "",
+		`5`:                             "",
+		`null`:                          "",
+		`{"language_code":7}`:           "",
+	} {
+		raw := `{"update_id":3,"message":{"chat":{"id":5,"type":"private"},"from":` + from + `,"text":"hi"}}`
+		u, ok := readUpdate([]byte(raw))
+		if !ok {
+			t.Fatalf("from %s: the update was not read", from)
+		}
+		if chat, lang := u.privateChat(); chat != 5 || lang != want {
+			t.Errorf("from %s: chat %d language %q, want 5 %q", from, chat, lang, want)
+		}
 	}
 }

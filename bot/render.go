@@ -53,20 +53,25 @@ func (r renderer) reporterSigner(userID int64) func(reply.Button) string {
 func (r renderer) render(lang string, rep reply.Message, sign func(reply.Button) string) []outgoing {
 	var parts []string
 	var b strings.Builder
+	n := 0 // b's length in UTF-16 units
 	for i, line := range rep.Lines {
 		s := r.text(lang, line)
 		sep := "\n\n"
 		if line.Item {
 			sep = "\n"
 		}
-		if i > 0 && utf16Len(b.String())+utf16Len(sep)+utf16Len(s) > maxMessageLen {
+		ns := utf16Len(s)
+		if i > 0 && n+len(sep)+ns > maxMessageLen { // sep is ASCII: one unit a byte
 			parts = append(parts, b.String())
 			b.Reset()
+			n = 0
 		}
 		if b.Len() > 0 {
 			b.WriteString(sep)
+			n += len(sep)
 		}
 		b.WriteString(s)
+		n += ns
 	}
 	parts = append(parts, b.String())
 	out := make([]outgoing, 0, len(parts))

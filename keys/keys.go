@@ -17,7 +17,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"strconv"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -46,8 +48,8 @@ var ErrUndecryptable = errors.New("keys: cannot decrypt: unknown key or damaged 
 type rootKey struct {
 	id      uint32
 	content cipher.AEAD
-	pseudo  []byte
-	buttons []byte
+	pseudo  *macKey
+	buttons *macKey
 	follow  []byte
 	hash    []byte
 }
@@ -128,8 +130,8 @@ func derive(root []byte) (*rootKey, error) {
 	return &rootKey{
 		id:      binary.BigEndian.Uint32(idKey[:4]),
 		content: aead,
-		pseudo:  sub(PurposePseudonym),
-		buttons: sub(PurposeButtons),
+		pseudo:  newMACKey(sub(PurposePseudonym)),
+		buttons: newMACKey(sub(PurposeButtons)),
 		follow:  sub(PurposeFollowUp),
 		hash:    sub(PurposeContentHash),
 	}, nil
@@ -270,18 +272,43 @@ func (r *Ring) GroupKey(chatID int64, mediaGroupID string) string {
 
 // SignButton returns a short MAC over button data, for callback_data.
 func (r *Ring) SignButton(data string, n int) []byte {
-	m := hmac.New(sha256.New, r.current.buttons)
-	m.Write([]byte(data))
-	return m.Sum(nil)[:n]
+	return r.current.buttons.sum(data)[:n]
 }
 
 // FollowUpKey is the subkey for hashing follow-up codes.
 func (r *Ring) FollowUpKey() []byte { return r.current.follow }
 
-func (r *Ring) mac(key []byte, msg string, n int) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(msg))
-	return hex.EncodeToString(m.Sum(nil)[:n])
+func (r *Ring) mac(key *macKey, msg string, n int) string {
+	return hex.EncodeToString(key.sum(msg)[:n])
+}
+
+// macKey is an HMAC-SHA256 key with its keyed hashes kept for reuse: a
+// hash is keyed once, not at every pseudonym, chat key and button of every
+// update.
+type macKey struct {
+	key  []byte
+	pool sync.Pool // of *keyedHash
+}
+
+// keyedHash is a keyed hash and room for a message to it.
+type keyedHash struct {
+	h   hash.Hash
+	msg []byte
+}
+
+func newMACKey(key []byte) *macKey {
+	return &macKey{key: key, pool: sync.Pool{New: func() any { return &keyedHash{h: hmac.New(sha256.New, key)} }}}
+}
+
+// sum is the HMAC of msg.
+func (k *macKey) sum(msg string) []byte {
+	m := k.pool.Get().(*keyedHash)
+	m.h.Reset()
+	m.msg = append(m.msg[:0], msg...)
+	m.h.Write(m.msg)
+	out := m.h.Sum(make([]byte, 0, sha256.Size))
+	k.pool.Put(m)
+	return out
 }
 
 // Argon2id parameters for follow-up codes: OWASP's minimum for Argon2id

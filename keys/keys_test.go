@@ -2,9 +2,14 @@ package keys
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -77,7 +82,7 @@ func TestSubkeysAreSeparate(t *testing.T) {
 	if r.Pseudonym(42) == other.Pseudonym(42) {
 		t.Error("pseudonym does not depend on the key")
 	}
-	if bytes.Equal(r.SignButton("x", 9), r.FollowUpKey()[:9]) || bytes.Equal(r.FollowUpKey(), r.current.pseudo) {
+	if bytes.Equal(r.SignButton("x", 9), r.FollowUpKey()[:9]) || bytes.Equal(r.FollowUpKey(), r.current.pseudo.key) {
 		t.Error("subkeys not separate")
 	}
 }
@@ -118,4 +123,37 @@ func TestFollowUpHash(t *testing.T) {
 	if !found {
 		t.Error("a code from before a key rotation no longer opens its case")
 	}
+}
+
+// TestMACReused: a keyed hash kept for reuse gives the HMAC of a fresh
+// one, however often and from however many goroutines it is used.
+func TestMACReused(t *testing.T) {
+	r, err := NewRing(root(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := func(key []byte, msg string) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(msg))
+		return m.Sum(nil)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				id := int64(g*1000 + i)
+				if got, want := r.Pseudonym(id), hex.EncodeToString(fresh(r.current.pseudo.key, "user:"+strconv.FormatInt(id, 10))[:16]); got != want {
+					t.Errorf("Pseudonym(%d) = %s, want %s", id, got, want)
+				}
+				if got, want := r.ChatKey(id), hex.EncodeToString(fresh(r.current.pseudo.key, "chat:"+strconv.FormatInt(id, 10))[:16]); got != want {
+					t.Errorf("ChatKey(%d) = %s, want %s", id, got, want)
+				}
+				data := "reporter:" + strconv.FormatInt(id, 10) + ":menu"
+				if got, want := r.SignButton(data, 9), fresh(r.current.buttons.key, data)[:9]; !bytes.Equal(got, want) {
+					t.Errorf("SignButton(%q) = %x, want %x", data, got, want)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -32,6 +32,11 @@ type Catalog struct {
 	ids    map[string][]string // language → message IDs
 	mu     sync.Mutex
 	locs   map[string]*i18n.Localizer
+	// plain holds the messages without data once written (lang, id →
+	// text), for the languages and IDs the catalogue has: most of a reply
+	// (its buttons, its fixed lines) is such a message, written again at
+	// every update.
+	plain sync.Map
 }
 
 // Load parses the embedded message files.
@@ -89,6 +94,22 @@ func (c *Catalog) Raw(lang, id string) (string, bool) {
 // A value of reply's in data (a date, an age, a duration…) and a nested
 // reply.Text are written in lang first.
 func (c *Catalog) Text(lang, id string, data map[string]any) string {
+	if len(data) == 0 && c.Has(lang, id) { // bounded by the catalogue
+		key := plainKey{lang, id}
+		if s, ok := c.plain.Load(key); ok {
+			return s.(string)
+		}
+		s := c.text(lang, id, nil)
+		c.plain.Store(key, s)
+		return s
+	}
+	return c.text(lang, id, data)
+}
+
+// plainKey names a message without data in one language.
+type plainKey struct{ lang, id string }
+
+func (c *Catalog) text(lang, id string, data map[string]any) string {
 	cloned := false
 	for k, v := range data {
 		s, ok := c.Value(lang, v)

@@ -488,3 +488,29 @@ func TestPluralForms(t *testing.T) {
 		t.Errorf("1 photo: %q", got)
 	}
 }
+
+// TestPlainTextsKept: a message without data reads the same when it is
+// written again from what was kept, and only the catalogue's own
+// languages and IDs are kept (a language code from a phone is not).
+func TestPlainTextsKept(t *testing.T) {
+	c := MustLoad()
+	for _, lang := range Languages {
+		for _, id := range c.IDs(lang) {
+			want := c.text(lang, id, nil)
+			if first, again := c.Text(lang, id, nil), c.Text(lang, id, nil); first != want || again != want {
+				t.Fatalf("%s %s: %q then %q, want %q", lang, id, first, again, want)
+			}
+		}
+	}
+	if got := c.Text("en", "unit_minutes", map[string]any{"N": 3}); got == c.Text("en", "unit_minutes", map[string]any{"N": 4}) {
+		t.Fatalf("a message with data came back as kept: %q", got)
+	}
+	c.Text("xx-forged", "menu_title", nil)
+	c.Text("en", "no_such_message", nil)
+	c.plain.Range(func(k, _ any) bool {
+		if key := k.(plainKey); !c.Has(key.lang, key.id) {
+			t.Errorf("kept %v, which the catalogue does not have", key)
+		}
+		return true
+	})
+}
