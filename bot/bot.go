@@ -151,9 +151,9 @@ type Limiter interface {
 type Sessions interface {
 	Load(ctx context.Context, chatKey string) ([]byte, error)
 	Save(ctx context.Context, chatKey string, data []byte) error
-	// SaveMarked is Save with a marker set for markTTL (removed for 0) in
-	// the same round trip: every step's write.
-	SaveMarked(ctx context.Context, chatKey string, data []byte, name string, markTTL time.Duration) error
+	// SaveMarked is Save with markers set (removed for a TTL of 0) in the
+	// same round trip: every step's write.
+	SaveMarked(ctx context.Context, chatKey string, data []byte, marks ...storage.Mark) error
 	Delete(ctx context.Context, chatKey string) error
 	// Markers remember, without content, that a chat had an unfinished
 	// report, so its expiry can be explained.

@@ -12,6 +12,7 @@ import (
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/reply"
+	"github.com/tipline/tipline/storage"
 )
 
 // A reporter's language is what they chose on the language picker (or
@@ -49,10 +50,11 @@ func (b *Bot) reporterLanguage(ctx context.Context, userID int64) string {
 	return ""
 }
 
-// rememberLanguage keeps a reporter's language under their current
-// pseudonym, starting its time to live again.
-func (b *Bot) rememberLanguage(ctx context.Context, userID int64, lang string) error {
-	return RememberLanguage(ctx, b.sessions, b.ring, userID, lang)
+// languageMark keeps a reporter's language under their current
+// pseudonym, starting its time to live again, when written with their
+// session (saveSession).
+func (b *Bot) languageMark(userID int64, lang string) storage.Mark {
+	return storage.Mark{Name: languageMarker(b.ring.Pseudonym(userID)), Value: lang, TTL: languageTTL}
 }
 
 // RememberLanguage keeps the language a Telegram user chose as a reporter,

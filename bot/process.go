@@ -140,12 +140,12 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		}
 		return err
 	}
+	// Markers written with the session, in its round trip.
+	var marks []storage.Mark
 	if l := res.Session.Lang; l != "" && !res.Forgot && (l != sess.Lang || fresh) {
 		// Chosen now, or read again by a new conversation: kept (again)
 		// for the paths that have no session.
-		if err := b.rememberLanguage(ctx, in.userID, l); err != nil {
-			return err
-		}
+		marks = append(marks, b.languageMark(in.userID, l))
 	}
 	if more {
 		// Every part is stored; only the album's last part answers, with
@@ -157,15 +157,13 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	if res.Urgent {
 		lane = tipline.LaneUrgent
 	}
-	if err := b.rememberListening(ctx, in.userID, sess, res); err != nil {
-		return err
-	}
+	marks = append(marks, b.listeningMarks(in.userID, sess, res)...)
 	b.replyHeard(ctx, out, lane, in.chatID, in.userID, res.Session, res.Replies)
 	st.Flow = res.Session
 	st.Messages = recentMessages(st.Messages, b.cfg.Now())
 	st.LastUpdateID = item.UpdateID
 	st.Pending = withoutChat(out.Entries, item.ChatKey)
-	if err := b.saveSession(ctx, item.ChatKey, st); err != nil {
+	if err := b.saveSession(ctx, item.ChatKey, st, marks...); err != nil {
 		if errors.Is(err, storage.ErrSessionTooLarge) {
 			return b.sessionFull(ctx, item, in, sess.Lang)
 		}
@@ -696,17 +694,18 @@ func (b *Bot) loadSession(ctx context.Context, chatKey string) (chatState, bool,
 }
 
 // saveSession stores the chat's state, and the marker that lets an expired
-// unfinished report be explained (a month longer than the session).
-func (b *Bot) saveSession(ctx context.Context, chatKey string, s chatState) error {
+// unfinished report be explained (a month longer than the session), with
+// the other markers of the step, in one round trip.
+func (b *Bot) saveSession(ctx context.Context, chatKey string, s chatState, marks ...storage.Mark) error {
 	data, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
-	var markTTL time.Duration // none: no draft to explain
+	draft := storage.Mark{Name: draftMarker(chatKey)} // TTL 0: no draft to explain
 	if s.Flow.Draft != nil {
-		markTTL = b.cfg.SessionTTL + 30*24*time.Hour
+		draft.TTL = b.cfg.SessionTTL + 30*24*time.Hour
 	}
-	return b.sessions.SaveMarked(ctx, chatKey, data, draftMarker(chatKey), markTTL)
+	return b.sessions.SaveMarked(ctx, chatKey, data, append([]storage.Mark{draft}, marks...)...)
 }
 
 // reply queues a step's messages in order, as replies (lane 3).

@@ -74,18 +74,24 @@ func (b *Bot) listening(ctx context.Context, userID int64) bool {
 	return false
 }
 
-// rememberListening keeps a change of the reporter's listening (or keeps
-// it again for a new conversation), as rememberLanguage does the language.
-func (b *Bot) rememberListening(ctx context.Context, userID int64, before flows.Session, res stepResult) error {
+// listeningMarks keep a change of the reporter's listening (or keep it
+// again for a new conversation), written with their session as their
+// language is (languageMark): set under the current pseudonym, or
+// removed under every one.
+func (b *Bot) listeningMarks(userID int64, before flows.Session, res stepResult) []storage.Mark {
 	if res.Forgot || userID <= 0 {
 		return nil
 	}
 	on := res.Session.Listen
 	switch {
 	case on && (!before.Listen || before.State == flows.StateNew):
-		return RememberListening(ctx, b.sessions, b.ring, userID)
+		return []storage.Mark{{Name: listenMarker(b.ring.Pseudonym(userID)), Value: "1", TTL: languageTTL}}
 	case !on && before.Listen:
-		return b.forgetListening(ctx, userID)
+		var marks []storage.Mark
+		for _, p := range b.ring.Pseudonyms(userID) {
+			marks = append(marks, storage.Mark{Name: listenMarker(p)})
+		}
+		return marks
 	}
 	return nil
 }

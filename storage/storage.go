@@ -56,6 +56,14 @@ const MaxSessionBytes = 256 << 10
 // the one saved before stays.
 var ErrSessionTooLarge = errors.New("session over the size limit")
 
+// Mark is a marker written with a session (Sessions.SaveMarked): Name
+// set to Value ("1" when empty) for TTL, or removed when TTL is 0.
+type Mark struct {
+	Name  string
+	Value string
+	TTL   time.Duration
+}
+
 // InboxItem is one Telegram update waiting in the inbox.
 type InboxItem struct {
 	UpdateID int64

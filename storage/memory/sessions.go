@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
@@ -93,21 +94,27 @@ func (s *Sessions) Delete(ctx context.Context, chatKey string) error {
 	return nil
 }
 
-// SaveMarked saves a session and sets or removes a marker, as
-// redis.Sessions.SaveMarked does.
-func (s *Sessions) SaveMarked(ctx context.Context, chatKey string, data []byte, name string, markTTL time.Duration) error {
-	if markTTL != 0 {
-		if err := rules.CheckMarkTTL(markTTL); err != nil {
-			return fmt.Errorf("save session: %w", err)
-		}
+// SaveMarked saves a session and writes markers, as
+// redis.Sessions.SaveMarked does: nothing when one is refused.
+func (s *Sessions) SaveMarked(ctx context.Context, chatKey string, data []byte, marks ...storage.Mark) error {
+	if err := rules.CheckMarks(marks); err != nil {
+		return fmt.Errorf("save session: %w", err)
 	}
 	if err := s.Save(ctx, chatKey, data); err != nil {
 		return err
 	}
-	if markTTL != 0 {
-		return s.Mark(ctx, name, markTTL)
+	for _, m := range marks {
+		var err error
+		if m.TTL == 0 {
+			err = s.Unmark(ctx, m.Name)
+		} else {
+			err = s.MarkWith(ctx, m.Name, rules.MarkValue(m), m.TTL)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return s.Unmark(ctx, name)
+	return nil
 }
 
 // sweep drops expired sessions and markers once per ttl, so abandoned chats

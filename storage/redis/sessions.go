@@ -76,25 +76,26 @@ func (s *Sessions) Save(ctx context.Context, chatKey string, data []byte) error 
 }
 
 // SaveMarked saves a chat's session as Save does and, in the same round
-// trip, sets the marker name for markTTL, or removes it when markTTL is 0:
-// what every step of a conversation writes (the session, and whether it
-// holds a draft), one trip instead of two.
-func (s *Sessions) SaveMarked(ctx context.Context, chatKey string, data []byte, name string, markTTL time.Duration) error {
+// trip, writes each marker (set for its TTL, or removed when TTL is 0):
+// what a step of a conversation writes (the session, whether it holds a
+// draft, the reporter's language and listening), one trip instead of
+// several. Nothing is written when the session or a marker is refused.
+func (s *Sessions) SaveMarked(ctx context.Context, chatKey string, data []byte, marks ...storage.Mark) error {
 	if err := rules.CheckSession(data); err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
-	if markTTL != 0 {
-		if err := rules.CheckMarkTTL(markTTL); err != nil {
-			return fmt.Errorf("save session: %w", err)
-		}
+	if err := rules.CheckMarks(marks); err != nil {
+		return fmt.Errorf("save session: %w", err)
 	}
 	key := s.key(chatKey)
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, key, s.ring.Seal(data, key), s.ttl)
-		if markTTL != 0 {
-			p.Set(ctx, s.markKey(name), "1", markTTL)
-		} else {
-			p.Del(ctx, s.markKey(name))
+		for _, m := range marks {
+			if m.TTL == 0 {
+				p.Del(ctx, s.markKey(m.Name))
+				continue
+			}
+			p.Set(ctx, s.markKey(m.Name), rules.MarkValue(m), m.TTL)
 		}
 		return nil
 	})

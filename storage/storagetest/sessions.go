@@ -19,7 +19,7 @@ type Sessions interface {
 	// LoadMany is Load for several chats in one round trip.
 	LoadMany(ctx context.Context, chatKeys []string) ([][]byte, []error, error)
 	Save(ctx context.Context, chatKey string, data []byte) error
-	SaveMarked(ctx context.Context, chatKey string, data []byte, name string, markTTL time.Duration) error
+	SaveMarked(ctx context.Context, chatKey string, data []byte, marks ...storage.Mark) error
 	Delete(ctx context.Context, chatKey string) error
 
 	Mark(ctx context.Context, name string, ttl time.Duration) error
@@ -61,26 +61,46 @@ func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Session
 		t.Parallel()
 		s, ttl, _ := newSessions(t)
 		ctx := t.Context()
-		if err := s.SaveMarked(ctx, "chat-a", []byte(`{"state":"ask_what"}`), "draft:chat-a", ttl); err != nil {
+		draft := storage.Mark{Name: "draft:chat-a", TTL: ttl}
+		lang := storage.Mark{Name: "lang:p1", Value: "km", TTL: ttl}
+		if err := s.SaveMarked(ctx, "chat-a", []byte(`{"state":"ask_what"}`), draft, lang); err != nil {
 			t.Fatalf("SaveMarked: %v", err)
 		}
 		mustLoadSession(t, s, "chat-a", `{"state":"ask_what"}`)
 		mustMarked(t, s, "draft:chat-a", true)
-		if err := s.SaveMarked(ctx, "chat-a", []byte(`{"state":"done"}`), "draft:chat-a", 0); err != nil {
+		if v, err := s.MarkValue(ctx, "draft:chat-a"); err != nil || v != "1" {
+			t.Fatalf("draft marker holds %q, %v; want \"1\"", v, err)
+		}
+		if v, err := s.MarkValue(ctx, "lang:p1"); err != nil || v != "km" {
+			t.Fatalf("language marker holds %q, %v; want \"km\"", v, err)
+		}
+		// TTL 0 removes; a marker not named is left as it was.
+		if err := s.SaveMarked(ctx, "chat-a", []byte(`{"state":"done"}`), storage.Mark{Name: "draft:chat-a"}); err != nil {
+			t.Fatalf("SaveMarked removing the marker: %v", err)
+		}
+		mustLoadSession(t, s, "chat-a", `{"state":"done"}`)
+		mustMarked(t, s, "draft:chat-a", false)
+		mustMarked(t, s, "lang:p1", true)
+		if err := s.SaveMarked(ctx, "chat-b", []byte(`{}`)); err != nil {
 			t.Fatalf("SaveMarked with no marker: %v", err)
 		}
-		mustLoadSession(t, s, "chat-a", `{"state":"done"}`)
-		mustMarked(t, s, "draft:chat-a", false)
-		// Refused whole: a session over the bound, a marker for no time.
+		mustLoadSession(t, s, "chat-b", `{}`)
+		// Refused whole: a session over the bound, a marker for no time
+		// or with too long a value.
 		big := make([]byte, storage.MaxSessionBytes+1)
-		if err := s.SaveMarked(ctx, "chat-a", big, "draft:chat-a", ttl); !errors.Is(err, storage.ErrSessionTooLarge) {
+		if err := s.SaveMarked(ctx, "chat-a", big, draft); !errors.Is(err, storage.ErrSessionTooLarge) {
 			t.Fatalf("SaveMarked over the bound: %v, want ErrSessionTooLarge", err)
 		}
-		if err := s.SaveMarked(ctx, "chat-a", []byte(`{}`), "draft:chat-a", -time.Second); !errors.Is(err, tipline.ErrInvalid) {
+		if err := s.SaveMarked(ctx, "chat-a", []byte(`{}`), storage.Mark{Name: "draft:chat-a", TTL: -time.Second}); !errors.Is(err, tipline.ErrInvalid) {
 			t.Fatalf("SaveMarked for a negative time: %v, want ErrInvalid", err)
+		}
+		long := storage.Mark{Name: "lang:p2", Value: strings.Repeat("x", 4096), TTL: ttl}
+		if err := s.SaveMarked(ctx, "chat-a", []byte(`{}`), draft, long); !errors.Is(err, tipline.ErrInvalid) {
+			t.Fatalf("SaveMarked with a long marker value: %v, want ErrInvalid", err)
 		}
 		mustLoadSession(t, s, "chat-a", `{"state":"done"}`)
 		mustMarked(t, s, "draft:chat-a", false)
+		mustMarked(t, s, "lang:p2", false)
 	})
 	t.Run("SizeBound", func(t *testing.T) {
 		t.Parallel()

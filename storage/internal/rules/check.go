@@ -195,6 +195,31 @@ func CheckMarkTTL(ttl time.Duration) error {
 	return nil
 }
 
+// CheckMarks refuses markers a session's save may not write (one set for
+// no time, or with too long a value), as Mark and MarkWith refuse them.
+func CheckMarks(marks []storage.Mark) error {
+	for _, m := range marks {
+		if m.TTL == 0 {
+			continue // removed
+		}
+		if err := CheckMarkTTL(m.TTL); err != nil {
+			return err
+		}
+		if err := CheckMarkValue(MarkValue(m)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MarkValue is what a marker holds: its value, or "1" as Mark sets.
+func MarkValue(m storage.Mark) string {
+	if m.Value == "" {
+		return "1"
+	}
+	return m.Value
+}
+
 // CheckSession refuses a session over storage.MaxSessionBytes, before it
 // is sealed and stored.
 func CheckSession(data []byte) error {

@@ -1,0 +1,115 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/storage"
+	"github.com/tipline/tipline/storage/memory"
+)
+
+// tripSessions is the memory twin of the sessions, counting each call
+// that reads and each that writes: against Redis, each is a round trip.
+type tripSessions struct {
+	*memory.Sessions
+	reads, writes int
+}
+
+func (s *tripSessions) Load(ctx context.Context, chatKey string) ([]byte, error) {
+	s.reads++
+	return s.Sessions.Load(ctx, chatKey)
+}
+
+func (s *tripSessions) Save(ctx context.Context, chatKey string, data []byte) error {
+	s.writes++
+	return s.Sessions.Save(ctx, chatKey, data)
+}
+
+func (s *tripSessions) SaveMarked(ctx context.Context, chatKey string, data []byte, marks ...storage.Mark) error {
+	s.writes++
+	return s.Sessions.SaveMarked(ctx, chatKey, data, marks...)
+}
+
+func (s *tripSessions) Delete(ctx context.Context, chatKey string) error {
+	s.writes++
+	return s.Sessions.Delete(ctx, chatKey)
+}
+
+func (s *tripSessions) Mark(ctx context.Context, name string, ttl time.Duration) error {
+	s.writes++
+	return s.Sessions.Mark(ctx, name, ttl)
+}
+
+func (s *tripSessions) Marked(ctx context.Context, name string) (bool, error) {
+	s.reads++
+	return s.Sessions.Marked(ctx, name)
+}
+
+func (s *tripSessions) Unmark(ctx context.Context, name string) error {
+	s.writes++
+	return s.Sessions.Unmark(ctx, name)
+}
+
+func (s *tripSessions) MarkWith(ctx context.Context, name, value string, ttl time.Duration) error {
+	s.writes++
+	return s.Sessions.MarkWith(ctx, name, value, ttl)
+}
+
+func (s *tripSessions) MarkValue(ctx context.Context, name string) (string, error) {
+	s.reads++
+	return s.Sessions.MarkValue(ctx, name)
+}
+
+// TestLanguageChoiceIsOneWrite: pressing a language on the picker writes
+// the session, its draft marker and the reporter's language in one round
+// trip; the language is kept (for the paths that
+// have no session).
+func TestLanguageChoiceIsOneWrite(t *testing.T) {
+	ctx := t.Context()
+	store := memory.New(nil)
+	sessions := &tripSessions{Sessions: memory.NewSessions(time.Hour, nil)}
+	cfg := testConfig()
+	cfg.Now = func() time.Time { return fuzzNow }
+	b, err := New(cfg, Parts{
+		Store: store, Sessions: sessions, Limiter: memory.NewLimiter(nil),
+		Throttle: memory.NewThrottle(nil), FallbackThrottle: memory.NewThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func(raw string) {
+		t.Helper()
+		item, err := b.inboxItem(json.RawMessage(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.InboxAdd(ctx, []storage.InboxItem{item}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.InboxClaimBatch(ctx, b.owner, time.Minute, 10)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("claimed %d, %v; want the update", len(got), err)
+		}
+		if err := b.process(ctx, got[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step(`{"update_id":1,"message":{"message_id":1,"date":1700000000,"chat":{"id":77,"type":"private"},"from":{"id":77,"language_code":"en"},"text":"/start"}}`)
+	sessions.reads, sessions.writes = 0, 0
+	step(fmt.Sprintf(`{"update_id":2,"callback_query":{"id":"cb2","from":{"id":77,"is_bot":false,"first_name":"A"},"chat_instance":"x","data":%q,
+		"message":{"message_id":2,"date":1700000001,"chat":{"id":77,"type":"private"}}}}`, signButton(b.ring, 77, "lang:km")))
+	if sessions.writes != 1 {
+		t.Errorf("choosing a language wrote in %d round trips, want 1", sessions.writes)
+	}
+	if l := b.reporterLanguage(ctx, 77); l != "km" {
+		t.Errorf("language kept: %q, want km", l)
+	}
+}
