@@ -164,6 +164,7 @@ type Sessions interface {
 	// kept under their pseudonym longer than a session (language.go).
 	MarkWith(ctx context.Context, name, value string, ttl time.Duration) error
 	MarkValue(ctx context.Context, name string) (string, error)
+	MarkValues(ctx context.Context, names ...string) ([]string, error)
 }
 
 // Config is the bot's part of the program's configuration.

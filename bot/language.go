@@ -32,22 +32,70 @@ func languageMarker(pseudonym string) string { return "lang:" + pseudonym }
 // reporterLanguage returns the language a reporter chose, or "" when none
 // is kept (or Redis cannot say: the caller then falls back).
 func (b *Bot) reporterLanguage(ctx context.Context, userID int64) string {
-	if userID <= 0 {
-		return ""
+	return b.readReporter(ctx, userID, reporterNeeds{lang: true}).lang
+}
+
+// reporterNeeds says which of a reporter's markers a step reads.
+type reporterNeeds struct{ lang, listen, awaiting bool }
+
+// reporterMarks is what a step read of a reporter's markers.
+type reporterMarks struct {
+	lang     string // chosen, or ""
+	listen   bool   // asked to hear the questions
+	awaiting []tipline.Reference
+}
+
+// readReporter reads what a step needs of the markers kept under a
+// reporter's pseudonym, in one round trip; what Redis cannot say is
+// unknown ("", false, none), and the step falls back as each reader
+// says. The language and listening count under every key of the ring: a
+// choice kept before a key rotation still counts.
+func (b *Bot) readReporter(ctx context.Context, userID int64, need reporterNeeds) reporterMarks {
+	var out reporterMarks
+	var ps []string
+	if userID > 0 && (need.lang || need.listen) {
+		ps = b.ring.Pseudonyms(userID)
 	}
-	// Under every key of the ring: a language kept before a key rotation
-	// still counts.
-	for _, p := range b.ring.Pseudonyms(userID) {
-		v, err := b.sessions.MarkValue(ctx, languageMarker(p))
-		if err != nil {
-			b.log.Warn("could not read a reporter's language", "err", err)
-			return ""
-		}
-		if slices.Contains(tipline.Languages, v) {
-			return v
+	var names []string
+	if need.lang {
+		for _, p := range ps {
+			names = append(names, languageMarker(p))
 		}
 	}
-	return ""
+	if need.listen {
+		for _, p := range ps {
+			names = append(names, listenMarker(p))
+		}
+	}
+	awaitName := awaitingMarker(b.ring.Pseudonym(userID))
+	if need.awaiting {
+		names = append(names, awaitName)
+	}
+	if len(names) == 0 {
+		return out
+	}
+	vs, err := b.sessions.MarkValues(ctx, names...)
+	if err != nil || len(vs) != len(names) {
+		b.log.Warn("could not read what is kept for a reporter", "err", err)
+		return out
+	}
+	if need.lang {
+		for _, v := range vs[:len(ps)] {
+			if slices.Contains(tipline.Languages, v) {
+				out.lang = v
+				break
+			}
+		}
+		vs = vs[len(ps):]
+	}
+	if need.listen {
+		out.listen = slices.Contains(vs[:len(ps)], "1")
+		vs = vs[len(ps):]
+	}
+	if need.awaiting {
+		out.awaiting = b.openAwaiting(awaitName, vs[0])
+	}
+	return out
 }
 
 // languageMark keeps a reporter's language under their current
@@ -121,12 +169,12 @@ func awaitingMarker(pseudonym string) string { return "await:" + pseudonym }
 // awaiting returns the reporter's cases whose team message awaits an
 // answer; none when Redis cannot say (the words are then a new report's).
 func (b *Bot) awaiting(ctx context.Context, userID int64) []tipline.Reference {
-	name := awaitingMarker(b.ring.Pseudonym(userID))
-	v, err := b.sessions.MarkValue(ctx, name)
-	if err != nil {
-		b.log.Warn("could not read the cases awaiting a reporter's answer", "err", err)
-		return nil
-	}
+	return b.readReporter(ctx, userID, reporterNeeds{awaiting: true}).awaiting
+}
+
+// openAwaiting reads the cases awaiting an answer from v, the value of
+// the marker name.
+func (b *Bot) openAwaiting(name, v string) []tipline.Reference {
 	if v == "" {
 		return nil
 	}

@@ -104,15 +104,19 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	}
 	sess := st.Flow
 	fresh := sess.State == flows.StateNew
+	// What the step needs of the reporter's markers, in one round trip.
+	marked := b.readReporter(ctx, in.userID, reporterNeeds{
+		lang: sess.Lang == "", listen: fresh, awaiting: in.input.Kind == flows.InputText,
+	})
 	if sess.Lang == "" {
-		sess.Lang = b.reporterLanguage(ctx, in.userID)
+		sess.Lang = marked.lang
 	}
 	if fresh {
-		sess.Listen = b.listening(ctx, in.userID)
+		sess.Listen = marked.listen
 	}
 	in.input.DraftExpired = expired
 	if in.input.Kind == flows.InputText {
-		in.input.Awaiting = b.awaiting(ctx, in.userID)
+		in.input.Awaiting = marked.awaiting
 	}
 	if !expired && sess.State == flows.StateNew {
 		// No session: a new chat, or one whose conversation was lost (G5),

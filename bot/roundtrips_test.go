@@ -62,12 +62,18 @@ func (s *tripSessions) MarkWith(ctx context.Context, name, value string, ttl tim
 	return s.Sessions.MarkWith(ctx, name, value, ttl)
 }
 
+func (s *tripSessions) MarkValues(ctx context.Context, names ...string) ([]string, error) {
+	s.reads++
+	return s.Sessions.MarkValues(ctx, names...)
+}
+
 func (s *tripSessions) MarkValue(ctx context.Context, name string) (string, error) {
 	s.reads++
 	return s.Sessions.MarkValue(ctx, name)
 }
 
-// TestLanguageChoiceIsOneWrite: pressing a language on the picker writes
+// TestLanguageChoiceIsOneWrite: /start reads the reporter's language and
+// listening in one round trip; pressing a language on the picker writes
 // the session, its draft marker and the reporter's language in one round
 // trip; the language is kept (for the paths that
 // have no session).
@@ -102,12 +108,18 @@ func TestLanguageChoiceIsOneWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	sessions.reads, sessions.writes = 0, 0
 	step(`{"update_id":1,"message":{"message_id":1,"date":1700000000,"chat":{"id":77,"type":"private"},"from":{"id":77,"language_code":"en"},"text":"/start"}}`)
+	// The session, the draft marker (is there a report that expired?),
+	// and the reporter's language and listening together.
+	if sessions.reads != 3 || sessions.writes != 1 {
+		t.Errorf("/start read in %d round trips and wrote in %d, want 3 and 1", sessions.reads, sessions.writes)
+	}
 	sessions.reads, sessions.writes = 0, 0
 	step(fmt.Sprintf(`{"update_id":2,"callback_query":{"id":"cb2","from":{"id":77,"is_bot":false,"first_name":"A"},"chat_instance":"x","data":%q,
 		"message":{"message_id":2,"date":1700000001,"chat":{"id":77,"type":"private"}}}}`, signButton(b.ring, 77, "lang:km")))
-	if sessions.writes != 1 {
-		t.Errorf("choosing a language wrote in %d round trips, want 1", sessions.writes)
+	if sessions.reads != 2 || sessions.writes != 1 {
+		t.Errorf("choosing a language read in %d round trips and wrote in %d, want 2 and 1", sessions.reads, sessions.writes)
 	}
 	if l := b.reporterLanguage(ctx, 77); l != "km" {
 		t.Errorf("language kept: %q, want km", l)

@@ -55,25 +55,6 @@ type voiceCacheEntry struct {
 
 func listenMarker(pseudonym string) string { return "listen:" + pseudonym }
 
-// listening tells whether a reporter asked to hear the questions; false
-// when Redis cannot say (the questions are then written, as always).
-func (b *Bot) listening(ctx context.Context, userID int64) bool {
-	if userID <= 0 {
-		return false
-	}
-	for _, p := range b.ring.Pseudonyms(userID) {
-		v, err := b.sessions.MarkValue(ctx, listenMarker(p))
-		if err != nil {
-			b.log.Warn("could not read whether a reporter listens", "err", err)
-			return false
-		}
-		if v == "1" {
-			return true
-		}
-	}
-	return false
-}
-
 // listeningMarks keep a change of the reporter's listening (or keep it
 // again for a new conversation), written with their session as their
 // language is (languageMark): set under the current pseudonym, or

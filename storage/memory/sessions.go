@@ -197,6 +197,20 @@ func (s *Sessions) MarkValue(ctx context.Context, name string) (string, error) {
 	return m.value, nil
 }
 
+// MarkValues is MarkValue for several markers at once, as
+// redis.Sessions.MarkValues does.
+func (s *Sessions) MarkValues(ctx context.Context, names ...string) ([]string, error) {
+	out := make([]string, len(names))
+	for i, name := range names {
+		v, err := s.MarkValue(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("read markers: %w", err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
 // Unmark removes the marker name; removing a missing one is not an error.
 func (s *Sessions) Unmark(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {

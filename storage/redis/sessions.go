@@ -164,6 +164,31 @@ func (s *Sessions) MarkValue(ctx context.Context, name string) (string, error) {
 	return v, nil
 }
 
+// MarkValues returns what each marker holds, "" for one not set, in one
+// round trip (MGET): what a step needs of a reporter's markers (their
+// language, listening, cases awaiting an answer) read at once. A key of
+// another type reads as not set.
+func (s *Sessions) MarkValues(ctx context.Context, names ...string) ([]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(names))
+	for i, name := range names {
+		keys[i] = s.markKey(name)
+	}
+	vs, err := s.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read markers: %w", redisErr(err))
+	}
+	out := make([]string, len(names))
+	for i, v := range vs {
+		if v, ok := v.(string); ok {
+			out[i] = v
+		}
+	}
+	return out, nil
+}
+
 // Marked tells whether the marker name is set and has not expired.
 func (s *Sessions) Marked(ctx context.Context, name string) (bool, error) {
 	n, err := s.client.Exists(ctx, s.markKey(name)).Result()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ type Sessions interface {
 	Unmark(ctx context.Context, name string) error
 	MarkWith(ctx context.Context, name, value string, ttl time.Duration) error
 	MarkValue(ctx context.Context, name string) (string, error)
+	MarkValues(ctx context.Context, names ...string) ([]string, error)
 }
 
 // RunSessionsContract checks that sessions keep the promises every
@@ -243,6 +245,36 @@ func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Session
 			t.Errorf("MarkWith for no time: %v, want ErrInvalid", err)
 		}
 		mustMarkValue(t, s, "lang:c", "")
+	})
+	t.Run("MarkValuesAsMarkValue", func(t *testing.T) {
+		t.Parallel()
+		s, ttl, wait := newSessions(t)
+		ctx := t.Context()
+		if got, err := s.MarkValues(ctx); err != nil || len(got) != 0 {
+			t.Fatalf("MarkValues of none: %q, %v; want none", got, err)
+		}
+		if err := s.MarkWith(ctx, "lang:a", "km", ttl); err != nil {
+			t.Fatalf("MarkWith: %v", err)
+		}
+		if err := s.Mark(ctx, "listen:a", ttl/4); err != nil {
+			t.Fatalf("Mark: %v", err)
+		}
+		names := []string{"lang:b", "lang:a", "listen:a", "lang:a"}
+		got, err := s.MarkValues(ctx, names...)
+		if err != nil {
+			t.Fatalf("MarkValues: %v", err)
+		}
+		if want := []string{"", "km", "1", "km"}; !slices.Equal(got, want) {
+			t.Fatalf("MarkValues(%q) = %q, want %q", names, got, want)
+		}
+		wait(ttl / 2)
+		got, err = s.MarkValues(ctx, names...)
+		if err != nil {
+			t.Fatalf("MarkValues: %v", err)
+		}
+		if want := []string{"", "km", "", "km"}; !slices.Equal(got, want) {
+			t.Fatalf("MarkValues(%q) after the listening marker expired = %q, want %q", names, got, want)
+		}
 	})
 	t.Run("MarkerValueExpiry", func(t *testing.T) {
 		t.Parallel()
