@@ -32,25 +32,35 @@ func languageMarker(pseudonym string) string { return "lang:" + pseudonym }
 // reporterLanguage returns the language a reporter chose, or "" when none
 // is kept (or Redis cannot say: the caller then falls back).
 func (b *Bot) reporterLanguage(ctx context.Context, userID int64) string {
-	return b.readReporter(ctx, userID, reporterNeeds{lang: true}).lang
+	m, err := b.readReporter(ctx, userID, reporterNeeds{lang: true})
+	if err != nil {
+		b.log.Warn("could not read a reporter's language", "err", err)
+	}
+	return m.lang
 }
 
-// reporterNeeds says which of a reporter's markers a step reads.
-type reporterNeeds struct{ lang, listen, awaiting bool }
+// reporterNeeds says which markers a step reads: the reporter's, and the
+// draft marker of the chat draftOf when it is not "".
+type reporterNeeds struct {
+	lang, listen, awaiting bool
+	draftOf                string
+}
 
-// reporterMarks is what a step read of a reporter's markers.
+// reporterMarks is what a step read of the markers.
 type reporterMarks struct {
-	lang     string // chosen, or ""
-	listen   bool   // asked to hear the questions
-	awaiting []tipline.Reference
+	lang         string // chosen, or ""
+	listen       bool   // asked to hear the questions
+	awaiting     []tipline.Reference
+	draftExpired bool // the chat's draft marker is set
 }
 
 // readReporter reads what a step needs of the markers kept under a
-// reporter's pseudonym, in one round trip; what Redis cannot say is
-// unknown ("", false, none), and the step falls back as each reader
-// says. The language and listening count under every key of the ring: a
-// choice kept before a key rotation still counts.
-func (b *Bot) readReporter(ctx context.Context, userID int64, need reporterNeeds) reporterMarks {
+// reporter's pseudonym (and of the chat's draft marker), in one round
+// trip. When Redis cannot say, it returns the error with all unknown
+// ("", false, none), and the caller falls back as each reader says. The
+// language and listening count under every key of the ring: a choice
+// kept before a key rotation still counts.
+func (b *Bot) readReporter(ctx context.Context, userID int64, need reporterNeeds) (reporterMarks, error) {
 	var out reporterMarks
 	var ps []string
 	if userID > 0 && (need.lang || need.listen) {
@@ -71,13 +81,18 @@ func (b *Bot) readReporter(ctx context.Context, userID int64, need reporterNeeds
 	if need.awaiting {
 		names = append(names, awaitName)
 	}
+	if need.draftOf != "" {
+		names = append(names, draftMarker(need.draftOf))
+	}
 	if len(names) == 0 {
-		return out
+		return out, nil
 	}
 	vs, err := b.sessions.MarkValues(ctx, names...)
-	if err != nil || len(vs) != len(names) {
-		b.log.Warn("could not read what is kept for a reporter", "err", err)
-		return out
+	if err != nil {
+		return out, err
+	}
+	if len(vs) != len(names) {
+		return out, fmt.Errorf("read markers: %d values for %d", len(vs), len(names))
 	}
 	if need.lang {
 		for _, v := range vs[:len(ps)] {
@@ -94,8 +109,12 @@ func (b *Bot) readReporter(ctx context.Context, userID int64, need reporterNeeds
 	}
 	if need.awaiting {
 		out.awaiting = b.openAwaiting(awaitName, vs[0])
+		vs = vs[1:]
 	}
-	return out
+	if need.draftOf != "" {
+		out.draftExpired = vs[0] != ""
+	}
+	return out, nil
 }
 
 // languageMark keeps a reporter's language under their current
@@ -169,7 +188,11 @@ func awaitingMarker(pseudonym string) string { return "await:" + pseudonym }
 // awaiting returns the reporter's cases whose team message awaits an
 // answer; none when Redis cannot say (the words are then a new report's).
 func (b *Bot) awaiting(ctx context.Context, userID int64) []tipline.Reference {
-	return b.readReporter(ctx, userID, reporterNeeds{awaiting: true}).awaiting
+	m, err := b.readReporter(ctx, userID, reporterNeeds{awaiting: true})
+	if err != nil {
+		b.log.Warn("could not read the cases awaiting a reporter's answer", "err", err)
+	}
+	return m.awaiting
 }
 
 // openAwaiting reads the cases awaiting an answer from v, the value of

@@ -90,7 +90,7 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 		return b.complete(ctx, item, out.Entries)
 	}
 
-	st, expired, err := b.loadSession(ctx, item.ChatKey)
+	st, missing, err := b.loadSession(ctx, item.ChatKey)
 	if err != nil {
 		return fmt.Errorf("load session: %w", err)
 	}
@@ -104,10 +104,26 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	}
 	sess := st.Flow
 	fresh := sess.State == flows.StateNew
-	// What the step needs of the reporter's markers, in one round trip.
-	marked := b.readReporter(ctx, in.userID, reporterNeeds{
-		lang: sess.Lang == "", listen: fresh, awaiting: in.input.Kind == flows.InputText,
-	})
+	// What the step needs of the chat's and the reporter's markers, in
+	// one round trip: with no session, whether an unfinished report of
+	// this chat expired (its marker outlives it).
+	need := reporterNeeds{lang: sess.Lang == "", listen: fresh, awaiting: in.input.Kind == flows.InputText}
+	if missing {
+		need.draftOf = item.ChatKey
+	}
+	marked, err := b.readReporter(ctx, in.userID, need)
+	if err != nil {
+		if missing {
+			return fmt.Errorf("load session: %w", err)
+		}
+		b.log.Warn("could not read what is kept for a reporter", "err", err)
+	}
+	expired := marked.draftExpired
+	if expired {
+		if err := b.sessions.Unmark(ctx, draftMarker(item.ChatKey)); err != nil {
+			return fmt.Errorf("load session: %w", err)
+		}
+	}
 	if sess.Lang == "" {
 		sess.Lang = marked.lang
 	}
@@ -659,22 +675,14 @@ func (b *Bot) clearChat(out *outbox.Batch, chatID int64, ms []messageRef, presse
 // draftMarker names the marker that says a chat has an unfinished report.
 func draftMarker(chatKey string) string { return "draft:" + chatKey }
 
-// loadSession returns the chat's state, and whether an unfinished report
-// of this chat expired (the session is gone but its marker is not).
+// loadSession returns the chat's state, and whether it had none stored
+// (then the caller asks whether its unfinished report expired: the
+// session is gone but its draft marker is not).
 func (b *Bot) loadSession(ctx context.Context, chatKey string) (chatState, bool, error) {
 	var s chatState
 	data, err := b.sessionData(ctx, chatKey) // loaded with its batch, if it was (prefetchSessions, bot.go)
 	if errors.Is(err, tipline.ErrNotFound) {
-		expired, err := b.sessions.Marked(ctx, draftMarker(chatKey))
-		if err != nil {
-			return s, false, err
-		}
-		if expired {
-			if err := b.sessions.Unmark(ctx, draftMarker(chatKey)); err != nil {
-				return s, false, err
-			}
-		}
-		return s, expired, nil
+		return s, true, nil
 	}
 	if errors.Is(err, keys.ErrUndecryptable) || errors.Is(err, storage.ErrUnreadable) {
 		// Sealed under a key we no longer have, or overwritten by something

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
@@ -72,18 +73,19 @@ func (s *tripSessions) MarkValue(ctx context.Context, name string) (string, erro
 	return s.Sessions.MarkValue(ctx, name)
 }
 
-// TestLanguageChoiceIsOneWrite: /start reads the reporter's language and
-// listening in one round trip; pressing a language on the picker writes
+// TestLanguageChoiceIsOneWrite: /start reads the chat's draft marker and
+// the reporter's language and listening in one round trip; pressing a language on the picker writes
 // the session, its draft marker and the reporter's language in one round
 // trip; the language is kept (for the paths that
 // have no session).
-func TestLanguageChoiceIsOneWrite(t *testing.T) {
+// tripBot is a bot on memory storage whose sessions count their round
+// trips, and a step that stores, claims and processes one raw update.
+func tripBot(t *testing.T) (*Bot, *tripSessions, func(raw string)) {
+	t.Helper()
 	ctx := t.Context()
 	store := memory.New(nil)
 	sessions := &tripSessions{Sessions: memory.NewSessions(time.Hour, nil)}
-	cfg := testConfig()
-	cfg.Now = func() time.Time { return fuzzNow }
-	b, err := New(cfg, Parts{
+	b, err := New(testConfig(), Parts{
 		Store: store, Sessions: sessions, Limiter: memory.NewLimiter(nil),
 		Throttle: memory.NewThrottle(nil), FallbackThrottle: memory.NewThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -108,12 +110,18 @@ func TestLanguageChoiceIsOneWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return b, sessions, step
+}
+
+func TestLanguageChoiceIsOneWrite(t *testing.T) {
+	ctx := t.Context()
+	b, sessions, step := tripBot(t)
 	sessions.reads, sessions.writes = 0, 0
 	step(`{"update_id":1,"message":{"message_id":1,"date":1700000000,"chat":{"id":77,"type":"private"},"from":{"id":77,"language_code":"en"},"text":"/start"}}`)
-	// The session, the draft marker (is there a report that expired?),
-	// and the reporter's language and listening together.
-	if sessions.reads != 3 || sessions.writes != 1 {
-		t.Errorf("/start read in %d round trips and wrote in %d, want 3 and 1", sessions.reads, sessions.writes)
+	// The session; then, together, the chat's draft marker (did a report
+	// expire?) and the reporter's language and listening.
+	if sessions.reads != 2 || sessions.writes != 1 {
+		t.Errorf("/start read in %d round trips and wrote in %d, want 2 and 1", sessions.reads, sessions.writes)
 	}
 	sessions.reads, sessions.writes = 0, 0
 	step(fmt.Sprintf(`{"update_id":2,"callback_query":{"id":"cb2","from":{"id":77,"is_bot":false,"first_name":"A"},"chat_instance":"x","data":%q,
@@ -123,5 +131,48 @@ func TestLanguageChoiceIsOneWrite(t *testing.T) {
 	}
 	if l := b.reporterLanguage(ctx, 77); l != "km" {
 		t.Errorf("language kept: %q, want km", l)
+	}
+}
+
+// TestExpiredDraftExplained: a chat whose session expired while it held a
+// draft has it noticed by the next message, whose markers are read in one
+// round trip with the reporter's: the draft marker is then removed, once
+// (so the reporter is told once), beside the step's save.
+func TestExpiredDraftExplained(t *testing.T) {
+	ctx := t.Context()
+	b, sessions, step := tripBot(t)
+	text := func(id int, words string) string {
+		return fmt.Sprintf(`{"update_id":%d,"message":{"message_id":%d,"date":1700000000,"chat":{"id":77,"type":"private"},"from":{"id":77,"language_code":"en"},"text":%q}}`, id, id, words)
+	}
+	step(text(1, "/start"))
+	item, err := b.inboxItem(json.RawMessage(text(2, "x")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat := item.ChatKey
+	if err := b.saveSession(ctx, chat, chatState{LastUpdateID: 1, Flow: flows.Session{Lang: "en", State: flows.StateMenu, Draft: &flows.Draft{}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sessions.Sessions.Delete(ctx, chat); err != nil { // expired
+		t.Fatal(err)
+	}
+	sessions.reads, sessions.writes = 0, 0
+	step(text(2, "hello"))
+	if sessions.reads != 2 {
+		t.Errorf("the message after the expiry read in %d round trips, want 2 (the session, then the markers)", sessions.reads)
+	}
+	if sessions.writes != 2 {
+		t.Errorf("the message after the expiry wrote in %d round trips, want 2 (the expired marker removed, the save)", sessions.writes)
+	}
+	if on, err := sessions.Marked(ctx, draftMarker(chat)); err != nil || on {
+		t.Errorf("draft marker after it was noticed: %v, %v; want removed", on, err)
+	}
+	if err := sessions.Sessions.Delete(ctx, chat); err != nil { // lost again, with no draft this time
+		t.Fatal(err)
+	}
+	sessions.reads, sessions.writes = 0, 0
+	step(text(3, "hello again"))
+	if sessions.writes != 1 {
+		t.Errorf("a lost session with no draft wrote in %d round trips, want 1 (the save alone)", sessions.writes)
 	}
 }
