@@ -11,7 +11,7 @@ import (
 // paths relative to the module: a package imports, of ours, only packages
 // of the layers before its own. Keep the two in step.
 var layers = [][]string{
-	{"", "reply", "keys", "locales/script", "metrics", "telegramemu", "sandbox", "internal/testclock", "internal/golden", "internal/claimloop"},
+	{"", "reply", "keys", "locales/script", "metrics", "telegramemu", "sandbox", "internal/testclock", "internal/golden", "internal/claimloop", "internal/testio"},
 	{"oncall", "storage", "flows", "locales", "places", "internal/chattest"},
 	{"review", "export", "report", "storage/internal/rules", "metrics/snapshot", "voices", "outbox"},
 	{"storage/postgres", "storage/redis", "storage/memory"},

@@ -15,12 +15,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/internal/testio"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/storage/postgres"
 	"github.com/tipline/tipline/telegramemu"
@@ -604,26 +604,8 @@ func (o *operatorRun) verifyUnit() {
 // service is the unit's ExecStart, running.
 type service struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testio.Buffer
 	done chan error
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's output and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // unit reads the installed unit's [Service] settings.
@@ -691,7 +673,7 @@ func (o *operatorRun) start() {
 	if out, err := unitCommand(u["ExecStartPre"], env).CombinedOutput(); err != nil {
 		t.Fatalf("ExecStartPre=%s: %v\n%s", u["ExecStartPre"], err, out)
 	}
-	s := &service{cmd: unitCommand(u["ExecStart"], env), out: &syncBuffer{}, done: make(chan error, 1)}
+	s := &service{cmd: unitCommand(u["ExecStart"], env), out: &testio.Buffer{}, done: make(chan error, 1)}
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

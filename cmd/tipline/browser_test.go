@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tipline/tipline/internal/chattest"
+	"github.com/tipline/tipline/internal/testio"
 	"github.com/tipline/tipline/storage/storagetest"
 )
 
@@ -380,9 +381,9 @@ func TestSandboxInBrowser(t *testing.T) {
 
 // startSandbox runs `tipline sandbox -addr 127.0.0.1:0` in this process,
 // with storage in memory, and returns its address and its logs.
-func startSandbox(t *testing.T) (string, *syncBuffer) {
+func startSandbox(t *testing.T) (string, *testio.Buffer) {
 	t.Helper()
-	logs, out := &syncBuffer{}, &syncBuffer{}
+	logs, out := &testio.Buffer{}, &testio.Buffer{}
 	ready := make(chan ReadyInfo, 1)
 	m := &Main{
 		// No DATABASE_URL or REDIS_URL: storage and sessions in memory.
@@ -444,7 +445,7 @@ func watchExceptions(tab context.Context) func() []string {
 type pageDriver struct {
 	t    *testing.T
 	ctx  context.Context
-	logs *syncBuffer
+	logs *testio.Buffer
 	// last is, per phone, the newest message whose button was pressed: the
 	// next question is a message after it.
 	last map[string]int

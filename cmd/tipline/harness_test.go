@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -19,6 +18,7 @@ import (
 	"github.com/tipline/tipline/bot"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/internal/chattest"
+	"github.com/tipline/tipline/internal/testio"
 	"github.com/tipline/tipline/keys"
 	"github.com/tipline/tipline/storage/postgres"
 	redisstore "github.com/tipline/tipline/storage/redis"
@@ -38,7 +38,7 @@ type testEnv struct {
 	schema string
 	rc     *redis.Client
 	prefix string
-	logs   *syncBuffer
+	logs   *testio.Buffer
 	env    map[string]string
 	conn   *pgx.Conn // for looking at rows; made on first use
 }
@@ -49,23 +49,6 @@ func (e *testEnv) sql() *pgx.Conn {
 		e.conn = storagetest.Conn(e.t)
 	}
 	return e.conn
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newTestEnv(tb testing.TB, opts ...telegramemu.Option) *testEnv {
@@ -79,7 +62,7 @@ func newTestEnv(tb testing.TB, opts ...telegramemu.Option) *testEnv {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := &testEnv{t: tb, ring: ring, key: base64.StdEncoding.EncodeToString(raw), logs: &syncBuffer{}}
+	e := &testEnv{t: tb, ring: ring, key: base64.StdEncoding.EncodeToString(raw), logs: &testio.Buffer{}}
 	e.emu = telegramemu.NewServer(opts...)
 	tb.Cleanup(e.emu.Close)
 	e.db, e.schema = storagetest.NewPostgres(tb, ring)

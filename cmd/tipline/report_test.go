@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/internal/testio"
 	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/places"
 	"github.com/tipline/tipline/storage/storagetest"
@@ -207,7 +208,7 @@ func browseReport(t *testing.T, chromium, path string) []byte {
 	tab, tcancel := chromedp.NewContext(actx)
 	defer tcancel()
 	exceptions := watchExceptions(tab)
-	d := &pageDriver{t: t, ctx: tab, logs: &syncBuffer{}, last: map[string]int{}}
+	d := &pageDriver{t: t, ctx: tab, logs: &testio.Buffer{}, last: map[string]int{}}
 	d.do("open the report", chromedp.Navigate("file://"+path))
 	d.waitFor("the page", `() => document.readyState === "complete"`)
 	got := d.eval(`(() => ({

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipline/tipline/internal/testio"
 	"github.com/tipline/tipline/telegramemu"
 )
 
@@ -50,7 +51,7 @@ func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n"
 // kill it without warning.
 type process struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *testio.Buffer
 }
 
 func (e *testEnv) spawn(t testing.TB) *process {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/bot"
+	"github.com/tipline/tipline/internal/testio"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/storagetest"
 )
@@ -103,9 +104,9 @@ func TestSandboxKeepsTheRota(t *testing.T) {
 // when the test ends.
 // runSandbox runs `tipline sandbox` in e's environment until the test
 // ends, and returns where it listens and what it printed.
-func runSandbox(t *testing.T, e *testEnv) (ReadyInfo, *syncBuffer) {
+func runSandbox(t *testing.T, e *testEnv) (ReadyInfo, *testio.Buffer) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testio.Buffer{}
 	ready := make(chan ReadyInfo, 1)
 	m := &Main{Getenv: e.getenv, Stdout: out, Stderr: e.logs, Ready: func(i ReadyInfo) { ready <- i }}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,0 +1,26 @@
+package testio
+
+import (
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestBufferWrittenWhileRead: writers and a reader at once lose nothing
+// (run with -race, it fails on an unguarded buffer).
+func TestBufferWrittenWhileRead(t *testing.T) {
+	var b Buffer
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 100 {
+				_, _ = b.Write([]byte("x"))
+				_ = b.String()
+			}
+		})
+	}
+	wg.Wait()
+	if got := b.String(); got != strings.Repeat("x", 400) {
+		t.Fatalf("got %d bytes, want 400", len(got))
+	}
+}
