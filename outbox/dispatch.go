@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -689,6 +690,10 @@ func (e answerLostError) Unwrap() error { return e.err }
 type markLostAnswers struct{ base http.RoundTripper }
 
 func (m markLostAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
+	req, err := whole(req)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := m.base.RoundTrip(req)
 	if err == nil {
 		resp.Body = answerBody{resp.Body}
@@ -706,8 +711,43 @@ func (b answerBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// WithLostAnswers is c sending through markLostAnswers; c itself is left
-// as it was.
+// smallBody is how much of a request's body whole reads before sending:
+// every form but a file's fits.
+const smallBody = 64 << 10
+
+// whole sends a small request in one piece. The client library streams
+// every request's form through a pipe, and net/http sends a body of
+// unknown length in chunks, one write (and one TCP segment) per field:
+// ten or more for a message. Read whole, a message goes with its length in
+// one write. A body larger than smallBody (a file) streams as before, after
+// what was read.
+func whole(req *http.Request) (*http.Request, error) {
+	if req.Body == nil || req.ContentLength > 0 || req.Body == http.NoBody {
+		return req, nil
+	}
+	buf, err := io.ReadAll(io.LimitReader(req.Body, smallBody+1))
+	if err != nil {
+		_ = req.Body.Close()
+		return nil, err
+	}
+	if len(buf) <= smallBody {
+		_ = req.Body.Close()
+		r := req.Clone(req.Context())
+		r.Body = io.NopCloser(bytes.NewReader(buf))
+		r.ContentLength = int64(len(buf))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
+		return r, nil
+	}
+	r := req.Clone(req.Context())
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(buf), req.Body), req.Body}
+	return r, nil
+}
+
+// WithLostAnswers is c sending through markLostAnswers (and whole); c
+// itself is left as it was.
 func WithLostAnswers(c *http.Client) *http.Client {
 	base := c.Transport
 	if base == nil {

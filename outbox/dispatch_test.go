@@ -1,11 +1,14 @@
 package outbox
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -194,5 +197,55 @@ func TestClassifyTellsLostAnswersByType(t *testing.T) {
 				t.Error("Telegram not said to be down")
 			}
 		})
+	}
+}
+
+// A message's form goes to Telegram whole, with its length (one write, not
+// a chunk per field); a file larger than smallBody still streams, intact.
+func TestSmallRequestsGoWhole(t *testing.T) {
+	type seen struct {
+		length  int64
+		chunked bool
+		text    string
+		file    []byte
+	}
+	got := make(chan seen, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := seen{length: r.ContentLength, chunked: slices.Contains(r.TransferEncoding, "chunked")}
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			t.Errorf("form: %v", err)
+		}
+		s.text = r.FormValue("text")
+		if f, _, err := r.FormFile("document"); err == nil {
+			s.file, _ = io.ReadAll(f)
+		}
+		got <- s
+		_, _ = io.WriteString(w, `{"ok":true,"result":{"message_id":1,"date":0,"chat":{"id":1,"type":"private"}}}`)
+	}))
+	defer srv.Close()
+	api, err := tgbot.New("123456:test-token", tgbot.WithServerURL(srv.URL), tgbot.WithSkipGetMe(),
+		tgbot.WithHTTPClient(5*time.Second, WithLostAnswers(&http.Client{Timeout: 5 * time.Second})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "សួស្តី " + strings.Repeat("x", 3000)
+	if _, err := api.SendMessage(t.Context(), &tgbot.SendMessageParams{ChatID: 1, Text: text}); err != nil {
+		t.Fatal(err)
+	}
+	s := <-got
+	if s.chunked || s.length <= 0 || s.text != text {
+		t.Errorf("a message went chunked=%v with length %d, text intact %v; want one body with its length", s.chunked, s.length, s.text == text)
+	}
+	file := make([]byte, 3*smallBody)
+	for i := range file {
+		file[i] = byte(i * 7)
+	}
+	if _, err := api.SendDocument(t.Context(), &tgbot.SendDocumentParams{ChatID: 1,
+		Document: &models.InputFileUpload{Filename: "f.bin", Data: bytes.NewReader(file)}}); err != nil {
+		t.Fatal(err)
+	}
+	s = <-got
+	if !s.chunked || !bytes.Equal(s.file, file) {
+		t.Errorf("a large file went chunked=%v, intact %v; want it streamed whole", s.chunked, bytes.Equal(s.file, file))
 	}
 }
