@@ -54,7 +54,7 @@ type MessagePath interface {
 	InboxAddClaim(ctx context.Context, items []storage.InboxItem, owner string, lease time.Duration, limit int) (int, []storage.InboxItem, error)
 	InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error)
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
-	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error)
+	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) (storage.Completed, error)
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxNextInChat(ctx context.Context, chatKey string, updateID int64) (bool, string, error)
@@ -345,7 +345,10 @@ type Bot struct {
 	sender     *outbox.Sender // sends what processing queued
 	owner      string
 
-	wake      chan struct{} // an update was stored
+	wake chan struct{} // an update was stored
+	// claimable counts the moments a claim from the inbox may have found
+	// an update no hand-off brought (mayClaim).
+	claimable atomic.Uint64
 	fetchWake chan struct{}
 	routeWake chan struct{}
 
@@ -456,7 +459,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 	}
 	// What a commit queues ready to go is claimed by it and sent at once;
 	// the dispatchers are woken for the rest.
-	b.commits.lease, b.commits.hand = cfg.Lease, b.sender.Hand
+	b.commits.lease, b.commits.hand, b.commits.behind = cfg.Lease, b.sender.Hand, b.mayClaim
 	return b, nil
 }
 
@@ -590,6 +593,19 @@ func (b *Bot) notify() {
 	claimloop.Signal(b.wake)
 }
 
+// mayClaim says a claim from the inbox may now find an update that intake
+// did not hand to the workers: one stored but not claimed as it was (its
+// chat was busy, the workers were), a chat's next update once the one
+// before it is done, an update given back. The workers claim at their next
+// turn; otherwise they claim only every Idle (updates another process
+// stored, back-offs that ended, claims that lapsed), not after every
+// update: most are handed over by intake, and a claim that finds nothing
+// is a transaction for nothing.
+func (b *Bot) mayClaim() {
+	b.claimable.Add(1)
+	claimloop.Signal(b.wake)
+}
+
 // backoff is how long an update waits after its n-th failed attempt:
 // short at first, never more than a few seconds.
 func backoff(n int) time.Duration {
@@ -607,6 +623,10 @@ func backoff(n int) time.Duration {
 func (b *Bot) work(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var (
+		covered   uint64    // the last mayClaim a claim answered
+		lastClaim time.Time // when the inbox was last claimed from
+	)
 	claimloop.Loop[storage.InboxItem]{
 		What:  "inbox",
 		Hands: b.cfg.Workers,
@@ -616,7 +636,16 @@ func (b *Bot) work(ctx context.Context) {
 			if items := b.takeIntaken(ctx, n); len(items) > 0 {
 				return items, nil
 			}
-			return b.store.InboxClaimBatch(ctx, b.owner, b.cfg.Lease, n)
+			due := b.claimable.Load()
+			if due == covered && time.Since(lastClaim) < b.cfg.Idle {
+				return nil, nil // nothing said to be ready
+			}
+			lastClaim = time.Now()
+			items, err := b.store.InboxClaimBatch(ctx, b.owner, b.cfg.Lease, n)
+			if err == nil && len(items) < n {
+				covered = due // all that was ready is in hand
+			}
+			return items, err
 		},
 		Claimed: func(ctx context.Context, items []storage.InboxItem) {
 			ids := make([]int64, len(items))
@@ -660,7 +689,8 @@ func (b *Bot) handle(ctx context.Context, item storage.InboxItem) {
 		if b.obs != nil {
 			b.obs.Processed(time.Since(start))
 		}
-		claimloop.Signal(b.wake) // the chat's next update may be ready now
+		// Its chat's next update, if one waits, was said to be ready by
+		// the commit (committer.behind).
 	case errors.Is(err, storage.ErrNotHolder):
 		b.log.Info("an update was taken over by another process", "update_id", item.UpdateID)
 	case item.Attempts >= b.cfg.MaxAttempts && !errors.Is(err, storage.ErrUnavailable):
@@ -673,6 +703,9 @@ func (b *Bot) handle(ctx context.Context, item storage.InboxItem) {
 		b.log.Warn("update not processed; it will be retried", "update_id", item.UpdateID, "attempt", item.Attempts, "err", err)
 		b.tellDelayed(pctx, item)
 		b.release(pctx, item)
+	}
+	if err != nil {
+		b.mayClaim() // set aside, given back or taken over: its chat may move on
 	}
 }
 

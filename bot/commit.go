@@ -45,6 +45,10 @@ type committer struct {
 	// the group queued (the dispatcher's Hand), after each commit.
 	lease time.Duration
 	hand  func(handed, queued []storage.OutboxEntry)
+	// behind, when set, is told after a commit that may have made an
+	// update ready to claim: a later update of a completed one's chat
+	// waits in the inbox (or the commit could not tell).
+	behind func()
 
 	mu      sync.Mutex
 	busy    bool               // a group is being committed
@@ -91,7 +95,7 @@ type pendingComplete struct {
 // groupStore is what the committer needs of the store.
 type groupStore interface {
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
-	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error)
+	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) (storage.Completed, error)
 }
 
 // claimed makes the updates of a claimed batch a unit. A batch of one
@@ -216,7 +220,10 @@ func (g *committer) commitGroupSafely(ctx context.Context, s groupStore, owner s
 // group queued, before any worker hears its outcome.
 func (g *committer) commitGroup(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
 	sortByArrival(group)
-	errs, handed := g.commitAll(ctx, s, owner, group)
+	errs, handed, behind := g.commitAll(ctx, s, owner, group)
+	if behind && g.behind != nil {
+		g.behind()
+	}
 	if g.hand != nil {
 		var queued []storage.OutboxEntry
 		for i, p := range group {
@@ -233,22 +240,23 @@ func (g *committer) commitGroup(ctx context.Context, s groupStore, owner string,
 	}
 }
 
-// commitAll completes a group: each update's outcome, and the entries its
-// commit claimed for this process.
-func (g *committer) commitAll(ctx context.Context, s groupStore, owner string, group []*pendingComplete) ([]error, []storage.OutboxEntry) {
+// commitAll completes a group: each update's outcome, the entries its
+// commit claimed for this process, and whether a later update of a
+// completed one's chat may wait (true when the store could not tell).
+func (g *committer) commitAll(ctx context.Context, s groupStore, owner string, group []*pendingComplete) ([]error, []storage.OutboxEntry, bool) {
 	errs := make([]error, len(group))
 	if len(group) == 1 && g.lease <= 0 {
 		p := group[0]
 		errs[0] = s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
-		return errs, nil
+		return errs, nil, true
 	}
 	done := make([]storage.Completion, len(group))
 	for i, p := range group {
 		done[i] = p.c
 	}
-	got, handed, err := s.InboxCompleteHand(ctx, owner, g.lease, done)
-	if err == nil && len(got) != len(group) {
-		err = fmt.Errorf("complete updates: %d results for %d updates", len(got), len(group))
+	got, err := s.InboxCompleteHand(ctx, owner, g.lease, done)
+	if err == nil && len(got.Errs) != len(group) {
+		err = fmt.Errorf("complete updates: %d results for %d updates", len(got.Errs), len(group))
 	}
 	if err != nil && !errors.Is(err, storage.ErrUnavailable) {
 		// Whatever failed the group, each update alone fails or not by
@@ -256,16 +264,16 @@ func (g *committer) commitAll(ctx context.Context, s groupStore, owner string, g
 		for i, p := range group {
 			errs[i] = s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
 		}
-		return errs, nil
+		return errs, nil, true
 	}
 	for i := range group {
 		if err != nil {
 			errs[i] = err
 		} else {
-			errs[i] = got[i]
+			errs[i] = got.Errs[i]
 		}
 	}
-	return errs, handed
+	return errs, got.Handed, got.Behind
 }
 
 // sortByArrival orders a group by update id: the order Telegram received

@@ -39,7 +39,7 @@ func (s *gatedStore) InboxComplete(ctx context.Context, id int64, owner string, 
 	return s.Store.InboxComplete(ctx, id, owner, es)
 }
 
-func (s *gatedStore) InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error) {
+func (s *gatedStore) InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) (storage.Completed, error) {
 	s.mu.Lock()
 	s.groups = append(s.groups, len(done))
 	fail, panics := s.failNext, s.panicNext
@@ -49,7 +49,7 @@ func (s *gatedStore) InboxCompleteHand(ctx context.Context, owner string, lease 
 		panic("the store panicked")
 	}
 	if fail {
-		return nil, nil, errors.New("the group failed")
+		return storage.Completed{}, errors.New("the group failed")
 	}
 	return s.Store.InboxCompleteHand(ctx, owner, lease, done)
 }

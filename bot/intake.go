@@ -209,12 +209,16 @@ func (b *Bot) storeUpdates(ctx context.Context, raws []json.RawMessage) error {
 		items = append(items, it)
 	}
 	room, end := b.beginIntake()
-	_, claimed, err := b.store.InboxAddClaim(ctx, items, b.owner, b.cfg.Lease, room)
+	added, claimed, err := b.store.InboxAddClaim(ctx, items, b.owner, b.cfg.Lease, room)
 	end(claimed)
 	if err != nil {
 		return fmt.Errorf("store updates: %w", err)
 	}
-	b.notify()
+	if added > len(claimed) {
+		b.mayClaim() // some wait for their chat's turn, or for a worker
+	} else {
+		b.notify()
+	}
 	for _, it := range items {
 		if it.Answer != nil {
 			b.sender.WakeAnswers() // answers to presses are queued with them
@@ -902,6 +906,9 @@ func (b *Bot) takeIntaken(ctx context.Context, n int) []storage.InboxItem {
 			// Its claim lapses by itself when the lease ends.
 			b.log.Warn("could not give back an update held too long; it is processed when its claim ends", "update_id", it.UpdateID, "err", err)
 		}
+	}
+	if len(stale) > 0 {
+		b.mayClaim()
 	}
 	return out
 }

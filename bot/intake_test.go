@@ -1,15 +1,22 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-telegram/bot/models"
+	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/locales"
+	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
 	"github.com/tipline/tipline/storage/storagetest"
 )
@@ -214,4 +221,74 @@ func TestSenderLanguageRead(t *testing.T) {
 			t.Errorf("from %s: chat %d language %q, want 5 %q", from, chat, lang, want)
 		}
 	}
+}
+
+// claimCounter counts the workers' claims from the inbox.
+type claimCounter struct {
+	*memory.Store
+	claims atomic.Int64
+}
+
+func (c *claimCounter) InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error) {
+	c.claims.Add(1)
+	return c.Store.InboxClaimBatch(ctx, owner, lease, limit)
+}
+
+// TestWorkersClaimOnlyWhenSomethingWaits: updates intake claimed are
+// processed with no claim of the workers' own, however many complete; a
+// chat's second update, stored while its first was in hand, is claimed
+// once the first is done (the commit says it waits), not at the idle
+// claim (an hour here).
+func TestWorkersClaimOnlyWhenSomethingWaits(t *testing.T) {
+	mem := memory.New(nil)
+	store := &claimCounter{Store: mem}
+	cfg := testConfig()
+	cfg.Token = "123456:fuzz-test-token"
+	cfg.Idle = time.Hour
+	b, err := New(cfg, Parts{
+		Store: store, Sessions: memory.NewSessions(time.Hour, nil), Limiter: memory.NewLimiter(nil),
+		Throttle: memory.NewThrottle(nil), FallbackThrottle: memory.NewThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); b.work(ctx) }()
+	defer func() { cancel(); <-done }()
+	msg := func(id, chat int64) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"update_id":%d,"message":{"message_id":%d,"date":1700000000,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"language_code":"en"},"text":"/start"}}`, id, id, chat, chat))
+	}
+	processed := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n, err := mem.Peek().InboxPending(t.Context())
+			if err == nil && n == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d updates still pending after 10 s", what, n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	// The loop's first claim finds nothing (at start, anything may wait).
+	for store.claims.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	for i := range int64(12) {
+		if err := b.storeUpdates(t.Context(), []json.RawMessage{msg(100+i, 700+i)}); err != nil {
+			t.Fatal(err)
+		}
+		processed("a new chat")
+	}
+	if n := store.claims.Load(); n != 1 {
+		t.Errorf("the workers claimed %d times for 12 updates intake claimed; want only their first claim", n)
+	}
+	if err := b.storeUpdates(t.Context(), []json.RawMessage{msg(200, 800), msg(201, 800)}); err != nil {
+		t.Fatal(err)
+	}
+	processed("a chat's two updates")
 }

@@ -64,7 +64,8 @@ func TestSentInQueueOrder(t *testing.T) {
 	if got, err := mem.InboxClaimBatch(ctx, "test", time.Minute, len(items)); err != nil || len(got) != len(items) {
 		t.Fatalf("claimed %d updates, %v", len(got), err)
 	}
-	_, handed, err := mem.InboxCompleteHand(ctx, "test", time.Minute, done)
+	completed, err := mem.InboxCompleteHand(ctx, "test", time.Minute, done)
+	handed := completed.Handed
 	if err != nil || len(handed) != len(done) {
 		t.Fatalf("handed %d, %v; want %d", len(handed), err, len(done))
 	}

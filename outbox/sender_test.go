@@ -57,7 +57,8 @@ func TestHandedSentWithoutAClaim(t *testing.T) {
 	if got, err := mem.InboxClaimBatch(ctx, "test", time.Minute, chats); err != nil || len(got) != chats {
 		t.Fatalf("claimed %d updates, %v", len(got), err)
 	}
-	_, handed, err := mem.InboxCompleteHand(ctx, "test", time.Minute, done)
+	got, err := mem.InboxCompleteHand(ctx, "test", time.Minute, done)
+	handed := got.Handed
 	if err != nil || len(handed) != chats {
 		t.Fatalf("handed %d, %v; want %d", len(handed), err, chats)
 	}

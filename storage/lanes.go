@@ -59,6 +59,19 @@ type Completion struct {
 	Entries  []OutboxEntry
 }
 
+// Completed is what InboxCompleteHand did with a group of completions.
+type Completed struct {
+	// Errs says, for each completion in order, why it was not completed
+	// (ErrNotHolder, a bad entry); nil where it was.
+	Errs []error
+	// Handed are the entries it queued and claimed for the caller.
+	Handed []OutboxEntry
+	// Behind: the chat of a completed update has a later update not yet
+	// processed, which a claim may give now. Without it, nothing the
+	// completions made ready waits for a claim.
+	Behind bool
+}
+
 // DeadUpdate is an update set aside after failing again and again.
 type DeadUpdate struct {
 	UpdateID   int64

@@ -395,16 +395,16 @@ func (m *Store) InboxDeadCount(ctx context.Context) (int, error) {
 // completed, or says why it was not (ErrNotHolder, a bad entry), and the
 // others are completed all the same.
 func (m *Store) InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error) {
-	errs, _, err := m.InboxCompleteHand(ctx, owner, 0, done)
-	return errs, err
+	c, err := m.InboxCompleteHand(ctx, owner, 0, done)
+	return c.Errs, err
 }
 
 // InboxCompleteHand completes updates as InboxCompleteMany does and claims
 // for owner the entries queued that the claim rule gives now, as
 // postgres.Store.InboxCompleteHand does.
-func (m *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error) {
+func (m *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) (storage.Completed, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, nil, fmt.Errorf("complete updates: %w", err)
+		return storage.Completed{}, fmt.Errorf("complete updates: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -430,11 +430,13 @@ func (m *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.
 			}
 		}
 	}
+	behind := false
 	for i, c := range done {
 		errs[i] = m.completeLocked(c, owner)
+		behind = behind || errs[i] == nil && m.behindLocked(c.UpdateID)
 	}
 	if lease <= 0 {
-		return errs, nil, nil
+		return storage.Completed{Errs: errs, Behind: behind}, nil
 	}
 	now := m.clock()
 	var handed []storage.OutboxEntry
@@ -447,7 +449,19 @@ func (m *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.
 		e.Payload = slices.Clone(e.Payload)
 		handed = append(handed, e)
 	}
-	return errs, handed, nil
+	return storage.Completed{Errs: errs, Handed: handed, Behind: behind}, nil
+}
+
+// behindLocked tells whether a later update of updateID's chat is not yet
+// processed.
+func (m *Store) behindLocked(updateID int64) bool {
+	chat := m.inbox[updateID].item.ChatKey
+	for id, r := range m.inbox {
+		if id > updateID && !r.processed && r.item.ChatKey == chat {
+			return true
+		}
+	}
+	return false
 }
 
 // pendingBeforeLocked tells whether an entry before o in its chat, of a

@@ -599,8 +599,8 @@ func (p *Store) InboxDeadCount(ctx context.Context) (int, error) {
 // such an update never stops the others. err is for the whole call (the
 // database failed): then nothing was completed.
 func (p *Store) InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error) {
-	errs, _, err := p.InboxCompleteHand(ctx, owner, 0, done)
-	return errs, err
+	c, err := p.InboxCompleteHand(ctx, owner, 0, done)
+	return c.Errs, err
 }
 
 // InboxCompleteHand completes updates as InboxCompleteMany does and, in
@@ -610,8 +610,10 @@ func (p *Store) InboxCompleteMany(ctx context.Context, owner string, done []stor
 // earlier among those queued here), and no edit. It returns them as that
 // claim does, for this process to send at once without claiming them
 // again: the claim is on the sender's path, one commit fewer before an
-// answer goes out. With lease 0 it claims nothing.
-func (p *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error) {
+// answer goes out. With lease 0 it claims nothing. It also says whether a
+// completed update's chat has a later one waiting (Behind), so that the
+// caller claims only when a completion made one ready.
+func (p *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) (storage.Completed, error) {
 	errs := make([]error, len(done))
 	var (
 		ids     []int64
@@ -636,11 +638,11 @@ func (p *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.
 		}
 	}
 	if len(ids) == 0 {
-		return errs, nil, nil
+		return storage.Completed{Errs: errs}, nil
 	}
 	args, err := p.outboxArgs(entries)
 	if err != nil {
-		return nil, nil, fmt.Errorf("complete updates: %w", err)
+		return storage.Completed{}, fmt.Errorf("complete updates: %w", err)
 	}
 	// An entry is queued only when its own update was marked done here,
 	// and claimed only when the claim rule allows it: no pending entry of
@@ -651,7 +653,7 @@ func (p *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.
 			update inbox
 			set processed_at = now(), payload = null, claimed_by = null, claimed_until = null, next_try = null
 			where update_id = any($1::bigint[]) and processed_at is null and claimed_by = $2
-			returning update_id
+			returning update_id, chat_key
 		), queued as (
 			insert into outbox (key, chat_key, chat_id, lane, method, payload, retry_unknown, edit_of, claimed_by, claimed_until)
 			select e.key, e.chat_key, e.chat_id, e.lane, e.method, e.payload, e.retry_unknown, nullif(e.edit_of, ''),
@@ -675,16 +677,19 @@ func (p *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.
 		select array(select update_id from done),
 			array(select id from queued where handed order by id),
 			array(select key from queued where handed order by id),
-			array(select created_at from queued where handed order by id)`
+			array(select created_at from queued where handed order by id),
+			exists (select 1 from done d join inbox i on i.chat_key = d.chat_key
+				where i.processed_at is null and i.update_id > d.update_id)`
 	var (
 		completed, handedIDs []int64
 		handedKeys           []string
 		handedAt             []time.Time
+		behind               bool
 	)
 	err = p.pool.QueryRow(ctx, q, append(append(append([]any{ids, owner}, args...), ofID), lease.Microseconds())...).
-		Scan(&completed, &handedIDs, &handedKeys, &handedAt)
+		Scan(&completed, &handedIDs, &handedKeys, &handedAt, &behind)
 	if err != nil {
-		return nil, nil, fmt.Errorf("complete updates: %w", dbErr(err))
+		return storage.Completed{}, fmt.Errorf("complete updates: %w", dbErr(err))
 	}
 	for i, c := range done {
 		if errs[i] == nil && !slices.Contains(completed, c.UpdateID) {
@@ -701,7 +706,7 @@ func (p *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.
 		e.ID, e.CreatedAt, e.Attempts, e.EditOfMessageID = id, handedAt[i], 0, 0
 		handed = append(handed, e)
 	}
-	return errs, handed, nil
+	return storage.Completed{Errs: errs, Handed: handed, Behind: behind}, nil
 }
 
 // checkEntries checks one update's entries before they join others'.

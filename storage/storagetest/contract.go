@@ -30,7 +30,7 @@ type Store interface {
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
 	InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error)
 	InboxAddClaim(ctx context.Context, items []storage.InboxItem, owner string, lease time.Duration, limit int) (int, []storage.InboxItem, error)
-	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) ([]error, []storage.OutboxEntry, error)
+	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) (storage.Completed, error)
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxDeadList(ctx context.Context) ([]storage.DeadUpdate, error)
 	InboxRetryDead(ctx context.Context, updateID int64) error

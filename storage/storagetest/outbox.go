@@ -32,6 +32,7 @@ var outboxTests = []struct {
 	{"InboxCompleteQueuesOnce", testInboxComplete},
 	{"InboxCompleteManyPerUpdate", testInboxCompleteMany},
 	{"InboxCompleteHandsWhatIsReady", testInboxCompleteHand},
+	{"InboxCompleteTellsWhatWaitsBehind", testInboxCompleteBehind},
 	{"InboxReleaseBacksOffOneUpdate", testInboxBackoff},
 	{"InboxSilentProcessTakenOver", testInboxTakeover},
 	{"InboxDeadLetters", testInboxDead},
@@ -448,7 +449,8 @@ func testInboxCompleteHand(t *testing.T, s Store) {
 		}},
 		{UpdateID: 3, Entries: []storage.OutboxEntry{entry("u:3:0", "c", tipline.LaneReply)}}, // not ours
 	}
-	errs, handed, err := s.InboxCompleteHand(ctx, "w", longLease, done)
+	got, err := s.InboxCompleteHand(ctx, "w", longLease, done)
+	errs, handed := got.Errs, got.Handed
 	if err != nil || len(errs) != 3 || errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], storage.ErrNotHolder) {
 		t.Fatalf("InboxCompleteHand = %v, %v; want updates 1 and 2 done, 3 not ours", errs, err)
 	}
@@ -472,11 +474,36 @@ func testInboxCompleteHand(t *testing.T, s Store) {
 	// Without a lease nothing is handed.
 	mustAdd(t, s, item(4, "e"))
 	mustClaim(t, s, "w", longLease, 4)
-	errs, handed, err = s.InboxCompleteHand(ctx, "w", 0, []storage.Completion{{UpdateID: 4, Entries: []storage.OutboxEntry{entry("u:4:0", "e", tipline.LaneReply)}}})
-	if err != nil || errs[0] != nil || len(handed) != 0 {
-		t.Fatalf("InboxCompleteHand with no lease = %v, %v, %v; want done, nothing handed", errs, handed, err)
+	got, err = s.InboxCompleteHand(ctx, "w", 0, []storage.Completion{{UpdateID: 4, Entries: []storage.OutboxEntry{entry("u:4:0", "e", tipline.LaneReply)}}})
+	if err != nil || got.Errs[0] != nil || len(got.Handed) != 0 {
+		t.Fatalf("InboxCompleteHand with no lease = %+v, %v; want done, nothing handed", got, err)
 	}
 	mustKeys(t, "queued without a lease", mustOutboxClaim(t, s, "d", 10), "u:4:0")
+}
+
+// testInboxCompleteBehind: a completion says whether a later update of a
+// completed one's chat waits (its workers claim then, not after every
+// completion), whatever the lease, and not for another chat's or a
+// processed update.
+func testInboxCompleteBehind(t *testing.T, s Store) {
+	ctx := t.Context()
+	mustAdd(t, s, item(1, "a"), item(2, "b"), item(3, "b"), item(4, "c"))
+	mustClaim(t, s, "w", longLease, 1)
+	mustClaim(t, s, "w", longLease, 2)
+	mustClaim(t, s, "w", longLease, 4)
+	got, err := s.InboxCompleteHand(ctx, "w", longLease, []storage.Completion{{UpdateID: 1}, {UpdateID: 4}})
+	if err != nil || got.Errs[0] != nil || got.Errs[1] != nil || got.Behind {
+		t.Fatalf("InboxCompleteHand of chats a and c = %+v, %v; want done, nothing behind (b's wait is not theirs)", got, err)
+	}
+	got, err = s.InboxCompleteHand(ctx, "w", 0, []storage.Completion{{UpdateID: 2}})
+	if err != nil || got.Errs[0] != nil || !got.Behind {
+		t.Fatalf("InboxCompleteHand of chat b's first = %+v, %v; want done, 3 behind", got, err)
+	}
+	mustClaim(t, s, "w", longLease, 3)
+	got, err = s.InboxCompleteHand(ctx, "w", longLease, []storage.Completion{{UpdateID: 3}})
+	if err != nil || got.Errs[0] != nil || got.Behind {
+		t.Fatalf("InboxCompleteHand of chat b's last = %+v, %v; want done, nothing behind", got, err)
+	}
 }
 
 func testInboxBackoff(t *testing.T, s Store) {
