@@ -36,3 +36,10 @@ func TestMemoryThrottleContract(t *testing.T) {
 		return memory.NewThrottle(nil)
 	})
 }
+
+func TestMemorySharedContract(t *testing.T) {
+	storagetest.RunSharedContract(t, func(t *testing.T) (storagetest.Shared, time.Duration) {
+		clock := testclock.New(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+		return memory.NewShared(24*time.Hour, clock.Now), time.Minute
+	})
+}

@@ -225,12 +225,61 @@ func (s *Sessions) Unmark(ctx context.Context, name string) error {
 // LoadMany loads several chats' sessions at once, as
 // redis.Sessions.LoadMany does: each as Load would.
 func (s *Sessions) LoadMany(ctx context.Context, chatKeys []string) ([][]byte, []error, error) {
+	got, err := s.ReadBatch(ctx, storage.BatchRead{Chats: chatKeys})
+	return got.Sessions, got.SessionErrs, err
+}
+
+// ReadBatch reads a claimed batch's sessions and markers at once, as
+// redis.Sessions.ReadBatch does: checks are refused (Shared counts them).
+func (s *Sessions) ReadBatch(ctx context.Context, r storage.BatchRead) (storage.BatchReads, error) {
+	if len(r.Checks) > 0 {
+		return storage.BatchReads{}, fmt.Errorf("read batch: %w: no rate limiter", tipline.ErrInvalid)
+	}
+	return s.readBatch(ctx, r, nil)
+}
+
+// readBatch is ReadBatch, counting r.Checks with l.
+func (s *Sessions) readBatch(ctx context.Context, r storage.BatchRead, l *Limiter) (storage.BatchReads, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return storage.BatchReads{}, err
 	}
-	out, errs := make([][]byte, len(chatKeys)), make([]error, len(chatKeys))
-	for i, c := range chatKeys {
-		out[i], errs[i] = s.Load(ctx, c)
+	out := storage.BatchReads{Sessions: make([][]byte, len(r.Chats)), SessionErrs: make([]error, len(r.Chats))}
+	for i, c := range r.Chats {
+		out.Sessions[i], out.SessionErrs[i] = s.Load(ctx, c)
 	}
-	return out, errs, nil
+	if len(r.Marks) > 0 {
+		vs, err := s.MarkValues(ctx, r.Marks...)
+		if err != nil {
+			return storage.BatchReads{}, err
+		}
+		out.Marks = vs
+	}
+	out.Allowed, out.Known = make([]bool, len(r.Checks)), make([]bool, len(r.Checks))
+	for i, c := range r.Checks {
+		ok, err := l.Allow(ctx, c.Key, c.Limit, c.Window)
+		if err != nil {
+			return storage.BatchReads{}, fmt.Errorf("read batch: %w", err)
+		}
+		out.Allowed[i], out.Known[i] = ok, true
+	}
+	return out, nil
+}
+
+// Shared is the sessions and the rate limiter as one, as redis.Shared is:
+// ReadBatch counts a batch's checks with its reads.
+type Shared struct {
+	*Sessions
+	*Limiter
+}
+
+// NewShared returns sessions (as NewSessions) and a limiter (as
+// NewLimiter) reading the time from now.
+func NewShared(ttl time.Duration, now func() time.Time) *Shared {
+	return &Shared{Sessions: NewSessions(ttl, now), Limiter: NewLimiter(now)}
+}
+
+// ReadBatch is Sessions.ReadBatch, with r.Checks counted as Allow counts
+// them, in order.
+func (s *Shared) ReadBatch(ctx context.Context, r storage.BatchRead) (storage.BatchReads, error) {
+	return s.readBatch(ctx, r, s.Limiter)
 }

@@ -30,3 +30,10 @@ func TestRedisThrottleContract(t *testing.T) {
 		return redisstore.NewThrottle(client, prefix)
 	})
 }
+
+func TestRedisSharedContract(t *testing.T) {
+	storagetest.RunSharedContract(t, func(t *testing.T) (storagetest.Shared, time.Duration) {
+		client, prefix := storagetest.NewRedis(t)
+		return redisstore.NewShared(client, prefix, time.Minute, keys.NewRandomRing()), time.Second
+	})
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/internal/rules"
 )
 
@@ -62,19 +63,40 @@ return 1
 // limit calls for it were allowed in the last window, and logs it then.
 // It gives ErrInvalid for a limit below 1 or a window that is not positive.
 func (l *Limiter) Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, error) {
-	if err := rules.CheckLimit(limit, window); err != nil {
-		return false, fmt.Errorf("rate limit: %w", err)
+	keys, args, err := l.allowArgs(storage.Check{Key: key, Limit: limit, Window: window})
+	if err != nil {
+		return false, err
+	}
+	allowed, err := allowScript.Run(ctx, l.client, keys, args...).Int()
+	if err != nil {
+		return false, fmt.Errorf("rate limit: %w", redisErr(err))
+	}
+	return allowed == 1, nil
+}
+
+// allowIn adds Allow's call for c to a pipeline, by the script's hash
+// alone: one the server does not hold yet answers NOSCRIPT, and that call
+// was not counted (Shared.ReadBatch leaves it to the caller, whose Allow
+// loads the script).
+func (l *Limiter) allowIn(ctx context.Context, p redis.Pipeliner, c storage.Check) (*redis.Cmd, error) {
+	keys, args, err := l.allowArgs(c)
+	if err != nil {
+		return nil, err
+	}
+	return allowScript.EvalSha(ctx, p, keys, args...), nil
+}
+
+// allowArgs are the script's keys and arguments for a call c, with a
+// member of its own in the log.
+func (l *Limiter) allowArgs(c storage.Check) ([]string, []any, error) {
+	if err := rules.CheckLimit(c.Limit, c.Window); err != nil {
+		return nil, nil, fmt.Errorf("rate limit: %w", err)
 	}
 	member := make([]byte, 12)
 	if _, err := rand.Read(member); err != nil {
 		panic("storage: crypto/rand failed: " + err.Error())
 	}
-	allowed, err := allowScript.Run(ctx, l.client, []string{l.key(key)},
-		limit, window.Microseconds(), hex.EncodeToString(member)).Int()
-	if err != nil {
-		return false, fmt.Errorf("rate limit: %w", redisErr(err))
-	}
-	return allowed == 1, nil
+	return []string{l.key(c.Key)}, []any{c.Limit, c.Window.Microseconds(), hex.EncodeToString(member)}, nil
 }
 
 // Reset forgets every call logged for key.

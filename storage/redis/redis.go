@@ -2,7 +2,9 @@
 // Redis: conversation sessions (sealed with the key ring) and session
 // markers (Sessions), the rate limiter (Limiter) and the throttle that
 // paces calls to Telegram (Throttle). Errors from a server that cannot be
-// reached satisfy errors.Is(err, storage.ErrUnavailable).
+// reached satisfy errors.Is(err, storage.ErrUnavailable). Shared holds the
+// sessions and the rate limiter as one, so that a claimed batch's reads and
+// its rate-limit checks go to Redis in one round trip.
 package redis
 
 import (

@@ -206,49 +206,110 @@ func (s *Sessions) Unmark(ctx context.Context, name string) error {
 	return nil
 }
 
-// LoadMany loads several chats' sessions in one round trip (a pipeline of
-// GETs), for a batch of updates claimed together: out[i] and errs[i] are
-// what Load would give for chatKeys[i] (ErrNotFound; ErrUnreadable for a
-// key of another type or a value we did not seal, a retired key). err is
-// for the whole call (Redis failed). A pipeline rather than MGET, because
-// MGET answers nil alike for a missing key and one of another type, and
-// the second must be told apart to be healed (G5).
+// LoadMany loads several chats' sessions in one round trip, for a batch
+// of updates claimed together: out[i] and errs[i] are what Load would
+// give for chatKeys[i]. err is for the whole call (Redis failed).
 func (s *Sessions) LoadMany(ctx context.Context, chatKeys []string) (out [][]byte, errs []error, err error) {
 	if len(chatKeys) == 0 {
 		return nil, nil, nil
 	}
-	keys := make([]string, len(chatKeys))
-	cmds := make([]*redis.StringCmd, len(chatKeys))
+	got, err := s.ReadBatch(ctx, storage.BatchRead{Chats: chatKeys})
+	if err != nil {
+		return nil, nil, err
+	}
+	return got.Sessions, got.SessionErrs, nil
+}
+
+// ReadBatch reads what a claimed batch of updates needs in one round trip
+// (a pipeline): the sessions of r.Chats, each as Load gives it
+// (ErrNotFound; ErrUnreadable for a key of another type or a value we did
+// not seal, a retired key), and the markers r.Marks in one MGET, as
+// MarkValues. A pipeline of GETs rather than one MGET for the sessions,
+// because MGET answers nil alike for a missing key and one of another
+// type, and the second must be told apart to be healed (G5). Sessions
+// alone count no calls: r.Checks is refused with ErrInvalid (Shared
+// counts them).
+func (s *Sessions) ReadBatch(ctx context.Context, r storage.BatchRead) (storage.BatchReads, error) {
+	if len(r.Checks) > 0 {
+		return storage.BatchReads{}, fmt.Errorf("read batch: %w: no rate limiter", tipline.ErrInvalid)
+	}
+	return s.readBatch(ctx, r, nil)
+}
+
+// readBatch is ReadBatch, counting r.Checks with l in the same pipeline.
+func (s *Sessions) readBatch(ctx context.Context, r storage.BatchRead, l *Limiter) (storage.BatchReads, error) {
+	var out storage.BatchReads
 	pipe := s.client.Pipeline()
-	for i, c := range chatKeys {
+	keys := make([]string, len(r.Chats))
+	gets := make([]*redis.StringCmd, len(r.Chats))
+	for i, c := range r.Chats {
 		keys[i] = s.key(c)
-		cmds[i] = pipe.Get(ctx, keys[i])
+		gets[i] = pipe.Get(ctx, keys[i])
 	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) && !wrongType(err) {
-		return nil, nil, fmt.Errorf("load sessions: %w", redisErr(err))
+	var marks *redis.SliceCmd
+	if len(r.Marks) > 0 {
+		mkeys := make([]string, len(r.Marks))
+		for i, name := range r.Marks {
+			mkeys[i] = s.markKey(name)
+		}
+		marks = pipe.MGet(ctx, mkeys...)
 	}
-	out, errs = make([][]byte, len(keys)), make([]error, len(keys))
-	for i, cmd := range cmds {
+	checks := make([]*redis.Cmd, len(r.Checks))
+	for i, c := range r.Checks {
+		cmd, err := l.allowIn(ctx, pipe, c)
+		if err != nil {
+			return out, fmt.Errorf("read batch: %w", err)
+		}
+		checks[i] = cmd
+	}
+	if pipe.Len() == 0 {
+		return out, nil
+	}
+	// Each command's own error is read below: a missing session or a
+	// script the server does not hold yet is not the batch's failure.
+	_, _ = pipe.Exec(ctx)
+	out.Sessions, out.SessionErrs = make([][]byte, len(gets)), make([]error, len(gets))
+	for i, cmd := range gets {
 		sealed, err := cmd.Bytes()
 		switch {
 		case errors.Is(err, redis.Nil):
-			errs[i] = fmt.Errorf("load session: %w", tipline.ErrNotFound)
+			out.SessionErrs[i] = fmt.Errorf("load session: %w", tipline.ErrNotFound)
 			continue
 		case wrongType(err):
-			errs[i] = fmt.Errorf("load session: %w: not a session", storage.ErrUnreadable)
+			out.SessionErrs[i] = fmt.Errorf("load session: %w: not a session", storage.ErrUnreadable)
 			continue
 		case err != nil:
-			return nil, nil, fmt.Errorf("load sessions: %w", redisErr(err))
+			return storage.BatchReads{}, fmt.Errorf("load sessions: %w", redisErr(err))
 		}
 		data, err := s.ring.Open(sealed, keys[i])
 		if err != nil {
-			errs[i] = fmt.Errorf("load session: %w: %w", storage.ErrUnreadable, err)
+			out.SessionErrs[i] = fmt.Errorf("load session: %w: %w", storage.ErrUnreadable, err)
 			continue
 		}
 		if data == nil {
 			data = []byte{}
 		}
-		out[i] = data
+		out.Sessions[i] = data
 	}
-	return out, errs, nil
+	if marks != nil {
+		vs, err := marks.Result()
+		if err != nil {
+			return storage.BatchReads{}, fmt.Errorf("read markers: %w", redisErr(err))
+		}
+		out.Marks = make([]string, len(r.Marks))
+		for i, v := range vs {
+			if v, ok := v.(string); ok {
+				out.Marks[i] = v
+			}
+		}
+	}
+	out.Allowed, out.Known = make([]bool, len(checks)), make([]bool, len(checks))
+	for i, cmd := range checks {
+		// Not known (the script not loaded yet, Redis failed): not
+		// counted either, and the caller's own Allow says.
+		if n, err := cmd.Int(); err == nil {
+			out.Allowed[i], out.Known[i] = n == 1, true
+		}
+	}
+	return out, nil
 }

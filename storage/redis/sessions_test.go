@@ -190,3 +190,29 @@ func TestRedisSessionOfAnotherType(t *testing.T) {
 		t.Fatalf("Load after a new Save = %q, %v", got, err)
 	}
 }
+
+// TestReadBatchWithoutScript: a batch's check whose script the server no
+// longer holds (a restart, SCRIPT FLUSH) is not known and not counted;
+// the caller's own Allow then loads the script and counts it once.
+func TestReadBatchWithoutScript(t *testing.T) {
+	client, prefix := storagetest.NewRedis(t)
+	ctx := t.Context()
+	s := redisstore.NewShared(client, prefix, time.Minute, keys.NewRandomRing())
+	if err := client.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	check := storage.Check{Key: "reporter-a", Limit: 1, Window: time.Minute}
+	got, err := s.ReadBatch(ctx, storage.BatchRead{Chats: []string{"chat-a"}, Checks: []storage.Check{check}})
+	if err != nil {
+		t.Fatalf("ReadBatch with the script flushed: %v", err)
+	}
+	if got.Known[0] || !errors.Is(got.SessionErrs[0], tipline.ErrNotFound) {
+		t.Fatalf("ReadBatch with the script flushed: known %v, session %v; want not known, not found", got.Known, got.SessionErrs)
+	}
+	if ok, err := s.Allow(ctx, check.Key, check.Limit, check.Window); err != nil || !ok {
+		t.Fatalf("Allow after an unknown check: %v, %v; want allowed (the check was not counted)", ok, err)
+	}
+	if ok, err := s.Allow(ctx, check.Key, check.Limit, check.Window); err != nil || ok {
+		t.Fatalf("Allow over the limit: %v, %v; want refused", ok, err)
+	}
+}

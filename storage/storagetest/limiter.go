@@ -3,12 +3,14 @@ package storagetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage"
 )
 
 // Limiter is what both redis.Limiter and memory.Limiter
@@ -126,4 +128,47 @@ func mustAllow(t *testing.T, l Limiter, key string, limit int, window time.Durat
 	if got != want {
 		t.Fatalf("Allow(%s) call %d with limit %d = %v, want %v", key, n, limit, got, want)
 	}
+}
+
+// Shared is what both redis.Shared and memory.Shared offer: sessions and
+// a limiter as one, whose batch reads count calls.
+type Shared interface {
+	Sessions
+	Limiter
+}
+
+// RunSharedContract checks that a batch read counts its calls as Allow
+// does, in order, with the same logs. newShared returns empty sessions
+// and limiter and the window the tests should use.
+func RunSharedContract(t *testing.T, newShared func(t *testing.T) (s Shared, window time.Duration)) {
+	t.Run("ReadBatchCountsAsAllow", func(t *testing.T) {
+		t.Parallel()
+		s, window := newShared(t)
+		ctx := t.Context()
+		const limit = 3
+		mustAllow(t, s, "reporter-a", limit, window, true, 1)
+		check := storage.Check{Key: "reporter-a", Limit: limit, Window: window}
+		other := storage.Check{Key: "reporter-b", Limit: limit, Window: window}
+		got, err := s.ReadBatch(ctx, storage.BatchRead{Chats: []string{"chat-a"}, Marks: []string{"lang:p1"}, Checks: []storage.Check{check, other, check, check}})
+		if err != nil {
+			t.Fatalf("ReadBatch with checks: %v", err)
+		}
+		if !slices.Equal(got.Known, []bool{true, true, true, true}) {
+			t.Fatalf("ReadBatch's checks known: %v, want all", got.Known)
+		}
+		// The second and third calls of reporter-a fill its limit; the
+		// fourth is refused, and reporter-b has a count of its own.
+		if want := []bool{true, true, true, false}; !slices.Equal(got.Allowed, want) {
+			t.Fatalf("ReadBatch's checks allowed: %v, want %v", got.Allowed, want)
+		}
+		if len(got.Sessions) != 1 || !errors.Is(got.SessionErrs[0], tipline.ErrNotFound) || !slices.Equal(got.Marks, []string{""}) {
+			t.Fatalf("ReadBatch's reads beside the checks = %+v", got)
+		}
+		// Allow and the batch keep one log.
+		mustAllow(t, s, "reporter-a", limit, window, false, 5)
+		mustAllow(t, s, "reporter-b", limit, window, true, 2)
+		if _, err := s.ReadBatch(ctx, storage.BatchRead{Checks: []storage.Check{{Key: "reporter-c", Limit: 0, Window: window}}}); !errors.Is(err, tipline.ErrInvalid) {
+			t.Fatalf("ReadBatch with a limit of 0: %v, want ErrInvalid", err)
+		}
+	})
 }

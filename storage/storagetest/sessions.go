@@ -19,6 +19,8 @@ type Sessions interface {
 	Load(ctx context.Context, chatKey string) ([]byte, error)
 	// LoadMany is Load for several chats in one round trip.
 	LoadMany(ctx context.Context, chatKeys []string) ([][]byte, []error, error)
+	// ReadBatch is LoadMany and MarkValues in one round trip.
+	ReadBatch(ctx context.Context, r storage.BatchRead) (storage.BatchReads, error)
 	Save(ctx context.Context, chatKey string, data []byte) error
 	SaveMarked(ctx context.Context, chatKey string, data []byte, marks ...storage.Mark) error
 	Delete(ctx context.Context, chatKey string) error
@@ -135,6 +137,49 @@ func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Session
 		}
 		if got, errs, err := s.LoadMany(t.Context(), nil); err != nil || len(got)+len(errs) != 0 {
 			t.Fatalf("LoadMany of nothing = %q, %v, %v", got, errs, err)
+		}
+	})
+	t.Run("ReadBatchAsLoadAndMarkValues", func(t *testing.T) {
+		t.Parallel()
+		s, ttl, _ := newSessions(t)
+		ctx := t.Context()
+		mustSaveSession(t, s, "chat-a", []byte(`{"state":"ask_what"}`))
+		if err := s.MarkWith(ctx, "lang:p1", "km", ttl); err != nil {
+			t.Fatalf("MarkWith: %v", err)
+		}
+		if err := s.Mark(ctx, "draft:chat-b", ttl); err != nil {
+			t.Fatalf("Mark: %v", err)
+		}
+		got, err := s.ReadBatch(ctx, storage.BatchRead{
+			Chats: []string{"chat-a", "chat-b"},
+			Marks: []string{"lang:p1", "listen:p1", "draft:chat-b", "lang:p1"},
+		})
+		if err != nil || len(got.Sessions) != 2 || len(got.SessionErrs) != 2 {
+			t.Fatalf("ReadBatch = %+v, %v; want two sessions", got, err)
+		}
+		if got.SessionErrs[0] != nil || string(got.Sessions[0]) != `{"state":"ask_what"}` {
+			t.Fatalf("ReadBatch of a saved session = %q, %v; want it", got.Sessions[0], got.SessionErrs[0])
+		}
+		if !errors.Is(got.SessionErrs[1], tipline.ErrNotFound) {
+			t.Fatalf("ReadBatch of an unknown chat: %v, want ErrNotFound", got.SessionErrs[1])
+		}
+		if want := []string{"km", "", "1", "km"}; !slices.Equal(got.Marks, want) {
+			t.Fatalf("ReadBatch's markers = %q, want %q", got.Marks, want)
+		}
+		if len(got.Allowed)+len(got.Known) != 0 {
+			t.Fatalf("ReadBatch with no checks answered %v, %v", got.Allowed, got.Known)
+		}
+		// Markers alone, and nothing at all.
+		if got, err := s.ReadBatch(ctx, storage.BatchRead{Marks: []string{"draft:chat-b"}}); err != nil || !slices.Equal(got.Marks, []string{"1"}) || len(got.Sessions) != 0 {
+			t.Fatalf("ReadBatch of a marker alone = %+v, %v", got, err)
+		}
+		if got, err := s.ReadBatch(ctx, storage.BatchRead{}); err != nil || len(got.Sessions)+len(got.Marks) != 0 {
+			t.Fatalf("ReadBatch of nothing = %+v, %v", got, err)
+		}
+		// Sessions without a limiter cannot count a call (Shared can).
+		check := storage.Check{Key: "reporter-a", Limit: 1, Window: time.Minute}
+		if _, err := s.ReadBatch(ctx, storage.BatchRead{Chats: []string{"chat-a"}, Checks: []storage.Check{check}}); !errors.Is(err, tipline.ErrInvalid) {
+			t.Fatalf("ReadBatch with a check: %v, want ErrInvalid", err)
 		}
 	})
 	t.Run("NotFound", func(t *testing.T) {
