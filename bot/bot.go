@@ -653,8 +653,7 @@ func (b *Bot) work(ctx context.Context) {
 				ids[i] = it.UpdateID
 			}
 			b.commits.claimed(ids) // completed as one unit (commit.go)
-			b.prefetchSessions(ctx, items)
-			b.screenSenders(ctx, items)
+			b.prefetchBatch(ctx, items)
 		},
 		Handle: func(item storage.InboxItem, free func()) {
 			defer b.dropPrefetched(item)
@@ -773,6 +772,14 @@ type sessionsLoader interface {
 	LoadMany(ctx context.Context, chatKeys []string) ([][]byte, []error, error)
 }
 
+// batchReader reads a claimed batch's sessions and markers in one round
+// trip (redis.Sessions and memory.Sessions do), and counts its calls to
+// the rate limiter in it too when it holds the limiter (redis.Shared and
+// memory.Shared).
+type batchReader interface {
+	ReadBatch(ctx context.Context, r storage.BatchRead) (storage.BatchReads, error)
+}
+
 // prefetch holds the sessions of a claimed batch, loaded in one round trip
 // instead of one per update. Each is used once, by its chat's update in
 // hand: the chat's next update cannot be claimed before this one is
@@ -785,10 +792,14 @@ type sessionsLoader interface {
 // reviewer only by an update of their own chat, completed before this one
 // was claimed; a block made since the claim counts from the chat's next
 // update, as one made while the update was processed always did.
+//
+// And, read in the sessions' round trip, each reporter's markers and the
+// verdict of the message limiter (reporterRead).
 type prefetch struct {
-	mu       sync.Mutex
-	m        map[string]prefetched // by chat key
-	screened map[int64]screened    // by update id
+	mu        sync.Mutex
+	m         map[string]prefetched  // by chat key
+	screened  map[int64]screened     // by update id
+	reporters map[int64]reporterRead // by update id
 }
 
 // screened is what the store knew of an update's sender at the claim.
@@ -802,21 +813,86 @@ type prefetched struct {
 	err  error
 }
 
-// prefetchSessions loads the sessions of claimed updates at once. When it
-// cannot, each update loads its own, as before.
+// reporterRead is what was read, with its batch, for the step of an
+// update from a reporter: every marker the step may read (readReporter),
+// by name, and, when known, the message limiter's verdict on the update
+// (guard). The markers of a reporter are written by their own chat's
+// updates, which wait for this one, but for the cases awaiting their
+// answer, which a reviewer's message may set at any moment: read at the
+// claim or a moment later in the step, a message crossing the team's
+// is a race either way.
+type reporterRead struct {
+	telegramID int64
+	marks      map[string]string
+	// allowed is the limiter's verdict when counted is set.
+	allowed, counted bool
+}
+
+// prefetchBatch reads, for a claimed batch, what its updates would each
+// read on their own: who the senders are (the database, in one
+// statement), then their sessions, their markers and the message
+// limiter's verdicts (Redis, in one round trip).
+func (b *Bot) prefetchBatch(ctx context.Context, items []storage.InboxItem) {
+	b.screenSenders(ctx, items)
+	b.prefetchSessions(ctx, items)
+}
+
+// prefetchSessions reads the sessions of claimed updates at once, with
+// their reporters' markers, and counts their messages against the limit
+// when the limiter is the sessions' own. When it cannot, each update reads
+// its own, as before.
 func (b *Bot) prefetchSessions(ctx context.Context, items []storage.InboxItem) {
-	loader, ok := b.sessions.(sessionsLoader)
+	reader, ok := b.sessions.(batchReader)
 	if !ok || len(items) < 2 {
 		return
 	}
-	var chats []string
+	// The limiter's calls ride in the same round trip only when it is
+	// the sessions' own (one part given as both).
+	lr, ok := b.limiter.(batchReader)
+	counts := ok && lr == reader
+	var (
+		r       storage.BatchRead
+		chats   []string
+		readFor []int64 // update ids whose reporter's markers are read
+		users   []int64
+		firstOf []int // where each one's markers begin in r.Marks
+		checkOf = map[int64]int{}
+	)
+	screened := make(map[int64]screened, len(items))
+	b.prefetched.mu.Lock()
 	for _, it := range items {
-		if !it.Sealed {
-			chats = append(chats, it.ChatKey)
+		if s, ok := b.prefetched.screened[it.UpdateID]; ok {
+			screened[it.UpdateID] = s
 		}
 	}
-	data, errs, err := loader.LoadMany(ctx, chats)
-	if err != nil || len(data) != len(chats) || len(errs) != len(chats) {
+	b.prefetched.mu.Unlock()
+	for _, it := range items {
+		if it.Sealed {
+			continue
+		}
+		chats = append(chats, it.ChatKey)
+		u, ok := readUpdate(it.Payload)
+		if !ok {
+			continue
+		}
+		user, _ := u.privateChat()
+		if user <= 0 {
+			continue
+		}
+		readFor, users, firstOf = append(readFor, it.UpdateID), append(users, user), append(firstOf, len(r.Marks))
+		r.Marks = append(r.Marks, b.reporterMarkers(user, it.ChatKey)...)
+		// Counted here only when the guard will count it: a sender
+		// screened as no reviewer and not blocked, whose message cannot
+		// redeem an invite (reviewerUpdate).
+		if s, ok := screened[it.UpdateID]; counts && ok && s.telegramID == user && !s.Reviewer && !s.Blocked && !u.mayRedeemInvite() {
+			checkOf[it.UpdateID] = len(r.Checks)
+			r.Checks = append(r.Checks, b.messageCheck(b.ring.Pseudonym(user)))
+		}
+	}
+	r.Chats = chats
+	got, err := reader.ReadBatch(ctx, r)
+	if err != nil || len(got.Sessions) != len(chats) || len(got.SessionErrs) != len(chats) ||
+		len(got.Marks) != len(r.Marks) || len(got.Allowed) != len(r.Checks) || len(got.Known) != len(r.Checks) {
 		return
 	}
 	b.prefetched.mu.Lock()
@@ -825,7 +901,24 @@ func (b *Bot) prefetchSessions(ctx context.Context, items []storage.InboxItem) {
 		b.prefetched.m = map[string]prefetched{}
 	}
 	for i, c := range chats {
-		b.prefetched.m[c] = prefetched{data: data[i], err: errs[i]}
+		b.prefetched.m[c] = prefetched{data: got.Sessions[i], err: got.SessionErrs[i]}
+	}
+	if b.prefetched.reporters == nil {
+		b.prefetched.reporters = map[int64]reporterRead{}
+	}
+	for i, id := range readFor {
+		end := len(r.Marks)
+		if i+1 < len(firstOf) {
+			end = firstOf[i+1]
+		}
+		read := reporterRead{telegramID: users[i], marks: make(map[string]string, end-firstOf[i])}
+		for k := firstOf[i]; k < end; k++ {
+			read.marks[r.Marks[k]] = got.Marks[k]
+		}
+		if k, ok := checkOf[id]; ok {
+			read.allowed, read.counted = got.Allowed[k], got.Known[k]
+		}
+		b.prefetched.reporters[id] = read
 	}
 }
 
@@ -848,6 +941,7 @@ func (b *Bot) dropPrefetched(item storage.InboxItem) {
 	b.prefetched.mu.Lock()
 	delete(b.prefetched.m, item.ChatKey)
 	delete(b.prefetched.screened, item.UpdateID)
+	delete(b.prefetched.reporters, item.UpdateID)
 	b.prefetched.mu.Unlock()
 }
 
@@ -888,6 +982,17 @@ func (b *Bot) screenSenders(ctx context.Context, items []storage.InboxItem) {
 	for i, id := range ids {
 		b.prefetched.screened[id] = screened{telegramID: senders[i].TelegramID, Screening: found[i]}
 	}
+}
+
+// reporterReadFor is what was read with the update's batch for its
+// reporter, if it was and the sender is userID (taken, so it is used
+// once).
+func (b *Bot) reporterReadFor(updateID, userID int64) (reporterRead, bool) {
+	b.prefetched.mu.Lock()
+	defer b.prefetched.mu.Unlock()
+	r, ok := b.prefetched.reporters[updateID]
+	delete(b.prefetched.reporters, updateID)
+	return r, ok && r.telegramID == userID
 }
 
 // screening is what the store knew of the update's sender at its claim,

@@ -65,6 +65,7 @@ type rawMessage struct {
 	} `json:"chat"`
 	From         rawSender `json:"from"`
 	MediaGroupID string    `json:"media_group_id"`
+	Text         string    `json:"text"`
 }
 
 type rawUser struct {

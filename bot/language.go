@@ -32,7 +32,7 @@ func languageMarker(pseudonym string) string { return "lang:" + pseudonym }
 // reporterLanguage returns the language a reporter chose, or "" when none
 // is kept (or Redis cannot say: the caller then falls back).
 func (b *Bot) reporterLanguage(ctx context.Context, userID int64) string {
-	m, err := b.readReporter(ctx, userID, reporterNeeds{lang: true})
+	m, err := b.readReporter(ctx, userID, reporterNeeds{lang: true}, nil)
 	if err != nil {
 		b.log.Warn("could not read a reporter's language", "err", err)
 	}
@@ -56,11 +56,12 @@ type reporterMarks struct {
 
 // readReporter reads what a step needs of the markers kept under a
 // reporter's pseudonym (and of the chat's draft marker), in one round
-// trip. When Redis cannot say, it returns the error with all unknown
-// ("", false, none), and the caller falls back as each reader says. The
-// language and listening count under every key of the ring: a choice
-// kept before a key rotation still counts.
-func (b *Bot) readReporter(ctx context.Context, userID int64, need reporterNeeds) (reporterMarks, error) {
+// trip, or in none when known (read with the update's batch, by name:
+// reporterMarkers) holds them all. When Redis cannot say, it returns the
+// error with all unknown ("", false, none), and the caller falls back as
+// each reader says. The language and listening count under every key of
+// the ring: a choice kept before a key rotation still counts.
+func (b *Bot) readReporter(ctx context.Context, userID int64, need reporterNeeds, known map[string]string) (reporterMarks, error) {
 	var out reporterMarks
 	var ps []string
 	if userID > 0 && (need.lang || need.listen) {
@@ -87,7 +88,7 @@ func (b *Bot) readReporter(ctx context.Context, userID int64, need reporterNeeds
 	if len(names) == 0 {
 		return out, nil
 	}
-	vs, err := b.sessions.MarkValues(ctx, names...)
+	vs, err := b.markValues(ctx, names, known)
 	if err != nil {
 		return out, err
 	}
@@ -115,6 +116,35 @@ func (b *Bot) readReporter(ctx context.Context, userID int64, need reporterNeeds
 		out.draftExpired = vs[0] != ""
 	}
 	return out, nil
+}
+
+// reporterMarkers names every marker a step of the reporter userID in the
+// chat chatKey may read (readReporter): their language and listening
+// under each pseudonym, the cases awaiting their answer, the chat's draft.
+func (b *Bot) reporterMarkers(userID int64, chatKey string) []string {
+	ps := b.ring.Pseudonyms(userID)
+	names := make([]string, 0, 2*len(ps)+2)
+	for _, p := range ps {
+		names = append(names, languageMarker(p))
+	}
+	for _, p := range ps {
+		names = append(names, listenMarker(p))
+	}
+	return append(names, awaitingMarker(b.ring.Pseudonym(userID)), draftMarker(chatKey))
+}
+
+// markValues is what the markers names hold: from known when it holds
+// them all, else read in one round trip.
+func (b *Bot) markValues(ctx context.Context, names []string, known map[string]string) ([]string, error) {
+	vs := make([]string, len(names))
+	for i, n := range names {
+		v, ok := known[n]
+		if !ok {
+			return b.sessions.MarkValues(ctx, names...)
+		}
+		vs[i] = v
+	}
+	return vs, nil
 }
 
 // languageMark keeps a reporter's language under their current
@@ -188,7 +218,7 @@ func awaitingMarker(pseudonym string) string { return "await:" + pseudonym }
 // awaiting returns the reporter's cases whose team message awaits an
 // answer; none when Redis cannot say (the words are then a new report's).
 func (b *Bot) awaiting(ctx context.Context, userID int64) []tipline.Reference {
-	m, err := b.readReporter(ctx, userID, reporterNeeds{awaiting: true})
+	m, err := b.readReporter(ctx, userID, reporterNeeds{awaiting: true}, nil)
 	if err != nil {
 		b.log.Warn("could not read the cases awaiting a reporter's answer", "err", err)
 	}

@@ -69,6 +69,9 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	if s, ok := b.screening(item.UpdateID, in.userID); ok {
 		in.screened = &s
 	}
+	if r, ok := b.reporterReadFor(item.UpdateID, in.userID); ok {
+		in.read = &r
+	}
 
 	if handled, err := b.reviewerUpdate(ctx, item, &u, in, out); err != nil {
 		return err
@@ -111,7 +114,11 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	if missing {
 		need.draftOf = item.ChatKey
 	}
-	marked, err := b.readReporter(ctx, in.userID, need)
+	var known map[string]string
+	if in.read != nil {
+		known = in.read.marks
+	}
+	marked, err := b.readReporter(ctx, in.userID, need, known)
 	if err != nil {
 		if missing {
 			return fmt.Errorf("load session: %w", err)
@@ -394,7 +401,7 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *outbox.Batch) (bool, 
 		b.reply(out, in.chatID, in.userID, lang, []reply.Message{b.engine.EmergencyReply(intro, lang)})
 		return true, nil
 	}
-	ok, err := b.limiter.Allow(ctx, "messages:"+who, b.cfg.MessagesPerMinute, time.Minute)
+	ok, err := b.messageAllowed(ctx, in)
 	if err != nil {
 		return false, fmt.Errorf("rate limit: %w", err)
 	}
@@ -414,6 +421,22 @@ func (b *Bot) guard(ctx context.Context, in incoming, out *outbox.Batch) (bool, 
 		b.reply(out, in.chatID, in.userID, lang, []reply.Message{notice(lang, "error_slow_down")})
 	}
 	return true, nil
+}
+
+// messageCheck is the limiter's call for a message from the reporter
+// who: at most MessagesPerMinute a minute.
+func (b *Bot) messageCheck(who string) storage.Check {
+	return storage.Check{Key: "messages:" + who, Limit: b.cfg.MessagesPerMinute, Window: time.Minute}
+}
+
+// messageAllowed counts the update against its reporter's message limit,
+// as counted with its batch if it was.
+func (b *Bot) messageAllowed(ctx context.Context, in incoming) (bool, error) {
+	if in.read != nil && in.read.counted {
+		return in.read.allowed, nil
+	}
+	c := b.messageCheck(in.input.Reporter)
+	return b.limiter.Allow(ctx, c.Key, c.Limit, c.Window)
 }
 
 // blocked tells whether the sender is blocked, as screened with their
@@ -774,6 +797,10 @@ type incoming struct {
 	// screened, when set, is what the store knew of the sender at the
 	// claim (prefetchSessions, bot.go): then they are not looked up again.
 	screened *storage.Screening
+	// read, when set, is what was read for the reporter with the batch
+	// (prefetchSessions, bot.go): their markers, and perhaps the message
+	// limiter's verdict.
+	read *reporterRead
 }
 
 // decodeUnverified turns an update into a flow input, all but the

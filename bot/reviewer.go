@@ -14,6 +14,7 @@ import (
 	"github.com/tipline/tipline"
 	"github.com/tipline/tipline/flows"
 	"github.com/tipline/tipline/keys"
+	"github.com/tipline/tipline/locales/script"
 	"github.com/tipline/tipline/outbox"
 	"github.com/tipline/tipline/reply"
 	"github.com/tipline/tipline/review"
@@ -163,6 +164,19 @@ func inviteCode(in incoming) (string, bool) {
 		return tipline.ParseInviteCode(in.input.Text)
 	}
 	return "", false
+}
+
+// mayRedeemInvite tells, from the little intake reads of an update,
+// whether inviteCode might find an invite in it: a message whose text
+// holds "TLR-", in any case, as it came or cleaned. It may say yes where
+// inviteCode finds none, never no where it finds one.
+func (u rawUpdate) mayRedeemInvite() bool {
+	if u.Message == nil || u.Message.Text == "" {
+		return false
+	}
+	const mark = "TLR-" // tipline.ParseInviteCode's codes begin so
+	t := u.Message.Text
+	return strings.Contains(strings.ToUpper(t), mark) || strings.Contains(strings.ToUpper(script.Clean(t)), mark)
 }
 
 // langOf is our language for a Telegram language_code, English when it is

@@ -69,19 +69,22 @@ func (m *Main) sandbox(ctx context.Context, args []string) error {
 	} else {
 		store = memory.New(time.Now)
 	}
-	var sessions bot.Sessions
-	var limiter bot.Limiter = memory.NewLimiter(time.Now)
+	// The sessions and the limiter as one part, as serve has them.
+	var (
+		sessions bot.Sessions
+		limiter  bot.Limiter
+	)
 	if cfg.RedisURL != "" {
 		rc, err := openRedis(ctx, cfg.RedisURL)
 		if err != nil {
 			return err
 		}
 		defer rc.Close()
-		rs := redis.NewSessions(rc, "tipline-sandbox:", cfg.SessionTTL, ring)
-		sessions, h.ready["redis"] = rs, rs
-		limiter = redis.NewLimiter(rc, "tipline-sandbox:")
+		rs := redis.NewShared(rc, "tipline-sandbox:", cfg.SessionTTL, ring)
+		sessions, limiter, h.ready["redis"] = rs, rs, rs
 	} else {
-		sessions = memory.NewSessions(cfg.SessionTTL, time.Now)
+		ms := memory.NewShared(cfg.SessionTTL, time.Now)
+		sessions, limiter = ms, ms
 	}
 
 	if err := seedPartners(ctx, store); err != nil {

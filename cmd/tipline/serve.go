@@ -55,11 +55,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer rc.Close()
-	sessions := redisstore.NewSessions(rc, cfg.RedisPrefix, cfg.SessionTTL, ring)
+	// The sessions and the limiter as one part: a claimed batch's message
+	// counts go in the round trip that reads its sessions.
+	sessions := redisstore.NewShared(rc, cfg.RedisPrefix, cfg.SessionTTL, ring)
 	return m.runBot(ctx, cfg, log, ring, bot.Parts{
 		Store:    db,
 		Sessions: sessions,
-		Limiter:  redisstore.NewLimiter(rc, cfg.RedisPrefix),
+		Limiter:  sessions,
 		Throttle: redisstore.NewThrottle(rc, cfg.RedisPrefix),
 		// While Redis is away, this process paces itself alone.
 		FallbackThrottle: memory.NewThrottle(nil),
