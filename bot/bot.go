@@ -840,10 +840,11 @@ func (b *Bot) prefetchBatch(ctx context.Context, items []storage.InboxItem) {
 // prefetchSessions reads the sessions of claimed updates at once, with
 // their reporters' markers, and counts their messages against the limit
 // when the limiter is the sessions' own. When it cannot, each update reads
-// its own, as before.
+// its own, as before. A batch of one is read so too: one round trip in
+// place of three (session, markers, limit).
 func (b *Bot) prefetchSessions(ctx context.Context, items []storage.InboxItem) {
 	reader, ok := b.sessions.(batchReader)
-	if !ok || len(items) < 2 {
+	if !ok || len(items) == 0 {
 		return
 	}
 	// The limiter's calls ride in the same round trip only when it is

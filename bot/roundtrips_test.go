@@ -205,92 +205,97 @@ func TestExpiredDraftExplained(t *testing.T) {
 // messages coming in batches, a reporter's (limit+1)-th within a minute is
 // refused, and counted with its batch too.
 func TestBatchIsOneRoundTripPerAnswer(t *testing.T) {
-	ctx := t.Context()
-	const n, limit = 4, 3
-	cfg := testConfig()
-	cfg.MessagesPerMinute = limit
-	store := memory.New(nil)
-	sessions := &tripSessions{Shared: memory.NewShared(time.Hour, nil)}
-	b, err := New(cfg, Parts{
-		Store: store, Sessions: sessions, Limiter: sessions, // one part, as serve gives it
-		Throttle: memory.NewThrottle(nil), FallbackThrottle: memory.NewThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := func(user int64, id int) storage.InboxItem {
-		t.Helper()
-		item, err := b.inboxItem(json.RawMessage(fmt.Sprintf(`{"update_id":%d,"message":{"message_id":%d,"date":1700000000,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"language_code":"en"},"text":"a car hit a boy"}}`, id, id, user, user)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return item
-	}
-	// Each reporter mid-conversation: a session in a language, on the menu.
-	for u := range int64(n) {
-		st := chatState{LastUpdateID: 1, Flow: flows.Session{Lang: "en", State: flows.StateMenu}}
-		if err := b.saveSession(ctx, text(100+u, 1).ChatKey, st); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// round stores one text from each reporter, claims them as one batch
-	// and processes it as the workers do, giving the chats' last update.
-	round := func(r int) map[string]int64 {
-		t.Helper()
-		var items []storage.InboxItem
-		for u := range int64(n) {
-			items = append(items, text(100+u, 10*r+int(u)+2))
-		}
-		if _, err := store.InboxAdd(ctx, items); err != nil {
-			t.Fatal(err)
-		}
-		got, err := store.InboxClaimBatch(ctx, b.owner, time.Minute, 2*n)
-		if err != nil || len(got) != n {
-			t.Fatalf("claimed %d, %v; want the %d texts", len(got), err, n)
-		}
-		b.prefetchBatch(ctx, got)
-		for _, it := range got {
-			if err := b.process(ctx, it); err != nil {
+	// A batch of one is read in one round trip too: two in all.
+	const limit = 3
+	for _, n := range []int{1, 4} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			ctx := t.Context()
+			cfg := testConfig()
+			cfg.MessagesPerMinute = limit
+			store := memory.New(nil)
+			sessions := &tripSessions{Shared: memory.NewShared(time.Hour, nil)}
+			b, err := New(cfg, Parts{
+				Store: store, Sessions: sessions, Limiter: sessions, // one part, as serve gives it
+				Throttle: memory.NewThrottle(nil), FallbackThrottle: memory.NewThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
+				Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			})
+			if err != nil {
 				t.Fatal(err)
 			}
-			b.dropPrefetched(it)
-		}
-		last := map[string]int64{}
-		for _, it := range got {
-			var st chatState
-			data, err := sessions.Sessions.Load(ctx, it.ChatKey) // not counted
-			if err != nil || json.Unmarshal(data, &st) != nil {
-				t.Fatalf("session after the batch: %v", err)
+			text := func(user int64, id int) storage.InboxItem {
+				t.Helper()
+				item, err := b.inboxItem(json.RawMessage(fmt.Sprintf(`{"update_id":%d,"message":{"message_id":%d,"date":1700000000,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"language_code":"en"},"text":"a car hit a boy"}}`, id, id, user, user)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return item
 			}
-			last[it.ChatKey] = st.LastUpdateID
-		}
-		return last
-	}
-	var prev map[string]int64
-	for r := range limit {
-		sessions.reads, sessions.writes, sessions.allows = 0, 0, 0
-		prev = round(r)
-		if trips := sessions.reads + sessions.writes + sessions.allows; trips != n+1 {
-			t.Errorf("round %d: a batch of %d texts made %d round trips (%d reads, %d writes, %d limiter calls), want %d: one batch read and the saves",
-				r+1, n, trips, sessions.reads, sessions.writes, sessions.allows, n+1)
-		}
-		for chat, id := range prev {
-			if id < int64(10*r+2) {
-				t.Fatalf("round %d: chat %s's last update %d; want this round's text applied (within the limit)", r+1, chat, id)
+			// Each reporter mid-conversation: a session in a language, on the menu.
+			for u := range int64(n) {
+				st := chatState{LastUpdateID: 1, Flow: flows.Session{Lang: "en", State: flows.StateMenu}}
+				if err := b.saveSession(ctx, text(100+u, 1).ChatKey, st); err != nil {
+					t.Fatal(err)
+				}
 			}
-		}
-	}
-	sessions.allows = 0
-	for chat, id := range round(limit) {
-		if id != prev[chat] {
-			t.Errorf("chat %s applied update %d, its text number %d within a minute; want it refused (limit %d)", chat, id, limit+1, limit)
-		}
-	}
-	// Refused as counted with the batch; the limiter called alone only to
-	// tell the reporter once a minute (messages-told).
-	if sessions.allows != n {
-		t.Errorf("the refused batches called the limiter alone %d times, want %d (once per reporter, to tell them)", sessions.allows, n)
+			// round stores one text from each reporter, claims them as one batch
+			// and processes it as the workers do, giving the chats' last update.
+			round := func(r int) map[string]int64 {
+				t.Helper()
+				var items []storage.InboxItem
+				for u := range int64(n) {
+					items = append(items, text(100+u, 10*r+int(u)+2))
+				}
+				if _, err := store.InboxAdd(ctx, items); err != nil {
+					t.Fatal(err)
+				}
+				got, err := store.InboxClaimBatch(ctx, b.owner, time.Minute, 2*n)
+				if err != nil || len(got) != n {
+					t.Fatalf("claimed %d, %v; want the %d texts", len(got), err, n)
+				}
+				b.prefetchBatch(ctx, got)
+				for _, it := range got {
+					if err := b.process(ctx, it); err != nil {
+						t.Fatal(err)
+					}
+					b.dropPrefetched(it)
+				}
+				last := map[string]int64{}
+				for _, it := range got {
+					var st chatState
+					data, err := sessions.Sessions.Load(ctx, it.ChatKey) // not counted
+					if err != nil || json.Unmarshal(data, &st) != nil {
+						t.Fatalf("session after the batch: %v", err)
+					}
+					last[it.ChatKey] = st.LastUpdateID
+				}
+				return last
+			}
+			var prev map[string]int64
+			for r := range limit {
+				sessions.reads, sessions.writes, sessions.allows = 0, 0, 0
+				prev = round(r)
+				if trips := sessions.reads + sessions.writes + sessions.allows; trips != n+1 {
+					t.Errorf("round %d: a batch of %d texts made %d round trips (%d reads, %d writes, %d limiter calls), want %d: one batch read and the saves",
+						r+1, n, trips, sessions.reads, sessions.writes, sessions.allows, n+1)
+				}
+				for chat, id := range prev {
+					if id < int64(10*r+2) {
+						t.Fatalf("round %d: chat %s's last update %d; want this round's text applied (within the limit)", r+1, chat, id)
+					}
+				}
+			}
+			sessions.allows = 0
+			for chat, id := range round(limit) {
+				if id != prev[chat] {
+					t.Errorf("chat %s applied update %d, its text number %d within a minute; want it refused (limit %d)", chat, id, limit+1, limit)
+				}
+			}
+			// Refused as counted with the batch; the limiter called alone only to
+			// tell the reporter once a minute (messages-told).
+			if sessions.allows != n {
+				t.Errorf("the refused batches called the limiter alone %d times, want %d (once per reporter, to tell them)", sessions.allows, n)
+			}
+		})
 	}
 }
 
