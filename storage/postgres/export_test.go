@@ -50,3 +50,6 @@ func (p *Store) Setting(ctx context.Context, name string) (string, error) {
 	err := p.pool.QueryRow(ctx, "select current_setting($1)", name).Scan(&v)
 	return v, err
 }
+
+// OpenConns is how many connections the store's pool holds open.
+func (p *Store) OpenConns() int32 { return p.pool.Stat().TotalConns() }

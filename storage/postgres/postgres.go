@@ -40,6 +40,10 @@ type Store struct {
 // defaultMaxConns is the connection pool's size unless DATABASE_URL says.
 const defaultMaxConns = 12
 
+// defaultMinConns is how many connections the pool keeps open unless
+// DATABASE_URL says: the intake, a worker, a sender and the heartbeat.
+const defaultMinConns = 4
+
 // Open connects to the database at databaseURL and checks that it
 // answers. ring seals and opens everything confidential. Run Migrate before
 // first use. A database that cannot be reached gives an error that
@@ -78,6 +82,12 @@ func poolConfig(databaseURL string) (*pgxpool.Config, error) {
 		// bot process's workers, senders and the intake lock behind each
 		// other; pool_max_conns in DATABASE_URL overrides this.
 		config.MaxConns = defaultMaxConns
+	}
+	if !strings.Contains(databaseURL, "pool_min_conns") {
+		// Connected before the first update, not while it waits: after
+		// a restart in a surge, the first answers do not each wait for a
+		// connection of their own (pool_min_conns overrides this).
+		config.MinConns = min(defaultMinConns, config.MaxConns)
 	}
 	if _, set := config.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		// Each statement is planned once per connection, not at every

@@ -143,3 +143,17 @@ func path(ctx context.Context, t *testing.T, s *postgres.Store) {
 		t.Fatal(err)
 	}
 }
+
+// TestPoolConnectsBeforeWork: a store opens its pool's few connections as
+// it opens, so that the first updates after a restart do not each wait
+// for one.
+func TestPoolConnectsBeforeWork(t *testing.T) {
+	store, _ := storagetest.NewPostgres(t, keys.NewRandomRing())
+	deadline := time.Now().Add(5 * time.Second)
+	for store.OpenConns() < 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections open 5 s after the store opened, want 4", store.OpenConns())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
