@@ -437,10 +437,11 @@ func New(cfg Config, p Parts) (*Bot, error) {
 		Period: cfg.Retention, Audit: cfg.AuditRetention, Location: cfg.Location}
 	b.desk = &review.Desk{Store: p.Store, Notifier: b, Log: b.log, Now: cfg.Now, Router: b.router,
 		Location: cfg.Location, Finder: p.Store}
+	sendClient := outbox.WithLostAnswers(cfg.SendClient)
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),
-		tgbot.WithHTTPClient(cfg.SendClient.Timeout, outbox.WithLostAnswers(cfg.SendClient)),
+		tgbot.WithHTTPClient(cfg.SendClient.Timeout, sendClient),
 		tgbot.WithErrorsHandler(func(error) { b.log.Warn("telegram client error") }),
 	)
 	if err != nil {
@@ -451,8 +452,9 @@ func New(cfg Config, p Parts) (*Bot, error) {
 		Owner: b.owner, Lease: cfg.Lease, Senders: cfg.Senders, AnswerSenders: answerSenders,
 		Idle: cfg.DispatchIdle, ProbeEvery: cfg.ProbeEvery, Pacing: cfg.Pacing,
 	}, outbox.Parts{
-		Store: p.Store, Throttle: p.Throttle, Fallback: p.FallbackThrottle, Telegram: api,
-		Hooks: senderHooks{b}, Observer: p.Observer, Log: p.Log,
+		Store: p.Store, Throttle: p.Throttle, Fallback: p.FallbackThrottle,
+		Telegram: outbox.NewDirect(api, sendClient, cfg.APIURL, cfg.Token),
+		Hooks:    senderHooks{b}, Observer: p.Observer, Log: p.Log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)

@@ -1,0 +1,150 @@
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+)
+
+// Direct is a Telegram whose three calls that carry almost every message
+// (sendMessage, editMessageText, answerCallbackQuery) are posted as JSON,
+// the form the Bot API documents first, in one write; every other call goes
+// through api. The client library encodes each call as a multipart form,
+// field by field through reflection, streamed from a goroutine of its own,
+// and decodes the whole message Telegram sends back: on a small server
+// that cost as much as the rest of a message's sending. The answer's
+// failures are the library's own errors (tgbot.ErrorForbidden,
+// *tgbot.TooManyRequestsError, ...), so classify tells them apart as ever.
+type Direct struct {
+	Telegram
+	client *http.Client
+	url    string // the API's URL with the token: never logged
+	token  string
+}
+
+// NewDirect returns api with its three busiest calls posted by client to
+// the Bot API at apiURL (Telegram's, or the emulator's) with token.
+func NewDirect(api Telegram, client *http.Client, apiURL, token string) *Direct {
+	return &Direct{Telegram: api, client: client, url: strings.TrimSuffix(apiURL, "/") + "/bot" + token + "/", token: token}
+}
+
+// SendMessage sends a text message; the message it returns holds its id
+// only (all the sender reads).
+func (d *Direct) SendMessage(ctx context.Context, p *tgbot.SendMessageParams) (*models.Message, error) {
+	var m sentMessage
+	if err := d.call(ctx, "sendMessage", p, &m); err != nil {
+		return nil, err
+	}
+	return &models.Message{ID: m.ID}, nil
+}
+
+// EditMessageText edits a message's text and buttons; the message it
+// returns holds its id only.
+func (d *Direct) EditMessageText(ctx context.Context, p *tgbot.EditMessageTextParams) (*models.Message, error) {
+	var m sentMessage
+	if err := d.call(ctx, "editMessageText", p, &m); err != nil {
+		return nil, err
+	}
+	return &models.Message{ID: m.ID}, nil
+}
+
+// AnswerCallbackQuery stops a pressed button's spinner.
+func (d *Direct) AnswerCallbackQuery(ctx context.Context, p *tgbot.AnswerCallbackQueryParams) (bool, error) {
+	var ok bool
+	err := d.call(ctx, "answerCallbackQuery", p, &ok)
+	return ok, err
+}
+
+// sentMessage is what the sender reads of a message Telegram sent: its id.
+type sentMessage struct {
+	ID int `json:"message_id"`
+}
+
+// call posts params as JSON to method and reads the result into dest,
+// failing as the client library fails (its wording and error values).
+func (d *Direct) call(ctx context.Context, method string, params, dest any) error {
+	body, err := json.Marshal(params)
+	if err != nil {
+		return fmt.Errorf("error encode request for method %s, %w", method, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url+method, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("error create request for method %s, %w", method, d.hideToken(err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("error do request for method %s, %w", method, d.hideToken(err))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("error read response body for method %s, %w", method, err)
+	}
+	var r struct {
+		OK          bool            `json:"ok"`
+		Result      json.RawMessage `json:"result"`
+		Description string          `json:"description"`
+		ErrorCode   int             `json:"error_code"`
+		Parameters  struct {
+			RetryAfter      int `json:"retry_after"`
+			MigrateToChatID int `json:"migrate_to_chat_id"`
+		} `json:"parameters"`
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		// Not Telegram's answer (a proxy's page): its words are not kept.
+		return fmt.Errorf("error decode response body for method %s, %w", method, err)
+	}
+	if !r.OK {
+		switch r.ErrorCode {
+		case http.StatusForbidden:
+			return fmt.Errorf("%w, %s", tgbot.ErrorForbidden, r.Description)
+		case http.StatusBadRequest:
+			if r.Parameters.MigrateToChatID != 0 {
+				return &tgbot.MigrateError{
+					Message:         fmt.Sprintf("%s: %s", tgbot.ErrorBadRequest, r.Description),
+					MigrateToChatID: r.Parameters.MigrateToChatID,
+				}
+			}
+			return fmt.Errorf("%w, %s", tgbot.ErrorBadRequest, r.Description)
+		case http.StatusUnauthorized:
+			return fmt.Errorf("%w, %s", tgbot.ErrorUnauthorized, r.Description)
+		case http.StatusNotFound:
+			return fmt.Errorf("%w, %s", tgbot.ErrorNotFound, r.Description)
+		case http.StatusConflict:
+			return fmt.Errorf("%w, %s", tgbot.ErrorConflict, r.Description)
+		case http.StatusTooManyRequests:
+			return &tgbot.TooManyRequestsError{
+				Message:    fmt.Sprintf("%s, %s", tgbot.ErrorTooManyRequests, r.Description),
+				RetryAfter: r.Parameters.RetryAfter,
+			}
+		default:
+			return fmt.Errorf("error response from telegram for method %s, %d %s", method, r.ErrorCode, r.Description)
+		}
+	}
+	if dest != nil {
+		if err := json.Unmarshal(r.Result, dest); err != nil {
+			return fmt.Errorf("error decode response result for method %s, %w", method, err)
+		}
+	}
+	return nil
+}
+
+// hideToken takes the token out of a failed request's URL, as the client
+// library does: errors are logged.
+func (d *Direct) hideToken(err error) error {
+	var u *url.Error
+	if errors.As(err, &u) {
+		u.URL = strings.ReplaceAll(u.URL, d.token, "***")
+	}
+	return err
+}
