@@ -74,6 +74,12 @@ func newFuzzBot(t testing.TB, store Store, secret string) *Bot {
 	cfg.Token = "123456:fuzz-test-token"
 	cfg.WebhookSecret = secret
 	cfg.Now = func() time.Time { return fuzzNow }
+	return newMemoryBot(t, store, cfg)
+}
+
+// newMemoryBot is a bot with cfg on store and memory twins of the rest.
+func newMemoryBot(t testing.TB, store Store, cfg Config) *Bot {
+	t.Helper()
 	b, err := New(cfg, Parts{
 		Store: store, Sessions: memory.NewSessions(time.Hour, nil), Limiter: memory.NewLimiter(nil),
 		Throttle: memory.NewThrottle(nil), FallbackThrottle: memory.NewThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -14,8 +12,6 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
-	"github.com/tipline/tipline/keys"
-	"github.com/tipline/tipline/locales"
 	"github.com/tipline/tipline/storage"
 	"github.com/tipline/tipline/storage/memory"
 	"github.com/tipline/tipline/storage/storagetest"
@@ -245,14 +241,7 @@ func TestWorkersClaimOnlyWhenSomethingWaits(t *testing.T) {
 	cfg := testConfig()
 	cfg.Token = "123456:fuzz-test-token"
 	cfg.Idle = time.Hour
-	b, err := New(cfg, Parts{
-		Store: store, Sessions: memory.NewSessions(time.Hour, nil), Limiter: memory.NewLimiter(nil),
-		Throttle: memory.NewThrottle(nil), FallbackThrottle: memory.NewThrottle(nil), Ring: keys.NewRandomRing(), Catalog: locales.MustLoad(),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newMemoryBot(t, store, cfg)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { defer close(done); b.work(ctx) }()
