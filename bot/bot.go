@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -835,8 +836,33 @@ type reporterRead struct {
 // statement), then their sessions, their markers and the message
 // limiter's verdicts (Redis, in one round trip).
 func (b *Bot) prefetchBatch(ctx context.Context, items []storage.InboxItem) {
-	b.screenSenders(ctx, items)
-	b.prefetchSessions(ctx, items)
+	batch := readBatch(items)
+	b.prefetchSessions(ctx, batch, b.screenSenders(ctx, batch))
+}
+
+// batchUpdate is a claimed update as its batch's reads need it, read once.
+type batchUpdate struct {
+	storage.InboxItem
+	u    rawUpdate
+	read bool  // the payload reads as an update
+	user int64 // the sender of a private chat's update; 0 for any other
+}
+
+// readBatch reads the updates of a claimed batch that are not sealed.
+func readBatch(items []storage.InboxItem) []batchUpdate {
+	out := make([]batchUpdate, 0, len(items))
+	for _, it := range items {
+		if it.Sealed {
+			continue
+		}
+		bu := batchUpdate{InboxItem: it}
+		if bu.u, bu.read = readUpdate(it.Payload); bu.read {
+			// In a private chat the chat is the user.
+			bu.user, _ = bu.u.privateChat()
+		}
+		out = append(out, bu)
+	}
+	return out
 }
 
 // prefetchSessions reads the sessions of claimed updates at once, with
@@ -844,9 +870,9 @@ func (b *Bot) prefetchBatch(ctx context.Context, items []storage.InboxItem) {
 // when the limiter is the sessions' own. When it cannot, each update reads
 // its own, as before. A batch of one is read so too: one round trip in
 // place of three (session, markers, limit).
-func (b *Bot) prefetchSessions(ctx context.Context, items []storage.InboxItem) {
+func (b *Bot) prefetchSessions(ctx context.Context, batch []batchUpdate, screened map[int64]screened) {
 	reader, ok := b.sessions.(batchReader)
-	if !ok || len(items) == 0 {
+	if !ok || len(batch) == 0 {
 		return
 	}
 	// The limiter's calls ride in the same round trip only when it is
@@ -861,24 +887,9 @@ func (b *Bot) prefetchSessions(ctx context.Context, items []storage.InboxItem) {
 		firstOf []int // where each one's markers begin in r.Marks
 		checkOf = map[int64]int{}
 	)
-	screened := make(map[int64]screened, len(items))
-	b.prefetched.mu.Lock()
-	for _, it := range items {
-		if s, ok := b.prefetched.screened[it.UpdateID]; ok {
-			screened[it.UpdateID] = s
-		}
-	}
-	b.prefetched.mu.Unlock()
-	for _, it := range items {
-		if it.Sealed {
-			continue
-		}
+	for _, it := range batch {
 		chats = append(chats, it.ChatKey)
-		u, ok := readUpdate(it.Payload)
-		if !ok {
-			continue
-		}
-		user, _ := u.privateChat()
+		u, user := it.u, it.user
 		if user <= 0 {
 			continue
 		}
@@ -949,42 +960,38 @@ func (b *Bot) dropPrefetched(item storage.InboxItem) {
 }
 
 // screenSenders asks the store, for the private chats of a claimed batch
-// at once, who is a reviewer and who is blocked. When it cannot, each
-// update asks for itself, as before.
-func (b *Bot) screenSenders(ctx context.Context, items []storage.InboxItem) {
+// at once, who is a reviewer and who is blocked, and returns it by update
+// id; each update also takes its own once (screening). When it cannot,
+// each update asks for itself, as before.
+func (b *Bot) screenSenders(ctx context.Context, batch []batchUpdate) map[int64]screened {
 	var (
 		senders []storage.Sender
 		ids     []int64
 	)
-	for _, it := range items {
-		if it.Sealed {
-			continue
-		}
-		u, ok := readUpdate(it.Payload)
-		if !ok {
-			continue
-		}
-		// In a private chat the chat is the user.
-		if user, _ := u.privateChat(); user > 0 {
-			senders = append(senders, storage.Sender{TelegramID: user, Pseudonyms: b.ring.Pseudonyms(user)})
+	for _, it := range batch {
+		if it.user > 0 {
+			senders = append(senders, storage.Sender{TelegramID: it.user, Pseudonyms: b.ring.Pseudonyms(it.user)})
 			ids = append(ids, it.UpdateID)
 		}
 	}
 	if len(senders) == 0 {
-		return // even one is worth it: one statement instead of two
+		return nil // even one is worth it: one statement instead of two
 	}
 	found, err := b.store.ScreenSenders(ctx, senders)
 	if err != nil || len(found) != len(senders) {
-		return
+		return nil
+	}
+	out := make(map[int64]screened, len(ids))
+	for i, id := range ids {
+		out[id] = screened{telegramID: senders[i].TelegramID, Screening: found[i]}
 	}
 	b.prefetched.mu.Lock()
 	defer b.prefetched.mu.Unlock()
 	if b.prefetched.screened == nil {
 		b.prefetched.screened = map[int64]screened{}
 	}
-	for i, id := range ids {
-		b.prefetched.screened[id] = screened{telegramID: senders[i].TelegramID, Screening: found[i]}
-	}
+	maps.Copy(b.prefetched.screened, out)
+	return out
 }
 
 // reporterReadFor is what was read with the update's batch for its

@@ -189,7 +189,7 @@ func TestPrefetchedSessionsUsedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b.prefetchSessions(ctx, []storage.InboxItem{{UpdateID: 1, ChatKey: "a"}, {UpdateID: 2, ChatKey: "b"}, {UpdateID: 3, ChatKey: "c"}})
+	b.prefetchSessions(ctx, readBatch([]storage.InboxItem{{UpdateID: 1, ChatKey: "a"}, {UpdateID: 2, ChatKey: "b"}, {UpdateID: 3, ChatKey: "c"}}), nil)
 	for _, c := range []string{"a", "b"} {
 		if err := sessions.Save(ctx, c, []byte("after "+c)); err != nil {
 			t.Fatal(err)
@@ -234,7 +234,7 @@ func TestSendersScreenedWithTheirBatch(t *testing.T) {
 	}
 	group := storage.InboxItem{UpdateID: 3, ChatKey: "group", Payload: []byte(
 		`{"update_id":3,"message":{"message_id":1,"date":1700000000,"chat":{"id":-5,"type":"group"},"from":{"id":13},"text":"hi"}}`)}
-	b.screenSenders(ctx, []storage.InboxItem{private(1, 11), private(2, 12), group})
+	b.screenSenders(ctx, readBatch([]storage.InboxItem{private(1, 11), private(2, 12), group}))
 	if s, ok := b.screening(1, 11); !ok || !s.Reviewer || s.Blocked {
 		t.Fatalf("screening of the reviewer's update = %+v, %v; want a reviewer", s, ok)
 	}
