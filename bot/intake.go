@@ -189,7 +189,7 @@ func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
 
 // storeUpdates writes updates to the inbox, durably, and wakes a worker.
 // Those ready to be processed at once (the first of a chat with nothing
-// waiting, up to the workers' number) are claimed by the same statement
+// waiting, up to intakeDepth per worker) are claimed by the same statement
 // and handed to the workers: one commit fewer before an answer.
 // Something that is not an update at all (no update id) is skipped: it
 // cannot be confirmed to Telegram any other way.
@@ -840,8 +840,17 @@ type intaken struct {
 	stored  *sync.Cond // a store under way ended (on mu)
 }
 
+// intakeDepth is how many updates per worker intake may claim and keep
+// waiting for the workers. A poll in a surge brings a batch of new chats
+// at once: what intake leaves unclaimed costs a claim of its own (a
+// transaction) and a wait for it; 27% of the updates did in
+// BenchmarkThroughput when intake claimed one per worker. One that waits
+// too long (the workers stood still) is given back (takeIntaken), and
+// those of a process that dies are freed as its other claims are.
+const intakeDepth = 4
+
 // beginIntake is said before a store: it returns how many updates the
-// store may claim for the workers (as many as there are workers, less
+// store may claim for the workers (intakeDepth for each worker, less
 // those still waiting for one; none once the workers stopped), and end,
 // to be called after the store with what it claimed (nothing when it
 // failed), which gives those to the workers.
@@ -852,7 +861,7 @@ func (b *Bot) beginIntake() (room int, end func([]storage.InboxItem)) {
 		return 0, func([]storage.InboxItem) {}
 	}
 	b.intaken.storing++
-	return max(0, b.cfg.Workers-b.intaken.items.Len()), b.endIntake
+	return max(0, intakeDepth*b.cfg.Workers-b.intaken.items.Len()), b.endIntake
 }
 
 // endIntake ends a store begun with beginIntake.

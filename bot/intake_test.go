@@ -88,8 +88,8 @@ func TestIntakeClaimsForTheWorkers(t *testing.T) {
 	if err != nil || !ok || it.UpdateID != 2 {
 		t.Fatalf("claim after the give-back = %d, %v, %v; want update 2", it.UpdateID, ok, err)
 	}
-	if room, end := b.beginIntake(); room != b.cfg.Workers {
-		t.Fatalf("intake room %d with none waiting, want %d", room, b.cfg.Workers)
+	if room, end := b.beginIntake(); room != intakeDepth*b.cfg.Workers {
+		t.Fatalf("intake room %d with none waiting, want %d", room, intakeDepth*b.cfg.Workers)
 	} else {
 		end(nil)
 	}

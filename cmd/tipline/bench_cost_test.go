@@ -134,6 +134,26 @@ func (c *costMeter) stop(ctx context.Context, answers int) cost {
 	return out
 }
 
+// medianCost is the median of each cost of several runs, and the highest
+// peak of memory.
+func medianCost(cs []cost) cost {
+	var out cost
+	pick := func(f func(cost) float64) float64 {
+		xs := make([]float64, len(cs))
+		for i, c := range cs {
+			xs[i] = f(c)
+		}
+		return median(xs)
+	}
+	out.botMS = pick(func(c cost) float64 { return c.botMS })
+	out.pgMS = pick(func(c cost) float64 { return c.pgMS })
+	out.redisMS = pick(func(c cost) float64 { return c.redisMS })
+	for _, c := range cs {
+		out.botPeakMB = max(out.botPeakMB, c.botPeakMB)
+	}
+	return out
+}
+
 func (c cost) report(b *testing.B) {
 	b.ReportMetric(c.botMS, "bot-cpu-ms/answer")
 	b.ReportMetric(c.pgMS, "pg-cpu-ms/answer")
