@@ -961,29 +961,36 @@ func (b *Bot) dropPrefetched(item storage.InboxItem) {
 
 // screenSenders asks the store, for the private chats of a claimed batch
 // at once, who is a reviewer and who is blocked, and returns it by update
-// id; each update also takes its own once (screening). When it cannot,
-// each update asks for itself, as before.
+// id; each update also takes its own once (screening). An update intake
+// claimed was screened by the statement that stored it (InboxAddClaim):
+// only the others are asked for. When the store cannot answer, each
+// update asks for itself, as before.
 func (b *Bot) screenSenders(ctx context.Context, batch []batchUpdate) map[int64]screened {
 	var (
 		senders []storage.Sender
 		ids     []int64
+		out     = map[int64]screened{}
 	)
 	for _, it := range batch {
-		if it.user > 0 {
+		switch {
+		case it.user > 0 && it.Screened != nil:
+			// Screened by the statement that stored and claimed it.
+			out[it.UpdateID] = screened{telegramID: it.user, Screening: *it.Screened}
+		case it.user > 0:
 			senders = append(senders, storage.Sender{TelegramID: it.user, Pseudonyms: b.ring.Pseudonyms(it.user)})
 			ids = append(ids, it.UpdateID)
 		}
 	}
-	if len(senders) == 0 {
-		return nil // even one is worth it: one statement instead of two
+	if len(senders) > 0 { // even one is worth it: one statement instead of two
+		found, err := b.store.ScreenSenders(ctx, senders)
+		if err == nil && len(found) == len(senders) {
+			for i, id := range ids {
+				out[id] = screened{telegramID: senders[i].TelegramID, Screening: found[i]}
+			}
+		}
 	}
-	found, err := b.store.ScreenSenders(ctx, senders)
-	if err != nil || len(found) != len(senders) {
+	if len(out) == 0 {
 		return nil
-	}
-	out := make(map[int64]screened, len(ids))
-	for i, id := range ids {
-		out[id] = screened{telegramID: senders[i].TelegramID, Screening: found[i]}
 	}
 	b.prefetched.mu.Lock()
 	defer b.prefetched.mu.Unlock()

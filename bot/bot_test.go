@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -249,5 +251,71 @@ func TestSendersScreenedWithTheirBatch(t *testing.T) {
 	}
 	if len(b.prefetched.screened) != 0 {
 		t.Fatalf("%d screenings left", len(b.prefetched.screened))
+	}
+}
+
+// screenCounter counts the screening statements a batch asks for.
+type screenCounter struct {
+	*memory.Store
+	screens int
+}
+
+func (s *screenCounter) ScreenSenders(ctx context.Context, senders []storage.Sender) ([]storage.Screening, error) {
+	s.screens++
+	return s.Store.ScreenSenders(ctx, senders)
+}
+
+// TestIntakeScreensWhatItClaims: the updates intake stores and claims come
+// to the workers screened by that statement (a reviewer found as one, a
+// reporter as nobody of note), and their batch asks for no screening of
+// its own; an update claimed later, from the inbox, is screened with its
+// batch as before.
+func TestIntakeScreensWhatItClaims(t *testing.T) {
+	ctx := t.Context()
+	mem := memory.New(nil)
+	code := tipline.InviteHash("invite-11")
+	if err := mem.CreateInvite(ctx, code, "Reviewer", false, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mem.RedeemInvite(ctx, code, 11, "en", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	store := &screenCounter{Store: mem}
+	b := newFuzzBot(t, store, fuzzSecret)
+	text := func(update, user int64) json.RawMessage {
+		return fmt.Appendf(nil, `{"update_id":%d,"message":{"message_id":1,"date":1700000000,"chat":{"id":%d,"type":"private"},"from":{"id":%d},"text":"hi"}}`,
+			update, user, user)
+	}
+	if err := b.storeUpdates(ctx, []json.RawMessage{text(1, 11), text(2, 12)}); err != nil {
+		t.Fatal(err)
+	}
+	items := b.takeIntaken(ctx, 10)
+	if len(items) != 2 {
+		t.Fatalf("intake claimed %d updates, want both", len(items))
+	}
+	b.prefetchBatch(ctx, items)
+	if store.screens != 0 {
+		t.Fatalf("a batch claimed at intake asked for %d screenings, want none", store.screens)
+	}
+	if s, ok := b.screening(1, 11); !ok || !s.Reviewer || s.Blocked {
+		t.Fatalf("screening of the reviewer's update = %+v, %v; want a reviewer", s, ok)
+	}
+	if s, ok := b.screening(2, 12); !ok || s.Reviewer || s.Blocked {
+		t.Fatalf("screening of the reporter's update = %+v, %v; want nobody of note", s, ok)
+	}
+	item, err := b.inboxItem(text(3, 13))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mem.InboxAdd(ctx, []storage.InboxItem{item}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := mem.InboxClaimBatch(ctx, b.owner, time.Minute, 10)
+	if err != nil || len(claimed) != 1 || claimed[0].Screened != nil {
+		t.Fatalf("claimed %+v, %v; want update 3, not screened", claimed, err)
+	}
+	b.prefetchBatch(ctx, claimed)
+	if s, ok := b.screening(3, 13); store.screens != 1 || !ok || s.Reviewer || s.Blocked {
+		t.Fatalf("an update claimed from the inbox: %d screenings, %+v, %v; want one, nobody of note", store.screens, s, ok)
 	}
 }

@@ -179,6 +179,10 @@ func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
 		// answered once (process, albumContinues).
 		it.Group, it.Hold = b.ring.GroupKey(m.Chat.ID, m.MediaGroupID), b.cfg.AlbumWait
 	}
+	if user, _ := u.privateChat(); user > 0 {
+		// Screened as it is claimed, if intake claims it (prefetchBatch).
+		it.Sender = &storage.Sender{TelegramID: user, Pseudonyms: b.ring.Pseudonyms(user)}
+	}
 	if q := u.CallbackQuery; q != nil && q.ID != "" && len(q.ID) <= 64 {
 		// The press is answered first, whatever the inbox holds before it.
 		a := outbox.AnswerEntry(q.ID)

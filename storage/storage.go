@@ -94,6 +94,13 @@ type InboxItem struct {
 	// across processes and a crash.
 	Group string
 	Hold  time.Duration
+	// Sender, given to InboxAddClaim, is who sent the update (in a private
+	// chat): an update it claims is screened in the same statement, with
+	// Screened set as ScreenSenders would give it, so processing needs no
+	// read of its own to tell a reviewer or a blocked reporter. Neither is
+	// stored.
+	Sender   *Sender
+	Screened *Screening
 }
 
 // PendingAttachment is an attachment whose bytes have not been fetched from

@@ -136,13 +136,20 @@ func (m *Store) ScreenSenders(ctx context.Context, senders []storage.Sender) ([]
 	defer m.mu.Unlock()
 	out := make([]storage.Screening, len(senders))
 	for i, s := range senders {
-		for _, rv := range m.reviewers {
-			out[i].Reviewer = out[i].Reviewer || rv.TelegramID == s.TelegramID
-		}
-		for _, p := range rules.NonEmpty(s.Pseudonyms) {
-			_, blocked := m.blocks[p]
-			out[i].Blocked = out[i].Blocked || blocked
-		}
+		out[i] = m.screenLocked(s)
 	}
 	return out, nil
+}
+
+// screenLocked is what ScreenSenders finds of one sender.
+func (m *Store) screenLocked(s storage.Sender) storage.Screening {
+	var out storage.Screening
+	for _, rv := range m.reviewers {
+		out.Reviewer = out.Reviewer || rv.TelegramID == s.TelegramID
+	}
+	for _, p := range rules.NonEmpty(s.Pseudonyms) {
+		_, blocked := m.blocks[p]
+		out.Blocked = out.Blocked || blocked
+	}
+	return out
 }

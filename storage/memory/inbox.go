@@ -69,6 +69,10 @@ func (m *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, ow
 			row.item.Attempts = 1
 			c := row.item
 			c.Payload, c.Group = slices.Clone(c.Payload), ""
+			if it.Sender != nil {
+				sc := m.screenLocked(*it.Sender)
+				c.Screened = &sc
+			}
 			claimed = append(claimed, c)
 		}
 		m.inbox[it.UpdateID] = row

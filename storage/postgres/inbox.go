@@ -27,7 +27,9 @@ func (p *Store) InboxAdd(ctx context.Context, items []storage.InboxItem) (int, e
 // update of the chat unprocessed in the inbox nor before it among items,
 // and not held (an album's part). It returns them, in update_id order, as
 // that claim does: processing starts without a claim of its own, one
-// commit fewer before an answer. With limit 0 it claims nothing.
+// commit fewer before an answer. With limit 0 it claims nothing. A claimed
+// item given with its Sender comes back screened (Screened), as
+// ScreenSenders would screen it: no statement of its own for that either.
 func (p *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, owner string, lease time.Duration, limit int) (int, []storage.InboxItem, error) {
 	if len(items) == 0 {
 		return 0, nil, nil
@@ -39,9 +41,11 @@ func (p *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, ow
 		receivedAt = make([]*time.Time, len(items))
 		groups     = make([]string, len(items))
 		holds      = make([]int64, len(items))
+		senders    = make([]*storage.Sender, len(items))
 		answers    []storage.OutboxEntry
 	)
 	for i, it := range items {
+		senders[i] = it.Sender
 		ids[i], chatKeys[i] = it.UpdateID, it.ChatKey
 		groups[i], holds[i] = it.Group, max(it.Hold, 0).Microseconds()
 		payloads[i] = p.ring.Seal(it.Payload, inboxPayloadAAD(it.UpdateID))
@@ -91,27 +95,35 @@ func (p *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, ow
 		select count(*),
 			coalesce(array_agg(a.update_id order by a.update_id) filter (where a.claimed), '{}'),
 			coalesce(array_agg(a.received_at order by a.update_id) filter (where a.claimed), '{}'),
-			coalesce(array_agg(t.seen order by a.update_id) filter (where a.claimed), '{}')
+			coalesce(array_agg(t.seen order by a.update_id) filter (where a.claimed), '{}'),` + screenColumns(18) + `
 		from added a left join take t on t.update_id = a.update_id`
 	var (
 		added     int
 		claimedID []int64
 		claimedAt []time.Time
 		seen      []bool
+		reviewers []int32 // the items whose sender is a reviewer
+		blocked   []int32 // and those whose sender is blocked
 	)
 	qargs := append([]any{ids, chatKeys, payloads, receivedAt, groups, holds}, args...)
 	qargs = append(qargs, owner, lease.Microseconds(), max(limit, 0))
-	if err := p.pool.QueryRow(ctx, q, qargs...).Scan(&added, &claimedID, &claimedAt, &seen); err != nil {
+	qargs = append(qargs, p.screenArgs(senders)...)
+	if err := p.pool.QueryRow(ctx, q, qargs...).Scan(&added, &claimedID, &claimedAt, &seen, &reviewers, &blocked); err != nil {
 		return 0, nil, fmt.Errorf("add to inbox: %w", dbErr(err))
 	}
-	byID := make(map[int64]storage.InboxItem, len(items))
-	for _, it := range items {
-		byID[it.UpdateID] = it
+	byID := make(map[int64]int, len(items))
+	for i, it := range items {
+		byID[it.UpdateID] = i
 	}
 	claimed := make([]storage.InboxItem, len(claimedID))
 	for i, id := range claimedID {
-		it := byID[id]
+		k := byID[id]
+		it := items[k]
 		claimed[i] = storage.InboxItem{UpdateID: id, ChatKey: it.ChatKey, Payload: it.Payload, ReceivedAt: claimedAt[i], Attempts: 1, ChatSeen: seen[i]}
+		if it.Sender != nil {
+			sc := screening(reviewers, blocked, k)
+			claimed[i].Screened = &sc
+		}
 	}
 	return added, claimed, nil
 }

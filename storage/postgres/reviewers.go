@@ -289,11 +289,43 @@ func (p *Store) ScreenSenders(ctx context.Context, senders []storage.Sender) ([]
 	if len(senders) == 0 {
 		return out, nil
 	}
+	each := make([]*storage.Sender, len(senders))
+	for i := range senders {
+		each[i] = &senders[i]
+	}
+	var reviewers, blocked []int32
+	if err := p.pool.QueryRow(ctx, `select `+screenColumns(1), p.screenArgs(each)...).Scan(&reviewers, &blocked); err != nil {
+		return nil, fmt.Errorf("screen senders: %w", dbErr(err))
+	}
+	for i := range out {
+		out[i] = screening(reviewers, blocked, i)
+	}
+	return out, nil
+}
+
+// screenColumns are two columns: the indexes (into the senders given to
+// screenArgs) of the senders who are reviewers, and of those blocked as
+// reporters. Its parameters are screenArgs' four, numbered from first.
+func screenColumns(first int) string {
+	return fmt.Sprintf(`
+		array(select distinct k.n from unnest($%d::text[], $%d::int[]) as k(key, n)
+		      where exists (select 1 from reviewers where telegram_key = k.key)),
+		array(select distinct b.n from unnest($%d::text[], $%d::int[]) as b(pseudonym, n)
+		      where exists (select 1 from blocks where pseudonym = b.pseudonym))`, first, first+1, first+2, first+3)
+}
+
+// screenArgs are the four arrays screenColumns reads: senders' reviewer
+// keys and pseudonyms, each with the index of its sender. A nil sender is
+// left out (nobody).
+func (p *Store) screenArgs(senders []*storage.Sender) []any {
 	var (
 		keys, pseudonyms     []string
 		keyOwner, pseudOwner []int32 // the sender each key or pseudonym is of
 	)
 	for i, s := range senders {
+		if s == nil {
+			continue
+		}
 		for _, k := range p.reviewerLookup(s.TelegramID) {
 			keys, keyOwner = append(keys, k), append(keyOwner, int32(i))
 		}
@@ -301,19 +333,10 @@ func (p *Store) ScreenSenders(ctx context.Context, senders []storage.Sender) ([]
 			pseudonyms, pseudOwner = append(pseudonyms, ps), append(pseudOwner, int32(i))
 		}
 	}
-	const q = `
-		select
-			array(select distinct k.n from unnest($1::text[], $2::int[]) as k(key, n)
-			      where exists (select 1 from reviewers where telegram_key = k.key)),
-			array(select distinct b.n from unnest($3::text[], $4::int[]) as b(pseudonym, n)
-			      where exists (select 1 from blocks where pseudonym = b.pseudonym))`
-	var reviewers, blocked []int32
-	if err := p.pool.QueryRow(ctx, q, keys, keyOwner, pseudonyms, pseudOwner).Scan(&reviewers, &blocked); err != nil {
-		return nil, fmt.Errorf("screen senders: %w", dbErr(err))
-	}
-	for i := range out {
-		out[i].Reviewer = slices.Contains(reviewers, int32(i))
-		out[i].Blocked = slices.Contains(blocked, int32(i))
-	}
-	return out, nil
+	return []any{keys, keyOwner, pseudonyms, pseudOwner}
+}
+
+// screening is sender i's screening from screenColumns' two arrays.
+func screening(reviewers, blocked []int32, i int) storage.Screening {
+	return storage.Screening{Reviewer: slices.Contains(reviewers, int32(i)), Blocked: slices.Contains(blocked, int32(i))}
 }

@@ -31,6 +31,7 @@ var caseFactTests = []struct {
 	{"FindCases", testFindCases},
 	{"BlockWithReason", testBlockWithReason},
 	{"ScreenSenders", testScreenSenders},
+	{"InboxAddClaimScreens", testInboxAddClaimScreens},
 	{"Timeline", testTimeline},
 }
 
@@ -586,6 +587,40 @@ func testScreenSenders(t *testing.T, s Store) {
 	}
 	if got, err := s.ScreenSenders(ctx, nil); err != nil || len(got) != 0 {
 		t.Fatalf("ScreenSenders of nobody = %+v, %v; want nothing", got, err)
+	}
+}
+
+// testInboxAddClaimScreens: an update intake stores and claims with its
+// sender comes back screened as ScreenSenders screens (a reviewer, a
+// blocked reporter, nobody of note); one given without a sender, or not
+// claimed, is not screened.
+func testInboxAddClaimScreens(t *testing.T, s Store) {
+	ctx := t.Context()
+	c, rv := takenCase(t, s, "d-isc", "TL-CCCC-EEEE", 7207)
+	if err := s.BlockReporterFor(ctx, c.Reference, rv.ID, tipline.BlockSpam, t0.Add(time.Hour)); err != nil {
+		t.Fatalf("BlockReporterFor: %v", err)
+	}
+	from := func(id int64, chat string, sender *storage.Sender) storage.InboxItem {
+		it := item(id, chat)
+		it.Sender = sender
+		return it
+	}
+	items := []storage.InboxItem{
+		from(901, "s1", &storage.Sender{TelegramID: 7300, Pseudonyms: []string{"someone-else"}}),
+		from(902, "s2", &storage.Sender{TelegramID: 7207}),
+		from(903, "s3", &storage.Sender{TelegramID: 7301, Pseudonyms: []string{"an-older-pseudonym", c.Reporter}}),
+		from(904, "s4", nil),
+		from(905, "s4", &storage.Sender{TelegramID: 7207}), // waits behind 904
+	}
+	_, claimed, err := s.InboxAddClaim(ctx, items, "w", longLease, 10)
+	if err != nil || len(claimed) != 4 {
+		t.Fatalf("InboxAddClaim = %+v, %v; want 4 claimed", claimed, err)
+	}
+	want := []*storage.Screening{{}, {Reviewer: true}, {Blocked: true}, nil}
+	for i, it := range claimed {
+		if (it.Screened == nil) != (want[i] == nil) || (it.Screened != nil && *it.Screened != *want[i]) {
+			t.Errorf("update %d claimed at intake screened %+v, want %+v", it.UpdateID, it.Screened, want[i])
+		}
 	}
 }
 
