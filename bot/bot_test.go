@@ -215,19 +215,27 @@ func TestPrefetchedSessionsUsedOnce(t *testing.T) {
 	}
 }
 
+// withReviewer is a memory store where Telegram user telegramID is a
+// reviewer (by an invite, as people become one).
+func withReviewer(t *testing.T, telegramID int64) *memory.Store {
+	t.Helper()
+	mem := memory.New(nil)
+	code := tipline.InviteHash(fmt.Sprint("invite-", telegramID))
+	if err := mem.CreateInvite(t.Context(), code, "Reviewer", false, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mem.RedeemInvite(t.Context(), code, telegramID, "en", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return mem
+}
+
 // TestSendersScreenedWithTheirBatch: the senders of a claimed batch are
 // screened at once; each update takes its own sender's screening once,
 // and only for the sender it was read for.
 func TestSendersScreenedWithTheirBatch(t *testing.T) {
 	ctx := t.Context()
-	mem := memory.New(nil)
-	code := tipline.InviteHash("invite-11")
-	if err := mem.CreateInvite(ctx, code, "Reviewer", false, time.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mem.RedeemInvite(ctx, code, 11, "en", time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	mem := withReviewer(t, 11)
 	b := &Bot{store: mem, ring: fuzzRing(t)}
 	private := func(update, user int64) storage.InboxItem {
 		return storage.InboxItem{UpdateID: update, ChatKey: fmt.Sprint("chat", user), Payload: fmt.Appendf(nil,
@@ -272,14 +280,7 @@ func (s *screenCounter) ScreenSenders(ctx context.Context, senders []storage.Sen
 // batch as before.
 func TestIntakeScreensWhatItClaims(t *testing.T) {
 	ctx := t.Context()
-	mem := memory.New(nil)
-	code := tipline.InviteHash("invite-11")
-	if err := mem.CreateInvite(ctx, code, "Reviewer", false, time.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mem.RedeemInvite(ctx, code, 11, "en", time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	mem := withReviewer(t, 11)
 	store := &screenCounter{Store: mem}
 	b := newFuzzBot(t, store, fuzzSecret)
 	text := func(update, user int64) json.RawMessage {

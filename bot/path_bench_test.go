@@ -12,8 +12,9 @@ import (
 // BenchmarkAnswerPath: the bot's own work for one answer, as
 // BenchmarkThroughput's reporters ask for it (a new reporter's /start),
 // from the update as Telegram gives it to the outbox rows queued: intake
-// (read, strip, store and claim) and processing (decode, screen, session,
-// flow, render, complete), on the memory stores, so that what it measures
+// (read, strip, store, claim and screen) and processing as the workers do
+// it (the batch's reads, decode, session, flow, render, complete), on the
+// memory stores, so that what it measures
 // is the bot's CPU and allocations, not a database's.
 func BenchmarkAnswerPath(b *testing.B) {
 	var (
@@ -40,9 +41,12 @@ func BenchmarkAnswerPath(b *testing.B) {
 		if len(items) != 1 {
 			b.Fatalf("update %d not claimed at intake", i+1)
 		}
+		// As the workers do (work): the batch's reads, then its update.
+		bt.prefetchBatch(ctx, items)
 		if err := bt.process(ctx, items[0]); err != nil {
 			b.Fatal(err)
 		}
+		bt.dropPrefetched(items[0])
 		if i%100 == 99 {
 			b.StopTimer()
 			pending, err := mem.OutboxPending(ctx)
