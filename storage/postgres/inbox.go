@@ -45,7 +45,9 @@ func (p *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, ow
 		answers    []storage.OutboxEntry
 	)
 	for i, it := range items {
-		senders[i] = it.Sender
+		if limit > 0 { // with no claim, no one to screen
+			senders[i] = it.Sender
+		}
 		ids[i], chatKeys[i] = it.UpdateID, it.ChatKey
 		groups[i], holds[i] = it.Group, max(it.Hold, 0).Microseconds()
 		payloads[i] = p.ring.Seal(it.Payload, inboxPayloadAAD(it.UpdateID))
