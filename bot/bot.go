@@ -54,6 +54,7 @@ type Store interface {
 type MessagePath interface {
 	InboxAddClaim(ctx context.Context, items []storage.InboxItem, owner string, lease time.Duration, limit int) (int, []storage.InboxItem, error)
 	InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error)
+	InboxReady(ctx context.Context, items []storage.InboxItem) ([]storage.InboxItem, error)
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
 	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) (storage.Completed, error)
 	InboxRelease(ctx context.Context, updateID int64, owner string, wait time.Duration) error
@@ -355,6 +356,7 @@ type Bot struct {
 
 	commits    committer // completed updates waiting to be committed together
 	intaken    intaken   // updates claimed as they were stored, for the workers
+	freshly    freshly   // the outcomes of updates processed before they are stored
 	prefetched prefetch  // sessions loaded with their claimed batch
 
 	voices voiceCache // the recorded prompts, per language (voices.go)
@@ -685,6 +687,17 @@ func (b *Bot) handle(ctx context.Context, item storage.InboxItem) {
 	err := b.processSafely(pctx, item)
 	// Completed, or its batch is not to wait for it while it is retried.
 	b.commits.leave(item.UpdateID)
+	if item.Fresh {
+		// Not in the inbox: intake stores it to be retried if it failed
+		// (takeUpdates), before Telegram hears it has it.
+		if err != nil {
+			b.log.Warn("update not processed as it came; it is stored and retried", "update_id", item.UpdateID, "err", err)
+		} else if b.obs != nil {
+			b.obs.Processed(time.Since(start))
+		}
+		b.freshly.resolve(item.UpdateID, err)
+		return
+	}
 	switch {
 	case err == nil:
 		// Whatever it queued woke its dispatchers already (complete).

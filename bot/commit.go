@@ -145,9 +145,10 @@ func (g *committer) queueLocked(ps []*pendingComplete) {
 // complete marks an update done and queues its entries, in a group with
 // the rest of its batch and the updates other workers complete meanwhile.
 // It returns once the update's own outcome is known.
-func (g *committer) complete(ctx context.Context, s groupStore, owner string, updateID int64, entries []storage.OutboxEntry) error {
+func (g *committer) complete(ctx context.Context, s groupStore, owner string, c storage.Completion) error {
+	updateID := c.UpdateID
 	p := &pendingComplete{
-		c:    storage.Completion{UpdateID: updateID, Entries: entries},
+		c:    c,
 		err:  make(chan error, 1),
 		lead: make(chan struct{}, 1),
 	}
@@ -246,8 +247,7 @@ func (g *committer) commitGroup(ctx context.Context, s groupStore, owner string,
 func (g *committer) commitAll(ctx context.Context, s groupStore, owner string, group []*pendingComplete) ([]error, []storage.OutboxEntry, bool) {
 	errs := make([]error, len(group))
 	if len(group) == 1 && g.lease <= 0 {
-		p := group[0]
-		errs[0] = s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
+		errs[0] = completeAlone(ctx, s, owner, group[0].c)
 		return errs, nil, true
 	}
 	done := make([]storage.Completion, len(group))
@@ -262,7 +262,7 @@ func (g *committer) commitAll(ctx context.Context, s groupStore, owner string, g
 		// Whatever failed the group, each update alone fails or not by
 		// itself.
 		for i, p := range group {
-			errs[i] = s.InboxComplete(ctx, p.c.UpdateID, owner, p.c.Entries)
+			errs[i] = completeAlone(ctx, s, owner, p.c)
 		}
 		return errs, nil, true
 	}
@@ -280,4 +280,20 @@ func (g *committer) commitAll(ctx context.Context, s groupStore, owner string, g
 // the updates in.
 func sortByArrival(group []*pendingComplete) {
 	slices.SortFunc(group, func(a, b *pendingComplete) int { return cmp.Compare(a.c.UpdateID, b.c.UpdateID) })
+}
+
+// completeAlone completes one update in a transaction of its own, claiming
+// none of its messages for this process: the dispatchers claim them.
+func completeAlone(ctx context.Context, s groupStore, owner string, c storage.Completion) error {
+	if c.Fresh == nil {
+		return s.InboxComplete(ctx, c.UpdateID, owner, c.Entries)
+	}
+	got, err := s.InboxCompleteHand(ctx, owner, 0, []storage.Completion{c})
+	if err == nil && len(got.Errs) != 1 {
+		err = fmt.Errorf("complete update: %d results for 1 update", len(got.Errs))
+	}
+	if err != nil {
+		return err
+	}
+	return got.Errs[0]
 }

@@ -84,7 +84,7 @@ func runGroup(t *testing.T, s *gatedStore, g *committer, n int, entries func(int
 	out := map[int64]error{}
 	var wg sync.WaitGroup
 	do := func(id int64) {
-		err := g.complete(t.Context(), s, "w", id, entries(id))
+		err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: id, Entries: entries(id)})
 		mu.Lock()
 		out[id] = err
 		mu.Unlock()
@@ -193,7 +193,7 @@ func TestCommitterGroupPanics(t *testing.T) {
 			t.Errorf("update %d: %v; want the group after update 1 to fail", id, err)
 		}
 	}
-	if err := g.complete(t.Context(), s, "w", 4, oneReply(4)); err != nil {
+	if err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 4, Entries: oneReply(4)}); err != nil {
 		t.Fatalf("the next update after a panic: %v", err)
 	}
 	if g.busy {
@@ -223,7 +223,7 @@ func completeInBatch(t *testing.T, s *gatedStore, g *committer, last func()) map
 	var wg sync.WaitGroup
 	for _, id := range []int64{1, 2} {
 		wg.Go(func() {
-			err := g.complete(t.Context(), s, "w", id, oneReply(id))
+			err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: id, Entries: oneReply(id)})
 			mu.Lock()
 			out[id] = err
 			mu.Unlock()
@@ -252,7 +252,7 @@ func TestCommitterBatchIsOneUnit(t *testing.T) {
 	}
 	var g committer
 	var err3 error
-	out := completeInBatch(t, s, &g, func() { err3 = g.complete(t.Context(), s, "w", 3, oneReply(3)) })
+	out := completeInBatch(t, s, &g, func() { err3 = g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 3, Entries: oneReply(3)}) })
 	if out[1] != nil || err3 != nil || !errors.Is(out[2], storage.ErrNotHolder) {
 		t.Errorf("outcomes 1: %v, 2: %v, 3: %v; want only 2 to fail, not held", out[1], out[2], err3)
 	}
@@ -279,7 +279,7 @@ func TestCommitterBatchGoesOnWithoutALeaver(t *testing.T) {
 	if len(s.groups) != 1 || s.groups[0] != 2 {
 		t.Fatalf("groups committed: %v, want one of the 2 that stayed", s.groups)
 	}
-	if err := g.complete(t.Context(), s, "w", 3, oneReply(3)); err != nil {
+	if err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 3, Entries: oneReply(3)}); err != nil {
 		t.Fatalf("the update that left, completed alone: %v", err)
 	}
 	if pending, err := mem.Peek().InboxPending(t.Context()); err != nil || pending != 0 {
@@ -299,7 +299,7 @@ func TestCommitterQueuesInArrivalOrder(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, id := range []int64{3, 2} {
 		wg.Go(func() {
-			if err := g.complete(t.Context(), s, "w", id, oneReply(id)); err != nil {
+			if err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: id, Entries: oneReply(id)}); err != nil {
 				t.Errorf("update %d: %v", id, err)
 			}
 		})
@@ -307,7 +307,7 @@ func TestCommitterQueuesInArrivalOrder(t *testing.T) {
 	for g.readyIn(1) < 2 {
 		time.Sleep(time.Millisecond)
 	}
-	if err := g.complete(t.Context(), s, "w", 1, oneReply(1)); err != nil {
+	if err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 1, Entries: oneReply(1)}); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
@@ -347,7 +347,7 @@ func TestCommitterHandsWhatIsReady(t *testing.T) {
 		second.Key += ":2"
 		return append(oneReply(id), second)
 	}
-	if err := g.complete(t.Context(), mem, "w", 1, twoReplies(1)); err != nil {
+	if err := g.complete(t.Context(), mem, "w", storage.Completion{UpdateID: 1, Entries: twoReplies(1)}); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
@@ -359,7 +359,7 @@ func TestCommitterHandsWhatIsReady(t *testing.T) {
 	var wg sync.WaitGroup
 	for id := int64(2); id <= 3; id++ {
 		wg.Go(func() {
-			if err := g.complete(t.Context(), mem, "w", id, oneReply(id)); err != nil {
+			if err := g.complete(t.Context(), mem, "w", storage.Completion{UpdateID: id, Entries: oneReply(id)}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -386,7 +386,7 @@ func TestCommitterFreesTheWorker(t *testing.T) {
 	freed := make(chan struct{}, 2)
 	g.holdHand(1, func() { freed <- struct{}{} })
 	done := make(chan error, 1)
-	go func() { done <- g.complete(t.Context(), s, "w", 1, oneReply(1)) }()
+	go func() { done <- g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 1, Entries: oneReply(1)}) }()
 	// The commit waits at the gate: the worker must be free all the same.
 	select {
 	case <-freed:

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,6 +199,18 @@ func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
 // Something that is not an update at all (no update id) is skipped: it
 // cannot be confirmed to Telegram any other way.
 func (b *Bot) storeUpdates(ctx context.Context, raws []json.RawMessage) error {
+	items, err := b.inboxItems(raws)
+	if err != nil {
+		return err
+	}
+	room, end := b.beginIntake()
+	return b.storeItems(ctx, items, room, end)
+}
+
+// inboxItems are the inbox rows of a batch of raw updates: an update from
+// a group is left out, and so is something that is not an update at all
+// (an error when it is all there is).
+func (b *Bot) inboxItems(raws []json.RawMessage) ([]storage.InboxItem, error) {
 	items := make([]storage.InboxItem, 0, len(raws))
 	for _, raw := range raws {
 		it, err := b.inboxItem(raw)
@@ -206,14 +219,19 @@ func (b *Bot) storeUpdates(ctx context.Context, raws []json.RawMessage) error {
 		}
 		if err != nil {
 			if len(raws) == 1 {
-				return err
+				return nil, err
 			}
 			b.log.Error("an update without an update id was skipped")
 			continue
 		}
 		items = append(items, it)
 	}
-	room, end := b.beginIntake()
+	return items, nil
+}
+
+// storeItems stores items, claiming up to room of them for the workers,
+// and ends the intake begun with beginIntake (end).
+func (b *Bot) storeItems(ctx context.Context, items []storage.InboxItem, room int, end func([]storage.InboxItem)) error {
 	added, claimed, err := b.store.InboxAddClaim(ctx, items, b.owner, b.cfg.Lease, room)
 	end(claimed)
 	if err != nil {
@@ -229,6 +247,91 @@ func (b *Bot) storeUpdates(ctx context.Context, raws []json.RawMessage) error {
 			b.sender.WakeAnswers() // answers to presses are queued with them
 			break
 		}
+	}
+	return nil
+}
+
+// takeUpdates is how the poller stores a batch: an update that may be
+// processed before it is stored (the only one of its chat in the batch,
+// nothing of its chat waiting in the inbox: InboxReady) is handed to the
+// workers as it came, and the commit that completes it stores it, done,
+// with its messages: one commit for an answer instead of two, and its
+// payload never written. The rest are stored as storeUpdates stores them.
+// It returns once every update of the batch is in the inbox, done or
+// waiting, since only then is the batch confirmed to Telegram (G1): one
+// whose processing failed, or that no worker took within freshWait, is
+// stored then, to be processed as any other. Only the poller that holds
+// the intake lock may use it: the batch's next updates are not taken
+// from Telegram before the batch is done, which keeps each chat's order
+// (G3).
+func (b *Bot) takeUpdates(ctx context.Context, raws []json.RawMessage) error {
+	items, err := b.inboxItems(raws)
+	if err != nil {
+		return err
+	}
+	room, end := b.beginIntake()
+	var fresh []storage.InboxItem
+	if room > 0 {
+		ready, err := b.store.InboxReady(ctx, items)
+		if err != nil {
+			end(nil)
+			return fmt.Errorf("store updates: %w", err)
+		}
+		fresh = ready[:min(len(ready), room)]
+	}
+	if len(fresh) == 0 {
+		return b.storeItems(ctx, items, room, end)
+	}
+	taken := make(map[int64]*storage.OutboxEntry, len(fresh)) // with the press's answer
+	for i := range fresh {
+		taken[fresh[i].UpdateID] = fresh[i].Answer
+		fresh[i].Fresh, fresh[i].Answer = true, nil // its processing answers the press
+	}
+	rest := slices.DeleteFunc(slices.Clone(items), func(it storage.InboxItem) bool {
+		_, ok := taken[it.UpdateID]
+		return ok
+	})
+	if len(rest) > 0 {
+		var claimed []storage.InboxItem
+		done := func(c []storage.InboxItem) { claimed = c }
+		if err := b.storeItems(ctx, rest, room-len(fresh), done); err != nil {
+			end(nil)
+			return err
+		}
+		fresh = append(claimed, fresh...)
+	}
+	outcomes := b.freshly.expect(fresh)
+	end(fresh)
+	b.notify()
+	withdraw := time.AfterFunc(freshWait, func() { b.withdrawFresh(taken) })
+	defer withdraw.Stop()
+	var back []storage.InboxItem
+	for i, it := range fresh {
+		if !it.Fresh {
+			continue
+		}
+		var err error
+		select {
+		case err = <-outcomes[i]:
+		case <-ctx.Done():
+			// Nothing of the batch is confirmed: Telegram gives again
+			// what was not done, and the inbox knows what was.
+			return ctx.Err()
+		}
+		if err == nil {
+			continue
+		}
+		it.Fresh, it.Answer = false, taken[it.UpdateID]
+		if !errors.Is(err, errNotTaken) {
+			it.Hold = backoff(1) // tried once already
+		}
+		back = append(back, it)
+	}
+	if len(back) > 0 {
+		if _, _, err := b.store.InboxAddClaim(ctx, back, b.owner, b.cfg.Lease, 0); err != nil {
+			return fmt.Errorf("store updates: %w", err)
+		}
+		b.mayClaim()
 	}
 	return nil
 }
@@ -318,7 +421,7 @@ func (b *Bot) pollHeld(ctx context.Context) {
 		if len(raws) == 0 {
 			continue
 		}
-		if raws = b.storeOrWait(ctx, offset, raws); raws == nil {
+		if raws = b.storeOrWait(ctx, offset, raws, b.takeUpdates); raws == nil {
 			return
 		}
 		b.pollLimit = 0
@@ -347,7 +450,7 @@ func (b *Bot) pollUnlocked(ctx context.Context) {
 		_ = claimloop.Sleep(ctx, b.cfg.Heartbeat)
 		return
 	}
-	b.storeOrWait(ctx, 0, raws)
+	b.storeOrWait(ctx, 0, raws, b.storeUpdates)
 }
 
 // storeOrWait stores a batch of updates. While the database refuses it,
@@ -356,17 +459,20 @@ func (b *Bot) pollUnlocked(ctx context.Context) {
 // waiting, once, that its message is safe and will be answered; the batch
 // grows with what arrives meanwhile. It returns the batch it stored, or
 // nil when ctx ended first.
-func (b *Bot) storeOrWait(ctx context.Context, offset int64, raws []json.RawMessage) []json.RawMessage {
+func (b *Bot) storeOrWait(ctx context.Context, offset int64, raws []json.RawMessage, store func(context.Context, []json.RawMessage) error) []json.RawMessage {
 	wait := 250 * time.Millisecond
 	failing := false
 	for {
-		err := b.storeUpdates(ctx, raws)
+		err := store(ctx, raws)
 		if err == nil {
 			if failing {
 				b.log.Info("updates stored again; the database is back")
 				b.endUnstored()
 			}
 			return raws
+		}
+		if ctx.Err() != nil {
+			return nil // stopping: what was not stored stays with Telegram
 		}
 		if !failing {
 			b.log.Error("cannot store updates; they stay with Telegram until we can", "err", err)
@@ -915,6 +1021,10 @@ func (b *Bot) takeIntaken(ctx context.Context, n int) []storage.InboxItem {
 	out, stale := b.intaken.items.Take(n, b.cfg.Lease/2, time.Now())
 	b.intaken.mu.Unlock()
 	for _, it := range stale {
+		if it.Fresh {
+			b.freshly.resolve(it.UpdateID, errNotTaken) // intake stores it
+			continue
+		}
 		err := b.store.InboxRelease(ctx, it.UpdateID, b.owner, 0)
 		if err != nil && !errors.Is(err, storage.ErrNotHolder) {
 			// Its claim lapses by itself when the lease ends.
@@ -930,3 +1040,62 @@ func (b *Bot) takeIntaken(ctx context.Context, n int) []storage.InboxItem {
 // closeIntakeWait bounds how long a stopping process waits for the stores
 // under way before it finishes what intake claimed.
 const closeIntakeWait = 5 * time.Second
+
+// freshWait is how long an update intake hands to the workers before it
+// is stored (takeUpdates) may wait for one to take it: then it is stored
+// as any other, so a batch is not held back by busy workers.
+const freshWait = 2 * time.Second
+
+// errNotTaken is the outcome of a fresh update no worker took in time.
+var errNotTaken = errors.New("bot: no worker took the update in time")
+
+// freshly keeps, by update id, where the outcome of each fresh update
+// (processed before it is stored, takeUpdates) goes: nil once its
+// completion committed it, else why it was not processed.
+type freshly struct {
+	mu       sync.Mutex
+	outcomes map[int64]chan error
+}
+
+// expect registers the fresh ones among items, before any worker can
+// take them; the outcome of items[i] comes on the i-th channel (nil for
+// one not fresh).
+func (f *freshly) expect(items []storage.InboxItem) []chan error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.outcomes == nil {
+		f.outcomes = map[int64]chan error{}
+	}
+	out := make([]chan error, len(items))
+	for i, it := range items {
+		if it.Fresh {
+			out[i] = make(chan error, 1)
+			f.outcomes[it.UpdateID] = out[i]
+		}
+	}
+	return out
+}
+
+// resolve gives a fresh update's outcome, once.
+func (f *freshly) resolve(updateID int64, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ch, ok := f.outcomes[updateID]; ok {
+		delete(f.outcomes, updateID)
+		ch <- err
+	}
+}
+
+// withdrawFresh takes back from the workers' queue the fresh updates of
+// ids that no worker took yet: intake stores them.
+func (b *Bot) withdrawFresh(ids map[int64]*storage.OutboxEntry) {
+	b.intaken.mu.Lock()
+	back := b.intaken.items.Remove(func(it storage.InboxItem) bool {
+		_, ok := ids[it.UpdateID]
+		return ok && it.Fresh
+	})
+	b.intaken.mu.Unlock()
+	for _, it := range back {
+		b.freshly.resolve(it.UpdateID, errNotTaken)
+	}
+}

@@ -3,10 +3,12 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -280,4 +282,199 @@ func TestWorkersClaimOnlyWhenSomethingWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	processed("a chat's two updates")
+}
+
+// intakeRecorder records which updates intake stored as they came
+// (InboxAddClaim) and which were completed fresh, and can fail the fresh
+// completions.
+type intakeRecorder struct {
+	*memory.Store
+	mu        sync.Mutex
+	stored    []int64 // by InboxAddClaim
+	freshDone []int64 // stored done by a completion
+	failFresh bool
+	// gate, when set, holds each fresh completion until it is closed.
+	gate chan struct{}
+}
+
+func (r *intakeRecorder) InboxAddClaim(ctx context.Context, items []storage.InboxItem, owner string, lease time.Duration, limit int) (int, []storage.InboxItem, error) {
+	r.mu.Lock()
+	for _, it := range items {
+		r.stored = append(r.stored, it.UpdateID)
+	}
+	r.mu.Unlock()
+	return r.Store.InboxAddClaim(ctx, items, owner, lease, limit)
+}
+
+func (r *intakeRecorder) InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) (storage.Completed, error) {
+	r.mu.Lock()
+	fail, gate := r.failFresh, r.gate
+	r.mu.Unlock()
+	for _, c := range done {
+		if c.Fresh != nil && fail {
+			return storage.Completed{}, errors.New("test: the commit failed")
+		}
+		if c.Fresh != nil && gate != nil {
+			<-gate
+		}
+	}
+	got, err := r.Store.InboxCompleteHand(ctx, owner, lease, done)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, c := range done {
+		if err == nil && c.Fresh != nil && got.Errs[i] == nil {
+			r.freshDone = append(r.freshDone, c.UpdateID)
+		}
+	}
+	return got, err
+}
+
+func (r *intakeRecorder) seen() (stored, fresh []int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.stored), slices.Clone(r.freshDone)
+}
+
+// TestIntakeProcessesBeforeStoring: the poller's intake hands an update
+// alone of its chat, with nothing of the chat waiting, to the workers as
+// it came; its completion stores it done with its answer, and intake
+// returns (so the batch may be confirmed to Telegram) only once it is in
+// the inbox. A chat with two updates in the batch is stored as before, in
+// order. One whose processing failed, or that no worker took in time, is
+// stored by intake before it returns, and answered once by the workers.
+// At a stop, intake returns without waiting (nothing is confirmed), and
+// the update in hand is still completed.
+func TestIntakeProcessesBeforeStoring(t *testing.T) {
+	rec := &intakeRecorder{Store: memory.New(nil)}
+	cfg := testConfig()
+	cfg.Token = "123456:fuzz-test-token"
+	cfg.Idle = 20 * time.Millisecond
+	b := newMemoryBot(t, rec, cfg)
+	msg := func(id, chat int64) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"update_id":%d,"message":{"message_id":%d,"date":1700000000,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"language_code":"en"},"text":"/start"}}`, id, id, chat, chat))
+	}
+	inInbox := func(id, chat int64) bool {
+		ready, err := rec.InboxReady(t.Context(), []storage.InboxItem{{UpdateID: id, ChatKey: b.ring.ChatKey(chat)}})
+		return err == nil && len(ready) == 0
+	}
+	// What was queued for a chat and not sent (nothing sends here),
+	// taken out as it is counted.
+	answers := func(chat int64) int {
+		n, err := rec.OutboxDropChat(t.Context(), b.ring.ChatKey(chat), "counted")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// No worker runs yet: the fresh update waits freshWait, then intake
+	// stores it as any other.
+	if err := b.takeUpdates(t.Context(), []json.RawMessage{msg(1, 70)}); err != nil {
+		t.Fatal(err)
+	}
+	if stored, fresh := rec.seen(); !slices.Equal(stored, []int64{1}) || len(fresh) != 0 {
+		t.Fatalf("with no worker: stored %v, fresh %v; want 1 stored by intake", stored, fresh)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); b.work(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitPending(t, rec.Store, "update 1")
+	perStart := answers(70) // what /start is answered with
+	if perStart == 0 {
+		t.Fatal("update 1 was not answered")
+	}
+
+	if err := b.takeUpdates(t.Context(), []json.RawMessage{msg(2, 71), msg(3, 72), msg(4, 71)}); err != nil {
+		t.Fatal(err)
+	}
+	stored, fresh := rec.seen()
+	if !slices.Equal(stored, []int64{1, 2, 4}) || !slices.Equal(fresh, []int64{3}) {
+		t.Fatalf("stored %v, fresh %v; want 2 and 4 (one chat) stored as they came, 3 stored done", stored, fresh)
+	}
+	if in, n := inInbox(3, 72), answers(72); !in || n != perStart {
+		t.Fatalf("when intake returned, update 3 in the inbox: %v, messages queued: %d; want it stored with its %d", in, n, perStart)
+	}
+	waitPending(t, rec.Store, "updates 2 and 4")
+
+	// The commit of a fresh update fails: intake stores it, and the
+	// workers answer it once.
+	rec.mu.Lock()
+	rec.failFresh = true
+	rec.mu.Unlock()
+	if err := b.takeUpdates(t.Context(), []json.RawMessage{msg(5, 73)}); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	rec.failFresh = false
+	rec.mu.Unlock()
+	if stored, _ := rec.seen(); !slices.Contains(stored, 5) || !inInbox(5, 73) {
+		t.Fatalf("a fresh update whose commit failed was not stored by intake (stored %v)", stored)
+	}
+	waitPending(t, rec.Store, "update 5")
+	if n := answers(73); n != perStart {
+		t.Fatalf("update 5 queued %d messages, want %d (answered once)", n, perStart)
+	}
+
+	// Stopping while a fresh update is in hand: intake returns at once
+	// (the batch is not confirmed), and the worker still commits it.
+	gate := make(chan struct{})
+	rec.mu.Lock()
+	rec.gate = gate
+	rec.mu.Unlock()
+	stopping, stop := context.WithCancel(t.Context())
+	returned := make(chan error, 1)
+	go func() { returned <- b.takeUpdates(stopping, []json.RawMessage{msg(6, 74)}) }()
+	for {
+		if _, fresh := rec.seen(); len(fresh) > 1 {
+			t.Fatal("the gated update completed")
+		}
+		b.intaken.mu.Lock()
+		waiting := b.intaken.items.Len()
+		b.intaken.mu.Unlock()
+		b.freshly.mu.Lock()
+		inHand := len(b.freshly.outcomes) == 1 && waiting == 0
+		b.freshly.mu.Unlock()
+		if inHand {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	stop()
+	if err := <-returned; err == nil {
+		t.Fatal("intake said a batch was stored while its update was still in hand at the stop")
+	}
+	close(gate)
+	waitFor(t, "update 6 stored done", func() bool { return inInbox(6, 74) })
+	if _, fresh := rec.seen(); !slices.Equal(fresh, []int64{3, 6}) {
+		t.Fatalf("stored done %v, want 3 and 6", fresh)
+	}
+}
+
+// waitFor waits up to 10 s for ok.
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after 10 s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitPending waits until no update is left unprocessed.
+func waitPending(t *testing.T, mem *memory.Store, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := mem.Peek().InboxPending(t.Context())
+		if err == nil && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d updates still pending after 10 s", what, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -269,7 +269,11 @@ func withChat(entries []storage.OutboxEntry, chatKey string, chatID int64) []sto
 // in one commit with the updates other workers complete meanwhile
 // (commit.go), whose dispatcher is handed what is ready and woken.
 func (b *Bot) complete(ctx context.Context, item storage.InboxItem, entries []storage.OutboxEntry) error {
-	if err := b.commits.complete(ctx, b.store, b.owner, item.UpdateID, entries); err != nil {
+	c := storage.Completion{UpdateID: item.UpdateID, Entries: entries}
+	if item.Fresh {
+		c.Fresh = &storage.FreshUpdate{ChatKey: item.ChatKey, ReceivedAt: item.ReceivedAt}
+	}
+	if err := b.commits.complete(ctx, b.store, b.owner, c); err != nil {
 		return fmt.Errorf("complete update: %w", err)
 	}
 	return nil

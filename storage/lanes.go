@@ -57,6 +57,19 @@ type Sent struct {
 type Completion struct {
 	UpdateID int64
 	Entries  []OutboxEntry
+	// Fresh, when set, says the update is not in the inbox: it was
+	// processed as it came in (InboxReady said it could be), and the
+	// completion stores it done, in its chat, with its entries, all in
+	// one commit. It fails (ErrNotHolder) when the inbox holds the update
+	// already or an update of its chat waits unprocessed.
+	Fresh *FreshUpdate
+}
+
+// FreshUpdate is what the inbox keeps of an update stored done: its chat
+// and when it came. Its payload is never stored.
+type FreshUpdate struct {
+	ChatKey    string
+	ReceivedAt time.Time
 }
 
 // Completed is what InboxCompleteHand did with a group of completions.

@@ -101,6 +101,10 @@ type InboxItem struct {
 	// stored.
 	Sender   *Sender
 	Screened *Screening
+	// Fresh, set by the bot, says the update is processed before it is
+	// stored (InboxReady said it could be): its completion stores it done
+	// (Completion.Fresh). The store never sets it.
+	Fresh bool
 }
 
 // PendingAttachment is an attachment whose bytes have not been fetched from
@@ -144,3 +148,14 @@ const (
 
 // QuestionAddition is the Question of an attachment given with an addition.
 const QuestionAddition = "addition"
+
+// AloneInChat tells whether items[i] is the only one of its chat among
+// items (InboxReady's rule).
+func AloneInChat(items []InboxItem, i int) bool {
+	for j, it := range items {
+		if j != i && it.ChatKey == items[i].ChatKey {
+			return false
+		}
+	}
+	return true
+}

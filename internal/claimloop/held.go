@@ -63,6 +63,19 @@ func (h *Held[T]) Take(n int, maxAge time.Duration, now time.Time) (fresh, stale
 	return fresh, stale
 }
 
+// Remove removes and returns the items for which drop is true, in order.
+func (h *Held[T]) Remove(drop func(T) bool) []T {
+	var out []T
+	h.items = slices.DeleteFunc(h.items, func(it heldItem[T]) bool {
+		if drop(it.v) {
+			out = append(out, it.v)
+			return true
+		}
+		return false
+	})
+	return out
+}
+
 // All removes and returns every item, fresh or not.
 func (h *Held[T]) All() []T {
 	out := make([]T, len(h.items))

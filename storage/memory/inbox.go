@@ -87,6 +87,39 @@ func (m *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, ow
 	return added, claimed, nil
 }
 
+// InboxReady returns those of items that may be processed before they
+// are stored, as postgres.Store.InboxReady does.
+func (m *Store) InboxReady(ctx context.Context, items []storage.InboxItem) ([]storage.InboxItem, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("inbox ready: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []storage.InboxItem
+	for i, it := range items {
+		if _, ok := m.inbox[it.UpdateID]; ok || it.Hold > 0 || !storage.AloneInChat(items, i) || m.chatBusyLocked(it.ChatKey) {
+			continue
+		}
+		it.ChatSeen = m.chatSeenLocked(it.ChatKey, it.UpdateID)
+		if it.Sender != nil {
+			sc := m.screenLocked(*it.Sender)
+			it.Screened = &sc
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// chatBusyLocked tells whether an update of the chat waits unprocessed.
+func (m *Store) chatBusyLocked(chatKey string) bool {
+	for _, r := range m.inbox {
+		if !r.processed && r.item.ChatKey == chatKey {
+			return true
+		}
+	}
+	return false
+}
+
 // InboxClaimBatch claims up to limit updates, as
 // postgres.Store.InboxClaimBatch does.
 func (m *Store) InboxClaimBatch(ctx context.Context, owner string, lease time.Duration, limit int) ([]storage.InboxItem, error) {

@@ -430,8 +430,20 @@ func (m *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.
 			}
 		}
 	}
+	// As in PostgreSQL, whether a fresh update may be stored done is
+	// decided before any completion of the call is applied.
+	freshBusy := map[int64]bool{}
+	for _, c := range done {
+		if c.Fresh != nil {
+			freshBusy[c.UpdateID] = m.chatBusyLocked(c.Fresh.ChatKey)
+		}
+	}
 	behind := false
 	for i, c := range done {
+		if c.Fresh != nil && freshBusy[c.UpdateID] {
+			errs[i] = fmt.Errorf("complete update %d: %w", c.UpdateID, storage.ErrNotHolder)
+			continue
+		}
 		errs[i] = m.completeLocked(c, owner)
 		behind = behind || errs[i] == nil && m.behindLocked(c.UpdateID)
 	}
@@ -481,6 +493,9 @@ func (m *Store) completeLocked(c storage.Completion, owner string) error {
 			return fmt.Errorf("complete update %d: %w", c.UpdateID, err)
 		}
 	}
+	if c.Fresh != nil {
+		return m.completeFreshLocked(c)
+	}
 	r, ok := m.heldLocked(c.UpdateID, owner)
 	if !ok {
 		return fmt.Errorf("complete update %d: %w", c.UpdateID, storage.ErrNotHolder)
@@ -488,6 +503,25 @@ func (m *Store) completeLocked(c storage.Completion, owner string) error {
 	if err := m.addOutboxLocked(c.Entries); err != nil {
 		return fmt.Errorf("complete update %d: %w", c.UpdateID, err)
 	}
+	m.doneLocked(r)
+	return nil
+}
+
+// completeFreshLocked stores a fresh update done with its entries, as
+// postgres.Store.InboxCompleteHand does: only when the inbox does not
+// hold it and nothing of its chat waits unprocessed.
+func (m *Store) completeFreshLocked(c storage.Completion) error {
+	if _, ok := m.inbox[c.UpdateID]; ok || m.chatBusyLocked(c.Fresh.ChatKey) {
+		return fmt.Errorf("complete update %d: %w", c.UpdateID, storage.ErrNotHolder)
+	}
+	if err := m.addOutboxLocked(c.Entries); err != nil {
+		return fmt.Errorf("complete update %d: %w", c.UpdateID, err)
+	}
+	r := &memInboxRow{item: storage.InboxItem{UpdateID: c.UpdateID, ChatKey: c.Fresh.ChatKey, ReceivedAt: rules.TruncateTime(c.Fresh.ReceivedAt)}}
+	if c.Fresh.ReceivedAt.IsZero() {
+		r.item.ReceivedAt = m.clock()
+	}
+	m.inbox[c.UpdateID] = r
 	m.doneLocked(r)
 	return nil
 }

@@ -130,6 +130,61 @@ func (p *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, ow
 	return added, claimed, nil
 }
 
+// InboxReady returns those of items that may be processed before they
+// are stored, in their order: not in the inbox, no update of their chat
+// waiting unprocessed there, the only one of their chat among items (the
+// others of a chat are stored as they come, in order), and not held (an
+// album's part). Each comes back with ChatSeen as a claim would set it
+// and, when given with its Sender, Screened as ScreenSenders would give
+// it. It reads and writes nothing else: one statement, no commit to
+// wait for. Such an update is then stored done by its completion
+// (Completion.Fresh), or stored as any other when its processing failed.
+func (p *Store) InboxReady(ctx context.Context, items []storage.InboxItem) ([]storage.InboxItem, error) {
+	var (
+		ids      []int64
+		chatKeys []string
+		senders  []*storage.Sender
+		at       []int // index in items of each one asked about
+	)
+	for i, it := range items {
+		if !storage.AloneInChat(items, i) || it.Hold > 0 {
+			continue
+		}
+		ids, chatKeys, senders, at = append(ids, it.UpdateID), append(chatKeys, it.ChatKey), append(senders, it.Sender), append(at, i)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q := `
+		select coalesce(array_agg(v.n order by v.n), '{}'),
+			coalesce(array_agg(exists (select 1 from inbox s where s.chat_key = v.chat_key and s.update_id < v.update_id) order by v.n), '{}'),` +
+		screenColumns(3) + `
+		from unnest($1::bigint[], $2::text[]) with ordinality as v(update_id, chat_key, n)
+		where not exists (select 1 from inbox e where e.update_id = v.update_id)
+		  and not exists (select 1 from inbox e where e.chat_key = v.chat_key and e.processed_at is null)`
+	var (
+		ready              []int64 // 1-based, into ids
+		seen               []bool
+		reviewers, blocked []int32
+	)
+	args := append([]any{ids, chatKeys}, p.screenArgs(senders)...)
+	if err := p.pool.QueryRow(ctx, q, args...).Scan(&ready, &seen, &reviewers, &blocked); err != nil {
+		return nil, fmt.Errorf("inbox ready: %w", dbErr(err))
+	}
+	out := make([]storage.InboxItem, 0, len(ready))
+	for i, n := range ready {
+		k := int(n) - 1
+		it := items[at[k]]
+		it.ChatSeen = seen[i]
+		if it.Sender != nil {
+			sc := screening(reviewers, blocked, k)
+			it.Screened = &sc
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
 // InboxClaimBatch claims up to limit updates at once, each the first
 // unprocessed update of its chat whose earlier updates are all processed
 // and which is not under a live claim, so never two of one chat, lowest

@@ -616,10 +616,14 @@ func (p *Store) InboxCompleteMany(ctx context.Context, owner string, done []stor
 func (p *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) (storage.Completed, error) {
 	errs := make([]error, len(done))
 	var (
-		ids     []int64
+		ids     []int64 // claimed updates
 		entries []storage.OutboxEntry
 		ofID    []int64 // the update each entry belongs to
 		seen    = map[int64]bool{}
+		// Fresh updates, stored done here.
+		freshIDs   []int64
+		freshChats []string
+		freshAt    []*time.Time
 	)
 	for i, c := range done {
 		if err := checkEntries(c.Entries); err != nil {
@@ -631,29 +635,53 @@ func (p *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.
 			continue
 		}
 		seen[c.UpdateID] = true
-		ids = append(ids, c.UpdateID)
+		if f := c.Fresh; f != nil {
+			freshIDs, freshChats = append(freshIDs, c.UpdateID), append(freshChats, f.ChatKey)
+			var at *time.Time
+			if !f.ReceivedAt.IsZero() {
+				at = &f.ReceivedAt
+			}
+			freshAt = append(freshAt, at)
+		} else {
+			ids = append(ids, c.UpdateID)
+		}
 		entries = append(entries, c.Entries...)
 		for range c.Entries {
 			ofID = append(ofID, c.UpdateID)
 		}
 	}
-	if len(ids) == 0 {
+	if len(ids)+len(freshIDs) == 0 {
 		return storage.Completed{Errs: errs}, nil
 	}
 	args, err := p.outboxArgs(entries)
 	if err != nil {
 		return storage.Completed{}, fmt.Errorf("complete updates: %w", err)
 	}
-	// An entry is queued only when its own update was marked done here,
-	// and claimed only when the claim rule allows it: no pending entry of
-	// its chat in a lane as low, before it or queued earlier here. (The
-	// outbox's rows are all earlier: this statement's ids are the newest.)
+	// An entry is queued only when its own update was marked done here
+	// (or stored done, when fresh: only if nothing of its chat waits
+	// unprocessed, and never twice), and claimed only when the claim rule
+	// allows it: no pending entry of its chat in a lane as low, before it
+	// or queued earlier here. (The outbox's rows are all earlier: this
+	// statement's ids are the newest.)
 	q := `
-		with done as (
+		with claimed as (
 			update inbox
 			set processed_at = now(), payload = null, claimed_by = null, claimed_until = null, next_try = null
 			where update_id = any($1::bigint[]) and processed_at is null and claimed_by = $2
 			returning update_id, chat_key
+		), fresh as (
+			insert into inbox (update_id, chat_key, payload, received_at, processed_at)
+			select f.update_id, f.chat_key, null, coalesce(f.received_at, now()), now()
+			from unnest($13::bigint[], $14::text[], $15::timestamptz[]) as f(update_id, chat_key, received_at)
+			where not exists (
+				select 1 from inbox e
+				where e.chat_key = f.chat_key and e.processed_at is null)
+			on conflict (update_id) do nothing
+			returning update_id, chat_key
+		), done as (
+			select update_id, chat_key from claimed
+			union all
+			select update_id, chat_key from fresh
 		), queued as (
 			insert into outbox (key, chat_key, chat_id, lane, method, payload, retry_unknown, edit_of, claimed_by, claimed_until)
 			select e.key, e.chat_key, e.chat_id, e.lane, e.method, e.payload, e.retry_unknown, nullif(e.edit_of, ''),
@@ -686,7 +714,7 @@ func (p *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.
 		handedAt             []time.Time
 		behind               bool
 	)
-	err = p.pool.QueryRow(ctx, q, append(append(append([]any{ids, owner}, args...), ofID), lease.Microseconds())...).
+	err = p.pool.QueryRow(ctx, q, append(append(append([]any{ids, owner}, args...), ofID), lease.Microseconds(), freshIDs, freshChats, freshAt)...).
 		Scan(&completed, &handedIDs, &handedKeys, &handedAt, &behind)
 	if err != nil {
 		return storage.Completed{}, fmt.Errorf("complete updates: %w", dbErr(err))

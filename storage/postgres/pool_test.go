@@ -22,7 +22,7 @@ import (
 // connection (plan_cache_mode=force_generic_plan), so a plan cannot rest
 // on the values of one run. On an inbox and an outbox of 300,000 rows
 // each (a busy year), every statement of the message path (store and
-// claim, claim, screen, complete and hand over, claim to send, record as
+// claim, claim, screen, ready before stored, complete and hand over, claim to send, record as
 // sent) still finds its rows through an index: none reads a whole table.
 func TestGenericPlansUseIndexes(t *testing.T) {
 	ctx := t.Context()
@@ -85,13 +85,13 @@ func TestGenericPlansUseIndexes(t *testing.T) {
 				break
 			}
 		}
-		for _, what := range []string{"insert into inbox", "from inbox i", "reviewers where telegram_key", "with done as", "from outbox o", "update outbox o set sent_at"} {
+		for _, what := range []string{"insert into inbox", "from inbox i", "reviewers where telegram_key", "with claimed as", "as v(update_id, chat_key, n)", "from outbox o", "update outbox o set sent_at"} {
 			if strings.Contains(p, what) {
 				seen[what] = true
 			}
 		}
 	}
-	for _, what := range []string{"insert into inbox", "from inbox i", "reviewers where telegram_key", "with done as", "from outbox o", "update outbox o set sent_at"} {
+	for _, what := range []string{"insert into inbox", "from inbox i", "reviewers where telegram_key", "with claimed as", "as v(update_id, chat_key, n)", "from outbox o", "update outbox o set sent_at"} {
 		if !seen[what] {
 			t.Errorf("no plan seen of the statement with %q (of %d plans)", what, len(plans))
 		}
@@ -102,8 +102,9 @@ func TestGenericPlansUseIndexes(t *testing.T) {
 var costRE = regexp.MustCompile(`cost=[0-9.]+\.\.([0-9.]+)`)
 
 // path runs the message path once on s: two updates stored and claimed
-// as they arrive, one more claimed, their senders screened, all completed
-// with a reply each (handed over), a reply claimed to send, and the sends
+// as they arrive, one more claimed, their senders screened, one found
+// ready to be processed before it is stored, all completed with a reply
+// each (handed over; the fresh one stored done), a reply claimed to send, and the sends
 // recorded.
 func path(ctx context.Context, t *testing.T, s *postgres.Store) {
 	t.Helper()
@@ -121,15 +122,23 @@ func path(ctx context.Context, t *testing.T, s *postgres.Store) {
 	if _, err := s.ScreenSenders(ctx, []storage.Sender{{TelegramID: 5, Pseudonyms: []string{"p5"}}, {TelegramID: 6, Pseudonyms: []string{"p6"}}}); err != nil {
 		t.Fatal(err)
 	}
+	fresh, err := s.InboxReady(ctx, []storage.InboxItem{item(1_000_004, "c11"), item(1_000_005, "c5")})
+	if err != nil || len(fresh) != 1 {
+		t.Fatalf("InboxReady = %d ready, %v; want 1", len(fresh), err)
+	}
+	fresh[0].Fresh = true
 	var done []storage.Completion
-	for _, it := range append(claimed, more...) {
+	for _, it := range append(append(claimed, more...), fresh...) {
 		done = append(done, storage.Completion{UpdateID: it.UpdateID, Entries: []storage.OutboxEntry{{
 			Key: "u:" + it.ChatKey, ChatKey: it.ChatKey, ChatID: 42, Lane: tipline.LaneReply, Method: "send", Payload: []byte(`{"text":"hi"}`),
 		}}})
+		if it.Fresh {
+			done[len(done)-1].Fresh = &storage.FreshUpdate{ChatKey: it.ChatKey}
+		}
 	}
 	got, err := s.InboxCompleteHand(ctx, "w", time.Minute, done)
-	if err != nil || len(got.Handed) != 3 {
-		t.Fatalf("InboxCompleteHand = %+v, %v; want 3 handed", got, err)
+	if err != nil || len(got.Handed) != 4 {
+		t.Fatalf("InboxCompleteHand = %+v, %v; want 4 handed", got, err)
 	}
 	if err := s.OutboxAdd(ctx, []storage.OutboxEntry{{Key: "later", ChatKey: "c9", ChatID: 42, Lane: tipline.LaneReply, Method: "send", Payload: []byte(`{"text":"hi"}`)}}); err != nil {
 		t.Fatal(err)

@@ -31,6 +31,7 @@ type Store interface {
 	InboxCompleteMany(ctx context.Context, owner string, done []storage.Completion) ([]error, error)
 	InboxAddClaim(ctx context.Context, items []storage.InboxItem, owner string, lease time.Duration, limit int) (int, []storage.InboxItem, error)
 	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) (storage.Completed, error)
+	InboxReady(ctx context.Context, items []storage.InboxItem) ([]storage.InboxItem, error)
 	InboxDead(ctx context.Context, updateID int64, owner string, reason string) error
 	InboxDeadList(ctx context.Context) ([]storage.DeadUpdate, error)
 	InboxRetryDead(ctx context.Context, updateID int64) error
@@ -185,6 +186,7 @@ func RunContract(t *testing.T, newStore func(t *testing.T) (Store, Peek)) {
 		{"InboxConcurrentWorkers", testInboxConcurrent},
 		{"InboxClaimBatch", testInboxClaimBatch},
 		{"InboxAddClaimsWhatIsReady", testInboxAddClaim},
+		{"InboxReadyThenStoredDone", testInboxReady},
 		{"InboxAlbum", testInboxAlbum},
 		{"SubmitCaseIsIdempotentOnDraft", testSubmitIdempotent},
 		{"SubmitCaseReferenceTaken", testSubmitReferenceTaken},
@@ -971,5 +973,75 @@ func testNotFound(t *testing.T, s Store) {
 	}
 	if n, err := s.Forget(ctx, "a1b2c3d4e5f60718293a4b5c6d7e8f90"); n != 0 || err != nil {
 		t.Errorf("Forget of an unknown reporter = %d, %v; want 0", n, err)
+	}
+}
+
+// testInboxReady: InboxReady gives the updates that may be processed
+// before they are stored (not in the inbox, nothing of their chat waiting
+// unprocessed there, alone of their chat among those given, not held),
+// with ChatSeen and Screened as a claim gives them. A completion stores
+// such an update done with its entries (Completion.Fresh), handed over as
+// any other's: once, only while nothing of its chat waits, and never to
+// be claimed; a later update of its chat sees it.
+func testInboxReady(t *testing.T, s Store) {
+	ctx := t.Context()
+	mustAdd(t, s, item(1, "a"), item(2, "b"))
+	mustClaim(t, s, "w", longLease, 1) // a: waits unprocessed
+	mustClaim(t, s, "w", longLease, 2)
+	mustDone(t, s, "w", 2) // b: seen before
+	held := item(5, "d")
+	held.Hold = time.Hour
+	sent := item(4, "c")
+	sent.Sender = &storage.Sender{TelegramID: 7400, Pseudonyms: []string{"p-7400"}}
+	got, err := s.InboxReady(ctx, []storage.InboxItem{item(10, "a"), held, item(6, "e"), item(3, "b"), item(7, "e"), sent, item(8, "f")})
+	if err != nil {
+		t.Fatalf("InboxReady: %v", err)
+	}
+	var ids []int64
+	for _, it := range got {
+		ids = append(ids, it.UpdateID)
+	}
+	// 10's chat waits for 1; 5 is held; 6 and 7 share a chat.
+	if !slices.Equal(ids, []int64{3, 4, 8}) {
+		t.Fatalf("InboxReady = %v, want [3 4 8]", ids)
+	}
+	if !got[0].ChatSeen || got[1].ChatSeen || got[2].ChatSeen {
+		t.Fatalf("InboxReady seen = %v %v %v, want only 3's chat seen before", got[0].ChatSeen, got[1].ChatSeen, got[2].ChatSeen)
+	}
+	if got[0].Screened != nil || got[1].Screened == nil || *got[1].Screened != (storage.Screening{}) {
+		t.Fatalf("InboxReady screened %+v and %+v; want only the sender given screened, as nobody", got[0].Screened, got[1].Screened)
+	}
+	if string(got[1].Payload) != `{"update_id":4}` {
+		t.Fatalf("InboxReady payload %q, want the item's", got[1].Payload)
+	}
+	if again, err := s.InboxReady(ctx, []storage.InboxItem{item(2, "b")}); err != nil || len(again) != 0 {
+		t.Fatalf("InboxReady of an update the inbox holds = %v, %v; want none", again, err)
+	}
+
+	fresh := func(id int64, chat string) storage.Completion {
+		return storage.Completion{UpdateID: id, Fresh: &storage.FreshUpdate{ChatKey: chat, ReceivedAt: t0},
+			Entries: []storage.OutboxEntry{entry(fmt.Sprintf("u:%d:0", id), chat, tipline.LaneReply)}}
+	}
+	c, err := s.InboxCompleteHand(ctx, "w", longLease, []storage.Completion{fresh(3, "b"), fresh(4, "c"), fresh(10, "a")})
+	if err != nil || len(c.Errs) != 3 || c.Errs[0] != nil || c.Errs[1] != nil || !errors.Is(c.Errs[2], storage.ErrNotHolder) {
+		t.Fatalf("InboxCompleteHand of fresh updates = %+v, %v; want 3 and 4 stored done, 10 refused (1 waits in its chat)", c, err)
+	}
+	mustKeys(t, "handed", c.Handed, "u:3:0", "u:4:0")
+	if c.Behind {
+		t.Fatalf("InboxCompleteHand of fresh updates says one waits behind them")
+	}
+	c, err = s.InboxCompleteHand(ctx, "w", longLease, []storage.Completion{fresh(3, "b")})
+	if err != nil || !errors.Is(c.Errs[0], storage.ErrNotHolder) || len(c.Handed) != 0 {
+		t.Fatalf("InboxCompleteHand of a fresh update again = %+v, %v; want ErrNotHolder, nothing queued", c, err)
+	}
+	// Done, not to be claimed; 10 was not stored, nor its entry queued.
+	mustClaim(t, s, "other", longLease, 0)
+	mustKeys(t, "claimed from the outbox", mustOutboxClaim(t, s, "d", 10))
+	if ready, err := s.InboxReady(ctx, []storage.InboxItem{item(3, "b"), item(10, "a")}); err != nil || len(ready) != 0 {
+		t.Fatalf("InboxReady after = %v, %v; want none (3 stored, 10's chat waits)", ready, err)
+	}
+	mustAdd(t, s, item(11, "c"))
+	if it := mustClaim(t, s, "other", longLease, 11); !it.ChatSeen {
+		t.Fatalf("the update after a fresh one claimed as of a new chat, want seen")
 	}
 }
