@@ -272,12 +272,11 @@ func (b *Bot) takeUpdates(ctx context.Context, raws []json.RawMessage) error {
 	room, end := b.beginIntake()
 	var fresh []storage.InboxItem
 	if room > 0 {
-		ready, err := b.store.InboxReady(ctx, items)
-		if err != nil {
-			end(nil)
-			return fmt.Errorf("store updates: %w", err)
+		// When the store cannot tell, every update is stored as it came
+		// (and a database that is down refuses that too).
+		if ready, err := b.store.InboxReady(ctx, items); err == nil {
+			fresh = ready[:min(len(ready), room)]
 		}
-		fresh = ready[:min(len(ready), room)]
 	}
 	if len(fresh) == 0 {
 		return b.storeItems(ctx, items, room, end)
