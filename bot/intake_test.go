@@ -251,20 +251,7 @@ func TestWorkersClaimOnlyWhenSomethingWaits(t *testing.T) {
 	msg := func(id, chat int64) json.RawMessage {
 		return json.RawMessage(fmt.Sprintf(`{"update_id":%d,"message":{"message_id":%d,"date":1700000000,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"language_code":"en"},"text":"/start"}}`, id, id, chat, chat))
 	}
-	processed := func(what string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			n, err := mem.Peek().InboxPending(t.Context())
-			if err == nil && n == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %d updates still pending after 10 s", what, n)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
+	processed := func(what string) { t.Helper(); waitPending(t, mem, what) }
 	// The loop's first claim finds nothing (at start, anything may wait).
 	for store.claims.Load() == 0 {
 		time.Sleep(time.Millisecond)
