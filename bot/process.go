@@ -267,7 +267,9 @@ func withChat(entries []storage.OutboxEntry, chatKey string, chatID int64) []sto
 
 // complete marks an update done and queues its outgoing messages, at once,
 // in one commit with the updates other workers complete meanwhile
-// (commit.go), whose dispatcher is handed what is ready and woken.
+// (commit.go), whose dispatcher is handed what is ready and woken. An
+// update processed before it was stored (Fresh) is stored done by that
+// commit.
 func (b *Bot) complete(ctx context.Context, item storage.InboxItem, entries []storage.OutboxEntry) error {
 	c := storage.Completion{UpdateID: item.UpdateID, Entries: entries}
 	if item.Fresh {

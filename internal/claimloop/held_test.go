@@ -42,3 +42,19 @@ func TestHeldInsertKeepsOrder(t *testing.T) {
 		t.Fatalf("took %v, stale %v; want %v and [{1 2}]", fresh, stale, want)
 	}
 }
+
+// TestHeldRemove: the items chosen come out in order and are gone; the
+// others stay, in order, with their times.
+func TestHeldRemove(t *testing.T) {
+	now := time.Now()
+	var h Held[int]
+	h.Add(now, 1, 2, 3, 4, 5)
+	h.Age(3, now.Add(-time.Hour)) // 4
+	if got := h.Remove(func(n int) bool { return n%2 == 1 }); !slices.Equal(got, []int{1, 3, 5}) {
+		t.Fatalf("removed %v, want [1 3 5]", got)
+	}
+	fresh, stale := h.Take(10, time.Minute, now)
+	if !slices.Equal(fresh, []int{2}) || !slices.Equal(stale, []int{4}) {
+		t.Fatalf("left %v and stale %v, want [2] and [4]", fresh, stale)
+	}
+}
