@@ -653,9 +653,11 @@ func (b *Bot) work(ctx context.Context) {
 			return items, err
 		},
 		Claimed: func(ctx context.Context, items []storage.InboxItem) {
-			ids := make([]int64, len(items))
-			for i, it := range items {
-				ids[i] = it.UpdateID
+			var ids []int64
+			for _, it := range items {
+				if !it.Fresh { // intake's batch is their unit (takeUpdates)
+					ids = append(ids, it.UpdateID)
+				}
 			}
 			b.commits.claimed(ids) // completed as one unit (commit.go)
 			b.prefetchBatch(ctx, items)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -300,6 +301,9 @@ func (b *Bot) takeUpdates(ctx context.Context, raws []json.RawMessage) error {
 		fresh = append(claimed, fresh...)
 	}
 	outcomes := b.freshly.expect(fresh)
+	// The fresh updates are one unit: completed in one transaction,
+	// however the workers take them (commit.go).
+	b.commits.claimed(slices.Collect(maps.Keys(taken)))
 	end(fresh)
 	b.notify()
 	withdraw := time.AfterFunc(freshWait, func() { b.withdrawFresh(taken) })
@@ -1021,6 +1025,7 @@ func (b *Bot) takeIntaken(ctx context.Context, n int) []storage.InboxItem {
 	b.intaken.mu.Unlock()
 	for _, it := range stale {
 		if it.Fresh {
+			b.commits.leave(it.UpdateID)
 			b.freshly.resolve(it.UpdateID, errNotTaken) // intake stores it
 			continue
 		}
@@ -1095,6 +1100,7 @@ func (b *Bot) withdrawFresh(ids map[int64]*storage.OutboxEntry) {
 	})
 	b.intaken.mu.Unlock()
 	for _, it := range back {
+		b.commits.leave(it.UpdateID) // its unit goes on without it
 		b.freshly.resolve(it.UpdateID, errNotTaken)
 	}
 }

@@ -276,10 +276,11 @@ func TestWorkersClaimOnlyWhenSomethingWaits(t *testing.T) {
 // completions.
 type intakeRecorder struct {
 	*memory.Store
-	mu        sync.Mutex
-	stored    []int64 // by InboxAddClaim
-	freshDone []int64 // stored done by a completion
-	failFresh bool
+	mu         sync.Mutex
+	stored     []int64 // by InboxAddClaim
+	freshDone  []int64 // stored done by a completion
+	freshCalls int     // completions that stored fresh updates
+	failFresh  bool
 	// gate, when set, holds each fresh completion until it is closed.
 	gate chan struct{}
 }
@@ -308,10 +309,14 @@ func (r *intakeRecorder) InboxCompleteHand(ctx context.Context, owner string, le
 	got, err := r.Store.InboxCompleteHand(ctx, owner, lease, done)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	n := len(r.freshDone)
 	for i, c := range done {
 		if err == nil && c.Fresh != nil && got.Errs[i] == nil {
 			r.freshDone = append(r.freshDone, c.UpdateID)
 		}
+	}
+	if len(r.freshDone) > n {
+		r.freshCalls++
 	}
 	return got, err
 }
@@ -463,5 +468,32 @@ func waitPending(t *testing.T, mem *memory.Store, what string) {
 			t.Fatalf("%s: %d updates still pending after 10 s", what, n)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestIntakeFreshBatchIsOneCommit: the updates a poll hands to the
+// workers before storing them are completed in one transaction, even when
+// the workers take them a few at a time.
+func TestIntakeFreshBatchIsOneCommit(t *testing.T) {
+	rec := &intakeRecorder{Store: memory.New(nil)}
+	cfg := testConfig()
+	cfg.Token = "123456:fuzz-test-token"
+	cfg.Workers = 2
+	b := newMemoryBot(t, rec, cfg)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); b.work(ctx) }()
+	defer func() { cancel(); <-done }()
+	var raws []json.RawMessage
+	for i := range int64(5) {
+		raws = append(raws, json.RawMessage(fmt.Sprintf(`{"update_id":%d,"message":{"message_id":1,"date":1700000000,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"language_code":"km"},"text":"/start"}}`, 10+i, 900+i, 900+i)))
+	}
+	if err := b.takeUpdates(t.Context(), raws); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.freshDone) != 5 || rec.freshCalls != 1 {
+		t.Fatalf("%d fresh updates stored done in %d completions, want 5 in 1", len(rec.freshDone), rec.freshCalls)
 	}
 }
