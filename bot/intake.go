@@ -291,25 +291,25 @@ func (b *Bot) takeUpdates(ctx context.Context, raws []json.RawMessage) error {
 		_, ok := taken[it.UpdateID]
 		return ok
 	})
+	var claimed []storage.InboxItem // stored and claimed for the workers
 	if len(rest) > 0 {
-		var claimed []storage.InboxItem
 		done := func(c []storage.InboxItem) { claimed = c }
 		if err := b.storeItems(ctx, rest, room-len(fresh), done); err != nil {
 			end(nil)
 			return err
 		}
-		fresh = append(claimed, fresh...)
 	}
-	outcomes := b.freshly.expect(fresh)
+	toWorkers := append(claimed, fresh...)
+	outcomes := b.freshly.expect(toWorkers)
 	// The fresh updates are one unit: completed in one transaction,
 	// however the workers take them (commit.go).
 	b.commits.claimed(slices.Collect(maps.Keys(taken)))
-	end(fresh)
+	end(toWorkers)
 	b.notify()
 	withdraw := time.AfterFunc(freshWait, func() { b.withdrawFresh(taken) })
 	defer withdraw.Stop()
 	var back []storage.InboxItem
-	for i, it := range fresh {
+	for i, it := range toWorkers {
 		if !it.Fresh {
 			continue
 		}

@@ -149,13 +149,16 @@ const (
 // QuestionAddition is the Question of an attachment given with an addition.
 const QuestionAddition = "addition"
 
-// AloneInChat tells whether items[i] is the only one of its chat among
-// items (InboxReady's rule).
-func AloneInChat(items []InboxItem, i int) bool {
-	for j, it := range items {
-		if j != i && it.ChatKey == items[i].ChatKey {
-			return false
-		}
+// AloneInChat tells, for each of items, whether it is the only one of its
+// chat among them (InboxReady's rule).
+func AloneInChat(items []InboxItem) []bool {
+	n := make(map[string]int, len(items))
+	for _, it := range items {
+		n[it.ChatKey]++
 	}
-	return true
+	out := make([]bool, len(items))
+	for i, it := range items {
+		out[i] = n[it.ChatKey] == 1
+	}
+	return out
 }

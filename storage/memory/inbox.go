@@ -28,12 +28,7 @@ func (m *Store) InboxAddClaim(ctx context.Context, items []storage.InboxItem, ow
 	now := m.clock()
 	// As in PostgreSQL, what may be claimed is decided before anything is
 	// added: the first item of its chat, the chat with nothing unprocessed.
-	busy := map[string]bool{}
-	for _, r := range m.inbox {
-		if !r.processed {
-			busy[r.item.ChatKey] = true
-		}
-	}
+	busy := m.busyChatsLocked()
 	take := map[int]bool{}
 	for i, it := range items {
 		if len(take) == max(limit, 0) {
@@ -96,8 +91,9 @@ func (m *Store) InboxReady(ctx context.Context, items []storage.InboxItem) ([]st
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []storage.InboxItem
+	busy, alone := m.busyChatsLocked(), storage.AloneInChat(items)
 	for i, it := range items {
-		if _, ok := m.inbox[it.UpdateID]; ok || it.Hold > 0 || !storage.AloneInChat(items, i) || m.chatBusyLocked(it.ChatKey) {
+		if _, ok := m.inbox[it.UpdateID]; ok || it.Hold > 0 || !alone[i] || busy[it.ChatKey] {
 			continue
 		}
 		it.ChatSeen = m.chatSeenLocked(it.ChatKey, it.UpdateID)
@@ -110,14 +106,15 @@ func (m *Store) InboxReady(ctx context.Context, items []storage.InboxItem) ([]st
 	return out, nil
 }
 
-// chatBusyLocked tells whether an update of the chat waits unprocessed.
-func (m *Store) chatBusyLocked(chatKey string) bool {
+// busyChatsLocked are the chats with an update waiting unprocessed.
+func (m *Store) busyChatsLocked() map[string]bool {
+	busy := map[string]bool{}
 	for _, r := range m.inbox {
-		if !r.processed && r.item.ChatKey == chatKey {
-			return true
+		if !r.processed {
+			busy[r.item.ChatKey] = true
 		}
 	}
-	return false
+	return busy
 }
 
 // InboxClaimBatch claims up to limit updates, as

@@ -432,15 +432,13 @@ func (m *Store) InboxCompleteHand(ctx context.Context, owner string, lease time.
 	}
 	// As in PostgreSQL, whether a fresh update may be stored done is
 	// decided before any completion of the call is applied.
-	freshBusy := map[int64]bool{}
-	for _, c := range done {
-		if c.Fresh != nil {
-			freshBusy[c.UpdateID] = m.chatBusyLocked(c.Fresh.ChatKey)
-		}
+	var busy map[string]bool
+	if slices.ContainsFunc(done, func(c storage.Completion) bool { return c.Fresh != nil }) {
+		busy = m.busyChatsLocked()
 	}
 	behind := false
 	for i, c := range done {
-		if c.Fresh != nil && freshBusy[c.UpdateID] {
+		if c.Fresh != nil && busy[c.Fresh.ChatKey] {
 			errs[i] = fmt.Errorf("complete update %d: %w", c.UpdateID, storage.ErrNotHolder)
 			continue
 		}
@@ -509,9 +507,9 @@ func (m *Store) completeLocked(c storage.Completion, owner string) error {
 
 // completeFreshLocked stores a fresh update done with its entries, as
 // postgres.Store.InboxCompleteHand does: only when the inbox does not
-// hold it and nothing of its chat waits unprocessed.
+// hold it (the caller saw that nothing of its chat waits unprocessed).
 func (m *Store) completeFreshLocked(c storage.Completion) error {
-	if _, ok := m.inbox[c.UpdateID]; ok || m.chatBusyLocked(c.Fresh.ChatKey) {
+	if _, ok := m.inbox[c.UpdateID]; ok {
 		return fmt.Errorf("complete update %d: %w", c.UpdateID, storage.ErrNotHolder)
 	}
 	if err := m.addOutboxLocked(c.Entries); err != nil {

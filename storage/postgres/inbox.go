@@ -146,8 +146,9 @@ func (p *Store) InboxReady(ctx context.Context, items []storage.InboxItem) ([]st
 		senders  []*storage.Sender
 		at       []int // index in items of each one asked about
 	)
+	alone := storage.AloneInChat(items)
 	for i, it := range items {
-		if !storage.AloneInChat(items, i) || it.Hold > 0 {
+		if !alone[i] || it.Hold > 0 {
 			continue
 		}
 		ids, chatKeys, senders, at = append(ids, it.UpdateID), append(chatKeys, it.ChatKey), append(senders, it.Sender), append(at, i)
