@@ -156,6 +156,9 @@ type Sessions interface {
 	// SaveMarked is Save with markers set (removed for a TTL of 0) in the
 	// same round trip: every step's write.
 	SaveMarked(ctx context.Context, chatKey string, data []byte, marks ...storage.Mark) error
+	// SaveAll is SaveMarked for several chats in one round trip, each
+	// with its own outcome: the steps of a group committed together.
+	SaveAll(ctx context.Context, saves []storage.SessionSave) []error
 	Delete(ctx context.Context, chatKey string) error
 	// Markers remember, without content, that a chat had an unfinished
 	// report, so its expiry can be explained.
@@ -465,6 +468,7 @@ func New(cfg Config, p Parts) (*Bot, error) {
 	// What a commit queues ready to go is claimed by it and sent at once;
 	// the dispatchers are woken for the rest.
 	b.commits.lease, b.commits.hand, b.commits.behind = cfg.Lease, b.sender.Hand, b.mayClaim
+	b.commits.sessions = b.sessions
 	return b, nil
 }
 

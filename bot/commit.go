@@ -30,6 +30,11 @@ import (
 // when the whole group fails, each update is tried again alone, so one
 // bad update never fails the others.
 //
+// A step's session is saved with its group too: the group's sessions in
+// one round trip to Redis, just before its commit (as each worker saved
+// its own before: a session is saved before its update is done, G1). An
+// update whose session could not be saved fails alone.
+//
 // The updates of one claimed batch are a unit: each waits, at complete,
 // for the others of its batch, so that a batch whose steps only save
 // sessions and queue messages (most answers mid-conversation) is committed
@@ -49,6 +54,8 @@ type committer struct {
 	// update ready to claim: a later update of a completed one's chat
 	// waits in the inbox (or the commit could not tell).
 	behind func()
+	// sessions saves the sessions of a group's steps (SaveAll).
+	sessions sessionSaver
 
 	mu      sync.Mutex
 	busy    bool               // a group is being committed
@@ -88,14 +95,20 @@ type unit struct {
 // pendingComplete is one update waiting to be completed in a group.
 type pendingComplete struct {
 	c    storage.Completion
-	err  chan error    // its result
-	lead chan struct{} // it is to commit the next group
+	save *storage.SessionSave // its step's session, saved before the commit (nil: none)
+	err  chan error           // its result
+	lead chan struct{}        // it is to commit the next group
 }
 
 // groupStore is what the committer needs of the store.
 type groupStore interface {
 	InboxComplete(ctx context.Context, updateID int64, owner string, entries []storage.OutboxEntry) error
 	InboxCompleteHand(ctx context.Context, owner string, lease time.Duration, done []storage.Completion) (storage.Completed, error)
+}
+
+// sessionSaver is what the committer needs of the sessions.
+type sessionSaver interface {
+	SaveAll(ctx context.Context, saves []storage.SessionSave) []error
 }
 
 // claimed makes the updates of a claimed batch a unit. A batch of one
@@ -143,12 +156,14 @@ func (g *committer) queueLocked(ps []*pendingComplete) {
 }
 
 // complete marks an update done and queues its entries, in a group with
-// the rest of its batch and the updates other workers complete meanwhile.
-// It returns once the update's own outcome is known.
-func (g *committer) complete(ctx context.Context, s groupStore, owner string, c storage.Completion) error {
+// the rest of its batch and the updates other workers complete meanwhile;
+// save, when not nil, is its step's session, saved first. It returns once
+// the update's own outcome is known.
+func (g *committer) complete(ctx context.Context, s groupStore, owner string, c storage.Completion, save *storage.SessionSave) error {
 	updateID := c.UpdateID
 	p := &pendingComplete{
 		c:    c,
+		save: save,
 		err:  make(chan error, 1),
 		lead: make(chan struct{}, 1),
 	}
@@ -221,9 +236,29 @@ func (g *committer) commitGroupSafely(ctx context.Context, s groupStore, owner s
 // group queued, before any worker hears its outcome.
 func (g *committer) commitGroup(ctx context.Context, s groupStore, owner string, group []*pendingComplete) {
 	sortByArrival(group)
-	errs, handed, behind := g.commitAll(ctx, s, owner, group)
-	if behind && g.behind != nil {
-		g.behind()
+	errs := g.saveSessions(ctx, group)
+	var commit []*pendingComplete // those whose session is saved, or have none
+	for i, p := range group {
+		if errs[i] == nil {
+			commit = append(commit, p)
+		}
+	}
+	var handed []storage.OutboxEntry
+	if len(commit) > 0 {
+		var (
+			committed []error
+			behind    bool
+		)
+		committed, handed, behind = g.commitAll(ctx, s, owner, commit)
+		if behind && g.behind != nil {
+			g.behind()
+		}
+		for i, j := 0, 0; i < len(group); i++ {
+			if errs[i] == nil {
+				errs[i] = committed[j]
+				j++
+			}
+		}
 	}
 	if g.hand != nil {
 		var queued []storage.OutboxEntry
@@ -239,6 +274,30 @@ func (g *committer) commitGroup(ctx context.Context, s groupStore, owner string,
 	for i, p := range group {
 		p.err <- errs[i]
 	}
+}
+
+// saveSessions saves the sessions of a group's steps in one round trip,
+// before the group is committed: each update's outcome so far (nil when
+// its session is saved, or it has none).
+func (g *committer) saveSessions(ctx context.Context, group []*pendingComplete) []error {
+	errs := make([]error, len(group))
+	var (
+		saves []storage.SessionSave
+		of    []int // the group's index of each save
+	)
+	for i, p := range group {
+		if p.save != nil {
+			saves = append(saves, *p.save)
+			of = append(of, i)
+		}
+	}
+	if len(saves) == 0 {
+		return errs
+	}
+	for k, err := range g.sessions.SaveAll(ctx, saves) {
+		errs[of[k]] = err
+	}
+	return errs
 }
 
 // commitAll completes a group: each update's outcome, the entries its

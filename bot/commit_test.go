@@ -80,11 +80,18 @@ func oneReply(id int64) []storage.OutboxEntry {
 // it waits, opens the gate and returns each update's outcome.
 func runGroup(t *testing.T, s *gatedStore, g *committer, n int, entries func(int64) []storage.OutboxEntry) map[int64]error {
 	t.Helper()
+	return runGroupSaving(t, s, g, n, entries, func(int64) *storage.SessionSave { return nil })
+}
+
+// runGroupSaving is runGroup with each update's session to save (nil:
+// none).
+func runGroupSaving(t *testing.T, s *gatedStore, g *committer, n int, entries func(int64) []storage.OutboxEntry, save func(int64) *storage.SessionSave) map[int64]error {
+	t.Helper()
 	var mu sync.Mutex
 	out := map[int64]error{}
 	var wg sync.WaitGroup
 	do := func(id int64) {
-		err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: id, Entries: entries(id)})
+		err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: id, Entries: entries(id)}, save(id))
 		mu.Lock()
 		out[id] = err
 		mu.Unlock()
@@ -154,6 +161,81 @@ func TestCommitterGroups(t *testing.T) {
 	}
 }
 
+// savingSessions is the memory sessions, recording each SaveAll call: how
+// many sessions it saved, and how many updates the inbox then still held
+// (a session is saved before its update is done). A save for chat3 fails.
+type savingSessions struct {
+	*memory.Sessions
+	inbox   *memory.Store
+	calls   []int
+	pending []int
+}
+
+var errSaveFailed = errors.New("save session: the connection was reset")
+
+func (s *savingSessions) SaveAll(ctx context.Context, saves []storage.SessionSave) []error {
+	n, _ := s.inbox.Peek().InboxPending(ctx)
+	s.calls, s.pending = append(s.calls, len(saves)), append(s.pending, n)
+	errs := s.Sessions.SaveAll(ctx, slices.DeleteFunc(slices.Clone(saves), func(sv storage.SessionSave) bool { return sv.ChatKey == "chat3" }))
+	for i, sv := range saves {
+		if sv.ChatKey == "chat3" {
+			errs = slices.Insert(errs, i, errSaveFailed)
+		}
+	}
+	return errs
+}
+
+// TestCommitterSavesSessionsWithGroup: the sessions of a group's steps
+// are saved in one round trip, before the group is committed; an update
+// whose session could not be saved fails alone and stays in the inbox,
+// and the rest are committed.
+func TestCommitterSavesSessionsWithGroup(t *testing.T) {
+	mem := memory.New(nil)
+	s := &gatedStore{Store: mem, gate: make(chan struct{})}
+	claimAll(t, mem, "w", 5)
+	sessions := &savingSessions{Sessions: memory.NewSessions(time.Hour, nil), inbox: mem}
+	g := committer{sessions: sessions}
+	out := runGroupSaving(t, s, &g, 5, oneReply, func(id int64) *storage.SessionSave {
+		if id == 5 {
+			return nil // a step that saves no session
+		}
+		return &storage.SessionSave{ChatKey: fmt.Sprint("chat", id), Data: fmt.Appendf(nil, `{"update":%d}`, id),
+			Marks: []storage.Mark{{Name: fmt.Sprint("draft:chat", id), TTL: time.Hour}}}
+	})
+	for id, err := range out {
+		if id == 3 {
+			if !errors.Is(err, errSaveFailed) {
+				t.Errorf("update 3, its session not saved: %v, want the save's error", err)
+			}
+		} else if err != nil {
+			t.Errorf("update %d: %v", id, err)
+		}
+	}
+	// Update 1 alone, then 2..5 as one group: one round trip each.
+	if !slices.Equal(sessions.calls, []int{1, 3}) {
+		t.Fatalf("sessions saved per round trip: %v, want [1 3]", sessions.calls)
+	}
+	if !slices.Equal(sessions.pending, []int{5, 4}) {
+		t.Fatalf("updates not done at each save: %v, want [5 4] (saved before the commit)", sessions.pending)
+	}
+	if len(s.groups) != 1 || s.groups[0] != 3 {
+		t.Fatalf("groups committed: %v, want one of 3 (2, 4, 5) after the first update", s.groups)
+	}
+	for _, id := range []int{1, 2, 4} {
+		data, err := sessions.Load(t.Context(), fmt.Sprint("chat", id))
+		if err != nil || string(data) != fmt.Sprintf(`{"update":%d}`, id) {
+			t.Errorf("session of chat%d: %q, %v", id, data, err)
+		}
+		if ok, _ := sessions.Marked(t.Context(), fmt.Sprint("draft:chat", id)); !ok {
+			t.Errorf("draft marker of chat%d not written with its session", id)
+		}
+	}
+	pending, err := mem.Peek().InboxPending(t.Context())
+	if err != nil || pending != 1 {
+		t.Fatalf("pending = %d, %v; want only update 3", pending, err)
+	}
+}
+
 // TestCommitterGroupFailsAlone: when the group call fails whole, each
 // update is tried alone, so the one with a bad entry fails and the others
 // are completed.
@@ -193,7 +275,7 @@ func TestCommitterGroupPanics(t *testing.T) {
 			t.Errorf("update %d: %v; want the group after update 1 to fail", id, err)
 		}
 	}
-	if err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 4, Entries: oneReply(4)}); err != nil {
+	if err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 4, Entries: oneReply(4)}, nil); err != nil {
 		t.Fatalf("the next update after a panic: %v", err)
 	}
 	if g.busy {
@@ -223,7 +305,7 @@ func completeInBatch(t *testing.T, s *gatedStore, g *committer, last func()) map
 	var wg sync.WaitGroup
 	for _, id := range []int64{1, 2} {
 		wg.Go(func() {
-			err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: id, Entries: oneReply(id)})
+			err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: id, Entries: oneReply(id)}, nil)
 			mu.Lock()
 			out[id] = err
 			mu.Unlock()
@@ -252,7 +334,9 @@ func TestCommitterBatchIsOneUnit(t *testing.T) {
 	}
 	var g committer
 	var err3 error
-	out := completeInBatch(t, s, &g, func() { err3 = g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 3, Entries: oneReply(3)}) })
+	out := completeInBatch(t, s, &g, func() {
+		err3 = g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 3, Entries: oneReply(3)}, nil)
+	})
 	if out[1] != nil || err3 != nil || !errors.Is(out[2], storage.ErrNotHolder) {
 		t.Errorf("outcomes 1: %v, 2: %v, 3: %v; want only 2 to fail, not held", out[1], out[2], err3)
 	}
@@ -279,7 +363,7 @@ func TestCommitterBatchGoesOnWithoutALeaver(t *testing.T) {
 	if len(s.groups) != 1 || s.groups[0] != 2 {
 		t.Fatalf("groups committed: %v, want one of the 2 that stayed", s.groups)
 	}
-	if err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 3, Entries: oneReply(3)}); err != nil {
+	if err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 3, Entries: oneReply(3)}, nil); err != nil {
 		t.Fatalf("the update that left, completed alone: %v", err)
 	}
 	if pending, err := mem.Peek().InboxPending(t.Context()); err != nil || pending != 0 {
@@ -299,7 +383,7 @@ func TestCommitterQueuesInArrivalOrder(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, id := range []int64{3, 2} {
 		wg.Go(func() {
-			if err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: id, Entries: oneReply(id)}); err != nil {
+			if err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: id, Entries: oneReply(id)}, nil); err != nil {
 				t.Errorf("update %d: %v", id, err)
 			}
 		})
@@ -307,7 +391,7 @@ func TestCommitterQueuesInArrivalOrder(t *testing.T) {
 	for g.readyIn(1) < 2 {
 		time.Sleep(time.Millisecond)
 	}
-	if err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 1, Entries: oneReply(1)}); err != nil {
+	if err := g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 1, Entries: oneReply(1)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
@@ -347,7 +431,7 @@ func TestCommitterHandsWhatIsReady(t *testing.T) {
 		second.Key += ":2"
 		return append(oneReply(id), second)
 	}
-	if err := g.complete(t.Context(), mem, "w", storage.Completion{UpdateID: 1, Entries: twoReplies(1)}); err != nil {
+	if err := g.complete(t.Context(), mem, "w", storage.Completion{UpdateID: 1, Entries: twoReplies(1)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
@@ -359,7 +443,7 @@ func TestCommitterHandsWhatIsReady(t *testing.T) {
 	var wg sync.WaitGroup
 	for id := int64(2); id <= 3; id++ {
 		wg.Go(func() {
-			if err := g.complete(t.Context(), mem, "w", storage.Completion{UpdateID: id, Entries: oneReply(id)}); err != nil {
+			if err := g.complete(t.Context(), mem, "w", storage.Completion{UpdateID: id, Entries: oneReply(id)}, nil); err != nil {
 				t.Error(err)
 			}
 		})
@@ -386,7 +470,9 @@ func TestCommitterFreesTheWorker(t *testing.T) {
 	freed := make(chan struct{}, 2)
 	g.holdHand(1, func() { freed <- struct{}{} })
 	done := make(chan error, 1)
-	go func() { done <- g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 1, Entries: oneReply(1)}) }()
+	go func() {
+		done <- g.complete(t.Context(), s, "w", storage.Completion{UpdateID: 1, Entries: oneReply(1)}, nil)
+	}()
 	// The commit waits at the gate: the worker must be free all the same.
 	select {
 	case <-freed:

@@ -190,13 +190,15 @@ func (b *Bot) process(ctx context.Context, item storage.InboxItem) error {
 	st.Messages = recentMessages(st.Messages, b.cfg.Now())
 	st.LastUpdateID = item.UpdateID
 	st.Pending = withoutChat(out.Entries, item.ChatKey)
-	if err := b.saveSession(ctx, item.ChatKey, st, marks...); err != nil {
+	save, err := b.sessionSave(item.ChatKey, st, marks...)
+	if err != nil {
 		if errors.Is(err, storage.ErrSessionTooLarge) {
 			return b.sessionFull(ctx, item, in, sess.Lang)
 		}
 		return fmt.Errorf("save session: %w", err)
 	}
-	return b.complete(ctx, item, out.Entries)
+	// Saved with the group the update is committed in, just before it.
+	return b.completeSaving(ctx, item, out.Entries, &save)
 }
 
 // sessionFull ends an update whose new session would be over the size
@@ -271,11 +273,17 @@ func withChat(entries []storage.OutboxEntry, chatKey string, chatID int64) []sto
 // update processed before it was stored (Fresh) is stored done by that
 // commit.
 func (b *Bot) complete(ctx context.Context, item storage.InboxItem, entries []storage.OutboxEntry) error {
+	return b.completeSaving(ctx, item, entries, nil)
+}
+
+// completeSaving is complete with the step's session saved first, in one
+// round trip with the sessions of the group it is committed in.
+func (b *Bot) completeSaving(ctx context.Context, item storage.InboxItem, entries []storage.OutboxEntry, save *storage.SessionSave) error {
 	c := storage.Completion{UpdateID: item.UpdateID, Entries: entries}
 	if item.Fresh {
 		c.Fresh = &storage.FreshUpdate{ChatKey: item.ChatKey, ReceivedAt: item.ReceivedAt}
 	}
-	if err := b.commits.complete(ctx, b.store, b.owner, c); err != nil {
+	if err := b.commits.complete(ctx, b.store, b.owner, c, save); err != nil {
 		return fmt.Errorf("complete update: %w", err)
 	}
 	return nil
@@ -738,15 +746,28 @@ func (b *Bot) loadSession(ctx context.Context, chatKey string) (chatState, bool,
 // unfinished report be explained (a month longer than the session), with
 // the other markers of the step, in one round trip.
 func (b *Bot) saveSession(ctx context.Context, chatKey string, s chatState, marks ...storage.Mark) error {
-	data, err := json.Marshal(s)
+	save, err := b.sessionSave(chatKey, s, marks...)
 	if err != nil {
 		return err
+	}
+	return b.sessions.SaveMarked(ctx, save.ChatKey, save.Data, save.Marks...)
+}
+
+// sessionSave is what saveSession writes: the session, its draft marker
+// and marks. A session over the bound gives storage.ErrSessionTooLarge.
+func (b *Bot) sessionSave(chatKey string, s chatState, marks ...storage.Mark) (storage.SessionSave, error) {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return storage.SessionSave{}, err
+	}
+	if len(data) > storage.MaxSessionBytes {
+		return storage.SessionSave{}, fmt.Errorf("%d bytes: %w", len(data), storage.ErrSessionTooLarge)
 	}
 	draft := storage.Mark{Name: draftMarker(chatKey)} // TTL 0: no draft to explain
 	if s.Flow.Draft != nil {
 		draft.TTL = b.cfg.SessionTTL + 30*24*time.Hour
 	}
-	return b.sessions.SaveMarked(ctx, chatKey, data, append([]storage.Mark{draft}, marks...)...)
+	return storage.SessionSave{ChatKey: chatKey, Data: data, Marks: append([]storage.Mark{draft}, marks...)}, nil
 }
 
 // reply queues a step's messages in order, as replies (lane 3).

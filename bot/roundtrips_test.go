@@ -59,6 +59,11 @@ func (s *tripSessions) SaveMarked(ctx context.Context, chatKey string, data []by
 	return s.Sessions.SaveMarked(ctx, chatKey, data, marks...)
 }
 
+func (s *tripSessions) SaveAll(ctx context.Context, saves []storage.SessionSave) []error {
+	s.writes++
+	return s.Sessions.SaveAll(ctx, saves)
+}
+
 func (s *tripSessions) Delete(ctx context.Context, chatKey string) error {
 	s.writes++
 	return s.Sessions.Delete(ctx, chatKey)

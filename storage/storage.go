@@ -64,6 +64,14 @@ type Mark struct {
 	TTL   time.Duration
 }
 
+// SessionSave is one chat's session with its markers, as SaveMarked
+// takes them: what a step writes.
+type SessionSave struct {
+	ChatKey string
+	Data    []byte
+	Marks   []Mark
+}
+
 // InboxItem is one Telegram update waiting in the inbox.
 type InboxItem struct {
 	UpdateID int64

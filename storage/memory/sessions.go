@@ -117,6 +117,16 @@ func (s *Sessions) SaveMarked(ctx context.Context, chatKey string, data []byte, 
 	return nil
 }
 
+// SaveAll is SaveMarked for several chats, each with its own outcome, as
+// redis.Sessions.SaveAll.
+func (s *Sessions) SaveAll(ctx context.Context, saves []storage.SessionSave) []error {
+	errs := make([]error, len(saves))
+	for i, sv := range saves {
+		errs[i] = s.SaveMarked(ctx, sv.ChatKey, sv.Data, sv.Marks...)
+	}
+	return errs
+}
+
 // sweep drops expired sessions and markers once per ttl, so abandoned chats
 // do not pile up; s.mu must be held.
 func (s *Sessions) sweep(now time.Time) {

@@ -247,6 +247,14 @@ func (p *Store) OutboxSent(ctx context.Context, id int64, owner string, messageI
 // OutboxSentMany records several entries as sent at once, as OutboxSent
 // records one, in one statement. It returns the ids that owner no longer
 // held (or that were sent already), which it left as they were.
+//
+// Its commit does not wait for the disk (synchronous_commit off, for this
+// transaction only): a mark is most of the message path's commits, and
+// what waiting would protect is already unprotected a moment earlier. The
+// commit is visible at once and survives the bot's crash (PostgreSQL
+// writes it within a fraction of a second); only a crash of PostgreSQL's
+// own machine in that fraction loses it, and then the message is sent
+// once more, exactly as after a crash between the send and the mark (G2).
 func (p *Store) OutboxSentMany(ctx context.Context, owner string, sent []storage.Sent) ([]int64, error) {
 	if len(sent) == 0 {
 		return nil, nil
@@ -260,6 +268,7 @@ func (p *Store) OutboxSentMany(ctx context.Context, owner string, sent []storage
 		set sent_at = now(), message_id = nullif(s.message_id, 0), payload = null, chat_id = null, claimed_by = null, claimed_until = null
 		from unnest($2::bigint[], $3::bigint[]) as s(id, message_id)
 		where o.id = s.id and o.claimed_by = $1 and o.sent_at is null
+		  and (select set_config('synchronous_commit', 'off', true)) is not null
 		returning o.id`
 	rows, err := p.pool.Query(ctx, q, owner, ids, msgs)
 	if err != nil {

@@ -81,28 +81,48 @@ func (s *Sessions) Save(ctx context.Context, chatKey string, data []byte) error 
 // draft, the reporter's language and listening), one trip instead of
 // several. Nothing is written when the session or a marker is refused.
 func (s *Sessions) SaveMarked(ctx context.Context, chatKey string, data []byte, marks ...storage.Mark) error {
-	if err := rules.CheckSession(data); err != nil {
-		return fmt.Errorf("save session: %w", err)
-	}
-	if err := rules.CheckMarks(marks); err != nil {
-		return fmt.Errorf("save session: %w", err)
-	}
-	key := s.key(chatKey)
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, key, s.ring.Seal(data, key), s.ttl)
-		for _, m := range marks {
+	return s.SaveAll(ctx, []storage.SessionSave{{ChatKey: chatKey, Data: data, Marks: marks}})[0]
+}
+
+// SaveAll is SaveMarked for several chats in one round trip: the steps
+// of a group of updates committed together. Each save has its own
+// outcome, in order; nothing of a refused one is written.
+func (s *Sessions) SaveAll(ctx context.Context, saves []storage.SessionSave) []error {
+	errs := make([]error, len(saves))
+	cmds := make([][]redis.Cmder, len(saves))
+	p := s.client.Pipeline()
+	for i, sv := range saves {
+		if err := rules.CheckSession(sv.Data); err != nil {
+			errs[i] = fmt.Errorf("save session: %w", err)
+			continue
+		}
+		if err := rules.CheckMarks(sv.Marks); err != nil {
+			errs[i] = fmt.Errorf("save session: %w", err)
+			continue
+		}
+		key := s.key(sv.ChatKey)
+		cmds[i] = append(cmds[i], p.Set(ctx, key, s.ring.Seal(sv.Data, key), s.ttl))
+		for _, m := range sv.Marks {
 			if m.TTL == 0 {
-				p.Del(ctx, s.markKey(m.Name))
+				cmds[i] = append(cmds[i], p.Del(ctx, s.markKey(m.Name)))
 				continue
 			}
-			p.Set(ctx, s.markKey(m.Name), rules.MarkValue(m), m.TTL)
+			cmds[i] = append(cmds[i], p.Set(ctx, s.markKey(m.Name), rules.MarkValue(m), m.TTL))
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("save session: %w", redisErr(err))
 	}
-	return nil
+	if p.Len() == 0 {
+		return errs
+	}
+	_, _ = p.Exec(ctx) // each command holds its own error
+	for i, cs := range cmds {
+		for _, c := range cs {
+			if err := c.Err(); err != nil {
+				errs[i] = fmt.Errorf("save session: %w", redisErr(err))
+				break
+			}
+		}
+	}
+	return errs
 }
 
 // Delete removes a chat's session; deleting a missing one is not an error.

@@ -23,6 +23,8 @@ type Sessions interface {
 	ReadBatch(ctx context.Context, r storage.BatchRead) (storage.BatchReads, error)
 	Save(ctx context.Context, chatKey string, data []byte) error
 	SaveMarked(ctx context.Context, chatKey string, data []byte, marks ...storage.Mark) error
+	// SaveAll is SaveMarked for several chats in one round trip.
+	SaveAll(ctx context.Context, saves []storage.SessionSave) []error
 	Delete(ctx context.Context, chatKey string) error
 
 	Mark(ctx context.Context, name string, ttl time.Duration) error
@@ -105,6 +107,32 @@ func RunSessionsContract(t *testing.T, newSessions func(t *testing.T) (s Session
 		mustLoadSession(t, s, "chat-a", `{"state":"done"}`)
 		mustMarked(t, s, "draft:chat-a", false)
 		mustMarked(t, s, "lang:p2", false)
+	})
+	t.Run("SaveAll", func(t *testing.T) {
+		t.Parallel()
+		s, ttl, _ := newSessions(t)
+		ctx := t.Context()
+		mustSaveSession(t, s, "chat-b", []byte(`{"state":"before"}`))
+		errs := s.SaveAll(ctx, []storage.SessionSave{
+			{ChatKey: "chat-a", Data: []byte(`{"state":"ask_what"}`), Marks: []storage.Mark{{Name: "draft:chat-a", TTL: ttl}}},
+			{ChatKey: "chat-b", Data: make([]byte, storage.MaxSessionBytes+1), Marks: []storage.Mark{{Name: "draft:chat-b", TTL: ttl}}},
+			{ChatKey: "chat-c", Data: []byte(`{"state":"menu"}`), Marks: []storage.Mark{{Name: "lang:p3", Value: "th", TTL: ttl}}},
+		})
+		if len(errs) != 3 || errs[0] != nil || !errors.Is(errs[1], storage.ErrSessionTooLarge) || errs[2] != nil {
+			t.Fatalf("SaveAll: %v, want nil, ErrSessionTooLarge, nil", errs)
+		}
+		// Each save is its own: the refused one wrote nothing, the others all.
+		mustLoadSession(t, s, "chat-a", `{"state":"ask_what"}`)
+		mustMarked(t, s, "draft:chat-a", true)
+		mustLoadSession(t, s, "chat-b", `{"state":"before"}`)
+		mustMarked(t, s, "draft:chat-b", false)
+		mustLoadSession(t, s, "chat-c", `{"state":"menu"}`)
+		if v, err := s.MarkValue(ctx, "lang:p3"); err != nil || v != "th" {
+			t.Fatalf("language marker holds %q, %v; want \"th\"", v, err)
+		}
+		if errs := s.SaveAll(ctx, nil); len(errs) != 0 {
+			t.Fatalf("SaveAll of nothing: %v", errs)
+		}
 	})
 	t.Run("SizeBound", func(t *testing.T) {
 		t.Parallel()
