@@ -877,7 +877,7 @@ func readBatch(items []storage.InboxItem) []batchUpdate {
 		bu := batchUpdate{InboxItem: it}
 		if bu.u, bu.read = readUpdate(it.Payload); bu.read {
 			// In a private chat the chat is the user.
-			bu.user, _ = bu.u.privateChat()
+			bu.user = bu.u.privateChatID()
 		}
 		out = append(out, bu)
 	}

@@ -125,18 +125,35 @@ func (u rawUpdate) chat() int64 {
 // sender's language, for a word to the person however the rest of the
 // update looks: 0 for a group's update or a membership change.
 func (u rawUpdate) privateChat() (int64, string) {
-	private := func(m *rawMessage) bool { return m != nil && m.Chat.Type == string(models.ChatTypePrivate) }
+	switch id := u.privateChatID(); {
+	case id == 0:
+		return 0, ""
+	case private(u.Message):
+		return id, u.Message.From.lang()
+	case private(u.EditedMessage):
+		return id, ""
+	default:
+		return id, u.CallbackQuery.From.Lang
+	}
+}
+
+// privateChatID is privateChat's chat alone: the sender's language is
+// read from the update's bytes only when it is asked for.
+func (u rawUpdate) privateChatID() int64 {
 	switch {
 	case private(u.Message):
-		return u.Message.Chat.ID, u.Message.From.lang()
+		return u.Message.Chat.ID
 	case private(u.EditedMessage):
-		return u.EditedMessage.Chat.ID, ""
+		return u.EditedMessage.Chat.ID
 	case u.CallbackQuery != nil:
 		// In a private chat the chat is the user.
-		return u.CallbackQuery.From.ID, u.CallbackQuery.From.Lang
+		return u.CallbackQuery.From.ID
 	}
-	return 0, ""
+	return 0
 }
+
+// private tells a message of a private chat.
+func private(m *rawMessage) bool { return m != nil && m.Chat.Type == string(models.ChatTypePrivate) }
 
 // elsewhere tells an update from a group, supergroup or channel that is
 // not about the bot's own membership: nothing of it is stored, since no
@@ -181,7 +198,7 @@ func (b *Bot) inboxItem(raw json.RawMessage) (storage.InboxItem, error) {
 		// answered once (process, albumContinues).
 		it.Group, it.Hold = b.ring.GroupKey(m.Chat.ID, m.MediaGroupID), b.cfg.AlbumWait
 	}
-	if user, _ := u.privateChat(); user > 0 {
+	if user := u.privateChatID(); user > 0 {
 		// Screened as it is claimed, if intake claims it (prefetchBatch).
 		it.Sender = &storage.Sender{TelegramID: user, Pseudonyms: b.ring.Pseudonyms(user)}
 	}

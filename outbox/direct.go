@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	tgbot "github.com/go-telegram/bot"
@@ -90,16 +91,26 @@ func (d *Direct) call(ctx context.Context, method string, params, dest any) erro
 	if err != nil {
 		return fmt.Errorf("error read response body for method %s, %w", method, err)
 	}
-	var r struct {
-		OK          bool            `json:"ok"`
-		Result      json.RawMessage `json:"result"`
-		Description string          `json:"description"`
-		ErrorCode   int             `json:"error_code"`
+	if m, ok := dest.(*sentMessage); ok {
+		if id, ok := messageIDOf(data); ok {
+			m.ID = id
+			return nil
+		}
+	}
+	if dest == nil {
+		dest = new(json.RawMessage)
+	}
+	// One pass: the result is read into dest as the answer is read.
+	r := struct {
+		OK          bool   `json:"ok"`
+		Result      any    `json:"result"`
+		Description string `json:"description"`
+		ErrorCode   int    `json:"error_code"`
 		Parameters  struct {
 			RetryAfter      int `json:"retry_after"`
 			MigrateToChatID int `json:"migrate_to_chat_id"`
 		} `json:"parameters"`
-	}
+	}{Result: dest}
 	if err := json.Unmarshal(data, &r); err != nil {
 		// Not Telegram's answer (a proxy's page): its words are not kept.
 		return fmt.Errorf("error decode response body for method %s, %w", method, err)
@@ -131,12 +142,31 @@ func (d *Direct) call(ctx context.Context, method string, params, dest any) erro
 			return fmt.Errorf("error response from telegram for method %s, %d %s", method, r.ErrorCode, r.Description)
 		}
 	}
-	if dest != nil {
-		if err := json.Unmarshal(r.Result, dest); err != nil {
-			return fmt.Errorf("error decode response result for method %s, %w", method, err)
-		}
-	}
 	return nil
+}
+
+// messageOK is how Telegram begins its answer to a call that made or
+// changed a message: the message follows, whole, with its text and
+// buttons, and all the sender reads of it is its id.
+var messageOK = []byte(`{"ok":true,"result":{"message_id":`)
+
+// messageIDOf reads the message id at the start of such an answer, so the
+// rest need not be decoded; ok is false for any other answer, which is
+// then decoded whole.
+func messageIDOf(data []byte) (int, bool) {
+	rest, ok := bytes.CutPrefix(data, messageOK)
+	if !ok {
+		return 0, false
+	}
+	end := bytes.IndexAny(rest, ",}")
+	if end <= 0 {
+		return 0, false
+	}
+	id, err := strconv.Atoi(string(rest[:end]))
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
 }
 
 // hideToken takes the token out of a failed request's URL, as the client

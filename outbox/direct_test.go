@@ -29,6 +29,14 @@ func TestDirectIsTheLibrary(t *testing.T) {
 		"sent": func(w http.ResponseWriter) {
 			io.WriteString(w, `{"ok":true,"result":{"message_id":77,"date":1,"chat":{"id":5,"type":"private"},"text":"x"}}`)
 		},
+		// Read from the answer's first bytes (messageIDOf), or decoded
+		// whole when it does not begin as Telegram's do.
+		"sent, other order": func(w http.ResponseWriter) {
+			io.WriteString(w, `{"result":{"chat":{"id":5,"type":"private"},"message_id":78,"date":1,"text":"x"},"ok":true}`)
+		},
+		"sent, spaced": func(w http.ResponseWriter) {
+			io.WriteString(w, `{ "ok": true, "result": { "message_id": 79, "date": 1, "chat": {"id": 5, "type": "private"}, "text": "x" } }`)
+		},
 		"answered":        func(w http.ResponseWriter) { io.WriteString(w, `{"ok":true,"result":true}`) },
 		"blocked":         failWith(403, `Forbidden: bot was blocked by the user`, ""),
 		"chat not found":  failWith(400, `Bad Request: chat not found`, ""),
@@ -140,4 +148,25 @@ func requestFields(t *testing.T, r *http.Request) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// TestMessageIDOf: the id of a message sent is read from the first bytes
+// of Telegram's answer; any other answer is left to the whole decode.
+func TestMessageIDOf(t *testing.T) {
+	for answer, want := range map[string]int{
+		`{"ok":true,"result":{"message_id":77,"from":{"id":1},"text":"x"}}`: 77,
+		`{"ok":true,"result":{"message_id":12}}`:                            12,
+		`{"ok":true,"result":{"message_id":0,"date":1}}`:                    0,
+		`{"ok":true,"result":{"message_id":-3,"date":1}}`:                   0,
+		`{"ok":true,"result":{"message_id":"77"}}`:                          0,
+		`{"ok":true,"result":{"message_id":`:                                0,
+		`{"ok":true,"result":true}`:                                         0,
+		`{"ok":false,"error_code":400,"description":"Bad Request"}`:         0,
+		`{"result":{"message_id":77},"ok":true}`:                            0,
+	} {
+		id, ok := messageIDOf([]byte(answer))
+		if id != want || ok != (want > 0) {
+			t.Errorf("messageIDOf(%s) = %d, %v; want %d", answer, id, ok, want)
+		}
+	}
 }
