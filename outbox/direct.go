@@ -65,17 +65,32 @@ func (d *Direct) AnswerCallbackQuery(ctx context.Context, p *tgbot.AnswerCallbac
 	return ok, err
 }
 
+// PostMessage posts sendMessage or editMessageText with a body made
+// already (storedMessage.body): the text and buttons as the outbox keeps
+// them, not decoded and encoded again. It gives the message's id.
+func (d *Direct) PostMessage(ctx context.Context, method string, body json.RawMessage) (int, error) {
+	var m sentMessage
+	if err := d.call(ctx, method, body, &m); err != nil {
+		return 0, err
+	}
+	return m.ID, nil
+}
+
 // sentMessage is what the sender reads of a message Telegram sent: its id.
 type sentMessage struct {
 	ID int `json:"message_id"`
 }
 
-// call posts params as JSON to method and reads the result into dest,
-// failing as the client library fails (its wording and error values).
+// call posts params as JSON to method (as they are when they are JSON
+// already) and reads the result into dest, failing as the client library
+// fails (its wording and error values).
 func (d *Direct) call(ctx context.Context, method string, params, dest any) error {
-	body, err := json.Marshal(params)
-	if err != nil {
-		return fmt.Errorf("error encode request for method %s, %w", method, err)
+	body, ok := params.(json.RawMessage)
+	if !ok {
+		var err error
+		if body, err = json.Marshal(params); err != nil {
+			return fmt.Errorf("error encode request for method %s, %w", method, err)
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url+method, bytes.NewReader(body))
 	if err != nil {

@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,9 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+
+	"github.com/tipline/tipline"
+	"github.com/tipline/tipline/storage/memory"
 )
 
 // TestDirectIsTheLibrary: the three calls Direct posts as JSON ask
@@ -168,5 +172,66 @@ func TestMessageIDOf(t *testing.T) {
 		if id != want || ok != (want > 0) {
 			t.Errorf("messageIDOf(%s) = %d, %v; want %d", answer, id, ok, want)
 		}
+	}
+}
+
+// TestStoredMessagesAskAsTheLibrary: a text message or its edit is posted
+// with its text and buttons as the outbox stored them (Direct), and
+// Telegram is asked exactly what the client library asks for the same
+// entry, field for field, for every form a step queues: buttons or none,
+// protected, an edit of a message known when it was queued or later, and
+// text that JSON escapes (quotes, new lines, <, & and Khmer).
+func TestStoredMessagesAskAsTheLibrary(t *testing.T) {
+	rows := [][]models.InlineKeyboardButton{
+		{{Text: "ជម្រើស \"១\"", CallbackData: "menu:tip~abc"}, {Text: "<Back> & more", CallbackData: "back~x"}},
+		{{Text: "Open", URL: "https://t.me/example"}},
+	}
+	b := NewBatch("u:1", func(id int64) string { return fmt.Sprint("chat", id) })
+	b.Text(11, tipline.LaneReply, "សួស្តី\n\"hi\" <b>&amp;</b>", rows, false)
+	b.Text(12, tipline.LaneUrgent, "for the reviewer", nil, true)
+	b.Text(13, tipline.LaneReply, "ok", rows[:1], false)
+	b.Edit(14, tipline.LaneReply, "", 41, "edited\ttext", rows)
+	b.Edit(15, tipline.LaneReply, "u:0:0", 0, "edited later", nil)
+	entries := b.Entries
+	entries[4].EditOfMessageID = 42 // its message's id, known once it was sent
+
+	var asked []map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fields := requestFields(t, r)
+		fields["method"] = r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+		asked = append(asked, fields)
+		io.WriteString(w, `{"ok":true,"result":{"message_id":77,"date":1,"chat":{"id":5,"type":"private"},"text":"x"}}`)
+	}))
+	defer srv.Close()
+	client := &http.Client{Timeout: 5 * time.Second}
+	lib, err := tgbot.New("123456:test-token", tgbot.WithServerURL(srv.URL), tgbot.WithSkipGetMe(), tgbot.WithHTTPClient(5*time.Second, client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct := newTestSender(t, memory.New(nil), NewDirect(lib, client, srv.URL, "123456:test-token"))
+	library := newTestSender(t, memory.New(nil), lib)
+	for i, e := range entries {
+		for _, s := range []*Sender{direct, library} {
+			p, stored, err := s.readPayload(e)
+			if err != nil {
+				t.Fatalf("entry %d: %v", i, err)
+			}
+			if (stored != nil) != (s == direct) {
+				t.Fatalf("entry %d: stored form read %v, want it for Direct alone", i, stored != nil)
+			}
+			if id, res, _, reason := s.callTelegram(t.Context(), e, p, stored); res != sentOK || (e.Method == MethodSend && id != 77) {
+				t.Fatalf("entry %d: %v %q, message %d", i, res, reason, id)
+			}
+		}
+		if len(asked) != 2*(i+1) {
+			t.Fatalf("entry %d: %d calls made, want 2", i, len(asked)-2*i)
+		}
+		if got, want := asked[2*i], asked[2*i+1]; !reflect.DeepEqual(got, want) {
+			t.Errorf("entry %d (%s): Direct asked %v, the library %v", i, e.Method, got, want)
+		}
+	}
+	// Field for field, as the library sends them (the forms differ).
+	if asked[0]["reply_markup"] == nil || asked[2]["protect_content"] != true || asked[6]["message_id"] != float64(41) || asked[8]["message_id"] != float64(42) {
+		t.Fatalf("what was asked lacks what the entries hold: %v", asked)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -318,11 +319,73 @@ func (h *holds) left(buckets []storage.Bucket) time.Duration {
 	return d
 }
 
+// messagePoster posts a text message or its edit with the body made
+// already (Direct.PostMessage).
+type messagePoster interface {
+	PostMessage(ctx context.Context, method string, body json.RawMessage) (int, error)
+}
+
+// storedMessage is a text message's payload with its text and buttons as
+// the JSON they were stored as: what a message is sent with, put into the
+// call's body as it is. Decoding the buttons and encoding them again was
+// most of what sending a message cost the bot beside the call itself.
+type storedMessage struct {
+	Text      json.RawMessage `json:"t"`
+	Rows      json.RawMessage `json:"k"`
+	Protect   bool            `json:"p"`
+	MessageID int             `json:"m"`
+}
+
+// body is the Bot API call that sends the message to chatID, or edits
+// message messageID there: the fields, in the order, the client library's
+// parameters give them (SendMessageParams, EditMessageTextParams).
+func (m storedMessage) body(chatID int64, messageID int) json.RawMessage {
+	b := make([]byte, 0, 64+len(m.Text)+len(m.Rows))
+	b = append(b, `{"chat_id":`...)
+	b = strconv.AppendInt(b, chatID, 10)
+	if messageID != 0 {
+		b = append(b, `,"message_id":`...)
+		b = strconv.AppendInt(b, int64(messageID), 10)
+	}
+	b = append(b, `,"text":`...)
+	if len(m.Text) == 0 {
+		b = append(b, `""`...)
+	} else {
+		b = append(b, m.Text...)
+	}
+	if m.Protect && messageID == 0 {
+		b = append(b, `,"protect_content":true`...)
+	}
+	if rows := string(m.Rows); rows != "" && rows != "null" && rows != "[]" {
+		b = append(b, `,"reply_markup":{"inline_keyboard":`...)
+		b = append(b, m.Rows...)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// readPayload reads an entry's payload: a text message or its edit, when
+// Telegram is one that takes its body made (Direct), as stored (its text
+// and buttons left as JSON); anything else whole.
+func (s *Sender) readPayload(e storage.OutboxEntry) (Payload, *storedMessage, error) {
+	var p Payload
+	if _, ok := s.api.(messagePoster); ok && (e.Method == MethodSend || e.Method == MethodEdit) {
+		var m storedMessage
+		if err := json.Unmarshal(e.Payload, &m); err != nil {
+			return p, nil, err
+		}
+		p.MessageID = m.MessageID
+		return p, &m, nil
+	}
+	err := json.Unmarshal(e.Payload, &p)
+	return p, nil, err
+}
+
 // dispatchOne sends one claimed entry and records what became of it.
 func (s *Sender) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
 	tk, pre := s.reservation(e.ID) // taken whatever becomes of the entry
-	var p Payload
-	if err := json.Unmarshal(e.Payload, &p); err != nil {
+	p, stored, err := s.readPayload(e)
+	if err != nil {
 		s.settle(ctx, e, refused, 0, 0, "unreadable payload")
 		return
 	}
@@ -363,7 +426,7 @@ func (s *Sender) dispatchOne(ctx context.Context, e storage.OutboxEntry) {
 			}
 		}
 	}
-	msgID, res, retryAfter, reason := s.callTelegram(ctx, e, p)
+	msgID, res, retryAfter, reason := s.callTelegram(ctx, e, p, stored)
 	if s.obs != nil && (res == notSent || res == failed || res == unknown || res == slowDown) {
 		s.obs.Retried(int(e.Lane))
 	}
@@ -459,12 +522,57 @@ func (s *Sender) settleRecord(ctx context.Context, e storage.OutboxEntry, res ou
 	return err
 }
 
-// callTelegram makes the Bot API call an entry stands for.
-func (s *Sender) callTelegram(ctx context.Context, e storage.OutboxEntry, p Payload) (int, outcome, time.Duration, string) {
+// callTelegram makes the Bot API call an entry stands for; stored, when
+// not nil, is a text message or its edit as stored, posted as it is.
+func (s *Sender) callTelegram(ctx context.Context, e storage.OutboxEntry, p Payload, stored *storedMessage) (int, outcome, time.Duration, string) {
 	var (
 		msg *models.Message
 		err error
 	)
+	if stored != nil {
+		msg, err = s.postStored(ctx, e, p, stored)
+	} else {
+		var known bool
+		if msg, known, err = s.callAPI(ctx, e, p); !known {
+			return 0, refused, 0, "unknown method"
+		}
+	}
+	v := classify(err)
+	s.noteVerdict(v)
+	if v.res == sentOK && msg != nil {
+		return msg.ID, v.res, 0, ""
+	}
+	return 0, v.res, v.wait, v.reason
+}
+
+// editOf is the message an edit changes.
+func editOf(e storage.OutboxEntry, p Payload) int {
+	if p.MessageID != 0 {
+		return p.MessageID
+	}
+	return e.EditOfMessageID
+}
+
+// postStored sends a text message, or its edit, as stored.
+func (s *Sender) postStored(ctx context.Context, e storage.OutboxEntry, p Payload, m *storedMessage) (*models.Message, error) {
+	api := s.api.(messagePoster)
+	if e.Method == MethodEdit {
+		_, err := api.PostMessage(ctx, "editMessageText", m.body(e.ChatID, editOf(e, p)))
+		if notModified(err) {
+			err = nil
+		}
+		return nil, err
+	}
+	id, err := api.PostMessage(ctx, "sendMessage", m.body(e.ChatID, 0))
+	if err != nil {
+		return nil, err
+	}
+	return &models.Message{ID: id}, nil
+}
+
+// callAPI makes the call an entry stands for through the client
+// library's parameters; known is false for a method no entry may carry.
+func (s *Sender) callAPI(ctx context.Context, e storage.OutboxEntry, p Payload) (msg *models.Message, known bool, err error) {
 	var markup models.ReplyMarkup
 	if len(p.Rows) > 0 {
 		markup = &models.InlineKeyboardMarkup{InlineKeyboard: p.Rows}
@@ -473,11 +581,7 @@ func (s *Sender) callTelegram(ctx context.Context, e storage.OutboxEntry, p Payl
 	case MethodSend:
 		msg, err = s.api.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: e.ChatID, Text: p.Text, ProtectContent: p.Protect, ReplyMarkup: markup})
 	case MethodEdit:
-		id := p.MessageID
-		if id == 0 {
-			id = e.EditOfMessageID
-		}
-		_, err = s.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{ChatID: e.ChatID, MessageID: id, Text: p.Text, ReplyMarkup: markup})
+		_, err = s.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{ChatID: e.ChatID, MessageID: editOf(e, p), Text: p.Text, ReplyMarkup: markup})
 		if notModified(err) {
 			err = nil
 		}
@@ -519,14 +623,9 @@ func (s *Sender) callTelegram(ctx context.Context, e storage.OutboxEntry, p Payl
 			msg = msgs[0]
 		}
 	default:
-		return 0, refused, 0, "unknown method"
+		return nil, false, nil
 	}
-	v := classify(err)
-	s.noteVerdict(v)
-	if v.res == sentOK && msg != nil {
-		return msg.ID, v.res, 0, ""
-	}
-	return 0, v.res, v.wait, v.reason
+	return msg, true, err
 }
 
 // deleteAll deletes the messages of a delete entry, 100 at a time
