@@ -369,7 +369,7 @@ func (m storedMessage) body(chatID int64, messageID int) json.RawMessage {
 // and buttons left as JSON); anything else whole.
 func (s *Sender) readPayload(e storage.OutboxEntry) (Payload, *storedMessage, error) {
 	var p Payload
-	if _, ok := s.api.(messagePoster); ok && (e.Method == MethodSend || e.Method == MethodEdit) {
+	if s.poster != nil && (e.Method == MethodSend || e.Method == MethodEdit) {
 		var m storedMessage
 		if err := json.Unmarshal(e.Payload, &m); err != nil {
 			return p, nil, err
@@ -555,15 +555,14 @@ func editOf(e storage.OutboxEntry, p Payload) int {
 
 // postStored sends a text message, or its edit, as stored.
 func (s *Sender) postStored(ctx context.Context, e storage.OutboxEntry, p Payload, m *storedMessage) (*models.Message, error) {
-	api := s.api.(messagePoster)
 	if e.Method == MethodEdit {
-		_, err := api.PostMessage(ctx, "editMessageText", m.body(e.ChatID, editOf(e, p)))
+		_, err := s.poster.PostMessage(ctx, "editMessageText", m.body(e.ChatID, editOf(e, p)))
 		if notModified(err) {
 			err = nil
 		}
 		return nil, err
 	}
-	id, err := api.PostMessage(ctx, "sendMessage", m.body(e.ChatID, 0))
+	id, err := s.poster.PostMessage(ctx, "sendMessage", m.body(e.ChatID, 0))
 	if err != nil {
 		return nil, err
 	}

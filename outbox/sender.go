@@ -126,6 +126,7 @@ type Sender struct {
 	throttle Throttle
 	fallback Throttle
 	api      Telegram
+	poster   messagePoster // api, when it posts a message as stored (Direct); nil otherwise
 	hooks    Hooks
 	obs      Observer
 	log      *slog.Logger
@@ -158,8 +159,9 @@ func New(cfg Config, p Parts) (*Sender, error) {
 	if cfg.Owner == "" || cfg.Lease <= 0 || cfg.Senders <= 0 || cfg.AnswerSenders <= 0 || cfg.Idle <= 0 || cfg.ProbeEvery <= 0 || cfg.Pacing == (Pacing{}) {
 		return nil, errors.New("outbox: config incomplete")
 	}
+	poster, _ := p.Telegram.(messagePoster)
 	return &Sender{
-		cfg: cfg, store: p.Store, throttle: p.Throttle, fallback: p.Fallback, api: p.Telegram,
+		cfg: cfg, store: p.Store, throttle: p.Throttle, fallback: p.Fallback, api: p.Telegram, poster: poster,
 		hooks: p.Hooks, obs: p.Observer, log: p.Log.With("component", "outbox"),
 		outWake: make(chan struct{}, 1), answerWake: make(chan struct{}, 1),
 	}, nil
