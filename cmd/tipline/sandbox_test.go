@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
@@ -13,7 +14,10 @@ import (
 )
 
 // TestSandboxStopsAtOnce: Ctrl+C stops the sandbox at once, even while the
-// page holds a long poll for new messages open (it waits up to 20 s).
+// page holds a long poll for new messages open (it waits up to 20 s), and
+// while a connection that never sent a request is open (a browser's
+// preconnect, or one a client's pool dialed and did not use: net/http's
+// Shutdown waits 5 s for those).
 func TestSandboxStopsAtOnce(t *testing.T) {
 	ready := make(chan ReadyInfo, 1)
 	m := &Main{
@@ -72,6 +76,11 @@ func TestSandboxStopsAtOnce(t *testing.T) {
 		}
 		polled <- err
 	}()
+	preconnect, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer preconnect.Close()
 	time.Sleep(300 * time.Millisecond) // the poll is waiting in the emulator
 
 	start := time.Now()

@@ -269,11 +269,59 @@ func httpServer(h http.Handler, emulated bool) *http.Server {
 	if emulated {
 		write = bot.DefaultPollTimeout + 20*time.Second
 	}
-	return &http.Server{
+	var quiet unusedConns
+	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      write,
 		IdleTimeout:       2 * time.Minute,
+		ConnState:         quiet.track,
 	}
+	srv.RegisterOnShutdown(quiet.closeAll)
+	return srv
+}
+
+// unusedConns closes, once the server shuts down, the connections that
+// never sent a request: a browser's preconnect, or one an HTTP client's
+// pool dialed and then did not need. Shutdown closes idle connections at
+// once but waits 5 s for these (it cannot tell them from a request on its
+// way), so a sandbox stopped with Ctrl+C, or a service stopped while a
+// webhook connection was opening, would wait for nothing. What such a
+// connection might still have sent is refused either way: intake has
+// stopped, and Telegram sends an update it had no answer for again.
+type unusedConns struct {
+	mu       sync.Mutex
+	fresh    map[net.Conn]struct{}
+	shutdown bool
+}
+
+// track is the server's ConnState hook.
+func (u *unusedConns) track(c net.Conn, state http.ConnState) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if state != http.StateNew {
+		delete(u.fresh, c)
+		return
+	}
+	if u.shutdown {
+		// Accepted just as the listener closed.
+		_ = c.Close()
+		return
+	}
+	if u.fresh == nil {
+		u.fresh = make(map[net.Conn]struct{})
+	}
+	u.fresh[c] = struct{}{}
+}
+
+// closeAll runs when Shutdown begins, after the listeners are closed.
+func (u *unusedConns) closeAll() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.shutdown = true
+	for c := range u.fresh {
+		_ = c.Close()
+	}
+	clear(u.fresh)
 }
