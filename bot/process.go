@@ -30,7 +30,7 @@ import (
 type chatState struct {
 	Flow         flows.Session         `json:"flow"`
 	LastUpdateID int64                 `json:"last_update_id,omitempty"`
-	Messages     []messageRef          `json:"messages,omitempty"`
+	Messages     chatMessages          `json:"messages,omitempty"`
 	Pending      []storage.OutboxEntry `json:"pending,omitempty"`
 }
 
@@ -362,7 +362,7 @@ func (b *Bot) keepGuardedMessage(ctx context.Context, chatKey string, m messageR
 }
 
 // recentMessages keeps the messages that can still be deleted, at most 1000.
-func recentMessages(ms []messageRef, now time.Time) []messageRef {
+func recentMessages(ms chatMessages, now time.Time) chatMessages {
 	out := ms[:0]
 	for _, m := range ms {
 		if now.Sub(m.At) < outbox.DeleteWindow {
@@ -695,7 +695,7 @@ func (b *Bot) openByCode(ctx context.Context, e flows.OpenByCode, in incoming) (
 
 // clearChat queues the deletion of the chat's messages that can still be
 // deleted: the reporter's, and (at send time) every one the bot sent.
-func (b *Bot) clearChat(out *outbox.Batch, chatID int64, ms []messageRef, pressed int) {
+func (b *Bot) clearChat(out *outbox.Batch, chatID int64, ms chatMessages, pressed int) {
 	now := b.cfg.Now()
 	var ids []int
 	for _, m := range ms {

@@ -1,0 +1,144 @@
+package bot
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tipline/tipline/flows"
+)
+
+// longChat is a chat's message list at its bound: 1000 messages over two
+// days.
+func longChat() chatMessages {
+	ms := make(chatMessages, 1000)
+	for i := range ms {
+		ms[i] = messageRef{ID: 100_000 + i, At: fuzzNow.Add(time.Duration(i) * 2 * time.Minute)}
+	}
+	return ms
+}
+
+// TestChatMessagesKeepTheirForm: the chat's messages are written as one
+// flat list, each after the first as its distance from the one before,
+// and read back as they were (to the second); an empty list and null read
+// as none.
+func TestChatMessagesKeepTheirForm(t *testing.T) {
+	for _, ms := range []chatMessages{
+		{{ID: 42, At: fuzzNow}},
+		{{ID: 1, At: fuzzNow}, {ID: 2147483647, At: fuzzNow.Add(47 * time.Hour)}},
+		longChat(),
+	} {
+		data, err := json.Marshal(chatState{Messages: ms})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf(`"messages":[%d,%d`, ms[0].ID, ms[0].At.Unix())
+		if !strings.Contains(string(data), want) {
+			t.Fatalf("saved as %.80s…, want the flat form %s…", data, want)
+		}
+		var st chatState
+		if err := json.Unmarshal(data, &st); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.EqualFunc(st.Messages, ms, func(a, b messageRef) bool { return a.ID == b.ID && a.At.Equal(b.At) }) {
+			t.Fatalf("read back %d messages, not the %d saved", len(st.Messages), len(ms))
+		}
+	}
+	long, err := json.Marshal(longChat())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(long) > 8*1000 { // the older form took 40 a message
+		t.Errorf("a chat of 1000 messages two minutes apart takes %d bytes, want a few a message", len(long))
+	}
+	for _, raw := range []string{`{}`, `{"messages":[]}`, `{"messages":null}`, `{"messages": [ ] }`} {
+		var st chatState
+		if err := json.Unmarshal([]byte(raw), &st); err != nil || len(st.Messages) != 0 {
+			t.Errorf("%s: %v, %d messages; want none", raw, err, len(st.Messages))
+		}
+	}
+	var st chatState
+	if err := json.Unmarshal([]byte(`{"messages":[ 7 , 1741944413 ,1,1 ]}`), &st); err != nil || len(st.Messages) != 2 || st.Messages[1].ID != 8 {
+		t.Errorf("spaced list: %v, %+v", err, st.Messages)
+	}
+}
+
+// TestChatMessagesReadTheOlderForm: a session saved before the flat form
+// (objects with a timestamp each) is read, the draft and all, and saved
+// again in the flat form.
+func TestChatMessagesReadTheOlderForm(t *testing.T) {
+	old := `{"flow":{"lang":"km","state":"menu"},"last_update_id":9,` +
+		`"messages":[{"id":42,"at":"2025-03-14T09:26:53Z"},{"id":43,"at":"2025-03-14T09:27:10.5+07:00"}]}`
+	var st chatState
+	if err := json.Unmarshal([]byte(old), &st); err != nil {
+		t.Fatalf("a session in the older form is not read: %v", err)
+	}
+	if st.Flow.Lang != "km" || st.Flow.State != flows.StateMenu || st.LastUpdateID != 9 {
+		t.Errorf("the rest of the session: %+v", st)
+	}
+	if len(st.Messages) != 2 || st.Messages[0].ID != 42 || !st.Messages[0].At.Equal(fuzzNow) ||
+		st.Messages[1].ID != 43 || st.Messages[1].At.Unix() != fuzzNow.Add(17*time.Second-7*time.Hour).Unix() {
+		t.Errorf("messages read as %+v", st.Messages)
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), fmt.Sprintf(`"messages":[42,%d,1,-25183]`, fuzzNow.Unix())) {
+		t.Errorf("saved again as %s, want the flat form", data)
+	}
+}
+
+// TestChatMessagesRefuseWhatTheyAreNot: a list that is not pairs of whole
+// numbers is an error (the session is then dropped as unreadable, as any
+// session that cannot be read), never a guess.
+func TestChatMessagesRefuseWhatTheyAreNot(t *testing.T) {
+	for _, raw := range []string{
+		`[1]`, `[1,2,3]`, `[1.5,2]`, `[1,"2"]`, `[1,2e3]`, `{}`, `"1,2"`, `[[1,2]]`, `[1,,2]`, `[1,2,]`, `[true,1]`,
+		`[1,99999999999999999999]`,
+	} {
+		var st chatState
+		if err := json.Unmarshal([]byte(`{"messages":`+raw+`}`), &st); err == nil {
+			t.Errorf("%s read as %+v, want an error", raw, st.Messages)
+		}
+	}
+}
+
+// BenchmarkLongChatSession reads and writes the session of a chat with the
+// most messages it keeps, in the flat form and in the older one: what
+// every update of such a chat costs.
+func BenchmarkLongChatSession(b *testing.B) {
+	st := chatState{Flow: flows.Session{Lang: "km", State: flows.StateMenu}, LastUpdateID: 1, Messages: longChat()}
+	b.Run("flat", func(b *testing.B) {
+		for b.Loop() {
+			data, err := json.Marshal(st)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var back chatState
+			if err := json.Unmarshal(data, &back); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("objects", func(b *testing.B) {
+		type older struct {
+			Flow     flows.Session `json:"flow"`
+			Messages []messageRef  `json:"messages"`
+		}
+		o := older{Flow: st.Flow, Messages: st.Messages}
+		for b.Loop() {
+			data, err := json.Marshal(o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var back older
+			if err := json.Unmarshal(data, &back); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
