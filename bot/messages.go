@@ -2,7 +2,6 @@ package bot
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -20,8 +19,14 @@ import (
 // for each next one how far its id and time are from the one before
 // ([id, time, +id, +time, …]). A chat's messages come one after another,
 // so most of those are a digit or two: a long chat's list is a sixth of
-// the bytes it was, and read without a timestamp to parse. A session
-// saved in the older form is still read.
+// the bytes it was, and read without a timestamp to parse.
+//
+// The list is saved under a name of its own ("msgs"), not the older
+// form's ("messages"), so that a process of an earlier version running
+// beside this one (an upgrade machine by machine) still reads the
+// session: it sees no messages to clear, where a list it could not read
+// would have dropped the session, and the report in it. A session saved
+// in the older form is read (chatState.Older, takeOlder).
 type chatMessages []messageRef
 
 // MarshalJSON writes the flat form, each message after the first as its
@@ -42,7 +47,7 @@ func (ms chatMessages) MarshalJSON() ([]byte, error) {
 	return append(b, ']'), nil
 }
 
-// UnmarshalJSON reads the flat form, or the older list of objects.
+// UnmarshalJSON reads the flat form.
 func (ms *chatMessages) UnmarshalJSON(b []byte) error {
 	rest := skipSpace(b)
 	if string(rest) == "null" {
@@ -51,14 +56,6 @@ func (ms *chatMessages) UnmarshalJSON(b []byte) error {
 	}
 	if len(rest) < 2 || rest[0] != '[' {
 		return errBadMessages
-	}
-	if body := skipSpace(rest[1:]); len(body) > 0 && body[0] == '{' {
-		var old []messageRef
-		if err := json.Unmarshal(b, &old); err != nil {
-			return err
-		}
-		*ms = old
-		return nil
 	}
 	out := (*ms)[:0]
 	p := skipSpace(rest[1:])
@@ -110,4 +107,13 @@ func skipSpace(b []byte) []byte {
 		b = b[1:]
 	}
 	return b
+}
+
+// takeOlder moves the messages an earlier version saved, as objects, to
+// the flat list, where they are saved from now on.
+func (s *chatState) takeOlder() {
+	if len(s.Older) > 0 {
+		s.Messages = append(chatMessages(s.Older), s.Messages...)
+		s.Older = nil
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tipline/tipline/flows"
+	"github.com/tipline/tipline/storage/memory"
 )
 
 // longChat is a chat's message list at its bound: 1000 messages over two
@@ -35,7 +36,7 @@ func TestChatMessagesKeepTheirForm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := fmt.Sprintf(`"messages":[%d,%d`, ms[0].ID, ms[0].At.Unix())
+		want := fmt.Sprintf(`"msgs":[%d,%d`, ms[0].ID, ms[0].At.Unix())
 		if !strings.Contains(string(data), want) {
 			t.Fatalf("saved as %.80s…, want the flat form %s…", data, want)
 		}
@@ -54,41 +55,79 @@ func TestChatMessagesKeepTheirForm(t *testing.T) {
 	if len(long) > 8*1000 { // the older form took 40 a message
 		t.Errorf("a chat of 1000 messages two minutes apart takes %d bytes, want a few a message", len(long))
 	}
-	for _, raw := range []string{`{}`, `{"messages":[]}`, `{"messages":null}`, `{"messages": [ ] }`} {
+	for _, raw := range []string{`{}`, `{"msgs":[]}`, `{"msgs":null}`, `{"msgs": [ ] }`, `{"messages":[]}`} {
 		var st chatState
 		if err := json.Unmarshal([]byte(raw), &st); err != nil || len(st.Messages) != 0 {
 			t.Errorf("%s: %v, %d messages; want none", raw, err, len(st.Messages))
 		}
 	}
 	var st chatState
-	if err := json.Unmarshal([]byte(`{"messages":[ 7 , 1741944413 ,1,1 ]}`), &st); err != nil || len(st.Messages) != 2 || st.Messages[1].ID != 8 {
+	if err := json.Unmarshal([]byte(`{"msgs":[ 7 , 1741944413 ,1,1 ]}`), &st); err != nil || len(st.Messages) != 2 || st.Messages[1].ID != 8 {
 		t.Errorf("spaced list: %v, %+v", err, st.Messages)
 	}
 }
 
 // TestChatMessagesReadTheOlderForm: a session saved before the flat form
-// (objects with a timestamp each) is read, the draft and all, and saved
-// again in the flat form.
+// (objects with a timestamp each, under "messages") is read, the draft
+// and all, its messages before any added since, and saved again in the
+// flat form only.
 func TestChatMessagesReadTheOlderForm(t *testing.T) {
 	old := `{"flow":{"lang":"km","state":"menu"},"last_update_id":9,` +
 		`"messages":[{"id":42,"at":"2025-03-14T09:26:53Z"},{"id":43,"at":"2025-03-14T09:27:10.5+07:00"}]}`
-	var st chatState
-	if err := json.Unmarshal([]byte(old), &st); err != nil {
-		t.Fatalf("a session in the older form is not read: %v", err)
+	b := newFuzzBot(t, memory.New(nil), fuzzSecret)
+	if err := b.sessions.Save(t.Context(), "chat-a", []byte(old)); err != nil {
+		t.Fatal(err)
+	}
+	st, fresh, err := b.loadSession(t.Context(), "chat-a")
+	if err != nil || fresh {
+		t.Fatalf("a session in the older form: %v (fresh %v)", err, fresh)
 	}
 	if st.Flow.Lang != "km" || st.Flow.State != flows.StateMenu || st.LastUpdateID != 9 {
 		t.Errorf("the rest of the session: %+v", st)
 	}
 	if len(st.Messages) != 2 || st.Messages[0].ID != 42 || !st.Messages[0].At.Equal(fuzzNow) ||
-		st.Messages[1].ID != 43 || st.Messages[1].At.Unix() != fuzzNow.Add(17*time.Second-7*time.Hour).Unix() {
-		t.Errorf("messages read as %+v", st.Messages)
+		st.Messages[1].ID != 43 || st.Messages[1].At.Unix() != fuzzNow.Add(17*time.Second-7*time.Hour).Unix() || st.Older != nil {
+		t.Errorf("messages read as %+v (older %+v)", st.Messages, st.Older)
 	}
 	data, err := json.Marshal(st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), fmt.Sprintf(`"messages":[42,%d,1,-25183]`, fuzzNow.Unix())) {
-		t.Errorf("saved again as %s, want the flat form", data)
+	if want := fmt.Sprintf(`"msgs":[42,%d,1,-25183]`, fuzzNow.Unix()); !strings.Contains(string(data), want) || strings.Contains(string(data), `"messages"`) {
+		t.Errorf("saved again as %s, want %s and nothing else", data, want)
+	}
+
+	// A message the guard answered joins them, after the older ones.
+	b.keepGuardedMessage(t.Context(), "chat-a", messageRef{ID: 44, At: fuzzNow})
+	if st, _, _ = b.loadSession(t.Context(), "chat-a"); len(st.Messages) != 3 || st.Messages[0].ID != 42 || st.Messages[2].ID != 44 {
+		t.Errorf("after the guard's message: %+v", st.Messages)
+	}
+}
+
+// TestChatMessagesLeaveEarlierVersionsASession: a process of the version
+// before the flat form, running beside this one during an upgrade, reads a
+// session this one saved (as its own chatState would), draft and all: it
+// only sees no messages to clear.
+func TestChatMessagesLeaveEarlierVersionsASession(t *testing.T) {
+	type earlierRef struct {
+		ID int       `json:"id"`
+		At time.Time `json:"at"`
+	}
+	type earlierState struct {
+		Flow         flows.Session `json:"flow"`
+		LastUpdateID int64         `json:"last_update_id,omitempty"`
+		Messages     []earlierRef  `json:"messages,omitempty"`
+	}
+	data, err := json.Marshal(chatState{Flow: flows.Session{Lang: "th", State: flows.StateMenu}, LastUpdateID: 5, Messages: longChat()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st earlierState
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatalf("an earlier version cannot read the session: %v", err)
+	}
+	if st.Flow.Lang != "th" || st.Flow.State != flows.StateMenu || st.LastUpdateID != 5 || len(st.Messages) != 0 {
+		t.Errorf("an earlier version read %+v", st)
 	}
 }
 
@@ -101,7 +140,7 @@ func TestChatMessagesRefuseWhatTheyAreNot(t *testing.T) {
 		`[1,99999999999999999999]`,
 	} {
 		var st chatState
-		if err := json.Unmarshal([]byte(`{"messages":`+raw+`}`), &st); err == nil {
+		if err := json.Unmarshal([]byte(`{"msgs":`+raw+`}`), &st); err == nil {
 			t.Errorf("%s read as %+v, want an error", raw, st.Messages)
 		}
 	}

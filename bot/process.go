@@ -28,10 +28,13 @@ import (
 // and the outbox entries of the last update, in case the process stopped
 // before they were queued.
 type chatState struct {
-	Flow         flows.Session         `json:"flow"`
-	LastUpdateID int64                 `json:"last_update_id,omitempty"`
-	Messages     chatMessages          `json:"messages,omitempty"`
-	Pending      []storage.OutboxEntry `json:"pending,omitempty"`
+	Flow         flows.Session `json:"flow"`
+	LastUpdateID int64         `json:"last_update_id,omitempty"`
+	Messages     chatMessages  `json:"msgs,omitempty"`
+	// Older are messages an earlier version saved, as objects: read,
+	// moved to Messages as the session is loaded (takeOlder).
+	Older   []messageRef          `json:"messages,omitempty"`
+	Pending []storage.OutboxEntry `json:"pending,omitempty"`
 }
 
 // messageRef is one message of the chat, with when it was sent (bots may
@@ -355,6 +358,7 @@ func (b *Bot) keepGuardedMessage(ctx context.Context, chatKey string, m messageR
 	if json.Unmarshal(data, &st) != nil {
 		return
 	}
+	st.takeOlder()
 	st.Messages = recentMessages(append(st.Messages, m), b.cfg.Now())
 	if err := b.saveSession(ctx, chatKey, st); err != nil {
 		b.log.Warn("could not keep a message the guard answered, for Clear this chat", "err", err)
@@ -739,6 +743,7 @@ func (b *Bot) loadSession(ctx context.Context, chatKey string) (chatState, bool,
 		b.log.Error("unreadable session dropped", "chat", chatKey)
 		return chatState{}, false, nil
 	}
+	s.takeOlder()
 	return s, false, nil
 }
 

@@ -482,7 +482,7 @@ func TestDatabaseDownReporterTold(t *testing.T) {
 	// The chat's messages: the first one's id and time, then each next
 	// one's distance from the one before.
 	var st struct {
-		Messages []int64 `json:"messages"`
+		Messages []int64 `json:"msgs"`
 	}
 	if err := json.Unmarshal(plain, &st); err != nil {
 		t.Fatal(err)
