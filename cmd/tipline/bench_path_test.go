@@ -588,9 +588,11 @@ func BenchmarkTwoProcesses(b *testing.B) {
 // fast as the answers come; our program and a bare go-telegram/bot echo
 // bot, each on an emulator of its own, in the same run. One such drive
 // takes the echo bot about a tenth of a second, so a pause of the machine
-// moves one drive's rate by half: the run makes 5 pairs of drives, ours
+// moves one drive's rate by half: the run makes 11 pairs of drives, ours
 // then theirs, each with 40 new users, and the ratio is the median of the
-// pairs' (the first pair's, on a bot just started, is reported too).
+// pairs' (the first pair's, on a bot just started, is reported too). With
+// 5 pairs, as before, one slow spell of a 2-core machine moved the median
+// by a tenth either way between runs of the same code.
 // Beside the rate, what each answer cost (medians of the pairs): CPU of
 // the bot, of its PostgreSQL backends and of Redis (server-wide: other
 // clients of a shared Redis count too), and the bot's peak resident
@@ -598,7 +600,7 @@ func BenchmarkTwoProcesses(b *testing.B) {
 // not blur: PostgreSQL transactions and statements and Redis commands per
 // answer on a reporter's first steps (countPath).
 func BenchmarkThroughput(b *testing.B) {
-	const users, rounds, pairs = 40, 5, 5
+	const users, rounds, pairs = 40, 5, 11
 	drive := func(emu *telegramemu.Server, base int64) time.Duration {
 		start := time.Now()
 		var wg sync.WaitGroup
