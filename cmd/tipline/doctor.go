@@ -44,7 +44,8 @@ var errDoctor = errors.New("doctor: something must be fixed (see FAIL above)")
 // doctor runs every check and prints the findings in plain words.
 func (m *Main) doctor(ctx context.Context, args []string) error {
 	fs := m.flags("doctor", "Checks the configuration, PostgreSQL, Redis, the schema, Telegram, the key, the clock,\n"+
-		"on-call coverage for the next 7 days and the disk, and says how to fix each problem.\n"+
+		"PostgreSQL's autovacuum, on-call coverage for the next 7 days and the disk, and says how to fix\n"+
+		"each problem.\n"+
 		"Exits 1 when something must be fixed.")
 	days := fs.Int("days", 7, "how many days of on-call coverage to check")
 	if err := fs.Parse(args); err != nil {
@@ -171,6 +172,7 @@ func (m *Main) doctorDatabase(ctx context.Context, add func(finding), db *postgr
 	}
 
 	add(queueFinding(ctx, db))
+	add(vacuumFinding(ctx, db))
 
 	if reviewers, err := db.Reviewers(ctx); err != nil {
 		add(finding{verdictFail, "on call", "cannot read reviewers: " + err.Error(), "check TIPLINE_SECRET_KEY (see key above)"})
@@ -240,6 +242,32 @@ func queueFinding(ctx context.Context, db *postgres.Store) finding {
 		}
 	}
 	return finding{verdictOK, "queues", fmt.Sprintf("%d update(s) waiting, %d open case(s), each with its next notification scheduled", st.InboxPending, open), ""}
+}
+
+// vacuumFinding warns when PostgreSQL's autovacuum is off for the server
+// or for the inbox or outbox: nothing breaks at once, but each answer
+// costs more as the day goes on and the database only grows.
+func vacuumFinding(ctx context.Context, db *postgres.Store) finding {
+	off, err := db.VacuumOff(ctx)
+	switch {
+	case err != nil:
+		return finding{verdictWarn, "vacuum", "cannot read the autovacuum setting: " + err.Error(), ""}
+	case len(off) == 0:
+		return finding{verdictOK, "vacuum", "autovacuum runs", ""}
+	}
+	var names, fixes []string
+	for _, o := range off {
+		if o == "the server" {
+			names = append(names, o)
+			fixes = append(fixes, "set autovacuum = on (PostgreSQL's default) in postgresql.conf, then: sudo systemctl reload postgresql")
+			continue
+		}
+		names = append(names, "the "+o+" table")
+		fixes = append(fixes, "psql: alter table "+o+" reset (autovacuum_enabled);")
+	}
+	return finding{verdictWarn, "vacuum", "autovacuum is off for " + strings.Join(names, " and ") +
+		": every message's row is written twice, so without it answers slow down as the dead rows pile up, and the database only grows",
+		strings.Join(fixes, "; and ")}
 }
 
 // clockFinding judges the difference between two clocks: leases,

@@ -80,11 +80,27 @@ func TestDoctor(t *testing.T) {
 		}
 	}
 
+	var serverVacuum string
+	if err := e.sql().QueryRow(context.Background(), `select current_setting('autovacuum')`).Scan(&serverVacuum); err != nil {
+		t.Fatal(err)
+	}
+	wantVacuum := "ok    vacuum: autovacuum runs"
+	if serverVacuum == "off" {
+		wantVacuum = "WARN  vacuum: autovacuum is off for the server:"
+	}
+	if !strings.Contains(out, wantVacuum) {
+		t.Errorf("autovacuum is %s here; doctor does not say %q:\n%s", serverVacuum, wantVacuum, out)
+	}
+
 	id := e.opsReviewer(t, "Dara", 7_300_000_100)
 	if out, err := e.runCLI(t, "oncall", "set", "--primary", fmt.Sprintf("%d:mon-fri@08:00-18:00", id)); err != nil {
 		t.Fatalf("oncall set: %v\n%s", err, out)
 	}
 	e.opsCase(t, tipline.KindTip, tipline.UrgencyUrgent, time.Now(), tipline.Answers{"what": "Canary doctor text"})
+	// Autovacuum turned off for the outbox alone is named, with the fix.
+	if _, err := e.sql().Exec(context.Background(), `alter table `+e.schema+`.outbox set (autovacuum_enabled = off)`); err != nil {
+		t.Fatal(err)
+	}
 	out, err = e.runCLI(t, "doctor", "-days", "3")
 	if err != nil {
 		t.Errorf("doctor failed with a reviewer and a rota: %v\n%s", err, out)
@@ -94,6 +110,12 @@ func TestDoctor(t *testing.T) {
 	}
 	if !strings.Contains(out, "ok    queues: 0 update(s) waiting, 1 open case(s), each with its next notification scheduled") {
 		t.Errorf("the queues are not checked:\n%s", out)
+	}
+	if !strings.Contains(out, "WARN  vacuum: autovacuum is off for ") || !strings.Contains(out, "the outbox table: every message's row") {
+		t.Errorf("autovacuum off for the outbox is not named:\n%s", out)
+	}
+	if !strings.Contains(out, "alter table outbox reset (autovacuum_enabled);") {
+		t.Errorf("the fix for the outbox's autovacuum is not given:\n%s", out)
 	}
 	if !strings.Contains(out, "ok    key: present, 32 bytes, opens the stored cases") {
 		t.Errorf("the key is not checked against the stored case:\n%s", out)

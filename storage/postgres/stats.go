@@ -128,6 +128,28 @@ func (p *Store) DatabaseClock(ctx context.Context) (time.Time, error) {
 	return t, nil
 }
 
+// VacuumOff names what keeps PostgreSQL's autovacuum from the message
+// path's tables: "the server" when autovacuum is off for the whole server,
+// and the inbox or the outbox when it is off for that table alone. Each
+// message's row is written more than once (queued, then sent), so without
+// vacuum every answer costs more as the dead rows pile up, and the
+// database only grows. Empty when autovacuum runs.
+func (p *Store) VacuumOff(ctx context.Context) ([]string, error) {
+	const q = `
+		select case when current_setting('autovacuum') = 'off' then array['the server'] else '{}'::text[] end
+			|| array(select c.relname::text from pg_class c
+				where c.oid in ('inbox'::regclass, 'outbox'::regclass)
+				  and exists (select 1 from unnest(c.reloptions) o
+					where lower(o) in ('autovacuum_enabled=false', 'autovacuum_enabled=off', 'autovacuum_enabled=0',
+						'autovacuum_enabled=no', 'autovacuum_enabled=f', 'autovacuum_enabled=n'))
+				order by c.relname)`
+	var off []string
+	if err := p.pool.QueryRow(ctx, q).Scan(&off); err != nil {
+		return nil, fmt.Errorf("autovacuum: %w", dbErr(err))
+	}
+	return off, nil
+}
+
 // AttachmentBytes returns the total size of the stored attachments and the
 // size of the whole database, in bytes.
 func (p *Store) AttachmentBytes(ctx context.Context) (attachments, database int64, err error) {
