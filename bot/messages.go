@@ -13,8 +13,8 @@ import (
 // They travel with the session, which is read and written at every
 // update, and a chat may keep up to 1000 of them for two days. As objects
 // with a timestamp each ({"id":…,"at":"2006-01-02T15:04:05Z"}), a long
-// chat's list took most of an answer's CPU to decode and encode, and its
-// answers slowed as the chat went on. They are kept as one flat list of
+// chat's list took over a quarter of the bot's CPU to decode and encode
+// in a drive of long chats, and their answers slowed as they went on. They are kept as one flat list of
 // numbers instead: the first message's id and time (unix seconds), then
 // for each next one how far its id and time are from the one before
 // ([id, time, +id, +time, …]). A chat's messages come one after another,
@@ -25,7 +25,7 @@ import (
 // form's ("messages"), so that a process of an earlier version running
 // beside this one (an upgrade machine by machine) still reads the
 // session: it sees no messages to clear, where a list it could not read
-// would have dropped the session, and the report in it. A session saved
+// would have dropped the session, and the draft in it. A session saved
 // in the older form is read (chatState.Older, takeOlder).
 type chatMessages []messageRef
 
