@@ -14,10 +14,10 @@ import (
 // update, and a chat may keep up to 1000 of them for two days. As objects
 // with a timestamp each ({"id":…,"at":"2006-01-02T15:04:05Z"}), a long
 // chat's list took over a quarter of the bot's CPU to decode and encode
-// in a drive of long chats, and their answers slowed as they went on. They are kept as one flat list of
-// numbers instead: the first message's id and time (unix seconds), then
-// for each next one how far its id and time are from the one before
-// ([id, time, +id, +time, …]). A chat's messages come one after another,
+// in a drive of long chats, and their answers slowed as they went on.
+// They are kept as one flat list of numbers instead: the first message's
+// id and time (unix seconds), then for each next one how far its id and
+// time are from the one before ([id, time, +id, +time, …]). A chat's messages come one after another,
 // so most of those are a digit or two: a long chat's list is a sixth of
 // the bytes it was, and read without a timestamp to parse.
 //

@@ -248,22 +248,21 @@ func queueFinding(ctx context.Context, db *postgres.Store) finding {
 // or for the inbox or outbox: nothing breaks at once, but each answer
 // costs more as the day goes on and the database only grows.
 func vacuumFinding(ctx context.Context, db *postgres.Store) finding {
-	off, err := db.VacuumOff(ctx)
+	server, tables, err := db.VacuumOff(ctx)
 	switch {
 	case err != nil:
 		return finding{verdictWarn, "vacuum", "cannot read the autovacuum setting: " + err.Error(), ""}
-	case len(off) == 0:
+	case !server && len(tables) == 0:
 		return finding{verdictOK, "vacuum", "autovacuum runs", ""}
 	}
 	var names, fixes []string
-	for _, o := range off {
-		if o == "the server" {
-			names = append(names, o)
-			fixes = append(fixes, "set autovacuum = on (PostgreSQL's default) in postgresql.conf, then: sudo systemctl reload postgresql")
-			continue
-		}
-		names = append(names, "the "+o+" table")
-		fixes = append(fixes, "psql: alter table "+o+" reset (autovacuum_enabled);")
+	if server {
+		names = append(names, "the server")
+		fixes = append(fixes, "set autovacuum = on (PostgreSQL's default) in postgresql.conf, then: sudo systemctl reload postgresql")
+	}
+	for _, t := range tables {
+		names = append(names, "the "+t+" table")
+		fixes = append(fixes, "psql: alter table "+t+" reset (autovacuum_enabled);")
 	}
 	return finding{verdictWarn, "vacuum", "autovacuum is off for " + strings.Join(names, " and ") +
 		": every message's row is written twice, so without it answers slow down as the dead rows pile up, and the database only grows",

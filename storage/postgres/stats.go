@@ -128,26 +128,25 @@ func (p *Store) DatabaseClock(ctx context.Context) (time.Time, error) {
 	return t, nil
 }
 
-// VacuumOff names what keeps PostgreSQL's autovacuum from the message
-// path's tables: "the server" when autovacuum is off for the whole server,
-// and the inbox or the outbox when it is off for that table alone. Each
+// VacuumOff says what keeps PostgreSQL's autovacuum from the message
+// path's tables: server when autovacuum is off for the whole server, and
+// tables (inbox, outbox) where it is off for that table alone. Each
 // message's row is written more than once (queued, then sent), so without
 // vacuum every answer costs more as the dead rows pile up, and the
-// database only grows. Empty when autovacuum runs.
-func (p *Store) VacuumOff(ctx context.Context) ([]string, error) {
+// database only grows.
+func (p *Store) VacuumOff(ctx context.Context) (server bool, tables []string, err error) {
 	const q = `
-		select case when current_setting('autovacuum') = 'off' then array['the server'] else '{}'::text[] end
-			|| array(select c.relname::text from pg_class c
+		select current_setting('autovacuum') = 'off',
+			array(select c.relname::text from pg_class c
 				where c.oid in ('inbox'::regclass, 'outbox'::regclass)
 				  and exists (select 1 from unnest(c.reloptions) o
 					where lower(o) in ('autovacuum_enabled=false', 'autovacuum_enabled=off', 'autovacuum_enabled=0',
 						'autovacuum_enabled=no', 'autovacuum_enabled=f', 'autovacuum_enabled=n'))
 				order by c.relname)`
-	var off []string
-	if err := p.pool.QueryRow(ctx, q).Scan(&off); err != nil {
-		return nil, fmt.Errorf("autovacuum: %w", dbErr(err))
+	if err := p.pool.QueryRow(ctx, q).Scan(&server, &tables); err != nil {
+		return false, nil, fmt.Errorf("autovacuum: %w", dbErr(err))
 	}
-	return off, nil
+	return server, tables, nil
 }
 
 // AttachmentBytes returns the total size of the stored attachments and the
